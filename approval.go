@@ -1,0 +1,111 @@
+package andon
+
+import "slices"
+
+// Slot is one required approval: a role, the number of distinct people
+// needed, and who has filled it so far.
+type Slot struct {
+	Role     string   `json:"role"`
+	Count    int      `json:"count"`
+	Approved []string `json:"approved"`
+}
+
+// Filled reports whether the slot has all its approvals.
+func (s Slot) Filled() bool { return len(s.Approved) >= s.Count }
+
+// Slots returns the change's required approvals with the approvals given
+// so far assigned to them.
+func (c *Change) Slots() []Slot {
+	slots := make([]Slot, 0, len(c.Risk.Approvals))
+	for _, req := range c.Risk.Approvals {
+		slot := Slot{Role: req.Role, Count: req.Count, Approved: []string{}}
+		for _, a := range c.Approvals {
+			if a.Verdict == Approve && a.Role == req.Role {
+				slot.Approved = append(slot.Approved, a.Approver)
+			}
+		}
+		slots = append(slots, slot)
+	}
+	return slots
+}
+
+// FullyApproved reports whether every required slot is filled.
+func (c *Change) FullyApproved() bool {
+	for _, s := range c.Slots() {
+		if !s.Filled() {
+			return false
+		}
+	}
+	return true
+}
+
+// SlotFor decides which open slot an approval by user, who holds roles,
+// fills, enforcing segregation of duties: nobody approves their own change,
+// one person fills at most one slot, and the approver must hold the slot's
+// role. It returns the role of the slot, or an EFORBIDDEN or ECONFLICT
+// error that says why the approval is refused.
+func (c *Change) SlotFor(user string, roles []string) (string, error) {
+	if c.State != StatePending {
+		return "", Errorf(ECONFLICT, "change %s is %s: only pending changes take approvals", c.ID, c.State)
+	}
+	if user == c.Requester {
+		return "", Errorf(EFORBIDDEN, "%s requested change %s and cannot approve it (segregation of duties)", user, c.ID)
+	}
+	for _, a := range c.Approvals {
+		if a.Approver == user {
+			return "", Errorf(EFORBIDDEN, "%s already approved change %s as %s: one person fills at most one slot", user, c.ID, a.Role)
+		}
+	}
+	var open []string
+	for _, s := range c.Slots() {
+		if s.Filled() {
+			continue
+		}
+		open = append(open, s.Role)
+		if slices.Contains(roles, s.Role) {
+			return s.Role, nil
+		}
+	}
+	if len(open) == 0 {
+		return "", Errorf(ECONFLICT, "change %s needs no further approval", c.ID)
+	}
+	return "", Errorf(EFORBIDDEN, "%s holds none of the roles still needed for change %s (%s)", user, c.ID, joinOr(open))
+}
+
+// CanReject reports whether user may reject the change: any holder of a
+// role of an open slot, other than the requester.
+func (c *Change) CanReject(user string, roles []string) error {
+	if c.State != StatePending {
+		return Errorf(ECONFLICT, "change %s is %s: only pending changes can be rejected", c.ID, c.State)
+	}
+	if user == c.Requester {
+		return Errorf(EFORBIDDEN, "%s requested change %s and cannot decide on it (segregation of duties)", user, c.ID)
+	}
+	for _, s := range c.Slots() {
+		if slices.Contains(roles, s.Role) {
+			return nil
+		}
+	}
+	return Errorf(EFORBIDDEN, "%s holds none of the approval roles of change %s", user, c.ID)
+}
+
+func joinOr(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	s := ""
+	for i, it := range items {
+		switch {
+		case i == 0:
+			s = it
+		case i == len(items)-1:
+			s += " or " + it
+		default:
+			s += ", " + it
+		}
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+package andon
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event types recorded in the audit log.
+const (
+	EventCatalogLoaded    = "catalog.loaded"
+	EventTokenCreated     = "token.created"
+	EventChangeCreated    = "change.created"
+	EventChangeApproved   = "change.approved"
+	EventChangeRejected   = "change.rejected"
+	EventChangeTransition = "change.transitioned"
+	EventChangeReviewed   = "change.reviewed"
+	EventGateDecision     = "gate.decided"
+)
+
+// Event is what a write asks the audit log to record.
+type Event struct {
+	Type    string `json:"type"`
+	Actor   string `json:"actor"`
+	Subject string `json:"subject,omitempty"` // the change ID, environment, user, ...
+	Data    any    `json:"data,omitempty"`
+}
+
+// Entry is one record of the audit log. Record is the canonical JSON that
+// the Merkle tree hashes; the other fields are decoded from it.
+type Entry struct {
+	Index   int64           `json:"index"`
+	Time    time.Time       `json:"time"`
+	Type    string          `json:"type"`
+	Actor   string          `json:"actor"`
+	Subject string          `json:"subject,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// Checkpoint is a signed statement of the audit log's size and root hash,
+// in the signed-note format of golang.org/x/mod/sumdb/note.
+type Checkpoint struct {
+	Origin   string `json:"origin"`
+	Size     int64  `json:"size"`
+	RootHash string `json:"rootHash"` // base64, as in the note text
+	Note     string `json:"note"`     // the whole signed note
+	// VerifierKey is the public key that verifies Note.
+	VerifierKey string `json:"verifierKey"`
+}
+
+// Proof is an inclusion proof of one entry in the tree of a checkpoint.
+type Proof struct {
+	Index      int64           `json:"index"`
+	Record     json.RawMessage `json:"record"`
+	LeafHash   string          `json:"leafHash"`
+	Hashes     []string        `json:"hashes"` // base64 tlog.RecordProof
+	Checkpoint Checkpoint      `json:"checkpoint"`
+}
+
+// AuditFilter selects audit entries. Zero fields match everything.
+type AuditFilter struct {
+	Type    string `json:"type,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+	After   int64  `json:"after,omitempty"` // entries with Index > After (use -1 for all)
+	Limit   int    `json:"limit,omitempty"`
+}
+
+// AuditService reads the audit log. Writes happen only inside the
+// transactions of other services.
+type AuditService interface {
+	Checkpoint(ctx context.Context) (*Checkpoint, error)
+	FindEntries(ctx context.Context, filter AuditFilter) ([]*Entry, error)
+	Proof(ctx context.Context, index int64) (*Proof, error)
+}

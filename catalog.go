@@ -1,0 +1,329 @@
+package andon
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Level ranks plants and business processes, and names risk tiers.
+type Level string
+
+// Levels, from most to least severe.
+const (
+	LevelCritical Level = "critical"
+	LevelHigh     Level = "high"
+	LevelMedium   Level = "medium"
+	LevelLow      Level = "low"
+)
+
+// Levels lists every valid Level, most severe first.
+var Levels = []Level{LevelCritical, LevelHigh, LevelMedium, LevelLow}
+
+// Stage is where an environment sits on the way to production.
+type Stage string
+
+// Stages of an environment.
+const (
+	StageDevelopment Stage = "development"
+	StageTest        Stage = "test"
+	StageStaging     Stage = "staging"
+	StageProduction  Stage = "production"
+)
+
+// Stages lists every valid Stage.
+var Stages = []Stage{StageDevelopment, StageTest, StageStaging, StageProduction}
+
+// Hosting says whether an environment serves one company or several.
+type Hosting string
+
+// Hosting kinds.
+const (
+	HostingDedicated Hosting = "dedicated"
+	HostingShared    Hosting = "shared"
+)
+
+// WindowType says what a window means for changes.
+type WindowType string
+
+// Window types.
+const (
+	WindowFreeze      WindowType = "freeze"      // no change unless its type is allowed
+	WindowMaintenance WindowType = "maintenance" // high and critical changes go here
+	WindowPeak        WindowType = "peak"        // informational: the plant is busiest
+)
+
+// WindowTypes lists every valid WindowType.
+var WindowTypes = []WindowType{WindowFreeze, WindowMaintenance, WindowPeak}
+
+// Roles a Team may grant. The role "process-owner:P" is not granted by Team
+// roles but by BusinessProcess.owners.
+const (
+	RoleChangeManager      = "change-manager"
+	RolePlatformAdmin      = "platform-admin"
+	RoleEmergencyApprover  = "emergency-approver"
+	RoleAuditor            = "auditor"
+	RoleProcessOwnerPrefix = "process-owner:"
+)
+
+// TeamRoles lists the roles a Team document may grant.
+var TeamRoles = []string{RoleChangeManager, RolePlatformAdmin, RoleEmergencyApprover, RoleAuditor}
+
+// ProcessOwnerRole returns the role held by the owners of process p.
+func ProcessOwnerRole(p string) string { return RoleProcessOwnerPrefix + p }
+
+// Catalog is the governed estate: plants, business processes, environments,
+// windows and teams, as loaded from YAML. A Catalog is immutable once
+// loaded; a reload builds a new one.
+type Catalog struct {
+	Plants       []*Plant           `json:"plants"`
+	Processes    []*BusinessProcess `json:"processes"`
+	Environments []*Environment     `json:"environments"`
+	Windows      []*Window          `json:"windows"`
+	Teams        []*Team            `json:"teams"`
+
+	// Revision identifies the content: a git commit when the catalog came
+	// from git, otherwise a digest of the files.
+	Revision string `json:"revision"`
+}
+
+// Plant is a factory site with its own local time.
+type Plant struct {
+	Name        string `json:"name"`
+	Timezone    string `json:"timezone"`
+	Criticality Level  `json:"criticality"`
+
+	// Location is Timezone resolved by the loader.
+	Location *time.Location `json:"-"`
+}
+
+// BusinessProcess is what the business runs on Odoo, such as production or
+// finance, with its recovery objectives.
+type BusinessProcess struct {
+	Name    string        `json:"name"`
+	Tier    Level         `json:"tier"`
+	RPO     time.Duration `json:"rpo"`
+	RTO     time.Duration `json:"rto"`
+	Modules []string      `json:"modules"`
+	Owners  []string      `json:"owners"` // Team names
+}
+
+// Environment is one Odoo deployment that changes are made to.
+type Environment struct {
+	Name         string     `json:"name"`
+	Stage        Stage      `json:"stage"`
+	Hosting      Hosting    `json:"hosting"`
+	Plants       []string   `json:"plants"`
+	Processes    []string   `json:"processes"`
+	PromotesFrom string     `json:"promotesFrom,omitempty"`
+	Kubernetes   Kubernetes `json:"kubernetes"`
+	Odoo         Odoo       `json:"odoo"`
+}
+
+// Kubernetes says where an environment runs.
+type Kubernetes struct {
+	Cluster   string `json:"cluster,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Odoo describes the Odoo installation of an environment.
+type Odoo struct {
+	Version string `json:"version,omitempty"`
+}
+
+// Window is a span of time, one-off or recurring, during which changes are
+// frozen, expected (maintenance) or risky (peak).
+type Window struct {
+	Name string     `json:"name"`
+	Type WindowType `json:"type"`
+
+	// Schedules holds the recurring rules: the one given by "schedule", or
+	// one per VEVENT of the file given by "ics".
+	Schedules []Schedule `json:"schedules,omitempty"`
+	// Once is a single absolute span.
+	Once *Span `json:"once,omitempty"`
+	// ICS is the path of the calendar file as written in the document,
+	// relative to the catalog directory.
+	ICS string `json:"ics,omitempty"`
+
+	Selector Selector     `json:"selector"`
+	Allow    []ChangeType `json:"allow,omitempty"`
+}
+
+// Schedule is a recurring window in the iCalendar model: DTSTART in local
+// wall time, an RRULE, exception dates and a duration.
+type Schedule struct {
+	// Start is the local wall time of the first occurrence, in the layout
+	// "2006-01-02T15:04:05" (no offset).
+	Start string `json:"start"`
+	// RRule is an RFC 5545 recurrence rule without the "RRULE:" prefix; ""
+	// means a single occurrence at Start.
+	RRule string `json:"rrule,omitempty"`
+	// ExDates are local wall times of occurrences to skip, in Start's layout.
+	ExDates  []string      `json:"exdates,omitempty"`
+	Duration time.Duration `json:"duration"`
+	// Timezone is an IANA name; "" means each environment's plant time zone.
+	Timezone string `json:"timezone,omitempty"`
+}
+
+// WallLayout is the layout of Schedule.Start and Schedule.ExDates.
+const WallLayout = "2006-01-02T15:04:05"
+
+// Span is an absolute interval [Start, End).
+type Span struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Contains reports whether t lies in [s.Start, s.End).
+func (s Span) Contains(t time.Time) bool { return !t.Before(s.Start) && t.Before(s.End) }
+
+// Selector picks the environments a window applies to. Every list that is
+// not empty must match; an empty selector matches everything.
+type Selector struct {
+	Stages       []Stage  `json:"stages,omitempty"`
+	Plants       []string `json:"plants,omitempty"`
+	Environments []string `json:"environments,omitempty"`
+	Processes    []string `json:"processes,omitempty"`
+}
+
+// Matches reports whether the selector picks env.
+func (s Selector) Matches(env *Environment) bool {
+	if len(s.Stages) > 0 && !slices.Contains(s.Stages, env.Stage) {
+		return false
+	}
+	if len(s.Environments) > 0 && !slices.Contains(s.Environments, env.Name) {
+		return false
+	}
+	if len(s.Plants) > 0 && !intersects(s.Plants, env.Plants) {
+		return false
+	}
+	if len(s.Processes) > 0 && !intersects(s.Processes, env.Processes) {
+		return false
+	}
+	return true
+}
+
+// Allows reports whether a change of type t may proceed inside w when w is
+// a freeze.
+func (w *Window) Allows(t ChangeType) bool { return slices.Contains(w.Allow, t) }
+
+// Team groups people and grants them roles.
+type Team struct {
+	Name    string   `json:"name"`
+	Roles   []string `json:"roles"`
+	Members []string `json:"members"`
+}
+
+// Plant returns the plant named name, or nil.
+func (c *Catalog) Plant(name string) *Plant {
+	return find(c.Plants, name, func(p *Plant) string { return p.Name })
+}
+
+// Process returns the business process named name, or nil.
+func (c *Catalog) Process(name string) *BusinessProcess {
+	return find(c.Processes, name, func(p *BusinessProcess) string { return p.Name })
+}
+
+// Environment returns the environment named name, or nil.
+func (c *Catalog) Environment(name string) *Environment {
+	return find(c.Environments, name, func(e *Environment) string { return e.Name })
+}
+
+// Window returns the window named name, or nil.
+func (c *Catalog) Window(name string) *Window {
+	return find(c.Windows, name, func(w *Window) string { return w.Name })
+}
+
+// Team returns the team named name, or nil.
+func (c *Catalog) Team(name string) *Team {
+	return find(c.Teams, name, func(t *Team) string { return t.Name })
+}
+
+// Location returns the time zone of env: that of its first plant, or UTC
+// for an environment without plants.
+func (c *Catalog) Location(env *Environment) *time.Location {
+	for _, name := range env.Plants {
+		if p := c.Plant(name); p != nil && p.Location != nil {
+			return p.Location
+		}
+	}
+	return time.UTC
+}
+
+// RolesOf returns the sorted roles user holds: those of the teams listing
+// the user as a member, and process-owner:P for every process P owned by
+// one of those teams.
+func (c *Catalog) RolesOf(user string) []string {
+	var roles []string
+	teams := map[string]bool{}
+	for _, t := range c.Teams {
+		if slices.Contains(t.Members, user) {
+			teams[t.Name] = true
+			roles = append(roles, t.Roles...)
+		}
+	}
+	for _, p := range c.Processes {
+		for _, owner := range p.Owners {
+			if teams[owner] {
+				roles = append(roles, ProcessOwnerRole(p.Name))
+				break
+			}
+		}
+	}
+	slices.Sort(roles)
+	return slices.Compact(roles)
+}
+
+// Users returns the sorted names of everyone listed in a team.
+func (c *Catalog) Users() []string {
+	var users []string
+	for _, t := range c.Teams {
+		users = append(users, t.Members...)
+	}
+	slices.Sort(users)
+	return slices.Compact(users)
+}
+
+// ProcessesForModules returns the names of the processes of env, or of the
+// whole catalog when env is nil, that list one of modules.
+func (c *Catalog) ProcessesForModules(env *Environment, modules []string) []string {
+	var names []string
+	for _, p := range c.Processes {
+		if env != nil && !slices.Contains(env.Processes, p.Name) {
+			continue
+		}
+		if intersects(p.Modules, modules) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+func find[T any](items []T, name string, key func(T) string) T {
+	for _, it := range items {
+		if key(it) == name {
+			return it
+		}
+	}
+	var zero T
+	return zero
+}
+
+func intersects[T comparable](a, b []T) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasRole reports whether roles contains role.
+func HasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
+
+// IsProcessOwnerRole reports whether role is a process-owner role and
+// returns the process it names.
+func IsProcessOwnerRole(role string) (string, bool) {
+	return strings.CutPrefix(role, RoleProcessOwnerPrefix)
+}

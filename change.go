@@ -1,0 +1,195 @@
+package andon
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// ChangeType classifies a change as ITIL does.
+type ChangeType string
+
+// Change types.
+const (
+	ChangeStandard  ChangeType = "standard"  // pre-authorised, routine
+	ChangeNormal    ChangeType = "normal"    // assessed and approved
+	ChangeEmergency ChangeType = "emergency" // fixes an outage; reviewed afterwards
+)
+
+// ChangeTypes lists every valid ChangeType.
+var ChangeTypes = []ChangeType{ChangeStandard, ChangeNormal, ChangeEmergency}
+
+// State is where a change is in its lifecycle.
+type State string
+
+// Change states.
+const (
+	StatePending      State = "pending"
+	StateApproved     State = "approved"
+	StateRejected     State = "rejected"
+	StateImplementing State = "implementing"
+	StateCompleted    State = "completed"
+	StateFailed       State = "failed"
+	StateRolledBack   State = "rolled-back"
+	StateCancelled    State = "cancelled"
+)
+
+// States lists every State in lifecycle order.
+var States = []State{StatePending, StateApproved, StateRejected, StateImplementing,
+	StateCompleted, StateFailed, StateRolledBack, StateCancelled}
+
+// transitions lists the states reachable from each state by an explicit
+// transition request. Approval and rejection are not here: they follow
+// from approvals, not from a request.
+var transitions = map[State][]State{
+	StatePending:      {StateCancelled},
+	StateApproved:     {StateImplementing, StateCancelled},
+	StateImplementing: {StateCompleted, StateFailed, StateRolledBack},
+}
+
+// CanTransition reports whether a change may be moved from one state to
+// another by a transition request.
+func CanTransition(from, to State) bool { return slices.Contains(transitions[from], to) }
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool {
+	return len(transitions[s]) == 0 && s != StatePending && s != StateApproved
+}
+
+// ReviewPeriod is the time an emergency change has, from its implementation,
+// to receive its retrospective review.
+const ReviewPeriod = 48 * time.Hour
+
+// Change is a request to alter one environment.
+type Change struct {
+	ID          string     `json:"id"`
+	Environment string     `json:"environment"`
+	Type        ChangeType `json:"type"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Requester   string     `json:"requester"`
+	Artifacts   []string   `json:"artifacts"`
+	Facts       Facts      `json:"facts"`
+	// Processes are the business processes affected: given by the
+	// requester, or derived from the modules touched.
+	Processes    []string `json:"processes"`
+	Window       *Span    `json:"window,omitempty"`
+	RollbackPlan string   `json:"rollbackPlan,omitempty"`
+	Links        []Link   `json:"links,omitempty"`
+
+	State State `json:"state"`
+	// Risk is the policy's classification, fixed at creation.
+	Risk RiskDecision `json:"risk"`
+	// Approvals holds the approvals and the rejection given so far.
+	Approvals []Approval `json:"approvals"`
+	// ReviewDue is set for emergency changes once implementation starts.
+	ReviewDue *time.Time `json:"reviewDue,omitempty"`
+	Review    *Approval  `json:"review,omitempty"`
+
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Facts are what a change touches, the inputs of risk classification.
+type Facts struct {
+	Modules    []string `json:"modules"`
+	Migration  bool     `json:"migration"`
+	Components []string `json:"components"` // postgres, redis, traefik, kubernetes, ...
+}
+
+// Link points from a change to a ticket, pull request or pipeline.
+type Link struct {
+	Kind string `json:"kind"`
+	URL  string `json:"url"`
+}
+
+// Approval is one decision of one person on a change: it fills a slot of
+// Role, or rejects the change.
+type Approval struct {
+	Approver string    `json:"approver"`
+	Role     string    `json:"role,omitempty"` // the slot filled; "" for a rejection
+	Verdict  Verdict   `json:"verdict"`
+	Comment  string    `json:"comment,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Verdict is an approver's answer.
+type Verdict string
+
+// Verdicts.
+const (
+	Approve Verdict = "approve"
+	Reject  Verdict = "reject"
+)
+
+// ChangeFilter selects changes in a listing. Zero fields match everything.
+type ChangeFilter struct {
+	Environment string `json:"environment,omitempty"`
+	State       State  `json:"state,omitempty"`
+	Tier        Level  `json:"tier,omitempty"`
+	Requester   string `json:"requester,omitempty"`
+	Query       string `json:"q,omitempty"` // substring of title or description
+	Offset      int    `json:"offset,omitempty"`
+	Limit       int    `json:"limit,omitempty"`
+}
+
+// ChangeRequest is what a requester submits to open a change.
+type ChangeRequest struct {
+	Environment  string     `json:"environment"`
+	Type         ChangeType `json:"type"`
+	Title        string     `json:"title"`
+	Description  string     `json:"description,omitempty"`
+	Artifacts    []string   `json:"artifacts,omitempty"`
+	Facts        Facts      `json:"facts"`
+	Processes    []string   `json:"processes,omitempty"`
+	Window       *Span      `json:"window,omitempty"`
+	RollbackPlan string     `json:"rollbackPlan,omitempty"`
+	Links        []Link     `json:"links,omitempty"`
+}
+
+// Validate checks the request on its own, without the catalog.
+func (r *ChangeRequest) Validate() error {
+	switch {
+	case r.Environment == "":
+		return Errorf(EINVALID, "environment: required")
+	case !slices.Contains(ChangeTypes, r.Type):
+		return Errorf(EINVALID, "type: %q is not one of standard, normal, emergency", r.Type)
+	case r.Title == "":
+		return Errorf(EINVALID, "title: required")
+	case r.Window != nil && !r.Window.End.After(r.Window.Start):
+		return Errorf(EINVALID, "window: end %s is not after start %s",
+			r.Window.End.Format(time.RFC3339), r.Window.Start.Format(time.RFC3339))
+	}
+	for i, a := range r.Artifacts {
+		if _, err := ParseImage(a); err != nil {
+			return Errorf(EINVALID, "artifacts[%d]: %s", i, ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// ChangeService manages changes and their approvals. Every method that
+// writes appends its audit entry in the same transaction.
+type ChangeService interface {
+	CreateChange(ctx context.Context, req *ChangeRequest) (*Change, error)
+	FindChangeByID(ctx context.Context, id string) (*Change, error)
+	// FindChanges returns the changes matching filter, newest first, and
+	// the number that match without Offset and Limit.
+	FindChanges(ctx context.Context, filter ChangeFilter) ([]*Change, int, error)
+	// Decide records an approval or a rejection by the user in ctx.
+	Decide(ctx context.Context, id string, verdict Verdict, comment string) (*Change, error)
+	// Transition moves a change to another state on request of the user in ctx.
+	Transition(ctx context.Context, id string, to State, comment string) (*Change, error)
+	// ReviewChange records the retrospective review of an emergency change.
+	ReviewChange(ctx context.Context, id string, comment string) (*Change, error)
+	// Findings lists what needs attention, such as overdue emergency reviews.
+	Findings(ctx context.Context) ([]Finding, error)
+}
+
+// Finding is something an auditor or a change manager must look at.
+type Finding struct {
+	Code     string    `json:"code"`
+	Message  string    `json:"message"`
+	ChangeID string    `json:"changeId,omitempty"`
+	Due      time.Time `json:"due,omitempty"`
+}

@@ -1,0 +1,59 @@
+package andon
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status and one CLI exit code in the
+// table kept by the server and the CLI; nothing else interprets them.
+const (
+	EINVALID      = "invalid"      // the input is malformed or breaks a rule of the format
+	ENOTFOUND     = "not_found"    // the named object does not exist
+	ECONFLICT     = "conflict"     // the request contradicts the current state
+	EFORBIDDEN    = "forbidden"    // the actor may not do this (segregation of duties, role)
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EINTERNAL     = "internal"     // a fault of andon or of a dependency
+)
+
+// Error is the one error type that crosses package boundaries. Code is
+// machine-readable; Message is written for the person who made the request.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("andon error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain. Other
+// errors are hidden behind a generic message so that internal details do not
+// leak to clients; they are logged by the caller instead.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

@@ -1,0 +1,107 @@
+package andon
+
+import (
+	"context"
+	"time"
+)
+
+// Policy classifies changes and decides at the gate. Decisions are policy;
+// Go gathers the facts (the input documents below) and enforces verdicts.
+// The policy package implements it with OPA.
+type Policy interface {
+	Risk(ctx context.Context, in *RiskInput) (*RiskDecision, error)
+	Gate(ctx context.Context, in *GateInput) (*GateDecision, error)
+}
+
+// RiskInput is the input document of the andon.risk package.
+type RiskInput struct {
+	Change      *Change            `json:"change"`
+	Environment *Environment       `json:"environment"`
+	Processes   []*BusinessProcess `json:"processes"`
+	Plants      []*Plant           `json:"plants"`
+}
+
+// RiskDecision is the output of andon.risk.
+type RiskDecision struct {
+	Tier      Level         `json:"tier"`
+	Reasons   []string      `json:"reasons"`
+	Approvals []Requirement `json:"approvals"`
+}
+
+// Requirement asks for Count approvals by distinct holders of Role.
+type Requirement struct {
+	Role  string `json:"role"`
+	Count int    `json:"count"`
+}
+
+// GateInput is the input document of the andon.gate package.
+type GateInput struct {
+	Request     GateRequest  `json:"request"`
+	Environment *Environment `json:"environment"`
+	// Change is the approved or implementing change matching the request,
+	// or nil when there is none.
+	Change   *Change       `json:"change"`
+	Calendar CalendarState `json:"calendar"`
+	// Promotion is the evidence that the artifact completed in the
+	// environment this one promotes from; nil when there is none to give.
+	Promotion *Promotion `json:"promotion"`
+	// Incidents lists open incidents affecting the environment.
+	Incidents []Incident `json:"incidents"`
+}
+
+// CalendarState lists the windows in force at the request's instant.
+type CalendarState struct {
+	Active []Occurrence `json:"active"`
+}
+
+// Occurrence is one instance of a window.
+type Occurrence struct {
+	Window string       `json:"window"`
+	Type   WindowType   `json:"type"`
+	Start  time.Time    `json:"start"`
+	End    time.Time    `json:"end"`
+	Allow  []ChangeType `json:"allow"`
+}
+
+// Promotion is the evidence of promotion for an environment with
+// promotesFrom.
+type Promotion struct {
+	Required bool   `json:"required"`
+	From     string `json:"from"`
+	// ChangeID is the completed change in From that carried the same
+	// digest, or "" when there is none.
+	ChangeID string `json:"changeId"`
+}
+
+// Incident is an open incident that may block changes.
+type Incident struct {
+	ID       string `json:"id"`
+	Severity Level  `json:"severity"`
+	Title    string `json:"title"`
+}
+
+// GateDecision is the output of andon.gate.
+type GateDecision struct {
+	Allow   bool     `json:"allow"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// Reason explains a gate decision.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// CalendarService answers questions about windows for the catalog in force.
+type CalendarService interface {
+	// Occurrences returns the occurrences of every window applying to env
+	// that overlap [from, to), ordered by start.
+	Occurrences(ctx context.Context, env string, from, to time.Time) ([]Occurrence, error)
+	// Active returns the occurrences applying to env at instant t.
+	Active(ctx context.Context, env string, t time.Time) ([]Occurrence, error)
+	// NextSlot returns the first span of length d starting at or after
+	// after that lies inside one maintenance occurrence and overlaps no
+	// freeze applying to env. It returns ENOTFOUND when none starts within
+	// a year.
+	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*Span, error)
+}
