@@ -11,6 +11,7 @@ package andon
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,3 +35,22 @@ type TokenService interface {
 
 // Clock returns the current time. Services take one so tests can fix it.
 type Clock func() time.Time
+
+// CatalogHolder holds the catalog in force; Swap replaces it atomically.
+// It implements CatalogSource.
+type CatalogHolder struct {
+	p atomic.Pointer[Catalog]
+}
+
+// NewCatalogHolder returns a holder of cat.
+func NewCatalogHolder(cat *Catalog) *CatalogHolder {
+	h := &CatalogHolder{}
+	h.p.Store(cat)
+	return h
+}
+
+// Catalog returns the catalog in force.
+func (h *CatalogHolder) Catalog() *Catalog { return h.p.Load() }
+
+// Swap puts cat in force.
+func (h *CatalogHolder) Swap(cat *Catalog) { h.p.Store(cat) }

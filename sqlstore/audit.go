@@ -1,0 +1,260 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// hashReader reads stored tree hashes through q; it implements
+// tlog.HashReader.
+type hashReader struct {
+	ctx context.Context
+	q   querier
+	d   dialect
+}
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	return readHashes(r.ctx, r.q, r.d, indexes)
+}
+
+func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	pos := make(map[int64][]int, len(indexes))
+	args := make([]any, 0, len(indexes))
+	for i, idx := range indexes {
+		if _, ok := pos[idx]; !ok {
+			args = append(args, idx)
+		}
+		pos[idx] = append(pos[idx], i)
+	}
+	rows, err := q.QueryContext(ctx, d.rebind(`SELECT idx, hash FROM audit_hashes WHERE idx IN (?`+strings.Repeat(",?", len(args)-1)+`)`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, err
+		}
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("stored tree hash %d has %d bytes", idx, len(h))
+		}
+		for _, i := range pos[idx] {
+			copy(out[i][:], h)
+			found++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(indexes) {
+		return nil, fmt.Errorf("audit tree: %d of %d stored hashes missing", len(indexes)-found, len(indexes))
+	}
+	return out, nil
+}
+
+// appendAudit appends the queued events, then signs and stores the new
+// checkpoint, all inside the transaction.
+func (tx *Tx) appendAudit(ctx context.Context) error {
+	var size int64
+	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`).Scan(&size)
+	if errors.Is(err, sql.ErrNoRows) {
+		size = 0
+	} else if err != nil {
+		return err
+	}
+	r := hashReader{ctx: ctx, q: tx.Tx, d: tx.db.dialect}
+	for _, ev := range tx.events {
+		record, err := auditlog.Encode(size, tx.now, ev)
+		if err != nil {
+			return err
+		}
+		hashes, err := auditlog.HashesToStore(size, record, r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, type, actor, subject, record) VALUES (?, ?, ?, ?, ?)`,
+			size, ev.Type, ev.Actor, ev.Subject, record); err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`, h.Index, h.Hash[:]); err != nil {
+				return err
+			}
+		}
+		tx.appended = append(tx.appended, size)
+		size++
+	}
+	root, err := auditlog.TreeHash(size, r)
+	if err != nil {
+		return err
+	}
+	cp, err := tx.db.Signer.Sign(size, root)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`, size, []byte(cp.Note))
+	return err
+}
+
+// AuditService reads the audit log; it implements andon.AuditService.
+type AuditService struct {
+	db *DB
+}
+
+// NewAuditService returns an AuditService over db.
+func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
+
+var _ andon.AuditService = (*AuditService)(nil)
+
+// Checkpoint returns the latest signed checkpoint.
+func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
+	signed, err := s.db.storedCheckpoint(ctx, s.db.read)
+	if err != nil {
+		return nil, err
+	}
+	if s.db.Signer == nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "no audit key loaded")
+	}
+	v, err := note.NewVerifier(s.db.Signer.VerifierKey())
+	if err != nil {
+		return nil, err
+	}
+	cp, err := auditlog.OpenCheckpoint(signed, v)
+	if err != nil {
+		return nil, fmt.Errorf("stored checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
+func (db *DB) storedCheckpoint(ctx context.Context, q querier) ([]byte, error) {
+	var note []byte
+	err := q.QueryRowContext(ctx, `SELECT note FROM audit_checkpoint WHERE id = 1`).Scan(&note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "the audit log is empty: no checkpoint yet")
+	}
+	return note, err
+}
+
+// FindEntries returns the entries matching filter in index order.
+func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]*andon.Entry, error) {
+	where, args := []string{"idx > ?"}, []any{f.After}
+	if f.After == 0 {
+		// Zero means "from the start"; entry 0 has index 0.
+		args[0] = int64(-1)
+	}
+	if f.Type != "" {
+		where, args = append(where, "type = ?"), append(args, f.Type)
+	}
+	if f.Subject != "" {
+		where, args = append(where, "subject = ?"), append(args, f.Subject)
+	}
+	if f.Actor != "" {
+		where, args = append(where, "actor = ?"), append(args, f.Actor)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	q := `SELECT record FROM audit_entries WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(` ORDER BY idx LIMIT %d`, limit)
+	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	entries := []*andon.Entry{}
+	for rows.Next() {
+		var record []byte
+		if err := rows.Scan(&record); err != nil {
+			return nil, err
+		}
+		e, err := auditlog.Decode(record)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, rows.Err()
+}
+
+// Proof returns an inclusion proof of entry index in the tree of the
+// latest checkpoint.
+func (s *AuditService) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || index >= cp.Size {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no audit entry %d: the signed log holds entries 0 to %d", index, cp.Size-1)
+	}
+	var record []byte
+	if err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT record FROM audit_entries WHERE idx = ?`), index).Scan(&record); err != nil {
+		return nil, fmt.Errorf("read entry %d: %w", index, err)
+	}
+	hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, q: s.db.read, d: s.db.dialect})
+	if err != nil {
+		return nil, err
+	}
+	leaf := tlog.RecordHash(record)
+	p := &andon.Proof{Index: index, Record: record, LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Checkpoint: *cp}
+	for _, h := range hashes {
+		p.Hashes = append(p.Hashes, base64.StdEncoding.EncodeToString(h[:]))
+	}
+	return p, nil
+}
+
+// Records streams every stored record in index order; with StoredHashes
+// and Checkpoint it makes the DB an auditlog.Source for offline
+// verification.
+func (db *DB) Records(ctx context.Context, fn func(index int64, record []byte) error) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT idx, record FROM audit_entries ORDER BY idx`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var record []byte
+		if err := rows.Scan(&idx, &record); err != nil {
+			return err
+		}
+		if err := fn(idx, record); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// StoredHashes returns the stored tree hashes at the given storage indexes.
+func (db *DB) StoredHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	return readHashes(ctx, db.read, db.dialect, indexes)
+}
+
+// Checkpoint returns the stored signed checkpoint note.
+func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
+	return db.storedCheckpoint(ctx, db.read)
+}
+
+var _ auditlog.Source = (*DB)(nil)

@@ -1,0 +1,487 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// ChangeService implements andon.ChangeService.
+type ChangeService struct {
+	db      *DB
+	catalog andon.CatalogSource
+	policy  andon.Policy
+}
+
+// NewChangeService returns a ChangeService that classifies changes with
+// policy against the catalog in force.
+func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy) *ChangeService {
+	return &ChangeService{db: db, catalog: catalog, policy: policy}
+}
+
+var _ andon.ChangeService = (*ChangeService)(nil)
+
+// requireUser returns the authenticated user of ctx.
+func requireUser(ctx context.Context) (string, error) {
+	name := andon.UserNameFromContext(ctx)
+	if name == "" {
+		return "", andon.Errorf(andon.EUNAUTHORIZED, "no authenticated user")
+	}
+	return name, nil
+}
+
+// CreateChange opens a change, classifies it with the risk policy and
+// stores it: pending, or approved when the policy requires no approval.
+func (s *ChangeService) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.newChange(ctx, s.catalog.Catalog(), user, req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		c.CreatedAt, c.UpdatedAt = tx.now, tx.now
+		if err := insertChange(ctx, tx, c); err != nil {
+			return err
+		}
+		tx.Record(andon.Event{Type: andon.EventChangeCreated, Actor: user, Subject: c.ID, Data: c})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newChange validates req against the catalog and classifies it. The
+// change has no ID yet.
+func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user string, req *andon.ChangeRequest) (*andon.Change, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	env := cat.Environment(req.Environment)
+	if env == nil {
+		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", req.Environment)
+	}
+	c := &andon.Change{
+		Environment:  env.Name,
+		Type:         req.Type,
+		Title:        strings.TrimSpace(req.Title),
+		Description:  req.Description,
+		Requester:    user,
+		Artifacts:    nonNil(req.Artifacts),
+		Facts:        normaliseFacts(req.Facts),
+		Window:       req.Window,
+		RollbackPlan: req.RollbackPlan,
+		Links:        req.Links,
+		State:        andon.StatePending,
+		Approvals:    []andon.Approval{},
+	}
+	if len(req.Processes) > 0 {
+		for i, p := range req.Processes {
+			if cat.Process(p) == nil {
+				return nil, andon.Errorf(andon.EINVALID, "processes[%d]: %q is not in the catalog", i, p)
+			}
+		}
+		c.Processes = slices.Compact(slices.Sorted(slices.Values(req.Processes)))
+	} else {
+		c.Processes = nonNil(cat.ProcessesForModules(env, c.Facts.Modules))
+	}
+	risk, err := s.classify(ctx, cat, env, c)
+	if err != nil {
+		return nil, err
+	}
+	c.Risk = *risk
+	if len(risk.Approvals) == 0 {
+		c.State = andon.StateApproved
+	}
+	return c, nil
+}
+
+func (s *ChangeService) classify(ctx context.Context, cat *andon.Catalog, env *andon.Environment, c *andon.Change) (*andon.RiskDecision, error) {
+	in := &andon.RiskInput{Change: c, Environment: env, Processes: []*andon.BusinessProcess{}, Plants: []*andon.Plant{}}
+	// The risk policy sees the affected processes and, for changes that
+	// name none, the environment's, so infrastructure changes can still be
+	// weighed against what the environment runs.
+	names := c.Processes
+	if len(names) == 0 {
+		names = env.Processes
+	}
+	for _, p := range names {
+		if bp := cat.Process(p); bp != nil {
+			in.Processes = append(in.Processes, bp)
+		}
+	}
+	for _, p := range env.Plants {
+		if pl := cat.Plant(p); pl != nil {
+			in.Plants = append(in.Plants, pl)
+		}
+	}
+	risk, err := s.policy.Risk(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("risk policy: %w", err)
+	}
+	return risk, nil
+}
+
+func normaliseFacts(f andon.Facts) andon.Facts {
+	clean := func(in []string) []string {
+		out := []string{}
+		for _, s := range in {
+			if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return andon.Facts{Modules: clean(f.Modules), Migration: f.Migration, Components: clean(f.Components)}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// insertChange stores a new change and gives it its ID.
+func insertChange(ctx context.Context, tx *Tx, c *andon.Change) error {
+	var seq int64
+	err := tx.queryRow(ctx, `INSERT INTO changes (id, environment, type, state, tier, requester, title, description, version, created_at, updated_at, body)
+		VALUES ('', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, '{}') RETURNING seq`,
+		c.Environment, c.Type, c.State, c.Risk.Tier, c.Requester, c.Title, c.Description, micros(c.CreatedAt), micros(c.UpdatedAt)).Scan(&seq)
+	if err != nil {
+		return fmt.Errorf("insert change: %w", err)
+	}
+	c.ID = fmt.Sprintf("CHG-%d", seq)
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE changes SET id = ?, body = ? WHERE seq = ?`, c.ID, body, seq); err != nil {
+		return fmt.Errorf("insert change: %w", err)
+	}
+	for _, a := range c.Artifacts {
+		img, err := andon.ParseImage(a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO change_artifacts (change_seq, repository, digest) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			seq, img.Repository, img.Digest); err != nil {
+			return fmt.Errorf("insert artifact: %w", err)
+		}
+	}
+	return nil
+}
+
+// lockedChange is a change read inside a write transaction with the
+// version it had.
+type lockedChange struct {
+	*andon.Change
+	version int64
+}
+
+func loadChange(ctx context.Context, tx *Tx, id string) (*lockedChange, error) {
+	var body []byte
+	var version int64
+	err := tx.queryRow(ctx, `SELECT body, version FROM changes WHERE id = ?`+tx.db.dialect.forUpdate, id).Scan(&body, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no change %s", id)
+	} else if err != nil {
+		return nil, err
+	}
+	c := &andon.Change{}
+	if err := json.Unmarshal(body, c); err != nil {
+		return nil, fmt.Errorf("decode change %s: %w", id, err)
+	}
+	return &lockedChange{Change: c, version: version}, nil
+}
+
+// saveChange writes c back; it fails with ECONFLICT when someone else
+// updated the change since it was read.
+func saveChange(ctx context.Context, tx *Tx, c *lockedChange) error {
+	c.UpdatedAt = tx.now
+	body, err := json.Marshal(c.Change)
+	if err != nil {
+		return err
+	}
+	var reviewDue any
+	if c.ReviewDue != nil {
+		reviewDue = micros(*c.ReviewDue)
+	}
+	reviewed := 0
+	if c.Review != nil {
+		reviewed = 1
+	}
+	res, err := tx.exec(ctx, `UPDATE changes SET state = ?, review_due = ?, reviewed = ?, version = version + 1, updated_at = ?, body = ?
+		WHERE id = ? AND version = ?`, c.State, reviewDue, reviewed, micros(c.UpdatedAt), body, c.ID, c.version)
+	if err != nil {
+		return fmt.Errorf("update change %s: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return andon.Errorf(andon.ECONFLICT, "change %s was modified concurrently; retry", c.ID)
+	}
+	return nil
+}
+
+// FindChangeByID returns one change.
+func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
+	var body []byte
+	err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT body FROM changes WHERE id = ?`), id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no change %s", id)
+	} else if err != nil {
+		return nil, err
+	}
+	c := &andon.Change{}
+	return c, json.Unmarshal(body, c)
+}
+
+// FindChanges lists changes, newest first.
+func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) ([]*andon.Change, int, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Environment != "" {
+		add("environment = ?", f.Environment)
+	}
+	if f.State != "" {
+		add("state = ?", f.State)
+	}
+	if f.Tier != "" {
+		add("tier = ?", f.Tier)
+	}
+	if f.Requester != "" {
+		add("requester = ?", f.Requester)
+	}
+	if f.Query != "" {
+		q := "%" + strings.ToLower(f.Query) + "%"
+		where, args = append(where, "(LOWER(title) LIKE ? OR LOWER(description) LIKE ? OR LOWER(id) LIKE ?)"), append(args, q, q, q)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT COUNT(*) FROM changes WHERE `+cond), args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := fmt.Sprintf(`SELECT body FROM changes WHERE %s ORDER BY seq DESC LIMIT %d OFFSET %d`, cond, limit, max(f.Offset, 0))
+	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(q), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	changes := []*andon.Change{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, 0, err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, 0, err
+		}
+		changes = append(changes, c)
+	}
+	return changes, total, rows.Err()
+}
+
+// Decide records an approval or a rejection, enforcing segregation of
+// duties with the roles the catalog in force gives the user.
+func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Verdict, comment string) (*andon.Change, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if verdict != andon.Approve && verdict != andon.Reject {
+		return nil, andon.Errorf(andon.EINVALID, "verdict: %q is not approve or reject", verdict)
+	}
+	if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
+		return nil, andon.Errorf(andon.EINVALID, "comment: a rejection needs a reason")
+	}
+	roles := s.catalog.Catalog().RolesOf(user)
+	var out *andon.Change
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		c, err := loadChange(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
+		ev := andon.Event{Actor: user, Subject: c.ID}
+		if verdict == andon.Approve {
+			if a.Role, err = c.SlotFor(user, roles); err != nil {
+				return err
+			}
+			c.Approvals = append(c.Approvals, a)
+			if c.FullyApproved() {
+				c.State = andon.StateApproved
+			}
+			ev.Type = andon.EventChangeApproved
+		} else {
+			if err := c.CanReject(user, roles); err != nil {
+				return err
+			}
+			c.Approvals = append(c.Approvals, a)
+			c.State = andon.StateRejected
+			ev.Type = andon.EventChangeRejected
+		}
+		ev.Data = map[string]any{"approval": a, "state": c.State}
+		if err := saveChange(ctx, tx, c); err != nil {
+			return err
+		}
+		tx.Record(ev)
+		out = c.Change
+		return nil
+	})
+	return out, err
+}
+
+// Transition moves a change along its lifecycle. The requester, change
+// managers and platform admins may do it.
+func (s *ChangeService) Transition(ctx context.Context, id string, to andon.State, comment string) (*andon.Change, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(andon.States, to) {
+		return nil, andon.Errorf(andon.EINVALID, "to: %q is not a state", to)
+	}
+	roles := s.catalog.Catalog().RolesOf(user)
+	var out *andon.Change
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		c, err := loadChange(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if user != c.Requester && !andon.HasRole(roles, andon.RoleChangeManager) && !andon.HasRole(roles, andon.RolePlatformAdmin) {
+			return andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
+		}
+		if err := transition(tx, c.Change, to); err != nil {
+			return err
+		}
+		if err := saveChange(ctx, tx, c); err != nil {
+			return err
+		}
+		tx.Record(andon.Event{Type: andon.EventChangeTransition, Actor: user, Subject: c.ID,
+			Data: map[string]any{"to": to, "comment": comment}})
+		out = c.Change
+		return nil
+	})
+	return out, err
+}
+
+// transition applies the lifecycle rules to c.
+func transition(tx *Tx, c *andon.Change, to andon.State) error {
+	if !andon.CanTransition(c.State, to) {
+		return andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s", c.ID, c.State, to)
+	}
+	c.State = to
+	if to == andon.StateImplementing && c.Type == andon.ChangeEmergency && c.ReviewDue == nil {
+		due := tx.now.Add(andon.ReviewPeriod)
+		c.ReviewDue = &due
+	}
+	return nil
+}
+
+// ReviewChange records the retrospective review of an emergency change by
+// a change manager other than its requester.
+func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment string) (*andon.Change, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(comment) == "" {
+		return nil, andon.Errorf(andon.EINVALID, "comment: a review needs a comment")
+	}
+	roles := s.catalog.Catalog().RolesOf(user)
+	var out *andon.Change
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		c, err := loadChange(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Type != andon.ChangeEmergency:
+			return andon.Errorf(andon.ECONFLICT, "change %s is a %s change: only emergency changes take a retrospective review", c.ID, c.Type)
+		case c.ReviewDue == nil:
+			return andon.Errorf(andon.ECONFLICT, "change %s has not been implemented yet: review it once it has", c.ID)
+		case c.Review != nil:
+			return andon.Errorf(andon.ECONFLICT, "change %s was already reviewed by %s", c.ID, c.Review.Approver)
+		case user == c.Requester:
+			return andon.Errorf(andon.EFORBIDDEN, "%s requested change %s and cannot review it (segregation of duties)", user, c.ID)
+		case !andon.HasRole(roles, andon.RoleChangeManager):
+			return andon.Errorf(andon.EFORBIDDEN, "%s is not a change-manager: only change managers review emergency changes", user)
+		}
+		c.Review = &andon.Approval{Approver: user, Role: andon.RoleChangeManager, Verdict: andon.Approve, Comment: comment, At: tx.now}
+		if err := saveChange(ctx, tx, c); err != nil {
+			return err
+		}
+		tx.Record(andon.Event{Type: andon.EventChangeReviewed, Actor: user, Subject: c.ID, Data: c.Review})
+		out = c.Change
+		return nil
+	})
+	return out, err
+}
+
+// Findings lists emergency changes whose retrospective review is overdue.
+func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
+	now := s.db.Now()
+	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(
+		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ? ORDER BY review_due`), micros(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	findings := []andon.Finding{}
+	for rows.Next() {
+		var id, requester string
+		var due int64
+		if err := rows.Scan(&id, &requester, &due); err != nil {
+			return nil, err
+		}
+		t := time.UnixMicro(due).UTC()
+		findings = append(findings, andon.Finding{
+			Code:     "REVIEW_OVERDUE",
+			ChangeID: id,
+			Due:      t,
+			Message: fmt.Sprintf("emergency change %s by %s owed its retrospective review by %s (%s overdue)",
+				id, requester, t.Format(time.RFC3339), now.Sub(t).Round(time.Minute)),
+		})
+	}
+	return findings, rows.Err()
+}
+
+// CountByState returns the number of changes in each state.
+func (db *DB) CountByState(ctx context.Context) (map[andon.State]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM changes GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[andon.State]int{}
+	for _, s := range andon.States {
+		counts[s] = 0
+	}
+	for rows.Next() {
+		var s andon.State
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
+}

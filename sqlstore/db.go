@@ -1,0 +1,247 @@
+// Package sqlstore keeps andon's state in SQL: changes, approvals, tokens
+// and the audit log, and implements the services of package andon on top of
+// it. Every write is one transaction that also appends its audit entries and
+// re-signs the audit checkpoint, so no state changes without its record.
+//
+// SQL is written once, with "?" placeholders; the dialect seam rebinds
+// them and holds what differs between engines. The embedded SQLite driver
+// (pure Go) is the default.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a handle on andon's database.
+type DB struct {
+	// write serialises writers; for SQLite it holds one connection so that
+	// transactions queue in Go rather than fail with SQLITE_BUSY.
+	write *sql.DB
+	// read serves queries that need no lock.
+	read *sql.DB
+
+	dialect dialect
+	dsn     string
+
+	// Now is the clock of every timestamp the store writes.
+	Now func() time.Time
+	// Signer signs the audit checkpoint after every write. Required for
+	// writes; a read-only DB (audit verify) has none.
+	Signer *auditlog.Signer
+}
+
+// dialect holds what differs between SQL engines.
+type dialect struct {
+	name string
+	// rebind turns "?" placeholders into the engine's own.
+	rebind func(string) string
+	// forUpdate is appended to a SELECT that reads a row about to be
+	// updated; SQLite locks the whole database on BEGIN IMMEDIATE instead.
+	forUpdate string
+}
+
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }}
+
+// DataPath returns the SQLite database path inside a data directory.
+func DataPath(dataDir string) string { return filepath.Join(dataDir, "andon.db") }
+
+// Open opens the database named by dsn ("sqlite:///abs/path/andon.db",
+// "sqlite://relative/path.db" or a plain file path) and brings its schema up
+// to date.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, false)
+}
+
+// OpenReadOnly opens an existing database without migrating or writing it,
+// for offline verification.
+func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, true)
+}
+
+func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+	path, err := sqlitePath(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if readOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s", path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	// WAL lets readers run beside the writer; synchronous=FULL makes every
+	// commit durable before it is acknowledged; IMMEDIATE transactions take
+	// the write lock up front so a transaction never fails half-way on a
+	// lock upgrade.
+	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+params)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	db := &DB{write: w, read: r, dialect: sqliteDialect, dsn: dsn, Now: time.Now}
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if !readOnly {
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func sqlitePath(dsn string) (string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "", andon.Errorf(andon.EINVALID, "--db: PostgreSQL is not supported by this build yet; use sqlite://PATH")
+	case strings.HasPrefix(dsn, "sqlite://"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", andon.Errorf(andon.EINVALID, "--db: %v", err)
+		}
+		p := u.Host + u.Path
+		if p == "" {
+			return "", andon.Errorf(andon.EINVALID, "--db: %q names no file", dsn)
+		}
+		return p, nil
+	case strings.Contains(dsn, "://"):
+		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH)", dsn)
+	case dsn == "":
+		return "", andon.Errorf(andon.EINVALID, "--db: empty")
+	}
+	return dsn, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.write.Close(), db.read.Close())
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// migrate applies the embedded migrations not yet recorded, each in its own
+// transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	dir := "migrations/" + db.dialect.name
+	names, err := fs.Glob(migrations, dir+"/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", filepath.Base(name), err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`), filepath.Base(name)).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, db.dialect.rebind(`INSERT INTO schema_migrations (name) VALUES (?)`), filepath.Base(name)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a write transaction that collects audit events and appends them
+// before it commits.
+type Tx struct {
+	*sql.Tx
+	db     *DB
+	now    time.Time
+	events []andon.Event
+	// appended holds the indexes of the entries written on commit.
+	appended []int64
+}
+
+// Record queues an audit event; it is appended in this transaction.
+func (tx *Tx) Record(ev andon.Event) { tx.events = append(tx.events, ev) }
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, tx.db.dialect.rebind(q), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return tx.QueryRowContext(ctx, tx.db.dialect.rebind(q), args...)
+}
+
+// Update runs fn in a write transaction, appends the events fn recorded to
+// the audit log, re-signs the checkpoint and commits. If anything fails,
+// nothing is written. It returns the audit indexes of the appended entries.
+func (db *DB) Update(ctx context.Context, fn func(context.Context, *Tx) error) ([]int64, error) {
+	if db.Signer == nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "database opened without an audit signing key: writes are refused")
+	}
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC()}
+	if err := fn(ctx, tx); err != nil {
+		return nil, err
+	}
+	if len(tx.events) == 0 {
+		return nil, andon.Errorf(andon.EINTERNAL, "write without audit event refused")
+	}
+	if err := tx.appendAudit(ctx); err != nil {
+		return nil, fmt.Errorf("append audit entry: %w", err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return tx.appended, nil
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }

@@ -1,0 +1,219 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/andon-governance/andon"
+)
+
+// GateService implements andon.GateService: it gathers the facts of a
+// deployment request, asks the gate policy, enforces the verdict and
+// records it, all in one transaction.
+type GateService struct {
+	db       *DB
+	changes  *ChangeService
+	catalog  andon.CatalogSource
+	policy   andon.Policy
+	calendar andon.CalendarService
+	logger   *slog.Logger
+}
+
+// NewGateService returns a GateService.
+func NewGateService(db *DB, changes *ChangeService, catalog andon.CatalogSource, policy andon.Policy, calendar andon.CalendarService, logger *slog.Logger) *GateService {
+	return &GateService{db: db, changes: changes, catalog: catalog, policy: policy, calendar: calendar, logger: logger}
+}
+
+var _ andon.GateService = (*GateService)(nil)
+
+// Decide answers a gate request. It fails closed: every error comes with a
+// result that denies and says why.
+func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return deny(andon.ReasonInternal, andon.ErrorMessage(err)), err
+	}
+	if req.At.IsZero() {
+		req.At = s.db.Now()
+	}
+	req.At = req.At.UTC()
+	cat := s.catalog.Catalog()
+	env := cat.Environment(req.Environment)
+	var img andon.Image
+	var bad *andon.GateResult
+	var badErr error
+	if env == nil {
+		msg := fmt.Sprintf("environment %q is not in the catalog", req.Environment)
+		if req.Environment == "" {
+			msg = "environment: required"
+		}
+		bad, badErr = deny(andon.ReasonUnknownEnvironment, msg), andon.Errorf(andon.EINVALID, "%s", msg)
+	} else if img, err = andon.ParseImage(req.Image); err != nil {
+		bad, badErr = deny(andon.ReasonBadImage, andon.ErrorMessage(err)), err
+	}
+	if bad != nil {
+		// Refusals of bad requests are decisions too: record them.
+		idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+			tx.Record(gateEvent(user, req, bad))
+			return nil
+		})
+		if err != nil {
+			return deny(andon.ReasonInternal, "the gate could not record its decision"), err
+		}
+		bad.AuditIndex = idx[0]
+		return bad, badErr
+	}
+
+	active, err := s.calendar.Active(ctx, env.Name, req.At)
+	if err != nil {
+		return deny(andon.ReasonInternal, "the calendar could not be evaluated"), fmt.Errorf("calendar: %w", err)
+	}
+	var result *andon.GateResult
+	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		in := &andon.GateInput{
+			Request:     req,
+			Environment: env,
+			Calendar:    andon.CalendarState{Active: nonNil(active)},
+			Incidents:   []andon.Incident{},
+		}
+		c, err := findDeployable(ctx, tx, env.Name, img)
+		if err != nil {
+			return err
+		}
+		auto := false
+		if c == nil && env.Stage != andon.StageProduction {
+			// Outside production a deployment with no change is recorded
+			// as a standard change, if the risk policy pre-approves it.
+			if c, err = s.autoChange(ctx, cat, user, env, req); err != nil {
+				return err
+			}
+			auto = c != nil
+		}
+		if c != nil {
+			in.Change = c.Change
+		}
+		if env.PromotesFrom != "" {
+			in.Promotion = &andon.Promotion{Required: true, From: env.PromotesFrom}
+			if in.Promotion.ChangeID, err = findCompleted(ctx, tx, env.PromotesFrom, img); err != nil {
+				return err
+			}
+		}
+		decision, err := s.policy.Gate(ctx, in)
+		if err != nil {
+			return fmt.Errorf("gate policy: %w", err)
+		}
+		result = &andon.GateResult{Allow: decision.Allow, Reasons: nonNil(decision.Reasons)}
+		if decision.Allow && c == nil {
+			// A policy that allows without a change is overruled: the
+			// gate only lets governed changes through.
+			result = deny("NO_APPROVED_CHANGE", "the policy allowed a deployment with no change; refused")
+		}
+		if result.Allow {
+			if auto {
+				c.CreatedAt, c.UpdatedAt = tx.now, tx.now
+				if err := insertChange(ctx, tx, c.Change); err != nil {
+					return err
+				}
+				tx.Record(andon.Event{Type: andon.EventChangeCreated, Actor: user, Subject: c.ID, Data: c.Change})
+				c.version = 1
+			}
+			if c.State == andon.StateApproved {
+				if err := transition(tx, c.Change, andon.StateImplementing); err != nil {
+					return err
+				}
+				if err := saveChange(ctx, tx, c); err != nil {
+					return err
+				}
+				tx.Record(andon.Event{Type: andon.EventChangeTransition, Actor: user, Subject: c.ID,
+					Data: map[string]any{"to": andon.StateImplementing, "comment": "first deployment allowed by the gate"}})
+			}
+		}
+		if c != nil && (result.Allow || !auto) {
+			result.Change = c.Change
+		}
+		tx.Record(gateEvent(user, req, result))
+		return nil
+	})
+	if err != nil {
+		var e *andon.Error
+		if errors.As(err, &e) && e.Code != andon.EINTERNAL {
+			return deny(andon.ReasonInternal, e.Message), err
+		}
+		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
+		result := deny(andon.ReasonInternal, "the gate could not decide; deployment refused")
+		// Record the refusal on its own when the decision's transaction
+		// failed; if even that fails, the error still reaches the client.
+		if idx, rerr := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+			tx.Record(gateEvent(user, req, result))
+			return nil
+		}); rerr == nil {
+			result.AuditIndex = idx[0]
+		}
+		return result, err
+	}
+	result.AuditIndex = idx[len(idx)-1]
+	return result, nil
+}
+
+func deny(code, message string) *andon.GateResult {
+	return &andon.GateResult{Allow: false, Reasons: []andon.Reason{{Code: code, Message: message}}}
+}
+
+func gateEvent(user string, req andon.GateRequest, r *andon.GateResult) andon.Event {
+	data := map[string]any{"request": req, "allow": r.Allow, "reasons": r.Reasons}
+	if r.Change != nil {
+		data["change"] = r.Change.ID
+	}
+	return andon.Event{Type: andon.EventGateDecision, Actor: user, Subject: req.Environment, Data: data}
+}
+
+// autoChange builds the standard change recorded for a deployment outside
+// production, or returns nil when the risk policy would not pre-approve it.
+func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user string, env *andon.Environment, req andon.GateRequest) (*lockedChange, error) {
+	c, err := s.changes.newChange(ctx, cat, user, &andon.ChangeRequest{
+		Environment: env.Name,
+		Type:        andon.ChangeStandard,
+		Title:       "Deploy " + req.Image,
+		Description: "Recorded by the gate: a deployment outside production with no change of its own.",
+		Artifacts:   []string{req.Image},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.State != andon.StateApproved {
+		return nil, nil
+	}
+	return &lockedChange{Change: c}, nil
+}
+
+// findDeployable returns the change of env carrying img that may deploy:
+// implementing first, then the most recently approved.
+func findDeployable(ctx context.Context, tx *Tx, env string, img andon.Image) (*lockedChange, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
+		ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1`,
+		env, img.Repository, img.Digest).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return loadChange(ctx, tx, id)
+}
+
+// findCompleted returns the ID of the newest completed change of env that
+// carried img, or "".
+func findCompleted(ctx context.Context, tx *Tx, env string, img andon.Image) (string, error) {
+	var id string
+	err := tx.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
+		ORDER BY c.seq DESC LIMIT 1`, env, img.Repository, img.Digest).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
