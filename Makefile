@@ -1,0 +1,42 @@
+# The whole dev loop: make demo, make test, make lint, make bench.
+GO ?= go
+export CGO_ENABLED ?= 0
+STATICCHECK_VERSION := 2025.1.1
+
+.PHONY: all build demo test test-short lint bench fuzz clean
+
+all: lint test
+
+build:
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/andon ./cmd/andon
+
+# Run the server with the example manufacturer on http://localhost:8080.
+demo:
+	$(GO) run ./cmd/andon demo
+
+# Every test: Go unit and end-to-end tests, the Rego unit tests of the
+# default policy (run by the policy package's tests) and the fuzz seeds.
+test:
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Benchmarks of the hot paths; results are recorded in docs/performance.md.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# A short run of every fuzz target (go test -fuzz takes one at a time).
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./catalog
+	$(GO) test -run='^$$' -fuzz=FuzzParseICS -fuzztime=30s ./calendar
+	$(GO) test -run='^$$' -fuzz=FuzzOccurrences -fuzztime=30s ./calendar
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./auditlog
+
+clean:
+	rm -rf bin demo-data
