@@ -1,0 +1,454 @@
+// Package client is a typed Go client of andon's HTTP API (docs/api.md).
+// The andon command line speaks to the server through it, and so can
+// pipelines and tools written in Go.
+//
+// Every method returns an *andon.Error on failure: the server's own
+// {code, message} when it sent one, a code derived from the HTTP status
+// when it did not, and EINTERNAL when the server could not be reached, so
+// that callers map errors to exit codes or HTTP statuses in one place.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// DefaultTimeout bounds every request of a Client built without
+// WithHTTPClient, so that a hung server cannot hang a pipeline.
+const DefaultTimeout = 30 * time.Second
+
+// maxErrorBody bounds how much of an unexpected answer is read to explain it.
+const maxErrorBody = 1 << 20
+
+// Client calls one andon server with one bearer token. It is safe for
+// concurrent use.
+type Client struct {
+	baseURL   string
+	token     string
+	http      *http.Client
+	userAgent string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient makes the Client send its requests through hc, for custom
+// transports, TLS settings or timeouts.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) { c.http = hc }
+}
+
+// WithUserAgent sets the User-Agent header of every request.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// New returns a Client of the server at baseURL (such as
+// "http://127.0.0.1:8080") that authenticates with token. An empty token
+// sends no Authorization header.
+func New(baseURL, token string, opts ...Option) *Client {
+	c := &Client{
+		baseURL:   strings.TrimRight(baseURL, "/"),
+		token:     token,
+		http:      &http.Client{Timeout: DefaultTimeout},
+		userAgent: "andon/" + andon.Version,
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+// Me returns the authenticated user and the roles the catalog gives them.
+func (c *Client) Me(ctx context.Context) (*andon.User, error) {
+	var u andon.User
+	if err := c.do(ctx, http.MethodGet, "/api/v1/me", nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// CreateChange opens a change and returns it as classified by the policy.
+func (c *Client) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
+	var ch andon.Change
+	if err := c.do(ctx, http.MethodPost, "/api/v1/changes", nil, req, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Change returns the change with the given id.
+func (c *Client) Change(ctx context.Context, id string) (*andon.Change, error) {
+	var ch andon.Change
+	if err := c.do(ctx, http.MethodGet, "/api/v1/changes/"+url.PathEscape(id), nil, nil, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Changes returns the changes matching filter, newest first, and how many
+// match without the filter's Offset and Limit.
+func (c *Client) Changes(ctx context.Context, filter andon.ChangeFilter) ([]*andon.Change, int, error) {
+	q := url.Values{}
+	setString(q, "environment", filter.Environment)
+	setString(q, "state", string(filter.State))
+	setString(q, "tier", string(filter.Tier))
+	setString(q, "requester", filter.Requester)
+	setString(q, "q", filter.Query)
+	setInt(q, "offset", int64(filter.Offset))
+	setInt(q, "limit", int64(filter.Limit))
+	var out struct {
+		Changes []*andon.Change `json:"changes"`
+		Total   int             `json:"total"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/changes", q, nil, &out); err != nil {
+		return nil, 0, err
+	}
+	return out.Changes, out.Total, nil
+}
+
+// Decide approves or rejects the change as the authenticated user.
+func (c *Client) Decide(ctx context.Context, id string, verdict andon.Verdict, comment string) (*andon.Change, error) {
+	body := struct {
+		Verdict andon.Verdict `json:"verdict"`
+		Comment string        `json:"comment,omitempty"`
+	}{verdict, comment}
+	var ch andon.Change
+	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/approvals", nil, body, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Transition moves the change to state to.
+func (c *Client) Transition(ctx context.Context, id string, to andon.State, comment string) (*andon.Change, error) {
+	body := struct {
+		To      andon.State `json:"to"`
+		Comment string      `json:"comment,omitempty"`
+	}{to, comment}
+	var ch andon.Change
+	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/transitions", nil, body, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Review records the retrospective review of an emergency change.
+func (c *Client) Review(ctx context.Context, id, comment string) (*andon.Change, error) {
+	body := struct {
+		Comment string `json:"comment"`
+	}{comment}
+	var ch andon.Change
+	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/review", nil, body, &ch); err != nil {
+		return nil, err
+	}
+	return &ch, nil
+}
+
+// Findings lists what needs attention, such as overdue emergency reviews.
+func (c *Client) Findings(ctx context.Context) ([]andon.Finding, error) {
+	var out struct {
+		Findings []andon.Finding `json:"findings"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/findings", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Findings, nil
+}
+
+// Gate asks whether req.Image may be deployed to req.Environment at req.At
+// (now when zero). The server answers every gate request with a
+// GateResult, and Gate returns it whenever the body is one, even with an
+// error: a 400 or a 500 still explains itself in Reasons. The error is
+// non-nil for every status but 200, so a caller may deploy only when the
+// error is nil and Allow is true.
+func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+	// The server rejects unknown fields and treats a missing "at" as now,
+	// so the zero time is left out rather than sent as year 1.
+	body := struct {
+		Environment string     `json:"environment"`
+		Image       string     `json:"image"`
+		At          *time.Time `json:"at,omitempty"`
+	}{Environment: req.Environment, Image: req.Image}
+	if !req.At.IsZero() {
+		body.At = &req.At
+	}
+	resp, err := c.send(ctx, http.MethodPost, "/api/v1/gate", nil, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	if err != nil {
+		return nil, c.unreachable(err)
+	}
+
+	// A GateResult is recognised by its "allow" field; an error body
+	// {code, message} may come instead from a layer in front of the gate,
+	// such as authentication.
+	var probe struct {
+		andon.GateResult
+		Allow   *bool  `json:"allow"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(data, &probe) != nil || probe.Allow == nil {
+		return nil, statusError(resp, data)
+	}
+	res := probe.GateResult
+	res.Allow = *probe.Allow
+	if resp.StatusCode == http.StatusOK {
+		return &res, nil
+	}
+	code := probe.Code
+	if code == "" {
+		code = codeForStatus(resp.StatusCode)
+	}
+	msg := probe.Message
+	if msg == "" {
+		msg = reasonsMessage(res.Reasons)
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("the gate answered %s", resp.Status)
+	}
+	// Fail closed even if a broken server claims to allow with an error
+	// status.
+	res.Allow = false
+	return &res, &andon.Error{Code: code, Message: msg}
+}
+
+// Occurrences returns the occurrences of the windows applying to env that
+// overlap [from, to). A zero from means now and a zero to means from plus
+// seven days, as the server decides.
+func (c *Client) Occurrences(ctx context.Context, env string, from, to time.Time) ([]andon.Occurrence, error) {
+	q := url.Values{"env": {env}}
+	setTime(q, "from", from)
+	setTime(q, "to", to)
+	var out struct {
+		Environment string             `json:"environment"`
+		Occurrences []andon.Occurrence `json:"occurrences"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/calendar", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Occurrences, nil
+}
+
+// NextSlot returns the first span of length d, starting at or after after
+// (now when zero), inside a maintenance window of env and outside every
+// freeze. It returns ENOTFOUND when there is none within a year.
+func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, after time.Time) (*andon.Span, error) {
+	q := url.Values{"env": {env}, "duration": {d.String()}}
+	setTime(q, "after", after)
+	var s andon.Span
+	if err := c.do(ctx, http.MethodGet, "/api/v1/calendar/next", q, nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Catalog returns the catalog in force on the server.
+func (c *Client) Catalog(ctx context.Context) (*andon.Catalog, error) {
+	var cat andon.Catalog
+	if err := c.do(ctx, http.MethodGet, "/api/v1/catalog", nil, nil, &cat); err != nil {
+		return nil, err
+	}
+	return &cat, nil
+}
+
+// Checkpoint returns the latest signed checkpoint of the audit log.
+func (c *Client) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
+	var cp andon.Checkpoint
+	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/checkpoint", nil, nil, &cp); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+// Entries returns the audit entries matching filter. A zero After is not
+// sent, leaving the start of the listing to the server; pass -1 to ask
+// explicitly for every entry from index 0.
+func (c *Client) Entries(ctx context.Context, filter andon.AuditFilter) ([]*andon.Entry, error) {
+	q := url.Values{}
+	setString(q, "type", filter.Type)
+	setString(q, "subject", filter.Subject)
+	setString(q, "actor", filter.Actor)
+	setInt(q, "after", filter.After)
+	setInt(q, "limit", int64(filter.Limit))
+	var out struct {
+		Entries []*andon.Entry `json:"entries"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/entries", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Entries, nil
+}
+
+// Proof returns the inclusion proof of the audit entry at index in the
+// tree of the latest checkpoint.
+func (c *Client) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
+	q := url.Values{"index": {strconv.FormatInt(index, 10)}}
+	var p andon.Proof
+	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/proof", q, nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// do sends a request and decodes a 2xx answer into out.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	resp, err := c.send(ctx, method, path, query, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return statusError(resp, data)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if isTransport(err) {
+			return c.unreachable(err)
+		}
+		return andon.Errorf(andon.EINTERNAL, "cannot decode the answer of %s %s: %v", method, path, err)
+	}
+	return nil
+}
+
+// send builds and sends a request. Its error is always an *andon.Error.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, in any) (*http.Response, error) {
+	u := c.baseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "cannot encode the request: %v", err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "bad server URL %q: %v", c.baseURL, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.unreachable(err)
+	}
+	return resp, nil
+}
+
+// unreachable reports a transport failure as EINTERNAL: andon could not
+// decide, which the CLI turns into exit code 2.
+func (c *Client) unreachable(err error) error {
+	return andon.Errorf(andon.EINTERNAL, "cannot reach andon server at %s: %v", c.baseURL, unwrapURLError(err))
+}
+
+// unwrapURLError drops the "Post \"http://…\":" prefix of *url.Error,
+// which would repeat the server URL already in the message.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// isTransport reports whether a decoding error came from the connection
+// rather than from the JSON.
+func isTransport(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return !errors.As(err, &se) && !errors.As(err, &te) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// statusError turns a non-2xx answer into an *andon.Error: the server's
+// own when the body is one, otherwise one derived from the status so that
+// a proxy's HTML error page still maps to the right exit code.
+func statusError(resp *http.Response, data []byte) error {
+	var e andon.Error
+	if json.Unmarshal(data, &e) == nil && e.Code != "" {
+		return &e
+	}
+	code := codeForStatus(resp.StatusCode)
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// A 2xx that is not what was asked for, such as a gate answer
+		// without "allow", is a server fault.
+		code = andon.EINTERNAL
+	}
+	msg := fmt.Sprintf("server answered %s", resp.Status)
+	if snippet := strings.TrimSpace(string(data)); snippet != "" {
+		if len(snippet) > 200 {
+			snippet = snippet[:200] + "…"
+		}
+		msg += ": " + snippet
+	}
+	return &andon.Error{Code: code, Message: msg}
+}
+
+// codeForStatus is the inverse of the server's code-to-status table
+// (docs/api.md).
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return andon.EINVALID
+	case http.StatusUnauthorized:
+		return andon.EUNAUTHORIZED
+	case http.StatusForbidden:
+		return andon.EFORBIDDEN
+	case http.StatusNotFound:
+		return andon.ENOTFOUND
+	case http.StatusConflict:
+		return andon.ECONFLICT
+	}
+	return andon.EINTERNAL
+}
+
+func reasonsMessage(reasons []andon.Reason) string {
+	parts := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		parts = append(parts, r.Code+": "+r.Message)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func setString(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}
+
+func setInt(q url.Values, key string, value int64) {
+	if value != 0 {
+		q.Set(key, strconv.FormatInt(value, 10))
+	}
+}
+
+func setTime(q url.Values, key string, t time.Time) {
+	if !t.IsZero() {
+		q.Set(key, t.Format(time.RFC3339Nano))
+	}
+}
