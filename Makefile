@@ -1,7 +1,7 @@
 # The whole dev loop: make demo, make test, make lint, make bench.
 GO ?= go
 export CGO_ENABLED ?= 0
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 .PHONY: all build demo test test-short lint bench fuzz clean
 
