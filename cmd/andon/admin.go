@@ -116,7 +116,3 @@ func outputFormat(cmd *cobra.Command) string {
 	f, _ := cmd.Flags().GetString("output")
 	return f
 }
-
-func newDemoCmd(e *env) *cobra.Command {
-	return &cobra.Command{Use: "demo", Short: "Run the server with the example manufacturer"}
-}

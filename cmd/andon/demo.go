@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/spf13/cobra"
+)
+
+func newDemoCmd(e *env) *cobra.Command {
+	o := &serveOptions{}
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the server with the built-in example manufacturer and seeded history",
+		Long: `Run the server with the example manufacturer (plants in Lyon and Geelong,
+staging and production environments, month-end freeze, weekly maintenance)
+and a few weeks of seeded history. Well-known demo tokens are printed at
+start: they are for the demo only. The data directory is kept between runs;
+--reset starts afresh.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(e, o)
+			if err != nil {
+				return err
+			}
+			if reset {
+				if err := resetDemoData(o.data); err != nil {
+					return err
+				}
+			}
+			_, statErr := os.Stat(sqlstore.DataPath(o.data))
+			fresh := os.IsNotExist(statErr)
+			o.catalog = "(built-in example)"
+			a, err := startApp(e.ctx, logger, o, catalogFS(examples.Catalog, "catalog"))
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			if err := a.demoTokens(e.ctx); err != nil {
+				return err
+			}
+			if fresh {
+				if err := a.seedDemo(e.ctx, time.Now()); err != nil {
+					return fmt.Errorf("seed demo history: %w", err)
+				}
+			}
+			a.printDemoBanner(e, fresh)
+			return a.serve(e.ctx)
+		},
+	}
+	addServeFlags(cmd, e, o)
+	cmd.Flags().Lookup("data").DefValue = "./demo-data"
+	_ = cmd.Flags().Set("data", envOr(e, "ANDON_DEMO_DATA", "./demo-data"))
+	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo data directory first and seed new history")
+	return cmd
+}
+
+// resetDemoData removes a demo data directory, refusing anything that does
+// not look like one.
+func resetDemoData(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name != "andon.db" && !strings.HasPrefix(name, "andon.db-") && name != "audit.key" && name != "audit.pub" {
+			return fmt.Errorf("--reset: %s holds %s, which andon did not write; not deleting it", dir, name)
+		}
+	}
+	return os.RemoveAll(dir)
+}
+
+// demoToken is the well-known token of a demo user.
+func demoToken(user string) string { return "demo-" + user }
+
+func (a *app) demoTokens(ctx context.Context) error {
+	for _, user := range a.catalogs.Catalog().Users() {
+		if _, err := a.tokens.Authenticate(ctx, demoToken(user)); err == nil {
+			continue
+		}
+		if err := a.tokens.AddToken(ctx, user, demoToken(user)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *app) printDemoBanner(e *env, fresh bool) {
+	cat := a.catalogs.Catalog()
+	addr := a.opts.addr
+	if strings.HasPrefix(addr, ":") {
+		addr = "localhost" + addr
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "\nandon demo: the example manufacturer at http://%s\n", addr)
+	if fresh {
+		fmt.Fprintf(w, "seeded history into %s\n", a.opts.data)
+	} else {
+		fmt.Fprintf(w, "using the existing demo data in %s (--reset starts afresh)\n", a.opts.data)
+	}
+	fmt.Fprintf(w, "\nDemo tokens (for this demo only):\n")
+	for _, user := range cat.Users() {
+		roles := strings.Join(cat.RolesOf(user), ", ")
+		if roles == "" {
+			roles = "requests changes"
+		}
+		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
+	}
+	fmt.Fprintf(w, "\nexport ANDON_SERVER=http://%s, then try: andon change list\n\n", addr)
+}
+
+// Images of the demo history. demoImageB completed in staging-lyon and is
+// the one the README's walkthrough promotes to prod-lyon.
+const (
+	demoImageA = "registry.example.com/odoo/odoo-lyon:17.0-2026.10@sha256:6d0f3c0a8a31f1a8f4f8d5c1b5d4d0a1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7"
+	demoImageB = "registry.example.com/odoo/odoo-lyon:17.0-2026.11@sha256:9a1e5f7c3b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
+	demoImageC = "registry.example.com/odoo/odoo-geelong:17.0-2026.11@sha256:0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c"
+)
+
+// seedDemo writes a few weeks of history through the services, as the
+// people of the example manufacturer would have, with the store's clock set
+// back to when each step happened.
+func (a *app) seedDemo(ctx context.Context, now time.Time) error {
+	clock := now
+	a.db.Now = func() time.Time { return clock }
+	defer func() { a.db.Now = time.Now }()
+	as := func(user string) context.Context {
+		return andon.NewContextWithUser(ctx, &andon.User{Name: user, Roles: a.catalogs.Catalog().RolesOf(user)})
+	}
+	day := 24 * time.Hour
+	gateIn := func(user, env, image string, at time.Time) (*andon.GateResult, error) {
+		clock = at
+		res, err := a.gate.Decide(as(user), andon.GateRequest{Environment: env, Image: image, At: at})
+		if err != nil {
+			return nil, err
+		}
+		if !res.Allow {
+			return nil, fmt.Errorf("gate denied %s in %s: %v", image, env, res.Reasons)
+		}
+		return res, nil
+	}
+	// deploy asks the gate at the start of the next slot that suits env,
+	// then completes the change.
+	deploy := func(user, env, image string, after time.Time, c *andon.Change) error {
+		at := after
+		if cat := a.catalogs.Catalog(); cat.Environment(env).Stage == andon.StageProduction && c.Type != andon.ChangeEmergency {
+			slot, err := a.calendar.NextSlot(ctx, env, after, time.Hour)
+			if err != nil {
+				return err
+			}
+			at = slot.Start.Add(5 * time.Minute)
+		}
+		res, err := gateIn(user, env, image, at)
+		if err != nil {
+			return err
+		}
+		clock = at.Add(40 * time.Minute)
+		_, err = a.changes.Transition(as(user), res.Change.ID, andon.StateCompleted, "deployed and smoke-tested")
+		return err
+	}
+	create := func(user string, at time.Time, req andon.ChangeRequest) (*andon.Change, error) {
+		clock = at
+		return a.changes.CreateChange(as(user), &req)
+	}
+	approve := func(user string, at time.Time, id, comment string) error {
+		clock = at
+		_, err := a.changes.Decide(as(user), id, andon.Approve, comment)
+		return err
+	}
+
+	// Three weeks ago: the October release went through staging and into
+	// production in a Sunday maintenance window.
+	t := now.Add(-21 * day)
+	if err := deploy("alice", "staging-lyon", demoImageA, t, &andon.Change{}); err != nil {
+		return err
+	}
+	c, err := create("alice", t.Add(day), andon.ChangeRequest{
+		Environment: "prod-lyon", Type: andon.ChangeNormal,
+		Title:        "October release: work-order scheduling fixes",
+		Artifacts:    []string{demoImageA},
+		Facts:        andon.Facts{Modules: []string{"mrp", "mrp_workorder"}},
+		RollbackPlan: "redeploy the previous image; no schema change",
+	})
+	if err != nil {
+		return err
+	}
+	if err := approve("bob", t.Add(day+2*time.Hour), c.ID, "tested in staging-lyon"); err != nil {
+		return err
+	}
+	if err := approve("carol", t.Add(day+3*time.Hour), c.ID, "production planning agrees"); err != nil {
+		return err
+	}
+	if err := deploy("alice", "prod-lyon", demoImageA, t.Add(day+4*time.Hour), c); err != nil {
+		return err
+	}
+
+	// Two weeks ago: the November release completed in staging; it waits
+	// for production (the README walkthrough takes it there).
+	if err := deploy("alice", "staging-lyon", demoImageB, now.Add(-14*day), &andon.Change{}); err != nil {
+		return err
+	}
+
+	// Five days ago: a label printer outage in Geelong, fixed by an
+	// emergency change whose retrospective review is now overdue.
+	t = now.Add(-5 * day)
+	if err := deploy("alice", "staging-geelong", demoImageC, t, &andon.Change{}); err != nil {
+		return err
+	}
+	c, err = create("alice", t.Add(time.Hour), andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeEmergency,
+		Title:        "Hotfix: shipping labels fail to print for the Melbourne carrier",
+		Artifacts:    []string{demoImageC},
+		Facts:        andon.Facts{Modules: []string{"delivery"}},
+		RollbackPlan: "redeploy the previous image",
+	})
+	if err != nil {
+		return err
+	}
+	if err := approve("erin", t.Add(90*time.Minute), c.ID, "outage confirmed by the Geelong shipping lead"); err != nil {
+		return err
+	}
+	if err := deploy("alice", "prod-geelong", demoImageC, t.Add(2*time.Hour), c); err != nil {
+		return err
+	}
+
+	// Yesterday: a database upgrade was rejected, and two changes wait for
+	// approval.
+	t = now.Add(-day)
+	c, err = create("alice", t, andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeNormal,
+		Title: "Upgrade PostgreSQL 15 to 16",
+		Facts: andon.Facts{Components: []string{"postgres"}, Migration: true},
+	})
+	if err != nil {
+		return err
+	}
+	clock = t.Add(time.Hour)
+	if _, err := a.changes.Decide(as("dave"), c.ID, andon.Reject, "no rollback plan and no restore test of the current backup"); err != nil {
+		return err
+	}
+	if _, err := create("alice", t.Add(2*time.Hour), andon.ChangeRequest{
+		Environment: "prod-subsidiaries", Type: andon.ChangeNormal,
+		Title:        "Add the Incoterms report for subsidiaries",
+		Artifacts:    []string{demoImageB},
+		Facts:        andon.Facts{Modules: []string{"account"}},
+		RollbackPlan: "redeploy the previous image",
+	}); err != nil {
+		return err
+	}
+	if _, err := create("alice", t.Add(3*time.Hour), andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeNormal,
+		Title:        "Quality checks on goods receipt",
+		Artifacts:    []string{demoImageC},
+		Facts:        andon.Facts{Modules: []string{"quality_control", "stock"}, Migration: true},
+		RollbackPlan: "restore the pre-change backup; the migration adds columns only",
+	}); err != nil {
+		return err
+	}
+	return nil
+}
