@@ -1,0 +1,136 @@
+package andon_test
+
+import (
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/google/go-cmp/cmp"
+)
+
+// highChange needs a change manager and the owner of production.
+func highChange() *andon.Change {
+	return &andon.Change{
+		ID:        "CHG-1",
+		Requester: "alice",
+		State:     andon.StatePending,
+		Risk: andon.RiskDecision{Tier: andon.LevelHigh, Approvals: []andon.Requirement{
+			{Role: andon.RoleChangeManager, Count: 1},
+			{Role: andon.ProcessOwnerRole("production"), Count: 1},
+		}},
+	}
+}
+
+func TestSlotFor(t *testing.T) {
+	cm := []string{andon.RoleChangeManager}
+	owner := []string{andon.ProcessOwnerRole("production")}
+	both := []string{andon.RoleChangeManager, andon.ProcessOwnerRole("production")}
+	tests := []struct {
+		name     string
+		prior    []andon.Approval
+		state    andon.State
+		user     string
+		roles    []string
+		wantRole string
+		wantCode string
+	}{
+		{name: "change manager fills its slot", user: "bob", roles: cm, wantRole: andon.RoleChangeManager},
+		{name: "owner fills its slot", user: "carol", roles: owner, wantRole: "process-owner:production"},
+		{name: "requester cannot approve", user: "alice", roles: both, wantCode: andon.EFORBIDDEN},
+		{name: "no matching role", user: "frank", roles: []string{andon.RoleAuditor}, wantCode: andon.EFORBIDDEN},
+		{
+			name:     "one person one slot",
+			prior:    []andon.Approval{{Approver: "brigitte", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
+			user:     "brigitte",
+			roles:    both,
+			wantCode: andon.EFORBIDDEN,
+		},
+		{
+			name:     "filled slot is skipped for the next open one",
+			prior:    []andon.Approval{{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
+			user:     "brigitte",
+			roles:    both,
+			wantRole: "process-owner:production",
+		},
+		{
+			name:     "holder of a filled slot's role only",
+			prior:    []andon.Approval{{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
+			user:     "dave",
+			roles:    cm,
+			wantCode: andon.EFORBIDDEN,
+		},
+		{name: "only pending changes", state: andon.StateApproved, user: "bob", roles: cm, wantCode: andon.ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := highChange()
+			c.Approvals = tt.prior
+			if tt.state != "" {
+				c.State = tt.state
+			}
+			role, err := c.SlotFor(tt.user, tt.roles)
+			if got := andon.ErrorCode(err); got != tt.wantCode {
+				t.Fatalf("error code = %q (%v), want %q", got, err, tt.wantCode)
+			}
+			if role != tt.wantRole {
+				t.Errorf("role = %q, want %q", role, tt.wantRole)
+			}
+		})
+	}
+}
+
+func TestSlotsAndFullyApproved(t *testing.T) {
+	c := highChange()
+	if c.FullyApproved() {
+		t.Fatal("a change without approvals is fully approved")
+	}
+	c.Approvals = []andon.Approval{
+		{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve},
+		{Approver: "carol", Role: "process-owner:production", Verdict: andon.Approve},
+	}
+	want := []andon.Slot{
+		{Role: andon.RoleChangeManager, Count: 1, Approved: []string{"bob"}},
+		{Role: "process-owner:production", Count: 1, Approved: []string{"carol"}},
+	}
+	if diff := cmp.Diff(want, c.Slots()); diff != "" {
+		t.Errorf("slots (-want +got):\n%s", diff)
+	}
+	if !c.FullyApproved() {
+		t.Error("both slots filled, but not fully approved")
+	}
+}
+
+func TestCanReject(t *testing.T) {
+	c := highChange()
+	if err := c.CanReject("alice", []string{andon.RoleChangeManager}); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("requester rejecting: %v, want forbidden", err)
+	}
+	if err := c.CanReject("frank", []string{andon.RoleAuditor}); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("auditor rejecting: %v, want forbidden", err)
+	}
+	if err := c.CanReject("carol", []string{"process-owner:production"}); err != nil {
+		t.Errorf("owner rejecting: %v", err)
+	}
+}
+
+func TestCanTransition(t *testing.T) {
+	tests := []struct {
+		from, to andon.State
+		want     bool
+	}{
+		{andon.StatePending, andon.StateCancelled, true},
+		{andon.StatePending, andon.StateImplementing, false},
+		{andon.StateApproved, andon.StateImplementing, true},
+		{andon.StateApproved, andon.StateCancelled, true},
+		{andon.StateImplementing, andon.StateCompleted, true},
+		{andon.StateImplementing, andon.StateFailed, true},
+		{andon.StateImplementing, andon.StateRolledBack, true},
+		{andon.StateImplementing, andon.StateCancelled, false},
+		{andon.StateCompleted, andon.StateRolledBack, false},
+		{andon.StateRejected, andon.StateApproved, false},
+	}
+	for _, tt := range tests {
+		if got := andon.CanTransition(tt.from, tt.to); got != tt.want {
+			t.Errorf("CanTransition(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package andon_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+)
+
+const digest = "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestParseImage(t *testing.T) {
+	tests := []struct {
+		ref      string
+		wantRepo string
+		wantTag  string
+		wantErr  string
+	}{
+		{ref: "registry.example.com/odoo/odoo@" + digest, wantRepo: "registry.example.com/odoo/odoo"},
+		{ref: "registry.example.com:5000/odoo:17.0@" + digest, wantRepo: "registry.example.com:5000/odoo", wantTag: "17.0"},
+		{ref: "odoo@" + digest, wantRepo: "odoo"},
+		{ref: "odoo:17.0", wantErr: "not pinned by digest"},
+		{ref: "odoo@sha256:abc", wantErr: "digest"},
+		{ref: "Odoo@" + digest, wantErr: "repository"},
+		{ref: "odoo:bad tag@" + digest, wantErr: "tag"},
+		{ref: "", wantErr: "not pinned"},
+	}
+	for _, tt := range tests {
+		img, err := andon.ParseImage(tt.ref)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || andon.ErrorCode(err) != andon.EINVALID {
+				t.Errorf("ParseImage(%q) error = %v, want invalid containing %q", tt.ref, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseImage(%q): %v", tt.ref, err)
+			continue
+		}
+		if img.Repository != tt.wantRepo || img.Tag != tt.wantTag || img.Digest != digest {
+			t.Errorf("ParseImage(%q) = %+v, want repo %q tag %q", tt.ref, img, tt.wantRepo, tt.wantTag)
+		}
+	}
+}
+
+func TestSameArtifact(t *testing.T) {
+	a := "registry.example.com/odoo:17.0@" + digest
+	b := "registry.example.com/odoo@" + digest
+	if !andon.SameArtifact(a, b) {
+		t.Errorf("same repository and digest with and without tag should match")
+	}
+	if andon.SameArtifact(a, "registry.example.com/other@"+digest) {
+		t.Errorf("different repositories should not match")
+	}
+}
+
+func FuzzParseImage(f *testing.F) {
+	f.Add("registry.example.com/odoo:17.0@" + digest)
+	f.Add("odoo:17")
+	f.Fuzz(func(t *testing.T, ref string) {
+		img, err := andon.ParseImage(ref)
+		if err != nil {
+			return
+		}
+		again, err := andon.ParseImage(img.String())
+		if err != nil || again.Repository != img.Repository || again.Digest != img.Digest {
+			t.Fatalf("canonical form %q of %q does not parse back: %v", img.String(), ref, err)
+		}
+	})
+}
