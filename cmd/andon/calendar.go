@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
+)
+
+// newCalendarCmd returns `andon calendar`: the windows of an environment
+// and the next slot a change fits in. Times are shown in the plant's local
+// time, which is how the plant plans, and in UTC, which is how pipelines
+// and the audit log record them.
+func newCalendarCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "calendar",
+		Short: "Show windows and find the next safe slot",
+	}
+	cmd.AddCommand(newCalendarNextCmd(e), newCalendarShowCmd(e))
+	return cmd
+}
+
+func newCalendarNextCmd(e *env) *cobra.Command {
+	var (
+		envName string
+		d       time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "next --env E --duration D [--after RFC3339]",
+		Short: "Find the next maintenance slot outside every freeze",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if d <= 0 {
+				return andon.Errorf(andon.EINVALID, "--duration %s: want a positive duration such as 2h", d)
+			}
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			t, err := timeFlag(cmd, "after")
+			if err != nil {
+				return err
+			}
+			slot, err := c.NextSlot(cmd.Context(), envName, d, t)
+			if err != nil {
+				return err
+			}
+			var loc *time.Location
+			if human(cmd) {
+				loc = e.location(cmd.Context(), c, envName)
+			}
+			return e.print(cmd, slot, func(w io.Writer) {
+				fmt.Fprintf(w, "next %s slot for %s:\n", fmtDuration(d), envName)
+				fmt.Fprintf(w, "\tLOCAL (%s)\tUTC\n", loc)
+				fmt.Fprintf(w, "start\t%s\t%s\n", slot.Start.In(loc).Format(layoutLocal), fmtTime(slot.Start))
+				fmt.Fprintf(w, "end\t%s\t%s\n", slot.End.In(loc).Format(layoutLocal), fmtTime(slot.End))
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&envName, "env", "", "environment (required)")
+	f.DurationVar(&d, "duration", 0, "length of the change, such as 2h or 90m (required)")
+	f.String("after", "", "earliest start, RFC 3339 (default now)")
+	cmd.MarkFlagRequired("env")
+	cmd.MarkFlagRequired("duration")
+	return cmd
+}
+
+func newCalendarShowCmd(e *env) *cobra.Command {
+	var (
+		envName string
+		days    int
+	)
+	cmd := &cobra.Command{
+		Use:   "show --env E [--from RFC3339] [--to RFC3339 | --days N]",
+		Short: "List the window occurrences of an environment",
+		Long: `List the occurrences of the windows (freezes, maintenance, peaks) that apply
+to an environment, in the plant's local time and in UTC. The range starts
+--from (default now) and ends --to, or --days after its start (default 7).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			start, err := timeFlag(cmd, "from")
+			if err != nil {
+				return err
+			}
+			end, err := timeFlag(cmd, "to")
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("days") {
+				if days <= 0 {
+					return andon.Errorf(andon.EINVALID, "--days %d: want a positive number of days", days)
+				}
+				if start.IsZero() {
+					// The server would pick now too, but the end must be
+					// computed from the same start.
+					start = time.Now()
+				}
+				end = start.AddDate(0, 0, days)
+			}
+			occs, err := c.Occurrences(cmd.Context(), envName, start, end)
+			if err != nil {
+				return err
+			}
+			if occs == nil {
+				occs = []andon.Occurrence{}
+			}
+			out := struct {
+				Environment string             `json:"environment"`
+				Occurrences []andon.Occurrence `json:"occurrences"`
+			}{envName, occs}
+			if human(cmd) && len(occs) == 0 {
+				fmt.Fprintf(e.stderr, "no windows apply to %s in this range\n", envName)
+				return nil
+			}
+			var loc *time.Location
+			if human(cmd) {
+				loc = e.location(cmd.Context(), c, envName)
+			}
+			return e.print(cmd, out, func(w io.Writer) {
+				fmt.Fprintf(w, "WINDOW\tTYPE\tSTART (%[1]s)\tEND (%[1]s)\tSTART (UTC)\tEND (UTC)\tALLOWS\n", loc)
+				for _, o := range occs {
+					allow := make([]string, len(o.Allow))
+					for i, t := range o.Allow {
+						allow[i] = string(t)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.Window, o.Type,
+						o.Start.In(loc).Format(layoutLocal), o.End.In(loc).Format(layoutLocal),
+						fmtTime(o.Start), fmtTime(o.End), orDash(strings.Join(allow, ",")))
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&envName, "env", "", "environment (required)")
+	f.String("from", "", "start of the range, RFC 3339 (default now)")
+	f.String("to", "", "end of the range, RFC 3339 (default 7 days after the start)")
+	f.IntVar(&days, "days", 7, "length of the range in days, instead of --to")
+	cmd.MarkFlagRequired("env")
+	cmd.MarkFlagsMutuallyExclusive("to", "days")
+	return cmd
+}
+
+// location returns the time zone of the environment's first plant, as the
+// server's catalog gives it. Local times are a courtesy next to UTC, so a
+// failure to find the zone is a warning and UTC stands in.
+func (e *env) location(ctx context.Context, c *client.Client, envName string) *time.Location {
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "andon: warning: cannot read the time zone of %s, showing UTC: %s\n", envName, andon.ErrorMessage(err))
+		return time.UTC
+	}
+	env := cat.Environment(envName)
+	if env == nil {
+		return time.UTC
+	}
+	for _, name := range env.Plants {
+		p := cat.Plant(name)
+		if p == nil || p.Timezone == "" {
+			continue
+		}
+		loc, err := time.LoadLocation(p.Timezone)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "andon: warning: plant %s: unknown time zone %q, showing UTC\n", p.Name, p.Timezone)
+			return time.UTC
+		}
+		return loc
+	}
+	return time.UTC
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+)
+
+// newChangeCmd returns `andon change` and its subcommands: open, list and
+// show changes, decide on them and move them through their lifecycle.
+func newChangeCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "change",
+		Short: "Open, list, approve and implement changes",
+	}
+	cmd.AddCommand(
+		newChangeCreateCmd(e),
+		newChangeListCmd(e),
+		newChangeShowCmd(e),
+		newChangeDecideCmd(e, "approve", andon.Approve),
+		newChangeDecideCmd(e, "reject", andon.Reject),
+		newChangeTransitionCmd(e, "start", andon.StateImplementing, "Start implementing an approved change"),
+		newChangeTransitionCmd(e, "complete", andon.StateCompleted, "Record that a change was implemented"),
+		newChangeTransitionCmd(e, "fail", andon.StateFailed, "Record that a change failed"),
+		newChangeTransitionCmd(e, "rollback", andon.StateRolledBack, "Record that a change was rolled back"),
+		newChangeTransitionCmd(e, "cancel", andon.StateCancelled, "Cancel a pending or approved change"),
+		newChangeReviewCmd(e),
+	)
+	return cmd
+}
+
+func newChangeCreateCmd(e *env) *cobra.Command {
+	var (
+		req          andon.ChangeRequest
+		typ          string
+		start, end   string
+		links        []string
+		rollbackPlan string
+	)
+	cmd := &cobra.Command{
+		Use:   "create --env E --type T --title TITLE [flags]",
+		Short: "Open a change and show how policy classified it",
+		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
+    --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
+    --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00 \
+    --rollback-plan "redeploy the previous digest" --link ticket=https://tickets.example.com/OPS-17`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			req.Type = andon.ChangeType(typ)
+			req.RollbackPlan = rollbackPlan
+			if (start == "") != (end == "") {
+				return andon.Errorf(andon.EINVALID, "--start and --end go together")
+			}
+			if start != "" {
+				s, err := parseTime("start", start)
+				if err != nil {
+					return err
+				}
+				t, err := parseTime("end", end)
+				if err != nil {
+					return err
+				}
+				req.Window = &andon.Span{Start: s, End: t}
+			}
+			for _, l := range links {
+				kind, u, ok := strings.Cut(l, "=")
+				if !ok || kind == "" || u == "" {
+					return andon.Errorf(andon.EINVALID, "--link %q: want KIND=URL such as ticket=https://…", l)
+				}
+				req.Links = append(req.Links, andon.Link{Kind: kind, URL: u})
+			}
+			// Checking here what needs no catalog spares a round trip and
+			// names the flag at fault; the server checks everything again.
+			if err := req.Validate(); err != nil {
+				return err
+			}
+			ch, err := c.CreateChange(cmd.Context(), &req)
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Environment, "env", "", "environment to change (required)")
+	f.StringVar(&typ, "type", "", "change type: standard, normal or emergency (required)")
+	f.StringVar(&req.Title, "title", "", "one-line summary (required)")
+	f.StringVar(&req.Description, "description", "", "what the change does and why")
+	f.StringArrayVar(&req.Artifacts, "image", nil, "container image to deploy, pinned by digest (repeatable)")
+	f.StringSliceVar(&req.Facts.Modules, "module", nil, "Odoo module touched (repeatable or comma-separated)")
+	f.BoolVar(&req.Facts.Migration, "migration", false, "the change migrates the database")
+	f.StringSliceVar(&req.Facts.Components, "component", nil, "infrastructure component touched, such as postgres or kubernetes (repeatable)")
+	f.StringSliceVar(&req.Processes, "process", nil, "business process affected, when not derived from modules (repeatable)")
+	f.StringVar(&start, "start", "", "start of the requested window (RFC 3339)")
+	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
+	f.StringVar(&rollbackPlan, "rollback-plan", "", "how the change is undone")
+	f.StringArrayVar(&links, "link", nil, "related ticket, pull request or pipeline as KIND=URL (repeatable)")
+	for _, name := range []string{"env", "type", "title"} {
+		cmd.MarkFlagRequired(name)
+	}
+	cmd.RegisterFlagCompletionFunc("type", fixed(andon.ChangeTypes))
+	cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions(
+		[]string{"postgres", "redis", "traefik", "kubernetes"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func newChangeListCmd(e *env) *cobra.Command {
+	var (
+		filter      andon.ChangeFilter
+		state, tier string
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List changes, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			filter.State, filter.Tier = andon.State(state), andon.Level(tier)
+			changes, total, err := c.Changes(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			if changes == nil {
+				changes = []*andon.Change{}
+			}
+			out := struct {
+				Changes []*andon.Change `json:"changes"`
+				Total   int             `json:"total"`
+			}{changes, total}
+			if human(cmd) {
+				switch {
+				case len(changes) == 0:
+					fmt.Fprintln(e.stderr, "no changes")
+					return nil
+				case len(changes) < total:
+					defer fmt.Fprintf(e.stderr, "%d of %d changes; use --limit for more\n", len(changes), total)
+				}
+			}
+			return e.print(cmd, out, func(w io.Writer) {
+				fmt.Fprintln(w, "ID\tENVIRONMENT\tTYPE\tSTATE\tTIER\tREQUESTER\tCREATED\tTITLE")
+				for _, ch := range changes {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.ID, ch.Environment, ch.Type, ch.State,
+						orDash(string(ch.Risk.Tier)), orDash(ch.Requester), fmtTime(ch.CreatedAt), truncate(cell(ch.Title), 60))
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&filter.Environment, "env", "", "only changes to this environment")
+	f.StringVar(&state, "state", "", "only changes in this state")
+	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
+	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
+	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose title or description contains this text")
+	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
+	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
+	cmd.RegisterFlagCompletionFunc("state", fixed(andon.States))
+	cmd.RegisterFlagCompletionFunc("tier", fixed(andon.Levels))
+	return cmd
+}
+
+func newChangeShowCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show everything about a change: facts, risk, approvals, review",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			ch, err := c.Change(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+		},
+	}
+}
+
+func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Command {
+	var comment string
+	cmd := &cobra.Command{
+		Use:   use + " ID",
+		Short: "Approve a change, filling one required slot",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// A rejection ends the change; the requester is owed a reason.
+			if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
+				return andon.Errorf(andon.EINVALID, "--comment: a rejection needs a reason")
+			}
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			ch, err := c.Decide(cmd.Context(), args[0], verdict, comment)
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+		},
+	}
+	help := "why you approve"
+	if verdict == andon.Reject {
+		cmd.Short = "Reject a change, which ends it"
+		help = "why you reject (required)"
+	}
+	cmd.Flags().StringVar(&comment, "comment", "", help)
+	if verdict == andon.Reject {
+		cmd.MarkFlagRequired("comment")
+	}
+	return cmd
+}
+
+func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *cobra.Command {
+	var comment string
+	cmd := &cobra.Command{
+		Use:   use + " ID",
+		Short: fmt.Sprintf("%s (state %s)", short, to),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			ch, err := c.Transition(cmd.Context(), args[0], to, comment)
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+		},
+	}
+	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
+	return cmd
+}
+
+func newChangeReviewCmd(e *env) *cobra.Command {
+	var comment string
+	cmd := &cobra.Command{
+		Use:   "review ID --comment TEXT",
+		Short: "Record the retrospective review of an emergency change",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(comment) == "" {
+				return andon.Errorf(andon.EINVALID, "--comment: a review needs its conclusions")
+			}
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			ch, err := c.Review(cmd.Context(), args[0], comment)
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+		},
+	}
+	cmd.Flags().StringVar(&comment, "comment", "", "conclusions of the review (required)")
+	cmd.MarkFlagRequired("comment")
+	return cmd
+}
+
+// writeChange writes the human view of a change: what was decided about it
+// always, and with full, everything it records.
+func writeChange(w io.Writer, ch *andon.Change, full bool) {
+	kv(w, "id", ch.ID)
+	kv(w, "title", ch.Title)
+	kv(w, "environment", ch.Environment)
+	kv(w, "type", string(ch.Type))
+	kv(w, "state", string(ch.State))
+	if full {
+		kv(w, "requester", ch.Requester)
+		if ch.Description != "" {
+			kv(w, "description", ch.Description)
+		}
+		kvList(w, "artifacts", ch.Artifacts)
+		kvList(w, "modules", ch.Facts.Modules)
+		kv(w, "migration", fmt.Sprint(ch.Facts.Migration))
+		kvList(w, "components", ch.Facts.Components)
+		kvList(w, "processes", ch.Processes)
+		if ch.Window != nil {
+			kv(w, "window", fmtTime(ch.Window.Start)+" to "+fmtTime(ch.Window.End))
+		} else {
+			kv(w, "window", "-")
+		}
+		kv(w, "rollback plan", orDash(ch.RollbackPlan))
+		links := make([]string, 0, len(ch.Links))
+		for _, l := range ch.Links {
+			links = append(links, l.Kind+": "+l.URL)
+		}
+		kvList(w, "links", links)
+	}
+	kv(w, "tier", orDash(string(ch.Risk.Tier)))
+	kvList(w, "reasons", ch.Risk.Reasons)
+	kvList(w, "approvals needed", slotLines(ch))
+	if full {
+		decisions := make([]string, 0, len(ch.Approvals))
+		for _, a := range ch.Approvals {
+			decisions = append(decisions, decisionLine(a))
+		}
+		kvList(w, "decisions", decisions)
+		if ch.ReviewDue != nil {
+			kv(w, "review due", fmtTime(*ch.ReviewDue))
+		}
+		if ch.Review != nil {
+			kv(w, "review", decisionLine(*ch.Review))
+		}
+		kv(w, "created", fmtTime(ch.CreatedAt))
+		kv(w, "updated", fmtTime(ch.UpdatedAt))
+	} else if ch.ReviewDue != nil && ch.Review == nil {
+		kv(w, "review due", fmtTime(*ch.ReviewDue))
+	}
+}
+
+// slotLines describes each required approval as "role n/m by a, b".
+func slotLines(ch *andon.Change) []string {
+	slots := ch.Slots()
+	if len(slots) == 0 {
+		return []string{"none"}
+	}
+	lines := make([]string, 0, len(slots))
+	for _, s := range slots {
+		line := fmt.Sprintf("%s %d/%d", s.Role, len(s.Approved), s.Count)
+		if len(s.Approved) > 0 {
+			line += " by " + strings.Join(s.Approved, ", ")
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+func decisionLine(a andon.Approval) string {
+	line := fmtTime(a.At) + " " + a.Approver
+	if a.Verdict != "" {
+		line += " " + string(a.Verdict) + "d"
+	}
+	if a.Role != "" {
+		line += " as " + a.Role
+	}
+	if a.Comment != "" {
+		line += ": " + cell(a.Comment)
+	}
+	return line
+}
+
+// fixed completes a flag from a list of allowed values.
+func fixed[T ~string](values []T) cobra.CompletionFunc {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return cobra.FixedCompletions(s, cobra.ShellCompDirectiveNoFileComp)
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+)
+
+// newGateCmd returns `andon gate`, the enforcement point for CI/CD. Its
+// exit code is the decision: 0 allowed, 1 denied, 2 could not decide. It
+// fails closed: only a 200 answer that allows is an allow.
+func newGateCmd(e *env) *cobra.Command {
+	var req andon.GateRequest
+	var at string
+	cmd := &cobra.Command{
+		Use:   "gate --env E --image REF [--at RFC3339]",
+		Short: "Ask whether an image may be deployed to an environment now",
+		Long: `Ask the gate whether an image may be deployed to an environment, now or at
+--at. Prints ALLOWED or DENIED with every reason, and exits 0 when allowed,
+1 when denied, and 2 when the gate could not decide: a pipeline must deploy
+only on exit code 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := gate(cmd, e, &req, at)
+			if res == nil {
+				// Even when there is no answer, -o json prints a denial,
+				// so that a parser that only reads "allow" fails closed.
+				res = &andon.GateResult{}
+			}
+			if err != nil && len(res.Reasons) == 0 {
+				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: andon.ErrorMessage(err)}}
+			}
+			if perr := e.print(cmd, res, func(w io.Writer) { writeGateResult(w, res) }); perr != nil && err == nil {
+				err = perr
+			}
+			switch {
+			case err != nil:
+				return &exitError{code: 2, err: err}
+			case !res.Allow:
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Environment, "env", "", "environment deployed to (required)")
+	f.StringVar(&req.Image, "image", "", "image deployed, pinned by digest (required)")
+	f.StringVar(&at, "at", "", "instant of the deployment, RFC 3339 (default now)")
+	cmd.MarkFlagRequired("env")
+	cmd.MarkFlagRequired("image")
+	return cmd
+}
+
+// gate asks the server. The result is nil only when there is no answer
+// to print; the error is non-nil whenever the gate did not decide.
+func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (*andon.GateResult, error) {
+	c, err := e.remote(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if at != "" {
+		if req.At, err = parseTime("at", at); err != nil {
+			return nil, err
+		}
+	}
+	return c.Gate(cmd.Context(), *req)
+}
+
+func writeGateResult(w io.Writer, res *andon.GateResult) {
+	if res.Allow {
+		fmt.Fprintln(w, "ALLOWED")
+	} else {
+		fmt.Fprintln(w, "DENIED")
+	}
+	for _, r := range res.Reasons {
+		fmt.Fprintf(w, "  %s: %s\n", r.Code, r.Message)
+	}
+	if res.Change != nil {
+		fmt.Fprintf(w, "change: %s (%s, %s)\n", res.Change.ID, res.Change.State, orDash(string(res.Change.Risk.Tier)))
+	}
+	if res.AuditIndex > 0 {
+		fmt.Fprintf(w, "audit entry: %d\n", res.AuditIndex)
+	}
+}

@@ -1,0 +1,195 @@
+// Command andon is the one binary of andon: the server and its admin
+// commands, which work on the data directory, and the client commands,
+// which talk to a server like kubectl does.
+//
+// Client commands exit 0 when done or allowed, 1 when policy denied or
+// validation failed, and 2 when andon could not decide: bad input, an
+// unreachable server, an internal error. The gate fails closed.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	// Time zones of plants must load on machines and images without
+	// zoneinfo, such as a scratch container.
+	_ "time/tzdata"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+)
+
+func main() {
+	// An interrupt cancels the context so that a server shuts down
+	// gracefully and a client abandons its request.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args (args[0] is the program name) and
+// returns the exit code. Everything it touches of the outside world is
+// passed in, so tests drive it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCmd(e)
+	root.SetArgs(args[1:])
+	err := root.ExecuteContext(ctx)
+	if msg := errorMessage(err); msg != "" {
+		fmt.Fprintf(stderr, "andon: %s\n", msg)
+	}
+	var usage *usageError
+	if errors.As(err, &usage) && usage.cmd != nil {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", usage.cmd.CommandPath())
+	}
+	return exitCode(err)
+}
+
+// exitCodes is the one table from error codes to exit codes: 1 when andon
+// decided against the request (policy, segregation of duties, state), 2
+// when it could not decide. docs/api.md repeats it.
+var exitCodes = map[string]int{
+	andon.EFORBIDDEN:    1,
+	andon.ECONFLICT:     1,
+	andon.EINVALID:      2,
+	andon.ENOTFOUND:     2,
+	andon.EUNAUTHORIZED: 2,
+	andon.EINTERNAL:     2,
+}
+
+// exitCode maps the error of a command to the process's exit code. A
+// command that knows better (the gate, catalog validation) says so with an
+// *exitError. Everything else that is not an *andon.Error is a usage error
+// from cobra (a bad flag, a missing argument) or an unforeseen fault, and
+// both mean andon could not decide.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		return xe.code
+	}
+	var ae *andon.Error
+	if errors.As(err, &ae) {
+		if code, ok := exitCodes[ae.Code]; ok {
+			return code
+		}
+	}
+	return 2
+}
+
+// errorMessage returns what to print for err: the message of an
+// *andon.Error, which is written for the user, or the text of any other
+// error, which here comes from cobra's argument parsing.
+func errorMessage(err error) string {
+	var xe *exitError
+	if errors.As(err, &xe) {
+		err = xe.err
+	}
+	if err == nil {
+		return ""
+	}
+	var ae *andon.Error
+	if errors.As(err, &ae) {
+		return andon.ErrorMessage(err)
+	}
+	return err.Error()
+}
+
+// usageError marks a mistake in the command line, so that run can point to
+// the help of the command that was misused.
+type usageError struct {
+	cmd *cobra.Command
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// newRootCmd builds the whole command tree.
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "andon",
+		Short: "Change governance for Odoo on Kubernetes",
+		Long: `andon decides, explains and proves whether a change to an Odoo environment
+may go ahead now: risk-tiered approvals, production calendars per plant,
+policy as code and a tamper-evident audit log.
+
+Client commands talk to an andon server (--server or ANDON_SERVER) with the
+bearer token in ANDON_TOKEN. They exit 0 when done or allowed, 1 when denied
+by policy or when validation failed, and 2 when andon could not decide.`,
+		Version: andon.Version,
+		// run prints errors once, in its own format, and usage only
+		// on request: a failed gate call must not bury its reason in help.
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{cmd: cmd, err: err}
+	})
+	// Arguments left over at the root are an unknown command; accepting
+	// them here lets markUsageErrors report it like any other group does.
+	root.Args = cobra.ArbitraryArgs
+	addClientFlags(root)
+
+	auditCmd := newAuditCmd(e)
+	addAuditClientCmds(auditCmd, e)
+	root.AddCommand(
+		newServeCmd(e),
+		newDemoCmd(e),
+		newTokenCmd(e),
+		auditCmd,
+		newCatalogCmd(e),
+		newChangeCmd(e),
+		newFindingsCmd(e),
+		newGateCmd(e),
+		newCalendarCmd(e),
+		newWhoamiCmd(e),
+	)
+	markUsageErrors(root)
+	return root
+}
+
+// markUsageErrors walks the tree so that argument errors are reported as
+// usage errors, and so that a command group given an unknown subcommand
+// fails instead of printing its help and exiting 0, which a script would
+// take for success.
+func markUsageErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return &usageError{cmd: c, err: err}
+			}
+			return nil
+		}
+	}
+	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
+		cmd.RunE = func(c *cobra.Command, a []string) error {
+			if len(a) == 0 {
+				return c.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", a[0], c.CommandPath())
+			if c.SuggestionsMinimumDistance <= 0 {
+				c.SuggestionsMinimumDistance = 2 // cobra's own default
+			}
+			if s := c.SuggestionsFor(a[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return &usageError{cmd: c, err: errors.New(msg)}
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markUsageErrors(sub)
+	}
+}

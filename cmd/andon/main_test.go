@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/andon-governance/andon"
+)
+
+// The tests drive run in-process against a stand-in of the API on loopback
+// that replays the bodies recorded for the client's tests, the same shapes
+// docs/api.md documents.
+
+const recorded = "../../client/testdata"
+
+// route is the answer of the stand-in to one method and path.
+type route struct {
+	status int
+	file   string // under recorded; "" for body
+	body   string
+}
+
+// seen is what the stand-in saw of one request.
+type seen struct {
+	method, path, query, auth string
+	body                      map[string]any
+}
+
+type fakeAPI struct {
+	*httptest.Server
+	routes map[string]route
+	mu     sync.Mutex
+	seen   []seen
+}
+
+// newAPI starts a stand-in answering routes, keyed "METHOD /path"; any
+// other request gets a 404 not_found.
+func newAPI(t *testing.T, routes map[string]route) *fakeAPI {
+	t.Helper()
+	api := &fakeAPI{routes: routes}
+	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := seen{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization")}
+		if data, _ := io.ReadAll(r.Body); len(data) > 0 {
+			if err := json.Unmarshal(data, &s.body); err != nil {
+				t.Errorf("request body is not a JSON object: %v", err)
+			}
+		}
+		api.mu.Lock()
+		api.seen = append(api.seen, s)
+		api.mu.Unlock()
+
+		rt, ok := routes[r.Method+" "+r.URL.Path]
+		if !ok {
+			rt = route{status: 404, body: `{"code": "not_found", "message": "no route ` + r.URL.Path + `"}`}
+		}
+		body := []byte(rt.body)
+		if rt.file != "" {
+			var err error
+			if body, err = os.ReadFile(filepath.Join(recorded, rt.file)); err != nil {
+				t.Error(err)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rt.status)
+		w.Write(body)
+	}))
+	t.Cleanup(api.Close)
+	return api
+}
+
+// requests returns the requests seen so far.
+func (api *fakeAPI) requests() []seen {
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	return append([]seen(nil), api.seen...)
+}
+
+// last returns the last request seen, failing the test when there is none.
+func (api *fakeAPI) last(t *testing.T) seen {
+	t.Helper()
+	reqs := api.requests()
+	if len(reqs) == 0 {
+		t.Fatal("the server saw no request")
+	}
+	return reqs[len(reqs)-1]
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the command line args with the given environment.
+func runCLI(t *testing.T, environ map[string]string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string { return environ[k] }
+	code := run(context.Background(), append([]string{"andon"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// runAPI runs args against api with a token in the environment.
+func runAPI(t *testing.T, api *fakeAPI, args ...string) result {
+	t.Helper()
+	return runCLI(t, map[string]string{"ANDON_SERVER": api.URL, "ANDON_TOKEN": "t0ken"}, args...)
+}
+
+// closedServer returns the URL of a loopback port nothing listens on.
+func closedServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	return url
+}
+
+func mustDecodeFile[T any](t *testing.T, name string) T {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(recorded, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+const image = "registry.example.com/odoo/odoo@sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+func TestExitCodes(t *testing.T) {
+	api := newAPI(t, map[string]route{
+		"GET /api/v1/me":                          {status: 401, file: "error-unauthorized.json"},
+		"GET /api/v1/changes/CHG-0042":            {status: 200, file: "change.json"},
+		"POST /api/v1/changes/CHG-0042/approvals": {status: 403, file: "error-forbidden.json"},
+		"POST /api/v1/changes/CHG-0042/transitions": {status: 409,
+			body: `{"code": "conflict", "message": "change CHG-0042 is pending: it cannot be completed"}`},
+		"POST /api/v1/changes": {status: 400, body: `{"code": "invalid", "message": "environment: prod-paris is not in the catalog"}`},
+		"GET /api/v1/findings": {status: 500, body: `{"code": "internal", "message": "Internal error."}`},
+	})
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string // a line of stderr
+	}{
+		{"help", []string{"--help"}, 0, ""},
+		{"done", []string{"change", "show", "CHG-0042"}, 0, ""},
+		{"forbidden", []string{"change", "approve", "CHG-0042"}, 1,
+			"andon: rachel requested change CHG-0042 and cannot approve it (segregation of duties)"},
+		{"conflict", []string{"change", "complete", "CHG-0042"}, 1,
+			"andon: change CHG-0042 is pending: it cannot be completed"},
+		{"invalid", []string{"change", "create", "--env", "prod-paris", "--type", "normal", "--title", "x"}, 2,
+			"andon: environment: prod-paris is not in the catalog"},
+		{"not found", []string{"change", "show", "CHG-9999"}, 2, "andon: no route /api/v1/changes/CHG-9999"},
+		{"unauthorized", []string{"whoami"}, 2, "andon: missing or invalid bearer token"},
+		{"internal", []string{"findings"}, 2, "andon: Internal error."},
+		{"invalid locally", []string{"change", "create", "--env", "e", "--type", "risky", "--title", "x"}, 2,
+			`andon: type: "risky" is not one of standard, normal, emergency`},
+		{"bad flag", []string{"change", "list", "--bogus"}, 2, "andon: unknown flag: --bogus"},
+		{"missing argument", []string{"change", "show"}, 2, "andon: accepts 1 arg(s), received 0"},
+		{"missing required flag", []string{"gate", "--env", "prod-lyon"}, 2, `andon: required flag(s) "image" not set`},
+		{"unknown command", []string{"chnage"}, 2, `andon: unknown command "chnage" for "andon"; did you mean "change"?`},
+		{"unknown subcommand", []string{"change", "frob"}, 2, `andon: unknown command "frob" for "andon change"`},
+		{"bad output format", []string{"change", "show", "CHG-0042", "-o", "xml"}, 2,
+			`andon: --output "xml": want one of table, text, json, yaml`},
+		{"reject needs a reason", []string{"change", "reject", "CHG-0042", "--comment", " "}, 2,
+			"andon: --comment: a rejection needs a reason"},
+		{"bad time", []string{"gate", "--env", "prod-lyon", "--image", image, "--at", "tomorrow"}, 2,
+			`andon: --at "tomorrow": want an RFC 3339 time such as 2026-03-08T02:00:00+01:00`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runAPI(t, api, tt.args...)
+			if got.code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, tt.wantCode, got.stdout, got.stderr)
+			}
+			if tt.wantStderr != "" && !hasLine(got.stderr, tt.wantStderr) {
+				t.Errorf("stderr lacks the line %q:\n%s", tt.wantStderr, got.stderr)
+			}
+			if tt.wantStderr == "" && got.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", got.stderr)
+			}
+		})
+	}
+}
+
+func TestExitCodeTable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{&exitError{code: 1}, 1},
+		{&exitError{code: 2, err: andon.Errorf(andon.EFORBIDDEN, "x")}, 2},
+		{andon.Errorf(andon.EFORBIDDEN, "x"), 1},
+		{andon.Errorf(andon.ECONFLICT, "x"), 1},
+		{andon.Errorf(andon.EINVALID, "x"), 2},
+		{andon.Errorf(andon.ENOTFOUND, "x"), 2},
+		{andon.Errorf(andon.EUNAUTHORIZED, "x"), 2},
+		{andon.Errorf(andon.EINTERNAL, "x"), 2},
+		{andon.Errorf("unheard-of", "x"), 2},
+		{&usageError{err: io.EOF}, 2},
+		{io.EOF, 2},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%#v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func hasLine(text, line string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGate(t *testing.T) {
+	tests := []struct {
+		name       string
+		route      route
+		server     string // overrides the stand-in's URL
+		wantCode   int
+		wantStdout []string // lines of stdout, in order
+	}{
+		{
+			name:     "allowed",
+			route:    route{status: 200, file: "gate-allow.json"},
+			wantCode: 0,
+			wantStdout: []string{"ALLOWED", "  APPROVED_CHANGE: change CHG-0042 is approved for this image",
+				"change: CHG-0042 (implementing, high)", "audit entry: 57"},
+		},
+		{
+			name:     "denied",
+			route:    route{status: 200, file: "gate-deny.json"},
+			wantCode: 1,
+			wantStdout: []string{"DENIED", "  NO_APPROVED_CHANGE: no approved change for prod-lyon carries this image",
+				"  FREEZE: month-end-close freezes prod-lyon until 2026-04-01T00:00:00+02:00", "audit entry: 42"},
+		},
+		{
+			name:       "bad request",
+			route:      route{status: 400, file: "gate-bad.json"},
+			wantCode:   2,
+			wantStdout: []string{"DENIED", `  BAD_IMAGE_REFERENCE: image "odoo:17" is not pinned by digest`, "audit entry: 43"},
+		},
+		{
+			name:       "server failure",
+			route:      route{status: 500, file: "gate-internal.json"},
+			wantCode:   2,
+			wantStdout: []string{"DENIED", "  CANNOT_DECIDE: policy evaluation failed"},
+		},
+		{
+			name:       "an allow with an error status",
+			route:      route{status: 503, body: `{"allow": true, "reasons": [], "change": null, "auditIndex": 0}`},
+			wantCode:   2,
+			wantStdout: []string{"DENIED"},
+		},
+		{
+			name:       "not a gate answer",
+			route:      route{status: 200, body: `<html>captive portal</html>`},
+			wantCode:   2,
+			wantStdout: []string{"DENIED"},
+		},
+		{
+			name:       "unreachable",
+			server:     closedServer(t),
+			wantCode:   2,
+			wantStdout: []string{"DENIED"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newAPI(t, map[string]route{"POST /api/v1/gate": tt.route})
+			server := api.URL
+			if tt.server != "" {
+				server = tt.server
+			}
+			for _, format := range []string{"text", "json"} {
+				got := runCLI(t, map[string]string{"ANDON_SERVER": server},
+					"gate", "--env", "prod-lyon", "--image", image, "--at", "2026-03-08T02:30:00+01:00", "-o", format)
+				if got.code != tt.wantCode {
+					t.Errorf("-o %s: exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", format, got.code, tt.wantCode, got.stdout, got.stderr)
+				}
+				if (got.stderr != "") != (tt.wantCode == 2) {
+					t.Errorf("-o %s: stderr = %q; want a message exactly when the gate could not decide", format, got.stderr)
+				}
+				if format == "text" {
+					if !containsInOrder(got.stdout, tt.wantStdout) {
+						t.Errorf("stdout lacks, in order, %q:\n%s", tt.wantStdout, got.stdout)
+					}
+					continue
+				}
+				// Whatever happened, the JSON says whether to deploy.
+				var res andon.GateResult
+				if err := json.Unmarshal([]byte(got.stdout), &res); err != nil {
+					t.Fatalf("-o json: %v:\n%s", err, got.stdout)
+				}
+				if res.Allow != (tt.wantCode == 0) {
+					t.Errorf("-o json: allow = %v with exit code %d", res.Allow, got.code)
+				}
+				if len(res.Reasons) == 0 && tt.wantCode == 2 {
+					t.Errorf("-o json: no reason given for not deciding")
+				}
+			}
+			if tt.server == "" {
+				want := map[string]any{"environment": "prod-lyon", "image": image, "at": "2026-03-08T02:30:00+01:00"}
+				if diff := cmp.Diff(want, api.last(t).body); diff != "" {
+					t.Errorf("request body mismatch (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// containsInOrder reports whether every line of want is a line of text,
+// in that order.
+func containsInOrder(text string, want []string) bool {
+	lines := strings.Split(text, "\n")
+	i := 0
+	for _, l := range lines {
+		if i < len(want) && l == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func TestServerAndToken(t *testing.T) {
+	api := newAPI(t, map[string]route{"GET /api/v1/me": {status: 200, file: "me.json"}})
+	tests := []struct {
+		name     string
+		environ  map[string]string
+		args     []string
+		wantAuth string
+	}{
+		{"environment", map[string]string{"ANDON_SERVER": api.URL, "ANDON_TOKEN": "from-env"}, nil, "Bearer from-env"},
+		{"flags win", map[string]string{"ANDON_SERVER": closedServer(t), "ANDON_TOKEN": "from-env"},
+			[]string{"--server", api.URL + "/", "--token", "from-flag"}, "Bearer from-flag"},
+		{"no token", map[string]string{"ANDON_SERVER": api.URL}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, tt.environ, append([]string{"whoami"}, tt.args...)...)
+			if got.code != 0 {
+				t.Fatalf("exit code %d: %s", got.code, got.stderr)
+			}
+			if s := api.last(t); s.auth != tt.wantAuth || s.path != "/api/v1/me" {
+				t.Errorf("server saw %s with Authorization %q, want /api/v1/me with %q", s.path, s.auth, tt.wantAuth)
+			}
+			if want := "name:   carol\nroles:  change-manager\n        process-owner:finance\n"; got.stdout != want {
+				t.Errorf("stdout = %q, want %q", got.stdout, want)
+			}
+		})
+	}
+
+	t.Run("default server", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:8080")
+		if err != nil {
+			t.Skip("something listens on the default port:", err)
+		}
+		l.Close()
+		got := runCLI(t, nil, "whoami")
+		want := "andon: cannot reach andon server at http://127.0.0.1:8080: "
+		if got.code != 2 || !strings.HasPrefix(got.stderr, want) {
+			t.Errorf("exit code %d, stderr %q; want 2 and %q…", got.code, got.stderr, want)
+		}
+	})
+	t.Run("bad server URL", func(t *testing.T) {
+		got := runCLI(t, map[string]string{"ANDON_SERVER": "andon.example.com"}, "whoami")
+		if got.code != 2 || !strings.Contains(got.stderr, `server "andon.example.com": want an http:// or https:// URL`) {
+			t.Errorf("exit code %d, stderr %q", got.code, got.stderr)
+		}
+	})
+}
+
+// TestOutputFormats checks that -o json and -o yaml print the same document
+// for every command, with the API's field names.
+func TestOutputFormats(t *testing.T) {
+	api := newAPI(t, map[string]route{
+		"GET /api/v1/me":                          {status: 200, file: "me.json"},
+		"GET /api/v1/changes":                     {status: 200, file: "changes.json"},
+		"GET /api/v1/changes/CHG-0042":            {status: 200, file: "change.json"},
+		"GET /api/v1/findings":                    {status: 200, file: "findings.json"},
+		"GET /api/v1/calendar":                    {status: 200, file: "calendar.json"},
+		"GET /api/v1/calendar/next":               {status: 200, file: "next.json"},
+		"GET /api/v1/audit/checkpoint":            {status: 200, file: "checkpoint.json"},
+		"GET /api/v1/audit/entries":               {status: 200, file: "entries.json"},
+		"GET /api/v1/audit/proof":                 {status: 200, file: "proof.json"},
+		"POST /api/v1/gate":                       {status: 200, file: "gate-deny.json"},
+		"POST /api/v1/changes/CHG-0042/approvals": {status: 200, file: "change.json"},
+	})
+	tests := []struct {
+		args []string
+		file string // the recorded body the output must equal
+	}{
+		{[]string{"whoami"}, "me.json"},
+		{[]string{"change", "list"}, "changes.json"},
+		{[]string{"change", "show", "CHG-0042"}, "change.json"},
+		{[]string{"change", "approve", "CHG-0042"}, "change.json"},
+		{[]string{"findings"}, "findings.json"},
+		{[]string{"calendar", "show", "--env", "prod-lyon"}, "calendar.json"},
+		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h"}, "next.json"},
+		{[]string{"audit", "checkpoint"}, "checkpoint.json"},
+		{[]string{"audit", "entries"}, "entries.json"},
+		{[]string{"audit", "proof", "41"}, "proof.json"},
+		{[]string{"gate", "--env", "prod-lyon", "--image", image}, "gate-deny.json"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			want := normalise(t, mustDecodeFile[any](t, tt.file))
+			for _, format := range []string{"json", "yaml"} {
+				got := runAPI(t, api, append(tt.args, "-o", format)...)
+				if got.code != 0 && !(got.code == 1 && tt.args[0] == "gate") {
+					t.Fatalf("-o %s: exit code %d: %s", format, got.code, got.stderr)
+				}
+				var doc any
+				var err error
+				if format == "json" {
+					err = json.Unmarshal([]byte(got.stdout), &doc)
+				} else {
+					err = yaml.Unmarshal([]byte(got.stdout), &doc)
+				}
+				if err != nil {
+					t.Fatalf("-o %s does not parse: %v\n%s", format, err, got.stdout)
+				}
+				if diff := cmp.Diff(want, normalise(t, doc)); diff != "" {
+					t.Errorf("-o %s mismatch (-recorded +printed):\n%s", format, diff)
+				}
+			}
+		})
+	}
+}
+
+// normalise turns a decoded document into its JSON data model, so that a
+// YAML int and a JSON float compare equal, and drops what the CLI fills in
+// for an empty recorded field (null lists, omitted empties) by comparing
+// through the typed encoding both went through.
+func normalise(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return dropEmpty(out)
+}
+
+// dropEmpty removes null values and empty lists and objects, which the
+// recorded bodies and the typed encoding spell differently.
+func dropEmpty(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			x = dropEmpty(x)
+			if isEmpty(x) {
+				delete(v, k)
+			} else {
+				v[k] = x
+			}
+		}
+		return v
+	case []any:
+		for i, x := range v {
+			v[i] = dropEmpty(x)
+		}
+		return v
+	}
+	return v
+}
+
+func isEmpty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	case string:
+		return v == ""
+	}
+	return false
+}

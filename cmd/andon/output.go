@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/andon-governance/andon"
+)
+
+// Output formats of -o. "table" and "text" are both the human view: a
+// table for lists and a readable listing of fields for one object; both
+// names are accepted because users reach for either.
+const (
+	outputTable = "table"
+	outputText  = "text"
+	outputJSON  = "json"
+	outputYAML  = "yaml"
+)
+
+var outputFormats = []string{outputTable, outputText, outputJSON, outputYAML}
+
+// addClientFlags adds the flags every client command shares. They are
+// persistent on the root so they may be given anywhere on the line, as
+// with kubectl.
+func addClientFlags(root *cobra.Command) {
+	pf := root.PersistentFlags()
+	pf.String("server", "", "URL of the andon server (default $ANDON_SERVER, else "+defaultServer+")")
+	pf.String("token", "", "API token (default $ANDON_TOKEN)")
+	pf.StringP("output", "o", "", "output format: table, text, json or yaml (default table for lists, text for one object)")
+	root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// checkOutput returns the -o value, checked, so that commands refuse a
+// bad format before they change anything on the server.
+func checkOutput(cmd *cobra.Command) (string, error) {
+	f, _ := cmd.Flags().GetString("output")
+	if f != "" && !slices.Contains(outputFormats, f) {
+		return "", andon.Errorf(andon.EINVALID, "--output %q: want one of %s", f, strings.Join(outputFormats, ", "))
+	}
+	return f, nil
+}
+
+// print writes v as JSON or YAML when asked to, and otherwise calls human
+// with a tabwriter that aligns tab-separated cells.
+func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
+	f, err := checkOutput(cmd)
+	if err != nil {
+		return err
+	}
+	switch f {
+	case outputJSON:
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case outputYAML:
+		data, err := toYAML(v)
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(data)
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	human(tw)
+	return tw.Flush()
+}
+
+// human reports whether the output is for people, so that commands print
+// notes such as "no changes" only where they cannot break a parser.
+func human(cmd *cobra.Command) bool {
+	f, _ := cmd.Flags().GetString("output")
+	return f != outputJSON && f != outputYAML
+}
+
+// toYAML converts v to YAML through its JSON encoding, so that field names
+// are the json tags the API documents and YAML output is JSON output in
+// another syntax. JSON is YAML, so decoding it into a yaml.Node keeps the
+// order of fields; only the flow style of JSON is dropped.
+func toYAML(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "cannot encode output: %v", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "cannot convert output to YAML: %v", err)
+	}
+	blockStyle(&doc)
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "cannot encode output as YAML: %v", err)
+	}
+	return out, nil
+}
+
+// blockStyle clears the styles the JSON syntax left on n and its children.
+// The encoder still quotes strings that would otherwise read as another
+// type, such as "true" or "17.0".
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
+	}
+}
+
+// Time layouts of the human views.
+const (
+	layoutLocal = "Mon 2006-01-02 15:04 MST"
+	layoutUTC   = "2006-01-02 15:04Z07:00"
+)
+
+// fmtTime formats an instant in UTC for people; the zero time, which
+// means "not set", is a dash.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(layoutUTC)
+}
+
+// fmtDuration drops the zero units time.Duration.String keeps ("2h0m0s").
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// orDash returns s, or a dash for an empty cell so that table columns stay
+// aligned for readers and for awk.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// cell makes s fit one table cell: tabs and newlines would break the
+// alignment of every row after it.
+func cell(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// truncate shortens s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// kv writes one "key:<tab>value" line of a field listing, and the further
+// lines of a multi-line value under the first.
+func kv(w io.Writer, key string, value string) {
+	lines := strings.Split(strings.TrimRight(value, "\n"), "\n")
+	fmt.Fprintf(w, "%s:\t%s\n", key, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(w, "\t%s\n", l)
+	}
+}
+
+// kvList writes a field whose value is a list, one item a line, or "-".
+func kvList(w io.Writer, key string, items []string) {
+	if len(items) == 0 {
+		kv(w, key, "-")
+		return
+	}
+	kv(w, key, strings.Join(items, "\n"))
+}

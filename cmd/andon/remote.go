@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
+)
+
+// defaultServer is where a client command looks without --server or
+// ANDON_SERVER: a server started with `andon serve` or `andon demo` on the
+// same machine.
+const defaultServer = "http://127.0.0.1:8080"
+
+// remote returns a client of the server chosen by --server, ANDON_SERVER
+// or the default, authenticated by --token or ANDON_TOKEN. It also checks
+// -o, so that a command fails before it changes anything when its output
+// could not be printed.
+//
+// The token is read from the environment at use rather than shown as the
+// flag's default, which would print it in --help.
+func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
+	if _, err := checkOutput(cmd); err != nil {
+		return nil, err
+	}
+	server, _ := cmd.Flags().GetString("server")
+	if server == "" {
+		server = e.getenv("ANDON_SERVER")
+	}
+	if server == "" {
+		server = defaultServer
+	}
+	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, andon.Errorf(andon.EINVALID, "server %q: want an http:// or https:// URL such as %s", server, defaultServer)
+	}
+	token, _ := cmd.Flags().GetString("token")
+	if token == "" {
+		token = e.getenv("ANDON_TOKEN")
+	}
+	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version)), nil
+}
+
+// parseTime parses the RFC 3339 value of a flag.
+func parseTime(flag, value string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, value)
+	if err != nil {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-03-08T02:00:00+01:00", flag, value)
+	}
+	return t, nil
+}
+
+// timeFlag returns the time given by an optional RFC 3339 flag, or the
+// zero time when the flag is not set.
+func timeFlag(cmd *cobra.Command, flag string) (time.Time, error) {
+	v, _ := cmd.Flags().GetString(flag)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	return parseTime(flag, v)
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// newWhoamiCmd returns `andon whoami`, which shows who the token belongs to
+// and the roles the catalog gives them: the first thing to check when an
+// approval is refused.
+func newWhoamiCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show the user of the API token and their roles",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			u, err := c.Me(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, u, func(w io.Writer) {
+				kv(w, "name", u.Name)
+				kvList(w, "roles", u.Roles)
+			})
+		},
+	}
+}
