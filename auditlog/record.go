@@ -432,7 +432,10 @@ func valueEnd(b []byte, i int) int {
 	}
 }
 
+// recordErrorPrefix begins the message of every error about a record.
+const recordErrorPrefix = "audit record: "
+
 // invalidf returns an EINVALID error about a record.
 func invalidf(format string, args ...any) error {
-	return andon.Errorf(andon.EINVALID, "audit record: "+format, args...)
+	return andon.Errorf(andon.EINVALID, recordErrorPrefix+format, args...)
 }

@@ -1,0 +1,345 @@
+package auditlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"strings"
+
+	"github.com/andon-governance/andon"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Source is a stored audit log as Verify reads it.
+type Source interface {
+	// Records calls fn for every stored record in ascending order of the
+	// store's own row index, passing that index and the bytes as stored.
+	// fn must not keep record after it returns. Records stops and returns
+	// fn's error if fn fails.
+	//
+	// Verify calls StoredHashes from inside fn, so Records must not hold
+	// something that StoredHashes needs: with database/sql, read the
+	// records on one connection and the hashes on another, or read the
+	// records in pages.
+	Records(ctx context.Context, fn func(index int64, record []byte) error) error
+
+	// StoredHashes returns the stored tree hashes at the given storage
+	// indexes (tlog.StoredHashIndex numbering), one per index. Verify asks
+	// for short runs of consecutive indexes, in ascending order. If a hash
+	// is missing it should fail with an *andon.Error of code ENOTFOUND, so
+	// that Verify can report the entry instead of failing as a whole.
+	StoredHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
+
+	// Checkpoint returns the latest signed checkpoint note as stored. An
+	// empty result or an ENOTFOUND *andon.Error means there is none yet.
+	Checkpoint(ctx context.Context) ([]byte, error)
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	// Entries is the number of records read.
+	Entries int64 `json:"entries"`
+	// Root is the root hash recomputed from the records, in base64. It is
+	// empty when an entry is bad, since the records then have no tree.
+	Root string `json:"root,omitempty"`
+	// CheckpointSize is the tree size of the signed checkpoint.
+	CheckpointSize int64 `json:"checkpointSize"`
+	// Unsigned counts entries newer than the signed checkpoint. A store
+	// that signs in the same transaction as it appends has none, except
+	// for entries appended while Verify ran; they are not a fault.
+	Unsigned int64 `json:"unsigned"`
+	// OK reports that nothing was found wrong.
+	OK bool `json:"ok"`
+	// FirstBad is the first entry found wrong, or -1 when none is or when
+	// the fault cannot be pinned on one entry (a bad checkpoint signature,
+	// or records and tree hashes rewritten consistently so that only the
+	// signed root disagrees).
+	FirstBad int64 `json:"firstBad"`
+	// Problem says what is wrong, naming FirstBad when there is one.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Verify reads a whole log from src and recomputes everything a signed
+// checkpoint vouches for: that every record parses and holds the entry
+// number of its row, that rows have no gaps, that every stored tree hash
+// (leaves and interior nodes) matches the hash recomputed from the records,
+// that the log has at least the checkpoint's entries, and that the root of
+// those entries is the signed root, under a signature v accepts.
+//
+// Verify streams: it keeps the O(log n) hashes of the tree's complete
+// subtrees and a fixed-size batch of hashes to compare, never the log.
+// It returns an error only when reading fails or ctx ends; any fault in
+// the log itself is described in the Report.
+func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
+	rep := &Report{FirstBad: -1}
+
+	// The checkpoint is read before the records: a store that is being
+	// written meanwhile then shows newer entries as unsigned, and never a
+	// checkpoint larger than the records read.
+	signed, err := src.Checkpoint(ctx)
+	if err != nil && andon.ErrorCode(err) != andon.ENOTFOUND {
+		return nil, fmt.Errorf("auditlog: verify: read checkpoint: %w", err)
+	}
+	var (
+		cp        *andon.Checkpoint
+		cpRoot    tlog.Hash
+		cpProblem string
+	)
+	if len(signed) > 0 {
+		if cp, err = OpenCheckpoint(signed, v); err != nil {
+			cpProblem = andon.ErrorMessage(err)
+			cp = nil
+		} else {
+			cpRoot, _ = parseHash(cp.RootHash) // OpenCheckpoint checked it
+			rep.CheckpointSize = cp.Size
+		}
+	}
+
+	w := &walker{ctx: ctx, src: src, cpSize: -1, sha: sha256.New()}
+	if cp != nil {
+		w.cpSize = cp.Size
+		if cp.Size == 0 {
+			w.cpRoot = w.root()
+		}
+	}
+	if err := src.Records(ctx, w.add); err != nil {
+		return nil, fmt.Errorf("auditlog: verify: %w", err)
+	}
+	if err := w.flush(); err != nil {
+		return nil, fmt.Errorf("auditlog: verify: %w", err)
+	}
+
+	rep.Entries = w.rows
+	if !w.bad {
+		rep.Root = w.root().String()
+	}
+	if cp != nil && w.rows > cp.Size {
+		rep.Unsigned = w.rows - cp.Size
+	}
+	switch {
+	case w.bad:
+		rep.FirstBad, rep.Problem = w.firstBad, w.problem
+	case cpProblem != "":
+		rep.Problem = cpProblem
+	case cp == nil && w.rows > 0:
+		rep.Unsigned = w.rows
+		rep.Problem = fmt.Sprintf("the log has %d entries but no signed checkpoint", w.rows)
+	case cp == nil:
+		// An empty log that was never signed is a fresh one.
+	case w.rows < cp.Size:
+		rep.FirstBad = w.rows
+		rep.Problem = fmt.Sprintf("entry %d is missing: the log ends after %d entries but the signed checkpoint covers %d", w.rows, w.rows, cp.Size)
+	case w.cpRoot != cpRoot:
+		rep.Problem = fmt.Sprintf("the root of the first %d entries, %s, does not match the signed checkpoint root %s", cp.Size, w.cpRoot, cp.RootHash)
+	}
+	rep.OK = rep.Problem == ""
+	return rep, nil
+}
+
+// compareBatch is how many computed hashes Verify collects before it reads
+// the stored ones to compare: large enough to make reads cheap, small
+// enough to be a modest SQL IN list.
+const compareBatch = 1024
+
+// walker is the state of Verify as the records stream by.
+type walker struct {
+	ctx context.Context
+	src Source
+
+	rows int64 // records seen
+	next int64 // entry expected next, while the sequence holds
+
+	// stack holds the roots of the complete subtrees of the records so
+	// far, largest first: the compact range [0, next).
+	stack [64]tlog.Hash
+	depth int
+
+	// pending are the hashes computed for storage indexes pendingStart,
+	// pendingStart+1, ... and not yet compared with the stored ones.
+	pending      []tlog.Hash
+	pendingStart int64
+	indexes      []int64
+
+	cpSize int64 // -1 without a valid checkpoint
+	cpRoot tlog.Hash
+
+	sha hash.Hash
+	sum []byte
+
+	bad      bool // a fault was found; the rest is only counted
+	firstBad int64
+	problem  string
+}
+
+// add takes the next record from the source.
+func (w *walker) add(index int64, record []byte) error {
+	w.rows++
+	if w.rows%compareBatch == 0 {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if w.bad {
+		return nil
+	}
+	switch {
+	case index > w.next:
+		if index == w.next+1 {
+			return w.fail(w.next, fmt.Sprintf("entry %d is missing", w.next))
+		}
+		return w.fail(w.next, fmt.Sprintf("entries %d to %d are missing", w.next, index-1))
+	case index < w.next:
+		return w.fail(index, fmt.Sprintf("entry %d appears again after entry %d", index, w.next-1))
+	}
+	f, err := parseRecord(record)
+	if err != nil {
+		msg := strings.TrimPrefix(andon.ErrorMessage(err), recordErrorPrefix)
+		return w.fail(index, fmt.Sprintf("entry %d does not parse: %s", index, msg))
+	}
+	if f.index != index {
+		return w.fail(index, fmt.Sprintf("entry %d holds the record of entry %d", index, f.index))
+	}
+
+	// The hashes of record index, in the order tlog.StoredHashes stores
+	// them: the leaf, then one hash per subtree that the leaf completes.
+	h := w.leafHash(record)
+	w.pending = append(w.pending, h)
+	for i := index; i&1 == 1; i >>= 1 {
+		w.depth--
+		h = tlog.NodeHash(w.stack[w.depth], h)
+		w.pending = append(w.pending, h)
+	}
+	w.stack[w.depth] = h
+	w.depth++
+	w.next++
+	if w.next == w.cpSize {
+		w.cpRoot = w.root()
+	}
+	if len(w.pending) >= compareBatch {
+		return w.flush()
+	}
+	return nil
+}
+
+// fail records a fault of entry n, unless the stored hashes still pending
+// show an earlier one.
+func (w *walker) fail(n int64, problem string) error {
+	if err := w.flush(); err != nil || w.bad {
+		return err
+	}
+	w.setBad(n, problem)
+	return nil
+}
+
+// flush compares the pending hashes with the stored ones.
+func (w *walker) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	w.indexes = w.indexes[:0]
+	for k := range w.pending {
+		w.indexes = append(w.indexes, w.pendingStart+int64(k))
+	}
+	stored, err := w.src.StoredHashes(w.ctx, w.indexes)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		stored, err = w.storedOneByOne()
+	}
+	if err != nil {
+		return fmt.Errorf("read stored hashes %d to %d: %w", w.indexes[0], w.indexes[len(w.indexes)-1], err)
+	}
+	if len(stored) > len(w.pending) {
+		return fmt.Errorf("read stored hashes %d to %d: got %d hashes for %d indexes", w.indexes[0], w.indexes[len(w.indexes)-1], len(stored), len(w.indexes))
+	}
+	// A short result comes from storedOneByOne and ends at a missing hash.
+	for k, h := range w.pending {
+		if k == len(stored) {
+			lo, hi, level := covered(w.indexes[k])
+			w.setBad(lo, fmt.Sprintf("entry %d: %s is missing", lo, describeHash(lo, hi, level)))
+			break
+		}
+		if stored[k] != h {
+			lo, hi, level := covered(w.indexes[k])
+			if level == 0 {
+				w.setBad(lo, fmt.Sprintf("entry %d does not match its stored leaf hash: the record or the hash was altered", lo))
+			} else {
+				w.setBad(lo, fmt.Sprintf("entry %d: %s does not match the records (records and their leaf hashes, or that hash, were altered)", lo, describeHash(lo, hi, level)))
+			}
+			break
+		}
+	}
+	w.pendingStart += int64(len(w.pending))
+	w.pending = w.pending[:0]
+	return nil
+}
+
+// storedOneByOne reads the pending stored hashes one at a time, to find
+// the first that is missing. The result stops short of it.
+func (w *walker) storedOneByOne() ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, 0, len(w.indexes))
+	for _, i := range w.indexes {
+		h, err := w.src.StoredHashes(w.ctx, []int64{i})
+		if andon.ErrorCode(err) == andon.ENOTFOUND {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		} else if len(h) != 1 {
+			return nil, fmt.Errorf("got %d hashes for 1 index", len(h))
+		}
+		out = append(out, h[0])
+	}
+	return out, nil
+}
+
+// setBad records the first fault. Once a fault is found the tree computed
+// so far no longer describes the log, so nothing more is compared.
+func (w *walker) setBad(n int64, problem string) {
+	if !w.bad {
+		w.bad = true
+		w.firstBad, w.problem = n, problem
+	}
+}
+
+// covered returns the entries under the stored hash at storage index i
+// and the hash's level in the tree.
+func covered(i int64) (lo, hi int64, level int) {
+	level, n := tlog.SplitStoredHashIndex(i)
+	return n << level, (n+1)<<level - 1, level
+}
+
+func describeHash(lo, hi int64, level int) string {
+	if level == 0 {
+		return fmt.Sprintf("the stored leaf hash of entry %d", lo)
+	}
+	return fmt.Sprintf("the stored tree hash over entries %d to %d", lo, hi)
+}
+
+// leafPrefix is the byte RFC 6962 puts before a record to hash it.
+var leafPrefix = []byte{0x00}
+
+// leafHash is tlog.RecordHash without its allocation per call.
+func (w *walker) leafHash(record []byte) tlog.Hash {
+	w.sha.Reset()
+	w.sha.Write(leafPrefix)
+	w.sha.Write(record)
+	w.sum = w.sha.Sum(w.sum[:0])
+	return tlog.Hash(w.sum)
+}
+
+// root returns the root hash of the records so far (RFC 6962): the
+// complete subtrees folded from the smallest, rightmost one leftwards.
+func (w *walker) root() tlog.Hash {
+	if w.depth == 0 {
+		h, _ := tlog.TreeHash(0, nil) // the empty tree reads no hashes
+		return h
+	}
+	h := w.stack[w.depth-1]
+	for k := w.depth - 2; k >= 0; k-- {
+		h = tlog.NodeHash(w.stack[k], h)
+	}
+	return h
+}

@@ -1,0 +1,348 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon/auditlog"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// editActor changes the actor of a record, keeping it well-formed.
+func editActor(record []byte) []byte {
+	return bytes.Replace(record, []byte(`"actor":"user`), []byte(`"actor":"evil`), 1)
+}
+
+// deleteRows removes the rows of entries lo to hi.
+func (l *memLog) deleteRows(lo, hi int64) {
+	l.rows = slices.Delete(l.rows, int(lo), int(hi+1))
+	l.records = slices.Delete(l.records, int(lo), int(hi+1))
+}
+
+func TestVerify(t *testing.T) {
+	const n = 1000
+	s, v := mustSigner(t, "andon")
+	intruder, _ := mustSigner(t, "andon")
+
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, l *memLog)
+		want   auditlog.Report
+		// problem holds words the Problem must contain.
+		problem []string
+	}{{
+		name:   "untouched",
+		tamper: func(t *testing.T, l *memLog) {},
+		want:   auditlog.Report{Entries: n, CheckpointSize: n, OK: true, FirstBad: -1},
+	}, {
+		name: "record edited",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = editActor(l.records[417])
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 ", "stored leaf hash"},
+	}, {
+		name: "record edited beyond parsing",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = l.records[417][:20]
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 does not parse"},
+	}, {
+		name: "record edited with a wrong type",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = bytes.Replace(l.records[417], []byte(`"index":417`), []byte(`"index":"417"`), 1)
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 does not parse", "index"},
+	}, {
+		name: "record edited and its leaf hash rewritten",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = editActor(l.records[417])
+			l.hashes[tlog.StoredHashIndex(0, 417)] = tlog.RecordHash(l.records[417])
+		},
+		// The leaf agrees with the record, so the first stored hash that
+		// disagrees is the one over entries 416 and 417.
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 416},
+		problem: []string{"entry 416", "entries 416 to 417"},
+	}, {
+		name: "record edited and every stored hash rewritten",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = editActor(l.records[417])
+			l.mustRehash(t)
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: -1},
+		problem: []string{"root of the first 1000 entries", "does not match the signed checkpoint"},
+	}, {
+		name: "record edited, rehashed and signed by another key",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417] = editActor(l.records[417])
+			l.mustRehash(t)
+			l.mustSign(t, intruder)
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: 0, FirstBad: -1},
+		problem: []string{"not signed by key andon"},
+	}, {
+		name: "leaf hash altered",
+		tamper: func(t *testing.T, l *memLog) {
+			l.hashes[tlog.StoredHashIndex(0, 417)][0] ^= 1
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 ", "stored leaf hash"},
+	}, {
+		name: "interior hash altered",
+		tamper: func(t *testing.T, l *memLog) {
+			l.hashes[tlog.StoredHashIndex(3, 416/8)][0] ^= 1
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 416},
+		problem: []string{"entry 416", "entries 416 to 423"},
+	}, {
+		name: "leaf hash deleted",
+		tamper: func(t *testing.T, l *memLog) {
+			l.missing = map[int64]bool{tlog.StoredHashIndex(0, 417): true}
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417", "missing"},
+	}, {
+		name: "record deleted",
+		tamper: func(t *testing.T, l *memLog) {
+			l.deleteRows(417, 417)
+		},
+		want:    auditlog.Report{Entries: n - 1, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 is missing"},
+	}, {
+		name: "records deleted",
+		tamper: func(t *testing.T, l *memLog) {
+			l.deleteRows(417, 419)
+		},
+		want:    auditlog.Report{Entries: n - 3, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entries 417 to 419 are missing"},
+	}, {
+		name: "record deleted and later rows renumbered",
+		tamper: func(t *testing.T, l *memLog) {
+			l.deleteRows(417, 417)
+			for k := range l.rows {
+				l.rows[k] = int64(k)
+			}
+		},
+		want:    auditlog.Report{Entries: n - 1, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 holds the record of entry 418"},
+	}, {
+		name: "records swapped",
+		tamper: func(t *testing.T, l *memLog) {
+			l.records[417], l.records[418] = l.records[418], l.records[417]
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 holds the record of entry 418"},
+	}, {
+		name: "rows out of order",
+		tamper: func(t *testing.T, l *memLog) {
+			l.rows[417], l.rows[418] = l.rows[418], l.rows[417]
+			l.records[417], l.records[418] = l.records[418], l.records[417]
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 is missing"},
+	}, {
+		name: "row repeated",
+		tamper: func(t *testing.T, l *memLog) {
+			l.rows = slices.Insert(l.rows, 418, 417)
+			l.records = slices.Insert(l.records, 418, l.records[417])
+		},
+		want:    auditlog.Report{Entries: n + 1, CheckpointSize: n, Unsigned: 1, FirstBad: 417},
+		problem: []string{"entry 417 appears again"},
+	}, {
+		name: "tail truncated",
+		tamper: func(t *testing.T, l *memLog) {
+			l.deleteRows(n-3, n-1)
+		},
+		want:    auditlog.Report{Entries: n - 3, CheckpointSize: n, FirstBad: n - 3},
+		problem: []string{"entry 997 is missing", "covers 1000"},
+	}, {
+		name: "every record deleted",
+		tamper: func(t *testing.T, l *memLog) {
+			l.deleteRows(0, n-1)
+		},
+		want:    auditlog.Report{Entries: 0, CheckpointSize: n, FirstBad: 0},
+		problem: []string{"entry 0 is missing"},
+	}, {
+		name: "entries beyond the checkpoint",
+		tamper: func(t *testing.T, l *memLog) {
+			for i := range int64(5) {
+				l.mustAppend(t, testEvent(n+i))
+			}
+		},
+		want: auditlog.Report{Entries: n + 5, CheckpointSize: n, Unsigned: 5, OK: true, FirstBad: -1},
+	}, {
+		name: "checkpoint signature altered",
+		tamper: func(t *testing.T, l *memLog) {
+			l.checkpoint = bytes.Clone(l.checkpoint)
+			l.checkpoint[len(l.checkpoint)-5] ^= 1
+		},
+		want:    auditlog.Report{Entries: n, FirstBad: -1},
+		problem: []string{"checkpoint"},
+	}, {
+		name: "checkpoint text altered",
+		tamper: func(t *testing.T, l *memLog) {
+			l.checkpoint = bytes.Replace(l.checkpoint, []byte("\n1000\n"), []byte("\n999\n"), 1)
+		},
+		want:    auditlog.Report{Entries: n, FirstBad: -1},
+		problem: []string{"checkpoint signature does not verify"},
+	}, {
+		name: "checkpoint deleted",
+		tamper: func(t *testing.T, l *memLog) {
+			l.checkpoint = nil
+		},
+		want:    auditlog.Report{Entries: n, Unsigned: n, FirstBad: -1},
+		problem: []string{"no signed checkpoint"},
+	}, {
+		name: "an earlier fault is named first",
+		tamper: func(t *testing.T, l *memLog) {
+			// The edit shows only when the stored hashes are compared,
+			// after the later record was read.
+			l.records[417] = editActor(l.records[417])
+			l.records[418] = []byte("{}")
+		},
+		want:    auditlog.Report{Entries: n, CheckpointSize: n, FirstBad: 417},
+		problem: []string{"entry 417 ", "stored leaf hash"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := mustLog(t, n, s)
+			root, err := auditlog.TreeHash(n, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.tamper(t, l)
+			got, err := auditlog.Verify(context.Background(), l, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.OK && got.Entries == n && got.Root != root.String() {
+				t.Errorf("Root = %s, want %s", got.Root, root)
+			}
+			if diff := cmp.Diff(tt.want, *got, cmpopts.IgnoreFields(auditlog.Report{}, "Root", "Problem")); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s\nproblem: %s", diff, got.Problem)
+			}
+			for _, w := range tt.problem {
+				if !strings.Contains(got.Problem, w) {
+					t.Errorf("Problem %q does not mention %q", got.Problem, w)
+				}
+			}
+			if tt.problem == nil && got.Problem != "" {
+				t.Errorf("Problem %q, want none", got.Problem)
+			}
+		})
+	}
+}
+
+// TestVerifyNamesEachEntry edits, then deletes, every entry of a log in
+// turn, and checks that Verify names that entry.
+func TestVerifyNamesEachEntry(t *testing.T) {
+	const n = 150
+	s, v := mustSigner(t, "andon")
+	l := mustLog(t, n, s)
+	for i := range int64(n) {
+		orig := l.records[i]
+		l.records[i] = append(bytes.Clone(orig[:len(orig)-1]), ' ', '}')
+		r, err := auditlog.Verify(context.Background(), l, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.OK || r.FirstBad != i {
+			t.Errorf("entry %d edited: OK %v, FirstBad %d: %s", i, r.OK, r.FirstBad, r.Problem)
+		}
+		l.records[i] = orig
+
+		deleted := mustLog(t, n, s)
+		deleted.deleteRows(i, i)
+		r, err = auditlog.Verify(context.Background(), deleted, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.OK || r.FirstBad != i {
+			t.Errorf("entry %d deleted: OK %v, FirstBad %d: %s", i, r.OK, r.FirstBad, r.Problem)
+		}
+	}
+}
+
+func TestVerifySmallLogs(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	empty, _ := tlog.TreeHash(0, nil)
+	tests := []struct {
+		name string
+		log  func(t *testing.T) *memLog
+		want auditlog.Report
+	}{{
+		name: "empty, never signed",
+		log:  func(t *testing.T) *memLog { return &memLog{} },
+		want: auditlog.Report{Root: empty.String(), OK: true, FirstBad: -1},
+	}, {
+		name: "empty, signed",
+		log:  func(t *testing.T) *memLog { return mustLog(t, 0, s) },
+		want: auditlog.Report{Root: empty.String(), OK: true, FirstBad: -1},
+	}, {
+		name: "one entry",
+		log:  func(t *testing.T) *memLog { return mustLog(t, 1, s) },
+		want: auditlog.Report{Entries: 1, Root: tlog.RecordHash(mustLog(t, 1, nil).records[0]).String(), CheckpointSize: 1, OK: true, FirstBad: -1},
+	}, {
+		name: "signed when empty, then one entry",
+		log: func(t *testing.T) *memLog {
+			l := mustLog(t, 0, s)
+			l.mustAppend(t, testEvent(0))
+			return l
+		},
+		want: auditlog.Report{Entries: 1, Root: tlog.RecordHash(mustLog(t, 1, nil).records[0]).String(), Unsigned: 1, OK: true, FirstBad: -1},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := auditlog.Verify(context.Background(), tt.log(t), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, *got); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerifyErrors(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	ioErr := errors.New("disk on fire")
+
+	l := mustLog(t, 10, s)
+	l.err = ioErr
+	if _, err := auditlog.Verify(context.Background(), l, v); !errors.Is(err, ioErr) {
+		t.Errorf("Verify with failing source: %v, want %v", err, ioErr)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := auditlog.Verify(ctx, mustLog(t, 3000, s), v); !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify with ended context: %v, want %v", err, context.Canceled)
+	}
+
+	// A source that fails while the records stream by.
+	f := &failingHashes{memLog: mustLog(t, 3000, s), err: ioErr}
+	if _, err := auditlog.Verify(context.Background(), f, v); !errors.Is(err, ioErr) {
+		t.Errorf("Verify with failing StoredHashes: %v, want %v", err, ioErr)
+	}
+}
+
+// failingHashes is a log whose stored hashes cannot be read.
+type failingHashes struct {
+	*memLog
+	err error
+}
+
+func (f *failingHashes) StoredHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	return nil, f.err
+}
+
+var _ auditlog.Source = (*memLog)(nil)
