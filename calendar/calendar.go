@@ -1,18 +1,237 @@
-// Package calendar expands windows (RRULE, EXDATE, one-off spans, ICS
-// files) into occurrences and answers which windows apply at an instant and
-// when the next safe slot is.
+// Package calendar expands windows (RFC 5545 recurrence rules, exception
+// dates, one-off spans, iCalendar files) into occurrences, and answers which
+// windows apply to an environment at an instant and when the next safe slot
+// for a change is.
+//
+// The package does no I/O: it works on the catalog and the bytes it is
+// given, and it reads no clock.
+//
+// # Time rules
+//
+// A window has recurring schedules, from its "schedule" or one per VEVENT
+// of its "ics" file, or a one-off span ("once"), or both. Its selector
+// decides which environments it applies to.
+//
+// A schedule's Start (DTSTART) and ExDates are local wall times: a date and
+// a time of day without offset. Its Timezone names the zone of those wall
+// times; when it is empty, each environment reads them in the time zone of
+// its plant (andon.Catalog.Location), so that "Sunday 02:00" means 02:00
+// local at every plant.
+//
+// The rule is expanded on the calendar alone, as wall times, and each wall
+// time is then turned into an instant in the zone:
+//
+//   - a wall time the zone skips when clocks spring forward is moved forward
+//     by the length of the gap (02:30 in a one-hour gap becomes 03:30);
+//   - a wall time the zone shows twice when clocks fall back is its first
+//     instance, the earlier instant, still on summer time.
+//
+// An exception date removes the occurrence whose wall start it equals. A
+// rule's BYHOUR, INTERVAL with FREQ=HOURLY and the like count wall-clock
+// hours. A DTSTART that the rule does not itself produce is not an
+// occurrence (RFC 5545 leaves this undefined). UNTIL is inclusive; as a date
+// it includes that whole day, and in UTC ("Z") it is compared with the
+// occurrence's instant.
+//
+// Duration is exact elapsed time from the start instant: a four-hour window
+// that starts at 01:00 on the night clocks spring forward ends at 06:00
+// local time, and one that starts at 01:00 on the night they fall back ends
+// at 04:00.
+//
+// An occurrence is the half-open span [start, start+duration). Rules
+// without COUNT or UNTIL never end, so occurrences are only ever computed
+// within a bounded range; a query also finds occurrences that started before
+// the range and are still running. At most 10000 occurrences of one
+// schedule are computed per query, and ValidateSchedule refuses the rules
+// that rrule-go could not expand in bounded time.
 package calendar
 
-import "github.com/andon-governance/andon"
+import (
+	"cmp"
+	"slices"
+	"time"
 
-// ParseICS reads the VEVENTs of an iCalendar file into schedules. name is
-// used in error messages.
-func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
-	panic("not implemented")
+	"github.com/andon-governance/andon"
+)
+
+// Calendar evaluates the windows of one catalog. It compiles every window
+// once, so that a query only looks up and converts the occurrences near the
+// instants it asks about. A Calendar is safe for concurrent use.
+type Calendar struct {
+	cat     *andon.Catalog
+	windows []*window
 }
 
-// ValidateSchedule checks a schedule's start, rule, exception dates,
-// duration and time zone.
-func ValidateSchedule(s andon.Schedule) error {
-	panic("not implemented")
+// window is a compiled andon.Window.
+type window struct {
+	w         *andon.Window
+	schedules []*schedule
+}
+
+// New compiles every window of cat. An invalid window is an *andon.Error
+// with code EINVALID that names the window and, when it has several, the
+// schedule.
+func New(cat *andon.Catalog) (*Calendar, error) {
+	c := &Calendar{cat: cat}
+	for _, w := range cat.Windows {
+		cw := &window{w: w}
+		if w.Once == nil && len(w.Schedules) == 0 {
+			return nil, andon.Errorf(andon.EINVALID, "window %q: has neither a schedule nor a one-off span", w.Name)
+		}
+		if w.Once != nil && !w.Once.End.After(w.Once.Start) {
+			return nil, andon.Errorf(andon.EINVALID, "window %q: once: the end must be after the start", w.Name)
+		}
+		for i, s := range w.Schedules {
+			cs, err := compileSchedule(s)
+			if err != nil && len(w.Schedules) > 1 {
+				return nil, andon.Errorf(andon.EINVALID, "window %q: schedule %d: %v", w.Name, i+1, err)
+			} else if err != nil {
+				return nil, andon.Errorf(andon.EINVALID, "window %q: %v", w.Name, err)
+			}
+			cw.schedules = append(cw.schedules, cs)
+		}
+		c.windows = append(c.windows, cw)
+	}
+	return c, nil
+}
+
+// Occurrences returns the occurrences of the windows applying to env that
+// overlap [from, to), ordered by start, then window name, then end.
+func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []andon.Occurrence {
+	if !from.Before(to) {
+		return nil
+	}
+	return c.collect(env, from, to)
+}
+
+// Active returns the occurrences of the windows applying to env that
+// contain t (start <= t < end), in the order of Occurrences.
+func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
+	return c.collect(env, t, t.Add(1))
+}
+
+// slack bounds the distance between a wall time read as UTC and the
+// instant it stands for: the largest UTC offset any zone has used.
+const slack = 16 * 3600
+
+// collect returns the occurrences overlapping [from, to), sorted.
+func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.Occurrence {
+	var out []andon.Occurrence
+	var envLoc *time.Location
+	lo, hi := clampWall(from.Unix()), clampWall(to.Unix())+1
+	for _, cw := range c.windows {
+		w := cw.w
+		if !w.Selector.Matches(env) {
+			continue
+		}
+		if o := w.Once; o != nil && o.Start.Before(to) && o.End.After(from) {
+			out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: o.Start, End: o.End, Allow: w.Allow})
+		}
+		for _, s := range cw.schedules {
+			loc := s.loc
+			if loc == nil {
+				if envLoc == nil {
+					envLoc = c.cat.Location(env)
+				}
+				loc = envLoc
+			}
+			dur := int64((s.duration + time.Second - 1) / time.Second)
+			for _, wall := range s.walls(lo-dur-slack, hi+slack) {
+				i := instant(wall, loc)
+				if s.rule != nil && s.rule.untilUTC != nil && i > *s.rule.untilUTC {
+					continue
+				}
+				start := time.Unix(i, 0).In(loc)
+				end := start.Add(s.duration)
+				if start.Before(to) && end.After(from) {
+					out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: start, End: end, Allow: w.Allow})
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, compareOccurrences)
+	// Two wall times can stand for one instant, such as 02:30 and 03:30
+	// of an hourly rule on the night clocks spring forward; the window
+	// then occurs once.
+	return slices.CompactFunc(out, func(a, b andon.Occurrence) bool {
+		return a.Window == b.Window && a.Start.Equal(b.Start) && a.End.Equal(b.End)
+	})
+}
+
+// clampWall keeps a Unix time within a year of the range of wall times
+// rrule-go can generate, so that arithmetic on it cannot overflow.
+func clampWall(x int64) int64 {
+	return min(max(x, minWall-secondsPerDay*366), endWall+secondsPerDay*366)
+}
+
+func compareOccurrences(a, b andon.Occurrence) int {
+	return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Window, b.Window), a.End.Compare(b.End))
+}
+
+// NextSlot returns the first span [s, s+d) with s at or after after and at
+// most after+horizon that lies entirely inside one maintenance occurrence
+// and overlaps no freeze occurrence, both of windows applying to env. A
+// freeze blocks the slot whatever change types it allows, since the slot is
+// not yet tied to a change. NextSlot reports false when there is no such
+// span or d is not positive.
+func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon time.Duration) (andon.Span, bool) {
+	if d <= 0 || horizon < 0 {
+		return andon.Span{}, false
+	}
+	last := after.Add(horizon)
+	var maintenance, freezes []andon.Occurrence
+	for _, o := range c.Occurrences(env, after, last.Add(d)) {
+		switch o.Type {
+		case andon.WindowMaintenance:
+			maintenance = append(maintenance, o)
+		case andon.WindowFreeze:
+			freezes = append(freezes, o)
+		}
+	}
+	var best time.Time
+	found := false
+	for _, m := range maintenance {
+		// Occurrences come by start, and a slot inside m starts no
+		// earlier than m.
+		if found && !m.Start.Before(best) {
+			break
+		}
+		if s, ok := slotIn(m, freezes, after, d, last); ok && (!found || s.Before(best)) {
+			best, found = s, true
+		}
+	}
+	if !found {
+		return andon.Span{}, false
+	}
+	return andon.Span{Start: best, End: best.Add(d)}, true
+}
+
+// slotIn returns the earliest start s in [max(after, m.Start), last] such
+// that [s, s+d) lies inside m and overlaps none of freezes. Every slot that
+// overlaps a freeze cannot start before that freeze ends, so the search
+// jumps to the latest end among the freezes in the way.
+func slotIn(m andon.Occurrence, freezes []andon.Occurrence, after time.Time, d time.Duration, last time.Time) (time.Time, bool) {
+	s := m.Start
+	if after.After(s) {
+		s = after
+	}
+	for {
+		if s.After(last) || s.Add(d).After(m.End) {
+			return time.Time{}, false
+		}
+		blocked := false
+		next := s
+		for _, f := range freezes {
+			if f.Start.Before(s.Add(d)) && f.End.After(s) {
+				blocked = true
+				if f.End.After(next) {
+					next = f.End
+				}
+			}
+		}
+		if !blocked {
+			return s, true
+		}
+		s = next
+	}
 }

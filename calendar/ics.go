@@ -1,0 +1,635 @@
+package calendar
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// ParseICS reads the VEVENTs of an iCalendar (RFC 5545) file into
+// schedules, in the order of the file. name is used in error messages,
+// which are *andon.Error with code EINVALID and read "name:LINE: ...".
+//
+// Lines may end in CRLF or LF and are unfolded first. Of each VEVENT it
+// reads:
+//
+//   - DTSTART, required. With TZID its zone becomes the schedule's Timezone,
+//     which must be an IANA name (the VTIMEZONE blocks are not read); a UTC
+//     time (ending in Z) gives Timezone "UTC"; a floating time gives "", the
+//     environment's zone; a date (VALUE=DATE) starts at midnight.
+//   - DTEND, in DTSTART's value type; the duration is DTEND minus DTSTART in
+//     wall-clock terms of DTSTART's zone. Or DURATION, such as PT4H, P1D or
+//     P1W, a day counting 24 hours. An all-day event without either lasts
+//     one day.
+//   - RRULE (at most one), EXDATE (repeatable, comma lists, any zone that
+//     can be converted to DTSTART's) and RDATE, each RDATE becoming one more
+//     single-occurrence schedule.
+//   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
+//     that occurrence of the event with the same UID, which is therefore
+//     excluded there, and an event with STATUS:CANCELLED adds no schedule.
+//
+// Other components (VTIMEZONE, VALARM, VTODO, ...) and properties are
+// ignored. Every schedule returned passes ValidateSchedule; a problem is
+// reported at the line of the property it comes from.
+func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
+	p := &icsParser{name: name}
+	lines, err := p.unfold(data)
+	if err != nil {
+		return nil, err
+	}
+	events, err := p.components(lines)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, andon.Errorf(andon.EINVALID, "%s: the calendar has no VEVENT", name)
+	}
+	for _, e := range events {
+		if err := p.resolve(e); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.applyOverrides(events); err != nil {
+		return nil, err
+	}
+	var out []andon.Schedule
+	for _, e := range events {
+		if e.cancelled {
+			continue
+		}
+		for _, s := range e.schedules {
+			if _, err := compileSchedule(s.Schedule); err != nil {
+				return nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
+			}
+			out = append(out, s.Schedule)
+		}
+	}
+	return out, nil
+}
+
+// contentLine is one unfolded line: NAME;PARAM=VALUE:value.
+type contentLine struct {
+	line   int // the physical line it starts on, from 1
+	name   string
+	params map[string][]string
+	value  string
+}
+
+// param returns the first value of the parameter key, or "".
+func (c *contentLine) param(key string) string {
+	if v := c.params[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// event gathers the properties of one VEVENT, then the schedules made of
+// them.
+type event struct {
+	begin        int
+	props        map[string]*contentLine
+	exdates      []*contentLine
+	rdates       []*contentLine
+	start        int64
+	zone         zone
+	date         bool
+	cancelled    bool
+	schedules    []*icsSchedule
+	recurrenceID *contentLine
+}
+
+// icsSchedule is a schedule with the lines it was read from.
+type icsSchedule struct {
+	andon.Schedule
+	lines map[string]int // field of the schedule -> line
+}
+
+func (s *icsSchedule) lineOf(field string) int { return s.lines[field] }
+
+// message rewords a schedule error in terms of the file's properties.
+func (s *icsSchedule) message(e *fieldError) string {
+	prop := map[string]string{"start": "DTSTART", "timezone": "DTSTART", "rrule": "RRULE", "exdates": "EXDATE", "duration": "duration"}[e.field]
+	return prop + ": " + e.err.Error()
+}
+
+// zone is the zone of an iCalendar time: floating (name ""), UTC, or an
+// IANA zone named by TZID.
+type zone struct {
+	name string
+	loc  *time.Location
+}
+
+type icsParser struct {
+	name string
+}
+
+func (p *icsParser) errorf(line int, format string, args ...any) error {
+	if line <= 0 {
+		return andon.Errorf(andon.EINVALID, "%s: %s", p.name, fmt.Sprintf(format, args...))
+	}
+	return andon.Errorf(andon.EINVALID, "%s:%d: %s", p.name, line, fmt.Sprintf(format, args...))
+}
+
+// unfold splits data into content lines, joining the continuation lines
+// (those starting with a space or a tab) to the line before them.
+func (p *icsParser) unfold(data []byte) ([]*contentLine, error) {
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	type raw struct {
+		line int
+		text strings.Builder
+	}
+	var raws []*raw
+	for i, l := range strings.Split(string(data), "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		switch {
+		case l == "":
+			// Blank lines, such as the one after the final line
+			// break, carry nothing.
+		case l[0] == ' ' || l[0] == '\t':
+			if len(raws) == 0 {
+				return nil, p.errorf(i+1, "a continuation line with no line before it")
+			}
+			raws[len(raws)-1].text.WriteString(l[1:])
+		default:
+			r := &raw{line: i + 1}
+			r.text.WriteString(l)
+			raws = append(raws, r)
+		}
+	}
+	lines := make([]*contentLine, 0, len(raws))
+	for _, r := range raws {
+		c, err := parseContentLine(r.text.String())
+		if err != nil {
+			return nil, p.errorf(r.line, "%v", err)
+		}
+		c.line = r.line
+		lines = append(lines, c)
+	}
+	return lines, nil
+}
+
+// parseContentLine splits NAME *(";" PARAM "=" VALUE *("," VALUE)) ":" value.
+func parseContentLine(s string) (*contentLine, error) {
+	isName := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	i := 0
+	for i < len(s) && isName(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return nil, fmt.Errorf("%q is not a content line NAME:value", shorten(s))
+	}
+	c := &contentLine{name: strings.ToUpper(s[:i])}
+	for i < len(s) && s[i] == ';' {
+		i++
+		j := i
+		for i < len(s) && isName(s[i]) {
+			i++
+		}
+		key := strings.ToUpper(s[j:i])
+		if key == "" || i == len(s) || s[i] != '=' {
+			return nil, fmt.Errorf("%s: a parameter must read NAME=value", c.name)
+		}
+		for {
+			i++ // past '=' or ','
+			var v string
+			if i < len(s) && s[i] == '"' {
+				end := strings.IndexByte(s[i+1:], '"')
+				if end < 0 {
+					return nil, fmt.Errorf("%s: parameter %s: the quoted value is not closed", c.name, key)
+				}
+				v = s[i+1 : i+1+end]
+				i += end + 2
+			} else {
+				j := i
+				for i < len(s) && !strings.ContainsRune(",;:\"", rune(s[i])) {
+					i++
+				}
+				v = s[j:i]
+			}
+			if c.params == nil {
+				c.params = map[string][]string{}
+			}
+			c.params[key] = append(c.params[key], v)
+			if i >= len(s) || s[i] != ',' {
+				break
+			}
+		}
+	}
+	if i >= len(s) || s[i] != ':' {
+		return nil, fmt.Errorf("%s: want ':' before the value", c.name)
+	}
+	c.value = s[i+1:]
+	return c, nil
+}
+
+// components walks BEGIN/END nesting and collects the properties of each
+// VEVENT directly inside a VCALENDAR.
+func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
+	type open struct {
+		name string
+		line int
+	}
+	var stack []open
+	var events []*event
+	var cur *event
+	for _, c := range lines {
+		switch c.name {
+		case "BEGIN":
+			v := strings.ToUpper(c.value)
+			if len(stack) == 0 && v != "VCALENDAR" {
+				return nil, p.errorf(c.line, "BEGIN:%s outside a VCALENDAR", c.value)
+			}
+			stack = append(stack, open{v, c.line})
+			if v == "VEVENT" && len(stack) == 2 {
+				cur = &event{begin: c.line, props: map[string]*contentLine{}}
+			}
+		case "END":
+			v := strings.ToUpper(c.value)
+			if len(stack) == 0 {
+				return nil, p.errorf(c.line, "END:%s without BEGIN", c.value)
+			}
+			if top := stack[len(stack)-1]; top.name != v {
+				return nil, p.errorf(c.line, "END:%s does not close BEGIN:%s of line %d", c.value, top.name, top.line)
+			}
+			stack = stack[:len(stack)-1]
+			if v == "VEVENT" && len(stack) == 1 {
+				events = append(events, cur)
+				cur = nil
+			}
+		default:
+			if len(stack) == 0 {
+				return nil, p.errorf(c.line, "%s outside a VCALENDAR", c.name)
+			}
+			if cur == nil || len(stack) != 2 {
+				continue // a property of the calendar or of a nested component
+			}
+			switch c.name {
+			case "EXDATE":
+				cur.exdates = append(cur.exdates, c)
+			case "RDATE":
+				cur.rdates = append(cur.rdates, c)
+			case "DTSTART", "DTEND", "DURATION", "RRULE", "UID", "RECURRENCE-ID", "STATUS":
+				if prev := cur.props[c.name]; prev != nil {
+					return nil, p.errorf(c.line, "%s is given twice in one VEVENT (first on line %d)", c.name, prev.line)
+				}
+				cur.props[c.name] = c
+			}
+		}
+	}
+	if len(stack) > 0 {
+		top := stack[len(stack)-1]
+		return nil, p.errorf(top.line, "BEGIN:%s is never closed by END:%s", top.name, top.name)
+	}
+	if len(lines) == 0 {
+		return nil, p.errorf(1, "not an iCalendar file: want BEGIN:VCALENDAR")
+	}
+	return events, nil
+}
+
+// resolve turns the properties of e into schedules.
+func (p *icsParser) resolve(e *event) error {
+	dtstart := e.props["DTSTART"]
+	if dtstart == nil {
+		return p.errorf(e.begin, "VEVENT has no DTSTART")
+	}
+	var err error
+	if e.start, e.zone, e.date, err = parseTime(dtstart, dtstart.value); err != nil {
+		return p.errorf(dtstart.line, "DTSTART: %v", err)
+	}
+	e.cancelled = strings.EqualFold(strings.TrimSpace(valueOf(e.props["STATUS"])), "CANCELLED")
+	e.recurrenceID = e.props["RECURRENCE-ID"]
+
+	dur, durLine, err := p.duration(e)
+	if err != nil {
+		return err
+	}
+	own := &icsSchedule{
+		Schedule: andon.Schedule{
+			Start:    formatWall(e.start),
+			Duration: dur,
+			Timezone: e.zone.name,
+		},
+		lines: map[string]int{"start": dtstart.line, "timezone": dtstart.line, "duration": durLine},
+	}
+	if r := e.props["RRULE"]; r != nil {
+		own.RRule = strings.TrimSpace(r.value)
+		own.lines["rrule"] = r.line
+	}
+	excluded := map[int64]bool{}
+	for _, x := range e.exdates {
+		walls, _, err := p.times(e, x)
+		if err != nil {
+			return err
+		}
+		for _, w := range walls {
+			excluded[w] = true
+			own.ExDates = append(own.ExDates, formatWall(w))
+		}
+	}
+	e.schedules = append(e.schedules, own)
+	for _, r := range e.rdates {
+		walls, durs, err := p.times(e, r)
+		if err != nil {
+			return err
+		}
+		for i, w := range walls {
+			if excluded[w] {
+				continue
+			}
+			d := dur
+			if durs[i] != 0 {
+				d = durs[i]
+			}
+			e.schedules = append(e.schedules, &icsSchedule{
+				Schedule: andon.Schedule{Start: formatWall(w), Duration: d, Timezone: e.zone.name},
+				lines:    map[string]int{"start": r.line, "timezone": r.line, "duration": r.line},
+			})
+		}
+	}
+	return nil
+}
+
+// duration returns the length of e's occurrences and the line it comes
+// from.
+func (p *icsParser) duration(e *event) (time.Duration, int, error) {
+	dtend, duration := e.props["DTEND"], e.props["DURATION"]
+	switch {
+	case dtend != nil && duration != nil:
+		return 0, 0, p.errorf(max(dtend.line, duration.line), "DTEND and DURATION exclude each other")
+	case duration != nil:
+		d, err := parseDuration(duration.value)
+		if err != nil {
+			return 0, 0, p.errorf(duration.line, "DURATION: %v", err)
+		}
+		return d, duration.line, nil
+	case dtend != nil:
+		end, z, date, err := parseTime(dtend, dtend.value)
+		if err != nil {
+			return 0, 0, p.errorf(dtend.line, "DTEND: %v", err)
+		}
+		if date != e.date {
+			return 0, 0, p.errorf(dtend.line, "DTEND: a date and a date-time cannot be mixed with DTSTART's")
+		}
+		if end, err = convert(end, z, e.zone); err != nil {
+			return 0, 0, p.errorf(dtend.line, "DTEND: %v", err)
+		}
+		if end <= e.start {
+			return 0, 0, p.errorf(dtend.line, "DTEND: must be after DTSTART")
+		}
+		return time.Duration(end-e.start) * time.Second, dtend.line, nil
+	case e.date:
+		return 24 * time.Hour, e.begin, nil
+	default:
+		return 0, 0, p.errorf(e.begin, "VEVENT has neither DTEND nor DURATION: a window needs a length")
+	}
+}
+
+// times reads the comma-separated times of an EXDATE or RDATE as wall
+// times in e's zone. For RDATE periods it also returns their durations
+// (0 for a plain time).
+func (p *icsParser) times(e *event, c *contentLine) ([]int64, []time.Duration, error) {
+	var walls []int64
+	var durs []time.Duration
+	period := strings.EqualFold(c.param("VALUE"), "PERIOD")
+	for v := range strings.SplitSeq(c.value, ",") {
+		var d time.Duration
+		if period {
+			startText, endText, ok := strings.Cut(v, "/")
+			if !ok {
+				return nil, nil, p.errorf(c.line, "%s: %q is not a period START/END or START/DURATION", c.name, v)
+			}
+			start, z, _, err := parseTime(&contentLine{params: map[string][]string{"TZID": c.params["TZID"]}}, startText)
+			if err != nil {
+				return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
+			}
+			if strings.HasPrefix(endText, "P") || strings.HasPrefix(endText, "+P") {
+				d, err = parseDuration(endText)
+			} else {
+				var end int64
+				var ez zone
+				if end, ez, _, err = parseTime(&contentLine{params: map[string][]string{"TZID": c.params["TZID"]}}, endText); err == nil {
+					d, err = periodLength(start, z, end, ez)
+				}
+			}
+			if err != nil {
+				return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
+			}
+			if start, err = convert(start, z, e.zone); err != nil {
+				return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
+			}
+			walls, durs = append(walls, start), append(durs, d)
+			continue
+		}
+		w, z, _, err := parseTime(c, v)
+		if err == nil {
+			w, err = convert(w, z, e.zone)
+		}
+		if err != nil {
+			return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
+		}
+		walls, durs = append(walls, w), append(durs, d)
+	}
+	return walls, durs, nil
+}
+
+// periodLength returns the exact time between two times of a period.
+func periodLength(start int64, sz zone, end int64, ez zone) (time.Duration, error) {
+	end, err := convert(end, ez, sz)
+	if err != nil {
+		return 0, err
+	}
+	if end <= start {
+		return 0, fmt.Errorf("a period must end after it starts")
+	}
+	return time.Duration(end-start) * time.Second, nil
+}
+
+// applyOverrides excludes from each event the occurrences that an event
+// with the same UID and a RECURRENCE-ID replaces.
+func (p *icsParser) applyOverrides(events []*event) error {
+	for _, o := range events {
+		rid := o.recurrenceID
+		if rid == nil {
+			continue
+		}
+		if strings.EqualFold(rid.param("RANGE"), "THISANDFUTURE") {
+			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported")
+		}
+		uid := valueOf(o.props["UID"])
+		for _, m := range events {
+			if m.recurrenceID != nil || uid == "" || valueOf(m.props["UID"]) != uid {
+				continue
+			}
+			w, z, _, err := parseTime(rid, rid.value)
+			if err != nil {
+				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
+			}
+			if w, err = convert(w, z, m.zone); err != nil {
+				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
+			}
+			wall := formatWall(w)
+			m.schedules = slices.DeleteFunc(m.schedules, func(s *icsSchedule) bool {
+				return s.RRule == "" && s.Start == wall
+			})
+			for _, s := range m.schedules {
+				if s.RRule != "" && !slices.Contains(s.ExDates, wall) {
+					s.ExDates = append(s.ExDates, wall)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// parseTime reads a DATE or DATE-TIME value with the VALUE and TZID
+// parameters of c.
+func parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err error) {
+	v = strings.TrimSpace(v)
+	tzid := c.param("TZID")
+	switch kind := strings.ToUpper(c.param("VALUE")); {
+	case kind == "DATE" || kind == "" && len(v) == len("20060102"):
+		t, err := parseStrict("20060102", v)
+		if err != nil {
+			return 0, zone{}, false, fmt.Errorf("%q: %v", v, err)
+		}
+		wall, date = t.Unix(), true
+	case kind == "" || kind == "DATE-TIME":
+		layout := "20060102T150405"
+		if strings.HasSuffix(v, "Z") {
+			if tzid != "" {
+				return 0, zone{}, false, fmt.Errorf("%q: a UTC time (ending in Z) takes no TZID", v)
+			}
+			layout += "Z"
+			z = zone{"UTC", time.UTC}
+		}
+		t, err := parseStrict(layout, v)
+		if err != nil {
+			return 0, zone{}, false, fmt.Errorf("%q: %v", v, err)
+		}
+		wall = t.Unix()
+	default:
+		return 0, zone{}, false, fmt.Errorf("VALUE=%s is not supported here; want DATE or DATE-TIME", kind)
+	}
+	if tzid != "" {
+		loc, err := loadLocation(tzid)
+		if err != nil {
+			return 0, zone{}, false, fmt.Errorf("TZID: %v", err)
+		}
+		z = zone{tzid, loc}
+	}
+	return wall, z, date, nil
+}
+
+// convert returns the wall time in zone to that shows the same instant as
+// wall time w in zone from. A floating time has no instant, so it converts
+// only to another floating time.
+func convert(w int64, from, to zone) (int64, error) {
+	if from.name == to.name {
+		return w, nil
+	}
+	if from.loc == nil || to.loc == nil {
+		return 0, fmt.Errorf("a floating time and one with a time zone cannot be mixed; give both the same TZID")
+	}
+	w = wallAt(instant(w, from.loc), to.loc)
+	if w < minWall || w >= endWall {
+		return 0, fmt.Errorf("in %s, the time falls outside the years 0001 to 9999", to.name)
+	}
+	return w, nil
+}
+
+// parseDuration reads an RFC 5545 duration such as PT4H, P1DT12H or P2W.
+// A day counts 24 hours. The duration must be positive.
+func parseDuration(v string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration such as PT4H, P1DT12H or P2W", v)
+	s := strings.TrimSpace(v)
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("%q: must be positive", v)
+	}
+	s, ok := strings.CutPrefix(strings.TrimPrefix(s, "+"), "P")
+	if !ok || s == "" {
+		return 0, bad
+	}
+	var total int64
+	if weeks, ok := strings.CutSuffix(s, "W"); ok {
+		n, ok := parseDigits(weeks)
+		if !ok {
+			return 0, bad
+		}
+		total = n * 7 * secondsPerDay
+	} else {
+		days, clock, hasClock := strings.Cut(s, "T")
+		if days != "" {
+			n, ok := parseDigits(strings.TrimSuffix(days, "D"))
+			if !ok || !strings.HasSuffix(days, "D") {
+				return 0, bad
+			}
+			total = n * secondsPerDay
+		}
+		if hasClock && clock == "" {
+			return 0, bad
+		}
+		// The clock part is [nH][nM][nS], in that order.
+		for _, u := range []struct {
+			unit    string
+			seconds int64
+		}{{"H", 3600}, {"M", 60}, {"S", 1}} {
+			i := strings.Index(clock, u.unit)
+			if i < 0 {
+				continue
+			}
+			n, ok := parseDigits(clock[:i])
+			if !ok {
+				return 0, bad
+			}
+			total += n * u.seconds
+			clock = clock[i+1:]
+		}
+		if clock != "" {
+			return 0, bad
+		}
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("%q: must be positive", v)
+	}
+	if total > int64(maxDuration/time.Second) {
+		return 0, fmt.Errorf("%q is longer than %s", v, maxDuration)
+	}
+	return time.Duration(total) * time.Second, nil
+}
+
+// parseDigits reads a run of at most nine decimal digits, few enough that
+// no duration built from them overflows.
+func parseDigits(s string) (int64, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func valueOf(c *contentLine) string {
+	if c == nil {
+		return ""
+	}
+	return c.value
+}
+
+// shorten cuts s for an error message.
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}

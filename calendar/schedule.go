@@ -1,0 +1,204 @@
+package calendar
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+const (
+	// maxDuration bounds a schedule's duration. Occurrences are looked
+	// for as far back as one duration before a query, and a recurring
+	// window longer than a year is better written as a one-off span.
+	maxDuration = 366 * 24 * time.Hour
+	// maxExpand bounds the occurrences of one schedule that one query
+	// computes: a rule that recurs more often within the range asked for
+	// is cut off after this many.
+	maxExpand = 10000
+	// cacheAhead is how far past a query the occurrences of a rule are
+	// computed and kept, so that the gate, asking about "now" again and
+	// again, finds them ready.
+	cacheAhead = 35 * secondsPerDay
+)
+
+// fieldError is a problem with one field of a schedule.
+type fieldError struct {
+	field string // "start", "rrule", "exdates", "duration" or "timezone"
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
+
+func (e *fieldError) andon() *andon.Error { return andon.Errorf(andon.EINVALID, "%s", e.Error()) }
+
+// ValidateSchedule checks a schedule: Start is a wall time in the layout
+// andon.WallLayout; RRule is an RFC 5545 rule without the "RRULE:" prefix,
+// or empty for a single occurrence; every ExDate is a wall time; Duration is
+// positive and at most 366 days; Timezone is empty or an IANA name. The
+// error is an *andon.Error with code EINVALID whose message starts with the
+// field at fault, as in "rrule: FREQ is required".
+//
+// Beyond RFC 5545, a rule is refused when it cannot be expanded in bounded
+// time: COUNT above 10000, INTERVAL above 1000000, more than 96 times of
+// day, BYSETPOS with a period shorter than a day, a sub-daily rule whose
+// steps never reach its BYHOUR, BYMINUTE or BYSECOND values, and a rule that
+// produces no occurrence within 400 years of its start.
+func ValidateSchedule(s andon.Schedule) error {
+	if _, err := compileSchedule(s); err != nil {
+		return err.andon()
+	}
+	return nil
+}
+
+// schedule is a compiled andon.Schedule. Its occurrences are computed as
+// wall times, the same for every environment, and turned into instants per
+// query with the zone that applies.
+type schedule struct {
+	// loc is the schedule's own zone, or nil for the environment's.
+	loc      *time.Location
+	duration time.Duration
+	rule     *rule // nil for a single occurrence
+	exdates  map[int64]bool
+	// fixed holds every occurrence of a finite schedule (one without a
+	// rule, or with COUNT), computed once; nil otherwise.
+	fixed []int64
+	// cache holds the occurrences of an unbounded rule around the latest
+	// query. It is replaced, never changed, so readers need no lock.
+	cache atomic.Pointer[wallRange]
+}
+
+// wallRange lists every occurrence in [lo, hi), as wall times.
+type wallRange struct {
+	lo, hi int64
+	walls  []int64
+}
+
+func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
+	start, err := parseWall(s.Start)
+	if err != nil {
+		return nil, &fieldError{"start", err}
+	}
+	c := &schedule{duration: s.Duration}
+	switch {
+	case s.Duration <= 0:
+		return nil, &fieldError{"duration", fmt.Errorf("must be positive, not %s", s.Duration)}
+	case s.Duration > maxDuration:
+		return nil, &fieldError{"duration", fmt.Errorf("%s is longer than %s; use a one-off span instead", s.Duration, maxDuration)}
+	}
+	if s.Timezone != "" {
+		if c.loc, err = loadLocation(s.Timezone); err != nil {
+			return nil, &fieldError{"timezone", err}
+		}
+	}
+	for i, x := range s.ExDates {
+		w, err := parseWall(x)
+		if err != nil {
+			return nil, &fieldError{"exdates", fmt.Errorf("[%d]: %v", i, err)}
+		}
+		if c.exdates == nil {
+			c.exdates = map[int64]bool{}
+		}
+		c.exdates[w] = true
+	}
+	if s.RRule == "" {
+		c.fixed = c.keep([]int64{start})
+		return c, nil
+	}
+	if c.rule, err = parseRule(s.RRule, start); err != nil {
+		return nil, &fieldError{"rrule", err}
+	}
+	if c.rule.opt.Count > 0 {
+		var walls []int64
+		c.rule.expand(start, min(c.rule.until+1, start+secondsPer400Years, endWall), func(w int64) bool {
+			walls = append(walls, w)
+			return true
+		})
+		c.fixed = c.keep(walls)
+	}
+	return c, nil
+}
+
+// keep returns walls without the exception dates, never nil.
+func (c *schedule) keep(walls []int64) []int64 {
+	kept := make([]int64, 0, len(walls))
+	for _, w := range walls {
+		if !c.exdates[w] {
+			kept = append(kept, w)
+		}
+	}
+	return kept
+}
+
+// walls returns the occurrences of c whose wall start lies in [a, b), in
+// order, at most maxExpand of them. The slice is shared: callers must not
+// change it.
+func (c *schedule) walls(a, b int64) []int64 {
+	a, b = max(a, minWall), min(b, endWall)
+	if a >= b {
+		return nil
+	}
+	if c.fixed != nil {
+		return between(c.fixed, a, b)
+	}
+	if r := c.cache.Load(); r != nil && r.lo <= a && b <= r.hi {
+		return between(r.walls, a, b)
+	}
+	r := c.expand(a, max(b, min(a+cacheAhead, endWall)))
+	c.cache.Store(r)
+	return between(r.walls, a, min(b, r.hi))
+}
+
+// expand computes the occurrences of c's rule in [lo, hi), starting from the
+// period that contains lo rather than from DTSTART. When there are more than
+// maxExpand of them, the range it returns ends after the last one it kept.
+func (c *schedule) expand(lo, hi int64) *wallRange {
+	r := &wallRange{lo: lo, hi: hi}
+	end := min(hi, c.rule.until+1)
+	c.rule.expand(c.rule.periodStart(lo), end, func(w int64) bool {
+		if w < lo || c.exdates[w] {
+			return true
+		}
+		r.walls = append(r.walls, w)
+		if len(r.walls) == maxExpand {
+			r.hi = w + 1
+			return false
+		}
+		return true
+	})
+	return r
+}
+
+// between returns the part of the sorted walls that lies in [a, b).
+func between(walls []int64, a, b int64) []int64 {
+	i, _ := slices.BinarySearch(walls, a)
+	j, _ := slices.BinarySearch(walls[i:], b)
+	return walls[i : i+j]
+}
+
+// parseWall reads a wall time in the layout andon.WallLayout.
+func parseWall(v string) (int64, error) {
+	t, err := parseStrict(andon.WallLayout, v)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %v, a local time without offset", v, err)
+	}
+	return t.Unix(), nil
+}
+
+// formatWall formats a wall time in the layout andon.WallLayout.
+func formatWall(w int64) string { return wallTime(w).Format(andon.WallLayout) }
+
+// loadLocation loads an IANA time zone. time.LoadLocation also takes
+// "Local", the zone of the machine, which no catalog should depend on.
+func loadLocation(name string) (*time.Location, error) {
+	if name == "Local" || name == "" {
+		return nil, fmt.Errorf("%q is not an IANA time zone name", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Paris", name)
+	}
+	return loc, nil
+}

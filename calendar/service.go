@@ -1,0 +1,98 @@
+package calendar
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// Service implements andon.CalendarService over the catalog in force. It
+// compiles each catalog once: a reload hands out a new *andon.Catalog, and
+// the first query after it compiles that one.
+type Service struct {
+	src andon.CatalogSource
+	mu  sync.Mutex // held while compiling, so that a reload compiles once
+	cur atomic.Pointer[compiled]
+}
+
+// compiled is the Calendar of one catalog, or the error compiling it.
+type compiled struct {
+	cat *andon.Catalog
+	cal *Calendar
+	err error
+}
+
+var _ andon.CalendarService = (*Service)(nil)
+
+// NewService returns a Service over the catalogs src hands out.
+func NewService(src andon.CatalogSource) *Service { return &Service{src: src} }
+
+// calendar returns the compiled calendar of the catalog in force and the
+// environment named env in it.
+func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
+	cat := s.src.Catalog()
+	if cat == nil {
+		return nil, nil, andon.Errorf(andon.EINTERNAL, "calendar: no catalog is loaded")
+	}
+	c := s.cur.Load()
+	if c == nil || c.cat != cat {
+		s.mu.Lock()
+		if c = s.cur.Load(); c == nil || c.cat != cat {
+			c = &compiled{cat: cat}
+			c.cal, c.err = New(cat)
+			s.cur.Store(c)
+		}
+		s.mu.Unlock()
+	}
+	if c.err != nil {
+		return nil, nil, c.err
+	}
+	e := cat.Environment(env)
+	if e == nil {
+		return nil, nil, andon.Errorf(andon.ENOTFOUND, "environment %q is not in the catalog", env)
+	}
+	return c.cal, e, nil
+}
+
+// Occurrences returns the occurrences of the windows applying to env that
+// overlap [from, to), ordered by start.
+func (s *Service) Occurrences(ctx context.Context, env string, from, to time.Time) ([]andon.Occurrence, error) {
+	cal, e, err := s.calendar(env)
+	if err != nil {
+		return nil, err
+	}
+	return cal.Occurrences(e, from, to), nil
+}
+
+// Active returns the occurrences of the windows applying to env that
+// contain t.
+func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.Occurrence, error) {
+	cal, e, err := s.calendar(env)
+	if err != nil {
+		return nil, err
+	}
+	return cal.Active(e, t), nil
+}
+
+// NextSlot returns the first span of length d starting at or after after,
+// within a year, that lies inside one maintenance occurrence and overlaps no
+// freeze applying to env; ENOTFOUND when there is none.
+func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*andon.Span, error) {
+	if d <= 0 {
+		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", d)
+	}
+	cal, e, err := s.calendar(env)
+	if err != nil {
+		return nil, err
+	}
+	horizon := after.AddDate(1, 0, 0).Sub(after)
+	span, ok := cal.NextSlot(e, after, d, horizon)
+	if !ok {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
+			d, after.Format(time.RFC3339), env)
+	}
+	return &span, nil
+}

@@ -1,0 +1,62 @@
+package calendar
+
+import "time"
+
+// A wall time is a reading of a clock on the wall: a date and a time of day
+// without a zone. This package keeps wall times as int64 seconds, counted as
+// if the wall clock were UTC, so that RRULE expansion and EXDATE matching are
+// plain arithmetic on the calendar and nothing applies daylight-saving rules
+// before this file does.
+
+// offsetAt returns the UTC offset of loc, in seconds, at instant i (Unix
+// seconds).
+func offsetAt(i int64, loc *time.Location) int64 {
+	_, off := time.Unix(i, 0).In(loc).Zone()
+	return int64(off)
+}
+
+// instant returns the instant (Unix seconds) at which the clocks of loc show
+// wall time w. A wall time that loc skips, in a spring-forward gap, is moved
+// forward by the length of the gap: 02:30 in a one-hour gap becomes 03:30
+// after the change. A wall time that loc shows twice, when clocks fall back,
+// resolves to its first instance, the one with the earlier instant and the
+// summer offset. time.Date documents no choice for either case, which is why
+// the rule is written out here.
+//
+// The offsets in force a day before and a day after w bracket the change, if
+// any, near w: no zone changes its offset twice within two days.
+func instant(w int64, loc *time.Location) int64 {
+	if loc == time.UTC {
+		return w
+	}
+	before := offsetAt(w-secondsPerDay, loc)
+	after := offsetAt(w+secondsPerDay, loc)
+	if before == after && offsetAt(w-before, loc) == before {
+		return w - before
+	}
+	// Near a change: each offset is a candidate, valid when it is in
+	// force at the instant it yields.
+	best, found := int64(0), false
+	for _, off := range []int64{before, after} {
+		if i := w - off; offsetAt(i, loc) == off && (!found || i < best) {
+			best, found = i, true
+		}
+	}
+	if found {
+		return best
+	}
+	// In the gap: read w with the offset from before the change, which
+	// lands after the change, moved forward by the gap's length.
+	return w - before
+}
+
+// wallAt returns the wall time that the clocks of loc show at instant i.
+func wallAt(i int64, loc *time.Location) int64 {
+	if loc == time.UTC {
+		return i
+	}
+	return i + offsetAt(i, loc)
+}
+
+// wallTime returns w as a time.Time in UTC, the form rrule-go works on.
+func wallTime(w int64) time.Time { return time.Unix(w, 0).UTC() }
