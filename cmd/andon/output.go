@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -94,11 +95,16 @@ func toYAML(v any) ([]byte, error) {
 		return nil, andon.Errorf(andon.EINTERNAL, "cannot convert output to YAML: %v", err)
 	}
 	blockStyle(&doc)
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2) // as kubectl and most hand-written YAML indent
+	if err := enc.Encode(&doc); err != nil {
 		return nil, andon.Errorf(andon.EINTERNAL, "cannot encode output as YAML: %v", err)
 	}
-	return out, nil
+	if err := enc.Close(); err != nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "cannot encode output as YAML: %v", err)
+	}
+	return buf.Bytes(), nil
 }
 
 // blockStyle clears the styles the JSON syntax left on n and its children.
