@@ -1,0 +1,220 @@
+package calendar_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
+)
+
+// slotCatalog has a Sunday 02:00-06:00 maintenance window at every plant,
+// two back-to-back Wednesday windows, a freeze over the start of the
+// maintenance of 2026-06-14 and a freeze over all of 2026-06-28's, one that
+// allows emergency changes.
+func slotCatalog(tb testing.TB) *andon.Catalog {
+	paris := MustLoadLocation(tb, "Europe/Paris")
+	return NewCatalog(tb,
+		&andon.Window{
+			Name: "sunday", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SU", Duration: 4 * time.Hour}},
+		},
+		&andon.Window{
+			Name: "wednesday-early", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-07T20:00:00", RRule: "FREQ=WEEKLY;BYDAY=WE", Duration: 2 * time.Hour}},
+			Selector:  andon.Selector{Environments: []string{"dev-lyon"}},
+		},
+		&andon.Window{
+			Name: "wednesday-late", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-07T22:00:00", RRule: "FREQ=WEEKLY;BYDAY=WE", Duration: 2 * time.Hour}},
+			Selector:  andon.Selector{Environments: []string{"dev-lyon"}},
+		},
+		&andon.Window{
+			Name: "audit", Type: andon.WindowFreeze,
+			Once: &andon.Span{Start: time.Date(2026, 6, 13, 12, 0, 0, 0, paris), End: time.Date(2026, 6, 14, 3, 0, 0, 0, paris)},
+		},
+		&andon.Window{
+			Name: "release-freeze", Type: andon.WindowFreeze,
+			Once:  &andon.Span{Start: time.Date(2026, 6, 27, 0, 0, 0, 0, paris), End: time.Date(2026, 6, 29, 0, 0, 0, 0, paris)},
+			Allow: []andon.ChangeType{andon.ChangeEmergency},
+		},
+		&andon.Window{
+			Name: "peak", Type: andon.WindowPeak,
+			Schedules: []andon.Schedule{{Start: "2026-01-01T00:00:00", RRule: "FREQ=DAILY", Duration: 12 * time.Hour}},
+		},
+	)
+}
+
+func TestNextSlot(t *testing.T) {
+	cat := slotCatalog(t)
+	c := MustNew(t, cat)
+	year := 366 * 24 * time.Hour
+	tests := []struct {
+		name    string
+		env     string
+		after   string
+		d       time.Duration
+		horizon time.Duration
+		want    string // "" for none
+	}{{
+		name: "the next maintenance window", env: "prod-lyon",
+		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: year,
+		want: "2026-06-07T02:00:00+02:00/2026-06-07T04:00:00+02:00",
+	}, {
+		name: "inside a maintenance window, at once", env: "prod-lyon",
+		after: "2026-06-07T03:00:00+02:00", d: 2 * time.Hour, horizon: year,
+		want: "2026-06-07T03:00:00+02:00/2026-06-07T05:00:00+02:00",
+	}, {
+		name: "too late in this window; the next starts in a freeze", env: "prod-lyon",
+		after: "2026-06-07T05:00:00+02:00", d: 2 * time.Hour, horizon: year,
+		want: "2026-06-14T03:00:00+02:00/2026-06-14T05:00:00+02:00",
+	}, {
+		name: "the freeze leaves too little time in its window", env: "prod-lyon",
+		after: "2026-06-08T00:00:00+02:00", d: 4 * time.Hour, horizon: year,
+		want: "2026-06-21T02:00:00+02:00/2026-06-21T06:00:00+02:00",
+	}, {
+		name: "the whole window fits exactly", env: "prod-lyon",
+		after: "2026-06-21T02:00:00+02:00", d: 4 * time.Hour, horizon: 0,
+		want: "2026-06-21T02:00:00+02:00/2026-06-21T06:00:00+02:00",
+	}, {
+		name: "a freeze that allows emergency changes still blocks", env: "prod-lyon",
+		after: "2026-06-22T00:00:00+02:00", d: 4 * time.Hour, horizon: year,
+		want: "2026-07-05T02:00:00+02:00/2026-07-05T06:00:00+02:00",
+	}, {
+		name: "at the plant's local time", env: "prod-melbourne",
+		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: year,
+		want: "2026-06-07T02:00:00+10:00/2026-06-07T04:00:00+10:00",
+	}, {
+		name: "none within the horizon", env: "prod-lyon",
+		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: 13 * time.Hour,
+	}, {
+		name: "the horizon bounds the start, not the end", env: "prod-lyon",
+		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: 14 * time.Hour,
+		want: "2026-06-07T02:00:00+02:00/2026-06-07T04:00:00+02:00",
+	}, {
+		name: "longer than any window", env: "prod-lyon",
+		after: "2026-06-06T12:00:00+02:00", d: 5 * time.Hour, horizon: year,
+	}, {
+		name: "not across two adjacent windows", env: "dev-lyon",
+		after: "2026-06-09T00:00:00+02:00", d: 3 * time.Hour, horizon: 4 * 24 * time.Hour,
+	}, {
+		name: "the earlier of two adjacent windows", env: "dev-lyon",
+		after: "2026-06-10T21:00:00+02:00", d: 2 * time.Hour, horizon: year,
+		want: "2026-06-10T22:00:00+02:00/2026-06-11T00:00:00+02:00",
+	}, {
+		name: "an environment without a plant keeps UTC", env: "shared",
+		after: "2026-06-06T12:00:00Z", d: time.Hour, horizon: year,
+		want: "2026-06-07T02:00:00Z/2026-06-07T03:00:00Z",
+	}, {
+		name: "zero length", env: "prod-lyon",
+		after: "2026-06-06T12:00:00+02:00", d: 0, horizon: year,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			span, ok := c.NextSlot(cat.Environment(tt.env), MustTime(t, tt.after), tt.d, tt.horizon)
+			got := ""
+			if ok {
+				got = span.Start.Format(time.RFC3339) + "/" + span.End.Format(time.RFC3339)
+			}
+			if got != tt.want {
+				t.Errorf("NextSlot(%s, %s, %s) = %q; want %q", tt.after, tt.d, tt.horizon, got, tt.want)
+			}
+		})
+	}
+}
+
+// source hands out whichever catalog it holds, like the server's reloader.
+type source struct{ cat atomic.Pointer[andon.Catalog] }
+
+func (s *source) Catalog() *andon.Catalog { return s.cat.Load() }
+
+func TestService(t *testing.T) {
+	ctx := context.Background()
+	src := &source{}
+	src.cat.Store(slotCatalog(t))
+	svc := calendar.NewService(src)
+	var _ andon.CalendarService = svc
+
+	t.Run("Active", func(t *testing.T) {
+		occs, err := svc.Active(ctx, "prod-lyon", MustTime(t, "2026-06-07T03:00:00+02:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"peak 2026-06-07T00:00:00+02:00/2026-06-07T12:00:00+02:00",
+			"sunday 2026-06-07T02:00:00+02:00/2026-06-07T06:00:00+02:00",
+		}
+		if diff := cmp.Diff(want, Spans(occs)); diff != "" {
+			t.Errorf("Active mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("Occurrences", func(t *testing.T) {
+		occs, err := svc.Occurrences(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), MustTime(t, "2026-06-14T06:00:00+02:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"peak 2026-06-13T00:00:00+02:00/2026-06-13T12:00:00+02:00",
+			"audit 2026-06-13T12:00:00+02:00/2026-06-14T03:00:00+02:00",
+			"peak 2026-06-14T00:00:00+02:00/2026-06-14T12:00:00+02:00",
+			"sunday 2026-06-14T02:00:00+02:00/2026-06-14T06:00:00+02:00",
+		}
+		if diff := cmp.Diff(want, Spans(occs)); diff != "" {
+			t.Errorf("Occurrences mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("NextSlot", func(t *testing.T) {
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), 2*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &andon.Span{Start: MustTime(t, "2026-06-14T03:00:00+02:00"), End: MustTime(t, "2026-06-14T05:00:00+02:00")}
+		if diff := cmp.Diff(want, span); diff != "" {
+			t.Errorf("NextSlot mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		at := MustTime(t, "2026-06-13T00:00:00+02:00")
+		tests := []struct {
+			name string
+			call func() error
+			want string
+		}{
+			{"unknown environment in Active", func() error { _, err := svc.Active(ctx, "nowhere", at); return err }, andon.ENOTFOUND},
+			{"unknown environment in Occurrences", func() error { _, err := svc.Occurrences(ctx, "nowhere", at, at.Add(time.Hour)); return err }, andon.ENOTFOUND},
+			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour); return err }, andon.ENOTFOUND},
+			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour); return err }, andon.ENOTFOUND},
+			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0); return err }, andon.EINVALID},
+		}
+		for _, tt := range tests {
+			if got := andon.ErrorCode(tt.call()); got != tt.want {
+				t.Errorf("%s: code %q; want %q", tt.name, got, tt.want)
+			}
+		}
+	})
+	t.Run("reload", func(t *testing.T) {
+		next := NewCatalog(t, &andon.Window{
+			Name: "tuesday", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-06T20:00:00", RRule: "FREQ=WEEKLY", Duration: 3 * time.Hour}},
+		})
+		src.cat.Store(next)
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"), 2*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := span.Start, MustTime(t, "2026-06-09T20:00:00+02:00"); !got.Equal(want) {
+			t.Errorf("NextSlot after reload starts %s; want %s", got, want)
+		}
+	})
+	t.Run("invalid catalog", func(t *testing.T) {
+		src.cat.Store(NewCatalog(t, &andon.Window{Name: "broken"}))
+		_, err := svc.Active(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"))
+		if got := andon.ErrorCode(err); got != andon.EINVALID {
+			t.Errorf("Active over an invalid catalog: code %q (%v); want %q", got, err, andon.EINVALID)
+		}
+	})
+}
