@@ -347,21 +347,19 @@ func parseIndex(b []byte) (int64, bool) {
 }
 
 // parseTime parses a JSON string holding an RFC 3339 instant and returns
-// it in UTC.
+// it in UTC. Escapes are refused, as time.Time's own UnmarshalJSON refuses
+// them, so that no JSON reader takes the record for another instant.
 func parseTime(tok []byte) (time.Time, error) {
-	text := tok[1 : len(tok)-1]
-	if bytes.IndexByte(text, '\\') >= 0 {
-		s, err := unquote(tok)
-		if err != nil {
-			return time.Time{}, err
-		}
-		text = []byte(s)
-	}
 	var t time.Time
-	if err := t.UnmarshalText(text); err != nil {
+	if err := t.UnmarshalText(tok[1 : len(tok)-1]); err != nil {
 		return time.Time{}, invalidf("time %s is not RFC 3339", tok)
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	// Encode writes only these years, and only in UTC.
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, invalidf("time %s is out of range in UTC", tok)
+	}
+	return t, nil
 }
 
 // unquote returns the value of a JSON string token.

@@ -199,7 +199,7 @@ func TestDecodeLenient(t *testing.T) {
 		want:   &andon.Entry{Time: time.Date(2025, 1, 2, 3, 4, 5, 5e8, time.UTC), Type: "t", Actor: "a"},
 	}, {
 		name:   "escaped names and values",
-		record: `{"\u0061ctor":"\u0041\n","index":1,"time":"2025-01-02T03:04:05\u005a","type":"\/t","subject":""}`,
+		record: `{"\u0061ctor":"\u0041\n","index":1,"time":"2025-01-02T03:04:05Z","type":"\/t","subject":""}`,
 		want:   &andon.Entry{Index: 1, Time: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Type: "/t", Actor: "A\n"},
 	}, {
 		name:   "null data is no data",
@@ -245,6 +245,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"string index", `{"actor":"a","index":"1","time":"2025-01-02T03:04:05Z","type":"t"}`},
 		{"index overflows", `{"actor":"a","index":9223372036854775808,"time":"2025-01-02T03:04:05Z","type":"t"}`},
 		{"bad time", `{"actor":"a","index":1,"time":"2025-01-02 03:04:05Z","type":"t"}`},
+		{"escaped time", `{"actor":"a","index":1,"time":"2025-01-02T03:04:05\u005a","type":"t"}`},
+		{"time before year 0 in UTC", `{"actor":"a","index":1,"time":"0000-01-01T00:00:00+01:00","type":"t"}`},
 		{"numeric time", `{"actor":"a","index":1,"time":1735787045,"type":"t"}`},
 		{"numeric actor", `{"actor":1,"index":1,"time":"2025-01-02T03:04:05Z","type":"t"}`},
 		{"null subject", `{` + ok + `,"subject":null}`},

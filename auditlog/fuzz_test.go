@@ -1,0 +1,78 @@
+package auditlog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+)
+
+// FuzzDecode checks that Decode never panics, that whatever it accepts
+// encoding/json reads the same way, and that an accepted record encodes to
+// a canonical record that is a fixed point of Decode and Encode.
+func FuzzDecode(f *testing.F) {
+	for i := range int64(8) {
+		record, err := auditlog.Encode(i, t0.Add(time.Duration(i)*time.Hour), testEvent(i))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(record)
+	}
+	for _, s := range []string{
+		``, `{}`, `[]`, `null`, `{"index":1}`,
+		`{"actor":"a","data":[1,{"b":"}"}],"index":0,"time":"2025-01-02T03:04:05Z","type":"t"}`,
+		`{"\u0061ctor":"\u0041\n","index":1,"time":"2025-01-02T03:04:05.5+01:00","type":"\/t","subject":""}`,
+		`{"actor":"a","index":1,"time":"2025-01-02T03:04:05Z","type":"t","index":2}`,
+		`{"actor":"\ud800","data":null,"index":9223372036854775807,"time":"9999-12-31T23:59:59.999999999Z","type":"t"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, record []byte) {
+		e, err := auditlog.Decode(record)
+		if err != nil {
+			if code := andon.ErrorCode(err); code != andon.EINVALID {
+				t.Fatalf("Decode error code %q, want %q: %v", code, andon.EINVALID, err)
+			}
+			return
+		}
+
+		var std andon.Entry
+		if err := json.Unmarshal(record, &std); err != nil {
+			t.Fatalf("Decode accepted %q, encoding/json did not: %v", record, err)
+		}
+		if std.Data != nil && string(std.Data) == "null" {
+			std.Data = nil
+		}
+		if e.Index != std.Index || !e.Time.Equal(std.Time) || e.Type != std.Type || e.Actor != std.Actor ||
+			e.Subject != std.Subject || !bytes.Equal(e.Data, std.Data) {
+			t.Fatalf("Decode(%q) = %+v, encoding/json reads %+v", record, e, std)
+		}
+
+		ev := andon.Event{Type: e.Type, Actor: e.Actor, Subject: e.Subject}
+		if e.Data != nil {
+			ev.Data = e.Data
+		}
+		canonical, err := auditlog.Encode(e.Index, e.Time, ev)
+		if err != nil {
+			t.Fatalf("Encode of decoded %q: %v", record, err)
+		}
+		e2, err := auditlog.Decode(canonical)
+		if err != nil {
+			t.Fatalf("Decode of canonical %q: %v", canonical, err)
+		}
+		ev2 := andon.Event{Type: e2.Type, Actor: e2.Actor, Subject: e2.Subject}
+		if e2.Data != nil {
+			ev2.Data = e2.Data
+		}
+		again, err := auditlog.Encode(e2.Index, e2.Time, ev2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(again, canonical) {
+			t.Fatalf("canonical record is not a fixed point:\n%s\n%s", canonical, again)
+		}
+	})
+}
