@@ -110,15 +110,12 @@ func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrenc
 	return c.collect(env, t, t.Add(1))
 }
 
-// slack bounds the distance between a wall time read as UTC and the
-// instant it stands for: the largest UTC offset any zone has used.
-const slack = 16 * 3600
-
 // collect returns the occurrences overlapping [from, to), sorted.
 func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.Occurrence {
 	var out []andon.Occurrence
-	var envLoc *time.Location
 	lo, hi := clampWall(from.Unix()), clampWall(to.Unix())+1
+	var zones zoneCache
+	var envLoc *time.Location
 	for _, cw := range c.windows {
 		w := cw.w
 		if !w.Selector.Matches(env) {
@@ -135,8 +132,12 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.O
 				}
 				loc = envLoc
 			}
+			// An occurrence overlapping [from, to) starts at an instant
+			// in (from-duration, to); its wall start is that instant
+			// plus one of the offsets in force around then.
 			dur := int64((s.duration + time.Second - 1) / time.Second)
-			for _, wall := range s.walls(lo-dur-slack, hi+slack) {
+			minOff, maxOff := zones.offsets(loc, lo-dur, hi)
+			for _, wall := range s.walls(lo-dur+minOff, hi+maxOff) {
 				i := instant(wall, loc)
 				if s.rule != nil && s.rule.untilUTC != nil && i > *s.rule.untilUTC {
 					continue
@@ -156,6 +157,29 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.O
 	return slices.CompactFunc(out, func(a, b andon.Occurrence) bool {
 		return a.Window == b.Window && a.Start.Equal(b.Start) && a.End.Equal(b.End)
 	})
+}
+
+// zoneCache remembers, during one query, the range of offsets of the few
+// zones it meets.
+type zoneCache []struct {
+	loc      *time.Location
+	a, b     int64
+	min, max int64
+}
+
+func (z *zoneCache) offsets(loc *time.Location, a, b int64) (int64, int64) {
+	for _, e := range *z {
+		if e.loc == loc && e.a == a && e.b == b {
+			return e.min, e.max
+		}
+	}
+	lo, hi := offsetRange(loc, a, b)
+	*z = append(*z, struct {
+		loc      *time.Location
+		a, b     int64
+		min, max int64
+	}{loc, a, b, lo, hi})
+	return lo, hi
 }
 
 // clampWall keeps a Unix time within a year of the range of wall times

@@ -50,6 +50,29 @@ func instant(w int64, loc *time.Location) int64 {
 	return w - before
 }
 
+// offsetRange returns the least and the greatest offset of loc in force
+// from a day before instant a to a day after instant b: every wall time
+// whose instant lies in [a, b] is that instant plus one of them, the day
+// covering the offset from before a gap that the gap rule of instant uses.
+func offsetRange(loc *time.Location, a, b int64) (lo, hi int64) {
+	if loc == time.UTC {
+		return 0, 0
+	}
+	t := time.Unix(a-secondsPerDay, 0).In(loc)
+	_, off := t.Zone()
+	lo, hi = int64(off), int64(off)
+	for range 100000 {
+		_, end := t.ZoneBounds()
+		if end.IsZero() || !end.After(t) || end.Unix() > b+secondsPerDay {
+			break
+		}
+		t = end
+		_, off = t.Zone()
+		lo, hi = min(lo, int64(off)), max(hi, int64(off))
+	}
+	return lo, hi
+}
+
 // wallAt returns the wall time that the clocks of loc show at instant i.
 func wallAt(i int64, loc *time.Location) int64 {
 	if loc == time.UTC {
