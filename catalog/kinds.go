@@ -1,0 +1,335 @@
+package catalog
+
+import (
+	"errors"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
+)
+
+// Each decodeKind function below checks the spec of one kind and, with a
+// name, appends what it read to the catalog. A document with problems is
+// still appended: the catalog is thrown away when any problem is found,
+// and going on lets one load report every problem.
+
+func (l *loader) decodePlant(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "timezone", "criticality")
+	p := &andon.Plant{Name: name}
+	var tzNode *yaml.Node
+	p.Timezone, tzNode = o.str("timezone", true)
+	if p.Timezone != "" {
+		loc, err := loadLocation(p.Timezone)
+		if err != nil {
+			d.errorf(tzNode, "spec.timezone", "%v", err)
+		}
+		p.Location = loc
+	}
+	p.Criticality = enum(o, "criticality", andon.Levels, true)
+	if name != "" {
+		l.cat.Plants = append(l.cat.Plants, p)
+	}
+}
+
+// loadLocation loads an IANA time zone. "Local" is refused although
+// time.LoadLocation accepts it: it means the zone of whatever machine runs
+// andon, and a catalog must mean the same everywhere.
+func loadLocation(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errors.New(`"Local" depends on the machine; name an IANA time zone such as Europe/Paris`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, errors.New(strconv.Quote(name) + " is not a known IANA time zone such as Europe/Paris")
+	}
+	return loc, nil
+}
+
+func (l *loader) decodeProcess(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "tier", "rpo", "rto", "modules", "owners")
+	p := &andon.BusinessProcess{Name: name}
+	p.Tier = enum(o, "tier", andon.Levels, true)
+	p.RPO = o.duration("rpo", false)
+	p.RTO = o.duration("rto", false)
+	p.Modules = values(o.list("modules", false))
+	owners := o.list("owners", false)
+	for _, it := range owners {
+		l.refer(d, KindTeam, it)
+	}
+	p.Owners = values(owners)
+	if name != "" {
+		l.cat.Processes = append(l.cat.Processes, p)
+	}
+}
+
+func (l *loader) decodeEnvironment(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "stage", "hosting", "plants", "processes", "promotesFrom", "kubernetes", "odoo")
+	e := &andon.Environment{Name: name}
+	e.Stage = enum(o, "stage", andon.Stages, true)
+	e.Hosting = enum(o, "hosting", []andon.Hosting{andon.HostingDedicated, andon.HostingShared}, true)
+
+	plants := o.list("plants", true)
+	for _, it := range plants {
+		l.refer(d, KindPlant, it)
+	}
+	e.Plants = values(plants)
+	processes := o.list("processes", false)
+	for _, it := range processes {
+		l.refer(d, KindBusinessProcess, it)
+	}
+	e.Processes = values(processes)
+
+	from, fromNode := o.str("promotesFrom", false)
+	switch {
+	case fromNode == nil || from == "":
+	case from == name:
+		d.errorf(fromNode, "spec.promotesFrom", "an environment cannot promote from itself")
+	default:
+		e.PromotesFrom = from
+		l.refer(d, KindEnvironment, item{value: from, node: fromNode, field: "spec.promotesFrom"})
+		if name != "" {
+			l.promotions = append(l.promotions, promotion{d: d, node: fromNode, from: name, to: from})
+		}
+	}
+
+	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace")
+	e.Kubernetes.Cluster, _ = k.str("cluster", false)
+	var nsNode *yaml.Node
+	e.Kubernetes.Namespace, nsNode = k.str("namespace", false)
+	if nsNode != nil && e.Kubernetes.Namespace != "" && !isLabel(e.Kubernetes.Namespace) {
+		d.errorf(nsNode, "spec.kubernetes.namespace", "%q is not a valid Kubernetes namespace (a DNS-1123 label)", e.Kubernetes.Namespace)
+	}
+	odoo := d.object(o.line("odoo"), o.vals["odoo"], "spec.odoo", "version")
+	e.Odoo.Version, _ = odoo.str("version", false)
+
+	if name != "" {
+		l.cat.Environments = append(l.cat.Environments, e)
+	}
+}
+
+func (l *loader) decodeWindow(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "type", "schedule", "once", "ics", "selector", "allow")
+	w := &andon.Window{Name: name}
+	w.Type = enum(o, "type", andon.WindowTypes, true)
+
+	// Exactly one source of time: a window with two would leave the reader
+	// guessing which one counts.
+	var given []string
+	for _, f := range []string{"schedule", "once", "ics"} {
+		if o.has(f) {
+			given = append(given, f)
+		}
+	}
+	switch {
+	case len(given) == 0 && !o.bad:
+		d.errorf(o.at, "spec", "one of schedule, once or ics is required")
+	case len(given) > 1:
+		d.errorf(o.line(given[1]), o.field(given[1]), "only one of schedule, once and ics may be given; %s is given too", given[0])
+	}
+	if o.has("schedule") {
+		if s, ok := l.decodeSchedule(d, o); ok {
+			w.Schedules = []andon.Schedule{s}
+		}
+	}
+	if o.has("once") {
+		w.Once = decodeOnce(d, o)
+	}
+	if o.has("ics") {
+		w.ICS, w.Schedules = l.decodeICS(d, o)
+	}
+
+	sel := d.object(o.line("selector"), o.vals["selector"], "spec.selector", "stages", "plants", "environments", "processes")
+	w.Selector.Stages = enumList(sel, "stages", andon.Stages)
+	w.Selector.Plants = l.refList(d, sel, "plants", KindPlant)
+	w.Selector.Environments = l.refList(d, sel, "environments", KindEnvironment)
+	w.Selector.Processes = l.refList(d, sel, "processes", KindBusinessProcess)
+
+	w.Allow = enumList(o, "allow", andon.ChangeTypes)
+	if len(w.Allow) > 0 && w.Type != "" && w.Type != andon.WindowFreeze {
+		d.errorf(o.line("allow"), "spec.allow", "only a freeze window allows change types; this window is a %s", w.Type)
+	}
+
+	if name != "" {
+		l.cat.Windows = append(l.cat.Windows, w)
+	}
+}
+
+// refList reads a list of names of kind, or nil when the list is empty:
+// selector lists are optional and omitted from JSON when empty.
+func (l *loader) refList(d *doc, o *object, field, kind string) []string {
+	items := o.list(field, false)
+	if len(items) == 0 {
+		return nil
+	}
+	for _, it := range items {
+		l.refer(d, kind, it)
+	}
+	return values(items)
+}
+
+// scheduleFields are the fields of spec.schedule, named as the calendar
+// package names them at the start of its error messages.
+var scheduleFields = []string{"start", "rrule", "exdates", "duration", "timezone"}
+
+// decodeSchedule reads spec.schedule and has the calendar package check
+// it, so that the loader accepts exactly the schedules the calendar can
+// expand.
+func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
+	before := len(l.problems)
+	so := d.object(o.line("schedule"), o.vals["schedule"], "spec.schedule", scheduleFields...)
+	var s andon.Schedule
+	s.Start, _ = so.str("start", true)
+	s.RRule, _ = so.str("rrule", false)
+	if exdates := so.list("exdates", false); len(exdates) > 0 {
+		s.ExDates = values(exdates)
+	}
+	s.Duration = so.duration("duration", true)
+	s.Timezone, _ = so.str("timezone", false)
+	if len(l.problems) > before {
+		return s, false
+	}
+	if err := calendar.ValidateSchedule(s); err != nil {
+		reportSchedule(d, so, err)
+		return s, false
+	}
+	return s, true
+}
+
+// reportSchedule reports an error of calendar.ValidateSchedule against the
+// field it names. The calendar package starts its messages with the field
+// at fault ("rrule: ...", "exdates: [1]: ..."), which is mapped back to its
+// line here.
+func reportSchedule(d *doc, so *object, err error) {
+	msg := message(err)
+	head, rest, _ := strings.Cut(msg, ":")
+	field := strings.ToLower(strings.TrimSpace(head))
+	if !slices.Contains(scheduleFields, field) {
+		d.errorf(so.at, so.path, "%s", msg)
+		return
+	}
+	node, rest := so.line(field), strings.TrimSpace(rest)
+	if index, after, ok := cutIndex(rest); ok {
+		if seq := so.vals[field]; seq != nil && seq.Kind == yaml.SequenceNode && index < len(seq.Content) {
+			node, rest = seq.Content[index], after
+			field += "[" + strconv.Itoa(index) + "]"
+		}
+	}
+	d.errorf(node, so.path+"."+field, "%s", rest)
+}
+
+// cutIndex splits "[1]: message" into 1 and "message".
+func cutIndex(s string) (int, string, bool) {
+	inner, after, ok := strings.Cut(strings.TrimPrefix(s, "["), "]")
+	if !ok || !strings.HasPrefix(s, "[") {
+		return 0, s, false
+	}
+	i, err := strconv.Atoi(inner)
+	if err != nil || i < 0 {
+		return 0, s, false
+	}
+	return i, strings.TrimSpace(strings.TrimPrefix(after, ":")), true
+}
+
+// message returns the text of err meant for the catalog's author.
+func message(err error) string {
+	var e *andon.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// decodeOnce reads spec.once, a single span given as RFC 3339 times with
+// their offset: a one-off window is an absolute interval, not a wall time.
+func decodeOnce(d *doc, o *object) *andon.Span {
+	so := d.object(o.line("once"), o.vals["once"], "spec.once", "start", "end")
+	start, startOK := onceTime(d, so, "start")
+	end, endOK := onceTime(d, so, "end")
+	if !startOK || !endOK {
+		return nil
+	}
+	if !end.After(start) {
+		d.errorf(so.line("end"), "spec.once.end", "must be after start")
+		return nil
+	}
+	return &andon.Span{Start: start, End: end}
+}
+
+func onceTime(d *doc, o *object, name string) (time.Time, bool) {
+	s, n := o.str(name, true)
+	if n == nil || s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		d.errorf(n, o.field(name), "%q is not an RFC 3339 time with an offset, such as 2026-12-24T00:00:00+01:00", s)
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// decodeICS reads the calendar file named by spec.ics and returns its path
+// as written and its schedules. The path is relative to the catalog root,
+// not to the YAML file, so that moving a YAML file does not break it.
+func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
+	name, n := o.str("ics", true)
+	if n == nil || name == "" {
+		return name, nil
+	}
+	rel := path.Clean(name)
+	if strings.Contains(name, `\`) || !fs.ValidPath(rel) || rel == "." {
+		d.errorf(n, "spec.ics", "%q must be a slash-separated path inside the catalog directory", name)
+		return name, nil
+	}
+	data, err := fs.ReadFile(l.fsys, path.Join(l.root, rel))
+	if err != nil {
+		d.errorf(n, "spec.ics", "%s: %s", rel, unwrapPath(err))
+		return name, nil
+	}
+	l.files[rel] = data
+	schedules, err := calendar.ParseICS(rel, data)
+	if err != nil {
+		d.errorf(n, "spec.ics", "%s", naming(rel, message(err)))
+		return name, nil
+	}
+	// ParseICS returns only schedules that pass ValidateSchedule, and
+	// refuses a calendar without events.
+	return name, schedules
+}
+
+// naming makes sure msg names the file it is about.
+func naming(file, msg string) string {
+	if strings.Contains(msg, file) {
+		return msg
+	}
+	return file + ": " + msg
+}
+
+func (l *loader) decodeTeam(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "roles", "members")
+	t := &andon.Team{Name: name, Roles: []string{}}
+	for _, it := range o.list("roles", false) {
+		if !slices.Contains(andon.TeamRoles, it.value) {
+			msg := "%q is not one of %s"
+			if _, ok := andon.IsProcessOwnerRole(it.value); ok {
+				msg += "; process owners are named by a BusinessProcess's owners"
+			}
+			d.errorf(it.node, it.field, msg, it.value, strings.Join(andon.TeamRoles, ", "))
+			continue
+		}
+		t.Roles = append(t.Roles, it.value)
+	}
+	// A team without members would grant its roles to nobody; as the owner
+	// of a process it would leave that process's changes unapprovable.
+	t.Members = values(o.list("members", true))
+	if name != "" {
+		l.cat.Teams = append(l.cat.Teams, t)
+	}
+}
