@@ -1,0 +1,282 @@
+package calendar_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
+)
+
+// MustParseICS parses an iCalendar file of testdata or fails the test.
+func MustParseICS(tb testing.TB, file string) []andon.Schedule {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	schedules, err := calendar.ParseICS(file, data)
+	if err != nil {
+		tb.Fatalf("ParseICS: %v", err)
+	}
+	return schedules
+}
+
+// TestParseICSFile reads a calendar as a plant would export it: CRLF line
+// ends, a VTIMEZONE, TZID parameters (one quoted), EXDATE lists in local
+// time and in UTC, folded lines, an alarm, a moved occurrence, RDATEs and a
+// cancelled event; then checks the occurrences it stands for.
+func TestParseICSFile(t *testing.T) {
+	schedules := MustParseICS(t, "lyon-2027.ics")
+	want := []andon.Schedule{{
+		Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SU;UNTIL=20271226T235959Z",
+		ExDates: []string{
+			"2027-03-28T02:00:00", "2027-10-31T02:00:00", "2027-12-26T02:00:00",
+			"2027-01-10T02:00:00", "2027-06-06T02:00:00",
+		},
+		Duration: 4 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2027-06-05T22:00:00", Duration: 4 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2027-01-30T00:00:00", RRule: "FREQ=MONTHLY;BYMONTHDAY=-2,-1", Duration: 48 * time.Hour,
+	}, {
+		Start: "2027-12-24T00:00:00", Duration: 10 * 24 * time.Hour,
+	}, {
+		Start: "2027-06-08T22:00:00", RRule: "FREQ=MONTHLY;BYDAY=2TU;COUNT=6", Duration: 4 * time.Hour, Timezone: "UTC",
+	}, {
+		Start: "2027-09-20T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2027-09-21T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2027-09-22T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+	}}
+	if diff := cmp.Diff(want, schedules); diff != "" {
+		t.Fatalf("ParseICS mismatch (-want +got):\n%s", diff)
+	}
+
+	cat := NewCatalog(t, &andon.Window{Name: "lyon", Type: andon.WindowMaintenance, Schedules: schedules, ICS: "lyon-2027.ics"})
+	c := MustNew(t, cat)
+	tests := []struct {
+		name     string
+		env      string
+		from, to string
+		want     []string
+	}{{
+		name: "the weekend clocks spring forward is excluded",
+		env:  "prod-lyon", from: "2027-03-27T00:00:00+01:00", to: "2027-04-05T00:00:00+02:00",
+		want: []string{
+			"lyon 2027-03-30T00:00:00+02:00/2027-04-01T00:00:00+02:00",
+			"lyon 2027-03-31T00:00:00+02:00/2027-04-02T00:00:00+02:00",
+			"lyon 2027-04-04T02:00:00+02:00/2027-04-04T06:00:00+02:00",
+		},
+	}, {
+		name: "the Sunday of the open day moved to Saturday night; the inventory in UTC",
+		env:  "prod-lyon", from: "2027-06-05T00:00:00+02:00", to: "2027-06-10T00:00:00+02:00",
+		want: []string{
+			"lyon 2027-06-05T22:00:00+02:00/2027-06-06T02:00:00+02:00",
+			"lyon 2027-06-08T22:00:00Z/2027-06-09T02:00:00Z",
+		},
+	}, {
+		name: "an exception date given in UTC",
+		env:  "prod-lyon", from: "2027-01-09T00:00:00+01:00", to: "2027-01-18T00:00:00+01:00",
+		want: []string{"lyon 2027-01-17T02:00:00+01:00/2027-01-17T06:00:00+01:00"},
+	}, {
+		name: "all-day events follow the plant, timed ones their TZID",
+		env:  "prod-melbourne", from: "2027-09-20T00:00:00+02:00", to: "2027-10-01T00:00:00+10:00",
+		want: []string{
+			"lyon 2027-09-20T08:00:00+02:00/2027-09-20T18:00:00+02:00",
+			"lyon 2027-09-21T08:00:00+02:00/2027-09-21T18:00:00+02:00",
+			"lyon 2027-09-22T08:00:00+02:00/2027-09-22T18:00:00+02:00",
+			"lyon 2027-09-26T02:00:00+02:00/2027-09-26T06:00:00+02:00",
+			"lyon 2027-09-29T00:00:00+10:00/2027-10-01T00:00:00+10:00",
+			"lyon 2027-09-30T00:00:00+10:00/2027-10-02T00:00:00+10:00",
+		},
+	}, {
+		name: "the count ends the inventory, UNTIL the Sundays; the shutdown spans the new year",
+		env:  "prod-lyon", from: "2027-11-01T00:00:00+01:00", to: "2028-01-15T00:00:00+01:00",
+		want: []string{
+			"lyon 2027-10-31T00:00:00+02:00/2027-11-01T23:00:00+01:00",
+			"lyon 2027-11-07T02:00:00+01:00/2027-11-07T06:00:00+01:00",
+			"lyon 2027-11-09T22:00:00Z/2027-11-10T02:00:00Z",
+			"lyon 2027-11-14T02:00:00+01:00/2027-11-14T06:00:00+01:00",
+			"lyon 2027-11-21T02:00:00+01:00/2027-11-21T06:00:00+01:00",
+			"lyon 2027-11-28T02:00:00+01:00/2027-11-28T06:00:00+01:00",
+			"lyon 2027-11-29T00:00:00+01:00/2027-12-01T00:00:00+01:00",
+			"lyon 2027-11-30T00:00:00+01:00/2027-12-02T00:00:00+01:00",
+			"lyon 2027-12-05T02:00:00+01:00/2027-12-05T06:00:00+01:00",
+			"lyon 2027-12-12T02:00:00+01:00/2027-12-12T06:00:00+01:00",
+			"lyon 2027-12-19T02:00:00+01:00/2027-12-19T06:00:00+01:00",
+			"lyon 2027-12-24T00:00:00+01:00/2028-01-03T00:00:00+01:00",
+			"lyon 2027-12-30T00:00:00+01:00/2028-01-01T00:00:00+01:00",
+			"lyon 2027-12-31T00:00:00+01:00/2028-01-02T00:00:00+01:00",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Spans(c.Occurrences(cat.Environment(tt.env), MustTime(t, tt.from), MustTime(t, tt.to)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Occurrences(%s, %s) mismatch (-want +got):\n%s", tt.from, tt.to, diff)
+			}
+		})
+	}
+}
+
+// ics wraps VEVENT lines into a calendar with LF line ends.
+func ics(event ...string) string {
+	return "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\n" + strings.Join(event, "\n") + "\nEND:VEVENT\nEND:VCALENDAR\n"
+}
+
+func TestParseICS(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want []andon.Schedule
+	}{{
+		name: "floating time, tab continuation, lower-case names",
+		data: ics("dtstart:20270103T0200", "\t00", "duration:PT4H"),
+		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", Duration: 4 * time.Hour}},
+	}, {
+		name: "UTC time",
+		data: ics("DTSTART:20270103T020000Z", "DTEND:20270103T023000Z"),
+		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", Duration: 30 * time.Minute, Timezone: "UTC"}},
+	}, {
+		name: "an all-day event lasts a day",
+		data: ics("DTSTART;VALUE=DATE:20271224", "EXDATE;VALUE=DATE:20281224", "RRULE:FREQ=YEARLY"),
+		want: []andon.Schedule{{Start: "2027-12-24T00:00:00", RRule: "FREQ=YEARLY", ExDates: []string{"2028-12-24T00:00:00"}, Duration: 24 * time.Hour}},
+	}, {
+		name: "DTEND is measured on the wall clock",
+		data: ics("DTSTART;TZID=Europe/Paris:20270328T010000", "DTEND;TZID=Europe/Paris:20270328T050000"),
+		want: []andon.Schedule{{Start: "2027-03-28T01:00:00", Duration: 4 * time.Hour, Timezone: "Europe/Paris"}},
+	}, {
+		name: "DTEND in another zone",
+		data: ics("DTSTART;TZID=Europe/Paris:20270601T020000", "DTEND;TZID=Australia/Melbourne:20270601T120000"),
+		want: []andon.Schedule{{Start: "2027-06-01T02:00:00", Duration: 2 * time.Hour, Timezone: "Europe/Paris"}},
+	}, {
+		name: "durations",
+		data: "BEGIN:VCALENDAR\n" + strings.Join([]string{
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:P1D\nEND:VEVENT",
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:P1W\nEND:VEVENT",
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:P1DT2H30M\nEND:VEVENT",
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:PT90M\nEND:VEVENT",
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:+PT1H30M15S\nEND:VEVENT",
+			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:PT45S\nEND:VEVENT",
+		}, "\n") + "\nEND:VCALENDAR\n",
+		want: []andon.Schedule{
+			{Start: "2027-01-01T00:00:00", Duration: 24 * time.Hour},
+			{Start: "2027-01-01T00:00:00", Duration: 7 * 24 * time.Hour},
+			{Start: "2027-01-01T00:00:00", Duration: 26*time.Hour + 30*time.Minute},
+			{Start: "2027-01-01T00:00:00", Duration: 90 * time.Minute},
+			{Start: "2027-01-01T00:00:00", Duration: time.Hour + 30*time.Minute + 15*time.Second},
+			{Start: "2027-01-01T00:00:00", Duration: 45 * time.Second},
+		},
+	}, {
+		name: "RDATE periods, and an RDATE that EXDATE removes",
+		data: ics("DTSTART:20270101T220000Z", "DURATION:PT1H",
+			"RDATE;VALUE=PERIOD:20270201T220000Z/20270201T230000Z,20270301T220000Z/PT2H",
+			"RDATE:20270401T220000Z", "EXDATE:20270401T220000Z"),
+		want: []andon.Schedule{
+			{Start: "2027-01-01T22:00:00", ExDates: []string{"2027-04-01T22:00:00"}, Duration: time.Hour, Timezone: "UTC"},
+			{Start: "2027-02-01T22:00:00", Duration: time.Hour, Timezone: "UTC"},
+			{Start: "2027-03-01T22:00:00", Duration: 2 * time.Hour, Timezone: "UTC"},
+		},
+	}, {
+		name: "a cancelled occurrence",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T020000\nSTATUS:CANCELLED\nDTSTART:20270110T020000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2027-01-10T02:00:00"}, Duration: time.Hour}},
+	}, {
+		name: "two calendars, unknown components and parameters",
+		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
+			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
+		want: []andon.Schedule{{Start: "2027-01-01T00:00:00", Duration: time.Hour, Timezone: "UTC"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := calendar.ParseICS("t.ics", []byte(tt.data))
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParseICS mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseICSErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"empty", "", "t.ics:1: not an iCalendar file: want BEGIN:VCALENDAR"},
+		{"no event", "BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "t.ics: the calendar has no VEVENT"},
+		{"property outside", "VERSION:2.0\nBEGIN:VCALENDAR\n", "t.ics:1: VERSION outside a VCALENDAR"},
+		{"component outside", "BEGIN:VEVENT\n", "t.ics:1: BEGIN:VEVENT outside a VCALENDAR"},
+		{"continuation first", " BEGIN:VCALENDAR\n", "t.ics:1: a continuation line with no line before it"},
+		{"not a content line", "BEGIN:VCALENDAR\n:x\n", `t.ics:2: ":x" is not a content line NAME:value`},
+		{"no colon", "BEGIN:VCALENDAR\nVERSION\n", "t.ics:2: VERSION: want ':' before the value"},
+		{"bad parameter", "BEGIN:VCALENDAR\nDTSTART;TZID:x\n", "t.ics:2: DTSTART: a parameter must read NAME=value"},
+		{"open quote", "BEGIN:VCALENDAR\nDTSTART;TZID=\"Europe/Paris:x\n", "t.ics:2: DTSTART: parameter TZID: the quoted value is not closed"},
+		{"never closed", "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20270101T000000\n", "t.ics:2: BEGIN:VEVENT is never closed by END:VEVENT"},
+		{"wrong end", "BEGIN:VCALENDAR\nBEGIN:VEVENT\nEND:VALARM\n", "t.ics:3: END:VALARM does not close BEGIN:VEVENT of line 2"},
+		{"end without begin", "END:VCALENDAR\n", "t.ics:1: END:VCALENDAR without BEGIN"},
+		{"no DTSTART", ics("DURATION:PT1H"), "t.ics:3: VEVENT has no DTSTART"},
+		{"two DTSTART", ics("DTSTART:20270101T000000", "DTSTART:20270102T000000"), "t.ics:5: DTSTART is given twice in one VEVENT (first on line 4)"},
+		{"Windows zone", ics("DTSTART;TZID=W. Europe Standard Time:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "W. Europe Standard Time" is not an IANA time zone name such as Europe/Paris`},
+		{"UTC with TZID", ics("DTSTART;TZID=Europe/Paris:20270103T020000Z", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: "20270103T020000Z": a UTC time (ending in Z) takes no TZID`},
+		{"bad date-time", ics("DTSTART:2027-01-03T02:00:00", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: "2027-01-03T02:00:00": want the form 20060102T150405`},
+		{"period start", ics("DTSTART;VALUE=PERIOD:20270103T020000/PT1H"),
+			"t.ics:4: DTSTART: VALUE=PERIOD is not supported here; want DATE or DATE-TIME"},
+		{"no length", ics("DTSTART:20270103T020000"), "t.ics:3: VEVENT has neither DTEND nor DURATION: a window needs a length"},
+		{"end before start", ics("DTSTART:20270103T020000", "DTEND:20270103T010000"), "t.ics:5: DTEND: must be after DTSTART"},
+		{"end and duration", ics("DTSTART:20270103T020000", "DTEND:20270103T030000", "DURATION:PT1H"), "t.ics:6: DTEND and DURATION exclude each other"},
+		{"date end for a date-time", ics("DTSTART:20270103T020000", "DTEND;VALUE=DATE:20270104"),
+			"t.ics:5: DTEND: a date and a date-time cannot be mixed with DTSTART's"},
+		{"bad duration", ics("DTSTART:20270103T020000", "DURATION:PT1H2X"), `t.ics:5: DURATION: "PT1H2X" is not a duration such as PT4H, P1DT12H or P2W`},
+		{"negative duration", ics("DTSTART:20270103T020000", "DURATION:-PT1H"), `t.ics:5: DURATION: "-PT1H": must be positive`},
+		{"zero duration", ics("DTSTART:20270103T020000", "DURATION:PT0S"), `t.ics:5: DURATION: "PT0S": must be positive`},
+		{"long duration", ics("DTSTART:20270103T020000", "DURATION:P367D"), `t.ics:5: DURATION: "P367D" is longer than 8784h0m0s`},
+		{"bad rule", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=SOMETIMES"),
+			"t.ics:6: RRULE: FREQ=SOMETIMES: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY"},
+		{"rule without occurrence", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
+			"t.ics:6: RRULE: produces no occurrence within 400 years of the start"},
+		{"floating exception for a zoned start", ics("DTSTART;TZID=Europe/Paris:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20270104T020000"),
+			"t.ics:7: EXDATE: a floating time and one with a time zone cannot be mixed; give both the same TZID"},
+		{"bad exception date", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20270104T020000,2027"),
+			`t.ics:7: EXDATE: "2027": want the form 20060102T150405`},
+		{"bad period", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270104T020000"),
+			`t.ics:6: RDATE: "20270104T020000" is not a period START/END or START/DURATION`},
+		{"this and future", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", "t.ics:10: RECURRENCE-ID: RANGE=THISANDFUTURE is not supported"},
+		{"line numbers count folded lines", ics("SUMMARY:a long", " summary", " over three lines", "DTSTART:2027", "DURATION:PT1H"),
+			`t.ics:7: DTSTART: "2027": want the form 20060102T150405`},
+		{"start before year 1 in the zone", ics("DTSTART;TZID=America/New_York:00010101T000000", "DURATION:PT1H", "EXDATE:00010101T000000Z"),
+			"t.ics:6: EXDATE: in America/New_York, the time falls outside the years 0001 to 9999"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := calendar.ParseICS("t.ics", []byte(tt.data))
+			if err == nil {
+				t.Fatalf("ParseICS = %+v; want error %q", got, tt.want)
+			}
+			if code := andon.ErrorCode(err); code != andon.EINVALID {
+				t.Errorf("ParseICS: code %q; want %q", code, andon.EINVALID)
+			}
+			if msg := andon.ErrorMessage(err); msg != tt.want {
+				t.Errorf("ParseICS: message\n got %s\nwant %s", msg, tt.want)
+			}
+		})
+	}
+}
