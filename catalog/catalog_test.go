@@ -1059,3 +1059,97 @@ func TestLoadFSRoot(t *testing.T) {
 		t.Errorf("LoadFS error:\n%v\nwant:\n%s", err, want)
 	}
 }
+
+// shutdowns is a calendar with two events, one with an exception date.
+const shutdowns = "BEGIN:VCALENDAR\r\n" +
+	"VERSION:2.0\r\n" +
+	"PRODID:-//example//plant//EN\r\n" +
+	"BEGIN:VEVENT\r\n" +
+	"UID:summer@example.com\r\n" +
+	"DTSTAMP:20260101T000000Z\r\n" +
+	"DTSTART;TZID=Europe/Paris:20260803T000000\r\n" +
+	"DTEND;TZID=Europe/Paris:20260817T000000\r\n" +
+	"RRULE:FREQ=YEARLY;BYMONTH=8;BYDAY=1MO\r\n" +
+	"EXDATE;TZID=Europe/Paris:20270802T000000\r\n" +
+	"END:VEVENT\r\n" +
+	"BEGIN:VEVENT\r\n" +
+	"UID:may-day@example.com\r\n" +
+	"DTSTAMP:20260101T000000Z\r\n" +
+	"DTSTART;TZID=Europe/Paris:20260501T000000\r\n" +
+	"DTEND;TZID=Europe/Paris:20260502T000000\r\n" +
+	"RRULE:FREQ=YEARLY\r\n" +
+	"END:VEVENT\r\n" +
+	"END:VCALENDAR\r\n"
+
+const icsWindow = `apiVersion: andon/v1
+kind: Window
+metadata: {name: shutdowns}
+spec:
+  type: maintenance
+  ics: calendars/shutdowns.ics
+`
+
+// TestLoadFSICS checks that a window's calendar file is read relative to
+// the catalog root, whatever the YAML file's directory, and that its
+// content is part of the revision.
+func TestLoadFSICS(t *testing.T) {
+	files := map[string]string{
+		"base.yaml":               base,
+		"windows/plant.yaml":      icsWindow,
+		"calendars/shutdowns.ics": shutdowns,
+	}
+	c := MustLoadFS(t, files)
+	want := &andon.Window{
+		Name: "shutdowns",
+		Type: andon.WindowMaintenance,
+		ICS:  "calendars/shutdowns.ics",
+		Schedules: []andon.Schedule{
+			{Start: "2026-08-03T00:00:00", RRule: "FREQ=YEARLY;BYMONTH=8;BYDAY=1MO",
+				ExDates: []string{"2027-08-02T00:00:00"}, Duration: 14 * 24 * time.Hour, Timezone: "Europe/Paris"},
+			{Start: "2026-05-01T00:00:00", RRule: "FREQ=YEARLY", Duration: 24 * time.Hour, Timezone: "Europe/Paris"},
+		},
+	}
+	if diff := cmp.Diff(want, c.Window("shutdowns")); diff != "" {
+		t.Errorf("window mismatch (-want +got):\n%s", diff)
+	}
+
+	files["calendars/shutdowns.ics"] = strings.Replace(shutdowns, "20260502T000000", "20260502T120000", 1)
+	if got := MustLoadFS(t, files).Revision; got == c.Revision {
+		t.Error("changing the calendar file left the revision unchanged")
+	}
+}
+
+// TestLoadDirICSOutside checks that a symbolic link cannot lead an ics
+// path out of the catalog directory.
+func TestLoadDirICSOutside(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "shutdowns.ics")
+	dir := t.TempDir()
+	for name, data := range map[string]string{"base.yaml": base, "windows.yaml": icsWindow} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(outside, []byte(shutdowns), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "calendars"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "calendars", "shutdowns.ics")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	_, err := catalog.Load(dir)
+	var errs catalog.Errors
+	if !errors.As(err, &errs) || len(errs) != 1 {
+		t.Fatalf("Load error %v, want one problem", err)
+	}
+	got := errs[0]
+	got.Message = ""
+	want := catalog.Problem{File: "windows.yaml", Line: 6, Document: "Window/shutdowns", Field: "spec.ics"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problem mismatch (-want +got):\n%s", diff)
+	}
+	if msg := errs[0].Message; !strings.Contains(msg, "calendars/shutdowns.ics") {
+		t.Errorf("message %q does not name the file", msg)
+	}
+}
