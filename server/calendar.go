@@ -1,0 +1,107 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// Spans of the calendar routes: the default of a listing, the most one
+// listing may ask for (each occurrence is expanded in memory), and the
+// horizon of the iCalendar export.
+const (
+	defaultCalendarSpan = 7 * 24 * time.Hour
+	maxCalendarSpan     = 366 * 24 * time.Hour
+	icsHorizon          = 90 * 24 * time.Hour
+)
+
+// handleCalendar answers the occurrences of the windows applying to an
+// environment in [from, to).
+func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "env", "from", "to")
+		if err != nil {
+			return err
+		}
+		env, err := q.required("env")
+		if err != nil {
+			return err
+		}
+		from, err := q.time("from", now())
+		if err != nil {
+			return err
+		}
+		to, err := q.time("to", from.Add(defaultCalendarSpan))
+		if err != nil {
+			return err
+		}
+		switch {
+		case !to.After(from):
+			return andon.Errorf(andon.EINVALID, "query parameter to: %s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+		case to.Sub(from) > maxCalendarSpan:
+			return andon.Errorf(andon.EINVALID, "query parameter to: the span from from to to is longer than 366 days")
+		}
+		occurrences, err := cal.Occurrences(r.Context(), env, from, to)
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, struct {
+			Environment string             `json:"environment"`
+			Occurrences []andon.Occurrence `json:"occurrences"`
+		}{env, nonNil(occurrences)})
+	}
+}
+
+// handleCalendarNext answers the next slot of the given duration that lies
+// in a maintenance window and outside every freeze, or 404.
+func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "env", "duration", "after")
+		if err != nil {
+			return err
+		}
+		env, err := q.required("env")
+		if err != nil {
+			return err
+		}
+		d, err := q.duration("duration")
+		if err != nil {
+			return err
+		}
+		after, err := q.time("after", now())
+		if err != nil {
+			return err
+		}
+		span, err := cal.NextSlot(r.Context(), env, after, d)
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, span)
+	}
+}
+
+// handleCalendarICS exports the occurrences of the next 90 days as an
+// iCalendar file, for the calendars of the people who plan changes.
+func handleCalendarICS(cal andon.CalendarService, now func() time.Time) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "env")
+		if err != nil {
+			return err
+		}
+		env, err := q.required("env")
+		if err != nil {
+			return err
+		}
+		from := now()
+		occurrences, err := cal.Occurrences(r.Context(), env, from, from.Add(icsHorizon))
+		if err != nil {
+			return err
+		}
+		body := renderICS(env, occurrences, from)
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		return nil
+	}
+}

@@ -1,0 +1,249 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/google/go-cmp/cmp"
+)
+
+const testImage = "registry.example.com/odoo/odoo@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestChangeLifecycle(t *testing.T) {
+	f := newFixture(t)
+
+	r := f.do(t, "POST", "/api/v1/changes", aliceToken,
+		`{"environment":"prod-lyon","type":"normal","title":"Odoo 17.0.3","artifacts":["`+testImage+`"],"facts":{"modules":["mrp"],"migration":true}}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST /api/v1/changes = %d, want 201 (body %s)", r.status, r.body)
+	}
+	created := decode[andon.Change](t, r)
+	if got, want := r.header.Get("Location"), "/api/v1/changes/"+created.ID; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+	if created.Requester != "alice" || created.State != andon.StatePending {
+		t.Errorf("created requester, state = %q, %q; want alice, pending", created.Requester, created.State)
+	}
+
+	r = f.do(t, "GET", "/api/v1/changes/"+created.ID, bobToken, "")
+	if diff := cmp.Diff(created, decode[andon.Change](t, r)); diff != "" {
+		t.Errorf("GET the change (-created +got):\n%s", diff)
+	}
+
+	// Segregation of duties is the service's; the handler carries the
+	// user and renders the refusal.
+	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/approvals", aliceToken, `{"verdict":"approve"}`)
+	mustError(t, r, http.StatusForbidden, andon.EFORBIDDEN)
+
+	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/approvals", bobToken, `{"verdict":"approve","comment":"ok for Sunday"}`)
+	if got := decode[andon.Change](t, r); got.State != andon.StateApproved || len(got.Approvals) != 1 || got.Approvals[0].Comment != "ok for Sunday" {
+		t.Errorf("after approval: state %q, approvals %+v; want approved with bob's comment", got.State, got.Approvals)
+	}
+
+	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/transitions", aliceToken, `{"to":"implementing"}`)
+	if got := decode[andon.Change](t, r); got.State != andon.StateImplementing {
+		t.Errorf("after transition: state %q, want implementing", got.State)
+	}
+	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/transitions", aliceToken, `{"to":"cancelled"}`)
+	mustError(t, r, http.StatusConflict, andon.ECONFLICT)
+
+	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/review", bobToken, `{"comment":"justified"}`)
+	if got := decode[andon.Change](t, r); got.Review == nil || got.Review.Approver != "bob" {
+		t.Errorf("after review: review %+v, want bob's", got.Review)
+	}
+
+	r = f.do(t, "GET", "/api/v1/changes", bobToken, "")
+	list := decode[struct {
+		Changes []andon.Change `json:"changes"`
+		Total   int            `json:"total"`
+	}](t, r)
+	if len(list.Changes) != 1 || list.Total != 1 {
+		t.Errorf("list = %d changes, total %d; want 1, 1", len(list.Changes), list.Total)
+	}
+
+	r = f.do(t, "GET", "/api/v1/findings", bobToken, "")
+	if r.status != http.StatusOK || string(r.body) != `{"findings":[]}`+"\n" {
+		t.Errorf("GET /api/v1/findings = %d %s, want 200 with an empty list", r.status, r.body)
+	}
+}
+
+func TestChangeBodies(t *testing.T) {
+	valid := `{"environment":"prod-lyon","type":"normal","title":"t"}`
+	tests := []struct {
+		name, path, body string
+		wantMessage      string // a part of the message that must be there
+	}{
+		{"empty", "/api/v1/changes", "", "request body: empty"},
+		{"too large", "/api/v1/changes",
+			`{"environment":"prod-lyon","type":"normal","title":"t","description":"` + strings.Repeat("x", 1<<20+64<<10) + `"}`,
+			"larger than the limit of 1048576 bytes (1 MiB)"},
+		{"unknown field", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","priority":1}`,
+			`unknown field "priority"`},
+		{"unknown nested field", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","facts":{"db":true}}`,
+			`unknown field "db"`},
+		{"malformed", "/api/v1/changes", `{"environment":"prod-lyon",}`, "malformed JSON at byte offset 28"},
+		{"truncated", "/api/v1/changes", `{"environment":"prod-lyon"`, "ends too early"},
+		{"wrong type", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":5}`,
+			`field "title": want a string, got JSON number`},
+		{"wrong nested type", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","facts":{"migration":"yes"}}`,
+			`field "facts.migration": want a boolean, got JSON string`},
+		{"not an object", "/api/v1/changes", `["prod-lyon"]`, "want a JSON object, got array"},
+		{"bad time", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"tomorrow","end":"2026-02-01T00:00:00Z"}}`,
+			`time "tomorrow" is not RFC 3339`},
+		{"trailing data", "/api/v1/changes", valid + `{}`, "unexpected data after the JSON value"},
+		{"invalid request", "/api/v1/changes", `{"environment":"prod-lyon","type":"big","title":"t"}`,
+			`type: "big" is not one of standard, normal, emergency`},
+		{"unpinned image", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","artifacts":["odoo:17"]}`,
+			`artifacts[0]: image "odoo:17" is not pinned by digest`},
+		{"bad verdict", "/api/v1/changes/CHG-1/approvals", `{"verdict":"maybe"}`, `verdict: "maybe" is not one of approve, reject`},
+		{"bad target", "/api/v1/changes/CHG-1/transitions", `{"to":"approved"}`,
+			`to: "approved" is not one of implementing, completed, failed, rolled-back, cancelled`},
+		{"review field", "/api/v1/changes/CHG-1/review", `{"comment":"ok","verdict":"approve"}`, `unknown field "verdict"`},
+	}
+	f := newFixture(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, "POST", tt.path, aliceToken, tt.body)
+			if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); !strings.Contains(msg, tt.wantMessage) {
+				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
+			}
+		})
+	}
+}
+
+func TestChangeListFilter(t *testing.T) {
+	tests := []struct {
+		query string
+		want  andon.ChangeFilter
+	}{
+		{"", andon.ChangeFilter{Limit: 100}},
+		{"?environment=prod-lyon&state=rolled-back&tier=high&requester=alice&q=odoo+17&offset=10&limit=5",
+			andon.ChangeFilter{Environment: "prod-lyon", State: andon.StateRolledBack, Tier: andon.LevelHigh,
+				Requester: "alice", Query: "odoo 17", Offset: 10, Limit: 5}},
+		{"?limit=1000", andon.ChangeFilter{Limit: 1000}},
+	}
+	f := newFixture(t)
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := f.do(t, "GET", "/api/v1/changes"+tt.query, aliceToken, "")
+			if r.status != http.StatusOK {
+				t.Fatalf("status = %d, want 200 (body %s)", r.status, r.body)
+			}
+			if diff := cmp.Diff(tt.want, f.changes.filter); diff != "" {
+				t.Errorf("filter mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestQueryValidation(t *testing.T) {
+	tests := []struct {
+		path        string
+		wantMessage string
+	}{
+		{"/api/v1/changes?state=open", `query parameter state: "open" is not one of pending, approved, rejected, implementing, completed, failed, rolled-back, cancelled`},
+		{"/api/v1/changes?tier=urgent", `query parameter tier: "urgent" is not one of critical, high, medium, low`},
+		{"/api/v1/changes?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
+		{"/api/v1/changes?limit=5000", "query parameter limit: 5000 is not between 1 and 1000"},
+		{"/api/v1/changes?limit=ten", `query parameter limit: "ten" is not a whole number`},
+		{"/api/v1/changes?offset=-1", "query parameter offset: -1 is not between 0"},
+		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, state, tier, requester, q, offset, limit`},
+		{"/api/v1/changes?state=pending&state=approved", "query parameter state: given 2 times"},
+		{"/api/v1/changes?q=%zz", "query: invalid URL escape"},
+		{"/api/v1/me?verbose=1", `query parameter "verbose" is not known: this route takes none`},
+		{"/api/v1/calendar", "query parameter env: required"},
+		{"/api/v1/calendar?env=prod-lyon&from=yesterday", `query parameter from: "yesterday" is not an RFC 3339 time`},
+		{"/api/v1/calendar?env=prod-lyon&to=2026-01-01T00:00:00Z", "query parameter to: 2026-01-01T00:00:00Z is not after from 2026-01-28T10:00:00Z"},
+		{"/api/v1/calendar?env=prod-lyon&to=2028-01-01T00:00:00Z", "query parameter to: the span from from to to is longer than 366 days"},
+		{"/api/v1/calendar/next?env=prod-lyon", "query parameter duration: required"},
+		{"/api/v1/calendar/next?env=prod-lyon&duration=-2h", `query parameter duration: "-2h" is not a positive duration`},
+		{"/api/v1/calendar/next?env=prod-lyon&duration=soon", `query parameter duration: "soon" is not a positive duration`},
+		{"/api/v1/calendar/next?env=prod-lyon&duration=2h&after=now", `query parameter after: "now" is not an RFC 3339 time`},
+		{"/api/v1/calendar.ics", "query parameter env: required"},
+		{"/api/v1/audit/entries?after=-2", "query parameter after: -2 is not between -1"},
+		{"/api/v1/audit/entries?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
+		{"/api/v1/audit/proof", "query parameter index: required"},
+		{"/api/v1/audit/proof?index=-1", "query parameter index: -1 is not between 0"},
+		{"/api/v1/audit/proof?index=first", `query parameter index: "first" is not a whole number`},
+	}
+	f := newFixture(t)
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := f.do(t, "GET", tt.path, aliceToken, "")
+			if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); !strings.Contains(msg, tt.wantMessage) {
+				t.Errorf("message = %q, want it to contain %q", msg, tt.wantMessage)
+			}
+		})
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	f := newFixture(t)
+	cat := testCatalog()
+
+	r := f.do(t, "GET", "/api/v1/catalog", aliceToken, "")
+	got := decode[andon.Catalog](t, r)
+	if got.Revision != cat.Revision || len(got.Environments) != 1 {
+		t.Errorf("catalog revision %q with %d environments, want %q with 1", got.Revision, len(got.Environments), cat.Revision)
+	}
+
+	r = f.do(t, "GET", "/api/v1/catalog/teams", aliceToken, "")
+	teams := decode[struct {
+		Items []*andon.Team `json:"items"`
+	}](t, r)
+	if diff := cmp.Diff(cat.Teams, teams.Items); diff != "" {
+		t.Errorf("teams mismatch (-want +got):\n%s", diff)
+	}
+
+	r = f.do(t, "GET", "/api/v1/catalog/environments/prod-lyon", aliceToken, "")
+	if diff := cmp.Diff(cat.Environments[0], ptr(decode[andon.Environment](t, r))); diff != "" {
+		t.Errorf("environment mismatch (-want +got):\n%s", diff)
+	}
+
+	for _, path := range []string{"/api/v1/catalog/widgets", "/api/v1/catalog/widgets/x", "/api/v1/catalog/plants/paris"} {
+		r := f.do(t, "GET", path, aliceToken, "")
+		mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	f := newFixture(t)
+	for i := range 3 {
+		f.audit.entries = append(f.audit.entries, &andon.Entry{Index: int64(i), Time: testNow, Type: andon.EventChangeCreated, Actor: "alice", Subject: fmt.Sprint("CHG-", i)})
+	}
+
+	r := f.do(t, "GET", "/api/v1/audit/checkpoint", aliceToken, "")
+	if diff := cmp.Diff(testCheckpoint, decode[andon.Checkpoint](t, r)); diff != "" {
+		t.Errorf("checkpoint mismatch (-want +got):\n%s", diff)
+	}
+
+	// Without after, the listing starts at the first entry, index 0.
+	r = f.do(t, "GET", "/api/v1/audit/entries?type=change.created&actor=alice", aliceToken, "")
+	entries := decode[struct {
+		Entries []*andon.Entry `json:"entries"`
+	}](t, r)
+	if len(entries.Entries) != 3 {
+		t.Errorf("got %d entries, want 3", len(entries.Entries))
+	}
+	want := andon.AuditFilter{Type: "change.created", Actor: "alice", After: -1, Limit: 100}
+	if diff := cmp.Diff(want, f.audit.filter); diff != "" {
+		t.Errorf("filter mismatch (-want +got):\n%s", diff)
+	}
+
+	r = f.do(t, "GET", "/api/v1/audit/entries?after=2&subject=CHG-2&limit=10", aliceToken, "")
+	if r.status != http.StatusOK || string(r.body) != `{"entries":[]}`+"\n" {
+		t.Errorf("entries after the last = %d %s, want 200 and an empty list", r.status, r.body)
+	}
+
+	r = f.do(t, "GET", "/api/v1/audit/proof?index=1", aliceToken, "")
+	if p := decode[andon.Proof](t, r); p.Index != 1 || p.Checkpoint != testCheckpoint {
+		t.Errorf("proof = %+v, want index 1 with the checkpoint", p)
+	}
+	r = f.do(t, "GET", "/api/v1/audit/proof?index=3", aliceToken, "")
+	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/andon-governance/andon"
+)
+
+// statusOf is the one table from error codes to HTTP statuses, as listed
+// in docs/api.md. The CLI keeps the matching table of exit codes.
+var statusOf = map[string]int{
+	andon.EINVALID:      http.StatusBadRequest,
+	andon.EUNAUTHORIZED: http.StatusUnauthorized,
+	andon.EFORBIDDEN:    http.StatusForbidden,
+	andon.ENOTFOUND:     http.StatusNotFound,
+	andon.ECONFLICT:     http.StatusConflict,
+	andon.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// internalMessage is what clients see of an internal error; the details
+// go to the log only.
+const internalMessage = "Internal error."
+
+// apiFunc is a handler that returns its error instead of writing it, so
+// that every handler renders errors the same way: through withErrors.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// withErrors adapts an apiFunc to http.Handler, writing any error it
+// returns as JSON.
+func withErrors(logger *slog.Logger, h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(logger, w, r, err)
+		}
+	})
+}
+
+// errorOf returns the status and the body to send for err. An internal
+// error, or one whose code is not in the table, may carry details of the
+// store or the network: they stay in the log and the client gets a generic
+// message.
+func errorOf(err error) (int, *andon.Error) {
+	code := andon.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok || status == http.StatusInternalServerError {
+		return http.StatusInternalServerError, &andon.Error{Code: andon.EINTERNAL, Message: internalMessage}
+	}
+	return status, &andon.Error{Code: code, Message: andon.ErrorMessage(err)}
+}
+
+// writeError writes err as a JSON {code, message} body with the status of
+// its code. Internal errors are logged with the request id and route so
+// that the generic message the client sees can be traced.
+func writeError(logger *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	status, body := errorOf(err)
+	if status == http.StatusInternalServerError {
+		logInternal(logger, r, "internal error", err)
+	}
+	_ = encode(w, status, body)
+}
+
+// logInternal logs err at error level with what identifies the request.
+func logInternal(logger *slog.Logger, r *http.Request, msg string, err error) {
+	info := infoFrom(r.Context())
+	logger.ErrorContext(r.Context(), msg,
+		slog.String("request_id", info.id),
+		slog.String("route", info.route),
+		slog.String("user", info.user),
+		slog.Any("err", err))
+}

@@ -1,0 +1,237 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// The services below stand in for the store and the calendar: the
+// interfaces of package andon are the seam between them and the handlers,
+// and these tests are about the handlers. Each keeps just enough state to
+// answer, and records what it was asked so that tests can check how the
+// handlers translated a request.
+
+// tokenService knows a fixed set of tokens. The token "broken" makes it
+// fail as a store that cannot answer would.
+type tokenService map[string]string
+
+func (s tokenService) CreateToken(ctx context.Context, user string) (string, error) {
+	return "", errors.New("not needed by these tests")
+}
+
+func (s tokenService) Authenticate(ctx context.Context, token string) (string, error) {
+	if token == "broken" {
+		return "", errors.New("database is closed")
+	}
+	if name, ok := s[token]; ok {
+		return name, nil
+	}
+	return "", andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
+}
+
+// catalogSource serves one fixed catalog.
+type catalogSource struct{ catalog *andon.Catalog }
+
+func (s catalogSource) Catalog() *andon.Catalog { return s.catalog }
+
+// changeService keeps changes in memory. FindChangeByID fails with the
+// error errs holds for an id, and panics for the id "panic".
+type changeService struct {
+	mu      sync.Mutex
+	changes map[string]*andon.Change
+	errs    map[string]error
+	filter  andon.ChangeFilter // the last filter FindChanges got
+	now     time.Time
+}
+
+func newChangeService(now time.Time) *changeService {
+	return &changeService{changes: map[string]*andon.Change{}, errs: map[string]error{}, now: now}
+}
+
+func (s *changeService) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &andon.Change{
+		ID:          fmt.Sprintf("CHG-%d", len(s.changes)+1),
+		Environment: req.Environment,
+		Type:        req.Type,
+		Title:       req.Title,
+		Requester:   andon.UserNameFromContext(ctx),
+		Artifacts:   req.Artifacts,
+		Facts:       req.Facts,
+		State:       andon.StatePending,
+		Risk:        andon.RiskDecision{Tier: andon.LevelMedium, Approvals: []andon.Requirement{{Role: andon.RoleChangeManager, Count: 1}}},
+		CreatedAt:   s.now,
+		UpdatedAt:   s.now,
+	}
+	s.changes[c.ID] = c
+	return c, nil
+}
+
+func (s *changeService) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
+	if id == "panic" {
+		panic("the store is in a state nobody expected")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err, ok := s.errs[id]; ok {
+		return nil, err
+	}
+	c, ok := s.changes[id]
+	if !ok {
+		return nil, andon.Errorf(andon.ENOTFOUND, "change %s not found", id)
+	}
+	return c, nil
+}
+
+func (s *changeService) FindChanges(ctx context.Context, filter andon.ChangeFilter) ([]*andon.Change, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.filter = filter
+	var list []*andon.Change
+	for _, c := range s.changes {
+		list = append(list, c)
+	}
+	return list, len(list), nil
+}
+
+func (s *changeService) Decide(ctx context.Context, id string, verdict andon.Verdict, comment string) (*andon.Change, error) {
+	c, err := s.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	user := andon.UserFromContext(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if verdict == andon.Reject {
+		if err := c.CanReject(user.Name, user.Roles); err != nil {
+			return nil, err
+		}
+		c.State = andon.StateRejected
+		c.Approvals = append(c.Approvals, andon.Approval{Approver: user.Name, Verdict: verdict, Comment: comment, At: s.now})
+		return c, nil
+	}
+	role, err := c.SlotFor(user.Name, user.Roles)
+	if err != nil {
+		return nil, err
+	}
+	c.Approvals = append(c.Approvals, andon.Approval{Approver: user.Name, Role: role, Verdict: verdict, Comment: comment, At: s.now})
+	if c.FullyApproved() {
+		c.State = andon.StateApproved
+	}
+	return c, nil
+}
+
+func (s *changeService) Transition(ctx context.Context, id string, to andon.State, comment string) (*andon.Change, error) {
+	c, err := s.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !andon.CanTransition(c.State, to) {
+		return nil, andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s", id, c.State, to)
+	}
+	c.State = to
+	return c, nil
+}
+
+func (s *changeService) ReviewChange(ctx context.Context, id string, comment string) (*andon.Change, error) {
+	c, err := s.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.Review = &andon.Approval{Approver: andon.UserNameFromContext(ctx), Verdict: andon.Approve, Comment: comment, At: s.now}
+	return c, nil
+}
+
+func (s *changeService) Findings(ctx context.Context) ([]andon.Finding, error) {
+	return nil, nil
+}
+
+// gateService answers with whatever decide returns, and keeps the request.
+type gateService struct {
+	mu     sync.Mutex
+	decide func(andon.GateRequest) (*andon.GateResult, error)
+	got    andon.GateRequest
+}
+
+func (s *gateService) Decide(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = req
+	return s.decide(req)
+}
+
+// calendarService returns fixed occurrences for the environment prod-lyon
+// and keeps the span it was asked about.
+type calendarService struct {
+	mu          sync.Mutex
+	occurrences []andon.Occurrence
+	from, to    time.Time
+}
+
+func (s *calendarService) Occurrences(ctx context.Context, env string, from, to time.Time) ([]andon.Occurrence, error) {
+	if env != "prod-lyon" {
+		return nil, andon.Errorf(andon.ENOTFOUND, "environment %q not found", env)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.from, s.to = from, to
+	return s.occurrences, nil
+}
+
+func (s *calendarService) Active(ctx context.Context, env string, t time.Time) ([]andon.Occurrence, error) {
+	return nil, errors.New("not needed by these tests")
+}
+
+// NextSlot finds a slot only for durations up to a day, one day after
+// after, so that tests can reach both answers.
+func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*andon.Span, error) {
+	if d > 24*time.Hour {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s within a year", d)
+	}
+	start := after.Add(24 * time.Hour)
+	return &andon.Span{Start: start, End: start.Add(d)}, nil
+}
+
+// auditService holds a few entries and keeps the last filter.
+type auditService struct {
+	mu      sync.Mutex
+	entries []*andon.Entry
+	filter  andon.AuditFilter
+}
+
+var testCheckpoint = andon.Checkpoint{Origin: "andon.test", Size: 2, RootHash: "cm9vdA==", Note: "andon.test\n2\ncm9vdA==\n", VerifierKey: "andon.test+key"}
+
+func (s *auditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
+	cp := testCheckpoint
+	return &cp, nil
+}
+
+func (s *auditService) FindEntries(ctx context.Context, filter andon.AuditFilter) ([]*andon.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.filter = filter
+	var list []*andon.Entry
+	for _, e := range s.entries {
+		if e.Index > filter.After {
+			list = append(list, e)
+		}
+	}
+	return list, nil
+}
+
+func (s *auditService) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
+	if index >= int64(len(s.entries)) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "entry %d not found", index)
+	}
+	return &andon.Proof{Index: index, Record: []byte(`{"type":"change.created"}`), LeafHash: "bGVhZg==", Hashes: []string{"aGFzaA=="}, Checkpoint: testCheckpoint}, nil
+}

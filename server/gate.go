@@ -1,0 +1,78 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/andon-governance/andon"
+)
+
+// handleGate answers whether an image may be deployed. It always answers
+// with a GateResult, whatever went wrong, because enforcement points read
+// the body: 200 when the gate decided, and otherwise the status of the
+// error with allow false. It never lets allow true out with another
+// status, so a client that checks only one of the two still fails closed.
+func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		result, err := decideGate(w, r, gate)
+		if err == nil && result == nil {
+			err = errors.New("the gate service returned neither a result nor an error")
+		}
+		if err == nil {
+			result.Reasons = nonNil(result.Reasons)
+			if err = encode(w, http.StatusOK, result); err == nil {
+				if result.Allow {
+					m.observeGate(gateAllow)
+				} else {
+					m.observeGate(gateDeny)
+				}
+				return
+			}
+		}
+
+		m.observeGate(gateError)
+		status, body := errorOf(err)
+		if status == http.StatusInternalServerError {
+			logInternal(logger, r, "gate could not decide", err)
+		}
+		denied := andon.GateResult{Reasons: []andon.Reason{}}
+		if result != nil {
+			denied = *result
+			denied.Reasons = nonNil(denied.Reasons)
+		}
+		// A result that allowed despite the error is a broken promise of
+		// the service; its reasons cannot explain a denial.
+		if len(denied.Reasons) == 0 || denied.Allow {
+			denied.Reasons = append(denied.Reasons, andon.Reason{Code: andon.ReasonInternal, Message: cannotDecide(r, status, body)})
+		}
+		denied.Allow = false
+		if encErr := encode(w, status, &denied); encErr != nil {
+			// The service's result itself cannot be encoded: fall back to
+			// a body that surely can, still denying.
+			_ = encode(w, status, &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: internalMessage}}})
+		}
+	})
+}
+
+// cannotDecide is the message of the reason the handler adds when the
+// service gave none. An internal error is summarised with the request id,
+// which leads to the details in the log.
+func cannotDecide(r *http.Request, status int, body *andon.Error) string {
+	if status == http.StatusInternalServerError {
+		return "the gate could not decide, so the deployment must not go ahead (request id " + infoFrom(r.Context()).id + ")"
+	}
+	return body.Message
+}
+
+// decideGate decodes the request and asks the gate.
+func decideGate(w http.ResponseWriter, r *http.Request, gate andon.GateService) (*andon.GateResult, error) {
+	if _, err := parseQuery(r); err != nil {
+		return nil, err
+	}
+	req, err := decode[andon.GateRequest](w, r)
+	if err != nil {
+		return nil, err
+	}
+	return gate.Decide(r.Context(), req)
+}

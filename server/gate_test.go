@@ -1,0 +1,123 @@
+package server_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestGate(t *testing.T) {
+	change := &andon.Change{ID: "CHG-1", Environment: "prod-lyon", State: andon.StateApproved}
+	noChange := []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries this image"}}
+	unknownEnv := []andon.Reason{{Code: andon.ReasonUnknownEnvironment, Message: `environment "prod-paris" not found`}}
+	cannotDecide := []andon.Reason{{Code: andon.ReasonInternal}}
+	body := `{"environment":"prod-lyon","image":"` + testImage + `","at":"2026-01-28T11:00:00Z"}`
+
+	tests := []struct {
+		name       string
+		body       string
+		result     *andon.GateResult
+		err        error
+		wantStatus int
+		want       andon.GateResult
+		// ignoreMessages is set where the handler writes the reason, so
+		// that the test checks its code and not its wording.
+		ignoreMessages bool
+	}{
+		{name: "allow", body: body,
+			result:     &andon.GateResult{Allow: true, Change: change, AuditIndex: 7},
+			wantStatus: http.StatusOK,
+			want:       andon.GateResult{Allow: true, Reasons: []andon.Reason{}, Change: change, AuditIndex: 7}},
+		{name: "deny", body: body,
+			result:     &andon.GateResult{Reasons: noChange, AuditIndex: 8},
+			wantStatus: http.StatusOK,
+			want:       andon.GateResult{Reasons: noChange, AuditIndex: 8}},
+		{name: "invalid", body: body,
+			result:     &andon.GateResult{Reasons: unknownEnv, AuditIndex: 9},
+			err:        andon.Errorf(andon.EINVALID, `environment "prod-paris" not found`),
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: unknownEnv, AuditIndex: 9}},
+		{name: "invalid without result", body: body,
+			err:        andon.Errorf(andon.EINVALID, "image: not pinned"),
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "image: not pinned"}}}},
+		{name: "service error", body: body,
+			result:     &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "policy failed"}}},
+			err:        errors.New("opa: eval: timeout"),
+			wantStatus: http.StatusInternalServerError,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "policy failed"}}}},
+		{name: "service error without result", body: body,
+			err:            errors.New("database is closed"),
+			wantStatus:     http.StatusInternalServerError,
+			want:           andon.GateResult{Reasons: cannotDecide},
+			ignoreMessages: true},
+		{name: "allow with an error", body: body,
+			result:         &andon.GateResult{Allow: true, Change: change},
+			err:            errors.New("audit append failed"),
+			wantStatus:     http.StatusInternalServerError,
+			want:           andon.GateResult{Change: change, Reasons: cannotDecide},
+			ignoreMessages: true},
+		{name: "neither result nor error", body: body,
+			wantStatus:     http.StatusInternalServerError,
+			want:           andon.GateResult{Reasons: cannotDecide},
+			ignoreMessages: true},
+		{name: "unknown field", body: `{"environment":"prod-lyon","image":"x","force":true}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: unknown field "force"`}}}},
+		{name: "empty body",
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "request body: empty; want a JSON object"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) { return tt.result, tt.err }
+			r := f.do(t, "POST", "/api/v1/gate", "carol-token", tt.body)
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d (body %s)", r.status, tt.wantStatus, r.body)
+			}
+			got := decode[andon.GateResult](t, r)
+			if got.Allow && r.status != http.StatusOK {
+				t.Errorf("allow true with status %d", r.status)
+			}
+			var opts []cmp.Option
+			if tt.ignoreMessages {
+				opts = append(opts, cmpopts.IgnoreFields(andon.Reason{}, "Message"))
+			}
+			if diff := cmp.Diff(tt.want, got, opts...); diff != "" {
+				t.Errorf("result mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGateRequestReachesService(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"`+testImage+`","at":"2026-01-28T12:00:00+01:00"}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (body %s)", r.status, r.body)
+	}
+	want := andon.GateRequest{Environment: "prod-lyon", Image: testImage, At: time.Date(2026, 1, 28, 11, 0, 0, 0, time.UTC)}
+	if diff := cmp.Diff(want, f.gate.got, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("request mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestGateInternalMessageNamesRequest(t *testing.T) {
+	f := newFixture(t)
+	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) { return nil, errors.New("database is closed") }
+	r := f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`, "X-Request-Id", "gate-1")
+	got := decode[andon.GateResult](t, r)
+	if len(got.Reasons) != 1 || !strings.Contains(got.Reasons[0].Message, "gate-1") || strings.Contains(got.Reasons[0].Message, "database") {
+		t.Errorf("reasons = %+v, want one naming the request id and hiding the cause", got.Reasons)
+	}
+	if recs := f.logs.records(t, "gate could not decide"); len(recs) != 1 || recs[0]["err"] != "database is closed" {
+		t.Errorf("log records = %v, want one with the cause", recs)
+	}
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Results of gate decisions, the values of the result label of
+// andon_gate_decisions_total.
+const (
+	gateAllow = "allow"
+	gateDeny  = "deny"
+	gateError = "error" // the gate answered with a status other than 200
+)
+
+// metrics holds the collectors the handlers update.
+type metrics struct {
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
+	gate      *prometheus.CounterVec
+}
+
+// newMetrics creates andon's collectors and registers them, the Go and
+// process collectors and, when counts is not nil, the andon_changes gauge
+// in reg. Collectors already registered by an earlier call are reused, so
+// that several handlers may share one registry.
+func newMetrics(reg *prometheus.Registry, counts func(context.Context) (map[andon.State]int, error), logger *slog.Logger) *metrics {
+	m := &metrics{
+		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "andon_http_requests_total",
+			Help: "HTTP requests answered, by method, route pattern and status code.",
+		}, []string{"method", "route", "code"})),
+		durations: register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "andon_http_request_duration_seconds",
+			Help:    "Time taken to answer HTTP requests, by route pattern.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"})),
+		gate: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "andon_gate_decisions_total",
+			Help: "Gate answers: allow, deny, or error when the gate could not decide or the request was bad.",
+		}, []string{"result"})),
+	}
+	// Every result is exported from the start, so that a rate over a
+	// result that has not happened yet is zero rather than absent.
+	for _, result := range []string{gateAllow, gateDeny, gateError} {
+		m.gate.WithLabelValues(result)
+	}
+	register(reg, collectors.NewGoCollector())
+	register(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if counts != nil {
+		register(reg, &changeCollector{
+			desc:   prometheus.NewDesc("andon_changes", "Changes in the store, by state.", []string{"state"}, nil),
+			counts: counts,
+			logger: logger,
+		})
+	}
+	return m
+}
+
+// register registers c in reg and returns it, or returns the equal
+// collector already registered. Any other failure is a programming error,
+// such as two metrics of one name with different labels, and panics as
+// prometheus.MustRegister does.
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var already prometheus.AlreadyRegisteredError
+	if errors.As(err, &already) {
+		if existing, ok := already.ExistingCollector.(C); ok {
+			return existing
+		}
+		return c
+	}
+	panic(fmt.Sprintf("server: register metrics: %v", err))
+}
+
+// knownMethods bounds the method label: any other method is "other".
+var knownMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
+
+// observeRequest records one answered request.
+func (m *metrics) observeRequest(method, route string, status int, elapsed time.Duration) {
+	if !slices.Contains(knownMethods, method) {
+		method = "other"
+	}
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.durations.WithLabelValues(route).Observe(elapsed.Seconds())
+}
+
+// observeGate records one gate answer.
+func (m *metrics) observeGate(result string) { m.gate.WithLabelValues(result).Inc() }
+
+// scrapeTimeout bounds the store query of one scrape of andon_changes.
+const scrapeTimeout = 10 * time.Second
+
+// changeCollector exports the number of changes per state, asking the
+// store at scrape time: a gauge updated by the handlers would drift
+// whenever another replica or an admin command changed the store.
+type changeCollector struct {
+	desc   *prometheus.Desc
+	counts func(context.Context) (map[andon.State]int, error)
+	logger *slog.Logger
+}
+
+// Describe implements prometheus.Collector.
+func (c *changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector. Every state is exported, zero
+// included, so that alerts on a state do not see it vanish.
+func (c *changeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	counts, err := c.counts(ctx)
+	if err != nil {
+		c.logger.Error("count changes for metrics", slog.Any("err", err))
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	states := slices.Clone(andon.States)
+	for s := range counts {
+		if !slices.Contains(states, s) {
+			states = append(states, s)
+		}
+	}
+	for _, s := range states {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+}
+
+// handleMetrics serves the metrics of reg in the Prometheus formats. A
+// collector that fails does not hide the others: the error is logged and
+// the rest is served.
+func handleMetrics(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg,
+	})
+}

@@ -1,0 +1,75 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
+)
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, func(c *server.Config) {
+		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
+			return map[andon.State]int{andon.StatePending: 3, andon.StateApproved: 1}, nil
+		}
+	})
+	f.do(t, "GET", "/api/v1/me", aliceToken, "")
+	f.do(t, "GET", "/api/v1/me", aliceToken, "")
+	f.do(t, "GET", "/api/v1/me", "", "")
+	f.do(t, "GET", "/no/such/path", "", "")
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`)
+	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) { return &andon.GateResult{}, nil }
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`)
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{}{}`)
+
+	r := f.do(t, "GET", "/metrics", "", "")
+	if r.status != 200 {
+		t.Fatalf("GET /metrics = %d, want 200", r.status)
+	}
+	text := string(r.body)
+	for _, want := range []string{
+		`andon_http_requests_total{code="200",method="GET",route="/api/v1/me"} 2`,
+		`andon_http_requests_total{code="401",method="GET",route="/api/v1/me"} 1`,
+		`andon_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`andon_http_requests_total{code="400",method="POST",route="/api/v1/gate"} 1`,
+		`andon_http_request_duration_seconds_count{route="/api/v1/me"} 3`,
+		`andon_http_request_duration_seconds_bucket{route="/api/v1/gate",le="+Inf"} 3`,
+		`andon_gate_decisions_total{result="allow"} 1`,
+		`andon_gate_decisions_total{result="deny"} 1`,
+		`andon_gate_decisions_total{result="error"} 1`,
+		`andon_changes{state="pending"} 3`,
+		`andon_changes{state="approved"} 1`,
+		`andon_changes{state="rolled-back"} 0`,
+		`go_goroutines `,
+		`process_cpu_seconds_total `,
+	} {
+		if !strings.Contains(text, "\n"+want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestMetricsSurviveFailingCounts(t *testing.T) {
+	f := newFixture(t, func(c *server.Config) {
+		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
+			return nil, errors.New("database is closed")
+		}
+	})
+	r := f.do(t, "GET", "/metrics", "", "")
+	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") {
+		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes:\n%.500s", r.status, r.body)
+	}
+	if recs := f.logs.records(t, "count changes for metrics"); len(recs) != 1 {
+		t.Errorf("got %d log records of the failure, want 1", len(recs))
+	}
+}
+
+func TestHandlersShareRegistry(t *testing.T) {
+	f := newFixture(t)
+	// A second handler on the same registry reuses the collectors instead
+	// of panicking on duplicate registration.
+	server.New(server.Config{Registry: f.registry})
+}

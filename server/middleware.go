@@ -1,0 +1,214 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// requestInfo is what the middleware learns about a request, shared by
+// pointer through the context so that the request log, written on the way
+// out, sees the user that authentication found on the way in.
+type requestInfo struct {
+	id    string // X-Request-Id
+	route string // the matched path pattern, or unmatchedRoute
+	user  string // the authenticated user, or ""
+}
+
+type infoKey struct{}
+
+// infoFrom returns the requestInfo of ctx, or an empty one for a context
+// that did not pass through instrument.
+func infoFrom(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{}
+}
+
+// unmatchedRoute labels requests that match no route, so that scanners
+// probing random paths cannot grow the metrics without bound.
+const unmatchedRoute = "unmatched"
+
+// requestIDPattern is what an incoming X-Request-Id must look like to be
+// reused. Anything else is replaced, so that a client cannot inject text
+// into the logs.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// requestID returns the client's X-Request-Id when it is sensible, or a
+// new random one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); requestIDPattern.MatchString(id) {
+		return id
+	}
+	return rand.Text()
+}
+
+// instrument is the outermost middleware. It gives each request an id,
+// answers unrouted requests with JSON errors, turns panics into 500s, and
+// records every request in the log and the metrics. It asks mux for the
+// route up front so that the log, the metrics and the error messages all
+// use the same pattern.
+func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{id: requestID(r), route: unmatchedRoute}
+		_, pattern := mux.Handler(r)
+		if pattern != "" {
+			_, info.route, _ = strings.Cut(pattern, " ")
+		}
+		w.Header().Set("X-Request-Id", info.id)
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		rec := &statusRecorder{ResponseWriter: w}
+
+		defer func() {
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
+				logger.ErrorContext(r.Context(), "panic",
+					slog.String("request_id", info.id),
+					slog.String("route", info.route),
+					slog.Any("panic", v),
+					slog.String("stack", string(debug.Stack())))
+				// Once the status is out, the client will see a truncated
+				// body; nothing better can be done.
+				if rec.status == 0 {
+					_ = encode(rec, http.StatusInternalServerError,
+						&andon.Error{Code: andon.EINTERNAL, Message: internalMessage})
+				}
+			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			elapsed := time.Since(start)
+			m.observeRequest(r.Method, info.route, status, elapsed)
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", info.route),
+				slog.Int("status", status),
+				slog.Duration("duration", elapsed),
+				slog.String("user", info.user),
+				slog.String("request_id", info.id))
+			if v == http.ErrAbortHandler {
+				// net/http aborts the connection quietly on this value.
+				panic(v)
+			}
+		}()
+
+		if pattern == "" {
+			notRouted(rec, r, mux)
+			return
+		}
+		mux.ServeHTTP(rec, r)
+	})
+}
+
+// probeMethods are the methods tried to tell a path that exists under
+// another method (405) from one that does not exist (404).
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// notRouted answers a request that matches no route with a JSON error
+// instead of ServeMux's plain-text one. A path that exists under other
+// methods gets 405 with an Allow header, as HTTP requires; its body uses
+// the code invalid because the request, not the path, is wrong.
+func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	var allowed []string
+	for _, method := range probeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := mux.Handler(probe); pattern != "" {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) == 0 {
+		_ = encode(w, http.StatusNotFound, andon.Errorf(andon.ENOTFOUND,
+			"no route for %s %s; the API is described at /api/v1/openapi.json", r.Method, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	_ = encode(w, http.StatusMethodNotAllowed, andon.Errorf(andon.EINVALID,
+		"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+}
+
+// statusRecorder remembers the status a handler wrote, for the log, the
+// metrics and the panic handler.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the first status written.
+func (rec *statusRecorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+// Write records the implicit 200 of a body written without a status.
+func (rec *statusRecorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// authenticate resolves the bearer token of a request to a user, gives the
+// user the roles the catalog in force grants, and passes the request on
+// with the user in its context. Without a valid token it answers 401 with
+// a WWW-Authenticate challenge (RFC 6750).
+func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, err := bearerToken(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="andon"`)
+			writeError(logger, w, r, err)
+			return
+		}
+		name, err := tokens.Authenticate(r.Context(), token)
+		switch {
+		case andon.ErrorCode(err) == andon.EINTERNAL:
+			// A store that cannot answer says nothing about the token:
+			// the client should retry, not get a new one.
+			writeError(logger, w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		case err != nil || name == "":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: it is unknown or was revoked"))
+			return
+		}
+		roles := []string{}
+		if c := catalog.Catalog(); c != nil {
+			roles = append(roles, c.RolesOf(name)...)
+		}
+		infoFrom(r.Context()).user = name
+		ctx := andon.NewContextWithUser(r.Context(), &andon.User{Name: name, Roles: roles})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// errNoToken is the error for a request without usable credentials.
+var errNoToken = andon.Errorf(andon.EUNAUTHORIZED, `missing bearer token: send "Authorization: Bearer TOKEN" with a token from "andon token create"`)
+
+// bearerToken returns the token of the Authorization header. The scheme is
+// case-insensitive (RFC 7235).
+func bearerToken(r *http.Request) (string, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", errNoToken
+	}
+	return token, nil
+}

@@ -1,0 +1,118 @@
+package server
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// query holds the validated query parameters of a request. Its getters
+// return EINVALID errors that name the parameter, so that a client learns
+// which of its parameters was wrong.
+type query struct {
+	values url.Values
+}
+
+// parseQuery parses the query of r and rejects parameters not in known and
+// parameters given more than once: a misspelt filter would otherwise be
+// ignored silently and widen the answer.
+func parseQuery(r *http.Request, known ...string) (query, error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return query{}, andon.Errorf(andon.EINVALID, "query: %v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if !slices.Contains(known, k) {
+			if len(known) == 0 {
+				return query{}, andon.Errorf(andon.EINVALID, "query parameter %q is not known: this route takes none", k)
+			}
+			return query{}, andon.Errorf(andon.EINVALID, "query parameter %q is not known: want %s", k, strings.Join(known, ", "))
+		}
+		if n := len(values[k]); n > 1 {
+			return query{}, andon.Errorf(andon.EINVALID, "query parameter %s: given %d times; want it once", k, n)
+		}
+	}
+	return query{values: values}, nil
+}
+
+// string returns the parameter name, or "" when it is absent.
+func (q query) string(name string) string { return q.values.Get(name) }
+
+// required returns the parameter name, which must be given and not empty.
+func (q query) required(name string) (string, error) {
+	v := q.values.Get(name)
+	if v == "" {
+		return "", andon.Errorf(andon.EINVALID, "query parameter %s: required", name)
+	}
+	return v, nil
+}
+
+// int returns the parameter name as an integer in [lo, hi], or def when it
+// is absent.
+func (q query) int(name string, def, lo, hi int64) (int64, error) {
+	v := q.values.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not a whole number", name, v)
+	}
+	if n < lo || n > hi {
+		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %d is not between %d and %d", name, n, lo, hi)
+	}
+	return n, nil
+}
+
+// time returns the parameter name as an RFC 3339 instant, or def when it
+// is absent.
+func (q query) time(name string, def time.Time) (time.Time, error) {
+	v := q.values.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not an RFC 3339 time (such as 2026-01-30T14:00:00Z)", name, v)
+	}
+	return t, nil
+}
+
+// duration returns the parameter name, which must be given, as a positive
+// Go duration such as 2h or 90m.
+func (q query) duration(name string) (time.Duration, error) {
+	v, err := q.required(name)
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not a positive duration (such as 2h or 90m)", name, v)
+	}
+	return d, nil
+}
+
+// oneOf returns the parameter name, which must be one of valid when given,
+// or "" when it is absent.
+func oneOf[T ~string](q query, name string, valid []T) (T, error) {
+	v := T(q.values.Get(name))
+	if v == "" || slices.Contains(valid, v) {
+		return v, nil
+	}
+	return "", andon.Errorf(andon.EINVALID, "query parameter %s: %q is not one of %s", name, v, joinValues(valid))
+}
+
+// joinValues lists values for an error message.
+func joinValues[T ~string](values []T) string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,58 @@
+package server
+
+import "net/http"
+
+// access says whether a route needs a bearer token.
+type access int
+
+const (
+	authenticated access = iota
+	public
+)
+
+// route is one entry of the route table: a ServeMux pattern, whether it
+// needs authentication, and its handler.
+type route struct {
+	pattern string
+	access  access
+	handler http.Handler
+}
+
+// routes is the one list of everything the API serves. It is data rather
+// than a sequence of mux.Handle calls so that a test can check it against
+// the OpenAPI document, and so that authentication is decided in one place.
+func routes(cfg Config, m *metrics) []route {
+	api := func(h apiFunc) http.Handler { return withErrors(cfg.Logger, h) }
+	return []route{
+		{"GET /healthz", public, handleHealthz()},
+		{"GET /readyz", public, handleReadyz(cfg.Logger, cfg.Ready)},
+		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
+		{"GET /api/v1/openapi.json", public, handleOpenAPI()},
+
+		{"GET /api/v1/me", authenticated, api(handleMe())},
+
+		{"GET /api/v1/catalog", authenticated, api(handleCatalog(cfg.Catalog))},
+		{"GET /api/v1/catalog/{kind}", authenticated, api(handleCatalogKind(cfg.Catalog))},
+		{"GET /api/v1/catalog/{kind}/{name}", authenticated, api(handleCatalogItem(cfg.Catalog))},
+
+		{"POST /api/v1/changes", authenticated, api(handleChangeCreate(cfg.Changes))},
+		{"GET /api/v1/changes", authenticated, api(handleChangeList(cfg.Changes))},
+		{"GET /api/v1/changes/{id}", authenticated, api(handleChangeGet(cfg.Changes))},
+		{"POST /api/v1/changes/{id}/approvals", authenticated, api(handleChangeDecide(cfg.Changes))},
+		{"POST /api/v1/changes/{id}/transitions", authenticated, api(handleChangeTransition(cfg.Changes))},
+		{"POST /api/v1/changes/{id}/review", authenticated, api(handleChangeReview(cfg.Changes))},
+		{"GET /api/v1/findings", authenticated, api(handleFindings(cfg.Changes))},
+
+		// The gate renders its own errors: it always answers with a
+		// GateResult, never with a bare error body.
+		{"POST /api/v1/gate", authenticated, handleGate(cfg.Logger, cfg.Gate, m)},
+
+		{"GET /api/v1/calendar", authenticated, api(handleCalendar(cfg.Calendar, cfg.Now))},
+		{"GET /api/v1/calendar/next", authenticated, api(handleCalendarNext(cfg.Calendar, cfg.Now))},
+		{"GET /api/v1/calendar.ics", authenticated, api(handleCalendarICS(cfg.Calendar, cfg.Now))},
+
+		{"GET /api/v1/audit/checkpoint", authenticated, api(handleAuditCheckpoint(cfg.Audit))},
+		{"GET /api/v1/audit/entries", authenticated, api(handleAuditEntries(cfg.Audit))},
+		{"GET /api/v1/audit/proof", authenticated, api(handleAuditProof(cfg.Audit))},
+	}
+}

@@ -1,0 +1,106 @@
+// Package server is andon's JSON API over HTTP: the handlers of every route
+// listed in docs/api.md, the middleware that authenticates, logs, measures
+// and recovers, and the OpenAPI description of it all.
+//
+// Handlers depend only on the service interfaces of package andon; the
+// stores, the policy engine and the catalog loader are wired in by the
+// caller through Config. Every route is declared once, in routes.go.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config holds the dependencies of the HTTP API.
+type Config struct {
+	// Logger receives the request log and the details of internal errors.
+	// Nil discards them.
+	Logger *slog.Logger
+
+	Changes  andon.ChangeService
+	Gate     andon.GateService
+	Audit    andon.AuditService
+	Calendar andon.CalendarService
+	Catalog  andon.CatalogSource
+	Tokens   andon.TokenService
+
+	// Ready reports whether the server can serve: nil means ready. A nil
+	// Ready means always ready.
+	Ready func(ctx context.Context) error
+	// Now is the clock used for query defaults and calendar exports. Nil
+	// means time.Now.
+	Now func() time.Time
+
+	// Registry is where New registers its metrics and the Go and process
+	// collectors, and what /metrics serves. Nil means a new registry.
+	Registry *prometheus.Registry
+	// ChangeCounts returns the number of changes per state, for the
+	// andon_changes gauge. A collector calls it at scrape time so that the
+	// gauge never drifts from the store. Nil leaves the gauge out.
+	ChangeCounts func(ctx context.Context) (map[andon.State]int, error)
+}
+
+// withDefaults fills in the optional fields so that handlers need not check
+// them.
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Ready == nil {
+		c.Ready = func(context.Context) error { return nil }
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+	}
+	return c
+}
+
+// New returns the handler of the whole API: every route of routes.go behind
+// the authentication, logging, metrics and panic-recovery middleware.
+func New(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	m := newMetrics(cfg.Registry, cfg.ChangeCounts, cfg.Logger)
+	mux := http.NewServeMux()
+	for _, rt := range routes(cfg, m) {
+		h := rt.handler
+		if rt.access == authenticated {
+			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, h)
+		}
+		mux.Handle(rt.pattern, h)
+	}
+	return instrument(cfg.Logger, m, mux)
+}
+
+// Timeouts of the server returned by NewHTTPServer. Reads are bounded so
+// that slow clients cannot hold connections open; the write timeout leaves
+// room for a gate decision that waits on the store and the policy.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// NewHTTPServer returns an http.Server for h listening on addr, with
+// timeouts and a header size limit set, as a server facing a network needs.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}

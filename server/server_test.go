@@ -1,0 +1,448 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// testNow is the clock of every test server.
+var testNow = time.Date(2026, 1, 28, 10, 0, 0, 0, time.UTC)
+
+// Tokens of the test users: alice requests changes, bob is a change
+// manager, carol is in the team that owns the production process.
+const (
+	aliceToken = "alice-token"
+	bobToken   = "bob-token"
+	carolToken = "carol-token"
+)
+
+// testCatalog is a small manufacturer: one plant, one process, one
+// environment, one freeze and two teams.
+func testCatalog() *andon.Catalog {
+	return &andon.Catalog{
+		Plants:    []*andon.Plant{{Name: "lyon", Timezone: "Europe/Paris", Criticality: andon.LevelCritical}},
+		Processes: []*andon.BusinessProcess{{Name: "production", Tier: andon.LevelCritical, Modules: []string{"mrp"}, Owners: []string{"lyon-ops"}}},
+		Environments: []*andon.Environment{{Name: "prod-lyon", Stage: andon.StageProduction, Hosting: andon.HostingDedicated,
+			Plants: []string{"lyon"}, Processes: []string{"production"}}},
+		Windows: []*andon.Window{{Name: "month-end-close", Type: andon.WindowFreeze, Allow: []andon.ChangeType{andon.ChangeEmergency}}},
+		Teams: []*andon.Team{
+			{Name: "change-managers", Roles: []string{andon.RoleChangeManager}, Members: []string{"bob"}},
+			{Name: "lyon-ops", Roles: []string{andon.RolePlatformAdmin}, Members: []string{"carol"}},
+		},
+		Revision: "3f2c1a0",
+	}
+}
+
+// fixture is a running server with its services and its log.
+type fixture struct {
+	url      string
+	changes  *changeService
+	gate     *gateService
+	calendar *calendarService
+	audit    *auditService
+	registry *prometheus.Registry
+	logs     *syncBuffer
+}
+
+// newFixture starts a server on loopback with the test services; options
+// may change its configuration before it starts.
+func newFixture(tb testing.TB, options ...func(*server.Config)) *fixture {
+	tb.Helper()
+	f := &fixture{
+		changes: newChangeService(testNow),
+		gate: &gateService{decide: func(andon.GateRequest) (*andon.GateResult, error) {
+			return &andon.GateResult{Allow: true}, nil
+		}},
+		calendar: &calendarService{},
+		audit:    &auditService{},
+		registry: prometheus.NewRegistry(),
+		logs:     &syncBuffer{},
+	}
+	cfg := server.Config{
+		Logger:   slog.New(slog.NewJSONHandler(f.logs, nil)),
+		Changes:  f.changes,
+		Gate:     f.gate,
+		Audit:    f.audit,
+		Calendar: f.calendar,
+		Catalog:  catalogSource{testCatalog()},
+		Tokens:   tokenService{aliceToken: "alice", bobToken: "bob", carolToken: "carol"},
+		Now:      func() time.Time { return testNow },
+		Registry: f.registry,
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv := httptest.NewServer(server.New(cfg))
+	tb.Cleanup(srv.Close)
+	f.url = srv.URL
+	return f
+}
+
+// response is what a request got back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request with token as bearer (none when token is "") and an
+// optional JSON body, and reads the whole answer.
+func (f *fixture) do(tb testing.TB, method, path, token, body string, header ...string) *response {
+	tb.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, f.url+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// decode decodes the body of r into a new T, failing the test when it is
+// not JSON of that shape.
+func decode[T any](tb testing.TB, r *response) T {
+	tb.Helper()
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		tb.Fatalf("decode %T from %s: %v", v, r.body, err)
+	}
+	return v
+}
+
+// mustError checks that r is a JSON error with status and code, and
+// returns its message.
+func mustError(tb testing.TB, r *response, status int, code string) string {
+	tb.Helper()
+	if r.status != status {
+		tb.Errorf("status = %d, want %d (body %s)", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		tb.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	e := decode[andon.Error](tb, r)
+	if e.Code != code {
+		tb.Errorf("code = %q, want %q (message %q)", e.Code, code, e.Message)
+	}
+	return e.Message
+}
+
+// syncBuffer is a log sink that handlers on several goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// records returns the log records whose msg is msg.
+func (s *syncBuffer) records(tb testing.TB, msg string) []map[string]any {
+	tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(s.b.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			tb.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func TestErrorTable(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		want       andon.Error
+	}{
+		{"invalid", andon.Errorf(andon.EINVALID, "id: bad"), http.StatusBadRequest,
+			andon.Error{Code: andon.EINVALID, Message: "id: bad"}},
+		{"unauthorized", andon.Errorf(andon.EUNAUTHORIZED, "who are you"), http.StatusUnauthorized,
+			andon.Error{Code: andon.EUNAUTHORIZED, Message: "who are you"}},
+		{"forbidden", andon.Errorf(andon.EFORBIDDEN, "segregation of duties"), http.StatusForbidden,
+			andon.Error{Code: andon.EFORBIDDEN, Message: "segregation of duties"}},
+		{"not_found", andon.Errorf(andon.ENOTFOUND, "change x not found"), http.StatusNotFound,
+			andon.Error{Code: andon.ENOTFOUND, Message: "change x not found"}},
+		{"conflict", andon.Errorf(andon.ECONFLICT, "already approved"), http.StatusConflict,
+			andon.Error{Code: andon.ECONFLICT, Message: "already approved"}},
+		{"wrapped", fmt.Errorf("find: %w", andon.Errorf(andon.ENOTFOUND, "gone")), http.StatusNotFound,
+			andon.Error{Code: andon.ENOTFOUND, Message: "gone"}},
+		// Internal errors never show their details.
+		{"internal", andon.Errorf(andon.EINTERNAL, "password=hunter2"), http.StatusInternalServerError,
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+		{"plain", errors.New("dial tcp 10.0.0.5:5432: connection refused"), http.StatusInternalServerError,
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+		{"unknown-code", &andon.Error{Code: "teapot", Message: "short and stout"}, http.StatusInternalServerError,
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+	}
+	f := newFixture(t)
+	for _, tt := range tests {
+		f.changes.errs[tt.name] = tt.err
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, "GET", "/api/v1/changes/"+tt.name, aliceToken, "")
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d", r.status, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.want, decode[andon.Error](t, r)); diff != "" {
+				t.Errorf("body mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInternalErrorsAreLogged(t *testing.T) {
+	f := newFixture(t)
+	f.changes.errs["CHG-9"] = errors.New("dial tcp 10.0.0.5:5432: connection refused")
+	r := f.do(t, "GET", "/api/v1/changes/CHG-9", aliceToken, "", "X-Request-Id", "req-42")
+	mustError(t, r, http.StatusInternalServerError, andon.EINTERNAL)
+	if got := r.header.Get("X-Request-Id"); got != "req-42" {
+		t.Errorf("X-Request-Id = %q, want req-42", got)
+	}
+	recs := f.logs.records(t, "internal error")
+	if len(recs) != 1 {
+		t.Fatalf("got %d internal error records, want 1", len(recs))
+	}
+	got := map[string]any{"request_id": recs[0]["request_id"], "route": recs[0]["route"], "user": recs[0]["user"], "err": recs[0]["err"]}
+	want := map[string]any{"request_id": "req-42", "route": "/api/v1/changes/{id}", "user": "alice",
+		"err": "dial tcp 10.0.0.5:5432: connection refused"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("log record mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, "GET", "/api/v1/me", bobToken, "", "X-Request-Id", "req-7")
+	recs := f.logs.records(t, "request")
+	if len(recs) != 1 {
+		t.Fatalf("got %d request records, want 1", len(recs))
+	}
+	rec := recs[0]
+	if _, ok := rec["duration"]; !ok {
+		t.Errorf("request record %v has no duration", rec)
+	}
+	delete(rec, "duration")
+	delete(rec, "time")
+	want := map[string]any{"level": "INFO", "msg": "request", "method": "GET", "path": "/api/v1/me",
+		"route": "/api/v1/me", "status": float64(200), "user": "bob", "request_id": "req-7"}
+	if diff := cmp.Diff(want, rec); diff != "" {
+		t.Errorf("request record mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, sent string
+		keep       bool
+	}{
+		{"reused", "abc-123_x.y:z", true},
+		{"none", "", false},
+		{"unsafe", `abc 123" level=ERROR`, false},
+		{"too-long", strings.Repeat("a", 129), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, "GET", "/healthz", "", "", "X-Request-Id", tt.sent)
+			got := r.header.Get("X-Request-Id")
+			switch {
+			case tt.keep && got != tt.sent:
+				t.Errorf("X-Request-Id = %q, want %q", got, tt.sent)
+			case !tt.keep && (got == "" || got == tt.sent):
+				t.Errorf("X-Request-Id = %q, want a new id", got)
+			}
+		})
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name          string
+		authorization string
+		wantStatus    int
+		wantChallenge string
+		wantUser      *andon.User
+	}{
+		{name: "no header", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
+		{name: "basic", authorization: "Basic YWxpY2U6cHc=", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
+		{name: "empty bearer", authorization: "Bearer ", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
+		{name: "unknown token", authorization: "Bearer nope", wantStatus: 401, wantChallenge: `Bearer realm="andon", error="invalid_token"`},
+		{name: "store down", authorization: "Bearer broken", wantStatus: 500},
+		{name: "no roles", authorization: "Bearer " + aliceToken, wantStatus: 200,
+			wantUser: &andon.User{Name: "alice", Roles: []string{}}},
+		{name: "team role", authorization: "Bearer " + bobToken, wantStatus: 200,
+			wantUser: &andon.User{Name: "bob", Roles: []string{"change-manager"}}},
+		{name: "process owner", authorization: "bearer " + carolToken, wantStatus: 200,
+			wantUser: &andon.User{Name: "carol", Roles: []string{"platform-admin", "process-owner:production"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, "GET", "/api/v1/me", "", "", "Authorization", tt.authorization)
+			if got := r.header.Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			}
+			if tt.wantUser == nil {
+				code := map[int]string{401: andon.EUNAUTHORIZED, 500: andon.EINTERNAL}[tt.wantStatus]
+				mustError(t, r, tt.wantStatus, code)
+				return
+			}
+			if r.status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", r.status, tt.wantStatus, r.body)
+			}
+			if diff := cmp.Diff(*tt.wantUser, decode[andon.User](t, r)); diff != "" {
+				t.Errorf("user mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPublicRoutesNeedNoToken(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"} {
+		t.Run(path, func(t *testing.T) {
+			if r := f.do(t, "GET", path, "", ""); r.status != http.StatusOK {
+				t.Errorf("GET %s = %d, want 200 (body %.200s)", path, r.status, r.body)
+			}
+		})
+	}
+}
+
+func TestNotRouted(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantCode     string
+		wantAllow    string
+	}{
+		{"GET", "/nope", 404, andon.ENOTFOUND, ""},
+		{"GET", "/api/v1/changes/CHG-1/nope", 404, andon.ENOTFOUND, ""},
+		{"POST", "/api/v1/me", 405, andon.EINVALID, "GET, HEAD"},
+		{"DELETE", "/api/v1/changes", 405, andon.EINVALID, "GET, HEAD, POST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			r := f.do(t, tt.method, tt.path, aliceToken, "")
+			mustError(t, r, tt.wantStatus, tt.wantCode)
+			if got := r.header.Get("Allow"); got != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+}
+
+func TestPanicRecovery(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, "GET", "/api/v1/changes/panic", aliceToken, "")
+	if msg := mustError(t, r, http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error." {
+		t.Errorf("message = %q, want the generic one", msg)
+	}
+	recs := f.logs.records(t, "panic")
+	if len(recs) != 1 || recs[0]["panic"] != "the store is in a state nobody expected" {
+		t.Errorf("panic records = %v, want one with the panic value", recs)
+	}
+	// The server goes on serving.
+	if r := f.do(t, "GET", "/api/v1/me", aliceToken, ""); r.status != http.StatusOK {
+		t.Errorf("after a panic, GET /api/v1/me = %d, want 200", r.status)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, "GET", "/healthz", "", "")
+	if r.status != 200 || string(r.body) != "ok\n" {
+		t.Errorf("GET /healthz = %d %q, want 200 \"ok\\n\"", r.status, r.body)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	tests := []struct {
+		name       string
+		ready      error
+		wantStatus int
+		wantBody   string
+	}{
+		{"ready", nil, 200, "ok\n"},
+		{"andon error", andon.Errorf(andon.EINTERNAL, "no catalog loaded"), 503,
+			`{"code":"internal","message":"not ready: no catalog loaded"}` + "\n"},
+		{"other error", errors.New("ping postgres://admin:secret@db: timeout"), 503,
+			`{"code":"internal","message":"not ready: Internal error."}` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *server.Config) {
+				c.Ready = func(ctx context.Context) error { return tt.ready }
+			})
+			r := f.do(t, "GET", "/readyz", "", "")
+			if r.status != tt.wantStatus || string(r.body) != tt.wantBody {
+				t.Errorf("GET /readyz = %d %q, want %d %q", r.status, r.body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
+
+func TestNewHTTPServer(t *testing.T) {
+	s := server.NewHTTPServer(":0", http.NotFoundHandler())
+	if s.Addr != ":0" || s.Handler == nil {
+		t.Errorf("Addr, Handler = %q, %v; want :0 and the handler", s.Addr, s.Handler)
+	}
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": s.ReadHeaderTimeout,
+		"ReadTimeout":       s.ReadTimeout,
+		"WriteTimeout":      s.WriteTimeout,
+		"IdleTimeout":       s.IdleTimeout,
+	} {
+		if d <= 0 {
+			t.Errorf("%s = %v, want a limit", name, d)
+		}
+	}
+	if s.MaxHeaderBytes <= 0 {
+		t.Errorf("MaxHeaderBytes = %d, want a limit", s.MaxHeaderBytes)
+	}
+}
