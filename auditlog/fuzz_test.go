@@ -3,6 +3,7 @@ package auditlog_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,24 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !bytes.Equal(again, canonical) {
 			t.Fatalf("canonical record is not a fixed point:\n%s\n%s", canonical, again)
+		}
+	})
+}
+
+// FuzzValidJSON checks the JSON validator behind Decode against
+// json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{
+		``, ` `, `{}`, `[]`, ` { } `, `[1,2]`, `{"a":1,"b":[true,false,null]}`, `"\u00e9\n"`,
+		`-0.5e+10`, `01`, `1.`, `.5`, `1e`, `-`, `[1,]`, `{"a"}`, `{"a":}`, `{,}`, `"\x"`, `"\u12"`,
+		"\"\x01\"", `tru`, `nulls`, `[1 2]`, `{"a":1}}`, strings.Repeat("[", 70) + strings.Repeat("]", 70),
+		strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70), strings.Repeat("[", 70) + strings.Repeat("]", 69),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := auditlog.ValidJSON(b), json.Valid(b); got != want {
+			t.Fatalf("ValidJSON(%q) = %v, json.Valid says %v", b, got, want)
 		}
 	})
 }

@@ -235,8 +235,9 @@ const (
 // record of the log.
 func parseRecord(b []byte) (recordFields, error) {
 	var f recordFields
-	// json.Valid does not check UTF-8, which JSON text must be.
-	if !utf8.Valid(b) || !json.Valid(b) {
+	// validJSON, like json.Valid, does not check UTF-8, which JSON text
+	// must be.
+	if !utf8.Valid(b) || !validJSON(b) {
 		return f, invalidf("not valid JSON")
 	}
 	// From here on b is known to be valid JSON, so the scanning helpers

@@ -246,7 +246,7 @@ func (w *walker) flush() error {
 		w.indexes = append(w.indexes, w.pendingStart+int64(k))
 	}
 	stored, err := w.src.StoredHashes(w.ctx, w.indexes)
-	if andon.ErrorCode(err) == andon.ENOTFOUND {
+	if err != nil && andon.ErrorCode(err) == andon.ENOTFOUND {
 		stored, err = w.storedOneByOne()
 	}
 	if err != nil {
