@@ -68,6 +68,10 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 			out = append(out, s.Schedule)
 		}
 	}
+	if len(out) == 0 {
+		// A window needs at least one schedule to mean anything.
+		return nil, andon.Errorf(andon.EINVALID, "%s: every VEVENT of the calendar is cancelled or replaced", name)
+	}
 	return out, nil
 }
 

@@ -217,6 +217,7 @@ func TestParseICSErrors(t *testing.T) {
 	}{
 		{"empty", "", "t.ics:1: not an iCalendar file: want BEGIN:VCALENDAR"},
 		{"no event", "BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "t.ics: the calendar has no VEVENT"},
+		{"all cancelled", ics("STATUS:CANCELLED", "DTSTART:20270101T000000", "DURATION:PT1H"), "t.ics: every VEVENT of the calendar is cancelled or replaced"},
 		{"property outside", "VERSION:2.0\nBEGIN:VCALENDAR\n", "t.ics:1: VERSION outside a VCALENDAR"},
 		{"component outside", "BEGIN:VEVENT\n", "t.ics:1: BEGIN:VEVENT outside a VCALENDAR"},
 		{"continuation first", " BEGIN:VCALENDAR\n", "t.ics:1: a continuation line with no line before it"},

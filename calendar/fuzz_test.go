@@ -1,0 +1,136 @@
+package calendar_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
+)
+
+// FuzzParseICS checks that ParseICS never panics, that its errors are
+// EINVALID and name the file, and that every schedule it returns is one
+// ValidateSchedule accepts and New compiles.
+func FuzzParseICS(f *testing.F) {
+	data, err := os.ReadFile("testdata/lyon-2027.ics")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(ics("DTSTART;TZID=Europe/Paris:20270103T020000", "DTEND;TZID=Europe/Paris:20270103T060000", "RRULE:FREQ=WEEKLY;BYDAY=SU", "EXDATE:20270110T010000Z")))
+	f.Add([]byte(ics("DTSTART;VALUE=DATE:20270130", "DURATION:P2D", "RRULE:FREQ=MONTHLY;BYMONTHDAY=-2,-1")))
+	f.Add([]byte(ics("DTSTART:20270101T220000Z", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270201T220000Z/PT2H")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		schedules, err := calendar.ParseICS("f.ics", data)
+		if err != nil {
+			if code := andon.ErrorCode(err); code != andon.EINVALID {
+				t.Fatalf("ParseICS: code %q (%v); want %q", code, err, andon.EINVALID)
+			}
+			if msg := andon.ErrorMessage(err); !strings.HasPrefix(msg, "f.ics:") {
+				t.Fatalf("ParseICS: message %q does not start with the file name", msg)
+			}
+			return
+		}
+		for i, s := range schedules {
+			if err := calendar.ValidateSchedule(s); err != nil {
+				t.Fatalf("schedule %d %+v: ValidateSchedule: %v", i, s, err)
+			}
+		}
+		cat := NewCatalog(t, &andon.Window{Name: "f", Type: andon.WindowFreeze, Schedules: schedules})
+		if _, err := calendar.New(cat); err != nil {
+			t.Fatalf("New: %v", err)
+		}
+	})
+}
+
+// FuzzOccurrences checks, for arbitrary schedules and ranges, that a valid
+// schedule never makes a query panic or run without end, and that what a
+// query returns is sorted, overlaps the range, and agrees with Active.
+func FuzzOccurrences(f *testing.F) {
+	f.Add("2026-01-04T02:30:00", "FREQ=WEEKLY;BYDAY=SU", int64(3600), uint8(0), int64(1774746000), int64(30*24))
+	f.Add("2026-01-30T00:00:00", "FREQ=MONTHLY;BYMONTHDAY=-2,-1", int64(48*3600), uint8(2), int64(1792000000), int64(24*90))
+	f.Add("2026-03-29T01:30:00", "FREQ=HOURLY;INTERVAL=1", int64(1800), uint8(10), int64(1774740000), int64(6))
+	f.Add("2026-04-05T02:00:00", "FREQ=MINUTELY;INTERVAL=7;BYHOUR=2", int64(600), uint8(3), int64(1775300000), int64(48))
+	f.Add("1990-01-01T00:00:00", "FREQ=YEARLY;BYWEEKNO=53;BYDAY=MO;BYSETPOS=-1", int64(86400), uint8(4), int64(1900000000), int64(24*800))
+	f.Add("2026-01-01T00:00:00", "FREQ=SECONDLY;BYSECOND=0,30", int64(1), uint8(1), int64(1780000000), int64(24*365))
+	f.Add("2026-02-28T23:59:59", "", int64(86400*366), uint8(5), int64(1772323199), int64(1))
+	for _, r := range []struct{ start, rule string }{
+		{"1999-12-31T23:59:59", "FREQ=YEARLY;BYMONTH=1,7;BYDAY=1MO"},
+		{"2001-01-01T06:00:00", "FREQ=YEARLY;BYWEEKNO=1,20,53;BYDAY=MO"},
+		{"2003-02-01T00:00:00", "FREQ=YEARLY;BYYEARDAY=1,100,-1"},
+		{"2004-02-29T12:00:00", "FREQ=YEARLY;INTERVAL=4;COUNT=10000"},
+		{"2010-01-31T08:00:00", "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=31"},
+		{"2012-05-01T09:30:00", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-2"},
+		{"2013-06-02T02:00:00", "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,SU;WKST=SU"},
+		{"2015-02-01T00:00:00", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29"},
+		{"2017-01-01T03:00:00", "FREQ=DAILY;BYHOUR=3,9,15,21;BYSETPOS=1,-1"},
+		{"2018-01-06T00:00:00", "FREQ=HOURLY;INTERVAL=7;BYDAY=SA"},
+		{"2020-01-01T00:00:07", "FREQ=SECONDLY;INTERVAL=3607;UNTIL=20300101T000000Z"},
+		{"2020-01-01T00:00:00", "FREQ=SECONDLY;BYHOUR=1;BYMINUTE=1;BYSECOND=1"},
+		{"9999-12-31T23:59:59", "FREQ=DAILY"},
+		{"0001-01-01T00:00:00", "FREQ=YEARLY;INTERVAL=1000000"},
+	} {
+		f.Add(r.start, r.rule, int64(3600), uint8(len(r.rule)), int64(1800000000), int64(24*60))
+	}
+	zones := []string{"", "UTC", "Europe/Paris", "Australia/Melbourne", "America/Sao_Paulo", "Pacific/Apia", "Asia/Kolkata", "America/St_Johns"}
+	f.Fuzz(func(t *testing.T, start, rule string, seconds int64, zone uint8, fromUnix, hours int64) {
+		// zone picks the schedule's zone and the environment, and so
+		// the plant zone when the schedule has none.
+		tz := zones[int(zone)%len(zones)]
+		env := []string{"prod-lyon", "prod-melbourne", "shared"}[int(zone)/len(zones)%3]
+		s := andon.Schedule{Start: start, RRule: rule, Duration: time.Duration(seconds) * time.Second, Timezone: tz}
+		if calendar.ValidateSchedule(s) != nil {
+			return
+		}
+		cat := NewCatalog(t)
+		cat.Windows = []*andon.Window{{Name: "f", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{s}}}
+		c, err := calendar.New(cat)
+		if err != nil {
+			t.Fatalf("New after ValidateSchedule accepted %+v: %v", s, err)
+		}
+		// Ranges of up to two years from 1900 to 2200.
+		from := time.Unix(-2208988800+mod(fromUnix, 300*365*86400), 0)
+		to := from.Add(time.Duration(mod(hours, 2*366*24)+1) * time.Hour)
+		occs := c.Occurrences(cat.Environment(env), from, to)
+		for i, o := range occs {
+			if !o.Start.Before(to) || !o.End.After(from) {
+				t.Fatalf("occurrence %d %s-%s does not overlap [%s, %s)", i, o.Start, o.End, from, to)
+			}
+			if !o.End.Equal(o.Start.Add(s.Duration)) {
+				t.Fatalf("occurrence %d %s-%s does not last %s", i, o.Start, o.End, s.Duration)
+			}
+			if i > 0 && !occs[i-1].Start.Before(o.Start) {
+				t.Fatalf("occurrences %d and %d are out of order: %s, %s", i-1, i, occs[i-1].Start, o.Start)
+			}
+		}
+		active := c.Active(cat.Environment(env), from)
+		for _, o := range active {
+			if o.Start.After(from) || !o.End.After(from) {
+				t.Fatalf("active occurrence %s-%s does not contain %s", o.Start, o.End, from)
+			}
+		}
+		if len(occs) < 9000 {
+			// Without truncation, Active(from) is exactly the
+			// occurrences that contain from.
+			var want int
+			for _, o := range occs {
+				if !o.Start.After(from) {
+					want++
+				}
+			}
+			if len(active) != want {
+				t.Fatalf("Active(%s) has %d occurrences; Occurrences has %d containing it", from, len(active), want)
+			}
+		}
+	})
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
