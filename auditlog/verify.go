@@ -97,7 +97,15 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		}
 	}
 
-	w := &walker{ctx: ctx, src: src, cpSize: -1, sha: sha256.New()}
+	w := &walker{
+		ctx:    ctx,
+		src:    src,
+		cpSize: -1,
+		sha:    sha256.New(),
+		// A record adds at most 64 hashes to a batch before it is flushed.
+		pending: make([]tlog.Hash, 0, compareBatch+64),
+		indexes: make([]int64, 0, compareBatch+64),
+	}
 	if cp != nil {
 		w.cpSize = cp.Size
 		if cp.Size == 0 {
