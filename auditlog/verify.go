@@ -44,11 +44,13 @@ type Report struct {
 	// Root is the root hash recomputed from the records, in base64. It is
 	// empty when an entry is bad, since the records then have no tree.
 	Root string `json:"root,omitempty"`
-	// CheckpointSize is the tree size of the signed checkpoint.
+	// CheckpointSize is the tree size of the signed checkpoint, 0 when
+	// there is no checkpoint or its signature does not verify.
 	CheckpointSize int64 `json:"checkpointSize"`
-	// Unsigned counts entries newer than the signed checkpoint. A store
-	// that signs in the same transaction as it appends has none, except
-	// for entries appended while Verify ran; they are not a fault.
+	// Unsigned counts entries newer than the signed checkpoint, or all of
+	// them when none is stored. A store that signs in the same transaction
+	// as it appends has none, except for entries appended while Verify
+	// ran; they are not a fault.
 	Unsigned int64 `json:"unsigned"`
 	// OK reports that nothing was found wrong.
 	OK bool `json:"ok"`
@@ -125,6 +127,8 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	}
 	if cp != nil && w.rows > cp.Size {
 		rep.Unsigned = w.rows - cp.Size
+	} else if len(signed) == 0 {
+		rep.Unsigned = w.rows
 	}
 	switch {
 	case w.bad:
@@ -132,7 +136,6 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	case cpProblem != "":
 		rep.Problem = cpProblem
 	case cp == nil && w.rows > 0:
-		rep.Unsigned = w.rows
 		rep.Problem = fmt.Sprintf("the log has %d entries but no signed checkpoint", w.rows)
 	case cp == nil:
 		// An empty log that was never signed is a fresh one.
