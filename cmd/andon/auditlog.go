@@ -118,7 +118,7 @@ func writeCheckpoint(w io.Writer, cp *andon.Checkpoint) {
 	kv(w, "origin", cp.Origin)
 	kv(w, "tree size", strconv.FormatInt(cp.Size, 10))
 	kv(w, "root hash", cp.RootHash)
-	kv(w, "verifier key", cp.VerifierKey)
+	kv(w, "verifier key", orDash(cp.VerifierKey))
 	// The note is printed verbatim, outside the aligned fields, because
 	// its exact bytes are what the signature covers.
 	fmt.Fprintf(w, "\n%s", cp.Note)

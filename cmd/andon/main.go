@@ -175,6 +175,9 @@ func markUsageErrors(cmd *cobra.Command) {
 		}
 	}
 	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
+		// The group runs only to report misuse; its usage line should
+		// still read as a group's.
+		cmd.DisableFlagsInUseLine = true
 		cmd.RunE = func(c *cobra.Command, a []string) error {
 			if len(a) == 0 {
 				return c.Help()
