@@ -57,12 +57,13 @@ type Proof struct {
 	Checkpoint Checkpoint      `json:"checkpoint"`
 }
 
-// AuditFilter selects audit entries. Zero fields match everything.
+// AuditFilter selects audit entries. Empty strings match everything; After
+// is exclusive, so -1 starts at the first entry (index 0).
 type AuditFilter struct {
 	Type    string `json:"type,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Actor   string `json:"actor,omitempty"`
-	After   int64  `json:"after,omitempty"` // entries with Index > After (use -1 for all)
+	After   int64  `json:"after"` // entries with Index > After
 	Limit   int    `json:"limit,omitempty"`
 }
 

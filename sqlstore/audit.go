@@ -161,10 +161,6 @@ func (db *DB) storedCheckpoint(ctx context.Context, q querier) ([]byte, error) {
 // FindEntries returns the entries matching filter in index order.
 func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]*andon.Entry, error) {
 	where, args := []string{"idx > ?"}, []any{f.After}
-	if f.After == 0 {
-		// Zero means "from the start"; entry 0 has index 0.
-		args[0] = int64(-1)
-	}
 	if f.Type != "" {
 		where, args = append(where, "type = ?"), append(args, f.Type)
 	}
