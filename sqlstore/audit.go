@@ -69,7 +69,7 @@ func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]t
 		return nil, err
 	}
 	if found != len(indexes) {
-		return nil, fmt.Errorf("audit tree: %d of %d stored hashes missing", len(indexes)-found, len(indexes))
+		return nil, andon.Errorf(andon.ENOTFOUND, "audit tree: %d of %d stored hashes missing", len(indexes)-found, len(indexes))
 	}
 	return out, nil
 }
@@ -146,6 +146,9 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 	if err != nil {
 		return nil, fmt.Errorf("stored checkpoint: %w", err)
 	}
+	// A note.Verifier does not expose its key text; evidence carries it so
+	// that an auditor can compare it with their own copy.
+	cp.VerifierKey = s.db.Signer.VerifierKey()
 	return cp, nil
 }
 
