@@ -60,6 +60,9 @@ import (
 type Calendar struct {
 	cat     *andon.Catalog
 	windows []*window
+	// maxDuration is the longest duration of any schedule, in seconds:
+	// how far before a query occurrences may start.
+	maxDuration int64
 }
 
 // window is a compiled andon.Window.
@@ -89,6 +92,7 @@ func New(cat *andon.Catalog) (*Calendar, error) {
 				return nil, andon.Errorf(andon.EINVALID, "window %q: %v", w.Name, err)
 			}
 			cw.schedules = append(cw.schedules, cs)
+			c.maxDuration = max(c.maxDuration, seconds(cs.duration))
 		}
 		c.windows = append(c.windows, cw)
 	}
@@ -101,24 +105,25 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 	if !from.Before(to) {
 		return nil
 	}
-	return c.collect(env, from, to)
+	return c.collect(env, from, to, nil)
 }
 
 // Active returns the occurrences of the windows applying to env that
 // contain t (start <= t < end), in the order of Occurrences.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
-	return c.collect(env, t, t.Add(1))
+	return c.collect(env, t, t.Add(1), nil)
 }
 
-// collect returns the occurrences overlapping [from, to), sorted.
-func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.Occurrence {
+// collect returns the occurrences overlapping [from, to), sorted, of the
+// windows of the given types, or of all windows when types is nil.
+func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []andon.WindowType) []andon.Occurrence {
 	var out []andon.Occurrence
 	lo, hi := clampWall(from.Unix()), clampWall(to.Unix())+1
-	var zones zoneCache
+	zones := zoneCache{a: lo - c.maxDuration, b: hi}
 	var envLoc *time.Location
 	for _, cw := range c.windows {
 		w := cw.w
-		if !w.Selector.Matches(env) {
+		if types != nil && !slices.Contains(types, w.Type) || !w.Selector.Matches(env) {
 			continue
 		}
 		if o := w.Once; o != nil && o.Start.Before(to) && o.End.After(from) {
@@ -135,8 +140,8 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.O
 			// An occurrence overlapping [from, to) starts at an instant
 			// in (from-duration, to); its wall start is that instant
 			// plus one of the offsets in force around then.
-			dur := int64((s.duration + time.Second - 1) / time.Second)
-			minOff, maxOff := zones.offsets(loc, lo-dur, hi)
+			dur := seconds(s.duration)
+			minOff, maxOff := zones.offsets(loc)
 			for _, wall := range s.walls(lo-dur+minOff, hi+maxOff) {
 				i := instant(wall, loc)
 				if s.rule != nil && s.rule.untilUTC != nil && i > *s.rule.untilUTC {
@@ -159,28 +164,36 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time) []andon.O
 	})
 }
 
-// zoneCache remembers, during one query, the range of offsets of the few
-// zones it meets.
-type zoneCache []struct {
+// zoneCache remembers, during one query, the offsets in force over
+// [a, b] in the few zones the query meets. It is a plain array so that a
+// query allocates nothing for it.
+type zoneCache struct {
+	a, b  int64
+	n     int
+	zones [4]zoneOffsets
+}
+
+type zoneOffsets struct {
 	loc      *time.Location
-	a, b     int64
 	min, max int64
 }
 
-func (z *zoneCache) offsets(loc *time.Location, a, b int64) (int64, int64) {
-	for _, e := range *z {
-		if e.loc == loc && e.a == a && e.b == b {
+func (z *zoneCache) offsets(loc *time.Location) (int64, int64) {
+	for _, e := range z.zones[:z.n] {
+		if e.loc == loc {
 			return e.min, e.max
 		}
 	}
-	lo, hi := offsetRange(loc, a, b)
-	*z = append(*z, struct {
-		loc      *time.Location
-		a, b     int64
-		min, max int64
-	}{loc, a, b, lo, hi})
+	lo, hi := offsetRange(loc, z.a, z.b)
+	if z.n < len(z.zones) {
+		z.zones[z.n] = zoneOffsets{loc, lo, hi}
+		z.n++
+	}
 	return lo, hi
 }
+
+// seconds returns d in whole seconds, rounded up.
+func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // clampWall keeps a Unix time within a year of the range of wall times
 // rrule-go can generate, so that arithmetic on it cannot overflow.
@@ -203,12 +216,35 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 		return andon.Span{}, false
 	}
 	last := after.Add(horizon)
+	// Most slots are found within days, so the search looks a week ahead
+	// first and twice as far each time after, rather than computing a
+	// whole horizon of occurrences at once. Every slot starting in
+	// [lo, hi] lies in [lo, hi+d), so the occurrences overlapping that
+	// range are all the search of a step needs.
+	step := 7 * 24 * time.Hour
+	for lo := after; !lo.After(last); step *= 2 {
+		hi := lo.Add(step)
+		if hi.After(last) {
+			hi = last
+		}
+		if s, ok := c.slot(env, lo, hi, d); ok {
+			return andon.Span{Start: s, End: s.Add(d)}, true
+		}
+		if !hi.Before(last) {
+			break
+		}
+		lo = hi
+	}
+	return andon.Span{}, false
+}
+
+// slot returns the earliest start s in [after, last] of a slot of length d.
+func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration) (time.Time, bool) {
 	var maintenance, freezes []andon.Occurrence
-	for _, o := range c.Occurrences(env, after, last.Add(d)) {
-		switch o.Type {
-		case andon.WindowMaintenance:
+	for _, o := range c.collect(env, after, last.Add(d), slotTypes) {
+		if o.Type == andon.WindowMaintenance {
 			maintenance = append(maintenance, o)
-		case andon.WindowFreeze:
+		} else {
 			freezes = append(freezes, o)
 		}
 	}
@@ -224,11 +260,11 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 			best, found = s, true
 		}
 	}
-	if !found {
-		return andon.Span{}, false
-	}
-	return andon.Span{Start: best, End: best.Add(d)}, true
+	return best, found
 }
+
+// slotTypes are the windows that decide where a slot may go.
+var slotTypes = []andon.WindowType{andon.WindowMaintenance, andon.WindowFreeze}
 
 // slotIn returns the earliest start s in [max(after, m.Start), last] such
 // that [s, s+d) lies inside m and overlaps none of freezes. Every slot that

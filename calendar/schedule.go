@@ -65,9 +65,13 @@ type schedule struct {
 	// fixed holds every occurrence of a finite schedule (one without a
 	// rule, or with COUNT), computed once; nil otherwise.
 	fixed []int64
-	// cache holds the occurrences of an unbounded rule around the latest
-	// query. It is replaced, never changed, so readers need no lock.
-	cache atomic.Pointer[wallRange]
+	// cache holds the occurrences of an unbounded rule around the two
+	// latest queries that needed new ones, so that a search far ahead
+	// (NextSlot, a calendar view) does not evict the range the gate keeps
+	// asking about. Entries are replaced, never changed, so readers need
+	// no lock.
+	cache [2]atomic.Pointer[wallRange]
+	next  atomic.Uint32 // the entry to replace next
 }
 
 // wallRange lists every occurrence in [lo, hi), as wall times.
@@ -143,11 +147,13 @@ func (c *schedule) walls(a, b int64) []int64 {
 	if c.fixed != nil {
 		return between(c.fixed, a, b)
 	}
-	if r := c.cache.Load(); r != nil && r.lo <= a && b <= r.hi {
-		return between(r.walls, a, b)
+	for i := range c.cache {
+		if r := c.cache[i].Load(); r != nil && r.lo <= a && b <= r.hi {
+			return between(r.walls, a, b)
+		}
 	}
 	r := c.expand(a, max(b, min(a+cacheAhead, endWall)))
-	c.cache.Store(r)
+	c.cache[(c.next.Add(1)-1)%uint32(len(c.cache))].Store(r)
 	return between(r.walls, a, min(b, r.hi))
 }
 
