@@ -222,7 +222,7 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 	// [lo, hi] lies in [lo, hi+d), so the occurrences overlapping that
 	// range are all the search of a step needs.
 	step := 7 * 24 * time.Hour
-	for lo := after; !lo.After(last); step *= 2 {
+	for lo := after; !lo.After(last); step = min(2*step, maxStep) {
 		hi := lo.Add(step)
 		if hi.After(last) {
 			hi = last
@@ -237,6 +237,10 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 	}
 	return andon.Span{}, false
 }
+
+// maxStep bounds the steps of NextSlot, which keeps their doubling from
+// overflowing a time.Duration.
+const maxStep = 366 * 24 * time.Hour
 
 // slot returns the earliest start s in [after, last] of a slot of length d.
 func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration) (time.Time, bool) {

@@ -37,6 +37,18 @@ func TestOccurrencesDST(t *testing.T) {
 			"w 2026-04-05T02:30:00+02:00/2026-04-05T03:30:00+02:00",
 		},
 	}, {
+		name: "an exception date names the wall time, even one in the gap",
+		schedule: func() andon.Schedule {
+			s := weekly("Europe/Paris")
+			s.ExDates = []string{"2026-03-29T02:30:00"}
+			return s
+		}(),
+		from: "2026-03-21T00:00:00Z", to: "2026-04-06T00:00:00Z",
+		want: []string{
+			"w 2026-03-22T02:30:00+01:00/2026-03-22T03:30:00+01:00",
+			"w 2026-04-05T02:30:00+02:00/2026-04-05T03:30:00+02:00",
+		},
+	}, {
 		name:     "Paris fall back takes the first 02:30",
 		schedule: weekly("Europe/Paris"),
 		from:     "2026-10-17T00:00:00Z", to: "2026-11-02T00:00:00Z",
@@ -422,6 +434,14 @@ func TestOccurrencesFarFromStart(t *testing.T) {
 		schedule: andon.Schedule{Start: "2026-06-01T02:00:00", RRule: "FREQ=WEEKLY;COUNT=3", ExDates: []string{"2026-06-08T02:00:00"}, Duration: time.Hour},
 		from:     "2026-06-05T00:00:00Z", to: "2027-01-01T00:00:00Z",
 		want: []string{"w 2026-06-15T02:00:00+02:00/2026-06-15T03:00:00+02:00"},
+	}, {
+		name:     "a start the rule does not produce is no occurrence",
+		schedule: andon.Schedule{Start: "2026-06-02T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SU;COUNT=2", Duration: time.Hour},
+		from:     "2026-06-01T00:00:00Z", to: "2026-07-01T00:00:00Z",
+		want: []string{
+			"w 2026-06-07T02:00:00+02:00/2026-06-07T03:00:00+02:00",
+			"w 2026-06-14T02:00:00+02:00/2026-06-14T03:00:00+02:00",
+		},
 	}, {
 		name:     "a single occurrence",
 		schedule: andon.Schedule{Start: "2026-06-01T02:00:00", Duration: time.Hour},

@@ -14,8 +14,9 @@ import (
 
 // slotCatalog has a Sunday 02:00-06:00 maintenance window at every plant,
 // two back-to-back Wednesday windows, a freeze over the start of the
-// maintenance of 2026-06-14 and a freeze over all of 2026-06-28's, one that
-// allows emergency changes.
+// maintenance of 2026-06-14, a freeze over all of 2026-06-28's that allows
+// emergency changes, and a summer freeze for the environment without a
+// plant.
 func slotCatalog(tb testing.TB) *andon.Catalog {
 	paris := MustLoadLocation(tb, "Europe/Paris")
 	return NewCatalog(tb,
@@ -41,6 +42,11 @@ func slotCatalog(tb testing.TB) *andon.Catalog {
 			Name: "release-freeze", Type: andon.WindowFreeze,
 			Once:  &andon.Span{Start: time.Date(2026, 6, 27, 0, 0, 0, 0, paris), End: time.Date(2026, 6, 29, 0, 0, 0, 0, paris)},
 			Allow: []andon.ChangeType{andon.ChangeEmergency},
+		},
+		&andon.Window{
+			Name: "summer", Type: andon.WindowFreeze,
+			Once:     &andon.Span{Start: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)},
+			Selector: andon.Selector{Environments: []string{"shared"}},
 		},
 		&andon.Window{
 			Name: "peak", Type: andon.WindowPeak,
@@ -109,6 +115,10 @@ func TestNextSlot(t *testing.T) {
 		name: "an environment without a plant keeps UTC", env: "shared",
 		after: "2026-06-06T12:00:00Z", d: time.Hour, horizon: year,
 		want: "2026-06-07T02:00:00Z/2026-06-07T03:00:00Z",
+	}, {
+		name: "after a freeze of three months", env: "shared",
+		after: "2026-07-01T00:00:00Z", d: time.Hour, horizon: year,
+		want: "2026-10-04T02:00:00Z/2026-10-04T03:00:00Z",
 	}, {
 		name: "zero length", env: "prod-lyon",
 		after: "2026-06-06T12:00:00+02:00", d: 0, horizon: year,

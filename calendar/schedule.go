@@ -3,6 +3,7 @@ package calendar
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -196,9 +197,17 @@ func parseWall(v string) (int64, error) {
 // formatWall formats a wall time in the layout andon.WallLayout.
 func formatWall(w int64) string { return wallTime(w).Format(andon.WallLayout) }
 
+// locations keeps the zones loaded so far: time.LoadLocation reads and
+// parses a file each time, and a calendar file names the same zone on
+// every line. A *time.Location never changes once loaded.
+var locations sync.Map // string -> *time.Location
+
 // loadLocation loads an IANA time zone. time.LoadLocation also takes
 // "Local", the zone of the machine, which no catalog should depend on.
 func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	if name == "Local" || name == "" {
 		return nil, fmt.Errorf("%q is not an IANA time zone name", name)
 	}
@@ -206,5 +215,6 @@ func loadLocation(name string) (*time.Location, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Paris", name)
 	}
+	locations.Store(name, loc)
 	return loc, nil
 }
