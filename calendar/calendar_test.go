@@ -501,3 +501,28 @@ func TestNew(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentQueries runs queries on one Calendar from several
+// goroutines, for the race detector: occurrences are cached inside it.
+func TestConcurrentQueries(t *testing.T) {
+	cat := slotCatalog(t)
+	c := MustNew(t, cat)
+	base := MustTime(t, "2026-06-01T00:00:00Z")
+	want := Spans(c.Occurrences(cat.Environment("prod-lyon"), base, base.AddDate(0, 2, 0)))
+	done := make(chan []string)
+	for g := range 4 {
+		go func() {
+			for i := range 200 {
+				at := base.Add(time.Duration(g*1000+i*97) * time.Hour)
+				c.Active(cat.Environment("prod-melbourne"), at)
+				c.NextSlot(cat.Environment("prod-lyon"), at, time.Hour, 90*24*time.Hour)
+			}
+			done <- Spans(c.Occurrences(cat.Environment("prod-lyon"), base, base.AddDate(0, 2, 0)))
+		}()
+	}
+	for range 4 {
+		if diff := cmp.Diff(want, <-done); diff != "" {
+			t.Errorf("Occurrences after concurrent queries mismatch (-want +got):\n%s", diff)
+		}
+	}
+}
