@@ -1,0 +1,315 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/calendar"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/policy"
+	"github.com/andon-governance/andon/sqlstore"
+	"golang.org/x/mod/sumdb/note"
+
+	_ "modernc.org/sqlite"
+)
+
+// env is a store with the services over it, the example catalog, the
+// default policy and a clock the test moves.
+type env struct {
+	db      *sqlstore.DB
+	dir     string
+	now     time.Time
+	changes *sqlstore.ChangeService
+	gate    *sqlstore.GateService
+	audit   *sqlstore.AuditService
+	tokens  *sqlstore.TokenService
+	cal     *calendar.Service
+}
+
+// MustOpen opens a store in a temporary directory.
+func MustOpen(tb testing.TB) *env {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pol, err := policy.New(ctx, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	signer, err := auditlog.LoadOrCreateKey(dir, "andon")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite://"+sqlstore.DataPath(dir))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	e := &env{db: db, dir: dir, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	db.Signer = signer
+	db.Now = func() time.Time { return e.now }
+	holder := andon.NewCatalogHolder(cat)
+	e.cal = calendar.NewService(holder)
+	e.changes = sqlstore.NewChangeService(db, holder, pol)
+	e.gate = sqlstore.NewGateService(db, e.changes, holder, pol, e.cal, slog.New(slog.DiscardHandler))
+	e.audit = sqlstore.NewAuditService(db)
+	e.tokens = sqlstore.NewTokenService(db)
+	return e
+}
+
+func as(user string) context.Context {
+	return andon.NewContextWithUser(context.Background(), &andon.User{Name: user})
+}
+
+const (
+	imageStaged = "registry.example.com/odoo/odoo:17.0@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	imageNew    = "registry.example.com/odoo/odoo:17.1@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+// MustStage deploys image to staging-geelong through the gate and completes it.
+func (e *env) MustStage(tb testing.TB, image string) {
+	tb.Helper()
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: image})
+	if err != nil || !res.Allow {
+		tb.Fatalf("staging gate: %v %+v", err, res)
+	}
+	if _, err := e.changes.Transition(as("alice"), res.Change.ID, andon.StateCompleted, ""); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (e *env) verify(tb testing.TB) *auditlog.Report {
+	tb.Helper()
+	v, err := auditlog.LoadVerifier(filepath.Join(e.dir, "audit.pub"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := auditlog.Verify(context.Background(), e.db, v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func TestEmergencyReviewOverdue(t *testing.T) {
+	e := MustOpen(t)
+	e.MustStage(t, imageStaged)
+	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels",
+		Artifacts: []string{imageStaged}, Facts: andon.Facts{Modules: []string{"delivery"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := c.Risk.Approvals; len(diff) != 1 || diff[0].Role != andon.RoleEmergencyApprover {
+		t.Fatalf("emergency approvals = %+v, want one emergency-approver", c.Risk.Approvals)
+	}
+	if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+	if err != nil || !res.Allow {
+		t.Fatalf("emergency gate outside maintenance: %v %+v", err, res)
+	}
+	if res.Change.State != andon.StateImplementing || res.Change.ReviewDue == nil || !res.Change.ReviewDue.Equal(e.now.Add(48*time.Hour)) {
+		t.Fatalf("after the gate: state %s, review due %v; want implementing, due in 48h", res.Change.State, res.Change.ReviewDue)
+	}
+
+	findings, err := e.changes.Findings(context.Background())
+	if err != nil || len(findings) != 0 {
+		t.Fatalf("findings before the deadline = %+v, %v; want none", findings, err)
+	}
+	e.now = e.now.Add(49 * time.Hour)
+	findings, err = e.changes.Findings(context.Background())
+	if err != nil || len(findings) != 1 || findings[0].ChangeID != c.ID || findings[0].Code != "REVIEW_OVERDUE" {
+		t.Fatalf("findings after the deadline = %+v, %v; want REVIEW_OVERDUE for %s", findings, err, c.ID)
+	}
+
+	if _, err := e.changes.ReviewChange(as("alice"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("requester reviewing own change: %v, want forbidden", err)
+	}
+	if _, err := e.changes.ReviewChange(as("erin"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("non change-manager reviewing: %v, want forbidden", err)
+	}
+	if _, err := e.changes.ReviewChange(as("bob"), c.ID, "root cause understood, test added"); err != nil {
+		t.Fatal(err)
+	}
+	findings, _ = e.changes.Findings(context.Background())
+	if len(findings) != 0 {
+		t.Errorf("findings after the review = %+v, want none", findings)
+	}
+	if r := e.verify(t); !r.OK {
+		t.Errorf("audit verify: %+v", r)
+	}
+}
+
+func TestAuditFailureChangesNothing(t *testing.T) {
+	e := MustOpen(t)
+	if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.verify(t)
+
+	// Make every audit append fail, as a full disk or a broken table would.
+	raw, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(e.dir)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "second"}); err == nil {
+		t.Fatal("create succeeded although its audit entry could not be written")
+	}
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+	if err == nil || res.Allow {
+		t.Fatalf("gate with a failing audit log: allow=%v err=%v; want a denial and an error", res.Allow, err)
+	}
+	changes, total, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{})
+	if err != nil || total != 1 || changes[0].Title != "first" {
+		t.Fatalf("changes after failed writes: %d (%v); want only the first", total, err)
+	}
+
+	if _, err := raw.Exec(`DROP TRIGGER audit_fails`); err != nil {
+		t.Fatal(err)
+	}
+	after := e.verify(t)
+	if !after.OK || after.Entries != before.Entries {
+		t.Errorf("audit log after failed writes: %+v; want OK with %d entries", after, before.Entries)
+	}
+}
+
+func TestConcurrentApprovalsOfOneSlot(t *testing.T) {
+	e := MustOpen(t)
+	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+		Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob and brigitte both hold change-manager and neither owns finance:
+	// only one of them may fill the one change-manager slot.
+	errs := make(chan error, 2)
+	for _, u := range []string{"bob", "brigitte"} {
+		go func() {
+			_, err := e.changes.Decide(as(u), c.ID, andon.Approve, "")
+			errs <- err
+		}()
+	}
+	var failed int
+	for range 2 {
+		if err := <-errs; err != nil {
+			failed++
+		}
+	}
+	got, _ := e.changes.FindChangeByID(context.Background(), c.ID)
+	var approvals int
+	for _, a := range got.Approvals {
+		if a.Role == andon.RoleChangeManager {
+			approvals++
+		}
+	}
+	if approvals != 1 || failed != 1 {
+		t.Errorf("change-manager slot filled %d times with %d refusals; want 1 and 1", approvals, failed)
+	}
+}
+
+func TestFindChangesFilters(t *testing.T) {
+	e := MustOpen(t)
+	for _, req := range []andon.ChangeRequest{
+		{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
+		{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+		{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart"},
+	} {
+		if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		filter andon.ChangeFilter
+		want   []string
+	}{
+		{andon.ChangeFilter{}, []string{"Routine restart", "Invoice layout", "Barcode scanner tweak"}},
+		{andon.ChangeFilter{Environment: "prod-lyon"}, []string{"Routine restart", "Invoice layout"}},
+		{andon.ChangeFilter{State: andon.StateApproved}, []string{"Routine restart", "Barcode scanner tweak"}},
+		{andon.ChangeFilter{Tier: andon.LevelLow}, []string{"Routine restart", "Barcode scanner tweak"}},
+		{andon.ChangeFilter{Query: "INVOICE"}, []string{"Invoice layout"}},
+		{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
+	}
+	for _, tt := range tests {
+		got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var titles []string
+		for _, c := range got {
+			titles = append(titles, c.Title)
+		}
+		if strings.Join(titles, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("FindChanges(%+v) = %q, want %q", tt.filter, titles, tt.want)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	e := MustOpen(t)
+	tok, err := e.tokens.CreateToken(context.Background(), "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, err := e.tokens.Authenticate(context.Background(), tok); err != nil || user != "bob" {
+		t.Errorf("Authenticate = %q, %v; want bob", user, err)
+	}
+	if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+		t.Errorf("wrong token: %v, want unauthorized", err)
+	}
+	entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+	if err != nil || len(entries) != 1 || entries[0].Subject != "bob" {
+		t.Fatalf("token audit entries = %+v, %v", entries, err)
+	}
+	if strings.Contains(string(entries[0].Data), tok) {
+		t.Error("the audit log holds the token in clear")
+	}
+}
+
+func TestProofVerifiesOffline(t *testing.T) {
+	e := MustOpen(t)
+	for i := range 5 {
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "c" + string(rune('a'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp, err := e.audit.Checkpoint(context.Background())
+	if err != nil || cp.Size != 5 {
+		t.Fatalf("checkpoint = %+v, %v; want size 5", cp, err)
+	}
+	v, err := note.NewVerifier(cp.VerifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cp.Size {
+		p, err := e.audit.Proof(context.Background(), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auditlog.CheckProof(p, v); err != nil {
+			t.Errorf("proof of entry %d: %v", i, err)
+		}
+	}
+	if _, err := e.audit.Proof(context.Background(), 5); andon.ErrorCode(err) != andon.ENOTFOUND {
+		t.Errorf("proof beyond the log: %v, want not_found", err)
+	}
+}
