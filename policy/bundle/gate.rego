@@ -1,0 +1,152 @@
+# Package andon.gate decides at deploy time whether an image may go to an
+# environment now. Every enforcement point (the CLI in CI, the admission
+# webhook, the Argo CD hook) asks it through the andon server.
+#
+# Input: the request (environment, image, instant), the environment, the
+# approved or implementing change that carries the image (or null), the
+# windows in force at the instant, the promotion evidence (or null) and the
+# open incidents. Output: allow, and reasons, each {code, message}. The
+# contract and every code are in docs/policy.md.
+#
+# The gate fails closed: allow is true only when no rule denies, and every
+# rule that denies adds its own reason, so a person sees everything that
+# stands in the way at once rather than one problem per attempt.
+package andon.gate
+
+default allow := false
+
+allow if {
+	approved
+	count(deny) == 0
+}
+
+reasons := [{"code": "ALLOWED", "message": allowed_message}] if {
+	allow
+} else := sort(deny)
+
+# change_given is written with is_object so that a missing change and a
+# null one mean the same.
+change_given if is_object(input.change)
+
+approved if input.change.state in {"approved", "implementing"}
+
+has_window if is_object(input.change.window)
+
+emergency if input.change.type == "emergency"
+
+maintenance_tiers := {"high", "critical"}
+
+at := time.parse_rfc3339_ns(input.request.at)
+
+# inside holds when the request's instant lies in [span.start, span.end).
+inside(span) if {
+	time.parse_rfc3339_ns(span.start) <= at
+	at < time.parse_rfc3339_ns(span.end)
+}
+
+inside_change_window if inside(input.change.window)
+
+in_maintenance if {
+	some occurrence in input.calendar.active
+	occurrence.type == "maintenance"
+}
+
+deny contains {
+	"code": "NO_APPROVED_CHANGE",
+	"message": sprintf("no approved change in environment %s carries image %s", [input.request.environment, input.request.image]),
+} if {
+	not change_given
+}
+
+deny contains {
+	"code": "NO_APPROVED_CHANGE",
+	"message": sprintf("change %s is %s, not approved", [input.change.id, input.change.state]),
+} if {
+	change_given
+	not approved
+}
+
+# The negation matters: an instant or a window that cannot be read denies
+# rather than allows.
+deny contains {
+	"code": "OUTSIDE_CHANGE_WINDOW",
+	"message": sprintf("%s is outside the window of change %s, from %s to %s", [input.request.at, input.change.id, input.change.window.start, input.change.window.end]),
+} if {
+	has_window
+	not inside_change_window
+}
+
+# A high or critical change without its own window must use a maintenance
+# window. An emergency change is exempt: it fixes an outage now.
+deny contains {
+	"code": "NO_MAINTENANCE_WINDOW",
+	"message": sprintf("change %s is %s risk and has no window of its own, so it must run inside a maintenance window; none is open at %s", [input.change.id, input.change.risk.tier, input.request.at]),
+} if {
+	change_given
+	not has_window
+	input.change.risk.tier in maintenance_tiers
+	not emergency
+	not in_maintenance
+}
+
+# Without a change there is no type to allow, so every freeze applies.
+deny contains {
+	"code": "FROZEN",
+	"message": sprintf("frozen by %s until %s; %s", [occurrence.window, occurrence.end, freeze_allows(occurrence.allow)]),
+} if {
+	some occurrence in input.calendar.active
+	occurrence.type == "freeze"
+	not freeze_allows_change(occurrence)
+}
+
+# The membership test is a function of its own because OPA evaluates
+# "not input.change.type in allow" as undefined, not true, when there is no
+# change: a negated call whose argument is undefined fails as a whole.
+freeze_allows_change(occurrence) if input.change.type in occurrence.allow
+
+deny contains {
+	"code": "NOT_PROMOTED",
+	"message": sprintf("image %s has no completed change in %s, which environment %s promotes from", [input.request.image, input.promotion.from, input.request.environment]),
+} if {
+	input.promotion.required == true
+	input.promotion.changeId == ""
+}
+
+deny contains {
+	"code": "INCIDENT_OPEN",
+	"message": sprintf("critical incident %s is open: %s", [incident.id, incident.title]),
+} if {
+	some incident in input.incidents
+	incident.severity == "critical"
+}
+
+freeze_allows(types) := "it allows no change" if {
+	count(types) == 0
+} else := sprintf("it allows only %s changes", [types[0]]) if {
+	count(types) == 1
+} else := sprintf("it allows only %s and %s changes", [
+	concat(", ", array.slice(types, 0, count(types) - 1)),
+	types[count(types) - 1],
+])
+
+allowed_message := concat("", [
+	sprintf("change %s is %s", [input.change.id, input.change.state]),
+	allowed_timing,
+	allowed_freezes,
+])
+
+allowed_timing := sprintf(" and %s is inside its window, from %s to %s", [input.request.at, input.change.window.start, input.change.window.end]) if {
+	has_window
+} else := "; as an emergency change it needs no window, and a retrospective review is owed within 48 h" if {
+	emergency
+} else := sprintf(" and runs inside maintenance window %s, until %s", [first[0], first[1]]) if {
+	input.change.risk.tier in maintenance_tiers
+	first := sort([[o.window, o.end] | some o in input.calendar.active; o.type == "maintenance"])[0]
+} else := sprintf(" and, as a %s risk change, needs no window", [input.change.risk.tier])
+
+# A freeze that lets the change through is named, so that the record shows
+# the change went ahead inside it on purpose.
+allowed_freezes := concat("", [sprintf("; freeze %s allows %s changes", [occurrence.window, input.change.type]) |
+	some occurrence in input.calendar.active
+	occurrence.type == "freeze"
+])

@@ -1,0 +1,253 @@
+# Unit tests of andon.gate. They live in the package they test, so that a
+# policy directory replacing andon.gate replaces these tests with it.
+package andon.gate
+
+image := "registry.example.com/odoo/odoo@sha256:7d2c4e5f00000000000000000000000000000000000000000000000000000000"
+
+# An approved normal change of medium risk with no window of its own.
+approved_change := {
+	"id": "CHG-42",
+	"environment": "prod-lyon",
+	"type": "normal",
+	"title": "Odoo 17.0 security update",
+	"requester": "user-r",
+	"artifacts": [image],
+	"facts": {"modules": ["website"], "migration": false, "components": []},
+	"processes": ["website"],
+	"state": "approved",
+	"risk": {
+		"tier": "medium",
+		"reasons": ["production environment prod-lyon, with no database migration, no postgres or kubernetes change and no Odoo modules of a critical or high process"],
+		"approvals": [{"role": "change-manager", "count": 1}],
+	},
+	"approvals": [{"approver": "user-a", "role": "change-manager", "verdict": "approve", "at": "2026-11-27T10:00:00+01:00"}],
+	"createdAt": "2026-11-27T09:00:00+01:00",
+	"updatedAt": "2026-11-27T10:00:00+01:00",
+}
+
+# Sunday 29 November 2026, 03:00 in Lyon.
+sunday_3am := "2026-11-29T03:00:00+01:00"
+
+gate_input := {
+	"request": {"environment": "prod-lyon", "image": image, "at": sunday_3am},
+	"environment": {"name": "prod-lyon", "stage": "production", "hosting": "dedicated", "plants": ["lyon"], "processes": ["production", "website"], "promotesFrom": "staging-lyon", "kubernetes": {}, "odoo": {}},
+	"change": approved_change,
+	"calendar": {"active": []},
+	"promotion": {"required": true, "from": "staging-lyon", "changeId": "CHG-40"},
+	"incidents": [],
+}
+
+window_from_2_to_4 := {"start": "2026-11-29T02:00:00+01:00", "end": "2026-11-29T04:00:00+01:00"}
+
+window_from_4_to_6 := {"start": "2026-11-29T04:00:00+01:00", "end": "2026-11-29T06:00:00+01:00"}
+
+sunday_maintenance := {"window": "sunday-maintenance", "type": "maintenance", "start": "2026-11-29T02:00:00+01:00", "end": "2026-11-29T06:00:00+01:00", "allow": []}
+
+month_end_close := {"window": "month-end-close", "type": "freeze", "start": "2026-11-29T00:00:00+01:00", "end": "2026-12-01T00:00:00+01:00", "allow": ["emergency"]}
+
+black_friday := {"window": "black-friday", "type": "peak", "start": "2026-11-27T00:00:00+01:00", "end": "2026-11-30T00:00:00+01:00", "allow": []}
+
+codes := [r.code | some r in reasons]
+
+# allow and reasons.
+
+test_allow_approved_change if {
+	allow with input as gate_input
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved and, as a medium risk change, needs no window"}] with input as gate_input
+}
+
+test_allow_implementing_change_inside_its_window if {
+	c := object.union(approved_change, {"state": "implementing", "window": window_from_2_to_4})
+	allow with input as gate_input with input.change as c
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is implementing and 2026-11-29T03:00:00+01:00 is inside its window, from 2026-11-29T02:00:00+01:00 to 2026-11-29T04:00:00+01:00"}] with input as gate_input with input.change as c
+}
+
+test_deny_lists_every_failing_rule_sorted if {
+	i := object.union(gate_input, {
+		"change": object.union(approved_change, {"window": window_from_4_to_6}),
+		"calendar": {"active": [month_end_close, sunday_maintenance]},
+		"promotion": {"required": true, "from": "staging-lyon", "changeId": ""},
+		"incidents": [{"id": "INC-7", "severity": "critical", "title": "MRP scheduler down"}],
+	})
+	not allow with input as i
+	reasons == [
+		{"code": "FROZEN", "message": "frozen by month-end-close until 2026-12-01T00:00:00+01:00; it allows only emergency changes"},
+		{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down"},
+		{"code": "NOT_PROMOTED", "message": concat("", ["image ", image, " has no completed change in staging-lyon, which environment prod-lyon promotes from"])},
+		{"code": "OUTSIDE_CHANGE_WINDOW", "message": "2026-11-29T03:00:00+01:00 is outside the window of change CHG-42, from 2026-11-29T04:00:00+01:00 to 2026-11-29T06:00:00+01:00"},
+	] with input as i
+}
+
+test_allow_needs_approval_even_without_deny if {
+	# Fail closed: should a policy override drop the rule that denies an
+	# unapproved change, allow still requires one.
+	not allow with input as gate_input with input.change.state as "pending" with deny as set()
+}
+
+# deny: one test per rule, including the ones that must stay silent.
+
+test_deny_no_change if {
+	i := object.union(gate_input, {"change": null})
+	not change_given with input as i
+	deny == {{"code": "NO_APPROVED_CHANGE", "message": concat("", ["no approved change in environment prod-lyon carries image ", image])}} with input as i
+}
+
+test_deny_missing_change_like_null if {
+	i := object.remove(gate_input, ["change"])
+	codes == ["NO_APPROVED_CHANGE"] with input as i
+}
+
+test_deny_change_not_approved if {
+	deny == {{"code": "NO_APPROVED_CHANGE", "message": "change CHG-42 is pending, not approved"}} with input as gate_input with input.change.state as "pending"
+}
+
+test_approved if {
+	approved with input as gate_input
+	approved with input as gate_input with input.change.state as "implementing"
+	not approved with input as gate_input with input.change.state as "completed"
+}
+
+test_deny_outside_change_window if {
+	deny == {{"code": "OUTSIDE_CHANGE_WINDOW", "message": "2026-11-29T03:00:00+01:00 is outside the window of change CHG-42, from 2026-11-29T04:00:00+01:00 to 2026-11-29T06:00:00+01:00"}} with input as gate_input with input.change.window as window_from_4_to_6
+}
+
+test_deny_at_end_of_change_window if {
+	# Windows are half-open: the end instant is already outside.
+	codes == ["OUTSIDE_CHANGE_WINDOW"] with input as gate_input with input.change.window as window_from_2_to_4 with input.request.at as "2026-11-29T04:00:00+01:00"
+	codes == ["ALLOWED"] with input as gate_input with input.change.window as window_from_2_to_4 with input.request.at as "2026-11-29T02:00:00+01:00"
+}
+
+test_change_window_compares_instants_not_text if {
+	# 02:30 UTC is 03:30 in Lyon: inside, whatever the offsets' spelling.
+	codes == ["ALLOWED"] with input as gate_input with input.change.window as window_from_2_to_4 with input.request.at as "2026-11-29T02:30:00Z"
+}
+
+test_has_window if {
+	has_window with input as gate_input with input.change.window as window_from_2_to_4
+	not has_window with input as gate_input
+}
+
+test_inside if {
+	inside(window_from_2_to_4) with input as gate_input
+	not inside(window_from_4_to_6) with input as gate_input
+}
+
+test_at if {
+	at_ns := data.andon.gate.at with input as gate_input
+	at_ns == time.parse_rfc3339_ns("2026-11-29T02:00:00Z")
+}
+
+test_deny_no_maintenance_window if {
+	c := object.union(approved_change, {"risk": {"tier": "high"}})
+	deny == {{"code": "NO_MAINTENANCE_WINDOW", "message": "change CHG-42 is high risk and has no window of its own, so it must run inside a maintenance window; none is open at 2026-11-29T03:00:00+01:00"}} with input as gate_input with input.change as c
+	codes == ["NO_MAINTENANCE_WINDOW"] with input as gate_input with input.change as c with input.calendar.active as [black_friday]
+}
+
+test_allow_critical_inside_maintenance_window if {
+	c := object.union(approved_change, {"risk": {"tier": "critical"}})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved and runs inside maintenance window sunday-maintenance, until 2026-11-29T06:00:00+01:00"}] with input as gate_input with input.change as c with input.calendar.active as [sunday_maintenance]
+}
+
+test_allow_high_with_own_window_outside_maintenance if {
+	c := object.union(approved_change, {"risk": {"tier": "high"}, "window": window_from_2_to_4})
+	codes == ["ALLOWED"] with input as gate_input with input.change as c
+}
+
+test_allow_emergency_without_maintenance_window if {
+	c := object.union(approved_change, {"type": "emergency", "risk": {"tier": "critical"}})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h"}] with input as gate_input with input.change as c
+}
+
+test_in_maintenance if {
+	in_maintenance with input as gate_input with input.calendar.active as [black_friday, sunday_maintenance]
+	not in_maintenance with input as gate_input with input.calendar.active as [black_friday]
+}
+
+test_deny_frozen if {
+	deny == {{"code": "FROZEN", "message": "frozen by month-end-close until 2026-12-01T00:00:00+01:00; it allows only emergency changes"}} with input as gate_input with input.calendar.active as [month_end_close]
+}
+
+test_deny_frozen_without_change if {
+	i := object.union(gate_input, {"change": null, "calendar": {"active": [month_end_close]}})
+	codes == ["FROZEN", "NO_APPROVED_CHANGE"] with input as i
+}
+
+test_deny_every_freeze if {
+	christmas := {"window": "christmas", "type": "freeze", "start": "2026-11-28T00:00:00+01:00", "end": "2027-01-02T00:00:00+01:00", "allow": []}
+	codes == ["FROZEN", "FROZEN"] with input as gate_input with input.calendar.active as [month_end_close, christmas]
+}
+
+test_allow_emergency_inside_freeze_that_allows_it if {
+	c := object.union(approved_change, {"type": "emergency"})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h; freeze month-end-close allows emergency changes"}] with input as gate_input with input.change as c with input.calendar.active as [month_end_close]
+}
+
+test_freeze_allows if {
+	freeze_allows([]) == "it allows no change"
+	freeze_allows(["emergency"]) == "it allows only emergency changes"
+	freeze_allows(["standard", "emergency"]) == "it allows only standard and emergency changes"
+	freeze_allows(["standard", "normal", "emergency"]) == "it allows only standard, normal and emergency changes"
+}
+
+test_deny_not_promoted if {
+	deny == {{"code": "NOT_PROMOTED", "message": concat("", ["image ", image, " has no completed change in staging-lyon, which environment prod-lyon promotes from"])}} with input as gate_input with input.promotion.changeId as ""
+}
+
+test_promotion_not_required if {
+	codes == ["ALLOWED"] with input as gate_input with input.promotion as {"required": false, "from": "", "changeId": ""}
+	codes == ["ALLOWED"] with input as gate_input with input.promotion as null
+}
+
+test_deny_incident_open if {
+	incidents := [
+		{"id": "INC-7", "severity": "critical", "title": "MRP scheduler down"},
+		{"id": "INC-8", "severity": "high", "title": "slow reports"},
+	]
+	deny == {{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down"}} with input as gate_input with input.incidents as incidents
+}
+
+# The parts of the ALLOWED message.
+
+test_allowed_message if {
+	allowed_message == "change CHG-42 is approved and, as a medium risk change, needs no window" with input as gate_input
+}
+
+test_allowed_timing if {
+	allowed_timing == " and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low"
+	allowed_timing == " and 2026-11-29T03:00:00+01:00 is inside its window, from 2026-11-29T02:00:00+01:00 to 2026-11-29T04:00:00+01:00" with input as gate_input with input.change.window as window_from_2_to_4
+}
+
+test_allowed_timing_picks_one_maintenance_window if {
+	early := object.union(sunday_maintenance, {"window": "a-early"})
+	allowed_timing == " and runs inside maintenance window a-early, until 2026-11-29T06:00:00+01:00" with input as gate_input with input.change.risk.tier as "high" with input.calendar.active as [sunday_maintenance, early]
+}
+
+test_allowed_freezes if {
+	allowed_freezes == "" with input as gate_input
+	allowed_freezes == "; freeze month-end-close allows normal changes" with input as gate_input with input.calendar.active as [object.union(month_end_close, {"allow": ["normal"]})]
+}
+
+test_emergency if {
+	emergency with input as gate_input with input.change.type as "emergency"
+	not emergency with input as gate_input
+}
+
+test_change_given if {
+	change_given with input as gate_input
+	not change_given with input as gate_input with input.change as null
+}
+
+test_maintenance_tiers if {
+	maintenance_tiers == {"high", "critical"}
+}
+
+test_freeze_allows_change if {
+	freeze_allows_change(month_end_close) with input as gate_input with input.change.type as "emergency"
+	not freeze_allows_change(month_end_close) with input as gate_input
+	not freeze_allows_change(month_end_close) with input as gate_input with input.change as null
+}
+
+test_inside_change_window if {
+	inside_change_window with input as gate_input with input.change.window as window_from_2_to_4
+	not inside_change_window with input as gate_input with input.change.window as window_from_4_to_6
+}

@@ -1,0 +1,319 @@
+// Package policy implements andon.Policy with an embedded Open Policy Agent.
+//
+// Decisions are Rego: the package andon.risk classifies a change when it is
+// opened, and andon.gate decides at deploy time. A default bundle of both is
+// compiled into the binary; an operator's policy directory may replace an
+// embedded package wholesale or add packages of its own. The contracts of the
+// packages are in docs/policy.md.
+//
+// This is the only package of andon that imports OPA. Go hands the policy
+// its input documents and checks the shape of what comes back: a policy
+// that answers with no tier, an unknown tier or a malformed list is an
+// error, never a silent default, so that the gate fails closed.
+package policy
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/andon-governance/andon"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// bundle holds the default policy and its Rego unit tests.
+//
+//go:embed bundle/*.rego
+var bundle embed.FS
+
+// embeddedPrefix names embedded modules in errors, test results and
+// Modules, so that they cannot be mistaken for files on disk.
+const embeddedPrefix = "embedded:"
+
+// The queries read each output of a package through a comprehension, which
+// is always defined: an output the policy leaves undefined arrives as an
+// empty array and is reported by name, instead of the whole query coming
+// back empty.
+const (
+	riskQuery = `tier := [x | x := data.andon.risk.tier]
+reasons := [x | x := data.andon.risk.reasons]
+approvals := [x | x := data.andon.risk.approvals]`
+	gateQuery = `allow := [x | x := data.andon.gate.allow]
+reasons := [x | x := data.andon.gate.reasons]`
+)
+
+// required lists the rules the engine queries. A policy that defines none
+// of one is refused when it loads rather than failing every decision later.
+var required = []string{
+	"data.andon.risk.tier", "data.andon.risk.reasons", "data.andon.risk.approvals",
+	"data.andon.gate.allow", "data.andon.gate.reasons",
+}
+
+// Engine evaluates the policy in force. Risk and Gate may be called from
+// many goroutines, also while Reload swaps in a new policy.
+type Engine struct {
+	dir    string
+	reload sync.Mutex // serialises Reload; evaluation never waits for it
+	state  atomic.Pointer[prepared]
+}
+
+// prepared is one compiled policy with its queries ready to evaluate. It is
+// never modified once built; Reload replaces it as a whole.
+type prepared struct {
+	modules []string
+	risk    rego.PreparedEvalQuery
+	gate    rego.PreparedEvalQuery
+}
+
+var _ andon.Policy = (*Engine)(nil)
+
+// New compiles the embedded bundle together with every *.rego file below
+// dir (tests, *_test.rego, excepted) and prepares the queries. A package
+// declared in dir replaces the embedded package of the same name entirely;
+// other packages are added. dir "" means the embedded bundle alone.
+//
+// The error of a policy that does not parse or compile names the file and
+// line of every problem.
+func New(ctx context.Context, dir string) (*Engine, error) {
+	e := &Engine{dir: dir}
+	p, err := load(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	e.state.Store(p)
+	return e, nil
+}
+
+// Reload reads the policy directory again, compiles and prepares it, and
+// puts it in force. On any failure the policy in force stays, and the
+// error says why the new one was refused.
+func (e *Engine) Reload(ctx context.Context) error {
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	p, err := load(ctx, e.dir)
+	if err != nil {
+		return err
+	}
+	e.state.Store(p)
+	return nil
+}
+
+// Modules returns the names of the modules in force, embedded ones first
+// and prefixed "embedded:", for logs and the readiness report.
+func (e *Engine) Modules() []string {
+	return slices.Clone(e.state.Load().modules)
+}
+
+// source is one Rego file before parsing.
+type source struct {
+	name string
+	text string
+}
+
+// load reads, parses, merges, compiles and prepares a policy.
+func load(ctx context.Context, dir string) (*prepared, error) {
+	mods, err := modules(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	if c.Compile(mods); c.Failed() {
+		return nil, compileError(dir, c.Errors)
+	}
+	for _, r := range required {
+		if len(c.GetRulesForVirtualDocument(ast.MustParseRef(r))) == 0 {
+			name := r[strings.LastIndexByte(r, '.')+1:]
+			pkg := strings.TrimPrefix(r[:strings.LastIndexByte(r, '.')], "data.")
+			return nil, andon.Errorf(andon.EINVALID, "policy: package %s defines no rule %s", pkg, name)
+		}
+	}
+	p := &prepared{modules: make([]string, 0, len(mods))}
+	for name := range mods {
+		p.modules = append(p.modules, name)
+	}
+	slices.SortFunc(p.modules, compareModuleNames)
+	if p.risk, err = prepare(ctx, c, riskQuery); err != nil {
+		return nil, err
+	}
+	if p.gate, err = prepare(ctx, c, gateQuery); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(
+		rego.Compiler(c),
+		rego.Query(query),
+		// A built-in that fails, such as time.parse_rfc3339_ns on a bad
+		// instant, must stop the decision. OPA's default turns the failure
+		// into an undefined value, which a rule may read as "no objection".
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, andon.Errorf(andon.EINVALID, "policy: %v", err)
+	}
+	return pq, nil
+}
+
+// compareModuleNames puts embedded modules before those of the directory.
+func compareModuleNames(a, b string) int {
+	ea, eb := strings.HasPrefix(a, embeddedPrefix), strings.HasPrefix(b, embeddedPrefix)
+	switch {
+	case ea && !eb:
+		return -1
+	case !ea && eb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// modules returns the parsed modules of the embedded bundle merged with
+// those of dir, keyed by name. With tests, the *_test.rego files take part
+// in the merge like any other: a test file belongs to the package it
+// declares, so replacing a package replaces its embedded tests too.
+func modules(dir string, tests bool) (map[string]*ast.Module, error) {
+	embedded, err := embeddedSources(tests)
+	if err != nil {
+		return nil, err
+	}
+	base, err := parse(embedded)
+	if err != nil {
+		// Unreachable while the bundle's own tests pass.
+		return nil, fmt.Errorf("policy: embedded bundle: %w", err)
+	}
+	if dir == "" {
+		return base, nil
+	}
+	srcs, err := dirSources(dir, tests)
+	if err != nil {
+		return nil, err
+	}
+	own, err := parse(srcs)
+	if err != nil {
+		return nil, compileError(dir, err)
+	}
+	replaced := map[string]bool{}
+	for _, m := range own {
+		replaced[m.Package.Path.String()] = true
+	}
+	for name, m := range base {
+		if !replaced[m.Package.Path.String()] {
+			own[name] = m
+		}
+	}
+	return own, nil
+}
+
+func embeddedSources(tests bool) ([]source, error) {
+	entries, err := fs.ReadDir(bundle, "bundle")
+	if err != nil {
+		return nil, fmt.Errorf("policy: embedded bundle: %w", err)
+	}
+	var srcs []source
+	for _, ent := range entries {
+		if !wanted(ent.Name(), tests) {
+			continue
+		}
+		b, err := fs.ReadFile(bundle, path.Join("bundle", ent.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("policy: embedded bundle: %w", err)
+		}
+		srcs = append(srcs, source{name: embeddedPrefix + ent.Name(), text: string(b)})
+	}
+	return srcs, nil
+}
+
+// dirSources reads the Rego files below dir. Directories whose names begin
+// with a dot are skipped: a Kubernetes ConfigMap volume keeps each file
+// twice, once in a hidden timestamped directory and once behind a symbolic
+// link at the top, and loading both would declare every rule twice.
+func dirSources(dir string, tests bool) ([]source, error) {
+	var srcs []source
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !wanted(d.Name(), tests) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, source{name: p, text: string(b)})
+		return nil
+	})
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
+	}
+	return srcs, nil
+}
+
+// wanted reports whether a file is a Rego module to load: policies always,
+// unit tests only when tests are run.
+func wanted(name string, tests bool) bool {
+	if !strings.HasSuffix(name, ".rego") {
+		return false
+	}
+	return tests || !strings.HasSuffix(name, "_test.rego")
+}
+
+// parse parses every source as Rego v1 and reports all files that fail, not
+// only the first.
+func parse(srcs []source) (map[string]*ast.Module, error) {
+	mods := make(map[string]*ast.Module, len(srcs))
+	var errs ast.Errors
+	for _, s := range srcs {
+		m, err := ast.ParseModuleWithOpts(s.name, s.text, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			var perrs ast.Errors
+			if errors.As(err, &perrs) {
+				errs = append(errs, perrs...)
+				continue
+			}
+			return nil, err
+		}
+		mods[s.name] = m
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return mods, nil
+}
+
+// compileError turns OPA's errors into one andon error with a line per
+// problem, each starting with file:line, as the server prints it when it
+// refuses to start.
+func compileError(dir string, err error) error {
+	var errs ast.Errors
+	if !errors.As(err, &errs) {
+		return andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
+	}
+	errs.Sort()
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = e.Error()
+	}
+	where := "policy"
+	if dir != "" {
+		where = "policy " + dir
+	}
+	return andon.Errorf(andon.EINVALID, "%s: %d error(s):\n%s", where, len(errs), strings.Join(lines, "\n"))
+}

@@ -1,0 +1,370 @@
+package policy_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/policy"
+	"github.com/google/go-cmp/cmp"
+)
+
+// everythingCritical replaces andon.risk: it makes every change critical
+// and asks for two platform admins, using a helper package of its own.
+const everythingCritical = `package andon.risk
+
+import data.acme.roles
+
+tier := "critical"
+
+reasons := ["acme classifies every change as critical"]
+
+approvals := [{"role": roles.admin, "count": 2}]
+`
+
+const acmeRoles = `package acme.roles
+
+admin := "platform-admin"
+`
+
+func TestOverrideReplacesPackage(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"risk.rego":      everythingCritical,
+		"lib/roles.rego": acmeRoles,
+		"risk_test.rego": "this is not Rego, and tests are not loaded by New",
+		"README.md":      "not a policy",
+	})
+	e := mustNew(t, dir)
+
+	in := riskInput(stagingLyon, andon.ChangeStandard, andon.Facts{})
+	got, err := e.Risk(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &andon.RiskDecision{
+		Tier:      andon.LevelCritical,
+		Reasons:   []string{"acme classifies every change as critical"},
+		Approvals: []andon.Requirement{{Role: andon.RolePlatformAdmin, Count: 2}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Risk (-want +got):\n%s", diff)
+	}
+
+	// andon.gate is not replaced: the embedded one still decides.
+	d, err := e.Gate(context.Background(), gateInput(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Allow || d.Reasons[0].Code != "ALLOWED" {
+		t.Errorf("Gate = %+v, want the embedded policy's ALLOWED", d)
+	}
+
+	wantModules := []string{"embedded:gate.rego", filepath.Join(dir, "lib", "roles.rego"), filepath.Join(dir, "risk.rego")}
+	if diff := cmp.Diff(wantModules, e.Modules()); diff != "" {
+		t.Errorf("Modules (-want +got):\n%s", diff)
+	}
+}
+
+func TestModulesOfEmbeddedBundle(t *testing.T) {
+	want := []string{"embedded:gate.rego", "embedded:risk.rego"}
+	if diff := cmp.Diff(want, mustNew(t, "").Modules()); diff != "" {
+		t.Errorf("Modules (-want +got):\n%s", diff)
+	}
+}
+
+func TestSkipsHiddenDirectories(t *testing.T) {
+	// The layout of a Kubernetes ConfigMap volume: the files live in a
+	// hidden timestamped directory and appear at the top through links.
+	// Here only the hidden copy is broken, so loading it would fail.
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"risk.rego":                       everythingCritical,
+		"roles.rego":                      acmeRoles,
+		"..2026_11_26_09_00_00/risk.rego": "package andon.risk\n\ntier := \n",
+	})
+	e := mustNew(t, dir)
+	got, err := e.Risk(context.Background(), riskInput(prodLyon, andon.ChangeNormal, andon.Facts{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Tier != andon.LevelCritical {
+		t.Errorf("tier = %s, want critical from the override", got.Tier)
+	}
+}
+
+func TestNewRefusesBrokenPolicy(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		// want lists substrings of the error: file:line and the problem.
+		want []string
+	}{{
+		name:  "syntax error",
+		files: map[string]string{"risk.rego": "package andon.risk\n\ntier := \"low\"\nreasons := [\"a\" \"b\"]\napprovals := []\n"},
+		want:  []string{"risk.rego:4", "rego_parse_error"},
+	}, {
+		name:  "Rego v0 syntax",
+		files: map[string]string{"gate.rego": "package andon.gate\n\nallow = true\n\nreasons[r] {\n\tr := {\"code\": \"OK\", \"message\": \"ok\"}\n}\n"},
+		want:  []string{"gate.rego:5", "rego_parse_error"},
+	}, {
+		name: "unknown function",
+		files: map[string]string{"risk.rego": `package andon.risk
+
+tier := "low"
+
+reasons := [classify(input.change)]
+
+approvals := []
+`},
+		want: []string{"risk.rego:5", "rego_type_error", "undefined function classify"},
+	}, {
+		name: "errors in two files",
+		files: map[string]string{
+			"a/risk.rego": "package andon.risk\n\ntier := := 1\n",
+			"b/gate.rego": "package andon.gate\n\nallow if {\n\tinput.x ==\n}\n",
+		},
+		want: []string{filepath.Join("a", "risk.rego") + ":3", filepath.Join("b", "gate.rego") + ":5"},
+	}, {
+		name: "compile errors in two files",
+		files: map[string]string{
+			"a/risk.rego": "package andon.risk\n\ntier := unknown_rule\n",
+			"b/gate.rego": "package andon.gate\n\nreasons := []\n\nallow := unknown_flag\n",
+		},
+		want: []string{filepath.Join("a", "risk.rego") + ":3", filepath.Join("b", "gate.rego") + ":5", "var unknown_rule is unsafe", "var unknown_flag is unsafe"},
+	}, {
+		name:  "required rule missing",
+		files: map[string]string{"risk.rego": "package andon.risk\n\ntier := \"low\"\n\nreasons := [\"r\"]\n"},
+		want:  []string{"package andon.risk defines no rule approvals"},
+	}, {
+		name:  "empty file",
+		files: map[string]string{"risk.rego": ""},
+		want:  []string{"risk.rego", "empty module"},
+	}, {
+		name:  "only comments",
+		files: map[string]string{"risk.rego": "# risk policy: to do\n"},
+		want:  []string{"risk.rego", "empty module"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustWriteFiles(t, dir, tt.files)
+			_, err := policy.New(context.Background(), dir)
+			if err == nil {
+				t.Fatal("New succeeded, want an error")
+			}
+			if code := andon.ErrorCode(err); code != andon.EINVALID {
+				t.Errorf("error code = %s, want %s", code, andon.EINVALID)
+			}
+			msg := andon.ErrorMessage(err)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNewMissingDirectory(t *testing.T) {
+	_, err := policy.New(context.Background(), filepath.Join(t.TempDir(), "nowhere"))
+	if err == nil {
+		t.Fatal("New succeeded, want an error")
+	}
+}
+
+func TestReloadKeepsOldPolicyOnError(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"risk.rego": everythingCritical, "roles.rego": acmeRoles})
+	e := mustNew(t, dir)
+	ctx := context.Background()
+	in := riskInput(prodLyon, andon.ChangeNormal, andon.Facts{Components: []string{"redis"}})
+	tierOf := func() andon.Level {
+		t.Helper()
+		d, err := e.Risk(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Tier
+	}
+	if got := tierOf(); got != andon.LevelCritical {
+		t.Fatalf("tier = %s before reload, want critical", got)
+	}
+
+	mustWriteFiles(t, dir, map[string]string{"risk.rego": "package andon.risk\n\ntier := \"low\" if {\n"})
+	err := e.Reload(ctx)
+	if err == nil || !strings.Contains(andon.ErrorMessage(err), "risk.rego:") {
+		t.Fatalf("Reload = %v, want an error naming risk.rego", err)
+	}
+	if got := tierOf(); got != andon.LevelCritical {
+		t.Errorf("tier = %s after a failed reload, want critical from the old policy", got)
+	}
+	modules := e.Modules()
+
+	mustWriteFiles(t, dir, map[string]string{"roles.rego": "package acme.roles\n\nadmin := 1 +\n"})
+	if err := e.Reload(ctx); err == nil {
+		t.Fatal("Reload of a broken helper succeeded")
+	}
+	if diff := cmp.Diff(modules, e.Modules()); diff != "" {
+		t.Errorf("Modules changed by a failed reload (-want +got):\n%s", diff)
+	}
+
+	// Removing the override brings the embedded andon.risk back.
+	mustRemove(t, filepath.Join(dir, "risk.rego"))
+	mustWriteFiles(t, dir, map[string]string{"roles.rego": acmeRoles})
+	if err := e.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := tierOf(); got != andon.LevelMedium {
+		t.Errorf("tier = %s after reload, want medium from the embedded policy", got)
+	}
+}
+
+// TestReloadDuringEvaluation reloads between two policies while decisions
+// are made; every decision must come whole from one policy or the other.
+func TestReloadDuringEvaluation(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"risk.rego": everythingCritical, "roles.rego": acmeRoles})
+	e := mustNew(t, dir)
+	ctx := context.Background()
+	in := riskInput(prodLyon, andon.ChangeNormal, andon.Facts{Components: []string{"redis"}})
+	gate := gateInput(nil)
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	report := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				d, err := e.Risk(ctx, in)
+				switch {
+				case err != nil:
+					report(err)
+				case d.Tier == andon.LevelCritical && slices.Equal(d.Reasons, []string{"acme classifies every change as critical"}):
+				case d.Tier == andon.LevelMedium && len(d.Approvals) == 1 && d.Approvals[0].Role == andon.RoleChangeManager:
+				default:
+					report(errors.New("Risk answered with a mix of two policies"))
+				}
+				if g, err := e.Gate(ctx, gate); err != nil || !g.Allow {
+					report(errors.New("Gate failed during reload"))
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		if i%2 == 0 {
+			mustRemove(t, filepath.Join(dir, "risk.rego"))
+		} else {
+			mustWriteFiles(t, dir, map[string]string{"risk.rego": everythingCritical})
+		}
+		if err := e.Reload(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestMalformedDecisions checks that a policy answering with the wrong
+// shape is an error, so that the gate fails closed, rather than a default.
+func TestMalformedDecisions(t *testing.T) {
+	const validRisk = "tier := \"low\"\nreasons := [\"ok\"]\napprovals := []\n"
+	const validGate = "allow := true\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n"
+	tests := []struct {
+		name string
+		pkg  string // "risk" or "gate"
+		body string // replaces the rules of the valid policy it names
+		want string // substring of the error
+	}{
+		{"no tier", "risk", "tier := \"low\" if input.nothing\nreasons := [\"ok\"]\napprovals := []\n", "tier is undefined"},
+		{"unknown tier", "risk", "tier := \"severe\"\nreasons := [\"ok\"]\napprovals := []\n", `"severe" is not one of`},
+		{"tier not a string", "risk", "tier := 3\nreasons := [\"ok\"]\napprovals := []\n", "tier: 3 is not a string"},
+		{"conflicting tiers", "risk", "tier := \"low\" if true\ntier := \"high\" if true\nreasons := [\"ok\"]\napprovals := []\n", "conflict"},
+		{"reasons not a list", "risk", "tier := \"low\"\nreasons := \"ok\"\napprovals := []\n", `reasons: "ok" is not an array`},
+		{"no reasons", "risk", "tier := \"low\"\nreasons := []\napprovals := []\n", "reasons: is empty"},
+		{"reason not a string", "risk", "tier := \"low\"\nreasons := [1]\napprovals := []\n", "reasons: [0]: 1 is not a non-empty string"},
+		{"approvals undefined", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [] if false\n", "approvals is undefined"},
+		{"approval without count", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\"}]\n", `missing field "count"`},
+		{"approval with count zero", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 0}]\n", "[0].count: 0 is not a whole number"},
+		{"approval with fractional count", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1.5}]\n", "[0].count: 1.5 is not a whole number"},
+		{"approval misspelt", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1, \"cuont\": 2}]\n", `unexpected field "cuont"`},
+		{"approval role twice", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1}, {\"role\": \"change-manager\", \"count\": 1}]\n", `role "change-manager" is required twice`},
+		{"approval role empty", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"\", \"count\": 1}]\n", "[0].role"},
+		{"allow not a boolean", "gate", "allow := \"yes\"\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n", `allow: "yes" is not a boolean`},
+		{"allow undefined", "gate", "allow if input.nothing\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n", "allow is undefined"},
+		{"no gate reasons", "gate", "allow := false\nreasons := []\n", "reasons: is empty"},
+		{"reason code not upper snake", "gate", "allow := false\nreasons := [{\"code\": \"frozen\", \"message\": \"frozen\"}]\n", "[0].code"},
+		{"reason without message", "gate", "allow := false\nreasons := [{\"code\": \"FROZEN\"}]\n", `missing field "message"`},
+		{"reason a string", "gate", "allow := false\nreasons := [\"frozen\"]\n", `[0]: "frozen" is not an object`},
+		{"builtin error", "gate", "allow := time.parse_rfc3339_ns(\"yesterday\") > 0\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n", "time.parse_rfc3339_ns"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustWriteFiles(t, dir, map[string]string{
+				"risk.rego": "package andon.risk\n\n" + validRisk,
+				"gate.rego": "package andon.gate\n\n" + validGate,
+			})
+			mustWriteFiles(t, dir, map[string]string{tt.pkg + ".rego": "package andon." + tt.pkg + "\n\n" + tt.body})
+			e := mustNew(t, dir)
+			var err error
+			if tt.pkg == "risk" {
+				_, err = e.Risk(context.Background(), riskInput(prodLyon, andon.ChangeNormal, andon.Facts{}))
+			} else {
+				_, err = e.Gate(context.Background(), gateInput(nil))
+			}
+			if err == nil {
+				t.Fatal("no error, want one")
+			}
+			if code := andon.ErrorCode(err); code != andon.EINTERNAL {
+				t.Errorf("error code = %s, want %s", code, andon.EINTERNAL)
+			}
+			if msg := andon.ErrorMessage(err); !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q does not contain %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestReasonsAsSet(t *testing.T) {
+	// A partial set rule is the natural way to write reasons in Rego; its
+	// value arrives in Rego's sort order.
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"gate.rego": `package andon.gate
+
+allow := false
+
+reasons contains {"code": "B_RULE", "message": "second"}
+
+reasons contains {"code": "A_RULE", "message": "first"}
+`})
+	got, err := mustNew(t, dir).Gate(context.Background(), gateInput(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := denied(andon.Reason{Code: "A_RULE", Message: "first"}, andon.Reason{Code: "B_RULE", Message: "second"})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Gate (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,134 @@
+package policy_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon/policy"
+	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/cover"
+	"github.com/open-policy-agent/opa/v1/tester"
+)
+
+// TestRegoBundle runs the Rego unit tests of the embedded bundle, so that
+// go test and make test run them.
+func TestRegoBundle(t *testing.T) {
+	results, err := policy.RunTests(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 50 {
+		t.Errorf("ran %d Rego tests, want the bundle's 50 or more", len(results))
+	}
+	for _, r := range results {
+		if !r.Passed {
+			t.Errorf("%s.%s (%s) failed: %s", r.Package, r.Name, r.Location, r.Message)
+		}
+	}
+}
+
+// TestRegoBundleCoverage requires the Rego tests to reach every line of the
+// default policy: every rule, and every branch of its else chains.
+func TestRegoBundleCoverage(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("bundle", "*.rego"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods := map[string]*ast.Module{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ast.ParseModuleWithOpts(f, string(b), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods[f] = m
+	}
+	cov := cover.New()
+	ch, err := tester.NewRunner().SetModules(mods).SetCoverageQueryTracer(cov).RunTests(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range ch {
+		if !r.Pass() {
+			t.Errorf("%s.%s failed", r.Package, r.Name)
+		}
+	}
+	report := cov.Report(mods)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.rego") {
+			continue
+		}
+		fr := report.Files[f]
+		if fr == nil {
+			t.Errorf("%s: no coverage", f)
+			continue
+		}
+		for _, r := range fr.NotCovered {
+			t.Errorf("%s:%d-%d is not reached by any Rego test", f, r.Start.Row, r.End.Row)
+		}
+	}
+}
+
+func TestRunTestsWithOverride(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"risk.rego":  everythingCritical,
+		"roles.rego": acmeRoles,
+		"risk_test.rego": `package andon.risk
+
+test_every_change_is_critical if {
+	tier == "critical" with input as {}
+}
+
+test_two_admins if {
+	approvals == [{"role": "platform-admin", "count": 1}] with input as {}
+}
+`,
+	})
+	results, err := policy.RunTests(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var risk []policy.TestResult
+	gate := 0
+	for _, r := range results {
+		switch r.Package {
+		case "data.andon.risk":
+			risk = append(risk, r)
+		case "data.andon.gate":
+			gate++
+		}
+	}
+	// The embedded tests of andon.risk went with the package they test;
+	// those of andon.gate stay.
+	want := []policy.TestResult{{
+		Package: "data.andon.risk", Name: "test_every_change_is_critical",
+		Location: filepath.Join(dir, "risk_test.rego") + ":3", Passed: true,
+	}, {
+		Package: "data.andon.risk", Name: "test_two_admins",
+		Location: filepath.Join(dir, "risk_test.rego") + ":7",
+		Message:  "the test's body is false or undefined",
+	}}
+	if diff := cmp.Diff(want, risk); diff != "" {
+		t.Errorf("andon.risk results (-want +got):\n%s", diff)
+	}
+	if gate == 0 {
+		t.Error("the embedded tests of andon.gate did not run")
+	}
+}
+
+func TestRunTestsCompileError(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"gate_test.rego": "package andon.gate\n\ntest_x if {\n\tundefined_rule\n}\n"})
+	_, err := policy.RunTests(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), "gate_test.rego:4") {
+		t.Errorf("RunTests = %v, want an error naming gate_test.rego:4", err)
+	}
+}
