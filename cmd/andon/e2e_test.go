@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/sqlstore"
+)
+
+// The tests in this file run the real server through run() on a loopback
+// port with a temporary data directory and the example catalog, and drive
+// it through the CLI as a person or a pipeline would.
+
+const exampleCatalog = "../../examples/catalog"
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine's logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// liveServer is an andon serve process running in-process.
+type liveServer struct {
+	url    string
+	data   string
+	tokens map[string]string
+	stop   func() int
+}
+
+// MustServe starts andon serve with args added and waits until it is ready.
+func MustServe(t *testing.T, data string, args ...string) *liveServer {
+	t.Helper()
+	addr := strings.TrimPrefix(closedServer(t), "http://")
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	argv := append([]string{"andon", "serve", "--addr", addr, "--data", data, "--catalog", exampleCatalog}, args...)
+	go func() { done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs) }()
+	s := &liveServer{url: "http://" + addr, data: data, tokens: map[string]string{}}
+	stopped := false
+	s.stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatalf("server did not stop; logs:\n%s", logs.String())
+			return -1
+		}
+	}
+	t.Cleanup(func() { s.stop() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case code := <-done:
+			t.Fatalf("server exited with %d; logs:\n%s", code, logs.String())
+		default:
+		}
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready after 30s; logs:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, user := range []string{"alice", "bob", "brigitte", "carol", "dave", "erin", "frank"} {
+		r := runCLI(t, nil, "token", "create", "--data", data, "--user", user)
+		if r.code != 0 {
+			t.Fatalf("token create %s: %d %s", user, r.code, r.stderr)
+		}
+		s.tokens[user] = strings.TrimSpace(r.stdout)
+	}
+	return s
+}
+
+// as runs a client command as user.
+func (s *liveServer) as(t *testing.T, user string, args ...string) result {
+	t.Helper()
+	return runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens[user]}, args...)
+}
+
+// mustJSON runs a command with -o json as user, wants exit code want and
+// decodes its output.
+func mustJSON[T any](t *testing.T, s *liveServer, user string, want int, args ...string) T {
+	t.Helper()
+	r := s.as(t, user, append(args, "-o", "json")...)
+	if r.code != want {
+		t.Fatalf("andon %s as %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), user, r.code, want, r.stdout, r.stderr)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatalf("andon %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, r.stdout)
+	}
+	return v
+}
+
+func wantExit(t *testing.T, r result, code int, stderrHas string) {
+	t.Helper()
+	if r.code != code || !strings.Contains(r.stderr+r.stdout, stderrHas) {
+		t.Errorf("exit %d, want %d with %q\nstdout: %s\nstderr: %s", r.code, code, stderrHas, r.stdout, r.stderr)
+	}
+}
+
+func reasonCodes(res andon.GateResult) []string {
+	var codes []string
+	for _, r := range res.Reasons {
+		codes = append(codes, r.Code)
+	}
+	return codes
+}
+
+const (
+	imageRelease = "registry.example.com/odoo/odoo-lyon:17.0-2026.11@sha256:9a1e5f7c3b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
+	imageUnseen  = "registry.example.com/odoo/odoo-lyon:17.0-2026.12@sha256:5555555555555555555555555555555555555555555555555555555555555555"
+)
+
+// nextSlot asks the server for the next maintenance slot of prod-lyon.
+func nextSlot(t *testing.T, s *liveServer) andon.Span {
+	t.Helper()
+	return mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "1h")
+}
+
+// TestWalkthrough is the README's walkthrough: promote a release from
+// staging to production through risk, two approvals and the gate.
+func TestWalkthrough(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+
+	// Staging: a deployment with no change is recorded as a low, standard
+	// change and allowed.
+	res := mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "staging-lyon", "--image", imageRelease)
+	if !res.Allow || res.Change == nil || res.Change.Type != andon.ChangeStandard || res.Change.Risk.Tier != andon.LevelLow || res.Change.State != andon.StateImplementing {
+		t.Fatalf("staging gate = %+v; want an allowed, recorded standard low change being implemented", res)
+	}
+	if r := s.as(t, "alice", "change", "complete", res.Change.ID); r.code != 0 {
+		t.Fatalf("complete staging change: %s", r.stderr)
+	}
+
+	// Production: a high-risk change needs a change manager and the owner
+	// of production.
+	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "November release", "--image", imageRelease, "--module", "mrp_workorder", "--rollback-plan", "redeploy the previous image")
+	if c.State != andon.StatePending || c.Risk.Tier != andon.LevelHigh || len(c.Risk.Approvals) != 2 {
+		t.Fatalf("created change = state %s tier %s approvals %+v; want pending, high, two slots", c.State, c.Risk.Tier, c.Risk.Approvals)
+	}
+	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 1, "NO_APPROVED_CHANGE")
+
+	if r := s.as(t, "bob", "change", "approve", c.ID, "--comment", "tested in staging"); r.code != 0 {
+		t.Fatalf("bob approves: %s", r.stderr)
+	}
+	c = mustJSON[andon.Change](t, s, "carol", 0, "change", "approve", c.ID, "--comment", "planning agrees")
+	if c.State != andon.StateApproved {
+		t.Fatalf("after two approvals: %s, want approved", c.State)
+	}
+
+	// Freeze wins over maintenance: Sunday 29 November 2026 02:30 in Lyon
+	// is inside the Sunday maintenance window and the month-end close.
+	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", "2026-11-29T02:30:00+01:00")
+	if res.Allow || !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
+		t.Fatalf("gate inside freeze and maintenance = %+v; want FROZEN", res)
+	}
+	// Outside any maintenance window a high change is refused.
+	slot := nextSlot(t, s)
+	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(-3*time.Hour).Format(time.RFC3339))
+	if res.Allow {
+		t.Fatalf("gate outside maintenance allowed: %+v", res)
+	}
+	// Inside the next safe slot it goes ahead and the change is implementing.
+	res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(10*time.Minute).Format(time.RFC3339))
+	if !res.Allow || res.Change == nil || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
+		t.Fatalf("gate in the slot = %+v; want allowed, %s implementing", res, c.ID)
+	}
+	if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
+		t.Fatalf("complete: %s", r.stderr)
+	}
+
+	// Every decision is in the audit log, and the log verifies offline.
+	entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
+	if len(entries) != 5 {
+		t.Errorf("gate decisions recorded = %d, want 5", len(entries))
+	}
+	if r := runCLI(t, nil, "audit", "verify", "--data", s.data); r.code != 0 || !strings.Contains(r.stdout, "OK") {
+		t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestGateFailsClosedOnBadRequests(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	tests := []struct {
+		name, env, image, code string
+	}{
+		{"unknown environment", "prod-mars", imageRelease, "UNKNOWN_ENVIRONMENT"},
+		{"tag instead of digest", "prod-lyon", "registry.example.com/odoo/odoo:17.0", "BAD_IMAGE_REFERENCE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.as(t, "alice", "gate", "--env", tt.env, "--image", tt.image, "-o", "json")
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2 (could not decide)\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			var res andon.GateResult
+			if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+				t.Fatalf("no gate result on stdout: %v\n%s", err, r.stdout)
+			}
+			if res.Allow || len(res.Reasons) == 0 || res.Reasons[0].Code != tt.code {
+				t.Errorf("result = %+v, want a denial with %s", res, tt.code)
+			}
+		})
+	}
+	// The server is gone: the gate cannot decide and says so.
+	s.stop()
+	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 2, "")
+}
+
+func TestSegregationOfDuties(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "Work-order tablet layout", "--module", "mrp_workorder")
+
+	wantExit(t, s.as(t, "alice", "change", "approve", c.ID), 1, "cannot approve it (segregation of duties)")
+	wantExit(t, s.as(t, "frank", "change", "approve", c.ID), 1, "holds none of the roles")
+	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 0, "")
+	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "one person fills at most one slot")
+	// brigitte is a change manager too, but that slot is filled: she fills
+	// the process-owner slot instead.
+	c = mustJSON[andon.Change](t, s, "brigitte", 0, "change", "approve", c.ID)
+	if c.State != andon.StateApproved || c.Approvals[1].Role != "process-owner:production" {
+		t.Fatalf("after brigitte: state %s approvals %+v", c.State, c.Approvals)
+	}
+	wantExit(t, s.as(t, "carol", "change", "approve", c.ID), 1, "only pending changes")
+
+	// A rejection ends the change.
+	c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "PostgreSQL minor upgrade", "--component", "postgres")
+	if c.Risk.Tier != andon.LevelCritical {
+		t.Fatalf("postgres change tier = %s, want critical", c.Risk.Tier)
+	}
+	wantExit(t, s.as(t, "dave", "change", "reject", c.ID), 2, "comment")
+	wantExit(t, s.as(t, "dave", "change", "reject", c.ID, "--comment", "no restore test"), 0, "")
+	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "rejected")
+}
+
+func TestPromotionRequired(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "Untested build", "--image", imageUnseen, "--module", "stock")
+	for _, u := range []string{"bob", "carol"} {
+		if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
+			t.Fatalf("%s approves: %s", u, r.stderr)
+		}
+	}
+	slot := nextSlot(t, s)
+	res := mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageUnseen, "--at", slot.Start.Add(time.Minute).Format(time.RFC3339))
+	if res.Allow || strings.Join(reasonCodes(res), ",") != "NOT_PROMOTED" {
+		t.Fatalf("gate = %+v; want only NOT_PROMOTED", res)
+	}
+}
+
+func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package andon.risk\n\ntier := \"low\" if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", exampleCatalog, "--policy", dir)
+	wantExit(t, r, 1, "broken.rego:")
+
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "plants.yaml"), []byte("apiVersion: andon/v1\nkind: Plant\nmetadata: {name: lyon}\nspec: {timezone: Europe/Lyon}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", bad)
+	wantExit(t, r, 1, "plants.yaml:4: Plant/lyon: spec.timezone")
+}
+
+// TestTamperDetection alters a stopped server's store the three ways an
+// attacker with database access could and expects verify to name the entry.
+func TestTamperDetection(t *testing.T) {
+	data := t.TempDir()
+	s := MustServe(t, data)
+	for i := range 4 {
+		mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", "change "+string(rune('A'+i)))
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("server exit code %d", code)
+	}
+	if r := runCLI(t, nil, "audit", "verify", "--data", data); r.code != 0 {
+		t.Fatalf("untouched log does not verify: %s%s", r.stdout, r.stderr)
+	}
+	tests := []struct {
+		name   string
+		tamper []string
+		want   string
+	}{
+		{"edit", []string{`UPDATE audit_entries SET record = CAST(REPLACE(CAST(record AS TEXT), 'change B', 'change X') AS BLOB) WHERE idx = 9`}, "entry 9"},
+		{"delete", []string{`DELETE FROM audit_entries WHERE idx = 9`}, "entry 9"},
+		{"swap", []string{
+			`UPDATE audit_entries SET idx = -1 WHERE idx = 9`,
+			`UPDATE audit_entries SET idx = 9 WHERE idx = 10`,
+			`UPDATE audit_entries SET idx = 10 WHERE idx = -1`,
+		}, "entry 9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			copyDir := t.TempDir()
+			for _, f := range []string{"andon.db", "audit.pub"} {
+				b, err := os.ReadFile(filepath.Join(data, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(copyDir, f), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(copyDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range tt.tamper {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			r := runCLI(t, nil, "audit", "verify", "--data", copyDir)
+			if r.code != 1 || !strings.Contains(r.stdout, tt.want) {
+				t.Errorf("verify after %s: exit %d, want 1 naming %q\n%s%s", tt.name, r.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
