@@ -58,7 +58,9 @@ func MustServe(t *testing.T, data string, args ...string) *liveServer {
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
 	argv := append([]string{"andon", "serve", "--addr", addr, "--data", data, "--catalog", exampleCatalog}, args...)
-	go func() { done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs) }()
+	go func() {
+		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
+	}()
 	s := &liveServer{url: "http://" + addr, data: data, tokens: map[string]string{}}
 	stopped := false
 	s.stop = func() int {
