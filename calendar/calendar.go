@@ -38,6 +38,12 @@
 // local time, and one that starts at 01:00 on the night they fall back ends
 // at 04:00.
 //
+// The wall times of a schedule are the same for every environment, so they
+// are expanded once and shared; each query turns those near it into
+// instants in its zone. Two wall times that stand for one instant, as 02:30
+// and 03:30 of an hourly rule on the night clocks spring forward, make one
+// occurrence. A one-off span is absolute and needs none of this.
+//
 // An occurrence is the half-open span [start, start+duration). Rules
 // without COUNT or UNTIL never end, so occurrences are only ever computed
 // within a bounded range; a query also finds occurrences that started before
@@ -100,7 +106,10 @@ func New(cat *andon.Catalog) (*Calendar, error) {
 }
 
 // Occurrences returns the occurrences of the windows applying to env that
-// overlap [from, to), ordered by start, then window name, then end.
+// overlap [from, to), ordered by start, then window name, then end. The
+// times of a recurring occurrence are in the zone it was read in (the
+// schedule's or the environment's); those of a one-off span are as the
+// catalog gives them. env must not be nil.
 func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []andon.Occurrence {
 	if !from.Before(to) {
 		return nil
