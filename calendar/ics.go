@@ -335,6 +335,9 @@ func (p *icsParser) resolve(e *event) error {
 			excluded[w] = true
 			own.ExDates = append(own.ExDates, formatWall(w))
 		}
+		if _, ok := own.lines["exdates"]; !ok {
+			own.lines["exdates"] = x.line
+		}
 	}
 	e.schedules = append(e.schedules, own)
 	for _, r := range e.rdates {
