@@ -74,28 +74,31 @@ func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]t
 	return out, nil
 }
 
-// appendAudit appends the queued events, then signs and stores the new
-// checkpoint, all inside the transaction.
-func (tx *Tx) appendAudit(ctx context.Context) error {
+// auditSize returns the size of the audit log as of the last checkpoint.
+func auditSize(ctx context.Context, q querier, d dialect) (int64, error) {
 	var size int64
-	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`).Scan(&size)
+	err := q.QueryRowContext(ctx, d.rebind(`SELECT size FROM audit_checkpoint WHERE id = 1`)).Scan(&size)
 	if errors.Is(err, sql.ErrNoRows) {
-		size = 0
-	} else if err != nil {
-		return err
+		return 0, nil
 	}
+	return size, err
+}
+
+// appendAudit appends the request's queued events after the entries
+// already in the transaction.
+func (tx *Tx) appendAudit(ctx context.Context) error {
 	r := hashReader{ctx: ctx, q: tx.Tx, d: tx.db.dialect}
 	for _, ev := range tx.events {
-		record, err := auditlog.Encode(size, tx.now, ev)
+		record, err := auditlog.Encode(tx.size, tx.now, ev)
 		if err != nil {
 			return err
 		}
-		hashes, err := auditlog.HashesToStore(size, record, r)
+		hashes, err := auditlog.HashesToStore(tx.size, record, r)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, type, actor, subject, record) VALUES (?, ?, ?, ?, ?)`,
-			size, ev.Type, ev.Actor, ev.Subject, record); err != nil {
+			tx.size, ev.Type, ev.Actor, ev.Subject, record); err != nil {
 			return err
 		}
 		for _, h := range hashes {
@@ -103,19 +106,24 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 				return err
 			}
 		}
-		tx.appended = append(tx.appended, size)
-		size++
+		tx.appended = append(tx.appended, tx.size)
+		tx.size++
 	}
-	root, err := auditlog.TreeHash(size, r)
+	return nil
+}
+
+// signCheckpoint signs the tree of size entries and stores the checkpoint.
+func signCheckpoint(ctx context.Context, q *sql.Tx, db *DB, size int64) error {
+	root, err := auditlog.TreeHash(size, hashReader{ctx: ctx, q: q, d: db.dialect})
 	if err != nil {
 		return err
 	}
-	cp, err := tx.db.Signer.Sign(size, root)
+	cp, err := db.Signer.Sign(size, root)
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, `INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`, size, []byte(cp.Note))
+	_, err = q.ExecContext(ctx, db.dialect.rebind(`INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`), size, []byte(cp.Note))
 	return err
 }
 

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -47,6 +48,11 @@ type DB struct {
 	// Signer signs the audit checkpoint after every write. Required for
 	// writes; a read-only DB (audit verify) has none.
 	Signer *auditlog.Signer
+
+	writes     chan *writeRequest
+	closing    chan struct{}
+	closeOnce  sync.Once
+	writerDone chan struct{}
 }
 
 // dialect holds what differs between SQL engines.
@@ -105,7 +111,8 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r, dialect: sqliteDialect, dsn: dsn, Now: time.Now}
+	db := &DB{write: w, read: r, dialect: sqliteDialect, dsn: dsn, Now: time.Now,
+		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -115,6 +122,9 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
+		go db.writer()
+	} else {
+		close(db.writerDone)
 	}
 	return db, nil
 }
@@ -141,8 +151,11 @@ func sqlitePath(dsn string) (string, error) {
 	return dsn, nil
 }
 
-// Close closes the database.
+// Close stops the writer, after the batch it is committing, and closes the
+// database. Writes queued later fail.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.writerDone
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
@@ -194,14 +207,17 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// Tx is a write transaction that collects audit events and appends them
-// before it commits.
+// Tx is one request's part of a write transaction. It collects the audit
+// events of the request, which are appended before the request's part is
+// released.
 type Tx struct {
 	*sql.Tx
 	db     *DB
 	now    time.Time
 	events []andon.Event
-	// appended holds the indexes of the entries written on commit.
+	// size is the audit log's size before this request's entries.
+	size int64
+	// appended holds the indexes of the entries this request wrote.
 	appended []int64
 }
 
@@ -216,32 +232,156 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return tx.QueryRowContext(ctx, tx.db.dialect.rebind(q), args...)
 }
 
-// Update runs fn in a write transaction, appends the events fn recorded to
-// the audit log, re-signs the checkpoint and commits. If anything fails,
-// nothing is written. It returns the audit indexes of the appended entries.
+// maxBatch bounds how many requests share one commit.
+const maxBatch = 128
+
+// writeRequest is one call of Update waiting for the writer.
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(context.Context, *Tx) error
+	done chan writeResult
+}
+
+type writeResult struct {
+	indexes []int64
+	err     error
+}
+
+var errClosed = andon.Errorf(andon.EINTERNAL, "the store is closed")
+
+// Update runs fn as part of a write transaction, appends the events fn
+// recorded to the audit log and re-signs the checkpoint. It returns only
+// once the transaction is durably committed, with the audit indexes of the
+// appended entries. If fn or the audit append fails, nothing fn wrote is
+// kept and the error is returned.
+//
+// Concurrent calls are committed together (group commit): one writer runs
+// each request inside its own savepoint of a shared transaction, so a
+// failing request is rolled back alone, and one fsync acknowledges them
+// all. That is what lets durable writes outpace the disk's flush rate.
 func (db *DB) Update(ctx context.Context, fn func(context.Context, *Tx) error) ([]int64, error) {
 	if db.Signer == nil {
 		return nil, andon.Errorf(andon.EINTERNAL, "database opened without an audit signing key: writes are refused")
 	}
+	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
+	select {
+	case db.writes <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-db.closing:
+		return nil, errClosed
+	}
+	// Once queued, the request may be committed: wait for the verdict even
+	// if ctx ends, so that the caller never reports a failure for a write
+	// that happened.
+	r := <-req.done
+	return r.indexes, r.err
+}
+
+// writer commits queued writes in batches until the DB closes.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	for {
+		var batch []*writeRequest
+		select {
+		case req := <-db.writes:
+			batch = append(batch, req)
+		case <-db.closing:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-db.writes:
+				batch = append(batch, req)
+			default:
+				break drain
+			}
+		}
+		results := db.commitBatch(batch)
+		for i, req := range batch {
+			req.done <- results[i]
+		}
+	}
+}
+
+func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
+	results := make([]writeResult, len(batch))
+	fail := func(err error) []writeResult {
+		for i := range results {
+			if results[i].err == nil {
+				results[i] = writeResult{err: err}
+			}
+		}
+		return results
+	}
+	// The transaction is not bound to any request's context: one caller
+	// giving up must not roll back the others.
+	ctx := context.Background()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return fail(fmt.Errorf("begin: %w", err))
 	}
 	defer sqlTx.Rollback()
-	tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC()}
-	if err := fn(ctx, tx); err != nil {
-		return nil, err
+	size, err := auditSize(ctx, sqlTx, db.dialect)
+	if err != nil {
+		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
-	if len(tx.events) == 0 {
-		return nil, andon.Errorf(andon.EINTERNAL, "write without audit event refused")
+	kept := 0
+	for i, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			results[i].err = err
+			continue
+		}
+		tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC(), size: size}
+		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
+			return fail(fmt.Errorf("savepoint: %w", err))
+		}
+		err := runRequest(req, tx)
+		if err != nil {
+			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO request"); rerr != nil {
+				return fail(fmt.Errorf("roll back a failed request: %w", rerr))
+			}
+			results[i].err = err
+		} else {
+			results[i].indexes = tx.appended
+			size = tx.size
+			kept++
+		}
+		if _, err := sqlTx.ExecContext(ctx, "RELEASE request"); err != nil {
+			return fail(fmt.Errorf("release savepoint: %w", err))
+		}
 	}
-	if err := tx.appendAudit(ctx); err != nil {
-		return nil, fmt.Errorf("append audit entry: %w", err)
+	if kept == 0 {
+		return results
+	}
+	if err := signCheckpoint(ctx, sqlTx, db, size); err != nil {
+		return fail(fmt.Errorf("sign audit checkpoint: %w", err))
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return fail(fmt.Errorf("commit: %w", err))
 	}
-	return tx.appended, nil
+	return results
+}
+
+// runRequest runs one request's function and appends its audit entries,
+// turning a panic into an error so that the writer survives it.
+func runRequest(req *writeRequest, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("write panicked: %v", r)
+		}
+	}()
+	if err := req.fn(req.ctx, tx); err != nil {
+		return err
+	}
+	if len(tx.events) == 0 {
+		return andon.Errorf(andon.EINTERNAL, "write without audit event refused")
+	}
+	if err := tx.appendAudit(req.ctx); err != nil {
+		return fmt.Errorf("append audit entry: %w", err)
+	}
+	return nil
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
