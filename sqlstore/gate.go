@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -39,7 +40,9 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	if req.At.IsZero() {
 		req.At = s.db.Now()
 	}
-	req.At = req.At.UTC()
+	// Whole seconds are all a deployment needs, and they keep times in
+	// reasons and records readable.
+	req.At = req.At.UTC().Truncate(time.Second)
 	cat := s.catalog.Catalog()
 	env := cat.Environment(req.Environment)
 	var img andon.Image

@@ -116,7 +116,7 @@ func (a *app) printDemoBanner(e *env, fresh bool) {
 		}
 		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
 	}
-	fmt.Fprintf(w, "\nexport ANDON_SERVER=http://%s, then try: andon change list\n\n", addr)
+	fmt.Fprintf(w, "\nIn another terminal:\n  export ANDON_SERVER=http://%s ANDON_TOKEN=demo-alice\n  andon change list\n\n", addr)
 }
 
 // Images of the demo history. demoImageB completed in staging-lyon and is

@@ -51,7 +51,7 @@ type liveServer struct {
 }
 
 // MustServe starts andon serve with args added and waits until it is ready.
-func MustServe(t *testing.T, data string, args ...string) *liveServer {
+func MustServe(t testing.TB, data string, args ...string) *liveServer {
 	t.Helper()
 	addr := strings.TrimPrefix(closedServer(t), "http://")
 	ctx, cancel := context.WithCancel(context.Background())

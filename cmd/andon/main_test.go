@@ -104,7 +104,7 @@ type result struct {
 }
 
 // runCLI runs the command line args with the given environment.
-func runCLI(t *testing.T, environ map[string]string, args ...string) result {
+func runCLI(t testing.TB, environ map[string]string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	getenv := func(k string) string { return environ[k] }
@@ -119,7 +119,7 @@ func runAPI(t *testing.T, api *fakeAPI, args ...string) result {
 }
 
 // closedServer returns the URL of a loopback port nothing listens on.
-func closedServer(t *testing.T) string {
+func closedServer(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// BenchmarkGateHTTP measures gate decisions through HTTP on loopback at a
+// steady 500 requests per second, the load of a busy fleet of pipelines and
+// admission webhooks, and reports the latency percentiles. Every decision is
+// a durable, audited write. Client and server share this machine's cores.
+func BenchmarkGateHTTP(b *testing.B) {
+	s := MustServe(b, b.TempDir())
+	body, _ := json.Marshal(andon.GateRequest{Environment: "staging-lyon", Image: imageRelease})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	gate := func() (time.Duration, error) {
+		req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/gate", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.tokens["alice"])
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		var res andon.GateResult
+		err = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		elapsed := time.Since(start)
+		if err == nil && !res.Allow {
+			err = fmt.Errorf("denied: %+v", res.Reasons)
+		}
+		return elapsed, err
+	}
+	// Warm up connections and record the change the later calls match.
+	for range 20 {
+		if _, err := gate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	const rate = 500
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for b.Loop() {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := gate()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			mu.Lock()
+			latencies = append(latencies, d)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
+	}
+	if len(latencies) > 0 {
+		b.ReportMetric(pct(0.50), "p50-ms")
+		b.ReportMetric(pct(0.99), "p99-ms")
+		b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "max-ms")
+	}
+}
