@@ -8,6 +8,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 )
 
@@ -18,7 +19,7 @@ func (e *Engine) Risk(ctx context.Context, in *andon.RiskInput) (*andon.RiskDeci
 	if in == nil || in.Change == nil || in.Environment == nil {
 		return nil, andon.Errorf(andon.EINVALID, "andon.risk: the input needs a change and its environment")
 	}
-	out, err := eval(ctx, e.state.Load().risk, "andon.risk", riskInput(in), "tier", "reasons", "approvals")
+	out, err := e.state.Load().risk.eval(ctx, riskInput(in))
 	if err != nil {
 		return nil, err
 	}
@@ -46,63 +47,136 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 		// The policy compares instants; the caller resolves "now".
 		return nil, andon.Errorf(andon.EINVALID, "andon.gate: request.at is required")
 	}
-	out, err := eval(ctx, e.state.Load().gate, "andon.gate", gateInput(in), "allow", "reasons")
+	out, err := e.state.Load().gate.eval(ctx, gateInput(in))
 	if err != nil {
 		return nil, err
 	}
 	d := &andon.GateDecision{}
-	allow, ok := out["allow"].(bool)
+	allow, ok := out["allow"].Value.(ast.Boolean)
 	if !ok {
 		return nil, invalid("andon.gate", "allow", fmt.Errorf("%s is not a boolean", describe(out["allow"])))
 	}
-	d.Allow = allow
+	d.Allow = bool(allow)
 	if d.Reasons, err = reasons(out["reasons"]); err != nil {
 		return nil, invalid("andon.gate", "reasons", err)
 	}
 	return d, nil
 }
 
-// eval runs a prepared query and returns the value of each named output.
-// Every output is bound to an array of the values the rule produced, so an
-// undefined output is told apart from the others.
-func eval(ctx context.Context, pq rego.PreparedEvalQuery, pkg string, input ast.Value, names ...string) (map[string]any, error) {
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+// decision is the prepared query of one package. The query binds each
+// output to a variable of the same name; its results are kept as OPA
+// terms, which the functions below read without converting them to Go
+// values first.
+type decision struct {
+	pkg     string
+	outputs []string
+	query   rego.PreparedEvalQuery
+	// diagnose reads each output through a comprehension, which is always
+	// defined. It runs only when query has no result, to name the output
+	// the policy left undefined.
+	diagnose rego.PreparedEvalQuery
+}
+
+func prepareDecision(ctx context.Context, c *ast.Compiler, pkg string, outputs ...string) (*decision, error) {
+	d := &decision{pkg: pkg, outputs: outputs}
+	var query, diagnose string
+	for _, o := range outputs {
+		query += fmt.Sprintf("%s := data.%s.%s\n", o, pkg, o)
+		diagnose += fmt.Sprintf("%s := [x | x := data.%s.%s]\n", o, pkg, o)
+	}
+	var err error
+	if d.query, err = prepare(ctx, c, query); err != nil {
+		return nil, err
+	}
+	if d.diagnose, err = prepare(ctx, c, diagnose); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(
+		rego.Compiler(c),
+		rego.Query(query),
+		// A built-in that fails, such as time.parse_rfc3339_ns on a bad
+		// instant, must stop the decision. OPA's default turns the failure
+		// into an undefined value, which a rule may read as "no objection".
+		rego.StrictBuiltinErrors(true),
+		rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, andon.Errorf(andon.EINTERNAL, "%s: %v", pkg, err)
+		return rego.PreparedEvalQuery{}, andon.Errorf(andon.EINVALID, "policy: %v", err)
 	}
-	if len(rs) != 1 {
-		return nil, andon.Errorf(andon.EINTERNAL, "%s: the query produced %d results, want 1", pkg, len(rs))
+	return pq, nil
+}
+
+// eval runs the query on input and returns the value of each output.
+func (d *decision) eval(ctx context.Context, input ast.Value) (map[string]*ast.Term, error) {
+	rs, err := d.query.Eval(ctx,
+		rego.EvalParsedInput(input),
+		// Nobody reads the metrics of a single decision; collecting them
+		// costs allocations on every call.
+		rego.EvalMetrics(metrics.NoOp()),
+	)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "%s: %v", d.pkg, err)
 	}
-	out := make(map[string]any, len(names))
-	for _, name := range names {
-		vals, _ := rs[0].Bindings[name].([]any)
-		if len(vals) == 0 {
-			return nil, andon.Errorf(andon.EINTERNAL, "%s: %s is undefined for this input", pkg, name)
+	switch len(rs) {
+	case 0:
+		return nil, d.undefined(ctx, input)
+	case 1:
+	default:
+		return nil, andon.Errorf(andon.EINTERNAL, "%s: the query produced %d results, want 1", d.pkg, len(rs))
+	}
+	out := make(map[string]*ast.Term, len(d.outputs))
+	for _, o := range d.outputs {
+		t, ok := rs[0].Bindings[o].(*ast.Term)
+		if !ok {
+			return nil, andon.Errorf(andon.EINTERNAL, "%s: %s is missing from the result", d.pkg, o)
 		}
-		out[name] = vals[0]
+		out[o] = t
 	}
 	return out, nil
+}
+
+// undefined explains an empty result by the first output the policy left
+// undefined for input.
+func (d *decision) undefined(ctx context.Context, input ast.Value) error {
+	rs, err := d.diagnose.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return andon.Errorf(andon.EINTERNAL, "%s: %v", d.pkg, err)
+	}
+	if len(rs) == 1 {
+		for _, o := range d.outputs {
+			if t, ok := rs[0].Bindings[o].(*ast.Term); ok {
+				if a, ok := t.Value.(*ast.Array); ok && a.Len() == 0 {
+					return andon.Errorf(andon.EINTERNAL, "%s: %s is undefined for this input", d.pkg, o)
+				}
+			}
+		}
+	}
+	return andon.Errorf(andon.EINTERNAL, "%s: the policy produced no decision for this input", d.pkg)
 }
 
 func invalid(pkg, name string, err error) error {
 	return andon.Errorf(andon.EINTERNAL, "%s: %s: %v", pkg, name, err)
 }
 
-func tier(v any) (andon.Level, error) {
-	s, ok := v.(string)
+func tier(t *ast.Term) (andon.Level, error) {
+	s, ok := t.Value.(ast.String)
 	if !ok {
-		return "", fmt.Errorf("%s is not a string", describe(v))
+		return "", fmt.Errorf("%s is not a string", describe(t))
 	}
 	if !slices.Contains(andon.Levels, andon.Level(s)) {
-		return "", fmt.Errorf("%q is not one of critical, high, medium, low", s)
+		return "", fmt.Errorf("%s is not one of critical, high, medium, low", describe(t))
 	}
 	return andon.Level(s), nil
 }
 
 // sentences reads the reasons of a classification: at least one, each a
 // sentence. A classification nobody can explain is not accepted.
-func sentences(v any) ([]string, error) {
-	items, err := list(v)
+func sentences(t *ast.Term) ([]string, error) {
+	items, err := list(t)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +185,11 @@ func sentences(v any) ([]string, error) {
 	}
 	out := make([]string, len(items))
 	for i, it := range items {
-		s, ok := it.(string)
+		s, ok := it.Value.(ast.String)
 		if !ok || s == "" {
 			return nil, fmt.Errorf("[%d]: %s is not a non-empty string", i, describe(it))
 		}
-		out[i] = s
+		out[i] = string(s)
 	}
 	return out, nil
 }
@@ -123,36 +197,36 @@ func sentences(v any) ([]string, error) {
 // requirements reads approvals: objects with exactly a role and a
 // positive integer count, each role once. The empty list is valid: it
 // means pre-approved by policy.
-func requirements(v any) ([]andon.Requirement, error) {
-	items, err := list(v)
+func requirements(t *ast.Term) ([]andon.Requirement, error) {
+	items, err := list(t)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]andon.Requirement, len(items))
 	for i, it := range items {
-		obj, ok := it.(map[string]any)
+		obj, ok := it.Value.(ast.Object)
 		if !ok {
 			return nil, fmt.Errorf("[%d]: %s is not an object {role, count}", i, describe(it))
 		}
 		if err := onlyKeys(obj, "role", "count"); err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
-		role, ok := obj["role"].(string)
+		role, ok := field(obj, "role").Value.(ast.String)
 		if !ok || role == "" {
-			return nil, fmt.Errorf("[%d].role: %s is not a non-empty string", i, describe(obj["role"]))
+			return nil, fmt.Errorf("[%d].role: %s is not a non-empty string", i, describe(field(obj, "role")))
 		}
-		n, ok := obj["count"].(json.Number)
+		n, ok := field(obj, "count").Value.(ast.Number)
 		if !ok {
-			return nil, fmt.Errorf("[%d].count: %s is not a number", i, describe(obj["count"]))
+			return nil, fmt.Errorf("[%d].count: %s is not a number", i, describe(field(obj, "count")))
 		}
-		count, err := n.Int64()
+		count, err := json.Number(n).Int64()
 		if err != nil || count < 1 || count > 1000 {
 			return nil, fmt.Errorf("[%d].count: %s is not a whole number from 1 to 1000", i, n)
 		}
-		if slices.ContainsFunc(out[:i], func(r andon.Requirement) bool { return r.Role == role }) {
-			return nil, fmt.Errorf("[%d]: role %q is required twice", i, role)
+		if slices.ContainsFunc(out[:i], func(r andon.Requirement) bool { return r.Role == string(role) }) {
+			return nil, fmt.Errorf("[%d]: role %q is required twice", i, string(role))
 		}
-		out[i] = andon.Requirement{Role: role, Count: int(count)}
+		out[i] = andon.Requirement{Role: string(role), Count: int(count)}
 	}
 	return out, nil
 }
@@ -160,8 +234,8 @@ func requirements(v any) ([]andon.Requirement, error) {
 // reasons reads the reasons of a gate decision: at least one, each with an
 // UPPER_SNAKE code and a message. Every decision is recorded in the audit
 // log, and a record without a reason explains nothing.
-func reasons(v any) ([]andon.Reason, error) {
-	items, err := list(v)
+func reasons(t *ast.Term) ([]andon.Reason, error) {
+	items, err := list(t)
 	if err != nil {
 		return nil, err
 	}
@@ -170,45 +244,57 @@ func reasons(v any) ([]andon.Reason, error) {
 	}
 	out := make([]andon.Reason, len(items))
 	for i, it := range items {
-		obj, ok := it.(map[string]any)
+		obj, ok := it.Value.(ast.Object)
 		if !ok {
 			return nil, fmt.Errorf("[%d]: %s is not an object {code, message}", i, describe(it))
 		}
 		if err := onlyKeys(obj, "code", "message"); err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
-		code, ok := obj["code"].(string)
-		if !ok || !upperSnake(code) {
-			return nil, fmt.Errorf("[%d].code: %s is not an UPPER_SNAKE_CASE string", i, describe(obj["code"]))
+		code, ok := field(obj, "code").Value.(ast.String)
+		if !ok || !upperSnake(string(code)) {
+			return nil, fmt.Errorf("[%d].code: %s is not an UPPER_SNAKE_CASE string", i, describe(field(obj, "code")))
 		}
-		msg, ok := obj["message"].(string)
+		msg, ok := field(obj, "message").Value.(ast.String)
 		if !ok || msg == "" {
-			return nil, fmt.Errorf("[%d].message: %s is not a non-empty string", i, describe(obj["message"]))
+			return nil, fmt.Errorf("[%d].message: %s is not a non-empty string", i, describe(field(obj, "message")))
 		}
-		out[i] = andon.Reason{Code: code, Message: msg}
+		out[i] = andon.Reason{Code: string(code), Message: string(msg)}
 	}
 	return out, nil
 }
 
-// list accepts an array, or a set, which OPA hands over as an array in
-// its sorted order: a policy may write its reasons as a partial set rule.
-func list(v any) ([]any, error) {
-	items, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("%s is not an array", describe(v))
+// list accepts an array, or a set taken in Rego's sort order: a policy
+// may write its reasons as a partial set rule.
+func list(t *ast.Term) ([]*ast.Term, error) {
+	var arr *ast.Array
+	switch v := t.Value.(type) {
+	case *ast.Array:
+		arr = v
+	case ast.Set:
+		arr = v.Sorted()
+	default:
+		return nil, fmt.Errorf("%s is not an array", describe(t))
+	}
+	items := make([]*ast.Term, arr.Len())
+	for i := range items {
+		items[i] = arr.Elem(i)
 	}
 	return items, nil
 }
 
+func field(obj ast.Object, key string) *ast.Term { return obj.Get(ast.InternedTerm(key)) }
+
 // onlyKeys catches misspelt fields, which would otherwise be dropped.
-func onlyKeys(obj map[string]any, keys ...string) error {
-	for k := range obj {
-		if !slices.Contains(keys, k) {
-			return fmt.Errorf("unexpected field %q", k)
+func onlyKeys(obj ast.Object, keys ...string) error {
+	for _, k := range obj.Keys() {
+		s, ok := k.Value.(ast.String)
+		if !ok || !slices.Contains(keys, string(s)) {
+			return fmt.Errorf("unexpected field %s", k)
 		}
 	}
 	for _, k := range keys {
-		if _, ok := obj[k]; !ok {
+		if field(obj, k) == nil {
 			return fmt.Errorf("missing field %q", k)
 		}
 	}
@@ -227,14 +313,14 @@ func upperSnake(s string) bool {
 	return true
 }
 
-// describe names a JSON value in an error, short enough for a log line.
-func describe(v any) string {
-	if v == nil {
-		return "null"
+// describe names a value in an error, short enough for a log line.
+func describe(t *ast.Term) string {
+	if t == nil {
+		return "nothing"
 	}
-	b, err := json.Marshal(v)
-	if err != nil || len(b) > 80 {
-		return fmt.Sprintf("a %T", v)
+	s := t.String()
+	if len(s) > 80 {
+		return "a value of type " + ast.ValueName(t.Value)
 	}
-	return string(b)
+	return s
 }

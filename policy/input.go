@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -19,261 +18,324 @@ import (
 // added to a root type cannot be forgotten here.
 
 func riskInput(in *andon.RiskInput) ast.Value {
+	b := new(builder)
 	return ast.NewObject(
-		item("change", changeTerm(in.Change)),
-		item("environment", environmentTerm(in.Environment)),
-		item("processes", listTerm(in.Processes, processTerm)),
-		item("plants", listTerm(in.Plants, plantTerm)),
+		item("change", b.change(in.Change)),
+		item("environment", b.environment(in.Environment)),
+		item("processes", terms(b, in.Processes, b.process)),
+		item("plants", terms(b, in.Plants, b.plant)),
 	)
 }
 
 func gateInput(in *andon.GateInput) ast.Value {
+	b := new(builder)
 	return ast.NewObject(
-		item("request", ast.ObjectTerm(
-			item("environment", ast.StringTerm(in.Request.Environment)),
-			item("image", ast.StringTerm(in.Request.Image)),
-			item("at", timeTerm(in.Request.At)),
+		item("request", b.object(
+			item("environment", b.str(in.Request.Environment)),
+			item("image", b.str(in.Request.Image)),
+			item("at", b.time(in.Request.At)),
 		)),
-		item("environment", environmentTerm(in.Environment)),
-		item("change", changeTerm(in.Change)),
-		item("calendar", ast.ObjectTerm(
-			item("active", listTerm(in.Calendar.Active, occurrenceTerm)),
+		item("environment", b.environment(in.Environment)),
+		item("change", b.change(in.Change)),
+		item("calendar", b.object(
+			item("active", terms(b, in.Calendar.Active, b.occurrence)),
 		)),
-		item("promotion", promotionTerm(in.Promotion)),
-		item("incidents", listTerm(in.Incidents, incidentTerm)),
+		item("promotion", b.promotion(in.Promotion)),
+		item("incidents", terms(b, in.Incidents, b.incident)),
 	)
 }
 
-func changeTerm(c *andon.Change) *ast.Term {
+// builder makes the terms of one input document. It hands them out from
+// blocks, one allocation per block rather than one per term, and shares
+// the terms of the names the root package enumerates (stages, types,
+// states, levels), which recur in every document.
+type builder struct {
+	block []ast.Term
+}
+
+func (b *builder) term(v ast.Value) *ast.Term {
+	if len(b.block) == 0 {
+		b.block = make([]ast.Term, 64)
+	}
+	t := &b.block[0]
+	b.block = b.block[1:]
+	t.Value = v
+	return t
+}
+
+func (b *builder) str(s string) *ast.Term { return b.term(ast.String(s)) }
+
+// enum returns the shared term of a value of an enumerated type, or a new
+// one for a value outside the enumeration.
+func (b *builder) enum(s string) *ast.Term {
+	if t, ok := names[s]; ok {
+		return t
+	}
+	return b.str(s)
+}
+
+func (b *builder) object(items ...[2]*ast.Term) *ast.Term { return b.term(ast.NewObject(items...)) }
+
+// time writes an instant as encoding/json does: RFC 3339 with the offset
+// of the time's location, and nanoseconds when there are any.
+func (b *builder) time(t time.Time) *ast.Term { return b.str(t.Format(time.RFC3339Nano)) }
+
+// duration writes a duration as encoding/json does: whole nanoseconds.
+func (b *builder) duration(d time.Duration) *ast.Term {
+	return b.term(ast.Number(strconv.FormatInt(int64(d), 10)))
+}
+
+func (b *builder) bool(v bool) *ast.Term { return b.term(ast.Boolean(v)) }
+
+func (b *builder) null() *ast.Term { return b.term(ast.Null{}) }
+
+func strs[S ~string](b *builder, ss []S) *ast.Term {
+	ts := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		ts[i] = b.str(string(s))
+	}
+	return b.term(ast.NewArray(ts...))
+}
+
+func enums[S ~string](b *builder, ss []S) *ast.Term {
+	ts := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		ts[i] = b.enum(string(s))
+	}
+	return b.term(ast.NewArray(ts...))
+}
+
+func terms[T any](b *builder, xs []T, term func(T) *ast.Term) *ast.Term {
+	ts := make([]*ast.Term, len(xs))
+	for i, x := range xs {
+		ts[i] = term(x)
+	}
+	return b.term(ast.NewArray(ts...))
+}
+
+func (b *builder) change(c *andon.Change) *ast.Term {
 	if c == nil {
-		return ast.NullTerm()
+		return b.null()
 	}
 	items := make([][2]*ast.Term, 0, 21)
 	items = append(items,
-		item("id", ast.StringTerm(c.ID)),
-		item("environment", ast.StringTerm(c.Environment)),
-		item("type", ast.StringTerm(string(c.Type))),
-		item("title", ast.StringTerm(c.Title)),
+		item("id", b.str(c.ID)),
+		item("environment", b.str(c.Environment)),
+		item("type", b.enum(string(c.Type))),
+		item("title", b.str(c.Title)),
 	)
 	if c.Description != "" {
-		items = append(items, item("description", ast.StringTerm(c.Description)))
+		items = append(items, item("description", b.str(c.Description)))
 	}
 	items = append(items,
-		item("requester", ast.StringTerm(c.Requester)),
-		item("artifacts", stringsTerm(c.Artifacts)),
-		item("facts", ast.ObjectTerm(
-			item("modules", stringsTerm(c.Facts.Modules)),
-			item("migration", ast.BooleanTerm(c.Facts.Migration)),
-			item("components", stringsTerm(c.Facts.Components)),
+		item("requester", b.str(c.Requester)),
+		item("artifacts", strs(b, c.Artifacts)),
+		item("facts", b.object(
+			item("modules", strs(b, c.Facts.Modules)),
+			item("migration", b.bool(c.Facts.Migration)),
+			item("components", enums(b, c.Facts.Components)),
 		)),
-		item("processes", stringsTerm(c.Processes)),
+		item("processes", strs(b, c.Processes)),
 	)
 	if c.Window != nil {
-		items = append(items, item("window", spanTerm(*c.Window)))
+		items = append(items, item("window", b.span(*c.Window)))
 	}
 	if c.RollbackPlan != "" {
-		items = append(items, item("rollbackPlan", ast.StringTerm(c.RollbackPlan)))
+		items = append(items, item("rollbackPlan", b.str(c.RollbackPlan)))
 	}
 	if len(c.Links) > 0 {
-		items = append(items, item("links", listTerm(c.Links, linkTerm)))
+		items = append(items, item("links", terms(b, c.Links, b.link)))
 	}
 	items = append(items,
-		item("state", ast.StringTerm(string(c.State))),
-		item("risk", ast.ObjectTerm(
-			item("tier", ast.StringTerm(string(c.Risk.Tier))),
-			item("reasons", stringsTerm(c.Risk.Reasons)),
-			item("approvals", listTerm(c.Risk.Approvals, requirementTerm)),
+		item("state", b.enum(string(c.State))),
+		item("risk", b.object(
+			item("tier", b.enum(string(c.Risk.Tier))),
+			item("reasons", strs(b, c.Risk.Reasons)),
+			item("approvals", terms(b, c.Risk.Approvals, b.requirement)),
 		)),
-		item("approvals", listTerm(c.Approvals, approvalTerm)),
+		item("approvals", terms(b, c.Approvals, b.approval)),
 	)
 	if c.ReviewDue != nil {
-		items = append(items, item("reviewDue", timeTerm(*c.ReviewDue)))
+		items = append(items, item("reviewDue", b.time(*c.ReviewDue)))
 	}
 	if c.Review != nil {
-		items = append(items, item("review", approvalTerm(*c.Review)))
+		items = append(items, item("review", b.approval(*c.Review)))
 	}
 	items = append(items,
-		item("createdAt", timeTerm(c.CreatedAt)),
-		item("updatedAt", timeTerm(c.UpdatedAt)),
+		item("createdAt", b.time(c.CreatedAt)),
+		item("updatedAt", b.time(c.UpdatedAt)),
 	)
-	return ast.ObjectTerm(items...)
+	return b.object(items...)
 }
 
-func environmentTerm(e *andon.Environment) *ast.Term {
+func (b *builder) environment(e *andon.Environment) *ast.Term {
 	if e == nil {
-		return ast.NullTerm()
+		return b.null()
 	}
 	items := make([][2]*ast.Term, 0, 8)
 	items = append(items,
-		item("name", ast.StringTerm(e.Name)),
-		item("stage", ast.StringTerm(string(e.Stage))),
-		item("hosting", ast.StringTerm(string(e.Hosting))),
-		item("plants", stringsTerm(e.Plants)),
-		item("processes", stringsTerm(e.Processes)),
+		item("name", b.str(e.Name)),
+		item("stage", b.enum(string(e.Stage))),
+		item("hosting", b.enum(string(e.Hosting))),
+		item("plants", strs(b, e.Plants)),
+		item("processes", strs(b, e.Processes)),
 	)
 	if e.PromotesFrom != "" {
-		items = append(items, item("promotesFrom", ast.StringTerm(e.PromotesFrom)))
+		items = append(items, item("promotesFrom", b.str(e.PromotesFrom)))
 	}
 	kube := make([][2]*ast.Term, 0, 2)
 	if e.Kubernetes.Cluster != "" {
-		kube = append(kube, item("cluster", ast.StringTerm(e.Kubernetes.Cluster)))
+		kube = append(kube, item("cluster", b.str(e.Kubernetes.Cluster)))
 	}
 	if e.Kubernetes.Namespace != "" {
-		kube = append(kube, item("namespace", ast.StringTerm(e.Kubernetes.Namespace)))
+		kube = append(kube, item("namespace", b.str(e.Kubernetes.Namespace)))
 	}
 	odoo := make([][2]*ast.Term, 0, 1)
 	if e.Odoo.Version != "" {
-		odoo = append(odoo, item("version", ast.StringTerm(e.Odoo.Version)))
+		odoo = append(odoo, item("version", b.str(e.Odoo.Version)))
 	}
 	items = append(items,
-		item("kubernetes", ast.ObjectTerm(kube...)),
-		item("odoo", ast.ObjectTerm(odoo...)),
+		item("kubernetes", b.object(kube...)),
+		item("odoo", b.object(odoo...)),
 	)
-	return ast.ObjectTerm(items...)
+	return b.object(items...)
 }
 
-func processTerm(p *andon.BusinessProcess) *ast.Term {
+func (b *builder) process(p *andon.BusinessProcess) *ast.Term {
 	if p == nil {
-		return ast.NullTerm()
+		return b.null()
 	}
-	return ast.ObjectTerm(
-		item("name", ast.StringTerm(p.Name)),
-		item("tier", ast.StringTerm(string(p.Tier))),
-		item("rpo", durationTerm(p.RPO)),
-		item("rto", durationTerm(p.RTO)),
-		item("modules", stringsTerm(p.Modules)),
-		item("owners", stringsTerm(p.Owners)),
+	return b.object(
+		item("name", b.str(p.Name)),
+		item("tier", b.enum(string(p.Tier))),
+		item("rpo", b.duration(p.RPO)),
+		item("rto", b.duration(p.RTO)),
+		item("modules", strs(b, p.Modules)),
+		item("owners", strs(b, p.Owners)),
 	)
 }
 
-func plantTerm(p *andon.Plant) *ast.Term {
+func (b *builder) plant(p *andon.Plant) *ast.Term {
 	if p == nil {
-		return ast.NullTerm()
+		return b.null()
 	}
-	return ast.ObjectTerm(
-		item("name", ast.StringTerm(p.Name)),
-		item("timezone", ast.StringTerm(p.Timezone)),
-		item("criticality", ast.StringTerm(string(p.Criticality))),
+	return b.object(
+		item("name", b.str(p.Name)),
+		item("timezone", b.str(p.Timezone)),
+		item("criticality", b.enum(string(p.Criticality))),
 	)
 }
 
-func occurrenceTerm(o andon.Occurrence) *ast.Term {
-	return ast.ObjectTerm(
-		item("window", ast.StringTerm(o.Window)),
-		item("type", ast.StringTerm(string(o.Type))),
-		item("start", timeTerm(o.Start)),
-		item("end", timeTerm(o.End)),
-		item("allow", stringsTerm(o.Allow)),
+func (b *builder) occurrence(o andon.Occurrence) *ast.Term {
+	return b.object(
+		item("window", b.str(o.Window)),
+		item("type", b.enum(string(o.Type))),
+		item("start", b.time(o.Start)),
+		item("end", b.time(o.End)),
+		item("allow", enums(b, o.Allow)),
 	)
 }
 
-func promotionTerm(p *andon.Promotion) *ast.Term {
+func (b *builder) promotion(p *andon.Promotion) *ast.Term {
 	if p == nil {
-		return ast.NullTerm()
+		return b.null()
 	}
-	return ast.ObjectTerm(
-		item("required", ast.BooleanTerm(p.Required)),
-		item("from", ast.StringTerm(p.From)),
-		item("changeId", ast.StringTerm(p.ChangeID)),
+	return b.object(
+		item("required", b.bool(p.Required)),
+		item("from", b.str(p.From)),
+		item("changeId", b.str(p.ChangeID)),
 	)
 }
 
-func incidentTerm(i andon.Incident) *ast.Term {
-	return ast.ObjectTerm(
-		item("id", ast.StringTerm(i.ID)),
-		item("severity", ast.StringTerm(string(i.Severity))),
-		item("title", ast.StringTerm(i.Title)),
+func (b *builder) incident(i andon.Incident) *ast.Term {
+	return b.object(
+		item("id", b.str(i.ID)),
+		item("severity", b.enum(string(i.Severity))),
+		item("title", b.str(i.Title)),
 	)
 }
 
-func spanTerm(s andon.Span) *ast.Term {
-	return ast.ObjectTerm(
-		item("start", timeTerm(s.Start)),
-		item("end", timeTerm(s.End)),
+func (b *builder) span(s andon.Span) *ast.Term {
+	return b.object(
+		item("start", b.time(s.Start)),
+		item("end", b.time(s.End)),
 	)
 }
 
-func linkTerm(l andon.Link) *ast.Term {
-	return ast.ObjectTerm(
-		item("kind", ast.StringTerm(l.Kind)),
-		item("url", ast.StringTerm(l.URL)),
+func (b *builder) link(l andon.Link) *ast.Term {
+	return b.object(
+		item("kind", b.str(l.Kind)),
+		item("url", b.str(l.URL)),
 	)
 }
 
-func requirementTerm(r andon.Requirement) *ast.Term {
-	return ast.ObjectTerm(
-		item("role", ast.StringTerm(r.Role)),
+func (b *builder) requirement(r andon.Requirement) *ast.Term {
+	return b.object(
+		item("role", b.enum(r.Role)),
 		item("count", ast.IntNumberTerm(r.Count)),
 	)
 }
 
-func approvalTerm(a andon.Approval) *ast.Term {
+func (b *builder) approval(a andon.Approval) *ast.Term {
 	items := make([][2]*ast.Term, 0, 5)
-	items = append(items, item("approver", ast.StringTerm(a.Approver)))
+	items = append(items, item("approver", b.str(a.Approver)))
 	if a.Role != "" {
-		items = append(items, item("role", ast.StringTerm(a.Role)))
+		items = append(items, item("role", b.enum(a.Role)))
 	}
-	items = append(items, item("verdict", ast.StringTerm(string(a.Verdict))))
+	items = append(items, item("verdict", b.enum(string(a.Verdict))))
 	if a.Comment != "" {
-		items = append(items, item("comment", ast.StringTerm(a.Comment)))
+		items = append(items, item("comment", b.str(a.Comment)))
 	}
-	items = append(items, item("at", timeTerm(a.At)))
-	return ast.ObjectTerm(items...)
+	items = append(items, item("at", b.time(a.At)))
+	return b.object(items...)
 }
 
-// keys holds a term for every field name of the input documents. Sharing
-// them across decisions saves two allocations per field; OPA never mutates
-// the terms of an input, and shares its own interned terms the same way.
-var keys = func() map[string]*ast.Term {
-	names := []string{
-		"allow", "approvals", "approver", "artifacts", "at", "calendar", "change",
-		"changeId", "cluster", "comment", "components", "count", "createdAt",
+// names holds a shared term for every field name of the input documents
+// and for the values of the root package's enumerations. OPA never
+// mutates the terms of an input, and shares its own interned terms the
+// same way.
+var names = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	add := func(ss ...string) {
+		for _, s := range ss {
+			m[s] = ast.StringTerm(s)
+		}
+	}
+	add("active", "allow", "approvals", "approver", "artifacts", "at", "calendar",
+		"change", "changeId", "cluster", "comment", "components", "count", "createdAt",
 		"criticality", "description", "end", "environment", "facts", "from", "hosting",
 		"id", "image", "incidents", "kind", "kubernetes", "links", "migration",
 		"modules", "name", "namespace", "odoo", "owners", "plants", "processes",
 		"promotesFrom", "promotion", "reasons", "request", "required", "requester",
 		"review", "reviewDue", "risk", "role", "rollbackPlan", "rpo", "rto",
 		"severity", "stage", "start", "state", "tier", "timezone", "title", "type",
-		"updatedAt", "url", "verdict", "version", "window", "active",
+		"updatedAt", "url", "verdict", "version", "window")
+	add("", string(andon.HostingDedicated), string(andon.HostingShared),
+		string(andon.Approve), string(andon.Reject),
+		andon.RoleChangeManager, andon.RolePlatformAdmin, andon.RoleEmergencyApprover, andon.RoleAuditor,
+		"postgres", "kubernetes", "redis", "traefik")
+	for _, v := range andon.Stages {
+		add(string(v))
 	}
-	m := make(map[string]*ast.Term, len(names))
-	for _, n := range names {
-		m[n] = ast.StringTerm(n)
+	for _, v := range andon.ChangeTypes {
+		add(string(v))
+	}
+	for _, v := range andon.States {
+		add(string(v))
+	}
+	for _, v := range andon.Levels {
+		add(string(v))
+	}
+	for _, v := range andon.WindowTypes {
+		add(string(v))
 	}
 	return m
 }()
 
 func item(key string, value *ast.Term) [2]*ast.Term {
-	k, ok := keys[key]
+	k, ok := names[key]
 	if !ok {
 		k = ast.StringTerm(key)
 	}
 	return ast.Item(k, value)
-}
-
-// timeTerm writes an instant as encoding/json does: RFC 3339 with the
-// offset of the time's location and nanoseconds when there are any.
-func timeTerm(t time.Time) *ast.Term {
-	return ast.StringTerm(t.Format(time.RFC3339Nano))
-}
-
-// durationTerm writes a duration as encoding/json does: whole nanoseconds.
-func durationTerm(d time.Duration) *ast.Term {
-	return ast.NumberTerm(json.Number(strconv.FormatInt(int64(d), 10)))
-}
-
-func stringsTerm[S ~string](ss []S) *ast.Term {
-	terms := make([]*ast.Term, len(ss))
-	for i, s := range ss {
-		terms[i] = ast.StringTerm(string(s))
-	}
-	return ast.ArrayTerm(terms...)
-}
-
-func listTerm[T any](xs []T, term func(T) *ast.Term) *ast.Term {
-	terms := make([]*ast.Term, len(xs))
-	for i, x := range xs {
-		terms[i] = term(x)
-	}
-	return ast.ArrayTerm(terms...)
 }

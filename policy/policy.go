@@ -28,7 +28,6 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // bundle holds the default policy and its Rego unit tests.
@@ -39,18 +38,6 @@ var bundle embed.FS
 // embeddedPrefix names embedded modules in errors, test results and
 // Modules, so that they cannot be mistaken for files on disk.
 const embeddedPrefix = "embedded:"
-
-// The queries read each output of a package through a comprehension, which
-// is always defined: an output the policy leaves undefined arrives as an
-// empty array and is reported by name, instead of the whole query coming
-// back empty.
-const (
-	riskQuery = `tier := [x | x := data.andon.risk.tier]
-reasons := [x | x := data.andon.risk.reasons]
-approvals := [x | x := data.andon.risk.approvals]`
-	gateQuery = `allow := [x | x := data.andon.gate.allow]
-reasons := [x | x := data.andon.gate.reasons]`
-)
 
 // required lists the rules the engine queries. A policy that defines none
 // of one is refused when it loads rather than failing every decision later.
@@ -71,8 +58,8 @@ type Engine struct {
 // never modified once built; Reload replaces it as a whole.
 type prepared struct {
 	modules []string
-	risk    rego.PreparedEvalQuery
-	gate    rego.PreparedEvalQuery
+	risk    *decision
+	gate    *decision
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -142,28 +129,13 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 		p.modules = append(p.modules, name)
 	}
 	slices.SortFunc(p.modules, compareModuleNames)
-	if p.risk, err = prepare(ctx, c, riskQuery); err != nil {
+	if p.risk, err = prepareDecision(ctx, c, "andon.risk", "tier", "reasons", "approvals"); err != nil {
 		return nil, err
 	}
-	if p.gate, err = prepare(ctx, c, gateQuery); err != nil {
+	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedEvalQuery, error) {
-	pq, err := rego.New(
-		rego.Compiler(c),
-		rego.Query(query),
-		// A built-in that fails, such as time.parse_rfc3339_ns on a bad
-		// instant, must stop the decision. OPA's default turns the failure
-		// into an undefined value, which a rule may read as "no objection".
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, andon.Errorf(andon.EINVALID, "policy: %v", err)
-	}
-	return pq, nil
 }
 
 // compareModuleNames puts embedded modules before those of the directory.

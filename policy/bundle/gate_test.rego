@@ -210,16 +210,13 @@ test_deny_incident_open if {
 
 test_allowed_message if {
 	allowed_message == "change CHG-42 is approved and, as a medium risk change, needs no window" with input as gate_input
+	allowed_message == "change CHG-42 is approved and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low"
+	allowed_message == "change CHG-42 is approved and 2026-11-29T03:00:00+01:00 is inside its window, from 2026-11-29T02:00:00+01:00 to 2026-11-29T04:00:00+01:00" with input as gate_input with input.change.window as window_from_2_to_4
 }
 
-test_allowed_timing if {
-	allowed_timing == " and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low"
-	allowed_timing == " and 2026-11-29T03:00:00+01:00 is inside its window, from 2026-11-29T02:00:00+01:00 to 2026-11-29T04:00:00+01:00" with input as gate_input with input.change.window as window_from_2_to_4
-}
-
-test_allowed_timing_picks_one_maintenance_window if {
+test_allowed_message_picks_one_maintenance_window if {
 	early := object.union(sunday_maintenance, {"window": "a-early"})
-	allowed_timing == " and runs inside maintenance window a-early, until 2026-11-29T06:00:00+01:00" with input as gate_input with input.change.risk.tier as "high" with input.calendar.active as [sunday_maintenance, early]
+	allowed_message == "change CHG-42 is approved and runs inside maintenance window a-early, until 2026-11-29T06:00:00+01:00" with input as gate_input with input.change.risk.tier as "high" with input.calendar.active as [sunday_maintenance, early]
 }
 
 test_allowed_freezes if {
