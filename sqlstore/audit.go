@@ -14,25 +14,21 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// queryFunc runs a query: Tx.query inside a write, DB.readQuery outside.
+type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 
-// hashReader reads stored tree hashes through q; it implements
+// hashReader reads stored tree hashes through query; it implements
 // tlog.HashReader.
 type hashReader struct {
-	ctx context.Context
-	q   querier
-	d   dialect
+	ctx   context.Context
+	query queryFunc
 }
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	return readHashes(r.ctx, r.q, r.d, indexes)
+	return readHashes(r.ctx, r.query, indexes)
 }
 
-func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]tlog.Hash, error) {
+func readHashes(ctx context.Context, query queryFunc, indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	if len(indexes) == 0 {
 		return out, nil
@@ -45,7 +41,7 @@ func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]t
 		}
 		pos[idx] = append(pos[idx], i)
 	}
-	rows, err := q.QueryContext(ctx, d.rebind(`SELECT idx, hash FROM audit_hashes WHERE idx IN (?`+strings.Repeat(",?", len(args)-1)+`)`), args...)
+	rows, err := query(ctx, `SELECT idx, hash FROM audit_hashes WHERE idx IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +71,9 @@ func readHashes(ctx context.Context, q querier, d dialect, indexes []int64) ([]t
 }
 
 // auditSize returns the size of the audit log as of the last checkpoint.
-func auditSize(ctx context.Context, q querier, d dialect) (int64, error) {
+func auditSize(ctx context.Context, tx *Tx) (int64, error) {
 	var size int64
-	err := q.QueryRowContext(ctx, d.rebind(`SELECT size FROM audit_checkpoint WHERE id = 1`)).Scan(&size)
+	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`).Scan(&size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -87,7 +83,7 @@ func auditSize(ctx context.Context, q querier, d dialect) (int64, error) {
 // appendAudit appends the request's queued events after the entries
 // already in the transaction.
 func (tx *Tx) appendAudit(ctx context.Context) error {
-	r := hashReader{ctx: ctx, q: tx.Tx, d: tx.db.dialect}
+	r := hashReader{ctx: ctx, query: tx.query}
 	for _, ev := range tx.events {
 		record, err := auditlog.Encode(tx.size, tx.now, ev)
 		if err != nil {
@@ -113,17 +109,17 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 }
 
 // signCheckpoint signs the tree of size entries and stores the checkpoint.
-func signCheckpoint(ctx context.Context, q *sql.Tx, db *DB, size int64) error {
-	root, err := auditlog.TreeHash(size, hashReader{ctx: ctx, q: q, d: db.dialect})
+func signCheckpoint(ctx context.Context, tx *Tx, size int64) error {
+	root, err := auditlog.TreeHash(size, hashReader{ctx: ctx, query: tx.query})
 	if err != nil {
 		return err
 	}
-	cp, err := db.Signer.Sign(size, root)
+	cp, err := tx.db.Signer.Sign(size, root)
 	if err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, db.dialect.rebind(`INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`), size, []byte(cp.Note))
+	_, err = tx.exec(ctx, `INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`, size, []byte(cp.Note))
 	return err
 }
 
@@ -139,7 +135,7 @@ var _ andon.AuditService = (*AuditService)(nil)
 
 // Checkpoint returns the latest signed checkpoint.
 func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
-	signed, err := s.db.storedCheckpoint(ctx, s.db.read)
+	signed, err := s.db.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +156,10 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 	return cp, nil
 }
 
-func (db *DB) storedCheckpoint(ctx context.Context, q querier) ([]byte, error) {
+// Checkpoint returns the stored signed checkpoint note.
+func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
 	var note []byte
-	err := q.QueryRowContext(ctx, `SELECT note FROM audit_checkpoint WHERE id = 1`).Scan(&note)
+	err := db.readRow(ctx, `SELECT note FROM audit_checkpoint WHERE id = 1`).Scan(&note)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.ENOTFOUND, "the audit log is empty: no checkpoint yet")
 	}
@@ -185,8 +182,7 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	q := `SELECT record FROM audit_entries WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(` ORDER BY idx LIMIT %d`, limit)
-	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(q), args...)
+	rows, err := s.db.readQuery(ctx, `SELECT record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +213,10 @@ func (s *AuditService) Proof(ctx context.Context, index int64) (*andon.Proof, er
 		return nil, andon.Errorf(andon.ENOTFOUND, "no audit entry %d: the signed log holds entries 0 to %d", index, cp.Size-1)
 	}
 	var record []byte
-	if err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT record FROM audit_entries WHERE idx = ?`), index).Scan(&record); err != nil {
+	if err := s.db.readRow(ctx, `SELECT record FROM audit_entries WHERE idx = ?`, index).Scan(&record); err != nil {
 		return nil, fmt.Errorf("read entry %d: %w", index, err)
 	}
-	hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, q: s.db.read, d: s.db.dialect})
+	hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
 	if err != nil {
 		return nil, err
 	}
@@ -256,12 +252,7 @@ func (db *DB) Records(ctx context.Context, fn func(index int64, record []byte) e
 
 // StoredHashes returns the stored tree hashes at the given storage indexes.
 func (db *DB) StoredHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
-	return readHashes(ctx, db.read, db.dialect, indexes)
-}
-
-// Checkpoint returns the stored signed checkpoint note.
-func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
-	return db.storedCheckpoint(ctx, db.read)
+	return readHashes(ctx, db.readQuery, indexes)
 }
 
 var _ auditlog.Source = (*DB)(nil)

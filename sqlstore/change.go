@@ -239,7 +239,7 @@ func saveChange(ctx context.Context, tx *Tx, c *lockedChange) error {
 // FindChangeByID returns one change.
 func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
 	var body []byte
-	err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT body FROM changes WHERE id = ?`), id).Scan(&body)
+	err := s.db.readRow(ctx, `SELECT body FROM changes WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.ENOTFOUND, "no change %s", id)
 	} else if err != nil {
@@ -271,15 +271,14 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT COUNT(*) FROM changes WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := s.db.readRow(ctx, `SELECT COUNT(*) FROM changes WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	q := fmt.Sprintf(`SELECT body FROM changes WHERE %s ORDER BY seq DESC LIMIT %d OFFSET %d`, cond, limit, max(f.Offset, 0))
-	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(q), args...)
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE `+cond+` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -439,8 +438,8 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 // Findings lists emergency changes whose retrospective review is overdue.
 func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 	now := s.db.Now()
-	rows, err := s.db.read.QueryContext(ctx, s.db.dialect.rebind(
-		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ? ORDER BY review_due`), micros(now))
+	rows, err := s.db.readQuery(ctx,
+		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ? ORDER BY review_due`, micros(now))
 	if err != nil {
 		return nil, err
 	}
@@ -466,7 +465,7 @@ func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 
 // CountByState returns the number of changes in each state.
 func (db *DB) CountByState(ctx context.Context) (map[andon.State]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM changes GROUP BY state`)
+	rows, err := db.readQuery(ctx, `SELECT state, COUNT(*) FROM changes GROUP BY state`)
 	if err != nil {
 		return nil, err
 	}

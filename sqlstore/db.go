@@ -49,6 +49,9 @@ type DB struct {
 	// writes; a read-only DB (audit verify) has none.
 	Signer *auditlog.Signer
 
+	writeStmts *stmtCache
+	readStmts  *stmtCache
+
 	writes     chan *writeRequest
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -112,6 +115,7 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db := &DB{write: w, read: r, dialect: sqliteDialect, dsn: dsn, Now: time.Now,
+		writeStmts: newStmtCache(w), readStmts: newStmtCache(r),
 		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
@@ -156,6 +160,8 @@ func sqlitePath(dsn string) (string, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.writerDone
+	db.writeStmts.close()
+	db.readStmts.close()
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
@@ -223,14 +229,6 @@ type Tx struct {
 
 // Record queues an audit event; it is appended in this transaction.
 func (tx *Tx) Record(ev andon.Event) { tx.events = append(tx.events, ev) }
-
-func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return tx.ExecContext(ctx, tx.db.dialect.rebind(q), args...)
-}
-
-func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return tx.QueryRowContext(ctx, tx.db.dialect.rebind(q), args...)
-}
 
 // maxBatch bounds how many requests share one commit.
 const maxBatch = 128
@@ -302,6 +300,7 @@ func (db *DB) writer() {
 		for i, req := range batch {
 			req.done <- results[i]
 		}
+		db.writeStmts.preparePending(context.Background())
 	}
 }
 
@@ -323,7 +322,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return fail(fmt.Errorf("begin: %w", err))
 	}
 	defer sqlTx.Rollback()
-	size, err := auditSize(ctx, sqlTx, db.dialect)
+	size, err := auditSize(ctx, &Tx{Tx: sqlTx, db: db})
 	if err != nil {
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
@@ -355,7 +354,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	if kept == 0 {
 		return results
 	}
-	if err := signCheckpoint(ctx, sqlTx, db, size); err != nil {
+	if err := signCheckpoint(ctx, &Tx{Tx: sqlTx, db: db}, size); err != nil {
 		return fail(fmt.Errorf("sign audit checkpoint: %w", err))
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -71,7 +71,7 @@ func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
 // Authenticate returns the user a token was issued to.
 func (s *TokenService) Authenticate(ctx context.Context, token string) (string, error) {
 	var user string
-	err := s.db.read.QueryRowContext(ctx, s.db.dialect.rebind(`SELECT username FROM tokens WHERE hash = ?`), hashToken(token)).Scan(&user)
+	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ?`, hashToken(token)).Scan(&user)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}

@@ -1,0 +1,150 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the statement cache; queries beyond it are
+// prepared for each use. The store's queries are a small fixed set, so the
+// bound only guards against a bug that builds unbounded query texts.
+const maxCachedStmts = 256
+
+// stmtCache prepares each query once per pool. Parsing SQL costs more than
+// running most of andon's statements, and the gate runs a dozen of them
+// per decision.
+type stmtCache struct {
+	pool *sql.DB
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
+	// pending lists queries to prepare once the pool's connection is free:
+	// the write pool has a single connection, held by the open transaction,
+	// so its statements are prepared between transactions.
+	pending map[string]bool
+}
+
+func newStmtCache(pool *sql.DB) *stmtCache {
+	return &stmtCache{pool: pool, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+}
+
+// prepare returns the prepared statement for q and whether the caller must
+// close it (when the cache is full).
+func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st, false, nil
+	}
+	st, err := c.pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(c.m) >= maxCachedStmts {
+		return st, true, nil
+	}
+	c.m[q] = st
+	return st, false, nil
+}
+
+// cached returns the prepared statement for q, or nil after noting q for
+// preparePending.
+func (c *stmtCache) cached(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.m[q]
+	if st == nil && len(c.m)+len(c.pending) < maxCachedStmts {
+		c.pending[q] = true
+	}
+	return st
+}
+
+// preparePending prepares the queries noted by cached. Errors are left for
+// the next use of the query, which runs unprepared and reports them.
+func (c *stmtCache) preparePending(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q := range c.pending {
+		delete(c.pending, q)
+		if st, err := c.pool.PrepareContext(ctx, q); err == nil {
+			c.m[q] = st
+		}
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
+}
+
+// Tx helpers: a statement of a write runs prepared, bound to the
+// transaction, once the writer has prepared it.
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	q = tx.db.dialect.rebind(q)
+	if st := tx.db.writeStmts.cached(q); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// queryRow runs a query expected to return at most one row.
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	q = tx.db.dialect.rebind(q)
+	if st := tx.db.writeStmts.cached(q); st != nil {
+		return rowScanner{row: tx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: func() {}}
+	}
+	return rowScanner{row: tx.QueryRowContext(ctx, q, args...), done: func() {}}
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q = tx.db.dialect.rebind(q)
+	if st := tx.db.writeStmts.cached(q); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// readRow and readQuery run queries on the read pool through its cache.
+func (db *DB) readRow(ctx context.Context, q string, args ...any) rowScanner {
+	st, owned, err := db.readStmts.prepare(ctx, db.dialect.rebind(q))
+	if err != nil {
+		return rowScanner{err: err}
+	}
+	done := func() {}
+	if owned {
+		done = func() { st.Close() }
+	}
+	return rowScanner{row: st.QueryRowContext(ctx, args...), done: done}
+}
+
+func (db *DB) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, owned, err := db.readStmts.prepare(ctx, db.dialect.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if owned {
+		defer st.Close()
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// rowScanner is a *sql.Row that may carry an error from preparation.
+type rowScanner struct {
+	row  *sql.Row
+	done func()
+	err  error
+}
+
+// Scan copies the row's columns into dest, like (*sql.Row).Scan.
+func (r rowScanner) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.done()
+	return r.row.Scan(dest...)
+}
