@@ -279,13 +279,25 @@ func compileError(dir string, err error) error {
 		return andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
 	}
 	errs.Sort()
-	lines := make([]string, len(errs))
+	lines := make([]string, 0, len(errs))
 	for i, e := range errs {
-		lines[i] = e.Error()
+		// The parser reports some problems twice at one place, the second
+		// time with a hint appended; keep only the one with the hint.
+		if i+1 < len(errs) && repeated(e, errs[i+1]) {
+			continue
+		}
+		lines = append(lines, e.Error())
 	}
 	where := "policy"
 	if dir != "" {
 		where = "policy " + dir
 	}
-	return andon.Errorf(andon.EINVALID, "%s: %d error(s):\n%s", where, len(errs), strings.Join(lines, "\n"))
+	return andon.Errorf(andon.EINVALID, "%s: %d error(s):\n%s", where, len(lines), strings.Join(lines, "\n"))
+}
+
+// repeated reports whether b says what a says, at the same place, and more.
+func repeated(a, b *ast.Error) bool {
+	return a.Location != nil && b.Location != nil &&
+		a.Location.File == b.Location.File && a.Location.Row == b.Location.Row && a.Location.Col == b.Location.Col &&
+		a.Code == b.Code && strings.HasPrefix(b.Message, a.Message)
 }

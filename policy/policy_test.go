@@ -129,7 +129,7 @@ approvals := []
 			"a/risk.rego": "package andon.risk\n\ntier := := 1\n",
 			"b/gate.rego": "package andon.gate\n\nallow if {\n\tinput.x ==\n}\n",
 		},
-		want: []string{filepath.Join("a", "risk.rego") + ":3", filepath.Join("b", "gate.rego") + ":5"},
+		want: []string{"2 error(s)", filepath.Join("a", "risk.rego") + ":3", filepath.Join("b", "gate.rego") + ":5"},
 	}, {
 		name: "compile errors in two files",
 		files: map[string]string{
