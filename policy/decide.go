@@ -77,10 +77,17 @@ type decision struct {
 	diagnose rego.PreparedEvalQuery
 }
 
+// prepareDecision prepares the queries of package pkg. A package that
+// defines no rule for one of the outputs is refused when it loads, rather
+// than failing every decision later.
 func prepareDecision(ctx context.Context, c *ast.Compiler, pkg string, outputs ...string) (*decision, error) {
 	d := &decision{pkg: pkg, outputs: outputs}
 	var query, diagnose string
 	for _, o := range outputs {
+		ref := ast.MustParseRef("data." + pkg + "." + o)
+		if len(c.GetRulesForVirtualDocument(ref)) == 0 {
+			return nil, andon.Errorf(andon.EINVALID, "policy: package %s defines no rule %s", pkg, o)
+		}
 		query += fmt.Sprintf("%s := data.%s.%s\n", o, pkg, o)
 		diagnose += fmt.Sprintf("%s := [x | x := data.%s.%s]\n", o, pkg, o)
 	}

@@ -39,13 +39,6 @@ var bundle embed.FS
 // Modules, so that they cannot be mistaken for files on disk.
 const embeddedPrefix = "embedded:"
 
-// required lists the rules the engine queries. A policy that defines none
-// of one is refused when it loads rather than failing every decision later.
-var required = []string{
-	"data.andon.risk.tier", "data.andon.risk.reasons", "data.andon.risk.approvals",
-	"data.andon.gate.allow", "data.andon.gate.reasons",
-}
-
 // Engine evaluates the policy in force. Risk and Gate may be called from
 // many goroutines, also while Reload swaps in a new policy.
 type Engine struct {
@@ -116,13 +109,6 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
 	if c.Compile(mods); c.Failed() {
 		return nil, compileError(dir, c.Errors)
-	}
-	for _, r := range required {
-		if len(c.GetRulesForVirtualDocument(ast.MustParseRef(r))) == 0 {
-			name := r[strings.LastIndexByte(r, '.')+1:]
-			pkg := strings.TrimPrefix(r[:strings.LastIndexByte(r, '.')], "data.")
-			return nil, andon.Errorf(andon.EINVALID, "policy: package %s defines no rule %s", pkg, name)
-		}
 	}
 	p := &prepared{modules: make([]string, 0, len(mods))}
 	for name := range mods {
@@ -211,13 +197,24 @@ func embeddedSources(tests bool) ([]source, error) {
 // twice, once in a hidden timestamped directory and once behind a symbolic
 // link at the top, and loading both would declare every rule twice.
 func dirSources(dir string, tests bool) ([]source, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
+	}
+	if !info.IsDir() {
+		return nil, andon.Errorf(andon.EINVALID, "policy %s: not a directory", dir)
+	}
+	// The separator makes WalkDir enter dir when dir is itself a symbolic
+	// link to a directory, as a mounted volume often is; WalkDir does not
+	// follow a link given as its root otherwise.
+	root := dir + string(filepath.Separator)
 	var srcs []source
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			return nil

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -168,6 +169,20 @@ approvals := []
 				}
 			}
 		})
+	}
+}
+
+func TestPolicyDirectoryBehindLink(t *testing.T) {
+	real := t.TempDir()
+	mustWriteFiles(t, real, map[string]string{"risk.rego": everythingCritical, "roles.rego": acmeRoles})
+	link := filepath.Join(t.TempDir(), "policy")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	e := mustNew(t, link)
+	want := []string{"embedded:gate.rego", filepath.Join(link, "risk.rego"), filepath.Join(link, "roles.rego")}
+	if diff := cmp.Diff(want, e.Modules()); diff != "" {
+		t.Errorf("Modules (-want +got):\n%s", diff)
 	}
 }
 
