@@ -276,15 +276,14 @@ func (c *Client) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
 	return &cp, nil
 }
 
-// Entries returns the audit entries matching filter. A zero After is not
-// sent, leaving the start of the listing to the server; pass -1 to ask
-// explicitly for every entry from index 0.
+// Entries returns the audit entries matching filter: those with an index
+// above filter.After, so -1 lists from the first entry.
 func (c *Client) Entries(ctx context.Context, filter andon.AuditFilter) ([]*andon.Entry, error) {
 	q := url.Values{}
 	setString(q, "type", filter.Type)
 	setString(q, "subject", filter.Subject)
 	setString(q, "actor", filter.Actor)
-	setInt(q, "after", filter.After)
+	q.Set("after", strconv.FormatInt(filter.After, 10))
 	setInt(q, "limit", int64(filter.Limit))
 	var out struct {
 		Entries []*andon.Entry `json:"entries"`

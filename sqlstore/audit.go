@@ -93,8 +93,8 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, type, actor, subject, record) VALUES (?, ?, ?, ?, ?)`,
-			tx.size, ev.Type, ev.Actor, ev.Subject, record); err != nil {
+		// The record is stored as text, byte for byte as hashed.
+		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, record) VALUES (?, ?)`, tx.size, string(record)); err != nil {
 			return err
 		}
 		for _, h := range hashes {

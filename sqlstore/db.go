@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -225,10 +226,24 @@ type Tx struct {
 	size int64
 	// appended holds the indexes of the entries this request wrote.
 	appended []int64
+	// recordErr holds events that could not be captured; the request fails.
+	recordErr error
 }
 
-// Record queues an audit event; it is appended in this transaction.
-func (tx *Tx) Record(ev andon.Event) { tx.events = append(tx.events, ev) }
+// Record queues an audit event; it is appended in this transaction. The
+// event's data is captured now, so that the record shows the state at the
+// moment of the event even if the caller changes the value afterwards.
+func (tx *Tx) Record(ev andon.Event) {
+	if ev.Data != nil {
+		data, err := json.Marshal(ev.Data)
+		if err != nil {
+			tx.recordErr = errors.Join(tx.recordErr, fmt.Errorf("audit event %s: %w", ev.Type, err))
+			return
+		}
+		ev.Data = json.RawMessage(data)
+	}
+	tx.events = append(tx.events, ev)
+}
 
 // maxBatch bounds how many requests share one commit.
 const maxBatch = 128
@@ -373,6 +388,9 @@ func runRequest(req *writeRequest, tx *Tx) (err error) {
 	}()
 	if err := req.fn(req.ctx, tx); err != nil {
 		return err
+	}
+	if tx.recordErr != nil {
+		return tx.recordErr
 	}
 	if len(tx.events) == 0 {
 		return andon.Errorf(andon.EINTERNAL, "write without audit event refused")

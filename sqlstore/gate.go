@@ -58,21 +58,13 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		bad, badErr = deny(andon.ReasonBadImage, andon.ErrorMessage(err)), err
 	}
 	if bad != nil {
-		// Refusals of bad requests are decisions too: record them.
-		idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-			tx.Record(gateEvent(user, req, bad))
-			return nil
-		})
-		if err != nil {
-			return deny(andon.ReasonInternal, "the gate could not record its decision"), err
-		}
-		bad.AuditIndex = idx[0]
-		return bad, badErr
+		return s.refuse(ctx, user, req, bad, badErr)
 	}
 
 	active, err := s.calendar.Active(ctx, env.Name, req.At)
 	if err != nil {
-		return deny(andon.ReasonInternal, "the calendar could not be evaluated"), fmt.Errorf("calendar: %w", err)
+		s.logger.Error("gate could not evaluate the calendar", "environment", req.Environment, "err", err)
+		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
 	var result *andon.GateResult
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -141,24 +133,30 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return nil
 	})
 	if err != nil {
-		var e *andon.Error
-		if errors.As(err, &e) && e.Code != andon.EINTERNAL {
-			return deny(andon.ReasonInternal, e.Message), err
+		if code := andon.ErrorCode(err); code != andon.EINTERNAL {
+			// A conflict, such as a concurrent update of the change: say so.
+			return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
 		}
 		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
-		result := deny(andon.ReasonInternal, "the gate could not decide; deployment refused")
-		// Record the refusal on its own when the decision's transaction
-		// failed; if even that fails, the error still reaches the client.
-		if idx, rerr := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-			tx.Record(gateEvent(user, req, result))
-			return nil
-		}); rerr == nil {
-			result.AuditIndex = idx[0]
-		}
-		return result, err
+		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
 	}
 	result.AuditIndex = idx[len(idx)-1]
 	return result, nil
+}
+
+// refuse records a refusal made outside the decision's own transaction
+// (a bad request, or a failure) and returns it with cause. If even the
+// record fails, the refusal still reaches the client, with the error.
+func (s *GateService) refuse(ctx context.Context, user string, req andon.GateRequest, res *andon.GateResult, cause error) (*andon.GateResult, error) {
+	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		tx.Record(gateEvent(user, req, res))
+		return nil
+	})
+	if err != nil {
+		return res, errors.Join(cause, fmt.Errorf("record the refusal: %w", err))
+	}
+	res.AuditIndex = idx[0]
+	return res, cause
 }
 
 func deny(code, message string) *andon.GateResult {

@@ -313,3 +313,31 @@ func TestProofVerifiesOffline(t *testing.T) {
 		t.Errorf("proof beyond the log: %v, want not_found", err)
 	}
 }
+
+func TestGateRecordsAutoChange(t *testing.T) {
+	e := MustOpen(t)
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+	if err != nil || !res.Allow || res.Change == nil {
+		t.Fatalf("gate = %+v, %v; want allowed with a recorded change", res, err)
+	}
+	entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{After: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, en := range entries {
+		got = append(got, en.Type)
+	}
+	want := []string{andon.EventChangeCreated, andon.EventChangeTransition, andon.EventGateDecision}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("entries = %v, want %v", got, want)
+	}
+	// The creation record shows the change as it was created, before the
+	// gate moved it on.
+	if !strings.Contains(string(entries[0].Data), `"state":"approved"`) {
+		t.Errorf("change.created data = %s, want state approved", entries[0].Data)
+	}
+	if res.AuditIndex != entries[2].Index {
+		t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
+	}
+}

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/andon-governance/andon"
@@ -42,11 +42,9 @@ the user's roles come from the catalog's Team documents.`,
 			if err != nil {
 				return err
 			}
-			if outputFormat(cmd) == "json" {
-				return json.NewEncoder(e.stdout).Encode(map[string]string{"user": user, "token": token})
-			}
-			fmt.Fprintln(e.stdout, token)
-			return nil
+			return e.print(cmd, map[string]string{"user": user, "token": token}, func(w io.Writer) {
+				fmt.Fprintln(w, token)
+			})
 		},
 	}
 	create.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
@@ -74,7 +72,7 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			}
 			v, err := auditlog.LoadVerifier(key)
 			if err != nil {
-				return andon.Errorf(andon.EINVALID, "verifier key %s: %v", key, err)
+				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
 			}
 			store, err := sqlstore.OpenReadOnly(e.ctx, o.dsn())
 			if err != nil {
@@ -85,18 +83,19 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			if err != nil {
 				return err
 			}
-			if outputFormat(cmd) == "json" {
-				if err := json.NewEncoder(e.stdout).Encode(report); err != nil {
-					return err
+			err = e.print(cmd, report, func(w io.Writer) {
+				if !report.OK {
+					fmt.Fprintf(w, "audit log FAILED verification: %s\n", report.Problem)
+					return
 				}
-			} else if report.OK {
-				fmt.Fprintf(e.stdout, "audit log OK: %d entries, root %s, signed checkpoint of %d entries verified with %s\n",
+				fmt.Fprintf(w, "audit log OK: %d entries, root %s, signed checkpoint of %d entries verified with %s\n",
 					report.Entries, report.Root, report.CheckpointSize, key)
 				if report.Unsigned > 0 {
-					fmt.Fprintf(e.stdout, "note: %d newer entries are not yet covered by a signed checkpoint\n", report.Unsigned)
+					fmt.Fprintf(w, "note: %d newer entries are not yet covered by a signed checkpoint\n", report.Unsigned)
 				}
-			} else {
-				fmt.Fprintf(e.stdout, "audit log FAILED verification: %s\n", report.Problem)
+			})
+			if err != nil {
+				return err
 			}
 			if !report.OK {
 				return &exitError{code: 1}
@@ -109,10 +108,4 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	cmd.AddCommand(verify)
 	return cmd
-}
-
-// outputFormat returns the value of the persistent -o flag.
-func outputFormat(cmd *cobra.Command) string {
-	f, _ := cmd.Flags().GetString("output")
-	return f
 }

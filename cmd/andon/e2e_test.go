@@ -324,7 +324,7 @@ func TestTamperDetection(t *testing.T) {
 		tamper []string
 		want   string
 	}{
-		{"edit", []string{`UPDATE audit_entries SET record = CAST(REPLACE(CAST(record AS TEXT), 'change B', 'change X') AS BLOB) WHERE idx = 9`}, "entry 9"},
+		{"edit", []string{`UPDATE audit_entries SET record = REPLACE(record, 'change B', 'change X') WHERE idx = 9`}, "entry 9"},
 		{"delete", []string{`DELETE FROM audit_entries WHERE idx = 9`}, "entry 9"},
 		{"swap", []string{
 			`UPDATE audit_entries SET idx = -1 WHERE idx = 9`,

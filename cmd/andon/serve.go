@@ -126,11 +126,11 @@ type app struct {
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load func() (*andon.Catalog, error)) (*app, error) {
 	cat, err := load()
 	if err != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("catalog %s is not valid:\n%w", o.catalog, err)}
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s is not valid:\n%s", o.catalog, andon.ErrorMessage(err))}
 	}
 	pol, err := policy.New(ctx, o.policy)
 	if err != nil {
-		return nil, &exitError{code: 1, err: fmt.Errorf("policy: %w", err)}
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
 	}
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)

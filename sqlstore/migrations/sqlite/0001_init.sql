@@ -38,13 +38,15 @@ CREATE TABLE tokens (
 );
 
 -- The audit log: canonical JSON records and the RFC 6962 tree hashes
--- (golang.org/x/mod/sumdb/tlog storage indexes).
+-- (golang.org/x/mod/sumdb/tlog storage indexes). The columns used for
+-- searching are generated from the record, so they cannot disagree with
+-- what the tree covers.
 CREATE TABLE audit_entries (
-	idx    INTEGER PRIMARY KEY,
-	type   TEXT NOT NULL,
-	actor  TEXT NOT NULL,
-	subject TEXT NOT NULL,
-	record BLOB NOT NULL
+	idx     INTEGER PRIMARY KEY,
+	record  TEXT NOT NULL,
+	type    TEXT GENERATED ALWAYS AS (json_extract(record, '$.type')) VIRTUAL,
+	actor   TEXT GENERATED ALWAYS AS (json_extract(record, '$.actor')) VIRTUAL,
+	subject TEXT GENERATED ALWAYS AS (COALESCE(json_extract(record, '$.subject'), '')) VIRTUAL
 );
 CREATE INDEX audit_entries_subject ON audit_entries (subject, idx);
 CREATE TABLE audit_hashes (
