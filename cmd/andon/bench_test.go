@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,5 +80,49 @@ func BenchmarkGateHTTP(b *testing.B) {
 		b.ReportMetric(pct(0.50), "p50-ms")
 		b.ReportMetric(pct(0.99), "p99-ms")
 		b.ReportMetric(float64(latencies[len(latencies)-1].Microseconds())/1000, "max-ms")
+	}
+}
+
+// BenchmarkServerIdleRSS starts andon serve with the example catalog as a
+// separate process (this test binary, re-executed as the andon command),
+// lets it settle and reports its resident memory.
+func BenchmarkServerIdleRSS(b *testing.B) {
+	addr := strings.TrimPrefix(closedServer(b), "http://")
+	cmd := exec.Command(os.Args[0], "serve", "--addr", addr, "--data", b.TempDir(), "--catalog", exampleCatalog)
+	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("server not ready after 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for b.Loop() {
+		time.Sleep(2 * time.Second)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		b.Skip("no /proc on this system")
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			b.ReportMetric(kb/1024, "RSS-MB")
+		}
 	}
 }

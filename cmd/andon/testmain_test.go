@@ -1,0 +1,16 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+)
+
+// TestMain lets a test re-execute this test binary as the andon command
+// (ANDON_RUN_AS_COMMAND=1), to measure a server in a process of its own.
+func TestMain(m *testing.M) {
+	if os.Getenv("ANDON_RUN_AS_COMMAND") == "1" {
+		os.Exit(run(context.Background(), append([]string{"andon"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
