@@ -82,8 +82,8 @@ type Catalog struct {
 	Windows      []*Window          `json:"windows"`
 	Teams        []*Team            `json:"teams"`
 
-	// Revision identifies the content: a git commit when the catalog came
-	// from git, otherwise a digest of the files.
+	// Revision identifies the content: "sha256:" and a digest of the
+	// files read, in path order.
 	Revision string `json:"revision"`
 }
 

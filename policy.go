@@ -15,10 +15,13 @@ type Policy interface {
 
 // RiskInput is the input document of the andon.risk package.
 type RiskInput struct {
-	Change      *Change            `json:"change"`
-	Environment *Environment       `json:"environment"`
-	Processes   []*BusinessProcess `json:"processes"`
-	Plants      []*Plant           `json:"plants"`
+	Change      *Change      `json:"change"`
+	Environment *Environment `json:"environment"`
+	// Processes are the processes the change names, or the environment's
+	// when it names none, so that infrastructure changes are weighed
+	// against what the environment runs.
+	Processes []*BusinessProcess `json:"processes"`
+	Plants    []*Plant           `json:"plants"`
 }
 
 // RiskDecision is the output of andon.risk.

@@ -9,7 +9,8 @@
 // # Time rules
 //
 // A window has recurring schedules, from its "schedule" or one per VEVENT
-// of its "ics" file, or a one-off span ("once"), or both. Its selector
+// of its "ics" file, or a one-off span ("once"); the catalog loader
+// requires exactly one of the three. Its selector
 // decides which environments it applies to.
 //
 // A schedule's Start (DTSTART) and ExDates are local wall times: a date and
