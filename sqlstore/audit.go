@@ -218,7 +218,8 @@ func (s *AuditService) Proof(ctx context.Context, index int64) (*andon.Proof, er
 	}
 	hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
 	if err != nil {
-		return nil, err
+		// The index is inside the signed tree, so a missing hash is damage.
+		return nil, andon.Errorf(andon.EINTERNAL, "prove entry %d: %v", index, err)
 	}
 	leaf := tlog.RecordHash(record)
 	p := &andon.Proof{Index: index, Record: record, LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Checkpoint: *cp}

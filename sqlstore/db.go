@@ -370,7 +370,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return results
 	}
 	if err := signCheckpoint(ctx, &Tx{Tx: sqlTx, db: db}, size); err != nil {
-		return fail(fmt.Errorf("sign audit checkpoint: %w", err))
+		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
@@ -386,7 +386,11 @@ func runRequest(req *writeRequest, tx *Tx) (err error) {
 			err = fmt.Errorf("write panicked: %v", r)
 		}
 	}()
-	if err := req.fn(req.ctx, tx); err != nil {
+	// Once started, a request runs to its end: cancelling a statement
+	// mid-way makes SQLite roll back the whole shared transaction, which
+	// would fail the other requests of the batch too.
+	ctx := context.WithoutCancel(req.ctx)
+	if err := req.fn(ctx, tx); err != nil {
 		return err
 	}
 	if tx.recordErr != nil {
@@ -395,8 +399,10 @@ func runRequest(req *writeRequest, tx *Tx) (err error) {
 	if len(tx.events) == 0 {
 		return andon.Errorf(andon.EINTERNAL, "write without audit event refused")
 	}
-	if err := tx.appendAudit(req.ctx); err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
+	if err := tx.appendAudit(ctx); err != nil {
+		// Whatever the cause, a failed append is the store's fault, not
+		// the request's: report it as internal, never as not found.
+		return andon.Errorf(andon.EINTERNAL, "append audit entry: %v", err)
 	}
 	return nil
 }
