@@ -9,7 +9,8 @@ import (
 type GateRequest struct {
 	Environment string `json:"environment"`
 	Image       string `json:"image"`
-	// At is the instant of the deployment; zero means now.
+	// At is the instant of the deployment; zero means now. Another time
+	// than now makes the request a dry run.
 	At time.Time `json:"at"`
 }
 
@@ -21,6 +22,10 @@ type GateResult struct {
 	Change  *Change  `json:"change"`
 	// AuditIndex is the index of the audit entry that records the decision.
 	AuditIndex int64 `json:"auditIndex"`
+	// DryRun is set when the request asked about another time than now:
+	// the answer says what the gate would decide then, and authorises
+	// nothing (no change moves to implementing, none is recorded).
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // Reason codes that Go itself produces, before or instead of the policy.

@@ -37,8 +37,13 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	if err != nil {
 		return deny(andon.ReasonInternal, andon.ErrorMessage(err)), err
 	}
+	// A request for another instant than now is a dry run: it is
+	// evaluated and recorded, but authorises nothing, so that passing a
+	// time outside a freeze cannot open the gate during one.
+	now := s.db.Now()
+	dryRun := !req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew)
 	if req.At.IsZero() {
-		req.At = s.db.Now()
+		req.At = now
 	}
 	// Whole seconds are all a deployment needs, and they keep times in
 	// reasons and records readable.
@@ -106,7 +111,8 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 			// gate only lets governed changes through.
 			result = deny("NO_APPROVED_CHANGE", "the policy allowed a deployment with no change; refused")
 		}
-		if result.Allow {
+		result.DryRun = dryRun
+		if result.Allow && !dryRun {
 			if auto {
 				c.CreatedAt, c.UpdatedAt = tx.now, tx.now
 				if err := insertChange(ctx, tx, c.Change); err != nil {
@@ -126,7 +132,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 					Data: map[string]any{"to": andon.StateImplementing, "comment": "first deployment allowed by the gate"}})
 			}
 		}
-		if c != nil && (result.Allow || !auto) {
+		if c != nil && ((result.Allow && !dryRun) || !auto) {
 			result.Change = c.Change
 		}
 		tx.Record(gateEvent(user, req, result))
@@ -143,6 +149,10 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	result.AuditIndex = idx[len(idx)-1]
 	return result, nil
 }
+
+// ClockSkew is how far a gate request's time may be from the server's
+// clock and still be a real decision; further away it is a dry run.
+const ClockSkew = 5 * time.Minute
 
 // refuse records a refusal made outside the decision's own transaction
 // (a bad request, or a failure) and returns it with cause. If even the
@@ -165,6 +175,9 @@ func deny(code, message string) *andon.GateResult {
 
 func gateEvent(user string, req andon.GateRequest, r *andon.GateResult) andon.Event {
 	data := map[string]any{"request": req, "allow": r.Allow, "reasons": r.Reasons}
+	if r.DryRun {
+		data["dryRun"] = true
+	}
 	if r.Change != nil {
 		data["change"] = r.Change.ID
 	}

@@ -341,3 +341,35 @@ func TestGateRecordsAutoChange(t *testing.T) {
 		t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
 	}
 }
+
+func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
+	e := MustOpen(t)
+	e.MustStage(t, imageStaged)
+	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
+		Window: &andon.Span{Start: e.now.Add(48 * time.Hour), End: e.now.Add(50 * time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"bob", "gus"} {
+		if _, err := e.changes.Decide(as(u), c.ID, andon.Approve, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Inside the change's window, but two days from now: it would be
+	// allowed, and nothing moves.
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(49 * time.Hour)})
+	if err != nil || !res.Allow || !res.DryRun {
+		t.Fatalf("gate two days ahead = %+v, %v; want a dry run that would allow", res, err)
+	}
+	if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
+		t.Errorf("after a dry run the change is %s, want approved", got.State)
+	}
+	// Within the clock skew the same request is real.
+	e.now = e.now.Add(49 * time.Hour)
+	res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(time.Minute)})
+	if err != nil || !res.Allow || res.DryRun || res.Change.State != andon.StateImplementing {
+		t.Fatalf("gate now = %+v, %v; want a real allow moving the change to implementing", res, err)
+	}
+}

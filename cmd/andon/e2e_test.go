@@ -154,6 +154,20 @@ func nextSlot(t *testing.T, s *liveServer) andon.Span {
 	return mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "1h")
 }
 
+// frozenNow reports whether a freeze applies to env at this moment.
+func frozenNow(t *testing.T, s *liveServer, env string) bool {
+	t.Helper()
+	now := time.Now()
+	cal := mustJSON[struct{ Occurrences []andon.Occurrence }](t, s, "alice", 0, "calendar", "show", "--env", env,
+		"--from", now.Add(-time.Minute).Format(time.RFC3339), "--to", now.Add(time.Minute).Format(time.RFC3339))
+	for _, o := range cal.Occurrences {
+		if o.Type == andon.WindowFreeze && !now.Before(o.Start) && now.Before(o.End) {
+			return true
+		}
+	}
+	return false
+}
+
 // TestWalkthrough is the README's walkthrough: promote a release from
 // staging to production through risk, two approvals and the gate.
 func TestWalkthrough(t *testing.T) {
@@ -186,31 +200,62 @@ func TestWalkthrough(t *testing.T) {
 		t.Fatalf("after two approvals: %s, want approved", c.State)
 	}
 
+	// --at asks about another time: a dry run that authorises nothing.
 	// Freeze wins over maintenance: Sunday 29 November 2026 02:30 in Lyon
 	// is inside the Sunday maintenance window and the month-end close.
 	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", "2026-11-29T02:30:00+01:00")
-	if res.Allow || !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
-		t.Fatalf("gate inside freeze and maintenance = %+v; want FROZEN", res)
+	if res.Allow || !res.DryRun || !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
+		t.Fatalf("gate inside freeze and maintenance = %+v; want a dry run denied FROZEN", res)
 	}
 	// Outside any maintenance window a high change is refused.
 	slot := nextSlot(t, s)
 	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(-3*time.Hour).Format(time.RFC3339))
-	if res.Allow {
-		t.Fatalf("gate outside maintenance allowed: %+v", res)
+	if res.Allow || strings.Join(reasonCodes(res), ",") != "NO_MAINTENANCE_WINDOW" {
+		t.Fatalf("gate outside maintenance = %+v; want NO_MAINTENANCE_WINDOW", res)
 	}
-	// Inside the next safe slot it goes ahead and the change is implementing.
+	// Inside the next safe slot it would go ahead, but a dry run moves
+	// nothing.
 	res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(10*time.Minute).Format(time.RFC3339))
-	if !res.Allow || res.Change == nil || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
-		t.Fatalf("gate in the slot = %+v; want allowed, %s implementing", res, c.ID)
+	if !res.Allow || !res.DryRun {
+		t.Fatalf("gate in the slot = %+v; want a dry run that would allow", res)
 	}
-	if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
-		t.Fatalf("complete: %s", r.stderr)
+	if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "show", c.ID); c.State != andon.StateApproved {
+		t.Fatalf("after a dry run the change is %s, want still approved", c.State)
+	}
+	if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "cancel", c.ID, "--comment", "replanned with its own window"); c.State != andon.StateCancelled {
+		t.Fatalf("cancel: %s", c.State)
+	}
+
+	// A change with its own approved window may go ahead inside it, unless
+	// a freeze is on now.
+	now := time.Now()
+	c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "November release, today", "--image", imageRelease, "--module", "mrp_workorder",
+		"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
+	for _, u := range []string{"bob", "brigitte"} {
+		if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
+			t.Fatalf("%s approves: %s", u, r.stderr)
+		}
+	}
+	if frozenNow(t, s, "prod-lyon") {
+		res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease)
+		if !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
+			t.Fatalf("gate during a freeze = %+v; want FROZEN", res)
+		}
+	} else {
+		res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease)
+		if !res.Allow || res.DryRun || res.Change == nil || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
+			t.Fatalf("gate now = %+v; want allowed, %s implementing", res, c.ID)
+		}
+		if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
+			t.Fatalf("complete: %s", r.stderr)
+		}
 	}
 
 	// Every decision is in the audit log, and the log verifies offline.
 	entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
-	if len(entries) != 5 {
-		t.Errorf("gate decisions recorded = %d, want 5", len(entries))
+	if len(entries) != 6 {
+		t.Errorf("gate decisions recorded = %d, want 6", len(entries))
 	}
 	if r := runCLI(t, nil, "audit", "verify", "--data", s.data); r.code != 0 || !strings.Contains(r.stdout, "OK") {
 		t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)

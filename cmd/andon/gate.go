@@ -18,10 +18,14 @@ func newGateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gate --env E --image REF [--at RFC3339]",
 		Short: "Ask whether an image may be deployed to an environment now",
-		Long: `Ask the gate whether an image may be deployed to an environment, now or at
---at. Prints ALLOWED or DENIED with every reason, and exits 0 when allowed,
-1 when denied, and 2 when the gate could not decide: a pipeline must deploy
-only on exit code 0.`,
+		Long: `Ask the gate whether an image may be deployed to an environment now. Prints
+ALLOWED or DENIED with every reason, and exits 0 when allowed, 1 when denied,
+and 2 when the gate could not decide: a pipeline must deploy only on exit
+code 0, and never with --at.
+
+--at asks what the gate would answer at another time (more than 5 minutes
+from now): a dry run, recorded in the audit log, that authorises nothing.
+The first real allowed call moves an approved change to implementing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := gate(cmd, e, &req, at)
@@ -48,7 +52,7 @@ only on exit code 0.`,
 	f := cmd.Flags()
 	f.StringVar(&req.Environment, "env", "", "environment deployed to (required)")
 	f.StringVar(&req.Image, "image", "", "image deployed, pinned by digest (required)")
-	f.StringVar(&at, "at", "", "instant of the deployment, RFC 3339 (default now)")
+	f.StringVar(&at, "at", "", "ask about another instant, RFC 3339: a dry run that authorises nothing")
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("image")
 	return cmd
@@ -70,11 +74,14 @@ func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (*andon
 }
 
 func writeGateResult(w io.Writer, res *andon.GateResult) {
+	verdict := "DENIED"
 	if res.Allow {
-		fmt.Fprintln(w, "ALLOWED")
-	} else {
-		fmt.Fprintln(w, "DENIED")
+		verdict = "ALLOWED"
 	}
+	if res.DryRun {
+		verdict = "WOULD BE " + verdict + " (dry run: authorises nothing)"
+	}
+	fmt.Fprintln(w, verdict)
 	for _, r := range res.Reasons {
 		fmt.Fprintf(w, "  %s: %s\n", r.Code, r.Message)
 	}
