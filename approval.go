@@ -73,13 +73,19 @@ func (c *Change) SlotFor(user string, roles []string) (string, error) {
 }
 
 // CanReject reports whether user may reject the change: any holder of a
-// role of an open slot, other than the requester.
+// role of one of its slots, filled or not, so that any approver can stop
+// the line, except the requester and those who already approved it.
 func (c *Change) CanReject(user string, roles []string) error {
 	if c.State != StatePending {
 		return Errorf(ECONFLICT, "change %s is %s: only pending changes can be rejected", c.ID, c.State)
 	}
 	if user == c.Requester {
 		return Errorf(EFORBIDDEN, "%s requested change %s and cannot decide on it (segregation of duties)", user, c.ID)
+	}
+	for _, a := range c.Approvals {
+		if a.Approver == user {
+			return Errorf(EFORBIDDEN, "%s already approved change %s and cannot also reject it", user, c.ID)
+		}
 	}
 	for _, s := range c.Slots() {
 		if slices.Contains(roles, s.Role) {

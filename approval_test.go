@@ -110,6 +110,13 @@ func TestCanReject(t *testing.T) {
 	if err := c.CanReject("carol", []string{"process-owner:production"}); err != nil {
 		t.Errorf("owner rejecting: %v", err)
 	}
+	c.Approvals = []andon.Approval{{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve}}
+	if err := c.CanReject("bob", []string{andon.RoleChangeManager}); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("approver rejecting the change they approved: %v, want forbidden", err)
+	}
+	if err := c.CanReject("brigitte", []string{andon.RoleChangeManager}); err != nil {
+		t.Errorf("holder of a filled slot's role rejecting: %v", err)
+	}
 }
 
 func TestCanTransition(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 // Event types recorded in the audit log.
 const (
 	EventCatalogLoaded    = "catalog.loaded"
+	EventPolicyLoaded     = "policy.loaded"
 	EventTokenCreated     = "token.created"
 	EventChangeCreated    = "change.created"
 	EventChangeApproved   = "change.approved"

@@ -14,7 +14,9 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,9 +52,10 @@ type Engine struct {
 // prepared is one compiled policy with its queries ready to evaluate. It is
 // never modified once built; Reload replaces it as a whole.
 type prepared struct {
-	modules []string
-	risk    *decision
-	gate    *decision
+	revision string
+	modules  []string
+	risk     *decision
+	gate     *decision
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -88,6 +91,10 @@ func (e *Engine) Reload(ctx context.Context) error {
 	return nil
 }
 
+// Revision returns a digest of the policy in force, recorded in the audit
+// log at start and on every reload.
+func (e *Engine) Revision() string { return e.state.Load().revision }
+
 // Modules returns the names of the modules in force, embedded ones first
 // and prefixed "embedded:", for logs and the readiness report.
 func (e *Engine) Modules() []string {
@@ -115,6 +122,13 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 		p.modules = append(p.modules, name)
 	}
 	slices.SortFunc(p.modules, compareModuleNames)
+	// The revision digests the parsed modules, so that it names what is in
+	// force whatever the files' formatting.
+	h := sha256.New()
+	for _, name := range p.modules {
+		fmt.Fprintf(h, "%s\n%s\n", name, mods[name].String())
+	}
+	p.revision = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if p.risk, err = prepareDecision(ctx, c, "andon.risk", "tier", "reasons", "approvals"); err != nil {
 		return nil, err
 	}

@@ -257,3 +257,23 @@ func (db *DB) StoredHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, e
 }
 
 var _ auditlog.Source = (*DB)(nil)
+
+// CheckSigner verifies the stored checkpoint with the DB's signing key, so
+// that a server or an admin command started with another key refuses to
+// write instead of re-signing the log with it.
+func (db *DB) CheckSigner(ctx context.Context) error {
+	signed, err := db.Checkpoint(ctx)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		return nil // an empty log: any key may start it
+	} else if err != nil {
+		return err
+	}
+	v, err := note.NewVerifier(db.Signer.VerifierKey())
+	if err != nil {
+		return err
+	}
+	if _, err := auditlog.OpenCheckpoint(signed, v); err != nil {
+		return andon.Errorf(andon.ECONFLICT, "the audit log was signed with another key than %s: %s; use the data directory holding the key that signed it", db.Signer.VerifierKey(), andon.ErrorMessage(err))
+	}
+	return nil
+}

@@ -421,6 +421,8 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 			return andon.Errorf(andon.ECONFLICT, "change %s was already reviewed by %s", c.ID, c.Review.Approver)
 		case user == c.Requester:
 			return andon.Errorf(andon.EFORBIDDEN, "%s requested change %s and cannot review it (segregation of duties)", user, c.ID)
+		case slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool { return a.Approver == user }):
+			return andon.Errorf(andon.EFORBIDDEN, "%s approved change %s and cannot review it (segregation of duties)", user, c.ID)
 		case !andon.HasRole(roles, andon.RoleChangeManager):
 			return andon.Errorf(andon.EFORBIDDEN, "%s is not a change-manager: only change managers review emergency changes", user)
 		}

@@ -135,7 +135,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		if c != nil && ((result.Allow && !dryRun) || !auto) {
 			result.Change = c.Change
 		}
-		tx.Record(gateEvent(user, req, result))
+		tx.Record(gateEvent(user, req, result, cat.Revision))
 		return nil
 	})
 	if err != nil {
@@ -159,7 +159,7 @@ const ClockSkew = 5 * time.Minute
 // record fails, the refusal still reaches the client, with the error.
 func (s *GateService) refuse(ctx context.Context, user string, req andon.GateRequest, res *andon.GateResult, cause error) (*andon.GateResult, error) {
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		tx.Record(gateEvent(user, req, res))
+		tx.Record(gateEvent(user, req, res, s.catalog.Catalog().Revision))
 		return nil
 	})
 	if err != nil {
@@ -173,8 +173,11 @@ func deny(code, message string) *andon.GateResult {
 	return &andon.GateResult{Allow: false, Reasons: []andon.Reason{{Code: code, Message: message}}}
 }
 
-func gateEvent(user string, req andon.GateRequest, r *andon.GateResult) andon.Event {
-	data := map[string]any{"request": req, "allow": r.Allow, "reasons": r.Reasons}
+func gateEvent(user string, req andon.GateRequest, r *andon.GateResult, catalog string) andon.Event {
+	// The catalog revision ties the decision to the windows and
+	// environments it was made under; the policy's is in the last
+	// policy.loaded entry before it.
+	data := map[string]any{"request": req, "allow": r.Allow, "reasons": r.Reasons, "catalog": catalog}
 	if r.DryRun {
 		data["dryRun"] = true
 	}

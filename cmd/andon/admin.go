@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/andon-governance/andon"
@@ -28,16 +29,26 @@ the user's roles come from the catalog's Team documents.`,
 				return &exitError{code: 2, err: fmt.Errorf("--user: required")}
 			}
 			o := &serveOptions{data: data, db: db}
-			signer, err := auditlog.LoadOrCreateKey(data, "andon")
-			if err != nil {
-				return fmt.Errorf("audit signing key: %w", err)
-			}
 			store, err := sqlstore.Open(e.ctx, o.dsn())
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			// A log signed before needs the key that signed it: never
+			// create a new one beside an existing log.
+			if _, err := store.Checkpoint(e.ctx); err == nil {
+				if _, err := os.Stat(filepath.Join(data, "audit.key")); err != nil {
+					return andon.Errorf(andon.EINVALID, "--data %s holds no audit.key, but the audit log is already signed: give the server's data directory", data)
+				}
+			}
+			signer, err := auditlog.LoadOrCreateKey(data, "andon")
+			if err != nil {
+				return fmt.Errorf("audit signing key: %w", err)
+			}
 			store.Signer = signer
+			if err := store.CheckSigner(e.ctx); err != nil {
+				return err
+			}
 			token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
 			if err != nil {
 				return err

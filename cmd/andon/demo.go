@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/examples"
-	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
 )
 
@@ -35,14 +35,23 @@ start: they are for the demo only. The data directory is kept between runs;
 					return err
 				}
 			}
-			_, statErr := os.Stat(sqlstore.DataPath(o.data))
-			fresh := os.IsNotExist(statErr)
+			hup := notifyHUP()
+			defer signal.Stop(hup)
 			o.catalog = "(built-in example)"
 			a, err := startApp(e.ctx, logger, o, catalogFS(examples.Catalog, "catalog"))
 			if err != nil {
 				return err
 			}
 			defer a.close()
+			// A store without changes gets the seeded history, wherever it is.
+			counts, err := a.db.CountByState(e.ctx)
+			if err != nil {
+				return err
+			}
+			fresh := true
+			for _, n := range counts {
+				fresh = fresh && n == 0
+			}
 			if err := a.demoTokens(e.ctx); err != nil {
 				return err
 			}
@@ -52,12 +61,16 @@ start: they are for the demo only. The data directory is kept between runs;
 				}
 			}
 			a.printDemoBanner(e, fresh)
-			return a.serve(e.ctx)
+			return a.serve(e.ctx, hup)
 		},
 	}
 	addServeFlags(cmd, e, o)
-	cmd.Flags().Lookup("data").DefValue = "./demo-data"
-	_ = cmd.Flags().Set("data", envOr(e, "ANDON_DEMO_DATA", "./demo-data"))
+	// The demo's tokens are well known: it listens on loopback unless told
+	// otherwise.
+	for flag, def := range map[string]string{"data": envOr(e, "ANDON_DEMO_DATA", "./demo-data"), "addr": "127.0.0.1:8080"} {
+		cmd.Flags().Lookup(flag).DefValue = def
+		_ = cmd.Flags().Set(flag, def)
+	}
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo data directory first and seed new history")
 	return cmd
 }

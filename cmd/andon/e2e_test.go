@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -364,18 +365,29 @@ func TestTamperDetection(t *testing.T) {
 	if r := runCLI(t, nil, "audit", "verify", "--data", data); r.code != 0 {
 		t.Fatalf("untouched log does not verify: %s%s", r.stdout, r.stderr)
 	}
+	// The entry that records the creation of change B is the target.
+	db, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT idx FROM audit_entries WHERE record LIKE '%"title":"change B"%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	entry := fmt.Sprintf("entry %d", n)
 	tests := []struct {
 		name   string
 		tamper []string
 		want   string
 	}{
-		{"edit", []string{`UPDATE audit_entries SET record = REPLACE(record, 'change B', 'change X') WHERE idx = 9`}, "entry 9"},
-		{"delete", []string{`DELETE FROM audit_entries WHERE idx = 9`}, "entry 9"},
+		{"edit", []string{fmt.Sprintf(`UPDATE audit_entries SET record = REPLACE(record, 'change B', 'change X') WHERE idx = %d`, n)}, entry},
+		{"delete", []string{fmt.Sprintf(`DELETE FROM audit_entries WHERE idx = %d`, n)}, entry},
 		{"swap", []string{
-			`UPDATE audit_entries SET idx = -1 WHERE idx = 9`,
-			`UPDATE audit_entries SET idx = 9 WHERE idx = 10`,
-			`UPDATE audit_entries SET idx = 10 WHERE idx = -1`,
-		}, "entry 9"},
+			fmt.Sprintf(`UPDATE audit_entries SET idx = -1 WHERE idx = %d`, n),
+			fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = %d`, n, n+1),
+			fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = -1`, n+1),
+		}, entry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,13 +60,15 @@ keeps the ones in force. SIGINT and SIGTERM shut down gracefully.`,
 			if err != nil {
 				return err
 			}
+			hup := notifyHUP()
+			defer signal.Stop(hup)
 			load := func() (*andon.Catalog, error) { return catalog.Load(o.catalog) }
 			a, err := startApp(e.ctx, logger, o, load)
 			if err != nil {
 				return err
 			}
 			defer a.close()
-			return a.serve(e.ctx)
+			return a.serve(e.ctx, hup)
 		},
 	}
 	addServeFlags(cmd, e, o)
@@ -144,6 +146,10 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 		return nil, err
 	}
 	db.Signer = signer
+	if err := db.CheckSigner(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a := &app{logger: logger, opts: o, load: load, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
 	a.calendar = calendar.NewService(a.catalogs)
 	a.changes = sqlstore.NewChangeService(db, a.catalogs, pol)
@@ -154,9 +160,22 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 		db.Close()
 		return nil, err
 	}
+	if err := a.recordPolicy(ctx, false); err != nil {
+		db.Close()
+		return nil, err
+	}
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision,
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", redact(o.dsn()))
 	return a, nil
+}
+
+func (a *app) recordPolicy(ctx context.Context, reloaded bool) error {
+	_, err := a.db.Update(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
+		tx.Record(andon.Event{Type: andon.EventPolicyLoaded, Actor: "andon", Subject: a.policy.Revision(),
+			Data: map[string]any{"revision": a.policy.Revision(), "modules": a.policy.Modules(), "reload": reloaded}})
+		return nil
+	})
+	return err
 }
 
 func (a *app) recordCatalog(ctx context.Context, cat *andon.Catalog) error {
@@ -175,8 +194,10 @@ func (a *app) recordCatalog(ctx context.Context, cat *andon.Catalog) error {
 func (a *app) reload(ctx context.Context) {
 	if err := a.policy.Reload(ctx); err != nil {
 		a.logger.Error("policy reload failed; the policy in force stays", "err", err)
+	} else if err := a.recordPolicy(ctx, true); err != nil {
+		a.logger.Error("policy reload could not be recorded", "err", err)
 	} else {
-		a.logger.Info("policy reloaded")
+		a.logger.Info("policy reloaded", "revision", a.policy.Revision())
 	}
 	cat, err := a.load()
 	if err != nil {
@@ -212,8 +233,10 @@ func (a *app) handler() http.Handler {
 	})
 }
 
-// serve listens until ctx ends, then drains requests for up to 15 s.
-func (a *app) serve(ctx context.Context) error {
+// serve listens until ctx ends, then drains requests for up to 15 s. hup
+// delivers SIGHUP, which reloads the catalog and the policy; the caller
+// registers it before starting, since SIGHUP's default action is to exit.
+func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 	ln, err := net.Listen("tcp", a.opts.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.opts.addr, err)
@@ -223,9 +246,6 @@ func (a *app) serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:
@@ -239,6 +259,13 @@ func (a *app) serve(ctx context.Context) error {
 			return srv.Shutdown(shutdownCtx)
 		}
 	}
+}
+
+// notifyHUP returns a channel that receives SIGHUP.
+func notifyHUP() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
 }
 
 // redact hides a password in a database URL.
