@@ -95,6 +95,27 @@ func (c *Change) CanReject(user string, roles []string) error {
 	return Errorf(EFORBIDDEN, "%s holds none of the approval roles of change %s", user, c.ID)
 }
 
+// CanReview reports whether user, who holds roles, may give the
+// retrospective review of an emergency change: a change manager who neither
+// requested nor approved it, once it has been implemented, and only once.
+func (c *Change) CanReview(user string, roles []string) error {
+	switch {
+	case c.Type != ChangeEmergency:
+		return Errorf(ECONFLICT, "change %s is a %s change: only emergency changes take a retrospective review", c.ID, c.Type)
+	case c.ReviewDue == nil:
+		return Errorf(ECONFLICT, "change %s has not been implemented yet: review it once it has", c.ID)
+	case c.Review != nil:
+		return Errorf(ECONFLICT, "change %s was already reviewed by %s", c.ID, c.Review.Approver)
+	case user == c.Requester:
+		return Errorf(EFORBIDDEN, "%s requested change %s and cannot review it (segregation of duties)", user, c.ID)
+	case slices.ContainsFunc(c.Approvals, func(a Approval) bool { return a.Approver == user }):
+		return Errorf(EFORBIDDEN, "%s approved change %s and cannot review it (segregation of duties)", user, c.ID)
+	case !slices.Contains(roles, RoleChangeManager):
+		return Errorf(EFORBIDDEN, "%s is not a change-manager: only change managers review emergency changes", user)
+	}
+	return nil
+}
+
 func joinOr(items []string) string {
 	switch len(items) {
 	case 0:

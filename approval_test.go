@@ -2,6 +2,7 @@ package andon_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/google/go-cmp/cmp"
@@ -138,6 +139,35 @@ func TestCanTransition(t *testing.T) {
 	for _, tt := range tests {
 		if got := andon.CanTransition(tt.from, tt.to); got != tt.want {
 			t.Errorf("CanTransition(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}
+
+func TestCanReview(t *testing.T) {
+	due := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	emergency := func() *andon.Change {
+		return &andon.Change{ID: "CHG-5", Type: andon.ChangeEmergency, Requester: "alice", State: andon.StateCompleted, ReviewDue: &due,
+			Approvals: []andon.Approval{{Approver: "erin", Role: andon.RoleEmergencyApprover, Verdict: andon.Approve}}}
+	}
+	cm := []string{andon.RoleChangeManager}
+	tests := []struct {
+		name   string
+		change func() *andon.Change
+		user   string
+		roles  []string
+		want   string
+	}{
+		{"change manager reviews", emergency, "bob", cm, ""},
+		{"requester", emergency, "alice", cm, andon.EFORBIDDEN},
+		{"approver", emergency, "erin", append(cm, andon.RoleEmergencyApprover), andon.EFORBIDDEN},
+		{"not a change manager", emergency, "frank", []string{andon.RoleAuditor}, andon.EFORBIDDEN},
+		{"not emergency", func() *andon.Change { c := emergency(); c.Type = andon.ChangeNormal; return c }, "bob", cm, andon.ECONFLICT},
+		{"not implemented", func() *andon.Change { c := emergency(); c.ReviewDue = nil; return c }, "bob", cm, andon.ECONFLICT},
+		{"reviewed already", func() *andon.Change { c := emergency(); c.Review = &andon.Approval{Approver: "brigitte"}; return c }, "bob", cm, andon.ECONFLICT},
+	}
+	for _, tt := range tests {
+		if got := andon.ErrorCode(tt.change().CanReview(tt.user, tt.roles)); got != tt.want {
+			t.Errorf("%s: code %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -311,36 +311,50 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a rejection needs a reason")
 	}
-	roles := s.catalog.Catalog().RolesOf(user)
-	var out *andon.Change
-	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		c, err := loadChange(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
-		ev := andon.Event{Actor: user, Subject: c.ID}
+		ev := andon.Event{Type: andon.EventChangeApproved}
 		if verdict == andon.Approve {
+			var err error
 			if a.Role, err = c.SlotFor(user, roles); err != nil {
-				return err
+				return ev, err
 			}
 			c.Approvals = append(c.Approvals, a)
 			if c.FullyApproved() {
 				c.State = andon.StateApproved
 			}
-			ev.Type = andon.EventChangeApproved
 		} else {
 			if err := c.CanReject(user, roles); err != nil {
-				return err
+				return ev, err
 			}
 			c.Approvals = append(c.Approvals, a)
 			c.State = andon.StateRejected
 			ev.Type = andon.EventChangeRejected
 		}
 		ev.Data = map[string]any{"approval": a, "state": c.State}
+		return ev, nil
+	})
+}
+
+// modify reads change id in a write transaction, lets apply check and
+// change it with the roles the catalog in force gives user, saves it and
+// records the event apply returns.
+func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error)) (*andon.Change, error) {
+	roles := s.catalog.Catalog().RolesOf(user)
+	var out *andon.Change
+	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		c, err := loadChange(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		ev, err := apply(tx, c.Change, roles)
+		if err != nil {
+			return err
+		}
 		if err := saveChange(ctx, tx, c); err != nil {
 			return err
 		}
+		ev.Actor, ev.Subject = user, c.ID
 		tx.Record(ev)
 		out = c.Change
 		return nil
@@ -358,28 +372,13 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	if !slices.Contains(andon.States, to) {
 		return nil, andon.Errorf(andon.EINVALID, "to: %q is not a state", to)
 	}
-	roles := s.catalog.Catalog().RolesOf(user)
-	var out *andon.Change
-	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		c, err := loadChange(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+		ev := andon.Event{Type: andon.EventChangeTransition, Data: map[string]any{"to": to, "comment": comment}}
 		if user != c.Requester && !andon.HasRole(roles, andon.RoleChangeManager) && !andon.HasRole(roles, andon.RolePlatformAdmin) {
-			return andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
+			return ev, andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
 		}
-		if err := transition(tx, c.Change, to); err != nil {
-			return err
-		}
-		if err := saveChange(ctx, tx, c); err != nil {
-			return err
-		}
-		tx.Record(andon.Event{Type: andon.EventChangeTransition, Actor: user, Subject: c.ID,
-			Data: map[string]any{"to": to, "comment": comment}})
-		out = c.Change
-		return nil
+		return ev, transition(tx, c, to)
 	})
-	return out, err
 }
 
 // transition applies the lifecycle rules to c.
@@ -405,36 +404,13 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	if strings.TrimSpace(comment) == "" {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a review needs a comment")
 	}
-	roles := s.catalog.Catalog().RolesOf(user)
-	var out *andon.Change
-	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		c, err := loadChange(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case c.Type != andon.ChangeEmergency:
-			return andon.Errorf(andon.ECONFLICT, "change %s is a %s change: only emergency changes take a retrospective review", c.ID, c.Type)
-		case c.ReviewDue == nil:
-			return andon.Errorf(andon.ECONFLICT, "change %s has not been implemented yet: review it once it has", c.ID)
-		case c.Review != nil:
-			return andon.Errorf(andon.ECONFLICT, "change %s was already reviewed by %s", c.ID, c.Review.Approver)
-		case user == c.Requester:
-			return andon.Errorf(andon.EFORBIDDEN, "%s requested change %s and cannot review it (segregation of duties)", user, c.ID)
-		case slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool { return a.Approver == user }):
-			return andon.Errorf(andon.EFORBIDDEN, "%s approved change %s and cannot review it (segregation of duties)", user, c.ID)
-		case !andon.HasRole(roles, andon.RoleChangeManager):
-			return andon.Errorf(andon.EFORBIDDEN, "%s is not a change-manager: only change managers review emergency changes", user)
+	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+		if err := c.CanReview(user, roles); err != nil {
+			return andon.Event{}, err
 		}
 		c.Review = &andon.Approval{Approver: user, Role: andon.RoleChangeManager, Verdict: andon.Approve, Comment: comment, At: tx.now}
-		if err := saveChange(ctx, tx, c); err != nil {
-			return err
-		}
-		tx.Record(andon.Event{Type: andon.EventChangeReviewed, Actor: user, Subject: c.ID, Data: c.Review})
-		out = c.Change
-		return nil
+		return andon.Event{Type: andon.EventChangeReviewed, Data: c.Review}, nil
 	})
-	return out, err
 }
 
 // Findings lists emergency changes whose retrospective review is overdue.
