@@ -44,7 +44,11 @@ func (c *Change) FullyApproved() bool {
 // one person fills at most one slot, and the approver must hold the slot's
 // role. It returns the role of the slot, or an EFORBIDDEN or ECONFLICT
 // error that says why the approval is refused.
-func (c *Change) SlotFor(user string, roles []string) (string, error) {
+//
+// holders counts the people who hold a role. A person holding the roles of
+// several open slots fills the one with the fewest holders, so that the
+// scarce role (often a process owner) is not left to nobody.
+func (c *Change) SlotFor(user string, roles []string, holders func(role string) int) (string, error) {
 	if c.State != StatePending {
 		return "", Errorf(ECONFLICT, "change %s is %s: only pending changes take approvals", c.ID, c.State)
 	}
@@ -56,20 +60,29 @@ func (c *Change) SlotFor(user string, roles []string) (string, error) {
 			return "", Errorf(EFORBIDDEN, "%s already approved change %s as %s: one person fills at most one slot", user, c.ID, a.Role)
 		}
 	}
-	var open []string
+	var open, eligible []string
 	for _, s := range c.Slots() {
 		if s.Filled() {
 			continue
 		}
 		open = append(open, s.Role)
 		if slices.Contains(roles, s.Role) {
-			return s.Role, nil
+			eligible = append(eligible, s.Role)
 		}
 	}
 	if len(open) == 0 {
 		return "", Errorf(ECONFLICT, "change %s needs no further approval", c.ID)
 	}
-	return "", Errorf(EFORBIDDEN, "%s holds none of the roles still needed for change %s (%s)", user, c.ID, joinOr(open))
+	if len(eligible) == 0 {
+		return "", Errorf(EFORBIDDEN, "%s holds none of the roles still needed for change %s (%s)", user, c.ID, joinOr(open))
+	}
+	best := eligible[0]
+	for _, r := range eligible[1:] {
+		if holders != nil && holders(r) < holders(best) {
+			best = r
+		}
+	}
+	return best, nil
 }
 
 // CanReject reports whether user may reject the change: any holder of a

@@ -68,7 +68,7 @@ func TestSlotFor(t *testing.T) {
 			if tt.state != "" {
 				c.State = tt.state
 			}
-			role, err := c.SlotFor(tt.user, tt.roles)
+			role, err := c.SlotFor(tt.user, tt.roles, nil)
 			if got := andon.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("error code = %q (%v), want %q", got, err, tt.wantCode)
 			}
@@ -76,6 +76,17 @@ func TestSlotFor(t *testing.T) {
 				t.Errorf("role = %q, want %q", role, tt.wantRole)
 			}
 		})
+	}
+}
+
+func TestSlotForPrefersTheScarceRole(t *testing.T) {
+	// brigitte is a change manager and the only other owner of production:
+	// she must take the owner's slot and leave change-manager to bob.
+	holders := map[string]int{andon.RoleChangeManager: 2, "process-owner:production": 1}
+	role, err := highChange().SlotFor("brigitte", []string{andon.RoleChangeManager, "process-owner:production"},
+		func(r string) int { return holders[r] })
+	if err != nil || role != "process-owner:production" {
+		t.Errorf("SlotFor = %q, %v; want process-owner:production", role, err)
 	}
 }
 

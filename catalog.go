@@ -275,6 +275,17 @@ func (c *Catalog) RolesOf(user string) []string {
 	return slices.Compact(roles)
 }
 
+// Holders returns the number of people who hold role.
+func (c *Catalog) Holders(role string) int {
+	n := 0
+	for _, u := range c.Users() {
+		if slices.Contains(c.RolesOf(u), role) {
+			n++
+		}
+	}
+	return n
+}
+
 // Users returns the sorted names of everyone listed in a team.
 func (c *Catalog) Users() []string {
 	var users []string

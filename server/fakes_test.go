@@ -116,7 +116,7 @@ func (s *changeService) Decide(ctx context.Context, id string, verdict andon.Ver
 		c.Approvals = append(c.Approvals, andon.Approval{Approver: user.Name, Verdict: verdict, Comment: comment, At: s.now})
 		return c, nil
 	}
-	role, err := c.SlotFor(user.Name, user.Roles)
+	role, err := c.SlotFor(user.Name, user.Roles, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -316,7 +316,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 		ev := andon.Event{Type: andon.EventChangeApproved}
 		if verdict == andon.Approve {
 			var err error
-			if a.Role, err = c.SlotFor(user, roles); err != nil {
+			if a.Role, err = c.SlotFor(user, roles, s.catalog.Catalog().Holders); err != nil {
 				return ev, err
 			}
 			c.Approvals = append(c.Approvals, a)
