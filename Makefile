@@ -31,12 +31,17 @@ lint:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-# A short run of every fuzz target (go test -fuzz takes one at a time).
+# A short run of every fuzz target (go test -fuzz takes one at a time). The
+# seed corpora in testdata/fuzz run as ordinary tests in make test.
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./catalog
 	$(GO) test -run='^$$' -fuzz=FuzzParseICS -fuzztime=30s ./calendar
 	$(GO) test -run='^$$' -fuzz=FuzzOccurrences -fuzztime=30s ./calendar
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./auditlog
+	$(GO) test -run='^$$' -fuzz=FuzzValidJSON -fuzztime=30s ./auditlog
+	$(GO) test -run='^$$' -fuzz=FuzzGateBody -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzICSWindowName -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
 
 clean:
 	rm -rf bin demo-data
