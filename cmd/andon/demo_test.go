@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/examples"
+)
+
+// TestDemoSeedsOnAnyDay seeds the demo history as if the demo started on
+// days that stress the calendar: inside the month-end close, inside the
+// year-end freeze, and on the days the clocks change in Lyon and Geelong.
+func TestDemoSeedsOnAnyDay(t *testing.T) {
+	days := []string{
+		"2026-11-29T10:00:00Z", // month-end close
+		"2026-12-25T10:00:00Z", // year-end freeze
+		"2027-01-01T00:30:00Z",
+		"2027-03-28T01:30:00Z", // Lyon springs forward
+		"2027-04-04T16:30:00Z", // Geelong falls back
+		"2027-10-03T16:30:00Z", // Geelong springs forward
+	}
+	for _, day := range days {
+		t.Run(day, func(t *testing.T) {
+			now, err := time.Parse(time.RFC3339, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := &serveOptions{data: t.TempDir(), catalog: "(built-in example)"}
+			a, err := startApp(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), o, catalogFS(examples.Catalog, "catalog"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.close()
+			if err := a.seedDemo(context.Background(), now); err != nil {
+				t.Fatalf("seed on %s: %v", day, err)
+			}
+			counts, err := a.db.CountByState(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[andon.State]int{andon.StateCompleted: 5, andon.StatePending: 2, andon.StateRejected: 1}
+			for state, n := range want {
+				if counts[state] != n {
+					t.Errorf("%s changes = %d, want %d (all: %v)", state, counts[state], n, counts)
+				}
+			}
+		})
+	}
+}
+
+// TestDemoCommand runs andon demo as a newcomer would and looks at what it
+// serves.
+func TestDemoCommand(t *testing.T) {
+	addr := closedServer(t)
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"andon", "demo", "--addr", addr[len("http://"):], "--data", data}, func(string) string { return "" }, nil, out, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("demo exit code %d", code)
+		}
+	}()
+	env := map[string]string{"ANDON_SERVER": addr, "ANDON_TOKEN": "demo-frank"}
+	deadline := time.Now().Add(30 * time.Second)
+	for runCLI(t, env, "whoami").code != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("demo not serving after 30s; output:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	list := runCLI(t, env, "change", "list", "-o", "json")
+	if list.code != 0 || !containsAll(list.stdout, `"total": 8`, "CHG-8") {
+		t.Errorf("change list: exit %d\n%s", list.code, list.stdout)
+	}
+	if f := runCLI(t, env, "findings"); f.code != 0 || !containsAll(f.stdout, "REVIEW_OVERDUE", "CHG-5") {
+		t.Errorf("findings: exit %d\n%s", f.code, f.stdout)
+	}
+	if !containsAll(out.String(), "export ANDON_TOKEN=demo-alice", "seeded history") {
+		t.Errorf("banner lacks the demo tokens:\n%s", out.String())
+	}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
