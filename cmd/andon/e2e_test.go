@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +44,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// listening finds the address in the server's "listening" log line.
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
 // liveServer is an andon serve process running in-process.
 type liveServer struct {
 	url    string
@@ -54,15 +58,15 @@ type liveServer struct {
 // MustServe starts andon serve with args added and waits until it is ready.
 func MustServe(t testing.TB, data string, args ...string) *liveServer {
 	t.Helper()
-	addr := strings.TrimPrefix(closedServer(t), "http://")
+	// Port 0: the kernel picks a free port, which the server logs.
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
-	argv := append([]string{"andon", "serve", "--addr", addr, "--data", data, "--catalog", exampleCatalog}, args...)
+	argv := append([]string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog}, args...)
 	go func() {
 		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
 	}()
-	s := &liveServer{url: "http://" + addr, data: data, tokens: map[string]string{}}
+	s := &liveServer{data: data, tokens: map[string]string{}}
 	stopped := false
 	s.stop = func() int {
 		if stopped {
@@ -86,8 +90,13 @@ func MustServe(t testing.TB, data string, args ...string) *liveServer {
 			t.Fatalf("server exited with %d; logs:\n%s", code, logs.String())
 		default:
 		}
+		if s.url == "" {
+			if m := listening.FindStringSubmatch(logs.String()); m != nil {
+				s.url = "http://" + m[1]
+			}
+		}
 		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
+		if s.url != "" && err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				break
