@@ -330,9 +330,6 @@ func intersects[T comparable](a, b []T) bool {
 	return false
 }
 
-// HasRole reports whether roles contains role.
-func HasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
-
 // IsProcessOwnerRole reports whether role is a process-owner role and
 // returns the process it names.
 func IsProcessOwnerRole(role string) (string, bool) {

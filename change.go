@@ -51,11 +51,6 @@ var transitions = map[State][]State{
 // another by a transition request.
 func CanTransition(from, to State) bool { return slices.Contains(transitions[from], to) }
 
-// Terminal reports whether no transition leaves s.
-func (s State) Terminal() bool {
-	return len(transitions[s]) == 0 && s != StatePending && s != StateApproved
-}
-
 // ReviewPeriod is the time an emergency change has, from its implementation,
 // to receive its retrospective review.
 const ReviewPeriod = 48 * time.Hour

@@ -47,17 +47,3 @@ func ParseImage(ref string) (Image, error) {
 	}
 	return img, nil
 }
-
-// SameArtifact reports whether two references name the same pinned image:
-// same repository and digest, whatever the tag.
-func SameArtifact(a, b string) bool {
-	ia, err := ParseImage(a)
-	if err != nil {
-		return false
-	}
-	ib, err := ParseImage(b)
-	if err != nil {
-		return false
-	}
-	return ia.Repository == ib.Repository && ia.Digest == ib.Digest
-}

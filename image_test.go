@@ -43,17 +43,6 @@ func TestParseImage(t *testing.T) {
 	}
 }
 
-func TestSameArtifact(t *testing.T) {
-	a := "registry.example.com/odoo:17.0@" + digest
-	b := "registry.example.com/odoo@" + digest
-	if !andon.SameArtifact(a, b) {
-		t.Errorf("same repository and digest with and without tag should match")
-	}
-	if andon.SameArtifact(a, "registry.example.com/other@"+digest) {
-		t.Errorf("different repositories should not match")
-	}
-}
-
 func FuzzParseImage(f *testing.F) {
 	f.Add("registry.example.com/odoo:17.0@" + digest)
 	f.Add("odoo:17")

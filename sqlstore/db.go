@@ -42,7 +42,6 @@ type DB struct {
 	read *sql.DB
 
 	dialect dialect
-	dsn     string
 
 	// Now is the clock of every timestamp the store writes.
 	Now func() time.Time
@@ -115,7 +114,7 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r, dialect: sqliteDialect, dsn: dsn, Now: time.Now,
+	db := &DB{write: w, read: r, dialect: sqliteDialect, Now: time.Now,
 		writeStmts: newStmtCache(w), readStmts: newStmtCache(r),
 		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := w.PingContext(ctx); err != nil {
