@@ -156,11 +156,7 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
-	if err := a.recordCatalog(ctx, cat); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := a.recordPolicy(ctx, false); err != nil {
+	if err := a.record(ctx, catalogLoaded(cat), a.policyLoaded(false)); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -169,24 +165,27 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	return a, nil
 }
 
-func (a *app) recordPolicy(ctx context.Context, reloaded bool) error {
+// record appends events in one audited write.
+func (a *app) record(ctx context.Context, events ...andon.Event) error {
 	_, err := a.db.Update(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
-		tx.Record(andon.Event{Type: andon.EventPolicyLoaded, Actor: "andon", Subject: a.policy.Revision(),
-			Data: map[string]any{"revision": a.policy.Revision(), "modules": a.policy.Modules(), "reload": reloaded}})
+		for _, ev := range events {
+			tx.Record(ev)
+		}
 		return nil
 	})
 	return err
 }
 
-func (a *app) recordCatalog(ctx context.Context, cat *andon.Catalog) error {
-	_, err := a.db.Update(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
-		tx.Record(andon.Event{Type: andon.EventCatalogLoaded, Actor: "andon", Subject: cat.Revision, Data: map[string]any{
-			"revision": cat.Revision, "plants": len(cat.Plants), "processes": len(cat.Processes),
-			"environments": len(cat.Environments), "windows": len(cat.Windows), "teams": len(cat.Teams),
-		}})
-		return nil
-	})
-	return err
+func (a *app) policyLoaded(reloaded bool) andon.Event {
+	return andon.Event{Type: andon.EventPolicyLoaded, Actor: "andon", Subject: a.policy.Revision(),
+		Data: map[string]any{"revision": a.policy.Revision(), "modules": a.policy.Modules(), "reload": reloaded}}
+}
+
+func catalogLoaded(cat *andon.Catalog) andon.Event {
+	return andon.Event{Type: andon.EventCatalogLoaded, Actor: "andon", Subject: cat.Revision, Data: map[string]any{
+		"revision": cat.Revision, "plants": len(cat.Plants), "processes": len(cat.Processes),
+		"environments": len(cat.Environments), "windows": len(cat.Windows), "teams": len(cat.Teams),
+	}}
 }
 
 // reload re-reads the catalog and the policy; what fails to load is
@@ -194,7 +193,7 @@ func (a *app) recordCatalog(ctx context.Context, cat *andon.Catalog) error {
 func (a *app) reload(ctx context.Context) {
 	if err := a.policy.Reload(ctx); err != nil {
 		a.logger.Error("policy reload failed; the policy in force stays", "err", err)
-	} else if err := a.recordPolicy(ctx, true); err != nil {
+	} else if err := a.record(ctx, a.policyLoaded(true)); err != nil {
 		a.logger.Error("policy reload could not be recorded", "err", err)
 	} else {
 		a.logger.Info("policy reloaded", "revision", a.policy.Revision())
@@ -207,7 +206,7 @@ func (a *app) reload(ctx context.Context) {
 	if cat.Revision == a.catalogs.Catalog().Revision {
 		return
 	}
-	if err := a.recordCatalog(ctx, cat); err != nil {
+	if err := a.record(ctx, catalogLoaded(cat)); err != nil {
 		a.logger.Error("catalog reload could not be recorded; the catalog in force stays", "err", err)
 		return
 	}
