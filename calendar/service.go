@@ -30,12 +30,13 @@ var _ andon.CalendarService = (*Service)(nil)
 // NewService returns a Service over the catalogs src hands out.
 func NewService(src andon.CatalogSource) *Service { return &Service{src: src} }
 
-// calendar returns the compiled calendar of the catalog in force and the
-// environment named env in it.
-func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
-	cat := s.src.Catalog()
+// For returns the compiled calendar of cat, compiling it once. A caller
+// that already holds a catalog and an environment of it uses this, so that
+// windows and environment come from the same catalog even if a reload
+// lands in between.
+func (s *Service) For(cat *andon.Catalog) (*Calendar, error) {
 	if cat == nil {
-		return nil, nil, andon.Errorf(andon.EINTERNAL, "calendar: no catalog is loaded")
+		return nil, andon.Errorf(andon.EINTERNAL, "calendar: no catalog is loaded")
 	}
 	c := s.cur.Load()
 	if c == nil || c.cat != cat {
@@ -47,14 +48,22 @@ func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
 		}
 		s.mu.Unlock()
 	}
-	if c.err != nil {
-		return nil, nil, c.err
+	return c.cal, c.err
+}
+
+// calendar returns the compiled calendar of the catalog in force and the
+// environment named env in it.
+func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
+	cat := s.src.Catalog()
+	cal, err := s.For(cat)
+	if err != nil {
+		return nil, nil, err
 	}
 	e := cat.Environment(env)
 	if e == nil {
 		return nil, nil, andon.Errorf(andon.ENOTFOUND, "environment %q is not in the catalog", env)
 	}
-	return c.cal, e, nil
+	return cal, e, nil
 }
 
 // Occurrences returns the occurrences of the windows applying to env that

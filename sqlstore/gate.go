@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
 )
 
 // GateService implements andon.GateService: it gathers the facts of a
@@ -19,13 +20,13 @@ type GateService struct {
 	changes  *ChangeService
 	catalog  andon.CatalogSource
 	policy   andon.Policy
-	calendar andon.CalendarService
+	calendar *calendar.Service
 	logger   *slog.Logger
 }
 
 // NewGateService returns a GateService.
-func NewGateService(db *DB, changes *ChangeService, catalog andon.CatalogSource, policy andon.Policy, calendar andon.CalendarService, logger *slog.Logger) *GateService {
-	return &GateService{db: db, changes: changes, catalog: catalog, policy: policy, calendar: calendar, logger: logger}
+func NewGateService(db *DB, changes *ChangeService, catalog andon.CatalogSource, policy andon.Policy, cal *calendar.Service, logger *slog.Logger) *GateService {
+	return &GateService{db: db, changes: changes, catalog: catalog, policy: policy, calendar: cal, logger: logger}
 }
 
 var _ andon.GateService = (*GateService)(nil)
@@ -66,11 +67,13 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return s.refuse(ctx, user, req, bad, badErr)
 	}
 
-	active, err := s.calendar.Active(ctx, env.Name, req.At)
+	// The windows come from the same catalog as env, whatever reloads.
+	cal, err := s.calendar.For(cat)
 	if err != nil {
 		s.logger.Error("gate could not evaluate the calendar", "environment", req.Environment, "err", err)
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
+	active := cal.Active(env, req.At)
 	var result *andon.GateResult
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		in := &andon.GateInput{
