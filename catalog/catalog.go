@@ -5,7 +5,7 @@
 // The catalog is the ground truth every decision of andon rests on, so
 // loading is all or nothing: a catalog with any problem is rejected with
 // every problem listed (file, line, document, field), never half-loaded.
-// The format is described in DESIGN.md under "Catalog format".
+// The format is described in docs/catalog.md.
 package catalog
 
 import (

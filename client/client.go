@@ -196,12 +196,10 @@ func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateRe
 
 	// A GateResult is recognised by its "allow" field; an error body
 	// {code, message} may come instead from a layer in front of the gate,
-	// such as authentication.
+	// such as authentication, and statusError reads it.
 	var probe struct {
 		andon.GateResult
-		Allow   *bool  `json:"allow"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Allow *bool `json:"allow"`
 	}
 	if json.Unmarshal(data, &probe) != nil || probe.Allow == nil {
 		return nil, statusError(resp, data)
@@ -211,14 +209,8 @@ func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateRe
 	if resp.StatusCode == http.StatusOK {
 		return &res, nil
 	}
-	code := probe.Code
-	if code == "" {
-		code = codeForStatus(resp.StatusCode)
-	}
-	msg := probe.Message
-	if msg == "" {
-		msg = reasonsMessage(res.Reasons)
-	}
+	code := codeForStatus(resp.StatusCode)
+	msg := reasonsMessage(res.Reasons)
 	if msg == "" {
 		msg = fmt.Sprintf("the gate answered %s", resp.Status)
 	}

@@ -72,7 +72,7 @@ func TestRoles(t *testing.T) {
 	}
 }
 
-// TestEstate checks the shape DESIGN.md and the README describe.
+// TestEstate checks the shape examples/README.md and the README describe.
 func TestEstate(t *testing.T) {
 	c := MustLoad(t)
 

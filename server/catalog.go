@@ -52,8 +52,8 @@ var catalogKinds = map[string]catalogKind{
 		func(t *andon.Team) string { return t.Name }),
 }
 
-// errNoCatalog is returned when the server has no catalog yet; /readyz
-// keeps traffic away in that state, so a client seeing it hit a bug.
+// errNoCatalog is returned when the server has no catalog; andon serve
+// does not start without one, so a client seeing it hit a bug.
 var errNoCatalog = errors.New("no catalog is loaded")
 
 // currentCatalog returns the catalog in force.
