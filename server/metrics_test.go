@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -70,6 +71,12 @@ func TestMetricsSurviveFailingCounts(t *testing.T) {
 func TestHandlersShareRegistry(t *testing.T) {
 	f := newFixture(t)
 	// A second handler on the same registry reuses the collectors instead
-	// of panicking on duplicate registration.
-	server.New(server.Config{Registry: f.registry})
+	// of panicking on duplicate registration, and counts into them.
+	second := server.New(server.Config{Registry: f.registry})
+	second.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	r := f.do(t, "GET", "/metrics", "", "")
+	want := `andon_http_requests_total{code="200",method="GET",route="/healthz"} 1`
+	if !strings.Contains(string(r.body), want) {
+		t.Errorf("metrics after a request through the second handler lack %s:\n%.2000s", want, r.body)
+	}
 }
