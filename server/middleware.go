@@ -54,17 +54,13 @@ func requestID(r *http.Request) string {
 
 // instrument is the outermost middleware. It gives each request an id,
 // answers unrouted requests with JSON errors, turns panics into 500s, and
-// records every request in the log and the metrics. It asks mux for the
-// route up front so that the log, the metrics and the error messages all
-// use the same pattern.
+// records every request in the log and the metrics. The route label is set
+// by the route's own handler (labelled), so that the log, the metrics and
+// the error messages all use the same pattern without routing twice.
 func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: requestID(r), route: unmatchedRoute}
-		_, pattern := mux.Handler(r)
-		if pattern != "" {
-			_, info.route, _ = strings.Cut(pattern, " ")
-		}
 		w.Header().Set("X-Request-Id", info.id)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rec := &statusRecorder{ResponseWriter: w}
@@ -104,13 +100,22 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 			}
 		}()
 
-		if pattern == "" {
-			notRouted(rec, r, mux)
-			return
-		}
 		mux.ServeHTTP(rec, r)
 	})
 }
+
+// labelled sets the route label of the request before h runs; route is
+// the path part of the pattern, computed once at start.
+func labelled(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		infoFrom(r.Context()).route = route
+		h.ServeHTTP(w, r)
+	})
+}
+
+// catchAll is the pattern of the handler that answers requests no route
+// matches.
+const catchAll = "/"
 
 // probeMethods are the methods tried to tell a path that exists under
 // another method (405) from one that does not exist (404).
@@ -125,7 +130,7 @@ func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	for _, method := range probeMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = method
-		if _, pattern := mux.Handler(probe); pattern != "" {
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll {
 			allowed = append(allowed, method)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -75,8 +76,10 @@ func New(cfg Config) http.Handler {
 		if rt.access == authenticated {
 			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, h)
 		}
-		mux.Handle(rt.pattern, h)
+		_, route, _ := strings.Cut(rt.pattern, " ")
+		mux.Handle(rt.pattern, labelled(route, h))
 	}
+	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
 	return instrument(cfg.Logger, m, mux)
 }
 
