@@ -10,46 +10,39 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// catalogKind is one kind of catalog document as the API lists it.
+// catalogKind is one kind of catalog document as the API lists it: the
+// list that holds it and the root package's finder by name.
 type catalogKind struct {
 	singular string
-	items    func(*andon.Catalog) []any
-	name     func(any) string
+	list     func(*andon.Catalog) any
+	get      func(*andon.Catalog, string) (any, bool)
 }
 
-// kindOf describes a kind of document by the list of the catalog that
-// holds it and the name of each item.
-func kindOf[T any](singular string, list func(*andon.Catalog) []*T, name func(*T) string) catalogKind {
+// kindOf describes a kind of document by its list and its finder; the
+// bool keeps a nil *T from passing for a found item inside an interface.
+func kindOf[T any](singular string, list func(*andon.Catalog) []*T, find func(*andon.Catalog, string) *T) catalogKind {
 	return catalogKind{
 		singular: singular,
-		items: func(c *andon.Catalog) []any {
-			items := make([]any, 0, len(list(c)))
-			for _, it := range list(c) {
-				items = append(items, it)
+		list: func(c *andon.Catalog) any {
+			if items := list(c); items != nil {
+				return items
 			}
-			return items
+			return []*T{} // an empty list, not null
 		},
-		name: func(it any) string { return name(it.(*T)) },
+		get: func(c *andon.Catalog, name string) (any, bool) {
+			it := find(c, name)
+			return it, it != nil
+		},
 	}
 }
 
 // catalogKinds maps the {kind} of the catalog routes to the documents.
 var catalogKinds = map[string]catalogKind{
-	"plants": kindOf("plant",
-		func(c *andon.Catalog) []*andon.Plant { return c.Plants },
-		func(p *andon.Plant) string { return p.Name }),
-	"processes": kindOf("process",
-		func(c *andon.Catalog) []*andon.BusinessProcess { return c.Processes },
-		func(p *andon.BusinessProcess) string { return p.Name }),
-	"environments": kindOf("environment",
-		func(c *andon.Catalog) []*andon.Environment { return c.Environments },
-		func(e *andon.Environment) string { return e.Name }),
-	"windows": kindOf("window",
-		func(c *andon.Catalog) []*andon.Window { return c.Windows },
-		func(w *andon.Window) string { return w.Name }),
-	"teams": kindOf("team",
-		func(c *andon.Catalog) []*andon.Team { return c.Teams },
-		func(t *andon.Team) string { return t.Name }),
+	"plants":       kindOf("plant", func(c *andon.Catalog) []*andon.Plant { return c.Plants }, (*andon.Catalog).Plant),
+	"processes":    kindOf("process", func(c *andon.Catalog) []*andon.BusinessProcess { return c.Processes }, (*andon.Catalog).Process),
+	"environments": kindOf("environment", func(c *andon.Catalog) []*andon.Environment { return c.Environments }, (*andon.Catalog).Environment),
+	"windows":      kindOf("window", func(c *andon.Catalog) []*andon.Window { return c.Windows }, (*andon.Catalog).Window),
+	"teams":        kindOf("team", func(c *andon.Catalog) []*andon.Team { return c.Teams }, (*andon.Catalog).Team),
 }
 
 // errNoCatalog is returned when the server has no catalog; andon serve
@@ -90,45 +83,43 @@ func handleCatalog(src andon.CatalogSource) apiFunc {
 	}
 }
 
+// catalogRequest checks a request of the {kind} routes and returns the
+// kind and the catalog in force.
+func catalogRequest(r *http.Request, src andon.CatalogSource) (catalogKind, *andon.Catalog, error) {
+	if _, err := parseQuery(r); err != nil {
+		return catalogKind{}, nil, err
+	}
+	kind, err := kindFromPath(r)
+	if err != nil {
+		return catalogKind{}, nil, err
+	}
+	c, err := currentCatalog(src)
+	return kind, c, err
+}
+
 // handleCatalogKind answers every document of one kind.
 func handleCatalogKind(src andon.CatalogSource) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := parseQuery(r); err != nil {
-			return err
-		}
-		kind, err := kindFromPath(r)
-		if err != nil {
-			return err
-		}
-		c, err := currentCatalog(src)
+		kind, c, err := catalogRequest(r, src)
 		if err != nil {
 			return err
 		}
 		return encode(w, http.StatusOK, struct {
-			Items []any `json:"items"`
-		}{kind.items(c)})
+			Items any `json:"items"`
+		}{kind.list(c)})
 	}
 }
 
 // handleCatalogItem answers one document by kind and name.
 func handleCatalogItem(src andon.CatalogSource) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := parseQuery(r); err != nil {
-			return err
-		}
-		kind, err := kindFromPath(r)
-		if err != nil {
-			return err
-		}
-		c, err := currentCatalog(src)
+		kind, c, err := catalogRequest(r, src)
 		if err != nil {
 			return err
 		}
 		name := r.PathValue("name")
-		for _, it := range kind.items(c) {
-			if kind.name(it) == name {
-				return encode(w, http.StatusOK, it)
-			}
+		if it, ok := kind.get(c, name); ok {
+			return encode(w, http.StatusOK, it)
 		}
 		return andon.Errorf(andon.ENOTFOUND, "%s %q not found in the catalog", kind.singular, name)
 	}
