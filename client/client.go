@@ -256,6 +256,14 @@ func (c *Client) Catalog(ctx context.Context) (*andon.Catalog, error) {
 	if err := c.do(ctx, http.MethodGet, "/api/v1/catalog", nil, nil, &cat); err != nil {
 		return nil, err
 	}
+	// Plant.Location does not travel in JSON; resolve it here so that
+	// Catalog.Location works on the client as on the server. A zone this
+	// machine does not know is left nil, and Location falls back to UTC.
+	for _, p := range cat.Plants {
+		if loc, err := time.LoadLocation(p.Timezone); err == nil && p.Timezone != "" {
+			p.Location = loc
+		}
+	}
 	return &cat, nil
 }
 

@@ -308,7 +308,7 @@ func TestMethods(t *testing.T) {
 			call: func(ctx context.Context, c *client.Client) (any, error) { return c.Catalog(ctx) },
 			ans:  answer{status: 200, file: "catalog.json"},
 			req:  request{Method: "GET", Path: "/api/v1/catalog"},
-			want: ptr(mustDecode[andon.Catalog](t, "catalog.json")),
+			want: withLocations(t, mustDecode[andon.Catalog](t, "catalog.json")),
 		},
 		{
 			name: "checkpoint",
@@ -543,4 +543,17 @@ func TestGateStatuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLocations resolves the plants' time zones, as Client.Catalog does.
+func withLocations(t *testing.T, cat andon.Catalog) *andon.Catalog {
+	t.Helper()
+	for _, p := range cat.Plants {
+		loc, err := time.LoadLocation(p.Timezone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Location = loc
+	}
+	return &cat
 }

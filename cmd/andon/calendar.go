@@ -153,7 +153,7 @@ to an environment, in the plant's local time and in UTC. The range starts
 
 // location returns the time zone of the environment's first plant, as the
 // server's catalog gives it. Local times are a courtesy next to UTC, so a
-// failure to find the zone is a warning and UTC stands in.
+// failure to read the catalog is a warning and UTC stands in.
 func (e *env) location(ctx context.Context, c *client.Client, envName string) *time.Location {
 	cat, err := c.Catalog(ctx)
 	if err != nil {
@@ -164,17 +164,5 @@ func (e *env) location(ctx context.Context, c *client.Client, envName string) *t
 	if env == nil {
 		return time.UTC
 	}
-	for _, name := range env.Plants {
-		p := cat.Plant(name)
-		if p == nil || p.Timezone == "" {
-			continue
-		}
-		loc, err := time.LoadLocation(p.Timezone)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "andon: warning: plant %s: unknown time zone %q, showing UTC\n", p.Name, p.Timezone)
-			return time.UTC
-		}
-		return loc
-	}
-	return time.UTC
+	return cat.Location(env)
 }
