@@ -344,7 +344,8 @@ func TestMethods(t *testing.T) {
 			if err != nil {
 				t.Fatalf("error: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			sameZone := cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })
+			if diff := cmp.Diff(tt.want, got, sameZone); diff != "" {
 				t.Errorf("result mismatch (-want +got):\n%s", diff)
 			}
 			req := srv.request()
