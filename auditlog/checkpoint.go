@@ -25,6 +25,12 @@ const (
 	pubFile = "audit.pub" // the note verifier key; handed to auditors
 )
 
+// KeyPath returns the path of the signing key LoadOrCreateKey keeps in dir.
+func KeyPath(dir string) string { return filepath.Join(dir, keyFile) }
+
+// PubPath returns the path of the verifier key LoadOrCreateKey keeps in dir.
+func PubPath(dir string) string { return filepath.Join(dir, pubFile) }
+
 // Signer signs checkpoints with an Ed25519 note key. It is safe for
 // concurrent use.
 type Signer struct {

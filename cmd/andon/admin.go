@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -28,27 +26,11 @@ the user's roles come from the catalog's Team documents.`,
 			if user == "" {
 				return &exitError{code: 2, err: fmt.Errorf("--user: required")}
 			}
-			o := &serveOptions{data: data, db: db}
-			store, err := sqlstore.Open(e.ctx, o.dsn())
+			store, err := openSignedStore(e.ctx, &serveOptions{data: data, db: db})
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			// A log signed before needs the key that signed it: never
-			// create a new one beside an existing log.
-			if _, err := store.Checkpoint(e.ctx); err == nil {
-				if _, err := os.Stat(filepath.Join(data, "audit.key")); err != nil {
-					return andon.Errorf(andon.EINVALID, "--data %s holds no audit.key, but the audit log is already signed: give the server's data directory", data)
-				}
-			}
-			signer, err := auditlog.LoadOrCreateKey(data, "andon")
-			if err != nil {
-				return fmt.Errorf("audit signing key: %w", err)
-			}
-			store.Signer = signer
-			if err := store.CheckSigner(e.ctx); err != nil {
-				return err
-			}
 			token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
 			if err != nil {
 				return err
@@ -79,7 +61,7 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := &serveOptions{data: data, db: db}
 			if key == "" {
-				key = filepath.Join(data, "audit.pub")
+				key = auditlog.PubPath(data)
 			}
 			v, err := auditlog.LoadVerifier(key)
 			if err != nil {

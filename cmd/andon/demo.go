@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
 )
 
@@ -85,9 +88,9 @@ func resetDemoData(dir string) error {
 		return err
 	}
 	for _, e := range entries {
-		name := e.Name()
-		if name != "andon.db" && !strings.HasPrefix(name, "andon.db-") && name != "audit.key" && name != "audit.pub" {
-			return fmt.Errorf("--reset: %s holds %s, which andon did not write; not deleting it", dir, name)
+		path := filepath.Join(dir, e.Name())
+		if path != sqlstore.DataPath(dir) && !strings.HasPrefix(path, sqlstore.DataPath(dir)+"-") && path != auditlog.KeyPath(dir) && path != auditlog.PubPath(dir) {
+			return fmt.Errorf("--reset: %s holds %s, which andon did not write; not deleting it", dir, e.Name())
 		}
 	}
 	return os.RemoveAll(dir)

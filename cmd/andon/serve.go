@@ -134,20 +134,8 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	if err != nil {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
 	}
-	if err := os.MkdirAll(o.data, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	signer, err := auditlog.LoadOrCreateKey(o.data, "andon")
+	db, err := openSignedStore(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("audit signing key: %w", err)
-	}
-	db, err := sqlstore.Open(ctx, o.dsn())
-	if err != nil {
-		return nil, err
-	}
-	db.Signer = signer
-	if err := db.CheckSigner(ctx); err != nil {
-		db.Close()
 		return nil, err
 	}
 	a := &app{logger: logger, opts: o, load: load, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
@@ -163,6 +151,35 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision,
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", redact(o.dsn()))
 	return a, nil
+}
+
+// openSignedStore opens the store with the audit signing key of the data
+// directory, creating the key for a new log only: beside a log that is
+// already signed, a missing key is an error, and a key that did not sign
+// the log is refused, so that nothing re-signs the log with a new key.
+func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error) {
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, o.dsn())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Checkpoint(ctx); err == nil {
+		if _, err := os.Stat(auditlog.KeyPath(o.data)); err != nil {
+			db.Close()
+			return nil, andon.Errorf(andon.EINVALID, "--data %s holds no audit signing key, but the audit log is already signed: give the data directory that holds its key", o.data)
+		}
+	}
+	if db.Signer, err = auditlog.LoadOrCreateKey(o.data, "andon"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("audit signing key: %w", err)
+	}
+	if err := db.CheckSigner(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // record appends events in one audited write.
