@@ -115,18 +115,19 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 	if !from.Before(to) {
 		return nil
 	}
-	return c.collect(env, from, to, nil)
+	return c.collect(env, from, to, nil, cacheOther)
 }
 
 // Active returns the occurrences of the windows applying to env that
 // contain t (start <= t < end), in the order of Occurrences.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
-	return c.collect(env, t, t.Add(1), nil)
+	return c.collect(env, t, t.Add(1), nil, cacheActive)
 }
 
 // collect returns the occurrences overlapping [from, to), sorted, of the
-// windows of the given types, or of all windows when types is nil.
-func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []andon.WindowType) []andon.Occurrence {
+// windows of the given types, or of all windows when types is nil. entry
+// names the cache entry a miss fills (see schedule.cache).
+func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []andon.WindowType, entry int) []andon.Occurrence {
 	var out []andon.Occurrence
 	lo, hi := clampWall(from.Unix()), clampWall(to.Unix())+1
 	zones := zoneCache{a: lo - c.maxDuration, b: hi}
@@ -152,7 +153,7 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []a
 			// plus one of the offsets in force around then.
 			dur := seconds(s.duration)
 			minOff, maxOff := zones.offsets(loc)
-			for _, wall := range s.walls(lo-dur+minOff, hi+maxOff) {
+			for _, wall := range s.walls(lo-dur+minOff, hi+maxOff, entry) {
 				i := instant(wall, loc)
 				if s.rule != nil && s.rule.untilUTC != nil && i > *s.rule.untilUTC {
 					continue
@@ -255,7 +256,7 @@ const maxStep = 366 * 24 * time.Hour
 // slot returns the earliest start s in [after, last] of a slot of length d.
 func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration) (time.Time, bool) {
 	var maintenance, freezes []andon.Occurrence
-	for _, o := range c.collect(env, after, last.Add(d), slotTypes) {
+	for _, o := range c.collect(env, after, last.Add(d), slotTypes, cacheOther) {
 		if o.Type == andon.WindowMaintenance {
 			maintenance = append(maintenance, o)
 		} else {

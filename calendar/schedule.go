@@ -66,14 +66,20 @@ type schedule struct {
 	// fixed holds every occurrence of a finite schedule (one without a
 	// rule, or with COUNT), computed once; nil otherwise.
 	fixed []int64
-	// cache holds the occurrences of an unbounded rule around the two
-	// latest queries that needed new ones, so that a search far ahead
-	// (NextSlot, a calendar view) does not evict the range the gate keeps
-	// asking about. Entries are replaced, never changed, so readers need
-	// no lock.
+	// cache holds the occurrences of an unbounded rule around recent
+	// queries: entry cacheActive is filled only by Active, the gate's
+	// query, and cacheOther by every other query, so that a search far
+	// ahead (NextSlot, a calendar view) never evicts the range the gate
+	// keeps asking about. Entries are replaced, never changed, so readers
+	// need no lock.
 	cache [2]atomic.Pointer[wallRange]
-	next  atomic.Uint32 // the entry to replace next
 }
+
+// Cache entries of schedule.cache.
+const (
+	cacheActive = iota
+	cacheOther
+)
 
 // wallRange lists every occurrence in [lo, hi), as wall times.
 type wallRange struct {
@@ -138,9 +144,9 @@ func (c *schedule) keep(walls []int64) []int64 {
 }
 
 // walls returns the occurrences of c whose wall start lies in [a, b), in
-// order, at most maxExpand of them. The slice is shared: callers must not
-// change it.
-func (c *schedule) walls(a, b int64) []int64 {
+// order, at most maxExpand of them; a cache miss fills cache entry entry.
+// The slice is shared: callers must not change it.
+func (c *schedule) walls(a, b int64, entry int) []int64 {
 	a, b = max(a, minWall), min(b, endWall)
 	if a >= b {
 		return nil
@@ -154,7 +160,7 @@ func (c *schedule) walls(a, b int64) []int64 {
 		}
 	}
 	r := c.expand(a, max(b, min(a+cacheAhead, endWall)))
-	c.cache[(c.next.Add(1)-1)%uint32(len(c.cache))].Store(r)
+	c.cache[entry].Store(r)
 	return between(r.walls, a, min(b, r.hi))
 }
 
