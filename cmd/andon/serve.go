@@ -140,6 +140,11 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	}
 	a := &app{logger: logger, opts: o, load: load, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
 	a.calendar = calendar.NewService(a.catalogs)
+	// Compile the windows now rather than in the first gate decision.
+	if _, err := a.calendar.For(cat); err != nil {
+		db.Close()
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s: %s", o.catalog, andon.ErrorMessage(err))}
+	}
 	a.changes = sqlstore.NewChangeService(db, a.catalogs, pol)
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
@@ -221,6 +226,12 @@ func (a *app) reload(ctx context.Context) {
 		return
 	}
 	if cat.Revision == a.catalogs.Catalog().Revision {
+		return
+	}
+	// Compile the new windows before the swap, so that no gate decision
+	// waits for it and a catalog that does not compile is refused.
+	if _, err := a.calendar.For(cat); err != nil {
+		a.logger.Error("catalog reload failed; the catalog in force stays", "err", err)
 		return
 	}
 	if err := a.record(ctx, catalogLoaded(cat)); err != nil {
