@@ -201,7 +201,10 @@ func TestConcurrentApprovalsOfOneSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	// bob and brigitte both hold change-manager and neither owns finance:
-	// only one of them may fill the one change-manager slot.
+	// only one of them may fill the one change-manager slot. On SQLite the
+	// single writer runs the two requests one after the other, so the
+	// second is refused by the slot rule; the version check of saveChange,
+	// which a store with concurrent writers relies on, is not reached here.
 	errs := make(chan error, 2)
 	for _, u := range []string{"bob", "brigitte"} {
 		go func() {
