@@ -74,6 +74,13 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 		return "", Errorf(ECONFLICT, "change %s needs no further approval", c.ID)
 	}
 	if len(eligible) == 0 {
+		// Someone else filling the slot this user came to fill is a race
+		// lost, not a lack of rights: say who won.
+		for _, a := range c.Approvals {
+			if slices.Contains(roles, a.Role) {
+				return "", Errorf(ECONFLICT, "the %s slot of change %s was already filled by %s; still needed: %s", a.Role, c.ID, a.Approver, joinOr(open))
+			}
+		}
 		return "", Errorf(EFORBIDDEN, "%s holds none of the roles still needed for change %s (%s)", user, c.ID, joinOr(open))
 	}
 	best := eligible[0]

@@ -53,10 +53,19 @@ func TestSlotFor(t *testing.T) {
 			wantRole: "process-owner:production",
 		},
 		{
+			// A race lost to another approver is a conflict, not a
+			// lack of rights.
 			name:     "holder of a filled slot's role only",
 			prior:    []andon.Approval{{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
 			user:     "dave",
 			roles:    cm,
+			wantCode: andon.ECONFLICT,
+		},
+		{
+			name:     "holder of no slot's role",
+			prior:    []andon.Approval{{Approver: "bob", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
+			user:     "gus",
+			roles:    []string{"auditor"},
 			wantCode: andon.EFORBIDDEN,
 		},
 		{name: "only pending changes", state: andon.StateApproved, user: "bob", roles: cm, wantCode: andon.ECONFLICT},
