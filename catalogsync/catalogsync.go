@@ -75,7 +75,7 @@ func load(fsys fs.FS) (*andon.Catalog, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	archive, err := archive(rec.files)
+	archive, err := zipFiles(rec.files)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,9 +115,9 @@ func (r *recorder) ReadFile(name string) ([]byte, error) {
 	return b, err
 }
 
-// archive zips files in sorted path order with no timestamps, so that the
+// zipFiles zips files in sorted path order with no timestamps, so that the
 // same files always make the same archive.
-func archive(files map[string][]byte) ([]byte, error) {
+func zipFiles(files map[string][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	paths := make([]string, 0, len(files))
