@@ -1,6 +1,8 @@
 package catalogsync_test
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,15 +89,29 @@ func TestDirMissing(t *testing.T) {
 // made on the first version.
 func MustConfigMapVersion(tb testing.TB, mount, version string, files map[string]string) {
 	tb.Helper()
+	if err := writeConfigMapVersion(mount, version, files); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// writeConfigMapVersion is MustConfigMapVersion for a goroutine other than
+// the test's, which may not stop the test.
+func writeConfigMapVersion(mount, version string, files map[string]string) error {
 	for name, content := range files {
-		MustWrite(tb, filepath.Join(mount, version), name, content)
+		p := filepath.Join(mount, version, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return err
+		}
 	}
 	tmp := filepath.Join(mount, "..data_tmp")
 	if err := os.Symlink(version, tmp); err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(mount, "..data")); err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	for name := range files {
 		top, _, _ := strings.Cut(name, "/")
@@ -104,9 +120,10 @@ func MustConfigMapVersion(tb testing.TB, mount, version string, files map[string
 			continue
 		}
 		if err := os.Symlink(filepath.Join("..data", top), link); err != nil {
-			tb.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 // ReadExample returns the files of the example catalog, by name.
@@ -163,4 +180,71 @@ func TestDirConfigMap(t *testing.T) {
 	if s2.Catalog.Team("night-shift") == nil {
 		t.Error("the updated catalog lacks the team added")
 	}
+}
+
+// TestDirConfigMapSwaps fetches a ConfigMap mount while it is updated over
+// and over, each update a new directory as the kubelet makes them: every
+// snapshot is one version or the other, never files of both.
+func TestDirConfigMapSwaps(t *testing.T) {
+	a := ReadExample(t)
+	b := maps.Clone(a)
+	b["plants.yaml"] = "# Version B.\n" + b["plants.yaml"]
+	b["teams.yaml"] += nightShift
+	revisions := map[string]string{}
+	for name, files := range map[string]map[string]string{"A": a, "B": b} {
+		plain := t.TempDir()
+		for file, content := range files {
+			MustWrite(t, plain, file, content)
+		}
+		revisions[MustRevision(t, plain)] = name
+	}
+
+	mount := t.TempDir()
+	MustConfigMapVersion(t, mount, "..v0", a)
+	swapped := make(chan struct{})
+	go func() {
+		defer close(swapped)
+		for i := 1; i <= 200; i++ {
+			files := a
+			if i%2 == 1 {
+				files = b
+			}
+			err := writeConfigMapVersion(mount, fmt.Sprintf("..v%d", i), files)
+			if err == nil {
+				err = os.RemoveAll(filepath.Join(mount, fmt.Sprintf("..v%d", i-1)))
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+
+	// A failing test waits for the updates to end before its directories
+	// are removed.
+	defer func() { <-swapped }()
+
+	src := catalogsync.Dir(mount)
+	seen := map[string]int{}
+	for done := false; !done; {
+		select {
+		case <-swapped:
+			done = true
+		default:
+		}
+		s, err := src.Fetch(t.Context())
+		if err != nil {
+			if !strings.Contains(err.Error(), "changed while being read") {
+				t.Fatalf("Fetch: %v", err)
+			}
+			seen["changed while being read"]++
+			continue
+		}
+		name, ok := revisions[s.Revision]
+		if !ok {
+			t.Fatalf("revision %s is neither version A nor B", s.Revision)
+		}
+		seen[name]++
+	}
+	t.Logf("fetches: %v", seen)
 }

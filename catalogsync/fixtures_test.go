@@ -68,14 +68,19 @@ func MustCopyExample(tb testing.TB, dir string) {
 }
 
 // MustWrite writes content to the file name below dir, making its
-// directories.
+// directories. The file is replaced in one rename, so that a source
+// watched meanwhile reads either the old content or the new one.
 func MustWrite(tb testing.TB, dir, name, content string) {
 	tb.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
 		tb.Fatal(err)
 	}
 }
