@@ -54,8 +54,8 @@ type GitOptions struct {
 const sourceRef = plumbing.ReferenceName("refs/andon/source")
 
 // Git returns the Source of the catalog in a git repository. It checks
-// the options but does not reach the repository: the first Fetch clones
-// it, and each later Fetch fetches Ref and reads Path at the commit it
+// the options but does not reach the repository: each Fetch fetches Ref
+// alone, downloading only what is new, and reads Path at the commit it
 // resolves to. A Ref that is a commit hash already fetched is not fetched
 // again, since a commit cannot change.
 //
