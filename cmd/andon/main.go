@@ -156,6 +156,7 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		newGateCmd(e),
 		newCalendarCmd(e),
 		newWhoamiCmd(e),
+		newBenchCmd(e),
 	)
 	markUsageErrors(root)
 	return root
