@@ -72,8 +72,11 @@ func readHashes(ctx context.Context, query queryFunc, indexes []int64) ([]tlog.H
 
 // auditSize returns the size of the audit log as of the last checkpoint.
 func auditSize(ctx context.Context, tx *Tx) (int64, error) {
+	// Locking the checkpoint row serialises the audit appends of every
+	// process sharing the database (PostgreSQL replicas): a second writer
+	// waits here until the first commits, then appends after its entries.
 	var size int64
-	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`).Scan(&size)
+	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -160,7 +163,8 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
 	var note []byte
 	err := db.readRow(ctx, `SELECT note FROM audit_checkpoint WHERE id = 1`).Scan(&note)
-	if errors.Is(err, sql.ErrNoRows) {
+	// PostgreSQL's checkpoint row exists, empty, before the first write.
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && len(note) == 0) {
 		return nil, andon.Errorf(andon.ENOTFOUND, "the audit log is empty: no checkpoint yet")
 	}
 	return note, err

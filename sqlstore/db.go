@@ -66,16 +66,25 @@ type dialect struct {
 	// forUpdate is appended to a SELECT that reads a row about to be
 	// updated; SQLite locks the whole database on BEGIN IMMEDIATE instead.
 	forUpdate string
+	// cacheStmts says whether the store prepares and caches statements
+	// itself; pgx already caches them per connection.
+	cacheStmts bool
 }
 
-var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }}
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true}
 
 // DataPath returns the SQLite database path inside a data directory.
 func DataPath(dataDir string) string { return filepath.Join(dataDir, "andon.db") }
 
-// Open opens the database named by dsn ("sqlite:///abs/path/andon.db",
-// "sqlite://relative/path.db" or a plain file path) and brings its schema up
-// to date.
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn and brings its schema up to date.
+// A dsn is "postgres://…" (PostgreSQL, several replicas may share it),
+// "sqlite:///abs/path/andon.db", "sqlite://relative/path.db" or a plain
+// file path (embedded SQLite, one process).
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	return open(ctx, dsn, false)
 }
@@ -87,6 +96,35 @@ func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+	var db *DB
+	var err error
+	if IsPostgres(dsn) {
+		db, err = openPostgres(ctx, dsn, readOnly)
+	} else {
+		db, err = openSQLite(ctx, dsn, readOnly)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if readOnly {
+		close(db.writerDone)
+		return db, nil
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.closeNow()
+		return nil, err
+	}
+	go db.writer()
+	return db, nil
+}
+
+func newDB(w, r *sql.DB, d dialect) *DB {
+	return &DB{write: w, read: r, dialect: d, Now: time.Now,
+		writeStmts: newStmtCache(w), readStmts: newStmtCache(r),
+		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
+}
+
+func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	path, err := sqlitePath(dsn)
 	if err != nil {
 		return nil, err
@@ -114,29 +152,16 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	db := &DB{write: w, read: r, dialect: sqliteDialect, Now: time.Now,
-		writeStmts: newStmtCache(w), readStmts: newStmtCache(r),
-		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	db := newDB(w, r, sqliteDialect)
 	if err := w.PingContext(ctx); err != nil {
-		db.Close()
+		db.closeNow()
 		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if !readOnly {
-		if err := db.migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-		go db.writer()
-	} else {
-		close(db.writerDone)
 	}
 	return db, nil
 }
 
 func sqlitePath(dsn string) (string, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return "", andon.Errorf(andon.EINVALID, "--db: PostgreSQL is not supported by this build yet; use sqlite://PATH")
 	case strings.HasPrefix(dsn, "sqlite://"):
 		u, err := url.Parse(dsn)
 		if err != nil {
@@ -148,11 +173,19 @@ func sqlitePath(dsn string) (string, error) {
 		}
 		return p, nil
 	case strings.Contains(dsn, "://"):
-		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH)", dsn)
+		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH or postgres://…)", redactDSN(dsn))
 	case dsn == "":
 		return "", andon.Errorf(andon.EINVALID, "--db: empty")
 	}
 	return dsn, nil
+}
+
+// closeNow closes a DB whose writer never started.
+func (db *DB) closeNow() {
+	db.writeStmts.close()
+	db.readStmts.close()
+	db.write.Close()
+	db.read.Close()
 }
 
 // Close stops the writer, after the batch it is committing, and closes the
@@ -169,23 +202,39 @@ func (db *DB) Close() error {
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
 // migrate applies the embedded migrations not yet recorded, each in its own
-// transaction.
+// transaction. On PostgreSQL each transaction first takes an advisory lock,
+// so that replicas starting together apply every migration once: the others
+// wait, then find it recorded. A database that records a migration this
+// binary does not know was migrated by a newer andon, and is refused.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
 	dir := "migrations/" + db.dialect.name
 	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
+	known := map[string]bool{}
 	for _, name := range names {
+		known[filepath.Base(name)] = true
 		if err := db.migrateFile(ctx, name); err != nil {
 			return fmt.Errorf("migration %s: %w", filepath.Base(name), err)
 		}
 	}
-	return nil
+	rows, err := db.write.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if !known[name] {
+			return andon.Errorf(andon.EINVALID, "the database was migrated by a newer andon (it records migration %s, which this version %s does not know): run that newer version, or restore the backup taken before the upgrade", name, andon.Version)
+		}
+	}
+	return rows.Err()
 }
 
 func (db *DB) migrateFile(ctx context.Context, name string) error {
@@ -194,6 +243,14 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if db.dialect.name == "postgres" {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+advisoryKey+`)`, "migrate"); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, db.dialect.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE name = ?`), filepath.Base(name)).Scan(&n); err != nil {
 		return err

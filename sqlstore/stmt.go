@@ -86,7 +86,7 @@ func (c *stmtCache) close() {
 
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = tx.db.dialect.rebind(q)
-	if st := tx.db.writeStmts.cached(q); st != nil {
+	if st := tx.db.cachedWrite(q); st != nil {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, q, args...)
@@ -95,7 +95,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 // queryRow runs a query expected to return at most one row.
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	q = tx.db.dialect.rebind(q)
-	if st := tx.db.writeStmts.cached(q); st != nil {
+	if st := tx.db.cachedWrite(q); st != nil {
 		return rowScanner{row: tx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: func() {}}
 	}
 	return rowScanner{row: tx.QueryRowContext(ctx, q, args...), done: func() {}}
@@ -103,14 +103,25 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = tx.db.dialect.rebind(q)
-	if st := tx.db.writeStmts.cached(q); st != nil {
+	if st := tx.db.cachedWrite(q); st != nil {
 		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return tx.QueryContext(ctx, q, args...)
 }
 
+// cachedWrite returns the writer's prepared statement for q, or nil.
+func (db *DB) cachedWrite(q string) *sql.Stmt {
+	if !db.dialect.cacheStmts {
+		return nil
+	}
+	return db.writeStmts.cached(q)
+}
+
 // readRow and readQuery run queries on the read pool through its cache.
 func (db *DB) readRow(ctx context.Context, q string, args ...any) rowScanner {
+	if !db.dialect.cacheStmts {
+		return rowScanner{row: db.read.QueryRowContext(ctx, db.dialect.rebind(q), args...), done: func() {}}
+	}
 	st, owned, err := db.readStmts.prepare(ctx, db.dialect.rebind(q))
 	if err != nil {
 		return rowScanner{err: err}
@@ -123,6 +134,9 @@ func (db *DB) readRow(ctx context.Context, q string, args ...any) rowScanner {
 }
 
 func (db *DB) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if !db.dialect.cacheStmts {
+		return db.read.QueryContext(ctx, db.dialect.rebind(q), args...)
+	}
 	st, owned, err := db.readStmts.prepare(ctx, db.dialect.rebind(q))
 	if err != nil {
 		return nil, err

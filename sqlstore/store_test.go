@@ -18,12 +18,14 @@ import (
 	"github.com/andon-governance/andon/sqlstore"
 	"golang.org/x/mod/sumdb/note"
 
-	_ "modernc.org/sqlite"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
 
 // env is a store with the services over it, the example catalog, the
 // default policy and a clock the test moves.
 type env struct {
+	engine  string
+	dsn     string
 	db      *sqlstore.DB
 	dir     string
 	now     time.Time
@@ -34,11 +36,35 @@ type env struct {
 	cal     *calendar.Service
 }
 
-// MustOpen opens a store in a temporary directory.
-func MustOpen(tb testing.TB) *env {
+// eachEngine runs test against a new store on SQLite, and on PostgreSQL
+// when ANDON_TEST_POSTGRES is set.
+func eachEngine(t *testing.T, test func(t *testing.T, e *env)) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) { test(t, MustOpen(t, engine)) })
+	}
+}
+
+// MustOpen opens a new store on engine, its signing key in a temporary
+// directory.
+func MustOpen(tb testing.TB, engine string) *env {
+	tb.Helper()
+	dir := tb.TempDir()
+	e := &env{engine: engine, dir: dir, dsn: sqlstoretest.DSN(tb, engine, dir)}
+	return e.open(tb, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+}
+
+// MustOpenReplica opens a second store on the database of e, with the same
+// signing key, as a second server process would: on PostgreSQL the two
+// write concurrently.
+func (e *env) MustOpenReplica(tb testing.TB) *env {
+	tb.Helper()
+	r := &env{engine: e.engine, dir: e.dir, dsn: e.dsn}
+	return r.open(tb, e.now)
+}
+
+func (e *env) open(tb testing.TB, now time.Time) *env {
 	tb.Helper()
 	ctx := context.Background()
-	dir := tb.TempDir()
 	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
 	if err != nil {
 		tb.Fatal(err)
@@ -47,16 +73,16 @@ func MustOpen(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	signer, err := auditlog.LoadOrCreateKey(dir, "andon")
+	signer, err := auditlog.LoadOrCreateKey(e.dir, "andon")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, "sqlite://"+sqlstore.DataPath(dir))
+	db, err := sqlstore.Open(ctx, e.dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	e := &env{db: db, dir: dir, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	e.db, e.now = db, now
 	db.Signer = signer
 	db.Now = func() time.Time { return e.now }
 	holder := andon.NewCatalogHolder(cat)
@@ -66,6 +92,45 @@ func MustOpen(tb testing.TB) *env {
 	e.audit = sqlstore.NewAuditService(db)
 	e.tokens = sqlstore.NewTokenService(db)
 	return e
+}
+
+// MustBreakAudit makes every audit append fail, as a full disk or a broken
+// table would, until the returned function repairs it. It works behind
+// the store's back, through a connection of its own.
+func (e *env) MustBreakAudit(tb testing.TB) (repair func()) {
+	tb.Helper()
+	var raw *sql.DB
+	var err error
+	var breakSQL, repairSQL []string
+	switch e.engine {
+	case "sqlite":
+		raw, err = sql.Open("sqlite", "file:"+sqlstore.DataPath(e.dir)+"?_pragma=busy_timeout(5000)")
+		breakSQL = []string{`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END`}
+		repairSQL = []string{`DROP TRIGGER audit_fails`}
+	case "postgres":
+		raw, err = sql.Open("pgx", e.dsn)
+		breakSQL = []string{
+			`CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$`,
+			`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_fails()`,
+		}
+		repairSQL = []string{`DROP TRIGGER audit_fails ON audit_entries`, `DROP FUNCTION audit_fails()`}
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, q := range breakSQL {
+		if _, err := raw.Exec(q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return func() {
+		defer raw.Close()
+		for _, q := range repairSQL {
+			if _, err := raw.Exec(q); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
 }
 
 func as(user string) context.Context {
@@ -103,276 +168,275 @@ func (e *env) verify(tb testing.TB) *auditlog.Report {
 }
 
 func TestEmergencyReviewOverdue(t *testing.T) {
-	e := MustOpen(t)
-	e.MustStage(t, imageStaged)
-	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-		Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels",
-		Artifacts: []string{imageStaged}, Facts: andon.Facts{Modules: []string{"delivery"}},
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.MustStage(t, imageStaged)
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels",
+			Artifacts: []string{imageStaged}, Facts: andon.Facts{Modules: []string{"delivery"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := c.Risk.Approvals; len(diff) != 1 || diff[0].Role != andon.RoleEmergencyApprover {
+			t.Fatalf("emergency approvals = %+v, want one emergency-approver", c.Risk.Approvals)
+		}
+		if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || !res.Allow {
+			t.Fatalf("emergency gate outside maintenance: %v %+v", err, res)
+		}
+		if res.Change.State != andon.StateImplementing || res.Change.ReviewDue == nil || !res.Change.ReviewDue.Equal(e.now.Add(48*time.Hour)) {
+			t.Fatalf("after the gate: state %s, review due %v; want implementing, due in 48h", res.Change.State, res.Change.ReviewDue)
+		}
+
+		findings, err := e.changes.Findings(context.Background())
+		if err != nil || len(findings) != 0 {
+			t.Fatalf("findings before the deadline = %+v, %v; want none", findings, err)
+		}
+		e.now = e.now.Add(49 * time.Hour)
+		findings, err = e.changes.Findings(context.Background())
+		if err != nil || len(findings) != 1 || findings[0].ChangeID != c.ID || findings[0].Code != "REVIEW_OVERDUE" {
+			t.Fatalf("findings after the deadline = %+v, %v; want REVIEW_OVERDUE for %s", findings, err, c.ID)
+		}
+
+		if _, err := e.changes.ReviewChange(as("alice"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
+			t.Errorf("requester reviewing own change: %v, want forbidden", err)
+		}
+		if _, err := e.changes.ReviewChange(as("erin"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
+			t.Errorf("non change-manager reviewing: %v, want forbidden", err)
+		}
+		if _, err := e.changes.ReviewChange(as("bob"), c.ID, "root cause understood, test added"); err != nil {
+			t.Fatal(err)
+		}
+		findings, _ = e.changes.Findings(context.Background())
+		if len(findings) != 0 {
+			t.Errorf("findings after the review = %+v, want none", findings)
+		}
+		if r := e.verify(t); !r.OK {
+			t.Errorf("audit verify: %+v", r)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := c.Risk.Approvals; len(diff) != 1 || diff[0].Role != andon.RoleEmergencyApprover {
-		t.Fatalf("emergency approvals = %+v, want one emergency-approver", c.Risk.Approvals)
-	}
-	if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
-	if err != nil || !res.Allow {
-		t.Fatalf("emergency gate outside maintenance: %v %+v", err, res)
-	}
-	if res.Change.State != andon.StateImplementing || res.Change.ReviewDue == nil || !res.Change.ReviewDue.Equal(e.now.Add(48*time.Hour)) {
-		t.Fatalf("after the gate: state %s, review due %v; want implementing, due in 48h", res.Change.State, res.Change.ReviewDue)
-	}
-
-	findings, err := e.changes.Findings(context.Background())
-	if err != nil || len(findings) != 0 {
-		t.Fatalf("findings before the deadline = %+v, %v; want none", findings, err)
-	}
-	e.now = e.now.Add(49 * time.Hour)
-	findings, err = e.changes.Findings(context.Background())
-	if err != nil || len(findings) != 1 || findings[0].ChangeID != c.ID || findings[0].Code != "REVIEW_OVERDUE" {
-		t.Fatalf("findings after the deadline = %+v, %v; want REVIEW_OVERDUE for %s", findings, err, c.ID)
-	}
-
-	if _, err := e.changes.ReviewChange(as("alice"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
-		t.Errorf("requester reviewing own change: %v, want forbidden", err)
-	}
-	if _, err := e.changes.ReviewChange(as("erin"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
-		t.Errorf("non change-manager reviewing: %v, want forbidden", err)
-	}
-	if _, err := e.changes.ReviewChange(as("bob"), c.ID, "root cause understood, test added"); err != nil {
-		t.Fatal(err)
-	}
-	findings, _ = e.changes.Findings(context.Background())
-	if len(findings) != 0 {
-		t.Errorf("findings after the review = %+v, want none", findings)
-	}
-	if r := e.verify(t); !r.OK {
-		t.Errorf("audit verify: %+v", r)
-	}
 }
 
 func TestAuditFailureChangesNothing(t *testing.T) {
-	e := MustOpen(t)
-	if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "first"}); err != nil {
-		t.Fatal(err)
-	}
-	before := e.verify(t)
+	eachEngine(t, func(t *testing.T, e *env) {
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "first"}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.verify(t)
 
-	// Make every audit append fail, as a full disk or a broken table would.
-	raw, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(e.dir)+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
-		t.Fatal(err)
-	}
+		repair := e.MustBreakAudit(t)
 
-	if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "second"}); err == nil {
-		t.Fatal("create succeeded although its audit entry could not be written")
-	}
-	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
-	if err == nil || res.Allow {
-		t.Fatalf("gate with a failing audit log: allow=%v err=%v; want a denial and an error", res.Allow, err)
-	}
-	changes, total, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{})
-	if err != nil || total != 1 || changes[0].Title != "first" {
-		t.Fatalf("changes after failed writes: %d (%v); want only the first", total, err)
-	}
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "second"}); err == nil {
+			t.Fatal("create succeeded although its audit entry could not be written")
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+		if err == nil || res.Allow {
+			t.Fatalf("gate with a failing audit log: allow=%v err=%v; want a denial and an error", res.Allow, err)
+		}
+		changes, total, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{})
+		if err != nil || total != 1 || changes[0].Title != "first" {
+			t.Fatalf("changes after failed writes: %d (%v); want only the first", total, err)
+		}
 
-	if _, err := raw.Exec(`DROP TRIGGER audit_fails`); err != nil {
-		t.Fatal(err)
-	}
-	after := e.verify(t)
-	if !after.OK || after.Entries != before.Entries {
-		t.Errorf("audit log after failed writes: %+v; want OK with %d entries", after, before.Entries)
-	}
+		repair()
+		after := e.verify(t)
+		if !after.OK || after.Entries != before.Entries {
+			t.Errorf("audit log after failed writes: %+v; want OK with %d entries", after, before.Entries)
+		}
+	})
 }
 
 func TestConcurrentApprovalsOfOneSlot(t *testing.T) {
-	e := MustOpen(t)
-	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-		Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+	eachEngine(t, func(t *testing.T, e *env) {
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// bob and brigitte both hold change-manager and neither owns finance:
+		// only one of them may fill the one change-manager slot. Writes are
+		// serialised (one writer, and the audit checkpoint's row lock across
+		// processes), so the second sees the first's approval and is refused
+		// by the slot rule; TestRacingApprovalsOnTwoReplicas races them
+		// through two stores.
+		errs := make(chan error, 2)
+		for _, u := range []string{"bob", "brigitte"} {
+			go func() {
+				_, err := e.changes.Decide(as(u), c.ID, andon.Approve, "")
+				errs <- err
+			}()
+		}
+		var failed int
+		for range 2 {
+			if err := <-errs; err != nil {
+				failed++
+			}
+		}
+		got, _ := e.changes.FindChangeByID(context.Background(), c.ID)
+		var approvals int
+		for _, a := range got.Approvals {
+			if a.Role == andon.RoleChangeManager {
+				approvals++
+			}
+		}
+		if approvals != 1 || failed != 1 {
+			t.Errorf("change-manager slot filled %d times with %d refusals; want 1 and 1", approvals, failed)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// bob and brigitte both hold change-manager and neither owns finance:
-	// only one of them may fill the one change-manager slot. On SQLite the
-	// single writer runs the two requests one after the other, so the
-	// second is refused by the slot rule; the version check of saveChange,
-	// which a store with concurrent writers relies on, is not reached here.
-	errs := make(chan error, 2)
-	for _, u := range []string{"bob", "brigitte"} {
-		go func() {
-			_, err := e.changes.Decide(as(u), c.ID, andon.Approve, "")
-			errs <- err
-		}()
-	}
-	var failed int
-	for range 2 {
-		if err := <-errs; err != nil {
-			failed++
-		}
-	}
-	got, _ := e.changes.FindChangeByID(context.Background(), c.ID)
-	var approvals int
-	for _, a := range got.Approvals {
-		if a.Role == andon.RoleChangeManager {
-			approvals++
-		}
-	}
-	if approvals != 1 || failed != 1 {
-		t.Errorf("change-manager slot filled %d times with %d refusals; want 1 and 1", approvals, failed)
-	}
 }
 
 func TestFindChangesFilters(t *testing.T) {
-	e := MustOpen(t)
-	for _, req := range []andon.ChangeRequest{
-		{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
-		{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
-		{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart"},
-	} {
-		if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
-			t.Fatal(err)
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, req := range []andon.ChangeRequest{
+			{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
+			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+			{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart"},
+		} {
+			if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	tests := []struct {
-		filter andon.ChangeFilter
-		want   []string
-	}{
-		{andon.ChangeFilter{}, []string{"Routine restart", "Invoice layout", "Barcode scanner tweak"}},
-		{andon.ChangeFilter{Environment: "prod-lyon"}, []string{"Routine restart", "Invoice layout"}},
-		{andon.ChangeFilter{State: andon.StateApproved}, []string{"Routine restart", "Barcode scanner tweak"}},
-		{andon.ChangeFilter{Tier: andon.LevelLow}, []string{"Routine restart", "Barcode scanner tweak"}},
-		{andon.ChangeFilter{Query: "INVOICE"}, []string{"Invoice layout"}},
-		{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
-	}
-	for _, tt := range tests {
-		got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
-		if err != nil {
-			t.Fatal(err)
+		tests := []struct {
+			filter andon.ChangeFilter
+			want   []string
+		}{
+			{andon.ChangeFilter{}, []string{"Routine restart", "Invoice layout", "Barcode scanner tweak"}},
+			{andon.ChangeFilter{Environment: "prod-lyon"}, []string{"Routine restart", "Invoice layout"}},
+			{andon.ChangeFilter{State: andon.StateApproved}, []string{"Routine restart", "Barcode scanner tweak"}},
+			{andon.ChangeFilter{Tier: andon.LevelLow}, []string{"Routine restart", "Barcode scanner tweak"}},
+			{andon.ChangeFilter{Query: "INVOICE"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
 		}
-		var titles []string
-		for _, c := range got {
-			titles = append(titles, c.Title)
+		for _, tt := range tests {
+			got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for _, c := range got {
+				titles = append(titles, c.Title)
+			}
+			if strings.Join(titles, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("FindChanges(%+v) = %q, want %q", tt.filter, titles, tt.want)
+			}
 		}
-		if strings.Join(titles, "|") != strings.Join(tt.want, "|") {
-			t.Errorf("FindChanges(%+v) = %q, want %q", tt.filter, titles, tt.want)
-		}
-	}
+	})
 }
 
 func TestTokens(t *testing.T) {
-	e := MustOpen(t)
-	tok, err := e.tokens.CreateToken(context.Background(), "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if user, err := e.tokens.Authenticate(context.Background(), tok); err != nil || user != "bob" {
-		t.Errorf("Authenticate = %q, %v; want bob", user, err)
-	}
-	if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
-		t.Errorf("wrong token: %v, want unauthorized", err)
-	}
-	entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
-	if err != nil || len(entries) != 1 || entries[0].Subject != "bob" {
-		t.Fatalf("token audit entries = %+v, %v", entries, err)
-	}
-	if strings.Contains(string(entries[0].Data), tok) {
-		t.Error("the audit log holds the token in clear")
-	}
-}
-
-func TestProofVerifiesOffline(t *testing.T) {
-	e := MustOpen(t)
-	for i := range 5 {
-		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "c" + string(rune('a'+i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp, err := e.audit.Checkpoint(context.Background())
-	if err != nil || cp.Size != 5 {
-		t.Fatalf("checkpoint = %+v, %v; want size 5", cp, err)
-	}
-	v, err := note.NewVerifier(cp.VerifierKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range cp.Size {
-		p, err := e.audit.Proof(context.Background(), i)
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, err := e.tokens.CreateToken(context.Background(), "bob")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := auditlog.CheckProof(p, v); err != nil {
-			t.Errorf("proof of entry %d: %v", i, err)
+		if user, err := e.tokens.Authenticate(context.Background(), tok); err != nil || user != "bob" {
+			t.Errorf("Authenticate = %q, %v; want bob", user, err)
 		}
-	}
-	if _, err := e.audit.Proof(context.Background(), 5); andon.ErrorCode(err) != andon.ENOTFOUND {
-		t.Errorf("proof beyond the log: %v, want not_found", err)
-	}
+		if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("wrong token: %v, want unauthorized", err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(entries) != 1 || entries[0].Subject != "bob" {
+			t.Fatalf("token audit entries = %+v, %v", entries, err)
+		}
+		if strings.Contains(string(entries[0].Data), tok) {
+			t.Error("the audit log holds the token in clear")
+		}
+	})
+}
+
+func TestProofVerifiesOffline(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for i := range 5 {
+			if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "c" + string(rune('a'+i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cp, err := e.audit.Checkpoint(context.Background())
+		if err != nil || cp.Size != 5 {
+			t.Fatalf("checkpoint = %+v, %v; want size 5", cp, err)
+		}
+		v, err := note.NewVerifier(cp.VerifierKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range cp.Size {
+			p, err := e.audit.Proof(context.Background(), i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := auditlog.CheckProof(p, v); err != nil {
+				t.Errorf("proof of entry %d: %v", i, err)
+			}
+		}
+		if _, err := e.audit.Proof(context.Background(), 5); andon.ErrorCode(err) != andon.ENOTFOUND {
+			t.Errorf("proof beyond the log: %v, want not_found", err)
+		}
+	})
 }
 
 func TestGateRecordsAutoChange(t *testing.T) {
-	e := MustOpen(t)
-	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
-	if err != nil || !res.Allow || res.Change == nil {
-		t.Fatalf("gate = %+v, %v; want allowed with a recorded change", res, err)
-	}
-	entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{After: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, en := range entries {
-		got = append(got, en.Type)
-	}
-	want := []string{andon.EventChangeCreated, andon.EventChangeTransition, andon.EventGateDecision}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("entries = %v, want %v", got, want)
-	}
-	// The creation record shows the change as it was created, before the
-	// gate moved it on.
-	if !strings.Contains(string(entries[0].Data), `"state":"approved"`) {
-		t.Errorf("change.created data = %s, want state approved", entries[0].Data)
-	}
-	if res.AuditIndex != entries[2].Index {
-		t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
-	}
+	eachEngine(t, func(t *testing.T, e *env) {
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+		if err != nil || !res.Allow || res.Change == nil {
+			t.Fatalf("gate = %+v, %v; want allowed with a recorded change", res, err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, en := range entries {
+			got = append(got, en.Type)
+		}
+		want := []string{andon.EventChangeCreated, andon.EventChangeTransition, andon.EventGateDecision}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("entries = %v, want %v", got, want)
+		}
+		// The creation record shows the change as it was created, before the
+		// gate moved it on.
+		if !strings.Contains(string(entries[0].Data), `"state":"approved"`) {
+			t.Errorf("change.created data = %s, want state approved", entries[0].Data)
+		}
+		if res.AuditIndex != entries[2].Index {
+			t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
+		}
+	})
 }
 
 func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
-	e := MustOpen(t)
-	e.MustStage(t, imageStaged)
-	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-		Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
-		Window: &andon.Span{Start: e.now.Add(48 * time.Hour), End: e.now.Add(50 * time.Hour)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []string{"bob"} {
-		if _, err := e.changes.Decide(as(u), c.ID, andon.Approve, ""); err != nil {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.MustStage(t, imageStaged)
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
+			Window: &andon.Span{Start: e.now.Add(48 * time.Hour), End: e.now.Add(50 * time.Hour)},
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	// Inside the change's window, but two days from now: it would be
-	// allowed, and nothing moves.
-	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(49 * time.Hour)})
-	if err != nil || !res.Allow || !res.DryRun {
-		t.Fatalf("gate two days ahead = %+v, %v; want a dry run that would allow", res, err)
-	}
-	if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
-		t.Errorf("after a dry run the change is %s, want approved", got.State)
-	}
-	// Within the clock skew the same request is real.
-	e.now = e.now.Add(49 * time.Hour)
-	res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(time.Minute)})
-	if err != nil || !res.Allow || res.DryRun || res.Change.State != andon.StateImplementing {
-		t.Fatalf("gate now = %+v, %v; want a real allow moving the change to implementing", res, err)
-	}
+		for _, u := range []string{"bob"} {
+			if _, err := e.changes.Decide(as(u), c.ID, andon.Approve, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Inside the change's window, but two days from now: it would be
+		// allowed, and nothing moves.
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(49 * time.Hour)})
+		if err != nil || !res.Allow || !res.DryRun {
+			t.Fatalf("gate two days ahead = %+v, %v; want a dry run that would allow", res, err)
+		}
+		if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
+			t.Errorf("after a dry run the change is %s, want approved", got.State)
+		}
+		// Within the clock skew the same request is real.
+		e.now = e.now.Add(49 * time.Hour)
+		res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(time.Minute)})
+		if err != nil || !res.Allow || res.DryRun || res.Change.State != andon.StateImplementing {
+			t.Fatalf("gate now = %+v, %v; want a real allow moving the change to implementing", res, err)
+		}
+	})
 }

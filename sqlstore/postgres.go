@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/andon-governance/andon"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// postgresDialect numbers placeholders and locks rows read for update:
+// several replicas write to one PostgreSQL, so the database, not a Go
+// mutex, serialises them.
+var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE"}
+
+// advisoryKey is the SQL of an advisory lock key named by the query's one
+// text parameter. Keys are scoped to the schema, so that two andon
+// installations sharing a database (or tests in their own schemas) do
+// not block each other.
+const advisoryKey = `hashtext('andon'), hashtext(current_schema() || '.' || $1)`
+
+func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "--db: %s", redactDSN(err.Error()))
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "andon"
+	}
+	w := stdlib.OpenDB(*cfg)
+	// The writer holds one connection; the others serve migrations, the
+	// leader lock and background jobs.
+	w.SetMaxOpenConns(4)
+	w.SetMaxIdleConns(4)
+	readCfg := cfg.Copy()
+	// Reads never write: the database enforces it.
+	readCfg.RuntimeParams["default_transaction_read_only"] = "on"
+	r := stdlib.OpenDB(*readCfg)
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db := newDB(w, r, postgresDialect)
+	if err := w.PingContext(ctx); err != nil {
+		db.closeNow()
+		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", redactDSN(dsn), redactDSN(err.Error()))
+	}
+	if readOnly {
+		var n int
+		err := r.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'audit_entries'`).Scan(&n)
+		if err != nil {
+			db.closeNow()
+			return nil, err
+		}
+		if n == 0 {
+			db.closeNow()
+			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s: it has no audit_entries table in the current schema", redactDSN(dsn))
+		}
+	}
+	return db, nil
+}
+
+// rebinds caches rebound queries: the store's queries are a small fixed set.
+var rebinds sync.Map
+
+// rebindDollar turns the "?" placeholders of q into $1, $2, …. The store's
+// SQL has no "?" inside literals, and none of PostgreSQL's "?" operators.
+func rebindDollar(q string) string {
+	if v, ok := rebinds.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	out := b.String()
+	rebinds.Store(q, out)
+	return out
+}
+
+// redactDSN hides the password of a database URL, in the user information
+// or in a password parameter, wherever it appears in s.
+func redactDSN(s string) string {
+	fields := strings.Fields(s)
+	for i, f := range fields {
+		j := strings.Index(f, "://")
+		if j < 0 {
+			continue
+		}
+		u, err := url.Parse(strings.Trim(f, `"'(),`))
+		if err != nil {
+			fields[i] = f[:j+3] + "***"
+			continue
+		}
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "***")
+			}
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "***")
+			u.RawQuery = q.Encode()
+		}
+		fields[i] = strings.Replace(f, strings.Trim(f, `"'(),`), u.String(), 1)
+	}
+	return strings.Join(fields, " ")
+}
+
+// RedactDSN returns dsn with its password hidden, for logs and errors.
+func RedactDSN(dsn string) string { return redactDSN(dsn) }

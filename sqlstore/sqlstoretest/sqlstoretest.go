@@ -1,0 +1,89 @@
+// Package sqlstoretest gives tests a fresh andon database on each engine:
+// SQLite in a temporary directory always, and PostgreSQL when
+// ANDON_TEST_POSTGRES names a database. Each PostgreSQL database is a
+// schema of its own, dropped when the test ends, so tests run in parallel
+// on one server without seeing each other.
+//
+// A test that asks for PostgreSQL skips when ANDON_TEST_POSTGRES is unset
+// (a developer's laptop) and fails when it is set but the database cannot
+// be reached, so that CI, which sets it, never passes by skipping.
+package sqlstoretest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon/sqlstore"
+)
+
+// EnvPostgres names the environment variable holding the PostgreSQL URL
+// that tests may use, such as
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+const EnvPostgres = "ANDON_TEST_POSTGRES"
+
+// Engines are the engines every store test runs against.
+var Engines = []string{"sqlite", "postgres"}
+
+// DSN returns the URL of a new, empty andon database on engine, kept in
+// dir for SQLite.
+func DSN(tb testing.TB, engine, dir string) string {
+	tb.Helper()
+	switch engine {
+	case "sqlite":
+		return "sqlite://" + sqlstore.DataPath(dir)
+	case "postgres":
+		return Postgres(tb)
+	}
+	tb.Fatalf("unknown engine %q", engine)
+	return ""
+}
+
+// Postgres returns the URL of a new schema in the database of
+// ANDON_TEST_POSTGRES, dropped at the end of the test.
+func Postgres(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		tb.Skipf("%s is not set: skipping the PostgreSQL run", EnvPostgres)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "andon_test_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		tb.Fatalf("%s is set but PostgreSQL cannot be used: %v", EnvPostgres, err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
