@@ -16,6 +16,7 @@ const (
 	EventChangeRejected   = "change.rejected"
 	EventChangeTransition = "change.transitioned"
 	EventChangeReviewed   = "change.reviewed"
+	EventReviewOverdue    = "change.review_overdue"
 	EventGateDecision     = "gate.decided"
 )
 

@@ -284,7 +284,19 @@ type Tx struct {
 	appended []int64
 	// recordErr holds events that could not be captured; the request fails.
 	recordErr error
+	// noChange says the request found nothing to do; see NoChange.
+	noChange bool
 }
+
+// ErrNoChange is returned by Update when its function called NoChange and
+// recorded nothing: the request wrote nothing and needs no audit entry.
+var ErrNoChange = errors.New("nothing to change")
+
+// NoChange marks a request that found nothing to do, such as publishing
+// the catalog version already in force. If it records no event, it is
+// rolled back and Update returns ErrNoChange instead of refusing a write
+// without an audit entry.
+func (tx *Tx) NoChange() { tx.noChange = true }
 
 // Record queues an audit event; it is appended in this transaction. The
 // event's data is captured now, so that the record shows the state at the
@@ -453,6 +465,9 @@ func runRequest(req *writeRequest, tx *Tx) (err error) {
 		return tx.recordErr
 	}
 	if len(tx.events) == 0 {
+		if tx.noChange {
+			return ErrNoChange
+		}
 		return andon.Errorf(andon.EINTERNAL, "write without audit event refused")
 	}
 	if err := tx.appendAudit(ctx); err != nil {

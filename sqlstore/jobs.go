@@ -1,0 +1,209 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// CatalogVersion is a version of the catalog published to every process
+// sharing the database.
+type CatalogVersion struct {
+	Revision string
+	Commit   string // git commit, or ""
+	Source   string // where it was read, without credentials
+	Archive  []byte // the catalog files, as catalogsync archives them
+}
+
+// PublishCatalog puts v in force for every process sharing the database and
+// records catalog.loaded, in one transaction. Publishing the version already
+// in force changes nothing and returns false.
+func (db *DB) PublishCatalog(ctx context.Context, v CatalogVersion, data map[string]any) (bool, error) {
+	_, err := db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		var current string
+		err := tx.queryRow(ctx, `SELECT revision FROM catalog_current WHERE id = 1`).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if current == v.Revision {
+			tx.NoChange()
+			return nil
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO catalog_versions (revision, commit_hash, source, archive, published_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (revision) DO NOTHING`, v.Revision, v.Commit, v.Source, v.Archive, micros(tx.now)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO catalog_current (id, revision) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET revision = excluded.revision`, v.Revision); err != nil {
+			return err
+		}
+		ev := map[string]any{"revision": v.Revision, "source": v.Source, "previous": current}
+		if v.Commit != "" {
+			ev["commit"] = v.Commit
+		}
+		for k, val := range data {
+			ev[k] = val
+		}
+		tx.Record(andon.Event{Type: andon.EventCatalogLoaded, Actor: "andon", Subject: v.Revision, Data: ev})
+		return nil
+	})
+	if errors.Is(err, ErrNoChange) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// CurrentCatalog returns the revision of the catalog in force, or "" when
+// none was published yet.
+func (db *DB) CurrentCatalog(ctx context.Context) (string, error) {
+	var rev string
+	err := db.readRow(ctx, `SELECT revision FROM catalog_current WHERE id = 1`).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return rev, err
+}
+
+// CatalogVersion returns a published version.
+func (db *DB) CatalogVersion(ctx context.Context, revision string) (*CatalogVersion, error) {
+	v := &CatalogVersion{Revision: revision}
+	err := db.readRow(ctx, `SELECT commit_hash, source, archive FROM catalog_versions WHERE revision = ?`, revision).Scan(&v.Commit, &v.Source, &v.Archive)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no published catalog %s", revision)
+	}
+	return v, err
+}
+
+// RecordOverdueReviews records change.review_overdue once for every
+// emergency change whose retrospective review is overdue, and returns how
+// many it recorded.
+func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
+	var n int
+	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		n = 0
+		rows, err := tx.query(ctx, `SELECT id, requester, review_due FROM changes
+			WHERE review_due IS NOT NULL AND reviewed = 0 AND overdue_recorded = 0 AND review_due < ? ORDER BY review_due`, micros(tx.now))
+		if err != nil {
+			return err
+		}
+		type due struct {
+			id, requester string
+			at            int64
+		}
+		var found []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.requester, &d.at); err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			tx.NoChange()
+			return nil
+		}
+		for _, d := range found {
+			if _, err := tx.exec(ctx, `UPDATE changes SET overdue_recorded = 1 WHERE id = ?`, d.id); err != nil {
+				return err
+			}
+			tx.Record(andon.Event{Type: andon.EventReviewOverdue, Actor: "andon", Subject: d.id, Data: map[string]any{
+				"requester": d.requester, "due": time.UnixMicro(d.at).UTC(),
+			}})
+		}
+		n = len(found)
+		return nil
+	})
+	if errors.Is(err, ErrNoChange) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// Lead runs work while this process leads the processes sharing the
+// database, so that background work runs once among replicas. On
+// PostgreSQL the leader holds a session advisory lock named by name on a
+// connection of its own: when the process dies, its connection closes,
+// the lock is released and another replica, trying every retry, takes
+// over. work's context ends when leadership is lost or ctx ends. SQLite
+// has one process, which always leads. Lead returns when ctx ends.
+func (db *DB) Lead(ctx context.Context, name string, retry time.Duration, logger *slog.Logger, work func(ctx context.Context)) {
+	if db.dialect.name != "postgres" {
+		work(ctx)
+		return
+	}
+	for {
+		if err := db.holdLock(ctx, name, retry, logger, work); err != nil && ctx.Err() == nil {
+			logger.Warn("leader election failed; retrying", "job", name, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
+	}
+}
+
+// holdLock tries once to take the lock; when it gets it, it runs work
+// until ctx ends or the lock's connection fails.
+func (db *DB) holdLock(ctx context.Context, name string, check time.Duration, logger *slog.Logger, work func(ctx context.Context)) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+advisoryKey+`)`, name).Scan(&got); err != nil {
+		return err
+	}
+	if !got {
+		return nil
+	}
+	logger.Info("leading background work", "job", name)
+	workCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		work(workCtx)
+	}()
+	ticker := time.NewTicker(check)
+	defer ticker.Stop()
+	var lost error
+	for lost == nil && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-ticker.C:
+			pingCtx, cancelPing := context.WithTimeout(ctx, check)
+			lost = conn.PingContext(pingCtx)
+			cancelPing()
+		}
+	}
+	cancel()
+	wg.Wait()
+	if lost != nil {
+		logger.Warn("lost the lead of background work", "job", name, "err", lost)
+		// The session may be gone with its lock; make sure the pool does
+		// not reuse the connection.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		return fmt.Errorf("leader connection: %w", lost)
+	}
+	unlockCtx, cancelUnlock := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelUnlock()
+	if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock(`+advisoryKey+`)`, name); err != nil {
+		logger.Warn("could not release the lead of background work", "job", name, "err", err)
+	}
+	logger.Info("stopped leading background work", "job", name)
+	return nil
+}
