@@ -95,3 +95,27 @@ func dataLink(root *os.Root) (string, error) {
 	}
 	return root.Readlink(configMapData)
 }
+
+// FS returns the Source of the catalog at root in fsys, such as the
+// embedded example catalog; name describes it in logs and records.
+func FS(fsys fs.FS, root, name string) Source { return &fsSource{fsys: fsys, root: root, name: name} }
+
+type fsSource struct {
+	fsys       fs.FS
+	root, name string
+}
+
+func (s *fsSource) String() string { return s.name }
+
+// Fetch reads the file system now.
+func (s *fsSource) Fetch(ctx context.Context) (*Snapshot, error) {
+	sub, err := fs.Sub(s.fsys, s.root)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s, err)
+	}
+	cat, archive, err := load(sub)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s, err)
+	}
+	return &Snapshot{Catalog: cat, Revision: cat.Revision, Source: s.String(), Archive: archive}, nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -15,7 +16,7 @@ import (
 
 func newTokenCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (works on the data directory)"}
-	var data, db, user string
+	var data, db, dbFile, user string
 	create := &cobra.Command{
 		Use:   "create --data DIR --user NAME",
 		Short: "Create an API token for a user and print it once",
@@ -26,7 +27,7 @@ the user's roles come from the catalog's Team documents.`,
 			if user == "" {
 				return &exitError{code: 2, err: fmt.Errorf("--user: required")}
 			}
-			store, err := openSignedStore(e.ctx, &serveOptions{data: data, db: db})
+			store, err := openSignedStore(e.ctx, &serveOptions{data: data, db: db, dbFile: dbFile})
 			if err != nil {
 				return err
 			}
@@ -41,7 +42,8 @@ the user's roles come from the catalog's Team documents.`,
 		},
 	}
 	create.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
-	create.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory)")
+	create.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory; env ANDON_DB)")
+	create.Flags().StringVar(&dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
 	create.Flags().StringVar(&user, "user", "", "user the token authenticates as")
 	cmd.AddCommand(create)
 	return cmd
@@ -49,7 +51,7 @@ the user's roles come from the catalog's Team documents.`,
 
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit log"}
-	var data, db, key string
+	var data, db, dbFile, key string
 	verify := &cobra.Command{
 		Use:   "verify --data DIR",
 		Short: "Verify the audit log offline: recompute the tree and check the signed checkpoint",
@@ -59,7 +61,7 @@ stored hashes and check the signed checkpoint with the verifier key. Exits 1
 and names the first bad entry when anything was altered, removed or reordered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := &serveOptions{data: data, db: db}
+			o := &serveOptions{data: data, db: db, dbFile: dbFile}
 			if key == "" {
 				key = auditlog.PubPath(data)
 			}
@@ -67,7 +69,11 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			if err != nil {
 				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
 			}
-			store, err := sqlstore.OpenReadOnly(e.ctx, o.dsn())
+			dsn, err := o.dsn()
+			if err != nil {
+				return err
+			}
+			store, err := sqlstore.OpenReadOnly(e.ctx, dsn)
 			if err != nil {
 				return err
 			}
@@ -97,8 +103,44 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 		},
 	}
 	verify.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
-	verify.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory)")
+	verify.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
+	verify.Flags().StringVar(&dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
-	cmd.AddCommand(verify)
+	cmd.AddCommand(verify, newKeygenCmd(e))
+	return cmd
+}
+
+// newKeygenCmd returns andon audit keygen, which makes the checkpoint
+// signing key that every replica sharing a PostgreSQL database uses.
+func newKeygenCmd(e *env) *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "keygen --data DIR",
+		Short: "Create the audit log's signing key (audit.key) and verifier key (audit.pub) in a directory",
+		Long: `Create the Ed25519 key that signs the audit log's checkpoints, and its
+verifier key, in a directory. With SQLite the server makes them on first
+start; with PostgreSQL every replica must sign with the same key, so it is
+made once with this command and given to every replica, for example as a
+Kubernetes Secret. Give audit.pub to auditors. An existing key is never
+overwritten.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := os.Stat(auditlog.KeyPath(data)); err == nil {
+				return andon.Errorf(andon.ECONFLICT, "%s already exists: a signing key is never replaced, since the log it signed could no longer be verified with a new one", auditlog.KeyPath(data))
+			}
+			if err := os.MkdirAll(data, 0o700); err != nil {
+				return err
+			}
+			signer, err := auditlog.LoadOrCreateKey(data, "andon")
+			if err != nil {
+				return err
+			}
+			out := map[string]string{"key": auditlog.KeyPath(data), "verifier": auditlog.PubPath(data), "verifierKey": signer.VerifierKey()}
+			return e.print(cmd, out, func(w io.Writer) {
+				fmt.Fprintf(w, "signing key:  %s (secret: give it to the servers only)\nverifier key: %s\n%s\n", out["key"], out["verifier"], out["verifierKey"])
+			})
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "directory to create the keys in (env ANDON_DATA)")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ start: they are for the demo only. The data directory is kept between runs;
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			o.catalog = "(built-in example)"
-			a, err := startApp(e.ctx, logger, o, catalogFS(examples.Catalog, "catalog"))
+			a, err := startApp(e.ctx, logger, o, catalogsync.FS(examples.Catalog, "catalog", "built-in example catalog"))
 			if err != nil {
 				return err
 			}

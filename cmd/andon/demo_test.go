@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
 )
 
@@ -31,7 +32,7 @@ func TestDemoSeedsOnAnyDay(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := &serveOptions{data: t.TempDir(), catalog: "(built-in example)"}
-			a, err := startApp(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), o, catalogFS(examples.Catalog, "catalog"))
+			a, err := startApp(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), o, catalogsync.FS(examples.Catalog, "catalog", "built-in example catalog"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,20 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/calendar"
-	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
 	"github.com/andon-governance/andon/sqlstore"
@@ -30,31 +31,94 @@ type serveOptions struct {
 	addr      string
 	data      string
 	db        string
+	dbFile    string
 	catalog   string
 	policy    string
 	logFormat string
 	logLevel  string
+
+	// The catalog from git instead of a directory.
+	catalogGit     string
+	catalogGitRef  string
+	catalogGitPath string
+	// catalogInterval is how often the leader reads the catalog source for
+	// a new version; 0 reads it at start and on SIGHUP only.
+	catalogInterval time.Duration
+	// followInterval is how often every replica looks for a catalog version
+	// published by another.
+	followInterval time.Duration
+	// jobInterval is how often the leader scans for overdue reviews.
+	jobInterval time.Duration
 }
 
-func (o *serveOptions) dsn() string {
-	if o.db != "" {
-		return o.db
+// dsn returns the database URL: --db, else the content of --db-file (a
+// mounted Secret, say), else the SQLite file in the data directory.
+func (o *serveOptions) dsn() (string, error) {
+	switch {
+	case o.db != "" && o.dbFile != "":
+		return "", &exitError{code: 2, err: errors.New("--db and --db-file: give one, not both")}
+	case o.db != "":
+		return o.db, nil
+	case o.dbFile != "":
+		b, err := os.ReadFile(o.dbFile)
+		if err != nil {
+			return "", andon.Errorf(andon.EINVALID, "--db-file: %v", err)
+		}
+		dsn := strings.TrimSpace(string(b))
+		if dsn == "" {
+			return "", andon.Errorf(andon.EINVALID, "--db-file: %s is empty", o.dbFile)
+		}
+		return dsn, nil
 	}
-	return "sqlite://" + sqlstore.DataPath(o.data)
+	return "sqlite://" + sqlstore.DataPath(o.data), nil
+}
+
+// catalogSource returns where the catalog comes from.
+func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
+	switch {
+	case o.catalog != "" && o.catalogGit != "":
+		return nil, &exitError{code: 2, err: errors.New("--catalog and --catalog-git: give one, not both")}
+	case o.catalogGit != "":
+		src, err := catalogsync.Git(catalogsync.GitOptions{
+			URL: o.catalogGit, Ref: o.catalogGitRef, Path: o.catalogGitPath,
+			CacheDir: filepath.Join(o.data, "catalog-git"),
+			Username: e.getenv("ANDON_CATALOG_GIT_USERNAME"), Password: e.getenv("ANDON_CATALOG_GIT_PASSWORD"),
+		})
+		if err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-git: %w", err)}
+		}
+		return src, nil
+	case o.catalog != "":
+		return catalogsync.Dir(o.catalog), nil
+	}
+	return nil, &exitError{code: 2, err: errors.New("--catalog: required (the directory of catalog YAML), or --catalog-git URL")}
 }
 
 func newServeCmd(e *env) *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve --catalog DIR",
+		Use:   "serve --catalog DIR | --catalog-git URL",
 		Short: "Run the andon server",
 		Long: `Run the andon server: load the catalog and the policy, open the store and
-serve the API. SIGHUP reloads the catalog and the policy; a reload that fails
-keeps the ones in force. SIGINT and SIGTERM shut down gracefully.`,
+serve the API.
+
+The catalog comes from a directory (--catalog) or a git repository
+(--catalog-git, with --catalog-git-ref and --catalog-git-path; credentials in
+ANDON_CATALOG_GIT_USERNAME and ANDON_CATALOG_GIT_PASSWORD). One replica, the
+leader, reads it every --catalog-interval and publishes a valid new version
+through the database, recorded in the audit log with its git commit; every
+replica puts it in force. An invalid version is refused with all its
+problems logged, and the version in force stays.
+
+The database is embedded SQLite in --data by default, or PostgreSQL with
+--db postgres://… or --db-file (a file holding the URL, such as a mounted
+Secret), where several replicas may run. SIGHUP reloads the policy and reads
+the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.catalog == "" {
-				return &exitError{code: 2, err: errors.New("--catalog: required (the directory of catalog YAML)")}
+			src, err := o.catalogSource(e)
+			if err != nil {
+				return err
 			}
 			logger, err := newLogger(e, o)
 			if err != nil {
@@ -62,8 +126,7 @@ keeps the ones in force. SIGINT and SIGTERM shut down gracefully.`,
 			}
 			hup := notifyHUP()
 			defer signal.Stop(hup)
-			load := func() (*andon.Catalog, error) { return catalog.Load(o.catalog) }
-			a, err := startApp(e.ctx, logger, o, load)
+			a, err := startApp(e.ctx, logger, o, src)
 			if err != nil {
 				return err
 			}
@@ -72,7 +135,12 @@ keeps the ones in force. SIGINT and SIGTERM shut down gracefully.`,
 		},
 	}
 	addServeFlags(cmd, e, o)
-	cmd.Flags().StringVar(&o.catalog, "catalog", e.getenv("ANDON_CATALOG"), "catalog directory (env ANDON_CATALOG)")
+	f := cmd.Flags()
+	f.StringVar(&o.catalog, "catalog", e.getenv("ANDON_CATALOG"), "catalog directory (env ANDON_CATALOG)")
+	f.StringVar(&o.catalogGit, "catalog-git", e.getenv("ANDON_CATALOG_GIT"), "git repository URL of the catalog, instead of --catalog (env ANDON_CATALOG_GIT)")
+	f.StringVar(&o.catalogGitRef, "catalog-git-ref", e.getenv("ANDON_CATALOG_GIT_REF"), "branch, tag or commit of --catalog-git (default: the remote's HEAD; env ANDON_CATALOG_GIT_REF)")
+	f.StringVar(&o.catalogGitPath, "catalog-git-path", e.getenv("ANDON_CATALOG_GIT_PATH"), "catalog directory inside the --catalog-git repository (default: its root; env ANDON_CATALOG_GIT_PATH)")
+	f.DurationVar(&o.catalogInterval, "catalog-interval", 30*time.Second, "how often the catalog source is read for a new version; 0 reads it at start and on SIGHUP only")
 	cmd.Flags().StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
 	return cmd
 }
@@ -81,7 +149,12 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", envOr(e, "ANDON_ADDR", ":8080"), "listen address (env ANDON_ADDR)")
 	f.StringVar(&o.data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory: SQLite database and audit signing key (env ANDON_DATA)")
-	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL, sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
+	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
+	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL, such as a mounted Secret (env ANDON_DB_FILE)")
+	f.DurationVar(&o.followInterval, "catalog-follow-interval", 2*time.Second, "how often a replica looks for a catalog version published by another")
+	f.DurationVar(&o.jobInterval, "job-interval", time.Minute, "how often the leader scans for overdue emergency reviews")
+	_ = f.MarkHidden("catalog-follow-interval")
+	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -112,7 +185,7 @@ func newLogger(e *env, o *serveOptions) (*slog.Logger, error) {
 type app struct {
 	logger   *slog.Logger
 	opts     *serveOptions
-	load     func() (*andon.Catalog, error)
+	source   catalogsync.Source
 	db       *sqlstore.DB
 	catalogs *andon.CatalogHolder
 	policy   *policy.Engine
@@ -121,15 +194,19 @@ type app struct {
 	gate     *sqlstore.GateService
 	tokens   *sqlstore.TokenService
 	audit    *sqlstore.AuditService
+
+	// inForce serialises putting catalog versions in force.
+	inForce sync.Mutex
 }
 
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
-func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load func() (*andon.Catalog, error)) (*app, error) {
-	cat, err := load()
+func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
+	snap, err := src.Fetch(ctx)
 	if err != nil {
-		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s is not valid:\n%s", o.catalog, andon.ErrorMessage(err))}
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", err)}
 	}
+	cat := snap.Catalog
 	pol, err := policy.New(ctx, o.policy)
 	if err != nil {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
@@ -138,35 +215,52 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, load fu
 	if err != nil {
 		return nil, err
 	}
-	a := &app{logger: logger, opts: o, load: load, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
+	a := &app{logger: logger, opts: o, source: src, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
 	a.calendar = calendar.NewService(a.catalogs)
 	// Compile the windows now rather than in the first gate decision.
 	if _, err := a.calendar.For(cat); err != nil {
 		db.Close()
-		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s: %s", o.catalog, andon.ErrorMessage(err))}
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s: %s", src, andon.ErrorMessage(err))}
 	}
 	a.changes = sqlstore.NewChangeService(db, a.catalogs, pol)
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
-	if err := a.record(ctx, catalogLoaded(cat), a.policyLoaded(false)); err != nil {
+	// A starting replica publishes its catalog: the version it was given
+	// is the newest its operator meant.
+	if _, err := a.publish(ctx, snap); err != nil {
 		db.Close()
 		return nil, err
 	}
-	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision,
-		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", redact(o.dsn()))
+	if err := a.record(ctx, a.policyLoaded(false)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	dsn, _ := o.dsn()
+	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
+		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", sqlstore.RedactDSN(dsn))
 	return a, nil
 }
 
 // openSignedStore opens the store with the audit signing key of the data
-// directory, creating the key for a new log only: beside a log that is
-// already signed, a missing key is an error, and a key that did not sign
-// the log is refused, so that nothing re-signs the log with a new key.
+// directory, creating the key for a new SQLite log only: beside a log that
+// is already signed, a missing key is an error, and a key that did not
+// sign the log is refused, so that nothing re-signs the log with a new
+// key. Replicas sharing PostgreSQL must share one key, so for PostgreSQL
+// the key is never created here: andon audit keygen makes it once.
 func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error) {
-	if err := os.MkdirAll(o.data, 0o700); err != nil {
+	dsn, err := o.dsn()
+	if err != nil {
+		return nil, err
+	}
+	if sqlstore.IsPostgres(dsn) {
+		if _, err := os.Stat(auditlog.KeyPath(o.data)); err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "--data %s holds no audit signing key (%s): with PostgreSQL every replica signs the one audit log with the same key, so it is not made at start; create it once with `andon audit keygen --data DIR` and give every replica that directory (a Kubernetes Secret)", o.data, filepath.Base(auditlog.KeyPath(o.data)))
+		}
+	} else if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlstore.Open(ctx, o.dsn())
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +297,86 @@ func (a *app) policyLoaded(reloaded bool) andon.Event {
 		Data: map[string]any{"revision": a.policy.Revision(), "modules": a.policy.Modules(), "reload": reloaded}}
 }
 
-func catalogLoaded(cat *andon.Catalog) andon.Event {
-	return andon.Event{Type: andon.EventCatalogLoaded, Actor: "andon", Subject: cat.Revision, Data: map[string]any{
-		"revision": cat.Revision, "plants": len(cat.Plants), "processes": len(cat.Processes),
+// publish makes snap the catalog version of every replica, recording
+// catalog.loaded when it is new, and puts it in force here.
+func (a *app) publish(ctx context.Context, snap *catalogsync.Snapshot) (bool, error) {
+	cat := snap.Catalog
+	// Compile the new windows first, so that a catalog that does not
+	// compile is refused before any replica takes it.
+	if _, err := a.calendar.For(cat); err != nil {
+		return false, fmt.Errorf("catalog %s: %w", snap.Source, err)
+	}
+	published, err := a.db.PublishCatalog(ctx, sqlstore.CatalogVersion{
+		Revision: snap.Revision, Commit: snap.Commit, Source: snap.Source, Archive: snap.Archive,
+	}, map[string]any{
+		"plants": len(cat.Plants), "processes": len(cat.Processes),
 		"environments": len(cat.Environments), "windows": len(cat.Windows), "teams": len(cat.Teams),
-	}}
+	})
+	if err != nil {
+		return false, fmt.Errorf("publish the catalog: %w", err)
+	}
+	a.putInForce(cat, snap.Source, snap.Commit)
+	return published, nil
 }
 
-// reload re-reads the catalog and the policy; what fails to load is
-// logged and the version in force stays.
+// putInForce swaps cat in, unless it is already in force.
+func (a *app) putInForce(cat *andon.Catalog, source, commit string) {
+	a.inForce.Lock()
+	defer a.inForce.Unlock()
+	if a.catalogs.Catalog().Revision == cat.Revision {
+		return
+	}
+	a.catalogs.Swap(cat)
+	a.logger.Info("catalog put in force", "revision", cat.Revision, "source", source, "commit", commit)
+}
+
+// follow puts in force the catalog version another replica published.
+func (a *app) follow(ctx context.Context) error {
+	rev, err := a.db.CurrentCatalog(ctx)
+	if err != nil || rev == "" || rev == a.catalogs.Catalog().Revision {
+		return err
+	}
+	v, err := a.db.CatalogVersion(ctx, rev)
+	if err != nil {
+		return err
+	}
+	cat, err := catalogsync.FromArchive(v.Archive)
+	if err != nil {
+		return fmt.Errorf("published catalog %s: %w", rev, err)
+	}
+	if _, err := a.calendar.For(cat); err != nil {
+		return fmt.Errorf("published catalog %s: %w", rev, err)
+	}
+	a.putInForce(cat, v.Source, v.Commit)
+	return nil
+}
+
+// refreshCatalog reads the catalog source now and publishes a valid new
+// version; an invalid one is logged with every problem and changes nothing.
+func (a *app) refreshCatalog(ctx context.Context) {
+	snap, err := a.source.Fetch(ctx)
+	if err != nil {
+		a.catalogRefused(err)
+		return
+	}
+	if err := a.applySnapshot(ctx, snap); err != nil {
+		a.catalogRefused(err)
+	}
+}
+
+func (a *app) applySnapshot(ctx context.Context, snap *catalogsync.Snapshot) error {
+	if _, err := a.publish(ctx, snap); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (a *app) catalogRefused(err error) {
+	a.logger.Error("catalog refused; the catalog in force stays", "source", a.source.String(), "err", err)
+}
+
+// reload reloads the policy and reads the catalog source; what fails to
+// load is logged and the version in force stays.
 func (a *app) reload(ctx context.Context) {
 	if err := a.policy.Reload(ctx); err != nil {
 		a.logger.Error("policy reload failed; the policy in force stays", "err", err)
@@ -220,26 +385,70 @@ func (a *app) reload(ctx context.Context) {
 	} else {
 		a.logger.Info("policy reloaded", "revision", a.policy.Revision())
 	}
-	cat, err := a.load()
-	if err != nil {
-		a.logger.Error("catalog reload failed; the catalog in force stays", "err", err)
+	a.refreshCatalog(ctx)
+}
+
+// background runs until ctx ends: every replica follows the published
+// catalog; the leader alone watches the catalog source and records overdue
+// reviews, so that each happens once however many replicas run.
+func (a *app) background(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		every(ctx, a.opts.followInterval, func() {
+			if err := a.follow(ctx); err != nil && ctx.Err() == nil {
+				a.logger.Error("could not put the published catalog in force; the catalog in force stays", "err", err)
+			}
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		a.db.Lead(ctx, "background", 5*time.Second, a.logger, a.lead)
+	}()
+	wg.Wait()
+}
+
+// lead is the background work of the leader.
+func (a *app) lead(ctx context.Context) {
+	var wg sync.WaitGroup
+	if a.opts.catalogInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			catalogsync.Watch(ctx, a.source, a.opts.catalogInterval, a.catalogs.Catalog().Revision,
+				func(snap *catalogsync.Snapshot) error { return a.applySnapshot(ctx, snap) },
+				a.catalogRefused)
+		}()
+	}
+	every(ctx, a.opts.jobInterval, func() {
+		n, err := a.changes.RecordOverdueReviews(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.logger.Error("overdue review scan failed", "err", err)
+		} else if n > 0 {
+			a.logger.Warn("emergency change reviews overdue", "recorded", n)
+		}
+	})
+	wg.Wait()
+}
+
+// every calls fn at each interval until ctx ends; an interval of 0 or less
+// never calls it.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	if interval <= 0 {
+		<-ctx.Done()
 		return
 	}
-	if cat.Revision == a.catalogs.Catalog().Revision {
-		return
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
 	}
-	// Compile the new windows before the swap, so that no gate decision
-	// waits for it and a catalog that does not compile is refused.
-	if _, err := a.calendar.For(cat); err != nil {
-		a.logger.Error("catalog reload failed; the catalog in force stays", "err", err)
-		return
-	}
-	if err := a.record(ctx, catalogLoaded(cat)); err != nil {
-		a.logger.Error("catalog reload could not be recorded; the catalog in force stays", "err", err)
-		return
-	}
-	a.catalogs.Swap(cat)
-	a.logger.Info("catalog reloaded", "revision", cat.Revision)
 }
 
 func (a *app) close() { a.db.Close() }
@@ -272,6 +481,16 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 	a.logger.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	bgDone := make(chan struct{})
+	go func() {
+		defer close(bgDone)
+		a.background(bgCtx)
+	}()
+	defer func() {
+		stopBackground()
+		<-bgDone
+	}()
 
 	for {
 		select {
@@ -293,19 +512,4 @@ func notifyHUP() chan os.Signal {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	return hup
-}
-
-// redact hides a password in a database URL.
-func redact(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
-			return dsn[:i+3] + "***" + dsn[i+3+j:]
-		}
-	}
-	return dsn
-}
-
-// catalogFS loads a catalog from an embedded file system.
-func catalogFS(fsys fs.FS, root string) func() (*andon.Catalog, error) {
-	return func() (*andon.Catalog, error) { return catalog.LoadFS(fsys, root) }
 }
