@@ -105,17 +105,12 @@ func redactDSN(s string) string {
 			fields[i] = f[:j+3] + "***"
 			continue
 		}
-		if u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.UserPassword(u.User.Username(), "***")
-			}
-		}
 		q := u.Query()
 		if q.Has("password") {
-			q.Set("password", "***")
+			q.Set("password", "xxxxx")
 			u.RawQuery = q.Encode()
 		}
-		fields[i] = strings.Replace(f, strings.Trim(f, `"'(),`), u.String(), 1)
+		fields[i] = strings.Replace(f, strings.Trim(f, `"'(),`), u.Redacted(), 1)
 	}
 	return strings.Join(fields, " ")
 }
