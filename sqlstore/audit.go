@@ -100,10 +100,14 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, record) VALUES (?, ?)`, tx.size, string(record)); err != nil {
 			return err
 		}
+		// One statement for all of the entry's hashes: on PostgreSQL each
+		// statement is a round trip inside the serialised append.
+		args := make([]any, 0, 2*len(hashes))
 		for _, h := range hashes {
-			if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`, h.Index, h.Hash[:]); err != nil {
-				return err
-			}
+			args = append(args, h.Index, h.Hash[:])
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(hashes)-1), args...); err != nil {
+			return err
 		}
 		tx.appended = append(tx.appended, tx.size)
 		tx.size++

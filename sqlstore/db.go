@@ -410,17 +410,27 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
 	kept := 0
+	// A request alone in its transaction needs no savepoint: if it fails,
+	// the whole transaction is rolled back. That saves two statements, and
+	// on PostgreSQL two round trips, when the store is not busy.
+	alone := len(batch) == 1
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			results[i].err = err
 			continue
 		}
 		tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC(), size: size}
-		if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
-			return fail(fmt.Errorf("savepoint: %w", err))
+		if !alone {
+			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
+				return fail(fmt.Errorf("savepoint: %w", err))
+			}
 		}
 		err := runRequest(req, tx)
 		if err != nil {
+			if alone {
+				results[i].err = err
+				return results // the deferred Rollback undoes it
+			}
 			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO request"); rerr != nil {
 				return fail(fmt.Errorf("roll back a failed request: %w", rerr))
 			}
@@ -430,8 +440,10 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			size = tx.size
 			kept++
 		}
-		if _, err := sqlTx.ExecContext(ctx, "RELEASE request"); err != nil {
-			return fail(fmt.Errorf("release savepoint: %w", err))
+		if !alone {
+			if _, err := sqlTx.ExecContext(ctx, "RELEASE request"); err != nil {
+				return fail(fmt.Errorf("release savepoint: %w", err))
+			}
 		}
 	}
 	if kept == 0 {

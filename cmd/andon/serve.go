@@ -197,6 +197,9 @@ type app struct {
 
 	// inForce serialises putting catalog versions in force.
 	inForce sync.Mutex
+
+	refusedMu   sync.Mutex
+	lastRefused string
 }
 
 // startApp loads everything the server needs and refuses to start on the
@@ -368,10 +371,24 @@ func (a *app) applySnapshot(ctx context.Context, snap *catalogsync.Snapshot) err
 	if _, err := a.publish(ctx, snap); err != nil {
 		return err
 	}
+	a.refusedMu.Lock()
+	a.lastRefused = ""
+	a.refusedMu.Unlock()
 	return nil
 }
 
+// catalogRefused logs a catalog version that cannot be put in force. The
+// source is read again every interval, so the same problems are logged in
+// full once, then only at debug level until they change.
 func (a *app) catalogRefused(err error) {
+	a.refusedMu.Lock()
+	repeated := a.lastRefused == err.Error()
+	a.lastRefused = err.Error()
+	a.refusedMu.Unlock()
+	if repeated {
+		a.logger.Debug("catalog still refused; the catalog in force stays", "source", a.source.String(), "err", err)
+		return
+	}
 	a.logger.Error("catalog refused; the catalog in force stays", "source", a.source.String(), "err", err)
 }
 
