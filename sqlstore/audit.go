@@ -86,7 +86,10 @@ func auditSize(ctx context.Context, tx *Tx) (int64, error) {
 // appendAudit appends the request's queued events after the entries
 // already in the transaction.
 func (tx *Tx) appendAudit(ctx context.Context) error {
-	r := hashReader{ctx: ctx, query: tx.query}
+	r := txHashReader{ctx: ctx, tx: tx}
+	if tx.newHashes == nil {
+		tx.newHashes = map[int64]tlog.Hash{}
+	}
 	for _, ev := range tx.events {
 		record, err := auditlog.Encode(tx.size, tx.now, ev)
 		if err != nil {
@@ -105,6 +108,7 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		args := make([]any, 0, 2*len(hashes))
 		for _, h := range hashes {
 			args = append(args, h.Index, h.Hash[:])
+			tx.newHashes[h.Index] = h.Hash
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(hashes)-1), args...); err != nil {
 			return err
@@ -117,7 +121,7 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 
 // signCheckpoint signs the tree of size entries and stores the checkpoint.
 func signCheckpoint(ctx context.Context, tx *Tx, size int64) error {
-	root, err := auditlog.TreeHash(size, hashReader{ctx: ctx, query: tx.query})
+	root, err := auditlog.TreeHash(size, txHashReader{ctx: ctx, tx: tx})
 	if err != nil {
 		return err
 	}

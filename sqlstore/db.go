@@ -26,6 +26,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"golang.org/x/mod/sumdb/tlog"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -51,6 +52,8 @@ type DB struct {
 
 	writeStmts *stmtCache
 	readStmts  *stmtCache
+	// hashes caches committed tree hashes for the writer.
+	hashes *hashCache
 
 	writes     chan *writeRequest
 	closing    chan struct{}
@@ -120,7 +123,7 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 
 func newDB(w, r *sql.DB, d dialect) *DB {
 	return &DB{write: w, read: r, dialect: d, Now: time.Now,
-		writeStmts: newStmtCache(w), readStmts: newStmtCache(r),
+		writeStmts: newStmtCache(w), readStmts: newStmtCache(r), hashes: newHashCache(),
 		writes: make(chan *writeRequest), closing: make(chan struct{}), writerDone: make(chan struct{})}
 }
 
@@ -286,6 +289,11 @@ type Tx struct {
 	recordErr error
 	// noChange says the request found nothing to do; see NoChange.
 	noChange bool
+	// batchStart is the log's size when the transaction began: hashes of
+	// entries before it are committed.
+	batchStart int64
+	// newHashes holds the tree hashes this request wrote.
+	newHashes map[int64]tlog.Hash
 }
 
 // ErrNoChange is returned by Update when its function called NoChange and
@@ -409,6 +417,9 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	if err != nil {
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
+	start := size
+	// Hashes written in this transaction are cached only once it commits.
+	defer db.hashes.abort()
 	kept := 0
 	// A request alone in its transaction needs no savepoint: if it fails,
 	// the whole transaction is rolled back. That saves two statements, and
@@ -419,7 +430,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			results[i].err = err
 			continue
 		}
-		tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC(), size: size}
+		tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start}
 		if !alone {
 			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
 				return fail(fmt.Errorf("savepoint: %w", err))
@@ -439,6 +450,9 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			results[i].indexes = tx.appended
 			size = tx.size
 			kept++
+			for idx, h := range tx.newHashes {
+				db.hashes.pending[idx] = h
+			}
 		}
 		if !alone {
 			if _, err := sqlTx.ExecContext(ctx, "RELEASE request"); err != nil {
@@ -449,12 +463,13 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	if kept == 0 {
 		return results
 	}
-	if err := signCheckpoint(ctx, &Tx{Tx: sqlTx, db: db}, size); err != nil {
+	if err := signCheckpoint(ctx, &Tx{Tx: sqlTx, db: db, batchStart: start}, size); err != nil {
 		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
+	db.hashes.commit()
 	return results
 }
 
