@@ -17,12 +17,16 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
 
 // The tests in this file run the real server through run() on a loopback
 // port with a temporary data directory and the example catalog, and drive
-// it through the CLI as a person or a pipeline would.
+// it through the CLI as a person or a pipeline would. The tests of the
+// change loop run on SQLite, and again on PostgreSQL when
+// ANDON_TEST_POSTGRES is set.
 
 const exampleCatalog = "../../examples/catalog"
 
@@ -49,15 +53,64 @@ var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // liveServer is an andon serve process running in-process.
 type liveServer struct {
-	url    string
-	data   string
+	url  string
+	data string
+	// db is the server's --db, a PostgreSQL URL, or "" for the SQLite
+	// file in data.
+	db     string
 	tokens map[string]string
 	stop   func() int
 }
 
-// MustServe starts andon serve with args added and waits until it is ready.
+// storeFlags are the flags that name the server's store to the offline
+// commands, such as andon audit verify.
+func (s *liveServer) storeFlags() []string {
+	if s.db == "" {
+		return []string{"--data", s.data}
+	}
+	return []string{"--data", s.data, "--db", s.db}
+}
+
+// forEachEngine runs test as one subtest per engine: SQLite always, and
+// PostgreSQL when ANDON_TEST_POSTGRES is set (sqlstoretest skips it
+// otherwise).
+func forEachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) { test(t, engine) })
+	}
+}
+
+// MustServe starts andon serve on SQLite with args added and waits until
+// it is ready.
 func MustServe(t testing.TB, data string, args ...string) *liveServer {
 	t.Helper()
+	return MustServeOn(t, "sqlite", data, args...)
+}
+
+// mustStore prepares a store on engine for data: for PostgreSQL, the
+// audit signing key that every replica shares (the server never makes it
+// there) and the URL of a fresh schema, dropped when the test ends; for
+// SQLite nothing, and "" for the file in data.
+func mustStore(t testing.TB, engine, data string) (db string) {
+	t.Helper()
+	if engine == "sqlite" {
+		return ""
+	}
+	db = sqlstoretest.DSN(t, engine, data)
+	if r := runCLI(t, nil, "audit", "keygen", "--data", data); r.code != 0 {
+		t.Fatalf("audit keygen: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	return db
+}
+
+// MustServeOn starts andon serve with args added on a new store of engine
+// ("sqlite" or "postgres") and waits until it is ready.
+func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer {
+	t.Helper()
+	s := &liveServer{data: data, db: mustStore(t, engine, data), tokens: map[string]string{}}
+	if s.db != "" {
+		args = append([]string{"--db", s.db}, args...)
+	}
 	// Port 0: the kernel picks a free port, which the server logs.
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
@@ -66,7 +119,6 @@ func MustServe(t testing.TB, data string, args ...string) *liveServer {
 	go func() {
 		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
 	}()
-	s := &liveServer{data: data, tokens: map[string]string{}}
 	stopped := false
 	s.stop = func() int {
 		if stopped {
@@ -108,7 +160,7 @@ func MustServe(t testing.TB, data string, args ...string) *liveServer {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, user := range []string{"alice", "bob", "brigitte", "carol", "dave", "erin", "frank"} {
-		r := runCLI(t, nil, "token", "create", "--data", data, "--user", user)
+		r := runCLI(t, nil, append([]string{"token", "create", "--user", user}, s.storeFlags()...)...)
 		if r.code != 0 {
 			t.Fatalf("token create %s: %d %s", user, r.code, r.stderr)
 		}
@@ -181,167 +233,175 @@ func frozenNow(t *testing.T, s *liveServer, env string) bool {
 // TestWalkthrough is the README's walkthrough: promote a release from
 // staging to production through risk, two approvals and the gate.
 func TestWalkthrough(t *testing.T) {
-	s := MustServe(t, t.TempDir())
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
 
-	// Staging: a deployment with no change is recorded as a low, standard
-	// change and allowed.
-	res := mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "staging-lyon", "--image", imageRelease)
-	if !res.Allow || res.Change == nil || res.Change.Type != andon.ChangeStandard || res.Change.Risk.Tier != andon.LevelLow || res.Change.State != andon.StateImplementing {
-		t.Fatalf("staging gate = %+v; want an allowed, recorded standard low change being implemented", res)
-	}
-	if r := s.as(t, "alice", "change", "complete", res.Change.ID); r.code != 0 {
-		t.Fatalf("complete staging change: %s", r.stderr)
-	}
-
-	// Production: a high-risk change needs a change manager and the owner
-	// of production.
-	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-		"--title", "November release", "--image", imageRelease, "--module", "mrp_workorder", "--rollback-plan", "redeploy the previous image")
-	if c.State != andon.StatePending || c.Risk.Tier != andon.LevelHigh || len(c.Risk.Approvals) != 2 {
-		t.Fatalf("created change = state %s tier %s approvals %+v; want pending, high, two slots", c.State, c.Risk.Tier, c.Risk.Approvals)
-	}
-	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 1, "NO_APPROVED_CHANGE")
-
-	if r := s.as(t, "bob", "change", "approve", c.ID, "--comment", "tested in staging"); r.code != 0 {
-		t.Fatalf("bob approves: %s", r.stderr)
-	}
-	c = mustJSON[andon.Change](t, s, "carol", 0, "change", "approve", c.ID, "--comment", "planning agrees")
-	if c.State != andon.StateApproved {
-		t.Fatalf("after two approvals: %s, want approved", c.State)
-	}
-
-	// --at asks about another time: a dry run that authorises nothing.
-	// Freeze wins over maintenance: Sunday 29 November 2026 02:30 in Lyon
-	// is inside the Sunday maintenance window and the month-end close.
-	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", "2026-11-29T02:30:00+01:00")
-	if res.Allow || !res.DryRun || !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
-		t.Fatalf("gate inside freeze and maintenance = %+v; want a dry run denied FROZEN", res)
-	}
-	// Outside any maintenance window a high change is refused.
-	slot := nextSlot(t, s)
-	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(-3*time.Hour).Format(time.RFC3339))
-	if res.Allow || strings.Join(reasonCodes(res), ",") != "NO_MAINTENANCE_WINDOW" {
-		t.Fatalf("gate outside maintenance = %+v; want NO_MAINTENANCE_WINDOW", res)
-	}
-	// Inside the next safe slot it would go ahead, but a dry run moves
-	// nothing.
-	res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(10*time.Minute).Format(time.RFC3339))
-	if !res.Allow || !res.DryRun {
-		t.Fatalf("gate in the slot = %+v; want a dry run that would allow", res)
-	}
-	if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "show", c.ID); c.State != andon.StateApproved {
-		t.Fatalf("after a dry run the change is %s, want still approved", c.State)
-	}
-	if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "cancel", c.ID, "--comment", "replanned with its own window"); c.State != andon.StateCancelled {
-		t.Fatalf("cancel: %s", c.State)
-	}
-
-	// A change with its own approved window may go ahead inside it, unless
-	// a freeze is on now.
-	now := time.Now()
-	c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-		"--title", "November release, today", "--image", imageRelease, "--module", "mrp_workorder",
-		"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
-	for _, u := range []string{"bob", "brigitte"} {
-		if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
-			t.Fatalf("%s approves: %s", u, r.stderr)
+		// Staging: a deployment with no change is recorded as a low, standard
+		// change and allowed.
+		res := mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "staging-lyon", "--image", imageRelease)
+		if !res.Allow || res.Change == nil || res.Change.Type != andon.ChangeStandard || res.Change.Risk.Tier != andon.LevelLow || res.Change.State != andon.StateImplementing {
+			t.Fatalf("staging gate = %+v; want an allowed, recorded standard low change being implemented", res)
 		}
-	}
-	if frozenNow(t, s, "prod-lyon") {
-		res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease)
-		if !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
-			t.Fatalf("gate during a freeze = %+v; want FROZEN", res)
+		if r := s.as(t, "alice", "change", "complete", res.Change.ID); r.code != 0 {
+			t.Fatalf("complete staging change: %s", r.stderr)
 		}
-	} else {
-		res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease)
-		if !res.Allow || res.DryRun || res.Change == nil || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
-			t.Fatalf("gate now = %+v; want allowed, %s implementing", res, c.ID)
-		}
-		if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
-			t.Fatalf("complete: %s", r.stderr)
-		}
-	}
 
-	// Every decision is in the audit log, and the log verifies offline.
-	entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
-	if len(entries) != 6 {
-		t.Errorf("gate decisions recorded = %d, want 6", len(entries))
-	}
-	if r := runCLI(t, nil, "audit", "verify", "--data", s.data); r.code != 0 || !strings.Contains(r.stdout, "OK") {
-		t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+		// Production: a high-risk change needs a change manager and the owner
+		// of production.
+		c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "November release", "--image", imageRelease, "--module", "mrp_workorder", "--rollback-plan", "redeploy the previous image")
+		if c.State != andon.StatePending || c.Risk.Tier != andon.LevelHigh || len(c.Risk.Approvals) != 2 {
+			t.Fatalf("created change = state %s tier %s approvals %+v; want pending, high, two slots", c.State, c.Risk.Tier, c.Risk.Approvals)
+		}
+		wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 1, "NO_APPROVED_CHANGE")
+
+		if r := s.as(t, "bob", "change", "approve", c.ID, "--comment", "tested in staging"); r.code != 0 {
+			t.Fatalf("bob approves: %s", r.stderr)
+		}
+		c = mustJSON[andon.Change](t, s, "carol", 0, "change", "approve", c.ID, "--comment", "planning agrees")
+		if c.State != andon.StateApproved {
+			t.Fatalf("after two approvals: %s, want approved", c.State)
+		}
+
+		// --at asks about another time: a dry run that authorises nothing.
+		// Freeze wins over maintenance: Sunday 29 November 2026 02:30 in Lyon
+		// is inside the Sunday maintenance window and the month-end close.
+		res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", "2026-11-29T02:30:00+01:00")
+		if res.Allow || !res.DryRun || !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
+			t.Fatalf("gate inside freeze and maintenance = %+v; want a dry run denied FROZEN", res)
+		}
+		// Outside any maintenance window a high change is refused.
+		slot := nextSlot(t, s)
+		res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(-3*time.Hour).Format(time.RFC3339))
+		if res.Allow || strings.Join(reasonCodes(res), ",") != "NO_MAINTENANCE_WINDOW" {
+			t.Fatalf("gate outside maintenance = %+v; want NO_MAINTENANCE_WINDOW", res)
+		}
+		// Inside the next safe slot it would go ahead, but a dry run moves
+		// nothing.
+		res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease, "--at", slot.Start.Add(10*time.Minute).Format(time.RFC3339))
+		if !res.Allow || !res.DryRun {
+			t.Fatalf("gate in the slot = %+v; want a dry run that would allow", res)
+		}
+		if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "show", c.ID); c.State != andon.StateApproved {
+			t.Fatalf("after a dry run the change is %s, want still approved", c.State)
+		}
+		if c = mustJSON[andon.Change](t, s, "alice", 0, "change", "cancel", c.ID, "--comment", "replanned with its own window"); c.State != andon.StateCancelled {
+			t.Fatalf("cancel: %s", c.State)
+		}
+
+		// A change with its own approved window may go ahead inside it, unless
+		// a freeze is on now.
+		now := time.Now()
+		c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "November release, today", "--image", imageRelease, "--module", "mrp_workorder",
+			"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
+		for _, u := range []string{"bob", "brigitte"} {
+			if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
+				t.Fatalf("%s approves: %s", u, r.stderr)
+			}
+		}
+		if frozenNow(t, s, "prod-lyon") {
+			res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease)
+			if !strings.Contains(strings.Join(reasonCodes(res), ","), "FROZEN") {
+				t.Fatalf("gate during a freeze = %+v; want FROZEN", res)
+			}
+		} else {
+			res = mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "prod-lyon", "--image", imageRelease)
+			if !res.Allow || res.DryRun || res.Change == nil || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
+				t.Fatalf("gate now = %+v; want allowed, %s implementing", res, c.ID)
+			}
+			if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
+				t.Fatalf("complete: %s", r.stderr)
+			}
+		}
+
+		// Every decision is in the audit log, and the log verifies offline.
+		entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
+		if len(entries) != 6 {
+			t.Errorf("gate decisions recorded = %d, want 6", len(entries))
+		}
+		if r := runCLI(t, nil, append([]string{"audit", "verify"}, s.storeFlags()...)...); r.code != 0 || !strings.Contains(r.stdout, "OK") {
+			t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
 }
 
 func TestGateFailsClosedOnBadRequests(t *testing.T) {
-	s := MustServe(t, t.TempDir())
-	tests := []struct {
-		name, env, image, code string
-	}{
-		{"unknown environment", "prod-mars", imageRelease, "UNKNOWN_ENVIRONMENT"},
-		{"tag instead of digest", "prod-lyon", "registry.example.com/odoo/odoo:17.0", "BAD_IMAGE_REFERENCE"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := s.as(t, "alice", "gate", "--env", tt.env, "--image", tt.image, "-o", "json")
-			if r.code != 2 {
-				t.Fatalf("exit %d, want 2 (could not decide)\n%s%s", r.code, r.stdout, r.stderr)
-			}
-			var res andon.GateResult
-			if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
-				t.Fatalf("no gate result on stdout: %v\n%s", err, r.stdout)
-			}
-			if res.Allow || len(res.Reasons) == 0 || res.Reasons[0].Code != tt.code {
-				t.Errorf("result = %+v, want a denial with %s", res, tt.code)
-			}
-		})
-	}
-	// The server is gone: the gate cannot decide and says so.
-	s.stop()
-	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 2, "")
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		tests := []struct {
+			name, env, image, code string
+		}{
+			{"unknown environment", "prod-mars", imageRelease, "UNKNOWN_ENVIRONMENT"},
+			{"tag instead of digest", "prod-lyon", "registry.example.com/odoo/odoo:17.0", "BAD_IMAGE_REFERENCE"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := s.as(t, "alice", "gate", "--env", tt.env, "--image", tt.image, "-o", "json")
+				if r.code != 2 {
+					t.Fatalf("exit %d, want 2 (could not decide)\n%s%s", r.code, r.stdout, r.stderr)
+				}
+				var res andon.GateResult
+				if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+					t.Fatalf("no gate result on stdout: %v\n%s", err, r.stdout)
+				}
+				if res.Allow || len(res.Reasons) == 0 || res.Reasons[0].Code != tt.code {
+					t.Errorf("result = %+v, want a denial with %s", res, tt.code)
+				}
+			})
+		}
+		// The server is gone: the gate cannot decide and says so.
+		s.stop()
+		wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 2, "")
+	})
 }
 
 func TestSegregationOfDuties(t *testing.T) {
-	s := MustServe(t, t.TempDir())
-	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-		"--title", "Work-order tablet layout", "--module", "mrp_workorder")
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "Work-order tablet layout", "--module", "mrp_workorder")
 
-	wantExit(t, s.as(t, "alice", "change", "approve", c.ID), 1, "cannot approve it (segregation of duties)")
-	wantExit(t, s.as(t, "frank", "change", "approve", c.ID), 1, "holds none of the roles")
-	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 0, "")
-	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "one person fills at most one slot")
-	// brigitte is a change manager too, but that slot is filled: she fills
-	// the process-owner slot instead.
-	c = mustJSON[andon.Change](t, s, "brigitte", 0, "change", "approve", c.ID)
-	if c.State != andon.StateApproved || c.Approvals[1].Role != "process-owner:production" {
-		t.Fatalf("after brigitte: state %s approvals %+v", c.State, c.Approvals)
-	}
-	wantExit(t, s.as(t, "carol", "change", "approve", c.ID), 1, "only pending changes")
+		wantExit(t, s.as(t, "alice", "change", "approve", c.ID), 1, "cannot approve it (segregation of duties)")
+		wantExit(t, s.as(t, "frank", "change", "approve", c.ID), 1, "holds none of the roles")
+		wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 0, "")
+		wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "one person fills at most one slot")
+		// brigitte is a change manager too, but that slot is filled: she fills
+		// the process-owner slot instead.
+		c = mustJSON[andon.Change](t, s, "brigitte", 0, "change", "approve", c.ID)
+		if c.State != andon.StateApproved || c.Approvals[1].Role != "process-owner:production" {
+			t.Fatalf("after brigitte: state %s approvals %+v", c.State, c.Approvals)
+		}
+		wantExit(t, s.as(t, "carol", "change", "approve", c.ID), 1, "only pending changes")
 
-	// A rejection ends the change.
-	c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-		"--title", "PostgreSQL minor upgrade", "--component", "postgres")
-	if c.Risk.Tier != andon.LevelCritical {
-		t.Fatalf("postgres change tier = %s, want critical", c.Risk.Tier)
-	}
-	wantExit(t, s.as(t, "dave", "change", "reject", c.ID), 2, "comment")
-	wantExit(t, s.as(t, "dave", "change", "reject", c.ID, "--comment", "no restore test"), 0, "")
-	wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "rejected")
+		// A rejection ends the change.
+		c = mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "PostgreSQL minor upgrade", "--component", "postgres")
+		if c.Risk.Tier != andon.LevelCritical {
+			t.Fatalf("postgres change tier = %s, want critical", c.Risk.Tier)
+		}
+		wantExit(t, s.as(t, "dave", "change", "reject", c.ID), 2, "comment")
+		wantExit(t, s.as(t, "dave", "change", "reject", c.ID, "--comment", "no restore test"), 0, "")
+		wantExit(t, s.as(t, "bob", "change", "approve", c.ID), 1, "rejected")
+	})
 }
 
 func TestPromotionRequired(t *testing.T) {
-	s := MustServe(t, t.TempDir())
-	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-		"--title", "Untested build", "--image", imageUnseen, "--module", "stock")
-	for _, u := range []string{"bob", "carol"} {
-		if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
-			t.Fatalf("%s approves: %s", u, r.stderr)
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "Untested build", "--image", imageUnseen, "--module", "stock")
+		for _, u := range []string{"bob", "carol"} {
+			if r := s.as(t, u, "change", "approve", c.ID); r.code != 0 {
+				t.Fatalf("%s approves: %s", u, r.stderr)
+			}
 		}
-	}
-	slot := nextSlot(t, s)
-	res := mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageUnseen, "--at", slot.Start.Add(time.Minute).Format(time.RFC3339))
-	if res.Allow || strings.Join(reasonCodes(res), ",") != "NOT_PROMOTED" {
-		t.Fatalf("gate = %+v; want only NOT_PROMOTED", res)
-	}
+		slot := nextSlot(t, s)
+		res := mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageUnseen, "--at", slot.Start.Add(time.Minute).Format(time.RFC3339))
+		if res.Allow || strings.Join(reasonCodes(res), ",") != "NOT_PROMOTED" {
+			t.Fatalf("gate = %+v; want only NOT_PROMOTED", res)
+		}
+	})
 }
 
 func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
@@ -361,69 +421,99 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 }
 
 // TestTamperDetection alters a stopped server's store the three ways an
-// attacker with database access could and expects verify to name the entry.
+// attacker with database access could, through the database itself, and
+// expects verify to name the entry.
 func TestTamperDetection(t *testing.T) {
-	data := t.TempDir()
-	s := MustServe(t, data)
-	for i := range 4 {
-		mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", "change "+string(rune('A'+i)))
+	tests := []struct {
+		name string
+		// tamper returns the statements that alter the entry at n.
+		tamper func(n int) []string
+	}{
+		{"edit", func(n int) []string {
+			return []string{fmt.Sprintf(`UPDATE audit_entries SET record = REPLACE(record, 'change B', 'change X') WHERE idx = %d`, n)}
+		}},
+		{"delete", func(n int) []string {
+			return []string{fmt.Sprintf(`DELETE FROM audit_entries WHERE idx = %d`, n)}
+		}},
+		{"swap", func(n int) []string {
+			return []string{
+				fmt.Sprintf(`UPDATE audit_entries SET idx = -1 WHERE idx = %d`, n),
+				fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = %d`, n, n+1),
+				fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = -1`, n+1),
+			}
+		}},
 	}
-	if code := s.stop(); code != 0 {
-		t.Fatalf("server exit code %d", code)
+	forEachEngine(t, func(t *testing.T, engine string) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// Each alteration gets a store of its own, written by a
+				// server that has stopped since.
+				s := MustServeOn(t, engine, t.TempDir())
+				for i := range 4 {
+					mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", "change "+string(rune('A'+i)))
+				}
+				if code := s.stop(); code != 0 {
+					t.Fatalf("server exit code %d", code)
+				}
+				verify := append([]string{"audit", "verify"}, s.storeFlags()...)
+				if r := runCLI(t, nil, verify...); r.code != 0 {
+					t.Fatalf("untouched log does not verify: %s%s", r.stdout, r.stderr)
+				}
+				db := mustOpenRaw(t, s)
+				// The entry that records the creation of change B is the
+				// target.
+				var n int
+				if err := db.QueryRow(`SELECT idx FROM audit_entries WHERE record LIKE '%"title":"change B"%'`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				for _, q := range tt.tamper(n) {
+					if _, err := db.Exec(q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				db.Close()
+				want := fmt.Sprintf("entry %d", n)
+				r := runCLI(t, nil, verify...)
+				if r.code != 1 || !strings.Contains(r.stdout, want) {
+					t.Errorf("verify after %s: exit %d, want 1 naming %q\n%s%s", tt.name, r.code, want, r.stdout, r.stderr)
+				}
+			})
+		}
+	})
+}
+
+// mustOpenRaw opens the store of s as plain database/sql, bypassing
+// andon, the way someone with access to the database would.
+func mustOpenRaw(t *testing.T, s *liveServer) *sql.DB {
+	t.Helper()
+	driver, dsn := "sqlite", "file:"+sqlstore.DataPath(s.data)
+	if s.db != "" {
+		// The sqlstore package registers pgx's database/sql driver.
+		driver, dsn = "pgx", s.db
 	}
-	if r := runCLI(t, nil, "audit", "verify", "--data", data); r.code != 0 {
-		t.Fatalf("untouched log does not verify: %s%s", r.stdout, r.stderr)
-	}
-	// The entry that records the creation of change B is the target.
-	db, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(data))
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if err := db.QueryRow(`SELECT idx FROM audit_entries WHERE record LIKE '%"title":"change B"%'`).Scan(&n); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestPostgresKeyIsMadeOnce checks that replicas sharing PostgreSQL never
+// make their own signing keys: the server and token create refuse to start
+// without the key, and keygen never replaces one.
+func TestPostgresKeyIsMadeOnce(t *testing.T) {
+	db := sqlstoretest.Postgres(t)
+	data := t.TempDir()
+	r := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data, "--db", db, "--catalog", exampleCatalog)
+	wantExit(t, r, 2, "andon audit keygen --data DIR")
+	wantExit(t, runCLI(t, nil, "token", "create", "--data", data, "--db", db, "--user", "alice"), 2, "holds no audit signing key")
+	if _, err := os.Stat(auditlog.KeyPath(data)); err == nil {
+		t.Errorf("a refused start left a signing key in %s", data)
 	}
-	db.Close()
-	entry := fmt.Sprintf("entry %d", n)
-	tests := []struct {
-		name   string
-		tamper []string
-		want   string
-	}{
-		{"edit", []string{fmt.Sprintf(`UPDATE audit_entries SET record = REPLACE(record, 'change B', 'change X') WHERE idx = %d`, n)}, entry},
-		{"delete", []string{fmt.Sprintf(`DELETE FROM audit_entries WHERE idx = %d`, n)}, entry},
-		{"swap", []string{
-			fmt.Sprintf(`UPDATE audit_entries SET idx = -1 WHERE idx = %d`, n),
-			fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = %d`, n, n+1),
-			fmt.Sprintf(`UPDATE audit_entries SET idx = %d WHERE idx = -1`, n+1),
-		}, entry},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			copyDir := t.TempDir()
-			for _, f := range []string{"andon.db", "audit.pub"} {
-				b, err := os.ReadFile(filepath.Join(data, f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(copyDir, f), b, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			db, err := sql.Open("sqlite", "file:"+sqlstore.DataPath(copyDir))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range tt.tamper {
-				if _, err := db.Exec(q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			db.Close()
-			r := runCLI(t, nil, "audit", "verify", "--data", copyDir)
-			if r.code != 1 || !strings.Contains(r.stdout, tt.want) {
-				t.Errorf("verify after %s: exit %d, want 1 naming %q\n%s%s", tt.name, r.code, tt.want, r.stdout, r.stderr)
-			}
-		})
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 0, "audit.pub")
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 1, "already exists")
+	if r := runCLI(t, nil, "token", "create", "--data", data, "--db", db, "--user", "alice"); r.code != 0 {
+		t.Errorf("token create with the key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
