@@ -83,8 +83,15 @@ func auditSize(ctx context.Context, tx *Tx) (int64, error) {
 	return size, err
 }
 
-// appendAudit appends the request's queued events after the entries
-// already in the transaction.
+// auditRow is an audit entry waiting to be inserted.
+type auditRow struct {
+	index  int64
+	record []byte
+}
+
+// appendAudit encodes the request's queued events as the entries after
+// those already in the transaction and computes their tree hashes; the
+// writer inserts them with the rest of the batch.
 func (tx *Tx) appendAudit(ctx context.Context) error {
 	r := txHashReader{ctx: ctx, tx: tx}
 	if tx.newHashes == nil {
@@ -99,22 +106,45 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		// The record is stored as text, byte for byte as hashed.
-		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, record) VALUES (?, ?)`, tx.size, string(record)); err != nil {
-			return err
-		}
-		// One statement for all of the entry's hashes: on PostgreSQL each
-		// statement is a round trip inside the serialised append.
-		args := make([]any, 0, 2*len(hashes))
 		for _, h := range hashes {
-			args = append(args, h.Index, h.Hash[:])
 			tx.newHashes[h.Index] = h.Hash
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(hashes)-1), args...); err != nil {
-			return err
-		}
+		tx.entries = append(tx.entries, auditRow{index: tx.size, record: record})
+		tx.hashes = append(tx.hashes, hashes...)
 		tx.appended = append(tx.appended, tx.size)
 		tx.size++
+	}
+	return nil
+}
+
+// insertChunk bounds the rows of one INSERT, well below the engines'
+// limits on parameters.
+const insertChunk = 400
+
+// insertAudit writes audit entries and their tree hashes.
+func insertAudit(ctx context.Context, tx *Tx, entries []auditRow, hashes []auditlog.StoredHash) error {
+	for len(entries) > 0 {
+		chunk := entries[:min(len(entries), insertChunk)]
+		entries = entries[len(chunk):]
+		args := make([]any, 0, 2*len(chunk))
+		for _, e := range chunk {
+			// The record is stored as text, byte for byte as hashed.
+			args = append(args, e.index, string(e.record))
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_entries (idx, record) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1), args...); err != nil {
+			return err
+		}
+	}
+	for len(hashes) > 0 {
+		chunk := hashes[:min(len(hashes), insertChunk)]
+		hashes = hashes[len(chunk):]
+		args := make([]any, 0, 2*len(chunk))
+		for _, h := range chunk {
+			args = append(args, h.Index, h.Hash[:])
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_hashes (idx, hash) VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(chunk)-1), args...); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -277,7 +277,9 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 // events of the request, which are appended before the request's part is
 // released.
 type Tx struct {
-	*sql.Tx
+	// stx is unexported so that every statement goes through exec, query
+	// and queryRow, which take the request's savepoint before a write.
+	stx    *sql.Tx
 	db     *DB
 	now    time.Time
 	events []andon.Event
@@ -292,8 +294,32 @@ type Tx struct {
 	// batchStart is the log's size when the transaction began: hashes of
 	// entries before it are committed.
 	batchStart int64
-	// newHashes holds the tree hashes this request wrote.
+	// newHashes holds the tree hashes of this request's entries.
 	newHashes map[int64]tlog.Hash
+	// entries and hashes are this request's audit rows, written with the
+	// batch's once the request succeeded.
+	entries []auditRow
+	hashes  []auditlog.StoredHash
+
+	// savepoints says the request shares its transaction and must take a
+	// savepoint before its first write; savepointTaken that it did.
+	savepoints, savepointTaken bool
+	// wrote says the request ran a statement that writes; failedStatement
+	// that one of its statements failed.
+	wrote, failedStatement bool
+}
+
+// beforeWrite takes the request's savepoint before its first write.
+func (tx *Tx) beforeWrite(ctx context.Context) error {
+	tx.wrote = true
+	if !tx.savepoints || tx.savepointTaken {
+		return nil
+	}
+	if _, err := tx.stx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	tx.savepointTaken = true
+	return nil
 }
 
 // ErrNoChange is returned by Update when its function called NoChange and
@@ -413,57 +439,67 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return fail(fmt.Errorf("begin: %w", err))
 	}
 	defer sqlTx.Rollback()
-	size, err := auditSize(ctx, &Tx{Tx: sqlTx, db: db})
+	size, err := auditSize(ctx, &Tx{stx: sqlTx, db: db})
 	if err != nil {
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
 	start := size
 	// Hashes written in this transaction are cached only once it commits.
 	defer db.hashes.abort()
-	kept := 0
 	// A request alone in its transaction needs no savepoint: if it fails,
-	// the whole transaction is rolled back. That saves two statements, and
-	// on PostgreSQL two round trips, when the store is not busy.
+	// the whole transaction is rolled back. In a batch, a request takes a
+	// savepoint before its first write (see Tx.beforeWrite), so that a
+	// failing request is rolled back alone; one that only reads takes
+	// none. Each savepoint is a round trip on PostgreSQL.
 	alone := len(batch) == 1
+	var entries []auditRow
+	var hashes []auditlog.StoredHash
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			results[i].err = err
 			continue
 		}
-		tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start}
-		if !alone {
-			if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
-				return fail(fmt.Errorf("savepoint: %w", err))
-			}
-		}
+		tx := &Tx{stx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start, savepoints: !alone}
 		err := runRequest(req, tx)
 		if err != nil {
-			if alone {
-				results[i].err = err
-				return results // the deferred Rollback undoes it
+			results[i].err = err
+			if !tx.savepointTaken {
+				if tx.wrote || tx.failedStatement {
+					// Nothing to roll back to: the request's writes, or
+					// PostgreSQL's aborted transaction, would reach the
+					// others. Fail them all; nothing is committed.
+					return fail(fmt.Errorf("a request of the same transaction failed: %w", err))
+				}
+				continue
 			}
 			if _, rerr := sqlTx.ExecContext(ctx, "ROLLBACK TO request"); rerr != nil {
 				return fail(fmt.Errorf("roll back a failed request: %w", rerr))
 			}
-			results[i].err = err
 		} else {
 			results[i].indexes = tx.appended
 			size = tx.size
-			kept++
-			for idx, h := range tx.newHashes {
-				db.hashes.pending[idx] = h
+			entries = append(entries, tx.entries...)
+			hashes = append(hashes, tx.hashes...)
+			for _, h := range tx.hashes {
+				db.hashes.pending[h.Index] = h.Hash
 			}
 		}
-		if !alone {
+		if tx.savepointTaken {
 			if _, err := sqlTx.ExecContext(ctx, "RELEASE request"); err != nil {
 				return fail(fmt.Errorf("release savepoint: %w", err))
 			}
 		}
 	}
-	if kept == 0 {
+	if len(entries) == 0 {
 		return results
 	}
-	if err := signCheckpoint(ctx, &Tx{Tx: sqlTx, db: db, batchStart: start}, size); err != nil {
+	// The audit entries of every request are written together, after the
+	// requests: a few statements for the whole batch instead of two per
+	// request. If they cannot be written, nothing of the batch is kept.
+	if err := insertAudit(ctx, &Tx{stx: sqlTx, db: db}, entries, hashes); err != nil {
+		return fail(andon.Errorf(andon.EINTERNAL, "append audit entries: %v", err))
+	}
+	if err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size); err != nil {
 		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
 	}
 	if err := sqlTx.Commit(); err != nil {

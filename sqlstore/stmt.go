@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"sync"
 )
 
@@ -84,29 +86,57 @@ func (c *stmtCache) close() {
 // Tx helpers: a statement of a write runs prepared, bound to the
 // transaction, once the writer has prepared it.
 
-func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (res sql.Result, err error) {
+	if err := tx.beforeStatement(ctx, q); err != nil {
+		return nil, err
+	}
+	defer func() { tx.failedStatement = tx.failedStatement || err != nil }()
 	q = tx.db.dialect.rebind(q)
 	if st := tx.db.cachedWrite(q); st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return tx.stx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.ExecContext(ctx, q, args...)
+	return tx.stx.ExecContext(ctx, q, args...)
+}
+
+// beforeStatement takes the request's savepoint before any statement
+// that is not a SELECT, so that no write escapes a failing request's
+// rollback. (A row lock taken by SELECT … FOR UPDATE needs none: it writes
+// nothing, and ends with the transaction.)
+func (tx *Tx) beforeStatement(ctx context.Context, q string) error {
+	if strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
+		return nil
+	}
+	return tx.beforeWrite(ctx)
 }
 
 // queryRow runs a query expected to return at most one row.
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
-	q = tx.db.dialect.rebind(q)
-	if st := tx.db.cachedWrite(q); st != nil {
-		return rowScanner{row: tx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: func() {}}
+	if err := tx.beforeStatement(ctx, q); err != nil {
+		return rowScanner{err: err}
 	}
-	return rowScanner{row: tx.QueryRowContext(ctx, q, args...), done: func() {}}
+	q = tx.db.dialect.rebind(q)
+	// A failed query marks the request, as a failed exec does.
+	done := func(err error) {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			tx.failedStatement = true
+		}
+	}
+	if st := tx.db.cachedWrite(q); st != nil {
+		return rowScanner{row: tx.stx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: func() {}, after: done}
+	}
+	return rowScanner{row: tx.stx.QueryRowContext(ctx, q, args...), done: func() {}, after: done}
 }
 
-func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (rows *sql.Rows, err error) {
+	if err := tx.beforeStatement(ctx, q); err != nil {
+		return nil, err
+	}
+	defer func() { tx.failedStatement = tx.failedStatement || err != nil }()
 	q = tx.db.dialect.rebind(q)
 	if st := tx.db.cachedWrite(q); st != nil {
-		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		return tx.stx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return tx.QueryContext(ctx, q, args...)
+	return tx.stx.QueryContext(ctx, q, args...)
 }
 
 // cachedWrite returns the writer's prepared statement for q, or nil.
@@ -151,7 +181,9 @@ func (db *DB) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, 
 type rowScanner struct {
 	row  *sql.Row
 	done func()
-	err  error
+	// after, when set, is told the outcome of Scan.
+	after func(error)
+	err   error
 }
 
 // Scan copies the row's columns into dest, like (*sql.Row).Scan.
@@ -160,5 +192,9 @@ func (r rowScanner) Scan(dest ...any) error {
 		return r.err
 	}
 	defer r.done()
-	return r.row.Scan(dest...)
+	err := r.row.Scan(dest...)
+	if r.after != nil {
+		r.after(err)
+	}
+	return err
 }
