@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -210,19 +211,26 @@ func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user s
 }
 
 // findDeployable returns the change of env carrying img that may deploy:
-// implementing first, then the most recently approved.
+// implementing first, then the most recently approved. It reads the change
+// in the same statement that finds it: on PostgreSQL every statement is a
+// round trip inside the serialised write.
 func findDeployable(ctx context.Context, tx *Tx, env string, img andon.Image) (*lockedChange, error) {
-	var id string
-	err := tx.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+	var body []byte
+	var version int64
+	err := tx.queryRow(ctx, `SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
 		ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1`,
-		env, img.Repository, img.Digest).Scan(&id)
+		env, img.Repository, img.Digest).Scan(&body, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	return loadChange(ctx, tx, id)
+	c := &andon.Change{}
+	if err := json.Unmarshal(body, c); err != nil {
+		return nil, fmt.Errorf("decode a change of %s: %w", env, err)
+	}
+	return &lockedChange{Change: c, version: version}, nil
 }
 
 // findCompleted returns the ID of the newest completed change of env that
