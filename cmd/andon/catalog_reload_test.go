@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
+)
+
+// mustGit runs git in dir and returns its output.
+func mustGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// mustCopyDir copies the files of src into dst.
+func mustCopyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCatalogFromGit serves the catalog from a real git repository and
+// commits to it while the server runs: a valid commit is put in force and
+// recorded with its hash, an invalid one is refused with its problems
+// logged, and the version in force stays.
+func TestCatalogFromGit(t *testing.T) {
+	repo := t.TempDir()
+	mustCopyDir(t, exampleCatalog, filepath.Join(repo, "catalog"))
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustGit(t, repo, "add", ".")
+	mustGit(t, repo, "commit", "-q", "-m", "catalog")
+	first := mustGit(t, repo, "rev-parse", "HEAD")
+
+	data := t.TempDir()
+	token := strings.TrimSpace(runCLI(t, nil, "token", "create", "--data", data, "--user", "gus").stdout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data,
+			"--catalog-git", "file://" + repo, "--catalog-git-ref", "main", "--catalog-git-path", "catalog",
+			"--catalog-interval", "100ms", "--catalog-follow-interval", "100ms"},
+			func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var addr string
+	for deadline := time.Now().Add(30 * time.Second); addr == ""; {
+		if m := listening.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("server did not start; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := client.New("http://"+addr, token)
+
+	// loaded returns the commits of the catalog.loaded entries so far.
+	loaded := func() []string {
+		entries, err := c.Entries(ctx, andon.AuditFilter{Type: andon.EventCatalogLoaded, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var commits []string
+		for _, e := range entries {
+			var d struct{ Commit string }
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			commits = append(commits, d.Commit)
+		}
+		return commits
+	}
+	if got := loaded(); len(got) != 1 || got[0] != first {
+		t.Fatalf("catalog.loaded commits at start = %v, want [%s]", got, first)
+	}
+
+	plants := filepath.Join(repo, "catalog", "plants.yaml")
+	b, err := os.ReadFile(plants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plants, append(b, []byte("\n# reviewed by the plant manager\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustGit(t, repo, "commit", "-q", "-am", "review")
+	second := mustGit(t, repo, "rev-parse", "HEAD")
+	waitFor(t, 15*time.Second, func() bool { got := loaded(); return len(got) == 2 && got[1] == second }, logs)
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inForce := cat.Revision
+
+	if err := os.WriteFile(plants, append(b, []byte("\nkind: Plant\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustGit(t, repo, "commit", "-q", "-am", "broken")
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(logs.String(), "catalog refused") }, logs)
+	if !strings.Contains(logs.String(), "plants.yaml") {
+		t.Errorf("the refusal does not name the file; logs:\n%s", logs.String())
+	}
+	time.Sleep(300 * time.Millisecond) // a few more intervals
+	if got := loaded(); len(got) != 2 {
+		t.Errorf("catalog.loaded commits after an invalid commit = %v, want still 2", got)
+	}
+	if cat, err := c.Catalog(ctx); err != nil || cat.Revision != inForce {
+		t.Errorf("catalog in force after an invalid commit = %v, %v; want %s", cat.Revision, err, inForce)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR msg=\"catalog refused"); n != 1 {
+		t.Errorf("the refusal was logged %d times at error level, want once", n)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool, logs *syncBuffer) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out; logs:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
