@@ -266,8 +266,8 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		add("requester = ?", f.Requester)
 	}
 	if f.Query != "" {
-		q := "%" + strings.ToLower(f.Query) + "%"
-		where, args = append(where, "(LOWER(title) LIKE ? OR LOWER(description) LIKE ? OR LOWER(id) LIKE ?)"), append(args, q, q, q)
+		cond, condArgs := s.db.dialect.textMatch(f.Query)
+		where, args = append(where, cond), append(args, condArgs...)
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

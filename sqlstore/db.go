@@ -72,9 +72,19 @@ type dialect struct {
 	// cacheStmts says whether the store prepares and caches statements
 	// itself; pgx already caches them per connection.
 	cacheStmts bool
+	// textMatch returns the condition that a change's ID, title or
+	// description matches the text of a search.
+	textMatch func(text string) (string, []any)
 }
 
-var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true}
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch}
+
+// likeMatch finds the text anywhere, ignoring case: a scan, which an
+// embedded store's few thousand changes afford.
+func likeMatch(text string) (string, []any) {
+	q := "%" + strings.ToLower(text) + "%"
+	return "(LOWER(title) LIKE ? OR LOWER(description) LIKE ? OR LOWER(id) LIKE ?)", []any{q, q, q}
+}
 
 // DataPath returns the SQLite database path inside a data directory.
 func DataPath(dataDir string) string { return filepath.Join(dataDir, "andon.db") }

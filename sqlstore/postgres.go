@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/andon-governance/andon"
 	"github.com/jackc/pgx/v5"
@@ -15,7 +16,24 @@ import (
 // postgresDialect numbers placeholders and locks rows read for update:
 // several replicas write to one PostgreSQL, so the database, not a Go
 // mutex, serialises them.
-var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE"}
+var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch}
+
+// wordMatch finds changes whose words start with each word of the text,
+// ignoring case, through the changes_words index: a substring search
+// scans every change, which a million of them make too slow. The text is
+// reduced to its letters and digits, so it cannot inject query syntax.
+func wordMatch(text string) (string, []any) {
+	var terms []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		terms = append(terms, w+":*")
+	}
+	if len(terms) == 0 {
+		return "FALSE", nil
+	}
+	return "to_tsvector('simple', id || ' ' || title || ' ' || description) @@ to_tsquery('simple', ?)", []any{strings.Join(terms, " & ")}
+}
 
 // advisoryKey is the SQL of an advisory lock key named by the query's one
 // text parameter. Keys are scoped to the schema, so that two andon

@@ -309,6 +309,10 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{State: andon.StateApproved}, []string{"Routine restart", "Barcode scanner tweak"}},
 			{andon.ChangeFilter{Tier: andon.LevelLow}, []string{"Routine restart", "Barcode scanner tweak"}},
 			{andon.ChangeFilter{Query: "INVOICE"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Query: "inv"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Query: "scanner"}, []string{"Barcode scanner tweak"}},
+			{andon.ChangeFilter{Query: "'); DROP TABLE changes; --"}, nil},
+			{andon.ChangeFilter{Query: "!&|:*"}, nil},
 			{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
 		}
 		for _, tt := range tests {
