@@ -360,6 +360,10 @@ func (tx *Tx) Record(ev andon.Event) {
 // maxBatch bounds how many requests share one commit.
 const maxBatch = 128
 
+// batchTimeout bounds one batch's transaction, waiting for the log's lock
+// included.
+const batchTimeout = 60 * time.Second
+
 // writeRequest is one call of Update waiting for the writer.
 type writeRequest struct {
 	ctx  context.Context
@@ -442,8 +446,11 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return results
 	}
 	// The transaction is not bound to any request's context: one caller
-	// giving up must not roll back the others.
-	ctx := context.Background()
+	// giving up must not roll back the others. It has a deadline of its
+	// own, so that a database that stops answering fails the batch rather
+	// than hang every writer behind it.
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fail(fmt.Errorf("begin: %w", err))
@@ -470,7 +477,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			continue
 		}
 		tx := &Tx{stx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start, savepoints: !alone}
-		err := runRequest(req, tx)
+		err := runRequest(ctx, req, tx)
 		if err != nil {
 			results[i].err = err
 			if !tx.savepointTaken {
@@ -521,7 +528,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 
 // runRequest runs one request's function and appends its audit entries,
 // turning a panic into an error so that the writer survives it.
-func runRequest(req *writeRequest, tx *Tx) (err error) {
+func runRequest(batchCtx context.Context, req *writeRequest, tx *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("write panicked: %v", r)
@@ -530,7 +537,14 @@ func runRequest(req *writeRequest, tx *Tx) (err error) {
 	// Once started, a request runs to its end: cancelling a statement
 	// mid-way makes SQLite roll back the whole shared transaction, which
 	// would fail the other requests of the batch too.
+	// It keeps the request's values (the user) and takes the batch's
+	// deadline.
 	ctx := context.WithoutCancel(req.ctx)
+	if deadline, ok := batchCtx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	if err := req.fn(ctx, tx); err != nil {
 		return err
 	}

@@ -36,8 +36,11 @@ func (db *DB) PublishCatalog(ctx context.Context, v CatalogVersion, data map[str
 			tx.NoChange()
 			return nil
 		}
+		// The same files may come back from another commit or source:
+		// the version says where they came from last.
 		if _, err := tx.exec(ctx, `INSERT INTO catalog_versions (revision, commit_hash, source, archive, published_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (revision) DO NOTHING`, v.Revision, v.Commit, v.Source, v.Archive, micros(tx.now)); err != nil {
+			ON CONFLICT (revision) DO UPDATE SET commit_hash = excluded.commit_hash, source = excluded.source, published_at = excluded.published_at`,
+			v.Revision, v.Commit, v.Source, v.Archive, micros(tx.now)); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO catalog_current (id, revision) VALUES (1, ?)

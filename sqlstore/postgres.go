@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/andon-governance/andon"
@@ -52,6 +54,18 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "andon"
 	}
+	// A replica cut off from the database must not hold the audit
+	// checkpoint's row lock, which every replica's writes wait for: the
+	// server ends a session idle in its transaction after this long.
+	// And the client notices a vanished server through TCP keep-alives
+	// rather than the kernel's retransmission timeout of many minutes.
+	if cfg.RuntimeParams["idle_in_transaction_session_timeout"] == "" {
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "15s"
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}
+	cfg.DialFunc = dialer.DialContext
 	w := stdlib.OpenDB(*cfg)
 	// The writer holds one connection; the others serve migrations, the
 	// leader lock and background jobs.

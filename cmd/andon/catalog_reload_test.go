@@ -65,29 +65,9 @@ func TestCatalogFromGit(t *testing.T) {
 
 	data := t.TempDir()
 	token := strings.TrimSpace(runCLI(t, nil, "token", "create", "--data", data, "--user", "gus").stdout)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data,
-			"--catalog-git", "file://" + repo, "--catalog-git-ref", "main", "--catalog-git-path", "catalog",
-			"--catalog-interval", "100ms", "--catalog-follow-interval", "100ms"},
-			func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	var addr string
-	for deadline := time.Now().Add(30 * time.Second); addr == ""; {
-		if m := listening.FindStringSubmatch(logs.String()); m != nil {
-			addr = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("server did not start; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx := context.Background()
+	addr, logs, stop := mustServeGit(t, data, repo)
+	defer stop()
 	c := client.New("http://"+addr, token)
 
 	// loaded returns the commits of the catalog.loaded entries so far.
@@ -144,6 +124,59 @@ func TestCatalogFromGit(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "level=ERROR msg=\"catalog refused"); n != 1 {
 		t.Errorf("the refusal was logged %d times at error level, want once", n)
+	}
+
+	// With the repository gone, a restarted server starts with the version
+	// in force, as a new replica must while the git server is down.
+	stop()
+	if err := os.RemoveAll(repo); err != nil {
+		t.Fatal(err)
+	}
+	addr, logs, stop = mustServeGit(t, data, repo)
+	defer stop()
+	if !strings.Contains(logs.String(), "starting with the version in force") {
+		t.Errorf("restart without the repository did not say it starts with the version in force; logs:\n%s", logs.String())
+	}
+	c = client.New("http://"+addr, token)
+	if cat, err := c.Catalog(ctx); err != nil || cat.Revision != inForce {
+		t.Errorf("catalog after a restart without its repository = %v, %v; want %s", cat.Revision, err, inForce)
+	}
+}
+
+// mustServeGit starts andon serve with its catalog in the git repository
+// repo, and returns its address, its logs and how to stop it.
+func mustServeGit(t *testing.T, data, repo string) (string, *syncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data,
+			"--catalog-git", "file://" + repo, "--catalog-git-ref", "main", "--catalog-git-path", "catalog",
+			"--catalog-interval", "100ms", "--catalog-follow-interval", "100ms"},
+			func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(logs.String()); m != nil {
+			return m[1], logs, stop
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("server exited %d; logs:\n%s", code, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("server did not start; logs:\n%s", logs.String())
+		}
 	}
 }
 

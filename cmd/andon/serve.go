@@ -18,6 +18,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/calendar"
+	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
@@ -80,8 +81,9 @@ func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
 		return nil, &exitError{code: 2, err: errors.New("--catalog and --catalog-git: give one, not both")}
 	case o.catalogGit != "":
 		src, err := catalogsync.Git(catalogsync.GitOptions{
+			// No cache directory: the history is kept in memory, so that
+			// the data directory may be a read-only Secret.
 			URL: o.catalogGit, Ref: o.catalogGitRef, Path: o.catalogGitPath,
-			CacheDir: filepath.Join(o.data, "catalog-git"),
 			Username: e.getenv("ANDON_CATALOG_GIT_USERNAME"), Password: e.getenv("ANDON_CATALOG_GIT_PASSWORD"),
 		})
 		if err != nil {
@@ -205,11 +207,10 @@ type app struct {
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
-	snap, err := src.Fetch(ctx)
-	if err != nil {
-		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", err)}
+	snap, fetchErr := src.Fetch(ctx)
+	if fetchErr != nil && errors.As(fetchErr, new(catalog.Errors)) {
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", fetchErr)}
 	}
-	cat := snap.Catalog
 	pol, err := policy.New(ctx, o.policy)
 	if err != nil {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
@@ -218,6 +219,17 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src cat
 	if err != nil {
 		return nil, err
 	}
+	if fetchErr != nil {
+		// The source cannot be read (a git server down, say): a replica
+		// of a running installation starts with the version in force,
+		// and the leader keeps trying the source.
+		if snap, err = publishedSnapshot(ctx, db); err != nil {
+			db.Close()
+			return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog: %v; and no version was published before: %s", fetchErr, andon.ErrorMessage(err))}
+		}
+		logger.Error("catalog source cannot be read; starting with the version in force", "source", src.String(), "revision", snap.Revision, "err", fetchErr)
+	}
+	cat := snap.Catalog
 	a := &app{logger: logger, opts: o, source: src, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
 	a.calendar = calendar.NewService(a.catalogs)
 	// Compile the windows now rather than in the first gate decision.
@@ -333,24 +345,40 @@ func (a *app) putInForce(cat *andon.Catalog, source, commit string) {
 	a.logger.Info("catalog put in force", "revision", cat.Revision, "source", source, "commit", commit)
 }
 
+// publishedSnapshot returns the catalog version in force in the database.
+func publishedSnapshot(ctx context.Context, db *sqlstore.DB) (*catalogsync.Snapshot, error) {
+	rev, err := db.CurrentCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rev == "" {
+		return nil, andon.Errorf(andon.ENOTFOUND, "the database holds no catalog version")
+	}
+	v, err := db.CatalogVersion(ctx, rev)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := catalogsync.FromArchive(v.Archive)
+	if err != nil {
+		return nil, fmt.Errorf("published catalog %s: %w", rev, err)
+	}
+	return &catalogsync.Snapshot{Catalog: cat, Revision: rev, Commit: v.Commit, Source: v.Source, Archive: v.Archive}, nil
+}
+
 // follow puts in force the catalog version another replica published.
 func (a *app) follow(ctx context.Context) error {
 	rev, err := a.db.CurrentCatalog(ctx)
 	if err != nil || rev == "" || rev == a.catalogs.Catalog().Revision {
 		return err
 	}
-	v, err := a.db.CatalogVersion(ctx, rev)
+	snap, err := publishedSnapshot(ctx, a.db)
 	if err != nil {
 		return err
 	}
-	cat, err := catalogsync.FromArchive(v.Archive)
-	if err != nil {
+	if _, err := a.calendar.For(snap.Catalog); err != nil {
 		return fmt.Errorf("published catalog %s: %w", rev, err)
 	}
-	if _, err := a.calendar.For(cat); err != nil {
-		return fmt.Errorf("published catalog %s: %w", rev, err)
-	}
-	a.putInForce(cat, v.Source, v.Commit)
+	a.putInForce(snap.Catalog, snap.Source, snap.Commit)
 	return nil
 }
 
