@@ -123,10 +123,15 @@ type ChangeFilter struct {
 	State       State  `json:"state,omitempty"`
 	Tier        Level  `json:"tier,omitempty"`
 	Requester   string `json:"requester,omitempty"`
-	Query       string `json:"q,omitempty"` // substring of title or description
+	Query       string `json:"q,omitempty"` // words of the ID, title or description
 	Offset      int    `json:"offset,omitempty"`
 	Limit       int    `json:"limit,omitempty"`
 }
+
+// MaxCount caps the total a listing of changes reports: counting every
+// match of a loose filter among millions of changes would cost more than
+// the listing itself. A total of MaxCount means at least that many.
+const MaxCount = 10000
 
 // ChangeRequest is what a requester submits to open a change.
 type ChangeRequest struct {
@@ -169,7 +174,7 @@ type ChangeService interface {
 	CreateChange(ctx context.Context, req *ChangeRequest) (*Change, error)
 	FindChangeByID(ctx context.Context, id string) (*Change, error)
 	// FindChanges returns the changes matching filter, newest first, and
-	// the number that match without Offset and Limit.
+	// the number that match without Offset and Limit, up to MaxCount.
 	FindChanges(ctx context.Context, filter ChangeFilter) ([]*Change, int, error)
 	// Decide records an approval or a rejection by the user in ctx.
 	Decide(ctx context.Context, id string, verdict Verdict, comment string) (*Change, error)

@@ -270,8 +270,11 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		where, args = append(where, cond), append(args, condArgs...)
 	}
 	cond := strings.Join(where, " AND ")
+	// The count stops at MaxCount: a loose filter over a million changes
+	// would otherwise read them all.
 	var total int
-	if err := s.db.readRow(ctx, `SELECT COUNT(*) FROM changes WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := s.db.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE `+cond+` LIMIT ?) AS matches`,
+		append(slices.Clone(args), andon.MaxCount)...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	limit := f.Limit

@@ -444,3 +444,33 @@ func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
 		}
 	})
 }
+
+func TestFindChangesCountStopsAtMaxCount(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		_, errs := e.db.CommitBatch(func(ctx context.Context, tx *sqlstore.Tx) error {
+			tx.Record(andon.Event{Type: "test", Actor: "t"})
+			return tx.Exec(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO changes (id, environment, type, state, tier, requester, title, description, version, created_at, updated_at, body)
+				SELECT 'BULK-' || i, 'dev', 'normal', 'completed', 'low', 'alice', 'bulk', '', 1, 0, 0, '{}' FROM n`, andon.MaxCount+5)
+		})
+		if errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		for _, tt := range []struct {
+			filter andon.ChangeFilter
+			want   int
+		}{
+			{andon.ChangeFilter{}, andon.MaxCount},
+			{andon.ChangeFilter{Environment: "prod-lyon"}, 0},
+		} {
+			got, total, err := e.changes.FindChanges(ctx, tt.filter)
+			if err != nil || total != tt.want {
+				t.Errorf("FindChanges(%+v) total = %d, %v; want %d", tt.filter, total, err, tt.want)
+			}
+			if want := min(tt.want, 100); len(got) != want {
+				t.Errorf("FindChanges(%+v) = %d changes, want %d", tt.filter, len(got), want)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -144,7 +145,11 @@ func newChangeListCmd(e *env) *cobra.Command {
 					fmt.Fprintln(e.stderr, "no changes")
 					return nil
 				case len(changes) < total:
-					defer fmt.Fprintf(e.stderr, "%d of %d changes; use --limit for more\n", len(changes), total)
+					more := strconv.Itoa(total)
+					if total >= andon.MaxCount {
+						more += " or more"
+					}
+					defer fmt.Fprintf(e.stderr, "%d of %s changes; use --limit for more\n", len(changes), more)
 				}
 			}
 			return e.print(cmd, out, func(w io.Writer) {
