@@ -281,7 +281,16 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE `+cond+` ORDER BY seq DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
+	// Newest first. A text search whose matches are few must not walk the
+	// changes backwards looking for them (which a planner that cannot
+	// estimate word matches would choose): "seq + 0" sorts the matches
+	// found through the word index instead. Many matches are found soon
+	// walking backwards.
+	order := "seq DESC"
+	if f.Query != "" && total < andon.MaxCount {
+		order = "seq + 0 DESC"
+	}
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, err
 	}

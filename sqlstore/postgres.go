@@ -34,7 +34,7 @@ func wordMatch(text string) (string, []any) {
 	if len(terms) == 0 {
 		return "FALSE", nil
 	}
-	return "to_tsvector('simple', id || ' ' || title || ' ' || description) @@ to_tsquery('simple', ?)", []any{strings.Join(terms, " & ")}
+	return "words @@ to_tsquery('simple', ?)", []any{strings.Join(terms, " & ")}
 }
 
 // advisoryKey is the SQL of an advisory lock key named by the query's one
