@@ -100,10 +100,7 @@ func BenchmarkLargeStore(b *testing.B) {
 				lat = append(lat, time.Since(start))
 			}
 		}
-		slices.Sort(lat)
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
-		b.ReportMetric(ms(lat[(len(lat)*99)/100]), "p99_ms")
-		b.ReportMetric(ms(lat[len(lat)-1]), "max_ms")
+		reportLatencies(b, lat)
 	})
 	b.Run("text", func(b *testing.B) {
 		var lat []time.Duration
@@ -117,10 +114,7 @@ func BenchmarkLargeStore(b *testing.B) {
 				lat = append(lat, time.Since(start))
 			}
 		}
-		slices.Sort(lat)
-		b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
-		b.ReportMetric(ms(lat[(len(lat)*99)/100]), "p99_ms")
-		b.ReportMetric(ms(lat[len(lat)-1]), "max_ms")
+		reportLatencies(b, lat)
 	})
 	b.Run("verify", func(b *testing.B) {
 		for b.Loop() {
@@ -141,7 +135,14 @@ func BenchmarkLargeStore(b *testing.B) {
 	})
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+// reportLatencies reports the p50, p99 and maximum of lat.
+func reportLatencies(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50_ms")
+	b.ReportMetric(ms(lat[(len(lat)*99)/100]), "p99_ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max_ms")
+}
 
 // seedChanges inserts synthetic changes with SQL until there are n.
 func seedChanges(b *testing.B, dsn string, n int64) {
