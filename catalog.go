@@ -81,6 +81,7 @@ type Catalog struct {
 	Environments []*Environment     `json:"environments"`
 	Windows      []*Window          `json:"windows"`
 	Teams        []*Team            `json:"teams"`
+	Waivers      []*Waiver          `json:"waivers"`
 
 	// Revision identifies the content: "sha256:" and a digest of the
 	// files read, in path order.
@@ -124,6 +125,9 @@ type Environment struct {
 type Kubernetes struct {
 	Cluster   string `json:"cluster,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
+	// Registries are the image registries its workloads may pull from
+	// (host, or host/path prefix); none means any.
+	Registries []string `json:"registries,omitempty"`
 }
 
 // Odoo describes the Odoo installation of an environment.

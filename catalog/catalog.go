@@ -36,10 +36,11 @@ const (
 	KindEnvironment     = "Environment"
 	KindWindow          = "Window"
 	KindTeam            = "Team"
+	KindWaiver          = "Waiver"
 )
 
 // Kinds lists every kind of document a catalog may hold.
-var Kinds = []string{KindPlant, KindBusinessProcess, KindEnvironment, KindWindow, KindTeam}
+var Kinds = []string{KindPlant, KindBusinessProcess, KindEnvironment, KindWindow, KindTeam, KindWaiver}
 
 // Load reads every *.yaml and *.yml file below dir, in sorted path order,
 // and returns the catalog they describe. Files and directories whose name
@@ -74,6 +75,7 @@ func LoadFS(fsys fs.FS, root string) (*andon.Catalog, error) {
 			Environments: []*andon.Environment{},
 			Windows:      []*andon.Window{},
 			Teams:        []*andon.Team{},
+			Waivers:      []*andon.Waiver{},
 		},
 	}
 	paths := l.find()
@@ -286,6 +288,8 @@ func (l *loader) decodeDocument(file string, index int, root *yaml.Node) {
 		l.decodeWindow(d, nm, specAt, top.vals["spec"])
 	case KindTeam:
 		l.decodeTeam(d, nm, specAt, top.vals["spec"])
+	case KindWaiver:
+		l.decodeWaiver(d, nm, specAt, top.vals["spec"])
 	}
 }
 

@@ -750,7 +750,7 @@ metadata: {name: w}
 		{File: "a/teams.yml", Line: 4, Document: "Team/t", Field: "spec.roles[0]",
 			Message: `"root" is not one of change-manager, platform-admin, emergency-approver, auditor`},
 		{File: "a/teams.yml", Line: 7, Document: "document 2", Field: "kind",
-			Message: `unknown kind "Widget"; expected one of Plant, BusinessProcess, Environment, Window, Team`},
+			Message: `unknown kind "Widget"; expected one of Plant, BusinessProcess, Environment, Window, Team, Waiver`},
 		{File: "b/envs.yaml", Line: 7, Document: "Environment/prod", Field: "spec.plants[0]",
 			Message: `unknown Plant "geelong"`},
 		{File: "b/envs.yaml", Line: 8, Document: "Environment/prod", Field: "spec.promotesFrom",
@@ -844,8 +844,27 @@ spec:
   plants: [lyon, geelong]
   processes: [production, maintenance]
   promotesFrom: staging-lyon
-  kubernetes: {cluster: eu-1, namespace: odoo-lyon}
+  kubernetes: {cluster: eu-1, namespace: odoo-lyon, registries: [registry.example.com/odoo, "harbor.lyon:5000/"]}
   odoo: {version: 17.0}
+`,
+	"waivers.yaml": `apiVersion: andon/v1
+kind: Waiver
+metadata: {name: lyon-rwo-filestore}
+spec:
+  rule: workload-filestore-rwx
+  selector: {namespaces: [odoo-lyon], kinds: [Deployment], names: [odoo]}
+  reason: NFS storage class arrives with the Q1 upgrade
+  owner: lyon-ops
+  expires: 2027-03-31
+---
+apiVersion: andon/v1
+kind: Waiver
+metadata: {name: any-debug}
+spec:
+  rule: odoo-log-level
+  reason: tracing a scheduler bug
+  owner: platform
+  expires: "2026-12-01T12:00:00+01:00"
 `,
 	"windows.yaml": `apiVersion: andon/v1
 kind: Window
@@ -912,8 +931,9 @@ func TestLoadFSFull(t *testing.T) {
 			{Name: "prod-lyon", Stage: andon.StageProduction, Hosting: andon.HostingShared,
 				Plants: []string{"lyon", "geelong"}, Processes: []string{"production", "maintenance"},
 				PromotesFrom: "staging-lyon",
-				Kubernetes:   andon.Kubernetes{Cluster: "eu-1", Namespace: "odoo-lyon"},
-				Odoo:         andon.Odoo{Version: "17.0"}},
+				Kubernetes: andon.Kubernetes{Cluster: "eu-1", Namespace: "odoo-lyon",
+					Registries: []string{"registry.example.com/odoo", "harbor.lyon:5000"}},
+				Odoo: andon.Odoo{Version: "17.0"}},
 		},
 		Windows: []*andon.Window{
 			{Name: "sunday", Type: andon.WindowMaintenance,
@@ -935,6 +955,15 @@ func TestLoadFSFull(t *testing.T) {
 		Teams: []*andon.Team{
 			{Name: "lyon-ops", Roles: []string{}, Members: []string{"carol", "brigitte"}},
 			{Name: "production", Roles: []string{"change-manager", "auditor"}, Members: []string{"bob"}},
+		},
+		Waivers: []*andon.Waiver{
+			{Name: "lyon-rwo-filestore", Rule: "workload-filestore-rwx",
+				Selector: andon.WaiverSelector{Namespaces: []string{"odoo-lyon"}, Kinds: []string{"Deployment"}, Names: []string{"odoo"}},
+				Reason:   "NFS storage class arrives with the Q1 upgrade", Owner: "lyon-ops",
+				Expires: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)},
+			{Name: "any-debug", Rule: "odoo-log-level", Reason: "tracing a scheduler bug", Owner: "platform",
+				Selector: andon.WaiverSelector{Namespaces: []string{}, Kinds: []string{}, Names: []string{}},
+				Expires: time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)},
 		},
 	}
 	opts := cmp.Options{
@@ -1023,7 +1052,7 @@ func TestLoadDir(t *testing.T) {
 	write("a/b.yaml", plant("second")+"---\nkind: Gadget\n")
 	_, err = catalog.Load(dir)
 	want := "a/b.yaml:6: document 2: apiVersion: required\n" +
-		`a/b.yaml:6: document 2: kind: unknown kind "Gadget"; expected one of Plant, BusinessProcess, Environment, Window, Team` + "\n" +
+		`a/b.yaml:6: document 2: kind: unknown kind "Gadget"; expected one of Plant, BusinessProcess, Environment, Window, Team, Waiver` + "\n" +
 		"a/b.yaml:6: document 2: metadata: required"
 	if err == nil || err.Error() != want {
 		t.Errorf("Load error:\n%v\nwant:\n%s", err, want)

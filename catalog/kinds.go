@@ -99,8 +99,15 @@ func (l *loader) decodeEnvironment(d *doc, name string, at, spec *yaml.Node) {
 		}
 	}
 
-	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace")
+	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace", "registries")
 	e.Kubernetes.Cluster, _ = k.str("cluster", false)
+	for _, it := range k.list("registries", false) {
+		if it.value == "" || strings.ContainsAny(it.value, " \t@") {
+			d.errorf(it.node, it.field, "%q is not a registry host or host/path", it.value)
+			continue
+		}
+		e.Kubernetes.Registries = append(e.Kubernetes.Registries, strings.TrimSuffix(it.value, "/"))
+	}
 	var nsNode *yaml.Node
 	e.Kubernetes.Namespace, nsNode = k.str("namespace", false)
 	if nsNode != nil && e.Kubernetes.Namespace != "" && !isLabel(e.Kubernetes.Namespace) {
@@ -331,5 +338,33 @@ func (l *loader) decodeTeam(d *doc, name string, at, spec *yaml.Node) {
 	t.Members = values(o.list("members", true))
 	if name != "" {
 		l.cat.Teams = append(l.cat.Teams, t)
+	}
+}
+
+func (l *loader) decodeWaiver(d *doc, name string, at, spec *yaml.Node) {
+	o := d.object(at, spec, "spec", "rule", "selector", "reason", "owner", "expires")
+	w := &andon.Waiver{Name: name}
+	w.Rule, _ = o.str("rule", true)
+	w.Reason, _ = o.str("reason", true)
+	w.Owner, _ = o.str("owner", true)
+	sel := d.object(o.line("selector"), o.vals["selector"], "spec.selector", "namespaces", "kinds", "names")
+	w.Selector = andon.WaiverSelector{
+		Namespaces: values(sel.list("namespaces", false)),
+		Kinds:      values(sel.list("kinds", false)),
+		Names:      values(sel.list("names", false)),
+	}
+	// A waiver without an end would outlive the reason it was granted
+	// for; a date means to the end of that day, in UTC.
+	if exp, node := o.str("expires", true); node != nil && exp != "" {
+		if t, err := time.Parse(time.DateOnly, exp); err == nil {
+			w.Expires = t.AddDate(0, 0, 1)
+		} else if t, err := time.Parse(time.RFC3339, exp); err == nil {
+			w.Expires = t.UTC()
+		} else {
+			d.errorf(node, "spec.expires", "%q is not a date (2027-03-31) or an RFC 3339 time", exp)
+		}
+	}
+	if name != "" {
+		l.cat.Waivers = append(l.cat.Waivers, w)
 	}
 }

@@ -190,6 +190,9 @@ func (b *builder) environment(e *andon.Environment) *ast.Term {
 	if e.Kubernetes.Namespace != "" {
 		kube = append(kube, item("namespace", b.str(e.Kubernetes.Namespace)))
 	}
+	if len(e.Kubernetes.Registries) > 0 {
+		kube = append(kube, item("registries", strs(b, e.Kubernetes.Registries)))
+	}
 	odoo := make([][2]*ast.Term, 0, 1)
 	if e.Odoo.Version != "" {
 		odoo = append(odoo, item("version", b.str(e.Odoo.Version)))
