@@ -1,0 +1,302 @@
+// Package manifest reads Kubernetes manifests as written: YAML or JSON
+// files with many documents each, directories of them, and the output of
+// helm template or kustomize build on standard input. It keeps where each
+// object was read, so that a finding can name the file and line, and it
+// extracts what the manifest policy needs and Rego reads badly: the
+// odoo.conf files held by ConfigMaps and Secrets.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/andon-governance/andon"
+	"gopkg.in/yaml.v3"
+)
+
+// Stdin is the name that reads standard input.
+const Stdin = "-"
+
+// Object is one Kubernetes object and where it was read.
+type Object struct {
+	andon.ObjectRef
+	// Doc is the object as written.
+	Doc map[string]any
+	// OdooConf holds the odoo.conf files of a ConfigMap or Secret, by data
+	// key: section, then option, then value as written.
+	OdooConf map[string]map[string]map[string]string
+}
+
+// Error is an input that cannot be read, with where.
+type Error struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Read reads the objects of every path, in order: a file, a directory
+// (its *.yaml, *.yml and *.json files, recursively, in path order), or
+// Stdin, read from stdin.
+func Read(paths []string, stdin io.Reader) ([]*Object, error) {
+	var objs []*Object
+	for _, p := range paths {
+		if p == Stdin {
+			b, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, &Error{File: "<stdin>", Err: err}
+			}
+			got, err := Parse("<stdin>", b)
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, got...)
+			continue
+		}
+		files, err := expand(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, &Error{File: f, Err: err}
+			}
+			got, err := Parse(f, b)
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, got...)
+		}
+	}
+	return objs, nil
+}
+
+// expand returns the manifest files of p.
+func expand(p string) ([]string, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, &Error{File: p, Err: errors.Unwrap(err)}
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// Hidden files and directories (.git, editor files) are not
+		// manifests.
+		if path != p && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".yaml", ".yml", ".json":
+			if !d.IsDir() {
+				files = append(files, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &Error{File: p, Err: err}
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// Parse reads the documents of one file. Empty documents are skipped; a
+// List (kubectl get -o yaml) gives its items.
+func Parse(file string, b []byte) ([]*Object, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var objs []*Object
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &Error{File: file, Line: yamlLine(err), Err: err}
+		}
+		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			continue
+		}
+		root := n.Content[0]
+		var doc map[string]any
+		if err := root.Decode(&doc); err != nil {
+			return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("not a Kubernetes object: %v", err)}
+		}
+		// yaml.v3 hangs a comment before a document's first line on the
+		// document, the mapping or its first key.
+		comments := n.HeadComment + "\n" + root.HeadComment
+		if len(root.Content) > 0 {
+			comments += "\n" + root.Content[0].HeadComment
+		}
+		source := helmSource(comments)
+		if kind, _ := doc["kind"].(string); kind == "List" || strings.HasSuffix(kind, "List") && doc["items"] != nil {
+			items, ok := doc["items"].([]any)
+			if !ok {
+				return nil, &Error{File: file, Line: root.Line, Err: errors.New("a List whose items are not a list")}
+			}
+			for i, it := range items {
+				m, ok := it.(map[string]any)
+				if !ok {
+					return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("items[%d] is not an object", i)}
+				}
+				o, err := newObject(file, itemLine(root, i), source, m)
+				if err != nil {
+					return nil, err
+				}
+				objs = append(objs, o)
+			}
+			continue
+		}
+		o, err := newObject(file, root.Line, source, doc)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	}
+	return objs, nil
+}
+
+func newObject(file string, line int, source string, doc map[string]any) (*Object, error) {
+	o := &Object{Doc: doc, ObjectRef: andon.ObjectRef{File: file, Line: line, Source: source}}
+	o.APIVersion, _ = doc["apiVersion"].(string)
+	o.Kind, _ = doc["kind"].(string)
+	if o.APIVersion == "" || o.Kind == "" {
+		return nil, &Error{File: file, Line: line, Err: errors.New("not a Kubernetes object: apiVersion and kind are required")}
+	}
+	if md, ok := doc["metadata"].(map[string]any); ok {
+		o.Name, _ = md["name"].(string)
+		o.Namespace, _ = md["namespace"].(string)
+	}
+	if o.Kind == "ConfigMap" || o.Kind == "Secret" {
+		conf, err := odooConfs(o)
+		if err != nil {
+			return nil, &Error{File: file, Line: line, Err: err}
+		}
+		o.OdooConf = conf
+	}
+	return o, nil
+}
+
+// odooConfs parses the data keys of a ConfigMap or Secret that hold an
+// INI file with an [options] section, as odoo.conf does.
+func odooConfs(o *Object) (map[string]map[string]map[string]string, error) {
+	texts := map[string]string{}
+	if d, ok := o.Doc["data"].(map[string]any); ok {
+		for k, v := range d {
+			s, _ := v.(string)
+			if o.Kind == "Secret" {
+				b, err := base64.StdEncoding.DecodeString(s)
+				if err != nil {
+					return nil, fmt.Errorf("Secret %s: data.%s is not base64: %v", o.Name, k, err)
+				}
+				s = string(b)
+			}
+			texts[k] = s
+		}
+	}
+	if d, ok := o.Doc["stringData"].(map[string]any); ok {
+		for k, v := range d {
+			s, _ := v.(string)
+			texts[k] = s
+		}
+	}
+	var confs map[string]map[string]map[string]string
+	for k, text := range texts {
+		if !strings.Contains(text, "[options]") {
+			continue
+		}
+		if confs == nil {
+			confs = map[string]map[string]map[string]string{}
+		}
+		confs[k] = ParseINI(text)
+	}
+	return confs, nil
+}
+
+// ParseINI reads an INI file as Odoo's configparser does: sections in
+// brackets, "key = value" or "key: value" lines, comments starting with
+// ";" or "#". Keys are lower case; values are trimmed.
+func ParseINI(text string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	section := ""
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || line[0] == ';' || line[0] == '#':
+			continue
+		case line[0] == '[' && strings.HasSuffix(line, "]"):
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			if out[section] == nil {
+				out[section] = map[string]string{}
+			}
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			continue
+		}
+		if out[section] == nil {
+			out[section] = map[string]string{}
+		}
+		out[section][strings.ToLower(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
+	}
+	return out
+}
+
+// helmSource returns the template named by helm template's "# Source:"
+// comment.
+func helmSource(comment string) string {
+	for _, l := range strings.Split(comment, "\n") {
+		if s, ok := strings.CutPrefix(strings.TrimSpace(l), "# Source:"); ok {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// itemLine returns the line of items[i] of a List node.
+func itemLine(root *yaml.Node, i int) int {
+	for j := 0; j+1 < len(root.Content); j += 2 {
+		if root.Content[j].Value == "items" && root.Content[j+1].Kind == yaml.SequenceNode && i < len(root.Content[j+1].Content) {
+			return root.Content[j+1].Content[i].Line
+		}
+	}
+	return root.Line
+}
+
+// yamlLine finds the line in a yaml.v3 error message ("yaml: line 3: …").
+func yamlLine(err error) int {
+	var line int
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		fmt.Sscanf(msg[i+len("line "):], "%d", &line)
+	}
+	return line
+}

@@ -1,0 +1,92 @@
+package manifest_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon/manifest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReadDirectory(t *testing.T) {
+	objs, err := manifest.Read([]string{"testdata/dir"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ref struct {
+		Kind, Name, Namespace, File, Source string
+		Line                                int
+	}
+	var got []ref
+	for _, o := range objs {
+		got = append(got, ref{o.Kind, o.Name, o.Namespace, o.File, o.Source, o.Line})
+	}
+	want := []ref{
+		{"ConfigMap", "odoo-conf", "odoo-prod", "testdata/dir/a.yaml", "odoo/templates/configmap.yaml", 2},
+		{"Secret", "odoo-secret", "odoo-prod", "testdata/dir/a.yaml", "", 16},
+		{"Service", "odoo", "", "testdata/dir/sub/b.json", "", 2},
+		{"Deployment", "odoo", "", "testdata/dir/sub/b.json", "", 3},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+	wantConf := map[string]map[string]map[string]string{"odoo.conf": {
+		"options":   {"list_db": "False", "workers": "4"},
+		"queue_job": {"channels": "root:2"},
+	}}
+	if diff := cmp.Diff(wantConf, objs[0].OdooConf); diff != "" {
+		t.Errorf("ConfigMap odoo.conf (-want +got):\n%s", diff)
+	}
+	if got := objs[1].OdooConf["odoo.conf"]["options"]["admin_passwd"]; got != "admin" {
+		t.Errorf("Secret odoo.conf admin_passwd = %q, want it decoded from base64", got)
+	}
+}
+
+func TestReadStdin(t *testing.T) {
+	in := "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n"
+	objs, err := manifest.Read([]string{manifest.Stdin}, strings.NewReader(in))
+	if err != nil || len(objs) != 2 || objs[1].Name != "b" || objs[1].Line != 5 || objs[1].File != "<stdin>" {
+		t.Fatalf("Read(stdin) = %+v, %v", objs, err)
+	}
+}
+
+func TestReadErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"bad YAML", "apiVersion: v1\nkind: [\n", "x.yaml:"},
+		{"no kind", "apiVersion: v1\nmetadata: {name: a}\n", "x.yaml:1: not a Kubernetes object: apiVersion and kind are required"},
+		{"a scalar", "---\nhello\n", "x.yaml:2: not a Kubernetes object"},
+		{"second document", "apiVersion: v1\nkind: A\n---\nkind: B\n", "x.yaml:4: not a Kubernetes object"},
+		{"bad base64", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {odoo.conf: '%%%'}\n", "x.yaml:1: Secret s: data.odoo.conf is not base64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := manifest.Parse("x.yaml", []byte(tt.in))
+			var merr *manifest.Error
+			if !errors.As(err, &merr) || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Parse error = %v, want one starting %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := manifest.Read([]string{"testdata/missing"}, nil); err == nil || !strings.Contains(err.Error(), "testdata/missing") {
+		t.Errorf("missing path: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {odoo.conf: \"[options]\\nlist_db = True\"}\n"))
+	f.Add([]byte(`{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		objs, err := manifest.Parse("f.yaml", b)
+		if err != nil {
+			return
+		}
+		for _, o := range objs {
+			if o.Kind == "" || o.APIVersion == "" {
+				t.Fatalf("object without kind or apiVersion: %+v", o)
+			}
+		}
+	})
+}
