@@ -851,7 +851,7 @@ spec:
 kind: Waiver
 metadata: {name: lyon-rwo-filestore}
 spec:
-  rule: workload-filestore-rwx
+  rule: odoo-filestore-shared
   selector: {namespaces: [odoo-lyon], kinds: [Deployment], names: [odoo]}
   reason: NFS storage class arrives with the Q1 upgrade
   owner: lyon-ops
@@ -957,7 +957,7 @@ func TestLoadFSFull(t *testing.T) {
 			{Name: "production", Roles: []string{"change-manager", "auditor"}, Members: []string{"bob"}},
 		},
 		Waivers: []*andon.Waiver{
-			{Name: "lyon-rwo-filestore", Rule: "workload-filestore-rwx",
+			{Name: "lyon-rwo-filestore", Rule: "odoo-filestore-shared",
 				Selector: andon.WaiverSelector{Namespaces: []string{"odoo-lyon"}, Kinds: []string{"Deployment"}, Names: []string{"odoo"}},
 				Reason:   "NFS storage class arrives with the Q1 upgrade", Owner: "lyon-ops",
 				Expires: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)},

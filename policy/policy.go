@@ -52,10 +52,11 @@ type Engine struct {
 // prepared is one compiled policy with its queries ready to evaluate. It is
 // never modified once built; Reload replaces it as a whole.
 type prepared struct {
-	revision string
-	modules  []string
-	risk     *decision
-	gate     *decision
+	revision  string
+	modules   []string
+	risk      *decision
+	gate      *decision
+	manifests *decision
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -133,6 +134,9 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 		return nil, err
 	}
 	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
+		return nil, err
+	}
+	if p.manifests, err = prepareDecision(ctx, c, "andon.manifests", "rules", "findings"); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -1,0 +1,414 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/manifest"
+	"github.com/andon-governance/andon/policy"
+)
+
+// newPolicyCmd returns `andon policy`, which works on policy and
+// manifests without a server.
+func newPolicyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Check Kubernetes manifests against the manifest policy"}
+	cmd.AddCommand(newPolicyTestCmd(e))
+	return cmd
+}
+
+// docsURL is where the rules' documentation lives; each rule's anchor is
+// appended.
+const docsURL = "https://github.com/andon-governance/andon/blob/main/docs/manifests.md"
+
+type policyTestOptions struct {
+	catalog      string
+	env          string
+	policy       string
+	failOnWarn   bool
+	traefikMajor int
+	registries   []string
+	now          string
+}
+
+func newPolicyTestCmd(e *env) *cobra.Command {
+	o := &policyTestOptions{}
+	cmd := &cobra.Command{
+		Use:   "test [PATH...|-]",
+		Short: "Check Kubernetes manifests against the Odoo-on-Kubernetes rules (andon.manifests)",
+		Long: `Check Kubernetes manifests against the manifest policy: the embedded
+Odoo-on-Kubernetes rules of the package andon.manifests, or a package of the
+same name in --policy DIR, which replaces them. PATH is a YAML or JSON file
+with one or more documents, a directory of them, or - for standard input
+(helm template ... | andon policy test -). Every object is checked together
+with the others, so that rules can weigh a Deployment against the volume it
+mounts or the NetworkPolicy of its namespace.
+
+With --catalog DIR the rules know the governed namespaces (an Environment's
+kubernetes.namespace), their stage and recovery objectives, the allowed image
+registries (kubernetes.registries), and Waiver documents excuse findings
+until they expire.
+
+Output (-o): text (default), json, sarif (2.1.0, for code scanning) or junit.
+Exit codes: 0 no denial; 1 a denial not waived (or a warning, with
+--fail-on-warn); 2 an input that cannot be read, named with file and line, or
+a policy that cannot be evaluated.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPolicyTest(cmd, e, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.catalog, "catalog", e.getenv("ANDON_CATALOG"), "catalog directory: governed namespaces, allowed registries and waivers (env ANDON_CATALOG)")
+	f.StringVar(&o.env, "env", "", "check for this environment of the catalog: its namespace and registries only")
+	f.StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
+	f.BoolVar(&o.failOnWarn, "fail-on-warn", false, "exit 1 on a warning too")
+	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of the Traefik in front of Odoo (2 or 3)")
+	f.StringArrayVar(&o.registries, "allowed-registry", nil, "an image registry (host or host/path) images may come from; repeat for more; adds to the catalog's")
+	f.StringVar(&o.now, "now", "", "the instant waivers are checked at (RFC 3339; default now)")
+	_ = f.MarkHidden("now")
+	return cmd
+}
+
+// policyTestReport is the -o json form of a check.
+type policyTestReport struct {
+	Objects        int                     `json:"objects"`
+	Denied         int                     `json:"denied"`
+	Warnings       int                     `json:"warnings"`
+	Waived         int                     `json:"waived"`
+	Findings       []andon.ManifestFinding `json:"findings"`
+	Rules          []andon.ManifestRule    `json:"rules"`
+	WaiversUsed    []*andon.Waiver         `json:"waiversUsed"`
+	WaiversExpired []*andon.Waiver         `json:"waiversExpired"`
+}
+
+func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []string) error {
+	format, _ := cmd.Flags().GetString("output")
+	switch format {
+	case "", outputText, outputTable, outputJSON, "sarif", "junit":
+	default:
+		return &exitError{code: 2, err: fmt.Errorf("--output %q: want text, json, sarif or junit", format)}
+	}
+	if o.traefikMajor != 2 && o.traefikMajor != 3 {
+		return &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
+	}
+	now := time.Now()
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--now: %v", err)}
+		}
+		now = t
+	}
+	if len(args) == 0 {
+		args = []string{manifest.Stdin}
+	}
+	settings, waivers, err := o.settings()
+	if err != nil {
+		return err
+	}
+	objs, err := manifest.Read(args, e.stdin)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	pol, err := policy.New(e.ctx, o.policy)
+	if err != nil {
+		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(err))}
+	}
+	in := make([]policy.ManifestObject, len(objs))
+	for i, obj := range objs {
+		in[i] = policy.ManifestObject{Ref: obj.ObjectRef, Doc: obj.Doc, OdooConf: obj.OdooConf}
+	}
+	res, err := pol.Manifests(e.ctx, in, settings)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	rep := &policyTestReport{Objects: len(objs), Findings: res.Findings, WaiversUsed: []*andon.Waiver{}, WaiversExpired: []*andon.Waiver{}}
+	used, expired := andon.Waive(rep.Findings, waivers, now)
+	rep.WaiversUsed = append(rep.WaiversUsed, used...)
+	rep.WaiversExpired = append(rep.WaiversExpired, expired...)
+	seen := map[string]bool{}
+	for _, f := range rep.Findings {
+		switch {
+		case f.Waiver != "":
+			rep.Waived++
+		case f.Severity == andon.SeverityDeny:
+			rep.Denied++
+		default:
+			rep.Warnings++
+		}
+		if !seen[f.Rule] {
+			seen[f.Rule] = true
+			rep.Rules = append(rep.Rules, res.Rules[f.Rule])
+		}
+	}
+	if rep.Rules == nil {
+		rep.Rules = []andon.ManifestRule{}
+	}
+	slices.SortFunc(rep.Rules, func(a, b andon.ManifestRule) int { return strings.Compare(a.ID, b.ID) })
+
+	switch format {
+	case outputJSON:
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	case "sarif":
+		err = writeSARIF(e.stdout, rep, waivers)
+	case "junit":
+		err = writeJUnit(e.stdout, rep, objs, o.failOnWarn)
+	default:
+		writePolicyText(e.stdout, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Denied > 0 || (o.failOnWarn && rep.Warnings > 0) {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// settings gathers the facts of the catalog the rules need.
+func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver, error) {
+	s := policy.ManifestSettings{TraefikMajor: o.traefikMajor, Namespaces: map[string]policy.ManifestNamespace{}}
+	var waivers []*andon.Waiver
+	if o.catalog != "" {
+		cat, err := catalog.Load(o.catalog)
+		if err != nil {
+			return s, nil, &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)}
+		}
+		if o.env != "" && cat.Environment(o.env) == nil {
+			return s, nil, &exitError{code: 2, err: fmt.Errorf("--env: %q is not in the catalog", o.env)}
+		}
+		for _, env := range cat.Environments {
+			if o.env != "" && env.Name != o.env {
+				continue
+			}
+			s.AllowedRegistries = append(s.AllowedRegistries, env.Kubernetes.Registries...)
+			if env.Kubernetes.Namespace == "" {
+				continue
+			}
+			ns := policy.ManifestNamespace{Environment: env.Name, Stage: string(env.Stage)}
+			var rpo, rto time.Duration
+			for _, p := range env.Processes {
+				if bp := cat.Process(p); bp != nil {
+					if rpo == 0 || bp.RPO < rpo {
+						rpo = bp.RPO
+					}
+					if rto == 0 || bp.RTO < rto {
+						rto = bp.RTO
+					}
+				}
+			}
+			if rpo > 0 {
+				ns.RPO = rpo.String()
+			}
+			if rto > 0 {
+				ns.RTO = rto.String()
+			}
+			s.Namespaces[env.Kubernetes.Namespace] = ns
+		}
+		waivers = cat.Waivers
+	} else if o.env != "" {
+		return s, nil, &exitError{code: 2, err: errors.New("--env: needs --catalog")}
+	}
+	s.AllowedRegistries = append(s.AllowedRegistries, o.registries...)
+	slices.Sort(s.AllowedRegistries)
+	s.AllowedRegistries = slices.Compact(s.AllowedRegistries)
+	return s, waivers, nil
+}
+
+// describeObject names an object as a person reads it.
+func describeObject(r andon.ObjectRef) string {
+	name := r.Name
+	if r.Namespace != "" {
+		name = r.Namespace + "/" + name
+	}
+	return r.Kind + " " + name
+}
+
+func location(r andon.ObjectRef) string {
+	loc := fmt.Sprintf("%s:%d", r.File, r.Line)
+	if r.Source != "" {
+		loc += " (" + r.Source + ")"
+	}
+	return loc
+}
+
+func writePolicyText(w io.Writer, rep *policyTestReport) {
+	for _, f := range rep.Findings {
+		level := strings.ToUpper(f.Severity)
+		if f.Waiver != "" {
+			level = "WAIVED"
+		}
+		fmt.Fprintf(w, "%-6s %s  %s  [%s] %s\n", level, location(f.Object), describeObject(f.Object), f.Rule, f.Message)
+	}
+	fmt.Fprintf(w, "%d objects: %d denied, %d warnings, %d waived\n", rep.Objects, rep.Denied, rep.Warnings, rep.Waived)
+	for _, wv := range rep.WaiversUsed {
+		fmt.Fprintf(w, "waiver used: %s (rule %s, owner %s, until %s): %s\n", wv.Name, wv.Rule, wv.Owner, wv.Expires.Format(time.RFC3339), wv.Reason)
+	}
+	for _, wv := range rep.WaiversExpired {
+		fmt.Fprintf(w, "waiver expired: %s (rule %s, owner %s) ended %s; its findings count again\n", wv.Name, wv.Rule, wv.Owner, wv.Expires.Format(time.RFC3339))
+	}
+}
+
+// writeSARIF writes the report as SARIF 2.1.0, which code scanning tools
+// (GitHub, GitLab) show on the lines at fault. A waived finding is a
+// result with an external suppression that names the waiver.
+func writeSARIF(w io.Writer, rep *policyTestReport, waivers []*andon.Waiver) error {
+	type message struct {
+		Text string `json:"text"`
+	}
+	type rule struct {
+		ID                   string            `json:"id"`
+		Name                 string            `json:"name"`
+		ShortDescription     message           `json:"shortDescription"`
+		HelpURI              string            `json:"helpUri"`
+		DefaultConfiguration map[string]string `json:"defaultConfiguration"`
+	}
+	type region struct {
+		StartLine int `json:"startLine"`
+	}
+	type physical struct {
+		ArtifactLocation map[string]string `json:"artifactLocation"`
+		Region           region            `json:"region"`
+	}
+	type loc struct {
+		PhysicalLocation physical `json:"physicalLocation"`
+	}
+	type suppression struct {
+		Kind          string `json:"kind"`
+		Justification string `json:"justification"`
+	}
+	type result struct {
+		RuleID       string        `json:"ruleId"`
+		RuleIndex    int           `json:"ruleIndex"`
+		Level        string        `json:"level"`
+		Message      message       `json:"message"`
+		Locations    []loc         `json:"locations"`
+		Suppressions []suppression `json:"suppressions,omitempty"`
+	}
+	level := func(severity string) string {
+		if severity == andon.SeverityDeny {
+			return "error"
+		}
+		return "warning"
+	}
+	rules := make([]rule, len(rep.Rules))
+	index := map[string]int{}
+	for i, r := range rep.Rules {
+		rules[i] = rule{ID: r.ID, Name: r.ID, ShortDescription: message{r.Title}, HelpURI: docsURL + "#" + r.Anchor,
+			DefaultConfiguration: map[string]string{"level": level(r.Severity)}}
+		index[r.ID] = i
+	}
+	byName := map[string]*andon.Waiver{}
+	for _, wv := range waivers {
+		byName[wv.Name] = wv
+	}
+	results := []result{}
+	for _, f := range rep.Findings {
+		r := result{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: level(f.Severity),
+			Message: message{describeObject(f.Object) + ": " + f.Message},
+			Locations: []loc{{PhysicalLocation: physical{
+				ArtifactLocation: map[string]string{"uri": strings.TrimPrefix(f.Object.File, "./")},
+				Region:           region{StartLine: max(f.Object.Line, 1)},
+			}}}}
+		if wv := byName[f.Waiver]; wv != nil {
+			r.Suppressions = []suppression{{Kind: "external", Justification: fmt.Sprintf("waiver %s by %s until %s: %s", wv.Name, wv.Owner, wv.Expires.Format(time.RFC3339), wv.Reason)}}
+		}
+		results = append(results, r)
+	}
+	doc := map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []any{map[string]any{
+			"tool": map[string]any{"driver": map[string]any{
+				"name": "andon", "version": andon.Version, "informationUri": docsURL, "rules": rules,
+			}},
+			"results": results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// writeJUnit writes one test case per object: failed when it has a
+// denial (or a warning, with --fail-on-warn), skipped when all its
+// findings are waived, and passed otherwise, for CI systems that show
+// JUnit reports.
+func writeJUnit(w io.Writer, rep *policyTestReport, objs []*manifest.Object, failOnWarn bool) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
+		SystemOut string   `xml:"system-out,omitempty"`
+	}
+	type testsuite struct {
+		XMLName  xml.Name   `xml:"testsuite"`
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Skipped  int        `xml:"skipped,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	byObject := map[andon.ObjectRef][]andon.ManifestFinding{}
+	for _, f := range rep.Findings {
+		byObject[f.Object] = append(byObject[f.Object], f)
+	}
+	suite := testsuite{Name: "andon policy test", Tests: len(objs)}
+	for _, obj := range objs {
+		tc := testcase{Name: describeObject(obj.ObjectRef), Classname: obj.File}
+		var failing, notes []string
+		waived := 0
+		for _, f := range byObject[obj.ObjectRef] {
+			line := fmt.Sprintf("%s [%s] %s", strings.ToUpper(f.Severity), f.Rule, f.Message)
+			switch {
+			case f.Waiver != "":
+				waived++
+				notes = append(notes, line+" (waived by "+f.Waiver+")")
+			case f.Severity == andon.SeverityDeny || failOnWarn:
+				failing = append(failing, line)
+			default:
+				notes = append(notes, line)
+			}
+		}
+		switch {
+		case len(failing) > 0:
+			tc.Failure = &failure{Message: fmt.Sprintf("%d finding(s) at %s", len(failing), location(obj.ObjectRef)), Type: "andon.manifests", Text: strings.Join(failing, "\n")}
+			suite.Failures++
+		case waived > 0 && len(notes) == waived:
+			tc.Skipped = &skipped{Message: "every finding waived"}
+			suite.Skipped++
+		}
+		tc.SystemOut = strings.Join(notes, "\n")
+		suite.Cases = append(suite.Cases, tc)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(suite); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const stacks = "../../testdata/stacks"
+
+// policyReport runs andon policy test -o json with args and decodes it.
+func policyReport(t *testing.T, wantCode int, args ...string) policyTestReport {
+	t.Helper()
+	r := runCLI(t, nil, append([]string{"policy", "test", "-o", "json"}, args...)...)
+	if r.code != wantCode {
+		t.Fatalf("policy test %v: exit %d, want %d\n%s%s", args, r.code, wantCode, r.stdout, r.stderr)
+	}
+	var rep policyTestReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("policy test -o json: %v\n%s", err, r.stdout)
+	}
+	return rep
+}
+
+func rulesOf(rep policyTestReport) []string {
+	var ids []string
+	for _, f := range rep.Findings {
+		if !slices.Contains(ids, f.Rule) {
+			ids = append(ids, f.Rule)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestPolicyTestStacks(t *testing.T) {
+	good := policyReport(t, 0, "--allowed-registry", "registry.example.com", filepath.Join(stacks, "good-production"))
+	if good.Objects < 20 || good.Denied != 0 || good.Warnings != 0 {
+		t.Errorf("good-production: %d objects, %d denied, %d warnings; want a full stack and no finding: %v",
+			good.Objects, good.Denied, good.Warnings, good.Findings)
+	}
+	bad := policyReport(t, 1, filepath.Join(stacks, "bad-staging"))
+	got := rulesOf(bad)
+	for _, want := range []string{
+		"odoo-list-db", "odoo-admin-passwd", "odoo-conf-password-in-configmap", "image-digest",
+		"odoo-filestore-recreate", "ingress-database-manager", "traefik-crd-group", "traefik-ipwhitelist",
+		"service-exposes-odoo", "run-as-non-root", "redis-noeviction", "odoo-queue-job-runner",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("bad-staging: no %s finding; found %v", want, got)
+		}
+	}
+	for _, f := range bad.Findings {
+		if f.Object.File == "" || f.Object.Line < 1 || f.Message == "" {
+			t.Errorf("finding without place or message: %+v", f)
+		}
+	}
+	// The registry of the catalog's environment decides: here none is
+	// allowed but registry.example.com's odoo path.
+	strict := policyReport(t, 1, "--allowed-registry", "registry.example.com/odoo", filepath.Join(stacks, "good-production"))
+	if !slices.Contains(rulesOf(strict), "image-registry") {
+		t.Errorf("good-production with only registry.example.com/odoo allowed: rules %v, want image-registry", rulesOf(strict))
+	}
+}
+
+func TestPolicyTestFormats(t *testing.T) {
+	bad := filepath.Join(stacks, "bad-staging")
+	rep := policyReport(t, 1, bad)
+
+	r := runCLI(t, nil, "policy", "test", "-o", "sarif", bad)
+	var sarif struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string `json:"name"`
+					Rules []struct {
+						ID      string `json:"id"`
+						HelpURI string `json:"helpUri"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
+						Region           struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sarif); err != nil || r.code != 1 {
+		t.Fatalf("sarif: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	run := sarif.Runs[0]
+	if sarif.Version != "2.1.0" || run.Tool.Driver.Name != "andon" || len(run.Results) != len(rep.Findings) {
+		t.Fatalf("sarif: version %q, tool %q, %d results; want 2.1.0, andon, %d", sarif.Version, run.Tool.Driver.Name, len(run.Results), len(rep.Findings))
+	}
+	for _, res := range run.Results {
+		rule := run.Tool.Driver.Rules[res.RuleIndex]
+		loc := res.Locations[0].PhysicalLocation
+		if rule.ID != res.RuleID || !strings.Contains(rule.HelpURI, "manifests.md#"+res.RuleID) ||
+			(res.Level != "error" && res.Level != "warning") || !strings.HasPrefix(loc.ArtifactLocation.URI, "../../testdata/stacks/bad-staging/") || loc.Region.StartLine < 1 {
+			t.Errorf("sarif result %+v with rule %+v", res, rule)
+		}
+	}
+
+	r = runCLI(t, nil, "policy", "test", "-o", "junit", bad)
+	var suite struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Text string `xml:",chardata"`
+			} `xml:"failure"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal([]byte(r.stdout), &suite); err != nil || r.code != 1 {
+		t.Fatalf("junit: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if suite.Tests != rep.Objects || len(suite.Cases) != rep.Objects || suite.Failures == 0 {
+		t.Errorf("junit: %d tests, %d cases, %d failures; want %d objects and failures", suite.Tests, len(suite.Cases), suite.Failures, rep.Objects)
+	}
+
+	r = runCLI(t, nil, "policy", "test", bad)
+	if r.code != 1 || !strings.Contains(r.stdout, "DENY") || !strings.Contains(r.stdout, "bad-staging/odoo.yaml:") {
+		t.Errorf("text: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestPolicyTestStdin(t *testing.T) {
+	dir := filepath.Join(stacks, "good-production")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var all []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(b))
+	}
+	// As helm template prints it: documents after "---" with a Source
+	// comment.
+	in := "---\n# Source: odoo/templates/all.yaml\n" + strings.Join(all, "\n---\n")
+	r := runCLIWithStdin(t, in, "policy", "test", "-o", "json", "--allowed-registry", "registry.example.com", "-")
+	var rep policyTestReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("stdin: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	want := policyReport(t, 0, "--allowed-registry", "registry.example.com", dir)
+	if rep.Objects != want.Objects {
+		t.Errorf("stdin: %d objects, want %d as from the directory", rep.Objects, want.Objects)
+	}
+}
+
+func TestPolicyTestWaivers(t *testing.T) {
+	cat := t.TempDir()
+	mustCopyDir(t, exampleCatalog, cat)
+	waivers := `apiVersion: andon/v1
+kind: Waiver
+metadata: {name: staging-digests}
+spec:
+  rule: image-digest
+  selector: {namespaces: [odoo-staging-lyon]}
+  reason: staging follows the nightly tag until the registry mirrors digests
+  owner: lyon-ops
+  expires: 2027-01-31
+---
+apiVersion: andon/v1
+kind: Waiver
+metadata: {name: old-root}
+spec:
+  rule: run-as-non-root
+  reason: the legacy image ran as root
+  owner: platform
+  expires: 2026-10-01
+`
+	if err := os.WriteFile(filepath.Join(cat, "waivers.yaml"), []byte(waivers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(stacks, "bad-staging")
+	before := policyReport(t, 1, bad)
+	rep := policyReport(t, 1, "--catalog", cat, "--now", "2026-11-26T12:00:00Z", bad)
+	var digests, waived, roots int
+	for _, f := range rep.Findings {
+		switch {
+		case f.Rule == "image-digest":
+			digests++
+			if f.Waiver == "staging-digests" {
+				waived++
+			}
+		case f.Rule == "run-as-non-root":
+			roots++
+			if f.Waiver != "" {
+				t.Errorf("an expired waiver waived %+v", f)
+			}
+		}
+	}
+	if digests == 0 || waived != digests || roots == 0 {
+		t.Errorf("image-digest findings %d, waived %d; run-as-non-root %d; want all digests waived and roots kept", digests, waived, roots)
+	}
+	if rep.Waived != waived || rep.Denied != before.Denied-waived {
+		t.Errorf("denied %d, waived %d; want %d and %d", rep.Denied, rep.Waived, before.Denied-waived, waived)
+	}
+	if len(rep.WaiversUsed) != 1 || rep.WaiversUsed[0].Name != "staging-digests" ||
+		len(rep.WaiversExpired) != 1 || rep.WaiversExpired[0].Name != "old-root" {
+		t.Errorf("waivers used %v, expired %v; want staging-digests and old-root", rep.WaiversUsed, rep.WaiversExpired)
+	}
+	// After its expiry the waiver waives nothing.
+	later := policyReport(t, 1, "--catalog", cat, "--now", "2027-02-01T00:00:00Z", bad)
+	if later.Waived != 0 || later.Denied != before.Denied {
+		t.Errorf("after expiry: %d waived, %d denied; want 0 and %d", later.Waived, later.Denied, before.Denied)
+	}
+}
+
+func TestPolicyTestRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nmetadata: {name: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"not an object", []string{broken}, "broken.yaml:4: not a Kubernetes object"},
+		{"missing file", []string{filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{"bad format", []string{"-o", "yaml", broken}, "--output"},
+		{"bad traefik", []string{"--traefik-major", "4", broken}, "--traefik-major"},
+		{"env without catalog", []string{"--env", "prod-lyon", broken}, "--env"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"policy", "test"}, tt.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, stderr %q; want 2 naming %q", r.code, r.stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+// runCLIWithStdin runs the command line with in as its standard input.
+func runCLIWithStdin(t testing.TB, in string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), append([]string{"andon"}, args...), func(string) string { return "" }, strings.NewReader(in), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}

@@ -1,0 +1,163 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/andon-governance/andon"
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// ManifestObject is one Kubernetes object as the manifest policy sees it.
+type ManifestObject struct {
+	Ref andon.ObjectRef
+	// Doc is the object as written.
+	Doc map[string]any
+	// OdooConf holds the odoo.conf files of a ConfigMap or Secret by data
+	// key, then section, option and value.
+	OdooConf map[string]map[string]map[string]string
+}
+
+// ManifestSettings are the facts of the estate the rules need.
+type ManifestSettings struct {
+	// AllowedRegistries are the registries images may come from; none
+	// means any.
+	AllowedRegistries []string `json:"allowedRegistries"`
+	// TraefikMajor is the major version of Traefik in use.
+	TraefikMajor int `json:"traefikMajor"`
+	// Namespaces are the namespaces of governed environments.
+	Namespaces map[string]ManifestNamespace `json:"namespaces"`
+}
+
+// ManifestNamespace describes the governed environment of a namespace.
+type ManifestNamespace struct {
+	Environment string `json:"environment"`
+	Stage       string `json:"stage"`
+	// RPO and RTO are the strictest objectives of the environment's
+	// processes, as Go durations ("15m0s"), when it has any.
+	RPO string `json:"rpo,omitempty"`
+	RTO string `json:"rto,omitempty"`
+}
+
+// ManifestReport is what the manifest policy found in a set of objects.
+type ManifestReport struct {
+	// Rules describes every rule of the policy, by ID.
+	Rules map[string]andon.ManifestRule
+	// Findings are in object order, then by rule and message.
+	Findings []andon.ManifestFinding
+}
+
+// Manifests evaluates andon.manifests over a set of objects together, so
+// that rules can weigh an object against its neighbours (a Deployment
+// against the PersistentVolumeClaim it mounts, a namespace's workloads
+// against its NetworkPolicy). It fails when the policy answers with a
+// finding of an undeclared rule, an unknown severity or a bad object
+// index: the caller then cannot vouch for the manifests.
+func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings ManifestSettings) (*ManifestReport, error) {
+	input, err := manifestInput(objs, settings)
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.state.Load().manifests.eval(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	r := &ManifestReport{Rules: map[string]andon.ManifestRule{}, Findings: []andon.ManifestFinding{}}
+	var raw struct {
+		Rules map[string]struct {
+			Severity string `json:"severity"`
+			Title    string `json:"title"`
+			Anchor   string `json:"anchor"`
+		} `json:"rules"`
+		Findings []struct {
+			Rule    string `json:"rule"`
+			Object  *int   `json:"object"`
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	if err := asJSON(out["rules"], &raw.Rules); err != nil {
+		return nil, invalid("andon.manifests", "rules", err)
+	}
+	for id, rule := range raw.Rules {
+		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
+			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
+		}
+		r.Rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Title: rule.Title, Anchor: rule.Anchor}
+	}
+	if err := asJSON(out["findings"], &raw.Findings); err != nil {
+		return nil, invalid("andon.manifests", "findings", err)
+	}
+	for i, f := range raw.Findings {
+		rule, ok := r.Rules[f.Rule]
+		switch {
+		case !ok:
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: rule %q is not declared in rules", i, f.Rule))
+		case f.Object == nil || *f.Object < 0 || *f.Object >= len(objs):
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: object is not the index of an input object", i))
+		case strings.TrimSpace(f.Message) == "":
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: no message", i))
+		}
+		r.Findings = append(r.Findings, andon.ManifestFinding{Rule: f.Rule, Severity: rule.Severity, Message: f.Message, Object: objs[*f.Object].Ref})
+	}
+	slices.SortStableFunc(r.Findings, func(a, b andon.ManifestFinding) int {
+		if c := strings.Compare(a.Object.File, b.Object.File); c != 0 {
+			return c
+		}
+		if a.Object.Line != b.Object.Line {
+			return a.Object.Line - b.Object.Line
+		}
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Message, b.Message)
+	})
+	return r, nil
+}
+
+// manifestInput builds the input document of andon.manifests (docs/manifests.md).
+func manifestInput(objs []ManifestObject, settings ManifestSettings) (ast.Value, error) {
+	items := make([]any, len(objs))
+	for i, o := range objs {
+		item := map[string]any{"index": i, "file": o.Ref.File, "line": o.Ref.Line, "object": o.Doc}
+		if o.OdooConf != nil {
+			item["odooConf"] = o.OdooConf
+		}
+		items[i] = item
+	}
+	if settings.AllowedRegistries == nil {
+		settings.AllowedRegistries = []string{}
+	}
+	if settings.Namespaces == nil {
+		settings.Namespaces = map[string]ManifestNamespace{}
+	}
+	var s map[string]any
+	if err := roundTrip(settings, &s); err != nil {
+		return nil, err
+	}
+	v, err := ast.InterfaceToValue(map[string]any{"objects": items, "settings": s})
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "andon.manifests input: %v", err)
+	}
+	return v, nil
+}
+
+// asJSON decodes an OPA term into v through its JSON form.
+func asJSON(t *ast.Term, v any) error {
+	x, err := ast.JSON(t.Value)
+	if err != nil {
+		return err
+	}
+	return roundTrip(x, v)
+}
+
+// roundTrip copies in into out through JSON.
+func roundTrip(in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}

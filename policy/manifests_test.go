@@ -1,0 +1,89 @@
+package policy_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/policy"
+)
+
+// mustManifestPolicy returns an engine whose andon.manifests is rego.
+func mustManifestPolicy(t *testing.T, rego string) *policy.Engine {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "manifests.rego"), []byte("package andon.manifests\n"+rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := policy.New(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var twoObjects = []policy.ManifestObject{
+	{Ref: andon.ObjectRef{Kind: "ConfigMap", Name: "conf", File: "a.yaml", Line: 9}, Doc: map[string]any{"kind": "ConfigMap"},
+		OdooConf: map[string]map[string]map[string]string{"odoo.conf": {"options": {"list_db": "True"}}}},
+	{Ref: andon.ObjectRef{Kind: "Deployment", Name: "odoo", File: "a.yaml", Line: 1}, Doc: map[string]any{"kind": "Deployment"}},
+}
+
+func TestManifestsReadsTheContract(t *testing.T) {
+	e := mustManifestPolicy(t, `
+rules := {"list-db": {"severity": "deny", "title": "t", "anchor": "list-db"}, "ns": {"severity": "warn", "title": "t", "anchor": "ns"}}
+findings contains {"rule": "list-db", "object": o.index, "message": "list_db is on"} if {
+	some o in input.objects
+	o.odooConf["odoo.conf"].options.list_db == "True"
+}
+findings contains {"rule": "ns", "object": 1, "message": concat(",", input.settings.allowedRegistries)} if input.settings.traefikMajor == 3
+`)
+	rep, err := e.Manifests(context.Background(), twoObjects, policy.ManifestSettings{TraefikMajor: 3, AllowedRegistries: []string{"r.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 2 {
+		t.Fatalf("findings = %+v, want 2", rep.Findings)
+	}
+	// In file order: the Deployment at line 1 first.
+	if f := rep.Findings[0]; f.Rule != "ns" || f.Severity != andon.SeverityWarn || f.Object.Name != "odoo" || f.Message != "r.example.com" {
+		t.Errorf("first finding = %+v", f)
+	}
+	if f := rep.Findings[1]; f.Rule != "list-db" || f.Severity != andon.SeverityDeny || f.Object.Line != 9 {
+		t.Errorf("second finding = %+v", f)
+	}
+}
+
+func TestManifestsRefusesAMalformedAnswer(t *testing.T) {
+	tests := []struct{ name, rego, want string }{
+		{"undeclared rule", `rules := {}
+findings contains {"rule": "x", "object": 0, "message": "m"}`, `rule "x" is not declared`},
+		{"bad index", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings contains {"rule": "x", "object": 7, "message": "m"}`, "not the index of an input object"},
+		{"bad severity", `rules := {"x": {"severity": "fatal", "title": "t", "anchor": "x"}}
+findings := set()`, `severity "fatal"`},
+		{"no message", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings contains {"rule": "x", "object": 0, "message": " "}`, "no message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustManifestPolicy(t, tt.rego)
+			_, err := e.Manifests(context.Background(), twoObjects, policy.ManifestSettings{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Manifests error = %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestManifestsPackageIsRequired(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "m.rego"), []byte("package andon.manifests\nrules := {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := policy.New(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "defines no rule findings") {
+		t.Errorf("a manifests package without findings: %v, want refused at load", err)
+	}
+}
