@@ -963,7 +963,7 @@ func TestLoadFSFull(t *testing.T) {
 				Expires: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)},
 			{Name: "any-debug", Rule: "odoo-log-level", Reason: "tracing a scheduler bug", Owner: "platform",
 				Selector: andon.WaiverSelector{Namespaces: []string{}, Kinds: []string{}, Names: []string{}},
-				Expires: time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)},
+				Expires:  time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)},
 		},
 	}
 	opts := cmp.Options{
