@@ -213,7 +213,7 @@ func odooConfs(o *Object) (map[string]map[string]map[string]string, error) {
 			if o.Kind == "Secret" {
 				b, err := base64.StdEncoding.DecodeString(s)
 				if err != nil {
-					return nil, fmt.Errorf("Secret %s: data.%s is not base64: %v", o.Name, k, err)
+					return nil, fmt.Errorf("data.%s of Secret %s is not base64: %v", k, o.Name, err)
 				}
 				s = string(b)
 			}

@@ -59,7 +59,7 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 		{"no kind", "apiVersion: v1\nmetadata: {name: a}\n", "x.yaml:1: not a Kubernetes object: apiVersion and kind are required"},
 		{"a scalar", "---\nhello\n", "x.yaml:2: not a Kubernetes object"},
 		{"second document", "apiVersion: v1\nkind: A\n---\nkind: B\n", "x.yaml:4: not a Kubernetes object"},
-		{"bad base64", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {odoo.conf: '%%%'}\n", "x.yaml:1: Secret s: data.odoo.conf is not base64"},
+		{"bad base64", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {odoo.conf: '%%%'}\n", "x.yaml:1: data.odoo.conf of Secret s is not base64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
