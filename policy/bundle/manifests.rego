@@ -86,6 +86,10 @@ ref(obj) := sprintf("%s %s/%s", [kind_of(obj), namespace_of(obj), name_of(obj)])
 
 at_object(d) := {"index": d.index, "where": ref(d.object)}
 
+# docs_by_index finds the object a finding about a derived thing (a route,
+# a container) is reported on.
+docs_by_index := {d.index: d | some d in docs}
+
 # named holds the objects of the set by [kind, namespace, name], the
 # first of an object the set holds twice. It is a rule rather than a
 # function so that it is built once per check.
@@ -133,15 +137,21 @@ workloads[d.index] := w if {
 # replicas is the most pods a workload may run at once: its replicas, or
 # the maximum of a HorizontalPodAutoscaler that scales it. A DaemonSet runs
 # a pod on every node, so it counts as several.
-replicas(w) := max({declared_replicas(w)} | {n |
+replicas(w) := max({declared_replicas(w)} | autoscaled_to(w))
+
+autoscaled_to(w) := found if {
+	found := autoscaled[[w.ns, w.kind, w.name]]
+} else := set()
+
+# autoscaled holds the maxReplicas of the HorizontalPodAutoscalers of the
+# set by the workload they scale, indexed once rather than searched for
+# every workload.
+autoscaled[[namespace_of(d.object), d.object.spec.scaleTargetRef.kind, d.object.spec.scaleTargetRef.name]] contains n if {
 	some d in docs
 	kind_of(d.object) == "HorizontalPodAutoscaler"
-	namespace_of(d.object) == w.ns
-	d.object.spec.scaleTargetRef.kind == w.kind
-	d.object.spec.scaleTargetRef.name == w.name
 	n := d.object.spec.maxReplicas
 	is_number(n)
-})
+}
 
 declared_replicas(w) := 2 if {
 	w.kind == "DaemonSet"

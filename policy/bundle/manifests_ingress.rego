@@ -295,17 +295,23 @@ route_middlewares(names) := [spec |
 	some spec in middleware_specs(m)
 ]
 
-middleware(name) := {d.object |
-	some d in docs
-	traefik(d.object, "Middleware")
-	sprintf("%s-%s@kubernetescrd", [namespace_of(d.object), name_of(d.object)]) == name.name
-} if {
+middleware(name) := found if {
 	name.annotation
-} else := {d.object |
+	found := object.get(middlewares_by_crd_name, name.name, set())
+} else := found if {
+	found := middlewares_by_name[[name.ns, name.name]]
+} else := set()
+
+# The Middlewares of the set, indexed once rather than searched for every
+# reference: a set of a thousand objects has hundreds of references.
+middlewares_by_name[[namespace_of(d.object), name_of(d.object)]] contains d.object if {
 	some d in docs
 	traefik(d.object, "Middleware")
-	namespace_of(d.object) == name.ns
-	name_of(d.object) == name.name
+}
+
+middlewares_by_crd_name[sprintf("%s-%s@kubernetescrd", [namespace_of(d.object), name_of(d.object)])] contains d.object if {
+	some d in docs
+	traefik(d.object, "Middleware")
 }
 
 middleware_specs(m) := array.concat([object.get(m, "spec", {})], [spec |
@@ -436,9 +442,14 @@ exposed_paths(r) := sort({family |
 	not shielded(r, path)
 })
 
-shielded(r, path) if {
+# guarding are the routes that keep requests from Odoo, found once.
+guarding contains p if {
 	some p in routes
 	guards(p)
+}
+
+shielded(r, path) if {
+	some p in guarding
 	route_matches(p, path)
 	hosts_cover(p, r)
 	entrypoints_cover(p, r)
@@ -466,8 +477,7 @@ findings contains finding("ingress-tls", at_object(d), "routes to Odoo without T
 	r.odoo
 	not r.redirect
 	not r.tls
-	some d in docs
-	d.index == r.index
+	d := docs_by_index[r.index]
 }
 
 findings contains finding("ingress-tls", r, sprintf("routes %s to Odoo without TLS: passwords and session cookies cross the network in clear; list the host under spec.tls with its certificate Secret", [host_name(r)])) if {
@@ -537,12 +547,20 @@ bus_prefix(s) := "/longpolling" if {
 
 targets(r, workload) := {b.target | some b in r.backends; workload in b.workloads}
 
+# routes_to holds the routes of the set by the workload they reach, found
+# once rather than searched for every container.
+routes_to[w] contains r if {
+	some r in routes
+	some b in r.backends
+	some w in b.workloads
+}
+
 findings contains finding("odoo-websocket-route", r, sprintf("sends %s to port %d, but %s runs %d workers and serves %s only on its gevent port %d: Discuss, notifications and live chat stop working; %s", [bus_prefix(s), http_port(s), s.owner, workers(s), bus_prefix(s), gevent_port(s), bus_fix(r, bus_prefix(s), gevent_port(s))])) if {
 	some s in container_subjects
 	s.server
 	workers(s) > 0
 	path := bus_path(s)
-	some r in routes
+	some r in object.get(routes_to, s.workload, set())
 	not r.redirect
 	http_port(s) in targets(r, s.workload)
 	route_matches(r, path)
@@ -554,7 +572,7 @@ bus_fix(r, path, port) := sprintf("add a route for PathPrefix(`%s`) to port %d w
 } else := sprintf("add the path %s, of type Prefix, to port %d for the same host", [path, port])
 
 bus_routed(r, s, path) if {
-	some p in routes
+	some p in object.get(routes_to, s.workload, set())
 	gevent_port(s) in targets(p, s.workload)
 	route_matches(p, path)
 	hosts_cover(p, r)

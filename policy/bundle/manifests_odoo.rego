@@ -468,6 +468,6 @@ proxied(s) if {
 	count(routes) > 0
 }
 
-server_routes(s) := {r | some r in routes; s.workload in r.workloads}
+server_routes(s) := object.get(routes_to, s.workload, set())
 
 route_names(s) := phrase(sort({r.ref | some r in server_routes(s)}))
