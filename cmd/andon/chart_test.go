@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon/manifest"
+)
+
+// The Helm chart in deploy/helm/andon is rendered with a real helm and its
+// output checked by andon's own manifest rules, as docs/manifests.md tells
+// users to check theirs: helm template … | andon policy test -.
+
+const (
+	chartDir = "../../deploy/helm/andon"
+	// helmVersion is the Helm that renders the chart, built from source
+	// through the Go module proxy once and then kept in the user's cache.
+	helmVersion = "v3.19.5"
+)
+
+// helmBinary returns a helm of helmVersion. The first call on a machine
+// builds it with go install into the user's cache directory, which takes a
+// few minutes; afterwards the binary is reused as long as it reports
+// helmVersion. Only a machine without go, where nothing could be built,
+// skips.
+func helmBinary(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("go is not on PATH, so helm %s cannot be built to render the chart: %v", helmVersion, err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "andon-test", "helm-"+helmVersion)
+	bin := filepath.Join(dir, "helm")
+	if helmReports(bin) == helmVersion {
+		return bin
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Build into a directory of its own and rename, so that a test process
+	// running at the same time never sees half a binary.
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	t.Logf("building helm %s into %s (once per machine)", helmVersion, dir)
+	// The version and the default Kubernetes version (that of the client-go
+	// Helm is built with, 1.34) are set as Helm's own release build sets
+	// them, so that this helm renders and lints as the released one does.
+	ldflags := "-s -w -X helm.sh/helm/v3/internal/version.version=" + helmVersion
+	for _, pkg := range []string{"helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"} {
+		ldflags += " -X " + pkg + ".k8sVersionMajor=1 -X " + pkg + ".k8sVersionMinor=34"
+	}
+	cmd := exec.Command(goTool, "install", "-ldflags="+ldflags, "helm.sh/helm/v3/cmd/helm@"+helmVersion)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go install helm %s: %v\n%s", helmVersion, err, out)
+	}
+	if err := os.Rename(filepath.Join(tmp, "helm"), bin); err != nil {
+		t.Fatal(err)
+	}
+	if got := helmReports(bin); got != helmVersion {
+		t.Fatalf("built helm reports version %q, want %q", got, helmVersion)
+	}
+	return bin
+}
+
+// helmReports returns the version the helm at bin reports, or "" when
+// there is none.
+func helmReports(bin string) string {
+	out, err := exec.Command(bin, "version", "--template", "{{.Version}}").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// runHelm runs helm with args, isolated from the user's Helm configuration.
+func runHelm(t *testing.T, helm string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command(helm, args...)
+	cmd.Env = append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+func TestChartPassesPolicy(t *testing.T) {
+	helm := helmBinary(t)
+	always := []string{"Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"}
+	tests := []struct {
+		name  string
+		set   []string
+		kinds []string // besides always
+		check func(t *testing.T, objs []*manifest.Object)
+	}{
+		{name: "defaults", check: checkDefaults},
+		{
+			name:  "webhook",
+			set:   []string{"webhook.enabled=true", "webhook.caBundle=Y2E="},
+			kinds: []string{"ValidatingWebhookConfiguration"},
+			check: checkWebhook,
+		},
+		{
+			name: "catalog from git",
+			set: []string{
+				"catalog.configMap.name=", "catalog.git.url=https://git.example.com/plant-it/estate.git",
+				"catalog.git.ref=main", "catalog.git.path=catalog", "catalog.git.credentialsSecret=andon-catalog-git",
+				"policy.configMap=andon-policy", "serviceMonitor.enabled=true",
+			},
+			kinds: []string{"ServiceMonitor"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"template", "andon", chartDir, "--namespace", "andon"}
+			for _, s := range tt.set {
+				args = append(args, "--set", s)
+			}
+			out, stderr, err := runHelm(t, helm, args...)
+			if err != nil {
+				t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr)
+			}
+
+			objs, err := manifest.Parse("helm template", []byte(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, o := range objs {
+				kinds = append(kinds, o.Kind)
+			}
+			slices.Sort(kinds)
+			want := slices.Sorted(slices.Values(append(slices.Clone(always), tt.kinds...)))
+			if diff := cmp.Diff(want, kinds); diff != "" {
+				t.Errorf("rendered kinds (-want +got):\n%s", diff)
+			}
+
+			r := runCLIWithStdin(t, out, "policy", "test", "-o", "json", "-")
+			var rep policyTestReport
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("policy test: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+			}
+			for _, f := range rep.Findings {
+				t.Errorf("%s %s: %s %s/%s: %s", f.Severity, f.Rule, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Message)
+			}
+			if r.code != 0 || rep.Denied != 0 {
+				t.Errorf("policy test: exit %d with %d denied, want 0\n%s", r.code, rep.Denied, r.stderr)
+			}
+			if tt.check != nil {
+				tt.check(t, objs)
+			}
+		})
+	}
+}
+
+// checkDefaults checks what the rules do not: the pod reads its database
+// URL and key from the Secrets, read-only, as docs/operations.md shows.
+func checkDefaults(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	d := objectOf(t, objs, "Deployment")
+	spec := dig(d.Doc, "spec", "template", "spec").(map[string]any)
+	c := dig(spec, "containers").([]any)[0].(map[string]any)
+	env := map[string]string{}
+	for _, e := range dig(c, "env").([]any) {
+		e := e.(map[string]any)
+		if v, ok := e["value"].(string); ok {
+			env[e["name"].(string)] = v
+		}
+	}
+	wantEnv := map[string]string{
+		"ANDON_DATA":    "/var/lib/andon",
+		"ANDON_DB_FILE": "/etc/andon/db/uri",
+		"ANDON_CATALOG": "/etc/andon/catalog",
+	}
+	for k, v := range wantEnv {
+		if env[k] != v {
+			t.Errorf("env %s = %q, want %q", k, env[k], v)
+		}
+	}
+	for _, m := range dig(c, "volumeMounts").([]any) {
+		m := m.(map[string]any)
+		if m["readOnly"] != true {
+			t.Errorf("volume %v mounted at %v is writable", m["name"], m["mountPath"])
+		}
+	}
+	if got := dig(d.Doc, "spec", "replicas"); got != 2 {
+		t.Errorf("replicas = %v, want 2", got)
+	}
+}
+
+// checkWebhook checks that production fails closed and the others open,
+// that andon's own namespace is never sent to the webhook, and the path.
+func checkWebhook(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	v := objectOf(t, objs, "ValidatingWebhookConfiguration")
+	got := map[string]string{}
+	for _, w := range dig(v.Doc, "webhooks").([]any) {
+		w := w.(map[string]any)
+		got[w["name"].(string)] = w["failurePolicy"].(string)
+		if p := dig(w, "clientConfig", "service", "path"); p != "/api/v1/admission" {
+			t.Errorf("webhook %s: path %v, want /api/v1/admission", w["name"], p)
+		}
+		excluded := false
+		for _, e := range dig(w, "namespaceSelector", "matchExpressions").([]any) {
+			e := e.(map[string]any)
+			if e["key"] == "kubernetes.io/metadata.name" && e["operator"] == "NotIn" && slices.Contains(e["values"].([]any), any("andon")) {
+				excluded = true
+			}
+		}
+		if !excluded {
+			t.Errorf("webhook %s: its namespaceSelector does not leave andon's namespace out", w["name"])
+		}
+	}
+	want := map[string]string{"production.gate.andon.io": "Fail", "other.gate.andon.io": "Ignore"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("failure policies (-want +got):\n%s", diff)
+	}
+}
+
+func objectOf(t *testing.T, objs []*manifest.Object, kind string) *manifest.Object {
+	t.Helper()
+	for _, o := range objs {
+		if o.Kind == kind {
+			return o
+		}
+	}
+	t.Fatalf("no %s rendered", kind)
+	return nil
+}
+
+// dig returns the value at path in nested maps, or nil.
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// TestChartImageByTag checks that the rules catch an image deployed by tag
+// alone, which is what the digest in values.yaml is there to prevent.
+func TestChartImageByTag(t *testing.T) {
+	helm := helmBinary(t)
+	out, stderr, err := runHelm(t, helm, "template", "andon", chartDir, "--namespace", "andon", "--set", "image.digest=")
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderr)
+	}
+	r := runCLIWithStdin(t, out, "policy", "test", "-")
+	if r.code != 1 || !strings.Contains(r.stdout, "image-digest") {
+		t.Errorf("policy test: exit %d, want 1 with image-digest\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestChartRefuses checks that values that cannot work stop the rendering
+// with a message that says what to set.
+func TestChartRefuses(t *testing.T) {
+	helm := helmBinary(t)
+	tests := []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"no catalog", []string{"catalog.configMap.name="}, "set catalog.configMap.name"},
+		{"two catalogs", []string{"catalog.git.url=https://git.example.com/estate.git"}, "not both"},
+		{"bad digest", []string{"image.digest=sha256:abc"}, "image.digest"},
+		{"no database", []string{"database.existingSecret="}, "database.existingSecret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"template", "andon", chartDir}
+			for _, s := range tt.set {
+				args = append(args, "--set", s)
+			}
+			_, stderr, err := runHelm(t, helm, args...)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || !strings.Contains(stderr, tt.want) {
+				t.Errorf("helm template --set %v: %v, stderr %q; want a failure naming %q", tt.set, err, stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestChartLint(t *testing.T) {
+	helm := helmBinary(t)
+	out, stderr, err := runHelm(t, helm, "lint", "--strict", chartDir)
+	if err != nil {
+		t.Errorf("helm lint --strict: %v\n%s%s", err, out, stderr)
+	}
+}

@@ -1,0 +1,79 @@
+{{/* The chart's name, or nameOverride. */}}
+{{- define "andon.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The name of the release's objects: the release name when it contains the
+chart's name (helm install andon …), else release-chart.
+*/}}
+{{- define "andon.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels that select the pods; they never change across upgrades. */}}
+{{- define "andon.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "andon.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "andon.labels" -}}
+{{ include "andon.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{- define "andon.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "andon.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The image reference: repository:tag@digest when a digest is set (the tag is
+kept for readers, the digest decides), else repository:tag.
+*/}}
+{{- define "andon.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.image.digest -}}
+{{- if not (regexMatch "^sha256:[0-9a-f]{64}$" .Values.image.digest) -}}
+{{- fail (printf "image.digest %q: want sha256: and 64 lower-case hexadecimal digits" .Values.image.digest) -}}
+{{- end -}}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fails the rendering unless exactly one catalog source is set. */}}
+{{- define "andon.checkCatalog" -}}
+{{- if and .Values.catalog.configMap.name .Values.catalog.git.url -}}
+{{- fail "catalog: set catalog.configMap.name or catalog.git.url, not both" -}}
+{{- end -}}
+{{- if not (or .Values.catalog.configMap.name .Values.catalog.git.url) -}}
+{{- fail "catalog: set catalog.configMap.name (a ConfigMap of catalog files) or catalog.git.url (a git repository)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A webhook's namespaceSelector: the one given, never andon's own namespace
+(andon could not be deployed while it is down) nor kube-system.
+*/}}
+{{- define "andon.webhookNamespaceSelector" -}}
+{{- $sel := deepCopy (.selector | default dict) -}}
+{{- $exprs := concat ($sel.matchExpressions | default list) (list (dict "key" "kubernetes.io/metadata.name" "operator" "NotIn" "values" (list .namespace "kube-system"))) -}}
+{{- $_ := set $sel "matchExpressions" $exprs -}}
+{{- toYaml $sel -}}
+{{- end -}}
