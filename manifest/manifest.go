@@ -270,6 +270,40 @@ func ParseINI(text string) map[string]map[string]string {
 	return out
 }
 
+// clusterScoped are the kinds of common cluster-scoped objects, which
+// take no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "StorageClass": true,
+	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"IngressClass": true, "PriorityClass": true, "RuntimeClass": true, "APIService": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"CSIDriver": true, "VolumeSnapshotClass": true, "ClusterIssuer": true, "GatewayClass": true,
+}
+
+// DefaultNamespace puts the objects that name no namespace in ns, as
+// kubectl apply --namespace does, so that rules weigh them with the other
+// objects of that namespace. Cluster-scoped kinds are left alone. The
+// object as written gets the namespace too, since that is what the
+// rules read.
+func DefaultNamespace(objs []*Object, ns string) {
+	if ns == "" {
+		return
+	}
+	for _, o := range objs {
+		if o.Namespace != "" || clusterScoped[o.Kind] {
+			continue
+		}
+		o.Namespace = ns
+		md, ok := o.Doc["metadata"].(map[string]any)
+		if !ok {
+			md = map[string]any{}
+			o.Doc["metadata"] = md
+		}
+		md["namespace"] = ns
+	}
+}
+
 // helmSource returns the template named by helm template's "# Source:"
 // comment.
 func helmSource(comment string) string {

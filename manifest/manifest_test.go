@@ -90,3 +90,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDefaultNamespace(t *testing.T) {
+	in := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odoo}\n---\n" +
+		"apiVersion: v1\nkind: Service\nmetadata: {name: odoo, namespace: other}\n---\n" +
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: odoo-lyon}\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\n"
+	objs, err := manifest.Parse("x.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest.DefaultNamespace(objs, "odoo-lyon")
+	var got []string
+	for _, o := range objs {
+		md, _ := o.Doc["metadata"].(map[string]any)
+		docNS, _ := md["namespace"].(string)
+		got = append(got, o.Kind+"="+o.Namespace+"/"+docNS)
+	}
+	want := []string{"Deployment=odoo-lyon/odoo-lyon", "Service=other/other", "Namespace=/", "ConfigMap=odoo-lyon/odoo-lyon"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("namespaces (-want +got):\n%s", diff)
+	}
+}

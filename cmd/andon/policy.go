@@ -37,6 +37,7 @@ type policyTestOptions struct {
 	failOnWarn   bool
 	traefikMajor int
 	registries   []string
+	namespace    string
 	now          string
 }
 
@@ -73,6 +74,7 @@ a policy that cannot be evaluated.`,
 	f.BoolVar(&o.failOnWarn, "fail-on-warn", false, "exit 1 on a warning too")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of the Traefik in front of Odoo (2 or 3)")
 	f.StringArrayVar(&o.registries, "allowed-registry", nil, "an image registry (host or host/path) images may come from; repeat for more; adds to the catalog's")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of the objects that name none (as kubectl apply -n), such as helm template output")
 	f.StringVar(&o.now, "now", "", "the instant waivers are checked at (RFC 3339; default now)")
 	_ = f.MarkHidden("now")
 	return cmd
@@ -119,6 +121,7 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	manifest.DefaultNamespace(objs, o.namespace)
 	pol, err := policy.New(e.ctx, o.policy)
 	if err != nil {
 		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(err))}

@@ -258,3 +258,32 @@ func runCLIWithStdin(t testing.TB, in string, args ...string) result {
 	code := run(context.Background(), append([]string{"andon"}, args...), func(string) string { return "" }, strings.NewReader(in), &stdout, &stderr)
 	return result{code, stdout.String(), stderr.String()}
 }
+
+func TestPolicyTestDefaultNamespace(t *testing.T) {
+	deployment := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+spec:
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: registry.example.com/tools/worker:1@sha256:1111111111111111111111111111111111111111111111111111111111111111
+`
+	check := func(args ...string) []string {
+		r := runCLIWithStdin(t, deployment, append([]string{"policy", "test", "-o", "json", "--catalog", exampleCatalog}, args...)...)
+		var rep policyTestReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%v: %v\n%s%s", args, err, r.stdout, r.stderr)
+		}
+		return rulesOf(rep)
+	}
+	// Without a namespace the Deployment is in none, which no environment
+	// governs; put in prod-lyon's, it needs that namespace's NetworkPolicy.
+	if got := check("-"); slices.Contains(got, "namespace-network-policy") {
+		t.Errorf("without -n: rules %v, want no namespace rule", got)
+	}
+	if got := check("-n", "odoo-lyon", "-"); !slices.Contains(got, "namespace-network-policy") {
+		t.Errorf("with -n odoo-lyon: rules %v, want namespace-network-policy", got)
+	}
+}
