@@ -466,14 +466,18 @@ func (a *app) lead(ctx context.Context) {
 				a.catalogRefused)
 		}()
 	}
-	every(ctx, a.opts.jobInterval, func() {
+	scan := func() {
 		n, err := a.changes.RecordOverdueReviews(ctx)
 		if err != nil && ctx.Err() == nil {
 			a.logger.Error("overdue review scan failed", "err", err)
 		} else if n > 0 {
 			a.logger.Warn("emergency change reviews overdue", "recorded", n)
 		}
-	})
+	}
+	// At once, so that a review that fell due while no replica led is
+	// recorded now rather than a minute later.
+	scan()
+	every(ctx, a.opts.jobInterval, scan)
 	wg.Wait()
 }
 
