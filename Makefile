@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzGateBody -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzICSWindowName -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest
+	$(GO) test -run='^$$' -fuzz=FuzzFromArchive -fuzztime=30s ./catalogsync
 
 clean:
 	rm -rf bin demo-data
