@@ -59,6 +59,12 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	// server ends a session idle in its transaction after this long.
 	// And the client notices a vanished server through TCP keep-alives
 	// rather than the kernel's retransmission timeout of many minutes.
+	// The store's statements are short and many; compiling a plan to
+	// machine code (JIT) costs more than any of them, and a planner
+	// misled by stale statistics may reach for it.
+	if cfg.RuntimeParams["jit"] == "" {
+		cfg.RuntimeParams["jit"] = "off"
+	}
 	if cfg.RuntimeParams["idle_in_transaction_session_timeout"] == "" {
 		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = "15s"
 	}
