@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,37 +146,10 @@ func TestCatalogFromGit(t *testing.T) {
 // repo, and returns its address, its logs and how to stop it.
 func mustServeGit(t *testing.T, data, repo string) (string, *syncBuffer, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data,
-			"--catalog-git", "file://" + repo, "--catalog-git-ref", "main", "--catalog-git-path", "catalog",
-			"--catalog-interval", "100ms", "--catalog-follow-interval", "100ms"},
-			func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
-	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if m := listening.FindStringSubmatch(logs.String()); m != nil {
-			return m[1], logs, stop
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("server exited %d; logs:\n%s", code, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			t.Fatalf("server did not start; logs:\n%s", logs.String())
-		}
-	}
+	url, logs, stop := startServe(t, "--data", data,
+		"--catalog-git", "file://"+repo, "--catalog-git-ref", "main", "--catalog-git-path", "catalog",
+		"--catalog-interval", "100ms", "--catalog-follow-interval", "100ms")
+	return strings.TrimPrefix(url, "http://"), logs, func() { stop() }
 }
 
 func waitFor(t *testing.T, d time.Duration, ok func() bool, logs *syncBuffer) {

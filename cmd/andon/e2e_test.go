@@ -111,16 +111,31 @@ func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer 
 	if s.db != "" {
 		args = append([]string{"--db", s.db}, args...)
 	}
-	// Port 0: the kernel picks a free port, which the server logs.
+	s.url, _, s.stop = startServe(t, append([]string{"--data", data, "--catalog", exampleCatalog}, args...)...)
+	for _, user := range []string{"alice", "bob", "brigitte", "carol", "dave", "erin", "frank"} {
+		r := runCLI(t, nil, append([]string{"token", "create", "--user", user}, s.storeFlags()...)...)
+		if r.code != 0 {
+			t.Fatalf("token create %s: %d %s", user, r.code, r.stderr)
+		}
+		s.tokens[user] = strings.TrimSpace(r.stdout)
+	}
+	return s
+}
+
+// startServe runs andon serve with args in-process on a port the kernel
+// picks, waits until /readyz answers, and returns its URL, its logs and a
+// stop function that returns its exit code (called at cleanup too).
+func startServe(t testing.TB, args ...string) (url string, logs *syncBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	done := make(chan int, 1)
-	argv := append([]string{"andon", "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog}, args...)
+	argv := append([]string{"andon", "serve", "--addr", "127.0.0.1:0"}, args...)
 	go func() {
 		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
 	}()
 	stopped := false
-	s.stop = func() int {
+	stop = func() int {
 		if stopped {
 			return 0
 		}
@@ -134,24 +149,26 @@ func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer 
 			return -1
 		}
 	}
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() { stop() })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case code := <-done:
+			stopped = true
 			t.Fatalf("server exited with %d; logs:\n%s", code, logs.String())
 		default:
 		}
-		if s.url == "" {
+		if url == "" {
 			if m := listening.FindStringSubmatch(logs.String()); m != nil {
-				s.url = "http://" + m[1]
+				url = "http://" + m[1]
 			}
 		}
-		resp, err := http.Get(s.url + "/readyz")
-		if s.url != "" && err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
+		if url != "" {
+			if resp, err := http.Get(url + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return url, logs, stop
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -159,14 +176,6 @@ func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, user := range []string{"alice", "bob", "brigitte", "carol", "dave", "erin", "frank"} {
-		r := runCLI(t, nil, append([]string{"token", "create", "--user", user}, s.storeFlags()...)...)
-		if r.code != 0 {
-			t.Fatalf("token create %s: %d %s", user, r.code, r.stderr)
-		}
-		s.tokens[user] = strings.TrimSpace(r.stdout)
-	}
-	return s
 }
 
 // as runs a client command as user.
