@@ -186,7 +186,7 @@ func sqlitePath(dsn string) (string, error) {
 		}
 		return p, nil
 	case strings.Contains(dsn, "://"):
-		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH or postgres://…)", redactDSN(dsn))
+		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH or postgres://…)", RedactDSN(dsn))
 	case dsn == "":
 		return "", andon.Errorf(andon.EINVALID, "--db: empty")
 	}

@@ -46,7 +46,7 @@ const advisoryKey = `hashtext('andon'), hashtext(current_schema() || '.' || $1)`
 func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "--db: %s", redactDSN(err.Error()))
+		return nil, andon.Errorf(andon.EINVALID, "--db: %s", RedactDSN(err.Error()))
 	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
@@ -86,7 +86,7 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	db := newDB(w, r, postgresDialect)
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
-		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", redactDSN(dsn), redactDSN(err.Error()))
+		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", RedactDSN(dsn), RedactDSN(err.Error()))
 	}
 	if readOnly {
 		var n int
@@ -97,7 +97,7 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		}
 		if n == 0 {
 			db.closeNow()
-			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s: it has no audit_entries table in the current schema", redactDSN(dsn))
+			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s: it has no audit_entries table in the current schema", RedactDSN(dsn))
 		}
 	}
 	return db, nil
@@ -129,9 +129,10 @@ func rebindDollar(q string) string {
 	return out
 }
 
-// redactDSN hides the password of a database URL, in the user information
-// or in a password parameter, wherever it appears in s.
-func redactDSN(s string) string {
+// RedactDSN hides the password of a database URL, in the user information
+// or in a password parameter, wherever it appears in s (a URL or a message
+// that quotes one), for logs and errors.
+func RedactDSN(s string) string {
 	fields := strings.Fields(s)
 	for i, f := range fields {
 		j := strings.Index(f, "://")
@@ -152,6 +153,3 @@ func redactDSN(s string) string {
 	}
 	return strings.Join(fields, " ")
 }
-
-// RedactDSN returns dsn with its password hidden, for logs and errors.
-func RedactDSN(dsn string) string { return redactDSN(dsn) }
