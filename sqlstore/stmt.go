@@ -116,15 +116,15 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) rowScanner {
 	}
 	q = tx.db.dialect.rebind(q)
 	// A failed query marks the request, as a failed exec does.
-	done := func(err error) {
+	failed := func(err error) {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			tx.failedStatement = true
 		}
 	}
 	if st := tx.db.cachedWrite(q); st != nil {
-		return rowScanner{row: tx.stx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: func() {}, after: done}
+		return rowScanner{row: tx.stx.StmtContext(ctx, st).QueryRowContext(ctx, args...), done: failed}
 	}
-	return rowScanner{row: tx.stx.QueryRowContext(ctx, q, args...), done: func() {}, after: done}
+	return rowScanner{row: tx.stx.QueryRowContext(ctx, q, args...), done: failed}
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (rows *sql.Rows, err error) {
@@ -150,15 +150,15 @@ func (db *DB) cachedWrite(q string) *sql.Stmt {
 // readRow and readQuery run queries on the read pool through its cache.
 func (db *DB) readRow(ctx context.Context, q string, args ...any) rowScanner {
 	if !db.dialect.cacheStmts {
-		return rowScanner{row: db.read.QueryRowContext(ctx, db.dialect.rebind(q), args...), done: func() {}}
+		return rowScanner{row: db.read.QueryRowContext(ctx, db.dialect.rebind(q), args...)}
 	}
 	st, owned, err := db.readStmts.prepare(ctx, db.dialect.rebind(q))
 	if err != nil {
 		return rowScanner{err: err}
 	}
-	done := func() {}
+	var done func(error)
 	if owned {
-		done = func() { st.Close() }
+		done = func(error) { st.Close() }
 	}
 	return rowScanner{row: st.QueryRowContext(ctx, args...), done: done}
 }
@@ -179,11 +179,10 @@ func (db *DB) readQuery(ctx context.Context, q string, args ...any) (*sql.Rows, 
 
 // rowScanner is a *sql.Row that may carry an error from preparation.
 type rowScanner struct {
-	row  *sql.Row
-	done func()
-	// after, when set, is told the outcome of Scan.
-	after func(error)
-	err   error
+	row *sql.Row
+	// done, when set, is told the outcome of Scan.
+	done func(error)
+	err  error
 }
 
 // Scan copies the row's columns into dest, like (*sql.Row).Scan.
@@ -191,10 +190,9 @@ func (r rowScanner) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	defer r.done()
 	err := r.row.Scan(dest...)
-	if r.after != nil {
-		r.after(err)
+	if r.done != nil {
+		r.done(err)
 	}
 	return err
 }
