@@ -18,6 +18,7 @@ const (
 	EventChangeReviewed   = "change.reviewed"
 	EventReviewOverdue    = "change.review_overdue"
 	EventGateDecision     = "gate.decided"
+	EventDriftChecked     = "drift.checked"
 )
 
 // Event is what a write asks the audit log to record.
