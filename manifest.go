@@ -11,12 +11,24 @@ const (
 	SeverityWarn = "warn"
 )
 
+// Scopes of manifest rules (ManifestRule.Scope).
+const (
+	ScopeObject = "object"
+	ScopeSet    = "set"
+)
+
 // ManifestRule describes a rule of the manifest policy (package
 // andon.manifests).
 type ManifestRule struct {
 	ID       string `json:"id"`
 	Severity string `json:"severity"`
-	Title    string `json:"title"`
+	// Scope says what the rule needs to see: ScopeObject, the object it
+	// reports alone, so that the admission webhook can enforce it on one
+	// object at a time; or ScopeSet, other objects too (a NetworkPolicy
+	// of the namespace, the ConfigMap holding odoo.conf), so that only a
+	// whole set of manifests can be checked against it.
+	Scope string `json:"scope"`
+	Title string `json:"title"`
 	// Anchor is the rule's heading in docs/manifests.md.
 	Anchor string `json:"anchor"`
 }

@@ -69,6 +69,7 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 	var raw struct {
 		Rules map[string]struct {
 			Severity string `json:"severity"`
+			Scope    string `json:"scope"`
 			Title    string `json:"title"`
 			Anchor   string `json:"anchor"`
 		} `json:"rules"`
@@ -85,7 +86,15 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
 			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
 		}
-		r.Rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Title: rule.Title, Anchor: rule.Anchor}
+		switch rule.Scope {
+		case "":
+			// A rule that does not say may depend on other objects.
+			rule.Scope = andon.ScopeSet
+		case andon.ScopeObject, andon.ScopeSet:
+		default:
+			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: scope %q is not object or set", id, rule.Scope))
+		}
+		r.Rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Scope: rule.Scope, Title: rule.Title, Anchor: rule.Anchor}
 	}
 	if err := asJSON(out["findings"], &raw.Findings); err != nil {
 		return nil, invalid("andon.manifests", "findings", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/manifest"
 	"github.com/andon-governance/andon/policy"
 )
 
@@ -85,5 +86,63 @@ func TestManifestsPackageIsRequired(t *testing.T) {
 	}
 	if _, err := policy.New(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "defines no rule findings") {
 		t.Errorf("a manifests package without findings: %v, want refused at load", err)
+	}
+}
+
+// TestObjectScopedRulesNeedOnlyTheirObject checks the scope of every
+// default rule that claims to need only the object it reports: each object
+// of the two test stacks, checked alone as the admission webhook checks it,
+// must not draw a finding of such a rule that the whole stack does not
+// draw. A rule that fires because another object is missing (the
+// namespace's NetworkPolicy, the ConfigMap holding odoo.conf) must be
+// scoped to the set.
+func TestObjectScopedRulesNeedOnlyTheirObject(t *testing.T) {
+	ctx := context.Background()
+	e := mustNew(t, "")
+	settings := policy.ManifestSettings{
+		AllowedRegistries: []string{"registry.example.com"},
+		TraefikMajor:      3,
+		Namespaces: map[string]policy.ManifestNamespace{
+			"odoo-prod-lyon":    {Environment: "prod-lyon", Stage: "production", RTO: "4h", RPO: "15m"},
+			"odoo-staging-lyon": {Environment: "staging-lyon", Stage: "staging"},
+		},
+	}
+	scoped := 0
+	for _, stack := range []string{"good-production", "bad-staging"} {
+		objs, err := manifest.Read([]string{filepath.Join("..", "testdata", "stacks", stack)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := make([]policy.ManifestObject, len(objs))
+		for i, o := range objs {
+			all[i] = policy.ManifestObject{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf}
+		}
+		whole, err := e.Manifests(ctx, all, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inWhole := map[andon.ManifestFinding]bool{}
+		for _, f := range whole.Findings {
+			inWhole[f] = true
+		}
+		for i := range all {
+			alone, err := e.Manifests(ctx, all[i:i+1], settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range alone.Findings {
+				if alone.Rules[f.Rule].Scope != andon.ScopeObject {
+					continue
+				}
+				scoped++
+				if !inWhole[f] {
+					t.Errorf("%s: rule %s has scope object, but %s %s alone draws a finding the whole stack does not: %s",
+						stack, f.Rule, f.Object.Kind, f.Object.Name, f.Message)
+				}
+			}
+		}
+	}
+	if scoped == 0 {
+		t.Error("no object-scoped finding at all: the stacks no longer exercise the scopes")
 	}
 }

@@ -3,23 +3,23 @@
 # production namespaces, and Redis by the role it declares.
 package andon.manifests
 
-catalogue["cnpg-backup"] := {"severity": "deny", "title": "A production PostgreSQL Cluster must be backed up"}
+catalogue["cnpg-backup"] := {"severity": "deny", "scope": "object", "title": "A production PostgreSQL Cluster must be backed up"}
 
-catalogue["cnpg-scheduled-backup"] := {"severity": "deny", "title": "A production PostgreSQL Cluster needs a ScheduledBackup"}
+catalogue["cnpg-scheduled-backup"] := {"severity": "deny", "scope": "set", "title": "A production PostgreSQL Cluster needs a ScheduledBackup"}
 
-catalogue["cnpg-wal-archiving"] := {"severity": "deny", "title": "A production PostgreSQL Cluster must archive its WAL"}
+catalogue["cnpg-wal-archiving"] := {"severity": "deny", "scope": "object", "title": "A production PostgreSQL Cluster must archive its WAL"}
 
-catalogue["cnpg-retention"] := {"severity": "deny", "title": "Backups must be kept at least 7 days, and at least the RTO"}
+catalogue["cnpg-retention"] := {"severity": "deny", "scope": "object", "title": "Backups must be kept at least 7 days, and at least the RTO"}
 
-catalogue["cnpg-archive-timeout"] := {"severity": "warn", "title": "archive_timeout must not exceed the environment's RPO"}
+catalogue["cnpg-archive-timeout"] := {"severity": "warn", "scope": "object", "title": "archive_timeout must not exceed the environment's RPO"}
 
-catalogue["redis-noeviction"] := {"severity": "deny", "title": "A queue or session Redis must not evict keys (maxmemory-policy noeviction)"}
+catalogue["redis-noeviction"] := {"severity": "deny", "scope": "object", "title": "A queue or session Redis must not evict keys (maxmemory-policy noeviction)"}
 
-catalogue["redis-persistence"] := {"severity": "deny", "title": "A queue or session Redis must persist to a persistent volume"}
+catalogue["redis-persistence"] := {"severity": "deny", "scope": "set", "title": "A queue or session Redis must persist to a persistent volume"}
 
-catalogue["redis-cache-policy"] := {"severity": "warn", "title": "A cache Redis should evict with an allkeys-* policy"}
+catalogue["redis-cache-policy"] := {"severity": "warn", "scope": "set", "title": "A cache Redis should evict with an allkeys-* policy"}
 
-catalogue["redis-cache-separate"] := {"severity": "deny", "title": "A cache Redis must be an instance of its own"}
+catalogue["redis-cache-separate"] := {"severity": "deny", "scope": "set", "title": "A cache Redis must be an instance of its own"}
 
 # CloudNativePG.
 

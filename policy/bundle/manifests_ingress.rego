@@ -8,25 +8,25 @@
 # or uses Odoo's ports 8069 or 8072.
 package andon.manifests
 
-catalogue["ingress-database-manager"] := {"severity": "deny", "title": "/web/database and the XML-RPC db service must be reachable only through an IP allow list"}
+catalogue["ingress-database-manager"] := {"severity": "deny", "scope": "set", "title": "/web/database and the XML-RPC db service must be reachable only through an IP allow list"}
 
-catalogue["ingress-tls"] := {"severity": "deny", "title": "Routes to Odoo must terminate TLS"}
+catalogue["ingress-tls"] := {"severity": "deny", "scope": "set", "title": "Routes to Odoo must terminate TLS"}
 
-catalogue["ingress-https-redirect"] := {"severity": "warn", "title": "Plain HTTP to Odoo's hosts must redirect to HTTPS"}
+catalogue["ingress-https-redirect"] := {"severity": "warn", "scope": "set", "title": "Plain HTTP to Odoo's hosts must redirect to HTTPS"}
 
-catalogue["odoo-websocket-route"] := {"severity": "deny", "title": "/websocket (or /longpolling) must reach Odoo's gevent port when it runs workers"}
+catalogue["odoo-websocket-route"] := {"severity": "deny", "scope": "set", "title": "/websocket (or /longpolling) must reach Odoo's gevent port when it runs workers"}
 
-catalogue["traefik-tls-option"] := {"severity": "warn", "title": "IngressRoutes to Odoo must use a TLSOption of the set"}
+catalogue["traefik-tls-option"] := {"severity": "warn", "scope": "set", "title": "IngressRoutes to Odoo must use a TLSOption of the set"}
 
-catalogue["traefik-tls-min-version"] := {"severity": "deny", "title": "TLSOptions must set minVersion to VersionTLS12 or VersionTLS13"}
+catalogue["traefik-tls-min-version"] := {"severity": "deny", "scope": "object", "title": "TLSOptions must set minVersion to VersionTLS12 or VersionTLS13"}
 
-catalogue["traefik-crd-group"] := {"severity": "deny", "title": "Traefik 3 does not serve the traefik.containo.us API group; use traefik.io"}
+catalogue["traefik-crd-group"] := {"severity": "deny", "scope": "object", "title": "Traefik 3 does not serve the traefik.containo.us API group; use traefik.io"}
 
-catalogue["traefik-crd-group-deprecated"] := {"severity": "warn", "title": "The traefik.containo.us API group is deprecated; use traefik.io"}
+catalogue["traefik-crd-group-deprecated"] := {"severity": "warn", "scope": "object", "title": "The traefik.containo.us API group is deprecated; use traefik.io"}
 
-catalogue["traefik-ipwhitelist"] := {"severity": "deny", "title": "Traefik 3 has no ipWhiteList middleware; use ipAllowList"}
+catalogue["traefik-ipwhitelist"] := {"severity": "deny", "scope": "object", "title": "Traefik 3 has no ipWhiteList middleware; use ipAllowList"}
 
-catalogue["service-exposes-odoo"] := {"severity": "deny", "title": "No LoadBalancer or NodePort Service may expose Odoo's ports without TLS"}
+catalogue["service-exposes-odoo"] := {"severity": "deny", "scope": "object", "title": "No LoadBalancer or NodePort Service may expose Odoo's ports without TLS"}
 
 traefik_groups := {"traefik.io", "traefik.containo.us"}
 

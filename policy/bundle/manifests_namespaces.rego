@@ -3,13 +3,13 @@
 # needs around its workloads, and secrets kept where they belong.
 package andon.manifests
 
-catalogue["namespace-network-policy"] := {"severity": "deny", "title": "A governed namespace with workloads needs a NetworkPolicy"}
+catalogue["namespace-network-policy"] := {"severity": "deny", "scope": "set", "title": "A governed namespace with workloads needs a NetworkPolicy"}
 
-catalogue["namespace-resource-quota"] := {"severity": "deny", "title": "A governed namespace with workloads needs a ResourceQuota"}
+catalogue["namespace-resource-quota"] := {"severity": "deny", "scope": "set", "title": "A governed namespace with workloads needs a ResourceQuota"}
 
-catalogue["configmap-secret"] := {"severity": "deny", "title": "ConfigMaps must not hold secrets"}
+catalogue["configmap-secret"] := {"severity": "deny", "scope": "object", "title": "ConfigMaps must not hold secrets"}
 
-catalogue["env-secret-literal"] := {"severity": "deny", "title": "Secrets must not be written into a container's environment or command line"}
+catalogue["env-secret-literal"] := {"severity": "deny", "scope": "object", "title": "Secrets must not be written into a container's environment or command line"}
 
 # The governed namespaces that run workloads of the set.
 busy_namespaces := {ns |

@@ -9,27 +9,27 @@
 # when it comes from the command line or when the container has no file.
 package andon.manifests
 
-catalogue["odoo-list-db"] := {"severity": "deny", "title": "Odoo must not list its databases (list_db = False)"}
+catalogue["odoo-list-db"] := {"severity": "deny", "scope": "set", "title": "Odoo must not list its databases (list_db = False)"}
 
-catalogue["odoo-admin-passwd"] := {"severity": "deny", "title": "The database manager's master password (admin_passwd) must be set and not admin"}
+catalogue["odoo-admin-passwd"] := {"severity": "deny", "scope": "set", "title": "The database manager's master password (admin_passwd) must be set and not admin"}
 
-catalogue["odoo-dbfilter"] := {"severity": "deny", "title": "Odoo must be pinned to its database: db_name, or a dbfilter anchored with ^ and $"}
+catalogue["odoo-dbfilter"] := {"severity": "deny", "scope": "set", "title": "Odoo must be pinned to its database: db_name, or a dbfilter anchored with ^ and $"}
 
-catalogue["odoo-conf-password-in-configmap"] := {"severity": "deny", "title": "An odoo.conf that holds a password must be in a Secret, not a ConfigMap"}
+catalogue["odoo-conf-password-in-configmap"] := {"severity": "deny", "scope": "object", "title": "An odoo.conf that holds a password must be in a Secret, not a ConfigMap"}
 
-catalogue["odoo-dev-mode"] := {"severity": "deny", "title": "Odoo's developer mode (dev_mode, --dev) must be off"}
+catalogue["odoo-dev-mode"] := {"severity": "deny", "scope": "object", "title": "Odoo's developer mode (dev_mode, --dev) must be off"}
 
-catalogue["odoo-log-level"] := {"severity": "warn", "title": "Odoo must not log at a debug level"}
+catalogue["odoo-log-level"] := {"severity": "warn", "scope": "object", "title": "Odoo must not log at a debug level"}
 
-catalogue["odoo-demo-data"] := {"severity": "warn", "title": "Odoo must not load demonstration data (without_demo = all)"}
+catalogue["odoo-demo-data"] := {"severity": "warn", "scope": "set", "title": "Odoo must not load demonstration data (without_demo = all)"}
 
-catalogue["odoo-workers"] := {"severity": "warn", "title": "Odoo must run worker processes (workers > 0)"}
+catalogue["odoo-workers"] := {"severity": "warn", "scope": "set", "title": "Odoo must run worker processes (workers > 0)"}
 
-catalogue["odoo-memory-limits"] := {"severity": "deny", "title": "limit_memory_soft < limit_memory_hard <= the container's memory limit"}
+catalogue["odoo-memory-limits"] := {"severity": "deny", "scope": "set", "title": "limit_memory_soft < limit_memory_hard <= the container's memory limit"}
 
-catalogue["odoo-time-limits"] := {"severity": "warn", "title": "limit_time_cpu and limit_time_real must be set"}
+catalogue["odoo-time-limits"] := {"severity": "warn", "scope": "set", "title": "limit_time_cpu and limit_time_real must be set"}
 
-catalogue["odoo-proxy-mode"] := {"severity": "warn", "title": "proxy_mode must be on exactly when a proxy routes to Odoo"}
+catalogue["odoo-proxy-mode"] := {"severity": "warn", "scope": "set", "title": "proxy_mode must be on exactly when a proxy routes to Odoo"}
 
 # Odoo containers.
 

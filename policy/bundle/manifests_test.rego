@@ -387,14 +387,15 @@ test_bad_staging_condensed if {
 
 # The catalogue.
 
-test_rules_have_severity_title_and_anchor if {
+test_rules_have_severity_scope_title_and_anchor if {
 	count(rules) >= 40
 	every id, rule in rules {
 		regex.match(`^[a-z0-9]+(-[a-z0-9]+)*$`, id)
 		rule.severity in {"deny", "warn"}
+		rule.scope in {"object", "set"}
 		rule.title != ""
 		rule.anchor == id
-		object.keys(rule) == {"severity", "title", "anchor"}
+		object.keys(rule) == {"severity", "scope", "title", "anchor"}
 	}
 }
 

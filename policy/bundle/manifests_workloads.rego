@@ -3,29 +3,29 @@
 # needs: a shared filestore, shared sessions and one queue_job runner.
 package andon.manifests
 
-catalogue["image-digest"] := {"severity": "deny", "title": "Images must be pinned by digest (@sha256:…)"}
+catalogue["image-digest"] := {"severity": "deny", "scope": "object", "title": "Images must be pinned by digest (@sha256:…)"}
 
-catalogue["image-registry"] := {"severity": "deny", "title": "Images must come from an allowed registry"}
+catalogue["image-registry"] := {"severity": "deny", "scope": "object", "title": "Images must come from an allowed registry"}
 
-catalogue["run-as-non-root"] := {"severity": "deny", "title": "Containers must run as non-root (runAsNonRoot: true)"}
+catalogue["run-as-non-root"] := {"severity": "deny", "scope": "object", "title": "Containers must run as non-root (runAsNonRoot: true)"}
 
-catalogue["allow-privilege-escalation"] := {"severity": "deny", "title": "Containers must set allowPrivilegeEscalation: false"}
+catalogue["allow-privilege-escalation"] := {"severity": "deny", "scope": "object", "title": "Containers must set allowPrivilegeEscalation: false"}
 
-catalogue["read-only-root-filesystem"] := {"severity": "warn", "title": "Containers should set readOnlyRootFilesystem: true"}
+catalogue["read-only-root-filesystem"] := {"severity": "warn", "scope": "object", "title": "Containers should set readOnlyRootFilesystem: true"}
 
-catalogue["odoo-writable-paths"] := {"severity": "deny", "title": "Odoo on a read-only root filesystem needs volumes at /tmp and its data_dir"}
+catalogue["odoo-writable-paths"] := {"severity": "deny", "scope": "object", "title": "Odoo on a read-only root filesystem needs volumes at /tmp and its data_dir"}
 
-catalogue["container-resources"] := {"severity": "deny", "title": "Containers must request CPU and memory and limit memory"}
+catalogue["container-resources"] := {"severity": "deny", "scope": "object", "title": "Containers must request CPU and memory and limit memory"}
 
-catalogue["odoo-filestore-volume"] := {"severity": "warn", "title": "Odoo's filestore should be on a persistent volume"}
+catalogue["odoo-filestore-volume"] := {"severity": "warn", "scope": "set", "title": "Odoo's filestore should be on a persistent volume"}
 
-catalogue["odoo-filestore-shared"] := {"severity": "deny", "title": "Odoo on several pods needs one ReadWriteMany filestore"}
+catalogue["odoo-filestore-shared"] := {"severity": "deny", "scope": "object", "title": "Odoo on several pods needs one ReadWriteMany filestore"}
 
-catalogue["odoo-filestore-recreate"] := {"severity": "deny", "title": "A Deployment with a ReadWriteOnce filestore must use strategy Recreate"}
+catalogue["odoo-filestore-recreate"] := {"severity": "deny", "scope": "object", "title": "A Deployment with a ReadWriteOnce filestore must use strategy Recreate"}
 
-catalogue["odoo-sessions-shared"] := {"severity": "warn", "title": "Odoo on several pods needs shared sessions (Redis or a shared data_dir)"}
+catalogue["odoo-sessions-shared"] := {"severity": "warn", "scope": "set", "title": "Odoo on several pods needs shared sessions (Redis or a shared data_dir)"}
 
-catalogue["odoo-queue-job-runner"] := {"severity": "deny", "title": "At most one queue_job runner per namespace"}
+catalogue["odoo-queue-job-runner"] := {"severity": "deny", "scope": "object", "title": "At most one queue_job runner per namespace"}
 
 # image-digest
 
