@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./auditlog
 	$(GO) test -run='^$$' -fuzz=FuzzValidJSON -fuzztime=30s ./auditlog
 	$(GO) test -run='^$$' -fuzz=FuzzGateBody -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzDriftBody -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzICSWindowName -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest

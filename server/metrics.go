@@ -29,6 +29,10 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
 	gate      *prometheus.CounterVec
+	// driftObjects and driftChecked hold the last drift report this
+	// process recorded for each environment.
+	driftObjects *prometheus.GaugeVec
+	driftChecked *prometheus.GaugeVec
 }
 
 // newMetrics creates andon's collectors and registers them, the Go and
@@ -50,6 +54,14 @@ func newMetrics(reg *prometheus.Registry, counts func(context.Context) (map[ando
 			Name: "andon_gate_decisions_total",
 			Help: "Gate answers: allow, deny, or error when the gate could not decide or the request was bad.",
 		}, []string{"result"})),
+		driftObjects: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "andon_drift_objects",
+			Help: "Objects that differed from the desired manifests at the last drift check this replica recorded, by environment and kind of drift (added, missing, changed).",
+		}, []string{"environment", "kind"})),
+		driftChecked: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "andon_drift_last_check_timestamp_seconds",
+			Help: "Unix time of the last drift check this replica recorded, by environment.",
+		}, []string{"environment"})),
 	}
 	// Every result is exported from the start, so that a rate over a
 	// result that has not happened yet is zero rather than absent.
@@ -102,6 +114,16 @@ func (m *metrics) observeRequest(method, route string, status int, elapsed time.
 
 // observeGate records one gate answer.
 func (m *metrics) observeGate(result string) { m.gate.WithLabelValues(result).Inc() }
+
+// observeDrift records the counts of a drift report on env, checked at
+// at. The environment label is bounded by the catalog: the store records
+// reports on its environments only.
+func (m *metrics) observeDrift(env string, c andon.DriftCounts, at time.Time) {
+	m.driftObjects.WithLabelValues(env, andon.DriftAdded).Set(float64(c.Added))
+	m.driftObjects.WithLabelValues(env, andon.DriftMissing).Set(float64(c.Missing))
+	m.driftObjects.WithLabelValues(env, andon.DriftChanged).Set(float64(c.Changed))
+	m.driftChecked.WithLabelValues(env).Set(float64(at.UnixNano()) / 1e9)
+}
 
 // scrapeTimeout bounds the store query of one scrape of andon_changes.
 const scrapeTimeout = 10 * time.Second

@@ -47,6 +47,8 @@ func routes(cfg Config, m *metrics) []route {
 		// GateResult, never with a bare error body.
 		{"POST /api/v1/gate", authenticated, handleGate(cfg.Logger, cfg.Gate, m)},
 
+		{"POST /api/v1/drift", authenticated, api(handleDrift(cfg.Drift, m))},
+
 		{"GET /api/v1/calendar", authenticated, api(handleCalendar(cfg.Calendar, cfg.Now))},
 		{"GET /api/v1/calendar/next", authenticated, api(handleCalendarNext(cfg.Calendar, cfg.Now))},
 		{"GET /api/v1/calendar.ics", authenticated, api(handleCalendarICS(cfg.Calendar, cfg.Now))},

@@ -30,6 +30,7 @@ type Config struct {
 	Calendar andon.CalendarService
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
+	Drift    andon.DriftService
 
 	// Ready reports whether the server can serve: nil means ready. A nil
 	// Ready means always ready.
