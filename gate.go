@@ -12,6 +12,31 @@ type GateRequest struct {
 	// At is the instant of the deployment; zero means now. Another time
 	// than now makes the request a dry run.
 	At time.Time `json:"at"`
+	// DryRun asks what the gate would decide without deploying: the
+	// decision is recorded as a dry run and authorises nothing.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Admission is set when the Kubernetes admission webhook asks: the
+	// request of the API server that the decision answers. Only the
+	// webhook sets it; the gate API refuses it.
+	Admission *AdmissionRequest `json:"admission,omitempty"`
+}
+
+// AdmissionRequest describes the Kubernetes API request behind a gate
+// request of the admission webhook, for the audit record and the policy.
+type AdmissionRequest struct {
+	// UID is the AdmissionReview's request uid.
+	UID string `json:"uid"`
+	// Cluster is the cluster named by the webhook's URL, or "".
+	Cluster   string `json:"cluster,omitempty"`
+	Namespace string `json:"namespace"`
+	// Kind and Name name the object, such as Deployment odoo-web.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Operation is CREATE or UPDATE.
+	Operation string `json:"operation"`
+	// User is the Kubernetes user who asked the API server, as the API
+	// server says.
+	User string `json:"user"`
 }
 
 // GateResult is the gate's answer. Change is the change it matched or
@@ -35,6 +60,28 @@ const (
 	ReasonBadImage           = "BAD_IMAGE_REFERENCE"
 	ReasonInternal           = "CANNOT_DECIDE"
 )
+
+// Outcomes of an admission review, the values of the outcome label of
+// andon_admission_reviews_total.
+const (
+	AdmissionAllowed = "allowed"
+	AdmissionDenied  = "denied"
+	// AdmissionIgnored is an object andon does not govern: not in a
+	// governed namespace, deleted, owned by a controller, or a
+	// subresource. It is allowed and nothing is recorded.
+	AdmissionIgnored = "ignored"
+)
+
+// AdmissionService answers the admission reviews of the Kubernetes API
+// server (docs/kubernetes.md).
+type AdmissionService interface {
+	// Admit answers review, an AdmissionReview of admission.k8s.io/v1 in
+	// JSON, sent for cluster ("" when the webhook's URL names none). It
+	// returns the AdmissionReview to send back and its outcome. An error
+	// means that review could not be read; every failure to decide is an
+	// answer that denies.
+	Admit(ctx context.Context, cluster string, review []byte) (answer []byte, outcome string, err error)
+}
 
 // GateService decides at deploy time. It fails closed: when it cannot
 // decide, the result denies with a reason and the error is reported too.

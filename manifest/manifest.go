@@ -182,6 +182,13 @@ func Parse(file string, b []byte) ([]*Object, error) {
 	return objs, nil
 }
 
+// FromDoc returns the object of doc, a Kubernetes object decoded from
+// JSON, as the API server sends one to an admission webhook; where names
+// it in errors and reports, in place of a file.
+func FromDoc(where string, doc map[string]any) (*Object, error) {
+	return newObject(where, 0, "", doc)
+}
+
 func newObject(file string, line int, source string, doc map[string]any) (*Object, error) {
 	o := &Object{Doc: doc, ObjectRef: andon.ObjectRef{File: file, Line: line, Source: source}}
 	o.APIVersion, _ = doc["apiVersion"].(string)

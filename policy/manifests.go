@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -40,6 +41,46 @@ type ManifestNamespace struct {
 	// processes, as Go durations ("15m0s"), when it has any.
 	RPO string `json:"rpo,omitempty"`
 	RTO string `json:"rto,omitempty"`
+}
+
+// SettingsOf returns the settings the catalog gives: its governed
+// namespaces, each with its environment's stage and the strictest RPO and
+// RTO of its processes, and the allowed registries, all of them or, when
+// env is not "", that environment's only. TraefikMajor is left to the
+// caller.
+func SettingsOf(cat *andon.Catalog, env string) ManifestSettings {
+	s := ManifestSettings{Namespaces: map[string]ManifestNamespace{}}
+	for _, e := range cat.Environments {
+		if env != "" && e.Name != env {
+			continue
+		}
+		s.AllowedRegistries = append(s.AllowedRegistries, e.Kubernetes.Registries...)
+		if e.Kubernetes.Namespace == "" {
+			continue
+		}
+		ns := ManifestNamespace{Environment: e.Name, Stage: string(e.Stage)}
+		var rpo, rto time.Duration
+		for _, p := range e.Processes {
+			if bp := cat.Process(p); bp != nil {
+				if rpo == 0 || bp.RPO < rpo {
+					rpo = bp.RPO
+				}
+				if rto == 0 || bp.RTO < rto {
+					rto = bp.RTO
+				}
+			}
+		}
+		if rpo > 0 {
+			ns.RPO = rpo.String()
+		}
+		if rto > 0 {
+			ns.RTO = rto.String()
+		}
+		s.Namespaces[e.Kubernetes.Namespace] = ns
+	}
+	slices.Sort(s.AllowedRegistries)
+	s.AllowedRegistries = slices.Compact(s.AllowedRegistries)
+	return s
 }
 
 // ManifestReport is what the manifest policy found in a set of objects.

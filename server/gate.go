@@ -74,5 +74,9 @@ func decideGate(w http.ResponseWriter, r *http.Request, gate andon.GateService) 
 	if err != nil {
 		return nil, err
 	}
+	if req.Admission != nil {
+		// Only the admission webhook speaks for the API server.
+		return nil, andon.Errorf(andon.EINVALID, "admission: set only by the admission webhook, not in a gate request")
+	}
 	return gate.Decide(r.Context(), req)
 }

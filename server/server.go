@@ -30,7 +30,9 @@ type Config struct {
 	Calendar andon.CalendarService
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
-	Drift    andon.DriftService
+	// Admission answers the admission reviews served by NewAdmission.
+	Admission andon.AdmissionService
+	Drift     andon.DriftService
 
 	// Ready reports whether the server can serve: nil means ready. A nil
 	// Ready means always ready.

@@ -39,11 +39,11 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	if err != nil {
 		return deny(andon.ReasonInternal, andon.ErrorMessage(err)), err
 	}
-	// A request for another instant than now is a dry run: it is
-	// evaluated and recorded, but authorises nothing, so that passing a
+	// A request that asks for one, or for another instant than now, is a
+	// dry run: it is evaluated and recorded, but authorises nothing, so that passing a
 	// time outside a freeze cannot open the gate during one.
 	now := s.db.Now()
-	dryRun := !req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew)
+	dryRun := req.DryRun || (!req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew))
 	if req.At.IsZero() {
 		req.At = now
 	}

@@ -191,34 +191,8 @@ func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver
 		if o.env != "" && cat.Environment(o.env) == nil {
 			return s, nil, &exitError{code: 2, err: fmt.Errorf("--env: %q is not in the catalog", o.env)}
 		}
-		for _, env := range cat.Environments {
-			if o.env != "" && env.Name != o.env {
-				continue
-			}
-			s.AllowedRegistries = append(s.AllowedRegistries, env.Kubernetes.Registries...)
-			if env.Kubernetes.Namespace == "" {
-				continue
-			}
-			ns := policy.ManifestNamespace{Environment: env.Name, Stage: string(env.Stage)}
-			var rpo, rto time.Duration
-			for _, p := range env.Processes {
-				if bp := cat.Process(p); bp != nil {
-					if rpo == 0 || bp.RPO < rpo {
-						rpo = bp.RPO
-					}
-					if rto == 0 || bp.RTO < rto {
-						rto = bp.RTO
-					}
-				}
-			}
-			if rpo > 0 {
-				ns.RPO = rpo.String()
-			}
-			if rto > 0 {
-				ns.RTO = rto.String()
-			}
-			s.Namespaces[env.Kubernetes.Namespace] = ns
-		}
+		catSettings := policy.SettingsOf(cat, o.env)
+		s.AllowedRegistries, s.Namespaces = catSettings.AllowedRegistries, catSettings.Namespaces
 		waivers = cat.Waivers
 	} else if o.env != "" {
 		return s, nil, &exitError{code: 2, err: errors.New("--env: needs --catalog")}

@@ -1,0 +1,360 @@
+// Package admission answers the Kubernetes API server's admission reviews
+// (admission.k8s.io/v1) for the namespaces of governed environments: an
+// object that breaks a deny rule of the manifest policy is refused, and a
+// workload whose images change is admitted only when the gate allows each
+// new image. It also writes the ValidatingWebhookConfiguration that sends
+// those reviews to andon.
+//
+// Only this package and drift import the Kubernetes API types.
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/manifest"
+	"github.com/andon-governance/andon/policy"
+)
+
+// Reviewer implements andon.AdmissionService.
+type Reviewer struct {
+	Catalog andon.CatalogSource
+	Gate    andon.GateService
+	Policy  *policy.Engine
+	// TraefikMajor is the major version of Traefik in the clusters, for
+	// the Traefik rules; 0 means 3.
+	TraefikMajor int
+	// Now is the clock that decides whether a waiver has expired; nil
+	// means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+var _ andon.AdmissionService = (*Reviewer)(nil)
+
+// apiVersion and kind of the reviews this package reads and writes.
+const (
+	apiVersion = "admission.k8s.io/v1"
+	kind       = "AdmissionReview"
+)
+
+// Admit answers one AdmissionReview. Everything that goes wrong once the
+// review is read denies, with a message that says what happened: the
+// webhook fails closed, as the gate does.
+func (rv *Reviewer) Admit(ctx context.Context, cluster string, body []byte) ([]byte, string, error) {
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		return nil, "", andon.Errorf(andon.EINVALID, "the body is not an AdmissionReview: %v", err)
+	}
+	switch {
+	case review.APIVersion != apiVersion || review.Kind != kind:
+		return nil, "", andon.Errorf(andon.EINVALID, "apiVersion and kind: want %s %s, got %q %q; set admissionReviewVersions: [v1] in the webhook configuration", apiVersion, kind, review.APIVersion, review.Kind)
+	case review.Request == nil:
+		return nil, "", andon.Errorf(andon.EINVALID, "request: required")
+	case review.Request.UID == "":
+		return nil, "", andon.Errorf(andon.EINVALID, "request.uid: required")
+	}
+	resp, outcome := rv.review(ctx, cluster, review.Request)
+	// The API server matches the answer to its question by uid.
+	resp.UID = review.Request.UID
+	answer, err := json.Marshal(&admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: kind},
+		Response: resp,
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("encode the admission response: %w", err)
+	}
+	return answer, outcome, nil
+}
+
+// review decides on one request.
+func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, string) {
+	ignore := func() (*admissionv1.AdmissionResponse, string) {
+		return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionIgnored
+	}
+	// Deletions and connections change no image; a subresource (status,
+	// scale) is written by controllers and carries no pod template.
+	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || req.SubResource != "" {
+		return ignore()
+	}
+	cat := rv.Catalog.Catalog()
+	env, err := environmentOf(cat, cluster, req.Namespace)
+	if err != nil {
+		return deny(err.Error()), andon.AdmissionDenied
+	}
+	if env == nil {
+		return ignore()
+	}
+	obj, err := decodeObject(req.Object.Raw, "object")
+	if err != nil {
+		return deny(fmt.Sprintf("andon could not read the %s %s/%s: %v", req.Kind.Kind, req.Namespace, req.Name, err)), andon.AdmissionDenied
+	}
+	// A controller's object (a ReplicaSet of a Deployment, a Pod of a
+	// ReplicaSet) was admitted through its owner.
+	if controlled(obj) {
+		return ignore()
+	}
+	name := req.Name
+	if name == "" {
+		// generateName: the API server names the object after admission.
+		name, _ = nested(obj, "metadata", "generateName").(string)
+	}
+	what := fmt.Sprintf("%s %s/%s", req.Kind.Kind, req.Namespace, name)
+
+	findings, err := rv.check(ctx, cat, env, req.Namespace, obj)
+	if err != nil {
+		rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
+		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
+	}
+	var denials, warnings []string
+	for _, f := range findings {
+		switch {
+		case f.Waiver != "":
+		case f.Severity == andon.SeverityDeny:
+			denials = append(denials, fmt.Sprintf("[%s] %s", f.Rule, f.Message))
+		default:
+			warnings = append(warnings, warning(f))
+		}
+	}
+	if len(denials) > 0 {
+		resp := deny(fmt.Sprintf("andon refused %s, which breaks the manifest policy of environment %s: %s (rules: docs/manifests.md)", what, env.Name, strings.Join(denials, "; ")))
+		resp.Warnings = warnings
+		return resp, andon.AdmissionDenied
+	}
+
+	var old map[string]any
+	if req.Operation == admissionv1.Update {
+		if old, err = decodeObject(req.OldObject.Raw, "oldObject"); err != nil {
+			return deny(fmt.Sprintf("andon could not read the %s before the update: %v", what, err)), andon.AdmissionDenied
+		}
+	}
+	images := newImages(req.Kind.Kind, obj, old)
+	user := req.UserInfo.Username
+	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
+	for _, img := range images {
+		res, err := rv.Gate.Decide(gctx, andon.GateRequest{
+			Environment: env.Name,
+			Image:       img,
+			DryRun:      req.DryRun != nil && *req.DryRun,
+			Admission: &andon.AdmissionRequest{
+				UID:       string(req.UID),
+				Cluster:   cluster,
+				Namespace: req.Namespace,
+				Kind:      req.Kind.Kind,
+				Name:      name,
+				Operation: string(req.Operation),
+				User:      user,
+			},
+		})
+		if err == nil && res != nil && res.Allow {
+			continue
+		}
+		if err != nil && andon.ErrorCode(err) == andon.EINTERNAL {
+			rv.logger().Error("admission: the gate could not decide", "object", what, "image", img, "err", err)
+		}
+		resp := deny(gateMessage(ctx, what, env.Name, img, res, err))
+		resp.Warnings = warnings
+		return resp, andon.AdmissionDenied
+	}
+	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
+}
+
+// check evaluates the object rules of the manifest policy over obj and
+// marks the findings that the catalog's waivers excuse.
+func (rv *Reviewer) check(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace string, doc map[string]any) ([]andon.ManifestFinding, error) {
+	o, err := manifest.FromDoc("admission request", doc)
+	if err != nil {
+		return nil, err
+	}
+	manifest.DefaultNamespace([]*manifest.Object{o}, namespace)
+	settings := policy.SettingsOf(cat, env.Name)
+	settings.TraefikMajor = rv.TraefikMajor
+	if settings.TraefikMajor == 0 {
+		settings.TraefikMajor = 3
+	}
+	rep, err := rv.Policy.Manifests(ctx, []policy.ManifestObject{{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf}}, settings)
+	if err != nil {
+		return nil, err
+	}
+	// A set rule weighs other objects, or their absence, which one object
+	// cannot show: only andon policy test over the whole set applies it.
+	findings := slices.DeleteFunc(rep.Findings, func(f andon.ManifestFinding) bool {
+		return rep.Rules[f.Rule].Scope != andon.ScopeObject
+	})
+	now := time.Now
+	if rv.Now != nil {
+		now = rv.Now
+	}
+	andon.Waive(findings, cat.Waivers, now())
+	return findings, nil
+}
+
+func (rv *Reviewer) logger() *slog.Logger {
+	if rv.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return rv.Logger
+}
+
+// environmentOf returns the environment whose namespace is ns, in cluster
+// when the webhook names one, or nil when no environment governs ns. An
+// environment that names no cluster matches any.
+func environmentOf(cat *andon.Catalog, cluster, ns string) (*andon.Environment, error) {
+	var found []*andon.Environment
+	for _, e := range cat.Environments {
+		k := e.Kubernetes
+		if k.Namespace == ns && (cluster == "" || k.Cluster == "" || k.Cluster == cluster) {
+			found = append(found, e)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, e := range found {
+		names[i] = e.Name
+	}
+	return nil, fmt.Errorf("andon cannot tell which environment namespace %s belongs to: %s all use it; give each environment its kubernetes.cluster in the catalog and name the cluster in the webhook's URL (andon kube webhook-config --cluster)", ns, strings.Join(names, ", "))
+}
+
+// decodeObject decodes a raw object of the request.
+func decodeObject(raw []byte, field string) (map[string]any, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("request.%s: missing", field)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("request.%s: %v", field, err)
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("request.%s: null", field)
+	}
+	return obj, nil
+}
+
+// controlled reports whether obj has a controller owner reference.
+func controlled(obj map[string]any) bool {
+	refs, _ := nested(obj, "metadata", "ownerReferences").([]any)
+	for _, r := range refs {
+		if m, ok := r.(map[string]any); ok && m["controller"] == true {
+			return true
+		}
+	}
+	return false
+}
+
+// podSpecPaths locates the pod spec in each workload kind.
+var podSpecPaths = map[string][]string{
+	"Pod":                   {"spec"},
+	"Deployment":            {"spec", "template", "spec"},
+	"StatefulSet":           {"spec", "template", "spec"},
+	"DaemonSet":             {"spec", "template", "spec"},
+	"ReplicaSet":            {"spec", "template", "spec"},
+	"ReplicationController": {"spec", "template", "spec"},
+	"Job":                   {"spec", "template", "spec"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// images returns the images of the containers of a workload, in order,
+// each once.
+func images(kind string, obj map[string]any) []string {
+	path, ok := podSpecPaths[kind]
+	if !ok || obj == nil {
+		return nil
+	}
+	spec, _ := nested(obj, path...).(map[string]any)
+	var out []string
+	for _, field := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		list, _ := spec[field].([]any)
+		for _, c := range list {
+			m, _ := c.(map[string]any)
+			img, _ := m["image"].(string)
+			if img != "" && !slices.Contains(out, img) {
+				out = append(out, img)
+			}
+		}
+	}
+	return out
+}
+
+// newImages returns the images of obj that old does not have: all of
+// them on a create.
+func newImages(kind string, obj, old map[string]any) []string {
+	before := images(kind, old)
+	return slices.DeleteFunc(images(kind, obj), func(img string) bool { return slices.Contains(before, img) })
+}
+
+func nested(obj map[string]any, path ...string) any {
+	var v any = obj
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// deny returns a refusal with message, as the API server shows it.
+func deny(message string) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{
+		Allowed: false,
+		Result: &metav1.Status{
+			Status:  metav1.StatusFailure,
+			Code:    http.StatusForbidden,
+			Reason:  metav1.StatusReasonForbidden,
+			Message: message,
+		},
+	}
+}
+
+// maxWarning is the length of a warning the API server is sure to pass on
+// whole.
+const maxWarning = 256
+
+func warning(f andon.ManifestFinding) string {
+	w := fmt.Sprintf("andon [%s]: %s", f.Rule, f.Message)
+	if len(w) > maxWarning {
+		w = strings.ToValidUTF8(w[:maxWarning-3], "") + "..."
+	}
+	return w
+}
+
+// gateMessage says why the gate did not allow img.
+func gateMessage(ctx context.Context, what, env, img string, res *andon.GateResult, err error) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("andon could not decide on image %s of %s in environment %s before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", img, what, env)
+	}
+	var reasons []string
+	if res != nil {
+		for _, r := range res.Reasons {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", r.Code, r.Message))
+		}
+	}
+	if len(reasons) == 0 && err != nil {
+		reasons = append(reasons, andon.ReasonInternal+": "+andon.ErrorMessage(err))
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "the gate gave no reason")
+	}
+	msg := fmt.Sprintf("andon's gate refused image %s of %s in environment %s: %s", img, what, env, strings.Join(reasons, "; "))
+	if res != nil && res.AuditIndex > 0 {
+		msg += fmt.Sprintf(" (audit entry %d)", res.AuditIndex)
+	}
+	return msg
+}

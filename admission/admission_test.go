@@ -1,0 +1,378 @@
+package admission_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/admission"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/policy"
+)
+
+// gateCall is one question the reviewer put to the gate.
+type gateCall struct {
+	req  andon.GateRequest
+	user string
+}
+
+// recordingGate stands in for the gate in these tests of the reviewer's
+// own logic; the end-to-end tests of cmd/andon use the real one. It
+// answers with decide, or allows.
+type recordingGate struct {
+	mu     sync.Mutex
+	calls  []gateCall
+	decide func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error)
+}
+
+func (g *recordingGate) Decide(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+	g.mu.Lock()
+	g.calls = append(g.calls, gateCall{req: req, user: andon.UserNameFromContext(ctx)})
+	g.mu.Unlock()
+	if g.decide != nil {
+		return g.decide(ctx, req)
+	}
+	return &andon.GateResult{Allow: true, AuditIndex: 7}, nil
+}
+
+var (
+	engineOnce sync.Once
+	engine     *policy.Engine
+	engineErr  error
+)
+
+func mustPolicy(t *testing.T) *policy.Engine {
+	t.Helper()
+	engineOnce.Do(func() { engine, engineErr = policy.New(context.Background(), "") })
+	if engineErr != nil {
+		t.Fatal(engineErr)
+	}
+	return engine
+}
+
+func exampleCatalog(t *testing.T) *andon.Catalog {
+	t.Helper()
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func newReviewer(t *testing.T, cat *andon.Catalog, gate andon.GateService) *admission.Reviewer {
+	return &admission.Reviewer{
+		Catalog: andon.NewCatalogHolder(cat),
+		Gate:    gate,
+		Policy:  mustPolicy(t),
+		Now:     func() time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC) },
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// admit sends a review and decodes the answer, checking its envelope.
+func admit(t *testing.T, r *admission.Reviewer, cluster string, body []byte) (*admissionv1.AdmissionResponse, string) {
+	t.Helper()
+	answer, outcome, err := r.Admit(context.Background(), cluster, body)
+	if err != nil {
+		t.Fatalf("Admit: %v", err)
+	}
+	var in, out admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &in); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(answer, &out); err != nil {
+		t.Fatalf("answer is not an AdmissionReview: %v\n%s", err, answer)
+	}
+	if out.APIVersion != "admission.k8s.io/v1" || out.Kind != "AdmissionReview" || out.Request != nil || out.Response == nil {
+		t.Fatalf("answer envelope = %s", answer)
+	}
+	if out.Response.UID != in.Request.UID {
+		t.Errorf("response uid = %q, want the request's %q", out.Response.UID, in.Request.UID)
+	}
+	if !out.Response.Allowed && (out.Response.Result == nil || out.Response.Result.Code != 403 || out.Response.Result.Message == "") {
+		t.Errorf("a refusal needs status 403 with a message: %+v", out.Response.Result)
+	}
+	return out.Response, outcome
+}
+
+const (
+	imageA = "registry.example.com/odoo/odoo:17.0-20261120@sha256:860fbcae866422a78d9f0f54b40e08b277c382aca302130bc11d02a6b1d708d8"
+	imageB = "registry.example.com/odoo/odoo:17.0-20261126@sha256:3d1e5a2f0b9c84e7a6d5c4b3a2918f7e6d5c4b3a29180f7e6d5c4b3a2918f7e6"
+)
+
+func TestRecordedReviews(t *testing.T) {
+	tests := []struct {
+		file    string
+		allowed bool
+		outcome string
+		// images the gate is asked about, in order.
+		images   []string
+		dryRun   bool
+		message  []string
+		warnings []string
+	}{
+		{file: "deployment-create", allowed: true, outcome: andon.AdmissionAllowed, images: []string{imageA}},
+		{file: "deployment-create-dry-run", allowed: true, outcome: andon.AdmissionAllowed, images: []string{imageA}, dryRun: true},
+		// Scaling changes no image: the gate is not asked.
+		{file: "deployment-update-replicas", allowed: true, outcome: andon.AdmissionAllowed},
+		{file: "deployment-update-image", allowed: true, outcome: andon.AdmissionAllowed, images: []string{imageB}},
+		// Deny rules refuse before the gate is asked, so that nothing is
+		// recorded as a deployment; warn rules become warnings.
+		{file: "deployment-create-unsafe", outcome: andon.AdmissionDenied,
+			message:  []string{"Deployment odoo-lyon/odoo-web", "environment prod-lyon", "[image-digest]", "[run-as-non-root]", "[allow-privilege-escalation]", "docs/manifests.md"},
+			warnings: []string{"andon [read-only-root-filesystem]"}},
+		{file: "configmap-odoo-conf-password", outcome: andon.AdmissionDenied, message: []string{"ConfigMap odoo-lyon/odoo-conf", "[odoo-conf-password-in-configmap]"}},
+		{file: "replicaset-controlled", allowed: true, outcome: andon.AdmissionIgnored},
+		{file: "deployment-delete", allowed: true, outcome: andon.AdmissionIgnored},
+		{file: "deployment-ungoverned", allowed: true, outcome: andon.AdmissionIgnored},
+		{file: "deployment-scale-subresource", allowed: true, outcome: andon.AdmissionIgnored},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			gate := &recordingGate{}
+			resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, tt.file))
+			if resp.Allowed != tt.allowed || outcome != tt.outcome {
+				t.Fatalf("allowed %v, outcome %s; want %v, %s; response %+v", resp.Allowed, outcome, tt.allowed, tt.outcome, resp)
+			}
+			var images []string
+			for _, c := range gate.calls {
+				images = append(images, c.req.Image)
+				a := c.req.Admission
+				if c.req.Environment != "prod-lyon" || c.req.DryRun != tt.dryRun || c.req.At != (time.Time{}) {
+					t.Errorf("gate request = %+v; want prod-lyon now, dry run %v", c.req, tt.dryRun)
+				}
+				if a == nil || a.Namespace != "odoo-lyon" || a.Kind != "Deployment" || a.Name != "odoo-web" || a.User != "system:serviceaccount:argocd:argocd-application-controller" || a.UID == "" || a.Operation == "" {
+					t.Errorf("gate request admission = %+v", a)
+				}
+				if c.user != "kubernetes:system:serviceaccount:argocd:argocd-application-controller" {
+					t.Errorf("gate asked as %q, want the Kubernetes user", c.user)
+				}
+			}
+			if !slices.Equal(images, tt.images) {
+				t.Errorf("gate asked about %v, want %v", images, tt.images)
+			}
+			msg := ""
+			if resp.Result != nil {
+				msg = resp.Result.Message
+			}
+			for _, want := range tt.message {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q:\n%s", want, msg)
+				}
+			}
+			for _, want := range tt.warnings {
+				if !slices.ContainsFunc(resp.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+					t.Errorf("warnings lack %q: %q", want, resp.Warnings)
+				}
+			}
+			for _, w := range resp.Warnings {
+				if len(w) > 256 {
+					t.Errorf("warning of %d bytes, longer than the API server passes on: %s", len(w), w)
+				}
+			}
+		})
+	}
+}
+
+func TestGateRefusalIsTheAnswer(t *testing.T) {
+	gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change in environment prod-lyon carries image " + req.Image}}, AuditIndex: 41}, nil
+	}}
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
+	if resp.Allowed || outcome != andon.AdmissionDenied {
+		t.Fatalf("allowed %v, outcome %s; want denied", resp.Allowed, outcome)
+	}
+	for _, want := range []string{"andon's gate refused image " + imageA, "Deployment odoo-lyon/odoo-web", "environment prod-lyon", "NO_APPROVED_CHANGE: no approved change", "(audit entry 41)"} {
+		if !strings.Contains(resp.Result.Message, want) {
+			t.Errorf("message lacks %q:\n%s", want, resp.Result.Message)
+		}
+	}
+}
+
+// A workload with several new images asks the gate about each in turn,
+// and the first refusal ends the review.
+func TestEveryNewImageGoesThroughTheGate(t *testing.T) {
+	var review map[string]any
+	if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
+		t.Fatal(err)
+	}
+	spec := review["request"].(map[string]any)["object"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	odoo := spec["containers"].([]any)[0].(map[string]any)
+	init := map[string]any{}
+	for k, v := range odoo {
+		init[k] = v
+	}
+	init["name"], init["image"] = "migrate", imageB
+	spec["initContainers"] = []any{init}
+	body, _ := json.Marshal(review)
+
+	gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		if req.Image == imageB {
+			return &andon.GateResult{Allow: true}, nil
+		}
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "FROZEN", Message: "month-end close"}}}, nil
+	}}
+	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", body)
+	if resp.Allowed || !strings.Contains(resp.Result.Message, "FROZEN: month-end close") {
+		t.Fatalf("response = %+v; want refused by the second image", resp)
+	}
+	if len(gate.calls) != 2 || gate.calls[0].req.Image != imageB || gate.calls[1].req.Image != imageA {
+		t.Errorf("gate calls = %+v; want the init container's image, then the container's", gate.calls)
+	}
+}
+
+func TestFailuresDeny(t *testing.T) {
+	t.Run("gate error", func(t *testing.T) {
+		gate := &recordingGate{decide: func(context.Context, andon.GateRequest) (*andon.GateResult, error) {
+			return nil, errors.New("store unreachable")
+		}}
+		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
+		if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "CANNOT_DECIDE") {
+			t.Errorf("response = %+v, %s; want a refusal that says why", resp, outcome)
+		}
+	})
+	t.Run("an allow with an error", func(t *testing.T) {
+		gate := &recordingGate{decide: func(context.Context, andon.GateRequest) (*andon.GateResult, error) {
+			return &andon.GateResult{Allow: true}, errors.New("record the decision: disk full")
+		}}
+		resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
+		if resp.Allowed {
+			t.Error("allowed although the gate reported an error")
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		gate := &recordingGate{decide: func(ctx context.Context, _ andon.GateRequest) (*andon.GateResult, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}}
+		r := newReviewer(t, exampleCatalog(t), gate)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		answer, outcome, err := r.Admit(ctx, "", mustRead(t, "deployment-create"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out admissionv1.AdmissionReview
+		if err := json.Unmarshal(answer, &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Response.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
+			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
+		}
+	})
+	t.Run("unreadable object", func(t *testing.T) {
+		var review map[string]any
+		if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
+			t.Fatal(err)
+		}
+		review["request"].(map[string]any)["object"] = "not an object"
+		body, _ := json.Marshal(review)
+		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
+		if resp.Allowed || outcome != andon.AdmissionDenied {
+			t.Errorf("response = %+v; want refused", resp)
+		}
+	})
+}
+
+func TestUnreadableReviews(t *testing.T) {
+	r := newReviewer(t, exampleCatalog(t), &recordingGate{})
+	for _, tt := range []struct{ body, want string }{
+		{`not json`, "not an AdmissionReview"},
+		{`{"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {"uid": "x"}}`, "admissionReviewVersions: [v1]"},
+		{`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}`, "request: required"},
+		{`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE"}}`, "request.uid: required"},
+	} {
+		_, _, err := r.Admit(context.Background(), "", []byte(tt.body))
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+			t.Errorf("%s: error %v; want invalid with %q", tt.body, err, tt.want)
+		}
+	}
+}
+
+// mustCatalog loads the example catalog with extra documents added.
+func mustCatalog(t *testing.T, extra string) *andon.Catalog {
+	t.Helper()
+	dir := t.TempDir()
+	sub, err := fs.Sub(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(dir, sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "zz-extra.yaml"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func TestWaiversExcuse(t *testing.T) {
+	cat := mustCatalog(t, `apiVersion: andon/v1
+kind: Waiver
+metadata: {name: lyon-conf-in-configmap}
+spec:
+  rule: odoo-conf-password-in-configmap
+  selector: {namespaces: [odoo-lyon], kinds: [ConfigMap]}
+  reason: moved to a Secret with the December release
+  owner: lyon-ops
+  expires: 2026-12-31
+`)
+	resp, outcome := admit(t, newReviewer(t, cat, &recordingGate{}), "", mustRead(t, "configmap-odoo-conf-password"))
+	if !resp.Allowed || outcome != andon.AdmissionAllowed {
+		t.Errorf("response = %+v; want allowed under the waiver", resp)
+	}
+}
+
+func TestClusters(t *testing.T) {
+	// A second environment uses namespace odoo-lyon, in another cluster.
+	cat := mustCatalog(t, `apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod-lyon-dr}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  processes: [production]
+  kubernetes: {cluster: eu-2, namespace: odoo-lyon}
+`)
+	gate := &recordingGate{}
+	r := newReviewer(t, cat, gate)
+	resp, outcome := admit(t, r, "", mustRead(t, "deployment-create"))
+	if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "prod-lyon, prod-lyon-dr") || !strings.Contains(resp.Result.Message, "--cluster") {
+		t.Errorf("no cluster named: %+v; want a refusal that says how to name the cluster", resp)
+	}
+	for cluster, env := range map[string]string{"eu-1": "prod-lyon", "eu-2": "prod-lyon-dr"} {
+		gate.calls = nil
+		if resp, _ := admit(t, r, cluster, mustRead(t, "deployment-create")); !resp.Allowed || len(gate.calls) != 1 || gate.calls[0].req.Environment != env || gate.calls[0].req.Admission.Cluster != cluster {
+			t.Errorf("cluster %s: %+v, gate calls %+v; want the gate asked about %s", cluster, resp, gate.calls, env)
+		}
+	}
+	// A cluster that governs no such namespace does not govern the object.
+	if _, outcome := admit(t, r, "au-1", mustRead(t, "deployment-create")); outcome != andon.AdmissionIgnored {
+		t.Errorf("au-1: outcome %s, want ignored", outcome)
+	}
+}

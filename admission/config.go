@@ -1,0 +1,209 @@
+package admission
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/andon-governance/andon"
+)
+
+// ConfigOptions say how the API server reaches andon and what it sends.
+type ConfigOptions struct {
+	// Name is the configuration's name.
+	Name string
+	// URL is andon's admission URL (https://host:port/api/v1/admission),
+	// or Service a Service in the cluster, "namespace/name" or
+	// "namespace/name:port": exactly one of them.
+	URL     string
+	Service string
+	// CABundle is the PEM bundle that signed andon's serving certificate.
+	CABundle []byte
+	// Cluster, when not "", is put in the path, so that andon matches the
+	// namespaces of that cluster's environments only.
+	Cluster string
+	// OtherFailurePolicy is what the API server does for the namespaces of
+	// environments other than production when andon does not answer:
+	// Ignore (the default) or Fail. Production always fails closed.
+	OtherFailurePolicy string
+	// TimeoutSeconds is the API server's deadline, 1 to 30; 0 means 10.
+	TimeoutSeconds int32
+}
+
+// Path is where andon serves admission reviews; a cluster's name may
+// follow it.
+const Path = "/api/v1/admission"
+
+// notControlled is the CEL condition that leaves out the objects a
+// controller writes (the Pods of a ReplicaSet, the ReplicaSets of a
+// Deployment): their owner was admitted, and refusing them when andon is
+// down would stop pods from being rescheduled.
+const notControlled = `!has(object.metadata.ownerReferences) || !object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)`
+
+// Configuration returns the ValidatingWebhookConfiguration that sends
+// andon the objects of the catalog's governed namespaces: one webhook for
+// the namespaces of production environments, which fails closed, and one
+// for the others, whose failure policy is opts.OtherFailurePolicy.
+// Namespaces are selected by name (the kubernetes.io/metadata.name label
+// the API server sets), so the configuration must be applied again when
+// the catalog's namespaces change.
+func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrationv1.ValidatingWebhookConfiguration, error) {
+	var problems []string
+	if (opts.URL == "") == (opts.Service == "") {
+		problems = append(problems, "give either the URL of andon's admission endpoint or its Service")
+	}
+	if opts.URL != "" && !strings.HasPrefix(opts.URL, "https://") {
+		problems = append(problems, fmt.Sprintf("url %q: the API server calls webhooks over https only", opts.URL))
+	}
+	if len(opts.CABundle) == 0 {
+		problems = append(problems, "the CA bundle is required: the API server verifies andon's certificate with it")
+	} else if !strings.Contains(string(opts.CABundle), "-----BEGIN CERTIFICATE-----") {
+		problems = append(problems, "the CA bundle holds no PEM certificate")
+	}
+	other := admissionregistrationv1.Ignore
+	switch opts.OtherFailurePolicy {
+	case "", string(admissionregistrationv1.Ignore):
+	case string(admissionregistrationv1.Fail):
+		other = admissionregistrationv1.Fail
+	default:
+		problems = append(problems, fmt.Sprintf("failure policy %q: want Ignore or Fail", opts.OtherFailurePolicy))
+	}
+	timeout := opts.TimeoutSeconds
+	if timeout == 0 {
+		timeout = 10
+	}
+	if timeout < 1 || timeout > 30 {
+		problems = append(problems, fmt.Sprintf("timeout %d s: the API server accepts 1 to 30", timeout))
+	}
+	path := Path
+	if opts.Cluster != "" {
+		path += "/" + opts.Cluster
+	}
+	client := admissionregistrationv1.WebhookClientConfig{CABundle: opts.CABundle}
+	if opts.URL != "" {
+		u := strings.TrimSuffix(opts.URL, "/")
+		if !strings.HasSuffix(u, Path) {
+			u += Path
+		}
+		if opts.Cluster != "" {
+			u += "/" + opts.Cluster
+		}
+		client.URL = &u
+	} else if opts.Service != "" {
+		ref, err := serviceRef(opts.Service)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		ref.Path = &path
+		client.Service = ref
+	}
+
+	var prod, others []string
+	for _, e := range cat.Environments {
+		k := e.Kubernetes
+		if k.Namespace == "" || (opts.Cluster != "" && k.Cluster != "" && k.Cluster != opts.Cluster) {
+			continue
+		}
+		if e.Stage == andon.StageProduction {
+			prod = append(prod, k.Namespace)
+		} else {
+			others = append(others, k.Namespace)
+		}
+	}
+	if len(prod)+len(others) == 0 {
+		problems = append(problems, "no environment of the catalog names a kubernetes.namespace"+inCluster(opts.Cluster)+": there is nothing to govern")
+	}
+	if len(problems) > 0 {
+		return nil, andon.Errorf(andon.EINVALID, "%s", strings.Join(problems, "; "))
+	}
+
+	name := opts.Name
+	if name == "" {
+		name = "andon"
+	}
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "andon"}},
+	}
+	add := func(stage string, namespaces []string, failure admissionregistrationv1.FailurePolicyType) {
+		if len(namespaces) == 0 {
+			return
+		}
+		slices.Sort(namespaces)
+		namespaces = slices.Compact(namespaces)
+		sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
+		match := admissionregistrationv1.Equivalent
+		cfg.Webhooks = append(cfg.Webhooks, admissionregistrationv1.ValidatingWebhook{
+			Name:                    stage + ".gate.andon.io",
+			AdmissionReviewVersions: []string{"v1"},
+			ClientConfig:            client,
+			SideEffects:             &sideEffects,
+			TimeoutSeconds:          &timeout,
+			FailurePolicy:           &failure,
+			MatchPolicy:             &match,
+			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: namespaces,
+			}}},
+			Rules:           rules(),
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "not-controlled", Expression: notControlled}},
+		})
+	}
+	add("production", prod, admissionregistrationv1.Fail)
+	add("other", others, other)
+	return cfg, nil
+}
+
+// rules are the objects andon checks: the workloads, whose images go
+// through the gate, and the kinds of the object rules of the manifest
+// policy. Secrets are left out: no object rule reads them, and andon need
+// not see their values.
+func rules() []admissionregistrationv1.RuleWithOperations {
+	scope := admissionregistrationv1.NamespacedScope
+	rule := func(group, version string, resources ...string) admissionregistrationv1.RuleWithOperations {
+		return admissionregistrationv1.RuleWithOperations{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{group}, APIVersions: []string{version}, Resources: resources, Scope: &scope,
+			},
+		}
+	}
+	return []admissionregistrationv1.RuleWithOperations{
+		rule("", "v1", "pods", "replicationcontrollers", "services", "configmaps"),
+		rule("apps", "v1", "deployments", "statefulsets", "daemonsets", "replicasets"),
+		rule("batch", "v1", "jobs", "cronjobs"),
+		rule("networking.k8s.io", "v1", "ingresses"),
+		rule("traefik.io", "*", "ingressroutes", "middlewares", "tlsoptions"),
+		rule("traefik.containo.us", "*", "ingressroutes", "middlewares", "tlsoptions"),
+		rule("postgresql.cnpg.io", "v1", "clusters", "scheduledbackups"),
+	}
+}
+
+// serviceRef parses namespace/name[:port].
+func serviceRef(s string) (*admissionregistrationv1.ServiceReference, error) {
+	ref := &admissionregistrationv1.ServiceReference{}
+	nsName, port, hasPort := strings.Cut(s, ":")
+	ns, name, ok := strings.Cut(nsName, "/")
+	if !ok || ns == "" || name == "" {
+		return ref, errors.New("service " + fmt.Sprintf("%q", s) + ": want namespace/name or namespace/name:port")
+	}
+	ref.Namespace, ref.Name = ns, name
+	if hasPort {
+		var p int32
+		if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 1 || p > 65535 || fmt.Sprint(p) != port {
+			return ref, fmt.Errorf("service %q: port %q is not a number from 1 to 65535", s, port)
+		}
+		ref.Port = &p
+	}
+	return ref, nil
+}
+
+func inCluster(cluster string) string {
+	if cluster == "" {
+		return ""
+	}
+	return " in cluster " + cluster
+}

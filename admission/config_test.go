@@ -1,0 +1,109 @@
+package admission_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/admission"
+)
+
+const testCA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+func TestConfiguration(t *testing.T) {
+	cat := exampleCatalog(t)
+	cfg, err := admission.Configuration(cat, admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIVersion != "admissionregistration.k8s.io/v1" || cfg.Kind != "ValidatingWebhookConfiguration" || cfg.Name != "andon" {
+		t.Errorf("header = %s %s %s", cfg.APIVersion, cfg.Kind, cfg.Name)
+	}
+	if len(cfg.Webhooks) != 2 {
+		t.Fatalf("webhooks = %d, want production and other", len(cfg.Webhooks))
+	}
+	want := map[string]struct {
+		namespaces []string
+		failure    admissionregistrationv1.FailurePolicyType
+	}{
+		"production.gate.andon.io": {[]string{"odoo-geelong", "odoo-lyon", "odoo-subsidiaries"}, admissionregistrationv1.Fail},
+		"other.gate.andon.io":      {[]string{"odoo-dev", "odoo-geelong-staging", "odoo-lyon-staging"}, admissionregistrationv1.Ignore},
+	}
+	for _, w := range cfg.Webhooks {
+		exp, ok := want[w.Name]
+		if !ok {
+			t.Fatalf("unexpected webhook %s", w.Name)
+		}
+		sel := w.NamespaceSelector.MatchExpressions
+		if len(sel) != 1 || sel[0].Key != "kubernetes.io/metadata.name" || !slices.Equal(sel[0].Values, exp.namespaces) {
+			t.Errorf("%s selects %+v, want %v", w.Name, sel, exp.namespaces)
+		}
+		if *w.FailurePolicy != exp.failure || *w.SideEffects != admissionregistrationv1.SideEffectClassNoneOnDryRun ||
+			*w.TimeoutSeconds != 10 || !slices.Equal(w.AdmissionReviewVersions, []string{"v1"}) {
+			t.Errorf("%s: failure %s, side effects %s, timeout %d, versions %v", w.Name, *w.FailurePolicy, *w.SideEffects, *w.TimeoutSeconds, w.AdmissionReviewVersions)
+		}
+		svc := w.ClientConfig.Service
+		if svc == nil || svc.Namespace != "andon" || svc.Name != "andon" || *svc.Path != "/api/v1/admission" || svc.Port != nil || string(w.ClientConfig.CABundle) != testCA {
+			t.Errorf("%s client = %+v", w.Name, w.ClientConfig)
+		}
+		if len(w.MatchConditions) != 1 || !strings.Contains(w.MatchConditions[0].Expression, "ownerReferences") {
+			t.Errorf("%s match conditions = %+v; want controlled objects left out", w.Name, w.MatchConditions)
+		}
+		var resources []string
+		for _, r := range w.Rules {
+			resources = append(resources, r.Resources...)
+			if !slices.Equal(r.Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) {
+				t.Errorf("%s operations %v", w.Name, r.Operations)
+			}
+		}
+		for _, res := range []string{"deployments", "statefulsets", "cronjobs", "pods", "configmaps", "ingressroutes", "clusters"} {
+			if !slices.Contains(resources, res) {
+				t.Errorf("%s does not send %s", w.Name, res)
+			}
+		}
+		if slices.Contains(resources, "secrets") {
+			t.Errorf("%s sends Secrets, whose values andon need not see", w.Name)
+		}
+	}
+
+	// One cluster, by URL, failing closed everywhere.
+	cfg, err = admission.Configuration(cat, admission.ConfigOptions{URL: "https://andon.example.com:8443", CABundle: []byte(testCA), Cluster: "au-1", OtherFailurePolicy: "Fail", TimeoutSeconds: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.Webhooks {
+		if *w.ClientConfig.URL != "https://andon.example.com:8443/api/v1/admission/au-1" || *w.FailurePolicy != admissionregistrationv1.Fail || *w.TimeoutSeconds != 5 {
+			t.Errorf("%s: url %s, failure %s, timeout %d", w.Name, *w.ClientConfig.URL, *w.FailurePolicy, *w.TimeoutSeconds)
+		}
+		if v := w.NamespaceSelector.MatchExpressions[0].Values; slices.Contains(v, "odoo-lyon") || !(slices.Contains(v, "odoo-geelong") || slices.Contains(v, "odoo-geelong-staging")) {
+			t.Errorf("%s selects %v, want au-1's namespaces only", w.Name, v)
+		}
+	}
+}
+
+func TestConfigurationRefusesBadOptions(t *testing.T) {
+	cat := exampleCatalog(t)
+	for _, tt := range []struct {
+		opts admission.ConfigOptions
+		want string
+	}{
+		{admission.ConfigOptions{CABundle: []byte(testCA)}, "either the URL"},
+		{admission.ConfigOptions{URL: "https://a", Service: "a/b", CABundle: []byte(testCA)}, "either the URL"},
+		{admission.ConfigOptions{URL: "http://andon:8080", CABundle: []byte(testCA)}, "https only"},
+		{admission.ConfigOptions{Service: "andon/andon"}, "CA bundle is required"},
+		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte("junk")}, "no PEM certificate"},
+		{admission.ConfigOptions{Service: "andon", CABundle: []byte(testCA)}, "namespace/name"},
+		{admission.ConfigOptions{Service: "andon/andon:http", CABundle: []byte(testCA)}, "port"},
+		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), OtherFailurePolicy: "Retry"}, "Ignore or Fail"},
+		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), TimeoutSeconds: 31}, "1 to 30"},
+		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), Cluster: "us-9"}, "nothing to govern"},
+	} {
+		_, err := admission.Configuration(cat, tt.opts)
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+			t.Errorf("%+v: error %v, want invalid with %q", tt.opts, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/andon-governance/andon"
+)
+
+// NewAdmission returns the handler of the admission listener: the
+// admission reviews of the Kubernetes API server at /api/v1/admission (and
+// /api/v1/admission/{cluster}), answered by cfg.Admission, and /healthz,
+// behind the same logging, metrics and recovery middleware as the API. It
+// serves nothing else, and asks for no bearer token, which the API server
+// does not send: who may call it is decided by the listener's TLS (client
+// certificates) and the network, as docs/kubernetes.md explains.
+func NewAdmission(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	m := newMetrics(cfg.Registry, nil, cfg.Logger)
+	reviews := register(cfg.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "andon_admission_reviews_total",
+		Help: "Admission reviews answered, by outcome: allowed, denied, ignored (not governed by andon), or error when the review could not be read.",
+	}, []string{"outcome"}))
+	for _, o := range []string{andon.AdmissionAllowed, andon.AdmissionDenied, andon.AdmissionIgnored, "error"} {
+		reviews.WithLabelValues(o)
+	}
+	mux := http.NewServeMux()
+	for _, rt := range []route{
+		{"GET /healthz", public, handleHealthz()},
+		{"POST /api/v1/admission", public, handleAdmission(cfg, reviews)},
+		{"POST /api/v1/admission/{cluster}", public, handleAdmission(cfg, reviews)},
+		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
+	} {
+		_, path, _ := strings.Cut(rt.pattern, " ")
+		mux.Handle(rt.pattern, labelled(path, rt.handler))
+	}
+	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
+	return instrument(cfg.Logger, m, mux)
+}
+
+// maxReviewBytes bounds an AdmissionReview: it carries the object and, on
+// an update, the object before it, each at most the 1.5 MiB etcd stores.
+const maxReviewBytes = 8 << 20
+
+// Deadlines of a review. The API server says in the query (timeout=10s)
+// how long it waits; andon answers before that, leaving a margin for the
+// answer to travel, so that a slow store gives a clear refusal instead of
+// the API server's own timeout error.
+const (
+	defaultReviewTimeout = 10 * time.Second
+	minReviewMargin      = time.Second
+)
+
+func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), reviewDeadline(r))
+		defer cancel()
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReviewBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				err = andon.Errorf(andon.EINVALID, "the AdmissionReview is larger than %d bytes", maxReviewBytes)
+			} else {
+				err = andon.Errorf(andon.EINVALID, "read the AdmissionReview: %v", err)
+			}
+			reviews.WithLabelValues("error").Inc()
+			writeError(cfg.Logger, w, r, err)
+			return
+		}
+		if cfg.Admission == nil {
+			reviews.WithLabelValues("error").Inc()
+			writeError(cfg.Logger, w, r, errors.New("server: no admission service configured"))
+			return
+		}
+		answer, outcome, err := cfg.Admission.Admit(ctx, r.PathValue("cluster"), body)
+		if err != nil {
+			reviews.WithLabelValues("error").Inc()
+			writeError(cfg.Logger, w, r, err)
+			return
+		}
+		reviews.WithLabelValues(outcome).Inc()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(answer)
+	})
+}
+
+// reviewDeadline is how long andon may take over a review: the API
+// server's timeout less a fifth of it, and less at least a second.
+func reviewDeadline(r *http.Request) time.Duration {
+	timeout := defaultReviewTimeout
+	if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && t > 0 {
+		timeout = t
+	}
+	margin := max(timeout/5, minReviewMargin)
+	if timeout <= margin {
+		// A timeout of a second or less: answer in half of it.
+		return timeout / 2
+	}
+	return timeout - margin
+}
