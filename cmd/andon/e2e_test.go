@@ -59,6 +59,7 @@ type liveServer struct {
 	// file in data.
 	db     string
 	tokens map[string]string
+	logs   *syncBuffer
 	stop   func() int
 }
 
@@ -111,7 +112,7 @@ func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer 
 	if s.db != "" {
 		args = append([]string{"--db", s.db}, args...)
 	}
-	s.url, _, s.stop = startServe(t, append([]string{"--data", data, "--catalog", exampleCatalog}, args...)...)
+	s.url, s.logs, s.stop = startServe(t, append([]string{"--data", data, "--catalog", exampleCatalog}, args...)...)
 	for _, user := range []string{"alice", "bob", "brigitte", "carol", "dave", "erin", "frank"} {
 		r := runCLI(t, nil, append([]string{"token", "create", "--user", user}, s.storeFlags()...)...)
 		if r.code != 0 {

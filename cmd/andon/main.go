@@ -158,6 +158,7 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		newCalendarCmd(e),
 		newWhoamiCmd(e),
 		newBenchCmd(e),
+		newKubeCmd(e),
 	)
 	markUsageErrors(root)
 	return root

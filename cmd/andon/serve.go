@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/admission"
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/calendar"
 	"github.com/andon-governance/andon/catalog"
@@ -50,6 +52,12 @@ type serveOptions struct {
 	followInterval time.Duration
 	// jobInterval is how often the leader scans for overdue reviews.
 	jobInterval time.Duration
+
+	// The admission webhook's listener, off when admissionAddr is "".
+	admissionAddr     string
+	tlsCert, tlsKey   string
+	admissionClientCA string
+	traefikMajor      int
 }
 
 // dsn returns the database URL: --db, else the content of --db-file (a
@@ -155,6 +163,11 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL, such as a mounted Secret (env ANDON_DB_FILE)")
 	f.DurationVar(&o.followInterval, "catalog-follow-interval", 2*time.Second, "how often a replica looks for a catalog version published by another")
 	f.DurationVar(&o.jobInterval, "job-interval", time.Minute, "how often the leader scans for overdue emergency reviews")
+	f.StringVar(&o.admissionAddr, "admission-addr", e.getenv("ANDON_ADMISSION_ADDR"), "listen address of the Kubernetes admission webhook, served over TLS, such as :8443; off when empty (env ANDON_ADMISSION_ADDR)")
+	f.StringVar(&o.tlsCert, "tls-cert", e.getenv("ANDON_TLS_CERT"), "PEM certificate of the admission listener, read again when it changes (env ANDON_TLS_CERT)")
+	f.StringVar(&o.tlsKey, "tls-key", e.getenv("ANDON_TLS_KEY"), "PEM private key of --tls-cert (env ANDON_TLS_KEY)")
+	f.StringVar(&o.admissionClientCA, "admission-client-ca", e.getenv("ANDON_ADMISSION_CLIENT_CA"), "PEM CA bundle: the admission listener then requires a client certificate it signed (env ANDON_ADMISSION_CLIENT_CA)")
+	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -197,6 +210,12 @@ type app struct {
 	tokens   *sqlstore.TokenService
 	audit    *sqlstore.AuditService
 
+	admission    *admission.Reviewer
+	admissionTLS *tls.Config
+	// registry holds the metrics of both listeners; the API's /metrics
+	// serves it.
+	registry *prometheus.Registry
+
 	// inForce serialises putting catalog versions in force.
 	inForce sync.Mutex
 
@@ -207,6 +226,16 @@ type app struct {
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
+	if o.traefikMajor != 2 && o.traefikMajor != 3 {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
+	}
+	var admissionTLSConfig *tls.Config
+	if o.admissionAddr != "" {
+		var err error
+		if admissionTLSConfig, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+	}
 	snap, fetchErr := src.Fetch(ctx)
 	if fetchErr != nil && errors.As(fetchErr, new(catalog.Errors)) {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", fetchErr)}
@@ -241,6 +270,9 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src cat
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
+	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor, Now: db.Now, Logger: logger}
+	a.admissionTLS = admissionTLSConfig
+	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
 	// is the newest its operator meant.
 	if _, err := a.publish(ctx, snap); err != nil {
@@ -511,10 +543,24 @@ func (a *app) handler() http.Handler {
 		Calendar:     a.calendar,
 		Catalog:      a.catalogs,
 		Tokens:       a.tokens,
+		Drift:        sqlstore.NewDriftService(a.db, a.catalogs),
+		Admission:    a.admission,
 		Ready:        a.db.Ping,
 		Now:          a.db.Now,
-		Registry:     prometheus.NewRegistry(),
+		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
+	})
+}
+
+// admissionHandler serves the admission reviews of the Kubernetes API
+// server, on a listener of their own.
+func (a *app) admissionHandler() http.Handler {
+	return server.NewAdmission(server.Config{
+		Logger:    a.logger,
+		Catalog:   a.catalogs,
+		Admission: a.admission,
+		Now:       a.db.Now,
+		Registry:  a.registry,
 	})
 }
 
@@ -528,8 +574,27 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 	}
 	srv := server.NewHTTPServer(a.opts.addr, a.handler())
 	a.logger.Info("listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.opts.admissionAddr != "" {
+		aln, err := net.Listen("tcp", a.opts.admissionAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("listen on %s: %w", a.opts.admissionAddr, err)
+		}
+		asrv := server.NewHTTPServer(a.opts.admissionAddr, a.admissionHandler())
+		asrv.TLSConfig = a.admissionTLS
+		// Failed handshakes (a caller without a client certificate) go to
+		// the log, not to standard error.
+		asrv.ErrorLog = slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn)
+		a.logger.Info("serving admission reviews over TLS", "addr", aln.Addr().String(), "client_certificates", a.opts.admissionClientCA != "")
+		go func() { errc <- asrv.ServeTLS(aln, "", "") }()
+		defer func() {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			_ = asrv.Shutdown(shutdownCtx)
+		}()
+	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
 	go func() {

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/andon-governance/andon"
+)
+
+// webhookTLS is a CA with a serving certificate for 127.0.0.1 and a
+// client certificate, written to files as andon serve reads them.
+type webhookTLS struct {
+	dir                       string
+	caFile, certFile, keyFile string
+	pool                      *x509.CertPool
+	client                    tls.Certificate
+}
+
+func mustWebhookTLS(t *testing.T) *webhookTLS {
+	t.Helper()
+	dir := t.TempDir()
+	w := &webhookTLS{dir: dir, caFile: filepath.Join(dir, "ca.crt"), certFile: filepath.Join(dir, "tls.crt"), keyFile: filepath.Join(dir, "tls.key")}
+	caKey, caDER := mustCert(t, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "andon test CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign,
+	}, nil, nil)
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWritePEM(t, w.caFile, "CERTIFICATE", caDER)
+	w.pool = x509.NewCertPool()
+	w.pool.AddCert(ca)
+
+	key, der := mustCert(t, &x509.Certificate{
+		Subject: pkix.Name{CommonName: "andon"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}, ca, caKey)
+	mustWritePEM(t, w.certFile, "CERTIFICATE", der)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustWritePEM(t, w.keyFile, "PRIVATE KEY", keyDER)
+
+	clientKey, clientDER := mustCert(t, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "kube-apiserver"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}, ca, caKey)
+	w.client = tls.Certificate{Certificate: [][]byte{clientDER}, PrivateKey: clientKey}
+	return w
+}
+
+func mustCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, der
+}
+
+func mustWritePEM(t *testing.T, name, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// httpClient returns a client that trusts the CA and, with withCert,
+// presents the client certificate, as an API server configured for it does.
+func (w *webhookTLS) httpClient(withCert bool) *http.Client {
+	cfg := &tls.Config{RootCAs: w.pool}
+	if withCert {
+		cfg.Certificates = []tls.Certificate{w.client}
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+}
+
+var admissionListening = regexp.MustCompile(`msg="serving admission reviews over TLS" addr=(\S+)`)
+
+// admissionURL is the URL of the server's admission endpoint, from its log.
+func (s *liveServer) admissionURL(t *testing.T) string {
+	t.Helper()
+	m := admissionListening.FindStringSubmatch(s.logs.String())
+	if m == nil {
+		t.Fatalf("the server does not serve admission reviews; logs:\n%s", s.logs.String())
+	}
+	return "https://" + m[1] + "/api/v1/admission"
+}
+
+// mustReview sends the recorded review file to url with the object's
+// namespace and first container image replaced when not "", and returns
+// the response.
+func mustReview(t *testing.T, c *http.Client, url, file, namespace, image string) *admissionv1.AdmissionResponse {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "admission", "testdata", file+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var review map[string]any
+	if err := json.Unmarshal(b, &review); err != nil {
+		t.Fatal(err)
+	}
+	req := review["request"].(map[string]any)
+	for _, key := range []string{"object", "oldObject"} {
+		obj, ok := req[key].(map[string]any)
+		if !ok {
+			continue
+		}
+		if namespace != "" {
+			req["namespace"] = namespace
+			obj["metadata"].(map[string]any)["namespace"] = namespace
+		}
+		if image != "" && key == "object" {
+			obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = image
+		}
+	}
+	body, _ := json.Marshal(review)
+	resp, err := c.Post(url+"?timeout=10s", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	var out admissionv1.AdmissionReview
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(answer, &out) != nil || out.Response == nil {
+		t.Fatalf("%s: status %d, answer %s", file, resp.StatusCode, answer)
+	}
+	if string(out.Response.UID) != req["uid"].(string) {
+		t.Errorf("%s: uid %q, want %q", file, out.Response.UID, req["uid"])
+	}
+	return out.Response
+}
+
+func message(r *admissionv1.AdmissionResponse) string {
+	if r.Result == nil {
+		return ""
+	}
+	return r.Result.Message
+}
+
+// gateEntries returns the gate decisions of the audit log.
+func gateEntries(t *testing.T, s *liveServer) []andon.Entry {
+	t.Helper()
+	return mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
+}
+
+// TestAdmissionWebhook drives the admission endpoint over TLS with the
+// recorded reviews, through the real gate and store: staging admits a
+// deployment as a standard change, production refuses it until a change
+// is approved, a dry run authorises nothing, and a manifest that breaks a
+// deny rule is refused without a gate decision.
+func TestAdmissionWebhook(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		certs := mustWebhookTLS(t)
+		s := MustServeOn(t, engine, t.TempDir(), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile)
+		hook, c := s.admissionURL(t), certs.httpClient(false)
+
+		// Staging: no change needed; the gate records a standard change.
+		if r := mustReview(t, c, hook, "deployment-create", "odoo-lyon-staging", imageRelease); !r.Allowed {
+			t.Fatalf("staging: refused: %s", message(r))
+		}
+		staged := mustJSON[struct{ Changes []andon.Change }](t, s, "alice", 0, "change", "list", "--env", "staging-lyon", "--state", "implementing").Changes
+		if len(staged) != 1 || staged[0].Requester != "kubernetes:system:serviceaccount:argocd:argocd-application-controller" {
+			t.Fatalf("staging changes = %+v; want one, requested by the Kubernetes user", staged)
+		}
+		if r := s.as(t, "dave", "change", "complete", staged[0].ID); r.code != 0 {
+			t.Fatalf("complete staging change: %s", r.stderr)
+		}
+
+		// Production: refused with the gate's reason until a change exists.
+		r := mustReview(t, c, hook, "deployment-create", "", imageRelease)
+		if r.Allowed || !strings.Contains(message(r), "NO_APPROVED_CHANGE") || !strings.Contains(message(r), "Deployment odoo-lyon/odoo-web") {
+			t.Fatalf("production without a change: allowed %v: %s", r.Allowed, message(r))
+		}
+		now := time.Now()
+		ch := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+			"--title", "November release", "--image", imageRelease, "--module", "mrp_workorder",
+			"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
+		for _, u := range []string{"bob", "brigitte"} {
+			if r := s.as(t, u, "change", "approve", ch.ID); r.code != 0 {
+				t.Fatalf("%s approves: %s", u, r.stderr)
+			}
+		}
+		frozen := frozenNow(t, s, "prod-lyon")
+
+		// A dry run (kubectl apply --dry-run=server) is decided and
+		// recorded as a dry run, and moves nothing.
+		r = mustReview(t, c, hook, "deployment-create-dry-run", "", imageRelease)
+		if r.Allowed == frozen {
+			t.Fatalf("dry run: allowed %v with a freeze %v: %s", r.Allowed, frozen, message(r))
+		}
+		if got := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", ch.ID); got.State != andon.StateApproved {
+			t.Fatalf("after a dry run the change is %s, want approved", got.State)
+		}
+		r = mustReview(t, c, hook, "deployment-create", "", imageRelease)
+		if frozen {
+			if r.Allowed || !strings.Contains(message(r), "FROZEN") {
+				t.Fatalf("during a freeze: allowed %v: %s", r.Allowed, message(r))
+			}
+		} else {
+			if !r.Allowed {
+				t.Fatalf("approved change in its window: refused: %s", message(r))
+			}
+			if got := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", ch.ID); got.State != andon.StateImplementing {
+				t.Fatalf("after admission the change is %s, want implementing", got.State)
+			}
+		}
+		// Scaling it changes no image: admitted without asking the gate.
+		before := len(gateEntries(t, s))
+		if r := mustReview(t, c, hook, "deployment-update-replicas", "", ""); !r.Allowed {
+			t.Errorf("scale: refused: %s", message(r))
+		}
+
+		// A deny rule refuses before the gate is asked: nothing is
+		// recorded as a deployment.
+		r = mustReview(t, c, hook, "deployment-create-unsafe", "", "")
+		if r.Allowed || !strings.Contains(message(r), "[image-digest]") || !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, "read-only-root-filesystem") }) {
+			t.Errorf("unsafe: allowed %v: %s; warnings %q", r.Allowed, message(r), r.Warnings)
+		}
+		if r := mustReview(t, c, hook, "replicaset-controlled", "", ""); !r.Allowed {
+			t.Errorf("a controller's ReplicaSet: refused: %s", message(r))
+		}
+		entries := gateEntries(t, s)
+		if len(entries) != before {
+			t.Errorf("gate decisions went from %d to %d; want none for a scale, a refused manifest and a controller's object", before, len(entries))
+		}
+
+		// Every decision names the Kubernetes request and user.
+		dryRuns := 0
+		for _, e := range entries {
+			var d struct {
+				DryRun  bool `json:"dryRun"`
+				Request andon.GateRequest
+			}
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			a := d.Request.Admission
+			if a == nil || a.Kind != "Deployment" || a.Name != "odoo-web" || a.User != "system:serviceaccount:argocd:argocd-application-controller" || !strings.HasPrefix(e.Actor, "kubernetes:") {
+				t.Errorf("gate entry %d: actor %s, admission %+v", e.Index, e.Actor, a)
+			}
+			if d.DryRun {
+				dryRuns++
+			}
+		}
+		if len(entries) != 4 || dryRuns != 1 {
+			t.Errorf("gate entries = %d with %d dry runs; want 4 (staging, refused, dry run, deployment) with 1", len(entries), dryRuns)
+		}
+
+		// An unreadable review is a 400 with a JSON error.
+		resp, err := c.Post(hook, "application/json", strings.NewReader(`{"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e andon.Error
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusBadRequest || e.Code != andon.EINVALID || !strings.Contains(e.Message, "admissionReviewVersions") {
+			t.Errorf("bad review: %d %+v %v", resp.StatusCode, e, err)
+		}
+		resp.Body.Close()
+		// The admission listener serves nothing of the API.
+		if resp, err := c.Get(strings.TrimSuffix(hook, "/admission") + "/changes"); err != nil || resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /api/v1/changes on the admission port: %v %v; want 404", resp.StatusCode, err)
+		} else {
+			resp.Body.Close()
+		}
+
+		metrics := getText(t, s.url+"/metrics")
+		for _, want := range []string{`andon_admission_reviews_total{outcome="allowed"}`, `andon_admission_reviews_total{outcome="ignored"} 1`, `andon_admission_reviews_total{outcome="error"} 1`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+		if r := runCLI(t, nil, append([]string{"audit", "verify"}, s.storeFlags()...)...); r.code != 0 {
+			t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// With --admission-client-ca only a caller with a certificate of that CA
+// is served: the API server, configured to present one.
+func TestAdmissionClientCertificates(t *testing.T) {
+	certs := mustWebhookTLS(t)
+	s := MustServe(t, t.TempDir(), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--admission-client-ca", certs.caFile)
+	hook := s.admissionURL(t)
+	if resp, err := certs.httpClient(false).Post(hook, "application/json", strings.NewReader("{}")); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a caller without a client certificate got status %d", resp.StatusCode)
+	}
+	if r := mustReview(t, certs.httpClient(true), hook, "deployment-update-replicas", "", ""); !r.Allowed {
+		t.Errorf("with a client certificate: refused: %s", message(r))
+	}
+}
+
+func TestAdmissionFlags(t *testing.T) {
+	certs := mustWebhookTLS(t)
+	data := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--admission-addr", "127.0.0.1:0"}, "needs --tls-cert and --tls-key"},
+		{[]string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.caFile}, "--tls-cert"},
+		{[]string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--admission-client-ca", certs.keyFile}, "no PEM certificate"},
+		{[]string{"--traefik-major", "4"}, "want 2 or 3"},
+	} {
+		r := runCLI(t, nil, append([]string{"serve", "--data", data, "--catalog", exampleCatalog, "--addr", "127.0.0.1:0"}, tt.args...)...)
+		wantExit(t, r, 2, tt.want)
+	}
+}
+
+func TestWebhookConfig(t *testing.T) {
+	certs := mustWebhookTLS(t)
+	r := runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--service", "andon/andon:8443", "--ca-bundle", certs.caFile, "--cluster", "eu-1", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var cfg struct {
+		Kind     string
+		Webhooks []struct {
+			Name          string
+			FailurePolicy string
+			ClientConfig  struct {
+				Service struct {
+					Namespace, Name, Path string
+					Port                  int
+				}
+				CABundle []byte
+			}
+			NamespaceSelector struct{ MatchExpressions []struct{ Values []string } }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := os.ReadFile(certs.caFile)
+	if cfg.Kind != "ValidatingWebhookConfiguration" || len(cfg.Webhooks) != 2 {
+		t.Fatalf("config = %s", r.stdout)
+	}
+	for _, w := range cfg.Webhooks {
+		svc := w.ClientConfig.Service
+		if svc.Path != "/api/v1/admission/eu-1" || svc.Port != 8443 || !bytes.Equal(w.ClientConfig.CABundle, ca) {
+			t.Errorf("%s: service %+v", w.Name, svc)
+		}
+		if w.Name == "production.gate.andon.io" && (w.FailurePolicy != "Fail" || !slices.Equal(w.NamespaceSelector.MatchExpressions[0].Values, []string{"odoo-lyon", "odoo-subsidiaries"})) {
+			t.Errorf("production webhook: %+v", w)
+		}
+	}
+	// YAML by default, for kubectl apply -f -.
+	r = runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "apiVersion: admissionregistration.k8s.io/v1\n") || !strings.Contains(r.stdout, "url: https://10.0.0.5:8443/api/v1/admission\n") {
+		t.Errorf("yaml: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "http://10.0.0.5:8080", "--ca-bundle", certs.caFile), 2, "https only")
+	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "https://10.0.0.5:8443"), 2, "--ca-bundle: required")
+}
