@@ -132,31 +132,9 @@ func (g *gitSource) String() string {
 func (g *gitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if err := g.open(); err != nil {
-		return nil, g.errorf("%w", err)
-	}
-	h, err := g.resolve(ctx)
+	h, fsys, err := g.dir(ctx)
 	if err != nil {
 		return nil, err
-	}
-	commit, err := g.repo.CommitObject(h)
-	if err != nil {
-		return nil, g.errorf("commit %s: %w", h, err)
-	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, g.errorf("commit %s: %w", h, err)
-	}
-	fsys := &treeFS{objects: g.repo.Storer, root: tree}
-	if g.o.Path != "" {
-		n, err := fsys.lookup(g.o.Path)
-		if err != nil {
-			return nil, g.errorf("commit %s: path %q: %w", h, g.o.Path, err)
-		}
-		if n.tree == nil {
-			return nil, g.errorf("commit %s: path %q is not a directory", h, g.o.Path)
-		}
-		fsys = &treeFS{objects: g.repo.Storer, root: n.tree}
 	}
 	cat, archive, err := load(fsys)
 	if err != nil {

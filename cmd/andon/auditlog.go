@@ -80,6 +80,7 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{
 		andon.EventCatalogLoaded, andon.EventTokenCreated, andon.EventChangeCreated, andon.EventChangeApproved,
 		andon.EventChangeRejected, andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventGateDecision,
+		andon.EventDriftChecked,
 	}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

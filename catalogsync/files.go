@@ -1,0 +1,76 @@
+package catalogsync
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Files is a directory of a git repository at one commit.
+type Files struct {
+	// FS holds the directory's files as the commit has them, read from
+	// the fetched objects, with the rules of a Git source: dot names are
+	// there, symbolic links are followed but not out of the directory.
+	FS fs.FS
+	// Commit is the hash of the commit the ref named.
+	Commit string
+	// URL is the repository's URL without password; an http(s) URL has no
+	// user either.
+	URL string
+	// Source describes the directory as a Git source does, "git
+	// URL@REF:PATH".
+	Source string
+}
+
+// GitFiles fetches o.Ref of the repository at o.URL and returns the
+// directory o.Path at the commit it names, for tools that read other
+// files than a catalog from git, such as the desired manifests of andon
+// drift. o.CacheDir works as for Git. Errors name the source and never
+// show its password.
+func GitFiles(ctx context.Context, o GitOptions) (*Files, error) {
+	src, err := Git(o)
+	if err != nil {
+		return nil, err
+	}
+	g := src.(*gitSource)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h, fsys, err := g.dir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Files{FS: fsys, Commit: h.String(), URL: g.display, Source: g.String()}, nil
+}
+
+// dir fetches Ref and returns the commit it names and the directory Path
+// of that commit. The caller holds g.mu.
+func (g *gitSource) dir(ctx context.Context) (plumbing.Hash, *treeFS, error) {
+	if err := g.open(); err != nil {
+		return plumbing.ZeroHash, nil, g.errorf("%w", err)
+	}
+	h, err := g.resolve(ctx)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	commit, err := g.repo.CommitObject(h)
+	if err != nil {
+		return plumbing.ZeroHash, nil, g.errorf("commit %s: %w", h, err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, nil, g.errorf("commit %s: %w", h, err)
+	}
+	fsys := &treeFS{objects: g.repo.Storer, root: tree}
+	if g.o.Path != "" {
+		n, err := fsys.lookup(g.o.Path)
+		if err != nil {
+			return plumbing.ZeroHash, nil, g.errorf("commit %s: path %q: %w", h, g.o.Path, err)
+		}
+		if n.tree == nil {
+			return plumbing.ZeroHash, nil, g.errorf("commit %s: path %q is not a directory", h, g.o.Path)
+		}
+		fsys = &treeFS{objects: g.repo.Storer, root: n.tree}
+	}
+	return h, fsys, nil
+}

@@ -1,0 +1,44 @@
+package manifest_test
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon/manifest"
+)
+
+func TestReadFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"prod/b.yaml":           {Data: []byte("apiVersion: v1\nkind: Service\nmetadata: {name: odoo}\n")},
+		"prod/a/deploy.yml":     {Data: []byte("# Source: odoo/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odoo}\n")},
+		"prod/c.json":           {Data: []byte(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}`)},
+		"prod/README.md":        {Data: []byte("not a manifest: [")},
+		"prod/.hidden.yaml":     {Data: []byte("not a manifest: [")},
+		"prod/.git/config.yaml": {Data: []byte("not a manifest: [")},
+		"other/x.yaml":          {Data: []byte("not a manifest: [")},
+	}
+	objs, err := manifest.ReadFS(fsys, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ref struct{ Kind, File, Source string }
+	var got []ref
+	for _, o := range objs {
+		got = append(got, ref{o.Kind, o.File, o.Source})
+	}
+	want := []ref{
+		{"Deployment", "prod/a/deploy.yml", "odoo/templates/deploy.yaml"},
+		{"Service", "prod/b.yaml", ""},
+		{"ConfigMap", "prod/c.json", ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+
+	fsys["prod/bad.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: v1\nmetadata: {name: a}\n")}
+	if _, err := manifest.ReadFS(fsys, "prod"); err == nil || err.Error() != "prod/bad.yaml:1: not a Kubernetes object: apiVersion and kind are required" {
+		t.Errorf("ReadFS with a bad file = %v, want its file and line", err)
+	}
+}
