@@ -15,6 +15,12 @@ type GateRequest struct {
 	// DryRun asks what the gate would decide without deploying: the
 	// decision is recorded as a dry run and authorises nothing.
 	DryRun bool `json:"dryRun,omitempty"`
+	// Preview, which only callers in the same process can set, is a dry
+	// run that is not recorded either: the admission webhook's answer to
+	// a dry-run request (kubectl apply --dry-run=server, Argo CD's diff),
+	// which Kubernetes requires to leave no trace (sideEffects:
+	// NoneOnDryRun). The result's AuditIndex is then 0.
+	Preview bool `json:"-"`
 	// Admission is set when the Kubernetes admission webhook asks: the
 	// request of the API server that the decision answers. Only the
 	// webhook sets it; the gate API refuses it.
@@ -51,6 +57,12 @@ type GateResult struct {
 	// the answer says what the gate would decide then, and authorises
 	// nothing (no change moves to implementing, none is recorded).
 	DryRun bool `json:"dryRun,omitempty"`
+	// Preview, which only callers in the same process can set, is a dry
+	// run that is not recorded either: the admission webhook's answer to
+	// a dry-run request (kubectl apply --dry-run=server, Argo CD's diff),
+	// which Kubernetes requires to leave no trace (sideEffects:
+	// NoneOnDryRun). The result's AuditIndex is then 0.
+	Preview bool `json:"-"`
 }
 
 // Reason codes that Go itself produces, before or instead of the policy.

@@ -146,7 +146,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1
 		res, err := rv.Gate.Decide(gctx, andon.GateRequest{
 			Environment: env.Name,
 			Image:       img,
-			DryRun:      req.DryRun != nil && *req.DryRun,
+			// A dry run must leave no trace: the webhook declares
+			// sideEffects NoneOnDryRun.
+			Preview: req.DryRun != nil && *req.DryRun,
 			Admission: &andon.AdmissionRequest{
 				UID:       string(req.UID),
 				Cluster:   cluster,

@@ -158,8 +158,8 @@ func TestRecordedReviews(t *testing.T) {
 			for _, c := range gate.calls {
 				images = append(images, c.req.Image)
 				a := c.req.Admission
-				if c.req.Environment != "prod-lyon" || c.req.DryRun != tt.dryRun || c.req.At != (time.Time{}) {
-					t.Errorf("gate request = %+v; want prod-lyon now, dry run %v", c.req, tt.dryRun)
+				if c.req.Environment != "prod-lyon" || c.req.Preview != tt.dryRun || c.req.DryRun || c.req.At != (time.Time{}) {
+					t.Errorf("gate request = %+v; want prod-lyon now, a preview %v", c.req, tt.dryRun)
 				}
 				if a == nil || a.Namespace != "odoo-lyon" || a.Kind != "Deployment" || a.Name != "odoo-web" || a.User != "system:serviceaccount:argocd:argocd-application-controller" || a.UID == "" || a.Operation == "" {
 					t.Errorf("gate request admission = %+v", a)

@@ -180,7 +180,8 @@ func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateRe
 		Environment string     `json:"environment"`
 		Image       string     `json:"image"`
 		At          *time.Time `json:"at,omitempty"`
-	}{Environment: req.Environment, Image: req.Image}
+		DryRun      bool       `json:"dryRun,omitempty"`
+	}{Environment: req.Environment, Image: req.Image, DryRun: req.DryRun}
 	if !req.At.IsZero() {
 		body.At = &req.At
 	}

@@ -70,6 +70,9 @@ func TestGate(t *testing.T) {
 		{name: "unknown field", body: `{"environment":"prod-lyon","image":"x","force":true}`,
 			wantStatus: http.StatusBadRequest,
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: unknown field "force"`}}}},
+		{name: "admission from a client", body: `{"environment":"prod-lyon","image":"x","admission":{"uid":"u","namespace":"odoo-lyon","kind":"Deployment","name":"odoo","operation":"CREATE","user":"argocd"}}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "admission: set only by the admission webhook, not in a gate request"}}}},
 		{name: "empty body",
 			wantStatus: http.StatusBadRequest,
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "request body: empty; want a JSON object"}}}},
@@ -99,11 +102,11 @@ func TestGate(t *testing.T) {
 
 func TestGateRequestReachesService(t *testing.T) {
 	f := newFixture(t)
-	r := f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"`+testImage+`","at":"2026-01-28T12:00:00+01:00"}`)
+	r := f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"`+testImage+`","at":"2026-01-28T12:00:00+01:00","dryRun":true}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200 (body %s)", r.status, r.body)
 	}
-	want := andon.GateRequest{Environment: "prod-lyon", Image: testImage, At: time.Date(2026, 1, 28, 11, 0, 0, 0, time.UTC)}
+	want := andon.GateRequest{Environment: "prod-lyon", Image: testImage, At: time.Date(2026, 1, 28, 11, 0, 0, 0, time.UTC), DryRun: true}
 	if diff := cmp.Diff(want, f.gate.got, cmpopts.EquateApproxTime(0)); diff != "" {
 		t.Errorf("request mismatch (-want +got):\n%s", diff)
 	}

@@ -43,7 +43,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	// dry run: it is evaluated and recorded, but authorises nothing, so that passing a
 	// time outside a freeze cannot open the gate during one.
 	now := s.db.Now()
-	dryRun := req.DryRun || (!req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew))
+	dryRun := req.DryRun || req.Preview || (!req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew))
 	if req.At.IsZero() {
 		req.At = now
 	}
@@ -139,9 +139,17 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		if c != nil && ((result.Allow && !dryRun) || !auto) {
 			result.Change = c.Change
 		}
+		if req.Preview {
+			// Nothing was written; none may be.
+			tx.NoChange()
+			return nil
+		}
 		tx.Record(gateEvent(user, req, result, cat.Revision))
 		return nil
 	})
+	if req.Preview && errors.Is(err, ErrNoChange) {
+		return result, nil
+	}
 	if err != nil {
 		if code := andon.ErrorCode(err); code != andon.EINTERNAL {
 			// A conflict, such as a concurrent update of the change: say so.
@@ -150,7 +158,9 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
 	}
-	result.AuditIndex = idx[len(idx)-1]
+	if len(idx) > 0 {
+		result.AuditIndex = idx[len(idx)-1]
+	}
 	return result, nil
 }
 
@@ -162,6 +172,9 @@ const ClockSkew = 5 * time.Minute
 // (a bad request, or a failure) and returns it with cause. If even the
 // record fails, the refusal still reaches the client, with the error.
 func (s *GateService) refuse(ctx context.Context, user string, req andon.GateRequest, res *andon.GateResult, cause error) (*andon.GateResult, error) {
+	if req.Preview {
+		return res, cause
+	}
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		tx.Record(gateEvent(user, req, res, s.catalog.Catalog().Revision))
 		return nil

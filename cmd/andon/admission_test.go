@@ -214,8 +214,8 @@ func TestAdmissionWebhook(t *testing.T) {
 		}
 		frozen := frozenNow(t, s, "prod-lyon")
 
-		// A dry run (kubectl apply --dry-run=server) is decided and
-		// recorded as a dry run, and moves nothing.
+		// A dry run (kubectl apply --dry-run=server) is decided, and
+		// neither moves nor records anything.
 		r = mustReview(t, c, hook, "deployment-create-dry-run", "", imageRelease)
 		if r.Allowed == frozen {
 			t.Fatalf("dry run: allowed %v with a freeze %v: %s", r.Allowed, frozen, message(r))
@@ -256,8 +256,8 @@ func TestAdmissionWebhook(t *testing.T) {
 			t.Errorf("gate decisions went from %d to %d; want none for a scale, a refused manifest and a controller's object", before, len(entries))
 		}
 
-		// Every decision names the Kubernetes request and user.
-		dryRuns := 0
+		// Every decision names the Kubernetes request and user; the dry
+		// run left none, as sideEffects NoneOnDryRun promises.
 		for _, e := range entries {
 			var d struct {
 				DryRun  bool `json:"dryRun"`
@@ -267,15 +267,26 @@ func TestAdmissionWebhook(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := d.Request.Admission
-			if a == nil || a.Kind != "Deployment" || a.Name != "odoo-web" || a.User != "system:serviceaccount:argocd:argocd-application-controller" || !strings.HasPrefix(e.Actor, "kubernetes:") {
-				t.Errorf("gate entry %d: actor %s, admission %+v", e.Index, e.Actor, a)
-			}
-			if d.DryRun {
-				dryRuns++
+			if a == nil || a.Kind != "Deployment" || a.Name != "odoo-web" || a.User != "system:serviceaccount:argocd:argocd-application-controller" || !strings.HasPrefix(e.Actor, "kubernetes:") || d.DryRun {
+				t.Errorf("gate entry %d: actor %s, dry run %v, admission %+v", e.Index, e.Actor, d.DryRun, a)
 			}
 		}
-		if len(entries) != 4 || dryRuns != 1 {
-			t.Errorf("gate entries = %d with %d dry runs; want 4 (staging, refused, dry run, deployment) with 1", len(entries), dryRuns)
+		if len(entries) != 3 {
+			t.Errorf("gate entries = %d; want 3 (staging, refused, deployment)", len(entries))
+		}
+
+		// andon gate --dry-run asks about now, records a dry run and moves
+		// nothing.
+		state := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", ch.ID).State
+		want := 0
+		if frozen {
+			want = 1
+		}
+		if res := mustJSON[andon.GateResult](t, s, "alice", want, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run"); !res.DryRun || res.AuditIndex == 0 {
+			t.Errorf("gate --dry-run = %+v; want a recorded dry run", res)
+		}
+		if got := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", ch.ID).State; got != state {
+			t.Errorf("gate --dry-run moved the change from %s to %s", state, got)
 		}
 
 		// An unreadable review is a 400 with a JSON error.

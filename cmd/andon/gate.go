@@ -24,7 +24,8 @@ and 2 when the gate could not decide: a pipeline must deploy only on exit
 code 0, and never with --at.
 
 --at asks what the gate would answer at another time (more than 5 minutes
-from now): a dry run, recorded in the audit log, that authorises nothing.
+from now), and --dry-run what it answers now: a dry run, recorded in the
+audit log, that authorises nothing.
 The first real allowed call moves an approved change to implementing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,6 +54,7 @@ The first real allowed call moves an approved change to implementing.`,
 	f.StringVar(&req.Environment, "env", "", "environment deployed to (required)")
 	f.StringVar(&req.Image, "image", "", "image deployed, pinned by digest (required)")
 	f.StringVar(&at, "at", "", "ask about another instant, RFC 3339: a dry run that authorises nothing")
+	f.BoolVar(&req.DryRun, "dry-run", false, "ask about now without deploying: a dry run, recorded, that authorises nothing")
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("image")
 	return cmd

@@ -1,0 +1,103 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
+)
+
+// admissionService answers with answer, or err, and keeps what it was
+// given.
+type admissionService struct {
+	cluster  string
+	body     string
+	deadline time.Duration
+	err      error
+}
+
+func (a *admissionService) Admit(ctx context.Context, cluster string, review []byte) ([]byte, string, error) {
+	a.cluster, a.body = cluster, string(review)
+	if d, ok := ctx.Deadline(); ok {
+		a.deadline = time.Until(d)
+	}
+	if a.err != nil {
+		return nil, "", a.err
+	}
+	return []byte(`{"answer":true}`), andon.AdmissionDenied, nil
+}
+
+func TestAdmissionEndpoint(t *testing.T) {
+	svc := &admissionService{}
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(server.NewAdmission(server.Config{Admission: svc, Registry: reg}))
+	defer srv.Close()
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	for _, tt := range []struct {
+		path, cluster string
+		deadline      time.Duration
+	}{
+		// The API server says how long it waits; andon answers a fifth
+		// (at least a second) sooner.
+		{"/api/v1/admission?timeout=10s", "", 8 * time.Second},
+		{"/api/v1/admission/eu-1?timeout=30s", "eu-1", 24 * time.Second},
+		{"/api/v1/admission?timeout=3s", "", 2 * time.Second},
+		{"/api/v1/admission?timeout=1s", "", 500 * time.Millisecond},
+		{"/api/v1/admission", "", 8 * time.Second},
+		{"/api/v1/admission?timeout=soon", "", 8 * time.Second},
+	} {
+		status, body := post(tt.path, `{"review":1}`)
+		if status != http.StatusOK || body != `{"answer":true}` || svc.cluster != tt.cluster || svc.body != `{"review":1}` {
+			t.Errorf("%s: %d %s, cluster %q, body %q", tt.path, status, body, svc.cluster, svc.body)
+		}
+		if svc.deadline > tt.deadline || svc.deadline < tt.deadline-time.Second {
+			t.Errorf("%s: deadline in %v, want %v", tt.path, svc.deadline, tt.deadline)
+		}
+	}
+
+	svc.err = andon.Errorf(andon.EINVALID, "request.uid: required")
+	if status, body := post("/api/v1/admission", `{}`); status != http.StatusBadRequest || !strings.Contains(body, `"code":"invalid"`) || !strings.Contains(body, "request.uid") {
+		t.Errorf("unreadable review: %d %s", status, body)
+	}
+	if status, body := post("/api/v1/admission", strings.Repeat("x", 9<<20)); status != http.StatusBadRequest || !strings.Contains(body, "larger than") {
+		t.Errorf("huge review: %d %.200s", status, body)
+	}
+	// Nothing of the API is served here.
+	if status, _ := post("/api/v1/gate", `{}`); status != http.StatusNotFound {
+		t.Errorf("POST /api/v1/gate on the admission handler: %d, want 404", status)
+	}
+
+	m, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, mf := range m {
+		if mf.GetName() == "andon_admission_reviews_total" {
+			for _, metric := range mf.GetMetric() {
+				counts[metric.GetLabel()[0].GetValue()] = metric.GetCounter().GetValue()
+			}
+		}
+	}
+	if counts[andon.AdmissionDenied] != 6 || counts["error"] != 2 || counts[andon.AdmissionAllowed] != 0 {
+		t.Errorf("andon_admission_reviews_total = %v", counts)
+	}
+}
