@@ -221,7 +221,11 @@ func writeDrift(w io.Writer, out *driftOutput) {
 		fmt.Fprintf(w, "DRIFT in %s: %d added, %d missing, %d changed; %d unchanged, %d skipped\n",
 			rep.Environment, c.Added, c.Missing, c.Changed, c.Unchanged, c.Skipped)
 	} else {
-		fmt.Fprintf(w, "NO DRIFT in %s: %d objects as desired, %d skipped\n", rep.Environment, c.Unchanged, c.Skipped)
+		objects := "objects"
+		if c.Unchanged == 1 {
+			objects = "object"
+		}
+		fmt.Fprintf(w, "NO DRIFT in %s: %d %s as desired, %d skipped\n", rep.Environment, c.Unchanged, objects, c.Skipped)
 	}
 	where := rep.Namespace
 	if rep.Cluster != "" {

@@ -295,8 +295,8 @@ recorded: audit entry 42
 
 	b.Reset()
 	writeDrift(&b, &driftOutput{DriftReport: &andon.DriftReport{Environment: "dev", Namespace: "odoo-dev",
-		Desired: andon.DriftSource{Path: "deploy/dev"}, Counts: andon.DriftCounts{Unchanged: 8}}})
-	want = `NO DRIFT in dev: 8 objects as desired, 0 skipped
+		Desired: andon.DriftSource{Path: "deploy/dev"}, Counts: andon.DriftCounts{Unchanged: 1}}})
+	want = `NO DRIFT in dev: 1 object as desired, 0 skipped
 namespace: odoo-dev
 desired:   deploy/dev
 
