@@ -53,7 +53,7 @@ var (
 	engineErr  error
 )
 
-func mustPolicy(t *testing.T) *policy.Engine {
+func mustPolicy(t testing.TB) *policy.Engine {
 	t.Helper()
 	engineOnce.Do(func() { engine, engineErr = policy.New(context.Background(), "") })
 	if engineErr != nil {
@@ -62,7 +62,7 @@ func mustPolicy(t *testing.T) *policy.Engine {
 	return engine
 }
 
-func exampleCatalog(t *testing.T) *andon.Catalog {
+func exampleCatalog(t testing.TB) *andon.Catalog {
 	t.Helper()
 	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
 	if err != nil {
@@ -71,7 +71,7 @@ func exampleCatalog(t *testing.T) *andon.Catalog {
 	return cat
 }
 
-func newReviewer(t *testing.T, cat *andon.Catalog, gate andon.GateService) *admission.Reviewer {
+func newReviewer(t testing.TB, cat *andon.Catalog, gate andon.GateService) *admission.Reviewer {
 	return &admission.Reviewer{
 		Catalog: andon.NewCatalogHolder(cat),
 		Gate:    gate,
@@ -80,7 +80,7 @@ func newReviewer(t *testing.T, cat *andon.Catalog, gate andon.GateService) *admi
 	}
 }
 
-func mustRead(t *testing.T, name string) []byte {
+func mustRead(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 	if err != nil {

@@ -36,7 +36,7 @@ type webhookTLS struct {
 	client                    tls.Certificate
 }
 
-func mustWebhookTLS(t *testing.T) *webhookTLS {
+func mustWebhookTLS(t testing.TB) *webhookTLS {
 	t.Helper()
 	dir := t.TempDir()
 	w := &webhookTLS{dir: dir, caFile: filepath.Join(dir, "ca.crt"), certFile: filepath.Join(dir, "tls.crt"), keyFile: filepath.Join(dir, "tls.key")}
@@ -71,7 +71,7 @@ func mustWebhookTLS(t *testing.T) *webhookTLS {
 	return w
 }
 
-func mustCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte) {
+func mustCert(t testing.TB, tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -89,7 +89,7 @@ func mustCert(t *testing.T, tmpl *x509.Certificate, parent *x509.Certificate, pa
 	return key, der
 }
 
-func mustWritePEM(t *testing.T, name, typ string, der []byte) {
+func mustWritePEM(t testing.TB, name, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
@@ -123,29 +123,12 @@ func (s *liveServer) admissionURL(t *testing.T) string {
 // the response.
 func mustReview(t *testing.T, c *http.Client, url, file, namespace, image string) *admissionv1.AdmissionResponse {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "admission", "testdata", file+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := reviewBody(t, file, namespace, image)
 	var review map[string]any
-	if err := json.Unmarshal(b, &review); err != nil {
+	if err := json.Unmarshal(body, &review); err != nil {
 		t.Fatal(err)
 	}
 	req := review["request"].(map[string]any)
-	for _, key := range []string{"object", "oldObject"} {
-		obj, ok := req[key].(map[string]any)
-		if !ok {
-			continue
-		}
-		if namespace != "" {
-			req["namespace"] = namespace
-			obj["metadata"].(map[string]any)["namespace"] = namespace
-		}
-		if image != "" && key == "object" {
-			obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = image
-		}
-	}
-	body, _ := json.Marshal(review)
 	resp, err := c.Post(url+"?timeout=10s", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
