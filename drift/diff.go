@@ -77,8 +77,10 @@ type differ struct {
 // drift. The values of a Secret's data are compared but never shown.
 func Diff(desired, live map[string]any) []andon.DriftField {
 	d := &differ{}
-	apiVersion, kind, _, _ := identity(desired)
-	secret := kind == "Secret" && group(apiVersion) == ""
+	// Any kind named Secret is redacted, whatever its group, as the
+	// server requires of a report.
+	_, kind, _, _ := identity(desired)
+	secret := kind == "Secret"
 	for _, k := range slices.Sorted(maps.Keys(desired)) {
 		if ignoredTop[k] || (secret && (k == "data" || k == "stringData")) {
 			continue
