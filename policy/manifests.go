@@ -85,7 +85,8 @@ func SettingsOf(cat *andon.Catalog, env string) ManifestSettings {
 
 // ManifestReport is what the manifest policy found in a set of objects.
 type ManifestReport struct {
-	// Rules describes every rule of the policy, by ID.
+	// Rules describes every rule of the policy, by ID. It is the policy's
+	// own map, shared by every report: read it, do not change it.
 	Rules map[string]andon.ManifestRule
 	// Findings are in object order, then by rule and message.
 	Findings []andon.ManifestFinding
@@ -102,46 +103,22 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.state.Load().manifests.eval(ctx, input)
+	p := e.state.Load()
+	out, err := p.manifests.eval(ctx, input)
 	if err != nil {
 		return nil, err
 	}
-	r := &ManifestReport{Rules: map[string]andon.ManifestRule{}, Findings: []andon.ManifestFinding{}}
-	var raw struct {
-		Rules map[string]struct {
-			Severity string `json:"severity"`
-			Scope    string `json:"scope"`
-			Title    string `json:"title"`
-			Anchor   string `json:"anchor"`
-		} `json:"rules"`
-		Findings []struct {
-			Rule    string `json:"rule"`
-			Object  *int   `json:"object"`
-			Message string `json:"message"`
-		} `json:"findings"`
+	r := &ManifestReport{Rules: p.manifestRules, Findings: []andon.ManifestFinding{}}
+	var findings []struct {
+		Rule    string `json:"rule"`
+		Object  *int   `json:"object"`
+		Message string `json:"message"`
 	}
-	if err := asJSON(out["rules"], &raw.Rules); err != nil {
-		return nil, invalid("andon.manifests", "rules", err)
-	}
-	for id, rule := range raw.Rules {
-		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
-			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
-		}
-		switch rule.Scope {
-		case "":
-			// A rule that does not say may depend on other objects.
-			rule.Scope = andon.ScopeSet
-		case andon.ScopeObject, andon.ScopeSet:
-		default:
-			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: scope %q is not object or set", id, rule.Scope))
-		}
-		r.Rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Scope: rule.Scope, Title: rule.Title, Anchor: rule.Anchor}
-	}
-	if err := asJSON(out["findings"], &raw.Findings); err != nil {
+	if err := asJSON(out["findings"], &findings); err != nil {
 		return nil, invalid("andon.manifests", "findings", err)
 	}
-	for i, f := range raw.Findings {
-		rule, ok := r.Rules[f.Rule]
+	for i, f := range findings {
+		rule, ok := p.manifestRules[f.Rule]
 		switch {
 		case !ok:
 			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: rule %q is not declared in rules", i, f.Rule))
@@ -165,6 +142,45 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 		return strings.Compare(a.Message, b.Message)
 	})
 	return r, nil
+}
+
+// manifestRules evaluates the rules of andon.manifests, which do not
+// depend on the input: once, when the policy is loaded, so that each check
+// evaluates the findings only.
+func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestRule, error) {
+	input, err := manifestInput(nil, ManifestSettings{})
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.eval(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]struct {
+		Severity string `json:"severity"`
+		Scope    string `json:"scope"`
+		Title    string `json:"title"`
+		Anchor   string `json:"anchor"`
+	}
+	if err := asJSON(out["rules"], &raw); err != nil {
+		return nil, invalid("andon.manifests", "rules", err)
+	}
+	rules := make(map[string]andon.ManifestRule, len(raw))
+	for id, rule := range raw {
+		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
+			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
+		}
+		switch rule.Scope {
+		case "":
+			// A rule that does not say may depend on other objects.
+			rule.Scope = andon.ScopeSet
+		case andon.ScopeObject, andon.ScopeSet:
+		default:
+			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: scope %q is not object or set", id, rule.Scope))
+		}
+		rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Scope: rule.Scope, Title: rule.Title, Anchor: rule.Anchor}
+	}
+	return rules, nil
 }
 
 // manifestInput builds the input document of andon.manifests (docs/manifests.md).

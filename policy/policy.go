@@ -57,6 +57,8 @@ type prepared struct {
 	risk      *decision
 	gate      *decision
 	manifests *decision
+	// manifestRules are the rules of andon.manifests, evaluated once.
+	manifestRules map[string]andon.ManifestRule
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -136,7 +138,14 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
 		return nil, err
 	}
-	if p.manifests, err = prepareDecision(ctx, c, "andon.manifests", "rules", "findings"); err != nil {
+	rules, err := prepareDecision(ctx, c, "andon.manifests", "rules")
+	if err != nil {
+		return nil, err
+	}
+	if p.manifestRules, err = manifestRules(ctx, rules); err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "%s", andon.ErrorMessage(err))
+	}
+	if p.manifests, err = prepareDecision(ctx, c, "andon.manifests", "findings"); err != nil {
 		return nil, err
 	}
 	return p, nil
