@@ -30,11 +30,7 @@ func riskInput(in *andon.RiskInput) ast.Value {
 func gateInput(in *andon.GateInput) ast.Value {
 	b := new(builder)
 	return ast.NewObject(
-		item("request", b.object(
-			item("environment", b.str(in.Request.Environment)),
-			item("image", b.str(in.Request.Image)),
-			item("at", b.time(in.Request.At)),
-		)),
+		item("request", b.request(in.Request)),
 		item("environment", b.environment(in.Environment)),
 		item("change", b.change(in.Change)),
 		item("calendar", b.object(
@@ -237,6 +233,34 @@ func (b *builder) occurrence(o andon.Occurrence) *ast.Term {
 		item("end", b.time(o.End)),
 		item("allow", enums(b, o.Allow)),
 	)
+}
+
+// request leaves out dryRun and admission when they are not set, as their
+// JSON does.
+func (b *builder) request(r andon.GateRequest) *ast.Term {
+	items := [][2]*ast.Term{
+		item("environment", b.str(r.Environment)),
+		item("image", b.str(r.Image)),
+		item("at", b.time(r.At)),
+	}
+	if r.DryRun {
+		items = append(items, item("dryRun", b.bool(true)))
+	}
+	if a := r.Admission; a != nil {
+		fields := [][2]*ast.Term{
+			item("uid", b.str(a.UID)),
+			item("namespace", b.str(a.Namespace)),
+			item("kind", b.str(a.Kind)),
+			item("name", b.str(a.Name)),
+			item("operation", b.str(a.Operation)),
+			item("user", b.str(a.User)),
+		}
+		if a.Cluster != "" {
+			fields = append(fields, item("cluster", b.str(a.Cluster)))
+		}
+		items = append(items, item("admission", b.object(fields...)))
+	}
+	return b.object(items...)
 }
 
 func (b *builder) promotion(p *andon.Promotion) *ast.Term {

@@ -226,7 +226,8 @@ type app struct {
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
-	if o.traefikMajor != 2 && o.traefikMajor != 3 {
+	// 0, the zero value of options built in code, means the default.
+	if o.traefikMajor != 0 && o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
 	}
 	var admissionTLSConfig *tls.Config
