@@ -3,9 +3,12 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -98,36 +101,45 @@ type ManifestReport struct {
 // against its NetworkPolicy). It fails when the policy answers with a
 // finding of an undeclared rule, an unknown severity or a bad object
 // index: the caller then cannot vouch for the manifests.
+//
+// The embedded rules relate objects of one namespace, of namespaces that
+// name each other and of routes that share a host, nothing else; so with
+// them the set is split into the groups that partition finds, evaluated in
+// parallel, with the same findings as the whole set at once. A package
+// andon.manifests of --policy DIR, which may relate anything, is evaluated
+// over the whole set.
 func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings ManifestSettings) (*ManifestReport, error) {
-	input, err := manifestInput(objs, settings)
-	if err != nil {
-		return nil, err
-	}
 	p := e.state.Load()
-	out, err := p.manifests.eval(ctx, input)
-	if err != nil {
-		return nil, err
+	groups := [][]int{nil}
+	if p.embeddedManifests {
+		groups = partition(objs)
 	}
 	r := &ManifestReport{Rules: p.manifestRules, Findings: []andon.ManifestFinding{}}
-	var findings []struct {
-		Rule    string `json:"rule"`
-		Object  *int   `json:"object"`
-		Message string `json:"message"`
+	results := make([][]andon.ManifestFinding, len(groups))
+	errs := make([]error, len(groups))
+	// The groups are evaluated by as many goroutines as there are
+	// processors; a prepared query may be evaluated concurrently.
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(groups)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range next {
+				results[g], errs[g] = p.manifestFindings(ctx, objs, groups[g], settings)
+			}
+		}()
 	}
-	if err := asJSON(out["findings"], &findings); err != nil {
-		return nil, invalid("andon.manifests", "findings", err)
+	for g := range groups {
+		next <- g
 	}
-	for i, f := range findings {
-		rule, ok := p.manifestRules[f.Rule]
-		switch {
-		case !ok:
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: rule %q is not declared in rules", i, f.Rule))
-		case f.Object == nil || *f.Object < 0 || *f.Object >= len(objs):
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: object is not the index of an input object", i))
-		case strings.TrimSpace(f.Message) == "":
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: no message", i))
-		}
-		r.Findings = append(r.Findings, andon.ManifestFinding{Rule: f.Rule, Severity: rule.Severity, Message: f.Message, Object: objs[*f.Object].Ref})
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, f := range results {
+		r.Findings = append(r.Findings, f...)
 	}
 	slices.SortStableFunc(r.Findings, func(a, b andon.ManifestFinding) int {
 		if c := strings.Compare(a.Object.File, b.Object.File); c != 0 {
@@ -142,6 +154,49 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 		return strings.Compare(a.Message, b.Message)
 	})
 	return r, nil
+}
+
+// manifestFindings evaluates the findings of andon.manifests over the
+// objects of objs whose indexes are in group, or all of them when group is
+// nil.
+func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, group []int, settings ManifestSettings) ([]andon.ManifestFinding, error) {
+	part := objs
+	if group != nil {
+		part = make([]ManifestObject, len(group))
+		for i, o := range group {
+			part[i] = objs[o]
+		}
+	}
+	input, err := manifestInput(part, settings)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.manifests.eval(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	var raw []struct {
+		Rule    string `json:"rule"`
+		Object  *int   `json:"object"`
+		Message string `json:"message"`
+	}
+	if err := asJSON(out["findings"], &raw); err != nil {
+		return nil, invalid("andon.manifests", "findings", err)
+	}
+	findings := make([]andon.ManifestFinding, 0, len(raw))
+	for i, f := range raw {
+		rule, ok := p.manifestRules[f.Rule]
+		switch {
+		case !ok:
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: rule %q is not declared in rules", i, f.Rule))
+		case f.Object == nil || *f.Object < 0 || *f.Object >= len(part):
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: object is not the index of an input object", i))
+		case strings.TrimSpace(f.Message) == "":
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: no message", i))
+		}
+		findings = append(findings, andon.ManifestFinding{Rule: f.Rule, Severity: rule.Severity, Message: f.Message, Object: part[*f.Object].Ref})
+	}
+	return findings, nil
 }
 
 // manifestRules evaluates the rules of andon.manifests, which do not

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/manifest"
 	"github.com/andon-governance/andon/policy"
+	"github.com/google/go-cmp/cmp"
 )
 
 // mustManifestPolicy returns an engine whose andon.manifests is rego.
@@ -173,5 +175,107 @@ func TestObjectScopedRulesNeedOnlyTheirObject(t *testing.T) {
 	}
 	if scoped == 0 {
 		t.Error("no object-scoped finding at all: the stacks no longer exercise the scopes")
+	}
+}
+
+// TestPartitionedChecksFindWhatTheWholeSetFinds compares the embedded
+// rules, which Manifests evaluates over independent groups of objects in
+// parallel, with the same rules loaded from a directory, which it
+// evaluates over the whole set at once: on every corpus the findings must
+// be the same.
+func TestPartitionedChecksFindWhatTheWholeSetFinds(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join("bundle", "manifests*.rego"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.rego") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts, whole := mustNew(t, ""), mustNew(t, dir)
+
+	stack := func(name string, replace ...string) []policy.ManifestObject {
+		t.Helper()
+		paths, err := filepath.Glob(filepath.Join("..", "testdata", "stacks", name, "*.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []policy.ManifestObject
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := manifest.Parse(p+strings.Join(replace, ""), []byte(strings.NewReplacer(replace...).Replace(string(b))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range objs {
+				out = append(out, policy.ManifestObject{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf})
+			}
+		}
+		return out
+	}
+	var copies, sharedHost, crossRefs []policy.ManifestObject
+	for i := range 12 {
+		copies = append(copies, stack("good-production", "odoo-prod-lyon", fmt.Sprintf("odoo-prod-%d", i), "erp-lyon", fmt.Sprintf("erp-%d", i))...)
+		sharedHost = append(sharedHost, stack("good-production", "odoo-prod-lyon", fmt.Sprintf("odoo-prod-%d", i))...)
+	}
+	// The second copy's routes use the first's allow list and TLSOption,
+	// which the second copy does not have: only together do they pass.
+	crossRefs = append(stack("good-production", "erp-lyon", "erp-a", "odoo-prod-lyon", "odoo-a"),
+		stack("good-production", "erp-lyon", "erp-b", "odoo-prod-lyon", "odoo-b",
+			"- name: it-network-only", "- {name: it-network-only, namespace: odoo-a}",
+			"name: it-network-only\n", "name: unused-allow-list\n",
+			"      name: odoo-tls\n", "      name: odoo-tls\n      namespace: odoo-a\n",
+			"name: odoo-tls\n", "name: unused-tls\n")...)
+	// Two namespaces serve one host: only the first guards the database
+	// manager, and Traefik applies its route to the second's too.
+	oneHost := append(stack("good-production", "erp-lyon", "erp-shared", "odoo-prod-lyon", "odoo-a"),
+		stack("good-production", "erp-lyon", "erp-shared", "odoo-prod-lyon", "odoo-b",
+			"(PathPrefix(`/web/database`) || PathPrefix(`/xmlrpc/db`) || PathPrefix(`/xmlrpc/2/db`))", "PathPrefix(`/unused`)")...)
+	for _, tt := range []struct {
+		name string
+		objs []policy.ManifestObject
+	}{
+		{"two namespaces on one host", oneHost},
+		{"both stacks", append(stack("good-production"), stack("bad-staging")...)},
+		{"twelve environments", copies},
+		{"twelve environments on one host", sharedHost},
+		{"references across namespaces", crossRefs},
+		{"both stacks and the environments", append(append(stack("bad-staging"), copies...), stack("good-production")...)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			settings := policy.ManifestSettings{
+				AllowedRegistries: []string{"registry.example.com"},
+				TraefikMajor:      3,
+				Namespaces: map[string]policy.ManifestNamespace{
+					"odoo-prod-lyon":    {Environment: "prod-lyon", Stage: "production", RTO: "4h", RPO: "15m"},
+					"odoo-prod-3":       {Environment: "prod-3", Stage: "production", RTO: "1h", RPO: "5m"},
+					"odoo-staging-lyon": {Environment: "staging-lyon", Stage: "staging"},
+				},
+			}
+			got, err := parts.Manifests(ctx, tt.objs, settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := whole.Manifests(ctx, tt.objs, settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.Findings, got.Findings); diff != "" {
+				t.Errorf("findings in parts differ from the whole set's (-whole +parts):\n%s", diff)
+			}
+		})
 	}
 }

@@ -59,6 +59,9 @@ type prepared struct {
 	manifests *decision
 	// manifestRules are the rules of andon.manifests, evaluated once.
 	manifestRules map[string]andon.ManifestRule
+	// embeddedManifests is set when andon.manifests is the embedded
+	// package, whose rules partition knows.
+	embeddedManifests bool
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -137,6 +140,12 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	}
 	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
 		return nil, err
+	}
+	p.embeddedManifests = true
+	for name, m := range mods {
+		if m.Package.Path.String() == "data.andon.manifests" && !strings.HasPrefix(name, embeddedPrefix) {
+			p.embeddedManifests = false
+		}
 	}
 	rules, err := prepareDecision(ctx, c, "andon.manifests", "rules")
 	if err != nil {
