@@ -139,7 +139,7 @@ func TestRecordedReviews(t *testing.T) {
 		// Deny rules refuse before the gate is asked, so that nothing is
 		// recorded as a deployment; warn rules become warnings.
 		{file: "deployment-create-unsafe", outcome: andon.AdmissionDenied,
-			message:  []string{"Deployment odoo-lyon/odoo-web", "environment prod-lyon", "[image-digest]", "[run-as-non-root]", "[allow-privilege-escalation]", "docs/manifests.md"},
+			message:  []string{"Deployment odoo-lyon/odoo-web-2", "environment prod-lyon", "[image-digest]", "[run-as-non-root]", "[allow-privilege-escalation]", "docs/manifests.md"},
 			warnings: []string{"andon [read-only-root-filesystem]"}},
 		{file: "configmap-odoo-conf-password", outcome: andon.AdmissionDenied, message: []string{"ConfigMap odoo-lyon/odoo-conf", "[odoo-conf-password-in-configmap]"}},
 		{file: "replicaset-controlled", allowed: true, outcome: andon.AdmissionIgnored},
