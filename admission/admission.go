@@ -20,7 +20,9 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/manifest"
@@ -53,7 +55,7 @@ const (
 // review is read denies, with a message that says what happened: the
 // webhook fails closed, as the gate does.
 func (rv *Reviewer) Admit(ctx context.Context, cluster string, body []byte) ([]byte, string, error) {
-	var review admissionv1.AdmissionReview
+	var review admissionReview
 	if err := json.Unmarshal(body, &review); err != nil {
 		return nil, "", andon.Errorf(andon.EINVALID, "the body is not an AdmissionReview: %v", err)
 	}
@@ -78,8 +80,30 @@ func (rv *Reviewer) Admit(ctx context.Context, cluster string, body []byte) ([]b
 	return answer, outcome, nil
 }
 
+// admissionReview is the part of an AdmissionReview andon reads. Its
+// objects are decoded with the rest, in one pass, rather than kept raw
+// (as admissionv1.AdmissionRequest keeps them) and decoded again.
+type admissionReview struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Request    *admissionRequest `json:"request"`
+}
+
+type admissionRequest struct {
+	UID         types.UID                 `json:"uid"`
+	Kind        metav1.GroupVersionKind   `json:"kind"`
+	Name        string                    `json:"name"`
+	Namespace   string                    `json:"namespace"`
+	Operation   admissionv1.Operation     `json:"operation"`
+	SubResource string                    `json:"subResource"`
+	UserInfo    authenticationv1.UserInfo `json:"userInfo"`
+	Object      map[string]any            `json:"object"`
+	OldObject   map[string]any            `json:"oldObject"`
+	DryRun      *bool                     `json:"dryRun"`
+}
+
 // review decides on one request.
-func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1.AdmissionRequest) (*admissionv1.AdmissionResponse, string) {
+func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRequest) (*admissionv1.AdmissionResponse, string) {
 	ignore := func() (*admissionv1.AdmissionResponse, string) {
 		return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionIgnored
 	}
@@ -96,9 +120,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1
 	if env == nil {
 		return ignore()
 	}
-	obj, err := decodeObject(req.Object.Raw, "object")
-	if err != nil {
-		return deny(fmt.Sprintf("andon could not read the %s %s/%s: %v", req.Kind.Kind, req.Namespace, req.Name, err)), andon.AdmissionDenied
+	obj := req.Object
+	if obj == nil {
+		return deny(fmt.Sprintf("andon could not read the %s %s/%s: request.object: missing", req.Kind.Kind, req.Namespace, req.Name)), andon.AdmissionDenied
 	}
 	// A controller's object (a ReplicaSet of a Deployment, a Pod of a
 	// ReplicaSet) was admitted through its owner.
@@ -112,7 +136,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1
 	}
 	what := fmt.Sprintf("%s %s/%s", req.Kind.Kind, req.Namespace, name)
 
-	findings, err := rv.check(ctx, cat, env, req.Namespace, obj)
+	findings, err := rv.check(ctx, cat, env, req.Namespace, withoutBookkeeping(obj))
 	if err != nil {
 		rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
 		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
@@ -133,11 +157,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionv1
 		return resp, andon.AdmissionDenied
 	}
 
-	var old map[string]any
-	if req.Operation == admissionv1.Update {
-		if old, err = decodeObject(req.OldObject.Raw, "oldObject"); err != nil {
-			return deny(fmt.Sprintf("andon could not read the %s before the update: %v", what, err)), andon.AdmissionDenied
-		}
+	old := req.OldObject
+	if req.Operation == admissionv1.Update && old == nil {
+		return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionDenied
 	}
 	images := newImages(req.Kind.Kind, obj, old)
 	user := req.UserInfo.Username
@@ -209,6 +231,39 @@ func (rv *Reviewer) logger() *slog.Logger {
 	return rv.Logger
 }
 
+// withoutBookkeeping returns obj without what the API server and kubectl
+// keep for themselves and no rule reads: metadata.managedFields and the
+// last-applied-configuration annotation, a second copy of the object.
+// They would only make the policy's input larger.
+func withoutBookkeeping(obj map[string]any) map[string]any {
+	md, ok := obj["metadata"].(map[string]any)
+	if !ok {
+		return obj
+	}
+	trimmed := make(map[string]any, len(md))
+	for k, v := range md {
+		trimmed[k] = v
+	}
+	delete(trimmed, "managedFields")
+	if notes, ok := md["annotations"].(map[string]any); ok {
+		if _, ok := notes["kubectl.kubernetes.io/last-applied-configuration"]; ok {
+			kept := make(map[string]any, len(notes))
+			for k, v := range notes {
+				if k != "kubectl.kubernetes.io/last-applied-configuration" {
+					kept[k] = v
+				}
+			}
+			trimmed["annotations"] = kept
+		}
+	}
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		out[k] = v
+	}
+	out["metadata"] = trimmed
+	return out
+}
+
 // environmentOf returns the environment whose namespace is ns, in cluster
 // when the webhook names one, or nil when no environment governs ns. An
 // environment that names no cluster matches any.
@@ -231,21 +286,6 @@ func environmentOf(cat *andon.Catalog, cluster, ns string) (*andon.Environment, 
 		names[i] = e.Name
 	}
 	return nil, fmt.Errorf("andon cannot tell which environment namespace %s belongs to: %s all use it; give each environment its kubernetes.cluster in the catalog and name the cluster in the webhook's URL (andon kube webhook-config --cluster)", ns, strings.Join(names, ", "))
-}
-
-// decodeObject decodes a raw object of the request.
-func decodeObject(raw []byte, field string) (map[string]any, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("request.%s: missing", field)
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, fmt.Errorf("request.%s: %v", field, err)
-	}
-	if obj == nil {
-		return nil, fmt.Errorf("request.%s: null", field)
-	}
-	return obj, nil
 }
 
 // controlled reports whether obj has a controller owner reference.

@@ -280,15 +280,15 @@ func TestFailuresDeny(t *testing.T) {
 			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
 		}
 	})
-	t.Run("unreadable object", func(t *testing.T) {
+	t.Run("no object", func(t *testing.T) {
 		var review map[string]any
 		if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
 			t.Fatal(err)
 		}
-		review["request"].(map[string]any)["object"] = "not an object"
+		review["request"].(map[string]any)["object"] = nil
 		body, _ := json.Marshal(review)
 		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
-		if resp.Allowed || outcome != andon.AdmissionDenied {
+		if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "request.object: missing") {
 			t.Errorf("response = %+v; want refused", resp)
 		}
 	})
@@ -301,6 +301,7 @@ func TestUnreadableReviews(t *testing.T) {
 		{`{"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {"uid": "x"}}`, "admissionReviewVersions: [v1]"},
 		{`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}`, "request: required"},
 		{`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "CREATE"}}`, "request.uid: required"},
+		{`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "x", "object": "text"}}`, "not an AdmissionReview"},
 	} {
 		_, _, err := r.Admit(context.Background(), "", []byte(tt.body))
 		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
