@@ -22,6 +22,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/andon-governance/andon"
@@ -132,7 +133,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	name := req.Name
 	if name == "" {
 		// generateName: the API server names the object after admission.
-		name, _ = nested(obj, "metadata", "generateName").(string)
+		name, _, _ = unstructured.NestedString(obj, "metadata", "generateName")
 	}
 	what := fmt.Sprintf("%s %s/%s", req.Kind.Kind, req.Namespace, name)
 
@@ -290,7 +291,8 @@ func environmentOf(cat *andon.Catalog, cluster, ns string) (*andon.Environment, 
 
 // controlled reports whether obj has a controller owner reference.
 func controlled(obj map[string]any) bool {
-	refs, _ := nested(obj, "metadata", "ownerReferences").([]any)
+	v, _, _ := unstructured.NestedFieldNoCopy(obj, "metadata", "ownerReferences")
+	refs, _ := v.([]any)
 	for _, r := range refs {
 		if m, ok := r.(map[string]any); ok && m["controller"] == true {
 			return true
@@ -318,7 +320,8 @@ func images(kind string, obj map[string]any) []string {
 	if !ok || obj == nil {
 		return nil
 	}
-	spec, _ := nested(obj, path...).(map[string]any)
+	v, _, _ := unstructured.NestedFieldNoCopy(obj, path...)
+	spec, _ := v.(map[string]any)
 	var out []string
 	for _, field := range []string{"initContainers", "containers", "ephemeralContainers"} {
 		list, _ := spec[field].([]any)
@@ -338,18 +341,6 @@ func images(kind string, obj map[string]any) []string {
 func newImages(kind string, obj, old map[string]any) []string {
 	before := images(kind, old)
 	return slices.DeleteFunc(images(kind, obj), func(img string) bool { return slices.Contains(before, img) })
-}
-
-func nested(obj map[string]any, path ...string) any {
-	var v any = obj
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
 }
 
 // deny returns a refusal with message, as the API server shows it.

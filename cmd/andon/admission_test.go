@@ -158,6 +158,22 @@ func gateEntries(t *testing.T, s *liveServer) []andon.Entry {
 	return mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--type", andon.EventGateDecision).Entries
 }
 
+// mustApprovedNow creates a high-risk change of prod-lyon for image whose
+// window is open now, and has bob and brigitte approve it.
+func mustApprovedNow(t *testing.T, s *liveServer, image string) andon.Change {
+	t.Helper()
+	now := time.Now()
+	ch := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "November release", "--image", image, "--module", "mrp_workorder",
+		"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
+	for _, u := range []string{"bob", "brigitte"} {
+		if r := s.as(t, u, "change", "approve", ch.ID); r.code != 0 {
+			t.Fatalf("%s approves: %s", u, r.stderr)
+		}
+	}
+	return ch
+}
+
 // TestAdmissionWebhook drives the admission endpoint over TLS with the
 // recorded reviews, through the real gate and store: staging admits a
 // deployment as a standard change, production refuses it until a change
@@ -186,15 +202,7 @@ func TestAdmissionWebhook(t *testing.T) {
 		if r.Allowed || !strings.Contains(message(r), "NO_APPROVED_CHANGE") || !strings.Contains(message(r), "Deployment odoo-lyon/odoo-web") {
 			t.Fatalf("production without a change: allowed %v: %s", r.Allowed, message(r))
 		}
-		now := time.Now()
-		ch := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
-			"--title", "November release", "--image", imageRelease, "--module", "mrp_workorder",
-			"--start", now.Add(-5*time.Minute).Format(time.RFC3339), "--end", now.Add(2*time.Hour).Format(time.RFC3339))
-		for _, u := range []string{"bob", "brigitte"} {
-			if r := s.as(t, u, "change", "approve", ch.ID); r.code != 0 {
-				t.Fatalf("%s approves: %s", u, r.stderr)
-			}
-		}
+		ch := mustApprovedNow(t, s, imageRelease)
 		frozen := frozenNow(t, s, "prod-lyon")
 
 		// A dry run (kubectl apply --dry-run=server) is decided, and
