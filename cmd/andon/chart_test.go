@@ -27,57 +27,17 @@ const (
 	helmVersion = "v3.19.5"
 )
 
-// helmBinary returns a helm of helmVersion. The first call on a machine
-// builds it with go install into the user's cache directory, which takes a
-// few minutes; afterwards the binary is reused as long as it reports
-// helmVersion. Only a machine without go, where nothing could be built,
-// skips.
+// helmBinary returns a helm of helmVersion, built once per machine (see
+// cachedTool). The version and the default Kubernetes version (that of the
+// client-go Helm is built with, 1.34) are set as Helm's own release build
+// sets them, so that this helm renders and lints as the released one does.
 func helmBinary(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go is not on PATH, so helm %s cannot be built to render the chart: %v", helmVersion, err)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "andon-test", "helm-"+helmVersion)
-	bin := filepath.Join(dir, "helm")
-	if helmReports(bin) == helmVersion {
-		return bin
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// Build into a directory of its own and rename, so that a test process
-	// running at the same time never sees half a binary.
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	t.Logf("building helm %s into %s (once per machine)", helmVersion, dir)
-	// The version and the default Kubernetes version (that of the client-go
-	// Helm is built with, 1.34) are set as Helm's own release build sets
-	// them, so that this helm renders and lints as the released one does.
 	ldflags := "-s -w -X helm.sh/helm/v3/internal/version.version=" + helmVersion
 	for _, pkg := range []string{"helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"} {
 		ldflags += " -X " + pkg + ".k8sVersionMajor=1 -X " + pkg + ".k8sVersionMinor=34"
 	}
-	cmd := exec.Command(goTool, "install", "-ldflags="+ldflags, "helm.sh/helm/v3/cmd/helm@"+helmVersion)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go install helm %s: %v\n%s", helmVersion, err, out)
-	}
-	if err := os.Rename(filepath.Join(tmp, "helm"), bin); err != nil {
-		t.Fatal(err)
-	}
-	if got := helmReports(bin); got != helmVersion {
-		t.Fatalf("built helm reports version %q, want %q", got, helmVersion)
-	}
-	return bin
+	return cachedTool{name: "helm", pkg: "helm.sh/helm/v3/cmd/helm", version: helmVersion, ldflags: ldflags, reports: helmReports}.binary(t)
 }
 
 // helmReports returns the version the helm at bin reports, or "" when

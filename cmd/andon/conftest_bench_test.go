@@ -209,51 +209,13 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// conftestBinary returns a conftest of conftestVersion. The first call on
-// a machine builds it with go install into the user's cache directory,
-// which takes several minutes; afterwards the binary is reused as long as
-// it reports conftestVersion. Only a machine without go skips.
+// conftestBinary returns a conftest of conftestVersion, built once per
+// machine (see cachedTool), with the version set as conftest's own release
+// build sets it.
 func conftestBinary(tb testing.TB) string {
 	tb.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		tb.Skipf("go is not on PATH, so conftest %s cannot be built to compare with: %v", conftestVersion, err)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "andon-test", "conftest-"+conftestVersion)
-	bin := filepath.Join(dir, "conftest")
-	if conftestReports(bin) == conftestVersion {
-		return bin
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	// Build into a directory of its own and rename, so that a process
-	// running at the same time never sees half a binary.
-	tmp, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	tb.Logf("building conftest %s into %s (once per machine)", conftestVersion, dir)
-	// The version is set as conftest's own release build sets it.
 	ldflags := "-s -w -X github.com/open-policy-agent/conftest/internal/version.Version=" + strings.TrimPrefix(conftestVersion, "v")
-	cmd := exec.Command(goTool, "install", "-ldflags="+ldflags, "github.com/open-policy-agent/conftest@"+conftestVersion)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go install conftest %s: %v\n%s", conftestVersion, err, out)
-	}
-	if err := os.Rename(filepath.Join(tmp, "conftest"), bin); err != nil {
-		tb.Fatal(err)
-	}
-	if got := conftestReports(bin); got != conftestVersion {
-		tb.Fatalf("built conftest reports version %q, want %q", got, conftestVersion)
-	}
-	return bin
+	return cachedTool{name: "conftest", pkg: "github.com/open-policy-agent/conftest", version: conftestVersion, ldflags: ldflags, reports: conftestReports}.binary(tb)
 }
 
 // conftestReports returns the version the conftest at bin reports, as

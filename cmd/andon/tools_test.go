@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// cachedTool is a program that tests and benchmarks run beside andon,
+// built from the Go module proxy: pkg@version, with ldflags.
+type cachedTool struct {
+	name, pkg, version, ldflags string
+	// reports returns the version the binary at its argument reports, or
+	// "" when there is none.
+	reports func(bin string) string
+}
+
+// binary returns the tool's binary. The first call on a machine builds it
+// with go install into the user's cache directory, which takes a few
+// minutes; afterwards the binary is reused as long as it reports the
+// version. Only a machine without go, where nothing could be built, skips.
+func (c cachedTool) binary(tb testing.TB) string {
+	tb.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skipf("go is not on PATH, so %s %s cannot be built: %v", c.name, c.version, err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "andon-test", c.name+"-"+c.version)
+	bin := filepath.Join(dir, c.name)
+	if c.reports(bin) == c.version {
+		return bin
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	// Build into a directory of its own and rename, so that a process
+	// running at the same time never sees half a binary.
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	tb.Logf("building %s %s into %s (once per machine)", c.name, c.version, dir)
+	cmd := exec.Command(goTool, "install", "-ldflags="+c.ldflags, c.pkg+"@"+c.version)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go install %s@%s: %v\n%s", c.pkg, c.version, err, out)
+	}
+	if err := os.Rename(filepath.Join(tmp, c.name), bin); err != nil {
+		tb.Fatal(err)
+	}
+	if got := c.reports(bin); got != c.version {
+		tb.Fatalf("built %s reports version %q, want %q", c.name, got, c.version)
+	}
+	return bin
+}
