@@ -57,8 +57,8 @@ clean:
 chart-test:
 	$(GO) test -count=1 -run '^TestChart' ./cmd/andon
 
-# End-to-end tests against a real Kubernetes API server (internal/kubetest
-# and the TestKube tests of cmd/andon), which make test skips. They need
+# End-to-end tests against a real Kubernetes API server (internal/kubetest,
+# and the TestKube tests of drift and cmd/andon), which make test skips. They need
 # etcd, installed here from Debian's etcd-server package when missing, and
 # a kube-apiserver that the first run on a machine builds from source into
 # the user's cache directory: about a quarter of an hour on two cores,
@@ -72,4 +72,4 @@ test-k8s:
 			echo "make test-k8s needs etcd: run apt-get install -y etcd-server as root, or put an etcd on PATH"; exit 1; \
 		fi; \
 	fi
-	ANDON_TEST_K8S=1 $(GO) test -count=1 -run 'Kube' -timeout 60m ./internal/kubetest ./cmd/andon
+	ANDON_TEST_K8S=1 $(GO) test -count=1 -run 'Kube' -timeout 60m ./internal/kubetest ./drift ./cmd/andon
