@@ -16,8 +16,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/andon-governance/andon"
 	"gopkg.in/yaml.v3"
@@ -56,18 +58,21 @@ func (e *Error) Unwrap() error { return e.Err }
 // (its *.yaml, *.yml and *.json files, recursively, in path order), or
 // Stdin, read from stdin.
 func Read(paths []string, stdin io.Reader) ([]*Object, error) {
-	var objs []*Object
+	// The files are listed first, then read and parsed in parallel, one
+	// worker per processor; the objects keep the order of the files, and
+	// of the first failure in that order, whatever finished first.
+	type input struct {
+		file string
+		data []byte // stdin, read already
+	}
+	var inputs []input
 	for _, p := range paths {
 		if p == Stdin {
 			b, err := io.ReadAll(stdin)
 			if err != nil {
 				return nil, &Error{File: "<stdin>", Err: err}
 			}
-			got, err := Parse("<stdin>", b)
-			if err != nil {
-				return nil, err
-			}
-			objs = append(objs, got...)
+			inputs = append(inputs, input{file: "<stdin>", data: b})
 			continue
 		}
 		files, err := expand(p)
@@ -75,16 +80,42 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, &Error{File: f, Err: err}
-			}
-			got, err := Parse(f, b)
-			if err != nil {
-				return nil, err
-			}
-			objs = append(objs, got...)
+			inputs = append(inputs, input{file: f})
 		}
+	}
+	results := make([][]*Object, len(inputs))
+	errs := make([]error, len(inputs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				in := inputs[i]
+				if in.data == nil {
+					b, err := os.ReadFile(in.file)
+					if err != nil {
+						errs[i] = &Error{File: in.file, Err: err}
+						continue
+					}
+					in.data = b
+				}
+				results[i], errs[i] = Parse(in.file, in.data)
+			}
+		}()
+	}
+	for i := range inputs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var objs []*Object
+	for i := range inputs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		objs = append(objs, results[i]...)
 	}
 	return objs, nil
 }

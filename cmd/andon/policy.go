@@ -117,14 +117,25 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	if err != nil {
 		return err
 	}
+	// The policy compiles while the manifests are read.
+	type compiled struct {
+		pol *policy.Engine
+		err error
+	}
+	compiling := make(chan compiled, 1)
+	go func() {
+		pol, err := policy.New(e.ctx, o.policy)
+		compiling <- compiled{pol, err}
+	}()
 	objs, err := manifest.Read(args, e.stdin)
+	c := <-compiling
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	manifest.DefaultNamespace(objs, o.namespace)
-	pol, err := policy.New(e.ctx, o.policy)
-	if err != nil {
-		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(err))}
+	pol := c.pol
+	if c.err != nil {
+		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(c.err))}
 	}
 	in := make([]policy.ManifestObject, len(objs))
 	for i, obj := range objs {
