@@ -53,16 +53,11 @@ type GateResult struct {
 	Change  *Change  `json:"change"`
 	// AuditIndex is the index of the audit entry that records the decision.
 	AuditIndex int64 `json:"auditIndex"`
-	// DryRun is set when the request asked about another time than now:
-	// the answer says what the gate would decide then, and authorises
-	// nothing (no change moves to implementing, none is recorded).
+	// DryRun is set when the request asked for a dry run or about another
+	// time than now: the answer says what the gate would decide, and
+	// authorises nothing (no change moves to implementing, none is
+	// recorded). The AuditIndex of a preview's result is 0.
 	DryRun bool `json:"dryRun,omitempty"`
-	// Preview, which only callers in the same process can set, is a dry
-	// run that is not recorded either: the admission webhook's answer to
-	// a dry-run request (kubectl apply --dry-run=server, Argo CD's diff),
-	// which Kubernetes requires to leave no trace (sideEffects:
-	// NoneOnDryRun). The result's AuditIndex is then 0.
-	Preview bool `json:"-"`
 }
 
 // Reason codes that Go itself produces, before or instead of the policy.

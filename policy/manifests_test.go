@@ -139,11 +139,33 @@ func TestObjectScopedRulesNeedOnlyTheirObject(t *testing.T) {
 		},
 	}
 	scoped := 0
-	for _, stack := range []string{"good-production", "bad-staging"} {
-		objs, err := manifest.Read([]string{filepath.Join("..", "testdata", "stacks", stack)}, nil)
+	read := func(stack string, replace ...string) []*manifest.Object {
+		t.Helper()
+		paths, err := filepath.Glob(filepath.Join("..", "testdata", "stacks", stack, "*.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
+		var objs []*manifest.Object
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := manifest.Parse(p, []byte(strings.NewReplacer(replace...).Replace(string(b))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs = append(objs, got...)
+		}
+		return objs
+	}
+	for stack, objs := range map[string][]*manifest.Object{
+		"good-production": read("good-production"),
+		"bad-staging":     read("bad-staging"),
+		// Odoo's data_dir elsewhere than its default, set in the
+		// odoo.conf of a Secret: a workload alone cannot show where it is.
+		"good-production with data_dir /data": read("good-production", "/var/lib/odoo", "/data"),
+	} {
 		all := make([]policy.ManifestObject, len(objs))
 		for i, o := range objs {
 			all[i] = policy.ManifestObject{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf}

@@ -158,9 +158,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
 	}
-	if len(idx) > 0 {
-		result.AuditIndex = idx[len(idx)-1]
-	}
+	result.AuditIndex = idx[len(idx)-1]
 	return result, nil
 }
 

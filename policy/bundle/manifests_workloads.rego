@@ -13,7 +13,7 @@ catalogue["allow-privilege-escalation"] := {"severity": "deny", "scope": "object
 
 catalogue["read-only-root-filesystem"] := {"severity": "warn", "scope": "object", "title": "Containers should set readOnlyRootFilesystem: true"}
 
-catalogue["odoo-writable-paths"] := {"severity": "deny", "scope": "object", "title": "Odoo on a read-only root filesystem needs volumes at /tmp and its data_dir"}
+catalogue["odoo-writable-paths"] := {"severity": "deny", "scope": "set", "title": "Odoo on a read-only root filesystem needs volumes at /tmp and its data_dir"}
 
 catalogue["container-resources"] := {"severity": "deny", "scope": "object", "title": "Containers must request CPU and memory and limit memory"}
 
