@@ -38,6 +38,10 @@ type Reviewer struct {
 	// TraefikMajor is the major version of Traefik in the clusters, for
 	// the Traefik rules; 0 means 3.
 	TraefikMajor int
+	// TrustedControllers are the Kubernetes users whose objects owned by
+	// a controller are not governed, since their owner was: a name, or a
+	// prefix ending in *. Nil means DefaultTrustedControllers.
+	TrustedControllers []string
 	// Now is the clock that decides whether a waiver has expired; nil
 	// means time.Now.
 	Now    func() time.Time
@@ -45,6 +49,28 @@ type Reviewer struct {
 }
 
 var _ andon.AdmissionService = (*Reviewer)(nil)
+
+// DefaultTrustedControllers are Kubernetes' own controllers: the
+// kube-controller-manager, with its own credentials or one service account
+// per controller in kube-system. An object that one of them writes for an
+// owner (the Pods of a ReplicaSet, the ReplicaSets of a Deployment, the
+// Jobs of a CronJob) was governed through its owner. Anyone else may write
+// an owner reference too, so objects that others write are governed
+// whatever they claim.
+var DefaultTrustedControllers = []string{"system:kube-controller-manager", "system:serviceaccount:kube-system:*"}
+
+// trusted reports whether user is one of the trusted controllers.
+func trusted(controllers []string, user string) bool {
+	if controllers == nil {
+		controllers = DefaultTrustedControllers
+	}
+	for _, c := range controllers {
+		if prefix, ok := strings.CutSuffix(c, "*"); ok && strings.HasPrefix(user, prefix) || c == user {
+			return true
+		}
+	}
+	return false
+}
 
 // apiVersion and kind of the reviews this package reads and writes.
 const (
@@ -109,8 +135,11 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionIgnored
 	}
 	// Deletions and connections change no image; a subresource (status,
-	// scale) is written by controllers and carries no pod template.
-	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || req.SubResource != "" {
+	// scale) is written by controllers and carries no pod template, but
+	// for a Pod's ephemeral containers (kubectl debug), whose images go
+	// through the gate.
+	ephemeral := req.SubResource == "ephemeralcontainers" && req.Kind.Kind == "Pod"
+	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || (req.SubResource != "" && !ephemeral) {
 		return ignore()
 	}
 	cat := rv.Catalog.Catalog()
@@ -125,9 +154,11 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	if obj == nil {
 		return deny(fmt.Sprintf("andon could not read the %s %s/%s: request.object: missing", req.Kind.Kind, req.Namespace, req.Name)), andon.AdmissionDenied
 	}
-	// A controller's object (a ReplicaSet of a Deployment, a Pod of a
-	// ReplicaSet) was admitted through its owner.
-	if controlled(obj) {
+	user := req.UserInfo.Username
+	// An object a trusted controller writes for its owner (a ReplicaSet
+	// of a Deployment, a Pod of a ReplicaSet) was governed through the
+	// owner.
+	if controlled(obj) && trusted(rv.TrustedControllers, user) && !ephemeral {
 		return ignore()
 	}
 	name := req.Name
@@ -136,34 +167,35 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		name, _, _ = unstructured.NestedString(obj, "metadata", "generateName")
 	}
 	what := fmt.Sprintf("%s %s/%s", req.Kind.Kind, req.Namespace, name)
-
-	findings, err := rv.check(ctx, cat, env, req.Namespace, withoutBookkeeping(obj))
-	if err != nil {
-		rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
-		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
-	}
-	var denials, warnings []string
-	for _, f := range findings {
-		switch {
-		case f.Waiver != "":
-		case f.Severity == andon.SeverityDeny:
-			denials = append(denials, fmt.Sprintf("[%s] %s", f.Rule, f.Message))
-		default:
-			warnings = append(warnings, warning(f))
+	old := req.OldObject
+	if req.Operation == admissionv1.Update {
+		if old == nil {
+			return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionDenied
+		}
+		// An object being deleted is only losing its finalizers; refusing
+		// that would keep it terminating for ever.
+		if ts, _, _ := unstructured.NestedFieldNoCopy(obj, "metadata", "deletionTimestamp"); ts != nil {
+			return ignore()
 		}
 	}
-	if len(denials) > 0 {
-		resp := deny(fmt.Sprintf("andon refused %s, which breaks the manifest policy of environment %s: %s (rules: docs/manifests.md)", what, env.Name, strings.Join(denials, "; ")))
-		resp.Warnings = warnings
-		return resp, andon.AdmissionDenied
+
+	var warnings []string
+	if !ephemeral {
+		var denials []string
+		var err error
+		if denials, warnings, err = rv.findings(ctx, cat, env, req.Namespace, obj, old); err != nil {
+			rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
+			return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
+		}
+		if len(denials) > 0 {
+			rv.logger().Info("admission refused: manifest policy", "object", what, "environment", env.Name, "user", user, "findings", denials)
+			resp := deny(fmt.Sprintf("andon refused %s, which breaks the manifest policy of environment %s: %s (rules: docs/manifests.md)", what, env.Name, strings.Join(denials, "; ")))
+			resp.Warnings = warnings
+			return resp, andon.AdmissionDenied
+		}
 	}
 
-	old := req.OldObject
-	if req.Operation == admissionv1.Update && old == nil {
-		return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionDenied
-	}
 	images := newImages(req.Kind.Kind, obj, old)
-	user := req.UserInfo.Username
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
 	for _, img := range images {
 		res, err := rv.Gate.Decide(gctx, andon.GateRequest{
@@ -188,11 +220,47 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		if err != nil && andon.ErrorCode(err) == andon.EINTERNAL {
 			rv.logger().Error("admission: the gate could not decide", "object", what, "image", img, "err", err)
 		}
+		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "image", img)
 		resp := deny(gateMessage(ctx, what, env.Name, img, res, err))
 		resp.Warnings = warnings
 		return resp, andon.AdmissionDenied
 	}
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
+}
+
+// findings returns the deny findings of the object rules over obj, as
+// messages, and its warnings. On an update (old not nil) only the deny
+// findings that old did not have refuse it: an object that broke a rule
+// before the rule was written, or before its waiver expired, can still be
+// scaled, labelled or rolled back; what it must not do is break a rule
+// anew.
+func (rv *Reviewer) findings(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace string, obj, old map[string]any) (denials, warnings []string, err error) {
+	found, err := rv.check(ctx, cat, env, namespace, withoutBookkeeping(obj))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range found {
+		switch {
+		case f.Waiver != "":
+		case f.Severity == andon.SeverityDeny:
+			denials = append(denials, fmt.Sprintf("[%s] %s", f.Rule, f.Message))
+		default:
+			warnings = append(warnings, warning(f))
+		}
+	}
+	if len(denials) == 0 || old == nil {
+		return denials, warnings, nil
+	}
+	before, err := rv.check(ctx, cat, env, namespace, withoutBookkeeping(old))
+	if err != nil {
+		return nil, nil, err
+	}
+	had := map[string]bool{}
+	for _, f := range before {
+		had[fmt.Sprintf("[%s] %s", f.Rule, f.Message)] = true
+	}
+	denials = slices.DeleteFunc(denials, func(d string) bool { return had[d] })
+	return denials, warnings, nil
 }
 
 // check evaluates the object rules of the manifest policy over obj and

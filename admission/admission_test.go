@@ -377,3 +377,123 @@ spec:
 		t.Errorf("au-1: outcome %s, want ignored", outcome)
 	}
 }
+
+// mutate returns the recorded review file with edit applied to its
+// request.
+func mutate(t *testing.T, file string, edit func(req map[string]any)) []byte {
+	t.Helper()
+	var review map[string]any
+	if err := json.Unmarshal(mustRead(t, file), &review); err != nil {
+		t.Fatal(err)
+	}
+	edit(review["request"].(map[string]any))
+	body, err := json.Marshal(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+func meta(obj any) map[string]any { return obj.(map[string]any)["metadata"].(map[string]any) }
+
+func TestOwnersAreTrustedOnlyFromControllers(t *testing.T) {
+	// The controlled ReplicaSet, with its unpinned image, written by
+	// someone else than a controller: the owner reference proves nothing.
+	forged := mutate(t, "replicaset-controlled", func(req map[string]any) {
+		req["userInfo"] = map[string]any{"username": "jdoe@example.com", "groups": []any{"system:authenticated"}}
+	})
+	gate := &recordingGate{}
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", forged)
+	if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "[image-digest]") {
+		t.Errorf("a forged owner from a person: %+v, %s; want governed and refused", resp, outcome)
+	}
+	// A controller of the operator's own, trusted by name.
+	r := newReviewer(t, exampleCatalog(t), gate)
+	r.TrustedControllers = []string{"system:serviceaccount:cnpg-system:*"}
+	fromOperator := mutate(t, "replicaset-controlled", func(req map[string]any) {
+		req["userInfo"] = map[string]any{"username": "system:serviceaccount:cnpg-system:cnpg-manager"}
+	})
+	if _, outcome := admit(t, r, "", fromOperator); outcome != andon.AdmissionIgnored {
+		t.Errorf("a trusted operator's object: outcome %s, want ignored", outcome)
+	}
+	// Listing the operator replaces the default list.
+	if _, outcome := admit(t, r, "", mustRead(t, "replicaset-controlled")); outcome != andon.AdmissionDenied {
+		t.Errorf("kube-system's controller when not listed: outcome %s, want governed", outcome)
+	}
+}
+
+func TestUpdatesAreRefusedOnlyForNewBreaches(t *testing.T) {
+	gate := &recordingGate{}
+	r := newReviewer(t, exampleCatalog(t), gate)
+	unsafe := func() map[string]any {
+		var review map[string]any
+		if err := json.Unmarshal(mustRead(t, "deployment-create-unsafe"), &review); err != nil {
+			t.Fatal(err)
+		}
+		return review["request"].(map[string]any)["object"].(map[string]any)
+	}
+	// An object that broke the rules already may still be scaled.
+	scaled := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		req["oldObject"] = unsafe()
+		obj := unsafe()
+		obj["spec"].(map[string]any)["replicas"] = 5
+		req["object"] = obj
+		req["name"] = "odoo-web-2"
+	})
+	if resp, outcome := admit(t, r, "", scaled); !resp.Allowed || outcome != andon.AdmissionAllowed {
+		t.Errorf("scaling an object that broke the rules before: %+v; want allowed", resp)
+	}
+	// Breaking a rule anew is refused.
+	broken := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		obj := req["object"].(map[string]any)
+		c := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		c["securityContext"] = map[string]any{"privileged": true}
+	})
+	if resp, _ := admit(t, r, "", broken); resp.Allowed || !strings.Contains(resp.Result.Message, "[allow-privilege-escalation]") {
+		t.Errorf("an update that breaks a rule: %+v; want refused", resp)
+	}
+	// An object being deleted only loses its finalizers.
+	deleting := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		req["oldObject"] = unsafe()
+		obj := unsafe()
+		meta(obj)["deletionTimestamp"] = "2026-11-26T10:00:00Z"
+		obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["hostNetwork"] = true
+		req["object"] = obj
+	})
+	if _, outcome := admit(t, r, "", deleting); outcome != andon.AdmissionIgnored {
+		t.Errorf("an update of an object being deleted: outcome %s, want ignored", outcome)
+	}
+}
+
+// kubectl debug adds an ephemeral container through a subresource: its
+// image goes through the gate, even on a Pod a controller owns.
+func TestEphemeralContainersGoThroughTheGate(t *testing.T) {
+	const debug = "registry.example.com/tools/debug@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	body := mutate(t, "deployment-update-image", func(req map[string]any) {
+		pod := func(key string, ephemeral bool) map[string]any {
+			var spec map[string]any
+			b, _ := json.Marshal(req[key].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"])
+			if err := json.Unmarshal(b, &spec); err != nil {
+				t.Fatal(err)
+			}
+			p := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "odoo-web-7d9c5b8f6d-x2x9z", "namespace": "odoo-lyon",
+				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "odoo-web-7d9c5b8f6d", "uid": "u", "controller": true}}}, "spec": spec}
+			if ephemeral {
+				spec["ephemeralContainers"] = []any{map[string]any{"name": "debugger", "image": debug}}
+			}
+			return p
+		}
+		req["oldObject"], req["object"] = pod("oldObject", false), pod("oldObject", true)
+		req["kind"] = map[string]any{"group": "", "version": "v1", "kind": "Pod"}
+		req["subResource"] = "ephemeralcontainers"
+		req["name"] = "odoo-web-7d9c5b8f6d-x2x9z"
+		req["userInfo"] = map[string]any{"username": "jdoe@example.com"}
+	})
+	gate := &recordingGate{}
+	if resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", body); !resp.Allowed || outcome != andon.AdmissionAllowed {
+		t.Fatalf("debug container allowed by the gate: %+v, %s", resp, outcome)
+	}
+	if len(gate.calls) != 1 || gate.calls[0].req.Image != debug {
+		t.Errorf("gate calls = %+v; want the debug image only", gate.calls)
+	}
+}

@@ -32,17 +32,41 @@ type ConfigOptions struct {
 	OtherFailurePolicy string
 	// TimeoutSeconds is the API server's deadline, 1 to 30; 0 means 10.
 	TimeoutSeconds int32
+	// TrustedControllers are the users whose objects owned by a
+	// controller are not sent, as Reviewer.TrustedControllers; nil means
+	// DefaultTrustedControllers.
+	TrustedControllers []string
 }
 
 // Path is where andon serves admission reviews; a cluster's name may
 // follow it.
 const Path = "/api/v1/admission"
 
-// notControlled is the CEL condition that leaves out the objects a
-// controller writes (the Pods of a ReplicaSet, the ReplicaSets of a
-// Deployment): their owner was admitted, and refusing them when andon is
-// down would stop pods from being rescheduled.
-const notControlled = `!has(object.metadata.ownerReferences) || !object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)`
+// NotControlled returns the CEL condition that leaves out the objects a
+// trusted controller writes for an owner (the Pods of a ReplicaSet, the
+// ReplicaSets of a Deployment): their owner was admitted, and refusing them
+// when andon is down would stop pods from being rescheduled. Objects that
+// others write with an owner reference are sent all the same.
+func NotControlled(controllers []string) (string, error) {
+	if controllers == nil {
+		controllers = DefaultTrustedControllers
+	}
+	var users []string
+	for _, c := range controllers {
+		if c == "" || strings.ContainsAny(c, `'\`) {
+			return "", fmt.Errorf("trusted controller %q: want a user name, or a prefix ending in *, without quotes or backslashes", c)
+		}
+		if prefix, ok := strings.CutSuffix(c, "*"); ok {
+			users = append(users, fmt.Sprintf("request.userInfo.username.startsWith('%s')", prefix))
+		} else {
+			users = append(users, fmt.Sprintf("request.userInfo.username == '%s'", c))
+		}
+	}
+	if len(users) == 0 {
+		return "true", nil
+	}
+	return fmt.Sprintf("!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (%s))", strings.Join(users, " || ")), nil
+}
 
 // Configuration returns the ValidatingWebhookConfiguration that sends
 // andon the objects of the catalog's governed namespaces: one webhook for
@@ -114,6 +138,10 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 			others = append(others, k.Namespace)
 		}
 	}
+	notControlled, err := NotControlled(opts.TrustedControllers)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(prod)+len(others) == 0 {
 		problems = append(problems, "no environment of the catalog names a kubernetes.namespace"+inCluster(opts.Cluster)+": there is nothing to govern")
 	}
@@ -149,7 +177,7 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: namespaces,
 			}}},
 			Rules:           rules(),
-			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "not-controlled", Expression: notControlled}},
+			MatchConditions: []admissionregistrationv1.MatchCondition{{Name: "not-written-by-a-trusted-controller", Expression: notControlled}},
 		})
 	}
 	add("production", prod, admissionregistrationv1.Fail)
@@ -158,9 +186,10 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 }
 
 // rules are the objects andon checks: the workloads, whose images go
-// through the gate, and the kinds of the object rules of the manifest
-// policy. Secrets are left out: no object rule reads them, and andon need
-// not see their values.
+// through the gate (with the ephemeral containers kubectl debug adds to a
+// Pod), and the kinds of the object rules of the manifest policy. Secrets
+// are left out: no object rule reads them, and andon need not see their
+// values.
 func rules() []admissionregistrationv1.RuleWithOperations {
 	scope := admissionregistrationv1.NamespacedScope
 	rule := func(group, version string, resources ...string) admissionregistrationv1.RuleWithOperations {
@@ -172,7 +201,7 @@ func rules() []admissionregistrationv1.RuleWithOperations {
 		}
 	}
 	return []admissionregistrationv1.RuleWithOperations{
-		rule("", "v1", "pods", "replicationcontrollers", "services", "configmaps"),
+		rule("", "v1", "pods", "pods/ephemeralcontainers", "replicationcontrollers", "services", "configmaps"),
 		rule("apps", "v1", "deployments", "statefulsets", "daemonsets", "replicasets"),
 		rule("batch", "v1", "jobs", "cronjobs"),
 		rule("networking.k8s.io", "v1", "ingresses"),

@@ -49,8 +49,9 @@ func TestConfiguration(t *testing.T) {
 		if svc == nil || svc.Namespace != "andon" || svc.Name != "andon" || *svc.Path != "/api/v1/admission" || svc.Port != nil || string(w.ClientConfig.CABundle) != testCA {
 			t.Errorf("%s client = %+v", w.Name, w.ClientConfig)
 		}
-		if len(w.MatchConditions) != 1 || !strings.Contains(w.MatchConditions[0].Expression, "ownerReferences") {
-			t.Errorf("%s match conditions = %+v; want controlled objects left out", w.Name, w.MatchConditions)
+		if len(w.MatchConditions) != 1 || !strings.Contains(w.MatchConditions[0].Expression, "ownerReferences") ||
+			!strings.Contains(w.MatchConditions[0].Expression, "request.userInfo.username.startsWith('system:serviceaccount:kube-system:')") {
+			t.Errorf("%s match conditions = %+v; want objects of Kubernetes' controllers left out", w.Name, w.MatchConditions)
 		}
 		var resources []string
 		for _, r := range w.Rules {
@@ -100,10 +101,28 @@ func TestConfigurationRefusesBadOptions(t *testing.T) {
 		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), OtherFailurePolicy: "Retry"}, "Ignore or Fail"},
 		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), TimeoutSeconds: 31}, "1 to 30"},
 		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), Cluster: "us-9"}, "nothing to govern"},
+		{admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), TrustedControllers: []string{"o'brien"}}, "without quotes"},
 	} {
 		_, err := admission.Configuration(cat, tt.opts)
 		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
 			t.Errorf("%+v: error %v, want invalid with %q", tt.opts, err, tt.want)
+		}
+	}
+}
+
+func TestNotControlled(t *testing.T) {
+	for _, tt := range []struct {
+		controllers []string
+		want        string
+	}{
+		{nil, "!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:kube-controller-manager' || request.userInfo.username.startsWith('system:serviceaccount:kube-system:')))"},
+		{[]string{"system:serviceaccount:cnpg-system:cnpg-manager"}, "!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:serviceaccount:cnpg-system:cnpg-manager'))"},
+		// Nobody trusted: every object is sent.
+		{[]string{}, "true"},
+	} {
+		got, err := admission.NotControlled(tt.controllers)
+		if err != nil || got != tt.want {
+			t.Errorf("NotControlled(%q) = %s, %v\nwant %s", tt.controllers, got, err, tt.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/andon-governance/andon/admission"
+	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/manifest"
 )
 
@@ -195,6 +198,43 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	want := map[string]string{"production.gate.andon.io": "Fail", "other.gate.andon.io": "Ignore"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failure policies (-want +got):\n%s", diff)
+	}
+
+	// What is sent, and what is left out, are those of andon kube
+	// webhook-config.
+	cat, err := catalog.Load(exampleCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := admission.Configuration(cat, admission.ConfigOptions{Service: "andon/andon", CABundle: []byte("-----BEGIN CERTIFICATE-----\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantHook map[string]any
+	b, _ := json.Marshal(ref.Webhooks[0])
+	if err := json.Unmarshal(b, &wantHook); err != nil {
+		t.Fatal(err)
+	}
+	resources := func(rules any) []string {
+		var out []string
+		for _, r := range rules.([]any) {
+			r := r.(map[string]any)
+			for _, g := range r["apiGroups"].([]any) {
+				for _, res := range r["resources"].([]any) {
+					out = append(out, fmt.Sprintf("%s/%s %v", g, res, r["operations"]))
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, w := range dig(v.Doc, "webhooks").([]any) {
+		if diff := cmp.Diff(resources(wantHook["rules"]), resources(dig(w, "rules"))); diff != "" {
+			t.Errorf("the chart's rules differ from andon kube webhook-config's (-webhook-config +chart):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantHook["matchConditions"], dig(w, "matchConditions")); diff != "" {
+			t.Errorf("the chart's match conditions differ from andon kube webhook-config's (-webhook-config +chart):\n%s", diff)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -101,6 +102,7 @@ namespaces share names.`,
 	f.StringVar(&opts.Cluster, "cluster", "", "the cluster the configuration is for, as the catalog's kubernetes.cluster names it")
 	f.StringVar(&opts.Name, "name", "andon", "name of the ValidatingWebhookConfiguration")
 	f.StringVar(&opts.OtherFailurePolicy, "other-failure-policy", "Ignore", "what the API server does for non-production namespaces when andon does not answer: Ignore or Fail")
+	f.StringSliceVar(&opts.TrustedControllers, "trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller are not sent; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+"; give andon serve the same list (--admission-trusted-controller)")
 	f.Int32Var(&opts.TimeoutSeconds, "timeout", 10, "seconds the API server waits for andon, 1 to 30; andon answers before")
 	return cmd
 }

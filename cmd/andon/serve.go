@@ -58,6 +58,9 @@ type serveOptions struct {
 	tlsCert, tlsKey   string
 	admissionClientCA string
 	traefikMajor      int
+	// trustedControllers, when set, replaces the default list of
+	// admission.DefaultTrustedControllers.
+	trustedControllers []string
 }
 
 // dsn returns the database URL: --db, else the content of --db-file (a
@@ -167,6 +170,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.tlsCert, "tls-cert", e.getenv("ANDON_TLS_CERT"), "PEM certificate of the admission listener, read again when it changes (env ANDON_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tls-key", e.getenv("ANDON_TLS_KEY"), "PEM private key of --tls-cert (env ANDON_TLS_KEY)")
 	f.StringVar(&o.admissionClientCA, "admission-client-ca", e.getenv("ANDON_ADMISSION_CLIENT_CA"), "PEM CA bundle: the admission listener then requires a client certificate it signed (env ANDON_ADMISSION_CLIENT_CA)")
+	f.StringSliceVar(&o.trustedControllers, "admission-trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller the webhook lets through as governed by their owner; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+" (list them too to keep them)")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
@@ -271,7 +275,8 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src cat
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
-	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor, Now: db.Now, Logger: logger}
+	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
+		TrustedControllers: o.trustedControllers, Now: db.Now, Logger: logger}
 	a.admissionTLS = admissionTLSConfig
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
@@ -577,6 +582,7 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 	a.logger.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
 	if a.opts.admissionAddr != "" {
 		aln, err := net.Listen("tcp", a.opts.admissionAddr)
 		if err != nil {
@@ -589,12 +595,11 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 		// the log, not to standard error.
 		asrv.ErrorLog = slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn)
 		a.logger.Info("serving admission reviews over TLS", "addr", aln.Addr().String(), "client_certificates", a.opts.admissionClientCA != "")
+		if a.opts.admissionClientCA == "" {
+			a.logger.Warn("the admission listener cannot tell the API server from any other caller: close its port to all but the control plane (a NetworkPolicy), or require the API server's client certificate with --admission-client-ca", "addr", aln.Addr().String())
+		}
 		go func() { errc <- asrv.ServeTLS(aln, "", "") }()
-		defer func() {
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			_ = asrv.Shutdown(shutdownCtx)
-		}()
+		servers = append(servers, asrv)
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	bgDone := make(chan struct{})
@@ -612,12 +617,22 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
 		case <-hup:
 			a.reload(ctx)
 		case err := <-errc:
+			for _, s := range servers {
+				s.Close()
+			}
 			return err
 		case <-ctx.Done():
 			a.logger.Info("shutting down")
+			// Both listeners drain at once, within one deadline.
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			return srv.Shutdown(shutdownCtx)
+			errs := make([]error, len(servers))
+			var wg sync.WaitGroup
+			for i, s := range servers {
+				wg.Go(func() { errs[i] = s.Shutdown(shutdownCtx) })
+			}
+			wg.Wait()
+			return errors.Join(errs...)
 		}
 	}
 }

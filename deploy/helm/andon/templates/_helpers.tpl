@@ -77,3 +77,23 @@ A webhook's namespaceSelector: the one given, never andon's own namespace
 {{- $_ := set $sel "matchExpressions" $exprs -}}
 {{- toYaml $sel -}}
 {{- end -}}
+
+{{/*
+The CEL condition that leaves out the objects the trusted controllers write
+for an owner: the same expression as andon kube webhook-config writes.
+*/}}
+{{- define "andon.notControlled" -}}
+{{- $users := list -}}
+{{- range . -}}
+{{- if hasSuffix "*" . -}}
+{{- $users = append $users (printf "request.userInfo.username.startsWith('%s')" (trimSuffix "*" .)) -}}
+{{- else -}}
+{{- $users = append $users (printf "request.userInfo.username == '%s'" .) -}}
+{{- end -}}
+{{- end -}}
+{{- if $users -}}
+!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && ({{ join " || " $users }}))
+{{- else -}}
+true
+{{- end -}}
+{{- end -}}
