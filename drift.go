@@ -200,9 +200,12 @@ func (s DriftSource) validate() error {
 	case s.URL != "" && !commitPattern.MatchString(s.Commit):
 		return Errorf(EINVALID, "desired.commit: %q is not a git commit hash", s.Commit)
 	}
+	// The URL goes into the audit log for good: no password, and over
+	// http(s) no user either, which may be a token (https://TOKEN@host).
 	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return Errorf(EINVALID, "desired.url: holds a password; send the URL without credentials")
+		_, password := u.User.Password()
+		if password || u.Scheme == "https" || u.Scheme == "http" {
+			return Errorf(EINVALID, "desired.url: holds credentials; send the URL without them")
 		}
 	}
 	return nil
