@@ -445,6 +445,11 @@ func (p *parser) sequence(kind nodeKind, end byte) (*node, error) {
 			if p.tok.kind == tokName && p.tok.text == "for" {
 				return nil, p.errAt(p.tok, "comprehensions are not literals")
 			}
+			if p.closes(':') {
+				// Most likely the bracket was not closed on the line of
+				// the previous key, and this is the next key's colon.
+				return nil, p.unexpected(fmt.Sprintf("want \",\" or %q (is a %q missing before it?)", string(end), string(end)))
+			}
 			return nil, p.unexpected(fmt.Sprintf("want \",\" or %q", string(end)))
 		}
 		comma = true
