@@ -102,7 +102,7 @@ func partition(objs []ManifestObject) [][]int {
 
 // hostMatcher finds the arguments of Host and HostSNI matchers of Traefik
 // rules (v2 and v3 syntax): Host(`a.example.com`, `b.example.com`).
-var hostMatcher = regexp.MustCompile("Host(?:SNI)?\\(([^)]*)\\)")
+var hostMatcher = regexp.MustCompile(`Host(?:SNI)?\(([^)]*)\)`)
 
 // backticked finds the quoted strings of a matcher's arguments.
 var backticked = regexp.MustCompile("[`\"]([^`\"]*)[`\"]")
