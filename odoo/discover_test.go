@@ -73,10 +73,12 @@ func TestDiscover(t *testing.T) {
 	// The custom path comes first, so its patched stock_account hides
 	// Odoo's.
 	wantModules := []string{
+		"account_payment odoo/account_payment/__manifest__.py",
 		"acme_linked custom/acme_linked/__manifest__.py",
 		"acme_mrp_extension custom/acme_mrp_extension/__manifest__.py",
 		"acme_sale_mrp custom/acme_sale_mrp/__manifest__.py",
 		"acme_stock_label custom/acme_stock_label/__openerp__.py",
+		"payment odoo/payment/__manifest__.py",
 		"stock_account custom/stock_account/__manifest__.py",
 	}
 	if diff := cmp.Diff(wantModules, rel(addons.Modules)); diff != "" {
