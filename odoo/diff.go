@@ -1,0 +1,400 @@
+package odoo
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Statuses of a module in a Diff.
+const (
+	ModuleAdded   = "added"
+	ModuleRemoved = "removed"
+	ModuleChanged = "changed"
+)
+
+// Migration phases: Odoo runs pre- scripts before a module's data is
+// loaded, post- scripts after, and end- scripts once every module is
+// updated.
+const (
+	PhasePre  = "pre"
+	PhasePost = "post"
+	PhaseEnd  = "end"
+)
+
+// Series is the Odoo series whose manifests Diff reads by default: a
+// version that does not start with it, such as "1.2", is "17.0.1.2".
+const Series = "17.0"
+
+// Diff is what a change of an addons repository does to its modules.
+type Diff struct {
+	// Modules are the modules added, removed or changed, by name.
+	Modules []ModuleDiff `json:"modules"`
+}
+
+// ModuleDiff is what a change does to one module.
+type ModuleDiff struct {
+	Module string `json:"module"`
+	Status string `json:"status"`
+	// OldVersion and NewVersion are the versions with their series, as
+	// Odoo reads them ("17.0.1.2"); empty where the module is not.
+	OldVersion string `json:"oldVersion,omitempty"`
+	NewVersion string `json:"newVersion,omitempty"`
+	// Bumped is set when NewVersion is above OldVersion, which is what
+	// makes Odoo run the module's migration scripts on upgrade.
+	Bumped bool `json:"bumped,omitempty"`
+	// Migrations are the migration scripts the change adds or changes.
+	Migrations []Migration `json:"migrations,omitempty"`
+	// MigratesNewVersion is set when the new version has migration
+	// scripts of its own (or the 0.0.0 scripts that run on every upgrade).
+	MigratesNewVersion bool `json:"migratesNewVersion,omitempty"`
+	// Security are the access files the change adds or changes.
+	Security []SecurityFile `json:"security,omitempty"`
+	// HooksAdded names the hooks the new manifest declares that the old
+	// one did not: "pre_init_hook", "post_init_hook", "uninstall_hook".
+	HooksAdded []string `json:"hooksAdded,omitempty"`
+	// ExternalAdded are the external dependencies the new manifest adds,
+	// as "python:NAME" and "bin:NAME".
+	ExternalAdded []string `json:"externalAdded,omitempty"`
+	// DataChanged are the data and demo files of the manifest that the
+	// change adds or changes.
+	DataChanged []string `json:"dataChanged,omitempty"`
+	// Files are the module's files the change adds, removes or changes,
+	// relative to the module's directory.
+	Files []string `json:"files"`
+}
+
+// Migration is a migration script.
+type Migration struct {
+	// Version is the version directory, with its series ("17.0.1.3"), or
+	// "0.0.0" for the scripts that run on every upgrade.
+	Version string `json:"version"`
+	Phase   string `json:"phase"`
+	// File is relative to the module's directory.
+	File string `json:"file"`
+}
+
+// SecurityFile is an access file that a change adds or changes.
+type SecurityFile struct {
+	File string `json:"file"`
+	// PublicRows are the rows of an ir.model.access.csv that grant access
+	// without a group, to every user including portal and public ones,
+	// and that the old file did not have: each as "id (model: rights)".
+	PublicRows []string `json:"publicRows,omitempty"`
+}
+
+// DiffFS compares the modules of the addons paths in two trees, such as
+// two commits of a repository: from before the change, to after it.
+// Manifests that cannot be read in to are errors; in from they are read
+// as well as they can, since the change may be what fixes them.
+func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
+	after, err := DiscoverFS(to, paths...)
+	if err != nil {
+		return nil, err
+	}
+	before, _ := DiscoverFS(from, paths...)
+	if before == nil {
+		before = &Addons{}
+	}
+	names := map[string]bool{}
+	for _, m := range before.Modules {
+		names[m.Name] = true
+	}
+	for _, m := range after.Modules {
+		names[m.Name] = true
+	}
+	d := &Diff{Modules: []ModuleDiff{}}
+	for _, name := range sortedKeys(names) {
+		old, hadOld := before.Module(name)
+		cur, hasNew := after.Module(name)
+		md := ModuleDiff{Module: name}
+		switch {
+		case !hadOld:
+			md.Status = ModuleAdded
+		case !hasNew:
+			md.Status = ModuleRemoved
+		default:
+			md.Status = ModuleChanged
+		}
+		var oldFiles, newFiles map[string][]byte
+		if hadOld {
+			md.OldVersion = FullVersion(Series, old.Version)
+			if oldFiles, err = readTree(from, old.Path); err != nil {
+				return nil, err
+			}
+		}
+		if hasNew {
+			md.NewVersion = FullVersion(Series, cur.Version)
+			if newFiles, err = readTree(to, cur.Path); err != nil {
+				return nil, err
+			}
+		}
+		md.Files = changedFiles(oldFiles, newFiles)
+		if len(md.Files) == 0 {
+			continue
+		}
+		if hadOld && hasNew {
+			md.Bumped = CompareVersions(md.NewVersion, md.OldVersion) > 0
+		}
+		if hasNew {
+			md.describe(old, cur, oldFiles, newFiles)
+		}
+		d.Modules = append(d.Modules, md)
+	}
+	return d, nil
+}
+
+// describe fills in what the changed files of a module that exists after
+// the change mean.
+func (md *ModuleDiff) describe(old, cur *Module, oldFiles, newFiles map[string][]byte) {
+	data := map[string]bool{}
+	for _, f := range slices.Concat(cur.Data, cur.Demo) {
+		data[path.Clean(f)] = true
+	}
+	for _, f := range md.Files {
+		content, exists := newFiles[f]
+		if !exists {
+			continue
+		}
+		if mig, ok := migration(f); ok {
+			md.Migrations = append(md.Migrations, mig)
+		}
+		if data[f] {
+			md.DataChanged = append(md.DataChanged, f)
+		}
+		if sec, ok := security(f, oldFiles[f], content); ok {
+			md.Security = append(md.Security, sec)
+		}
+	}
+	for f := range newFiles {
+		if mig, ok := migration(f); ok && (mig.Version == "0.0.0" || CompareVersions(mig.Version, md.NewVersion) == 0) {
+			md.MigratesNewVersion = true
+		}
+	}
+	was := func(get func(*Module) string) bool { return old != nil && get(old) != "" }
+	for _, h := range []struct {
+		name string
+		get  func(*Module) string
+	}{
+		{"pre_init_hook", func(m *Module) string { return m.PreInitHook }},
+		{"post_init_hook", func(m *Module) string { return m.PostInitHook }},
+		{"uninstall_hook", func(m *Module) string { return m.UninstallHook }},
+	} {
+		if h.get(cur) != "" && !was(h.get) {
+			md.HooksAdded = append(md.HooksAdded, h.name)
+		}
+	}
+	var oldExt ExternalDependencies
+	if old != nil {
+		oldExt = old.ExternalDependencies
+	}
+	for _, p := range cur.ExternalDependencies.Python {
+		if !slices.Contains(oldExt.Python, p) {
+			md.ExternalAdded = append(md.ExternalAdded, "python:"+p)
+		}
+	}
+	for _, b := range cur.ExternalDependencies.Bin {
+		if !slices.Contains(oldExt.Bin, b) {
+			md.ExternalAdded = append(md.ExternalAdded, "bin:"+b)
+		}
+	}
+}
+
+// migration reads a file of a module as a migration script:
+// migrations/VERSION/PHASE-NAME.py, or upgrades/ in place of migrations.
+func migration(file string) (Migration, bool) {
+	parts := strings.Split(file, "/")
+	if len(parts) != 3 || (parts[0] != "migrations" && parts[0] != "upgrades") || !strings.HasSuffix(parts[2], ".py") {
+		return Migration{}, false
+	}
+	phase, _, ok := strings.Cut(parts[2], "-")
+	if !ok || (phase != PhasePre && phase != PhasePost && phase != PhaseEnd) {
+		return Migration{}, false
+	}
+	version := parts[1]
+	if version != "0.0.0" {
+		version = FullVersion(Series, version)
+	}
+	return Migration{Version: version, Phase: phase, File: file}, true
+}
+
+// security reads a changed file as an access file: an ir.model.access.csv
+// (rows of public access flagged), or an XML file under security/.
+func security(file string, old, cur []byte) (SecurityFile, bool) {
+	switch {
+	case path.Base(file) == "ir.model.access.csv":
+		had := map[string]bool{}
+		for _, r := range publicRows(old) {
+			had[r] = true
+		}
+		sf := SecurityFile{File: file}
+		for _, r := range publicRows(cur) {
+			if !had[r] {
+				sf.PublicRows = append(sf.PublicRows, r)
+			}
+		}
+		return sf, true
+	case strings.HasPrefix(file, "security/") && strings.HasSuffix(file, ".xml"),
+		strings.HasSuffix(file, ".xml") && bytes.Contains(cur, []byte(`"ir.rule"`)):
+		return SecurityFile{File: file}, true
+	}
+	return SecurityFile{}, false
+}
+
+// publicRows returns the rows of an ir.model.access.csv whose group is
+// empty. A file that is not CSV has none that can be told.
+func publicRows(content []byte) []string {
+	if content == nil {
+		return nil
+	}
+	r := csv.NewReader(bytes.NewReader(content))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(h)] = i
+	}
+	group, ok := col["group_id:id"]
+	if !ok {
+		group, ok = col["group_id"]
+	}
+	if !ok {
+		return nil
+	}
+	field := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var out []string
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out
+		}
+		if group < len(rec) && strings.TrimSpace(rec[group]) != "" {
+			continue
+		}
+		var rights []string
+		for _, p := range []string{"read", "write", "create", "unlink"} {
+			if field(rec, "perm_"+p) == "1" {
+				rights = append(rights, p)
+			}
+		}
+		out = append(out, fmt.Sprintf("%s (model %s: %s)", field(rec, "id"), field(rec, "model_id:id"), strings.Join(rights, ", ")))
+	}
+	return out
+}
+
+// readTree returns the files below dir of fsys by their paths relative to
+// dir. Compiled Python files are left out.
+func readTree(fsys fs.FS, dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if e.Name() == "__pycache__" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".pyc") {
+			return nil
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		files[rel] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	return files, nil
+}
+
+// changedFiles returns the files added, removed or changed, sorted.
+func changedFiles(old, cur map[string][]byte) []string {
+	var out []string
+	for f, b := range cur {
+		if ob, ok := old[f]; !ok || !bytes.Equal(ob, b) {
+			out = append(out, f)
+		}
+	}
+	for f := range old {
+		if _, ok := cur[f]; !ok {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// FullVersion returns version with its series, as Odoo reads a manifest's
+// version: "1.2" of series "17.0" is "17.0.1.2"; one that starts with the
+// series already is left alone; an empty one is the series' "1.0".
+func FullVersion(series, version string) string {
+	if version == "" {
+		version = "1.0"
+	}
+	if version == series || strings.HasPrefix(version, series+".") {
+		return version
+	}
+	return series + "." + version
+}
+
+// CompareVersions compares two dotted versions part by part, numerically
+// where both parts are numbers: -1, 0 or +1. A missing part counts as 0.
+func CompareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(pa), len(pb)) {
+		x, y := "0", "0"
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		nx, ex := strconv.Atoi(x)
+		ny, ey := strconv.Atoi(y)
+		var c int
+		if ex == nil && ey == nil {
+			c = nx - ny
+		} else {
+			c = strings.Compare(x, y)
+		}
+		if c != 0 {
+			if c < 0 {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

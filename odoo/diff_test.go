@@ -1,0 +1,202 @@
+package odoo_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon/catalogsync"
+	"github.com/andon-governance/andon/odoo"
+)
+
+// gitRepo is a real git repository in a temporary directory.
+type gitRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newGitRepo(t *testing.T) *gitRepo {
+	r := &gitRepo{t: t, dir: t.TempDir()}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *gitRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=Andon Test", "GIT_AUTHOR_EMAIL=test@andon.invalid",
+		"GIT_COMMITTER_NAME=Andon Test", "GIT_COMMITTER_EMAIL=test@andon.invalid")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// write writes files, path → content; an empty content removes the file.
+func (r *gitRepo) write(files map[string]string) {
+	r.t.Helper()
+	for name, content := range files {
+		p := filepath.Join(r.dir, name)
+		if content == "" {
+			if err := os.Remove(p); err != nil {
+				r.t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+func (r *gitRepo) commit(message string) string {
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", message)
+	return r.git("rev-parse", "HEAD")
+}
+
+// at reads the repository at ref as andon reads git: from the objects of
+// the commit, through catalogsync.
+func (r *gitRepo) at(ref string) *catalogsync.Files {
+	r.t.Helper()
+	files, err := catalogsync.GitFiles(r.t.Context(), catalogsync.GitOptions{URL: "file://" + filepath.ToSlash(r.dir), Ref: ref})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return files
+}
+
+const stockAccountV1 = `{
+    'name': 'WMS Accounting (ACME patch)',
+    'version': '1.1',
+    'depends': ['stock', 'account'],
+    'data': ['security/ir.model.access.csv', 'data/valuation.xml'],
+    'license': 'LGPL-3',
+}
+`
+
+func TestDiffFS(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		"addons/acme_stock_account/__manifest__.py":              stockAccountV1,
+		"addons/acme_stock_account/security/ir.model.access.csv": "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_layer_user,layer user,model_stock_valuation_layer,stock.group_stock_user,1,0,0,0\n",
+		"addons/acme_stock_account/data/valuation.xml":           "<odoo/>\n",
+		"addons/acme_stock_account/models/layer.py":              "# layers\n",
+		"addons/acme_label/__manifest__.py":                      "{'name': 'Labels', 'version': '17.0.1.0.0', 'depends': ['stock']}\n",
+		"addons/acme_label/report/label.xml":                     "<odoo/>\n",
+		"addons/acme_old/__manifest__.py":                        "{'name': 'Old', 'depends': ['base']}\n",
+		"README.md":                                              "ACME addons\n",
+	})
+	from := repo.commit("November")
+	repo.write(map[string]string{
+		// A bump with a pre- migration that rewrites valuation, a public
+		// access row, a post-init hook and a new Python dependency.
+		"addons/acme_stock_account/__manifest__.py": strings.NewReplacer("'1.1'", "'1.2'",
+			"'license'", "'post_init_hook': 'recompute_layers',\n    'external_dependencies': {'python': ['pandas']},\n    'license'").Replace(stockAccountV1),
+		"addons/acme_stock_account/security/ir.model.access.csv": "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_layer_user,layer user,model_stock_valuation_layer,stock.group_stock_user,1,0,0,0\naccess_layer_all,layer all,model_stock_valuation_layer,,1,1,0,0\n",
+		"addons/acme_stock_account/migrations/1.2/pre-migrate.py":  "def migrate(cr, version):\n    pass\n",
+		"addons/acme_stock_account/migrations/0.0.0/end-check.py":  "def migrate(cr, version):\n    pass\n",
+		"addons/acme_stock_account/data/valuation.xml":             "<odoo><data/></odoo>\n",
+		// A change of code only, no bump.
+		"addons/acme_label/report/label.xml": "<odoo><template/></odoo>\n",
+		"addons/acme_old/__manifest__.py":    "",
+		"addons/acme_mrp/__manifest__.py":    "{'name': 'MRP glue', 'version': '1.0', 'depends': ['mrp', 'acme_label'], 'auto_install': True}\n",
+		"README.md":                          "ACME addons, December\n",
+	})
+	to := repo.commit("December")
+
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []odoo.ModuleDiff{
+		{Module: "acme_label", Status: odoo.ModuleChanged, OldVersion: "17.0.1.0.0", NewVersion: "17.0.1.0.0", Files: []string{"report/label.xml"}},
+		{Module: "acme_mrp", Status: odoo.ModuleAdded, NewVersion: "17.0.1.0", Files: []string{"__manifest__.py"}},
+		{Module: "acme_old", Status: odoo.ModuleRemoved, OldVersion: "17.0.1.0", Files: []string{"__manifest__.py"}},
+		{
+			Module: "acme_stock_account", Status: odoo.ModuleChanged, OldVersion: "17.0.1.1", NewVersion: "17.0.1.2", Bumped: true,
+			Migrations: []odoo.Migration{
+				{Version: "0.0.0", Phase: odoo.PhaseEnd, File: "migrations/0.0.0/end-check.py"},
+				{Version: "17.0.1.2", Phase: odoo.PhasePre, File: "migrations/1.2/pre-migrate.py"},
+			},
+			MigratesNewVersion: true,
+			Security:           []odoo.SecurityFile{{File: "security/ir.model.access.csv", PublicRows: []string{"access_layer_all (model model_stock_valuation_layer: read, write)"}}},
+			HooksAdded:         []string{"post_init_hook"},
+			ExternalAdded:      []string{"python:pandas"},
+			DataChanged:        []string{"data/valuation.xml", "security/ir.model.access.csv"},
+			Files: []string{"__manifest__.py", "data/valuation.xml", "migrations/0.0.0/end-check.py",
+				"migrations/1.2/pre-migrate.py", "security/ir.model.access.csv"},
+		},
+	}
+	if diff := cmp.Diff(want, d.Modules); diff != "" {
+		t.Errorf("diff (-want +got):\n%s", diff)
+	}
+
+	// The same trees the other way round: the module comes back, the
+	// public row goes, nothing is flagged.
+	back, err := odoo.DiffFS(repo.at(to).FS, repo.at(from).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range back.Modules {
+		if m.Module == "acme_stock_account" && (m.Bumped || len(m.Security) != 1 || len(m.Security[0].PublicRows) != 0 || len(m.Migrations) != 0) {
+			t.Errorf("reverted: %+v; want a downgrade with no public row and no migration added", m)
+		}
+	}
+}
+
+func TestDiffRefusesABrokenManifestAfterTheChange(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{"addons/acme/__manifest__.py": "{'name': 'A'}\n"})
+	from := repo.commit("one")
+	repo.write(map[string]string{"addons/acme/__manifest__.py": "{'name': 'A',\n 'depends': base}\n"})
+	to := repo.commit("two")
+	_, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err == nil || !strings.Contains(err.Error(), "addons/acme/__manifest__.py:2") {
+		t.Errorf("error = %v; want the manifest's file and line", err)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for _, tt := range []struct{ series, version, want string }{
+		{"17.0", "1.2", "17.0.1.2"},
+		{"17.0", "17.0.1.2.0", "17.0.1.2.0"},
+		{"17.0", "", "17.0.1.0"},
+		{"17.0", "17.0", "17.0"},
+		{"17.0", "16.0.1.0", "17.0.16.0.1.0"},
+	} {
+		if got := odoo.FullVersion(tt.series, tt.version); got != tt.want {
+			t.Errorf("FullVersion(%q, %q) = %q, want %q", tt.series, tt.version, got, tt.want)
+		}
+	}
+	ordered := []string{"17.0.1.2", "17.0.1.2.0", "17.0.1.3", "17.0.1.10", "17.0.2.0"}
+	for i := range ordered {
+		for j := range ordered {
+			got := odoo.CompareVersions(ordered[i], ordered[j])
+			want := 0
+			switch {
+			case i < j && !(ordered[i] == "17.0.1.2" && ordered[j] == "17.0.1.2.0"):
+				want = -1
+			case i > j && !(ordered[i] == "17.0.1.2.0" && ordered[j] == "17.0.1.2"):
+				want = 1
+			}
+			if got != want {
+				t.Errorf("CompareVersions(%s, %s) = %d, want %d", ordered[i], ordered[j], got, want)
+			}
+		}
+	}
+	if !slices.IsSortedFunc(ordered, odoo.CompareVersions) {
+		t.Error("versions out of order")
+	}
+}
