@@ -1,0 +1,186 @@
+package odoo
+
+import (
+	"slices"
+)
+
+// Impact is what a change of an addons repository touches: the modules it
+// changes, those that depend on them, the glue modules Odoo would install
+// with them, and the business processes of all of these.
+type Impact struct {
+	// Changed are the modules the change adds, removes or changes.
+	Changed []string `json:"changed"`
+	// Affected are the modules that depend on a changed one, directly or
+	// through others, and are not changed themselves.
+	Affected []string `json:"affected"`
+	// AutoInstalled are the modules Odoo would install by itself after
+	// the change and did not before (auto_install glue, such as
+	// purchase_mrp once a module brings mrp into a database with
+	// purchase), taking the modules of the addons paths as installed.
+	AutoInstalled []string `json:"autoInstalled"`
+	// Processes are the business processes touched, each with the modules
+	// through which.
+	Processes []ProcessImpact `json:"processes"`
+	Facts     Facts           `json:"facts"`
+}
+
+// ProcessImpact is one business process a change touches.
+type ProcessImpact struct {
+	Process string   `json:"process"`
+	Modules []string `json:"modules"`
+}
+
+// Facts are what the risk policy reads of a change's addons (the facts of
+// the andon.risk input).
+type Facts struct {
+	// Modules are the changed, affected and auto-installed modules.
+	Modules []string `json:"modules"`
+	// Migration is set when a changed module has migration scripts that
+	// the upgrade runs: its version went up and the change adds scripts,
+	// or the new version has scripts of its own.
+	Migration bool `json:"migration"`
+	// MigrationPhases are the phases of the scripts the change adds
+	// (pre, post, end).
+	MigrationPhases []string `json:"migrationPhases"`
+	// SecurityChanged is set when the change adds or changes an access
+	// file.
+	SecurityChanged bool `json:"securityChanged"`
+	// PublicAccessRows are the new access rows without a group, as
+	// "module: row".
+	PublicAccessRows []string `json:"publicAccessRows"`
+	// Processes are the names of the business processes touched.
+	Processes []string `json:"processes"`
+}
+
+// ImpactOf returns the impact of d, whose modules before and after the
+// change are the graphs before and after. processes gives
+// the business processes of modules by name: the catalog's
+// BusinessProcess.modules and the core data's mapping (CoreProcesses). A
+// module with no process of its own takes those of the modules it
+// extends, its depends, and so on down: a custom stock extension touches
+// inventory.
+func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact {
+	im := &Impact{Changed: []string{}, Affected: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{}}
+	changed := map[string]bool{}
+	for _, m := range d.Modules {
+		changed[m.Module] = true
+		im.Changed = append(im.Changed, m.Module)
+	}
+	affected := map[string]bool{}
+	for _, name := range im.Changed {
+		for _, dep := range g.Dependents(name) {
+			if !changed[dep] {
+				affected[dep] = true
+			}
+		}
+	}
+	im.Affected = sortedKeys(affected)
+
+	// The auto_install glue that the change brings along, in a database
+	// holding every module of the addons paths.
+	had := setOf(before.AutoInstall(addons(before)))
+	for _, n := range g.AutoInstall(addons(g)) {
+		if !had[n] {
+			im.AutoInstalled = append(im.AutoInstalled, n)
+		}
+	}
+
+	of := processResolver(g, processes)
+	byProcess := map[string][]string{}
+	modules := slices.Concat(im.Changed, im.Affected, im.AutoInstalled)
+	for _, n := range modules {
+		for _, p := range of(n) {
+			byProcess[p] = append(byProcess[p], n)
+		}
+	}
+	for _, p := range sortedKeys(setOf(keys(byProcess))) {
+		ms := byProcess[p]
+		slices.Sort(ms)
+		im.Processes = append(im.Processes, ProcessImpact{Process: p, Modules: slices.Compact(ms)})
+	}
+
+	f := &im.Facts
+	f.Modules = slices.Sorted(slices.Values(modules))
+	f.Modules = slices.Compact(f.Modules)
+	phases := map[string]bool{}
+	f.PublicAccessRows = []string{}
+	for _, m := range d.Modules {
+		for _, mig := range m.Migrations {
+			phases[mig.Phase] = true
+		}
+		if m.Status == ModuleChanged && m.Bumped && (len(m.Migrations) > 0 || m.MigratesNewVersion) {
+			f.Migration = true
+		}
+		for _, s := range m.Security {
+			f.SecurityChanged = true
+			for _, r := range s.PublicRows {
+				f.PublicAccessRows = append(f.PublicAccessRows, m.Module+": "+r)
+			}
+		}
+	}
+	f.MigrationPhases = sortedKeys(phases)
+	f.Processes = make([]string, 0, len(im.Processes))
+	for _, p := range im.Processes {
+		f.Processes = append(f.Processes, p.Process)
+	}
+	return im
+}
+
+// addons returns the names of the modules of g read from addons paths.
+func addons(g *Graph) []string {
+	var out []string
+	for _, n := range g.Names() {
+		if m, _ := g.Module(n); m.Path != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// processResolver returns the business processes of a module: its own,
+// or else those of the modules it depends on, resolved the same way.
+func processResolver(g *Graph, processes map[string][]string) func(string) []string {
+	memo := map[string][]string{}
+	var of func(n string, visiting map[string]bool) []string
+	of = func(n string, visiting map[string]bool) []string {
+		if ps, ok := memo[n]; ok {
+			return ps
+		}
+		if own := processes[n]; len(own) > 0 {
+			memo[n] = sortedKeys(setOf(own))
+			return memo[n]
+		}
+		if visiting[n] {
+			return nil
+		}
+		visiting[n] = true
+		set := map[string]bool{}
+		if m, ok := g.Module(n); ok {
+			for _, d := range m.Depends {
+				for _, p := range of(d, visiting) {
+					set[p] = true
+				}
+			}
+		}
+		delete(visiting, n)
+		memo[n] = sortedKeys(set)
+		return memo[n]
+	}
+	return func(n string) []string { return of(n, map[string]bool{}) }
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+package odoo_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon/odoo"
+)
+
+func TestImpactOf(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		// A custom extension of stock, which no catalog lists, and a
+		// report module built on it.
+		"addons/acme_stock/__manifest__.py":  "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n",
+		"addons/acme_stock/models/quant.py":  "# quants\n",
+		"addons/acme_report/__manifest__.py": "{'name': 'ACME reports', 'version': '1.0', 'depends': ['acme_stock']}\n",
+		"addons/acme_labels/__manifest__.py": "{'name': 'ACME labels', 'version': '1.0', 'depends': ['product']}\n",
+		"addons/acme_buy/__manifest__.py":    "{'name': 'ACME buying', 'version': '1.0', 'depends': ['purchase_stock']}\n",
+	})
+	from := repo.commit("one")
+	repo.write(map[string]string{
+		"addons/acme_stock/__manifest__.py":                "{'name': 'ACME stock', 'version': '1.1', 'depends': ['stock']}\n",
+		"addons/acme_stock/migrations/1.1/post-migrate.py": "def migrate(cr, version):\n    pass\n",
+		"addons/acme_stock/security/ir.model.access.csv":   "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_quant_all,all,model_stock_quant,,1,0,0,0\n",
+		"addons/acme_stock/models/quant.py":                "# quants, faster\n",
+		"addons/acme_mrp_glue/__manifest__.py":             "{'name': 'glue', 'version': '1.0', 'depends': ['mrp', 'acme_stock'], 'auto_install': True}\n",
+		"addons/acme_mrp_glue/models/production.py":        "# glue\n",
+		// Buying now plans production too: Odoo then installs
+		// purchase_mrp, and mrp_account since stock_account is there.
+		"addons/acme_buy/__manifest__.py": "{'name': 'ACME buying', 'version': '1.0', 'depends': ['purchase_stock', 'mrp']}\n",
+	})
+	to := repo.commit("two")
+	before, err := odoo.DiscoverFS(repo.at(from).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := odoo.DiscoverFS(repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := odoo.NewGraph(odoo.Odoo17(), after.Modules)
+	was := odoo.NewGraph(odoo.Odoo17(), before.Modules)
+	processes := odoo.CoreProcesses()
+	// The catalog puts a module of its own in a process.
+	processes["acme_report"] = []string{"quality"}
+
+	im := odoo.ImpactOf(d, was, g, processes)
+	want := &odoo.Impact{
+		Changed:       []string{"acme_buy", "acme_mrp_glue", "acme_stock"},
+		Affected:      []string{"acme_report"},
+		AutoInstalled: []string{"mrp_account", "purchase_mrp"},
+		Processes: []odoo.ProcessImpact{
+			{Process: "finance", Modules: []string{"mrp_account"}},
+			{Process: "inventory", Modules: []string{"acme_buy", "acme_mrp_glue", "acme_stock"}},
+			{Process: "procurement", Modules: []string{"acme_buy", "purchase_mrp"}},
+			{Process: "production", Modules: []string{"acme_buy", "acme_mrp_glue", "mrp_account", "purchase_mrp"}},
+			{Process: "quality", Modules: []string{"acme_mrp_glue", "acme_report", "acme_stock"}},
+		},
+		Facts: odoo.Facts{
+			Modules:          []string{"acme_buy", "acme_mrp_glue", "acme_report", "acme_stock", "mrp_account", "purchase_mrp"},
+			Migration:        true,
+			MigrationPhases:  []string{"post"},
+			SecurityChanged:  true,
+			PublicAccessRows: []string{"acme_stock: access_quant_all (model model_stock_quant: read)"},
+			Processes:        []string{"finance", "inventory", "procurement", "production", "quality"},
+		},
+	}
+	if diff := cmp.Diff(want, im); diff != "" {
+		t.Errorf("impact (-want +got):\n%s", diff)
+	}
+}
