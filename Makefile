@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest
 	$(GO) test -run='^$$' -fuzz=FuzzFromArchive -fuzztime=30s ./catalogsync
+	$(GO) test -run='^$$' -fuzz=FuzzParseLiteral -fuzztime=30s ./odoo
 
 clean:
 	rm -rf bin demo-data

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,10 +164,10 @@ contexts: [{name: eu-1, context: {cluster: eu-1, user: ci}}]
 current-context: eu-1
 `)
 	repo := t.TempDir()
-	mustGitCmd(t, repo, "init", "-q", "-b", "main")
+	mustGit(t, repo, "init", "-q", "-b", "main")
 	mustWriteFile(t, filepath.Join(repo, "prod-lyon", "odoo.yaml"), desiredManifests)
-	mustGitCmd(t, repo, "add", "-A")
-	mustGitCmd(t, repo, "commit", "-q", "-m", "prod-lyon")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "prod-lyon")
 	repoURL := "file://" + filepath.ToSlash(repo)
 
 	tests := []struct {
@@ -211,19 +210,6 @@ func mustWriteFile(t *testing.T, name, content string) {
 	}
 	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// mustGitCmd runs git in dir with a configuration of its own.
-func mustGitCmd(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_AUTHOR_NAME=Andon Test", "GIT_AUTHOR_EMAIL=test@andon.invalid",
-		"GIT_COMMITTER_NAME=Andon Test", "GIT_COMMITTER_EMAIL=test@andon.invalid")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 

@@ -160,6 +160,7 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		newWhoamiCmd(e),
 		newBenchCmd(e),
 		newKubeCmd(e),
+		newOdooCmd(e),
 	)
 	markUsageErrors(root)
 	return root

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/catalogsync"
+	"github.com/andon-governance/andon/odoo"
+)
+
+// newOdooCmd returns `andon odoo`, which reads Odoo addons.
+func newOdooCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "odoo", Short: "Read Odoo addons: what a change of them touches"}
+	cmd.AddCommand(newOdooImpactCmd(e))
+	return cmd
+}
+
+type odooImpactOptions struct {
+	repo, from, to string
+	addonsPaths    []string
+	catalog, env   string
+}
+
+// odooImpactReport is what andon odoo impact prints.
+type odooImpactReport struct {
+	Repository string `json:"repository"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	// FromCommit and ToCommit are the commits the refs named.
+	FromCommit string      `json:"fromCommit"`
+	ToCommit   string      `json:"toCommit"`
+	Diff       *odoo.Diff  `json:"diff"`
+	Impact     odoo.Impact `json:"impact"`
+	// Tiers are the catalog's tiers of the processes touched.
+	Tiers map[string]andon.Level `json:"tiers,omitempty"`
+}
+
+func newOdooImpactCmd(e *env) *cobra.Command {
+	o := &odooImpactOptions{}
+	cmd := &cobra.Command{
+		Use:   "impact --repo PATH --from REF --to REF",
+		Short: "Show what a range of commits of an addons repository changes, and which modules and business processes it touches",
+		Long: `Compare two refs of a git repository of Odoo addons and show what the change
+does: the modules added, removed and changed, version bumps (with the Odoo
+series: 1.2 is 17.0.1.2), migration scripts added, access files changed
+(rows of ir.model.access.csv without a group are flagged: they open a model to
+every user, portal and public included), hooks and external dependencies
+added, data files changed. Then its impact: the modules that depend on the
+changed ones, the auto_install glue Odoo would install with them, and the
+business processes touched, through the catalog's BusinessProcess modules and
+andon's mapping of the Odoo 17 core modules; a module of no process takes
+those of the modules it depends on.
+
+The repository is read from its objects at each commit, never from a
+checkout: --repo is a local repository or a git URL. --addons-path names a
+directory of modules in it (repeatable; default: the repository's root).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := checkOutput(cmd); err != nil {
+				return err
+			}
+			rep, err := odooImpact(cmd, e, o)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return e.print(cmd, rep, func(w io.Writer) { writeOdooImpact(w, rep) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.repo, "repo", "", "git repository of the addons: a local directory or a URL (required)")
+	f.StringVar(&o.from, "from", "", "the ref before the change: a branch, tag or commit (required)")
+	f.StringVar(&o.to, "to", "", "the ref after the change (required)")
+	f.StringSliceVar(&o.addonsPaths, "addons-path", nil, "a directory of modules in the repository; repeatable, in Odoo's order (default: the root)")
+	f.StringVar(&o.catalog, "catalog", "", "catalog directory whose BusinessProcess modules and tiers to use")
+	f.StringVar(&o.env, "env", "", "only the processes of this environment of the catalog")
+	cmd.MarkFlagRequired("repo")
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactReport, error) {
+	url := o.repo
+	if fi, err := os.Stat(o.repo); err == nil && fi.IsDir() {
+		abs, err := filepath.Abs(o.repo)
+		if err != nil {
+			return nil, err
+		}
+		url = "file://" + filepath.ToSlash(abs)
+	}
+	paths := o.addonsPaths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	for i, p := range paths {
+		paths[i] = filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "/")))
+	}
+	processes := odoo.CoreProcesses()
+	var cat *andon.Catalog
+	if o.catalog != "" {
+		var err error
+		if cat, err = catalog.Load(o.catalog); err != nil {
+			return nil, fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)
+		}
+		var env *andon.Environment
+		if o.env != "" {
+			if env = cat.Environment(o.env); env == nil {
+				return nil, fmt.Errorf("--env: %q is not in the catalog", o.env)
+			}
+		}
+		for _, p := range cat.Processes {
+			for _, m := range p.Modules {
+				if !slices.Contains(processes[m], p.Name) {
+					processes[m] = append(processes[m], p.Name)
+				}
+			}
+		}
+		if env != nil {
+			// Only the environment's processes count.
+			for m, ps := range processes {
+				processes[m] = slices.DeleteFunc(slices.Clone(ps), func(p string) bool { return !slices.Contains(env.Processes, p) })
+			}
+		}
+	} else if o.env != "" {
+		return nil, fmt.Errorf("--env: needs --catalog")
+	}
+
+	from, err := catalogsync.GitFiles(cmd.Context(), catalogsync.GitOptions{URL: url, Ref: o.from})
+	if err != nil {
+		return nil, fmt.Errorf("--from: %w", err)
+	}
+	to, err := catalogsync.GitFiles(cmd.Context(), catalogsync.GitOptions{URL: url, Ref: o.to})
+	if err != nil {
+		return nil, fmt.Errorf("--to: %w", err)
+	}
+	d, err := odoo.DiffFS(from.FS, to.FS, paths...)
+	if err != nil {
+		return nil, fmt.Errorf("%s at %s: %w", o.repo, o.to, err)
+	}
+	before, _ := odoo.DiscoverFS(from.FS, paths...)
+	after, err := odoo.DiscoverFS(to.FS, paths...)
+	if err != nil {
+		return nil, err
+	}
+	if before == nil {
+		before = &odoo.Addons{}
+	}
+	core := odoo.Odoo17()
+	im := odoo.ImpactOf(d, odoo.NewGraph(core, before.Modules), odoo.NewGraph(core, after.Modules), processes)
+	rep := &odooImpactReport{Repository: to.URL, From: o.from, To: o.to, FromCommit: from.Commit, ToCommit: to.Commit, Diff: d, Impact: *im}
+	if cat != nil {
+		rep.Tiers = map[string]andon.Level{}
+		for _, p := range im.Processes {
+			if bp := cat.Process(p.Process); bp != nil {
+				rep.Tiers[p.Process] = bp.Tier
+			}
+		}
+	}
+	return rep, nil
+}
+
+func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
+	fmt.Fprintf(w, "%s %s (%.12s) .. %s (%.12s)\n", rep.Repository, rep.From, rep.FromCommit, rep.To, rep.ToCommit)
+	if len(rep.Diff.Modules) == 0 {
+		fmt.Fprintln(w, "no module changed")
+		return
+	}
+	for _, m := range rep.Diff.Modules {
+		version := m.NewVersion
+		switch {
+		case m.Status == odoo.ModuleRemoved:
+			version = m.OldVersion
+		case m.Bumped:
+			version = m.OldVersion + " -> " + m.NewVersion
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d files\n", m.Status, m.Module, version, len(m.Files))
+		for _, mig := range m.Migrations {
+			fmt.Fprintf(w, "\tmigration %s-\t%s\n", mig.Phase, mig.File)
+		}
+		for _, s := range m.Security {
+			fmt.Fprintf(w, "\taccess file\t%s\n", s.File)
+			for _, r := range s.PublicRows {
+				fmt.Fprintf(w, "\tPUBLIC ACCESS\t%s\n", r)
+			}
+		}
+		for _, h := range m.HooksAdded {
+			fmt.Fprintf(w, "\thook added\t%s\n", h)
+		}
+		for _, x := range m.ExternalAdded {
+			fmt.Fprintf(w, "\tdependency added\t%s\n", x)
+		}
+		for _, f := range m.DataChanged {
+			fmt.Fprintf(w, "\tdata\t%s\n", f)
+		}
+	}
+	im := rep.Impact
+	fmt.Fprintf(w, "changed:\t%s\n", list(im.Changed))
+	fmt.Fprintf(w, "depend on them:\t%s\n", list(im.Affected))
+	fmt.Fprintf(w, "installed with them:\t%s\n", list(im.AutoInstalled))
+	for _, p := range im.Processes {
+		tier := ""
+		if t, ok := rep.Tiers[p.Process]; ok {
+			tier = " (tier " + string(t) + ")"
+		}
+		fmt.Fprintf(w, "process %s%s:\t%s\n", p.Process, tier, strings.Join(p.Modules, ", "))
+	}
+	f := im.Facts
+	fmt.Fprintf(w, "facts:\tmigration %v %s, access changed %v, public access rows %d\n", f.Migration, list(f.MigrationPhases), f.SecurityChanged, len(f.PublicAccessRows))
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ", ")
+}

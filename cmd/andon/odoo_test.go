@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon/odoo"
+)
+
+func TestOdooImpact(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_report", "__manifest__.py"), "{'name': 'ACME reports', 'depends': ['acme_stock']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "November")
+	from := mustGit(t, repo, "rev-parse", "HEAD")
+	mustGit(t, repo, "tag", "v2026.11")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.1', 'depends': ['stock']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "migrations", "1.1", "pre-fix.py"), "def migrate(cr, version):\n    pass\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "security", "ir.model.access.csv"),
+		"id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_quant_all,all,model_stock_quant,,1,0,0,0\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "December")
+
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "addons",
+		"--catalog", exampleCatalog, "--env", "prod-lyon", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		FromCommit string
+		Diff       odoo.Diff
+		Impact     odoo.Impact
+		Tiers      map[string]string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Impact.Facts
+	if rep.FromCommit != from || len(rep.Diff.Modules) != 1 || !rep.Diff.Modules[0].Bumped ||
+		strings.Join(rep.Impact.Affected, ",") != "acme_report" || !f.Migration || strings.Join(f.MigrationPhases, ",") != "pre" ||
+		!f.SecurityChanged || len(f.PublicAccessRows) != 1 || !strings.Contains(strings.Join(f.Processes, ","), "inventory") || rep.Tiers["inventory"] == "" {
+		t.Errorf("report:\n%s", r.stdout)
+	}
+
+	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "addons")
+	for _, want := range []string{"acme_stock", "17.0.1.0 -> 17.0.1.1", "migration pre-", "PUBLIC ACCESS", "depend on them:", "acme_report", "process inventory"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `ref "nope"`)
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "--env: needs --catalog")
+}
