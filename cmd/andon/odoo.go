@@ -133,11 +133,14 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 		return nil, fmt.Errorf("--env: needs --catalog")
 	}
 
-	from, err := catalogsync.GitFiles(cmd.Context(), catalogsync.GitOptions{URL: url, Ref: o.from})
+	git := catalogsync.GitOptions{URL: url, Username: e.getenv("ANDON_GIT_USERNAME"), Password: e.getenv("ANDON_GIT_PASSWORD")}
+	git.Ref = o.from
+	from, err := catalogsync.GitFiles(cmd.Context(), git)
 	if err != nil {
 		return nil, fmt.Errorf("--from: %w", err)
 	}
-	to, err := catalogsync.GitFiles(cmd.Context(), catalogsync.GitOptions{URL: url, Ref: o.to})
+	git.Ref = o.to
+	to, err := catalogsync.GitFiles(cmd.Context(), git)
 	if err != nil {
 		return nil, fmt.Errorf("--to: %w", err)
 	}
