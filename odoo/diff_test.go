@@ -104,10 +104,10 @@ func TestDiffFS(t *testing.T) {
 		// access row, a post-init hook and a new Python dependency.
 		"addons/acme_stock_account/__manifest__.py": strings.NewReplacer("'1.1'", "'1.2'",
 			"'license'", "'post_init_hook': 'recompute_layers',\n    'external_dependencies': {'python': ['pandas']},\n    'license'").Replace(stockAccountV1),
-		"addons/acme_stock_account/security/ir.model.access.csv": "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_layer_user,layer user,model_stock_valuation_layer,stock.group_stock_user,1,0,0,0\naccess_layer_all,layer all,model_stock_valuation_layer,,1,1,0,0\n",
-		"addons/acme_stock_account/migrations/1.2/pre-migrate.py":  "def migrate(cr, version):\n    pass\n",
-		"addons/acme_stock_account/migrations/0.0.0/end-check.py":  "def migrate(cr, version):\n    pass\n",
-		"addons/acme_stock_account/data/valuation.xml":             "<odoo><data/></odoo>\n",
+		"addons/acme_stock_account/security/ir.model.access.csv":  "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_layer_user,layer user,model_stock_valuation_layer,stock.group_stock_user,1,0,0,0\naccess_layer_all,layer all,model_stock_valuation_layer,,1,1,0,0\n",
+		"addons/acme_stock_account/migrations/1.2/pre-migrate.py": "def migrate(cr, version):\n    pass\n",
+		"addons/acme_stock_account/migrations/0.0.0/end-check.py": "def migrate(cr, version):\n    pass\n",
+		"addons/acme_stock_account/data/valuation.xml":            "<odoo><data/></odoo>\n",
 		// A change of code only, no bump.
 		"addons/acme_label/report/label.xml": "<odoo><template/></odoo>\n",
 		"addons/acme_old/__manifest__.py":    "",
