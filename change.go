@@ -3,6 +3,7 @@ package andon
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -90,6 +91,13 @@ type Facts struct {
 	Modules    []string `json:"modules"`
 	Migration  bool     `json:"migration"`
 	Components []string `json:"components"` // postgres, redis, traefik, kubernetes, ...
+	// What the addons themselves say (andon odoo impact, andon change
+	// create --from-git): the phases of the migration scripts added (pre,
+	// post, end), whether an access file changed, and the new access rows
+	// without a group, which open a model to every user.
+	MigrationPhases  []string `json:"migrationPhases,omitempty"`
+	SecurityChanged  bool     `json:"securityChanged,omitempty"`
+	PublicAccessRows []string `json:"publicAccessRows,omitempty"`
 }
 
 // Link points from a change to a ticket, pull request or pipeline.
@@ -163,6 +171,11 @@ func (r *ChangeRequest) Validate() error {
 	for i, a := range r.Artifacts {
 		if _, err := ParseImage(a); err != nil {
 			return Errorf(EINVALID, "artifacts[%d]: %s", i, ErrorMessage(err))
+		}
+	}
+	for i, p := range r.Facts.MigrationPhases {
+		if p := strings.ToLower(strings.TrimSpace(p)); p != "pre" && p != "post" && p != "end" {
+			return Errorf(EINVALID, "facts.migrationPhases[%d]: %q is not pre, post or end", i, r.Facts.MigrationPhases[i])
 		}
 	}
 	return nil

@@ -126,11 +126,7 @@ func (b *builder) change(c *andon.Change) *ast.Term {
 	items = append(items,
 		item("requester", b.str(c.Requester)),
 		item("artifacts", strs(b, c.Artifacts)),
-		item("facts", b.object(
-			item("modules", strs(b, c.Facts.Modules)),
-			item("migration", b.bool(c.Facts.Migration)),
-			item("components", enums(b, c.Facts.Components)),
-		)),
+		item("facts", b.facts(c.Facts)),
 		item("processes", strs(b, c.Processes)),
 	)
 	if c.Window != nil {
@@ -233,6 +229,26 @@ func (b *builder) occurrence(o andon.Occurrence) *ast.Term {
 		item("end", b.time(o.End)),
 		item("allow", enums(b, o.Allow)),
 	)
+}
+
+// facts leaves out the facts of the addons when they are not set, as
+// their JSON does.
+func (b *builder) facts(f andon.Facts) *ast.Term {
+	items := [][2]*ast.Term{
+		item("modules", strs(b, f.Modules)),
+		item("migration", b.bool(f.Migration)),
+		item("components", enums(b, f.Components)),
+	}
+	if len(f.MigrationPhases) > 0 {
+		items = append(items, item("migrationPhases", strs(b, f.MigrationPhases)))
+	}
+	if f.SecurityChanged {
+		items = append(items, item("securityChanged", b.bool(true)))
+	}
+	if len(f.PublicAccessRows) > 0 {
+		items = append(items, item("publicAccessRows", strs(b, f.PublicAccessRows)))
+	}
+	return b.object(items...)
 }
 
 // request leaves out dryRun and admission when they are not set, as their

@@ -144,7 +144,20 @@ func normaliseFacts(f andon.Facts) andon.Facts {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	return andon.Facts{Modules: clean(f.Modules), Migration: f.Migration, Components: clean(f.Components)}
+	phases := clean(f.MigrationPhases)
+	if len(phases) == 0 {
+		phases = nil
+	}
+	// Access rows are kept as written: they name models and groups.
+	var rows []string
+	for _, r := range f.PublicAccessRows {
+		if r = strings.TrimSpace(r); r != "" {
+			rows = append(rows, r)
+		}
+	}
+	slices.Sort(rows)
+	return andon.Facts{Modules: clean(f.Modules), Migration: f.Migration, Components: clean(f.Components),
+		MigrationPhases: phases, SecurityChanged: f.SecurityChanged || len(rows) > 0, PublicAccessRows: slices.Compact(rows)}
 }
 
 func nonNil[T any](s []T) []T {

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
 )
 
 // newChangeCmd returns `andon change` and its subcommands: open, list and
@@ -41,6 +43,7 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 		start, end   string
 		links        []string
 		rollbackPlan string
+		git          odooImpactOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "create --env E --type T --title TITLE [flags]",
@@ -78,6 +81,16 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 				}
 				req.Links = append(req.Links, andon.Link{Kind: kind, URL: u})
 			}
+			if git.repo != "" {
+				if git.from == "" || git.to == "" {
+					return andon.Errorf(andon.EINVALID, "--from-git: needs --from and --to, the refs before and after the change")
+				}
+				if err := factsFromGit(cmd, e, c, &req, git); err != nil {
+					return err
+				}
+			} else if git.from != "" || git.to != "" || len(git.addonsPaths) > 0 {
+				return andon.Errorf(andon.EINVALID, "--from, --to and --addons-path: need --from-git")
+			}
 			// Checking here what needs no catalog spares a round trip and
 			// names the flag at fault; the server checks everything again.
 			if err := req.Validate(); err != nil {
@@ -104,6 +117,10 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
 	f.StringVar(&rollbackPlan, "rollback-plan", "", "how the change is undone")
 	f.StringArrayVar(&links, "link", nil, "related ticket, pull request or pipeline as KIND=URL (repeatable)")
+	f.StringVar(&git.repo, "from-git", "", "git repository of the Odoo addons the change deploys: fill the facts from its commits between --from and --to (see andon odoo impact)")
+	f.StringVar(&git.from, "from", "", "with --from-git: the ref before the change")
+	f.StringVar(&git.to, "to", "", "with --from-git: the ref after the change")
+	f.StringSliceVar(&git.addonsPaths, "addons-path", nil, "with --from-git: a directory of modules in the repository (repeatable; default: the root)")
 	for _, name := range []string{"env", "type", "title"} {
 		cmd.MarkFlagRequired(name)
 	}
@@ -365,4 +382,36 @@ func fixed[T ~string](values []T) cobra.CompletionFunc {
 		s[i] = string(v)
 	}
 	return cobra.FixedCompletions(s, cobra.ShellCompDirectiveNoFileComp)
+}
+
+// factsFromGit fills the facts of req from the addons of a range of
+// commits, with the business processes of the server's catalog, and links
+// the change to the range.
+func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.ChangeRequest, git odooImpactOptions) error {
+	cat, err := c.Catalog(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if cat.Environment(req.Environment) == nil {
+		return andon.Errorf(andon.EINVALID, "--env: %q is not in the catalog", req.Environment)
+	}
+	git.env = req.Environment
+	rep, err := analyseAddons(cmd, e, &git, cat)
+	if err != nil {
+		return err
+	}
+	f := rep.Impact.Facts
+	union := func(a, b []string) []string {
+		out := slices.Concat(a, b)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	req.Facts.Modules = union(req.Facts.Modules, f.Modules)
+	req.Facts.Migration = req.Facts.Migration || f.Migration
+	req.Facts.MigrationPhases = union(req.Facts.MigrationPhases, f.MigrationPhases)
+	req.Facts.SecurityChanged = req.Facts.SecurityChanged || f.SecurityChanged
+	req.Facts.PublicAccessRows = union(req.Facts.PublicAccessRows, f.PublicAccessRows)
+	req.Processes = union(req.Processes, f.Processes)
+	req.Links = append(req.Links, andon.Link{Kind: "git", URL: fmt.Sprintf("%s@%s..%s", rep.Repository, rep.FromCommit, rep.ToCommit)})
+	return nil
 }

@@ -88,6 +88,21 @@ directory of modules in it (repeatable; default: the repository's root).`,
 }
 
 func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactReport, error) {
+	var cat *andon.Catalog
+	if o.catalog != "" {
+		var err error
+		if cat, err = catalog.Load(o.catalog); err != nil {
+			return nil, fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)
+		}
+	} else if o.env != "" {
+		return nil, fmt.Errorf("--env: needs --catalog")
+	}
+	return analyseAddons(cmd, e, o, cat)
+}
+
+// analyseAddons reads the range of commits of o and analyses it, with the
+// business processes of cat (and of o.env) when cat is not nil.
+func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.Catalog) (*odooImpactReport, error) {
 	url := o.repo
 	if fi, err := os.Stat(o.repo); err == nil && fi.IsDir() {
 		abs, err := filepath.Abs(o.repo)
@@ -96,20 +111,15 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 		}
 		url = "file://" + filepath.ToSlash(abs)
 	}
-	paths := o.addonsPaths
+	var paths []string
+	for _, p := range o.addonsPaths {
+		paths = append(paths, filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "/"))))
+	}
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	for i, p := range paths {
-		paths[i] = filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "/")))
-	}
 	processes := odoo.CoreProcesses()
-	var cat *andon.Catalog
-	if o.catalog != "" {
-		var err error
-		if cat, err = catalog.Load(o.catalog); err != nil {
-			return nil, fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)
-		}
+	if cat != nil {
 		var env *andon.Environment
 		if o.env != "" {
 			if env = cat.Environment(o.env); env == nil {
@@ -123,14 +133,13 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 				}
 			}
 		}
-		if env != nil {
-			// Only the environment's processes count.
-			for m, ps := range processes {
-				processes[m] = slices.DeleteFunc(slices.Clone(ps), func(p string) bool { return !slices.Contains(env.Processes, p) })
-			}
+		// Only the catalog's processes count, and with an environment
+		// only its own.
+		for m, ps := range processes {
+			processes[m] = slices.DeleteFunc(slices.Clone(ps), func(p string) bool {
+				return cat.Process(p) == nil || (env != nil && !slices.Contains(env.Processes, p))
+			})
 		}
-	} else if o.env != "" {
-		return nil, fmt.Errorf("--env: needs --catalog")
 	}
 
 	git := catalogsync.GitOptions{URL: url, Username: e.getenv("ANDON_GIT_USERNAME"), Password: e.getenv("ANDON_GIT_PASSWORD")}

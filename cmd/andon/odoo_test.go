@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/odoo"
 )
 
@@ -54,4 +56,36 @@ func TestOdooImpact(t *testing.T) {
 	}
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `ref "nope"`)
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "--env: needs --catalog")
+}
+
+// TestChangeFromGit opens a change whose facts come from the addons of a
+// range of commits: the risk policy then rests on what changed.
+func TestChangeFromGit(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "November")
+	mustGit(t, repo, "tag", "v2026.11")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "security", "ir.model.access.csv"),
+		"id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\naccess_quant_all,all,model_stock_quant,,1,0,0,0\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "December")
+	to := mustGit(t, repo, "rev-parse", "HEAD")
+
+	s := MustServe(t, t.TempDir())
+	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "December addons",
+		"--from-git", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "addons")
+	f := c.Facts
+	if strings.Join(f.Modules, ",") != "acme_stock" || !f.SecurityChanged || len(f.PublicAccessRows) != 1 || !slices.Contains(c.Processes, "inventory") {
+		t.Errorf("facts %+v, processes %v; want acme_stock, a public row and inventory", f, c.Processes)
+	}
+	if c.Risk.Tier != andon.LevelHigh || !slices.ContainsFunc(c.Risk.Approvals, func(r andon.Requirement) bool { return r.Role == "platform-admin" }) {
+		t.Errorf("risk = %+v; want high with a platform-admin slot for the public row", c.Risk)
+	}
+	if len(c.Links) != 1 || c.Links[0].Kind != "git" || !strings.HasSuffix(c.Links[0].URL, ".."+to) {
+		t.Errorf("links = %+v; want the commit range", c.Links)
+	}
+	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from-git", repo), 2, "needs --from and --to")
+	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from", "v2026.11"), 2, "need --from-git")
 }

@@ -14,7 +14,9 @@
 #   critical  production, and postgres or kubernetes touched; or a
 #             migration touching a critical process
 #   high      production, and a migration; or modules changed while a
-#             critical or high process is affected
+#             critical or high process is affected; or a valuation or
+#             accounting module changed; or an access row without a
+#             group added (which also needs a platform admin)
 #   medium    any other production change
 #
 # An emergency change keeps its tier but needs one emergency approver
@@ -96,6 +98,25 @@ high_reasons contains sprintf("database migration in production environment %s",
 	migration
 }
 
+# Inventory valuation and accounting: a mistake there shows in the books
+# at month end, long after the deployment.
+high_reasons contains sprintf("changes valuation or accounting module %s", [m]) if {
+	some m in modules
+	valuation_module(m)
+}
+
+valuation_module(m) if m in {"account", "stock_account", "mrp_account", "purchase_stock", "stock_landed_costs", "account_accountant"}
+
+valuation_module(m) if contains(m, "account")
+
+valuation_module(m) if contains(m, "valuation")
+
+public_rows := [r | some r in object.get(input.change.facts, "publicAccessRows", [])]
+
+high_reasons contains sprintf("adds access rows without a group, open to every user, portal and public included: %s", [concat("; ", sort(public_rows))]) if {
+	count(public_rows) > 0
+}
+
 high_reasons contains sprintf("changes Odoo modules %s and affects %s process %s", [concat(", ", sort(modules)), p.tier, p.name]) if {
 	count(modules) > 0
 	some p in affected
@@ -147,4 +168,6 @@ owners_from_environment if {
 
 admin_slots := [{"role": "platform-admin", "count": 1}] if {
 	tier == "critical"
+} else := [{"role": "platform-admin", "count": 1}] if {
+	count(public_rows) > 0
 } else := []

@@ -204,6 +204,7 @@ test_high_reasons if {
 	high_reasons == {
 		"database migration in production environment prod-lyon",
 		"changes Odoo modules account and affects critical process finance",
+		"changes valuation or accounting module account",
 	} with input as i
 }
 
@@ -215,6 +216,7 @@ test_tier_reasons_are_sorted if {
 	i := risk_input(change("normal", {"migration": true, "modules": ["account"]}, ["inventory"]))
 	tier_reasons == [
 		"changes Odoo modules account and affects high process inventory",
+		"changes valuation or accounting module account",
 		"database migration in production environment prod-lyon",
 	] with input as i
 }
@@ -271,4 +273,34 @@ test_needs_owner if {
 	needs_owner with input as risk_input(change("normal", {"migration": true}, []))
 	needs_owner with input as risk_input(change("normal", {"components": ["postgres"]}, []))
 	not needs_owner with input as risk_input(change("normal", {"components": ["redis"]}, []))
+}
+
+# The facts of the addons (andon odoo impact).
+
+test_tier_high_valuation_module if {
+	i := risk_input(change("normal", {"modules": ["acme_stock_account"]}, ["website"]))
+	tier == "high" with input as i
+	"changes valuation or accounting module acme_stock_account" in reasons with input as i
+	not "changes valuation or accounting module acme_label" in reasons with input as risk_input(change("normal", {"modules": ["acme_label"]}, ["website"]))
+	tier == "medium" with input as risk_input(change("normal", {"modules": ["acme_label"]}, ["website"]))
+}
+
+test_valuation_module if {
+	valuation_module("stock_account")
+	valuation_module("purchase_stock")
+	valuation_module("acme_account_reports")
+	valuation_module("acme_stock_valuation")
+	not valuation_module("stock")
+	not valuation_module("mrp")
+}
+
+test_public_access_rows_need_a_platform_admin if {
+	rows := ["acme_stock: access_quant_all (model model_stock_quant: read)"]
+	i := risk_input(change("normal", {"modules": ["acme_label"], "securityChanged": true, "publicAccessRows": rows}, ["website"]))
+	tier == "high" with input as i
+	"adds access rows without a group, open to every user, portal and public included: acme_stock: access_quant_all (model model_stock_quant: read)" in reasons with input as i
+	platform_admin in approvals with input as i
+	# An access file changed without such a row is not by itself a reason.
+	tier == "medium" with input as risk_input(change("normal", {"modules": ["acme_label"], "securityChanged": true}, ["website"]))
+	admin_slots == [] with input as risk_input(change("normal", {"securityChanged": true}, []))
 }

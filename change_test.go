@@ -1,0 +1,34 @@
+package andon_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+)
+
+func TestChangeRequestValidate(t *testing.T) {
+	ok := func() andon.ChangeRequest {
+		return andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "December addons",
+			Facts: andon.Facts{MigrationPhases: []string{"pre", "End"}}}
+	}
+	r := ok()
+	if err := r.Validate(); err != nil {
+		t.Errorf("a good request: %v", err)
+	}
+	for _, tt := range []struct {
+		edit func(*andon.ChangeRequest)
+		want string
+	}{
+		{func(r *andon.ChangeRequest) { r.Environment = "" }, "environment: required"},
+		{func(r *andon.ChangeRequest) { r.Type = "urgent" }, `type: "urgent"`},
+		{func(r *andon.ChangeRequest) { r.Artifacts = []string{"odoo:17"} }, "artifacts[0]"},
+		{func(r *andon.ChangeRequest) { r.Facts.MigrationPhases = []string{"pre", "during"} }, `facts.migrationPhases[1]: "during" is not pre, post or end`},
+	} {
+		r := ok()
+		tt.edit(&r)
+		if err := r.Validate(); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+			t.Errorf("error = %v, want invalid with %q", err, tt.want)
+		}
+	}
+}
