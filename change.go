@@ -98,6 +98,10 @@ type Facts struct {
 	MigrationPhases  []string `json:"migrationPhases,omitempty"`
 	SecurityChanged  bool     `json:"securityChanged,omitempty"`
 	PublicAccessRows []string `json:"publicAccessRows,omitempty"`
+	// Evidence names, for the facts read from the addons, the files that
+	// led to each: fact name (migration, securityChanged,
+	// publicAccessRows, modules) → module/file paths.
+	Evidence map[string][]string `json:"evidence,omitempty"`
 }
 
 // Link points from a change to a ticket, pull request or pipeline.

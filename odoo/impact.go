@@ -50,6 +50,10 @@ type Facts struct {
 	PublicAccessRows []string `json:"publicAccessRows"`
 	// Processes are the names of the business processes touched.
 	Processes []string `json:"processes"`
+	// Evidence names the files behind each fact, as module/file:
+	// "modules" (every changed file), "migration", "securityChanged" and
+	// "publicAccessRows".
+	Evidence map[string][]string `json:"evidence"`
 }
 
 // ImpactOf returns the impact of d, whose modules before and after the
@@ -104,17 +108,30 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 	f.Modules = slices.Compact(f.Modules)
 	phases := map[string]bool{}
 	f.PublicAccessRows = []string{}
+	f.Evidence = map[string][]string{}
+	cite := func(fact, module, file string) { f.Evidence[fact] = append(f.Evidence[fact], module+"/"+file) }
 	for _, m := range d.Modules {
+		for _, file := range m.Files {
+			cite("modules", m.Module, file)
+		}
 		for _, mig := range m.Migrations {
 			phases[mig.Phase] = true
 		}
 		if m.Status == ModuleChanged && m.Bumped && (len(m.Migrations) > 0 || m.MigratesNewVersion) {
 			f.Migration = true
+			cite("migration", m.Module, ManifestFile)
+			for _, mig := range m.Migrations {
+				cite("migration", m.Module, mig.File)
+			}
 		}
 		for _, s := range m.Security {
 			f.SecurityChanged = true
+			cite("securityChanged", m.Module, s.File)
 			for _, r := range s.PublicRows {
 				f.PublicAccessRows = append(f.PublicAccessRows, m.Module+": "+r)
+			}
+			if len(s.PublicRows) > 0 {
+				cite("publicAccessRows", m.Module, s.File)
 			}
 		}
 	}

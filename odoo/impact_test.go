@@ -69,6 +69,13 @@ func TestImpactOf(t *testing.T) {
 			SecurityChanged:  true,
 			PublicAccessRows: []string{"acme_stock: access_quant_all (model model_stock_quant: read)"},
 			Processes:        []string{"finance", "inventory", "procurement", "production", "quality"},
+			Evidence: map[string][]string{
+				"modules": {"acme_buy/__manifest__.py", "acme_mrp_glue/__manifest__.py", "acme_mrp_glue/models/production.py",
+					"acme_stock/__manifest__.py", "acme_stock/migrations/1.1/post-migrate.py", "acme_stock/models/quant.py", "acme_stock/security/ir.model.access.csv"},
+				"migration":        {"acme_stock/__manifest__.py", "acme_stock/migrations/1.1/post-migrate.py"},
+				"securityChanged":  {"acme_stock/security/ir.model.access.csv"},
+				"publicAccessRows": {"acme_stock/security/ir.model.access.csv"},
+			},
 		},
 	}
 	if diff := cmp.Diff(want, im); diff != "" {

@@ -162,6 +162,15 @@ func fill(v reflect.Value, path string) {
 		for i := range 2 {
 			fill(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
 		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		for i := range 2 {
+			k := reflect.New(v.Type().Key()).Elem()
+			fill(k, fmt.Sprintf("%s{key %d}", path, i))
+			e := reflect.New(v.Type().Elem()).Elem()
+			fill(e, fmt.Sprintf("%s{%d}", path, i))
+			v.SetMapIndex(k, e)
+		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			f := v.Type().Field(i)

@@ -157,7 +157,8 @@ func normaliseFacts(f andon.Facts) andon.Facts {
 	}
 	slices.Sort(rows)
 	return andon.Facts{Modules: clean(f.Modules), Migration: f.Migration, Components: clean(f.Components),
-		MigrationPhases: phases, SecurityChanged: f.SecurityChanged || len(rows) > 0, PublicAccessRows: slices.Compact(rows)}
+		MigrationPhases: phases, SecurityChanged: f.SecurityChanged || len(rows) > 0, PublicAccessRows: slices.Compact(rows),
+		Evidence: f.Evidence}
 }
 
 func nonNil[T any](s []T) []T {

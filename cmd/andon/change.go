@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,7 +309,20 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 		kvList(w, "artifacts", ch.Artifacts)
 		kvList(w, "modules", ch.Facts.Modules)
 		kv(w, "migration", fmt.Sprint(ch.Facts.Migration))
+		if len(ch.Facts.MigrationPhases) > 0 {
+			kvList(w, "migration phases", ch.Facts.MigrationPhases)
+		}
 		kvList(w, "components", ch.Facts.Components)
+		if ch.Facts.SecurityChanged {
+			kv(w, "access changed", "true")
+		}
+		if len(ch.Facts.PublicAccessRows) > 0 {
+			kvList(w, "public access rows", ch.Facts.PublicAccessRows)
+		}
+		// Which files of the addons led to which fact.
+		for _, fact := range slices.Sorted(maps.Keys(ch.Facts.Evidence)) {
+			kvList(w, "evidence: "+fact, ch.Facts.Evidence[fact])
+		}
 		kvList(w, "processes", ch.Processes)
 		if ch.Window != nil {
 			kv(w, "window", fmtTime(ch.Window.Start)+" to "+fmtTime(ch.Window.End))
@@ -412,6 +426,7 @@ func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.Chang
 	req.Facts.SecurityChanged = req.Facts.SecurityChanged || f.SecurityChanged
 	req.Facts.PublicAccessRows = union(req.Facts.PublicAccessRows, f.PublicAccessRows)
 	req.Processes = union(req.Processes, f.Processes)
+	req.Facts.Evidence = f.Evidence
 	req.Links = append(req.Links, andon.Link{Kind: "git", URL: fmt.Sprintf("%s@%s..%s", rep.Repository, rep.FromCommit, rep.ToCommit)})
 	return nil
 }

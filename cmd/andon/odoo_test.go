@@ -83,8 +83,14 @@ func TestChangeFromGit(t *testing.T) {
 	if c.Risk.Tier != andon.LevelHigh || !slices.ContainsFunc(c.Risk.Approvals, func(r andon.Requirement) bool { return r.Role == "platform-admin" }) {
 		t.Errorf("risk = %+v; want high with a platform-admin slot for the public row", c.Risk)
 	}
+	if ev := f.Evidence["publicAccessRows"]; len(ev) != 1 || ev[0] != "acme_stock/security/ir.model.access.csv" {
+		t.Errorf("evidence = %v; want the access file behind the public row", f.Evidence)
+	}
 	if len(c.Links) != 1 || c.Links[0].Kind != "git" || !strings.HasSuffix(c.Links[0].URL, ".."+to) {
 		t.Errorf("links = %+v; want the commit range", c.Links)
+	}
+	if r := s.as(t, "alice", "change", "show", c.ID); !strings.Contains(r.stdout, "evidence: publicAccessRows") || !strings.Contains(r.stdout, "acme_stock/security/ir.model.access.csv") {
+		t.Errorf("change show lacks the evidence:\n%s", r.stdout)
 	}
 	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from-git", repo), 2, "needs --from and --to")
 	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from", "v2026.11"), 2, "need --from-git")
