@@ -179,6 +179,19 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return t.entries(n.tree), nil
 }
 
+// DirHash returns the hash of the git tree of the directory name: two
+// directories of one hash hold the same files and symbolic links (though
+// not necessarily what the links point to). Tools that compare two
+// commits, such as andon odoo impact, skip equal directories without
+// reading them.
+func (t *treeFS) DirHash(name string) (string, bool) {
+	n, err := t.lookup(name)
+	if err != nil || n.tree == nil {
+		return "", false
+	}
+	return n.hash.String(), true
+}
+
 // Stat implements fs.StatFS.
 func (t *treeFS) Stat(name string) (fs.FileInfo, error) {
 	n, err := t.find("stat", name)

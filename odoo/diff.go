@@ -36,6 +36,8 @@ const Series = "17.0"
 type Diff struct {
 	// Modules are the modules added, removed or changed, by name.
 	Modules []ModuleDiff `json:"modules"`
+	// Before and After are the modules of both trees.
+	Before, After *Addons `json:"-"`
 }
 
 // ModuleDiff is what a change does to one module.
@@ -89,6 +91,26 @@ type SecurityFile struct {
 	PublicRows []string `json:"publicRows,omitempty"`
 }
 
+// DirHasher is a file system that knows a hash of each directory's
+// content, as a git tree does: DiffFS does not read a module whose
+// directory has the same hash in both trees.
+type DirHasher interface {
+	DirHash(name string) (hash string, ok bool)
+}
+
+// unchanged reports whether the directories of a module hash the same in
+// both trees.
+func unchanged(from, to fs.FS, oldDir, newDir string) bool {
+	hf, ok1 := from.(DirHasher)
+	ht, ok2 := to.(DirHasher)
+	if !ok1 || !ok2 {
+		return false
+	}
+	a, ok1 := hf.DirHash(oldDir)
+	b, ok2 := ht.DirHash(newDir)
+	return ok1 && ok2 && a == b
+}
+
 // DiffFS compares the modules of the addons paths in two trees, such as
 // two commits of a repository: from before the change, to after it.
 // Manifests that cannot be read in to are errors; in from they are read
@@ -109,10 +131,13 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 	for _, m := range after.Modules {
 		names[m.Name] = true
 	}
-	d := &Diff{Modules: []ModuleDiff{}}
+	d := &Diff{Modules: []ModuleDiff{}, Before: before, After: after}
 	for _, name := range sortedKeys(names) {
 		old, hadOld := before.Module(name)
 		cur, hasNew := after.Module(name)
+		if hadOld && hasNew && unchanged(from, to, old.Path, cur.Path) {
+			continue
+		}
 		md := ModuleDiff{Module: name}
 		switch {
 		case !hadOld:
