@@ -157,16 +157,8 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", o.repo, o.to, err)
 	}
-	before, _ := odoo.DiscoverFS(from.FS, paths...)
-	after, err := odoo.DiscoverFS(to.FS, paths...)
-	if err != nil {
-		return nil, err
-	}
-	if before == nil {
-		before = &odoo.Addons{}
-	}
 	core := odoo.Odoo17()
-	im := odoo.ImpactOf(d, odoo.NewGraph(core, before.Modules), odoo.NewGraph(core, after.Modules), processes)
+	im := odoo.ImpactOf(d, odoo.NewGraph(core, d.Before.Modules), odoo.NewGraph(core, d.After.Modules), processes)
 	rep := &odooImpactReport{Repository: to.URL, From: o.from, To: o.to, FromCommit: from.Commit, ToCommit: to.Commit, Diff: d, Impact: *im}
 	if cat != nil {
 		rep.Tiers = map[string]andon.Level{}
