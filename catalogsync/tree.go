@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -39,6 +40,30 @@ var (
 type treeFS struct {
 	objects storer.EncodedObjectStorer
 	root    *object.Tree
+
+	// trees caches the directories decoded so far: every lookup walks
+	// down from the root, and a directory of many entries (an addons
+	// path of hundreds of modules) would be decoded again for each.
+	mu    sync.Mutex
+	trees map[plumbing.Hash]*object.Tree
+}
+
+// tree returns the directory h, decoded once.
+func (t *treeFS) tree(h plumbing.Hash) (*object.Tree, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tree, ok := t.trees[h]; ok {
+		return tree, nil
+	}
+	tree, err := object.GetTree(t.objects, h)
+	if err != nil {
+		return nil, err
+	}
+	if t.trees == nil {
+		t.trees = map[plumbing.Hash]*object.Tree{}
+	}
+	t.trees[h] = tree
+	return tree, nil
 }
 
 // node is what a path of a treeFS names once its links are followed.
@@ -83,7 +108,7 @@ func (t *treeFS) lookup(name string) (node, error) {
 			parts = append(split(full), parts...)
 			cur, dir = root, nil
 		case filemode.Dir:
-			tree, err := object.GetTree(t.objects, e.Hash)
+			tree, err := t.tree(e.Hash)
 			if err != nil {
 				return node{}, err
 			}
