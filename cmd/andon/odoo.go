@@ -79,7 +79,7 @@ directory of modules in it (repeatable; default: the repository's root).`,
 	f.StringVar(&o.from, "from", "", "the ref before the change: a branch, tag or commit (required)")
 	f.StringVar(&o.to, "to", "", "the ref after the change (required)")
 	f.StringSliceVar(&o.addonsPaths, "addons-path", nil, "a directory of modules in the repository; repeatable, in Odoo's order (default: the root)")
-	f.StringVar(&o.catalog, "catalog", "", "catalog directory whose BusinessProcess modules and tiers to use")
+	f.StringVar(&o.catalog, "catalog", "", "catalog directory whose BusinessProcess modules and tiers to use (default with --env: the server's catalog)")
 	f.StringVar(&o.env, "env", "", "only the processes of this environment of the catalog")
 	cmd.MarkFlagRequired("repo")
 	cmd.MarkFlagRequired("from")
@@ -95,7 +95,15 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 			return nil, fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)
 		}
 	} else if o.env != "" {
-		return nil, fmt.Errorf("--env: needs --catalog")
+		// The catalog in force on the server, as andon change create
+		// --from-git uses.
+		c, err := e.remote(cmd)
+		if err != nil {
+			return nil, err
+		}
+		if cat, err = c.Catalog(cmd.Context()); err != nil {
+			return nil, andon.Errorf(andon.ErrorCode(err), "--env without --catalog reads the server's catalog: %s", andon.ErrorMessage(err))
+		}
 	}
 	return analyseAddons(cmd, e, o, cat)
 }

@@ -55,7 +55,8 @@ func TestOdooImpact(t *testing.T) {
 		}
 	}
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `ref "nope"`)
-	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "--env: needs --catalog")
+	// --env alone takes the server's catalog; none is running here.
+	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": closedServer(t)}, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "server's catalog")
 }
 
 // TestChangeFromGit opens a change whose facts come from the addons of a
