@@ -75,91 +75,138 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
 	active := cal.Active(env, req.At)
-	var result *andon.GateResult
-	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		in := &andon.GateInput{
-			Request:     req,
-			Environment: env,
-			Calendar:    andon.CalendarState{Active: nonNil(active)},
-			Incidents:   []andon.Incident{},
+	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active}
+	if req.Preview {
+		// A preview writes nothing, so it reads from the read pool and
+		// waits for no write: server-side dry runs (Argo CD's diffs) do
+		// not queue behind deployments.
+		err = s.evaluate(ctx, readPool{s.db}, d)
+	} else {
+		var idx []int64
+		idx, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+			if err := s.evaluate(ctx, tx, d); err != nil {
+				return err
+			}
+			return s.enforce(ctx, tx, d)
+		})
+		if err == nil {
+			d.result.AuditIndex = idx[len(idx)-1]
 		}
-		c, err := findDeployable(ctx, tx, env.Name, img)
-		if err != nil {
+	}
+	if err == nil {
+		return d.result, nil
+	}
+	if code := andon.ErrorCode(err); code != andon.EINTERNAL {
+		// A conflict, such as a concurrent update of the change: say so.
+		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
+	}
+	s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
+	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
+}
+
+// decision is one gate decision as it is made: its facts, then its result.
+type decision struct {
+	cat    *andon.Catalog
+	env    *andon.Environment
+	img    andon.Image
+	req    andon.GateRequest
+	user   string
+	dryRun bool
+	active []andon.Occurrence
+
+	change *lockedChange
+	auto   bool // change is a standard change built for this request
+	result *andon.GateResult
+}
+
+// rowQuerier reads one row: a write transaction, or the read pool.
+type rowQuerier interface {
+	queryRow(ctx context.Context, q string, args ...any) rowScanner
+}
+
+// readPool reads from the database's read-only pool.
+type readPool struct{ db *DB }
+
+func (r readPool) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	return r.db.readRow(ctx, q, args...)
+}
+
+// evaluate gathers the facts of d through q and asks the gate policy. It
+// writes nothing.
+func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) error {
+	in := &andon.GateInput{
+		Request:     d.req,
+		Environment: d.env,
+		Calendar:    andon.CalendarState{Active: nonNil(d.active)},
+		Incidents:   []andon.Incident{},
+	}
+	c, err := findDeployable(ctx, q, d.env.Name, d.img)
+	if err != nil {
+		return err
+	}
+	auto := false
+	if c == nil && d.env.Stage != andon.StageProduction {
+		// Outside production a deployment with no change is recorded as a
+		// standard change, if the risk policy pre-approves it.
+		if c, err = s.autoChange(ctx, d.cat, d.user, d.env, d.req); err != nil {
 			return err
 		}
-		auto := false
-		if c == nil && env.Stage != andon.StageProduction {
-			// Outside production a deployment with no change is recorded
-			// as a standard change, if the risk policy pre-approves it.
-			if c, err = s.autoChange(ctx, cat, user, env, req); err != nil {
-				return err
-			}
-			auto = c != nil
-		}
-		if c != nil {
-			in.Change = c.Change
-		}
-		if env.PromotesFrom != "" {
-			in.Promotion = &andon.Promotion{Required: true, From: env.PromotesFrom}
-			if in.Promotion.ChangeID, err = findCompleted(ctx, tx, env.PromotesFrom, img); err != nil {
-				return err
-			}
-		}
-		decision, err := s.policy.Gate(ctx, in)
-		if err != nil {
-			return fmt.Errorf("gate policy: %w", err)
-		}
-		result = &andon.GateResult{Allow: decision.Allow, Reasons: nonNil(decision.Reasons)}
-		if decision.Allow && c == nil {
-			// A policy that allows without a change is overruled: the
-			// gate only lets governed changes through.
-			result = deny("NO_APPROVED_CHANGE", "the policy allowed a deployment with no change; refused")
-		}
-		result.DryRun = dryRun
-		if result.Allow && !dryRun {
-			if auto {
-				c.CreatedAt, c.UpdatedAt = tx.now, tx.now
-				if err := insertChange(ctx, tx, c.Change); err != nil {
-					return err
-				}
-				tx.Record(andon.Event{Type: andon.EventChangeCreated, Actor: user, Subject: c.ID, Data: c.Change})
-				c.version = 1
-			}
-			if c.State == andon.StateApproved {
-				if err := transition(tx, c.Change, andon.StateImplementing); err != nil {
-					return err
-				}
-				if err := saveChange(ctx, tx, c); err != nil {
-					return err
-				}
-				tx.Record(andon.Event{Type: andon.EventChangeTransition, Actor: user, Subject: c.ID,
-					Data: map[string]any{"to": andon.StateImplementing, "comment": "first deployment allowed by the gate"}})
-			}
-		}
-		if c != nil && ((result.Allow && !dryRun) || !auto) {
-			result.Change = c.Change
-		}
-		if req.Preview {
-			// Nothing was written; none may be.
-			tx.NoChange()
-			return nil
-		}
-		tx.Record(gateEvent(user, req, result, cat.Revision))
-		return nil
-	})
-	if req.Preview && errors.Is(err, ErrNoChange) {
-		return result, nil
+		auto = c != nil
 	}
+	if c != nil {
+		in.Change = c.Change
+	}
+	if d.env.PromotesFrom != "" {
+		in.Promotion = &andon.Promotion{Required: true, From: d.env.PromotesFrom}
+		if in.Promotion.ChangeID, err = findCompleted(ctx, q, d.env.PromotesFrom, d.img); err != nil {
+			return err
+		}
+	}
+	policy, err := s.policy.Gate(ctx, in)
 	if err != nil {
-		if code := andon.ErrorCode(err); code != andon.EINTERNAL {
-			// A conflict, such as a concurrent update of the change: say so.
-			return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
-		}
-		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
-		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
+		return fmt.Errorf("gate policy: %w", err)
 	}
-	result.AuditIndex = idx[len(idx)-1]
-	return result, nil
+	result := &andon.GateResult{Allow: policy.Allow, Reasons: nonNil(policy.Reasons)}
+	if policy.Allow && c == nil {
+		// A policy that allows without a change is overruled: the gate
+		// only lets governed changes through.
+		result = deny("NO_APPROVED_CHANGE", "the policy allowed a deployment with no change; refused")
+	}
+	result.DryRun = d.dryRun
+	if c != nil && ((result.Allow && !d.dryRun) || !auto) {
+		result.Change = c.Change
+	}
+	d.change, d.auto, d.result = c, auto, result
+	return nil
+}
+
+// enforce carries out an evaluated decision in tx: an allowed deployment
+// records its standard change and moves an approved change to
+// implementing, and the decision is recorded.
+func (s *GateService) enforce(ctx context.Context, tx *Tx, d *decision) error {
+	c := d.change
+	if d.result.Allow && !d.dryRun {
+		if d.auto {
+			c.CreatedAt, c.UpdatedAt = tx.now, tx.now
+			if err := insertChange(ctx, tx, c.Change); err != nil {
+				return err
+			}
+			tx.Record(andon.Event{Type: andon.EventChangeCreated, Actor: d.user, Subject: c.ID, Data: c.Change})
+			c.version = 1
+		}
+		if c.State == andon.StateApproved {
+			if err := transition(tx, c.Change, andon.StateImplementing); err != nil {
+				return err
+			}
+			if err := saveChange(ctx, tx, c); err != nil {
+				return err
+			}
+			tx.Record(andon.Event{Type: andon.EventChangeTransition, Actor: d.user, Subject: c.ID,
+				Data: map[string]any{"to": andon.StateImplementing, "comment": "first deployment allowed by the gate"}})
+		}
+	}
+	tx.Record(gateEvent(d.user, d.req, d.result, d.cat.Revision))
+	return nil
 }
 
 // ClockSkew is how far a gate request's time may be from the server's
@@ -225,10 +272,10 @@ func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user s
 // implementing first, then the most recently approved. It reads the change
 // in the same statement that finds it: on PostgreSQL every statement is a
 // round trip inside the serialised write.
-func findDeployable(ctx context.Context, tx *Tx, env string, img andon.Image) (*lockedChange, error) {
+func findDeployable(ctx context.Context, q rowQuerier, env string, img andon.Image) (*lockedChange, error) {
 	var body []byte
 	var version int64
-	err := tx.queryRow(ctx, `SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+	err := q.queryRow(ctx, `SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
 		ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1`,
 		env, img.Repository, img.Digest).Scan(&body, &version)
@@ -246,9 +293,9 @@ func findDeployable(ctx context.Context, tx *Tx, env string, img andon.Image) (*
 
 // findCompleted returns the ID of the newest completed change of env that
 // carried img, or "".
-func findCompleted(ctx context.Context, tx *Tx, env string, img andon.Image) (string, error) {
+func findCompleted(ctx context.Context, q rowQuerier, env string, img andon.Image) (string, error) {
 	var id string
-	err := tx.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+	err := q.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
 		ORDER BY c.seq DESC LIMIT 1`, env, img.Repository, img.Digest).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
