@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -58,13 +59,6 @@ func (e *Error) Unwrap() error { return e.Err }
 // (its *.yaml, *.yml and *.json files, recursively, in path order), or
 // Stdin, read from stdin.
 func Read(paths []string, stdin io.Reader) ([]*Object, error) {
-	// The files are listed first, then read and parsed in parallel, one
-	// worker per processor; the objects keep the order of the files, and
-	// of the first failure in that order, whatever finished first.
-	type input struct {
-		file string
-		data []byte // stdin, read already
-	}
 	var inputs []input
 	for _, p := range paths {
 		if p == Stdin {
@@ -83,18 +77,31 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 			inputs = append(inputs, input{file: f})
 		}
 	}
+	return parseAll(inputs, os.ReadFile)
+}
+
+// input is a manifest file to parse: its name, and its content when it
+// was read already (standard input).
+type input struct {
+	file string
+	data []byte
+}
+
+// parseAll reads (with read) and parses the inputs in parallel, one worker
+// per processor. The objects keep the order of the inputs, and the error
+// is that of the first input that fails in that order, whatever finished
+// first.
+func parseAll(inputs []input, read func(string) ([]byte, error)) ([]*Object, error) {
 	results := make([][]*Object, len(inputs))
 	errs := make([]error, len(inputs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(inputs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
 				in := inputs[i]
 				if in.data == nil {
-					b, err := os.ReadFile(in.file)
+					b, err := read(in.file)
 					if err != nil {
 						errs[i] = &Error{File: in.file, Err: err}
 						continue
@@ -103,7 +110,7 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 				}
 				results[i], errs[i] = Parse(in.file, in.data)
 			}
-		}()
+		})
 	}
 	for i := range inputs {
 		next <- i
@@ -120,7 +127,35 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 	return objs, nil
 }
 
-// expand returns the manifest files of p.
+// manifestFiles returns the manifest files below dir of fsys, sorted by
+// path: *.yaml, *.yml and *.json files, recursively; hidden files and
+// directories (.git, editor files) are not manifests.
+func manifestFiles(fsys fs.FS, dir string) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		switch path.Ext(p) {
+		case ".yaml", ".yml", ".json":
+			if !d.IsDir() {
+				files = append(files, p)
+			}
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
+}
+
+// expand returns the manifest files of p: p itself, or the manifest
+// files of the directory p.
 func expand(p string) ([]string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
@@ -129,31 +164,13 @@ func expand(p string) ([]string, error) {
 	if !info.IsDir() {
 		return []string{p}, nil
 	}
-	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		// Hidden files and directories (.git, editor files) are not
-		// manifests.
-		if path != p && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch filepath.Ext(path) {
-		case ".yaml", ".yml", ".json":
-			if !d.IsDir() {
-				files = append(files, path)
-			}
-		}
-		return nil
-	})
+	files, err := manifestFiles(os.DirFS(p), ".")
 	if err != nil {
 		return nil, &Error{File: p, Err: err}
 	}
-	slices.Sort(files)
+	for i, f := range files {
+		files[i] = filepath.Join(p, filepath.FromSlash(f))
+	}
 	return files, nil
 }
 
