@@ -204,17 +204,38 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return t.entries(n.tree), nil
 }
 
-// DirHash returns the hash of the git tree of the directory name: two
-// directories of one hash hold the same files and symbolic links (though
-// not necessarily what the links point to). Tools that compare two
-// commits, such as andon odoo impact, skip equal directories without
+// DirHash returns the hash of the git tree of the directory name, when
+// that hash covers everything the directory shows: two such directories of
+// one hash hold the same files. A directory holding a symbolic link (whose
+// target may change elsewhere) or a submodule has none. Tools that compare
+// two commits, such as andon odoo impact, skip equal directories without
 // reading them.
 func (t *treeFS) DirHash(name string) (string, bool) {
 	n, err := t.lookup(name)
-	if err != nil || n.tree == nil {
+	if err != nil || n.tree == nil || !t.selfContained(n.tree, 0) {
 		return "", false
 	}
 	return n.hash.String(), true
+}
+
+// selfContained reports whether a directory holds no symbolic link and no
+// submodule at any depth: only then does its hash cover all it shows.
+func (t *treeFS) selfContained(tree *object.Tree, depth int) bool {
+	if depth > 32 {
+		return false
+	}
+	for _, e := range tree.Entries {
+		switch e.Mode {
+		case filemode.Symlink, filemode.Submodule:
+			return false
+		case filemode.Dir:
+			sub, err := t.tree(e.Hash)
+			if err != nil || !t.selfContained(sub, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Stat implements fs.StatFS.

@@ -3,6 +3,7 @@ package odoo
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -91,6 +92,21 @@ type SecurityFile struct {
 	PublicRows []string `json:"publicRows,omitempty"`
 }
 
+// unwrapAll returns the errors joined in err, or err alone.
+func unwrapAll(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unwrapAll(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
 // DirHasher is a file system that knows a hash of each directory's
 // content, as a git tree does: DiffFS does not read a module whose
 // directory has the same hash in both trees.
@@ -120,9 +136,23 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 	if err != nil {
 		return nil, err
 	}
-	before, _ := DiscoverFS(from, paths...)
+	// The change may be what fixes a manifest: one that did not parse
+	// before makes its module changed, from an unknown version. Any other
+	// error reading the old tree is an error.
+	before, err := DiscoverFS(from, paths...)
 	if before == nil {
 		before = &Addons{}
+	}
+	unreadable := map[string]bool{}
+	for _, e := range unwrapAll(err) {
+		var me *Error
+		switch {
+		case errors.As(e, &me) && me.Err != nil && errors.Is(me.Err, fs.ErrNotExist):
+			continue // an addons path the change adds
+		case !errors.As(e, &me) || me.Err != nil || me.Line == 0:
+			return nil, fmt.Errorf("before the change: %w", e)
+		}
+		unreadable[path.Base(path.Dir(me.File))] = true
 	}
 	names := map[string]bool{}
 	for _, m := range before.Modules {
@@ -140,6 +170,8 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		}
 		md := ModuleDiff{Module: name}
 		switch {
+		case !hadOld && unreadable[name]:
+			md.Status = ModuleChanged
 		case !hadOld:
 			md.Status = ModuleAdded
 		case !hasNew:
@@ -164,8 +196,13 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		if len(md.Files) == 0 {
 			continue
 		}
-		if hadOld && hasNew {
+		switch {
+		case hadOld && hasNew:
 			md.Bumped = CompareVersions(md.NewVersion, md.OldVersion) > 0
+		case unreadable[name] && hasNew:
+			// The old version is unknown: the upgrade may run every
+			// script of the new one.
+			md.Bumped = true
 		}
 		if hasNew {
 			md.describe(old, cur, oldFiles, newFiles)
@@ -266,7 +303,7 @@ func security(file string, old, cur []byte) (SecurityFile, bool) {
 		}
 		return sf, true
 	case strings.HasPrefix(file, "security/") && strings.HasSuffix(file, ".xml"),
-		strings.HasSuffix(file, ".xml") && bytes.Contains(cur, []byte(`"ir.rule"`)):
+		strings.HasSuffix(file, ".xml") && (bytes.Contains(cur, []byte(`"ir.rule"`)) || bytes.Contains(cur, []byte(`'ir.rule'`))):
 		return SecurityFile{File: file}, true
 	}
 	return SecurityFile{}, false
@@ -278,22 +315,25 @@ func publicRows(content []byte) []string {
 	if content == nil {
 		return nil
 	}
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")) // a byte-order mark
 	r := csv.NewReader(bytes.NewReader(content))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
 		return nil
 	}
+	// Odoo names external-id columns name:id or name/id.
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.TrimSpace(h)] = i
+		col[strings.Replace(strings.TrimSpace(h), "/id", ":id", 1)] = i
 	}
+	// A file without a group column grants every row to everyone.
 	group, ok := col["group_id:id"]
 	if !ok {
 		group, ok = col["group_id"]
 	}
 	if !ok {
-		return nil
+		group = -1
 	}
 	field := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
@@ -310,7 +350,7 @@ func publicRows(content []byte) []string {
 		if err != nil {
 			return out
 		}
-		if group < len(rec) && strings.TrimSpace(rec[group]) != "" {
+		if group >= 0 && group < len(rec) && strings.TrimSpace(rec[group]) != "" {
 			continue
 		}
 		var rights []string
@@ -325,35 +365,54 @@ func publicRows(content []byte) []string {
 }
 
 // readTree returns the files below dir of fsys by their paths relative to
-// dir. Compiled Python files are left out.
+// dir, following symbolic links to directories (as Odoo reads a module's
+// files), at most maxTreeDepth deep. Compiled Python files are left out.
 func readTree(fsys fs.FS, dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	err := fs.WalkDir(fsys, dir, func(p string, e fs.DirEntry, err error) error {
+	var walk func(p, rel string, depth int) error
+	walk = func(p, rel string, depth int) error {
+		if depth > maxTreeDepth {
+			return fmt.Errorf("%s: deeper than %d directories (a loop of symbolic links?)", p, maxTreeDepth)
+		}
+		entries, err := fs.ReadDir(fsys, p)
 		if err != nil {
 			return err
 		}
-		if e.IsDir() {
-			if e.Name() == "__pycache__" {
-				return fs.SkipDir
+		for _, e := range entries {
+			name, relName := path.Join(p, e.Name()), path.Join(rel, e.Name())
+			isDir := e.IsDir()
+			if e.Type()&fs.ModeSymlink != 0 {
+				fi, err := fs.Stat(fsys, name)
+				if err != nil {
+					return err
+				}
+				isDir = fi.IsDir()
 			}
-			return nil
+			switch {
+			case isDir && e.Name() == "__pycache__":
+			case isDir:
+				if err := walk(name, relName, depth+1); err != nil {
+					return err
+				}
+			case strings.HasSuffix(name, ".pyc"):
+			default:
+				b, err := fs.ReadFile(fsys, name)
+				if err != nil {
+					return err
+				}
+				files[relName] = b
+			}
 		}
-		if strings.HasSuffix(p, ".pyc") {
-			return nil
-		}
-		b, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
-		files[rel] = b
 		return nil
-	})
-	if err != nil {
+	}
+	if err := walk(dir, "", 0); err != nil {
 		return nil, fmt.Errorf("read %s: %w", dir, err)
 	}
 	return files, nil
 }
+
+// maxTreeDepth bounds how deep readTree goes below a module.
+const maxTreeDepth = 32
 
 // changedFiles returns the files added, removed or changed, sorted.
 func changedFiles(old, cur map[string][]byte) []string {

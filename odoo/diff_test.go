@@ -200,3 +200,61 @@ func TestVersions(t *testing.T) {
 		t.Error("versions out of order")
 	}
 }
+
+// What the review of the analysis found it could miss: access files in
+// other layouts, files behind symbolic links, a manifest the change fixes.
+func TestDiffDoesNotMissAChange(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		"addons/acme_a/__manifest__.py": "{'name': 'A', 'version': '1.0'}\n",
+		"addons/acme_b/__manifest__.py": "{'name': 'B', 'version': '1.0'}\n",
+		"addons/acme_c/__manifest__.py": "{'name': 'C', 'version': '1.0'}\n",
+		"addons/acme_d/__manifest__.py": "{'name': 'D', 'version': ['1.0'}\n",
+		"shared/ir.model.access.csv":    "id,name,model_id:id,group_id:id,perm_read\n",
+	})
+	if err := os.MkdirAll(filepath.Join(repo.dir, "addons", "acme_c", "security"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../shared/ir.model.access.csv", filepath.Join(repo.dir, "addons", "acme_c", "security", "ir.model.access.csv")); err != nil {
+		t.Fatal(err)
+	}
+	from := repo.commit("one")
+	repo.write(map[string]string{
+		// The group column as group_id/id, and a byte-order mark.
+		"addons/acme_a/security/ir.model.access.csv": "\ufeffid,name,model_id/id,group_id/id,perm_read\naccess_a,a,model_a,,1\n",
+		// No group column at all: every row is for everyone.
+		"addons/acme_b/security/ir.model.access.csv": "id,name,model_id:id,perm_read\naccess_b,b,model_b,1\n",
+		// Only the file a symbolic link of acme_c points to changes.
+		"shared/ir.model.access.csv": "id,name,model_id:id,group_id:id,perm_read\naccess_c,c,model_c,,1\n",
+		// A manifest that did not parse is fixed, with a migration.
+		"addons/acme_d/__manifest__.py":               "{'name': 'D', 'version': '1.1'}\n",
+		"addons/acme_d/migrations/1.1/pre-migrate.py": "def migrate(cr, version):\n    pass\n",
+	})
+	to := repo.commit("two")
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := map[string][]string{}
+	var dStatus string
+	var dBumped bool
+	for _, m := range d.Modules {
+		for _, s := range m.Security {
+			public[m.Module] = append(public[m.Module], s.PublicRows...)
+		}
+		if m.Module == "acme_d" {
+			dStatus, dBumped = m.Status, m.Bumped
+		}
+	}
+	want := map[string][]string{
+		"acme_a": {"access_a (model model_a: read)"},
+		"acme_b": {"access_b (model model_b: read)"},
+		"acme_c": {"access_c (model model_c: read)"},
+	}
+	if diff := cmp.Diff(want, public); diff != "" {
+		t.Errorf("public rows (-want +got):\n%s", diff)
+	}
+	if dStatus != odoo.ModuleChanged || !dBumped {
+		t.Errorf("acme_d: %s, bumped %v; want changed and bumped from an unknown version", dStatus, dBumped)
+	}
+}

@@ -60,6 +60,7 @@ routine if {
 	not migration
 	count(modules) == 0
 	count(components) == 0
+	count(public_rows) == 0
 }
 
 modules := {m | some m in input.change.facts.modules}
@@ -105,11 +106,16 @@ high_reasons contains sprintf("changes valuation or accounting module %s", [m]) 
 	valuation_module(m)
 }
 
-valuation_module(m) if m in {"account", "stock_account", "mrp_account", "purchase_stock", "stock_landed_costs", "account_accountant"}
+valuation_module(m) if m in {"purchase_stock", "stock_landed_costs"}
 
-valuation_module(m) if contains(m, "account")
-
-valuation_module(m) if contains(m, "valuation")
+# A module named with the word account, accountant or valuation, as Odoo's
+# and most custom accounting modules are (stock_account, acme_valuation);
+# words, not substrings: crm_key_account_manager is no accounting module.
+valuation_module(m) if {
+	some word in split(m, "_")
+	word in {"account", "accountant", "valuation"}
+	not m in {"portal_account", "crm_key_account"}
+}
 
 public_rows := [r | some r in object.get(input.change.facts, "publicAccessRows", [])]
 

@@ -287,11 +287,22 @@ test_tier_high_valuation_module if {
 
 test_valuation_module if {
 	valuation_module("stock_account")
+	valuation_module("account")
+	valuation_module("account_accountant")
 	valuation_module("purchase_stock")
 	valuation_module("acme_account_reports")
 	valuation_module("acme_stock_valuation")
 	not valuation_module("stock")
 	not valuation_module("mrp")
+	not valuation_module("acme_accountability")
+	not valuation_module("crm_key_account")
+}
+
+test_public_rows_are_never_routine if {
+	i := risk_input(change("standard", {"publicAccessRows": ["acme: access_all (model m: read)"]}, []))
+	not routine with input as i
+	tier == "high" with input as i
+	platform_admin in approvals with input as i
 }
 
 test_public_access_rows_need_a_platform_admin if {
