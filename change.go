@@ -182,6 +182,44 @@ func (r *ChangeRequest) Validate() error {
 			return Errorf(EINVALID, "facts.migrationPhases[%d]: %q is not pre, post or end", i, r.Facts.MigrationPhases[i])
 		}
 	}
+	if err := boundedStrings("facts.publicAccessRows", r.Facts.PublicAccessRows); err != nil {
+		return err
+	}
+	for key, files := range r.Facts.Evidence {
+		if !slices.Contains(EvidenceKeys, key) {
+			return Errorf(EINVALID, "facts.evidence: %q is not one of %s", key, strings.Join(EvidenceKeys, ", "))
+		}
+		if err := boundedStrings("facts.evidence."+key, files); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EvidenceKeys are the facts whose evidence a change may carry.
+var EvidenceKeys = []string{"modules", "migration", "securityChanged", "publicAccessRows"}
+
+// Bounds of the lists of strings a change's facts carry from the addons:
+// they go into the change, its audit entry and the policy's input.
+const (
+	MaxFactItems  = 500
+	MaxFactLength = 300
+)
+
+// boundedStrings checks a list of a change's facts: at most MaxFactItems
+// strings of at most MaxFactLength bytes, printable.
+func boundedStrings(field string, list []string) error {
+	if len(list) > MaxFactItems {
+		return Errorf(EINVALID, "%s: %d entries, more than %d", field, len(list), MaxFactItems)
+	}
+	for i, s := range list {
+		switch {
+		case len(s) > MaxFactLength:
+			return Errorf(EINVALID, "%s[%d]: longer than %d bytes", field, i, MaxFactLength)
+		case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			return Errorf(EINVALID, "%s[%d]: holds control characters", field, i)
+		}
+	}
 	return nil
 }
 

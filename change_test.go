@@ -24,6 +24,12 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Type = "urgent" }, `type: "urgent"`},
 		{func(r *andon.ChangeRequest) { r.Artifacts = []string{"odoo:17"} }, "artifacts[0]"},
 		{func(r *andon.ChangeRequest) { r.Facts.MigrationPhases = []string{"pre", "during"} }, `facts.migrationPhases[1]: "during" is not pre, post or end`},
+		{func(r *andon.ChangeRequest) { r.Facts.Evidence = map[string][]string{"mood": {"a"}} }, `facts.evidence: "mood" is not one of`},
+		{func(r *andon.ChangeRequest) {
+			r.Facts.Evidence = map[string][]string{"modules": make([]string, andon.MaxFactItems+1)}
+		}, "facts.evidence.modules: 501 entries, more than 500"},
+		{func(r *andon.ChangeRequest) { r.Facts.PublicAccessRows = []string{"a\x1b[31m"} }, "facts.publicAccessRows[0]: holds control characters"},
+		{func(r *andon.ChangeRequest) { r.Facts.PublicAccessRows = []string{strings.Repeat("x", 301)} }, "longer than 300 bytes"},
 	} {
 		r := ok()
 		tt.edit(&r)

@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 
@@ -250,13 +248,8 @@ func (b *builder) facts(f andon.Facts) *ast.Term {
 	if len(f.PublicAccessRows) > 0 {
 		items = append(items, item("publicAccessRows", strs(b, f.PublicAccessRows)))
 	}
-	if len(f.Evidence) > 0 {
-		var evidence [][2]*ast.Term
-		for _, k := range slices.Sorted(maps.Keys(f.Evidence)) {
-			evidence = append(evidence, item(k, strs(b, f.Evidence[k])))
-		}
-		items = append(items, item("evidence", b.object(evidence...)))
-	}
+	// The evidence (the files behind each fact) is for people: no rule
+	// needs it, and every gate decision would carry it.
 	return b.object(items...)
 }
 

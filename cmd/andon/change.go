@@ -426,7 +426,23 @@ func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.Chang
 	req.Facts.SecurityChanged = req.Facts.SecurityChanged || f.SecurityChanged
 	req.Facts.PublicAccessRows = union(req.Facts.PublicAccessRows, f.PublicAccessRows)
 	req.Processes = union(req.Processes, f.Processes)
-	req.Facts.Evidence = f.Evidence
+	// The lists stay within what the server takes (andon.MaxFactItems):
+	// a large range names the rest by count.
+	req.Facts.PublicAccessRows = capped(req.Facts.PublicAccessRows, "rows")
+	req.Facts.Evidence = map[string][]string{}
+	for k, files := range f.Evidence {
+		req.Facts.Evidence[k] = capped(files, "files")
+	}
 	req.Links = append(req.Links, andon.Link{Kind: "git", URL: fmt.Sprintf("%s@%s..%s", rep.Repository, rep.FromCommit, rep.ToCommit)})
 	return nil
+}
+
+// capped returns list, or its first entries and a last one that counts
+// the others, within andon.MaxFactItems.
+func capped(list []string, what string) []string {
+	if len(list) <= andon.MaxFactItems {
+		return list
+	}
+	n := andon.MaxFactItems - 1
+	return append(slices.Clone(list[:n]), fmt.Sprintf("… and %d more %s", len(list)-n, what))
 }

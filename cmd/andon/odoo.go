@@ -127,6 +127,7 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		paths = []string{"."}
 	}
 	processes := odoo.CoreProcesses()
+	keep := func(string) bool { return true }
 	if cat != nil {
 		var env *andon.Environment
 		if o.env != "" {
@@ -142,11 +143,11 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 			}
 		}
 		// Only the catalog's processes count, and with an environment
-		// only its own.
-		for m, ps := range processes {
-			processes[m] = slices.DeleteFunc(slices.Clone(ps), func(p string) bool {
-				return cat.Process(p) == nil || (env != nil && !slices.Contains(env.Processes, p))
-			})
+		// only its own: filtered once the modules' processes are
+		// resolved, so that a module whose processes are all filtered out
+		// does not take those of its depends instead.
+		keep = func(p string) bool {
+			return cat.Process(p) != nil && (env == nil || slices.Contains(env.Processes, p))
 		}
 	}
 
@@ -163,10 +164,12 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 	}
 	d, err := odoo.DiffFS(from.FS, to.FS, paths...)
 	if err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", o.repo, o.to, err)
+		return nil, fmt.Errorf("%s at %s: %w", to.URL, o.to, err)
 	}
 	core := odoo.Odoo17()
 	im := odoo.ImpactOf(d, odoo.NewGraph(core, d.Before.Modules), odoo.NewGraph(core, d.After.Modules), processes)
+	im.Processes = slices.DeleteFunc(im.Processes, func(p odoo.ProcessImpact) bool { return !keep(p.Process) })
+	im.Facts.Processes = slices.DeleteFunc(im.Facts.Processes, func(p string) bool { return !keep(p) })
 	rep := &odooImpactReport{Repository: to.URL, From: o.from, To: o.to, FromCommit: from.Commit, ToCommit: to.Commit, Diff: d, Impact: *im}
 	if cat != nil {
 		rep.Tiers = map[string]andon.Level{}

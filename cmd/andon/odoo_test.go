@@ -55,6 +55,26 @@ func TestOdooImpact(t *testing.T) {
 		}
 	}
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `ref "nope"`)
+	// An environment without production: a module of mrp touches none of
+	// its processes, and does not take its depends' instead.
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_mrp", "__manifest__.py"), "{'name': 'ACME MRP', 'version': '1.0', 'depends': ['mrp']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "MRP")
+	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main~1", "--to", "main", "--addons-path", "addons",
+		"--catalog", exampleCatalog, "--env", "prod-subsidiaries", "-o", "json")
+	if r.code == 0 {
+		t.Fatalf("main~1 is not a ref name andon reads; exit 0:\n%s", r.stdout)
+	}
+	prev := mustGit(t, repo, "rev-parse", "main~1")
+	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", prev, "--to", "main", "--addons-path", "addons",
+		"--catalog", exampleCatalog, "--env", "prod-subsidiaries", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v: %s%s", err, r.stdout, r.stderr)
+	}
+	if got := strings.Join(rep.Impact.Facts.Processes, ","); got != "" {
+		t.Errorf("processes of acme_mrp in prod-subsidiaries = %q; want none (production is not one of its processes)", got)
+	}
+
 	// --env alone takes the server's catalog; none is running here.
 	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": closedServer(t)}, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "server's catalog")
 }
