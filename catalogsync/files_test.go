@@ -2,6 +2,7 @@ package catalogsync_test
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,6 +81,36 @@ func TestGitFilesErrors(t *testing.T) {
 		_, err := catalogsync.GitFiles(t.Context(), tt.o)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("GitFiles(%+v) = %v, want an error with %q and no password", tt.o, err, tt.want)
+		}
+	}
+}
+
+// DirHash gives a directory's git tree hash only when the hash covers all
+// the directory shows: not with a symbolic link, whose target may change
+// outside it.
+func TestDirHash(t *testing.T) {
+	repo := MustInitRepo(t)
+	MustWrite(t, repo, "addons/plain/__manifest__.py", "{}\n")
+	MustWrite(t, repo, "addons/linked/__manifest__.py", "{}\n")
+	MustWrite(t, repo, "shared/access.csv", "id\n")
+	if err := os.Symlink("../../shared/access.csv", filepath.Join(repo, "addons", "linked", "access.csv")); err != nil {
+		t.Fatal(err)
+	}
+	MustCommit(t, repo, "one")
+	files, err := catalogsync.GitFiles(t.Context(), catalogsync.GitOptions{URL: "file://" + filepath.ToSlash(repo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := files.FS.(interface{ DirHash(string) (string, bool) })
+	if !ok {
+		t.Fatal("the git file system has no DirHash")
+	}
+	if hash, ok := h.DirHash("addons/plain"); !ok || len(hash) != 40 {
+		t.Errorf("DirHash(plain) = %q, %v; want a tree hash", hash, ok)
+	}
+	for _, dir := range []string{"addons/linked", "addons", "addons/plain/__manifest__.py", "nowhere"} {
+		if hash, ok := h.DirHash(dir); ok {
+			t.Errorf("DirHash(%s) = %q; want none", dir, hash)
 		}
 	}
 }

@@ -21,7 +21,12 @@ type Impact struct {
 	// Processes are the business processes touched, each with the modules
 	// through which.
 	Processes []ProcessImpact `json:"processes"`
-	Facts     Facts           `json:"facts"`
+	// Missing are the dependencies of changed modules that exist nowhere
+	// after the change, by module: Odoo cannot install or upgrade them.
+	Missing map[string][]string `json:"missing"`
+	// Cycles are the cycles of dependencies that hold a changed module.
+	Cycles [][]string `json:"cycles"`
+	Facts  Facts      `json:"facts"`
 }
 
 // ProcessImpact is one business process a change touches.
@@ -64,7 +69,8 @@ type Facts struct {
 // extends, its depends, and so on down: a custom stock extension touches
 // inventory.
 func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact {
-	im := &Impact{Changed: []string{}, Affected: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{}}
+	im := &Impact{Changed: []string{}, Affected: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{},
+		Missing: map[string][]string{}, Cycles: [][]string{}}
 	changed := map[string]bool{}
 	for _, m := range d.Modules {
 		changed[m.Module] = true
@@ -79,6 +85,16 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		}
 	}
 	im.Affected = sortedKeys(affected)
+	for m, deps := range g.Missing() {
+		if changed[m] {
+			im.Missing[m] = deps
+		}
+	}
+	for _, c := range g.Cycles() {
+		if slices.ContainsFunc(c, func(n string) bool { return changed[n] }) {
+			im.Cycles = append(im.Cycles, c)
+		}
+	}
 
 	// The auto_install glue that the change brings along, in a database
 	// holding every module of the addons paths.

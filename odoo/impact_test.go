@@ -1,6 +1,7 @@
 package odoo_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,6 +56,8 @@ func TestImpactOf(t *testing.T) {
 		Changed:       []string{"acme_buy", "acme_mrp_glue", "acme_stock"},
 		Affected:      []string{"acme_report"},
 		AutoInstalled: []string{"mrp_account", "purchase_mrp"},
+		Missing:       map[string][]string{},
+		Cycles:        [][]string{},
 		Processes: []odoo.ProcessImpact{
 			{Process: "finance", Modules: []string{"mrp_account"}},
 			{Process: "inventory", Modules: []string{"acme_buy", "acme_mrp_glue", "acme_stock"}},
@@ -80,5 +83,32 @@ func TestImpactOf(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, im); diff != "" {
 		t.Errorf("impact (-want +got):\n%s", diff)
+	}
+}
+
+// A change that makes a module depend on one that exists nowhere, or on
+// itself through another, breaks the upgrade: the impact says so.
+func TestImpactReportsBrokenDependencies(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		"addons/acme_a/__manifest__.py": "{'name': 'A', 'depends': ['stock']}\n",
+		"addons/acme_b/__manifest__.py": "{'name': 'B', 'depends': ['acme_a']}\n",
+	})
+	from := repo.commit("one")
+	repo.write(map[string]string{
+		"addons/acme_a/__manifest__.py": "{'name': 'A', 'depends': ['stock', 'acme_b', 'acme_gone']}\n",
+	})
+	to := repo.commit("two")
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := odoo.NewGraph(odoo.Odoo17(), d.After.Modules)
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), g, odoo.CoreProcesses())
+	if diff := cmp.Diff(map[string][]string{"acme_a": {"acme_gone"}}, im.Missing); diff != "" {
+		t.Errorf("missing (-want +got):\n%s", diff)
+	}
+	if len(im.Cycles) != 1 || !slices.Contains(im.Cycles[0], "acme_a") || !slices.Contains(im.Cycles[0], "acme_b") {
+		t.Errorf("cycles = %v; want acme_a and acme_b", im.Cycles)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,6 +221,12 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	fmt.Fprintf(w, "changed:\t%s\n", list(im.Changed))
 	fmt.Fprintf(w, "depend on them:\t%s\n", list(im.Affected))
 	fmt.Fprintf(w, "installed with them:\t%s\n", list(im.AutoInstalled))
+	for _, m := range slices.Sorted(maps.Keys(im.Missing)) {
+		fmt.Fprintf(w, "MISSING DEPENDENCY\t%s needs %s, which exists nowhere\n", m, strings.Join(im.Missing[m], ", "))
+	}
+	for _, c := range im.Cycles {
+		fmt.Fprintf(w, "DEPENDENCY CYCLE\t%s\n", strings.Join(c, " -> "))
+	}
 	for _, p := range im.Processes {
 		tier := ""
 		if t, ok := rep.Tiers[p.Process]; ok {
