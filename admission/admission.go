@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -309,26 +310,14 @@ func withoutBookkeeping(obj map[string]any) map[string]any {
 	if !ok {
 		return obj
 	}
-	trimmed := make(map[string]any, len(md))
-	for k, v := range md {
-		trimmed[k] = v
-	}
+	trimmed := maps.Clone(md)
 	delete(trimmed, "managedFields")
 	if notes, ok := md["annotations"].(map[string]any); ok {
-		if _, ok := notes["kubectl.kubernetes.io/last-applied-configuration"]; ok {
-			kept := make(map[string]any, len(notes))
-			for k, v := range notes {
-				if k != "kubectl.kubernetes.io/last-applied-configuration" {
-					kept[k] = v
-				}
-			}
-			trimmed["annotations"] = kept
-		}
+		notes = maps.Clone(notes)
+		delete(notes, "kubectl.kubernetes.io/last-applied-configuration")
+		trimmed["annotations"] = notes
 	}
-	out := make(map[string]any, len(obj))
-	for k, v := range obj {
-		out[k] = v
-	}
+	out := maps.Clone(obj)
 	out["metadata"] = trimmed
 	return out
 }

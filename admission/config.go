@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -217,7 +216,7 @@ func serviceRef(s string) (*admissionregistrationv1.ServiceReference, error) {
 	nsName, port, hasPort := strings.Cut(s, ":")
 	ns, name, ok := strings.Cut(nsName, "/")
 	if !ok || ns == "" || name == "" {
-		return ref, errors.New("service " + fmt.Sprintf("%q", s) + ": want namespace/name or namespace/name:port")
+		return ref, fmt.Errorf("service %q: want namespace/name or namespace/name:port", s)
 	}
 	ref.Namespace, ref.Name = ns, name
 	if hasPort {

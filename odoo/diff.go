@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -474,11 +475,5 @@ func CompareVersions(a, b string) int {
 	return 0
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+// sortedKeys returns the keys of a set, sorted.
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,6 +1,7 @@
 package odoo
 
 import (
+	"maps"
 	"slices"
 )
 
@@ -98,9 +99,9 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 
 	// The auto_install glue that the change brings along, in a database
 	// holding every module of the addons paths.
-	had := setOf(before.AutoInstall(addons(before)))
+	had := before.AutoInstall(addons(before))
 	for _, n := range g.AutoInstall(addons(g)) {
-		if !had[n] {
+		if !slices.Contains(had, n) {
 			im.AutoInstalled = append(im.AutoInstalled, n)
 		}
 	}
@@ -113,7 +114,7 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 			byProcess[p] = append(byProcess[p], n)
 		}
 	}
-	for _, p := range sortedKeys(setOf(keys(byProcess))) {
+	for _, p := range slices.Sorted(maps.Keys(byProcess)) {
 		ms := byProcess[p]
 		slices.Sort(ms)
 		im.Processes = append(im.Processes, ProcessImpact{Process: p, Modules: slices.Compact(ms)})
@@ -180,7 +181,8 @@ func processResolver(g *Graph, processes map[string][]string) func(string) []str
 			return ps
 		}
 		if own := processes[n]; len(own) > 0 {
-			memo[n] = sortedKeys(setOf(own))
+			ps := slices.Sorted(slices.Values(own))
+			memo[n] = slices.Compact(ps)
 			return memo[n]
 		}
 		if visiting[n] {
@@ -200,20 +202,4 @@ func processResolver(g *Graph, processes map[string][]string) func(string) []str
 		return memo[n]
 	}
 	return func(n string) []string { return of(n, map[string]bool{}) }
-}
-
-func setOf(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }

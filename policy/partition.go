@@ -58,9 +58,9 @@ func partition(objs []ManifestObject) [][]int {
 	for n := range names {
 		sorted = append(sorted, n)
 	}
-	// Longest first, so that the scan below can stop early for strings
-	// too short to hold any name.
-	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	// Shortest first, so that the scan below stops at the first name
+	// longer than the string it looks in.
+	slices.SortFunc(sorted, func(a, b string) int { return len(a) - len(b) })
 
 	u := newUnion()
 	hostOwner := map[string]string{}
@@ -70,7 +70,7 @@ func partition(objs []ManifestObject) [][]int {
 		walkStrings(o.Doc, func(s string) {
 			for _, n := range sorted {
 				if len(n) > len(s) {
-					continue
+					break
 				}
 				if n != ns && mentions(s, n) {
 					u.join(ns, n)

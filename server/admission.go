@@ -15,8 +15,9 @@ import (
 
 // NewAdmission returns the handler of the admission listener: the
 // admission reviews of the Kubernetes API server at /api/v1/admission (and
-// /api/v1/admission/{cluster}), answered by cfg.Admission, and /healthz,
-// behind the same logging, metrics and recovery middleware as the API. It
+// /api/v1/admission/{cluster}), answered by cfg.Admission, /healthz and
+// /metrics, behind the same logging, metrics and recovery middleware as the
+// API. It
 // serves nothing else, and asks for no bearer token, which the API server
 // does not send: who may call it is decided by the listener's TLS (client
 // certificates) and the network, as docs/kubernetes.md explains.

@@ -238,9 +238,4 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	fmt.Fprintf(w, "facts:\tmigration %v %s, access changed %v, public access rows %d\n", f.Migration, list(f.MigrationPhases), f.SecurityChanged, len(f.PublicAccessRows))
 }
 
-func list(s []string) string {
-	if len(s) == 0 {
-		return "-"
-	}
-	return strings.Join(s, ", ")
-}
+func list(s []string) string { return orDash(strings.Join(s, ", ")) }
