@@ -66,6 +66,9 @@ type AuditFilter struct {
 	Type    string `json:"type,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Actor   string `json:"actor,omitempty"`
+	// Change selects the entries of one change: those whose subject it
+	// is, and the gate decisions that matched it.
+	Change string `json:"change,omitempty"`
 	After   int64  `json:"after"` // entries with Index > After
 	Limit   int    `json:"limit,omitempty"`
 }

@@ -36,6 +36,14 @@ func withErrors(logger *slog.Logger, h apiFunc) http.Handler {
 	})
 }
 
+// Status returns the HTTP status of err's code, as docs/api.md lists
+// them; an error without a known code is a 500. The web UI renders its
+// pages with the same statuses.
+func Status(err error) int {
+	status, _ := errorOf(err)
+	return status
+}
+
 // errorOf returns the status and the body to send for err. An internal
 // error, or one whose code is not in the table, may carry details of the
 // store or the network: they stay in the log and the client gets a generic

@@ -114,8 +114,15 @@ func labelled(route string, h http.Handler) http.Handler {
 }
 
 // catchAll is the pattern of the handler that answers requests no route
-// matches.
-const catchAll = "/"
+// matches: the UI's, when there is one. apiCatchAll keeps the API's own
+// unknown paths answered in JSON.
+const (
+	catchAll    = "/"
+	apiCatchAll = "/api/"
+)
+
+// uiRoute labels the requests of the web UI in the log and the metrics.
+const uiRoute = "/ (ui)"
 
 // probeMethods are the methods tried to tell a path that exists under
 // another method (405) from one that does not exist (404).
@@ -130,7 +137,7 @@ func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	for _, method := range probeMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = method
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll {
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll && pattern != apiCatchAll {
 			allowed = append(allowed, method)
 		}
 	}

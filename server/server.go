@@ -34,6 +34,10 @@ type Config struct {
 	Admission andon.AdmissionService
 	Drift     andon.DriftService
 
+	// UI serves every path the API does not (package web: the andon
+	// board). Nil answers them with JSON errors, as the API does.
+	UI http.Handler
+
 	// Ready reports whether the server can serve: nil means ready. A nil
 	// Ready means always ready.
 	Ready func(ctx context.Context) error
@@ -82,7 +86,15 @@ func New(cfg Config) http.Handler {
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))
 	}
-	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
+	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
+	mux.Handle(apiCatchAll, unrouted)
+	if cfg.UI != nil {
+		// The pages have routes of their own; one label keeps the
+		// metrics bounded whatever paths are asked for.
+		mux.Handle(catchAll, labelled(uiRoute, cfg.UI))
+	} else {
+		mux.Handle(catchAll, unrouted)
+	}
 	return instrument(cfg.Logger, m, mux)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
 	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 )
@@ -61,6 +62,9 @@ type serveOptions struct {
 	// trustedControllers, when set, replaces the default list of
 	// admission.DefaultTrustedControllers.
 	trustedControllers []string
+
+	// insecureCookies leaves Secure off the web UI's session cookie.
+	insecureCookies bool
 }
 
 // dsn returns the database URL: --db, else the content of --db-file (a
@@ -172,6 +176,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.admissionClientCA, "admission-client-ca", e.getenv("ANDON_ADMISSION_CLIENT_CA"), "PEM CA bundle: the admission listener then requires a client certificate it signed (env ANDON_ADMISSION_CLIENT_CA)")
 	f.StringSliceVar(&o.trustedControllers, "admission-trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller the webhook lets through as governed by their owner; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+" (list them too to keep them)")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
+	f.BoolVar(&o.insecureCookies, "insecure-cookies", e.getenv("ANDON_INSECURE_COOKIES") == "true", "send the web UI's session cookie without Secure, for a server reached over plain HTTP by another name than localhost; never in production (env ANDON_INSECURE_COOKIES=true)")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -555,6 +560,16 @@ func (a *app) handler() http.Handler {
 		Now:          a.db.Now,
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
+		UI: web.New(web.Config{
+			Logger:          a.logger,
+			Changes:         a.changes,
+			Audit:           a.audit,
+			Calendar:        a.calendar,
+			Catalog:         a.catalogs,
+			Tokens:          a.tokens,
+			Now:             a.db.Now,
+			InsecureCookies: a.opts.insecureCookies,
+		}),
 	})
 }
 

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/andon-governance/andon"
+)
+
+// inboxLimit bounds the pending changes the inbox looks through.
+const inboxLimit = 1000
+
+// approvalsView is the data of the inbox.
+type approvalsView struct {
+	// Waiting are the pending changes the user may approve now.
+	Waiting []*andon.Change
+	// Mine are the user's own changes waiting for others.
+	Mine []*andon.Change
+}
+
+// approvals lists what waits for the signed-in user's approval: pending
+// changes with an open slot of a role the user holds, that the user did
+// not request and has not approved yet (the rules of Change.SlotFor).
+func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	user := andon.UserFromContext(r.Context())
+	pending, _, err := h.cfg.Changes.FindChanges(r.Context(), andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
+	if err != nil {
+		return err
+	}
+	v := &approvalsView{}
+	for _, c := range pending {
+		if c.Requester == user.Name {
+			v.Mine = append(v.Mine, c)
+			continue
+		}
+		if _, err := c.SlotFor(user.Name, user.Roles, cat.Holders); err == nil {
+			v.Waiting = append(v.Waiting, c)
+		}
+	}
+	return h.render(w, r, http.StatusOK, "approvals", v)
+}

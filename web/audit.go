@@ -1,0 +1,114 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/andon-governance/andon"
+)
+
+// auditView is the data of the audit page.
+type auditView struct {
+	Checkpoint *andon.Checkpoint
+	Filter     andon.AuditFilter
+	Entries    []*andon.Entry
+	Types      []string
+	Last       *verifyResult
+	Prev, Next string
+	Latest     string
+}
+
+// auditTypes are the event types offered by the filter.
+var auditTypes = []string{
+	andon.EventChangeCreated, andon.EventChangeApproved, andon.EventChangeRejected,
+	andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventReviewOverdue,
+	andon.EventGateDecision, andon.EventCatalogLoaded, andon.EventPolicyLoaded,
+	andon.EventTokenCreated, andon.EventDriftChecked,
+}
+
+// auditFilter reads the filter of the audit page from the query or the
+// verify form. Without a filter the page starts at the newest entries;
+// with one, at the oldest that match.
+func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
+	f := andon.AuditFilter{
+		Type:    v.Get("type"),
+		Actor:   strings.TrimSpace(v.Get("actor")),
+		Subject: strings.TrimSpace(v.Get("subject")),
+		Change:  strings.TrimSpace(v.Get("change")),
+		After:   -1,
+		Limit:   pageSize,
+	}
+	if s := v.Get("after"); s != "" {
+		after, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || after < -1 {
+			return f, andon.Errorf(andon.EINVALID, "after: %q is not an entry index", s)
+		}
+		f.After = after
+	} else if f == (andon.AuditFilter{After: -1, Limit: pageSize}) {
+		f.After = max(-1, size-pageSize-1)
+	}
+	return f, nil
+}
+
+// auditPage shows the signed checkpoint, the last verification and the
+// entries of the log.
+func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.auditView(r, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "audit", v)
+}
+
+// auditView reads the page's data for the filter in values.
+func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, error) {
+	cp, err := h.cfg.Audit.Checkpoint(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	f, err := auditFilter(values, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := h.cfg.Audit.FindEntries(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: auditTypes, Last: h.last()}
+	link := func(after int64) string {
+		q := url.Values{}
+		for _, k := range []string{"type", "actor", "subject", "change"} {
+			if s := values.Get(k); s != "" {
+				q.Set(k, s)
+			}
+		}
+		q.Set("after", strconv.FormatInt(after, 10))
+		return "/audit?" + q.Encode()
+	}
+	if f.After > -1 {
+		v.Prev = link(max(-1, f.After-pageSize))
+	}
+	if len(entries) == pageSize {
+		v.Next = link(entries[len(entries)-1].Index)
+	}
+	v.Latest = link(max(-1, cp.Size-pageSize-1))
+	return v, nil
+}
+
+// auditVerify checks the signed checkpoint and the inclusion proofs of
+// the entries the page shows, and shows the page with the result.
+func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.auditView(r, r.PostForm)
+	if err != nil {
+		return err
+	}
+	res, err := h.verifyEntries(r.Context(), v.Entries)
+	if err != nil {
+		return err
+	}
+	h.remember(res)
+	v.Last = res
+	return h.render(w, r, http.StatusOK, "audit", v)
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// boardHorizon is how far ahead the board looks for an environment's next
+// window.
+const boardHorizon = 62 * 24 * time.Hour
+
+// boardRefresh is how often the board reloads itself, in seconds.
+const boardRefresh = 30
+
+// Environment states shown on the board, most restrictive first.
+const (
+	stateFrozen      = "frozen"
+	stateMaintenance = "maintenance"
+	stateOpen        = "open"
+)
+
+// boardView is the data of the board.
+type boardView struct {
+	Plants  []*plantTiles
+	Refresh int
+	At      time.Time
+}
+
+// plantTiles is one plant and the tiles of the environments it runs.
+type plantTiles struct {
+	Name     string
+	Timezone string
+	Local    time.Time // the plant's local time now
+	Tiles    []*tile
+}
+
+// tile is one environment on the board.
+type tile struct {
+	Env   *andon.Environment
+	Loc   *time.Location
+	State string
+	// Active is the occurrence that sets State (the freeze or the
+	// maintenance window in force), or nil when the environment is open.
+	Active *andon.Occurrence
+	// Peak is an active peak window, shown beside the state.
+	Peak *andon.Occurrence
+	// Next is the next window to start.
+	Next                            *andon.Occurrence
+	Pending, Approved, Implementing int
+}
+
+// board renders the board: the environments of each plant with their
+// state at the plant's local time, the active and next windows, and the
+// changes pending, approved and implementing. /?kiosk=1 renders it for a
+// wall screen: large type, no controls.
+func (h *Handler) board(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.boardView(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "board", v)
+}
+
+// boardView builds the board at the current time.
+func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
+	cat, err := h.catalog()
+	if err != nil {
+		return nil, err
+	}
+	now := h.cfg.Now()
+	counts, err := h.counts(ctx, cat)
+	if err != nil {
+		return nil, err
+	}
+	v := &boardView{Refresh: boardRefresh, At: now}
+	byPlant := map[string]*plantTiles{}
+	for _, p := range cat.Plants {
+		pt := &plantTiles{Name: p.Name, Timezone: p.Timezone, Local: now.In(p.Location)}
+		byPlant[p.Name] = pt
+		v.Plants = append(v.Plants, pt)
+	}
+	for _, env := range cat.Environments {
+		t, err := h.tile(ctx, cat, env, now)
+		if err != nil {
+			return nil, err
+		}
+		c := counts[env.Name]
+		t.Pending, t.Approved, t.Implementing = c[andon.StatePending], c[andon.StateApproved], c[andon.StateImplementing]
+		// An environment serving several plants is shown with its first,
+		// whose time zone its windows follow.
+		home := "—"
+		if len(env.Plants) > 0 {
+			home = env.Plants[0]
+		}
+		pt := byPlant[home]
+		if pt == nil {
+			pt = &plantTiles{Name: home, Timezone: "UTC", Local: now.UTC()}
+			byPlant[home] = pt
+			v.Plants = append(v.Plants, pt)
+		}
+		pt.Tiles = append(pt.Tiles, t)
+	}
+	v.Plants = slices.DeleteFunc(v.Plants, func(p *plantTiles) bool { return len(p.Tiles) == 0 })
+	return v, nil
+}
+
+// tile computes the state of env at now.
+func (h *Handler) tile(ctx context.Context, cat *andon.Catalog, env *andon.Environment, now time.Time) (*tile, error) {
+	t := &tile{Env: env, Loc: cat.Location(env), State: stateOpen}
+	occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardHorizon))
+	if err != nil {
+		return nil, err
+	}
+	for i := range occurrences {
+		o := &occurrences[i]
+		if o.Start.After(now) {
+			if t.Next == nil {
+				t.Next = o
+			}
+			continue
+		}
+		switch o.Type {
+		case andon.WindowFreeze:
+			if t.State != stateFrozen || o.End.After(t.Active.End) {
+				t.State, t.Active = stateFrozen, o
+			}
+		case andon.WindowMaintenance:
+			if t.State == stateOpen || t.State == stateMaintenance && o.End.After(t.Active.End) {
+				t.State, t.Active = stateMaintenance, o
+			}
+		case andon.WindowPeak:
+			t.Peak = o
+		}
+	}
+	return t, nil
+}
+
+// counts returns the changes per environment and state.
+func (h *Handler) counts(ctx context.Context, cat *andon.Catalog) (map[string]map[andon.State]int, error) {
+	if h.cfg.Counts != nil {
+		return h.cfg.Counts(ctx)
+	}
+	counts := map[string]map[andon.State]int{}
+	for _, env := range cat.Environments {
+		counts[env.Name] = map[andon.State]int{}
+		for _, s := range []andon.State{andon.StatePending, andon.StateApproved, andon.StateImplementing} {
+			_, n, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Environment: env.Name, State: s, Limit: 1})
+			if err != nil {
+				return nil, err
+			}
+			counts[env.Name][s] = n
+		}
+	}
+	return counts, nil
+}
+
+// catalog returns the catalog in force.
+func (h *Handler) catalog() (*andon.Catalog, error) {
+	cat := h.cfg.Catalog.Catalog()
+	if cat == nil {
+		return nil, andon.Errorf(andon.EINTERNAL, "no catalog is loaded")
+	}
+	return cat, nil
+}

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// calendarView is the data of the calendar page.
+type calendarView struct {
+	Catalog    *andon.Catalog
+	Plant, Env string // the one shown; exactly one is set
+	View       string // "week" or "month"
+	Title      string
+	Caption    string // the month or week shown
+	Loc        *time.Location
+	Offset     string // the time zone's offset at the start of the range
+	Weeks      [][]*calendarDay
+	Prev, Next string
+	Today      string
+	// FeedURL and FeedPlantURL are the subscription links.
+	FeedURL string
+}
+
+// calendarDay is one day of the grid.
+type calendarDay struct {
+	Date    time.Time // local midnight
+	InRange bool      // in the month shown (always, for a week)
+	Today   bool
+	Items   []*calendarItem
+}
+
+// calendarItem is a window occurrence or a scheduled change on a day.
+type calendarItem struct {
+	Kind       string // "window" or "change"
+	Name       string // the window's name or the change's title
+	Type       string // freeze, maintenance, peak; or the change's state
+	Start, End time.Time
+	Continues  bool     // started on an earlier day
+	Envs       []string // the environments it applies to
+	ChangeID   string
+}
+
+// calendar shows a plant's or an environment's windows and scheduled
+// changes, a week or a month at a time, in its local time.
+func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	v := &calendarView{Catalog: cat, Plant: q.Get("plant"), Env: q.Get("env"), View: q.Get("view")}
+	if v.View == "" {
+		v.View = "month"
+	}
+	if v.View != "week" && v.View != "month" {
+		return andon.Errorf(andon.EINVALID, "view: %q is not week or month", v.View)
+	}
+	var envs []*andon.Environment
+	switch {
+	case v.Plant != "" && v.Env != "":
+		return andon.Errorf(andon.EINVALID, "plant and env: choose one")
+	case v.Env != "":
+		env := cat.Environment(v.Env)
+		if env == nil {
+			return andon.Errorf(andon.ENOTFOUND, "env: no environment %q in the catalog", v.Env)
+		}
+		envs, v.Loc, v.Title = []*andon.Environment{env}, cat.Location(env), env.Name
+		v.FeedURL = "/api/v1/calendar.ics?env=" + url.QueryEscape(env.Name)
+	default:
+		if v.Plant == "" && len(cat.Plants) > 0 {
+			v.Plant = cat.Plants[0].Name
+		}
+		p := cat.Plant(v.Plant)
+		if p == nil {
+			return andon.Errorf(andon.ENOTFOUND, "plant: no plant %q in the catalog", v.Plant)
+		}
+		for _, env := range cat.Environments {
+			if slices.Contains(env.Plants, p.Name) {
+				envs = append(envs, env)
+			}
+		}
+		v.Loc, v.Title = p.Location, p.Name
+		v.FeedURL = "/api/v1/calendar.ics?plant=" + url.QueryEscape(p.Name)
+	}
+
+	now := h.cfg.Now().In(v.Loc)
+	day := midnight(now)
+	if s := q.Get("date"); s != "" {
+		if day, err = time.ParseInLocation(time.DateOnly, s, v.Loc); err != nil {
+			return andon.Errorf(andon.EINVALID, "date: %q is not a date such as 2026-03-29", s)
+		}
+	}
+	from, to, first, last := calendarRange(v.View, day)
+	v.Offset = offset(from, v.Loc)
+	items, err := h.calendarItems(r.Context(), envs, from, to)
+	if err != nil {
+		return err
+	}
+	v.Weeks = calendarGrid(from, to, first, last, midnight(now), items)
+
+	link := func(d time.Time) string {
+		q := url.Values{"view": {v.View}, "date": {d.Format(time.DateOnly)}}
+		if v.Env != "" {
+			q.Set("env", v.Env)
+		} else {
+			q.Set("plant", v.Plant)
+		}
+		return "/calendar?" + q.Encode()
+	}
+	if v.View == "week" {
+		v.Prev, v.Next = link(day.AddDate(0, 0, -7)), link(day.AddDate(0, 0, 7))
+		v.Caption = "Week of " + first.Format("Monday 2 January 2006")
+	} else {
+		v.Prev, v.Next = link(first.AddDate(0, -1, 0)), link(first.AddDate(0, 1, 0))
+		v.Caption = first.Format("January 2006")
+	}
+	v.Today = link(midnight(now))
+	return h.render(w, r, http.StatusOK, "calendar", v)
+}
+
+// midnight returns the start of t's day in t's location.
+func midnight(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// calendarRange returns the days the grid shows, [from, to), whole weeks
+// from Monday, and the days in view, [first, last): the week, or the
+// month of day.
+func calendarRange(view string, day time.Time) (from, to, first, last time.Time) {
+	if view == "week" {
+		first = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+		return first, first.AddDate(0, 0, 7), first, first.AddDate(0, 0, 7)
+	}
+	first = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, day.Location())
+	last = first.AddDate(0, 1, 0)
+	from = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7))
+	to = last.AddDate(0, 0, (7-(int(last.Weekday())+6)%7)%7)
+	return from, to, first, last
+}
+
+// calendarItems gathers the window occurrences and the scheduled changes
+// of envs in [from, to). A window that applies to several of them at the
+// same instants is one item naming them all.
+func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, from, to time.Time) ([]*calendarItem, error) {
+	var items []*calendarItem
+	seen := map[string]*calendarItem{}
+	for _, env := range envs {
+		occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range occurrences {
+			key := o.Window + "\x00" + o.Start.UTC().String() + "\x00" + o.End.UTC().String()
+			if it := seen[key]; it != nil {
+				it.Envs = append(it.Envs, env.Name)
+				continue
+			}
+			it := &calendarItem{Kind: "window", Name: o.Window, Type: string(o.Type), Start: o.Start, End: o.End, Envs: []string{env.Name}}
+			seen[key] = it
+			items = append(items, it)
+		}
+		for _, state := range []andon.State{andon.StatePending, andon.StateApproved, andon.StateImplementing} {
+			changes, _, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Environment: env.Name, State: state, Limit: inboxLimit})
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range changes {
+				if c.Window == nil || !c.Window.Start.Before(to) || !c.Window.End.After(from) {
+					continue
+				}
+				items = append(items, &calendarItem{Kind: "change", Name: c.Title, Type: string(c.State),
+					Start: c.Window.Start, End: c.Window.End, Envs: []string{env.Name}, ChangeID: c.ID})
+			}
+		}
+	}
+	slices.SortStableFunc(items, func(a, b *calendarItem) int { return a.Start.Compare(b.Start) })
+	return items, nil
+}
+
+// calendarGrid lays items out on the days of [from, to), week by week.
+// An item appears on every day it overlaps.
+func calendarGrid(from, to, first, last, today time.Time, items []*calendarItem) [][]*calendarDay {
+	var weeks [][]*calendarDay
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if (int(d.Weekday())+6)%7 == 0 {
+			weeks = append(weeks, nil)
+		}
+		next := d.AddDate(0, 0, 1)
+		day := &calendarDay{Date: d, InRange: !d.Before(first) && d.Before(last), Today: d.Equal(today)}
+		for _, it := range items {
+			if it.Start.Before(next) && it.End.After(d) {
+				shown := *it
+				shown.Continues = it.Start.Before(d)
+				day.Items = append(day.Items, &shown)
+			}
+		}
+		weeks[len(weeks)-1] = append(weeks[len(weeks)-1], day)
+	}
+	return weeks
+}

@@ -1,0 +1,416 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// pageSize is the number of changes or entries a listing shows at once.
+const pageSize = 50
+
+// changeListView is the data of the list of changes.
+type changeListView struct {
+	Filter       andon.ChangeFilter
+	Changes      []*andon.Change
+	Total        int
+	Environments []*andon.Environment
+	States       []andon.State
+	Tiers        []andon.Level
+	Prev, Next   string // links to the neighbouring pages, or ""
+}
+
+// changeList lists changes with the filters of the query string.
+func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := andon.ChangeFilter{
+		Environment: q.Get("environment"),
+		State:       andon.State(q.Get("state")),
+		Tier:        andon.Level(q.Get("tier")),
+		Requester:   strings.TrimSpace(q.Get("requester")),
+		Query:       strings.TrimSpace(q.Get("q")),
+		Limit:       pageSize,
+	}
+	if f.State != "" && !slices.Contains(andon.States, f.State) {
+		return andon.Errorf(andon.EINVALID, "state: %q is not a state of a change", f.State)
+	}
+	if f.Tier != "" && !slices.Contains(andon.Levels, f.Tier) {
+		return andon.Errorf(andon.EINVALID, "tier: %q is not one of critical, high, medium, low", f.Tier)
+	}
+	if s := q.Get("offset"); s != "" {
+		if f.Offset, err = strconv.Atoi(s); err != nil || f.Offset < 0 {
+			return andon.Errorf(andon.EINVALID, "offset: %q is not a number of changes", s)
+		}
+	}
+	changes, total, err := h.cfg.Changes.FindChanges(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	v := &changeListView{Filter: f, Changes: changes, Total: total, Environments: cat.Environments, States: andon.States, Tiers: andon.Levels}
+	page := func(offset int) string {
+		q := url.Values{}
+		for k, vals := range r.URL.Query() {
+			q[k] = vals
+		}
+		q.Set("offset", strconv.Itoa(offset))
+		return "/changes?" + q.Encode()
+	}
+	if f.Offset > 0 {
+		v.Prev = page(max(0, f.Offset-pageSize))
+	}
+	if f.Offset+len(changes) < total {
+		v.Next = page(f.Offset + pageSize)
+	}
+	return h.render(w, r, http.StatusOK, "changes", v)
+}
+
+// changeForm is the create form's values, kept as typed so that a refused
+// form comes back as the user left it.
+type changeForm struct {
+	Environment, Type, Title, Description string
+	Artifacts, Modules, Components        string
+	Processes                             []string
+	Migration                             bool
+	WindowStart, WindowEnd, Duration      string
+	RollbackPlan                          string
+}
+
+// changeNewView is the data of the create form.
+type changeNewView struct {
+	Form         changeForm
+	Catalog      *andon.Catalog
+	Types        []andon.ChangeType
+	Error        string
+	Suggestion   string // what the "next safe window" button found
+	TimezoneNote string
+}
+
+// localLayout is the layout of datetime-local inputs.
+const localLayout = "2006-01-02T15:04"
+
+// changeNew shows the create form, filled from the query (a link can
+// prefill it) or from the form posted by its own button. With suggest=1 it fills the window with
+// the next safe slot of the environment: the first span of the duration
+// inside a maintenance window and outside every freeze.
+func (h *Handler) changeNew(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return andon.Errorf(andon.EINVALID, "the form could not be read: %v", err)
+	}
+	form := formOf(r.Form)
+	if form.Type == "" {
+		form.Type = string(andon.ChangeNormal)
+	}
+	if form.Duration == "" {
+		form.Duration = "2h"
+	}
+	v := &changeNewView{Form: form, Catalog: cat, Types: andon.ChangeTypes}
+	status := http.StatusOK
+	if r.Form.Get("suggest") != "" {
+		if err := h.suggest(r, cat, v); err != nil {
+			if andon.ErrorCode(err) == andon.EINTERNAL {
+				return err
+			}
+			v.Error, status = andon.ErrorMessage(err), http.StatusBadRequest
+		}
+	}
+	v.TimezoneNote = timezoneNote(cat, v.Form.Environment)
+	return h.render(w, r, status, "change-new", v)
+}
+
+// suggest fills v's window with the next safe slot.
+func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView) error {
+	env := cat.Environment(v.Form.Environment)
+	if env == nil {
+		return andon.Errorf(andon.EINVALID, "environment: choose an environment to find its next safe window")
+	}
+	d, err := time.ParseDuration(v.Form.Duration)
+	if err != nil || d <= 0 {
+		return andon.Errorf(andon.EINVALID, "duration: %q is not a duration such as 90m or 2h", v.Form.Duration)
+	}
+	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d)
+	if err != nil {
+		return err
+	}
+	loc := cat.Location(env)
+	v.Form.WindowStart = span.Start.In(loc).Format(localLayout)
+	v.Form.WindowEnd = span.End.In(loc).Format(localLayout)
+	v.Suggestion = "Next safe window: " + local(span.Start, loc) + " to " + local(span.End, loc) + " (" + loc.String() + ")."
+	return nil
+}
+
+// timezoneNote says in which time zone the window fields are read.
+func timezoneNote(cat *andon.Catalog, envName string) string {
+	if env := cat.Environment(envName); env != nil {
+		return "Times are local to the environment's plant: " + cat.Location(env).String() + "."
+	}
+	return "Times are local to the environment's plant."
+}
+
+// formOf reads the create form from values.
+func formOf(v url.Values) changeForm {
+	return changeForm{
+		Environment:  v.Get("environment"),
+		Type:         v.Get("type"),
+		Title:        v.Get("title"),
+		Description:  v.Get("description"),
+		Artifacts:    v.Get("artifacts"),
+		Modules:      v.Get("modules"),
+		Components:   v.Get("components"),
+		Processes:    v["processes"],
+		Migration:    v.Get("migration") != "",
+		WindowStart:  v.Get("windowStart"),
+		WindowEnd:    v.Get("windowEnd"),
+		Duration:     v.Get("duration"),
+		RollbackPlan: v.Get("rollbackPlan"),
+	}
+}
+
+// request builds the ChangeRequest of the form, reading the window in the
+// environment's local time.
+func (f changeForm) request(cat *andon.Catalog) (*andon.ChangeRequest, error) {
+	req := &andon.ChangeRequest{
+		Environment:  f.Environment,
+		Type:         andon.ChangeType(f.Type),
+		Title:        strings.TrimSpace(f.Title),
+		Description:  strings.TrimSpace(f.Description),
+		Artifacts:    words(f.Artifacts),
+		Processes:    f.Processes,
+		RollbackPlan: strings.TrimSpace(f.RollbackPlan),
+		Facts: andon.Facts{
+			Modules:    words(f.Modules),
+			Components: words(f.Components),
+			Migration:  f.Migration,
+		},
+	}
+	if f.WindowStart == "" && f.WindowEnd == "" {
+		return req, nil
+	}
+	env := cat.Environment(f.Environment)
+	if env == nil {
+		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", f.Environment)
+	}
+	loc := cat.Location(env)
+	start, err := time.ParseInLocation(localLayout, f.WindowStart, loc)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "window start: %q is not a date and time", f.WindowStart)
+	}
+	end, err := time.ParseInLocation(localLayout, f.WindowEnd, loc)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "window end: %q is not a date and time", f.WindowEnd)
+	}
+	req.Window = &andon.Span{Start: start, End: end}
+	return req, nil
+}
+
+// words splits a field on commas, spaces and new lines.
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+// changeCreate creates the change of the form and shows it; a refused
+// form comes back with the reason and the values as they were.
+func (h *Handler) changeCreate(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return andon.Errorf(andon.EINVALID, "the form could not be read: %v", err)
+	}
+	form := formOf(r.PostForm)
+	req, err := form.request(cat)
+	if err == nil {
+		var c *andon.Change
+		if c, err = h.cfg.Changes.CreateChange(r.Context(), req); err == nil {
+			http.Redirect(w, r, "/changes/"+url.PathEscape(c.ID)+"?done=created", http.StatusSeeOther)
+			return nil
+		}
+	}
+	if andon.ErrorCode(err) == andon.EINTERNAL {
+		return err
+	}
+	v := &changeNewView{Form: form, Catalog: cat, Types: andon.ChangeTypes, Error: andon.ErrorMessage(err),
+		TimezoneNote: timezoneNote(cat, form.Environment)}
+	return h.render(w, r, statusOf(err), "change-new", v)
+}
+
+// changeView is the data of a change's page.
+type changeView struct {
+	Change      *andon.Change
+	Loc         *time.Location
+	Slots       []slotView
+	Transitions []andon.State
+	CanDecide   bool
+	Gate        []gateView
+	Entries     []*andon.Entry
+	Verify      *verifyResult
+	Error       string
+	Done        string
+}
+
+// slotView is one required approval slot: who filled it, or who may.
+type slotView struct {
+	Role     string
+	Filled   []string
+	Open     int
+	Eligible []string
+}
+
+// gateView is one gate decision about the change, from the audit log.
+type gateView struct {
+	Index   int64
+	At      time.Time
+	Actor   string
+	Image   string
+	Allow   bool
+	DryRun  bool
+	Reasons []andon.Reason
+}
+
+// doneMessages are the confirmations shown after a successful form.
+var doneMessages = map[string]string{
+	"created":    "Change created.",
+	"approved":   "Your approval is recorded.",
+	"rejected":   "Your rejection is recorded.",
+	"transition": "The change moved on.",
+}
+
+// changeDetail shows a change.
+func (h *Handler) changeDetail(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.changeView(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v.Done = doneMessages[r.URL.Query().Get("done")]
+	return h.render(w, r, http.StatusOK, "change", v)
+}
+
+// changeView gathers everything the page of change id shows.
+func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
+	ctx := r.Context()
+	c, err := h.cfg.Changes.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := h.catalog()
+	if err != nil {
+		return nil, err
+	}
+	v := &changeView{Change: c, Loc: time.UTC}
+	if env := cat.Environment(c.Environment); env != nil {
+		v.Loc = cat.Location(env)
+	}
+	user := andon.UserFromContext(ctx)
+	for _, slot := range c.Slots() {
+		s := slotView{Role: slot.Role, Filled: slot.Approved, Open: max(0, slot.Count-len(slot.Approved))}
+		if s.Open > 0 {
+			for _, u := range cat.Users() {
+				if u != c.Requester && !approved(c, u) && slices.Contains(cat.RolesOf(u), slot.Role) {
+					s.Eligible = append(s.Eligible, u)
+				}
+			}
+		}
+		v.Slots = append(v.Slots, s)
+	}
+	if user != nil && c.State == andon.StatePending {
+		_, err := c.SlotFor(user.Name, user.Roles, cat.Holders)
+		v.CanDecide = err == nil
+	}
+	for _, to := range andon.States {
+		if andon.CanTransition(c.State, to) {
+			v.Transitions = append(v.Transitions, to)
+		}
+	}
+	entries, err := h.cfg.Audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: -1, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	v.Entries = entries
+	for _, e := range entries {
+		if e.Type == andon.EventGateDecision {
+			v.Gate = append(v.Gate, gateOf(e))
+		}
+	}
+	return v, nil
+}
+
+// approved reports whether user already approved c.
+func approved(c *andon.Change, user string) bool {
+	return slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool { return a.Approver == user })
+}
+
+// gateOf reads a gate decision from its audit entry.
+func gateOf(e *andon.Entry) gateView {
+	var data struct {
+		Request andon.GateRequest `json:"request"`
+		Allow   bool              `json:"allow"`
+		Reasons []andon.Reason    `json:"reasons"`
+		DryRun  bool              `json:"dryRun"`
+	}
+	_ = json.Unmarshal(e.Data, &data)
+	return gateView{Index: e.Index, At: e.Time, Actor: e.Actor, Image: data.Request.Image,
+		Allow: data.Allow, DryRun: data.DryRun, Reasons: data.Reasons}
+}
+
+// changeDecide records the signed-in user's approval or rejection. A
+// refusal (segregation of duties, a filled slot) is shown on the change's
+// page with its reason.
+func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	verdict := andon.Verdict(r.PostFormValue("verdict"))
+	if verdict != andon.Approve && verdict != andon.Reject {
+		return andon.Errorf(andon.EINVALID, "verdict: %q is not approve or reject", verdict)
+	}
+	_, err := h.cfg.Changes.Decide(r.Context(), id, verdict, strings.TrimSpace(r.PostFormValue("comment")))
+	if err != nil {
+		return h.refused(w, r, id, err)
+	}
+	done := "approved"
+	if verdict == andon.Reject {
+		done = "rejected"
+	}
+	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// changeTransition moves the change to the state of the button pressed.
+func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	to := andon.State(r.PostFormValue("to"))
+	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
+	if err != nil {
+		return h.refused(w, r, id, err)
+	}
+	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=transition", http.StatusSeeOther)
+	return nil
+}
+
+// refused shows the change's page again with the reason a form was
+// refused, with the status the API would give.
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, id string, refusal error) error {
+	if andon.ErrorCode(refusal) == andon.EINTERNAL || andon.ErrorCode(refusal) == andon.ENOTFOUND {
+		return refusal
+	}
+	v, err := h.changeView(r, id)
+	if err != nil {
+		return err
+	}
+	v.Error = andon.ErrorMessage(refusal)
+	return h.render(w, r, statusOf(refusal), "change", v)
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// funcs are the template functions of every page.
+var funcs = template.FuncMap{
+	"local":    local,
+	"hhmm":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"offset":   offset,
+	"duration": humanDuration,
+	"join":     strings.Join,
+	"has":      slices.Contains[[]string],
+	"stateOf":  func(s andon.State) string { return stateLabels[s] },
+	"until":    until,
+	"stateIcon": func(state string) string {
+		return stateIcons[state]
+	},
+	"tierIcon": func(l andon.Level) string { return tierIcons[l] },
+	"types": func(ts []andon.ChangeType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = string(t)
+		}
+		return strings.Join(s, ", ")
+	},
+}
+
+// local formats t in loc for people: weekday, date and time.
+func local(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+}
+
+// offset formats the UTC offset of loc at t: "UTC+01:00".
+func offset(t time.Time, loc *time.Location) string {
+	return "UTC" + t.In(loc).Format("-07:00")
+}
+
+// until says how far t is from now, for people: "in 3h 20m", "2d 4h ago".
+func until(t, now time.Time) string {
+	d := t.Sub(now)
+	if d < 0 {
+		return humanDuration(-d) + " ago"
+	}
+	return "in " + humanDuration(d)
+}
+
+// humanDuration renders d to the minute: "3d 4h", "5h 20m", "12m".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0 && hours > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case hours > 0 && minutes > 0:
+		return fmt.Sprintf("%dh %dm", hours, minutes)
+	case hours > 0:
+		return fmt.Sprintf("%dh", hours)
+	}
+	return fmt.Sprintf("%dm", minutes)
+}
+
+// stateIcons carry an environment's state in a shape as well as a colour
+// and a word, for people who do not tell the colours apart.
+var stateIcons = map[string]string{
+	stateOpen:        "●",
+	stateMaintenance: "▲",
+	stateFrozen:      "■",
+}
+
+// tierIcons do the same for risk tiers.
+var tierIcons = map[andon.Level]string{
+	andon.LevelLow:      "○",
+	andon.LevelMedium:   "◐",
+	andon.LevelHigh:     "◆",
+	andon.LevelCritical: "✖",
+}
+
+// stateLabels are the states of a change as people read them.
+var stateLabels = map[andon.State]string{
+	andon.StatePending:      "Pending approval",
+	andon.StateApproved:     "Approved",
+	andon.StateRejected:     "Rejected",
+	andon.StateImplementing: "Implementing",
+	andon.StateCompleted:    "Completed",
+	andon.StateFailed:       "Failed",
+	andon.StateRolledBack:   "Rolled back",
+	andon.StateCancelled:    "Cancelled",
+}

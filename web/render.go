@@ -1,0 +1,160 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed assets
+var assetFiles embed.FS
+
+// pages maps a page name to its template: the layout and the page's file.
+type pages map[string]*template.Template
+
+// mustParsePages parses every page with the layout once, at start; a
+// template that does not parse is a bug of the build, hence the panic.
+func mustParsePages() pages {
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	p := pages{}
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".html")
+		if base == "layout" {
+			continue
+		}
+		t := template.New(base).Funcs(funcs)
+		p[base] = template.Must(t.ParseFS(templateFiles, "templates/layout.html", name))
+	}
+	return p
+}
+
+// pageData is what the layout receives; View is the page's own data.
+type pageData struct {
+	Page   string
+	User   *andon.User
+	CSRF   string
+	Kiosk  bool
+	Assets map[string]string // asset name → versioned URL
+	View   any
+}
+
+// render executes a page into a buffer, so that a template error gives an
+// error page rather than half a page, then writes it with status.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, view any) error {
+	t, ok := h.pages[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	data := &pageData{Page: page, View: view, Assets: assetURLs, Kiosk: r.URL.Query().Get("kiosk") == "1"}
+	if s := sessionOf(r); s != nil {
+		data.User, data.CSRF = s.user, s.csrf
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+	return nil
+}
+
+// statusOf is the HTTP status of an error, the same as the API's.
+var statusOf = server.Status
+
+// errorView is the data of the error page.
+type errorView struct {
+	Status  int
+	Title   string
+	Message string
+	SignIn  bool
+}
+
+// withErrors adapts a pageFunc, rendering its error as a page with the
+// status the API would give it. Internal errors are logged and shown as a
+// generic message.
+func (h *Handler) withErrors(f pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			h.renderError(w, r, err)
+		}
+	})
+}
+
+// renderError writes the error page for err.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	v := &errorView{Status: status, Title: http.StatusText(status), Message: andon.ErrorMessage(err)}
+	if status == http.StatusInternalServerError {
+		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path), slog.Any("err", err))
+		v.Message = "Something went wrong on the server; the details are in its log."
+	}
+	v.SignIn = status == http.StatusUnauthorized
+	if rerr := h.render(w, r, status, "error", v); rerr != nil {
+		h.cfg.Logger.ErrorContext(r.Context(), "error page", slog.Any("err", rerr))
+		http.Error(w, v.Message, status)
+	}
+}
+
+// assetURLs gives each asset a URL carrying a hash of its content, so that
+// browsers may cache assets for long and still see a new release at once.
+var assetURLs = func() map[string]string {
+	urls := map[string]string{}
+	entries, err := assetFiles.ReadDir("assets")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := assetFiles.ReadFile("assets/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(b)
+		urls[e.Name()] = "/assets/" + e.Name() + "?v=" + hex.EncodeToString(sum[:6])
+	}
+	return urls
+}()
+
+// handleAsset serves the embedded assets.
+func handleAsset() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("file")
+		b, err := assetFiles.ReadFile("assets/" + name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		ctype := mime.TypeByExtension(path.Ext(name))
+		if ctype == "" {
+			ctype = "text/plain; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+	})
+}
+
+// contextWithSession returns ctx carrying s.
+func contextWithSession(ctx context.Context, s *session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}

@@ -1,0 +1,50 @@
+package web
+
+import "net/http"
+
+// access says whether a page needs a signed-in user.
+type access int
+
+const (
+	signedIn access = iota
+	anyone
+)
+
+// route is one entry of the route table.
+type route struct {
+	pattern string
+	access  access
+	handler http.Handler
+}
+
+// pageFunc is a handler that returns its error, rendered as an error page
+// by withErrors.
+type pageFunc func(w http.ResponseWriter, r *http.Request) error
+
+// routes is the one list of every page. Forms post to the page they belong
+// to; every POST but the sign-in carries the CSRF token (requireSession
+// checks it).
+func (h *Handler) routes() []route {
+	page := func(f pageFunc) http.Handler { return h.withErrors(f) }
+	return []route{
+		{"GET /assets/{file}", anyone, handleAsset()},
+		{"GET /login", anyone, page(h.loginPage)},
+		{"POST /login", anyone, page(h.login)},
+		{"POST /logout", anyone, page(h.logout)},
+
+		{"GET /{$}", signedIn, page(h.board)},
+		{"GET /changes", signedIn, page(h.changeList)},
+		{"GET /changes/new", signedIn, page(h.changeNew)},
+		{"POST /changes/new", signedIn, page(h.changeNew)}, // the "next safe window" button
+		{"POST /changes", signedIn, page(h.changeCreate)},
+		{"GET /changes/{id}", signedIn, page(h.changeDetail)},
+		{"POST /changes/{id}/decision", signedIn, page(h.changeDecide)},
+		{"POST /changes/{id}/transition", signedIn, page(h.changeTransition)},
+		{"POST /changes/{id}/verify", signedIn, page(h.changeVerify)},
+		{"GET /approvals", signedIn, page(h.approvals)},
+		{"GET /calendar", signedIn, page(h.calendar)},
+		{"GET /audit", signedIn, page(h.auditPage)},
+		{"POST /audit/verify", signedIn, page(h.auditVerify)},
+		{"GET /catalog", signedIn, page(h.catalogPage)},
+	}
+}

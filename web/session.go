@@ -1,0 +1,146 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/andon-governance/andon"
+)
+
+// sessionCookie holds the API token the user signed in with. The server
+// keeps no session of its own, so that every replica recognises it and
+// revoking the token ends the session.
+const sessionCookie = "andon_session"
+
+// csrfField is the name of the hidden field of every form.
+const csrfField = "csrf"
+
+// csrfToken derives the CSRF token of a session from its API token. Only
+// someone who knows the token, which the HttpOnly cookie hides from
+// scripts and other sites, can compute it.
+func csrfToken(token string) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte("andon csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// session is what requireSession learned about the request.
+type session struct {
+	user *andon.User
+	csrf string
+}
+
+type sessionKey struct{}
+
+// sessionOf returns the session of a request that went through
+// requireSession, or nil.
+func sessionOf(r *http.Request) *session {
+	s, _ := r.Context().Value(sessionKey{}).(*session)
+	return s
+}
+
+// requireSession resolves the session cookie to a user, puts the user in
+// the request's context (the services take the actor from there) and,
+// for a POST, checks the CSRF token. Without a valid session a GET is
+// sent to the sign-in page, which comes back to it afterwards.
+func (h *Handler) requireSession(next http.Handler) http.Handler {
+	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := r.Cookie(sessionCookie)
+		var name string
+		if err == nil && c.Value != "" {
+			name, err = h.cfg.Tokens.Authenticate(r.Context(), c.Value)
+			if andon.ErrorCode(err) == andon.EINTERNAL {
+				return err
+			}
+		}
+		if err != nil || name == "" {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return nil
+			}
+			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked: sign in again")
+		}
+		s := &session{user: &andon.User{Name: name, Roles: []string{}}, csrf: csrfToken(c.Value)}
+		if cat := h.cfg.Catalog.Catalog(); cat != nil {
+			s.user.Roles = append(s.user.Roles, cat.RolesOf(name)...)
+		}
+		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(s.csrf)) {
+			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
+		}
+		ctx := andon.NewContextWithUser(r.Context(), s.user)
+		ctx = contextWithSession(ctx, s)
+		next.ServeHTTP(w, r.WithContext(ctx))
+		return nil
+	})
+}
+
+// loginPage shows the sign-in form.
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// loginView is the data of the sign-in page.
+type loginView struct {
+	Next  string
+	Error string
+}
+
+// maxFormBytes bounds the body of every form.
+const maxFormBytes = 1 << 20
+
+// login checks the token and sets the session cookie.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	next := safeNext(r.PostFormValue("next"))
+	if token == "" {
+		return h.render(w, r, http.StatusBadRequest, "login", &loginView{Next: next, Error: "Enter your API token."})
+	}
+	name, err := h.cfg.Tokens.Authenticate(r.Context(), token)
+	switch {
+	case andon.ErrorCode(err) == andon.EINTERNAL:
+		return err
+	case err != nil || name == "":
+		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
+			Error: "This token is not valid: it is unknown or was revoked. Ask your platform team for one (andon token create)."})
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    token,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   !h.cfg.InsecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// logout clears the session cookie. It needs no session: signing out of a
+// revoked one must work too.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   !h.cfg.InsecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// safeNext returns next when it is a path of this site, and "/" otherwise,
+// so that the sign-in page cannot be made to redirect elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}

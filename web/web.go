@@ -1,0 +1,107 @@
+// Package web is the andon board: the server-rendered pages for the people
+// who approve, plan and audit changes. It is served by andon serve beside
+// the JSON API and uses the same services; it adds no state of its own
+// beyond the session cookie, so any replica serves any page.
+//
+// Pages are html/template files and a stylesheet embedded in the binary,
+// with htmx (vendored from the npm registry, embedded) for the board's
+// refresh and a few conveniences. Every page works without JavaScript.
+// Sign-in takes an API token, kept in a Secure, HttpOnly, SameSite cookie;
+// every form carries a CSRF token derived from it, and cross-origin
+// requests are refused before any handler runs.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// Config holds the dependencies of the pages.
+type Config struct {
+	// Logger receives the details of internal errors. Nil discards them.
+	Logger *slog.Logger
+
+	Changes  andon.ChangeService
+	Audit    andon.AuditService
+	Calendar andon.CalendarService
+	Catalog  andon.CatalogSource
+	Tokens   andon.TokenService
+	// Counts returns the number of changes per environment and state, for
+	// the board. Nil counts through Changes, one query per environment.
+	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)
+
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// InsecureCookies leaves the Secure attribute off the session cookie,
+	// for a server reached over plain HTTP by another name than localhost
+	// (browsers keep Secure cookies of http://localhost).
+	InsecureCookies bool
+}
+
+// Handler serves the pages. It implements http.Handler.
+type Handler struct {
+	cfg   Config
+	mux   *http.ServeMux
+	pages pages
+
+	// lastVerify is the result of the last verification run from the
+	// audit page, on this replica.
+	mu         sync.Mutex
+	lastVerify *verifyResult
+}
+
+// New returns the handler of every page of routes.go.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: mustParsePages()}
+	for _, rt := range h.routes() {
+		handler := rt.handler
+		if rt.access == signedIn {
+			handler = h.requireSession(handler)
+		}
+		h.mux.Handle(rt.pattern, handler)
+	}
+	return h
+}
+
+// ServeHTTP serves a page. Requests from another origin that would change
+// something are refused first (net/http's CrossOriginProtection, from the
+// Sec-Fetch-Site and Origin headers), so that no form can be posted from
+// another site even before the CSRF token is checked.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := crossOrigin.Check(r); err != nil {
+		h.renderError(w, r, andon.Errorf(andon.EFORBIDDEN, "cross-origin request refused: %v", err))
+		return
+	}
+	// Pages carry user data and forms: never cached by shared caches, and
+	// never framed (clickjacking).
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	w.Header().Set("Referrer-Policy", "same-origin")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !strings.HasPrefix(r.URL.Path, "/assets/") {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// crossOrigin refuses unsafe requests from other origins.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// contentSecurityPolicy allows only the page's own scripts and styles.
+// htmx needs no inline script or eval with its default settings except for
+// the indicator styles it would inject, which are turned off in the page's
+// htmx-config meta tag.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
