@@ -132,14 +132,21 @@ freeze_allows(types) := "it allows no change" if {
 # The ALLOWED message says which change let the image through and why the
 # time is right for it. One complete sentence per case, rather than parts
 # joined together, keeps each readable here and costs less to evaluate.
-allowed_message := sprintf("change %s is %s and %s is inside its window, from %s to %s%s", [input.change.id, input.change.state, input.request.at, input.change.window.start, input.change.window.end, allowed_freezes]) if {
+# change_name names the change in messages. A standard change the gate
+# records for a deployment outside production gets its ID only when it is
+# stored, after the decision.
+change_name := sprintf("change %s", [input.change.id]) if {
+	input.change.id != ""
+} else := "the standard change recorded for this deployment"
+
+allowed_message := sprintf("%s is %s and %s is inside its window, from %s to %s%s", [change_name, input.change.state, input.request.at, input.change.window.start, input.change.window.end, allowed_freezes]) if {
 	has_window
-} else := sprintf("change %s is %s; as an emergency change it needs no window, and a retrospective review is owed within 48 h%s", [input.change.id, input.change.state, allowed_freezes]) if {
+} else := sprintf("%s is %s; as an emergency change it needs no window, and a retrospective review is owed within 48 h%s", [change_name, input.change.state, allowed_freezes]) if {
 	emergency
-} else := sprintf("change %s is %s and runs inside maintenance window %s, until %s%s", [input.change.id, input.change.state, first[0], first[1], allowed_freezes]) if {
+} else := sprintf("%s is %s and runs inside maintenance window %s, until %s%s", [change_name, input.change.state, first[0], first[1], allowed_freezes]) if {
 	input.change.risk.tier in maintenance_tiers
 	first := sort([[o.window, o.end] | some o in input.calendar.active; o.type == "maintenance"])[0]
-} else := sprintf("change %s is %s and, as a %s risk change, needs no window%s", [input.change.id, input.change.state, input.change.risk.tier, allowed_freezes])
+} else := sprintf("%s is %s and, as a %s risk change, needs no window%s", [change_name, input.change.state, input.change.risk.tier, allowed_freezes])
 
 # A freeze that lets the change through is named, so that the record shows
 # the change went ahead inside it on purpose.
