@@ -66,11 +66,12 @@ type AuditFilter struct {
 	Type    string `json:"type,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Actor   string `json:"actor,omitempty"`
-	// Change selects the entries of one change: those whose subject it
-	// is, and the gate decisions that matched it.
+	// Change selects the entries that concern one change: those whose
+	// subject is its ID and those whose data names it as "change", such
+	// as the gate's decisions, whose subject is the environment.
 	Change string `json:"change,omitempty"`
-	After   int64  `json:"after"` // entries with Index > After
-	Limit   int    `json:"limit,omitempty"`
+	After  int64  `json:"after"` // entries with Index > After
+	Limit  int    `json:"limit,omitempty"`
 }
 
 // AuditService reads the audit log. Writes happen only inside the

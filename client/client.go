@@ -278,12 +278,14 @@ func (c *Client) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
 }
 
 // Entries returns the audit entries matching filter: those with an index
-// above filter.After, so -1 lists from the first entry.
+// above filter.After, so -1 lists from the first entry. filter.Change
+// lists the entries that concern one change, its gate decisions included.
 func (c *Client) Entries(ctx context.Context, filter andon.AuditFilter) ([]*andon.Entry, error) {
 	q := url.Values{}
 	setString(q, "type", filter.Type)
 	setString(q, "subject", filter.Subject)
 	setString(q, "actor", filter.Actor)
+	setString(q, "change", filter.Change)
 	q.Set("after", strconv.FormatInt(filter.After, 10))
 	setInt(q, "limit", int64(filter.Limit))
 	var out struct {

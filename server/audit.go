@@ -23,10 +23,11 @@ func handleAuditCheckpoint(audit andon.AuditService) apiFunc {
 }
 
 // handleAuditEntries answers the audit entries matching the query, in
-// index order, after the index given.
+// index order, after the index given; change selects the entries that
+// concern one change, its gate decisions included.
 func handleAuditEntries(audit andon.AuditService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "type", "subject", "actor", "after", "limit")
+		q, err := parseQuery(r, "type", "subject", "actor", "change", "after", "limit")
 		if err != nil {
 			return err
 		}
@@ -45,6 +46,7 @@ func handleAuditEntries(audit andon.AuditService) apiFunc {
 			Type:    q.string("type"),
 			Subject: q.string("subject"),
 			Actor:   q.string("actor"),
+			Change:  q.string("change"),
 			After:   after,
 			Limit:   int(limit),
 		})

@@ -233,6 +233,15 @@ func TestAudit(t *testing.T) {
 		t.Errorf("filter mismatch (-want +got):\n%s", diff)
 	}
 
+	r = f.do(t, "GET", "/api/v1/audit/entries?change=CHG-1&type=gate.decided&subject=prod-lyon", aliceToken, "")
+	if r.status != http.StatusOK {
+		t.Errorf("entries of a change = %d %s, want 200", r.status, r.body)
+	}
+	want = andon.AuditFilter{Type: "gate.decided", Subject: "prod-lyon", Change: "CHG-1", After: -1, Limit: 100}
+	if diff := cmp.Diff(want, f.audit.filter); diff != "" {
+		t.Errorf("filter with change mismatch (-want +got):\n%s", diff)
+	}
+
 	r = f.do(t, "GET", "/api/v1/audit/entries?after=2&subject=CHG-2&limit=10", aliceToken, "")
 	if r.status != http.StatusOK || string(r.body) != `{"entries":[]}`+"\n" {
 		t.Errorf("entries after the last = %d %s, want 200 and an empty list", r.status, r.body)

@@ -242,6 +242,11 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 	if f.Actor != "" {
 		where, args = append(where, "actor = ?"), append(args, f.Actor)
 	}
+	if f.Change != "" {
+		// Each side of the OR has an index of its own (subject, idx) and
+		// (change_id, idx), which both engines combine.
+		where, args = append(where, "(subject = ? OR change_id = ?)"), append(args, f.Change, f.Change)
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 1000

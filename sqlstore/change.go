@@ -489,6 +489,37 @@ func (db *DB) CountByState(ctx context.Context) (map[andon.State]int, error) {
 	return counts, rows.Err()
 }
 
+// CountByEnvironment returns the number of changes of each environment in
+// each state; an environment is present once it has a change, with every
+// state counted, zero included. The index on (environment, state) answers
+// it without reading the changes.
+func (db *DB) CountByEnvironment(ctx context.Context) (map[string]map[andon.State]int, error) {
+	rows, err := db.readQuery(ctx, `SELECT environment, state, COUNT(*) FROM changes GROUP BY environment, state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]map[andon.State]int{}
+	for rows.Next() {
+		var env string
+		var s andon.State
+		var n int
+		if err := rows.Scan(&env, &s, &n); err != nil {
+			return nil, err
+		}
+		byState := counts[env]
+		if byState == nil {
+			byState = make(map[andon.State]int, len(andon.States))
+			for _, s := range andon.States {
+				byState[s] = 0
+			}
+			counts[env] = byState
+		}
+		byState[s] = n
+	}
+	return counts, rows.Err()
+}
+
 // overdue renders a delay for people: "3d 4h", "5h 20m", "12m".
 func overdue(d time.Duration) string {
 	d = d.Round(time.Minute)

@@ -16,6 +16,7 @@ import (
 	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/sqlstore"
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
@@ -473,4 +474,110 @@ func TestFindChangesCountStopsAtMaxCount(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestFindEntriesOfChange(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		// The gate records a standard change of its own in staging and
+		// deploys it: another change, with a gate decision of its own.
+		e.MustStage(t, imageStaged)
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
+			Window: &andon.Span{Start: e.now.Add(time.Hour), End: e.now.Add(3 * time.Hour)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(2 * time.Hour)
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged}); err != nil || !res.Allow {
+			t.Fatalf("gate = %+v, %v; want allowed", res, err)
+		}
+		// A denial that finds no change concerns none.
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageNew}); err != nil || res.Allow {
+			t.Fatalf("gate without a change = %+v, %v; want denied", res, err)
+		}
+		staged, _, err := e.changes.FindChanges(ctx, andon.ChangeFilter{Environment: "staging-geelong"})
+		if err != nil || len(staged) != 1 {
+			t.Fatalf("staging changes = %+v, %v; want one", staged, err)
+		}
+		other := staged[0].ID
+
+		all, err := e.audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := all[0].Index
+		tests := []struct {
+			filter andon.AuditFilter
+			want   []string // type and subject of each entry
+		}{
+			{andon.AuditFilter{Change: c.ID, After: -1}, []string{
+				"change.created " + c.ID, "change.approved " + c.ID, "change.transitioned " + c.ID, "gate.decided prod-geelong",
+			}},
+			{andon.AuditFilter{Change: other, After: -1}, []string{
+				"change.created " + other, "change.transitioned " + other, "gate.decided staging-geelong", "change.transitioned " + other,
+			}},
+			{andon.AuditFilter{Change: c.ID, Type: andon.EventGateDecision, After: -1}, []string{"gate.decided prod-geelong"}},
+			{andon.AuditFilter{Change: c.ID, Subject: "prod-geelong", After: -1}, []string{"gate.decided prod-geelong"}},
+			{andon.AuditFilter{Change: c.ID, Subject: other, After: -1}, nil},
+			{andon.AuditFilter{Change: c.ID, Actor: "bob", After: -1}, []string{"change.approved " + c.ID}},
+			{andon.AuditFilter{Change: c.ID, After: first, Limit: 2}, []string{"change.approved " + c.ID, "change.transitioned " + c.ID}},
+			{andon.AuditFilter{Change: "CHG-999", After: -1}, nil},
+		}
+		for _, tt := range tests {
+			entries, err := e.audit.FindEntries(ctx, tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, en := range entries {
+				got = append(got, en.Type+" "+en.Subject)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("FindEntries(%+v) (-want +got):\n%s", tt.filter, diff)
+			}
+		}
+	})
+}
+
+func TestCountByEnvironment(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.MustStage(t, imageStaged)
+		for _, req := range []andon.ChangeRequest{
+			{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
+			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Stock rules", Facts: andon.Facts{Modules: []string{"stock"}}},
+		} {
+			if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := e.db.CountByEnvironment(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]map[andon.State]int{
+			"staging-geelong": states(andon.StateCompleted, 1),
+			"dev":             states(andon.StateApproved, 1),
+			"prod-lyon":       states(andon.StatePending, 2),
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("CountByEnvironment (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// states returns a count of every state, zero but for s, which has n.
+func states(s andon.State, n int) map[andon.State]int {
+	m := map[andon.State]int{}
+	for _, st := range andon.States {
+		m[st] = 0
+	}
+	m[s] = n
+	return m
 }

@@ -160,6 +160,11 @@ func TestRequests(t *testing.T) {
 			wantQuery: url.Values{"type": {"change.approved"}, "subject": {"CHG-0042"}, "actor": {"carol"}, "after": {"-1"}, "limit": {"10"}},
 		},
 		{
+			args:      []string{"audit", "entries", "--change", "CHG-0042"},
+			wantPath:  "GET /api/v1/audit/entries",
+			wantQuery: url.Values{"change": {"CHG-0042"}, "after": {"-1"}},
+		},
+		{
 			args:      []string{"audit", "proof", "41"},
 			wantPath:  "GET /api/v1/audit/proof",
 			wantQuery: url.Values{"index": {"41"}},

@@ -20,6 +20,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // The tests in this file run the real server through run() on a loopback
@@ -322,6 +323,19 @@ func TestWalkthrough(t *testing.T) {
 			}
 			if r := s.as(t, "alice", "change", "complete", c.ID); r.code != 0 {
 				t.Fatalf("complete: %s", r.stderr)
+			}
+			// The change's history holds the gate's decision, whose
+			// subject is the environment.
+			var got []string
+			for _, en := range mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--change", c.ID).Entries {
+				got = append(got, en.Type+" "+en.Subject)
+			}
+			want := []string{
+				"change.created " + c.ID, "change.approved " + c.ID, "change.approved " + c.ID,
+				"change.transitioned " + c.ID, "gate.decided prod-lyon", "change.transitioned " + c.ID,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("audit entries --change %s (-want +got):\n%s", c.ID, diff)
 			}
 		}
 
