@@ -9,9 +9,13 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// boardHorizon is how far ahead the board looks for an environment's next
-// window.
-const boardHorizon = 62 * 24 * time.Hour
+// How far ahead the board looks for an environment's next window: a week
+// first, which finds the next window of most environments (daily peaks,
+// weekly maintenance) at a fraction of the cost, then two months.
+const (
+	boardLookahead = 8 * 24 * time.Hour
+	boardHorizon   = 62 * 24 * time.Hour
+)
 
 // boardRefresh is how often the board reloads itself, in seconds.
 const boardRefresh = 30
@@ -111,7 +115,10 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 // tile computes the state of env at now.
 func (h *Handler) tile(ctx context.Context, cat *andon.Catalog, env *andon.Environment, now time.Time) (*tile, error) {
 	t := &tile{Env: env, Loc: cat.Location(env), State: stateOpen}
-	occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardHorizon))
+	occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardLookahead))
+	if err == nil && !slices.ContainsFunc(occurrences, func(o andon.Occurrence) bool { return o.Start.After(now) }) {
+		occurrences, err = h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardHorizon))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -567,6 +567,7 @@ func (a *app) handler() http.Handler {
 			Calendar:        a.calendar,
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
+			Counts:          a.db.CountByEnvironment,
 			Now:             a.db.Now,
 			InsecureCookies: a.opts.insecureCookies,
 		}),

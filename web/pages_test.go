@@ -1,0 +1,353 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/web"
+	"github.com/andybalholm/cascadia"
+)
+
+// thursday is a quiet morning: no window is active in either plant.
+var thursday = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// image is a digest-pinned image of the tests' changes.
+const image = "registry.example.com/odoo/odoo-lyon:17.0@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+func TestSignIn(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.browser(t)
+
+	p := b.get("/changes?state=pending")
+	if p.status != http.StatusSeeOther || p.location != "/login?next=%2Fchanges%3Fstate%3Dpending" {
+		t.Fatalf("signed out: %d to %q, want 303 to the sign-in page coming back", p.status, p.location)
+	}
+	p = b.get("/login?next=%2Fchanges")
+	if p.all("form#login input[name=token][type=password]") == nil || p.all("label[for=token]") == nil {
+		t.Fatal("the sign-in page has no labelled token field")
+	}
+
+	p = b.post("/login", url.Values{"token": {"demo-nobody"}}).mustStatus(t, http.StatusUnauthorized)
+	if !strings.Contains(p.text("#error[role=alert]"), "not valid") {
+		t.Errorf("bad token: error %q", p.text("#error"))
+	}
+
+	p = b.post("/login", url.Values{"token": {"demo-bob"}, "next": {"/changes"}}).mustStatus(t, http.StatusSeeOther)
+	if p.location != "/changes" {
+		t.Errorf("signed in: to %q, want /changes", p.location)
+	}
+	p = b.get("/").mustStatus(t, http.StatusOK)
+	if got := p.text("#user"); got != "bob" {
+		t.Errorf("signed in as %q, want bob", got)
+	}
+
+	// Signing out clears the cookie: the board sends to the sign-in page.
+	b.submit("/", "/logout", url.Values{}).mustStatus(t, http.StatusSeeOther)
+	if p := b.get("/"); p.status != http.StatusSeeOther {
+		t.Errorf("after signing out: status %d, want 303", p.status)
+	}
+}
+
+func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+		p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {next}})
+		if p.location != "/" {
+			t.Errorf("next=%q: redirected to %q, want /", next, p.location)
+		}
+	}
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	s := MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = false })
+	p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
+	cookie := p.header.Get("Set-Cookie")
+	for _, want := range []string{"andon_session=demo-bob", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", cookie, want)
+		}
+	}
+}
+
+func TestFormsNeedTheCSRFToken(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	form := url.Values{"environment": {"staging-lyon"}, "type": {"normal"}, "title": {"No token"}}
+
+	p := b.post("/changes", form).mustStatus(t, http.StatusForbidden)
+	if !strings.Contains(p.text("#error"), "CSRF") {
+		t.Errorf("without the token: %q", p.text("#error"))
+	}
+	form.Set("csrf", "forged")
+	b.post("/changes", form).mustStatus(t, http.StatusForbidden)
+
+	// A form posted from another site is refused before anything else.
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	b.do(req).mustStatus(t, http.StatusForbidden)
+
+	if _, n, _ := s.changes.FindChanges(t.Context(), andon.ChangeFilter{}); n != 0 {
+		t.Errorf("%d changes were created by refused forms", n)
+	}
+}
+
+func TestBoard(t *testing.T) {
+	// Sunday 29 November, noon in Lyon: the month-end close has frozen the
+	// production environments since midnight, plant time.
+	s := MustServe(t, nil, time.Date(2026, 11, 29, 11, 0, 0, 0, time.UTC))
+	b := s.MustSignIn(t, "alice")
+	createChange(t, s, "alice", "prod-geelong", "Receipt checks")
+
+	p := b.get("/").mustStatus(t, http.StatusOK)
+	var plants []string
+	for _, n := range p.all("section.plant") {
+		plants = append(plants, attrOf(n, "data-plant"))
+	}
+	if !slices.Equal(plants, []string{"lyon", "geelong"}) {
+		t.Errorf("plants %v, want [lyon geelong]", plants)
+	}
+	if got := p.text("section.plant[data-plant=lyon] time.local-time"); got != "Sun 12:00" {
+		t.Errorf("Lyon's local time %q, want Sun 12:00", got)
+	}
+	if got := p.text("section.plant[data-plant=geelong] time.local-time"); got != "Sun 22:00" {
+		t.Errorf("Geelong's local time %q, want Sun 22:00", got)
+	}
+	tests := []struct{ env, state, text string }{
+		{"prod-lyon", "frozen", "Frozen: month-end-close until Tue 1 Dec 2026 00:00"},
+		{"staging-lyon", "open", "Open"},
+		{"dev", "open", "Open"},
+	}
+	for _, tt := range tests {
+		tile := "article.tile[data-env=" + tt.env + "]"
+		if got := p.attr(tile, "data-state"); got != tt.state {
+			t.Errorf("%s: state %q, want %q", tt.env, got, tt.state)
+		}
+		if got := p.text(tile + " .state .label"); got != tt.text {
+			t.Errorf("%s: %q, want %q", tt.env, got, tt.text)
+		}
+	}
+	if got := p.text("article.tile[data-env=prod-geelong] dd[data-count=pending]"); got != "1" {
+		t.Errorf("prod-geelong pending %q, want 1", got)
+	}
+	// The board refreshes itself, and says so for those without scripts.
+	if p.attr("#board", "hx-trigger") != "every 30s" {
+		t.Errorf("the board does not refresh itself: hx-trigger %q", p.attr("#board", "hx-trigger"))
+	}
+
+	kiosk := b.get("/?kiosk=1").mustStatus(t, http.StatusOK)
+	if kiosk.all("body.kiosk") == nil || kiosk.all("nav") != nil || kiosk.all("form") != nil {
+		t.Error("the kiosk board has controls")
+	}
+	if len(kiosk.all("article.tile")) != len(p.all("article.tile")) {
+		t.Error("the kiosk board lacks tiles")
+	}
+}
+
+// createChange creates a change in env as user through the service.
+func createChange(t *testing.T, s *stack, user, env, title string) *andon.Change {
+	t.Helper()
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: user})
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: env, Type: andon.ChangeNormal, Title: title,
+		Artifacts: []string{image}, Facts: andon.Facts{Modules: []string{"stock"}, Migration: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestChangeLifecycleThroughForms(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+
+	// A refused form comes back with the reason and what was typed.
+	p := alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
+		"title": {"Replenishment rules"}, "artifacts": {"odoo:latest"}}).mustStatus(t, http.StatusBadRequest)
+	if !strings.Contains(p.text("#error"), "artifacts[0]") || p.attr("#title", "value") != "Replenishment rules" {
+		t.Errorf("refused form: error %q, title %q", p.text("#error"), p.attr("#title", "value"))
+	}
+
+	p = alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
+		"title": {"Replenishment rules"}, "artifacts": {image}, "modules": {"stock, purchase"}, "migration": {"1"},
+		"windowStart": {"2026-11-29T02:00"}, "windowEnd": {"2026-11-29T04:00"}}).mustStatus(t, http.StatusSeeOther)
+	detail := strings.TrimSuffix(p.location, "?done=created")
+	if !strings.HasPrefix(detail, "/changes/CHG-") {
+		t.Fatalf("created: to %q", p.location)
+	}
+	p = alice.get(p.location).mustStatus(t, http.StatusOK)
+	if p.text("#done") != "Change created." || p.attr("#state", "data-state") != "pending" || p.text("#tier") == "" {
+		t.Errorf("new change: done %q, state %q, tier %q", p.text("#done"), p.attr("#state", "data-state"), p.text("#tier"))
+	}
+	if p.all("#reasons li") == nil || p.all("#slots tr[data-role]") == nil {
+		t.Fatal("the change shows no reasons or no slots")
+	}
+	// The window was read in Lyon's time: 02:00 Paris is 01:00 UTC.
+	if got := p.attr("dl.facts time", "datetime"); got != "2026-11-29T01:00:00Z" {
+		t.Errorf("window start %q, want 2026-11-29T01:00:00Z", got)
+	}
+
+	// Segregation of duties: the requester's approval is refused, clearly.
+	p = alice.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}}).mustStatus(t, http.StatusForbidden)
+	if !strings.Contains(p.text("#error[role=alert]"), "segregation of duties") {
+		t.Errorf("self-approval: %q", p.text("#error"))
+	}
+
+	// The slots' approvers fill them, and the change is approved.
+	eligible := map[string][]string{}
+	for _, row := range p.all("#slots tr[data-role]") {
+		eligible[attrOf(row, "data-role")] = strings.Split(textOf(cascadia.Query(row, cascadia.MustCompile("td:nth-child(3)"))), ", ")
+	}
+	if !slices.Contains(eligible["change-manager"], "bob") {
+		t.Fatalf("bob may not fill change-manager: %v", eligible)
+	}
+	for _, user := range []string{"bob", "carol"} {
+		b := s.MustSignIn(t, user)
+		if b.get("/approvals").all("#inbox tr[data-change]") == nil {
+			t.Errorf("%s's inbox is empty", user)
+		}
+		p := b.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}, "comment": {"ok from " + user}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("%s approves: %d %q", user, p.status, b.get(detail).text("#error"))
+		}
+	}
+	p = alice.get(detail)
+	if got := p.attr("#state", "data-state"); got != "approved" {
+		t.Fatalf("after two approvals: state %q; slots %q", got, p.text("#slots"))
+	}
+	if !strings.Contains(p.text("#approvals"), "ok from carol") {
+		t.Errorf("approvals %q lack the comment", p.text("#approvals"))
+	}
+
+	// The requester cancels it; the page offers only what the lifecycle allows.
+	var buttons []string
+	for _, n := range p.all("form#transition button[name=to]") {
+		buttons = append(buttons, attrOf(n, "value"))
+	}
+	if !slices.Equal(buttons, []string{"implementing", "cancelled"}) {
+		t.Errorf("transitions %v, want [implementing cancelled]", buttons)
+	}
+	alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusSeeOther)
+	if got := alice.get(detail).attr("#state", "data-state"); got != "cancelled" {
+		t.Errorf("after cancelling: %q", got)
+	}
+}
+
+func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	// A deployment to staging outside a change records a standard change.
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || !res.Allow || res.Change == nil {
+		t.Fatalf("gate: %+v, %v", res, err)
+	}
+	other := createChange(t, s, "alice", "prod-lyon", "Another")
+
+	b := s.MustSignIn(t, "frank")
+	p := b.get("/changes/" + res.Change.ID).mustStatus(t, http.StatusOK)
+	if n := len(p.all("#gate-decisions li[data-allow=true]")); n != 1 {
+		t.Errorf("%d allowed gate decisions shown, want 1: %q", n, p.text("#gate-decisions"))
+	}
+	for _, row := range p.all("#audit-entries tr") {
+		if strings.Contains(textOf(row), other.ID) {
+			t.Errorf("entry of %s shown on %s", other.ID, res.Change.ID)
+		}
+	}
+	p = b.submit("/changes/"+res.Change.ID, "/changes/"+res.Change.ID+"/verify", url.Values{}).mustStatus(t, http.StatusOK)
+	if got := p.text("#verify-result"); !strings.Contains(got, "entries are in the signed log") {
+		t.Errorf("verify: %q", got)
+	}
+	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") {
+		t.Errorf("the audit page's last verification: %q", got)
+	}
+}
+
+func TestCalendarShowsWindowsInPlantTime(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	tests := []struct {
+		query, day, start string
+	}{
+		// The month-end close starts at midnight, plant time, in each plant.
+		{"plant=lyon&date=2026-11-01", "2026-11-29", "2026-11-28T23:00:00Z"},
+		{"plant=geelong&date=2026-11-01", "2026-11-29", "2026-11-28T13:00:00Z"},
+		{"env=prod-lyon&view=week&date=2026-11-26", "2026-11-29", "2026-11-28T23:00:00Z"},
+	}
+	for _, tt := range tests {
+		p := b.get("/calendar?" + tt.query).mustStatus(t, http.StatusOK)
+		li := "td[data-date=\"" + tt.day + "\"] li.occurrence[data-window=month-end-close]"
+		if got := p.text(li + " time.start"); got != "00:00" {
+			t.Errorf("%s: month-end close starts at %q on %s, want 00:00", tt.query, got, tt.day)
+		}
+		if got := p.attr(li+" time.start", "datetime"); got != tt.start {
+			t.Errorf("%s: starts at %s, want %s", tt.query, got, tt.start)
+		}
+		if p.attr("a#ics", "href") == "" {
+			t.Errorf("%s: no subscription link", tt.query)
+		}
+	}
+	b.get("/calendar?plant=atlantis").mustStatus(t, http.StatusNotFound)
+	b.get("/calendar?view=year").mustStatus(t, http.StatusBadRequest)
+}
+
+func TestSuggestNextSafeWindow(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	p := b.submit("/changes/new", "/changes/new", url.Values{"suggest": {"1"}, "environment": {"prod-lyon"},
+		"duration": {"2h"}, "title": {"Kept"}}).mustStatus(t, http.StatusOK)
+	// Sunday 29 November is in the month-end close, so the next Sunday
+	// maintenance window outside a freeze is 6 December, 02:00 Lyon time.
+	if got := p.attr("#windowStart", "value"); got != "2026-12-06T02:00" {
+		t.Errorf("suggested start %q, want 2026-12-06T02:00 (%s)", got, p.text("#suggestion"))
+	}
+	if p.attr("#title", "value") != "Kept" {
+		t.Error("the suggestion lost what was typed")
+	}
+}
+
+func TestPagesRender(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment")
+	b := s.MustSignIn(t, "frank")
+	for path, selector := range map[string]string{
+		"/":                       "article.tile",
+		"/changes":                "#changes tr[data-change=" + c.ID + "]",
+		"/changes?q=Replenish":    "#changes tr[data-change=" + c.ID + "]",
+		"/changes/new":            "form#create-change select#environment",
+		"/changes/" + c.ID:        "#slots",
+		"/approvals":              "table#inbox",
+		"/calendar":               "table#calendar",
+		"/audit":                  "#tree-size",
+		"/audit?change=" + c.ID:   "#entries tr[data-index]",
+		"/catalog":                "#teams tr[data-team]",
+		"/calendar?env=prod-lyon": "li.occurrence",
+	} {
+		p := b.get(path).mustStatus(t, http.StatusOK)
+		if p.all(selector) == nil {
+			t.Errorf("%s: nothing matches %s", path, selector)
+		}
+		// Every control is labelled.
+		for _, in := range p.all("input:not([type=hidden]), select, textarea") {
+			if id := attrOf(in, "id"); id == "" || p.all("label[for="+id+"]") == nil {
+				t.Errorf("%s: a control without a label: %s", path, id)
+			}
+		}
+	}
+	if p := b.get("/changes?state=" + c.ID); p.status != http.StatusBadRequest {
+		t.Errorf("bad filter: %d", p.status)
+	}
+	p := b.get("/changes/CHG-999").mustStatus(t, http.StatusNotFound)
+	if p.text("#error") == "" {
+		t.Error("not found: no message")
+	}
+	if p := b.get("/assets/htmx.min.js"); p.status != http.StatusOK || !strings.Contains(p.header.Get("Cache-Control"), "immutable") {
+		t.Errorf("asset: %d %q", p.status, p.header.Get("Cache-Control"))
+	}
+	// The API keeps its JSON errors.
+	if p := b.get("/api/v1/nothing"); p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "application/json") {
+		t.Errorf("unknown API path: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+}
