@@ -247,7 +247,7 @@ func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 	other := createChange(t, s, "alice", "prod-lyon", "Another")
 
 	b := s.MustSignIn(t, "frank")
-	p := b.get("/changes/" + res.Change.ID).mustStatus(t, http.StatusOK)
+	p := b.get("/changes/"+res.Change.ID).mustStatus(t, http.StatusOK)
 	if n := len(p.all("#gate-decisions li[data-allow=true]")); n != 1 {
 		t.Errorf("%d allowed gate decisions shown, want 1: %q", n, p.text("#gate-decisions"))
 	}
@@ -277,7 +277,7 @@ func TestCalendarShowsWindowsInPlantTime(t *testing.T) {
 		{"env=prod-lyon&view=week&date=2026-11-26", "2026-11-29", "2026-11-28T23:00:00Z"},
 	}
 	for _, tt := range tests {
-		p := b.get("/calendar?" + tt.query).mustStatus(t, http.StatusOK)
+		p := b.get("/calendar?"+tt.query).mustStatus(t, http.StatusOK)
 		li := "td[data-date=\"" + tt.day + "\"] li.occurrence[data-window=month-end-close]"
 		if got := p.text(li + " time.start"); got != "00:00" {
 			t.Errorf("%s: month-end close starts at %q on %s, want 00:00", tt.query, got, tt.day)
