@@ -191,3 +191,23 @@ func TestCanReview(t *testing.T) {
 		}
 	}
 }
+
+func TestMayMove(t *testing.T) {
+	c := &andon.Change{ID: "CHG-1", Requester: "alice"}
+	tests := []struct {
+		user  string
+		roles []string
+		want  bool
+	}{
+		{"alice", nil, true},
+		{"bob", []string{andon.RoleChangeManager}, true},
+		{"dave", []string{andon.RolePlatformAdmin}, true},
+		{"carol", []string{andon.ProcessOwnerRole("production")}, false},
+		{"frank", []string{andon.RoleAuditor}, false},
+	}
+	for _, tt := range tests {
+		if got := c.MayMove(tt.user, tt.roles); got != tt.want {
+			t.Errorf("MayMove(%s, %v) = %v, want %v", tt.user, tt.roles, got, tt.want)
+		}
+	}
+}

@@ -52,6 +52,12 @@ var transitions = map[State][]State{
 // another by a transition request.
 func CanTransition(from, to State) bool { return slices.Contains(transitions[from], to) }
 
+// MayMove reports whether user, holding roles, may request transitions
+// of c: its requester, a change manager or a platform admin may.
+func (c *Change) MayMove(user string, roles []string) bool {
+	return user == c.Requester || slices.Contains(roles, RoleChangeManager) || slices.Contains(roles, RolePlatformAdmin)
+}
+
 // ReviewPeriod is the time an emergency change has, from its implementation,
 // to receive its retrospective review.
 const ReviewPeriod = 48 * time.Hour

@@ -400,7 +400,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	}
 	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		ev := andon.Event{Type: andon.EventChangeTransition, Data: map[string]any{"to": to, "comment": comment}}
-		if user != c.Requester && !slices.Contains(roles, andon.RoleChangeManager) && !slices.Contains(roles, andon.RolePlatformAdmin) {
+		if !c.MayMove(user, roles) {
 			return ev, andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
 		}
 		return ev, transition(tx, c, to)

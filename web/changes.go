@@ -333,7 +333,7 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 		v.CanDecide = err == nil
 	}
 	for _, to := range andon.States {
-		if andon.CanTransition(c.State, to) {
+		if user != nil && c.MayMove(user.Name, user.Roles) && andon.CanTransition(c.State, to) {
 			v.Transitions = append(v.Transitions, to)
 		}
 	}

@@ -336,6 +336,10 @@ func TestPagesRender(t *testing.T) {
 			}
 		}
 	}
+	// An auditor may not move a change: no transition is offered.
+	if b.get("/changes/"+c.ID).all("form#transition") != nil {
+		t.Error("an auditor is offered transitions")
+	}
 	if p := b.get("/changes?state=" + c.ID); p.status != http.StatusBadRequest {
 		t.Errorf("bad filter: %d", p.status)
 	}
