@@ -24,13 +24,31 @@ type CatalogSource interface {
 	Catalog() *Catalog
 }
 
-// TokenService issues and resolves API tokens.
+// TokenService issues and resolves tokens. An API token opens the whole
+// API. A feed token opens only the calendar feed: calendar clients cannot
+// send headers, so it travels in the feed's URL, where it is more likely
+// to leak, and it is therefore worth less.
 type TokenService interface {
-	// CreateToken issues a new token for user and returns it in clear; only
-	// its hash is kept.
+	// CreateToken issues a new API token for user and returns it in
+	// clear; only its hash is kept.
 	CreateToken(ctx context.Context, user string) (string, error)
-	// Authenticate returns the user name a token was issued to.
+	// Authenticate returns the user name an API token was issued to. A
+	// feed token is refused, as an unknown one is (EUNAUTHORIZED).
 	Authenticate(ctx context.Context, token string) (string, error)
+	// CreateFeedToken issues a new feed token for user and returns it in
+	// clear; only its hash is kept.
+	CreateFeedToken(ctx context.Context, user string) (string, error)
+	// AuthenticateFeed returns the user name a feed token was issued to.
+	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
+	AuthenticateFeed(ctx context.Context, token string) (string, error)
+}
+
+// FeedToken is a new feed token with the paths of the calendar feeds it
+// opens, relative to the server's base URL, by environment and by plant.
+type FeedToken struct {
+	Token        string            `json:"token"`
+	Environments map[string]string `json:"environments"`
+	Plants       map[string]string `json:"plants"`
 }
 
 // Clock returns the current time. Services take one so tests can fix it.

@@ -107,4 +107,18 @@ type CalendarService interface {
 	// freeze applying to env. It returns ENOTFOUND when none starts within
 	// a year.
 	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*Span, error)
+	// Feed returns the windows applying to the environment or the plant
+	// of scope as an iCalendar (RFC 5545) document, one VEVENT per
+	// schedule with its recurrence rule, for calendar clients to
+	// subscribe to; stamp is the time of the export. An unknown
+	// environment or plant is ENOTFOUND.
+	Feed(ctx context.Context, scope FeedScope, stamp time.Time) ([]byte, error)
+}
+
+// FeedScope is what a calendar feed covers: the windows of one
+// environment, or those of every environment of one plant. Exactly one of
+// the two is set.
+type FeedScope struct {
+	Environment string
+	Plant       string
 }

@@ -105,3 +105,13 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 	}
 	return &span, nil
 }
+
+// Feed returns the windows applying to the environment or the plant of
+// scope as an iCalendar document (see Calendar.Feed).
+func (s *Service) Feed(ctx context.Context, scope andon.FeedScope, stamp time.Time) ([]byte, error) {
+	cal, err := s.For(s.src.Catalog())
+	if err != nil {
+		return nil, err
+	}
+	return cal.Feed(scope, stamp)
+}

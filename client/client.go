@@ -79,6 +79,23 @@ func (c *Client) Me(ctx context.Context) (*andon.User, error) {
 	return &u, nil
 }
 
+// CreateFeedToken issues a feed token to the authenticated user: it opens
+// the calendar feed and nothing else. The feed paths the server answers
+// are resolved against the client's server into URLs that a calendar
+// client can subscribe to.
+func (c *Client) CreateFeedToken(ctx context.Context) (*andon.FeedToken, error) {
+	var t andon.FeedToken
+	if err := c.do(ctx, http.MethodPost, "/api/v1/me/feed-token", nil, nil, &t); err != nil {
+		return nil, err
+	}
+	for _, m := range []map[string]string{t.Environments, t.Plants} {
+		for k, path := range m {
+			m[k] = c.baseURL + path
+		}
+	}
+	return &t, nil
+}
+
 // CreateChange opens a change and returns it as classified by the policy.
 func (c *Client) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
 	var ch andon.Change

@@ -7,13 +7,11 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// Spans of the calendar routes: the default of a listing, the most one
-// listing may ask for (each occurrence is expanded in memory), and the
-// horizon of the iCalendar export.
+// Spans of the calendar routes: the default of a listing, and the most one
+// listing may ask for (each occurrence is expanded in memory).
 const (
 	defaultCalendarSpan = 7 * 24 * time.Hour
 	maxCalendarSpan     = 366 * 24 * time.Hour
-	icsHorizon          = 90 * 24 * time.Hour
 )
 
 // handleCalendar answers the occurrences of the windows applying to an
@@ -78,30 +76,5 @@ func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc
 			return err
 		}
 		return encode(w, http.StatusOK, span)
-	}
-}
-
-// handleCalendarICS exports the occurrences of the next 90 days as an
-// iCalendar file, for the calendars of the people who plan changes.
-func handleCalendarICS(cal andon.CalendarService, now func() time.Time) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "env")
-		if err != nil {
-			return err
-		}
-		env, err := q.required("env")
-		if err != nil {
-			return err
-		}
-		from := now()
-		occurrences, err := cal.Occurrences(r.Context(), env, from, from.Add(icsHorizon))
-		if err != nil {
-			return err
-		}
-		body := renderICS(env, occurrences, from)
-		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(body)
-		return nil
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
 	"github.com/google/go-cmp/cmp"
@@ -70,116 +69,130 @@ func TestCalendarNext(t *testing.T) {
 	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
 }
 
+// TestCalendarICS checks the parameters and credentials of the calendar
+// feed; what the feed holds is the calendar package's (see its
+// TestFeedRoundTrip).
 func TestCalendarICS(t *testing.T) {
 	f := newFixture(t)
-	f.calendar.occurrences = testOccurrences
-	r := f.do(t, "GET", "/api/v1/calendar.ics?env=prod-lyon", aliceToken, "")
-	if r.status != http.StatusOK {
-		t.Fatalf("status = %d, want 200 (body %s)", r.status, r.body)
+	feedTok := "feed-alice"
+	tests := []struct {
+		name       string
+		path       string
+		token      string // bearer
+		header     []string
+		wantStatus int
+		wantCode   string
+		wantMsg    string // part of the error message
+		wantBody   string // part of the calendar
+	}{
+		{name: "env with API token", path: "/api/v1/calendar.ics?env=prod-lyon", token: aliceToken,
+			wantStatus: 200, wantBody: "X-SCOPE:prod-lyon\r\nX-STAMP:2026-01-28T10:00:00Z"},
+		{name: "plant with API token", path: "/api/v1/calendar.ics?plant=lyon", token: bobToken,
+			wantStatus: 200, wantBody: "X-SCOPE:lyon"},
+		{name: "env with feed token", path: "/api/v1/calendar.ics?env=prod-lyon&token=" + feedTok,
+			wantStatus: 200, wantBody: "X-SCOPE:prod-lyon"},
+		{name: "plant with feed token", path: "/api/v1/calendar.ics?token=" + feedTok + "&plant=lyon",
+			wantStatus: 200, wantBody: "X-SCOPE:lyon"},
+		{name: "no token", path: "/api/v1/calendar.ics?env=prod-lyon",
+			wantStatus: 401, wantCode: andon.EUNAUTHORIZED, wantMsg: "missing bearer token"},
+		{name: "unknown feed token", path: "/api/v1/calendar.ics?env=prod-lyon&token=feed-mallory",
+			wantStatus: 401, wantCode: andon.EUNAUTHORIZED, wantMsg: "feed token is not valid"},
+		{name: "empty feed token", path: "/api/v1/calendar.ics?env=prod-lyon&token=",
+			wantStatus: 401, wantCode: andon.EUNAUTHORIZED, wantMsg: "token: empty"},
+		{name: "API token in the query", path: "/api/v1/calendar.ics?env=prod-lyon&token=" + aliceToken,
+			wantStatus: 401, wantCode: andon.EUNAUTHORIZED, wantMsg: "not a feed token"},
+		{name: "feed token as bearer", path: "/api/v1/calendar.ics?env=prod-lyon", token: feedTok,
+			wantStatus: 401, wantCode: andon.EUNAUTHORIZED, wantMsg: "bearer token is not valid"},
+		{name: "both credentials", path: "/api/v1/calendar.ics?env=prod-lyon&token=" + feedTok, token: aliceToken,
+			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: "send one credential"},
+		{name: "token twice", path: "/api/v1/calendar.ics?env=prod-lyon&token=" + feedTok + "&token=" + feedTok,
+			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: "token: given 2 times"},
+		{name: "store down", path: "/api/v1/calendar.ics?env=prod-lyon&token=broken",
+			wantStatus: 500, wantCode: andon.EINTERNAL},
+		{name: "neither env nor plant", path: "/api/v1/calendar.ics", token: aliceToken,
+			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: "query parameter env or plant: required"},
+		{name: "both env and plant", path: "/api/v1/calendar.ics?env=prod-lyon&plant=lyon&token=" + feedTok,
+			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: "query parameters env and plant: give one, not both"},
+		{name: "unknown parameter", path: "/api/v1/calendar.ics?environment=prod-lyon", token: aliceToken,
+			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: `"environment" is not known`},
+		{name: "unknown env", path: "/api/v1/calendar.ics?env=prod-paris&token=" + feedTok,
+			wantStatus: 404, wantCode: andon.ENOTFOUND},
+		{name: "unknown plant", path: "/api/v1/calendar.ics?plant=paris", token: aliceToken,
+			wantStatus: 404, wantCode: andon.ENOTFOUND},
 	}
-	if ct := r.header.Get("Content-Type"); ct != "text/calendar; charset=utf-8" {
-		t.Errorf("Content-Type = %q, want text/calendar", ct)
-	}
-	if !f.calendar.from.Equal(testNow) || !f.calendar.to.Equal(testNow.Add(90*24*time.Hour)) {
-		t.Errorf("asked for [%s, %s), want the next 90 days", f.calendar.from, f.calendar.to)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.do(t, "GET", tt.path, tt.token, "", tt.header...)
+			if tt.wantCode != "" {
+				if msg := mustError(t, r, tt.wantStatus, tt.wantCode); !strings.Contains(msg, tt.wantMsg) {
+					t.Errorf("message %q does not say %q", msg, tt.wantMsg)
+				}
+				return
+			}
+			if r.status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", r.status, tt.wantStatus, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "text/calendar; charset=utf-8" {
+				t.Errorf("Content-Type = %q, want text/calendar", ct)
+			}
+			if !strings.Contains(string(r.body), tt.wantBody) {
+				t.Errorf("body %q does not hold %q", r.body, tt.wantBody)
+			}
+		})
 	}
 
-	text := string(r.body)
-	if !strings.HasSuffix(text, "\r\n") {
-		t.Fatalf("body does not end with CRLF: %q", text[max(0, len(text)-20):])
-	}
-	physical := strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n")
-	folded := 0
-	for i, line := range physical {
-		if strings.ContainsAny(line, "\r\n") {
-			t.Errorf("line %d %q holds a bare CR or LF", i+1, line)
+	// A feed token opens the feed and nothing else.
+	for _, path := range []string{"/api/v1/me", "/api/v1/calendar?env=prod-lyon"} {
+		r := f.do(t, "GET", path, feedTok, "")
+		mustError(t, r, http.StatusUnauthorized, andon.EUNAUTHORIZED)
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
 		}
-		if len(line) > 75 {
-			t.Errorf("line %d is %d octets long, want at most 75: %q", i+1, len(line), line)
-		}
-		if !utf8.ValidString(line) {
-			t.Errorf("line %d splits a UTF-8 sequence: %q", i+1, line)
-		}
-		if strings.HasPrefix(line, " ") {
-			folded++
-		}
-	}
-	if folded == 0 {
-		t.Errorf("no line was folded; the long window name should have been")
+		r = f.do(t, "GET", path+sep+"token="+feedTok, "", "")
+		mustError(t, r, http.StatusUnauthorized, andon.EUNAUTHORIZED)
 	}
 
-	// Unfolded, the calendar is a sequence of properties.
-	lines := strings.Split(strings.ReplaceAll(strings.TrimSuffix(text, "\r\n"), "\r\n ", ""), "\r\n")
-	if lines[0] != "BEGIN:VCALENDAR" || lines[len(lines)-1] != "END:VCALENDAR" {
-		t.Errorf("calendar is framed by %q and %q, want BEGIN:VCALENDAR and END:VCALENDAR", lines[0], lines[len(lines)-1])
+	// The token stays out of the log.
+	if strings.Contains(f.logs.String(), feedTok+"\"") || strings.Contains(f.logs.String(), "token="+feedTok) {
+		t.Errorf("the log holds the feed token:\n%s", f.logs.String())
 	}
-	for _, prop := range []string{"VERSION:2.0", "PRODID:-//andon//andon dev//EN"} {
-		if !contains(lines, prop) {
-			t.Errorf("calendar has no %s", prop)
+	var feedPaths int
+	for _, rec := range f.logs.records(t, "request") {
+		if rec["route"] == "/api/v1/calendar.ics" {
+			feedPaths++
+			if rec["path"] != "/api/v1/calendar.ics" {
+				t.Errorf("request log path = %v, want /api/v1/calendar.ics alone", rec["path"])
+			}
 		}
 	}
-	events := vevents(lines)
-	want := [][]string{
-		{
-			"UID:20260129T230000Z-month-end-close-prod-lyon@andon",
-			"DTSTAMP:20260128T100000Z",
-			"DTSTART:20260129T230000Z",
-			"DTEND:20260131T230000Z",
-			"SUMMARY:freeze: month-end-close",
-			"DESCRIPTION:Window month-end-close freezes prod-lyon: only changes of type emergency may be deployed.",
-			"CATEGORIES:FREEZE",
-			"TRANSP:OPAQUE",
-		},
-		{
-			"UID:20260201T010000Z-sunday-night-prod-lyon@andon",
-			"DTSTAMP:20260128T100000Z",
-			"DTSTART:20260201T010000Z",
-			"DTEND:20260201T050000Z",
-			"SUMMARY:maintenance: sunday-night",
-			"DESCRIPTION:Window sunday-night is a maintenance window of prod-lyon: high and critical changes go here.",
-			"CATEGORIES:MAINTENANCE",
-			"TRANSP:OPAQUE",
-		},
-		{
-			`UID:20260301T000000Z-inventaire-annuel-de-l-usine-de-lyon-décembre\;comptage\,complet-et-vérification-prod-lyon@andon`,
-			"DTSTAMP:20260128T100000Z",
-			"DTSTART:20260301T000000Z",
-			"DTEND:20260302T000000Z",
-			`SUMMARY:peak: inventaire-annuel-de-l-usine-de-lyon-décembre\;comptage\,complet-et-vérification`,
-			`DESCRIPTION:Window inventaire-annuel-de-l-usine-de-lyon-décembre\;comptage\,complet-et-vérification is a peak window of prod-lyon.`,
-			"CATEGORIES:PEAK",
-			"TRANSP:TRANSPARENT",
-		},
-	}
-	if diff := cmp.Diff(want, events); diff != "" {
-		t.Errorf("events mismatch (-want +got):\n%s", diff)
+	if feedPaths == 0 {
+		t.Errorf("no request to the feed was logged")
 	}
 }
 
-// vevents returns the properties of each VEVENT of an unfolded calendar.
-func vevents(lines []string) [][]string {
-	var events [][]string
-	var cur []string
-	in := false
-	for _, l := range lines {
-		switch {
-		case l == "BEGIN:VEVENT":
-			in, cur = true, nil
-		case l == "END:VEVENT":
-			in = false
-			events = append(events, cur)
-		case in:
-			cur = append(cur, l)
-		}
+func TestFeedToken(t *testing.T) {
+	f := newFixture(t)
+	r := f.do(t, "POST", "/api/v1/me/feed-token", aliceToken, "")
+	if r.status != http.StatusCreated {
+		t.Fatalf("status = %d, want 201 (body %s)", r.status, r.body)
 	}
-	return events
-}
-
-func contains(lines []string, s string) bool {
-	for _, l := range lines {
-		if l == s {
-			return true
-		}
+	want := andon.FeedToken{
+		Token:        "feed-alice",
+		Environments: map[string]string{"prod-lyon": "/api/v1/calendar.ics?env=prod-lyon&token=feed-alice"},
+		Plants:       map[string]string{"lyon": "/api/v1/calendar.ics?plant=lyon&token=feed-alice"},
 	}
-	return false
+	got := decode[andon.FeedToken](t, r)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("feed token mismatch (-want +got):\n%s", diff)
+	}
+	// The paths it gives open the feed.
+	if r := f.do(t, "GET", got.Plants["lyon"], "", ""); r.status != http.StatusOK {
+		t.Errorf("GET %s = %d, want 200 (body %s)", got.Plants["lyon"], r.status, r.body)
+	}
+	// Only an API token gets a feed token.
+	r = f.do(t, "POST", "/api/v1/me/feed-token", "feed-alice", "")
+	mustError(t, r, http.StatusUnauthorized, andon.EUNAUTHORIZED)
+	r = f.do(t, "POST", "/api/v1/me/feed-token?token=feed-alice", "", "")
+	mustError(t, r, http.StatusUnauthorized, andon.EUNAUTHORIZED)
 }

@@ -162,7 +162,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/calendar/next?env=prod-lyon&duration=-2h", `query parameter duration: "-2h" is not a positive duration`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=soon", `query parameter duration: "soon" is not a positive duration`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=2h&after=now", `query parameter after: "now" is not an RFC 3339 time`},
-		{"/api/v1/calendar.ics", "query parameter env: required"},
+		{"/api/v1/calendar.ics", "query parameter env or plant: required"},
 		{"/api/v1/audit/entries?after=-2", "query parameter after: -2 is not between -1"},
 		{"/api/v1/audit/entries?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
 		{"/api/v1/audit/proof", "query parameter index: required"},

@@ -9,7 +9,9 @@ import (
 // Route is an entry of the route table as the tests see it.
 type Route struct {
 	Pattern string
-	Public  bool
+	// Access is "public", "authenticated" (an API token) or "feed" (an
+	// API token, or a feed token in the query).
+	Access string
 }
 
 // Routes returns the route table, so that a test can compare it with the
@@ -18,7 +20,7 @@ func Routes() []Route {
 	cfg := Config{}.withDefaults()
 	var list []Route
 	for _, rt := range routes(cfg, newMetrics(prometheus.NewRegistry(), nil, slog.New(slog.DiscardHandler))) {
-		list = append(list, Route{Pattern: rt.pattern, Public: rt.access == public})
+		list = append(list, Route{Pattern: rt.pattern, Access: [...]string{authenticated: "authenticated", public: "public", feed: "feed"}[rt.access]})
 	}
 	return list
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,9 +19,26 @@ import (
 // answer, and records what it was asked so that tests can check how the
 // handlers translated a request.
 
-// tokenService knows a fixed set of tokens. The token "broken" makes it
-// fail as a store that cannot answer would.
+// tokenService knows a fixed set of API tokens. The token "broken" makes
+// it fail as a store that cannot answer would. Feed tokens are "feed-"
+// and the name of a user who has an API token.
 type tokenService map[string]string
+
+const feedPrefix = "feed-"
+
+func (s tokenService) CreateFeedToken(ctx context.Context, user string) (string, error) {
+	return feedPrefix + user, nil
+}
+
+func (s tokenService) AuthenticateFeed(ctx context.Context, token string) (string, error) {
+	if token == "broken" {
+		return "", errors.New("database is closed")
+	}
+	if name, ok := strings.CutPrefix(token, feedPrefix); ok && slices.Contains(slices.Collect(maps.Values(s)), name) {
+		return name, nil
+	}
+	return "", andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
+}
 
 func (s tokenService) CreateToken(ctx context.Context, user string) (string, error) {
 	return "", errors.New("not needed by these tests")
@@ -171,11 +191,20 @@ func (s *gateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 }
 
 // calendarService returns fixed occurrences for the environment prod-lyon
-// and keeps the span it was asked about.
+// and keeps the span it was asked about; its feeds of prod-lyon and of
+// the plant lyon name their scope and stamp.
 type calendarService struct {
 	mu          sync.Mutex
 	occurrences []andon.Occurrence
 	from, to    time.Time
+}
+
+func (s *calendarService) Feed(ctx context.Context, scope andon.FeedScope, stamp time.Time) ([]byte, error) {
+	if scope.Environment != "prod-lyon" && scope.Plant != "lyon" {
+		return nil, andon.Errorf(andon.ENOTFOUND, "%+v not found", scope)
+	}
+	return fmt.Appendf(nil, "BEGIN:VCALENDAR\r\nX-SCOPE:%s%s\r\nX-STAMP:%s\r\nEND:VCALENDAR\r\n",
+		scope.Environment, scope.Plant, stamp.UTC().Format(time.RFC3339)), nil
 }
 
 func (s *calendarService) Occurrences(ctx context.Context, env string, from, to time.Time) ([]andon.Occurrence, error) {

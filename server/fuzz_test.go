@@ -1,14 +1,11 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/server"
@@ -61,61 +58,4 @@ func FuzzGateBody(f *testing.F) {
 			t.Fatalf("status %d denies without a reason", rec.Code)
 		}
 	})
-}
-
-// FuzzICSWindowName renders an occurrence of a window with an arbitrary
-// name and checks that the calendar stays well formed: CRLF lines of at
-// most 75 octets that unfold to the escaped summary.
-func FuzzICSWindowName(f *testing.F) {
-	for _, seed := range []string{"month-end-close", strings.Repeat("é", 60), "a;b,c\\d\ne", strings.Repeat("x", 200)} {
-		f.Add(seed)
-	}
-	cal := &calendarService{}
-	h := server.New(server.Config{
-		Calendar: cal,
-		Catalog:  catalogSource{testCatalog()},
-		Tokens:   tokenService{aliceToken: "alice"},
-		Now:      func() time.Time { return testNow },
-	})
-	f.Fuzz(func(t *testing.T, name string) {
-		if !utf8.ValidString(name) {
-			t.Skip("window names come from YAML, which is UTF-8")
-		}
-		cal.occurrences = []andon.Occurrence{{Window: name, Type: andon.WindowFreeze, Start: testNow, End: testNow.Add(time.Hour)}}
-		req := httptest.NewRequest("GET", "/api/v1/calendar.ics?env=prod-lyon", nil)
-		req.Header.Set("Authorization", "Bearer "+aliceToken)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		body := rec.Body.Bytes()
-		if !bytes.HasSuffix(body, []byte("\r\n")) {
-			t.Fatalf("calendar does not end with CRLF")
-		}
-		for _, line := range strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n") {
-			if len(line) > 75 || strings.ContainsAny(line, "\r\n") || !utf8.ValidString(line) {
-				t.Fatalf("bad line %q", line)
-			}
-		}
-		unfolded := strings.ReplaceAll(string(body), "\r\n ", "")
-		if !strings.Contains(unfolded, "\r\nSUMMARY:freeze: "+icsEscape(name)+"\r\n") {
-			t.Fatalf("no summary for %q in\n%s", name, unfolded)
-		}
-	})
-}
-
-// icsEscape is the escaping of RFC 5545 TEXT, written independently of
-// the server's.
-func icsEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case strings.ContainsRune(`\;,`, r):
-			b.WriteString(`\` + string(r))
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r < 0x20 || r == 0x7f:
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

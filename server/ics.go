@@ -1,112 +1,94 @@
 package server
 
 import (
-	"bytes"
-	"fmt"
-	"strings"
+	"net/http"
+	"net/url"
+	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
 )
 
-// icsTime is the UTC form of DATE-TIME in RFC 5545 (section 3.3.5).
-const icsTime = "20060102T150405Z"
+// feedPath is the path of the calendar feed.
+const feedPath = "/api/v1/calendar.ics"
 
-// maxLineOctets is the longest content line RFC 5545 allows before
-// folding (section 3.1), CRLF excluded.
-const maxLineOctets = 75
-
-// renderICS writes the occurrences of the windows of env as an RFC 5545
-// calendar with one VEVENT per occurrence. Times are in UTC so that the
-// file needs no VTIMEZONE and every client shows the same instants.
-// stamp is the DTSTAMP of every event: the time of the export.
-func renderICS(env string, occurrences []andon.Occurrence, stamp time.Time) []byte {
-	var b bytes.Buffer
-	line := func(name, value string) { foldLine(&b, name+":"+value) }
-	line("BEGIN", "VCALENDAR")
-	line("VERSION", "2.0")
-	line("PRODID", "-//andon//andon "+escapeText(andon.Version)+"//EN")
-	line("CALSCALE", "GREGORIAN")
-	line("METHOD", "PUBLISH")
-	line("X-WR-CALNAME", escapeText("andon windows: "+env))
-	for _, o := range occurrences {
-		start := o.Start.UTC()
-		line("BEGIN", "VEVENT")
-		// The UID must stay the same across exports so that a calendar
-		// that subscribes to the feed updates events instead of doubling
-		// them: an occurrence is its window, environment and start.
-		line("UID", escapeText(fmt.Sprintf("%s-%s-%s@andon", start.Format(icsTime), o.Window, env)))
-		line("DTSTAMP", stamp.UTC().Format(icsTime))
-		line("DTSTART", start.Format(icsTime))
-		line("DTEND", o.End.UTC().Format(icsTime))
-		line("SUMMARY", escapeText(fmt.Sprintf("%s: %s", o.Type, o.Window)))
-		line("DESCRIPTION", escapeText(describeOccurrence(env, o)))
-		line("CATEGORIES", escapeText(strings.ToUpper(string(o.Type))))
-		// Freezes and maintenance windows occupy the time; peaks are only
-		// informational.
-		if o.Type == andon.WindowPeak {
-			line("TRANSP", "TRANSPARENT")
-		} else {
-			line("TRANSP", "OPAQUE")
+// handleCalendarICS serves the calendar feed of an environment (env) or a
+// plant (plant): its windows as an iCalendar file with their recurrence
+// rules, for the calendars of the people who plan changes. The token
+// parameter is read by the authentication in front of it.
+func handleCalendarICS(cal andon.CalendarService, now func() time.Time) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "env", "plant", "token")
+		if err != nil {
+			return err
 		}
-		line("END", "VEVENT")
-	}
-	line("END", "VCALENDAR")
-	return b.Bytes()
-}
-
-// describeOccurrence says in a sentence what an occurrence means for
-// changes to env.
-func describeOccurrence(env string, o andon.Occurrence) string {
-	switch o.Type {
-	case andon.WindowFreeze:
-		if len(o.Allow) == 0 {
-			return fmt.Sprintf("Window %s freezes %s: no change may be deployed.", o.Window, env)
-		}
-		return fmt.Sprintf("Window %s freezes %s: only changes of type %s may be deployed.", o.Window, env, joinValues(o.Allow))
-	case andon.WindowMaintenance:
-		return fmt.Sprintf("Window %s is a maintenance window of %s: high and critical changes go here.", o.Window, env)
-	}
-	return fmt.Sprintf("Window %s is a %s window of %s.", o.Window, o.Type, env)
-}
-
-// escapeText escapes a TEXT value (RFC 5545 section 3.3.11): backslash,
-// semicolon, comma and newline. Other control characters have no escape and
-// are dropped.
-func escapeText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
+		scope := andon.FeedScope{Environment: q.string("env"), Plant: q.string("plant")}
 		switch {
-		case r == '\\' || r == ';' || r == ',':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r < 0x20 || r == 0x7f:
-			// Dropped: not representable in a content line.
-		default:
-			b.WriteRune(r)
+		case scope.Environment != "" && scope.Plant != "":
+			return andon.Errorf(andon.EINVALID, "query parameters env and plant: give one, not both; a feed covers an environment or a plant")
+		case scope.Environment == "" && scope.Plant == "":
+			return andon.Errorf(andon.EINVALID, "query parameter env or plant: required; a feed covers an environment (env=NAME) or a plant (plant=NAME)")
 		}
+		body, err := cal.Feed(r.Context(), scope, now())
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		// The feed is the user's: a shared cache must not keep it.
+		w.Header().Set("Cache-Control", "private, max-age=300")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+		return nil
 	}
-	return b.String()
 }
 
-// foldLine writes a content line ending in CRLF, folded so that no line
-// is longer than 75 octets: each continuation line starts with a space,
-// which counts towards its 75. Folds never split a UTF-8 sequence.
-func foldLine(b *bytes.Buffer, s string) {
-	limit := maxLineOctets
-	for len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
+// handleFeedToken issues a feed token to the user of the request and
+// answers it with the feed paths it opens, one per environment and plant
+// of the catalog in force.
+func handleFeedToken(tokens andon.TokenService, catalog andon.CatalogSource) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := parseQuery(r); err != nil {
+			return err
 		}
-		b.WriteString(s[:cut])
-		b.WriteString("\r\n ")
-		s = s[cut:]
-		limit = maxLineOctets - 1
+		token, err := tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
+		if err != nil {
+			return err
+		}
+		out := andon.FeedToken{Token: token, Environments: map[string]string{}, Plants: map[string]string{}}
+		if cat := catalog.Catalog(); cat != nil {
+			for _, env := range cat.Environments {
+				out.Environments[env.Name] = feedURL("env", env.Name, token)
+			}
+			for _, p := range cat.Plants {
+				out.Plants[p.Name] = feedURL("plant", p.Name, token)
+			}
+		}
+		return encode(w, http.StatusCreated, out)
 	}
-	b.WriteString(s)
-	b.WriteString("\r\n")
+}
+
+// feedURL returns the path and query of a feed.
+func feedURL(key, name, token string) string {
+	return feedPath + "?" + url.Values{key: {name}, "token": {token}}.Encode()
+}
+
+// feedToken returns the feed token given in the query of a request to the
+// feed, or "" when there is none.
+func feedToken(r *http.Request) (string, error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "", andon.Errorf(andon.EINVALID, "query: %v", err)
+	}
+	tokens := values["token"]
+	switch {
+	case len(tokens) == 0:
+		return "", nil
+	case len(tokens) > 1:
+		return "", andon.Errorf(andon.EINVALID, "query parameter token: given %d times; want it once", len(tokens))
+	case r.Header.Get("Authorization") != "":
+		return "", andon.Errorf(andon.EINVALID, "query parameter token: an Authorization header is given too; send one credential")
+	case slices.Contains(tokens, ""):
+		return "", andon.Errorf(andon.EUNAUTHORIZED, "query parameter token: empty; want a feed token from POST /api/v1/me/feed-token")
+	}
+	return tokens[0], nil
 }

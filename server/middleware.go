@@ -181,20 +181,48 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWri
 // user the roles the catalog in force grants, and passes the request on
 // with the user in its context. Without a valid token it answers 401 with
 // a WWW-Authenticate challenge (RFC 6750).
-func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, next http.Handler) http.Handler {
+//
+// A route open to feed tokens (feed) also takes one in the query
+// parameter token instead of the header. A feed token opens nothing else,
+// and an API token is refused in the query, where URLs are logged and
+// shared. The request log records the path without the query, so the
+// token stays out of it.
+func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, feed bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, err := bearerToken(r)
+		var (
+			token string
+			err   error
+		)
+		inQuery := false
+		if feed {
+			token, err = feedToken(r)
+			inQuery = token != ""
+		}
+		if err == nil && !inQuery {
+			token, err = bearerToken(r)
+		}
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="andon"`)
+			if andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="andon"`)
+			}
 			writeError(logger, w, r, err)
 			return
 		}
-		name, err := tokens.Authenticate(r.Context(), token)
+		var name string
+		if inQuery {
+			name, err = tokens.AuthenticateFeed(r.Context(), token)
+		} else {
+			name, err = tokens.Authenticate(r.Context(), token)
+		}
 		switch {
 		case andon.ErrorCode(err) == andon.EINTERNAL:
 			// A store that cannot answer says nothing about the token:
 			// the client should retry, not get a new one.
 			writeError(logger, w, r, fmt.Errorf("authenticate: %w", err))
+			return
+		case (err != nil || name == "") && inQuery:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: it is unknown, was revoked, or is not a feed token (get one with POST /api/v1/me/feed-token)"))
 			return
 		case err != nil || name == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Security []map[string][]string `json:"security"`
 		Paths    map[string]map[string]struct {
 			// Security is absent for the document's default (a bearer
-			// token) and [] for a public route.
+			// token), [] for a public route, and a bearer or a feed
+			// token for the feed.
 			Security *[]map[string][]string `json:"security"`
 		} `json:"paths"`
 	}
@@ -38,10 +40,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var described []server.Route
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
-			described = append(described, server.Route{
-				Pattern: strings.ToUpper(method) + " " + path,
-				Public:  op.Security != nil && len(*op.Security) == 0,
-			})
+			access := "authenticated"
+			switch {
+			case op.Security == nil:
+			case len(*op.Security) == 0:
+				access = "public"
+			case cmp.Equal(*op.Security, []map[string][]string{{"bearer": {}}, {"feedToken": {}}}):
+				access = "feed"
+			default:
+				access = fmt.Sprintf("unexpected security %v", *op.Security)
+			}
+			described = append(described, server.Route{Pattern: strings.ToUpper(method) + " " + path, Access: access})
 		}
 	}
 	served := server.Routes()

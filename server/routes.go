@@ -2,16 +2,23 @@ package server
 
 import "net/http"
 
-// access says whether a route needs a bearer token.
+// access says what credentials a route takes.
 type access int
 
 const (
+	// authenticated routes need an API token in the Authorization
+	// header.
 	authenticated access = iota
+	// public routes need none.
 	public
+	// feed routes take an API token in the header, or a feed token in the
+	// query parameter token: calendar clients subscribe to a URL and
+	// cannot send headers.
+	feed
 )
 
-// route is one entry of the route table: a ServeMux pattern, whether it
-// needs authentication, and its handler.
+// route is one entry of the route table: a ServeMux pattern, the
+// credentials it takes, and its handler.
 type route struct {
 	pattern string
 	access  access
@@ -30,6 +37,7 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/openapi.json", public, handleOpenAPI()},
 
 		{"GET /api/v1/me", authenticated, api(handleMe())},
+		{"POST /api/v1/me/feed-token", authenticated, api(handleFeedToken(cfg.Tokens, cfg.Catalog))},
 
 		{"GET /api/v1/catalog", authenticated, api(handleCatalog(cfg.Catalog))},
 		{"GET /api/v1/catalog/{kind}", authenticated, api(handleCatalogKind(cfg.Catalog))},
@@ -51,7 +59,7 @@ func routes(cfg Config, m *metrics) []route {
 
 		{"GET /api/v1/calendar", authenticated, api(handleCalendar(cfg.Calendar, cfg.Now))},
 		{"GET /api/v1/calendar/next", authenticated, api(handleCalendarNext(cfg.Calendar, cfg.Now))},
-		{"GET /api/v1/calendar.ics", authenticated, api(handleCalendarICS(cfg.Calendar, cfg.Now))},
+		{"GET " + feedPath, feed, api(handleCalendarICS(cfg.Calendar, cfg.Now))},
 
 		{"GET /api/v1/audit/checkpoint", authenticated, api(handleAuditCheckpoint(cfg.Audit))},
 		{"GET /api/v1/audit/entries", authenticated, api(handleAuditEntries(cfg.Audit))},

@@ -80,8 +80,8 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes(cfg, m) {
 		h := rt.handler
-		if rt.access == authenticated {
-			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, h)
+		if rt.access != public {
+			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, rt.access == feed, h)
 		}
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))

@@ -173,6 +173,12 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // records returns the log records whose msg is msg.
 func (s *syncBuffer) records(tb testing.TB, msg string) []map[string]any {
 	tb.Helper()

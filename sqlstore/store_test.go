@@ -354,6 +354,55 @@ func TestTokens(t *testing.T) {
 	})
 }
 
+// TestFeedTokens checks that a feed token opens only what AuthenticateFeed
+// guards, and an API token only what Authenticate does.
+func TestFeedTokens(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := as("alice")
+		feed, err := e.tokens.CreateFeedToken(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		api, err := e.tokens.CreateToken(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(feed, "andonfeed_") || !strings.HasPrefix(api, "andon_") {
+			t.Errorf("tokens %q and %q, want the prefixes andonfeed_ and andon_", feed, api)
+		}
+		if user, err := e.tokens.AuthenticateFeed(context.Background(), feed); err != nil || user != "alice" {
+			t.Errorf("AuthenticateFeed(feed token) = %q, %v; want alice", user, err)
+		}
+		if user, err := e.tokens.Authenticate(context.Background(), api); err != nil || user != "alice" {
+			t.Errorf("Authenticate(API token) = %q, %v; want alice", user, err)
+		}
+		for name, err := range map[string]error{
+			"Authenticate(feed token)":    second(e.tokens.Authenticate(context.Background(), feed)),
+			"AuthenticateFeed(API token)": second(e.tokens.AuthenticateFeed(context.Background(), api)),
+			"AuthenticateFeed(unknown)":   second(e.tokens.AuthenticateFeed(context.Background(), feed+"x")),
+		} {
+			if andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+				t.Errorf("%s: %v, want unauthorized", name, err)
+			}
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(entries) != 2 {
+			t.Fatalf("token audit entries = %+v, %v", entries, err)
+		}
+		if got := entries[0]; got.Actor != "alice" || got.Subject != "alice" || string(got.Data) != `{"scope":"feed"}` {
+			t.Errorf("feed token entry = %+v, want by alice about alice with data {\"scope\":\"feed\"}", got)
+		}
+		if got := entries[1]; len(got.Data) != 0 {
+			t.Errorf("API token entry has data %s, want none", got.Data)
+		}
+		if strings.Contains(string(entries[0].Data), feed) {
+			t.Error("the audit log holds the token in clear")
+		}
+	})
+}
+
+func second[T any](_ T, err error) error { return err }
+
 func TestProofVerifiesOffline(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		for i := range 5 {

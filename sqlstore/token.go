@@ -14,7 +14,7 @@ import (
 )
 
 // TokenService implements andon.TokenService. Tokens are random and kept
-// only as SHA-256 hashes.
+// only as SHA-256 hashes, with their scope: "api" or "feed".
 type TokenService struct {
 	db *DB
 }
@@ -24,8 +24,18 @@ func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
 
 var _ andon.TokenService = (*TokenService)(nil)
 
-// tokenPrefix marks andon tokens so that secret scanners can find them.
-const tokenPrefix = "andon_"
+// Prefixes of andon's API and feed tokens, so that secret scanners can
+// find them and people can tell them apart.
+const (
+	tokenPrefix     = "andon_"
+	feedTokenPrefix = "andonfeed_"
+)
+
+// Scopes of tokens, as stored.
+const (
+	scopeAPI  = "api"
+	scopeFeed = "feed"
+)
 
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
@@ -35,17 +45,39 @@ func hashToken(token string) string {
 // CreateToken issues a new token for user. The actor recorded in the
 // audit log is the user of ctx, or "admin" for the offline command.
 func (s *TokenService) CreateToken(ctx context.Context, user string) (string, error) {
+	token, err := newToken(tokenPrefix)
+	if err != nil {
+		return "", err
+	}
+	return token, s.AddToken(ctx, user, token)
+}
+
+// CreateFeedToken issues a new feed token for user, which opens only the
+// calendar feed. The audit entry is token.created with data
+// {"scope": "feed"}.
+func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, error) {
+	token, err := newToken(feedTokenPrefix)
+	if err != nil {
+		return "", err
+	}
+	return token, s.add(ctx, user, token, scopeFeed)
+}
+
+func newToken(prefix string) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, s.AddToken(ctx, user, token)
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// AddToken registers a token chosen by the caller; the demo uses it for
-// its well-known tokens.
+// AddToken registers an API token chosen by the caller; the demo uses it
+// for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
+	return s.add(ctx, user, token, scopeAPI)
+}
+
+func (s *TokenService) add(ctx context.Context, user, token, scope string) error {
 	user = strings.TrimSpace(user)
 	if user == "" {
 		return andon.Errorf(andon.EINVALID, "user: required")
@@ -58,20 +90,36 @@ func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
 		actor = "admin"
 	}
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at) VALUES (?, ?, ?)`, hashToken(token), user, micros(tx.now)); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope) VALUES (?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope); err != nil {
 			return err
 		}
-		// The token itself is never recorded, only who got one.
-		tx.Record(andon.Event{Type: andon.EventTokenCreated, Actor: actor, Subject: user})
+		// The token itself is never recorded, only who got one. API
+		// tokens keep the entry they always had.
+		ev := andon.Event{Type: andon.EventTokenCreated, Actor: actor, Subject: user}
+		if scope != scopeAPI {
+			ev.Data = map[string]string{"scope": scope}
+		}
+		tx.Record(ev)
 		return nil
 	})
 	return err
 }
 
-// Authenticate returns the user a token was issued to.
+// Authenticate returns the user an API token was issued to; a feed
+// token is refused.
 func (s *TokenService) Authenticate(ctx context.Context, token string) (string, error) {
+	return s.authenticate(ctx, token, scopeAPI)
+}
+
+// AuthenticateFeed returns the user a feed token was issued to; an API
+// token is refused.
+func (s *TokenService) AuthenticateFeed(ctx context.Context, token string) (string, error) {
+	return s.authenticate(ctx, token, scopeFeed)
+}
+
+func (s *TokenService) authenticate(ctx context.Context, token, scope string) (string, error) {
 	var user string
-	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ?`, hashToken(token)).Scan(&user)
+	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ? AND scope = ?`, hashToken(token), scope).Scan(&user)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +24,7 @@ func newCalendarCmd(e *env) *cobra.Command {
 		Use:   "calendar",
 		Short: "Show windows and find the next safe slot",
 	}
-	cmd.AddCommand(newCalendarNextCmd(e), newCalendarShowCmd(e))
+	cmd.AddCommand(newCalendarNextCmd(e), newCalendarShowCmd(e), newCalendarFeedTokenCmd(e))
 	return cmd
 }
 
@@ -149,6 +151,39 @@ to an environment, in the plant's local time and in UTC. The range starts
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagsMutuallyExclusive("to", "days")
 	return cmd
+}
+
+func newCalendarFeedTokenCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "feed-token",
+		Short: "Get a feed token and the calendar feed URLs it opens",
+		Long: `Issue a feed token to the user of the API token and print the URLs of the
+calendar feeds (iCalendar, RFC 5545) of every environment and plant, to
+subscribe to in Outlook, Google Calendar or any calendar client. Calendar
+clients cannot send headers, so the token is in the URL; it opens the
+calendar feed and nothing else. Each run issues a new token.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			t, err := c.CreateFeedToken(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.print(cmd, t, func(w io.Writer) {
+				fmt.Fprintf(w, "feed token:\t%s\n", t.Token)
+				fmt.Fprintf(w, "KIND\tNAME\tFEED URL\n")
+				for _, name := range slices.Sorted(maps.Keys(t.Environments)) {
+					fmt.Fprintf(w, "environment\t%s\t%s\n", name, t.Environments[name])
+				}
+				for _, name := range slices.Sorted(maps.Keys(t.Plants)) {
+					fmt.Fprintf(w, "plant\t%s\t%s\n", name, t.Plants[name])
+				}
+			})
+		},
+	}
 }
 
 // location returns the time zone of the environment's first plant, as the

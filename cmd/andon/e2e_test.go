@@ -18,6 +18,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/calendar"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 	"github.com/google/go-cmp/cmp"
@@ -346,6 +347,49 @@ func TestWalkthrough(t *testing.T) {
 		}
 		if r := runCLI(t, nil, append([]string{"audit", "verify"}, s.storeFlags()...)...); r.code != 0 || !strings.Contains(r.stdout, "OK") {
 			t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+// TestCalendarFeed subscribes to a calendar feed as a calendar client
+// would: with the feed token in the URL and no header.
+func TestCalendarFeed(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		ft := mustJSON[andon.FeedToken](t, s, "alice", 0, "calendar", "feed-token")
+		if !strings.HasPrefix(ft.Token, "andonfeed_") || ft.Environments["prod-lyon"] == "" || ft.Plants["geelong"] == "" {
+			t.Fatalf("feed token = %+v, want a token and the feeds of prod-lyon and geelong", ft)
+		}
+		for _, u := range []string{ft.Environments["prod-lyon"], ft.Plants["geelong"]} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), "BEGIN:VTIMEZONE") || !strings.Contains(string(body), "RRULE:") {
+				t.Fatalf("GET %s = %d, want a calendar with rules and time zones:\n%s", u, resp.StatusCode, body)
+			}
+			if _, err := calendar.ParseICS("feed.ics", body); err != nil {
+				t.Errorf("the feed does not parse: %v", err)
+			}
+		}
+		if strings.Contains(s.logs.String(), ft.Token) {
+			t.Errorf("the server log holds the feed token")
+		}
+		// The feed token opens nothing else.
+		r := runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": ft.Token}, "whoami")
+		wantExit(t, r, 2, "not valid")
+		// The store recorded who got it.
+		entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "alice", 0, "audit", "entries", "--type", "token.created", "--subject", "alice")
+		found := false
+		for _, e := range entries.Entries {
+			var data map[string]string
+			_ = json.Unmarshal(e.Data, &data)
+			found = found || e.Actor == "alice" && data["scope"] == "feed"
+		}
+		if !found {
+			t.Errorf("no token.created entry with scope feed in %+v", entries)
 		}
 	})
 }
