@@ -22,8 +22,11 @@ type calendarView struct {
 	Weeks      [][]*calendarDay
 	Prev, Next string
 	Today      string
-	// FeedURL and FeedPlantURL are the subscription links.
-	FeedURL string
+	// FeedURL is the feed of the calendar shown, for signed-in users;
+	// Subscription is the same with a new feed token, for calendar
+	// applications, once the user asked for one.
+	FeedURL      string
+	Subscription string
 }
 
 // calendarDay is one day of the grid.
@@ -48,26 +51,62 @@ type calendarItem struct {
 // calendar shows a plant's or an environment's windows and scheduled
 // changes, a week or a month at a time, in its local time.
 func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
-	cat, err := h.catalog()
+	v, err := h.calendarView(r, r.URL.Query())
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	return h.render(w, r, http.StatusOK, "calendar", v)
+}
+
+// calendarSubscribe issues a feed token to the signed-in user and shows
+// the calendar with the subscription link that carries it. Calendar
+// applications cannot send headers; the feed token in the link opens the
+// calendar feeds and nothing else.
+func (h *Handler) calendarSubscribe(w http.ResponseWriter, r *http.Request) error {
+	v, err := h.calendarView(r, r.PostForm)
+	if err != nil {
+		return err
+	}
+	token, err := h.cfg.Tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
+	if err != nil {
+		return err
+	}
+	v.Subscription = origin(r) + v.FeedURL + "&token=" + url.QueryEscape(token)
+	return h.render(w, r, http.StatusOK, "calendar", v)
+}
+
+// origin returns the scheme and host the browser used to reach the
+// server, for links that leave the browser: a TLS connection, or a proxy
+// that says it terminated TLS, means https.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// calendarView builds the calendar for the query in q.
+func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, error) {
+	cat, err := h.catalog()
+	if err != nil {
+		return nil, err
+	}
 	v := &calendarView{Catalog: cat, Plant: q.Get("plant"), Env: q.Get("env"), View: q.Get("view")}
 	if v.View == "" {
 		v.View = "month"
 	}
 	if v.View != "week" && v.View != "month" {
-		return andon.Errorf(andon.EINVALID, "view: %q is not week or month", v.View)
+		return nil, andon.Errorf(andon.EINVALID, "view: %q is not week or month", v.View)
 	}
 	var envs []*andon.Environment
 	switch {
 	case v.Plant != "" && v.Env != "":
-		return andon.Errorf(andon.EINVALID, "plant and env: choose one")
+		return nil, andon.Errorf(andon.EINVALID, "plant and env: choose one")
 	case v.Env != "":
 		env := cat.Environment(v.Env)
 		if env == nil {
-			return andon.Errorf(andon.ENOTFOUND, "env: no environment %q in the catalog", v.Env)
+			return nil, andon.Errorf(andon.ENOTFOUND, "env: no environment %q in the catalog", v.Env)
 		}
 		envs, v.Loc, v.Title = []*andon.Environment{env}, cat.Location(env), env.Name
 		v.FeedURL = "/api/v1/calendar.ics?env=" + url.QueryEscape(env.Name)
@@ -77,7 +116,7 @@ func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := cat.Plant(v.Plant)
 		if p == nil {
-			return andon.Errorf(andon.ENOTFOUND, "plant: no plant %q in the catalog", v.Plant)
+			return nil, andon.Errorf(andon.ENOTFOUND, "plant: no plant %q in the catalog", v.Plant)
 		}
 		for _, env := range cat.Environments {
 			if slices.Contains(env.Plants, p.Name) {
@@ -92,14 +131,14 @@ func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
 	day := midnight(now)
 	if s := q.Get("date"); s != "" {
 		if day, err = time.ParseInLocation(time.DateOnly, s, v.Loc); err != nil {
-			return andon.Errorf(andon.EINVALID, "date: %q is not a date such as 2026-03-29", s)
+			return nil, andon.Errorf(andon.EINVALID, "date: %q is not a date such as 2026-03-29", s)
 		}
 	}
 	from, to, first, last := calendarRange(v.View, day)
 	v.Offset = offset(from, v.Loc)
 	items, err := h.calendarItems(r.Context(), envs, from, to)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v.Weeks = calendarGrid(from, to, first, last, midnight(now), items)
 
@@ -120,7 +159,7 @@ func (h *Handler) calendar(w http.ResponseWriter, r *http.Request) error {
 		v.Caption = first.Format("January 2006")
 	}
 	v.Today = link(midnight(now))
-	return h.render(w, r, http.StatusOK, "calendar", v)
+	return v, nil
 }
 
 // midnight returns the start of t's day in t's location.

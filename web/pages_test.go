@@ -355,3 +355,23 @@ func TestPagesRender(t *testing.T) {
 		t.Errorf("unknown API path: %d %s", p.status, p.header.Get("Content-Type"))
 	}
 }
+
+func TestCalendarSubscription(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "carol")
+	p := b.submit("/calendar?plant=geelong", "/calendar/subscription", url.Values{"plant": {"geelong"}}).mustStatus(t, http.StatusOK)
+	link := strings.TrimPrefix(p.text("#subscription code"), s.url)
+	if !strings.HasPrefix(link, "/api/v1/calendar.ics?plant=geelong&token=andonfeed_") {
+		t.Fatalf("subscription link %q", p.text("#subscription code"))
+	}
+	// A calendar application has no cookie and sends no header.
+	feed := s.browser(t).get(link).mustStatus(t, http.StatusOK)
+	if !strings.Contains(feed.body, "BEGIN:VCALENDAR") || !strings.Contains(feed.body, "month-end-close") {
+		t.Errorf("feed:\n%s", feed.body)
+	}
+	// The feed token opens nothing else.
+	token := link[strings.Index(link, "token=")+len("token="):]
+	if p := s.browser(t).post("/login", url.Values{"token": {token}}); p.status != http.StatusUnauthorized {
+		t.Errorf("signing in with a feed token: %d", p.status)
+	}
+}
