@@ -58,6 +58,12 @@ clean:
 chart-test:
 	$(GO) test -count=1 -run '^TestChart' ./cmd/andon
 
+# Full-page screenshots of every page of the board at 1280 and 375 px wide,
+# taken by the browser tests (they need Chromium) into docs/screenshots.
+.PHONY: screenshots
+screenshots:
+	ANDON_TEST_BROWSER=1 ANDON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestBrowser$$' ./cmd/andon
+
 # End-to-end tests against a real Kubernetes API server (internal/kubetest,
 # and the TestKube tests of drift and cmd/andon), which make test skips. They need
 # etcd, installed here from Debian's etcd-server package when missing, and

@@ -130,10 +130,16 @@ func MustServeOn(t testing.TB, engine, data string, args ...string) *liveServer 
 // stop function that returns its exit code (called at cleanup too).
 func startServe(t testing.TB, args ...string) (url string, logs *syncBuffer, stop func() int) {
 	t.Helper()
+	return startCommand(t, append([]string{"andon", "serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startCommand runs argv, andon serve or andon demo listening on port 0,
+// as startServe does.
+func startCommand(t testing.TB, argv ...string) (url string, logs *syncBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan int, 1)
-	argv := append([]string{"andon", "serve", "--addr", "127.0.0.1:0"}, args...)
 	go func() {
 		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
 	}()

@@ -1,0 +1,680 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The tests in this file drive the andon board in a real headless
+// Chromium against andon demo, as its users would: they sign in, read the
+// board, create a change through the form, approve it as two other people,
+// with the mouse and with the keyboard only, and read the calendar. Every
+// page is checked with axe-core (testdata/axe) at a desktop and a phone
+// width. With ANDON_SCREENSHOTS=DIR they also write a full-page screenshot
+// of every page into DIR (make screenshots).
+//
+// Without Chromium on the PATH the tests skip, unless ANDON_TEST_BROWSER is
+// set (CI sets it), and then they fail.
+
+//go:embed testdata/axe/axe.min.js
+var axeSource string
+
+// browserWidths are the viewport widths every page is checked at: a laptop
+// and a small phone.
+var browserWidths = []int64{1280, 375}
+
+// stepTimeout bounds one step of a test, so that a missing element fails
+// the test rather than hanging it.
+const stepTimeout = 20 * time.Second
+
+// chromium returns the path of the Chromium to drive, or skips the test
+// (fails it when ANDON_TEST_BROWSER is set) when there is none.
+func chromium(t *testing.T) string {
+	t.Helper()
+	required := os.Getenv("ANDON_TEST_BROWSER") != ""
+	if testing.Short() && !required {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if required {
+		t.Fatal("ANDON_TEST_BROWSER is set but no Chromium is on the PATH (apt-get install chromium)")
+	}
+	t.Skip("no Chromium on the PATH: the browser tests of the board need one (apt-get install chromium); " +
+		"set ANDON_TEST_BROWSER=1 to make this a failure")
+	return ""
+}
+
+// board is andon demo and one headless Chromium driving it.
+type board struct {
+	url     string          // the demo's address, as http://localhost:PORT
+	browser context.Context // the browser's first tab; new tabs derive from it
+	logs    *syncBuffer     // the server's logs
+	shots   string          // where screenshots go, or ""
+}
+
+// mustStartBoard starts andon demo on a temporary data directory and a
+// Chromium with a fresh profile, both stopped when the test ends.
+func mustStartBoard(t *testing.T) *board {
+	t.Helper()
+	exe := chromium(t)
+	url, logs, _ := startCommand(t, "andon", "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	// Chromium keeps the Secure session cookie for http://localhost only.
+	b := &board{url: strings.Replace(url, "127.0.0.1", "localhost", 1), logs: logs, shots: os.Getenv("ANDON_SCREENSHOTS")}
+	if b.shots != "" {
+		if err := os.MkdirAll(b.shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := t.TempDir()
+	output := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(profile),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		// The machine may have no network: nothing but the demo is reached.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "en-GB"),
+		chromedp.WindowSize(1280, 900),
+		chromedp.CombinedOutput(output),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v\n%s", exe, err, output.String())
+	}
+	b.browser = ctx
+	return b
+}
+
+// tab opens a tab in a browser context of its own (its own cookies), closed
+// when the test ends.
+func (b *board) tab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return ctx
+}
+
+// as opens a tab and signs in there as a demo user.
+func (b *board) as(t *testing.T, user string) context.Context {
+	t.Helper()
+	ctx := b.tab(t)
+	b.signIn(t, ctx, user)
+	return ctx
+}
+
+// signIn signs in with the demo user's token through the sign-in form.
+func (b *board) signIn(t *testing.T, ctx context.Context, user string) {
+	t.Helper()
+	must(t, ctx,
+		chromedp.Navigate(b.url+"/login"),
+		chromedp.SendKeys(chromedp.CSS("form#login input[name=token]"), demoToken(user)),
+	)
+	submit(t, ctx, "form#login button[type=submit]")
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("section#board")))
+	if got := text(t, ctx, "#user"); got != user {
+		t.Fatalf("signed in as %q, want %q", got, user)
+	}
+}
+
+// open navigates to path and waits until ready is visible.
+func (b *board) open(t *testing.T, ctx context.Context, path, ready string) {
+	t.Helper()
+	must(t, ctx, chromedp.Navigate(b.url+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+}
+
+// must runs steps, failing the test on the first error.
+func must(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v (page %s)", err, pageURL(ctx))
+	}
+}
+
+// mustRun runs a, failing the test on error, and returns its value.
+func mustRun[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v (page %s)", err, pageURL(ctx))
+	}
+	return v
+}
+
+// pageURL is the tab's URL, for messages.
+func pageURL(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return "unknown"
+	}
+	return loc
+}
+
+// text returns the visible text of the first element matching sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return strings.TrimSpace(mustRun(t, ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible)))
+}
+
+// attr returns an attribute of the first element matching sel.
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	return mustRun(t, ctx, chromedp.AttributeValue(chromedp.CSS(sel), name)).Value
+}
+
+// countIn returns the number in the element matching sel.
+func countIn(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	s := text(t, ctx, sel)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%s holds %q, not a number", sel, s)
+	}
+	return n
+}
+
+// submit clicks the button sel and waits for the page it leads to.
+func submit(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	mustRun(t, ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel))))
+}
+
+// pressKeyAndWait presses key (see package kb) on the focused element and waits
+// for the page the key leads to.
+func pressKeyAndWait(t *testing.T, ctx context.Context, key string) {
+	t.Helper()
+	mustRun(t, ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(key)))
+}
+
+// focused describes the element that has the keyboard focus.
+func focused(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return mustRun(t, ctx, chromedp.Evaluate[string](`(() => {
+		const e = document.activeElement;
+		if (!e || e === document.body) return "body";
+		let s = e.tagName.toLowerCase();
+		if (e.id) s += "#" + e.id;
+		if (e.name) s += "[name=" + e.name + "]";
+		if (e.value && e.tagName === "BUTTON") s += "[value=" + e.value + "]";
+		return s;
+	})()`))
+}
+
+// axeViolation is one failed rule of axe-core, with the elements that fail.
+type axeViolation struct {
+	ID      string `json:"id"`
+	Impact  string `json:"impact"`
+	Help    string `json:"help"`
+	HelpURL string `json:"helpUrl"`
+	Nodes   []struct {
+		Target  []string `json:"target"`
+		Summary string   `json:"summary"`
+	} `json:"nodes"`
+}
+
+// axeRun runs every rule of axe-core on the page and returns the
+// violations.
+const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+	.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+		nodes: v.nodes.map(n => ({target: n.target.map(String), summary: n.failureSummary}))})))`
+
+// checkAccessibility runs axe-core on the page of ctx and reports each
+// serious or critical violation as an error of t; the others are logged.
+func checkAccessibility(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	must(t, ctx, chromedp.Evaluate[chromedp.Void](`window.axe || (() => {`+axeSource+"\n})()"))
+	violations := mustRun(t, ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	for _, v := range violations {
+		report := t.Errorf
+		if v.Impact != "serious" && v.Impact != "critical" {
+			report = t.Logf
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: axe %s (%s): %s <%s>", name, v.ID, v.Impact, v.Help, v.HelpURL)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&b, "\n\t%s\n\t\t%s", strings.Join(n.Target, " "), strings.ReplaceAll(n.Summary, "\n", "\n\t\t"))
+		}
+		report("%s", b.String())
+	}
+}
+
+// screenshot writes a full-page PNG of the page of ctx as DIR/NAME.png when
+// ANDON_SCREENSHOTS=DIR is set.
+func (b *board) screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if b.shots == "" {
+		return
+	}
+	png := mustRun(t, ctx, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowser drives the board of andon demo in Chromium. The subtests
+// share one demo and one browser; each person signs in in a browser
+// context of their own.
+func TestBrowser(t *testing.T) {
+	b := mustStartBoard(t)
+	start := time.Now()
+	defer func() { t.Logf("browser tests took %s", time.Since(start).Round(time.Millisecond)) }()
+
+	t.Run("SignInAndBoard", func(t *testing.T) { b.testSignInAndBoard(t) })
+	t.Run("ApproveAsTwoOthers", func(t *testing.T) { b.testApproveAsTwoOthers(t) })
+	t.Run("KeyboardApproval", func(t *testing.T) { b.testKeyboardApproval(t) })
+	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
+	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
+	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
+	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
+	if t.Failed() {
+		t.Logf("server logs:\n%s", b.logs.String())
+	}
+}
+
+// testSignInAndBoard signs in with a wrong token, then with a right one,
+// reads the board with the demo's plants and environments, and signs out.
+func (b *board) testSignInAndBoard(t *testing.T) {
+	ctx := b.tab(t)
+	// A page asked for without a session leads to the sign-in form, which
+	// comes back to it.
+	b.open(t, ctx, "/changes", "form#login")
+	must(t, ctx, chromedp.SendKeys(chromedp.CSS("input[name=token]"), "not-a-token"))
+	submit(t, ctx, "form#login button[type=submit]")
+	if got := text(t, ctx, "#error[role=alert]"); !strings.Contains(got, "not valid") {
+		t.Errorf("wrong token: #error = %q, want it to say the token is not valid", got)
+	}
+	must(t, ctx, chromedp.SendKeys(chromedp.CSS("input[name=token]"), demoToken("frank")+kb.Enter))
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#changes")))
+	if got := text(t, ctx, "#user"); got != "frank" {
+		t.Errorf("signed in as %q, want frank", got)
+	}
+	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("table#changes tr[data-change]")))); n != 8 {
+		t.Errorf("changes list: %d changes, want the demo's 8", n)
+	}
+
+	b.open(t, ctx, "/", "section#board")
+	// prod-subsidiaries serves both plants and is shown with its first.
+	wantTiles := map[string][]string{
+		"lyon":    {"dev", "staging-lyon", "prod-lyon", "prod-subsidiaries"},
+		"geelong": {"staging-geelong", "prod-geelong"},
+	}
+	for plant, want := range wantTiles {
+		tiles := mustRun(t, ctx, chromedp.AttributesAll(chromedp.CSSAll(fmt.Sprintf(`section.plant[data-plant=%q] article.tile`, plant))))
+		var got []string
+		for _, a := range tiles {
+			got = append(got, a["data-env"])
+			if s := a["data-state"]; s != "open" && s != "maintenance" && s != "frozen" {
+				t.Errorf("%s tile %s: data-state %q, want open, maintenance or frozen", plant, a["data-env"], s)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("plant %s: tiles %v, want %v", plant, got, want)
+		}
+	}
+	// The demo's two changes waiting for approval are on the board.
+	pending := countIn(t, ctx, `section.plant[data-plant=lyon] article.tile[data-env=prod-subsidiaries] dd[data-count=pending]`) +
+		countIn(t, ctx, `section.plant[data-plant=geelong] article.tile[data-env=prod-geelong] dd[data-count=pending]`)
+	if pending != 2 {
+		t.Errorf("pending changes of prod-subsidiaries and prod-geelong on the board: %d, want 2", pending)
+	}
+
+	// The kiosk board is the same board without the navigation.
+	b.open(t, ctx, "/?kiosk=1", "body.kiosk section#board")
+	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("header nav, form#logout"), chromedp.AtLeast(0)))); n != 0 {
+		t.Errorf("kiosk board has %d navigation elements, want none", n)
+	}
+
+	b.open(t, ctx, "/", "section#board")
+	submit(t, ctx, "form#logout button[type=submit]")
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#login")))
+	b.open(t, ctx, "/", "form#login")
+}
+
+// idPath matches the address of a change's page.
+var idPath = regexp.MustCompile(`/changes/(CHG-\d+)\?done=created$`)
+
+// testApproveAsTwoOthers creates a production change through the form as
+// alice, which needs a change manager and the owner of production; alice
+// may not approve it herself; bob and carol approve it in browsers of
+// their own, and the board and the change's page show it approved.
+func (b *board) testApproveAsTwoOthers(t *testing.T) {
+	alice := b.as(t, "alice")
+	lyonTile := `section.plant[data-plant=lyon] article.tile[data-env=prod-lyon] `
+	pendingBefore := countIn(t, alice, lyonTile+"dd[data-count=pending]")
+	approvedBefore := countIn(t, alice, lyonTile+"dd[data-count=approved]")
+
+	b.open(t, alice, "/changes/new", "form#create-change")
+	must(t, alice,
+		chromedp.SetValue(chromedp.CSS("select#environment"), "prod-lyon"),
+		chromedp.SetValue(chromedp.CSS("select#type"), "normal"),
+		chromedp.SendKeys(chromedp.CSS("input#title"), "December release: routing of work orders"),
+		chromedp.SendKeys(chromedp.CSS("textarea#artifacts"), demoImageB),
+		chromedp.SendKeys(chromedp.CSS("input#modules"), "mrp, mrp_workorder"),
+		chromedp.SetValue(chromedp.CSS("input#duration"), "1h"),
+		chromedp.SendKeys(chromedp.CSS("textarea#rollbackPlan"), "redeploy the previous image"),
+	)
+	submit(t, alice, `form#create-change button[name=suggest]`)
+	if got := text(t, alice, "#suggestion"); !strings.Contains(got, "Europe/Paris") {
+		t.Errorf("suggestion = %q, want a window in Europe/Paris", got)
+	}
+	start := mustRun(t, alice, chromedp.Value(chromedp.CSS("input#windowStart")))
+	end := mustRun(t, alice, chromedp.Value(chromedp.CSS("input#windowEnd")))
+	if start == "" || end == "" {
+		t.Fatalf("the suggestion left the window empty: start %q, end %q", start, end)
+	}
+	// The form comes back as it was left.
+	if got := mustRun(t, alice, chromedp.Value(chromedp.CSS("input#title"))); got != "December release: routing of work orders" {
+		t.Errorf("title after the suggestion = %q", got)
+	}
+	submit(t, alice, `form#create-change button[type=submit]:not([name])`)
+	m := idPath.FindStringSubmatch(mustRun(t, alice, chromedp.Location()))
+	if m == nil {
+		t.Fatalf("after Create change: at %s, want the new change's page", pageURL(alice))
+	}
+	id := m[1]
+	if got := text(t, alice, "#done"); got != "Change created." {
+		t.Errorf("#done = %q", got)
+	}
+	if got := attr(t, alice, "#state", "data-state"); got != "pending" {
+		t.Errorf("new change state %q, want pending", got)
+	}
+	if got := text(t, alice, "#tier"); !strings.Contains(got, "high") {
+		t.Errorf("tier %q, want high", got)
+	}
+	if n := len(mustRun(t, alice, chromedp.Nodes(chromedp.CSSAll("ul#reasons li")))); n == 0 {
+		t.Error("no reason for the tier")
+	}
+	slots := text(t, alice, "table#slots")
+	for _, want := range []string{"change-manager", "process-owner", "bob", "carol"} {
+		if !strings.Contains(slots, want) {
+			t.Errorf("approval slots lack %q:\n%s", want, slots)
+		}
+	}
+	b.open(t, alice, "/", "section#board")
+	if got := countIn(t, alice, lyonTile+"dd[data-count=pending]"); got != pendingBefore+1 {
+		t.Errorf("prod-lyon pending on the board: %d, want %d", got, pendingBefore+1)
+	}
+
+	// bob approves as change manager.
+	bob := b.as(t, "bob")
+	b.open(t, bob, "/changes/"+id, "form#decide")
+	must(t, bob, chromedp.SendKeys(chromedp.CSS("textarea#comment"), "release notes read"))
+	submit(t, bob, `form#decide button[name=verdict][value=approve]`)
+	if got := text(t, bob, "#done"); got != "Your approval is recorded." {
+		t.Errorf("bob's approval: #done = %q", got)
+	}
+	if got := attr(t, bob, "#state", "data-state"); got != "pending" {
+		t.Errorf("after one approval: state %q, want pending", got)
+	}
+
+	// Segregation of duties: alice cannot approve her own change.
+	b.open(t, alice, "/changes/"+id, "form#decide")
+	submit(t, alice, `form#decide button[name=verdict][value=approve]`)
+	if got := text(t, alice, "#error[role=alert]"); !strings.Contains(got, "segregation of duties") || !strings.Contains(got, "alice requested change "+id) {
+		t.Errorf("alice approving her own change: #error = %q, want the segregation of duties refusal", got)
+	}
+	if got := attr(t, alice, "#state", "data-state"); got != "pending" {
+		t.Errorf("after the refusal: state %q, want pending", got)
+	}
+
+	// carol approves as owner of production: the change is approved.
+	carol := b.as(t, "carol")
+	b.open(t, carol, "/changes/"+id, "form#decide")
+	must(t, carol, chromedp.SendKeys(chromedp.CSS("textarea#comment"), "planning agrees"))
+	submit(t, carol, `form#decide button[name=verdict][value=approve]`)
+	if got := attr(t, carol, "#state", "data-state"); got != "approved" {
+		t.Errorf("after two approvals: state %q, want approved", got)
+	}
+	approvals := text(t, carol, "ul#approvals")
+	for _, want := range []string{"bob approved as change-manager", "carol approved as process-owner", "planning agrees"} {
+		if !strings.Contains(approvals, want) {
+			t.Errorf("approvals lack %q:\n%s", want, approvals)
+		}
+	}
+	if n := len(mustRun(t, carol, chromedp.Nodes(chromedp.CSSAll("form#decide"), chromedp.AtLeast(0)))); n != 0 {
+		t.Error("an approved change still shows the approval form")
+	}
+	entries := text(t, carol, "table#audit-entries")
+	for _, want := range []string{"change.created", "change.approved"} {
+		if !strings.Contains(entries, want) {
+			t.Errorf("audit entries of the change lack %s:\n%s", want, entries)
+		}
+	}
+	submit(t, carol, "form#verify button")
+	if got := text(t, carol, "#verify-result"); !strings.Contains(got, "are in the signed log") {
+		t.Errorf("#verify-result = %q", got)
+	}
+
+	b.open(t, alice, "/", "section#board")
+	if got := countIn(t, alice, lyonTile+"dd[data-count=pending]"); got != pendingBefore {
+		t.Errorf("prod-lyon pending on the board: %d, want %d", got, pendingBefore)
+	}
+	if got := countIn(t, alice, lyonTile+"dd[data-count=approved]"); got != approvedBefore+1 {
+		t.Errorf("prod-lyon approved on the board: %d, want %d", got, approvedBefore+1)
+	}
+}
+
+// testKeyboardApproval approves a change with the keyboard alone: Tab to
+// the comment, type it, Tab to Approve and press Enter.
+func (b *board) testKeyboardApproval(t *testing.T) {
+	brigitte := b.as(t, "brigitte")
+	b.open(t, brigitte, "/approvals", "table#inbox")
+	id := attr(t, brigitte, `table#inbox tr[data-change]`, "data-change")
+	if id == "" {
+		t.Fatal("brigitte's inbox is empty")
+	}
+	b.open(t, brigitte, "/changes/"+id, "form#decide")
+	must(t, brigitte, chromedp.KeyEvent(kb.Tab))
+	if !mustRun(t, brigitte, chromedp.Evaluate[bool](`document.activeElement.matches("a.skip[href='#main']")`)) {
+		t.Errorf("first Tab focuses %s, want the skip link", focused(t, brigitte))
+	}
+	reached := false
+	for range 60 {
+		if focused(t, brigitte) == "textarea#comment[name=comment]" {
+			reached = true
+			break
+		}
+		must(t, brigitte, chromedp.KeyEvent(kb.Tab))
+	}
+	if !reached {
+		t.Fatalf("60 presses of Tab never reached the comment; focus is on %s", focused(t, brigitte))
+	}
+	must(t, brigitte, chromedp.KeyEvent("Checked with the keyboard alone"), chromedp.KeyEvent(kb.Tab))
+	if got := focused(t, brigitte); got != "button[name=verdict][value=approve]" {
+		t.Fatalf("Tab after the comment focuses %s, want the Approve button", got)
+	}
+	pressKeyAndWait(t, brigitte, kb.Enter)
+	if got := text(t, brigitte, "#done"); got != "Your approval is recorded." {
+		t.Errorf("#done = %q", got)
+	}
+	if got := text(t, brigitte, "ul#approvals"); !strings.Contains(got, "brigitte approved") || !strings.Contains(got, "Checked with the keyboard alone") {
+		t.Errorf("approvals = %q, want brigitte's with her comment", got)
+	}
+}
+
+// testMonthEndFreeze reads the month-end close, a freeze from 00:00 on the
+// last two days of each month in each plant's time, in the calendar of
+// Lyon and of Geelong, in winter and summer time.
+func (b *board) testMonthEndFreeze(t *testing.T) {
+	ctx := b.as(t, "frank")
+	tests := []struct {
+		plant, env, day string
+		wantUTC         string // the start in UTC
+		zone, offset    string // the offset in the week of day
+	}{
+		{"lyon", "prod-lyon", "2026-11-29", "2026-11-28T23:00:00Z", "Europe/Paris", "UTC+01:00"},
+		{"geelong", "prod-geelong", "2026-11-29", "2026-11-28T13:00:00Z", "Australia/Melbourne", "UTC+11:00"},
+		// Lyon is on summer time since 28 March, Geelong still is until 4 April.
+		{"lyon", "prod-lyon", "2027-03-30", "2027-03-29T22:00:00Z", "Europe/Paris", "UTC+02:00"},
+		{"geelong", "prod-geelong", "2027-03-30", "2027-03-29T13:00:00Z", "Australia/Melbourne", "UTC+11:00"},
+		{"geelong", "prod-geelong", "2027-06-29", "2027-06-28T14:00:00Z", "Australia/Melbourne", "UTC+10:00"},
+	}
+	type occurrence struct {
+		Window   string `json:"window"`
+		Type     string `json:"type"`
+		Start    string `json:"start"`
+		StartUTC string `json:"startUTC"`
+		Envs     string `json:"envs"`
+	}
+	for _, view := range []string{"month", "week"} {
+		for _, tt := range tests {
+			path := fmt.Sprintf("/calendar?plant=%s&view=%s&date=%s", tt.plant, view, tt.day)
+			b.open(t, ctx, path, "table#calendar")
+			// The month view gives the offset of its first day only.
+			if got := text(t, ctx, "#tz"); !strings.Contains(got, tt.zone) || view == "week" && !strings.Contains(got, tt.offset) {
+				t.Errorf("%s: #tz = %q, want %s (%s)", path, got, tt.zone, tt.offset)
+			}
+			cell := func(day string) []occurrence {
+				return mustRun(t, ctx, chromedp.Evaluate[[]occurrence](fmt.Sprintf(`[...document.querySelectorAll('table#calendar td[data-date=%q] li.occurrence')].map(li => ({
+					window: li.dataset.window, type: li.dataset.type,
+					start: li.querySelector("time.start")?.textContent ?? "",
+					startUTC: li.querySelector("time.start")?.getAttribute("datetime") ?? "",
+					envs: li.querySelector(".envs")?.textContent ?? ""}))`, day)))
+			}
+			found := false
+			for _, o := range cell(tt.day) {
+				if o.Window == "month-end-close" && strings.Contains(o.Envs, tt.env) {
+					found = true
+					if o.Type != "freeze" || o.Start != "00:00" || o.StartUTC != tt.wantUTC {
+						t.Errorf("%s: month-end-close of %s on %s = %+v, want a freeze starting 00:00 (%s)", path, tt.env, tt.day, o, tt.wantUTC)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: no month-end-close of %s on %s; the day holds %+v", path, tt.env, tt.day, cell(tt.day))
+			}
+			before, _ := time.Parse(time.DateOnly, tt.day)
+			for _, o := range cell(before.AddDate(0, 0, -1).Format(time.DateOnly)) {
+				if o.Window == "month-end-close" && strings.Contains(o.Envs, tt.env) {
+					t.Errorf("%s: month-end-close of %s already on the day before %s: %+v", path, tt.env, tt.day, o)
+				}
+			}
+		}
+	}
+}
+
+// testCalendarFeedLink finds the iCalendar subscription link of a plant
+// and of an environment (the feed itself is tested elsewhere).
+func (b *board) testCalendarFeedLink(t *testing.T) {
+	ctx := b.as(t, "carol")
+	for path, want := range map[string]string{
+		"/calendar?plant=geelong": "/api/v1/calendar.ics?plant=geelong",
+		"/calendar?env=prod-lyon": "/api/v1/calendar.ics?env=prod-lyon",
+	} {
+		b.open(t, ctx, path, "a#ics")
+		if got := attr(t, ctx, "a#ics", "href"); got != want {
+			t.Errorf("%s: a#ics href = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// testAuditVerify verifies the audit log from its page.
+func (b *board) testAuditVerify(t *testing.T) {
+	ctx := b.as(t, "frank")
+	b.open(t, ctx, "/audit", "#tree-size")
+	if n := countIn(t, ctx, "#tree-size"); n < 10 {
+		t.Errorf("tree size %d, want the demo's history", n)
+	}
+	submit(t, ctx, "form#verify button")
+	if got := text(t, ctx, "#last-verify"); !strings.Contains(got, "verified against the signed checkpoint") || !strings.Contains(got, "frank") {
+		t.Errorf("#last-verify = %q", got)
+	}
+	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("table#entries tr[data-index]")))); n == 0 {
+		t.Error("no audit entries listed")
+	}
+}
+
+// overflowing lists the outermost elements that stick out of the right edge
+// of the viewport, when the page scrolls sideways.
+const overflowing = `(() => {
+	const width = document.documentElement.clientWidth;
+	if (document.documentElement.scrollWidth <= width) return [];
+	const out = [];
+	for (const e of document.body.querySelectorAll("*")) {
+		if (e.getBoundingClientRect().right <= width + 1) continue;
+		// What sticks out of a box that scrolls or clips it does not widen the page.
+		let clipped = false;
+		for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+			if (getComputedStyle(a).overflowX !== "visible") { clipped = true; break; }
+		}
+		if (clipped) continue;
+		if (out.some(o => o.contains(e))) continue;
+		out.push(e);
+		if (out.length === 5) break;
+	}
+	return out.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).split(" ").join(".") : "") +
+		": " + Math.round(e.getBoundingClientRect().right) + "px: " + e.textContent.trim().slice(0, 60));
+})()`
+
+// testEveryPage checks every page with axe-core at each width, that no
+// page scrolls sideways on a phone, and takes the screenshots.
+func (b *board) testEveryPage(t *testing.T) {
+	anonymous := b.tab(t)
+	bob := b.as(t, "bob")
+	pages := []struct {
+		name, path, ready string
+		ctx               context.Context
+	}{
+		{"login", "/login", "form#login", anonymous},
+		{"board", "/", "section#board", bob},
+		{"kiosk", "/?kiosk=1", "body.kiosk section#board", bob},
+		{"changes", "/changes", "table#changes", bob},
+		{"change-new", "/changes/new", "form#create-change", bob},
+		{"change", "/changes/CHG-8", "#state", bob},
+		{"approvals", "/approvals", "table#inbox", bob},
+		{"calendar-month", "/calendar?plant=lyon&view=month", "table#calendar", bob},
+		{"calendar-week", "/calendar?plant=geelong&view=week", "table#calendar", bob},
+		{"audit", "/audit", "table#entries", bob},
+		{"catalog", "/catalog", "section#teams", bob},
+		{"not-found", "/changes/CHG-999", "#error", bob},
+	}
+	for _, width := range browserWidths {
+		for _, ctx := range []context.Context{anonymous, bob} {
+			must(t, ctx, chromedp.EmulateViewport(width, 900))
+		}
+		for _, p := range pages {
+			name := fmt.Sprintf("%s-%d", p.name, width)
+			t.Run(name, func(t *testing.T) {
+				b.open(t, p.ctx, p.path, p.ready)
+				checkAccessibility(t, p.ctx, name)
+				if wide := mustRun(t, p.ctx, chromedp.Evaluate[[]string](overflowing)); len(wide) > 0 {
+					t.Errorf("%s: the page is wider than the %dpx viewport and scrolls sideways; too wide:\n\t%s", name, width, strings.Join(wide, "\n\t"))
+				}
+				b.screenshot(t, p.ctx, name)
+			})
+		}
+	}
+}
