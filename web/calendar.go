@@ -135,7 +135,7 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 		}
 	}
 	from, to, first, last := calendarRange(v.View, day)
-	v.Offset = offset(from, v.Loc)
+	v.Offset = offsets(from, to)
 	items, err := h.calendarItems(r.Context(), envs, from, to)
 	if err != nil {
 		return nil, err
@@ -160,6 +160,22 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 	}
 	v.Today = link(midnight(now))
 	return v, nil
+}
+
+// offsets names the UTC offset of the days [from, to), in their location,
+// and the day it changes when a clock change falls among them: "UTC+01:00,
+// UTC+02:00 from Sun 28 Mar". A change shows at the next midnight, to's
+// included for the last day.
+func offsets(from, to time.Time) string {
+	_, first := from.Zone()
+	text := offset(from, from.Location())
+	for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
+		if _, off := d.Zone(); off != first {
+			// The clocks changed during the day before d.
+			return text + ", " + offset(d, d.Location()) + " from " + d.AddDate(0, 0, -1).Format("Mon 2 Jan")
+		}
+	}
+	return text
 }
 
 // midnight returns the start of t's day in t's location.

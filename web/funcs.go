@@ -25,6 +25,7 @@ var funcs = template.FuncMap{
 		return stateIcons[state]
 	},
 	"tierIcon": func(l andon.Level) string { return tierIcons[l] },
+	"selector": selectorText,
 	"types": func(ts []andon.ChangeType) string {
 		s := make([]string, len(ts))
 		for i, t := range ts {
@@ -32,6 +33,28 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(s, ", ")
 	},
+}
+
+// selectorText says for people which environments a selector picks.
+func selectorText(s andon.Selector) string {
+	var parts []string
+	add := func(what string, names []string) {
+		if len(names) > 0 {
+			parts = append(parts, what+" "+strings.Join(names, ", "))
+		}
+	}
+	stages := make([]string, len(s.Stages))
+	for i, st := range s.Stages {
+		stages[i] = string(st)
+	}
+	add("stages", stages)
+	add("plants", s.Plants)
+	add("environments", s.Environments)
+	add("processes", s.Processes)
+	if len(parts) == 0 {
+		return "every environment"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // local formats t in loc for people: weekday, date and time.

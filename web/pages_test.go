@@ -375,3 +375,18 @@ func TestCalendarSubscription(t *testing.T) {
 		t.Errorf("signing in with a feed token: %d", p.status)
 	}
 }
+
+func TestCalendarNamesTheClockChange(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	for query, want := range map[string]string{
+		"plant=lyon&date=2027-03-10":                 "UTC+01:00, UTC+02:00 from Sun 28 Mar",
+		"plant=geelong&date=2027-04-10":              "UTC+11:00, UTC+10:00 from Sun 4 Apr",
+		"plant=lyon&view=week&date=2026-11-26":       "(UTC+01:00)",
+		"env=prod-geelong&view=week&date=2027-04-01": "UTC+11:00, UTC+10:00 from Sun 4 Apr",
+	} {
+		if got := b.get("/calendar?" + query).text("#tz"); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to say %q", query, got, want)
+		}
+	}
+}
