@@ -15,6 +15,9 @@ type approvalsView struct {
 	Waiting []*andon.Change
 	// Mine are the user's own changes waiting for others.
 	Mine []*andon.Change
+	// Looked is the number of pending changes looked through, fewer than
+	// Pending when there are more than inboxLimit.
+	Looked, Pending int
 }
 
 // approvals lists what waits for the signed-in user's approval: pending
@@ -26,11 +29,11 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	user := andon.UserFromContext(r.Context())
-	pending, _, err := h.cfg.Changes.FindChanges(r.Context(), andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
+	pending, total, err := h.cfg.Changes.FindChanges(r.Context(), andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
 	if err != nil {
 		return err
 	}
-	v := &approvalsView{}
+	v := &approvalsView{Looked: len(pending), Pending: total}
 	for _, c := range pending {
 		if c.Requester == user.Name {
 			v.Mine = append(v.Mine, c)
