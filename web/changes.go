@@ -99,17 +99,14 @@ type changeNewView struct {
 const localLayout = "2006-01-02T15:04"
 
 // changeNew shows the create form, filled from the query (a link can
-// prefill it) or from the form posted by its own button. With suggest=1 it fills the window with
-// the next safe slot of the environment: the first span of the duration
-// inside a maintenance window and outside every freeze.
+// prefill it) or from the form posted by its own button. With suggest=1
+// it fills the window with the next safe slot of the environment: the
+// first span of the duration inside a maintenance window and outside
+// every freeze.
 func (h *Handler) changeNew(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
 		return err
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return andon.Errorf(andon.EINVALID, "the form could not be read: %v", err)
 	}
 	form := formOf(r.Form)
 	if form.Type == "" {
@@ -228,10 +225,6 @@ func (h *Handler) changeCreate(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
 		return err
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return andon.Errorf(andon.EINVALID, "the form could not be read: %v", err)
 	}
 	form := formOf(r.PostForm)
 	req, err := form.request(cat)

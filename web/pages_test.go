@@ -390,3 +390,11 @@ func TestCalendarNamesTheClockChange(t *testing.T) {
 		}
 	}
 }
+
+func TestOversizedFormIsRefused(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	p := s.browser(t).post("/login", url.Values{"token": {strings.Repeat("x", 2<<20)}}).mustStatus(t, http.StatusBadRequest)
+	if !strings.Contains(p.text("#error"), "form could not be read") {
+		t.Errorf("oversized form: %q", p.text("#error"))
+	}
+}

@@ -89,12 +89,8 @@ type loginView struct {
 	Error string
 }
 
-// maxFormBytes bounds the body of every form.
-const maxFormBytes = 1 << 20
-
 // login checks the token and sets the session cookie.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	if token == "" {

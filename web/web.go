@@ -93,8 +93,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/assets/") {
 		w.Header().Set("Cache-Control", "no-store")
 	}
+	// Forms are read once, here, with their size bounded, so that the
+	// CSRF check and the handlers read the same values.
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.renderError(w, r, andon.Errorf(andon.EINVALID, "the form could not be read: %v", err))
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
+
+// maxFormBytes bounds the body of every form.
+const maxFormBytes = 1 << 20
 
 // crossOrigin refuses unsafe requests from other origins.
 var crossOrigin = http.NewCrossOriginProtection()
