@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -133,7 +134,18 @@ func (a *app) printDemoBanner(e *env, fresh bool) {
 		}
 		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
 	}
+	fmt.Fprintf(w, "\nThe board: open http://%s/ in a browser and sign in with one of the tokens above.\n", browserAddr(addr))
 	fmt.Fprintf(w, "\nIn another terminal:\n  export ANDON_SERVER=http://%s ANDON_TOKEN=demo-alice\n  andon change list\n\n", addr)
+}
+
+// browserAddr is addr as a browser should be pointed at it: the board's
+// Secure session cookie is kept over plain HTTP for localhost only.
+func browserAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || (host != "127.0.0.1" && host != "::1" && host != "") {
+		return addr
+	}
+	return net.JoinHostPort("localhost", port)
 }
 
 // Images of the demo history. demoImageB completed in staging-lyon and is
