@@ -229,14 +229,20 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: it is unknown or was revoked"))
 			return
 		}
-		roles := []string{}
-		if c := catalog.Catalog(); c != nil {
-			roles = append(roles, c.RolesOf(name)...)
-		}
-		infoFrom(r.Context()).user = name
-		ctx := andon.NewContextWithUser(r.Context(), &andon.User{Name: name, Roles: roles})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, name)))
 	})
+}
+
+// SignedIn returns ctx carrying the authenticated user name, with the roles
+// the catalog in force grants, and names the user in the request log.
+// Bearer authentication and the web UI's session both end here.
+func SignedIn(ctx context.Context, catalog andon.CatalogSource, name string) context.Context {
+	roles := []string{}
+	if c := catalog.Catalog(); c != nil {
+		roles = append(roles, c.RolesOf(name)...)
+	}
+	infoFrom(ctx).user = name
+	return andon.NewContextWithUser(ctx, &andon.User{Name: name, Roles: roles})
 }
 
 // errNoToken is the error for a request without usable credentials.

@@ -51,15 +51,26 @@ func TestSignIn(t *testing.T) {
 	if p := b.get("/"); p.status != http.StatusSeeOther {
 		t.Errorf("after signing out: status %d, want 303", p.status)
 	}
+	// The board's own refresh is told where to go instead of swapping in
+	// the sign-in page.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/?kiosk=1", nil)
+	req.Header.Set("HX-Request", "true")
+	if p := b.do(req); p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/login?next=%2F%3Fkiosk%3D1" {
+		t.Errorf("refresh after signing out: %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
+	}
 }
 
 func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {
 	s := MustServe(t, nil, thursday)
-	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+		"/\t/evil.example", "/\n/evil.example", "/%2F/evil.example/../"} {
 		p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {next}})
-		if p.location != "/" {
+		if p.location != "/" && !strings.HasPrefix(p.location, "/%2F") {
 			t.Errorf("next=%q: redirected to %q, want /", next, p.location)
 		}
+	}
+	if p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {"/changes?state=pending"}}); p.location != "/changes?state=pending" {
+		t.Errorf("a path of the site: redirected to %q", p.location)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
 )
 
 // sessionCookie holds the API token the user signed in with. The server
@@ -58,20 +59,25 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 			}
 		}
 		if err != nil || name == "" {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+			switch {
+			case r.Header.Get("HX-Request") != "":
+				// The board's refresh: htmx swaps no 4xx answer and
+				// follows HX-Redirect, so a wall screen whose session
+				// ended shows the sign-in page rather than going blank.
+				w.Header().Set("HX-Redirect", signIn)
+				return andon.Errorf(andon.EUNAUTHORIZED, "your session ended: sign in again")
+			case r.Method == http.MethodGet:
+				http.Redirect(w, r, signIn, http.StatusSeeOther)
 				return nil
 			}
 			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked: sign in again")
 		}
-		s := &session{user: &andon.User{Name: name, Roles: []string{}}, csrf: csrfToken(c.Value)}
-		if cat := h.cfg.Catalog.Catalog(); cat != nil {
-			s.user.Roles = append(s.user.Roles, cat.RolesOf(name)...)
-		}
-		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostFormValue(csrfField)), []byte(s.csrf)) {
+		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, name)
+		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value)}
+		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
 			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
 		}
-		ctx := andon.NewContextWithUser(r.Context(), s.user)
 		ctx = contextWithSession(ctx, s)
 		next.ServeHTTP(w, r.WithContext(ctx))
 		return nil
@@ -133,10 +139,14 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 // safeNext returns next when it is a path of this site, and "/" otherwise,
-// so that the sign-in page cannot be made to redirect elsewhere.
+// so that the sign-in page cannot be made to redirect elsewhere. Browsers
+// drop tabs and new lines from URLs and read a backslash as a slash, so a
+// path that would start with two slashes after that is refused too.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		!strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\\t\r\n") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
-	return next
+	return u.RequestURI()
 }
