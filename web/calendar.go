@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -22,16 +24,17 @@ type calendarView struct {
 	Weeks      [][]*calendarDay
 	Prev, Next string
 	Today      string
-	// FeedURL is the feed of the calendar shown, for signed-in users;
-	// Subscription is the same with a new feed token, for calendar
-	// applications, once the user asked for one.
-	FeedURL      string
+	// Download is the iCalendar file of the calendar shown, for the
+	// signed-in user; Subscription is the API's feed of it with a new feed
+	// token, for calendar applications, once the user asked for one.
+	Download     string
+	feed         string // the API's path of the feed
 	Subscription string
 }
 
 // calendarDay is one day of the grid.
 type calendarDay struct {
-	Date    time.Time // local midnight
+	Date    time.Time // the date, at midnight UTC (see civil)
 	InRange bool      // in the month shown (always, for a week)
 	Today   bool
 	Items   []*calendarItem
@@ -71,7 +74,7 @@ func (h *Handler) calendarSubscribe(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	v.Subscription = origin(r) + v.FeedURL + "&token=" + url.QueryEscape(token)
+	v.Subscription = origin(r) + v.feed + "&token=" + url.QueryEscape(token)
 	return h.render(w, r, http.StatusOK, "calendar", v)
 }
 
@@ -93,6 +96,18 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 		return nil, err
 	}
 	v := &calendarView{Catalog: cat, Plant: q.Get("plant"), Env: q.Get("env"), View: q.Get("view")}
+	// The page's own form names a plant or an environment in one field.
+	if show := q.Get("show"); show != "" {
+		kind, name, _ := strings.Cut(show, ":")
+		switch kind {
+		case "plant":
+			v.Plant, v.Env = name, ""
+		case "env":
+			v.Plant, v.Env = "", name
+		default:
+			return nil, andon.Errorf(andon.EINVALID, "show: %q is not plant:NAME or env:NAME", show)
+		}
+	}
 	if v.View == "" {
 		v.View = "month"
 	}
@@ -109,9 +124,12 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 			return nil, andon.Errorf(andon.ENOTFOUND, "env: no environment %q in the catalog", v.Env)
 		}
 		envs, v.Loc, v.Title = []*andon.Environment{env}, cat.Location(env), env.Name
-		v.FeedURL = "/api/v1/calendar.ics?env=" + url.QueryEscape(env.Name)
+		v.Download = "/calendar.ics?env=" + url.QueryEscape(env.Name)
+		v.feed = "/api/v1/calendar.ics?env=" + url.QueryEscape(env.Name)
+	case v.Plant == "" && len(cat.Plants) == 0:
+		return nil, andon.Errorf(andon.ENOTFOUND, "the catalog has no plant: its calendars follow the plants' time zones")
 	default:
-		if v.Plant == "" && len(cat.Plants) > 0 {
+		if v.Plant == "" {
 			v.Plant = cat.Plants[0].Name
 		}
 		p := cat.Plant(v.Plant)
@@ -124,23 +142,24 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 			}
 		}
 		v.Loc, v.Title = p.Location, p.Name
-		v.FeedURL = "/api/v1/calendar.ics?plant=" + url.QueryEscape(p.Name)
+		v.Download = "/calendar.ics?plant=" + url.QueryEscape(p.Name)
+		v.feed = "/api/v1/calendar.ics?plant=" + url.QueryEscape(p.Name)
 	}
 
-	now := h.cfg.Now().In(v.Loc)
-	day := midnight(now)
+	today := civil(h.cfg.Now().In(v.Loc))
+	day := today
 	if s := q.Get("date"); s != "" {
-		if day, err = time.ParseInLocation(time.DateOnly, s, v.Loc); err != nil {
+		if day, err = time.Parse(time.DateOnly, s); err != nil {
 			return nil, andon.Errorf(andon.EINVALID, "date: %q is not a date such as 2026-03-29", s)
 		}
 	}
 	from, to, first, last := calendarRange(v.View, day)
-	v.Offset = offsets(from, to)
-	items, err := h.calendarItems(r.Context(), envs, from, to)
+	v.Offset = offsets(from, to, v.Loc)
+	items, err := h.calendarItems(r.Context(), envs, dayStart(from, v.Loc), dayStart(to, v.Loc))
 	if err != nil {
 		return nil, err
 	}
-	v.Weeks = calendarGrid(from, to, first, last, midnight(now), items)
+	v.Weeks = calendarGrid(from, to, first, last, today, v.Loc, items)
 
 	link := func(d time.Time) string {
 		q := url.Values{"view": {v.View}, "date": {d.Format(time.DateOnly)}}
@@ -158,41 +177,57 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 		v.Prev, v.Next = link(first.AddDate(0, -1, 0)), link(first.AddDate(0, 1, 0))
 		v.Caption = first.Format("January 2006")
 	}
-	v.Today = link(midnight(now))
+	v.Today = link(today)
 	return v, nil
 }
 
-// offsets names the UTC offset of the days [from, to), in their location,
-// and the day it changes when a clock change falls among them: "UTC+01:00,
-// UTC+02:00 from Sun 28 Mar". A change shows at the next midnight, to's
-// included for the last day.
-func offsets(from, to time.Time) string {
-	_, first := from.Zone()
-	text := offset(from, from.Location())
+// The grid works on dates, not instants: a date is held as midnight UTC
+// (civil), where adding days is exact, and dayStart turns it into the
+// instant the day begins in a time zone. A day does not always begin at
+// 00:00: where the clocks go forward at midnight (America/Santiago), it
+// begins at 01:00.
+
+// civil returns the date of t, in t's location, as midnight UTC.
+func civil(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// dayStart returns the first instant of date in loc.
+func dayStart(date time.Time, loc *time.Location) time.Time {
+	t := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, loc)
+	// A midnight that does not exist is normalised to the day before;
+	// the day then begins when the clocks go forward, on the hour.
+	for i := 0; i < 4 && civil(t).Before(date); i++ {
+		t = t.Truncate(time.Hour).Add(time.Hour)
+	}
+	return t
+}
+
+// offsets names the UTC offset of the days [from, to) in loc, and the day
+// it changes when a clock change falls among them: "UTC+01:00, UTC+02:00
+// from Sun 28 Mar". A change shows at the next day's start, to's included
+// for the last day.
+func offsets(from, to time.Time, loc *time.Location) string {
+	text := offset(dayStart(from, loc), loc)
 	for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
-		if _, off := d.Zone(); off != first {
+		if t := dayStart(d, loc); offset(t, loc) != text {
 			// The clocks changed during the day before d.
-			return text + ", " + offset(d, d.Location()) + " from " + d.AddDate(0, 0, -1).Format("Mon 2 Jan")
+			return text + ", " + offset(t, loc) + " from " + d.AddDate(0, 0, -1).Format("Mon 2 Jan")
 		}
 	}
 	return text
 }
 
-// midnight returns the start of t's day in t's location.
-func midnight(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-}
-
-// calendarRange returns the days the grid shows, [from, to), whole weeks
-// from Monday, and the days in view, [first, last): the week, or the
+// calendarRange returns the dates the grid shows, [from, to), whole weeks
+// from Monday, and the dates in view, [first, last): the week, or the
 // month of day.
 func calendarRange(view string, day time.Time) (from, to, first, last time.Time) {
 	if view == "week" {
 		first = day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 		return first, first.AddDate(0, 0, 7), first, first.AddDate(0, 0, 7)
 	}
-	first = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, day.Location())
+	first = time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)
 	last = first.AddDate(0, 1, 0)
 	from = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7))
 	to = last.AddDate(0, 0, (7-(int(last.Weekday())+6)%7)%7)
@@ -238,24 +273,46 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 	return items, nil
 }
 
-// calendarGrid lays items out on the days of [from, to), week by week.
-// An item appears on every day it overlaps.
-func calendarGrid(from, to, first, last, today time.Time, items []*calendarItem) [][]*calendarDay {
+// calendarGrid lays items out on the dates of [from, to), week by week,
+// each day running from its start in loc to the next's. An item appears on
+// every day it overlaps.
+func calendarGrid(from, to, first, last, today time.Time, loc *time.Location, items []*calendarItem) [][]*calendarDay {
 	var weeks [][]*calendarDay
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		if (int(d.Weekday())+6)%7 == 0 {
+		if (int(d.Weekday())+6)%7 == 0 || weeks == nil {
 			weeks = append(weeks, nil)
 		}
-		next := d.AddDate(0, 0, 1)
+		start, next := dayStart(d, loc), dayStart(d.AddDate(0, 0, 1), loc)
 		day := &calendarDay{Date: d, InRange: !d.Before(first) && d.Before(last), Today: d.Equal(today)}
 		for _, it := range items {
-			if it.Start.Before(next) && it.End.After(d) {
+			if it.Start.Before(next) && it.End.After(start) {
 				shown := *it
-				shown.Continues = it.Start.Before(d)
+				shown.Continues = it.Start.Before(start)
 				day.Items = append(day.Items, &shown)
 			}
 		}
 		weeks[len(weeks)-1] = append(weeks[len(weeks)-1], day)
 	}
 	return weeks
+}
+
+// calendarFile serves the iCalendar file of a plant's or an environment's
+// windows to the signed-in user, the same as the API's feed: the download
+// link of the calendar page, which a browser follows with its session
+// cookie rather than a bearer token.
+func (h *Handler) calendarFile(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	scope := andon.FeedScope{Plant: q.Get("plant"), Environment: q.Get("env")}
+	if (scope.Plant == "") == (scope.Environment == "") {
+		return andon.Errorf(andon.EINVALID, "give plant or env, one of them")
+	}
+	body, err := h.cfg.Calendar.Feed(r.Context(), scope, h.cfg.Now())
+	if err != nil {
+		return err
+	}
+	name := scope.Plant + scope.Environment
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + ".ics"}))
+	_, _ = w.Write(body)
+	return nil
 }

@@ -6,9 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
+	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/web"
 	"github.com/andybalholm/cascadia"
 )
@@ -407,5 +410,86 @@ func TestOversizedFormIsRefused(t *testing.T) {
 	p := s.browser(t).post("/login", url.Values{"token": {strings.Repeat("x", 2<<20)}}).mustStatus(t, http.StatusBadRequest)
 	if !strings.Contains(p.text("#error"), "form could not be read") {
 		t.Errorf("oversized form: %q", p.text("#error"))
+	}
+}
+
+func TestCalendarDownloadAndSelector(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	p := b.get("/calendar?plant=lyon").mustStatus(t, http.StatusOK)
+	ics := b.get(p.attr("a#ics", "href")).mustStatus(t, http.StatusOK)
+	if !strings.HasPrefix(ics.body, "BEGIN:VCALENDAR") || !strings.Contains(ics.header.Get("Content-Disposition"), `filename=lyon.ics`) {
+		t.Errorf("download: %q\n%.200s", ics.header.Get("Content-Disposition"), ics.body)
+	}
+	if _, err := calendar.ParseICS("lyon.ics", []byte(ics.body)); err != nil {
+		t.Errorf("the download does not parse: %v", err)
+	}
+	b.get("/calendar.ics").mustStatus(t, http.StatusBadRequest)
+
+	// The page's one selector picks an environment, even coming from a
+	// plant's calendar.
+	p = b.get("/calendar?plant=lyon&show=env%3Aprod-geelong&view=month").mustStatus(t, http.StatusOK)
+	if got := p.text("h1"); got != "Calendar: prod-geelong" {
+		t.Errorf("selector: %q", got)
+	}
+	if got := p.attr("#c-show option[selected]", "value"); got != "env:prod-geelong" {
+		t.Errorf("selected %q", got)
+	}
+	b.get("/calendar?show=line:7").mustStatus(t, http.StatusBadRequest)
+}
+
+func TestCalendarGridWhereMidnightIsSkipped(t *testing.T) {
+	// Santiago moves its clocks from 24:00 to 01:00 on the first Sunday of
+	// September: 6 September 2026 begins at 01:00.
+	fsys := fstest.MapFS{"c/catalog.yaml": {Data: []byte(`apiVersion: andon/v1
+kind: Plant
+metadata: {name: santiago}
+spec: {timezone: America/Santiago, criticality: high}
+---
+apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod-cl}
+spec: {stage: production, hosting: dedicated, plants: [santiago]}
+---
+apiVersion: andon/v1
+kind: Window
+metadata: {name: night-shift}
+spec:
+  type: peak
+  schedule: {start: "2026-09-01T00:30:00", rrule: "FREQ=DAILY", duration: 1h}
+---
+apiVersion: andon/v1
+kind: Team
+metadata: {name: ops}
+spec: {roles: [change-manager], members: [ana]}
+`)}}
+	cat, err := catalog.LoadFS(fsys, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := MustServe(t, cat, thursday)
+	p := s.MustSignIn(t, "ana").get("/calendar?plant=santiago&date=2026-09-01").mustStatus(t, http.StatusOK)
+	var dates []string
+	for _, row := range p.all("#calendar tbody tr") {
+		cells := cascadia.QueryAll(row, cascadia.MustCompile("td"))
+		if len(cells) != 7 {
+			t.Errorf("a week of %d days", len(cells))
+		}
+		for _, c := range cells {
+			dates = append(dates, attrOf(c, "data-date"))
+		}
+	}
+	if len(dates) != 35 || dates[0] != "2026-08-31" || dates[34] != "2026-10-04" || len(slices.Compact(slices.Clone(dates))) != 35 {
+		t.Errorf("dates %v", dates)
+	}
+	// Each day shows its own night shift, 00:30 local, once.
+	for _, day := range []string{"2026-09-05", "2026-09-06", "2026-09-07"} {
+		starts := p.all("td[data-date=\"" + day + "\"] li.occurrence time.start")
+		if len(starts) != 1 || textOf(starts[0]) != "00:30" && day != "2026-09-06" {
+			t.Errorf("%s: %d starts", day, len(starts))
+		}
+	}
+	if got := p.text("#tz"); !strings.Contains(got, "UTC-04:00, UTC-03:00 from Sat 5 Sep") {
+		t.Errorf("time zone: %q", got)
 	}
 }

@@ -43,6 +43,7 @@ func (h *Handler) routes() []route {
 		{"POST /changes/{id}/verify", signedIn, page(h.changeVerify)},
 		{"GET /approvals", signedIn, page(h.approvals)},
 		{"GET /calendar", signedIn, page(h.calendar)},
+		{"GET /calendar.ics", signedIn, page(h.calendarFile)},
 		{"POST /calendar/subscription", signedIn, page(h.calendarSubscribe)},
 		{"GET /audit", signedIn, page(h.auditPage)},
 		{"POST /audit/verify", signedIn, page(h.auditVerify)},

@@ -591,12 +591,17 @@ func (b *board) testMonthEndFreeze(t *testing.T) {
 func (b *board) testCalendarFeedLink(t *testing.T) {
 	ctx := b.as(t, "carol")
 	for path, want := range map[string]string{
-		"/calendar?plant=geelong": "/api/v1/calendar.ics?plant=geelong",
-		"/calendar?env=prod-lyon": "/api/v1/calendar.ics?env=prod-lyon",
+		"/calendar?plant=geelong": "/calendar.ics?plant=geelong",
+		"/calendar?env=prod-lyon": "/calendar.ics?env=prod-lyon",
 	} {
 		b.open(t, ctx, path, "a#ics")
 		if got := attr(t, ctx, "a#ics", "href"); got != want {
 			t.Errorf("%s: a#ics href = %q, want %q", path, got, want)
+		}
+		// The browser downloads it with its session.
+		feed := mustRun(t, ctx, chromedp.Evaluate[string](`fetch(document.querySelector("a#ics").href).then(r => r.text())`, chromedp.EvalAwaitPromise))
+		if !strings.HasPrefix(feed, "BEGIN:VCALENDAR") || !strings.Contains(feed, "month-end-close") {
+			t.Errorf("%s: the download is not the calendar:\n%.300s", path, feed)
 		}
 	}
 }
