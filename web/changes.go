@@ -202,16 +202,37 @@ func (f changeForm) request(cat *andon.Catalog) (*andon.ChangeRequest, error) {
 		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", f.Environment)
 	}
 	loc := cat.Location(env)
-	start, err := time.ParseInLocation(localLayout, f.WindowStart, loc)
+	start, err := parseLocal("window start", f.WindowStart, loc)
 	if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "window start: %q is not a date and time", f.WindowStart)
+		return nil, err
 	}
-	end, err := time.ParseInLocation(localLayout, f.WindowEnd, loc)
+	end, err := parseLocal("window end", f.WindowEnd, loc)
 	if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "window end: %q is not a date and time", f.WindowEnd)
+		return nil, err
 	}
 	req.Window = &andon.Span{Start: start, End: end}
 	return req, nil
+}
+
+// parseLocal reads the wall time of a datetime-local field in loc. A wall
+// time the clocks skip is refused rather than moved; one they repeat is
+// the first, earlier instant, as the calendar reads windows.
+func parseLocal(field, value string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(localLayout, value, loc)
+	if err != nil {
+		return t, andon.Errorf(andon.EINVALID, "%s: %q is not a date and time", field, value)
+	}
+	if t.In(loc).Format(localLayout) != value {
+		return t, andon.Errorf(andon.EINVALID, "%s: %s does not exist in %s: the clocks go forward then; choose a time after the change",
+			field, strings.Replace(value, "T", " ", 1), loc)
+	}
+	// Of two instants with the same wall time, keep the earlier.
+	for _, d := range []time.Duration{-time.Hour, -30 * time.Minute} {
+		if e := t.Add(d); e.In(loc).Format(localLayout) == value {
+			return e, nil
+		}
+	}
+	return t, nil
 }
 
 // words splits a field on commas, spaces and new lines.

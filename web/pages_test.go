@@ -493,3 +493,23 @@ spec: {roles: [change-manager], members: [ana]}
 		t.Errorf("time zone: %q", got)
 	}
 }
+
+func TestWindowTimesAtClockChanges(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+	create := func(start, end string) *page {
+		return alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
+			"title": {"At a clock change"}, "windowStart": {start}, "windowEnd": {end}})
+	}
+	// 02:30 on 28 March 2027 does not exist in Paris.
+	p := create("2027-03-28T02:30", "2027-03-28T05:00").mustStatus(t, http.StatusBadRequest)
+	if !strings.Contains(p.text("#error"), "does not exist in Europe/Paris") {
+		t.Errorf("skipped wall time: %q", p.text("#error"))
+	}
+	// 02:30 on 31 October 2027 happens twice: the first is taken.
+	p = create("2027-10-31T02:30", "2027-10-31T05:00").mustStatus(t, http.StatusSeeOther)
+	p = alice.get(p.location)
+	if got := p.attr("dl.facts time", "datetime"); got != "2027-10-31T00:30:00Z" {
+		t.Errorf("repeated wall time: starts %s, want 2027-10-31T00:30:00Z (02:30 CEST)", got)
+	}
+}
