@@ -17,6 +17,7 @@ type auditView struct {
 	Types      []string
 	Last       *verifyResult
 	Prev, Next string
+	PrevLabel  string
 	Latest     string
 }
 
@@ -39,6 +40,13 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 		Change:  strings.TrimSpace(v.Get("change")),
 		After:   -1,
 		Limit:   pageSize,
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > pageSize {
+			return f, andon.Errorf(andon.EINVALID, "limit: %q is not a number of entries from 1 to %d", s, pageSize)
+		}
+		f.Limit = n
 	}
 	if s := v.Get("after"); s != "" {
 		after, err := strconv.ParseInt(s, 10, 64)
@@ -72,10 +80,16 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	if err != nil {
 		return nil, err
 	}
+	// One more than asked tells whether there is a next page.
+	limit := f.Limit
+	f.Limit++
 	entries, err := h.cfg.Audit.FindEntries(r.Context(), f)
 	if err != nil {
 		return nil, err
 	}
+	more := len(entries) > limit
+	entries = entries[:min(len(entries), limit)]
+	f.Limit = limit
 	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: auditTypes, Last: h.last()}
 	link := func(after int64) string {
 		q := url.Values{}
@@ -87,13 +101,25 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 		q.Set("after", strconv.FormatInt(after, 10))
 		return "/audit?" + q.Encode()
 	}
-	if f.After > -1 {
-		v.Prev = link(max(-1, f.After-pageSize))
-	}
-	if len(entries) == pageSize {
+	if more {
 		v.Next = link(entries[len(entries)-1].Index)
 	}
-	v.Latest = link(max(-1, cp.Size-pageSize-1))
+	// Without a filter every index is an entry, so a page back is 50
+	// indexes back, and the latest page is the last 50. The store reads
+	// forward only, so a filtered listing goes back to its first page.
+	filtered := f.Type != "" || f.Actor != "" || f.Subject != "" || f.Change != ""
+	switch {
+	case f.After > -1 && filtered:
+		v.Prev, v.PrevLabel = link(-1), "First"
+	case f.After >= pageSize:
+		v.Prev, v.PrevLabel = link(f.After-pageSize), "Earlier"
+	case f.After > -1:
+		// Fewer than a page before: the first entries, up to this page.
+		v.Prev, v.PrevLabel = link(-1)+"&limit="+strconv.FormatInt(f.After+1, 10), "Earlier"
+	}
+	if !filtered {
+		v.Latest = link(max(-1, cp.Size-pageSize-1))
+	}
 	return v, nil
 }
 

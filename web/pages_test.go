@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -511,5 +513,45 @@ func TestWindowTimesAtClockChanges(t *testing.T) {
 	p = alice.get(p.location)
 	if got := p.attr("dl.facts time", "datetime"); got != "2027-10-31T00:30:00Z" {
 		t.Errorf("repeated wall time: starts %s, want 2027-10-31T00:30:00Z (02:30 CEST)", got)
+	}
+}
+
+func TestAuditPaging(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	for i := range 60 {
+		createChange(t, s, "alice", "staging-lyon", fmt.Sprintf("Change %d", i))
+	}
+	b := s.MustSignIn(t, "frank")
+	indexes := func(p *page) []int {
+		var got []int
+		for _, row := range p.all("#entries tr[data-index]") {
+			n, _ := strconv.Atoi(attrOf(row, "data-index"))
+			got = append(got, n)
+		}
+		return got
+	}
+	p := b.get("/audit").mustStatus(t, http.StatusOK)
+	size, _ := strconv.Atoi(p.text("#tree-size"))
+	got := indexes(p)
+	if len(got) != 50 || got[49] != size-1 || p.all("a[rel=next]") != nil {
+		t.Fatalf("latest page: %d entries ending at %d of %d", len(got), got[len(got)-1], size)
+	}
+	earlier := indexes(b.get(p.attr("a[rel=prev]", "href")))
+	if len(earlier) != min(50, got[0]) || earlier[len(earlier)-1] != got[0]-1 {
+		t.Errorf("earlier page: %d entries ending at %d, want %d ending at %d", len(earlier), earlier[len(earlier)-1], min(50, got[0]), got[0]-1)
+	}
+
+	// A filtered listing pages forward from its first match.
+	p = b.get("/audit?type=change.created").mustStatus(t, http.StatusOK)
+	first := indexes(p)
+	if len(first) != 50 || p.all("a[rel=prev]") != nil {
+		t.Fatalf("first filtered page: %d entries", len(first))
+	}
+	p = b.get(p.attr("a[rel=next]", "href")).mustStatus(t, http.StatusOK)
+	if second := indexes(p); len(second) != 10 || second[0] <= first[49] || p.all("a[rel=next]") != nil {
+		t.Errorf("second filtered page: %v", second)
+	}
+	if p.text("a[rel=prev]") != "First" {
+		t.Errorf("second filtered page goes back to %q", p.text("a[rel=prev]"))
 	}
 }
