@@ -271,8 +271,12 @@ type changeView struct {
 	Slots       []slotView
 	Transitions []andon.State
 	CanDecide   bool
+	// Review says whether the signed-in user may give the retrospective
+	// review an emergency change owes.
+	CanReview   bool
 	Gate        []gateView
 	Entries     []*andon.Entry
+	Truncated   bool // more entries than maxChangeEntries
 	Verify      *verifyResult
 	Error       string
 	Done        string
@@ -297,12 +301,17 @@ type gateView struct {
 	Reasons []andon.Reason
 }
 
+// maxChangeEntries bounds the audit entries a change's page shows; the
+// audit page lists them all.
+const maxChangeEntries = 500
+
 // doneMessages are the confirmations shown after a successful form.
 var doneMessages = map[string]string{
 	"created":    "Change created.",
 	"approved":   "Your approval is recorded.",
 	"rejected":   "Your rejection is recorded.",
 	"transition": "The change moved on.",
+	"reviewed":   "Your review is recorded.",
 }
 
 // changeDetail shows a change.
@@ -342,20 +351,23 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 		}
 		v.Slots = append(v.Slots, s)
 	}
-	if user != nil && c.State == andon.StatePending {
+	if user != nil {
+		// Someone who holds no open slot may still reject the change.
 		_, err := c.SlotFor(user.Name, user.Roles, cat.Holders)
-		v.CanDecide = err == nil
+		v.CanDecide = err == nil || c.CanReject(user.Name, user.Roles) == nil
+		v.CanReview = c.CanReview(user.Name, user.Roles) == nil
 	}
 	for _, to := range andon.States {
 		if user != nil && c.MayMove(user.Name, user.Roles) && andon.CanTransition(c.State, to) {
 			v.Transitions = append(v.Transitions, to)
 		}
 	}
-	entries, err := h.cfg.Audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: -1, Limit: 500})
+	entries, err := h.cfg.Audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: -1, Limit: maxChangeEntries + 1})
 	if err != nil {
 		return nil, err
 	}
-	v.Entries = entries
+	v.Truncated = len(entries) > maxChangeEntries
+	v.Entries = entries[:min(len(entries), maxChangeEntries)]
 	for _, e := range entries {
 		if e.Type == andon.EventGateDecision {
 			v.Gate = append(v.Gate, gateOf(e))
@@ -412,6 +424,17 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 		return h.refused(w, r, id, err)
 	}
 	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=transition", http.StatusSeeOther)
+	return nil
+}
+
+// changeReview records the signed-in user's retrospective review of an
+// emergency change.
+func (h *Handler) changeReview(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := h.cfg.Changes.ReviewChange(r.Context(), id, strings.TrimSpace(r.PostFormValue("comment"))); err != nil {
+		return h.refused(w, r, id, err)
+	}
+	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=reviewed", http.StatusSeeOther)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/calendar"
 	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/web"
 	"github.com/andybalholm/cascadia"
 )
@@ -272,12 +274,28 @@ func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 			t.Errorf("entry of %s shown on %s", other.ID, res.Change.ID)
 		}
 	}
+	rows := len(p.all("#audit-entries tr[data-index]"))
 	p = b.submit("/changes/"+res.Change.ID, "/changes/"+res.Change.ID+"/verify", url.Values{}).mustStatus(t, http.StatusOK)
-	if got := p.text("#verify-result"); !strings.Contains(got, "entries are in the signed log") {
-		t.Errorf("verify: %q", got)
+	if got, want := p.text("#verify-result"), fmt.Sprintf("All %d entries are in the signed log", rows); rows < 2 || !strings.Contains(got, want) {
+		t.Errorf("verify: %q, want %q", got, want)
 	}
 	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") {
 		t.Errorf("the audit page's last verification: %q", got)
+	}
+
+	// An entry altered behind the store's back fails its proof.
+	raw, err := sql.Open("sqlite", sqlstore.DataPath(s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	idx := p.attr("#audit-entries tr[data-index]", "data-index")
+	if _, err := raw.Exec(`UPDATE audit_entries SET record = replace(record, 'alice', 'mallory') WHERE idx = ?`, idx); err != nil {
+		t.Fatal(err)
+	}
+	p = b.submit("/changes/"+res.Change.ID, "/changes/"+res.Change.ID+"/verify", url.Values{}).mustStatus(t, http.StatusOK)
+	if got := p.text("#verify-result"); !strings.Contains(got, "Verification failed") || !strings.Contains(got, "entry "+idx) {
+		t.Errorf("verify after tampering with entry %s: %q", idx, got)
 	}
 }
 
@@ -553,5 +571,48 @@ func TestAuditPaging(t *testing.T) {
 	}
 	if p.text("a[rel=prev]") != "First" {
 		t.Errorf("second filtered page goes back to %q", p.text("a[rel=prev]"))
+	}
+}
+
+func TestEmergencyReview(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	// The image completed in staging first, as promotion requires.
+	staged, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || !staged.Allow {
+		t.Fatalf("staging: %+v %v", staged, err)
+	}
+	if _, err := s.changes.Transition(ctx, staged.Change.ID, andon.StateCompleted, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency,
+		Title: "Labels do not print", Artifacts: []string{image}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin", Roles: []string{andon.RoleEmergencyApprover}})
+	if _, err := s.changes.Decide(erin, c.ID, andon.Approve, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "prod-lyon", Image: image}); err != nil || !res.Allow {
+		t.Fatalf("gate: %+v %v", res, err)
+	}
+	detail := "/changes/" + c.ID
+
+	// The requester is told a review is owed, and may not give it.
+	if p := s.MustSignIn(t, "alice").get(detail); p.all("form#review") != nil || p.text("#review-due") == "" {
+		t.Errorf("requester: review form %v, notice %q", p.all("form#review") != nil, p.text("#review-due"))
+	}
+	bob := s.MustSignIn(t, "bob")
+	if bob.get(detail).all("form#review textarea[name=comment]") == nil {
+		t.Fatal("a change manager is offered no review")
+	}
+	bob.submit(detail, detail+"/review", url.Values{"comment": {"root cause: printer driver"}}).mustStatus(t, http.StatusSeeOther)
+	p := bob.get(detail)
+	if got := p.text("#reviewed"); !strings.Contains(got, "bob") || !strings.Contains(got, "printer driver") {
+		t.Errorf("reviewed: %q", got)
+	}
+	if p.all("form#review") != nil {
+		t.Error("a review is offered twice")
 	}
 }

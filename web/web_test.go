@@ -31,6 +31,7 @@ import (
 // over HTTP on loopback.
 type stack struct {
 	url     string
+	dir     string // the data directory: andon.db and the signing key
 	now     time.Time
 	changes *sqlstore.ChangeService
 	gate    *sqlstore.GateService
@@ -62,7 +63,7 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	s := &stack{now: now, holder: andon.NewCatalogHolder(cat)}
+	s := &stack{now: now, dir: dir, holder: andon.NewCatalogHolder(cat)}
 	db.Signer = signer
 	db.Now = func() time.Time { return s.now }
 	cal := calendar.NewService(s.holder)
