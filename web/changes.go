@@ -24,6 +24,7 @@ type changeListView struct {
 	States       []andon.State
 	Tiers        []andon.Level
 	Prev, Next   string // links to the neighbouring pages, or ""
+	MaxCount     int    // a Total this high means at least this many
 }
 
 // changeList lists changes with the filters of the query string.
@@ -56,7 +57,8 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &changeListView{Filter: f, Changes: changes, Total: total, Environments: cat.Environments, States: andon.States, Tiers: andon.Levels}
+	v := &changeListView{Filter: f, Changes: changes, Total: total, Environments: cat.Environments, States: andon.States,
+		Tiers: andon.Levels, MaxCount: andon.MaxCount}
 	page := func(offset int) string {
 		q := url.Values{}
 		for k, vals := range r.URL.Query() {
@@ -273,13 +275,13 @@ type changeView struct {
 	CanDecide   bool
 	// Review says whether the signed-in user may give the retrospective
 	// review an emergency change owes.
-	CanReview   bool
-	Gate        []gateView
-	Entries     []*andon.Entry
-	Truncated   bool // more entries than maxChangeEntries
-	Verify      *verifyResult
-	Error       string
-	Done        string
+	CanReview bool
+	Gate      []gateView
+	Entries   []*andon.Entry
+	Truncated bool // more entries than maxChangeEntries
+	Verify    *verifyResult
+	Error     string
+	Done      string
 }
 
 // slotView is one required approval slot: who filled it, or who may.

@@ -381,8 +381,14 @@ func TestPagesRender(t *testing.T) {
 	if p.text("#error") == "" {
 		t.Error("not found: no message")
 	}
-	if p := b.get("/assets/htmx.min.js"); p.status != http.StatusOK || !strings.Contains(p.header.Get("Cache-Control"), "immutable") {
-		t.Errorf("asset: %d %q", p.status, p.header.Get("Cache-Control"))
+	// The page's own asset URLs may be cached for good; another version's
+	// may not.
+	script := b.get("/").attr("script[src^='/assets/htmx.min.js']", "src")
+	if p := b.get(script); p.status != http.StatusOK || !strings.Contains(p.header.Get("Cache-Control"), "immutable") {
+		t.Errorf("asset %s: %d %q", script, p.status, p.header.Get("Cache-Control"))
+	}
+	if p := b.get("/assets/htmx.min.js?v=0123"); p.status != http.StatusOK || strings.Contains(p.header.Get("Cache-Control"), "immutable") {
+		t.Errorf("asset of another version: %d %q", p.status, p.header.Get("Cache-Control"))
 	}
 	// The API keeps its JSON errors.
 	if p := b.get("/api/v1/nothing"); p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "application/json") {

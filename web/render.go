@@ -117,9 +117,10 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // assetURLs gives each asset a URL carrying a hash of its content, so that
-// browsers may cache assets for long and still see a new release at once.
-var assetURLs = func() map[string]string {
-	urls := map[string]string{}
+// browsers may cache assets for long and still see a new release at once;
+// assetVersions holds the hashes.
+var assetURLs, assetVersions = func() (map[string]string, map[string]string) {
+	urls, versions := map[string]string{}, map[string]string{}
 	entries, err := assetFiles.ReadDir("assets")
 	if err != nil {
 		panic(err)
@@ -130,9 +131,10 @@ var assetURLs = func() map[string]string {
 			panic(err)
 		}
 		sum := sha256.Sum256(b)
-		urls[e.Name()] = "/assets/" + e.Name() + "?v=" + hex.EncodeToString(sum[:6])
+		versions[e.Name()] = hex.EncodeToString(sum[:6])
+		urls[e.Name()] = "/assets/" + e.Name() + "?v=" + versions[e.Name()]
 	}
-	return urls
+	return urls, versions
 }()
 
 // handleAsset serves the embedded assets.
@@ -149,7 +151,13 @@ func handleAsset() http.Handler {
 			ctype = "text/plain; charset=utf-8"
 		}
 		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
+		// Only the version asked for may be cached for good: during a
+		// rolling upgrade a replica may be asked for another's.
+		if r.URL.Query().Get("v") == assetVersions[name] {
+			w.Header().Set("Cache-Control", "public, max-age=604800, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	})
 }

@@ -80,18 +80,18 @@ func New(cfg Config) *Handler {
 // Sec-Fetch-Site and Origin headers), so that no form can be posted from
 // another site even before the CSRF token is checked.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := crossOrigin.Check(r); err != nil {
-		h.renderError(w, r, andon.Errorf(andon.EFORBIDDEN, "cross-origin request refused: %v", err))
-		return
-	}
 	// Pages carry user data and forms: never cached by shared caches, and
-	// never framed (clickjacking).
+	// never framed (clickjacking). Set first, so that refusals carry them.
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Header().Set("Referrer-Policy", "same-origin")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !strings.HasPrefix(r.URL.Path, "/assets/") {
 		w.Header().Set("Cache-Control", "no-store")
+	}
+	if err := crossOrigin.Check(r); err != nil {
+		h.renderError(w, r, andon.Errorf(andon.EFORBIDDEN, "cross-origin request refused: %v", err))
+		return
 	}
 	// Forms are read once, here, with their size bounded, so that the
 	// CSRF check and the handlers read the same values.
@@ -110,8 +110,8 @@ const maxFormBytes = 1 << 20
 var crossOrigin = http.NewCrossOriginProtection()
 
 // contentSecurityPolicy allows only the page's own scripts and styles.
-// htmx needs no inline script or eval with its default settings except for
-// the indicator styles it would inject, which are turned off in the page's
-// htmx-config meta tag.
+// By default htmx would inject a style element and evaluate code (hx-on,
+// js: values, trigger filters); the htmx-config meta tag of layout.html
+// turns both off, and htmx reads it before it would inject the style.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
