@@ -100,24 +100,18 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 // the store's back, through a connection of its own.
 func (e *env) MustBreakAudit(tb testing.TB) (repair func()) {
 	tb.Helper()
-	var raw *sql.DB
-	var err error
+	raw := e.mustRaw(tb)
 	var breakSQL, repairSQL []string
 	switch e.engine {
 	case "sqlite":
-		raw, err = sql.Open("sqlite", "file:"+sqlstore.DataPath(e.dir)+"?_pragma=busy_timeout(5000)")
 		breakSQL = []string{`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'disk full'); END`}
 		repairSQL = []string{`DROP TRIGGER audit_fails`}
 	case "postgres":
-		raw, err = sql.Open("pgx", e.dsn)
 		breakSQL = []string{
 			`CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$`,
 			`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_fails()`,
 		}
 		repairSQL = []string{`DROP TRIGGER audit_fails ON audit_entries`, `DROP FUNCTION audit_fails()`}
-	}
-	if err != nil {
-		tb.Fatal(err)
 	}
 	for _, q := range breakSQL {
 		if _, err := raw.Exec(q); err != nil {
@@ -125,7 +119,6 @@ func (e *env) MustBreakAudit(tb testing.TB) (repair func()) {
 		}
 	}
 	return func() {
-		defer raw.Close()
 		for _, q := range repairSQL {
 			if _, err := raw.Exec(q); err != nil {
 				tb.Fatal(err)
@@ -352,6 +345,56 @@ func TestTokens(t *testing.T) {
 			t.Error("the audit log holds the token in clear")
 		}
 	})
+}
+
+// TestTokenDeletedStopsWorking checks the cache of authenticated tokens: a
+// token deleted from the database behind the service's back still opens
+// for at most ten seconds, and an unknown token is never remembered.
+func TestTokenDeletedStopsWorking(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		tok, err := e.tokens.CreateToken(ctx, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.tokens.Authenticate(ctx, "andon_unknown"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
+			t.Fatalf("Authenticate = %q, %v", user, err)
+		}
+		raw := e.mustRaw(t)
+		if _, err := raw.Exec(`DELETE FROM tokens WHERE username = 'bob'`); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(9 * time.Second)
+		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
+			t.Errorf("within the cache's ten seconds: %q, %v", user, err)
+		}
+		e.now = e.now.Add(2 * time.Second)
+		if _, err := e.tokens.Authenticate(ctx, tok); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("eleven seconds after its deletion the token still opens: %v", err)
+		}
+	})
+}
+
+// mustRaw opens a connection to e's database of its own, behind the
+// store's back, closed when the test ends.
+func (e *env) mustRaw(tb testing.TB) *sql.DB {
+	tb.Helper()
+	var raw *sql.DB
+	var err error
+	switch e.engine {
+	case "sqlite":
+		raw, err = sql.Open("sqlite", "file:"+sqlstore.DataPath(e.dir)+"?_pragma=busy_timeout(5000)")
+	case "postgres":
+		raw, err = sql.Open("pgx", e.dsn)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return raw
 }
 
 // TestFeedTokens checks that a feed token opens only what AuthenticateFeed

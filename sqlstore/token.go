@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -16,7 +18,8 @@ import (
 // TokenService implements andon.TokenService. Tokens are random and kept
 // only as SHA-256 hashes, with their scope: "api" or "feed".
 type TokenService struct {
-	db *DB
+	db    *DB
+	cache tokenCache
 }
 
 // NewTokenService returns a TokenService over db.
@@ -118,10 +121,65 @@ func (s *TokenService) AuthenticateFeed(ctx context.Context, token string) (stri
 }
 
 func (s *TokenService) authenticate(ctx context.Context, token, scope string) (string, error) {
+	hash := hashToken(token)
+	now := s.db.Now()
+	if user, ok := s.cache.get(hash, scope, now); ok {
+		return user, nil
+	}
 	var user string
-	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ? AND scope = ?`, hashToken(token), scope).Scan(&user)
+	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&user)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}
-	return user, err
+	if err != nil {
+		return "", err
+	}
+	s.cache.put(hash, scope, user, now)
+	return user, nil
+}
+
+// Bounds of the cache of authenticated tokens. Every request authenticates,
+// and on PostgreSQL the lookup is a round trip to the database: the gate's
+// callers (pipelines, the admission webhook) send the same few tokens
+// hundreds of times a second. A token found is remembered for
+// tokenCacheTTL, so a token deleted from the database, on this replica or
+// another, stops working within that time; a token not found is never
+// remembered, so a new one works at once.
+const (
+	tokenCacheTTL  = 10 * time.Second
+	tokenCacheSize = 4096
+)
+
+// tokenCache remembers the users of recently authenticated token hashes.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[tokenKey]cachedUser
+}
+
+type tokenKey struct{ hash, scope string }
+
+type cachedUser struct {
+	user  string
+	until time.Time
+}
+
+func (c *tokenCache) get(hash, scope string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[tokenKey{hash, scope}]
+	if !ok || !now.Before(e.until) {
+		return "", false
+	}
+	return e.user, true
+}
+
+func (c *tokenCache) put(hash, scope, user string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Full means many distinct tokens in a short time: start again rather
+	// than keep a bookkeeping of ages.
+	if c.entries == nil || len(c.entries) >= tokenCacheSize {
+		c.entries = map[tokenKey]cachedUser{}
+	}
+	c.entries[tokenKey{hash, scope}] = cachedUser{user: user, until: now.Add(tokenCacheTTL)}
 }
