@@ -149,6 +149,9 @@ func TestBoard(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.env, got, tt.text)
 		}
 	}
+	if got := p.text("article.tile[data-env=prod-subsidiaries] .serves"); got != "Serves lyon, geelong; windows in lyon time" {
+		t.Errorf("a shared environment's tile: %q", got)
+	}
 	if got := p.text("article.tile[data-env=prod-geelong] dd[data-count=pending]"); got != "1" {
 		t.Errorf("prod-geelong pending %q, want 1", got)
 	}
