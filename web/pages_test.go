@@ -159,6 +159,10 @@ func TestBoard(t *testing.T) {
 	if p.attr("#board", "hx-trigger") != "every 30s" {
 		t.Errorf("the board does not refresh itself: hx-trigger %q", p.attr("#board", "hx-trigger"))
 	}
+	// Without scripts (a kiosk browser that runs none) it reloads itself.
+	if !strings.Contains(p.body, `<noscript><meta http-equiv="refresh" content="30"></noscript>`) {
+		t.Error("the board does not reload itself without scripts")
+	}
 
 	kiosk := b.get("/?kiosk=1").mustStatus(t, http.StatusOK)
 	if kiosk.all("body.kiosk") == nil || kiosk.all("nav") != nil || kiosk.all("form") != nil {
