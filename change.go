@@ -2,6 +2,7 @@ package andon
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +57,25 @@ func CanTransition(from, to State) bool { return slices.Contains(transitions[fro
 // of c: its requester, a change manager or a platform admin may.
 func (c *Change) MayMove(user string, roles []string) bool {
 	return user == c.Requester || slices.Contains(roles, RoleChangeManager) || slices.Contains(roles, RolePlatformAdmin)
+}
+
+// HumanDuration renders d to the minute for people, without zero units:
+// "3d 4h", "3d", "5h 20m", "5h", "12m". Messages (an overdue review) and
+// the web UI (how far a window is) both use it.
+func HumanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0 && hours > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case hours > 0 && minutes > 0:
+		return fmt.Sprintf("%dh %dm", hours, minutes)
+	case hours > 0:
+		return fmt.Sprintf("%dh", hours)
+	}
+	return fmt.Sprintf("%dm", minutes)
 }
 
 // ReviewPeriod is the time an emergency change has, from its implementation,

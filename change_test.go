@@ -3,6 +3,7 @@ package andon_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -35,6 +36,25 @@ func TestChangeRequestValidate(t *testing.T) {
 		tt.edit(&r)
 		if err := r.Validate(); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
 			t.Errorf("error = %v, want invalid with %q", err, tt.want)
+		}
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0m"},
+		{29 * time.Second, "0m"},
+		{12 * time.Minute, "12m"},
+		{5 * time.Hour, "5h"},
+		{5*time.Hour + 20*time.Minute, "5h 20m"},
+		{72 * time.Hour, "3d"},
+		{76*time.Hour + 10*time.Minute, "3d 4h"},
+	} {
+		if got := andon.HumanDuration(tt.d); got != tt.want {
+			t.Errorf("HumanDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -461,7 +461,7 @@ func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 			ChangeID: id,
 			Due:      t,
 			Message: fmt.Sprintf("emergency change %s by %s owed its retrospective review by %s (%s overdue)",
-				id, requester, t.Format(time.RFC3339), overdue(now.Sub(t))),
+				id, requester, t.Format(time.RFC3339), andon.HumanDuration(now.Sub(t))),
 		})
 	}
 	return findings, rows.Err()
@@ -518,17 +518,4 @@ func (db *DB) CountByEnvironment(ctx context.Context) (map[string]map[andon.Stat
 		byState[s] = n
 	}
 	return counts, rows.Err()
-}
-
-// overdue renders a delay for people: "3d 4h", "5h 20m", "12m".
-func overdue(d time.Duration) string {
-	d = d.Round(time.Minute)
-	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh", days, hours)
-	case hours > 0:
-		return fmt.Sprintf("%dh %dm", hours, minutes)
-	}
-	return fmt.Sprintf("%dm", minutes)
 }

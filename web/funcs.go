@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"html/template"
 	"slices"
 	"strings"
@@ -16,7 +15,7 @@ var funcs = template.FuncMap{
 	"hhmm":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"offset":   offset,
-	"duration": humanDuration,
+	"duration": andon.HumanDuration,
 	"join":     strings.Join,
 	"has":      slices.Contains[[]string],
 	"stateOf":  func(s andon.State) string { return stateLabels[s] },
@@ -71,26 +70,9 @@ func offset(t time.Time, loc *time.Location) string {
 func until(t, now time.Time) string {
 	d := t.Sub(now)
 	if d < 0 {
-		return humanDuration(-d) + " ago"
+		return andon.HumanDuration(-d) + " ago"
 	}
-	return "in " + humanDuration(d)
-}
-
-// humanDuration renders d to the minute: "3d 4h", "5h 20m", "12m".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	days, hours, minutes := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case days > 0 && hours > 0:
-		return fmt.Sprintf("%dd %dh", days, hours)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case hours > 0 && minutes > 0:
-		return fmt.Sprintf("%dh %dm", hours, minutes)
-	case hours > 0:
-		return fmt.Sprintf("%dh", hours)
-	}
-	return fmt.Sprintf("%dm", minutes)
+	return "in " + andon.HumanDuration(d)
 }
 
 // stateIcons carry an environment's state in a shape as well as a colour
