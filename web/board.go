@@ -76,7 +76,7 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 		return nil, err
 	}
 	now := h.cfg.Now()
-	counts, err := h.counts(ctx, cat)
+	counts, err := h.cfg.Counts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -144,25 +144,6 @@ func (h *Handler) tile(ctx context.Context, cat *andon.Catalog, env *andon.Envir
 		}
 	}
 	return t, nil
-}
-
-// counts returns the changes per environment and state.
-func (h *Handler) counts(ctx context.Context, cat *andon.Catalog) (map[string]map[andon.State]int, error) {
-	if h.cfg.Counts != nil {
-		return h.cfg.Counts(ctx)
-	}
-	counts := map[string]map[andon.State]int{}
-	for _, env := range cat.Environments {
-		counts[env.Name] = map[andon.State]int{}
-		for _, s := range []andon.State{andon.StatePending, andon.StateApproved, andon.StateImplementing} {
-			_, n, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Environment: env.Name, State: s, Limit: 1})
-			if err != nil {
-				return nil, err
-			}
-			counts[env.Name][s] = n
-		}
-	}
-	return counts, nil
 }
 
 // catalog returns the catalog in force.

@@ -342,12 +342,24 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 		v.Loc = cat.Location(env)
 	}
 	user := andon.UserFromContext(ctx)
+	// Who could still approve: everyone but the requester and those who
+	// already did, with their roles, looked up once for every slot.
+	type candidate struct {
+		name  string
+		roles []string
+	}
+	var candidates []candidate
+	for _, u := range cat.Users() {
+		if u != c.Requester && !approved(c, u) {
+			candidates = append(candidates, candidate{u, cat.RolesOf(u)})
+		}
+	}
 	for _, slot := range c.Slots() {
 		s := slotView{Role: slot.Role, Filled: slot.Approved, Open: max(0, slot.Count-len(slot.Approved))}
 		if s.Open > 0 {
-			for _, u := range cat.Users() {
-				if u != c.Requester && !approved(c, u) && slices.Contains(cat.RolesOf(u), slot.Role) {
-					s.Eligible = append(s.Eligible, u)
+			for _, u := range candidates {
+				if slices.Contains(u.roles, slot.Role) {
+					s.Eligible = append(s.Eligible, u.name)
 				}
 			}
 		}

@@ -69,15 +69,20 @@ func TestSignIn(t *testing.T) {
 
 func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {
 	s := MustServe(t, nil, thursday)
-	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-		"/\t/evil.example", "/\n/evil.example", "/%2F/evil.example/../"} {
-		p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {next}})
-		if p.location != "/" && !strings.HasPrefix(p.location, "/%2F") {
-			t.Errorf("next=%q: redirected to %q, want /", next, p.location)
+	for next, want := range map[string]string{
+		"https://evil.example/":  "/",
+		"//evil.example/":        "/",
+		"/\\evil.example":        "/",
+		"javascript:alert(1)":    "/",
+		"/\t/evil.example":       "/",
+		"/\n/evil.example":       "/",
+		"/changes?state=pending": "/changes?state=pending",
+		// An escaped slash is a path of this site, not a host.
+		"/%2F/evil.example": "/%2F/evil.example",
+	} {
+		if p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {next}}); p.location != want {
+			t.Errorf("next=%q: redirected to %q, want %q", next, p.location, want)
 		}
-	}
-	if p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {"/changes?state=pending"}}); p.location != "/changes?state=pending" {
-		t.Errorf("a path of the site: redirected to %q", p.location)
 	}
 }
 

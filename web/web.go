@@ -33,7 +33,7 @@ type Config struct {
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
 	// Counts returns the number of changes per environment and state, for
-	// the board. Nil counts through Changes, one query per environment.
+	// the board, in one query (sqlstore's DB.CountByEnvironment).
 	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)
 
 	// Now is the clock. Nil means time.Now.

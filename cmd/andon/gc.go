@@ -10,12 +10,13 @@ import (
 
 // serverGCPercent is the garbage collector's target of a server: the heap
 // may grow to five times what is live before a collection, rather than
-// twice. A gate decision allocates about 100 KB, so at hundreds of
-// decisions a second Go's default collects several times a second, and
-// those collections, on the cores that answer requests, make the slowest
-// answers slower: p99 of the gate at 500 requests/s on two cores falls from
-// 6.8 to 4.6 ms, for 30 MB more resident memory at that load (see
-// docs/performance.md).
+// twice. A gate decision allocates some 35 KB in the store and the policy
+// alone (sqlstore BenchmarkGateDecisionConcurrent), more with HTTP and
+// JSON, so at hundreds of decisions a second Go's default collects many
+// times a second, and those collections, on the cores that answer
+// requests, make the slowest answers slower: p99 of the gate at 500
+// requests/s on two cores falls from 6.8 to 4.0-4.6 ms, for about 30 MB
+// more resident memory at that load (see docs/performance.md).
 const serverGCPercent = 400
 
 // tuneGC sets the collector of a server process. GOGC and GOMEMLIMIT, read
