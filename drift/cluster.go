@@ -2,20 +2,23 @@ package drift
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/andon-governance/andon"
@@ -88,11 +91,13 @@ func RESTConfig(kubeconfig, context string, getenv func(string) string) (*rest.C
 }
 
 // Cluster reads the live objects of a Kubernetes cluster through the
-// dynamic client, with the kinds it serves learnt from discovery.
+// dynamic client, with the kinds it serves learnt from aggregated
+// discovery.
 type Cluster struct {
-	host      string
-	dynamic   dynamic.Interface
-	discovery discovery.DiscoveryInterfaceWithContext
+	host    string
+	base    *url.URL
+	http    *http.Client
+	dynamic dynamic.Interface
 }
 
 // NewCluster returns a Cluster that talks to the API server of cfg. It
@@ -106,20 +111,29 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return &Cluster{host: cfg.Host, dynamic: dyn, discovery: discovery.ToDiscoveryInterfaceWithContext(dc)}, nil
+	// The server's address with the path it may sit under; the group
+	// version only satisfies DefaultServerUrlFor.
+	cfg.GroupVersion = &schema.GroupVersion{}
+	base, _, err := rest.DefaultServerUrlFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return &Cluster{host: cfg.Host, base: base, http: hc, dynamic: dyn}, nil
 }
 
 // Host returns the URL of the API server.
 func (c *Cluster) Host() string { return c.host }
 
-// mapping is what discovery says of a kind.
+// mapping is what discovery says of a kind in one version.
 type mapping struct {
-	served bool
-	*meta.RESTMapping
+	served     bool
+	namespaced bool
+	kind       schema.GroupVersionKind
+	resource   schema.GroupVersionResource
 }
 
 // Check compares the desired objects with the live objects of namespace
@@ -127,26 +141,21 @@ type mapping struct {
 // Skipped filled in. It lists every kind of the desired objects and the
 // Standard kinds in the namespace; it needs get and list on them.
 func (c *Cluster) Check(ctx context.Context, namespace string, desired []*manifest.Object) (*andon.DriftReport, error) {
-	mapper, failed, err := c.mapper(ctx)
+	served, err := c.discover(ctx)
 	if err != nil {
 		return nil, err
 	}
 	kinds := map[schema.GroupVersionKind]mapping{}
-	resolve := func(gvk schema.GroupVersionKind, versions ...string) (mapping, error) {
+	// resolve returns the mapping of a kind in its version, or in the
+	// preferred version when the version is "".
+	resolve := func(gvk schema.GroupVersionKind) (mapping, error) {
 		if m, ok := kinds[gvk]; ok {
 			return m, nil
 		}
-		rm, err := mapper.RESTMapping(gvk.GroupKind(), versions...)
-		switch {
-		case meta.IsNoMatchError(err) && failed[gvk.Group]:
+		m, ok := served.lookup(gvk)
+		if !ok && served.stale[gvk.Group] {
 			return mapping{}, fmt.Errorf("discover %s at %s: the API group did not answer", gvk.GroupVersion(), c.host)
-		case meta.IsNoMatchError(err):
-			kinds[gvk] = mapping{}
-			return mapping{}, nil
-		case err != nil:
-			return mapping{}, fmt.Errorf("map %s %s: %w", gvk.GroupVersion(), gvk.Kind, err)
 		}
-		m := mapping{served: true, RESTMapping: rm}
 		kinds[gvk] = m
 		return m, nil
 	}
@@ -154,19 +163,18 @@ func (c *Cluster) Check(ctx context.Context, namespace string, desired []*manife
 	// The kinds to list: those of the desired objects in the namespace,
 	// in their versions, and the standard kinds in the preferred version
 	// unless a desired object already has them listed.
-	var lists []*meta.RESTMapping
+	var lists []mapping
 	listed := map[schema.GroupVersionResource]bool{}
 	listedKinds := map[schema.GroupKind]bool{}
 	add := func(m mapping) {
-		if m.served && m.Scope.Name() == meta.RESTScopeNameNamespace && !listed[m.Resource] {
-			listed[m.Resource] = true
-			listedKinds[m.GroupVersionKind.GroupKind()] = true
-			lists = append(lists, m.RESTMapping)
+		if m.served && m.namespaced && !listed[m.resource] {
+			listed[m.resource] = true
+			listedKinds[m.kind.GroupKind()] = true
+			lists = append(lists, m)
 		}
 	}
 	for _, d := range desired {
-		gvk := schema.FromAPIVersionAndKind(d.APIVersion, d.Kind)
-		m, err := resolve(gvk, gvk.Version)
+		m, err := resolve(schema.FromAPIVersionAndKind(d.APIVersion, d.Kind))
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +207,7 @@ func (c *Cluster) Check(ctx context.Context, namespace string, desired []*manife
 		Live:      live,
 		Scope: func(apiVersion, kind string) (bool, bool) {
 			m := kinds[schema.FromAPIVersionAndKind(apiVersion, kind)]
-			return m.served, m.served && m.Scope.Name() == meta.RESTScopeNameNamespace
+			return m.served, m.namespaced
 		},
 	})
 	if err != nil {
@@ -209,53 +217,137 @@ func (c *Cluster) Check(ctx context.Context, namespace string, desired []*manife
 	return rep, nil
 }
 
-// mapper asks the API server which kinds it serves. An aggregated API
-// that does not answer (a metrics server down, say) does not stop the
-// check; its groups are returned, so that a desired object of one of
-// them is an error rather than reported missing.
-func (c *Cluster) mapper(ctx context.Context) (meta.RESTMapper, map[string]bool, error) {
-	groups, resources, err := c.discovery.ServerGroupsAndResourcesWithContext(ctx)
-	failedVersions, partial := discovery.GroupDiscoveryFailedErrorGroups(err)
-	if err != nil && (!partial || groups == nil) {
-		return nil, nil, fmt.Errorf("cannot reach the Kubernetes API at %s: %w", c.host, err)
+// discoveryAccept asks for aggregated discovery: every group, version and
+// resource in one answer from /api and one from /apis (Kubernetes 1.30
+// and later; beta since 1.27). client-go's discovery package would read
+// the same, at the price of linking and initialising every built-in API
+// type in every andon process.
+const discoveryAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+// servedKinds is what the API server serves: each kind's mappings, in
+// the order of preference of its group's versions, and the groups whose
+// discovery is stale because an aggregated API server did not answer (a
+// metrics server down, say).
+type servedKinds struct {
+	kinds map[schema.GroupKind][]mapping
+	stale map[string]bool
+}
+
+// lookup returns the mapping of a kind in its version, or in the
+// preferred version served when the version is "".
+func (s servedKinds) lookup(gvk schema.GroupVersionKind) (mapping, bool) {
+	for _, m := range s.kinds[gvk.GroupKind()] {
+		if gvk.Version == "" || m.kind.Version == gvk.Version {
+			return m, true
+		}
 	}
-	failed := map[string]bool{}
-	for gv := range failedVersions {
-		failed[gv.Group] = true
-	}
-	byVersion := map[string]*metav1.APIResourceList{}
-	for _, r := range resources {
-		byVersion[r.GroupVersion] = r
-	}
-	var apiGroups []*restmapper.APIGroupResources
-	for _, g := range groups {
-		gr := &restmapper.APIGroupResources{Group: *g, VersionedResources: map[string][]metav1.APIResource{}}
-		for _, v := range g.Versions {
-			if r, ok := byVersion[v.GroupVersion]; ok {
-				gr.VersionedResources[v.Version] = r.APIResources
+	return mapping{}, false
+}
+
+// discover asks the API server which kinds it serves. A group whose
+// discovery is stale does not stop the check; it is remembered, so that
+// a desired object of one of its kinds that is not found is an error
+// rather than reported missing.
+func (c *Cluster) discover(ctx context.Context) (servedKinds, error) {
+	s := servedKinds{kinds: map[schema.GroupKind][]mapping{}, stale: map[string]bool{}}
+	for _, path := range []string{"/api", "/apis"} {
+		list, err := c.discovery(ctx, path)
+		if err != nil {
+			return servedKinds{}, err
+		}
+		for _, g := range list.Items {
+			for _, v := range g.Versions {
+				if v.Freshness == apidiscoveryv2.DiscoveryFreshnessStale {
+					s.stale[g.Name] = true
+				}
+				for _, r := range v.Resources {
+					if r.ResponseKind == nil || r.ResponseKind.Kind == "" {
+						continue
+					}
+					gk := schema.GroupKind{Group: g.Name, Kind: r.ResponseKind.Kind}
+					if _, ok := s.lookup(gk.WithVersion(v.Version)); ok {
+						continue
+					}
+					s.kinds[gk] = append(s.kinds[gk], mapping{
+						served:     true,
+						namespaced: r.Scope == apidiscoveryv2.ScopeNamespace,
+						kind:       gk.WithVersion(v.Version),
+						resource:   schema.GroupVersionResource{Group: g.Name, Version: v.Version, Resource: r.Resource},
+					})
+				}
 			}
 		}
-		apiGroups = append(apiGroups, gr)
 	}
-	return restmapper.NewDiscoveryRESTMapper(apiGroups), failed, nil
+	return s, nil
+}
+
+// discovery reads the aggregated discovery document at path.
+func (c *Cluster) discovery(ctx context.Context, path string) (*apidiscoveryv2.APIGroupDiscoveryList, error) {
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", discoveryAccept)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the Kubernetes API at %s: %w", c.host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscovery+1))
+	if err != nil {
+		return nil, fmt.Errorf("discover at %s%s: %w", c.host, path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotAcceptable:
+		return nil, fmt.Errorf("discover at %s%s: the API server does not serve aggregated discovery (apidiscovery.k8s.io/v2); drift needs Kubernetes 1.30 or later", c.host, path)
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("discover at %s%s: %s: check the kubeconfig's credentials; drift needs to read %s", c.host, path, resp.Status, path)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("discover at %s%s: %s: %s", c.host, path, resp.Status, snippet(body))
+	case len(body) > maxDiscovery:
+		return nil, fmt.Errorf("discover at %s%s: the answer is larger than %d MiB", c.host, path, maxDiscovery>>20)
+	}
+	var list apidiscoveryv2.APIGroupDiscoveryList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("discover at %s%s: %w", c.host, path, err)
+	}
+	if list.Kind != "APIGroupDiscoveryList" {
+		return nil, fmt.Errorf("discover at %s%s: the API server answered %q, not an APIGroupDiscoveryList; drift needs Kubernetes 1.30 or later", c.host, path, list.Kind)
+	}
+	return &list, nil
+}
+
+// maxDiscovery bounds a discovery answer; a large cluster's, with many
+// custom resources, is a few hundred kilobytes.
+const maxDiscovery = 64 << 20
+
+// snippet returns the start of an error's body, for a message.
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 // list returns every object of a kind in namespace, page by page.
-func (c *Cluster) list(ctx context.Context, m *meta.RESTMapping, namespace string) ([]map[string]any, error) {
-	apiVersion, kind := m.GroupVersionKind.ToAPIVersionAndKind()
+func (c *Cluster) list(ctx context.Context, m mapping, namespace string) ([]map[string]any, error) {
+	apiVersion, kind := m.kind.ToAPIVersionAndKind()
 	var out []map[string]any
 	opts := metav1.ListOptions{Limit: listPage}
 	for {
-		l, err := c.dynamic.Resource(m.Resource).Namespace(namespace).List(ctx, opts)
+		l, err := c.dynamic.Resource(m.resource).Namespace(namespace).List(ctx, opts)
 		switch {
 		case apierrors.IsNotFound(err):
 			// The kind went away since discovery, a CRD deleted say:
 			// nothing of it is live.
 			return out, nil
 		case apierrors.IsForbidden(err):
-			return nil, fmt.Errorf("list %s in namespace %s: forbidden: drift needs get and list on %s: %w", m.Resource.Resource, namespace, m.Resource.GroupResource(), err)
+			return nil, fmt.Errorf("list %s in namespace %s: forbidden: drift needs get and list on %s: %w", m.resource.Resource, namespace, m.resource.GroupResource(), err)
 		case err != nil:
-			return nil, fmt.Errorf("list %s in namespace %s at %s: %w", m.Resource.Resource, namespace, c.host, err)
+			return nil, fmt.Errorf("list %s in namespace %s at %s: %w", m.resource.Resource, namespace, c.host, err)
 		}
 		for _, it := range l.Items {
 			// List items may come without their kind; the version listed
