@@ -277,15 +277,13 @@ func (rv *Reviewer) check(ctx context.Context, cat *andon.Catalog, env *andon.En
 	if settings.TraefikMajor == 0 {
 		settings.TraefikMajor = 3
 	}
-	rep, err := rv.Policy.Manifests(ctx, []policy.ManifestObject{{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf}}, settings)
+	// A set rule weighs other objects, or their absence, which one object
+	// cannot show: only andon policy test over the whole set applies it.
+	rep, err := rv.Policy.ObjectManifests(ctx, policy.ManifestObject{Ref: o.ObjectRef, Doc: o.Doc, OdooConf: o.OdooConf}, settings)
 	if err != nil {
 		return nil, err
 	}
-	// A set rule weighs other objects, or their absence, which one object
-	// cannot show: only andon policy test over the whole set applies it.
-	findings := slices.DeleteFunc(rep.Findings, func(f andon.ManifestFinding) bool {
-		return rep.Rules[f.Rule].Scope != andon.ScopeObject
-	})
+	findings := rep.Findings
 	now := time.Now
 	if rv.Now != nil {
 		now = rv.Now

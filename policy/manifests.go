@@ -109,6 +109,29 @@ type ManifestReport struct {
 // andon.manifests of --policy DIR, which may relate anything, is evaluated
 // over the whole set.
 func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings ManifestSettings) (*ManifestReport, error) {
+	return e.manifests(ctx, objs, settings, andon.ScopeSet)
+}
+
+// ObjectManifests evaluates the rules of andon.manifests scoped to the
+// object over one object alone, as the admission webhook reviews it: the
+// findings of rules scoped to the set, which weigh other objects or their
+// absence, are not wanted, and the input says so (scope "object") so that
+// those rules need not be evaluated.
+func (e *Engine) ObjectManifests(ctx context.Context, obj ManifestObject, settings ManifestSettings) (*ManifestReport, error) {
+	r, err := e.manifests(ctx, []ManifestObject{obj}, settings, andon.ScopeObject)
+	if err != nil {
+		return nil, err
+	}
+	// A policy of --policy DIR may not skip its set rules.
+	r.Findings = slices.DeleteFunc(r.Findings, func(f andon.ManifestFinding) bool {
+		return r.Rules[f.Rule].Scope != andon.ScopeObject
+	})
+	return r, nil
+}
+
+// manifests evaluates the findings of andon.manifests over objs, the
+// findings of the rules of scope only when it is andon.ScopeObject.
+func (e *Engine) manifests(ctx context.Context, objs []ManifestObject, settings ManifestSettings, scope string) (*ManifestReport, error) {
 	p := e.state.Load()
 	groups := [][]int{nil}
 	if p.embeddedManifests {
@@ -126,7 +149,7 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 		go func() {
 			defer wg.Done()
 			for g := range next {
-				results[g], errs[g] = p.manifestFindings(ctx, objs, groups[g], settings)
+				results[g], errs[g] = p.manifestFindings(ctx, objs, groups[g], settings, scope)
 			}
 		}()
 	}
@@ -158,8 +181,8 @@ func (e *Engine) Manifests(ctx context.Context, objs []ManifestObject, settings 
 
 // manifestFindings evaluates the findings of andon.manifests over the
 // objects of objs whose indexes are in group, or all of them when group is
-// nil.
-func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, group []int, settings ManifestSettings) ([]andon.ManifestFinding, error) {
+// nil, with scope as the input's.
+func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, group []int, settings ManifestSettings, scope string) ([]andon.ManifestFinding, error) {
 	part := objs
 	if group != nil {
 		part = make([]ManifestObject, len(group))
@@ -167,7 +190,7 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 			part[i] = objs[o]
 		}
 	}
-	input, err := manifestInput(part, settings)
+	input, err := manifestInput(part, settings, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +226,7 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 // depend on the input: once, when the policy is loaded, so that each check
 // evaluates the findings only.
 func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestRule, error) {
-	input, err := manifestInput(nil, ManifestSettings{})
+	input, err := manifestInput(nil, ManifestSettings{}, andon.ScopeSet)
 	if err != nil {
 		return nil, err
 	}
@@ -238,8 +261,9 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 	return rules, nil
 }
 
-// manifestInput builds the input document of andon.manifests (docs/manifests.md).
-func manifestInput(objs []ManifestObject, settings ManifestSettings) (ast.Value, error) {
+// manifestInput builds the input document of andon.manifests
+// (docs/manifests.md); scope is andon.ScopeSet or andon.ScopeObject.
+func manifestInput(objs []ManifestObject, settings ManifestSettings, scope string) (ast.Value, error) {
 	items := make([]any, len(objs))
 	for i, o := range objs {
 		item := map[string]any{"index": i, "file": o.Ref.File, "line": o.Ref.Line, "object": o.Doc}
@@ -258,7 +282,7 @@ func manifestInput(objs []ManifestObject, settings ManifestSettings) (ast.Value,
 	if err := roundTrip(settings, &s); err != nil {
 		return nil, err
 	}
-	v, err := ast.InterfaceToValue(map[string]any{"objects": items, "settings": s})
+	v, err := ast.InterfaceToValue(map[string]any{"objects": items, "settings": s, "scope": scope})
 	if err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "andon.manifests input: %v", err)
 	}

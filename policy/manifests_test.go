@@ -12,6 +12,7 @@ import (
 	"github.com/andon-governance/andon/manifest"
 	"github.com/andon-governance/andon/policy"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // mustManifestPolicy returns an engine whose andon.manifests is rego.
@@ -126,7 +127,8 @@ func TestManifestsPackageIsRequired(t *testing.T) {
 // must not draw a finding of such a rule that the whole stack does not
 // draw. A rule that fires because another object is missing (the
 // namespace's NetworkPolicy, the ConfigMap holding odoo.conf) must be
-// scoped to the set.
+// scoped to the set. And the set rules, which skip themselves when the
+// input is one object (ObjectManifests), must be all that is skipped.
 func TestObjectScopedRulesNeedOnlyTheirObject(t *testing.T) {
 	ctx := context.Background()
 	e := mustNew(t, "")
@@ -183,15 +185,28 @@ func TestObjectScopedRulesNeedOnlyTheirObject(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var want []andon.ManifestFinding
 			for _, f := range alone.Findings {
 				if alone.Rules[f.Rule].Scope != andon.ScopeObject {
 					continue
 				}
+				want = append(want, f)
 				scoped++
 				if !inWhole[f] {
 					t.Errorf("%s: rule %s has scope object, but %s %s alone draws a finding the whole stack does not: %s",
 						stack, f.Rule, f.Object.Kind, f.Object.Name, f.Message)
 				}
+			}
+			// Reviewed as the admission webhook reviews it, where the set
+			// rules skip themselves, the object draws the same findings
+			// of the object rules and nothing else.
+			obj, err := e.ObjectManifests(ctx, all[i], settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, obj.Findings, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: %s %s: ObjectManifests differs from the object rules' findings of Manifests (-want +got):\n%s",
+					stack, all[i].Ref.Kind, all[i].Ref.Name, diff)
 			}
 		}
 	}

@@ -4,11 +4,13 @@
 #
 # Input: objects, the Kubernetes objects as written, each with its index,
 # file and line and, for a ConfigMap or Secret holding odoo.conf files, the
-# parsed files in odooConf; and settings, the allowed image registries, the
+# parsed files in odooConf; settings, the allowed image registries, the
 # Traefik major version and the governed namespaces with their stage, RPO
-# and RTO. Output: rules, every rule by id with its severity, title and
-# anchor in docs/manifests.md; and findings, one {rule, object, message} per
-# problem. The contract and every rule are in docs/manifests.md.
+# and RTO; and scope, "object" when only the findings of rules scoped to
+# the object are wanted (see whole_set). Output: rules, every rule by id
+# with its severity, scope, title and anchor in docs/manifests.md; and
+# findings, one {rule, object, message} per problem. The contract and every
+# rule are in docs/manifests.md.
 #
 # The rules are split by subject over the manifests_*.rego files of this
 # package; each adds its entries to catalogue and its problems to findings.
@@ -26,6 +28,16 @@ finding(rule, at, text) := {
 	"object": at.index,
 	"message": sprintf("%s: %s", [at.where, text]),
 }
+
+# Scope. input.scope is "object" when the input is one object alone, as
+# the admission webhook reviews it, and only the findings of rules scoped
+# to the object are wanted; otherwise the input is a whole set. A rule
+# scoped to the set starts its body with whole_set, so that it costs
+# nothing where its findings would be dropped.
+
+whole_set if not object_only
+
+object_only if input.scope == "object"
 
 # Settings.
 

@@ -67,6 +67,7 @@ findings contains finding("cnpg-backup", at_object(d), sprintf("this production 
 # cnpg-scheduled-backup
 
 findings contains finding("cnpg-scheduled-backup", at_object(d), sprintf("no ScheduledBackup of the set backs up this production database, so no base backup is taken, and archived WAL cannot be replayed without one; add a ScheduledBackup with spec.cluster.name: %s (daily, schedule: \"0 0 2 * * *\")", [name_of(d.object)])) if {
+	whole_set
 	some d in production_clusters
 	not scheduled(d.object)
 }
@@ -279,12 +280,14 @@ persistent_redis_volume(r) if {
 }
 
 findings contains finding("redis-persistence", r, sprintf("neither appendonly yes nor a save rule is set, so a restart loses %s; set appendonly yes in its redis.conf or with --appendonly yes, on a PersistentVolumeClaim at its data directory", [losses(r)])) if {
+	whole_set
 	some r in redis_instances
 	count(r.roles & durable_roles) > 0
 	not persists(r)
 }
 
 findings contains finding("redis-persistence", r, sprintf("Redis writes its data to the container's own filesystem, as no PersistentVolumeClaim is mounted, so a new pod loses %s; mount a PersistentVolumeClaim (a volumeClaimTemplate of a StatefulSet) at its data directory, /data", [losses(r)])) if {
+	whole_set
 	some r in redis_instances
 	count(r.roles & durable_roles) > 0
 	persists(r)
@@ -294,6 +297,7 @@ findings contains finding("redis-persistence", r, sprintf("Redis writes its data
 # redis-cache-policy
 
 findings contains finding("redis-cache-policy", r, sprintf("maxmemory-policy is %s: a full cache then refuses writes and the requests that fill it fail; set maxmemory-policy allkeys-lru (or allkeys-lfu) and a maxmemory", [eviction_policy(r)])) if {
+	whole_set
 	some r in redis_instances
 	"cache" in r.roles
 	not startswith(eviction_policy(r), "allkeys-")
@@ -302,6 +306,7 @@ findings contains finding("redis-cache-policy", r, sprintf("maxmemory-policy is 
 # redis-cache-separate
 
 findings contains finding("redis-cache-separate", r, sprintf("is labelled for cache and %s: a cache must evict keys and a %s Redis must not, so one instance cannot be both; run the cache as a Redis of its own", [phrase(sort(r.roles & durable_roles)), phrase(sort(r.roles & durable_roles))])) if {
+	whole_set
 	some r in redis_instances
 	"cache" in r.roles
 	count(r.roles & durable_roles) > 0

@@ -457,6 +457,7 @@ shielded(r, path) if {
 }
 
 findings contains finding("ingress-database-manager", r, sprintf("sends %s to Odoo from anywhere: whoever reaches the database manager can try the master password, and with it drop, dump or restore every database; %s", [phrase(paths), database_fix(r)])) if {
+	whole_set
 	some r in routes
 	r.odoo
 	not r.redirect
@@ -472,6 +473,7 @@ database_fix(r) := sprintf("add a route for PathPrefix(`/web/database`) || PathP
 # ingress-tls
 
 findings contains finding("ingress-tls", at_object(d), "routes to Odoo without TLS: passwords and session cookies cross the network in clear; add spec.tls (a certificate Secret or a certResolver) and serve it on the websecure entry point") if {
+	whole_set
 	some r in routes
 	r.kind == "IngressRoute"
 	r.odoo
@@ -481,6 +483,7 @@ findings contains finding("ingress-tls", at_object(d), "routes to Odoo without T
 }
 
 findings contains finding("ingress-tls", r, sprintf("routes %s to Odoo without TLS: passwords and session cookies cross the network in clear; list the host under spec.tls with its certificate Secret", [host_name(r)])) if {
+	whole_set
 	some r in routes
 	r.kind == "Ingress"
 	r.odoo
@@ -514,6 +517,7 @@ redirected(host) if {
 }
 
 findings contains finding("ingress-https-redirect", {"index": first, "where": ref(workload_doc(first).object)}, sprintf("nothing in the set redirects http://%s to https: whoever types the address without https gets no answer, or a page in clear; add a route on the web entry point for Host(`%s`) with a redirectScheme middleware (scheme: https, permanent: true), or waive this rule when Traefik redirects on its entry point", [host, host])) if {
+	whole_set
 	some host in odoo_hosts
 	not redirected(host)
 	first := min({r.index | some r in routes; r.odoo; r.tls; host in r.hosts})
@@ -556,6 +560,7 @@ routes_to[w] contains r if {
 }
 
 findings contains finding("odoo-websocket-route", r, sprintf("sends %s to port %d, but %s runs %d workers and serves %s only on its gevent port %d: Discuss, notifications and live chat stop working; %s", [bus_prefix(s), http_port(s), s.owner, workers(s), bus_prefix(s), gevent_port(s), bus_fix(r, bus_prefix(s), gevent_port(s))])) if {
+	whole_set
 	some s in container_subjects
 	s.server
 	workers(s) > 0
@@ -581,6 +586,7 @@ bus_routed(r, s, path) if {
 }
 
 findings contains finding("odoo-websocket-route", r, sprintf("sends requests to port %d, but %s runs without workers, so no gevent process listens there; send %s to port %d, or set workers", [gevent_port(s), s.owner, bus_prefix(s), http_port(s)])) if {
+	whole_set
 	some s in container_subjects
 	s.server
 	workers(s) == 0
@@ -591,6 +597,7 @@ findings contains finding("odoo-websocket-route", r, sprintf("sends requests to 
 # traefik-tls-option
 
 findings contains finding("traefik-tls-option", at_object(d), sprintf("uses TLSOption %s/%s, which is not in the set, so its minVersion cannot be checked; add it to the set", [ns, name])) if {
+	whole_set
 	some d in docs
 	traefik(d.object, "IngressRoute")
 	odoo_route_object(d.index)
@@ -602,6 +609,7 @@ findings contains finding("traefik-tls-option", at_object(d), sprintf("uses TLSO
 }
 
 findings contains finding("traefik-tls-option", at_object(d), "names no TLSOption, and the set has no TLSOption named default, so Traefik's built-in defaults decide which TLS versions Odoo accepts; set spec.tls.options to a TLSOption with minVersion: VersionTLS12") if {
+	whole_set
 	some d in docs
 	traefik(d.object, "IngressRoute")
 	odoo_route_object(d.index)

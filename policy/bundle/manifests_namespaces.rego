@@ -38,6 +38,7 @@ environment_name(ns) := name if {
 # namespace-network-policy
 
 findings contains finding("namespace-network-policy", namespace_place(ns), sprintf("namespace %s of environment %s runs workloads, but the set has no NetworkPolicy for it: any pod of the cluster reaches Odoo, PostgreSQL and Redis directly, around the ingress; add a NetworkPolicy that denies ingress by default and allows the ingress controller to Odoo and Odoo to its database and Redis", [ns, environment_name(ns)])) if {
+	whole_set
 	some ns in busy_namespaces
 	not ["NetworkPolicy", ns] in kinds
 }
@@ -45,6 +46,7 @@ findings contains finding("namespace-network-policy", namespace_place(ns), sprin
 # namespace-resource-quota
 
 findings contains finding("namespace-resource-quota", namespace_place(ns), sprintf("namespace %s of environment %s runs workloads, but the set has no ResourceQuota for it: a runaway workload or a forgotten test takes the capacity the ERP needs; add a ResourceQuota for requests.cpu, requests.memory and limits.memory", [ns, environment_name(ns)])) if {
+	whole_set
 	some ns in busy_namespaces
 	not ["ResourceQuota", ns] in kinds
 }

@@ -26,6 +26,16 @@ test_network_policy_only_for_governed_namespaces_with_workloads if {
 	found("namespace-network-policy", stack([conf_with({})])) == set()
 }
 
+test_network_policy_not_weighed_for_one_object if {
+	# One object alone, as the admission webhook reviews it: the set
+	# rules skip themselves, the object rules still apply.
+	alone := {"objects": [{"index": 0, "object": web}], "settings": good_stack.settings, "scope": "object"}
+	not whole_set with input as alone
+	count(found("namespace-network-policy", object.remove(alone, ["scope"]))) == 1
+	found("namespace-network-policy", alone) == set()
+	count(found("container-resources", json.patch(alone, [{"op": "remove", "path": "/objects/0/object/spec/template/spec/containers/0/resources"}]))) == 1
+}
+
 test_environment_name if {
 	environment_name(ns) == "prod-lyon" with input as good_stack
 	environment_name("elsewhere") == "elsewhere" with input as good_stack

@@ -264,12 +264,14 @@ workers(s) := n if {
 # odoo-list-db
 
 findings contains finding("odoo-list-db", place, sprintf("list_db = %s leaves the database list on: the database manager shows every database to anyone who reaches Odoo; %s", [place.value, fix(place, "set list_db = False", "pass --no-database-list")])) if {
+	whole_set
 	some s in servers
 	place := setting(s, "list_db")
 	not false_value(place.value)
 }
 
 findings contains finding("odoo-list-db", place, sprintf("list_db is not set, and Odoo lists its databases by default: the database manager shows every database to anyone who reaches Odoo; %s", [fix(place, "add list_db = False", "pass --no-database-list")])) if {
+	whole_set
 	some s in servers
 	not set_in(s, "list_db")
 	place := unset_at(s)
@@ -278,12 +280,14 @@ findings contains finding("odoo-list-db", place, sprintf("list_db is not set, an
 # odoo-admin-passwd
 
 findings contains finding("odoo-admin-passwd", place, sprintf("admin_passwd is not set, so the master password of the database manager is Odoo's default, admin: whoever reaches it can drop, dump or restore every database; %s", [fix(place, "set admin_passwd to a long random secret", "mount an odoo.conf from a Secret that sets admin_passwd to a long random secret")])) if {
+	whole_set
 	some s in servers
 	not set_in(s, "admin_passwd")
 	place := unset_at(s)
 }
 
 findings contains finding("odoo-admin-passwd", place, "admin_passwd is admin, Odoo's default: whoever reaches the database manager can drop, dump or restore every database; set admin_passwd to a long random secret") if {
+	whole_set
 	some s in servers
 	place := setting(s, "admin_passwd")
 	lower(place.value) == "admin"
@@ -292,6 +296,7 @@ findings contains finding("odoo-admin-passwd", place, "admin_passwd is admin, Od
 # odoo-dbfilter
 
 findings contains finding("odoo-dbfilter", place, sprintf("dbfilter = %s is not anchored: it must start with ^, end with $ and not match any name with .*, or Odoo serves databases it should not; %s", [place.value, fix(place, "write dbfilter = ^<database>$ (or ^%d$ to take the database from the host name)", "pass --db-filter=^<database>$")])) if {
+	whole_set
 	some s in servers
 	place := setting(s, "dbfilter")
 	place.value != ""
@@ -299,6 +304,7 @@ findings contains finding("odoo-dbfilter", place, sprintf("dbfilter = %s is not 
 }
 
 findings contains finding("odoo-dbfilter", place, sprintf("neither db_name nor dbfilter is set, so Odoo serves any database its PostgreSQL role can open; %s", [fix(place, "set db_name = <database> (and dbfilter = ^<database>$)", "pass --database=<database> (and --db-filter=^<database>$)")])) if {
+	whole_set
 	some s in servers
 	value(s, "db_name", "") in {"", "False", "false"}
 	value(s, "dbfilter", "") == ""
@@ -350,6 +356,7 @@ findings contains finding("odoo-log-level", place, sprintf("log_level = %s write
 # (with_demo); earlier versions load it unless told not to (without_demo).
 
 findings contains finding("odoo-demo-data", place, sprintf("with_demo is on: Odoo loads demonstration data (fake partners, products and orders) into new databases and the modules it installs, and it cannot be removed cleanly; %s", [fix(place, "remove with_demo", "remove --with-demo")])) if {
+	whole_set
 	some s in subjects
 	s.version >= 19
 	on(s, "with_demo")
@@ -357,6 +364,7 @@ findings contains finding("odoo-demo-data", place, sprintf("with_demo is on: Odo
 }
 
 findings contains finding("odoo-demo-data", place, sprintf("%s: Odoo loads demonstration data (fake partners, products and orders) into new databases and the modules it installs, and it cannot be removed cleanly; %s", [demo_state(s), fix(place, "set without_demo = all", "pass --without-demo=all")])) if {
+	whole_set
 	some s in subjects
 	s.version < 19
 	not value(s, "without_demo", "") in {"all", "True", "true"}
@@ -370,6 +378,7 @@ demo_state(s) := sprintf("without_demo = %s", [setting(s, "without_demo").value]
 # odoo-workers
 
 findings contains finding("odoo-workers", place, sprintf("%s, so Odoo runs threaded: one process serves every request, and limit_memory_* and limit_time_* do not apply; %s", [workers_state(s), fix(place, "set workers to about 2 per CPU plus 1 (workers = 5 for 2 CPUs)", "pass --workers=5 (about 2 per CPU plus 1)")])) if {
+	whole_set
 	some s in servers
 	workers(s) == 0
 	place := at(s, "workers")
@@ -392,6 +401,7 @@ memory(s, key, fallback) := n if {
 }
 
 findings contains finding("odoo-memory-limits", place, sprintf("%s = %s is not a number of bytes, as Odoo reads it; write it in bytes (2147483648 for 2 GiB)", [key, place.value])) if {
+	whole_set
 	some s in servers
 	workers(s) > 0
 	some key in ["limit_memory_soft", "limit_memory_hard"]
@@ -400,6 +410,7 @@ findings contains finding("odoo-memory-limits", place, sprintf("%s = %s is not a
 }
 
 findings contains finding("odoo-memory-limits", place, sprintf("limit_memory_soft (%d bytes) is not below limit_memory_hard (%d bytes): a worker would be stopped mid-request before it is ever recycled gracefully; %s", [soft, hard, fix(place, "set limit_memory_soft below limit_memory_hard", "pass a --limit-memory-soft below --limit-memory-hard")])) if {
+	whole_set
 	some s in servers
 	workers(s) > 0
 	soft := memory(s, "limit_memory_soft", default_memory_soft)
@@ -409,6 +420,7 @@ findings contains finding("odoo-memory-limits", place, sprintf("limit_memory_sof
 }
 
 findings contains finding("odoo-memory-limits", place, sprintf("%s is %d bytes, above the memory limit %v (%d bytes) of %s: the kernel kills the process for memory before Odoo can stop the worker; %s, or raise the container's limit", [hard_state(s), hard, limit, bytes, s.owner, fix(place, sprintf("set limit_memory_hard to at most %d", [bytes]), sprintf("pass --limit-memory-hard=%d or less", [bytes]))])) if {
+	whole_set
 	some s in servers
 	workers(s) > 0
 	limit := s.container.resources.limits.memory
@@ -425,6 +437,7 @@ hard_state(s) := "limit_memory_hard" if {
 # odoo-time-limits
 
 findings contains finding("odoo-time-limits", place, sprintf("%s is not set, so Odoo's default of %s seconds applies unexamined: a long report or import is killed, or a runaway request holds a worker; %s", [key, seconds, fix(place, sprintf("set %s to what your longest request needs", [key]), sprintf("pass --%s to what your longest request needs", [replace(key, "_", "-")]))])) if {
+	whole_set
 	some s in servers
 	some key, seconds in {"limit_time_cpu": "60", "limit_time_real": "120"}
 	not set_in(s, key)
@@ -432,6 +445,7 @@ findings contains finding("odoo-time-limits", place, sprintf("%s is not set, so 
 }
 
 findings contains finding("odoo-time-limits", place, sprintf("%s = %s is not a positive number of seconds (0 turns the limit off and lets a request hold a worker for ever); %s", [key, place.value, fix(place, sprintf("set %s to what your longest request needs", [key]), sprintf("pass --%s to what your longest request needs", [replace(key, "_", "-")]))])) if {
+	whole_set
 	some s in servers
 	some key in ["limit_time_cpu", "limit_time_real"]
 	place := setting(s, key)
@@ -445,6 +459,7 @@ positive(v) if integer(v) > 0
 # odoo-proxy-mode
 
 findings contains finding("odoo-proxy-mode", place, sprintf("proxy_mode is on, but no Ingress or IngressRoute of the set routes to this Odoo: Odoo then believes the X-Forwarded-For and X-Forwarded-Host headers of whoever reaches it directly; %s", [fix(place, "set proxy_mode = False, or add the route", "remove --proxy-mode, or add the route")])) if {
+	whole_set
 	some s in servers
 	on(s, "proxy_mode")
 	not proxied(s)
@@ -452,6 +467,7 @@ findings contains finding("odoo-proxy-mode", place, sprintf("proxy_mode is on, b
 }
 
 findings contains finding("odoo-proxy-mode", place, sprintf("the set routes to this Odoo through %s, but proxy_mode is off: Odoo sees the proxy's address instead of the client's and builds http:// links behind a TLS proxy; %s", [route_names(s), fix(place, "set proxy_mode = True", "pass --proxy-mode")])) if {
+	whole_set
 	some s in container_subjects
 	s.server
 	count(server_routes(s)) > 0

@@ -95,6 +95,7 @@ read_only_advice(e) := "the root filesystem is writable, so a compromised Odoo c
 data_dir(s) := value(s, "data_dir", "/var/lib/odoo")
 
 findings contains finding("odoo-writable-paths", s, sprintf("readOnlyRootFilesystem is true but nothing is mounted at %s: Odoo %s there and fails; mount %s at %s", [path, need[0], need[1], path])) if {
+	whole_set
 	some s in container_subjects
 	security(s.container).readOnlyRootFilesystem == true
 	some path, need in writable_paths(s)
@@ -175,6 +176,7 @@ volume_name(v) := v.persistentVolumeClaim.claimName if {
 # odoo-filestore-volume
 
 findings contains finding("odoo-filestore-volume", s, sprintf("the filestore (%s) is on no persistent volume: attachments and images are lost when the pod goes, unless a module keeps them in the database or an object store; mount a PersistentVolumeClaim at %s (ReadWriteMany with several replicas), or waive this rule for object storage", [filestore_path(s), data_dir(s)])) if {
+	whole_set
 	some pod in odoo_pods
 	[s, w] := pod
 	not persistent_path(s, w, filestore_path(s))
@@ -217,6 +219,7 @@ findings contains finding("odoo-filestore-recreate", s, sprintf("the filestore i
 # odoo-sessions-shared
 
 findings contains finding("odoo-sessions-shared", s, sprintf("the workload runs up to %d pods, each with its own sessions in %s: a user whose next request reaches another pod is logged out; keep sessions in Redis (the session_redis module and a Redis labelled andon.io/redis-role: session) or put the data_dir on a ReadWriteMany claim", [replicas(w), sessions_path(s)])) if {
+	whole_set
 	some pod in odoo_pods
 	[s, w] := pod
 	replicas(w) > 1
