@@ -140,24 +140,37 @@ func (e *Engine) manifests(ctx context.Context, objs []ManifestObject, settings 
 	r := &ManifestReport{Rules: p.manifestRules, Findings: []andon.ManifestFinding{}}
 	results := make([][]andon.ManifestFinding, len(groups))
 	errs := make([]error, len(groups))
+	eval := func(g int) {
+		results[g], errs[g] = p.manifestFindings(ctx, objs, groups[g], settings, scope)
+	}
 	// The groups are evaluated by as many goroutines as there are
-	// processors; a prepared query may be evaluated concurrently.
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(groups)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for g := range next {
-				results[g], errs[g] = p.manifestFindings(ctx, objs, groups[g], settings, scope)
-			}
-		}()
+	// processors; a prepared query may be evaluated concurrently. One
+	// group (one object under review) is evaluated by the caller: OPA's
+	// evaluation recurses deeply, and a new goroutine's stack, grown by
+	// copying again and again, cost an admission review a third of its
+	// time, where a server's connection keeps its grown stack.
+	if workers := min(runtime.GOMAXPROCS(0), len(groups)); workers <= 1 {
+		for g := range groups {
+			eval(g)
+		}
+	} else {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for g := range next {
+					eval(g)
+				}
+			}()
+		}
+		for g := range groups {
+			next <- g
+		}
+		close(next)
+		wg.Wait()
 	}
-	for g := range groups {
-		next <- g
-	}
-	close(next)
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
