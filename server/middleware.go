@@ -84,6 +84,12 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 			if status == 0 {
 				status = http.StatusOK
 			}
+			// A whole answer of known length (encode's) leaves now, not
+			// after the bookkeeping below: net/http would hold it until
+			// the handler returns.
+			if v == nil && rec.Header().Get("Content-Length") != "" {
+				_ = http.NewResponseController(rec).Flush()
+			}
 			elapsed := time.Since(start)
 			m.observeRequest(r.Method, info.route, status, elapsed)
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",

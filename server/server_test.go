@@ -281,6 +281,50 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
+// blockingWriter holds every write until release is closed.
+type blockingWriter struct{ release chan struct{} }
+
+func (w blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
+
+func TestAnswerLeavesBeforeTheRequestIsLogged(t *testing.T) {
+	log := blockingWriter{release: make(chan struct{})}
+	f := newFixture(t, func(cfg *server.Config) { cfg.Logger = slog.New(slog.NewJSONHandler(log, nil)) })
+	// The log is stuck until the answer has arrived: a server that wrote
+	// its request log before sending the answer would never answer.
+	got := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", f.url+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+bobToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			close(got)
+			return
+		}
+		got <- resp
+	}()
+	select {
+	case resp := <-got:
+		if resp == nil {
+			break
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"bob"`) {
+			t.Errorf("answer: %d %s %v", resp.StatusCode, body, err)
+		}
+		if resp.ContentLength != int64(len(body)) {
+			t.Errorf("Content-Length = %d, body of %d bytes", resp.ContentLength, len(body))
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no answer while the request log was blocked: the answer waits for the log")
+	}
+	close(log.release)
+}
+
 func TestRequestID(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
