@@ -107,17 +107,20 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
 	}
+	// One HTTP client, with the configuration's credentials, TLS,
+	// impersonation and timeout, for discovery and the lists.
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	// The server's address with the path it may sit under; the group
-	// version only satisfies DefaultServerUrlFor.
-	cfg.GroupVersion = &schema.GroupVersion{}
+	dyn, err := dynamic.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	// The server's address, with the path it may sit under.
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -218,11 +221,12 @@ func (c *Cluster) Check(ctx context.Context, namespace string, desired []*manife
 }
 
 // discoveryAccept asks for aggregated discovery: every group, version and
-// resource in one answer from /api and one from /apis (Kubernetes 1.30
-// and later; beta since 1.27). client-go's discovery package would read
+// resource in one answer from /api and one from /apis, in
+// apidiscovery.k8s.io/v2 (Kubernetes 1.30 and later) or v2beta1 (1.27 to
+// 1.32), whose JSON is the same. client-go's discovery package would read
 // the same, at the price of linking and initialising every built-in API
 // type in every andon process.
-const discoveryAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+const discoveryAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
 // servedKinds is what the API server serves: each kind's mappings, in
 // the order of preference of its group's versions, and the groups whose
@@ -246,8 +250,9 @@ func (s servedKinds) lookup(gvk schema.GroupVersionKind) (mapping, bool) {
 
 // discover asks the API server which kinds it serves. A group whose
 // discovery is stale does not stop the check; it is remembered, so that
-// a desired object of one of its kinds that is not found is an error
-// rather than reported missing.
+// a desired object of one of its kinds is an error rather than reported
+// missing. The resources a stale version still lists are the last the API
+// server saw, perhaps long ago, and are not taken as served.
 func (c *Cluster) discover(ctx context.Context) (servedKinds, error) {
 	s := servedKinds{kinds: map[schema.GroupKind][]mapping{}, stale: map[string]bool{}}
 	for _, path := range []string{"/api", "/apis"} {
@@ -259,6 +264,7 @@ func (c *Cluster) discover(ctx context.Context) (servedKinds, error) {
 			for _, v := range g.Versions {
 				if v.Freshness == apidiscoveryv2.DiscoveryFreshnessStale {
 					s.stale[g.Name] = true
+					continue
 				}
 				for _, r := range v.Resources {
 					if r.ResponseKind == nil || r.ResponseKind.Kind == "" {
@@ -301,9 +307,11 @@ func (c *Cluster) discovery(ctx context.Context, path string) (*apidiscoveryv2.A
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotAcceptable:
-		return nil, fmt.Errorf("discover at %s%s: the API server does not serve aggregated discovery (apidiscovery.k8s.io/v2); drift needs Kubernetes 1.30 or later", c.host, path)
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("discover at %s%s: %s: check the kubeconfig's credentials; drift needs to read %s", c.host, path, resp.Status, path)
+		return nil, fmt.Errorf("discover at %s%s: the API server does not serve aggregated discovery (apidiscovery.k8s.io/v2 or v2beta1); drift needs Kubernetes 1.27 or later", c.host, path)
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, fmt.Errorf("discover at %s%s: %s: the API server did not accept the credentials of the kubeconfig or the service account", c.host, path, resp.Status)
+	case resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("discover at %s%s: %s: the user may not read %s, which every authenticated user may by default (ClusterRole system:discovery)", c.host, path, resp.Status, path)
 	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("discover at %s%s: %s: %s", c.host, path, resp.Status, snippet(body))
 	case len(body) > maxDiscovery:
@@ -314,7 +322,7 @@ func (c *Cluster) discovery(ctx context.Context, path string) (*apidiscoveryv2.A
 		return nil, fmt.Errorf("discover at %s%s: %w", c.host, path, err)
 	}
 	if list.Kind != "APIGroupDiscoveryList" {
-		return nil, fmt.Errorf("discover at %s%s: the API server answered %q, not an APIGroupDiscoveryList; drift needs Kubernetes 1.30 or later", c.host, path, list.Kind)
+		return nil, fmt.Errorf("discover at %s%s: the API server answered %q, not an APIGroupDiscoveryList; drift needs Kubernetes 1.27 or later", c.host, path, list.Kind)
 	}
 	return &list, nil
 }

@@ -17,12 +17,12 @@ import (
 // server's and an aggregated API server's that is down.
 
 // discoveryServer answers /api and /apis with the documents given, and
-// records the Accept header of the requests.
-func discoveryServer(t *testing.T, status int, api, apis string) (*rest.Config, *[]string) {
+// records the headers of the requests.
+func discoveryServer(t *testing.T, status int, api, apis string) (*rest.Config, *[]http.Header) {
 	t.Helper()
-	var accepts []string
+	var headers []http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		accepts = append(accepts, r.Header.Get("Accept"))
+		headers = append(headers, r.Header.Clone())
 		w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
 		w.WriteHeader(status)
 		switch r.URL.Path {
@@ -35,7 +35,7 @@ func discoveryServer(t *testing.T, status int, api, apis string) (*rest.Config, 
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return &rest.Config{Host: srv.URL + "/prefix"}, &accepts
+	return &rest.Config{Host: srv.URL + "/prefix"}, &headers
 }
 
 const coreDiscovery = `{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "items": [
@@ -44,9 +44,12 @@ const coreDiscovery = `{"kind": "APIGroupDiscoveryList", "apiVersion": "apidisco
 
 func TestCheckStaleGroup(t *testing.T) {
 	// metrics.k8s.io is served by an aggregated API server that did not
-	// answer: a desired object of it cannot be said to be missing.
-	cfg, accepts := discoveryServer(t, http.StatusOK, coreDiscovery, `{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "items": [
-		{"metadata": {"name": "metrics.k8s.io"}, "versions": [{"version": "v1beta1", "freshness": "Stale"}]}]}`)
+	// answer: a desired object of it cannot be said to be missing. The
+	// API server still lists what it last saw of the group; that is not
+	// taken as served.
+	cfg, headers := discoveryServer(t, http.StatusOK, coreDiscovery, `{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "items": [
+		{"metadata": {"name": "metrics.k8s.io"}, "versions": [{"version": "v1beta1", "freshness": "Stale", "resources": [
+			{"resource": "pods", "responseKind": {"group": "metrics.k8s.io", "version": "v1beta1", "kind": "PodMetrics"}, "scope": "Namespaced"}]}]}]}`)
 	c, err := drift.NewCluster(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -59,34 +62,44 @@ metadata: {name: odoo}
 	if err == nil || !strings.Contains(err.Error(), "metrics.k8s.io/v1beta1") || !strings.Contains(err.Error(), "did not answer") {
 		t.Errorf("Check = %v, want an error naming metrics.k8s.io/v1beta1, which did not answer", err)
 	}
-	for _, a := range *accepts {
-		if !strings.Contains(a, "as=APIGroupDiscoveryList") {
+	if len(*headers) != 2 {
+		t.Errorf("%d requests, want 2: /api and /apis", len(*headers))
+	}
+	for _, h := range *headers {
+		if a := h.Get("Accept"); !strings.HasPrefix(a, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList") {
 			t.Errorf("Accept = %q, want aggregated discovery", a)
+		}
+		// As client-go names itself, so that the API server's audit log
+		// names the program that asked.
+		if ua := h.Get("User-Agent"); strings.HasPrefix(ua, "Go-http-client") {
+			t.Errorf("User-Agent = %q, want client-go's", ua)
 		}
 	}
 }
 
-func TestCheckOldServer(t *testing.T) {
-	// A server before aggregated discovery refuses the media type.
-	cfg, _ := discoveryServer(t, http.StatusNotAcceptable, `{"kind": "Status"}`, `{"kind": "Status"}`)
-	c, err := drift.NewCluster(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Check(context.Background(), "odoo-lyon", nil)
-	if err == nil || !strings.Contains(err.Error(), "Kubernetes 1.30 or later") || !strings.Contains(err.Error(), cfg.Host+"/api") {
-		t.Errorf("Check = %v, want an error saying drift needs Kubernetes 1.30 at %s/api", err, cfg.Host)
-	}
-}
-
-func TestCheckUnauthorized(t *testing.T) {
-	cfg, _ := discoveryServer(t, http.StatusUnauthorized, `{"kind": "Status"}`, `{"kind": "Status"}`)
-	c, err := drift.NewCluster(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Check(context.Background(), "odoo-lyon", nil)
-	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "credentials") {
-		t.Errorf("Check = %v, want an error saying the credentials were refused", err)
+func TestCheckRefusedDiscovery(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		status int
+		want   []string
+	}{
+		// A server before aggregated discovery refuses the media type.
+		{"old server", http.StatusNotAcceptable, []string{"Kubernetes 1.27 or later", "/prefix/api"}},
+		{"unauthorized", http.StatusUnauthorized, []string{"401", "credentials", "/prefix/api"}},
+		{"forbidden", http.StatusForbidden, []string{"403", "may not read /api", "system:discovery"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := discoveryServer(t, tt.status, `{"kind": "Status"}`, `{"kind": "Status"}`)
+			c, err := drift.NewCluster(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Check(context.Background(), "odoo-lyon", nil)
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("Check = %v, want an error saying %q", err, w)
+				}
+			}
+		})
 	}
 }

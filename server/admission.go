@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,7 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 		}
 		reviews.WithLabelValues(outcome).Inc()
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(answer)
 	})

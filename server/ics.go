@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -36,6 +37,7 @@ func handleCalendarICS(cal andon.CalendarService, now func() time.Time) apiFunc 
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		// The feed is the user's: a shared cache must not keep it.
 		w.Header().Set("Cache-Control", "private, max-age=300")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)
 		return nil

@@ -409,6 +409,18 @@ test_every_finding_names_a_rule_and_an_object if {
 	}
 }
 
+test_set_rules_skip_themselves_with_scope_object if {
+	# Every set rule starts with whole_set: one that did not would be
+	# evaluated on every admission review only to have its findings
+	# dropped.
+	set_ids := {id | some id, rule in catalogue; rule.scope == "set"}
+	whole := {f.rule | some f in findings} with input as bad_staging
+	count(whole & set_ids) > 3
+	alone := {f.rule | some f in findings} with input as object.union(bad_staging, {"scope": "object"})
+	count(alone) > 0
+	alone & set_ids == set()
+}
+
 test_empty_input if {
 	count(findings) == 0 with input as {}
 	count(findings) == 0 with input as {"objects": "not a list", "settings": []}
