@@ -147,7 +147,7 @@ func (e *Engine) manifests(ctx context.Context, objs []ManifestObject, settings 
 	// processors; a prepared query may be evaluated concurrently. One
 	// group (one object under review) is evaluated by the caller: OPA's
 	// evaluation recurses deeply, and a new goroutine's stack, grown by
-	// copying again and again, cost an admission review a third of its
+	// copying again and again, cost an admission review a quarter of its
 	// time, where a server's connection keeps its grown stack.
 	if workers := min(runtime.GOMAXPROCS(0), len(groups)); workers <= 1 {
 		for g := range groups {
