@@ -331,13 +331,14 @@ func (c *Cluster) discovery(ctx context.Context, path string) (*apidiscoveryv2.A
 // custom resources, is a few hundred kilobytes.
 const maxDiscovery = 64 << 20
 
-// snippet returns the start of an error's body, for a message.
+// snippet returns the start of an error's body, for a message, cut at
+// 200 characters.
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	r := []rune(strings.TrimSpace(string(b)))
+	if len(r) > 200 {
+		return string(r[:200]) + "…"
 	}
-	return s
+	return string(r)
 }
 
 // list returns every object of a kind in namespace, page by page.
