@@ -92,17 +92,19 @@ func consecutive(args []any) (lo, hi int64, ok bool) {
 	return lo, hi, len(args) > 0
 }
 
-// auditSize returns the size of the audit log as of the last checkpoint.
-func auditSize(ctx context.Context, tx *Tx) (int64, error) {
+// auditSize returns the size of the audit log as of the last checkpoint
+// and the count of writes to changes (see Tx.unchangedSince).
+func auditSize(ctx context.Context, tx *Tx) (size, changesSeq int64, err error) {
 	// Locking the checkpoint row serialises the audit appends of every
 	// process sharing the database (PostgreSQL replicas): a second writer
 	// waits here until the first commits, then appends after its entries.
-	var size int64
-	err := tx.queryRow(ctx, `SELECT size FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size)
+	err = tx.queryRow(ctx, `SELECT size, changes_seq FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size, &changesSeq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		// The row is created by the migrations; without it, no read can
+		// be confirmed: -1 matches no stamp.
+		return 0, -1, nil
 	}
-	return size, err
+	return size, changesSeq, err
 }
 
 // auditRow is an audit entry waiting to be inserted.

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -54,6 +55,9 @@ type DB struct {
 	readStmts  *stmtCache
 	// hashes caches committed tree hashes for the writer.
 	hashes *hashCache
+
+	// inflight counts the calls of Update under way.
+	inflight atomic.Int64
 
 	writes     chan *writeRequest
 	closing    chan struct{}
@@ -311,6 +315,12 @@ type Tx struct {
 	entries []auditRow
 	hashes  []auditlog.StoredHash
 
+	// changesSeq is the count of writes to changes when the transaction
+	// began; earlierWrite says a request before this one in the batch
+	// wrote. See unchangedSince.
+	changesSeq   int64
+	earlierWrite bool
+
 	// savepoints says the request shares its transaction and must take a
 	// savepoint before its first write; savepointTaken that it did.
 	savepoints, savepointTaken bool
@@ -330,6 +340,18 @@ func (tx *Tx) beforeWrite(ctx context.Context) error {
 	}
 	tx.savepointTaken = true
 	return nil
+}
+
+// unchangedSince reports whether changes and their artifacts are as they
+// were when a read outside the transaction saw the count of their writes
+// at stamp (audit_checkpoint.changes_seq, which triggers bump in every
+// transaction that writes them): no transaction that wrote them has
+// committed since, and no request before this one in the batch wrote
+// anything. A decision read from the read pool, in parallel with other
+// requests, is then still true inside the serialised write and need not
+// be read again. A negative stamp is never unchanged.
+func (tx *Tx) unchangedSince(stamp int64) bool {
+	return stamp >= 0 && stamp == tx.changesSeq && !tx.earlierWrite
 }
 
 // ErrNoChange is returned by Update when its function called NoChange and
@@ -392,6 +414,8 @@ func (db *DB) Update(ctx context.Context, fn func(context.Context, *Tx) error) (
 	if db.Signer == nil {
 		return nil, andon.Errorf(andon.EINTERNAL, "database opened without an audit signing key: writes are refused")
 	}
+	db.inflight.Add(1)
+	defer db.inflight.Add(-1)
 	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan writeResult, 1)}
 	select {
 	case db.writes <- req:
@@ -406,6 +430,10 @@ func (db *DB) Update(ctx context.Context, fn func(context.Context, *Tx) error) (
 	r := <-req.done
 	return r.indexes, r.err
 }
+
+// busy reports whether a write is queued or being committed, which a new
+// write would wait for.
+func (db *DB) busy() bool { return db.inflight.Load() > 0 }
 
 // writer commits queued writes in batches until the DB closes.
 func (db *DB) writer() {
@@ -456,7 +484,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return fail(fmt.Errorf("begin: %w", err))
 	}
 	defer sqlTx.Rollback()
-	size, err := auditSize(ctx, &Tx{stx: sqlTx, db: db})
+	size, changesSeq, err := auditSize(ctx, &Tx{stx: sqlTx, db: db})
 	if err != nil {
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
@@ -469,6 +497,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	// failing request is rolled back alone; one that only reads takes
 	// none. Each savepoint is a round trip on PostgreSQL.
 	alone := len(batch) == 1
+	earlierWrite := false
 	var entries []auditRow
 	var hashes []auditlog.StoredHash
 	for i, req := range batch {
@@ -476,8 +505,12 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			results[i].err = err
 			continue
 		}
-		tx := &Tx{stx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start, savepoints: !alone}
+		tx := &Tx{stx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start, savepoints: !alone,
+			changesSeq: changesSeq, earlierWrite: earlierWrite}
 		err := runRequest(ctx, req, tx)
+		// A request that wrote, even one rolled back, may have changed what
+		// the reads of the requests after it saw.
+		earlierWrite = earlierWrite || tx.wrote
 		if err != nil {
 			results[i].err = err
 			if !tx.savepointTaken {

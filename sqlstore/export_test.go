@@ -1,6 +1,11 @@
 package sqlstore
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
 
 // Hooks for the external tests: a batch built by hand, so that requests
 // certainly share a transaction, and the statements a request runs.
@@ -29,4 +34,36 @@ func (tx *Tx) QueryInt(ctx context.Context, q string, args ...any) (int, error) 
 	var n int
 	err := tx.queryRow(ctx, q, args...).Scan(&n)
 	return n, err
+}
+
+// SetReadBeforeWrite makes gate decisions read from the read pool before
+// their write even when no other write is under way.
+func (s *GateService) SetReadBeforeWrite(on bool) { s.readFirst = on }
+
+// SetBeforeWrite sets a function the gate runs between a decision's read
+// from the read pool and its write.
+func (s *GateService) SetBeforeWrite(fn func()) { s.beforeWrite = fn }
+
+// ReadDecision reads and evaluates, from the read pool, the decision of
+// alice deploying image to env now, as Decide does before its write, and
+// returns that write, to run in a batch built by hand, and the result it
+// leaves.
+func (s *GateService) ReadDecision(ctx context.Context, env, image string) (func(context.Context, *Tx) error, func() *andon.GateResult, error) {
+	cat := s.catalog.Catalog()
+	e := cat.Environment(env)
+	img, err := andon.ParseImage(image)
+	if err != nil {
+		return nil, nil, err
+	}
+	cal, err := s.calendar.For(cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.db.Now().UTC().Truncate(time.Second)
+	d := &decision{cat: cat, env: e, img: img, req: andon.GateRequest{Environment: env, Image: image, At: now},
+		user: "alice", active: cal.Active(e, now), stamp: -1}
+	if err := s.evaluate(ctx, readPool{s.db}, d); err != nil {
+		return nil, nil, err
+	}
+	return s.write(d), func() *andon.GateResult { return d.result }, nil
 }

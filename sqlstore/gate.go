@@ -23,6 +23,11 @@ type GateService struct {
 	policy   andon.Policy
 	calendar *calendar.Service
 	logger   *slog.Logger
+	// readFirst, set by tests, reads every decision before its write;
+	// beforeWrite, when set (by tests), runs between that read and the
+	// write.
+	readFirst   bool
+	beforeWrite func()
 }
 
 // NewGateService returns a GateService.
@@ -75,20 +80,31 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
 	active := cal.Active(env, req.At)
-	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active}
+	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active, stamp: -1}
 	if req.Preview {
 		// A preview writes nothing, so it reads from the read pool and
 		// waits for no write: server-side dry runs (Argo CD's diffs) do
 		// not queue behind deployments.
 		err = s.evaluate(ctx, readPool{s.db}, d)
 	} else {
-		var idx []int64
-		idx, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-			if err := s.evaluate(ctx, tx, d); err != nil {
-				return err
+		if s.readFirst || s.db.busy() {
+			// Other writes are under way, which this one would queue
+			// behind: its decision is read and evaluated from the read
+			// pool meanwhile, and the serialised write only confirms it
+			// (see Tx.unchangedSince). Inside the write, every statement
+			// holds up every writer, of every replica on PostgreSQL. An
+			// idle writer reads inside the write: one read on the
+			// writer's connection, and no confirmation to make. If the
+			// early read fails, the write reads again.
+			if err := s.evaluate(ctx, readPool{s.db}, d); err != nil {
+				d.stamp = -1
 			}
-			return s.enforce(ctx, tx, d)
-		})
+		}
+		if s.beforeWrite != nil {
+			s.beforeWrite()
+		}
+		var idx []int64
+		idx, err = s.db.Update(ctx, s.write(d))
 		if err == nil {
 			d.result.AuditIndex = idx[len(idx)-1]
 		}
@@ -114,6 +130,9 @@ type decision struct {
 	dryRun bool
 	active []andon.Occurrence
 
+	// stamp is the count of writes to changes the facts were read at, or
+	// -1 when they were read inside the write (see Tx.unchangedSince).
+	stamp  int64
 	change *lockedChange
 	auto   bool // change is a standard change built for this request
 	result *andon.GateResult
@@ -140,10 +159,12 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 		Calendar:    andon.CalendarState{Active: nonNil(d.active)},
 		Incidents:   []andon.Incident{},
 	}
-	c, err := findDeployable(ctx, q, d.env.Name, d.img)
+	promotesFrom := d.env.PromotesFrom
+	facts, err := readFacts(ctx, q, d.env.Name, promotesFrom, d.img)
 	if err != nil {
 		return err
 	}
+	c := facts.deployable
 	auto := false
 	if c == nil && d.env.Stage != andon.StageProduction {
 		// Outside production a deployment with no change is recorded as a
@@ -156,11 +177,8 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if c != nil {
 		in.Change = c.Change
 	}
-	if d.env.PromotesFrom != "" {
-		in.Promotion = &andon.Promotion{Required: true, From: d.env.PromotesFrom}
-		if in.Promotion.ChangeID, err = findCompleted(ctx, q, d.env.PromotesFrom, d.img); err != nil {
-			return err
-		}
+	if promotesFrom != "" {
+		in.Promotion = &andon.Promotion{Required: true, From: promotesFrom, ChangeID: facts.completed}
 	}
 	policy, err := s.policy.Gate(ctx, in)
 	if err != nil {
@@ -176,8 +194,21 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if c != nil && ((result.Allow && !d.dryRun) || !auto) {
 		result.Change = c.Change
 	}
-	d.change, d.auto, d.result = c, auto, result
+	d.change, d.auto, d.result, d.stamp = c, auto, result, facts.stamp
 	return nil
+}
+
+// write returns the write of decision d: it reads and evaluates d again
+// unless what it read before is unchanged, and enforces it.
+func (s *GateService) write(d *decision) func(context.Context, *Tx) error {
+	return func(ctx context.Context, tx *Tx) error {
+		if !tx.unchangedSince(d.stamp) {
+			if err := s.evaluate(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return s.enforce(ctx, tx, d)
+	}
 }
 
 // enforce carries out an evaluated decision in tx: an allowed deployment
@@ -268,38 +299,50 @@ func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user s
 	return &lockedChange{Change: c}, nil
 }
 
-// findDeployable returns the change of env carrying img that may deploy:
-// implementing first, then the most recently approved. It reads the change
-// in the same statement that finds it: on PostgreSQL every statement is a
-// round trip inside the serialised write.
-func findDeployable(ctx context.Context, q rowQuerier, env string, img andon.Image) (*lockedChange, error) {
+// gateFacts are what a gate decision reads from the store.
+type gateFacts struct {
+	// stamp is the count of writes to changes the facts were read at.
+	stamp int64
+	// deployable is the change of the environment carrying the image
+	// that may deploy: implementing first, then the most recently
+	// approved; nil when there is none.
+	deployable *lockedChange
+	// completed is the ID of the newest completed change of the
+	// environment promoted from that carried the image, or "".
+	completed string
+}
+
+// readFacts reads the facts of a deployment of img to env, promoted from
+// from (or ""), in one statement: one round trip, and on either engine
+// one snapshot, so that stamp counts the writes the rest saw.
+func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Image) (*gateFacts, error) {
 	var body []byte
-	var version int64
-	err := q.queryRow(ctx, `SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
-		ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1`,
-		env, img.Repository, img.Digest).Scan(&body, &version)
+	var version sql.NullInt64
+	var completed sql.NullString
+	f := &gateFacts{}
+	err := q.queryRow(ctx, `SELECT cp.changes_seq, d.body, d.version,
+			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+				WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
+				ORDER BY c.seq DESC LIMIT 1)
+		FROM audit_checkpoint cp LEFT JOIN (
+			SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+			WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
+			ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1
+		) d ON 1 = 1
+		WHERE cp.id = 1`,
+		from, img.Repository, img.Digest, env, img.Repository, img.Digest).Scan(&f.stamp, &body, &version, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {
 		return nil, err
 	}
-	c := &andon.Change{}
-	if err := json.Unmarshal(body, c); err != nil {
-		return nil, fmt.Errorf("decode a change of %s: %w", env, err)
+	f.completed = completed.String
+	if body != nil {
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, fmt.Errorf("decode a change of %s: %w", env, err)
+		}
+		f.deployable = &lockedChange{Change: c, version: version.Int64}
 	}
-	return &lockedChange{Change: c, version: version}, nil
-}
-
-// findCompleted returns the ID of the newest completed change of env that
-// carried img, or "".
-func findCompleted(ctx context.Context, q rowQuerier, env string, img andon.Image) (string, error) {
-	var id string
-	err := q.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-		WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
-		ORDER BY c.seq DESC LIMIT 1`, env, img.Repository, img.Digest).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
+	return f, nil
 }
