@@ -11,6 +11,8 @@ import (
 type Policy interface {
 	Risk(ctx context.Context, in *RiskInput) (*RiskDecision, error)
 	Gate(ctx context.Context, in *GateInput) (*GateDecision, error)
+	// Revision names the policy in force, as GateDecision.Policy does.
+	Revision() string
 }
 
 // RiskInput is the input document of the andon.risk package.
@@ -87,6 +89,9 @@ type Incident struct {
 type GateDecision struct {
 	Allow   bool     `json:"allow"`
 	Reasons []Reason `json:"reasons"`
+	// Policy is the revision of the policy that decided (Policy.Revision),
+	// so that a decision made before a reload is known as such.
+	Policy string `json:"-"`
 }
 
 // Reason explains a gate decision.

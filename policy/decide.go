@@ -47,11 +47,12 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 		// The policy compares instants; the caller resolves "now".
 		return nil, andon.Errorf(andon.EINVALID, "andon.gate: request.at is required")
 	}
-	out, err := e.state.Load().gate.eval(ctx, gateInput(in))
+	p := e.state.Load()
+	out, err := p.gate.eval(ctx, gateInput(in))
 	if err != nil {
 		return nil, err
 	}
-	d := &andon.GateDecision{}
+	d := &andon.GateDecision{Policy: p.revision}
 	allow, ok := out["allow"].Value.(ast.Boolean)
 	if !ok {
 		return nil, invalid("andon.gate", "allow", fmt.Errorf("%s is not a boolean", describe(out["allow"])))

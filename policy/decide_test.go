@@ -7,6 +7,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var (
@@ -230,7 +231,10 @@ func TestGate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Gate: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if got.Policy != e.Revision() {
+				t.Errorf("Gate: decided by policy %q, want the one in force, %q", got.Policy, e.Revision())
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(andon.GateDecision{}, "Policy")); diff != "" {
 				t.Errorf("Gate (-want +got):\n%s", diff)
 			}
 		})

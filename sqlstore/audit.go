@@ -225,7 +225,7 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
 	var note []byte
 	err := db.readRow(ctx, `SELECT note FROM audit_checkpoint WHERE id = 1`).Scan(&note)
-	// PostgreSQL's checkpoint row exists, empty, before the first write.
+	// The checkpoint row exists, empty, before the first write.
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && len(note) == 0) {
 		return nil, andon.Errorf(andon.ENOTFOUND, "the audit log is empty: no checkpoint yet")
 	}

@@ -15,7 +15,9 @@ import (
 
 // GateService implements andon.GateService: it gathers the facts of a
 // deployment request, asks the gate policy, enforces the verdict and
-// records it, all in one transaction.
+// records it. The verdict is enforced and recorded in one transaction
+// with facts that hold in it: read there, or read before from the read
+// pool and confirmed there (see write).
 type GateService struct {
 	db       *DB
 	changes  *ChangeService
@@ -130,9 +132,12 @@ type decision struct {
 	dryRun bool
 	active []andon.Occurrence
 
-	// stamp is the count of writes to changes the facts were read at, or
-	// -1 when they were read inside the write (see Tx.unchangedSince).
+	// stamp is the count of writes to changes the facts were read at
+	// from the read pool, or -1 when there is no such read to confirm
+	// (see Tx.unchangedSince); policy is the revision of the policy that
+	// evaluated them.
 	stamp  int64
+	policy string
 	change *lockedChange
 	auto   bool // change is a standard change built for this request
 	result *andon.GateResult
@@ -194,18 +199,23 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if c != nil && ((result.Allow && !d.dryRun) || !auto) {
 		result.Change = c.Change
 	}
-	d.change, d.auto, d.result, d.stamp = c, auto, result, facts.stamp
+	d.change, d.auto, d.result, d.stamp, d.policy = c, auto, result, facts.stamp, policy.Policy
 	return nil
 }
 
 // write returns the write of decision d: it reads and evaluates d again
-// unless what it read before is unchanged, and enforces it.
+// unless what it read before is unchanged and the policy that evaluated
+// it is still in force (a decision recorded after a policy.loaded entry
+// was made by that policy), and enforces it.
 func (s *GateService) write(d *decision) func(context.Context, *Tx) error {
 	return func(ctx context.Context, tx *Tx) error {
-		if !tx.unchangedSince(d.stamp) {
+		if !tx.unchangedSince(d.stamp) || d.policy != s.policy.Revision() {
 			if err := s.evaluate(ctx, tx, d); err != nil {
 				return err
 			}
+			// Read inside the transaction, the facts include its writes:
+			// there is nothing to confirm against later.
+			d.stamp = -1
 		}
 		return s.enforce(ctx, tx, d)
 	}

@@ -2,6 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
+	"log/slog"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +85,108 @@ func TestGateReadIsConfirmedAfterAnEarlierWriteOfItsBatch(t *testing.T) {
 		}
 		if res := result(); res.Allow {
 			t.Errorf("decision after its batch withdrew the change = %+v; want denied", res)
+		}
+	})
+}
+
+// countingPolicy counts the gate evaluations of the policy it wraps and
+// reports the revision it is given, as if it had been reloaded.
+type countingPolicy struct {
+	andon.Policy
+	gates    atomic.Int64
+	revision atomic.Pointer[string]
+}
+
+func (p *countingPolicy) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDecision, error) {
+	p.gates.Add(1)
+	d, err := p.Policy.Gate(ctx, in)
+	if d != nil {
+		d.Policy = p.Revision()
+	}
+	return d, err
+}
+
+func (p *countingPolicy) Revision() string {
+	if r := p.revision.Load(); r != nil {
+		return *r
+	}
+	return p.Policy.Revision()
+}
+
+// A decision read before its write is evaluated once when nothing changed
+// in between, and again when the policy was reloaded in between, so that
+// a decision recorded after a policy.loaded entry was made by that policy.
+func TestGateReadIsEvaluatedAgainOnlyWhenNeeded(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		pol := &countingPolicy{Policy: e.policy}
+		gate := sqlstore.NewGateService(e.db, e.changes, e.catalog, pol, e.cal, slog.New(slog.DiscardHandler))
+		gate.SetReadBeforeWrite(true)
+		req := andon.GateRequest{Environment: "prod-lyon", Image: imageStaged}
+		if res, err := gate.Decide(as("alice"), req); err != nil || res.Allow {
+			t.Fatalf("gate = %+v, %v; want denied", res, err)
+		}
+		if n := pol.gates.Load(); n != 1 {
+			t.Errorf("with nothing changed, the policy evaluated the decision %d times, want once", n)
+		}
+		reloaded := "reloaded"
+		gate.SetBeforeWrite(func() { pol.revision.Store(&reloaded) })
+		if res, err := gate.Decide(as("alice"), req); err != nil || res.Allow {
+			t.Fatalf("gate = %+v, %v; want denied", res, err)
+		}
+		if n := pol.gates.Load(); n != 3 {
+			t.Errorf("after a reload between the read and the write, the policy evaluated the decision %d times, want twice", n-1)
+		}
+	})
+}
+
+// Whoever writes changes, from whatever search_path, counts in the
+// checkpoint row of the installation that owns the table.
+func TestChangeWritesCountInTheirOwnSchema(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		raw := e.mustRaw(t)
+		table, checkpoint := "changes", "audit_checkpoint"
+		if e.engine == "postgres" {
+			// A session of its own with the server's default search_path,
+			// which does not reach the test's schema.
+			u, err := url.Parse(e.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			schema := u.Query().Get("search_path")
+			q := u.Query()
+			q.Del("search_path")
+			u.RawQuery = q.Encode()
+			if raw, err = sql.Open("pgx", u.String()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			table, checkpoint = schema+".changes", schema+".audit_checkpoint"
+		}
+		seq := func() int64 {
+			t.Helper()
+			var n int64
+			if err := raw.QueryRow(`SELECT changes_seq FROM ` + checkpoint + ` WHERE id = 1`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := seq()
+		// A statement that changes no row: PostgreSQL's trigger counts
+		// statements, SQLite's rows.
+		if _, err := raw.Exec(`UPDATE ` + table + ` SET title = title WHERE 1 = 0`); err != nil {
+			t.Fatal(err)
+		}
+		if e.engine == "postgres" && seq() != before+1 {
+			t.Errorf("changes_seq = %d after a statement from another session, want %d", seq(), before+1)
+		}
+		before = seq()
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if after := seq(); after <= before {
+			t.Errorf("changes_seq went from %d to %d over a new change; want it to grow", before, after)
 		}
 	})
 }

@@ -35,6 +35,8 @@ type env struct {
 	audit   *sqlstore.AuditService
 	tokens  *sqlstore.TokenService
 	cal     *calendar.Service
+	catalog *andon.CatalogHolder
+	policy  *policy.Engine
 }
 
 // eachEngine runs test against a new store on SQLite, and on PostgreSQL
@@ -87,6 +89,7 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 	db.Signer = signer
 	db.Now = func() time.Time { return e.now }
 	holder := andon.NewCatalogHolder(cat)
+	e.catalog, e.policy = holder, pol
 	e.cal = calendar.NewService(holder)
 	e.changes = sqlstore.NewChangeService(db, holder, pol)
 	e.gate = sqlstore.NewGateService(db, e.changes, holder, pol, e.cal, slog.New(slog.DiscardHandler))
