@@ -93,7 +93,7 @@ func consecutive(args []any) (lo, hi int64, ok bool) {
 }
 
 // auditSize returns the size of the audit log as of the last checkpoint
-// and the count of writes to changes (see Tx.unchangedSince).
+// and the count of writes to changes (see changeStamp).
 func auditSize(ctx context.Context, tx *Tx) (size, changesSeq int64, err error) {
 	// Locking the checkpoint row serialises the audit appends of every
 	// process sharing the database (PostgreSQL replicas): a second writer

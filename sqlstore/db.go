@@ -315,11 +315,9 @@ type Tx struct {
 	entries []auditRow
 	hashes  []auditlog.StoredHash
 
-	// changesSeq is the count of writes to changes when the transaction
-	// began; earlierWrite says a request before this one in the batch
-	// wrote. See unchangedSince.
-	changesSeq   int64
-	earlierWrite bool
+	// counts is the batch's view of the counts of change writes; see
+	// unchangedSince.
+	counts *changeCounts
 
 	// savepoints says the request shares its transaction and must take a
 	// savepoint before its first write; savepointTaken that it did.
@@ -342,16 +340,70 @@ func (tx *Tx) beforeWrite(ctx context.Context) error {
 	return nil
 }
 
-// unchangedSince reports whether changes and their artifacts are as they
-// were when a read outside the transaction saw the count of their writes
-// at stamp (audit_checkpoint.changes_seq, which triggers bump in every
-// transaction that writes them): no transaction that wrote them has
-// committed since, and no request before this one in the batch wrote
-// anything. A decision read from the read pool, in parallel with other
-// requests, is then still true inside the serialised write and need not
-// be read again. A negative stamp is never unchanged.
-func (tx *Tx) unchangedSince(stamp int64) bool {
-	return stamp >= 0 && stamp == tx.changesSeq && !tx.earlierWrite
+// changeStamp is what a read outside the write saw of the counts of the
+// writes of changes and their artifacts, which triggers keep in every
+// transaction that writes them (migration 0006): the total
+// (audit_checkpoint.changes_seq), or -1 when there is no read to confirm,
+// and those of the environments the read was about (change_counts).
+type changeStamp struct {
+	total           int64
+	env, from       string
+	envSeq, fromSeq int64
+}
+
+// noStamp is the stamp of no read.
+var noStamp = changeStamp{total: -1}
+
+// changeCounts is a batch's view of the counts of change writes.
+type changeCounts struct {
+	// total is the count when the batch began, read with the lock that
+	// serialises writes; wrote says a request of the batch wrote since.
+	total int64
+	wrote bool
+	// byEnv holds the counts of each environment as of now in the
+	// transaction, read when first needed and again after a write.
+	byEnv map[string]int64
+}
+
+// unchangedSince reports whether the changes and artifacts of the
+// environments of stamp are as a read outside the transaction saw them:
+// no transaction that wrote them has committed since, and no request
+// before this one in the batch wrote them. A decision read from the read
+// pool, in parallel with other requests, is then still true inside the
+// serialised write and need not be read again. The total tells at no cost
+// when nothing at all was written; otherwise the counts of every
+// environment are read, once per batch until a request writes.
+func (tx *Tx) unchangedSince(ctx context.Context, stamp changeStamp) (bool, error) {
+	c := tx.counts
+	if stamp.total < 0 || c == nil || c.total < 0 {
+		return false, nil
+	}
+	if !c.wrote && stamp.total == c.total {
+		return true, nil
+	}
+	if c.byEnv == nil {
+		rows, err := tx.query(ctx, `SELECT environment, seq FROM change_counts`)
+		if err != nil {
+			return false, fmt.Errorf("read the counts of change writes: %w", err)
+		}
+		defer rows.Close()
+		byEnv := map[string]int64{}
+		for rows.Next() {
+			var env string
+			var seq int64
+			if err := rows.Scan(&env, &seq); err != nil {
+				return false, err
+			}
+			byEnv[env] = seq
+		}
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		c.byEnv = byEnv
+	}
+	// An environment nobody wrote a change of has no row: 0, as the read
+	// saw it.
+	return c.byEnv[stamp.env] == stamp.envSeq && (stamp.from == "" || c.byEnv[stamp.from] == stamp.fromSeq), nil
 }
 
 // ErrNoChange is returned by Update when its function called NoChange and
@@ -497,7 +549,7 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	// failing request is rolled back alone; one that only reads takes
 	// none. Each savepoint is a round trip on PostgreSQL.
 	alone := len(batch) == 1
-	earlierWrite := false
+	counts := &changeCounts{total: changesSeq}
 	var entries []auditRow
 	var hashes []auditlog.StoredHash
 	for i, req := range batch {
@@ -506,11 +558,13 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 			continue
 		}
 		tx := &Tx{stx: sqlTx, db: db, now: db.Now().UTC(), size: size, batchStart: start, savepoints: !alone,
-			changesSeq: changesSeq, earlierWrite: earlierWrite}
+			counts: counts}
 		err := runRequest(ctx, req, tx)
-		// A request that wrote, even one rolled back, may have changed what
-		// the reads of the requests after it saw.
-		earlierWrite = earlierWrite || tx.wrote
+		if tx.wrote {
+			// A request that wrote may have changed what the reads of the
+			// requests after it saw: the counts are read again.
+			counts.wrote, counts.byEnv = true, nil
+		}
 		if err != nil {
 			results[i].err = err
 			if !tx.savepointTaken {

@@ -61,7 +61,7 @@ func (s *GateService) ReadDecision(ctx context.Context, env, image string) (func
 	}
 	now := s.db.Now().UTC().Truncate(time.Second)
 	d := &decision{cat: cat, env: e, img: img, req: andon.GateRequest{Environment: env, Image: image, At: now},
-		user: "alice", active: cal.Active(e, now), stamp: -1}
+		user: "alice", active: cal.Active(e, now), stamp: noStamp}
 	if err := s.evaluate(ctx, readPool{s.db}, d); err != nil {
 		return nil, nil, err
 	}

@@ -82,7 +82,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
 	active := cal.Active(env, req.At)
-	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active, stamp: -1}
+	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active, stamp: noStamp}
 	if req.Preview {
 		// A preview writes nothing, so it reads from the read pool and
 		// waits for no write: server-side dry runs (Argo CD's diffs) do
@@ -99,7 +99,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 			// writer's connection, and no confirmation to make. If the
 			// early read fails, the write reads again.
 			if err := s.evaluate(ctx, readPool{s.db}, d); err != nil {
-				d.stamp = -1
+				d.stamp = noStamp
 			}
 		}
 		if s.beforeWrite != nil {
@@ -132,11 +132,11 @@ type decision struct {
 	dryRun bool
 	active []andon.Occurrence
 
-	// stamp is the count of writes to changes the facts were read at
-	// from the read pool, or -1 when there is no such read to confirm
-	// (see Tx.unchangedSince); policy is the revision of the policy that
-	// evaluated them.
-	stamp  int64
+	// stamp holds the counts of change writes the facts were read at
+	// from the read pool, or noStamp when there is no such read to
+	// confirm (see Tx.unchangedSince); policy is the revision of the
+	// policy that evaluated them.
+	stamp  changeStamp
 	policy string
 	change *lockedChange
 	auto   bool // change is a standard change built for this request
@@ -209,13 +209,17 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 // was made by that policy), and enforces it.
 func (s *GateService) write(d *decision) func(context.Context, *Tx) error {
 	return func(ctx context.Context, tx *Tx) error {
-		if !tx.unchangedSince(d.stamp) || d.policy != s.policy.Revision() {
+		unchanged, err := tx.unchangedSince(ctx, d.stamp)
+		if err != nil {
+			return err
+		}
+		if !unchanged || d.policy != s.policy.Revision() {
 			if err := s.evaluate(ctx, tx, d); err != nil {
 				return err
 			}
 			// Read inside the transaction, the facts include its writes:
 			// there is nothing to confirm against later.
-			d.stamp = -1
+			d.stamp = noStamp
 		}
 		return s.enforce(ctx, tx, d)
 	}
@@ -311,8 +315,8 @@ func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user s
 
 // gateFacts are what a gate decision reads from the store.
 type gateFacts struct {
-	// stamp is the count of writes to changes the facts were read at.
-	stamp int64
+	// stamp holds the counts of change writes the facts were read at.
+	stamp changeStamp
 	// deployable is the change of the environment carrying the image
 	// that may deploy: implementing first, then the most recently
 	// approved; nil when there is none.
@@ -329,8 +333,11 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 	var body []byte
 	var version sql.NullInt64
 	var completed sql.NullString
-	f := &gateFacts{}
-	err := q.queryRow(ctx, `SELECT cp.changes_seq, d.body, d.version,
+	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
+	err := q.queryRow(ctx, `SELECT cp.changes_seq,
+			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
+			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
+			d.body, d.version,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1)
@@ -340,7 +347,8 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 			ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1
 		) d ON 1 = 1
 		WHERE cp.id = 1`,
-		from, img.Repository, img.Digest, env, img.Repository, img.Digest).Scan(&f.stamp, &body, &version, &completed)
+		env, from, from, img.Repository, img.Digest, env, img.Repository, img.Digest).Scan(
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {

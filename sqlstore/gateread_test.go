@@ -113,9 +113,10 @@ func (p *countingPolicy) Revision() string {
 	return p.Policy.Revision()
 }
 
-// A decision read before its write is evaluated once when nothing changed
-// in between, and again when the policy was reloaded in between, so that
-// a decision recorded after a policy.loaded entry was made by that policy.
+// A decision read before its write is evaluated once when nothing it read
+// changed in between, and again when changes of its environments were
+// written or the policy was reloaded in between, so that a decision
+// recorded after a policy.loaded entry was made by that policy.
 func TestGateReadIsEvaluatedAgainOnlyWhenNeeded(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		pol := &countingPolicy{Policy: e.policy}
@@ -128,23 +129,53 @@ func TestGateReadIsEvaluatedAgainOnlyWhenNeeded(t *testing.T) {
 		if n := pol.gates.Load(); n != 1 {
 			t.Errorf("with nothing changed, the policy evaluated the decision %d times, want once", n)
 		}
-		reloaded := "reloaded"
-		gate.SetBeforeWrite(func() { pol.revision.Store(&reloaded) })
-		if res, err := gate.Decide(as("alice"), req); err != nil || res.Allow {
-			t.Fatalf("gate = %+v, %v; want denied", res, err)
+		// Each step below makes one decision, with something done between
+		// its read and its write, and says how often the policy should
+		// have evaluated it.
+		create := func(env string) func() {
+			return func() {
+				if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+					Environment: env, Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+				}); err != nil {
+					t.Error(err)
+				}
+			}
 		}
-		if n := pol.gates.Load(); n != 3 {
-			t.Errorf("after a reload between the read and the write, the policy evaluated the decision %d times, want twice", n-1)
+		reloaded := "reloaded"
+		for _, step := range []struct {
+			between string
+			do      func()
+			want    int64
+		}{
+			{"a change created in another environment", create("prod-geelong"), 1},
+			{"a change created in the same environment", create("prod-lyon"), 2},
+			{"a change created in the environment it promotes from", create("staging-lyon"), 2},
+			{"a policy reload", func() { pol.revision.Store(&reloaded) }, 2},
+		} {
+			gate.SetBeforeWrite(step.do)
+			before := pol.gates.Load()
+			if res, err := gate.Decide(as("alice"), req); err != nil || res.Allow {
+				t.Fatalf("gate = %+v, %v; want denied", res, err)
+			}
+			if n := pol.gates.Load() - before; n != step.want {
+				t.Errorf("after %s between the read and the write, the policy evaluated the decision %d times, want %d", step.between, n, step.want)
+			}
 		}
 	})
 }
 
 // Whoever writes changes, from whatever search_path, counts in the
-// checkpoint row of the installation that owns the table.
+// tables of the installation that owns them: in the total and in the
+// count of the change's environment.
 func TestChangeWritesCountInTheirOwnSchema(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		raw := e.mustRaw(t)
-		table, checkpoint := "changes", "audit_checkpoint"
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, prefix := e.mustRaw(t), ""
 		if e.engine == "postgres" {
 			// A session of its own with the server's default search_path,
 			// which does not reach the test's schema.
@@ -152,41 +183,33 @@ func TestChangeWritesCountInTheirOwnSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			schema := u.Query().Get("search_path")
 			q := u.Query()
+			prefix = q.Get("search_path") + "."
 			q.Del("search_path")
 			u.RawQuery = q.Encode()
 			if raw, err = sql.Open("pgx", u.String()); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { raw.Close() })
-			table, checkpoint = schema+".changes", schema+".audit_checkpoint"
 		}
-		seq := func() int64 {
+		counts := func() (total, env int64) {
 			t.Helper()
-			var n int64
-			if err := raw.QueryRow(`SELECT changes_seq FROM ` + checkpoint + ` WHERE id = 1`).Scan(&n); err != nil {
+			err := raw.QueryRow(`SELECT changes_seq, (SELECT seq FROM `+prefix+`change_counts WHERE environment = 'prod-lyon')
+				FROM `+prefix+`audit_checkpoint WHERE id = 1`).Scan(&total, &env)
+			if err != nil {
 				t.Fatal(err)
 			}
-			return n
+			return total, env
 		}
-		before := seq()
-		// A statement that changes no row: PostgreSQL's trigger counts
-		// statements, SQLite's rows.
-		if _, err := raw.Exec(`UPDATE ` + table + ` SET title = title WHERE 1 = 0`); err != nil {
+		total, env := counts()
+		if total == 0 || env == 0 {
+			t.Fatalf("after a new change the counts are %d in all and %d for its environment; want both above 0", total, env)
+		}
+		if _, err := raw.Exec(`UPDATE `+prefix+`changes SET title = title WHERE id = $1`, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if e.engine == "postgres" && seq() != before+1 {
-			t.Errorf("changes_seq = %d after a statement from another session, want %d", seq(), before+1)
-		}
-		before = seq()
-		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "report tweak", Facts: andon.Facts{Modules: []string{"account"}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if after := seq(); after <= before {
-			t.Errorf("changes_seq went from %d to %d over a new change; want it to grow", before, after)
+		if gotTotal, gotEnv := counts(); gotTotal != total+1 || gotEnv != env+1 {
+			t.Errorf("after another session updated the change, the counts are %d and %d; want %d and %d", gotTotal, gotEnv, total+1, env+1)
 		}
 	})
 }
