@@ -10,35 +10,35 @@ CREATE TABLE change_counts (
 	environment TEXT PRIMARY KEY,
 	seq         INTEGER NOT NULL
 );
+-- Each trigger counts the change's environment, making its row on the
+-- first count.
 CREATE TRIGGER changes_inserted AFTER INSERT ON changes BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) VALUES (NEW.environment, 0);
-	UPDATE change_counts SET seq = seq + 1 WHERE environment = NEW.environment;
+	INSERT INTO change_counts (environment, seq) VALUES (NEW.environment, 1)
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER changes_updated AFTER UPDATE ON changes BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) VALUES (NEW.environment, 0);
-	INSERT OR IGNORE INTO change_counts (environment, seq) VALUES (OLD.environment, 0);
-	UPDATE change_counts SET seq = seq + 1 WHERE environment IN (NEW.environment, OLD.environment);
+	INSERT INTO change_counts (environment, seq) SELECT NEW.environment, 1 UNION SELECT OLD.environment, 1
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER changes_deleted AFTER DELETE ON changes BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) VALUES (OLD.environment, 0);
-	UPDATE change_counts SET seq = seq + 1 WHERE environment = OLD.environment;
+	INSERT INTO change_counts (environment, seq) VALUES (OLD.environment, 1)
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER change_artifacts_inserted AFTER INSERT ON change_artifacts BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) SELECT environment, 0 FROM changes WHERE seq = NEW.change_seq;
-	UPDATE change_counts SET seq = seq + 1 WHERE environment = (SELECT environment FROM changes WHERE seq = NEW.change_seq);
+	INSERT INTO change_counts (environment, seq) SELECT environment, 1 FROM changes WHERE seq = NEW.change_seq
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER change_artifacts_updated AFTER UPDATE ON change_artifacts BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) SELECT environment, 0 FROM changes WHERE seq IN (NEW.change_seq, OLD.change_seq);
-	UPDATE change_counts SET seq = seq + 1 WHERE environment IN (
-		SELECT environment FROM changes WHERE seq IN (NEW.change_seq, OLD.change_seq));
+	INSERT INTO change_counts (environment, seq) SELECT DISTINCT environment, 1 FROM changes WHERE seq IN (NEW.change_seq, OLD.change_seq)
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
 CREATE TRIGGER change_artifacts_deleted AFTER DELETE ON change_artifacts BEGIN
 	UPDATE audit_checkpoint SET changes_seq = changes_seq + 1 WHERE id = 1;
-	INSERT OR IGNORE INTO change_counts (environment, seq) SELECT environment, 0 FROM changes WHERE seq = OLD.change_seq;
-	UPDATE change_counts SET seq = seq + 1 WHERE environment = (SELECT environment FROM changes WHERE seq = OLD.change_seq);
+	INSERT INTO change_counts (environment, seq) SELECT environment, 1 FROM changes WHERE seq = OLD.change_seq
+		ON CONFLICT (environment) DO UPDATE SET seq = seq + 1;
 END;
