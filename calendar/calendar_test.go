@@ -526,3 +526,22 @@ func TestConcurrentQueries(t *testing.T) {
 		}
 	}
 }
+
+func TestDate(t *testing.T) {
+	paris := MustLoadLocation(t, "Europe/Paris")
+	santiago := MustLoadLocation(t, "America/Santiago")
+	for _, tt := range []struct {
+		name string
+		got  time.Time
+		want string
+	}{
+		{"an ordinary time", calendar.Date(2026, time.November, 26, 9, 0, 0, paris), "2026-11-26T08:00:00Z"},
+		{"skipped: moved forward by the gap", calendar.Date(2026, time.March, 29, 2, 30, 0, paris), "2026-03-29T01:30:00Z"},
+		{"shown twice: the earlier", calendar.Date(2026, time.October, 25, 2, 30, 0, paris), "2026-10-25T00:30:00Z"},
+		{"a midnight skipped: the day begins at one", calendar.Date(2026, time.September, 6, 0, 0, 0, santiago), "2026-09-06T04:00:00Z"},
+	} {
+		if got := tt.got.UTC().Format(time.RFC3339); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

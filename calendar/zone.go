@@ -15,6 +15,16 @@ func offsetAt(i int64, loc *time.Location) int64 {
 	return int64(off)
 }
 
+// Date returns the instant at which the clocks of loc show the wall time
+// given, by the rule of instant: a time the clocks skip moves forward by
+// the gap, a time they show twice is its earlier instance. It is
+// time.Date with the choice time.Date leaves open made, as the windows
+// make it.
+func Date(year int, month time.Month, day, hour, min, sec int, loc *time.Location) time.Time {
+	w := time.Date(year, month, day, hour, min, sec, 0, time.UTC).Unix()
+	return time.Unix(instant(w, loc), 0).In(loc)
+}
+
 // instant returns the instant (Unix seconds) at which the clocks of loc show
 // wall time w. A wall time that loc skips, in a spring-forward gap, is moved
 // forward by the length of the gap: 02:30 in a one-hour gap becomes 03:30

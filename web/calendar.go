@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
 )
 
 // calendarView is the data of the calendar page.
@@ -194,14 +195,10 @@ func civil(t time.Time) time.Time {
 }
 
 // dayStart returns the first instant of date in loc.
+// A midnight that does not exist begins the day when the clocks go
+// forward.
 func dayStart(date time.Time, loc *time.Location) time.Time {
-	t := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, loc)
-	// A midnight that does not exist is normalised to the day before;
-	// the day then begins when the clocks go forward, on the hour.
-	for i := 0; i < 4 && civil(t).Before(date); i++ {
-		t = t.Truncate(time.Hour).Add(time.Hour)
-	}
-	return t
+	return calendar.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, loc)
 }
 
 // offsets names the UTC offset of the days [from, to) in loc, and the day

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
 )
 
 // pageSize is the number of changes or entries a listing shows at once.
@@ -220,19 +221,16 @@ func (f changeForm) request(cat *andon.Catalog) (*andon.ChangeRequest, error) {
 // time the clocks skip is refused rather than moved; one they repeat is
 // the first, earlier instant, as the calendar reads windows.
 func parseLocal(field, value string, loc *time.Location) (time.Time, error) {
-	t, err := time.ParseInLocation(localLayout, value, loc)
+	w, err := time.Parse(localLayout, value)
 	if err != nil {
-		return t, andon.Errorf(andon.EINVALID, "%s: %q is not a date and time", field, value)
+		return w, andon.Errorf(andon.EINVALID, "%s: %q is not a date and time", field, value)
 	}
-	if t.In(loc).Format(localLayout) != value {
+	// Of two instants with the same wall time, the earlier; a wall time
+	// the clocks skip comes back as another.
+	t := calendar.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), 0, loc)
+	if t.Format(localLayout) != value {
 		return t, andon.Errorf(andon.EINVALID, "%s: %s does not exist in %s: the clocks go forward then; choose a time after the change",
 			field, strings.Replace(value, "T", " ", 1), loc)
-	}
-	// Of two instants with the same wall time, keep the earlier.
-	for _, d := range []time.Duration{-time.Hour, -30 * time.Minute} {
-		if e := t.Add(d); e.In(loc).Format(localLayout) == value {
-			return e, nil
-		}
 	}
 	return t, nil
 }

@@ -577,6 +577,11 @@ func TestAuditPaging(t *testing.T) {
 		t.Errorf("earlier page: %d entries ending at %d, want %d ending at %d", len(earlier), earlier[len(earlier)-1], min(50, got[0]), got[0]-1)
 	}
 
+	// A shorter page without a filter is still the latest entries.
+	if short := indexes(b.get("/audit?limit=10").mustStatus(t, http.StatusOK)); len(short) != 10 || short[9] != size-1 {
+		t.Errorf("latest page of 10: %v, want the 10 entries ending at %d", short, size-1)
+	}
+
 	// A filtered listing pages forward from its first match.
 	p = b.get("/audit?type=change.created").mustStatus(t, http.StatusOK)
 	first := indexes(p)
