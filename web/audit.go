@@ -54,10 +54,16 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 			return f, andon.Errorf(andon.EINVALID, "after: %q is not an entry index", s)
 		}
 		f.After = after
-	} else if f == (andon.AuditFilter{After: -1, Limit: pageSize}) {
-		f.After = max(-1, size-pageSize-1)
+	} else if !filtered(f) {
+		f.After = max(-1, size-int64(f.Limit)-1)
 	}
 	return f, nil
+}
+
+// filtered reports whether f keeps only some entries, rather than
+// setting where the page starts and how long it is.
+func filtered(f andon.AuditFilter) bool {
+	return f.Type != "" || f.Actor != "" || f.Subject != "" || f.Change != ""
 }
 
 // auditPage shows the signed checkpoint, the last verification and the
@@ -107,9 +113,8 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	// Without a filter every index is an entry, so a page back is 50
 	// indexes back, and the latest page is the last 50. The store reads
 	// forward only, so a filtered listing goes back to its first page.
-	filtered := f.Type != "" || f.Actor != "" || f.Subject != "" || f.Change != ""
 	switch {
-	case f.After > -1 && filtered:
+	case f.After > -1 && filtered(f):
 		v.Prev, v.PrevLabel = link(-1), "First"
 	case f.After >= pageSize:
 		v.Prev, v.PrevLabel = link(f.After-pageSize), "Earlier"
@@ -117,7 +122,7 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 		// Fewer than a page before: the first entries, up to this page.
 		v.Prev, v.PrevLabel = link(-1)+"&limit="+strconv.FormatInt(f.After+1, 10), "Earlier"
 	}
-	if !filtered {
+	if !filtered(f) {
 		v.Latest = link(max(-1, cp.Size-pageSize-1))
 	}
 	return v, nil
