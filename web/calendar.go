@@ -300,9 +300,6 @@ func calendarGrid(from, to, first, last, today time.Time, loc *time.Location, it
 func (h *Handler) calendarFile(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	scope := andon.FeedScope{Plant: q.Get("plant"), Environment: q.Get("env")}
-	if (scope.Plant == "") == (scope.Environment == "") {
-		return andon.Errorf(andon.EINVALID, "give plant or env, one of them")
-	}
 	body, err := h.cfg.Calendar.Feed(r.Context(), scope, h.cfg.Now())
 	if err != nil {
 		return err

@@ -364,9 +364,9 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 		v.Slots = append(v.Slots, s)
 	}
 	if user != nil {
-		// Someone who holds no open slot may still reject the change.
-		_, err := c.SlotFor(user.Name, user.Roles, cat.Holders)
-		v.CanDecide = err == nil || c.CanReject(user.Name, user.Roles) == nil
+		// Whoever may approve may reject (a slot's role, open or not),
+		// and someone who holds no open slot may still reject.
+		v.CanDecide = c.CanReject(user.Name, user.Roles) == nil
 		v.CanReview = c.CanReview(user.Name, user.Roles) == nil
 	}
 	for _, to := range andon.States {
