@@ -236,7 +236,6 @@ type app struct {
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
-	tuneGC(logger)
 	// 0, the zero value of options built in code, means the default.
 	if o.traefikMajor != 0 && o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
@@ -592,9 +591,11 @@ func (a *app) admissionHandler() http.Handler {
 // delivers SIGHUP, which reloads the catalog and the policy; the caller
 // registers it before starting, since SIGHUP's default action is to exit.
 func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
+	// Only a process that serves takes the server's collector settings.
 	// Starting (compiling the policy, loading the catalog, migrating)
 	// leaves garbage that a server at rest would keep for long under
 	// serverGCPercent: collect it and give the memory back now.
+	tuneGC(a.logger)
 	debug.FreeOSMemory()
 	ln, err := net.Listen("tcp", a.opts.addr)
 	if err != nil {
