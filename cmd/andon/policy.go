@@ -223,6 +223,17 @@ func describeObject(r andon.ObjectRef) string {
 	return r.Kind + " " + name
 }
 
+// namingObject is f's message, begun with the object it is about unless
+// it begins so already, as the default rules' messages do: a code
+// scanning alert shows the message alone, away from the manifest.
+func namingObject(f andon.ManifestFinding) string {
+	obj := describeObject(f.Object)
+	if strings.HasPrefix(f.Message, obj+":") || strings.HasPrefix(f.Message, obj+" ") {
+		return f.Message
+	}
+	return obj + ": " + f.Message
+}
+
 func location(r andon.ObjectRef) string {
 	loc := fmt.Sprintf("%s:%d", r.File, r.Line)
 	if r.Source != "" {
@@ -304,7 +315,7 @@ func writeSARIF(w io.Writer, rep *policyTestReport, waivers []*andon.Waiver) err
 	results := []result{}
 	for _, f := range rep.Findings {
 		r := result{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: level(f.Severity),
-			Message: message{describeObject(f.Object) + ": " + f.Message},
+			Message: message{namingObject(f)},
 			Locations: []loc{{PhysicalLocation: physical{
 				ArtifactLocation: map[string]string{"uri": strings.TrimPrefix(f.Object.File, "./")},
 				Region:           region{StartLine: max(f.Object.Line, 1)},

@@ -87,9 +87,10 @@ func TestPolicyTestFormats(t *testing.T) {
 				} `json:"driver"`
 			} `json:"tool"`
 			Results []struct {
-				RuleID    string `json:"ruleId"`
-				RuleIndex int    `json:"ruleIndex"`
-				Level     string `json:"level"`
+				RuleID    string                `json:"ruleId"`
+				RuleIndex int                   `json:"ruleIndex"`
+				Level     string                `json:"level"`
+				Message   struct{ Text string } `json:"message"`
 				Locations []struct {
 					PhysicalLocation struct {
 						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
@@ -106,7 +107,11 @@ func TestPolicyTestFormats(t *testing.T) {
 	if sarif.Version != "2.1.0" || run.Tool.Driver.Name != "andon" || len(run.Results) != len(rep.Findings) {
 		t.Fatalf("sarif: version %q, tool %q, %d results; want 2.1.0, andon, %d", sarif.Version, run.Tool.Driver.Name, len(run.Results), len(rep.Findings))
 	}
-	for _, res := range run.Results {
+	for i, res := range run.Results {
+		// The message names its object once, as the finding's own does.
+		if f := rep.Findings[i]; res.Message.Text != f.Message {
+			t.Errorf("sarif message %q, want the finding's %q", res.Message.Text, f.Message)
+		}
 		rule := run.Tool.Driver.Rules[res.RuleIndex]
 		loc := res.Locations[0].PhysicalLocation
 		if rule.ID != res.RuleID || !strings.Contains(rule.HelpURI, "manifests.md#"+res.RuleID) ||
@@ -285,5 +290,36 @@ spec:
 	}
 	if got := check("-n", "odoo-lyon", "-"); !slices.Contains(got, "namespace-network-policy") {
 		t.Errorf("with -n odoo-lyon: rules %v, want namespace-network-policy", got)
+	}
+}
+
+// A rule of one's own whose message does not name its object still gets a
+// code scanning alert that does.
+func TestPolicyTestSARIFNamesTheObject(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFile(t, filepath.Join(dir, "manifests.rego"), `package andon.manifests
+
+rules := {"no-zero-replicas": {"severity": "deny", "scope": "object", "title": "replicas above zero", "anchor": "no-zero-replicas"}}
+
+findings contains {"rule": "no-zero-replicas", "object": o.index, "message": "replicas is 0; set it above zero"} if {
+	some o in input.objects
+	o.object.spec.replicas == 0
+}
+`)
+	manifest := filepath.Join(dir, "deploy.yaml")
+	mustWriteFile(t, manifest, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odoo, namespace: plant}\nspec: {replicas: 0}\n")
+	r := runCLI(t, nil, "policy", "test", "--policy", dir, "-o", "sarif", manifest)
+	var sarif struct {
+		Runs []struct {
+			Results []struct {
+				Message struct{ Text string } `json:"message"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sarif); err != nil || r.code != 1 || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 1 {
+		t.Fatalf("sarif: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if got, want := sarif.Runs[0].Results[0].Message.Text, "Deployment plant/odoo: replicas is 0; set it above zero"; got != want {
+		t.Errorf("message %q, want %q", got, want)
 	}
 }
