@@ -213,3 +213,33 @@ func (db *DB) holdLock(ctx context.Context, name string, check time.Duration, lo
 	logger.Info("stopped leading background work", "job", name)
 	return nil
 }
+
+// Exclusively runs fn while no other process sharing the database runs a
+// function under the same name: on PostgreSQL it waits for a session
+// advisory lock named by name, held on a connection of its own and
+// released when fn returns or the process dies. Replicas that start
+// together use it to do once what the first of them does (seeding a
+// demo). SQLite has one process, which runs fn at once.
+func (db *DB) Exclusively(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	if db.dialect.name != "postgres" {
+		return fn(ctx)
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+advisoryKey+`)`, name); err != nil {
+		return fmt.Errorf("take the lock %q: %w", name, err)
+	}
+	defer func() {
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock(`+advisoryKey+`)`, name); err != nil {
+			// The session may still hold the lock: keep the connection
+			// out of the pool, so that closing it releases the lock.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(ctx)
+}

@@ -48,22 +48,9 @@ start: they are for the demo only. The data directory is kept between runs;
 				return err
 			}
 			defer a.close()
-			// A store without changes gets the seeded history, wherever it is.
-			counts, err := a.db.CountByState(e.ctx)
+			fresh, err := a.prepareDemo(e.ctx, time.Now())
 			if err != nil {
 				return err
-			}
-			fresh := true
-			for _, n := range counts {
-				fresh = fresh && n == 0
-			}
-			if err := a.demoTokens(e.ctx); err != nil {
-				return err
-			}
-			if fresh {
-				if err := a.seedDemo(e.ctx, time.Now()); err != nil {
-					return fmt.Errorf("seed demo history: %w", err)
-				}
 			}
 			a.printDemoBanner(e, fresh)
 			return a.serve(e.ctx, hup)
@@ -96,6 +83,34 @@ func resetDemoData(dir string) error {
 		}
 	}
 	return os.RemoveAll(dir)
+}
+
+// prepareDemo gives the demo users their well-known tokens and a store
+// without changes, wherever it is, the seeded history as of now; fresh
+// reports the seeding. Demo replicas that start together on one
+// PostgreSQL database prepare one after the other, so that the first
+// seeds and the others find its history and tokens.
+func (a *app) prepareDemo(ctx context.Context, now time.Time) (fresh bool, err error) {
+	err = a.db.Exclusively(ctx, "demo", func(ctx context.Context) error {
+		counts, err := a.db.CountByState(ctx)
+		if err != nil {
+			return err
+		}
+		fresh = true
+		for _, n := range counts {
+			fresh = fresh && n == 0
+		}
+		if err := a.demoTokens(ctx); err != nil {
+			return err
+		}
+		if fresh {
+			if err := a.seedDemo(ctx, now); err != nil {
+				return fmt.Errorf("seed demo history: %w", err)
+			}
+		}
+		return nil
+	})
+	return fresh, err
 }
 
 // demoToken is the well-known token of a demo user.

@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
 
 // TestDemoSeedsOnAnyDay seeds the demo history as if the demo started on
@@ -51,6 +54,55 @@ func TestDemoSeedsOnAnyDay(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoReplicasSeedOnce prepares two demo replicas on one PostgreSQL
+// database at the same time: one seeds the history, the other finds it,
+// and the demo tokens are made once, where both used to insert them and
+// the second failed on a duplicate key.
+func TestDemoReplicasSeedOnce(t *testing.T) {
+	db := sqlstoretest.Postgres(t)
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 0, "audit.pub")
+	apps := make([]*app, 2)
+	for i := range apps {
+		o := &serveOptions{data: data, db: db, catalog: "(built-in example)"}
+		a, err := startApp(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), o, catalogsync.FS(examples.Catalog, "catalog", "built-in example catalog"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.close()
+		apps[i] = a
+	}
+	now := time.Now()
+	fresh := make([]bool, len(apps))
+	errs := make([]error, len(apps))
+	var wg sync.WaitGroup
+	for i, a := range apps {
+		wg.Go(func() { fresh[i], errs[i] = a.prepareDemo(context.Background(), now) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	if fresh[0] == fresh[1] {
+		t.Errorf("fresh = %v, want one replica to seed", fresh)
+	}
+	counts, err := apps[1].db.CountByState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[andon.State]int{andon.StateCompleted: 5, andon.StatePending: 2, andon.StateRejected: 1}
+	for state, n := range want {
+		if counts[state] != n {
+			t.Errorf("%s changes = %d, want %d (all: %v)", state, counts[state], n, counts)
+		}
+	}
+	for _, user := range apps[0].catalogs.Catalog().Users() {
+		if _, err := apps[0].tokens.Authenticate(context.Background(), demoToken(user)); err != nil {
+			t.Errorf("token of %s: %v", user, err)
+		}
 	}
 }
 
