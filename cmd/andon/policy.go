@@ -224,8 +224,8 @@ func describeObject(r andon.ObjectRef) string {
 }
 
 // namingObject is f's message, begun with the object it is about unless
-// it begins so already, as the default rules' messages do: a code
-// scanning alert shows the message alone, away from the manifest.
+// it begins so already, as the default rules' messages do: a line of text
+// or a code scanning alert names the object once.
 func namingObject(f andon.ManifestFinding) string {
 	obj := describeObject(f.Object)
 	if strings.HasPrefix(f.Message, obj+":") || strings.HasPrefix(f.Message, obj+" ") {
@@ -248,7 +248,7 @@ func writePolicyText(w io.Writer, rep *policyTestReport) {
 		if f.Waiver != "" {
 			level = "WAIVED"
 		}
-		fmt.Fprintf(w, "%-6s %s  %s  [%s] %s\n", level, location(f.Object), describeObject(f.Object), f.Rule, f.Message)
+		fmt.Fprintf(w, "%-6s %s  [%s] %s\n", level, location(f.Object), f.Rule, namingObject(f))
 	}
 	fmt.Fprintf(w, "%d objects: %d denied, %d warnings, %d waived\n", rep.Objects, rep.Denied, rep.Warnings, rep.Waived)
 	for _, wv := range rep.WaiversUsed {

@@ -142,6 +142,15 @@ func TestPolicyTestFormats(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "DENY") || !strings.Contains(r.stdout, "bad-staging/odoo.yaml:") {
 		t.Errorf("text: exit %d\n%s", r.code, r.stdout)
 	}
+	// One line a finding, which names its object once.
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	for i, f := range rep.Findings {
+		obj := f.Object.Kind + " " + f.Object.Namespace + "/" + f.Object.Name
+		if i >= len(lines) || !strings.HasSuffix(lines[i], "["+f.Rule+"] "+f.Message) || strings.Count(lines[i], obj) != 1 {
+			t.Errorf("text line %d for %s of %s does not end with its message or names the object other than once:\n%s", i, f.Rule, obj, r.stdout)
+			break
+		}
+	}
 }
 
 func TestPolicyTestStdin(t *testing.T) {
