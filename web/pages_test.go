@@ -408,6 +408,20 @@ func TestPagesRender(t *testing.T) {
 	}
 }
 
+// A one-off window shows on the catalog page at the times its author
+// wrote, in their offset, not converted to UTC.
+func TestCatalogPageShowsOneOffWindowsAsWritten(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	p := s.MustSignIn(t, "frank").get("/catalog").mustStatus(t, http.StatusOK)
+	when := p.text("tr[data-window=year-end-freeze] td:nth-child(3)")
+	if want := "2026-12-24 00:00 +01:00 to 2027-01-02 00:00 +01:00"; when != want {
+		t.Errorf("year-end freeze: %q, want %q", when, want)
+	}
+	if got := p.attr("tr[data-window=year-end-freeze] time", "datetime"); got != "2026-12-23T23:00:00Z" {
+		t.Errorf("datetime %q, want the instant in UTC", got)
+	}
+}
+
 func TestCalendarSubscription(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "carol")
