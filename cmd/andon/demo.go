@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -28,7 +29,10 @@ func newDemoCmd(e *env) *cobra.Command {
 staging and production environments, month-end freeze, weekly maintenance)
 and a few weeks of seeded history. Well-known demo tokens are printed at
 start: they are for the demo only. The data directory is kept between runs;
---reset starts afresh.`,
+--reset starts afresh. With --db postgres://… the history is in that
+database and the data directory holds only the audit signing key, made
+beforehand with andon audit keygen --data DIR: start afresh with a new
+database instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(e, o)
@@ -36,6 +40,15 @@ start: they are for the demo only. The data directory is kept between runs;
 				return err
 			}
 			if reset {
+				dsn, err := o.dsn()
+				if err != nil {
+					return err
+				}
+				if sqlstore.IsPostgres(dsn) {
+					// The history is in the database, and the directory
+					// holds the signing key its log was signed with.
+					return &exitError{code: 2, err: errors.New("--reset deletes the demo's data directory, where SQLite keeps the history; with --db postgres://… the history is in the database and the directory holds its signing key: drop and create the database to start afresh, and keep the directory")}
+				}
 				if err := resetDemoData(o.data); err != nil {
 					return err
 				}
@@ -63,7 +76,7 @@ start: they are for the demo only. The data directory is kept between runs;
 		cmd.Flags().Lookup(flag).DefValue = def
 		_ = cmd.Flags().Set(flag, def)
 	}
-	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo data directory first and seed new history")
+	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo data directory first and seed new history (SQLite only)")
 	return cmd
 }
 
@@ -136,10 +149,14 @@ func (a *app) printDemoBanner(e *env, fresh bool) {
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "\nandon demo: the example manufacturer at http://%s\n", addr)
+	store, again := a.opts.data, "--reset starts afresh"
+	if dsn, err := a.opts.dsn(); err == nil && sqlstore.IsPostgres(dsn) {
+		store, again = sqlstore.RedactDSN(dsn), "a new database starts afresh"
+	}
 	if fresh {
-		fmt.Fprintf(w, "seeded history into %s\n", a.opts.data)
+		fmt.Fprintf(w, "seeded history into %s\n", store)
 	} else {
-		fmt.Fprintf(w, "using the existing demo data in %s (--reset starts afresh)\n", a.opts.data)
+		fmt.Fprintf(w, "using the existing demo data in %s (%s)\n", store, again)
 	}
 	fmt.Fprintf(w, "\nDemo tokens (for this demo only):\n")
 	for _, user := range cat.Users() {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
@@ -81,6 +83,20 @@ func TestDemoReplicasSeedOnce(t *testing.T) {
 		t.Errorf("fresh = %v, want one replica to seed", fresh)
 	}
 	wantSeeded(t, apps[1])
+	// The banner says where the history went: the database, not the
+	// directory of the signing key.
+	for i, a := range apps {
+		var out strings.Builder
+		a.printDemoBanner(&env{stdout: &out}, fresh[i])
+		if !strings.Contains(out.String(), "postgres://") || strings.Contains(out.String(), data) {
+			t.Errorf("banner of replica %d names %s rather than the database:\n%s", i, data, out.String())
+		}
+	}
+	// --reset would delete the signing key and leave the history: refused.
+	wantExit(t, runCLI(t, nil, "demo", "--reset", "--db", db, "--data", data, "--addr", "127.0.0.1:0"), 2, "drop and create the database")
+	if _, err := os.Stat(auditlog.KeyPath(data)); err != nil {
+		t.Errorf("the refused --reset removed the signing key: %v", err)
+	}
 	for _, user := range apps[0].catalogs.Catalog().Users() {
 		if _, err := apps[0].tokens.Authenticate(context.Background(), demoToken(user)); err != nil {
 			t.Errorf("token of %s: %v", user, err)
