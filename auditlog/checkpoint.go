@@ -200,8 +200,10 @@ func (s *Signer) Sign(size int64, root tlog.Hash) (*andon.Checkpoint, error) {
 // LoadVerifier reads a note verifier key file such as audit.pub.
 func LoadVerifier(path string) (note.Verifier, error) {
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no verifier key at %s", path)
+	} else if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "verifier key: %v", err)
 	}
 	v, err := note.NewVerifier(strings.TrimSpace(string(b)))
 	if err != nil {

@@ -66,7 +66,9 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 				key = auditlog.PubPath(data)
 			}
 			v, err := auditlog.LoadVerifier(key)
-			if err != nil {
+			if andon.ErrorCode(err) == andon.ENOTFOUND {
+				return andon.Errorf(andon.EINVALID, "%s: give the data directory the server's key was made in (--data) or the verifier key itself (--key FILE)", andon.ErrorMessage(err))
+			} else if err != nil {
 				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
 			}
 			dsn, err := o.dsn()

@@ -591,3 +591,11 @@ func TestPostgresKeyIsMadeOnce(t *testing.T) {
 		t.Errorf("token create with the key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestAuditVerifyWithoutKey names the key file verify could not find and
+// says how to point at it, rather than failing with an internal error.
+func TestAuditVerifyWithoutKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nowhere")
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", dir), 2, "no verifier key at "+filepath.Join(dir, "audit.pub")+": give the data directory")
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", t.TempDir(), "--key", filepath.Join(dir, "my.pub")), 2, "no verifier key at "+filepath.Join(dir, "my.pub"))
+}
