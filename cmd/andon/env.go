@@ -14,6 +14,9 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+
+	// noToken is set when a command asked a server with no API token.
+	noToken bool
 }
 
 // exitError makes run exit with code after printing err (when err is not

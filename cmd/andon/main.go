@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	err := root.ExecuteContext(ctx)
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintf(stderr, "andon: %s\n", msg)
+		if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+			fmt.Fprintf(stderr, "No API token was given: set ANDON_TOKEN or --token to one that andon token create printed (andon demo prints its own).\n")
+		}
 	}
 	var usage *usageError
 	if errors.As(err, &usage) && usage.cmd != nil {

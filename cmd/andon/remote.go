@@ -40,6 +40,7 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 	if token == "" {
 		token = e.getenv("ANDON_TOKEN")
 	}
+	e.noToken = token == ""
 	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version)), nil
 }
 
