@@ -228,9 +228,9 @@ func OpenCheckpoint(signed []byte, v note.Verifier) (*andon.Checkpoint, error) {
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &invalid):
-			return nil, andon.Errorf(andon.EINVALID, "the checkpoint signature does not verify with key %s", v.Name())
+			return nil, andon.Errorf(andon.EINVALID, "the checkpoint signature does not verify with key %s+%08x", v.Name(), v.KeyHash())
 		case errors.As(err, &unverified):
-			return nil, andon.Errorf(andon.EINVALID, "the checkpoint is not signed by key %s", v.Name())
+			return nil, andon.Errorf(andon.EINVALID, "the checkpoint is not signed by key %s+%08x", v.Name(), v.KeyHash())
 		default:
 			return nil, andon.Errorf(andon.EINVALID, "the checkpoint is not a well-formed signed note: %v", err)
 		}

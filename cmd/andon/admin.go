@@ -86,7 +86,7 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			}
 			err = e.print(cmd, report, func(w io.Writer) {
 				if !report.OK {
-					fmt.Fprintf(w, "audit log FAILED verification: %s\n", report.Problem)
+					fmt.Fprintf(w, "audit log FAILED verification: %s (verifier key %s)\n", report.Problem, key)
 					return
 				}
 				fmt.Fprintf(w, "audit log OK: %d entries, root %s, signed checkpoint of %d entries verified with %s\n",

@@ -597,10 +597,27 @@ func TestPostgresKeyIsMadeOnce(t *testing.T) {
 	}
 }
 
-// TestAuditVerifyWithoutKey names the key file verify could not find and
-// says how to point at it, rather than failing with an internal error.
-func TestAuditVerifyWithoutKey(t *testing.T) {
+// TestAuditVerifyKeyErrors names the key file verify could not find and
+// says how to point at it, rather than failing with an internal error, and
+// names the key that does not verify a log.
+func TestAuditVerifyKeyErrors(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nowhere")
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", dir), 2, "no verifier key at "+filepath.Join(dir, "audit.pub")+": give the data directory")
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", t.TempDir(), "--key", filepath.Join(dir, "my.pub")), 2, "no verifier key at "+filepath.Join(dir, "my.pub"))
+
+	// Another log's key: the failure names the key, as its file begins,
+	// and the file, since every andon key is called andon.
+	s := MustServe(t, t.TempDir())
+	if code := s.stop(); code != 0 {
+		t.Fatalf("server exit code %d", code)
+	}
+	other := t.TempDir()
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", other), 0, "audit.pub")
+	pub, err := os.ReadFile(auditlog.PubPath(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Join(strings.SplitN(string(pub), "+", 3)[:2], "+") // andon+<key hash>
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", s.data, "--key", auditlog.PubPath(other)), 1,
+		"not signed by key "+name+" (verifier key "+auditlog.PubPath(other)+")")
 }
