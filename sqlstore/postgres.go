@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/url"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -86,7 +88,7 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	db := newDB(w, r, postgresDialect)
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
-		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", RedactDSN(dsn), RedactDSN(err.Error()))
+		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", RedactDSN(dsn), RedactDSN(connectProblem(err)))
 	}
 	if readOnly {
 		var n int
@@ -101,6 +103,21 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// connectProblem says why a connection failed: the server's refusal or
+// the network's, once, where pgx lists every attempt (sslmode=prefer
+// makes two, with and without TLS) with the same cause.
+func connectProblem(err error) string {
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr):
+		return pgErr.Error()
+	case errors.As(err, &netErr):
+		return netErr.Error()
+	}
+	return err.Error()
 }
 
 // rebinds caches rebound queries: the store's queries are a small fixed set.
