@@ -66,11 +66,11 @@ namespaces share names.`,
 				}
 			} else {
 				c, err := e.remote(cmd)
-				if err == nil {
-					cat, err = c.Catalog(e.ctx)
-				}
 				if err != nil {
-					return &exitError{code: exitCode(err), err: fmt.Errorf("the catalog's namespaces come from the server unless --catalog DIR gives a catalog directory: %s", errorMessage(err))}
+					return err
+				}
+				if cat, err = c.Catalog(e.ctx); err != nil {
+					return andon.Errorf(andon.ErrorCode(err), "the catalog's namespaces come from the server unless --catalog DIR gives a catalog directory: %s", errorMessage(err))
 				}
 			}
 			cfg, err := admission.Configuration(cat, opts)
