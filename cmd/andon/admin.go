@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -36,6 +39,9 @@ the user's roles come from the catalog's Team documents.`,
 			if err != nil {
 				return err
 			}
+			if warning := unknownUser(e.ctx, store, user); warning != "" {
+				fmt.Fprintln(e.stderr, warning)
+			}
 			return e.print(cmd, map[string]string{"user": user, "token": token}, func(w io.Writer) {
 				fmt.Fprintln(w, token)
 			})
@@ -47,6 +53,25 @@ the user's roles come from the catalog's Team documents.`,
 	create.Flags().StringVar(&user, "user", "", "user the token authenticates as")
 	cmd.AddCommand(create)
 	return cmd
+}
+
+// unknownUser warns when the catalog in force in store names no such user:
+// a token for a mistyped name authenticates, but grants no role. It says
+// nothing when no server has published a catalog there yet.
+func unknownUser(ctx context.Context, store *sqlstore.DB, user string) string {
+	revision, err := store.CurrentCatalog(ctx)
+	if err != nil || revision == "" {
+		return ""
+	}
+	v, err := store.CatalogVersion(ctx, revision)
+	if err != nil {
+		return ""
+	}
+	cat, err := catalogsync.FromArchive(v.Archive)
+	if err != nil || slices.Contains(cat.Users(), user) {
+		return ""
+	}
+	return fmt.Sprintf("warning: no team of the catalog in force (%s) has %s as a member: the token authenticates, but grants no role until a Team document names %s", revision, user, user)
 }
 
 func newAuditCmd(e *env) *cobra.Command {

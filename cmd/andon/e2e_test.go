@@ -621,3 +621,19 @@ func TestAuditVerifyKeyErrors(t *testing.T) {
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", s.data, "--key", auditlog.PubPath(other)), 1,
 		"not signed by key "+name+" (verifier key "+auditlog.PubPath(other)+")")
 }
+
+// TestTokenCreateWarnsOfUnknownUsers: a token for a name no team of the
+// catalog in force holds is made, since teams may follow, but with a
+// warning, as a mistyped name would get a token that grants nothing.
+func TestTokenCreateWarnsOfUnknownUsers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		r := runCLI(t, nil, append([]string{"token", "create", "--user", "alcie"}, s.storeFlags()...)...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "andon_") || !strings.Contains(r.stderr, "has alcie as a member: the token authenticates, but grants no role") {
+			t.Errorf("token for an unknown user: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		if r := runCLI(t, nil, append([]string{"token", "create", "--user", "alice"}, s.storeFlags()...)...); r.code != 0 || r.stderr != "" {
+			t.Errorf("token for a user of the catalog: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+}
