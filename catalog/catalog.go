@@ -18,12 +18,12 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/yamlerr"
 )
 
 // APIVersion is the only apiVersion the loader accepts.
@@ -195,8 +195,8 @@ func (l *loader) readFile(p string) {
 		if err != nil {
 			// The parser cannot resume after a syntax error, so the rest
 			// of the file is not read.
-			line, msg := yamlError(err)
-			l.problems = append(l.problems, Problem{File: p, Line: line, Document: docNumber(index), Message: msg})
+			line, problem := yamlerr.Parse(err, data)
+			l.problems = append(l.problems, Problem{File: p, Line: line, Document: docNumber(index), Message: "invalid YAML: " + problem})
 			return
 		}
 		if len(n.Content) == 0 {
@@ -214,21 +214,6 @@ func unwrapPath(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
-}
-
-// yamlError splits a yaml.v3 syntax error such as
-// "yaml: line 3: mapping values are not allowed in this context" into its
-// line and message.
-func yamlError(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, after, ok := strings.Cut(rest, ": "); ok {
-			if line, err := strconv.Atoi(num); err == nil {
-				return line, "invalid YAML: " + after
-			}
-		}
-	}
-	return 0, "invalid YAML: " + msg
 }
 
 func docNumber(index int) string { return fmt.Sprintf("document %d", index) }

@@ -744,7 +744,7 @@ apiVersion: andon/v1
 kind: Widget
 metadata: {name: w}
 `,
-		"c.yaml": "kind: [\n",
+		"c.yaml": "kind: Plant\nmetadata: {name: lyon\n",
 	})
 	want := catalog.Errors{
 		{File: "a/teams.yml", Line: 4, Document: "Team/t", Field: "spec.roles[0]",
@@ -757,8 +757,8 @@ metadata: {name: w}
 			Message: `unknown Environment "stagging"`},
 		{File: "b/envs.yaml", Line: 12, Document: "Environment/prod", Field: "metadata.name",
 			Message: `duplicate Environment "prod"; first defined at b/envs.yaml:3`},
-		{File: "c.yaml", Line: 1, Document: "document 1",
-			Message: "invalid YAML: did not find expected node content"},
+		{File: "c.yaml", Line: 2, Document: "document 1",
+			Message: "invalid YAML: did not find expected ',' or '}'"},
 	}
 	if diff := cmp.Diff(want, errs); diff != "" {
 		t.Errorf("problems mismatch (-want +got):\n%s", diff)

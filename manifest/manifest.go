@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -186,7 +187,8 @@ func Parse(file string, b []byte) ([]*Object, error) {
 			break
 		}
 		if err != nil {
-			return nil, &Error{File: file, Line: yamlLine(err), Err: err}
+			line, problem := yamlerr.Parse(err, b)
+			return nil, &Error{File: file, Line: line, Err: fmt.Errorf("invalid YAML: %s", problem)}
 		}
 		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
 			continue
@@ -378,14 +380,4 @@ func itemLine(root *yaml.Node, i int) int {
 		}
 	}
 	return root.Line
-}
-
-// yamlLine finds the line in a yaml.v3 error message ("yaml: line 3: …").
-func yamlLine(err error) int {
-	var line int
-	msg := err.Error()
-	if i := strings.Index(msg, "line "); i >= 0 {
-		fmt.Sscanf(msg[i+len("line "):], "%d", &line)
-	}
-	return line
 }

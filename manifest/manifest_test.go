@@ -55,7 +55,8 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"bad YAML", "apiVersion: v1\nkind: [\n", "x.yaml:"},
+		{"bad YAML", "apiVersion: v1\nkind: [\n", "x.yaml:2: invalid YAML: did not find expected node content"},
+		{"an entry that breaks its block", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n- data: {}\n", "x.yaml:5: invalid YAML: did not find expected key"},
 		{"no kind", "apiVersion: v1\nmetadata: {name: a}\n", "x.yaml:1: not a Kubernetes object: apiVersion and kind are required"},
 		{"a scalar", "---\nhello\n", "x.yaml:2: not a Kubernetes object"},
 		{"second document", "apiVersion: v1\nkind: A\n---\nkind: B\n", "x.yaml:4: not a Kubernetes object"},
