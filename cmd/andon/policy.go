@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -223,6 +224,15 @@ func describeObject(r andon.ObjectRef) string {
 	return r.Kind + " " + name
 }
 
+// helpURI is where a rule is documented: its anchor in docs/manifests.md,
+// or, for a rule of one's own, the http(s) URL its anchor gives.
+func helpURI(r andon.ManifestRule) string {
+	if u, err := url.Parse(r.Anchor); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		return r.Anchor
+	}
+	return docsURL + "#" + r.Anchor
+}
+
 // namingObject is f's message, begun with the object it is about unless
 // it begins so already, as the default rules' messages do: a line of text
 // or a code scanning alert names the object once.
@@ -304,7 +314,7 @@ func writeSARIF(w io.Writer, rep *policyTestReport, waivers []*andon.Waiver) err
 	rules := make([]rule, len(rep.Rules))
 	index := map[string]int{}
 	for i, r := range rep.Rules {
-		rules[i] = rule{ID: r.ID, Name: r.ID, ShortDescription: message{r.Title}, HelpURI: docsURL + "#" + r.Anchor,
+		rules[i] = rule{ID: r.ID, Name: r.ID, ShortDescription: message{r.Title}, HelpURI: helpURI(r),
 			DefaultConfiguration: map[string]string{"level": level(r.Severity)}}
 		index[r.ID] = i
 	}

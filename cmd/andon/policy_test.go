@@ -303,12 +303,12 @@ spec:
 }
 
 // A rule of one's own whose message does not name its object still gets a
-// code scanning alert that does.
-func TestPolicyTestSARIFNamesTheObject(t *testing.T) {
+// code scanning alert that does, and links to its own documentation.
+func TestPolicyTestSARIFOfOwnRules(t *testing.T) {
 	dir := t.TempDir()
 	mustWriteFile(t, filepath.Join(dir, "manifests.rego"), `package andon.manifests
 
-rules := {"no-zero-replicas": {"severity": "deny", "scope": "object", "title": "replicas above zero", "anchor": "no-zero-replicas"}}
+rules := {"no-zero-replicas": {"severity": "deny", "scope": "object", "title": "replicas above zero", "anchor": "https://wiki.example.com/odoo#zero-replicas"}}
 
 findings contains {"rule": "no-zero-replicas", "object": o.index, "message": "replicas is 0; set it above zero"} if {
 	some o in input.objects
@@ -320,6 +320,13 @@ findings contains {"rule": "no-zero-replicas", "object": o.index, "message": "re
 	r := runCLI(t, nil, "policy", "test", "--policy", dir, "-o", "sarif", manifest)
 	var sarif struct {
 		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						HelpURI string `json:"helpUri"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
 			Results []struct {
 				Message struct{ Text string } `json:"message"`
 			} `json:"results"`
@@ -330,5 +337,8 @@ findings contains {"rule": "no-zero-replicas", "object": o.index, "message": "re
 	}
 	if got, want := sarif.Runs[0].Results[0].Message.Text, "Deployment plant/odoo: replicas is 0; set it above zero"; got != want {
 		t.Errorf("message %q, want %q", got, want)
+	}
+	if rules := sarif.Runs[0].Tool.Driver.Rules; len(rules) != 1 || rules[0].HelpURI != "https://wiki.example.com/odoo#zero-replicas" {
+		t.Errorf("rules %+v, want the rule's own documentation as its help", rules)
 	}
 }

@@ -18,7 +18,7 @@
 # images and quantities.
 package andon.manifests
 
-rules := {id: object.union(rule, {"anchor": id}) | some id, rule in catalogue}
+rules := {id: object.union({"anchor": id}, rule) | some id, rule in catalogue}
 
 # finding builds a finding at a place: at.index is the object reported, and
 # at.where names it (and the container or file key) at the start of the

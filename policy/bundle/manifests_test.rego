@@ -588,3 +588,14 @@ test_helpers if {
 test_finding if {
 	finding("x", {"index": 3, "where": "Deployment a/b"}, "is wrong") == {"rule": "x", "object": 3, "message": "Deployment a/b: is wrong"}
 }
+
+# A rule's anchor is its id, unless its catalogue entry gives its own,
+# such as the URL of a team's documentation.
+test_catalogue_entry_keeps_its_anchor if {
+	r := rules with catalogue as {
+		"a": {"severity": "warn", "title": "t"},
+		"b": {"severity": "warn", "title": "t", "anchor": "https://wiki.example.com/odoo#b"},
+	}
+	r.a.anchor == "a"
+	r.b.anchor == "https://wiki.example.com/odoo#b"
+}
