@@ -109,15 +109,14 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 
 func (s *ChangeService) classify(ctx context.Context, cat *andon.Catalog, env *andon.Environment, c *andon.Change) (*andon.RiskDecision, error) {
 	in := &andon.RiskInput{Change: c, Environment: env, Processes: []*andon.BusinessProcess{}, Plants: []*andon.Plant{}}
-	// The risk policy sees the affected processes and, for changes that
-	// name none, the environment's, so infrastructure changes can still be
-	// weighed against what the environment runs.
-	names := c.Processes
-	if len(names) == 0 {
-		names = env.Processes
-	}
-	for _, p := range names {
-		if bp := cat.Process(p); bp != nil {
+	// The risk policy sees the affected processes and the environment's,
+	// so that a change affecting no critical or high process (an
+	// infrastructure change, a migration under a medium one) can still be
+	// weighed against what the environment runs, and its owners asked.
+	seen := map[string]bool{}
+	for _, p := range slices.Concat(c.Processes, env.Processes) {
+		if bp := cat.Process(p); bp != nil && !seen[p] {
+			seen[p] = true
 			in.Processes = append(in.Processes, bp)
 		}
 	}

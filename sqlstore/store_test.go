@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -504,6 +505,33 @@ func TestGateRecordsAutoChange(t *testing.T) {
 		}
 		if res.AuditIndex != entries[2].Index {
 			t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
+		}
+	})
+}
+
+// A high-risk change that names only a medium process (a migration under
+// maintenance) is weighed against the environment's processes too, so the
+// owners of its critical and high processes approve it, as for a change
+// that names none.
+func TestRiskAsksTheEnvironmentsOwners(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Re-index maintenance requests",
+			Facts: andon.Facts{Migration: true}, Processes: []string{"maintenance"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, r := range c.Risk.Approvals {
+			roles = append(roles, r.Role)
+		}
+		want := []string{"change-manager", "process-owner:finance", "process-owner:inventory", "process-owner:production", "process-owner:quality", "process-owner:shipping"}
+		if c.Risk.Tier != andon.LevelHigh || !slices.Equal(roles, want) {
+			t.Errorf("tier %s, approvals %v; want high and %v (reasons %q)", c.Risk.Tier, roles, want, c.Risk.Reasons)
+		}
+		if !slices.Contains(c.Risk.Reasons, "no affected process is critical or high: the owners of finance, inventory, production, quality, shipping of environment prod-lyon approve instead") {
+			t.Errorf("reasons %q do not say whose owners approve", c.Risk.Reasons)
 		}
 	})
 }
