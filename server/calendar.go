@@ -38,7 +38,7 @@ func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
 		case !to.After(from):
 			return andon.Errorf(andon.EINVALID, "query parameter to: %s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 		case to.Sub(from) > maxCalendarSpan:
-			return andon.Errorf(andon.EINVALID, "query parameter to: the span from from to to is longer than 366 days")
+			return andon.Errorf(andon.EINVALID, "query parameter to: %s is more than 366 days after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 		}
 		occurrences, err := cal.Occurrences(r.Context(), env, from, to)
 		if err != nil {

@@ -157,7 +157,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/calendar", "query parameter env: required"},
 		{"/api/v1/calendar?env=prod-lyon&from=yesterday", `query parameter from: "yesterday" is not an RFC 3339 time`},
 		{"/api/v1/calendar?env=prod-lyon&to=2026-01-01T00:00:00Z", "query parameter to: 2026-01-01T00:00:00Z is not after from 2026-01-28T10:00:00Z"},
-		{"/api/v1/calendar?env=prod-lyon&to=2028-01-01T00:00:00Z", "query parameter to: the span from from to to is longer than 366 days"},
+		{"/api/v1/calendar?env=prod-lyon&to=2028-01-01T00:00:00Z", "query parameter to: 2028-01-01T00:00:00Z is more than 366 days after from 2026-01-28T10:00:00Z"},
 		{"/api/v1/calendar/next?env=prod-lyon", "query parameter duration: required"},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=-2h", `query parameter duration: "-2h" is not a positive duration`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=soon", `query parameter duration: "soon" is not a positive duration`},

@@ -229,7 +229,10 @@ func TestRefusedLocally(t *testing.T) {
 			`andon: invalid argument "two hours" for "--duration" flag: must be a duration like "30s" or "5m"`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--to", "2026-04-01T00:00:00Z", "--days", "3"},
 			"andon: if any flags in the group [to days] are set none of the others can be; [days to] were all set"},
-		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "0"}, "andon: --days 0: want a positive number of days"},
+		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "0"}, "andon: --days 0: want a number of days from 1 to 366"},
+		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "400"}, "andon: --days 400: want a number of days from 1 to 366"},
+		{[]string{"calendar", "show", "--env", "prod-lyon", "--from", "2026-01-01T00:00:00Z", "--to", "2027-06-01T00:00:00Z"},
+			"andon: --to 2027-06-01T00:00:00Z: more than 366 days after --from 2026-01-01T00:00:00Z"},
 		{[]string{"audit", "proof", "forty-one"}, `andon: index "forty-one": want an entry index, 0 or more`},
 		{[]string{"whoami", "-o", "xml"}, `andon: --output "xml": want one of table, text, json, yaml`},
 	}
