@@ -197,6 +197,22 @@ func (s *syncBuffer) records(tb testing.TB, msg string) []map[string]any {
 	return out
 }
 
+// awaitRecords returns the log records whose msg is msg once there are n
+// of them. A request's record is written after its answer has left (the
+// server flushes a whole answer first), so a client may read the answer
+// before the record exists.
+func (s *syncBuffer) awaitRecords(tb testing.TB, msg string, n int) []map[string]any {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		recs := s.records(tb, msg)
+		if len(recs) >= n || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestErrorTable(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -264,7 +280,7 @@ func TestInternalErrorsAreLogged(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	f := newFixture(t)
 	f.do(t, "GET", "/api/v1/me", bobToken, "", "X-Request-Id", "req-7")
-	recs := f.logs.records(t, "request")
+	recs := f.logs.awaitRecords(t, "request", 1)
 	if len(recs) != 1 {
 		t.Fatalf("got %d request records, want 1", len(recs))
 	}
