@@ -43,6 +43,10 @@ type TokenService interface {
 	AuthenticateFeed(ctx context.Context, token string) (string, error)
 }
 
+// FeedTokenPrefix begins every feed token, so that people and secret
+// scanners can tell them from API tokens.
+const FeedTokenPrefix = "andonfeed_"
+
 // FeedToken is a new feed token with the paths of the calendar feeds it
 // opens, relative to the server's base URL, by environment and by plant.
 type FeedToken struct {

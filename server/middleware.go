@@ -230,6 +230,10 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: it is unknown, was revoked, or is not a feed token (get one with POST /api/v1/me/feed-token)"))
 			return
+		case (err != nil || name == "") && strings.HasPrefix(token, andon.FeedTokenPrefix):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a calendar feed token (%s…), which opens only the calendar feed, in its URL: use an API token (andon token create)", andon.FeedTokenPrefix))
+			return
 		case err != nil || name == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: it is unknown or was revoked"))

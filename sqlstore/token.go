@@ -31,7 +31,7 @@ var _ andon.TokenService = (*TokenService)(nil)
 // find them and people can tell them apart.
 const (
 	tokenPrefix     = "andon_"
-	feedTokenPrefix = "andonfeed_"
+	feedTokenPrefix = andon.FeedTokenPrefix
 )
 
 // Scopes of tokens, as stored.

@@ -385,7 +385,7 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		// The feed token opens nothing else.
 		r := runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": ft.Token}, "whoami")
-		wantExit(t, r, 2, "not valid")
+		wantExit(t, r, 2, "the bearer token is a calendar feed token (andonfeed_…), which opens only the calendar feed")
 		if strings.Contains(r.stderr, "No API token") {
 			t.Errorf("a token was given, yet the CLI says none was:\n%s", r.stderr)
 		}
