@@ -247,17 +247,21 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 	if err != nil {
 		return nil, err
 	}
-	var raw map[string]struct {
-		Severity string `json:"severity"`
-		Scope    string `json:"scope"`
-		Title    string `json:"title"`
-		Anchor   string `json:"anchor"`
-	}
+	var raw map[string]json.RawMessage
 	if err := asJSON(out["rules"], &raw); err != nil {
 		return nil, invalid("andon.manifests", "rules", err)
 	}
 	rules := make(map[string]andon.ManifestRule, len(raw))
-	for id, rule := range raw {
+	for id, b := range raw {
+		var rule struct {
+			Severity string `json:"severity"`
+			Scope    string `json:"scope"`
+			Title    string `json:"title"`
+			Anchor   string `json:"anchor"`
+		}
+		if err := json.Unmarshal(b, &rule); err != nil {
+			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: %s", id, jsonProblem(err)))
+		}
 		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
 			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
 		}
@@ -318,4 +322,16 @@ func roundTrip(in, out any) error {
 		return err
 	}
 	return json.Unmarshal(b, out)
+}
+
+// jsonProblem says what was wrong with a rule's entry, by field.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	if te.Field == "" {
+		return fmt.Sprintf("a %s, want an object with severity, scope, title and anchor", te.Value)
+	}
+	return fmt.Sprintf("%s is a %s, want a %s", te.Field, te.Value, te.Type)
 }

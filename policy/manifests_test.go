@@ -88,6 +88,10 @@ func TestManifestRulesAreCheckedAtLoad(t *testing.T) {
 findings := set()`, `x: severity "fatal" is not deny or warn`},
 		{"bad scope", `rules := {"x": {"severity": "deny", "scope": "cluster", "title": "t", "anchor": "x"}}
 findings := set()`, `x: scope "cluster" is not object or set`},
+		{"a title not a string", `rules := {"x": {"severity": "deny", "title": 3, "anchor": "x"}}
+findings := set()`, "rules: x: title is a number, want a string"},
+		{"an entry not an object", `rules := {"x": "deny"}
+findings := set()`, "rules: x: a string, want an object with severity, scope, title and anchor"},
 		{"rules from the input", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}} if count(input.objects) > 0
 findings := set()`, "rules"},
 	} {
