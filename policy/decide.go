@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -78,6 +79,22 @@ type decision struct {
 	diagnose rego.PreparedEvalQuery
 }
 
+// packageFiles names the files that declare package pkg, for a message:
+// " (in risk.rego)", or "" when none does.
+func packageFiles(c *ast.Compiler, pkg string) string {
+	var files []string
+	for name, m := range c.Modules {
+		if m.Package.Path.String() == "data."+pkg && !strings.HasSuffix(name, "_test.rego") {
+			files = append(files, name)
+		}
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	slices.Sort(files)
+	return " (in " + strings.Join(files, ", ") + ")"
+}
+
 // prepareDecision prepares the queries of package pkg. A package that
 // defines no rule for one of the outputs is refused when it loads, rather
 // than failing every decision later.
@@ -87,7 +104,7 @@ func prepareDecision(ctx context.Context, c *ast.Compiler, pkg string, outputs .
 	for _, o := range outputs {
 		ref := ast.MustParseRef("data." + pkg + "." + o)
 		if len(c.GetRulesForVirtualDocument(ref)) == 0 {
-			return nil, andon.Errorf(andon.EINVALID, "policy: package %s defines no rule %s", pkg, o)
+			return nil, andon.Errorf(andon.EINVALID, "policy: package %s%s defines no rule %s", pkg, packageFiles(c, pkg), o)
 		}
 		query += fmt.Sprintf("%s := data.%s.%s\n", o, pkg, o)
 		diagnose += fmt.Sprintf("%s := [x | x := data.%s.%s]\n", o, pkg, o)

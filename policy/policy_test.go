@@ -150,7 +150,7 @@ approvals := []
 	}, {
 		name:  "required rule missing",
 		files: map[string]string{"risk.rego": "package andon.risk\n\ntier := \"low\"\n\nreasons := [\"r\"]\n"},
-		want:  []string{"package andon.risk defines no rule approvals"},
+		want:  []string{"package andon.risk (in ", "risk.rego) defines no rule approvals"},
 	}, {
 		name:  "empty file",
 		files: map[string]string{"risk.rego": ""},
