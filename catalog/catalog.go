@@ -211,7 +211,11 @@ func (l *loader) readFile(p string) {
 func unwrapPath(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return pe.Err.Error()
+		err = pe.Err
+	}
+	if err.Error() == "path escapes from parent" {
+		// os.Root's words for a symbolic link out of the directory.
+		return "a symbolic link that leads outside the catalog directory, which is read alone"
 	}
 	return err.Error()
 }

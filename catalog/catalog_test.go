@@ -1178,7 +1178,28 @@ func TestLoadDirICSOutside(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problem mismatch (-want +got):\n%s", diff)
 	}
-	if msg := errs[0].Message; !strings.Contains(msg, "calendars/shutdowns.ics") {
-		t.Errorf("message %q does not name the file", msg)
+	if msg := errs[0].Message; !strings.Contains(msg, "calendars/shutdowns.ics") || !strings.Contains(msg, "a symbolic link that leads outside the catalog directory") {
+		t.Errorf("message %q does not name the file and why it is refused", msg)
+	}
+}
+
+// TestLoadDirYAMLOutside: a YAML file that is a symbolic link out of the
+// catalog directory is refused, saying so.
+func TestLoadDirYAMLOutside(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "plants.yaml")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outside, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "more.yaml")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	_, err := catalog.Load(dir)
+	want := catalog.Errors{{File: "more.yaml", Message: "a symbolic link that leads outside the catalog directory, which is read alone"}}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Load error mismatch (-want +got):\n%s", diff)
 	}
 }
