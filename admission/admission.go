@@ -149,6 +149,12 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return deny(err.Error()), andon.AdmissionDenied
 	}
 	if env == nil {
+		if cluster != "" && !namesCluster(cat, cluster) {
+			// A webhook URL for a cluster the catalog does not know, a
+			// typo or a cluster renamed since: nothing of it can be
+			// governed, so nothing passes unseen.
+			return deny(fmt.Sprintf("andon knows no cluster %q: no environment of the catalog names it as its kubernetes.cluster, so andon cannot tell which environment namespace %s belongs to; correct the cluster in the webhook's URL (andon kube webhook-config --cluster) or in the catalog", cluster, req.Namespace)), andon.AdmissionDenied
+		}
 		return ignore()
 	}
 	obj := req.Object
@@ -318,6 +324,11 @@ func withoutBookkeeping(obj map[string]any) map[string]any {
 	out := maps.Clone(obj)
 	out["metadata"] = trimmed
 	return out
+}
+
+// namesCluster reports whether an environment of cat names cluster.
+func namesCluster(cat *andon.Catalog, cluster string) bool {
+	return slices.ContainsFunc(cat.Environments, func(e *andon.Environment) bool { return e.Kubernetes.Cluster == cluster })
 }
 
 // environmentOf returns the environment whose namespace is ns, in cluster

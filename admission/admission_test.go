@@ -376,6 +376,13 @@ spec:
 	if _, outcome := admit(t, r, "au-1", mustRead(t, "deployment-create")); outcome != andon.AdmissionIgnored {
 		t.Errorf("au-1: outcome %s, want ignored", outcome)
 	}
+	// A cluster the catalog does not know at all, a typo in the webhook's
+	// URL: refused, so that nothing passes ungoverned.
+	gate.calls = nil
+	resp, outcome = admit(t, r, "eu-9", mustRead(t, "deployment-create"))
+	if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, `andon knows no cluster "eu-9"`) || len(gate.calls) != 0 {
+		t.Errorf("eu-9: %+v, outcome %s; want a refusal naming the unknown cluster", resp, outcome)
+	}
 }
 
 // mutate returns the recorded review file with edit applied to its
