@@ -125,6 +125,23 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	if !w.bad {
 		rep.Root = w.root().String()
 	}
+	// Every write signs a checkpoint of its entries in its own
+	// transaction. Entries newer than the checkpoint read first were
+	// either written meanwhile, and a checkpoint read now covers them, or
+	// added outside andon.
+	uncovered := int64(-1)
+	if cp != nil && cpProblem == "" && w.rows > cp.Size && !w.bad {
+		later, err := src.Checkpoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("auditlog: verify: read checkpoint again: %w", err)
+		}
+		uncovered = cp.Size
+		if lcp, err := OpenCheckpoint(later, v); err == nil && lcp.Size >= w.rows {
+			uncovered = -1
+		} else if err == nil && lcp.Size > cp.Size {
+			uncovered = lcp.Size
+		}
+	}
 	if cp != nil && w.rows > cp.Size {
 		rep.Unsigned = w.rows - cp.Size
 	} else if len(signed) == 0 {
@@ -144,6 +161,9 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		rep.Problem = fmt.Sprintf("entry %d is missing: the log ends after %d entries but the signed checkpoint covers %d", w.rows, w.rows, cp.Size)
 	case w.cpRoot != cpRoot:
 		rep.Problem = fmt.Sprintf("the root of the first %d entries, %s, does not match the signed checkpoint root %s", cp.Size, w.cpRoot, cp.RootHash)
+	case uncovered >= 0:
+		rep.FirstBad = uncovered
+		rep.Problem = fmt.Sprintf("entries %d to %d are covered by no signed checkpoint: andon signs one with every write, so they were added outside it", uncovered, w.rows-1)
 	}
 	rep.OK = rep.Problem == ""
 	return rep, nil

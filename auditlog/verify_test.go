@@ -171,13 +171,14 @@ func TestVerify(t *testing.T) {
 		want:    auditlog.Report{Entries: 0, CheckpointSize: n, FirstBad: 0},
 		problem: []string{"entry 0 is missing"},
 	}, {
-		name: "entries beyond the checkpoint",
+		name: "entries added beyond the checkpoint",
 		tamper: func(t *testing.T, l *memLog) {
 			for i := range int64(5) {
 				l.mustAppend(t, testEvent(n+i))
 			}
 		},
-		want: auditlog.Report{Entries: n + 5, CheckpointSize: n, Unsigned: 5, OK: true, FirstBad: -1},
+		want:    auditlog.Report{Entries: n + 5, CheckpointSize: n, Unsigned: 5, FirstBad: n},
+		problem: []string{"entries 1000 to 1004 are covered by no signed checkpoint"},
 	}, {
 		name: "checkpoint signature altered",
 		tamper: func(t *testing.T, l *memLog) {
@@ -241,6 +242,62 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// writtenMeanwhile is a log written while Verify reads it: the checkpoint
+// read first covers fewer entries than the records read after it, and a
+// checkpoint read again covers them all, as the store's writes sign one
+// in each transaction.
+type writtenMeanwhile struct {
+	*memLog
+	later []byte
+	reads int
+}
+
+func (w *writtenMeanwhile) Checkpoint(ctx context.Context) ([]byte, error) {
+	w.reads++
+	if w.reads > 1 {
+		return w.later, nil
+	}
+	return w.memLog.Checkpoint(ctx)
+}
+
+func TestVerifyEntriesWrittenMeanwhile(t *testing.T) {
+	const n = 100
+	s, v := mustSigner(t, "andon")
+	l := mustLog(t, n, s)
+	first := l.checkpoint
+	for i := range int64(5) {
+		l.mustAppend(t, testEvent(n+i))
+	}
+	l.mustSign(t, s)
+	src := &writtenMeanwhile{memLog: l, later: l.checkpoint}
+	l.checkpoint = first
+	rep, err := auditlog.Verify(context.Background(), src, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.CheckpointSize != n || rep.Unsigned != 5 || rep.Entries != n+5 {
+		t.Errorf("Verify = %+v; want OK, %d entries of which 5 newer than the checkpoint of %d", rep, n+5, n)
+	}
+	// A checkpoint read again that covers only some of them: the rest were
+	// added outside andon.
+	l = mustLog(t, n, s)
+	first = l.checkpoint
+	for i := range int64(5) {
+		if i == 2 {
+			l.mustSign(t, s)
+		}
+		l.mustAppend(t, testEvent(n+i))
+	}
+	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
+	l.checkpoint = first
+	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || rep.FirstBad != n+2 || !strings.Contains(rep.Problem, "entries 102 to 104 are covered by no signed checkpoint") {
+		t.Errorf("Verify = %+v; want entry %d named first bad", rep, n+2)
+	}
+}
+
 // TestVerifyNamesEachEntry edits, then deletes, every entry of a log in
 // turn, and checks that Verify names that entry.
 func TestVerifyNamesEachEntry(t *testing.T) {
@@ -291,13 +348,14 @@ func TestVerifySmallLogs(t *testing.T) {
 		log:  func(t *testing.T) *memLog { return mustLog(t, 1, s) },
 		want: auditlog.Report{Entries: 1, Root: tlog.RecordHash(mustLog(t, 1, nil).records[0]).String(), CheckpointSize: 1, OK: true, FirstBad: -1},
 	}, {
-		name: "signed when empty, then one entry",
+		name: "signed when empty, then one entry added",
 		log: func(t *testing.T) *memLog {
 			l := mustLog(t, 0, s)
 			l.mustAppend(t, testEvent(0))
 			return l
 		},
-		want: auditlog.Report{Entries: 1, Root: tlog.RecordHash(mustLog(t, 1, nil).records[0]).String(), Unsigned: 1, OK: true, FirstBad: -1},
+		want: auditlog.Report{Entries: 1, Root: tlog.RecordHash(mustLog(t, 1, nil).records[0]).String(), Unsigned: 1, FirstBad: 0,
+			Problem: "entries 0 to 0 are covered by no signed checkpoint: andon signs one with every write, so they were added outside it"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -114,10 +114,14 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 					fmt.Fprintf(w, "audit log FAILED verification: %s (verifier key %s)\n", report.Problem, key)
 					return
 				}
+				if report.Entries == 0 {
+					fmt.Fprintf(w, "audit log OK: no entries yet\n")
+					return
+				}
 				fmt.Fprintf(w, "audit log OK: %d entries, root %s, signed checkpoint of %d entries verified with %s\n",
 					report.Entries, report.Root, report.CheckpointSize, key)
 				if report.Unsigned > 0 {
-					fmt.Fprintf(w, "note: %d newer entries are not yet covered by a signed checkpoint\n", report.Unsigned)
+					fmt.Fprintf(w, "note: %d entries were written while the log was read; a checkpoint signed since covers them\n", report.Unsigned)
 				}
 			})
 			if err != nil {

@@ -637,3 +637,19 @@ func TestTokenCreateWarnsOfUnknownUsers(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditVerifyEmptyLog: a store with no entries yet passes, saying so,
+// and does not claim a checkpoint it does not have.
+func TestAuditVerifyEmptyLog(t *testing.T) {
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 0, "audit.pub")
+	db, err := sqlstore.Open(context.Background(), sqlstore.DataPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r := runCLI(t, nil, "audit", "verify", "--data", data)
+	if r.code != 0 || r.stdout != "audit log OK: no entries yet\n" {
+		t.Errorf("verify of an empty log: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
