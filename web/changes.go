@@ -271,6 +271,8 @@ type changeView struct {
 	Slots       []slotView
 	Transitions []andon.State
 	CanDecide   bool
+	// DecideRefusal says why the user may not decide, when they may not.
+	DecideRefusal string
 	// Review says whether the signed-in user may give the retrospective
 	// review an emergency change owes.
 	CanReview bool
@@ -366,7 +368,11 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	if user != nil {
 		// Whoever may approve may reject (a slot's role, open or not),
 		// and someone who holds no open slot may still reject.
-		v.CanDecide = c.CanReject(user.Name, user.Roles) == nil
+		if err := c.CanReject(user.Name, user.Roles); err != nil {
+			v.DecideRefusal = andon.ErrorMessage(err)
+		} else {
+			v.CanDecide = true
+		}
 		v.CanReview = c.CanReview(user.Name, user.Roles) == nil
 	}
 	for _, to := range andon.States {

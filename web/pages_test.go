@@ -220,7 +220,11 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		t.Errorf("window start %q, want 2026-11-29T01:00:00Z", got)
 	}
 
-	// Segregation of duties: the requester's approval is refused, clearly.
+	// Segregation of duties: the requester is offered no decision, and
+	// told why; her approval is refused, clearly, if posted all the same.
+	if mine := alice.get(detail); mine.all("form#decide") != nil || !strings.Contains(mine.text("#decide-refused"), "segregation of duties") {
+		t.Errorf("the requester's page: decide form %v, refusal %q", mine.all("form#decide") != nil, mine.text("#decide-refused"))
+	}
 	p = alice.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}}).mustStatus(t, http.StatusForbidden)
 	if !strings.Contains(p.text("#error[role=alert]"), "segregation of duties") {
 		t.Errorf("self-approval: %q", p.text("#error"))
@@ -238,6 +242,9 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		b := s.MustSignIn(t, user)
 		if b.get("/approvals").all("#inbox tr[data-change]") == nil {
 			t.Errorf("%s's inbox is empty", user)
+		}
+		if b.get(detail).all("form#decide button[value=approve]") == nil {
+			t.Errorf("%s is offered no decision", user)
 		}
 		p := b.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}, "comment": {"ok from " + user}})
 		if p.status != http.StatusSeeOther {
@@ -382,9 +389,10 @@ func TestPagesRender(t *testing.T) {
 			}
 		}
 	}
-	// An auditor may not move a change: no transition is offered.
-	if b.get("/changes/"+c.ID).all("form#transition") != nil {
-		t.Error("an auditor is offered transitions")
+	// An auditor may not move a change, nor decide on it: no transition
+	// nor decision is offered.
+	if p := b.get("/changes/" + c.ID); p.all("form#transition") != nil || p.all("form#decide") != nil || p.text("#decide-refused") == "" {
+		t.Error("an auditor is offered transitions or a decision, or not told why not")
 	}
 	if p := b.get("/changes?state=" + c.ID); p.status != http.StatusBadRequest {
 		t.Errorf("bad filter: %d", p.status)

@@ -441,11 +441,14 @@ func (b *board) testApproveAsTwoOthers(t *testing.T) {
 		t.Errorf("after one approval: state %q, want pending", got)
 	}
 
-	// Segregation of duties: alice cannot approve her own change.
-	b.open(t, alice, "/changes/"+id, "form#decide")
-	submit(t, alice, `form#decide button[name=verdict][value=approve]`)
-	if got := text(t, alice, "#error[role=alert]"); !strings.Contains(got, "segregation of duties") || !strings.Contains(got, "alice requested change "+id) {
-		t.Errorf("alice approving her own change: #error = %q, want the segregation of duties refusal", got)
+	// Segregation of duties: alice cannot approve her own change; she is
+	// offered no decision, and told why.
+	b.open(t, alice, "/changes/"+id, "#decide-refused")
+	if got := text(t, alice, "#decide-refused"); !strings.Contains(got, "segregation of duties") || !strings.Contains(got, "alice requested change "+id) {
+		t.Errorf("alice on her own change: #decide-refused = %q, want the segregation of duties refusal", got)
+	}
+	if n := len(mustRun(t, alice, chromedp.Nodes(chromedp.CSSAll("form#decide"), chromedp.AtLeast(0)))); n != 0 {
+		t.Errorf("alice is offered a decision on her own change")
 	}
 	if got := attr(t, alice, "#state", "data-state"); got != "pending" {
 		t.Errorf("after the refusal: state %q, want pending", got)
