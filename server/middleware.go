@@ -261,10 +261,18 @@ var errNoToken = andon.Errorf(andon.EUNAUTHORIZED, `missing bearer token: send "
 // bearerToken returns the token of the Authorization header. The scheme is
 // case-insensitive (RFC 7235).
 func bearerToken(r *http.Request) (string, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	header := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(header, " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+	switch {
+	case header == "" && r.URL.Query().Has("token"):
+		return "", andon.Errorf(andon.EUNAUTHORIZED, `a token in the URL opens only the calendar feed (/api/v1/calendar.ics): send an API token as "Authorization: Bearer TOKEN"`)
+	case header == "":
 		return "", errNoToken
+	case !strings.EqualFold(scheme, "Bearer"):
+		return "", andon.Errorf(andon.EUNAUTHORIZED, `the Authorization header is of scheme %q: send "Authorization: Bearer TOKEN" with a token from "andon token create"`, scheme)
+	case token == "":
+		return "", andon.Errorf(andon.EUNAUTHORIZED, `the Authorization header holds "Bearer" but no token: send "Authorization: Bearer TOKEN" with a token from "andon token create"`)
 	}
 	return token, nil
 }

@@ -370,14 +370,20 @@ func TestAuthentication(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
 		name          string
+		query         string
 		authorization string
 		wantStatus    int
 		wantChallenge string
+		wantMsg       string // part of the error message
 		wantUser      *andon.User
 	}{
-		{name: "no header", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
-		{name: "basic", authorization: "Basic YWxpY2U6cHc=", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
-		{name: "empty bearer", authorization: "Bearer ", wantStatus: 401, wantChallenge: `Bearer realm="andon"`},
+		{name: "no header", wantStatus: 401, wantChallenge: `Bearer realm="andon"`, wantMsg: "missing bearer token"},
+		{name: "basic", authorization: "Basic YWxpY2U6cHc=", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
+			wantMsg: `the Authorization header is of scheme "Basic"`},
+		{name: "empty bearer", authorization: "Bearer ", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
+			wantMsg: `holds "Bearer" but no token`},
+		{name: "token in the URL", query: "?token=" + aliceToken, wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
+			wantMsg: "a token in the URL opens only the calendar feed"},
 		{name: "unknown token", authorization: "Bearer nope", wantStatus: 401, wantChallenge: `Bearer realm="andon", error="invalid_token"`},
 		{name: "store down", authorization: "Bearer broken", wantStatus: 500},
 		{name: "no roles", authorization: "Bearer " + aliceToken, wantStatus: 200,
@@ -389,13 +395,15 @@ func TestAuthentication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := f.do(t, "GET", "/api/v1/me", "", "", "Authorization", tt.authorization)
+			r := f.do(t, "GET", "/api/v1/me"+tt.query, "", "", "Authorization", tt.authorization)
 			if got := r.header.Get("WWW-Authenticate"); got != tt.wantChallenge {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
 			}
 			if tt.wantUser == nil {
 				code := map[int]string{401: andon.EUNAUTHORIZED, 500: andon.EINTERNAL}[tt.wantStatus]
-				mustError(t, r, tt.wantStatus, code)
+				if msg := mustError(t, r, tt.wantStatus, code); !strings.Contains(msg, tt.wantMsg) {
+					t.Errorf("message %q, want it to say %q", msg, tt.wantMsg)
+				}
 				return
 			}
 			if r.status != tt.wantStatus {
