@@ -3,6 +3,7 @@ package andon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -186,7 +187,16 @@ func (r *DriftReport) Validate() error {
 	}
 	tally.Unchanged = c.Unchanged
 	if tally != c {
-		return Errorf(EINVALID, "counts: %+v do not match the objects listed, %+v", c, tally)
+		var diffs []string
+		for _, f := range []struct {
+			name       string
+			got, count int
+		}{{"added", c.Added, tally.Added}, {"missing", c.Missing, tally.Missing}, {"changed", c.Changed, tally.Changed}, {"skipped", c.Skipped, tally.Skipped}} {
+			if f.got != f.count {
+				diffs = append(diffs, fmt.Sprintf("counts.%s is %d but %d are listed", f.name, f.got, f.count))
+			}
+		}
+		return Errorf(EINVALID, "%s", strings.Join(diffs, "; "))
 	}
 	return nil
 }

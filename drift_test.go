@@ -42,7 +42,7 @@ func TestDriftReportValidate(t *testing.T) {
 		{"ref without git", func(r *andon.DriftReport) { r.Desired.URL = "" }, "desired: ref and commit need a git URL"},
 		{"password in URL", func(r *andon.DriftReport) { r.Desired.URL = "https://ci:t0ken@git.example.com/odoo/deploy.git" }, "desired.url: holds credentials"},
 		{"token as the user of an https URL", func(r *andon.DriftReport) { r.Desired.URL = "https://ghp_t0ken@git.example.com/odoo/deploy.git" }, "desired.url: holds credentials"},
-		{"counts that do not add up", func(r *andon.DriftReport) { r.Counts.Changed = 1 }, "counts:"},
+		{"counts that do not add up", func(r *andon.DriftReport) { r.Counts.Changed = 1 }, "counts.changed is 1 but 2 are listed"},
 		{"negative counts", func(r *andon.DriftReport) { r.Counts.Unchanged = -1 }, "counts: negative"},
 		{"unknown drift", func(r *andon.DriftReport) { r.Objects[0].Drift = "moved" }, `objects[0].drift: "moved" is not one of added, missing, changed`},
 		{"no kind", func(r *andon.DriftReport) { r.Objects[0].Kind = "" }, "objects[0]: apiVersion, kind and name are required"},

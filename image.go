@@ -26,6 +26,9 @@ var (
 // may stand beside the digest (repo:tag@sha256:…); it is kept but not used
 // for matching.
 func ParseImage(ref string) (Image, error) {
+	if ref == "" {
+		return Image{}, Errorf(EINVALID, "image: required, a reference pinned by digest (REPOSITORY@sha256:<64 hex digits>)")
+	}
 	name, digest, ok := strings.Cut(ref, "@")
 	if !ok {
 		return Image{}, Errorf(EINVALID, "image %q is not pinned by digest (want REPOSITORY@sha256:<64 hex digits>)", ref)

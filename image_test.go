@@ -23,7 +23,7 @@ func TestParseImage(t *testing.T) {
 		{ref: "odoo@sha256:abc", wantErr: "digest"},
 		{ref: "Odoo@" + digest, wantErr: "repository"},
 		{ref: "odoo:bad tag@" + digest, wantErr: "tag"},
-		{ref: "", wantErr: "not pinned"},
+		{ref: "", wantErr: "image: required"},
 	}
 	for _, tt := range tests {
 		img, err := andon.ParseImage(tt.ref)

@@ -66,7 +66,7 @@ func TestRecordDrift(t *testing.T) {
 			{"unknown environment", func(r *andon.DriftReport) { r.Environment = "prod-mars" }, `environment: "prod-mars" is not in the catalog`},
 			{"another namespace", func(r *andon.DriftReport) { r.Namespace = "odoo-geelong" }, `namespace: "odoo-geelong" is not the namespace of environment prod-lyon in the catalog, "odoo-lyon"`},
 			{"another cluster", func(r *andon.DriftReport) { r.Cluster = "au-1" }, `cluster: "au-1" is not the cluster of environment prod-lyon`},
-			{"malformed", func(r *andon.DriftReport) { r.Counts.Changed = 0 }, "counts:"},
+			{"malformed", func(r *andon.DriftReport) { r.Counts.Changed = 0 }, "counts.changed is 0 but 1 are listed"},
 		}
 		for _, tt := range tests {
 			r := driftReport()
