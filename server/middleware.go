@@ -139,14 +139,7 @@ var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, ht
 // methods gets 405 with an Allow header, as HTTP requires; its body uses
 // the code invalid because the request, not the path, is wrong.
 func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
-	var allowed []string
-	for _, method := range probeMethods {
-		probe := r.Clone(r.Context())
-		probe.Method = method
-		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll && pattern != apiCatchAll {
-			allowed = append(allowed, method)
-		}
-	}
+	allowed := allowedMethods(r, mux)
 	if len(allowed) == 0 {
 		_ = encode(w, http.StatusNotFound, andon.Errorf(andon.ENOTFOUND,
 			"no route for %s %s; the API is described at /api/v1/openapi.json", r.Method, r.URL.Path))
@@ -155,6 +148,20 @@ func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	_ = encode(w, http.StatusMethodNotAllowed, andon.Errorf(andon.EINVALID,
 		"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+}
+
+// allowedMethods returns the methods of the routes of mux, other than the
+// catch-alls, that r's path has.
+func allowedMethods(r *http.Request, mux *http.ServeMux) []string {
+	var allowed []string
+	for _, method := range probeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != catchAll && pattern != apiCatchAll {
+			allowed = append(allowed, method)
+		}
+	}
+	return allowed
 }
 
 // statusRecorder remembers the status a handler wrote, for the log, the

@@ -90,8 +90,17 @@ func New(cfg Config) http.Handler {
 	mux.Handle(apiCatchAll, unrouted)
 	if cfg.UI != nil {
 		// The pages have routes of their own; one label keeps the
-		// metrics bounded whatever paths are asked for.
-		mux.Handle(catchAll, labelled(uiRoute, cfg.UI))
+		// metrics bounded whatever paths are asked for. A path of the
+		// server's own (/healthz, /metrics) asked with another method is
+		// answered 405 here, not taken for a page.
+		ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if len(allowedMethods(r, mux)) > 0 {
+				notRouted(w, r, mux)
+				return
+			}
+			cfg.UI.ServeHTTP(w, r)
+		})
+		mux.Handle(catchAll, labelled(uiRoute, ui))
 	} else {
 		mux.Handle(catchAll, unrouted)
 	}

@@ -653,3 +653,25 @@ func TestAuditVerifyEmptyLog(t *testing.T) {
 		t.Errorf("verify of an empty log: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestServerPathsWithAnotherMethod: /healthz, /readyz and /metrics asked
+// with another method answer 405 with the methods they take, as the API's
+// paths do, rather than the web UI's 404 for a page it does not have.
+func TestServerPathsWithAnotherMethod(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Post(s.url+path, "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), "GET") {
+			t.Errorf("POST %s: %d, Allow %q; want 405 allowing GET", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if resp, err := http.Get(s.url + "/no-such-page"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %v, %v; want 404", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}
