@@ -129,16 +129,30 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	// transaction. Entries newer than the checkpoint read first were
 	// either written meanwhile, and a checkpoint read now covers them, or
 	// added outside andon.
-	uncovered := int64(-1)
-	if cp != nil && cpProblem == "" && w.rows > cp.Size && !w.bad {
+	// The first write of a log may commit between the two reads, so a
+	// log found without a checkpoint is looked at again too.
+	uncovered, laterProblem, coveredLater := int64(-1), "", false
+	var signedSize int64
+	if cp != nil {
+		signedSize = cp.Size
+	}
+	if cpProblem == "" && w.rows > signedSize && !w.bad {
 		later, err := src.Checkpoint(ctx)
-		if err != nil {
+		if err != nil && andon.ErrorCode(err) != andon.ENOTFOUND {
 			return nil, fmt.Errorf("auditlog: verify: read checkpoint again: %w", err)
 		}
-		uncovered = cp.Size
-		if lcp, err := OpenCheckpoint(later, v); err == nil && lcp.Size >= w.rows {
+		uncovered = signedSize
+		if len(later) == 0 {
+			// Still none: the case below names it.
+		} else if lcp, err := OpenCheckpoint(later, v); err != nil {
+			laterProblem = "the checkpoint read after the entries: " + andon.ErrorMessage(err)
+		} else if lcp.Size >= w.rows {
 			uncovered = -1
-		} else if err == nil && lcp.Size > cp.Size {
+			if laterProblem, err = w.covers(lcp); err != nil {
+				return nil, fmt.Errorf("auditlog: verify: %w", err)
+			}
+			coveredLater = laterProblem == ""
+		} else if lcp.Size > signedSize {
 			uncovered = lcp.Size
 		}
 	}
@@ -152,7 +166,9 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		rep.FirstBad, rep.Problem = w.firstBad, w.problem
 	case cpProblem != "":
 		rep.Problem = cpProblem
-	case cp == nil && w.rows > 0:
+	case cp == nil && laterProblem != "":
+		rep.Problem = laterProblem
+	case cp == nil && w.rows > 0 && !coveredLater:
 		rep.Problem = fmt.Sprintf("the log has %d entries but no signed checkpoint", w.rows)
 	case cp == nil:
 		// An empty log that was never signed is a fresh one.
@@ -161,12 +177,44 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		rep.Problem = fmt.Sprintf("entry %d is missing: the log ends after %d entries but the signed checkpoint covers %d", w.rows, w.rows, cp.Size)
 	case w.cpRoot != cpRoot:
 		rep.Problem = fmt.Sprintf("the root of the first %d entries, %s, does not match the signed checkpoint root %s", cp.Size, w.cpRoot, cp.RootHash)
+	case laterProblem != "":
+		rep.Problem = laterProblem
 	case uncovered >= 0:
 		rep.FirstBad = uncovered
 		rep.Problem = fmt.Sprintf("entries %d to %d are covered by no signed checkpoint: andon signs one with every write, so they were added outside it", uncovered, w.rows-1)
 	}
 	rep.OK = rep.Problem == ""
 	return rep, nil
+}
+
+// covers checks that the signed checkpoint lcp, read after the records,
+// extends the tree the records make: its root is theirs, or, when entries
+// were written after them, the stored hashes prove the records' tree a
+// prefix of lcp's. Whoever can write the database cannot make either hold
+// without the signing key. It returns the problem, or "" when lcp covers
+// the records.
+func (w *walker) covers(lcp *andon.Checkpoint) (string, error) {
+	root, err := parseHash(lcp.RootHash)
+	if err != nil {
+		return "", err
+	}
+	mine := w.root()
+	if lcp.Size == w.rows {
+		if root != mine {
+			return fmt.Sprintf("the root of the %d entries, %s, does not match the checkpoint signed since, %s", w.rows, mine, lcp.RootHash), nil
+		}
+		return "", nil
+	}
+	proof, err := tlog.ProveTree(lcp.Size, w.rows, tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		return w.src.StoredHashes(w.ctx, indexes)
+	}))
+	if err == nil {
+		err = tlog.CheckTree(proof, lcp.Size, root, w.rows, mine)
+	}
+	if err != nil {
+		return fmt.Sprintf("the %d entries are not the start of the log of %d entries the checkpoint signed since covers: %v", w.rows, lcp.Size, err), nil
+	}
+	return "", nil
 }
 
 // compareBatch is how many computed hashes Verify collects before it reads

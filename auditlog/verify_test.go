@@ -250,6 +250,9 @@ type writtenMeanwhile struct {
 	*memLog
 	later []byte
 	reads int
+	// seen is how many records Records gives, when the writes went on
+	// after them; 0 means all.
+	seen int
 }
 
 func (w *writtenMeanwhile) Checkpoint(ctx context.Context) ([]byte, error) {
@@ -258,6 +261,16 @@ func (w *writtenMeanwhile) Checkpoint(ctx context.Context) ([]byte, error) {
 		return w.later, nil
 	}
 	return w.memLog.Checkpoint(ctx)
+}
+
+func (w *writtenMeanwhile) Records(ctx context.Context, fn func(int64, []byte) error) error {
+	n := 0
+	return w.memLog.Records(ctx, func(i int64, record []byte) error {
+		if n++; w.seen > 0 && n > w.seen {
+			return nil
+		}
+		return fn(i, record)
+	})
 }
 
 func TestVerifyEntriesWrittenMeanwhile(t *testing.T) {
@@ -295,6 +308,75 @@ func TestVerifyEntriesWrittenMeanwhile(t *testing.T) {
 	}
 	if rep.OK || rep.FirstBad != n+2 || !strings.Contains(rep.Problem, "entries 102 to 104 are covered by no signed checkpoint") {
 		t.Errorf("Verify = %+v; want entry %d named first bad", rep, n+2)
+	}
+
+	// Writes went on after the records were read: the checkpoint read
+	// again covers more, and the stored hashes prove the records its
+	// start.
+	l = mustLog(t, n, s)
+	first = l.checkpoint
+	for i := range int64(7) {
+		l.mustAppend(t, testEvent(n+i))
+	}
+	l.mustSign(t, s)
+	src = &writtenMeanwhile{memLog: l, later: l.checkpoint, seen: n + 5}
+	l.checkpoint = first
+	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.Entries != n+5 || rep.Unsigned != 5 {
+		t.Errorf("Verify = %+v; want OK over %d entries, 5 of them newer than the first checkpoint", rep, n+5)
+	}
+
+	// The first write of a log commits between the reads: no checkpoint
+	// first, then one that covers the records.
+	l = mustLog(t, 3, s)
+	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
+	l.checkpoint = nil
+	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.Entries != 3 {
+		t.Errorf("Verify of a log signed for the first time meanwhile = %+v; want OK", rep)
+	}
+
+	// A forger without the key edits an entry past the first checkpoint
+	// and recomputes the stored hashes, and the checkpoint row gives an
+	// older genuine checkpoint first and the latest one after: the
+	// latest does not sign the edited records.
+	l = mustLog(t, n, s)
+	first = l.checkpoint
+	for i := range int64(5) {
+		l.mustAppend(t, testEvent(n+i))
+	}
+	l.mustSign(t, s)
+	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
+	l.checkpoint = first
+	l.records[n+2] = editActor(l.records[n+2])
+	l.mustRehash(t)
+	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || !strings.Contains(rep.Problem, "does not match the checkpoint signed since") {
+		t.Errorf("Verify of a forged tail = %+v; want it refused", rep)
+	}
+	// The same, with writes after the records: the forged records are not
+	// the start of the signed log.
+	l = mustLog(t, n, s)
+	first = l.checkpoint
+	for i := range int64(7) {
+		l.mustAppend(t, testEvent(n+i))
+	}
+	l.mustSign(t, s)
+	src = &writtenMeanwhile{memLog: l, later: l.checkpoint, seen: n + 5}
+	l.checkpoint = first
+	l.records[n+2] = editActor(l.records[n+2])
+	l.mustRehash(t)
+	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || !strings.Contains(rep.Problem, "are not the start of the log") {
+		t.Errorf("Verify of a forged tail, writes after = %+v; want it refused", rep)
 	}
 }
 
