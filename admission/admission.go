@@ -153,7 +153,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			// A webhook URL for a cluster the catalog does not know, a
 			// typo or a cluster renamed since: nothing of it can be
 			// governed, so nothing passes unseen.
-			return deny(fmt.Sprintf("andon knows no cluster %q: no environment of the catalog names it as its kubernetes.cluster, so andon cannot tell which environment namespace %s belongs to; correct the cluster in the webhook's URL (andon kube webhook-config --cluster) or in the catalog", cluster, req.Namespace)), andon.AdmissionDenied
+			return deny(fmt.Sprintf("andon knows no cluster %q: every environment of the catalog names another kubernetes.cluster, so andon cannot tell which environment namespace %s belongs to; correct the cluster in the webhook's URL (andon kube webhook-config --cluster) or in the catalog", cluster, req.Namespace)), andon.AdmissionDenied
 		}
 		return ignore()
 	}
@@ -326,9 +326,12 @@ func withoutBookkeeping(obj map[string]any) map[string]any {
 	return out
 }
 
-// namesCluster reports whether an environment of cat names cluster.
+// namesCluster reports whether an environment of cat may be in cluster:
+// one that names it, or one that names no cluster and so matches any.
 func namesCluster(cat *andon.Catalog, cluster string) bool {
-	return slices.ContainsFunc(cat.Environments, func(e *andon.Environment) bool { return e.Kubernetes.Cluster == cluster })
+	return slices.ContainsFunc(cat.Environments, func(e *andon.Environment) bool {
+		return e.Kubernetes.Cluster == "" || e.Kubernetes.Cluster == cluster
+	})
 }
 
 // environmentOf returns the environment whose namespace is ns, in cluster

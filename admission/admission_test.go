@@ -383,6 +383,22 @@ spec:
 	if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, `andon knows no cluster "eu-9"`) || len(gate.calls) != 0 {
 		t.Errorf("eu-9: %+v, outcome %s; want a refusal naming the unknown cluster", resp, outcome)
 	}
+	// An environment that names no cluster may be in any: with one in the
+	// catalog, no cluster is unknown, and a namespace nobody governs is
+	// not governed.
+	r = newReviewer(t, mustCatalog(t, `apiVersion: andon/v1
+kind: Environment
+metadata: {name: lab}
+spec:
+  stage: development
+  hosting: dedicated
+  plants: [lyon]
+  processes: [production]
+  kubernetes: {namespace: odoo-lab}
+`), gate)
+	if _, outcome := admit(t, r, "eu-9", mustRead(t, "deployment-create")); outcome != andon.AdmissionIgnored {
+		t.Errorf("eu-9 beside a cluster-less environment: outcome %s, want ignored", outcome)
+	}
 }
 
 // mutate returns the recorded review file with edit applied to its
