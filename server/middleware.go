@@ -277,7 +277,8 @@ func bearerToken(r *http.Request) (string, error) {
 	case header == "":
 		return "", errNoToken
 	case !strings.EqualFold(scheme, "Bearer"):
-		return "", andon.Errorf(andon.EUNAUTHORIZED, `the Authorization header is of scheme %q: send "Authorization: Bearer TOKEN" with a token from "andon token create"`, scheme)
+		// The scheme is not repeated: a token sent without one would be.
+		return "", andon.Errorf(andon.EUNAUTHORIZED, `the Authorization header is not of the Bearer scheme: send "Authorization: Bearer TOKEN" with a token from "andon token create"`)
 	case token == "":
 		return "", andon.Errorf(andon.EUNAUTHORIZED, `the Authorization header holds "Bearer" but no token: send "Authorization: Bearer TOKEN" with a token from "andon token create"`)
 	}

@@ -379,7 +379,9 @@ func TestAuthentication(t *testing.T) {
 	}{
 		{name: "no header", wantStatus: 401, wantChallenge: `Bearer realm="andon"`, wantMsg: "missing bearer token"},
 		{name: "basic", authorization: "Basic YWxpY2U6cHc=", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
-			wantMsg: `the Authorization header is of scheme "Basic"`},
+			wantMsg: `the Authorization header is not of the Bearer scheme`},
+		{name: "a token without a scheme", authorization: "andon_secret", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
+			wantMsg: `the Authorization header is not of the Bearer scheme`},
 		{name: "empty bearer", authorization: "Bearer ", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
 			wantMsg: `holds "Bearer" but no token`},
 		{name: "token in the URL", query: "?token=" + aliceToken, wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
@@ -401,8 +403,8 @@ func TestAuthentication(t *testing.T) {
 			}
 			if tt.wantUser == nil {
 				code := map[int]string{401: andon.EUNAUTHORIZED, 500: andon.EINTERNAL}[tt.wantStatus]
-				if msg := mustError(t, r, tt.wantStatus, code); !strings.Contains(msg, tt.wantMsg) {
-					t.Errorf("message %q, want it to say %q", msg, tt.wantMsg)
+				if msg := mustError(t, r, tt.wantStatus, code); !strings.Contains(msg, tt.wantMsg) || strings.Contains(msg, "andon_secret") {
+					t.Errorf("message %q, want it to say %q, and never repeat the header", msg, tt.wantMsg)
 				}
 				return
 			}
