@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/url"
 	"strconv"
@@ -106,18 +105,31 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 }
 
 // connectProblem says why a connection failed: the server's refusal or
-// the network's, once, where pgx lists every attempt (sslmode=prefer
-// makes two, with and without TLS) with the same cause.
+// the network's, of the last attempt, where pgx lists every attempt
+// (sslmode=prefer makes two, with and without TLS), often with the same
+// cause. The last is the one the settings meant to succeed.
 func connectProblem(err error) string {
-	var pgErr *pgconn.PgError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &pgErr):
-		return pgErr.Error()
-	case errors.As(err, &netErr):
-		return netErr.Error()
+	var last error
+	var walk func(error)
+	walk = func(e error) {
+		switch u := e.(type) {
+		case *pgconn.PgError, net.Error:
+			last = e
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			if c := u.Unwrap(); c != nil {
+				walk(c)
+			}
+		}
 	}
-	return err.Error()
+	walk(err)
+	if last == nil {
+		return err.Error()
+	}
+	return last.Error()
 }
 
 // rebinds caches rebound queries: the store's queries are a small fixed set.
