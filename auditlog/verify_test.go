@@ -276,107 +276,57 @@ func (w *writtenMeanwhile) Records(ctx context.Context, fn func(int64, []byte) e
 func TestVerifyEntriesWrittenMeanwhile(t *testing.T) {
 	const n = 100
 	s, v := mustSigner(t, "andon")
-	l := mustLog(t, n, s)
-	first := l.checkpoint
-	for i := range int64(5) {
-		l.mustAppend(t, testEvent(n+i))
+	tests := []struct {
+		name string
+		// The log: n entries signed, then appended more, with the latest
+		// checkpoint signed after signedAt of them (-1: none since the
+		// first); Verify reads seen of them (0: all). With forge, entry
+		// n+2 is then edited and the stored hashes recomputed. Without
+		// first, the log had no checkpoint when Verify began.
+		appended, signedAt, seen int
+		forge, noFirst           bool
+		wantOK                   bool
+		wantEntries              int64
+		problem                  string
+	}{
+		{name: "written while read", appended: 5, signedAt: 5, wantOK: true, wantEntries: n + 5},
+		{name: "written after the records were read", appended: 7, signedAt: 7, seen: n + 5, wantOK: true, wantEntries: n + 5},
+		{name: "the first checkpoint signed meanwhile", appended: 0, signedAt: 0, noFirst: true, wantOK: true, wantEntries: n},
+		{name: "some added outside andon", appended: 5, signedAt: 2, wantEntries: n + 5, problem: "entries 102 to 104 are covered by no signed checkpoint"},
+		{name: "none signed since", appended: 5, signedAt: -1, wantEntries: n + 5, problem: "entries 100 to 104 are covered by no signed checkpoint"},
+		{name: "forged, shown an older checkpoint first", appended: 5, signedAt: 5, forge: true, wantEntries: n + 5, problem: "does not match the checkpoint signed since"},
+		{name: "forged, with writes after", appended: 7, signedAt: 7, seen: n + 5, forge: true, wantEntries: n + 5, problem: "are not the start of the log"},
 	}
-	l.mustSign(t, s)
-	src := &writtenMeanwhile{memLog: l, later: l.checkpoint}
-	l.checkpoint = first
-	rep, err := auditlog.Verify(context.Background(), src, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK || rep.CheckpointSize != n || rep.Unsigned != 5 || rep.Entries != n+5 {
-		t.Errorf("Verify = %+v; want OK, %d entries of which 5 newer than the checkpoint of %d", rep, n+5, n)
-	}
-	// A checkpoint read again that covers only some of them: the rest were
-	// added outside andon.
-	l = mustLog(t, n, s)
-	first = l.checkpoint
-	for i := range int64(5) {
-		if i == 2 {
-			l.mustSign(t, s)
-		}
-		l.mustAppend(t, testEvent(n+i))
-	}
-	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
-	l.checkpoint = first
-	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
-		t.Fatal(err)
-	}
-	if rep.OK || rep.FirstBad != n+2 || !strings.Contains(rep.Problem, "entries 102 to 104 are covered by no signed checkpoint") {
-		t.Errorf("Verify = %+v; want entry %d named first bad", rep, n+2)
-	}
-
-	// Writes went on after the records were read: the checkpoint read
-	// again covers more, and the stored hashes prove the records its
-	// start.
-	l = mustLog(t, n, s)
-	first = l.checkpoint
-	for i := range int64(7) {
-		l.mustAppend(t, testEvent(n+i))
-	}
-	l.mustSign(t, s)
-	src = &writtenMeanwhile{memLog: l, later: l.checkpoint, seen: n + 5}
-	l.checkpoint = first
-	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK || rep.Entries != n+5 || rep.Unsigned != 5 {
-		t.Errorf("Verify = %+v; want OK over %d entries, 5 of them newer than the first checkpoint", rep, n+5)
-	}
-
-	// The first write of a log commits between the reads: no checkpoint
-	// first, then one that covers the records.
-	l = mustLog(t, 3, s)
-	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
-	l.checkpoint = nil
-	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
-		t.Fatal(err)
-	}
-	if !rep.OK || rep.Entries != 3 {
-		t.Errorf("Verify of a log signed for the first time meanwhile = %+v; want OK", rep)
-	}
-
-	// A forger without the key edits an entry past the first checkpoint
-	// and recomputes the stored hashes, and the checkpoint row gives an
-	// older genuine checkpoint first and the latest one after: the
-	// latest does not sign the edited records.
-	l = mustLog(t, n, s)
-	first = l.checkpoint
-	for i := range int64(5) {
-		l.mustAppend(t, testEvent(n+i))
-	}
-	l.mustSign(t, s)
-	src = &writtenMeanwhile{memLog: l, later: l.checkpoint}
-	l.checkpoint = first
-	l.records[n+2] = editActor(l.records[n+2])
-	l.mustRehash(t)
-	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
-		t.Fatal(err)
-	}
-	if rep.OK || !strings.Contains(rep.Problem, "does not match the checkpoint signed since") {
-		t.Errorf("Verify of a forged tail = %+v; want it refused", rep)
-	}
-	// The same, with writes after the records: the forged records are not
-	// the start of the signed log.
-	l = mustLog(t, n, s)
-	first = l.checkpoint
-	for i := range int64(7) {
-		l.mustAppend(t, testEvent(n+i))
-	}
-	l.mustSign(t, s)
-	src = &writtenMeanwhile{memLog: l, later: l.checkpoint, seen: n + 5}
-	l.checkpoint = first
-	l.records[n+2] = editActor(l.records[n+2])
-	l.mustRehash(t)
-	if rep, err = auditlog.Verify(context.Background(), src, v); err != nil {
-		t.Fatal(err)
-	}
-	if rep.OK || !strings.Contains(rep.Problem, "are not the start of the log") {
-		t.Errorf("Verify of a forged tail, writes after = %+v; want it refused", rep)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := mustLog(t, n, s)
+			first := l.checkpoint
+			if tt.noFirst {
+				first = nil
+			}
+			latest := first
+			for i := range tt.appended + 1 {
+				if i == tt.signedAt {
+					l.mustSign(t, s)
+					latest = l.checkpoint
+				}
+				if i < tt.appended {
+					l.mustAppend(t, testEvent(n+int64(i)))
+				}
+			}
+			l.checkpoint = first
+			if tt.forge {
+				l.records[n+2] = editActor(l.records[n+2])
+				l.mustRehash(t)
+			}
+			rep, err := auditlog.Verify(context.Background(), &writtenMeanwhile{memLog: l, later: latest, seen: tt.seen}, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK != tt.wantOK || rep.Entries != tt.wantEntries || !strings.Contains(rep.Problem, tt.problem) {
+				t.Errorf("Verify = %+v; want OK %v over %d entries, problem %q", rep, tt.wantOK, tt.wantEntries, tt.problem)
+			}
+		})
 	}
 }
 
