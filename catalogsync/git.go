@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -190,6 +191,11 @@ func (g *gitSource) resolve(ctx context.Context) (plumbing.Hash, error) {
 		src = "HEAD"
 	}
 	err := g.fetch(ctx, config.RefSpec("+"+src+":"+sourceRef.String()))
+	if errors.Is(err, git.NoMatchingRefSpecError{}) && abbreviatedHash.MatchString(src) {
+		// Not a branch or tag: a commit hash shortened, as git log
+		// --oneline and andon odoo impact print them.
+		return g.resolveAbbreviated(ctx, src)
+	}
 	if errors.Is(err, git.NoMatchingRefSpecError{}) {
 		return plumbing.ZeroHash, g.errorf("ref %q not found", src)
 	}
@@ -205,6 +211,38 @@ func (g *gitSource) resolve(ctx context.Context) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, g.errorf("ref %q: %w", src, err)
 	}
 	return c, nil
+}
+
+// abbreviatedHash is a commit hash shortened to at least 7 digits.
+var abbreviatedHash = regexp.MustCompile(`^[0-9a-f]{7,39}$`)
+
+// resolveAbbreviated returns the one commit, of those the remote's
+// branches and tags reach, whose hash begins with prefix.
+func (g *gitSource) resolveAbbreviated(ctx context.Context, prefix string) (plumbing.Hash, error) {
+	if err := g.fetch(ctx, "+refs/heads/*:refs/andon/heads/*", "+refs/tags/*:refs/andon/tags/*"); err != nil {
+		return plumbing.ZeroHash, g.errorf("%w", err)
+	}
+	commits, err := g.repo.CommitObjects()
+	if err != nil {
+		return plumbing.ZeroHash, g.errorf("%w", err)
+	}
+	defer commits.Close()
+	var found []plumbing.Hash
+	err = commits.ForEach(func(c *object.Commit) error {
+		if strings.HasPrefix(c.Hash.String(), prefix) {
+			found = append(found, c.Hash)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return plumbing.ZeroHash, g.errorf("%w", err)
+	case len(found) == 0:
+		return plumbing.ZeroHash, g.errorf("ref %q not found: no branch, tag or commit on them has that name or begins with it", prefix)
+	case len(found) > 1:
+		return plumbing.ZeroHash, g.errorf("ref %q: %d commits begin with it; give more of the hash", prefix, len(found))
+	}
+	return found[0], nil
 }
 
 // fetch fetches specs from the remote. Being up to date is no error.

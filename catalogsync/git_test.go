@@ -85,6 +85,8 @@ func TestGitRefs(t *testing.T) {
 		{"light", c1, rev1},
 		{c1, c1, rev1},
 		{strings.ToUpper(c1), c1, rev1},
+		{c1[:12], c1, rev1}, // abbreviated, as git log --oneline prints it
+		{c2[:7], c2, rev2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
@@ -110,6 +112,7 @@ func TestGitRefNotFound(t *testing.T) {
 
 	for _, tt := range []struct{ ref, want string }{
 		{"nope", `git ` + url + `@nope: ref "nope" not found`},
+		{"abcdef01", `git ` + url + `@abcdef01: ref "abcdef01" not found: no branch, tag or commit on them has that name or begins with it`},
 		{strings.Repeat("ab", 20), `git ` + url + `@` + strings.Repeat("ab", 20) + `: commit ` + strings.Repeat("ab", 20) + ` not found on any branch or tag`},
 	} {
 		src := MustGitSource(t, catalogsync.GitOptions{URL: url, Ref: tt.ref})

@@ -118,7 +118,7 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 		case "version":
 			m.Version = d.str(k, v)
 		case "category":
-			m.Category = d.str(k, v)
+			m.Category = d.optionalStr(k, v)
 		case "depends":
 			m.Depends = d.strs(k, v)
 		case "auto_install":
@@ -142,13 +142,13 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 		case "external_dependencies":
 			m.ExternalDependencies = d.external(k, v)
 		case "pre_init_hook":
-			m.PreInitHook = d.str(k, v)
+			m.PreInitHook = d.optionalStr(k, v)
 		case "post_init_hook":
-			m.PostInitHook = d.str(k, v)
+			m.PostInitHook = d.optionalStr(k, v)
 		case "uninstall_hook":
-			m.UninstallHook = d.str(k, v)
+			m.UninstallHook = d.optionalStr(k, v)
 		case "license":
-			m.License = d.str(k, v)
+			m.License = d.optionalStr(k, v)
 		}
 		if d.err != nil {
 			return nil, d.err
@@ -186,6 +186,15 @@ func (d *decoder) str(k, v *node) string {
 		return ""
 	}
 	return v.str
+}
+
+// optionalStr reads a string that may be None, as Odoo's optional keys
+// (a license, a hook) may be: None reads as not given.
+func (d *decoder) optionalStr(k, v *node) string {
+	if v.kind == nodeNone {
+		return ""
+	}
+	return d.str(k, v)
 }
 
 func (d *decoder) bool(k, v *node) bool {

@@ -159,6 +159,12 @@ func TestParseManifestForms(t *testing.T) {
 			want: &odoo.Module{ExternalDependencies: odoo.ExternalDependencies{Python: []string{"lxml"}}, Installable: true},
 		},
 		{
+			// Odoo reads an optional key given as None as not given.
+			name: "optional keys as None",
+			src:  `{'license': None, 'category': None, 'post_init_hook': None, 'pre_init_hook': None, 'uninstall_hook': None}`,
+			want: &odoo.Module{Installable: true},
+		},
+		{
 			name: "unknown keys of any type",
 			src:  `{'assets': {'web.assets_backend': ['x/**/*']}, 'sequence': 16, 'price': 9.5, 'images': None}`,
 			want: &odoo.Module{Installable: true},
@@ -195,7 +201,7 @@ func TestParseManifestErrors(t *testing.T) {
 		{"auto_install names a non-dependency", "{'depends': ['sale'],\n 'auto_install': ['sale', 'stock']}", file + `:2:18: auto_install names "stock", which is not in depends`},
 		{"external dependencies not a dict", "{'external_dependencies': ['lxml']}", file + ":1:27: external_dependencies is a list, want a dict"},
 		{"external python not a list", "{'external_dependencies': {'python': 'lxml'}}", file + ":1:38: external_dependencies['python'] is a str, want a list of strings"},
-		{"hook is None", "{'post_init_hook': None}", file + ":1:20: post_init_hook is None, want a string"},
+		{"version is None", "{'version': None}", file + ":1:13: version is None, want a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
@@ -156,15 +160,17 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 	git.Ref = o.from
 	from, err := catalogsync.GitFiles(cmd.Context(), git)
 	if err != nil {
-		return nil, fmt.Errorf("--from: %w", err)
+		return nil, gitProblem("--from", o.repo, err)
 	}
 	git.Ref = o.to
 	to, err := catalogsync.GitFiles(cmd.Context(), git)
 	if err != nil {
-		return nil, fmt.Errorf("--to: %w", err)
+		return nil, gitProblem("--to", o.repo, err)
 	}
 	d, err := odoo.DiffFS(from.FS, to.FS, paths...)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("--addons-path: %s at %s: %w", to.URL, o.to, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", to.URL, o.to, err)
 	}
 	core := odoo.Odoo17()
@@ -181,6 +187,23 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		}
 	}
 	return rep, nil
+}
+
+// gitProblem blames the flag of a failed git read: --repo when the
+// repository itself cannot be read (not one, unreachable, credentials),
+// else the ref's flag.
+func gitProblem(refFlag, repo string, err error) error {
+	var netErr net.Error
+	if !errors.Is(err, transport.ErrRepositoryNotFound) && !errors.Is(err, transport.ErrAuthenticationRequired) &&
+		!errors.Is(err, transport.ErrAuthorizationFailed) && !errors.As(err, &netErr) {
+		return fmt.Errorf("%s: %w", refFlag, err)
+	}
+	if info, serr := os.Stat(repo); serr == nil && info.IsDir() {
+		if _, gerr := os.Stat(filepath.Join(repo, ".git")); gerr != nil {
+			return fmt.Errorf("--repo: %w (give the top directory of a git repository, the one that holds .git)", err)
+		}
+	}
+	return fmt.Errorf("--repo: %w", err)
 }
 
 func writeOdooImpact(w io.Writer, rep *odooImpactReport) {

@@ -54,7 +54,17 @@ func TestOdooImpact(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `ref "nope"`)
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `--from: git file://`+filepath.ToSlash(repo)+`@nope: ref "nope" not found`)
+	// The repository is blamed when it is the problem, not the ref; a
+	// directory inside one is told to give the top.
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(t.TempDir(), "none"), "--from", "v2026.11", "--to", "main"), 2, "--repo: git ")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(repo, "addons"), "--from", "v2026.11", "--to", "main"), 2, "(give the top directory of a git repository")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "nodir"), 2, "--addons-path: ")
+	// A commit hash shortened, as the report prints them, is read too.
+	short := mustGit(t, repo, "rev-parse", "--short=12", "main")
+	if r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", strings.TrimSpace(short), "--addons-path", "addons"); r.code != 0 {
+		t.Errorf("--to %s: exit %d\n%s", short, r.code, r.stderr)
+	}
 	// An environment without production: a module of mrp touches none of
 	// its processes, and does not take its depends' instead.
 	mustWriteFile(t, filepath.Join(repo, "addons", "acme_mrp", "__manifest__.py"), "{'name': 'ACME MRP', 'version': '1.0', 'depends': ['mrp']}\n")
