@@ -82,6 +82,10 @@ func RESTConfig(kubeconfig, context string, getenv func(string) string) (*rest.C
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := cc.ClientConfig()
 	if clientcmd.IsEmptyConfig(err) {
+		if kubeconfig == "" && getenv("KUBECONFIG") != "" {
+			// kubectl skips the files of KUBECONFIG that do not exist.
+			return nil, fmt.Errorf("no Kubernetes configuration in KUBECONFIG=%s: none of its files exists or holds a cluster; fix KUBECONFIG or give --kubeconfig", getenv("KUBECONFIG"))
+		}
 		return nil, errors.New("no Kubernetes configuration: give --kubeconfig, set KUBECONFIG or write ~/.kube/config, or run in a pod")
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,5 +102,20 @@ func TestCheckRefusedDiscovery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A KUBECONFIG whose files do not exist is named, rather than the
+// configuration called missing as if KUBECONFIG were not set.
+func TestRESTConfigNamesAMissingKubeconfig(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	_, err := drift.RESTConfig("", "", func(k string) string {
+		if k == "KUBECONFIG" {
+			return missing
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "KUBECONFIG="+missing) {
+		t.Errorf("RESTConfig = %v, want the KUBECONFIG named", err)
 	}
 }
