@@ -131,7 +131,7 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	// added outside andon.
 	// The first write of a log may commit between the two reads, so a
 	// log found without a checkpoint is looked at again too.
-	uncovered, laterProblem, coveredLater := int64(-1), "", false
+	uncovered, laterProblem := int64(-1), ""
 	var signedSize int64
 	if cp != nil {
 		signedSize = cp.Size
@@ -151,7 +151,6 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 			if laterProblem, err = w.covers(lcp); err != nil {
 				return nil, fmt.Errorf("auditlog: verify: %w", err)
 			}
-			coveredLater = laterProblem == ""
 		} else if lcp.Size > signedSize {
 			uncovered = lcp.Size
 		}
@@ -168,7 +167,8 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		rep.Problem = cpProblem
 	case cp == nil && laterProblem != "":
 		rep.Problem = laterProblem
-	case cp == nil && w.rows > 0 && !coveredLater:
+	case cp == nil && uncovered >= 0:
+		// No checkpoint then, and none since that covers the entries.
 		rep.Problem = fmt.Sprintf("the log has %d entries but no signed checkpoint", w.rows)
 	case cp == nil:
 		// An empty log that was never signed is a fresh one.

@@ -174,7 +174,7 @@ func (g *gitSource) resolve(ctx context.Context) (plumbing.Hash, error) {
 		}
 		// A server gives only what its branches and tags reach, not any
 		// commit asked for by hash, so those are what is fetched.
-		if err := g.fetch(ctx, "+refs/heads/*:refs/andon/heads/*", "+refs/tags/*:refs/andon/tags/*"); err != nil {
+		if err := g.fetchBranchesAndTags(ctx); err != nil {
 			return plumbing.ZeroHash, g.errorf("%w", err)
 		}
 		c, err := g.peel(h)
@@ -219,7 +219,7 @@ var abbreviatedHash = regexp.MustCompile(`^[0-9a-f]{7,39}$`)
 // resolveAbbreviated returns the one commit, of those the remote's
 // branches and tags reach, whose hash begins with prefix.
 func (g *gitSource) resolveAbbreviated(ctx context.Context, prefix string) (plumbing.Hash, error) {
-	if err := g.fetch(ctx, "+refs/heads/*:refs/andon/heads/*", "+refs/tags/*:refs/andon/tags/*"); err != nil {
+	if err := g.fetchBranchesAndTags(ctx); err != nil {
 		return plumbing.ZeroHash, g.errorf("%w", err)
 	}
 	commits, err := g.repo.CommitObjects()
@@ -243,6 +243,12 @@ func (g *gitSource) resolveAbbreviated(ctx context.Context, prefix string) (plum
 		return plumbing.ZeroHash, g.errorf("ref %q: %d commits begin with it; give more of the hash", prefix, len(found))
 	}
 	return found[0], nil
+}
+
+// fetchBranchesAndTags fetches every branch and tag of the remote, what a
+// commit named by its hash may be found on.
+func (g *gitSource) fetchBranchesAndTags(ctx context.Context) error {
+	return g.fetch(ctx, "+refs/heads/*:refs/andon/heads/*", "+refs/tags/*:refs/andon/tags/*")
 }
 
 // fetch fetches specs from the remote. Being up to date is no error.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
-	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -59,19 +58,11 @@ the user's roles come from the catalog's Team documents.`,
 // a token for a mistyped name authenticates, but grants no role. It says
 // nothing when no server has published a catalog there yet.
 func unknownUser(ctx context.Context, store *sqlstore.DB, user string) string {
-	revision, err := store.CurrentCatalog(ctx)
-	if err != nil || revision == "" {
+	snap, err := publishedSnapshot(ctx, store)
+	if err != nil || slices.Contains(snap.Catalog.Users(), user) {
 		return ""
 	}
-	v, err := store.CatalogVersion(ctx, revision)
-	if err != nil {
-		return ""
-	}
-	cat, err := catalogsync.FromArchive(v.Archive)
-	if err != nil || slices.Contains(cat.Users(), user) {
-		return ""
-	}
-	return fmt.Sprintf("warning: no team of the catalog in force (%s) has %s as a member: the token authenticates, but grants no role until a Team document names %s", revision, user, user)
+	return fmt.Sprintf("warning: no team of the catalog in force (%s) has %s as a member: the token authenticates, but grants no role until a Team document names %s", snap.Revision, user, user)
 }
 
 func newAuditCmd(e *env) *cobra.Command {
