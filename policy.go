@@ -100,6 +100,10 @@ type Reason struct {
 	Message string `json:"message"`
 }
 
+// MaxCalendarDays is the most days one listing of occurrences may span
+// (GET /api/v1/calendar): each occurrence is expanded in memory.
+const MaxCalendarDays = 366
+
 // CalendarService answers questions about windows for the catalog in force.
 type CalendarService interface {
 	// Occurrences returns the occurrences of every window applying to env

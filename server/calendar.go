@@ -11,7 +11,7 @@ import (
 // listing may ask for (each occurrence is expanded in memory).
 const (
 	defaultCalendarSpan = 7 * 24 * time.Hour
-	maxCalendarSpan     = 366 * 24 * time.Hour
+	maxCalendarSpan     = andon.MaxCalendarDays * 24 * time.Hour
 )
 
 // handleCalendar answers the occurrences of the windows applying to an
@@ -38,7 +38,7 @@ func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
 		case !to.After(from):
 			return andon.Errorf(andon.EINVALID, "query parameter to: %s is not after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 		case to.Sub(from) > maxCalendarSpan:
-			return andon.Errorf(andon.EINVALID, "query parameter to: %s is more than 366 days after from %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+			return andon.Errorf(andon.EINVALID, "query parameter to: %s is more than %d days after from %s", to.Format(time.RFC3339), andon.MaxCalendarDays, from.Format(time.RFC3339))
 		}
 		occurrences, err := cal.Occurrences(r.Context(), env, from, to)
 		if err != nil {

@@ -100,8 +100,8 @@ to an environment, in the plant's local time and in UTC. The range starts
 				return err
 			}
 			if cmd.Flags().Changed("days") {
-				if days <= 0 || days > 366 {
-					return andon.Errorf(andon.EINVALID, "--days %d: want a number of days from 1 to 366", days)
+				if days <= 0 || days > andon.MaxCalendarDays {
+					return andon.Errorf(andon.EINVALID, "--days %d: want a number of days from 1 to %d", days, andon.MaxCalendarDays)
 				}
 				if start.IsZero() {
 					// The server would pick now too, but the end must be
@@ -109,8 +109,8 @@ to an environment, in the plant's local time and in UTC. The range starts
 					start = time.Now()
 				}
 				end = start.AddDate(0, 0, days)
-			} else if !start.IsZero() && end.Sub(start) > 366*24*time.Hour {
-				return andon.Errorf(andon.EINVALID, "--to %s: more than 366 days after --from %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+			} else if !start.IsZero() && end.Sub(start) > andon.MaxCalendarDays*24*time.Hour {
+				return andon.Errorf(andon.EINVALID, "--to %s: more than %d days after --from %s", end.Format(time.RFC3339), andon.MaxCalendarDays, start.Format(time.RFC3339))
 			}
 			occs, err := c.Occurrences(cmd.Context(), envName, start, end)
 			if err != nil {
