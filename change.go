@@ -92,8 +92,8 @@ type Change struct {
 	Requester   string     `json:"requester"`
 	Artifacts   []string   `json:"artifacts"`
 	Facts       Facts      `json:"facts"`
-	// Processes are the business processes affected: given by the
-	// requester, or derived from the modules touched.
+	// Processes are the business processes affected: those the
+	// requester names and those whose modules the change touches.
 	Processes    []string `json:"processes"`
 	Window       *Span    `json:"window,omitempty"`
 	RollbackPlan string   `json:"rollbackPlan,omitempty"`

@@ -86,16 +86,16 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 		State:        andon.StatePending,
 		Approvals:    []andon.Approval{},
 	}
-	if len(req.Processes) > 0 {
-		for i, p := range req.Processes {
-			if cat.Process(p) == nil {
-				return nil, andon.Errorf(andon.EINVALID, "processes[%d]: %q is not in the catalog", i, p)
-			}
+	for i, p := range req.Processes {
+		if cat.Process(p) == nil {
+			return nil, andon.Errorf(andon.EINVALID, "processes[%d]: %q is not in the catalog", i, p)
 		}
-		c.Processes = slices.Compact(slices.Sorted(slices.Values(req.Processes)))
-	} else {
-		c.Processes = nonNil(cat.ProcessesForModules(env, c.Facts.Modules))
 	}
+	// The processes named add to those of the modules touched, never
+	// replace them: naming a medium process must not hide that a module
+	// of a critical one changes, and lower the tier.
+	c.Processes = nonNil(slices.Compact(slices.Sorted(slices.Values(
+		slices.Concat(req.Processes, cat.ProcessesForModules(env, c.Facts.Modules))))))
 	risk, err := s.classify(ctx, cat, env, c)
 	if err != nil {
 		return nil, err

@@ -536,6 +536,32 @@ func TestRiskAsksTheEnvironmentsOwners(t *testing.T) {
 	})
 }
 
+// Naming a process adds to the processes of the modules a change touches:
+// a change of a production module that names procurement is still a
+// change of production, a critical process, and its tier says so.
+func TestNamedProcessesAddToTheModules(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, tt := range []struct {
+			migration bool
+			tier      andon.Level
+		}{{false, andon.LevelHigh}, {true, andon.LevelCritical}} {
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+				Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Work order tablet view",
+				Facts: andon.Facts{Modules: []string{"mrp_workorder"}, Migration: tt.migration}, Processes: []string{"procurement"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"procurement", "production"}; !slices.Equal(c.Processes, want) {
+				t.Errorf("migration %v: processes %v, want %v", tt.migration, c.Processes, want)
+			}
+			if c.Risk.Tier != tt.tier {
+				t.Errorf("migration %v: tier %s, want %s (reasons %q)", tt.migration, c.Risk.Tier, tt.tier, c.Risk.Reasons)
+			}
+		}
+	})
+}
+
 func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		e.MustStage(t, imageStaged)

@@ -113,7 +113,7 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 	f.StringSliceVar(&req.Facts.Modules, "module", nil, "Odoo module touched (repeatable or comma-separated)")
 	f.BoolVar(&req.Facts.Migration, "migration", false, "the change migrates the database")
 	f.StringSliceVar(&req.Facts.Components, "component", nil, "infrastructure component touched, such as postgres or kubernetes (repeatable)")
-	f.StringSliceVar(&req.Processes, "process", nil, "business process affected, when not derived from modules (repeatable)")
+	f.StringSliceVar(&req.Processes, "process", nil, "business process affected, besides those of the modules touched (repeatable)")
 	f.StringVar(&start, "start", "", "start of the requested window (RFC 3339)")
 	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
 	f.StringVar(&rollbackPlan, "rollback-plan", "", "how the change is undone")
