@@ -48,10 +48,13 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	}
 	// A request that asks for one, or for another instant than now, is a
 	// dry run: it is evaluated and recorded, but authorises nothing, so that passing a
-	// time outside a freeze cannot open the gate during one.
+	// time outside a freeze cannot open the gate during one. A real
+	// decision is made at the server's own time, whatever time within
+	// the skew the caller gave: a caller cannot move it to just before a
+	// freeze starts or just after a window opens.
 	now := s.db.Now()
 	dryRun := req.DryRun || req.Preview || (!req.At.IsZero() && (req.At.Sub(now) > ClockSkew || now.Sub(req.At) > ClockSkew))
-	if req.At.IsZero() {
+	if req.At.IsZero() || !dryRun {
 		req.At = now
 	}
 	// Whole seconds are all a deployment needs, and they keep times in

@@ -586,8 +586,18 @@ func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
 		if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
 			t.Errorf("after a dry run the change is %s, want approved", got.State)
 		}
-		// Within the clock skew the same request is real.
-		e.now = e.now.Add(49 * time.Hour)
+		// Within the clock skew the request is real, and decided at the
+		// server's time: a minute before the window opens, a time inside
+		// it does not open the gate early.
+		e.now = c.Window.Start.Add(-time.Minute)
+		res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: c.Window.Start})
+		if err != nil || res.Allow || res.DryRun || len(res.Reasons) == 0 || res.Reasons[0].Code != "OUTSIDE_CHANGE_WINDOW" {
+			t.Fatalf("gate a minute before the window, asking for its start = %+v, %v; want a real denial at the server's time", res, err)
+		}
+		if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
+			t.Errorf("after a denial the change is %s, want approved", got.State)
+		}
+		e.now = c.Window.Start.Add(time.Hour)
 		res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: e.now.Add(time.Minute)})
 		if err != nil || !res.Allow || res.DryRun || res.Change.State != andon.StateImplementing {
 			t.Fatalf("gate now = %+v, %v; want a real allow moving the change to implementing", res, err)

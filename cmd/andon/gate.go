@@ -25,7 +25,8 @@ code 0, and never with --at.
 
 --at asks what the gate would answer at another time (more than 5 minutes
 from now), and --dry-run what it answers now: a dry run, recorded in the
-audit log, that authorises nothing.
+audit log, that authorises nothing. A time within 5 minutes of the server's
+clock is taken as now: the gate decides for real, at its own time.
 The first real allowed call moves an approved change to implementing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,7 +54,7 @@ The first real allowed call moves an approved change to implementing.`,
 	f := cmd.Flags()
 	f.StringVar(&req.Environment, "env", "", "environment deployed to (required)")
 	f.StringVar(&req.Image, "image", "", "image deployed, pinned by digest (required)")
-	f.StringVar(&at, "at", "", "ask about another instant, RFC 3339: a dry run that authorises nothing")
+	f.StringVar(&at, "at", "", "ask about another instant, RFC 3339: a dry run that authorises nothing (within 5 minutes of now: a real decision at the server's time)")
 	f.BoolVar(&req.DryRun, "dry-run", false, "ask about now without deploying: a dry run, recorded, that authorises nothing")
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("image")
