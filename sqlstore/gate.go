@@ -172,11 +172,13 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if err != nil {
 		return err
 	}
-	c := facts.deployable
+	c := facts.change
 	auto := false
 	if c == nil && d.env.Stage != andon.StageProduction {
 		// Outside production a deployment with no change is recorded as a
-		// standard change, if the risk policy pre-approves it.
+		// standard change, if the risk policy pre-approves it. One with
+		// a change waiting for approval, or rejected, is not: the policy
+		// refuses it and says why.
 		if c, err = s.autoChange(ctx, d.cat, d.user, d.env, d.req); err != nil {
 			return err
 		}
@@ -320,12 +322,15 @@ func (s *GateService) autoChange(ctx context.Context, cat *andon.Catalog, user s
 type gateFacts struct {
 	// stamp holds the counts of change writes the facts were read at.
 	stamp changeStamp
-	// deployable is the change of the environment carrying the image
-	// that may deploy: implementing first, then the most recently
-	// approved; nil when there is none.
-	deployable *lockedChange
+	// change is the change of the environment carrying the image that
+	// the decision is about: the implementing one first, then the most
+	// recently approved, then the most recent one pending or rejected
+	// (which the policy refuses, and which outside production stops the
+	// gate from recording a standard change in its place); nil when
+	// there is none.
+	change *lockedChange
 	// completed is the ID of the newest completed change of the
-	// environment promoted from that carried the image, or "".
+	// environment promoted from that carried the image's digest, or "".
 	completed string
 }
 
@@ -342,15 +347,15 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			d.body, d.version,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-				WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state = 'completed'
+				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1)
 		FROM audit_checkpoint cp LEFT JOIN (
 			SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-			WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved')
-			ORDER BY CASE c.state WHEN 'implementing' THEN 0 ELSE 1 END, c.seq DESC LIMIT 1
+			WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved', 'pending', 'rejected')
+			ORDER BY CASE c.state WHEN 'implementing' THEN 0 WHEN 'approved' THEN 1 ELSE 2 END, c.seq DESC LIMIT 1
 		) d ON 1 = 1
 		WHERE cp.id = 1`,
-		env, from, from, img.Repository, img.Digest, env, img.Repository, img.Digest).Scan(
+		env, from, from, img.Digest, env, img.Repository, img.Digest).Scan(
 		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
@@ -363,7 +368,7 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 		if err := json.Unmarshal(body, c); err != nil {
 			return nil, fmt.Errorf("decode a change of %s: %w", env, err)
 		}
-		f.deployable = &lockedChange{Change: c, version: version.Int64}
+		f.change = &lockedChange{Change: c, version: version.Int64}
 	}
 	return f, nil
 }

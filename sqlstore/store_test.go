@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -557,6 +558,57 @@ func TestNamedProcessesAddToTheModules(t *testing.T) {
 			}
 			if c.Risk.Tier != tt.tier {
 				t.Errorf("migration %v: tier %s, want %s (reasons %q)", tt.migration, c.Risk.Tier, tt.tier, c.Risk.Reasons)
+			}
+		}
+	})
+}
+
+// Outside production, an image whose change waits for approval or was
+// rejected is refused, and no standard change is recorded in its place.
+func TestGateRefusesAnImageWhoseChangeIsUndecided(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "staging-geelong", Type: andon.ChangeEmergency, Title: "Hot fix", Artifacts: []string{imageNew},
+		})
+		if err != nil || c.State != andon.StatePending {
+			t.Fatalf("create = %+v, %v; want a pending emergency change", c, err)
+		}
+		for _, step := range []struct {
+			verdict andon.Verdict
+			state   andon.State
+		}{{"", andon.StatePending}, {andon.Reject, andon.StateRejected}} {
+			if step.verdict != "" {
+				if _, err := e.changes.Decide(as("erin"), c.ID, step.verdict, "the image is broken"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew})
+			if err != nil || res.Allow || res.Change == nil || res.Change.ID != c.ID {
+				t.Fatalf("gate with change %s = %+v, %v; want a denial naming %s", step.state, res, err, c.ID)
+			}
+			if want := fmt.Sprintf("change %s is %s, not approved", c.ID, step.state); res.Reasons[0].Message != want {
+				t.Errorf("reason %q, want %q", res.Reasons[0].Message, want)
+			}
+		}
+		if _, total, _ := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Environment: "staging-geelong"}); total != 1 {
+			t.Errorf("staging-geelong has %d changes, want only %s", total, c.ID)
+		}
+	})
+}
+
+// Promotion is by digest: the same image pushed under another repository
+// name, a mirror, was completed in staging.
+func TestPromotionIsByDigest(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.MustStage(t, imageStaged)
+		mirrored := strings.Replace(imageStaged, "registry.example.com/odoo/odoo", "mirror.example.com/plants/odoo", 1)
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: mirrored, DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Reasons {
+			if r.Code == "NOT_PROMOTED" {
+				t.Errorf("the mirrored image is refused as not promoted: %s", r.Message)
 			}
 		}
 	})
