@@ -119,9 +119,63 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 }
 
 // Active returns the occurrences of the windows applying to env that
-// contain t (start <= t < end), in the order of Occurrences.
+// contain t (start <= t < end), in the order of Occurrences. Occurrences
+// of one window that overlap or touch are one span, the window in force
+// without a break: a 48-hour freeze on the last two days of every month
+// is in force from the first of them to the end of the month's last, and
+// Active says so, once.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
-	return c.collect(env, t, t.Add(1), nil, cacheActive)
+	active := c.collect(env, t, t.Add(1), nil, cacheActive)
+	merged := active[:0]
+	for _, o := range active {
+		// Sorted by start, the first occurrence of a window takes in the
+		// later ones.
+		if j := slices.IndexFunc(merged, func(m andon.Occurrence) bool { return m.Window == o.Window }); j >= 0 {
+			if o.End.After(merged[j].End) {
+				merged[j].End = o.End
+			}
+			continue
+		}
+		merged = append(merged, o)
+	}
+	for i := range merged {
+		merged[i].Start = c.extend(env, merged[i].Window, merged[i].Start, -1)
+		merged[i].End = c.extend(env, merged[i].Window, merged[i].End, 1)
+	}
+	return merged
+}
+
+// maxMerged bounds how many occurrences before or after Active follows
+// to find where a window in force without a break starts or ends: a
+// freeze recurring daily for longer than a day never ends, and its span
+// is reported as far as this reaches.
+const maxMerged = 64
+
+// extend returns the instant at which the window named name, in force up
+// to edge (dir 1) or since edge (dir -1), stops being in force, following
+// its occurrences that overlap or touch one another.
+func (c *Calendar) extend(env *andon.Environment, name string, edge time.Time, dir int) time.Time {
+	for range maxMerged {
+		from := edge
+		if dir < 0 {
+			from = edge.Add(-time.Second)
+		}
+		moved := false
+		for _, p := range c.collect(env, from, from.Add(time.Second), nil, cacheOther) {
+			if p.Window != name {
+				continue
+			}
+			if dir > 0 && p.End.After(edge) {
+				edge, moved = p.End, true
+			} else if dir < 0 && p.Start.Before(edge) {
+				edge, moved = p.Start, true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return edge
 }
 
 // collect returns the occurrences overlapping [from, to), sorted, of the

@@ -344,7 +344,7 @@ func TestActive(t *testing.T) {
 		{"2026-06-24T23:59:59+02:00", nil},
 		{"2026-06-25T00:00:00+02:00", []string{"quarter"}},
 		{"2026-06-29T12:00:00+02:00", []string{"quarter", "close"}},
-		{"2026-06-30T12:00:00+02:00", []string{"quarter", "close", "close"}},
+		{"2026-06-30T12:00:00+02:00", []string{"quarter", "close"}},
 		{"2026-07-01T23:59:59+02:00", []string{"quarter", "close"}},
 		{"2026-07-02T00:00:00+02:00", []string{"quarter"}},
 		{"2026-07-04T23:59:59+02:00", []string{"quarter"}},
@@ -361,6 +361,52 @@ func TestActive(t *testing.T) {
 				t.Errorf("Active(%s) mismatch (-want +got):\n%s", tt.at, diff)
 			}
 		})
+	}
+}
+
+// TestActiveMergesOccurrences checks that overlapping or touching
+// occurrences of one window are one span, the window in force without a
+// break, whichever of them t falls in.
+func TestActiveMergesOccurrences(t *testing.T) {
+	cat := NewCatalog(t,
+		&andon.Window{
+			Name: "close", Type: andon.WindowFreeze,
+			Schedules: []andon.Schedule{{Start: "2026-01-30T00:00:00", RRule: "FREQ=MONTHLY;BYMONTHDAY=-2,-1", Duration: 48 * time.Hour}},
+		},
+		&andon.Window{
+			Name: "nights", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-06-01T22:00:00", RRule: "FREQ=DAILY;COUNT=3", Duration: 2 * time.Hour},
+				{Start: "2026-06-02T00:00:00", RRule: "FREQ=DAILY;COUNT=3", Duration: 4 * time.Hour}},
+		},
+		&andon.Window{
+			Name: "always", Type: andon.WindowPeak,
+			Schedules: []andon.Schedule{{Start: "2026-01-01T00:00:00", RRule: "FREQ=DAILY", Duration: 48 * time.Hour}},
+		},
+	)
+	c := MustNew(t, cat)
+	span := func(at string) map[string]string {
+		got := map[string]string{}
+		for _, o := range c.Active(cat.Environment("prod-lyon"), MustTime(t, at)) {
+			got[o.Window] = o.Start.Format(time.RFC3339) + " " + o.End.Format(time.RFC3339)
+		}
+		return got
+	}
+	for _, at := range []string{"2026-06-29T12:00:00+02:00", "2026-06-30T12:00:00+02:00", "2026-07-01T23:59:59+02:00"} {
+		if got, want := span(at)["close"], "2026-06-29T00:00:00+02:00 2026-07-02T00:00:00+02:00"; got != want {
+			t.Errorf("close at %s = %q, want %q", at, got, want)
+		}
+	}
+	// Two schedules of one window that touch: 22:00-24:00, then 00:00-04:00.
+	if got, want := span("2026-06-02T23:00:00+02:00")["nights"], "2026-06-02T22:00:00+02:00 2026-06-03T04:00:00+02:00"; got != want {
+		t.Errorf("nights = %q, want %q", got, want)
+	}
+	// A window always in force is followed as far as Active looks, some
+	// months each way, and no further.
+	at := MustTime(t, "2026-06-15T12:00:00+02:00")
+	for _, o := range c.Active(cat.Environment("prod-lyon"), at) {
+		if o.Window == "always" && (o.Start.After(at.AddDate(0, -2, 0)) || o.End.Before(at.AddDate(0, 2, 0)) || o.End.After(at.AddDate(1, 0, 0))) {
+			t.Errorf("always = %s to %s, want some two months or more each way from %s", o.Start, o.End, at)
+		}
 	}
 }
 
