@@ -53,6 +53,11 @@ database instead.`,
 					return err
 				}
 			}
+			l, err := listen(o)
+			if err != nil {
+				return err
+			}
+			defer l.close()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			o.catalog = "(built-in example)"
@@ -65,8 +70,8 @@ database instead.`,
 			if err != nil {
 				return err
 			}
-			a.printDemoBanner(e, fresh)
-			return a.serve(e.ctx, hup)
+			a.printDemoBanner(e, fresh, l.api)
+			return a.serve(e.ctx, hup, l)
 		},
 	}
 	addServeFlags(cmd, e, o)
@@ -141,11 +146,18 @@ func (a *app) demoTokens(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) printDemoBanner(e *env, fresh bool) {
+// printDemoBanner says where the demo listens, on ln, and how to use it.
+func (a *app) printDemoBanner(e *env, fresh bool, ln net.Listener) {
 	cat := a.catalogs.Catalog()
+	// The host as given, the port as opened (--addr may ask for port 0).
+	host, _, err := net.SplitHostPort(a.opts.addr)
+	_, port, err2 := net.SplitHostPort(ln.Addr().String())
 	addr := a.opts.addr
-	if strings.HasPrefix(addr, ":") {
-		addr = "localhost" + addr
+	if err == nil && err2 == nil {
+		if host == "" {
+			host = "localhost"
+		}
+		addr = net.JoinHostPort(host, port)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "\nandon demo: the example manufacturer at http://%s\n", addr)
@@ -167,7 +179,7 @@ func (a *app) printDemoBanner(e *env, fresh bool) {
 		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
 	}
 	fmt.Fprintf(w, "\nThe board: open http://%s/ in a browser and sign in with one of the tokens above.\n", browserAddr(addr))
-	fmt.Fprintf(w, "\nIn another terminal:\n  export ANDON_SERVER=http://%s ANDON_TOKEN=demo-alice\n  andon change list\n\n", addr)
+	fmt.Fprintf(w, "\nIn another terminal, with andon on the PATH (make build puts it in bin/):\n  export ANDON_SERVER=http://%s ANDON_TOKEN=demo-alice\n  andon change list\n\n", addr)
 }
 
 // browserAddr is addr as a browser should be pointed at it: the board's

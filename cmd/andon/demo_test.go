@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
 
@@ -85,9 +87,14 @@ func TestDemoReplicasSeedOnce(t *testing.T) {
 	wantSeeded(t, apps[1])
 	// The banner says where the history went: the database, not the
 	// directory of the signing key.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	for i, a := range apps {
 		var out strings.Builder
-		a.printDemoBanner(&env{stdout: &out}, fresh[i])
+		a.printDemoBanner(&env{stdout: &out}, fresh[i], ln)
 		if !strings.Contains(out.String(), "postgres://") || strings.Contains(out.String(), data) {
 			t.Errorf("banner of replica %d names %s rather than the database:\n%s", i, data, out.String())
 		}
@@ -163,4 +170,23 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// An address in use fails the demo at once, before it seeds or announces
+// anything, and says which flag chooses another.
+func TestDemoAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	data := t.TempDir()
+	r := runCLI(t, nil, "demo", "--data", data, "--addr", ln.Addr().String())
+	wantExit(t, r, 2, "is in use, perhaps by another andon: stop it, or choose another address with --addr")
+	if r.stdout != "" {
+		t.Errorf("the demo announced itself on a port it could not open:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(sqlstore.DataPath(data)); err == nil {
+		t.Errorf("the demo seeded %s before finding its port in use", sqlstore.DataPath(data))
+	}
 }

@@ -142,6 +142,11 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 			if err != nil {
 				return err
 			}
+			l, err := listen(o)
+			if err != nil {
+				return err
+			}
+			defer l.close()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			a, err := startApp(e.ctx, logger, o, src)
@@ -149,7 +154,7 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 				return err
 			}
 			defer a.close()
-			return a.serve(e.ctx, hup)
+			return a.serve(e.ctx, hup, l)
 		},
 	}
 	addServeFlags(cmd, e, o)
@@ -587,31 +592,62 @@ func (a *app) admissionHandler() http.Handler {
 	})
 }
 
-// serve listens until ctx ends, then drains requests for up to 15 s. hup
-// delivers SIGHUP, which reloads the catalog and the policy; the caller
-// registers it before starting, since SIGHUP's default action is to exit.
-func (a *app) serve(ctx context.Context, hup <-chan os.Signal) error {
+// listeners are the server's sockets. They are opened first, so that an
+// address in use fails the command at once, before it migrates, seeds or
+// announces anything.
+type listeners struct {
+	api, admission net.Listener // admission is nil without --admission-addr
+}
+
+// listen opens the listeners o asks for.
+func listen(o *serveOptions) (*listeners, error) {
+	api, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return nil, listenError("--addr", o.addr, err)
+	}
+	l := &listeners{api: api}
+	if o.admissionAddr != "" {
+		if l.admission, err = net.Listen("tcp", o.admissionAddr); err != nil {
+			api.Close()
+			return nil, listenError("--admission-addr", o.admissionAddr, err)
+		}
+	}
+	return l, nil
+}
+
+// close closes the listeners; serve closes them itself when it ends.
+func (l *listeners) close() {
+	l.api.Close()
+	if l.admission != nil {
+		l.admission.Close()
+	}
+}
+
+func listenError(flag, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: the address is in use, perhaps by another andon: stop it, or choose another address with %s", addr, flag)
+	}
+	return fmt.Errorf("listen on %s (%s): %w", addr, flag, err)
+}
+
+// serve serves on l until ctx ends, then drains requests for up to 15 s.
+// hup delivers SIGHUP, which reloads the catalog and the policy; the
+// caller registers it before starting, since SIGHUP's default action is
+// to exit.
+func (a *app) serve(ctx context.Context, hup <-chan os.Signal, l *listeners) error {
 	// Only a process that serves takes the server's collector settings.
 	// Starting (compiling the policy, loading the catalog, migrating)
 	// leaves garbage that a server at rest would keep for long under
 	// serverGCPercent: collect it and give the memory back now.
 	tuneGC(a.logger)
 	debug.FreeOSMemory()
-	ln, err := net.Listen("tcp", a.opts.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.opts.addr, err)
-	}
+	ln, aln := l.api, l.admission
 	srv := server.NewHTTPServer(a.opts.addr, a.handler())
 	a.logger.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	servers := []*http.Server{srv}
-	if a.opts.admissionAddr != "" {
-		aln, err := net.Listen("tcp", a.opts.admissionAddr)
-		if err != nil {
-			srv.Close()
-			return fmt.Errorf("listen on %s: %w", a.opts.admissionAddr, err)
-		}
+	if aln != nil {
 		asrv := server.NewHTTPServer(a.opts.admissionAddr, a.admissionHandler())
 		asrv.TLSConfig = a.admissionTLS
 		// Failed handshakes (a caller without a client certificate) go to
