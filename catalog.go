@@ -1,6 +1,7 @@
 package andon
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -232,6 +233,47 @@ func (c *Catalog) Process(name string) *BusinessProcess {
 // Environment returns the environment named name, or nil.
 func (c *Catalog) Environment(name string) *Environment {
 	return find(c.Environments, name, func(e *Environment) string { return e.Name })
+}
+
+// UnknownEnvironment is the message for an environment name that is not
+// in the catalog: it suggests the closest names, or lists the catalog's
+// environments when there are few and none is close.
+func (c *Catalog) UnknownEnvironment(name string) string {
+	msg := fmt.Sprintf("%q is not in the catalog", name)
+	var names, close []string
+	for _, e := range c.Environments {
+		names = append(names, e.Name)
+		if name != "" && editDistance(strings.ToLower(name), strings.ToLower(e.Name)) <= max(1, len(name)/4) {
+			close = append(close, e.Name)
+		}
+	}
+	switch {
+	case len(close) > 0:
+		return msg + "; did you mean " + strings.Join(close, " or ") + "?"
+	case len(names) > 0 && len(names) <= 12:
+		return msg + "; it has " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		diag := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			diag, row[j] = row[j], min(row[j]+1, row[j-1]+1, diag+cost)
+		}
+	}
+	return row[len(b)]
 }
 
 // Window returns the window named name, or nil.

@@ -79,3 +79,20 @@ func TestProcessesForModules(t *testing.T) {
 		t.Errorf("prod-lyon (-want +got):\n%s", diff)
 	}
 }
+
+func TestUnknownEnvironment(t *testing.T) {
+	cat := &andon.Catalog{}
+	for _, name := range []string{"dev", "staging-lyon", "prod-lyon", "prod-geelong"} {
+		cat.Environments = append(cat.Environments, &andon.Environment{Name: name})
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"prod-lyonn", `"prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"Prod-Lyon", `"Prod-Lyon" is not in the catalog; did you mean prod-lyon?`},
+		{"prod-geelon", `"prod-geelon" is not in the catalog; did you mean prod-geelong?`},
+		{"qa", `"qa" is not in the catalog; it has dev, staging-lyon, prod-lyon, prod-geelong`},
+	} {
+		if got := cat.UnknownEnvironment(tt.name); got != tt.want {
+			t.Errorf("UnknownEnvironment(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

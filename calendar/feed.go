@@ -121,7 +121,7 @@ func (c *Calendar) feedOf(scope andon.FeedScope) (*feed, error) {
 	case scope.Environment != "":
 		env := c.cat.Environment(scope.Environment)
 		if env == nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q is not in the catalog", scope.Environment)
+			return nil, andon.Errorf(andon.ENOTFOUND, "environment %s", c.cat.UnknownEnvironment(scope.Environment))
 		}
 		f.envs, f.loc = []*andon.Environment{env}, c.cat.Location(env)
 		f.label, f.uid = env.Name, "env."+env.Name

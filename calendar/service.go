@@ -61,7 +61,7 @@ func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
 	}
 	e := cat.Environment(env)
 	if e == nil {
-		return nil, nil, andon.Errorf(andon.ENOTFOUND, "environment %q is not in the catalog", env)
+		return nil, nil, andon.Errorf(andon.ENOTFOUND, "environment %s", cat.UnknownEnvironment(env))
 	}
 	return cal, e, nil
 }

@@ -70,7 +70,7 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 	}
 	env := cat.Environment(req.Environment)
 	if env == nil {
-		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", req.Environment)
+		return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
 	}
 	c := &andon.Change{
 		Environment:  env.Name,

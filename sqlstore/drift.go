@@ -36,7 +36,7 @@ func (s *DriftService) RecordDrift(ctx context.Context, r *andon.DriftReport) (*
 	env := s.catalog.Catalog().Environment(r.Environment)
 	switch {
 	case env == nil:
-		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", r.Environment)
+		return nil, andon.Errorf(andon.EINVALID, "environment: %s", s.catalog.Catalog().UnknownEnvironment(r.Environment))
 	case env.Kubernetes.Namespace == "":
 		return nil, andon.Errorf(andon.EINVALID, "environment %s has no kubernetes.namespace in the catalog: there is nothing to compare", env.Name)
 	case r.Namespace != env.Kubernetes.Namespace:

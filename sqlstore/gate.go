@@ -66,7 +66,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	var bad *andon.GateResult
 	var badErr error
 	if env == nil {
-		msg := fmt.Sprintf("environment %q is not in the catalog", req.Environment)
+		msg := "environment " + cat.UnknownEnvironment(req.Environment)
 		if req.Environment == "" {
 			msg = "environment: required"
 		}

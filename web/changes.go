@@ -202,7 +202,7 @@ func (f changeForm) request(cat *andon.Catalog) (*andon.ChangeRequest, error) {
 	}
 	env := cat.Environment(f.Environment)
 	if env == nil {
-		return nil, andon.Errorf(andon.EINVALID, "environment: %q is not in the catalog", f.Environment)
+		return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
 	}
 	loc := cat.Location(env)
 	start, err := parseLocal("window start", f.WindowStart, loc)

@@ -407,7 +407,7 @@ func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.Chang
 		return err
 	}
 	if cat.Environment(req.Environment) == nil {
-		return andon.Errorf(andon.EINVALID, "--env: %q is not in the catalog", req.Environment)
+		return andon.Errorf(andon.EINVALID, "--env: %s", cat.UnknownEnvironment(req.Environment))
 	}
 	git.env = req.Environment
 	rep, err := analyseAddons(cmd, e, &git, cat)

@@ -383,6 +383,10 @@ func TestCalendarFeed(t *testing.T) {
 		if strings.Contains(s.logs.String(), ft.Token) {
 			t.Errorf("the server log holds the feed token")
 		}
+		// The JSON printed holds the URLs as they are to be copied.
+		if r := s.as(t, "alice", "calendar", "feed-token", "-o", "json"); !strings.Contains(r.stdout, "?env=prod-lyon&token=andonfeed_") {
+			t.Errorf("feed-token -o json does not print the URL as is:\n%s", r.stdout)
+		}
 		// The feed token opens nothing else.
 		r := runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": ft.Token}, "whoami")
 		wantExit(t, r, 2, "the bearer token is a calendar feed token (andonfeed_…), which opens only the calendar feed")

@@ -39,7 +39,8 @@ The first real allowed call moves an approved change to implementing.`,
 			if err != nil && len(res.Reasons) == 0 {
 				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: andon.ErrorMessage(err)}}
 			}
-			if perr := e.print(cmd, res, func(w io.Writer) { writeGateResult(w, res) }); perr != nil && err == nil {
+			undecided := err != nil
+			if perr := e.print(cmd, res, func(w io.Writer) { writeGateResult(w, res, undecided) }); perr != nil && err == nil {
 				err = perr
 			}
 			switch {
@@ -76,10 +77,15 @@ func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (*andon
 	return c.Gate(cmd.Context(), *req)
 }
 
-func writeGateResult(w io.Writer, res *andon.GateResult) {
+// writeGateResult prints res for people; undecided says that the gate
+// could not decide (exit code 2), which denies too.
+func writeGateResult(w io.Writer, res *andon.GateResult, undecided bool) {
 	verdict := "DENIED"
-	if res.Allow {
+	switch {
+	case res.Allow:
 		verdict = "ALLOWED"
+	case undecided:
+		verdict = "DENIED: the gate could not decide"
 	}
 	if res.DryRun {
 		verdict = "WOULD BE " + verdict + " (dry run: authorises nothing)"

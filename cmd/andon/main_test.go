@@ -262,31 +262,31 @@ func TestGate(t *testing.T) {
 			name:       "bad request",
 			route:      route{status: 400, file: "gate-bad.json"},
 			wantCode:   2,
-			wantStdout: []string{"DENIED", `  BAD_IMAGE_REFERENCE: image "odoo:17" is not pinned by digest`, "audit entry: 43"},
+			wantStdout: []string{"DENIED: the gate could not decide", `  BAD_IMAGE_REFERENCE: image "odoo:17" is not pinned by digest`, "audit entry: 43"},
 		},
 		{
 			name:       "server failure",
 			route:      route{status: 500, file: "gate-internal.json"},
 			wantCode:   2,
-			wantStdout: []string{"DENIED", "  CANNOT_DECIDE: policy evaluation failed"},
+			wantStdout: []string{"DENIED: the gate could not decide", "  CANNOT_DECIDE: policy evaluation failed"},
 		},
 		{
 			name:       "an allow with an error status",
 			route:      route{status: 503, body: `{"allow": true, "reasons": [], "change": null, "auditIndex": 0}`},
 			wantCode:   2,
-			wantStdout: []string{"DENIED"},
+			wantStdout: []string{"DENIED: the gate could not decide"},
 		},
 		{
 			name:       "not a gate answer",
 			route:      route{status: 200, body: `<html>captive portal</html>`},
 			wantCode:   2,
-			wantStdout: []string{"DENIED"},
+			wantStdout: []string{"DENIED: the gate could not decide"},
 		},
 		{
 			name:       "unreachable",
 			server:     closedServer(t),
 			wantCode:   2,
-			wantStdout: []string{"DENIED"},
+			wantStdout: []string{"DENIED: the gate could not decide"},
 		},
 	}
 	for _, tt := range tests {

@@ -137,7 +137,7 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		var env *andon.Environment
 		if o.env != "" {
 			if env = cat.Environment(o.env); env == nil {
-				return nil, fmt.Errorf("--env: %q is not in the catalog", o.env)
+				return nil, fmt.Errorf("--env: %s", cat.UnknownEnvironment(o.env))
 			}
 		}
 		for _, p := range cat.Processes {

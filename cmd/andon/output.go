@@ -60,6 +60,8 @@ func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 	case outputJSON:
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		// URLs (calendar feeds) keep their & as typed, not \u0026.
+		enc.SetEscapeHTML(false)
 		return enc.Encode(v)
 	case outputYAML:
 		data, err := toYAML(v)

@@ -201,7 +201,7 @@ func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver
 			return s, nil, &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)}
 		}
 		if o.env != "" && cat.Environment(o.env) == nil {
-			return s, nil, &exitError{code: 2, err: fmt.Errorf("--env: %q is not in the catalog", o.env)}
+			return s, nil, &exitError{code: 2, err: fmt.Errorf("--env: %s", cat.UnknownEnvironment(o.env))}
 		}
 		catSettings := policy.SettingsOf(cat, o.env)
 		s.AllowedRegistries, s.Namespaces = catSettings.AllowedRegistries, catSettings.Namespaces
