@@ -178,6 +178,21 @@ func expand(p string) ([]string, error) {
 // Parse reads the documents of one file. Empty documents are skipped; a
 // List (kubectl get -o yaml) gives its items.
 func Parse(file string, b []byte) ([]*Object, error) {
+	objs, err := parse(file, b)
+	if e, ok := err.(*Error); ok && isHelmChartFile(file, b) {
+		e.Err = fmt.Errorf("%w (a Helm chart's file: render the chart first, helm template NAME CHART | andon policy test -)", e.Err)
+	}
+	return objs, err
+}
+
+// isHelmChartFile reports whether file looks like a file of a Helm chart
+// rather than a rendered manifest: Chart.yaml, values.yaml, or a template.
+func isHelmChartFile(file string, b []byte) bool {
+	base := filepath.Base(file)
+	return base == "Chart.yaml" || base == "values.yaml" || bytes.Contains(b, []byte("{{"))
+}
+
+func parse(file string, b []byte) ([]*Object, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var objs []*Object
 	for {

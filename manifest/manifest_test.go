@@ -71,6 +71,16 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 			}
 		})
 	}
+	// A chart's own files are templates, not manifests: the error says
+	// to render them.
+	for file, in := range map[string]string{
+		"chart/Chart.yaml":                "apiVersion: v2\nname: odoo\nversion: 1.0.0\n",
+		"chart/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- with .Values.x }}\n",
+	} {
+		if _, err := manifest.Parse(file, []byte(in)); err == nil || !strings.Contains(err.Error(), "render the chart first, helm template") {
+			t.Errorf("Parse(%s) = %v, want a hint to render the chart", file, err)
+		}
+	}
 	if _, err := manifest.Read([]string{"testdata/missing"}, nil); err == nil || !strings.Contains(err.Error(), "testdata/missing") {
 		t.Errorf("missing path: %v", err)
 	}
