@@ -220,10 +220,10 @@ func TestRefusedLocally(t *testing.T) {
 			`andon: --link "https://x": want KIND=URL such as ticket=https://…`},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--image", "odoo:17"},
 			`andon: artifacts[0]: image "odoo:17" is not pinned by digest (want REPOSITORY@sha256:<64 hex digits>)`},
-		{[]string{"change", "create", "--env", "e", "--title", "t"}, `andon: required flag(s) "type" not set`},
-		{[]string{"change", "reject", "CHG-0042"}, `andon: required flag(s) "comment" not set`},
+		{[]string{"change", "create", "--env", "e", "--title", "t"}, `andon: missing --type`},
+		{[]string{"change", "reject", "CHG-0042"}, `andon: missing --comment`},
 		{[]string{"change", "review", "CHG-0042", "--comment", ""}, "andon: --comment: a review needs its conclusions"},
-		{[]string{"change", "approve", "CHG-0042", "CHG-0043"}, "andon: accepts 1 arg(s), received 2"},
+		{[]string{"change", "approve", "CHG-0042", "CHG-0043"}, "andon: want ID, got 2 arguments (CHG-0042 CHG-0043): andon change approve ID"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "-2h"}, "andon: --duration -2h0m0s: want a positive duration such as 2h"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "two hours"},
 			`andon: invalid argument "two hours" for "--duration" flag: must be a duration like "30s" or "5m"`},
@@ -488,7 +488,7 @@ func TestCatalogValidate(t *testing.T) {
 			name:       "no directory",
 			args:       nil,
 			wantCode:   2,
-			wantStderr: "andon: accepts 1 arg(s), received 0\nRun 'andon catalog validate --help' for usage.\n",
+			wantStderr: "andon: missing DIR: andon catalog validate DIR\nRun 'andon catalog validate --help' for usage.\n",
 		},
 	}
 	for _, tt := range tests {

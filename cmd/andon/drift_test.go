@@ -197,7 +197,7 @@ current-context: eu-1
 	if len(entries) != 0 {
 		t.Errorf("drift.checked entries = %d, want none", len(entries))
 	}
-	wantExit(t, s.as(t, "alice", "drift", "--env", "prod-lyon"), 2, `required flag(s) "desired" not set`)
+	wantExit(t, s.as(t, "alice", "drift", "--env", "prod-lyon"), 2, "missing --desired")
 
 	s.stop()
 	wantExit(t, s.as(t, "alice", "drift", "--env", "prod-lyon", "--desired", desired, "--kubeconfig", kubeconfig), 2, "cannot reach andon server")

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	// Time zones of plants must load on machines and images without
@@ -41,7 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	e := &env{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCmd(e)
 	root.SetArgs(args[1:])
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if names, ok := missingFlags(err); ok {
+		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
+	}
 	if msg := errorMessage(err); msg != "" {
 		fmt.Fprintf(stderr, "andon: %s\n", msg)
 		if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
@@ -169,6 +173,44 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 	return root
 }
 
+// missingFlags returns the flags that cobra's error err says are
+// required and not set, as "--env and --image".
+func missingFlags(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(fmt.Sprint(err), `required flag(s) "`)
+	if err == nil || !ok {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, `" not set`)
+	names := strings.Split(rest, `", "`)
+	for i, n := range names {
+		names[i] = "--" + n
+	}
+	if len(names) == 1 {
+		return names[0], true
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1], true
+}
+
+// argsError says what arguments c wants, as its Use line names them
+// ("show ID"), when cobra's own message only counts them.
+func argsError(c *cobra.Command, got []string, err error) error {
+	var words []string
+	for _, w := range strings.Fields(c.Use)[1:] {
+		if strings.HasPrefix(w, "-") || strings.HasPrefix(w, "[") {
+			break
+		}
+		words = append(words, w)
+	}
+	if len(words) == 0 {
+		return err
+	}
+	names := strings.Join(words, " ")
+	if len(got) == 0 {
+		return fmt.Errorf("missing %s: %s %s", names, c.CommandPath(), names)
+	}
+	return fmt.Errorf("want %s, got %d arguments (%s): %s %s", names, len(got), strings.Join(got, " "), c.CommandPath(), names)
+}
+
 // markUsageErrors walks the tree so that argument errors are reported as
 // usage errors, and so that a command group given an unknown subcommand
 // fails instead of printing its help and exiting 0, which a script would
@@ -177,7 +219,7 @@ func markUsageErrors(cmd *cobra.Command) {
 	if args := cmd.Args; args != nil {
 		cmd.Args = func(c *cobra.Command, a []string) error {
 			if err := args(c, a); err != nil {
-				return &usageError{cmd: c, err: err}
+				return &usageError{cmd: c, err: argsError(c, a, err)}
 			}
 			return nil
 		}
