@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -47,9 +48,61 @@ func (e *fieldError) andon() *andon.Error { return andon.Errorf(andon.EINVALID, 
 // day, BYSETPOS with a period shorter than a day, a sub-daily rule whose
 // steps never reach its BYHOUR, BYMINUTE or BYSECOND values, and a rule that
 // produces no occurrence within 400 years of its start.
+//
+// Every field is checked: with several problems, the error joins one
+// *andon.Error per field (errors.Join), in the order above.
 func ValidateSchedule(s andon.Schedule) error {
+	var errs []error
+	for _, fe := range checkSchedule(s) {
+		errs = append(errs, fe.andon())
+	}
+	return errors.Join(errs...)
+}
+
+// checkSchedule returns the problems of every field of s, or none when
+// compileSchedule accepts it. A rule is checked against a stand-in start
+// when the start itself is at fault.
+func checkSchedule(s andon.Schedule) []*fieldError {
+	var errs []*fieldError
+	start, err := parseWall(s.Start)
+	if err != nil {
+		errs = append(errs, &fieldError{"start", err})
+		start, _ = parseWall("2026-01-01T00:00:00")
+	}
+	if s.RRule != "" {
+		if _, err := parseRule(s.RRule, start); err != nil {
+			errs = append(errs, &fieldError{"rrule", err})
+		}
+	}
+	for i, x := range s.ExDates {
+		if _, err := parseWall(x); err != nil {
+			errs = append(errs, &fieldError{"exdates", fmt.Errorf("[%d]: %v", i, err)})
+		}
+	}
+	if err := checkDuration(s.Duration); err != nil {
+		errs = append(errs, err)
+	}
+	if s.Timezone != "" {
+		if _, err := loadLocation(s.Timezone); err != nil {
+			errs = append(errs, &fieldError{"timezone", err})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	// What the fields allow one by one, compiling may still refuse.
 	if _, err := compileSchedule(s); err != nil {
-		return err.andon()
+		return []*fieldError{err}
+	}
+	return nil
+}
+
+func checkDuration(d time.Duration) *fieldError {
+	switch {
+	case d <= 0:
+		return &fieldError{"duration", fmt.Errorf("must be positive, not %s", d)}
+	case d > maxDuration:
+		return &fieldError{"duration", fmt.Errorf("%s is longer than %s; use a one-off span instead", d, maxDuration)}
 	}
 	return nil
 }
@@ -93,11 +146,8 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 		return nil, &fieldError{"start", err}
 	}
 	c := &schedule{duration: s.Duration}
-	switch {
-	case s.Duration <= 0:
-		return nil, &fieldError{"duration", fmt.Errorf("must be positive, not %s", s.Duration)}
-	case s.Duration > maxDuration:
-		return nil, &fieldError{"duration", fmt.Errorf("%s is longer than %s; use a one-off span instead", s.Duration, maxDuration)}
+	if err := checkDuration(s.Duration); err != nil {
+		return nil, err
 	}
 	if s.Timezone != "" {
 		if c.loc, err = loadLocation(s.Timezone); err != nil {

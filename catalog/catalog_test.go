@@ -765,6 +765,33 @@ metadata: {name: w}
 	}
 }
 
+// Every field of a schedule is checked, whichever of them is wrong first.
+func TestLoadFSAllScheduleProblems(t *testing.T) {
+	errs := MustFail(t, map[string]string{
+		"base.yaml": base,
+		"w.yaml": `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: freeze
+  schedule:
+    start: "2026-13-01T00:00:00"
+    rrule: "FREQ=SOMETIMES"
+    exdates: ["2026-02-01T00:00:00", "soon"]
+    duration: 48hours
+    timezone: Mars/Olympus
+`,
+	})
+	var fields []string
+	for _, p := range errs {
+		fields = append(fields, p.Field)
+	}
+	want := []string{"spec.schedule.start", "spec.schedule.rrule", "spec.schedule.exdates[1]", "spec.schedule.duration", "spec.schedule.timezone"}
+	if diff := cmp.Diff(want, fields); diff != "" {
+		t.Errorf("fields at fault mismatch (-want +got):\n%s\n%v", diff, errs)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	errs := catalog.Errors{
 		{File: "envs.yaml", Line: 8, Document: "Environment/prod-lyon", Field: "spec.promotesFrom", Message: `unknown Environment "stagging"`},

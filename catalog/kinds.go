@@ -199,14 +199,42 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 	}
 	s.Duration = so.duration("duration", true)
 	s.Timezone, _ = so.str("timezone", false)
-	if len(l.problems) > before {
-		return s, false
+	// The calendar checks every field; those the loader found at fault
+	// already (missing, not a string, a duration it cannot read) are
+	// not reported twice.
+	reported := map[string]bool{}
+	for _, p := range l.problems[before:] {
+		reported[p.Field] = true
 	}
-	if err := calendar.ValidateSchedule(s); err != nil {
-		reportSchedule(d, so, err)
-		return s, false
+	err := calendar.ValidateSchedule(s)
+	for _, e := range joined(err) {
+		if field := so.path + "." + scheduleField(e); !reported[field] && !reported[so.path] {
+			reportSchedule(d, so, e)
+		}
 	}
-	return s, true
+	return s, err == nil && len(l.problems) == before
+}
+
+// joined returns the errors that errors.Join joined into err, or err
+// alone.
+func joined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// scheduleField returns the field an error of calendar.ValidateSchedule
+// names at its start, or "".
+func scheduleField(err error) string {
+	head, _, _ := strings.Cut(message(err), ":")
+	if field := strings.ToLower(strings.TrimSpace(head)); slices.Contains(scheduleFields, field) {
+		return field
+	}
+	return ""
 }
 
 // reportSchedule reports an error of calendar.ValidateSchedule against the
@@ -215,9 +243,9 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 // line here.
 func reportSchedule(d *doc, so *object, err error) {
 	msg := message(err)
-	head, rest, _ := strings.Cut(msg, ":")
-	field := strings.ToLower(strings.TrimSpace(head))
-	if !slices.Contains(scheduleFields, field) {
+	_, rest, _ := strings.Cut(msg, ":")
+	field := scheduleField(err)
+	if field == "" {
 		d.errorf(so.at, so.path, "%s", msg)
 		return
 	}
