@@ -12,6 +12,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/client"
+	"github.com/andon-governance/andon/odoo"
 )
 
 // newChangeCmd returns `andon change` and its subcommands: open, list and
@@ -49,6 +50,12 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --env E --type T --title TITLE [flags]",
 		Short: "Open a change and show how policy classified it",
+		Long: `Open a change and show how policy classified it: its risk tier, the reasons
+and the approvals it needs. The business processes it affects are those of
+the modules it touches (--module, or --from-git) and those named with
+--process. A module that no business process of the catalog lists and that
+is not an Odoo core module is warned about on standard error: misspelt, it
+would count for nothing in the risk.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
     --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00 \
@@ -95,13 +102,17 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 			// Checking here what needs no catalog spares a round trip and
 			// names the flag at fault; the server checks everything again.
 			if err := req.Validate(); err != nil {
-				return err
+				return flagNamed(err)
 			}
 			ch, err := c.CreateChange(cmd.Context(), &req)
 			if err != nil {
+				return flagNamed(err)
+			}
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+			warnUnknownModules(cmd, e, c, ch)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -396,6 +407,59 @@ func fixed[T ~string](values []T) cobra.CompletionFunc {
 		s[i] = string(v)
 	}
 	return cobra.FixedCompletions(s, cobra.ShellCompDirectiveNoFileComp)
+}
+
+// requestFlags are the flags of change create by the fields of
+// andon.ChangeRequest that the server's messages start with.
+var requestFlags = []struct{ field, flag string }{
+	{"artifacts[", "--image"},
+	{"facts.modules[", "--module"},
+	{"facts.components[", "--component"},
+	{"processes[", "--process"},
+	{"environment:", "--env"},
+	{"type:", "--type"},
+	{"title:", "--title"},
+	{"rollbackPlan:", "--rollback-plan"},
+	{"links[", "--link"},
+}
+
+// flagNamed returns err with the field of the request it starts with
+// ("artifacts[0]: image … is not pinned by digest") named as the flag
+// that set it ("--image: image …").
+func flagNamed(err error) error {
+	msg := andon.ErrorMessage(err)
+	for _, rf := range requestFlags {
+		if !strings.HasPrefix(msg, rf.field) {
+			continue
+		}
+		if _, rest, ok := strings.Cut(msg, ":"); ok {
+			return andon.Errorf(andon.ErrorCode(err), "%s:%s", rf.flag, rest)
+		}
+	}
+	return err
+}
+
+// warnUnknownModules warns about the modules of ch that no business
+// process of the catalog lists and that are not Odoo core modules: most
+// likely misspelt, and in any case weighed by the risk policy as touching
+// no process.
+func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
+	if len(ch.Facts.Modules) == 0 {
+		return
+	}
+	cat, err := c.Catalog(cmd.Context())
+	if err != nil {
+		return
+	}
+	core := map[string]bool{}
+	for _, m := range odoo.Odoo17().Modules {
+		core[m.Name] = true
+	}
+	for _, m := range ch.Facts.Modules {
+		if !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
+			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt, cancel the change and open it again\n", m, ch.ID)
+		}
+	}
 }
 
 // factsFromGit fills the facts of req from the addons of a range of

@@ -219,7 +219,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--link", "https://x"},
 			`andon: --link "https://x": want KIND=URL such as ticket=https://…`},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--image", "odoo:17"},
-			`andon: artifacts[0]: image "odoo:17" is not pinned by digest (want REPOSITORY@sha256:<64 hex digits>)`},
+			`andon: --image: image "odoo:17" is not pinned by digest (want REPOSITORY@sha256:<64 hex digits>)`},
 		{[]string{"change", "create", "--env", "e", "--title", "t"}, `andon: missing --type`},
 		{[]string{"change", "reject", "CHG-0042"}, `andon: missing --comment`},
 		{[]string{"change", "review", "CHG-0042", "--comment", ""}, "andon: --comment: a review needs its conclusions"},

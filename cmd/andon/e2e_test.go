@@ -679,3 +679,20 @@ func TestServerPathsWithAnotherMethod(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// A module that no process lists and Odoo does not ship is most likely
+// misspelt: the change is created, with a warning naming the module.
+func TestCreateWarnsOfUnknownModules(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	r := s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Work orders",
+		"--module", "mrp_workorderr", "--module", "mrp_workorder", "--module", "account")
+	if r.code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "warning: module mrp_workorderr is not an Odoo 17 core module and no business process of the catalog lists it") {
+		t.Errorf("no warning of the misspelt module:\n%s", r.stderr)
+	}
+	if strings.Count(r.stderr, "warning:") != 1 {
+		t.Errorf("warnings of modules that are known:\n%s", r.stderr)
+	}
+}
