@@ -390,11 +390,11 @@ func TestCalendarFeed(t *testing.T) {
 		// The feed token opens nothing else.
 		r := runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": ft.Token}, "whoami")
 		wantExit(t, r, 2, "the bearer token is a calendar feed token (andonfeed_…), which opens only the calendar feed")
-		if strings.Contains(r.stderr, "No API token") {
-			t.Errorf("a token was given, yet the CLI says none was:\n%s", r.stderr)
+		if strings.Contains(r.stderr, "no API token") || !strings.Contains(r.stderr, "The token was read from ANDON_TOKEN") {
+			t.Errorf("a token was given in ANDON_TOKEN, yet the CLI does not say so:\n%s", r.stderr)
 		}
 		// Without any token the CLI says how to give one.
-		wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url}, "whoami"), 2, "No API token was given: set ANDON_TOKEN or --token")
+		wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url}, "whoami"), 2, "andon: no API token was given: set ANDON_TOKEN or --token")
 		// The store recorded who got it.
 		entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "alice", 0, "audit", "entries", "--type", "token.created", "--subject", "alice")
 		found := false

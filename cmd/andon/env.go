@@ -15,8 +15,10 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	// noToken is set when a command asked a server with no API token.
-	noToken bool
+	// noToken is set when a command asked a server with no API token;
+	// tokenFrom names where the token it sent came from otherwise.
+	noToken   bool
+	tokenFrom string
 }
 
 // exitError makes run exit with code after printing err (when err is not

@@ -47,9 +47,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
 	}
 	if msg := errorMessage(err); msg != "" {
+		unauthorized := andon.ErrorCode(err) == andon.EUNAUTHORIZED
+		if unauthorized && e.noToken {
+			// The server's message speaks of HTTP headers; the CLI's user
+			// needs to hear of the variable and the flag.
+			msg = "no API token was given: set ANDON_TOKEN or --token to one that andon token create printed (andon demo prints its own)"
+		}
 		fmt.Fprintf(stderr, "andon: %s\n", msg)
-		if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
-			fmt.Fprintf(stderr, "No API token was given: set ANDON_TOKEN or --token to one that andon token create printed (andon demo prints its own).\n")
+		if unauthorized && !e.noToken && e.tokenFrom != "" {
+			fmt.Fprintf(stderr, "The token was read from %s; andon token create makes a new one (andon demo prints its own).\n", e.tokenFrom)
 		}
 	}
 	var usage *usageError

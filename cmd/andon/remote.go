@@ -37,8 +37,9 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 		return nil, andon.Errorf(andon.EINVALID, "server %q: want an http:// or https:// URL such as %s", server, defaultServer)
 	}
 	token, _ := cmd.Flags().GetString("token")
+	e.tokenFrom = "--token"
 	if token == "" {
-		token = e.getenv("ANDON_TOKEN")
+		token, e.tokenFrom = e.getenv("ANDON_TOKEN"), "ANDON_TOKEN"
 	}
 	e.noToken = token == ""
 	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version)), nil
