@@ -78,6 +78,10 @@ a policy that cannot be evaluated.`,
 	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of the objects that name none (as kubectl apply -n), such as helm template output")
 	f.StringVar(&o.now, "now", "", "the instant waivers are checked at (RFC 3339; default now)")
 	_ = f.MarkHidden("now")
+	// Its own formats, not the client commands' (the flag shadows the
+	// persistent one of the root).
+	f.StringP("output", "o", "", "output format: text (default), json, sarif or junit")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "sarif", "junit"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
