@@ -49,13 +49,14 @@ names the cluster, so that one andon can serve several clusters whose
 namespaces share names.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := checkOutput(cmd)
-			if err != nil {
-				return err
+			format, _ := cmd.Flags().GetString("output")
+			if format != "" && format != outputYAML && format != outputJSON {
+				return andon.Errorf(andon.EINVALID, "--output %q: want yaml or json", format)
 			}
 			if caFile == "" {
 				return andon.Errorf(andon.EINVALID, "--ca-bundle: required, the PEM file of the CA that signed andon's serving certificate")
 			}
+			var err error
 			if opts.CABundle, err = os.ReadFile(caFile); err != nil {
 				return andon.Errorf(andon.EINVALID, "--ca-bundle: %v", err)
 			}
@@ -104,5 +105,7 @@ namespaces share names.`,
 	f.StringVar(&opts.OtherFailurePolicy, "other-failure-policy", "Ignore", "what the API server does for non-production namespaces when andon does not answer: Ignore or Fail")
 	f.StringSliceVar(&opts.TrustedControllers, "trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller are not sent; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+"; give andon serve the same list (--admission-trusted-controller)")
 	f.Int32Var(&opts.TimeoutSeconds, "timeout", 10, "seconds the API server waits for andon, 1 to 30; andon answers before")
+	f.StringP("output", "o", "", "output format: yaml (default) or json")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
