@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,8 +22,108 @@ func newCatalogCmd(e *env) *cobra.Command {
 		Use:   "catalog",
 		Short: "Work with catalog files (plants, processes, environments, windows, teams)",
 	}
-	cmd.AddCommand(newCatalogValidateCmd(e))
+	cmd.AddCommand(newCatalogValidateCmd(e), newCatalogShowCmd(e))
 	return cmd
+}
+
+func newCatalogShowCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show [DIR]",
+		Short: "Show the plants, processes, environments, windows and teams of a catalog",
+		Long: `Show the catalog in force on the server, or the catalog directory DIR read
+offline: its plants, business processes, environments (with what each
+promotes from), windows and teams, one table each. -o json or yaml prints the
+whole catalog.`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: dirCompletion,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := checkOutput(cmd); err != nil {
+				return err
+			}
+			var cat *andon.Catalog
+			if len(args) == 1 {
+				var err error
+				if cat, err = catalog.Load(args[0]); err != nil {
+					return &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid (andon catalog validate %s lists every problem):\n%v", args[0], args[0], err)}
+				}
+			} else {
+				c, err := e.remote(cmd)
+				if err != nil {
+					return err
+				}
+				if cat, err = c.Catalog(cmd.Context()); err != nil {
+					return err
+				}
+			}
+			return e.print(cmd, cat, func(w io.Writer) { writeCatalog(w, cat) })
+		},
+	}
+}
+
+// writeCatalog prints cat for people, a table per kind.
+func writeCatalog(w io.Writer, cat *andon.Catalog) {
+	join := func(s []string) string { return orDash(strings.Join(s, ",")) }
+	fmt.Fprintln(w, "PLANT\tTIME ZONE\tCRITICALITY")
+	for _, p := range cat.Plants {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, p.Timezone, p.Criticality)
+	}
+	fmt.Fprintln(w, "\nPROCESS\tTIER\tRPO\tRTO\tOWNERS\tMODULES")
+	for _, p := range cat.Processes {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Tier, shortDuration(p.RPO), shortDuration(p.RTO), join(p.Owners), len(p.Modules))
+	}
+	fmt.Fprintln(w, "\nENVIRONMENT\tSTAGE\tHOSTING\tPLANTS\tPROMOTES FROM\tPROCESSES")
+	for _, env := range cat.Environments {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", env.Name, env.Stage, env.Hosting, join(env.Plants), orDash(env.PromotesFrom), join(env.Processes))
+	}
+	fmt.Fprintln(w, "\nWINDOW\tTYPE\tAPPLIES TO\tALLOWS")
+	for _, win := range cat.Windows {
+		var to []string
+		sel := win.Selector
+		for _, part := range []struct {
+			name  string
+			items []string
+		}{{"stages", stageNames(sel.Stages)}, {"plants", sel.Plants}, {"environments", sel.Environments}, {"processes", sel.Processes}} {
+			if len(part.items) > 0 {
+				to = append(to, part.name+" "+strings.Join(part.items, ","))
+			}
+		}
+		applies := "everything"
+		if len(to) > 0 {
+			applies = strings.Join(to, "; ")
+		}
+		var allows []string
+		for _, t := range win.Allow {
+			allows = append(allows, string(t))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", win.Name, win.Type, applies, join(allows))
+	}
+	fmt.Fprintln(w, "\nTEAM\tROLES\tMEMBERS")
+	for _, t := range cat.Teams {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, join(t.Roles), join(t.Members))
+	}
+}
+
+func stageNames(stages []andon.Stage) []string {
+	out := make([]string, len(stages))
+	for i, s := range stages {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// shortDuration prints d as the catalog writes it: 15m, 2h, 1d.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // validation is the -o json|yaml form of a validation: every problem, so

@@ -696,3 +696,26 @@ func TestCreateWarnsOfUnknownModules(t *testing.T) {
 		t.Errorf("warnings of modules that are known:\n%s", r.stderr)
 	}
 }
+
+// catalog show lists what the server has in force, or a directory read
+// offline: the same catalog gives the same tables.
+func TestCatalogShow(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	online := s.as(t, "alice", "catalog", "show")
+	offline := runCLI(t, nil, "catalog", "show", exampleCatalog)
+	if online.code != 0 || offline.code != 0 {
+		t.Fatalf("catalog show: exit %d and %d\n%s%s%s", online.code, offline.code, online.stderr, offline.stdout, offline.stderr)
+	}
+	if online.stdout != offline.stdout {
+		t.Errorf("the server's catalog and the directory print differently:\n%s\n---\n%s", online.stdout, offline.stdout)
+	}
+	for _, want := range []string{"prod-lyon  ", "staging-lyon  ", "month-end-close", "Australia/Melbourne", "change-manager"} {
+		if !strings.Contains(online.stdout, want) {
+			t.Errorf("catalog show lacks %q:\n%s", want, online.stdout)
+		}
+	}
+	cat := mustJSON[andon.Catalog](t, s, "alice", 0, "catalog", "show")
+	if cat.Environment("prod-geelong") == nil || cat.Environment("prod-geelong").PromotesFrom != "staging-geelong" {
+		t.Errorf("catalog show -o json: prod-geelong = %+v", cat.Environment("prod-geelong"))
+	}
+}
