@@ -115,7 +115,7 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 	if !from.Before(to) {
 		return nil
 	}
-	return c.collect(env, from, to, nil, cacheOther)
+	return c.collect(env, from, to, nil, "", cacheOther)
 }
 
 // Active returns the occurrences of the windows applying to env that
@@ -125,7 +125,7 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 // is in force from the first of them to the end of the month's last, and
 // Active says so, once.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
-	active := c.collect(env, t, t.Add(1), nil, cacheActive)
+	active := c.collect(env, t, t.Add(1), nil, "", cacheActive)
 	merged := active[:0]
 	for _, o := range active {
 		// Sorted by start, the first occurrence of a window takes in the
@@ -161,10 +161,7 @@ func (c *Calendar) extend(env *andon.Environment, name string, edge time.Time, d
 			from = edge.Add(-time.Second)
 		}
 		moved := false
-		for _, p := range c.collect(env, from, from.Add(time.Second), nil, cacheOther) {
-			if p.Window != name {
-				continue
-			}
+		for _, p := range c.collect(env, from, from.Add(time.Second), nil, name, cacheActive) {
 			if dir > 0 && p.End.After(edge) {
 				edge, moved = p.End, true
 			} else if dir < 0 && p.Start.Before(edge) {
@@ -179,16 +176,17 @@ func (c *Calendar) extend(env *andon.Environment, name string, edge time.Time, d
 }
 
 // collect returns the occurrences overlapping [from, to), sorted, of the
-// windows of the given types, or of all windows when types is nil. entry
-// names the cache entry a miss fills (see schedule.cache).
-func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []andon.WindowType, entry int) []andon.Occurrence {
+// windows of the given types, or of all windows when types is nil, and
+// only of the window called name unless name is "". entry names the cache
+// entry a miss fills (see schedule.cache).
+func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []andon.WindowType, name string, entry int) []andon.Occurrence {
 	var out []andon.Occurrence
 	lo, hi := clampWall(from.Unix()), clampWall(to.Unix())+1
 	zones := zoneCache{a: lo - c.maxDuration, b: hi}
 	var envLoc *time.Location
 	for _, cw := range c.windows {
 		w := cw.w
-		if types != nil && !slices.Contains(types, w.Type) || !w.Selector.Matches(env) {
+		if name != "" && w.Name != name || types != nil && !slices.Contains(types, w.Type) || !w.Selector.Matches(env) {
 			continue
 		}
 		if o := w.Once; o != nil && o.Start.Before(to) && o.End.After(from) {
@@ -310,7 +308,7 @@ const maxStep = 366 * 24 * time.Hour
 // slot returns the earliest start s in [after, last] of a slot of length d.
 func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration) (time.Time, bool) {
 	var maintenance, freezes []andon.Occurrence
-	for _, o := range c.collect(env, after, last.Add(d), slotTypes, cacheOther) {
+	for _, o := range c.collect(env, after, last.Add(d), slotTypes, "", cacheOther) {
 		if o.Type == andon.WindowMaintenance {
 			maintenance = append(maintenance, o)
 		} else {
