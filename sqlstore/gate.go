@@ -195,10 +195,14 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 		return fmt.Errorf("gate policy: %w", err)
 	}
 	result := &andon.GateResult{Allow: policy.Allow, Reasons: nonNil(policy.Reasons)}
-	if policy.Allow && c == nil {
+	switch {
+	case policy.Allow && c == nil:
 		// A policy that allows without a change is overruled: the gate
 		// only lets governed changes through.
 		result = deny("NO_APPROVED_CHANGE", "the policy allowed a deployment with no change; refused")
+	case policy.Allow && c.State != andon.StateApproved && c.State != andon.StateImplementing:
+		// Nor one whose change waits for approval or was rejected.
+		result = deny("NO_APPROVED_CHANGE", fmt.Sprintf("the policy allowed change %s, which is %s, not approved; refused", c.ID, c.State))
 	}
 	result.DryRun = d.dryRun
 	if c != nil && ((result.Allow && !d.dryRun) || !auto) {

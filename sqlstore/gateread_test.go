@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,6 +211,47 @@ func TestChangeWritesCountInTheirOwnSchema(t *testing.T) {
 		}
 		if gotTotal, gotEnv := counts(); gotTotal != total+1 || gotEnv != env+1 {
 			t.Errorf("after another session updated the change, the counts are %d and %d; want %d and %d", gotTotal, gotEnv, total+1, env+1)
+		}
+	})
+}
+
+// allowAll is a broken gate policy that allows every deployment.
+type allowAll struct{ andon.Policy }
+
+func (p allowAll) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDecision, error) {
+	return &andon.GateDecision{Allow: true, Reasons: []andon.Reason{{Code: "ALLOWED", Message: "anything goes"}}, Policy: p.Revision()}, nil
+}
+
+// The gate fails closed whatever the policy says: an allow for an image
+// with no change, or whose change waits for approval or was rejected, is
+// overruled, and nothing moves.
+func TestGateOverrulesAnAllowWithoutAnApprovedChange(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		gate := sqlstore.NewGateService(e.db, e.changes, e.catalog, allowAll{e.policy}, e.cal, slog.New(slog.DiscardHandler))
+		res, err := gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-lyon", Image: imageNew})
+		if err != nil || res.Allow || res.Reasons[0].Message != "the policy allowed a deployment with no change; refused" {
+			t.Errorf("no change: %+v, %v; want the allow overruled", res, err)
+		}
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Release", Artifacts: []string{imageNew},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []andon.Verdict{"", andon.Reject} {
+			if step != "" {
+				if _, err := e.changes.Decide(as("bob"), c.ID, step, "not this week"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-lyon", Image: imageNew})
+			got, _ := e.changes.FindChangeByID(context.Background(), c.ID)
+			if err != nil || res.Allow || !strings.Contains(res.Reasons[0].Message, "the policy allowed change "+c.ID+", which is "+string(got.State)) {
+				t.Errorf("change %s: %+v, %v; want the allow overruled", got.State, res, err)
+			}
+			if got.State == andon.StateImplementing {
+				t.Errorf("the overruled allow moved %s to implementing", c.ID)
+			}
 		}
 	})
 }
