@@ -43,8 +43,9 @@ type Requirement struct {
 type GateInput struct {
 	Request     GateRequest  `json:"request"`
 	Environment *Environment `json:"environment"`
-	// Change is the approved or implementing change matching the request,
-	// or nil when there is none.
+	// Change is the change matching the request: the implementing one,
+	// else the newest approved, else the newest of all when it is pending
+	// or rejected; nil when there is none.
 	Change   *Change       `json:"change"`
 	Calendar CalendarState `json:"calendar"`
 	// Promotion is the evidence that the artifact completed in the

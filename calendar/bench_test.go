@@ -107,3 +107,31 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkActiveUnending measures Active for windows whose occurrences
+// overlap or touch without end, which Active follows only within its
+// bounds: each stays in the microseconds the gate can afford, however
+// odd the rule the catalog accepted.
+func BenchmarkActiveUnending(b *testing.B) {
+	for _, tt := range []struct {
+		name  string
+		sched andon.Schedule
+	}{
+		{"daily-48h", andon.Schedule{Start: "2026-01-01T00:00:00", RRule: "FREQ=DAILY", Duration: 48 * time.Hour}},
+		{"hourly-1h", andon.Schedule{Start: "2026-01-01T00:00:00", RRule: "FREQ=HOURLY", Duration: time.Hour}},
+		{"hourly-30d", andon.Schedule{Start: "2026-01-01T00:00:00", RRule: "FREQ=HOURLY", Duration: 30 * 24 * time.Hour}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			cat := NewCatalog(b, &andon.Window{Name: "w", Type: andon.WindowFreeze, Schedules: []andon.Schedule{tt.sched}})
+			c := MustNew(b, cat)
+			env := cat.Environment("prod-lyon")
+			base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				c.Active(env, base.Add(time.Duration(i%10080)*time.Minute))
+				i++
+			}
+		})
+	}
+}

@@ -120,14 +120,17 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 
 // Active returns the occurrences of the windows applying to env that
 // contain t (start <= t < end), in the order of Occurrences. Occurrences
-// of one window that overlap or touch are one span, the window in force
-// without a break: a 48-hour freeze on the last two days of every month
-// is in force from the first of them to the end of the month's last, and
-// Active says so, once.
+// of one window that contain t are one, from the first's start, and it
+// ends where the window stops being in force, following the occurrences
+// that overlap or touch it: a 48-hour freeze on the last two days of
+// every month is in force until the end of the month's last, and Active
+// says so, once.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
 	active := c.collect(env, t, t.Add(1), nil, "", cacheActive)
 	merged := active[:0]
+	dense := map[string]int{}
 	for _, o := range active {
+		dense[o.Window]++
 		// Sorted by start, the first occurrence of a window takes in the
 		// later ones.
 		if j := slices.IndexFunc(merged, func(m andon.Occurrence) bool { return m.Window == o.Window }); j >= 0 {
@@ -139,40 +142,47 @@ func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrenc
 		merged = append(merged, o)
 	}
 	for i := range merged {
-		merged[i].Start = c.extend(env, merged[i].Window, merged[i].Start, -1)
-		merged[i].End = c.extend(env, merged[i].Window, merged[i].End, 1)
+		if dense[merged[i].Window] > maxMergeOverlap {
+			continue
+		}
+		merged[i].End = c.extend(env, merged[i].Window, t, merged[i].End)
 	}
 	return merged
 }
 
-// maxMerged bounds how many occurrences before or after Active follows
-// to find where a window in force without a break starts or ends: a
-// freeze recurring daily for longer than a day never ends, and its span
-// is reported as far as this reaches.
-const maxMerged = 64
+// Active follows a window's overlapping or touching occurrences from t to
+// where they stop, within bounds, since it answers every gate decision: at
+// most maxMergeSteps lookups and mergeHorizon after t, and not at all for
+// a window with more than maxMergeOverlap occurrences in force at once. A
+// window in force without end (a 48-hour freeze every day) is reported as
+// far as the bounds reach.
+const (
+	maxMergeSteps   = 16
+	maxMergeOverlap = 16
+	mergeHorizon    = 35 * 24 * time.Hour
+)
 
-// extend returns the instant at which the window named name, in force up
-// to edge (dir 1) or since edge (dir -1), stops being in force, following
-// its occurrences that overlap or touch one another.
-func (c *Calendar) extend(env *andon.Environment, name string, edge time.Time, dir int) time.Time {
-	for range maxMerged {
-		from := edge
-		if dir < 0 {
-			from = edge.Add(-time.Second)
+// extend returns the instant at which the window named name, in force at
+// t up to end, stops being in force, following its occurrences that
+// overlap or touch one another. The lookups fall within the range the
+// gate's cache entry keeps, ahead of t.
+func (c *Calendar) extend(env *andon.Environment, name string, t, end time.Time) time.Time {
+	for range maxMergeSteps {
+		if end.Sub(t) > mergeHorizon {
+			break
 		}
+		next := c.collect(env, end, end.Add(time.Second), nil, name, cacheActive)
 		moved := false
-		for _, p := range c.collect(env, from, from.Add(time.Second), nil, name, cacheActive) {
-			if dir > 0 && p.End.After(edge) {
-				edge, moved = p.End, true
-			} else if dir < 0 && p.Start.Before(edge) {
-				edge, moved = p.Start, true
+		for _, p := range next {
+			if p.End.After(end) {
+				end, moved = p.End, true
 			}
 		}
-		if !moved {
+		if !moved || len(next) > maxMergeOverlap {
 			break
 		}
 	}
-	return edge
+	return end
 }
 
 // collect returns the occurrences overlapping [from, to), sorted, of the

@@ -391,8 +391,12 @@ func TestActiveMergesOccurrences(t *testing.T) {
 		}
 		return got
 	}
-	for _, at := range []string{"2026-06-29T12:00:00+02:00", "2026-06-30T12:00:00+02:00", "2026-07-01T23:59:59+02:00"} {
-		if got, want := span(at)["close"], "2026-06-29T00:00:00+02:00 2026-07-02T00:00:00+02:00"; got != want {
+	for at, want := range map[string]string{
+		"2026-06-29T12:00:00+02:00": "2026-06-29T00:00:00+02:00 2026-07-02T00:00:00+02:00",
+		"2026-06-30T12:00:00+02:00": "2026-06-29T00:00:00+02:00 2026-07-02T00:00:00+02:00",
+		"2026-07-01T23:59:59+02:00": "2026-06-30T00:00:00+02:00 2026-07-02T00:00:00+02:00",
+	} {
+		if got := span(at)["close"]; got != want {
 			t.Errorf("close at %s = %q, want %q", at, got, want)
 		}
 	}
@@ -401,12 +405,42 @@ func TestActiveMergesOccurrences(t *testing.T) {
 		t.Errorf("nights = %q, want %q", got, want)
 	}
 	// A window always in force is followed as far as Active looks, some
-	// months each way, and no further.
+	// days ahead, and no further.
 	at := MustTime(t, "2026-06-15T12:00:00+02:00")
+	found := false
 	for _, o := range c.Active(cat.Environment("prod-lyon"), at) {
-		if o.Window == "always" && (o.Start.After(at.AddDate(0, -2, 0)) || o.End.Before(at.AddDate(0, 2, 0)) || o.End.After(at.AddDate(1, 0, 0))) {
-			t.Errorf("always = %s to %s, want some two months or more each way from %s", o.Start, o.End, at)
+		if o.Window != "always" {
+			continue
 		}
+		found = true
+		if o.End.Before(at.AddDate(0, 0, 10)) || o.End.After(at.AddDate(0, 0, 40)) {
+			t.Errorf("always ends %s, want some days, and at most 40, after %s", o.End, at)
+		}
+	}
+	if !found {
+		t.Errorf("the window always in force is not active at %s", at)
+	}
+}
+
+// TestActiveSortedAfterMerging checks that a window in force since
+// before its active occurrence (one that touches it ended at its start)
+// is given from that occurrence's start, in start order.
+func TestActiveSortedAfterMerging(t *testing.T) {
+	paris := MustLoadLocation(t, "Europe/Paris")
+	cat := NewCatalog(t,
+		&andon.Window{Name: "a", Type: andon.WindowMaintenance,
+			Once: &andon.Span{Start: time.Date(2026, 6, 10, 9, 0, 0, 0, paris), End: time.Date(2026, 6, 10, 11, 0, 0, 0, paris)}},
+		&andon.Window{Name: "b", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
+			{Start: "2026-06-10T05:00:00", Duration: 4*time.Hour + 15*time.Minute},
+			{Start: "2026-06-10T09:15:00", Duration: time.Hour}}},
+	)
+	c := MustNew(t, cat)
+	var got []string
+	for _, o := range c.Active(cat.Environment("prod-lyon"), time.Date(2026, 6, 10, 9, 30, 0, 0, paris)) {
+		got = append(got, o.Window+" "+o.Start.Format("15:04")+"-"+o.End.Format("15:04"))
+	}
+	if diff := cmp.Diff([]string{"a 09:00-11:00", "b 09:15-10:15"}, got); diff != "" {
+		t.Errorf("Active mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -64,6 +64,24 @@ type rule struct {
 // parseRule parses the text of an RRULE for a schedule starting at wall
 // time start. The error message does not name the field; the caller does.
 func parseRule(text string, start int64) (*rule, error) {
+	r, err := parseRuleText(text)
+	if err != nil {
+		return nil, err
+	}
+	r.start = start
+	r.fillDefaults()
+	if err := r.checkBounded(); err != nil {
+		return nil, err
+	}
+	if _, ok := r.first(); !ok {
+		return nil, fmt.Errorf("produces no occurrence within 400 years of the start")
+	}
+	return r, nil
+}
+
+// parseRuleText parses and checks what of a rule does not depend on its
+// start: its syntax and the combinations RFC 5545 forbids.
+func parseRuleText(text string) (*rule, error) {
 	text = strings.ToUpper(strings.TrimSpace(text))
 	if strings.HasPrefix(text, "RRULE:") {
 		return nil, fmt.Errorf(`leave out the "RRULE:" prefix`)
@@ -73,7 +91,7 @@ func parseRule(text string, start int64) (*rule, error) {
 			return nil, fmt.Errorf("%q is not allowed in a rule", c)
 		}
 	}
-	r := &rule{start: start, until: endWall - 1}
+	r := &rule{until: endWall - 1}
 	seen := map[string]bool{}
 	var hasFreq bool
 	for part := range strings.SplitSeq(text, ";") {
@@ -134,13 +152,6 @@ func parseRule(text string, start int64) (*rule, error) {
 	r.opt.Freq = r.freq
 	if err := r.check(); err != nil {
 		return nil, err
-	}
-	r.fillDefaults()
-	if err := r.checkBounded(); err != nil {
-		return nil, err
-	}
-	if _, ok := r.first(); !ok {
-		return nil, fmt.Errorf("produces no occurrence within 400 years of the start")
 	}
 	return r, nil
 }

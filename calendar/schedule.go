@@ -50,27 +50,35 @@ func (e *fieldError) andon() *andon.Error { return andon.Errorf(andon.EINVALID, 
 // produces no occurrence within 400 years of its start.
 //
 // Every field is checked: with several problems, the error joins one
-// *andon.Error per field (errors.Join), in the order above.
+// *andon.Error per field (errors.Join), in the order above; with one, it
+// is that *andon.Error.
 func ValidateSchedule(s andon.Schedule) error {
 	var errs []error
 	for _, fe := range checkSchedule(s) {
 		errs = append(errs, fe.andon())
 	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
 	return errors.Join(errs...)
 }
 
 // checkSchedule returns the problems of every field of s, or none when
-// compileSchedule accepts it. A rule is checked against a stand-in start
-// when the start itself is at fault.
+// compileSchedule accepts it. When the start is at fault, the rule is
+// checked only for what does not depend on it.
 func checkSchedule(s andon.Schedule) []*fieldError {
 	var errs []*fieldError
 	start, err := parseWall(s.Start)
 	if err != nil {
 		errs = append(errs, &fieldError{"start", err})
-		start, _ = parseWall("2026-01-01T00:00:00")
 	}
 	if s.RRule != "" {
-		if _, err := parseRule(s.RRule, start); err != nil {
+		// Without a start, only what of the rule does not depend on it.
+		parse := func() error { _, err := parseRuleText(s.RRule); return err }
+		if len(errs) == 0 {
+			parse = func() error { _, err := parseRule(s.RRule, start); return err }
+		}
+		if err := parse(); err != nil {
 			errs = append(errs, &fieldError{"rrule", err})
 		}
 	}

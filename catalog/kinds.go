@@ -204,7 +204,11 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 	// not reported twice.
 	reported := map[string]bool{}
 	for _, p := range l.problems[before:] {
-		reported[p.Field] = true
+		// A list item the loader refused (exdates[0] is not a string) is
+		// left out of s, so the calendar's indexes would not match the
+		// file's: the list's own problems wait until those are fixed.
+		field, _, _ := strings.Cut(p.Field, "[")
+		reported[field] = true
 	}
 	err := calendar.ValidateSchedule(s)
 	for _, e := range joined(err) {

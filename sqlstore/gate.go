@@ -328,10 +328,10 @@ type gateFacts struct {
 	stamp changeStamp
 	// change is the change of the environment carrying the image that
 	// the decision is about: the implementing one first, then the most
-	// recently approved, then the most recent one pending or rejected
-	// (which the policy refuses, and which outside production stops the
-	// gate from recording a standard change in its place); nil when
-	// there is none.
+	// recently approved, then the newest of all when it is pending or
+	// rejected (which the policy refuses, and which outside production
+	// stops the gate from recording a standard change in its place); nil
+	// when there is none.
 	change *lockedChange
 	// completed is the ID of the newest completed change of the
 	// environment promoted from that carried the image's digest, or "".
@@ -344,30 +344,35 @@ type gateFacts struct {
 func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Image) (*gateFacts, error) {
 	var body []byte
 	var version sql.NullInt64
-	var completed sql.NullString
+	var completed, state sql.NullString
 	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
 	err := q.queryRow(ctx, `SELECT cp.changes_seq,
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
-			d.body, d.version,
+			d.body, d.version, d.state,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1)
 		FROM audit_checkpoint cp LEFT JOIN (
-			SELECT c.body, c.version FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-			WHERE c.environment = ? AND a.repository = ? AND a.digest = ? AND c.state IN ('implementing', 'approved', 'pending', 'rejected')
+			SELECT c.body, c.version, c.state FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+			WHERE c.environment = ? AND a.repository = ? AND a.digest = ?
 			ORDER BY CASE c.state WHEN 'implementing' THEN 0 WHEN 'approved' THEN 1 ELSE 2 END, c.seq DESC LIMIT 1
 		) d ON 1 = 1
 		WHERE cp.id = 1`,
 		env, from, from, img.Digest, env, img.Repository, img.Digest).Scan(
-		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &state, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {
 		return nil, err
 	}
 	f.completed = completed.String
-	if body != nil {
+	// Without an implementing or approved change, the newest change of
+	// the image decides: pending or rejected, it is the one the decision
+	// is about; ended (completed, failed, rolled back, cancelled), there
+	// is none.
+	switch andon.State(state.String) {
+	case andon.StateImplementing, andon.StateApproved, andon.StatePending, andon.StateRejected:
 		c := &andon.Change{}
 		if err := json.Unmarshal(body, c); err != nil {
 			return nil, fmt.Errorf("decode a change of %s: %w", env, err)

@@ -593,6 +593,25 @@ func TestGateRefusesAnImageWhoseChangeIsUndecided(t *testing.T) {
 		if _, total, _ := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Environment: "staging-geelong"}); total != 1 {
 			t.Errorf("staging-geelong has %d changes, want only %s", total, c.ID)
 		}
+		// A later change of the image that went through ends the
+		// rejection's hold: deployed again, the image is recorded and
+		// allowed as usual.
+		later, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "staging-geelong", Type: andon.ChangeStandard, Title: "The fixed build", Artifacts: []string{imageNew},
+		})
+		if err != nil || later.State != andon.StateApproved {
+			t.Fatalf("create = %+v, %v; want an approved standard change", later, err)
+		}
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew}); err != nil || !res.Allow || res.Change.ID != later.ID {
+			t.Fatalf("gate with %s approved = %+v, %v; want it allowed", later.ID, res, err)
+		}
+		if _, err := e.changes.Transition(as("alice"), later.ID, andon.StateCompleted, ""); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew})
+		if err != nil || !res.Allow || res.Change == nil || res.Change.ID == c.ID || res.Change.ID == later.ID {
+			t.Errorf("gate after %s completed = %+v, %v; want a new standard change allowed", later.ID, res, err)
+		}
 	})
 }
 

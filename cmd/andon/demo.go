@@ -39,6 +39,13 @@ database instead.`,
 			if err != nil {
 				return err
 			}
+			// The port first: a demo already running on it, perhaps on
+			// the same data, must not lose its data to --reset.
+			l, err := listen(o)
+			if err != nil {
+				return err
+			}
+			defer l.close()
 			if reset {
 				dsn, err := o.dsn()
 				if err != nil {
@@ -53,11 +60,6 @@ database instead.`,
 					return err
 				}
 			}
-			l, err := listen(o)
-			if err != nil {
-				return err
-			}
-			defer l.close()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			o.catalog = "(built-in example)"

@@ -189,4 +189,12 @@ func TestDemoAddressInUse(t *testing.T) {
 	if _, err := os.Stat(sqlstore.DataPath(data)); err == nil {
 		t.Errorf("the demo seeded %s before finding its port in use", sqlstore.DataPath(data))
 	}
+	// Nor does --reset delete the data of the demo that holds the port.
+	if err := os.WriteFile(sqlstore.DataPath(data), []byte("a running demo's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, runCLI(t, nil, "demo", "--reset", "--data", data, "--addr", ln.Addr().String()), 2, "is in use")
+	if _, err := os.Stat(sqlstore.DataPath(data)); err != nil {
+		t.Errorf("demo --reset on a port in use deleted the data: %v", err)
+	}
 }

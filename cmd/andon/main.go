@@ -200,9 +200,11 @@ func missingFlags(err error) (string, bool) {
 // argsError says what arguments c wants, as its Use line names them
 // ("show ID"), when cobra's own message only counts them.
 func argsError(c *cobra.Command, got []string, err error) error {
+	// The names are the upper-case words that follow the command's name,
+	// up to the first flag or other notation.
 	var words []string
 	for _, w := range strings.Fields(c.Use)[1:] {
-		if strings.HasPrefix(w, "-") || strings.HasPrefix(w, "[") {
+		if w == "" || strings.ToUpper(w) != w || strings.ContainsFunc(w, func(r rune) bool { return r < 'A' || r > 'Z' }) {
 			break
 		}
 		words = append(words, w)
