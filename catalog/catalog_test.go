@@ -792,6 +792,32 @@ spec:
 	}
 }
 
+// A rule is not refused for the start's fault, nor an exception date
+// under the index of another that the loader already refused.
+func TestLoadFSScheduleProblemsAreTheirOwn(t *testing.T) {
+	errs := MustFail(t, map[string]string{
+		"base.yaml": base,
+		"w.yaml": `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: freeze
+  schedule:
+    start: "2025-02-29T00:00:00"
+    rrule: "FREQ=DAILY;UNTIL=20251231T000000"
+    exdates: [[x], "2026-13-01T00:00:00"]
+    duration: 2h
+`,
+	})
+	var fields []string
+	for _, p := range errs {
+		fields = append(fields, p.Field)
+	}
+	if diff := cmp.Diff([]string{"spec.schedule.start", "spec.schedule.exdates[0]"}, fields); diff != "" {
+		t.Errorf("fields at fault mismatch (-want +got):\n%s\n%v", diff, errs)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	errs := catalog.Errors{
 		{File: "envs.yaml", Line: 8, Document: "Environment/prod-lyon", Field: "spec.promotesFrom", Message: `unknown Environment "stagging"`},
