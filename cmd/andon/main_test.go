@@ -179,6 +179,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing required flag", []string{"gate", "--env", "prod-lyon"}, 2, "andon: missing --image"},
 		{"missing required flags", []string{"gate"}, 2, "andon: missing --env and --image"},
 		{"help pointed to", []string{"gate"}, 2, "Run 'andon gate --help' for usage."},
+		{"argument to a command that takes none", []string{"kube", "webhook-config", "foo"}, 2, `andon: unknown command "foo" for "andon kube webhook-config"`},
 		{"unknown command", []string{"chnage"}, 2, `andon: unknown command "chnage" for "andon"; did you mean "change"?`},
 		{"unknown subcommand", []string{"change", "frob"}, 2, `andon: unknown command "frob" for "andon change"`},
 		{"bad output format", []string{"change", "show", "CHG-0042", "-o", "xml"}, 2,
