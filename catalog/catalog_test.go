@@ -765,56 +765,41 @@ metadata: {name: w}
 	}
 }
 
-// Every field of a schedule is checked, whichever of them is wrong first.
-func TestLoadFSAllScheduleProblems(t *testing.T) {
-	errs := MustFail(t, map[string]string{
-		"base.yaml": base,
-		"w.yaml": `apiVersion: andon/v1
-kind: Window
-metadata: {name: w}
-spec:
-  type: freeze
-  schedule:
+// Every field of a schedule is checked, whichever of them is wrong first;
+// but a rule is not refused for its start's fault, nor an exception date
+// under the index of another that the loader already refused.
+func TestLoadFSScheduleProblems(t *testing.T) {
+	for _, tt := range []struct {
+		name, schedule string
+		want           []string
+	}{
+		{"every field", `
     start: "2026-13-01T00:00:00"
     rrule: "FREQ=SOMETIMES"
     exdates: ["2026-02-01T00:00:00", "soon"]
     duration: 48hours
-    timezone: Mars/Olympus
-`,
-	})
-	var fields []string
-	for _, p := range errs {
-		fields = append(fields, p.Field)
-	}
-	want := []string{"spec.schedule.start", "spec.schedule.rrule", "spec.schedule.exdates[1]", "spec.schedule.duration", "spec.schedule.timezone"}
-	if diff := cmp.Diff(want, fields); diff != "" {
-		t.Errorf("fields at fault mismatch (-want +got):\n%s\n%v", diff, errs)
-	}
-}
-
-// A rule is not refused for the start's fault, nor an exception date
-// under the index of another that the loader already refused.
-func TestLoadFSScheduleProblemsAreTheirOwn(t *testing.T) {
-	errs := MustFail(t, map[string]string{
-		"base.yaml": base,
-		"w.yaml": `apiVersion: andon/v1
-kind: Window
-metadata: {name: w}
-spec:
-  type: freeze
-  schedule:
+    timezone: Mars/Olympus`,
+			[]string{"start", "rrule", "exdates[1]", "duration", "timezone"}},
+		{"each its own", `
     start: "2025-02-29T00:00:00"
     rrule: "FREQ=DAILY;UNTIL=20251231T000000"
     exdates: [[x], "2026-13-01T00:00:00"]
-    duration: 2h
-`,
-	})
-	var fields []string
-	for _, p := range errs {
-		fields = append(fields, p.Field)
-	}
-	if diff := cmp.Diff([]string{"spec.schedule.start", "spec.schedule.exdates[0]"}, fields); diff != "" {
-		t.Errorf("fields at fault mismatch (-want +got):\n%s\n%v", diff, errs)
+    duration: 2h`,
+			[]string{"start", "exdates[0]"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := MustFail(t, map[string]string{
+				"base.yaml": base,
+				"w.yaml":    "apiVersion: andon/v1\nkind: Window\nmetadata: {name: w}\nspec:\n  type: freeze\n  schedule:" + tt.schedule + "\n",
+			})
+			var fields []string
+			for _, p := range errs {
+				fields = append(fields, strings.TrimPrefix(p.Field, "spec.schedule."))
+			}
+			if diff := cmp.Diff(tt.want, fields); diff != "" {
+				t.Errorf("fields at fault mismatch (-want +got):\n%s\n%v", diff, errs)
+			}
+		})
 	}
 }
 
