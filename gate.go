@@ -65,8 +65,24 @@ type GateResult struct {
 const (
 	ReasonUnknownEnvironment = "UNKNOWN_ENVIRONMENT"
 	ReasonBadImage           = "BAD_IMAGE_REFERENCE"
+	ReasonBadTime            = "BAD_TIME"
 	ReasonInternal           = "CANNOT_DECIDE"
 )
+
+// The instants a gate request may ask about: far enough either way for
+// any deployment, and within what the policy's time functions take.
+var (
+	minGateTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxGateTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckGateTime checks the instant a gate request asks about.
+func CheckGateTime(t time.Time) error {
+	if t.Before(minGateTime) || !t.Before(maxGateTime) {
+		return Errorf(EINVALID, "at: %s is outside the times the gate decides about, from 1970 to 2199", t.Format(time.RFC3339))
+	}
+	return nil
+}
 
 // Outcomes of an admission review, the values of the outcome label of
 // andon_admission_reviews_total.

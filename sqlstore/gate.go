@@ -73,6 +73,8 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		bad, badErr = deny(andon.ReasonUnknownEnvironment, msg), andon.Errorf(andon.EINVALID, "%s", msg)
 	} else if img, err = andon.ParseImage(req.Image); err != nil {
 		bad, badErr = deny(andon.ReasonBadImage, andon.ErrorMessage(err)), err
+	} else if err = andon.CheckGateTime(req.At); err != nil {
+		bad, badErr = deny(andon.ReasonBadTime, andon.ErrorMessage(err)), err
 	}
 	if bad != nil {
 		return s.refuse(ctx, user, req, bad, badErr)

@@ -633,6 +633,23 @@ func TestPromotionIsByDigest(t *testing.T) {
 	})
 }
 
+// A time the gate cannot decide about is bad input, refused and
+// recorded, not a failure of the gate.
+func TestGateRefusesAnImpossibleTime(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, at := range []time.Time{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("", 3600))} {
+			res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-lyon", Image: imageStaged, At: at})
+			if andon.ErrorCode(err) != andon.EINVALID || res.Allow || res.Reasons[0].Code != andon.ReasonBadTime {
+				t.Errorf("gate at %s = %+v, %v; want a BAD_TIME refusal", at, res, err)
+			}
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventGateDecision, After: -1})
+		if err != nil || len(entries) != 2 {
+			t.Errorf("gate decisions recorded: %d, %v; want both refusals", len(entries), err)
+		}
+	})
+}
+
 func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		e.MustStage(t, imageStaged)

@@ -73,6 +73,10 @@ func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (*andon
 		if req.At, err = parseTime("at", at); err != nil {
 			return nil, err
 		}
+		// The zero time would be sent as no time at all: now.
+		if err := andon.CheckGateTime(req.At); err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "--%s", andon.ErrorMessage(err))
+		}
 	}
 	return c.Gate(cmd.Context(), *req)
 }
