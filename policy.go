@@ -44,8 +44,8 @@ type GateInput struct {
 	Request     GateRequest  `json:"request"`
 	Environment *Environment `json:"environment"`
 	// Change is the change matching the request: the implementing one,
-	// else the newest approved, else the newest of all when it is pending
-	// or rejected; nil when there is none.
+	// else the newest approved, else a pending or rejected change of the
+	// same digest that no later change completed; nil when there is none.
 	Change   *Change       `json:"change"`
 	Calendar CalendarState `json:"calendar"`
 	// Promotion is the evidence that the artifact completed in the

@@ -330,10 +330,11 @@ type gateFacts struct {
 	stamp changeStamp
 	// change is the change of the environment carrying the image that
 	// the decision is about: the implementing one first, then the most
-	// recently approved, then the newest of all when it is pending or
-	// rejected (which the policy refuses, and which outside production
-	// stops the gate from recording a standard change in its place); nil
-	// when there is none.
+	// recently approved, then, when the newest change of the digest
+	// pending, rejected or completed is pending or rejected, that one
+	// (which the policy refuses, and which outside production stops the
+	// gate from recording a standard change in its place); nil when there
+	// is none.
 	change *lockedChange
 	// completed is the ID of the newest completed change of the
 	// environment promoted from that carried the image's digest, or "".
@@ -347,34 +348,41 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 	var body []byte
 	var version sql.NullInt64
 	var completed, state sql.NullString
+	var pick sql.NullInt64
 	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
 	err := q.queryRow(ctx, `SELECT cp.changes_seq,
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
-			d.body, d.version, d.state,
+			d.body, d.version, d.state, d.pick,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1)
 		FROM audit_checkpoint cp LEFT JOIN (
-			SELECT c.body, c.version, c.state FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
-			WHERE c.environment = ? AND a.repository = ? AND a.digest = ?
-			ORDER BY CASE c.state WHEN 'implementing' THEN 0 WHEN 'approved' THEN 1 ELSE 2 END, c.seq DESC LIMIT 1
+			SELECT c.body, c.version, c.state,
+				CASE WHEN a.repository = ? AND c.state = 'implementing' THEN 0
+					WHEN a.repository = ? AND c.state = 'approved' THEN 1
+					WHEN c.state IN ('pending', 'rejected', 'completed') THEN 2
+					ELSE 3 END AS pick
+			FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+			WHERE c.environment = ? AND a.digest = ?
+			ORDER BY pick, c.seq DESC LIMIT 1
 		) d ON 1 = 1
 		WHERE cp.id = 1`,
-		env, from, from, img.Digest, env, img.Repository, img.Digest).Scan(
-		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &state, &completed)
+		env, from, from, img.Digest, img.Repository, img.Repository, env, img.Digest).Scan(
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &state, &pick, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {
 		return nil, err
 	}
 	f.completed = completed.String
-	// Without an implementing or approved change, the newest change of
-	// the image decides: pending or rejected, it is the one the decision
-	// is about; ended (completed, failed, rolled back, cancelled), there
-	// is none.
-	switch andon.State(state.String) {
-	case andon.StateImplementing, andon.StateApproved, andon.StatePending, andon.StateRejected:
+	// The change is the implementing or approved one for the image as
+	// named (pick 0 or 1). Without one, the image's digest under any
+	// name decides: its newest change pending, rejected or completed
+	// (pick 2) is the one the decision is about when pending or
+	// rejected, and only a later completed change lifts that; a
+	// cancelled, failed or rolled-back change vouches for nothing.
+	if pick.Valid && (pick.Int64 < 2 || andon.State(state.String) == andon.StatePending || andon.State(state.String) == andon.StateRejected) {
 		c := &andon.Change{}
 		if err := json.Unmarshal(body, c); err != nil {
 			return nil, fmt.Errorf("decode a change of %s: %w", env, err)

@@ -593,6 +593,24 @@ func TestGateRefusesAnImageWhoseChangeIsUndecided(t *testing.T) {
 		if _, total, _ := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Environment: "staging-geelong"}); total != 1 {
 			t.Errorf("staging-geelong has %d changes, want only %s", total, c.ID)
 		}
+		// Nor does the same digest under another name get past it, nor
+		// a later change of the image that was only cancelled lift it.
+		mirrored := strings.Replace(imageNew, "registry.example.com/odoo/odoo", "mirror.example.com/odoo", 1)
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: mirrored}); err != nil || res.Allow || res.Change == nil || res.Change.ID != c.ID {
+			t.Errorf("gate with the mirrored image = %+v, %v; want a denial naming %s", res, err, c.ID)
+		}
+		cancelled, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "staging-geelong", Type: andon.ChangeStandard, Title: "Never mind", Artifacts: []string{imageNew},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.changes.Transition(as("alice"), cancelled.ID, andon.StateCancelled, ""); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew}); err != nil || res.Allow || res.Change == nil || res.Change.ID != c.ID {
+			t.Errorf("gate after %s was cancelled = %+v, %v; want a denial naming %s", cancelled.ID, res, err, c.ID)
+		}
 		// A later change of the image that went through ends the
 		// rejection's hold: deployed again, the image is recorded and
 		// allowed as usual.
@@ -602,7 +620,7 @@ func TestGateRefusesAnImageWhoseChangeIsUndecided(t *testing.T) {
 		if err != nil || later.State != andon.StateApproved {
 			t.Fatalf("create = %+v, %v; want an approved standard change", later, err)
 		}
-		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew}); err != nil || !res.Allow || res.Change.ID != later.ID {
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-geelong", Image: imageNew}); err != nil || !res.Allow || res.Change == nil || res.Change.ID != later.ID {
 			t.Fatalf("gate with %s approved = %+v, %v; want it allowed", later.ID, res, err)
 		}
 		if _, err := e.changes.Transition(as("alice"), later.ID, andon.StateCompleted, ""); err != nil {

@@ -3,8 +3,8 @@
 # webhook, the Argo CD hook) asks it through the andon server.
 #
 # Input: the request (environment, image, instant), the environment, the
-# change that carries the image (implementing, approved, or the newest when
-# pending or rejected; or null), the
+# change that carries the image (implementing, approved, or a pending or
+# rejected one of its digest that no later change completed; or null), the
 # windows in force at the instant, the promotion evidence (or null) and the
 # open incidents. Output: allow, and reasons, each {code, message}. The
 # contract and every code are in docs/policy.md.
