@@ -46,17 +46,28 @@ database instead.`,
 				return err
 			}
 			defer l.close()
+			dsn, err := o.dsn()
+			if err != nil {
+				return err
+			}
+			// Nor may another demo use the data, on any port.
+			unlock, err := sqlstore.Lock(dsn)
+			if err != nil {
+				return err
+			}
+			defer func() { unlock() }()
 			if reset {
-				dsn, err := o.dsn()
-				if err != nil {
-					return err
-				}
 				if sqlstore.IsPostgres(dsn) {
 					// The history is in the database, and the directory
 					// holds the signing key its log was signed with.
 					return &exitError{code: 2, err: errors.New("--reset deletes the demo's data directory, where SQLite keeps the history; with --db postgres://… the history is in the database and the directory holds its signing key: drop and create the database to start afresh, and keep the directory")}
 				}
 				if err := resetDemoData(o.data); err != nil {
+					return err
+				}
+				// The lock's file went with the directory: take it anew.
+				unlock()
+				if unlock, err = sqlstore.Lock(dsn); err != nil {
 					return err
 				}
 			}

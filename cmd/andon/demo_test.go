@@ -198,3 +198,21 @@ func TestDemoAddressInUse(t *testing.T) {
 		t.Errorf("demo --reset on a port in use deleted the data: %v", err)
 	}
 }
+
+// One server process at a time uses a SQLite database: a second demo on
+// the same data, on another port, is refused, and its --reset deletes
+// nothing.
+func TestDemoDataInUse(t *testing.T) {
+	data := t.TempDir()
+	startCommand(t, "andon", "demo", "--data", data, "--addr", "127.0.0.1:0")
+	for _, args := range [][]string{
+		{"demo", "--data", data, "--addr", "127.0.0.1:0"},
+		{"demo", "--reset", "--data", data, "--addr", "127.0.0.1:0"},
+		{"serve", "--data", data, "--addr", "127.0.0.1:0", "--catalog", exampleCatalog},
+	} {
+		wantExit(t, runCLI(t, nil, args...), 2, "is in use by another andon serve or demo")
+	}
+	if _, err := os.Stat(sqlstore.DataPath(data)); err != nil {
+		t.Errorf("the running demo's database is gone: %v", err)
+	}
+}

@@ -147,6 +147,15 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 				return err
 			}
 			defer l.close()
+			dsn, err := o.dsn()
+			if err != nil {
+				return err
+			}
+			unlock, err := sqlstore.Lock(dsn)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			a, err := startApp(e.ctx, logger, o, src)
