@@ -121,6 +121,9 @@ func handleCatalogItem(src andon.CatalogSource) apiFunc {
 		if it, ok := kind.get(c, name); ok {
 			return encode(w, http.StatusOK, it)
 		}
+		if kind.singular == "environment" {
+			return andon.Errorf(andon.ENOTFOUND, "environment %s", c.UnknownEnvironment(name))
+		}
 		return andon.Errorf(andon.ENOTFOUND, "%s %q not found in the catalog", kind.singular, name)
 	}
 }

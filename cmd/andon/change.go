@@ -172,6 +172,13 @@ func newChangeListCmd(e *env) *cobra.Command {
 				switch {
 				case len(changes) == 0:
 					fmt.Fprintln(e.stderr, "no changes")
+					// An environment no longer in the catalog may have
+					// changes; one that never was is most likely misspelt.
+					if filter.Environment != "" {
+						if cat, err := c.Catalog(cmd.Context()); err == nil && cat.Environment(filter.Environment) == nil {
+							fmt.Fprintf(e.stderr, "note: --env: %s\n", cat.UnknownEnvironment(filter.Environment))
+						}
+					}
 					return nil
 				case len(changes) < total:
 					more := strconv.Itoa(total)

@@ -175,7 +175,7 @@ current-context: eu-1
 		args []string
 		want string
 	}{
-		{"unknown environment", []string{"--env", "prod-mars", "--desired", desired}, `environment "prod-mars" not found in the catalog`},
+		{"unknown environment", []string{"--env", "prod-mars", "--desired", desired}, `environment "prod-mars" is not in the catalog; it has dev, staging-lyon, prod-lyon`},
 		{"environment without namespace", []string{"--env", "dev", "--desired", desired}, "environment dev has no kubernetes.namespace in the catalog"},
 		{"neither path nor URL", []string{"--env", "prod-lyon", "--desired", filepath.Join(desired, "nope")}, "neither an existing file or directory nor a git URL"},
 		{"no manifests", []string{"--env", "prod-lyon", "--desired", empty}, "holds no Kubernetes objects"},

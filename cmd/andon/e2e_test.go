@@ -714,6 +714,10 @@ func TestCatalogShow(t *testing.T) {
 			t.Errorf("catalog show lacks %q:\n%s", want, online.stdout)
 		}
 	}
+	// A listing of a misspelt environment says so.
+	if r := s.as(t, "alice", "change", "list", "--env", "prod-lyonn"); r.code != 0 || !strings.Contains(r.stderr, `note: --env: "prod-lyonn" is not in the catalog; did you mean prod-lyon?`) {
+		t.Errorf("change list --env prod-lyonn: exit %d\n%s", r.code, r.stderr)
+	}
 	cat := mustJSON[andon.Catalog](t, s, "alice", 0, "catalog", "show")
 	if cat.Environment("prod-geelong") == nil || cat.Environment("prod-geelong").PromotesFrom != "staging-geelong" {
 		t.Errorf("catalog show -o json: prod-geelong = %+v", cat.Environment("prod-geelong"))
