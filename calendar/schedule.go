@@ -272,12 +272,15 @@ func loadLocation(name string) (*time.Location, error) {
 	if loc, ok := locations.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	if name == "Local" || name == "" {
-		return nil, fmt.Errorf("%q is not an IANA time zone name", name)
+	switch name {
+	case "Local":
+		return nil, fmt.Errorf(`"Local" depends on the machine; name an IANA time zone such as Europe/Paris`)
+	case "":
+		return nil, fmt.Errorf(`"" is not a known IANA time zone such as Europe/Paris`)
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not an IANA time zone name such as Europe/Paris", name)
+		return nil, fmt.Errorf("%q is not a known IANA time zone such as Europe/Paris", name)
 	}
 	locations.Store(name, loc)
 	return loc, nil

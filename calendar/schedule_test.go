@@ -46,8 +46,8 @@ func TestValidateSchedule(t *testing.T) {
 		{"duration over a year", with(func(s *andon.Schedule) { s.Duration = 400 * 24 * time.Hour }),
 			"duration: 9600h0m0s is longer than 8784h0m0s; use a one-off span instead"},
 		{"unknown zone", with(func(s *andon.Schedule) { s.Timezone = "Europe/Lyon" }),
-			`timezone: "Europe/Lyon" is not an IANA time zone name such as Europe/Paris`},
-		{"machine zone", with(func(s *andon.Schedule) { s.Timezone = "Local" }), `timezone: "Local" is not an IANA time zone name`},
+			`timezone: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+		{"machine zone", with(func(s *andon.Schedule) { s.Timezone = "Local" }), `timezone: "Local" depends on the machine; name an IANA time zone such as Europe/Paris`},
 		{"bad exception date", with(func(s *andon.Schedule) { s.ExDates = []string{"2026-02-27T00:00:00", "2026-03-30"} }),
 			`exdates: [1]: "2026-03-30": want the form 2006-01-02T15:04:05, a local time without offset`},
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,9 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 	if token == "" {
 		token, e.tokenFrom = e.getenv("ANDON_TOKEN"), "ANDON_TOKEN"
 	}
+	// A token read from a file or pasted keeps its newline; no token has
+	// white space of its own.
+	token = strings.TrimSpace(token)
 	e.noToken = token == ""
 	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version)), nil
 }
