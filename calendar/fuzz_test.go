@@ -47,7 +47,9 @@ func FuzzParseICS(f *testing.F) {
 
 // FuzzOccurrences checks, for arbitrary schedules and ranges, that a valid
 // schedule never makes a query panic or run without end, and that what a
-// query returns is sorted, overlaps the range, and agrees with Active.
+// query returns is sorted, overlaps the range, and agrees with Active,
+// which gives the window once, spanning every occurrence that contains
+// the instant.
 func FuzzOccurrences(f *testing.F) {
 	f.Add("2026-01-04T02:30:00", "FREQ=WEEKLY;BYDAY=SU", int64(3600), uint8(0), int64(1774746000), int64(30*24))
 	f.Add("2026-01-30T00:00:00", "FREQ=MONTHLY;BYMONTHDAY=-2,-1", int64(48*3600), uint8(2), int64(1792000000), int64(24*90))
@@ -112,16 +114,28 @@ func FuzzOccurrences(f *testing.F) {
 			}
 		}
 		if len(occs) < 9000 {
-			// Without truncation, Active(from) is exactly the
-			// occurrences that contain from.
-			var want int
+			// Without truncation, Active(from) is the window once when
+			// an occurrence contains from: from the earliest start of
+			// those, to at least their latest end.
+			var containing []andon.Occurrence
 			for _, o := range occs {
 				if !o.Start.After(from) {
-					want++
+					containing = append(containing, o)
 				}
 			}
-			if len(active) != want {
-				t.Fatalf("Active(%s) has %d occurrences; Occurrences has %d containing it", from, len(active), want)
+			if len(active) != min(len(containing), 1) {
+				t.Fatalf("Active(%s) has %d occurrences; Occurrences has %d containing it", from, len(active), len(containing))
+			}
+			if len(active) == 1 {
+				latest := containing[0].End
+				for _, o := range containing {
+					if o.End.After(latest) {
+						latest = o.End
+					}
+				}
+				if !active[0].Start.Equal(containing[0].Start) || active[0].End.Before(latest) {
+					t.Fatalf("Active(%s) = %s-%s; the occurrences containing it run from %s to %s", from, active[0].Start, active[0].End, containing[0].Start, latest)
+				}
 			}
 		}
 	})
