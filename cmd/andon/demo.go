@@ -39,25 +39,15 @@ database instead.`,
 			if err != nil {
 				return err
 			}
-			// The port first: a demo already running on it, perhaps on
-			// the same data, must not lose its data to --reset.
-			l, err := listen(o)
+			// The port and the data first: a demo already running on
+			// them must not lose its data to --reset.
+			cl, err := claim(o)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			dsn, err := o.dsn()
-			if err != nil {
-				return err
-			}
-			// Nor may another demo use the data, on any port.
-			unlock, err := sqlstore.Lock(dsn)
-			if err != nil {
-				return err
-			}
-			defer func() { unlock() }()
+			defer cl.release()
 			if reset {
-				if sqlstore.IsPostgres(dsn) {
+				if sqlstore.IsPostgres(cl.dsn) {
 					// The history is in the database, and the directory
 					// holds the signing key its log was signed with.
 					return &exitError{code: 2, err: errors.New("--reset deletes the demo's data directory, where SQLite keeps the history; with --db postgres://… the history is in the database and the directory holds its signing key: drop and create the database to start afresh, and keep the directory")}
@@ -66,8 +56,7 @@ database instead.`,
 					return err
 				}
 				// The lock's file went with the directory: take it anew.
-				unlock()
-				if unlock, err = sqlstore.Lock(dsn); err != nil {
+				if err := cl.relock(); err != nil {
 					return err
 				}
 			}
@@ -83,8 +72,8 @@ database instead.`,
 			if err != nil {
 				return err
 			}
-			a.printDemoBanner(e, fresh, l.api)
-			return a.serve(e.ctx, hup, l)
+			a.printDemoBanner(e, fresh, cl.api)
+			return a.serve(e.ctx, hup, cl.listeners)
 		},
 	}
 	addServeFlags(cmd, e, o)

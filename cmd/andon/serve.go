@@ -142,20 +142,11 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 			if err != nil {
 				return err
 			}
-			l, err := listen(o)
+			cl, err := claim(o)
 			if err != nil {
 				return err
 			}
-			defer l.close()
-			dsn, err := o.dsn()
-			if err != nil {
-				return err
-			}
-			unlock, err := sqlstore.Lock(dsn)
-			if err != nil {
-				return err
-			}
-			defer unlock()
+			defer cl.release()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
 			a, err := startApp(e.ctx, logger, o, src)
@@ -163,7 +154,7 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 				return err
 			}
 			defer a.close()
-			return a.serve(e.ctx, hup, l)
+			return a.serve(e.ctx, hup, cl.listeners)
 		},
 	}
 	addServeFlags(cmd, e, o)
@@ -622,6 +613,51 @@ func listen(o *serveOptions) (*listeners, error) {
 		}
 	}
 	return l, nil
+}
+
+// claimed is what a server holds before it starts: its listeners and the
+// lock on its SQLite database (see sqlstore.Lock).
+type claimed struct {
+	*listeners
+	dsn    string
+	unlock func()
+}
+
+// claim opens the listeners o asks for and locks its database, so that a
+// port or a database in use fails the command before it changes anything.
+func claim(o *serveOptions) (*claimed, error) {
+	l, err := listen(o)
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := o.dsn()
+	if err == nil {
+		var unlock func()
+		if unlock, err = sqlstore.Lock(dsn); err == nil {
+			return &claimed{listeners: l, dsn: dsn, unlock: unlock}, nil
+		}
+	}
+	l.close()
+	return nil, err
+}
+
+// relock takes the database's lock again, after its file was deleted
+// (demo --reset).
+func (c *claimed) relock() error {
+	c.unlock()
+	unlock, err := sqlstore.Lock(c.dsn)
+	if err != nil {
+		c.unlock = func() {}
+		return err
+	}
+	c.unlock = unlock
+	return nil
+}
+
+// release gives up the lock and closes the listeners.
+func (c *claimed) release() {
+	c.unlock()
+	c.close()
 }
 
 // close closes the listeners; serve closes them itself when it ends.
