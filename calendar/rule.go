@@ -82,35 +82,45 @@ func parseRule(text string, start int64) (*rule, error) {
 // parseRuleText parses and checks what of a rule does not depend on its
 // start: its syntax and the combinations RFC 5545 forbids.
 func parseRuleText(text string) (*rule, error) {
+	r, errs := parseRuleParts(text)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return r, nil
+}
+
+// parseRuleParts is parseRuleText that reports every part at fault, for
+// a check that lists every problem at once.
+func parseRuleParts(text string) (*rule, []error) {
 	text = strings.ToUpper(strings.TrimSpace(text))
 	if strings.HasPrefix(text, "RRULE:") {
-		return nil, fmt.Errorf(`leave out the "RRULE:" prefix`)
+		return nil, []error{fmt.Errorf(`leave out the "RRULE:" prefix`)}
 	}
 	for _, c := range text {
 		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("=;,+-", c)) {
-			return nil, fmt.Errorf("%q is not allowed in a rule", c)
+			return nil, []error{fmt.Errorf("%q is not allowed in a rule", c)}
 		}
 	}
 	r := &rule{until: endWall - 1}
 	seen := map[string]bool{}
-	var hasFreq bool
+	var errs []error
 	for part := range strings.SplitSeq(text, ";") {
 		key, value, ok := strings.Cut(part, "=")
 		if !ok || key == "" || value == "" {
-			return nil, fmt.Errorf("%q is not a KEY=VALUE part", part)
+			errs = append(errs, fmt.Errorf("%q is not a KEY=VALUE part", part))
+			continue
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("%s is given twice", key)
+			errs = append(errs, fmt.Errorf("%s is given twice", key))
+			continue
 		}
 		seen[key] = true
 		var err error
 		switch key {
 		case "FREQ":
-			r.freq, err = rrule.StrToFreq(value)
-			if err != nil {
-				return nil, fmt.Errorf("FREQ=%s: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY", value)
+			if r.freq, err = rrule.StrToFreq(value); err != nil {
+				err = fmt.Errorf("FREQ=%s: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY", value)
 			}
-			hasFreq = true
 		case "INTERVAL":
 			r.opt.Interval, err = parseInt(key, value, 1, maxInterval, false)
 		case "COUNT":
@@ -137,21 +147,25 @@ func parseRuleText(text string) (*rule, error) {
 			r.opt.Byweekday, err = parseWeekdays(value)
 		case "WKST":
 			var d int
-			d, err = parseWeekday(value)
-			r.opt.Wkst = weekdays[d]
+			if d, err = parseWeekday(value); err == nil {
+				r.opt.Wkst = weekdays[d]
+			}
 		default:
-			return nil, fmt.Errorf("%s is not a part of an RFC 5545 rule", key)
+			err = fmt.Errorf("%s is not a part of an RFC 5545 rule", key)
 		}
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
-	if !hasFreq {
-		return nil, fmt.Errorf("FREQ is required")
+	if !seen["FREQ"] {
+		errs = append(errs, fmt.Errorf("FREQ is required"))
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	r.opt.Freq = r.freq
 	if err := r.check(); err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	return r, nil
 }

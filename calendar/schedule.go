@@ -73,13 +73,15 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 		errs = append(errs, &fieldError{"start", err})
 	}
 	if s.RRule != "" {
-		// Without a start, only what of the rule does not depend on it.
-		parse := func() error { _, err := parseRuleText(s.RRule); return err }
-		if len(errs) == 0 {
-			parse = func() error { _, err := parseRule(s.RRule, start); return err }
-		}
-		if err := parse(); err != nil {
+		// Every part at fault; then, with a start, what depends on it.
+		_, ruleErrs := parseRuleParts(s.RRule)
+		for _, err := range ruleErrs {
 			errs = append(errs, &fieldError{"rrule", err})
+		}
+		if len(errs) == 0 {
+			if _, err := parseRule(s.RRule, start); err != nil {
+				errs = append(errs, &fieldError{"rrule", err})
+			}
 		}
 	}
 	for i, x := range s.ExDates {

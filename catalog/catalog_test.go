@@ -765,8 +765,9 @@ metadata: {name: w}
 	}
 }
 
-// Every field of a schedule is checked, whichever of them is wrong first;
-// but a rule is not refused for its start's fault, nor an exception date
+// Every field of a schedule is checked, and every part of its rule,
+// whichever of them is wrong first; but a rule is not refused for its
+// start's fault, nor an exception date
 // under the index of another that the loader already refused.
 func TestLoadFSScheduleProblems(t *testing.T) {
 	for _, tt := range []struct {
@@ -780,6 +781,11 @@ func TestLoadFSScheduleProblems(t *testing.T) {
     duration: 48hours
     timezone: Mars/Olympus`,
 			[]string{"start", "rrule", "exdates[1]", "duration", "timezone"}},
+		{"every part of a rule", `
+    start: "2026-01-04T02:00:00"
+    rrule: "FREQ=SOMETIMES;BYMONTHDAY=40;COUNT=x;FOO=1"
+    duration: 2h`,
+			[]string{"rrule", "rrule", "rrule", "rrule"}},
 		{"each its own", `
     start: "2025-02-29T00:00:00"
     rrule: "FREQ=DAILY;UNTIL=20251231T000000"
