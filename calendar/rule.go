@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -299,6 +300,11 @@ func (r *rule) parseUntil(v string) error {
 // seconds, for one).
 func parseStrict(layout, v string) (time.Time, error) {
 	t, err := time.Parse(layout, v)
+	var pe *time.ParseError
+	if errors.As(err, &pe) && strings.HasSuffix(pe.Message, "out of range") {
+		// The form is right, a number is not: "month out of range".
+		return time.Time{}, fmt.Errorf("%s", strings.TrimPrefix(pe.Message, ": "))
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("want the form %s", layout)
 	}

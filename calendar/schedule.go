@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -254,8 +255,10 @@ func between(walls []int64, a, b int64) []int64 {
 // parseWall reads a wall time in the layout andon.WallLayout.
 func parseWall(v string) (int64, error) {
 	t, err := parseStrict(andon.WallLayout, v)
-	if err != nil {
+	if err != nil && strings.HasPrefix(err.Error(), "want the form") {
 		return 0, fmt.Errorf("%q: %v, a local time without offset", v, err)
+	} else if err != nil {
+		return 0, fmt.Errorf("%q: %v", v, err)
 	}
 	return t.Unix(), nil
 }
