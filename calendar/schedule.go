@@ -108,6 +108,29 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 	return nil
 }
 
+// UnmatchedExDates returns the indexes of the exception dates of s, a
+// schedule ValidateSchedule accepts, that are not the start of one of its
+// occurrences: they exclude nothing, most likely because their time of
+// day is not the start's. RFC 5545 allows them, and calendar files carry
+// them after a series was edited; a catalog written by hand means
+// something else.
+func UnmatchedExDates(s andon.Schedule) []int {
+	bare := s
+	bare.ExDates = nil
+	c, err := compileSchedule(bare)
+	if err != nil {
+		return nil
+	}
+	var unmatched []int
+	for i, x := range s.ExDates {
+		w, err := parseWall(x)
+		if err == nil && len(c.walls(w, w+1, cacheOther)) == 0 {
+			unmatched = append(unmatched, i)
+		}
+	}
+	return unmatched
+}
+
 func checkDuration(d time.Duration) *fieldError {
 	switch {
 	case d <= 0:

@@ -786,6 +786,12 @@ func TestLoadFSScheduleProblems(t *testing.T) {
     rrule: "FREQ=SOMETIMES;BYMONTHDAY=40;COUNT=x;FOO=1"
     duration: 2h`,
 			[]string{"rrule", "rrule", "rrule", "rrule"}},
+		{"exception dates that exclude nothing", `
+    start: "2026-01-04T02:00:00"
+    rrule: "FREQ=WEEKLY;BYDAY=SU"
+    exdates: ["2026-12-27T02:00:00", "2027-01-03T00:00:00", "2027-01-05T02:00:00"]
+    duration: 4h`,
+			[]string{"exdates[1]", "exdates[2]"}},
 		{"each its own", `
     start: "2025-02-29T00:00:00"
     rrule: "FREQ=DAILY;UNTIL=20251231T000000"

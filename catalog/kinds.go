@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -216,7 +217,20 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 			reportSchedule(d, so, e)
 		}
 	}
+	if err == nil && len(l.problems) == before {
+		for _, i := range calendar.UnmatchedExDates(s) {
+			d.errorf(so.vals["exdates"].Content[i], fmt.Sprintf("%s.exdates[%d]", so.path, i),
+				"%q is not the start of an occurrence, so it excludes nothing; give the occurrence's date with the start's time of day (%s)", s.ExDates[i], timeOfDay(s.Start))
+		}
+	}
 	return s, err == nil && len(l.problems) == before
+}
+
+// timeOfDay returns the time of day of a wall time such as
+// 2026-01-04T02:00:00: 02:00:00.
+func timeOfDay(wall string) string {
+	_, t, _ := strings.Cut(wall, "T")
+	return t
 }
 
 // joined returns the errors that errors.Join joined into err, or err
