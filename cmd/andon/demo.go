@@ -52,6 +52,10 @@ database instead.`,
 					// holds the signing key its log was signed with.
 					return &exitError{code: 2, err: errors.New("--reset deletes the demo's data directory, where SQLite keeps the history; with --db postgres://… the history is in the database and the directory holds its signing key: drop and create the database to start afresh, and keep the directory")}
 				}
+				if cl.dsn != "sqlite://"+sqlstore.DataPath(o.data) {
+					// --reset deletes the directory; the database is not in it.
+					return &exitError{code: 2, err: fmt.Errorf("--reset deletes the data directory %s, but --db keeps the history elsewhere: delete that database file yourself, or leave out --db", o.data)}
+				}
 				if err := resetDemoData(o.data); err != nil {
 					return err
 				}

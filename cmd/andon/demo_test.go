@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -205,14 +206,22 @@ func TestDemoAddressInUse(t *testing.T) {
 func TestDemoDataInUse(t *testing.T) {
 	data := t.TempDir()
 	startCommand(t, "andon", "demo", "--data", data, "--addr", "127.0.0.1:0")
+	elsewhere := "sqlite://" + filepath.Join(t.TempDir(), "other.db")
 	for _, args := range [][]string{
 		{"demo", "--data", data, "--addr", "127.0.0.1:0"},
 		{"demo", "--reset", "--data", data, "--addr", "127.0.0.1:0"},
+		// The directory holds the running demo's signing key.
+		{"demo", "--reset", "--data", data, "--db", elsewhere, "--addr", "127.0.0.1:0"},
 		{"serve", "--data", data, "--addr", "127.0.0.1:0", "--catalog", exampleCatalog},
 	} {
 		wantExit(t, runCLI(t, nil, args...), 2, "is in use by another andon serve or demo")
 	}
-	if _, err := os.Stat(sqlstore.DataPath(data)); err != nil {
-		t.Errorf("the running demo's database is gone: %v", err)
+	for _, name := range []string{sqlstore.DataPath(data), auditlog.KeyPath(data)} {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("the running demo's %s is gone: %v", filepath.Base(name), err)
+		}
 	}
+	// --reset deletes the directory, not a database elsewhere: refused.
+	wantExit(t, runCLI(t, nil, "demo", "--reset", "--data", t.TempDir(), "--db", elsewhere, "--addr", "127.0.0.1:0"), 2,
+		"but --db keeps the history elsewhere")
 }

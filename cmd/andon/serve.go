@@ -619,8 +619,8 @@ func listen(o *serveOptions) (*listeners, error) {
 // lock on its SQLite database (see sqlstore.Lock).
 type claimed struct {
 	*listeners
-	dsn    string
-	unlock func()
+	dsn, data string
+	unlock    func()
 }
 
 // claim opens the listeners o asks for and locks its database, so that a
@@ -633,8 +633,8 @@ func claim(o *serveOptions) (*claimed, error) {
 	dsn, err := o.dsn()
 	if err == nil {
 		var unlock func()
-		if unlock, err = sqlstore.Lock(dsn); err == nil {
-			return &claimed{listeners: l, dsn: dsn, unlock: unlock}, nil
+		if unlock, err = sqlstore.Lock(dsn, o.data); err == nil {
+			return &claimed{listeners: l, dsn: dsn, data: o.data, unlock: unlock}, nil
 		}
 	}
 	l.close()
@@ -645,7 +645,7 @@ func claim(o *serveOptions) (*claimed, error) {
 // (demo --reset).
 func (c *claimed) relock() error {
 	c.unlock()
-	unlock, err := sqlstore.Lock(c.dsn)
+	unlock, err := sqlstore.Lock(c.dsn, c.data)
 	if err != nil {
 		c.unlock = func() {}
 		return err
