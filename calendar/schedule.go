@@ -108,27 +108,55 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 	return nil
 }
 
-// UnmatchedExDates returns the indexes of the exception dates of s, a
-// schedule ValidateSchedule accepts, that are not the start of one of its
-// occurrences: they exclude nothing, most likely because their time of
-// day is not the start's. RFC 5545 allows them, and calendar files carry
-// them after a series was edited; a catalog written by hand means
-// something else.
-func UnmatchedExDates(s andon.Schedule) []int {
+// ExDateMiss is an exception date of a schedule that is not the start of
+// one of its occurrences: Index in the schedule's ExDates, and Starts, the
+// times of day (15:04:05) at which occurrences start on that date.
+type ExDateMiss struct {
+	Index  int
+	Starts []string
+}
+
+// UnmatchedExDates returns the exception dates of s that are not the
+// start of one of its occurrences: they exclude nothing, most likely
+// because their time of day is not an occurrence's. RFC 5545 allows them,
+// and calendar files carry them after a series was edited; a catalog
+// written by hand means something else. The start and the rule of s must
+// be valid; its duration and time zone need not be.
+func UnmatchedExDates(s andon.Schedule) []ExDateMiss {
 	bare := s
-	bare.ExDates = nil
-	c, err := compileSchedule(bare)
-	if err != nil {
+	bare.ExDates, bare.Duration = nil, time.Hour
+	loc, zoneErr := loadLocation(s.Timezone)
+	if zoneErr != nil {
+		bare.Timezone, loc = "", nil
+	}
+	c, fe := compileSchedule(bare)
+	if fe != nil {
 		return nil
 	}
-	var unmatched []int
+	occurs := func(w int64) bool {
+		if len(c.walls(w, w+1, cacheOther)) == 0 {
+			return false
+		}
+		// An UNTIL in UTC ends the rule at an instant, which only a
+		// schedule with its own zone places among wall times.
+		return c.rule == nil || c.rule.untilUTC == nil || loc == nil || instant(w, loc) <= *c.rule.untilUTC
+	}
+	var misses []ExDateMiss
 	for i, x := range s.ExDates {
 		w, err := parseWall(x)
-		if err == nil && len(c.walls(w, w+1, cacheOther)) == 0 {
-			unmatched = append(unmatched, i)
+		if err != nil || occurs(w) {
+			continue
 		}
+		miss := ExDateMiss{Index: i}
+		day := floorDiv(w, secondsPerDay) * secondsPerDay
+		for _, o := range c.walls(day, day+secondsPerDay, cacheOther) {
+			if occurs(o) {
+				miss.Starts = append(miss.Starts, wallTime(o).Format(time.TimeOnly))
+			}
+		}
+		misses = append(misses, miss)
 	}
-	return unmatched
+	return misses
 }
 
 func checkDuration(d time.Duration) *fieldError {

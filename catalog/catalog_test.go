@@ -792,6 +792,13 @@ func TestLoadFSScheduleProblems(t *testing.T) {
     exdates: ["2026-12-27T02:00:00", "2027-01-03T00:00:00", "2027-01-05T02:00:00"]
     duration: 4h`,
 			[]string{"exdates[1]", "exdates[2]"}},
+		{"exception dates beside other problems", `
+    start: "2026-01-04T02:00:00"
+    rrule: "FREQ=WEEKLY"
+    exdates: ["2026-01-04T03:00:00", "2026-01-11T02:00:00"]
+    duration: 0
+    timezone: Europe/Lyon`,
+			[]string{"exdates[0]", "duration", "timezone"}},
 		{"each its own", `
     start: "2025-02-29T00:00:00"
     rrule: "FREQ=DAILY;UNTIL=20251231T000000"

@@ -217,20 +217,23 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 			reportSchedule(d, so, e)
 		}
 	}
-	if err == nil && len(l.problems) == before {
-		for _, i := range calendar.UnmatchedExDates(s) {
-			d.errorf(so.vals["exdates"].Content[i], fmt.Sprintf("%s.exdates[%d]", so.path, i),
-				"%q is not the start of an occurrence, so it excludes nothing; give the occurrence's date with the start's time of day (%s)", s.ExDates[i], timeOfDay(s.Start))
+	// Exception dates that exclude nothing, once what they are matched
+	// against (the start, the rule) and they themselves are sound.
+	sound := true
+	for _, field := range []string{"start", "rrule", "exdates"} {
+		sound = sound && !reported[so.path+"."+field] && !slices.ContainsFunc(joined(err), func(e error) bool { return scheduleField(e) == field })
+	}
+	if sound && !reported[so.path] {
+		for _, m := range calendar.UnmatchedExDates(s) {
+			when := "the schedule has no occurrence that day"
+			if len(m.Starts) > 0 {
+				when = "that day its occurrences start at " + strings.Join(m.Starts, ", ")
+			}
+			d.errorf(so.vals["exdates"].Content[m.Index], fmt.Sprintf("%s.exdates[%d]", so.path, m.Index),
+				"%q is not the start of an occurrence, so it excludes nothing: %s", s.ExDates[m.Index], when)
 		}
 	}
 	return s, err == nil && len(l.problems) == before
-}
-
-// timeOfDay returns the time of day of a wall time such as
-// 2026-01-04T02:00:00: 02:00:00.
-func timeOfDay(wall string) string {
-	_, t, _ := strings.Cut(wall, "T")
-	return t
 }
 
 // joined returns the errors that errors.Join joined into err, or err
