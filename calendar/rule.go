@@ -165,38 +165,53 @@ func parseRuleParts(text string) (*rule, []error) {
 		return nil, errs
 	}
 	r.opt.Freq = r.freq
-	if err := r.check(); err != nil {
-		return nil, []error{err}
+	if errs := r.problems(); len(errs) > 0 {
+		return nil, errs
 	}
 	return r, nil
 }
 
 // check enforces the combinations RFC 5545 forbids.
 func (r *rule) check() error {
+	if errs := r.problems(); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// problems returns every combination of parts RFC 5545 forbids.
+func (r *rule) problems() []error {
 	o := &r.opt
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Count > 0 && r.until != endWall-1 {
+		add("COUNT and UNTIL exclude each other")
+	}
+	if len(o.Byweekno) > 0 && r.freq != rrule.YEARLY {
+		add("BYWEEKNO needs FREQ=YEARLY")
+	}
+	if len(o.Byyearday) > 0 && (r.freq == rrule.MONTHLY || r.freq == rrule.WEEKLY || r.freq == rrule.DAILY) {
+		add("BYYEARDAY cannot be used with FREQ=%s", r.freq)
+	}
+	if len(o.Bymonthday) > 0 && r.freq == rrule.WEEKLY {
+		add("BYMONTHDAY cannot be used with FREQ=WEEKLY")
+	}
 	switch {
-	case o.Count > 0 && r.until != endWall-1:
-		return fmt.Errorf("COUNT and UNTIL exclude each other")
-	case len(o.Byweekno) > 0 && r.freq != rrule.YEARLY:
-		return fmt.Errorf("BYWEEKNO needs FREQ=YEARLY")
-	case len(o.Byyearday) > 0 && (r.freq == rrule.MONTHLY || r.freq == rrule.WEEKLY || r.freq == rrule.DAILY):
-		return fmt.Errorf("BYYEARDAY cannot be used with FREQ=%s", r.freq)
-	case len(o.Bymonthday) > 0 && r.freq == rrule.WEEKLY:
-		return fmt.Errorf("BYMONTHDAY cannot be used with FREQ=WEEKLY")
 	case len(o.Bysetpos) > 0 && r.freq > rrule.DAILY:
 		// Within an hour, a minute or a second there is one candidate;
 		// rrule-go would search forever for a second one.
-		return fmt.Errorf("BYSETPOS needs FREQ=DAILY or a longer period")
+		add("BYSETPOS needs FREQ=DAILY or a longer period")
 	case len(o.Bysetpos) > 0 && len(o.Bymonth)+len(o.Byweekno)+len(o.Byyearday)+len(o.Bymonthday)+
 		len(o.Byweekday)+len(o.Byhour)+len(o.Byminute)+len(o.Bysecond) == 0:
-		return fmt.Errorf("BYSETPOS needs another BY part")
+		add("BYSETPOS needs another BY part")
 	}
 	for _, d := range o.Byweekday {
 		if d.N() != 0 && (r.freq != rrule.MONTHLY && r.freq != rrule.YEARLY || r.freq == rrule.YEARLY && len(o.Byweekno) > 0) {
-			return fmt.Errorf("BYDAY=%s: a numbered weekday needs FREQ=MONTHLY, or FREQ=YEARLY without BYWEEKNO", d)
+			add("BYDAY=%s: a numbered weekday needs FREQ=MONTHLY, or FREQ=YEARLY without BYWEEKNO", d)
+			break
 		}
 	}
-	return nil
+	return errs
 }
 
 // fillDefaults writes out the parts rrule-go derives from DTSTART, exactly

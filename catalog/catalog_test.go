@@ -786,6 +786,11 @@ func TestLoadFSScheduleProblems(t *testing.T) {
     rrule: "FREQ=SOMETIMES;BYMONTHDAY=40;COUNT=x;FOO=1"
     duration: 2h`,
 			[]string{"rrule", "rrule", "rrule", "rrule"}},
+		{"every combination a rule may not make", `
+    start: "2026-01-04T02:00:00"
+    rrule: "FREQ=WEEKLY;BYMONTHDAY=1;COUNT=3;UNTIL=20260101"
+    duration: 2h`,
+			[]string{"rrule", "rrule"}},
 		{"exception dates that exclude nothing", `
     start: "2026-01-04T02:00:00"
     rrule: "FREQ=WEEKLY;BYDAY=SU"
