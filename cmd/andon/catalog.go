@@ -44,7 +44,11 @@ whole catalog.`,
 			if len(args) == 1 {
 				var err error
 				if cat, err = catalog.Load(args[0]); err != nil {
-					return &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid (andon catalog validate %s lists every problem):\n%v", args[0], args[0], err)}
+					var problems catalog.Errors
+					if errors.As(err, &problems) {
+						err = catalog.Errors(problemsUnder(args[0], problems))
+					}
+					return &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", args[0], err)}
 				}
 			} else {
 				c, err := e.remote(cmd)
@@ -126,6 +130,18 @@ func shortDuration(d time.Duration) string {
 	return d.String()
 }
 
+// problemsUnder returns problems, which name files from the catalog
+// directory dir, naming them from the working directory instead, so that
+// they open in an editor and annotate files in CI.
+func problemsUnder(dir string, problems catalog.Errors) []catalog.Problem {
+	out := make([]catalog.Problem, len(problems))
+	for i, p := range problems {
+		p.File = filepath.Join(dir, filepath.FromSlash(p.File))
+		out[i] = p
+	}
+	return out
+}
+
 // validation is the -o json|yaml form of a validation: every problem, so
 // that CI can annotate the files at fault.
 type validation struct {
@@ -161,11 +177,7 @@ any, 2 when DIR cannot be read.`,
 			}
 			// Problems name files from DIR; from the working directory
 			// they open in an editor and annotate files in CI.
-			out := validation{Valid: err == nil, Problems: make([]catalog.Problem, len(problems))}
-			for i, p := range problems {
-				p.File = filepath.Join(dir, filepath.FromSlash(p.File))
-				out.Problems[i] = p
-			}
+			out := validation{Valid: err == nil, Problems: problemsUnder(dir, problems)}
 			perr := e.print(cmd, out, func(w io.Writer) {
 				if out.Valid {
 					fmt.Fprintf(w, "%s: ok (%s, %s, %s, %s, %s)\n", dir,
