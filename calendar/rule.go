@@ -171,14 +171,6 @@ func parseRuleParts(text string) (*rule, []error) {
 	return r, nil
 }
 
-// check enforces the combinations RFC 5545 forbids.
-func (r *rule) check() error {
-	if errs := r.problems(); len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
-}
-
 // problems returns every combination of parts RFC 5545 forbids.
 func (r *rule) problems() []error {
 	o := &r.opt
