@@ -524,7 +524,7 @@ func parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err err
 		return 0, zone{}, false, fmt.Errorf("VALUE=%s is not supported here; want DATE or DATE-TIME", kind)
 	}
 	if tzid != "" {
-		loc, err := loadLocation(tzid)
+		loc, err := LoadLocation(tzid)
 		if err != nil {
 			return 0, zone{}, false, fmt.Errorf("TZID: %v", err)
 		}

@@ -65,9 +65,9 @@ type rule struct {
 // parseRule parses the text of an RRULE for a schedule starting at wall
 // time start. The error message does not name the field; the caller does.
 func parseRule(text string, start int64) (*rule, error) {
-	r, err := parseRuleText(text)
-	if err != nil {
-		return nil, err
+	r, errs := parseRuleParts(text)
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
 	r.start = start
 	r.fillDefaults()
@@ -80,18 +80,9 @@ func parseRule(text string, start int64) (*rule, error) {
 	return r, nil
 }
 
-// parseRuleText parses and checks what of a rule does not depend on its
-// start: its syntax and the combinations RFC 5545 forbids.
-func parseRuleText(text string) (*rule, error) {
-	r, errs := parseRuleParts(text)
-	if len(errs) > 0 {
-		return nil, errs[0]
-	}
-	return r, nil
-}
-
-// parseRuleParts is parseRuleText that reports every part at fault, for
-// a check that lists every problem at once.
+// parseRuleParts parses and checks what of a rule does not depend on its
+// start, its syntax and the combinations RFC 5545 forbids, and reports
+// every part at fault.
 func parseRuleParts(text string) (*rule, []error) {
 	text = strings.ToUpper(strings.TrimSpace(text))
 	if strings.HasPrefix(text, "RRULE:") {
@@ -312,17 +303,20 @@ func parseStrict(layout, v string) (time.Time, error) {
 		// The form is right, a number is not: "month out of range".
 		return time.Time{}, fmt.Errorf("%s", strings.TrimPrefix(pe.Message, ": "))
 	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("want the form %s", layout)
-	}
-	if t.Format(layout) != v {
-		return time.Time{}, fmt.Errorf("want the form %s", layout)
+	if err != nil || t.Format(layout) != v {
+		return time.Time{}, formError(layout)
 	}
 	if t.Year() < 1 {
 		return time.Time{}, fmt.Errorf("the year must be 0001 or later")
 	}
 	return t, nil
 }
+
+// formError is parseStrict's error for a value not in the form of its
+// layout, which a caller may explain further.
+type formError string
+
+func (layout formError) Error() string { return "want the form " + string(layout) }
 
 // weekdays indexes rrule-go's weekdays by their number, Monday first.
 var weekdays = [7]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}

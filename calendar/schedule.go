@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +93,7 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 		errs = append(errs, err)
 	}
 	if s.Timezone != "" {
-		if _, err := loadLocation(s.Timezone); err != nil {
+		if _, err := LoadLocation(s.Timezone); err != nil {
 			errs = append(errs, &fieldError{"timezone", err})
 		}
 	}
@@ -125,7 +124,7 @@ type ExDateMiss struct {
 func UnmatchedExDates(s andon.Schedule) []ExDateMiss {
 	bare := s
 	bare.ExDates, bare.Duration = nil, time.Hour
-	loc, zoneErr := loadLocation(s.Timezone)
+	loc, zoneErr := LoadLocation(s.Timezone)
 	if zoneErr != nil {
 		bare.Timezone, loc = "", nil
 	}
@@ -212,7 +211,7 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 		return nil, err
 	}
 	if s.Timezone != "" {
-		if c.loc, err = loadLocation(s.Timezone); err != nil {
+		if c.loc, err = LoadLocation(s.Timezone); err != nil {
 			return nil, &fieldError{"timezone", err}
 		}
 	}
@@ -306,7 +305,8 @@ func between(walls []int64, a, b int64) []int64 {
 // parseWall reads a wall time in the layout andon.WallLayout.
 func parseWall(v string) (int64, error) {
 	t, err := parseStrict(andon.WallLayout, v)
-	if err != nil && strings.HasPrefix(err.Error(), "want the form") {
+	var form formError
+	if errors.As(err, &form) {
 		return 0, fmt.Errorf("%q: %v, a local time without offset", v, err)
 	} else if err != nil {
 		return 0, fmt.Errorf("%q: %v", v, err)
@@ -322,9 +322,10 @@ func formatWall(w int64) string { return wallTime(w).Format(andon.WallLayout) }
 // every line. A *time.Location never changes once loaded.
 var locations sync.Map // string -> *time.Location
 
-// loadLocation loads an IANA time zone. time.LoadLocation also takes
-// "Local", the zone of the machine, which no catalog should depend on.
-func loadLocation(name string) (*time.Location, error) {
+// LoadLocation loads an IANA time zone, once. time.LoadLocation also
+// takes "Local", the zone of the machine, which no catalog may depend on:
+// it is refused.
+func LoadLocation(name string) (*time.Location, error) {
 	if loc, ok := locations.Load(name); ok {
 		return loc.(*time.Location), nil
 	}

@@ -27,7 +27,7 @@ func (l *loader) decodePlant(d *doc, name string, at, spec *yaml.Node) {
 	var tzNode *yaml.Node
 	p.Timezone, tzNode = o.str("timezone", true)
 	if p.Timezone != "" {
-		loc, err := loadLocation(p.Timezone)
+		loc, err := calendar.LoadLocation(p.Timezone)
 		if err != nil {
 			d.errorf(tzNode, "spec.timezone", "%v", err)
 		}
@@ -37,20 +37,6 @@ func (l *loader) decodePlant(d *doc, name string, at, spec *yaml.Node) {
 	if name != "" {
 		l.cat.Plants = append(l.cat.Plants, p)
 	}
-}
-
-// loadLocation loads an IANA time zone. "Local" is refused although
-// time.LoadLocation accepts it: it means the zone of whatever machine runs
-// andon, and a catalog must mean the same everywhere.
-func loadLocation(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, errors.New(`"Local" depends on the machine; name an IANA time zone such as Europe/Paris`)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, errors.New(strconv.Quote(name) + " is not a known IANA time zone such as Europe/Paris")
-	}
-	return loc, nil
 }
 
 func (l *loader) decodeProcess(d *doc, name string, at, spec *yaml.Node) {
