@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -73,7 +72,7 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 	}
 	fmt.Fprintln(w, "\nPROCESS\tTIER\tRPO\tRTO\tOWNERS\tMODULES")
 	for _, p := range cat.Processes {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Tier, shortDuration(p.RPO), shortDuration(p.RTO), join(p.Owners), len(p.Modules))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Tier, fmtDuration(p.RPO), fmtDuration(p.RTO), join(p.Owners), len(p.Modules))
 	}
 	fmt.Fprintln(w, "\nENVIRONMENT\tSTAGE\tHOSTING\tPLANTS\tPROMOTES FROM\tPROCESSES")
 	for _, env := range cat.Environments {
@@ -86,7 +85,7 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 		for _, part := range []struct {
 			name  string
 			items []string
-		}{{"stages", stageNames(sel.Stages)}, {"plants", sel.Plants}, {"environments", sel.Environments}, {"processes", sel.Processes}} {
+		}{{"stages", strs(sel.Stages)}, {"plants", sel.Plants}, {"environments", sel.Environments}, {"processes", sel.Processes}} {
 			if len(part.items) > 0 {
 				to = append(to, part.name+" "+strings.Join(part.items, ","))
 			}
@@ -95,39 +94,12 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 		if len(to) > 0 {
 			applies = strings.Join(to, "; ")
 		}
-		var allows []string
-		for _, t := range win.Allow {
-			allows = append(allows, string(t))
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", win.Name, win.Type, applies, join(allows))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", win.Name, win.Type, applies, join(strs(win.Allow)))
 	}
 	fmt.Fprintln(w, "\nTEAM\tROLES\tMEMBERS")
 	for _, t := range cat.Teams {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, join(t.Roles), join(t.Members))
 	}
-}
-
-func stageNames(stages []andon.Stage) []string {
-	out := make([]string, len(stages))
-	for i, s := range stages {
-		out[i] = string(s)
-	}
-	return out
-}
-
-// shortDuration prints d as the catalog writes it: 15m, 2h, 1d.
-func shortDuration(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "-"
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return d.String()
 }
 
 // problemsUnder returns problems, which name files from the catalog

@@ -409,11 +409,7 @@ func decisionLine(a andon.Approval) string {
 
 // fixed completes a flag from a list of allowed values.
 func fixed[T ~string](values []T) cobra.CompletionFunc {
-	s := make([]string, len(values))
-	for i, v := range values {
-		s[i] = string(v)
-	}
-	return cobra.FixedCompletions(s, cobra.ShellCompDirectiveNoFileComp)
+	return cobra.FixedCompletions(strs(values), cobra.ShellCompDirectiveNoFileComp)
 }
 
 // requestFlags are the flags of change create by the fields of

@@ -204,7 +204,7 @@ func argsError(c *cobra.Command, got []string, err error) error {
 	// up to the first flag or other notation.
 	var words []string
 	for _, w := range strings.Fields(c.Use)[1:] {
-		if w == "" || strings.ToUpper(w) != w || strings.ContainsFunc(w, func(r rune) bool { return r < 'A' || r > 'Z' }) {
+		if strings.ContainsFunc(w, func(r rune) bool { return r < 'A' || r > 'Z' }) {
 			break
 		}
 		words = append(words, w)

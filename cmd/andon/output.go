@@ -146,6 +146,16 @@ func fmtDuration(d time.Duration) string {
 	return s
 }
 
+// strs returns values, names of a string type such as andon.Stage, as
+// strings.
+func strs[T ~string](values []T) []string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = string(v)
+	}
+	return s
+}
+
 // orDash returns s, or a dash for an empty cell so that table columns stay
 // aligned for readers and for awk.
 func orDash(s string) string {

@@ -632,6 +632,9 @@ func claim(o *serveOptions) (*claimed, error) {
 	}
 	dsn, err := o.dsn()
 	if err == nil {
+		// The database as named now, read from --db-file once: the
+		// start that follows opens the very one locked.
+		o.db, o.dbFile = dsn, ""
 		var unlock func()
 		if unlock, err = sqlstore.Lock(dsn, o.data); err == nil {
 			return &claimed{listeners: l, dsn: dsn, data: o.data, unlock: unlock}, nil
