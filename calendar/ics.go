@@ -117,7 +117,7 @@ func (s *icsSchedule) lineOf(field string) int { return s.lines[field] }
 // message rewords a schedule error in terms of the file's properties.
 func (s *icsSchedule) message(e *fieldError) string {
 	prop := map[string]string{"start": "DTSTART", "timezone": "DTSTART", "rrule": "RRULE", "exdates": "EXDATE", "duration": "duration"}[e.field]
-	return prop + ": " + e.err.Error()
+	return prop + ": " + e.detail()
 }
 
 // zone is the zone of an iCalendar time: floating (name ""), UTC, or an

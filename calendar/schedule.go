@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,12 +30,44 @@ const (
 // fieldError is a problem with one field of a schedule.
 type fieldError struct {
 	field string // "start", "rrule", "exdates", "duration" or "timezone"
+	item  int    // for exdates, 1 + the index of the date at fault; else 0
 	err   error
 }
 
-func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
+func (e *fieldError) Error() string { return e.field + ": " + e.detail() }
+
+// detail is the problem without the field's name: "[1]: …" for an item.
+func (e *fieldError) detail() string {
+	if e.item > 0 {
+		return fmt.Sprintf("[%d]: %v", e.item-1, e.err)
+	}
+	return e.err.Error()
+}
 
 func (e *fieldError) andon() *andon.Error { return andon.Errorf(andon.EINVALID, "%s", e.Error()) }
+
+// ScheduleProblem is a problem of one field of a schedule: Field is
+// start, rrule, exdates, duration or timezone; Index is the position of
+// the exception date at fault, or -1.
+type ScheduleProblem struct {
+	Field   string
+	Index   int
+	Message string
+}
+
+func (e *fieldError) problem() ScheduleProblem {
+	return ScheduleProblem{Field: e.field, Index: e.item - 1, Message: e.err.Error()}
+}
+
+// CheckSchedule returns every problem ValidateSchedule finds in s, field
+// by field, for a caller that points at each field itself.
+func CheckSchedule(s andon.Schedule) []ScheduleProblem {
+	var problems []ScheduleProblem
+	for _, fe := range checkSchedule(s) {
+		problems = append(problems, fe.problem())
+	}
+	return problems
+}
 
 // ValidateSchedule checks a schedule: Start is a wall time in the layout
 // andon.WallLayout; RRule is an RFC 5545 rule without the "RRULE:" prefix,
@@ -70,23 +103,23 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 	var errs []*fieldError
 	start, err := parseWall(s.Start)
 	if err != nil {
-		errs = append(errs, &fieldError{"start", err})
+		errs = append(errs, &fieldError{field: "start", err: err})
 	}
 	if s.RRule != "" {
 		// Every part at fault; then, with a start, what depends on it.
 		_, ruleErrs := parseRuleParts(s.RRule)
 		for _, err := range ruleErrs {
-			errs = append(errs, &fieldError{"rrule", err})
+			errs = append(errs, &fieldError{field: "rrule", err: err})
 		}
 		if len(errs) == 0 {
 			if _, err := parseRule(s.RRule, start); err != nil {
-				errs = append(errs, &fieldError{"rrule", err})
+				errs = append(errs, &fieldError{field: "rrule", err: err})
 			}
 		}
 	}
 	for i, x := range s.ExDates {
 		if _, err := parseWall(x); err != nil {
-			errs = append(errs, &fieldError{"exdates", fmt.Errorf("[%d]: %v", i, err)})
+			errs = append(errs, &fieldError{field: "exdates", item: i + 1, err: err})
 		}
 	}
 	if err := checkDuration(s.Duration); err != nil {
@@ -94,7 +127,7 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 	}
 	if s.Timezone != "" {
 		if _, err := LoadLocation(s.Timezone); err != nil {
-			errs = append(errs, &fieldError{"timezone", err})
+			errs = append(errs, &fieldError{field: "timezone", err: err})
 		}
 	}
 	if len(errs) > 0 {
@@ -107,21 +140,13 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 	return nil
 }
 
-// ExDateMiss is an exception date of a schedule that is not the start of
-// one of its occurrences: Index in the schedule's ExDates, and Starts, the
-// times of day (15:04:05) at which occurrences start on that date.
-type ExDateMiss struct {
-	Index  int
-	Starts []string
-}
-
-// UnmatchedExDates returns the exception dates of s that are not the
-// start of one of its occurrences: they exclude nothing, most likely
-// because their time of day is not an occurrence's. RFC 5545 allows them,
-// and calendar files carry them after a series was edited; a catalog
-// written by hand means something else. The start and the rule of s must
-// be valid; its duration and time zone need not be.
-func UnmatchedExDates(s andon.Schedule) []ExDateMiss {
+// UnmatchedExDates returns a problem for each exception date of s that is
+// not the start of one of its occurrences: it excludes nothing, most
+// likely because its time of day is not an occurrence's. RFC 5545 allows
+// them, and calendar files carry them after a series was edited; a
+// catalog written by hand means something else. The start and the rule
+// of s must be valid; its duration and time zone need not be.
+func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
 	bare := s
 	bare.ExDates, bare.Duration = nil, time.Hour
 	loc, zoneErr := LoadLocation(s.Timezone)
@@ -140,30 +165,35 @@ func UnmatchedExDates(s andon.Schedule) []ExDateMiss {
 		// schedule with its own zone places among wall times.
 		return c.rule == nil || c.rule.untilUTC == nil || loc == nil || instant(w, loc) <= *c.rule.untilUTC
 	}
-	var misses []ExDateMiss
+	var problems []ScheduleProblem
 	for i, x := range s.ExDates {
 		w, err := parseWall(x)
 		if err != nil || occurs(w) {
 			continue
 		}
-		miss := ExDateMiss{Index: i}
+		var starts []string
 		day := floorDiv(w, secondsPerDay) * secondsPerDay
 		for _, o := range c.walls(day, day+secondsPerDay, cacheOther) {
 			if occurs(o) {
-				miss.Starts = append(miss.Starts, wallTime(o).Format(time.TimeOnly))
+				starts = append(starts, wallTime(o).Format(time.TimeOnly))
 			}
 		}
-		misses = append(misses, miss)
+		when := "the schedule has no occurrence that day"
+		if len(starts) > 0 {
+			when = "that day its occurrences start at " + strings.Join(starts, ", ")
+		}
+		problems = append(problems, ScheduleProblem{Field: "exdates", Index: i,
+			Message: fmt.Sprintf("%q is not the start of an occurrence, so it excludes nothing: %s", x, when)})
 	}
-	return misses
+	return problems
 }
 
 func checkDuration(d time.Duration) *fieldError {
 	switch {
 	case d <= 0:
-		return &fieldError{"duration", fmt.Errorf("must be positive, not %s", d)}
+		return &fieldError{field: "duration", err: fmt.Errorf("must be positive, not %s", d)}
 	case d > maxDuration:
-		return &fieldError{"duration", fmt.Errorf("%s is longer than %s; use a one-off span instead", d, maxDuration)}
+		return &fieldError{field: "duration", err: fmt.Errorf("%s is longer than %s; use a one-off span instead", d, maxDuration)}
 	}
 	return nil
 }
@@ -204,7 +234,7 @@ type wallRange struct {
 func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 	start, err := parseWall(s.Start)
 	if err != nil {
-		return nil, &fieldError{"start", err}
+		return nil, &fieldError{field: "start", err: err}
 	}
 	c := &schedule{duration: s.Duration}
 	if err := checkDuration(s.Duration); err != nil {
@@ -212,13 +242,13 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 	}
 	if s.Timezone != "" {
 		if c.loc, err = LoadLocation(s.Timezone); err != nil {
-			return nil, &fieldError{"timezone", err}
+			return nil, &fieldError{field: "timezone", err: err}
 		}
 	}
 	for i, x := range s.ExDates {
 		w, err := parseWall(x)
 		if err != nil {
-			return nil, &fieldError{"exdates", fmt.Errorf("[%d]: %v", i, err)}
+			return nil, &fieldError{field: "exdates", item: i + 1, err: err}
 		}
 		if c.exdates == nil {
 			c.exdates = map[int64]bool{}
@@ -230,7 +260,7 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 		return c, nil
 	}
 	if c.rule, err = parseRule(s.RRule, start); err != nil {
-		return nil, &fieldError{"rrule", err}
+		return nil, &fieldError{field: "rrule", err: err}
 	}
 	if c.rule.opt.Count > 0 {
 		var walls []int64

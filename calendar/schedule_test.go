@@ -202,20 +202,27 @@ func TestUnmatchedExDates(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		s    andon.Schedule
-		want []calendar.ExDateMiss
+		want []string // "index: message"
 	}{
 		{"times of day of a rule with several", andon.Schedule{Start: "2026-03-28T00:00:00", RRule: "FREQ=DAILY;BYHOUR=1,2,3;BYMINUTE=30",
 			ExDates: []string{"2026-03-29T02:00:00", "2026-03-29T02:30:00"}, Duration: 30 * time.Minute},
-			[]calendar.ExDateMiss{{Index: 0, Starts: []string{"01:30:00", "02:30:00", "03:30:00"}}}},
+			[]string{`0: "2026-03-29T02:00:00" is not the start of an occurrence, so it excludes nothing: that day its occurrences start at 01:30:00, 02:30:00, 03:30:00`}},
 		{"after an UNTIL in UTC, in the schedule's zone", andon.Schedule{Start: "2026-03-01T02:00:00", RRule: "FREQ=DAILY;UNTIL=20260310T000000Z",
 			ExDates: []string{"2026-03-09T02:00:00", "2026-03-10T02:00:00"}, Duration: time.Hour, Timezone: "Europe/Paris"},
-			[]calendar.ExDateMiss{{Index: 1}}},
+			[]string{`1: "2026-03-10T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day`}},
 		{"the start of a single occurrence", andon.Schedule{Start: "2026-03-01T02:00:00", ExDates: []string{"2026-03-01T02:00:00"}, Duration: time.Hour}, nil},
 		{"whatever the duration", andon.Schedule{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2026-01-05T02:00:00"}},
-			[]calendar.ExDateMiss{{Index: 0}}},
+			[]string{`0: "2026-01-05T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, calendar.UnmatchedExDates(tt.s)); diff != "" {
+			var got []string
+			for _, p := range calendar.UnmatchedExDates(tt.s) {
+				if p.Field != "exdates" {
+					t.Errorf("problem of field %s, want exdates", p.Field)
+				}
+				got = append(got, fmt.Sprintf("%d: %s", p.Index, p.Message))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("UnmatchedExDates mismatch (-want +got):\n%s", diff)
 			}
 		})

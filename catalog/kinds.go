@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -169,7 +168,7 @@ func (l *loader) refList(d *doc, o *object, field, kind string) []string {
 }
 
 // scheduleFields are the fields of spec.schedule, named as the calendar
-// package names them at the start of its error messages.
+// package's ScheduleProblem names them.
 var scheduleFields = []string{"start", "rrule", "exdates", "duration", "timezone"}
 
 // decodeSchedule reads spec.schedule and has the calendar package check
@@ -194,89 +193,37 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 		// A list item the loader refused (exdates[0] is not a string) is
 		// left out of s, so the calendar's indexes would not match the
 		// file's: the list's own problems wait until those are fixed.
-		field, _, _ := strings.Cut(p.Field, "[")
+		field, _, _ := strings.Cut(strings.TrimPrefix(p.Field, so.path+"."), "[")
 		reported[field] = true
 	}
-	err := calendar.ValidateSchedule(s)
-	for _, e := range joined(err) {
-		if field := so.path + "." + scheduleField(e); !reported[field] && !reported[so.path] {
-			reportSchedule(d, so, e)
-		}
+	if reported[so.path] {
+		return s, false
 	}
+	problems := calendar.CheckSchedule(s)
 	// Exception dates that exclude nothing, once what they are matched
 	// against (the start, the rule) and they themselves are sound.
-	sound := true
-	for _, field := range []string{"start", "rrule", "exdates"} {
-		sound = sound && !reported[so.path+"."+field] && !slices.ContainsFunc(joined(err), func(e error) bool { return scheduleField(e) == field })
+	sound := !slices.ContainsFunc(problems, func(p calendar.ScheduleProblem) bool {
+		return p.Field == "start" || p.Field == "rrule" || p.Field == "exdates"
+	})
+	if sound && !reported["start"] && !reported["rrule"] && !reported["exdates"] {
+		problems = append(problems, calendar.UnmatchedExDates(s)...)
 	}
-	if sound && !reported[so.path] {
-		for _, m := range calendar.UnmatchedExDates(s) {
-			when := "the schedule has no occurrence that day"
-			if len(m.Starts) > 0 {
-				when = "that day its occurrences start at " + strings.Join(m.Starts, ", ")
-			}
-			d.errorf(so.vals["exdates"].Content[m.Index], fmt.Sprintf("%s.exdates[%d]", so.path, m.Index),
-				"%q is not the start of an occurrence, so it excludes nothing: %s", s.ExDates[m.Index], when)
+	for _, p := range problems {
+		if !reported[p.Field] {
+			reportSchedule(d, so, p)
 		}
 	}
-	return s, err == nil && len(l.problems) == before
+	return s, len(l.problems) == before
 }
 
-// joined returns the errors that errors.Join joined into err, or err
-// alone.
-func joined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+// reportSchedule reports a problem of the schedule so on the line of the
+// field, or of the list item, at fault.
+func reportSchedule(d *doc, so *object, p calendar.ScheduleProblem) {
+	node, field := so.line(p.Field), p.Field
+	if seq := so.vals[p.Field]; p.Index >= 0 && seq != nil && seq.Kind == yaml.SequenceNode && p.Index < len(seq.Content) {
+		node, field = seq.Content[p.Index], fmt.Sprintf("%s[%d]", p.Field, p.Index)
 	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
-}
-
-// scheduleField returns the field an error of calendar.ValidateSchedule
-// names at its start, or "".
-func scheduleField(err error) string {
-	head, _, _ := strings.Cut(message(err), ":")
-	if field := strings.ToLower(strings.TrimSpace(head)); slices.Contains(scheduleFields, field) {
-		return field
-	}
-	return ""
-}
-
-// reportSchedule reports an error of calendar.ValidateSchedule against the
-// field it names. The calendar package starts its messages with the field
-// at fault ("rrule: ...", "exdates: [1]: ..."), which is mapped back to its
-// line here.
-func reportSchedule(d *doc, so *object, err error) {
-	msg := message(err)
-	_, rest, _ := strings.Cut(msg, ":")
-	field := scheduleField(err)
-	if field == "" {
-		d.errorf(so.at, so.path, "%s", msg)
-		return
-	}
-	node, rest := so.line(field), strings.TrimSpace(rest)
-	if index, after, ok := cutIndex(rest); ok {
-		if seq := so.vals[field]; seq != nil && seq.Kind == yaml.SequenceNode && index < len(seq.Content) {
-			node, rest = seq.Content[index], after
-			field += "[" + strconv.Itoa(index) + "]"
-		}
-	}
-	d.errorf(node, so.path+"."+field, "%s", rest)
-}
-
-// cutIndex splits "[1]: message" into 1 and "message".
-func cutIndex(s string) (int, string, bool) {
-	inner, after, ok := strings.Cut(strings.TrimPrefix(s, "["), "]")
-	if !ok || !strings.HasPrefix(s, "[") {
-		return 0, s, false
-	}
-	i, err := strconv.Atoi(inner)
-	if err != nil || i < 0 {
-		return 0, s, false
-	}
-	return i, strings.TrimSpace(strings.TrimPrefix(after, ":")), true
+	d.errorf(node, so.path+"."+field, "%s", p.Message)
 }
 
 // message returns the text of err meant for the catalog's author.
