@@ -103,6 +103,7 @@ func TestDriftRefusesBadReports(t *testing.T) {
 		code, want string
 	}{
 		{"unknown field", strings.Replace(driftBody, `"server"`, `"kubeconfig"`, 1), 400, andon.EINVALID, "unknown field"},
+		{"unknown field deep in the report", strings.Replace(driftBody, `"live": 3}`, `"live": 3, "owner": "x"}`, 1), 400, andon.EINVALID, `unknown field "objects[1].fields[1].owner"`},
 		{"counts that do not add up", strings.Replace(driftBody, `"changed": 1`, `"changed": 3`, 1), 400, andon.EINVALID, "counts.changed is 3 but 1 are listed"},
 		{"a Secret's data", strings.NewReplacer(`"kind": "Deployment"`, `"kind": "Secret"`, `spec.template.spec.containers[name=odoo].image`, `data.password`).Replace(driftBody),
 			400, andon.EINVALID, "the values of a Secret's data must be redacted"},

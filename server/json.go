@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,9 +46,23 @@ func encode(w http.ResponseWriter, status int, v any) error {
 // trailing data are EINVALID errors whose message names the problem.
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	// The body is read whole, as the decoder would buffer it anyway, so
+	// that an unknown field can be found again with its path.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return v, decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
+		// The path is given only where it ends in the member the
+		// decoder refused.
+		if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ := strconv.Unquote(quoted)
+			if path, ok := unknownField(body, reflect.TypeFor[T]()); ok && (path == name || strings.HasSuffix(path, "."+name)) {
+				return v, andon.Errorf(andon.EINVALID, "request body: unknown field %q", path)
+			}
+		}
 		return v, decodeError(err)
 	}
 	// A second value, or garbage after the first, is as malformed as a
@@ -113,4 +128,112 @@ func jsonKind(t reflect.Type) string {
 		return "a number"
 	}
 	return t.String()
+}
+
+// unknownField returns the path, such as facts.db or links[0].title, of
+// the first member of the JSON value in data that no field of t takes.
+// encoding/json names only the member itself, which in a nested object
+// does not tell the client where to look.
+func unknownField(data []byte, t reflect.Type) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	path, err := unknownIn(dec, t, "")
+	return path, err == nil && path != ""
+}
+
+// unknownIn reads one value from dec, which decodes into t, and returns
+// the path of its first unknown member below path, or "". A nil t takes
+// anything: the value is read and not checked.
+func unknownIn(dec *json.Decoder, t reflect.Type, path string) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", err
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	// A type that decodes itself (time.Time) takes what it is given, as
+	// does an interface.
+	if t != nil && (t.Kind() == reflect.Interface ||
+		reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]())) {
+		t = nil
+	}
+	switch tok {
+	case json.Delim('{'):
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return "", err
+			}
+			name, _ := key.(string)
+			member := joinPath(path, name)
+			var ft reflect.Type
+			switch {
+			case t == nil:
+			case t.Kind() == reflect.Map:
+				ft = t.Elem()
+			case t.Kind() == reflect.Struct:
+				var ok bool
+				if ft, ok = jsonField(t, name); !ok {
+					return member, nil
+				}
+			}
+			if p, err := unknownIn(dec, ft, member); p != "" || err != nil {
+				return p, err
+			}
+		}
+	case json.Delim('['):
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i := 0; dec.More(); i++ {
+			if p, err := unknownIn(dec, et, path+"["+strconv.Itoa(i)+"]"); p != "" || err != nil {
+				return p, err
+			}
+		}
+	default:
+		return "", nil
+	}
+	_, err = dec.Token() // the closing delimiter
+	return "", err
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// jsonField returns the type of the field of struct type t that
+// encoding/json decodes the member name into: the field whose JSON name is
+// name, or failing that equal to it without regard to case.
+func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+	var fold reflect.Type
+	for _, f := range reflect.VisibleFields(t) {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		if f.Anonymous && tag == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				continue // its fields are promoted, and visible themselves
+			}
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name {
+			return f.Type, true
+		}
+		if fold == nil && strings.EqualFold(tag, name) {
+			fold = f.Type
+		}
+	}
+	return fold, fold != nil
 }
