@@ -142,7 +142,7 @@ func newDB(w, r *sql.DB, d dialect) *DB {
 }
 
 func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
-	path, err := sqlitePath(dsn)
+	path, err := SQLitePath(dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,9 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	return db, nil
 }
 
-func sqlitePath(dsn string) (string, error) {
+// SQLitePath returns the file of the embedded SQLite database that dsn
+// names; dsn is not a PostgreSQL URL.
+func SQLitePath(dsn string) (string, error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite://"):
 		u, err := url.Parse(dsn)

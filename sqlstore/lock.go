@@ -16,7 +16,7 @@ func Lock(dsn, dataDir string) (unlock func(), err error) {
 	if IsPostgres(dsn) {
 		return func() {}, nil
 	}
-	path, err := sqlitePath(dsn)
+	path, err := SQLitePath(dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/andon-governance/andon"
@@ -23,13 +26,24 @@ func newTokenCmd(e *env) *cobra.Command {
 		Use:   "create --data DIR --user NAME",
 		Short: "Create an API token for a user and print it once",
 		Long: `Create an API token for a user and print it once. Only its hash is stored;
-the user's roles come from the catalog's Team documents.`,
+the user's roles come from the catalog's Team documents. Give the server's
+--data (or --db): a data directory that does not exist is refused, and a
+new database made in an empty one is reported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" {
 				return &exitError{code: 2, err: fmt.Errorf("--user: required")}
 			}
-			store, err := openSignedStore(e.ctx, &serveOptions{data: data, db: db, dbFile: dbFile})
+			o := &serveOptions{data: data, db: db, dbFile: dbFile}
+			dsn, err := o.dsn()
+			if err != nil {
+				return err
+			}
+			fresh, err := newStoreFor(dsn, data, db, dbFile)
+			if err != nil {
+				return err
+			}
+			store, err := openSignedStore(e.ctx, o)
 			if err != nil {
 				return err
 			}
@@ -37,6 +51,9 @@ the user's roles come from the catalog's Team documents.`,
 			token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
 			if err != nil {
 				return err
+			}
+			if fresh != "" {
+				fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; a new one was made, with its own audit signing key. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh)
 			}
 			if warning := unknownUser(e.ctx, store, user); warning != "" {
 				fmt.Fprintln(e.stderr, warning)
@@ -52,6 +69,37 @@ the user's roles come from the catalog's Team documents.`,
 	create.Flags().StringVar(&user, "user", "", "user the token authenticates as")
 	cmd.AddCommand(create)
 	return cmd
+}
+
+// newStoreFor checks the embedded SQLite database that token create is
+// to write to: a token is for a server's store, so a mistyped --data must
+// not quietly make a second store, with its own signing key, that no
+// server reads. A database whose directory does not exist is refused; one
+// missing from an existing directory (tokens made before a server's
+// first start) is made, and newStoreFor returns its path for a warning.
+func newStoreFor(dsn, data, db, dbFile string) (string, error) {
+	if sqlstore.IsPostgres(dsn) {
+		return "", nil
+	}
+	path, err := sqlstore.SQLitePath(dsn)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return "", nil // there, or an error that opening will report
+	}
+	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+		where := "--data " + data
+		switch {
+		case db != "":
+			where = "--db"
+		case dbFile != "":
+			where = "--db-file " + dbFile
+		}
+		return "", andon.Errorf(andon.EINVALID, "%s: no andon database at %s, and no directory %s: give the data directory (or --db) of the server the token is for",
+			where, path, filepath.Dir(path))
+	}
+	return path, nil
 }
 
 // unknownUser warns when the catalog in force in store names no such user:

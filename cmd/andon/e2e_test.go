@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -598,6 +600,31 @@ func TestPostgresKeyIsMadeOnce(t *testing.T) {
 	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 1, "already exists")
 	if r := runCLI(t, nil, "token", "create", "--data", data, "--db", db, "--user", "alice"); r.code != 0 {
 		t.Errorf("token create with the key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestTokenCreateNeedsAStore checks that token create pointed at a
+// directory that does not exist refuses and makes nothing, and that one
+// that makes a new database says so.
+func TestTokenCreateNeedsAStore(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "dta")
+	wantExit(t, runCLI(t, nil, "token", "create", "--data", missing, "--user", "alice"), 2,
+		"--data "+missing+": no andon database at "+filepath.Join(missing, "andon.db")+", and no directory "+missing)
+	wantExit(t, runCLI(t, nil, "token", "create", "--data", t.TempDir(), "--db", "sqlite://"+filepath.Join(missing, "andon.db"), "--user", "alice"), 2,
+		"--db: no andon database at")
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused token create made %s (%v)", missing, err)
+	}
+
+	// Tokens made before a server's first start: a new database, said so.
+	data := t.TempDir()
+	r := runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
+	if r.code != 0 || !strings.Contains(r.stderr, "there was no andon database at "+filepath.Join(data, "andon.db")+"; a new one was made") {
+		t.Errorf("token create in an empty directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
+	if r.code != 0 || strings.Contains(r.stderr, "no andon database") {
+		t.Errorf("token create beside a database: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
