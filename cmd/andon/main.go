@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
 	}
 	if msg := errorMessage(err); msg != "" {
+		msg = flagForQuery(cmd, msg)
 		unauthorized := andon.ErrorCode(err) == andon.EUNAUTHORIZED
 		if unauthorized && e.noToken {
 			// The server's message speaks of HTTP headers; the CLI's user
@@ -115,6 +116,22 @@ func errorMessage(err error) string {
 		return andon.ErrorMessage(err)
 	}
 	return err.Error()
+}
+
+// flagForQuery names, in a server's message about a query parameter
+// ("query parameter limit: 5000 is not between 1 and 1000"), the flag of
+// cmd that set it ("--limit: …"): a client command's flags are sent as the
+// query parameters of the same names.
+func flagForQuery(cmd *cobra.Command, msg string) string {
+	rest, ok := strings.CutPrefix(msg, "query parameter ")
+	if !ok || cmd == nil {
+		return msg
+	}
+	name, tail, ok := strings.Cut(rest, ":")
+	if !ok || cmd.Flags().Lookup(name) == nil {
+		return msg
+	}
+	return "--" + name + ":" + tail
 }
 
 // usageError marks a mistake in the command line, so that run can point to

@@ -154,6 +154,8 @@ func TestExitCodes(t *testing.T) {
 			body: `{"code": "conflict", "message": "change CHG-0042 is pending: it cannot be completed"}`},
 		"POST /api/v1/changes": {status: 400, body: `{"code": "invalid", "message": "environment: prod-paris is not in the catalog"}`},
 		"GET /api/v1/findings": {status: 500, body: `{"code": "internal", "message": "Internal error."}`},
+		"GET /api/v1/audit/entries": {status: 400,
+			body: `{"code": "invalid", "message": "query parameter limit: 5000 is not between 1 and 1000"}`},
 	})
 	tests := []struct {
 		name       string
@@ -172,6 +174,8 @@ func TestExitCodes(t *testing.T) {
 		{"not found", []string{"change", "show", "CHG-9999"}, 2, "andon: no route /api/v1/changes/CHG-9999"},
 		{"unauthorized", []string{"whoami"}, 2, "andon: missing or invalid bearer token"},
 		{"internal", []string{"findings"}, 2, "andon: Internal error."},
+		{"query parameter named as its flag", []string{"audit", "entries", "--limit", "5000"}, 2,
+			"andon: --limit: 5000 is not between 1 and 1000"},
 		{"invalid locally", []string{"change", "create", "--env", "e", "--type", "risky", "--title", "x"}, 2,
 			`andon: --type: "risky" is not one of standard, normal, emergency`},
 		{"bad flag", []string{"change", "list", "--bogus"}, 2, "andon: unknown flag: --bogus"},
