@@ -53,6 +53,28 @@ var transitions = map[State][]State{
 // another by a transition request.
 func CanTransition(from, to State) bool { return slices.Contains(transitions[from], to) }
 
+// NextStatesHint says, for a message, which states a change in state from
+// can be moved to by a transition request: "; an approved change can
+// become implementing or cancelled", or that none can.
+func NextStatesHint(from State) string {
+	next := transitions[from]
+	article := "a"
+	if strings.ContainsRune("aeiou", rune(from[0])) {
+		article = "an"
+	}
+	switch len(next) {
+	case 0:
+		return fmt.Sprintf("; %s %s change is closed, and no request moves it", article, from)
+	case 1:
+		return fmt.Sprintf("; %s %s change can only become %s", article, from, next[0])
+	}
+	names := make([]string, len(next))
+	for i, s := range next {
+		names[i] = string(s)
+	}
+	return fmt.Sprintf("; %s %s change can become %s or %s", article, from, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+}
+
 // MayMove reports whether user, holding roles, may request transitions
 // of c: its requester, a change manager or a platform admin may.
 func (c *Change) MayMove(user string, roles []string) bool {

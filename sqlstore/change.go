@@ -409,7 +409,10 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 // transition applies the lifecycle rules to c.
 func transition(tx *Tx, c *andon.Change, to andon.State) error {
 	if !andon.CanTransition(c.State, to) {
-		return andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s", c.ID, c.State, to)
+		if c.State == to {
+			return andon.Errorf(andon.ECONFLICT, "change %s is already %s", c.ID, to)
+		}
+		return andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s%s", c.ID, c.State, to, andon.NextStatesHint(c.State))
 	}
 	c.State = to
 	if to == andon.StateImplementing && c.Type == andon.ChangeEmergency && c.ReviewDue == nil {

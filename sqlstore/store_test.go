@@ -846,3 +846,32 @@ func states(s andon.State, n int) map[andon.State]int {
 	m[s] = n
 	return m
 }
+
+// A refused transition says why: the change is there already, or which
+// states its own can lead to.
+func TestTransitionRefusals(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.MustStage(t, imageStaged)
+		c := approvedInWindow(t, e)
+		tests := []struct {
+			to   andon.State
+			want string
+		}{
+			{andon.StateCompleted, "change " + c.ID + " is approved and cannot become completed; an approved change can become implementing or cancelled"},
+			{andon.StateApproved, "change " + c.ID + " is already approved"},
+		}
+		for _, tt := range tests {
+			_, err := e.changes.Transition(as("alice"), c.ID, tt.to, "")
+			if andon.ErrorCode(err) != andon.ECONFLICT || andon.ErrorMessage(err) != tt.want {
+				t.Errorf("to %s: %v, want %q", tt.to, err, tt.want)
+			}
+		}
+		if _, err := e.changes.Transition(as("alice"), c.ID, andon.StateCancelled, ""); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
+		if want := "change " + c.ID + " is cancelled and cannot become implementing; a cancelled change is closed, and no request moves it"; andon.ErrorMessage(err) != want {
+			t.Errorf("from cancelled: %v, want %q", err, want)
+		}
+	})
+}
