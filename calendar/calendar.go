@@ -311,6 +311,16 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 	return andon.Span{}, false
 }
 
+// Applies reports whether any window of type t applies to env.
+func (c *Calendar) Applies(env *andon.Environment, t andon.WindowType) bool {
+	for _, cw := range c.windows {
+		if cw.w.Type == t && cw.w.Selector.Matches(env) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxStep bounds the steps of NextSlot, which keeps their doubling from
 // overflowing a time.Duration.
 const maxStep = 366 * 24 * time.Hour

@@ -142,6 +142,11 @@ type source struct{ cat atomic.Pointer[andon.Catalog] }
 
 func (s *source) Catalog() *andon.Catalog { return s.cat.Load() }
 
+// staticSource hands out one catalog.
+type staticSource struct{ cat *andon.Catalog }
+
+func (s staticSource) Catalog() *andon.Catalog { return s.cat }
+
 func TestService(t *testing.T) {
 	ctx := context.Background()
 	src := &source{}
@@ -204,6 +209,22 @@ func TestService(t *testing.T) {
 			if got := andon.ErrorCode(tt.call()); got != tt.want {
 				t.Errorf("%s: code %q; want %q", tt.name, got, tt.want)
 			}
+		}
+	})
+	t.Run("messages", func(t *testing.T) {
+		at := MustTime(t, "2026-06-13T00:00:00+02:00")
+		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour)
+		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
+			t.Errorf("no slot: %v; want %q", err, want)
+		}
+		devOnly := calendar.NewService(staticSource{NewCatalog(t, &andon.Window{
+			Name: "dev-evenings", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-05T18:00:00", RRule: "FREQ=DAILY", Duration: 4 * time.Hour}},
+			Selector:  andon.Selector{Environments: []string{"dev-lyon"}},
+		})})
+		_, err = devOnly.NextSlot(ctx, "prod-lyon", at, time.Hour)
+		if want := `environment "prod-lyon" has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer`; andon.ErrorCode(err) != andon.ENOTFOUND || andon.ErrorMessage(err) != want {
+			t.Errorf("no maintenance window: %v; want %q", err, want)
 		}
 	})
 	t.Run("reload", func(t *testing.T) {

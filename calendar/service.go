@@ -100,8 +100,15 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 	horizon := after.AddDate(1, 0, 0).Sub(after)
 	span, ok := cal.NextSlot(e, after, d, horizon)
 	if !ok {
+		if !cal.Applies(e, andon.WindowMaintenance) {
+			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
+		}
+		length := d.String()
+		if d%time.Minute == 0 {
+			length = andon.HumanDuration(d)
+		}
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
-			d, after.Format(time.RFC3339), env)
+			length, after.Format(time.RFC3339), env)
 	}
 	return &span, nil
 }
