@@ -204,7 +204,17 @@ type lockedChange struct {
 	version int64
 }
 
+// changeID returns id with its prefix in the case IDs are made in: a
+// person who types chg-9 means CHG-9.
+func changeID(id string) string {
+	if len(id) > 4 && strings.EqualFold(id[:4], "CHG-") {
+		return "CHG-" + id[4:]
+	}
+	return id
+}
+
 func loadChange(ctx context.Context, tx *Tx, id string) (*lockedChange, error) {
+	id = changeID(id)
 	var body []byte
 	var version int64
 	err := tx.queryRow(ctx, `SELECT body, version FROM changes WHERE id = ?`+tx.db.dialect.forUpdate, id).Scan(&body, &version)
@@ -251,6 +261,7 @@ func saveChange(ctx context.Context, tx *Tx, c *lockedChange) error {
 
 // FindChangeByID returns one change.
 func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
+	id = changeID(id)
 	var body []byte
 	err := s.db.readRow(ctx, `SELECT body FROM changes WHERE id = ?`, id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {

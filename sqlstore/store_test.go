@@ -866,8 +866,12 @@ func TestTransitionRefusals(t *testing.T) {
 				t.Errorf("to %s: %v, want %q", tt.to, err, tt.want)
 			}
 		}
-		if _, err := e.changes.Transition(as("alice"), c.ID, andon.StateCancelled, ""); err != nil {
-			t.Fatal(err)
+		// An ID typed in lower case names the same change.
+		if got, err := e.changes.FindChangeByID(as("alice"), strings.ToLower(c.ID)); err != nil || got.ID != c.ID {
+			t.Fatalf("FindChangeByID(%s) = %+v, %v", strings.ToLower(c.ID), got, err)
+		}
+		if got, err := e.changes.Transition(as("alice"), strings.ToLower(c.ID), andon.StateCancelled, ""); err != nil || got.ID != c.ID {
+			t.Fatalf("Transition(%s) = %+v, %v", strings.ToLower(c.ID), got, err)
 		}
 		_, err := e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
 		if want := "change " + c.ID + " is cancelled and cannot become implementing; a cancelled change is closed, and no request moves it"; andon.ErrorMessage(err) != want {
