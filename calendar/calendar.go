@@ -76,6 +76,9 @@ type Calendar struct {
 type window struct {
 	w         *andon.Window
 	schedules []*schedule
+	// allow is w.Allow, empty rather than nil: the occurrences carry it,
+	// and their documents say [] rather than null.
+	allow []andon.ChangeType
 }
 
 // New compiles every window of cat. An invalid window is an *andon.Error
@@ -84,7 +87,10 @@ type window struct {
 func New(cat *andon.Catalog) (*Calendar, error) {
 	c := &Calendar{cat: cat}
 	for _, w := range cat.Windows {
-		cw := &window{w: w}
+		cw := &window{w: w, allow: w.Allow}
+		if cw.allow == nil {
+			cw.allow = []andon.ChangeType{}
+		}
 		if w.Once == nil && len(w.Schedules) == 0 {
 			return nil, andon.Errorf(andon.EINVALID, "window %q: has neither a schedule nor a one-off span", w.Name)
 		}
@@ -200,7 +206,7 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []a
 			continue
 		}
 		if o := w.Once; o != nil && o.Start.Before(to) && o.End.After(from) {
-			out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: o.Start, End: o.End, Allow: w.Allow})
+			out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: o.Start, End: o.End, Allow: cw.allow})
 		}
 		for _, s := range cw.schedules {
 			loc := s.loc
@@ -223,7 +229,7 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []a
 				start := time.Unix(i, 0).In(loc)
 				end := start.Add(s.duration)
 				if start.Before(to) && end.After(from) {
-					out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: start, End: end, Allow: w.Allow})
+					out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: start, End: end, Allow: cw.allow})
 				}
 			}
 		}

@@ -298,6 +298,7 @@ func TestOccurrencesSelectorAndOrder(t *testing.T) {
 		want := []andon.Occurrence{{
 			Window: "audit", Type: andon.WindowFreeze,
 			Start: MustTime(t, "2026-06-02T07:00:00+02:00"), End: MustTime(t, "2026-06-02T09:00:00+02:00"),
+			Allow: []andon.ChangeType{}, // [] in documents, not null
 		}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Active mismatch (-want +got):\n%s", diff)
