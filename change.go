@@ -81,6 +81,20 @@ func (c *Change) MayMove(user string, roles []string) bool {
 	return user == c.Requester || slices.Contains(roles, RoleChangeManager) || slices.Contains(roles, RolePlatformAdmin)
 }
 
+// ShortDuration is d as time.Duration.String writes it, without the zero
+// units it keeps: "2h", "1h30m", "25h" rather than "2h0m0s". It reads back
+// as the duration flags and fields were given.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // HumanDuration renders d to the minute for people, without zero units:
 // "3d 4h", "3d", "5h 20m", "5h", "12m". Messages (an overdue review) and
 // the web UI (how far a window is) both use it.

@@ -103,12 +103,8 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 		if !cal.Applies(e, andon.WindowMaintenance) {
 			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
 		}
-		length := d.String()
-		if d%time.Minute == 0 {
-			length = andon.HumanDuration(d)
-		}
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
-			length, after.Format(time.RFC3339), env)
+			andon.ShortDuration(d), after.Format(time.RFC3339), env)
 	}
 	return &span, nil
 }

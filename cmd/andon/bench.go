@@ -72,7 +72,7 @@ the tokens).`,
 			}
 			switch {
 			case report.Interrupted:
-				return &exitError{code: 2, err: fmt.Errorf("interrupted: the figures cover %s of the %s asked for", fmtDuration(report.Duration.Round(time.Millisecond)), fmtDuration(cfg.Duration))}
+				return &exitError{code: 2, err: fmt.Errorf("interrupted: the figures cover %s of the %s asked for", andon.ShortDuration(report.Duration.Round(time.Millisecond)), andon.ShortDuration(cfg.Duration))}
 			case report.ErrorRate() > maxFailedFraction:
 				return &exitError{code: 1, err: fmt.Errorf("%d of %d requests failed (%.1f%%), more than %g%%",
 					report.Total.Errors, report.Total.Count, 100*report.ErrorRate(), 100*maxFailedFraction)}
@@ -148,7 +148,7 @@ func writeBenchReport(w io.Writer, r *loadgen.Report) {
 		load = fmt.Sprintf("open loop, %g requests/s", r.Rate)
 	}
 	kv(w, "load", load)
-	measured := fmt.Sprintf("%s after a %s warm-up", fmtDuration(r.Duration.Round(time.Millisecond)), fmtDuration(r.Warmup))
+	measured := fmt.Sprintf("%s after a %s warm-up", andon.ShortDuration(r.Duration.Round(time.Millisecond)), andon.ShortDuration(r.Warmup))
 	if r.Interrupted {
 		measured += " (interrupted)"
 	}

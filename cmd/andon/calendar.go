@@ -58,7 +58,7 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 				loc = e.location(cmd.Context(), c, envName)
 			}
 			return e.print(cmd, slot, func(w io.Writer) {
-				fmt.Fprintf(w, "next %s slot for %s:\n", fmtDuration(d), envName)
+				fmt.Fprintf(w, "next %s slot for %s:\n", andon.ShortDuration(d), envName)
 				fmt.Fprintf(w, "\tLOCAL (%s)\tUTC\n", loc)
 				fmt.Fprintf(w, "start\t%s\t%s\n", slot.Start.In(loc).Format(layoutLocal), fmtTime(slot.Start))
 				fmt.Fprintf(w, "end\t%s\t%s\n", slot.End.In(loc).Format(layoutLocal), fmtTime(slot.End))

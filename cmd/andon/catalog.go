@@ -72,7 +72,7 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 	}
 	fmt.Fprintln(w, "\nPROCESS\tTIER\tRPO\tRTO\tOWNERS\tMODULES")
 	for _, p := range cat.Processes {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Tier, fmtDuration(p.RPO), fmtDuration(p.RTO), join(p.Owners), len(p.Modules))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Tier, andon.ShortDuration(p.RPO), andon.ShortDuration(p.RTO), join(p.Owners), len(p.Modules))
 	}
 	fmt.Fprintln(w, "\nENVIRONMENT\tSTAGE\tHOSTING\tPLANTS\tPROMOTES FROM\tPROCESSES")
 	for _, env := range cat.Environments {

@@ -202,7 +202,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVar(&state, "state", "", "only changes in this state")
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
-	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose title or description contains this text")
+	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contains this text")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
 	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
 	cmd.RegisterFlagCompletionFunc("state", fixed(andon.States))

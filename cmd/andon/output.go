@@ -134,18 +134,6 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(layoutUTC)
 }
 
-// fmtDuration drops the zero units time.Duration.String keeps ("2h0m0s").
-func fmtDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // strs returns values, names of a string type such as andon.Stage, as
 // strings.
 func strs[T ~string](values []T) []string {
