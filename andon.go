@@ -43,6 +43,17 @@ type TokenService interface {
 	AuthenticateFeed(ctx context.Context, token string) (string, error)
 }
 
+// TokenInfo describes an issued token without the token: what an
+// administrator lists, and revokes by ID.
+type TokenInfo struct {
+	// ID is the first 12 hexadecimal digits of the token's SHA-256 hash:
+	// it names the token and reveals nothing of it.
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Scope     string    `json:"scope"` // "api" or "feed"
+	CreatedAt time.Time `json:"createdAt"`
+}
+
 // FeedTokenPrefix begins every feed token, so that people and secret
 // scanners can tell them from API tokens.
 const FeedTokenPrefix = "andonfeed_"

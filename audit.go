@@ -11,6 +11,7 @@ const (
 	EventCatalogLoaded    = "catalog.loaded"
 	EventPolicyLoaded     = "policy.loaded"
 	EventTokenCreated     = "token.created"
+	EventTokenRevoked     = "token.revoked"
 	EventChangeCreated    = "change.created"
 	EventChangeApproved   = "change.approved"
 	EventChangeRejected   = "change.rejected"

@@ -2,7 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -876,6 +878,137 @@ func TestTransitionRefusals(t *testing.T) {
 		_, err := e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
 		if want := "change " + c.ID + " is cancelled and cannot become implementing; a cancelled change is closed, and no request moves it"; andon.ErrorMessage(err) != want {
 			t.Errorf("from cancelled: %v, want %q", err, want)
+		}
+	})
+}
+
+// TestRevokeTokens lists tokens and revokes them by ID, by the token
+// itself and by user, each revocation recorded; a reference that names
+// no token, or several, changes nothing.
+func TestRevokeTokens(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		mustToken := func(token string, err error) string {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return token
+		}
+		bobAPI := mustToken(e.tokens.CreateToken(ctx, "bob"))
+		e.now = e.now.Add(time.Second)
+		aliceAPI := mustToken(e.tokens.CreateToken(ctx, "alice"))
+		e.now = e.now.Add(time.Second)
+		aliceFeed := mustToken(e.tokens.CreateFeedToken(ctx, "alice"))
+		// Authenticated once, so that this process has it in its cache.
+		if _, err := e.tokens.Authenticate(ctx, bobAPI); err != nil {
+			t.Fatal(err)
+		}
+
+		all, err := e.tokens.ListTokens(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users, scopes []string
+		for _, tok := range all {
+			users, scopes = append(users, tok.User), append(scopes, tok.Scope)
+			if len(tok.ID) != 12 || strings.Contains(aliceAPI+bobAPI+aliceFeed, tok.ID) {
+				t.Errorf("token ID %q: want 12 digits of the hash, not of the token", tok.ID)
+			}
+		}
+		if diff := cmp.Diff([]string{"bob", "alice", "alice"}, users); diff != "" {
+			t.Errorf("ListTokens users, oldest first (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"api", "api", "feed"}, scopes); diff != "" {
+			t.Errorf("ListTokens scopes (-want +got):\n%s", diff)
+		}
+		if mine, err := e.tokens.ListTokens(ctx, "alice"); err != nil || len(mine) != 2 {
+			t.Errorf("ListTokens(alice) = %d tokens, %v; want 2", len(mine), err)
+		}
+
+		refused := []struct{ ref, user, code, want string }{
+			{"zz12", "", andon.EINVALID, `token "zz12": want a token's ID`},
+			{"1234", "", andon.EINVALID, "at least 8"},
+			{"", "", andon.EINVALID, "give the token to revoke"},
+			{all[0].ID, "bob", andon.EINVALID, "not both"},
+			{"000000000000", "", andon.ENOTFOUND, "no token has the ID 000000000000"},
+			{"andon_never-issued", "", andon.ENOTFOUND, "the token given was not issued by this store"},
+			{"", "carol", andon.ENOTFOUND, "user carol has no token"},
+		}
+		for _, r := range refused {
+			_, err := e.tokens.RevokeTokens(ctx, r.ref, r.user)
+			if andon.ErrorCode(err) != r.code || !strings.Contains(andon.ErrorMessage(err), r.want) {
+				t.Errorf("RevokeTokens(%q, %q) = %v; want %s %q", r.ref, r.user, err, r.code, r.want)
+			}
+		}
+
+		got, err := e.tokens.RevokeTokens(as("root"), strings.ToUpper(all[0].ID), "")
+		if err != nil || len(got) != 1 || got[0] != all[0] {
+			t.Fatalf("revoke by ID = %+v, %v; want %+v", got, err, all[0])
+		}
+		if _, err := e.tokens.Authenticate(ctx, bobAPI); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("a revoked token still opens the API in the process that revoked it: %v", err)
+		}
+		if got, err = e.tokens.RevokeTokens(ctx, aliceFeed, ""); err != nil || len(got) != 1 || got[0] != all[2] {
+			t.Fatalf("revoke by token = %+v, %v; want %+v", got, err, all[2])
+		}
+		if got, err = e.tokens.RevokeTokens(ctx, "", "alice"); err != nil || len(got) != 1 || got[0] != all[1] {
+			t.Fatalf("revoke by user = %+v, %v; want %+v", got, err, all[1])
+		}
+		if left, err := e.tokens.ListTokens(ctx, ""); err != nil || len(left) != 0 {
+			t.Errorf("after revoking all: %+v, %v", left, err)
+		}
+
+		entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var records []string
+		for _, en := range entries {
+			records = append(records, en.Actor+" "+en.Subject+" "+string(en.Data))
+		}
+		want := []string{
+			`root bob {"id":"` + all[0].ID + `","scope":"api"}`,
+			`admin alice {"id":"` + all[2].ID + `","scope":"feed"}`,
+			`admin alice {"id":"` + all[1].ID + `","scope":"api"}`,
+		}
+		if diff := cmp.Diff(want, records); diff != "" {
+			t.Errorf("token.revoked entries (-want +got):\n%s", diff)
+		}
+		if r := e.verify(t); !r.OK {
+			t.Errorf("audit log after revocations: %s", r.Problem)
+		}
+	})
+}
+
+// TestRevokeTokensAmbiguousID refuses an ID prefix two tokens share.
+func TestRevokeTokensAmbiguousID(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		// Two tokens whose hashes share their first 8 digits: found by
+		// trying, some 80,000 hashes on average.
+		seen := map[string]string{}
+		var prefix string
+		for i := 0; prefix == ""; i++ {
+			tok := fmt.Sprintf("andon_collide-%d", i)
+			sum := sha256.Sum256([]byte(tok))
+			p := hex.EncodeToString(sum[:4])
+			if other, ok := seen[p]; ok {
+				for _, tk := range []string{other, tok} {
+					if err := e.tokens.AddToken(ctx, "bob", tk); err != nil {
+						t.Fatal(err)
+					}
+				}
+				prefix = p
+			}
+			seen[p] = tok
+		}
+		_, err := e.tokens.RevokeTokens(ctx, prefix, "")
+		if want := "token ID " + prefix + " names 2 tokens: give more of its digits"; andon.ErrorMessage(err) != want {
+			t.Errorf("RevokeTokens(%s) = %v; want %q", prefix, err, want)
+		}
+		if left, err := e.tokens.ListTokens(ctx, "bob"); err != nil || len(left) != 2 {
+			t.Errorf("after a refused revocation: %d tokens, %v; want 2", len(left), err)
 		}
 	})
 }

@@ -138,6 +138,107 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (s
 	return user, nil
 }
 
+// tokenIDLength is how many hexadecimal digits of a token's hash name it
+// in listings (andon.TokenInfo.ID).
+const tokenIDLength = 12
+
+// ListTokens returns the tokens issued, only those of user when it is not
+// empty, oldest first.
+func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.TokenInfo, error) {
+	q, args := `SELECT hash, username, scope, created_at FROM tokens`, []any{}
+	if user != "" {
+		q, args = q+` WHERE username = ?`, append(args, user)
+	}
+	rows, err := s.db.readQuery(ctx, q+` ORDER BY created_at, hash`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanTokens(rows)
+}
+
+// RevokeTokens deletes the token that ref names, or with an empty ref
+// every token of user, and records a token.revoked entry for each, in one
+// write. ref is a token's ID as ListTokens gives it (or at least its
+// first 8 digits), or the token itself. A ref that names no token or
+// several, and a user who has none, are refused and change nothing.
+// Servers that authenticated a revoked token in the last tokenCacheTTL
+// may accept it until then.
+func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]andon.TokenInfo, error) {
+	var where string
+	var arg any
+	byToken := strings.HasPrefix(ref, tokenPrefix) || strings.HasPrefix(ref, feedTokenPrefix)
+	switch {
+	case ref != "" && user != "":
+		return nil, andon.Errorf(andon.EINVALID, "give a token or a user, not both")
+	case byToken:
+		where, arg = `hash = ?`, hashToken(ref)
+	case ref != "":
+		id := strings.ToLower(ref)
+		if _, err := hex.DecodeString(id); err != nil || len(id) < 8 || len(id) > sha256.Size*2 {
+			return nil, andon.Errorf(andon.EINVALID, "token %q: want a token's ID as andon token list shows it (%d hexadecimal digits; at least 8), or the token itself", ref, tokenIDLength)
+		}
+		where, arg = `hash LIKE ?`, id+"%"
+	case user != "":
+		where, arg = `username = ?`, user
+	default:
+		return nil, andon.Errorf(andon.EINVALID, "give the token to revoke (its ID, or the token itself) or a user")
+	}
+	actor := andon.UserNameFromContext(ctx)
+	if actor == "" {
+		actor = "admin"
+	}
+	var revoked []andon.TokenInfo
+	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, arg)
+		if err != nil {
+			return err
+		}
+		if revoked, err = scanTokens(rows); err != nil {
+			return err
+		}
+		switch {
+		case len(revoked) == 0 && user != "":
+			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
+		case len(revoked) == 0 && !byToken:
+			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s", ref)
+		case len(revoked) == 0:
+			// The token itself is not repeated: it may be a secret.
+			return andon.Errorf(andon.ENOTFOUND, "the token given was not issued by this store, or is revoked already")
+		case len(revoked) > 1 && user == "":
+			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(revoked))
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, arg); err != nil {
+			return err
+		}
+		for _, t := range revoked {
+			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actor, Subject: t.User,
+				Data: map[string]string{"id": t.ID, "scope": t.Scope}})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// This process forgets them at once; other servers within the TTL.
+	s.cache.clear()
+	return revoked, nil
+}
+
+func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, error) {
+	defer rows.Close()
+	tokens := []andon.TokenInfo{}
+	for rows.Next() {
+		var t andon.TokenInfo
+		var created int64
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created); err != nil {
+			return nil, err
+		}
+		t.ID, t.CreatedAt = t.ID[:tokenIDLength], time.UnixMicro(created).UTC()
+		tokens = append(tokens, t)
+	}
+	return tokens, rows.Err()
+}
+
 // Bounds of the cache of authenticated tokens. Every request authenticates,
 // and on PostgreSQL the lookup is a round trip to the database: the gate's
 // callers (pipelines, the admission webhook) send the same few tokens
@@ -171,6 +272,12 @@ func (c *tokenCache) get(hash, scope string, now time.Time) (string, bool) {
 		return "", false
 	}
 	return e.user, true
+}
+
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = nil
 }
 
 func (c *tokenCache) put(hash, scope, user string, now time.Time) {
