@@ -26,7 +26,7 @@ var auditTypes = []string{
 	andon.EventChangeCreated, andon.EventChangeApproved, andon.EventChangeRejected,
 	andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventReviewOverdue,
 	andon.EventGateDecision, andon.EventCatalogLoaded, andon.EventPolicyLoaded,
-	andon.EventTokenCreated, andon.EventDriftChecked,
+	andon.EventTokenCreated, andon.EventTokenRevoked, andon.EventDriftChecked,
 }
 
 // auditFilter reads the filter of the audit page from the query or the

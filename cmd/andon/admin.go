@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -21,8 +22,24 @@ import (
 
 func newTokenCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (works on the data directory)"}
-	var data, db, dbFile, user string
-	create := &cobra.Command{
+	cmd.AddCommand(newTokenCreateCmd(e), newTokenListCmd(e), newTokenRevokeCmd(e))
+	return cmd
+}
+
+// storeFlags gives cmd the flags that name the store, as andon serve
+// takes them: --data, --db and --db-file.
+func storeFlags(cmd *cobra.Command, e *env) *serveOptions {
+	o := &serveOptions{}
+	f := cmd.Flags()
+	f.StringVar(&o.data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
+	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory; env ANDON_DB)")
+	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
+	return o
+}
+
+func newTokenCreateCmd(e *env) *cobra.Command {
+	var user string
+	cmd := &cobra.Command{
 		Use:   "create --data DIR --user NAME",
 		Short: "Create an API token for a user and print it once",
 		Long: `Create an API token for a user and print it once. Only its hash is stored;
@@ -30,56 +47,148 @@ the user's roles come from the catalog's Team documents. Give the server's
 --data (or --db): a data directory that does not exist is refused, and a
 new database made in an empty one is reported.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if user == "" {
-				return &exitError{code: 2, err: fmt.Errorf("--user: required")}
-			}
-			o := &serveOptions{data: data, db: db, dbFile: dbFile}
-			dsn, err := o.dsn()
-			if err != nil {
-				return err
-			}
-			fresh, err := newStoreFor(dsn, data, db, dbFile)
-			if err != nil {
-				return err
-			}
-			store, err := openSignedStore(e.ctx, o)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
-			if err != nil {
-				return err
-			}
-			if fresh != "" {
-				fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; a new one was made, with its own audit signing key. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh)
-			}
-			if warning := unknownUser(e.ctx, store, user); warning != "" {
-				fmt.Fprintln(e.stderr, warning)
-			}
-			return e.print(cmd, map[string]string{"user": user, "token": token}, func(w io.Writer) {
-				fmt.Fprintln(w, token)
-			})
-		},
 	}
-	create.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
-	create.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory; env ANDON_DB)")
-	create.Flags().StringVar(&dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
-	create.Flags().StringVar(&user, "user", "", "user the token authenticates as")
-	cmd.AddCommand(create)
+	o := storeFlags(cmd, e)
+	cmd.Flags().StringVar(&user, "user", "", "user the token authenticates as")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if user == "" {
+			return &exitError{code: 2, err: fmt.Errorf("--user: required")}
+		}
+		fresh, err := newStoreFor(o)
+		if err != nil {
+			return err
+		}
+		store, err := openSignedStore(e.ctx, o)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
+		if err != nil {
+			return err
+		}
+		if fresh != "" {
+			fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; a new one was made, with its own audit signing key. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh)
+		}
+		if warning := unknownUser(e.ctx, store, user); warning != "" {
+			fmt.Fprintln(e.stderr, warning)
+		}
+		return e.print(cmd, map[string]string{"user": user, "token": token}, func(w io.Writer) {
+			fmt.Fprintln(w, token)
+		})
+	}
 	return cmd
 }
 
-// newStoreFor checks the embedded SQLite database that token create is
-// to write to: a token is for a server's store, so a mistyped --data must
-// not quietly make a second store, with its own signing key, that no
-// server reads. A database whose directory does not exist is refused; one
-// missing from an existing directory (tokens made before a server's
-// first start) is made, and newStoreFor returns its path for a warning.
-func newStoreFor(dsn, data, db, dbFile string) (string, error) {
-	if sqlstore.IsPostgres(dsn) {
-		return "", nil
+func newTokenListCmd(e *env) *cobra.Command {
+	var user string
+	cmd := &cobra.Command{
+		Use:   "list --data DIR [--user NAME]",
+		Short: "List the tokens issued: ID, user, scope and creation time, never the token",
+		Args:  cobra.NoArgs,
+	}
+	o := storeFlags(cmd, e)
+	cmd.Flags().StringVar(&user, "user", "", "only the tokens of this user")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		dsn, err := o.dsn()
+		if err != nil {
+			return err
+		}
+		store, err := sqlstore.OpenReadOnly(e.ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		tokens, err := sqlstore.NewTokenService(store).ListTokens(e.ctx, user)
+		if err != nil {
+			return err
+		}
+		return e.print(cmd, tokens, func(w io.Writer) { writeTokens(w, tokens) })
+	}
+	return cmd
+}
+
+func newTokenRevokeCmd(e *env) *cobra.Command {
+	var user string
+	cmd := &cobra.Command{
+		Use:   "revoke --data DIR (ID | TOKEN | --user NAME)",
+		Short: "Revoke a token, by its ID or the token itself, or every token of a user",
+		Long: `Revoke a token: by the ID andon token list shows, by the token itself (one
+that leaked), or every token of a user with --user. Each revocation is
+recorded in the audit log as token.revoked, with the token's ID. A running
+server stops accepting the token within 10 seconds (it remembers tokens it
+has just checked for that long).`,
+		Args: cobra.MaximumNArgs(1),
+	}
+	o := storeFlags(cmd, e)
+	cmd.Flags().StringVar(&user, "user", "", "revoke every token of this user")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ref := ""
+		if len(args) == 1 {
+			ref = strings.TrimSpace(args[0])
+		}
+		if ref == "" && user == "" {
+			return &usageError{cmd: cmd, err: errors.New("missing the token: give its ID (andon token list), the token itself, or --user NAME")}
+		}
+		fresh, err := newStoreFor(o)
+		if err != nil {
+			return err
+		}
+		if fresh != "" {
+			return andon.Errorf(andon.EINVALID, "%s: no andon database at %s: give the data directory (or --db) of the server the token is for", o.where(), fresh)
+		}
+		store, err := openSignedStore(e.ctx, o)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		revoked, err := sqlstore.NewTokenService(store).RevokeTokens(e.ctx, ref, user)
+		if err != nil {
+			return err
+		}
+		return e.print(cmd, revoked, func(w io.Writer) {
+			for _, t := range revoked {
+				fmt.Fprintf(w, "revoked token %s (%s, %s, created %s)\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
+			}
+		})
+	}
+	return cmd
+}
+
+// writeTokens prints tokens as a table.
+func writeTokens(w io.Writer, tokens []andon.TokenInfo) {
+	if len(tokens) == 0 {
+		fmt.Fprintln(w, "no tokens")
+		return
+	}
+	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED")
+	for _, t := range tokens {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
+	}
+}
+
+// where names the flag that chose the store, for messages.
+func (o *serveOptions) where() string {
+	switch {
+	case o.db != "":
+		return "--db"
+	case o.dbFile != "":
+		return "--db-file " + o.dbFile
+	}
+	return "--data " + o.data
+}
+
+// newStoreFor checks the embedded SQLite database that o names before an
+// admin command writes to it: a token is for a server's store, so a
+// mistyped --data must not quietly make a second store, with its own
+// signing key, that no server reads. A database whose directory does not
+// exist is refused; one missing from an existing directory (tokens made
+// before a server's first start) is returned, for the caller to report
+// or refuse.
+func newStoreFor(o *serveOptions) (string, error) {
+	dsn, err := o.dsn()
+	if err != nil || sqlstore.IsPostgres(dsn) {
+		return "", err
 	}
 	path, err := sqlstore.SQLitePath(dsn)
 	if err != nil {
@@ -89,15 +198,8 @@ func newStoreFor(dsn, data, db, dbFile string) (string, error) {
 		return "", nil // there, or an error that opening will report
 	}
 	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
-		where := "--data " + data
-		switch {
-		case db != "":
-			where = "--db"
-		case dbFile != "":
-			where = "--db-file " + dbFile
-		}
 		return "", andon.Errorf(andon.EINVALID, "%s: no andon database at %s, and no directory %s: give the data directory (or --db) of the server the token is for",
-			where, path, filepath.Dir(path))
+			o.where(), path, filepath.Dir(path))
 	}
 	return path, nil
 }

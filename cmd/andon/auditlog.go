@@ -79,7 +79,7 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (default: from the first entry)")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
 	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{
-		andon.EventCatalogLoaded, andon.EventTokenCreated, andon.EventChangeCreated, andon.EventChangeApproved,
+		andon.EventCatalogLoaded, andon.EventTokenCreated, andon.EventTokenRevoked, andon.EventChangeCreated, andon.EventChangeApproved,
 		andon.EventChangeRejected, andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventGateDecision,
 		andon.EventDriftChecked,
 	}, cobra.ShellCompDirectiveNoFileComp))

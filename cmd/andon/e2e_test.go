@@ -628,6 +628,63 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 	}
 }
 
+// TestTokenListAndRevoke lists the tokens of a running server's store and
+// revokes one by its ID, a leaked one by the token itself and a user's
+// by name; the server refuses them and the audit log records each.
+func TestTokenListAndRevoke(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		store := s.storeFlags()
+		// Tokens the server has not seen yet: it refuses them as soon as
+		// they are revoked, with nothing remembered.
+		mint := func(user string) string {
+			r := runCLI(t, nil, append([]string{"token", "create", "--user", user}, store...)...)
+			if r.code != 0 {
+				t.Fatalf("token create %s: exit %d\n%s", user, r.code, r.stderr)
+			}
+			return strings.TrimSpace(r.stdout)
+		}
+		leaked, gus := mint("carol"), mint("gus")
+
+		r := runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
+		var carols []andon.TokenInfo
+		if err := json.Unmarshal([]byte(r.stdout), &carols); r.code != 0 || err != nil || len(carols) != 2 {
+			t.Fatalf("token list --user carol: exit %d, %v, %d tokens\n%s%s", r.code, err, len(carols), r.stdout, r.stderr)
+		}
+		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
+		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED") || strings.Contains(r.stdout, leaked) {
+			t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
+		}
+
+		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", leaked}, store...)...), 0,
+			"revoked token "+carols[1].ID+" (carol, api, created ")
+		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--user", "gus"}, store...)...), 0, "(gus, api, created ")
+		for _, tok := range []string{leaked, gus} {
+			wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": tok}, "whoami"), 2,
+				"the bearer token is not valid: it is unknown or was revoked")
+		}
+		// carol's first token still works; its ID revokes it.
+		wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["carol"]}, "whoami"), 0, "carol")
+		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", carols[0].ID}, store...)...), 0, "revoked token "+carols[0].ID)
+
+		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", carols[0].ID}, store...)...), 2, "no token has the ID "+carols[0].ID)
+		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke"}, store...)...), 2, "missing the token: give its ID")
+		wantExit(t, runCLI(t, nil, "token", "list", "--data", filepath.Join(t.TempDir(), "dta")), 2, "no andon database at")
+
+		r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["alice"]}, "audit", "entries", "--type", "token.revoked", "-o", "json")
+		var page struct{ Entries []andon.Entry }
+		if err := json.Unmarshal([]byte(r.stdout), &page); err != nil || len(page.Entries) != 3 {
+			t.Fatalf("token.revoked entries: %v, %d\n%s%s", err, len(page.Entries), r.stdout, r.stderr)
+		}
+		entries := page.Entries
+		for i, want := range []string{"carol", "gus", "carol"} {
+			if entries[i].Subject != want || entries[i].Actor != "admin" {
+				t.Errorf("entry %d: %s by %s, want about %s by admin", i, entries[i].Subject, entries[i].Actor, want)
+			}
+		}
+	})
+}
+
 // TestAuditVerifyKeyErrors names the key file verify could not find and
 // says how to point at it, rather than failing with an internal error, and
 // names the key that does not verify a log.
