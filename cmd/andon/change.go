@@ -360,14 +360,14 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 	if full {
 		decisions := make([]string, 0, len(ch.Approvals))
 		for _, a := range ch.Approvals {
-			decisions = append(decisions, decisionLine(a))
+			decisions = append(decisions, decisionLine(a, string(a.Verdict)+"d"))
 		}
 		kvList(w, "decisions", decisions)
 		if ch.ReviewDue != nil {
 			kv(w, "review due", fmtTime(*ch.ReviewDue))
 		}
 		if ch.Review != nil {
-			kv(w, "review", decisionLine(*ch.Review))
+			kv(w, "review", decisionLine(*ch.Review, "reviewed it"))
 		}
 		kv(w, "created", fmtTime(ch.CreatedAt))
 		kv(w, "updated", fmtTime(ch.UpdatedAt))
@@ -393,10 +393,10 @@ func slotLines(ch *andon.Change) []string {
 	return lines
 }
 
-func decisionLine(a andon.Approval) string {
+func decisionLine(a andon.Approval, verb string) string {
 	line := fmtTime(a.At) + " " + a.Approver
-	if a.Verdict != "" {
-		line += " " + string(a.Verdict) + "d"
+	if verb != "d" {
+		line += " " + verb
 	}
 	if a.Role != "" {
 		line += " as " + a.Role

@@ -21,7 +21,7 @@ func allRoutes() map[string]route {
 		"POST /api/v1/changes":                      {status: 201, file: "change.json"},
 		"POST /api/v1/changes/CHG-0042/approvals":   {status: 200, file: "change.json"},
 		"POST /api/v1/changes/CHG-0042/transitions": {status: 200, file: "change.json"},
-		"POST /api/v1/changes/CHG-0042/review":      {status: 200, file: "change.json"},
+		"POST /api/v1/changes/CHG-0042/review":      {status: 200, file: "change-reviewed.json"},
 		"GET /api/v1/findings":                      {status: 200, file: "findings.json"},
 		"GET /api/v1/calendar":                      {status: 200, file: "calendar.json"},
 		"GET /api/v1/calendar/next":                 {status: 200, file: "next.json"},
@@ -299,6 +299,15 @@ func TestHumanViews(t *testing.T) {
 				"approvals needed: change-manager 1/1 by carol", "process-owner:production 0/1", "platform-admin 0/1",
 				"decisions: 2026-03-02 09:15Z carol approved as change-manager: ok for Sunday",
 				"created: 2026-03-02 08:00Z", "updated: 2026-03-02 09:15Z",
+			},
+		},
+		{
+			args: []string{"change", "review", "CHG-0042", "--comment", "root cause: expired certificate"},
+			wantStdout: []string{
+				"id: CHG-0042", "type: emergency", "state: completed",
+				"decisions: 2026-03-02 09:15Z carol approved as change-manager: ok for Sunday",
+				"review due: 2026-03-04 10:00Z",
+				"review: 2026-03-03 16:20Z bob reviewed it as change-manager: root cause: expired certificate",
 			},
 		},
 		{
