@@ -250,7 +250,13 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			if err != nil {
 				return err
 			}
-			err = e.print(cmd, report, func(w io.Writer) {
+			// The key is part of the finding: an auditor's own copy, or
+			// the data directory's.
+			out := struct {
+				*auditlog.Report
+				VerifierKey string `json:"verifierKey"`
+			}{report, key}
+			err = e.print(cmd, out, func(w io.Writer) {
 				if !report.OK {
 					fmt.Fprintf(w, "audit log FAILED verification: %s (verifier key %s)\n", report.Problem, key)
 					return

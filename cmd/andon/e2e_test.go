@@ -562,6 +562,17 @@ func TestTamperDetection(t *testing.T) {
 				if r.code != 1 || !strings.Contains(r.stdout, want) {
 					t.Errorf("verify after %s: exit %d, want 1 naming %q\n%s%s", tt.name, r.code, want, r.stdout, r.stderr)
 				}
+				// The JSON report names the entry and the key it was checked with.
+				r = runCLI(t, nil, append(verify, "-o", "json")...)
+				var report struct {
+					OK          bool
+					FirstBad    int
+					VerifierKey string
+				}
+				if err := json.Unmarshal([]byte(r.stdout), &report); err != nil || r.code != 1 || report.OK ||
+					report.FirstBad != n || report.VerifierKey != auditlog.PubPath(s.data) {
+					t.Errorf("verify -o json after %s: exit %d, %+v (%v)\n%s", tt.name, r.code, report, err, r.stdout)
+				}
 			})
 		}
 	})
