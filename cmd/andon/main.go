@@ -22,6 +22,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/andon-governance/andon"
 )
@@ -43,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root := newRootCmd(e)
 	root.SetArgs(args[1:])
 	cmd, err := root.ExecuteContextC(ctx)
+	if misspelt, ok := misspeltCommand(root, cmd, args[1:], err); ok {
+		err = misspelt
+	}
 	if names, ok := missingFlags(err); ok {
 		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
 	}
@@ -132,6 +136,56 @@ func flagForQuery(cmd *cobra.Command, msg string) string {
 		return msg
 	}
 	return "--" + name + ":" + tail
+}
+
+// unknownCommand is the error for name given to the command group c as a
+// subcommand, with the closest subcommand's name.
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's own default
+	}
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", s[0])
+	}
+	return &usageError{cmd: c, err: errors.New(msg)}
+}
+
+// misspeltCommand returns the error that says so when args, refused by
+// cmd for an unknown flag, name a subcommand cmd does not have: in
+// "andon gat --env prod", the command is what is wrong, not the flag
+// that only gate has.
+func misspeltCommand(root, cmd *cobra.Command, args []string, err error) (error, bool) {
+	var usage *usageError
+	if cmd == nil || !cmd.HasSubCommands() || !errors.As(err, &usage) ||
+		!strings.HasPrefix(usage.err.Error(), "unknown flag") && !strings.HasPrefix(usage.err.Error(), "unknown shorthand flag") {
+		return nil, false
+	}
+	found, rest, ferr := root.Find(args)
+	if ferr != nil || found != cmd {
+		return nil, false
+	}
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			return unknownCommand(cmd, a), true
+		}
+		if a == "--" {
+			return nil, false
+		}
+		// A known flag's value is not a command: skip it.
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		var f *pflag.Flag
+		if strings.HasPrefix(a, "--") {
+			f = cmd.Flags().Lookup(name)
+		} else if len(name) == 1 {
+			f = cmd.Flags().ShorthandLookup(name)
+		}
+		if f != nil && !hasValue && f.NoOptDefVal == "" {
+			i++
+		}
+	}
+	return nil, false
 }
 
 // usageError marks a mistake in the command line, so that run can point to
@@ -257,14 +311,7 @@ func markUsageErrors(cmd *cobra.Command) {
 			if len(a) == 0 {
 				return c.Help()
 			}
-			msg := fmt.Sprintf("unknown command %q for %q", a[0], c.CommandPath())
-			if c.SuggestionsMinimumDistance <= 0 {
-				c.SuggestionsMinimumDistance = 2 // cobra's own default
-			}
-			if s := c.SuggestionsFor(a[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
-			}
-			return &usageError{cmd: c, err: errors.New(msg)}
+			return unknownCommand(c, a[0])
 		}
 	}
 	for _, sub := range cmd.Commands() {
