@@ -240,13 +240,11 @@ func (c *Catalog) Environment(name string) *Environment {
 // environments when there are few and none is close.
 func (c *Catalog) UnknownEnvironment(name string) string {
 	msg := fmt.Sprintf("%q is not in the catalog", name)
-	var names, close []string
+	var names []string
 	for _, e := range c.Environments {
 		names = append(names, e.Name)
-		if name != "" && editDistance(strings.ToLower(name), strings.ToLower(e.Name)) <= max(1, len(name)/4) {
-			close = append(close, e.Name)
-		}
 	}
+	close := Closest(name, names)
 	switch {
 	case len(close) > 0:
 		return msg + "; did you mean " + strings.Join(close, " or ") + "?"
@@ -254,6 +252,19 @@ func (c *Catalog) UnknownEnvironment(name string) string {
 		return msg + "; it has " + strings.Join(names, ", ")
 	}
 	return msg
+}
+
+// Closest returns the names among candidates that name is most likely a
+// misspelling of: those within an edit distance of a quarter of its
+// length (at least 1), ignoring case, in the order given.
+func Closest(name string, candidates []string) []string {
+	var close []string
+	for _, c := range candidates {
+		if name != "" && editDistance(strings.ToLower(name), strings.ToLower(c)) <= max(1, len(name)/4) {
+			close = append(close, c)
+		}
+	}
+	return close
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

@@ -455,12 +455,23 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, ch *andon.
 		return
 	}
 	core := map[string]bool{}
+	var known []string
 	for _, m := range odoo.Odoo17().Modules {
 		core[m.Name] = true
+		known = append(known, m.Name)
 	}
+	for _, p := range cat.Processes {
+		known = append(known, p.Modules...)
+	}
+	slices.Sort(known)
+	known = slices.Compact(known)
 	for _, m := range ch.Facts.Modules {
 		if !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
-			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt, cancel the change and open it again\n", m, ch.ID)
+			guess := ""
+			if close := andon.Closest(m, known); len(close) > 0 {
+				guess = " (did you mean " + strings.Join(close, " or ") + "?)"
+			}
+			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt%s, cancel the change and open it again\n", m, ch.ID, guess)
 		}
 	}
 }

@@ -784,7 +784,8 @@ func TestCreateWarnsOfUnknownModules(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "warning: module mrp_workorderr is not an Odoo 17 core module and no business process of the catalog lists it") {
+	if !strings.Contains(r.stderr, "warning: module mrp_workorderr is not an Odoo 17 core module and no business process of the catalog lists it") ||
+		!strings.Contains(r.stderr, "if it is misspelt (did you mean mrp_workorder?), cancel the change") {
 		t.Errorf("no warning of the misspelt module:\n%s", r.stderr)
 	}
 	if strings.Count(r.stderr, "warning:") != 1 {
