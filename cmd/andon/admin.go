@@ -32,7 +32,7 @@ func storeFlags(cmd *cobra.Command, e *env) *serveOptions {
 	o := &serveOptions{}
 	f := cmd.Flags()
 	f.StringVar(&o.data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
-	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL (default: andon.db in the data directory; env ANDON_DB)")
+	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
 	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
 	return o
 }
@@ -90,11 +90,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "only the tokens of this user")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		dsn, err := o.dsn()
-		if err != nil {
-			return err
-		}
-		store, err := sqlstore.OpenReadOnly(e.ctx, dsn)
+		store, err := o.openReadOnly(e.ctx)
 		if err != nil {
 			return err
 		}
@@ -167,6 +163,16 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo) {
 	}
 }
 
+// openReadOnly opens the store o names to read it, without migrating or
+// writing it; a SQLite database that does not exist is refused.
+func (o *serveOptions) openReadOnly(ctx context.Context) (*sqlstore.DB, error) {
+	dsn, err := o.dsn()
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.OpenReadOnly(ctx, dsn)
+}
+
 // where names the flag that chose the store, for messages.
 func (o *serveOptions) where() string {
 	switch {
@@ -217,7 +223,8 @@ func unknownUser(ctx context.Context, store *sqlstore.DB, user string) string {
 
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit log"}
-	var data, db, dbFile, key string
+	var key string
+	var o *serveOptions // the store's flags, set below
 	verify := &cobra.Command{
 		Use:   "verify --data DIR",
 		Short: "Verify the audit log offline: recompute the tree and check the signed checkpoint",
@@ -227,9 +234,8 @@ stored hashes and check the signed checkpoint with the verifier key. Exits 1
 and names the first bad entry when anything was altered, removed or reordered.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o := &serveOptions{data: data, db: db, dbFile: dbFile}
 			if key == "" {
-				key = auditlog.PubPath(data)
+				key = auditlog.PubPath(o.data)
 			}
 			v, err := auditlog.LoadVerifier(key)
 			if andon.ErrorCode(err) == andon.ENOTFOUND {
@@ -237,11 +243,7 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			} else if err != nil {
 				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
 			}
-			dsn, err := o.dsn()
-			if err != nil {
-				return err
-			}
-			store, err := sqlstore.OpenReadOnly(e.ctx, dsn)
+			store, err := o.openReadOnly(e.ctx)
 			if err != nil {
 				return err
 			}
@@ -280,9 +282,7 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			return nil
 		},
 	}
-	verify.Flags().StringVar(&data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
-	verify.Flags().StringVar(&db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
-	verify.Flags().StringVar(&dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
+	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	cmd.AddCommand(verify, newKeygenCmd(e))
 	return cmd
