@@ -62,10 +62,13 @@ func NextStatesHint(from State) string {
 	if strings.ContainsRune("aeiou", rune(from[0])) {
 		article = "an"
 	}
-	switch len(next) {
-	case 0:
+	switch {
+	case from == StatePending:
+		// Decisions move it on, not requests.
+		return "; a pending change needs its approvals before it can start, or it can be cancelled"
+	case len(next) == 0:
 		return fmt.Sprintf("; %s %s change is closed, and no request moves it", article, from)
-	case 1:
+	case len(next) == 1:
 		return fmt.Sprintf("; %s %s change can only become %s", article, from, next[0])
 	}
 	names := make([]string, len(next))

@@ -247,7 +247,8 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 	if f.Change != "" {
 		// Each side of the OR has an index of its own (subject, idx) and
 		// (change_id, idx), which both engines combine.
-		where, args = append(where, "(subject = ? OR change_id = ?)"), append(args, f.Change, f.Change)
+		id := changeID(f.Change)
+		where, args = append(where, "(subject = ? OR change_id = ?)"), append(args, id, id)
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {

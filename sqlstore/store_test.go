@@ -853,7 +853,16 @@ func states(s andon.State, n int) map[andon.State]int {
 // states its own can lead to.
 func TestTransitionRefusals(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
 		e.MustStage(t, imageStaged)
+		pending, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Later"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.changes.Transition(as("alice"), pending.ID, andon.StateImplementing, "")
+		if want := "change " + pending.ID + " is pending and cannot become implementing; a pending change needs its approvals before it can start, or it can be cancelled"; andon.ErrorMessage(err) != want {
+			t.Errorf("from pending: %v, want %q", err, want)
+		}
 		c := approvedInWindow(t, e)
 		tests := []struct {
 			to   andon.State
@@ -868,14 +877,18 @@ func TestTransitionRefusals(t *testing.T) {
 				t.Errorf("to %s: %v, want %q", tt.to, err, tt.want)
 			}
 		}
-		// An ID typed in lower case names the same change.
+		// An ID typed in lower case names the same change, in the audit
+		// log's filter too.
+		if entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Change: strings.ToLower(c.ID)}); err != nil || len(entries) == 0 {
+			t.Errorf("FindEntries(change %s) = %d entries, %v", strings.ToLower(c.ID), len(entries), err)
+		}
 		if got, err := e.changes.FindChangeByID(as("alice"), strings.ToLower(c.ID)); err != nil || got.ID != c.ID {
 			t.Fatalf("FindChangeByID(%s) = %+v, %v", strings.ToLower(c.ID), got, err)
 		}
 		if got, err := e.changes.Transition(as("alice"), strings.ToLower(c.ID), andon.StateCancelled, ""); err != nil || got.ID != c.ID {
 			t.Fatalf("Transition(%s) = %+v, %v", strings.ToLower(c.ID), got, err)
 		}
-		_, err := e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
+		_, err = e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
 		if want := "change " + c.ID + " is cancelled and cannot become implementing; a cancelled change is closed, and no request moves it"; andon.ErrorMessage(err) != want {
 			t.Errorf("from cancelled: %v, want %q", err, want)
 		}
@@ -927,12 +940,12 @@ func TestRevokeTokens(t *testing.T) {
 		}
 
 		refused := []struct{ ref, user, code, want string }{
-			{"zz12", "", andon.EINVALID, `token "zz12": want a token's ID`},
-			{"1234", "", andon.EINVALID, "at least 8"},
+			{"zz12", "", andon.ENOTFOUND, "no token matches: what was given is not a token ID"},
+			{"1234", "", andon.EINVALID, `token ID "1234": give at least 8 of the 12 hexadecimal digits`},
 			{"", "", andon.EINVALID, "give the token to revoke"},
 			{all[0].ID, "bob", andon.EINVALID, "not both"},
 			{"000000000000", "", andon.ENOTFOUND, "no token has the ID 000000000000"},
-			{"andon_never-issued", "", andon.ENOTFOUND, "the token given was not issued by this store"},
+			{"andon_never-issued", "", andon.ENOTFOUND, "nor a token issued by this store"},
 			{"", "carol", andon.ENOTFOUND, "user carol has no token"},
 		}
 		for _, r := range refused {
@@ -974,6 +987,14 @@ func TestRevokeTokens(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, records); diff != "" {
 			t.Errorf("token.revoked entries (-want +got):\n%s", diff)
+		}
+		// A token of the caller's choosing (the demo's) is revoked by
+		// itself too; a blank user is no user.
+		if err := e.tokens.AddToken(ctx, "dave", "demo-dave"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = e.tokens.RevokeTokens(ctx, "demo-dave", " "); err != nil || len(got) != 1 || got[0].User != "dave" {
+			t.Errorf("revoke the demo's token = %+v, %v; want dave's", got, err)
 		}
 		if r := e.verify(t); !r.OK {
 			t.Errorf("audit log after revocations: %s", r.Problem)

@@ -164,19 +164,23 @@ func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.Tok
 // Servers that authenticated a revoked token in the last tokenCacheTTL
 // may accept it until then.
 func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]andon.TokenInfo, error) {
+	// A reference of hexadecimal digits is an ID; anything else is a
+	// token (andon's own begin with andon_ or andonfeed_, the demo's do
+	// not).
+	user = strings.TrimSpace(user)
+	id := strings.ToLower(ref)
+	_, notHex := hex.DecodeString(id)
+	byToken := ref != "" && (notHex != nil || len(id) > sha256.Size*2)
 	var where string
 	var arg any
-	byToken := strings.HasPrefix(ref, tokenPrefix) || strings.HasPrefix(ref, feedTokenPrefix)
 	switch {
 	case ref != "" && user != "":
 		return nil, andon.Errorf(andon.EINVALID, "give a token or a user, not both")
 	case byToken:
 		where, arg = `hash = ?`, hashToken(ref)
+	case ref != "" && len(id) < 8:
+		return nil, andon.Errorf(andon.EINVALID, "token ID %q: give at least 8 of the %d hexadecimal digits andon token list shows", ref, tokenIDLength)
 	case ref != "":
-		id := strings.ToLower(ref)
-		if _, err := hex.DecodeString(id); err != nil || len(id) < 8 || len(id) > sha256.Size*2 {
-			return nil, andon.Errorf(andon.EINVALID, "token %q: want a token's ID as andon token list shows it (%d hexadecimal digits; at least 8), or the token itself", ref, tokenIDLength)
-		}
 		where, arg = `hash LIKE ?`, id+"%"
 	case user != "":
 		where, arg = `username = ?`, user
@@ -203,7 +207,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s", ref)
 		case len(revoked) == 0:
 			// The token itself is not repeated: it may be a secret.
-			return andon.Errorf(andon.ENOTFOUND, "the token given was not issued by this store, or is revoked already")
+			return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)
 		case len(revoked) > 1 && user == "":
 			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(revoked))
 		}

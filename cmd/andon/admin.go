@@ -58,6 +58,7 @@ new database made in an empty one is reported.`,
 		if err != nil {
 			return err
 		}
+		_, keyErr := os.Stat(auditlog.KeyPath(o.data))
 		store, err := openSignedStore(e.ctx, o)
 		if err != nil {
 			return err
@@ -68,7 +69,11 @@ new database made in an empty one is reported.`,
 			return err
 		}
 		if fresh != "" {
-			fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; a new one was made, with its own audit signing key. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh)
+			made := "a new one was made"
+			if errors.Is(keyErr, fs.ErrNotExist) {
+				made += ", with a new audit signing key in " + o.data
+			}
+			fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; %s. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh, made)
 		}
 		if warning := unknownUser(e.ctx, store, user); warning != "" {
 			fmt.Fprintln(e.stderr, warning)
@@ -170,7 +175,11 @@ func (o *serveOptions) openReadOnly(ctx context.Context) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlstore.OpenReadOnly(ctx, dsn)
+	db, err := sqlstore.OpenReadOnly(ctx, dsn)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		return nil, andon.Errorf(andon.ENOTFOUND, "%s: %s", o.where(), andon.ErrorMessage(err))
+	}
+	return db, err
 }
 
 // where names the flag that chose the store, for messages.

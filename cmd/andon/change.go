@@ -360,7 +360,11 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 	if full {
 		decisions := make([]string, 0, len(ch.Approvals))
 		for _, a := range ch.Approvals {
-			decisions = append(decisions, decisionLine(a, string(a.Verdict)+"d"))
+			verb := ""
+			if a.Verdict != "" {
+				verb = string(a.Verdict) + "d"
+			}
+			decisions = append(decisions, decisionLine(a, verb))
 		}
 		kvList(w, "decisions", decisions)
 		if ch.ReviewDue != nil {
@@ -393,9 +397,11 @@ func slotLines(ch *andon.Change) []string {
 	return lines
 }
 
+// decisionLine is one approval, rejection or review: when, who, what
+// (verb, such as "approved"; none when empty), in which role, and why.
 func decisionLine(a andon.Approval, verb string) string {
 	line := fmtTime(a.At) + " " + a.Approver
-	if verb != "d" {
+	if verb != "" {
 		line += " " + verb
 	}
 	if a.Role != "" {

@@ -630,8 +630,14 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 	// Tokens made before a server's first start: a new database, said so.
 	data := t.TempDir()
 	r := runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
-	if r.code != 0 || !strings.Contains(r.stderr, "there was no andon database at "+filepath.Join(data, "andon.db")+"; a new one was made") {
+	if r.code != 0 || !strings.Contains(r.stderr, "there was no andon database at "+filepath.Join(data, "andon.db")+"; a new one was made, with a new audit signing key in "+data+".") {
 		t.Errorf("token create in an empty directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Another database beside that key: no new key to speak of.
+	other := "sqlite://" + filepath.Join(data, "other.db")
+	r = runCLI(t, nil, "token", "create", "--data", data, "--db", other, "--user", "alice")
+	if r.code != 0 || !strings.Contains(r.stderr, "; a new one was made. The token works only") {
+		t.Errorf("token create with a new database beside a key: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
 	if r.code != 0 || strings.Contains(r.stderr, "no andon database") {
@@ -680,7 +686,8 @@ func TestTokenListAndRevoke(t *testing.T) {
 
 		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", carols[0].ID}, store...)...), 2, "no token has the ID "+carols[0].ID)
 		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke"}, store...)...), 2, "missing the token: give its ID")
-		wantExit(t, runCLI(t, nil, "token", "list", "--data", filepath.Join(t.TempDir(), "dta")), 2, "no andon database at")
+		missing := filepath.Join(t.TempDir(), "dta")
+		wantExit(t, runCLI(t, nil, "token", "list", "--data", missing), 2, "--data "+missing+": no andon database at")
 
 		r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["alice"]}, "audit", "entries", "--type", "token.revoked", "-o", "json")
 		var page struct{ Entries []andon.Entry }

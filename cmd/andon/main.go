@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -168,12 +169,17 @@ func misspeltCommand(root, cmd *cobra.Command, args []string, err error) (error,
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
+			// A subcommand cmd has is not misspelt: the flag is wrong.
+			for _, sub := range cmd.Commands() {
+				if sub.Name() == a || slices.Contains(sub.Aliases, a) {
+					return nil, false
+				}
+			}
 			return unknownCommand(cmd, a), true
 		}
 		if a == "--" {
 			return nil, false
 		}
-		// A known flag's value is not a command: skip it.
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		var f *pflag.Flag
 		if strings.HasPrefix(a, "--") {
@@ -181,7 +187,13 @@ func misspeltCommand(root, cmd *cobra.Command, args []string, err error) (error,
 		} else if len(name) == 1 {
 			f = cmd.Flags().ShorthandLookup(name)
 		}
-		if f != nil && !hasValue && f.NoOptDefVal == "" {
+		if f == nil {
+			// An unknown flag before any command word is the mistake
+			// itself ("andon --verbose change list").
+			return nil, false
+		}
+		// A known flag's value is not a command: skip it.
+		if !hasValue && f.NoOptDefVal == "" {
 			i++
 		}
 	}
