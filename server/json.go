@@ -211,29 +211,45 @@ func joinPath(path, name string) string {
 // name, or failing that equal to it without regard to case.
 func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 	var fold reflect.Type
-	for _, f := range reflect.VisibleFields(t) {
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
-			continue
-		}
-		if f.Anonymous && tag == "" {
+	// visit looks through the fields of struct type t, and those an
+	// untagged embedded struct promotes; a tagged one is a field like
+	// any other, as encoding/json has it.
+	var visit func(t reflect.Type) (reflect.Type, bool)
+	visit = func(t reflect.Type) (reflect.Type, bool) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			key, _, _ := strings.Cut(tag, ",")
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				continue // its fields are promoted, and visible themselves
+			if f.Anonymous && key == "" && ft.Kind() == reflect.Struct {
+				if got, ok := visit(ft); ok {
+					return got, true
+				}
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if key == "" {
+				key = f.Name
+			}
+			if key == name {
+				return f.Type, true
+			}
+			if fold == nil && strings.EqualFold(key, name) {
+				fold = f.Type
 			}
 		}
-		if tag == "" {
-			tag = f.Name
-		}
-		if tag == name {
-			return f.Type, true
-		}
-		if fold == nil && strings.EqualFold(tag, name) {
-			fold = f.Type
-		}
+		return nil, false
+	}
+	if ft, ok := visit(t); ok {
+		return ft, true
 	}
 	return fold, fold != nil
 }

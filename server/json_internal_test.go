@@ -1,0 +1,60 @@
+package server
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUnknownField checks the path unknownField gives against the member
+// encoding/json itself refuses, over the shapes of Go types it treats
+// apart: promoted and tagged embedded structs, "-" and "-,", maps, lists,
+// pointers and types that decode themselves.
+func TestUnknownField(t *testing.T) {
+	type Inner struct {
+		Depth int `json:"depth"`
+	}
+	type Tagged struct {
+		Size int `json:"size"`
+	}
+	type body struct {
+		Inner                   // promoted: depth is a member of body
+		Tagged  `json:"tagged"` // not promoted: size is a member of tagged
+		Skipped string          `json:"-"`
+		Dash    string          `json:"-,"`
+		Items   []*Inner        `json:"items"`
+		Labels  map[string]Inner
+		Raw     json.RawMessage `json:"raw"`
+		At      time.Time       `json:"at"`
+		Any     any             `json:"any"`
+	}
+	tests := []struct {
+		body, want string // want "" when the body decodes
+	}{
+		{`{"depth":1,"tagged":{"size":2},"-":"x","items":[{"depth":1}],"labels":{"a":{"depth":1}},"raw":{"x":1},"at":"2026-01-01T00:00:00Z","any":{"x":1}}`, ""},
+		{`{"size":2}`, "size"},
+		{`{"tagged":{"depth":1}}`, "tagged.depth"},
+		{`{"Skipped":"x"}`, "Skipped"},
+		{`{"items":[{"depth":1},{"dept":2}]}`, "items[1].dept"},
+		{`{"Labels":{"a":{"depth":1},"b":{"deep":1}}}`, "Labels.b.deep"},
+		{`{"ITEMS":[{"DEPTH":1}],"extra":true}`, "extra"},
+	}
+	for _, tt := range tests {
+		dec := json.NewDecoder(strings.NewReader(tt.body))
+		dec.DisallowUnknownFields()
+		var v body
+		err := dec.Decode(&v)
+		if (err == nil) != (tt.want == "") {
+			t.Fatalf("%s: encoding/json says %v", tt.body, err)
+		}
+		got, ok := unknownField([]byte(tt.body), reflect.TypeFor[body]())
+		if tt.want == "" && ok {
+			t.Errorf("%s: unknownField = %q for a body that decodes", tt.body, got)
+		}
+		if tt.want != "" && (!ok || got != tt.want) {
+			t.Errorf("%s: unknownField = %q, %v; want %q (encoding/json: %v)", tt.body, got, ok, tt.want, err)
+		}
+	}
+}
