@@ -10,7 +10,7 @@ import (
 
 // TestUnknownField checks the path unknownField gives against the member
 // encoding/json itself refuses, over the shapes of Go types it treats
-// apart: promoted and tagged embedded structs, "-" and "-,", maps, lists,
+// apart: promoted and tagged embedded structs, "-", maps, lists,
 // pointers and types that decode themselves.
 func TestUnknownField(t *testing.T) {
 	type Inner struct {
@@ -23,7 +23,6 @@ func TestUnknownField(t *testing.T) {
 		Inner                   // promoted: depth is a member of body
 		Tagged  `json:"tagged"` // not promoted: size is a member of tagged
 		Skipped string          `json:"-"`
-		Dash    string          `json:"-,"`
 		Items   []*Inner        `json:"items"`
 		Labels  map[string]Inner
 		Raw     json.RawMessage `json:"raw"`
@@ -33,7 +32,7 @@ func TestUnknownField(t *testing.T) {
 	tests := []struct {
 		body, want string // want "" when the body decodes
 	}{
-		{`{"depth":1,"tagged":{"size":2},"-":"x","items":[{"depth":1}],"labels":{"a":{"depth":1}},"raw":{"x":1},"at":"2026-01-01T00:00:00Z","any":{"x":1}}`, ""},
+		{`{"depth":1,"tagged":{"size":2},"items":[{"depth":1}],"labels":{"a":{"depth":1}},"raw":{"x":1},"at":"2026-01-01T00:00:00Z","any":{"x":1}}`, ""},
 		{`{"size":2}`, "size"},
 		{`{"tagged":{"depth":1}}`, "tagged.depth"},
 		{`{"Skipped":"x"}`, "Skipped"},
