@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,7 +35,8 @@ import (
 //
 // Other components (VTIMEZONE, VALARM, VTODO, ...) and properties are
 // ignored. Every schedule returned passes ValidateSchedule; a problem is
-// reported at the line of the property it comes from.
+// reported at the line of the property it comes from, the first of every
+// VEVENT that has one, joined (errors.Join: each is an *andon.Error).
 func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 	p := &icsParser{name: name}
 	lines, err := p.unfold(data)
@@ -48,10 +50,24 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 	if len(events) == 0 {
 		return nil, andon.Errorf(andon.EINVALID, "%s: the calendar has no VEVENT", name)
 	}
+	// Each event's problems are its own: every event is checked, and the
+	// first problem of each is reported, in the order of the file, as the
+	// catalog reports every problem at once.
+	var problems []error
 	for _, e := range events {
 		if err := p.resolve(e); err != nil {
-			return nil, err
+			problems = append(problems, err)
+			continue
 		}
+		for _, s := range e.schedules {
+			if _, err := compileSchedule(s.Schedule); err != nil {
+				problems = append(problems, p.errorf(s.lineOf(err.field), "%s", s.message(err)))
+				break // its other schedules share the rule
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, joinProblems(problems)
 	}
 	if err := p.applyOverrides(events); err != nil {
 		return nil, err
@@ -62,6 +78,7 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 			continue
 		}
 		for _, s := range e.schedules {
+			// Overrides add exception dates to what was checked above.
 			if _, err := compileSchedule(s.Schedule); err != nil {
 				return nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
 			}
@@ -73,6 +90,14 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 		return nil, andon.Errorf(andon.EINVALID, "%s: every VEVENT of the calendar is cancelled or replaced", name)
 	}
 	return out, nil
+}
+
+// joinProblems returns the one problem, or several joined.
+func joinProblems(problems []error) error {
+	if len(problems) == 1 {
+		return problems[0]
+	}
+	return errors.Join(problems...)
 }
 
 // contentLine is one unfolded line: NAME;PARAM=VALUE:value.

@@ -281,3 +281,34 @@ func TestParseICSErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestParseICSReportsEveryEvent: the problems of several VEVENTs are all
+// reported, each event's first, at their lines.
+func TestParseICSReportsEveryEvent(t *testing.T) {
+	data := "BEGIN:VCALENDAR\n" +
+		"BEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\n" + // fine
+		"BEGIN:VEVENT\nDTSTART:2027-01-10\nDURATION:PT1H\nEND:VEVENT\n" + // line 7
+		"BEGIN:VEVENT\nDTSTART:20270117T020000\nDURATION:PT1H\nRRULE:FREQ=MONTLY\nEND:VEVENT\n" + // line 13
+		"BEGIN:VEVENT\nDURATION:PT1H\nEND:VEVENT\n" + // line 15
+		"END:VCALENDAR\n"
+	_, err := calendar.ParseICS("t.ics", []byte(data))
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("ParseICS = %v; want the problems of three events", err)
+	}
+	var got []string
+	for _, e := range joined.Unwrap() {
+		if andon.ErrorCode(e) != andon.EINVALID {
+			t.Errorf("%v: code %q", e, andon.ErrorCode(e))
+		}
+		got = append(got, andon.ErrorMessage(e))
+	}
+	want := []string{
+		`t.ics:7: DTSTART: "2027-01-10": want the form 20060102T150405`,
+		`t.ics:13: RRULE: FREQ=MONTLY: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY`,
+		"t.ics:15: VEVENT has no DTSTART",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}

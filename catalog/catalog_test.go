@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -713,6 +714,32 @@ spec:
 				t.Errorf("problem mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLoadFSEveryICSProblem: a calendar file with problems in several
+// events gets one problem each, all at the window's spec.ics.
+func TestLoadFSEveryICSProblem(t *testing.T) {
+	errs := MustFail(t, map[string]string{"base.yaml": base, "more.yaml": `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: maintenance
+  ics: calendars/plant.ics
+`, "calendars/plant.ics": "BEGIN:VCALENDAR\r\n" +
+		"BEGIN:VEVENT\r\nDTSTART:20260501\r\nRRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nDTSTART:2026-05-08\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"})
+	var got []string
+	for _, e := range errs {
+		got = append(got, fmt.Sprintf("%s:%d %s %s: %s", e.File, e.Line, e.Document, e.Field, e.Message))
+	}
+	want := []string{
+		"more.yaml:6 Window/w spec.ics: calendars/plant.ics:4: RRULE: FREQ=SOMETIMES: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY",
+		`more.yaml:6 Window/w spec.ics: calendars/plant.ics:7: DTSTART: "2026-05-08": want the form 20060102T150405`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 

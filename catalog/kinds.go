@@ -284,7 +284,12 @@ func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
 	}
 	l.files[rel] = data
 	schedules, err := calendar.ParseICS(rel, data)
-	if err != nil {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			d.errorf(n, "spec.ics", "%s", naming(rel, message(e)))
+		}
+		return name, nil
+	} else if err != nil {
 		d.errorf(n, "spec.ics", "%s", naming(rel, message(err)))
 		return name, nil
 	}
