@@ -521,3 +521,20 @@ func isEmpty(v any) bool {
 	}
 	return false
 }
+
+// TestHelpOfOfflineCommands: commands that never ask a server do not
+// offer --server and --token in their help; client commands do.
+func TestHelpOfOfflineCommands(t *testing.T) {
+	for _, args := range [][]string{{"token", "create"}, {"token", "revoke"}, {"audit", "verify"}, {"serve"}, {"catalog", "validate"}, {"policy", "test"}} {
+		r := runCLI(t, nil, append(args, "--help")...)
+		if r.code != 0 || strings.Contains(r.stdout, "--server string") || strings.Contains(r.stdout, "--token string") || !strings.Contains(r.stdout, "--output") {
+			t.Errorf("andon %s --help: exit %d, offers --server or --token, or lacks --output:\n%s", strings.Join(args, " "), r.code, r.stdout)
+		}
+	}
+	for _, args := range [][]string{{"change", "list"}, {"gate"}, {"audit", "entries"}} {
+		r := runCLI(t, nil, append(args, "--help")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "--server string") || !strings.Contains(r.stdout, "--token string") {
+			t.Errorf("andon %s --help: exit %d, lacks --server or --token:\n%s", strings.Join(args, " "), r.code, r.stdout)
+		}
+	}
+}
