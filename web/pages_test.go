@@ -401,6 +401,13 @@ func TestPagesRender(t *testing.T) {
 	if p.text("#error") == "" {
 		t.Error("not found: no message")
 	}
+	// Pages, error pages included, say their length.
+	if got, want := p.header.Get("Content-Length"), strconv.Itoa(len(p.body)); got != want {
+		t.Errorf("error page Content-Length %q, want %s", got, want)
+	}
+	if home := b.get("/"); home.header.Get("Content-Length") != strconv.Itoa(len(home.body)) {
+		t.Errorf("board Content-Length %q, body of %d bytes", home.header.Get("Content-Length"), len(home.body))
+	}
 	// The page's own asset URLs may be cached for good; another version's
 	// may not.
 	script := b.get("/").attr("script[src^='/assets/htmx.min.js']", "src")
