@@ -78,9 +78,12 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 			continue
 		}
 		for _, s := range e.schedules {
-			// Overrides add exception dates to what was checked above.
-			if _, err := compileSchedule(s.Schedule); err != nil {
-				return nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
+			// An override's exception dates are checked again with the
+			// rest, as they may pass a limit.
+			if s.overridden {
+				if _, err := compileSchedule(s.Schedule); err != nil {
+					return nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
+				}
 			}
 			out = append(out, s.Schedule)
 		}
@@ -135,6 +138,9 @@ type event struct {
 type icsSchedule struct {
 	andon.Schedule
 	lines map[string]int // field of the schedule -> line
+	// overridden is set when another event's RECURRENCE-ID added an
+	// exception date after the schedule was checked.
+	overridden bool
 }
 
 func (s *icsSchedule) lineOf(field string) int { return s.lines[field] }
@@ -512,6 +518,7 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			for _, s := range m.schedules {
 				if s.RRule != "" && !slices.Contains(s.ExDates, wall) {
 					s.ExDates = append(s.ExDates, wall)
+					s.overridden = true
 				}
 			}
 		}
