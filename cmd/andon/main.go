@@ -259,19 +259,24 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		newOdooCmd(e),
 	)
 	markUsageErrors(root)
-	// Commands that never ask a server do not list the flags that name
-	// one in their help: token create does not take --server.
-	offline := map[string][]string{
-		"andon serve": {"server", "token"}, "andon demo": {"server", "token"},
-		"andon token": {"server", "token"}, "andon token create": {"server", "token"},
-		"andon token list": {"server", "token"}, "andon token revoke": {"server", "token"},
-		"andon audit verify": {"server", "token"}, "andon audit keygen": {"server", "token"},
-		"andon catalog validate": {"server", "token"}, "andon policy": {"server", "token"},
-		"andon policy test": {"server", "token"}, "andon bench": {"token"},
+	// Commands that never ask a server, and their subcommands, do not list
+	// the flags that name one in their help: token create takes no
+	// --server. andon bench asks servers, but as the demo's users.
+	hidden := func(path string) []string {
+		for _, offline := range []string{"andon serve", "andon demo", "andon token", "andon audit verify",
+			"andon audit keygen", "andon catalog validate", "andon policy"} {
+			if path == offline || strings.HasPrefix(path, offline+" ") {
+				return []string{"server", "token"}
+			}
+		}
+		if path == "andon bench" {
+			return []string{"token"}
+		}
+		return nil
 	}
 	help := root.HelpFunc()
 	root.SetHelpFunc(func(c *cobra.Command, args []string) {
-		for _, name := range offline[c.CommandPath()] {
+		for _, name := range hidden(c.CommandPath()) {
 			if f := root.PersistentFlags().Lookup(name); f != nil {
 				f.Hidden = true
 			}
