@@ -40,6 +40,15 @@ const (
 	scopeFeed = "feed"
 )
 
+// tokenActor is who issues or revokes a token, for the audit log: the
+// user of ctx, or "admin" for the offline commands.
+func tokenActor(ctx context.Context) string {
+	if user := andon.UserNameFromContext(ctx); user != "" {
+		return user
+	}
+	return "admin"
+}
+
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
@@ -88,10 +97,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string) error
 	if len(token) < 8 {
 		return andon.Errorf(andon.EINVALID, "token: too short")
 	}
-	actor := andon.UserNameFromContext(ctx)
-	if actor == "" {
-		actor = "admin"
-	}
+	actor := tokenActor(ctx)
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope) VALUES (?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope); err != nil {
 			return err
@@ -187,10 +193,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 	default:
 		return nil, andon.Errorf(andon.EINVALID, "give the token to revoke (its ID, or the token itself) or a user")
 	}
-	actor := andon.UserNameFromContext(ctx)
-	if actor == "" {
-		actor = "admin"
-	}
+	actor := tokenActor(ctx)
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, arg)
