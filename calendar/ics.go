@@ -637,7 +637,7 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: must be positive", v)
 	}
 	if total > int64(maxDuration/time.Second) {
-		return 0, fmt.Errorf("%q is longer than %s", v, maxDuration)
+		return 0, fmt.Errorf("%q is longer than %s", v, andon.ShortDuration(maxDuration))
 	}
 	return time.Duration(total) * time.Second, nil
 }

@@ -191,9 +191,9 @@ func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
 func checkDuration(d time.Duration) *fieldError {
 	switch {
 	case d <= 0:
-		return &fieldError{field: "duration", err: fmt.Errorf("must be positive, not %s", d)}
+		return &fieldError{field: "duration", err: fmt.Errorf("must be positive, not %s", andon.ShortDuration(d))}
 	case d > maxDuration:
-		return &fieldError{field: "duration", err: fmt.Errorf("%s is longer than %s; use a one-off span instead", d, maxDuration)}
+		return &fieldError{field: "duration", err: fmt.Errorf("%s is longer than %s; use a one-off span instead", andon.ShortDuration(d), andon.ShortDuration(maxDuration))}
 	}
 	return nil
 }

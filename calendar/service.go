@@ -91,7 +91,7 @@ func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.
 // freeze applying to env; ENOTFOUND when there is none.
 func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*andon.Span, error) {
 	if d <= 0 {
-		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", d)
+		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", andon.ShortDuration(d))
 	}
 	cal, e, err := s.calendar(env)
 	if err != nil {

@@ -120,7 +120,7 @@ func benchConfig(cmd *cobra.Command, e *env, cfg *loadgen.Config, servers []stri
 	}
 	switch {
 	case cfg.Duration <= 0:
-		return andon.Errorf(andon.EINVALID, "--duration %s: want more than 0, such as 10s", cfg.Duration)
+		return andon.Errorf(andon.EINVALID, "--duration %s: want more than 0, such as 10s", andon.ShortDuration(cfg.Duration))
 	case cfg.Warmup < 0:
 		return andon.Errorf(andon.EINVALID, "--warmup %s: want 0 or more", cfg.Warmup)
 	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):

@@ -39,7 +39,7 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if d <= 0 {
-				return andon.Errorf(andon.EINVALID, "--duration %s: want a positive duration such as 2h", d)
+				return andon.Errorf(andon.EINVALID, "--duration %s: want a positive duration such as 2h", andon.ShortDuration(d))
 			}
 			c, err := e.remote(cmd)
 			if err != nil {

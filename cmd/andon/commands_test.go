@@ -224,7 +224,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "reject", "CHG-0042"}, `andon: missing --comment`},
 		{[]string{"change", "review", "CHG-0042", "--comment", ""}, "andon: --comment: a review needs its conclusions"},
 		{[]string{"change", "approve", "CHG-0042", "CHG-0043"}, "andon: want ID, got 2 arguments (CHG-0042 CHG-0043): andon change approve ID"},
-		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "-2h"}, "andon: --duration -2h0m0s: want a positive duration such as 2h"},
+		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "-2h"}, "andon: --duration -2h: want a positive duration such as 2h"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "two hours"},
 			`andon: invalid argument "two hours" for "--duration" flag: must be a duration like "30s" or "5m"`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--to", "2026-04-01T00:00:00Z", "--days", "3"},
