@@ -30,10 +30,12 @@ type CatalogSource interface {
 // to leak, and it is therefore worth less.
 type TokenService interface {
 	// CreateToken issues a new API token for user and returns it in
-	// clear; only its hash is kept.
-	CreateToken(ctx context.Context, user string) (string, error)
+	// clear; only its hash is kept. It stops authenticating at expires,
+	// unless that is the zero time.
+	CreateToken(ctx context.Context, user string, expires time.Time) (string, error)
 	// Authenticate returns the user name an API token was issued to. A
-	// feed token is refused, as an unknown one is (EUNAUTHORIZED).
+	// feed token is refused, as an unknown or expired one is
+	// (EUNAUTHORIZED).
 	Authenticate(ctx context.Context, token string) (string, error)
 	// CreateFeedToken issues a new feed token for user and returns it in
 	// clear; only its hash is kept.
@@ -52,6 +54,8 @@ type TokenInfo struct {
 	User      string    `json:"user"`
 	Scope     string    `json:"scope"` // "api" or "feed"
 	CreatedAt time.Time `json:"createdAt"`
+	// ExpiresAt is when the token stops authenticating; nil for never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 // FeedTokenPrefix begins every feed token, so that people and secret

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -97,6 +98,33 @@ func ShortDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// ParseDuration reads a Go duration such as "15m" or "2h30m", or a whole
+// number of days such as "7d": recovery objectives, windows and token
+// lifetimes are often stated in days, which Go durations lack. A negative
+// duration is refused.
+func ParseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 64)
+		if err != nil || n > uint64(maxDays) {
+			return 0, fmt.Errorf("invalid duration %q: use Go units such as 15m or 2h, or whole days such as 7d", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("invalid duration %q: use Go units such as 15m or 2h, or whole days such as 7d", s)
+		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q must not be negative", s)
+	}
+	return d, nil
+}
+
+// maxDays is the largest number of days a time.Duration holds.
+const maxDays = int64(1<<63-1) / int64(24*time.Hour)
 
 // HumanDuration renders d to the minute for people, without zero units:
 // "3d 4h", "3d", "5h 20m", "5h", "12m". Messages (an overdue review) and

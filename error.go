@@ -3,6 +3,7 @@ package andon
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status and one CLI exit code in the
@@ -56,4 +57,18 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ExpiredTokenError is the error of a token that authenticated until At:
+// its holder learns to ask for a new one rather than look for a typo. Its
+// code is EUNAUTHORIZED.
+type ExpiredTokenError struct {
+	At time.Time
+}
+
+func (e *ExpiredTokenError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the error as an *Error, for ErrorCode and ErrorMessage.
+func (e *ExpiredTokenError) Unwrap() error {
+	return Errorf(EUNAUTHORIZED, "the token expired at %s", e.At.UTC().Format(time.RFC3339))
 }

@@ -3,10 +3,10 @@ package catalog
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/andon-governance/andon"
 	"gopkg.in/yaml.v3"
 )
 
@@ -291,39 +291,13 @@ func (o *object) duration(name string, required bool) time.Duration {
 	if n == nil || s == "" {
 		return 0
 	}
-	d, err := parseDuration(s)
+	d, err := andon.ParseDuration(s)
 	if err != nil {
 		o.d.errorf(n, o.field(name), "%v", err)
 		return 0
 	}
 	return d
 }
-
-// parseDuration reads a Go duration such as "15m" or "2h30m", or a whole
-// number of days such as "7d": recovery objectives and windows are often
-// stated in days, which Go durations lack.
-func parseDuration(s string) (time.Duration, error) {
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseUint(days, 10, 64)
-		if err != nil || n > uint64(maxDays) {
-			return 0, fmt.Errorf("invalid duration %q: use Go units such as 15m or 2h, or whole days such as 7d", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("invalid duration %q: use Go units such as 15m or 2h, or whole days such as 7d", s)
-		}
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("duration %q must not be negative", s)
-	}
-	return d, nil
-}
-
-// maxDays is the largest number of days a time.Duration holds.
-const maxDays = int64(1<<63-1) / int64(24*time.Hour)
 
 // isLabel reports whether s is a DNS-1123 label, the form Kubernetes gives
 // names: they end up in namespaces, URLs and metric labels.

@@ -40,7 +40,7 @@ func (s tokenService) AuthenticateFeed(ctx context.Context, token string) (strin
 	return "", andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
 }
 
-func (s tokenService) CreateToken(ctx context.Context, user string) (string, error) {
+func (s tokenService) CreateToken(ctx context.Context, user string, expires time.Time) (string, error) {
 	return "", errors.New("not needed by these tests")
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -243,7 +244,11 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			return
 		case err != nil || name == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: it is unknown or was revoked"))
+			why := "it is unknown or was revoked"
+			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
+				why = "it expired at " + expired.At.Format(time.RFC3339) + "; ask for a new one (andon token create)"
+			}
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", why))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, name)))

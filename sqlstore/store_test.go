@@ -334,7 +334,7 @@ func TestFindChangesFilters(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		tok, err := e.tokens.CreateToken(context.Background(), "bob")
+		tok, err := e.tokens.CreateToken(context.Background(), "bob", time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,7 +360,7 @@ func TestTokens(t *testing.T) {
 func TestTokenDeletedStopsWorking(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		tok, err := e.tokens.CreateToken(ctx, "bob")
+		tok, err := e.tokens.CreateToken(ctx, "bob", time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,6 +381,53 @@ func TestTokenDeletedStopsWorking(t *testing.T) {
 		e.now = e.now.Add(2 * time.Second)
 		if _, err := e.tokens.Authenticate(ctx, tok); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
 			t.Errorf("eleven seconds after its deletion the token still opens: %v", err)
+		}
+	})
+}
+
+// TestTokenExpiry checks a token that expires: it opens until its expiry,
+// even when remembered from just before, then is refused with the time it
+// expired; listings and the audit entry carry the expiry, and an expiry
+// that has passed is refused at creation.
+func TestTokenExpiry(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		expires := e.now.Add(time.Hour).UTC()
+		tok, err := e.tokens.CreateToken(ctx, "bob", expires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = expires.Add(-5 * time.Second)
+		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
+			t.Fatalf("five seconds before its expiry: %q, %v; want bob", user, err)
+		}
+		// Remembered five seconds ago, within the cache's ten: the
+		// expiry still wins.
+		e.now = expires
+		_, err = e.tokens.Authenticate(ctx, tok)
+		want := "the token expired at " + expires.Format(time.RFC3339)
+		if andon.ErrorCode(err) != andon.EUNAUTHORIZED || andon.ErrorMessage(err) != want {
+			t.Errorf("at its expiry: %v; want unauthorized, %q", err, want)
+		}
+
+		list, err := e.tokens.ListTokens(ctx, "bob")
+		if err != nil || len(list) != 1 || list[0].ExpiresAt == nil || !list[0].ExpiresAt.Equal(expires) {
+			t.Errorf("ListTokens = %+v, %v; want one token expiring at %s", list, err, expires)
+		}
+		entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("token audit entries = %+v, %v", entries, err)
+		}
+		if want := `"expiresAt":"` + expires.Format(time.RFC3339Nano) + `"`; !strings.Contains(string(entries[0].Data), want) {
+			t.Errorf("token.created data %s, want it to hold %s", entries[0].Data, want)
+		}
+
+		_, err = e.tokens.CreateToken(ctx, "bob", e.now.Add(-time.Minute))
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "is not in the future") {
+			t.Errorf("an expiry that has passed: %v; want invalid", err)
+		}
+		if list, _ := e.tokens.ListTokens(ctx, ""); len(list) != 1 {
+			t.Errorf("after the refused creation: %d tokens, want 1", len(list))
 		}
 	})
 }
@@ -413,7 +460,7 @@ func TestFeedTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		api, err := e.tokens.CreateToken(ctx, "alice")
+		api, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -908,9 +955,9 @@ func TestRevokeTokens(t *testing.T) {
 			}
 			return token
 		}
-		bobAPI := mustToken(e.tokens.CreateToken(ctx, "bob"))
+		bobAPI := mustToken(e.tokens.CreateToken(ctx, "bob", time.Time{}))
 		e.now = e.now.Add(time.Second)
-		aliceAPI := mustToken(e.tokens.CreateToken(ctx, "alice"))
+		aliceAPI := mustToken(e.tokens.CreateToken(ctx, "alice", time.Time{}))
 		e.now = e.now.Add(time.Second)
 		aliceFeed := mustToken(e.tokens.CreateFeedToken(ctx, "alice"))
 		// Authenticated once, so that this process has it in its cache.

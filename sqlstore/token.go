@@ -54,14 +54,15 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateToken issues a new token for user. The actor recorded in the
-// audit log is the user of ctx, or "admin" for the offline command.
-func (s *TokenService) CreateToken(ctx context.Context, user string) (string, error) {
+// CreateToken issues a new token for user, which stops authenticating at
+// expires unless that is the zero time. The actor recorded in the audit
+// log is the user of ctx, or "admin" for the offline command.
+func (s *TokenService) CreateToken(ctx context.Context, user string, expires time.Time) (string, error) {
 	token, err := newToken(tokenPrefix)
 	if err != nil {
 		return "", err
 	}
-	return token, s.AddToken(ctx, user, token)
+	return token, s.add(ctx, user, token, scopeAPI, expires)
 }
 
 // CreateFeedToken issues a new feed token for user, which opens only the
@@ -72,7 +73,7 @@ func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeFeed)
+	return token, s.add(ctx, user, token, scopeFeed, time.Time{})
 }
 
 func newToken(prefix string) (string, error) {
@@ -86,10 +87,10 @@ func newToken(prefix string) (string, error) {
 // AddToken registers an API token chosen by the caller; the demo uses it
 // for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI)
+	return s.add(ctx, user, token, scopeAPI, time.Time{})
 }
 
-func (s *TokenService) add(ctx context.Context, user, token, scope string) error {
+func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time) error {
 	user = strings.TrimSpace(user)
 	if user == "" {
 		return andon.Errorf(andon.EINVALID, "user: required")
@@ -98,15 +99,30 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string) error
 		return andon.Errorf(andon.EINVALID, "token: too short")
 	}
 	actor := tokenActor(ctx)
+	var expiresAt sql.NullInt64
+	if !expires.IsZero() {
+		expires = expires.UTC().Truncate(time.Microsecond)
+		expiresAt = sql.NullInt64{Int64: micros(expires), Valid: true}
+	}
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope) VALUES (?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope); err != nil {
+		if expiresAt.Valid && !expires.After(tx.now) {
+			return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", expires.Format(time.RFC3339))
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at) VALUES (?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt); err != nil {
 			return err
 		}
 		// The token itself is never recorded, only who got one. API
-		// tokens keep the entry they always had.
+		// tokens that never expire keep the entry they always had.
 		ev := andon.Event{Type: andon.EventTokenCreated, Actor: actor, Subject: user}
+		data := map[string]any{}
 		if scope != scopeAPI {
-			ev.Data = map[string]string{"scope": scope}
+			data["scope"] = scope
+		}
+		if expiresAt.Valid {
+			data["expiresAt"] = expires
+		}
+		if len(data) > 0 {
+			ev.Data = data
 		}
 		tx.Record(ev)
 		return nil
@@ -133,14 +149,25 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (s
 		return user, nil
 	}
 	var user string
-	err := s.db.readRow(ctx, `SELECT username FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&user)
+	var expiresAt sql.NullInt64
+	err := s.db.readRow(ctx, `SELECT username, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&user, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}
 	if err != nil {
 		return "", err
 	}
-	s.cache.put(hash, scope, user, now)
+	until := now.Add(tokenCacheTTL)
+	if expiresAt.Valid {
+		expires := time.UnixMicro(expiresAt.Int64).UTC()
+		if !now.Before(expires) {
+			return "", &andon.ExpiredTokenError{At: expires}
+		}
+		if expires.Before(until) {
+			until = expires
+		}
+	}
+	s.cache.put(hash, scope, user, until)
 	return user, nil
 }
 
@@ -151,7 +178,7 @@ const tokenIDLength = 12
 // ListTokens returns the tokens issued, only those of user when it is not
 // empty, oldest first.
 func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.TokenInfo, error) {
-	q, args := `SELECT hash, username, scope, created_at FROM tokens`, []any{}
+	q, args := `SELECT hash, username, scope, created_at, expires_at FROM tokens`, []any{}
 	if user != "" {
 		q, args = q+` WHERE username = ?`, append(args, user)
 	}
@@ -196,7 +223,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 	actor := tokenActor(ctx)
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, arg)
+		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, arg)
 		if err != nil {
 			return err
 		}
@@ -237,10 +264,15 @@ func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, error) {
 	for rows.Next() {
 		var t andon.TokenInfo
 		var created int64
-		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created); err != nil {
+		var expires sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires); err != nil {
 			return nil, err
 		}
 		t.ID, t.CreatedAt = t.ID[:tokenIDLength], time.UnixMicro(created).UTC()
+		if expires.Valid {
+			at := time.UnixMicro(expires.Int64).UTC()
+			t.ExpiresAt = &at
+		}
 		tokens = append(tokens, t)
 	}
 	return tokens, rows.Err()
@@ -258,7 +290,8 @@ const (
 	tokenCacheSize = 4096
 )
 
-// tokenCache remembers the users of recently authenticated token hashes.
+// tokenCache remembers the users of recently authenticated token hashes,
+// each until tokenCacheTTL has passed or the token expires.
 type tokenCache struct {
 	mu      sync.Mutex
 	entries map[tokenKey]cachedUser
@@ -287,7 +320,7 @@ func (c *tokenCache) clear() {
 	c.entries = nil
 }
 
-func (c *tokenCache) put(hash, scope, user string, now time.Time) {
+func (c *tokenCache) put(hash, scope, user string, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Full means many distinct tokens in a short time: start again rather
@@ -295,5 +328,5 @@ func (c *tokenCache) put(hash, scope, user string, now time.Time) {
 	if c.entries == nil || len(c.entries) >= tokenCacheSize {
 		c.entries = map[tokenKey]cachedUser{}
 	}
-	c.entries[tokenKey{hash, scope}] = cachedUser{user: user, until: now.Add(tokenCacheTTL)}
+	c.entries[tokenKey{hash, scope}] = cachedUser{user: user, until: until}
 }

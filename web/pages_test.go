@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -43,6 +44,18 @@ func TestSignIn(t *testing.T) {
 	if !strings.Contains(p.text("#error[role=alert]"), "not valid") {
 		t.Errorf("bad token: error %q", p.text("#error"))
 	}
+
+	// A token that has expired is refused saying so.
+	expiring, err := s.tokens.CreateToken(context.Background(), "bob", thursday.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = thursday.Add(time.Hour)
+	p = b.post("/login", url.Values{"token": {expiring}}).mustStatus(t, http.StatusUnauthorized)
+	if want := "This token is not valid: it expired at " + thursday.Add(time.Hour).UTC().Format(time.RFC3339) + "."; !strings.Contains(p.text("#error[role=alert]"), want) {
+		t.Errorf("expired token: error %q, want %q", p.text("#error"), want)
+	}
+	s.now = thursday
 
 	p = b.post("/login", url.Values{"token": {"demo-bob"}, "next": {"/changes"}}).mustStatus(t, http.StatusSeeOther)
 	if p.location != "/changes" {

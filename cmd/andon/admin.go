@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -38,21 +39,29 @@ func storeFlags(cmd *cobra.Command, e *env) *serveOptions {
 }
 
 func newTokenCreateCmd(e *env) *cobra.Command {
-	var user string
+	var user, expires string
 	cmd := &cobra.Command{
-		Use:   "create --data DIR --user NAME",
+		Use:   "create --data DIR --user NAME [--expires 90d]",
 		Short: "Create an API token for a user and print it once",
 		Long: `Create an API token for a user and print it once. Only its hash is stored;
 the user's roles come from the catalog's Team documents. Give the server's
 --data (or --db): a data directory that does not exist is refused, and a
-new database made in an empty one is reported.`,
+new database made in an empty one is reported.
+
+With --expires the token stops authenticating after that long (90d, 12h)
+or at that time (RFC 3339); without it, it works until it is revoked.`,
 		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "user the token authenticates as")
+	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops working: after a duration (90d, 12h) or at an RFC 3339 time (default: never)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if user == "" {
 			return &exitError{code: 2, err: fmt.Errorf("--user: required")}
+		}
+		expiresAt, err := parseExpiry(expires, time.Now())
+		if err != nil {
+			return err
 		}
 		fresh, err := newStoreFor(o)
 		if err != nil {
@@ -64,7 +73,7 @@ new database made in an empty one is reported.`,
 			return err
 		}
 		defer store.Close()
-		token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user)
+		token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user, expiresAt)
 		if err != nil {
 			return err
 		}
@@ -78,11 +87,43 @@ new database made in an empty one is reported.`,
 		if warning := unknownUser(e.ctx, store, user); warning != "" {
 			fmt.Fprintln(e.stderr, warning)
 		}
-		return e.print(cmd, map[string]string{"user": user, "token": token}, func(w io.Writer) {
+		out := map[string]string{"user": user, "token": token}
+		if !expiresAt.IsZero() {
+			out["expiresAt"] = expiresAt.UTC().Format(time.RFC3339)
+			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtTime(expiresAt))
+		}
+		return e.print(cmd, out, func(w io.Writer) {
 			fmt.Fprintln(w, token)
 		})
 	}
 	return cmd
+}
+
+// parseExpiry reads token create's --expires: a duration from now (90d,
+// 12h), or an RFC 3339 time. Empty is the zero time: never.
+func parseExpiry(v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		if !t.After(now) {
+			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %s: that time has passed", v)
+		}
+		return t, nil
+	}
+	d, err := andon.ParseDuration(v)
+	if err != nil {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: want a duration such as 90d or 12h, or an RFC 3339 time such as 2027-03-01T00:00:00Z", v)
+	}
+	if d == 0 {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %s: a token must live longer than that", v)
+	}
+	// To the next whole second, as expiries are shown.
+	t := now.Add(d)
+	if whole := t.Truncate(time.Second); whole.Before(t) {
+		t = whole.Add(time.Second)
+	}
+	return t, nil
 }
 
 func newTokenListCmd(e *env) *cobra.Command {
@@ -104,7 +145,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return e.print(cmd, tokens, func(w io.Writer) { writeTokens(w, tokens) })
+		return e.print(cmd, tokens, func(w io.Writer) { writeTokens(w, tokens, time.Now()) })
 	}
 	return cmd
 }
@@ -156,15 +197,22 @@ has just checked for that long).`,
 	return cmd
 }
 
-// writeTokens prints tokens as a table.
-func writeTokens(w io.Writer, tokens []andon.TokenInfo) {
+// writeTokens prints tokens as a table, marking those expired at now.
+func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 	if len(tokens) == 0 {
 		fmt.Fprintln(w, "no tokens")
 		return
 	}
-	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED")
+	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED\tEXPIRES")
 	for _, t := range tokens {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
+		expires := "never"
+		if t.ExpiresAt != nil {
+			expires = fmtTime(*t.ExpiresAt)
+			if !now.Before(*t.ExpiresAt) {
+				expires += " (expired)"
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt), expires)
 	}
 }
 

@@ -669,7 +669,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 			t.Fatalf("token list --user carol: exit %d, %v, %d tokens\n%s%s", r.code, err, len(carols), r.stdout, r.stderr)
 		}
 		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
-		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED") || strings.Contains(r.stdout, leaked) {
+		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED            EXPIRES") || strings.Contains(r.stdout, leaked) {
 			t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
 		}
 
@@ -701,6 +701,51 @@ func TestTokenListAndRevoke(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTokenExpires makes a token that expires: listings show when, and
+// once that time has passed the server refuses it saying so; an expiry
+// that cannot be read, or has passed, is refused and makes no token.
+func TestTokenExpires(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	store := s.storeFlags()
+	before := time.Now()
+	r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "2s", "-o", "json"}, store...)...)
+	var made struct{ Token, ExpiresAt string }
+	if err := json.Unmarshal([]byte(r.stdout), &made); r.code != 0 || err != nil {
+		t.Fatalf("token create --expires 2s: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	expires, err := time.Parse(time.RFC3339, made.ExpiresAt)
+	if err != nil || expires.Before(before.Add(2*time.Second)) || expires.After(time.Now().Add(3*time.Second)) {
+		t.Fatalf("expiresAt %q, %v: want two seconds after %s, to the next whole second", made.ExpiresAt, err, before)
+	}
+	// People are told on standard error, the token alone going to
+	// standard output.
+	r = runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "90d"}, store...)...)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "andon_") || !strings.HasPrefix(r.stderr, "the token expires at "+time.Now().Add(90*24*time.Hour).UTC().Format("2006-")) {
+		t.Errorf("token create --expires 90d: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+
+	time.Sleep(time.Until(expires.Add(100 * time.Millisecond)))
+	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami"), 2,
+		"the bearer token is not valid: it expired at "+expires.Format(time.RFC3339)+"; ask for a new one (andon token create)")
+	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol"}, store...)...)
+	if r.code != 0 || !hasLine(r.stdout, "ID            USER   SCOPE  CREATED            EXPIRES") || !strings.Contains(r.stdout, fmtTime(expires)+" (expired)") {
+		t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
+	}
+
+	wantExit(t, runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "3 months"}, store...)...), 2,
+		`--expires "3 months": want a duration such as 90d or 12h, or an RFC 3339 time`)
+	wantExit(t, runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "2020-01-01T00:00:00Z"}, store...)...), 2,
+		"--expires 2020-01-01T00:00:00Z: that time has passed")
+	wantExit(t, runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "0s"}, store...)...), 2,
+		"--expires 0s: a token must live longer than that")
+	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
+	var tokens []andon.TokenInfo
+	// The server's own token for carol, and the two made here.
+	if err := json.Unmarshal([]byte(r.stdout), &tokens); err != nil || len(tokens) != 3 {
+		t.Errorf("after the refused expiries: %d tokens, %v; want 3", len(tokens), err)
+	}
 }
 
 // TestAuditVerifyKeyErrors names the key file verify could not find and
