@@ -429,6 +429,28 @@ func TestTokenExpiry(t *testing.T) {
 		if list, _ := e.tokens.ListTokens(ctx, ""); len(list) != 1 {
 			t.Errorf("after the refused creation: %d tokens, want 1", len(list))
 		}
+
+		// Revoking the expired tokens takes those and no other.
+		if _, err := e.tokens.CreateToken(ctx, "carol", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.tokens.CreateToken(ctx, "dave", e.now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		revoked, err := e.tokens.RevokeExpiredTokens(ctx)
+		if err != nil || len(revoked) != 1 || revoked[0].User != "bob" {
+			t.Fatalf("RevokeExpiredTokens = %+v, %v; want bob's token", revoked, err)
+		}
+		if left, _ := e.tokens.ListTokens(ctx, ""); len(left) != 2 {
+			t.Errorf("after revoking the expired: %d tokens, want carol's and dave's", len(left))
+		}
+		entries, err = e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked, After: -1})
+		if err != nil || len(entries) != 1 || entries[0].Subject != "bob" {
+			t.Errorf("token.revoked entries = %+v, %v; want bob's", entries, err)
+		}
+		if again, err := e.tokens.RevokeExpiredTokens(ctx); err != nil || len(again) != 0 {
+			t.Errorf("RevokeExpiredTokens again = %+v, %v; want none", again, err)
+		}
 	})
 }
 

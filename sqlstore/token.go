@@ -220,6 +220,37 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 	default:
 		return nil, andon.Errorf(andon.EINVALID, "give the token to revoke (its ID, or the token itself) or a user")
 	}
+	return s.revoke(ctx, where, arg, func(found []andon.TokenInfo) error {
+		switch {
+		case len(found) == 0 && user != "":
+			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
+		case len(found) == 0 && !byToken:
+			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s", ref)
+		case len(found) == 0:
+			// The token itself is not repeated: it may be a secret.
+			return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)
+		case len(found) > 1 && user == "":
+			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(found))
+		}
+		return nil
+	})
+}
+
+// RevokeExpiredTokens deletes the tokens that have expired, recording a
+// token.revoked entry for each, in one write, and returns them: none is
+// not an error. Expired tokens open nothing; this keeps the list of
+// credentials to what still works.
+func (s *TokenService) RevokeExpiredTokens(ctx context.Context) ([]andon.TokenInfo, error) {
+	return s.revoke(ctx, `expires_at <= ?`, micros(s.db.Now()), func([]andon.TokenInfo) error { return nil })
+}
+
+// errNoTokens ends a revocation that found nothing to revoke.
+var errNoTokens = errors.New("no token to revoke")
+
+// revoke deletes the tokens that the condition where, with arg, selects,
+// once check has accepted them, and records a token.revoked entry for
+// each, in one write.
+func (s *TokenService) revoke(ctx context.Context, where string, arg any, check func([]andon.TokenInfo) error) ([]andon.TokenInfo, error) {
 	actor := tokenActor(ctx)
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -230,16 +261,11 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 		if revoked, err = scanTokens(rows); err != nil {
 			return err
 		}
-		switch {
-		case len(revoked) == 0 && user != "":
-			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
-		case len(revoked) == 0 && !byToken:
-			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s", ref)
-		case len(revoked) == 0:
-			// The token itself is not repeated: it may be a secret.
-			return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)
-		case len(revoked) > 1 && user == "":
-			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(revoked))
+		if err := check(revoked); err != nil {
+			return err
+		}
+		if len(revoked) == 0 {
+			return errNoTokens // a write must record something
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, arg); err != nil {
 			return err
@@ -250,7 +276,9 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 		}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, errNoTokens) {
+		return []andon.TokenInfo{}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	// This process forgets them at once; other servers within the TTL.

@@ -152,25 +152,31 @@ func newTokenListCmd(e *env) *cobra.Command {
 
 func newTokenRevokeCmd(e *env) *cobra.Command {
 	var user string
+	var expired bool
 	cmd := &cobra.Command{
-		Use:   "revoke --data DIR (ID | TOKEN | --user NAME)",
-		Short: "Revoke a token, by its ID or the token itself, or every token of a user",
+		Use:   "revoke --data DIR (ID | TOKEN | --user NAME | --expired)",
+		Short: "Revoke a token, by its ID or the token itself, every token of a user, or the expired ones",
 		Long: `Revoke a token: by the ID andon token list shows, by the token itself (one
-that leaked), or every token of a user with --user. Each revocation is
-recorded in the audit log as token.revoked, with the token's ID. A running
-server stops accepting the token within 10 seconds (it remembers tokens it
-has just checked for that long).`,
+that leaked), every token of a user with --user, or every token that has
+expired with --expired. Each revocation is recorded in the audit log as
+token.revoked, with the token's ID. A running server stops accepting the
+token within 10 seconds (it remembers tokens it has just checked for that
+long); an expired token it refuses already.`,
 		Args: cobra.MaximumNArgs(1),
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "revoke every token of this user")
+	cmd.Flags().BoolVar(&expired, "expired", false, "revoke every token that has expired")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ref := ""
 		if len(args) == 1 {
 			ref = strings.TrimSpace(args[0])
 		}
-		if ref == "" && user == "" {
-			return &usageError{cmd: cmd, err: errors.New("missing the token: give its ID (andon token list), the token itself, or --user NAME")}
+		switch {
+		case expired && (ref != "" || user != ""):
+			return &usageError{cmd: cmd, err: errors.New("--expired revokes every expired token: give no token and no --user with it")}
+		case ref == "" && user == "" && !expired:
+			return &usageError{cmd: cmd, err: errors.New("missing the token: give its ID (andon token list), the token itself, --user NAME or --expired")}
 		}
 		fresh, err := newStoreFor(o)
 		if err != nil {
@@ -184,11 +190,20 @@ has just checked for that long).`,
 			return err
 		}
 		defer store.Close()
-		revoked, err := sqlstore.NewTokenService(store).RevokeTokens(e.ctx, ref, user)
+		tokens := sqlstore.NewTokenService(store)
+		var revoked []andon.TokenInfo
+		if expired {
+			revoked, err = tokens.RevokeExpiredTokens(e.ctx)
+		} else {
+			revoked, err = tokens.RevokeTokens(e.ctx, ref, user)
+		}
 		if err != nil {
 			return err
 		}
 		return e.print(cmd, revoked, func(w io.Writer) {
+			if len(revoked) == 0 {
+				fmt.Fprintln(w, "no token has expired")
+			}
 			for _, t := range revoked {
 				fmt.Fprintf(w, "revoked token %s (%s, %s, created %s)\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
 			}

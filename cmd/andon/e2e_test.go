@@ -746,6 +746,18 @@ func TestTokenExpires(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &tokens); err != nil || len(tokens) != 3 {
 		t.Errorf("after the refused expiries: %d tokens, %v; want 3", len(tokens), err)
 	}
+
+	wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--expired", "--user", "carol"}, store...)...), 2,
+		"--expired revokes every expired token: give no token and no --user with it")
+	var id string
+	for _, tok := range tokens {
+		if tok.ExpiresAt != nil && tok.ExpiresAt.Equal(expires) {
+			id = tok.ID
+		}
+	}
+	wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--expired"}, store...)...), 0,
+		"revoked token "+id+" (carol, api, created ")
+	wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--expired"}, store...)...), 0, "no token has expired")
 }
 
 // TestAuditVerifyKeyErrors names the key file verify could not find and
