@@ -40,6 +40,34 @@ func TestChangeRequestValidate(t *testing.T) {
 	}
 }
 
+func TestParseDuration(t *testing.T) {
+	for _, tt := range []struct {
+		s       string
+		want    time.Duration
+		wantErr string
+	}{
+		{s: "15m", want: 15 * time.Minute},
+		{s: "2h30m", want: 150 * time.Minute},
+		{s: "7d", want: 7 * 24 * time.Hour},
+		{s: "0d", want: 0},
+		{s: "106751d", want: 106751 * 24 * time.Hour},
+		{s: "106752d", wantErr: `invalid duration "106752d"`},
+		{s: "1.5d", wantErr: `invalid duration "1.5d": use Go units such as 15m or 2h, or whole days such as 7d`},
+		{s: "-2h", wantErr: `duration "-2h" must not be negative`},
+		{s: "-1d", wantErr: `invalid duration "-1d"`},
+		{s: "7D", wantErr: `invalid duration "7D"`},
+		{s: "", wantErr: `invalid duration ""`},
+	} {
+		got, err := andon.ParseDuration(tt.s)
+		switch {
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("ParseDuration(%q) = %v, %v; want error %q", tt.s, got, err, tt.wantErr)
+		case tt.wantErr == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.s, got, err, tt.want)
+		}
+	}
+}
+
 func TestHumanDuration(t *testing.T) {
 	for _, tt := range []struct {
 		d    time.Duration

@@ -45,8 +45,11 @@ func (s tokenService) CreateToken(ctx context.Context, user string, expires time
 }
 
 func (s tokenService) Authenticate(ctx context.Context, token string) (string, error) {
-	if token == "broken" {
+	switch token {
+	case "broken":
 		return "", errors.New("database is closed")
+	case "expired":
+		return "", &andon.ExpiredTokenError{At: time.Date(2027, 2, 25, 10, 0, 0, 0, time.FixedZone("CET", 3600))}
 	}
 	if name, ok := s[token]; ok {
 		return name, nil

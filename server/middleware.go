@@ -246,7 +246,7 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			why := "it is unknown or was revoked"
 			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
-				why = "it expired at " + expired.At.Format(time.RFC3339) + "; ask for a new one (andon token create)"
+				why = "it expired at " + expired.At.UTC().Format(time.RFC3339)
 			}
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", why))
 			return

@@ -256,6 +256,41 @@ func (db *DB) migrate(ctx context.Context) error {
 	return rows.Err()
 }
 
+// Unmigrated returns the names of the embedded migrations that the
+// database does not record, in order: those that andon serve of this
+// version would apply. A store opened read-only is not migrated, so a
+// command that reads what a recent migration added checks this first.
+func (db *DB) Unmigrated(ctx context.Context) ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	applied := map[string]bool{}
+	rows, err := db.read.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		applied[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, name := range names {
+		if !applied[filepath.Base(name)] {
+			missing = append(missing, filepath.Base(name))
+		}
+	}
+	return missing, nil
+}
+
 func (db *DB) migrateFile(ctx context.Context, name string) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

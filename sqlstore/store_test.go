@@ -446,7 +446,10 @@ func TestTokenExpiry(t *testing.T) {
 		}
 		entries, err = e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked, After: -1})
 		if err != nil || len(entries) != 1 || entries[0].Subject != "bob" {
-			t.Errorf("token.revoked entries = %+v, %v; want bob's", entries, err)
+			t.Fatalf("token.revoked entries = %+v, %v; want bob's", entries, err)
+		}
+		if want := `"expiresAt":"` + expires.Format(time.RFC3339Nano) + `"`; !strings.Contains(string(entries[0].Data), want) {
+			t.Errorf("token.revoked data %s, want it to hold %s", entries[0].Data, want)
 		}
 		if again, err := e.tokens.RevokeExpiredTokens(ctx); err != nil || len(again) != 0 {
 			t.Errorf("RevokeExpiredTokens again = %+v, %v; want none", again, err)

@@ -271,8 +271,11 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 			return err
 		}
 		for _, t := range revoked {
-			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actor, Subject: t.User,
-				Data: map[string]string{"id": t.ID, "scope": t.Scope}})
+			data := map[string]any{"id": t.ID, "scope": t.Scope}
+			if t.ExpiresAt != nil {
+				data["expiresAt"] = *t.ExpiresAt
+			}
+			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actor, Subject: t.User, Data: data})
 		}
 		return nil
 	})

@@ -73,7 +73,7 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 				http.Redirect(w, r, signIn, http.StatusSeeOther)
 				return nil
 			}
-			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked: sign in again")
+			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked or expired: sign in again")
 		}
 		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, name)
 		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value)}
@@ -111,10 +111,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil || name == "":
 		why := "it is unknown or was revoked"
 		if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
-			why = "it expired at " + expired.At.Format(time.RFC3339)
+			why = "it expired at " + expired.At.UTC().Format(time.RFC3339)
 		}
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
-			Error: "This token is not valid: " + why + ". Ask your platform team for one (andon token create)."})
+			Error: "This token is not valid: " + why + ". Ask your platform team for a new one (andon token create)."})
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,

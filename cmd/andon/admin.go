@@ -90,7 +90,7 @@ or at that time (RFC 3339); without it, it works until it is revoked.`,
 		out := map[string]string{"user": user, "token": token}
 		if !expiresAt.IsZero() {
 			out["expiresAt"] = expiresAt.UTC().Format(time.RFC3339)
-			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtTime(expiresAt))
+			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtExpiry(expiresAt))
 		}
 		return e.print(cmd, out, func(w io.Writer) {
 			fmt.Fprintln(w, token)
@@ -100,37 +100,51 @@ or at that time (RFC 3339); without it, it works until it is revoked.`,
 }
 
 // parseExpiry reads token create's --expires: a duration from now (90d,
-// 12h), or an RFC 3339 time. Empty is the zero time: never.
+// 12h), an RFC 3339 time, or a date, which means its midnight UTC. Empty
+// is the zero time: never. An expiry is kept to the whole second, rounded
+// up, as it is shown and as the server names it.
 func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		if !t.After(now) {
-			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %s: that time has passed", v)
-		}
-		return t, nil
+	if strings.HasPrefix(v, "-") {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: give a lifetime (90d, 12h) or a time to come, not a negative duration", v)
 	}
-	d, err := andon.ParseDuration(v)
+	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: want a duration such as 90d or 12h, or an RFC 3339 time such as 2027-03-01T00:00:00Z", v)
+		t, err = time.Parse(time.DateOnly, v)
 	}
-	if d == 0 {
-		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %s: a token must live longer than that", v)
+	if err != nil {
+		if _, err := time.Parse("2006-01-02T15:04:05", v); err == nil {
+			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: give the time's zone too, such as %sZ or %s+01:00", v, v, v)
+		}
+		d, err := andon.ParseDuration(v)
+		if err != nil {
+			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: want a duration such as 90d or 12h, an RFC 3339 time such as 2027-03-01T00:00:00Z, or a date such as 2027-03-01", v)
+		}
+		if d == 0 {
+			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: a token must live longer than that", v)
+		}
+		t = now.Add(d)
 	}
-	// To the next whole second, as expiries are shown.
-	t := now.Add(d)
 	if whole := t.Truncate(time.Second); whole.Before(t) {
 		t = whole.Add(time.Second)
 	}
-	return t, nil
+	if !t.After(now) {
+		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: that time has passed", v)
+	}
+	return t.UTC(), nil
 }
+
+// fmtExpiry formats a token's expiry for people: to the second, since a
+// short-lived token's expiry may fall within the minute it was made.
+func fmtExpiry(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z07:00") }
 
 func newTokenListCmd(e *env) *cobra.Command {
 	var user string
 	cmd := &cobra.Command{
 		Use:   "list --data DIR [--user NAME]",
-		Short: "List the tokens issued: ID, user, scope and creation time, never the token",
+		Short: "List the tokens issued: ID, user, scope, creation and expiry times, never the token",
 		Args:  cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
@@ -141,6 +155,13 @@ func newTokenListCmd(e *env) *cobra.Command {
 			return err
 		}
 		defer store.Close()
+		// Read-only, the store is not migrated: one that a server of an
+		// older andon still runs lacks what the listing reads.
+		if missing, err := store.Unmigrated(e.ctx); err != nil {
+			return err
+		} else if len(missing) > 0 {
+			return andon.Errorf(andon.EINVALID, "%s: the store is not migrated to this andon %s yet (it lacks %s): list its tokens with the andon its server runs, or start andon serve of this version on it once", o.where(), andon.Version, strings.Join(missing, ", "))
+		}
 		tokens, err := sqlstore.NewTokenService(store).ListTokens(e.ctx, user)
 		if err != nil {
 			return err
@@ -202,7 +223,7 @@ long); an expired token it refuses already.`,
 		}
 		return e.print(cmd, revoked, func(w io.Writer) {
 			if len(revoked) == 0 {
-				fmt.Fprintln(w, "no token has expired")
+				fmt.Fprintln(w, "no expired token to revoke")
 			}
 			for _, t := range revoked {
 				fmt.Fprintf(w, "revoked token %s (%s, %s, created %s)\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
@@ -222,7 +243,7 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 	for _, t := range tokens {
 		expires := "never"
 		if t.ExpiresAt != nil {
-			expires = fmtTime(*t.ExpiresAt)
+			expires = fmtExpiry(*t.ExpiresAt)
 			if !now.Before(*t.ExpiresAt) {
 				expires += " (expired)"
 			}
