@@ -48,13 +48,14 @@ the user's roles come from the catalog's Team documents. Give the server's
 --data (or --db): a data directory that does not exist is refused, and a
 new database made in an empty one is reported.
 
-With --expires the token stops authenticating after that long (90d, 12h)
-or at that time (RFC 3339); without it, it works until it is revoked.`,
+With --expires the token stops authenticating after that long (90d, 12h),
+at that time (RFC 3339) or at the start of that day in UTC (2027-03-01);
+without it, it works until it is revoked.`,
 		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "user the token authenticates as")
-	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops working: after a duration (90d, 12h) or at an RFC 3339 time (default: never)")
+	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops working: after a duration (90d, 12h), at an RFC 3339 time, or on a date, at midnight UTC (default: never)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if user == "" {
 			return &exitError{code: 2, err: fmt.Errorf("--user: required")}
