@@ -65,7 +65,7 @@ func TestCalendarNext(t *testing.T) {
 	if diff := cmp.Diff(want, decode[andon.Span](t, r)); diff != "" {
 		t.Errorf("slot mismatch (-want +got):\n%s", diff)
 	}
-	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=48h", aliceToken, "")
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2d", aliceToken, "")
 	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
 }
 

@@ -91,9 +91,9 @@ func (q query) duration(name string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	d, err := time.ParseDuration(v)
+	d, err := andon.ParseDuration(v)
 	if err != nil || d <= 0 {
-		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not a positive duration (such as 2h or 90m)", name, v)
+		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not a positive duration (such as 2h, 90m or 1d)", name, v)
 	}
 	return d, nil
 }

@@ -225,7 +225,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 		case len(found) == 0 && user != "":
 			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
 		case len(found) == 0 && !byToken:
-			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s", ref)
+			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s: none was issued by this store, or it was revoked (revoking deletes a token; the audit log's token.revoked entries name the IDs)", ref)
 		case len(found) == 0:
 			// The token itself is not repeated: it may be a secret.
 			return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)

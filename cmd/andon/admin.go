@@ -91,7 +91,7 @@ without it, it works until it is revoked.`,
 		out := map[string]string{"user": user, "token": token}
 		if !expiresAt.IsZero() {
 			out["expiresAt"] = expiresAt.UTC().Format(time.RFC3339)
-			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtExpiry(expiresAt))
+			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtSecond(expiresAt))
 		}
 		return e.print(cmd, out, func(w io.Writer) {
 			fmt.Fprintln(w, token)
@@ -137,9 +137,9 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// fmtExpiry formats a token's expiry for people: to the second, since a
+// fmtSecond formats a token's times for people, to the second: a
 // short-lived token's expiry may fall within the minute it was made.
-func fmtExpiry(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z07:00") }
+func fmtSecond(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z07:00") }
 
 func newTokenListCmd(e *env) *cobra.Command {
 	var user string
@@ -227,7 +227,7 @@ long); an expired token it refuses already.`,
 				fmt.Fprintln(w, "no expired token to revoke")
 			}
 			for _, t := range revoked {
-				fmt.Fprintf(w, "revoked token %s (%s, %s, created %s)\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt))
+				fmt.Fprintf(w, "revoked token %s (%s, %s, created %s)\n", t.ID, t.User, t.Scope, fmtSecond(t.CreatedAt))
 			}
 		})
 	}
@@ -244,12 +244,12 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 	for _, t := range tokens {
 		expires := "never"
 		if t.ExpiresAt != nil {
-			expires = fmtExpiry(*t.ExpiresAt)
+			expires = fmtSecond(*t.ExpiresAt)
 			if !now.Before(*t.ExpiresAt) {
 				expires += " (expired)"
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtTime(t.CreatedAt), expires)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtSecond(t.CreatedAt), expires)
 	}
 }
 

@@ -67,7 +67,7 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&envName, "env", "", "environment (required)")
-	f.DurationVar(&d, "duration", 0, "length of the change, such as 2h or 90m (required)")
+	f.Var((*dayDuration)(&d), "duration", "length of the change, such as 2h, 90m or 1d (required)")
 	f.String("after", "", "earliest start, RFC 3339 (default now)")
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("duration")

@@ -151,6 +151,12 @@ func TestRequests(t *testing.T) {
 			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"1h30m0s"}, "after": {"2026-03-02T12:00:00Z"}},
 		},
 		{
+			// Whole days, as the catalog takes them.
+			args:      []string{"calendar", "next", "--env", "prod-lyon", "--duration", "1d", "-o", "json"},
+			wantPath:  "GET /api/v1/calendar/next",
+			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"24h0m0s"}},
+		},
+		{
 			args:     []string{"audit", "checkpoint"},
 			wantPath: "GET /api/v1/audit/checkpoint",
 		},
@@ -226,7 +232,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "approve", "CHG-0042", "CHG-0043"}, "andon: want ID, got 2 arguments (CHG-0042 CHG-0043): andon change approve ID"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "-2h"}, "andon: --duration -2h: want a positive duration such as 2h"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "two hours"},
-			`andon: invalid argument "two hours" for "--duration" flag: must be a duration like "30s" or "5m"`},
+			`andon: invalid argument "two hours" for "--duration" flag: invalid duration "two hours": use Go units such as 15m or 2h, or whole days such as 7d`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--to", "2026-04-01T00:00:00Z", "--days", "3"},
 			"andon: if any flags in the group [to days] are set none of the others can be; [days to] were all set"},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "0"}, "andon: --days 0: want a number of days from 1 to 366"},

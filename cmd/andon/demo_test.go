@@ -173,6 +173,12 @@ func containsAll(s string, parts ...string) bool {
 	return true
 }
 
+// A port alone, as --addr 8085, is named with the form it misses.
+func TestAddressWithoutColon(t *testing.T) {
+	wantExit(t, runCLI(t, nil, "demo", "--data", t.TempDir(), "--addr", "8085"), 2,
+		"listen on 8085 (--addr): give a host and a port, or a port after a colon for every interface, such as :8085")
+}
+
 // An address in use fails the demo at once, before it seeds or announces
 // anything, and says which flag chooses another.
 func TestDemoAddressInUse(t *testing.T) {

@@ -669,7 +669,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 			t.Fatalf("token list --user carol: exit %d, %v, %d tokens\n%s%s", r.code, err, len(carols), r.stdout, r.stderr)
 		}
 		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
-		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED            EXPIRES") || strings.Contains(r.stdout, leaked) {
+		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED               EXPIRES") || strings.Contains(r.stdout, leaked) {
 			t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
 		}
 
@@ -732,7 +732,7 @@ func TestTokenExpires(t *testing.T) {
 	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami"), 2,
 		"the bearer token is not valid: it expired at "+expires.Format(time.RFC3339))
 	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol"}, store...)...)
-	if r.code != 0 || !hasLine(r.stdout, "ID            USER   SCOPE  CREATED            EXPIRES") || !strings.Contains(r.stdout, fmtExpiry(expires)+" (expired)") {
+	if r.code != 0 || !hasLine(r.stdout, "ID            USER   SCOPE  CREATED               EXPIRES") || !strings.Contains(r.stdout, fmtSecond(expires)+" (expired)") {
 		t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
 	}
 

@@ -186,3 +186,24 @@ func kvList(w io.Writer, key string, items []string) {
 	}
 	kv(w, key, strings.Join(items, "\n"))
 }
+
+// dayDuration is the value of a duration flag that also takes whole days
+// (7d), as the catalog's durations do (andon.ParseDuration). A negative
+// value is read, for the command to refuse with its own message.
+type dayDuration time.Duration
+
+func (d *dayDuration) Set(s string) error {
+	v, err := andon.ParseDuration(strings.TrimPrefix(s, "-"))
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(s, "-") {
+		v = -v
+	}
+	*d = dayDuration(v)
+	return nil
+}
+
+func (d *dayDuration) String() string { return andon.ShortDuration(time.Duration(*d)) }
+
+func (d *dayDuration) Type() string { return "duration" }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -674,6 +675,9 @@ func (l *listeners) close() {
 func listenError(flag, addr string, err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listen on %s: the address is in use, perhaps by another andon: stop it, or choose another address with %s", addr, flag)
+	}
+	if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		return fmt.Errorf("listen on %s (%s): give a host and a port, or a port after a colon for every interface, such as :%s", addr, flag, addr)
 	}
 	return fmt.Errorf("listen on %s (%s): %w", addr, flag, err)
 }
