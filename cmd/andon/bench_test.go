@@ -135,8 +135,9 @@ func cpuRounds(d time.Duration) int {
 
 // openLoop sends requests with call at a steady 500 a second, each on its
 // own goroutine whatever the answers before it (an open loop, as a fleet
-// of independent callers does), after 20 to warm up, and reports the
-// latencies' p50, p99 and maximum.
+// of independent callers does), and reports the latencies' p50, p99 and
+// maximum. Twenty requests first, uncounted, open the connections (and,
+// for the gate, record the change the later ones match).
 func openLoop(b *testing.B, call func() (time.Duration, error)) {
 	for range 20 {
 		if _, err := call(); err != nil {
