@@ -244,15 +244,22 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			return
 		case err != nil || name == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			why := "it is unknown or was revoked"
-			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
-				why = "it expired at " + expired.At.UTC().Format(time.RFC3339)
-			}
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", why))
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, name)))
 	})
+}
+
+// WhyNotValid says why an API token was refused, by the error
+// TokenService.Authenticate gave: when it expired, or that it is unknown
+// or was revoked. Bearer authentication and the web UI's sign-in both
+// say it.
+func WhyNotValid(err error) string {
+	if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
+		return "it expired at " + expired.At.UTC().Format(time.RFC3339)
+	}
+	return "it is unknown or was revoked"
 }
 
 // SignedIn returns ctx carrying the authenticated user name, with the roles

@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -226,12 +227,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) 
 // wait, then find it recorded. A database that records a migration this
 // binary does not know was migrated by a newer andon, and is refused.
 func (db *DB) migrate(ctx context.Context) error {
-	dir := "migrations/" + db.dialect.name
-	names, err := fs.Glob(migrations, dir+"/*.sql")
+	names, err := db.migrationFiles()
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
 	known := map[string]bool{}
 	for _, name := range names {
 		known[filepath.Base(name)] = true
@@ -239,21 +238,16 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", filepath.Base(name), err)
 		}
 	}
-	rows, err := db.write.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	applied, err := recordedMigrations(ctx, db.write)
 	if err != nil {
-		return fmt.Errorf("read schema_migrations: %w", err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
-		}
+	for _, name := range applied {
 		if !known[name] {
 			return andon.Errorf(andon.EINVALID, "the database was migrated by a newer andon (it records migration %s, which this version %s does not know): run that newer version, or restore the backup taken before the upgrade", name, andon.Version)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // Unmigrated returns the names of the embedded migrations that the
@@ -261,34 +255,48 @@ func (db *DB) migrate(ctx context.Context) error {
 // version would apply. A store opened read-only is not migrated, so a
 // command that reads what a recent migration added checks this first.
 func (db *DB) Unmigrated(ctx context.Context) ([]string, error) {
-	names, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
+	names, err := db.migrationFiles()
 	if err != nil {
 		return nil, err
 	}
+	applied, err := recordedMigrations(ctx, db.read)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, name := range names {
+		if !slices.Contains(applied, filepath.Base(name)) {
+			missing = append(missing, filepath.Base(name))
+		}
+	}
+	return missing, nil
+}
+
+// migrationFiles returns the paths of the embedded migrations of db's
+// engine, in the order they apply.
+func (db *DB) migrationFiles() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
 	sort.Strings(names)
-	applied := map[string]bool{}
-	rows, err := db.read.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	return names, err
+}
+
+// recordedMigrations returns the names of the migrations the database
+// records as applied, in order.
+func recordedMigrations(ctx context.Context, q *sql.DB) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
 	defer rows.Close()
+	var names []string
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			return nil, err
 		}
-		applied[name] = true
+		names = append(names, name)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var missing []string
-	for _, name := range names {
-		if !applied[filepath.Base(name)] {
-			missing = append(missing, filepath.Base(name))
-		}
-	}
-	return missing, nil
+	return names, rows.Err()
 }
 
 func (db *DB) migrateFile(ctx context.Context, name string) error {

@@ -4,11 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/server"
@@ -109,12 +107,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	case andon.ErrorCode(err) == andon.EINTERNAL:
 		return err
 	case err != nil || name == "":
-		why := "it is unknown or was revoked"
-		if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
-			why = "it expired at " + expired.At.UTC().Format(time.RFC3339)
-		}
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
-			Error: "This token is not valid: " + why + ". Ask your platform team for a new one (andon token create)."})
+			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
