@@ -33,10 +33,10 @@ type TokenService interface {
 	// clear; only its hash is kept. It stops authenticating at expires,
 	// unless that is the zero time.
 	CreateToken(ctx context.Context, user string, expires time.Time) (string, error)
-	// Authenticate returns the user name an API token was issued to. A
-	// feed token is refused, as an unknown or expired one is
+	// Authenticate returns whom an API token was issued to, and when it
+	// expires. A feed token is refused, as an unknown or expired one is
 	// (EUNAUTHORIZED).
-	Authenticate(ctx context.Context, token string) (string, error)
+	Authenticate(ctx context.Context, token string) (Bearer, error)
 	// CreateFeedToken issues a new feed token for user and returns it in
 	// clear; only its hash is kept.
 	CreateFeedToken(ctx context.Context, user string) (string, error)
@@ -44,6 +44,25 @@ type TokenService interface {
 	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
 	AuthenticateFeed(ctx context.Context, token string) (string, error)
 }
+
+// Bearer is the holder of an authenticated API token.
+type Bearer struct {
+	User string
+	// ExpiresAt is when the token stops authenticating; the zero time
+	// for never.
+	ExpiresAt time.Time
+}
+
+// TokenExpiryNotice is how long before its token expires its holder is
+// warned: by the command line on every command, and by the web UI. A
+// token that stops working stops deployments (the gate fails closed), and
+// a new one may need a change window of its own to reach a pipeline's
+// secrets.
+const TokenExpiryNotice = 14 * 24 * time.Hour
+
+// TokenExpiresHeader is the HTTP header of the API's answers to a request
+// authenticated by an API token that expires: when it expires (RFC 3339).
+const TokenExpiresHeader = "Andon-Token-Expires"
 
 // TokenInfo describes an issued token without the token: what an
 // administrator lists, and revokes by ID.

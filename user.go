@@ -1,12 +1,18 @@
 package andon
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // User is the authenticated actor of a request, with the roles the catalog
 // gives them.
 type User struct {
 	Name  string   `json:"name"`
 	Roles []string `json:"roles"`
+	// TokenExpiresAt is when the API token the user signed in with stops
+	// authenticating; nil for never.
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
 }
 
 type userKey struct{}

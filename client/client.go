@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -38,6 +39,9 @@ type Client struct {
 	token     string
 	http      *http.Client
 	userAgent string
+
+	onExpiry   func(time.Time)
+	expiryOnce sync.Once
 }
 
 // Option configures a Client.
@@ -52,6 +56,14 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent sets the User-Agent header of every request.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) { c.userAgent = ua }
+}
+
+// WithTokenExpiry makes the Client call notify, once, with the time its
+// token expires, as soon as an answer of the server says it (the
+// Andon-Token-Expires header of docs/api.md), so that the caller can warn
+// ahead of time. A token that never expires never calls it.
+func WithTokenExpiry(notify func(expires time.Time)) Option {
+	return func(c *Client) { c.onExpiry = notify }
 }
 
 // New returns a Client of the server at baseURL (such as
@@ -376,6 +388,11 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, c.unreachable(err)
+	}
+	if h := resp.Header.Get(andon.TokenExpiresHeader); h != "" && c.onExpiry != nil {
+		if at, err := time.Parse(time.RFC3339, h); err == nil {
+			c.expiryOnce.Do(func() { c.onExpiry(at) })
+		}
 	}
 	return resp, nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -382,6 +383,50 @@ func TestOptions(t *testing.T) {
 	}
 	if req.Agent != "pipeline/1.0" {
 		t.Errorf("User-Agent = %q, want pipeline/1.0", req.Agent)
+	}
+}
+
+// TestTokenExpiry: the expiry the server's answers carry reaches the
+// caller once, however many requests follow, and, on an error too; a
+// token that never expires never calls.
+func TestTokenExpiry(t *testing.T) {
+	at := "2027-02-25T09:00:00Z"
+	for _, tt := range []struct {
+		name   string
+		header string
+		status int
+		want   []string
+	}{
+		{"expiring", at, 200, []string{at}},
+		{"refused, but expiring", at, 403, []string{at}},
+		{"never expiring", "", 200, nil},
+		{"unreadable", "next week", 200, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.header != "" {
+					w.Header().Set("Andon-Token-Expires", tt.header)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				if tt.status == 200 {
+					io.WriteString(w, `{"name": "alice", "roles": []}`)
+				} else {
+					io.WriteString(w, `{"code": "forbidden", "message": "no"}`)
+				}
+			}))
+			defer srv.Close()
+			var got []string
+			c := client.New(srv.URL, "andon_x", client.WithTokenExpiry(func(expires time.Time) {
+				got = append(got, expires.UTC().Format(time.RFC3339))
+			}))
+			for range 3 {
+				c.Me(context.Background())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("notified %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

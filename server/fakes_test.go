@@ -19,9 +19,10 @@ import (
 // answer, and records what it was asked so that tests can check how the
 // handlers translated a request.
 
-// tokenService knows a fixed set of API tokens. The token "broken" makes
-// it fail as a store that cannot answer would. Feed tokens are "feed-"
-// and the name of a user who has an API token.
+// tokenService knows a fixed set of API tokens, which never expire. The
+// token "broken" makes it fail as a store that cannot answer would;
+// "expired" expired at expiry, and "expiring" is alice's until then. Feed
+// tokens are "feed-" and the name of a user who has an API token.
 type tokenService map[string]string
 
 const feedPrefix = "feed-"
@@ -44,17 +45,22 @@ func (s tokenService) CreateToken(ctx context.Context, user string, expires time
 	return "", errors.New("not needed by these tests")
 }
 
-func (s tokenService) Authenticate(ctx context.Context, token string) (string, error) {
+// expiry is when the fake tokens "expired" and "expiring" expire.
+var expiry = time.Date(2027, 2, 25, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+
+func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bearer, error) {
 	switch token {
 	case "broken":
-		return "", errors.New("database is closed")
+		return andon.Bearer{}, errors.New("database is closed")
 	case "expired":
-		return "", &andon.ExpiredTokenError{At: time.Date(2027, 2, 25, 10, 0, 0, 0, time.FixedZone("CET", 3600))}
+		return andon.Bearer{}, &andon.ExpiredTokenError{At: expiry}
+	case "expiring":
+		return andon.Bearer{User: "alice", ExpiresAt: expiry}, nil
 	}
 	if name, ok := s[token]; ok {
-		return name, nil
+		return andon.Bearer{User: name}, nil
 	}
-	return "", andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
+	return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
 }
 
 // catalogSource serves one fixed catalog.

@@ -222,12 +222,13 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			writeError(logger, w, r, err)
 			return
 		}
-		var name string
+		var b andon.Bearer
 		if inQuery {
-			name, err = tokens.AuthenticateFeed(r.Context(), token)
+			b.User, err = tokens.AuthenticateFeed(r.Context(), token)
 		} else {
-			name, err = tokens.Authenticate(r.Context(), token)
+			b, err = tokens.Authenticate(r.Context(), token)
 		}
+		name := b.User
 		switch {
 		case andon.ErrorCode(err) == andon.EINTERNAL:
 			// A store that cannot answer says nothing about the token:
@@ -247,7 +248,12 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, name)))
+		if !b.ExpiresAt.IsZero() {
+			// Every answer tells the holder of an expiring token when it
+			// expires: the command line warns ahead of time.
+			w.Header().Set(andon.TokenExpiresHeader, b.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, b)))
 	})
 }
 
@@ -262,16 +268,22 @@ func WhyNotValid(err error) string {
 	return "it is unknown or was revoked"
 }
 
-// SignedIn returns ctx carrying the authenticated user name, with the roles
-// the catalog in force grants, and names the user in the request log.
-// Bearer authentication and the web UI's session both end here.
-func SignedIn(ctx context.Context, catalog andon.CatalogSource, name string) context.Context {
+// SignedIn returns ctx carrying the authenticated user, with the roles the
+// catalog in force grants and the expiry of their token, and names the
+// user in the request log. Bearer authentication and the web UI's session
+// both end here.
+func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) context.Context {
 	roles := []string{}
 	if c := catalog.Catalog(); c != nil {
-		roles = append(roles, c.RolesOf(name)...)
+		roles = append(roles, c.RolesOf(b.User)...)
 	}
-	infoFrom(ctx).user = name
-	return andon.NewContextWithUser(ctx, &andon.User{Name: name, Roles: roles})
+	infoFrom(ctx).user = b.User
+	u := &andon.User{Name: b.User, Roles: roles}
+	if !b.ExpiresAt.IsZero() {
+		at := b.ExpiresAt.UTC()
+		u.TokenExpiresAt = &at
+	}
+	return andon.NewContextWithUser(ctx, u)
 }
 
 // errNoToken is the error for a request without usable credentials.

@@ -376,6 +376,7 @@ func TestAuthentication(t *testing.T) {
 		wantChallenge string
 		wantMsg       string // part of the error message
 		wantUser      *andon.User
+		wantExpires   string // the Andon-Token-Expires header
 	}{
 		{name: "no header", wantStatus: 401, wantChallenge: `Bearer realm="andon"`, wantMsg: "missing bearer token"},
 		{name: "basic", authorization: "Basic YWxpY2U6cHc=", wantStatus: 401, wantChallenge: `Bearer realm="andon"`,
@@ -393,6 +394,9 @@ func TestAuthentication(t *testing.T) {
 		{name: "store down", authorization: "Bearer broken", wantStatus: 500},
 		{name: "no roles", authorization: "Bearer " + aliceToken, wantStatus: 200,
 			wantUser: &andon.User{Name: "alice", Roles: []string{}}},
+		{name: "expiring token", authorization: "Bearer expiring", wantStatus: 200,
+			wantUser:    &andon.User{Name: "alice", Roles: []string{}, TokenExpiresAt: new(expiry.UTC())},
+			wantExpires: "2027-02-25T09:00:00Z"},
 		{name: "team role", authorization: "Bearer " + bobToken, wantStatus: 200,
 			wantUser: &andon.User{Name: "bob", Roles: []string{"change-manager"}}},
 		{name: "process owner", authorization: "bearer " + carolToken, wantStatus: 200,
@@ -403,6 +407,9 @@ func TestAuthentication(t *testing.T) {
 			r := f.do(t, "GET", "/api/v1/me"+tt.query, "", "", "Authorization", tt.authorization)
 			if got := r.header.Get("WWW-Authenticate"); got != tt.wantChallenge {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tt.wantChallenge)
+			}
+			if got := r.header.Get("Andon-Token-Expires"); got != tt.wantExpires {
+				t.Errorf("Andon-Token-Expires = %q, want %q", got, tt.wantExpires)
 			}
 			if tt.wantUser == nil {
 				code := map[int]string{401: andon.EUNAUTHORIZED, 500: andon.EINTERNAL}[tt.wantStatus]

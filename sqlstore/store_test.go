@@ -338,8 +338,8 @@ func TestTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if user, err := e.tokens.Authenticate(context.Background(), tok); err != nil || user != "bob" {
-			t.Errorf("Authenticate = %q, %v; want bob", user, err)
+		if b, err := e.tokens.Authenticate(context.Background(), tok); err != nil || b != (andon.Bearer{User: "bob"}) {
+			t.Errorf("Authenticate = %+v, %v; want bob, never expiring", b, err)
 		}
 		if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
 			t.Errorf("wrong token: %v, want unauthorized", err)
@@ -367,16 +367,16 @@ func TestTokenDeletedStopsWorking(t *testing.T) {
 		if _, err := e.tokens.Authenticate(ctx, "andon_unknown"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
 			t.Fatalf("unknown token: %v", err)
 		}
-		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
-			t.Fatalf("Authenticate = %q, %v", user, err)
+		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || b.User != "bob" {
+			t.Fatalf("Authenticate = %+v, %v", b, err)
 		}
 		raw := e.mustRaw(t)
 		if _, err := raw.Exec(`DELETE FROM tokens WHERE username = 'bob'`); err != nil {
 			t.Fatal(err)
 		}
 		e.now = e.now.Add(9 * time.Second)
-		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
-			t.Errorf("within the cache's ten seconds: %q, %v", user, err)
+		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || b.User != "bob" {
+			t.Errorf("within the cache's ten seconds: %+v, %v", b, err)
 		}
 		e.now = e.now.Add(2 * time.Second)
 		if _, err := e.tokens.Authenticate(ctx, tok); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
@@ -398,8 +398,12 @@ func TestTokenExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.now = expires.Add(-5 * time.Second)
-		if user, err := e.tokens.Authenticate(ctx, tok); err != nil || user != "bob" {
-			t.Fatalf("five seconds before its expiry: %q, %v; want bob", user, err)
+		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || b != (andon.Bearer{User: "bob", ExpiresAt: expires}) {
+			t.Fatalf("five seconds before its expiry: %+v, %v; want bob, expiring at %s", b, err, expires)
+		}
+		// Remembered: the cache keeps the expiry too.
+		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || !b.ExpiresAt.Equal(expires) {
+			t.Fatalf("again, from the cache: %+v, %v; want it expiring at %s", b, err, expires)
 		}
 		// Remembered five seconds ago, within the cache's ten: the
 		// expiry still wins.
@@ -495,8 +499,8 @@ func TestFeedTokens(t *testing.T) {
 		if user, err := e.tokens.AuthenticateFeed(context.Background(), feed); err != nil || user != "alice" {
 			t.Errorf("AuthenticateFeed(feed token) = %q, %v; want alice", user, err)
 		}
-		if user, err := e.tokens.Authenticate(context.Background(), api); err != nil || user != "alice" {
-			t.Errorf("Authenticate(API token) = %q, %v; want alice", user, err)
+		if b, err := e.tokens.Authenticate(context.Background(), api); err != nil || b.User != "alice" {
+			t.Errorf("Authenticate(API token) = %+v, %v; want alice", b, err)
 		}
 		for name, err := range map[string]error{
 			"Authenticate(feed token)":    second(e.tokens.Authenticate(context.Background(), feed)),

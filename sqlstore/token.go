@@ -130,45 +130,46 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 	return err
 }
 
-// Authenticate returns the user an API token was issued to; a feed
-// token is refused.
-func (s *TokenService) Authenticate(ctx context.Context, token string) (string, error) {
+// Authenticate returns whom an API token was issued to, and when it
+// expires; a feed token is refused.
+func (s *TokenService) Authenticate(ctx context.Context, token string) (andon.Bearer, error) {
 	return s.authenticate(ctx, token, scopeAPI)
 }
 
 // AuthenticateFeed returns the user a feed token was issued to; an API
 // token is refused.
 func (s *TokenService) AuthenticateFeed(ctx context.Context, token string) (string, error) {
-	return s.authenticate(ctx, token, scopeFeed)
+	b, err := s.authenticate(ctx, token, scopeFeed)
+	return b.User, err
 }
 
-func (s *TokenService) authenticate(ctx context.Context, token, scope string) (string, error) {
+func (s *TokenService) authenticate(ctx context.Context, token, scope string) (andon.Bearer, error) {
 	hash := hashToken(token)
 	now := s.db.Now()
-	if user, ok := s.cache.get(hash, scope, now); ok {
-		return user, nil
+	if b, ok := s.cache.get(hash, scope, now); ok {
+		return b, nil
 	}
-	var user string
+	var b andon.Bearer
 	var expiresAt sql.NullInt64
-	err := s.db.readRow(ctx, `SELECT username, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&user, &expiresAt)
+	err := s.db.readRow(ctx, `SELECT username, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
+		return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}
 	if err != nil {
-		return "", err
+		return andon.Bearer{}, err
 	}
 	until := now.Add(tokenCacheTTL)
 	if expiresAt.Valid {
-		expires := time.UnixMicro(expiresAt.Int64).UTC()
-		if !now.Before(expires) {
-			return "", &andon.ExpiredTokenError{At: expires}
+		b.ExpiresAt = time.UnixMicro(expiresAt.Int64).UTC()
+		if !now.Before(b.ExpiresAt) {
+			return andon.Bearer{}, &andon.ExpiredTokenError{At: b.ExpiresAt}
 		}
-		if expires.Before(until) {
-			until = expires
+		if b.ExpiresAt.Before(until) {
+			until = b.ExpiresAt
 		}
 	}
-	s.cache.put(hash, scope, user, until)
-	return user, nil
+	s.cache.put(hash, scope, b, until)
+	return b, nil
 }
 
 // tokenIDLength is how many hexadecimal digits of a token's hash name it
@@ -321,28 +322,28 @@ const (
 	tokenCacheSize = 4096
 )
 
-// tokenCache remembers the users of recently authenticated token hashes,
-// each until tokenCacheTTL has passed or the token expires.
+// tokenCache remembers the bearers of recently authenticated token
+// hashes, each until tokenCacheTTL has passed or the token expires.
 type tokenCache struct {
 	mu      sync.Mutex
-	entries map[tokenKey]cachedUser
+	entries map[tokenKey]cachedBearer
 }
 
 type tokenKey struct{ hash, scope string }
 
-type cachedUser struct {
-	user  string
-	until time.Time
+type cachedBearer struct {
+	bearer andon.Bearer
+	until  time.Time
 }
 
-func (c *tokenCache) get(hash, scope string, now time.Time) (string, bool) {
+func (c *tokenCache) get(hash, scope string, now time.Time) (andon.Bearer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[tokenKey{hash, scope}]
 	if !ok || !now.Before(e.until) {
-		return "", false
+		return andon.Bearer{}, false
 	}
-	return e.user, true
+	return e.bearer, true
 }
 
 func (c *tokenCache) clear() {
@@ -351,13 +352,13 @@ func (c *tokenCache) clear() {
 	c.entries = nil
 }
 
-func (c *tokenCache) put(hash, scope, user string, until time.Time) {
+func (c *tokenCache) put(hash, scope string, b andon.Bearer, until time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Full means many distinct tokens in a short time: start again rather
 	// than keep a bookkeeping of ages.
 	if c.entries == nil || len(c.entries) >= tokenCacheSize {
-		c.entries = map[tokenKey]cachedUser{}
+		c.entries = map[tokenKey]cachedBearer{}
 	}
-	c.entries[tokenKey{hash, scope}] = cachedUser{user: user, until: until}
+	c.entries[tokenKey{hash, scope}] = cachedBearer{bearer: b, until: until}
 }

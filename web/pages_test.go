@@ -50,6 +50,23 @@ func TestSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Until then, every page says when it expires; one that expires in
+	// more than two weeks is not worth a word.
+	eb := s.browser(t)
+	eb.post("/login", url.Values{"token": {expiring}}).mustStatus(t, http.StatusSeeOther)
+	want := "Your API token expires at " + thursday.Add(time.Hour).UTC().Format("2006-01-02 15:04 UTC") + ". Ask your platform team for a new one"
+	if got := eb.get("/changes").mustStatus(t, http.StatusOK).text("#token-expiry[role=status]"); !strings.HasPrefix(got, want) {
+		t.Errorf("signed in with a token expiring in an hour: notice %q, want %q", got, want)
+	}
+	later, err := s.tokens.CreateToken(context.Background(), "bob", thursday.Add(15*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := s.browser(t)
+	lb.post("/login", url.Values{"token": {later}}).mustStatus(t, http.StatusSeeOther)
+	if n := len(lb.get("/").mustStatus(t, http.StatusOK).all("#token-expiry")); n != 0 {
+		t.Errorf("signed in with a token expiring in 15 days: %d notices, want none", n)
+	}
 	s.now = thursday.Add(time.Hour)
 	p = b.post("/login", url.Values{"token": {expiring}}).mustStatus(t, http.StatusUnauthorized)
 	if want := "This token is not valid: it expired at " + thursday.Add(time.Hour).UTC().Format(time.RFC3339) + "."; !strings.Contains(p.text("#error[role=alert]"), want) {

@@ -57,6 +57,9 @@ type pageData struct {
 	Kiosk  bool
 	Assets map[string]string // asset name → versioned URL
 	View   any
+	// TokenExpires is when the session's token expires, when that is
+	// within andon.TokenExpiryNotice; every page says so.
+	TokenExpires *time.Time
 }
 
 // render executes a page into a buffer, so that a template error gives an
@@ -69,6 +72,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	data := &pageData{Page: page, View: view, Assets: assetURLs, Kiosk: r.URL.Query().Get("kiosk") == "1"}
 	if s := sessionOf(r); s != nil {
 		data.User, data.CSRF = s.user, s.csrf
+		if at := s.user.TokenExpiresAt; at != nil && at.Sub(h.cfg.Now()) < andon.TokenExpiryNotice {
+			data.TokenExpires = at
+		}
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {

@@ -51,14 +51,14 @@ func sessionOf(r *http.Request) *session {
 func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := r.Cookie(sessionCookie)
-		var name string
+		var b andon.Bearer
 		if err == nil && c.Value != "" {
-			name, err = h.cfg.Tokens.Authenticate(r.Context(), c.Value)
+			b, err = h.cfg.Tokens.Authenticate(r.Context(), c.Value)
 			if andon.ErrorCode(err) == andon.EINTERNAL {
 				return err
 			}
 		}
-		if err != nil || name == "" {
+		if err != nil || b.User == "" {
 			signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 			switch {
 			case r.Header.Get("HX-Request") != "":
@@ -73,7 +73,7 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 			}
 			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked or expired: sign in again")
 		}
-		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, name)
+		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, b)
 		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value)}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
 			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
@@ -102,11 +102,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return h.render(w, r, http.StatusBadRequest, "login", &loginView{Next: next, Error: "Enter your API token."})
 	}
-	name, err := h.cfg.Tokens.Authenticate(r.Context(), token)
+	b, err := h.cfg.Tokens.Authenticate(r.Context(), token)
 	switch {
 	case andon.ErrorCode(err) == andon.EINTERNAL:
 		return err
-	case err != nil || name == "":
+	case err != nil || b.User == "":
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
 			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}

@@ -728,6 +728,27 @@ func TestTokenExpires(t *testing.T) {
 		t.Errorf("token create --expires 90d: exit %d, expiry %v (%v)\nstdout: %s\nstderr: %s", r.code, at, err, r.stdout, r.stderr)
 	}
 
+	// whoami says when the token expires; within two weeks of that, every
+	// command warns on standard error.
+	far := strings.TrimSpace(r.stdout)
+	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": far}, "whoami")
+	if r.code != 0 || !hasLine(r.stdout, "token expires:  "+fmtSecond(at)) || r.stderr != "" {
+		t.Errorf("whoami with a token for 90 days: exit %d\nstdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "10d"}, store...)...)
+	near := strings.TrimSpace(r.stdout)
+	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": near}, "calendar", "next", "--env", "prod-lyon", "--duration", "1h")
+	if r.code != 0 || !strings.HasPrefix(r.stderr, "andon: warning: the API token (ANDON_TOKEN) expires at ") ||
+		!strings.Contains(r.stderr, ", in 10 days: ask your platform team for a new one") {
+		t.Errorf("calendar next with a token for 10 days: exit %d, want a warning\nstderr: %s", r.code, r.stderr)
+	}
+	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami", "-o", "json")
+	var me andon.User
+	if err := json.Unmarshal([]byte(r.stdout), &me); r.code != 0 || err != nil || me.TokenExpiresAt == nil || !me.TokenExpiresAt.Equal(expires) ||
+		!strings.Contains(r.stderr, "expires at "+expires.Format(time.RFC3339)+", in less than 2 minutes") {
+		t.Errorf("whoami -o json with a token for 2 seconds: exit %d, %v\nstdout: %s\nstderr: %s", r.code, err, r.stdout, r.stderr)
+	}
+
 	time.Sleep(time.Until(expires.Add(100 * time.Millisecond)))
 	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami"), 2,
 		"the bearer token is not valid: it expired at "+expires.Format(time.RFC3339))
@@ -744,9 +765,9 @@ func TestTokenExpires(t *testing.T) {
 		`--expires "0s": a token must live longer than that`)
 	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
 	var tokens []andon.TokenInfo
-	// The server's own token for carol, and the two made here.
-	if err := json.Unmarshal([]byte(r.stdout), &tokens); err != nil || len(tokens) != 3 {
-		t.Errorf("after the refused expiries: %d tokens, %v; want 3", len(tokens), err)
+	// The server's own token for carol, and the three made here.
+	if err := json.Unmarshal([]byte(r.stdout), &tokens); err != nil || len(tokens) != 4 {
+		t.Errorf("after the refused expiries: %d tokens, %v; want 4", len(tokens), err)
 	}
 
 	wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--expired", "--user", "carol"}, store...)...), 2,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -46,7 +47,35 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 	// white space of its own.
 	token = strings.TrimSpace(token)
 	e.noToken = token == ""
-	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version)), nil
+	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version),
+		client.WithTokenExpiry(e.warnExpiry)), nil
+}
+
+// warnExpiry warns, on standard error, that the token expires soon:
+// within andon.TokenExpiryNotice, in time to have a new one issued and put
+// where the pipelines read it.
+func (e *env) warnExpiry(at time.Time) {
+	left := time.Until(at)
+	if left >= andon.TokenExpiryNotice {
+		return
+	}
+	fmt.Fprintf(e.stderr, "andon: warning: the API token (%s) expires at %s, in %s: ask your platform team for a new one (andon token create --expires) before then\n",
+		e.tokenFrom, at.UTC().Format(time.RFC3339), roughly(left))
+}
+
+// roughly says how long d is, to the nearest of the largest unit that
+// fits twice: "13 days", "40 hours", "25 minutes".
+func roughly(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= 2*day:
+		return fmt.Sprintf("%d days", d.Round(day)/day)
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", d.Round(time.Hour)/time.Hour)
+	case d >= 2*time.Minute:
+		return fmt.Sprintf("%d minutes", d.Round(time.Minute)/time.Minute)
+	}
+	return "less than 2 minutes"
 }
 
 // parseTime parses the RFC 3339 value of a flag.

@@ -26,6 +26,11 @@ func newWhoamiCmd(e *env) *cobra.Command {
 			return e.print(cmd, u, func(w io.Writer) {
 				kv(w, "name", u.Name)
 				kvList(w, "roles", u.Roles)
+				expires := "never"
+				if u.TokenExpiresAt != nil {
+					expires = fmtSecond(*u.TokenExpiresAt)
+				}
+				kv(w, "token expires", expires)
 			})
 		},
 	}
