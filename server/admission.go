@@ -24,7 +24,7 @@ import (
 // certificates) and the network, as docs/kubernetes.md explains.
 func NewAdmission(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
-	m := newMetrics(cfg.Registry, nil, cfg.Logger)
+	m := newMetrics(Config{Registry: cfg.Registry, Logger: cfg.Logger})
 	reviews := register(cfg.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "andon_admission_reviews_total",
 		Help: "Admission reviews answered, by outcome: allowed, denied, ignored (not governed by andon), or error when the review could not be read.",

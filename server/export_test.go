@@ -19,7 +19,7 @@ type Route struct {
 func Routes() []Route {
 	cfg := Config{}.withDefaults()
 	var list []Route
-	for _, rt := range routes(cfg, newMetrics(prometheus.NewRegistry(), nil, slog.New(slog.DiscardHandler))) {
+	for _, rt := range routes(cfg, newMetrics(Config{Registry: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})) {
 		list = append(list, Route{Pattern: rt.pattern, Access: [...]string{authenticated: "authenticated", public: "public", feed: "feed"}[rt.access]})
 	}
 	return list

@@ -36,10 +36,12 @@ type metrics struct {
 }
 
 // newMetrics creates andon's collectors and registers them, the Go and
-// process collectors and, when counts is not nil, the andon_changes gauge
-// in reg. Collectors already registered by an earlier call are reused, so
-// that several handlers may share one registry.
-func newMetrics(reg *prometheus.Registry, counts func(context.Context) (map[andon.State]int, error), logger *slog.Logger) *metrics {
+// process collectors and, when cfg has the functions they need, the
+// andon_changes and andon_token_expiry_timestamp_seconds gauges in
+// cfg.Registry. Collectors already registered by an earlier call are
+// reused, so that several handlers may share one registry.
+func newMetrics(cfg Config) *metrics {
+	reg := cfg.Registry
 	m := &metrics{
 		requests: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "andon_http_requests_total",
@@ -70,11 +72,22 @@ func newMetrics(reg *prometheus.Registry, counts func(context.Context) (map[ando
 	}
 	register(reg, collectors.NewGoCollector())
 	register(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if counts != nil {
-		register(reg, &changeCollector{
-			desc:   prometheus.NewDesc("andon_changes", "Changes in the store, by state.", []string{"state"}, nil),
-			counts: counts,
-			logger: logger,
+	if cfg.ChangeCounts != nil {
+		register(reg, &storeCollector{
+			desc:    prometheus.NewDesc("andon_changes", "Changes in the store, by state.", []string{"state"}, nil),
+			what:    "count changes",
+			collect: changesByState(cfg.ChangeCounts),
+			logger:  cfg.Logger,
+		})
+	}
+	if cfg.ListTokens != nil {
+		register(reg, &storeCollector{
+			desc: prometheus.NewDesc("andon_token_expiry_timestamp_seconds",
+				"Unix time at which an API token stops authenticating, for each token that expires (expired ones included, until revoked), by token ID and user.",
+				[]string{"id", "user"}, nil),
+			what:    "list tokens",
+			collect: tokenExpiries(cfg.ListTokens),
+			logger:  cfg.Logger,
 		})
 	}
 	return m
@@ -125,40 +138,71 @@ func (m *metrics) observeDrift(env string, c andon.DriftCounts, at time.Time) {
 	m.driftChecked.WithLabelValues(env).Set(float64(at.UnixNano()) / 1e9)
 }
 
-// scrapeTimeout bounds the store query of one scrape of andon_changes.
+// scrapeTimeout bounds the store query of one scrape of a storeCollector.
 const scrapeTimeout = 10 * time.Second
 
-// changeCollector exports the number of changes per state, asking the
-// store at scrape time: a gauge updated by the handlers would drift
-// whenever another replica or an admin command changed the store.
-type changeCollector struct {
-	desc   *prometheus.Desc
-	counts func(context.Context) (map[andon.State]int, error)
-	logger *slog.Logger
+// storeCollector exports what the store says at scrape time: a gauge
+// updated by the handlers would drift whenever another replica or an
+// admin command changed the store. When the store cannot answer, the
+// scrape reports the error for this metric and the others still go out.
+type storeCollector struct {
+	desc *prometheus.Desc
+	what string // what collect does, for the log
+	// collect queries the store, then sends the metrics of desc.
+	collect func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error
+	logger  *slog.Logger
 }
 
 // Describe implements prometheus.Collector.
-func (c *changeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
-// Collect implements prometheus.Collector. Every state is exported, zero
-// included, so that alerts on a state do not see it vanish.
-func (c *changeCollector) Collect(ch chan<- prometheus.Metric) {
+// Collect implements prometheus.Collector.
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	counts, err := c.counts(ctx)
-	if err != nil {
-		c.logger.Error("count changes for metrics", slog.Any("err", err))
+	if err := c.collect(ctx, c.desc, ch); err != nil {
+		c.logger.Error(c.what+" for metrics", slog.Any("err", err))
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
-		return
 	}
-	states := slices.Clone(andon.States)
-	for s := range counts {
-		if !slices.Contains(states, s) {
-			states = append(states, s)
+}
+
+// changesByState exports the number of changes per state. Every state is
+// exported, zero included, so that alerts on a state do not see it
+// vanish.
+func changesByState(counts func(context.Context) (map[andon.State]int, error)) func(context.Context, *prometheus.Desc, chan<- prometheus.Metric) error {
+	return func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error {
+		n, err := counts(ctx)
+		if err != nil {
+			return err
 		}
+		states := slices.Clone(andon.States)
+		for s := range n {
+			if !slices.Contains(states, s) {
+				states = append(states, s)
+			}
+		}
+		for _, s := range states {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[s]), string(s))
+		}
+		return nil
 	}
-	for _, s := range states {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
+}
+
+// tokenExpiries exports when each token that expires does, so that an
+// alert can ask for a new one in time: a pipeline whose token expires
+// can no longer deploy.
+func tokenExpiries(list func(context.Context) ([]andon.TokenInfo, error)) func(context.Context, *prometheus.Desc, chan<- prometheus.Metric) error {
+	return func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error {
+		tokens, err := list(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			if t.ExpiresAt != nil {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
+			}
+		}
+		return nil
 	}
 }
 

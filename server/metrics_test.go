@@ -16,6 +16,13 @@ func TestMetrics(t *testing.T) {
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
 			return map[andon.State]int{andon.StatePending: 3, andon.StateApproved: 1}, nil
 		}
+		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
+			return []andon.TokenInfo{
+				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", ExpiresAt: new(expiry)},
+				{ID: "99aa00bb11cc", User: "alice", Scope: "api"},
+				{ID: "77ee66dd55cc", User: "alice", Scope: "feed"},
+			}, nil
+		}
 	})
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
@@ -44,12 +51,17 @@ func TestMetrics(t *testing.T) {
 		`andon_changes{state="pending"} 3`,
 		`andon_changes{state="approved"} 1`,
 		`andon_changes{state="rolled-back"} 0`,
+		`andon_token_expiry_timestamp_seconds{id="3f2a9c1b7d4e",user="ci-lyon"} 1.803546e+09`,
 		`go_goroutines `,
 		`process_cpu_seconds_total `,
 	} {
 		if !strings.Contains(text, "\n"+want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// A token that never expires has no expiry to export.
+	if n := strings.Count(text, "\nandon_token_expiry_timestamp_seconds{"); n != 1 {
+		t.Errorf("%d token expiries exported, want 1", n)
 	}
 }
 
@@ -58,13 +70,19 @@ func TestMetricsSurviveFailingCounts(t *testing.T) {
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
 			return nil, errors.New("database is closed")
 		}
+		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
+			return nil, errors.New("database is closed")
+		}
 	})
 	r := f.do(t, "GET", "/metrics", "", "")
-	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") {
-		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes:\n%.500s", r.status, r.body)
+	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") ||
+		strings.Contains(string(r.body), "andon_token_expiry_timestamp_seconds{") {
+		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes and the token expiries:\n%.500s", r.status, r.body)
 	}
-	if recs := f.logs.records(t, "count changes for metrics"); len(recs) != 1 {
-		t.Errorf("got %d log records of the failure, want 1", len(recs))
+	for _, msg := range []string{"count changes for metrics", "list tokens for metrics"} {
+		if recs := f.logs.records(t, msg); len(recs) != 1 {
+			t.Errorf("got %d log records %q, want 1", len(recs), msg)
+		}
 	}
 }
 

@@ -52,6 +52,10 @@ type Config struct {
 	// andon_changes gauge. A collector calls it at scrape time so that the
 	// gauge never drifts from the store. Nil leaves the gauge out.
 	ChangeCounts func(ctx context.Context) (map[andon.State]int, error)
+	// ListTokens lists the tokens issued, for the
+	// andon_token_expiry_timestamp_seconds gauge of those that expire. A
+	// collector calls it at scrape time. Nil leaves the gauge out.
+	ListTokens func(ctx context.Context) ([]andon.TokenInfo, error)
 }
 
 // withDefaults fills in the optional fields so that handlers need not check
@@ -76,7 +80,7 @@ func (c Config) withDefaults() Config {
 // the authentication, logging, metrics and panic-recovery middleware.
 func New(cfg Config) http.Handler {
 	cfg = cfg.withDefaults()
-	m := newMetrics(cfg.Registry, cfg.ChangeCounts, cfg.Logger)
+	m := newMetrics(cfg)
 	mux := http.NewServeMux()
 	for _, rt := range routes(cfg, m) {
 		h := rt.handler

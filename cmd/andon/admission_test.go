@@ -297,7 +297,7 @@ func TestAdmissionWebhook(t *testing.T) {
 			resp.Body.Close()
 		}
 
-		metrics := getText(t, s.url+"/metrics")
+		metrics := mustGet(t, s.url+"/metrics")
 		for _, want := range []string{`andon_admission_reviews_total{outcome="allowed"}`, `andon_admission_reviews_total{outcome="ignored"} 1`, `andon_admission_reviews_total{outcome="error"} 1`} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %s", want)
@@ -307,17 +307,6 @@ func TestAdmissionWebhook(t *testing.T) {
 			t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
-}
-
-func getText(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
 
 // With --admission-client-ca only a caller with a certificate of that CA

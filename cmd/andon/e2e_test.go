@@ -742,6 +742,19 @@ func TestTokenExpires(t *testing.T) {
 		!strings.Contains(r.stderr, ", in 10 days: ask your platform team for a new one") {
 		t.Errorf("calendar next with a token for 10 days: exit %d, want a warning\nstderr: %s", r.code, r.stderr)
 	}
+	// The server's metrics carry every expiry, for alerts.
+	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
+	var listed []andon.TokenInfo
+	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
+		t.Fatal(err)
+	}
+	metrics := mustGet(t, s.url+"/metrics")
+	for _, tok := range listed {
+		line := fmt.Sprintf(`andon_token_expiry_timestamp_seconds{id=%q,user="carol"}`, tok.ID)
+		if has := strings.Contains(metrics, "\n"+line+" "); has != (tok.ExpiresAt != nil) {
+			t.Errorf("metrics: %s present %v, want %v (expires %v)", line, has, !has, tok.ExpiresAt)
+		}
+	}
 	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami", "-o", "json")
 	var me andon.User
 	if err := json.Unmarshal([]byte(r.stdout), &me); r.code != 0 || err != nil || me.TokenExpiresAt == nil || !me.TokenExpiresAt.Equal(expires) ||

@@ -180,7 +180,7 @@ func TestKubeAdmissionAndDrift(t *testing.T) {
 	if len(checks) != 2 {
 		t.Errorf("drift.checked entries = %d, want 2", len(checks))
 	}
-	if m := getText(t, s.url+"/metrics"); !strings.Contains(m, `andon_drift_objects{environment="staging-lyon",kind="changed"} 1`) {
+	if m := mustGet(t, s.url+"/metrics"); !strings.Contains(m, `andon_drift_objects{environment="staging-lyon",kind="changed"} 1`) {
 		t.Errorf("metrics lack the changed object of staging-lyon")
 	}
 }

@@ -567,6 +567,7 @@ func (a *app) handler() http.Handler {
 		Now:          a.db.Now,
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
+		ListTokens:   func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "") },
 		UI: web.New(web.Config{
 			Logger:          a.logger,
 			Changes:         a.changes,
