@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +94,12 @@ func TestChartPassesPolicy(t *testing.T) {
 			},
 			kinds: []string{"ServiceMonitor"},
 		},
+		{
+			name:  "alerts",
+			set:   []string{"prometheusRule.enabled=true", "prometheusRule.tokenExpiryDays=21"},
+			kinds: []string{"PrometheusRule"},
+			check: checkAlerts,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +176,41 @@ func checkDefaults(t *testing.T, objs []*manifest.Object) {
 	}
 	if got := dig(d.Doc, "spec", "replicas"); got != 2 {
 		t.Errorf("replicas = %v, want 2", got)
+	}
+}
+
+// checkAlerts checks that the alerts of the PrometheusRule ask about
+// metrics an andon server exports, in the release's namespace, with the
+// lead time given.
+func checkAlerts(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	s := MustServe(t, t.TempDir())
+	if r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "30d"}, s.storeFlags()...)...); r.code != 0 {
+		t.Fatalf("token create: exit %d\n%s", r.code, r.stderr)
+	}
+	exported := mustGet(t, s.url+"/metrics")
+	rule := objectOf(t, objs, "PrometheusRule")
+	var alerts []string
+	for _, g := range dig(rule.Doc, "spec", "groups").([]any) {
+		for _, r := range dig(g, "rules").([]any) {
+			r := r.(map[string]any)
+			alerts = append(alerts, r["alert"].(string))
+			expr := r["expr"].(string)
+			for _, name := range regexp.MustCompile(`andon_[a-z_]+`).FindAllString(expr, -1) {
+				if !strings.Contains(exported, "\n# TYPE "+name+" ") {
+					t.Errorf("alert %s: the server exports no metric %s", r["alert"], name)
+				}
+				if !strings.Contains(expr, name+`{namespace="andon"`) {
+					t.Errorf("alert %s: %s is not limited to the release's namespace: %s", r["alert"], name, expr)
+				}
+			}
+		}
+	}
+	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors"}; !slices.Equal(alerts, want) {
+		t.Errorf("alerts %q, want %q", alerts, want)
+	}
+	if expr := fmt.Sprint(dig(dig(rule.Doc, "spec", "groups").([]any)[0], "rules").([]any)[0].(map[string]any)["expr"]); !strings.HasSuffix(expr, "< 21 * 86400") {
+		t.Errorf("token alert %q: want the lead time of tokenExpiryDays, 21 days", expr)
 	}
 }
 
