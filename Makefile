@@ -12,6 +12,7 @@ build:
 
 # Run the server with the example manufacturer on http://localhost:8080.
 demo:
+	@echo "Building andon (a few minutes the first time: modules are downloaded and compiled), then starting the demo."
 	$(GO) run ./cmd/andon demo
 
 # Every test: Go unit and end-to-end tests, the Rego unit tests of the

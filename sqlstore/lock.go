@@ -20,13 +20,13 @@ func Lock(dsn, dataDir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	unlockDB, err := lockPath(path)
+	unlockDB, err := lockPath(path, path, "give this one another --data or --db")
 	if err != nil || dataDir == "" || filepath.Clean(path) == filepath.Clean(DataPath(dataDir)) {
 		return unlockDB, err
 	}
 	// The database lives elsewhere: the directory is locked too, by the
 	// lock its own database would take.
-	unlockDir, err := lockPath(DataPath(dataDir))
+	unlockDir, err := lockPath(DataPath(dataDir), "the data directory "+dataDir+", with its audit signing key,", "give this one another --data")
 	if err != nil {
 		unlockDB()
 		return nil, err
@@ -34,8 +34,9 @@ func Lock(dsn, dataDir string) (unlock func(), err error) {
 	return func() { unlockDir(); unlockDB() }, nil
 }
 
-// lockPath locks the SQLite database at path, by a file beside it.
-func lockPath(path string) (unlock func(), err error) {
+// lockPath locks the SQLite database at path, by a file beside it. what
+// names what is locked in the error, and hint what to do instead.
+func lockPath(path, what, hint string) (unlock func(), err error) {
 	name := path + "-lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if os.IsNotExist(err) {
@@ -51,7 +52,7 @@ func lockPath(path string) (unlock func(), err error) {
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s is in use by another andon serve or demo (it holds %s): stop it first, or give this one another --data or --db", path, name)
+		return nil, fmt.Errorf("%s is in use by another andon serve or demo (it holds %s): stop it first, or %s", what, name, hint)
 	}
 	return func() { f.Close() }, nil
 }

@@ -89,6 +89,9 @@ would count for nothing in the risk.`,
 				}
 				req.Links = append(req.Links, andon.Link{Kind: kind, URL: u})
 			}
+			// Modules named by hand may be misspelt; those read from git
+			// are there.
+			typed := slices.Clone(req.Facts.Modules)
 			if git.repo != "" {
 				if git.from == "" || git.to == "" {
 					return andon.Errorf(andon.EINVALID, "--from-git: needs --from and --to, the refs before and after the change")
@@ -111,7 +114,7 @@ would count for nothing in the risk.`,
 			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
 				return err
 			}
-			warnUnknownModules(cmd, e, c, ch)
+			warnUnknownModules(cmd, e, c, ch.ID, typed)
 			return nil
 		},
 	}
@@ -448,12 +451,12 @@ func flagNamed(err error) error {
 	return err
 }
 
-// warnUnknownModules warns about the modules of ch that no business
-// process of the catalog lists and that are not Odoo core modules: most
-// likely misspelt, and in any case weighed by the risk policy as touching
-// no process.
-func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
-	if len(ch.Facts.Modules) == 0 {
+// warnUnknownModules warns about the modules named by hand for change id
+// that no business process of the catalog lists and that are not Odoo
+// core modules: most likely misspelt, and in any case weighed by the risk
+// policy as touching no process.
+func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string, modules []string) {
+	if len(modules) == 0 {
 		return
 	}
 	cat, err := c.Catalog(cmd.Context())
@@ -471,13 +474,15 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, ch *andon.
 	}
 	slices.Sort(known)
 	known = slices.Compact(known)
-	for _, m := range ch.Facts.Modules {
-		if !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
+	for _, m := range modules {
+		// As the server stores it.
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m != "" && !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
 			guess := ""
 			if close := andon.Closest(m, known); len(close) > 0 {
 				guess = " (did you mean " + strings.Join(close, " or ") + "?)"
 			}
-			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt%s, cancel the change and open it again\n", m, ch.ID, guess)
+			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt%s, cancel the change and open it again\n", m, id, guess)
 		}
 	}
 }

@@ -213,14 +213,21 @@ func TestDemoDataInUse(t *testing.T) {
 	data := t.TempDir()
 	startCommand(t, "andon", "demo", "--data", data, "--addr", "127.0.0.1:0")
 	elsewhere := "sqlite://" + filepath.Join(t.TempDir(), "other.db")
-	for _, args := range [][]string{
-		{"demo", "--data", data, "--addr", "127.0.0.1:0"},
-		{"demo", "--reset", "--data", data, "--addr", "127.0.0.1:0"},
-		// The directory holds the running demo's signing key.
-		{"demo", "--reset", "--data", data, "--db", elsewhere, "--addr", "127.0.0.1:0"},
-		{"serve", "--data", data, "--addr", "127.0.0.1:0", "--catalog", exampleCatalog},
+	database := sqlstore.DataPath(data) + " is in use by another andon serve or demo"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "--data", data, "--addr", "127.0.0.1:0"}, database},
+		{[]string{"demo", "--reset", "--data", data, "--addr", "127.0.0.1:0"}, database},
+		// The directory holds the running demo's signing key: another
+		// --db does not help.
+		{[]string{"demo", "--reset", "--data", data, "--db", elsewhere, "--addr", "127.0.0.1:0"},
+			"the data directory " + data + ", with its audit signing key, is in use by another andon serve or demo (it holds " +
+				sqlstore.DataPath(data) + "-lock): stop it first, or give this one another --data"},
+		{[]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--catalog", exampleCatalog}, database},
 	} {
-		wantExit(t, runCLI(t, nil, args...), 2, "is in use by another andon serve or demo")
+		wantExit(t, runCLI(t, nil, tt.args...), 2, tt.want)
 	}
 	for _, name := range []string{sqlstore.DataPath(data), auditlog.KeyPath(data)} {
 		if _, err := os.Stat(name); err != nil {

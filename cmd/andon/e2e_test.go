@@ -626,6 +626,17 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a refused token create made %s (%v)", missing, err)
 	}
+	// sqlite: with one slash is a slip for sqlite://, not a path under
+	// the working directory.
+	slip := "sqlite:" + filepath.Join(missing, "andon.db")
+	const wantSlip = "--db: sqlite: needs // after the colon: sqlite://PATH"
+	wantExit(t, runCLI(t, nil, "token", "create", "--data", t.TempDir(), "--db", slip, "--user", "alice"), 2, wantSlip)
+	wantExit(t, runCLI(t, nil, "serve", "--data", t.TempDir(), "--db", slip, "--catalog", exampleCatalog, "--addr", "127.0.0.1:0"), 2, wantSlip)
+	wantExit(t, runCLI(t, nil, "serve", "--data", t.TempDir(), "--db", "postgres:andon:s3cret@db/andon", "--catalog", exampleCatalog, "--addr", "127.0.0.1:0"), 2,
+		"--db: postgres: needs // after the colon")
+	if _, err := os.Stat("sqlite:"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused --db %s made the directory sqlite: (%v)", slip, err)
+	}
 
 	// Tokens made before a server's first start: a new database, said so.
 	data := t.TempDir()
