@@ -503,6 +503,17 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 	}
 	r = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", bad)
 	wantExit(t, r, 1, "plants.yaml:4: Plant/lyon: spec.timezone")
+
+	// A misspelt directory stops the server at start, even over a data
+	// directory that has a catalog in force.
+	data := t.TempDir()
+	_, _, stop := startCommand(t, "andon", "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog)
+	stop()
+	missing := exampleCatalog + "g"
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", missing), 2,
+		"--catalog "+missing+": no such directory")
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", filepath.Join(exampleCatalog, "plants.yaml")), 2,
+		"plants.yaml: not a directory")
 }
 
 // TestTamperDetection alters a stopped server's store the three ways an

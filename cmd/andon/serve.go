@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -108,6 +109,14 @@ func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
 		}
 		return src, nil
 	case o.catalog != "":
+		// A directory that is not there is a slip in the flag, not a
+		// source that cannot be read for now (as a git server can be):
+		// even a ConfigMap's mount exists before the server starts.
+		if fi, err := os.Stat(o.catalog); errors.Is(err, fs.ErrNotExist) {
+			return nil, &exitError{code: 2, err: fmt.Errorf("--catalog %s: no such directory (want the directory of the catalog's YAML files)", o.catalog)}
+		} else if err == nil && !fi.IsDir() {
+			return nil, &exitError{code: 2, err: fmt.Errorf("--catalog %s: not a directory (want the directory of the catalog's YAML files)", o.catalog)}
+		}
 		return catalogsync.Dir(o.catalog), nil
 	}
 	return nil, &exitError{code: 2, err: errors.New("--catalog: required (the directory of catalog YAML), or --catalog-git URL")}
