@@ -48,20 +48,31 @@ type TokenService interface {
 // Bearer is the holder of an authenticated API token.
 type Bearer struct {
 	User string
+	// CreatedAt is when the token was issued.
+	CreatedAt time.Time
 	// ExpiresAt is when the token stops authenticating; the zero time
 	// for never.
 	ExpiresAt time.Time
 }
 
 // TokenExpiryNotice is how long before its token expires its holder is
-// warned: by the command line on every command, and by the web UI. A
-// token that stops working stops deployments (the gate fails closed), and
-// a new one may need a change window of its own to reach a pipeline's
-// secrets.
+// warned, when the token was made to live longer than that: by the
+// command line on every command, by the web UI and by the API's
+// TokenExpiresHeader. A token that stops working stops deployments (the
+// gate fails closed), and a new one may need a change window of its own
+// to reach a pipeline's secrets. A token made to live less long (for an
+// afternoon's work, say) was meant to end soon, and is not warned of.
 const TokenExpiryNotice = 14 * 24 * time.Hour
 
+// ExpiresSoon reports whether b's holder is warned at now that the token
+// expires: within TokenExpiryNotice, having been made to live longer.
+func (b Bearer) ExpiresSoon(now time.Time) bool {
+	return !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > TokenExpiryNotice && b.ExpiresAt.Sub(now) < TokenExpiryNotice
+}
+
 // TokenExpiresHeader is the HTTP header of the API's answers to a request
-// authenticated by an API token that expires: when it expires (RFC 3339).
+// whose token expires soon (Bearer.ExpiresSoon): when it expires (RFC
+// 3339).
 const TokenExpiresHeader = "Andon-Token-Expires"
 
 // TokenInfo describes an issued token without the token: what an

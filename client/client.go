@@ -59,9 +59,10 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithTokenExpiry makes the Client call notify, once, with the time its
-// token expires, as soon as an answer of the server says it (the
-// Andon-Token-Expires header of docs/api.md), so that the caller can warn
-// ahead of time. A token that never expires never calls it.
+// token expires, as soon as an answer of the server says it: the
+// Andon-Token-Expires header of docs/api.md, sent within two weeks of the
+// expiry of a token made to live longer, so that the caller can warn its
+// user in time.
 func WithTokenExpiry(notify func(expires time.Time)) Option {
 	return func(c *Client) { c.onExpiry = notify }
 }

@@ -21,8 +21,10 @@ import (
 
 // tokenService knows a fixed set of API tokens, which never expire. The
 // token "broken" makes it fail as a store that cannot answer would;
-// "expired" expired at expiry, and "expiring" is alice's until then. Feed
-// tokens are "feed-" and the name of a user who has an API token.
+// "expired" expired at expiry; "expiring" is alice's, made 90 days before
+// it expires, eight days after testNow, and "short" is alice's, made for
+// twelve days that end at the same time. Feed tokens are "feed-" and the
+// name of a user who has an API token.
 type tokenService map[string]string
 
 const feedPrefix = "feed-"
@@ -45,8 +47,12 @@ func (s tokenService) CreateToken(ctx context.Context, user string, expires time
 	return "", errors.New("not needed by these tests")
 }
 
-// expiry is when the fake tokens "expired" and "expiring" expire.
-var expiry = time.Date(2027, 2, 25, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+// expiry is when the fake token "expired" expired, and soon when
+// "expiring" and "short" expire.
+var (
+	expiry = time.Date(2027, 2, 25, 10, 0, 0, 0, time.FixedZone("CET", 3600))
+	soon   = testNow.Add(8 * 24 * time.Hour)
+)
 
 func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bearer, error) {
 	switch token {
@@ -55,7 +61,9 @@ func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bea
 	case "expired":
 		return andon.Bearer{}, &andon.ExpiredTokenError{At: expiry}
 	case "expiring":
-		return andon.Bearer{User: "alice", ExpiresAt: expiry}, nil
+		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-90 * 24 * time.Hour), ExpiresAt: soon}, nil
+	case "short":
+		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-12 * 24 * time.Hour), ExpiresAt: soon}, nil
 	}
 	if name, ok := s[token]; ok {
 		return andon.Bearer{User: name}, nil

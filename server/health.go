@@ -53,8 +53,8 @@ func handleOpenAPI() http.Handler {
 	})
 }
 
-// handleMe answers who the bearer of the token is and which roles the
-// catalog in force grants them.
+// handleMe answers who the bearer of the token is, which roles the
+// catalog in force grants them, and when their token expires.
 func handleMe() apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if _, err := parseQuery(r); err != nil {

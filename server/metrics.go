@@ -37,7 +37,7 @@ type metrics struct {
 
 // newMetrics creates andon's collectors and registers them, the Go and
 // process collectors and, when cfg has the functions they need, the
-// andon_changes and andon_token_expiry_timestamp_seconds gauges in
+// andon_changes and andon_token_*_timestamp_seconds gauges in
 // cfg.Registry. Collectors already registered by an earlier call are
 // reused, so that several handlers may share one registry.
 func newMetrics(cfg Config) *metrics {
@@ -73,22 +73,10 @@ func newMetrics(cfg Config) *metrics {
 	register(reg, collectors.NewGoCollector())
 	register(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.ChangeCounts != nil {
-		register(reg, &storeCollector{
-			desc:    prometheus.NewDesc("andon_changes", "Changes in the store, by state.", []string{"state"}, nil),
-			what:    "count changes",
-			collect: changesByState(cfg.ChangeCounts),
-			logger:  cfg.Logger,
-		})
+		register(reg, changesByState(cfg.ChangeCounts, cfg.Logger))
 	}
 	if cfg.ListTokens != nil {
-		register(reg, &storeCollector{
-			desc: prometheus.NewDesc("andon_token_expiry_timestamp_seconds",
-				"Unix time at which an API token stops authenticating, for each token that expires (expired ones included, until revoked), by token ID and user.",
-				[]string{"id", "user"}, nil),
-			what:    "list tokens",
-			collect: tokenExpiries(cfg.ListTokens),
-			logger:  cfg.Logger,
-		})
+		register(reg, tokenTimes(cfg.ListTokens, cfg.Logger))
 	}
 	return m
 }
@@ -144,66 +132,82 @@ const scrapeTimeout = 10 * time.Second
 // storeCollector exports what the store says at scrape time: a gauge
 // updated by the handlers would drift whenever another replica or an
 // admin command changed the store. When the store cannot answer, the
-// scrape reports the error for this metric and the others still go out.
+// scrape reports the error for these metrics and the others still go out.
 type storeCollector struct {
-	desc *prometheus.Desc
-	what string // what collect does, for the log
-	// collect queries the store, then sends the metrics of desc.
-	collect func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error
+	descs []*prometheus.Desc
+	what  string // what collect does, for the log
+	// collect queries the store, then sends the metrics of descs.
+	collect func(ctx context.Context, ch chan<- prometheus.Metric) error
 	logger  *slog.Logger
 }
 
 // Describe implements prometheus.Collector.
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
 
 // Collect implements prometheus.Collector.
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	if err := c.collect(ctx, c.desc, ch); err != nil {
+	if err := c.collect(ctx, ch); err != nil {
 		c.logger.Error(c.what+" for metrics", slog.Any("err", err))
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		for _, d := range c.descs {
+			ch <- prometheus.NewInvalidMetric(d, err)
+		}
 	}
 }
 
 // changesByState exports the number of changes per state. Every state is
 // exported, zero included, so that alerts on a state do not see it
 // vanish.
-func changesByState(counts func(context.Context) (map[andon.State]int, error)) func(context.Context, *prometheus.Desc, chan<- prometheus.Metric) error {
-	return func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error {
-		n, err := counts(ctx)
-		if err != nil {
-			return err
-		}
-		states := slices.Clone(andon.States)
-		for s := range n {
-			if !slices.Contains(states, s) {
-				states = append(states, s)
+func changesByState(counts func(context.Context) (map[andon.State]int, error), logger *slog.Logger) *storeCollector {
+	desc := prometheus.NewDesc("andon_changes", "Changes in the store, by state.", []string{"state"}, nil)
+	return &storeCollector{descs: []*prometheus.Desc{desc}, what: "count changes", logger: logger,
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			n, err := counts(ctx)
+			if err != nil {
+				return err
 			}
-		}
-		for _, s := range states {
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[s]), string(s))
-		}
-		return nil
-	}
+			states := slices.Clone(andon.States)
+			for s := range n {
+				if !slices.Contains(states, s) {
+					states = append(states, s)
+				}
+			}
+			for _, s := range states {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[s]), string(s))
+			}
+			return nil
+		}}
 }
 
-// tokenExpiries exports when each token that expires does, so that an
-// alert can ask for a new one in time: a pipeline whose token expires
-// can no longer deploy.
-func tokenExpiries(list func(context.Context) ([]andon.TokenInfo, error)) func(context.Context, *prometheus.Desc, chan<- prometheus.Metric) error {
-	return func(ctx context.Context, desc *prometheus.Desc, ch chan<- prometheus.Metric) error {
-		tokens, err := list(ctx)
-		if err != nil {
-			return err
-		}
-		for _, t := range tokens {
-			if t.ExpiresAt != nil {
-				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
+// tokenTimes exports when each token that expires was issued and
+// expires, so that an alert can ask for a new one in time (a pipeline
+// whose token expires can no longer deploy), and leave alone the tokens
+// made to live only a short while.
+func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *slog.Logger) *storeCollector {
+	labels := []string{"id", "user"}
+	expiry := prometheus.NewDesc("andon_token_expiry_timestamp_seconds",
+		"Unix time at which an API token stops authenticating, for each token that expires (expired ones included, until revoked), by token ID and user.", labels, nil)
+	created := prometheus.NewDesc("andon_token_created_timestamp_seconds",
+		"Unix time at which an API token that expires was issued, by token ID and user.", labels, nil)
+	return &storeCollector{descs: []*prometheus.Desc{expiry, created}, what: "list tokens", logger: logger,
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			tokens, err := list(ctx)
+			if err != nil {
+				return err
 			}
-		}
-		return nil
-	}
+			for _, t := range tokens {
+				if t.ExpiresAt != nil {
+					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
+					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID, t.User)
+				}
+			}
+			return nil
+		}}
 }
 
 // handleMetrics serves the metrics of reg in the Prometheus formats. A

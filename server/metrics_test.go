@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/server"
@@ -18,7 +19,7 @@ func TestMetrics(t *testing.T) {
 		}
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return []andon.TokenInfo{
-				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", ExpiresAt: new(expiry)},
+				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
 				{ID: "99aa00bb11cc", User: "alice", Scope: "api"},
 				{ID: "77ee66dd55cc", User: "alice", Scope: "feed"},
 			}, nil
@@ -52,6 +53,7 @@ func TestMetrics(t *testing.T) {
 		`andon_changes{state="approved"} 1`,
 		`andon_changes{state="rolled-back"} 0`,
 		`andon_token_expiry_timestamp_seconds{id="3f2a9c1b7d4e",user="ci-lyon"} 1.803546e+09`,
+		`andon_token_created_timestamp_seconds{id="3f2a9c1b7d4e",user="ci-lyon"} 1.79577e+09`,
 		`go_goroutines `,
 		`process_cpu_seconds_total `,
 	} {
@@ -60,8 +62,10 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// A token that never expires has no expiry to export.
-	if n := strings.Count(text, "\nandon_token_expiry_timestamp_seconds{"); n != 1 {
-		t.Errorf("%d token expiries exported, want 1", n)
+	for _, name := range []string{"andon_token_expiry_timestamp_seconds", "andon_token_created_timestamp_seconds"} {
+		if n := strings.Count(text, "\n"+name+"{"); n != 1 {
+			t.Errorf("%d series of %s, want 1", n, name)
+		}
 	}
 }
 

@@ -201,7 +201,7 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWri
 // and an API token is refused in the query, where URLs are logged and
 // shared. The request log records the path without the query, so the
 // token stays out of it.
-func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, feed bool, next http.Handler) http.Handler {
+func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			token string
@@ -248,9 +248,9 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
 			return
 		}
-		if !b.ExpiresAt.IsZero() {
-			// Every answer tells the holder of an expiring token when it
-			// expires: the command line warns ahead of time.
+		if b.ExpiresSoon(now()) {
+			// Every answer tells the holder of a token that expires soon
+			// when: the command line warns.
 			w.Header().Set(andon.TokenExpiresHeader, b.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 		next.ServeHTTP(w, r.WithContext(SignedIn(r.Context(), catalog, b)))

@@ -85,7 +85,7 @@ func New(cfg Config) http.Handler {
 	for _, rt := range routes(cfg, m) {
 		h := rt.handler
 		if rt.access != public {
-			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, rt.access == feed, h)
+			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, cfg.Now, rt.access == feed, h)
 		}
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))

@@ -212,8 +212,13 @@ func SQLitePath(dsn string) (string, error) {
 	case hasScheme(dsn, "sqlite", "postgres", "postgresql"):
 		// sqlite:/tmp/andon.db is a slip for sqlite:///tmp/andon.db, not
 		// a file named so in the working directory.
-		scheme, _, _ := strings.Cut(dsn, ":")
-		return "", andon.Errorf(andon.EINVALID, "--db: %s: needs // after the colon: sqlite://PATH (such as sqlite:///var/lib/andon/andon.db) or postgres://…", scheme)
+		// Only a SQLite one is repeated: a PostgreSQL one may hold a
+		// password.
+		scheme, rest, _ := strings.Cut(dsn, ":")
+		if strings.EqualFold(scheme, "sqlite") {
+			return "", andon.Errorf(andon.EINVALID, "--db %s: needs // after the colon: did you mean sqlite://%s?", dsn, rest)
+		}
+		return "", andon.Errorf(andon.EINVALID, "--db: %s: needs // after the colon: postgres://USER@HOST/DATABASE", scheme)
 	case dsn == "":
 		return "", andon.Errorf(andon.EINVALID, "--db: empty")
 	}

@@ -338,8 +338,12 @@ func TestTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b, err := e.tokens.Authenticate(context.Background(), tok); err != nil || b != (andon.Bearer{User: "bob"}) {
-			t.Errorf("Authenticate = %+v, %v; want bob, never expiring", b, err)
+		b, err := e.tokens.Authenticate(context.Background(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(andon.Bearer{User: "bob", CreatedAt: e.now.UTC()}, b); diff != "" {
+			t.Errorf("Authenticate: bob's, never expiring (-want +got):\n%s", diff)
 		}
 		if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
 			t.Errorf("wrong token: %v, want unauthorized", err)
@@ -397,9 +401,14 @@ func TestTokenExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		created := e.now.UTC()
 		e.now = expires.Add(-5 * time.Second)
-		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || b != (andon.Bearer{User: "bob", ExpiresAt: expires}) {
-			t.Fatalf("five seconds before its expiry: %+v, %v; want bob, expiring at %s", b, err, expires)
+		b, err := e.tokens.Authenticate(ctx, tok)
+		if err != nil {
+			t.Fatalf("five seconds before its expiry: %v", err)
+		}
+		if diff := cmp.Diff(andon.Bearer{User: "bob", CreatedAt: created, ExpiresAt: expires}, b); diff != "" {
+			t.Fatalf("five seconds before its expiry (-want +got):\n%s", diff)
 		}
 		// Remembered: the cache keeps the expiry too.
 		if b, err := e.tokens.Authenticate(ctx, tok); err != nil || !b.ExpiresAt.Equal(expires) {

@@ -150,14 +150,16 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 		return b, nil
 	}
 	var b andon.Bearer
+	var created int64
 	var expiresAt sql.NullInt64
-	err := s.db.readRow(ctx, `SELECT username, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &expiresAt)
+	err := s.db.readRow(ctx, `SELECT username, created_at, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &created, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}
 	if err != nil {
 		return andon.Bearer{}, err
 	}
+	b.CreatedAt = time.UnixMicro(created).UTC()
 	until := now.Add(tokenCacheTTL)
 	if expiresAt.Valid {
 		b.ExpiresAt = time.UnixMicro(expiresAt.Int64).UTC()

@@ -45,28 +45,32 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("bad token: error %q", p.text("#error"))
 	}
 
-	// A token that has expired is refused saying so.
-	expiring, err := s.tokens.CreateToken(context.Background(), "bob", thursday.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Until then, every page says when it expires; one that expires in
-	// more than two weeks is not worth a word.
+	// Tokens made 80 days ago for 80 days and an hour, and for 95 days,
+	// and one made this morning for the day.
+	s.now = thursday.Add(-80 * 24 * time.Hour)
+	expiring := mustToken(t, s, thursday.Add(time.Hour))
+	later := mustToken(t, s, thursday.Add(15*24*time.Hour))
+	s.now = thursday.Add(-3 * time.Hour)
+	short := mustToken(t, s, thursday.Add(time.Hour))
+	s.now = thursday
+
+	// Within two weeks of its expiry, every page says when a token made
+	// to live longer expires; a token made for the day was meant to end.
 	eb := s.browser(t)
 	eb.post("/login", url.Values{"token": {expiring}}).mustStatus(t, http.StatusSeeOther)
 	want := "Your API token expires at " + thursday.Add(time.Hour).UTC().Format("2006-01-02 15:04 UTC") + ". Ask your platform team for a new one"
 	if got := eb.get("/changes").mustStatus(t, http.StatusOK).text("#token-expiry[role=status]"); !strings.HasPrefix(got, want) {
 		t.Errorf("signed in with a token expiring in an hour: notice %q, want %q", got, want)
 	}
-	later, err := s.tokens.CreateToken(context.Background(), "bob", thursday.Add(15*24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
+	for name, tok := range map[string]string{"expiring in 15 days": later, "made for the day": short} {
+		b := s.browser(t)
+		b.post("/login", url.Values{"token": {tok}}).mustStatus(t, http.StatusSeeOther)
+		if n := len(b.get("/").mustStatus(t, http.StatusOK).all("#token-expiry")); n != 0 {
+			t.Errorf("signed in with a token %s: %d notices, want none", name, n)
+		}
 	}
-	lb := s.browser(t)
-	lb.post("/login", url.Values{"token": {later}}).mustStatus(t, http.StatusSeeOther)
-	if n := len(lb.get("/").mustStatus(t, http.StatusOK).all("#token-expiry")); n != 0 {
-		t.Errorf("signed in with a token expiring in 15 days: %d notices, want none", n)
-	}
+
+	// A token that has expired is refused saying so.
 	s.now = thursday.Add(time.Hour)
 	p = b.post("/login", url.Values{"token": {expiring}}).mustStatus(t, http.StatusUnauthorized)
 	if want := "This token is not valid: it expired at " + thursday.Add(time.Hour).UTC().Format(time.RFC3339) + "."; !strings.Contains(p.text("#error[role=alert]"), want) {
@@ -95,6 +99,17 @@ func TestSignIn(t *testing.T) {
 	if p := b.do(req); p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/login?next=%2F%3Fkiosk%3D1" {
 		t.Errorf("refresh after signing out: %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
 	}
+}
+
+// mustToken issues a token for bob at the store's time, expiring at
+// expires.
+func mustToken(t *testing.T, s *stack, expires time.Time) string {
+	t.Helper()
+	tok, err := s.tokens.CreateToken(context.Background(), "bob", expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {

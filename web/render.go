@@ -58,7 +58,7 @@ type pageData struct {
 	Assets map[string]string // asset name → versioned URL
 	View   any
 	// TokenExpires is when the session's token expires, when that is
-	// within andon.TokenExpiryNotice; every page says so.
+	// soon (andon.Bearer.ExpiresSoon); every page says so.
 	TokenExpires *time.Time
 }
 
@@ -72,8 +72,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	data := &pageData{Page: page, View: view, Assets: assetURLs, Kiosk: r.URL.Query().Get("kiosk") == "1"}
 	if s := sessionOf(r); s != nil {
 		data.User, data.CSRF = s.user, s.csrf
-		if at := s.user.TokenExpiresAt; at != nil && at.Sub(h.cfg.Now()) < andon.TokenExpiryNotice {
-			data.TokenExpires = at
+		if s.expiresSoon {
+			data.TokenExpires = s.user.TokenExpiresAt
 		}
 	}
 	var b bytes.Buffer

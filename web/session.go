@@ -33,6 +33,9 @@ func csrfToken(token string) string {
 type session struct {
 	user *andon.User
 	csrf string
+	// expiresSoon is set when the session's token expires soon
+	// (andon.Bearer.ExpiresSoon): every page says when.
+	expiresSoon bool
 }
 
 type sessionKey struct{}
@@ -74,7 +77,7 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked or expired: sign in again")
 		}
 		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, b)
-		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value)}
+		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), expiresSoon: b.ExpiresSoon(h.cfg.Now())}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
 			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
 		}

@@ -91,12 +91,13 @@ would count for nothing in the risk.`,
 			}
 			// Modules named by hand may be misspelt; those read from git
 			// are there.
-			typed := slices.Clone(req.Facts.Modules)
+			var fromGit []string
 			if git.repo != "" {
 				if git.from == "" || git.to == "" {
 					return andon.Errorf(andon.EINVALID, "--from-git: needs --from and --to, the refs before and after the change")
 				}
-				if err := factsFromGit(cmd, e, c, &req, git); err != nil {
+				var err error
+				if fromGit, err = factsFromGit(cmd, e, c, &req, git); err != nil {
 					return err
 				}
 			} else if git.from != "" || git.to != "" || len(git.addonsPaths) > 0 {
@@ -114,6 +115,7 @@ would count for nothing in the risk.`,
 			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
 				return err
 			}
+			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
 			warnUnknownModules(cmd, e, c, ch.ID, typed)
 			return nil
 		},
@@ -451,10 +453,10 @@ func flagNamed(err error) error {
 	return err
 }
 
-// warnUnknownModules warns about the modules named by hand for change id
-// that no business process of the catalog lists and that are not Odoo
-// core modules: most likely misspelt, and in any case weighed by the risk
-// policy as touching no process.
+// warnUnknownModules warns about the modules of change id (those named by
+// hand, not read from git) that no business process of the catalog lists
+// and that are not Odoo core modules: most likely misspelt, and in any
+// case weighed by the risk policy as touching no process.
 func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string, modules []string) {
 	if len(modules) == 0 {
 		return
@@ -475,9 +477,7 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string,
 	slices.Sort(known)
 	known = slices.Compact(known)
 	for _, m := range modules {
-		// As the server stores it.
-		m = strings.ToLower(strings.TrimSpace(m))
-		if m != "" && !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
+		if !core[m] && len(cat.ProcessesForModules(nil, []string{m})) == 0 {
 			guess := ""
 			if close := andon.Closest(m, known); len(close) > 0 {
 				guess = " (did you mean " + strings.Join(close, " or ") + "?)"
@@ -488,20 +488,20 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string,
 }
 
 // factsFromGit fills the facts of req from the addons of a range of
-// commits, with the business processes of the server's catalog, and links
-// the change to the range.
-func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.ChangeRequest, git odooImpactOptions) error {
+// commits, with the business processes of the server's catalog, links
+// the change to the range, and returns the modules it read there.
+func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.ChangeRequest, git odooImpactOptions) ([]string, error) {
 	cat, err := c.Catalog(cmd.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cat.Environment(req.Environment) == nil {
-		return andon.Errorf(andon.EINVALID, "--env: %s", cat.UnknownEnvironment(req.Environment))
+		return nil, andon.Errorf(andon.EINVALID, "--env: %s", cat.UnknownEnvironment(req.Environment))
 	}
 	git.env = req.Environment
 	rep, err := analyseAddons(cmd, e, &git, cat)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := rep.Impact.Facts
 	union := func(a, b []string) []string {
@@ -523,7 +523,7 @@ func factsFromGit(cmd *cobra.Command, e *env, c *client.Client, req *andon.Chang
 		req.Facts.Evidence[k] = capped(files, "files")
 	}
 	req.Links = append(req.Links, andon.Link{Kind: "git", URL: fmt.Sprintf("%s@%s..%s", rep.Repository, rep.FromCommit, rep.ToCommit)})
-	return nil
+	return f.Modules, nil
 }
 
 // capped returns list, or its first entries and a last one that counts

@@ -51,29 +51,30 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 		client.WithTokenExpiry(e.warnExpiry)), nil
 }
 
-// warnExpiry warns, on standard error, that the token expires soon:
-// within andon.TokenExpiryNotice, in time to have a new one issued and put
-// where the pipelines read it.
+// warnExpiry warns, on standard error, that the token expires at at: the
+// server says so within andon.TokenExpiryNotice of it, in time to have a
+// new one issued and put where the pipelines read it.
+// ANDON_NO_EXPIRY_WARNING=1 silences it, for a pipeline that fails on any
+// output on standard error.
 func (e *env) warnExpiry(at time.Time) {
-	left := time.Until(at)
-	if left >= andon.TokenExpiryNotice {
+	if e.getenv("ANDON_NO_EXPIRY_WARNING") != "" {
 		return
 	}
 	fmt.Fprintf(e.stderr, "andon: warning: the API token (%s) expires at %s, in %s: ask your platform team for a new one (andon token create --expires) before then\n",
-		e.tokenFrom, at.UTC().Format(time.RFC3339), roughly(left))
+		e.tokenFrom, at.UTC().Format(time.RFC3339), roughly(time.Until(at)))
 }
 
-// roughly says how long d is, to the nearest of the largest unit that
-// fits twice: "13 days", "40 hours", "25 minutes".
+// roughly says how long d is, in whole units of the largest that fits
+// twice: "13 days", "40 hours", "25 minutes", "less than 2 minutes".
 func roughly(d time.Duration) string {
 	const day = 24 * time.Hour
 	switch {
 	case d >= 2*day:
-		return fmt.Sprintf("%d days", d.Round(day)/day)
+		return fmt.Sprintf("%d days", d/day)
 	case d >= 2*time.Hour:
-		return fmt.Sprintf("%d hours", d.Round(time.Hour)/time.Hour)
+		return fmt.Sprintf("%d hours", d/time.Hour)
 	case d >= 2*time.Minute:
-		return fmt.Sprintf("%d minutes", d.Round(time.Minute)/time.Minute)
+		return fmt.Sprintf("%d minutes", d/time.Minute)
 	}
 	return "less than 2 minutes"
 }
