@@ -514,6 +514,8 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 		"--catalog "+missing+": no such directory")
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", filepath.Join(exampleCatalog, "plants.yaml")), 2,
 		"plants.yaml: not a directory")
+	wantExit(t, runCLI(t, map[string]string{"ANDON_CATALOG": missing}, "serve", "--addr", "127.0.0.1:0", "--data", data), 2,
+		"ANDON_CATALOG "+missing+": no such directory")
 }
 
 // TestTamperDetection alters a stopped server's store the three ways an

@@ -112,10 +112,14 @@ func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
 		// A directory that is not there is a slip in the flag, not a
 		// source that cannot be read for now (as a git server can be):
 		// even a ConfigMap's mount exists before the server starts.
+		name := "--catalog"
+		if o.catalog == e.getenv("ANDON_CATALOG") {
+			name = "ANDON_CATALOG" // as the Helm chart sets it
+		}
 		if fi, err := os.Stat(o.catalog); errors.Is(err, fs.ErrNotExist) {
-			return nil, &exitError{code: 2, err: fmt.Errorf("--catalog %s: no such directory (want the directory of the catalog's YAML files)", o.catalog)}
+			return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: no such directory (want the directory of the catalog's YAML files)", name, o.catalog)}
 		} else if err == nil && !fi.IsDir() {
-			return nil, &exitError{code: 2, err: fmt.Errorf("--catalog %s: not a directory (want the directory of the catalog's YAML files)", o.catalog)}
+			return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: not a directory (want the directory of the catalog's YAML files)", name, o.catalog)}
 		}
 		return catalogsync.Dir(o.catalog), nil
 	}
