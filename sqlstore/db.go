@@ -211,9 +211,8 @@ func SQLitePath(dsn string) (string, error) {
 		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH or postgres://…)", RedactDSN(dsn))
 	case hasScheme(dsn, "sqlite", "postgres", "postgresql"):
 		// sqlite:/tmp/andon.db is a slip for sqlite:///tmp/andon.db, not
-		// a file named so in the working directory.
-		// Only a SQLite one is repeated: a PostgreSQL one may hold a
-		// password.
+		// a file named so in the working directory. Only a SQLite URL is
+		// repeated in the message: a PostgreSQL one may hold a password.
 		scheme, rest, _ := strings.Cut(dsn, ":")
 		if strings.EqualFold(scheme, "sqlite") {
 			return "", andon.Errorf(andon.EINVALID, "--db %s: needs // after the colon: did you mean sqlite://%s?", dsn, rest)
