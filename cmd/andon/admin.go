@@ -245,8 +245,12 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 		expires := "never"
 		if t.ExpiresAt != nil {
 			expires = fmtSecond(*t.ExpiresAt)
-			if !now.Before(*t.ExpiresAt) {
+			switch {
+			case !now.Before(*t.ExpiresAt):
 				expires += " (expired)"
+			case andon.Bearer{CreatedAt: t.CreatedAt, ExpiresAt: *t.ExpiresAt}.ExpiresSoon(now):
+				// Its holder is being warned: time to issue the next one.
+				expires += " (in " + roughly(t.ExpiresAt.Sub(now)) + ")"
 			}
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtSecond(t.CreatedAt), expires)

@@ -769,7 +769,8 @@ func TestTokenExpires(t *testing.T) {
 	if r.stderr != "" {
 		t.Errorf("whoami with a token made for 2 seconds: stderr %q, want nothing", r.stderr)
 	}
-	old := mustTokenMadeAt(t, s, "carol", time.Now().Add(-80*24*time.Hour), time.Now().Add(10*24*time.Hour+time.Hour))
+	oldExpiry := time.Now().Add(10*24*time.Hour + time.Hour).Truncate(time.Second)
+	old := mustTokenMadeAt(t, s, "carol", time.Now().Add(-80*24*time.Hour), oldExpiry)
 	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": old}, "calendar", "next", "--env", "prod-lyon", "--duration", "1h")
 	if r.code != 0 || !strings.HasPrefix(r.stderr, "andon: warning: the API token (ANDON_TOKEN) expires at ") ||
 		!strings.Contains(r.stderr, ", in 10 days: ask your platform team for a new one") {
@@ -778,6 +779,11 @@ func TestTokenExpires(t *testing.T) {
 	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": old, "ANDON_NO_EXPIRY_WARNING": "1"}, "calendar", "next", "--env", "prod-lyon", "--duration", "1h")
 	if r.code != 0 || r.stderr != "" {
 		t.Errorf("with ANDON_NO_EXPIRY_WARNING=1: exit %d, stderr %q; want nothing", r.code, r.stderr)
+	}
+	// token list says so too, and which: the one to replace.
+	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol"}, store...)...)
+	if !strings.Contains(r.stdout, fmtSecond(oldExpiry)+" (in 10 days)") || strings.Count(r.stdout, " (in ") != 1 {
+		t.Errorf("token list: want the token with 10 days left, alone, marked so:\n%s", r.stdout)
 	}
 
 	// The server's metrics carry the times of every token that expires,
