@@ -397,6 +397,11 @@ func TestCalendarFeed(t *testing.T) {
 		}
 		// Without any token the CLI says how to give one.
 		wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url}, "whoami"), 2, "andon: no API token was given: set ANDON_TOKEN or --token")
+		// The gate too, in the reason a pipeline's log shows first.
+		r = runCLI(t, map[string]string{"ANDON_SERVER": s.url}, "gate", "--env", "prod-lyon", "--image", imageRelease)
+		if r.code != 2 || !strings.Contains(r.stdout, "CANNOT_DECIDE: no API token was given: set ANDON_TOKEN or --token") {
+			t.Errorf("gate without a token: exit %d, want 2 and the reason\n%s%s", r.code, r.stdout, r.stderr)
+		}
 		// The store recorded who got it.
 		entries := mustJSON[struct{ Entries []andon.Entry }](t, s, "alice", 0, "audit", "entries", "--type", "token.created", "--subject", "alice")
 		found := false

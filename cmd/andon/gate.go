@@ -37,7 +37,11 @@ The first real allowed call moves an approved change to implementing.`,
 				res = &andon.GateResult{}
 			}
 			if err != nil && len(res.Reasons) == 0 {
-				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: andon.ErrorMessage(err)}}
+				msg := andon.ErrorMessage(err)
+				if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+					msg = noTokenMessage
+				}
+				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: msg}}
 			}
 			undecided := err != nil
 			if perr := e.print(cmd, res, func(w io.Writer) { writeGateResult(w, res, undecided) }); perr != nil && err == nil {

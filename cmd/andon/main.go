@@ -55,9 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		msg = flagForQuery(cmd, msg)
 		unauthorized := andon.ErrorCode(err) == andon.EUNAUTHORIZED
 		if unauthorized && e.noToken {
-			// The server's message speaks of HTTP headers; the CLI's user
-			// needs to hear of the variable and the flag.
-			msg = "no API token was given: set ANDON_TOKEN or --token to one that andon token create printed (andon demo prints its own)"
+			msg = noTokenMessage
 		}
 		fmt.Fprintf(stderr, "andon: %s\n", msg)
 		if unauthorized && !e.noToken && e.tokenFrom != "" {
@@ -70,6 +68,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	return exitCode(err)
 }
+
+// noTokenMessage replaces the server's refusal of a request sent without
+// a token: the server speaks of HTTP headers, the command line's user
+// needs to hear of the variable and the flag.
+const noTokenMessage = "no API token was given: set ANDON_TOKEN or --token to one that andon token create printed (andon demo prints its own)"
 
 // exitCodes is the one table from error codes to exit codes: 1 when andon
 // decided against the request (policy, segregation of duties, state), 2
