@@ -388,4 +388,8 @@ func TestWebhookConfig(t *testing.T) {
 	// Without --catalog the namespaces come from the server; when it
 	// cannot be asked, the message says so and how to do without it.
 	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--server", closedServer(t), "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile), 2, "unless --catalog DIR gives a catalog directory: cannot reach andon server")
+	// A server asked without a token: both ways out.
+	s := MustServe(t, t.TempDir())
+	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--server", s.url, "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile), 2,
+		"andon: the catalog's namespaces come from the server, which needs an API token: give --catalog DIR, the catalog directory, or set ANDON_TOKEN or --token")
 }

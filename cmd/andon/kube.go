@@ -71,6 +71,9 @@ namespaces share names.`,
 					return err
 				}
 				if cat, err = c.Catalog(e.ctx); err != nil {
+					if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+						return andon.Errorf(andon.EINVALID, "the catalog's namespaces come from the server, which needs an API token: give --catalog DIR, the catalog directory, or set ANDON_TOKEN or --token")
+					}
 					return andon.Errorf(andon.ErrorCode(err), "the catalog's namespaces come from the server unless --catalog DIR gives a catalog directory: %s", errorMessage(err))
 				}
 			}
