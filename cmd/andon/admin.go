@@ -50,7 +50,10 @@ new database made in an empty one is reported.
 
 With --expires the token stops authenticating after that long (90d, 12h),
 at that time (RFC 3339) or at the start of that day in UTC (2027-03-01);
-without it, it works until it is revoked.`,
+without it, it works until it is revoked. A token made for longer than two
+weeks is warned of in the two weeks before it expires: by every command
+run with it (on standard error), the web UI, token list and the metric
+andon_token_expiry_timestamp_seconds.`,
 		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
