@@ -98,6 +98,15 @@ func TestChangeBodies(t *testing.T) {
 		{"bad time", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"tomorrow","end":"2026-02-01T00:00:00Z"}}`,
 			`time "tomorrow" is not RFC 3339`},
 		{"trailing data", "/api/v1/changes", valid + `{}`, "unexpected data after the JSON value"},
+		// encoding/json keeps the last of two, and takes a name in any
+		// case: what a proxy or a reviewer reads would not be what andon
+		// did.
+		{"field given twice", "/api/v1/changes", `{"environment":"dev","type":"normal","title":"t","environment":"prod-lyon"}`,
+			`request body: field "environment" given twice`},
+		{"field given twice in two cases", "/api/v1/changes", `{"environment":"dev","Environment":"prod-lyon","type":"normal","title":"t"}`,
+			`request body: field "Environment" given twice`},
+		{"field in another case", "/api/v1/changes", `{"Environment":"prod-lyon","type":"normal","title":"t"}`,
+			`request body: unknown field "Environment" (names are case-sensitive: "environment")`},
 		{"invalid request", "/api/v1/changes", `{"environment":"prod-lyon","type":"big","title":"t"}`,
 			`type: "big" is not one of standard, normal, emergency`},
 		{"unpinned image", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","artifacts":["odoo:17"]}`,

@@ -42,8 +42,9 @@ func encode(w http.ResponseWriter, status int, v any) error {
 }
 
 // decode reads the request body as one JSON value into a T. Bodies over
-// maxBodyBytes, empty bodies, unknown fields, values of the wrong type and
-// trailing data are EINVALID errors whose message names the problem.
+// maxBodyBytes, empty bodies, unknown fields (names are case-sensitive),
+// fields given twice, values of the wrong type and trailing data are
+// EINVALID errors whose message names the problem.
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
 	// The body is read whole, as the decoder would buffer it anyway, so
@@ -72,6 +73,9 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 			return v, decodeError(err)
 		}
 		return v, andon.Errorf(andon.EINVALID, "request body: unexpected data after the JSON value at byte offset %d", dec.InputOffset())
+	}
+	if msg := ambiguousMember(body, reflect.TypeFor[T]()); msg != "" {
+		return v, andon.Errorf(andon.EINVALID, "request body: %s", msg)
 	}
 	return v, nil
 }
@@ -135,19 +139,60 @@ func jsonKind(t reflect.Type) string {
 // encoding/json names only the member itself, which in a nested object
 // does not tell the client where to look.
 func unknownField(data []byte, t reflect.Type) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	path, err := unknownIn(dec, t, "")
-	return path, err == nil && path != ""
+	p, err := firstProblem(data, t, false)
+	return p.path, err == nil && p.kind == memberUnknown
 }
 
-// unknownIn reads one value from dec, which decodes into t, and returns
-// the path of its first unknown member below path, or "". A nil t takes
-// anything: the value is read and not checked.
-func unknownIn(dec *json.Decoder, t reflect.Type, path string) (string, error) {
+// ambiguousMember returns what encoding/json lets through but a strict
+// reader should not: a member given twice in one object, of which
+// encoding/json keeps the last, and one whose name matches a field only
+// without regard to case. Either would let a body say one thing to a
+// proxy or an auditor reading it and another to andon ("environment":
+// "prod-lyon" then "environment": "dev"). It returns "" for none.
+func ambiguousMember(data []byte, t reflect.Type) string {
+	p, err := firstProblem(data, t, true)
+	switch {
+	case err != nil:
+		return ""
+	case p.kind == memberTwice:
+		return fmt.Sprintf("field %q given twice", p.path)
+	case p.kind == memberCase:
+		return fmt.Sprintf("unknown field %q (names are case-sensitive: %q)", p.path, p.want)
+	}
+	return ""
+}
+
+// A memberProblem is the first member of a JSON value that a strict
+// reader refuses: its path, what is wrong, and for memberCase the name
+// the field has.
+type memberProblem struct {
+	path string
+	kind int
+	want string
+}
+
+const (
+	memberUnknown = iota + 1
+	memberTwice
+	memberCase
+)
+
+// firstProblem reads the JSON value in data, which decodes into t, and
+// returns its first member problem, or none. Unless strict, only unknown
+// members are problems, as for encoding/json.
+func firstProblem(data []byte, t reflect.Type, strict bool) (memberProblem, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return problemIn(dec, t, "", strict)
+}
+
+// problemIn reads one value from dec, which decodes into t, and returns
+// the first problem of its members below path. A nil t takes anything:
+// the value is read, and only checked for members given twice.
+func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (memberProblem, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return "", err
+		return memberProblem{}, err
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -160,25 +205,40 @@ func unknownIn(dec *json.Decoder, t reflect.Type, path string) (string, error) {
 	}
 	switch tok {
 	case json.Delim('{'):
+		// encoding/json matches a struct's fields without regard to
+		// case, so two members that differ only in case fill one field.
+		fold := t != nil && t.Kind() == reflect.Struct
+		seen := map[string]bool{}
 		for dec.More() {
 			key, err := dec.Token()
 			if err != nil {
-				return "", err
+				return memberProblem{}, err
 			}
 			name, _ := key.(string)
 			member := joinPath(path, name)
+			k := name
+			if fold {
+				k = strings.ToLower(name)
+			}
+			if strict && seen[k] {
+				return memberProblem{path: member, kind: memberTwice}, nil
+			}
+			seen[k] = true
 			var ft reflect.Type
 			switch {
 			case t == nil:
 			case t.Kind() == reflect.Map:
 				ft = t.Elem()
 			case t.Kind() == reflect.Struct:
+				var want string
 				var ok bool
-				if ft, ok = jsonField(t, name); !ok {
-					return member, nil
+				if ft, want, ok = jsonField(t, name); !ok {
+					return memberProblem{path: member, kind: memberUnknown}, nil
+				} else if strict && want != name {
+					return memberProblem{path: member, kind: memberCase, want: want}, nil
 				}
 			}
-			if p, err := unknownIn(dec, ft, member); p != "" || err != nil {
+			if p, err := problemIn(dec, ft, member, strict); p.kind != 0 || err != nil {
 				return p, err
 			}
 		}
@@ -188,15 +248,15 @@ func unknownIn(dec *json.Decoder, t reflect.Type, path string) (string, error) {
 			et = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if p, err := unknownIn(dec, et, path+"["+strconv.Itoa(i)+"]"); p != "" || err != nil {
+			if p, err := problemIn(dec, et, path+"["+strconv.Itoa(i)+"]", strict); p.kind != 0 || err != nil {
 				return p, err
 			}
 		}
 	default:
-		return "", nil
+		return memberProblem{}, nil
 	}
 	_, err = dec.Token() // the closing delimiter
-	return "", err
+	return memberProblem{}, err
 }
 
 func joinPath(path, name string) string {
@@ -206,11 +266,12 @@ func joinPath(path, name string) string {
 	return path + "." + name
 }
 
-// jsonField returns the type of the field of struct type t that
-// encoding/json decodes the member name into: the field whose JSON name is
-// name, or failing that equal to it without regard to case.
-func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+// jsonField returns the type and the JSON name of the field of struct
+// type t that encoding/json decodes the member name into: the field whose
+// JSON name is name, or failing that equal to it without regard to case.
+func jsonField(t reflect.Type, name string) (reflect.Type, string, bool) {
 	var fold reflect.Type
+	var foldName string
 	// visit looks through the fields of struct type t, and those an
 	// untagged embedded struct promotes; a tagged one is a field like
 	// any other, as encoding/json has it.
@@ -243,13 +304,13 @@ func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 				return f.Type, true
 			}
 			if fold == nil && strings.EqualFold(key, name) {
-				fold = f.Type
+				fold, foldName = f.Type, key
 			}
 		}
 		return nil, false
 	}
 	if ft, ok := visit(t); ok {
-		return ft, true
+		return ft, name, true
 	}
-	return fold, fold != nil
+	return fold, foldName, fold != nil
 }

@@ -57,3 +57,39 @@ func TestUnknownField(t *testing.T) {
 		}
 	}
 }
+
+// TestAmbiguousMember checks what encoding/json takes and a strict reader
+// refuses: a member given twice, even in another case, and a member
+// named in another case than its field's.
+func TestAmbiguousMember(t *testing.T) {
+	type Inner struct {
+		Depth int `json:"depth"`
+	}
+	type body struct {
+		Environment string           `json:"environment"`
+		Items       []Inner          `json:"items"`
+		Labels      map[string]Inner `json:"labels"`
+		Any         any              `json:"any"`
+	}
+	tests := []struct {
+		body, want string // want "" when the body is unambiguous
+	}{
+		{`{"environment":"prod-lyon","items":[{"depth":1}],"labels":{"a":{"depth":1},"A":{"depth":2}},"any":{"x":1,"X":2}}`, ""},
+		{`{"environment":"prod-lyon","environment":"dev"}`, `field "environment" given twice`},
+		{`{"environment":"prod-lyon","Environment":"dev"}`, `field "Environment" given twice`},
+		{`{"Environment":"dev"}`, `unknown field "Environment" (names are case-sensitive: "environment")`},
+		{`{"items":[{"depth":1},{"depth":1,"depth":2}]}`, `field "items[1].depth" given twice`},
+		{`{"labels":{"a":{"depth":1},"a":{"depth":2}}}`, `field "labels.a" given twice`},
+		{`{"any":{"x":1,"x":2}}`, `field "any.x" given twice`},
+		{`{"items":[{"DEPTH":1}]}`, `unknown field "items[0].DEPTH" (names are case-sensitive: "depth")`},
+	}
+	for _, tt := range tests {
+		var v body
+		if err := json.Unmarshal([]byte(tt.body), &v); err != nil {
+			t.Fatalf("%s: encoding/json refuses it: %v", tt.body, err)
+		}
+		if got := ambiguousMember([]byte(tt.body), reflect.TypeFor[body]()); got != tt.want {
+			t.Errorf("%s: ambiguousMember = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
