@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ChangeType classifies a change as ITIL does.
@@ -259,11 +260,48 @@ func (r *ChangeRequest) Validate() error {
 		return Errorf(EINVALID, "environment: required")
 	case !slices.Contains(ChangeTypes, r.Type):
 		return Errorf(EINVALID, "type: %q is not one of standard, normal, emergency", r.Type)
-	case r.Title == "":
+	case strings.TrimSpace(r.Title) == "":
 		return Errorf(EINVALID, "title: required")
+	case r.Window != nil && r.Window.Start.IsZero():
+		return Errorf(EINVALID, "window.start: required")
+	case r.Window != nil && r.Window.End.IsZero():
+		return Errorf(EINVALID, "window.end: required")
 	case r.Window != nil && !r.Window.End.After(r.Window.Start):
 		return Errorf(EINVALID, "window: end %s is not after start %s",
 			r.Window.End.Format(time.RFC3339), r.Window.Start.Format(time.RFC3339))
+	}
+	// What people type is printed back on terminals and pages: no
+	// control characters, which could rewrite what a reader sees, beyond
+	// the line breaks and tabs of the longer texts.
+	for _, t := range []struct {
+		field, text string
+		lines       bool
+	}{
+		{"title", r.Title, false},
+		{"description", r.Description, true},
+		{"rollbackPlan", r.RollbackPlan, true},
+	} {
+		if err := CheckText(t.field, t.text, t.lines); err != nil {
+			return err
+		}
+	}
+	for i, l := range r.Links {
+		if err := l.check(fmt.Sprintf("links[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		field string
+		list  []string
+	}{{"facts.modules", r.Facts.Modules}, {"facts.components", r.Facts.Components}} {
+		for i, m := range f.list {
+			if strings.TrimSpace(m) == "" {
+				return Errorf(EINVALID, "%s[%d]: empty", f.field, i)
+			}
+			if err := CheckText(fmt.Sprintf("%s[%d]", f.field, i), m, false); err != nil {
+				return err
+			}
+		}
 	}
 	for i, a := range r.Artifacts {
 		if _, err := ParseImage(a); err != nil {
@@ -287,6 +325,65 @@ func (r *ChangeRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// CheckText refuses control characters in text a person typed, which
+// would be printed back as they are: tabs and line breaks are taken only
+// when lines is set.
+func CheckText(field, text string, lines bool) error {
+	i := strings.IndexFunc(text, func(r rune) bool {
+		if lines && (r == '\n' || r == '\r' || r == '\t') {
+			return false
+		}
+		return r < ' ' || (r >= 0x7f && r < 0xa0)
+	})
+	if i < 0 {
+		return nil
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return Errorf(EINVALID, "%s: holds the control character %U at byte %d", field, r, i)
+}
+
+// linkSchemes are the schemes a link may have, when it has one: a link is
+// shown to people, who follow it.
+var linkSchemes = []string{"http", "https", "ssh", "git", "file"}
+
+// check checks a link of a change request, at field.
+func (l Link) check(field string) error {
+	switch {
+	case strings.TrimSpace(l.Kind) == "":
+		return Errorf(EINVALID, "%s.kind: required (such as ticket or pr)", field)
+	case strings.TrimSpace(l.URL) == "":
+		return Errorf(EINVALID, "%s.url: required", field)
+	}
+	if err := CheckText(field+".kind", l.Kind, false); err != nil {
+		return err
+	}
+	if err := CheckText(field+".url", l.URL, false); err != nil {
+		return err
+	}
+	// A git range of --from-git is a repository's address and a range,
+	// a path or git@host:repo, not always a URL; a scheme is the
+	// browser's business, and javascript: or data: is never a link.
+	if scheme, _, ok := strings.Cut(l.URL, ":"); ok && isScheme(scheme) && !slices.Contains(linkSchemes, strings.ToLower(scheme)) {
+		return Errorf(EINVALID, "%s.url: the scheme %q is not one of %s", field, scheme, strings.Join(linkSchemes, ", "))
+	}
+	return nil
+}
+
+// isScheme reports whether s has the form of a URL scheme (RFC 3986) of
+// more than one letter, which a Windows drive would be.
+func isScheme(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // EvidenceKeys are the facts whose evidence a change may carry.

@@ -98,6 +98,9 @@ func TestChangeBodies(t *testing.T) {
 		{"bad time", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"tomorrow","end":"2026-02-01T00:00:00Z"}}`,
 			`time "tomorrow" is not RFC 3339`},
 		{"trailing data", "/api/v1/changes", valid + `{}`, "unexpected data after the JSON value"},
+		{"null", "/api/v1/changes", `null`, "request body: want a JSON object, got null"},
+		{"time of the wrong type", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":1,"end":2}}`,
+			`request body: a time is not a string; want RFC 3339 such as "2026-01-30T14:00:00Z"`},
 		// encoding/json keeps the last of two, and takes a name in any
 		// case: what a proxy or a reviewer reads would not be what andon
 		// did.

@@ -53,6 +53,10 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	if err != nil {
 		return v, decodeError(err)
 	}
+	// encoding/json takes null for any value, and leaves it empty.
+	if string(bytes.TrimSpace(body)) == "null" {
+		return v, andon.Errorf(andon.EINVALID, "request body: want a JSON object, got null")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
@@ -106,6 +110,10 @@ func decodeError(err error) error {
 			typeErr.Field, jsonKind(typeErr.Type), typeErr.Value, typeErr.Offset)
 	case errors.As(err, &timeErr):
 		return andon.Errorf(andon.EINVALID, "request body: time %q is not RFC 3339 (such as 2026-01-30T14:00:00Z)", timeErr.Value)
+	case strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+		// A number or an object where a time goes: time.Time says so in
+		// its own words.
+		return andon.Errorf(andon.EINVALID, "request body: a time is not a string; want RFC 3339 such as \"2026-01-30T14:00:00Z\"")
 	}
 	// encoding/json has no error type for unknown fields; its message is
 	// the only way to tell them apart.

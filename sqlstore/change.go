@@ -347,6 +347,9 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a rejection needs a reason")
 	}
+	if err := andon.CheckText("comment", comment, true); err != nil {
+		return nil, err
+	}
 	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
 		ev := andon.Event{Type: andon.EventChangeApproved}
@@ -408,6 +411,9 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	if !slices.Contains(andon.States, to) {
 		return nil, andon.Errorf(andon.EINVALID, "to: %q is not a state", to)
 	}
+	if err := andon.CheckText("comment", comment, true); err != nil {
+		return nil, err
+	}
 	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		ev := andon.Event{Type: andon.EventChangeTransition, Data: map[string]any{"to": to, "comment": comment}}
 		if !c.MayMove(user, roles) {
@@ -442,6 +448,9 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	}
 	if strings.TrimSpace(comment) == "" {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a review needs a comment")
+	}
+	if err := andon.CheckText("comment", comment, true); err != nil {
+		return nil, err
 	}
 	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		if err := c.CanReview(user, roles); err != nil {

@@ -85,11 +85,14 @@ type dialect struct {
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch}
 
 // likeMatch finds the text anywhere, ignoring case: a scan, which an
-// embedded store's few thousand changes afford.
+// embedded store's few thousand changes afford. The text's % and _ are
+// matched as themselves, not as LIKE's wildcards.
 func likeMatch(text string) (string, []any) {
-	q := "%" + strings.ToLower(text) + "%"
-	return "(LOWER(title) LIKE ? OR LOWER(description) LIKE ? OR LOWER(id) LIKE ?)", []any{q, q, q}
+	q := "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
+	return `(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\' OR LOWER(id) LIKE ? ESCAPE '\')`, []any{q, q, q}
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // DataPath returns the SQLite database path inside a data directory.
 func DataPath(dataDir string) string { return filepath.Join(dataDir, "andon.db") }

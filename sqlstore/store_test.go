@@ -314,6 +314,10 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Query: "scanner"}, []string{"Barcode scanner tweak"}},
 			{andon.ChangeFilter{Query: "'); DROP TABLE changes; --"}, nil},
 			{andon.ChangeFilter{Query: "!&|:*"}, nil},
+			// LIKE's wildcards are text like any other.
+			{andon.ChangeFilter{Query: "%"}, nil},
+			{andon.ChangeFilter{Query: "_"}, nil},
+			{andon.ChangeFilter{Query: "e_r"}, nil},
 			{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
 		}
 		for _, tt := range tests {
