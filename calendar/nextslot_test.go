@@ -217,6 +217,11 @@ func TestService(t *testing.T) {
 		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)
 		}
+		// Longer than the search: not a slot that happens to be missing.
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour)
+		if want := `duration: 24000h is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
+			t.Errorf("a duration of 1000 days: %v; want invalid, %q", err, want)
+		}
 		devOnly := calendar.NewService(staticSource{NewCatalog(t, &andon.Window{
 			Name: "dev-evenings", Type: andon.WindowMaintenance,
 			Schedules: []andon.Schedule{{Start: "2026-01-05T18:00:00", RRule: "FREQ=DAILY", Duration: 4 * time.Hour}},

@@ -172,6 +172,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/me?verbose=1", `query parameter "verbose" is not known: this route takes none`},
 		{"/api/v1/calendar", "query parameter env: required"},
 		{"/api/v1/calendar?env=prod-lyon&from=yesterday", `query parameter from: "yesterday" is not an RFC 3339 time`},
+		{"/api/v1/calendar?env=prod-lyon&from=2027-01-01T00:00:00+01:00", `query parameter from: "2027-01-01T00:00:00 01:00" is not an RFC 3339 time (such as 2026-01-30T14:00:00Z); a + in a URL's query reads as a space: write it %2B`},
 		{"/api/v1/calendar?env=prod-lyon&to=2026-01-01T00:00:00Z", "query parameter to: 2026-01-01T00:00:00Z is not after from 2026-01-28T10:00:00Z"},
 		{"/api/v1/calendar?env=prod-lyon&to=2028-01-01T00:00:00Z", "query parameter to: 2028-01-01T00:00:00Z is more than 366 days after from 2026-01-28T10:00:00Z"},
 		{"/api/v1/calendar/next?env=prod-lyon", "query parameter duration: required"},

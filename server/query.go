@@ -79,7 +79,11 @@ func (q query) time(name string, def time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not an RFC 3339 time (such as 2026-01-30T14:00:00Z)", name, v)
+		hint := ""
+		if strings.Contains(v, " ") {
+			hint = "; a + in a URL's query reads as a space: write it %2B"
+		}
+		return time.Time{}, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not an RFC 3339 time (such as 2026-01-30T14:00:00Z)%s", name, v, hint)
 	}
 	return t, nil
 }

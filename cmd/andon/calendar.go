@@ -99,6 +99,9 @@ to an environment, in the plant's local time and in UTC. The range starts
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("days") && cmd.Flags().Changed("to") {
+				return andon.Errorf(andon.EINVALID, "--to and --days: give one, not both")
+			}
 			if cmd.Flags().Changed("days") {
 				if days <= 0 || days > andon.MaxCalendarDays {
 					return andon.Errorf(andon.EINVALID, "--days %d: want a number of days from 1 to %d", days, andon.MaxCalendarDays)
@@ -151,7 +154,6 @@ to an environment, in the plant's local time and in UTC. The range starts
 	f.String("to", "", "end of the range, RFC 3339 (default 7 days after the start)")
 	f.IntVar(&days, "days", 7, "length of the range in days, instead of --to")
 	cmd.MarkFlagRequired("env")
-	cmd.MarkFlagsMutuallyExclusive("to", "days")
 	return cmd
 }
 

@@ -210,6 +210,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contains this text")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
 	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
+	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("state", fixed(andon.States))
 	cmd.RegisterFlagCompletionFunc("tier", fixed(andon.Levels))
 	return cmd

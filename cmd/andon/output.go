@@ -207,3 +207,12 @@ func (d *dayDuration) Set(s string) error {
 func (d *dayDuration) String() string { return andon.ShortDuration(time.Duration(*d)) }
 
 func (d *dayDuration) Type() string { return "duration" }
+
+// refuseZeroLimit refuses --limit 0 of a listing, which the client would
+// otherwise send as no limit at all: the server's default.
+func refuseZeroLimit(cmd *cobra.Command, _ []string) error {
+	if n, _ := cmd.Flags().GetInt("limit"); n == 0 && cmd.Flags().Changed("limit") {
+		return andon.Errorf(andon.EINVALID, "--limit 0: give at least 1, or leave --limit out for the server's default")
+	}
+	return nil
+}
