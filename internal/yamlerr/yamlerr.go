@@ -4,8 +4,10 @@ package yamlerr
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // parserProblems are the messages of yaml.v3's parser, as opposed to its
@@ -48,9 +50,51 @@ func Parse(err error, src []byte) (line int, problem string) {
 			break
 		}
 	}
+	// The reader's problems with the bytes themselves name no line: the
+	// first byte at fault does.
+	switch problem {
+	case "invalid leading UTF-8 octet", "invalid trailing UTF-8 octet", "incomplete UTF-8 octet sequence":
+		if i := invalidUTF8(src); i >= 0 {
+			return lineOf(src, i), fmt.Sprintf("not valid UTF-8 (byte 0x%02X): save the file as UTF-8", src[i])
+		}
+	case "control characters are not allowed":
+		if i := bytes.IndexFunc(src, func(r rune) bool { return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }); i >= 0 {
+			r, _ := utf8.DecodeRune(src[i:])
+			return lineOf(src, i), fmt.Sprintf("holds the control character %U, which YAML does not allow", r)
+		}
+	case "found character that cannot start any token":
+		if line > 0 && strings.HasPrefix(strings.TrimLeft(lineText(src, line), " "), "\t") {
+			problem = "a tab indents this line: YAML is indented with spaces"
+		}
+	}
 	lines := bytes.Count(src, []byte("\n"))
 	if len(src) > 0 && src[len(src)-1] != '\n' {
 		lines++
 	}
 	return min(line, lines), problem
+}
+
+// invalidUTF8 returns the offset of the first byte of src that is not
+// valid UTF-8, or -1.
+func invalidUTF8(src []byte) int {
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// lineOf returns the line, from 1, of the byte at offset i of src.
+func lineOf(src []byte, i int) int { return bytes.Count(src[:i], []byte("\n")) + 1 }
+
+// lineText returns line n of src, from 1, without its line break.
+func lineText(src []byte, n int) string {
+	lines := strings.Split(string(src), "\n")
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
 }

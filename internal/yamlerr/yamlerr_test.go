@@ -29,6 +29,11 @@ func TestParseFindsTheLine(t *testing.T) {
 		{"a: 1\nb: c: d\n", 2, "mapping values are not allowed in this context"},
 		{"a: 1\n\tb: 2\n", 2, "found a tab character that violates indentation"},
 		{"a: 1\nb: @x\n", 2, "found character that cannot start any token"},
+		// Tabs, bytes that are not UTF-8, and control characters: the
+		// line of the first.
+		{"apiVersion: andon/v1\nkind: Plant\nmetadata:\n\tname: x\n", 4, "a tab indents this line: YAML is indented with spaces"},
+		{"a: 1\nb: caf\xe9\nc: 3\n", 2, "not valid UTF-8 (byte 0xE9): save the file as UTF-8"},
+		{"a: 1\nb: 2\nc: x\x00y\n", 3, "holds the control character U+0000, which YAML does not allow"},
 	} {
 		var n yaml.Node
 		err := yaml.Unmarshal([]byte(tt.doc), &n)
