@@ -96,11 +96,13 @@ func TestChangeBodies(t *testing.T) {
 			`field "facts.migration": want a boolean, got JSON string`},
 		{"not an object", "/api/v1/changes", `["prod-lyon"]`, "want a JSON object, got array"},
 		{"bad time", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"tomorrow","end":"2026-02-01T00:00:00Z"}}`,
-			`time "tomorrow" is not RFC 3339`},
+			`request body: field "window.start": "tomorrow" is not an RFC 3339 time`},
 		{"trailing data", "/api/v1/changes", valid + `{}`, "unexpected data after the JSON value"},
 		{"null", "/api/v1/changes", `null`, "request body: want a JSON object, got null"},
 		{"time of the wrong type", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":1,"end":2}}`,
-			`request body: a time is not a string; want RFC 3339 such as "2026-01-30T14:00:00Z"`},
+			`request body: field "window.start": 1 is not an RFC 3339 time (such as "2026-01-30T14:00:00Z")`},
+		{"time not RFC 3339, named", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"2026-02-01T00:00:00Z","end":"tomorrow"}}`,
+			`request body: field "window.end": "tomorrow" is not an RFC 3339 time (such as "2026-01-30T14:00:00Z")`},
 		// encoding/json keeps the last of two, and takes a name in any
 		// case: what a proxy or a reviewer reads would not be what andon
 		// did.

@@ -68,6 +68,10 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 				return v, andon.Errorf(andon.EINVALID, "request body: unknown field %q", path)
 			}
 		}
+		// time.Time's own errors name no field.
+		if p, perr := firstProblem(body, reflect.TypeFor[T](), false); perr == nil && p.kind == memberTime && isTimeError(err) {
+			return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")", p.path, p.want)
+		}
 		return v, decodeError(err)
 	}
 	// A second value, or garbage after the first, is as malformed as a
@@ -110,7 +114,7 @@ func decodeError(err error) error {
 			typeErr.Field, jsonKind(typeErr.Type), typeErr.Value, typeErr.Offset)
 	case errors.As(err, &timeErr):
 		return andon.Errorf(andon.EINVALID, "request body: time %q is not RFC 3339 (such as 2026-01-30T14:00:00Z)", timeErr.Value)
-	case strings.Contains(err.Error(), "Time.UnmarshalJSON"):
+	case isTimeError(err):
 		// A number or an object where a time goes: time.Time says so in
 		// its own words.
 		return andon.Errorf(andon.EINVALID, "request body: a time is not a string; want RFC 3339 such as \"2026-01-30T14:00:00Z\"")
@@ -121,6 +125,12 @@ func decodeError(err error) error {
 		return andon.Errorf(andon.EINVALID, "request body: unknown field %s", field)
 	}
 	return andon.Errorf(andon.EINVALID, "request body: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// isTimeError reports whether err is time.Time's refusal of a JSON value.
+func isTimeError(err error) bool {
+	var timeErr *time.ParseError
+	return errors.As(err, &timeErr) || strings.Contains(err.Error(), "Time.UnmarshalJSON")
 }
 
 // jsonKind names the JSON type that decodes into a Go type.
@@ -183,6 +193,7 @@ const (
 	memberUnknown = iota + 1
 	memberTwice
 	memberCase
+	memberTime // want holds the JSON value, which is not an RFC 3339 string
 )
 
 // firstProblem reads the JSON value in data, which decodes into t, and
@@ -204,6 +215,17 @@ func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (mem
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	// A time that does not decode is named where encoding/json does
+	// not; a strict reading follows a body that decoded, whose times did.
+	if !strict && tok != nil && t == reflect.TypeFor[time.Time]() {
+		if s, ok := tok.(string); !ok || !isRFC3339(s) {
+			if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
+				return memberProblem{path: path, kind: memberTime, want: "a JSON " + map[json.Delim]string{'{': "object", '[': "array"}[d]}, nil
+			}
+			b, _ := json.Marshal(tok)
+			return memberProblem{path: path, kind: memberTime, want: string(b)}, nil
+		}
 	}
 	// A type that decodes itself (time.Time) takes what it is given, as
 	// does an interface.
@@ -265,6 +287,12 @@ func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (mem
 	}
 	_, err = dec.Token() // the closing delimiter
 	return memberProblem{}, err
+}
+
+// isRFC3339 reports whether s is a time time.Time takes from JSON.
+func isRFC3339(s string) bool {
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
 }
 
 func joinPath(path, name string) string {

@@ -66,6 +66,7 @@ func TestAmbiguousMember(t *testing.T) {
 		Depth int `json:"depth"`
 	}
 	type body struct {
+		At          time.Time        `json:"at"`
 		Environment string           `json:"environment"`
 		Items       []Inner          `json:"items"`
 		Labels      map[string]Inner `json:"labels"`
@@ -82,6 +83,7 @@ func TestAmbiguousMember(t *testing.T) {
 		{`{"labels":{"a":{"depth":1},"a":{"depth":2}}}`, `field "labels.a" given twice`},
 		{`{"any":{"x":1,"x":2}}`, `field "any.x" given twice`},
 		{`{"items":[{"DEPTH":1}]}`, `unknown field "items[0].DEPTH" (names are case-sensitive: "depth")`},
+		{`{"at":null,"environment":"a","environment":"b"}`, `field "environment" given twice`},
 	}
 	for _, tt := range tests {
 		var v body
