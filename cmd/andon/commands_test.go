@@ -234,7 +234,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "two hours"},
 			`andon: invalid argument "two hours" for "--duration" flag: invalid duration "two hours": use Go units such as 15m or 2h, or whole days such as 7d`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--to", "2026-04-01T00:00:00Z", "--days", "3"},
-			"andon: if any flags in the group [to days] are set none of the others can be; [days to] were all set"},
+			"andon: --to and --days: give one, not both"},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "0"}, "andon: --days 0: want a number of days from 1 to 366"},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--days", "400"}, "andon: --days 400: want a number of days from 1 to 366"},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--from", "2026-01-01T00:00:00Z", "--to", "2027-06-01T00:00:00Z"},

@@ -180,8 +180,6 @@ func TestExitCodes(t *testing.T) {
 			"andon: --limit 0: give at least 1, or leave --limit out for the server's default"},
 		{"limit 0 of changes", []string{"change", "list", "--limit", "0"}, 2,
 			"andon: --limit 0: give at least 1, or leave --limit out for the server's default"},
-		{"both ends of a range", []string{"calendar", "show", "--env", "prod-lyon", "--days", "3", "--to", "2026-12-01T00:00:00Z"}, 2,
-			"andon: --to and --days: give one, not both"},
 		{"invalid locally", []string{"change", "create", "--env", "e", "--type", "risky", "--title", "x"}, 2,
 			`andon: --type: "risky" is not one of standard, normal, emergency`},
 		{"bad flag", []string{"change", "list", "--bogus"}, 2, "andon: unknown flag: --bogus"},
