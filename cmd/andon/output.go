@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -72,8 +73,33 @@ func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	human(tw)
+	human(noControls{tw})
 	return tw.Flush()
+}
+
+// noControls passes text on to w with its control characters, but for
+// tabs and line breaks, replaced by U+FFFD: a title or a comment stored
+// with terminal escapes (before the server refused them) cannot rewrite
+// what the reader of a terminal sees.
+type noControls struct{ w io.Writer }
+
+func (n noControls) Write(p []byte) (int, error) {
+	if !bytes.ContainsFunc(p, isControl) {
+		return n.w.Write(p)
+	}
+	if _, err := n.w.Write(bytes.Map(func(r rune) rune {
+		if isControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func isControl(r rune) bool {
+	return r != '\t' && r != '\n' && (r < ' ' || (r >= 0x7f && r < 0xa0))
 }
 
 // human reports whether the output is for people, so that commands print
