@@ -335,7 +335,7 @@ func CheckText(field, text string, lines bool) error {
 		if lines && (r == '\n' || r == '\r' || r == '\t') {
 			return false
 		}
-		return r < ' ' || (r >= 0x7f && r < 0xa0)
+		return IsControl(r)
 	})
 	if i < 0 {
 		return nil
@@ -344,9 +344,17 @@ func CheckText(field, text string, lines bool) error {
 	return Errorf(EINVALID, "%s: holds the control character %U at byte %d", field, r, i)
 }
 
-// linkSchemes are the schemes a link may have, when it has one: a link is
-// shown to people, who follow it.
+// IsControl reports whether r is a control character: C0 (tabs and line
+// breaks included), DEL or C1. Printed, they can move a terminal's cursor
+// or recolour what it shows.
+func IsControl(r rune) bool { return r < ' ' || (r >= 0x7f && r < 0xa0) }
+
+// linkSchemes are the schemes of the URLs a link may hold (scheme://…):
+// a link is shown to people, who follow it.
 var linkSchemes = []string{"http", "https", "ssh", "git", "file"}
+
+// scriptSchemes run what follows them when a link is followed.
+var scriptSchemes = []string{"javascript", "vbscript", "data"}
 
 // check checks a link of a change request, at field.
 func (l Link) check(field string) error {
@@ -362,28 +370,18 @@ func (l Link) check(field string) error {
 	if err := CheckText(field+".url", l.URL, false); err != nil {
 		return err
 	}
-	// A git range of --from-git is a repository's address and a range,
-	// a path or git@host:repo, not always a URL; a scheme is the
-	// browser's business, and javascript: or data: is never a link.
-	if scheme, _, ok := strings.Cut(l.URL, ":"); ok && isScheme(scheme) && !slices.Contains(linkSchemes, strings.ToLower(scheme)) {
+	// Not every link is a URL: the git range of --from-git is a path, or
+	// host:repo, with its range; a ticket may be jira:OPS-1. A URL's
+	// scheme is checked, and a scheme that runs code is refused anywhere.
+	scheme, rest, _ := strings.Cut(l.URL, ":")
+	scheme = strings.ToLower(strings.TrimSpace(scheme))
+	switch {
+	case slices.Contains(scriptSchemes, scheme):
+		return Errorf(EINVALID, "%s.url: a %s: link runs code where it is followed", field, scheme)
+	case strings.HasPrefix(rest, "//") && !slices.Contains(linkSchemes, scheme):
 		return Errorf(EINVALID, "%s.url: the scheme %q is not one of %s", field, scheme, strings.Join(linkSchemes, ", "))
 	}
 	return nil
-}
-
-// isScheme reports whether s has the form of a URL scheme (RFC 3986) of
-// more than one letter, which a Windows drive would be.
-func isScheme(s string) bool {
-	if len(s) < 2 {
-		return false
-	}
-	for i, r := range s {
-		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
-			return false
-		}
-	}
-	return true
 }
 
 // EvidenceKeys are the facts whose evidence a change may carry.
@@ -406,8 +404,9 @@ func boundedStrings(field string, list []string) error {
 		switch {
 		case len(s) > MaxFactLength:
 			return Errorf(EINVALID, "%s[%d]: longer than %d bytes", field, i, MaxFactLength)
-		case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			return Errorf(EINVALID, "%s[%d]: holds control characters", field, i)
+		}
+		if err := CheckText(fmt.Sprintf("%s[%d]", field, i), s, false); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -16,7 +16,8 @@ func TestChangeRequestValidate(t *testing.T) {
 	r := ok()
 	r.Description = "Line one.\n\tLine two.\r\n"
 	r.Links = []andon.Link{{Kind: "ticket", URL: "https://jira.example.com/OPS-1"},
-		{Kind: "git", URL: "git@git.example.com:odoo/addons.git@a1..b2"}, {Kind: "git", URL: "/srv/addons@a1..b2"}}
+		{Kind: "git", URL: "git@git.example.com:odoo/addons.git@a1..b2"}, {Kind: "git", URL: "/srv/addons@a1..b2"},
+		{Kind: "git", URL: "gitlab.example.com:odoo/addons.git@a1..b2"}, {Kind: "ticket", URL: "jira:OPS-1"}}
 	if err := r.Validate(); err != nil {
 		t.Errorf("a good request: %v", err)
 	}
@@ -32,7 +33,7 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) {
 			r.Facts.Evidence = map[string][]string{"modules": make([]string, andon.MaxFactItems+1)}
 		}, "facts.evidence.modules: 501 entries, more than 500"},
-		{func(r *andon.ChangeRequest) { r.Facts.PublicAccessRows = []string{"a\x1b[31m"} }, "facts.publicAccessRows[0]: holds control characters"},
+		{func(r *andon.ChangeRequest) { r.Facts.PublicAccessRows = []string{"a\x1b[31m"} }, "facts.publicAccessRows[0]: holds the control character U+001B at byte 1"},
 		{func(r *andon.ChangeRequest) { r.Facts.PublicAccessRows = []string{strings.Repeat("x", 301)} }, "longer than 300 bytes"},
 		{func(r *andon.ChangeRequest) { r.Title = " \t " }, "title: required"},
 		{func(r *andon.ChangeRequest) { r.Title = "ok\x1b[31mRED" }, "title: holds the control character U+001B at byte 2"},
@@ -43,7 +44,8 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{End: time.Now()} }, "window.start: required"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{}} }, "links[0].kind: required"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "ticket"}} }, "links[0].url: required"},
-		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "javascript:alert(1)"}} }, `links[0].url: the scheme "javascript" is not one of http, https, ssh, git, file`},
+		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "JavaScript:alert(1)"}} }, `links[0].url: a javascript: link runs code where it is followed`},
+		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "ftp://files.example.com/x"}} }, `links[0].url: the scheme "ftp" is not one of http, https, ssh, git, file`},
 		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"mrp", " "} }, "facts.modules[1]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{""} }, "facts.components[0]: empty"},
 	} {

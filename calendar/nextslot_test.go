@@ -219,7 +219,7 @@ func TestService(t *testing.T) {
 		}
 		// Longer than the search: not a slot that happens to be missing.
 		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour)
-		if want := `duration: 24000h is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
+		if want := `duration: 1000d is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
 			t.Errorf("a duration of 1000 days: %v; want invalid, %q", err, want)
 		}
 		devOnly := calendar.NewService(staticSource{NewCatalog(t, &andon.Window{

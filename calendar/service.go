@@ -93,13 +93,13 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 	if d <= 0 {
 		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", andon.ShortDuration(d))
 	}
-	horizon := after.AddDate(1, 0, 0).Sub(after)
-	if d > horizon {
-		return nil, andon.Errorf(andon.EINVALID, "duration: %s is longer than the year after %s in which a slot is looked for", andon.ShortDuration(d), after.Format(time.RFC3339))
-	}
 	cal, e, err := s.calendar(env)
 	if err != nil {
 		return nil, err
+	}
+	horizon := after.AddDate(1, 0, 0).Sub(after)
+	if d > horizon {
+		return nil, andon.Errorf(andon.EINVALID, "duration: %s is longer than the year after %s in which a slot is looked for", andon.HumanDuration(d), after.Format(time.RFC3339))
 	}
 	span, ok := cal.NextSlot(e, after, d, horizon)
 	if !ok {

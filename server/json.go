@@ -69,8 +69,10 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 			}
 		}
 		// time.Time's own errors name no field.
-		if p, perr := firstProblem(body, reflect.TypeFor[T](), false); perr == nil && p.kind == memberTime && isTimeError(err) {
-			return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")", p.path, p.want)
+		if isTimeError(err) {
+			if p, perr := firstProblem(body, reflect.TypeFor[T](), false); perr == nil && p.kind == memberTime {
+				return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")", p.path, p.value)
+			}
 		}
 		return v, decodeError(err)
 	}
@@ -181,35 +183,64 @@ func ambiguousMember(data []byte, t reflect.Type) string {
 }
 
 // A memberProblem is the first member of a JSON value that a strict
-// reader refuses: its path, what is wrong, and for memberCase the name
-// the field has.
+// reader refuses: its path and what is wrong with it.
 type memberProblem struct {
 	path string
-	kind int
-	want string
+	kind problemKind
+	// want is the name of the field, for memberCase; value is the JSON
+	// value, for memberTime.
+	want, value string
 }
 
+type problemKind int
+
 const (
-	memberUnknown = iota + 1
+	memberUnknown problemKind = iota + 1
 	memberTwice
 	memberCase
-	memberTime // want holds the JSON value, which is not an RFC 3339 string
+	memberTime
 )
+
+// maxWalkDepth bounds how deep a walk checks a body: deeper values are
+// read, not checked. encoding/json takes 10,000 levels, whose paths would
+// cost a walk memory that grows with the square of the depth.
+const maxWalkDepth = 32
 
 // firstProblem reads the JSON value in data, which decodes into t, and
 // returns its first member problem, or none. Unless strict, only unknown
-// members are problems, as for encoding/json.
+// members and times that do not decode are problems, as for
+// encoding/json.
 func firstProblem(data []byte, t reflect.Type, strict bool) (memberProblem, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	return problemIn(dec, t, "", strict)
+	w := &walk{dec: dec, strict: strict}
+	return w.value(t)
 }
 
-// problemIn reads one value from dec, which decodes into t, and returns
-// the first problem of its members below path. A nil t takes anything:
-// the value is read, and only checked for members given twice.
-func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (memberProblem, error) {
-	tok, err := dec.Token()
+// walk reads a JSON value for firstProblem; path holds the members and
+// indexes down to the value being read, joined only for a problem.
+type walk struct {
+	dec    *json.Decoder
+	strict bool
+	path   []string
+}
+
+func (w *walk) problem(kind problemKind) memberProblem {
+	var b strings.Builder
+	for _, p := range w.path {
+		if b.Len() > 0 && !strings.HasPrefix(p, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return memberProblem{path: b.String(), kind: kind}
+}
+
+// value reads one value, which decodes into t, and returns the first
+// problem of its members. A nil t takes anything: the value is read, and
+// only checked for members given twice.
+func (w *walk) value(t reflect.Type) (memberProblem, error) {
+	tok, err := w.dec.Token()
 	if err != nil {
 		return memberProblem{}, err
 	}
@@ -218,13 +249,19 @@ func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (mem
 	}
 	// A time that does not decode is named where encoding/json does
 	// not; a strict reading follows a body that decoded, whose times did.
-	if !strict && tok != nil && t == reflect.TypeFor[time.Time]() {
+	if !w.strict && tok != nil && t == reflect.TypeFor[time.Time]() {
 		if s, ok := tok.(string); !ok || !isRFC3339(s) {
-			if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
-				return memberProblem{path: path, kind: memberTime, want: "a JSON " + map[json.Delim]string{'{': "object", '[': "array"}[d]}, nil
+			p := w.problem(memberTime)
+			switch tok {
+			case json.Delim('{'):
+				p.value = "a JSON object"
+			case json.Delim('['):
+				p.value = "a JSON array"
+			default:
+				b, _ := json.Marshal(tok)
+				p.value = string(b)
 			}
-			b, _ := json.Marshal(tok)
-			return memberProblem{path: path, kind: memberTime, want: string(b)}, nil
+			return p, nil
 		}
 	}
 	// A type that decodes itself (time.Time) takes what it is given, as
@@ -233,25 +270,28 @@ func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (mem
 		reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]())) {
 		t = nil
 	}
+	if _, ok := tok.(json.Delim); ok && len(w.path) >= maxWalkDepth {
+		return memberProblem{}, w.skip()
+	}
 	switch tok {
 	case json.Delim('{'):
 		// encoding/json matches a struct's fields without regard to
 		// case, so two members that differ only in case fill one field.
 		fold := t != nil && t.Kind() == reflect.Struct
 		seen := map[string]bool{}
-		for dec.More() {
-			key, err := dec.Token()
+		for w.dec.More() {
+			key, err := w.dec.Token()
 			if err != nil {
 				return memberProblem{}, err
 			}
 			name, _ := key.(string)
-			member := joinPath(path, name)
+			w.path = append(w.path, name)
 			k := name
 			if fold {
 				k = strings.ToLower(name)
 			}
-			if strict && seen[k] {
-				return memberProblem{path: member, kind: memberTwice}, nil
+			if w.strict && seen[k] {
+				return w.problem(memberTwice), nil
 			}
 			seen[k] = true
 			var ft reflect.Type
@@ -263,43 +303,58 @@ func problemIn(dec *json.Decoder, t reflect.Type, path string, strict bool) (mem
 				var want string
 				var ok bool
 				if ft, want, ok = jsonField(t, name); !ok {
-					return memberProblem{path: member, kind: memberUnknown}, nil
-				} else if strict && want != name {
-					return memberProblem{path: member, kind: memberCase, want: want}, nil
+					return w.problem(memberUnknown), nil
+				} else if w.strict && want != name {
+					p := w.problem(memberCase)
+					p.want = want
+					return p, nil
 				}
 			}
-			if p, err := problemIn(dec, ft, member, strict); p.kind != 0 || err != nil {
+			if p, err := w.value(ft); p.kind != 0 || err != nil {
 				return p, err
 			}
+			w.path = w.path[:len(w.path)-1]
 		}
 	case json.Delim('['):
 		var et reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			et = t.Elem()
 		}
-		for i := 0; dec.More(); i++ {
-			if p, err := problemIn(dec, et, path+"["+strconv.Itoa(i)+"]", strict); p.kind != 0 || err != nil {
+		for i := 0; w.dec.More(); i++ {
+			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
+			if p, err := w.value(et); p.kind != 0 || err != nil {
 				return p, err
 			}
+			w.path = w.path[:len(w.path)-1]
 		}
 	default:
 		return memberProblem{}, nil
 	}
-	_, err = dec.Token() // the closing delimiter
+	_, err = w.dec.Token() // the closing delimiter
 	return memberProblem{}, err
+}
+
+// skip reads the rest of the object or array just opened, unchecked.
+func (w *walk) skip() error {
+	for depth := 1; depth > 0; {
+		tok, err := w.dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
 }
 
 // isRFC3339 reports whether s is a time time.Time takes from JSON.
 func isRFC3339(s string) bool {
 	_, err := time.Parse(time.RFC3339, s)
 	return err == nil
-}
-
-func joinPath(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }
 
 // jsonField returns the type and the JSON name of the field of struct

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,33 @@ func TestAmbiguousMember(t *testing.T) {
 		if got := ambiguousMember([]byte(tt.body), reflect.TypeFor[body]()); got != tt.want {
 			t.Errorf("%s: ambiguousMember = %q, want %q", tt.body, got, tt.want)
 		}
+	}
+}
+
+// TestWalkDeepBody: a small body nested as deep as encoding/json takes
+// costs a walk little memory, and a problem below the depth it checks is
+// let through rather than paid for.
+func TestWalkDeepBody(t *testing.T) {
+	type body struct {
+		Any any `json:"any"`
+	}
+	deep := `{"any":` + strings.Repeat(`[`, 9000) + `{"x":1,"x":2}` + strings.Repeat(`]`, 9000) + `}`
+	var v body
+	if err := json.Unmarshal([]byte(deep), &v); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got := ambiguousMember([]byte(deep), reflect.TypeFor[body]())
+	runtime.ReadMemStats(&after)
+	if got != "" {
+		t.Errorf("ambiguousMember = %q, want nothing checked that deep", got)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+		t.Errorf("the walk allocated %d bytes for a body of %d", n, len(deep))
+	}
+	shallow := `{"any":[[{"x":1,"x":2}]]}`
+	if got := ambiguousMember([]byte(shallow), reflect.TypeFor[body]()); got != `field "any[0][0].x" given twice` {
+		t.Errorf("ambiguousMember = %q, want the member given twice, with its path", got)
 	}
 }

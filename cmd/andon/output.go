@@ -80,27 +80,27 @@ func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 // noControls passes text on to w with its control characters, but for
 // tabs and line breaks, replaced by U+FFFD: a title or a comment stored
 // with terminal escapes (before the server refused them) cannot rewrite
-// what the reader of a terminal sees.
+// what the reader of a terminal sees. A browser's CRLF line breaks are
+// line breaks.
 type noControls struct{ w io.Writer }
 
 func (n noControls) Write(p []byte) (int, error) {
-	if !bytes.ContainsFunc(p, isControl) {
+	if !bytes.ContainsFunc(p, printedControl) {
 		return n.w.Write(p)
 	}
+	q := bytes.ReplaceAll(p, []byte("\r\n"), []byte("\n"))
 	if _, err := n.w.Write(bytes.Map(func(r rune) rune {
-		if isControl(r) {
+		if printedControl(r) {
 			return utf8.RuneError
 		}
 		return r
-	}, p)); err != nil {
+	}, q)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
 }
 
-func isControl(r rune) bool {
-	return r != '\t' && r != '\n' && (r < ' ' || (r >= 0x7f && r < 0xa0))
-}
+func printedControl(r rune) bool { return r != '\t' && r != '\n' && andon.IsControl(r) }
 
 // human reports whether the output is for people, so that commands print
 // notes such as "no changes" only where they cannot break a parser.

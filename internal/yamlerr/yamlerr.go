@@ -53,14 +53,15 @@ func Parse(err error, src []byte) (line int, problem string) {
 	// The reader's problems with the bytes themselves name no line: the
 	// first byte at fault does.
 	switch problem {
-	case "invalid leading UTF-8 octet", "invalid trailing UTF-8 octet", "incomplete UTF-8 octet sequence":
+	case "invalid leading UTF-8 octet", "invalid trailing UTF-8 octet", "incomplete UTF-8 octet sequence",
+		"invalid length of a UTF-8 sequence", "invalid Unicode character":
 		if i := invalidUTF8(src); i >= 0 {
 			return lineOf(src, i), fmt.Sprintf("not valid UTF-8 (byte 0x%02X): save the file as UTF-8", src[i])
 		}
 	case "control characters are not allowed":
-		if i := bytes.IndexFunc(src, func(r rune) bool { return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }); i >= 0 {
+		if i := bytes.IndexFunc(src, func(r rune) bool { return !yamlAllows(r) }); i >= 0 {
 			r, _ := utf8.DecodeRune(src[i:])
-			return lineOf(src, i), fmt.Sprintf("holds the control character %U, which YAML does not allow", r)
+			return lineOf(src, i), fmt.Sprintf("holds the character %U, which YAML does not allow", r)
 		}
 	case "found character that cannot start any token":
 		if line > 0 && strings.HasPrefix(strings.TrimLeft(lineText(src, line), " "), "\t") {
@@ -72,6 +73,18 @@ func Parse(err error, src []byte) (line int, problem string) {
 		lines++
 	}
 	return min(line, lines), problem
+}
+
+// yamlAllows reports whether YAML 1.2 allows r in a stream (its
+// c-printable), as yaml.v3's reader checks.
+func yamlAllows(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	case r >= 0x20 && r <= 0x7e, r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
 }
 
 // invalidUTF8 returns the offset of the first byte of src that is not

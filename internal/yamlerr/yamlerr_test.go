@@ -33,7 +33,10 @@ func TestParseFindsTheLine(t *testing.T) {
 		// line of the first.
 		{"apiVersion: andon/v1\nkind: Plant\nmetadata:\n\tname: x\n", 4, "a tab indents this line: YAML is indented with spaces"},
 		{"a: 1\nb: caf\xe9\nc: 3\n", 2, "not valid UTF-8 (byte 0xE9): save the file as UTF-8"},
-		{"a: 1\nb: 2\nc: x\x00y\n", 3, "holds the control character U+0000, which YAML does not allow"},
+		{"a: 1\nb: 2\nc: x\x00y\n", 3, "holds the character U+0000, which YAML does not allow"},
+		{"a: 1\nb: x\u009by\nc: \x01\n", 2, "holds the character U+009B, which YAML does not allow"},
+		{"a: 1\nb: \uffff\n", 2, "holds the character U+FFFF, which YAML does not allow"},
+		{"a: 1\nb: \xc0\x80\n", 2, "not valid UTF-8 (byte 0xC0): save the file as UTF-8"},
 	} {
 		var n yaml.Node
 		err := yaml.Unmarshal([]byte(tt.doc), &n)
