@@ -93,7 +93,7 @@ func (o *serveOptions) dsn() (string, error) {
 }
 
 // catalogSource returns where the catalog comes from.
-func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
+func (o *serveOptions) catalogSource(cmd *cobra.Command, e *env) (catalogsync.Source, error) {
 	switch {
 	case o.catalog != "" && o.catalogGit != "":
 		return nil, &exitError{code: 2, err: errors.New("--catalog and --catalog-git: give one, not both")}
@@ -113,7 +113,7 @@ func (o *serveOptions) catalogSource(e *env) (catalogsync.Source, error) {
 		// source that cannot be read for now (as a git server can be):
 		// even a ConfigMap's mount exists before the server starts.
 		name := "--catalog"
-		if o.catalog == e.getenv("ANDON_CATALOG") {
+		if !cmd.Flags().Changed("catalog") {
 			name = "ANDON_CATALOG" // as the Helm chart sets it
 		}
 		if fi, err := os.Stat(o.catalog); errors.Is(err, fs.ErrNotExist) {
@@ -148,7 +148,7 @@ Secret), where several replicas may run. SIGHUP reloads the policy and reads
 the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			src, err := o.catalogSource(e)
+			src, err := o.catalogSource(cmd, e)
 			if err != nil {
 				return err
 			}
