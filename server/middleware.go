@@ -228,22 +228,22 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 		} else {
 			b, err = tokens.Authenticate(r.Context(), token)
 		}
-		name := b.User
+		invalid := err != nil || b.User == ""
 		switch {
 		case andon.ErrorCode(err) == andon.EINTERNAL:
 			// A store that cannot answer says nothing about the token:
 			// the client should retry, not get a new one.
 			writeError(logger, w, r, fmt.Errorf("authenticate: %w", err))
 			return
-		case (err != nil || name == "") && inQuery:
+		case invalid && inQuery:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: it is unknown, was revoked, or is not a feed token (get one with POST /api/v1/me/feed-token)"))
 			return
-		case (err != nil || name == "") && strings.HasPrefix(token, andon.FeedTokenPrefix):
+		case invalid && strings.HasPrefix(token, andon.FeedTokenPrefix):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a calendar feed token (%s…), which opens only the calendar feed, in its URL: use an API token (andon token create)", andon.FeedTokenPrefix))
 			return
-		case err != nil || name == "":
+		case invalid:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
 			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
 			return

@@ -102,21 +102,6 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
-// hasScheme reports whether dsn begins with one of schemes and a colon,
-// in any case.
-func hasScheme(dsn string, schemes ...string) bool {
-	scheme, _, ok := strings.Cut(dsn, ":")
-	if !ok {
-		return false
-	}
-	for _, s := range schemes {
-		if strings.EqualFold(scheme, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // Open opens the database named by dsn and brings its schema up to date.
 // A dsn is "postgres://…" (PostgreSQL, several replicas may share it),
 // "sqlite:///abs/path/andon.db", "sqlite://relative/path.db" or a plain
@@ -212,17 +197,19 @@ func SQLitePath(dsn string) (string, error) {
 		return p, nil
 	case strings.Contains(dsn, "://"):
 		return "", andon.Errorf(andon.EINVALID, "--db: unknown database scheme in %q (want sqlite://PATH or postgres://…)", RedactDSN(dsn))
-	case hasScheme(dsn, "sqlite", "postgres", "postgresql"):
-		// sqlite:/tmp/andon.db is a slip for sqlite:///tmp/andon.db, not
-		// a file named so in the working directory. Only a SQLite URL is
-		// repeated in the message: a PostgreSQL one may hold a password.
-		scheme, rest, _ := strings.Cut(dsn, ":")
-		if strings.EqualFold(scheme, "sqlite") {
-			return "", andon.Errorf(andon.EINVALID, "--db %s: needs // after the colon: did you mean sqlite://%s?", dsn, rest)
-		}
-		return "", andon.Errorf(andon.EINVALID, "--db: %s: needs // after the colon: postgres://USER@HOST/DATABASE", scheme)
 	case dsn == "":
 		return "", andon.Errorf(andon.EINVALID, "--db: empty")
+	}
+	// sqlite:/tmp/andon.db is a slip for sqlite:///tmp/andon.db, not a
+	// file named so in the working directory. Only a SQLite URL is
+	// repeated in the message: a PostgreSQL one may hold a password.
+	if scheme, rest, ok := strings.Cut(dsn, ":"); ok {
+		switch strings.ToLower(scheme) {
+		case "sqlite":
+			return "", andon.Errorf(andon.EINVALID, "--db %s: needs // after the colon: did you mean sqlite://%s?", dsn, rest)
+		case "postgres", "postgresql":
+			return "", andon.Errorf(andon.EINVALID, "--db: %s: needs // after the colon: postgres://USER@HOST/DATABASE", scheme)
+		}
 	}
 	return dsn, nil
 }
