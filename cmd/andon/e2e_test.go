@@ -499,15 +499,27 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package andon.risk\n\ntier := \"low\" if {\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", exampleCatalog, "--policy", dir)
+	// A refused start leaves nothing behind: not even the data directory.
+	unmade := filepath.Join(t.TempDir(), "data")
+	leftNothing := func() {
+		t.Helper()
+		if _, err := os.Stat(unmade); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("refused start left %s behind (stat: %v)", unmade, err)
+		}
+	}
+	r := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--policy", dir)
 	wantExit(t, r, 1, "broken.rego:")
+	leftNothing()
 
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "plants.yaml"), []byte("apiVersion: andon/v1\nkind: Plant\nmetadata: {name: lyon}\nspec: {timezone: Europe/Lyon}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--catalog", bad)
+	r = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", bad)
 	wantExit(t, r, 1, "plants.yaml:4: Plant/lyon: spec.timezone")
+	leftNothing()
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--traefik-major", "4"), 2, "--traefik-major 4")
+	leftNothing()
 
 	// A misspelt directory stops the server at start, even over a data
 	// directory that has a catalog in force.

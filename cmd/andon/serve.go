@@ -156,6 +156,10 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 			if err != nil {
 				return err
 			}
+			l, err := load(e.ctx, logger, o, src)
+			if err != nil {
+				return err
+			}
 			cl, err := claim(o)
 			if err != nil {
 				return err
@@ -163,7 +167,7 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 			defer cl.release()
 			hup := notifyHUP()
 			defer signal.Stop(hup)
-			a, err := startApp(e.ctx, logger, o, src)
+			a, err := l.start(e.ctx)
 			if err != nil {
 				return err
 			}
@@ -255,25 +259,55 @@ type app struct {
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
+	l, err := load(ctx, logger, o, src)
+	if err != nil {
+		return nil, err
+	}
+	return l.start(ctx)
+}
+
+// loaded is what a server reads before it claims its port and its
+// database, so that a start refused for its flags, its catalog or its
+// policy leaves nothing behind, not even a data directory.
+type loaded struct {
+	logger *slog.Logger
+	opts   *serveOptions
+	source catalogsync.Source
+	snap   *catalogsync.Snapshot
+	// fetchErr says the source could not be read for now (a git server
+	// down): the version in force in the store serves instead.
+	fetchErr     error
+	policy       *policy.Engine
+	admissionTLS *tls.Config
+}
+
+// load checks the flags, reads the catalog and compiles the policy.
+func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*loaded, error) {
 	// 0, the zero value of options built in code, means the default.
 	if o.traefikMajor != 0 && o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
 	}
-	var admissionTLSConfig *tls.Config
+	l := &loaded{logger: logger, opts: o, source: src}
 	if o.admissionAddr != "" {
 		var err error
-		if admissionTLSConfig, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
+		if l.admissionTLS, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
 	}
-	snap, fetchErr := src.Fetch(ctx)
-	if fetchErr != nil && errors.As(fetchErr, new(catalog.Errors)) {
-		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", fetchErr)}
+	l.snap, l.fetchErr = src.Fetch(ctx)
+	if l.fetchErr != nil && errors.As(l.fetchErr, new(catalog.Errors)) {
+		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", l.fetchErr)}
 	}
-	pol, err := policy.New(ctx, o.policy)
-	if err != nil {
+	var err error
+	if l.policy, err = policy.New(ctx, o.policy); err != nil {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
 	}
+	return l, nil
+}
+
+// start opens the store and starts the services over it.
+func (l *loaded) start(ctx context.Context) (*app, error) {
+	logger, o, src, snap, fetchErr, pol := l.logger, l.opts, l.source, l.snap, l.fetchErr, l.policy
 	db, err := openSignedStore(ctx, o)
 	if err != nil {
 		return nil, err
@@ -302,7 +336,7 @@ func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src cat
 	a.audit = sqlstore.NewAuditService(db)
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
 		TrustedControllers: o.trustedControllers, Now: db.Now, Logger: logger}
-	a.admissionTLS = admissionTLSConfig
+	a.admissionTLS = l.admissionTLS
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
 	// is the newest its operator meant.
