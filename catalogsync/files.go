@@ -2,9 +2,12 @@ package catalogsync
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"net"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
 // Files is a directory of a git repository at one commit.
@@ -41,6 +44,16 @@ func GitFiles(ctx context.Context, o GitOptions) (*Files, error) {
 		return nil, err
 	}
 	return &Files{FS: fsys, Commit: h.String(), URL: g.display, Source: g.String()}, nil
+}
+
+// RepositoryUnreadable reports whether err, from reading a git source,
+// says the repository itself cannot be read (there is none, it cannot be
+// reached, the credentials are refused) rather than the ref or the path
+// in it, so that a command can blame the flag that names the repository.
+func RepositoryUnreadable(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, transport.ErrRepositoryNotFound) || errors.Is(err, transport.ErrAuthenticationRequired) ||
+		errors.Is(err, transport.ErrAuthorizationFailed) || errors.As(err, &netErr)
 }
 
 // dir fetches Ref and returns the commit it names and the directory Path

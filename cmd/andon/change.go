@@ -55,7 +55,8 @@ and the approvals it needs. The business processes it affects are those of
 the modules it touches (--module, or --from-git) and those named with
 --process. A module that no business process of the catalog lists and that
 is not an Odoo core module is warned about on standard error: misspelt, it
-would count for nothing in the risk.`,
+would tie the change to no business process, and the risk would weigh no
+process's tier for it.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
     --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00 \
@@ -457,7 +458,7 @@ func flagNamed(err error) error {
 // warnUnknownModules warns about the modules of change id (those named by
 // hand, not read from git) that no business process of the catalog lists
 // and that are not Odoo core modules: most likely misspelt, and in any
-// case weighed by the risk policy as touching no process.
+// case tying the change to no process, whose tier the risk would weigh.
 func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string, modules []string) {
 	if len(modules) == 0 {
 		return
@@ -483,7 +484,7 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string,
 			if close := andon.Closest(m, known); len(close) > 0 {
 				guess = " (did you mean " + strings.Join(close, " or ") + "?)"
 			}
-			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s does not count it; if it is misspelt%s, cancel the change and open it again\n", m, id, guess)
+			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s ties it to no business process; if it is misspelt%s, cancel the change and open it again, and if it is yours, add it to the modules of the processes it serves\n", m, id, guess)
 		}
 	}
 }

@@ -6,13 +6,11 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
@@ -193,9 +191,7 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 // repository itself cannot be read (not one, unreachable, credentials),
 // else the ref's flag.
 func gitProblem(refFlag, repo string, err error) error {
-	var netErr net.Error
-	if !errors.Is(err, transport.ErrRepositoryNotFound) && !errors.Is(err, transport.ErrAuthenticationRequired) &&
-		!errors.Is(err, transport.ErrAuthorizationFailed) && !errors.As(err, &netErr) {
+	if !catalogsync.RepositoryUnreadable(err) {
 		return fmt.Errorf("%s: %w", refFlag, err)
 	}
 	if info, serr := os.Stat(repo); serr == nil && info.IsDir() {

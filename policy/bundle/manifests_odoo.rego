@@ -40,7 +40,7 @@ odoo_container(c) if contains(lower(image_basename(image_of(c))), "odoo")
 odoo_container(c) if {
 	command := array_at(c, "command")
 	count(command) > 0
-	startswith(last(split(str(command[0]), "/")), "odoo")
+	last(split(str(command[0]), "/")) in {"odoo", "odoo-bin"}
 }
 
 # odoo_version is the major version in the image tag (17 for odoo:17.0,

@@ -28,7 +28,9 @@ test_odoo_container if {
 	odoo_container({"image": "registry.example.com/acme/odoo-custom:17.0"})
 	odoo_container({"image": "registry.example.com/acme/erp:17.0", "command": ["/opt/odoo/odoo-bin"]})
 	not odoo_container({"image": "registry.example.com/odoo/redis:7"})
+	odoo_container({"image": "registry.example.com/acme/erp:17.0", "command": ["odoo"]})
 	not odoo_container({"image": "registry.example.com/acme/erp:17.0", "command": []})
+	not odoo_container({"image": "registry.example.com/acme/erp:17.0", "command": ["/usr/bin/odoorunner"]})
 }
 
 test_odoo_version if {
