@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -796,5 +797,51 @@ func mustAllEntries(t *testing.T, c *client.Client) []*andon.Entry {
 			return all
 		}
 		all = append(all, page...)
+	}
+}
+
+// A command stuck in a read that its context does not reach, here policy
+// test reading a pipe that stays open, stops at the second SIGTERM: the
+// first only cancels the context, as a server's graceful shutdown needs.
+func TestSecondSignalStops(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "policy", "test", "-")
+	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1")
+	stdin, err := cmd.StdinPipe() // left open: the read never ends
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The signal handler is installed before the command reads: give it
+	// time to start.
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the first SIGTERM stopped the command (%v); want it to cancel the context only", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Errorf("after two SIGTERMs: %v; want killed by the second", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("two SIGTERMs did not stop a command stuck in a read")
 	}
 }

@@ -29,12 +29,25 @@ import (
 )
 
 func main() {
-	// An interrupt cancels the context so that a server shuts down
-	// gracefully and a client abandons its request.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext returns a context that an interrupt or SIGTERM cancels,
+// so that a server shuts down gracefully and a client abandons its
+// request. A second signal stops the process at once, as if andon had not
+// caught the first: the way out of a command stuck in a read that no
+// context reaches (a pipe that stays open, a terminal) or of a shutdown
+// that takes too long.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 // run executes the command line args (args[0] is the program name) and
