@@ -129,6 +129,12 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	}
 	if readOnly {
 		close(db.writerDone)
+		// An empty file, or another program's database, holds no
+		// andon tables: say so rather than that one is missing.
+		if _, err := recordedMigrations(ctx, db.read); err != nil {
+			db.Close()
+			return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables (%v)", RedactDSN(dsn), err)
+		}
 		return db, nil
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -162,6 +168,20 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	// the write lock up front so a transaction never fails half-way on a
 	// lock upgrade.
 	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if readOnly {
+		// Opened to be checked, the file is evidence: not a byte of it
+		// changes, not even its journal mode. Without the write-ahead
+		// log and its index beside it, which the last connection to
+		// close deletes, no process has the file open and the file
+		// holds every commit: it is read as immutable, so that nothing
+		// is written in its directory either and a copy on read-only
+		// media opens too. With them (a server running, or one that
+		// crashed), the log is read through its index.
+		params = "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+		if !exists(path+"-wal") && !exists(path+"-shm") {
+			params += "&immutable=1"
+		}
+	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+params)
 	if err != nil {
 		return nil, err
@@ -179,6 +199,13 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// exists reports whether a file is at path; one that cannot be looked at
+// counts as there.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // SQLitePath returns the file of the embedded SQLite database that dsn

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -1121,4 +1122,75 @@ func TestRevokeTokensAmbiguousID(t *testing.T) {
 			t.Errorf("after a refused revocation: %d tokens, %v; want 2", len(left), err)
 		}
 	})
+}
+
+// A store opened read-only, as audit verify opens the one it checks,
+// reads what a running server wrote, and once the server is gone changes
+// nothing: not the database's bytes, not its directory. A file that holds
+// no andon tables is named as such.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "andon.db")
+	e := (&env{engine: "sqlite", dir: dir, dsn: dsn}).open(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	if _, err := e.tokens.CreateToken(ctx, "bob", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	readTokens := func() []andon.TokenInfo {
+		t.Helper()
+		db, err := sqlstore.OpenReadOnly(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		tokens, err := sqlstore.NewTokenService(db).ListTokens(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tokens
+	}
+	if got := readTokens(); len(got) != 1 || got[0].User != "bob" {
+		t.Fatalf("beside the running store: %+v, want bob's token", got)
+	}
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := dirState(t, dir)
+	if got := readTokens(); len(got) != 1 {
+		t.Fatalf("after the store closed: %+v, want bob's token", got)
+	}
+	if diff := cmp.Diff(before, dirState(t, dir)); diff != "" {
+		t.Errorf("reading changed the data directory (-before +after):\n%s", diff)
+	}
+
+	empty := filepath.Join(t.TempDir(), "andon.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlstore.OpenReadOnly(ctx, "sqlite://"+empty)
+	if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "is not an andon database") {
+		t.Errorf("an empty file: %v; want it named not an andon database", err)
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
+		t.Errorf("an empty file opened read-only: %v, %v; want it left empty", fi, err)
+	}
+}
+
+// dirState is the name and content hash of every file in dir.
+func dirState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		state[e.Name()] = hex.EncodeToString(sum[:])
+	}
+	return state
 }
