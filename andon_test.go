@@ -1,6 +1,7 @@
 package andon_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,33 @@ func TestBearerExpiresSoon(t *testing.T) {
 		b := andon.Bearer{User: "ci-lyon", CreatedAt: tt.created, ExpiresAt: tt.expires}
 		if got := b.ExpiresSoon(now); got != tt.want {
 			t.Errorf("%s: ExpiresSoon = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCheckUserName(t *testing.T) {
+	for _, name := range []string{"alice", "jean.dupont@plant-lyon.example", "ops-ci", "Zoë", strings.Repeat("a", andon.MaxUserNameLength)} {
+		if err := andon.CheckUserName(name); err != nil {
+			t.Errorf("CheckUserName(%q) = %v; want nil", name, err)
+		}
+	}
+	for _, tt := range []struct{ name, want string }{
+		{"", "required"},
+		{" ", `" " holds U+0020`},
+		{"alice ", `"alice " holds U+0020`},
+		{"jean dupont", `holds U+0020`},
+		{"a\nb", `holds U+000A`},
+		{"a\x1b[31mb", `holds U+001B`},
+		{"ali\u202ece", `holds U+202E`},
+		{"a\u200bb", `holds U+200B`},
+		{"\xff", "is not valid UTF-8"},
+		{"andon", "the name the audit log records andon's own actions under"},
+		{"admin", "the name the audit log records andon's own actions under"},
+		{strings.Repeat("a", andon.MaxUserNameLength+1), "129 bytes long, longer than 128"},
+	} {
+		err := andon.CheckUserName(tt.name)
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+			t.Errorf("CheckUserName(%q) = %v; want invalid, %q", tt.name, err, tt.want)
 		}
 	}
 }

@@ -2,7 +2,10 @@ package andon
 
 import (
 	"context"
+	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // User is the authenticated actor of a request, with the roles the catalog
@@ -13,6 +16,42 @@ type User struct {
 	// TokenExpiresAt is when the API token the user signed in with stops
 	// authenticating; nil for never.
 	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
+}
+
+// SystemActors are the names the audit log records for what andon does
+// itself ("andon": catalog versions, overdue reviews) and for what the
+// offline commands do on a data directory ("admin": tokens issued
+// there). No person may hold them, or their entries would read as
+// andon's own.
+var SystemActors = []string{"andon", "admin"}
+
+// MaxUserNameLength is the longest user name in bytes: room for an email
+// address or a directory's account name.
+const MaxUserNameLength = 128
+
+// CheckUserName checks the name of a user: one that tokens authenticate
+// as and Team documents list. It is printed in tables, logs and the audit
+// log, and compared exactly with the catalog's members, so it holds no
+// white space, no control or invisible format character (a right-to-left
+// override would show another name), and none of the SystemActors. Its
+// message names the problem; the caller names the field.
+func CheckUserName(name string) error {
+	switch {
+	case name == "":
+		return Errorf(EINVALID, "required")
+	case !utf8.ValidString(name):
+		return Errorf(EINVALID, "%q is not valid UTF-8", name)
+	case len(name) > MaxUserNameLength:
+		return Errorf(EINVALID, "%d bytes long, longer than %d", len(name), MaxUserNameLength)
+	case slices.Contains(SystemActors, name):
+		return Errorf(EINVALID, "%q is the name the audit log records andon's own actions under; give a person's or a pipeline's", name)
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return Errorf(EINVALID, "%q holds %U; a user name has no white space, control or format character", name, r)
+		}
+	}
+	return nil
 }
 
 type userKey struct{}

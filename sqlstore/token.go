@@ -91,9 +91,8 @@ func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
 }
 
 func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time) error {
-	user = strings.TrimSpace(user)
-	if user == "" {
-		return andon.Errorf(andon.EINVALID, "user: required")
+	if err := andon.CheckUserName(user); err != nil {
+		return andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
 	}
 	if len(token) < 8 {
 		return andon.Errorf(andon.EINVALID, "token: too short")

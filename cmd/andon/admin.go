@@ -44,7 +44,9 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 		Use:   "create --data DIR --user NAME [--expires 90d]",
 		Short: "Create an API token for a user and print it once",
 		Long: `Create an API token for a user and print it once. Only its hash is stored;
-the user's roles come from the catalog's Team documents. Give the server's
+the user's roles come from the catalog's Team documents, which name the user
+exactly (no white space, control or format character; not andon or admin,
+the names of andon's own entries in the audit log). Give the server's
 --data (or --db): a data directory that does not exist is refused, and a
 new database made in an empty one is reported.
 
@@ -62,6 +64,10 @@ andon_token_expiry_timestamp_seconds.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if user == "" {
 			return &exitError{code: 2, err: fmt.Errorf("--user: required")}
+		}
+		// Checked before the store is opened, which may create it.
+		if err := andon.CheckUserName(user); err != nil {
+			return andon.Errorf(andon.EINVALID, "--user: %s", andon.ErrorMessage(err))
 		}
 		expiresAt, err := parseExpiry(expires, time.Now())
 		if err != nil {
@@ -123,7 +129,9 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: give the time's zone too, such as %sZ or %s+01:00", v, v, v)
 		}
 		d, err := andon.ParseDuration(v)
-		if err != nil {
+		if days, ok := strings.CutSuffix(v, "d"); err != nil && ok && strings.Trim(days, "0123456789") == "" {
+			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: longer than andon counts; leave --expires out for a token that works until it is revoked", v)
+		} else if err != nil {
 			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: want a duration such as 90d or 12h, an RFC 3339 time such as 2027-03-01T00:00:00Z, or a date such as 2027-03-01", v)
 		}
 		if d == 0 {

@@ -668,6 +668,16 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 		t.Errorf("a refused --db %s made the directory sqlite: (%v)", slip, err)
 	}
 
+	// A user name that could pass for another, or for andon itself, is
+	// refused before anything is made.
+	empty := t.TempDir()
+	for _, user := range []string{"alice ", "ali\u202ece", "admin"} {
+		wantExit(t, runCLI(t, nil, "token", "create", "--data", empty, "--user", user), 2, fmt.Sprintf("--user: %q", user))
+	}
+	if entries, err := os.ReadDir(empty); err != nil || len(entries) > 0 {
+		t.Errorf("refused token creates left %v in the data directory (%v)", entries, err)
+	}
+
 	// Tokens made before a server's first start: a new database, said so.
 	data := t.TempDir()
 	r := runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
