@@ -17,17 +17,32 @@ type Image struct {
 func (i Image) String() string { return i.Repository + "@" + i.Digest }
 
 var (
-	repoPattern   = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	// A repository is a registry host (a name, or an IPv6 address in
+	// brackets, which a path must follow) with an optional port, and a
+	// path, as the distribution's reference grammar has it.
+	repoPattern   = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?|\[[a-fA-F0-9:]+\](?::[0-9]+)?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+)
+
+// The longest parts of a reference, as registries take them: a repository
+// (registry host and path) of 255 bytes and a tag of 128; with the digest
+// and the separators, a whole reference of MaxImageReference bytes.
+const (
+	maxRepository     = 255
+	MaxImageReference = maxRepository + 1 + 128 + 1 + len("sha256:") + 64
 )
 
 // ParseImage parses an image reference that must be pinned by digest. A tag
 // may stand beside the digest (repo:tag@sha256:…); it is kept but not used
 // for matching.
 func ParseImage(ref string) (Image, error) {
-	if ref == "" {
+	switch {
+	case ref == "":
 		return Image{}, Errorf(EINVALID, "image: required, a reference pinned by digest (REPOSITORY@sha256:<64 hex digits>)")
+	case len(ref) > MaxImageReference:
+		// Not repeated: it would fill the message, and the audit log.
+		return Image{}, Errorf(EINVALID, "image: %d bytes long; a reference pinned by digest is at most %d (a repository of %d, a tag of 128 and the digest)", len(ref), MaxImageReference, maxRepository)
 	}
 	name, digest, ok := strings.Cut(ref, "@")
 	if !ok {
@@ -38,12 +53,15 @@ func ParseImage(ref string) (Image, error) {
 	}
 	img := Image{Repository: name, Digest: digest}
 	// A colon after the last slash separates a tag; one before it is a
-	// registry port.
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+	// registry port, and those of an IPv6 address in brackets are its own.
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") && i > strings.LastIndex(name, "]") {
 		img.Repository, img.Tag = name[:i], name[i+1:]
 		if !tagPattern.MatchString(img.Tag) {
 			return Image{}, Errorf(EINVALID, "image %q: tag %q is not valid", ref, img.Tag)
 		}
+	}
+	if len(img.Repository) > maxRepository {
+		return Image{}, Errorf(EINVALID, "image %q: repository is %d bytes long, longer than %d", ref, len(img.Repository), maxRepository)
 	}
 	if !repoPattern.MatchString(img.Repository) {
 		return Image{}, Errorf(EINVALID, "image %q: repository %q is not a valid name", ref, img.Repository)

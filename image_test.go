@@ -24,12 +24,19 @@ func TestParseImage(t *testing.T) {
 		{ref: "Odoo@" + digest, wantErr: "repository"},
 		{ref: "odoo:bad tag@" + digest, wantErr: "tag"},
 		{ref: "", wantErr: "image: required"},
+		{ref: "[::1]:5000/odoo/odoo:17.0@" + digest, wantRepo: "[::1]:5000/odoo/odoo", wantTag: "17.0"},
+		{ref: "[fd00::2]/odoo@" + digest, wantRepo: "[fd00::2]/odoo"},
+		{ref: "[::1]:5000@" + digest, wantErr: "repository"},
+		{ref: "[::1]@" + digest, wantErr: "repository"},
+		{ref: "registry.example.com/" + strings.Repeat("a", 234) + "@" + digest, wantRepo: "registry.example.com/" + strings.Repeat("a", 234)},
+		{ref: "registry.example.com/" + strings.Repeat("a", 235) + "@" + digest, wantErr: "repository is 256 bytes long, longer than 255"},
+		{ref: "registry.example.com/odoo:" + strings.Repeat("a", 1<<20) + "@" + digest, wantErr: "image: 1048674 bytes long; a reference pinned by digest is at most 456"},
 	}
 	for _, tt := range tests {
 		img, err := andon.ParseImage(tt.ref)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || andon.ErrorCode(err) != andon.EINVALID {
-				t.Errorf("ParseImage(%q) error = %v, want invalid containing %q", tt.ref, err, tt.wantErr)
+				t.Errorf("ParseImage(%.80q) error = %.200v, want invalid containing %q", tt.ref, err, tt.wantErr)
 			}
 			continue
 		}

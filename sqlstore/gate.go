@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/calendar"
@@ -66,9 +67,15 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	var bad *andon.GateResult
 	var badErr error
 	if env == nil {
-		msg := "environment " + cat.UnknownEnvironment(req.Environment)
-		if req.Environment == "" {
+		var msg string
+		switch {
+		case req.Environment == "":
 			msg = "environment: required"
+		case len(req.Environment) > maxLabel:
+			// Not repeated, nor compared with every name.
+			msg = fmt.Sprintf("environment: %d bytes long; the catalog names an environment in %d at most", len(req.Environment), maxLabel)
+		default:
+			msg = "environment " + cat.UnknownEnvironment(req.Environment)
 		}
 		bad, badErr = deny(andon.ReasonUnknownEnvironment, msg), andon.Errorf(andon.EINVALID, "%s", msg)
 	} else if img, err = andon.ParseImage(req.Image); err != nil {
@@ -276,6 +283,9 @@ func (s *GateService) refuse(ctx context.Context, user string, req andon.GateReq
 	if req.Preview {
 		return res, cause
 	}
+	// The audit log keeps what was asked, but not a megabyte of it: a
+	// name or a reference longer than any valid one is cut.
+	req.Environment, req.Image = clip(req.Environment, maxLabel), clip(req.Image, andon.MaxImageReference)
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		tx.Record(gateEvent(user, req, res, s.catalog.Catalog().Revision))
 		return nil
@@ -285,6 +295,23 @@ func (s *GateService) refuse(ctx context.Context, user string, req andon.GateReq
 	}
 	res.AuditIndex = idx[0]
 	return res, cause
+}
+
+// maxLabel is the longest name of an environment: a DNS-1123 label, as
+// the catalog has it.
+const maxLabel = 63
+
+// clip cuts s to at most n bytes, at a rune's start, and says how long it
+// was.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
 
 func deny(code, message string) *andon.GateResult {

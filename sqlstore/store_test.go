@@ -760,6 +760,33 @@ func TestGateRefusesAnImpossibleTime(t *testing.T) {
 	})
 }
 
+// A request whose environment or image is longer than any valid one is
+// refused and recorded, but neither repeated in the reasons nor kept
+// whole in the audit log: a 1 MiB body must not become a 3 MiB entry.
+func TestGateRefusesOversizedInput(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		long := strings.Repeat("x", 500_000)
+		for _, req := range []andon.GateRequest{
+			{Environment: long, Image: imageStaged},
+			{Environment: "prod-lyon", Image: "registry.example.com/" + long + "@" + strings.Split(imageStaged, "@")[1]},
+		} {
+			res, err := e.gate.Decide(as("alice"), req)
+			if andon.ErrorCode(err) != andon.EINVALID || res.Allow || len(res.Reasons) != 1 || len(res.Reasons[0].Message) > 200 {
+				t.Errorf("gate of a %d-byte environment and a %d-byte image = %.300v, %.300v; want one short refusal", len(req.Environment), len(req.Image), res, err)
+			}
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventGateDecision, After: -1})
+		if err != nil || len(entries) != 2 {
+			t.Fatalf("gate decisions recorded: %d, %v; want both refusals", len(entries), err)
+		}
+		for _, en := range entries {
+			if n := len(en.Data) + len(en.Subject); n > 2000 {
+				t.Errorf("entry %d holds %d bytes of the request; want it cut", en.Index, n)
+			}
+		}
+	})
+}
+
 func TestGateAtAnotherTimeIsADryRun(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		e.MustStage(t, imageStaged)
