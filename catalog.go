@@ -131,6 +131,26 @@ type Kubernetes struct {
 	Registries []string `json:"registries,omitempty"`
 }
 
+// IsDNSLabel reports whether s is a DNS-1123 label, the form Kubernetes
+// gives namespaces and andon gives names: at most 63 lower case letters,
+// digits and '-', starting and ending with a letter or digit. Names end up
+// in namespaces, URLs and metric labels.
+func IsDNSLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-' && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Odoo describes the Odoo installation of an environment.
 type Odoo struct {
 	Version string `json:"version,omitempty"`

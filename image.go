@@ -68,3 +68,23 @@ func ParseImage(ref string) (Image, error) {
 	}
 	return img, nil
 }
+
+// ParseRegistry returns the image registry s names, as the catalog's
+// kubernetes.registries and andon policy test --allowed-registry give it:
+// a host (registry.example.com, harbor.lyon:5000) or a host and path
+// (registry.example.com/odoo), written as image references begin, since
+// the manifest rules compare it with their text. A trailing "/" is
+// dropped.
+func ParseRegistry(s string) (string, error) {
+	if s == "" {
+		return "", Errorf(EINVALID, `"" is not a registry: want a host (registry.example.com, harbor.lyon:5000) or a host and path (registry.example.com/odoo)`)
+	}
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		return "", Errorf(EINVALID, "%q is not a registry: image references name it without a scheme; drop %s://, as in %q", s, scheme, strings.TrimSuffix(rest, "/"))
+	}
+	r := strings.TrimSuffix(s, "/")
+	if !repoPattern.MatchString(r) {
+		return "", Errorf(EINVALID, "%q is not a registry: want a host (registry.example.com, harbor.lyon:5000) or a host and path (registry.example.com/odoo), in lower case", s)
+	}
+	return r, nil
+}

@@ -64,3 +64,42 @@ func FuzzParseImage(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRegistry(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "registry.example.com", want: "registry.example.com"},
+		{in: "harbor.lyon:5000/", want: "harbor.lyon:5000"},
+		{in: "registry.example.com/odoo", want: "registry.example.com/odoo"},
+		{in: "localhost:5000", want: "localhost:5000"},
+		{in: "", wantErr: `"" is not a registry`},
+		{in: "https://x/", wantErr: `"https://x/" is not a registry: image references name it without a scheme; drop https://, as in "x"`},
+		{in: "registry example.com", wantErr: "is not a registry"},
+		{in: "registry.example.com/odoo@sha256", wantErr: "is not a registry"},
+		{in: "Registry.example.com", wantErr: "in lower case"},
+	}
+	for _, tt := range tests {
+		got, err := andon.ParseRegistry(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(andon.ErrorMessage(err), tt.wantErr) || andon.ErrorCode(err) != andon.EINVALID {
+				t.Errorf("ParseRegistry(%q) = %q, %v; want invalid containing %q", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseRegistry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestIsDNSLabel(t *testing.T) {
+	for s, want := range map[string]bool{
+		"odoo-lyon": true, "a": true, "0ab": true, strings.Repeat("a", 63): true,
+		"": false, strings.Repeat("a", 64): false, "Bad_NS!": false, "-a": false, "a-": false, "a.b": false,
+	} {
+		if got := andon.IsDNSLabel(s); got != want {
+			t.Errorf("IsDNSLabel(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -231,7 +231,7 @@ func (l *loader) decodeDocument(file string, index int, root *yaml.Node) {
 	}
 	d := &doc{l: l, file: file, line: n.Line, id: docNumber(index)}
 	kind, name := identify(n)
-	if slices.Contains(Kinds, kind) && isLabel(name) {
+	if slices.Contains(Kinds, kind) && andon.IsDNSLabel(name) {
 		d.id = kind + "/" + name
 	}
 
@@ -252,13 +252,13 @@ func (l *loader) decodeDocument(file string, index int, root *yaml.Node) {
 		top.missing("metadata")
 	}
 	nm, nn := meta.str("name", top.has("metadata"))
-	if nn != nil && nm != "" && !isLabel(nm) {
+	if nn != nil && nm != "" && !andon.IsDNSLabel(nm) {
 		d.errorf(nn, "metadata.name", "%q is not a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit", nm)
 	}
 	if !slices.Contains(Kinds, k) {
 		return // the spec cannot be checked without knowing its kind
 	}
-	if isLabel(nm) && !l.define(d, nn, k, nm) {
+	if andon.IsDNSLabel(nm) && !l.define(d, nn, k, nm) {
 		nm = "" // a duplicate is reported once, not checked again
 	}
 

@@ -388,6 +388,16 @@ spec:
     cluster: eu-1
     namespace: Odoo_Lyon
 `, catalog.Problem{Line: 10, Document: "Environment/prod", Field: "spec.kubernetes.namespace"}, "namespace", ""},
+		{"registry with a scheme", `apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  kubernetes:
+    registries: [registry.example.com, "https://harbor.lyon/"]
+`, catalog.Problem{Line: 9, Document: "Environment/prod", Field: "spec.kubernetes.registries[1]"}, `"https://harbor.lyon/" is not a registry: image references name it without a scheme; drop https://, as in "harbor.lyon"`, ""},
 		{"kubernetes unknown field", `apiVersion: andon/v1
 kind: Environment
 metadata: {name: prod}

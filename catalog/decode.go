@@ -298,21 +298,3 @@ func (o *object) duration(name string, required bool) time.Duration {
 	}
 	return d
 }
-
-// isLabel reports whether s is a DNS-1123 label, the form Kubernetes gives
-// names: they end up in namespaces, URLs and metric labels.
-func isLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		case c == '-' && i > 0 && i < len(s)-1:
-		default:
-			return false
-		}
-	}
-	return true
-}

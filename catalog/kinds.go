@@ -88,15 +88,16 @@ func (l *loader) decodeEnvironment(d *doc, name string, at, spec *yaml.Node) {
 	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace", "registries")
 	e.Kubernetes.Cluster, _ = k.str("cluster", false)
 	for _, it := range k.list("registries", false) {
-		if it.value == "" || strings.ContainsAny(it.value, " \t@") {
-			d.errorf(it.node, it.field, "%q is not a registry host or host/path", it.value)
+		r, err := andon.ParseRegistry(it.value)
+		if err != nil {
+			d.errorf(it.node, it.field, "%s", andon.ErrorMessage(err))
 			continue
 		}
-		e.Kubernetes.Registries = append(e.Kubernetes.Registries, strings.TrimSuffix(it.value, "/"))
+		e.Kubernetes.Registries = append(e.Kubernetes.Registries, r)
 	}
 	var nsNode *yaml.Node
 	e.Kubernetes.Namespace, nsNode = k.str("namespace", false)
-	if nsNode != nil && e.Kubernetes.Namespace != "" && !isLabel(e.Kubernetes.Namespace) {
+	if nsNode != nil && e.Kubernetes.Namespace != "" && !andon.IsDNSLabel(e.Kubernetes.Namespace) {
 		d.errorf(nsNode, "spec.kubernetes.namespace", "%q is not a valid Kubernetes namespace (a DNS-1123 label)", e.Kubernetes.Namespace)
 	}
 	odoo := d.object(o.line("odoo"), o.vals["odoo"], "spec.odoo", "version")
