@@ -58,12 +58,34 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Read reads the objects of every path, in order: a file, a directory
 // (its *.yaml, *.yml and *.json files, recursively, in path order), or
-// Stdin, read from stdin.
+// Stdin, read from stdin. Each file is read once, however many paths name
+// it: a directory and a file in it, or the same directory twice, would
+// otherwise give every object of the file twice, and each would conflict
+// with itself. At most 64 MiB are read of each input.
 func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 	var inputs []input
+	read := map[string]bool{}
+	// once reports whether name is read the first time; files are told
+	// apart by their cleaned absolute path.
+	once := func(name string) bool {
+		key := name
+		if name != Stdin {
+			if abs, err := filepath.Abs(name); err == nil {
+				key = abs
+			}
+		}
+		if read[key] {
+			return false
+		}
+		read[key] = true
+		return true
+	}
 	for _, p := range paths {
 		if p == Stdin {
-			b, err := io.ReadAll(stdin)
+			if !once(Stdin) {
+				continue
+			}
+			b, err := readBounded(stdin)
 			if err != nil {
 				return nil, &Error{File: "<stdin>", Err: err}
 			}
@@ -75,10 +97,34 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			inputs = append(inputs, input{file: f})
+			if once(f) {
+				inputs = append(inputs, input{file: f})
+			}
 		}
 	}
-	return parseAll(inputs, os.ReadFile)
+	return parseAll(inputs, func(name string) (fs.File, error) { return os.Open(name) })
+}
+
+// maxInput bounds what is read of one input, a file or standard input.
+// The rendered manifests of a whole Odoo stack are well under a megabyte,
+// and the largest single files (CRDs, a chart with many dashboards) a few;
+// the bound is there so that a mistaken input (/dev/zero, yes | andon
+// policy test -) ends in an error rather than in all the machine's memory.
+const maxInput = 64 << 20
+
+// errTooLarge is the error of an input longer than maxInput.
+var errTooLarge = fmt.Errorf("larger than %d MiB, the most andon reads of one input", maxInput>>20)
+
+// readBounded reads r to its end, or fails once it passes maxInput.
+func readBounded(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInput {
+		return nil, errTooLarge
+	}
+	return b, nil
 }
 
 // input is a manifest file to parse: its name, and its content when it
@@ -88,11 +134,11 @@ type input struct {
 	data []byte
 }
 
-// parseAll reads (with read) and parses the inputs in parallel, one worker
-// per processor. The objects keep the order of the inputs, and the error
-// is that of the first input that fails in that order, whatever finished
-// first.
-func parseAll(inputs []input, read func(string) ([]byte, error)) ([]*Object, error) {
+// parseAll reads (opening them with open, at most maxInput bytes each)
+// and parses the inputs in parallel, one worker per processor. The objects
+// keep the order of the inputs, and the error is that of the first input
+// that fails in that order, whatever finished first.
+func parseAll(inputs []input, open func(string) (fs.File, error)) ([]*Object, error) {
 	results := make([][]*Object, len(inputs))
 	errs := make([]error, len(inputs))
 	next := make(chan int)
@@ -102,7 +148,7 @@ func parseAll(inputs []input, read func(string) ([]byte, error)) ([]*Object, err
 			for i := range next {
 				in := inputs[i]
 				if in.data == nil {
-					b, err := read(in.file)
+					b, err := readFile(open, in.file)
 					if err != nil {
 						errs[i] = &Error{File: in.file, Err: err}
 						continue
@@ -128,9 +174,27 @@ func parseAll(inputs []input, read func(string) ([]byte, error)) ([]*Object, err
 	return objs, nil
 }
 
+// readFile reads the file name, opened with open, to its end or maxInput.
+func readFile(open func(string) (fs.File, error), name string) ([]byte, error) {
+	f, err := open(name)
+	if err != nil {
+		// The error names the file already.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return readBounded(f)
+}
+
 // manifestFiles returns the manifest files below dir of fsys, sorted by
 // path: *.yaml, *.yml and *.json files, recursively; hidden files and
-// directories (.git, editor files) are not manifests.
+// directories (.git, editor files) are not manifests. A manifest file that
+// is not a regular file (nor a link to one) is an *Error: reading a named
+// pipe can wait for ever and a device can never end, and such a file in a
+// directory is rather a mistake than manifests.
 func manifestFiles(fsys fs.FS, dir string) ([]string, error) {
 	var files []string
 	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
@@ -145,14 +209,41 @@ func manifestFiles(fsys fs.FS, dir string) ([]string, error) {
 		}
 		switch path.Ext(p) {
 		case ".yaml", ".yml", ".json":
-			if !d.IsDir() {
-				files = append(files, p)
+			if d.IsDir() {
+				return nil
 			}
+			mode := d.Type()
+			if mode&fs.ModeSymlink != 0 {
+				info, err := fs.Stat(fsys, p)
+				if err != nil {
+					return err
+				}
+				mode = info.Mode()
+			}
+			if !mode.IsRegular() {
+				return &Error{File: p, Err: fmt.Errorf("%s, not a regular file: andon reads only the regular files of a directory; give it as a path of its own to read it", special(mode))}
+			}
+			files = append(files, p)
 		}
 		return nil
 	})
 	slices.Sort(files)
 	return files, err
+}
+
+// special names the type of a file that is not a regular one.
+func special(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode.IsDir():
+		return "a directory"
+	}
+	return "a special file"
 }
 
 // expand returns the manifest files of p: p itself, or the manifest
@@ -166,7 +257,10 @@ func expand(p string) ([]string, error) {
 		return []string{p}, nil
 	}
 	files, err := manifestFiles(os.DirFS(p), ".")
-	if err != nil {
+	if e, ok := err.(*Error); ok {
+		e.File = filepath.Join(p, filepath.FromSlash(e.File))
+		return nil, e
+	} else if err != nil {
 		return nil, &Error{File: p, Err: err}
 	}
 	for i, f := range files {
@@ -209,9 +303,19 @@ func parse(file string, b []byte) ([]*Object, error) {
 			continue
 		}
 		root := n.Content[0]
+		if root.Kind != yaml.MappingNode {
+			return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("not a Kubernetes object: the document is %s, not a mapping (a Kubernetes object is a YAML mapping with apiVersion and kind)", nodeKind(root))}
+		}
 		var doc map[string]any
 		if err := root.Decode(&doc); err != nil {
-			return nil, &Error{File: file, Line: root.Line, Err: fmt.Errorf("not a Kubernetes object: %v", err)}
+			// yaml.v3 says "yaml: unmarshal errors:" and then each
+			// with its line; the first is enough, at its own line.
+			line, problem := root.Line, err.Error()
+			var te *yaml.TypeError
+			if errors.As(err, &te) && len(te.Errors) > 0 {
+				line, problem = yamlerr.Parse(errors.New(te.Errors[0]), b)
+			}
+			return nil, &Error{File: file, Line: line, Err: fmt.Errorf("not a Kubernetes object: %s", problem)}
 		}
 		// yaml.v3 hangs a comment before a document's first line on the
 		// document, the mapping or its first key.
@@ -247,6 +351,25 @@ func parse(file string, b []byte) ([]*Object, error) {
 	return objs, nil
 }
 
+// nodeKind says what a YAML node that is not a mapping is, for errors:
+// a scalar by its value, cut short, since a file that is all text (a
+// README saved as .yaml) is one scalar.
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias (*" + n.Value + ")"
+	case yaml.ScalarNode:
+		v := []rune(n.Value)
+		if len(v) > 40 {
+			return fmt.Sprintf("the value %q…", string(v[:40]))
+		}
+		return fmt.Sprintf("the value %q", string(v))
+	}
+	return "another kind of node"
+}
+
 // FromDoc returns the object of doc, a Kubernetes object decoded from
 // JSON, as the API server sends one to an admission webhook; where names
 // it in errors and reports, in place of a file.
@@ -256,6 +379,13 @@ func FromDoc(where string, doc map[string]any) (*Object, error) {
 
 func newObject(file string, line int, source string, doc map[string]any) (*Object, error) {
 	o := &Object{Doc: doc, ObjectRef: andon.ObjectRef{File: file, Line: line, Source: source}}
+	for _, f := range []struct{ name, example string }{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}} {
+		if v, ok := doc[f.name]; ok && v != nil {
+			if _, ok := v.(string); !ok {
+				return nil, &Error{File: file, Line: line, Err: fmt.Errorf("not a Kubernetes object: %s must be a string, such as %s", f.name, f.example)}
+			}
+		}
+	}
 	o.APIVersion, _ = doc["apiVersion"].(string)
 	o.Kind, _ = doc["kind"].(string)
 	if o.APIVersion == "" || o.Kind == "" {

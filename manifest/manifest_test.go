@@ -2,8 +2,11 @@ package manifest_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/andon-governance/andon/manifest"
 	"github.com/google/go-cmp/cmp"
@@ -58,7 +61,11 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 		{"bad YAML", "apiVersion: v1\nkind: [\n", "x.yaml:2: invalid YAML: did not find expected node content"},
 		{"an entry that breaks its block", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n- data: {}\n", "x.yaml:5: invalid YAML: did not find expected key"},
 		{"no kind", "apiVersion: v1\nmetadata: {name: a}\n", "x.yaml:1: not a Kubernetes object: apiVersion and kind are required"},
-		{"a scalar", "---\nhello\n", "x.yaml:2: not a Kubernetes object"},
+		{"a scalar", "---\nhello\n", `x.yaml:2: not a Kubernetes object: the document is the value "hello", not a mapping (a Kubernetes object is a YAML mapping with apiVersion and kind)`},
+		{"a list", "apiVersion: v1\nkind: A\n---\n- a\n", "x.yaml:4: not a Kubernetes object: the document is a list, not a mapping"},
+		{"a number for kind", "apiVersion: v1\nkind: 5\n", "x.yaml:1: not a Kubernetes object: kind must be a string, such as Deployment"},
+		{"a list for apiVersion", "apiVersion: [v1]\nkind: Pod\n", "x.yaml:1: not a Kubernetes object: apiVersion must be a string, such as apps/v1"},
+		{"a key twice", "apiVersion: v1\nkind: Pod\napiVersion: v2\n", `x.yaml:3: not a Kubernetes object: mapping key "apiVersion" already defined at line 1`},
 		{"second document", "apiVersion: v1\nkind: A\n---\nkind: B\n", "x.yaml:4: not a Kubernetes object"},
 		{"bad base64", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {odoo.conf: '%%%'}\n", "x.yaml:1: data.odoo.conf of Secret s is not base64"},
 	}
@@ -83,6 +90,58 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 	}
 	if _, err := manifest.Read([]string{"testdata/missing"}, nil); err == nil || !strings.Contains(err.Error(), "testdata/missing") {
 		t.Errorf("missing path: %v", err)
+	}
+}
+
+// A file named by several paths (a directory twice, a directory and a file
+// in it, the same file written differently) is read once: read twice, each
+// of its objects would conflict with itself.
+func TestReadOnce(t *testing.T) {
+	want, err := manifest.Read([]string{"testdata/dir"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("testdata/dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := manifest.Read([]string{"testdata/dir", "testdata/dir/a.yaml", "./testdata/dir/", abs, "testdata/dir/sub/../a.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("read %d objects from overlapping paths, want %d as from the directory once", len(got), len(want))
+	}
+	in := "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"
+	if objs, err := manifest.Read([]string{manifest.Stdin, manifest.Stdin}, strings.NewReader(in)); err != nil || len(objs) != 1 {
+		t.Errorf("Read(-, -) = %d objects, %v; want standard input read once", len(objs), err)
+	}
+}
+
+// endless is an input that never ends, such as yes or /dev/zero.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'y'
+	}
+	return len(p), nil
+}
+
+func TestReadIsBounded(t *testing.T) {
+	_, err := manifest.Read([]string{manifest.Stdin}, endless{})
+	if want := "<stdin>: larger than 64 MiB, the most andon reads of one input"; err == nil || err.Error() != want {
+		t.Errorf("Read(endless stdin) = %v, want %q", err, want)
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err := manifest.Read([]string{"/dev/zero"}, nil)
+		if want := "/dev/zero: larger than 64 MiB"; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Read(/dev/zero) = %v, want it to start %q", err, want)
+		}
+	}
+	fsys := fstest.MapFS{"big.yaml": {Data: make([]byte, 64<<20+1)}}
+	if _, err := manifest.ReadFS(fsys, "."); err == nil || !strings.HasPrefix(err.Error(), "big.yaml: larger than 64 MiB") {
+		t.Errorf("ReadFS(a file of 64 MiB and a byte) = %v, want it refused", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -51,9 +52,11 @@ func newPolicyTestCmd(e *env) *cobra.Command {
 Odoo-on-Kubernetes rules of the package andon.manifests, or a package of the
 same name in --policy DIR, which replaces them. PATH is a YAML or JSON file
 with one or more documents, a directory of them, or - for standard input
-(helm template ... | andon policy test -). Every object is checked together
-with the others, so that rules can weigh a Deployment against the volume it
-mounts or the NetworkPolicy of its namespace.
+(helm template ... | andon policy test -), which is also read when no PATH
+is given and it is not a terminal. Each file is read once, at most 64 MiB
+of it. Every object is checked together with the others, so that rules can
+weigh a Deployment against the volume it mounts or the NetworkPolicy of its
+namespace.
 
 With --catalog DIR the rules know the governed namespaces (an Environment's
 kubernetes.namespace), their stage and recovery objectives, the allowed image
@@ -62,8 +65,9 @@ until they expire.
 
 Output (-o): text (default), json, sarif (2.1.0, for code scanning) or junit.
 Exit codes: 0 no denial; 1 a denial not waived (or a warning, with
---fail-on-warn); 2 an input that cannot be read, named with file and line, or
-a policy that cannot be evaluated.`,
+--fail-on-warn); 2 an input that cannot be read, named with file and line,
+no Kubernetes object at all, a bad flag, or a policy that cannot be
+evaluated.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPolicyTest(cmd, e, o, args)
 		},
@@ -74,7 +78,7 @@ a policy that cannot be evaluated.`,
 	f.StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
 	f.BoolVar(&o.failOnWarn, "fail-on-warn", false, "exit 1 on a warning too")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of the Traefik in front of Odoo (2 or 3)")
-	f.StringArrayVar(&o.registries, "allowed-registry", nil, "an image registry (host or host/path) images may come from; repeat for more; adds to the catalog's")
+	f.StringArrayVar(&o.registries, "allowed-registry", nil, "an image registry (host, host:port or host/path, no scheme) images may come from; repeat for more; adds to the catalog's")
 	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of the objects that name none (as kubectl apply -n), such as helm template output")
 	f.StringVar(&o.now, "now", "", "the instant waivers are checked at (RFC 3339; default now)")
 	_ = f.MarkHidden("now")
@@ -107,6 +111,13 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	if o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
 	}
+	// The namespace is written into the objects the rules read and
+	// compared with the catalog's governed namespaces: a name Kubernetes
+	// refuses matches none of them, and the check would pass what the
+	// namespace rules should have judged.
+	if cmd.Flags().Changed("namespace") && !andon.IsDNSLabel(o.namespace) {
+		return &exitError{code: 2, err: fmt.Errorf("--namespace %q: not a Kubernetes namespace: want at most 63 lower case letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label)", o.namespace)}
+	}
 	now := time.Now()
 	if o.now != "" {
 		t, err := time.Parse(time.RFC3339, o.now)
@@ -116,6 +127,13 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 		now = t
 	}
 	if len(args) == 0 {
+		// Standard input at a terminal is someone who forgot the paths,
+		// not a pipe: reading it would wait for ever.
+		if f, ok := e.stdin.(*os.File); ok {
+			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+				return &usageError{cmd: cmd, err: errors.New("no manifests to check: give their files or directories, or pipe them in (helm template ... | andon policy test -); standard input is a terminal, not a pipe or a file")}
+			}
+		}
 		args = []string{manifest.Stdin}
 	}
 	settings, waivers, err := o.settings()
@@ -136,6 +154,11 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	c := <-compiling
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	// A check of nothing would pass: a CI job whose helm template failed
+	// and piped nothing must not.
+	if len(objs) == 0 {
+		return &exitError{code: 2, err: fmt.Errorf("read no Kubernetes object from %s: give the manifests' files or directories (*.yaml, *.yml, *.json), or check that what renders them succeeded", inputNames(args))}
 	}
 	manifest.DefaultNamespace(objs, o.namespace)
 	pol := c.pol
@@ -213,10 +236,31 @@ func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver
 	} else if o.env != "" {
 		return s, nil, &exitError{code: 2, err: errors.New("--env: needs --catalog")}
 	}
-	s.AllowedRegistries = append(s.AllowedRegistries, o.registries...)
+	for _, r := range o.registries {
+		r, err := andon.ParseRegistry(r)
+		if err != nil {
+			return s, nil, &exitError{code: 2, err: fmt.Errorf("--allowed-registry: %s", andon.ErrorMessage(err))}
+		}
+		s.AllowedRegistries = append(s.AllowedRegistries, r)
+	}
 	slices.Sort(s.AllowedRegistries)
 	s.AllowedRegistries = slices.Compact(s.AllowedRegistries)
 	return s, waivers, nil
+}
+
+// inputNames names the paths read, as a person reads them.
+func inputNames(paths []string) string {
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = p
+		if p == manifest.Stdin {
+			names[i] = "standard input"
+		}
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // describeObject names an object as a person reads it.

@@ -244,16 +244,31 @@ func TestPolicyTestRefusesBadInput(t *testing.T) {
 	if err := os.WriteFile(broken, []byte("apiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nmetadata: {name: x}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	kind5 := filepath.Join(dir, "kind5.yaml")
+	mustWriteFile(t, kind5, "apiVersion: v1\nkind: 5\n")
+	scalar := filepath.Join(dir, "scalar.yaml")
+	mustWriteFile(t, scalar, "---\nhello\n")
+	list := filepath.Join(dir, "list.yaml")
+	mustWriteFile(t, list, "- a\n")
+	good := filepath.Join(stacks, "good-production")
 	tests := []struct {
 		name   string
 		args   []string
 		stderr string
 	}{
 		{"not an object", []string{broken}, "broken.yaml:4: not a Kubernetes object"},
+		{"kind not a string", []string{kind5}, "kind5.yaml:1: not a Kubernetes object: kind must be a string, such as Deployment"},
+		{"a scalar document", []string{scalar}, `scalar.yaml:2: not a Kubernetes object: the document is the value "hello", not a mapping (a Kubernetes object is a YAML mapping with apiVersion and kind)`},
+		{"a list document", []string{list}, "list.yaml:1: not a Kubernetes object: the document is a list, not a mapping"},
 		{"missing file", []string{filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"bad format", []string{"-o", "yaml", broken}, "--output"},
 		{"bad traefik", []string{"--traefik-major", "4", broken}, "--traefik-major"},
 		{"env without catalog", []string{"--env", "prod-lyon", broken}, "--env"},
+		{"namespace not a label", []string{"-n", "Bad_NS!", good}, `--namespace "Bad_NS!": not a Kubernetes namespace`},
+		{"namespace too long", []string{"--namespace", strings.Repeat("a", 300), good}, `--namespace "aaaa`},
+		{"namespace empty", []string{"-n", "", good}, `--namespace "": not a Kubernetes namespace`},
+		{"registry empty", []string{"--allowed-registry", "", good}, `--allowed-registry: "" is not a registry`},
+		{"registry with a scheme", []string{"--allowed-registry", "https://x/", good}, `--allowed-registry: "https://x/" is not a registry: image references name it without a scheme; drop https://, as in "x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,6 +277,87 @@ func TestPolicyTestRefusesBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 naming %q", r.code, r.stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// A check that reads no object would pass, as a CI job would whose helm
+// template failed and piped nothing: it is refused instead, naming what
+// was read.
+func TestPolicyTestRefusesNoObject(t *testing.T) {
+	empty := t.TempDir()
+	noYAML := t.TempDir()
+	mustWriteFile(t, filepath.Join(noYAML, "README.md"), "apiVersion: v1\nkind: Namespace\n")
+	onlyComments := filepath.Join(t.TempDir(), "empty.yaml")
+	mustWriteFile(t, onlyComments, "# nothing rendered\n---\n---\n")
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		stderr string
+	}{
+		{"empty stdin, no path", "", nil, "read no Kubernetes object from standard input"},
+		{"empty stdin", "", []string{"-"}, "read no Kubernetes object from standard input"},
+		{"stdin of comments", "# Source: odoo/templates/x.yaml\n---\n", []string{"-"}, "read no Kubernetes object from standard input"},
+		{"empty directory", "", []string{empty}, "read no Kubernetes object from " + empty},
+		{"no YAML", "", []string{noYAML, onlyComments}, "read no Kubernetes object from " + noYAML + " and " + onlyComments},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLIWithStdin(t, tt.stdin, append([]string{"policy", "test"}, tt.args...)...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and an error naming %q", r.code, r.stdout, r.stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+// With no path, standard input is read only when something is piped in:
+// at a terminal, andon would wait for ever for someone who forgot the
+// paths.
+func TestPolicyTestRefusesTerminal(t *testing.T) {
+	// A terminal is a character device, as /dev/null is.
+	tty, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer tty.Close()
+	if info, err := tty.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		t.Skipf("%s is not a character device here", os.DevNull)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"andon", "policy", "test"}, func(string) string { return "" }, tty, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "no manifests to check: give their files or directories, or pipe them in") ||
+		!strings.Contains(stderr.String(), "andon policy test --help") {
+		t.Errorf("exit %d, stderr %q; want 2, a usage error", code, stderr.String())
+	}
+}
+
+// Paths that overlap read each file once: read twice, every object of the
+// file would conflict with itself.
+func TestPolicyTestReadsEachFileOnce(t *testing.T) {
+	dir := filepath.Join(stacks, "good-production")
+	want := policyReport(t, 0, "--allowed-registry", "registry.example.com", dir)
+	got := policyReport(t, 0, "--allowed-registry", "registry.example.com", dir, dir+"/", filepath.Join(dir, "odoo.yaml"), dir)
+	if got.Objects != want.Objects || len(got.Findings) != 0 {
+		t.Errorf("overlapping paths: %d objects, findings %v; want %d objects and none, as from the directory once", got.Objects, got.Findings, want.Objects)
+	}
+}
+
+// endlessInput is an input that never ends, as yes or /dev/zero.
+type endlessInput struct{}
+
+func (endlessInput) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'y'
+	}
+	return len(p), nil
+}
+
+func TestPolicyTestBoundsInput(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"andon", "policy", "test", "-"}, func(string) string { return "" }, endlessInput{}, &stdout, &stderr)
+	if want := "<stdin>: larger than 64 MiB"; code != 2 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("yes | andon policy test -: exit %d, stderr %q; want 2 and %q", code, stderr.String(), want)
 	}
 }
 
