@@ -82,8 +82,14 @@ func LoadFS(fsys fs.FS, root string) (*andon.Catalog, error) {
 	for _, p := range paths {
 		l.readFile(p)
 	}
-	if len(paths) == 0 && len(l.problems) == 0 {
+	// A catalog of nothing would take every environment and team out of
+	// force at a reload, whether its directory is empty or its files are.
+	switch {
+	case len(l.problems) > 0:
+	case len(paths) == 0:
 		l.problems = append(l.problems, Problem{File: ".", Message: "no *.yaml or *.yml files found"})
+	case l.documents == 0:
+		l.problems = append(l.problems, Problem{File: ".", Message: "no catalog documents found: the *.yaml and *.yml files hold only empty documents"})
 	}
 	l.checkReferences()
 	l.checkPromotions()
@@ -101,6 +107,8 @@ type loader struct {
 
 	cat      *andon.Catalog
 	problems Errors
+	// documents counts the documents read, empty ones left out.
+	documents int
 
 	// files holds the content of every file read, YAML and ICS, by path
 	// relative to root, for the revision digest.
@@ -229,6 +237,7 @@ func (l *loader) decodeDocument(file string, index int, root *yaml.Node) {
 	if n == nil {
 		return // an empty document, such as a trailing "---"
 	}
+	l.documents++
 	d := &doc{l: l, file: file, line: n.Line, id: docNumber(index)}
 	kind, name := identify(n)
 	if slices.Contains(Kinds, kind) && andon.IsDNSLabel(name) {

@@ -1165,11 +1165,30 @@ func TestLoadDirMissing(t *testing.T) {
 	}
 }
 
+// TestLoadFSEmpty: a catalog without a single document is refused, so
+// that a reload cannot take every environment and team out of force.
 func TestLoadFSEmpty(t *testing.T) {
-	errs := MustFail(t, map[string]string{"README.md": "# catalog"})
-	want := catalog.Errors{{File: ".", Message: "no *.yaml or *.yml files found"}}
-	if diff := cmp.Diff(want, errs); diff != "" {
-		t.Errorf("problems mismatch (-want +got):\n%s", diff)
+	noFiles := catalog.Errors{{File: ".", Message: "no *.yaml or *.yml files found"}}
+	noDocuments := catalog.Errors{{File: ".", Message: "no catalog documents found: the *.yaml and *.yml files hold only empty documents"}}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  catalog.Errors
+	}{
+		{"no YAML file", map[string]string{"README.md": "# catalog"}, noFiles},
+		{"a separator alone", map[string]string{"a.yaml": "---\n"}, noDocuments},
+		{"empty files", map[string]string{"a.yaml": "", "b/c.yml": "\n\n"}, noDocuments},
+		{"comments and nulls", map[string]string{"a.yaml": "# plants\n---\n~\n---\n# teams\n", "b.yml": "---\n---\n"}, noDocuments},
+		{"other problems first", map[string]string{"a.yaml": "---\n", "b.yaml": "kind: [\n"},
+			catalog.Errors{{File: "b.yaml", Line: 1, Document: "document 1", Message: "invalid YAML: did not find expected node content"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := MustFail(t, tt.files)
+			if diff := cmp.Diff(tt.want, errs); diff != "" {
+				t.Errorf("problems mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

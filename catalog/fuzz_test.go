@@ -14,7 +14,8 @@ import (
 // FuzzLoad loads arbitrary bytes as the one YAML file of a catalog. Beside
 // it lies a small calendar file, so that windows naming it exercise the ICS
 // path too. Whatever the input, Load must return either a catalog or
-// problems that name the file, never both, never neither, and never panic.
+// problems that name the file (or the directory, when no document is
+// found), never both, never neither, and never panic.
 // The corpus in testdata/fuzz/FuzzLoad holds the example catalog's files
 // and the documents of the table tests.
 func FuzzLoad(f *testing.F) {
@@ -22,6 +23,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add([]byte(data))
 	}
 	f.Add([]byte(base))
+	f.Add([]byte("---\n# nothing\n---\n"))
 	_ = fs.WalkDir(examples.Catalog, "catalog", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if data, err := fs.ReadFile(examples.Catalog, p); err == nil {
@@ -60,8 +62,10 @@ func FuzzLoad(f *testing.F) {
 			t.Errorf("ErrorCode = %q, want %q", andon.ErrorCode(err), andon.EINVALID)
 		}
 		for _, p := range errs {
-			if p.File != "catalog.yaml" || p.Line < 0 || p.Message == "" {
-				t.Errorf("problem %+v: want file catalog.yaml, a line and a message", p)
+			// A catalog without documents is a problem of the whole
+			// directory, ".".
+			if p.File != "catalog.yaml" && p.File != "." || p.Line < 0 || p.Message == "" {
+				t.Errorf("problem %+v: want file catalog.yaml (or . for the catalog as a whole), a line and a message", p)
 			}
 		}
 	})

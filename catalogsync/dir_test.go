@@ -70,6 +70,40 @@ func TestDirInvalid(t *testing.T) {
 	}
 }
 
+// TestDirRefused checks that a directory source refuses what the loader
+// refuses, however the files reach it.
+func TestDirRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, dir string)
+		file    string // where the problem is
+		message string
+	}{{
+		name: "only empty documents",
+		change: func(t *testing.T, dir string) {
+			for _, name := range exampleFiles {
+				if strings.HasSuffix(name, ".yaml") {
+					MustWrite(t, dir, name, "---\n")
+				}
+			}
+		},
+		file:    ".",
+		message: "no catalog documents found",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			MustCopyExample(t, dir)
+			tt.change(t, dir)
+			problems, _ := MustFail(t, catalogsync.Dir(dir))
+			MustHaveProblem(t, problems, tt.file, "")
+			if !strings.Contains(problems.Error(), tt.message) {
+				t.Errorf("problems do not say %q:\n%v", tt.message, problems)
+			}
+		})
+	}
+}
+
 // TestDirMissing checks that a directory that does not exist is an error
 // that names it.
 func TestDirMissing(t *testing.T) {

@@ -134,6 +134,35 @@ func TestWatchGit(t *testing.T) {
 	}
 }
 
+// TestWatchEmptied checks that a directory whose files were emptied,
+// which would take every environment and team out of force, is reported
+// and not applied: the version in force stays.
+func TestWatchEmptied(t *testing.T) {
+	dir := t.TempDir()
+	MustCopyExample(t, dir)
+	inForce := MustRevision(t, dir)
+	for _, name := range exampleFiles {
+		if strings.HasSuffix(name, ".yaml") {
+			MustWrite(t, dir, name, "---\n")
+		}
+	}
+	var errs []error
+	catalogsync.Watch(t.Context(), catalogsync.Dir(dir), 0, inForce,
+		func(s *catalogsync.Snapshot) error {
+			t.Errorf("applied %s, want the version in force kept", s.Revision)
+			return nil
+		},
+		func(err error) { errs = append(errs, err) })
+	if len(errs) != 1 {
+		t.Fatalf("reported %v, want one error", errs)
+	}
+	problems, ok := errors.AsType[catalog.Errors](errs[0])
+	if !ok {
+		t.Fatalf("error %v; want a catalog.Errors", errs[0])
+	}
+	MustHaveProblem(t, problems, ".", "")
+}
+
 // TestWatchLast checks that the revision in force when Watch starts is not
 // applied again, and that a change from it is.
 func TestWatchLast(t *testing.T) {

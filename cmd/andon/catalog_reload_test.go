@@ -161,3 +161,47 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool, logs *syncBuffer) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCatalogEmptiedInGit: a commit that empties every file of the catalog
+// would take every environment and team out of force; it is refused like
+// any invalid catalog, and the version in force stays.
+func TestCatalogEmptiedInGit(t *testing.T) {
+	repo := t.TempDir()
+	mustCopyDir(t, exampleCatalog, filepath.Join(repo, "catalog"))
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustGit(t, repo, "add", ".")
+	mustGit(t, repo, "commit", "-q", "-m", "catalog")
+
+	data := t.TempDir()
+	token := strings.TrimSpace(runCLI(t, nil, "token", "create", "--data", data, "--user", "gus").stdout)
+	addr, logs, stop := mustServeGit(t, data, repo)
+	defer stop()
+	c := client.New("http://"+addr, token)
+	before, err := c.Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	yamls, err := filepath.Glob(filepath.Join(repo, "catalog", "*.yaml"))
+	if err != nil || len(yamls) == 0 {
+		t.Fatalf("no YAML files in the example catalog: %v", err)
+	}
+	for _, p := range yamls {
+		if err := os.WriteFile(p, []byte("---\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustGit(t, repo, "commit", "-q", "-am", "emptied")
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(logs.String(), "catalog refused") }, logs)
+	if !strings.Contains(logs.String(), "no catalog documents found") {
+		t.Errorf("the refusal does not say the catalog has no documents; logs:\n%s", logs.String())
+	}
+	after, err := c.Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Revision != before.Revision || len(after.Environments) != len(before.Environments) || len(after.Teams) != len(before.Teams) {
+		t.Errorf("catalog in force after an emptied commit: revision %s, %d environments, %d teams; want %s, %d, %d",
+			after.Revision, len(after.Environments), len(after.Teams), before.Revision, len(before.Environments), len(before.Teams))
+	}
+}
