@@ -42,6 +42,12 @@ const (
 // Kinds lists every kind of document a catalog may hold.
 var Kinds = []string{KindPlant, KindBusinessProcess, KindEnvironment, KindWindow, KindTeam, KindWaiver}
 
+// maxFileSize bounds each file the loader reads, YAML or ICS. A catalog
+// file is a few kilobytes and a calendar exported by a planning tool some
+// hundreds; without a bound, a stray dump or log named *.yaml would be read
+// whole into memory, and parsed, at every reload of the server.
+const maxFileSize = 8 << 20
+
 // Load reads every *.yaml and *.yml file below dir, in sorted path order,
 // and returns the catalog they describe. Files and directories whose name
 // starts with a dot are skipped, so that a catalog kept at the top of a git
@@ -187,7 +193,7 @@ func (l *loader) rel(p string) string {
 
 // readFile decodes every document of the YAML file at p, relative to root.
 func (l *loader) readFile(p string) {
-	data, err := fs.ReadFile(l.fsys, path.Join(l.root, p))
+	data, err := l.read(p)
 	if err != nil {
 		l.problems = append(l.problems, Problem{File: p, Message: unwrapPath(err)})
 		return
@@ -212,6 +218,55 @@ func (l *loader) readFile(p string) {
 		}
 		l.decodeDocument(p, index, n.Content[0])
 	}
+}
+
+// read returns the content of the file at p, relative to root, which must
+// be a regular file (once symbolic links are followed) of at most
+// maxFileSize bytes. Both are checked before the file is opened: opening a
+// named pipe waits for a writer, forever, and a huge file fills memory.
+// The read is bounded too, since a file may grow in between.
+func (l *loader) read(p string) ([]byte, error) {
+	name := path.Join(l.root, p)
+	fi, err := fs.Stat(l.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file but %s", fileType(fi.Mode()))
+	}
+	if fi.Size() > maxFileSize {
+		return nil, errTooLarge
+	}
+	f, err := l.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+var errTooLarge = fmt.Errorf("larger than %d MiB, the limit for a catalog file", maxFileSize>>20)
+
+// fileType names the type of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // unwrapPath returns the message of a file system error without the path,

@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -587,6 +588,14 @@ spec:
 			"RRULE:FREQ=SOMETIMES\r\n" +
 			"END:VEVENT\r\n" +
 			"END:VCALENDAR\r\n"},
+		{"ics too large", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: maintenance
+  ics: calendars/plant.ics
+`, catalog.Problem{Line: 6, Document: "Window/w", Field: "spec.ics"}, "calendars/plant.ics: larger than 8 MiB, the limit for a catalog file",
+			"BEGIN:VCALENDAR\r\n" + strings.Repeat("X-PADDING:"+strings.Repeat("x", 100)+"\r\n", catalog.MaxFileSize/100)},
 		{"selector unknown environment", `apiVersion: andon/v1
 kind: Window
 metadata: {name: w}
@@ -1317,6 +1326,89 @@ func TestLoadDirYAMLOutside(t *testing.T) {
 	}
 	_, err := catalog.Load(dir)
 	want := catalog.Errors{{File: "more.yaml", Message: "a symbolic link that leads outside the catalog directory, which is read alone"}}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Load error mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestLoadFSFileSize: a file larger than the limit is refused, by the size
+// it says it has before it is read, and by the bytes read when that size
+// cannot be trusted.
+func TestLoadFSFileSize(t *testing.T) {
+	// padded returns base followed by a comment that makes it n bytes.
+	padded := func(n int) string {
+		comment := "# " + strings.Repeat("x", n-len(base)-3) + "\n"
+		return base + comment
+	}
+	tooLarge := catalog.Errors{{File: "more.yaml", Message: "larger than 8 MiB, the limit for a catalog file"}}
+	tests := []struct {
+		name     string
+		data     string
+		sizeless bool // Stat says 0 bytes, as a git object store may
+		want     catalog.Errors
+	}{
+		{"at the limit", padded(catalog.MaxFileSize), false, nil},
+		{"one byte over", padded(catalog.MaxFileSize + 1), false, tooLarge},
+		{"over, its size unknown", padded(catalog.MaxFileSize + 1), true, tooLarge},
+		{"at the limit, its size unknown", padded(catalog.MaxFileSize), true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fsys fs.FS = mapFS(map[string]string{"more.yaml": tt.data})
+			if tt.sizeless {
+				fsys = sizelessFS{fsys}
+			}
+			c, err := catalog.LoadFS(fsys, ".")
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("LoadFS: %v", err)
+				}
+				if len(c.Plants) != 1 {
+					t.Errorf("got %d plants, want 1", len(c.Plants))
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, err); diff != "" {
+				t.Errorf("LoadFS error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// sizelessFS is a file system whose files say they are empty.
+type sizelessFS struct{ fs.FS }
+
+func (s sizelessFS) Stat(name string) (fs.FileInfo, error) {
+	fi, err := fs.Stat(s.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	return sizelessInfo{fi}, nil
+}
+
+type sizelessInfo struct{ fs.FileInfo }
+
+func (sizelessInfo) Size() int64 { return 0 }
+
+// TestLoadDirTooLarge: a huge file on disk is refused by its size, without
+// being read.
+func TestLoadDirTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A sparse file: it takes no room on disk, and reading it would take
+	// a gigabyte of memory.
+	f, err := os.Create(filepath.Join(dir, "more.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = catalog.Load(dir)
+	want := catalog.Errors{{File: "more.yaml", Message: "larger than 8 MiB, the limit for a catalog file"}}
 	if diff := cmp.Diff(want, err); diff != "" {
 		t.Errorf("Load error mismatch (-want +got):\n%s", diff)
 	}

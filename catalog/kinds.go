@@ -278,7 +278,7 @@ func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
 		d.errorf(n, "spec.ics", "%q must be a slash-separated path inside the catalog directory", name)
 		return name, nil
 	}
-	data, err := fs.ReadFile(l.fsys, path.Join(l.root, rel))
+	data, err := l.read(rel)
 	if err != nil {
 		d.errorf(n, "spec.ics", "%s: %s", rel, unwrapPath(err))
 		return name, nil

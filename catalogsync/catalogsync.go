@@ -79,10 +79,10 @@ func load(fsys fs.FS) (*andon.Catalog, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// The recorder sees the files the loader reads through fs.ReadFile.
-	// Should the loader ever read a file another way, the archive would
-	// silently lack it; loading the archive back turns that into an error
-	// here rather than a catalog that other replicas cannot reproduce.
+	// The recorder sees the files the loader opens and reads. Should the
+	// loader ever read a file another way, the archive would silently
+	// lack it; loading the archive back turns that into an error here
+	// rather than a catalog that other replicas cannot reproduce.
 	again, err := FromArchive(archive)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the archive of catalog %s does not load: %w", cat.Revision, err)
@@ -93,26 +93,44 @@ func load(fsys fs.FS) (*andon.Catalog, []byte, error) {
 	return cat, archive, nil
 }
 
-// recorder is a file system that keeps the content of every file read
-// from it with ReadFile, which is how the catalog loader reads the YAML
-// and ICS files it hashes.
+// recorder is a file system that keeps the content of every file opened
+// from it, as read until it is closed: the catalog loader opens the YAML
+// and ICS files it hashes, reads each to its end (or refuses it) and
+// closes it. Directories are listed with ReadDir, not opened.
 type recorder struct {
 	fsys  fs.FS
 	files map[string][]byte
 }
 
-func (r *recorder) Open(name string) (fs.File, error) { return r.fsys.Open(name) }
+func (r *recorder) Open(name string) (fs.File, error) {
+	f, err := r.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &recordedFile{File: f, r: r, name: name}, nil
+}
 
 func (r *recorder) Stat(name string) (fs.FileInfo, error) { return fs.Stat(r.fsys, name) }
 
 func (r *recorder) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(r.fsys, name) }
 
-func (r *recorder) ReadFile(name string) ([]byte, error) {
-	b, err := fs.ReadFile(r.fsys, name)
-	if err == nil {
-		r.files[name] = b
-	}
-	return b, err
+// recordedFile is a file of a recorder, which keeps what is read from it.
+type recordedFile struct {
+	fs.File
+	r    *recorder
+	name string
+	data []byte
+}
+
+func (f *recordedFile) Read(b []byte) (int, error) {
+	n, err := f.File.Read(b)
+	f.data = append(f.data, b[:n]...)
+	return n, err
+}
+
+func (f *recordedFile) Close() error {
+	f.r.files[f.name] = f.data
+	return f.File.Close()
 }
 
 // zipFiles zips files in sorted path order with no timestamps, so that the

@@ -89,6 +89,13 @@ func TestDirRefused(t *testing.T) {
 		},
 		file:    ".",
 		message: "no catalog documents found",
+	}, {
+		name: "a file too large",
+		change: func(t *testing.T, dir string) {
+			MustWrite(t, dir, "big.yaml", "# "+strings.Repeat("x", 8<<20)+"\n")
+		},
+		file:    "big.yaml",
+		message: "larger than 8 MiB",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

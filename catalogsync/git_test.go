@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
 )
 
@@ -157,6 +158,20 @@ func TestGitPath(t *testing.T) {
 		if _, err := src.Fetch(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), c1) {
 			t.Errorf("path %s: error %v; want one naming commit %s and saying %s", tt.path, err, c1, tt.want)
 		}
+	}
+}
+
+// TestGitTooLarge checks that a file of a commit larger than a catalog
+// file may be is refused, as in a directory.
+func TestGitTooLarge(t *testing.T) {
+	repo := MustInitRepo(t)
+	MustCopyExample(t, repo)
+	MustWrite(t, repo, "dump.yaml", "# "+strings.Repeat("x", 8<<20)+"\n")
+	MustCommit(t, repo, "a dump saved as YAML")
+	problems, _ := MustFail(t, MustGitSource(t, catalogsync.GitOptions{URL: repo}))
+	want := catalog.Errors{{File: "dump.yaml", Message: "larger than 8 MiB, the limit for a catalog file"}}
+	if diff := cmp.Diff(want, problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 

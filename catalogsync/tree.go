@@ -288,8 +288,9 @@ type treeInfo struct {
 }
 
 // Size returns the length of a file or link target, and zero for a
-// directory or when the object store cannot tell it: nothing that loads a
-// catalog relies on it.
+// directory or when the object store cannot tell it. The catalog loader
+// refuses a file too large by its size before reading it, and bounds the
+// read too, so a zero it cannot trust only delays the refusal.
 func (i *treeInfo) Size() int64 {
 	if i.mode.IsDir() {
 		return 0
