@@ -50,6 +50,10 @@ func TestValidateSchedule(t *testing.T) {
 		{"unknown zone", with(func(s *andon.Schedule) { s.Timezone = "Europe/Lyon" }),
 			`timezone: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
 		{"machine zone", with(func(s *andon.Schedule) { s.Timezone = "Local" }), `timezone: "Local" depends on the machine; name an IANA time zone such as Europe/Paris`},
+		{"machine zone file", with(func(s *andon.Schedule) { s.Timezone = "localtime" }), `timezone: "localtime" depends on the machine; name an IANA time zone such as Europe/Paris`},
+		{"machine's default rules", with(func(s *andon.Schedule) { s.Timezone = "posixrules" }), `timezone: "posixrules" depends on the machine; name an IANA time zone such as Europe/Paris`},
+		{"machine's copy of a zone", with(func(s *andon.Schedule) { s.Timezone = "posix/Europe/Paris" }), `timezone: "posix/Europe/Paris" depends on the machine; name an IANA time zone such as Europe/Paris`},
+		{"zone with leap seconds", with(func(s *andon.Schedule) { s.Timezone = "right/Europe/Paris" }), `timezone: "right/Europe/Paris" depends on the machine; name an IANA time zone such as Europe/Paris`},
 		{"bad exception date", with(func(s *andon.Schedule) { s.ExDates = []string{"2026-02-27T00:00:00", "2026-03-30"} }),
 			`exdates: [1]: "2026-03-30": want the form 2006-01-02T15:04:05, a local time without offset`},
 

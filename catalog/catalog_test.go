@@ -205,6 +205,11 @@ kind: Plant
 metadata: {name: p}
 spec: {timezone: Local, criticality: low}
 `, catalog.Problem{Line: 4, Document: "Plant/p", Field: "spec.timezone"}, "depends on the machine", ""},
+		{"timezone localtime", `apiVersion: andon/v1
+kind: Plant
+metadata: {name: p}
+spec: {timezone: localtime, criticality: low}
+`, catalog.Problem{Line: 4, Document: "Plant/p", Field: "spec.timezone"}, `"localtime" depends on the machine`, ""},
 		{"timezone not a string", `apiVersion: andon/v1
 kind: Plant
 metadata: {name: p}
