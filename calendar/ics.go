@@ -28,7 +28,8 @@ import (
 //     one day.
 //   - RRULE (at most one), EXDATE (repeatable, comma lists, any zone that
 //     can be converted to DTSTART's) and RDATE, each RDATE becoming one more
-//     single-occurrence schedule.
+//     single-occurrence schedule. An EXDATE or RDATE may be a date only when
+//     DTSTART is one.
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule.
@@ -464,7 +465,13 @@ func (p *icsParser) times(e *event, c *contentLine) ([]int64, []time.Duration, e
 			walls, durs = append(walls, start), append(durs, d)
 			continue
 		}
-		w, z, _, err := parseTime(c, v)
+		w, z, date, err := parseTime(c, v)
+		if err == nil && date && !e.date {
+			// RFC 5545 does not say which occurrence of a timed event a
+			// date stands for (the one starting that day? every one
+			// that day?): refused rather than guessed.
+			err = fmt.Errorf("%q is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does", strings.TrimSpace(v))
+		}
 		if err == nil {
 			w, err = convert(w, z, e.zone)
 		}
@@ -531,6 +538,12 @@ func (p *icsParser) applyOverrides(events []*event) error {
 func parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err error) {
 	v = strings.TrimSpace(v)
 	tzid := c.param("TZID")
+	if tzid == "" && len(c.params["TZID"]) > 0 {
+		// TZID= names no zone; reading the time as floating would
+		// place it in each environment's zone, which the file did not
+		// say.
+		return 0, zone{}, false, fmt.Errorf("TZID is empty; name an IANA time zone such as Europe/Paris, or leave TZID out for a floating time")
+	}
 	switch kind := strings.ToUpper(c.param("VALUE")); {
 	case kind == "DATE" || kind == "" && len(v) == len("20060102"):
 		t, err := parseStrict("20060102", v)
