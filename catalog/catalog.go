@@ -309,7 +309,11 @@ func (l *loader) decodeDocument(file string, index int, root *yaml.Node) {
 	}
 	k, kn := top.str("kind", true)
 	if kn != nil && k != "" && !slices.Contains(Kinds, k) {
-		d.errorf(kn, "kind", "unknown kind %q; expected one of %s", k, strings.Join(Kinds, ", "))
+		if close := andon.Closest(k, Kinds); len(close) > 0 {
+			d.errorf(kn, "kind", "unknown kind %q; did you mean %s?", k, strings.Join(close, " or "))
+		} else {
+			d.errorf(kn, "kind", "unknown kind %q; expected one of %s", k, strings.Join(Kinds, ", "))
+		}
 	}
 	meta := d.object(top.line("metadata"), top.vals["metadata"], "metadata", "name")
 	if !top.has("metadata") {

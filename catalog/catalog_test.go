@@ -98,7 +98,21 @@ spec: {timezone: UTC, criticality: low}
 		{"kind unknown", `apiVersion: andon/v1
 kind: Gadget
 metadata: {name: p}
-`, catalog.Problem{Line: 2, Document: "document 1", Field: "kind"}, `unknown kind "Gadget"`, ""},
+`, catalog.Problem{Line: 2, Document: "document 1", Field: "kind"}, `unknown kind "Gadget"; expected one of Plant, BusinessProcess`, ""},
+		{"kind in lower case", `apiVersion: andon/v1
+kind: team
+metadata: {name: t}
+spec: {members: [bob]}
+`, catalog.Problem{Line: 2, Document: "document 1", Field: "kind"}, `unknown kind "team"; did you mean Team?`, ""},
+		{"kind in capitals", `apiVersion: andon/v1
+kind: TEAM
+metadata: {name: t}
+spec: {members: [bob]}
+`, catalog.Problem{Line: 2, Document: "document 1", Field: "kind"}, `unknown kind "TEAM"; did you mean Team?`, ""},
+		{"kind misspelt", `apiVersion: andon/v1
+kind: Enviroment
+metadata: {name: e}
+`, catalog.Problem{Line: 2, Document: "document 1", Field: "kind"}, `unknown kind "Enviroment"; did you mean Environment?`, ""},
 		{"kind missing", `apiVersion: andon/v1
 metadata: {name: p}
 `, catalog.Problem{Line: 1, Document: "document 1", Field: "kind"}, "required", ""},
