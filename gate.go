@@ -69,17 +69,25 @@ const (
 	ReasonInternal           = "CANNOT_DECIDE"
 )
 
+// MaxYear is the last year andon reasons about: the gate decides about no
+// instant after it, and no window of the catalog starts after it. The
+// bound keeps every time computed from a window (its end, up to a year
+// later; the same instant in another zone) far inside the year 9999, the
+// last that RFC 3339 and JSON can write, and within what the policy's
+// time functions take.
+const MaxYear = 2199
+
 // The instants a gate request may ask about: far enough either way for
-// any deployment, and within what the policy's time functions take.
+// any deployment.
 var (
 	minGateTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxGateTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxGateTime = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // CheckGateTime checks the instant a gate request asks about.
 func CheckGateTime(t time.Time) error {
 	if t.Before(minGateTime) || !t.Before(maxGateTime) {
-		return Errorf(EINVALID, "at: %s is outside the times the gate decides about, from 1970 to 2199", t.Format(time.RFC3339))
+		return Errorf(EINVALID, "at: %s is outside the times the gate decides about, from %d to %d", t.Format(time.RFC3339), minGateTime.Year(), MaxYear)
 	}
 	return nil
 }

@@ -263,6 +263,8 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:7: EXDATE: "20260105" is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does`},
 		{"date added to a timed event", ics("DTSTART;TZID=Europe/Paris:20260101T020000", "DURATION:PT1H", "RDATE;VALUE=DATE:20260105"),
 			`t.ics:6: RDATE: "20260105" is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does`},
+		{"start after the last year", ics("DTSTART;TZID=Europe/Paris:22000101T000000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: "2200-01-01T00:00:00": the year must be 2199 or earlier`},
 		{"bad exception date", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20270104T020000,2027"),
 			`t.ics:7: EXDATE: "2027": want the form 20060102T150405`},
 		{"bad period", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270104T020000"),

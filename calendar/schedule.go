@@ -101,7 +101,7 @@ func ValidateSchedule(s andon.Schedule) error {
 // checked only for what does not depend on it.
 func checkSchedule(s andon.Schedule) []*fieldError {
 	var errs []*fieldError
-	start, err := parseWall(s.Start)
+	start, err := parseStart(s.Start)
 	if err != nil {
 		errs = append(errs, &fieldError{field: "start", err: err})
 	}
@@ -232,7 +232,7 @@ type wallRange struct {
 }
 
 func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
-	start, err := parseWall(s.Start)
+	start, err := parseStart(s.Start)
 	if err != nil {
 		return nil, &fieldError{field: "start", err: err}
 	}
@@ -342,6 +342,18 @@ func parseWall(v string) (int64, error) {
 		return 0, fmt.Errorf("%q: %v", v, err)
 	}
 	return t.Unix(), nil
+}
+
+// parseStart reads the start of a schedule, a wall time in a year no
+// later than andon.MaxYear: an occurrence ends at most 366 days after it
+// starts, and a start in the year 9999 would end where no time can be
+// written (the server could not answer a calendar query in JSON).
+func parseStart(v string) (int64, error) {
+	w, err := parseWall(v)
+	if err == nil && wallTime(w).Year() > andon.MaxYear {
+		return 0, fmt.Errorf("%q: the year must be %d or earlier", v, andon.MaxYear)
+	}
+	return w, err
 }
 
 // formatWall formats a wall time in the layout andon.WallLayout.

@@ -495,6 +495,24 @@ spec:
     start: 2026-12-24T00:00:00+01:00
     end: 2026-12-23T23:00:00Z
 `, catalog.Problem{Line: 8, Document: "Window/w", Field: "spec.once.end"}, "must be after start", ""},
+		{"once start after 2199", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: freeze
+  once:
+    start: 2200-01-01T00:00:00Z
+    end: 2199-01-02T00:00:00Z
+`, catalog.Problem{Line: 7, Document: "Window/w", Field: "spec.once.start"}, `"2200-01-01T00:00:00Z": the year must be 2199 or earlier`, ""},
+		{"once end after 2199", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: freeze
+  once:
+    start: 2199-12-24T00:00:00Z
+    end: 9999-12-31T23:59:59-12:00
+`, catalog.Problem{Line: 8, Document: "Window/w", Field: "spec.once.end"}, "the year must be 2199 or earlier", ""},
 		{"schedule start missing", `apiVersion: andon/v1
 kind: Window
 metadata: {name: w}
@@ -553,6 +571,15 @@ spec:
     start: "2026-01-04T02:00:00+01:00"
     duration: 4h
 `, catalog.Problem{Line: 7, Document: "Window/w", Field: "spec.schedule.start"}, "", ""},
+		{"schedule ending after the year 9999", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: maintenance
+  schedule:
+    start: "9999-12-31T23:00:00"
+    duration: 8784h
+`, catalog.Problem{Line: 7, Document: "Window/w", Field: "spec.schedule.start"}, `"9999-12-31T23:00:00": the year must be 2199 or earlier`, ""},
 		{"schedule exdate invalid", `apiVersion: andon/v1
 kind: Window
 metadata: {name: w}
@@ -607,6 +634,14 @@ spec:
 			"RRULE:FREQ=SOMETIMES\r\n" +
 			"END:VEVENT\r\n" +
 			"END:VCALENDAR\r\n"},
+		{"ics starting after 2199", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: maintenance
+  ics: calendars/plant.ics
+`, catalog.Problem{Line: 6, Document: "Window/w", Field: "spec.ics"}, `calendars/plant.ics:3: DTSTART: "2200-05-01T00:00:00": the year must be 2199 or earlier`,
+			"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;TZID=Europe/Paris:22000501T000000\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"},
 		{"ics too large", `apiVersion: andon/v1
 kind: Window
 metadata: {name: w}

@@ -262,6 +262,12 @@ func onceTime(d *doc, o *object, name string) (time.Time, bool) {
 		d.errorf(n, o.field(name), "%q is not an RFC 3339 time with an offset, such as 2026-12-24T00:00:00+01:00", s)
 		return time.Time{}, false
 	}
+	// As for a schedule's start: the times computed from the span must
+	// stay within the years that can be written.
+	if t.Year() > andon.MaxYear {
+		d.errorf(n, o.field(name), "%q: the year must be %d or earlier", s, andon.MaxYear)
+		return time.Time{}, false
+	}
 	return t, true
 }
 
