@@ -42,6 +42,12 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.RollbackPlan = "redeploy\u009b" }, "rollbackPlan: holds the control character U+009B"},
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{Start: time.Now()} }, "window.end: required"},
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{End: time.Now()} }, "window.start: required"},
+		{func(r *andon.ChangeRequest) {
+			r.Window = &andon.Span{Start: time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -12*3600)), End: time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("", -12*3600))}
+		}, "window.start: 9999-12-31T23:00:00-12:00 is outside the years andon reasons about, 1970 to 2199"},
+		{func(r *andon.ChangeRequest) {
+			r.Window = &andon.Span{Start: time.Date(2199, 12, 31, 23, 0, 0, 0, time.UTC), End: time.Date(2200, 1, 1, 1, 0, 0, 0, time.UTC)}
+		}, "window.end: 2200-01-01T01:00:00Z is outside the years"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{}} }, "links[0].kind: required"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "ticket"}} }, "links[0].url: required"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "JavaScript:alert(1)"}} }, `links[0].url: a javascript: link runs code where it is followed`},

@@ -70,27 +70,31 @@ const (
 )
 
 // MaxYear is the last year andon reasons about: the gate decides about no
-// instant after it, and no window of the catalog starts after it. The
-// bound keeps every time computed from a window (its end, up to a year
-// later; the same instant in another zone) far inside the year 9999, the
-// last that RFC 3339 and JSON can write, and within what the policy's
-// time functions take.
+// instant after it, no window of the catalog starts after it, and no
+// request names a time after it. The bound keeps every time computed from
+// one (a window's end, up to a year later; the same instant in another
+// zone) far inside the year 9999, the last that RFC 3339 and JSON can
+// write, and within what the policy's time functions take.
 const MaxYear = 2199
 
-// The instants a gate request may ask about: far enough either way for
-// any deployment.
+// The instants a request may name: far enough either way for any
+// deployment, calendar or change window.
 var (
-	minGateTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxGateTime = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// CheckGateTime checks the instant a gate request asks about.
-func CheckGateTime(t time.Time) error {
-	if t.Before(minGateTime) || !t.Before(maxGateTime) {
-		return Errorf(EINVALID, "at: %s is outside the times the gate decides about, from %d to %d", t.Format(time.RFC3339), minGateTime.Year(), MaxYear)
+// CheckTime checks an instant that a request names at field: the time of
+// a gate request, a calendar's range, a change's window.
+func CheckTime(field string, t time.Time) error {
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return Errorf(EINVALID, "%s: %s is outside the years andon reasons about, %d to %d", field, t.Format(time.RFC3339), minTime.Year(), MaxYear)
 	}
 	return nil
 }
+
+// CheckGateTime checks the instant a gate request asks about.
+func CheckGateTime(t time.Time) error { return CheckTime("at", t) }
 
 // Outcomes of an admission review, the values of the outcome label of
 // andon_admission_reviews_total.

@@ -202,7 +202,7 @@ func TestExitCodes(t *testing.T) {
 		{"reject needs a reason", []string{"change", "reject", "CHG-0042", "--comment", " "}, 2,
 			"andon: --comment: a rejection needs a reason"},
 		{"time out of range", []string{"gate", "--env", "prod-lyon", "--image", image, "--at", "0001-01-01T00:00:00Z"}, 2,
-			"andon: --at: 0001-01-01T00:00:00Z is outside the times the gate decides about, from 1970 to 2199"},
+			"andon: --at: 0001-01-01T00:00:00Z is outside the years andon reasons about, 1970 to 2199"},
 		{"bad time", []string{"gate", "--env", "prod-lyon", "--image", image, "--at", "tomorrow"}, 2,
 			`andon: --at "tomorrow": want an RFC 3339 time such as 2026-03-08T02:00:00+01:00`},
 	}
