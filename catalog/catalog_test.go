@@ -207,6 +207,18 @@ spec: {criticality: low}
 kind: Team
 metadata: {name: t}
 `, catalog.Problem{Line: 1, Document: "Team/t", Field: "spec.members"}, "required", ""},
+		{"member named as andon", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec: {members: [alice, admin]}
+`, catalog.Problem{Line: 4, Document: "Team/t", Field: "spec.members[1]"}, `"admin" is the name the audit log records andon's own actions under`, ""},
+		{"member with a space", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members:
+    - "jean dupont"
+`, catalog.Problem{Line: 6, Document: "Team/t", Field: "spec.members[0]"}, `"jean dupont" holds U+0020`, ""},
 		{"timezone unknown", `apiVersion: andon/v1
 kind: Plant
 metadata: {name: p}

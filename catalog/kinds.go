@@ -329,7 +329,15 @@ func (l *loader) decodeTeam(d *doc, name string, at, spec *yaml.Node) {
 	}
 	// A team without members would grant its roles to nobody; as the owner
 	// of a process it would leave that process's changes unapprovable.
-	t.Members = values(o.list("members", true))
+	members := o.list("members", true)
+	for _, it := range members {
+		// Named as tokens name them: a member whose name no token can
+		// hold would hold the team's roles for nobody.
+		if err := andon.CheckUserName(it.value); err != nil {
+			d.errorf(it.node, it.field, "%s", andon.ErrorMessage(err))
+		}
+	}
+	t.Members = values(members)
 	if name != "" {
 		l.cat.Teams = append(l.cat.Teams, t)
 	}
