@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/catalog"
@@ -130,7 +131,7 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 		// Standard input at a terminal is someone who forgot the paths,
 		// not a pipe: reading it would wait for ever.
 		if f, ok := e.stdin.(*os.File); ok {
-			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+			if term.IsTerminal(int(f.Fd())) {
 				return &usageError{cmd: cmd, err: errors.New("no manifests to check: give their files or directories, or pipe them in (helm template ... | andon policy test -); standard input is a terminal, not a pipe or a file")}
 			}
 		}

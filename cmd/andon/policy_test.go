@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 const stacks = "../../testdata/stacks"
@@ -313,23 +316,51 @@ func TestPolicyTestRefusesNoObject(t *testing.T) {
 
 // With no path, standard input is read only when something is piped in:
 // at a terminal, andon would wait for ever for someone who forgot the
-// paths.
+// paths. /dev/null is no terminal: it is read, and holds no object.
 func TestPolicyTestRefusesTerminal(t *testing.T) {
-	// A terminal is a character device, as /dev/null is.
-	tty, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Skip(err)
-	}
-	defer tty.Close()
-	if info, err := tty.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
-		t.Skipf("%s is not a character device here", os.DevNull)
-	}
+	tty := openTerminal(t)
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"andon", "policy", "test"}, func(string) string { return "" }, tty, &stdout, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "no manifests to check: give their files or directories, or pipe them in") ||
 		!strings.Contains(stderr.String(), "andon policy test --help") {
 		t.Errorf("exit %d, stderr %q; want 2, a usage error", code, stderr.String())
 	}
+
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	stderr.Reset()
+	code = run(context.Background(), []string{"andon", "policy", "test"}, func(string) string { return "" }, null, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "read no Kubernetes object from standard input") {
+		t.Errorf("stdin from %s: exit %d, stderr %q; want 2, nothing read", os.DevNull, code, stderr.String())
+	}
+}
+
+// openTerminal opens the terminal side of a new pseudo-terminal, closed
+// when the test ends.
+func openTerminal(t *testing.T) *os.File {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { ptmx.Close() })
+	fd := int(ptmx.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return tty
 }
 
 // Paths that overlap read each file once: read twice, every object of the
