@@ -129,7 +129,7 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: give the time's zone too, such as %sZ or %s+01:00", v, v, v)
 		}
 		d, err := andon.ParseDuration(v)
-		if days, ok := strings.CutSuffix(v, "d"); err != nil && ok && strings.Trim(days, "0123456789") == "" {
+		if days, ok := strings.CutSuffix(v, "d"); err != nil && ok && days != "" && strings.Trim(days, "0123456789") == "" {
 			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: longer than andon counts; leave --expires out for a token that works until it is revoked", v)
 		} else if err != nil {
 			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: want a duration such as 90d or 12h, an RFC 3339 time such as 2027-03-01T00:00:00Z, or a date such as 2027-03-01", v)
