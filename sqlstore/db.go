@@ -133,7 +133,10 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		// andon tables: say so rather than that one is missing.
 		if _, err := recordedMigrations(ctx, db.read); err != nil {
 			db.Close()
-			return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables (%v)", RedactDSN(dsn), err)
+			if strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist (SQLSTATE 42P01)") {
+				return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
+			}
+			return nil, err
 		}
 		return db, nil
 	}
@@ -170,15 +173,14 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	if readOnly {
 		// Opened to be checked, the file is evidence: not a byte of it
-		// changes, not even its journal mode. Without the write-ahead
-		// log and its index beside it, which the last connection to
-		// close deletes, no process has the file open and the file
-		// holds every commit: it is read as immutable, so that nothing
-		// is written in its directory either and a copy on read-only
-		// media opens too. With them (a server running, or one that
-		// crashed), the log is read through its index.
+		// changes, not even its journal mode. SQLite still makes the
+		// write-ahead log and its index beside it, to see what a
+		// running server has written. Where it cannot, a copy on
+		// read-only media, the file is read as immutable, which is
+		// safe only when no process has it open, so only without those
+		// files, which the last connection to close deletes.
 		params = "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
-		if !exists(path+"-wal") && !exists(path+"-shm") {
+		if !exists(path+"-wal") && !exists(path+"-shm") && !writable(filepath.Dir(path)) {
 			params += "&immutable=1"
 		}
 	}
@@ -187,7 +189,10 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+params+"&_pragma=query_only(1)")
+	if !readOnly {
+		params += "&_pragma=query_only(1)"
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+params)
 	if err != nil {
 		w.Close()
 		return nil, err
