@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDriftBody -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzICSWindowName -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
+	$(GO) test -run='^$$' -fuzz=FuzzParseRegistry -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest
 	$(GO) test -run='^$$' -fuzz=FuzzFromArchive -fuzztime=30s ./catalogsync
 	$(GO) test -run='^$$' -fuzz=FuzzParseLiteral -fuzztime=30s ./odoo

@@ -16,11 +16,22 @@ type Image struct {
 // String returns the canonical form: repository@digest.
 func (i Image) String() string { return i.Repository + "@" + i.Digest }
 
+// The distribution's reference grammar, in lower case: a registry host
+// (a DNS name whose labels may hold runs of '-', as punycode ones do, or
+// an IPv6 address in brackets) with an optional port, and path
+// components.
+const (
+	hostGrammar = `(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?`
+	pathGrammar = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
+)
+
 var (
-	// A repository is a registry host (a name, or an IPv6 address in
-	// brackets, which a path must follow) with an optional port, and a
-	// path, as the distribution's reference grammar has it.
-	repoPattern   = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?|\[[a-fA-F0-9:]+\](?::[0-9]+)?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	// A repository is path components, the first of which may be a
+	// registry host: registry.example.com/odoo/odoo, [fd00::2]:5000/odoo,
+	// or odoo alone.
+	repoPattern = regexp.MustCompile(`^(?:` + hostGrammar + `/)?` + pathGrammar + `(?:/` + pathGrammar + `)*$`)
+	// A registry is a host, and maybe the path its images begin with.
+	registryPattern = regexp.MustCompile(`^` + hostGrammar + `(?:/` + pathGrammar + `)*$`)
 	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 )
@@ -83,8 +94,12 @@ func ParseRegistry(s string) (string, error) {
 		return "", Errorf(EINVALID, "%q is not a registry: image references name it without a scheme; drop %s://, as in %q", s, scheme, strings.TrimSuffix(rest, "/"))
 	}
 	r := strings.TrimSuffix(s, "/")
-	if !repoPattern.MatchString(r) {
-		return "", Errorf(EINVALID, "%q is not a registry: want a host (registry.example.com, harbor.lyon:5000) or a host and path (registry.example.com/odoo), in lower case", s)
+	if !registryPattern.MatchString(r) {
+		lower := ""
+		if registryPattern.MatchString(strings.ToLower(r)) {
+			lower = ", in lower case"
+		}
+		return "", Errorf(EINVALID, "%q is not a registry: want a host (registry.example.com, harbor.lyon:5000, [fd00::2]:5000) or a host and path (registry.example.com/odoo)%s", s, lower)
 	}
 	return r, nil
 }

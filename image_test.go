@@ -65,6 +65,24 @@ func FuzzParseImage(f *testing.F) {
 	})
 }
 
+// A registry that parses begins image references: its images, named
+// under it, parse with it as their repository's start.
+func FuzzParseRegistry(f *testing.F) {
+	for _, s := range []string{"registry.example.com", "harbor.lyon:5000/", "[fd00::2]:5000", "ghcr.io/acme", "https://x/", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := andon.ParseRegistry(s)
+		if err != nil || len(r) > 200 {
+			return
+		}
+		img, err := andon.ParseImage(r + "/odoo:17.0@" + digest)
+		if err != nil || !strings.HasPrefix(img.Repository, r+"/") {
+			t.Fatalf("registry %q of %q names no image: %v", r, s, err)
+		}
+	})
+}
+
 func TestParseRegistry(t *testing.T) {
 	tests := []struct {
 		in, want, wantErr string
@@ -78,6 +96,15 @@ func TestParseRegistry(t *testing.T) {
 		{in: "registry example.com", wantErr: "is not a registry"},
 		{in: "registry.example.com/odoo@sha256", wantErr: "is not a registry"},
 		{in: "Registry.example.com", wantErr: "in lower case"},
+		{in: "[fd00::2]:5000", want: "[fd00::2]:5000"},
+		{in: "[fd00::2]/odoo", want: "[fd00::2]/odoo"},
+		{in: "xn--bcher-kva.example", want: "xn--bcher-kva.example"},
+		{in: "ghcr.io/acme-corp/", want: "ghcr.io/acme-corp"},
+		{in: "123456789012.dkr.ecr.eu-west-3.amazonaws.com", want: "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		{in: "-registry.example.com", wantErr: "is not a registry"},
+		{in: "registry..example.com", wantErr: "is not a registry"},
+		{in: "[fd00::2", wantErr: "is not a registry"},
+		{in: "registry.example.com/Odoo", wantErr: "is not a registry"},
 	}
 	for _, tt := range tests {
 		got, err := andon.ParseRegistry(tt.in)
