@@ -32,8 +32,8 @@ var (
 	repoPattern = regexp.MustCompile(`^(?:` + hostGrammar + `/)?` + pathGrammar + `(?:/` + pathGrammar + `)*$`)
 	// A registry is a host, and maybe the path its images begin with.
 	registryPattern = regexp.MustCompile(`^` + hostGrammar + `(?:/` + pathGrammar + `)*$`)
-	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	tagPattern      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestPattern   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 )
 
 // The longest parts of a reference, as registries take them: a repository
