@@ -145,6 +145,9 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 	if !t.After(now) {
 		return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: that time has passed", v)
 	}
+	if err := andon.CheckTime("--expires", t); err != nil {
+		return time.Time{}, err
+	}
 	return t.UTC(), nil
 }
 

@@ -27,6 +27,7 @@ func TestParseExpiry(t *testing.T) {
 		{v: "2027-03-01", want: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)},
 		{v: "-1h", wantErr: `--expires "-1h": give a lifetime (90d, 12h) or a time to come, not a negative duration`},
 		{v: "0s", wantErr: `--expires "0s": a token must live longer than that`},
+		{v: "9999-12-31T23:59:59-12:00", wantErr: `--expires: 9999-12-31T23:59:59-12:00 is outside the years andon reasons about, 1970 to 2199`},
 		{v: "d", wantErr: `--expires "d": want a duration such as 90d or 12h`},
 		{v: "999999999d", wantErr: `--expires "999999999d": longer than andon counts; leave --expires out`},
 		{v: "3 months", wantErr: `--expires "3 months": want a duration such as 90d or 12h, an RFC 3339 time`},

@@ -156,6 +156,10 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 			if err != nil {
 				return err
 			}
+			// A SIGHUP while the catalog is read (a slow git server)
+			// waits for the server to serve, rather than ending it.
+			hup := notifyHUP()
+			defer signal.Stop(hup)
 			l, err := load(e.ctx, logger, o, src)
 			if err != nil {
 				return err
@@ -165,8 +169,6 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 				return err
 			}
 			defer cl.release()
-			hup := notifyHUP()
-			defer signal.Stop(hup)
 			a, err := l.start(e.ctx)
 			if err != nil {
 				return err
