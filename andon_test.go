@@ -34,7 +34,7 @@ func TestBearerExpiresSoon(t *testing.T) {
 }
 
 func TestCheckUserName(t *testing.T) {
-	for _, name := range []string{"alice", "jean.dupont@plant-lyon.example", "ops-ci", "Zoë", strings.Repeat("a", andon.MaxUserNameLength)} {
+	for _, name := range []string{"alice", "jean.dupont@plant-lyon.example", "ops-ci", "Zoë", `LYON\jdupont`, "o'brien", "李雷", "می\u200cخواهم", strings.Repeat("a", andon.MaxUserNameLength)} {
 		if err := andon.CheckUserName(name); err != nil {
 			t.Errorf("CheckUserName(%q) = %v; want nil", name, err)
 		}
@@ -51,6 +51,8 @@ func TestCheckUserName(t *testing.T) {
 		{"\xff", "is not valid UTF-8"},
 		{"andon", "the name the audit log records andon's own actions under"},
 		{"admin", "the name the audit log records andon's own actions under"},
+		{"Andon", "the name the audit log records andon's own actions under"},
+		{"\u200dalice", "holds U+200D"},
 		{strings.Repeat("a", andon.MaxUserNameLength+1), "129 bytes long, longer than 128"},
 	} {
 		err := andon.CheckUserName(tt.name)

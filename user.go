@@ -3,6 +3,7 @@ package andon
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -33,8 +34,8 @@ const MaxUserNameLength = 128
 // as and Team documents list. It is printed in tables, logs and the audit
 // log, and compared exactly with the catalog's members, so it holds no
 // white space, no control or invisible format character (a right-to-left
-// override would show another name), and none of the SystemActors. Its
-// message names the problem; the caller names the field.
+// override would show another name), and none of the SystemActors in any
+// case. Its message names the problem; the caller names the field.
 func CheckUserName(name string) error {
 	switch {
 	case name == "":
@@ -43,16 +44,28 @@ func CheckUserName(name string) error {
 		return Errorf(EINVALID, "%q is not valid UTF-8", name)
 	case len(name) > MaxUserNameLength:
 		return Errorf(EINVALID, "%d bytes long, longer than %d", len(name), MaxUserNameLength)
-	case slices.Contains(SystemActors, name):
+	case slices.ContainsFunc(SystemActors, func(a string) bool { return strings.EqualFold(a, name) }):
 		return Errorf(EINVALID, "%q is the name the audit log records andon's own actions under; give a person's or a pipeline's", name)
 	}
-	for _, r := range name {
+	runes := []rune(name)
+	for i, r := range runes {
+		// Joiners between letters are part of how some scripts write
+		// names (Persian, the Indic scripts); elsewhere they hide.
+		if (r == zwnj || r == zwj) && i > 0 && i < len(runes)-1 && unicode.IsLetter(runes[i-1]) && unicode.IsLetter(runes[i+1]) {
+			continue
+		}
 		if unicode.IsSpace(r) || IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return Errorf(EINVALID, "%q holds %U; a user name has no white space, control or format character", name, r)
 		}
 	}
 	return nil
 }
+
+// The zero-width joiners, which some scripts need inside words.
+const (
+	zwnj = '\u200c'
+	zwj  = '\u200d'
+)
 
 type userKey struct{}
 
