@@ -115,8 +115,9 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	// The namespace is written into the objects the rules read and
 	// compared with the catalog's governed namespaces: a name Kubernetes
 	// refuses matches none of them, and the check would pass what the
-	// namespace rules should have judged.
-	if cmd.Flags().Changed("namespace") && !andon.IsDNSLabel(o.namespace) {
+	// namespace rules should have judged. Empty, as -n "$NS" gives with
+	// NS unset, is no namespace.
+	if o.namespace != "" && !andon.IsDNSLabel(o.namespace) {
 		return &exitError{code: 2, err: fmt.Errorf("--namespace %q: not a Kubernetes namespace: want at most 63 lower case letters, digits and '-', starting and ending with a letter or digit (a DNS-1123 label)", o.namespace)}
 	}
 	now := time.Now()
@@ -238,6 +239,9 @@ func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver
 		return s, nil, &exitError{code: 2, err: errors.New("--env: needs --catalog")}
 	}
 	for _, r := range o.registries {
+		if r == "" {
+			continue // --allowed-registry "$REGISTRY" with REGISTRY unset: none
+		}
 		r, err := andon.ParseRegistry(r)
 		if err != nil {
 			return s, nil, &exitError{code: 2, err: fmt.Errorf("--allowed-registry: %s", andon.ErrorMessage(err))}

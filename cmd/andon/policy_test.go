@@ -269,8 +269,6 @@ func TestPolicyTestRefusesBadInput(t *testing.T) {
 		{"env without catalog", []string{"--env", "prod-lyon", broken}, "--env"},
 		{"namespace not a label", []string{"-n", "Bad_NS!", good}, `--namespace "Bad_NS!": not a Kubernetes namespace`},
 		{"namespace too long", []string{"--namespace", strings.Repeat("a", 300), good}, `--namespace "aaaa`},
-		{"namespace empty", []string{"-n", "", good}, `--namespace "": not a Kubernetes namespace`},
-		{"registry empty", []string{"--allowed-registry", "", good}, `--allowed-registry: "" is not a registry`},
 		{"registry with a scheme", []string{"--allowed-registry", "https://x/", good}, `--allowed-registry: "https://x/" is not a registry: image references name it without a scheme; drop https://, as in "x"`},
 	}
 	for _, tt := range tests {
@@ -280,6 +278,17 @@ func TestPolicyTestRefusesBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 naming %q", r.code, r.stderr, tt.stderr)
 			}
 		})
+	}
+}
+
+// An empty -n or --allowed-registry, as a CI template gives with its
+// variable unset, is none: the check runs as without the flag.
+func TestPolicyTestEmptyFlagsAreNone(t *testing.T) {
+	good := filepath.Join(stacks, "good-production")
+	want := policyReport(t, 0, "--allowed-registry", "registry.example.com", good)
+	got := policyReport(t, 0, "-n", "", "--allowed-registry", "", "--allowed-registry", "registry.example.com", good)
+	if got.Objects != want.Objects || len(got.Findings) != len(want.Findings) {
+		t.Errorf("with empty flags: %d objects, %d findings; want %d and %d, as without them", got.Objects, len(got.Findings), want.Objects, len(want.Findings))
 	}
 }
 
