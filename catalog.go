@@ -131,12 +131,16 @@ type Kubernetes struct {
 	Registries []string `json:"registries,omitempty"`
 }
 
+// MaxLabelLength is the longest DNS-1123 label, and so the longest name of
+// a catalog document.
+const MaxLabelLength = 63
+
 // IsDNSLabel reports whether s is a DNS-1123 label, the form Kubernetes
 // gives namespaces and andon gives names: at most 63 lower case letters,
 // digits and '-', starting and ending with a letter or digit. Names end up
 // in namespaces, URLs and metric labels.
 func IsDNSLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 {
+	if len(s) == 0 || len(s) > MaxLabelLength {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -266,13 +266,17 @@ func (r *ChangeRequest) Validate() error {
 		return Errorf(EINVALID, "window.start: required")
 	case r.Window != nil && r.Window.End.IsZero():
 		return Errorf(EINVALID, "window.end: required")
-	case r.Window != nil && CheckTime("window.start", r.Window.Start) != nil:
-		return CheckTime("window.start", r.Window.Start)
-	case r.Window != nil && CheckTime("window.end", r.Window.End) != nil:
-		return CheckTime("window.end", r.Window.End)
 	case r.Window != nil && !r.Window.End.After(r.Window.Start):
 		return Errorf(EINVALID, "window: end %s is not after start %s",
 			r.Window.End.Format(time.RFC3339), r.Window.Start.Format(time.RFC3339))
+	}
+	if r.Window != nil {
+		if err := CheckTime("window.start", r.Window.Start); err != nil {
+			return err
+		}
+		if err := CheckTime("window.end", r.Window.End); err != nil {
+			return err
+		}
 	}
 	// What people type is printed back on terminals and pages: no
 	// control characters, which could rewrite what a reader sees, beyond

@@ -19,12 +19,17 @@ type User struct {
 	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
 }
 
-// SystemActors are the names the audit log records for what andon does
-// itself ("andon": catalog versions, overdue reviews) and for what the
-// offline commands do on a data directory ("admin": tokens issued
-// there). No person may hold them, or their entries would read as
-// andon's own.
-var SystemActors = []string{"andon", "admin"}
+// The actors the audit log records for what no user did: andon itself
+// (catalog versions, the policy loaded, overdue reviews) and the offline
+// commands on a data directory (tokens issued there).
+const (
+	ActorAndon = "andon"
+	ActorAdmin = "admin"
+)
+
+// SystemActors are the names of the actors that are no user. No person
+// may hold them, or their entries would read as andon's own.
+var SystemActors = []string{ActorAndon, ActorAdmin}
 
 // MaxUserNameLength is the longest user name in bytes: room for an email
 // address or a directory's account name.

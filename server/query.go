@@ -85,7 +85,10 @@ func (q query) time(name string, def time.Time) (time.Time, error) {
 		}
 		return time.Time{}, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not an RFC 3339 time (such as 2026-01-30T14:00:00Z)%s", name, v, hint)
 	}
-	return t, andon.CheckTime("query parameter "+name, t)
+	if err := andon.CheckTime("query parameter "+name, t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }
 
 // duration returns the parameter name, which must be given, as a positive

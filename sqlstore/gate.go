@@ -71,9 +71,9 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		switch {
 		case req.Environment == "":
 			msg = "environment: required"
-		case len(req.Environment) > maxLabel:
+		case len(req.Environment) > andon.MaxLabelLength:
 			// Not repeated, nor compared with every name.
-			msg = fmt.Sprintf("environment: %d bytes long; the catalog names an environment in %d at most", len(req.Environment), maxLabel)
+			msg = fmt.Sprintf("environment: %d bytes long; the catalog names an environment in %d at most", len(req.Environment), andon.MaxLabelLength)
 		default:
 			msg = "environment " + cat.UnknownEnvironment(req.Environment)
 		}
@@ -285,7 +285,7 @@ func (s *GateService) refuse(ctx context.Context, user string, req andon.GateReq
 	}
 	// The audit log keeps what was asked, but not a megabyte of it: a
 	// name or a reference longer than any valid one is cut.
-	req.Environment, req.Image = clip(req.Environment, maxLabel), clip(req.Image, andon.MaxImageReference)
+	req.Environment, req.Image = clip(req.Environment, andon.MaxLabelLength), clip(req.Image, andon.MaxImageReference)
 	idx, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		tx.Record(gateEvent(user, req, res, s.catalog.Catalog().Revision))
 		return nil
@@ -296,10 +296,6 @@ func (s *GateService) refuse(ctx context.Context, user string, req andon.GateReq
 	res.AuditIndex = idx[0]
 	return res, cause
 }
-
-// maxLabel is the longest name of an environment: a DNS-1123 label, as
-// the catalog has it.
-const maxLabel = 63
 
 // clip cuts s to at most n bytes, at a rune's start, and says how long it
 // was.

@@ -54,7 +54,7 @@ func (db *DB) PublishCatalog(ctx context.Context, v CatalogVersion, data map[str
 		for k, val := range data {
 			ev[k] = val
 		}
-		tx.Record(andon.Event{Type: andon.EventCatalogLoaded, Actor: "andon", Subject: v.Revision, Data: ev})
+		tx.Record(andon.Event{Type: andon.EventCatalogLoaded, Actor: andon.ActorAndon, Subject: v.Revision, Data: ev})
 		return nil
 	})
 	if errors.Is(err, ErrNoChange) {
@@ -121,7 +121,7 @@ func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
 			if _, err := tx.exec(ctx, `UPDATE changes SET overdue_recorded = 1 WHERE id = ?`, d.id); err != nil {
 				return err
 			}
-			tx.Record(andon.Event{Type: andon.EventReviewOverdue, Actor: "andon", Subject: d.id, Data: map[string]any{
+			tx.Record(andon.Event{Type: andon.EventReviewOverdue, Actor: andon.ActorAndon, Subject: d.id, Data: map[string]any{
 				"requester": d.requester, "due": time.UnixMicro(d.at).UTC(),
 			}})
 		}

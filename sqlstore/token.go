@@ -46,7 +46,7 @@ func tokenActor(ctx context.Context) string {
 	if user := andon.UserNameFromContext(ctx); user != "" {
 		return user
 	}
-	return "admin"
+	return andon.ActorAdmin
 }
 
 func hashToken(token string) string {

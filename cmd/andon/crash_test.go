@@ -809,20 +809,27 @@ func TestSecondSignalStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "policy", "test", "-")
-	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1")
+	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1", "ANDON_TEST_SAY_READY=1")
 	stdin, err := cmd.StdinPipe() // left open: the read never ends
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Signalled before its handler is in place, the command would only
+	// show Go's own handling.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "signals caught"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the command did not say it caught signals:\n%s", logs.String())
+		}
+	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	// The signal handler is installed before the command reads: give it
-	// time to start.
-	time.Sleep(500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

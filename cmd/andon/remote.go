@@ -85,7 +85,10 @@ func parseTime(flag, value string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-03-08T02:00:00+01:00", flag, value)
 	}
-	return t, andon.CheckTime("--"+flag, t)
+	if err := andon.CheckTime("--"+flag, t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }
 
 // timeFlag returns the time given by an optional RFC 3339 flag, or the

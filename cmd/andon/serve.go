@@ -407,7 +407,7 @@ func (a *app) record(ctx context.Context, events ...andon.Event) error {
 }
 
 func (a *app) policyLoaded(reloaded bool) andon.Event {
-	return andon.Event{Type: andon.EventPolicyLoaded, Actor: "andon", Subject: a.policy.Revision(),
+	return andon.Event{Type: andon.EventPolicyLoaded, Actor: andon.ActorAndon, Subject: a.policy.Revision(),
 		Data: map[string]any{"revision": a.policy.Revision(), "modules": a.policy.Modules(), "reload": reloaded}}
 }
 

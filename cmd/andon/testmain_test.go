@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -11,6 +12,9 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("ANDON_RUN_AS_COMMAND") == "1" {
 		ctx, _ := signalContext()
+		if os.Getenv("ANDON_TEST_SAY_READY") == "1" {
+			fmt.Fprintln(os.Stderr, "signals caught")
+		}
 		os.Exit(run(ctx, append([]string{"andon"}, os.Args[1:]...), os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
