@@ -66,12 +66,16 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 	var inputs []input
 	read := map[string]bool{}
 	// once reports whether name is read the first time; files are told
-	// apart by their cleaned absolute path.
+	// apart by their absolute path with symbolic links followed, so that
+	// a link to a directory given beside it reads nothing twice.
 	once := func(name string) bool {
 		key := name
 		if name != Stdin {
 			if abs, err := filepath.Abs(name); err == nil {
 				key = abs
+			}
+			if real, err := filepath.EvalSymlinks(key); err == nil {
+				key = real
 			}
 		}
 		if read[key] {

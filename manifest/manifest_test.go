@@ -112,6 +112,13 @@ func TestReadOnce(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("read %d objects from overlapping paths, want %d as from the directory once", len(got), len(want))
 	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(abs, link); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := manifest.Read([]string{"testdata/dir", link}, nil); err != nil || len(got) != len(want) {
+		t.Errorf("read %d objects from a directory and a link to it (%v), want %d as from the directory once", len(got), err, len(want))
+	}
 	in := "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"
 	if objs, err := manifest.Read([]string{manifest.Stdin, manifest.Stdin}, strings.NewReader(in)); err != nil || len(objs) != 1 {
 		t.Errorf("Read(-, -) = %d objects, %v; want standard input read once", len(objs), err)
