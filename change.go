@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -253,6 +254,9 @@ type ChangeRequest struct {
 	Links        []Link     `json:"links,omitempty"`
 }
 
+// maxTitle is the longest title of a change, in bytes: a line of a list.
+const maxTitle = 500
+
 // Validate checks the request on its own, without the catalog.
 func (r *ChangeRequest) Validate() error {
 	switch {
@@ -260,8 +264,10 @@ func (r *ChangeRequest) Validate() error {
 		return Errorf(EINVALID, "environment: required")
 	case !slices.Contains(ChangeTypes, r.Type):
 		return Errorf(EINVALID, "type: %q is not one of standard, normal, emergency", r.Type)
-	case strings.TrimSpace(r.Title) == "":
+	case IsBlank(r.Title):
 		return Errorf(EINVALID, "title: required")
+	case len(r.Title) > maxTitle:
+		return Errorf(EINVALID, "title: %d bytes long, longer than %d; the description takes the rest", len(r.Title), maxTitle)
 	case r.Window != nil && r.Window.Start.IsZero():
 		return Errorf(EINVALID, "window.start: required")
 	case r.Window != nil && r.Window.End.IsZero():
@@ -303,7 +309,7 @@ func (r *ChangeRequest) Validate() error {
 		list  []string
 	}{{"facts.modules", r.Facts.Modules}, {"facts.components", r.Facts.Components}} {
 		for i, m := range f.list {
-			if strings.TrimSpace(m) == "" {
+			if IsBlank(m) {
 				return Errorf(EINVALID, "%s[%d]: empty", f.field, i)
 			}
 			if err := CheckText(fmt.Sprintf("%s[%d]", f.field, i), m, false); err != nil {
@@ -335,21 +341,52 @@ func (r *ChangeRequest) Validate() error {
 	return nil
 }
 
-// CheckText refuses control characters in text a person typed, which
-// would be printed back as they are: tabs and line breaks are taken only
-// when lines is set.
+// The longest texts a person types: a line (a module, a link) and a text
+// of lines (a description, a comment). Every page that shows them, and
+// every reader of the audit log, pays for their length.
+const (
+	MaxLineText = 2 << 10
+	MaxText     = 64 << 10
+)
+
+// CheckText refuses, in text a person typed, which is printed back as it
+// is: control characters, of which tabs and line breaks are taken only
+// when lines is set; the controls that reorder text (an override or an
+// isolate, which make a text read otherwise than it was written, the
+// state andon prints after it included); and more than MaxLineText bytes,
+// or MaxText with lines.
 func CheckText(field, text string, lines bool) error {
+	if max := map[bool]int{false: MaxLineText, true: MaxText}[lines]; len(text) > max {
+		return Errorf(EINVALID, "%s: %d bytes long, longer than %d", field, len(text), max)
+	}
 	i := strings.IndexFunc(text, func(r rune) bool {
 		if lines && (r == '\n' || r == '\r' || r == '\t') {
 			return false
 		}
-		return IsControl(r)
+		return IsControl(r) || isBidiControl(r)
 	})
 	if i < 0 {
 		return nil
 	}
 	r, _ := utf8.DecodeRuneInString(text[i:])
+	if isBidiControl(r) {
+		return Errorf(EINVALID, "%s: holds the bidirectional control %U at byte %d, which shows text in another order than it was written", field, r, i)
+	}
 	return Errorf(EINVALID, "%s: holds the control character %U at byte %d", field, r, i)
+}
+
+// isBidiControl reports whether r is a bidirectional embedding, override
+// or isolate (U+202A to U+202E, U+2066 to U+2069). The marks U+200E and
+// U+200F, which right-to-left writers use, are not.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// IsBlank reports whether s shows nothing: white space and invisible
+// format characters (a zero-width space) only. A text that must be given
+// must not be blank.
+func IsBlank(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) }) < 0
 }
 
 // IsControl reports whether r is a control character: C0 (tabs and line
@@ -367,9 +404,9 @@ var scriptSchemes = []string{"javascript", "vbscript", "data"}
 // check checks a link of a change request, at field.
 func (l Link) check(field string) error {
 	switch {
-	case strings.TrimSpace(l.Kind) == "":
+	case IsBlank(l.Kind):
 		return Errorf(EINVALID, "%s.kind: required (such as ticket or pr)", field)
-	case strings.TrimSpace(l.URL) == "":
+	case IsBlank(l.URL):
 		return Errorf(EINVALID, "%s.url: required", field)
 	}
 	if err := CheckText(field+".kind", l.Kind, false); err != nil {

@@ -41,6 +41,12 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Description = "fine\n\x00" }, "description: holds the control character U+0000 at byte 5"},
 		{func(r *andon.ChangeRequest) { r.RollbackPlan = "redeploy\u009b" }, "rollbackPlan: holds the control character U+009B"},
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{Start: time.Now()} }, "window.end: required"},
+		{func(r *andon.ChangeRequest) { r.Title = "\u200b\u00a0\u3000" }, "title: required"},
+		{func(r *andon.ChangeRequest) { r.Title = "Upgrade MRP \u202e(approved)" }, "title: holds the bidirectional control U+202E at byte 12, which shows text in another order"},
+		{func(r *andon.ChangeRequest) { r.Description = "see \u2066ticket\u2069" }, "description: holds the bidirectional control U+2066 at byte 4"},
+		{func(r *andon.ChangeRequest) { r.Title = strings.Repeat("T", 501) }, "title: 501 bytes long, longer than 500"},
+		{func(r *andon.ChangeRequest) { r.Description = strings.Repeat("d", andon.MaxText+1) }, "description: 65537 bytes long, longer than 65536"},
+		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"\u200b"} }, "facts.modules[0]: empty"},
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{End: time.Now()} }, "window.start: required"},
 		{func(r *andon.ChangeRequest) {
 			r.Window = &andon.Span{Start: time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -12*3600)), End: time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("", -12*3600))}

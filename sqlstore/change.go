@@ -344,7 +344,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if verdict != andon.Approve && verdict != andon.Reject {
 		return nil, andon.Errorf(andon.EINVALID, "verdict: %q is not approve or reject", verdict)
 	}
-	if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
+	if verdict == andon.Reject && andon.IsBlank(comment) {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a rejection needs a reason")
 	}
 	if err := andon.CheckText("comment", comment, true); err != nil {
@@ -446,7 +446,7 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(comment) == "" {
+	if andon.IsBlank(comment) {
 		return nil, andon.Errorf(andon.EINVALID, "comment: a review needs a comment")
 	}
 	if err := andon.CheckText("comment", comment, true); err != nil {

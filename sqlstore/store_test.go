@@ -966,6 +966,34 @@ func states(s andon.State, n int) map[andon.State]int {
 	return m
 }
 
+// A reason that shows nothing, or reads in another order than it was
+// written, is no reason: refused, and nothing is recorded.
+func TestCommentsThatShowNothing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Later"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			verdict andon.Verdict
+			comment string
+			want    string
+		}{
+			{andon.Reject, "\u200b\u00a0", "comment: a rejection needs a reason"},
+			{andon.Approve, "LGTM \u202e gnissim kcabllor", "comment: holds the bidirectional control U+202E at byte 5"},
+			{andon.Approve, strings.Repeat("ok ", andon.MaxText), "comment: 196608 bytes long, longer than 65536"},
+		} {
+			if _, err := e.changes.Decide(as("bob"), c.ID, tt.verdict, tt.comment); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+				t.Errorf("%s with %.40q: %v; want invalid, %q", tt.verdict, tt.comment, err, tt.want)
+			}
+		}
+		got, err := e.changes.FindChangeByID(context.Background(), c.ID)
+		if err != nil || got.State != andon.StatePending || len(got.Approvals) != 0 {
+			t.Errorf("after refused decisions: %+v, %v; want it pending, with no approval", got, err)
+		}
+	})
+}
+
 // A refused transition says why: the change is there already, or which
 // states its own can lead to.
 func TestTransitionRefusals(t *testing.T) {

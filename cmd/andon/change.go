@@ -244,7 +244,7 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A rejection ends the change; the requester is owed a reason.
-			if verdict == andon.Reject && strings.TrimSpace(comment) == "" {
+			if verdict == andon.Reject && andon.IsBlank(comment) {
 				return andon.Errorf(andon.EINVALID, "--comment: a rejection needs a reason")
 			}
 			c, err := e.remote(cmd)
@@ -299,7 +299,7 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 		Short: "Record the retrospective review of an emergency change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.TrimSpace(comment) == "" {
+			if andon.IsBlank(comment) {
 				return andon.Errorf(andon.EINVALID, "--comment: a review needs its conclusions")
 			}
 			c, err := e.remote(cmd)
