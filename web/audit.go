@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,9 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 		Change:  strings.TrimSpace(v.Get("change")),
 		After:   -1,
 		Limit:   pageSize,
+	}
+	if f.Type != "" && !slices.Contains(auditTypes, f.Type) {
+		return f, andon.Errorf(andon.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(auditTypes, ", "))
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -139,7 +143,12 @@ func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.remember(res)
+	// The page's last verification is everyone's: a check of no entry
+	// (a filter that keeps none) does not replace one that checked some,
+	// unless the checkpoint itself failed.
+	if len(v.Entries) > 0 || !res.OK() {
+		h.remember(res)
+	}
 	v.Last = res
 	return h.render(w, r, http.StatusOK, "audit", v)
 }

@@ -153,6 +153,9 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 		if day, err = time.Parse(time.DateOnly, s); err != nil {
 			return nil, andon.Errorf(andon.EINVALID, "date: %q is not a date such as 2026-03-29", s)
 		}
+		if err := andon.CheckTime("date", day); err != nil {
+			return nil, err
+		}
 	}
 	from, to, first, last := calendarRange(v.View, day)
 	v.Offset = offsets(from, to, v.Loc)
@@ -162,7 +165,11 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 	}
 	v.Weeks = calendarGrid(from, to, first, last, today, v.Loc, items)
 
+	// No link leads out of the years andon reasons about.
 	link := func(d time.Time) string {
+		if andon.CheckTime("date", d) != nil {
+			return ""
+		}
 		q := url.Values{"view": {v.View}, "date": {d.Format(time.DateOnly)}}
 		if v.Env != "" {
 			q.Set("env", v.Env)

@@ -346,6 +346,14 @@ func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") {
 		t.Errorf("the audit page's last verification: %q", got)
 	}
+	// Another's check of no entry does not replace it, and a type that
+	// is none is refused.
+	alice := s.MustSignIn(t, "alice")
+	alice.submit("/audit", "/audit/verify", url.Values{"actor": {"nobody"}}).mustStatus(t, http.StatusOK)
+	alice.submit("/audit", "/audit/verify", url.Values{"type": {"bogus"}}).mustStatus(t, http.StatusBadRequest)
+	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") {
+		t.Errorf("the audit page's last verification after checks of no entry: %q", got)
+	}
 
 	// An entry altered behind the store's back fails its proof.
 	raw, err := sql.Open("sqlite", sqlstore.DataPath(s.dir))
@@ -522,6 +530,37 @@ func TestOversizedFormIsRefused(t *testing.T) {
 	p := s.browser(t).post("/login", url.Values{"token": {strings.Repeat("x", 2<<20)}}).mustStatus(t, http.StatusBadRequest)
 	if !strings.Contains(p.text("#error"), "form could not be read") {
 		t.Errorf("oversized form: %q", p.text("#error"))
+	}
+}
+
+// The calendar stays in the years andon reasons about: a date outside
+// them is refused, and no link leads out of them.
+func TestCalendarDateBounds(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	for _, date := range []string{"0000-01-01", "1900-06-01", "9999-12-31"} {
+		b.get("/calendar?env=prod-lyon&view=week&date=" + date).mustStatus(t, http.StatusBadRequest)
+	}
+	p := b.get("/calendar?env=prod-lyon&view=month&date=2199-12-15").mustStatus(t, http.StatusOK)
+	if p.attr("a[rel=next]", "href") != "" || p.attr("a[rel=prev]", "href") == "" {
+		t.Errorf("December 2199: next %q, previous %q; want no next month and a previous one", p.attr("a[rel=next]", "href"), p.attr("a[rel=prev]", "href"))
+	}
+}
+
+// A form field given twice is refused, as the API refuses a member
+// given twice: the handler would read the first, a proxy the last. The
+// processes of the create form are a list.
+func TestFormFieldGivenTwice(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Twice")
+	b := s.MustSignIn(t, "carol")
+	p := b.submit("/changes/"+c.ID, "/changes/"+c.ID+"/decision", url.Values{"verdict": {"approve", "reject"}, "comment": {"ok"}})
+	p.mustStatus(t, http.StatusBadRequest)
+	if !strings.Contains(p.body, `form field &#34;verdict&#34; given 2 times`) {
+		t.Errorf("the refusal does not name the field:\n%.300s", p.body)
+	}
+	if got, err := s.changes.FindChangeByID(t.Context(), c.ID); err != nil || len(got.Approvals) != 0 {
+		t.Errorf("after a refused decision: %+v, %v; want no approval", got, err)
 	}
 }
 

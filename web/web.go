@@ -14,7 +14,9 @@ package web
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,8 +102,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, andon.Errorf(andon.EINVALID, "the form could not be read: %v", err))
 		return
 	}
+	// A handler reads a field's first value: one given twice (verdict
+	// approve, then reject) would say one thing to a proxy or a reader
+	// of the request and another to andon, as the API refuses too.
+	for _, name := range slices.Sorted(maps.Keys(r.PostForm)) {
+		if len(r.PostForm[name]) > 1 && !listFields[name] {
+			h.renderError(w, r, andon.Errorf(andon.EINVALID, "form field %q given %d times", name, len(r.PostForm[name])))
+			return
+		}
+	}
 	h.mux.ServeHTTP(w, r)
 }
+
+// listFields are the form fields that hold lists: the processes of the
+// create form, a select of several.
+var listFields = map[string]bool{"processes": true}
 
 // maxFormBytes bounds the body of every form.
 const maxFormBytes = 1 << 20
