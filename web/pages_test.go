@@ -539,7 +539,7 @@ func TestCalendarDateBounds(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")
 	for _, date := range []string{"0000-01-01", "1900-06-01", "9999-12-31"} {
-		b.get("/calendar?env=prod-lyon&view=week&date=" + date).mustStatus(t, http.StatusBadRequest)
+		b.get("/calendar?env=prod-lyon&view=week&date="+date).mustStatus(t, http.StatusBadRequest)
 	}
 	p := b.get("/calendar?env=prod-lyon&view=month&date=2199-12-15").mustStatus(t, http.StatusOK)
 	if p.attr("a[rel=next]", "href") != "" || p.attr("a[rel=prev]", "href") == "" {
