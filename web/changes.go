@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,7 +283,13 @@ type changeView struct {
 	Verify    *verifyResult
 	Error     string
 	Done      string
+	// Typed is what was typed in the form a refusal answers (decision,
+	// transition or review), given back in it rather than lost.
+	Typed typedComment
 }
+
+// typedComment is the comment of a refused form and which form it was.
+type typedComment struct{ Form, Comment string }
 
 // slotView is one required approval slot: who filled it, or who may.
 type slotView struct {
@@ -467,5 +474,6 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, id string, ref
 		return err
 	}
 	v.Error = andon.ErrorMessage(refusal)
+	v.Typed = typedComment{Form: path.Base(r.URL.Path), Comment: r.PostFormValue("comment")}
 	return h.render(w, r, statusOf(refusal), "change", v)
 }

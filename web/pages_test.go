@@ -564,6 +564,25 @@ func TestFormFieldGivenTwice(t *testing.T) {
 	}
 }
 
+// A refused form gives back what was typed in it.
+func TestRefusedFormKeepsTheComment(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Keep")
+	b := s.MustSignIn(t, "carol")
+	typed := "Not tonight: the MRP run \u202e"
+	p := b.submit("/changes/"+c.ID, "/changes/"+c.ID+"/decision", url.Values{"verdict": {"reject"}, "comment": {typed}})
+	p.mustStatus(t, http.StatusBadRequest)
+	if got := p.text("#error"); !strings.Contains(got, "bidirectional control U+202E") {
+		t.Errorf("refusal: %q", got)
+	}
+	if got := p.text("textarea#comment"); got != typed {
+		t.Errorf("the comment given back: %q, want %q", got, typed)
+	}
+	if got := p.attr("#transition-comment", "value"); got != "" {
+		t.Errorf("the transition's comment: %q, want it empty", got)
+	}
+}
+
 func TestCalendarDownloadAndSelector(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")
