@@ -356,8 +356,12 @@ const (
 // state andon prints after it included); and more than MaxLineText bytes,
 // or MaxText with lines.
 func CheckText(field, text string, lines bool) error {
-	if max := map[bool]int{false: MaxLineText, true: MaxText}[lines]; len(text) > max {
-		return Errorf(EINVALID, "%s: %d bytes long, longer than %d", field, len(text), max)
+	limit := MaxLineText
+	if lines {
+		limit = MaxText
+	}
+	if len(text) > limit {
+		return Errorf(EINVALID, "%s: %d bytes long, longer than %d", field, len(text), limit)
 	}
 	i := strings.IndexFunc(text, func(r rune) bool {
 		if lines && (r == '\n' || r == '\r' || r == '\t') {

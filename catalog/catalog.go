@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/limited"
 	"github.com/andon-governance/andon/internal/yamlerr"
 )
 
@@ -232,41 +233,17 @@ func (l *loader) read(p string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file but %s", fileType(fi.Mode()))
+		return nil, fmt.Errorf("not a regular file but %s", limited.FileType(fi.Mode()))
 	}
 	if fi.Size() > maxFileSize {
-		return nil, errTooLarge
+		return nil, limited.TooLarge(maxFileSize, "a catalog file")
 	}
 	f, err := l.fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, errTooLarge
-	}
-	return data, nil
-}
-
-var errTooLarge = fmt.Errorf("larger than %d MiB, the limit for a catalog file", maxFileSize>>20)
-
-// fileType names the type of a file that is not a regular one.
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
+	return limited.ReadAll(f, maxFileSize, "a catalog file")
 }
 
 // unwrapPath returns the message of a file system error without the path,

@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/limited"
 	"github.com/andon-governance/andon/internal/yamlerr"
 	"gopkg.in/yaml.v3"
 )
@@ -116,20 +117,8 @@ func Read(paths []string, stdin io.Reader) ([]*Object, error) {
 // policy test -) ends in an error rather than in all the machine's memory.
 const maxInput = 64 << 20
 
-// errTooLarge is the error of an input longer than maxInput.
-var errTooLarge = fmt.Errorf("larger than %d MiB, the most andon reads of one input", maxInput>>20)
-
 // readBounded reads r to its end, or fails once it passes maxInput.
-func readBounded(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxInput {
-		return nil, errTooLarge
-	}
-	return b, nil
-}
+func readBounded(r io.Reader) ([]byte, error) { return limited.ReadAll(r, maxInput, "one input") }
 
 // input is a manifest file to parse: its name, and its content when it
 // was read already (standard input).
@@ -225,7 +214,7 @@ func manifestFiles(fsys fs.FS, dir string) ([]string, error) {
 				mode = info.Mode()
 			}
 			if !mode.IsRegular() {
-				return &Error{File: p, Err: fmt.Errorf("%s, not a regular file: andon reads only the regular files of a directory; give it as a path of its own to read it", special(mode))}
+				return &Error{File: p, Err: fmt.Errorf("%s, not a regular file: andon reads only the regular files of a directory; give it as a path of its own to read it", limited.FileType(mode))}
 			}
 			files = append(files, p)
 		}
@@ -233,21 +222,6 @@ func manifestFiles(fsys fs.FS, dir string) ([]string, error) {
 	})
 	slices.Sort(files)
 	return files, err
-}
-
-// special names the type of a file that is not a regular one.
-func special(mode fs.FileMode) string {
-	switch {
-	case mode&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case mode&fs.ModeSocket != 0:
-		return "a socket"
-	case mode&fs.ModeDevice != 0:
-		return "a device"
-	case mode.IsDir():
-		return "a directory"
-	}
-	return "a special file"
 }
 
 // expand returns the manifest files of p: p itself, or the manifest

@@ -137,7 +137,7 @@ func (endless) Read(p []byte) (int, error) {
 
 func TestReadIsBounded(t *testing.T) {
 	_, err := manifest.Read([]string{manifest.Stdin}, endless{})
-	if want := "<stdin>: larger than 64 MiB, the most andon reads of one input"; err == nil || err.Error() != want {
+	if want := "<stdin>: larger than 64 MiB, the limit for one input"; err == nil || err.Error() != want {
 		t.Errorf("Read(endless stdin) = %v, want %q", err, want)
 	}
 	if _, err := os.Stat("/dev/zero"); err == nil {
