@@ -287,11 +287,12 @@ func migration(file string) (Migration, bool) {
 	return Migration{Version: version, Phase: phase, File: file}, true
 }
 
-// security reads a changed file as an access file: an ir.model.access.csv
-// (rows of public access flagged), or an XML file under security/.
+// security reads a changed file as an access file: a CSV file of
+// ir.model.access (rows of public access flagged), or an XML file under
+// security/.
 func security(file string, old, cur []byte) (SecurityFile, bool) {
 	switch {
-	case path.Base(file) == "ir.model.access.csv":
+	case csvModel(file) == "ir.model.access":
 		had := map[string]bool{}
 		for _, r := range publicRows(old) {
 			had[r] = true
@@ -308,6 +309,20 @@ func security(file string, old, cur []byte) (SecurityFile, bool) {
 		return SecurityFile{File: file}, true
 	}
 	return SecurityFile{}, false
+}
+
+// csvModel returns the model a CSV data file loads into, as Odoo reads it:
+// the file's name without its extension, up to the first '-', so that
+// ir.model.access-portal.csv loads access rows as ir.model.access.csv
+// does. It is "" for a file that is not CSV.
+func csvModel(file string) string {
+	base := path.Base(file)
+	ext := path.Ext(base)
+	if !strings.EqualFold(ext, ".csv") {
+		return ""
+	}
+	model, _, _ := strings.Cut(strings.TrimSuffix(base, ext), "-")
+	return model
 }
 
 // publicRows returns the rows of an ir.model.access.csv whose group is

@@ -260,3 +260,34 @@ func TestDiffDoesNotMissAChange(t *testing.T) {
 		t.Errorf("acme_d: %s, bumped %v; want changed and bumped from an unknown version", dStatus, dBumped)
 	}
 }
+
+// Odoo loads a CSV file into the model its name gives up to the first
+// '-': ir.model.access-portal.csv holds access rows as ir.model.access.csv
+// does, and its public rows are flagged alike.
+func TestDiffAccessFileNamedWithASuffix(t *testing.T) {
+	repo := newGitRepo(t)
+	manifest := "{'name': 'Portal', 'version': '17.0.1.0', 'depends': ['stock'], 'data': ['security/ir.model.access-portal.csv']}\n"
+	header := "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n"
+	repo.write(map[string]string{
+		"addons/acme/__manifest__.py":                     manifest,
+		"addons/acme/security/ir.model.access-portal.csv": header,
+		"addons/acme/data/res.partner-portal.csv":         "id,name\n",
+	})
+	from := repo.commit("before")
+	repo.write(map[string]string{
+		"addons/acme/security/ir.model.access-portal.csv": header + "access_quant_all,quant all,model_stock_quant,,1,1,1,1\n",
+		"addons/acme/data/res.partner-portal.csv":         "id,name\npartner_x,X\n",
+	})
+	to := repo.commit("after")
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []odoo.SecurityFile{{File: "security/ir.model.access-portal.csv", PublicRows: []string{"access_quant_all (model model_stock_quant: read, write, create, unlink)"}}}
+	if len(d.Modules) != 1 {
+		t.Fatalf("modules: %+v", d.Modules)
+	}
+	if diff := cmp.Diff(want, d.Modules[0].Security); diff != "" {
+		t.Errorf("security files (-want +got):\n%s", diff)
+	}
+}
