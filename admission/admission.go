@@ -130,6 +130,31 @@ type admissionRequest struct {
 	DryRun      *bool                     `json:"dryRun"`
 }
 
+// maxImagesPerReview is the most new images one object may bring: a pod
+// holds a few containers, each with its image.
+const maxImagesPerReview = 64
+
+// unlikely returns what makes the request one that no API server sends,
+// and that andon would otherwise copy into its audit log: names longer
+// than Kubernetes allows, a user without a name or whose name holds
+// control characters, or "" for none.
+func (req *admissionRequest) unlikely() string {
+	switch {
+	case len(req.UID) > 128:
+		return fmt.Sprintf("request.uid is %d bytes long; an API server's is a UUID", len(req.UID))
+	case len(req.Name) > 253:
+		return fmt.Sprintf("request.name is %d bytes long; Kubernetes names are at most 253", len(req.Name))
+	case req.Namespace != "" && !andon.IsDNSLabel(req.Namespace):
+		return fmt.Sprintf("request.namespace %.80q is not a Kubernetes namespace", req.Namespace)
+	case req.UserInfo.Username == "":
+		return "request.userInfo.username is empty; an API server names every user, system:anonymous included"
+	}
+	if err := andon.CheckText("request.userInfo.username", req.UserInfo.Username, false); err != nil {
+		return andon.ErrorMessage(err)
+	}
+	return ""
+}
+
 // review decides on one request.
 func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRequest) (*admissionv1.AdmissionResponse, string) {
 	ignore := func() (*admissionv1.AdmissionResponse, string) {
@@ -142,6 +167,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	ephemeral := req.SubResource == "ephemeralcontainers" && req.Kind.Kind == "Pod"
 	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || (req.SubResource != "" && !ephemeral) {
 		return ignore()
+	}
+	if problem := req.unlikely(); problem != "" {
+		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionDenied
 	}
 	cat := rv.Catalog.Catalog()
 	env, err := environmentOf(cat, cluster, req.Namespace)
@@ -203,6 +231,12 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	}
 
 	images := newImages(req.Kind.Kind, obj, old)
+	if len(images) > maxImagesPerReview {
+		// Each new image is a gate decision, and outside production a
+		// standard change recorded: a pod of hundreds of images is a
+		// mistake or an attack, not a deployment.
+		return deny(fmt.Sprintf("andon refused %s: it brings %d new images, and andon gates at most %d in one object", what, len(images), maxImagesPerReview)), andon.AdmissionDenied
+	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
 	for _, img := range images {
 		res, err := rv.Gate.Decide(gctx, andon.GateRequest{

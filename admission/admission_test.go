@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -518,5 +519,65 @@ func TestEphemeralContainersGoThroughTheGate(t *testing.T) {
 	}
 	if len(gate.calls) != 1 || gate.calls[0].req.Image != debug {
 		t.Errorf("gate calls = %+v; want the debug image only", gate.calls)
+	}
+}
+
+// A review no API server would send (names longer than Kubernetes
+// allows, a user without a name, or one whose name holds controls), or
+// an object of more new images than a pod holds, is refused before the
+// gate is asked: nothing of it reaches the audit log.
+func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
+	digest := imageA[strings.Index(imageA, "@"):]
+	tests := []struct {
+		name   string
+		change func(req, podSpec map[string]any)
+		want   string
+	}{
+		{"long uid", func(req, _ map[string]any) { req["uid"] = strings.Repeat("u", 200) }, "request.uid is 200 bytes long"},
+		{"long name", func(req, _ map[string]any) { req["name"] = strings.Repeat("n", 300) }, "request.name is 300 bytes long"},
+		{"no user", func(req, _ map[string]any) { req["userInfo"] = map[string]any{} }, "request.userInfo.username is empty"},
+		{"user with a bidi control", func(req, _ map[string]any) {
+			req["userInfo"] = map[string]any{"username": "evil\u202etxt.exe"}
+		}, "request.userInfo.username: holds the bidirectional control U+202E"},
+		{"hundreds of images", func(_, spec map[string]any) {
+			odoo := spec["containers"].([]any)[0].(map[string]any)
+			var containers []any
+			for i := range 100 {
+				c := map[string]any{}
+				for k, v := range odoo {
+					c[k] = v
+				}
+				c["name"], c["image"] = fmt.Sprintf("c%d", i), fmt.Sprintf("registry.example.com/odoo/c%d%s", i, digest)
+				containers = append(containers, c)
+			}
+			spec["containers"] = containers
+		}, "brings 100 new images, and andon gates at most 64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var review map[string]any
+			if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
+				t.Fatal(err)
+			}
+			req := review["request"].(map[string]any)
+			spec := req["object"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+			tt.change(req, spec)
+			body, _ := json.Marshal(review)
+			gate := &recordingGate{}
+			answer, _, err := newReviewer(t, exampleCatalog(t), gate).Admit(context.Background(), "", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out admissionv1.AdmissionReview
+			if err := json.Unmarshal(answer, &out); err != nil || out.Response == nil {
+				t.Fatalf("answer %s: %v", answer, err)
+			}
+			if out.Response.Allowed || !strings.Contains(out.Response.Result.Message, tt.want) {
+				t.Errorf("response = %+v; want refused, %q", out.Response.Result, tt.want)
+			}
+			if len(gate.calls) != 0 {
+				t.Errorf("the gate was asked %d times; want never", len(gate.calls))
+			}
+		})
 	}
 }

@@ -48,7 +48,8 @@ func NewAdmission(cfg Config) http.Handler {
 
 // maxReviewBytes bounds an AdmissionReview: it carries the object and, on
 // an update, the object before it, each at most the 1.5 MiB etcd stores.
-const maxReviewBytes = 8 << 20
+// Decoded, a review takes many times its size in memory.
+const maxReviewBytes = 4 << 20
 
 // Deadlines of a review. The API server says in the query (timeout=10s)
 // how long it waits; andon answers before that, leaving a margin for the
