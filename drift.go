@@ -245,7 +245,7 @@ func (o *DriftObject) validate(at string, skipped bool) error {
 			return Errorf(EINVALID, "%s: values longer than %d bytes", fat, MaxDriftValue)
 		case f.Desired == nil && f.Live == nil:
 			return Errorf(EINVALID, "%s: desired and live are both absent", fat)
-		case o.Kind == "Secret" && IsSecretDataPath(f.Path) && !f.Redacted:
+		case strings.EqualFold(o.Kind, "Secret") && IsSecretDataPath(f.Path) && !f.Redacted:
 			return Errorf(EINVALID, "%s: the values of a Secret's data must be redacted", fat)
 		}
 		if f.Redacted {

@@ -57,6 +57,10 @@ func TestDriftReportValidate(t *testing.T) {
 		{"a Secret's value", func(r *andon.DriftReport) {
 			r.Objects[2].Fields[0] = andon.DriftField{Path: "data.password", Desired: json.RawMessage(`"czNjcmV0"`)}
 		}, "objects[2].fields[0]: the values of a Secret's data must be redacted"},
+		{"a Secret's value, its kind in another case", func(r *andon.DriftReport) {
+			r.Objects[2].Kind = "SECRET"
+			r.Objects[2].Fields[0] = andon.DriftField{Path: "data.password", Desired: json.RawMessage(`"hunter2"`)}
+		}, "objects[2].fields[0]: the values of a Secret's data must be redacted"},
 		{"a Secret's stringData", func(r *andon.DriftReport) {
 			r.Objects[2].Fields[0] = andon.DriftField{Path: `stringData["odoo.conf"]`, Live: json.RawMessage(`"x"`)}
 		}, "must be redacted"},

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -243,14 +244,62 @@ func decodeData(v any) []byte {
 // add records a field that differs. Either value may be absent.
 func (d *differ) add(p string, want, got any) {
 	f := andon.DriftField{Path: p}
+	_, wstr := want.(string)
+	_, gstr := got.(string)
+	if (wstr || gstr) && secretName.MatchString(lastName(p)) {
+		// DB_PASSWORD's value, an apiToken: compared, never shown, as a
+		// Secret's data.
+		f.Redacted = true
+		for _, v := range []*json.RawMessage{&f.Desired, &f.Live} {
+			*v = andon.RedactedValue()
+		}
+		if want == absent {
+			f.Desired = nil
+		}
+		if got == absent {
+			f.Live = nil
+		}
+		d.fields = append(d.fields, f)
+		return
+	}
 	ws, wok := want.(string)
 	gs, gok := got.(string)
+	if wok {
+		ws = secretAssignment.ReplaceAllString(ws, "${1}"+andon.Redacted)
+		want = ws
+	}
+	if gok {
+		gs = secretAssignment.ReplaceAllString(gs, "${1}"+andon.Redacted)
+		got = gs
+	}
 	if wok && gok {
 		ws, gs = shortenPair(ws, gs)
 		want, got = ws, gs
 	}
 	f.Desired, f.Live = render(want), render(got)
 	d.fields = append(d.fields, f)
+}
+
+// secretName matches the names of fields and variables that hold
+// secrets, by how they end (DB_PASSWORD, clientSecret, GITHUB_TOKEN, but
+// not secretName): their text values are compared but never shown.
+var secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key)$`)
+
+// secretAssignment matches a line of a configuration file that sets a
+// secret (admin_passwd = …, db_password: …, in the odoo.conf of a
+// ConfigMap): the report keeps the line and shows no value.
+var secretAssignment = regexp.MustCompile(`(?im)^([ \t]*[\w.-]*(?:passw(?:or)?d|secret|token|api_?key)[\w.-]*[ \t]*[=:][ \t]*)\S.*$`)
+
+// lastName is the name a field path ends with: its last key, or the name
+// of the list item it ends in (env[name=DB_PASSWORD].value is DB_PASSWORD).
+func lastName(p string) string {
+	if i := strings.LastIndex(p, "[name="); i >= 0 && strings.HasSuffix(p, "].value") {
+		return strings.TrimSuffix(p[i+len("[name="):], "].value")
+	}
+	if i := strings.LastIndexAny(p, ".]"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }
 
 // render returns v as JSON for a report, nil for an absent value, and a

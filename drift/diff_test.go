@@ -3,6 +3,7 @@ package drift_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -358,6 +359,48 @@ func TestDiffSecrets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Secrets outside a Secret: an environment variable named as a password,
+// a password set in the odoo.conf of a ConfigMap. They are compared, and
+// their values never shown; a Secret's name is no secret.
+func TestDiffSecretsElsewhere(t *testing.T) {
+	live := `{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "odoo", "namespace": "odoo-lyon"},
+	  "spec": {"template": {"spec": {
+	    "containers": [{"name": "odoo", "env": [{"name": "DB_PASSWORD", "value": "LIVE-s3cret"}, {"name": "WORKERS", "value": "2"}]}],
+	    "volumes": [{"name": "conf", "secret": {"secretName": "odoo-conf-live"}}]}}}}`
+	desired := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odoo}
+spec:
+  template:
+    spec:
+      containers:
+        - name: odoo
+          env: [{name: DB_PASSWORD, value: DESIRED-s3cret}, {name: WORKERS, value: "4"}]
+      volumes: [{name: conf, secret: {secretName: odoo-conf}}]
+`
+	got := drift.Diff(MustDesired(t, desired)[0].Doc, MustLive(t, live))
+	want := []field{
+		{Path: "spec.template.spec.containers[name=odoo].env[name=DB_PASSWORD].value", Desired: `"(redacted)"`, Live: `"(redacted)"`, Redacted: true},
+		{Path: "spec.template.spec.containers[name=odoo].env[name=WORKERS].value", Desired: `"4"`, Live: `"2"`},
+		{Path: "spec.template.spec.volumes[name=conf].secret.secretName", Desired: `"odoo-conf"`, Live: `"odoo-conf-live"`},
+	}
+	if diff := cmp.Diff(want, fields(got)); diff != "" {
+		t.Errorf("Diff (-want +got):\n%s", diff)
+	}
+
+	conf := func(pw string) string {
+		return "[options]\nadmin_passwd = " + pw + "\ndb_host = db\nworkers = 2\n"
+	}
+	liveConf := `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odoo-conf", "namespace": "odoo-lyon"},
+	  "data": {"odoo.conf": ` + strconv.Quote(conf("LIVE-s3cret")) + `}}`
+	desiredConf := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odoo-conf}\ndata:\n  odoo.conf: " + strconv.Quote(conf("DESIRED-s3cret")) + "\n"
+	got = drift.Diff(MustDesired(t, desiredConf)[0].Doc, MustLive(t, liveConf))
+	b, _ := json.Marshal(got)
+	if len(got) != 1 || strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "admin_passwd = (redacted)") {
+		t.Errorf("odoo.conf with another admin_passwd: %s; want one field, the line kept and no value shown", b)
 	}
 }
 
