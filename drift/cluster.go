@@ -33,6 +33,10 @@ const DefaultTimeout = 30 * time.Second
 // listPage is how many objects one list request asks for.
 const listPage = 500
 
+// maxListPages bounds the pages of one kind read in a namespace: 10,000
+// pages of 500 objects is more than any namespace of an Odoo holds.
+const maxListPages = 10_000
+
 // Standard are the kinds whose live objects are listed, beside the kinds
 // of the desired objects, to find the objects that were added by hand:
 // what an Odoo environment is made of. A kind the cluster does not serve,
@@ -350,7 +354,7 @@ func (c *Cluster) list(ctx context.Context, m mapping, namespace string) ([]map[
 	apiVersion, kind := m.kind.ToAPIVersionAndKind()
 	var out []map[string]any
 	opts := metav1.ListOptions{Limit: listPage}
-	for {
+	for page := 1; ; page++ {
 		l, err := c.dynamic.Resource(m.resource).Namespace(namespace).List(ctx, opts)
 		switch {
 		case apierrors.IsNotFound(err):
@@ -369,8 +373,15 @@ func (c *Cluster) list(ctx context.Context, m mapping, namespace string) ([]map[
 			it.SetKind(kind)
 			out = append(out, it.Object)
 		}
-		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+		next := l.GetContinue()
+		switch {
+		case next == "":
 			return out, nil
+		case next == opts.Continue || page == maxListPages:
+			// A server that hands back the token it was given, or pages
+			// without end, would be listed for ever.
+			return nil, fmt.Errorf("list %s in namespace %s at %s: the server's pages do not end (%d read, continue token %.40q)", m.resource.Resource, namespace, c.host, page, next)
 		}
+		opts.Continue = next
 	}
 }
