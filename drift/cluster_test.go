@@ -119,3 +119,35 @@ func TestRESTConfigNamesAMissingKubeconfig(t *testing.T) {
 		t.Errorf("RESTConfig = %v, want the KUBECONFIG named", err)
 	}
 }
+
+// A server whose list pages never end, handing back the continue token it
+// was given, is named as such rather than listed for ever.
+func TestCheckEndlessPages(t *testing.T) {
+	var lists int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api":
+			w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+			w.Write([]byte(coreDiscovery))
+		case "/apis":
+			w.Header().Set("Content-Type", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+			w.Write([]byte(`{"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "items": []}`))
+		case "/api/v1/namespaces/odoo-lyon/configmaps":
+			lists++
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {"continue": "again"}, "items": [
+				{"metadata": {"name": "x", "namespace": "odoo-lyon"}}]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := drift.NewCluster(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Check(context.Background(), "odoo-lyon", nil)
+	if err == nil || !strings.Contains(err.Error(), "the server's pages do not end") || lists != 2 {
+		t.Errorf("Check = %v after %d lists; want the endless pages named after the second", err, lists)
+	}
+}
