@@ -9,8 +9,8 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -460,34 +460,78 @@ func FullVersion(series, version string) string {
 	return series + "." + version
 }
 
-// CompareVersions compares two dotted versions part by part, numerically
-// where both parts are numbers: -1, 0 or +1. A missing part counts as 0.
+// CompareVersions compares two module versions as Odoo does
+// (odoo.tools.parse_version, which decides whether a module is upgraded
+// and which migrations run): -1, 0 or +1. Numbers compare as numbers,
+// trailing zeros of a run of numbers do not count (1.0 is 1.0.0), and a
+// word sorts before the release it precedes: 1.0b1, 1.0rc1 and 1.0dev
+// come before 1.0, and 1.0.beta before 1.0.1.
 func CompareVersions(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := range max(len(pa), len(pb)) {
-		x, y := "0", "0"
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		nx, ex := strconv.Atoi(x)
-		ny, ey := strconv.Atoi(y)
-		var c int
-		if ex == nil && ey == nil {
-			c = nx - ny
-		} else {
-			c = strings.Compare(x, y)
-		}
-		if c != 0 {
-			if c < 0 {
-				return -1
+	return slices.Compare(versionKey(a), versionKey(b))
+}
+
+// versionPart splits a version into numbers, words and separators, as
+// parse_version does.
+var versionPart = regexp.MustCompile(`\d+|[a-z]+|\.|-`)
+
+// versionKey is the key parse_version gives a version: a list that
+// compares, part by part, as the versions do.
+func versionKey(v string) []string {
+	if v == "" {
+		v = "0.1"
+	}
+	var key []string
+	add := func(part string) {
+		if strings.HasPrefix(part, "*") {
+			if part < "*final" {
+				// A pre-release tag after "-" is the tag alone.
+				for len(key) > 0 && key[len(key)-1] == "*final-" {
+					key = key[:len(key)-1]
+				}
 			}
-			return 1
+			// Trailing zeros of a run of numbers do not count.
+			for len(key) > 0 && key[len(key)-1] == "00000000" {
+				key = key[:len(key)-1]
+			}
+		}
+		key = append(key, part)
+	}
+	v = strings.ToLower(v)
+	// The text between two parts is a part too (an underscore, a tilde),
+	// as re.split with a group gives it.
+	var parts []string
+	at := 0
+	for _, m := range versionPart.FindAllStringIndex(v, -1) {
+		if m[0] > at {
+			parts = append(parts, v[at:m[0]])
+		}
+		parts = append(parts, v[m[0]:m[1]])
+		at = m[1]
+	}
+	if at < len(v) {
+		parts = append(parts, v[at:])
+	}
+	for _, part := range parts {
+		switch part {
+		case "pre", "preview", "rc":
+			part = "c"
+		case "-", "_":
+			part = "final-"
+		case "dev":
+			part = "@"
+		case "saas", "~":
+			part = ""
+		}
+		switch {
+		case part == "" || part == ".":
+		case part[0] >= '0' && part[0] <= '9':
+			add(strings.Repeat("0", max(0, 8-len(part))) + part)
+		default:
+			add("*" + part)
 		}
 	}
-	return 0
+	add("*final")
+	return key
 }
 
 // sortedKeys returns the keys of a set, sorted.

@@ -291,3 +291,31 @@ func TestDiffAccessFileNamedWithASuffix(t *testing.T) {
 		t.Errorf("security files (-want +got):\n%s", diff)
 	}
 }
+
+// Versions compare as Odoo's parse_version compares them, which decides
+// whether a module is upgraded and its migrations run.
+func TestCompareVersionsAsOdoo(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"1.0.0b1", "1.0.0", -1},
+		{"1.0.beta", "1.0.1", -1},
+		{"1.a", "1.10", -1},
+		{"1.0rc1", "1.0", -1},
+		{"1.0dev", "1.0a", -1},
+		{"1.0-rc1", "1.0rc1", 0},
+		{"1.0", "1.0.0", 0},
+		{"17.0.1.10", "17.0.1.9", 1},
+		{"saas~17.2", "17.2", 0},
+		{"1.0_1", "1.0", 1},
+		{"", "0.1", 0},
+	} {
+		if got := odoo.CompareVersions(tt.a, tt.b); got != tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := odoo.CompareVersions(tt.b, tt.a); got != -tt.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
+		}
+	}
+}
