@@ -114,6 +114,12 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 // analyseAddons reads the range of commits of o and analyses it, with the
 // business processes of cat (and of o.env) when cat is not nil.
 func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.Catalog) (*odooImpactReport, error) {
+	// An empty ref would read the remote's HEAD: not what was meant.
+	for _, f := range []struct{ name, ref string }{{"--from", o.from}, {"--to", o.to}} {
+		if strings.TrimSpace(f.ref) == "" {
+			return nil, andon.Errorf(andon.EINVALID, "%s: empty; give a branch, tag or commit", f.name)
+		}
+	}
 	url := o.repo
 	if fi, err := os.Stat(o.repo); err == nil && fi.IsDir() {
 		abs, err := filepath.Abs(o.repo)
@@ -170,6 +176,11 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		return nil, fmt.Errorf("--addons-path: %s at %s: %w", to.URL, o.to, err)
 	} else if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", to.URL, o.to, err)
+	}
+	if len(d.Before.Modules) == 0 && len(d.After.Modules) == 0 {
+		// Modules under addons/ read from the root, say: the range would
+		// change no module, and a change filed from it touch none.
+		return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: no Odoo module (a directory with a __manifest__.py) there at %s or at %s; name the directories that hold the modules, as Odoo's addons_path does (--addons-path addons)", strings.Join(paths, ","), o.from, o.to)
 	}
 	core := odoo.Odoo17()
 	im := odoo.ImpactOf(d, odoo.NewGraph(core, d.Before.Modules), odoo.NewGraph(core, d.After.Modules), processes)

@@ -60,6 +60,11 @@ func TestOdooImpact(t *testing.T) {
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(t.TempDir(), "none"), "--from", "v2026.11", "--to", "main"), 2, "--repo: git ")
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(repo, "addons"), "--from", "v2026.11", "--to", "main"), 2, "(give the top directory of a git repository")
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "nodir"), 2, "--addons-path: ")
+	// The modules are under addons/: read from the root, the range would
+	// change no module, and a change filed from it would touch none.
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main"), 2,
+		"--addons-path .: no Odoo module (a directory with a __manifest__.py) there at v2026.11 or at main")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "", "--to", "main", "--addons-path", "addons"), 2, "--from: empty")
 	// A commit hash shortened, as the report prints them, is read too.
 	short := mustGit(t, repo, "rev-parse", "--short=12", "main")
 	if r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", strings.TrimSpace(short), "--addons-path", "addons"); r.code != 0 {
