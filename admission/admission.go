@@ -148,6 +148,12 @@ func (req *admissionRequest) unlikely() string {
 		return fmt.Sprintf("request.namespace %.80q is not a Kubernetes namespace", req.Namespace)
 	case req.UserInfo.Username == "":
 		return "request.userInfo.username is empty; an API server names every user, system:anonymous included"
+	case !slices.Contains([]admissionv1.Operation{admissionv1.Create, admissionv1.Update, admissionv1.Delete, admissionv1.Connect}, req.Operation):
+		return fmt.Sprintf("request.operation %.40q is not CREATE, UPDATE, DELETE or CONNECT", req.Operation)
+	}
+	// The object is judged as the kind the request names: they agree.
+	if k, ok := req.Object["kind"].(string); ok && req.SubResource == "" && k != req.Kind.Kind {
+		return fmt.Sprintf("request.kind %.40q is not the object's kind %.40q", req.Kind.Kind, k)
 	}
 	if err := andon.CheckText("request.userInfo.username", req.UserInfo.Username, false); err != nil {
 		return andon.ErrorMessage(err)
@@ -164,12 +170,12 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	// scale) is written by controllers and carries no pod template, but
 	// for a Pod's ephemeral containers (kubectl debug), whose images go
 	// through the gate.
+	if problem := req.unlikely(); problem != "" {
+		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionDenied
+	}
 	ephemeral := req.SubResource == "ephemeralcontainers" && req.Kind.Kind == "Pod"
 	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || (req.SubResource != "" && !ephemeral) {
 		return ignore()
-	}
-	if problem := req.unlikely(); problem != "" {
-		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionDenied
 	}
 	cat := rv.Catalog.Catalog()
 	env, err := environmentOf(cat, cluster, req.Namespace)

@@ -539,6 +539,10 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 		{"user with a bidi control", func(req, _ map[string]any) {
 			req["userInfo"] = map[string]any{"username": "evil\u202etxt.exe"}
 		}, "request.userInfo.username: holds the bidirectional control U+202E"},
+		{"an operation in lower case", func(req, _ map[string]any) { req["operation"] = "create" }, `request.operation "create" is not CREATE`},
+		{"a kind that is not the object's", func(req, _ map[string]any) {
+			req["kind"] = map[string]any{"group": "", "version": "v1", "kind": "ConfigMap"}
+		}, `request.kind "ConfigMap" is not the object's kind "Deployment"`},
 		{"hundreds of images", func(_, spec map[string]any) {
 			odoo := spec["containers"].([]any)[0].(map[string]any)
 			var containers []any
