@@ -282,7 +282,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 // scaled, labelled or rolled back; what it must not do is break a rule
 // anew.
 func (rv *Reviewer) findings(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace string, obj, old map[string]any) (denials, warnings []string, err error) {
-	found, err := rv.check(ctx, cat, env, namespace, withoutBookkeeping(obj))
+	found, err := rv.check(ctx, cat, env, namespace, "request.object", withoutBookkeeping(obj))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -298,7 +298,7 @@ func (rv *Reviewer) findings(ctx context.Context, cat *andon.Catalog, env *andon
 	if len(denials) == 0 || old == nil {
 		return denials, warnings, nil
 	}
-	before, err := rv.check(ctx, cat, env, namespace, withoutBookkeeping(old))
+	before, err := rv.check(ctx, cat, env, namespace, "request.oldObject", withoutBookkeeping(old))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,9 +312,14 @@ func (rv *Reviewer) findings(ctx context.Context, cat *andon.Catalog, env *andon
 
 // check evaluates the object rules of the manifest policy over obj and
 // marks the findings that the catalog's waivers excuse.
-func (rv *Reviewer) check(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace string, doc map[string]any) ([]andon.ManifestFinding, error) {
-	o, err := manifest.FromDoc("admission request", doc)
+func (rv *Reviewer) check(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace, field string, doc map[string]any) ([]andon.ManifestFinding, error) {
+	o, err := manifest.FromDoc(field, doc)
 	if err != nil {
+		// The review's own fault, said as such, not an internal error.
+		var me *manifest.Error
+		if errors.As(err, &me) {
+			return nil, andon.Errorf(andon.EINVALID, "%s: %v", field, me.Err)
+		}
 		return nil, err
 	}
 	manifest.DefaultNamespace([]*manifest.Object{o}, namespace)

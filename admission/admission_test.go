@@ -522,6 +522,21 @@ func TestEphemeralContainersGoThroughTheGate(t *testing.T) {
 	}
 }
 
+// An object that is no Kubernetes object is refused naming the review's
+// field and the fault, not an internal error.
+func TestUnreadableObjectIsNamed(t *testing.T) {
+	var review map[string]any
+	if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
+		t.Fatal(err)
+	}
+	review["request"].(map[string]any)["object"] = map[string]any{"spec": map[string]any{}}
+	body, _ := json.Marshal(review)
+	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
+	if resp.Allowed || resp.Result == nil || !strings.Contains(resp.Result.Message, "request.object: not a Kubernetes object: apiVersion and kind are required") {
+		t.Errorf("response = %+v; want refused, naming request.object", resp)
+	}
+}
+
 // A review no API server would send (names longer than Kubernetes
 // allows, a user without a name, or one whose name holds controls), or
 // an object of more new images than a pod holds, is refused before the
