@@ -130,7 +130,11 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 	}
 	var paths []string
 	for _, p := range o.addonsPaths {
-		paths = append(paths, filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "/"))))
+		clean := filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "/")))
+		if clean == ".." || strings.HasPrefix(clean, "../") {
+			return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: outside the repository; give a directory of it, relative to its top", p)
+		}
+		paths = append(paths, clean)
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}

@@ -65,6 +65,8 @@ func TestOdooImpact(t *testing.T) {
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main"), 2,
 		"--addons-path .: no Odoo module (a directory with a __manifest__.py) there at v2026.11 or at main")
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "", "--to", "main", "--addons-path", "addons"), 2, "--from: empty")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "../addons"), 2,
+		"--addons-path ../addons: outside the repository")
 	// A commit hash shortened, as the report prints them, is read too.
 	short := mustGit(t, repo, "rev-parse", "--short=12", "main")
 	if r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", strings.TrimSpace(short), "--addons-path", "addons"); r.code != 0 {
