@@ -230,6 +230,10 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 			version = m.OldVersion
 		case m.Bumped:
 			version = m.OldVersion + " -> " + m.NewVersion
+		case m.OldVersion != "" && m.NewVersion != "" && odoo.CompareVersions(m.NewVersion, m.OldVersion) < 0:
+			// Odoo does not upgrade a module to a lower version: the range
+			// is reversed, or the change reverts a release.
+			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE: Odoo will not upgrade it)"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d files\n", m.Status, m.Module, version, len(m.Files))
 		for _, mig := range m.Migrations {

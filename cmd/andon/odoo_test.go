@@ -54,6 +54,11 @@ func TestOdooImpact(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// The range the other way round lowers the version: said so.
+	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main", "--to", "v2026.11", "--addons-path", "addons")
+	if want := "17.0.1.1 -> 17.0.1.0 (DOWNGRADE: Odoo will not upgrade it)"; !strings.Contains(r.stdout, want) {
+		t.Errorf("reversed range: text lacks %q:\n%s", want, r.stdout)
+	}
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `--from: git file://`+filepath.ToSlash(repo)+`@nope: ref "nope" not found`)
 	// The repository is blamed when it is the problem, not the ref; a
 	// directory inside one is told to give the top.
