@@ -50,16 +50,24 @@ func mustCopyDir(t *testing.T, src, dst string) {
 	}
 }
 
-// TestCatalogFromGit serves the catalog from a real git repository and
-// commits to it while the server runs: a valid commit is put in force and
-// recorded with its hash, an invalid one is refused with its problems
-// logged, and the version in force stays.
-func TestCatalogFromGit(t *testing.T) {
+// mustCatalogRepo makes a git repository whose one commit holds the
+// example catalog in catalog/.
+func mustCatalogRepo(t *testing.T) string {
+	t.Helper()
 	repo := t.TempDir()
 	mustCopyDir(t, exampleCatalog, filepath.Join(repo, "catalog"))
 	mustGit(t, repo, "init", "-q", "-b", "main")
 	mustGit(t, repo, "add", ".")
 	mustGit(t, repo, "commit", "-q", "-m", "catalog")
+	return repo
+}
+
+// TestCatalogFromGit serves the catalog from a real git repository and
+// commits to it while the server runs: a valid commit is put in force and
+// recorded with its hash, an invalid one is refused with its problems
+// logged, and the version in force stays.
+func TestCatalogFromGit(t *testing.T) {
+	repo := mustCatalogRepo(t)
 	first := mustGit(t, repo, "rev-parse", "HEAD")
 
 	data := t.TempDir()
@@ -166,11 +174,7 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool, logs *syncBuffer) {
 // would take every environment and team out of force; it is refused like
 // any invalid catalog, and the version in force stays.
 func TestCatalogEmptiedInGit(t *testing.T) {
-	repo := t.TempDir()
-	mustCopyDir(t, exampleCatalog, filepath.Join(repo, "catalog"))
-	mustGit(t, repo, "init", "-q", "-b", "main")
-	mustGit(t, repo, "add", ".")
-	mustGit(t, repo, "commit", "-q", "-m", "catalog")
+	repo := mustCatalogRepo(t)
 
 	data := t.TempDir()
 	token := strings.TrimSpace(runCLI(t, nil, "token", "create", "--data", data, "--user", "gus").stdout)
