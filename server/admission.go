@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -61,9 +62,24 @@ const (
 )
 
 func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
+	// A review decoded takes many times its size in memory: only so many
+	// are read at once, and the others wait their turn, within their
+	// deadline.
+	reviewing := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), reviewDeadline(r))
 		defer cancel()
+		select {
+		case reviewing <- struct{}{}:
+			defer func() { <-reviewing }()
+		case <-ctx.Done():
+			// No uid to answer with before the body is read: the API
+			// server applies the webhook's failure policy, which for
+			// production refuses.
+			reviews.WithLabelValues("error").Inc()
+			writeError(cfg.Logger, w, r, andon.Errorf(andon.EINTERNAL, "too many admission reviews at once; this one waited until its deadline"))
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReviewBytes))
 		if err != nil {
 			var tooBig *http.MaxBytesError

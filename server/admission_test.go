@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +100,56 @@ func TestAdmissionEndpoint(t *testing.T) {
 	}
 	if counts[andon.AdmissionDenied] != 6 || counts["error"] != 2 || counts[andon.AdmissionAllowed] != 0 {
 		t.Errorf("andon_admission_reviews_total = %v", counts)
+	}
+}
+
+// blockingAdmission holds every review until released, counting those
+// it holds.
+type blockingAdmission struct {
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingAdmission) Admit(ctx context.Context, _ string, _ []byte) ([]byte, string, error) {
+	b.held <- struct{}{}
+	<-b.release
+	return []byte(`{"answer":true}`), andon.AdmissionAllowed, nil
+}
+
+// Only so many reviews are read at once, each taking many times its size
+// in memory: one more waits its turn, and is refused at its deadline.
+func TestAdmissionReviewsAtOnce(t *testing.T) {
+	svc := &blockingAdmission{held: make(chan struct{}, 64), release: make(chan struct{})}
+	srv := httptest.NewServer(server.NewAdmission(server.Config{Admission: svc, Registry: prometheus.NewRegistry()}))
+	defer srv.Close()
+	post := func() (int, string) {
+		resp, err := http.Post(srv.URL+"/api/v1/admission?timeout=1s", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	limit := 2 * runtime.GOMAXPROCS(0)
+	done := make(chan int, limit)
+	for range limit {
+		go func() { code, _ := post(); done <- code }()
+	}
+	for range limit {
+		<-svc.held
+	}
+	// The API server applies the webhook's failure policy to an error:
+	// production's refuses.
+	start := time.Now()
+	code, body := post()
+	if code != http.StatusInternalServerError || time.Since(start) < 400*time.Millisecond {
+		t.Errorf("review %d: %d %s after %v; want an error at its deadline", limit+1, code, body, time.Since(start))
+	}
+	close(svc.release)
+	for range limit {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("a held review answered %d", code)
+		}
 	}
 }
