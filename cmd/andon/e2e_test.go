@@ -678,6 +678,30 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 		t.Errorf("refused token creates left %v in the data directory (%v)", entries, err)
 	}
 
+	// Another program's database is refused, and left as it was; an
+	// empty file is a new database.
+	foreign := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(foreign, "andon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE orders (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	before, _ := os.ReadFile(filepath.Join(foreign, "andon.db"))
+	wantExit(t, runCLI(t, nil, "token", "create", "--data", foreign, "--user", "alice"), 2, "is not an andon database: it has no andon tables")
+	if after, _ := os.ReadFile(filepath.Join(foreign, "andon.db")); !bytes.Equal(before, after) {
+		t.Error("token create changed another program's database")
+	}
+	empty = t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "andon.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, nil, "token", "create", "--data", empty, "--user", "alice"); r.code != 0 || !strings.Contains(r.stderr, "there was no andon database at") {
+		t.Errorf("token create on an empty file: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	// Tokens made before a server's first start: a new database, said so.
 	data := t.TempDir()
 	r := runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
