@@ -93,9 +93,6 @@ func CheckTime(field string, t time.Time) error {
 	return nil
 }
 
-// CheckGateTime checks the instant a gate request asks about.
-func CheckGateTime(t time.Time) error { return CheckTime("at", t) }
-
 // Outcomes of an admission review, the values of the outcome label of
 // andon_admission_reviews_total.
 const (

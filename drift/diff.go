@@ -243,27 +243,22 @@ func decodeData(v any) []byte {
 
 // add records a field that differs. Either value may be absent.
 func (d *differ) add(p string, want, got any) {
-	f := andon.DriftField{Path: p}
-	_, wstr := want.(string)
-	_, gstr := got.(string)
-	if (wstr || gstr) && secretName.MatchString(lastName(p)) {
+	ws, wok := want.(string)
+	gs, gok := got.(string)
+	if (wok || gok) && secretName.MatchString(lastName(p)) {
 		// DB_PASSWORD's value, an apiToken: compared, never shown, as a
 		// Secret's data.
-		f.Redacted = true
-		for _, v := range []*json.RawMessage{&f.Desired, &f.Live} {
-			*v = andon.RedactedValue()
+		f := andon.DriftField{Path: p, Redacted: true}
+		if want != absent {
+			f.Desired = andon.RedactedValue()
 		}
-		if want == absent {
-			f.Desired = nil
-		}
-		if got == absent {
-			f.Live = nil
+		if got != absent {
+			f.Live = andon.RedactedValue()
 		}
 		d.fields = append(d.fields, f)
 		return
 	}
-	ws, wok := want.(string)
-	gs, gok := got.(string)
+	// A line of a configuration file that sets a secret keeps its key.
 	if wok {
 		ws = secretAssignment.ReplaceAllString(ws, "${1}"+andon.Redacted)
 		want = ws
@@ -273,11 +268,9 @@ func (d *differ) add(p string, want, got any) {
 		got = gs
 	}
 	if wok && gok {
-		ws, gs = shortenPair(ws, gs)
-		want, got = ws, gs
+		want, got = shortenPair(ws, gs)
 	}
-	f.Desired, f.Live = render(want), render(got)
-	d.fields = append(d.fields, f)
+	d.fields = append(d.fields, andon.DriftField{Path: p, Desired: render(want), Live: render(got)})
 }
 
 // secretName matches the names of fields and variables that hold

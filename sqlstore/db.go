@@ -129,15 +129,6 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	}
 	if readOnly {
 		close(db.writerDone)
-		// An empty file, or another program's database, holds no
-		// andon tables: say so rather than that one is missing.
-		if _, err := recordedMigrations(ctx, db.read); err != nil {
-			db.Close()
-			if strings.Contains(err.Error(), "no such table") || strings.Contains(err.Error(), "does not exist (SQLSTATE 42P01)") {
-				return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
-			}
-			return nil, err
-		}
 		return db, nil
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -202,6 +193,20 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if readOnly {
+		// An empty file, or another program's database, holds no andon
+		// tables: said so, as openPostgres does of a schema without
+		// them, rather than that a query found a table missing.
+		var n int
+		if err := r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_entries'`).Scan(&n); err != nil {
+			db.closeNow()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if n == 0 {
+			db.closeNow()
+			return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
+		}
 	}
 	return db, nil
 }

@@ -80,7 +80,7 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		bad, badErr = deny(andon.ReasonUnknownEnvironment, msg), andon.Errorf(andon.EINVALID, "%s", msg)
 	} else if img, err = andon.ParseImage(req.Image); err != nil {
 		bad, badErr = deny(andon.ReasonBadImage, andon.ErrorMessage(err)), err
-	} else if err = andon.CheckGateTime(req.At); err != nil {
+	} else if err = andon.CheckTime("at", req.At); err != nil {
 		bad, badErr = deny(andon.ReasonBadTime, andon.ErrorMessage(err)), err
 	}
 	if bad != nil {
