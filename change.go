@@ -367,22 +367,22 @@ func CheckText(field, text string, lines bool) error {
 		if lines && (r == '\n' || r == '\r' || r == '\t') {
 			return false
 		}
-		return IsControl(r) || isBidiControl(r)
+		return IsControl(r) || IsBidiControl(r)
 	})
 	if i < 0 {
 		return nil
 	}
 	r, _ := utf8.DecodeRuneInString(text[i:])
-	if isBidiControl(r) {
+	if IsBidiControl(r) {
 		return Errorf(EINVALID, "%s: holds the bidirectional control %U at byte %d, which shows text in another order than it was written", field, r, i)
 	}
 	return Errorf(EINVALID, "%s: holds the control character %U at byte %d", field, r, i)
 }
 
-// isBidiControl reports whether r is a bidirectional embedding, override
+// IsBidiControl reports whether r is a bidirectional embedding, override
 // or isolate (U+202A to U+202E, U+2066 to U+2069). The marks U+200E and
 // U+200F, which right-to-left writers use, are not.
-func isBidiControl(r rune) bool {
+func IsBidiControl(r rune) bool {
 	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 

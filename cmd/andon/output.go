@@ -78,7 +78,8 @@ func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 }
 
 // noControls passes text on to w with its control characters, but for
-// tabs and line breaks, replaced by U+FFFD: a title or a comment stored
+// tabs and line breaks, and the controls that reorder text, replaced by
+// U+FFFD: a title or a comment stored
 // with terminal escapes (before the server refused them) cannot rewrite
 // what the reader of a terminal sees. A browser's CRLF line breaks are
 // line breaks.
@@ -100,7 +101,12 @@ func (n noControls) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func printedControl(r rune) bool { return r != '\t' && r != '\n' && andon.IsControl(r) }
+// printedControl reports whether r is one that text must not take to a
+// terminal: a control character (tabs and line breaks kept), or one that
+// reorders text, which the server refuses alike.
+func printedControl(r rune) bool {
+	return r != '\t' && r != '\n' && (andon.IsControl(r) || andon.IsBidiControl(r))
+}
 
 // human reports whether the output is for people, so that commands print
 // notes such as "no changes" only where they cannot break a parser.

@@ -12,11 +12,11 @@ import (
 func TestNoControls(t *testing.T) {
 	var b strings.Builder
 	w := noControls{&b}
-	in := "ok\x1b[31mRED\x1b[0m\r\x00\u009bfake\tcell\nline ünïcode\r\nfrom a browser\n"
+	in := "ok\x1b[31mRED\x1b[0m\r\x00\u009bfake\tcell\nline ünïcode\r\nfrom a browser\nevil\u202etxt.exe \u200fRTL mark\n"
 	if n, err := io.WriteString(w, in); n != len(in) || err != nil {
 		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(in))
 	}
-	if want := "ok\uFFFD[31mRED\uFFFD[0m\uFFFD\uFFFD\uFFFDfake\tcell\nline ünïcode\nfrom a browser\n"; b.String() != want {
+	if want := "ok\uFFFD[31mRED\uFFFD[0m\uFFFD\uFFFD\uFFFDfake\tcell\nline ünïcode\nfrom a browser\nevil\uFFFDtxt.exe \u200fRTL mark\n"; b.String() != want {
 		t.Errorf("wrote %q, want %q", b.String(), want)
 	}
 }
