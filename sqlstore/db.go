@@ -150,12 +150,34 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if readOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s", path)
+	fi, statErr := os.Stat(path)
+	switch {
+	case readOnly && statErr != nil:
+		return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s", path)
+	case !readOnly:
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	// Opened to be read only, the file is evidence: not a byte of it
+	// changes, not even its journal mode. SQLite still makes the
+	// write-ahead log and its index beside it, to see what a running
+	// server has written. Where it cannot, a copy on read-only media, the
+	// file is read as immutable, which is safe only when no process has
+	// it open, so only without those files, which the last connection to
+	// close deletes.
+	readParams := "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	if !exists(path+"-wal") && !exists(path+"-shm") && !writable(filepath.Dir(path)) {
+		readParams += "&immutable=1"
+	}
+	// A file that is there is looked at read only first: another
+	// program's database is refused rather than turned to WAL and given
+	// andon's tables, and one without them is none to read (as
+	// openPostgres says of a schema). An empty file is a new database.
+	if fi != nil && (readOnly || fi.Size() > 0) {
+		if err := checkAndonFile(ctx, path, readParams, dsn); err != nil {
+			return nil, err
+		}
 	}
 	// WAL lets readers run beside the writer; synchronous=FULL makes every
 	// commit durable before it is acknowledged; IMMEDIATE transactions take
@@ -163,17 +185,7 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	// lock upgrade.
 	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	if readOnly {
-		// Opened to be checked, the file is evidence: not a byte of it
-		// changes, not even its journal mode. SQLite still makes the
-		// write-ahead log and its index beside it, to see what a
-		// running server has written. Where it cannot, a copy on
-		// read-only media, the file is read as immutable, which is
-		// safe only when no process has it open, so only without those
-		// files, which the last connection to close deletes.
-		params = "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
-		if !exists(path+"-wal") && !exists(path+"-shm") && !writable(filepath.Dir(path)) {
-			params += "&immutable=1"
-		}
+		params = readParams
 	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+params)
 	if err != nil {
@@ -194,21 +206,25 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		db.closeNow()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if readOnly {
-		// An empty file, or another program's database, holds no andon
-		// tables: said so, as openPostgres does of a schema without
-		// them, rather than that a query found a table missing.
-		var n int
-		if err := r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_entries'`).Scan(&n); err != nil {
-			db.closeNow()
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
-		if n == 0 {
-			db.closeNow()
-			return nil, andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
-		}
-	}
 	return db, nil
+}
+
+// checkAndonFile opens the SQLite file at path with params, read only,
+// and refuses it unless it holds andon's tables.
+func checkAndonFile(ctx context.Context, path, params, dsn string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?"+params)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tables, err := queryStrings(ctx, db, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if !slices.Contains(tables, "audit_entries") {
+		return andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
+	}
+	return nil
 }
 
 // exists reports whether a file is at path; one that cannot be looked at
@@ -334,9 +350,18 @@ func (db *DB) migrationFiles() ([]string, error) {
 // recordedMigrations returns the names of the migrations the database
 // records as applied, in order.
 func recordedMigrations(ctx context.Context, q *sql.DB) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	names, err := queryStrings(ctx, q, `SELECT name FROM schema_migrations ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return names, nil
+}
+
+// queryStrings returns the one text column of the rows query selects.
+func queryStrings(ctx context.Context, q *sql.DB, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var names []string

@@ -1249,3 +1249,30 @@ func dirState(t *testing.T, dir string) map[string]string {
 	}
 	return state
 }
+
+// Another program's SQLite database is refused, to write as to read, and
+// left byte for byte as it was: not turned to WAL, given no andon table.
+func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "andon.db")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE orders (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	before := dirState(t, filepath.Dir(path))
+	for _, open := range []func(context.Context, string) (*sqlstore.DB, error){sqlstore.Open, sqlstore.OpenReadOnly} {
+		db, err := open(context.Background(), "sqlite://"+path)
+		if err == nil {
+			db.Close()
+		}
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "is not an andon database") {
+			t.Errorf("open: %v; want it named not an andon database", err)
+		}
+	}
+	if diff := cmp.Diff(before, dirState(t, filepath.Dir(path))); diff != "" {
+		t.Errorf("opening changed the directory (-before +after):\n%s", diff)
+	}
+}

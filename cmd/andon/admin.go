@@ -73,7 +73,7 @@ andon_token_expiry_timestamp_seconds.`,
 		if err != nil {
 			return err
 		}
-		fresh, err := newStoreFor(e.ctx, o)
+		fresh, err := newStoreFor(o)
 		if err != nil {
 			return err
 		}
@@ -214,7 +214,7 @@ long); an expired token it refuses already.`,
 		case ref == "" && user == "" && !expired:
 			return &usageError{cmd: cmd, err: errors.New("missing the token: give its ID (andon token list), the token itself, --user NAME or --expired")}
 		}
-		fresh, err := newStoreFor(e.ctx, o)
+		fresh, err := newStoreFor(o)
 		if err != nil {
 			return err
 		}
@@ -302,9 +302,9 @@ func (o *serveOptions) where() string {
 // signing key, that no server reads. A database whose directory does not
 // exist is refused; one missing from an existing directory (tokens made
 // before a server's first start), or an empty file there, is returned,
-// for the caller to report or refuse. A file that holds another
-// program's database is refused rather than given andon's tables.
-func newStoreFor(ctx context.Context, o *serveOptions) (string, error) {
+// for the caller to report or refuse. (Another program's database is
+// refused by sqlstore.Open.)
+func newStoreFor(o *serveOptions) (string, error) {
 	dsn, err := o.dsn()
 	if err != nil || sqlstore.IsPostgres(dsn) {
 		return "", err
@@ -315,14 +315,8 @@ func newStoreFor(ctx context.Context, o *serveOptions) (string, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
 		return path, nil // SQLite takes an empty file for a new database
-	} else if err == nil {
-		db, err := sqlstore.OpenReadOnly(ctx, dsn)
-		if err != nil {
-			return "", andon.Errorf(andon.ErrorCode(err), "%s: %s", o.where(), andon.ErrorMessage(err))
-		}
-		return "", db.Close()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", nil // an error that opening will report
+	} else if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return "", nil // there, or an error that opening will report
 	}
 	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
 		return "", andon.Errorf(andon.EINVALID, "%s: no andon database at %s, and no directory %s: give the data directory (or --db) of the server the token is for",
