@@ -1210,6 +1210,16 @@ func TestOpenReadOnly(t *testing.T) {
 	if err := e.db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// A copy in rollback-journal mode, as a backup tool may leave one:
+	// an open that set WAL mode would rewrite the file's header.
+	plain, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "andon.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Exec(`PRAGMA journal_mode=DELETE`); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
 	before := dirState(t, dir)
 	if got := readTokens(); len(got) != 1 {
 		t.Fatalf("after the store closed: %+v, want bob's token", got)
@@ -1222,7 +1232,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := sqlstore.OpenReadOnly(ctx, "sqlite://"+empty)
+	_, err = sqlstore.OpenReadOnly(ctx, "sqlite://"+empty)
 	if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "is not an andon database") {
 		t.Errorf("an empty file: %v; want it named not an andon database", err)
 	}
