@@ -49,6 +49,9 @@ func (k key) String() string {
 	if k.group != "" {
 		kind += "." + k.group
 	}
+	if k.namespace == "" {
+		return kind + " " + k.name
+	}
 	return kind + " " + k.namespace + "/" + k.name
 }
 
@@ -59,6 +62,29 @@ func group(apiVersion string) string {
 		return ""
 	}
 	return g
+}
+
+// CheckDesired refuses what drift cannot compare, before any cluster is
+// asked: an object without a name, or one declared twice as written.
+// Compare checks the same, and also two declarations that name one object
+// only once an omitted namespace is the environment's.
+func CheckDesired(desired []*manifest.Object) error {
+	declared := map[key]*manifest.Object{}
+	for _, d := range desired {
+		if d.Name == "" {
+			return fmt.Errorf("%s:%d: %s has no metadata.name: drift compares objects by name", d.File, d.Line, d.Kind)
+		}
+		k := key{group(d.APIVersion), d.Kind, d.Namespace, d.Name}
+		if first, ok := declared[k]; ok {
+			return twice(d, first, k)
+		}
+		declared[k] = d
+	}
+	return nil
+}
+
+func twice(d, first *manifest.Object, k key) error {
+	return fmt.Errorf("%s:%d: %s is declared twice, first at %s:%d", d.File, d.Line, k, first.File, first.Line)
 }
 
 // Compare returns the report of how the live objects differ from the
@@ -85,11 +111,11 @@ func Compare(in Input) (*andon.DriftReport, error) {
 		live[k][apiVersion] = obj
 	}
 
+	if err := CheckDesired(in.Desired); err != nil {
+		return nil, err
+	}
 	declared := map[key]*manifest.Object{}
 	for _, d := range in.Desired {
-		if d.Name == "" {
-			return nil, fmt.Errorf("%s:%d: %s has no metadata.name: drift compares objects by name", d.File, d.Line, d.Kind)
-		}
 		served, namespaced := scope(d.APIVersion, d.Kind)
 		obj := andon.DriftObject{APIVersion: d.APIVersion, Kind: d.Kind, Namespace: d.Namespace, Name: d.Name, File: d.File, Line: d.Line}
 		ns := d.Namespace
@@ -108,7 +134,7 @@ func Compare(in Input) (*andon.DriftReport, error) {
 		}
 		k := key{group(d.APIVersion), d.Kind, ns, d.Name}
 		if first, ok := declared[k]; ok {
-			return nil, fmt.Errorf("%s:%d: %s is declared twice, first at %s:%d", d.File, d.Line, k, first.File, first.Line)
+			return nil, twice(d, first, k)
 		}
 		declared[k] = d
 		if !served {

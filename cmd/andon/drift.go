@@ -174,6 +174,9 @@ func readDesired(ctx context.Context, e *env, o *driftOptions) ([]*manifest.Obje
 		// more likely a wrong path than the truth.
 		return nil, src, andon.Errorf(andon.EINVALID, "--desired %s holds no Kubernetes objects", src)
 	}
+	if err := drift.CheckDesired(objs); err != nil {
+		return nil, src, andon.Errorf(andon.EINVALID, "--desired: %v", err)
+	}
 	return objs, src, nil
 }
 

@@ -163,6 +163,9 @@ users: [{name: ci, user: {token: abc}}]
 contexts: [{name: eu-1, context: {cluster: eu-1, user: ci}}]
 current-context: eu-1
 `)
+	twice := t.TempDir()
+	mustWriteFile(t, filepath.Join(twice, "odoo.yaml"), desiredManifests)
+	mustWriteFile(t, filepath.Join(twice, "again.yaml"), desiredManifests)
 	repo := t.TempDir()
 	mustGit(t, repo, "init", "-q", "-b", "main")
 	mustWriteFile(t, filepath.Join(repo, "prod-lyon", "odoo.yaml"), desiredManifests)
@@ -183,6 +186,9 @@ current-context: eu-1
 		{"missing kubeconfig", []string{"--env", "prod-lyon", "--desired", desired, "--kubeconfig", filepath.Join(desired, "nope")}, "kubeconfig:"},
 		{"unknown context", []string{"--env", "prod-lyon", "--desired", desired, "--kubeconfig", kubeconfig, "--context", "au-1"}, `context "au-1" does not exist`},
 		{"unreachable cluster", []string{"--env", "prod-lyon", "--desired", desired, "--kubeconfig", kubeconfig}, "could not compare with the cluster: cannot reach the Kubernetes API at https://127.0.0.1:1"},
+		// The manifests are wrong: that is said before the cluster is
+		// looked for.
+		{"declared twice, unreachable cluster", []string{"--env", "prod-lyon", "--desired", twice, "--kubeconfig", kubeconfig}, "odoo.yaml:1: Deployment.apps odoo is declared twice, first at " + filepath.Join(twice, "again.yaml") + ":1"},
 		{"git ref not found", []string{"--env", "prod-lyon", "--desired", repoURL + "@v9", "--git-path", "prod-lyon"}, `ref "v9" not found`},
 		// The manifests are read from git, then the cluster is not there.
 		{"git, unreachable cluster", []string{"--env", "prod-lyon", "--desired", repoURL + "@main", "--git-path", "prod-lyon", "--kubeconfig", kubeconfig}, "could not compare with the cluster"},
