@@ -313,7 +313,7 @@ func writePolicyText(w io.Writer, rep *policyTestReport) {
 		}
 		fmt.Fprintf(w, "%-6s %s  [%s] %s\n", level, location(f.Object), f.Rule, namingObject(f))
 	}
-	fmt.Fprintf(w, "%d objects: %d denied, %d warnings, %d waived\n", rep.Objects, rep.Denied, rep.Warnings, rep.Waived)
+	fmt.Fprintf(w, "%s: %d denied, %s, %d waived\n", count(rep.Objects, "object"), rep.Denied, count(rep.Warnings, "warning"), rep.Waived)
 	for _, wv := range rep.WaiversUsed {
 		fmt.Fprintf(w, "waiver used: %s (rule %s, owner %s, until %s): %s\n", wv.Name, wv.Rule, wv.Owner, wv.Expires.Format(time.RFC3339), wv.Reason)
 	}

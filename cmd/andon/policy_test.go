@@ -145,8 +145,16 @@ func TestPolicyTestFormats(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "DENY") || !strings.Contains(r.stdout, "bad-staging/odoo.yaml:") {
 		t.Errorf("text: exit %d\n%s", r.code, r.stdout)
 	}
-	// One line a finding, which names its object once.
+	// One line a finding, which names its object once, then the counts.
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if want := fmt.Sprintf("%d objects: %d denied, %d warnings, 0 waived", rep.Objects, rep.Denied, rep.Warnings); lines[len(lines)-1] != want {
+		t.Errorf("text: last line %q, want %q", lines[len(lines)-1], want)
+	}
+	one := t.TempDir()
+	mustWriteFile(t, filepath.Join(one, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odoo, namespace: odoo-dev}\n")
+	if r := runCLI(t, nil, "policy", "test", one); r.code != 0 || r.stdout != "1 object: 0 denied, 0 warnings, 0 waived\n" {
+		t.Errorf("one object: exit %d, %q; want the count in the singular", r.code, r.stdout)
+	}
 	for i, f := range rep.Findings {
 		obj := f.Object.Kind + " " + f.Object.Namespace + "/" + f.Object.Name
 		if i >= len(lines) || !strings.HasSuffix(lines[i], "["+f.Rule+"] "+f.Message) || strings.Count(lines[i], obj) != 1 {
