@@ -382,10 +382,14 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 					fmt.Fprintf(w, "audit log OK: no entries yet\n")
 					return
 				}
-				fmt.Fprintf(w, "audit log OK: %d entries, root %s, signed checkpoint of %d entries verified with %s\n",
-					report.Entries, report.Root, report.CheckpointSize, key)
+				fmt.Fprintf(w, "audit log OK: %s, root %s, signed checkpoint of %s verified with %s\n",
+					count(report.Entries, "entry"), report.Root, count(report.CheckpointSize, "entry"), key)
 				if report.Unsigned > 0 {
-					fmt.Fprintf(w, "note: %d entries were written while the log was read; a checkpoint signed since covers them\n", report.Unsigned)
+					were := "were"
+					if report.Unsigned == 1 {
+						were = "was"
+					}
+					fmt.Fprintf(w, "note: %s %s written while the log was read; a checkpoint signed since covers them\n", count(report.Unsigned, "entry"), were)
 				}
 			})
 			if err != nil {

@@ -173,13 +173,16 @@ any, 2 when DIR cannot be read.`,
 	}
 }
 
-// count writes n and noun, plural when n is not 1.
-func count(n int, noun string) string {
-	if n == 1 {
+// count writes n and noun, plural when n is not 1: processes, entries,
+// files.
+func count[N int | int64](n N, noun string) string {
+	switch {
+	case n == 1:
 		return "1 " + noun
-	}
-	if noun[len(noun)-1] == 's' {
+	case strings.HasSuffix(noun, "s"):
 		return fmt.Sprintf("%d %ses", n, noun)
+	case len(noun) > 1 && noun[len(noun)-1] == 'y' && !strings.ContainsRune("aeiou", rune(noun[len(noun)-2])):
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

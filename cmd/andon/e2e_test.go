@@ -982,6 +982,12 @@ func TestAuditVerifyEmptyLog(t *testing.T) {
 	if r.code != 0 || r.stdout != "audit log OK: no entries yet\n" {
 		t.Errorf("verify of an empty log: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// One entry is counted as one.
+	wantExit(t, runCLI(t, nil, "token", "create", "--user", "alice", "--data", data), 0, "")
+	r = runCLI(t, nil, "audit", "verify", "--data", data)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "audit log OK: 1 entry, root ") || !strings.Contains(r.stdout, "signed checkpoint of 1 entry verified") {
+		t.Errorf("verify of a log of one entry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestServerPathsWithAnotherMethod: /healthz, /readyz and /metrics asked

@@ -235,7 +235,7 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 			// is reversed, or the change reverts a release.
 			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE: Odoo will not upgrade it)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d files\n", m.Status, m.Module, version, len(m.Files))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Status, m.Module, version, count(len(m.Files), "file"))
 		for _, mig := range m.Migrations {
 			fmt.Fprintf(w, "\tmigration %s-\t%s\n", mig.Phase, mig.File)
 		}

@@ -20,3 +20,23 @@ func TestNoControls(t *testing.T) {
 		t.Errorf("wrote %q, want %q", b.String(), want)
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		noun string
+		want string
+	}{
+		{0, "entry", "0 entries"},
+		{1, "entry", "1 entry"},
+		{2, "entry", "2 entries"},
+		{2, "key", "2 keys"},
+		{2, "process", "2 processes"},
+		{1, "file", "1 file"},
+		{3, "file", "3 files"},
+	} {
+		if got := count(tt.n, tt.noun); got != tt.want {
+			t.Errorf("count(%d, %q) = %q, want %q", tt.n, tt.noun, got, tt.want)
+		}
+	}
+}
