@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -143,13 +144,32 @@ func toYAML(v any) ([]byte, error) {
 
 // blockStyle clears the styles the JSON syntax left on n and its children.
 // The encoder still quotes strings that would otherwise read as another
-// type, such as "true" or "17.0".
+// type in YAML 1.2, such as "true" or "17.0"; blockStyle quotes those that
+// a YAML 1.1 reader (PyYAML, Ansible, Ruby's Psych) would take for
+// another type, such as a comment "yes", a module "no", a rollback plan
+// "1:30" or a window's wall time 2026-01-30T00:00:00, so that every reader
+// gets the strings the JSON holds.
 func blockStyle(n *yaml.Node) {
 	n.Style = 0
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && yaml11Implicit.MatchString(n.Value) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
 }
+
+// yaml11Implicit matches the plain scalars that YAML 1.1 resolves to a
+// type other than string: its booleans, null, merge and value keys,
+// integers (sexagesimal ones too), floats and timestamps, as the YAML 1.1
+// type repository writes them.
+var yaml11Implicit = regexp.MustCompile(`^(?:` + strings.Join([]string{
+	`y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF`,
+	`~|null|Null|NULL|<<|=`,
+	`[-+]?0b[01_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+`,
+	`[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)`,
+	`[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?`,
+}, "|") + `)$`)
 
 // Time layouts of the human views.
 const (
