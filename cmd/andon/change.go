@@ -436,6 +436,7 @@ var requestFlags = []struct{ field, flag string }{
 	{"type:", "--type"},
 	{"title:", "--title"},
 	{"rollbackPlan:", "--rollback-plan"},
+	{"window:", "--start and --end"},
 	{"links[", "--link"},
 }
 

@@ -219,7 +219,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--start", "2026-03-08T02:00:00Z"},
 			"andon: --start and --end go together"},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--start", "2026-03-08T04:00:00Z", "--end", "2026-03-08T02:00:00Z"},
-			"andon: window: end 2026-03-08T02:00:00Z is not after start 2026-03-08T04:00:00Z"},
+			"andon: --start and --end: end 2026-03-08T02:00:00Z is not after start 2026-03-08T04:00:00Z"},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--end", "soon", "--start", "2026-03-08T02:00:00Z"},
 			`andon: --end "soon": want an RFC 3339 time such as 2026-03-08T02:00:00+01:00`},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--link", "https://x"},

@@ -142,14 +142,20 @@ func errorMessage(err error) string {
 // flagForQuery names, in a server's message about a query parameter
 // ("query parameter limit: 5000 is not between 1 and 1000"), the flag of
 // cmd that set it ("--limit: …"): a client command's flags are sent as the
-// query parameters of the same names.
+// query parameters of the same names. A message that starts with the name
+// of a flag the command line set ("before: no change CHG-999", "duration:
+// 400d is longer than …", from the services behind the parameters) is
+// about that flag too.
 func flagForQuery(cmd *cobra.Command, msg string) string {
-	rest, ok := strings.CutPrefix(msg, "query parameter ")
-	if !ok || cmd == nil {
+	if cmd == nil {
 		return msg
 	}
+	rest, query := strings.CutPrefix(msg, "query parameter ")
 	name, tail, ok := strings.Cut(rest, ":")
-	if !ok || cmd.Flags().Lookup(name) == nil {
+	if !ok {
+		return msg
+	}
+	if f := cmd.Flags().Lookup(name); f == nil || !query && !f.Changed {
 		return msg
 	}
 	return "--" + name + ":" + tail

@@ -156,6 +156,10 @@ func TestExitCodes(t *testing.T) {
 		"GET /api/v1/findings": {status: 500, body: `{"code": "internal", "message": "Internal error."}`},
 		"GET /api/v1/audit/entries": {status: 400,
 			body: `{"code": "invalid", "message": "query parameter limit: 5000 is not between 1 and 1000"}`},
+		"GET /api/v1/calendar/next": {status: 400,
+			body: `{"code": "invalid", "message": "duration: 400d is longer than the year after 2026-11-27T08:41:45Z in which a slot is looked for"}`},
+		"GET /api/v1/calendar": {status: 400,
+			body: `{"code": "invalid", "message": "from: 2026-11-27T08:41:45Z is too far"}`},
 	})
 	tests := []struct {
 		name       string
@@ -176,6 +180,13 @@ func TestExitCodes(t *testing.T) {
 		{"internal", []string{"findings"}, 2, "andon: Internal error."},
 		{"query parameter named as its flag", []string{"audit", "entries", "--limit", "5000"}, 2,
 			"andon: --limit: 5000 is not between 1 and 1000"},
+		{"a service's message about a flag given named as the flag", []string{"calendar", "next", "--env", "prod-lyon", "--duration", "400d"}, 2,
+			"andon: --duration: 400d is longer than the year after 2026-11-27T08:41:45Z in which a slot is looked for"},
+		{"a message about a flag not given left as it is", []string{"calendar", "show", "--env", "prod-lyon"}, 2,
+			"andon: from: 2026-11-27T08:41:45Z is too far"},
+		{"a window backwards named as its flags", []string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x",
+			"--start", "2026-12-01T00:00:00Z", "--end", "2026-11-01T00:00:00Z"}, 2,
+			"andon: --start and --end: end 2026-11-01T00:00:00Z is not after start 2026-12-01T00:00:00Z"},
 		{"limit 0, which would mean none", []string{"audit", "entries", "--limit", "0"}, 2,
 			"andon: --limit 0: give at least 1, or leave --limit out for the server's default"},
 		{"limit 0 of changes", []string{"change", "list", "--limit", "0"}, 2,
