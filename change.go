@@ -231,8 +231,12 @@ type ChangeFilter struct {
 	Tier        Level  `json:"tier,omitempty"`
 	Requester   string `json:"requester,omitempty"`
 	Query       string `json:"q,omitempty"` // words of the ID, title or description
-	Offset      int    `json:"offset,omitempty"`
-	Limit       int    `json:"limit,omitempty"`
+	// Before, a change ID, keeps the changes opened before that one: the
+	// cursor of a listing's next page, which changes opened meanwhile do
+	// not shift as they shift Offset.
+	Before string `json:"before,omitempty"`
+	Offset int    `json:"offset,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
 }
 
 // MaxCount caps the total a listing of changes reports: counting every
@@ -467,7 +471,8 @@ type ChangeService interface {
 	CreateChange(ctx context.Context, req *ChangeRequest) (*Change, error)
 	FindChangeByID(ctx context.Context, id string) (*Change, error)
 	// FindChanges returns the changes matching filter, newest first, and
-	// the number that match without Offset and Limit, up to MaxCount.
+	// the number that match without Offset and Limit, up to MaxCount. A
+	// filter whose Before names no change is EINVALID.
 	FindChanges(ctx context.Context, filter ChangeFilter) ([]*Change, int, error)
 	// Decide records an approval or a rejection by the user in ctx.
 	Decide(ctx context.Context, id string, verdict Verdict, comment string) (*Change, error)

@@ -136,6 +136,7 @@ func (c *Client) Changes(ctx context.Context, filter andon.ChangeFilter) ([]*and
 	setString(q, "tier", string(filter.Tier))
 	setString(q, "requester", filter.Requester)
 	setString(q, "q", filter.Query)
+	setString(q, "before", filter.Before)
 	setInt(q, "offset", int64(filter.Offset))
 	setInt(q, "limit", int64(filter.Limit))
 	var out struct {

@@ -43,7 +43,7 @@ func handleChangeCreate(changes andon.ChangeService) apiFunc {
 // with the number that match in all.
 func handleChangeList(changes andon.ChangeService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "state", "tier", "requester", "q", "offset", "limit")
+		q, err := parseQuery(r, "environment", "state", "tier", "requester", "q", "before", "offset", "limit")
 		if err != nil {
 			return err
 		}
@@ -51,6 +51,7 @@ func handleChangeList(changes andon.ChangeService) apiFunc {
 			Environment: q.string("environment"),
 			Requester:   q.string("requester"),
 			Query:       q.string("q"),
+			Before:      q.string("before"),
 		}
 		if filter.State, err = oneOf(q, "state", andon.States); err != nil {
 			return err

@@ -293,6 +293,18 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		cond, condArgs := s.db.dialect.textMatch(f.Query)
 		where, args = append(where, cond), append(args, condArgs...)
 	}
+	if f.Before != "" {
+		// The cursor is the change's place in the order of creation, which
+		// no later change moves.
+		var seq int64
+		err := s.db.readRow(ctx, `SELECT seq FROM changes WHERE id = ?`, changeID(f.Before)).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, 0, andon.Errorf(andon.EINVALID, "before: no change %s", changeID(f.Before))
+		} else if err != nil {
+			return nil, 0, err
+		}
+		add("seq < ?", seq)
+	}
 	cond := strings.Join(where, " AND ")
 	// The count stops at MaxCount: a loose filter over a million changes
 	// would otherwise read them all.

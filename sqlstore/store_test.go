@@ -293,14 +293,17 @@ func TestConcurrentApprovalsOfOneSlot(t *testing.T) {
 
 func TestFindChangesFilters(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
+		var ids []string
 		for _, req := range []andon.ChangeRequest{
 			{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
 			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
 			{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart"},
 		} {
-			if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
+			c, err := e.changes.CreateChange(as("alice"), &req)
+			if err != nil {
 				t.Fatal(err)
 			}
+			ids = append(ids, c.ID)
 		}
 		tests := []struct {
 			filter andon.ChangeFilter
@@ -320,6 +323,10 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Query: "_"}, nil},
 			{andon.ChangeFilter{Query: "e_r"}, nil},
 			{andon.ChangeFilter{Limit: 1, Offset: 1}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Before: ids[2]}, []string{"Invoice layout", "Barcode scanner tweak"}},
+			{andon.ChangeFilter{Before: strings.ToLower(ids[1])}, []string{"Barcode scanner tweak"}},
+			{andon.ChangeFilter{Before: ids[2], Environment: "prod-lyon"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Before: ids[0]}, nil},
 		}
 		for _, tt := range tests {
 			got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
@@ -333,6 +340,15 @@ func TestFindChangesFilters(t *testing.T) {
 			if strings.Join(titles, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("FindChanges(%+v) = %q, want %q", tt.filter, titles, tt.want)
 			}
+		}
+
+		// A cursor counts what is left: the total of the next page.
+		if _, total, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Before: ids[2], Limit: 1}); err != nil || total != 2 {
+			t.Errorf("FindChanges(before %s) total = %d, %v; want 2", ids[2], total, err)
+		}
+		if _, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Before: "CHG-999"}); andon.ErrorCode(err) != andon.EINVALID ||
+			andon.ErrorMessage(err) != "before: no change CHG-999" {
+			t.Errorf("FindChanges(before an unknown change) = %v; want invalid: before: no change CHG-999", err)
 		}
 	})
 }

@@ -191,7 +191,13 @@ func newChangeListCmd(e *env) *cobra.Command {
 					if total >= andon.MaxCount {
 						more += " or more"
 					}
-					defer fmt.Fprintf(e.stderr, "%d of %s changes; use --limit for more\n", len(changes), more)
+					// The last change shown is the cursor of the next page:
+					// changes opened meanwhile would shift an offset.
+					next := "--before " + changes[len(changes)-1].ID
+					if filter.Offset > 0 {
+						next += " instead of --offset"
+					}
+					defer fmt.Fprintf(e.stderr, "%d of %s changes; the next page: %s\n", len(changes), more, next)
 				}
 			}
 			return e.print(cmd, out, func(w io.Writer) {
@@ -209,6 +215,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
 	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contains this text")
+	f.StringVar(&filter.Before, "before", "", "only changes opened before this one: the last ID of a page, for the next page")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
 	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
 	cmd.PreRunE = refuseZeroLimit

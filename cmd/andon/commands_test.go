@@ -274,7 +274,7 @@ func TestHumanViews(t *testing.T) {
 				"CHG-0042 prod-lyon normal pending critical rachel 2026-03-02 08:00Z Upgrade MRP work orders",
 				"CHG-0041 staging-lyon standard completed low ci 2026-03-01 08:00Z Bump Odoo image",
 			},
-			wantStderr: "2 of 7 changes; use --limit for more\n",
+			wantStderr: "2 of 7 changes; the next page: --before CHG-0041\n",
 		},
 		{
 			args: []string{"change", "list", "-o", "table"},
@@ -282,7 +282,7 @@ func TestHumanViews(t *testing.T) {
 				"ID ENVIRONMENT TYPE STATE TIER REQUESTER CREATED TITLE",
 				"CHG-0042 prod-lyon normal pending critical rachel 2026-03-02 08:00Z Upgrade MRP work orders",
 			},
-			wantStderr: "2 of 7 changes; use --limit for more\n",
+			wantStderr: "2 of 7 changes; the next page: --before CHG-0041\n",
 		},
 		{
 			args: []string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Upgrade MRP work orders"},

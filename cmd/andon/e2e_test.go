@@ -1056,3 +1056,47 @@ func TestCatalogShow(t *testing.T) {
 		t.Errorf("catalog show -o json: prod-geelong = %+v", cat.Environment("prod-geelong"))
 	}
 }
+
+// TestChangeListPages: a listing read page by page, with the last ID of
+// each page as the cursor of the next, shows every change once although
+// changes are opened between the pages, which an offset would shift.
+func TestChangeListPages(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		open := func(title string) string {
+			t.Helper()
+			return mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "standard", "--title", title).ID
+		}
+		var want []string
+		for i := range 5 {
+			want = append([]string{open(fmt.Sprintf("change %d", i))}, want...)
+		}
+		type page struct {
+			Changes []andon.Change
+			Total   int
+		}
+		var got []string
+		args := []string{"change", "list", "--env", "dev", "--limit", "2"}
+		for range 4 {
+			p := mustJSON[page](t, s, "alice", 0, args...)
+			for _, c := range p.Changes {
+				got = append(got, c.ID)
+			}
+			if len(p.Changes) == 0 {
+				break
+			}
+			// The human view says how to get the next page.
+			last := p.Changes[len(p.Changes)-1].ID
+			if r := s.as(t, "alice", args...); len(p.Changes) < p.Total && !strings.Contains(r.stderr, "the next page: --before "+last+"\n") {
+				t.Errorf("andon %s: stderr = %q, want it to name --before %s", strings.Join(args, " "), r.stderr, last)
+			}
+			open("opened meanwhile")
+			args = []string{"change", "list", "--env", "dev", "--limit", "2", "--before", last}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("changes listed page by page (-opened +listed):\n%s", diff)
+		}
+
+		wantExit(t, s.as(t, "alice", "change", "list", "--before", "CHG-999"), 2, "andon: --before: no change CHG-999\n")
+	})
+}
