@@ -9,12 +9,14 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -234,7 +236,7 @@ func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateRe
 		Allow *bool `json:"allow"`
 	}
 	if json.Unmarshal(data, &probe) != nil || probe.Allow == nil {
-		return nil, statusError(resp, data)
+		return nil, c.statusError(resp, data)
 	}
 	res := probe.GateResult
 	res.Allow = *probe.Allow
@@ -348,15 +350,36 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return statusError(resp, data)
+		return c.statusError(resp, data)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	// The first bytes tell, when the answer does not decode, whether it
+	// was JSON at all: another HTTP service answers with a page of its own.
+	body := bufio.NewReader(resp.Body)
+	head, _ := body.Peek(512)
+	if err := json.NewDecoder(body).Decode(out); err != nil {
 		if isTransport(err) {
 			return c.unreachable(err)
+		}
+		if kind := notJSON(resp, head); kind != "" {
+			return andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.baseURL, method, path, kind)
 		}
 		return andon.Errorf(andon.EINTERNAL, "cannot decode the answer of %s %s: %v", method, path, err)
 	}
 	return nil
+}
+
+// notJSON says what an answer is when it is not JSON, from its first
+// bytes and its Content-Type: "an HTML page", or its media type, such as
+// text/plain; "" when it is JSON or does not say.
+func notJSON(resp *http.Response, head []byte) string {
+	if strings.HasPrefix(http.DetectContentType(head), "text/html") {
+		return "an HTML page"
+	}
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		return ""
+	}
+	return mt
 }
 
 // send builds and sends a request. Its error is always an *andon.Error.
@@ -426,7 +449,7 @@ func isTransport(err error) bool {
 // statusError turns a non-2xx answer into an *andon.Error: the server's
 // own when the body is one, otherwise one derived from the status so that
 // a proxy's HTML error page still maps to the right exit code.
-func statusError(resp *http.Response, data []byte) error {
+func (c *Client) statusError(resp *http.Response, data []byte) error {
 	var e andon.Error
 	if json.Unmarshal(data, &e) == nil && e.Code != "" {
 		return &e
@@ -437,10 +460,17 @@ func statusError(resp *http.Response, data []byte) error {
 		// without "allow", is a server fault.
 		code = andon.EINTERNAL
 	}
+	// A page's markup says nothing to the reader of one line; the URL
+	// does, when it names another HTTP service than andon.
+	if kind := notJSON(resp, data); kind == "an HTML page" {
+		return &andon.Error{Code: code, Message: fmt.Sprintf("%s answered %s with %s, not andon's JSON: is it an andon server?", c.baseURL, resp.Status, kind)}
+	}
 	msg := fmt.Sprintf("server answered %s", resp.Status)
-	if snippet := strings.TrimSpace(string(data)); snippet != "" {
+	// The text goes on the same line: a proxy's message, one line of an
+	// error, not the layout of the text it came in.
+	if snippet := strings.Join(strings.Fields(string(data)), " "); snippet != "" {
 		if len(snippet) > 200 {
-			snippet = snippet[:200] + "…"
+			snippet = strings.ToValidUTF8(snippet[:200], "") + "…"
 		}
 		msg += ": " + snippet
 	}

@@ -37,6 +37,8 @@ type answer struct {
 	status int
 	file   string // under testdata; "" for no body
 	body   string // literal body, used when file is ""
+	// contentType is the answer's Content-Type; "" for application/json.
+	contentType string
 }
 
 // server is an andon API stand-in on loopback that replays recorded bodies
@@ -79,7 +81,11 @@ func newServer(t *testing.T, ans answer) *server {
 		if s.ans.file != "" {
 			body = mustRead(t, s.ans.file)
 		}
-		w.Header().Set("Content-Type", "application/json")
+		ct := s.ans.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(s.ans.status)
 		w.Write(body)
 	}))
@@ -457,8 +463,23 @@ func TestErrors(t *testing.T) {
 		},
 		{
 			name: "proxy page",
-			ans:  answer{status: 502, body: "<html>bad gateway</html>\n"},
-			want: &andon.Error{Code: andon.EINTERNAL, Message: "server answered 502 Bad Gateway: <html>bad gateway</html>"},
+			ans:  answer{status: 502, body: "<html>\n<title>bad gateway</title>\n</html>\n", contentType: "text/html"},
+			want: &andon.Error{Code: andon.EINTERNAL, Message: "SERVER answered 502 Bad Gateway with an HTML page, not andon's JSON: is it an andon server?"},
+		},
+		{
+			name: "proxy text on one line",
+			ans:  answer{status: 503, body: "upstream connect error\nor disconnect/reset before headers\n", contentType: "text/plain"},
+			want: &andon.Error{Code: andon.EINTERNAL, Message: "server answered 503 Service Unavailable: upstream connect error or disconnect/reset before headers"},
+		},
+		{
+			name: "another service's page",
+			ans:  answer{status: 200, body: "<!DOCTYPE html>\n<html><body>Sign in</body></html>\n", contentType: "text/html; charset=utf-8"},
+			want: &andon.Error{Code: andon.EINTERNAL, Message: "SERVER answered GET /api/v1/changes/CHG-0042 with an HTML page, not andon's JSON: is it an andon server?"},
+		},
+		{
+			name: "another service's text",
+			ans:  answer{status: 200, body: "OK\n", contentType: "text/plain; charset=utf-8"},
+			want: &andon.Error{Code: andon.EINTERNAL, Message: "SERVER answered GET /api/v1/changes/CHG-0042 with text/plain, not andon's JSON: is it an andon server?"},
 		},
 		{
 			name: "malformed answer",
@@ -478,7 +499,9 @@ func TestErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("got a change %+v with an error", got)
 			}
-			if diff := cmp.Diff(tt.want, err); diff != "" {
+			want := *tt.want
+			want.Message = strings.ReplaceAll(want.Message, "SERVER", srv.URL)
+			if diff := cmp.Diff(&want, err); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
 			}
 		})

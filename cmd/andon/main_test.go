@@ -364,6 +364,44 @@ func TestGate(t *testing.T) {
 	}
 }
 
+// TestAnotherHTTPService: a client command pointed at an HTTP service that
+// is not andon, which answers with pages of its own, says so on one line
+// of standard error, and exits 2: andon could not decide.
+func TestAnotherHTTPService(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+		args   []string
+		want   string // stderr, with SERVER for the service's URL
+	}{
+		{"a page not found", 404, "text/html", "<!DOCTYPE HTML>\n<html>\n<body><h1>Error response</h1>\n<p>Error code: 404</p></body>\n</html>\n",
+			[]string{"change", "show", "CHG-1"}, "andon: SERVER answered 404 Not Found with an HTML page, not andon's JSON: is it an andon server?\n"},
+		{"a method not allowed", 501, "text/html", "<html><body>Unsupported method ('POST')</body></html>",
+			[]string{"change", "approve", "CHG-1"}, "andon: SERVER answered 501 Not Implemented with an HTML page, not andon's JSON: is it an andon server?\n"},
+		{"a sign-in page", 200, "text/html; charset=utf-8", "<html><body>Sign in</body></html>",
+			[]string{"change", "list"}, "andon: SERVER answered GET /api/v1/changes with an HTML page, not andon's JSON: is it an andon server?\n"},
+		{"a file", 200, "application/octet-stream", `{"name": "x"`,
+			[]string{"whoami"}, "andon: SERVER answered GET /api/v1/me with application/octet-stream, not andon's JSON: is it an andon server?\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			got := runCLI(t, map[string]string{"ANDON_SERVER": srv.URL, "ANDON_TOKEN": "t0ken"}, tt.args...)
+			want := strings.ReplaceAll(tt.want, "SERVER", srv.URL)
+			if got.code != 2 || got.stdout != "" || got.stderr != want {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing and %q", got.code, got.stdout, got.stderr, want)
+			}
+		})
+	}
+}
+
 // containsInOrder reports whether every line of want is a line of text,
 // in that order.
 func containsInOrder(text string, want []string) bool {
