@@ -37,6 +37,10 @@ func newAuditCheckpointCmd(e *env) *cobra.Command {
 	}
 }
 
+// defaultAuditLimit is how many audit entries the server lists when it is
+// not told (docs/api.md).
+const defaultAuditLimit = 100
+
 func newAuditEntriesCmd(e *env) *cobra.Command {
 	var filter andon.AuditFilter
 	cmd := &cobra.Command{
@@ -58,6 +62,15 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 			if human(cmd) && len(entries) == 0 {
 				fmt.Fprintln(e.stderr, "no entries")
 				return nil
+			}
+			// A full page may be followed by more, which the listing, oldest
+			// first, would otherwise hide: the newest entries.
+			limit := filter.Limit
+			if limit == 0 {
+				limit = defaultAuditLimit
+			}
+			if human(cmd) && len(entries) >= limit {
+				defer fmt.Fprintf(e.stderr, "%d entries; there may be more: --after %d for the next ones\n", len(entries), entries[len(entries)-1].Index)
 			}
 			out := struct {
 				Entries []*andon.Entry `json:"entries"`

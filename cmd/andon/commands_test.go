@@ -364,6 +364,15 @@ func TestHumanViews(t *testing.T) {
 			},
 		},
 		{
+			args: []string{"audit", "entries", "--limit", "2"},
+			wantStdout: []string{
+				"INDEX TIME TYPE ACTOR SUBJECT DATA",
+				`41 2026-03-02 09:15Z change.approved carol CHG-0042 {"role": "change-manager"}`,
+				`42 2026-03-02 09:20Z gate.decided ci prod-lyon {"allow": false}`,
+			},
+			wantStderr: "2 entries; there may be more: --after 42 for the next ones\n",
+		},
+		{
 			args: []string{"audit", "proof", "41"},
 			wantStdout: []string{
 				"index: 41", "leaf hash: uGfzCP3xo7mIu4H4P7fZr9w6mS4LGfl3yK4C0h0W8QY=",
