@@ -122,11 +122,25 @@ func (c *Client) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*a
 
 // Change returns the change with the given id.
 func (c *Client) Change(ctx context.Context, id string) (*andon.Change, error) {
+	path, err := changePath(id, "")
+	if err != nil {
+		return nil, err
+	}
 	var ch andon.Change
-	if err := c.do(ctx, http.MethodGet, "/api/v1/changes/"+url.PathEscape(id), nil, nil, &ch); err != nil {
+	if err := c.do(ctx, http.MethodGet, path, nil, nil, &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
+}
+
+// changePath is the path of the change id, followed by sub. A blank id
+// is refused: its path would be another route's, and the server's answer
+// about that route would puzzle the caller.
+func changePath(id, sub string) (string, error) {
+	if andon.IsBlank(id) {
+		return "", andon.Errorf(andon.EINVALID, "change ID %q: want one such as CHG-9", id)
+	}
+	return "/api/v1/changes/" + url.PathEscape(id) + sub, nil
 }
 
 // Changes returns the changes matching filter, newest first, and how many
@@ -157,8 +171,12 @@ func (c *Client) Decide(ctx context.Context, id string, verdict andon.Verdict, c
 		Verdict andon.Verdict `json:"verdict"`
 		Comment string        `json:"comment,omitempty"`
 	}{verdict, comment}
+	path, err := changePath(id, "/approvals")
+	if err != nil {
+		return nil, err
+	}
 	var ch andon.Change
-	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/approvals", nil, body, &ch); err != nil {
+	if err := c.do(ctx, http.MethodPost, path, nil, body, &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
@@ -170,8 +188,12 @@ func (c *Client) Transition(ctx context.Context, id string, to andon.State, comm
 		To      andon.State `json:"to"`
 		Comment string      `json:"comment,omitempty"`
 	}{to, comment}
+	path, err := changePath(id, "/transitions")
+	if err != nil {
+		return nil, err
+	}
 	var ch andon.Change
-	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/transitions", nil, body, &ch); err != nil {
+	if err := c.do(ctx, http.MethodPost, path, nil, body, &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
@@ -182,8 +204,12 @@ func (c *Client) Review(ctx context.Context, id, comment string) (*andon.Change,
 	body := struct {
 		Comment string `json:"comment"`
 	}{comment}
+	path, err := changePath(id, "/review")
+	if err != nil {
+		return nil, err
+	}
 	var ch andon.Change
-	if err := c.do(ctx, http.MethodPost, "/api/v1/changes/"+url.PathEscape(id)+"/review", nil, body, &ch); err != nil {
+	if err := c.do(ctx, http.MethodPost, path, nil, body, &ch); err != nil {
 		return nil, err
 	}
 	return &ch, nil
