@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,19 +92,48 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		db.closeNow()
 		return nil, andon.Errorf(andon.EINTERNAL, "connect to PostgreSQL at %s: %s", RedactDSN(dsn), RedactDSN(connectProblem(err)))
 	}
-	if readOnly {
-		var n int
-		err := r.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'audit_entries'`).Scan(&n)
-		if err != nil {
-			db.closeNow()
-			return nil, err
-		}
-		if n == 0 {
-			db.closeNow()
-			return nil, andon.Errorf(andon.ENOTFOUND, "no andon database at %s: it has no audit_entries table in the current schema", RedactDSN(dsn))
-		}
+	if err := checkAndonSchema(ctx, r, dsn, readOnly); err != nil {
+		db.closeNow()
+		return nil, err
 	}
 	return db, nil
+}
+
+// checkAndonSchema refuses a schema that is not andon's before anything
+// is written to it: to read, one without andon's tables; to write, one
+// that holds another program's tables, which andon would otherwise add
+// its own to (as SQLite refuses another program's file). An empty schema
+// is a new database; a search path that names no existing schema is
+// named as such rather than left for the first CREATE TABLE to refuse.
+func checkAndonSchema(ctx context.Context, r *sql.DB, dsn string, readOnly bool) error {
+	var schema sql.NullString
+	if err := r.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("read the current schema: %w", err)
+	}
+	if !schema.Valid {
+		return andon.Errorf(andon.EINVALID, "--db %s: no schema of the search path exists in the database: create it, or name another with search_path", RedactDSN(dsn))
+	}
+	tables, err := queryStrings(ctx, r, `SELECT c.relname FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`)
+	if err != nil {
+		return fmt.Errorf("list the tables of schema %s: %w", schema.String, err)
+	}
+	switch {
+	case slices.Contains(tables, "audit_entries"):
+		return nil
+	case readOnly:
+		return andon.Errorf(andon.ENOTFOUND, "no andon database at %s: it has no audit_entries table in the current schema", RedactDSN(dsn))
+	case len(tables) > 0:
+		shown := tables[:min(len(tables), 5)]
+		more := ""
+		if len(tables) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(tables)-len(shown))
+		}
+		return andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables, and its schema %s holds another program's (%s%s): give andon a database or a schema of its own",
+			RedactDSN(dsn), schema.String, strings.Join(shown, ", "), more)
+	}
+	return nil
 }
 
 // connectProblem says why a connection failed: the server's refusal or

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"net"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestRedactDSN(t *testing.T) {
@@ -66,4 +68,64 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// A schema holding another program's tables is refused, to write as to
+// read, and left as it was: andon adds no table to it. A search path
+// naming no schema that exists is named as such.
+func TestOpenRefusesAnotherProgramsSchema(t *testing.T) {
+	dsn := sqlstoretest.Postgres(t)
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TABLE orders (id INTEGER); CREATE TABLE invoices (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	tables := func() []string {
+		t.Helper()
+		rows, err := raw.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+	for name, open := range map[string]func(context.Context, string) (*sqlstore.DB, error){"Open": sqlstore.Open, "OpenReadOnly": sqlstore.OpenReadOnly} {
+		db, err := open(context.Background(), dsn)
+		if err == nil {
+			db.Close()
+		}
+		want := "is not an andon database: it has no andon tables, and its schema andon_test_"
+		if name == "OpenReadOnly" {
+			want = "no andon database at"
+		}
+		if msg := andon.ErrorMessage(err); !strings.Contains(msg, want) || (name == "Open" && !strings.Contains(msg, "(invoices, orders)")) {
+			t.Errorf("%s: %v; want %q, naming the tables", name, err, want)
+		}
+	}
+	if diff := cmp.Diff([]string{"invoices", "orders"}, tables()); diff != "" {
+		t.Errorf("opening changed the schema's tables (-before +after):\n%s", diff)
+	}
+
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "andon_no_such_schema")
+	u.RawQuery = q.Encode()
+	_, err = sqlstore.Open(context.Background(), u.String())
+	if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(msg, "no schema of the search path exists") {
+		t.Errorf("open with a search path naming no schema: %v; want it said", err)
+	}
 }
