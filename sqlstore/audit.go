@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -93,18 +94,55 @@ func consecutive(args []any) (lo, hi int64, ok bool) {
 }
 
 // auditSize returns the size of the audit log as of the last checkpoint
-// and the count of writes to changes (see changeStamp).
+// and the count of writes to changes (see changeStamp), once the stored
+// checkpoint is known to be signed by the writer's key (see
+// checkStoredSigner).
 func auditSize(ctx context.Context, tx *Tx) (size, changesSeq int64, err error) {
 	// Locking the checkpoint row serialises the audit appends of every
 	// process sharing the database (PostgreSQL replicas): a second writer
 	// waits here until the first commits, then appends after its entries.
-	err = tx.queryRow(ctx, `SELECT size, changes_seq FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size, &changesSeq)
+	var signed []byte
+	err = tx.queryRow(ctx, `SELECT size, changes_seq, note FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size, &changesSeq, &signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The row is created by the migrations; without it, no read can
 		// be confirmed: -1 matches no stamp.
 		return 0, -1, nil
+	} else if err != nil {
+		return 0, 0, err
 	}
-	return size, changesSeq, err
+	if err := tx.db.checkStoredSigner(signed); err != nil {
+		return 0, 0, err
+	}
+	return size, changesSeq, nil
+}
+
+// checkStoredSigner refuses to extend a log whose stored checkpoint the
+// writer's key did not sign. CheckSigner makes that check when a process
+// starts, but processes that start together on an empty log, or one of
+// them given another key, would each pass it and then sign the one log in
+// turn, each checkpoint verifying with one key only. The first key to sign
+// keeps the log; the writes of a process holding another fail. A
+// checkpoint this writer signed or checked last is not verified again, so
+// the signature is checked only after another process wrote.
+func (db *DB) checkStoredSigner(signed []byte) error {
+	if len(signed) == 0 || bytes.Equal(signed, db.knownNote) {
+		return nil
+	}
+	if err := db.checkNote(signed); err != nil {
+		return andon.Errorf(andon.EINTERNAL, "the audit log was signed by another process sharing the database, with another key than this one's %s: %s; every replica must sign with the same key, so this one writes nothing", db.Signer.VerifierKey(), andon.ErrorMessage(err))
+	}
+	db.knownNote = signed
+	return nil
+}
+
+// checkNote verifies a signed checkpoint note with the DB's signing key.
+func (db *DB) checkNote(signed []byte) error {
+	v, err := note.NewVerifier(db.Signer.VerifierKey())
+	if err != nil {
+		return err
+	}
+	_, err = auditlog.OpenCheckpoint(signed, v)
+	return err
 }
 
 // auditRow is an audit entry waiting to be inserted.
@@ -173,19 +211,21 @@ func insertAudit(ctx context.Context, tx *Tx, entries []auditRow, hashes []audit
 	return nil
 }
 
-// signCheckpoint signs the tree of size entries and stores the checkpoint.
-func signCheckpoint(ctx context.Context, tx *Tx, size int64) error {
+// signCheckpoint signs the tree of size entries, stores the checkpoint
+// and returns its note.
+func signCheckpoint(ctx context.Context, tx *Tx, size int64) ([]byte, error) {
 	root, err := auditlog.TreeHash(size, txHashReader{ctx: ctx, tx: tx})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cp, err := tx.db.Signer.Sign(size, root)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	signed := []byte(cp.Note)
 	_, err = tx.exec(ctx, `INSERT INTO audit_checkpoint (id, size, note) VALUES (1, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`, size, []byte(cp.Note))
-	return err
+		ON CONFLICT (id) DO UPDATE SET size = excluded.size, note = excluded.note`, size, signed)
+	return signed, err
 }
 
 // AuditService reads the audit log; it implements andon.AuditService.
@@ -340,11 +380,7 @@ func (db *DB) CheckSigner(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	v, err := note.NewVerifier(db.Signer.VerifierKey())
-	if err != nil {
-		return err
-	}
-	if _, err := auditlog.OpenCheckpoint(signed, v); err != nil {
+	if err := db.checkNote(signed); err != nil {
 		return andon.Errorf(andon.ECONFLICT, "the audit log was signed with another key than %s: %s; use the data directory holding the key that signed it", db.Signer.VerifierKey(), andon.ErrorMessage(err))
 	}
 	return nil

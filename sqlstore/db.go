@@ -56,6 +56,9 @@ type DB struct {
 	readStmts  *stmtCache
 	// hashes caches committed tree hashes for the writer.
 	hashes *hashCache
+	// knownNote is the checkpoint note the writer last signed or found
+	// signed by its key (see checkStoredSigner); only the writer uses it.
+	knownNote []byte
 
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
@@ -724,13 +727,15 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	if err := insertAudit(ctx, &Tx{stx: sqlTx, db: db}, entries, hashes); err != nil {
 		return fail(andon.Errorf(andon.EINTERNAL, "append audit entries: %v", err))
 	}
-	if err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size); err != nil {
+	signed, err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size)
+	if err != nil {
 		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
 	db.hashes.commit()
+	db.knownNote = signed
 	return results
 }
 

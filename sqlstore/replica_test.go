@@ -209,3 +209,40 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Two processes that start together on an empty log each pass the check
+// of the stored checkpoint's key, which finds none. Given two keys, they
+// must not then sign the one log in turn: the first key to sign keeps it,
+// and the other process's writes fail, with the gate closed.
+func TestReplicaWithAnotherKeyWritesNothing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, a *env) {
+		b := (&env{engine: a.engine, dir: t.TempDir(), dsn: a.dsn}).open(t, a.now)
+		ctx := context.Background()
+		for _, r := range []*env{a, b} {
+			if err := r.db.CheckSigner(ctx); err != nil {
+				t.Fatalf("check the signer of an empty log: %v", err)
+			}
+		}
+		create := func(r *env, title string) error {
+			_, err := r.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: title})
+			return err
+		}
+		if err := create(a, "first"); err != nil {
+			t.Fatal(err)
+		}
+		err := create(b, "second")
+		if andon.ErrorCode(err) != andon.EINTERNAL || !strings.Contains(andon.ErrorMessage(err), "with another key than this one's "+b.db.Signer.VerifierKey()) {
+			t.Errorf("a write with another key: %v; want it refused, naming the key", err)
+		}
+		res, err := b.gate.Decide(as("alice"), andon.GateRequest{Environment: "dev", Image: imageStaged})
+		if err == nil || res.Allow {
+			t.Errorf("the gate with another key: %+v, %v; want it closed", res, err)
+		}
+		if err := create(a, "third"); err != nil {
+			t.Fatal(err)
+		}
+		if r := a.verify(t); !r.OK || r.Entries != 2 {
+			t.Errorf("audit verify with the first key: %+v; want OK with the 2 entries of its writes", r)
+		}
+	})
+}
