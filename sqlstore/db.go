@@ -288,8 +288,19 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+// ErrNoAnswer is the error of a database that does not answer, as it may
+// be shown to a client: the driver's cause, which may name hosts, is
+// wrapped with it for the log.
+var ErrNoAnswer = andon.Errorf(andon.EINTERNAL, "the database does not answer")
+
+// Ping checks that the database answers; when it does not, its error is
+// ErrNoAnswer wrapping the driver's.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrNoAnswer, err)
+	}
+	return nil
+}
 
 // migrate applies the embedded migrations not yet recorded, each in its own
 // transaction. On PostgreSQL each transaction first takes an advisory lock,

@@ -131,7 +131,15 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
 	}
 	s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
-	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide; deployment refused"), err)
+	msg := "the gate could not decide; deployment refused"
+	// The caller learns when the cause is a database that does not
+	// answer, which is theirs to report, not a fault to look for in andon.
+	pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if s.db.Ping(pingCtx) != nil {
+		msg = "the gate could not decide: " + andon.ErrorMessage(ErrNoAnswer) + "; deployment refused"
+	}
+	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, msg), err)
 }
 
 // decision is one gate decision as it is made: its facts, then its result.

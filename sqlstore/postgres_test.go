@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/sqlstore"
@@ -127,5 +128,90 @@ func TestOpenRefusesAnotherProgramsSchema(t *testing.T) {
 	_, err = sqlstore.Open(context.Background(), u.String())
 	if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(msg, "no schema of the search path exists") {
 		t.Errorf("open with a search path naming no schema: %v; want it said", err)
+	}
+}
+
+// A database that stops answering while the store serves: the gate
+// denies and says why, Ping says the same (it is what /readyz shows), and
+// both recover when the database is back. The role the store connects as
+// loses its login and its sessions, which is what the store sees of a
+// database gone away, without touching the server other tests share.
+func TestPostgresGoneAndBack(t *testing.T) {
+	dsn := sqlstoretest.Postgres(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	role := schema + "_role"
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	mustExec := func(q string) {
+		t.Helper()
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(`CREATE ROLE ` + role + ` LOGIN`)
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP OWNED BY ` + role + `; DROP ROLE ` + role); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+	})
+	mustExec(`GRANT ALL ON SCHEMA ` + schema + ` TO ` + role)
+	u.User = url.User(role)
+	e := (&env{engine: "postgres", dir: t.TempDir(), dsn: u.String()}).open(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	gate := func() (*andon.GateResult, error) {
+		return e.gate.Decide(as("alice"), andon.GateRequest{Environment: "dev", Image: imageStaged})
+	}
+	if res, err := gate(); err != nil || !res.Allow {
+		t.Fatalf("gate before: %+v, %v; want allowed", res, err)
+	}
+
+	mustExec(`ALTER ROLE ` + role + ` NOLOGIN`)
+	mustExec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`)
+	for i := 0; ; i++ {
+		var n int
+		if err := admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE usename = '` + role + `'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		} else if i == 100 {
+			t.Fatalf("%d sessions of %s still open", n, role)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := e.db.Ping(ctx); andon.ErrorMessage(err) != "the database does not answer" {
+		t.Errorf("ping while the database is gone: %v; want it said that the database does not answer", err)
+	}
+	res, err := gate()
+	want := []andon.Reason{{Code: andon.ReasonInternal, Message: "the gate could not decide: the database does not answer; deployment refused"}}
+	if err == nil || res == nil || res.Allow {
+		t.Fatalf("gate while the database is gone: %+v, %v; want denied with an error", res, err)
+	}
+	if diff := cmp.Diff(want, res.Reasons); diff != "" {
+		t.Errorf("gate while the database is gone: reasons (-want +got):\n%s", diff)
+	}
+
+	mustExec(`ALTER ROLE ` + role + ` LOGIN`)
+	if err := e.db.Ping(ctx); err != nil {
+		t.Errorf("ping once the database is back: %v", err)
+	}
+	if res, err := gate(); err != nil || !res.Allow {
+		t.Errorf("gate once the database is back: %+v, %v; want allowed", res, err)
+	}
+	if r := e.verify(t); !r.OK {
+		t.Errorf("audit verify: %+v", r)
 	}
 }
