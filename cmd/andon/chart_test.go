@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ func runHelm(t *testing.T, helm string, args ...string) (stdout, stderr string, 
 
 func TestChartPassesPolicy(t *testing.T) {
 	helm := helmBinary(t)
+	caBundle := mustChartCABundle(t)
 	always := []string{"Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"}
 	tests := []struct {
 		name  string
@@ -81,9 +83,14 @@ func TestChartPassesPolicy(t *testing.T) {
 		{name: "defaults", check: checkDefaults},
 		{
 			name:  "webhook",
-			set:   []string{"webhook.enabled=true", "webhook.caBundle=Y2E="},
+			set:   []string{"webhook.enabled=true", "webhook.caBundle=" + caBundle},
 			kinds: []string{"ValidatingWebhookConfiguration"},
 			check: checkWebhook,
+		},
+		{
+			name:  "webhook with cert-manager",
+			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook"},
+			kinds: []string{"ValidatingWebhookConfiguration"},
 		},
 		{
 			name: "catalog from git",
@@ -142,6 +149,23 @@ func TestChartPassesPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustChartCABundle returns a CA certificate's PEM in base64 as base64(1)
+// writes it by default, in lines of 76 characters, which is what
+// --set webhook.caBundle="$(base64 ca.crt)" gives the chart.
+func mustChartCABundle(t *testing.T) string {
+	t.Helper()
+	pem, err := os.ReadFile(mustWebhookTLS(t).caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(pem)
+	var lines []string
+	for len(b64) > 76 {
+		lines, b64 = append(lines, b64[:76]), b64[76:]
+	}
+	return strings.Join(append(lines, b64), "\n")
 }
 
 // checkDefaults checks what the rules do not: the pod reads its database
@@ -237,6 +261,12 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 			t.Errorf("webhook %s: its namespaceSelector does not leave andon's namespace out", w["name"])
 		}
 	}
+	for _, w := range dig(v.Doc, "webhooks").([]any) {
+		b, err := base64.StdEncoding.DecodeString(fmt.Sprint(dig(w, "clientConfig", "caBundle")))
+		if err != nil || !strings.HasPrefix(string(b), "-----BEGIN CERTIFICATE-----") {
+			t.Errorf("webhook %s: caBundle %v is not a base64-encoded PEM certificate (%v)", dig(w, "name"), dig(w, "clientConfig", "caBundle"), err)
+		}
+	}
 	want := map[string]string{"production.gate.andon.io": "Fail", "other.gate.andon.io": "Ignore"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failure policies (-want +got):\n%s", diff)
@@ -330,6 +360,10 @@ func TestChartRefuses(t *testing.T) {
 		{"two catalogs", []string{"catalog.git.url=https://git.example.com/estate.git"}, "not both"},
 		{"bad digest", []string{"image.digest=sha256:abc"}, "image.digest"},
 		{"no database", []string{"database.existingSecret="}, "database.existingSecret"},
+		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},
+		{"webhook CA not base64 PEM", []string{"webhook.enabled=true", "webhook.caBundle=Y2E="}, "webhook.caBundle: want the CA certificate in PEM, base64-encoded"},
+		{"webhook CA as PEM", []string{"webhook.enabled=true", "webhook.caBundle=-----BEGIN CERTIFICATE-----"}, "webhook.caBundle: want"},
+		{"cert-manager Certificate without namespace", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon-webhook"}, "webhook.certManagerCertificate \"andon-webhook\": want namespace/name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

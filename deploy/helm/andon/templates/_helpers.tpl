@@ -68,6 +68,28 @@ kept for readers, the digest decides), else repository:tag.
 {{- end -}}
 
 {{/*
+The webhook's caBundle, without the line breaks that base64 puts in by
+default; rendering fails unless the API server is given a way to verify
+andon's certificate. Without one every call fails TLS verification, and
+production namespaces (failurePolicy Fail) would refuse every object.
+*/}}
+{{- define "andon.webhookCABundle" -}}
+{{- $ca := nospace (.caBundle | default "") -}}
+{{- if not (or $ca .certManagerCertificate) -}}
+{{- fail "webhook.caBundle or webhook.certManagerCertificate: the API server needs the CA that signed the certificate of webhook.tls.secretName, or every review fails TLS verification and production namespaces refuse every object; set webhook.caBundle to base64 of the CA's PEM, or webhook.certManagerCertificate to the cert-manager Certificate (namespace/name)" -}}
+{{- end -}}
+{{- if and $ca (not (contains "-----BEGIN CERTIFICATE-----" (b64dec $ca))) -}}
+{{- fail "webhook.caBundle: want the CA certificate in PEM, base64-encoded (base64 -w0 ca.crt), not the PEM itself nor another file" -}}
+{{- end -}}
+{{- with .certManagerCertificate -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$" .) -}}
+{{- fail (printf "webhook.certManagerCertificate %q: want namespace/name of a cert-manager Certificate, which cert-manager's cainjector reads" .) -}}
+{{- end -}}
+{{- end -}}
+{{- $ca -}}
+{{- end -}}
+
+{{/*
 A webhook's namespaceSelector: the one given, never andon's own namespace
 (andon could not be deployed while it is down) nor kube-system.
 */}}
