@@ -88,6 +88,14 @@ func TestChartPassesPolicy(t *testing.T) {
 			check: checkWebhook,
 		},
 		{
+			// The server must trust no one either, or it would let
+			// through the controllers' objects that the API server sends.
+			name:  "webhook trusting no controller",
+			set:   []string{"webhook.enabled=true", "webhook.caBundle=" + caBundle, "webhook.trustedControllers=null"},
+			kinds: []string{"ValidatingWebhookConfiguration"},
+			check: checkServerTrustsAsSent,
+		},
+		{
 			name:  "webhook with cert-manager",
 			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook"},
 			kinds: []string{"ValidatingWebhookConfiguration"},
@@ -242,6 +250,7 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 // that andon's own namespace is never sent to the webhook, and the path.
 func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	t.Helper()
+	checkServerTrustsAsSent(t, objs)
 	v := objectOf(t, objs, "ValidatingWebhookConfiguration")
 	got := map[string]string{}
 	for _, w := range dig(v.Doc, "webhooks").([]any) {
@@ -310,6 +319,38 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	}
 }
 
+// checkServerTrustsAsSent checks that the controllers whose owned objects
+// the API server does not send are those the server lets through: the
+// Deployment's arguments are parsed as andon serve parses them, and the
+// server's list gives the webhooks' match condition.
+func checkServerTrustsAsSent(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	d := objectOf(t, objs, "Deployment")
+	var args []string
+	for _, a := range dig(dig(d.Doc, "spec", "template", "spec", "containers").([]any)[0], "args").([]any) {
+		args = append(args, a.(string))
+	}
+	serve := newServeCmd(&env{ctx: t.Context(), getenv: func(string) string { return "" }})
+	if err := serve.ParseFlags(args[1:]); err != nil {
+		t.Fatalf("andon serve %q: %v", args[1:], err)
+	}
+	var trusted []string // nil: the server's default list
+	if serve.Flags().Changed("admission-trusted-controller") {
+		trusted, _ = serve.Flags().GetStringSlice("admission-trusted-controller")
+	}
+	want, err := admission.NotControlled(trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := objectOf(t, objs, "ValidatingWebhookConfiguration")
+	for _, w := range dig(v.Doc, "webhooks").([]any) {
+		got := dig(dig(w, "matchConditions").([]any)[0], "expression")
+		if got != want {
+			t.Errorf("webhook %s sends what the server trusts with %q (%q):\n got %v\nwant %s", dig(w, "name"), args, trusted, got, want)
+		}
+	}
+}
+
 func objectOf(t *testing.T, objs []*manifest.Object, kind string) *manifest.Object {
 	t.Helper()
 	for _, o := range objs {
@@ -363,6 +404,8 @@ func TestChartRefuses(t *testing.T) {
 		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},
 		{"webhook CA not base64 PEM", []string{"webhook.enabled=true", "webhook.caBundle=Y2E="}, "webhook.caBundle: want the CA certificate in PEM, base64-encoded"},
 		{"webhook CA as PEM", []string{"webhook.enabled=true", "webhook.caBundle=-----BEGIN CERTIFICATE-----"}, "webhook.caBundle: want"},
+		{"trusted controller with a quote", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.trustedControllers={o'brien}"}, "webhook.trustedControllers: \"o'brien\""},
+		{"trusted controller with a comma", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", `webhook.trustedControllers={a\,b}`}, "webhook.trustedControllers: \"a,b\""},
 		{"cert-manager Certificate without namespace", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon-webhook"}, "webhook.certManagerCertificate \"andon-webhook\": want namespace/name"},
 	}
 	for _, tt := range tests {

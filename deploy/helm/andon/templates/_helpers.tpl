@@ -107,6 +107,9 @@ for an owner: the same expression as andon kube webhook-config writes.
 {{- define "andon.notControlled" -}}
 {{- $users := list -}}
 {{- range . -}}
+{{- if or (not .) (regexMatch "['\\\\,\"]" .) -}}
+{{- fail (printf "webhook.trustedControllers: %q: want a user name, or a prefix ending in *, without quotes, backslashes or commas" .) -}}
+{{- end -}}
 {{- if hasSuffix "*" . -}}
 {{- $users = append $users (printf "request.userInfo.username.startsWith('%s')" (trimSuffix "*" .)) -}}
 {{- else -}}
