@@ -256,6 +256,10 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	for _, w := range dig(v.Doc, "webhooks").([]any) {
 		w := w.(map[string]any)
 		got[w["name"].(string)] = w["failurePolicy"].(string)
+		// andon records gate decisions, but not for a dry run.
+		if w["sideEffects"] != "NoneOnDryRun" || w["timeoutSeconds"] != 10 {
+			t.Errorf("webhook %s: sideEffects %v, timeoutSeconds %v; want NoneOnDryRun, 10", w["name"], w["sideEffects"], w["timeoutSeconds"])
+		}
 		if p := dig(w, "clientConfig", "service", "path"); p != "/api/v1/admission" {
 			t.Errorf("webhook %s: path %v, want /api/v1/admission", w["name"], p)
 		}
@@ -404,6 +408,9 @@ func TestChartRefuses(t *testing.T) {
 		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},
 		{"webhook CA not base64 PEM", []string{"webhook.enabled=true", "webhook.caBundle=Y2E="}, "webhook.caBundle: want the CA certificate in PEM, base64-encoded"},
 		{"webhook CA as PEM", []string{"webhook.enabled=true", "webhook.caBundle=-----BEGIN CERTIFICATE-----"}, "webhook.caBundle: want"},
+		{"failure policy in lower case", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.production.failurePolicy=fail"}, "webhook.production.failurePolicy \"fail\": want Fail or Ignore"},
+		{"webhook timeout over 30s", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.timeoutSeconds=60"}, "webhook.timeoutSeconds 60: want whole seconds from 1 to 30"},
+		{"webhook on the HTTP port", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.port=8080"}, "webhook.port 8080: that is andon's HTTP port"},
 		{"trusted controller with a quote", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.trustedControllers={o'brien}"}, "webhook.trustedControllers: \"o'brien\""},
 		{"trusted controller with a comma", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", `webhook.trustedControllers={a\,b}`}, "webhook.trustedControllers: \"a,b\""},
 		{"cert-manager Certificate without namespace", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon-webhook"}, "webhook.certManagerCertificate \"andon-webhook\": want namespace/name"},

@@ -90,6 +90,30 @@ production namespaces (failurePolicy Fail) would refuse every object.
 {{- end -}}
 
 {{/*
+Fails the rendering on webhook settings that the API server would refuse
+at install, or that would stop andon from starting, naming the value.
+*/}}
+{{- define "andon.checkWebhook" -}}
+{{- range $stage := list "production" "other" -}}
+{{- $fp := (index $.Values.webhook $stage).failurePolicy -}}
+{{- if not (has $fp (list "Fail" "Ignore")) -}}
+{{- fail (printf "webhook.%s.failurePolicy %q: want Fail or Ignore" $stage (toString $fp)) -}}
+{{- end -}}
+{{- end -}}
+{{- $timeout := toString .Values.webhook.timeoutSeconds -}}
+{{- if not (and (regexMatch "^[0-9]+$" $timeout) (ge (atoi $timeout) 1) (le (atoi $timeout) 30)) -}}
+{{- fail (printf "webhook.timeoutSeconds %s: want whole seconds from 1 to 30, the API server's bounds" $timeout) -}}
+{{- end -}}
+{{- $port := toString .Values.webhook.port -}}
+{{- if not (and (regexMatch "^[0-9]+$" $port) (ge (atoi $port) 1) (le (atoi $port) 65535)) -}}
+{{- fail (printf "webhook.port %s: want a port number, 1 to 65535" $port) -}}
+{{- end -}}
+{{- if eq $port "8080" -}}
+{{- fail "webhook.port 8080: that is andon's HTTP port; choose another, such as 8443" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 A webhook's namespaceSelector: the one given, never andon's own namespace
 (andon could not be deployed while it is down) nor kube-system.
 */}}
