@@ -430,6 +430,40 @@ func TestChartRefuses(t *testing.T) {
 	}
 }
 
+// TestChartKubernetesVersions checks that what an older API server would
+// drop or refuse stops the rendering there, with the value to change, and
+// that the chart renders once it is changed.
+func TestChartKubernetesVersions(t *testing.T) {
+	helm := helmBinary(t)
+	webhook := []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook"}
+	tests := []struct {
+		kube string
+		set  []string
+		want string // the failure; empty: renders
+	}{
+		{"1.30.0", webhook, ""},
+		{"1.29.4", nil, "preStopSleepSeconds 5: the preStop sleep action needs Kubernetes 1.30 or later"},
+		{"1.29.4", []string{"preStopSleepSeconds=0"}, ""},
+		{"1.28.0", append([]string{"preStopSleepSeconds=0"}, webhook...), ""},
+		{"1.27.3", append([]string{"preStopSleepSeconds=0"}, webhook...), "webhook.enabled: the webhooks' matchConditions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kube+" "+strings.Join(tt.set, " "), func(t *testing.T) {
+			args := []string{"template", "andon", chartDir, "--kube-version", tt.kube}
+			for _, s := range tt.set {
+				args = append(args, "--set", s)
+			}
+			_, stderr, err := runHelm(t, helm, args...)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("helm %s: %v\n%s", strings.Join(args, " "), err, stderr)
+			case tt.want != "" && (err == nil || !strings.Contains(stderr, tt.want)):
+				t.Errorf("helm %s: %v, stderr %q; want a failure naming %q", strings.Join(args, " "), err, stderr, tt.want)
+			}
+		})
+	}
+}
+
 func TestChartLint(t *testing.T) {
 	helm := helmBinary(t)
 	out, stderr, err := runHelm(t, helm, "lint", "--strict", chartDir)

@@ -94,6 +94,9 @@ Fails the rendering on webhook settings that the API server would refuse
 at install, or that would stop andon from starting, naming the value.
 */}}
 {{- define "andon.checkWebhook" -}}
+{{- if semverCompare "<1.28.0-0" .Capabilities.KubeVersion.Version -}}
+{{- fail (printf "webhook.enabled: the webhooks' matchConditions, which keep the pods that controllers create schedulable while andon is down, need Kubernetes 1.28 or later, and the cluster runs %s, whose API server would drop them" .Capabilities.KubeVersion.Version) -}}
+{{- end -}}
 {{- range $stage := list "production" "other" -}}
 {{- $fp := (index $.Values.webhook $stage).failurePolicy -}}
 {{- if not (has $fp (list "Fail" "Ignore")) -}}
