@@ -75,10 +75,11 @@ func TestChartPassesPolicy(t *testing.T) {
 	caBundle := mustChartCABundle(t)
 	always := []string{"Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"}
 	tests := []struct {
-		name  string
-		set   []string
-		kinds []string // besides always
-		check func(t *testing.T, objs []*manifest.Object)
+		name   string
+		set    []string
+		kinds  []string // besides always
+		absent []string // of always
+		check  func(t *testing.T, objs []*manifest.Object)
 	}{
 		{name: "defaults", check: checkDefaults},
 		{
@@ -110,6 +111,13 @@ func TestChartPassesPolicy(t *testing.T) {
 			kinds: []string{"ServiceMonitor"},
 		},
 		{
+			// One replica on PostgreSQL: no PodDisruptionBudget, which
+			// would keep every node drain waiting.
+			name:   "one replica",
+			set:    []string{"replicaCount=1", "podDisruptionBudget.enabled=false"},
+			absent: []string{"PodDisruptionBudget"},
+		},
+		{
 			name:  "alerts",
 			set:   []string{"prometheusRule.enabled=true", "prometheusRule.tokenExpiryDays=21"},
 			kinds: []string{"PrometheusRule"},
@@ -136,7 +144,8 @@ func TestChartPassesPolicy(t *testing.T) {
 				kinds = append(kinds, o.Kind)
 			}
 			slices.Sort(kinds)
-			want := slices.Sorted(slices.Values(append(slices.Clone(always), tt.kinds...)))
+			want := slices.DeleteFunc(append(slices.Clone(always), tt.kinds...), func(k string) bool { return slices.Contains(tt.absent, k) })
+			slices.Sort(want)
 			if diff := cmp.Diff(want, kinds); diff != "" {
 				t.Errorf("rendered kinds (-want +got):\n%s", diff)
 			}
@@ -405,6 +414,8 @@ func TestChartRefuses(t *testing.T) {
 		{"two catalogs", []string{"catalog.git.url=https://git.example.com/estate.git"}, "not both"},
 		{"bad digest", []string{"image.digest=sha256:abc"}, "image.digest"},
 		{"no database", []string{"database.existingSecret="}, "database.existingSecret"},
+		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},
+		{"every replica kept", []string{"podDisruptionBudget.minAvailable=100%"}, "podDisruptionBudget.minAvailable 100%"},
 		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},
 		{"webhook CA not base64 PEM", []string{"webhook.enabled=true", "webhook.caBundle=Y2E="}, "webhook.caBundle: want the CA certificate in PEM, base64-encoded"},
 		{"webhook CA as PEM", []string{"webhook.enabled=true", "webhook.caBundle=-----BEGIN CERTIFICATE-----"}, "webhook.caBundle: want"},
