@@ -131,6 +131,17 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 		if k.Namespace == "" || (opts.Cluster != "" && k.Cluster != "" && k.Cluster != opts.Cluster) {
 			continue
 		}
+		// A webhook that governs these could lock the cluster out: with
+		// andon down, neither the cluster's own components nor andon
+		// itself could be deployed again.
+		switch {
+		case k.Namespace == "kube-system":
+			problems = append(problems, fmt.Sprintf("environment %s: kubernetes.namespace kube-system: the webhook must not govern the cluster's own components, which must stay deployable while andon is down", e.Name))
+			continue
+		case client.Service != nil && k.Namespace == client.Service.Namespace:
+			problems = append(problems, fmt.Sprintf("environment %s: kubernetes.namespace %s is andon's own (service %s): the webhook must not govern it, or andon could not be deployed while it is down", e.Name, k.Namespace, opts.Service))
+			continue
+		}
 		if e.Stage == andon.StageProduction {
 			prod = append(prod, k.Namespace)
 		} else {

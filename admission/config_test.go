@@ -110,6 +110,25 @@ func TestConfigurationRefusesBadOptions(t *testing.T) {
 	}
 }
 
+// TestConfigurationRefusesToLockOut checks that a catalog that would have
+// the webhook govern kube-system or andon's own namespace is refused:
+// while andon is down, nothing could be deployed there to repair it.
+func TestConfigurationRefusesToLockOut(t *testing.T) {
+	for _, tt := range []struct {
+		namespace, service, want string
+	}{
+		{"kube-system", "andon/andon", "environment prod-lyon: kubernetes.namespace kube-system: the webhook must not govern"},
+		{"andon", "andon/andon:8443", "environment prod-lyon: kubernetes.namespace andon is andon's own (service andon/andon:8443)"},
+	} {
+		cat := exampleCatalog(t)
+		cat.Environment("prod-lyon").Kubernetes.Namespace = tt.namespace
+		_, err := admission.Configuration(cat, admission.ConfigOptions{Service: tt.service, CABundle: []byte(testCA)})
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+			t.Errorf("namespace %s, service %s: error %v, want invalid with %q", tt.namespace, tt.service, err, tt.want)
+		}
+	}
+}
+
 func TestNotControlled(t *testing.T) {
 	for _, tt := range []struct {
 		controllers []string
