@@ -482,3 +482,49 @@ func TestChartLint(t *testing.T) {
 		t.Errorf("helm lint --strict: %v\n%s%s", err, out, stderr)
 	}
 }
+
+// TestDockerfile checks that the image's binary is built with the flags of
+// make build, runs as the user the chart's security context names, and that
+// docs/operations.md shows the Dockerfile as it is.
+func TestDockerfile(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dockerfile, makefile := read("../../Dockerfile"), read("../../Makefile")
+
+	build := regexp.MustCompile(`(?m)^\s*\$\(GO\) build -trimpath -ldflags "([^"]*)" -o bin/andon ./cmd/andon$`).FindStringSubmatch(makefile)
+	if build == nil {
+		t.Fatal("Makefile: no build target of the form $(GO) build -trimpath -ldflags \"…\" -o bin/andon ./cmd/andon")
+	}
+	image := regexp.MustCompile(`RUN CGO_ENABLED=0 GOOS=\$TARGETOS GOARCH=\$TARGETARCH go build -trimpath \\\n\s*-ldflags "([^"]*)" \\\n\s*-o /out/andon ./cmd/andon\n`).FindStringSubmatch(dockerfile)
+	if image == nil {
+		t.Fatal("Dockerfile: no static build of ./cmd/andon with -trimpath")
+	}
+	if want := build[1] + " -X github.com/andon-governance/andon.Version=${VERSION}"; image[1] != want {
+		t.Errorf("Dockerfile builds with -ldflags %q, want make build's and the version: %q", image[1], want)
+	}
+	if !strings.Contains(makefile, "export CGO_ENABLED ?= 0") {
+		t.Error("Makefile: make build no longer builds a static binary (CGO_ENABLED=0), as the image does")
+	}
+
+	// The last stage runs as the distroless nonroot user, 65532, which the
+	// chart's security contexts name.
+	if !strings.Contains(dockerfile, "\nFROM gcr.io/distroless/static-debian12:nonroot\n") || !strings.Contains(dockerfile, "\nUSER 65532:65532\n") {
+		t.Error("Dockerfile: the image does not run as the distroless nonroot user 65532")
+	}
+	values := read(filepath.Join(chartDir, "values.yaml"))
+	if n := strings.Count(values, "runAsUser: 65532\n"); n != 2 {
+		t.Errorf("values.yaml: runAsUser 65532 in %d security contexts, want the pod's and the container's", n)
+	}
+
+	ops := read("../../docs/operations.md")
+	_, rest, ok := strings.Cut(ops, "```dockerfile\n")
+	shown, _, _ := strings.Cut(rest, "```\n")
+	if !ok || shown != dockerfile {
+		t.Errorf("docs/operations.md shows another Dockerfile than the one at the top of the source tree:\n%s", cmp.Diff(dockerfile, shown))
+	}
+}
