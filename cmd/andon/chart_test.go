@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 
 	"github.com/andon-governance/andon/admission"
 	"github.com/andon-governance/andon/catalog"
@@ -113,8 +114,11 @@ func TestChartPassesPolicy(t *testing.T) {
 		{
 			// One replica on PostgreSQL: no PodDisruptionBudget, which
 			// would keep every node drain waiting.
-			name:   "one replica",
-			set:    []string{"replicaCount=1", "podDisruptionBudget.enabled=false"},
+			name: "one replica",
+			set: []string{
+				"replicaCount=1", "podDisruptionBudget.enabled=false",
+				"logFormat=text", "logLevel=DEBUG", "catalogInterval=0", "preStopSleepSeconds=0", "terminationGracePeriodSeconds=0",
+			},
 			absent: []string{"PodDisruptionBudget"},
 		},
 		{
@@ -149,6 +153,9 @@ func TestChartPassesPolicy(t *testing.T) {
 			if diff := cmp.Diff(want, kinds); diff != "" {
 				t.Errorf("rendered kinds (-want +got):\n%s", diff)
 			}
+
+			// Every argument is one andon serve takes.
+			serveFlags(t, objs)
 
 			r := runCLIWithStdin(t, out, "policy", "test", "-o", "json", "-")
 			var rep policyTestReport
@@ -338,18 +345,10 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 // server's list gives the webhooks' match condition.
 func checkServerTrustsAsSent(t *testing.T, objs []*manifest.Object) {
 	t.Helper()
-	d := objectOf(t, objs, "Deployment")
-	var args []string
-	for _, a := range dig(dig(d.Doc, "spec", "template", "spec", "containers").([]any)[0], "args").([]any) {
-		args = append(args, a.(string))
-	}
-	serve := newServeCmd(&env{ctx: t.Context(), getenv: func(string) string { return "" }})
-	if err := serve.ParseFlags(args[1:]); err != nil {
-		t.Fatalf("andon serve %q: %v", args[1:], err)
-	}
+	flags := serveFlags(t, objs)
 	var trusted []string // nil: the server's default list
-	if serve.Flags().Changed("admission-trusted-controller") {
-		trusted, _ = serve.Flags().GetStringSlice("admission-trusted-controller")
+	if flags.Changed("admission-trusted-controller") {
+		trusted, _ = flags.GetStringSlice("admission-trusted-controller")
 	}
 	want, err := admission.NotControlled(trusted)
 	if err != nil {
@@ -359,9 +358,28 @@ func checkServerTrustsAsSent(t *testing.T, objs []*manifest.Object) {
 	for _, w := range dig(v.Doc, "webhooks").([]any) {
 		got := dig(dig(w, "matchConditions").([]any)[0], "expression")
 		if got != want {
-			t.Errorf("webhook %s sends what the server trusts with %q (%q):\n got %v\nwant %s", dig(w, "name"), args, trusted, got, want)
+			t.Errorf("webhook %s sends what the server trusts with %q:\n got %v\nwant %s", dig(w, "name"), trusted, got, want)
 		}
 	}
+}
+
+// serveFlags returns the flags of the Deployment's container, parsed as
+// andon serve parses them.
+func serveFlags(t *testing.T, objs []*manifest.Object) *pflag.FlagSet {
+	t.Helper()
+	d := objectOf(t, objs, "Deployment")
+	var args []string
+	for _, a := range dig(dig(d.Doc, "spec", "template", "spec", "containers").([]any)[0], "args").([]any) {
+		args = append(args, fmt.Sprint(a))
+	}
+	serve := newServeCmd(&env{ctx: t.Context(), getenv: func(string) string { return "" }})
+	if len(args) == 0 || args[0] != "serve" {
+		t.Fatalf("the container's arguments %q are not andon serve's", args)
+	}
+	if err := serve.ParseFlags(args[1:]); err != nil {
+		t.Fatalf("andon %q: %v", args, err)
+	}
+	return serve.Flags()
 }
 
 func objectOf(t *testing.T, objs []*manifest.Object, kind string) *manifest.Object {
@@ -414,6 +432,11 @@ func TestChartRefuses(t *testing.T) {
 		{"two catalogs", []string{"catalog.git.url=https://git.example.com/estate.git"}, "not both"},
 		{"bad digest", []string{"image.digest=sha256:abc"}, "image.digest"},
 		{"no database", []string{"database.existingSecret="}, "database.existingSecret"},
+		{"log format", []string{"logFormat=logfmt"}, `logFormat "logfmt": want text or json`},
+		{"log level", []string{"logLevel=verbose"}, `logLevel "verbose": want debug, info, warn or error`},
+		{"catalog interval without a unit", []string{"catalogInterval=30"}, `catalogInterval "30": want a duration`},
+		{"preStop sleep as long as the grace period", []string{"preStopSleepSeconds=30"}, "preStopSleepSeconds 30: want less than terminationGracePeriodSeconds (30)"},
+		{"Traefik 1", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.traefikMajor=1"}, "webhook.traefikMajor 1: want 2 or 3"},
 		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},
 		{"every replica kept", []string{"podDisruptionBudget.minAvailable=100%"}, "podDisruptionBudget.minAvailable 100%"},
 		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},

@@ -68,6 +68,28 @@ kept for readers, the digest decides), else repository:tag.
 {{- end -}}
 
 {{/*
+Fails the rendering on arguments andon serve would refuse at start, which
+would otherwise show only as pods that never become ready.
+*/}}
+{{- define "andon.checkServe" -}}
+{{- if not (has .Values.logFormat (list "text" "json")) -}}
+{{- fail (printf "logFormat %q: want text or json" (toString .Values.logFormat)) -}}
+{{- end -}}
+{{- if not (regexMatch "(?i)^(debug|info|warn|error)([+-][0-9]+)?$" (toString .Values.logLevel)) -}}
+{{- fail (printf "logLevel %q: want debug, info, warn or error" (toString .Values.logLevel)) -}}
+{{- end -}}
+{{- if not (regexMatch `^(0|[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$` (toString .Values.catalogInterval)) -}}
+{{- fail (printf "catalogInterval %q: want a duration such as 30s or 5m, or 0 to read the catalog only at start" (toString .Values.catalogInterval)) -}}
+{{- end -}}
+{{- if and .Values.webhook.enabled (not (has (toString .Values.webhook.traefikMajor) (list "2" "3"))) -}}
+{{- fail (printf "webhook.traefikMajor %v: want 2 or 3" .Values.webhook.traefikMajor) -}}
+{{- end -}}
+{{- if and .Values.preStopSleepSeconds (ge (int .Values.preStopSleepSeconds) (int .Values.terminationGracePeriodSeconds)) -}}
+{{- fail (printf "preStopSleepSeconds %v: want less than terminationGracePeriodSeconds (%v), or the pod is killed before andon has finished its requests" .Values.preStopSleepSeconds .Values.terminationGracePeriodSeconds) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The webhook's caBundle, without the line breaks that base64 puts in by
 default; rendering fails unless the API server is given a way to verify
 andon's certificate. Without one every call fails TLS verification, and
