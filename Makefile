@@ -53,9 +53,10 @@ clean:
 	rm -rf bin demo-data
 
 # The Helm chart in deploy/helm/andon, rendered with helm and checked by
-# andon policy test, and linted. The first run on a machine builds helm into
-# the user's cache directory, which takes a few minutes; make test runs
-# these tests too.
+# andon policy test, and linted. The first run on a machine builds helm from
+# its source on the Go module proxy (GOPROXY without direct: never from its
+# origin) into the user's cache directory, which takes a few minutes; make
+# test runs these tests too.
 .PHONY: chart-test
 chart-test:
 	$(GO) test -count=1 -run '^TestChart' ./cmd/andon

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,10 +46,20 @@ func (c cachedTool) binary(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
+	out, err := exec.Command(goTool, "env", "GOPROXY").Output()
+	if err != nil {
+		tb.Fatalf("go env GOPROXY: %v", err)
+	}
+	proxies := moduleProxies(string(out))
+	if proxies == "" {
+		tb.Fatalf("GOPROXY %q names no module proxy, and %s %s is built only from one; set GOPROXY=https://proxy.golang.org", strings.TrimSpace(string(out)), c.name, c.version)
+	}
 	tb.Logf("building %s %s into %s (once per machine)", c.name, c.version, dir)
 	cmd := exec.Command(goTool, "install", "-ldflags="+c.ldflags, c.pkg+"@"+c.version)
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0")
+	// GONOPROXY (or GOPRIVATE, its default) would send matching modules to
+	// their origin; "none" matches no module path.
+	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0", "GOPROXY="+proxies, "GONOPROXY=none")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("go install %s@%s: %v\n%s", c.pkg, c.version, err, out)
 	}
@@ -59,4 +70,31 @@ func (c cachedTool) binary(tb testing.TB) string {
 		tb.Fatalf("built %s reports version %q, want %q", c.name, got, c.version)
 	}
 	return bin
+}
+
+// moduleProxies returns the module proxies of a GOPROXY list, without
+// "direct" and "off": the tools and their modules are fetched from a module
+// proxy only, never from their origin's version control, even when the
+// proxy does not have them.
+func moduleProxies(goproxy string) string {
+	var proxies []string
+	for p := range strings.FieldsFuncSeq(strings.TrimSpace(goproxy), func(r rune) bool { return r == ',' || r == '|' }) {
+		if p != "direct" && p != "off" {
+			proxies = append(proxies, p)
+		}
+	}
+	return strings.Join(proxies, ",")
+}
+
+func TestModuleProxies(t *testing.T) {
+	for _, tt := range []struct{ goproxy, want string }{
+		{"https://proxy.golang.org,direct\n", "https://proxy.golang.org"},
+		{"https://goproxy.example.com|https://proxy.golang.org,direct", "https://goproxy.example.com,https://proxy.golang.org"},
+		{"direct", ""},
+		{"off", ""},
+	} {
+		if got := moduleProxies(tt.goproxy); got != tt.want {
+			t.Errorf("moduleProxies(%q) = %q, want %q", tt.goproxy, got, tt.want)
+		}
+	}
 }
