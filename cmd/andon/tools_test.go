@@ -73,13 +73,20 @@ func (c cachedTool) binary(tb testing.TB) string {
 }
 
 // moduleProxies returns the module proxies of a GOPROXY list, without
-// "direct" and "off": the tools and their modules are fetched from a module
-// proxy only, never from their origin's version control, even when the
-// proxy does not have them.
+// "direct": the tools and their modules are fetched from a module proxy
+// only, never from their origin's version control, even when the proxy
+// does not have them. A list that forbids the network ("off", where the
+// list reaches it) stays "off": the module cache alone is used.
 func moduleProxies(goproxy string) string {
 	var proxies []string
 	for p := range strings.FieldsFuncSeq(strings.TrimSpace(goproxy), func(r rune) bool { return r == ',' || r == '|' }) {
-		if p != "direct" && p != "off" {
+		if p == "off" {
+			if len(proxies) == 0 {
+				return "off"
+			}
+			break
+		}
+		if p != "direct" {
 			proxies = append(proxies, p)
 		}
 	}
@@ -91,7 +98,8 @@ func TestModuleProxies(t *testing.T) {
 		{"https://proxy.golang.org,direct\n", "https://proxy.golang.org"},
 		{"https://goproxy.example.com|https://proxy.golang.org,direct", "https://goproxy.example.com,https://proxy.golang.org"},
 		{"direct", ""},
-		{"off", ""},
+		{"off", "off"},
+		{"https://goproxy.example.com,off", "https://goproxy.example.com"},
 	} {
 		if got := moduleProxies(tt.goproxy); got != tt.want {
 			t.Errorf("moduleProxies(%q) = %q, want %q", tt.goproxy, got, tt.want)
