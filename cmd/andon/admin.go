@@ -35,6 +35,7 @@ func storeFlags(cmd *cobra.Command, e *env) *serveOptions {
 	f.StringVar(&o.data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory (env ANDON_DATA)")
 	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
 	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL (env ANDON_DB_FILE)")
+	redactDefault(cmd, "db")
 	return o
 }
 

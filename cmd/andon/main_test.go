@@ -594,3 +594,23 @@ func TestHelpOfOfflineCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpHidesPasswords: a flag's default taken from the environment is
+// shown in --help without the password of its URL, as the server's log
+// shows it.
+func TestHelpHidesPasswords(t *testing.T) {
+	environ := map[string]string{
+		"ANDON_DB":          "postgres://andon:s3cret@db:5432/andon?sslmode=verify-full",
+		"ANDON_CATALOG_GIT": "https://reader:gh-t0ken@git.example.com/estate.git",
+	}
+	for _, args := range [][]string{{"serve"}, {"demo"}, {"token", "create"}, {"token", "list"}, {"token", "revoke"}, {"audit", "verify"}} {
+		r := runCLI(t, environ, append(args, "--help")...)
+		if r.code != 0 || strings.Contains(r.stdout, "s3cret") || strings.Contains(r.stdout, "gh-t0ken") ||
+			!strings.Contains(r.stdout, `(default "postgres://andon:xxxxx@db:5432/andon?sslmode=verify-full")`) {
+			t.Errorf("andon %s --help: exit %d, shows a password or not the redacted URL:\n%s", strings.Join(args, " "), r.code, r.stdout)
+		}
+	}
+	if r := runCLI(t, environ, "serve", "--help"); !strings.Contains(r.stdout, `(default "https://reader:xxxxx@git.example.com/estate.git")`) {
+		t.Errorf("andon serve --help does not show the redacted git URL:\n%s", r.stdout)
+	}
+}

@@ -183,6 +183,7 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
 	f.StringVar(&o.catalogGit, "catalog-git", e.getenv("ANDON_CATALOG_GIT"), "git repository URL of the catalog, instead of --catalog (env ANDON_CATALOG_GIT)")
 	f.StringVar(&o.catalogGitRef, "catalog-git-ref", e.getenv("ANDON_CATALOG_GIT_REF"), "branch, tag or commit of --catalog-git (default: the remote's HEAD; env ANDON_CATALOG_GIT_REF)")
 	f.StringVar(&o.catalogGitPath, "catalog-git-path", e.getenv("ANDON_CATALOG_GIT_PATH"), "catalog directory inside the --catalog-git repository (default: its root; env ANDON_CATALOG_GIT_PATH)")
+	redactDefault(cmd, "catalog-git")
 	f.DurationVar(&o.catalogInterval, "catalog-interval", 30*time.Second, "how often the catalog source is read for a new version; 0 reads it at start and on SIGHUP only")
 	cmd.Flags().StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
 	return cmd
@@ -194,6 +195,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.data, "data", envOr(e, "ANDON_DATA", "./data"), "data directory: SQLite database and audit signing key (env ANDON_DATA)")
 	f.StringVar(&o.db, "db", e.getenv("ANDON_DB"), "database URL, postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)")
 	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL, such as a mounted Secret (env ANDON_DB_FILE)")
+	redactDefault(cmd, "db")
 	f.DurationVar(&o.followInterval, "catalog-follow-interval", 2*time.Second, "how often a replica looks for a catalog version published by another")
 	f.DurationVar(&o.jobInterval, "job-interval", time.Minute, "how often the leader scans for overdue emergency reviews")
 	f.StringVar(&o.admissionAddr, "admission-addr", e.getenv("ANDON_ADMISSION_ADDR"), "listen address of the Kubernetes admission webhook, served over TLS, such as :8443; off when empty (env ANDON_ADMISSION_ADDR)")
@@ -207,6 +209,15 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// redactDefault replaces the password in the default that flag name took
+// from the environment, as the server's log does: --help is run inside pods
+// whose environment holds the database URL from a Secret, and its output is
+// pasted into tickets.
+func redactDefault(cmd *cobra.Command, name string) {
+	f := cmd.Flags().Lookup(name)
+	f.DefValue = sqlstore.RedactDSN(f.DefValue)
 }
 
 func envOr(e *env, key, def string) string {
