@@ -178,8 +178,13 @@ func (r readPool) queryRow(ctx context.Context, q string, args ...any) rowScanne
 // evaluate gathers the facts of d through q and asks the gate policy. It
 // writes nothing.
 func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) error {
+	// The policy is told of every dry run, asked for or implied by another
+	// instant than now, so that what it says does not claim what a dry run
+	// does not do, such as recording a standard change.
+	req := d.req
+	req.DryRun = d.dryRun
 	in := &andon.GateInput{
-		Request:     d.req,
+		Request:     req,
 		Environment: d.env,
 		Calendar:    andon.CalendarState{Active: nonNil(d.active)},
 		Incidents:   []andon.Incident{},

@@ -618,6 +618,30 @@ func TestGateRecordsAutoChange(t *testing.T) {
 	})
 }
 
+// A dry run outside production records no standard change, and its
+// reason says that the change would be recorded, not that it was, whether
+// the dry run was asked for or follows from another instant than now.
+func TestGateDryRunRecordsNoAutoChange(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, req := range []andon.GateRequest{
+			{Environment: "staging-lyon", Image: imageNew, DryRun: true},
+			{Environment: "staging-lyon", Image: imageNew, At: e.now.Add(72 * time.Hour)},
+		} {
+			res, err := e.gate.Decide(as("alice"), req)
+			if err != nil || !res.Allow || !res.DryRun || res.Change != nil {
+				t.Fatalf("gate %+v = %+v, %v; want a dry run that would allow, with no change", req, res, err)
+			}
+			const want = "the standard change this deployment would record is approved and, as a low risk change, needs no window"
+			if len(res.Reasons) != 1 || res.Reasons[0].Message != want {
+				t.Errorf("gate %+v reasons = %+v, want one saying %q", req, res.Reasons, want)
+			}
+		}
+		if list, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Environment: "staging-lyon"}); err != nil || len(list) != 0 {
+			t.Errorf("changes in staging-lyon after dry runs = %+v, %v; want none", list, err)
+		}
+	})
+}
+
 // A high-risk change that names only a medium process (a migration under
 // maintenance) is weighed against the environment's processes too, so the
 // owners of its critical and high processes approve it, as for a change

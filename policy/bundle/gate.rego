@@ -135,9 +135,11 @@ freeze_allows(types) := "it allows no change" if {
 # joined together, keeps each readable here and costs less to evaluate.
 # change_name names the change in messages. A standard change the gate
 # records for a deployment outside production gets its ID only when it is
-# stored, after the decision.
+# stored, after the decision; a dry run stores none.
 change_name := sprintf("change %s", [input.change.id]) if {
 	input.change.id != ""
+} else := "the standard change this deployment would record" if {
+	input.request.dryRun == true
 } else := "the standard change recorded for this deployment"
 
 allowed_message := sprintf("%s is %s and %s is inside its window, from %s to %s%s", [change_name, input.change.state, input.request.at, input.change.window.start, input.change.window.end, allowed_freezes]) if {

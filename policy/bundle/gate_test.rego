@@ -212,6 +212,7 @@ test_allowed_message if {
 	allowed_message == "change CHG-42 is approved and, as a medium risk change, needs no window" with input as gate_input
 	allowed_message == "change CHG-42 is approved and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low"
 	allowed_message == "the standard change recorded for this deployment is approved and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low" with input.change.id as ""
+	allowed_message == "the standard change this deployment would record is approved and, as a low risk change, needs no window" with input as gate_input with input.change.risk.tier as "low" with input.change.id as "" with input.request.dryRun as true
 	allowed_message == "change CHG-42 is approved and 2026-11-29T03:00:00+01:00 is inside its window, from 2026-11-29T02:00:00+01:00 to 2026-11-29T04:00:00+01:00" with input as gate_input with input.change.window as window_from_2_to_4
 }
 
