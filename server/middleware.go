@@ -148,7 +148,15 @@ func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	}
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	_ = encode(w, http.StatusMethodNotAllowed, andon.Errorf(andon.EINVALID,
-		"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+		"method %s is not allowed on %s; use %s", r.Method, r.URL.Path, orList(allowed)))
+}
+
+// orList joins items as a sentence does: "GET, HEAD or POST".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // allowedMethods returns the methods of the routes of mux, other than the

@@ -449,16 +449,20 @@ func TestNotRouted(t *testing.T) {
 		wantStatus   int
 		wantCode     string
 		wantAllow    string
+		wantMessage  string
 	}{
-		{"GET", "/nope", 404, andon.ENOTFOUND, ""},
-		{"GET", "/api/v1/changes/CHG-1/nope", 404, andon.ENOTFOUND, ""},
-		{"POST", "/api/v1/me", 405, andon.EINVALID, "GET, HEAD"},
-		{"DELETE", "/api/v1/changes", 405, andon.EINVALID, "GET, HEAD, POST"},
+		{"GET", "/nope", 404, andon.ENOTFOUND, "", "no route for GET /nope; the API is described at /api/v1/openapi.json"},
+		{"GET", "/api/v1/changes/CHG-1/nope", 404, andon.ENOTFOUND, "", "no route for GET /api/v1/changes/CHG-1/nope; the API is described at /api/v1/openapi.json"},
+		{"POST", "/api/v1/me", 405, andon.EINVALID, "GET, HEAD", "method POST is not allowed on /api/v1/me; use GET or HEAD"},
+		{"DELETE", "/api/v1/changes", 405, andon.EINVALID, "GET, HEAD, POST", "method DELETE is not allowed on /api/v1/changes; use GET, HEAD or POST"},
+		{"GET", "/api/v1/gate", 405, andon.EINVALID, "POST", "method GET is not allowed on /api/v1/gate; use POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			r := f.do(t, tt.method, tt.path, aliceToken, "")
-			mustError(t, r, tt.wantStatus, tt.wantCode)
+			if msg := mustError(t, r, tt.wantStatus, tt.wantCode); msg != tt.wantMessage {
+				t.Errorf("message = %q, want %q", msg, tt.wantMessage)
+			}
 			if got := r.header.Get("Allow"); got != tt.wantAllow {
 				t.Errorf("Allow = %q, want %q", got, tt.wantAllow)
 			}
