@@ -89,7 +89,7 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
 	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
 	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
-	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (default: from the first entry)")
+	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
 	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"github.com/andon-governance/andon"
@@ -612,5 +613,37 @@ func TestHelpHidesPasswords(t *testing.T) {
 	}
 	if r := runCLI(t, environ, "serve", "--help"); !strings.Contains(r.stdout, `(default "https://reader:xxxxx@git.example.com/estate.git")`) {
 		t.Errorf("andon serve --help does not show the redacted git URL:\n%s", r.stdout)
+	}
+}
+
+// allCommands returns every command of the tree below root, root included.
+func allCommands(root *cobra.Command) []*cobra.Command {
+	cmds := []*cobra.Command{root}
+	for _, c := range root.Commands() {
+		cmds = append(cmds, allCommands(c)...)
+	}
+	return cmds
+}
+
+// TestHelpDefaults: no flag in any --help says both that it is required
+// and what its default is, or gives two defaults.
+func TestHelpDefaults(t *testing.T) {
+	e := &env{ctx: context.Background(), getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	for _, c := range allCommands(newRootCmd(e)) {
+		args := append(strings.Fields(c.CommandPath())[1:], "--help")
+		r := runCLI(t, nil, args...)
+		inFlags := false
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.HasSuffix(line, "Flags:") || line == "" {
+				inFlags = line != ""
+				continue
+			}
+			if !inFlags {
+				continue
+			}
+			if strings.Count(line, "(default") > 1 || strings.Contains(line, "(required)") && strings.Contains(line, "(default") {
+				t.Errorf("andon %s: %s", strings.Join(args, " "), strings.TrimSpace(line))
+			}
+		}
 	}
 }

@@ -256,7 +256,14 @@ func (d *dayDuration) Set(s string) error {
 	return nil
 }
 
-func (d *dayDuration) String() string { return andon.ShortDuration(time.Duration(*d)) }
+// String is empty for no duration, so that a flag without a default shows
+// none in its help.
+func (d *dayDuration) String() string {
+	if *d == 0 {
+		return ""
+	}
+	return andon.ShortDuration(time.Duration(*d))
+}
 
 func (d *dayDuration) Type() string { return "duration" }
 
