@@ -57,6 +57,8 @@ without it, it works until it is revoked. A token made for longer than two
 weeks is warned of in the two weeks before it expires: by every command
 run with it (on standard error), the web UI, token list and the metric
 andon_token_expiry_timestamp_seconds.`,
+		Example: `  andon token create --data ./data --user alice
+  andon token create --data ./data --user ci-lyon --expires 90d`,
 		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
@@ -191,7 +193,10 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 	var user string
 	var expired bool
 	cmd := &cobra.Command{
-		Use:   "revoke --data DIR (ID | TOKEN | --user NAME | --expired)",
+		Use: "revoke --data DIR (ID | TOKEN | --user NAME | --expired)",
+		Example: `  andon token revoke --data ./data 2a21b1d45b76     # an ID from andon token list
+  andon token revoke --data ./data --user alice      # every token of a user who left
+  andon token revoke --data ./data --expired`,
 		Short: "Revoke a token, by its ID or the token itself, every token of a user, or the expired ones",
 		Long: `Revoke a token: by the ID andon token list shows, by the token itself (one
 that leaked), every token of a user with --user, or every token that has
@@ -348,6 +353,9 @@ func newAuditCmd(e *env) *cobra.Command {
 entry from the store, recompute the RFC 6962 Merkle tree, compare it with the
 stored hashes and check the signed checkpoint with the verifier key. Exits 1
 and names the first bad entry when anything was altered, removed or reordered.`,
+		Example: `  andon audit verify --data ./data
+  # With PostgreSQL, and the auditors' own copy of the verifier key:
+  andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if key == "" {

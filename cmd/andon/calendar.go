@@ -36,7 +36,9 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "next --env E --duration D [--after RFC3339]",
 		Short: "Find the next maintenance slot outside every freeze",
-		Args:  cobra.NoArgs,
+		Example: `  andon calendar next --env prod-lyon --duration 1h
+  andon calendar next --env prod-geelong --duration 90m --after 2027-01-04T00:00:00+11:00`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if d <= 0 {
 				return andon.Errorf(andon.EINVALID, "--duration %s: want a positive duration such as 2h", andon.ShortDuration(d))

@@ -156,7 +156,9 @@ func newChangeListCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List changes, newest first",
-		Args:  cobra.NoArgs,
+		Example: `  andon change list --env prod-lyon --state pending
+  andon change list -q release --limit 20 -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -266,8 +268,11 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 		},
 	}
 	help := "why you approve"
+	cmd.Example = `  ANDON_TOKEN=demo-bob andon change approve CHG-9 --comment "tested in staging-lyon"`
 	if verdict == andon.Reject {
+		cmd.Use = use + " ID --comment TEXT"
 		cmd.Short = "Reject a change, which ends it"
+		cmd.Example = `  andon change reject CHG-9 --comment "no rollback plan for the migration"`
 		help = "why you reject (required)"
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", help)

@@ -28,6 +28,11 @@ from now), and --dry-run what it answers now: a dry run, recorded in the
 audit log, that authorises nothing. A time within 5 minutes of the server's
 clock is taken as now: the gate decides for real, at its own time.
 The first real allowed call moves an approved change to implementing.`,
+		Example: `  # In a deployment pipeline: deploy only when the gate allows, exit code 0.
+  andon gate --env prod-lyon --image registry.example.com/odoo/odoo-lyon@sha256:9a1e… && kubectl apply -f odoo.yaml
+
+  # What the gate would answer during the month-end close (a dry run).
+  andon gate --env prod-lyon --image registry.example.com/odoo/odoo-lyon@sha256:9a1e… --at 2026-11-29T02:30:00+01:00`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := gate(cmd, e, &req, at)

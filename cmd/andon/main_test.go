@@ -625,6 +625,89 @@ func allCommands(root *cobra.Command) []*cobra.Command {
 	return cmds
 }
 
+// exampleCommands returns the andon command lines of an Example: lines
+// joined where they end in a backslash, comments and the words of other
+// programs (after |, &&, & or ;) left out, environment variables set
+// before the command dropped.
+func exampleCommands(example string) [][]string {
+	var lines [][]string
+	for _, line := range strings.Split(strings.ReplaceAll(example, "\\\n", " "), "\n") {
+		var words []string
+		var word strings.Builder
+		inWord, quote, depth := false, rune(0), 0
+		flush := func() {
+			if inWord {
+				words = append(words, word.String())
+			}
+			word.Reset()
+			inWord = false
+		}
+	scan:
+		for i, r := range line {
+			switch {
+			case quote != 0:
+				if r == quote {
+					quote = 0
+				} else {
+					word.WriteRune(r)
+				}
+			case r == '"' || r == '\'':
+				quote, inWord = r, true
+			case r == '(' && strings.HasSuffix(line[:i], "$"):
+				depth++
+				word.WriteRune(r)
+			case r == ')' && depth > 0:
+				depth--
+				word.WriteRune(r)
+			case (r == ' ' || r == '\t') && depth == 0:
+				flush()
+			case (r == '#' || r == '|' || r == '&' || r == ';' || r == '>') && depth == 0 && !inWord:
+				break scan
+			default:
+				word.WriteRune(r)
+				inWord = true
+			}
+		}
+		flush()
+		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+			words = words[1:]
+		}
+		if len(words) > 0 && words[0] == "andon" {
+			lines = append(lines, words[1:])
+		}
+	}
+	return lines
+}
+
+// TestHelpExamples: every andon command line in the examples of --help
+// names a command and flags that exist, with the arguments it takes.
+func TestHelpExamples(t *testing.T) {
+	e := &env{ctx: context.Background(), getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	n := 0
+	for _, c := range allCommands(newRootCmd(e)) {
+		for _, args := range exampleCommands(c.Example) {
+			n++
+			// A tree of its own for each line, so that no flag set by one
+			// line is seen by the next.
+			cmd, rest, err := newRootCmd(e).Find(args)
+			if err != nil || !cmd.Runnable() {
+				t.Errorf("%s example %q: names no command that runs (%v)", c.CommandPath(), args, err)
+				continue
+			}
+			if err := cmd.ParseFlags(rest); err != nil {
+				t.Errorf("%s example %q: %v", c.CommandPath(), args, err)
+				continue
+			}
+			if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+				t.Errorf("%s example %q: %v", c.CommandPath(), args, err)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("%d example command lines found, want at least 20: is the parser of the examples broken?", n)
+	}
+}
+
 // TestHelpDefaults: no flag in any --help says both that it is required
 // and what its default is, or gives two defaults.
 func TestHelpDefaults(t *testing.T) {

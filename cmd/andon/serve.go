@@ -131,6 +131,12 @@ func newServeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --catalog DIR | --catalog-git URL",
 		Short: "Run the andon server",
+		Example: `  # One server on SQLite in ./data; the audit signing key is made on first start.
+  andon serve --catalog ./catalog --data ./data
+
+  # A replica over PostgreSQL, with the key made once by andon audit keygen --data ./keys.
+  andon serve --catalog-git https://git.example.com/plant-it/estate.git --catalog-git-path catalog \
+    --data ./keys --db postgres://andon@db:5432/andon`,
 		Long: `Run the andon server: load the catalog and the policy, open the store and
 serve the API.
 
