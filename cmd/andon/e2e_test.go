@@ -644,6 +644,25 @@ func TestPostgresKeyIsMadeOnce(t *testing.T) {
 	}
 }
 
+// TestServeSaysItMadeTheKey: a first start on SQLite makes the audit
+// signing key and says where, so that it is backed up and its verifier
+// key reaches the auditors; a later start, with the key there, says
+// nothing of it.
+func TestServeSaysItMadeTheKey(t *testing.T) {
+	data := t.TempDir()
+	const made = "made the audit signing key"
+	for i, want := range []bool{true, false} {
+		_, logs, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+		if code := stop(); code != 0 {
+			t.Fatalf("start %d: exit %d; logs:\n%s", i+1, code, logs)
+		}
+		got := logs.String()
+		if strings.Contains(got, made) != want || want && !strings.Contains(got, "key="+auditlog.KeyPath(data)+" verifier="+auditlog.PubPath(data)) {
+			t.Errorf("start %d: logs say %q: %v, want %v, with both paths; logs:\n%s", i+1, made, strings.Contains(got, made), want, got)
+		}
+	}
+}
+
 // TestTokenCreateNeedsAStore checks that token create pointed at a
 // directory that does not exist refuses and makes nothing, and that one
 // that makes a new database says so.

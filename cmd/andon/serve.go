@@ -327,9 +327,17 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 // start opens the store and starts the services over it.
 func (l *loaded) start(ctx context.Context) (*app, error) {
 	logger, o, src, snap, fetchErr, pol := l.logger, l.opts, l.source, l.snap, l.fetchErr, l.policy
+	_, keyErr := os.Stat(auditlog.KeyPath(o.data))
 	db, err := openSignedStore(ctx, o)
 	if err != nil {
 		return nil, err
+	}
+	if errors.Is(keyErr, fs.ErrNotExist) {
+		// The key's only copy is in the data directory now: whoever runs
+		// the server must learn of it to back it up, and auditors need
+		// the verifier key before the first entry is written.
+		logger.Info("made the audit signing key: back up audit.key, its only copy, and give audit.pub to the auditors",
+			"key", auditlog.KeyPath(o.data), "verifier", auditlog.PubPath(o.data))
 	}
 	if fetchErr != nil {
 		// The source cannot be read (a git server down, say): a replica
