@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -216,6 +217,11 @@ func TestService(t *testing.T) {
 		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour)
 		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)
+		}
+		// Said in the days it was asked in, as the message below does.
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 10*24*time.Hour)
+		if want := `no slot of 10d inside a maintenance window`; !strings.HasPrefix(andon.ErrorMessage(err), want) {
+			t.Errorf("no slot of 10 days: %v; want it to begin %q", err, want)
 		}
 		// Longer than the search: not a slot that happens to be missing.
 		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour)

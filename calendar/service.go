@@ -107,7 +107,7 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
 		}
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
-			andon.ShortDuration(d), after.Format(time.RFC3339), env)
+			andon.HumanDuration(d), after.Format(time.RFC3339), env)
 	}
 	return &span, nil
 }
