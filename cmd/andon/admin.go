@@ -95,7 +95,7 @@ andon_token_expiry_timestamp_seconds.`,
 			if errors.Is(keyErr, fs.ErrNotExist) {
 				made += ", with a new audit signing key in " + o.data
 			}
-			fmt.Fprintf(e.stderr, "warning: there was no andon database at %s; %s. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh, made)
+			fmt.Fprintf(e.stderr, "andon: warning: there was no andon database at %s; %s. The token works only for a server that uses it: start andon serve with the same --data (or --db).\n", fresh, made)
 		}
 		if warning := unknownUser(e.ctx, store, user); warning != "" {
 			fmt.Fprintln(e.stderr, warning)
@@ -339,7 +339,7 @@ func unknownUser(ctx context.Context, store *sqlstore.DB, user string) string {
 	if err != nil || slices.Contains(snap.Catalog.Users(), user) {
 		return ""
 	}
-	return fmt.Sprintf("warning: no team of the catalog in force (%s) has %s as a member: the token authenticates, but grants no role until a Team document names %s", snap.Revision, user, user)
+	return fmt.Sprintf("andon: warning: no team of the catalog in force (%s) has %s as a member: the token authenticates, but grants no role until a Team document names %s", snap.Revision, user, user)
 }
 
 func newAuditCmd(e *env) *cobra.Command {

@@ -717,7 +717,7 @@ func TestTokenCreateNeedsAStore(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(empty, "andon.db"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := runCLI(t, nil, "token", "create", "--data", empty, "--user", "alice"); r.code != 0 || !strings.Contains(r.stderr, "there was no andon database at") {
+	if r := runCLI(t, nil, "token", "create", "--data", empty, "--user", "alice"); r.code != 0 || !strings.Contains(r.stderr, "andon: warning: there was no andon database at") {
 		t.Errorf("token create on an empty file: exit %d, stderr %q", r.code, r.stderr)
 	}
 
