@@ -69,6 +69,7 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&envName, "env", "", "environment (required)")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.Var((*dayDuration)(&d), "duration", "length of the change, such as 2h, 90m or 1d (required)")
 	f.String("after", "", "earliest start, RFC 3339 (default now)")
 	cmd.MarkFlagRequired("env")
@@ -152,6 +153,7 @@ to an environment, in the plant's local time and in UTC. The range starts
 	}
 	f := cmd.Flags()
 	f.StringVar(&envName, "env", "", "environment (required)")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.String("from", "", "start of the range, RFC 3339 (default now)")
 	f.String("to", "", "end of the range, RFC 3339 (default 7 days after the start)")
 	f.IntVar(&days, "days", 7, "length of the range in days, instead of --to")

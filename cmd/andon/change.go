@@ -123,6 +123,7 @@ process's tier for it.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Environment, "env", "", "environment to change (required)")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.StringVar(&typ, "type", "", "change type: standard, normal or emergency (required)")
 	f.StringVar(&req.Title, "title", "", "one-line summary (required)")
 	f.StringVar(&req.Description, "description", "", "what the change does and why")
@@ -213,6 +214,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&filter.Environment, "env", "", "only changes to this environment")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.StringVar(&state, "state", "", "only changes in this state")
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
@@ -228,9 +230,10 @@ func newChangeListCmd(e *env) *cobra.Command {
 
 func newChangeShowCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "show ID",
-		Short: "Show everything about a change: facts, risk, approvals, review",
-		Args:  cobra.ExactArgs(1),
+		Use:               "show ID",
+		Short:             "Show everything about a change: facts, risk, approvals, review",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion(nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -251,6 +254,9 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 		Use:   use + " ID",
 		Short: "Approve a change, filling one required slot",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
+			return ch.State == andon.StatePending
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A rejection ends the change; the requester is owed a reason.
 			if verdict == andon.Reject && andon.IsBlank(comment) {
@@ -288,6 +294,9 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 		Use:   use + " ID",
 		Short: fmt.Sprintf("%s (state %s)", short, to),
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
+			return andon.CanTransition(ch.State, to)
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -310,6 +319,9 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 		Use:   "review ID --comment TEXT",
 		Short: "Record the retrospective review of an emergency change",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
+			return ch.ReviewDue != nil && ch.Review == nil
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if andon.IsBlank(comment) {
 				return andon.Errorf(andon.EINVALID, "--comment: a review needs its conclusions")

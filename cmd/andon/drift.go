@@ -65,6 +65,7 @@ its report could not be recorded (the report is still printed).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.env, "env", "", "environment compared (required)")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.StringVar(&o.desired, "desired", "", "desired manifests: a file or directory, or a git URL with an optional @REF (required)")
 	f.StringVar(&o.gitPath, "git-path", "", "directory of the manifests inside the --desired git repository (default: its root)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, else ~/.kube/config; in a pod without one, its service account)")

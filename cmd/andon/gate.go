@@ -63,6 +63,7 @@ The first real allowed call moves an approved change to implementing.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Environment, "env", "", "environment deployed to (required)")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.StringVar(&req.Image, "image", "", "image deployed, pinned by digest (required)")
 	f.StringVar(&at, "at", "", "ask about another instant, RFC 3339: a dry run that authorises nothing (within 5 minutes of now: a real decision at the server's time)")
 	f.BoolVar(&req.DryRun, "dry-run", false, "ask about now without deploying: a dry run, recorded, that authorises nothing")

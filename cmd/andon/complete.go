@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+)
+
+// completionTimeout bounds how long a shell completion waits for the
+// server: a prompt must not hang on one that does not answer.
+const completionTimeout = 2 * time.Second
+
+// completionContext is the context of a completion's request to the
+// server.
+func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, completionTimeout)
+}
+
+// environmentCompletion completes the --env flag of a client command with
+// the environments of the server's catalog, each described by its stage
+// and plant. Without a server to ask, it offers nothing.
+func (e *env) environmentCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	c, err := e.remote(cmd)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := completionContext(cmd)
+	defer cancel()
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, env := range cat.Environments {
+		desc := string(env.Stage)
+		if len(env.Plants) > 0 {
+			desc += ", " + strings.Join(env.Plants, " ")
+		}
+		out = append(out, cobra.CompletionWithDesc(env.Name, oneLine(desc)))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// changeCompletion completes the change ID of a command with the newest
+// changes of the server (at most completedChanges) that the command can
+// act on, as applies says, each described by its state and title.
+func (e *env) changeCompletion(applies func(*andon.Change) bool) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := e.remote(cmd)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := completionContext(cmd)
+		defer cancel()
+		changes, _, err := c.Changes(ctx, andon.ChangeFilter{Limit: completedChanges})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, ch := range changes {
+			if applies == nil || applies(ch) {
+				out = append(out, cobra.CompletionWithDesc(ch.ID, oneLine(string(ch.State)+": "+ch.Title)))
+			}
+		}
+		// Newest first, as listed: the shell keeps the order.
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	}
+}
+
+// completedChanges is how many of the newest changes a completion looks
+// at.
+const completedChanges = 100
+
+// oneLine puts text on one line without control characters, as a
+// completion's description must be.
+func oneLine(text string) string {
+	return strings.Join(strings.FieldsFunc(text, func(r rune) bool {
+		return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || andon.IsBidiControl(r) || r == ' '
+	}), " ")
+}

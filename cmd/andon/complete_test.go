@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/andon-governance/andon"
+)
+
+// TestCompletionAsksTheServer: --env completes with the environments of
+// the server's catalog, and a change ID with the changes the command can
+// act on; a server that does not answer offers nothing, quickly.
+func TestCompletionAsksTheServer(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	pending := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "November release  of the MRP", "--image", imageRelease, "--rollback-plan", "redeploy the previous image")
+	cancelled := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "Abandoned", "--image", imageRelease, "--rollback-plan", "redeploy the previous image")
+	wantExit(t, s.as(t, "alice", "change", "cancel", cancelled.ID), 0, "")
+
+	complete := func(env map[string]string, args ...string) (lines []string, directive string) {
+		t.Helper()
+		r := runCLI(t, env, append([]string{"__complete"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("__complete %q: exit %d: %s", args, r.code, r.stderr)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			if strings.HasPrefix(l, ":") {
+				directive = l
+			} else if l != "" {
+				lines = append(lines, l)
+			}
+		}
+		return lines, directive
+	}
+	asAlice := map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["alice"]}
+
+	envs, _ := complete(asAlice, "gate", "--env", "")
+	if !slices.Contains(envs, "prod-lyon\tproduction, lyon") || !slices.Contains(envs, "staging-lyon\tstaging, lyon") {
+		t.Errorf("gate --env: %q; want the catalog's environments with their stage and plants", envs)
+	}
+	for _, args := range [][]string{{"change", "create", "--env", ""}, {"change", "list", "--env", ""}, {"calendar", "next", "--env", ""}, {"calendar", "show", "--env", ""}, {"drift", "--env", ""}} {
+		if got, _ := complete(asAlice, args...); !slices.Equal(got, envs) {
+			t.Errorf("%q: %q; want the environments, as gate --env", args, got)
+		}
+	}
+
+	show, directive := complete(asAlice, "change", "show", "")
+	if want := []string{cancelled.ID + "\tcancelled: Abandoned", pending.ID + "\tpending: November release of the MRP"}; !slices.Equal(show[:2], want) {
+		t.Errorf("change show: %q; want the newest changes first, each on one line: %q", show, want)
+	}
+	if directive != fmt.Sprintf(":%d", cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveKeepOrder) {
+		t.Errorf("change show: directive %s; want no files, in the order given", directive)
+	}
+	for _, tt := range []struct {
+		args []string
+		want bool // whether the pending change is offered
+	}{
+		{[]string{"change", "approve", ""}, true},
+		{[]string{"change", "reject", ""}, true},
+		{[]string{"change", "cancel", ""}, true},
+		{[]string{"change", "start", ""}, false},
+		{[]string{"change", "complete", ""}, false},
+		{[]string{"change", "review", ""}, false},
+	} {
+		got, _ := complete(asAlice, tt.args...)
+		if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, cancelled.ID+"\t") }) {
+			t.Errorf("%q offers the cancelled change %s: %q", tt.args, cancelled.ID, got)
+		}
+		if offered := slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, pending.ID+"\t") }); offered != tt.want {
+			t.Errorf("%q: %q; pending change %s offered %v, want %v", tt.args, got, pending.ID, offered, tt.want)
+		}
+	}
+	if got, _ := complete(asAlice, "change", "approve", pending.ID, ""); len(got) != 0 {
+		t.Errorf("a second ID: %q; want nothing", got)
+	}
+
+	// No server: nothing, and no file names either.
+	start := time.Now()
+	got, directive := complete(map[string]string{"ANDON_SERVER": "http://127.0.0.1:1"}, "gate", "--env", "")
+	if len(got) != 0 || directive != fmt.Sprintf(":%d", cobra.ShellCompDirectiveNoFileComp) {
+		t.Errorf("no server: %q %s; want nothing", got, directive)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("no server: %s to give up", elapsed)
+	}
+}
