@@ -5,7 +5,8 @@
 #
 # The build runs on the builder's own platform and cross-compiles, so that
 # docker buildx build --platform linux/amd64,linux/arm64 needs no emulation.
-FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+# The Go of go.mod: the image does not fetch a newer toolchain itself.
+FROM --platform=$BUILDPLATFORM golang:1.26.8 AS build
 WORKDIR /src
 # Modules first, so that a change to the sources reuses the download layer.
 COPY go.mod go.sum ./

@@ -533,6 +533,15 @@ func TestDockerfile(t *testing.T) {
 	if !strings.Contains(makefile, "export CGO_ENABLED ?= 0") {
 		t.Error("Makefile: make build no longer builds a static binary (CGO_ENABLED=0), as the image does")
 	}
+	// The golang image does not fetch a newer toolchain (GOTOOLCHAIN=local),
+	// so it must be the Go that go.mod asks for.
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(read("../../go.mod"))
+	if goVersion == nil {
+		t.Fatal("go.mod: no go line")
+	}
+	if !strings.Contains(dockerfile, "\nFROM --platform=$BUILDPLATFORM golang:"+goVersion[1]+" AS build\n") {
+		t.Errorf("Dockerfile: the build stage is not golang:%s, the Go of go.mod", goVersion[1])
+	}
 
 	// The last stage runs as the distroless nonroot user, 65532, which the
 	// chart's security contexts name.
