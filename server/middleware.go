@@ -245,7 +245,11 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			return
 		case invalid && inQuery:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: it is unknown, was revoked, or is not a feed token (get one with POST /api/v1/me/feed-token)"))
+			why := "it is unknown, was revoked, or is not a feed token"
+			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
+				why = WhyNotValid(err) + ", with the API token it was asked for with"
+			}
+			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: %s (get one with POST /api/v1/me/feed-token)", why))
 			return
 		case invalid && strings.HasPrefix(token, andon.FeedTokenPrefix):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)

@@ -559,6 +559,42 @@ func TestFeedTokens(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
+// TestFeedTokenExpiresWithItsAPIToken checks that a feed token asked for
+// with an API token that expires stops working when that one does, and
+// that one asked for with a token that never expires does not expire.
+func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		expires := e.now.Add(time.Hour).UTC()
+		ctx := andon.NewContextWithUser(context.Background(), &andon.User{Name: "alice", TokenExpiresAt: &expires})
+		feed, err := e.tokens.CreateFeedToken(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		forever, err := e.tokens.CreateFeedToken(as("alice"), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user, err := e.tokens.AuthenticateFeed(context.Background(), feed); err != nil || user != "alice" {
+			t.Fatalf("before the API token expires: %q, %v; want alice", user, err)
+		}
+		e.now = expires
+		_, err = e.tokens.AuthenticateFeed(context.Background(), feed)
+		if want := "the token expired at " + expires.Format(time.RFC3339); andon.ErrorCode(err) != andon.EUNAUTHORIZED || andon.ErrorMessage(err) != want {
+			t.Errorf("when the API token expires: %v; want unauthorized, %q", err, want)
+		}
+		if user, err := e.tokens.AuthenticateFeed(context.Background(), forever); err != nil || user != "alice" {
+			t.Errorf("the feed token of a token that never expires: %q, %v; want alice", user, err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(entries) != 2 {
+			t.Fatalf("token audit entries = %+v, %v", entries, err)
+		}
+		if want := `{"expiresAt":"` + expires.Format(time.RFC3339Nano) + `","scope":"feed"}`; string(entries[0].Data) != want {
+			t.Errorf("token.created data %s, want %s", entries[0].Data, want)
+		}
+	})
+}
+
 func TestProofVerifiesOffline(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		for i := range 5 {

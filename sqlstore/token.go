@@ -67,13 +67,19 @@ func (s *TokenService) CreateToken(ctx context.Context, user string, expires tim
 
 // CreateFeedToken issues a new feed token for user, which opens only the
 // calendar feed. The audit entry is token.created with data
-// {"scope": "feed"}.
+// {"scope": "feed"}. A feed token asked for with an API token that
+// expires (the user of ctx) expires with it: a token made to work for a
+// day must not leave behind a credential that works for ever.
 func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, error) {
 	token, err := newToken(feedTokenPrefix)
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeFeed, time.Time{})
+	var expires time.Time
+	if u := andon.UserFromContext(ctx); u != nil && u.TokenExpiresAt != nil {
+		expires = *u.TokenExpiresAt
+	}
+	return token, s.add(ctx, user, token, scopeFeed, expires)
 }
 
 func newToken(prefix string) (string, error) {

@@ -416,6 +416,44 @@ func TestCalendarFeed(t *testing.T) {
 	})
 }
 
+// TestFeedTokenExpiresWithItsAPIToken: a feed token asked for with an API
+// token that expires stops opening the feed when that token expires, and
+// says so.
+func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "2s", "-o", "json"}, s.storeFlags()...)...)
+	var made struct{ Token, ExpiresAt string }
+	if err := json.Unmarshal([]byte(r.stdout), &made); r.code != 0 || err != nil {
+		t.Fatalf("token create --expires 2s: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	expires, err := time.Parse(time.RFC3339, made.ExpiresAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "calendar", "feed-token", "-o", "json")
+	var ft andon.FeedToken
+	if err := json.Unmarshal([]byte(r.stdout), &ft); r.code != 0 || err != nil || ft.Environments["prod-lyon"] == "" {
+		t.Fatalf("calendar feed-token: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	feed := func() (int, string) {
+		resp, err := http.Get(ft.Environments["prod-lyon"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := feed(); code != http.StatusOK {
+		t.Fatalf("the feed before the API token expires: %d\n%s", code, body)
+	}
+	time.Sleep(time.Until(expires.Add(100 * time.Millisecond)))
+	want := "the feed token is not valid: it expired at " + expires.Format(time.RFC3339)
+	if code, body := feed(); code != http.StatusUnauthorized || !strings.Contains(body, want) {
+		t.Errorf("the feed after the API token expired: %d %s; want 401 and %q", code, body, want)
+	}
+}
+
 func TestGateFailsClosedOnBadRequests(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		s := MustServeOn(t, engine, t.TempDir())
