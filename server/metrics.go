@@ -184,7 +184,7 @@ func changesByState(counts func(context.Context) (map[andon.State]int, error), l
 		}}
 }
 
-// tokenTimes exports when each token that expires was issued and
+// tokenTimes exports when each API token that expires was issued and
 // expires, so that an alert can ask for a new one in time (a pipeline
 // whose token expires can no longer deploy), and leave alone the tokens
 // made to live only a short while.
@@ -201,7 +201,9 @@ func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *s
 				return err
 			}
 			for _, t := range tokens {
-				if t.ExpiresAt != nil {
+				// A feed token that expires does so with the API token it
+				// was asked for with, whose series already says when.
+				if t.ExpiresAt != nil && t.Scope != "feed" {
 					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
 					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID, t.User)
 				}

@@ -22,6 +22,9 @@ func TestMetrics(t *testing.T) {
 				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
 				{ID: "99aa00bb11cc", User: "alice", Scope: "api"},
 				{ID: "77ee66dd55cc", User: "alice", Scope: "feed"},
+				// A feed token expires with the API token it was asked
+				// for with, whose own series warns of it.
+				{ID: "5d4c3b2a1f0e", User: "ci-lyon", Scope: "feed", CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
 			}, nil
 		}
 	})
@@ -61,7 +64,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	// A token that never expires has no expiry to export.
+	// A token that never expires has no expiry to export, and a feed
+	// token is not an API token.
 	for _, name := range []string{"andon_token_expiry_timestamp_seconds", "andon_token_created_timestamp_seconds"} {
 		if n := strings.Count(text, "\n"+name+"{"); n != 1 {
 			t.Errorf("%d series of %s, want 1", n, name)
