@@ -30,7 +30,6 @@ func encode(w http.ResponseWriter, status int, v any) error {
 	}
 	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// The length lets the request's middleware send the answer before it
 	// logs the request.
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

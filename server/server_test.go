@@ -442,6 +442,23 @@ func TestPublicRoutesNeedNoToken(t *testing.T) {
 	}
 }
 
+// TestEveryAnswerForbidsSniffing checks that no answer, whatever its
+// type, may be read by a browser as another: the UI's Content-Security-
+// Policy allows scripts of the same origin, and a feed or a plain-text
+// answer taken for a script would be one.
+func TestEveryAnswerForbidsSniffing(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json",
+		"/api/v1/calendar.ics?env=prod-lyon", "/api/v1/me", "/nope"} {
+		t.Run(path, func(t *testing.T) {
+			r := f.do(t, "GET", path, aliceToken, "")
+			if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("GET %s (%d, %s): X-Content-Type-Options = %q, want nosniff", path, r.status, r.header.Get("Content-Type"), got)
+			}
+		})
+	}
+}
+
 func TestNotRouted(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
