@@ -105,6 +105,11 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 				slog.Int("status", status),
 				slog.Duration("duration", elapsed),
 				slog.String("user", info.user),
+				// Who asked: a token refused again and again, or a
+				// sign-in that fails, is traced to where it came from.
+				// Behind a proxy this is the proxy, whose own log has
+				// the rest; a forwarded header could be anyone's.
+				slog.String("remote", r.RemoteAddr),
 				slog.String("request_id", info.id))
 			if v == http.ErrAbortHandler {
 				// net/http aborts the connection quietly on this value.

@@ -290,6 +290,12 @@ func TestRequestLog(t *testing.T) {
 	}
 	delete(rec, "duration")
 	delete(rec, "time")
+	// The client's address, so that a refused token can be traced to
+	// where it came from; the port is the test client's.
+	if remote, _ := rec["remote"].(string); !strings.HasPrefix(remote, "127.0.0.1:") {
+		t.Errorf("request record remote = %v, want the client's address 127.0.0.1:PORT", rec["remote"])
+	}
+	delete(rec, "remote")
 	want := map[string]any{"level": "INFO", "msg": "request", "method": "GET", "path": "/api/v1/me",
 		"route": "/api/v1/me", "status": float64(200), "user": "bob", "request_id": "req-7"}
 	if diff := cmp.Diff(want, rec); diff != "" {
