@@ -1,14 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -110,6 +114,53 @@ func mustToken(t *testing.T, s *stack, expires time.Time) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+func TestRefusedSignInIsLogged(t *testing.T) {
+	var logs lockedBuffer
+	s := MustServe(t, nil, thursday, func(c *web.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	s.browser(t).post("/login", url.Values{"token": {"demo-mallory"}}).mustStatus(t, http.StatusUnauthorized)
+	s.MustSignIn(t, "bob")
+
+	var refused []map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == "sign-in refused" {
+			refused = append(refused, rec)
+		}
+	}
+	if len(refused) != 1 {
+		t.Fatalf("got %d sign-in refused records, want 1 (for the bad token, none for bob's); log:\n%s", len(refused), logs.String())
+	}
+	rec := refused[0]
+	if remote, _ := rec["remote"].(string); rec["level"] != "WARN" || rec["request_id"] == "" || rec["reason"] != "it is unknown or was revoked" || !strings.HasPrefix(remote, "127.0.0.1:") {
+		t.Errorf("sign-in refused record %v: want level WARN, the reason, the client's address and the request's id", rec)
+	}
+	if strings.Contains(logs.String(), "demo-mallory") {
+		t.Errorf("the log holds the token that was tried:\n%s", logs.String())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that the server's goroutines and the
+// test may use at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {

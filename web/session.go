@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,6 +111,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	case andon.ErrorCode(err) == andon.EINTERNAL:
 		return err
 	case err != nil || b.User == "":
+		// Above the request log's level, so that it is kept: many from
+		// one address are someone trying tokens, and an expired one is
+		// someone who needs a new token. The token itself is never logged.
+		h.cfg.Logger.WarnContext(r.Context(), "sign-in refused",
+			slog.String("reason", server.WhyNotValid(err)),
+			slog.String("remote", r.RemoteAddr),
+			slog.String("request_id", w.Header().Get("X-Request-Id")))
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
 			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}

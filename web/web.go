@@ -26,7 +26,8 @@ import (
 
 // Config holds the dependencies of the pages.
 type Config struct {
-	// Logger receives the details of internal errors. Nil discards them.
+	// Logger receives the details of internal errors, and the sign-ins
+	// refused. Nil discards them.
 	Logger *slog.Logger
 
 	Changes  andon.ChangeService
