@@ -186,10 +186,41 @@ func TestSessionCookieAttributes(t *testing.T) {
 	s := MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = false })
 	p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
 	cookie := p.header.Get("Set-Cookie")
-	for _, want := range []string{"andon_session=demo-bob", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
+	// The __Host- prefix makes browsers take the cookie only from this
+	// host, over HTTPS, for the whole site: another host of the domain
+	// cannot set one.
+	for _, want := range []string{"__Host-andon_session=demo-bob", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
 		if !strings.Contains(cookie, want) {
 			t.Errorf("Set-Cookie %q lacks %s", cookie, want)
 		}
+	}
+	if strings.Contains(strings.ToLower(cookie), "domain=") {
+		t.Errorf("Set-Cookie %q names a domain", cookie)
+	}
+
+	// A cookie without the prefix, which a browser takes from any host of
+	// the domain, is no session.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/", nil)
+	req.Header.Set("Cookie", "andon_session=demo-bob")
+	if p := s.browser(t).do(req); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/login") {
+		t.Errorf("with a cookie andon_session: %d to %q, want 303 to the sign-in page", p.status, p.location)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.url+"/", nil)
+	req.Header.Set("Cookie", "__Host-andon_session=demo-bob")
+	if p := s.browser(t).do(req); p.status != http.StatusOK {
+		t.Errorf("with the session cookie: %d, want 200", p.status)
+	}
+
+	// Without Secure, browsers refuse the prefix: the cookie goes without.
+	s = MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = true })
+	p = s.browser(t).post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
+	if cookie := p.header.Get("Set-Cookie"); !strings.HasPrefix(cookie, "andon_session=demo-bob;") || strings.Contains(cookie, "Secure") {
+		t.Errorf("with insecure cookies: Set-Cookie %q, want andon_session without Secure", cookie)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.url+"/", nil)
+	req.Header.Set("Cookie", "__Host-andon_session=demo-bob")
+	if p := s.browser(t).do(req); p.status != http.StatusSeeOther {
+		t.Errorf("with insecure cookies, a __Host- cookie: %d, want 303 to the sign-in page", p.status)
 	}
 }
 

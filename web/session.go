@@ -16,7 +16,26 @@ import (
 // sessionCookie holds the API token the user signed in with. The server
 // keeps no session of its own, so that every replica recognises it and
 // revoking the token ends the session.
-const sessionCookie = "andon_session"
+//
+// Sent Secure, its name has the __Host- prefix: browsers then take it only
+// from this host, over HTTPS, for the whole site and without a Domain.
+// Another host of the same domain (a plant network has many) could
+// otherwise set an andon_session cookie for the domain, for the whole site
+// or one page, and sign the user in there as someone else, or out. Without
+// Secure browsers refuse the prefix, so insecureSessionCookie is used.
+const (
+	sessionCookie         = "__Host-andon_session"
+	insecureSessionCookie = "andon_session"
+)
+
+// sessionCookieName is the name of the session cookie as this server
+// sends it.
+func (h *Handler) sessionCookieName() string {
+	if h.cfg.InsecureCookies {
+		return insecureSessionCookie
+	}
+	return sessionCookie
+}
 
 // csrfField is the name of the hidden field of every form.
 const csrfField = "csrf"
@@ -54,7 +73,7 @@ func sessionOf(r *http.Request) *session {
 // sent to the sign-in page, which comes back to it afterwards.
 func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
-		c, err := r.Cookie(sessionCookie)
+		c, err := r.Cookie(h.sessionCookieName())
 		var b andon.Bearer
 		if err == nil && c.Value != "" {
 			b, err = h.cfg.Tokens.Authenticate(r.Context(), c.Value)
@@ -122,7 +141,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     h.sessionCookieName(),
 		Value:    token,
 		Path:     "/",
 		HttpOnly: true,
@@ -137,7 +156,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 // revoked one must work too.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     h.sessionCookieName(),
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,

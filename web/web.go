@@ -41,9 +41,10 @@ type Config struct {
 
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
-	// InsecureCookies leaves the Secure attribute off the session cookie,
-	// for a server reached over plain HTTP by another name than localhost
-	// (browsers keep Secure cookies of http://localhost).
+	// InsecureCookies leaves the Secure attribute, and with it the
+	// __Host- prefix of its name, off the session cookie, for a server
+	// reached over plain HTTP by another name than localhost (browsers
+	// keep Secure cookies of http://localhost).
 	InsecureCookies bool
 }
 
