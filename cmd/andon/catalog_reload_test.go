@@ -209,3 +209,26 @@ func TestCatalogEmptiedInGit(t *testing.T) {
 			after.Revision, len(after.Environments), len(after.Teams), before.Revision, len(before.Environments), len(before.Teams))
 	}
 }
+
+// TestCatalogRefusedAgain: a source that fails, recovers and fails again
+// the same way (the git server down twice, a branch deleted twice) is
+// logged in full each time, not only the first: the leader reads the
+// version in force in between, which ends the first refusal.
+func TestCatalogRefusedAgain(t *testing.T) {
+	repo := mustCatalogRepo(t)
+	_, logs, stop := mustServeGit(t, t.TempDir(), repo)
+	defer stop()
+
+	refused := func() int { return strings.Count(logs.String(), `level=ERROR msg="catalog refused`) }
+	for i := 1; i <= 2; i++ {
+		mustGit(t, repo, "branch", "-m", "main", "gone")
+		waitFor(t, 15*time.Second, func() bool { return refused() == i }, logs)
+		if !strings.Contains(logs.String(), `ref \"main\" not found`) {
+			t.Fatalf("the refusal does not say the ref is gone; logs:\n%s", logs.String())
+		}
+		mustGit(t, repo, "branch", "-m", "gone", "main")
+		waitFor(t, 15*time.Second, func() bool {
+			return strings.Count(logs.String(), `msg="catalog source read again"`) == i
+		}, logs)
+	}
+}

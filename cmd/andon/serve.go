@@ -523,15 +523,45 @@ func (a *app) applySnapshot(ctx context.Context, snap *catalogsync.Snapshot) err
 	if _, err := a.publish(ctx, snap); err != nil {
 		return err
 	}
+	a.catalogAccepted(snap)
+	return nil
+}
+
+// watchedSource is the catalog source as the leader watches it. Watch
+// applies only a version that differs from the one it last applied, so a
+// read that finds the version in force is what tells that a refused
+// source (a git server down, a ref deleted, an invalid commit reverted)
+// is fine again.
+type watchedSource struct {
+	catalogsync.Source
+	a *app
+}
+
+func (s watchedSource) Fetch(ctx context.Context) (*catalogsync.Snapshot, error) {
+	snap, err := s.Source.Fetch(ctx)
+	if err == nil && snap.Revision == s.a.catalogs.Catalog().Revision {
+		s.a.catalogAccepted(snap)
+	}
+	return snap, err
+}
+
+// catalogAccepted ends a refusal once the source gives a version that is
+// in force: the same problem, should it come back (the git server down
+// again), is then logged in full again rather than at debug level.
+func (a *app) catalogAccepted(snap *catalogsync.Snapshot) {
 	a.refusedMu.Lock()
+	refused := a.lastRefused != ""
 	a.lastRefused = ""
 	a.refusedMu.Unlock()
-	return nil
+	if refused {
+		a.logger.Info("catalog source read again", "source", a.source.String(), "revision", snap.Revision, "commit", snap.Commit)
+	}
 }
 
 // catalogRefused logs a catalog version that cannot be put in force. The
 // source is read again every interval, so the same problems are logged in
-// full once, then only at debug level until they change.
+// full once, then only at debug level until they change or the source is
+// read without them (catalogAccepted).
 func (a *app) catalogRefused(err error) {
 	a.refusedMu.Lock()
 	repeated := a.lastRefused == err.Error()
@@ -585,7 +615,7 @@ func (a *app) lead(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			catalogsync.Watch(ctx, a.source, a.opts.catalogInterval, a.catalogs.Catalog().Revision,
+			catalogsync.Watch(ctx, watchedSource{a.source, a}, a.opts.catalogInterval, a.catalogs.Catalog().Revision,
 				func(snap *catalogsync.Snapshot) error { return a.applySnapshot(ctx, snap) },
 				a.catalogRefused)
 		}()
