@@ -1,6 +1,8 @@
 package catalogsync_test
 
 import (
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,6 +159,34 @@ func TestGitPath(t *testing.T) {
 		src := MustGitSource(t, catalogsync.GitOptions{URL: repo, Path: tt.path})
 		if _, err := src.Fetch(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), c1) {
 			t.Errorf("path %s: error %v; want one naming commit %s and saying %s", tt.path, err, c1, tt.want)
+		}
+	}
+}
+
+// TestGitSubmodule checks that a catalog path that is, or goes through,
+// a submodule is refused with an error that says so: its files are in
+// another repository, which a Git source does not fetch.
+func TestGitSubmodule(t *testing.T) {
+	estate := MustInitRepo(t)
+	MustCopyExample(t, filepath.Join(estate, "catalog"))
+	MustCommit(t, estate, "catalog")
+
+	repo := MustInitRepo(t)
+	MustWrite(t, repo, "README.md", "The plant's repository.\n")
+	MustGit(t, repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", estate, "estate")
+	c1 := MustCommit(t, repo, "the estate as a submodule")
+
+	for _, tt := range []struct{ path, want string }{
+		{"estate", `commit ` + c1 + `: path "estate": "estate" is a submodule: its files are in another repository, which is not read`},
+		{"estate/catalog", `commit ` + c1 + `: path "estate/catalog": "estate" is a submodule: its files are in another repository, which is not read`},
+	} {
+		src := MustGitSource(t, catalogsync.GitOptions{URL: repo, Path: tt.path})
+		_, err := src.Fetch(t.Context())
+		if want := src.String() + ": " + tt.want; err == nil || err.Error() != want {
+			t.Errorf("path %s: error\n%v\nwant\n%s", tt.path, err, want)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("path %s: error %v is not fs.ErrNotExist", tt.path, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package catalogsync
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -116,14 +117,28 @@ func (t *treeFS) lookup(name string) (node, error) {
 			dir = append(dir, p)
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
 			cur = node{name: p, mode: e.Mode, hash: e.Hash}
+		case filemode.Submodule:
+			return node{}, &submoduleError{path: strings.Join(append(slices.Clone(dir), p), "/")}
 		default:
-			// A submodule is a commit of another repository, whose files
-			// this tree does not have.
 			return node{}, fs.ErrNotExist
 		}
 	}
 	return cur, nil
 }
+
+// submoduleError is the error of a path that is, or leads into, a
+// submodule: a commit of another repository, whose files this tree does
+// not have and which is not fetched. It is fs.ErrNotExist to errors.Is,
+// as for any file the tree does not have, but says why.
+type submoduleError struct {
+	path string // the submodule, relative to the tree's root
+}
+
+func (e *submoduleError) Error() string {
+	return fmt.Sprintf("%q is a submodule: its files are in another repository, which is not read", e.path)
+}
+
+func (e *submoduleError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // split returns the elements of a cleaned slash-separated path.
 func split(p string) []string {
