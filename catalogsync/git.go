@@ -137,6 +137,7 @@ func (g *gitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	fsys.refuseLFS = true
 	cat, archive, err := load(fsys)
 	if err != nil {
 		return nil, g.errorf("commit %s: %w", h, err)

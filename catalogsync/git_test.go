@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +189,38 @@ func TestGitSubmodule(t *testing.T) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("path %s: error %v is not fs.ErrNotExist", tt.path, err)
 		}
+	}
+}
+
+// TestGitLFS checks that a catalog file committed with Git LFS, whose
+// commit holds only a pointer to it, is refused as such rather than read
+// as the pointer's text; and that GitFiles, which tools comparing commits
+// use, still reads the pointer as it is.
+func TestGitLFS(t *testing.T) {
+	const pointer = "version https://git-lfs.github.com/spec/v1\n" +
+		"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
+	repo := MustInitRepo(t)
+	MustCopyExample(t, repo)
+	MustWrite(t, repo, "plants.yaml", pointer)
+	MustWrite(t, repo, "calendars/lyon-shutdowns.ics", pointer)
+	MustCommit(t, repo, "the catalog in LFS")
+
+	problems, _ := MustFail(t, MustGitSource(t, catalogsync.GitOptions{URL: repo}))
+	const lfs = "a Git LFS pointer, not the file itself: LFS objects are not fetched; commit the file without LFS"
+	for _, file := range []string{"plants.yaml", "calendars/lyon-shutdowns.ics"} {
+		if !slices.ContainsFunc(problems, func(p catalog.Problem) bool {
+			return (p.File == file && p.Message == lfs) || strings.Contains(p.Message, file+": "+lfs)
+		}) {
+			t.Errorf("no problem saying %s is an LFS pointer among:\n%v", file, problems)
+		}
+	}
+
+	files, err := catalogsync.GitFiles(t.Context(), catalogsync.GitOptions{URL: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(files.FS, "plants.yaml"); err != nil || string(b) != pointer {
+		t.Errorf("GitFiles: plants.yaml = %q, %v; want the pointer", b, err)
 	}
 }
 

@@ -27,7 +27,24 @@ var (
 	errIsDir   = errors.New("is a directory")
 	errEscapes = errors.New("path escapes from parent")
 	errLinks   = errors.New("too many levels of symbolic links")
+	errLFS     = errors.New("a Git LFS pointer, not the file itself: LFS objects are not fetched; commit the file without LFS")
 )
+
+// lfsPointerPrefixes begin the pointer files that Git LFS commits in
+// place of the files it stores elsewhere: the current specification's,
+// and that of its first releases.
+var lfsPointerPrefixes = [][]byte{
+	[]byte("version https://git-lfs.github.com/spec/v1\n"),
+	[]byte("version https://hawser.github.com/spec/v1\n"),
+}
+
+// maxLFSPointer is the size under which a Git LFS pointer file must be.
+const maxLFSPointer = 1024
+
+// isLFSPointer reports whether data is a Git LFS pointer file.
+func isLFSPointer(data []byte) bool {
+	return len(data) < maxLFSPointer && slices.ContainsFunc(lfsPointerPrefixes, func(p []byte) bool { return bytes.HasPrefix(data, p) })
+}
 
 // treeFS is a read-only file system over a git tree, the catalog directory
 // of one commit. Reading the commit's objects rather than a checkout means
@@ -41,6 +58,10 @@ var (
 type treeFS struct {
 	objects storer.EncodedObjectStorer
 	root    *object.Tree
+	// refuseLFS makes a Git LFS pointer file an error to open or read,
+	// rather than content: the catalog must not be loaded from pointers,
+	// while a tool that compares two commits may compare them.
+	refuseLFS bool
 
 	// trees caches the directories decoded so far: every lookup walks
 	// down from the root, and a directory of many entries (an addons
@@ -162,6 +183,16 @@ func (t *treeFS) read(h plumbing.Hash) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
+// readFile returns the content of a regular file, refusing a Git LFS
+// pointer when the tree is set to.
+func (t *treeFS) readFile(h plumbing.Hash) ([]byte, error) {
+	data, err := t.read(h)
+	if err == nil && t.refuseLFS && isLFSPointer(data) {
+		return nil, errLFS
+	}
+	return data, err
+}
+
 // find is lookup for the method op of the file system, with its errors as
 // *fs.PathError.
 func (t *treeFS) find(op, name string) (node, error) {
@@ -184,7 +215,7 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 	if n.tree != nil {
 		return &treeDir{info: t.info(n), entries: t.entries(n.tree)}, nil
 	}
-	data, err := t.read(n.hash)
+	data, err := t.readFile(n.hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -200,7 +231,7 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	if n.tree != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errIsDir}
 	}
-	data, err := t.read(n.hash)
+	data, err := t.readFile(n.hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
