@@ -37,8 +37,9 @@ type GitOptions struct {
 	Path string
 	// CacheDir is where the fetched objects are kept, as a bare repository,
 	// so that a restart fetches only what is new; a source needs a CacheDir
-	// of its own. Empty, they are kept in memory and the first Fetch after
-	// each start downloads the history again.
+	// of its own. Empty, they are kept in memory, and a branch, tag or HEAD
+	// is fetched without its history: the one commit it names, downloaded
+	// again at the first Fetch after each start.
 	CacheDir string
 	// Username and Password authenticate over HTTP(S) with basic
 	// authentication; an access token goes in Password, with the user name
@@ -191,7 +192,14 @@ func (g *gitSource) resolve(ctx context.Context) (plumbing.Hash, error) {
 	if src == "" {
 		src = "HEAD"
 	}
-	err := g.fetch(ctx, config.RefSpec("+"+src+":"+sourceRef.String()))
+	// Held in memory, the objects are only those of the commit itself: the
+	// history, which may be long in a repository that holds more than the
+	// catalog, is not read, and so not downloaded.
+	depth := 0
+	if g.o.CacheDir == "" {
+		depth = 1
+	}
+	err := g.fetchDepth(ctx, depth, config.RefSpec("+"+src+":"+sourceRef.String()))
 	if errors.Is(err, git.NoMatchingRefSpecError{}) && abbreviatedHash.MatchString(src) {
 		// Not a branch or tag: a commit hash shortened, as git log
 		// --oneline and andon odoo impact print them.
@@ -252,13 +260,21 @@ func (g *gitSource) fetchBranchesAndTags(ctx context.Context) error {
 	return g.fetch(ctx, "+refs/heads/*:refs/andon/heads/*", "+refs/tags/*:refs/andon/tags/*")
 }
 
-// fetch fetches specs from the remote. Being up to date is no error.
+// fetch fetches specs from the remote with their history. Being up to
+// date is no error.
 func (g *gitSource) fetch(ctx context.Context, specs ...config.RefSpec) error {
+	return g.fetchDepth(ctx, 0, specs...)
+}
+
+// fetchDepth fetches specs from the remote, with depth commits of their
+// history, or all of it when depth is 0.
+func (g *gitSource) fetchDepth(ctx context.Context, depth int, specs ...config.RefSpec) error {
 	// The remote is not saved in the repository's configuration, so that
 	// a CacheDir holds neither the URL nor anything stale when it changes.
 	remote := git.NewRemote(g.repo.Storer, &config.RemoteConfig{Name: "andon", URLs: []string{g.url}})
 	err := remote.FetchContext(ctx, &git.FetchOptions{
 		RefSpecs: specs,
+		Depth:    depth,
 		Auth:     g.auth,
 		Tags:     git.NoTags,
 		Force:    true,

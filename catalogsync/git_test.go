@@ -1,9 +1,11 @@
 package catalogsync_test
 
 import (
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -222,6 +225,74 @@ func TestGitLFS(t *testing.T) {
 	if b, err := fs.ReadFile(files.FS, "plants.yaml"); err != nil || string(b) != pointer {
 		t.Errorf("GitFiles: plants.yaml = %q, %v; want the pointer", b, err)
 	}
+}
+
+// TestGitHistoryNotFetched serves a repository over HTTP with git's own
+// http-backend and checks that a fetch downloads the commit the ref names,
+// not its history: a repository that holds more than the catalog may have
+// a long and heavy one, which a source that keeps its objects in memory
+// would hold, and every replica download, at each start.
+func TestGitHistoryNotFetched(t *testing.T) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := MustInitRepo(t)
+	MustCopyExample(t, repo)
+	dump := make([]byte, 4<<20)
+	rand.Read(dump) // incompressible
+	MustWrite(t, repo, "assets/dump.bin", string(dump))
+	MustCommit(t, repo, "a dump")
+	if err := os.Remove(filepath.Join(repo, "assets", "dump.bin")); err != nil {
+		t.Fatal(err)
+	}
+	head := MustCommit(t, repo, "the dump removed")
+	root := t.TempDir()
+	MustGit(t, root, "clone", "-q", "--bare", repo, "estate.git")
+
+	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}}
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		backend.ServeHTTP(countingWriter{w, &sent}, r)
+	}))
+	defer srv.Close()
+
+	src := MustGitSource(t, catalogsync.GitOptions{URL: srv.URL + "/estate.git", Ref: "main"})
+	if s := MustFetch(t, src); s.Commit != head {
+		t.Errorf("commit %s, want %s", s.Commit, head)
+	}
+	if n := sent.Load(); n > 1<<20 {
+		t.Errorf("the server sent %d bytes for a catalog of a few kilobytes: the fetch downloaded the history", n)
+	}
+
+	// The next commit is fetched onto the first, and so is a history
+	// rewritten by a force-push.
+	bare := filepath.Join(root, "estate.git")
+	MustAppend(t, repo, "plants.yaml", "# reviewed\n")
+	next := MustCommit(t, repo, "reviewed")
+	MustGit(t, repo, "push", "-q", bare, "main")
+	if s := MustFetch(t, src); s.Commit != next {
+		t.Errorf("after a push: commit %s, want %s", s.Commit, next)
+	}
+	MustGit(t, repo, "reset", "-q", "--hard", "HEAD~2")
+	MustAppend(t, repo, "teams.yaml", "# rewritten\n")
+	rewritten := MustCommit(t, repo, "rewritten")
+	MustGit(t, repo, "push", "-q", "-f", bare, "main")
+	if s := MustFetch(t, src); s.Commit != rewritten {
+		t.Errorf("after a force-push: commit %s, want %s", s.Commit, rewritten)
+	}
+}
+
+// countingWriter counts the bytes of a response body.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w countingWriter) Write(b []byte) (int, error) {
+	w.n.Add(int64(len(b)))
+	return w.ResponseWriter.Write(b)
 }
 
 // TestGitTooLarge checks that a file of a commit larger than a catalog
