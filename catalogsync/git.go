@@ -282,8 +282,33 @@ func (g *gitSource) fetchDepth(ctx context.Context, depth int, specs ...config.R
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
 	}
+	if errors.Is(err, transport.ErrAuthenticationRequired) {
+		return &authError{err: err, given: g.auth != nil}
+	}
 	return err
 }
+
+// authError is a fetch the server refused for want of credentials. The
+// transport's message ends with what the server said, often nothing; this
+// one says whether credentials were given, the first thing to check.
+type authError struct {
+	err   error
+	given bool
+}
+
+func (e *authError) Error() string {
+	msg := "authentication required: no user and password were given"
+	if e.given {
+		msg = "authentication required: the server refused the user and password given"
+	}
+	said := strings.TrimSpace(strings.TrimPrefix(e.err.Error(), transport.ErrAuthenticationRequired.Error()))
+	if said = strings.TrimSpace(strings.TrimPrefix(said, ":")); said != "" {
+		msg += " (the server says: " + said + ")"
+	}
+	return msg
+}
+
+func (e *authError) Unwrap() error { return e.err }
 
 // peel returns the commit that h names, through any annotated tags.
 func (g *gitSource) peel(h plumbing.Hash) (plumbing.Hash, error) {

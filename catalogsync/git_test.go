@@ -426,13 +426,19 @@ func TestGitCredentials(t *testing.T) {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
+	const (
+		refused = "authentication required: the server refused the user and password given (the server says: denied)"
+		none    = "authentication required: no user and password were given (the server says: denied)"
+	)
 	tests := []struct {
 		name string
 		o    catalogsync.GitOptions
 		auth string
+		want string // the error after the source
 	}{
-		{"in the URL", catalogsync.GitOptions{URL: "http://andon:s3cret-pass@" + host + "/estate.git"}, "andon:s3cret-pass"},
-		{"as options", catalogsync.GitOptions{URL: srv.URL + "/estate.git", Username: "x-access-token", Password: "s3cret-token"}, "x-access-token:s3cret-token"},
+		{"in the URL", catalogsync.GitOptions{URL: "http://andon:s3cret-pass@" + host + "/estate.git"}, "andon:s3cret-pass", refused},
+		{"as options", catalogsync.GitOptions{URL: srv.URL + "/estate.git", Username: "x-access-token", Password: "s3cret-token"}, "x-access-token:s3cret-token", refused},
+		{"none", catalogsync.GitOptions{URL: srv.URL + "/estate.git"}, ":", none},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -449,6 +455,12 @@ func TestGitCredentials(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "s3cret") || !strings.HasPrefix(err.Error(), src.String()+": ") {
 				t.Errorf("error %q: want one that names the source and holds no secret", err)
+			}
+			if want := src.String() + ": " + tt.want; err.Error() != want {
+				t.Errorf("error\n%s\nwant\n%s", err, want)
+			}
+			if !catalogsync.RepositoryUnreadable(err) {
+				t.Errorf("RepositoryUnreadable(%v) = false, want true", err)
 			}
 			mu.Lock()
 			defer mu.Unlock()
