@@ -198,12 +198,20 @@ type gateService struct {
 	mu     sync.Mutex
 	decide func(andon.GateRequest) (*andon.GateResult, error)
 	got    andon.GateRequest
+	// started, when set, is closed as a decision starts, which then
+	// waits for its request to end and returns why it ended.
+	started chan struct{}
 }
 
 func (s *gateService) Decide(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.got = req
+	if s.started != nil {
+		close(s.started)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	return s.decide(req)
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -104,5 +105,43 @@ func TestHandlersShareRegistry(t *testing.T) {
 	want := `andon_http_requests_total{code="200",method="GET",route="/healthz"} 1`
 	if !strings.Contains(string(r.body), want) {
 		t.Errorf("metrics after a request through the second handler lack %s:\n%.2000s", want, r.body)
+	}
+}
+
+// TestAbandonedGateRequest: a client that goes away before the gate has
+// decided is no gate error, which the chart's AndonGateErrors alert
+// watches, and no error in the log: nothing was decided.
+func TestAbandonedGateRequest(t *testing.T) {
+	f := newFixture(t)
+	f.gate.started = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", f.url+"/api/v1/gate", strings.NewReader(`{"environment":"prod-lyon","image":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+aliceToken)
+	go func() {
+		<-f.gate.started
+		cancel()
+	}()
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the abandoned request: %v, want it cancelled", err)
+	}
+	var logged []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); len(logged) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		logged = f.logs.records(t, "gate request abandoned by its client")
+	}
+	if len(logged) != 1 || logged[0]["level"] != "INFO" {
+		t.Fatalf("log records of the abandoned request: %v; want one at INFO", logged)
+	}
+	if errs := f.logs.records(t, "gate could not decide"); len(errs) != 0 {
+		t.Errorf("an abandoned request logged as an error: %v", errs)
+	}
+	text := string(f.do(t, "GET", "/metrics", "", "").body)
+	if strings.Contains(text, `andon_gate_decisions_total{result="error"} 1`) {
+		t.Errorf("an abandoned request counted as a gate error:\n%s", text)
+	}
+	if !strings.Contains(text, `code="499"`) {
+		t.Errorf("the abandoned request is not counted with status 499:\n%s", text)
 	}
 }

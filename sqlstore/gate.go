@@ -126,6 +126,12 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	if err == nil {
 		return d.result, nil
 	}
+	if errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) {
+		// The caller went away before the decision was written (Update
+		// runs a request it queued whatever its context): nothing was
+		// decided or recorded, and nobody is left to answer.
+		return nil, err
+	}
 	if code := andon.ErrorCode(err); code != andon.EINTERNAL {
 		// A conflict, such as a concurrent update of the change: say so.
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)

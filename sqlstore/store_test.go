@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -650,6 +651,23 @@ func TestGateRecordsAutoChange(t *testing.T) {
 		}
 		if res.AuditIndex != entries[2].Index {
 			t.Errorf("result audit index = %d, want %d (the decision)", res.AuditIndex, entries[2].Index)
+		}
+	})
+}
+
+// A gate request whose caller went away before its decision was written
+// decides and records nothing: no refusal is written for nobody to read.
+func TestGateAbandonedByItsCaller(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx, cancel := context.WithCancel(as("alice"))
+		cancel()
+		res, err := e.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+		if !errors.Is(err, context.Canceled) || res != nil {
+			t.Fatalf("gate = %+v, %v; want no result and the cancellation", res, err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{After: -1})
+		if err != nil || len(entries) != 0 {
+			t.Errorf("audit entries = %d, %v; want none", len(entries), err)
 		}
 	})
 }
