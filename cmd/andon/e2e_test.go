@@ -558,6 +558,11 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 	leftNothing()
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--traefik-major", "4"), 2, "--traefik-major 4")
 	leftNothing()
+	// A git source that cannot be read, with no version published before.
+	nowhere := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "no-repo"))
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog-git", nowhere), 1,
+		"and no version was published before: there is no database at "+filepath.Join(unmade, "andon.db")+" yet")
+	leftNothing()
 
 	// A misspelt directory stops the server at start, even over a data
 	// directory that has a catalog in force.

@@ -317,6 +317,18 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	if l.fetchErr != nil && errors.As(l.fetchErr, new(catalog.Errors)) {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", l.fetchErr)}
 	}
+	if l.fetchErr != nil {
+		// Without its source, a server starts only with a version
+		// published before (see start); a SQLite database not made yet
+		// has none, and is not made for nothing.
+		if dsn, err := o.dsn(); err == nil {
+			if path, err := sqlstore.SQLitePath(dsn); err == nil {
+				if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+					return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog: %v; and no version was published before: there is no database at %s yet", l.fetchErr, path)}
+				}
+			}
+		}
+	}
 	var err error
 	if l.policy, err = policy.New(ctx, o.policy); err != nil {
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
