@@ -224,6 +224,28 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 }
 
+// TestSignOutClearsEverySessionCookie: signing out clears the session
+// cookie under both of its names, so that a token kept under the name
+// this server does not read (from before an upgrade, or from before
+// --insecure-cookies changed) does not outlive the sign-out.
+func TestSignOutClearsEverySessionCookie(t *testing.T) {
+	for _, insecure := range []bool{false, true} {
+		s := MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = insecure })
+		p := s.MustSignIn(t, "bob").post("/logout", url.Values{}).mustStatus(t, http.StatusSeeOther)
+		cleared := map[string]bool{}
+		for _, c := range (&http.Response{Header: p.header}).Cookies() {
+			if c.Value == "" && c.MaxAge < 0 {
+				cleared[c.Name] = true
+			}
+		}
+		for _, name := range []string{"__Host-andon_session", "andon_session"} {
+			if !cleared[name] {
+				t.Errorf("insecure cookies %v: sign-out does not clear %s: Set-Cookie %q", insecure, name, p.header.Values("Set-Cookie"))
+			}
+		}
+	}
+}
+
 func TestFormsNeedTheCSRFToken(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")

@@ -153,17 +153,27 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 // logout clears the session cookie. It needs no session: signing out of a
-// revoked one must work too.
+// revoked one must work too. Both names are cleared: a browser may still
+// hold a token under the name this server does not read, from before an
+// upgrade (the name had no prefix) or a change of --insecure-cookies,
+// which signing out must not leave behind. A browser takes the clearing
+// of the __Host- name only as Secure, which it drops over plain HTTP
+// elsewhere than on localhost, where it could not have been set either.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{
-		Name:     h.sessionCookieName(),
-		Value:    "",
-		Path:     "/",
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   !h.cfg.InsecureCookies,
-		SameSite: http.SameSiteLaxMode,
-	})
+	for _, c := range []struct {
+		name   string
+		secure bool
+	}{{sessionCookie, true}, {insecureSessionCookie, !h.cfg.InsecureCookies}} {
+		http.SetCookie(w, &http.Cookie{
+			Name:     c.name,
+			Value:    "",
+			Path:     "/",
+			MaxAge:   -1,
+			HttpOnly: true,
+			Secure:   c.secure,
+			SameSite: http.SameSiteLaxMode,
+		})
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
