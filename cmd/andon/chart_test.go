@@ -439,6 +439,9 @@ func TestChartRefuses(t *testing.T) {
 		{"Traefik 1", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.traefikMajor=1"}, "webhook.traefikMajor 1: want 2 or 3"},
 		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},
 		{"every replica kept", []string{"podDisruptionBudget.minAvailable=100%"}, "podDisruptionBudget.minAvailable 100%"},
+		// A percentage is rounded up: half of one pod is that pod.
+		{"half of one replica", []string{"replicaCount=1", "podDisruptionBudget.minAvailable=50%"}, "podDisruptionBudget.minAvailable 50% with replicaCount 1: no pod could ever be evicted"},
+		{"most of three replicas", []string{"replicaCount=3", "podDisruptionBudget.minAvailable=70%"}, "podDisruptionBudget.minAvailable 70% with replicaCount 3: no pod could ever be evicted"},
 		{"webhook without a CA", []string{"webhook.enabled=true"}, "webhook.caBundle or webhook.certManagerCertificate"},
 		{"webhook CA not base64 PEM", []string{"webhook.enabled=true", "webhook.caBundle=Y2E="}, "webhook.caBundle: want the CA certificate in PEM, base64-encoded"},
 		{"webhook CA as PEM", []string{"webhook.enabled=true", "webhook.caBundle=-----BEGIN CERTIFICATE-----"}, "webhook.caBundle: want"},
