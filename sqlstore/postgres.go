@@ -105,6 +105,10 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 // its own to (as SQLite refuses another program's file). An empty schema
 // is a new database; a search path that names no existing schema is
 // named as such rather than left for the first CREATE TABLE to refuse.
+// The relations of an extension (the views of pg_stat_statements, the
+// table of PostGIS), which a DBA may install in the schema of every new
+// database, are no program's tables: they do not make a schema another
+// program's.
 func checkAndonSchema(ctx context.Context, r *sql.DB, dsn string, readOnly bool) error {
 	var schema sql.NullString
 	if err := r.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
@@ -115,7 +119,10 @@ func checkAndonSchema(ctx context.Context, r *sql.DB, dsn string, readOnly bool)
 	}
 	tables, err := queryStrings(ctx, r, `SELECT c.relname FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`)
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+		AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+			WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+		ORDER BY c.relname`)
 	if err != nil {
 		return fmt.Errorf("list the tables of schema %s: %w", schema.String, err)
 	}

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -129,6 +130,48 @@ func TestOpenRefusesAnotherProgramsSchema(t *testing.T) {
 	if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(msg, "no schema of the search path exists") {
 		t.Errorf("open with a search path naming no schema: %v; want it said", err)
 	}
+}
+
+// A new database whose schema holds only the relations of an extension,
+// such as the views of pg_stat_statements that a DBA installs in every
+// database, is no other program's: andon opens it and migrates it.
+func TestOpenBesideAnExtension(t *testing.T) {
+	sqlstoretest.Postgres(t) // skips without PostgreSQL
+	base := os.Getenv(sqlstoretest.EnvPostgres)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() }) // after the database is dropped
+	// A database of its own: an extension is installed once per database.
+	name := fmt.Sprintf("andon_ext_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	dsn := u.String()
+	ext, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ext.Close()
+	if _, err := ext.Exec(`CREATE EXTENSION pg_stat_statements SCHEMA public`); err != nil {
+		t.Skipf("pg_stat_statements cannot be installed: %v", err)
+	}
+	db, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open a database whose schema holds an extension's views: %v", err)
+	}
+	db.Close()
 }
 
 // A database that stops answering while the store serves: the gate
