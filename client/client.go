@@ -489,7 +489,15 @@ func (c *Client) statusError(resp *http.Response, data []byte) error {
 	// A page's markup says nothing to the reader of one line; the URL
 	// does, when it names another HTTP service than andon.
 	if kind := notJSON(resp, data); kind == "an HTML page" {
-		return &andon.Error{Code: code, Message: fmt.Sprintf("%s answered %s with %s, not andon's JSON: is it an andon server?", c.baseURL, resp.Status, kind)}
+		hint := "is it an andon server?"
+		switch resp.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			// The error page of a proxy in front of andon (an ingress, a
+			// load balancer) that could not reach it: the URL is right,
+			// andon is what to look at.
+			hint = "a proxy's error page: is andon behind it running and reachable?"
+		}
+		return &andon.Error{Code: code, Message: fmt.Sprintf("%s answered %s with %s, not andon's JSON: %s", c.baseURL, resp.Status, kind, hint)}
 	}
 	msg := fmt.Sprintf("server answered %s", resp.Status)
 	// The text goes on the same line: a proxy's message, one line of an

@@ -464,7 +464,12 @@ func TestErrors(t *testing.T) {
 		{
 			name: "proxy page",
 			ans:  answer{status: 502, body: "<html>\n<title>bad gateway</title>\n</html>\n", contentType: "text/html"},
-			want: &andon.Error{Code: andon.EINTERNAL, Message: "SERVER answered 502 Bad Gateway with an HTML page, not andon's JSON: is it an andon server?"},
+			want: &andon.Error{Code: andon.EINTERNAL, Message: "SERVER answered 502 Bad Gateway with an HTML page, not andon's JSON: a proxy's error page: is andon behind it running and reachable?"},
+		},
+		{
+			name: "another service's page not found",
+			ans:  answer{status: 404, body: "<html><body>Not Found</body></html>\n", contentType: "text/html"},
+			want: &andon.Error{Code: andon.ENOTFOUND, Message: "SERVER answered 404 Not Found with an HTML page, not andon's JSON: is it an andon server?"},
 		},
 		{
 			name: "proxy text on one line",
