@@ -387,7 +387,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return c.unreachable(err)
 		}
 		if kind := notJSON(resp, head); kind != "" {
-			return andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.baseURL, method, path, kind)
+			return andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.shownURL(), method, path, kind)
 		}
 		return andon.Errorf(andon.EINTERNAL, "cannot decode the answer of %s %s: %v", method, path, err)
 	}
@@ -451,7 +451,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 // unreachable reports a transport failure as EINTERNAL: andon could not
 // decide, which the CLI turns into exit code 2.
 func (c *Client) unreachable(err error) error {
-	return andon.Errorf(andon.EINTERNAL, "cannot reach andon server at %s: %v", c.baseURL, unwrapURLError(err))
+	return andon.Errorf(andon.EINTERNAL, "cannot reach andon server at %s: %v", c.shownURL(), unwrapURLError(err))
 }
 
 // unwrapURLError drops the "Post \"http://…\":" prefix of *url.Error,
@@ -470,6 +470,16 @@ func isTransport(err error) bool {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	return !errors.As(err, &se) && !errors.As(err, &te) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// shownURL is the server's URL as messages show it: without the password
+// of a user written in it, which errors are printed, logged and pasted.
+func (c *Client) shownURL() string {
+	u, err := url.Parse(c.baseURL)
+	if err != nil {
+		return c.baseURL
+	}
+	return u.Redacted()
 }
 
 // statusError turns a non-2xx answer into an *andon.Error: the server's
@@ -497,7 +507,7 @@ func (c *Client) statusError(resp *http.Response, data []byte) error {
 			// andon is what to look at.
 			hint = "a proxy's error page: is andon behind it running and reachable?"
 		}
-		return &andon.Error{Code: code, Message: fmt.Sprintf("%s answered %s with %s, not andon's JSON: %s", c.baseURL, resp.Status, kind, hint)}
+		return &andon.Error{Code: code, Message: fmt.Sprintf("%s answered %s with %s, not andon's JSON: %s", c.shownURL(), resp.Status, kind, hint)}
 	}
 	msg := fmt.Sprintf("server answered %s", resp.Status)
 	// The text goes on the same line: a proxy's message, one line of an

@@ -631,3 +631,23 @@ func withLocations(t *testing.T, cat andon.Catalog) *andon.Catalog {
 	}
 	return &cat
 }
+
+// TestErrorsHideThePassword: a server URL with a user and password in it
+// is named in errors without the password, as the server's own log
+// names a database URL.
+func TestErrorsHideThePassword(t *testing.T) {
+	srv := newServer(t, answer{status: 200, body: "<html><body>Sign in</body></html>\n", contentType: "text/html"})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for _, base := range []string{srv.URL, closed.URL} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = url.UserPassword("andon", "s3cret")
+		_, err = client.New(u.String(), "t0ken").Change(context.Background(), "CHG-1")
+		if msg := andon.ErrorMessage(err); err == nil || strings.Contains(msg, "s3cret") || !strings.Contains(msg, "andon:xxxxx@") {
+			t.Errorf("server %s: error %q; want one naming the URL without its password", u.Redacted(), msg)
+		}
+	}
+}
