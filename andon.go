@@ -94,11 +94,14 @@ type TokenInfo struct {
 const FeedTokenPrefix = "andonfeed_"
 
 // FeedToken is a new feed token with the paths of the calendar feeds it
-// opens, relative to the server's base URL, by environment and by plant.
+// opens, relative to the server's base URL, by environment and by plant,
+// and when it expires: with the API token it was asked for with, if that
+// one expires.
 type FeedToken struct {
 	Token        string            `json:"token"`
 	Environments map[string]string `json:"environments"`
 	Plants       map[string]string `json:"plants"`
+	ExpiresAt    *time.Time        `json:"expiresAt,omitempty"`
 }
 
 // Clock returns the current time. Services take one so tests can fix it.

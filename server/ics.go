@@ -57,6 +57,9 @@ func handleFeedToken(tokens andon.TokenService, catalog andon.CatalogSource) api
 			return err
 		}
 		out := andon.FeedToken{Token: token, Environments: map[string]string{}, Plants: map[string]string{}}
+		if u := andon.UserFromContext(r.Context()); u != nil {
+			out.ExpiresAt = u.TokenExpiresAt
+		}
 		if cat := catalog.Catalog(); cat != nil {
 			for _, env := range cat.Environments {
 				out.Environments[env.Name] = feedURL("env", env.Name, token)

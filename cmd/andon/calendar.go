@@ -182,6 +182,11 @@ calendar feed and nothing else. Each run issues a new token.`,
 			}
 			return e.print(cmd, t, func(w io.Writer) {
 				fmt.Fprintf(w, "feed token:\t%s\n", t.Token)
+				if t.ExpiresAt != nil {
+					// With the API token it was asked for with: the
+					// subscriptions stop updating then.
+					fmt.Fprintf(w, "expires:\t%s, with the API token that asked for it\n", fmtSecond(*t.ExpiresAt))
+				}
 				fmt.Fprintf(w, "KIND\tNAME\tFEED URL\n")
 				for _, name := range slices.Sorted(maps.Keys(t.Environments)) {
 					fmt.Fprintf(w, "environment\t%s\t%s\n", name, t.Environments[name])

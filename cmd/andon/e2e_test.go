@@ -421,10 +421,10 @@ func TestCalendarFeed(t *testing.T) {
 // says so.
 func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
 	s := MustServe(t, t.TempDir())
-	r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "2s", "-o", "json"}, s.storeFlags()...)...)
+	r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "4s", "-o", "json"}, s.storeFlags()...)...)
 	var made struct{ Token, ExpiresAt string }
 	if err := json.Unmarshal([]byte(r.stdout), &made); r.code != 0 || err != nil {
-		t.Fatalf("token create --expires 2s: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		t.Fatalf("token create --expires 4s: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
 	expires, err := time.Parse(time.RFC3339, made.ExpiresAt)
 	if err != nil {
@@ -434,6 +434,13 @@ func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
 	var ft andon.FeedToken
 	if err := json.Unmarshal([]byte(r.stdout), &ft); r.code != 0 || err != nil || ft.Environments["prod-lyon"] == "" {
 		t.Fatalf("calendar feed-token: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if ft.ExpiresAt == nil || !ft.ExpiresAt.Equal(expires) {
+		t.Errorf("the feed token says it expires at %v, want %s, as its API token", ft.ExpiresAt, expires)
+	}
+	r = runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "calendar", "feed-token")
+	if want := "expires:     " + fmtSecond(expires) + ", with the API token that asked for it"; r.code != 0 || !hasLine(r.stdout, want) {
+		t.Errorf("calendar feed-token: exit %d, want a line %q:\n%s%s", r.code, want, r.stdout, r.stderr)
 	}
 	feed := func() (int, string) {
 		resp, err := http.Get(ft.Environments["prod-lyon"])
