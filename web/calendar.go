@@ -31,6 +31,9 @@ type calendarView struct {
 	Download     string
 	feed         string // the API's path of the feed
 	Subscription string
+	// SubscriptionExpires is when the feed token of Subscription expires:
+	// with the token the user signed in with, when that one expires.
+	SubscriptionExpires *time.Time
 }
 
 // calendarDay is one day of the grid.
@@ -76,6 +79,9 @@ func (h *Handler) calendarSubscribe(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	v.Subscription = origin(r) + v.feed + "&token=" + url.QueryEscape(token)
+	if u := andon.UserFromContext(r.Context()); u != nil {
+		v.SubscriptionExpires = u.TokenExpiresAt
+	}
 	return h.render(w, r, http.StatusOK, "calendar", v)
 }
 

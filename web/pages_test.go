@@ -614,6 +614,21 @@ func TestCalendarSubscription(t *testing.T) {
 	}
 }
 
+// A link got with a token that expires says when it stops working.
+func TestCalendarSubscriptionExpires(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	if got := s.MustSignIn(t, "carol").submit("/calendar?plant=geelong", "/calendar/subscription", url.Values{"plant": {"geelong"}}).text("#subscription-expires"); got != "" {
+		t.Errorf("a token that does not expire: %q; want nothing said", got)
+	}
+	expires := thursday.Add(36 * time.Hour)
+	b := s.browser(t)
+	b.post("/login", url.Values{"token": {mustToken(t, s, expires)}}).mustStatus(t, http.StatusSeeOther)
+	p := b.submit("/calendar?plant=geelong", "/calendar/subscription", url.Values{"plant": {"geelong"}}).mustStatus(t, http.StatusOK)
+	if want := "It stops working at " + expires.UTC().Format("2006-01-02 15:04") + " UTC, when the token you signed in with expires."; p.text("#subscription-expires") != want {
+		t.Errorf("subscription: %q; want %q", p.text("#subscription-expires"), want)
+	}
+}
+
 func TestCalendarNamesTheClockChange(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")
