@@ -233,7 +233,7 @@ func newChangeShowCmd(e *env) *cobra.Command {
 		Use:               "show ID",
 		Short:             "Show everything about a change: facts, risk, approvals, review",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: e.changeCompletion(nil),
+		ValidArgsFunction: e.changeCompletion(nil, nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -251,12 +251,10 @@ func newChangeShowCmd(e *env) *cobra.Command {
 func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Command {
 	var comment string
 	cmd := &cobra.Command{
-		Use:   use + " ID",
-		Short: "Approve a change, filling one required slot",
-		Args:  cobra.ExactArgs(1),
-		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
-			return ch.State == andon.StatePending
-		}),
+		Use:               use + " ID",
+		Short:             "Approve a change, filling one required slot",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion([]andon.State{andon.StatePending}, nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A rejection ends the change; the requester is owed a reason.
 			if verdict == andon.Reject && andon.IsBlank(comment) {
@@ -291,12 +289,10 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *cobra.Command {
 	var comment string
 	cmd := &cobra.Command{
-		Use:   use + " ID",
-		Short: fmt.Sprintf("%s (state %s)", short, to),
-		Args:  cobra.ExactArgs(1),
-		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
-			return andon.CanTransition(ch.State, to)
-		}),
+		Use:               use + " ID",
+		Short:             fmt.Sprintf("%s (state %s)", short, to),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: e.changeCompletion(statesTo(to), nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -319,7 +315,7 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 		Use:   "review ID --comment TEXT",
 		Short: "Record the retrospective review of an emergency change",
 		Args:  cobra.ExactArgs(1),
-		ValidArgsFunction: e.changeCompletion(func(ch *andon.Change) bool {
+		ValidArgsFunction: e.changeCompletion(nil, func(ch *andon.Change) bool {
 			return ch.ReviewDue != nil && ch.Review == nil
 		}),
 		RunE: func(cmd *cobra.Command, args []string) error {

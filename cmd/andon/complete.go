@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,9 +51,11 @@ func (e *env) environmentCompletion(cmd *cobra.Command, _ []string, _ string) ([
 }
 
 // changeCompletion completes the change ID of a command with the newest
-// changes of the server (at most completedChanges) that the command can
-// act on, as applies says, each described by its state and title.
-func (e *env) changeCompletion(applies func(*andon.Change) bool) cobra.CompletionFunc {
+// changes of the server (at most completedChanges of each state) that the
+// command can act on: those in one of states (any state when there is
+// none) that applies keeps (every one when it is nil), each described by
+// its state and title.
+func (e *env) changeCompletion(states []andon.State, applies func(*andon.Change) bool) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -63,19 +66,42 @@ func (e *env) changeCompletion(applies func(*andon.Change) bool) cobra.Completio
 		}
 		ctx, cancel := completionContext(cmd)
 		defer cancel()
-		changes, _, err := c.Changes(ctx, andon.ChangeFilter{Limit: completedChanges})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+		filters := []andon.ChangeFilter{{Limit: completedChanges}}
+		if len(states) > 0 {
+			filters = nil
+			for _, s := range states {
+				filters = append(filters, andon.ChangeFilter{State: s, Limit: completedChanges})
+			}
 		}
+		var changes []*andon.Change
+		for _, f := range filters {
+			page, _, err := c.Changes(ctx, f)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			changes = append(changes, page...)
+		}
+		// Newest first, as a listing is: the shell keeps the order.
+		slices.SortStableFunc(changes, func(a, b *andon.Change) int { return b.CreatedAt.Compare(a.CreatedAt) })
 		var out []cobra.Completion
 		for _, ch := range changes {
 			if applies == nil || applies(ch) {
 				out = append(out, cobra.CompletionWithDesc(ch.ID, oneLine(string(ch.State)+": "+ch.Title)))
 			}
 		}
-		// Newest first, as listed: the shell keeps the order.
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
 	}
+}
+
+// statesTo returns the states from which a change may move to state to.
+func statesTo(to andon.State) []andon.State {
+	var from []andon.State
+	for _, s := range andon.States {
+		if andon.CanTransition(s, to) {
+			from = append(from, s)
+		}
+	}
+	return from
 }
 
 // completedChanges is how many of the newest changes a completion looks

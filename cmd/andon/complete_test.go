@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
 )
 
 // TestCompletionAsksTheServer: --env completes with the environments of
@@ -78,6 +80,18 @@ func TestCompletionAsksTheServer(t *testing.T) {
 	}
 	if got, _ := complete(asAlice, "change", "approve", pending.ID, ""); len(got) != 0 {
 		t.Errorf("a second ID: %q; want nothing", got)
+	}
+	// The pending change is offered behind more newer changes than a
+	// completion reads, none of them pending.
+	c := client.New(s.url, s.tokens["alice"])
+	for i := range completedChanges {
+		ch, err := c.CreateChange(context.Background(), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeStandard, Title: fmt.Sprintf("Nightly build %d", i)})
+		if err != nil || ch.State != andon.StateApproved {
+			t.Fatalf("a standard change in dev: %+v, %v; want it approved by policy", ch, err)
+		}
+	}
+	if got, _ := complete(asAlice, "change", "approve", ""); !slices.Equal(got, []string{pending.ID + "\tpending: November release of the MRP"}) {
+		t.Errorf("change approve behind %d newer changes: %q; want the pending one", completedChanges, got)
 	}
 
 	// No server: nothing, and no file names either.
