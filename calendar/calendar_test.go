@@ -524,6 +524,26 @@ func TestOccurrencesFarFromStart(t *testing.T) {
 			"w 2026-06-14T02:00:00+02:00/2026-06-14T03:00:00+02:00",
 		},
 	}, {
+		// RFC 5545: a set of instances starts at the beginning of the
+		// interval. The week of Tuesday 4 August runs from Monday 3 August,
+		// whose BYSETPOS=1 instance is before the start: the first
+		// occurrence is Monday 10 August, not Wednesday 5 August.
+		name:     "BYSETPOS counts within the whole first week",
+		schedule: andon.Schedule{Start: "2026-08-04T23:00:00", RRule: "FREQ=WEEKLY;BYDAY=MO,WE;BYSETPOS=1;COUNT=2", Duration: time.Hour},
+		from:     "2026-08-01T00:00:00Z", to: "2026-09-01T00:00:00Z",
+		want: []string{
+			"w 2026-08-10T23:00:00+02:00/2026-08-11T00:00:00+02:00",
+			"w 2026-08-17T23:00:00+02:00/2026-08-18T00:00:00+02:00",
+		},
+	}, {
+		name:     "BYSETPOS from the end of the first week, with WKST",
+		schedule: andon.Schedule{Start: "2026-08-04T23:00:00", RRule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE,SU;BYSETPOS=-1;WKST=SU", Duration: time.Hour},
+		from:     "2026-08-01T00:00:00Z", to: "2026-08-25T00:00:00Z",
+		want: []string{
+			"w 2026-08-05T23:00:00+02:00/2026-08-06T00:00:00+02:00",
+			"w 2026-08-19T23:00:00+02:00/2026-08-20T00:00:00+02:00",
+		},
+	}, {
 		name:     "a single occurrence",
 		schedule: andon.Schedule{Start: "2026-06-01T02:00:00", Duration: time.Hour},
 		from:     "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z",

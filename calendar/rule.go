@@ -408,12 +408,28 @@ func (r *rule) first() (int64, bool) {
 // therefore shifted by whole 400-year Gregorian cycles, which change no
 // date, weekday or week number, so that end falls within the last cycle
 // before 9999: the search past end then stops within 400 years.
+//
+// BYSETPOS picks among the instances of a whole period (RFC 5545: "a set
+// of recurrence instances starts at the beginning of the interval"), but
+// rrule-go's first week starts on DTSTART's day rather than on the week's
+// first day, so that BYSETPOS=1 would pick the first instance on or after
+// DTSTART. A weekly rule with BYSETPOS is therefore expanded from the first
+// day of DTSTART's week, dropping what comes before DTSTART and counting
+// COUNT here.
 func (r *rule) expand(from, end int64, yield func(int64) bool) {
 	if from >= end {
 		return
 	}
-	shift := int64(maxYear-wallTime(end-1).Year()) / 400 * secondsPer400Years
 	opt := r.opt
+	skip, count := int64(minWall), 0
+	if from == r.start && r.freq == rrule.WEEKLY && len(opt.Bysetpos) > 0 {
+		day := floorDiv(r.start, secondsPerDay) * secondsPerDay
+		if week := day - int64((pyWeekday(wallTime(day).Weekday())-opt.Wkst.Day()+7)%7)*secondsPerDay; week >= minWall {
+			from, skip = week, r.start
+			count, opt.Count = opt.Count, 0
+		}
+	}
+	shift := int64(maxYear-wallTime(end-1).Year()) / 400 * secondsPer400Years
 	opt.Dtstart = wallTime(from + shift)
 	rr, err := rrule.NewRRule(opt)
 	if err != nil {
@@ -421,13 +437,20 @@ func (r *rule) expand(from, end int64, yield func(int64) bool) {
 		return
 	}
 	next := rr.Iterator()
+	n := 0
 	for {
 		t, ok := next()
 		if !ok {
 			return
 		}
 		w := t.Unix() - shift
+		if w < skip {
+			continue
+		}
 		if w >= end || !yield(w) {
+			return
+		}
+		if n++; n == count {
 			return
 		}
 	}
