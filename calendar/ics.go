@@ -359,7 +359,7 @@ func (p *icsParser) resolve(e *event) error {
 	}
 	excluded := map[int64]bool{}
 	for _, x := range e.exdates {
-		walls, _, err := p.times(e, x)
+		walls, _, err := p.times(e, x, true)
 		if err != nil {
 			return err
 		}
@@ -373,7 +373,7 @@ func (p *icsParser) resolve(e *event) error {
 	}
 	e.schedules = append(e.schedules, own)
 	for _, r := range e.rdates {
-		walls, durs, err := p.times(e, r)
+		walls, durs, err := p.times(e, r, false)
 		if err != nil {
 			return err
 		}
@@ -431,8 +431,11 @@ func (p *icsParser) duration(e *event) (time.Duration, int, error) {
 
 // times reads the comma-separated times of an EXDATE or RDATE as wall
 // times in e's zone. For RDATE periods it also returns their durations
-// (0 for a plain time).
-func (p *icsParser) times(e *event, c *contentLine) ([]int64, []time.Duration, error) {
+// (0 for a plain time). An exception names an occurrence by its start;
+// given in another zone, it is an instant, which may also be where a wall
+// time of e's zone skipped by the clocks occurs: with exclude set, that
+// wall time is returned too (see convertAll).
+func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []time.Duration, error) {
 	var walls []int64
 	var durs []time.Duration
 	period := strings.EqualFold(c.param("VALUE"), "PERIOD")
@@ -472,13 +475,18 @@ func (p *icsParser) times(e *event, c *contentLine) ([]int64, []time.Duration, e
 			// that day?): refused rather than guessed.
 			err = fmt.Errorf("%q is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does", strings.TrimSpace(v))
 		}
-		if err == nil {
-			w, err = convert(w, z, e.zone)
+		ws := []int64{w}
+		if err == nil && exclude {
+			ws, err = convertAll(w, z, e.zone)
+		} else if err == nil {
+			ws[0], err = convert(w, z, e.zone)
 		}
 		if err != nil {
 			return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
 		}
-		walls, durs = append(walls, w), append(durs, d)
+		for _, w := range ws {
+			walls, durs = append(walls, w), append(durs, d)
+		}
 	}
 	return walls, durs, nil
 }
@@ -515,17 +523,20 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			if err != nil {
 				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
 			}
-			if w, err = convert(w, z, m.zone); err != nil {
+			walls, err := convertAll(w, z, m.zone)
+			if err != nil {
 				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
 			}
-			wall := formatWall(w)
-			m.schedules = slices.DeleteFunc(m.schedules, func(s *icsSchedule) bool {
-				return s.RRule == "" && s.Start == wall
-			})
-			for _, s := range m.schedules {
-				if s.RRule != "" && !slices.Contains(s.ExDates, wall) {
-					s.ExDates = append(s.ExDates, wall)
-					s.overridden = true
+			for _, w := range walls {
+				wall := formatWall(w)
+				m.schedules = slices.DeleteFunc(m.schedules, func(s *icsSchedule) bool {
+					return s.RRule == "" && s.Start == wall
+				})
+				for _, s := range m.schedules {
+					if s.RRule != "" && !slices.Contains(s.ExDates, wall) {
+						s.ExDates = append(s.ExDates, wall)
+						s.overridden = true
+					}
 				}
 			}
 		}
@@ -593,6 +604,20 @@ func convert(w int64, from, to zone) (int64, error) {
 		return 0, fmt.Errorf("in %s, the time falls outside the years 0001 to 9999", to.name)
 	}
 	return w, nil
+}
+
+// convertAll returns the wall times in zone to of the occurrences that
+// start at the instant of wall time w in zone from: the one convert
+// returns and, when clocks in zone to have just sprung forward, the wall
+// time in the gap that the DST rule moves to that instant. A calendar that
+// excludes the 02:30 occurrence of the night Paris skips from 02:00 to
+// 03:00 in UTC writes 01:30Z, which Paris clocks show as 03:30.
+func convertAll(w int64, from, to zone) ([]int64, error) {
+	c, err := convert(w, from, to)
+	if err != nil || from.name == to.name {
+		return []int64{c}, err
+	}
+	return append([]int64{c}, gapWalls(instant(c, to.loc), to.loc)...), nil
 }
 
 // parseDuration reads an RFC 5545 duration such as PT4H, P1DT12H or P2W.

@@ -324,3 +324,69 @@ func TestParseICSReportsEveryEvent(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseICSExcludesByInstant checks that an EXDATE or a RECURRENCE-ID
+// in another zone than DTSTART removes the occurrence that starts at its
+// instant, even when the occurrence's wall start falls in the gap of a
+// spring-forward night and so was moved forward to that instant.
+func TestParseICSExcludesByInstant(t *testing.T) {
+	tests := []struct {
+		name     string
+		data     string
+		env      string
+		from, to string
+		want     []string
+	}{{
+		name: "Paris, an EXDATE in UTC for 02:30 on the night clocks spring forward",
+		data: ics("DTSTART;TZID=Europe/Paris:20260301T023000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
+			"EXDATE:20260329T013000Z"),
+		env: "prod-lyon", from: "2026-03-21T00:00:00Z", to: "2026-04-06T00:00:00Z",
+		want: []string{
+			"w 2026-03-22T02:30:00+01:00/2026-03-22T03:30:00+01:00",
+			"w 2026-04-05T02:30:00+02:00/2026-04-05T03:30:00+02:00",
+		},
+	}, {
+		name: "Lord Howe, whose clocks skip half an hour, an EXDATE in Melbourne time",
+		data: ics("DTSTART;TZID=Australia/Lord_Howe:20260920T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
+			"EXDATE;TZID=Australia/Melbourne:20261004T013000"),
+		env: "prod-lyon", from: "2026-09-26T00:00:00Z", to: "2026-10-12T00:00:00Z",
+		want: []string{
+			"w 2026-09-27T02:00:00+10:30/2026-09-27T03:00:00+10:30",
+			"w 2026-10-11T02:00:00+11:00/2026-10-11T03:00:00+11:00",
+		},
+	}, {
+		name: "Melbourne, a cancelled occurrence named in UTC",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Australia/Melbourne:20260920T021500\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20261003T161500Z\nSTATUS:CANCELLED\nDTSTART:20261003T161500Z\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+		env: "prod-lyon", from: "2026-09-26T00:00:00Z", to: "2026-10-12T00:00:00Z",
+		want: []string{
+			"w 2026-09-27T02:15:00+10:00/2026-09-27T03:15:00+10:00",
+			"w 2026-10-11T02:15:00+11:00/2026-10-11T03:15:00+11:00",
+		},
+	}, {
+		name: "Paris, an EXDATE in UTC for the first 02:30 on the night clocks fall back",
+		data: ics("DTSTART;TZID=Europe/Paris:20261018T023000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;COUNT=3",
+			"EXDATE:20261025T003000Z"),
+		env: "prod-lyon", from: "2026-10-01T00:00:00Z", to: "2026-11-06T00:00:00Z",
+		want: []string{
+			"w 2026-10-18T02:30:00+02:00/2026-10-18T03:30:00+02:00",
+			"w 2026-11-01T02:30:00+01:00/2026-11-01T03:30:00+01:00",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schedules, err := calendar.ParseICS("t.ics", []byte(tt.data))
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			cat := NewCatalog(t, &andon.Window{Name: "w", Type: andon.WindowFreeze, Schedules: schedules})
+			c := MustNew(t, cat)
+			got := Spans(c.Occurrences(cat.Environment(tt.env), MustTime(t, tt.from), MustTime(t, tt.to)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Occurrences mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package calendar
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // A wall time is a reading of a clock on the wall: a date and a time of day
 // without a zone. This package keeps wall times as int64 seconds, counted as
@@ -81,6 +84,25 @@ func offsetRange(loc *time.Location, a, b int64) (lo, hi int64) {
 		lo, hi = min(lo, int64(off)), max(hi, int64(off))
 	}
 	return lo, hi
+}
+
+// gapWalls returns the wall times that the clocks of loc skip and that
+// instant moves to i: none, unless i lies within the length of a gap
+// after clocks spring forward. With a one-hour gap at 02:00, 03:30 after
+// the change is also where 02:30 occurs.
+func gapWalls(i int64, loc *time.Location) []int64 {
+	if loc == time.UTC {
+		return nil
+	}
+	var walls []int64
+	lo, hi := offsetRange(loc, i, i)
+	for _, off := range [2]int64{lo, hi} {
+		// A wall time in a gap is read with the offset from before it.
+		if w := i + off; w != wallAt(i, loc) && instant(w, loc) == i && !slices.Contains(walls, w) {
+			walls = append(walls, w)
+		}
+	}
+	return walls
 }
 
 // wallAt returns the wall time that the clocks of loc show at instant i.
