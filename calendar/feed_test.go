@@ -60,6 +60,9 @@ func trickyCatalog(tb testing.TB) *andon.Catalog {
 			}},
 			{Name: "fortnight", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
 				sched("2026-01-08T04:00:00", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SA", 2*time.Hour),
+				// A Tuesday: the first of Monday and Wednesday in its week
+				// is before it, so the first occurrence is two weeks on.
+				sched("2026-01-06T05:00:00", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;BYSETPOS=1", time.Hour),
 			}},
 			{Name: "new-york-close", Type: andon.WindowFreeze, Schedules: []andon.Schedule{
 				{Start: "2026-01-30T17:00:00", RRule: "FREQ=MONTHLY;BYMONTHDAY=-1", Duration: 15 * time.Hour, Timezone: "America/New_York"},
