@@ -288,6 +288,20 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close())
 }
 
+// Ready checks that the database answers and, for a store that writes,
+// that the audit log it holds was signed with the store's key: a replica
+// given another key than the one that signed the log writes nothing (see
+// checkStoredSigner), so it must be sent no requests.
+func (db *DB) Ready(ctx context.Context) error {
+	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	if db.Signer == nil {
+		return nil
+	}
+	return db.CheckSigner(ctx)
+}
+
 // ErrNoAnswer is the error of a database that does not answer, as it may
 // be shown to a client: the driver's cause, which may name hosts, is
 // wrapped with it for the log.

@@ -238,6 +238,13 @@ func TestReplicaWithAnotherKeyWritesNothing(t *testing.T) {
 		if err == nil || res.Allow {
 			t.Errorf("the gate with another key: %+v, %v; want it closed", res, err)
 		}
+		// The replica with the other key is not ready, and says why.
+		if err := a.db.Ready(ctx); err != nil {
+			t.Errorf("the replica whose key signed the log: %v; want it ready", err)
+		}
+		if err := b.db.Ready(ctx); andon.ErrorCode(err) != andon.ECONFLICT || !strings.Contains(andon.ErrorMessage(err), "signed with another key than "+b.db.Signer.VerifierKey()) {
+			t.Errorf("the replica with another key: ready %v; want it not ready, naming its key", err)
+		}
 		if err := create(a, "third"); err != nil {
 			t.Fatal(err)
 		}

@@ -679,7 +679,7 @@ func (a *app) handler() http.Handler {
 		Tokens:       a.tokens,
 		Drift:        sqlstore.NewDriftService(a.db, a.catalogs),
 		Admission:    a.admission,
-		Ready:        a.db.Ping,
+		Ready:        a.db.Ready,
 		Now:          a.db.Now,
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
