@@ -77,26 +77,43 @@ func (c cachedTool) binary(tb testing.TB) string {
 // only, never from their origin's version control, even when the proxy
 // does not have them. A list that forbids the network ("off", where the
 // list reaches it) stays "off": the module cache alone is used.
+// Each proxy keeps the separator before it: "|" falls back to the next
+// on any error, "," only when a proxy does not have the module.
 func moduleProxies(goproxy string) string {
-	var proxies []string
-	for p := range strings.FieldsFuncSeq(strings.TrimSpace(goproxy), func(r rune) bool { return r == ',' || r == '|' }) {
-		if p == "off" {
-			if len(proxies) == 0 {
+	var b strings.Builder
+	rest, sep := strings.TrimSpace(goproxy), ""
+	for rest != "" {
+		i := strings.IndexAny(rest, ",|")
+		p, next := rest, ""
+		if i >= 0 {
+			p, next = rest[:i], rest[i:i+1]
+			rest = rest[i+1:]
+		} else {
+			rest = ""
+		}
+		switch p {
+		case "off":
+			if b.Len() == 0 {
 				return "off"
 			}
-			break
+			return b.String()
+		case "direct", "":
+		default:
+			if b.Len() > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(p)
 		}
-		if p != "direct" {
-			proxies = append(proxies, p)
-		}
+		sep = next
 	}
-	return strings.Join(proxies, ",")
+	return b.String()
 }
 
 func TestModuleProxies(t *testing.T) {
 	for _, tt := range []struct{ goproxy, want string }{
 		{"https://proxy.golang.org,direct\n", "https://proxy.golang.org"},
-		{"https://goproxy.example.com|https://proxy.golang.org,direct", "https://goproxy.example.com,https://proxy.golang.org"},
+		{"https://goproxy.example.com|https://proxy.golang.org,direct", "https://goproxy.example.com|https://proxy.golang.org"},
+		{"https://a.example.com,https://b.example.com|direct", "https://a.example.com,https://b.example.com"},
 		{"direct", ""},
 		{"off", "off"},
 		{"https://goproxy.example.com,off", "https://goproxy.example.com"},
