@@ -435,6 +435,7 @@ func TestChartRefuses(t *testing.T) {
 		{"log format", []string{"logFormat=logfmt"}, `logFormat "logfmt": want text or json`},
 		{"log level", []string{"logLevel=verbose"}, `logLevel "verbose": want debug, info, warn or error`},
 		{"catalog interval without a unit", []string{"catalogInterval=30"}, `catalogInterval "30": want a duration`},
+		{"negative catalog interval", []string{"catalogInterval=-5m"}, `catalogInterval "-5m": want a duration`},
 		{"preStop sleep as long as the grace period", []string{"preStopSleepSeconds=30"}, "preStopSleepSeconds 30: want less than terminationGracePeriodSeconds (30)"},
 		{"Traefik 1", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.traefikMajor=1"}, "webhook.traefikMajor 1: want 2 or 3"},
 		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},

@@ -565,6 +565,8 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 	leftNothing()
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--traefik-major", "4"), 2, "--traefik-major 4")
 	leftNothing()
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--catalog-interval", "-1m"), 2, "--catalog-interval -1m0s: want 0")
+	leftNothing()
 	// A git source that cannot be read, with no version published before.
 	nowhere := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "no-repo"))
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog-git", nowhere), 1,

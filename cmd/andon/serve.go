@@ -306,6 +306,9 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	if o.traefikMajor != 0 && o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
 	}
+	if o.catalogInterval < 0 {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-interval %s: want 0 (read at start and on SIGHUP only) or more", o.catalogInterval)}
+	}
 	l := &loaded{logger: logger, opts: o, source: src}
 	if o.admissionAddr != "" {
 		var err error

@@ -78,7 +78,7 @@ would otherwise show only as pods that never become ready.
 {{- if not (regexMatch "(?i)^(debug|info|warn|error)([+-][0-9]+)?$" (toString .Values.logLevel)) -}}
 {{- fail (printf "logLevel %q: want debug, info, warn or error" (toString .Values.logLevel)) -}}
 {{- end -}}
-{{- if not (regexMatch `^(0|[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$` (toString .Values.catalogInterval)) -}}
+{{- if not (regexMatch `^(0|[+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$` (toString .Values.catalogInterval)) -}}
 {{- fail (printf "catalogInterval %q: want a duration such as 30s or 5m, or 0 to read the catalog only at start" (toString .Values.catalogInterval)) -}}
 {{- end -}}
 {{- if and .Values.webhook.enabled (not (has (toString .Values.webhook.traefikMajor) (list "2" "3"))) -}}
