@@ -77,7 +77,8 @@ func mustStartBoard(t *testing.T) *board {
 	t.Helper()
 	exe := chromium(t)
 	url, logs, _ := startCommand(t, "andon", "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
-	// Chromium keeps the Secure session cookie for http://localhost only.
+	// Chromium keeps a Secure cookie over plain HTTP for a loopback host
+	// only; the board is reached by the name people type.
 	b := &board{url: strings.Replace(url, "127.0.0.1", "localhost", 1), logs: logs, shots: os.Getenv("ANDON_SCREENSHOTS")}
 	if b.shots != "" {
 		if err := os.MkdirAll(b.shots, 0o755); err != nil {
