@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/andon-governance/andon"
@@ -61,6 +63,9 @@ type Report struct {
 	FirstBad int64 `json:"firstBad"`
 	// Problem says what is wrong, naming FirstBad when there is one.
 	Problem string `json:"problem,omitempty"`
+	// Saved is the number of checkpoints kept outside the log that
+	// Verify was given; when OK, the log extends each of them.
+	Saved int `json:"savedCheckpoints,omitempty"`
 }
 
 // Verify reads a whole log from src and recomputes everything a signed
@@ -70,12 +75,37 @@ type Report struct {
 // that the log has at least the checkpoint's entries, and that the root of
 // those entries is the signed root, under a signature v accepts.
 //
+// saved are checkpoints signed earlier and kept outside the log, such as
+// an auditor's copies of the latest checkpoint taken on a schedule. The
+// stored checkpoint cannot reveal a log that was rolled back (a restore
+// of an older backup) and then written again, nor one rewritten with the
+// signing key: each still verifies on its own. A saved checkpoint does:
+// Verify also checks that the log holds at least each one's entries and
+// that the root of those entries is the one it signed. A saved
+// checkpoint that v does not verify is an error, not a fault of the log.
+//
 // Verify streams: it keeps the O(log n) hashes of the tree's complete
 // subtrees and a fixed-size batch of hashes to compare, never the log.
-// It returns an error only when reading fails or ctx ends; any fault in
-// the log itself is described in the Report.
-func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
-	rep := &Report{FirstBad: -1}
+// It returns an error only when reading fails or ctx ends, or for a
+// saved checkpoint that does not open; any fault in the log itself is
+// described in the Report.
+func Verify(ctx context.Context, src Source, v note.Verifier, saved ...*andon.Checkpoint) (*Report, error) {
+	rep := &Report{FirstBad: -1, Saved: len(saved)}
+	// The sizes of the saved checkpoints, with the root each signed.
+	savedRoots := make(map[int64]tlog.Hash, len(saved))
+	for _, c := range saved {
+		sc, err := OpenCheckpoint([]byte(c.Note), v)
+		if err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "saved checkpoint of %d entries: %s", c.Size, andon.ErrorMessage(err))
+		}
+		root, _ := parseHash(sc.RootHash) // OpenCheckpoint checked it
+		if prev, ok := savedRoots[sc.Size]; ok && prev != root {
+			// Both verify, so the key signed two logs of one size.
+			rep.Problem = fmt.Sprintf("two saved checkpoints of %d entries sign different roots, %s and %s: the log was rewritten by someone holding the signing key", sc.Size, prev, root)
+			return rep, nil
+		}
+		savedRoots[sc.Size] = root
+	}
 
 	// The checkpoint is read before the records: a store that is being
 	// written meanwhile then shows newer entries as unsigned, and never a
@@ -112,6 +142,15 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		w.cpSize = cp.Size
 		if cp.Size == 0 {
 			w.cpRoot = w.root()
+		}
+	}
+	if len(savedRoots) > 0 {
+		w.roots = make(map[int64]tlog.Hash, len(savedRoots))
+		for size := range savedRoots {
+			w.roots[size] = tlog.Hash{}
+		}
+		if _, ok := w.roots[0]; ok {
+			w.roots[0] = w.root()
 		}
 	}
 	if err := src.Records(ctx, w.add); err != nil {
@@ -171,7 +210,9 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 		// No checkpoint then, and none since that covers the entries.
 		rep.Problem = fmt.Sprintf("the log has %d entries but no signed checkpoint", w.rows)
 	case cp == nil:
-		// An empty log that was never signed is a fresh one.
+		// An empty log that was never signed is a fresh one, unless
+		// checkpoints were saved from it.
+		rep.FirstBad, rep.Problem = w.extends(savedRoots)
 	case w.rows < cp.Size:
 		rep.FirstBad = w.rows
 		rep.Problem = fmt.Sprintf("entry %d is missing: the log ends after %d entries but the signed checkpoint covers %d", w.rows, w.rows, cp.Size)
@@ -182,6 +223,8 @@ func Verify(ctx context.Context, src Source, v note.Verifier) (*Report, error) {
 	case uncovered >= 0:
 		rep.FirstBad = uncovered
 		rep.Problem = fmt.Sprintf("entries %d to %d are covered by no signed checkpoint: andon signs one with every write, so they were added outside it", uncovered, w.rows-1)
+	default:
+		rep.FirstBad, rep.Problem = w.extends(savedRoots)
 	}
 	rep.OK = rep.Problem == ""
 	return rep, nil
@@ -217,6 +260,23 @@ func (w *walker) covers(lcp *andon.Checkpoint) (string, error) {
 	return "", nil
 }
 
+// extends checks that the log read holds the log of every saved
+// checkpoint as its first entries, the largest first, and returns the
+// first entry it lost and the problem, or -1 and "".
+func (w *walker) extends(saved map[int64]tlog.Hash) (int64, string) {
+	sizes := slices.Sorted(maps.Keys(saved))
+	slices.Reverse(sizes)
+	for _, size := range sizes {
+		if size > w.rows {
+			return w.rows, fmt.Sprintf("the log was rolled back: it holds %d entries, but a checkpoint saved earlier signs %d (root %s): entries %d to %d are gone, as after a restore of an older backup", w.rows, size, saved[size], w.rows, size-1)
+		}
+		if got := w.roots[size]; got != saved[size] {
+			return -1, fmt.Sprintf("the first %d entries are not those of the checkpoint saved earlier: their root is %s, it signs %s; the log was rolled back and written again, or rewritten by someone holding the signing key", size, got, saved[size])
+		}
+	}
+	return -1, ""
+}
+
 // compareBatch is how many computed hashes Verify collects before it reads
 // the stored ones to compare: large enough to make reads cheap, small
 // enough to be a modest SQL IN list.
@@ -243,6 +303,10 @@ type walker struct {
 
 	cpSize int64 // -1 without a valid checkpoint
 	cpRoot tlog.Hash
+
+	// roots holds, for the size of each saved checkpoint, the root of
+	// that many records once they are read.
+	roots map[int64]tlog.Hash
 
 	sha hash.Hash
 	sum []byte
@@ -295,6 +359,11 @@ func (w *walker) add(index int64, record []byte) error {
 	w.next++
 	if w.next == w.cpSize {
 		w.cpRoot = w.root()
+	}
+	if w.roots != nil {
+		if _, ok := w.roots[w.next]; ok {
+			w.roots[w.next] = w.root()
+		}
 	}
 	if len(w.pending) >= compareBatch {
 		return w.flush()

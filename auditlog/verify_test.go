@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -436,3 +437,102 @@ func (f *failingHashes) StoredHashes(ctx context.Context, indexes []int64) ([]tl
 }
 
 var _ auditlog.Source = (*memLog)(nil)
+
+// TestVerifySaved checks the log against checkpoints saved outside it: a
+// restore of an older backup leaves a log that verifies on its own, and
+// only a checkpoint saved before shows that entries were lost, even once
+// the log has grown past it again.
+func TestVerifySaved(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	_, other := mustSigner(t, "andon")
+	// The log as it was when the auditor saved its checkpoints, at 40 and
+	// at 100 entries.
+	early := mustLog(t, 40, s).mustSign(t, s)
+	before := mustLog(t, 100, s)
+	saved := before.mustSign(t, s)
+	// rolledBack is the log restored from a backup of its first 60
+	// entries and written again up to n entries, by another deployment.
+	rolledBack := func(n int64) *memLog {
+		l := mustLog(t, 60, nil)
+		for i := int64(60); i < n; i++ {
+			ev := testEvent(i)
+			ev.Actor = "after-restore"
+			l.mustAppend(t, ev)
+		}
+		l.mustSign(t, s)
+		return l
+	}
+	forked := mustLog(t, 100, nil)
+	forked.records[99] = editActor(forked.records[99])
+	forked.mustRehash(t)
+	forkedSaved := forked.mustSign(t, s)
+
+	tests := []struct {
+		name  string
+		log   *memLog
+		saved []*andon.Checkpoint
+		want  auditlog.Report
+		// problem holds words the Problem must contain.
+		problem []string
+	}{{
+		name:  "the log extends the saved checkpoints",
+		log:   mustLog(t, 150, s),
+		saved: []*andon.Checkpoint{early, saved},
+		want:  auditlog.Report{Entries: 150, CheckpointSize: 150, OK: true, FirstBad: -1, Saved: 2},
+	}, {
+		name:  "a saved checkpoint of the whole log",
+		log:   before,
+		saved: []*andon.Checkpoint{saved, saved},
+		want:  auditlog.Report{Entries: 100, CheckpointSize: 100, OK: true, FirstBad: -1, Saved: 2},
+	}, {
+		name:    "restored to fewer entries",
+		log:     rolledBack(80),
+		saved:   []*andon.Checkpoint{early, saved},
+		want:    auditlog.Report{Entries: 80, CheckpointSize: 80, FirstBad: 80, Saved: 2},
+		problem: []string{"rolled back", "holds 80 entries", "signs 100", "entries 80 to 99 are gone"},
+	}, {
+		name:    "restored, and written again past the saved size",
+		log:     rolledBack(130),
+		saved:   []*andon.Checkpoint{early, saved},
+		want:    auditlog.Report{Entries: 130, CheckpointSize: 130, FirstBad: -1, Saved: 2},
+		problem: []string{"first 100 entries are not those of the checkpoint saved earlier", saved.RootHash},
+	}, {
+		name:    "restored to an empty log",
+		log:     &memLog{},
+		saved:   []*andon.Checkpoint{early},
+		want:    auditlog.Report{Entries: 0, FirstBad: 0, Saved: 1},
+		problem: []string{"rolled back", "holds 0 entries", "signs 40"},
+	}, {
+		name:    "two saved checkpoints of one size",
+		log:     before,
+		saved:   []*andon.Checkpoint{saved, forkedSaved},
+		want:    auditlog.Report{FirstBad: -1, Saved: 2},
+		problem: []string{"two saved checkpoints of 100 entries sign different roots"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := auditlog.Verify(context.Background(), tt.log, v, tt.saved...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, *got, cmpopts.IgnoreFields(auditlog.Report{}, "Root", "Problem")); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s\nproblem: %s", diff, got.Problem)
+			}
+			for _, w := range tt.problem {
+				if !strings.Contains(got.Problem, w) {
+					t.Errorf("Problem %q does not mention %q", got.Problem, w)
+				}
+			}
+			if tt.problem == nil && got.Problem != "" {
+				t.Errorf("Problem %q, want none", got.Problem)
+			}
+		})
+	}
+
+	// A saved checkpoint the key does not verify is the caller's mistake,
+	// not a fault of the log.
+	_, err := auditlog.Verify(context.Background(), before, other, saved)
+	if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "saved checkpoint of 100 entries") {
+		t.Errorf("Verify with a saved checkpoint of another key: err = %v, want EINVALID naming it", err)
+	}
+}

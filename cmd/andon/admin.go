@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +19,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // The commands in this file work on the data directory directly, without
@@ -345,6 +349,7 @@ func unknownUser(ctx context.Context, store *sqlstore.DB, user string) string {
 func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit log"}
 	var key string
+	var savedFiles []string
 	var o *serveOptions // the store's flags, set below
 	verify := &cobra.Command{
 		Use:   "verify --data DIR",
@@ -352,10 +357,18 @@ func newAuditCmd(e *env) *cobra.Command {
 		Long: `Verify the audit log offline, with the server stopped or running: read every
 entry from the store, recompute the RFC 6962 Merkle tree, compare it with the
 stored hashes and check the signed checkpoint with the verifier key. Exits 1
-and names the first bad entry when anything was altered, removed or reordered.`,
+and names the first bad entry when anything was altered, removed or reordered.
+
+--checkpoint names a checkpoint saved earlier (andon audit checkpoint -o json,
+or the proof of andon audit proof -o json, or the bare signed note): the log
+must still hold its entries under the root it signed. A log restored from an
+older backup, or rewritten with the signing key, verifies on its own; only a
+checkpoint saved before shows it, even once the log has grown past it again.`,
 		Example: `  andon audit verify --data ./data
   # With PostgreSQL, and the auditors' own copy of the verifier key:
-  andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json`,
+  andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json
+  # Against the checkpoints saved on a schedule:
+  andon audit verify --data ./data --key ./audit.pub --checkpoint checkpoints/20261126T1000Z.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if key == "" {
@@ -367,12 +380,20 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 			} else if err != nil {
 				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
 			}
+			var saved []*andon.Checkpoint
+			for _, f := range savedFiles {
+				c, err := readSavedCheckpoint(f, v)
+				if err != nil {
+					return err
+				}
+				saved = append(saved, c)
+			}
 			store, err := o.openReadOnly(e.ctx)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			report, err := auditlog.Verify(e.ctx, store, v)
+			report, err := auditlog.Verify(e.ctx, store, v, saved...)
 			if err != nil {
 				return err
 			}
@@ -393,6 +414,9 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 				}
 				fmt.Fprintf(w, "audit log OK: %s, root %s, signed checkpoint of %s verified with %s\n",
 					count(report.Entries, "entry"), report.Root, count(report.CheckpointSize, "entry"), key)
+				if report.Saved > 0 {
+					fmt.Fprintf(w, "the log extends the %s given\n", count(int64(report.Saved), "saved checkpoint"))
+				}
 				if report.Unsigned > 0 {
 					were := "were"
 					if report.Unsigned == 1 {
@@ -412,8 +436,44 @@ and names the first bad entry when anything was altered, removed or reordered.`,
 	}
 	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
+	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json) that the log must still extend; repeatable")
 	cmd.AddCommand(verify, newKeygenCmd(e))
 	return cmd
+}
+
+// readSavedCheckpoint reads a checkpoint saved outside the log from file:
+// the JSON of andon audit checkpoint -o json, the JSON of a proof (andon
+// audit proof -o json) whose checkpoint it takes, or the signed note
+// itself, as the API's note field holds it. The note must verify with v.
+func readSavedCheckpoint(file string, v note.Verifier) (*andon.Checkpoint, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: %v", file, err)
+	}
+	signed := data
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		var doc struct {
+			Note       string `json:"note"`
+			Checkpoint struct {
+				Note string `json:"note"`
+			} `json:"checkpoint"`
+		}
+		if err := json.Unmarshal(trimmed, &doc); err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: not a saved checkpoint: %v", file, err)
+		}
+		signed = []byte(cmp.Or(doc.Note, doc.Checkpoint.Note))
+		if len(signed) == 0 {
+			return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: no \"note\" field: give the output of andon audit checkpoint -o json", file)
+		}
+	}
+	// A note ends with one newline; a file saved by hand (jq -r .note)
+	// may carry another.
+	signed = append(bytes.TrimRight(signed, "\n"), '\n')
+	c, err := auditlog.OpenCheckpoint(signed, v)
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: %s", file, andon.ErrorMessage(err))
+	}
+	return c, nil
 }
 
 // newKeygenCmd returns andon audit keygen, which makes the checkpoint
