@@ -715,6 +715,33 @@ func TestServeSaysItMadeTheKey(t *testing.T) {
 	}
 }
 
+// TestServeWarnsOfAnExposedKey: a signing key that every user of the
+// machine can read (restored from a backup with the umask's 0644, or a
+// Secret mounted without defaultMode) is warned of at start, naming the
+// file and its mode; the modes andon makes and the docs mount are not.
+func TestServeWarnsOfAnExposedKey(t *testing.T) {
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 0, "audit.pub")
+	const warning = "the audit signing key can be read by every user of this machine"
+	for _, tt := range []struct {
+		mode os.FileMode
+		want bool
+	}{{0o600, false}, {0o440, false}, {0o644, true}, {0o604, true}} {
+		if err := os.Chmod(auditlog.KeyPath(data), tt.mode); err != nil {
+			t.Fatal(err)
+		}
+		_, logs, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+		if code := stop(); code != 0 {
+			t.Fatalf("mode %04o: exit %d; logs:\n%s", tt.mode, code, logs)
+		}
+		got := logs.String()
+		want := fmt.Sprintf("key=%s mode=%04o", auditlog.KeyPath(data), tt.mode)
+		if strings.Contains(got, warning) != tt.want || tt.want && !strings.Contains(got, want) {
+			t.Errorf("mode %04o: logs warn %v, want %v (with %q); logs:\n%s", tt.mode, strings.Contains(got, warning), tt.want, want, got)
+		}
+	}
+}
+
 // TestTokenCreateNeedsAStore checks that token create pointed at a
 // directory that does not exist refuses and makes nothing, and that one
 // that makes a new database says so.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -354,6 +355,10 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		logger.Info("made the audit signing key: back up audit.key, its only copy, and give audit.pub to the auditors",
 			"key", auditlog.KeyPath(o.data), "verifier", auditlog.PubPath(o.data))
 	}
+	if mode, ok := readableByOthers(auditlog.KeyPath(o.data)); ok {
+		logger.Warn("the audit signing key can be read by every user of this machine: whoever can read it and write the database can rewrite the audit log and sign it; make it readable by andon only (chmod 600, or a Secret's defaultMode 0440)",
+			"key", auditlog.KeyPath(o.data), "mode", fmt.Sprintf("%04o", mode))
+	}
 	if fetchErr != nil {
 		// The source cannot be read (a git server down, say): a replica
 		// of a running installation starts with the version in force,
@@ -394,6 +399,16 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", sqlstore.RedactDSN(dsn))
 	return a, nil
+}
+
+// readableByOthers reports whether users other than the file's owner and
+// group may read it, and its permission bits. Windows has no such bits.
+func readableByOthers(path string) (fs.FileMode, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || runtime.GOOS == "windows" {
+		return 0, false
+	}
+	return fi.Mode().Perm(), fi.Mode().Perm()&0o004 != 0
 }
 
 // openSignedStore opens the store with the audit signing key of the data
