@@ -360,10 +360,11 @@ stored hashes and check the signed checkpoint with the verifier key. Exits 1
 and names the first bad entry when anything was altered, removed or reordered.
 
 --checkpoint names a checkpoint saved earlier (andon audit checkpoint -o json,
-or the proof of andon audit proof -o json, or the bare signed note): the log
-must still hold its entries under the root it signed. A log restored from an
-older backup, or rewritten with the signing key, verifies on its own; only a
-checkpoint saved before shows it, even once the log has grown past it again.`,
+a proof of andon audit proof -o json, which must hold, or the bare signed
+note): the log must still hold its entries under the root it signed. A log
+restored from an older backup, or rewritten with the signing key, verifies on
+its own; only a checkpoint saved before shows it, even once the log has grown
+past it again.`,
 		Example: `  andon audit verify --data ./data
   # With PostgreSQL, and the auditors' own copy of the verifier key:
   andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json
@@ -443,8 +444,9 @@ checkpoint saved before shows it, even once the log has grown past it again.`,
 
 // readSavedCheckpoint reads a checkpoint saved outside the log from file:
 // the JSON of andon audit checkpoint -o json, the JSON of a proof (andon
-// audit proof -o json) whose checkpoint it takes, or the signed note
-// itself, as the API's note field holds it. The note must verify with v.
+// audit proof -o json), which must hold, and whose checkpoint it takes, or
+// the signed note itself, as the API's note field holds it. The note must
+// verify with v.
 func readSavedCheckpoint(file string, v note.Verifier) (*andon.Checkpoint, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -453,13 +455,18 @@ func readSavedCheckpoint(file string, v note.Verifier) (*andon.Checkpoint, error
 	signed := data
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
 		var doc struct {
-			Note       string `json:"note"`
-			Checkpoint struct {
-				Note string `json:"note"`
-			} `json:"checkpoint"`
+			Note string `json:"note"`
+			andon.Proof
 		}
 		if err := json.Unmarshal(trimmed, &doc); err != nil {
 			return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: not a saved checkpoint: %v", file, err)
+		}
+		if doc.Note == "" && doc.Record != nil {
+			// A proof vouches for its record only if it holds: a saved
+			// proof that was altered is no evidence of the entry.
+			if err := auditlog.CheckProof(&doc.Proof, v); err != nil {
+				return nil, andon.Errorf(andon.EINVALID, "--checkpoint %s: %s", file, andon.ErrorMessage(err))
+			}
 		}
 		signed = []byte(cmp.Or(doc.Note, doc.Checkpoint.Note))
 		if len(signed) == 0 {

@@ -33,6 +33,18 @@ func TestAuditVerifySavedCheckpoints(t *testing.T) {
 		return file, cp
 	}
 	early, _ := saveCheckpoint(s.url, "early.json")
+	r := s.as(t, "alice", "audit", "proof", "3", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("audit proof: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	proof := filepath.Join(t.TempDir(), "proof.json")
+	altered := filepath.Join(t.TempDir(), "altered.json")
+	if err := os.WriteFile(proof, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(altered, []byte(strings.Replace(r.stdout, `"actor": "admin"`, `"actor": "andon"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code := s.stop(); code != 0 {
 		t.Fatalf("server exit code %d", code)
 	}
@@ -59,6 +71,9 @@ func TestAuditVerifySavedCheckpoints(t *testing.T) {
 		return runCLI(t, nil, args...)
 	}
 	wantExit(t, verify(early, late), 0, "the log extends the 2 saved checkpoints given")
+	// A saved proof gives its checkpoint, once the proof itself holds.
+	wantExit(t, verify(proof), 0, "the log extends the 1 saved checkpoint given")
+	wantExit(t, verify(altered), 2, "--checkpoint "+altered+": proof of entry 3: the leaf hash is not the hash of the record")
 
 	// The older backup restored over it.
 	if err := os.RemoveAll(data); err != nil {
@@ -76,7 +91,7 @@ func TestAuditVerifySavedCheckpoints(t *testing.T) {
 	for _, user := range []string{"gus", "fiona", "erin", "dave", "carol"} {
 		wantExit(t, runCLI(t, nil, "token", "create", "--user", user, "--data", data), 0, "")
 	}
-	r := verify()
+	r = verify()
 	if r.code != 0 || !strings.Contains(r.stdout, "audit log OK") {
 		t.Fatalf("verify after the restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
