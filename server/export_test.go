@@ -24,3 +24,11 @@ func Routes() []Route {
 	}
 	return list
 }
+
+// RequestBodies are the types the handlers decode request bodies into,
+// by the name of their schema in the OpenAPI document.
+var RequestBodies = map[string]any{
+	"DecisionRequest":   decisionRequest{},
+	"TransitionRequest": transitionRequest{},
+	"ReviewRequest":     reviewRequest{},
+}

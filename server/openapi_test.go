@@ -3,10 +3,12 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/server"
 	"github.com/google/go-cmp/cmp"
 )
@@ -60,4 +62,177 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if diff := cmp.Diff(served, described); diff != "" {
 		t.Errorf("routes.go and openapi.json disagree (-served +described):\n%s", diff)
 	}
+}
+
+// TestOpenAPISchemasMatchTypes fails when a schema of openapi.json and the
+// Go type whose JSON encoding it describes disagree on the names of the
+// fields, at any depth: a field the server sends or reads that the
+// document does not describe, or one it describes that no type has. A
+// field that only some answers carry (the facts read from addons, an
+// environment's registries) is caught here even when no test answer
+// holds it.
+func TestOpenAPISchemasMatchTypes(t *testing.T) {
+	f := newFixture(t)
+	var doc map[string]any
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	tests := map[string]any{
+		"/components/schemas/Approval":        andon.Approval{},
+		"/components/schemas/BusinessProcess": andon.BusinessProcess{},
+		"/components/schemas/Catalog":         andon.Catalog{},
+		"/components/schemas/Change":          andon.Change{},
+		"/components/schemas/ChangeRequest":   andon.ChangeRequest{},
+		"/components/schemas/Checkpoint":      andon.Checkpoint{},
+		"/components/schemas/Entry":           andon.Entry{},
+		"/components/schemas/Environment":     andon.Environment{},
+		"/components/schemas/Error":           andon.Error{},
+		"/components/schemas/Facts":           andon.Facts{},
+		"/components/schemas/FeedToken":       andon.FeedToken{},
+		"/components/schemas/Finding":         andon.Finding{},
+		"/components/schemas/GateRequest":     andon.GateRequest{},
+		"/components/schemas/GateResult":      andon.GateResult{},
+		"/components/schemas/Link":            andon.Link{},
+		"/components/schemas/Occurrence":      andon.Occurrence{},
+		"/components/schemas/Plant":           andon.Plant{},
+		"/components/schemas/Proof":           andon.Proof{},
+		"/components/schemas/Reason":          andon.Reason{},
+		"/components/schemas/Requirement":     andon.Requirement{},
+		"/components/schemas/RiskDecision":    andon.RiskDecision{},
+		"/components/schemas/Schedule":        andon.Schedule{},
+		"/components/schemas/Selector":        andon.Selector{},
+		"/components/schemas/Span":            andon.Span{},
+		"/components/schemas/Team":            andon.Team{},
+		"/components/schemas/User":            andon.User{},
+		"/components/schemas/Waiver":          andon.Waiver{},
+		"/components/schemas/Window":          andon.Window{},
+		"/paths/~1api~1v1~1drift/post/requestBody/content/application~1json/schema": andon.DriftReport{},
+	}
+	for name, v := range server.RequestBodies {
+		tests["/components/schemas/"+name] = v
+	}
+	c := schemaComparison{doc: doc, seen: map[string]bool{}, unexposed: map[string]bool{
+		// Only the admission webhook sets it, in the same process; the
+		// gate API refuses it.
+		"/components/schemas/GateRequest admission": true,
+	}}
+	for ptr, v := range tests {
+		schema, ok := pointer(doc, ptr).(map[string]any)
+		if !ok {
+			t.Errorf("openapi.json has no schema at %s", ptr)
+			continue
+		}
+		c.compare(t, ptr, schema, reflect.TypeOf(v))
+	}
+}
+
+// schemaComparison compares the schemas of an OpenAPI document with Go
+// types.
+type schemaComparison struct {
+	doc map[string]any
+	// seen holds the schemas compared already, with their type, so that
+	// a schema referred to from many places is compared, and reported,
+	// once.
+	seen map[string]bool
+	// unexposed holds the fields, as "SCHEMA FIELD", that the type has
+	// and the API neither sends nor takes.
+	unexposed map[string]bool
+}
+
+// pointer resolves a JSON pointer (RFC 6901) in doc, or returns nil.
+func pointer(doc any, ptr string) any {
+	v := doc
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")]
+	}
+	return v
+}
+
+// compare compares the properties of schema, at where in the document,
+// with the JSON fields of typ, and goes down into the fields, list items
+// and map values they share.
+func (c *schemaComparison) compare(t *testing.T, where string, schema map[string]any, typ reflect.Type) {
+	t.Helper()
+	for {
+		if ref, ok := schema["$ref"].(string); ok {
+			where = strings.TrimPrefix(ref, "#")
+			schema, _ = pointer(c.doc, where).(map[string]any)
+			if schema == nil {
+				t.Errorf("%s: the $ref leads nowhere", ref)
+				return
+			}
+			continue
+		}
+		// A value that may be null: {"oneOf": [X, {"type": "null"}]}.
+		if alts, ok := schema["oneOf"].([]any); ok && len(alts) == 2 {
+			if m, ok := alts[1].(map[string]any); ok && m["type"] == "null" {
+				schema, _ = alts[0].(map[string]any)
+				continue
+			}
+		}
+		break
+	}
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if typ.Implements(reflect.TypeFor[json.Marshaler]()) || reflect.PointerTo(typ).Implements(reflect.TypeFor[json.Marshaler]()) {
+		return // encodes itself: a time, raw JSON
+	}
+	key := where + " " + typ.String()
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	switch typ.Kind() {
+	case reflect.Struct:
+		props, _ := schema["properties"].(map[string]any)
+		fields := jsonFields(typ)
+		for name := range fields {
+			if _, ok := props[name]; !ok && !c.unexposed[where+" "+name] {
+				t.Errorf("%s: field %q of %s is not described", where, name, typ)
+			}
+		}
+		for name := range props {
+			if _, ok := fields[name]; !ok {
+				t.Errorf("%s: property %q is no field of %s", where, name, typ)
+			}
+		}
+		for name, ft := range fields {
+			if p, ok := props[name].(map[string]any); ok {
+				c.compare(t, where+"/properties/"+name, p, ft)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if items, ok := schema["items"].(map[string]any); ok {
+			c.compare(t, where+"/items", items, typ.Elem())
+		}
+	case reflect.Map:
+		if values, ok := schema["additionalProperties"].(map[string]any); ok {
+			c.compare(t, where+"/additionalProperties", values, typ.Elem())
+		}
+	}
+}
+
+// jsonFields returns the fields encoding/json writes for a struct type, by
+// name, with the fields of embedded structs promoted.
+func jsonFields(typ reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for _, f := range reflect.VisibleFields(typ) {
+		if !f.IsExported() || len(f.Index) > 1 && !typ.FieldByIndex(f.Index[:len(f.Index)-1]).Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	return fields
 }
