@@ -394,9 +394,21 @@ test_rules_have_severity_scope_title_and_anchor if {
 		rule.severity in {"deny", "warn"}
 		rule.scope in {"object", "set"}
 		rule.title != ""
-		rule.anchor == id
+		documented_at(id, rule.anchor)
 		object.keys(rule) == {"severity", "scope", "title", "anchor"}
 	}
+}
+
+# A rule is documented under its own heading of docs/manifests.md, or, for
+# a rule added to a copy of these files, at the http(s) URL of its
+# authors' documentation.
+documented_at(id, anchor) if anchor == id
+
+documented_at(_, anchor) if regex.match(`^https?://`, anchor)
+
+test_a_rule_of_your_own_is_documented_at_a_url if {
+	documented_at("odoo-team-label", "https://wiki.example.com/odoo/rules#team-label")
+	not documented_at("odoo-team-label", "team-label")
 }
 
 test_every_finding_names_a_rule_and_an_object if {
