@@ -228,17 +228,7 @@ func TestVerify(t *testing.T) {
 			if got.OK && got.Entries == n && got.Root != root.String() {
 				t.Errorf("Root = %s, want %s", got.Root, root)
 			}
-			if diff := cmp.Diff(tt.want, *got, cmpopts.IgnoreFields(auditlog.Report{}, "Root", "Problem")); diff != "" {
-				t.Errorf("Verify (-want +got):\n%s\nproblem: %s", diff, got.Problem)
-			}
-			for _, w := range tt.problem {
-				if !strings.Contains(got.Problem, w) {
-					t.Errorf("Problem %q does not mention %q", got.Problem, w)
-				}
-			}
-			if tt.problem == nil && got.Problem != "" {
-				t.Errorf("Problem %q, want none", got.Problem)
-			}
+			checkReport(t, got, tt.want, tt.problem)
 		})
 	}
 }
@@ -515,17 +505,7 @@ func TestVerifySaved(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, *got, cmpopts.IgnoreFields(auditlog.Report{}, "Root", "Problem")); diff != "" {
-				t.Errorf("Verify (-want +got):\n%s\nproblem: %s", diff, got.Problem)
-			}
-			for _, w := range tt.problem {
-				if !strings.Contains(got.Problem, w) {
-					t.Errorf("Problem %q does not mention %q", got.Problem, w)
-				}
-			}
-			if tt.problem == nil && got.Problem != "" {
-				t.Errorf("Problem %q, want none", got.Problem)
-			}
+			checkReport(t, got, tt.want, tt.problem)
 		})
 	}
 
@@ -534,5 +514,23 @@ func TestVerifySaved(t *testing.T) {
 	_, err := auditlog.Verify(context.Background(), before, other, saved)
 	if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "saved checkpoint of 100 entries") {
 		t.Errorf("Verify with a saved checkpoint of another key: err = %v, want EINVALID naming it", err)
+	}
+}
+
+// checkReport compares a report with want, but for its root and problem,
+// and wants the problem to mention each of problem, or to be empty when
+// problem is nil.
+func checkReport(t *testing.T, got *auditlog.Report, want auditlog.Report, problem []string) {
+	t.Helper()
+	if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(auditlog.Report{}, "Root", "Problem")); diff != "" {
+		t.Errorf("Verify (-want +got):\n%s\nproblem: %s", diff, got.Problem)
+	}
+	for _, w := range problem {
+		if !strings.Contains(got.Problem, w) {
+			t.Errorf("Problem %q does not mention %q", got.Problem, w)
+		}
+	}
+	if problem == nil && got.Problem != "" {
+		t.Errorf("Problem %q, want none", got.Problem)
 	}
 }
