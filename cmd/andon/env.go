@@ -19,6 +19,9 @@ type env struct {
 	// tokenFrom names where the token it sent came from otherwise.
 	noToken   bool
 	tokenFrom string
+	// defaultServer is set when a command asked the default server, for
+	// want of --server and ANDON_SERVER.
+	defaultServer bool
 }
 
 // exitError makes run exit with code after printing err (when err is not

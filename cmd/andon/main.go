@@ -74,6 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if unauthorized && !e.noToken && e.tokenFrom != "" {
 			fmt.Fprintf(stderr, "The token was read from %s; andon token create makes a new one (andon demo prints its own).\n", e.tokenFrom)
 		}
+		// Not reached, refused, or not andon at all: the server asked may
+		// not be the one meant.
+		if e.defaultServer && (unauthorized || andon.ErrorCode(err) == andon.EINTERNAL) {
+			fmt.Fprintf(stderr, "The server asked was the default, %s: set ANDON_SERVER or --server to your andon server's URL.\n", defaultServer)
+		}
 	}
 	var usage *usageError
 	if errors.As(err, &usage) && usage.cmd != nil {

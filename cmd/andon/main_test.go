@@ -730,3 +730,21 @@ func TestHelpDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultServerIsNamed: a client command that asked the default
+// server, for want of ANDON_SERVER and --server, and did not get an
+// answer from andon there, says that it was the default and how to name
+// another; one given a server says nothing of it. Whatever listens on the
+// default port of this machine (nothing, another andon, another service),
+// the default cannot have answered with a token's changes.
+func TestDefaultServerIsNamed(t *testing.T) {
+	hint := "The server asked was the default, " + defaultServer + ": set ANDON_SERVER or --server"
+	r := runCLI(t, map[string]string{"ANDON_TOKEN": "andon_not-a-real-token"}, "change", "list")
+	if r.code != 2 || !strings.Contains(r.stderr, hint) {
+		t.Errorf("the default server: exit %d, want 2 and %q:\n%s", r.code, hint, r.stderr)
+	}
+	r = runCLI(t, map[string]string{"ANDON_SERVER": "http://127.0.0.1:1", "ANDON_TOKEN": "andon_not-a-real-token"}, "change", "list")
+	if r.code != 2 || strings.Contains(r.stderr, "default") {
+		t.Errorf("a server given: exit %d, want 2 and no word of the default:\n%s", r.code, r.stderr)
+	}
+}

@@ -33,7 +33,7 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 		server = e.getenv("ANDON_SERVER")
 	}
 	if server == "" {
-		server = defaultServer
+		server, e.defaultServer = defaultServer, true
 	}
 	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, andon.Errorf(andon.EINVALID, "server %q: want an http:// or https:// URL such as %s", server, defaultServer)
