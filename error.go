@@ -59,6 +59,21 @@ func ErrorMessage(err error) string {
 	return "Internal error."
 }
 
+// Fault is an internal error whose message may be shown to clients: it
+// says which part andon depends on failed and how (a full disk, a database
+// file that was deleted) without naming hosts, paths or credentials, so
+// that the caller learns the fault is not in their request and whom to
+// tell. Its code is EINTERNAL. The cause is wrapped with it for the log:
+// fmt.Errorf("%w: %w", fault, cause).
+type Fault struct {
+	Message string
+}
+
+func (f *Fault) Error() string { return f.Message }
+
+// Unwrap returns the fault as an *Error, for ErrorCode and ErrorMessage.
+func (f *Fault) Unwrap() error { return &Error{Code: EINTERNAL, Message: f.Message} }
+
 // ExpiredTokenError is the error of a token that authenticated until At:
 // its holder learns to ask for a new one rather than look for a typo. Its
 // code is EUNAUTHORIZED.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -47,22 +48,29 @@ func Status(err error) int {
 // errorOf returns the status and the body to send for err. An internal
 // error, or one whose code is not in the table, may carry details of the
 // store or the network: they stay in the log and the client gets a generic
-// message.
+// message, unless it is an andon.Fault, whose message is written to be
+// shown.
 func errorOf(err error) (int, *andon.Error) {
 	code := andon.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok || status == http.StatusInternalServerError {
-		return http.StatusInternalServerError, &andon.Error{Code: andon.EINTERNAL, Message: internalMessage}
+		msg := internalMessage
+		if fault := (*andon.Fault)(nil); errors.As(err, &fault) {
+			msg = fault.Message
+		}
+		return http.StatusInternalServerError, &andon.Error{Code: andon.EINTERNAL, Message: msg}
 	}
 	return status, &andon.Error{Code: code, Message: andon.ErrorMessage(err)}
 }
 
 // writeError writes err as a JSON {code, message} body with the status of
 // its code. Internal errors are logged with the request id and route so
-// that the generic message the client sees can be traced.
+// that the generic message the client sees can be traced. A fault is not:
+// the client was told what failed, and the part that failed logs it once,
+// not once for every request it fails.
 func writeError(logger *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	status, body := errorOf(err)
-	if status == http.StatusInternalServerError {
+	if status == http.StatusInternalServerError && !isFault(err) {
 		logInternal(logger, r, "internal error", err)
 	}
 	_ = encode(w, status, body)
@@ -76,4 +84,10 @@ func logInternal(logger *slog.Logger, r *http.Request, msg string, err error) {
 		slog.String("route", info.route),
 		slog.String("user", info.user),
 		slog.Any("err", err))
+}
+
+// isFault reports whether err is an andon.Fault.
+func isFault(err error) bool {
+	var fault *andon.Fault
+	return errors.As(err, &fault)
 }

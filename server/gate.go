@@ -42,7 +42,7 @@ func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Ha
 		}
 		m.observeGate(gateError)
 		status, body := errorOf(err)
-		if status == http.StatusInternalServerError {
+		if status == http.StatusInternalServerError && !isFault(err) {
 			logInternal(logger, r, "gate could not decide", err)
 		}
 		denied := andon.GateResult{Reasons: []andon.Reason{}}

@@ -239,6 +239,9 @@ func TestErrorTable(t *testing.T) {
 			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
 		{"unknown-code", &andon.Error{Code: "teapot", Message: "short and stout"}, http.StatusInternalServerError,
 			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+		// A fault says what failed, but not its cause.
+		{"fault", fmt.Errorf("%w: %w", &andon.Fault{Message: "no space left on the database's disk"}, errors.New("write /var/lib/andon/andon.db: no space left on device")),
+			http.StatusInternalServerError, andon.Error{Code: andon.EINTERNAL, Message: "no space left on the database's disk"}},
 	}
 	f := newFixture(t)
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,6 +60,14 @@ type DB struct {
 	// knownNote is the checkpoint note the writer last signed or found
 	// signed by its key (see checkStoredSigner); only the writer uses it.
 	knownNote []byte
+
+	// Logger receives what the writer has to say once rather than with
+	// every write it fails, such as a full disk; nil is slog.Default().
+	Logger *slog.Logger
+	// file is the SQLite file the database was opened from, nil on
+	// PostgreSQL; faults is what the writes last met.
+	file   *fileIdentity
+	faults writeFaults
 
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
@@ -209,6 +218,14 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		db.closeNow()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if !readOnly {
+		info, err := os.Stat(path)
+		if err != nil {
+			db.closeNow()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		db.file = &fileIdentity{path: path, info: info}
+	}
 	return db, nil
 }
 
@@ -292,8 +309,18 @@ func (db *DB) Close() error {
 // that the audit log it holds was signed with the store's key: a replica
 // given another key than the one that signed the log writes nothing (see
 // checkStoredSigner), so it must be sent no requests.
+//
+// It also reports the fault of the storage the last write met (a full or
+// read-only disk) for a while after it, unless a write succeeded since,
+// and, on SQLite, a database file deleted or replaced under the server.
 func (db *DB) Ready(ctx context.Context) error {
 	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	if err := db.file.check(); err != nil {
+		return err
+	}
+	if err := db.faults.current(db.Now()); err != nil {
 		return err
 	}
 	if db.Signer == nil {
@@ -657,10 +684,39 @@ func (db *DB) writer() {
 			}
 		}
 		results := db.commitBatch(batch)
+		db.noteFaults(results)
 		for i, req := range batch {
 			req.done <- results[i]
 		}
 		db.writeStmts.preparePending(context.Background())
+	}
+}
+
+// noteFaults wraps the errors of a batch's results that report a fault
+// of the storage with it, and remembers whether the batch met one or
+// committed (see writeFaults).
+func (db *DB) noteFaults(results []writeResult) {
+	logger := db.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var fault error
+	committed := false
+	for i := range results {
+		results[i].err = storageFault(results[i].err)
+		var f *andon.Fault
+		switch {
+		case results[i].err == nil && len(results[i].indexes) > 0:
+			committed = true
+		case errors.As(results[i].err, &f):
+			fault = results[i].err
+		}
+	}
+	switch {
+	case committed:
+		db.faults.succeed(logger)
+	case fault != nil:
+		db.faults.fail(logger, fault, db.Now())
 	}
 }
 
@@ -755,6 +811,12 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	signed, err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size)
 	if err != nil {
 		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
+	}
+	// A SQLite file deleted or replaced under the server still takes
+	// writes, to an inode nobody will open again: they would be lost on
+	// restart, so they are not acknowledged.
+	if err := db.file.check(); err != nil {
+		return fail(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -66,4 +67,16 @@ func (s *GateService) ReadDecision(ctx context.Context, env, image string) (func
 		return nil, nil, err
 	}
 	return s.write(d), func() *andon.GateResult { return d.result }, nil
+}
+
+// LimitPages caps the SQLite database at its present size, or lifts the
+// cap when off is false, on the writer's connection: a write that grows
+// the file then fails with SQLITE_FULL, as on a full disk.
+func (db *DB) LimitPages(ctx context.Context, on bool) error {
+	limit := 1 // SQLite raises a cap below the present size to it
+	if !on {
+		limit = 1 << 30
+	}
+	_, err := db.write.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", limit))
+	return err
 }

@@ -136,6 +136,11 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		// A conflict, such as a concurrent update of the change: say so.
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
 	}
+	if fault := (*andon.Fault)(nil); errors.As(err, &fault) {
+		// The writer logged the fault when it began, and the caller
+		// learns what it is, which is for them to report.
+		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide: "+fault.Message+"; deployment refused"), err)
+	}
 	s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 	msg := "the gate could not decide; deployment refused"
 	// The caller learns when the cause is a database that does not

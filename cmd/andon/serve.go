@@ -348,6 +348,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.Logger = logger
 	if errors.Is(keyErr, fs.ErrNotExist) {
 		// The key's only copy is in the data directory now: whoever runs
 		// the server must learn of it to back it up, and auditors need

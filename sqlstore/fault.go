@@ -1,0 +1,136 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Faults of the storage under the database that a write may meet. They
+// are shown to clients, so they name no path: the log has the cause.
+var (
+	ErrDiskFull = &andon.Fault{Message: "no space left on the database's disk: writes are refused until space is freed"}
+	ErrReadOnly = &andon.Fault{Message: "the database's disk or file is read-only: writes are refused"}
+	ErrDiskIO   = &andon.Fault{Message: "the database's disk failed to read or write"}
+	// ErrFileGone is the fault of a SQLite database whose file was
+	// deleted or replaced while the server had it open: what it would
+	// write to the old file is lost when the server stops, so it is not
+	// written.
+	ErrFileGone = &andon.Fault{Message: "the database file was deleted or replaced while the server ran: writes are refused; restart the server"}
+)
+
+// storageFault returns err wrapped with the fault of the storage it
+// reports, or err itself when it reports none.
+func storageFault(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fault *andon.Fault
+	if errors.As(err, &fault) {
+		return err
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		// Extended result codes keep the primary one in the low byte.
+		switch lite.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("%w: %w", ErrDiskFull, err)
+		case sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("%w: %w", ErrReadOnly, err)
+		case sqlite3.SQLITE_IOERR:
+			return fmt.Errorf("%w: %w", ErrDiskIO, err)
+		}
+		return err
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "53100": // disk_full
+			return fmt.Errorf("%w: %w", ErrDiskFull, err)
+		case "25006": // read_only_sql_transaction
+			return fmt.Errorf("%w: %w", ErrReadOnly, err)
+		}
+	}
+	return err
+}
+
+// faultHold is how long Ready reports the fault of the last failed write
+// when no write succeeded since. Past it the store says it is ready
+// again, so that a replica sent no traffic is tried once more: the next
+// write that fails reports the fault anew.
+const faultHold = 30 * time.Second
+
+// writeFaults remembers the storage fault the writes last met, to report
+// it from Ready and to log it once when it starts and once when it ends
+// rather than once for every write it fails.
+type writeFaults struct {
+	mu     sync.Mutex
+	err    error // the last fault, with its cause; nil when writes succeed
+	kind   *andon.Fault
+	at     time.Time
+	failed int // writes the fault failed since it started
+}
+
+// fail records that a write failed with err, which wraps a fault.
+func (f *writeFaults) fail(logger *slog.Logger, err error, now time.Time) {
+	var kind *andon.Fault
+	errors.As(err, &kind)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if kind != f.kind {
+		logger.Error("database writes fail", "err", err)
+	}
+	f.err, f.kind, f.at = err, kind, now
+	f.failed++
+}
+
+// succeeded records that a write was committed.
+func (f *writeFaults) succeed(logger *slog.Logger) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		logger.Info("database writes succeed again", "failed_writes", f.failed)
+	}
+	f.err, f.kind, f.failed = nil, nil, 0
+}
+
+// current returns the fault of the last write if it failed less than
+// faultHold before now.
+func (f *writeFaults) current(now time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil || now.Sub(f.at) > faultHold {
+		return nil
+	}
+	return f.err
+}
+
+// fileIdentity is the file a SQLite database was opened from.
+type fileIdentity struct {
+	path string
+	info os.FileInfo
+}
+
+// check returns ErrFileGone when no file is at the path any more, or
+// another one.
+func (id *fileIdentity) check() error {
+	if id == nil {
+		return nil
+	}
+	info, err := os.Stat(id.path)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrFileGone, err)
+	}
+	if !os.SameFile(id.info, info) {
+		return fmt.Errorf("%w: another file is at %s", ErrFileGone, id.path)
+	}
+	return nil
+}
