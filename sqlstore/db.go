@@ -332,7 +332,7 @@ func (db *DB) Ready(ctx context.Context) error {
 // ErrNoAnswer is the error of a database that does not answer, as it may
 // be shown to a client: the driver's cause, which may name hosts, is
 // wrapped with it for the log.
-var ErrNoAnswer = andon.Errorf(andon.EINTERNAL, "the database does not answer")
+var ErrNoAnswer = &andon.Fault{Message: "the database does not answer"}
 
 // Ping checks that the database answers; when it does not, its error is
 // ErrNoAnswer wrapping the driver's.

@@ -136,19 +136,19 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		// A conflict, such as a concurrent update of the change: say so.
 		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
 	}
-	if fault := (*andon.Fault)(nil); errors.As(err, &fault) {
-		// The writer logged the fault when it began, and the caller
-		// learns what it is, which is for them to report.
-		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the gate could not decide: "+fault.Message+"; deployment refused"), err)
+	// A fault of the storage (a full disk, a database that does not
+	// answer) is what the caller learns, theirs to report rather than a
+	// fault to look for in andon; the writer logged it when it began.
+	var fault *andon.Fault
+	if !errors.As(err, &fault) {
+		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
+		pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		errors.As(s.db.Ping(pingCtx), &fault)
 	}
-	s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 	msg := "the gate could not decide; deployment refused"
-	// The caller learns when the cause is a database that does not
-	// answer, which is theirs to report, not a fault to look for in andon.
-	pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if s.db.Ping(pingCtx) != nil {
-		msg = "the gate could not decide: " + andon.ErrorMessage(ErrNoAnswer) + "; deployment refused"
+	if fault != nil {
+		msg = "the gate could not decide: " + fault.Message + "; deployment refused"
 	}
 	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, msg), err)
 }
