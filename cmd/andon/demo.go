@@ -33,7 +33,8 @@ start: they are for the demo only. The data directory is kept between runs;
 database and the data directory holds only the audit signing key, made
 beforehand with andon audit keygen --data DIR: start afresh with a new
 database instead.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: refuseOutput,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(e, o)
 			if err != nil {

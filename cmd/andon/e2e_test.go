@@ -567,6 +567,11 @@ func TestBadCatalogAndPolicyStopTheServer(t *testing.T) {
 	leftNothing()
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "--catalog-interval", "-1m"), 2, "--catalog-interval -1m0s: want 0")
 	leftNothing()
+	// A server prints its log, not a result to format.
+	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog, "-o", "json"), 2, "--output: andon serve prints its log, not a result")
+	leftNothing()
+	wantExit(t, runCLI(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", unmade, "-o", "json"), 2, "--output: andon demo prints its log, not a result")
+	leftNothing()
 	// A git source that cannot be read, with no version published before.
 	nowhere := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "no-repo"))
 	wantExit(t, runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog-git", nowhere), 1,

@@ -51,6 +51,15 @@ func checkOutput(cmd *cobra.Command) (string, error) {
 	return f, nil
 }
 
+// refuseOutput refuses -o for a command that prints no result, only its
+// log: asked for JSON, it would print text and never the JSON expected.
+func refuseOutput(cmd *cobra.Command, _ []string) error {
+	if cmd.Flags().Changed("output") {
+		return &usageError{cmd: cmd, err: fmt.Errorf("--output: %s prints its log, not a result; see --log-format", cmd.CommandPath())}
+	}
+	return nil
+}
+
 // print writes v as JSON or YAML when asked to, and otherwise calls human
 // with a tabwriter that aligns tab-separated cells.
 func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {

@@ -153,7 +153,8 @@ The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
 Secret), where several replicas may run. SIGHUP reloads the policy and reads
 the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: refuseOutput,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			src, err := o.catalogSource(cmd, e)
 			if err != nil {
