@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -65,19 +66,47 @@ func errorOf(err error) (int, *andon.Error) {
 
 // writeError writes err as a JSON {code, message} body with the status of
 // its code. Internal errors are logged with the request id and route so
-// that the generic message the client sees can be traced. A fault is not:
-// the client was told what failed, and the part that failed logs it once,
-// not once for every request it fails.
+// that the generic message the client sees can be traced (see
+// logInternal). A request its client gave up on is no error of the
+// server (see writeAbandoned).
 func writeError(logger *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	if abandoned(r, err) {
+		writeAbandoned(logger, w, r, "request abandoned by its client")
+		return
+	}
 	status, body := errorOf(err)
-	if status == http.StatusInternalServerError && !isFault(err) {
+	if status == http.StatusInternalServerError {
 		logInternal(logger, r, "internal error", err)
 	}
 	_ = encode(w, status, body)
 }
 
-// logInternal logs err at error level with what identifies the request.
+// statusClientClosedRequest is the status of a request its client gave up
+// on before it was answered: no client reads it, the request log and the
+// request metrics do (nginx's 499).
+const statusClientClosedRequest = 499
+
+// abandoned reports whether err is the end of a request its client gave
+// up on, rather than a failure of the server.
+func abandoned(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
+// writeAbandoned ends a request its client gave up on: nothing failed but
+// the wait, and nobody is left to read an answer, so it is logged at info
+// level as msg, not as an error, and counted with status 499.
+func writeAbandoned(logger *slog.Logger, w http.ResponseWriter, r *http.Request, msg string) {
+	logger.InfoContext(r.Context(), msg, "request_id", infoFrom(r.Context()).id, "route", infoFrom(r.Context()).route)
+	w.WriteHeader(statusClientClosedRequest)
+}
+
+// logInternal logs err at error level with what identifies the request. A
+// fault is not logged: the client was told what failed, and the part that
+// failed logs it once, not once for every request it fails.
 func logInternal(logger *slog.Logger, r *http.Request, msg string, err error) {
+	if isFault(err) {
+		return
+	}
 	info := infoFrom(r.Context())
 	logger.ErrorContext(r.Context(), msg,
 		slog.String("request_id", info.id),

@@ -84,6 +84,9 @@ type changeService struct {
 	errs    map[string]error
 	filter  andon.ChangeFilter // the last filter FindChanges got
 	now     time.Time
+	// started, when set, is closed as FindChanges starts, which then
+	// waits for its request to end and returns why it ended.
+	started chan struct{}
 }
 
 func newChangeService(now time.Time) *changeService {
@@ -127,6 +130,11 @@ func (s *changeService) FindChangeByID(ctx context.Context, id string) (*andon.C
 }
 
 func (s *changeService) FindChanges(ctx context.Context, filter andon.ChangeFilter) ([]*andon.Change, int, error) {
+	if s.started != nil {
+		close(s.started)
+		<-ctx.Done()
+		return nil, 0, ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.filter = filter

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -34,15 +33,13 @@ func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Ha
 
 		if abandoned(r, err) {
 			// The client went away before the gate decided: nothing was
-			// decided or recorded, and nobody is left to answer. No gate
-			// error, which alerts, and no error in the log.
-			logger.InfoContext(r.Context(), "gate request abandoned by its client", "request_id", infoFrom(r.Context()).id)
-			w.WriteHeader(statusClientClosedRequest)
+			// decided or recorded. No gate error, which alerts.
+			writeAbandoned(logger, w, r, "gate request abandoned by its client")
 			return
 		}
 		m.observeGate(gateError)
 		status, body := errorOf(err)
-		if status == http.StatusInternalServerError && !isFault(err) {
+		if status == http.StatusInternalServerError {
 			logInternal(logger, r, "gate could not decide", err)
 		}
 		denied := andon.GateResult{Reasons: []andon.Reason{}}
@@ -62,17 +59,6 @@ func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Ha
 			_ = encode(w, status, &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: internalMessage}}})
 		}
 	})
-}
-
-// statusClientClosedRequest is the status of a request its client gave up
-// on before it was answered: no client reads it, the request log and the
-// request metrics do (nginx's 499).
-const statusClientClosedRequest = 499
-
-// abandoned reports whether err is the end of a request its client gave
-// up on, rather than a failure of the server.
-func abandoned(r *http.Request, err error) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
 // cannotDecide is the message of the reason the handler adds when the

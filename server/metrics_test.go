@@ -114,28 +114,10 @@ func TestHandlersShareRegistry(t *testing.T) {
 func TestAbandonedGateRequest(t *testing.T) {
 	f := newFixture(t)
 	f.gate.started = make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "POST", f.url+"/api/v1/gate", strings.NewReader(`{"environment":"prod-lyon","image":"x"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+aliceToken)
-	go func() {
-		<-f.gate.started
-		cancel()
-	}()
-	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.Canceled) {
-		t.Fatalf("the abandoned request: %v, want it cancelled", err)
-	}
-	var logged []map[string]any
-	for deadline := time.Now().Add(5 * time.Second); len(logged) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		logged = f.logs.records(t, "gate request abandoned by its client")
-	}
-	if len(logged) != 1 || logged[0]["level"] != "INFO" {
-		t.Fatalf("log records of the abandoned request: %v; want one at INFO", logged)
-	}
-	if errs := f.logs.records(t, "gate could not decide"); len(errs) != 0 {
-		t.Errorf("an abandoned request logged as an error: %v", errs)
+	abandon(t, f, f.gate.started, "POST", "/api/v1/gate", `{"environment":"prod-lyon","image":"x"}`)
+	logged := awaitInfo(t, f, "gate request abandoned by its client")
+	if errs := f.logs.records(t, "gate could not decide"); len(errs) != 0 || len(logged) != 1 {
+		t.Errorf("an abandoned request logged %v, and as an error %v; want one record at INFO and none at error", logged, errs)
 	}
 	text := string(f.do(t, "GET", "/metrics", "", "").body)
 	if strings.Contains(text, `andon_gate_decisions_total{result="error"} 1`) {
@@ -144,4 +126,56 @@ func TestAbandonedGateRequest(t *testing.T) {
 	if !strings.Contains(text, `code="499"`) {
 		t.Errorf("the abandoned request is not counted with status 499:\n%s", text)
 	}
+}
+
+// TestAbandonedRequest: any API request its client gives up on is no
+// internal error either.
+func TestAbandonedRequest(t *testing.T) {
+	f := newFixture(t)
+	f.changes.started = make(chan struct{})
+	abandon(t, f, f.changes.started, "GET", "/api/v1/changes", "")
+	if logged := awaitInfo(t, f, "request abandoned by its client"); len(logged) != 1 {
+		t.Errorf("log records of the abandoned request: %v; want one", logged)
+	}
+	if errs := f.logs.records(t, "internal error"); len(errs) != 0 {
+		t.Errorf("an abandoned request logged as an internal error: %v", errs)
+	}
+	if text := string(f.do(t, "GET", "/metrics", "", "").body); !strings.Contains(text, `andon_http_requests_total{code="499",method="GET",route="/api/v1/changes"} 1`) {
+		t.Errorf("the abandoned request is not counted with status 499:\n%s", text)
+	}
+}
+
+// abandon sends a request and gives up on it once the service has
+// started on it (started is closed).
+func abandon(t *testing.T, f *fixture, started chan struct{}, method, path, body string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, method, f.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+aliceToken)
+	go func() {
+		<-started
+		cancel()
+	}()
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the abandoned request: %v, want it cancelled", err)
+	}
+}
+
+// awaitInfo waits for the server to log msg, which it does after the
+// client has gone, and returns its records, each wanted at INFO.
+func awaitInfo(t *testing.T, f *fixture, msg string) []map[string]any {
+	t.Helper()
+	var logged []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); len(logged) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		logged = f.logs.records(t, msg)
+	}
+	for _, rec := range logged {
+		if rec["level"] != "INFO" {
+			t.Errorf("%q logged at %v, want INFO", msg, rec["level"])
+		}
+	}
+	return logged
 }
