@@ -112,6 +112,6 @@ const completedChanges = 100
 // completion's description must be.
 func oneLine(text string) string {
 	return strings.Join(strings.FieldsFunc(text, func(r rune) bool {
-		return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || andon.IsBidiControl(r) || r == ' '
+		return r == ' ' || andon.IsControl(r) || andon.IsBidiControl(r)
 	}), " ")
 }
