@@ -38,9 +38,10 @@ type TokenService interface {
 	// (EUNAUTHORIZED).
 	Authenticate(ctx context.Context, token string) (Bearer, error)
 	// CreateFeedToken issues a new feed token for user and returns it in
-	// clear; only its hash is kept. It expires when the API token of the
-	// user of ctx does, if that one expires.
-	CreateFeedToken(ctx context.Context, user string) (string, error)
+	// clear, with when it expires; only its hash is kept. It expires when
+	// the API token of the user of ctx does, if that one expires, and
+	// never (nil) otherwise.
+	CreateFeedToken(ctx context.Context, user string) (token string, expires *time.Time, err error)
 	// AuthenticateFeed returns the user name a feed token was issued to.
 	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
 	AuthenticateFeed(ctx context.Context, token string) (string, error)

@@ -29,8 +29,8 @@ type tokenService map[string]string
 
 const feedPrefix = "feed-"
 
-func (s tokenService) CreateFeedToken(ctx context.Context, user string) (string, error) {
-	return feedPrefix + user, nil
+func (s tokenService) CreateFeedToken(ctx context.Context, user string) (string, *time.Time, error) {
+	return feedPrefix + user, nil, nil
 }
 
 func (s tokenService) AuthenticateFeed(ctx context.Context, token string) (string, error) {

@@ -52,14 +52,11 @@ func handleFeedToken(tokens andon.TokenService, catalog andon.CatalogSource) api
 		if _, err := parseQuery(r); err != nil {
 			return err
 		}
-		token, err := tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
+		token, expires, err := tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
 		if err != nil {
 			return err
 		}
-		out := andon.FeedToken{Token: token, Environments: map[string]string{}, Plants: map[string]string{}}
-		if u := andon.UserFromContext(r.Context()); u != nil {
-			out.ExpiresAt = u.TokenExpiresAt
-		}
+		out := andon.FeedToken{Token: token, Environments: map[string]string{}, Plants: map[string]string{}, ExpiresAt: expires}
 		if cat := catalog.Catalog(); cat != nil {
 			for _, env := range cat.Environments {
 				out.Environments[env.Name] = feedURL("env", env.Name, token)

@@ -516,7 +516,7 @@ func (e *env) mustRaw(tb testing.TB) *sql.DB {
 func TestFeedTokens(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := as("alice")
-		feed, err := e.tokens.CreateFeedToken(ctx, "alice")
+		feed, _, err := e.tokens.CreateFeedToken(ctx, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -567,13 +567,13 @@ func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		expires := e.now.Add(time.Hour).UTC()
 		ctx := andon.NewContextWithUser(context.Background(), &andon.User{Name: "alice", TokenExpiresAt: &expires})
-		feed, err := e.tokens.CreateFeedToken(ctx, "alice")
-		if err != nil {
-			t.Fatal(err)
+		feed, feedExpires, err := e.tokens.CreateFeedToken(ctx, "alice")
+		if err != nil || feedExpires == nil || !feedExpires.Equal(expires) {
+			t.Fatalf("a feed token asked for with a token that expires: expires %v, %v; want %s", feedExpires, err, expires)
 		}
-		forever, err := e.tokens.CreateFeedToken(as("alice"), "alice")
-		if err != nil {
-			t.Fatal(err)
+		forever, foreverExpires, err := e.tokens.CreateFeedToken(as("alice"), "alice")
+		if err != nil || foreverExpires != nil {
+			t.Fatalf("a feed token asked for with a token that never expires: expires %v, %v; want never", foreverExpires, err)
 		}
 		if user, err := e.tokens.AuthenticateFeed(context.Background(), feed); err != nil || user != "alice" {
 			t.Fatalf("before the API token expires: %q, %v; want alice", user, err)
@@ -1151,7 +1151,10 @@ func TestRevokeTokens(t *testing.T) {
 		e.now = e.now.Add(time.Second)
 		aliceAPI := mustToken(e.tokens.CreateToken(ctx, "alice", time.Time{}))
 		e.now = e.now.Add(time.Second)
-		aliceFeed := mustToken(e.tokens.CreateFeedToken(ctx, "alice"))
+		aliceFeed, _, err := e.tokens.CreateFeedToken(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Authenticated once, so that this process has it in its cache.
 		if _, err := e.tokens.Authenticate(ctx, bobAPI); err != nil {
 			t.Fatal(err)

@@ -70,16 +70,17 @@ func (s *TokenService) CreateToken(ctx context.Context, user string, expires tim
 // {"scope": "feed"}. A feed token asked for with an API token that
 // expires (the user of ctx) expires with it: a token made to work for a
 // day must not leave behind a credential that works for ever.
-func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, error) {
+func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, *time.Time, error) {
 	token, err := newToken(feedTokenPrefix)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	var expires time.Time
-	if u := andon.UserFromContext(ctx); u != nil && u.TokenExpiresAt != nil {
-		expires = *u.TokenExpiresAt
+	u := andon.UserFromContext(ctx)
+	if u == nil || u.TokenExpiresAt == nil {
+		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{})
 	}
-	return token, s.add(ctx, user, token, scopeFeed, expires)
+	expires := *u.TokenExpiresAt
+	return token, &expires, s.add(ctx, user, token, scopeFeed, expires)
 }
 
 func newToken(prefix string) (string, error) {

@@ -74,14 +74,12 @@ func (h *Handler) calendarSubscribe(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	token, err := h.cfg.Tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
+	token, expires, err := h.cfg.Tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
 	if err != nil {
 		return err
 	}
 	v.Subscription = origin(r) + v.feed + "&token=" + url.QueryEscape(token)
-	if u := andon.UserFromContext(r.Context()); u != nil {
-		v.SubscriptionExpires = u.TokenExpiresAt
-	}
+	v.SubscriptionExpires = expires
 	return h.render(w, r, http.StatusOK, "calendar", v)
 }
 
