@@ -231,6 +231,10 @@ type ChangeFilter struct {
 	Tier        Level  `json:"tier,omitempty"`
 	Requester   string `json:"requester,omitempty"`
 	Query       string `json:"q,omitempty"` // words of the ID, title or description
+	// Image, a reference pinned by digest, keeps the changes that carry
+	// that image: its repository and digest, whatever the tag, as the
+	// gate matches an approved change.
+	Image string `json:"image,omitempty"`
 	// Before, a change ID, keeps the changes opened before that one: the
 	// cursor of a listing's next page, which changes opened meanwhile do
 	// not shift as they shift Offset.

@@ -43,13 +43,14 @@ func handleChangeCreate(changes andon.ChangeService) apiFunc {
 // with the number that match in all.
 func handleChangeList(changes andon.ChangeService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "state", "tier", "requester", "q", "before", "offset", "limit")
+		q, err := parseQuery(r, "environment", "state", "tier", "requester", "image", "q", "before", "offset", "limit")
 		if err != nil {
 			return err
 		}
 		filter := andon.ChangeFilter{
 			Environment: q.string("environment"),
 			Requester:   q.string("requester"),
+			Image:       q.string("image"),
 			Query:       q.string("q"),
 			Before:      q.string("before"),
 		}

@@ -143,6 +143,7 @@ func TestChangeListFilter(t *testing.T) {
 				Requester: "alice", Query: "odoo 17", Offset: 10, Limit: 5}},
 		{"?limit=1000", andon.ChangeFilter{Limit: 1000}},
 		{"?before=CHG-7&limit=20", andon.ChangeFilter{Before: "CHG-7", Limit: 20}},
+		{"?image=registry.example.com%2Fodoo%2Fodoo%40sha256%3Aab", andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@sha256:ab", Limit: 100}},
 	}
 	f := newFixture(t)
 	for _, tt := range tests {
@@ -169,7 +170,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/changes?limit=5000", "query parameter limit: 5000 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=ten", `query parameter limit: "ten" is not a whole number`},
 		{"/api/v1/changes?offset=-1", "query parameter offset: -1 is not between 0"},
-		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, state, tier, requester, q, before, offset, limit`},
+		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, state, tier, requester, image, q, before, offset, limit`},
 		{"/api/v1/changes?state=pending&state=approved", "query parameter state: given 2 times"},
 		{"/api/v1/changes?q=%zz", "query: invalid URL escape"},
 		{"/api/v1/me?verbose=1", `query parameter "verbose" is not known: this route takes none`},

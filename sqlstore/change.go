@@ -289,6 +289,14 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if f.Requester != "" {
 		add("requester = ?", f.Requester)
 	}
+	if f.Image != "" {
+		img, err := andon.ParseImage(f.Image)
+		if err != nil {
+			return nil, 0, err
+		}
+		where = append(where, "seq IN (SELECT change_seq FROM change_artifacts WHERE digest = ? AND repository = ?)")
+		args = append(args, img.Digest, img.Repository)
+	}
 	if f.Query != "" {
 		cond, condArgs := s.db.dialect.textMatch(f.Query)
 		where, args = append(where, cond), append(args, condArgs...)

@@ -293,12 +293,18 @@ func TestConcurrentApprovalsOfOneSlot(t *testing.T) {
 }
 
 func TestFindChangesFilters(t *testing.T) {
+	const (
+		digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	)
 	eachEngine(t, func(t *testing.T, e *env) {
 		var ids []string
 		for _, req := range []andon.ChangeRequest{
 			{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
-			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
-			{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart"},
+			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}},
+				Artifacts: []string{"registry.example.com/odoo/odoo:17.0-a@" + digestA, "registry.example.com/odoo/addons@" + digestB}},
+			{Environment: "prod-lyon", Type: andon.ChangeStandard, Title: "Routine restart",
+				Artifacts: []string{"registry.example.com/odoo/odoo-mirror@" + digestA}},
 		} {
 			c, err := e.changes.CreateChange(as("alice"), &req)
 			if err != nil {
@@ -328,6 +334,14 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Before: strings.ToLower(ids[1])}, []string{"Barcode scanner tweak"}},
 			{andon.ChangeFilter{Before: ids[2], Environment: "prod-lyon"}, []string{"Invoice layout"}},
 			{andon.ChangeFilter{Before: ids[0]}, nil},
+			// An image is its repository and digest; the tag does not count,
+			// nor does the same digest under another name.
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@" + digestA}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo:other@" + digestA}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/addons@" + digestB, Environment: "prod-lyon"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo-mirror@" + digestA}, []string{"Routine restart"}},
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@" + digestB}, nil},
+			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@" + digestA, Environment: "dev"}, nil},
 		}
 		for _, tt := range tests {
 			got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
@@ -350,6 +364,10 @@ func TestFindChangesFilters(t *testing.T) {
 		if _, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Before: "CHG-999"}); andon.ErrorCode(err) != andon.EINVALID ||
 			andon.ErrorMessage(err) != "before: no change CHG-999" {
 			t.Errorf("FindChanges(before an unknown change) = %v; want invalid: before: no change CHG-999", err)
+		}
+		if _, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Image: "registry.example.com/odoo/odoo:17.0"}); andon.ErrorCode(err) != andon.EINVALID ||
+			!strings.Contains(andon.ErrorMessage(err), "not pinned by digest") {
+			t.Errorf("FindChanges(an image by tag) = %v; want invalid: not pinned by digest", err)
 		}
 	})
 }

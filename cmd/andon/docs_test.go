@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/andon-governance/andon"
 )
 
 // TestDocsManifestsPassPolicy checks every whole Kubernetes manifest the
@@ -25,7 +27,7 @@ func TestDocsManifestsPassPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, blk := range yamlBlocks(string(b)) {
+		for _, blk := range fencedBlocks(string(b), "yaml") {
 			if !strings.HasPrefix(blk.text, "apiVersion:") || strings.HasPrefix(blk.text, "apiVersion: andon/v1\n") {
 				continue
 			}
@@ -48,21 +50,22 @@ func TestDocsManifestsPassPolicy(t *testing.T) {
 	}
 }
 
-// yamlBlock is a fenced YAML block of a Markdown document, without the
+// fencedBlock is a fenced block of a Markdown document, without the
 // comment lines it starts with.
-type yamlBlock struct {
+type fencedBlock struct {
 	text string
 	line int // of the opening fence
 }
 
-func yamlBlocks(doc string) []yamlBlock {
-	var blocks []yamlBlock
-	var cur *yamlBlock
+// fencedBlocks returns the blocks of doc fenced as lang (yaml, sh).
+func fencedBlocks(doc, lang string) []fencedBlock {
+	var blocks []fencedBlock
+	var cur *fencedBlock
 	for i, line := range strings.Split(doc, "\n") {
 		fence, ok := strings.CutPrefix(strings.TrimSpace(line), "```")
 		switch {
-		case ok && cur == nil && fence == "yaml":
-			cur = &yamlBlock{line: i + 1}
+		case ok && cur == nil && fence == lang:
+			cur = &fencedBlock{line: i + 1}
 		case ok && cur != nil:
 			blocks = append(blocks, *cur)
 			cur = nil
@@ -148,4 +151,85 @@ func TestDocsProofChecker(t *testing.T) {
 	if code, out := check(filepath.Join(dir, "altered.json")); code != 1 || !strings.HasPrefix(out, "proof FAILED: ") {
 		t.Errorf("the checker on an altered proof: exit %d, want 1 and proof FAILED\n%s", code, out)
 	}
+}
+
+// TestDocsPipelineScript runs the release script of docs/pipelines.md as
+// it stands, with sh, jq, and this test binary as the andon on PATH,
+// against a server: a second run finds the change the first opened rather
+// than opening another, the gate allows it, and once the change is
+// completed the next run opens a new one. In production the change waits
+// for its approvals, and the gate says so.
+func TestDocsPipelineScript(t *testing.T) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		if os.Getenv("ANDON_TEST_JQ") != "" {
+			t.Fatal("ANDON_TEST_JQ is set but jq is not on the PATH (apt-get install jq)")
+		}
+		t.Skip("no jq on the PATH: the pipeline script of docs/pipelines.md needs it (apt-get install jq); set ANDON_TEST_JQ=1 to make this a failure")
+	}
+	doc, err := os.ReadFile("../../docs/pipelines.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, blk := range fencedBlocks(string(doc), "sh") {
+		if strings.Contains(blk.text, "andon change create") {
+			script = blk.text
+		}
+	}
+	if script == "" {
+		t.Fatal("docs/pipelines.md shows no script that opens a change")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(bin, "andon")); err != nil {
+		t.Fatal(err)
+	}
+	s := MustServe(t, t.TempDir())
+	const pipeline = "https://ci.example.com/odoo/pipelines/812"
+	release := func(env, image string) string {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1",
+			"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"ANDON_SERVER="+s.url, "ANDON_TOKEN="+s.tokens["alice"],
+			"ENVIRONMENT="+env, "IMAGE="+image, "TITLE=Release 2026.11.3", "PIPELINE_URL="+pipeline)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		id := strings.TrimSpace(string(out))
+		if err != nil || !strings.HasPrefix(id, "CHG-") || strings.Contains(id, "\n") {
+			t.Fatalf("the release script for %s: %v, printed %q, want one change ID\n%s", env, err, out, stderr.String())
+		}
+		return id
+	}
+
+	first := release("staging-lyon", imageRelease)
+	// Another release's change, newer, is not this one's.
+	if other := release("staging-lyon", imageUnseen); other == first {
+		t.Errorf("the release of another image printed %s, the change of %s", other, imageRelease)
+	}
+	if again := release("staging-lyon", imageRelease); again != first {
+		t.Errorf("a second run opened %s beside %s; want %s found again", again, first, first)
+	}
+	c := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", first)
+	if c.State != andon.StateApproved || len(c.Links) != 1 || c.Links[0] != (andon.Link{Kind: "pipeline", URL: pipeline}) {
+		t.Errorf("the script's change is %s with links %+v; want approved, linked to the pipeline", c.State, c.Links)
+	}
+	wantExit(t, s.as(t, "alice", "gate", "--env", "staging-lyon", "--image", imageRelease), 0, "ALLOWED")
+	if again := release("staging-lyon", imageRelease); again != first {
+		t.Errorf("a run while %s is implementing opened %s", first, again)
+	}
+	wantExit(t, s.as(t, "alice", "change", "complete", first), 0, "completed")
+	if next := release("staging-lyon", imageRelease); next == first {
+		t.Errorf("a run after %s completed printed it again; want a new change", first)
+	}
+
+	prod := release("prod-lyon", imageRelease)
+	if again := release("prod-lyon", imageRelease); again != prod {
+		t.Errorf("a second run in production opened %s beside %s", again, prod)
+	}
+	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 1, "change "+prod+" is pending, not approved")
 }
