@@ -61,6 +61,31 @@ type Proof struct {
 	Checkpoint Checkpoint      `json:"checkpoint"`
 }
 
+// Evidence is an export of audit entries, each with its inclusion proof in
+// the tree of one signed checkpoint: an auditor checks it offline with the
+// log's verifier key alone (auditlog.CheckEvidence). It proves that each
+// entry is in the signed log, not that no entry matching Filter was left
+// out; a verification of the whole log against a saved checkpoint does
+// that.
+type Evidence struct {
+	// Filter is what the export asked for; every entry matches it.
+	Filter     AuditFilter     `json:"filter"`
+	Checkpoint Checkpoint      `json:"checkpoint"`
+	Entries    []EvidenceEntry `json:"entries"`
+	// More reports that more entries match after the last one, up to the
+	// checkpoint's size: the next export starts after its index.
+	More bool `json:"more"`
+}
+
+// EvidenceEntry is one entry of an export: its record, as stored and
+// hashed, and its inclusion proof in the tree of the export's checkpoint.
+type EvidenceEntry struct {
+	Index    int64           `json:"index"`
+	Record   json.RawMessage `json:"record"`
+	LeafHash string          `json:"leafHash"`
+	Hashes   []string        `json:"hashes"` // base64 tlog.RecordProof
+}
+
 // AuditFilter selects audit entries. Empty strings match everything; After
 // is exclusive, so -1 starts at the first entry (index 0).
 type AuditFilter struct {
@@ -81,4 +106,7 @@ type AuditService interface {
 	Checkpoint(ctx context.Context) (*Checkpoint, error)
 	FindEntries(ctx context.Context, filter AuditFilter) ([]*Entry, error)
 	Proof(ctx context.Context, index int64) (*Proof, error)
+	// Evidence exports the entries matching filter, in index order, with
+	// their inclusion proofs in the tree of the latest checkpoint.
+	Evidence(ctx context.Context, filter AuditFilter) (*Evidence, error)
 }

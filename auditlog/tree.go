@@ -79,49 +79,121 @@ func CheckProof(p *andon.Proof, v note.Verifier) error {
 	if p == nil {
 		return andon.Errorf(andon.EINVALID, "no proof")
 	}
-	cp, err := OpenCheckpoint([]byte(p.Checkpoint.Note), v)
+	cp, root, err := openSigned(p.Checkpoint, v)
 	if err != nil {
 		return err
 	}
-	// The unsigned copies of the checkpoint's fields are there for people
-	// to read; the note is what was signed, and they must agree with it.
-	if p.Checkpoint.Origin != cp.Origin || p.Checkpoint.Size != cp.Size || p.Checkpoint.RootHash != cp.RootHash {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the checkpoint fields differ from its signed note", p.Index)
-	}
-	if p.Index < 0 || p.Index >= cp.Size {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the signed checkpoint covers entries 0 to %d only", p.Index, cp.Size-1)
-	}
+	_, err = checkEntry(andon.EvidenceEntry{Index: p.Index, Record: p.Record, LeafHash: p.LeafHash, Hashes: p.Hashes}, cp, root)
+	return err
+}
 
+// CheckEvidence verifies an export offline, as CheckProof verifies one
+// proof: the checkpoint is signed by v, and every entry's record, in
+// increasing index order, leads with its proof to the signed root and
+// matches the export's filter. It returns the checkpoint and the entries
+// decoded from their records.
+func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*andon.Entry, error) {
+	if ev == nil {
+		return nil, nil, andon.Errorf(andon.EINVALID, "no evidence")
+	}
+	cp, root, err := openSigned(ev.Checkpoint, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries := make([]*andon.Entry, 0, len(ev.Entries))
+	for i, ee := range ev.Entries {
+		if i > 0 && ee.Index <= ev.Entries[i-1].Index {
+			return nil, nil, andon.Errorf(andon.EINVALID, "entry %d follows entry %d: an export lists entries once each, in increasing index order", ee.Index, ev.Entries[i-1].Index)
+		}
+		e, err := checkEntry(ee, cp, root)
+		if err != nil {
+			return nil, nil, err
+		}
+		if problem := unmatched(e, ev.Filter); problem != "" {
+			return nil, nil, andon.Errorf(andon.EINVALID, "entry %d does not match the export's filter: %s", e.Index, problem)
+		}
+		entries = append(entries, e)
+	}
+	return cp, entries, nil
+}
+
+// openSigned opens a checkpoint's signed note with v and checks that its
+// readable fields, there for people to read, agree with what was signed.
+func openSigned(c andon.Checkpoint, v note.Verifier) (*andon.Checkpoint, tlog.Hash, error) {
+	cp, err := OpenCheckpoint([]byte(c.Note), v)
+	if err != nil {
+		return nil, tlog.Hash{}, err
+	}
+	if c.Origin != cp.Origin || c.Size != cp.Size || c.RootHash != cp.RootHash {
+		return nil, tlog.Hash{}, andon.Errorf(andon.EINVALID, "the checkpoint fields differ from its signed note")
+	}
+	root, err := parseHash(cp.RootHash)
+	return cp, root, err
+}
+
+// checkEntry checks that the record of ee is entry ee.Index and that it
+// leads with ee.Hashes to root, the root of cp's tree, and returns the
+// entry decoded from it.
+func checkEntry(ee andon.EvidenceEntry, cp *andon.Checkpoint, root tlog.Hash) (*andon.Entry, error) {
+	if ee.Index < 0 || ee.Index >= cp.Size {
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: the signed checkpoint covers entries 0 to %d only", ee.Index, cp.Size-1)
+	}
 	var record bytes.Buffer
-	if err := json.Compact(&record, p.Record); err != nil {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the record is not valid JSON", p.Index)
+	if err := json.Compact(&record, ee.Record); err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: the record is not valid JSON", ee.Index)
 	}
 	e, err := Decode(record.Bytes())
 	if err != nil {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: %s", p.Index, andon.ErrorMessage(err))
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: %s", ee.Index, andon.ErrorMessage(err))
 	}
-	if e.Index != p.Index {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the record is entry %d", p.Index, e.Index)
+	if e.Index != ee.Index {
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: the record is entry %d", ee.Index, e.Index)
 	}
 	leaf := tlog.RecordHash(record.Bytes())
-	if p.LeafHash != "" && p.LeafHash != leaf.String() {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the leaf hash is not the hash of the record", p.Index)
+	if ee.LeafHash != "" && ee.LeafHash != leaf.String() {
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: the leaf hash is not the hash of the record", ee.Index)
 	}
-
-	proof := make(tlog.RecordProof, len(p.Hashes))
-	for i, s := range p.Hashes {
+	proof := make(tlog.RecordProof, len(ee.Hashes))
+	for i, s := range ee.Hashes {
 		if proof[i], err = parseHash(s); err != nil {
-			return andon.Errorf(andon.EINVALID, "proof of entry %d: hash %d: %s", p.Index, i, andon.ErrorMessage(err))
+			return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: hash %d: %s", ee.Index, i, andon.ErrorMessage(err))
 		}
 	}
-	root, err := parseHash(cp.RootHash)
-	if err != nil {
-		return err
+	if err := tlog.CheckRecord(proof, cp.Size, root, ee.Index, leaf); err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "proof of entry %d: the record is not in the signed tree of %d entries", ee.Index, cp.Size)
 	}
-	if err := tlog.CheckRecord(proof, cp.Size, root, p.Index, leaf); err != nil {
-		return andon.Errorf(andon.EINVALID, "proof of entry %d: the record is not in the signed tree of %d entries", p.Index, cp.Size)
+	return e, nil
+}
+
+// unmatched says how e fails to match f, or "" when it matches: the
+// filter's fields as the server applies them, so that an entry added to
+// an export from elsewhere in the log is named.
+func unmatched(e *andon.Entry, f andon.AuditFilter) string {
+	switch {
+	case e.Index <= f.After:
+		return fmt.Sprintf("its index is not above %d", f.After)
+	case f.Type != "" && e.Type != f.Type:
+		return fmt.Sprintf("its type is %s, not %s", e.Type, f.Type)
+	case f.Subject != "" && e.Subject != f.Subject:
+		return fmt.Sprintf("its subject is %q, not %q", e.Subject, f.Subject)
+	case f.Actor != "" && e.Actor != f.Actor:
+		return fmt.Sprintf("its actor is %q, not %q", e.Actor, f.Actor)
+	case f.Change != "" && e.Subject != f.Change && dataChange(e) != f.Change:
+		return fmt.Sprintf("it concerns neither change %s as its subject nor as the change its data names", f.Change)
 	}
-	return nil
+	return ""
+}
+
+// dataChange returns the change an entry's data names, as a gate
+// decision names the change it matched, or "".
+func dataChange(e *andon.Entry) string {
+	var data struct {
+		Change string `json:"change"`
+	}
+	if json.Unmarshal(e.Data, &data) != nil {
+		return ""
+	}
+	return data.Change
 }
 
 // parseHash parses a tree hash in standard base64. It insists on the one

@@ -189,3 +189,90 @@ func TestProveErrors(t *testing.T) {
 		}
 	}
 }
+
+// mustEvidence returns an export of the given entries of l, proved in the
+// tree of cp, as a store builds it.
+func mustEvidence(tb testing.TB, l *memLog, cp *andon.Checkpoint, f andon.AuditFilter, indexes ...int64) *andon.Evidence {
+	tb.Helper()
+	ev := &andon.Evidence{Filter: f, Checkpoint: *cp, Entries: []andon.EvidenceEntry{}}
+	for _, i := range indexes {
+		p := mustProof(tb, l, cp, i)
+		ev.Entries = append(ev.Entries, andon.EvidenceEntry{Index: i, Record: bytes.Clone(p.Record), LeafHash: p.LeafHash, Hashes: p.Hashes})
+	}
+	return ev
+}
+
+func TestCheckEvidence(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	l := mustLog(t, 40, nil)
+	l.mustAppend(t, andon.Event{Type: andon.EventChangeCreated, Actor: "alice", Subject: "CHG-7"})
+	l.mustAppend(t, andon.Event{Type: andon.EventGateDecision, Actor: "ci", Subject: "prod-lyon", Data: map[string]any{"change": "CHG-7", "allow": true}})
+	l.mustAppend(t, andon.Event{Type: andon.EventChangeApproved, Actor: "bob", Subject: "CHG-8"})
+	cp := l.mustSign(t, s)
+
+	ev := mustEvidence(t, l, cp, andon.AuditFilter{Change: "CHG-7", After: -1}, 40, 41)
+	got, entries, err := auditlog.CheckEvidence(ev, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != 43 || len(entries) != 2 || entries[0].Subject != "CHG-7" || entries[1].Type != andon.EventGateDecision {
+		t.Errorf("CheckEvidence = checkpoint of %d, entries %+v; want 43 and CHG-7's two", got.Size, entries)
+	}
+	// Indented, as andon audit export writes it, and read back.
+	b, err := json.MarshalIndent(ev, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back andon.Evidence
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auditlog.CheckEvidence(&back, v); err != nil {
+		t.Errorf("the export read back: %v", err)
+	}
+	if _, entries, err := auditlog.CheckEvidence(mustEvidence(t, l, cp, andon.AuditFilter{After: -1}), v); err != nil || len(entries) != 0 {
+		t.Errorf("an export of no entries: %v, %d entries", err, len(entries))
+	}
+
+	_, otherV := mustSigner(t, "andon")
+	tests := []struct {
+		name    string
+		v       note.Verifier
+		filter  andon.AuditFilter
+		indexes []int64
+		change  func(ev *andon.Evidence)
+		want    string
+	}{
+		{"wrong key", otherV, andon.AuditFilter{After: -1}, []int64{3}, nil, "the checkpoint is not signed by key"},
+		{"modified record", v, andon.AuditFilter{After: -1}, []int64{3, 7}, func(ev *andon.Evidence) {
+			ev.Entries[1].Record = bytes.Replace(ev.Entries[1].Record, []byte(`"actor":"user`), []byte(`"actor":"fake`), 1)
+			ev.Entries[1].LeafHash = tlog.RecordHash(ev.Entries[1].Record).String()
+		}, "proof of entry 7: the record is not in the signed tree of 43 entries"},
+		{"entry of another change added", v, andon.AuditFilter{Change: "CHG-7", After: -1}, []int64{40, 41, 42}, nil,
+			"entry 42 does not match the export's filter: it concerns neither change CHG-7"},
+		{"entry of another type", v, andon.AuditFilter{Type: andon.EventChangeCreated, After: -1}, []int64{40, 41}, nil,
+			"entry 41 does not match the export's filter: its type is gate.decided, not change.created"},
+		{"entry of another actor", v, andon.AuditFilter{Actor: "alice", After: -1}, []int64{40, 42}, nil, `its actor is "bob", not "alice"`},
+		{"entry of another subject", v, andon.AuditFilter{Subject: "CHG-8", After: -1}, []int64{41, 42}, nil, `its subject is "prod-lyon", not "CHG-8"`},
+		{"entry before after", v, andon.AuditFilter{After: 10}, []int64{10, 11}, nil, "entry 10 does not match the export's filter: its index is not above 10"},
+		{"entries repeated", v, andon.AuditFilter{After: -1}, []int64{5, 5}, nil, "entry 5 follows entry 5"},
+		{"entries reordered", v, andon.AuditFilter{After: -1}, []int64{6, 5}, nil, "entry 5 follows entry 6"},
+		{"checkpoint fields edited", v, andon.AuditFilter{After: -1}, []int64{5}, func(ev *andon.Evidence) { ev.Checkpoint.Size = 44 },
+			"the checkpoint fields differ from its signed note"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := mustEvidence(t, l, cp, tt.filter, tt.indexes...)
+			if tt.change != nil {
+				tt.change(ev)
+			}
+			_, _, err := auditlog.CheckEvidence(ev, tt.v)
+			if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
+				t.Errorf("CheckEvidence = %v; want invalid: …%s…", err, tt.want)
+			}
+		})
+	}
+	if _, _, err := auditlog.CheckEvidence(nil, v); err == nil {
+		t.Error("CheckEvidence(nil): no error")
+	}
+}

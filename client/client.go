@@ -368,6 +368,23 @@ func (c *Client) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
 	return &p, nil
 }
 
+// Evidence exports the audit entries matching filter with their inclusion
+// proofs in the tree of the latest checkpoint.
+func (c *Client) Evidence(ctx context.Context, filter andon.AuditFilter) (*andon.Evidence, error) {
+	q := url.Values{}
+	setString(q, "type", filter.Type)
+	setString(q, "subject", filter.Subject)
+	setString(q, "actor", filter.Actor)
+	setString(q, "change", filter.Change)
+	q.Set("after", strconv.FormatInt(filter.After, 10))
+	setInt(q, "limit", int64(filter.Limit))
+	var ev andon.Evidence
+	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/evidence", q, nil, &ev); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
 // do sends a request and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	resp, err := c.send(ctx, method, path, query, in)

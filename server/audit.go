@@ -27,29 +27,11 @@ func handleAuditCheckpoint(audit andon.AuditService) apiFunc {
 // concern one change, its gate decisions included.
 func handleAuditEntries(audit andon.AuditService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "type", "subject", "actor", "change", "after", "limit")
+		filter, err := auditFilter(r, defaultLimit)
 		if err != nil {
 			return err
 		}
-		// Entries are numbered from 0, so listing from the start means
-		// after -1; that is the default, not AuditFilter's zero value,
-		// which would skip the first entry.
-		after, err := q.int("after", -1, -1, math.MaxInt64)
-		if err != nil {
-			return err
-		}
-		limit, err := q.int("limit", defaultLimit, 1, maxLimit)
-		if err != nil {
-			return err
-		}
-		entries, err := audit.FindEntries(r.Context(), andon.AuditFilter{
-			Type:    q.string("type"),
-			Subject: q.string("subject"),
-			Actor:   q.string("actor"),
-			Change:  q.string("change"),
-			After:   after,
-			Limit:   int(limit),
-		})
+		entries, err := audit.FindEntries(r.Context(), filter)
 		if err != nil {
 			return err
 		}
@@ -57,6 +39,50 @@ func handleAuditEntries(audit andon.AuditService) apiFunc {
 			Entries []*andon.Entry `json:"entries"`
 		}{nonNil(entries)})
 	}
+}
+
+// handleAuditEvidence answers an export of the entries matching the query,
+// as the entries route selects them, with their inclusion proofs in the
+// tree of the latest checkpoint: up to 1000 entries by default.
+func handleAuditEvidence(audit andon.AuditService) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		filter, err := auditFilter(r, maxLimit)
+		if err != nil {
+			return err
+		}
+		ev, err := audit.Evidence(r.Context(), filter)
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, ev)
+	}
+}
+
+// auditFilter reads the query of the entries and evidence routes, whose
+// limit is limit when the query gives none.
+func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
+	q, err := parseQuery(r, "type", "subject", "actor", "change", "after", "limit")
+	if err != nil {
+		return andon.AuditFilter{}, err
+	}
+	// Entries are numbered from 0, so listing from the start means after
+	// -1; that is the default, not AuditFilter's zero value, which would
+	// skip the first entry.
+	after, err := q.int("after", -1, -1, math.MaxInt64)
+	if err != nil {
+		return andon.AuditFilter{}, err
+	}
+	if limit, err = q.int("limit", limit, 1, maxLimit); err != nil {
+		return andon.AuditFilter{}, err
+	}
+	return andon.AuditFilter{
+		Type:    q.string("type"),
+		Subject: q.string("subject"),
+		Actor:   q.string("actor"),
+		Change:  q.string("change"),
+		After:   after,
+		Limit:   int(limit),
+	}, nil
 }
 
 // handleAuditProof answers the inclusion proof of one entry in the tree

@@ -277,6 +277,19 @@ func TestAudit(t *testing.T) {
 	}
 	r = f.do(t, "GET", "/api/v1/audit/proof?index=3", aliceToken, "")
 	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+
+	// An export takes the entries' filters, and 1000 entries at most and
+	// by default.
+	r = f.do(t, "GET", "/api/v1/audit/evidence?change=CHG-1&after=4", aliceToken, "")
+	if ev := decode[andon.Evidence](t, r); ev.Checkpoint != testCheckpoint {
+		t.Errorf("evidence = %+v, want the checkpoint", ev)
+	}
+	want = andon.AuditFilter{Change: "CHG-1", After: 4, Limit: 1000}
+	if diff := cmp.Diff(want, f.audit.filter); diff != "" {
+		t.Errorf("evidence filter mismatch (-want +got):\n%s", diff)
+	}
+	r = f.do(t, "GET", "/api/v1/audit/evidence?limit=1001", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
 }
 
 func ptr[T any](v T) *T { return &v }

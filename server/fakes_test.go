@@ -291,6 +291,11 @@ func (s *auditService) FindEntries(ctx context.Context, filter andon.AuditFilter
 	return list, nil
 }
 
+func (s *auditService) Evidence(ctx context.Context, filter andon.AuditFilter) (*andon.Evidence, error) {
+	s.filter = filter
+	return &andon.Evidence{Filter: filter, Checkpoint: testCheckpoint, Entries: []andon.EvidenceEntry{}}, nil
+}
+
 func (s *auditService) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
 	if index >= int64(len(s.entries)) {
 		return nil, andon.Errorf(andon.ENOTFOUND, "entry %d not found", index)

@@ -64,5 +64,6 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/audit/checkpoint", authenticated, api(handleAuditCheckpoint(cfg.Audit))},
 		{"GET /api/v1/audit/entries", authenticated, api(handleAuditEntries(cfg.Audit))},
 		{"GET /api/v1/audit/proof", authenticated, api(handleAuditProof(cfg.Audit))},
+		{"GET /api/v1/audit/evidence", authenticated, api(handleAuditEvidence(cfg.Audit))},
 	}
 }

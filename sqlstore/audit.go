@@ -274,7 +274,24 @@ func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
 
 // FindEntries returns the entries matching filter in index order.
 func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]*andon.Entry, error) {
+	entries := []*andon.Entry{}
+	err := s.findRecords(ctx, f, -1, func(_ int64, record []byte) error {
+		e, err := auditlog.Decode(record)
+		if err == nil {
+			entries = append(entries, e)
+		}
+		return err
+	})
+	return entries, err
+}
+
+// findRecords calls fn with the index and record of each entry matching f,
+// in index order, below the index below when it is 0 or more.
+func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, below int64, fn func(index int64, record []byte) error) error {
 	where, args := []string{"idx > ?"}, []any{f.After}
+	if below >= 0 {
+		where, args = append(where, "idx < ?"), append(args, below)
+	}
 	if f.Type != "" {
 		where, args = append(where, "type = ?"), append(args, f.Type)
 	}
@@ -294,24 +311,68 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, limit)...)
+	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var record []byte
+		if err := rows.Scan(&idx, &record); err != nil {
+			return err
+		}
+		if err := fn(idx, record); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Evidence exports the entries matching f with their inclusion proofs in
+// the tree of the latest checkpoint. The log only grows, so the proofs
+// hold for that checkpoint however many entries are appended meanwhile.
+func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*andon.Evidence, error) {
+	cp, err := s.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	entries := []*andon.Entry{}
-	for rows.Next() {
-		var record []byte
-		if err := rows.Scan(&record); err != nil {
-			return nil, err
-		}
-		e, err := auditlog.Decode(record)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
+	if f.Change != "" {
+		f.Change = changeID(f.Change)
 	}
-	return entries, rows.Err()
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	ev := &andon.Evidence{Filter: f, Checkpoint: *cp, Entries: []andon.EvidenceEntry{}}
+	ev.Filter.Limit = 0
+	// One more than the limit tells whether more entries match.
+	f.Limit = limit + 1
+	var records [][]byte
+	var indexes []int64
+	if err := s.findRecords(ctx, f, cp.Size, func(index int64, record []byte) error {
+		indexes, records = append(indexes, index), append(records, record)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(records) > limit {
+		ev.More, indexes, records = true, indexes[:limit], records[:limit]
+	}
+	for i, index := range indexes {
+		hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
+		if err != nil {
+			// The entry is inside the signed tree, so a missing hash is damage.
+			return nil, andon.Errorf(andon.EINTERNAL, "prove entry %d: %v", index, err)
+		}
+		leaf := tlog.RecordHash(records[i])
+		ee := andon.EvidenceEntry{Index: index, Record: records[i], LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Hashes: make([]string, len(hashes))}
+		for j, h := range hashes {
+			ee.Hashes[j] = base64.StdEncoding.EncodeToString(h[:])
+		}
+		ev.Entries = append(ev.Entries, ee)
+	}
+	return ev, nil
 }
 
 // Proof returns an inclusion proof of entry index in the tree of the

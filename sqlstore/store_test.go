@@ -644,6 +644,66 @@ func TestProofVerifiesOffline(t *testing.T) {
 	})
 }
 
+// TestEvidenceVerifiesOffline exports a change's entries, its gate
+// decision among them, and checks the export with the verifier key alone;
+// a limit leaves the rest for the next export.
+func TestEvidenceVerifiesOffline(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		var ids []string
+		for i := range 3 {
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "staging-lyon", Type: andon.ChangeNormal,
+				Title: "release " + string(rune('a'+i)), Artifacts: []string{imageNew}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+		if err != nil || !res.Allow || res.Change.ID != ids[2] {
+			t.Fatalf("gate = %+v, %v; want %s allowed", res, err, ids[2])
+		}
+		ev, err := e.audit.Evidence(context.Background(), andon.AuditFilter{Change: strings.ToLower(ids[2]), After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, entries, err := auditlog.CheckEvidence(ev, v)
+		if err != nil {
+			t.Fatalf("CheckEvidence: %v", err)
+		}
+		var types []string
+		for _, en := range entries {
+			types = append(types, en.Type)
+		}
+		// Created, then the move to implementing that the gate made and
+		// its decision, in the order of the log.
+		if want := []string{andon.EventChangeCreated, andon.EventChangeTransition, andon.EventGateDecision}; !slices.Equal(types, want) || ev.More || cp.Size != 5 {
+			t.Errorf("export of %s: %v (more %v) in a log of %d; want %v, no more, 5", ids[2], types, ev.More, cp.Size, want)
+		}
+		if ev.Filter.Change != ids[2] {
+			t.Errorf("export's filter names change %q, want %q", ev.Filter.Change, ids[2])
+		}
+
+		page, err := e.audit.Evidence(context.Background(), andon.AuditFilter{Type: andon.EventChangeCreated, After: -1, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Entries) != 2 || !page.More || page.Entries[1].Index != 1 {
+			t.Fatalf("export of 2 of 3 creations: %d entries, more %v", len(page.Entries), page.More)
+		}
+		if _, _, err := auditlog.CheckEvidence(page, v); err != nil {
+			t.Errorf("CheckEvidence of a page: %v", err)
+		}
+		rest, err := e.audit.Evidence(context.Background(), andon.AuditFilter{Type: andon.EventChangeCreated, After: 1})
+		if err != nil || len(rest.Entries) != 1 || rest.More || rest.Entries[0].Index != 2 {
+			t.Errorf("the next export: %+v, %v; want entry 2 alone", rest, err)
+		}
+	})
+}
+
 func TestGateRecordsAutoChange(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})

@@ -438,7 +438,7 @@ past it again.`,
 	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json) that the log must still extend; repeatable")
-	cmd.AddCommand(verify, newKeygenCmd(e))
+	cmd.AddCommand(verify, newVerifyExportCmd(e), newKeygenCmd(e))
 	return cmd
 }
 

@@ -1,21 +1,24 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 )
 
 // addAuditClientCmds adds the subcommands of `andon audit` that read the
 // audit log through a server. The parent also holds `audit verify`, which
 // works offline on the data directory and is built elsewhere.
 func addAuditClientCmds(audit *cobra.Command, e *env) {
-	audit.AddCommand(newAuditCheckpointCmd(e), newAuditEntriesCmd(e), newAuditProofCmd(e))
+	audit.AddCommand(newAuditCheckpointCmd(e), newAuditEntriesCmd(e), newAuditProofCmd(e), newAuditExportCmd(e))
 }
 
 func newAuditCheckpointCmd(e *env) *cobra.Command {
@@ -142,3 +145,213 @@ func writeCheckpoint(w io.Writer, cp *andon.Checkpoint) {
 		fmt.Fprintln(w)
 	}
 }
+
+// newAuditExportCmd returns andon audit export, which writes the entries
+// matching its filter, with their inclusion proofs in the tree of one
+// signed checkpoint, as JSON: evidence that andon audit verify-export
+// checks offline with the verifier key alone.
+func newAuditExportCmd(e *env) *cobra.Command {
+	var filter andon.AuditFilter
+	cmd := &cobra.Command{
+		Use:   "export [--change ID] [--type T] [--subject S] [--actor A] [--after N]",
+		Short: "Export audit entries with their inclusion proofs, as evidence to check offline",
+		Long: `Export the audit entries matching the filters, as andon audit entries selects
+them, each with its inclusion proof in the tree of the latest signed
+checkpoint, as one JSON document on standard output: evidence that an auditor
+checks offline, without the server or its database, with andon audit
+verify-export and the log's verifier key (audit.pub).
+
+An export holds at most 1000 entries (--limit); when more match, standard
+error names the --after of the next export. It proves that each entry it
+holds is in the signed log, not that the log holds no other entry matching
+the filters; andon audit verify --checkpoint FILE checks, against the whole
+log, that it holds the export's checkpoint.`,
+		Example: `  # The history of a change: its creation, approvals, gate decisions and transitions.
+  andon audit export --change CHG-2 > CHG-2.evidence.json
+  andon audit verify-export CHG-2.evidence.json --key audit.pub
+
+  # Every approval, from entry 1000 on.
+  andon audit export --type change.approved --after 999 > approvals.evidence.json`,
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if f, _ := cmd.Flags().GetString("output"); cmd.Flags().Changed("output") && f != outputJSON {
+				return &usageError{cmd: cmd, err: fmt.Errorf("--output %q: an export is JSON, whose records keep the bytes that were signed", f)}
+			}
+			return refuseZeroLimit(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			ev, err := c.Evidence(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			// Not escaped for HTML: a record's bytes stay those that were
+			// hashed (only whitespace is added, which checking removes).
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(ev); err != nil {
+				return err
+			}
+			switch n := len(ev.Entries); {
+			case n == 0:
+				fmt.Fprintf(e.stderr, "no entries match: the export holds none, with the signed checkpoint of %s\n", count(ev.Checkpoint.Size, "entry"))
+			default:
+				fmt.Fprintf(e.stderr, "exported %s (%d to %d) with their proofs in the signed log of %s\n",
+					count(int64(n), "entry"), ev.Entries[0].Index, ev.Entries[n-1].Index, count(ev.Checkpoint.Size, "entry"))
+			}
+			if ev.More {
+				fmt.Fprintf(e.stderr, "more entries match: export them with --after %d\n", ev.Entries[len(ev.Entries)-1].Index)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&filter.Type, "type", "", "only entries of this event type, such as change.approved")
+	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
+	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
+	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
+	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
+	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default and most: 1000)")
+	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
+	return cmd
+}
+
+// newVerifyExportCmd returns andon audit verify-export, which checks an
+// export of andon audit export, or a proof of andon audit proof -o json,
+// offline with the verifier key alone.
+func newVerifyExportCmd(e *env) *cobra.Command {
+	var key string
+	cmd := &cobra.Command{
+		Use:   "verify-export FILE --key audit.pub",
+		Short: "Check an export of audit entries offline, with the verifier key alone",
+		Long: `Check an export of andon audit export (or a proof of andon audit proof -o json)
+offline, trusting nothing in it but the verifier key: the checkpoint must be
+signed by the key, and each entry's record must lead with its proof to the
+signed root and match the export's filters. Prints the entries, and exits 0
+when everything holds, 1 naming the first entry that does not, and 2 when the
+file or the key cannot be read. FILE - reads standard input.
+
+Give your own copy of the log's verifier key (audit.pub), not one that came
+with the export. An export proves that its entries are in the signed log, not
+that the log holds no other entry matching its filters.`,
+		Example: `  andon audit verify-export CHG-2.evidence.json --key audit.pub
+  andon audit proof 19 -o json | andon audit verify-export - --key audit.pub -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if key == "" {
+				return andon.Errorf(andon.EINVALID, "--key: required: the log's verifier key file (audit.pub), your own copy")
+			}
+			v, err := auditlog.LoadVerifier(key)
+			if err != nil {
+				return andon.Errorf(andon.EINVALID, "--key: %s", andon.ErrorMessage(err))
+			}
+			ev, err := readEvidence(e, args[0])
+			if err != nil {
+				return err
+			}
+			out := struct {
+				OK          bool             `json:"ok"`
+				Problem     string           `json:"problem,omitempty"`
+				Checkpoint  andon.Checkpoint `json:"checkpoint"`
+				Entries     []*andon.Entry   `json:"entries"`
+				More        bool             `json:"more"`
+				VerifierKey string           `json:"verifierKey"`
+			}{Checkpoint: ev.Checkpoint, Entries: []*andon.Entry{}, More: ev.More, VerifierKey: key}
+			cp, entries, err := auditlog.CheckEvidence(ev, v)
+			switch {
+			case andon.ErrorCode(err) == andon.EINVALID:
+				out.Problem = andon.ErrorMessage(err)
+			case err != nil:
+				return err
+			default:
+				out.OK, out.Checkpoint, out.Entries = true, *cp, entries
+			}
+			err = e.print(cmd, out, func(w io.Writer) {
+				if !out.OK {
+					fmt.Fprintf(w, "evidence FAILED: %s (verifier key %s)\n", out.Problem, key)
+					return
+				}
+				each := ""
+				if len(entries) > 1 {
+					each = "each "
+				}
+				fmt.Fprintf(w, "evidence OK: %s, %sin the signed log of %s, root %s, verified with %s\n",
+					count(int64(len(entries)), "entry"), each, count(cp.Size, "entry"), cp.RootHash, key)
+				if len(entries) > 0 {
+					fmt.Fprintln(w, "INDEX\tTIME\tTYPE\tACTOR\tSUBJECT\tDATA")
+					for _, en := range entries {
+						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Index, fmtTime(en.Time), en.Type,
+							orDash(en.Actor), orDash(en.Subject), orDash(truncate(cell(string(en.Data)), 60)))
+					}
+				}
+				if ev.More {
+					fmt.Fprintln(w, "note: more entries matched the export's filters than it holds; the next export starts after its last entry")
+				}
+			})
+			if err != nil {
+				return err
+			}
+			if !out.OK {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the log's verifier key file (audit.pub): your own copy, not one that came with the export")
+	return cmd
+}
+
+// readEvidence reads an export from file ("-": standard input), or a proof
+// of andon audit proof -o json, which is an export of its one entry.
+func readEvidence(e *env, file string) (*andon.Evidence, error) {
+	r := e.stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxEvidence+1))
+	if err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
+	}
+	if len(data) > maxEvidence {
+		return nil, andon.Errorf(andon.EINVALID, "%s: larger than %d MiB, more than an export holds", file, maxEvidence>>20)
+	}
+	// An export's fields and a proof's, which share "checkpoint".
+	var doc struct {
+		Filter     andon.AuditFilter     `json:"filter"`
+		Checkpoint andon.Checkpoint      `json:"checkpoint"`
+		Entries    []andon.EvidenceEntry `json:"entries"`
+		More       bool                  `json:"more"`
+		Index      *int64                `json:"index"`
+		Record     json.RawMessage       `json:"record"`
+		LeafHash   string                `json:"leafHash"`
+		Hashes     []string              `json:"hashes"`
+	}
+	doc.Filter.After = -1 // a filter not given selects every entry
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export: %v", file, err)
+	}
+	switch {
+	case doc.Entries != nil:
+		return &andon.Evidence{Filter: doc.Filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, nil
+	case doc.Index != nil && doc.Record != nil:
+		return &andon.Evidence{
+			Filter:     andon.AuditFilter{After: *doc.Index - 1},
+			Checkpoint: doc.Checkpoint,
+			Entries:    []andon.EvidenceEntry{{Index: *doc.Index, Record: doc.Record, LeafHash: doc.LeafHash, Hashes: doc.Hashes}},
+		}, nil
+	}
+	return nil, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export (no \"entries\") nor a proof of andon audit proof -o json", file)
+}
+
+// maxEvidence bounds an export read: 1000 entries with their proofs take
+// a few MiB.
+const maxEvidence = 64 << 20

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 )
 
 // TestAuditVerifySavedCheckpoints restores an older backup of a data
@@ -114,4 +115,65 @@ func TestAuditVerifySavedCheckpoints(t *testing.T) {
 	other := t.TempDir()
 	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", other), 0, "audit.pub")
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--key", filepath.Join(other, "audit.pub"), "--checkpoint", late), 2, "--checkpoint "+late+": the checkpoint is not signed by key")
+}
+
+// TestAuditExport exports a change's history from a running server and
+// checks it offline with the data directory's verifier key alone, as an
+// auditor does: it holds, an altered copy fails naming the entry, and a
+// proof of audit proof is checked alike.
+func TestAuditExport(t *testing.T) {
+	data := t.TempDir()
+	s := MustServe(t, data)
+	created := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "staging-lyon", "--type", "normal",
+		"--title", "Label printer <fix> & more", "--image", imageRelease)
+	wantExit(t, s.as(t, "alice", "gate", "--env", "staging-lyon", "--image", imageRelease), 0, "ALLOWED")
+	mustJSON[andon.Change](t, s, "bob", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", "another change")
+
+	r := s.as(t, "frank", "audit", "export", "--change", created.ID)
+	if r.code != 0 || !strings.Contains(r.stderr, "exported 3 entries") {
+		t.Fatalf("audit export: exit %d\n%s", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "evidence.json")
+	if err := os.WriteFile(file, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := auditlog.PubPath(data)
+	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", key)
+	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "gate.decided") {
+		t.Errorf("verify-export: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+	}
+
+	// A record altered (the change's title), and an honest export of
+	// other entries whose filter was edited to claim them.
+	altered := filepath.Join(dir, "altered.json")
+	if err := os.WriteFile(altered, []byte(strings.Replace(r.stdout, `"Label printer`, `"Label printer (urgent)`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := runCLI(t, nil, "audit", "verify-export", altered, "--key", key, "-o", "json")
+	var rep struct {
+		OK      bool   `json:"ok"`
+		Problem string `json:"problem"`
+	}
+	if err := json.Unmarshal([]byte(bad.stdout), &rep); err != nil || bad.code != 1 || rep.OK ||
+		!strings.Contains(rep.Problem, "the leaf hash is not the hash of the record") {
+		t.Errorf("verify-export of an altered export: exit %d, %+v\n%s%s", bad.code, rep, bad.stdout, bad.stderr)
+	}
+	other := s.as(t, "frank", "audit", "export", "--type", andon.EventChangeCreated)
+	var mixed andon.Evidence
+	if err := json.Unmarshal([]byte(other.stdout), &mixed); err != nil || len(mixed.Entries) != 2 {
+		t.Fatalf("export of the creations: %v\n%s", err, other.stdout)
+	}
+	mixed.Filter.Type = andon.EventGateDecision
+	b, _ := json.Marshal(mixed)
+	wantExit(t, runCLIWithStdin(t, string(b), "audit", "verify-export", "-", "--key", key), 1,
+		"does not match the export's filter: its type is change.created, not gate.decided")
+
+	proof := s.as(t, "frank", "audit", "proof", "0", "-o", "json")
+	wantExit(t, runCLIWithStdin(t, proof.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK: 1 entry")
+
+	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
+	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
+	wantExit(t, runCLIWithStdin(t, `{"changes": []}`, "audit", "verify-export", "-", "--key", key), 2, "not an export")
+	wantExit(t, s.as(t, "frank", "audit", "export", "-o", "yaml"), 2, "an export is JSON")
 }
