@@ -448,16 +448,34 @@ func changedFiles(old, cur map[string][]byte) []string {
 }
 
 // FullVersion returns version with its series, as Odoo reads a manifest's
-// version: "1.2" of series "17.0" is "17.0.1.2"; one that starts with the
-// series already is left alone; an empty one is the series' "1.0".
+// version (odoo.modules.module.adapt_version): "1.2" of series "17.0" is
+// "17.0.1.2"; one that starts with the series and a dot is left alone;
+// the series alone, "17.0", is the module's version 17.0, "17.0.17.0"; an
+// empty one is the series' "1.0".
 func FullVersion(series, version string) string {
 	if version == "" {
 		version = "1.0"
 	}
-	if version == series || strings.HasPrefix(version, series+".") {
+	if strings.HasPrefix(version, series+".") {
 		return version
 	}
 	return series + "." + version
+}
+
+// moduleVersion is the form Odoo gives a module's own version, after the
+// series: two or three numbers.
+var moduleVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+
+// ValidVersion reports whether Odoo of series loads a module of a
+// manifest's version: x.y or x.y.z, with or without the series in front
+// (17.0.x.y, 17.0.x.y.z). Odoo refuses the manifest of any other, such as
+// 1.0b1, or 16.0.1.0.0 in a module not yet ported to 17.0. An empty
+// version is Odoo's default, 1.0.
+func ValidVersion(series, version string) bool {
+	if version == "" {
+		return true
+	}
+	return moduleVersion.MatchString(strings.TrimPrefix(FullVersion(series, version), series+"."))
 }
 
 // CompareVersions compares two module versions as Odoo does

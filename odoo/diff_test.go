@@ -175,7 +175,10 @@ func TestVersions(t *testing.T) {
 		{"17.0", "1.2", "17.0.1.2"},
 		{"17.0", "17.0.1.2.0", "17.0.1.2.0"},
 		{"17.0", "", "17.0.1.0"},
-		{"17.0", "17.0", "17.0"},
+		// The series alone is the module's version 17.0, as Odoo's
+		// adapt_version reads it: an upgrade from 17.0.1.0, not a
+		// downgrade.
+		{"17.0", "17.0", "17.0.17.0"},
 		{"17.0", "16.0.1.0", "17.0.16.0.1.0"},
 	} {
 		if got := odoo.FullVersion(tt.series, tt.version); got != tt.want {
@@ -200,6 +203,17 @@ func TestVersions(t *testing.T) {
 	}
 	if !slices.IsSortedFunc(ordered, odoo.CompareVersions) {
 		t.Error("versions out of order")
+	}
+	for _, tt := range []struct {
+		version string
+		want    bool
+	}{
+		{"", true}, {"1.2", true}, {"1.2.3", true}, {"17.0", true}, {"17.0.1.2", true}, {"17.0.1.2.3", true},
+		{"1", false}, {"1.2.3.4", false}, {"1.0b1", false}, {"16.0.1.0.0", false}, {"17.0.1.2.3.4", false}, {"17.0.", false}, {"v1.2", false},
+	} {
+		if got := odoo.ValidVersion("17.0", tt.version); got != tt.want {
+			t.Errorf("ValidVersion(17.0, %q) = %v, want %v", tt.version, got, tt.want)
+		}
 	}
 }
 

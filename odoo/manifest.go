@@ -95,8 +95,9 @@ func (m *Module) AutoInstallTriggers() ([]string, bool) {
 // ParseManifest reads the manifest at file, whose contents are src. The
 // module's name is the name of the directory holding file. Errors are
 // *Error values naming file, line and column: a manifest that is not a
-// Python literal, that is not a dict, or whose known keys have values of
-// the wrong type. Unknown keys are ignored.
+// Python literal, that is not a dict, whose known keys have values of the
+// wrong type, or whose version Odoo 17 refuses (see ValidVersion). Unknown
+// keys are ignored.
 func ParseManifest(file string, src []byte) (*Module, error) {
 	root, err := parseLiteral(file, src)
 	if err != nil {
@@ -117,6 +118,9 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 			m.Title = d.str(k, v)
 		case "version":
 			m.Version = d.str(k, v)
+			if d.err == nil && !ValidVersion(Series, m.Version) {
+				d.err = d.errAt(v, fmt.Sprintf("version %q is not one Odoo %s loads: want x.y, x.y.z, %s.x.y or %s.x.y.z, in numbers", m.Version, Series, Series, Series))
+			}
 		case "category":
 			m.Category = d.optionalStr(k, v)
 		case "depends":

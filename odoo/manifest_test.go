@@ -202,6 +202,10 @@ func TestParseManifestErrors(t *testing.T) {
 		{"external dependencies not a dict", "{'external_dependencies': ['lxml']}", file + ":1:27: external_dependencies is a list, want a dict"},
 		{"external python not a list", "{'external_dependencies': {'python': 'lxml'}}", file + ":1:38: external_dependencies['python'] is a str, want a list of strings"},
 		{"version is None", "{'version': None}", file + ":1:13: version is None, want a string"},
+		// Odoo 17 refuses to load these: a module not yet ported keeps
+		// 16.0 in front, and a pre-release word is not a version it reads.
+		{"version of another series", "{'name': 'M',\n 'version': '16.0.1.0.0'}", file + `:2:13: version "16.0.1.0.0" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers`},
+		{"version with a word", "{'version': '1.0b1'}", file + `:1:13: version "1.0b1" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
