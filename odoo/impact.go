@@ -22,8 +22,9 @@ type Impact struct {
 	// Processes are the business processes touched, each with the modules
 	// through which.
 	Processes []ProcessImpact `json:"processes"`
-	// Missing are the dependencies of changed modules that exist nowhere
-	// after the change, by module: Odoo cannot install or upgrade them.
+	// Missing are the dependencies that exist nowhere after the change,
+	// by module: of changed modules, and of every module that needs one
+	// the change removes. Odoo cannot install or upgrade them.
 	Missing map[string][]string `json:"missing"`
 	// Cycles are the cycles of dependencies that hold a changed module.
 	Cycles [][]string `json:"cycles"`
@@ -83,8 +84,12 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 	if im.Affected == nil {
 		im.Affected = []string{}
 	}
+	// A module is broken by the change when it changed, or when it needs
+	// a module the change removes (or renames) though it did not change
+	// itself.
 	for m, deps := range g.Missing() {
-		if changed[m] {
+		removed := slices.ContainsFunc(deps, func(d string) bool { _, had := before.Module(d); return had })
+		if changed[m] || removed {
 			im.Missing[m] = deps
 		}
 	}

@@ -93,10 +93,16 @@ func TestImpactReportsBrokenDependencies(t *testing.T) {
 	repo.write(map[string]string{
 		"addons/acme_a/__manifest__.py": "{'name': 'A', 'depends': ['stock']}\n",
 		"addons/acme_b/__manifest__.py": "{'name': 'B', 'depends': ['acme_a']}\n",
+		// acme_report does not change, but the module it needs is
+		// renamed under it.
+		"addons/acme_label/__manifest__.py":  "{'name': 'Labels', 'depends': ['stock']}\n",
+		"addons/acme_report/__manifest__.py": "{'name': 'Reports', 'depends': ['acme_label']}\n",
 	})
 	from := repo.commit("one")
 	repo.write(map[string]string{
-		"addons/acme_a/__manifest__.py": "{'name': 'A', 'depends': ['stock', 'acme_b', 'acme_gone']}\n",
+		"addons/acme_a/__manifest__.py":      "{'name': 'A', 'depends': ['stock', 'acme_b', 'acme_gone']}\n",
+		"addons/acme_label/__manifest__.py":  "",
+		"addons/acme_labels/__manifest__.py": "{'name': 'Labels', 'depends': ['stock']}\n",
 	})
 	to := repo.commit("two")
 	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
@@ -105,7 +111,7 @@ func TestImpactReportsBrokenDependencies(t *testing.T) {
 	}
 	g := odoo.NewGraph(odoo.Odoo17(), d.After.Modules)
 	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), g, odoo.CoreProcesses())
-	if diff := cmp.Diff(map[string][]string{"acme_a": {"acme_gone"}}, im.Missing); diff != "" {
+	if diff := cmp.Diff(map[string][]string{"acme_a": {"acme_gone"}, "acme_report": {"acme_label"}}, im.Missing); diff != "" {
 		t.Errorf("missing (-want +got):\n%s", diff)
 	}
 	if len(im.Cycles) != 1 || !slices.Contains(im.Cycles[0], "acme_a") || !slices.Contains(im.Cycles[0], "acme_b") {

@@ -259,11 +259,37 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	fmt.Fprintf(w, "changed:\t%s\n", list(im.Changed))
 	fmt.Fprintf(w, "depend on them:\t%s\n", list(im.Affected))
 	fmt.Fprintf(w, "installed with them:\t%s\n", list(im.AutoInstalled))
+	removed := map[string]bool{}
+	for _, m := range rep.Diff.Modules {
+		removed[m.Module] = m.Status == odoo.ModuleRemoved
+	}
 	for _, m := range slices.Sorted(maps.Keys(im.Missing)) {
-		fmt.Fprintf(w, "MISSING DEPENDENCY\t%s needs %s, which exists nowhere\n", m, strings.Join(im.Missing[m], ", "))
+		var deps []string
+		for _, d := range im.Missing[m] {
+			if removed[d] {
+				deps = append(deps, d+", which the change removes")
+			} else {
+				deps = append(deps, d+", which exists nowhere")
+			}
+		}
+		where := ""
+		if f := manifestOf(rep, m); f != "" {
+			where = " (" + f + ": depends)"
+		}
+		fmt.Fprintf(w, "MISSING DEPENDENCY\t%s needs %s%s\n", m, strings.Join(deps, "; "), where)
 	}
 	for _, c := range im.Cycles {
-		fmt.Fprintf(w, "DEPENDENCY CYCLE\t%s\n", strings.Join(c, " -> "))
+		var files []string
+		for _, m := range c {
+			if f := manifestOf(rep, m); f != "" {
+				files = append(files, f)
+			}
+		}
+		where := ""
+		if len(files) > 0 {
+			where = " (depends of " + strings.Join(files, ", ") + ")"
+		}
+		fmt.Fprintf(w, "DEPENDENCY CYCLE\t%s -> %s%s\n", strings.Join(c, " -> "), c[0], where)
 	}
 	for _, p := range im.Processes {
 		tier := ""
@@ -274,6 +300,18 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	}
 	f := im.Facts
 	fmt.Fprintf(w, "facts:\tmigration %v %s, access changed %v, public access rows %d\n", f.Migration, list(f.MigrationPhases), f.SecurityChanged, len(f.PublicAccessRows))
+}
+
+// manifestOf returns the manifest file of the module called name after
+// the change, or "" for a module not read from the repository.
+func manifestOf(rep *odooImpactReport, name string) string {
+	if rep.Diff.After == nil {
+		return ""
+	}
+	if m, ok := rep.Diff.After.Module(name); ok {
+		return m.ManifestFile
+	}
+	return ""
 }
 
 func list(s []string) string { return orDash(strings.Join(s, ", ")) }

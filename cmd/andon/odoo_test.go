@@ -147,3 +147,34 @@ func TestChangeFromGit(t *testing.T) {
 	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from-git", repo), 2, "needs --from and --to")
 	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--from", "v2026.11"), 2, "need --from-git")
 }
+
+// A dependency the change breaks is named with the manifest and key that
+// hold it: a module renamed under one that needs it, a cycle.
+func TestOdooImpactNamesBrokenDependencies(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_label", "__manifest__.py"), "{'name': 'Labels', 'depends': ['stock']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_report", "__manifest__.py"), "{'name': 'Reports', 'depends': ['acme_label']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustGit(t, repo, "tag", "v1")
+	mustGit(t, repo, "mv", "addons/acme_label", "addons/acme_labels")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_cycle_a", "__manifest__.py"), "{'name': 'A', 'depends': ['acme_cycle_b']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_cycle_b", "__manifest__.py"), "{'name': 'B', 'depends': ['acme_cycle_a', 'quality_contrl']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "two")
+
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"acme_cycle_b needs quality_contrl, which exists nowhere (addons/acme_cycle_b/__manifest__.py: depends)",
+		"acme_report needs acme_label, which the change removes (addons/acme_report/__manifest__.py: depends)",
+		"acme_cycle_a -> acme_cycle_b -> acme_cycle_a (depends of addons/acme_cycle_a/__manifest__.py, addons/acme_cycle_b/__manifest__.py)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
