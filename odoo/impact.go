@@ -69,7 +69,7 @@ type Facts struct {
 // BusinessProcess.modules and the core data's mapping (CoreProcesses). A
 // module with no process of its own takes those of the modules it
 // extends, its depends, and so on down: a custom stock extension touches
-// inventory.
+// inventory. A removed module's processes are read in before.
 func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact {
 	im := &Impact{Changed: []string{}, Affected: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{},
 		Missing: map[string][]string{}, Cycles: [][]string{}}
@@ -108,11 +108,17 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		}
 	}
 
-	of := processResolver(g, processes)
+	// A module the change removes touches the processes it served, read
+	// from the graph before the change, where it still is.
+	of, was := processResolver(g, processes), processResolver(before, processes)
 	byProcess := map[string][]string{}
 	modules := slices.Concat(im.Changed, im.Affected, im.AutoInstalled)
 	for _, n := range modules {
-		for _, p := range of(n) {
+		resolve := of
+		if _, ok := g.Module(n); !ok {
+			resolve = was
+		}
+		for _, p := range resolve(n) {
 			byProcess[p] = append(byProcess[p], n)
 		}
 	}

@@ -118,3 +118,25 @@ func TestImpactReportsBrokenDependencies(t *testing.T) {
 		t.Errorf("cycles = %v; want acme_a and acme_b", im.Cycles)
 	}
 }
+
+// A module the change removes touches the processes it served: those of
+// the modules it depended on before the change.
+func TestImpactOfARemovedModule(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		"addons/acme_legacy/__openerp__.py": "{'name': 'Legacy', 'version': '1.0', 'depends': ['mrp']}\n",
+		"addons/acme_stock/__manifest__.py": "{'name': 'Stock', 'version': '1.0', 'depends': ['stock']}\n",
+	})
+	from := repo.commit("one")
+	repo.write(map[string]string{"addons/acme_legacy/__openerp__.py": ""})
+	to := repo.commit("two")
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	want := []odoo.ProcessImpact{{Process: "production", Modules: []string{"acme_legacy"}}}
+	if diff := cmp.Diff(want, im.Processes); diff != "" {
+		t.Errorf("processes (-want +got):\n%s", diff)
+	}
+}
