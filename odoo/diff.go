@@ -58,6 +58,11 @@ type ModuleDiff struct {
 	// MigratesNewVersion is set when the new version has migration
 	// scripts of its own (or the 0.0.0 scripts that run on every upgrade).
 	MigratesNewVersion bool `json:"migratesNewVersion,omitempty"`
+	// MigrationsNotRun is set when the change adds or changes migration
+	// scripts of a module whose version does not go up: Odoo runs a
+	// module's scripts only on an upgrade to a higher version, so the
+	// upgrade runs none of them.
+	MigrationsNotRun bool `json:"migrationsNotRun,omitempty"`
 	// Security are the access files the change adds or changes.
 	Security []SecurityFile `json:"security,omitempty"`
 	// HooksAdded names the hooks the new manifest declares that the old
@@ -208,6 +213,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		if hasNew {
 			md.describe(old, cur, oldFiles, newFiles)
 		}
+		md.MigrationsNotRun = md.Status == ModuleChanged && !md.Bumped && len(md.Migrations) > 0
 		d.Modules = append(d.Modules, md)
 	}
 	return d, nil

@@ -46,8 +46,9 @@ type Facts struct {
 	// the upgrade runs: its version went up and the change adds scripts,
 	// or the new version has scripts of its own.
 	Migration bool `json:"migration"`
-	// MigrationPhases are the phases of the scripts the change adds
-	// (pre, post, end).
+	// MigrationPhases are the phases of the scripts the change adds to
+	// the modules of Migration (pre, post, end): not those of a module
+	// whose version does not go up, which no upgrade runs.
 	MigrationPhases []string `json:"migrationPhases"`
 	// SecurityChanged is set when the change adds or changes an access
 	// file.
@@ -139,11 +140,11 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		for _, file := range m.Files {
 			cite("modules", m.Module, file)
 		}
-		for _, mig := range m.Migrations {
-			phases[mig.Phase] = true
-		}
 		if m.Status == ModuleChanged && m.Bumped && (len(m.Migrations) > 0 || m.MigratesNewVersion) {
 			f.Migration = true
+			for _, mig := range m.Migrations {
+				phases[mig.Phase] = true
+			}
 			cite("migration", m.Module, ManifestFile)
 			for _, mig := range m.Migrations {
 				cite("migration", m.Module, mig.File)

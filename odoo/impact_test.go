@@ -3,6 +3,7 @@ package odoo_test
 import (
 	"slices"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -138,5 +139,43 @@ func TestImpactOfARemovedModule(t *testing.T) {
 	want := []odoo.ProcessImpact{{Process: "production", Modules: []string{"acme_legacy"}}}
 	if diff := cmp.Diff(want, im.Processes); diff != "" {
 		t.Errorf("processes (-want +got):\n%s", diff)
+	}
+}
+
+// A script added to a module whose version does not go up is one no
+// upgrade runs: the module says so, and its phase is not one of the
+// change's migration.
+func TestImpactOfAMigrationWithoutABump(t *testing.T) {
+	fsys := func(files map[string]string) fstest.MapFS {
+		m := fstest.MapFS{}
+		for name, content := range files {
+			m[name] = &fstest.MapFile{Data: []byte(content)}
+		}
+		return m
+	}
+	from := fsys(map[string]string{
+		"addons/acme_mrp/__manifest__.py":     "{'name': 'MRP', 'version': '17.0.1.0.0', 'depends': ['mrp']}\n",
+		"addons/acme_quality/__manifest__.py": "{'name': 'Quality', 'version': '1.0', 'depends': ['acme_mrp']}\n",
+	})
+	to := fsys(map[string]string{
+		"addons/acme_mrp/__manifest__.py":                      "{'name': 'MRP', 'version': '17.0.1.1.0', 'depends': ['mrp']}\n",
+		"addons/acme_mrp/migrations/17.0.1.1.0/pre-migrate.py": "def migrate(cr, version):\n    pass\n",
+		"addons/acme_quality/__manifest__.py":                  "{'name': 'Quality', 'version': '1.0', 'depends': ['acme_mrp']}\n",
+		"addons/acme_quality/migrations/1.1/post-migrate.py":   "def migrate(cr, version):\n    pass\n",
+	})
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notRun := map[string]bool{}
+	for _, m := range d.Modules {
+		notRun[m.Module] = m.MigrationsNotRun
+	}
+	if diff := cmp.Diff(map[string]bool{"acme_mrp": false, "acme_quality": true}, notRun); diff != "" {
+		t.Errorf("migrations not run (-want +got):\n%s", diff)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if !im.Facts.Migration || !slices.Equal(im.Facts.MigrationPhases, []string{"pre"}) {
+		t.Errorf("migration %v, phases %v; want true and pre alone (acme_quality's post- script never runs)", im.Facts.Migration, im.Facts.MigrationPhases)
 	}
 }

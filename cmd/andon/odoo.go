@@ -239,6 +239,13 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 		for _, mig := range m.Migrations {
 			fmt.Fprintf(w, "\tmigration %s-\t%s\n", mig.Phase, mig.File)
 		}
+		if m.MigrationsNotRun {
+			v := m.NewVersion
+			if m.OldVersion != m.NewVersion {
+				v = m.OldVersion + " -> " + m.NewVersion
+			}
+			fmt.Fprintf(w, "\tMIGRATION NOT RUN\tthe version does not go up (%s): Odoo runs a module's scripts only when it does\n", v)
+		}
 		for _, s := range m.Security {
 			fmt.Fprintf(w, "\taccess file\t%s\n", s.File)
 			for _, r := range s.PublicRows {

@@ -178,3 +178,23 @@ func TestOdooImpactNamesBrokenDependencies(t *testing.T) {
 		}
 	}
 }
+
+// A migration script added to a module whose version stays is one no
+// upgrade runs: the report says so.
+func TestOdooImpactMigrationWithoutBump(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustGit(t, repo, "tag", "v1")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "migrations", "1.1", "post-migrate.py"), "def migrate(cr, version):\n    pass\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "two")
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
+	for _, want := range []string{"MIGRATION NOT RUN", "the version does not go up (17.0.1.0)", "facts:", "migration false -,"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+}
