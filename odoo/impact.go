@@ -14,6 +14,12 @@ type Impact struct {
 	// Affected are the modules that depend on a changed one, directly or
 	// through others, and are not changed themselves.
 	Affected []string `json:"affected"`
+	// Dependencies are the modules Odoo would install after the change
+	// and did not before because a module of the addons paths now needs
+	// them, directly or through others: a custom module that starts
+	// depending on mrp brings mrp into a database without it. The
+	// modules of the addons paths are taken as installed.
+	Dependencies []string `json:"dependencies"`
 	// AutoInstalled are the modules Odoo would install by itself after
 	// the change and did not before (auto_install glue, such as
 	// purchase_mrp once a module brings mrp into a database with
@@ -40,7 +46,8 @@ type ProcessImpact struct {
 // Facts are what the risk policy reads of a change's addons (the facts of
 // the andon.risk input).
 type Facts struct {
-	// Modules are the changed, affected and auto-installed modules.
+	// Modules are the changed, affected, dependency and auto-installed
+	// modules.
 	Modules []string `json:"modules"`
 	// Migration is set when a changed module has migration scripts that
 	// the upgrade runs: its version went up and the change adds scripts,
@@ -72,7 +79,7 @@ type Facts struct {
 // extends, its depends, and so on down: a custom stock extension touches
 // inventory. A removed module's processes are read in before.
 func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact {
-	im := &Impact{Changed: []string{}, Affected: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{},
+	im := &Impact{Changed: []string{}, Affected: []string{}, Dependencies: []string{}, AutoInstalled: []string{}, Processes: []ProcessImpact{},
 		Missing: map[string][]string{}, Cycles: [][]string{}}
 	changed := map[string]bool{}
 	for _, m := range d.Modules {
@@ -100,12 +107,20 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		}
 	}
 
-	// The auto_install glue that the change brings along, in a database
-	// holding every module of the addons paths.
-	had := before.AutoInstall(addons(before))
-	for _, n := range g.AutoInstall(addons(g)) {
-		if !slices.Contains(had, n) {
+	// What the change makes Odoo install, in a database holding every
+	// module of the addons paths: the modules they now need and did not,
+	// and the auto_install glue that comes with them.
+	had := installedWith(before)
+	repo := addons(g)
+	deps := g.closure(repo, g.deps, "")
+	for _, n := range g.AutoInstall(repo) {
+		if !had[n] {
 			im.AutoInstalled = append(im.AutoInstalled, n)
+		}
+	}
+	for _, n := range deps {
+		if _, known := g.Module(n); known && !had[n] && !slices.Contains(repo, n) {
+			im.Dependencies = append(im.Dependencies, n)
 		}
 	}
 
@@ -113,7 +128,7 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 	// from the graph before the change, where it still is.
 	of, was := processResolver(g, processes), processResolver(before, processes)
 	byProcess := map[string][]string{}
-	modules := slices.Concat(im.Changed, im.Affected, im.AutoInstalled)
+	modules := slices.Concat(im.Changed, im.Affected, im.Dependencies, im.AutoInstalled)
 	for _, n := range modules {
 		resolve := of
 		if _, ok := g.Module(n); !ok {
@@ -167,6 +182,18 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		f.Processes = append(f.Processes, p.Process)
 	}
 	return im
+}
+
+// installedWith returns the modules installed in a database holding
+// every module of g's addons paths: those, their dependencies and the
+// auto_install modules that come with them.
+func installedWith(g *Graph) map[string]bool {
+	repo := addons(g)
+	set := map[string]bool{}
+	for _, n := range slices.Concat(repo, g.closure(repo, g.deps, ""), g.AutoInstall(repo)) {
+		set[n] = true
+	}
+	return set
 }
 
 // addons returns the names of the modules of g read from addons paths.

@@ -54,8 +54,11 @@ func TestImpactOf(t *testing.T) {
 
 	im := odoo.ImpactOf(d, was, g, processes)
 	want := &odoo.Impact{
-		Changed:       []string{"acme_buy", "acme_mrp_glue", "acme_stock"},
-		Affected:      []string{"acme_report"},
+		Changed:  []string{"acme_buy", "acme_mrp_glue", "acme_stock"},
+		Affected: []string{"acme_report"},
+		// mrp was in no module's depends before: Odoo installs it, with
+		// resource, which it needs.
+		Dependencies:  []string{"mrp", "resource"},
 		AutoInstalled: []string{"mrp_account", "purchase_mrp"},
 		Missing:       map[string][]string{},
 		Cycles:        [][]string{},
@@ -63,11 +66,11 @@ func TestImpactOf(t *testing.T) {
 			{Process: "finance", Modules: []string{"mrp_account"}},
 			{Process: "inventory", Modules: []string{"acme_buy", "acme_mrp_glue", "acme_stock"}},
 			{Process: "procurement", Modules: []string{"acme_buy", "purchase_mrp"}},
-			{Process: "production", Modules: []string{"acme_buy", "acme_mrp_glue", "mrp_account", "purchase_mrp"}},
+			{Process: "production", Modules: []string{"acme_buy", "acme_mrp_glue", "mrp", "mrp_account", "purchase_mrp"}},
 			{Process: "quality", Modules: []string{"acme_mrp_glue", "acme_report", "acme_stock"}},
 		},
 		Facts: odoo.Facts{
-			Modules:          []string{"acme_buy", "acme_mrp_glue", "acme_report", "acme_stock", "mrp_account", "purchase_mrp"},
+			Modules:          []string{"acme_buy", "acme_mrp_glue", "acme_report", "acme_stock", "mrp", "mrp_account", "purchase_mrp", "resource"},
 			Migration:        true,
 			MigrationPhases:  []string{"post"},
 			SecurityChanged:  true,
@@ -177,5 +180,23 @@ func TestImpactOfAMigrationWithoutABump(t *testing.T) {
 	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
 	if !im.Facts.Migration || !slices.Equal(im.Facts.MigrationPhases, []string{"pre"}) {
 		t.Errorf("migration %v, phases %v; want true and pre alone (acme_quality's post- script never runs)", im.Facts.Migration, im.Facts.MigrationPhases)
+	}
+}
+
+// A module installed before as a dependency is not new when it stays
+// installed as auto_install glue.
+func TestImpactAutoInstalledWasInstalled(t *testing.T) {
+	from := fstest.MapFS{"addons/acme_x/__manifest__.py": {Data: []byte("{'name': 'X', 'depends': ['mrp', 'purchase_mrp']}\n")}}
+	to := fstest.MapFS{"addons/acme_x/__manifest__.py": {Data: []byte("{'name': 'X', 'depends': ['mrp', 'purchase_stock']}\n")}}
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if len(im.AutoInstalled) != 0 {
+		t.Errorf("auto-installed %v; want none: purchase_mrp was installed before", im.AutoInstalled)
+	}
+	if len(im.Dependencies) != 0 {
+		t.Errorf("dependencies %v; want none: purchase_stock was installed before, with purchase_mrp", im.Dependencies)
 	}
 }

@@ -57,10 +57,10 @@ series: 1.2 is 17.0.1.2), migration scripts added, access files changed
 (rows of ir.model.access.csv without a group are flagged: they open a model to
 every user, portal and public included), hooks and external dependencies
 added, data files changed. Then its impact: the modules that depend on the
-changed ones, the auto_install glue Odoo would install with them, and the
-business processes touched, through the catalog's BusinessProcess modules and
-andon's mapping of the Odoo 17 core modules; a module of no process takes
-those of the modules it depends on.
+changed ones, the modules Odoo would install with them (new dependencies
+and auto_install glue), and the business processes touched, through the
+catalog's BusinessProcess modules and andon's mapping of the Odoo 17 core
+modules; a module of no process takes those of the modules it depends on.
 
 The repository is read from its objects at each commit, never from a
 checkout: --repo is a local repository or a git URL. --addons-path names a
@@ -265,6 +265,7 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	im := rep.Impact
 	fmt.Fprintf(w, "changed:\t%s\n", list(im.Changed))
 	fmt.Fprintf(w, "depend on them:\t%s\n", list(im.Affected))
+	fmt.Fprintf(w, "installed as dependencies:\t%s\n", list(im.Dependencies))
 	fmt.Fprintf(w, "installed with them:\t%s\n", list(im.AutoInstalled))
 	removed := map[string]bool{}
 	for _, m := range rep.Diff.Modules {

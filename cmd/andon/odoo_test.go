@@ -198,3 +198,21 @@ func TestOdooImpactMigrationWithoutBump(t *testing.T) {
 		}
 	}
 }
+
+// A custom module that starts depending on mrp, in a database without it,
+// brings mrp along: the report lists it, and its process.
+func TestOdooImpactNewDependencies(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'Stock', 'version': '1.0', 'depends': ['stock']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustGit(t, repo, "tag", "v1")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'Stock', 'version': '1.1', 'depends': ['stock', 'mrp']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "two")
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
+	if !strings.Contains(r.stdout, "installed as dependencies:") || !strings.Contains(r.stdout, "mrp, resource") {
+		t.Errorf("text lacks mrp and resource installed as dependencies:\n%s%s", r.stdout, r.stderr)
+	}
+}
