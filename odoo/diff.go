@@ -155,7 +155,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		switch {
 		case errors.As(e, &me) && me.Err != nil && errors.Is(me.Err, fs.ErrNotExist):
 			continue // an addons path the change adds
-		case !errors.As(e, &me) || me.Err != nil || me.Line == 0:
+		case !errors.As(e, &me) || me.Err != nil:
 			return nil, fmt.Errorf("before the change: %w", e)
 		}
 		unreadable[path.Base(path.Dir(me.File))] = true

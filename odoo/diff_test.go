@@ -333,3 +333,30 @@ func TestCompareVersionsAsOdoo(t *testing.T) {
 		}
 	}
 }
+
+// A manifest that is a symbolic link to nothing is an error naming it,
+// after the change; before it, its module reads as one whose manifest the
+// change fixes. It never reads as a module removed or added.
+func TestDiffManifestLinkToNothing(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{"addons/acme/__manifest__.py": "{'name': 'A', 'version': '1.0'}\n"})
+	ok := repo.commit("one")
+	if err := os.Remove(filepath.Join(repo.dir, "addons", "acme", "__manifest__.py")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("manifest.py", filepath.Join(repo.dir, "addons", "acme", "__manifest__.py")); err != nil {
+		t.Fatal(err)
+	}
+	broken := repo.commit("two")
+	_, err := odoo.DiffFS(repo.at(ok).FS, repo.at(broken).FS, "addons")
+	if want := "addons/acme/__manifest__.py: a symbolic link to a file that does not exist"; err == nil || err.Error() != want {
+		t.Errorf("after the change: error %v, want %q", err, want)
+	}
+	d, err := odoo.DiffFS(repo.at(broken).FS, repo.at(ok).FS, "addons")
+	if err != nil {
+		t.Fatalf("before the change: %v", err)
+	}
+	if len(d.Modules) != 1 || d.Modules[0].Status != odoo.ModuleChanged {
+		t.Errorf("before the change: modules %+v, want acme changed", d.Modules)
+	}
+}

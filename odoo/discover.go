@@ -48,7 +48,8 @@ func Discover(paths ...string) (*Addons, error) {
 // tree of a git commit, in order. An addons path is a directory; each of
 // its immediate subdirectories that holds a manifest (__manifest__.py, or
 // else __openerp__.py) is a module, and the others, as well as hidden
-// directories, are skipped.
+// directories, are skipped. A manifest that is a symbolic link to nothing
+// is an error, not a directory without a manifest.
 //
 // A manifest that cannot be read or parsed does not stop the search: the
 // error returned joins every problem found (each an *Error naming its file
@@ -122,6 +123,10 @@ func readModule(src source, name string) (m *Module, ok bool, err error) {
 		b, err := fs.ReadFile(src.fsys, path.Join(src.dir, name, file))
 		shown := src.join(src.shown, name, file)
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && listed(src.fsys, path.Join(src.dir, name), file):
+			// A symbolic link to nothing: the module is there, its
+			// manifest is not, and the module must not read as removed.
+			return nil, false, &Error{File: shown, Message: "a symbolic link to a file that does not exist"}
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		case err != nil:
@@ -131,4 +136,11 @@ func readModule(src source, name string) (m *Module, ok bool, err error) {
 		return m, err == nil, err
 	}
 	return nil, false, nil
+}
+
+// listed reports whether the directory dir of fsys has an entry called
+// name, which it may have though name cannot be opened.
+func listed(fsys fs.FS, dir, name string) bool {
+	entries, err := fs.ReadDir(fsys, dir)
+	return err == nil && slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return e.Name() == name })
 }
