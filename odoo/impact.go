@@ -2,6 +2,7 @@ package odoo
 
 import (
 	"maps"
+	"path"
 	"slices"
 )
 
@@ -160,7 +161,11 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 			for _, mig := range m.Migrations {
 				phases[mig.Phase] = true
 			}
-			cite("migration", m.Module, ManifestFile)
+			manifest := ManifestFile
+			if cur, ok := d.After.Module(m.Module); ok && cur.ManifestFile != "" {
+				manifest = path.Base(cur.ManifestFile) // __openerp__.py in a legacy module
+			}
+			cite("migration", m.Module, manifest)
 			for _, mig := range m.Migrations {
 				cite("migration", m.Module, mig.File)
 			}

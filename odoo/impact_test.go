@@ -200,3 +200,22 @@ func TestImpactAutoInstalledWasInstalled(t *testing.T) {
 		t.Errorf("dependencies %v; want none: purchase_stock was installed before, with purchase_mrp", im.Dependencies)
 	}
 }
+
+// The evidence of a migration names the manifest the module has, the
+// legacy __openerp__.py too.
+func TestImpactEvidenceOfALegacyManifest(t *testing.T) {
+	from := fstest.MapFS{"addons/acme/__openerp__.py": {Data: []byte("{'name': 'A', 'version': '1.0'}\n")}}
+	to := fstest.MapFS{
+		"addons/acme/__openerp__.py":            {Data: []byte("{'name': 'A', 'version': '1.1'}\n")},
+		"addons/acme/migrations/1.1/pre-fix.py": {Data: []byte("def migrate(cr, version):\n    pass\n")},
+	}
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	want := []string{"acme/__openerp__.py", "acme/migrations/1.1/pre-fix.py"}
+	if diff := cmp.Diff(want, im.Facts.Evidence["migration"]); diff != "" {
+		t.Errorf("evidence of the migration (-want +got):\n%s", diff)
+	}
+}
