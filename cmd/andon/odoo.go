@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -176,15 +177,27 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		return nil, gitProblem("--to", o.repo, err)
 	}
 	d, err := odoo.DiffFS(from.FS, to.FS, paths...)
-	if errors.Is(err, fs.ErrNotExist) {
+	var bad *odoo.Error
+	if errors.Is(err, fs.ErrNotExist) && errors.As(err, &bad) && slices.Contains(paths, bad.File) {
+		return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: no such directory in %s at %s", bad.File, to.URL, o.to)
+	} else if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("--addons-path: %s at %s: %w", to.URL, o.to, err)
 	} else if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", to.URL, o.to, err)
 	}
-	if len(d.Before.Modules) == 0 && len(d.After.Modules) == 0 {
-		// Modules under addons/ read from the root, say: the range would
-		// change no module, and a change filed from it touch none.
-		return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: no Odoo module (a directory with a __manifest__.py) there at %s or at %s; name the directories that hold the modules, as Odoo's addons_path does (--addons-path addons)", strings.Join(paths, ","), o.from, o.to)
+	// Modules under addons/ read from the root, say: the range would
+	// change none of them, and a change filed from it touch none. Each
+	// path must hold modules at one end of the range at least.
+	for _, p := range paths {
+		if holdsModules(d, p) {
+			continue
+		}
+		for _, name := range []string{odoo.ManifestFile, odoo.LegacyManifestFile} {
+			if _, err := fs.Stat(to.FS, path.Join(p, name)); err == nil {
+				return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: a module itself (it holds %s at %s), not a directory of modules; name the directory that holds it, as Odoo's addons_path does (--addons-path %s)", p, name, o.to, path.Dir(p))
+			}
+		}
+		return nil, andon.Errorf(andon.EINVALID, "--addons-path %s: no Odoo module (a directory with a __manifest__.py) there at %s or at %s; name the directories that hold the modules, as Odoo's addons_path does (--addons-path addons)", p, o.from, o.to)
 	}
 	core := odoo.Odoo17()
 	im := odoo.ImpactOf(d, odoo.NewGraph(core, d.Before.Modules), odoo.NewGraph(core, d.After.Modules), processes)
@@ -200,6 +213,19 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		}
 	}
 	return rep, nil
+}
+
+// holdsModules reports whether the addons path p holds a module before or
+// after the change, shadowed ones included.
+func holdsModules(d *odoo.Diff, p string) bool {
+	for _, a := range []*odoo.Addons{d.Before, d.After} {
+		for _, m := range slices.Concat(a.Modules, a.Shadowed) {
+			if path.Dir(m.Path) == p {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // gitProblem blames the flag of a failed git read: --repo when the

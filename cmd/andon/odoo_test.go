@@ -64,7 +64,14 @@ func TestOdooImpact(t *testing.T) {
 	// directory inside one is told to give the top.
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(t.TempDir(), "none"), "--from", "v2026.11", "--to", "main"), 2, "--repo: git ")
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", filepath.Join(repo, "addons"), "--from", "v2026.11", "--to", "main"), 2, "(give the top directory of a git repository")
-	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "nodir"), 2, "--addons-path: ")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "nodir"), 2,
+		"--addons-path nodir: no such directory in file://"+filepath.ToSlash(repo)+" at main")
+	// Each path must hold modules, not only one of them; a module's own
+	// directory is told to give the one that holds it.
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "addons", "--addons-path", "addons/acme_stock/migrations"), 2,
+		"--addons-path addons/acme_stock/migrations: no Odoo module (a directory with a __manifest__.py) there at v2026.11 or at main")
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--addons-path", "addons/acme_stock"), 2,
+		"--addons-path addons/acme_stock: a module itself (it holds __manifest__.py at main), not a directory of modules; name the directory that holds it, as Odoo's addons_path does (--addons-path addons)")
 	// The modules are under addons/: read from the root, the range would
 	// change no module, and a change filed from it would touch none.
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main"), 2,
