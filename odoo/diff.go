@@ -149,7 +149,9 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 	if before == nil {
 		before = &Addons{}
 	}
-	unreadable := map[string]bool{}
+	// The directories of the modules whose manifests did not parse, by
+	// name.
+	unreadable := map[string]string{}
 	for _, e := range unwrapAll(err) {
 		var me *Error
 		switch {
@@ -158,9 +160,15 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		case !errors.As(e, &me) || me.Err != nil:
 			return nil, fmt.Errorf("before the change: %w", e)
 		}
-		unreadable[path.Base(path.Dir(me.File))] = true
+		dir := path.Dir(me.File)
+		if _, seen := unreadable[path.Base(dir)]; !seen {
+			unreadable[path.Base(dir)] = dir
+		}
 	}
 	names := map[string]bool{}
+	for name := range unreadable {
+		names[name] = true
+	}
 	for _, m := range before.Modules {
 		names[m.Name] = true
 	}
@@ -176,21 +184,30 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		}
 		md := ModuleDiff{Module: name}
 		switch {
-		case !hadOld && unreadable[name]:
+		case !hadOld && unreadable[name] != "" && hasNew:
 			md.Status = ModuleChanged
-		case !hadOld:
-			md.Status = ModuleAdded
 		case !hasNew:
 			md.Status = ModuleRemoved
+		case !hadOld:
+			md.Status = ModuleAdded
 		default:
 			md.Status = ModuleChanged
 		}
 		var oldFiles, newFiles map[string][]byte
+		oldDir := unreadable[name]
 		if hadOld {
 			md.OldVersion = FullVersion(Series, old.Version)
-			if oldFiles, err = readTree(from, old.Path); err != nil {
+			oldDir = old.Path
+		}
+		switch {
+		case hadOld:
+			if oldFiles, err = readTree(from, oldDir); err != nil {
 				return nil, err
 			}
+		case oldDir != "":
+			// Read as well as it can be, as the manifest was: what
+			// cannot be read counts as changed.
+			oldFiles, _ = readTree(from, oldDir)
 		}
 		if hasNew {
 			md.NewVersion = FullVersion(Series, cur.Version)
@@ -205,7 +222,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		switch {
 		case hadOld && hasNew:
 			md.Bumped = CompareVersions(md.NewVersion, md.OldVersion) > 0
-		case unreadable[name] && hasNew:
+		case unreadable[name] != "" && hasNew:
 			// The old version is unknown: the upgrade may run every
 			// script of the new one.
 			md.Bumped = true

@@ -360,3 +360,25 @@ func TestDiffManifestLinkToNothing(t *testing.T) {
 		t.Errorf("before the change: modules %+v, want acme changed", d.Modules)
 	}
 }
+
+// A module whose manifest Odoo could not read before the change, and that
+// the change removes, is removed: it was left out of the diff.
+func TestDiffRemovesAnUnreadableModule(t *testing.T) {
+	repo := newGitRepo(t)
+	repo.write(map[string]string{
+		"addons/acme_legacy/__openerp__.py": "{'name': 'Legacy', 'version': '8.0.1.0', 'depends': ['stock']}\n",
+		"addons/acme_legacy/report.xml":     "<odoo/>\n",
+		"addons/acme_stock/__manifest__.py": "{'name': 'Stock', 'version': '1.0', 'depends': ['stock']}\n",
+	})
+	from := repo.commit("one")
+	repo.write(map[string]string{"addons/acme_legacy/__openerp__.py": "", "addons/acme_legacy/report.xml": ""})
+	to := repo.commit("two")
+	d, err := odoo.DiffFS(repo.at(from).FS, repo.at(to).FS, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []odoo.ModuleDiff{{Module: "acme_legacy", Status: odoo.ModuleRemoved, Files: []string{"__openerp__.py", "report.xml"}}}
+	if diff := cmp.Diff(want, d.Modules); diff != "" {
+		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+}
