@@ -86,7 +86,7 @@ the tokens).`,
 	f.StringArrayVar(&servers, "server", nil, "URL of a server; repeat for replicas, which get requests in turn (default $ANDON_SERVER, else "+defaultServer+")")
 	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to measure")
 	f.DurationVar(&cfg.Warmup, "warmup", time.Second, "how long to send requests before measuring, uncounted")
-	f.Float64Var(&cfg.Rate, "rate", 0, "requests per second on a fixed schedule (open loop); 0 runs a closed loop of --concurrency workers")
+	f.Float64Var(&cfg.Rate, "rate", 0, "requests per second on a fixed schedule (open loop, at most 100000, with 1024 requests in flight at most); 0 runs a closed loop of --concurrency workers")
 	f.IntVar(&cfg.Concurrency, "concurrency", loadgen.DefaultConcurrency, "workers of the closed loop, each waiting for its answer before the next request")
 	f.StringVar(&mix, "mix", loadgen.DefaultMix.String(), "weights of the operations gate, create and approve")
 	f.StringVar(&tokenPrefix, "token-prefix", "demo-", "each user's token is this prefix followed by the user's name")
@@ -125,6 +125,8 @@ func benchConfig(cmd *cobra.Command, e *env, cfg *loadgen.Config, servers []stri
 		return andon.Errorf(andon.EINVALID, "--warmup %s: want 0 or more", cfg.Warmup)
 	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
 		return andon.Errorf(andon.EINVALID, "--rate %v: want a number of requests per second above 0", cfg.Rate)
+	case cfg.Rate > loadgen.MaxRate:
+		return andon.Errorf(andon.EINVALID, "--rate %v: at most %d requests per second", cfg.Rate, loadgen.MaxRate)
 	case cfg.Rate > 0 && cmd.Flags().Changed("concurrency"):
 		return andon.Errorf(andon.EINVALID, "--rate and --concurrency: give --rate for an open loop or --concurrency for a closed loop, not both")
 	case cfg.Rate == 0 && cfg.Concurrency < 1:
@@ -153,6 +155,9 @@ func writeBenchReport(w io.Writer, r *loadgen.Report) {
 		measured += " (interrupted)"
 	}
 	kv(w, "measured", measured)
+	if r.Waited > 0 {
+		kv(w, "fell behind", fmt.Sprintf("%s were due while %d were in flight, and waited (counted in their latency)", count(r.Waited, "request"), r.MaxInFlight))
+	}
 	kv(w, "mix", r.Mix.String())
 	var about []string
 	if r.GateEnvironment != "" {

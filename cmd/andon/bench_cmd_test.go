@@ -235,6 +235,7 @@ func TestBench(t *testing.T) {
 			{[]string{"--mix", "gate=90,foo=1"}, `--mix: unknown operation "foo"`},
 			{[]string{"--mix", "gate=0"}, "--mix: "},
 			{[]string{"--rate", "10", "--concurrency", "2"}, "not both"},
+			{[]string{"--rate", "1e6"}, "--rate 1e+06: at most 100000 requests per second"},
 			{[]string{"--duration", "0s"}, "--duration 0s: want more than 0"},
 			{[]string{"--warmup", "-1s"}, "--warmup -1s"},
 			{[]string{"--concurrency", "0"}, "--concurrency 0"},

@@ -58,6 +58,10 @@ type Config struct {
 	// run a closed loop. Giving both is an error.
 	Rate        float64
 	Concurrency int
+	// MaxInFlight bounds the requests of an open loop in flight at once
+	// (DefaultMaxInFlight when 0): a request due when as many are waits
+	// for one to end.
+	MaxInFlight int
 	// Mix weighs the operations; the zero Mix is DefaultMix.
 	Mix Mix
 
@@ -111,6 +115,10 @@ func (cfg *Config) check() error {
 		return andon.Errorf(andon.EINVALID, "warm-up %s: want 0 or more", cfg.Warmup)
 	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
 		return andon.Errorf(andon.EINVALID, "rate %v: want a number of requests per second above 0, or 0 for a closed loop", cfg.Rate)
+	case cfg.Rate > MaxRate:
+		return andon.Errorf(andon.EINVALID, "rate %v: at most %d requests per second", cfg.Rate, MaxRate)
+	case cfg.MaxInFlight < 0:
+		return andon.Errorf(andon.EINVALID, "requests in flight %d: want 1 or more, or 0 for %d", cfg.MaxInFlight, DefaultMaxInFlight)
 	case cfg.Concurrency < 0:
 		return andon.Errorf(andon.EINVALID, "concurrency %d: want 1 or more", cfg.Concurrency)
 	case cfg.Rate > 0 && cfg.Concurrency > 0:
@@ -123,6 +131,9 @@ func (cfg *Config) check() error {
 	}
 	if cfg.Rate == 0 && cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	return nil
 }
@@ -357,7 +368,7 @@ func (b *bench) run(ctx context.Context) *Report {
 	}
 	r.Mode = ModeConcurrency
 	if b.cfg.Rate > 0 {
-		r.Mode = ModeRate
+		r.Mode, r.MaxInFlight = ModeRate, b.cfg.MaxInFlight
 	}
 	if ctx.Err() != nil {
 		r.Interrupted = true
@@ -385,16 +396,29 @@ func (b *bench) closedLoop(ctx context.Context, from, end time.Time) {
 	wg.Wait()
 }
 
+// The bounds of an open loop: the rate asked for, and by default the
+// requests in flight at once. A server that falls behind would otherwise
+// have the loop open a connection, and start a goroutine, for every
+// request due until this process ran out of ports or memory.
+const (
+	MaxRate            = 100000
+	DefaultMaxInFlight = 1024
+)
+
 // openLoop starts request i at start + i/Rate, until end, whatever the
 // answers. A slow answer therefore does not delay the next arrivals, and
 // the latency of each request runs from its scheduled start: a request
 // that had to wait because the server, or this process, was busy counts
 // its wait, which a closed loop would leave out (coordinated omission).
+// At most MaxInFlight requests are in flight: a request due when as many
+// are waits for one of them to end, its wait counted, and the report says
+// how many waited.
 func (b *bench) openLoop(ctx context.Context, start, from, end time.Time) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	slots := make(chan struct{}, b.cfg.MaxInFlight)
 	for i := 0; ; i++ {
 		at := start.Add(time.Duration(float64(i) * float64(time.Second) / b.cfg.Rate))
 		if !at.Before(end) {
@@ -410,8 +434,23 @@ func (b *bench) openLoop(ctx context.Context, start, from, end time.Time) {
 		} else if ctx.Err() != nil {
 			return
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			if !at.Before(from) {
+				b.rec.waited.Add(1)
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+		}
 		op := b.cfg.Mix.pick()
-		wg.Go(func() { b.do(ctx, op, at, !at.Before(from)) })
+		wg.Go(func() {
+			defer func() { <-slots }()
+			b.do(ctx, op, at, !at.Before(from))
+		})
 	}
 }
 

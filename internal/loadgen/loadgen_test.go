@@ -297,6 +297,39 @@ func TestOpenLoopDoesNotWaitForASlowServer(t *testing.T) {
 	}
 }
 
+// TestOpenLoopBoundsItsRequestsInFlight stalls the server for a second at
+// 1000 requests/s: the requests due meanwhile would be some 500 at once,
+// of which MaxInFlight are sent and the rest wait for one to end, each
+// counted, with its wait, and the report says how many waited.
+func TestOpenLoopBoundsItsRequestsInFlight(t *testing.T) {
+	s := newStub()
+	s.gate = func(n int) (int, bool) {
+		if n == 10 {
+			time.Sleep(time.Second)
+		}
+		return http.StatusOK, true
+	}
+	srv, _ := s.start(t)
+	r := mustRun(t, context.Background(), loadgen.Config{
+		Servers:     []string{srv.URL},
+		Duration:    500 * time.Millisecond,
+		Rate:        1000,
+		MaxInFlight: 50,
+		Mix:         loadgen.Mix{Gate: 1},
+	})
+	if r.Total.Count != 500 || r.Total.Errors != 0 || r.MaxInFlight != 50 {
+		t.Errorf("%d requests, %d errors, %d in flight at most; want the 500 due, none failed, 50", r.Total.Count, r.Total.Errors, r.MaxInFlight)
+	}
+	// The ten before the stall were answered at once, and freed theirs.
+	if want := int64(500 - 50 - 10); r.Waited < want || r.Waited >= 500 {
+		t.Errorf("%d requests waited for a slot; want the %d or so due beyond the 50 in flight", r.Waited, want)
+	}
+	if _, err := loadgen.Run(context.Background(), loadgen.Config{Servers: []string{srv.URL}, Token: func(string) string { return "t" },
+		Requester: "alice", Duration: time.Second, Rate: loadgen.MaxRate + 1}); andon.ErrorCode(err) != andon.EINVALID {
+		t.Errorf("a rate above MaxRate: %v; want invalid", err)
+	}
+}
+
 func TestDenialsAreDecisionsAndFailuresAreErrors(t *testing.T) {
 	s := newStub()
 	s.gate = func(n int) (int, bool) {

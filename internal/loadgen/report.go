@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -37,6 +38,11 @@ type Report struct {
 	Warmup   time.Duration `json:"warmupNs"`
 	// Interrupted is set when the run was cancelled before its end.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Waited counts the measured requests of an open loop that were due
+	// while MaxInFlight requests were in flight, and waited for one to
+	// end: the servers did not keep up with the rate.
+	MaxInFlight int   `json:"maxInFlight,omitempty"`
+	Waited      int64 `json:"waited,omitempty"`
 
 	// What the requests were about: the environment of the gate calls and
 	// its image, the environment of the changes, and who made them.
@@ -129,6 +135,7 @@ type recorder struct {
 	allowed   int
 	denied    int
 	failures  map[Failure]int // keyed with Count 0
+	waited    atomic.Int64    // measured requests that waited for a slot
 }
 
 func newRecorder() *recorder {
@@ -158,6 +165,7 @@ func (rec *recorder) add(op Op, d time.Duration, err error, allow bool) {
 // fill computes the figures of r from what was recorded over the
 // measured span r.Duration.
 func (rec *recorder) fill(r *Report) {
+	r.Waited = rec.waited.Load()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	var all []time.Duration
