@@ -211,28 +211,54 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 	if err != nil {
 		return nil, err
 	}
-	var raw []struct {
-		Rule    string `json:"rule"`
-		Object  *int   `json:"object"`
-		Message string `json:"message"`
-	}
-	if err := asJSON(out["findings"], &raw); err != nil {
+	items, err := list(out["findings"])
+	if err != nil {
 		return nil, invalid("andon.manifests", "findings", err)
 	}
-	findings := make([]andon.ManifestFinding, 0, len(raw))
-	for i, f := range raw {
-		rule, ok := p.manifestRules[f.Rule]
-		switch {
-		case !ok:
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: rule %q is not declared in rules", i, f.Rule))
-		case f.Object == nil || *f.Object < 0 || *f.Object >= len(part):
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: object is not the index of an input object", i))
-		case strings.TrimSpace(f.Message) == "":
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: no message", i))
+	findings := make([]andon.ManifestFinding, 0, len(items))
+	for i, it := range items {
+		rule, object, message, err := p.finding(it, len(part))
+		if err != nil {
+			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: %w", i, err))
 		}
-		findings = append(findings, andon.ManifestFinding{Rule: f.Rule, Severity: rule.Severity, Message: f.Message, Object: part[*f.Object].Ref})
+		findings = append(findings, andon.ManifestFinding{Rule: rule, Severity: p.manifestRules[rule].Severity, Message: message, Object: part[object].Ref})
 	}
 	return findings, nil
+}
+
+// finding reads one finding of andon.manifests, {rule, object, message},
+// over n objects: the rule declared in rules, the object the index of
+// one of them. Fields the contract does not name are left alone.
+func (p *prepared) finding(t *ast.Term, n int) (rule string, object int, message string, err error) {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return "", 0, "", fmt.Errorf("%s is not an object {rule, object, message}", describe(t))
+	}
+	id, ok := valueOf(obj, "rule").(ast.String)
+	if !ok {
+		return "", 0, "", fmt.Errorf("rule: %s is not a string", describe(field(obj, "rule")))
+	}
+	if _, ok := p.manifestRules[string(id)]; !ok {
+		return "", 0, "", fmt.Errorf("rule %q is not declared in rules", string(id))
+	}
+	index, ok := valueOf(obj, "object").(ast.Number)
+	i, err := json.Number(index).Int64()
+	if !ok || err != nil || i < 0 || i >= int64(n) {
+		return "", 0, "", fmt.Errorf("object: %s is not the index of an input object", describe(field(obj, "object")))
+	}
+	msg, ok := valueOf(obj, "message").(ast.String)
+	if !ok || strings.TrimSpace(string(msg)) == "" {
+		return "", 0, "", fmt.Errorf("no message: %s is not a non-empty string", describe(field(obj, "message")))
+	}
+	return string(id), int(i), string(msg), nil
+}
+
+// valueOf returns the value of obj's key, or nil when obj has none.
+func valueOf(obj ast.Object, key string) ast.Value {
+	if t := field(obj, key); t != nil {
+		return t.Value
+	}
+	return nil
 }
 
 // manifestRules evaluates the rules of andon.manifests, which do not
@@ -246,6 +272,9 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 	out, err := d.eval(ctx, input)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := out["rules"].Value.(ast.Object); !ok {
+		return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s is not an object keyed by rule id", describe(out["rules"])))
 	}
 	var raw map[string]json.RawMessage
 	if err := asJSON(out["rules"], &raw); err != nil {

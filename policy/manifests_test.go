@@ -68,6 +68,20 @@ findings contains {"rule": "x", "object": 0, "message": "m"}`, `rule "x" is not 
 findings contains {"rule": "x", "object": 7, "message": "m"}`, "not the index of an input object"},
 		{"no message", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
 findings contains {"rule": "x", "object": 0, "message": " "}`, "no message"},
+		// An answer that is not a list of findings is not "no findings":
+		// the manifests would pass unchecked.
+		{"null findings", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := null`, "findings: null is not an array"},
+		{"findings an object", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := {"x": 0}`, "is not an array"},
+		{"a finding a string", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := ["x"]`, `[0]: "x" is not an object {rule, object, message}`},
+		{"a finding without rule", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := [{"object": 0, "message": "m"}]`, "[0]: rule: nothing is not a string"},
+		{"an index as a string", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := [{"rule": "x", "object": "0", "message": "m"}]`, `[0]: object: "0" is not the index of an input object`},
+		{"a fractional index", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}}
+findings := [{"rule": "x", "object": 0.5, "message": "m"}]`, "[0]: object: 0.5 is not the index"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +106,8 @@ findings := set()`, `x: scope "cluster" is not object or set`},
 findings := set()`, "rules: x: title is a number, want a string"},
 		{"an entry not an object", `rules := {"x": "deny"}
 findings := set()`, "rules: x: a string, want an object with severity, scope, title and anchor"},
+		{"rules null", `rules := null
+findings := null`, "rules: null is not an object keyed by rule id"},
 		{"rules from the input", `rules := {"x": {"severity": "deny", "title": "t", "anchor": "x"}} if count(input.objects) > 0
 findings := set()`, "rules"},
 	} {
