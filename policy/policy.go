@@ -255,6 +255,10 @@ func dirSources(dir string, tests bool) ([]source, error) {
 			}
 			return nil
 		}
+		if dataFile(d.Name()) {
+			return fmt.Errorf("%s: andon loads only Rego files and does not read OPA data files: "+
+				"rules that read data from it would find nothing; write the data as a rule of a package of yours instead", p)
+		}
 		if !wanted(d.Name(), tests) {
 			return nil
 		}
@@ -269,6 +273,14 @@ func dirSources(dir string, tests bool) ([]source, error) {
 		return nil, andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
 	}
 	return srcs, nil
+}
+
+// dataFile reports whether name is one of the data files OPA loads from a
+// bundle directory. andon loads none: refused, a data file cannot leave a
+// rule that reads it quietly undefined, which turns a list of what to
+// deny into a list of nothing while opa test, which loads it, passes.
+func dataFile(name string) bool {
+	return name == "data.json" || name == "data.yaml" || name == "data.yml"
 }
 
 // wanted reports whether a file is a Rego module to load: policies always,

@@ -159,6 +159,20 @@ approvals := []
 		name:  "only comments",
 		files: map[string]string{"risk.rego": "# risk policy: to do\n"},
 		want:  []string{"risk.rego", "empty module"},
+	}, {
+		// OPA's own loader reads data files, andon does not: a rule
+		// reading one would find nothing, and a list of images to deny
+		// would deny none.
+		name: "data file",
+		files: map[string]string{
+			"gate.rego":     blockingGate,
+			"lib/data.json": `{"acme": {"blocked": ["registry.example.com/odoo/odoo@sha256:` + strings.Repeat("a", 64) + `"]}}`,
+		},
+		want: []string{filepath.Join("lib", "data.json") + ": andon loads only Rego files"},
+	}, {
+		name:  "data file in YAML",
+		files: map[string]string{"gate.rego": blockingGate, "data.yaml": "acme:\n  blocked: []\n"},
+		want:  []string{"data.yaml: andon loads only Rego files"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +194,16 @@ approvals := []
 		})
 	}
 }
+
+// blockingGate denies the images listed in data.acme.blocked.
+const blockingGate = `package andon.gate
+
+deny contains {"code": "BLOCKED", "message": "the image is blocked"} if input.request.image in data.acme.blocked
+
+allow := count(deny) == 0
+
+reasons := deny if count(deny) > 0 else := [{"code": "ALLOWED", "message": "not blocked"}]
+`
 
 func TestPolicyDirectoryBehindLink(t *testing.T) {
 	real := t.TempDir()
