@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -20,7 +21,7 @@ func (e *Engine) Risk(ctx context.Context, in *andon.RiskInput) (*andon.RiskDeci
 	if in == nil || in.Change == nil || in.Environment == nil {
 		return nil, andon.Errorf(andon.EINVALID, "andon.risk: the input needs a change and its environment")
 	}
-	out, err := e.state.Load().risk.eval(ctx, riskInput(in))
+	out, err := e.state.Load().risk.eval(ctx, riskInput(in), DecisionTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 		return nil, andon.Errorf(andon.EINVALID, "andon.gate: request.at is required")
 	}
 	p := e.state.Load()
-	out, err := p.gate.eval(ctx, gateInput(in))
+	out, err := p.gate.eval(ctx, gateInput(in), DecisionTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +65,14 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 	}
 	return d, nil
 }
+
+// DecisionTimeout bounds the evaluation of one risk or gate decision. The
+// default policy decides in well under a millisecond. A policy that
+// iterates over far too much would otherwise hold its caller for as long
+// as it runs, and with it the store's one writer, in which a gate decision
+// is made: every other write would wait. A decision stopped at the bound
+// is an error, so the gate denies and a change is not opened.
+const DecisionTimeout = 2 * time.Second
 
 // decision is the prepared query of one package. The query binds each
 // output to a variable of the same name; its results are kept as OPA
@@ -135,20 +144,35 @@ func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedE
 	return pq, nil
 }
 
-// eval runs the query on input and returns the value of each output.
-func (d *decision) eval(ctx context.Context, input ast.Value) (map[string]*ast.Term, error) {
-	rs, err := d.query.Eval(ctx,
+// eval runs the query on input and returns the value of each output. An
+// evaluation that runs longer than limit, unless limit is 0, is stopped
+// and fails.
+func (d *decision) eval(ctx context.Context, input ast.Value, limit time.Duration) (map[string]*ast.Term, error) {
+	evalCtx := ctx
+	if limit > 0 {
+		var cancel context.CancelFunc
+		evalCtx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	rs, err := d.query.Eval(evalCtx,
 		rego.EvalParsedInput(input),
 		// Nobody reads the metrics of a single decision; collecting them
 		// costs allocations on every call.
 		rego.EvalMetrics(metrics.NoOp()),
 	)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller gave up, or its own deadline passed: no failure of
+		// the policy, and the caller can tell by the context's error.
+		return nil, fmt.Errorf("%w: %w", andon.Errorf(andon.EINTERNAL, "%s: the request ended before the policy decided", d.pkg), ctx.Err())
+	case err != nil && evalCtx.Err() != nil:
+		return nil, andon.Errorf(andon.EINTERNAL, "%s: no decision within %s, so the evaluation was stopped: look for a rule that iterates over far too much", d.pkg, limit)
+	case err != nil:
 		return nil, andon.Errorf(andon.EINTERNAL, "%s: %v", d.pkg, err)
 	}
 	switch len(rs) {
 	case 0:
-		return nil, d.undefined(ctx, input)
+		return nil, d.undefined(evalCtx, input)
 	case 1:
 	default:
 		return nil, andon.Errorf(andon.EINTERNAL, "%s: the query produced %d results, want 1", d.pkg, len(rs))

@@ -207,7 +207,7 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.manifests.eval(ctx, input)
+	out, err := p.manifests.eval(ctx, input, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.eval(ctx, input)
+	out, err := d.eval(ctx, input, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -3,12 +3,14 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/policy"
@@ -414,5 +416,48 @@ reasons contains {"code": "A_RULE", "message": "first"}
 	want := denied(andon.Reason{Code: "A_RULE", Message: "first"}, andon.Reason{Code: "B_RULE", Message: "second"})
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(andon.GateDecision{}, "Policy")); diff != "" {
 		t.Errorf("Gate (-want +got):\n%s", diff)
+	}
+}
+
+// endless iterates over far more than a decision ever needs, without
+// keeping what it visits: it would run for hours.
+const endless = `{
+	some i in numbers.range(1, 3000)
+	some j in numbers.range(1, 3000)
+	some k in numbers.range(1, 3000)
+	i * j * k < 0
+}`
+
+// TestSlowDecisionIsStopped checks that a decision that runs too long is
+// stopped and fails, so that the gate denies, rather than holding its
+// caller, and the store's writer a gate decision is made in, for as long
+// as it runs.
+func TestSlowDecisionIsStopped(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"gate.rego": "package andon.gate\n\ndefault allow := false\n\nallow if " + endless + "\n\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n",
+		"risk.rego": "package andon.risk\n\ntier := \"low\" if " + endless + "\n\nreasons := [\"ok\"]\n\napprovals := []\n",
+	})
+	e := mustNew(t, dir)
+	want := fmt.Sprintf("no decision within %s, so the evaluation was stopped", policy.DecisionTimeout)
+	_, err := e.Gate(context.Background(), gateInput(nil))
+	if andon.ErrorCode(err) != andon.EINTERNAL || !strings.Contains(andon.ErrorMessage(err), "andon.gate: "+want) {
+		t.Errorf("Gate error = %v, want one saying %q", err, want)
+	}
+	_, err = e.Risk(context.Background(), riskInput(prodLyon, andon.ChangeNormal, andon.Facts{}))
+	if andon.ErrorCode(err) != andon.EINTERNAL || !strings.Contains(andon.ErrorMessage(err), "andon.risk: "+want) {
+		t.Errorf("Risk error = %v, want one saying %q", err, want)
+	}
+
+	// A caller that gives up first is told so, and can tell by its
+	// context's error: nothing failed in the policy.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	_, err = e.Gate(ctx, gateInput(nil))
+	if !errors.Is(err, context.Canceled) || !strings.Contains(andon.ErrorMessage(err), "the request ended before the policy decided") {
+		t.Errorf("Gate with a cancelled context: %v, want context.Canceled", err)
 	}
 }
