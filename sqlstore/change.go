@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,17 @@ func (s *ChangeService) CreateChange(ctx context.Context, req *andon.ChangeReque
 		return nil, err
 	}
 	c, err := s.newChange(ctx, s.catalog.Catalog(), user, req)
+	var perr *policyError
+	if errors.As(err, &perr) && andon.ErrorCode(err) == andon.EINTERNAL && ctx.Err() == nil {
+		// Outside a write, a fault here is taken for no fault of the
+		// storage; the server logs no fault, so it is logged here.
+		logger := s.db.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Error("change could not be classified", "environment", req.Environment, "err", err)
+		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the change could not be classified, so it was not opened: " + perr.message()}, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +139,24 @@ func (s *ChangeService) classify(ctx context.Context, cat *andon.Catalog, env *a
 	}
 	risk, err := s.policy.Risk(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("risk policy: %w", err)
+		return nil, &policyError{fmt.Errorf("risk policy: %w", err)}
 	}
 	return risk, nil
 }
+
+// policyError is the failure of the policy to decide: it errs, takes too
+// long, or answers with something of the wrong shape. Its message names
+// the package, and the file and line where OPA gives them, which the
+// audit log's policy.loaded entries list anyway: it is shown to the
+// person whose change or deployment it stopped, so that they can tell
+// whoever keeps the policy, rather than an internal error with no reason.
+type policyError struct{ err error }
+
+func (e *policyError) Error() string { return e.err.Error() }
+func (e *policyError) Unwrap() error { return e.err }
+
+// message says what failed, for a client.
+func (e *policyError) message() string { return "the policy failed: " + andon.ErrorMessage(e.err) }
 
 func normaliseFacts(f andon.Facts) andon.Facts {
 	clean := func(in []string) []string {

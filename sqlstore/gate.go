@@ -139,15 +139,24 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	// A fault of the storage (a full disk, a database that does not
 	// answer) is what the caller learns, theirs to report rather than a
 	// fault to look for in andon; the writer logged it when it began.
+	// A policy that fails to decide is named with what it did wrong, in
+	// the answer and in the audit log, so that the record of the refusal
+	// says why.
 	var fault *andon.Fault
-	if !errors.As(err, &fault) {
+	var perr *policyError
+	policyFailed := errors.As(err, &perr)
+	if !policyFailed && !errors.As(err, &fault) {
 		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 		pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		errors.As(s.db.Ping(pingCtx), &fault)
 	}
 	msg := "the gate could not decide; deployment refused"
-	if fault != nil {
+	switch {
+	case policyFailed:
+		s.logger.Error("gate could not decide: the policy failed", "environment", req.Environment, "image", req.Image, "err", err)
+		msg = "the gate could not decide: " + perr.message() + "; deployment refused"
+	case fault != nil:
 		msg = "the gate could not decide: " + fault.Message + "; deployment refused"
 	}
 	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, msg), err)
@@ -225,7 +234,7 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	}
 	policy, err := s.policy.Gate(ctx, in)
 	if err != nil {
-		return fmt.Errorf("gate policy: %w", err)
+		return &policyError{fmt.Errorf("gate policy: %w", err)}
 	}
 	result := &andon.GateResult{Allow: policy.Allow, Reasons: nonNil(policy.Reasons)}
 	switch {
