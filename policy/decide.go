@@ -32,7 +32,7 @@ func (e *Engine) Risk(ctx context.Context, in *andon.RiskInput) (*andon.RiskDeci
 	if d.Reasons, err = sentences(out["reasons"]); err != nil {
 		return nil, invalid("andon.risk", "reasons", err)
 	}
-	if d.Approvals, err = requirements(out["approvals"]); err != nil {
+	if d.Approvals, err = requirements(out["approvals"], in.Processes); err != nil {
 		return nil, invalid("andon.risk", "approvals", err)
 	}
 	return d, nil
@@ -245,8 +245,10 @@ func sentences(t *ast.Term) ([]string, error) {
 
 // requirements reads approvals: objects with exactly a role and a
 // positive integer count, each role once. The empty list is valid: it
-// means pre-approved by policy.
-func requirements(t *ast.Term) ([]andon.Requirement, error) {
+// means pre-approved by policy. A role is one andon grants: a team role,
+// or the owner of one of processes; any other could never be filled, and
+// the change would wait for ever for an approval nobody may give.
+func requirements(t *ast.Term, processes []*andon.BusinessProcess) ([]andon.Requirement, error) {
 	items, err := list(t)
 	if err != nil {
 		return nil, err
@@ -264,6 +266,9 @@ func requirements(t *ast.Term) ([]andon.Requirement, error) {
 		if !ok || role == "" {
 			return nil, fmt.Errorf("[%d].role: %s is not a non-empty string", i, describe(field(obj, "role")))
 		}
+		if !grantable(string(role), processes) {
+			return nil, fmt.Errorf("[%d].role: %q is no role andon grants: want %s, or process-owner:<process> for a process of the input", i, string(role), strings.Join(andon.TeamRoles, ", "))
+		}
 		n, ok := field(obj, "count").Value.(ast.Number)
 		if !ok {
 			return nil, fmt.Errorf("[%d].count: %s is not a number", i, describe(field(obj, "count")))
@@ -278,6 +283,15 @@ func requirements(t *ast.Term) ([]andon.Requirement, error) {
 		out[i] = andon.Requirement{Role: string(role), Count: int(count)}
 	}
 	return out, nil
+}
+
+// grantable reports whether role is a team role, or the owner role of one
+// of processes.
+func grantable(role string, processes []*andon.BusinessProcess) bool {
+	if p, ok := andon.IsProcessOwnerRole(role); ok {
+		return slices.ContainsFunc(processes, func(bp *andon.BusinessProcess) bool { return bp != nil && bp.Name == p })
+	}
+	return slices.Contains(andon.TeamRoles, role)
 }
 
 // reasons reads the reasons of a gate decision: at least one, each with an

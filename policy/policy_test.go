@@ -361,6 +361,11 @@ func TestMalformedDecisions(t *testing.T) {
 		{"approval misspelt", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1, \"cuont\": 2}]\n", `unexpected field "cuont"`},
 		{"approval role twice", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1}, {\"role\": \"change-manager\", \"count\": 1}]\n", `role "change-manager" is required twice`},
 		{"approval role empty", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"\", \"count\": 1}]\n", "[0].role"},
+		// A role nobody can hold leaves the change waiting for ever.
+		{"approval role unknown", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"wizard\", \"count\": 1}]\n", `[0].role: "wizard" is no role andon grants`},
+		{"approval owner of no process of the input", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1}, {\"role\": \"process-owner:prodution\", \"count\": 1}]\n", `[1].role: "process-owner:prodution" is no role andon grants`},
+		{"approval with negative count", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": -1}]\n", "[0].count: -1 is not a whole number"},
+		{"approval with huge count", "risk", "tier := \"low\"\nreasons := [\"ok\"]\napprovals := [{\"role\": \"change-manager\", \"count\": 1e30}]\n", "[0].count: 1e30 is not a whole number from 1 to 1000"},
 		{"allow not a boolean", "gate", "allow := \"yes\"\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n", `allow: "yes" is not a boolean`},
 		{"allow undefined", "gate", "allow if input.nothing\nreasons := [{\"code\": \"ALLOWED\", \"message\": \"ok\"}]\n", "allow is undefined"},
 		{"no gate reasons", "gate", "allow := false\nreasons := []\n", "reasons: is empty"},
