@@ -173,9 +173,10 @@ func compareModuleNames(a, b string) int {
 }
 
 // modules returns the parsed modules of the embedded bundle merged with
-// those of dir, keyed by name. With tests, the *_test.rego files take part
-// in the merge like any other: a test file belongs to the package it
-// declares, so replacing a package replaces its embedded tests too.
+// those of dir, keyed by name. With tests, the *_test.rego files go with
+// the package they declare: replacing a package replaces its embedded
+// tests too, and tests of a package dir does not replace are added to its
+// embedded ones.
 func modules(dir string, tests bool) (map[string]*ast.Module, error) {
 	embedded, err := embeddedSources(tests)
 	if err != nil {
@@ -197,9 +198,14 @@ func modules(dir string, tests bool) (map[string]*ast.Module, error) {
 	if err != nil {
 		return nil, compileError(dir, err)
 	}
+	// A package is replaced by the policy files of dir that declare it, not
+	// by its tests alone: tests of an embedded package test that package,
+	// as New puts it in force.
 	replaced := map[string]bool{}
-	for _, m := range own {
-		replaced[m.Package.Path.String()] = true
+	for name, m := range own {
+		if wanted(filepath.Base(name), false) {
+			replaced[m.Package.Path.String()] = true
+		}
 	}
 	for name, m := range base {
 		if !replaced[m.Package.Path.String()] {

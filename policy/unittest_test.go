@@ -132,3 +132,38 @@ func TestRunTestsCompileError(t *testing.T) {
 		t.Errorf("RunTests = %v, want an error naming gate_test.rego:4", err)
 	}
 }
+
+// Tests alone do not replace the package they test: tests of the
+// embedded gate run against it, as the server puts it in force, beside
+// its own tests.
+func TestRunTestsOfAnEmbeddedPackage(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"acme_gate_test.rego": `package andon.gate
+
+test_no_change_is_denied if {
+	not allow with input as {
+		"request": {"environment": "prod-lyon", "image": "x", "at": "2026-11-29T02:00:00Z"},
+		"change": null, "calendar": {"active": []}, "promotion": null, "incidents": [],
+	}
+}
+`})
+	results, err := policy.RunTests(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, embedded := 0, 0
+	for _, r := range results {
+		switch {
+		case r.Package != "data.andon.gate":
+		case !r.Passed:
+			t.Errorf("%s (%s) failed: %s", r.Name, r.Location, r.Message)
+		case strings.HasPrefix(r.Location, "embedded:"):
+			embedded++
+		default:
+			own++
+		}
+	}
+	if own != 1 || embedded == 0 {
+		t.Errorf("andon.gate ran %d tests of the directory and %d embedded ones; want 1 and the embedded ones", own, embedded)
+	}
+}
