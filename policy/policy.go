@@ -62,6 +62,9 @@ type prepared struct {
 	// embeddedManifests is set when andon.manifests is the embedded
 	// package, whose rules partition knows.
 	embeddedManifests bool
+	// warnings are what is likely a mistake in the directory, though it
+	// compiles.
+	warnings []string
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -100,6 +103,14 @@ func (e *Engine) Reload(ctx context.Context) error {
 // Revision returns a digest of the policy in force, recorded in the audit
 // log at start and on every reload.
 func (e *Engine) Revision() string { return e.state.Load().revision }
+
+// Warnings returns what in the policy directory in force is likely a
+// mistake though it compiles, such as a package named like andon's that
+// andon does not query and nothing imports (package andon.gates), which
+// leaves the embedded package it meant to replace in force.
+func (e *Engine) Warnings() []string {
+	return slices.Clone(e.state.Load().warnings)
+}
 
 // Modules returns the names of the modules in force, embedded ones first
 // and prefixed "embedded:", for logs and the readiness report.
@@ -141,6 +152,7 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
 		return nil, err
 	}
+	p.warnings = unused(mods)
 	p.embeddedManifests = true
 	for name, m := range mods {
 		if m.Package.Path.String() == "data.andon.manifests" && !strings.HasPrefix(name, embeddedPrefix) {
@@ -158,6 +170,54 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// queried are the packages andon evaluates.
+var queried = []string{"andon.risk", "andon.gate", "andon.manifests"}
+
+// unused names the packages of the directory's modules that are under
+// andon, yet neither queried by andon, nor part of a queried package, nor
+// referred to by any other module: most likely a misspelt name.
+func unused(mods map[string]*ast.Module) []string {
+	var warnings []string
+	seen := map[string]bool{}
+	for name, m := range mods {
+		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		if strings.HasPrefix(name, embeddedPrefix) || strings.HasSuffix(name, "_test.rego") ||
+			!strings.HasPrefix(pkg, "andon.") || seen[pkg] || slices.ContainsFunc(queried, func(q string) bool {
+			return pkg == q || strings.HasPrefix(pkg, q+".")
+		}) {
+			continue
+		}
+		seen[pkg] = true
+		if !referred(mods, m.Package.Path) {
+			warnings = append(warnings, fmt.Sprintf("package %s (%s) is not one andon queries (%s), and no module refers to it: if it was meant to replace one, that one is still the embedded package",
+				pkg, name, strings.Join(queried, ", ")))
+		}
+	}
+	slices.Sort(warnings)
+	return warnings
+}
+
+// referred reports whether a module of another package than path refers
+// to path or to something in it.
+func referred(mods map[string]*ast.Module, path ast.Ref) bool {
+	found := false
+	for _, m := range mods {
+		if m.Package.Path.Equal(path) {
+			continue
+		}
+		ast.WalkRefs(m, func(r ast.Ref) bool {
+			if r.HasPrefix(path) || path.HasPrefix(r.ConstantPrefix()) && len(r.ConstantPrefix()) > 1 {
+				found = true
+			}
+			return found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // compareModuleNames puts embedded modules before those of the directory.

@@ -466,3 +466,28 @@ func TestSlowDecisionIsStopped(t *testing.T) {
 		t.Errorf("Gate with a cancelled context: %v, want context.Canceled", err)
 	}
 }
+
+// A package named like andon's that andon does not query and nothing
+// refers to is most likely misspelt: the package it was meant to replace
+// is still the embedded one, and Warnings says so. Helper packages, those
+// under andon's and those referred to, are no mistake.
+func TestWarningsNameAMisspeltPackage(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"gate.rego":      "package andon.gates\n\nallow := false\n\nreasons := [{\"code\": \"NEVER\", \"message\": \"never\"}]\n",
+		"risk.rego":      everythingCritical,
+		"roles.rego":     acmeRoles,
+		"lib/tiers.rego": "package andon.lib.tiers\n\ntop := \"critical\"\n",
+		"helper.rego":    "package andon.gate.helpers\n\nx := 1\n",
+		"other.rego":     "package acme.unused\n\ny := 2\n",
+		"use.rego":       "package acme.uses\n\nimport data.andon.lib.tiers\n\nz := tiers.top\n",
+	})
+	e := mustNew(t, dir)
+	want := []string{"package andon.gates (" + filepath.Join(dir, "gate.rego") + ") is not one andon queries (andon.risk, andon.gate, andon.manifests), and no module refers to it: if it was meant to replace one, that one is still the embedded package"}
+	if diff := cmp.Diff(want, e.Warnings()); diff != "" {
+		t.Errorf("Warnings (-want +got):\n%s", diff)
+	}
+	if w := mustNew(t, "").Warnings(); len(w) != 0 {
+		t.Errorf("the embedded policy warns: %v", w)
+	}
+}

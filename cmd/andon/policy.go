@@ -167,6 +167,9 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 	if c.err != nil {
 		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(c.err))}
 	}
+	for _, w := range pol.Warnings() {
+		fmt.Fprintf(e.stderr, "andon: warning: %s\n", w)
+	}
 	in := make([]policy.ManifestObject, len(objs))
 	for i, obj := range objs {
 		in[i] = policy.ManifestObject{Ref: obj.ObjectRef, Doc: obj.Doc, OdooConf: obj.OdooConf}

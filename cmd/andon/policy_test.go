@@ -486,3 +486,17 @@ findings contains {"rule": "no-zero-replicas", "object": o.index, "message": "re
 		t.Errorf("rules %+v, want the rule's own documentation as its help", rules)
 	}
 }
+
+// A package of --policy DIR misspelt as another than andon's leaves the
+// embedded one in force: andon policy test warns, naming the file.
+func TestPolicyTestWarnsOfAMisspeltPackage(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFile(t, filepath.Join(dir, "manifests.rego"), "package andon.manifest\n\nrules := {}\n\nfindings := set()\n")
+	manifest := filepath.Join(dir, "deploy.yaml")
+	mustWriteFile(t, manifest, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odoo, namespace: plant}\n")
+	r := runCLI(t, nil, "policy", "test", "--policy", dir, manifest)
+	want := "andon: warning: package andon.manifest (" + filepath.Join(dir, "manifests.rego") + ") is not one andon queries"
+	if r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 0 and a warning starting %q", r.code, r.stderr, want)
+	}
+}

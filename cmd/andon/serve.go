@@ -400,6 +400,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	dsn, _ := o.dsn()
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", sqlstore.RedactDSN(dsn))
+	a.warnPolicy()
 	return a, nil
 }
 
@@ -615,8 +616,17 @@ func (a *app) reload(ctx context.Context) {
 		a.logger.Error("policy reload could not be recorded", "err", err)
 	} else {
 		a.logger.Info("policy reloaded", "revision", a.policy.Revision())
+		a.warnPolicy()
 	}
 	a.refreshCatalog(ctx)
+}
+
+// warnPolicy logs what in the policy in force is likely a mistake, though
+// it compiles (see policy.Engine.Warnings).
+func (a *app) warnPolicy() {
+	for _, w := range a.policy.Warnings() {
+		a.logger.Warn("policy is likely not what was meant", "problem", w, "revision", a.policy.Revision())
+	}
 }
 
 // background runs until ctx ends: every replica follows the published
