@@ -21,19 +21,20 @@ func (e *Engine) Risk(ctx context.Context, in *andon.RiskInput) (*andon.RiskDeci
 	if in == nil || in.Change == nil || in.Environment == nil {
 		return nil, andon.Errorf(andon.EINVALID, "andon.risk: the input needs a change and its environment")
 	}
-	out, err := e.state.Load().risk.eval(ctx, riskInput(in), DecisionTimeout)
+	q := e.state.Load().risk
+	out, err := q.eval(ctx, riskInput(in), DecisionTimeout)
 	if err != nil {
 		return nil, err
 	}
 	d := &andon.RiskDecision{}
 	if d.Tier, err = tier(out["tier"]); err != nil {
-		return nil, invalid("andon.risk", "tier", err)
+		return nil, q.invalid("tier", err)
 	}
 	if d.Reasons, err = sentences(out["reasons"]); err != nil {
-		return nil, invalid("andon.risk", "reasons", err)
+		return nil, q.invalid("reasons", err)
 	}
 	if d.Approvals, err = requirements(out["approvals"], in.Processes); err != nil {
-		return nil, invalid("andon.risk", "approvals", err)
+		return nil, q.invalid("approvals", err)
 	}
 	return d, nil
 }
@@ -57,11 +58,11 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 	d := &andon.GateDecision{Policy: p.revision}
 	allow, ok := out["allow"].Value.(ast.Boolean)
 	if !ok {
-		return nil, invalid("andon.gate", "allow", fmt.Errorf("%s is not a boolean", describe(out["allow"])))
+		return nil, p.gate.invalid("allow", fmt.Errorf("%s is not a boolean", describe(out["allow"])))
 	}
 	d.Allow = bool(allow)
 	if d.Reasons, err = reasons(out["reasons"]); err != nil {
-		return nil, invalid("andon.gate", "reasons", err)
+		return nil, p.gate.invalid("reasons", err)
 	}
 	return d, nil
 }
@@ -79,7 +80,10 @@ const DecisionTimeout = 2 * time.Second
 // terms, which the functions below read without converting them to Go
 // values first.
 type decision struct {
-	pkg     string
+	pkg string
+	// where names the files of the package, " (in risk.rego)", when they
+	// are the policy directory's, for errors; "" when it is embedded.
+	where   string
 	outputs []string
 	query   rego.PreparedEvalQuery
 	// diagnose reads each output through a comprehension, which is always
@@ -108,7 +112,10 @@ func packageFiles(c *ast.Compiler, pkg string) string {
 // defines no rule for one of the outputs is refused when it loads, rather
 // than failing every decision later.
 func prepareDecision(ctx context.Context, c *ast.Compiler, pkg string, outputs ...string) (*decision, error) {
-	d := &decision{pkg: pkg, outputs: outputs}
+	d := &decision{pkg: pkg, outputs: outputs, where: packageFiles(c, pkg)}
+	if strings.HasPrefix(d.where, " (in "+embeddedPrefix) {
+		d.where = ""
+	}
 	var query, diagnose string
 	for _, o := range outputs {
 		ref := ast.MustParseRef("data." + pkg + "." + o)
@@ -199,16 +206,19 @@ func (d *decision) undefined(ctx context.Context, input ast.Value) error {
 		for _, o := range d.outputs {
 			if t, ok := rs[0].Bindings[o].(*ast.Term); ok {
 				if a, ok := t.Value.(*ast.Array); ok && a.Len() == 0 {
-					return andon.Errorf(andon.EINTERNAL, "%s: %s is undefined for this input", d.pkg, o)
+					return andon.Errorf(andon.EINTERNAL, "%s%s: %s is undefined for this input", d.pkg, d.where, o)
 				}
 			}
 		}
 	}
-	return andon.Errorf(andon.EINTERNAL, "%s: the policy produced no decision for this input", d.pkg)
+	return andon.Errorf(andon.EINTERNAL, "%s%s: the policy produced no decision for this input", d.pkg, d.where)
 }
 
-func invalid(pkg, name string, err error) error {
-	return andon.Errorf(andon.EINTERNAL, "%s: %s: %v", pkg, name, err)
+// invalid is the error of output name that is not of the shape its
+// contract says, naming the files of a package of the policy directory:
+// there is no line to point at.
+func (d *decision) invalid(name string, err error) error {
+	return andon.Errorf(andon.EINTERNAL, "%s%s: %s: %v", d.pkg, d.where, name, err)
 }
 
 func tier(t *ast.Term) (andon.Level, error) {

@@ -213,13 +213,13 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 	}
 	items, err := list(out["findings"])
 	if err != nil {
-		return nil, invalid("andon.manifests", "findings", err)
+		return nil, p.manifests.invalid("findings", err)
 	}
 	findings := make([]andon.ManifestFinding, 0, len(items))
 	for i, it := range items {
 		rule, object, message, err := p.finding(it, len(part))
 		if err != nil {
-			return nil, invalid("andon.manifests", "findings", fmt.Errorf("[%d]: %w", i, err))
+			return nil, p.manifests.invalid("findings", fmt.Errorf("[%d]: %w", i, err))
 		}
 		findings = append(findings, andon.ManifestFinding{Rule: rule, Severity: p.manifestRules[rule].Severity, Message: message, Object: part[object].Ref})
 	}
@@ -274,11 +274,11 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 		return nil, err
 	}
 	if _, ok := out["rules"].Value.(ast.Object); !ok {
-		return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s is not an object keyed by rule id", describe(out["rules"])))
+		return nil, d.invalid("rules", fmt.Errorf("%s is not an object keyed by rule id", describe(out["rules"])))
 	}
 	var raw map[string]json.RawMessage
 	if err := asJSON(out["rules"], &raw); err != nil {
-		return nil, invalid("andon.manifests", "rules", err)
+		return nil, d.invalid("rules", err)
 	}
 	rules := make(map[string]andon.ManifestRule, len(raw))
 	for id, b := range raw {
@@ -289,10 +289,10 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 			Anchor   string `json:"anchor"`
 		}
 		if err := json.Unmarshal(b, &rule); err != nil {
-			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: %s", id, jsonProblem(err)))
+			return nil, d.invalid("rules", fmt.Errorf("%s: %s", id, jsonProblem(err)))
 		}
 		if rule.Severity != andon.SeverityDeny && rule.Severity != andon.SeverityWarn {
-			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
+			return nil, d.invalid("rules", fmt.Errorf("%s: severity %q is not deny or warn", id, rule.Severity))
 		}
 		switch rule.Scope {
 		case "":
@@ -300,7 +300,7 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 			rule.Scope = andon.ScopeSet
 		case andon.ScopeObject, andon.ScopeSet:
 		default:
-			return nil, invalid("andon.manifests", "rules", fmt.Errorf("%s: scope %q is not object or set", id, rule.Scope))
+			return nil, d.invalid("rules", fmt.Errorf("%s: scope %q is not object or set", id, rule.Scope))
 		}
 		rules[id] = andon.ManifestRule{ID: id, Severity: rule.Severity, Scope: rule.Scope, Title: rule.Title, Anchor: rule.Anchor}
 	}

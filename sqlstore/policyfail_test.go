@@ -14,11 +14,10 @@ import (
 	"github.com/andon-governance/andon/sqlstore"
 )
 
-// mustPolicy compiles the default policy with files, each name a file of
-// a policy directory and its Rego.
-func mustPolicy(t *testing.T, files map[string]string) *policy.Engine {
+// mustPolicy compiles the default policy with files of dir, each name a
+// file and its Rego.
+func mustPolicy(t *testing.T, dir string, files map[string]string) *policy.Engine {
 	t.Helper()
-	dir := t.TempDir()
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -39,7 +38,9 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.db.Logger = slog.New(slog.DiscardHandler)
-		broken := mustPolicy(t, map[string]string{
+		dir := t.TempDir()
+		gateFile, riskFile := filepath.Join(dir, "gate.rego"), filepath.Join(dir, "risk.rego")
+		broken := mustPolicy(t, dir, map[string]string{
 			"gate.rego": "package andon.gate\n\nallow := true\n\nreasons := []\n",
 			"risk.rego": "package andon.risk\n\ntier := \"extreme\"\n\nreasons := [\"r\"]\n\napprovals := []\n",
 		})
@@ -47,10 +48,10 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		gate := sqlstore.NewGateService(e.db, changes, e.catalog, broken, e.cal, slog.New(slog.DiscardHandler))
 
 		for _, tt := range []struct{ env, want string }{
-			{"prod-lyon", "the gate could not decide: the policy failed: andon.gate: reasons: is empty; a decision must give at least one reason; deployment refused"},
+			{"prod-lyon", "the gate could not decide: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason; deployment refused"},
 			// Outside production the gate classifies the standard change
 			// it would record.
-			{"dev", `the gate could not decide: the policy failed: andon.risk: tier: "extreme" is not one of critical, high, medium, low; deployment refused`},
+			{"dev", "the gate could not decide: the policy failed: andon.risk (in " + riskFile + `): tier: "extreme" is not one of critical, high, medium, low; deployment refused`},
 		} {
 			res, err := gate.Decide(as("alice"), andon.GateRequest{Environment: tt.env, Image: imageNew})
 			if err == nil || res == nil || res.Allow || len(res.Reasons) != 1 || res.Reasons[0].Code != andon.ReasonInternal || res.Reasons[0].Message != tt.want {
@@ -70,7 +71,7 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		_, err := changes.CreateChange(as("alice"), &andon.ChangeRequest{
 			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Release", Artifacts: []string{imageNew},
 		})
-		want := `the change could not be classified, so it was not opened: the policy failed: andon.risk: tier: "extreme" is not one of critical, high, medium, low`
+		want := "the change could not be classified, so it was not opened: the policy failed: andon.risk (in " + riskFile + `): tier: "extreme" is not one of critical, high, medium, low`
 		var fault *andon.Fault
 		if !errors.As(err, &fault) || fault.Message != want {
 			t.Errorf("CreateChange error = %v; want a fault saying %q, for the client to see", err, want)
