@@ -78,7 +78,51 @@ func newMetrics(cfg Config) *metrics {
 	if cfg.ListTokens != nil {
 		register(reg, tokenTimes(cfg.ListTokens, cfg.Logger))
 	}
+	if cfg.Loads != nil {
+		register(reg, loadsCollector(cfg.Loads))
+	}
 	return m
+}
+
+// loadsCollector exports what the replica has in force and whether its
+// last loads succeeded: a catalog refused in git leaves the windows, teams
+// and environments of the version before in force, which only the log
+// said.
+type loadsCollector func() Loads
+
+var (
+	catalogInfo = prometheus.NewDesc("andon_catalog_info",
+		"The catalog version this replica has in force, by revision (always 1).", []string{"revision"}, nil)
+	policyInfo = prometheus.NewDesc("andon_policy_info",
+		"The policy this replica has in force, by revision (always 1).", []string{"revision"}, nil)
+	catalogRead = prometheus.NewDesc("andon_catalog_last_read_successful",
+		"0 when this replica's last read of the catalog source was refused (the source unreadable, or the version invalid) and the catalog in force stays; 1 otherwise. Only the leading replica reads the source.", nil, nil)
+	policyReload = prometheus.NewDesc("andon_policy_last_reload_successful",
+		"0 when this replica's last policy reload failed and the policy in force stays; 1 otherwise.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c loadsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{catalogInfo, policyInfo, catalogRead, policyReload} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c loadsCollector) Collect(ch chan<- prometheus.Metric) {
+	l := c()
+	ch <- prometheus.MustNewConstMetric(catalogInfo, prometheus.GaugeValue, 1, l.Catalog)
+	ch <- prometheus.MustNewConstMetric(policyInfo, prometheus.GaugeValue, 1, l.Policy)
+	ch <- prometheus.MustNewConstMetric(catalogRead, prometheus.GaugeValue, success(!l.CatalogRefused))
+	ch <- prometheus.MustNewConstMetric(policyReload, prometheus.GaugeValue, success(!l.PolicyRefused))
+}
+
+// success is 1 for true and 0 for false, as a gauge of success reads.
+func success(ok bool) float64 {
+	if ok {
+		return 1
+	}
+	return 0
 }
 
 // register registers c in reg and returns it, or returns the equal

@@ -56,6 +56,21 @@ type Config struct {
 	// andon_token_expiry_timestamp_seconds gauge of those that expire. A
 	// collector calls it at scrape time. Nil leaves the gauge out.
 	ListTokens func(ctx context.Context) ([]andon.TokenInfo, error)
+	// Loads reports what this replica has in force and whether its last
+	// attempts to load a newer catalog and policy succeeded, for the
+	// andon_catalog_* and andon_policy_* gauges. A collector calls it at
+	// scrape time. Nil leaves the gauges out.
+	Loads func() Loads
+}
+
+// Loads is what a replica has in force: the revisions of its catalog and
+// policy, and whether the last read of the catalog source (on the replica
+// that leads, which reads it) and the last reload of the policy were
+// refused, leaving the version in force as it was.
+type Loads struct {
+	Catalog, Policy string
+	CatalogRefused  bool
+	PolicyRefused   bool
 }
 
 // withDefaults fills in the optional fields so that handlers need not check

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,8 +119,17 @@ func TestCatalogFromGit(t *testing.T) {
 	if err := os.WriteFile(plants, append(b, []byte("\nkind: Plant\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if m := mustGet(t, "http://"+addr+"/metrics"); !strings.Contains(m, "\nandon_catalog_last_read_successful 1\n") ||
+		!strings.Contains(m, `andon_catalog_info{revision="`+inForce+`"} 1`) {
+		t.Errorf("metrics before an invalid commit:\n%s", grepLines(m, "andon_catalog"))
+	}
 	mustGit(t, repo, "commit", "-q", "-am", "broken")
 	waitFor(t, 15*time.Second, func() bool { return strings.Contains(logs.String(), "catalog refused") }, logs)
+	// Which an alert sees, as the log says it.
+	if m := mustGet(t, "http://"+addr+"/metrics"); !strings.Contains(m, "\nandon_catalog_last_read_successful 0\n") ||
+		!strings.Contains(m, `andon_catalog_info{revision="`+inForce+`"} 1`) {
+		t.Errorf("metrics after an invalid commit:\n%s", grepLines(m, "andon_catalog"))
+	}
 	if !strings.Contains(logs.String(), "plants.yaml") {
 		t.Errorf("the refusal does not name the file; logs:\n%s", logs.String())
 	}
@@ -230,5 +241,96 @@ func TestCatalogRefusedAgain(t *testing.T) {
 		waitFor(t, 15*time.Second, func() bool {
 			return strings.Count(logs.String(), `msg="catalog source read again"`) == i
 		}, logs)
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.SplitSeq(text, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestPolicyReloadOnSIGHUP runs andon serve as its own process with a
+// policy directory, breaks the policy and sends SIGHUP: the reload fails,
+// the policy in force stays and decides, the log says why, and the
+// metric an alert watches says so until a reload succeeds.
+func TestPolicyReloadOnSIGHUP(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate.rego")
+	// The embedded gate, with its message reworded: which one decides shows.
+	const good = "package andon.gate\n\ndefault allow := false\n\nreasons := [{\"code\": \"CLOSED\", \"message\": \"closed by the plant's own policy\"}]\n"
+	if err := os.WriteFile(gate, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog, "--policy", dir)
+	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1")
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	var addr string
+	waitFor(t, 30*time.Second, func() bool {
+		m := regexp.MustCompile(`msg=listening addr=(\S+)`).FindStringSubmatch(logs.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, logs)
+	reload := func(want string) {
+		t.Helper()
+		before := strings.Count(logs.String(), want)
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 15*time.Second, func() bool { return strings.Count(logs.String(), want) > before }, logs)
+	}
+	metric := func() string {
+		for line := range strings.SplitSeq(mustGet(t, "http://"+addr+"/metrics"), "\n") {
+			if strings.HasPrefix(line, "andon_policy_last_reload_successful ") {
+				return line
+			}
+		}
+		return ""
+	}
+	if got := metric(); got != "andon_policy_last_reload_successful 1" {
+		t.Errorf("at start: %q", got)
+	}
+
+	if err := os.WriteFile(gate, []byte("package andon.gate\n\nallow if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload("policy reload failed")
+	if !strings.Contains(logs.String(), "gate.rego:") {
+		t.Errorf("the failed reload does not name the file and line; logs:\n%s", logs.String())
+	}
+	if got := metric(); got != "andon_policy_last_reload_successful 0" {
+		t.Errorf("after a failed reload: %q", got)
+	}
+	token := runCLI(t, nil, "token", "create", "--data", data, "--user", "alice")
+	res := runCLI(t, map[string]string{"ANDON_SERVER": "http://" + addr, "ANDON_TOKEN": strings.TrimSpace(token.stdout)},
+		"gate", "--env", "dev", "--image", imageRelease)
+	wantExit(t, res, 1, "closed by the plant's own policy")
+
+	if err := os.WriteFile(gate, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reload("policy reloaded")
+	if got := metric(); got != "andon_policy_last_reload_successful 1" {
+		t.Errorf("after a reload that succeeded: %q", got)
 	}
 }

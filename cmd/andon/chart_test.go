@@ -254,7 +254,7 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			}
 		}
 	}
-	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors"}; !slices.Equal(alerts, want) {
+	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
 		t.Errorf("alerts %q, want %q", alerts, want)
 	}
 	if expr := fmt.Sprint(dig(dig(rule.Doc, "spec", "groups").([]any)[0], "rules").([]any)[0].(map[string]any)["expr"]); !strings.Contains(expr, "- time() < 21 * 86400") || !strings.HasSuffix(expr, ") > 21 * 86400") {

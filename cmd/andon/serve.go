@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -275,6 +276,8 @@ type app struct {
 
 	refusedMu   sync.Mutex
 	lastRefused string
+	// policyRefused is set while the last policy reload failed.
+	policyRefused atomic.Bool
 }
 
 // startApp loads everything the server needs and refuses to start on the
@@ -591,6 +594,15 @@ func (a *app) catalogAccepted(snap *catalogsync.Snapshot) {
 	}
 }
 
+// loads reports what the app has in force, for the metrics.
+func (a *app) loads() server.Loads {
+	a.refusedMu.Lock()
+	refused := a.lastRefused != ""
+	a.refusedMu.Unlock()
+	return server.Loads{Catalog: a.catalogs.Catalog().Revision, Policy: a.policy.Revision(),
+		CatalogRefused: refused, PolicyRefused: a.policyRefused.Load()}
+}
+
 // catalogRefused logs a catalog version that cannot be put in force. The
 // source is read again every interval, so the same problems are logged in
 // full once, then only at debug level until they change or the source is
@@ -610,7 +622,9 @@ func (a *app) catalogRefused(err error) {
 // reload reloads the policy and reads the catalog source; what fails to
 // load is logged and the version in force stays.
 func (a *app) reload(ctx context.Context) {
-	if err := a.policy.Reload(ctx); err != nil {
+	err := a.policy.Reload(ctx)
+	a.policyRefused.Store(err != nil)
+	if err != nil {
 		a.logger.Error("policy reload failed; the policy in force stays", "err", err)
 	} else if err := a.record(ctx, a.policyLoaded(true)); err != nil {
 		a.logger.Error("policy reload could not be recorded", "err", err)
@@ -714,6 +728,7 @@ func (a *app) handler() http.Handler {
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
 		ListTokens:   func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "") },
+		Loads:        a.loads,
 		UI: web.New(web.Config{
 			Logger:          a.logger,
 			Changes:         a.changes,
