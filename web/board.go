@@ -112,24 +112,20 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 	return v, nil
 }
 
-// tile computes the state of env at now.
+// tile computes the state of env at now. The state and the window in
+// force come from the calendar's Active, as the gate's do: a window whose
+// occurrences overlap or touch (the month-end close, two 48-hour freezes
+// a day apart) is in force until the last of them ends, which is what the
+// tile says, and a later occurrence that only prolongs it is not the next
+// window.
 func (h *Handler) tile(ctx context.Context, cat *andon.Catalog, env *andon.Environment, now time.Time) (*tile, error) {
 	t := &tile{Env: env, Loc: cat.Location(env), State: stateOpen}
-	occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardLookahead))
-	if err == nil && !slices.ContainsFunc(occurrences, func(o andon.Occurrence) bool { return o.Start.After(now) }) {
-		occurrences, err = h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardHorizon))
-	}
+	active, err := h.cfg.Calendar.Active(ctx, env.Name, now)
 	if err != nil {
 		return nil, err
 	}
-	for i := range occurrences {
-		o := &occurrences[i]
-		if o.Start.After(now) {
-			if t.Next == nil {
-				t.Next = o
-			}
-			continue
-		}
+	for i := range active {
+		o := &active[i]
 		switch o.Type {
 		case andon.WindowFreeze:
 			if t.State != stateFrozen || o.End.After(t.Active.End) {
@@ -140,8 +136,25 @@ func (h *Handler) tile(ctx context.Context, cat *andon.Catalog, env *andon.Envir
 				t.State, t.Active = stateMaintenance, o
 			}
 		case andon.WindowPeak:
-			t.Peak = o
+			if t.Peak == nil || o.End.After(t.Peak.End) {
+				t.Peak = o
+			}
 		}
+	}
+	next := func(o andon.Occurrence) bool {
+		return o.Start.After(now) && !slices.ContainsFunc(active, func(a andon.Occurrence) bool {
+			return a.Window == o.Window && !o.Start.After(a.End)
+		})
+	}
+	occurrences, err := h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardLookahead))
+	if err == nil && !slices.ContainsFunc(occurrences, next) {
+		occurrences, err = h.cfg.Calendar.Occurrences(ctx, env.Name, now, now.Add(boardHorizon))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.IndexFunc(occurrences, next); i >= 0 {
+		t.Next = &occurrences[i]
 	}
 	return t, nil
 }

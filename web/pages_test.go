@@ -270,7 +270,10 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 
 func TestBoard(t *testing.T) {
 	// Sunday 29 November, noon in Lyon: the month-end close has frozen the
-	// production environments since midnight, plant time.
+	// production environments since midnight, plant time. Its two 48-hour
+	// occurrences, from the 29th and the 30th, overlap: it is in force
+	// until 2 December, as the gate says, and its second occurrence is not
+	// the next window.
 	s := MustServe(t, nil, time.Date(2026, 11, 29, 11, 0, 0, 0, time.UTC))
 	b := s.MustSignIn(t, "alice")
 	createChange(t, s, "alice", "prod-geelong", "Receipt checks")
@@ -290,7 +293,8 @@ func TestBoard(t *testing.T) {
 		t.Errorf("Geelong's local time %q, want Sun 22:00", got)
 	}
 	tests := []struct{ env, state, text string }{
-		{"prod-lyon", "frozen", "Frozen: month-end-close until Tue 1 Dec 2026 00:00"},
+		{"prod-lyon", "frozen", "Frozen: month-end-close until Wed 2 Dec 2026 00:00"},
+		{"prod-geelong", "frozen", "Frozen: month-end-close until Wed 2 Dec 2026 00:00"},
 		{"staging-lyon", "open", "Open"},
 		{"dev", "open", "Open"},
 	}
@@ -302,6 +306,9 @@ func TestBoard(t *testing.T) {
 		if got := p.text(tile + " .state .label"); got != tt.text {
 			t.Errorf("%s: %q, want %q", tt.env, got, tt.text)
 		}
+	}
+	if got := p.text("article.tile[data-env=prod-subsidiaries] .next"); !strings.HasPrefix(got, "Next: sunday-maintenance (maintenance) Sun 6 Dec 2026 02:00") {
+		t.Errorf("prod-subsidiaries, frozen until 2 December: %q, want the maintenance window of 6 December next", got)
 	}
 	if got := p.text("article.tile[data-env=prod-subsidiaries] .serves"); got != "Serves lyon, geelong; windows in lyon time" {
 		t.Errorf("a shared environment's tile: %q", got)
