@@ -277,12 +277,15 @@ type changeView struct {
 	// Review says whether the signed-in user may give the retrospective
 	// review an emergency change owes.
 	CanReview bool
-	Gate      []gateView
-	Entries   []*andon.Entry
-	Truncated bool // more entries than maxChangeEntries
-	Verify    *verifyResult
-	Error     string
-	Done      string
+	// ReviewOverdue says by how long the review an emergency change owes
+	// is overdue, or is "" when it is not.
+	ReviewOverdue string
+	Gate          []gateView
+	Entries       []*andon.Entry
+	Truncated     bool // more entries than maxChangeEntries
+	Verify        *verifyResult
+	Error         string
+	Done          string
 	// Typed is what was typed in the form a refusal answers (decision,
 	// transition or review), given back in it rather than lost.
 	Typed typedComment
@@ -381,6 +384,11 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 			v.CanDecide = true
 		}
 		v.CanReview = c.CanReview(user.Name, user.Roles) == nil
+	}
+	if c.ReviewDue != nil && c.Review == nil {
+		if late := h.cfg.Now().Sub(*c.ReviewDue); late > 0 {
+			v.ReviewOverdue = andon.HumanDuration(late)
+		}
 	}
 	for _, to := range andon.States {
 		if user != nil && c.MayMove(user.Name, user.Roles) && andon.CanTransition(c.State, to) {

@@ -12,6 +12,7 @@ import (
 // funcs are the template functions of every page.
 var funcs = template.FuncMap{
 	"local":    local,
+	"zoned":    zoned,
 	"hhmm":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"offset":   offset,
@@ -59,6 +60,12 @@ func selectorText(s andon.Selector) string {
 // local formats t in loc for people: weekday, date and time.
 func local(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+}
+
+// zoned formats t in loc with the zone's abbreviation, for a page whose
+// times are not all in one zone it names: "Tue 24 Nov 2026 23:54 AEDT".
+func zoned(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
 // offset formats the UTC offset of loc at t: "UTC+01:00".

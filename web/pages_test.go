@@ -881,19 +881,40 @@ func TestEmergencyReview(t *testing.T) {
 	detail := "/changes/" + c.ID
 
 	// The requester is told a review is owed, and may not give it.
-	if p := s.MustSignIn(t, "alice").get(detail); p.all("form#review") != nil || p.text("#review-due") == "" {
-		t.Errorf("requester: review form %v, notice %q", p.all("form#review") != nil, p.text("#review-due"))
+	if p := s.MustSignIn(t, "alice").get(detail); p.all("form#review") != nil || p.text("#review-due") == "" || p.all("#review-overdue") != nil {
+		t.Errorf("requester: review form %v, notice %q, overdue %q", p.all("form#review") != nil, p.text("#review-due"), p.text("#review-overdue"))
 	}
 	bob := s.MustSignIn(t, "bob")
 	if bob.get(detail).all("form#review textarea[name=comment]") == nil {
 		t.Fatal("a change manager is offered no review")
 	}
+
+	// Two hours after it was due, the page says the review is overdue, and
+	// by how long; its times name their zone, as the audit entries are in
+	// UTC beside them.
+	s.now = thursday.Add(50 * time.Hour)
+	p := bob.get(detail).mustStatus(t, http.StatusOK)
+	if got, want := p.text("#review-overdue"), "overdue by 2h"; !strings.Contains(got, want) {
+		t.Errorf("two hours after the review was due: #review-overdue %q, want %q", got, want)
+	}
+	if got, want := p.text("#review-hint"), "owed its review by Sat 28 Nov 2026 10:00 CET: it is 2h overdue"; !strings.Contains(got, want) {
+		t.Errorf("review hint %q, want %q", got, want)
+	}
+	if got, want := s.MustSignIn(t, "alice").get(detail).text("#review-due"), "it is 2h overdue"; !strings.Contains(got, want) {
+		t.Errorf("requester: #review-due %q, want %q", got, want)
+	}
+	if got, want := p.text("dl.facts"), "Thu 26 Nov 2026 10:00 CET"; !strings.Contains(got, want) {
+		t.Errorf("summary %q lacks the creation time with its zone, %q", got, want)
+	}
 	bob.submit(detail, detail+"/review", url.Values{"comment": {"root cause: printer driver"}}).mustStatus(t, http.StatusSeeOther)
-	p := bob.get(detail)
+	p = bob.get(detail)
 	if got := p.text("#reviewed"); !strings.Contains(got, "bob") || !strings.Contains(got, "printer driver") {
 		t.Errorf("reviewed: %q", got)
 	}
 	if p.all("form#review") != nil {
 		t.Error("a review is offered twice")
+	}
+	if p.all("#review-overdue") != nil {
+		t.Error("a review given is still overdue")
 	}
 }
