@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/andon-governance/andon"
 )
@@ -18,11 +19,24 @@ type approvalsView struct {
 	// Looked is the number of pending changes looked through, fewer than
 	// Pending when there are more than inboxLimit.
 	Looked, Pending int
+	// Reviewer is set for a change manager, who reviews emergency changes;
+	// Overdue are the emergency changes whose review is overdue and that
+	// the user may give, the longest overdue first.
+	Reviewer bool
+	Overdue  []overdueReview
+}
+
+// overdueReview is an emergency change whose retrospective review is
+// overdue.
+type overdueReview struct {
+	Change *andon.Change
+	By     string // how long overdue, for people
 }
 
 // approvals lists what waits for the signed-in user's approval: pending
 // changes with an open slot of a role the user holds, that the user did
-// not request and has not approved yet (the rules of Change.SlotFor).
+// not request and has not approved yet (the rules of Change.SlotFor), and,
+// for a change manager, the emergency changes whose review is overdue.
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
@@ -41,6 +55,27 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		}
 		if _, err := c.SlotFor(user.Name, user.Roles, cat.Holders); err == nil {
 			v.Waiting = append(v.Waiting, c)
+		}
+	}
+	// The reviews owed by emergency changes are a change manager's to
+	// give; those overdue are the findings of the API (andon findings).
+	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
+		findings, err := h.cfg.Changes.Findings(r.Context())
+		if err != nil {
+			return err
+		}
+		now := h.cfg.Now()
+		for _, f := range findings {
+			if f.ChangeID == "" {
+				continue
+			}
+			c, err := h.cfg.Changes.FindChangeByID(r.Context(), f.ChangeID)
+			if err != nil {
+				return err
+			}
+			if c.CanReview(user.Name, user.Roles) == nil {
+				v.Overdue = append(v.Overdue, overdueReview{Change: c, By: andon.HumanDuration(now.Sub(f.Due))})
+			}
 		}
 	}
 	return h.render(w, r, http.StatusOK, "approvals", v)

@@ -906,6 +906,18 @@ func TestEmergencyReview(t *testing.T) {
 	if got, want := p.text("dl.facts"), "Thu 26 Nov 2026 10:00 CET"; !strings.Contains(got, want) {
 		t.Errorf("summary %q lacks the creation time with its zone, %q", got, want)
 	}
+	// A change manager's inbox lists it, with how long it is overdue; it
+	// is nobody else's to give.
+	inbox := bob.get("/approvals").mustStatus(t, http.StatusOK)
+	if got := inbox.attr("table#overdue tr[data-change]", "data-change"); got != c.ID {
+		t.Errorf("bob's inbox lists overdue review %q, want %s", got, c.ID)
+	}
+	if got := inbox.text("table#overdue tr[data-change]"); !strings.Contains(got, "2h overdue") {
+		t.Errorf("bob's inbox: %q, want it 2h overdue", got)
+	}
+	if p := s.MustSignIn(t, "erin").get("/approvals"); p.all("table#overdue") != nil {
+		t.Error("the inbox of erin, who approved the change and is no change manager, lists reviews")
+	}
 	bob.submit(detail, detail+"/review", url.Values{"comment": {"root cause: printer driver"}}).mustStatus(t, http.StatusSeeOther)
 	p = bob.get(detail)
 	if got := p.text("#reviewed"); !strings.Contains(got, "bob") || !strings.Contains(got, "printer driver") {
@@ -916,5 +928,8 @@ func TestEmergencyReview(t *testing.T) {
 	}
 	if p.all("#review-overdue") != nil {
 		t.Error("a review given is still overdue")
+	}
+	if got := bob.get("/approvals").text("table#overdue"); !strings.Contains(got, "No review of yours is overdue.") {
+		t.Errorf("after the review, bob's inbox: %q", got)
 	}
 }
