@@ -649,8 +649,14 @@ const overflowing = `(() => {
 		": " + Math.round(e.getBoundingClientRect().right) + "px: " + e.textContent.trim().slice(0, 60));
 })()`
 
+// scrollingTables lists the tables that scroll sideways in their box, with
+// the width they need and the width they have.
+const scrollingTables = `[...document.querySelectorAll(".table-wrap")].filter(w => w.scrollWidth > w.clientWidth + 1)
+	.map(w => (w.querySelector("table")?.id || "table") + ": " + w.scrollWidth + "px in " + w.clientWidth + "px")`
+
 // testEveryPage checks every page with axe-core at each width, that no
-// page scrolls sideways on a phone, and takes the screenshots.
+// page scrolls sideways on a phone, nor any table on a laptop, and takes
+// the screenshots.
 func (b *board) testEveryPage(t *testing.T) {
 	anonymous := b.tab(t)
 	bob := b.as(t, "bob")
@@ -682,6 +688,14 @@ func (b *board) testEveryPage(t *testing.T) {
 				checkAccessibility(t, p.ctx, name)
 				if wide := mustRun(t, p.ctx, chromedp.Evaluate[[]string](overflowing)); len(wide) > 0 {
 					t.Errorf("%s: the page is wider than the %dpx viewport and scrolls sideways; too wide:\n\t%s", name, width, strings.Join(wide, "\n\t"))
+				}
+				// On a laptop every column is in view: a long title (a
+				// change named after its image) must not push the
+				// requester and the date out of sight.
+				if width == 1280 {
+					if wide := mustRun(t, p.ctx, chromedp.Evaluate[[]string](scrollingTables)); len(wide) > 0 {
+						t.Errorf("%s: tables scroll sideways at %dpx:\n\t%s", name, width, strings.Join(wide, "\n\t"))
+					}
 				}
 				if width != 360 {
 					b.screenshot(t, p.ctx, name)
