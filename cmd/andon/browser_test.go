@@ -300,6 +300,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
+	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	if t.Failed() {
 		t.Logf("server logs:\n%s", b.logs.String())
@@ -628,13 +629,17 @@ func (b *board) testAuditVerify(t *testing.T) {
 }
 
 // overflowing lists the outermost elements that stick out of the right edge
-// of the viewport, when the page scrolls sideways.
+// of the viewport, or whose text does (a heading of one long word), when
+// the page scrolls sideways; the document itself when it finds none.
 const overflowing = `(() => {
 	const width = document.documentElement.clientWidth;
 	if (document.documentElement.scrollWidth <= width) return [];
 	const out = [];
 	for (const e of document.body.querySelectorAll("*")) {
-		if (e.getBoundingClientRect().right <= width + 1) continue;
+		const box = e.getBoundingClientRect();
+		// A box that scrolls or clips its content keeps it in.
+		const spills = getComputedStyle(e).overflowX === "visible" && box.left + e.scrollWidth > width + 1;
+		if (box.right <= width + 1 && !spills) continue;
 		// What sticks out of a box that scrolls or clips it does not widen the page.
 		let clipped = false;
 		for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
@@ -645,14 +650,31 @@ const overflowing = `(() => {
 		out.push(e);
 		if (out.length === 5) break;
 	}
+	if (out.length === 0) return ["the document: " + document.documentElement.scrollWidth + "px"];
 	return out.map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).split(" ").join(".") : "") +
-		": " + Math.round(e.getBoundingClientRect().right) + "px: " + e.textContent.trim().slice(0, 60));
+		": " + Math.round(Math.max(e.getBoundingClientRect().right, e.getBoundingClientRect().left + e.scrollWidth)) + "px: " + e.textContent.trim().slice(0, 60));
 })()`
 
 // scrollingTables lists the tables that scroll sideways in their box, with
 // the width they need and the width they have.
 const scrollingTables = `[...document.querySelectorAll(".table-wrap")].filter(w => w.scrollWidth > w.clientWidth + 1)
 	.map(w => (w.querySelector("table")?.id || "table") + ": " + w.scrollWidth + "px in " + w.clientWidth + "px")`
+
+// testLongTitleOnAPhone opens, on the narrowest phone, the page of a change
+// the gate recorded for an image in staging, whose title is its image
+// reference: one word of 120 characters, which must break rather than
+// widen the page.
+func (b *board) testLongTitleOnAPhone(t *testing.T) {
+	ctx := b.as(t, "frank")
+	must(t, ctx, chromedp.EmulateViewport(360, 900))
+	b.open(t, ctx, "/changes/CHG-1", "#state")
+	if title := text(t, ctx, "h1"); !strings.Contains(title, "@sha256:") {
+		t.Fatalf("CHG-1 is titled %q, not after its image", title)
+	}
+	if wide := mustRun(t, ctx, chromedp.Evaluate[[]string](overflowing)); len(wide) > 0 {
+		t.Errorf("CHG-1 at 360px scrolls sideways; too wide:\n\t%s", strings.Join(wide, "\n\t"))
+	}
+}
 
 // testEveryPage checks every page with axe-core at each width, that no
 // page scrolls sideways on a phone, nor any table on a laptop, and takes
