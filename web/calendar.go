@@ -243,8 +243,11 @@ func calendarRange(view string, day time.Time) (from, to, first, last time.Time)
 }
 
 // calendarItems gathers the window occurrences and the scheduled changes
-// of envs in [from, to). A window that applies to several of them at the
-// same instants is one item naming them all.
+// of envs in [from, to). Occurrences of one window that overlap or touch
+// are one item, from the first's start to the last's end, as the board and
+// the gate say the window is in force: the month-end close's two 48-hour
+// freezes a day apart are one freeze of three days. A window that applies
+// to several environments at the same instants is one item naming them all.
 func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, from, to time.Time) ([]*calendarItem, error) {
 	var items []*calendarItem
 	seen := map[string]*calendarItem{}
@@ -253,7 +256,7 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range occurrences {
+		for _, o := range mergeOccurrences(occurrences) {
 			key := o.Window + "\x00" + o.Start.UTC().String() + "\x00" + o.End.UTC().String()
 			if it := seen[key]; it != nil {
 				it.Envs = append(it.Envs, env.Name)
@@ -279,6 +282,25 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 	}
 	slices.SortStableFunc(items, func(a, b *calendarItem) int { return a.Start.Compare(b.Start) })
 	return items, nil
+}
+
+// mergeOccurrences joins the occurrences of one window that overlap or
+// touch into one, from the first's start to the last's end. occurrences
+// are ordered by start, and so are the ones it returns.
+func mergeOccurrences(occurrences []andon.Occurrence) []andon.Occurrence {
+	var merged []andon.Occurrence
+	open := map[string]int{} // window → index in merged of its latest
+	for _, o := range occurrences {
+		if i, ok := open[o.Window]; ok && !o.Start.After(merged[i].End) {
+			if o.End.After(merged[i].End) {
+				merged[i].End = o.End
+			}
+			continue
+		}
+		open[o.Window] = len(merged)
+		merged = append(merged, o)
+	}
+	return merged
 }
 
 // calendarGrid lays items out on the dates of [from, to), week by week,

@@ -510,6 +510,28 @@ func TestCalendarShowsWindowsInPlantTime(t *testing.T) {
 	b.get("/calendar?view=year").mustStatus(t, http.StatusBadRequest)
 }
 
+// The month-end close's two 48-hour occurrences, from the 29th and the
+// 30th, overlap: the calendar shows one freeze to 2 December, on each of
+// its days once, as the board and the gate say it is in force.
+func TestCalendarJoinsOverlappingOccurrences(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	p := s.MustSignIn(t, "carol").get("/calendar?env=prod-lyon&view=month&date=2026-11-01").mustStatus(t, http.StatusOK)
+	for day, want := range map[string]string{
+		"2026-11-29": "month-end-close (freeze)00:00–Wed 2 Dec 2026 00:00",
+		"2026-11-30": "month-end-close (freeze), until Wed 2 Dec 2026 00:00",
+		"2026-12-01": "month-end-close (freeze), until Wed 2 Dec 2026 00:00",
+	} {
+		items := p.all("td[data-date=\"" + day + "\"] li.occurrence[data-window=month-end-close]")
+		if len(items) != 1 {
+			t.Errorf("%s: %d items of the month-end close, want 1", day, len(items))
+			continue
+		}
+		if got := textOf(items[0]); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q", day, got, want)
+		}
+	}
+}
+
 func TestSuggestNextSafeWindow(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")
