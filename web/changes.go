@@ -319,11 +319,11 @@ const maxChangeEntries = 500
 
 // doneMessages are the confirmations shown after a successful form.
 var doneMessages = map[string]string{
-	"created":    "Change created.",
-	"approved":   "Your approval is recorded.",
-	"rejected":   "Your rejection is recorded.",
-	"transition": "The change moved on.",
-	"reviewed":   "Your review is recorded.",
+	"created":  "Change created.",
+	"approved": "Your approval is recorded.",
+	"rejected": "Your rejection is recorded.",
+	// "transition" says the state the change is in now (changeDetail).
+	"reviewed": "Your review is recorded.",
 }
 
 // changeDetail shows a change.
@@ -333,6 +333,9 @@ func (h *Handler) changeDetail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Done = doneMessages[r.URL.Query().Get("done")]
+	if r.URL.Query().Get("done") == "transition" {
+		v.Done = "The change is now " + stateLabels[v.Change.State] + "."
+	}
 	return h.render(w, r, http.StatusOK, "change", v)
 }
 

@@ -399,8 +399,12 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		if b.get("/approvals").all("#inbox tr[data-change]") == nil {
 			t.Errorf("%s's inbox is empty", user)
 		}
-		if b.get(detail).all("form#decide button[value=approve]") == nil {
+		page := b.get(detail)
+		if page.all("form#decide button[value=approve]") == nil {
 			t.Errorf("%s is offered no decision", user)
+		}
+		if got := page.text("#decide-hint"); !strings.Contains(got, "a rejection needs a comment") {
+			t.Errorf("%s's hint %q does not say a rejection needs a comment", user, got)
 		}
 		p := b.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}, "comment": {"ok from " + user}})
 		if p.status != http.StatusSeeOther {
@@ -423,9 +427,13 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	if !slices.Equal(buttons, []string{"implementing", "cancelled"}) {
 		t.Errorf("transitions %v, want [implementing cancelled]", buttons)
 	}
-	alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusSeeOther)
-	if got := alice.get(detail).attr("#state", "data-state"); got != "cancelled" {
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusSeeOther)
+	p = alice.get(p.location).mustStatus(t, http.StatusOK)
+	if got := p.attr("#state", "data-state"); got != "cancelled" {
 		t.Errorf("after cancelling: %q", got)
+	}
+	if got := p.text("#done"); got != "The change is now Cancelled." {
+		t.Errorf("after cancelling: #done %q, want the state it is in", got)
 	}
 }
 
