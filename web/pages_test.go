@@ -48,6 +48,9 @@ func TestSignIn(t *testing.T) {
 	if !strings.Contains(p.text("#error[role=alert]"), "not valid") {
 		t.Errorf("bad token: error %q", p.text("#error"))
 	}
+	if got := p.text("title"); got != "Refused: Sign in · andon" {
+		t.Errorf("bad token: page title %q", got)
+	}
 
 	// Tokens made 80 days ago for 80 days and an hour, and for 95 days,
 	// and one made this morning for the day.
@@ -356,6 +359,10 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	if !strings.Contains(p.text("#error"), "artifacts[0]") || p.attr("#title", "value") != "Replenishment rules" {
 		t.Errorf("refused form: error %q, title %q", p.text("#error"), p.attr("#title", "value"))
 	}
+	// The page's title says so, where a screen reader and a tab start.
+	if got := p.text("title"); got != "Refused: New change · andon" {
+		t.Errorf("refused form: page title %q", got)
+	}
 
 	p = alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
 		"title": {"Replenishment rules"}, "artifacts": {image}, "modules": {"stock, purchase"}, "migration": {"1"},
@@ -367,6 +374,10 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	p = alice.get(p.location).mustStatus(t, http.StatusOK)
 	if p.text("#done") != "Change created." || p.attr("#state", "data-state") != "pending" || p.text("#tier") == "" {
 		t.Errorf("new change: done %q, state %q, tier %q", p.text("#done"), p.attr("#state", "data-state"), p.text("#tier"))
+	}
+	// A tab of each change says which it is.
+	if got, want := p.text("title"), strings.TrimPrefix(detail, "/changes/")+": Replenishment rules · andon"; got != want {
+		t.Errorf("change page title %q, want %q", got, want)
 	}
 	if p.all("#reasons li") == nil || p.all("#slots tr[data-role]") == nil {
 		t.Fatal("the change shows no reasons or no slots")
@@ -384,6 +395,9 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	p = alice.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}}).mustStatus(t, http.StatusForbidden)
 	if !strings.Contains(p.text("#error[role=alert]"), "segregation of duties") {
 		t.Errorf("self-approval: %q", p.text("#error"))
+	}
+	if got := p.text("title"); !strings.HasPrefix(got, "Refused: CHG-") {
+		t.Errorf("self-approval: page title %q, want it to say the form was refused", got)
 	}
 
 	// The slots' approvers fill them, and the change is approved.
