@@ -26,6 +26,7 @@ type changeListView struct {
 	States       []andon.State
 	Tiers        []andon.Level
 	Prev, Next   string // links to the neighbouring pages, or ""
+	First, Last  int    // the positions, from 1, of the changes shown
 	MaxCount     int    // a Total this high means at least this many
 }
 
@@ -75,6 +76,7 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 	if f.Offset+len(changes) < total {
 		v.Next = page(f.Offset + pageSize)
 	}
+	v.First, v.Last = f.Offset+1, f.Offset+len(changes)
 	return h.render(w, r, http.StatusOK, "changes", v)
 }
 

@@ -337,6 +337,34 @@ func TestBoard(t *testing.T) {
 	}
 }
 
+// The list of changes says which of them a page shows, and leads to the
+// others.
+func TestChangeListPages(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	for i := range 55 {
+		createChange(t, s, "alice", "dev", fmt.Sprintf("Routine change %d", i+1))
+	}
+	b := s.MustSignIn(t, "bob")
+	p := b.get("/changes?environment=dev").mustStatus(t, http.StatusOK)
+	if got := p.text("#count"); got != "1–50 of 55 changes" {
+		t.Errorf("first page: %q, want 1–50 of 55 changes", got)
+	}
+	if n := len(p.all("table#changes tr[data-change]")); n != 50 || p.all("a[rel=prev]") != nil {
+		t.Errorf("first page: %d changes, previous page %v", n, p.all("a[rel=prev]") != nil)
+	}
+	p = b.get(p.attr("a[rel=next]", "href")).mustStatus(t, http.StatusOK)
+	if got := p.text("#count"); got != "51–55 of 55 changes" {
+		t.Errorf("second page: %q, want 51–55 of 55 changes", got)
+	}
+	if got := p.attr("table#changes tr[data-change]", "data-change"); got != "CHG-5" || p.all("a[rel=next]") != nil {
+		t.Errorf("second page starts with %s, next page %v; want CHG-5 and none", got, p.all("a[rel=next]") != nil)
+	}
+	// A page that holds them all says only how many.
+	if got := b.get("/changes?q=Routine+change+55").text("#count"); got != "1 change" {
+		t.Errorf("one match: %q", got)
+	}
+}
+
 // createChange creates a change in env as user through the service.
 func createChange(t *testing.T, s *stack, user, env, title string) *andon.Change {
 	t.Helper()
