@@ -776,8 +776,14 @@ func TestRefusedFormKeepsTheComment(t *testing.T) {
 	if got := p.text("textarea#comment"); got != typed {
 		t.Errorf("the comment given back: %q, want %q", got, typed)
 	}
-	if got := p.attr("#transition-comment", "value"); got != "" {
+	if got := p.text("#transition-comment"); got != "" {
 		t.Errorf("the transition's comment: %q, want it empty", got)
+	}
+	// The comment of a refused transition comes back in its own form.
+	p = s.MustSignIn(t, "alice").submit("/changes/"+c.ID, "/changes/"+c.ID+"/transition", url.Values{"to": {"completed"}, "comment": {"smoke tests green"}})
+	p.mustStatus(t, http.StatusConflict)
+	if got := p.text("textarea#transition-comment"); got != "smoke tests green" {
+		t.Errorf("the transition's comment given back: %q", got)
 	}
 }
 

@@ -297,6 +297,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("SignInAndBoard", func(t *testing.T) { b.testSignInAndBoard(t) })
 	t.Run("ApproveAsTwoOthers", func(t *testing.T) { b.testApproveAsTwoOthers(t) })
 	t.Run("KeyboardApproval", func(t *testing.T) { b.testKeyboardApproval(t) })
+	t.Run("EnterKey", func(t *testing.T) { b.testEnterKey(t) })
 	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
@@ -402,7 +403,7 @@ func (b *board) testApproveAsTwoOthers(t *testing.T) {
 	if got := mustRun(t, alice, chromedp.Value(chromedp.CSS("input#title"))); got != "December release: routing of work orders" {
 		t.Errorf("title after the suggestion = %q", got)
 	}
-	submit(t, alice, `form#create-change button[type=submit]:not([name])`)
+	submit(t, alice, `form#create-change button#create`)
 	m := idPath.FindStringSubmatch(mustRun(t, alice, chromedp.Location()))
 	if m == nil {
 		t.Fatalf("after Create change: at %s, want the new change's page", pageURL(alice))
@@ -528,6 +529,41 @@ func (b *board) testKeyboardApproval(t *testing.T) {
 	}
 	if got := text(t, brigitte, "ul#approvals"); !strings.Contains(got, "brigitte approved") || !strings.Contains(got, "Checked with the keyboard alone") {
 		t.Errorf("approvals = %q, want brigitte's with her comment", got)
+	}
+}
+
+// testEnterKey fills the form of a new change and presses Enter in its
+// title, as people do: that creates the change, rather than pressing the
+// form's other button, "Suggest next safe window". On the change's page,
+// Enter in the comment of a transition is a new line, and moves the
+// change nowhere: the form's first button cancels it.
+func (b *board) testEnterKey(t *testing.T) {
+	alice := b.as(t, "alice")
+	b.open(t, alice, "/changes/new", "form#create-change")
+	must(t, alice,
+		chromedp.SetValue(chromedp.CSS("select#environment"), "dev"),
+		chromedp.SetValue(chromedp.CSS("select#type"), "standard"),
+		chromedp.SendKeys(chromedp.CSS("input#title"), "Translations of the label report"),
+	)
+	pressKeyAndWait(t, alice, kb.Enter)
+	page := mustRun(t, alice, chromedp.Location())
+	if idPath.FindStringSubmatch(page) == nil {
+		t.Fatalf("Enter in the title: at %s (%q), want the new change's page", page,
+			mustRun(t, alice, chromedp.Evaluate[string](`document.querySelector("#error, #suggestion")?.textContent ?? ""`)))
+	}
+	if got := attr(t, alice, "#state", "data-state"); got != "approved" {
+		t.Fatalf("a standard change in dev is %s, want approved by policy", got)
+	}
+	if got := text(t, alice, "form#transition button"); got != "Start implementing" {
+		t.Fatalf("the first transition offered is %q", got)
+	}
+	must(t, alice, chromedp.SendKeys(chromedp.CSS("#transition-comment"), "waiting for the translators"+kb.Enter+"until Monday"))
+	time.Sleep(500 * time.Millisecond) // a submission would have begun
+	if got := mustRun(t, alice, chromedp.Location()); got != page {
+		t.Errorf("Enter in the comment of a transition: at %s, want still %s", got, page)
+	}
+	if got := attr(t, alice, "#state", "data-state"); got != "approved" {
+		t.Errorf("Enter in the comment of a transition: the change is %s, want still approved", got)
 	}
 }
 
