@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -105,6 +106,39 @@ func TestSignIn(t *testing.T) {
 	req.Header.Set("HX-Request", "true")
 	if p := b.do(req); p.status != http.StatusUnauthorized || p.header.Get("HX-Redirect") != "/login?next=%2F%3Fkiosk%3D1" {
 		t.Errorf("refresh after signing out: %d, HX-Redirect %q", p.status, p.header.Get("HX-Redirect"))
+	}
+}
+
+// A form posted after the session's token expired is refused, changes
+// nothing, and the sign-in it offers comes back to the form's page.
+func TestFormAfterTheSessionEnded(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	b := s.browser(t)
+	b.post("/login", url.Values{"token": {mustToken(t, s, thursday.Add(time.Hour))}}).mustStatus(t, http.StatusSeeOther)
+	detail := "/changes/" + c.ID
+	csrf := b.get(detail).mustStatus(t, http.StatusOK).attr("input[name=csrf]", "value")
+
+	s.now = thursday.Add(2 * time.Hour)
+	form := url.Values{"csrf": {csrf}, "verdict": {"approve"}, "comment": {"looks right"}}
+	req, err := http.NewRequest(http.MethodPost, s.url+detail+"/decision", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", s.url+detail)
+	p := b.do(req).mustStatus(t, http.StatusUnauthorized)
+	if got, want := p.attr("a#sign-in", "href"), "/login?next="+url.QueryEscape(detail); got != want {
+		t.Errorf("sign in again at %q, want %q", got, want)
+	}
+	if got, err := s.changes.FindChangeByID(t.Context(), c.ID); err != nil || len(got.Approvals) != 0 {
+		t.Errorf("after the refusal: %+v, %v; want no approval", got, err)
+	}
+	// Another site's page is not where the sign-in leads.
+	req.Header.Set("Referer", "https://elsewhere.example/changes/"+c.ID)
+	req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+	if got := b.do(req).attr("a#sign-in", "href"); got != "/login?next=%2F" {
+		t.Errorf("with another site's Referer: sign in again at %q, want the board", got)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -97,7 +98,9 @@ type errorView struct {
 	Status  int
 	Title   string
 	Message string
-	SignIn  bool
+	// SignIn is the sign-in page that comes back to the page the user was
+	// on, for a form posted after the session ended; "" otherwise.
+	SignIn string
 }
 
 // withErrors adapts a pageFunc, rendering its error as a page with the
@@ -119,11 +122,27 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path), slog.Any("err", err))
 		v.Message = "Something went wrong on the server; the details are in its log."
 	}
-	v.SignIn = status == http.StatusUnauthorized
+	if status == http.StatusUnauthorized {
+		v.SignIn = "/login?next=" + url.QueryEscape(returnTo(r))
+	}
 	if rerr := h.render(w, r, status, "error", v); rerr != nil {
 		h.cfg.Logger.ErrorContext(r.Context(), "error page", slog.Any("err", rerr))
 		http.Error(w, v.Message, status)
 	}
+}
+
+// returnTo is the page to come back to after signing in again: the page
+// a form was posted from, which the browser names in Referer (sent to the
+// same origin only, see Referrer-Policy), or the board.
+func returnTo(r *http.Request) string {
+	if r.Method == http.MethodGet {
+		return safeNext(r.URL.RequestURI())
+	}
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host != r.Host {
+		return "/"
+	}
+	return safeNext(ref.RequestURI())
 }
 
 // assetURLs gives each asset a URL carrying a hash of its content, so that
