@@ -344,6 +344,10 @@ func TestBoard(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tt.env, got, tt.text)
 		}
 	}
+	// The freeze lets emergency changes through, as the gate would.
+	if got := p.text("article.tile[data-env=prod-lyon] .allows"); got != "The freeze allows only emergency changes" {
+		t.Errorf("prod-lyon, frozen: %q, want it to say the freeze allows emergency changes", got)
+	}
 	if got := p.text("article.tile[data-env=prod-subsidiaries] .next"); !strings.HasPrefix(got, "Next: sunday-maintenance (maintenance) Sun 6 Dec 2026 02:00") {
 		t.Errorf("prod-subsidiaries, frozen until 2 December: %q, want the maintenance window of 6 December next", got)
 	}
