@@ -17,8 +17,13 @@ const (
 	boardHorizon   = 62 * 24 * time.Hour
 )
 
-// boardRefresh is how often the board reloads itself, in seconds.
-const boardRefresh = 30
+// boardRefresh is how often the board reloads itself, in seconds. A board
+// that has not been refreshed for two of those and a bit more says so
+// (andon.js), rather than go on showing states that may have changed.
+const (
+	boardRefresh    = 30
+	boardStaleAfter = 2*boardRefresh + 5
+)
 
 // Environment states shown on the board, most restrictive first.
 const (
@@ -29,9 +34,10 @@ const (
 
 // boardView is the data of the board.
 type boardView struct {
-	Plants  []*plantTiles
-	Refresh int
-	At      time.Time
+	Plants     []*plantTiles
+	Refresh    int
+	StaleAfter int // seconds without a refresh after which the board says it is stale
+	At         time.Time
 }
 
 // plantTiles is one plant and the tiles of the environments it runs.
@@ -80,7 +86,7 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &boardView{Refresh: boardRefresh, At: now}
+	v := &boardView{Refresh: boardRefresh, StaleAfter: boardStaleAfter, At: now}
 	byPlant := map[string]*plantTiles{}
 	for _, p := range cat.Plants {
 		pt := &plantTiles{Name: p.Name, Timezone: p.Timezone, Local: now.In(p.Location)}

@@ -297,6 +297,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("SignInAndBoard", func(t *testing.T) { b.testSignInAndBoard(t) })
 	t.Run("ApproveAsTwoOthers", func(t *testing.T) { b.testApproveAsTwoOthers(t) })
 	t.Run("KeyboardApproval", func(t *testing.T) { b.testKeyboardApproval(t) })
+	t.Run("StaleBoard", func(t *testing.T) { b.testStaleBoard(t) })
 	t.Run("EnterKey", func(t *testing.T) { b.testEnterKey(t) })
 	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
@@ -529,6 +530,34 @@ func (b *board) testKeyboardApproval(t *testing.T) {
 	}
 	if got := text(t, brigitte, "ul#approvals"); !strings.Contains(got, "brigitte approved") || !strings.Contains(got, "Checked with the keyboard alone") {
 		t.Errorf("approvals = %q, want brigitte's with her comment", got)
+	}
+}
+
+// testStaleBoard leaves the board without a refresh for longer than it
+// tolerates (shortened from 65 seconds to one): it says so, and greys its
+// tiles, until a refresh comes.
+func (b *board) testStaleBoard(t *testing.T) {
+	ctx := b.as(t, "frank")
+	if !mustRun(t, ctx, chromedp.Evaluate[bool](`document.getElementById("board-stale").hidden`)) {
+		t.Fatal("a board just loaded says it is stale")
+	}
+	must(t, ctx,
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("board").dataset.staleAfter = "1"`),
+		chromedp.WaitVisible(chromedp.CSS("#board-stale")),
+	)
+	if got := text(t, ctx, "#board-stale"); !strings.Contains(got, "has not been refreshed since") || !strings.Contains(got, "UTC") {
+		t.Errorf("stale board: %q", got)
+	}
+	if !mustRun(t, ctx, chromedp.Evaluate[bool](`document.body.classList.contains("stale")`)) {
+		t.Error("a stale board keeps its colours")
+	}
+	// The board's own refresh, at once rather than in 30 seconds.
+	must(t, ctx,
+		chromedp.Evaluate[chromedp.Void](`htmx.ajax("GET", "/", {source: "#board", target: "#board", select: "#board", swap: "outerHTML"})`),
+		chromedp.WaitNotVisible(chromedp.CSS("#board-stale")),
+	)
+	if mustRun(t, ctx, chromedp.Evaluate[bool](`document.body.classList.contains("stale")`)) {
+		t.Error("a refreshed board is still grey")
 	}
 }
 
