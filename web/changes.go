@@ -276,6 +276,9 @@ type changeView struct {
 	CanDecide   bool
 	// DecideRefusal says why the user may not decide, when they may not.
 	DecideRefusal string
+	// ApproveRefusal says why a user who may decide may only reject:
+	// the slots of their roles are filled (Change.SlotFor).
+	ApproveRefusal string
 	// Review says whether the signed-in user may give the retrospective
 	// review an emergency change owes.
 	CanReview bool
@@ -387,6 +390,9 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 			v.DecideRefusal = andon.ErrorMessage(err)
 		} else {
 			v.CanDecide = true
+			if _, err := c.SlotFor(user.Name, user.Roles, cat.Holders); err != nil {
+				v.ApproveRefusal = andon.ErrorMessage(err)
+			}
 		}
 		v.CanReview = c.CanReview(user.Name, user.Roles) == nil
 	}

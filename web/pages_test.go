@@ -800,6 +800,33 @@ func TestFormFieldGivenTwice(t *testing.T) {
 	}
 }
 
+// Someone whose role's slot another filled may still reject the change,
+// and is offered that alone, told why: an Approve button would be refused.
+func TestRejectOnlyWhenTheSlotIsFilled(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-subsidiaries", Type: andon.ChangeNormal,
+		Title: "Incoterms report", Artifacts: []string{image}, Facts: andon.Facts{Modules: []string{"account"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail := "/changes/" + c.ID
+	s.MustSignIn(t, "bob").submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}}).mustStatus(t, http.StatusSeeOther)
+
+	p := s.MustSignIn(t, "brigitte").get(detail).mustStatus(t, http.StatusOK)
+	if p.all("form#decide button[value=approve]") != nil || p.all("form#decide button[value=reject]") == nil {
+		t.Errorf("brigitte, a change manager, after bob filled the change-manager slot: approve %v, reject %v; want reject alone",
+			p.all("form#decide button[value=approve]") != nil, p.all("form#decide button[value=reject]") != nil)
+	}
+	if got, want := p.text("#decide-hint"), "You may not approve this change: the change-manager slot of change "+c.ID+" was already filled by bob"; !strings.HasPrefix(got, want) {
+		t.Errorf("hint %q, want %q", got, want)
+	}
+	// fiona, the owner of finance, may approve.
+	if p := s.MustSignIn(t, "fiona").get(detail); p.all("form#decide button[value=approve]") == nil {
+		t.Error("fiona is offered no approval")
+	}
+}
+
 // A refused form gives back what was typed in it.
 func TestRefusedFormKeepsTheComment(t *testing.T) {
 	s := MustServe(t, nil, thursday)
