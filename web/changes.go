@@ -27,6 +27,7 @@ type changeListView struct {
 	Tiers        []andon.Level
 	Prev, Next   string // links to the neighbouring pages, or ""
 	First, Last  int    // the positions, from 1, of the changes shown
+	Filtered     bool   // some filter is set
 	MaxCount     int    // a Total this high means at least this many
 }
 
@@ -77,6 +78,7 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		v.Next = page(f.Offset + pageSize)
 	}
 	v.First, v.Last = f.Offset+1, f.Offset+len(changes)
+	v.Filtered = f.Environment != "" || f.State != "" || f.Tier != "" || f.Requester != "" || f.Query != ""
 	return h.render(w, r, http.StatusOK, "changes", v)
 }
 

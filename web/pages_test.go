@@ -376,9 +376,13 @@ func TestBoard(t *testing.T) {
 }
 
 // The list of changes says which of them a page shows, and leads to the
-// others.
+// others; before the first change, it says there is none yet rather than
+// that none matches.
 func TestChangeListPages(t *testing.T) {
 	s := MustServe(t, nil, thursday)
+	if got := s.MustSignIn(t, "alice").get("/changes").text("table#changes td"); got != "No change has been opened yet: open the first." {
+		t.Errorf("no change yet: %q", got)
+	}
 	for i := range 55 {
 		createChange(t, s, "alice", "dev", fmt.Sprintf("Routine change %d", i+1))
 	}
@@ -396,6 +400,9 @@ func TestChangeListPages(t *testing.T) {
 	}
 	if got := p.attr("table#changes tr[data-change]", "data-change"); got != "CHG-5" || p.all("a[rel=next]") != nil {
 		t.Errorf("second page starts with %s, next page %v; want CHG-5 and none", got, p.all("a[rel=next]") != nil)
+	}
+	if got := b.get("/changes?q=nothing+like+it").text("table#changes td"); got != "No change matches." {
+		t.Errorf("a filter that keeps none: %q", got)
 	}
 	// A page that holds them all says only how many.
 	if got := b.get("/changes?q=Routine+change+55").text("#count"); got != "1 change" {
