@@ -45,10 +45,11 @@ func (c *Change) FullyApproved() bool {
 // role. It returns the role of the slot, or an EFORBIDDEN or ECONFLICT
 // error that says why the approval is refused.
 //
-// holders counts the people who hold a role. A person holding the roles of
-// several open slots fills the one with the fewest holders, so that the
-// scarce role (often a process owner) is not left to nobody.
-func (c *Change) SlotFor(user string, roles []string, holders func(role string) int) (string, error) {
+// holders returns the people who hold a role. A person holding the roles
+// of several open slots fills the one the fewest others could still fill
+// (not the requester, nor those who already approved), so that the scarce
+// role (often a process owner) is not left to nobody.
+func (c *Change) SlotFor(user string, roles []string, holders func(role string) []string) (string, error) {
 	if c.State != StatePending {
 		return "", Errorf(ECONFLICT, "change %s is %s: only pending changes take approvals", c.ID, c.State)
 	}
@@ -83,10 +84,22 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 		}
 		return "", Errorf(EFORBIDDEN, "%s holds none of the roles still needed for change %s (%s)", user, c.ID, joinOr(open))
 	}
-	best := eligible[0]
+	if holders == nil {
+		return eligible[0], nil
+	}
+	others := func(role string) int {
+		n := 0
+		for _, h := range holders(role) {
+			if h != user && h != c.Requester && !slices.ContainsFunc(c.Approvals, func(a Approval) bool { return a.Approver == h }) {
+				n++
+			}
+		}
+		return n
+	}
+	best, fewest := eligible[0], others(eligible[0])
 	for _, r := range eligible[1:] {
-		if holders != nil && holders(r) < holders(best) {
-			best = r
+		if n := others(r); n < fewest {
+			best, fewest = r, n
 		}
 	}
 	return best, nil

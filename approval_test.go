@@ -91,11 +91,22 @@ func TestSlotFor(t *testing.T) {
 func TestSlotForPrefersTheScarceRole(t *testing.T) {
 	// brigitte is a change manager and the only other owner of production:
 	// she must take the owner's slot and leave change-manager to bob.
-	holders := map[string]int{andon.RoleChangeManager: 2, "process-owner:production": 1}
+	holders := map[string][]string{andon.RoleChangeManager: {"bob", "brigitte"}, "process-owner:production": {"brigitte"}}
 	role, err := highChange().SlotFor("brigitte", []string{andon.RoleChangeManager, "process-owner:production"},
-		func(r string) int { return holders[r] })
+		func(r string) []string { return holders[r] })
 	if err != nil || role != "process-owner:production" {
 		t.Errorf("SlotFor = %q, %v; want process-owner:production", role, err)
+	}
+
+	// Two holders of each role, but the other owner is the requester:
+	// brigitte is the only one who can be the owner, though the numbers
+	// of holders tie.
+	c := highChange()
+	c.Requester = "carol"
+	holders = map[string][]string{andon.RoleChangeManager: {"bob", "brigitte"}, "process-owner:production": {"brigitte", "carol"}}
+	role, err = c.SlotFor("brigitte", []string{andon.RoleChangeManager, "process-owner:production"}, func(r string) []string { return holders[r] })
+	if err != nil || role != "process-owner:production" {
+		t.Errorf("SlotFor with the requester among the owners = %q, %v; want process-owner:production, which only brigitte can fill", role, err)
 	}
 }
 

@@ -356,15 +356,15 @@ func (c *Catalog) RolesOf(user string) []string {
 	return slices.Compact(roles)
 }
 
-// Holders returns the number of people who hold role.
-func (c *Catalog) Holders(role string) int {
-	n := 0
+// Holders returns the sorted names of the people who hold role.
+func (c *Catalog) Holders(role string) []string {
+	var holders []string
 	for _, u := range c.Users() {
 		if slices.Contains(c.RolesOf(u), role) {
-			n++
+			holders = append(holders, u)
 		}
 	}
-	return n
+	return holders
 }
 
 // Users returns the sorted names of everyone listed in a team.
