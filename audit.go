@@ -65,8 +65,9 @@ type Proof struct {
 // the tree of one signed checkpoint: an auditor checks it offline with the
 // log's verifier key alone (auditlog.CheckEvidence). It proves that each
 // entry is in the signed log, not that no entry matching Filter was left
-// out; a verification of the whole log against a saved checkpoint does
-// that.
+// out (a verification of the whole log against a saved checkpoint does
+// that), except when Filter selects every entry after an index: then
+// each must be there.
 type Evidence struct {
 	// Filter is what the export asked for; every entry matches it.
 	Filter     AuditFilter     `json:"filter"`

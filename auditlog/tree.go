@@ -90,8 +90,11 @@ func CheckProof(p *andon.Proof, v note.Verifier) error {
 // CheckEvidence verifies an export offline, as CheckProof verifies one
 // proof: the checkpoint is signed by v, and every entry's record, in
 // increasing index order, leads with its proof to the signed root and
-// matches the export's filter. It returns the checkpoint and the entries
-// decoded from their records.
+// matches the export's filter. An export whose filter selects every entry
+// after an index (no type, subject, actor or change) must also hold each
+// of them in turn, up to the signed log's last unless it says more
+// follow: there, an entry left out is seen. It returns the checkpoint and
+// the entries decoded from their records.
 func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*andon.Entry, error) {
 	if ev == nil {
 		return nil, nil, andon.Errorf(andon.EINVALID, "no evidence")
@@ -100,21 +103,41 @@ func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*a
 	if err != nil {
 		return nil, nil, err
 	}
-	entries := make([]*andon.Entry, 0, len(ev.Entries))
-	for i, ee := range ev.Entries {
-		if i > 0 && ee.Index <= ev.Entries[i-1].Index {
-			return nil, nil, andon.Errorf(andon.EINVALID, "entry %d follows entry %d: an export lists entries once each, in increasing index order", ee.Index, ev.Entries[i-1].Index)
+	f := ev.Filter
+	every := f.Type == "" && f.Subject == "" && f.Actor == "" && f.Change == ""
+	next := max(f.After, -1) + 1 // the index an export of every entry holds next
+	for i := 1; i < len(ev.Entries); i++ {
+		if prev, ee := ev.Entries[i-1], ev.Entries[i]; ee.Index <= prev.Index {
+			return nil, nil, andon.Errorf(andon.EINVALID, "entry %d follows entry %d: an export lists entries once each, in increasing index order", ee.Index, prev.Index)
 		}
+	}
+	entries := make([]*andon.Entry, 0, len(ev.Entries))
+	for _, ee := range ev.Entries {
 		e, err := checkEntry(ee, cp, root)
 		if err != nil {
 			return nil, nil, err
 		}
-		if problem := unmatched(e, ev.Filter); problem != "" {
+		if problem := unmatched(e, f); problem != "" {
 			return nil, nil, andon.Errorf(andon.EINVALID, "entry %d does not match the export's filter: %s", e.Index, problem)
 		}
+		if every && e.Index > next {
+			return nil, nil, andon.Errorf(andon.EINVALID, "%s missing before entry %d: an export of every entry after %d holds each of them", entryRange(next, e.Index-1), e.Index, f.After)
+		}
+		next = e.Index + 1
 		entries = append(entries, e)
 	}
+	if every && !ev.More && next < cp.Size {
+		return nil, nil, andon.Errorf(andon.EINVALID, "%s missing at the end: an export of every entry after %d that does not say more follow holds each of them, up to the last of the signed log of %d", entryRange(next, cp.Size-1), f.After, cp.Size)
+	}
 	return cp, entries, nil
+}
+
+// entryRange names the entries from to to, with the verb that follows.
+func entryRange(from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("entry %d is", from)
+	}
+	return fmt.Sprintf("entries %d to %d are", from, to)
 }
 
 // openSigned opens a checkpoint's signed note with v and checks that its

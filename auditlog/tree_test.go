@@ -230,8 +230,18 @@ func TestCheckEvidence(t *testing.T) {
 	if _, _, err := auditlog.CheckEvidence(&back, v); err != nil {
 		t.Errorf("the export read back: %v", err)
 	}
-	if _, entries, err := auditlog.CheckEvidence(mustEvidence(t, l, cp, andon.AuditFilter{After: -1}), v); err != nil || len(entries) != 0 {
+	if _, entries, err := auditlog.CheckEvidence(mustEvidence(t, l, cp, andon.AuditFilter{After: 42}), v); err != nil || len(entries) != 0 {
 		t.Errorf("an export of no entries: %v, %d entries", err, len(entries))
+	}
+	// Every entry after 37: the last five, or the first two of them
+	// with more to follow.
+	if _, entries, err := auditlog.CheckEvidence(mustEvidence(t, l, cp, andon.AuditFilter{After: 37}, 38, 39, 40, 41, 42), v); err != nil || len(entries) != 5 {
+		t.Errorf("an export of every entry after 37: %v, %d entries", err, len(entries))
+	}
+	page := mustEvidence(t, l, cp, andon.AuditFilter{After: 37}, 38, 39)
+	page.More = true
+	if _, entries, err := auditlog.CheckEvidence(page, v); err != nil || len(entries) != 2 {
+		t.Errorf("a page of every entry after 37: %v, %d entries", err, len(entries))
 	}
 
 	_, otherV := mustSigner(t, "andon")
@@ -244,9 +254,9 @@ func TestCheckEvidence(t *testing.T) {
 		want    string
 	}{
 		{"wrong key", otherV, andon.AuditFilter{After: -1}, []int64{3}, nil, "the checkpoint is not signed by key"},
-		{"modified record", v, andon.AuditFilter{After: -1}, []int64{3, 7}, func(ev *andon.Evidence) {
-			ev.Entries[1].Record = bytes.Replace(ev.Entries[1].Record, []byte(`"actor":"user`), []byte(`"actor":"fake`), 1)
-			ev.Entries[1].LeafHash = tlog.RecordHash(ev.Entries[1].Record).String()
+		{"modified record", v, andon.AuditFilter{After: 2}, []int64{3, 4, 5, 6, 7}, func(ev *andon.Evidence) {
+			ev.Entries[4].Record = bytes.Replace(ev.Entries[4].Record, []byte(`"actor":"user`), []byte(`"actor":"fake`), 1)
+			ev.Entries[4].LeafHash = tlog.RecordHash(ev.Entries[4].Record).String()
 		}, "proof of entry 7: the record is not in the signed tree of 43 entries"},
 		{"entry of another change added", v, andon.AuditFilter{Change: "CHG-7", After: -1}, []int64{40, 41, 42}, nil,
 			"entry 42 does not match the export's filter: it concerns neither change CHG-7"},
@@ -255,8 +265,16 @@ func TestCheckEvidence(t *testing.T) {
 		{"entry of another actor", v, andon.AuditFilter{Actor: "alice", After: -1}, []int64{40, 42}, nil, `its actor is "bob", not "alice"`},
 		{"entry of another subject", v, andon.AuditFilter{Subject: "CHG-8", After: -1}, []int64{41, 42}, nil, `its subject is "prod-lyon", not "CHG-8"`},
 		{"entry before after", v, andon.AuditFilter{After: 10}, []int64{10, 11}, nil, "entry 10 does not match the export's filter: its index is not above 10"},
-		{"entries repeated", v, andon.AuditFilter{After: -1}, []int64{5, 5}, nil, "entry 5 follows entry 5"},
-		{"entries reordered", v, andon.AuditFilter{After: -1}, []int64{6, 5}, nil, "entry 5 follows entry 6"},
+		{"entries repeated", v, andon.AuditFilter{After: 4}, []int64{5, 5}, nil, "entry 5 follows entry 5"},
+		{"entries reordered", v, andon.AuditFilter{After: 4}, []int64{6, 5}, nil, "entry 5 follows entry 6"},
+		// Of every entry after an index, none may be left out.
+		{"entry left out of every entry", v, andon.AuditFilter{After: 37}, []int64{38, 40, 41, 42}, nil,
+			"entry 39 is missing before entry 40: an export of every entry after 37 holds each of them"},
+		{"first entries left out of every entry", v, andon.AuditFilter{After: -1}, []int64{2, 3}, nil,
+			"entries 0 to 1 are missing before entry 2"},
+		{"last entries left out of every entry", v, andon.AuditFilter{After: 37}, []int64{38, 39, 40}, nil,
+			"entries 41 to 42 are missing at the end: an export of every entry after 37 that does not say more follow holds each of them, up to the last of the signed log of 43"},
+		{"every entry, none given", v, andon.AuditFilter{After: 40}, nil, nil, "entries 41 to 42 are missing at the end"},
 		{"checkpoint fields edited", v, andon.AuditFilter{After: -1}, []int64{5}, func(ev *andon.Evidence) { ev.Checkpoint.Size = 44 },
 			"the checkpoint fields differ from its signed note"},
 	}

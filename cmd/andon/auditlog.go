@@ -164,8 +164,9 @@ verify-export and the log's verifier key (audit.pub).
 An export holds at most 1000 entries (--limit); when more match, standard
 error names the --after of the next export. It proves that each entry it
 holds is in the signed log, not that the log holds no other entry matching
-the filters; andon audit verify --checkpoint FILE checks, against the whole
-log, that it holds the export's checkpoint.`,
+the filters (but an export of every entry after --after, with no other
+filter, must hold each of them); andon audit verify --checkpoint FILE
+checks, against the whole log, that it holds the export's checkpoint.`,
 		Example: `  # The history of a change: its creation, approvals, gate decisions and transitions.
   andon audit export --change CHG-2 > CHG-2.evidence.json
   andon audit verify-export CHG-2.evidence.json --key audit.pub
@@ -237,7 +238,9 @@ file or the key cannot be read. FILE - reads standard input.
 
 Give your own copy of the log's verifier key (audit.pub), not one that came
 with the export. An export proves that its entries are in the signed log, not
-that the log holds no other entry matching its filters.`,
+that the log holds no other entry matching its filters; but an export of every
+entry after an index (no filter other than --after) must hold each of them,
+and one left out is named.`,
 		Example: `  andon audit verify-export CHG-2.evidence.json --key audit.pub
   andon audit proof 19 -o json | andon audit verify-export - --key audit.pub -o json`,
 		Args: cobra.ExactArgs(1),
@@ -249,7 +252,7 @@ that the log holds no other entry matching its filters.`,
 			if err != nil {
 				return andon.Errorf(andon.EINVALID, "--key: %s", andon.ErrorMessage(err))
 			}
-			ev, err := readEvidence(e, args[0])
+			ev, proof, err := readEvidence(e, args[0])
 			if err != nil {
 				return err
 			}
@@ -288,7 +291,7 @@ that the log holds no other entry matching its filters.`,
 							orDash(en.Actor), orDash(en.Subject), orDash(truncate(cell(string(en.Data)), 60)))
 					}
 				}
-				if ev.More {
+				if ev.More && !proof {
 					fmt.Fprintln(w, "note: more entries matched the export's filters than it holds; the next export starts after its last entry")
 				}
 			})
@@ -306,23 +309,24 @@ that the log holds no other entry matching its filters.`,
 }
 
 // readEvidence reads an export from file ("-": standard input), or a proof
-// of andon audit proof -o json, which is an export of its one entry.
-func readEvidence(e *env, file string) (*andon.Evidence, error) {
+// of andon audit proof -o json, which is an export of its one entry and
+// sets proof.
+func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err error) {
 	r := e.stdin
 	if file != "-" {
 		f, err := os.Open(file)
 		if err != nil {
-			return nil, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
+			return nil, false, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
 		}
 		defer f.Close()
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxEvidence+1))
 	if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
+		return nil, false, andon.Errorf(andon.EINVALID, "%s: %v", file, err)
 	}
 	if len(data) > maxEvidence {
-		return nil, andon.Errorf(andon.EINVALID, "%s: larger than %d MiB, more than an export holds", file, maxEvidence>>20)
+		return nil, false, andon.Errorf(andon.EINVALID, "%s: larger than %d MiB, more than an export holds", file, maxEvidence>>20)
 	}
 	// An export's fields and a proof's, which share "checkpoint".
 	var doc struct {
@@ -337,19 +341,22 @@ func readEvidence(e *env, file string) (*andon.Evidence, error) {
 	}
 	doc.Filter.After = -1 // a filter not given selects every entry
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export: %v", file, err)
+		return nil, false, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export: %v", file, err)
 	}
 	switch {
 	case doc.Entries != nil:
-		return &andon.Evidence{Filter: doc.Filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, nil
+		return &andon.Evidence{Filter: doc.Filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, false, nil
 	case doc.Index != nil && doc.Record != nil:
+		// The export of every entry after the one before it, with more
+		// to follow unless it is the last the checkpoint signs.
 		return &andon.Evidence{
 			Filter:     andon.AuditFilter{After: *doc.Index - 1},
 			Checkpoint: doc.Checkpoint,
 			Entries:    []andon.EvidenceEntry{{Index: *doc.Index, Record: doc.Record, LeafHash: doc.LeafHash, Hashes: doc.Hashes}},
-		}, nil
+			More:       *doc.Index < doc.Checkpoint.Size-1,
+		}, true, nil
 	}
-	return nil, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export (no \"entries\") nor a proof of andon audit proof -o json", file)
+	return nil, false, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export (no \"entries\") nor a proof of andon audit proof -o json", file)
 }
 
 // maxEvidence bounds an export read: 1000 entries with their proofs take

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +169,18 @@ func TestAuditExport(t *testing.T) {
 	b, _ := json.Marshal(mixed)
 	wantExit(t, runCLIWithStdin(t, string(b), "audit", "verify-export", "-", "--key", key), 1,
 		"does not match the export's filter: its type is change.created, not gate.decided")
+
+	// An export of every entry after 0: one of them left out is named.
+	all := s.as(t, "frank", "audit", "export", "--after", "0")
+	var every andon.Evidence
+	if err := json.Unmarshal([]byte(all.stdout), &every); err != nil || len(every.Entries) < 4 {
+		t.Fatalf("export of every entry: %v\n%s", err, all.stdout)
+	}
+	wantExit(t, runCLIWithStdin(t, all.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK")
+	every.Entries = slices.Delete(every.Entries, 1, 2)
+	b, _ = json.Marshal(every)
+	wantExit(t, runCLIWithStdin(t, string(b), "audit", "verify-export", "-", "--key", key), 1,
+		"entry 2 is missing before entry 3: an export of every entry after 0 holds each of them")
 
 	proof := s.as(t, "frank", "audit", "proof", "0", "-o", "json")
 	wantExit(t, runCLIWithStdin(t, proof.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK: 1 entry")
