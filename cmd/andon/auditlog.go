@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -232,9 +233,12 @@ func newVerifyExportCmd(e *env) *cobra.Command {
 		Long: `Check an export of andon audit export (or a proof of andon audit proof -o json)
 offline, trusting nothing in it but the verifier key: the checkpoint must be
 signed by the key, and each entry's record must lead with its proof to the
-signed root and match the export's filters. Prints the entries, and exits 0
-when everything holds, 1 naming the first entry that does not, and 2 when the
-file or the key cannot be read. FILE - reads standard input.
+signed root and match the export's filters. Prints the entries and the filter
+they were checked against (the file's claim: compare it with what you asked
+for), and exits 0 when everything holds, 1 naming the first entry that does
+not, and 2 when the file or the key cannot be read, when the file is both an
+export and a proof, or when its filter has a field this andon does not know.
+FILE - reads standard input.
 
 Give your own copy of the log's verifier key (audit.pub), not one that came
 with the export. An export proves that its entries are in the signed log, not
@@ -257,13 +261,14 @@ and one left out is named.`,
 				return err
 			}
 			out := struct {
-				OK          bool             `json:"ok"`
-				Problem     string           `json:"problem,omitempty"`
-				Checkpoint  andon.Checkpoint `json:"checkpoint"`
-				Entries     []*andon.Entry   `json:"entries"`
-				More        bool             `json:"more"`
-				VerifierKey string           `json:"verifierKey"`
-			}{Checkpoint: ev.Checkpoint, Entries: []*andon.Entry{}, More: ev.More, VerifierKey: key}
+				OK          bool              `json:"ok"`
+				Problem     string            `json:"problem,omitempty"`
+				Filter      andon.AuditFilter `json:"filter"`
+				Checkpoint  andon.Checkpoint  `json:"checkpoint"`
+				Entries     []*andon.Entry    `json:"entries"`
+				More        bool              `json:"more"`
+				VerifierKey string            `json:"verifierKey"`
+			}{Filter: ev.Filter, Checkpoint: ev.Checkpoint, Entries: []*andon.Entry{}, More: ev.More, VerifierKey: key}
 			cp, entries, err := auditlog.CheckEvidence(ev, v)
 			switch {
 			case andon.ErrorCode(err) == andon.EINVALID:
@@ -284,6 +289,12 @@ and one left out is named.`,
 				}
 				fmt.Fprintf(w, "evidence OK: %s, %sin the signed log of %s, root %s, verified with %s\n",
 					count(int64(len(entries)), "entry"), each, count(cp.Size, "entry"), cp.RootHash, key)
+				if !proof {
+					// What the entries were checked against: the file's
+					// own claim, which the auditor compares with what was
+					// asked for.
+					fmt.Fprintf(w, "filter: %s\n", describeFilter(ev.Filter))
+				}
 				if len(entries) > 0 {
 					fmt.Fprintln(w, "INDEX\tTIME\tTYPE\tACTOR\tSUBJECT\tDATA")
 					for _, en := range entries {
@@ -330,7 +341,7 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 	}
 	// An export's fields and a proof's, which share "checkpoint".
 	var doc struct {
-		Filter     andon.AuditFilter     `json:"filter"`
+		Filter     json.RawMessage       `json:"filter"`
 		Checkpoint andon.Checkpoint      `json:"checkpoint"`
 		Entries    []andon.EvidenceEntry `json:"entries"`
 		More       bool                  `json:"more"`
@@ -339,13 +350,28 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 		LeafHash   string                `json:"leafHash"`
 		Hashes     []string              `json:"hashes"`
 	}
-	doc.Filter.After = -1 // a filter not given selects every entry
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, false, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export: %v", file, err)
 	}
+	isExport := doc.Entries != nil || doc.Filter != nil
+	isProof := doc.Index != nil || doc.Record != nil || doc.LeafHash != "" || doc.Hashes != nil
 	switch {
+	case isExport && isProof:
+		// Checking one would pass over the other, which its reader may
+		// take for checked.
+		return nil, false, andon.Errorf(andon.EINVALID, "%s: holds both an export's fields (entries, filter) and a proof's (index, record, leafHash, hashes): give an export of andon audit export or a proof of andon audit proof -o json, not both in one", file)
 	case doc.Entries != nil:
-		return &andon.Evidence{Filter: doc.Filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, false, nil
+		// A filter not given selects every entry. One with a field this
+		// andon does not know could not be checked as its file says.
+		filter := andon.AuditFilter{After: -1}
+		if len(doc.Filter) > 0 && string(doc.Filter) != "null" {
+			dec := json.NewDecoder(bytes.NewReader(doc.Filter))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&filter); err != nil {
+				return nil, false, andon.Errorf(andon.EINVALID, "%s: filter: %v; an export's filter has type, subject, actor, change and after", file, err)
+			}
+		}
+		return &andon.Evidence{Filter: filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, false, nil
 	case doc.Index != nil && doc.Record != nil:
 		// The export of every entry after the one before it, with more
 		// to follow unless it is the last the checkpoint signs.
@@ -357,6 +383,26 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 		}, true, nil
 	}
 	return nil, false, andon.Errorf(andon.EINVALID, "%s: not an export of andon audit export (no \"entries\") nor a proof of andon audit proof -o json", file)
+}
+
+// describeFilter says what f selects, its values quoted: they come from
+// the file, unchecked, and must not pass for other output.
+func describeFilter(f andon.AuditFilter) string {
+	var parts []string
+	for _, p := range []struct{ name, value string }{
+		{"change", f.Change}, {"type", f.Type}, {"subject", f.Subject}, {"actor", f.Actor},
+	} {
+		if p.value != "" {
+			parts = append(parts, fmt.Sprintf("%s %q", p.name, p.value))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "every entry")
+	}
+	if f.After >= 0 {
+		parts = append(parts, fmt.Sprintf("after entry %d", f.After))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // maxEvidence bounds an export read: 1000 entries with their proofs take

@@ -141,8 +141,17 @@ func TestAuditExport(t *testing.T) {
 	}
 	key := auditlog.PubPath(data)
 	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", key)
-	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "gate.decided") {
-		t.Errorf("verify-export: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "gate.decided") ||
+		!strings.Contains(ok.stdout, "\nfilter: change \""+created.ID+"\"\n") {
+		t.Errorf("verify-export: exit %d, want the entries and the filter they match\n%s%s", ok.code, ok.stdout, ok.stderr)
+	}
+	okJSON := runCLI(t, nil, "audit", "verify-export", file, "--key", key, "-o", "json")
+	var verified struct {
+		OK     bool              `json:"ok"`
+		Filter andon.AuditFilter `json:"filter"`
+	}
+	if err := json.Unmarshal([]byte(okJSON.stdout), &verified); err != nil || !verified.OK || verified.Filter != (andon.AuditFilter{Change: created.ID, After: -1}) {
+		t.Errorf("verify-export -o json: %v, %+v; want ok and the filter\n%s", err, verified, okJSON.stdout)
 	}
 
 	// A record altered (the change's title), and an honest export of
@@ -184,6 +193,27 @@ func TestAuditExport(t *testing.T) {
 
 	proof := s.as(t, "frank", "audit", "proof", "0", "-o", "json")
 	wantExit(t, runCLIWithStdin(t, proof.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK: 1 entry")
+
+	// A file that is an export and a proof at once, and a filter this
+	// andon cannot apply, are not checked as if they were something else.
+	var both map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &both); err != nil {
+		t.Fatal(err)
+	}
+	var proofDoc map[string]any
+	if err := json.Unmarshal([]byte(proof.stdout), &proofDoc); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range proofDoc {
+		if k != "checkpoint" {
+			both[k] = v
+		}
+	}
+	b, _ = json.Marshal(both)
+	wantExit(t, runCLIWithStdin(t, string(b), "audit", "verify-export", "-", "--key", key), 2,
+		"holds both an export's fields (entries, filter) and a proof's (index, record, leafHash, hashes)")
+	unknown := strings.Replace(r.stdout, `"change":`, `"changes":`, 1)
+	wantExit(t, runCLIWithStdin(t, unknown, "audit", "verify-export", "-", "--key", key), 2, `filter: json: unknown field "changes"`)
 
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
