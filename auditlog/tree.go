@@ -147,8 +147,14 @@ func openSigned(c andon.Checkpoint, v note.Verifier) (*andon.Checkpoint, tlog.Ha
 	if err != nil {
 		return nil, tlog.Hash{}, err
 	}
-	if c.Origin != cp.Origin || c.Size != cp.Size || c.RootHash != cp.RootHash {
-		return nil, tlog.Hash{}, andon.Errorf(andon.EINVALID, "the checkpoint fields differ from its signed note")
+	const differ = "the checkpoint fields differ from its signed note"
+	switch {
+	case c.Origin != cp.Origin:
+		return nil, tlog.Hash{}, andon.Errorf(andon.EINVALID, "%s: origin %q, signed %q", differ, c.Origin, cp.Origin)
+	case c.Size != cp.Size:
+		return nil, tlog.Hash{}, andon.Errorf(andon.EINVALID, "%s: size %d, signed %d", differ, c.Size, cp.Size)
+	case c.RootHash != cp.RootHash:
+		return nil, tlog.Hash{}, andon.Errorf(andon.EINVALID, "%s: root hash %q, signed %s", differ, c.RootHash, cp.RootHash)
 	}
 	root, err := parseHash(cp.RootHash)
 	return cp, root, err

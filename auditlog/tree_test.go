@@ -276,7 +276,11 @@ func TestCheckEvidence(t *testing.T) {
 			"entries 41 to 42 are missing at the end: an export of every entry after 37 that does not say more follow holds each of them, up to the last of the signed log of 43"},
 		{"every entry, none given", v, andon.AuditFilter{After: 40}, nil, nil, "entries 41 to 42 are missing at the end"},
 		{"checkpoint fields edited", v, andon.AuditFilter{After: -1}, []int64{5}, func(ev *andon.Evidence) { ev.Checkpoint.Size = 44 },
-			"the checkpoint fields differ from its signed note"},
+			"the checkpoint fields differ from its signed note: size 44, signed 43"},
+		{"checkpoint root edited", v, andon.AuditFilter{After: -1}, []int64{5}, func(ev *andon.Evidence) { ev.Checkpoint.RootHash = "x" },
+			`the checkpoint fields differ from its signed note: root hash "x", signed `},
+		{"checkpoint origin edited", v, andon.AuditFilter{After: -1}, []int64{5}, func(ev *andon.Evidence) { ev.Checkpoint.Origin = "other" },
+			`the checkpoint fields differ from its signed note: origin "other", signed "andon"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
