@@ -74,9 +74,18 @@ type Evidence struct {
 	Checkpoint Checkpoint      `json:"checkpoint"`
 	Entries    []EvidenceEntry `json:"entries"`
 	// More reports that more entries match after the last one, up to the
-	// checkpoint's size: the next export starts after its index.
+	// checkpoint's size, than the export holds (its limit, or
+	// MaxEvidenceBytes): the next export starts after its index.
 	More bool `json:"more"`
 }
+
+// MaxEvidenceBytes bounds the records an export holds, in bytes as
+// stored, besides its count of entries: an export stops before the entry
+// that would take it past this, and says that more follow. A change's
+// record can take megabytes, and andon audit verify-export reads an
+// export of at most 64 MiB, which one within this bound stays under even
+// pretty-printed, with its proofs.
+const MaxEvidenceBytes = 4 << 20
 
 // EvidenceEntry is one entry of an export: its record, as stored and
 // hashed, and its inclusion proof in the tree of the export's checkpoint.

@@ -330,8 +330,10 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 }
 
 // Evidence exports the entries matching f with their inclusion proofs in
-// the tree of the latest checkpoint. The log only grows, so the proofs
-// hold for that checkpoint however many entries are appended meanwhile.
+// the tree of the latest checkpoint: up to f.Limit of them, and records of
+// up to andon.MaxEvidenceBytes (the first entry's whatever its size). The
+// log only grows, so the proofs hold for that checkpoint however many
+// entries are appended meanwhile.
 func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*andon.Evidence, error) {
 	cp, err := s.Checkpoint(ctx)
 	if err != nil {
@@ -350,14 +352,17 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 	f.Limit = limit + 1
 	var records [][]byte
 	var indexes []int64
-	if err := s.findRecords(ctx, f, cp.Size, func(index int64, record []byte) error {
-		indexes, records = append(indexes, index), append(records, record)
+	size := 0
+	err = s.findRecords(ctx, f, cp.Size, func(index int64, record []byte) error {
+		if len(records) == limit || (len(records) > 0 && size+len(record) > andon.MaxEvidenceBytes) {
+			ev.More = true
+			return errFull
+		}
+		indexes, records, size = append(indexes, index), append(records, record), size+len(record)
 		return nil
-	}); err != nil {
+	})
+	if err != nil && !errors.Is(err, errFull) {
 		return nil, err
-	}
-	if len(records) > limit {
-		ev.More, indexes, records = true, indexes[:limit], records[:limit]
 	}
 	for i, index := range indexes {
 		hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
@@ -374,6 +379,9 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 	}
 	return ev, nil
 }
+
+// errFull stops reading the records of an export that holds all it may.
+var errFull = errors.New("the export is full")
 
 // Proof returns an inclusion proof of entry index in the tree of the
 // latest checkpoint.

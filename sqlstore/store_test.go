@@ -704,6 +704,48 @@ func TestEvidenceVerifiesOffline(t *testing.T) {
 	})
 }
 
+// TestEvidenceBoundedInBytes exports changes whose records take
+// megabytes: an export stops before andon.MaxEvidenceBytes of records and
+// says more follow, so that no export is too large to verify.
+func TestEvidenceBoundedInBytes(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		// Each record escapes every < as \u003c: 500 paths of 300 of
+		// them, twice, take about 1.8 MB.
+		paths := make([]string, andon.MaxFactItems)
+		for i := range paths {
+			paths[i] = strings.Repeat("<", andon.MaxFactLength)
+		}
+		for i := range 3 {
+			_, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal,
+				Title: fmt.Sprintf("large %d", i), Facts: andon.Facts{Evidence: map[string][]string{"modules": paths, "migration": paths}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx := context.Background()
+		filter := andon.AuditFilter{Type: andon.EventChangeCreated, After: -1}
+		first, err := e.audit.Evidence(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := 0
+		for _, en := range first.Entries {
+			size += len(en.Record)
+		}
+		if len(first.Entries) != 2 || !first.More || size > andon.MaxEvidenceBytes {
+			t.Errorf("export of three large changes: %d entries of %d bytes, more %v; want 2 within %d, and more", len(first.Entries), size, first.More, andon.MaxEvidenceBytes)
+		}
+		if len(first.Entries) == 0 {
+			t.FailNow()
+		}
+		filter.After = first.Entries[len(first.Entries)-1].Index
+		rest, err := e.audit.Evidence(ctx, filter)
+		if err != nil || len(rest.Entries) != 1 || rest.More {
+			t.Errorf("the next export: %v; want the third change and no more", err)
+		}
+	})
+}
+
 func TestGateRecordsAutoChange(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})

@@ -162,8 +162,8 @@ checkpoint, as one JSON document on standard output: evidence that an auditor
 checks offline, without the server or its database, with andon audit
 verify-export and the log's verifier key (audit.pub).
 
-An export holds at most 1000 entries (--limit); when more match, standard
-error names the --after of the next export. It proves that each entry it
+An export holds at most 1000 entries (--limit) and 4 MiB of records; when
+more match, standard error names the --after of the next export. It proves that each entry it
 holds is in the signed log, not that the log holds no other entry matching
 the filters (but an export of every entry after --after, with no other
 filter, must hold each of them); andon audit verify --checkpoint FILE
@@ -405,6 +405,8 @@ func describeFilter(f andon.AuditFilter) string {
 	return strings.Join(parts, ", ")
 }
 
-// maxEvidence bounds an export read: 1000 entries with their proofs take
-// a few MiB.
+// maxEvidence bounds an export read. One holds at most 1000 entries and
+// andon.MaxEvidenceBytes of records, which pretty-printed (a line and an
+// indent for each value, several times the bytes of the shortest) and
+// with their proofs take well under this.
 const maxEvidence = 64 << 20
