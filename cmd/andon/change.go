@@ -161,6 +161,13 @@ func newChangeListCmd(e *env) *cobra.Command {
   andon change list -q release --limit 20 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// --image "" (a pipeline's variable left empty) would filter
+			// nothing and list the changes of every image.
+			if cmd.Flags().Changed("image") {
+				if _, err := andon.ParseImage(filter.Image); err != nil {
+					return err
+				}
+			}
 			c, err := e.remote(cmd)
 			if err != nil {
 				return err

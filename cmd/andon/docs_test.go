@@ -189,24 +189,40 @@ func TestDocsPipelineScript(t *testing.T) {
 	}
 	s := MustServe(t, t.TempDir())
 	const pipeline = "https://ci.example.com/odoo/pipelines/812"
-	release := func(env, image string) string {
-		t.Helper()
+	run := func(server, env, image string) (string, string, error) {
 		cmd := exec.Command("sh", "-c", script)
 		cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1",
 			"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-			"ANDON_SERVER="+s.url, "ANDON_TOKEN="+s.tokens["alice"],
+			"ANDON_SERVER="+server, "ANDON_TOKEN="+s.tokens["alice"],
 			"ENVIRONMENT="+env, "IMAGE="+image, "TITLE=Release 2026.11.3", "PIPELINE_URL="+pipeline)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
-		id := strings.TrimSpace(string(out))
+		return strings.TrimSpace(string(out)), stderr.String(), err
+	}
+	release := func(env, image string) string {
+		t.Helper()
+		id, stderr, err := run(s.url, env, image)
 		if err != nil || !strings.HasPrefix(id, "CHG-") || strings.Contains(id, "\n") {
-			t.Fatalf("the release script for %s: %v, printed %q, want one change ID\n%s", env, err, out, stderr.String())
+			t.Fatalf("the release script for %s: %v, printed %q, want one change ID\n%s", env, err, id, stderr)
 		}
 		return id
 	}
 
 	first := release("staging-lyon", imageRelease)
+	// When andon fails, so does the script, printing no ID: a server that
+	// does not answer, an image left empty (which would otherwise list the
+	// changes of every image, this release's among them), an environment
+	// misspelt.
+	for _, tt := range []struct{ server, env, image, stderr string }{
+		{"http://127.0.0.1:1", "staging-lyon", imageRelease, "cannot reach andon server"},
+		{s.url, "staging-lyon", "", "--image: required"},
+		{s.url, "staging-lyom", imageRelease, "staging-lyom"},
+	} {
+		if id, stderr, err := run(tt.server, tt.env, tt.image); err == nil || id != "" || !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("the release script for %s, image %q, server %s: %v, printed %q; want a failure naming %q\n%s", tt.env, tt.image, tt.server, err, id, tt.stderr, stderr)
+		}
+	}
 	// Another release's change, newer, is not this one's.
 	if other := release("staging-lyon", imageUnseen); other == first {
 		t.Errorf("the release of another image printed %s, the change of %s", other, imageRelease)
