@@ -5,8 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/andon-governance/andon"
 )
@@ -248,4 +251,45 @@ func TestDocsPipelineScript(t *testing.T) {
 		t.Errorf("a second run in production opened %s beside %s", again, prod)
 	}
 	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageRelease), 1, "change "+prod+" is pending, not approved")
+}
+
+// TestDocsGitLabStages checks the GitLab CI file of docs/pipelines.md as
+// GitLab would first: every job's stage is one of the file's stages, or
+// of GitLab's own when it lists none.
+func TestDocsGitLabStages(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/pipelines.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, blk := range fencedBlocks(string(doc), "yaml") {
+		var file map[string]any
+		if err := yaml.Unmarshal([]byte(blk.text), &file); err != nil {
+			t.Fatalf("docs/pipelines.md:%d: %v", blk.line, err)
+		}
+		if _, ok := file["jobs"]; ok || file["apiVersion"] != nil {
+			continue // GitHub Actions, Kubernetes
+		}
+		stages := []any{".pre", "build", "test", "deploy", ".post"}
+		if s, ok := file["stages"].([]any); ok {
+			stages = append([]any{".pre"}, append(s, ".post")...)
+		}
+		for name, v := range file {
+			job, ok := v.(map[string]any)
+			if !ok || job["script"] == nil {
+				continue
+			}
+			checked++
+			stage := job["stage"]
+			if stage == nil {
+				stage = "test" // GitLab's default
+			}
+			if !slices.Contains(stages, stage) {
+				t.Errorf("docs/pipelines.md:%d: job %s: stage %v is not one of the file's stages %v", blk.line, name, stage, stages)
+			}
+		}
+	}
+	if checked < 2 {
+		t.Errorf("checked %d GitLab jobs, want the 2 or more docs/pipelines.md shows", checked)
+	}
 }
