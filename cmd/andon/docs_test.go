@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -291,5 +293,48 @@ func TestDocsGitLabStages(t *testing.T) {
 	}
 	if checked < 2 {
 		t.Errorf("checked %d GitLab jobs, want the 2 or more docs/pipelines.md shows", checked)
+	}
+}
+
+// TestDocsServiceURL checks that the documents reach andon's Service in
+// the cluster (http://andon.andon.svc) on the port the Helm chart gives
+// it: a Job copied from them connects.
+func TestDocsServiceURL(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/helm/andon/values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Service struct {
+			Port int `yaml:"port"`
+		} `yaml:"service"`
+	}
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := filepath.Glob("../../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := regexp.MustCompile(`http://andon\.andon\.svc(?::(\d+))?`)
+	found := 0
+	for _, doc := range append(docs, "../../README.md") {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range url.FindAllStringSubmatch(string(b), -1) {
+			found++
+			port := 80
+			if m[1] != "" {
+				port, _ = strconv.Atoi(m[1])
+			}
+			if port != values.Service.Port {
+				t.Errorf("%s: %s: the chart's Service listens on port %d", doc, m[0], values.Service.Port)
+			}
+		}
+	}
+	if found == 0 {
+		t.Error("no document names http://andon.andon.svc")
 	}
 }
