@@ -11,6 +11,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -31,7 +32,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"golang.org/x/mod/sumdb/tlog"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 //go:embed migrations
@@ -96,12 +97,36 @@ type dialect struct {
 
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch}
 
-// likeMatch finds the text anywhere, ignoring case: a scan, which an
-// embedded store's few thousand changes afford. The text's % and _ are
-// matched as themselves, not as LIKE's wildcards.
+// likeMatch finds each word of the text anywhere in a change's ID, title
+// or description, ignoring case in every script (andon_lower, since
+// SQLite's LOWER knows only ASCII: Überarbeitung matched no title of that
+// word): a scan, which an embedded store's few thousand changes afford.
+// The text's % and _ are matched as themselves, not as LIKE's wildcards.
 func likeMatch(text string) (string, []any) {
-	q := "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
-	return `(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\' OR LOWER(id) LIKE ? ESCAPE '\')`, []any{q, q, q}
+	var conds []string
+	var args []any
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		q := "%" + likeEscaper.Replace(w) + "%"
+		conds = append(conds, `(andon_lower(title) LIKE ? ESCAPE '\' OR andon_lower(description) LIKE ? ESCAPE '\' OR andon_lower(id) LIKE ? ESCAPE '\')`)
+		args = append(args, q, q, q)
+	}
+	if len(conds) == 0 {
+		return "0 = 1", nil
+	}
+	return "(" + strings.Join(conds, " AND ") + ")", args
+}
+
+// andon_lower is strings.ToLower as an SQLite function, for likeMatch.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("andon_lower", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		}
+		return args[0], nil
+	})
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -372,6 +372,40 @@ func TestFindChangesFilters(t *testing.T) {
 	})
 }
 
+// TestFindChangesTextAnyScript searches titles in German and French, whose
+// capitals are not ASCII, and by several words in any order, on both
+// engines alike.
+func TestFindChangesTextAnyScript(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, title := range []string{"Überarbeitung der Buchungslogik", "Étiquettes de palette", "Label printer fix"} {
+			if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: title}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for q, want := range map[string]string{
+			"überarbeitung":      "Überarbeitung der Buchungslogik",
+			"ÜBERARBEITUNG":      "Überarbeitung der Buchungslogik",
+			"étiquettes":         "Étiquettes de palette",
+			"ÉTIQUETTES PALETTE": "Étiquettes de palette",
+			"label fix":          "Label printer fix",
+			"fix label":          "Label printer fix",
+			"labels print":       "",
+		} {
+			got, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Query: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for _, c := range got {
+				titles = append(titles, c.Title)
+			}
+			if strings.Join(titles, "|") != want {
+				t.Errorf("FindChanges(q=%q) = %q, want %q", q, titles, want)
+			}
+		}
+	})
+}
+
 func TestTokens(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tok, err := e.tokens.CreateToken(context.Background(), "bob", time.Time{})
