@@ -320,8 +320,9 @@ func TestOpenLoopBoundsItsRequestsInFlight(t *testing.T) {
 	if r.Total.Count != 500 || r.Total.Errors != 0 || r.MaxInFlight != 50 {
 		t.Errorf("%d requests, %d errors, %d in flight at most; want the 500 due, none failed, 50", r.Total.Count, r.Total.Errors, r.MaxInFlight)
 	}
-	// The ten before the stall were answered at once, and freed theirs.
-	if want := int64(500 - 50 - 10); r.Waited < want || r.Waited >= 500 {
+	// Those before the stall were answered at once, and freed theirs:
+	// some ten, more when the machine is slow to start them.
+	if want := int64(500 - 50 - 25); r.Waited < want || r.Waited >= 500 {
 		t.Errorf("%d requests waited for a slot; want the %d or so due beyond the 50 in flight", r.Waited, want)
 	}
 	if _, err := loadgen.Run(context.Background(), loadgen.Config{Servers: []string{srv.URL}, Token: func(string) string { return "t" },
