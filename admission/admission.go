@@ -276,38 +276,69 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 }
 
 // findings returns the deny findings of the object rules over obj, as
-// messages, and its warnings. On an update (old not nil) only the deny
-// findings that old did not have refuse it: an object that broke a rule
-// before the rule was written, or before its waiver expired, can still be
-// scaled, labelled or rolled back; what it must not do is break a rule
-// anew.
+// messages, and its warnings. On an update (old not nil) an object is
+// refused only for the rules it breaks in more places than old did: an
+// object that broke a rule before the rule was written, or before its
+// waiver expired, can still be scaled, labelled or rolled back, though
+// the finding's message may change with it (the pods a scale counts, the
+// image a rollback brings back); what it must not do is break a rule
+// anew, or in one more container.
 func (rv *Reviewer) findings(ctx context.Context, cat *andon.Catalog, env *andon.Environment, namespace string, obj, old map[string]any) (denials, warnings []string, err error) {
 	found, err := rv.check(ctx, cat, env, namespace, "request.object", withoutBookkeeping(obj))
 	if err != nil {
 		return nil, nil, err
 	}
+	var denied []andon.ManifestFinding
 	for _, f := range found {
 		switch {
 		case f.Waiver != "":
 		case f.Severity == andon.SeverityDeny:
-			denials = append(denials, fmt.Sprintf("[%s] %s", f.Rule, f.Message))
+			denied = append(denied, f)
 		default:
 			warnings = append(warnings, warning(f))
 		}
 	}
-	if len(denials) == 0 || old == nil {
-		return denials, warnings, nil
+	if len(denied) > 0 && old != nil {
+		before, err := rv.check(ctx, cat, env, namespace, "request.oldObject", withoutBookkeeping(old))
+		if err != nil {
+			return nil, nil, err
+		}
+		denied = newBreaches(denied, before)
 	}
-	before, err := rv.check(ctx, cat, env, namespace, "request.oldObject", withoutBookkeeping(old))
-	if err != nil {
-		return nil, nil, err
+	for _, f := range denied {
+		denials = append(denials, fmt.Sprintf("[%s] %s", f.Rule, f.Message))
 	}
-	had := map[string]bool{}
-	for _, f := range before {
-		had[fmt.Sprintf("[%s] %s", f.Rule, f.Message)] = true
-	}
-	denials = slices.DeleteFunc(denials, func(d string) bool { return had[d] })
 	return denials, warnings, nil
+}
+
+// newBreaches returns the findings of after that before does not
+// account for. Each finding of before accounts for one of after of the
+// same rule: one with the same message first, then any other, so that
+// the findings left, if any, are those whose message is new.
+func newBreaches(after, before []andon.ManifestFinding) []andon.ManifestFinding {
+	type key struct{ rule, message string }
+	same := map[key]int{}
+	byRule := map[string]int{}
+	for _, f := range before {
+		same[key{f.Rule, f.Message}]++
+		byRule[f.Rule]++
+	}
+	var changed []andon.ManifestFinding
+	for _, f := range after {
+		if k := (key{f.Rule, f.Message}); same[k] > 0 {
+			same[k]--
+			byRule[f.Rule]--
+			continue
+		}
+		changed = append(changed, f)
+	}
+	return slices.DeleteFunc(changed, func(f andon.ManifestFinding) bool {
+		if byRule[f.Rule] > 0 {
+			byRule[f.Rule]--
+			return true
+		}
+		return false
+	})
 }
 
 // check evaluates the object rules of the manifest policy over obj and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -466,6 +467,58 @@ func TestUpdatesAreRefusedOnlyForNewBreaches(t *testing.T) {
 	})
 	if resp, outcome := admit(t, r, "", scaled); !resp.Allowed || outcome != andon.AdmissionAllowed {
 		t.Errorf("scaling an object that broke the rules before: %+v; want allowed", resp)
+	}
+	// A finding whose message counts the pods changes with a scale, and
+	// is the same breach all the same: a StatefulSet of 2 pods that each
+	// had their own filestore before the rule was written scales to 3.
+	perPodFilestore := func(replicas int) map[string]any {
+		obj := unsafe()
+		obj["kind"] = "StatefulSet"
+		spec := obj["spec"].(map[string]any)
+		delete(spec, "strategy")
+		spec["replicas"], spec["serviceName"] = replicas, "odoo"
+		spec["volumeClaimTemplates"] = []any{map[string]any{"metadata": map[string]any{"name": "filestore"},
+			"spec": map[string]any{"accessModes": []any{"ReadWriteOnce"}, "resources": map[string]any{"requests": map[string]any{"storage": "10Gi"}}}}}
+		pod := spec["template"].(map[string]any)["spec"].(map[string]any)
+		pod["volumes"] = slices.DeleteFunc(pod["volumes"].([]any), func(v any) bool { return v.(map[string]any)["name"] == "filestore" })
+		return obj
+	}
+	scaledSet := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		req["kind"] = map[string]any{"group": "apps", "version": "v1", "kind": "StatefulSet"}
+		req["oldObject"], req["object"] = perPodFilestore(2), perPodFilestore(3)
+		req["name"] = "odoo-web-2"
+	})
+	if resp, outcome := admit(t, r, "", scaledSet); !resp.Allowed || outcome != andon.AdmissionAllowed {
+		t.Errorf("scaling a StatefulSet whose pods had their own filestore before: %+v; want allowed", resp.Result)
+	}
+	// Rolled back to the template before, whose image had no digest
+	// either: the rules let it through, and the gate decides on the image.
+	rolledBack := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		req["oldObject"] = unsafe()
+		obj := unsafe()
+		pod := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+		pod["containers"].([]any)[0].(map[string]any)["image"] = "odoo:16.0"
+		req["object"] = obj
+		req["name"] = "odoo-web-2"
+	})
+	gate.calls = nil
+	if resp, _ := admit(t, r, "", rolledBack); !resp.Allowed || len(gate.calls) != 1 || gate.calls[0].req.Image != "odoo:16.0" {
+		t.Errorf("a rollback to the image before: %+v, gate calls %+v; want the rules to pass it and the gate asked", resp.Result, gate.calls)
+	}
+	// A second container that breaks a rule the first broke already
+	// breaks it in one more place: refused, naming the new one.
+	sidecar := mutate(t, "deployment-update-replicas", func(req map[string]any) {
+		req["oldObject"] = unsafe()
+		obj := unsafe()
+		pod := obj["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+		c := maps.Clone(pod["containers"].([]any)[0].(map[string]any))
+		c["name"], c["image"] = "exporter", "registry.example.com/tools/exporter:1.2"
+		pod["containers"] = append(pod["containers"].([]any), c)
+		req["object"] = obj
+		req["name"] = "odoo-web-2"
+	})
+	if resp, _ := admit(t, r, "", sidecar); resp.Allowed || !strings.Contains(resp.Result.Message, "image registry.example.com/tools/exporter:1.2 is not pinned") || strings.Contains(resp.Result.Message, "container odoo: image") {
+		t.Errorf("a second container without a digest: %+v; want refused for that container alone", resp.Result)
 	}
 	// Breaking a rule anew is refused.
 	broken := mutate(t, "deployment-update-replicas", func(req map[string]any) {
