@@ -225,6 +225,10 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		var denials []string
 		var err error
 		if denials, warnings, err = rv.findings(ctx, cat, env, req.Namespace, obj, old); err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				rv.logger().Warn("admission refused: the manifest policy did not answer before the webhook's deadline", "object", what, "environment", env.Name, "user", user)
+				return deny(fmt.Sprintf("andon could not check %s against the manifest policy before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", what)), andon.AdmissionDenied
+			}
 			rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
 			return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
 		}
@@ -245,7 +249,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
 	for _, img := range images {
-		res, err := rv.Gate.Decide(gctx, andon.GateRequest{
+		res, err := rv.decide(gctx, what, andon.GateRequest{
 			Environment: env.Name,
 			Image:       img,
 			// A dry run must leave no trace: the webhook declares
@@ -273,6 +277,37 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return resp, andon.AdmissionDenied
 	}
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
+}
+
+// decide asks the gate about one image, and gives up at ctx's deadline.
+// The gate may take longer: once the store has queued the write of a
+// decision it waits for that write whatever the context, as long as
+// another writer holds the database. An answer after the API server's own
+// timeout would leave the webhook's failure policy to decide, which in a
+// namespace that fails open admits the object unasked. A decision that is
+// recorded after the deadline stays recorded; an allowed one is logged,
+// since the object was refused all the same.
+func (rv *Reviewer) decide(ctx context.Context, what string, req andon.GateRequest) (*andon.GateResult, error) {
+	type decision struct {
+		res *andon.GateResult
+		err error
+	}
+	done := make(chan decision, 1)
+	go func() {
+		res, err := rv.Gate.Decide(ctx, req)
+		done <- decision{res, err}
+	}()
+	select {
+	case d := <-done:
+		return d.res, d.err
+	case <-ctx.Done():
+		go func() {
+			if d := <-done; d.err == nil && d.res != nil && d.res.Allow {
+				rv.logger().Warn("admission: the gate allowed an image after the webhook's deadline, and the object was refused; the decision stays recorded", "object", what, "image", req.Image, "environment", req.Environment, "audit_entry", d.res.AuditIndex)
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // findings returns the deny findings of the object rules over obj, as

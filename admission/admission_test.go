@@ -282,6 +282,43 @@ func TestFailuresDeny(t *testing.T) {
 			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
 		}
 	})
+	// A store that holds the decision's write past the deadline (another
+	// writer locks the database) does not hold the answer: the API
+	// server's own timeout would apply the failure policy, which admits
+	// everything in a namespace that fails open.
+	t.Run("a gate that outlasts the deadline", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		gate := &recordingGate{decide: func(context.Context, andon.GateRequest) (*andon.GateResult, error) {
+			<-release
+			return &andon.GateResult{Allow: true}, nil
+		}}
+		r := newReviewer(t, exampleCatalog(t), gate)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		type answer struct {
+			body    []byte
+			outcome string
+			err     error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			body, outcome, err := r.Admit(ctx, "", mustRead(t, "deployment-create"))
+			done <- answer{body, outcome, err}
+		}()
+		select {
+		case a := <-done:
+			var out admissionv1.AdmissionReview
+			if a.err != nil || json.Unmarshal(a.body, &out) != nil || out.Response == nil {
+				t.Fatalf("Admit: %v, %s", a.err, a.body)
+			}
+			if out.Response.Allowed || a.outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
+				t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no answer 5 s after the deadline: the API server's timeout would decide")
+		}
+	})
 	t.Run("no object", func(t *testing.T) {
 		var review map[string]any
 		if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
