@@ -385,6 +385,9 @@ func TestWebhookConfig(t *testing.T) {
 	}
 	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "http://10.0.0.5:8080", "--ca-bundle", certs.caFile), 2, "https only")
 	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "https://10.0.0.5:8443"), 2, "--ca-bundle: required")
+	for _, timeout := range []string{"0", "31"} {
+		wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile, "--timeout", timeout), 2, "--timeout "+timeout+": the API server waits 1 to 30 seconds")
+	}
 	// Without --catalog the namespaces come from the server; when it
 	// cannot be asked, the message says so and how to do without it.
 	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--server", closedServer(t), "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile), 2, "unless --catalog DIR gives a catalog directory: cannot reach andon server")

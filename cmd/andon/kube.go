@@ -53,6 +53,11 @@ namespaces share names.`,
 			if format != "" && format != outputYAML && format != outputJSON {
 				return andon.Errorf(andon.EINVALID, "--output %q: want yaml or json", format)
 			}
+			// 0 is the default of admission.ConfigOptions, 10 s: given
+			// on the command line it is a mistake, not a request for 10.
+			if opts.TimeoutSeconds < 1 || opts.TimeoutSeconds > 30 {
+				return andon.Errorf(andon.EINVALID, "--timeout %d: the API server waits 1 to 30 seconds", opts.TimeoutSeconds)
+			}
 			if caFile == "" {
 				return andon.Errorf(andon.EINVALID, "--ca-bundle: required, the PEM file of the CA that signed andon's serving certificate")
 			}
