@@ -319,6 +319,20 @@ func TestFailuresDeny(t *testing.T) {
 			t.Fatal("no answer 5 s after the deadline: the API server's timeout would decide")
 		}
 	})
+	// The manifest policy's evaluation ends at the deadline too, and the
+	// refusal says so rather than quoting the context's error.
+	t.Run("a policy that outlasts the deadline", func(t *testing.T) {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		answer, outcome, err := newReviewer(t, exampleCatalog(t), &recordingGate{}).Admit(ctx, "", mustRead(t, "deployment-create"))
+		var out admissionv1.AdmissionReview
+		if err != nil || json.Unmarshal(answer, &out) != nil || out.Response == nil {
+			t.Fatalf("Admit: %v, %s", err, answer)
+		}
+		if out.Response.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "against the manifest policy before the webhook's deadline") {
+			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response.Result)
+		}
+	})
 	t.Run("no object", func(t *testing.T) {
 		var review map[string]any
 		if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
