@@ -155,6 +155,12 @@ func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedE
 // evaluation that runs longer than limit, unless limit is 0, is stopped
 // and fails.
 func (d *decision) eval(ctx context.Context, input ast.Value, limit time.Duration) (map[string]*ast.Term, error) {
+	// OPA notices a context that has ended only after a while, and a small
+	// evaluation may finish first: a caller past its deadline is answered
+	// as such every time, not by a race.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", andon.Errorf(andon.EINTERNAL, "%s: the request ended before the policy decided", d.pkg), err)
+	}
 	evalCtx := ctx
 	if limit > 0 {
 		var cancel context.CancelFunc
