@@ -360,8 +360,9 @@ stored hashes and check the signed checkpoint with the verifier key. Exits 1
 and names the first bad entry when anything was altered, removed or reordered.
 
 --checkpoint names a checkpoint saved earlier (andon audit checkpoint -o json,
-a proof of andon audit proof -o json, which must hold, or the bare signed
-note): the log must still hold its entries under the root it signed. A log
+a proof of andon audit proof -o json, which must hold, the checkpoint of an
+export of andon audit export, or the bare signed note): the log must still
+hold its entries under the root it signed. A log
 restored from an older backup, or rewritten with the signing key, verifies on
 its own; only a checkpoint saved before shows it, even once the log has grown
 past it again.`,
@@ -437,15 +438,16 @@ past it again.`,
 	}
 	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
-	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json) that the log must still extend; repeatable")
+	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json, or a proof or an export holding one) that the log must still extend; repeatable")
 	cmd.AddCommand(verify, newVerifyExportCmd(e), newKeygenCmd(e))
 	return cmd
 }
 
 // readSavedCheckpoint reads a checkpoint saved outside the log from file:
 // the JSON of andon audit checkpoint -o json, the JSON of a proof (andon
-// audit proof -o json), which must hold, and whose checkpoint it takes, or
-// the signed note itself, as the API's note field holds it. The note must
+// audit proof -o json), which must hold, and whose checkpoint it takes, the
+// JSON of an export (andon audit export), whose checkpoint it takes, or the
+// signed note itself, as the API's note field holds it. The note must
 // verify with v.
 func readSavedCheckpoint(file string, v note.Verifier) (*andon.Checkpoint, error) {
 	data, err := os.ReadFile(file)

@@ -140,6 +140,8 @@ func TestAuditExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := auditlog.PubPath(data)
+	// The whole log still holds the export's checkpoint.
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", file), 0, "the log extends the 1 saved checkpoint given")
 	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", key)
 	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "gate.decided") ||
 		!strings.Contains(ok.stdout, "\nfilter: change \""+created.ID+"\"\n") {
