@@ -112,11 +112,46 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 	if err != nil {
 		return nil, err
 	}
+	if err := staffed(cat, user, risk.Approvals); err != nil {
+		return nil, err
+	}
 	c.Risk = *risk
 	if len(risk.Approvals) == 0 {
 		c.State = andon.StateApproved
 	}
 	return c, nil
+}
+
+// staffed refuses a change whose approvals the catalog in force cannot
+// give: a role that fewer people besides the requester hold than the
+// approvals it needs, or more approvals in all than there are such people
+// to give them, one slot each. The change would wait for ever; the teams
+// must change first, and then it can be opened.
+func staffed(cat *andon.Catalog, requester string, reqs []andon.Requirement) error {
+	people := map[string]bool{}
+	needed := 0
+	for _, r := range reqs {
+		holders := slices.DeleteFunc(cat.Holders(r.Role), func(h string) bool { return h == requester })
+		if len(holders) < r.Count {
+			who := "nobody"
+			if len(holders) > 0 {
+				who = "only " + strings.Join(holders, ", ")
+			}
+			asks := "an approval"
+			if r.Count > 1 {
+				asks = fmt.Sprintf("%d approvals", r.Count)
+			}
+			return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %s by %s, and %s holds that role besides %s in the catalog in force: the change could never be approved; add members to a team with that role first", asks, r.Role, who, requester)
+		}
+		for _, h := range holders {
+			people[h] = true
+		}
+		needed += r.Count
+	}
+	if len(people) < needed {
+		return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %d approvals by distinct people, and %d people besides %s hold the roles in the catalog in force: the change could never be approved; add members to the teams first", needed, len(people), requester)
+	}
+	return nil
 }
 
 func (s *ChangeService) classify(ctx context.Context, cat *andon.Catalog, env *andon.Environment, c *andon.Change) (*andon.RiskDecision, error) {

@@ -35,7 +35,7 @@ tier := "low" if {
 } else := "medium"
 
 # Reasons explain the tier first, then anything unusual about the approvals.
-reasons := array.concat(tier_reasons, approval_reasons)
+reasons := array.concat(array.concat(tier_reasons, approval_reasons), sort(shared_owners))
 
 # Emergency changes are decided by one break-glass approver whatever their
 # tier: waiting for a change advisory during an outage is the greater risk.
@@ -153,16 +153,36 @@ approval_reasons := [
 	count(owner_names) == 0
 } else := []
 
-# Process owners approve for high and critical changes: one slot for each
-# affected critical or high process, or, when none is affected, for each of
-# the environment's critical or high processes.
-owner_slots := [{"role": concat("", ["process-owner:", name]), "count": 1} | some name in owner_names]
+# Process owners approve for high and critical changes: the owners of each
+# affected critical or high process, or, when none is affected, of each of
+# the environment's critical or high processes. Processes that the same
+# teams own share one slot, named after the first of them: one person
+# fills at most one slot, so a slot for each would ask those teams for as
+# many different people as processes, which a plant whose operations team
+# owns four processes may not have.
+owner_slots := [{"role": concat("", ["process-owner:", name]), "count": 1} | some name in slot_names]
 
-owner_names := [] if {
+owner_processes := [] if {
 	not needs_owner
-} else := sort({p.name | some p in environment_processes; p.tier in {"critical", "high"}}) if {
+} else := [p | some p in environment_processes; p.tier in {"critical", "high"}] if {
 	owners_from_environment
-} else := sort(affected_names({"critical", "high"}))
+} else := [p | some p in affected; p.tier in {"critical", "high"}]
+
+owner_names := sort({p.name | some p in owner_processes})
+
+# owner_teams are the distinct sets of owner teams of owner_processes.
+owner_teams := {sort(object.get(p, "owners", [])) | some p in owner_processes}
+
+slot_names := sort({min({p.name | some p in owner_processes; sort(object.get(p, "owners", [])) == teams}) | some teams in owner_teams})
+
+# shared_owners lists, for each slot that stands for several processes, the
+# processes and their teams.
+shared_owners contains sprintf("%s are owned by the same teams (%s): one of their owners approves for all of them", [concat(", ", names), concat(", ", teams)]) if {
+	not emergency
+	some teams in owner_teams
+	names := sort({p.name | some p in owner_processes; sort(object.get(p, "owners", [])) == teams})
+	count(names) > 1
+}
 
 # High and critical changes need process owners.
 needs_owner if tier in {"high", "critical"}

@@ -254,6 +254,27 @@ test_owner_slots if {
 	owner_slots == [owner("inventory"), owner("production")] with input as risk_input(change("normal", {"migration": true}, ["production", "inventory"]))
 }
 
+# Processes the same teams own share one slot, named after the first of
+# them, and the reasons say so; one person fills one slot, so a slot each
+# would ask lyon-ops for three different people.
+test_owner_slots_shared_by_the_same_teams if {
+	shared := [
+		{"name": "production", "tier": "critical", "modules": ["mrp"], "owners": ["lyon-ops"]},
+		{"name": "quality", "tier": "high", "modules": ["quality"], "owners": ["lyon-ops"]},
+		{"name": "maintenance", "tier": "high", "modules": ["maintenance"], "owners": ["lyon-ops"]},
+		{"name": "finance", "tier": "critical", "modules": ["account"], "owners": ["finance"]},
+	]
+	i := object.union(risk_input(change("normal", {"migration": true}, ["production", "quality", "maintenance", "finance"])), {"processes": shared})
+	approvals == [change_manager, owner("finance"), owner("maintenance"), platform_admin] with input as i
+	"maintenance, production, quality are owned by the same teams (lyon-ops): one of their owners approves for all of them" in reasons with input as i
+
+	# An emergency change asks its one break-glass approver, and says
+	# nothing of owners.
+	e := object.union(i, {"change": change("emergency", {"migration": true}, ["production", "quality"])})
+	approvals == [{"role": "emergency-approver", "count": 1}] with input as e
+	count([r | some r in reasons; contains(r, "owned by the same teams")]) == 0 with input as e
+}
+
 test_owner_names_empty_below_high if {
 	# A medium change that names a critical process asks no process owner.
 	owner_names == [] with input as risk_input(change("normal", {"components": ["redis"]}, ["production"]))
