@@ -106,8 +106,12 @@ type AuditFilter struct {
 	// subject is its ID and those whose data names it as "change", such
 	// as the gate's decisions, whose subject is the environment.
 	Change string `json:"change,omitempty"`
-	After  int64  `json:"after"` // entries with Index > After
-	Limit  int    `json:"limit,omitempty"`
+	// Since and Until, when set, keep the entries recorded at or after
+	// Since and before Until: a period, such as a month under audit.
+	Since *time.Time `json:"since,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+	After int64      `json:"after"` // entries with Index > After
+	Limit int        `json:"limit,omitempty"`
 }
 
 // AuditService reads the audit log. Writes happen only inside the

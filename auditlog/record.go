@@ -29,6 +29,10 @@ import (
 // always give equal bytes.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
+// FormatTime writes t as a record's "time" does: RFC 3339 in UTC with nine
+// fractional digits, whose order as text is the order of the instants.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
 // Encode returns the canonical JSON record of entry number index: an object
 // with its keys in sorted order and no insignificant whitespace, holding
 // "actor", "data" (omitted when ev.Data is nil or marshals to null),

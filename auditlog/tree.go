@@ -104,7 +104,7 @@ func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*a
 		return nil, nil, err
 	}
 	f := ev.Filter
-	every := f.Type == "" && f.Subject == "" && f.Actor == "" && f.Change == ""
+	every := f.Type == "" && f.Subject == "" && f.Actor == "" && f.Change == "" && f.Since == nil && f.Until == nil
 	next := max(f.After, -1) + 1 // the index an export of every entry holds next
 	for i := 1; i < len(ev.Entries); i++ {
 		if prev, ee := ev.Entries[i-1], ev.Entries[i]; ee.Index <= prev.Index {
@@ -209,6 +209,10 @@ func unmatched(e *andon.Entry, f andon.AuditFilter) string {
 		return fmt.Sprintf("its actor is %q, not %q", e.Actor, f.Actor)
 	case f.Change != "" && e.Subject != f.Change && dataChange(e) != f.Change:
 		return fmt.Sprintf("it concerns neither change %s as its subject nor as the change its data names", f.Change)
+	case f.Since != nil && e.Time.Before(*f.Since):
+		return fmt.Sprintf("it was recorded at %s, before the period's start, %s", FormatTime(e.Time), FormatTime(*f.Since))
+	case f.Until != nil && !e.Time.Before(*f.Until):
+		return fmt.Sprintf("it was recorded at %s, not before the period's end, %s", FormatTime(e.Time), FormatTime(*f.Until))
 	}
 	return ""
 }

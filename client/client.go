@@ -341,13 +341,7 @@ func (c *Client) Checkpoint(ctx context.Context) (*andon.Checkpoint, error) {
 // above filter.After, so -1 lists from the first entry. filter.Change
 // lists the entries that concern one change, its gate decisions included.
 func (c *Client) Entries(ctx context.Context, filter andon.AuditFilter) ([]*andon.Entry, error) {
-	q := url.Values{}
-	setString(q, "type", filter.Type)
-	setString(q, "subject", filter.Subject)
-	setString(q, "actor", filter.Actor)
-	setString(q, "change", filter.Change)
-	q.Set("after", strconv.FormatInt(filter.After, 10))
-	setInt(q, "limit", int64(filter.Limit))
+	q := auditQuery(filter)
 	var out struct {
 		Entries []*andon.Entry `json:"entries"`
 	}
@@ -371,13 +365,7 @@ func (c *Client) Proof(ctx context.Context, index int64) (*andon.Proof, error) {
 // Evidence exports the audit entries matching filter with their inclusion
 // proofs in the tree of the latest checkpoint.
 func (c *Client) Evidence(ctx context.Context, filter andon.AuditFilter) (*andon.Evidence, error) {
-	q := url.Values{}
-	setString(q, "type", filter.Type)
-	setString(q, "subject", filter.Subject)
-	setString(q, "actor", filter.Actor)
-	setString(q, "change", filter.Change)
-	q.Set("after", strconv.FormatInt(filter.After, 10))
-	setInt(q, "limit", int64(filter.Limit))
+	q := auditQuery(filter)
 	var ev andon.Evidence
 	if err := c.do(ctx, http.MethodGet, "/api/v1/audit/evidence", q, nil, &ev); err != nil {
 		return nil, err
@@ -563,6 +551,23 @@ func reasonsMessage(reasons []andon.Reason) string {
 		parts = append(parts, r.Code+": "+r.Message)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// auditQuery is the query of the audit log's listings and exports.
+func auditQuery(filter andon.AuditFilter) url.Values {
+	q := url.Values{}
+	setString(q, "type", filter.Type)
+	setString(q, "subject", filter.Subject)
+	setString(q, "actor", filter.Actor)
+	setString(q, "change", filter.Change)
+	for key, t := range map[string]*time.Time{"since": filter.Since, "until": filter.Until} {
+		if t != nil {
+			setTime(q, key, *t)
+		}
+	}
+	q.Set("after", strconv.FormatInt(filter.After, 10))
+	setInt(q, "limit", int64(filter.Limit))
+	return q
 }
 
 func setString(q url.Values, key, value string) {

@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"net/http"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -61,7 +62,7 @@ func handleAuditEvidence(audit andon.AuditService) apiFunc {
 // auditFilter reads the query of the entries and evidence routes, whose
 // limit is limit when the query gives none.
 func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
-	q, err := parseQuery(r, "type", "subject", "actor", "change", "after", "limit")
+	q, err := parseQuery(r, "type", "subject", "actor", "change", "since", "until", "after", "limit")
 	if err != nil {
 		return andon.AuditFilter{}, err
 	}
@@ -75,14 +76,27 @@ func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
 	if limit, err = q.int("limit", limit, 1, maxLimit); err != nil {
 		return andon.AuditFilter{}, err
 	}
-	return andon.AuditFilter{
+	f := andon.AuditFilter{
 		Type:    q.string("type"),
 		Subject: q.string("subject"),
 		Actor:   q.string("actor"),
 		Change:  q.string("change"),
 		After:   after,
 		Limit:   int(limit),
-	}, nil
+	}
+	for name, end := range map[string]**time.Time{"since": &f.Since, "until": &f.Until} {
+		t, err := q.time(name, time.Time{})
+		if err != nil {
+			return andon.AuditFilter{}, err
+		}
+		if !t.IsZero() {
+			*end = &t
+		}
+	}
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
+		return andon.AuditFilter{}, andon.Errorf(andon.EINVALID, "query parameters since and until: %s is not before %s", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
+	}
+	return f, nil
 }
 
 // handleAuditProof answers the inclusion proof of one entry in the tree

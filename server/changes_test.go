@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/google/go-cmp/cmp"
@@ -290,6 +291,20 @@ func TestAudit(t *testing.T) {
 	}
 	r = f.do(t, "GET", "/api/v1/audit/evidence?limit=1001", aliceToken, "")
 	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+
+	// A period, such as a month under audit.
+	r = f.do(t, "GET", "/api/v1/audit/evidence?since=2026-10-01T00:00:00%2B02:00&until=2026-11-01T00:00:00Z", aliceToken, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("evidence of a period = %d %s", r.status, r.body)
+	}
+	since, until := f.audit.filter.Since, f.audit.filter.Until
+	if since == nil || until == nil || !since.Equal(time.Date(2026, 9, 30, 22, 0, 0, 0, time.UTC)) || !until.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("evidence filter of a period: since %v, until %v", since, until)
+	}
+	r = f.do(t, "GET", "/api/v1/audit/entries?since=2026-11-01T00:00:00Z&until=2026-10-01T00:00:00Z", aliceToken, "")
+	if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); msg != "query parameters since and until: 2026-11-01T00:00:00Z is not before 2026-10-01T00:00:00Z" {
+		t.Errorf("a period that ends before it starts: %q", msg)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -93,9 +93,13 @@ type dialect struct {
 	// textMatch returns the condition that a change's ID, title or
 	// description matches the text of a search.
 	textMatch func(text string) (string, []any)
+	// recordTime is the expression of an audit record's time, as text
+	// (auditlog.FormatTime).
+	recordTime string
 }
 
-var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch}
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch,
+	recordTime: `json_extract(record, '$.time')`}
 
 // likeMatch finds each word of the text anywhere in a change's ID, title
 // or description, ignoring case in every script (andon_lower, since

@@ -22,7 +22,8 @@ import (
 // postgresDialect numbers placeholders and locks rows read for update:
 // several replicas write to one PostgreSQL, so the database, not a Go
 // mutex, serialises them.
-var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch}
+var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
+	recordTime: `(record::json ->> 'time')`}
 
 // wordMatch finds changes whose words start with each word of the text,
 // ignoring case, through the changes_words index: a substring search

@@ -780,6 +780,64 @@ func TestEvidenceBoundedInBytes(t *testing.T) {
 	})
 }
 
+// TestAuditPeriod lists and exports the entries of a period, found by
+// their times: one a day for five days, and the period is days two and
+// three.
+func TestAuditPeriod(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		start := e.now
+		for i := range 5 {
+			e.now = start.Add(time.Duration(i) * 24 * time.Hour)
+			if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: fmt.Sprintf("day %d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		since, until := start.Add(24*time.Hour), start.Add(3*24*time.Hour)
+		for _, tt := range []struct {
+			f    andon.AuditFilter
+			want []int64
+		}{
+			{andon.AuditFilter{Since: &since, Until: &until, After: -1}, []int64{1, 2}},
+			{andon.AuditFilter{Since: &since, After: -1}, []int64{1, 2, 3, 4}},
+			{andon.AuditFilter{Until: &until, After: -1}, []int64{0, 1, 2}},
+			{andon.AuditFilter{Since: &since, Until: &until, After: 1}, []int64{2}},
+			{andon.AuditFilter{Since: &until, Until: &since, After: -1}, nil},
+		} {
+			entries, err := e.audit.FindEntries(context.Background(), tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, en := range entries {
+				got = append(got, en.Index)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("FindEntries(since %v, until %v, after %d) = %v, want %v", tt.f.Since, tt.f.Until, tt.f.After, got, tt.want)
+			}
+		}
+		ev, err := e.audit.Evidence(context.Background(), andon.AuditFilter{Since: &since, Until: &until, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, entries, err := auditlog.CheckEvidence(ev, v); err != nil || len(entries) != 2 {
+			t.Errorf("CheckEvidence of the period: %d entries, %v; want 2", len(entries), err)
+		}
+		// An entry of the day before, added to the file, is named.
+		day0, err := e.audit.Evidence(context.Background(), andon.AuditFilter{After: -1, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Entries = append(day0.Entries, ev.Entries...)
+		if _, _, err := auditlog.CheckEvidence(ev, v); err == nil || !strings.Contains(andon.ErrorMessage(err), "entry 0 does not match the export's filter: it was recorded at") {
+			t.Errorf("CheckEvidence with an entry before the period: %v", err)
+		}
+	})
+}
+
 func TestGateRecordsAutoChange(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})

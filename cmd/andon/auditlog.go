@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,9 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 		Short: "List audit log entries",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := periodFlags(cmd, &filter); err != nil {
+				return err
+			}
 			c, err := e.remote(cmd)
 			if err != nil {
 				return err
@@ -93,6 +97,8 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
 	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
 	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
+	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
+	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
 	cmd.PreRunE = refuseZeroLimit
@@ -182,6 +188,9 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 			return refuseZeroLimit(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := periodFlags(cmd, &filter); err != nil {
+				return err
+			}
 			c, err := e.remote(cmd)
 			if err != nil {
 				return err
@@ -216,6 +225,8 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
 	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
 	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
+	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
+	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default and most: 1000)")
 	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
@@ -368,7 +379,7 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 			dec := json.NewDecoder(bytes.NewReader(doc.Filter))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&filter); err != nil {
-				return nil, false, andon.Errorf(andon.EINVALID, "%s: filter: %v; an export's filter has type, subject, actor, change and after", file, err)
+				return nil, false, andon.Errorf(andon.EINVALID, "%s: filter: %v; an export's filter has type, subject, actor, change, since, until and after", file, err)
 			}
 		}
 		return &andon.Evidence{Filter: filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, false, nil
@@ -399,6 +410,12 @@ func describeFilter(f andon.AuditFilter) string {
 	if len(parts) == 0 {
 		parts = append(parts, "every entry")
 	}
+	if f.Since != nil {
+		parts = append(parts, "recorded at or after "+f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if f.Until != nil {
+		parts = append(parts, "recorded before "+f.Until.UTC().Format(time.RFC3339Nano))
+	}
 	if f.After >= 0 {
 		parts = append(parts, fmt.Sprintf("after entry %d", f.After))
 	}
@@ -410,3 +427,26 @@ func describeFilter(f andon.AuditFilter) string {
 // indent for each value, several times the bytes of the shortest) and
 // with their proofs take well under this.
 const maxEvidence = 64 << 20
+
+// periodFlags sets the period of filter from --since and --until: RFC 3339
+// times, or dates, which stand for their midnight UTC, as the log's times
+// are written.
+func periodFlags(cmd *cobra.Command, filter *andon.AuditFilter) error {
+	for flag, end := range map[string]**time.Time{"since": &filter.Since, "until": &filter.Until} {
+		v, _ := cmd.Flags().GetString(flag)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			if t, err = parseTime(flag, v); err != nil {
+				return andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-10-01T00:00:00+02:00, or a date such as 2026-10-01", flag, v)
+			}
+		}
+		*end = &t
+	}
+	if filter.Since != nil && filter.Until != nil && !filter.Since.Before(*filter.Until) {
+		return andon.Errorf(andon.EINVALID, "--since %s is not before --until %s", filter.Since.Format(time.RFC3339), filter.Until.Format(time.RFC3339))
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -216,6 +217,18 @@ func TestAuditExport(t *testing.T) {
 		"holds both an export's fields (entries, filter) and a proof's (index, record, leafHash, hashes)")
 	unknown := strings.Replace(r.stdout, `"change":`, `"changes":`, 1)
 	wantExit(t, runCLIWithStdin(t, unknown, "audit", "verify-export", "-", "--key", key), 2, `filter: json: unknown field "changes"`)
+
+	// A period: today's entries, by date, checked like any export.
+	today := time.Now().UTC()
+	tomorrow := today.Add(24 * time.Hour).Format(time.DateOnly)
+	period := s.as(t, "frank", "audit", "export", "--since", today.Format(time.DateOnly), "--until", tomorrow)
+	if period.code != 0 || !strings.Contains(period.stderr, "exported ") {
+		t.Fatalf("audit export of today: exit %d\n%s", period.code, period.stderr)
+	}
+	wantExit(t, runCLIWithStdin(t, period.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK")
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", tomorrow), 0, "no entries")
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", "last week"), 2, `--since "last week": want an RFC 3339 time`)
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", tomorrow, "--until", today.Format(time.DateOnly)), 2, "is not before --until")
 
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
