@@ -29,6 +29,9 @@ type changeListView struct {
 	First, Last  int    // the positions, from 1, of the changes shown
 	Filtered     bool   // some filter is set
 	MaxCount     int    // a Total this high means at least this many
+	// ImageError is the store's refusal of the image filter (a reference
+	// not pinned by digest), shown beside the form.
+	ImageError string
 }
 
 // changeList lists changes with the filters of the query string.
@@ -44,6 +47,7 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		Tier:        andon.Level(q.Get("tier")),
 		Requester:   strings.TrimSpace(q.Get("requester")),
 		Query:       strings.TrimSpace(q.Get("q")),
+		Image:       strings.TrimSpace(q.Get("image")),
 		Limit:       pageSize,
 	}
 	if f.State != "" && !slices.Contains(andon.States, f.State) {
@@ -57,12 +61,19 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 			return andon.Errorf(andon.EINVALID, "offset: %q is not a number of changes", s)
 		}
 	}
+	v := &changeListView{Filter: f, Environments: cat.Environments, States: andon.States, Tiers: andon.Levels, MaxCount: andon.MaxCount}
 	changes, total, err := h.cfg.Changes.FindChanges(r.Context(), f)
 	if err != nil {
-		return err
+		// The image is the one filter whose form the store judges (a
+		// reference pinned by digest): its refusal is shown beside the
+		// form, with what was typed, rather than instead of the page.
+		if f.Image == "" || andon.ErrorCode(err) != andon.EINVALID {
+			return err
+		}
+		v.ImageError = andon.ErrorMessage(err)
+		return h.render(w, r, http.StatusBadRequest, "changes", v)
 	}
-	v := &changeListView{Filter: f, Changes: changes, Total: total, Environments: cat.Environments, States: andon.States,
-		Tiers: andon.Levels, MaxCount: andon.MaxCount}
+	v.Changes, v.Total = changes, total
 	page := func(offset int) string {
 		q := url.Values{}
 		for k, vals := range r.URL.Query() {
@@ -78,7 +89,7 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		v.Next = page(f.Offset + pageSize)
 	}
 	v.First, v.Last = f.Offset+1, f.Offset+len(changes)
-	v.Filtered = f.Environment != "" || f.State != "" || f.Tier != "" || f.Requester != "" || f.Query != ""
+	v.Filtered = f.Environment != "" || f.State != "" || f.Tier != "" || f.Requester != "" || f.Query != "" || f.Image != ""
 	return h.render(w, r, http.StatusOK, "changes", v)
 }
 

@@ -410,6 +410,62 @@ func TestChangeListPages(t *testing.T) {
 	}
 }
 
+func TestChangeListByImage(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	carrying := createChange(t, s, "alice", "dev", "Carries the image")
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	other, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Another image",
+		Artifacts: []string{strings.Replace(image, "sha256:1111", "sha256:2222", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.MustSignIn(t, "bob")
+	ids := func(p *page) []string {
+		var got []string
+		for _, row := range p.all("table#changes tr[data-change]") {
+			got = append(got, attrOf(row, "data-change"))
+		}
+		return got
+	}
+	// The same repository and digest under another tag is the same image.
+	retagged := strings.Replace(image, ":17.0@", ":release-2026-11@", 1)
+	for _, ref := range []string{image, retagged} {
+		p := b.get("/changes?image="+url.QueryEscape(ref)).mustStatus(t, http.StatusOK)
+		if got := ids(p); !slices.Equal(got, []string{carrying.ID}) {
+			t.Errorf("image %s: changes %v, want [%s] (not %s)", ref, got, carrying.ID, other.ID)
+		}
+		if got := p.attr("input#f-image", "value"); got != ref {
+			t.Errorf("image %s: the field holds %q", ref, got)
+		}
+	}
+	// Its pages, of fifty changes, keep the filter.
+	for i := range 50 {
+		createChange(t, s, "alice", "dev", fmt.Sprintf("Routine change %d", i))
+	}
+	p := b.get("/changes?image="+url.QueryEscape(image)).mustStatus(t, http.StatusOK)
+	next := b.get(p.attr("a[rel=next]", "href")).mustStatus(t, http.StatusOK)
+	if got := ids(next); !slices.Equal(got, []string{carrying.ID}) {
+		t.Errorf("second page of the image's changes: %v, want [%s]", got, carrying.ID)
+	}
+
+	// A reference not pinned by digest is refused beside the form, with
+	// the store's message and what was typed; the page is not an error.
+	p = b.get("/changes?image=odoo%3Alatest&environment=dev").mustStatus(t, http.StatusBadRequest)
+	if got, want := p.text("form#filters + #error[role=alert]"), `image "odoo:latest" is not pinned by digest`; !strings.Contains(got, want) {
+		t.Errorf("bad image: #error %q, want it to say %q", got, want)
+	}
+	if p.attr("input#f-image", "value") != "odoo:latest" || p.attr("input#f-image", "aria-invalid") != "true" ||
+		p.attr("select#f-environment option[selected]", "value") != "dev" {
+		t.Errorf("bad image: the form does not come back as typed, marked invalid")
+	}
+	if got := p.text("title"); got != "Refused: Changes · andon" {
+		t.Errorf("bad image: page title %q", got)
+	}
+	if p.all("table#changes") != nil {
+		t.Error("bad image: a listing is shown as if the filter held")
+	}
+}
+
 // createChange creates a change in env as user through the service.
 func createChange(t *testing.T, s *stack, user, env, title string) *andon.Change {
 	t.Helper()

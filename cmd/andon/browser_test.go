@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andon-governance/andon"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -302,6 +304,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
+	t.Run("ImageFilter", func(t *testing.T) { b.testImageFilter(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	if t.Failed() {
@@ -691,6 +694,38 @@ func (b *board) testAuditVerify(t *testing.T) {
 	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("table#entries tr[data-index]")))); n == 0 {
 		t.Error("no audit entries listed")
 	}
+}
+
+// testImageFilter lists the changes that carry an image, typed in the
+// filter of the list of changes, as andon change list --image does, and
+// is told beside the form why a reference not pinned by digest is refused.
+func (b *board) testImageFilter(t *testing.T) {
+	ctx := b.as(t, "frank")
+	b.open(t, ctx, "/changes", "form#filters")
+	must(t, ctx, chromedp.SendKeys(chromedp.CSS("input#f-image"), demoImageA))
+	submit(t, ctx, "form#filters button[type=submit]")
+	got := mustRun(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table#changes tr[data-change]")].map(r => r.dataset.change)`))
+	listed := runCLI(t, map[string]string{"ANDON_SERVER": b.url, "ANDON_TOKEN": demoToken("frank")}, "change", "list", "--image", demoImageA, "-o", "json")
+	var want struct {
+		Changes []andon.Change `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(listed.stdout), &want); err != nil || len(want.Changes) == 0 {
+		t.Fatalf("change list --image: exit %d, %v\n%s%s", listed.code, err, listed.stdout, listed.stderr)
+	}
+	var ids []string
+	for _, c := range want.Changes {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("the changes of %s on the board: %v, want those of andon change list --image: %v", demoImageA, got, ids)
+	}
+
+	must(t, ctx, chromedp.SetValue(chromedp.CSS("input#f-image"), "registry.example.com/odoo/odoo-lyon:latest"))
+	submit(t, ctx, "form#filters button[type=submit]")
+	if got := text(t, ctx, "form#filters + #error[role=alert]"); !strings.Contains(got, "is not pinned by digest") {
+		t.Errorf("a reference not pinned by digest: #error %q", got)
+	}
+	checkAccessibility(t, ctx, "changes-refused")
 }
 
 // overflowing lists the outermost elements that stick out of the right edge
