@@ -42,6 +42,7 @@ func (h *Handler) routes() []route {
 		{"POST /changes/{id}/transition", signedIn, page(h.changeTransition)},
 		{"POST /changes/{id}/review", signedIn, page(h.changeReview)},
 		{"POST /changes/{id}/verify", signedIn, page(h.changeVerify)},
+		{"GET /changes/{id}/evidence", signedIn, page(h.changeEvidence)},
 		{"GET /approvals", signedIn, page(h.approvals)},
 		{"GET /calendar", signedIn, page(h.calendar)},
 		{"GET /calendar.ics", signedIn, page(h.calendarFile)},

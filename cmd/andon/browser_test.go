@@ -68,6 +68,7 @@ func chromium(t *testing.T) string {
 // board is andon demo and one headless Chromium driving it.
 type board struct {
 	url     string          // the demo's address, as http://localhost:PORT
+	data    string          // the demo's data directory, with the log's public key
 	browser context.Context // the browser's first tab; new tabs derive from it
 	logs    *syncBuffer     // the server's logs
 	shots   string          // where screenshots go, or ""
@@ -78,10 +79,11 @@ type board struct {
 func mustStartBoard(t *testing.T) *board {
 	t.Helper()
 	exe := chromium(t)
-	url, logs, _ := startCommand(t, "andon", "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	data := t.TempDir()
+	url, logs, _ := startCommand(t, "andon", "demo", "--addr", "127.0.0.1:0", "--data", data)
 	// Chromium keeps a Secure cookie over plain HTTP for a loopback host
 	// only; the board is reached by the name people type.
-	b := &board{url: strings.Replace(url, "127.0.0.1", "localhost", 1), logs: logs, shots: os.Getenv("ANDON_SCREENSHOTS")}
+	b := &board{url: strings.Replace(url, "127.0.0.1", "localhost", 1), data: data, logs: logs, shots: os.Getenv("ANDON_SCREENSHOTS")}
 	if b.shots != "" {
 		if err := os.MkdirAll(b.shots, 0o755); err != nil {
 			t.Fatal(err)
@@ -305,6 +307,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
 	t.Run("ImageFilter", func(t *testing.T) { b.testImageFilter(t) })
+	t.Run("DownloadEvidence", func(t *testing.T) { b.testDownloadEvidence(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	if t.Failed() {
@@ -726,6 +729,34 @@ func (b *board) testImageFilter(t *testing.T) {
 		t.Errorf("a reference not pinned by digest: #error %q", got)
 	}
 	checkAccessibility(t, ctx, "changes-refused")
+}
+
+// testDownloadEvidence downloads the evidence of a change from its page,
+// with the browser's session, and checks it offline with the demo's
+// public key, as an auditor does.
+func (b *board) testDownloadEvidence(t *testing.T) {
+	ctx := b.as(t, "frank")
+	b.open(t, ctx, "/changes/CHG-2", "a#evidence-download")
+	if got := text(t, ctx, "#evidence code"); got != "andon audit verify-export CHG-2.evidence.json --key audit.pub" {
+		t.Errorf("how to check the evidence: %q", got)
+	}
+	type download struct {
+		Disposition string `json:"disposition"`
+		Body        string `json:"body"`
+	}
+	d := mustRun(t, ctx, chromedp.Evaluate[download](`fetch(document.querySelector("a#evidence-download").href)
+		.then(async r => ({disposition: r.headers.get("Content-Disposition"), body: await r.text()}))`, chromedp.EvalAwaitPromise))
+	if d.Disposition != `attachment; filename="CHG-2.evidence.json"` {
+		t.Errorf("Content-Disposition %q", d.Disposition)
+	}
+	file := filepath.Join(t.TempDir(), "CHG-2.evidence.json")
+	if err := os.WriteFile(file, []byte(d.Body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", filepath.Join(b.data, "audit.pub"))
+	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK") || !strings.Contains(ok.stdout, `filter: change "CHG-2"`) {
+		t.Errorf("verify-export of the evidence downloaded: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+	}
 }
 
 // overflowing lists the outermost elements that stick out of the right edge

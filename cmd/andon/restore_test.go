@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -234,4 +237,62 @@ func TestAuditExport(t *testing.T) {
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
 	wantExit(t, runCLIWithStdin(t, `{"changes": []}`, "audit", "verify-export", "-", "--key", key), 2, "not an export")
 	wantExit(t, s.as(t, "frank", "audit", "export", "-o", "yaml"), 2, "an export is JSON")
+}
+
+// TestAuditExportFromTheBoard downloads a change's evidence from its page
+// on the board, as an auditor who does not use the CLI does: the file is
+// byte for byte what andon audit export --change writes, records
+// escaped as they were hashed, and andon audit verify-export accepts it.
+func TestAuditExportFromTheBoard(t *testing.T) {
+	data := t.TempDir()
+	s := MustServe(t, data)
+	created := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "staging-lyon", "--type", "normal",
+		"--title", "Label printer <fix> & more", "--description", "Prints \"labels\" — again", "--image", imageRelease)
+	wantExit(t, s.as(t, "alice", "gate", "--env", "staging-lyon", "--image", imageRelease), 0, "ALLOWED")
+
+	// Signed in on the board as frank, who may read the audit log.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["frank"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Fatalf("sign in on the board: status %d, cookies %v", res.StatusCode, res.Cookies())
+	}
+	req, err := http.NewRequest(http.MethodGet, s.url+"/changes/"+created.ID+"/evidence", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloaded, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("download the evidence: status %d, %v\n%.300s", res.StatusCode, err, downloaded)
+	}
+	if got, want := res.Header.Get("Content-Disposition"), `attachment; filename="`+created.ID+`.evidence.json"`; got != want {
+		t.Errorf("Content-Disposition %q, want %q", got, want)
+	}
+
+	exported := s.as(t, "frank", "audit", "export", "--change", created.ID)
+	if exported.code != 0 {
+		t.Fatalf("audit export: exit %d\n%s", exported.code, exported.stderr)
+	}
+	if string(downloaded) != exported.stdout {
+		t.Errorf("the evidence downloaded from the board is not what andon audit export writes:\nboard:\n%s\nCLI:\n%s", downloaded, exported.stdout)
+	}
+	file := filepath.Join(t.TempDir(), created.ID+".evidence.json")
+	if err := os.WriteFile(file, downloaded, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", auditlog.PubPath(data))
+	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "\nfilter: change \""+created.ID+"\"\n") {
+		t.Errorf("verify-export of the downloaded evidence: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+	}
 }

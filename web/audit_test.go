@@ -1,0 +1,125 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"github.com/google/go-cmp/cmp"
+)
+
+// mustCheckEvidence checks an export as andon audit verify-export does,
+// with the stack's verifier key alone, and returns it.
+func mustCheckEvidence(t *testing.T, s *stack, body string) *andon.Evidence {
+	t.Helper()
+	var ev andon.Evidence
+	if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		t.Fatalf("the evidence is not JSON: %v\n%.300s", err, body)
+	}
+	v, err := auditlog.LoadVerifier(auditlog.PubPath(s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := auditlog.CheckEvidence(&ev, v); err != nil {
+		t.Fatalf("the evidence does not verify: %v", err)
+	}
+	return &ev
+}
+
+func TestChangeEvidenceDownload(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	// A deployment to staging records a standard change and the gate's
+	// decision, whose subject is the environment: both are its history.
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || !res.Allow || res.Change == nil {
+		t.Fatalf("gate: %+v, %v", res, err)
+	}
+	createChange(t, s, "alice", "dev", "Another <change> & more")
+	id := res.Change.ID
+
+	b := s.MustSignIn(t, "frank")
+	p := b.get("/changes/"+id).mustStatus(t, http.StatusOK)
+	href := p.attr("a#evidence-download", "href")
+	if href != "/changes/"+id+"/evidence" || p.text("a#evidence-download") != "Download evidence" {
+		t.Fatalf("the change's page links to %q (%q), want its evidence", href, p.text("a#evidence-download"))
+	}
+	if got, want := p.text("#evidence code"), "andon audit verify-export "+id+".evidence.json --key audit.pub"; got != want {
+		t.Errorf("how to check it offline: %q, want %q", got, want)
+	}
+	d := b.get(href).mustStatus(t, http.StatusOK)
+	if got, want := d.header.Get("Content-Disposition"), `attachment; filename="`+id+`.evidence.json"`; got != want {
+		t.Errorf("Content-Disposition %q, want %q", got, want)
+	}
+	if got := d.header.Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	ev := mustCheckEvidence(t, s, d.body)
+	if diff := cmp.Diff(andon.AuditFilter{Change: id, After: -1}, ev.Filter); diff != "" {
+		t.Errorf("the export's filter (-want +got):\n%s", diff)
+	}
+	if rows := len(p.all("#audit-entries tr[data-index]")); len(ev.Entries) != rows || rows < 2 || ev.More {
+		t.Errorf("the export holds %d entries (more %v), the page lists %d", len(ev.Entries), ev.More, rows)
+	}
+	// Indented as andon audit export writes it (cmd/andon's
+	// TestAuditExportFromTheBoard compares the two byte for byte).
+	if !strings.HasPrefix(d.body, "{\n  \"filter\": {\n") || !strings.HasSuffix(d.body, "}\n") {
+		t.Errorf("the export is not indented as andon audit export writes it:\n%.200s", d.body)
+	}
+
+	b.get("/changes/CHG-999/evidence").mustStatus(t, http.StatusNotFound)
+	b.get("/changes/"+id+"/evidence?after=first").mustStatus(t, http.StatusBadRequest)
+	if got := s.browser(t).get(href); got.status != http.StatusSeeOther || !strings.HasPrefix(got.location, "/login?next=") {
+		t.Errorf("the evidence without a session: %d to %q, want the sign-in page", got.status, got.location)
+	}
+}
+
+// TestChangeEvidenceInParts downloads the evidence of a change whose
+// records take more than one export holds: the file's name says where it
+// stops, and the part after it holds the rest.
+func TestChangeEvidenceInParts(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	// Each record escapes every < as \u003c: the creation takes about 4
+	// MB, and the cancellation's comment 400 kB more, past
+	// andon.MaxEvidenceBytes.
+	paths := make([]string, andon.MaxFactItems)
+	for i := range paths {
+		paths[i] = strings.Repeat("<", andon.MaxFactLength)
+	}
+	evidence := map[string][]string{}
+	for _, key := range andon.EvidenceKeys {
+		evidence[key] = paths
+	}
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Large",
+		Description: strings.Repeat("<", andon.MaxText), Artifacts: []string{image}, Facts: andon.Facts{Evidence: evidence}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.changes.Transition(ctx, c.ID, andon.StateCancelled, strings.Repeat("<", andon.MaxText)); err != nil {
+		t.Fatal(err)
+	}
+
+	b := s.MustSignIn(t, "frank")
+	first := b.get("/changes/"+c.ID+"/evidence").mustStatus(t, http.StatusOK)
+	part := mustCheckEvidence(t, s, first.body)
+	if len(part.Entries) != 1 || !part.More {
+		t.Fatalf("the first part: %d entries, more %v; want 1 and more", len(part.Entries), part.More)
+	}
+	last := part.Entries[0].Index
+	if got, want := first.header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="%s.evidence.to-%d.more-follow.json"`, c.ID, last); got != want {
+		t.Errorf("the first part: Content-Disposition %q, want %q", got, want)
+	}
+	next := b.get(fmt.Sprintf("/changes/%s/evidence?after=%d", c.ID, last)).mustStatus(t, http.StatusOK)
+	rest := mustCheckEvidence(t, s, next.body)
+	if len(rest.Entries) != 1 || rest.More || rest.Entries[0].Index <= last || rest.Filter.After != last {
+		t.Errorf("the part after entry %d: %d entries, more %v, filter %+v; want the cancellation and no more", last, len(rest.Entries), rest.More, rest.Filter)
+	}
+	if got, want := next.header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="%s.evidence.after-%d.json"`, c.ID, last); got != want {
+		t.Errorf("the part after entry %d: Content-Disposition %q, want %q", last, got, want)
+	}
+}
