@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // auditView is the data of the audit page.
@@ -210,4 +213,55 @@ func evidenceName(id string, after int64, ev *andon.Evidence) string {
 		name += ".to-" + strconv.FormatInt(ev.Entries[len(ev.Entries)-1].Index, 10) + ".more-follow"
 	}
 	return name + ".json"
+}
+
+// entryView is the data of an audit entry's page.
+type entryView struct {
+	Index int64
+	// Entry is decoded from the record; nil when the record does not
+	// decode, which Problem then says.
+	Entry *andon.Entry
+	// Record is the record as stored, indented: only whitespace is
+	// added, which checking removes.
+	Record string
+	Proof  *andon.Proof
+	// Problem says why the proof does not hold, checked on the server
+	// with the checkpoint's public key; "" when it holds.
+	Problem string
+	// Prev and Next are the neighbouring entries' pages, or "".
+	Prev, Next string
+}
+
+// auditEntry shows one entry of the log: its whole record and its
+// inclusion proof in the tree of the latest signed checkpoint, checked
+// on the server, with how to check it offline.
+func (h *Handler) auditEntry(w http.ResponseWriter, r *http.Request) error {
+	s := r.PathValue("index")
+	index, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || index < 0 {
+		return andon.Errorf(andon.ENOTFOUND, "no audit entry %q: an entry is named by its index, a number from 0", s)
+	}
+	p, err := h.cfg.Audit.Proof(r.Context(), index)
+	if err != nil {
+		return err
+	}
+	v := &entryView{Index: index, Record: string(p.Record), Proof: p}
+	var indented bytes.Buffer
+	if json.Indent(&indented, p.Record, "", "  ") == nil {
+		v.Record = indented.String()
+	}
+	if v.Entry, err = auditlog.Decode(p.Record); err != nil {
+		v.Entry, v.Problem = nil, "the record does not decode: "+andon.ErrorMessage(err)
+	} else if verifier, err := note.NewVerifier(p.Checkpoint.VerifierKey); err != nil {
+		v.Problem = fmt.Sprintf("the checkpoint's public key cannot be read: %v", err)
+	} else if err := auditlog.CheckProof(p, verifier); err != nil {
+		v.Problem = andon.ErrorMessage(err)
+	}
+	if index > 0 {
+		v.Prev = "/audit/entries/" + strconv.FormatInt(index-1, 10)
+	}
+	if index+1 < p.Checkpoint.Size {
+		v.Next = "/audit/entries/" + strconv.FormatInt(index+1, 10)
+	}
+	return h.render(w, r, http.StatusOK, "audit-entry", v)
 }

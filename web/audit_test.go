@@ -1,15 +1,21 @@
 package web_test
 
 import (
+	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/sqlstore"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
 )
 
 // mustCheckEvidence checks an export as andon audit verify-export does,
@@ -121,5 +127,115 @@ func TestChangeEvidenceInParts(t *testing.T) {
 	}
 	if got, want := next.header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="%s.evidence.after-%d.json"`, c.ID, last); got != want {
 		t.Errorf("the part after entry %d: Content-Disposition %q, want %q", last, got, want)
+	}
+}
+
+// preText returns the text of the first node matching selector as it is,
+// its white space kept, as a pre element holds it.
+func (p *page) preText(selector string) string {
+	nodes := p.all(selector)
+	if len(nodes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(nodes[0])
+	return b.String()
+}
+
+func TestAuditEntryPage(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "dev", `Label printer <script>alert("fix")</script> & more`)
+	createChange(t, s, "alice", "dev", "Another")
+	b := s.MustSignIn(t, "frank")
+
+	// The audit page and the change's page open each entry.
+	audit := b.get("/audit?change="+c.ID).mustStatus(t, http.StatusOK)
+	href := audit.attr("#entries tr[data-index] a", "href")
+	index := audit.attr("#entries tr[data-index]", "data-index")
+	if href != "/audit/entries/"+index {
+		t.Fatalf("the audit page links entry %s to %q", index, href)
+	}
+	if got := b.get("/changes/"+c.ID).attr("#audit-entries tr[data-index] a", "href"); got != href {
+		t.Errorf("the change's page links its first entry to %q, want %q", got, href)
+	}
+
+	p := b.get(href).mustStatus(t, http.StatusOK)
+	if got, want := p.text("title"), "Audit entry "+index+" · andon"; got != want {
+		t.Errorf("page title %q, want %q", got, want)
+	}
+	var facts []string
+	for _, dd := range p.all("#entry dd") {
+		facts = append(facts, textOf(dd))
+	}
+	if want := []string{"2026-11-26 09:00:00", andon.EventChangeCreated, "alice", c.ID}; !slices.Equal(facts, want) {
+		t.Errorf("the entry's facts %q, want %q", facts, want)
+	}
+	// The whole record, indented, as text: what it holds is shown, never
+	// run.
+	record := p.preText("#record")
+	if !strings.Contains(record, "\n  \"data\": {\n") || !strings.Contains(record, `"title": "Label printer \u003cscript\u003ealert(\"fix\")\u003c/script\u003e \u0026 more"`) {
+		t.Errorf("the record is not shown whole and indented:\n%s", record)
+	}
+	if p.all("#record *") != nil || p.all("main script") != nil {
+		t.Error("the record holds elements")
+	}
+	if got := p.text("#proof-result"); !strings.Contains(got, "Checked on this server") {
+		t.Errorf("#proof-result %q", got)
+	}
+	if got, want := p.text("#offline code"), "andon audit proof "+index+" -o json | andon audit verify-export - --key audit.pub"; got != want {
+		t.Errorf("how to check it offline: %q, want %q", got, want)
+	}
+	// The proof shown is one: with the record and the signed note as the
+	// page gives them, it checks with the log's public key alone.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(record)); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseInt(index, 10, 64)
+	size, _ := strconv.ParseInt(p.text("#cp-size"), 10, 64)
+	proof := &andon.Proof{Index: n, Record: compact.Bytes(), LeafHash: p.text("#leaf-hash"),
+		Checkpoint: andon.Checkpoint{Origin: p.text("#cp-origin"), Size: size, RootHash: p.text("#cp-root"), Note: p.preText("#note")}}
+	for _, li := range p.all("#proof-hashes li") {
+		proof.Hashes = append(proof.Hashes, textOf(li))
+	}
+	v, err := auditlog.LoadVerifier(auditlog.PubPath(s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := auditlog.CheckProof(proof, v); err != nil || len(proof.Hashes) == 0 {
+		t.Errorf("the proof the page shows does not check offline (%d hashes): %v", len(proof.Hashes), err)
+	}
+	if p.attr("a[rel=next]", "href") != fmt.Sprintf("/audit/entries/%d", n+1) {
+		t.Errorf("the next entry: %q", p.attr("a[rel=next]", "href"))
+	}
+
+	// An entry altered behind the store's back is shown as it is now,
+	// and its proof fails.
+	raw, err := sql.Open("sqlite", sqlstore.DataPath(s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE audit_entries SET record = replace(record, '"alice"', '"mallory"') WHERE idx = ?`, n); err != nil {
+		t.Fatal(err)
+	}
+	p = b.get(href).mustStatus(t, http.StatusOK)
+	if got := p.text("#proof-result[role=status].alert"); !strings.Contains(got, "The proof does not hold") || !strings.Contains(p.text("#entry"), "mallory") {
+		t.Errorf("a record altered: #proof-result %q, facts %q", got, p.text("#entry"))
+	}
+
+	for _, path := range []string{"/audit/entries/999", "/audit/entries/-1", "/audit/entries/first"} {
+		if got := b.get(path).mustStatus(t, http.StatusNotFound).text("#error"); !strings.Contains(got, "no audit entry") {
+			t.Errorf("%s: %q", path, got)
+		}
 	}
 }

@@ -712,6 +712,7 @@ func TestPagesRender(t *testing.T) {
 		"/calendar":               "table#calendar",
 		"/audit":                  "#tree-size",
 		"/audit?change=" + c.ID:   "#entries tr[data-index]",
+		"/audit/entries/0":        "pre#record",
 		"/catalog":                "#teams tr[data-team]",
 		"/calendar?env=prod-lyon": "li.occurrence",
 	} {

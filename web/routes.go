@@ -49,6 +49,7 @@ func (h *Handler) routes() []route {
 		{"POST /calendar/subscription", signedIn, page(h.calendarSubscribe)},
 		{"GET /audit", signedIn, page(h.auditPage)},
 		{"POST /audit/verify", signedIn, page(h.auditVerify)},
+		{"GET /audit/entries/{index}", signedIn, page(h.auditEntry)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
 	}
 }

@@ -308,6 +308,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
 	t.Run("ImageFilter", func(t *testing.T) { b.testImageFilter(t) })
 	t.Run("DownloadEvidence", func(t *testing.T) { b.testDownloadEvidence(t) })
+	t.Run("AuditEntry", func(t *testing.T) { b.testAuditEntry(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	if t.Failed() {
@@ -759,6 +760,28 @@ func (b *board) testDownloadEvidence(t *testing.T) {
 	}
 }
 
+// testAuditEntry opens an entry from the audit page: its record and its
+// inclusion proof, checked.
+func (b *board) testAuditEntry(t *testing.T) {
+	ctx := b.as(t, "frank")
+	b.open(t, ctx, "/audit", "table#entries")
+	index := attr(t, ctx, "table#entries tr[data-index]", "data-index")
+	submit(t, ctx, "table#entries tr[data-index] a")
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("pre#record")))
+	if got := text(t, ctx, "h1"); got != "Audit entry "+index {
+		t.Errorf("the entry opened: %q, want entry %s", got, index)
+	}
+	if got := text(t, ctx, "pre#record"); !strings.Contains(got, `"index": `+index) {
+		t.Errorf("the record of entry %s: %q", index, got)
+	}
+	if got := text(t, ctx, "#proof-result"); !strings.Contains(got, "Checked on this server") {
+		t.Errorf("#proof-result %q", got)
+	}
+	if got := text(t, ctx, "#offline code"); got != "andon audit proof "+index+" -o json | andon audit verify-export - --key audit.pub" {
+		t.Errorf("how to check it offline: %q", got)
+	}
+}
+
 // overflowing lists the outermost elements that stick out of the right edge
 // of the viewport, or whose text does (a heading of one long word), when
 // the page scrolls sideways; the document itself when it finds none.
@@ -827,6 +850,7 @@ func (b *board) testEveryPage(t *testing.T) {
 		{"calendar-month", "/calendar?plant=lyon&view=month", "table#calendar", bob},
 		{"calendar-week", "/calendar?plant=geelong&view=week", "table#calendar", bob},
 		{"audit", "/audit", "table#entries", bob},
+		{"audit-entry", "/audit/entries/3", "pre#record", bob},
 		{"catalog", "/catalog", "section#teams", bob},
 		{"not-found", "/changes/CHG-999", "#error", bob},
 	}
