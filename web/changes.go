@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -472,10 +473,41 @@ func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// endings are the transitions that end a change short of completing it,
+// which cannot be undone: each asks to be confirmed with this question
+// about the change's ID.
+var endings = map[andon.State]string{
+	andon.StateCancelled:  "Cancel %s?",
+	andon.StateFailed:     "Mark %s failed?",
+	andon.StateRolledBack: "Mark %s rolled back?",
+}
+
+// confirmView is the data of the page that asks to confirm an ending.
+type confirmView struct {
+	Change   *andon.Change
+	To       andon.State
+	Question string
+	// Comment is what was typed in the transition's form, posted with
+	// the confirmation.
+	Comment string
+}
+
 // changeTransition moves the change to the state of the button pressed.
+// An ending (cancel, fail, roll back) first shows a page that asks to
+// confirm it, whose form posts here again with confirm=yes; the page works
+// without scripts, and the service refuses what it always refused when
+// the confirmation is posted.
 func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	to := andon.State(r.PostFormValue("to"))
+	if question, ending := endings[to]; ending && r.PostFormValue("confirm") != "yes" {
+		c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return h.render(w, r, http.StatusOK, "change-confirm", &confirmView{Change: c, To: to,
+			Question: fmt.Sprintf(question, c.ID), Comment: r.PostFormValue("comment")})
+	}
 	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
 	if err != nil {
 		return h.refused(w, r, id, err)

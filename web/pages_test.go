@@ -570,7 +570,17 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	if !slices.Equal(buttons, []string{"implementing", "cancelled"}) {
 		t.Errorf("transitions %v, want [implementing cancelled]", buttons)
 	}
-	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusSeeOther)
+	// Cancelling asks to confirm it first, with the comment typed.
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}, "comment": {"no longer needed"}}).mustStatus(t, http.StatusOK)
+	if got := p.text("h1"); got != "Cancel "+strings.TrimPrefix(detail, "/changes/")+"?" {
+		t.Errorf("cancel: the page asks %q", got)
+	}
+	if got := alice.get(detail).attr("#state", "data-state"); got != "approved" {
+		t.Fatalf("cancel before the confirmation: state %q, want still approved", got)
+	}
+	p = alice.post(detail+"/transition", url.Values{"csrf": {p.attr("form#confirm input[name=csrf]", "value")},
+		"to": {p.attr("form#confirm input[name=to]", "value")}, "confirm": {p.attr("form#confirm input[name=confirm]", "value")},
+		"comment": {p.text("form#confirm textarea[name=comment]")}}).mustStatus(t, http.StatusSeeOther)
 	p = alice.get(p.location).mustStatus(t, http.StatusOK)
 	if got := p.attr("#state", "data-state"); got != "cancelled" {
 		t.Errorf("after cancelling: %q", got)
@@ -578,6 +588,76 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 	if got := p.text("#done"); got != "The change is now Cancelled." {
 		t.Errorf("after cancelling: #done %q, want the state it is in", got)
 	}
+}
+
+func TestEndingAChangeAsksToConfirm(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	// A deployment to staging records a standard change, implementing.
+	res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || !res.Allow || res.Change == nil || res.Change.State != andon.StateImplementing {
+		t.Fatalf("gate: %+v, %v", res, err)
+	}
+	id := res.Change.ID
+	detail := "/changes/" + id
+	alice := s.MustSignIn(t, "alice")
+	var buttons []string
+	for _, n := range alice.get(detail).all("form#transition button[name=to]") {
+		buttons = append(buttons, attrOf(n, "value"))
+	}
+	if !slices.Equal(buttons, []string{"completed", "failed", "rolled-back"}) {
+		t.Fatalf("transitions %v, want [completed failed rolled-back]", buttons)
+	}
+	for _, tt := range []struct {
+		to       andon.State
+		question string
+	}{
+		{andon.StateFailed, "Mark " + id + " failed?"},
+		{andon.StateRolledBack, "Mark " + id + " rolled back?"},
+	} {
+		p := alice.submit(detail, detail+"/transition", url.Values{"to": {string(tt.to)}, "comment": {"line 2 <stops>"}}).mustStatus(t, http.StatusOK)
+		if got := p.text("title"); got != tt.question+" · andon" {
+			t.Errorf("%s: page title %q, want %q", tt.to, got, tt.question)
+		}
+		if got := p.text("#confirm-warning"); got != "This ends the change; it cannot be reopened." {
+			t.Errorf("%s: warning %q", tt.to, got)
+		}
+		if p.attr("form#confirm input[name=to]", "value") != string(tt.to) || p.attr("form#confirm input[name=confirm]", "value") != "yes" ||
+			p.attr("form#confirm input[name=csrf]", "value") == "" || p.text("form#confirm textarea[name=comment]") != "line 2 <stops>" {
+			t.Errorf("%s: the confirmation's form does not carry the transition, the CSRF token and the comment", tt.to)
+		}
+		if got := p.attr("a#back", "href"); got != detail {
+			t.Errorf("%s: Back leads to %q", tt.to, got)
+		}
+		if got := alice.get(detail).attr("#state", "data-state"); got != "implementing" {
+			t.Fatalf("%s before the confirmation: state %q", tt.to, got)
+		}
+	}
+
+	// The confirmation needs the CSRF token as every form does.
+	alice.post(detail+"/transition", url.Values{"to": {"failed"}, "confirm": {"yes"}}).mustStatus(t, http.StatusForbidden)
+	// One who may not move the change is refused when confirming, as before.
+	frank := s.MustSignIn(t, "frank")
+	frank.submit(detail, detail+"/transition", url.Values{"to": {"failed"}}).mustStatus(t, http.StatusOK)
+	p := frank.submit(detail, detail+"/transition", url.Values{"to": {"failed"}, "confirm": {"yes"}, "comment": {"not mine"}}).mustStatus(t, http.StatusForbidden)
+	if got := p.text("#error[role=alert]"); !strings.Contains(got, "frank may not move change "+id) {
+		t.Errorf("frank confirms: %q", got)
+	}
+	// A comment refused comes back in the change's form, saying why.
+	typed := "failed \u202e"
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"failed"}, "confirm": {"yes"}, "comment": {typed}}).mustStatus(t, http.StatusBadRequest)
+	if !strings.Contains(p.text("#error"), "bidirectional control U+202E") || p.text("textarea#transition-comment") != typed {
+		t.Errorf("a refused comment: %q, given back %q", p.text("#error"), p.text("textarea#transition-comment"))
+	}
+	// Completing takes effect at once; an ending confirmed afterwards,
+	// from a page left open, is refused as before.
+	alice.submit(detail, detail+"/transition", url.Values{"to": {"completed"}}).mustStatus(t, http.StatusSeeOther)
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"rolled-back"}, "confirm": {"yes"}}).mustStatus(t, http.StatusConflict)
+	if got := p.text("#error[role=alert]"); !strings.Contains(got, "change "+id+" is completed and cannot become rolled-back") ||
+		p.attr("#state", "data-state") != "completed" {
+		t.Errorf("rolled back once completed: %q, state %q", got, p.attr("#state", "data-state"))
+	}
+	alice.submit(detail, "/changes/CHG-999/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusNotFound)
 }
 
 func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
