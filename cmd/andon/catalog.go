@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,12 +43,8 @@ whole catalog.`,
 			var cat *andon.Catalog
 			if len(args) == 1 {
 				var err error
-				if cat, err = catalog.Load(args[0]); err != nil {
-					var problems catalog.Errors
-					if errors.As(err, &problems) {
-						err = catalog.Errors(problemsUnder(args[0], problems))
-					}
-					return &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", args[0], err)}
+				if cat, err = loadCatalogDir("catalog directory", args[0]); err != nil {
+					return err
 				}
 			} else {
 				c, err := e.remote(cmd)
@@ -100,6 +97,32 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 	for _, t := range cat.Teams {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Name, join(t.Roles), join(t.Members))
 	}
+}
+
+// loadCatalogDir loads the catalog directory dir for a command that reads
+// it offline, where what names it in errors (a flag such as --catalog). A
+// directory that cannot be read is said to be so, not taken for a catalog
+// with a problem in a file of the path given twice; the problems of an
+// invalid catalog name their files from the working directory, as andon
+// catalog validate prints them. Either is exit code 2: the command could
+// not run.
+func loadCatalogDir(what, dir string) (*andon.Catalog, error) {
+	if _, err := os.ReadDir(dir); err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err
+		}
+		return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: %v (want the directory of the catalog's YAML files)", what, dir, err)}
+	}
+	cat, err := catalog.Load(dir)
+	if err != nil {
+		var problems catalog.Errors
+		if errors.As(err, &problems) {
+			err = catalog.Errors(problemsUnder(dir, problems))
+		}
+		return nil, &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", dir, err)}
+	}
+	return cat, nil
 }
 
 // problemsUnder returns problems, which name files from the catalog

@@ -473,6 +473,47 @@ func TestCatalogUnavailable(t *testing.T) {
 	}
 }
 
+// TestCatalogDirOffline checks the commands that read a catalog directory
+// offline: one that is not there is said to be missing, not a catalog with
+// a problem in a file of its path given twice, and an invalid one's
+// problems name their files from the working directory, as andon catalog
+// validate prints them.
+func TestCatalogDirOffline(t *testing.T) {
+	missing := filepath.Join("testdata", "catalog", "missing")
+	bad := filepath.Join("testdata", "catalog", "bad")
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	mustWriteFile(t, caFile, "not read: the catalog comes first\n")
+	commands := map[string]func(dir string) []string{
+		"catalog show": func(dir string) []string { return []string{"catalog", "show", dir} },
+		"policy test": func(dir string) []string {
+			return []string{"policy", "test", "--catalog", dir, filepath.Join(stacks, "good-production")}
+		},
+		"kube webhook-config": func(dir string) []string {
+			return []string{"kube", "webhook-config", "--catalog", dir, "--service", "andon/andon", "--ca-bundle", caFile}
+		},
+		"odoo impact": func(dir string) []string {
+			return []string{"odoo", "impact", "--repo", t.TempDir(), "--from", "v1", "--to", "v2", "--catalog", dir}
+		},
+	}
+	for name, args := range commands {
+		t.Run(name, func(t *testing.T) {
+			what := "--catalog"
+			if name == "catalog show" {
+				what = "catalog directory"
+			}
+			env := map[string]string{"ANDON_SERVER": closedServer(t)}
+			got := runCLI(t, env, args(missing)...)
+			if want := "andon: " + what + " " + missing + ": no such file or directory (want the directory of the catalog's YAML files)\n"; got.code != 2 || got.stderr != want {
+				t.Errorf("missing directory: exit %d, stderr %q; want 2, %q", got.code, got.stderr, want)
+			}
+			got = runCLI(t, env, args(bad)...)
+			if want := "\n" + filepath.Join(bad, "plants.yaml") + ":5: Plant/lyon: spec.timezone:"; got.code != 2 || !strings.Contains(got.stderr, want) {
+				t.Errorf("invalid catalog: exit %d, stderr %q; want 2, with %q", got.code, got.stderr, want)
+			}
+		})
+	}
+}
+
 func TestCatalogValidate(t *testing.T) {
 	good := filepath.Join("testdata", "catalog", "good")
 	bad := filepath.Join("testdata", "catalog", "bad")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 
@@ -11,7 +10,6 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/admission"
-	"github.com/andon-governance/andon/catalog"
 )
 
 // newKubeCmd returns `andon kube`, which connects andon to Kubernetes.
@@ -67,8 +65,8 @@ namespaces share names.`,
 			}
 			var cat *andon.Catalog
 			if catalogDir != "" {
-				if cat, err = catalog.Load(catalogDir); err != nil {
-					return &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", catalogDir, err)}
+				if cat, err = loadCatalogDir("--catalog", catalogDir); err != nil {
+					return err
 				}
 			} else {
 				c, err := e.remote(cmd)

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
-	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/odoo"
 )
@@ -95,8 +94,8 @@ func odooImpact(cmd *cobra.Command, e *env, o *odooImpactOptions) (*odooImpactRe
 	var cat *andon.Catalog
 	if o.catalog != "" {
 		var err error
-		if cat, err = catalog.Load(o.catalog); err != nil {
-			return nil, fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)
+		if cat, err = loadCatalogDir("--catalog", o.catalog); err != nil {
+			return nil, err
 		}
 	} else if o.env != "" {
 		// The catalog in force on the server, as andon change create

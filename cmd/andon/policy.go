@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/andon-governance/andon"
-	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/manifest"
 	"github.com/andon-governance/andon/policy"
 )
@@ -228,9 +227,9 @@ func (o *policyTestOptions) settings() (policy.ManifestSettings, []*andon.Waiver
 	s := policy.ManifestSettings{TraefikMajor: o.traefikMajor, Namespaces: map[string]policy.ManifestNamespace{}}
 	var waivers []*andon.Waiver
 	if o.catalog != "" {
-		cat, err := catalog.Load(o.catalog)
+		cat, err := loadCatalogDir("--catalog", o.catalog)
 		if err != nil {
-			return s, nil, &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", o.catalog, err)}
+			return s, nil, err
 		}
 		if o.env != "" && cat.Environment(o.env) == nil {
 			return s, nil, &exitError{code: 2, err: fmt.Errorf("--env: %s", cat.UnknownEnvironment(o.env))}
