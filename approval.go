@@ -105,6 +105,64 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 	return best, nil
 }
 
+// Unstaffed tells whether the approvals reqs asks for can all be given,
+// each by a distinct person who holds its role and is not one of excluded
+// (one person fills at most one slot). When they cannot, it returns roles
+// that together ask for more approvals than there are such people to give
+// them, and those people (none when nobody holds the roles); when they
+// can, it returns nil, nil. It matches approvals to people rather than
+// counting them: two slots whose roles only dave holds need two people,
+// however many hold a third role.
+func Unstaffed(reqs []Requirement, holders func(role string) []string, excluded ...string) (roles, people []string) {
+	var slots []string // the role of each approval asked for
+	candidates := map[string][]string{}
+	for _, r := range reqs {
+		if _, ok := candidates[r.Role]; !ok {
+			candidates[r.Role] = slices.DeleteFunc(slices.Clone(holders(r.Role)), func(h string) bool { return slices.Contains(excluded, h) })
+		}
+		for range r.Count {
+			slots = append(slots, r.Role)
+		}
+	}
+	// An augmenting path search (Kuhn's): a slot takes a candidate who is
+	// free, or one whose slot can move to another candidate. A search that
+	// fails changes no assignment.
+	fills := map[string]int{} // person → the slot they fill
+	var assign func(slot int, tried map[string]bool) bool
+	assign = func(slot int, tried map[string]bool) bool {
+		for _, h := range candidates[slots[slot]] {
+			if tried[h] {
+				continue
+			}
+			tried[h] = true
+			if other, busy := fills[h]; !busy || assign(other, tried) {
+				fills[h] = slot
+				return true
+			}
+		}
+		return false
+	}
+	for i := range slots {
+		tried := map[string]bool{}
+		if assign(i, tried) {
+			continue
+		}
+		// Every candidate of the slots the search went through was tried
+		// and fills one of them, and there is one slot more than them.
+		roles = []string{slots[i]}
+		for h := range tried {
+			people = append(people, h)
+			if r := slots[fills[h]]; !slices.Contains(roles, r) {
+				roles = append(roles, r)
+			}
+		}
+		slices.Sort(roles)
+		slices.Sort(people)
+		return roles, people
+	}
+	return nil, nil
+}
+
 // CanReject reports whether user may reject the change: any holder of a
 // role of one of its slots, filled or not, so that any approver can stop
 // the line, except the requester and those who already approved it.

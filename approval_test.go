@@ -110,6 +110,56 @@ func TestSlotForPrefersTheScarceRole(t *testing.T) {
 	}
 }
 
+func TestUnstaffed(t *testing.T) {
+	owner := func(p string) string { return andon.ProcessOwnerRole(p) }
+	holders := map[string][]string{
+		andon.RoleChangeManager:     {"bob", "brigitte"},
+		andon.RolePlatformAdmin:     {"dave"},
+		owner("finance"):            {"dave"},
+		owner("production"):         {"brigitte", "carol", "gus"},
+		owner("quality"):            {"carol"},
+		andon.RoleEmergencyApprover: nil,
+	}
+	tests := []struct {
+		name       string
+		reqs       []andon.Requirement
+		excluded   []string
+		wantRoles  []string
+		wantPeople []string
+	}{
+		{name: "none asked"},
+		{name: "one each", reqs: []andon.Requirement{{Role: andon.RoleChangeManager, Count: 1}, {Role: owner("production"), Count: 1}}},
+		{name: "a person moves to leave a slot to another",
+			// brigitte first takes change-manager; production then goes to
+			// carol, quality has nobody left but carol, and production
+			// moves to gus.
+			reqs: []andon.Requirement{{Role: andon.RoleChangeManager, Count: 2}, {Role: owner("production"), Count: 1}, {Role: owner("quality"), Count: 1}}},
+		{name: "nobody holds the role", reqs: []andon.Requirement{{Role: andon.RoleEmergencyApprover, Count: 1}},
+			wantRoles: []string{andon.RoleEmergencyApprover}},
+		{name: "too few hold the role", reqs: []andon.Requirement{{Role: andon.RoleChangeManager, Count: 3}},
+			wantRoles: []string{andon.RoleChangeManager}, wantPeople: []string{"bob", "brigitte"}},
+		{name: "the requester does not count", reqs: []andon.Requirement{{Role: andon.RolePlatformAdmin, Count: 1}}, excluded: []string{"dave"},
+			wantRoles: []string{andon.RolePlatformAdmin}},
+		// Enough people in all, and each role held, but dave alone holds
+		// two roles that need two people.
+		{name: "two roles one person", reqs: []andon.Requirement{{Role: andon.RoleChangeManager, Count: 1}, {Role: owner("finance"), Count: 1}, {Role: andon.RolePlatformAdmin, Count: 1}},
+			wantRoles: []string{andon.RolePlatformAdmin, owner("finance")}, wantPeople: []string{"dave"}},
+		{name: "two roles two people, one excluded", reqs: []andon.Requirement{{Role: owner("production"), Count: 1}, {Role: owner("quality"), Count: 1}}, excluded: []string{"gus", "brigitte"},
+			wantRoles: []string{owner("production"), owner("quality")}, wantPeople: []string{"carol"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			roles, people := andon.Unstaffed(tt.reqs, func(r string) []string { return holders[r] }, tt.excluded...)
+			if diff := cmp.Diff(tt.wantRoles, roles); diff != "" {
+				t.Errorf("roles (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantPeople, people); diff != "" {
+				t.Errorf("people (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestSlotsAndFullyApproved(t *testing.T) {
 	c := highChange()
 	if c.FullyApproved() {

@@ -123,35 +123,37 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 }
 
 // staffed refuses a change whose approvals the catalog in force cannot
-// give: a role that fewer people besides the requester hold than the
-// approvals it needs, or more approvals in all than there are such people
-// to give them, one slot each. The change would wait for ever; the teams
-// must change first, and then it can be opened.
+// give: roles that fewer people besides the requester hold than the
+// approvals they ask for, one slot each (andon.Unstaffed). The change
+// would wait for ever; the teams must change first, and then it can be
+// opened.
 func staffed(cat *andon.Catalog, requester string, reqs []andon.Requirement) error {
-	people := map[string]bool{}
+	roles, people := andon.Unstaffed(reqs, cat.Holders, requester)
+	if roles == nil {
+		return nil
+	}
 	needed := 0
 	for _, r := range reqs {
-		holders := slices.DeleteFunc(cat.Holders(r.Role), func(h string) bool { return h == requester })
-		if len(holders) < r.Count {
-			who := "nobody"
-			if len(holders) > 0 {
-				who = "only " + strings.Join(holders, ", ")
-			}
-			asks := "an approval"
-			if r.Count > 1 {
-				asks = fmt.Sprintf("%d approvals", r.Count)
-			}
-			return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %s by %s, and %s holds that role besides %s in the catalog in force: the change could never be approved; add members to a team with that role first", asks, r.Role, who, requester)
+		if slices.Contains(roles, r.Role) {
+			needed += r.Count
 		}
-		for _, h := range holders {
-			people[h] = true
-		}
-		needed += r.Count
 	}
-	if len(people) < needed {
-		return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %d approvals by distinct people, and %d people besides %s hold the roles in the catalog in force: the change could never be approved; add members to the teams first", needed, len(people), requester)
+	asks := "an approval"
+	if needed > 1 {
+		asks = fmt.Sprintf("%d approvals", needed)
 	}
-	return nil
+	who := "nobody holds"
+	switch len(people) {
+	case 0:
+	case 1:
+		who = "only " + people[0] + " holds"
+	default:
+		who = "only " + strings.Join(people, ", ") + " hold"
+	}
+	if len(roles) == 1 {
+		return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %s by %s, and %s that role besides %s in the catalog in force: the change could never be approved; add members to a team with that role first", asks, roles[0], who, requester)
+	}
+	return andon.Errorf(andon.ECONFLICT, "the risk policy asks for %s by %s, one person each, and %s those roles besides %s in the catalog in force: the change could never be approved; add members to the teams with those roles first", asks, strings.Join(roles[:len(roles)-1], ", ")+" and "+roles[len(roles)-1], who, requester)
 }
 
 func (s *ChangeService) classify(ctx context.Context, cat *andon.Catalog, env *andon.Environment, c *andon.Change) (*andon.RiskDecision, error) {

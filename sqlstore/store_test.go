@@ -968,6 +968,27 @@ func TestChangeNobodyCouldApproveIsRefused(t *testing.T) {
 	})
 }
 
+// Approvals are matched to people, not counted: with dave as the finance
+// controller too, a critical change of finance asks for a platform-admin
+// and the owner of finance, both only dave, and is refused, though three
+// people besides alice hold the three roles it asks for.
+func TestChangeOnePersonForTwoSlotsIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat.Team("finance-controllers").Members = []string{"dave"}
+		e.catalog.Swap(cat)
+		_, err = e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal,
+			Title: "PostgreSQL minor upgrade", Processes: []string{"finance"}, Facts: andon.Facts{Components: []string{"postgres"}}})
+		const want = "the risk policy asks for 2 approvals by platform-admin and process-owner:finance, one person each, and only dave holds those roles besides alice in the catalog in force: the change could never be approved; add members to the teams with those roles first"
+		if andon.ErrorCode(err) != andon.ECONFLICT || andon.ErrorMessage(err) != want {
+			t.Errorf("a change only dave could approve twice: %v; want conflict: %s", err, want)
+		}
+	})
+}
+
 // Naming a process adds to the processes of the modules a change touches:
 // a change of a production module that names procurement is still a
 // change of production, a critical process, and its tier says so.
