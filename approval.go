@@ -46,9 +46,11 @@ func (c *Change) FullyApproved() bool {
 // error that says why the approval is refused.
 //
 // holders returns the people who hold a role. A person holding the roles
-// of several open slots fills the one the fewest others could still fill
-// (not the requester, nor those who already approved), so that the scarce
-// role (often a process owner) is not left to nobody.
+// of several open slots fills one that leaves the other open slots to
+// people who can still fill them (not the requester, nor those who
+// already approved; see Unstaffed), and of those the one the fewest others
+// could still fill, so that a scarce role (often a process owner) is not
+// left to nobody.
 func (c *Change) SlotFor(user string, roles []string, holders func(role string) []string) (string, error) {
 	if c.State != StatePending {
 		return "", Errorf(ECONFLICT, "change %s is %s: only pending changes take approvals", c.ID, c.State)
@@ -62,11 +64,13 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 		}
 	}
 	var open, eligible []string
+	var rest []Requirement // the approvals still needed
 	for _, s := range c.Slots() {
 		if s.Filled() {
 			continue
 		}
 		open = append(open, s.Role)
+		rest = append(rest, Requirement{Role: s.Role, Count: s.Count - len(s.Approved)})
 		if slices.Contains(roles, s.Role) {
 			eligible = append(eligible, s.Role)
 		}
@@ -87,19 +91,36 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 	if holders == nil {
 		return eligible[0], nil
 	}
+	excluded := []string{user, c.Requester}
+	for _, a := range c.Approvals {
+		excluded = append(excluded, a.Approver)
+	}
 	others := func(role string) int {
 		n := 0
 		for _, h := range holders(role) {
-			if h != user && h != c.Requester && !slices.ContainsFunc(c.Approvals, func(a Approval) bool { return a.Approver == h }) {
+			if !slices.Contains(excluded, h) {
 				n++
 			}
 		}
 		return n
 	}
-	best, fewest := eligible[0], others(eligible[0])
+	// leaves reports whether the approvals still needed once user fills
+	// role can be given by others.
+	leaves := func(role string) bool {
+		after := slices.Clone(rest)
+		for i := range after {
+			if after[i].Role == role {
+				after[i].Count--
+			}
+		}
+		unstaffed, _ := Unstaffed(after, holders, excluded...)
+		return unstaffed == nil
+	}
+	best, bestLeaves, fewest := eligible[0], leaves(eligible[0]), others(eligible[0])
 	for _, r := range eligible[1:] {
-		if n := others(r); n < fewest {
-			best, fewest = r, n
+		l, n := leaves(r), others(r)
+		if (l && !bestLeaves) || (l == bestLeaves && n < fewest) {
+			best, bestLeaves, fewest = r, l, n
 		}
 	}
 	return best, nil

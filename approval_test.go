@@ -108,6 +108,18 @@ func TestSlotForPrefersTheScarceRole(t *testing.T) {
 	if err != nil || role != "process-owner:production" {
 		t.Errorf("SlotFor with the requester among the owners = %q, %v; want process-owner:production, which only brigitte can fill", role, err)
 	}
+
+	// As many others could fill each of brigitte's roles, bob and carol,
+	// but carol is also the only owner of quality: brigitte taking the
+	// change-manager slot would leave production and quality to carol
+	// alone, and the change could never be approved.
+	c = highChange()
+	c.Risk.Approvals = append(c.Risk.Approvals, andon.Requirement{Role: "process-owner:quality", Count: 1})
+	holders = map[string][]string{andon.RoleChangeManager: {"bob", "brigitte"}, "process-owner:production": {"brigitte", "carol"}, "process-owner:quality": {"carol"}}
+	role, err = c.SlotFor("brigitte", []string{andon.RoleChangeManager, "process-owner:production"}, func(r string) []string { return holders[r] })
+	if err != nil || role != "process-owner:production" {
+		t.Errorf("SlotFor where the change-manager slot would leave carol two = %q, %v; want process-owner:production", role, err)
+	}
 }
 
 func TestUnstaffed(t *testing.T) {
