@@ -96,7 +96,7 @@ var (
 	policyInfo = prometheus.NewDesc("andon_policy_info",
 		"The policy this replica has in force, by revision (always 1).", []string{"revision"}, nil)
 	catalogRead = prometheus.NewDesc("andon_catalog_last_read_successful",
-		"0 when this replica's last read of the catalog source was refused (the source unreadable, or the version invalid) and the catalog in force stays; 1 otherwise. Only the leading replica reads the source.", nil, nil)
+		"0 when this replica's last read of the catalog source was refused (the source unreadable, or the version invalid) and the catalog in force stays; 1 otherwise. Only the leading replica reads the source; the others report 1.", nil, nil)
 	policyReload = prometheus.NewDesc("andon_policy_last_reload_successful",
 		"0 when this replica's last policy reload failed and the policy in force stays; 1 otherwise.", nil, nil)
 )

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -260,10 +259,6 @@ func grepLines(text, s string) string {
 // the policy in force stays and decides, the log says why, and the
 // metric an alert watches says so until a reload succeeds.
 func TestPolicyReloadOnSIGHUP(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	gate := filepath.Join(dir, "gate.rego")
 	// The embedded gate, with its message reworded: which one decides shows.
@@ -272,41 +267,17 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
-	cmd := exec.Command(exe, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog, "--policy", dir)
-	cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	var addr string
-	waitFor(t, 30*time.Second, func() bool {
-		m := regexp.MustCompile(`msg=listening addr=(\S+)`).FindStringSubmatch(logs.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, logs)
+	p := mustStartServer(t, "andon", "--data", data, "--policy", dir)
+	addr, logs := strings.TrimPrefix(p.url, "http://"), p.logs
 	reload := func(want string) {
 		t.Helper()
 		before := strings.Count(logs.String(), want)
-		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 15*time.Second, func() bool { return strings.Count(logs.String(), want) > before }, logs)
 	}
-	metric := func() string {
-		for line := range strings.SplitSeq(mustGet(t, "http://"+addr+"/metrics"), "\n") {
-			if strings.HasPrefix(line, "andon_policy_last_reload_successful ") {
-				return line
-			}
-		}
-		return ""
-	}
+	metric := func() string { return metricLine(t, p.url, "andon_policy_last_reload_successful") }
 	if got := metric(); got != "andon_policy_last_reload_successful 1" {
 		t.Errorf("at start: %q", got)
 	}
@@ -332,5 +303,59 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 	reload("policy reloaded")
 	if got := metric(); got != "andon_policy_last_reload_successful 1" {
 		t.Errorf("after a reload that succeeded: %q", got)
+	}
+}
+
+// metricLine returns the line of the gauge without labels name in the
+// metrics of the server at url, or "".
+func metricLine(t *testing.T, url, name string) string {
+	t.Helper()
+	for line := range strings.SplitSeq(mustGet(t, url+"/metrics"), "\n") {
+		if strings.HasPrefix(line, name+" ") {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestCatalogRefusedOnAFollower runs two replicas on one PostgreSQL
+// database with the catalog in a directory: the catalog is broken and
+// the replica that does not lead reads it on SIGHUP, which refuses it.
+// Once the catalog is mended, the leader puts it in force and the other
+// follows; neither reports a refusal then, as the alert on
+// andon_catalog_last_read_successful would otherwise fire for ever: the
+// follower never reads the source again to end its refusal.
+func TestCatalogRefusedOnAFollower(t *testing.T) {
+	data := t.TempDir()
+	db := mustStore(t, "postgres", data)
+	dir := t.TempDir()
+	mustCopyDir(t, exampleCatalog, dir)
+	args := []string{"--db", db, "--data", data, "--catalog", dir, "--catalog-interval", "100ms", "--catalog-follow-interval", "100ms"}
+	leaderURL, leaderLogs, _ := startServe(t, args...)
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(leaderLogs.String(), "leading background work") }, leaderLogs)
+	follower := mustStartServer(t, "follower", args...)
+
+	plants := filepath.Join(dir, "plants.yaml")
+	b, err := os.ReadFile(plants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plants, append(b, []byte("\nkind: Plant\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(leaderLogs.String(), "catalog refused") }, leaderLogs)
+	if err := follower.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(follower.logs.String(), "catalog refused") }, follower.logs)
+
+	if err := os.WriteFile(plants, append(b, []byte("\n# mended\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(follower.logs.String(), "catalog put in force") }, follower.logs)
+	for name, url := range map[string]string{"leader": leaderURL, "follower": follower.url} {
+		if got := metricLine(t, url, "andon_catalog_last_read_successful"); got != "andon_catalog_last_read_successful 1" {
+			t.Errorf("%s, once the catalog is mended and in force: %q", name, got)
+		}
 	}
 }

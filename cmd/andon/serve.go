@@ -276,6 +276,9 @@ type app struct {
 
 	refusedMu   sync.Mutex
 	lastRefused string
+	// leading is set while this replica leads the background work, and
+	// with it reads the catalog source.
+	leading atomic.Bool
 	// policyRefused is set while the last policy reload failed.
 	policyRefused atomic.Bool
 }
@@ -594,10 +597,15 @@ func (a *app) catalogAccepted(snap *catalogsync.Snapshot) {
 	}
 }
 
-// loads reports what the app has in force, for the metrics.
+// loads reports what the app has in force, for the metrics. A refusal of
+// the catalog source counts only while this replica leads: the leader
+// alone reads the source again, and ends a refusal when it reads a valid
+// version. A replica that stopped leading, or that read the source once
+// on SIGHUP, would report a refusal that nothing ends after the source
+// is mended, and the alert on it would fire for ever.
 func (a *app) loads() server.Loads {
 	a.refusedMu.Lock()
-	refused := a.lastRefused != ""
+	refused := a.lastRefused != "" && a.leading.Load()
 	a.refusedMu.Unlock()
 	return server.Loads{Catalog: a.catalogs.Catalog().Revision, Policy: a.policy.Revision(),
 		CatalogRefused: refused, PolicyRefused: a.policyRefused.Load()}
@@ -666,6 +674,8 @@ func (a *app) background(ctx context.Context) {
 
 // lead is the background work of the leader.
 func (a *app) lead(ctx context.Context) {
+	a.leading.Store(true)
+	defer a.leading.Store(false)
 	var wg sync.WaitGroup
 	if a.opts.catalogInterval > 0 {
 		wg.Add(1)
