@@ -83,15 +83,18 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 			out := struct {
 				Entries []*andon.Entry `json:"entries"`
 			}{entries}
-			return e.print(cmd, out, func(w io.Writer) {
-				fmt.Fprintln(w, "INDEX\tTIME\tTYPE\tACTOR\tSUBJECT\tDATA")
-				for _, en := range entries {
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Index, fmtTime(en.Time), en.Type,
-						orDash(en.Actor), orDash(en.Subject), orDash(truncate(cell(string(en.Data)), 60)))
-				}
-			})
+			return e.print(cmd, out, func(w io.Writer) { writeEntries(w, entries) })
 		},
 	}
+	auditFilterFlags(cmd, e, &filter)
+	cmd.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
+	cmd.PreRunE = refuseZeroLimit
+	return cmd
+}
+
+// auditFilterFlags adds the flags of filter that andon audit entries and
+// andon audit export share; --since and --until are read by periodFlags.
+func auditFilterFlags(cmd *cobra.Command, e *env, filter *andon.AuditFilter) {
 	f := cmd.Flags()
 	f.StringVar(&filter.Type, "type", "", "only entries of this event type, such as change.approved")
 	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
@@ -100,14 +103,21 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
 	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
-	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
-	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{
 		andon.EventCatalogLoaded, andon.EventTokenCreated, andon.EventTokenRevoked, andon.EventChangeCreated, andon.EventChangeApproved,
 		andon.EventChangeRejected, andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventGateDecision,
 		andon.EventDriftChecked,
 	}, cobra.ShellCompDirectiveNoFileComp))
-	return cmd
+	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
+}
+
+// writeEntries writes entries as a table, their data shortened.
+func writeEntries(w io.Writer, entries []*andon.Entry) {
+	fmt.Fprintln(w, "INDEX\tTIME\tTYPE\tACTOR\tSUBJECT\tDATA")
+	for _, en := range entries {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Index, fmtTime(en.Time), en.Type,
+			orDash(en.Actor), orDash(en.Subject), orDash(truncate(cell(string(en.Data)), 60)))
+	}
 }
 
 func newAuditProofCmd(e *env) *cobra.Command {
@@ -160,7 +170,7 @@ func writeCheckpoint(w io.Writer, cp *andon.Checkpoint) {
 func newAuditExportCmd(e *env) *cobra.Command {
 	var filter andon.AuditFilter
 	cmd := &cobra.Command{
-		Use:   "export [--change ID] [--type T] [--subject S] [--actor A] [--after N]",
+		Use:   "export [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
 		Short: "Export audit entries with their inclusion proofs, as evidence to check offline",
 		Long: `Export the audit entries matching the filters, as andon audit entries selects
 them, each with its inclusion proof in the tree of the latest signed
@@ -220,16 +230,8 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&filter.Type, "type", "", "only entries of this event type, such as change.approved")
-	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
-	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
-	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
-	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
-	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
-	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
-	f.IntVar(&filter.Limit, "limit", 0, "at most this many entries (default and most: 1000)")
-	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
+	auditFilterFlags(cmd, e, &filter)
+	cmd.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many entries (default and most: 1000)")
 	return cmd
 }
 
@@ -307,11 +309,7 @@ and one left out is named.`,
 					fmt.Fprintf(w, "filter: %s\n", describeFilter(ev.Filter))
 				}
 				if len(entries) > 0 {
-					fmt.Fprintln(w, "INDEX\tTIME\tTYPE\tACTOR\tSUBJECT\tDATA")
-					for _, en := range entries {
-						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Index, fmtTime(en.Time), en.Type,
-							orDash(en.Actor), orDash(en.Subject), orDash(truncate(cell(string(en.Data)), 60)))
-					}
+					writeEntries(w, entries)
 				}
 				if ev.More && !proof {
 					fmt.Fprintln(w, "note: more entries matched the export's filters than it holds; the next export starts after its last entry")
