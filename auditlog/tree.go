@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/andon-governance/andon"
 	"golang.org/x/mod/sumdb/note"
@@ -130,6 +131,17 @@ func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*a
 		return nil, nil, andon.Errorf(andon.EINVALID, "%s missing at the end: an export of every entry after %d that does not say more follow holds each of them, up to the last of the signed log of %d", entryRange(next, cp.Size-1), f.After, cp.Size)
 	}
 	return cp, entries, nil
+}
+
+// WriteEvidence writes ev as an export file is written, by andon audit
+// export and the board alike: indented, and not escaped for HTML, so that
+// each record keeps the bytes that were hashed (only whitespace is added,
+// which checking removes).
+func WriteEvidence(w io.Writer, ev *andon.Evidence) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(ev)
 }
 
 // entryRange names the entries from to to, with the verb that follows.

@@ -218,13 +218,13 @@ func TestCheckEvidence(t *testing.T) {
 	if got.Size != 43 || len(entries) != 2 || entries[0].Subject != "CHG-7" || entries[1].Type != andon.EventGateDecision {
 		t.Errorf("CheckEvidence = checkpoint of %d, entries %+v; want 43 and CHG-7's two", got.Size, entries)
 	}
-	// Indented, as andon audit export writes it, and read back.
-	b, err := json.MarshalIndent(ev, "", "  ")
-	if err != nil {
+	// Written as an export file is, and read back.
+	var b bytes.Buffer
+	if err := auditlog.WriteEvidence(&b, ev); err != nil {
 		t.Fatal(err)
 	}
 	var back andon.Evidence
-	if err := json.Unmarshal(b, &back); err != nil {
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := auditlog.CheckEvidence(&back, v); err != nil {

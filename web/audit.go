@@ -180,14 +180,8 @@ func (h *Handler) changeEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// As andon audit export writes it: indented, and not escaped for
-	// HTML, so that each record keeps the bytes that were hashed (only
-	// whitespace is added, which checking removes).
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ev); err != nil {
+	if err := auditlog.WriteEvidence(&b, ev); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -209,12 +209,7 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 			if err != nil {
 				return err
 			}
-			// Not escaped for HTML: a record's bytes stay those that were
-			// hashed (only whitespace is added, which checking removes).
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(ev); err != nil {
+			if err := auditlog.WriteEvidence(e.stdout, ev); err != nil {
 				return err
 			}
 			switch n := len(ev.Entries); {
