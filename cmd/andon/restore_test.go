@@ -221,17 +221,19 @@ func TestAuditExport(t *testing.T) {
 	unknown := strings.Replace(r.stdout, `"change":`, `"changes":`, 1)
 	wantExit(t, runCLIWithStdin(t, unknown, "audit", "verify-export", "-", "--key", key), 2, `filter: json: unknown field "changes"`)
 
-	// A period: today's entries, by date, checked like any export.
-	today := time.Now().UTC()
-	tomorrow := today.Add(24 * time.Hour).Format(time.DateOnly)
-	period := s.as(t, "frank", "audit", "export", "--since", today.Format(time.DateOnly), "--until", tomorrow)
+	// A period: the entries of the day the change was created, by date,
+	// checked like any export. The day is the change's, not the clock's
+	// now, which may have passed midnight since; no entry is a year later.
+	day := created.CreatedAt.UTC()
+	period := s.as(t, "frank", "audit", "export", "--since", day.Format(time.DateOnly), "--until", day.AddDate(0, 0, 1).Format(time.DateOnly))
 	if period.code != 0 || !strings.Contains(period.stderr, "exported ") {
-		t.Fatalf("audit export of today: exit %d\n%s", period.code, period.stderr)
+		t.Fatalf("audit export of %s: exit %d\n%s", day.Format(time.DateOnly), period.code, period.stderr)
 	}
 	wantExit(t, runCLIWithStdin(t, period.stdout, "audit", "verify-export", "-", "--key", key), 0, "evidence OK")
-	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", tomorrow), 0, "no entries")
+	later := day.AddDate(1, 0, 0).Format(time.DateOnly)
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", later), 0, "no entries")
 	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", "last week"), 2, `--since "last week": want an RFC 3339 time`)
-	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", tomorrow, "--until", today.Format(time.DateOnly)), 2, "is not before --until")
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", later, "--until", day.Format(time.DateOnly)), 2, "is not before --until")
 
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
