@@ -28,7 +28,7 @@ func NewAdmission(cfg Config) http.Handler {
 	m := newMetrics(Config{Registry: cfg.Registry, Logger: cfg.Logger})
 	reviews := register(cfg.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "andon_admission_reviews_total",
-		Help: "Admission reviews answered, by outcome: allowed, denied, ignored (not governed by andon), or error when the review could not be read.",
+		Help: "Admission reviews answered, by outcome: allowed, denied, ignored (not governed by andon), or error when answered with no decision (the review could not be read, or it waited for its turn until its deadline), to which the API server applies the webhook's failure policy.",
 	}, []string{"outcome"}))
 	for _, o := range []string{andon.AdmissionAllowed, andon.AdmissionDenied, andon.AdmissionIgnored, "error"} {
 		reviews.WithLabelValues(o)
