@@ -15,7 +15,6 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/net/html"
 )
 
 // mustCheckEvidence checks an export as andon audit verify-export does,
@@ -137,18 +136,7 @@ func (p *page) preText(selector string) string {
 	if len(nodes) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(nodes[0])
-	return b.String()
+	return rawTextOf(nodes[0])
 }
 
 func TestAuditEntryPage(t *testing.T) {

@@ -199,7 +199,13 @@ func (p *page) text(selector string) string {
 	return textOf(nodes[0])
 }
 
+// textOf returns the text of n with spaces collapsed.
 func textOf(n *html.Node) string {
+	return strings.Join(strings.Fields(rawTextOf(n)), " ")
+}
+
+// rawTextOf returns the text of n as it is, its white space kept.
+func rawTextOf(n *html.Node) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -211,7 +217,7 @@ func textOf(n *html.Node) string {
 		}
 	}
 	walk(n)
-	return strings.Join(strings.Fields(b.String()), " ")
+	return b.String()
 }
 
 // attr returns attribute name of the first node matching selector.
