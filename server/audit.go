@@ -84,13 +84,17 @@ func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
 		After:   after,
 		Limit:   int(limit),
 	}
-	for name, end := range map[string]**time.Time{"since": &f.Since, "until": &f.Until} {
-		t, err := q.time(name, time.Time{})
+	// In this order, so that the first wrong one is named.
+	for _, end := range []struct {
+		name string
+		t    **time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		t, err := q.time(end.name, time.Time{})
 		if err != nil {
 			return andon.AuditFilter{}, err
 		}
 		if !t.IsZero() {
-			*end = &t
+			*end.t = &t
 		}
 	}
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {

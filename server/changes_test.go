@@ -301,6 +301,13 @@ func TestAudit(t *testing.T) {
 	if since == nil || until == nil || !since.Equal(time.Date(2026, 9, 30, 22, 0, 0, 0, time.UTC)) || !until.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("evidence filter of a period: since %v, until %v", since, until)
 	}
+	// Both wrong: the first is named, every time.
+	for range 20 {
+		r = f.do(t, "GET", "/api/v1/audit/entries?since=soon&until=later", aliceToken, "")
+		if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); !strings.HasPrefix(msg, `query parameter since: "soon"`) {
+			t.Fatalf("a period of two wrong ends: %q; want since named", msg)
+		}
+	}
 	r = f.do(t, "GET", "/api/v1/audit/entries?since=2026-11-01T00:00:00Z&until=2026-10-01T00:00:00Z", aliceToken, "")
 	if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); msg != "query parameters since and until: 2026-11-01T00:00:00Z is not before 2026-10-01T00:00:00Z" {
 		t.Errorf("a period that ends before it starts: %q", msg)

@@ -423,20 +423,27 @@ const maxEvidence = 64 << 20
 
 // periodFlags sets the period of filter from --since and --until: RFC 3339
 // times, or dates, which stand for their midnight UTC, as the log's times
-// are written.
+// are written. They are read in that order, so that the first wrong one
+// is named, whatever else is wrong.
 func periodFlags(cmd *cobra.Command, filter *andon.AuditFilter) error {
-	for flag, end := range map[string]**time.Time{"since": &filter.Since, "until": &filter.Until} {
-		v, _ := cmd.Flags().GetString(flag)
+	for _, end := range []struct {
+		flag string
+		t    **time.Time
+	}{{"since", &filter.Since}, {"until", &filter.Until}} {
+		v, _ := cmd.Flags().GetString(end.flag)
 		if v == "" {
 			continue
 		}
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			if t, err = parseTime(flag, v); err != nil {
-				return andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-10-01T00:00:00+02:00, or a date such as 2026-10-01", flag, v)
+			if t, err = time.Parse(time.RFC3339, v); err != nil {
+				return andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-10-01T00:00:00+02:00, or a date such as 2026-10-01", end.flag, v)
 			}
 		}
-		*end = &t
+		if err := andon.CheckTime("--"+end.flag, t); err != nil {
+			return err
+		}
+		*end.t = &t
 	}
 	if filter.Since != nil && filter.Until != nil && !filter.Since.Before(*filter.Until) {
 		return andon.Errorf(andon.EINVALID, "--since %s is not before --until %s", filter.Since.Format(time.RFC3339), filter.Until.Format(time.RFC3339))

@@ -233,6 +233,11 @@ func TestAuditExport(t *testing.T) {
 	later := day.AddDate(1, 0, 0).Format(time.DateOnly)
 	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", later), 0, "no entries")
 	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", "last week"), 2, `--since "last week": want an RFC 3339 time`)
+	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", "1900-01-01T00:00:00Z"), 2, "--since: 1900-01-01T00:00:00Z is outside the years andon reasons about")
+	wantExit(t, s.as(t, "frank", "audit", "export", "--since", "1900-01-01"), 2, "--since: 1900-01-01T00:00:00Z is outside the years andon reasons about")
+	for range 10 {
+		wantExit(t, s.as(t, "frank", "audit", "entries", "--since", "soon", "--until", "later"), 2, `--since "soon": want an RFC 3339 time`)
+	}
 	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", later, "--until", day.Format(time.DateOnly)), 2, "is not before --until")
 
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
