@@ -409,19 +409,30 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 		return nil, err
 	}
 	for i, index := range indexes {
-		hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
+		ee, err := s.prove(ctx, index, records[i], cp.Size)
 		if err != nil {
-			// The entry is inside the signed tree, so a missing hash is damage.
-			return nil, andon.Errorf(andon.EINTERNAL, "prove entry %d: %v", index, err)
-		}
-		leaf := tlog.RecordHash(records[i])
-		ee := andon.EvidenceEntry{Index: index, Record: records[i], LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Hashes: make([]string, len(hashes))}
-		for j, h := range hashes {
-			ee.Hashes[j] = base64.StdEncoding.EncodeToString(h[:])
+			return nil, err
 		}
 		ev.Entries = append(ev.Entries, ee)
 	}
 	return ev, nil
+}
+
+// prove returns entry index, whose record is record, with its inclusion
+// proof in the tree of the first size entries, as an export and a proof
+// give them: hashes in standard base64.
+func (s *AuditService) prove(ctx context.Context, index int64, record []byte, size int64) (andon.EvidenceEntry, error) {
+	hashes, err := auditlog.Prove(index, size, hashReader{ctx: ctx, query: s.db.readQuery})
+	if err != nil {
+		// The entry is inside the signed tree, so a missing hash is damage.
+		return andon.EvidenceEntry{}, andon.Errorf(andon.EINTERNAL, "prove entry %d: %v", index, err)
+	}
+	leaf := tlog.RecordHash(record)
+	ee := andon.EvidenceEntry{Index: index, Record: record, LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Hashes: make([]string, len(hashes))}
+	for i, h := range hashes {
+		ee.Hashes[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return ee, nil
 }
 
 // errFull stops reading the records of an export that holds all it may.
@@ -441,17 +452,11 @@ func (s *AuditService) Proof(ctx context.Context, index int64) (*andon.Proof, er
 	if err := s.db.readRow(ctx, `SELECT record FROM audit_entries WHERE idx = ?`, index).Scan(&record); err != nil {
 		return nil, fmt.Errorf("read entry %d: %w", index, err)
 	}
-	hashes, err := auditlog.Prove(index, cp.Size, hashReader{ctx: ctx, query: s.db.readQuery})
+	ee, err := s.prove(ctx, index, record, cp.Size)
 	if err != nil {
-		// The index is inside the signed tree, so a missing hash is damage.
-		return nil, andon.Errorf(andon.EINTERNAL, "prove entry %d: %v", index, err)
+		return nil, err
 	}
-	leaf := tlog.RecordHash(record)
-	p := &andon.Proof{Index: index, Record: record, LeafHash: base64.StdEncoding.EncodeToString(leaf[:]), Checkpoint: *cp}
-	for _, h := range hashes {
-		p.Hashes = append(p.Hashes, base64.StdEncoding.EncodeToString(h[:]))
-	}
-	return p, nil
+	return &andon.Proof{Index: index, Record: ee.Record, LeafHash: ee.LeafHash, Hashes: ee.Hashes, Checkpoint: *cp}, nil
 }
 
 // Records streams every stored record in index order; with StoredHashes
