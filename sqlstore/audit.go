@@ -303,9 +303,17 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 		where, args = append(where, "actor = ?"), append(args, f.Actor)
 	}
 	if f.Change != "" {
+		// A change that was never opened has no history to list: a
+		// misspelt ID would otherwise read as an empty one.
+		id := changeID(f.Change)
+		var one int
+		if err := s.db.readRow(ctx, `SELECT 1 FROM changes WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return andon.Errorf(andon.ENOTFOUND, "change: no change %s", id)
+		} else if err != nil {
+			return err
+		}
 		// Each side of the OR has an index of its own (subject, idx) and
 		// (change_id, idx), which both engines combine.
-		id := changeID(f.Change)
 		where, args = append(where, "(subject = ? OR change_id = ?)"), append(args, id, id)
 	}
 	// A period is read between the first entries at or after its ends,

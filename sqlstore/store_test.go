@@ -1270,7 +1270,6 @@ func TestFindEntriesOfChange(t *testing.T) {
 			{andon.AuditFilter{Change: c.ID, Subject: other, After: -1}, nil},
 			{andon.AuditFilter{Change: c.ID, Actor: "bob", After: -1}, []string{"change.approved " + c.ID}},
 			{andon.AuditFilter{Change: c.ID, After: first, Limit: 2}, []string{"change.approved " + c.ID, "change.transitioned " + c.ID}},
-			{andon.AuditFilter{Change: "CHG-999", After: -1}, nil},
 		}
 		for _, tt := range tests {
 			entries, err := e.audit.FindEntries(ctx, tt.filter)
@@ -1283,6 +1282,22 @@ func TestFindEntriesOfChange(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("FindEntries(%+v) (-want +got):\n%s", tt.filter, diff)
+			}
+		}
+		// A change never opened has no history, rather than an empty one
+		// that a misspelt ID would pass for.
+		for _, find := range []func() error{
+			func() error {
+				_, err := e.audit.FindEntries(ctx, andon.AuditFilter{Change: "CHG-999", After: -1})
+				return err
+			},
+			func() error {
+				_, err := e.audit.Evidence(ctx, andon.AuditFilter{Change: "chg-999", After: -1})
+				return err
+			},
+		} {
+			if err := find(); andon.ErrorCode(err) != andon.ENOTFOUND || andon.ErrorMessage(err) != "change: no change CHG-999" {
+				t.Errorf("the history of CHG-999: %v; want not found: change: no change CHG-999", err)
 			}
 		}
 	})

@@ -240,6 +240,7 @@ func TestAuditExport(t *testing.T) {
 	}
 	wantExit(t, s.as(t, "frank", "audit", "entries", "--since", later, "--until", day.Format(time.DateOnly)), 2, "is not before --until")
 
+	wantExit(t, s.as(t, "frank", "audit", "export", "--change", "CHG-999"), 2, "no change CHG-999")
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", file), 2, "--key: required")
 	wantExit(t, runCLI(t, nil, "audit", "verify-export", filepath.Join(dir, "none.json"), "--key", key), 2, "none.json")
 	wantExit(t, runCLIWithStdin(t, `{"changes": []}`, "audit", "verify-export", "-", "--key", key), 2, "not an export")
