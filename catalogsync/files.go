@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 )
@@ -44,6 +45,27 @@ func GitFiles(ctx context.Context, o GitOptions) (*Files, error) {
 		return nil, err
 	}
 	return &Files{FS: fsys, Commit: h.String(), URL: g.display, Source: g.String()}, nil
+}
+
+// Ancestor reports whether commit older is an ancestor of commit newer in
+// the git repository of the local directory dir (or one above it), by
+// their full hashes. It reads the history there, which a fetch of one
+// commit, as GitFiles makes, does not have; an error says it cannot tell,
+// as in a shallow clone.
+func Ancestor(dir, older, newer string) (bool, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return false, err
+	}
+	a, err := repo.CommitObject(plumbing.NewHash(older))
+	if err != nil {
+		return false, err
+	}
+	b, err := repo.CommitObject(plumbing.NewHash(newer))
+	if err != nil {
+		return false, err
+	}
+	return a.IsAncestor(b)
 }
 
 // RepositoryUnreadable reports whether err, from reading a git source,

@@ -175,6 +175,14 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 	if err != nil {
 		return nil, gitProblem("--to", o.repo, err)
 	}
+	// A range given the wrong way round reads as the opposite change: the
+	// modules added as removed, a migration as none. In a checkout, whose
+	// history is at hand, it is refused; elsewhere it cannot be told.
+	if from.Commit != to.Commit && strings.HasPrefix(url, "file://") {
+		if reversed, err := catalogsync.Ancestor(o.repo, to.Commit, from.Commit); err == nil && reversed {
+			return nil, andon.Errorf(andon.EINVALID, "--from %s and --to %s: the range is reversed: %s is an ancestor of %s, so the change it describes undoes %s..%s; swap --from and --to", o.from, o.to, o.to, o.from, o.to, o.from)
+		}
+	}
 	d, err := odoo.DiffFS(from.FS, to.FS, paths...)
 	var bad *odoo.Error
 	if errors.Is(err, fs.ErrNotExist) && errors.As(err, &bad) && slices.Contains(paths, bad.File) {

@@ -54,11 +54,20 @@ func TestOdooImpact(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	// The range the other way round lowers the version: said so.
-	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main", "--to", "v2026.11", "--addons-path", "addons")
+	// The range the other way round would read as the opposite change:
+	// in a checkout, whose history shows it, it is refused.
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main", "--to", "v2026.11", "--addons-path", "addons"), 2,
+		"--from main and --to v2026.11: the range is reversed: v2026.11 is an ancestor of main")
+	// A commit that lowers a version again is said to: Odoo will not
+	// upgrade the module.
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n")
+	mustGit(t, repo, "checkout", "-q", "-b", "revert")
+	mustGit(t, repo, "commit", "-q", "-am", "back to 1.0")
+	r = runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main", "--to", "revert", "--addons-path", "addons")
 	if want := "17.0.1.1 -> 17.0.1.0 (DOWNGRADE: Odoo will not upgrade it)"; !strings.Contains(r.stdout, want) {
-		t.Errorf("reversed range: text lacks %q:\n%s", want, r.stdout)
+		t.Errorf("a version lowered: text lacks %q:\n%s%s", want, r.stdout, r.stderr)
 	}
+	mustGit(t, repo, "checkout", "-q", "main")
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "nope", "--to", "main"), 2, `--from: git file://`+filepath.ToSlash(repo)+`@nope: ref "nope" not found`)
 	// The repository is blamed when it is the problem, not the ref; a
 	// directory inside one is told to give the top.
