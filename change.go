@@ -493,5 +493,5 @@ type Finding struct {
 	Code     string    `json:"code"`
 	Message  string    `json:"message"`
 	ChangeID string    `json:"changeId,omitempty"`
-	Due      time.Time `json:"due,omitempty"`
+	Due      time.Time `json:"due,omitzero"`
 }

@@ -569,6 +569,57 @@ func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 				id, requester, t.Format(time.RFC3339), andon.HumanDuration(now.Sub(t))),
 		})
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	unapprovable, err := s.unapprovable(ctx)
+	return append(findings, unapprovable...), err
+}
+
+// maxPendingChecked bounds the pending changes Findings weighs against the
+// catalog's teams, newest first.
+const maxPendingChecked = 1000
+
+// unapprovable finds the pending changes that the catalog in force can no
+// longer approve: their teams changed after they were opened (which
+// CreateChange checks), and the approvals still open need more people,
+// besides the requester and those who approved, than hold the roles.
+func (s *ChangeService) unapprovable(ctx context.Context) ([]andon.Finding, error) {
+	cat := s.catalog.Catalog()
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state = ? ORDER BY seq DESC LIMIT ?`, andon.StatePending, maxPendingChecked)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var findings []andon.Finding
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, err
+		}
+		var open []andon.Requirement
+		for _, sl := range c.Slots() {
+			if n := sl.Count - len(sl.Approved); n > 0 {
+				open = append(open, andon.Requirement{Role: sl.Role, Count: n})
+			}
+		}
+		excluded := []string{c.Requester}
+		for _, a := range c.Approvals {
+			excluded = append(excluded, a.Approver)
+		}
+		if roles, _ := andon.Unstaffed(open, cat.Holders, excluded...); roles != nil {
+			findings = append(findings, andon.Finding{
+				Code:     "UNAPPROVABLE",
+				ChangeID: c.ID,
+				Message: fmt.Sprintf("pending change %s still needs approvals by %s, which the catalog in force gives to too few people besides its requester %s and those who approved it: add members to the teams with those roles, or cancel it",
+					c.ID, strings.Join(roles, ", "), c.Requester),
+			})
+		}
+	}
 	return findings, rows.Err()
 }
 

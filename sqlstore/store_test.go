@@ -968,6 +968,38 @@ func TestChangeNobodyCouldApproveIsRefused(t *testing.T) {
 	})
 }
 
+// A pending change that the catalog's teams can no longer approve, after
+// a change of the teams, is a finding, named with the roles it lacks, and
+// no longer once the teams are whole again.
+func TestFindingsUnapprovableChange(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal,
+			Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.changes.Decide(as("fiona"), c.ID, andon.Approve, "fine by finance"); err != nil {
+			t.Fatal(err)
+		}
+		whole := e.catalog.Catalog()
+		cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat.Team("change-managers").Members = []string{"alice"}
+		e.catalog.Swap(cat)
+		findings, err := e.changes.Findings(context.Background())
+		want := "pending change " + c.ID + " still needs approvals by change-manager, which the catalog in force gives to too few people besides its requester alice and those who approved it: add members to the teams with those roles, or cancel it"
+		if err != nil || len(findings) != 1 || findings[0].Code != "UNAPPROVABLE" || findings[0].ChangeID != c.ID || findings[0].Message != want {
+			t.Fatalf("findings once only alice manages changes = %+v, %v; want UNAPPROVABLE: %s", findings, err, want)
+		}
+		e.catalog.Swap(whole)
+		if findings, err := e.changes.Findings(context.Background()); err != nil || len(findings) != 0 {
+			t.Errorf("findings with the teams whole again = %+v, %v; want none", findings, err)
+		}
+	})
+}
+
 // Approvals are matched to people, not counted: with dave as the finance
 // controller too, a critical change of finance asks for a platform-admin
 // and the owner of finance, both only dave, and is refused, though three

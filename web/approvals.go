@@ -66,7 +66,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		}
 		now := h.cfg.Now()
 		for _, f := range findings {
-			if f.ChangeID == "" {
+			if f.Code != "REVIEW_OVERDUE" || f.ChangeID == "" {
 				continue
 			}
 			c, err := h.cfg.Changes.FindChangeByID(r.Context(), f.ChangeID)
