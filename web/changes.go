@@ -482,6 +482,13 @@ var endings = map[andon.State]string{
 	andon.StateRolledBack: "Mark %s rolled back?",
 }
 
+// endingVerbs say what each ending does, after "can no longer".
+var endingVerbs = map[andon.State]string{
+	andon.StateCancelled:  "be cancelled",
+	andon.StateFailed:     "be marked failed",
+	andon.StateRolledBack: "be marked rolled back",
+}
+
 // confirmView is the data of the page that asks to confirm an ending.
 type confirmView struct {
 	Change   *andon.Change
@@ -490,23 +497,27 @@ type confirmView struct {
 	// Comment is what was typed in the transition's form, posted with
 	// the confirmation.
 	Comment string
+	// Moot says why there is nothing left to confirm: the change has
+	// moved to a state the ending cannot follow (its page was left open,
+	// or the browser went back to this one after confirming).
+	Moot string
 }
 
 // changeTransition moves the change to the state of the button pressed.
-// An ending (cancel, fail, roll back) first shows a page that asks to
-// confirm it, whose form posts here again with confirm=yes; the page works
-// without scripts, and the service refuses what it always refused when
-// the confirmation is posted.
+// An ending (cancel, fail, roll back) first leads to the page that asks to
+// confirm it (changeConfirm), whose form posts here again with
+// confirm=yes; the service refuses what it always refused when the
+// confirmation is posted.
 func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	to := andon.State(r.PostFormValue("to"))
-	if question, ending := endings[to]; ending && r.PostFormValue("confirm") != "yes" {
-		c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
-		if err != nil {
-			return err
+	if _, ending := endings[to]; ending && r.PostFormValue("confirm") != "yes" {
+		q := url.Values{"to": {string(to)}}
+		if comment := r.PostFormValue("comment"); comment != "" {
+			q.Set("comment", comment)
 		}
-		return h.render(w, r, http.StatusOK, "change-confirm", &confirmView{Change: c, To: to,
-			Question: fmt.Sprintf(question, c.ID), Comment: r.PostFormValue("comment")})
+		http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"/confirm?"+q.Encode(), http.StatusSeeOther)
+		return nil
 	}
 	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
 	if err != nil {
@@ -514,6 +525,30 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 	}
 	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=transition", http.StatusSeeOther)
 	return nil
+}
+
+// changeConfirm asks to confirm an ending of the change. It is a page of
+// its own, got rather than posted, so that the browser's Back and Forward
+// reach it again without offering to send a form once more; reached after
+// the change has moved on, it says so and offers no Confirm. It works
+// without scripts.
+func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	to := andon.State(q.Get("to"))
+	question, ending := endings[to]
+	if !ending {
+		return andon.Errorf(andon.EINVALID, "to: %q is not cancelled, failed or rolled-back, the transitions that ask to be confirmed", to)
+	}
+	c, err := h.cfg.Changes.FindChangeByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := &confirmView{Change: c, To: to, Question: fmt.Sprintf(question, c.ID), Comment: q.Get("comment")}
+	if !andon.CanTransition(c.State, to) {
+		v.Moot = fmt.Sprintf("%s is now %s and can no longer %s: there is nothing to confirm.",
+			c.ID, stateLabels[c.State], endingVerbs[to])
+	}
+	return h.render(w, r, http.StatusOK, "change-confirm", v)
 }
 
 // changeReview records the signed-in user's retrospective review of an

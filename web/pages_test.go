@@ -571,7 +571,8 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		t.Errorf("transitions %v, want [implementing cancelled]", buttons)
 	}
 	// Cancelling asks to confirm it first, with the comment typed.
-	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}, "comment": {"no longer needed"}}).mustStatus(t, http.StatusOK)
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}, "comment": {"no longer needed"}}).mustStatus(t, http.StatusSeeOther)
+	p = alice.get(p.location).mustStatus(t, http.StatusOK)
 	if got := p.text("h1"); got != "Cancel "+strings.TrimPrefix(detail, "/changes/")+"?" {
 		t.Errorf("cancel: the page asks %q", got)
 	}
@@ -615,7 +616,14 @@ func TestEndingAChangeAsksToConfirm(t *testing.T) {
 		{andon.StateFailed, "Mark " + id + " failed?"},
 		{andon.StateRolledBack, "Mark " + id + " rolled back?"},
 	} {
-		p := alice.submit(detail, detail+"/transition", url.Values{"to": {string(tt.to)}, "comment": {"line 2 <stops>"}}).mustStatus(t, http.StatusOK)
+		// The button leads to a page of its own, got rather than posted,
+		// which the browser's Back and Forward reach without sending a
+		// form again.
+		p := alice.submit(detail, detail+"/transition", url.Values{"to": {string(tt.to)}, "comment": {"line 2 <stops>"}}).mustStatus(t, http.StatusSeeOther)
+		if want := detail + "/confirm?"; !strings.HasPrefix(p.location, want) {
+			t.Fatalf("%s leads to %q, want %s…", tt.to, p.location, want)
+		}
+		p = alice.get(p.location).mustStatus(t, http.StatusOK)
 		if got := p.text("title"); got != tt.question+" · andon" {
 			t.Errorf("%s: page title %q, want %q", tt.to, got, tt.question)
 		}
@@ -638,7 +646,7 @@ func TestEndingAChangeAsksToConfirm(t *testing.T) {
 	alice.post(detail+"/transition", url.Values{"to": {"failed"}, "confirm": {"yes"}}).mustStatus(t, http.StatusForbidden)
 	// One who may not move the change is refused when confirming, as before.
 	frank := s.MustSignIn(t, "frank")
-	frank.submit(detail, detail+"/transition", url.Values{"to": {"failed"}}).mustStatus(t, http.StatusOK)
+	frank.submit(detail, detail+"/transition", url.Values{"to": {"failed"}}).mustStatus(t, http.StatusSeeOther)
 	p := frank.submit(detail, detail+"/transition", url.Values{"to": {"failed"}, "confirm": {"yes"}, "comment": {"not mine"}}).mustStatus(t, http.StatusForbidden)
 	if got := p.text("#error[role=alert]"); !strings.Contains(got, "frank may not move change "+id) {
 		t.Errorf("frank confirms: %q", got)
@@ -657,7 +665,39 @@ func TestEndingAChangeAsksToConfirm(t *testing.T) {
 		p.attr("#state", "data-state") != "completed" {
 		t.Errorf("rolled back once completed: %q, state %q", got, p.attr("#state", "data-state"))
 	}
-	alice.submit(detail, "/changes/CHG-999/transition", url.Values{"to": {"cancelled"}}).mustStatus(t, http.StatusNotFound)
+	alice.get("/changes/CHG-999/confirm?to=cancelled").mustStatus(t, http.StatusNotFound)
+	alice.submit(detail, "/changes/CHG-999/transition", url.Values{"confirm": {"yes"}, "to": {"cancelled"}}).mustStatus(t, http.StatusNotFound)
+	if got := alice.get(detail+"/confirm?to=completed").mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, `to: "completed" is not cancelled, failed or rolled-back`) {
+		t.Errorf("confirm?to=completed: %q", got)
+	}
+}
+
+// TestConfirmationAfterTheChangeMovedOn goes back, as the browser's Back
+// button does, to the page that asked to confirm a cancellation once it
+// was confirmed: the page says the change is cancelled and offers no
+// Confirm, where the browser offered to post the form again.
+func TestConfirmationAfterTheChangeMovedOn(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "dev", "Label report translations")
+	detail := "/changes/" + c.ID
+	alice := s.MustSignIn(t, "alice")
+	confirm := alice.submit(detail, detail+"/transition", url.Values{"to": {"cancelled"}, "comment": {"done already"}}).mustStatus(t, http.StatusSeeOther).location
+	p := alice.get(confirm).mustStatus(t, http.StatusOK)
+	if got := p.text("form#confirm textarea[name=comment]"); got != "done already" {
+		t.Errorf("the comment carried to the confirmation: %q", got)
+	}
+	alice.post(detail+"/transition", url.Values{"csrf": {p.attr("form#confirm input[name=csrf]", "value")},
+		"to": {"cancelled"}, "confirm": {"yes"}, "comment": {"done already"}}).mustStatus(t, http.StatusSeeOther)
+	p = alice.get(confirm).mustStatus(t, http.StatusOK)
+	if got := p.text("#moot"); got != c.ID+" is now Cancelled and can no longer be cancelled: there is nothing to confirm." {
+		t.Errorf("back to the confirmation once confirmed: #moot %q", got)
+	}
+	if len(p.all("form#confirm")) != 0 || len(p.all("#confirm-warning")) != 0 {
+		t.Error("back to the confirmation once confirmed: it still offers to confirm")
+	}
+	if got := p.attr("a#back", "href"); got != detail {
+		t.Errorf("back to the confirmation once confirmed: Back leads to %q", got)
+	}
 }
 
 func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {

@@ -40,6 +40,7 @@ func (h *Handler) routes() []route {
 		{"GET /changes/{id}", signedIn, page(h.changeDetail)},
 		{"POST /changes/{id}/decision", signedIn, page(h.changeDecide)},
 		{"POST /changes/{id}/transition", signedIn, page(h.changeTransition)},
+		{"GET /changes/{id}/confirm", signedIn, page(h.changeConfirm)},
 		{"POST /changes/{id}/review", signedIn, page(h.changeReview)},
 		{"POST /changes/{id}/verify", signedIn, page(h.changeVerify)},
 		{"GET /changes/{id}/evidence", signedIn, page(h.changeEvidence)},

@@ -840,6 +840,13 @@ func (b *board) testConfirmCancel(t *testing.T) {
 	if got := text(t, alice, "#audit-entries tbody tr:last-child"); !strings.Contains(got, "change.transitioned") {
 		t.Errorf("the last entry of %s: %q", id, got)
 	}
+	// The browser's Back returns to the page that asked, which says the
+	// change has ended, rather than to an offer to post the form again.
+	mustRun(t, alice, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.NavigateBack()))
+	if got := text(t, alice, "#moot"); got != id+" is now Cancelled and can no longer be cancelled: there is nothing to confirm." {
+		t.Errorf("Back after Confirm: #moot %q (page %s)", got, pageURL(alice))
+	}
+	checkAccessibility(t, alice, "change-confirm-moot")
 }
 
 // overflowing lists the outermost elements that stick out of the right edge

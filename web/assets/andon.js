@@ -37,3 +37,12 @@ document.addEventListener("DOMContentLoaded", function () {
     document.body.classList.add("stale");
   }, 1000);
 });
+
+// A page that asks to confirm an ending, reached again with the browser's
+// Back or Forward, may come from the browser's back-forward cache as it was
+// left, offering to confirm what was confirmed since: it is loaded again, to
+// say whether anything is left to confirm. Without scripts, a Confirm
+// pressed there is refused, saying the state the change is in.
+window.addEventListener("pageshow", function (evt) {
+  if (evt.persisted && document.getElementById("confirm")) window.location.reload();
+});
