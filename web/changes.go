@@ -494,6 +494,8 @@ type confirmView struct {
 	Change   *andon.Change
 	To       andon.State
 	Question string
+	// Action names what the confirming button does: the question, said.
+	Action string
 	// Comment is what was typed in the transition's form, posted with
 	// the confirmation.
 	Comment string
@@ -544,6 +546,7 @@ func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &confirmView{Change: c, To: to, Question: fmt.Sprintf(question, c.ID), Comment: q.Get("comment")}
+	v.Action = strings.TrimSuffix(v.Question, "?")
 	if !andon.CanTransition(c.State, to) {
 		v.Moot = fmt.Sprintf("%s is now %s and can no longer %s: there is nothing to confirm.",
 			c.ID, stateLabels[c.State], endingVerbs[to])

@@ -630,6 +630,10 @@ func TestEndingAChangeAsksToConfirm(t *testing.T) {
 		if got := p.text("#confirm-warning"); got != "This ends the change; it cannot be reopened." {
 			t.Errorf("%s: warning %q", tt.to, got)
 		}
+		// The button says what it does, not only "Confirm".
+		if got, want := p.text("#confirm-button"), strings.TrimSuffix(tt.question, "?"); got != want {
+			t.Errorf("%s: button %q, want %q", tt.to, got, want)
+		}
 		if p.attr("form#confirm input[name=to]", "value") != string(tt.to) || p.attr("form#confirm input[name=confirm]", "value") != "yes" ||
 			p.attr("form#confirm input[name=csrf]", "value") == "" || p.text("form#confirm textarea[name=comment]") != "line 2 <stops>" {
 			t.Errorf("%s: the confirmation's form does not carry the transition, the CSRF token and the comment", tt.to)
