@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -107,12 +108,8 @@ func writeCatalog(w io.Writer, cat *andon.Catalog) {
 // catalog validate prints them. Either is exit code 2: the command could
 // not run.
 func loadCatalogDir(what, dir string) (*andon.Catalog, error) {
-	if _, err := os.ReadDir(dir); err != nil {
-		var pathErr *fs.PathError
-		if errors.As(err, &pathErr) {
-			err = pathErr.Err
-		}
-		return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: %v (want the directory of the catalog's YAML files)", what, dir, err)}
+	if err := unreadableCatalogDir(what, dir); err != nil {
+		return nil, err
 	}
 	cat, err := catalog.Load(dir)
 	if err != nil {
@@ -123,6 +120,29 @@ func loadCatalogDir(what, dir string) (*andon.Catalog, error) {
 		return nil, &exitError{code: 2, err: fmt.Errorf("catalog %s is not valid:\n%v", dir, err)}
 	}
 	return cat, nil
+}
+
+// unreadableCatalogDir says why dir, named by what (a flag, or "catalog
+// directory"), cannot be read as a catalog directory, or returns nil. A
+// directory that is not there is a slip in what names it, not a catalog
+// with problems: the command cannot run (exit code 2).
+func unreadableCatalogDir(what, dir string) error {
+	_, err := os.ReadDir(dir)
+	var reason any = err
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		reason = "no such directory"
+	case errors.Is(err, syscall.ENOTDIR):
+		reason = "not a directory"
+	default:
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			reason = pathErr.Err
+		}
+	}
+	return &exitError{code: 2, err: fmt.Errorf("%s %s: %v (want the directory of the catalog's YAML files)", what, dir, reason)}
 }
 
 // problemsUnder returns problems, which name files from the catalog
@@ -162,8 +182,8 @@ any, 2 when DIR cannot be read.`,
 			}
 			// A directory that cannot be read is not a bad catalog: the
 			// check could not run at all.
-			if _, err := os.ReadDir(dir); err != nil {
-				return andon.Errorf(andon.EINVALID, "cannot read catalog directory: %v", err)
+			if err := unreadableCatalogDir("catalog directory", dir); err != nil {
+				return err
 			}
 			cat, err := catalog.Load(dir)
 			var problems catalog.Errors

@@ -503,7 +503,7 @@ func TestCatalogDirOffline(t *testing.T) {
 			}
 			env := map[string]string{"ANDON_SERVER": closedServer(t)}
 			got := runCLI(t, env, args(missing)...)
-			if want := "andon: " + what + " " + missing + ": no such file or directory (want the directory of the catalog's YAML files)\n"; got.code != 2 || got.stderr != want {
+			if want := "andon: " + what + " " + missing + ": no such directory (want the directory of the catalog's YAML files)\n"; got.code != 2 || got.stderr != want {
 				t.Errorf("missing directory: exit %d, stderr %q; want 2, %q", got.code, got.stderr, want)
 			}
 			got = runCLI(t, env, args(bad)...)
@@ -541,13 +541,13 @@ func TestCatalogValidate(t *testing.T) {
 			name:       "missing directory",
 			args:       []string{filepath.Join("testdata", "catalog", "missing")},
 			wantCode:   2,
-			wantStderr: "andon: cannot read catalog directory: open testdata/catalog/missing: no such file or directory\n",
+			wantStderr: "andon: catalog directory testdata/catalog/missing: no such directory (want the directory of the catalog's YAML files)\n",
 		},
 		{
 			name:       "a file, not a directory",
 			args:       []string{filepath.Join(good, "estate.yaml")},
 			wantCode:   2,
-			wantStderr: "andon: cannot read catalog directory: open testdata/catalog/good/estate.yaml: not a directory\n",
+			wantStderr: "andon: catalog directory testdata/catalog/good/estate.yaml: not a directory (want the directory of the catalog's YAML files)\n",
 		},
 		{
 			name:       "no directory",

@@ -118,10 +118,8 @@ func (o *serveOptions) catalogSource(cmd *cobra.Command, e *env) (catalogsync.So
 		if !cmd.Flags().Changed("catalog") {
 			name = "ANDON_CATALOG" // as the Helm chart sets it
 		}
-		if fi, err := os.Stat(o.catalog); errors.Is(err, fs.ErrNotExist) {
-			return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: no such directory (want the directory of the catalog's YAML files)", name, o.catalog)}
-		} else if err == nil && !fi.IsDir() {
-			return nil, &exitError{code: 2, err: fmt.Errorf("%s %s: not a directory (want the directory of the catalog's YAML files)", name, o.catalog)}
+		if err := unreadableCatalogDir(name, o.catalog); err != nil {
+			return nil, err
 		}
 		return catalogsync.Dir(o.catalog), nil
 	}
