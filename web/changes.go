@@ -474,19 +474,13 @@ func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 }
 
 // endings are the transitions that end a change short of completing it,
-// which cannot be undone: each asks to be confirmed with this question
-// about the change's ID.
-var endings = map[andon.State]string{
-	andon.StateCancelled:  "Cancel %s?",
-	andon.StateFailed:     "Mark %s failed?",
-	andon.StateRolledBack: "Mark %s rolled back?",
-}
-
-// endingVerbs say what each ending does, after "can no longer".
-var endingVerbs = map[andon.State]string{
-	andon.StateCancelled:  "be cancelled",
-	andon.StateFailed:     "be marked failed",
-	andon.StateRolledBack: "be marked rolled back",
+// which cannot be undone, and ask to be confirmed: the action, on the
+// change's ID ("Cancel CHG-12", asked with a question mark and the label
+// of the button that confirms), and what it does after "can no longer".
+var endings = map[andon.State]struct{ action, verb string }{
+	andon.StateCancelled:  {"Cancel %s", "be cancelled"},
+	andon.StateFailed:     {"Mark %s failed", "be marked failed"},
+	andon.StateRolledBack: {"Mark %s rolled back", "be marked rolled back"},
 }
 
 // confirmView is the data of the page that asks to confirm an ending.
@@ -537,7 +531,7 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	to := andon.State(q.Get("to"))
-	question, ending := endings[to]
+	end, ending := endings[to]
 	if !ending {
 		return andon.Errorf(andon.EINVALID, "to: %q is not cancelled, failed or rolled-back, the transitions that ask to be confirmed", to)
 	}
@@ -545,11 +539,11 @@ func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &confirmView{Change: c, To: to, Question: fmt.Sprintf(question, c.ID), Comment: q.Get("comment")}
-	v.Action = strings.TrimSuffix(v.Question, "?")
+	action := fmt.Sprintf(end.action, c.ID)
+	v := &confirmView{Change: c, To: to, Question: action + "?", Action: action, Comment: q.Get("comment")}
 	if !andon.CanTransition(c.State, to) {
 		v.Moot = fmt.Sprintf("%s is now %s and can no longer %s: there is nothing to confirm.",
-			c.ID, stateLabels[c.State], endingVerbs[to])
+			c.ID, stateLabels[c.State], end.verb)
 	}
 	return h.render(w, r, http.StatusOK, "change-confirm", v)
 }
