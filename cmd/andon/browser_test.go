@@ -578,12 +578,7 @@ func (b *board) testStaleBoard(t *testing.T) {
 // change nowhere: the form's first button cancels it.
 func (b *board) testEnterKey(t *testing.T) {
 	alice := b.as(t, "alice")
-	b.open(t, alice, "/changes/new", "form#create-change")
-	must(t, alice,
-		chromedp.SetValue(chromedp.CSS("select#environment"), "dev"),
-		chromedp.SetValue(chromedp.CSS("select#type"), "standard"),
-		chromedp.SendKeys(chromedp.CSS("input#title"), "Translations of the label report"),
-	)
+	b.fillNewChange(t, alice, "Translations of the label report")
 	pressKeyAndWait(t, alice, kb.Enter)
 	page := mustRun(t, alice, chromedp.Location())
 	if idPath.FindStringSubmatch(page) == nil {
@@ -785,17 +780,24 @@ func (b *board) testAuditEntry(t *testing.T) {
 	}
 }
 
+// fillNewChange opens the form of a new change in tab and fills it for a
+// standard change in dev titled title, as typed, without sending it.
+func (b *board) fillNewChange(t *testing.T, tab context.Context, title string) {
+	t.Helper()
+	b.open(t, tab, "/changes/new", "form#create-change")
+	must(t, tab,
+		chromedp.SetValue(chromedp.CSS("select#environment"), "dev"),
+		chromedp.SetValue(chromedp.CSS("select#type"), "standard"),
+		chromedp.SendKeys(chromedp.CSS("input#title"), title),
+	)
+}
+
 // testConfirmCancel cancels a change with the mouse: the button asks
 // first, Back changes nothing, and Confirm cancels it with the comment
 // typed. The page that asks is checked as every page is.
 func (b *board) testConfirmCancel(t *testing.T) {
 	alice := b.as(t, "alice")
-	b.open(t, alice, "/changes/new", "form#create-change")
-	must(t, alice,
-		chromedp.SetValue(chromedp.CSS("select#environment"), "dev"),
-		chromedp.SetValue(chromedp.CSS("select#type"), "standard"),
-		chromedp.SendKeys(chromedp.CSS("input#title"), "Label report translations, to be cancelled"),
-	)
+	b.fillNewChange(t, alice, "Label report translations, to be cancelled")
 	submit(t, alice, "form#create-change button#create")
 	m := idPath.FindStringSubmatch(mustRun(t, alice, chromedp.Location()))
 	if m == nil {
