@@ -21,6 +21,13 @@ type GateRequest struct {
 	// which Kubernetes requires to leave no trace (sideEffects:
 	// NoneOnDryRun). The result's AuditIndex is then 0.
 	Preview bool `json:"-"`
+	// Start is set when a person starts a change by hand (andon change
+	// start): the gate policy is asked whether the change may be carried
+	// out now, as its first deployment would be. Image then names the
+	// change's first artifact that the environment promoted from has not
+	// completed, or is empty. Only the server sets it; the gate API
+	// refuses it.
+	Start bool `json:"start,omitempty"`
 	// Admission is set when the Kubernetes admission webhook asks: the
 	// request of the API server that the decision answers. Only the
 	// webhook sets it; the gate API refuses it.

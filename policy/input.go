@@ -253,7 +253,7 @@ func (b *builder) facts(f andon.Facts) *ast.Term {
 	return b.object(items...)
 }
 
-// request leaves out dryRun and admission when they are not set, as their
+// request leaves out dryRun, start and admission when they are not set, as their
 // JSON does.
 func (b *builder) request(r andon.GateRequest) *ast.Term {
 	items := [][2]*ast.Term{
@@ -263,6 +263,9 @@ func (b *builder) request(r andon.GateRequest) *ast.Term {
 	}
 	if r.DryRun {
 		items = append(items, item("dryRun", b.bool(true)))
+	}
+	if r.Start {
+		items = append(items, item("start", b.bool(true)))
 	}
 	if a := r.Admission; a != nil {
 		fields := [][2]*ast.Term{

@@ -80,6 +80,10 @@ func decideGate(w http.ResponseWriter, r *http.Request, gate andon.GateService) 
 	if err != nil {
 		return nil, err
 	}
+	if req.Start {
+		// A change started by hand asks the gate through its transition.
+		return nil, andon.Errorf(andon.EINVALID, "start: set only when a change is started (POST /api/v1/changes/{id}/transitions), not in a gate request")
+	}
 	if req.Admission != nil {
 		// Only the admission webhook speaks for the API server.
 		return nil, andon.Errorf(andon.EINVALID, "admission: set only by the admission webhook, not in a gate request")

@@ -12,19 +12,22 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/calendar"
 )
 
 // ChangeService implements andon.ChangeService.
 type ChangeService struct {
-	db      *DB
-	catalog andon.CatalogSource
-	policy  andon.Policy
+	db       *DB
+	catalog  andon.CatalogSource
+	policy   andon.Policy
+	calendar *calendar.Service
 }
 
 // NewChangeService returns a ChangeService that classifies changes with
-// policy against the catalog in force.
-func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy) *ChangeService {
-	return &ChangeService{db: db, catalog: catalog, policy: policy}
+// policy against the catalog in force, and asks the gate policy, with the
+// windows of cal, before a change is started by hand.
+func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy, cal *calendar.Service) *ChangeService {
+	return &ChangeService{db: db, catalog: catalog, policy: policy, calendar: cal}
 }
 
 var _ andon.ChangeService = (*ChangeService)(nil)
@@ -433,7 +436,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
 		ev := andon.Event{Type: andon.EventChangeApproved}
 		if verdict == andon.Approve {
@@ -461,7 +464,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 // modify reads change id in a write transaction, lets apply check and
 // change it with the roles the catalog in force gives user, saves it and
 // records the event apply returns.
-func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error)) (*andon.Change, error) {
+func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error)) (*andon.Change, error) {
 	roles := s.catalog.Catalog().RolesOf(user)
 	var out *andon.Change
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -469,7 +472,7 @@ func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(
 		if err != nil {
 			return err
 		}
-		ev, err := apply(tx, c.Change, roles)
+		ev, err := apply(ctx, tx, c.Change, roles)
 		if err != nil {
 			return err
 		}
@@ -497,10 +500,19 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
-		ev := andon.Event{Type: andon.EventChangeTransition, Data: map[string]any{"to": to, "comment": comment}}
+	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+		data := map[string]any{"to": to, "comment": comment}
+		ev := andon.Event{Type: andon.EventChangeTransition, Data: data}
 		if !c.MayMove(user, roles) {
 			return ev, andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
+		}
+		if to == andon.StateImplementing && andon.CanTransition(c.State, to) {
+			// The record says why the gate let the change start.
+			reasons, err := s.askGate(ctx, tx, c)
+			if err != nil {
+				return ev, err
+			}
+			data["gate"] = reasons
 		}
 		return ev, transition(tx, c, to)
 	})
@@ -535,7 +547,7 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		if err := c.CanReview(user, roles); err != nil {
 			return andon.Event{}, err
 		}

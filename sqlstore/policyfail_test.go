@@ -44,7 +44,7 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 			"gate.rego": "package andon.gate\n\nallow := true\n\nreasons := []\n",
 			"risk.rego": "package andon.risk\n\ntier := \"extreme\"\n\nreasons := [\"r\"]\n\napprovals := []\n",
 		})
-		changes := sqlstore.NewChangeService(e.db, e.catalog, broken)
+		changes := sqlstore.NewChangeService(e.db, e.catalog, broken, e.cal)
 		gate := sqlstore.NewGateService(e.db, changes, e.catalog, broken, e.cal, slog.New(slog.DiscardHandler))
 
 		for _, tt := range []struct{ env, want string }{

@@ -97,7 +97,7 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 	holder := andon.NewCatalogHolder(cat)
 	e.catalog, e.policy = holder, pol
 	e.cal = calendar.NewService(holder)
-	e.changes = sqlstore.NewChangeService(db, holder, pol)
+	e.changes = sqlstore.NewChangeService(db, holder, pol, e.cal)
 	e.gate = sqlstore.NewGateService(db, e.changes, holder, pol, e.cal, slog.New(slog.DiscardHandler))
 	e.audit = sqlstore.NewAuditService(db)
 	e.tokens = sqlstore.NewTokenService(db)

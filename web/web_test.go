@@ -68,7 +68,7 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 	db.Signer = signer
 	db.Now = func() time.Time { return s.now }
 	cal := calendar.NewService(s.holder)
-	s.changes = sqlstore.NewChangeService(db, s.holder, pol)
+	s.changes = sqlstore.NewChangeService(db, s.holder, pol, cal)
 	s.gate = sqlstore.NewGateService(db, s.changes, s.holder, pol, cal, slog.New(slog.DiscardHandler))
 	audit := sqlstore.NewAuditService(db)
 	tokens := sqlstore.NewTokenService(db)

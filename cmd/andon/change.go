@@ -28,7 +28,7 @@ func newChangeCmd(e *env) *cobra.Command {
 		newChangeShowCmd(e),
 		newChangeDecideCmd(e, "approve", andon.Approve),
 		newChangeDecideCmd(e, "reject", andon.Reject),
-		newChangeTransitionCmd(e, "start", andon.StateImplementing, "Start implementing an approved change"),
+		newChangeStartCmd(e),
 		newChangeTransitionCmd(e, "complete", andon.StateCompleted, "Record that a change was implemented"),
 		newChangeTransitionCmd(e, "fail", andon.StateFailed, "Record that a change failed"),
 		newChangeTransitionCmd(e, "rollback", andon.StateRolledBack, "Record that a change was rolled back"),
@@ -314,6 +314,20 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
+	return cmd
+}
+
+func newChangeStartCmd(e *env) *cobra.Command {
+	cmd := newChangeTransitionCmd(e, "start", andon.StateImplementing, "Start implementing an approved change")
+	cmd.Long = `Start implementing an approved change by hand, when no deployment through
+the gate starts it (a configuration change, an upgrade of modules run by
+hand).
+
+The server asks the gate policy first, as for the change's first
+deployment: the change's own window, a maintenance window for a high or
+critical change without one, the freezes in force and the promotion of its
+images apply. A refusal names every reason (exit code 1) and leaves the
+change approved.`
 	return cmd
 }
 

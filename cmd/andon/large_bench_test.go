@@ -86,7 +86,7 @@ func BenchmarkLargeStore(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	changes := sqlstore.NewChangeService(db, nil, nil)
+	changes := sqlstore.NewChangeService(db, nil, nil, nil)
 	b.Run("list", func(b *testing.B) {
 		filters := []andon.ChangeFilter{
 			{},

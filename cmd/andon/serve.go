@@ -383,7 +383,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		db.Close()
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog %s: %s", src, andon.ErrorMessage(err))}
 	}
-	a.changes = sqlstore.NewChangeService(db, a.catalogs, pol)
+	a.changes = sqlstore.NewChangeService(db, a.catalogs, pol, a.calendar)
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)

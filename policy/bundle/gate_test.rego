@@ -56,6 +56,25 @@ test_allow_approved_change if {
 	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved and, as a medium risk change, needs no window"}] with input as gate_input
 }
 
+# A change started by hand carries no image to deploy: the rules of its
+# first deployment apply all the same.
+start_input := object.union(gate_input, {"request": {"environment": "prod-lyon", "image": "", "at": sunday_3am, "start": true}})
+
+test_allow_start_of_an_approved_change if {
+	allow with input as start_input
+	codes == ["ALLOWED"] with input as start_input
+}
+
+test_deny_start_in_a_freeze if {
+	not allow with input as start_input with input.calendar.active as [month_end_close]
+	codes == ["FROZEN"] with input as start_input with input.calendar.active as [month_end_close]
+}
+
+test_deny_start_outside_its_window if {
+	c := object.union(approved_change, {"window": window_from_4_to_6})
+	codes == ["OUTSIDE_CHANGE_WINDOW"] with input as start_input with input.change as c
+}
+
 test_allow_implementing_change_inside_its_window if {
 	c := object.union(approved_change, {"state": "implementing", "window": window_from_2_to_4})
 	allow with input as gate_input with input.change as c

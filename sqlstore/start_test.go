@@ -1,0 +1,139 @@
+package sqlstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
+)
+
+// A change started by hand is held to the rules of its first deployment:
+// the gate policy decides, and a refusal names every reason, leaves the
+// change approved and writes nothing.
+func TestStartAsksTheGate(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.MustStage(t, imageStaged)
+		// 26 November, 09:00 UTC: 20:00 in Geelong, whose month-end close
+		// freezes prod-geelong from 29 November (13:00 UTC on the 28th)
+		// to 1 December, and lets only emergency changes through.
+		approve := func(req andon.ChangeRequest, approvers ...string) *andon.Change {
+			t.Helper()
+			req.Environment = "prod-geelong"
+			c, err := e.changes.CreateChange(as("alice"), &req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, approver := range approvers {
+				if c, err = e.changes.Decide(as(approver), c.ID, andon.Approve, ""); err != nil {
+					t.Fatalf("approve %s as %s: %v", req.Title, approver, err)
+				}
+			}
+			if c.State != andon.StateApproved {
+				t.Fatalf("%s is %s; want approved", req.Title, c.State)
+			}
+			return c
+		}
+		refused := func(c *andon.Change, want ...string) {
+			t.Helper()
+			before, err := e.audit.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
+			if andon.ErrorCode(err) != andon.ECONFLICT {
+				t.Fatalf("start %s: %v; want a conflict", c.Title, err)
+			}
+			for _, w := range want {
+				if !strings.Contains(andon.ErrorMessage(err), w) {
+					t.Errorf("start %s: %q; want it to say %q", c.Title, andon.ErrorMessage(err), w)
+				}
+			}
+			after, err := e.audit.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.changes.FindChangeByID(as("alice"), c.ID)
+			if err != nil || got.State != andon.StateApproved || after.Size != before.Size {
+				t.Errorf("after the refusal: %+v, %v, %d entries before and %d after; want the change approved and no entry", got, err, before.Size, after.Size)
+			}
+		}
+		started := func(c *andon.Change, code string) *andon.Change {
+			t.Helper()
+			got, err := e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "by hand")
+			if err != nil || got.State != andon.StateImplementing {
+				t.Fatalf("start %s = %+v, %v; want implementing", c.Title, got, err)
+			}
+			entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, Type: andon.EventChangeTransition, After: -1})
+			if err != nil || len(entries) == 0 {
+				t.Fatalf("transition entries of %s: %d, %v", c.ID, len(entries), err)
+			}
+			var data struct {
+				Gate []andon.Reason `json:"gate"`
+			}
+			if err := json.Unmarshal(entries[len(entries)-1].Data, &data); err != nil || len(data.Gate) == 0 || data.Gate[0].Code != code {
+				t.Errorf("the start's record %s: %v; want the gate's %s", entries[len(entries)-1].Data, err, code)
+			}
+			return got
+		}
+
+		windowed := approve(andon.ChangeRequest{Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
+			Window: &andon.Span{Start: e.now.Add(2 * time.Hour), End: e.now.Add(4 * time.Hour)}}, "bob")
+		refused(windowed, "is outside the window of change "+windowed.ID, "(OUTSIDE_CHANGE_WINDOW)")
+
+		unpromoted := approve(andon.ChangeRequest{Type: andon.ChangeNormal, Title: "Release", Artifacts: []string{imageStaged, imageNew}}, "bob")
+		refused(unpromoted, "image "+imageNew+" has no completed change in staging-geelong", "(NOT_PROMOTED)")
+
+		high := approve(andon.ChangeRequest{Type: andon.ChangeNormal, Title: "MRP upgrade", Artifacts: []string{imageStaged},
+			Facts: andon.Facts{Modules: []string{"mrp"}}}, "bob", "carol")
+		if high.Risk.Tier != andon.LevelHigh {
+			t.Fatalf("MRP upgrade: tier %s; want high", high.Risk.Tier)
+		}
+
+		frozen := approve(andon.ChangeRequest{Type: andon.ChangeNormal, Title: "Labels", Artifacts: []string{imageStaged},
+			Window: &andon.Span{Start: e.now.Add(76 * time.Hour), End: e.now.Add(78 * time.Hour)}}, "bob")
+		emergency := approve(andon.ChangeRequest{Type: andon.ChangeEmergency, Title: "Hotfix", Artifacts: []string{imageStaged}}, "erin")
+
+		e.now = e.now.Add(3 * time.Hour)
+		started(windowed, "ALLOWED")
+
+		e.now = e.now.Add(74 * time.Hour) // 29 November, 14:00 UTC
+		refused(frozen, "frozen by month-end-close until", "(FROZEN)")
+		if got := started(emergency, "ALLOWED"); got.ReviewDue == nil {
+			t.Errorf("emergency started by hand: no review due")
+		}
+
+		// 29 November was a Sunday in Geelong; 30 November, 12:00 UTC, is
+		// Monday night there, outside every maintenance window.
+		e.now = e.now.Add(22 * time.Hour)
+		refused(high, "has no window of its own, so it must run inside a maintenance window", "(NO_MAINTENANCE_WINDOW)")
+	})
+}
+
+// A change whose environment left the catalog cannot start, and says so.
+func TestStartOfAChangeWhoseEnvironmentLeft(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		c := approvedInWindow(t, e)
+		cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, env := range cat.Environments {
+			if env.Name == c.Environment {
+				cat.Environments = append(cat.Environments[:i], cat.Environments[i+1:]...)
+				break
+			}
+		}
+		e.catalog.Swap(cat)
+		_, err = e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
+		want := "change " + c.ID + " cannot start: its environment prod-geelong is no longer in the catalog"
+		if andon.ErrorCode(err) != andon.ECONFLICT || !strings.HasPrefix(andon.ErrorMessage(err), want) {
+			t.Errorf("start: %v; want a conflict: %s", err, want)
+		}
+	})
+}
