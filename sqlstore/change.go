@@ -32,6 +32,14 @@ func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy, 
 
 var _ andon.ChangeService = (*ChangeService)(nil)
 
+// logger returns the logger of the store's messages.
+func (s *ChangeService) logger() *slog.Logger {
+	if s.db.Logger == nil {
+		return slog.Default()
+	}
+	return s.db.Logger
+}
+
 // requireUser returns the authenticated user of ctx.
 func requireUser(ctx context.Context) (string, error) {
 	name := andon.UserNameFromContext(ctx)
@@ -53,11 +61,7 @@ func (s *ChangeService) CreateChange(ctx context.Context, req *andon.ChangeReque
 	if errors.As(err, &perr) && andon.ErrorCode(err) == andon.EINTERNAL && ctx.Err() == nil {
 		// Outside a write, a fault here is taken for no fault of the
 		// storage; the server logs no fault, so it is logged here.
-		logger := s.db.Logger
-		if logger == nil {
-			logger = slog.Default()
-		}
-		logger.Error("change could not be classified", "environment", req.Environment, "err", err)
+		s.logger().Error("change could not be classified", "environment", req.Environment, "err", err)
 		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the change could not be classified, so it was not opened: " + perr.message()}, err)
 	}
 	if err != nil {
@@ -500,7 +504,8 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	var started string
+	c, err := s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
 		data := map[string]any{"to": to, "comment": comment}
 		ev := andon.Event{Type: andon.EventChangeTransition, Data: data}
 		if !c.MayMove(user, roles) {
@@ -508,6 +513,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 		}
 		if to == andon.StateImplementing && andon.CanTransition(c.State, to) {
 			// The record says why the gate let the change start.
+			started = c.ID
 			reasons, err := s.askGate(ctx, tx, c)
 			if err != nil {
 				return ev, err
@@ -516,6 +522,11 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 		}
 		return ev, transition(tx, c, to)
 	})
+	if perr := (*policyError)(nil); errors.As(err, &perr) {
+		s.logger().Error("change could not start: the gate policy failed", "change", started, "err", err)
+		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the gate could not decide, so change " + started + " was not started: " + perr.message()}, err)
+	}
+	return c, err
 }
 
 // transition applies the lifecycle rules to c.

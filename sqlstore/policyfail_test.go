@@ -76,6 +76,18 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		if !errors.As(err, &fault) || fault.Message != want {
 			t.Errorf("CreateChange error = %v; want a fault saying %q, for the client to see", err, want)
 		}
+
+		// A change approved under the policy in force cannot start by hand
+		// once the gate policy fails.
+		c := approvedInWindow(t, e)
+		_, err = changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
+		want = "the gate could not decide, so change " + c.ID + " was not started: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason"
+		if !errors.As(err, &fault) || fault.Message != want {
+			t.Errorf("start error = %v; want a fault saying %q", err, want)
+		}
+		if got, err := e.changes.FindChangeByID(as("alice"), c.ID); err != nil || got.State != andon.StateApproved {
+			t.Errorf("after the refused start: %+v, %v; want approved", got, err)
+		}
 		if err := e.db.Ready(ctx); err != nil {
 			t.Errorf("after the policy failed, the store is not ready: %v", err)
 		}

@@ -19,7 +19,8 @@ import (
 // promotion of its images; only the image does not have to match, since
 // the person starting it may deploy no image at all (a configuration
 // change, an upgrade of modules run by hand). A refusal is a conflict that
-// names every reason; a policy that fails to decide refuses too.
+// names every reason; a policy that fails to decide refuses too, with a
+// *policyError.
 func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([]andon.Reason, error) {
 	cat := s.catalog.Catalog()
 	env := cat.Environment(c.Environment)
@@ -28,7 +29,7 @@ func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([
 	}
 	cal, err := s.calendar.For(cat)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: fmt.Sprintf("the calendar could not be evaluated, so change %s was not started", c.ID)}, err)
+		return nil, fmt.Errorf("calendar: %w", err)
 	}
 	req := andon.GateRequest{Environment: env.Name, At: tx.now.UTC().Truncate(time.Second), Start: true}
 	in := &andon.GateInput{
@@ -46,8 +47,9 @@ func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([
 	}
 	decision, err := s.policy.Gate(ctx, in)
 	if err != nil {
-		perr := &policyError{fmt.Errorf("gate policy: %w", err)}
-		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: fmt.Sprintf("the gate could not decide, so change %s was not started: %s", c.ID, perr.message())}, perr)
+		// Not a fault of the storage, which a fault inside the write
+		// would claim: Transition says what failed.
+		return nil, &policyError{fmt.Errorf("gate policy: %w", err)}
 	}
 	if !decision.Allow {
 		return nil, andon.Errorf(andon.ECONFLICT, "change %s cannot start now, the gate refuses it: %s", c.ID, joinReasons(decision.Reasons))
