@@ -444,8 +444,12 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
 		ev := andon.Event{Type: andon.EventChangeApproved}
 		if verdict == andon.Approve {
+			cat := s.catalog.Catalog()
+			if err := approvalInVain(cat, c, tx.now); err != nil {
+				return ev, err
+			}
 			var err error
-			if a.Role, err = c.SlotFor(user, roles, s.catalog.Catalog().Holders); err != nil {
+			if a.Role, err = c.SlotFor(user, roles, cat.Holders); err != nil {
 				return ev, err
 			}
 			c.Approvals = append(c.Approvals, a)
@@ -463,6 +467,23 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 		ev.Data = map[string]any{"approval": a, "state": c.State}
 		return ev, nil
 	})
+}
+
+// approvalInVain says why approving pending change c at now would be in
+// vain, when it would: its environment left the catalog, or its window
+// has ended, so that neither the gate nor a start by hand would ever let
+// it go ahead.
+func approvalInVain(cat *andon.Catalog, c *andon.Change, now time.Time) error {
+	if c.State != andon.StatePending {
+		return nil // SlotFor says why it takes no approval
+	}
+	if cat.Environment(c.Environment) == nil {
+		return andon.Errorf(andon.ECONFLICT, "change %s cannot be approved: its environment %s is no longer in the catalog (revision %s); cancel it", c.ID, c.Environment, cat.Revision)
+	}
+	if c.Window != nil && !now.Before(c.Window.End) {
+		return andon.Errorf(andon.ECONFLICT, "change %s cannot be approved: its window ended at %s; cancel it, and open a new change with a window to come", c.ID, c.Window.End.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // modify reads change id in a write transaction, lets apply check and

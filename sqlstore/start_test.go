@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,45 @@ func TestStartOfAChangeWhoseEnvironmentLeft(t *testing.T) {
 		want := "change " + c.ID + " cannot start: its environment prod-geelong is no longer in the catalog"
 		if andon.ErrorCode(err) != andon.ECONFLICT || !strings.HasPrefix(andon.ErrorMessage(err), want) {
 			t.Errorf("start: %v; want a conflict: %s", err, want)
+		}
+	})
+}
+
+// An approval that could never let a change go ahead is refused: its
+// window has ended, or its environment left the catalog. A rejection
+// still ends it.
+func TestApprovalInVainIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		past, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing",
+			Window: &andon.Span{Start: e.now.Add(time.Hour), End: e.now.Add(2 * time.Hour)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Labels"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(2 * time.Hour)
+		cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat.Environments = slices.DeleteFunc(cat.Environments, func(env *andon.Environment) bool { return env.Name == "prod-lyon" })
+		e.catalog.Swap(cat)
+		for _, tt := range []struct {
+			c    *andon.Change
+			want string
+		}{
+			{past, "change " + past.ID + " cannot be approved: its window ended at " + past.Window.End.Format(time.RFC3339) + "; cancel it, and open a new change with a window to come"},
+			{gone, "change " + gone.ID + " cannot be approved: its environment prod-lyon is no longer in the catalog (revision " + cat.Revision + "); cancel it"},
+		} {
+			_, err := e.changes.Decide(as("bob"), tt.c.ID, andon.Approve, "")
+			if andon.ErrorCode(err) != andon.ECONFLICT || andon.ErrorMessage(err) != tt.want {
+				t.Errorf("approve %s: %v; want a conflict: %s", tt.c.Title, err, tt.want)
+			}
+			if got, err := e.changes.Decide(as("bob"), tt.c.ID, andon.Reject, "too late"); err != nil || got.State != andon.StateRejected {
+				t.Errorf("reject %s = %+v, %v; want rejected", tt.c.Title, got, err)
+			}
 		}
 	})
 }
