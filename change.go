@@ -187,8 +187,8 @@ type Facts struct {
 	Migration  bool     `json:"migration"`
 	Components []string `json:"components"` // postgres, redis, traefik, kubernetes, ...
 	// What the addons themselves say (andon odoo impact, andon change
-	// create --from-git): the phases of the migration scripts added (pre,
-	// post, end), whether an access file changed, and the new access rows
+	// create --from-git): the phases of the migration scripts the upgrade
+	// runs (pre, post, end), whether an access file changed, and the new access rows
 	// without a group, which open a model to every user.
 	MigrationPhases  []string `json:"migrationPhases,omitempty"`
 	SecurityChanged  bool     `json:"securityChanged,omitempty"`

@@ -55,9 +55,15 @@ type ModuleDiff struct {
 	Bumped bool `json:"bumped,omitempty"`
 	// Migrations are the migration scripts the change adds or changes.
 	Migrations []Migration `json:"migrations,omitempty"`
-	// MigratesNewVersion is set when the new version has migration
-	// scripts of its own (or the 0.0.0 scripts that run on every upgrade).
-	MigratesNewVersion bool `json:"migratesNewVersion,omitempty"`
+	// MigrationsRun are the scripts that the upgrade from OldVersion to
+	// NewVersion runs, whether the change touches them or not, in the
+	// order Odoo runs them: those of the version folders above OldVersion
+	// and up to NewVersion, and the 0.0.0 ones. A module the change adds
+	// is installed, which runs none.
+	MigrationsRun []Migration `json:"migrationsRun,omitempty"`
+	// MigrationsIgnored are the version folders of the scripts the change
+	// adds or changes that the upgrade does not run, each with the reason.
+	MigrationsIgnored []IgnoredFolder `json:"migrationsIgnored,omitempty"`
 	// MigrationsNotRun is set when the change adds or changes migration
 	// scripts of a module whose version does not go up: Odoo runs a
 	// module's scripts only on an upgrade to a higher version, so the
@@ -81,12 +87,23 @@ type ModuleDiff struct {
 
 // Migration is a migration script.
 type Migration struct {
-	// Version is the version directory, with its series ("17.0.1.3"), or
-	// "0.0.0" for the scripts that run on every upgrade.
+	// Version is the version directory as Odoo reads it: with the series
+	// when it has none ("1.3" is "17.0.1.3"), "0.0.0" for the scripts that
+	// run on every upgrade, and as written when Odoo does not read it as a
+	// version.
 	Version string `json:"version"`
 	Phase   string `json:"phase"`
 	// File is relative to the module's directory.
 	File string `json:"file"`
+}
+
+// IgnoredFolder is a version folder of migration scripts that an upgrade
+// does not run.
+type IgnoredFolder struct {
+	// Folder is relative to the module's directory, as "migrations/1.0".
+	Folder string `json:"folder"`
+	// Reason says why Odoo does not run its scripts.
+	Reason string `json:"reason"`
 }
 
 // SecurityFile is an access file that a change adds or changes.
@@ -229,6 +246,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		}
 		if hasNew {
 			md.describe(old, cur, oldFiles, newFiles)
+			md.sortMigrations(newFiles, hadOld)
 		}
 		md.MigrationsNotRun = md.Status == ModuleChanged && !md.Bumped && len(md.Migrations) > 0
 		d.Modules = append(d.Modules, md)
@@ -256,11 +274,6 @@ func (md *ModuleDiff) describe(old, cur *Module, oldFiles, newFiles map[string][
 		}
 		if sec, ok := security(f, oldFiles[f], content); ok {
 			md.Security = append(md.Security, sec)
-		}
-	}
-	for f := range newFiles {
-		if mig, ok := migration(f); ok && (mig.Version == "0.0.0" || CompareVersions(mig.Version, md.NewVersion) == 0) {
-			md.MigratesNewVersion = true
 		}
 	}
 	was := func(get func(*Module) string) bool { return old != nil && get(old) != "" }
@@ -303,11 +316,135 @@ func migration(file string) (Migration, bool) {
 	if !ok || (phase != PhasePre && phase != PhasePost && phase != PhaseEnd) {
 		return Migration{}, false
 	}
-	version := parts[1]
-	if version != "0.0.0" {
-		version = FullVersion(Series, version)
+	return Migration{Version: folderVersion(parts[1]), Phase: phase, File: file}, true
+}
+
+// migrationFolder is the name of a version folder whose scripts Odoo
+// reads (odoo.modules.migration's VERSION_RE): x.y or x.y.z, after an
+// optional series (17.0., 16.0., saas~17.1. and older forms); 0.0.0 is
+// one. Odoo skips a folder of any other name, warning in its log. The
+// first group is the series with its dot.
+var migrationFolder = regexp.MustCompile(`^((6\.1|[6-9]\.0|[1-9][0-9]+\.0|(7|8|9|10)\.saas~[1-9][0-9]*|saas~(1[1-9]|[2-9][0-9]+)\.[1-9])\.)?[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+
+// folderVersion returns the version of a migration folder as Odoo reads
+// it (convert_version in odoo.modules.migration): one without a series
+// takes the series in front, 0.0.0 stays, and a name Odoo does not read
+// as a version is returned as it is.
+func folderVersion(name string) string {
+	m := migrationFolder.FindStringSubmatch(name)
+	if m == nil || name == "0.0.0" || m[1] != "" {
+		return name
 	}
-	return Migration{Version: version, Phase: phase, File: file}, true
+	return Series + "." + name
+}
+
+// migrationRuns reports whether an upgrade of a module from version
+// installed to version current (full versions; installed "" when it is
+// unknown) runs the scripts of the migration folder called name, as
+// odoo.modules.migration.MigrationManager.migrate_module decides, and
+// when it does not, why. Odoo runs a folder's scripts when installed <
+// folder <= current; the 0.0.0 ones whenever the version goes up; and it
+// compares a folder without a series by the module's part of the versions
+// alone, so that a 2.0 folder run at 16.0.2.0 is not run again at
+// 17.0.2.0. An unknown installed version is taken as below every folder,
+// so that none that may run is left out.
+func migrationRuns(name, installed, current string) (bool, string) {
+	m := migrationFolder.FindStringSubmatch(name)
+	switch {
+	case m == nil:
+		return false, fmt.Sprintf("%q is not a version Odoo reads (x.y or x.y.z, after a series such as %s. or not): Odoo skips the folder", name, Series)
+	case installed != "" && CompareVersions(installed, current) >= 0:
+		v := current
+		if installed != current {
+			v = installed + " -> " + current
+		}
+		return false, fmt.Sprintf("the version does not go up (%s): Odoo runs a module's scripts only when it does", v)
+	case name == "0.0.0":
+		return true, ""
+	case m[1] != "" && m[1] != Series+".":
+		return false, fmt.Sprintf("a folder of series %s: an upgrade within %s does not reach it", strings.TrimSuffix(m[1], "."), Series)
+	}
+	full := folderVersion(name)
+	v, lo, hi := versionKey(full), versionKey(installed), versionKey(current)
+	if m[1] == "" {
+		// parse_version(...)[2:]: the series' two parts left out.
+		v, lo, hi = v[min(2, len(v)):], lo[min(2, len(lo)):], hi[min(2, len(hi)):]
+	}
+	switch {
+	case installed != "" && slices.Compare(v, lo) <= 0:
+		return false, fmt.Sprintf("%s is not above %s, the version before the change: an upgrade to that version ran it, or passed it by", full, installed)
+	case slices.Compare(v, hi) > 0:
+		return false, fmt.Sprintf("%s is above %s, the version after the change: an upgrade to it will run it", full, current)
+	}
+	return true, ""
+}
+
+// sortMigrations sorts the migration scripts of a module that exists
+// after the change, whose files are newFiles, into those the upgrade runs
+// and the folders of those the change touches that it does not. hadOld
+// says whether the version before the change is known.
+func (md *ModuleDiff) sortMigrations(newFiles map[string][]byte, hadOld bool) {
+	ignore := func(folder, reason string) {
+		if !slices.ContainsFunc(md.MigrationsIgnored, func(f IgnoredFolder) bool { return f.Folder == folder }) {
+			md.MigrationsIgnored = append(md.MigrationsIgnored, IgnoredFolder{Folder: folder, Reason: reason})
+		}
+	}
+	if md.Status == ModuleAdded {
+		for _, mig := range md.Migrations {
+			ignore(path.Dir(mig.File), "the change adds the module: Odoo installs it, and runs migration scripts only when it upgrades one")
+		}
+		return
+	}
+	installed := ""
+	if hadOld {
+		installed = md.OldVersion
+	}
+	for f := range newFiles {
+		mig, ok := migration(f)
+		if !ok {
+			continue
+		}
+		if runs, _ := migrationRuns(path.Base(path.Dir(f)), installed, md.NewVersion); runs {
+			md.MigrationsRun = append(md.MigrationsRun, mig)
+		}
+	}
+	slices.SortFunc(md.MigrationsRun, runOrder)
+	for _, mig := range md.Migrations {
+		folder := path.Dir(mig.File)
+		if runs, why := migrationRuns(path.Base(folder), installed, md.NewVersion); !runs {
+			ignore(folder, why)
+		}
+	}
+}
+
+// runOrder orders the scripts of one module as Odoo runs them: by phase;
+// within one, by version, the 0.0.0 scripts first before the module's
+// data loads (pre) and last after it (post, end); within a version, by
+// file name, the migrations/ and upgrades/ folders together.
+func runOrder(a, b Migration) int {
+	phases := []string{PhasePre, PhasePost, PhaseEnd}
+	if c := slices.Index(phases, a.Phase) - slices.Index(phases, b.Phase); c != 0 {
+		return c
+	}
+	rank := func(m Migration) int {
+		switch {
+		case m.Version != "0.0.0":
+			return 0
+		case m.Phase == PhasePre:
+			return -1
+		}
+		return 1
+	}
+	if c := rank(a) - rank(b); c != 0 {
+		return c
+	}
+	if c := CompareVersions(a.Version, b.Version); c != 0 {
+		return c
+	}
+	if c := strings.Compare(path.Base(a.File), path.Base(b.File)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.File, b.File)
 }
 
 // security reads a changed file as an access file: a CSV file of

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -130,11 +131,14 @@ func TestDiffFS(t *testing.T) {
 				{Version: "0.0.0", Phase: odoo.PhaseEnd, File: "migrations/0.0.0/end-check.py"},
 				{Version: "17.0.1.2", Phase: odoo.PhasePre, File: "migrations/1.2/pre-migrate.py"},
 			},
-			MigratesNewVersion: true,
-			Security:           []odoo.SecurityFile{{File: "security/ir.model.access.csv", PublicRows: []string{"access_layer_all (model model_stock_valuation_layer: read, write)"}}},
-			HooksAdded:         []string{"post_init_hook"},
-			ExternalAdded:      []string{"python:pandas"},
-			DataChanged:        []string{"data/valuation.xml", "security/ir.model.access.csv"},
+			MigrationsRun: []odoo.Migration{
+				{Version: "17.0.1.2", Phase: odoo.PhasePre, File: "migrations/1.2/pre-migrate.py"},
+				{Version: "0.0.0", Phase: odoo.PhaseEnd, File: "migrations/0.0.0/end-check.py"},
+			},
+			Security:      []odoo.SecurityFile{{File: "security/ir.model.access.csv", PublicRows: []string{"access_layer_all (model model_stock_valuation_layer: read, write)"}}},
+			HooksAdded:    []string{"post_init_hook"},
+			ExternalAdded: []string{"python:pandas"},
+			DataChanged:   []string{"data/valuation.xml", "security/ir.model.access.csv"},
 			Files: []string{"__manifest__.py", "data/valuation.xml", "migrations/0.0.0/end-check.py",
 				"migrations/1.2/pre-migrate.py", "security/ir.model.access.csv"},
 		},
@@ -380,5 +384,130 @@ func TestDiffRemovesAnUnreadableModule(t *testing.T) {
 	want := []odoo.ModuleDiff{{Module: "acme_legacy", Status: odoo.ModuleRemoved, Files: []string{"__openerp__.py", "report.xml"}}}
 	if diff := cmp.Diff(want, d.Modules); diff != "" {
 		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+}
+
+// mapFS is a tree of files, path → content.
+func mapFS(files map[string]string) fstest.MapFS {
+	m := fstest.MapFS{}
+	for name, content := range files {
+		m[name] = &fstest.MapFile{Data: []byte(content)}
+	}
+	return m
+}
+
+// Odoo runs the scripts of a version folder above the version before
+// the upgrade and up to the one after it, and the 0.0.0 ones; a folder
+// outside that range, of another series, or whose name is not a version
+// is ignored, and the report says which and why.
+func TestDiffMigrationsOdooRuns(t *testing.T) {
+	script := "def migrate(cr, version):\n    pass\n"
+	from := mapFS(map[string]string{
+		"addons/acme/__manifest__.py":          "{'name': 'A', 'version': '1.1'}\n",
+		"addons/acme/migrations/1.2/pre-a.py":  script,
+		"addons/acme_new/__init__.py":          "",
+		"addons/acme_late/__manifest__.py":     "{'name': 'L', 'version': '1.0'}\n",
+		"addons/acme_same/__manifest__.py":     "{'name': 'S', 'version': '1.0'}\n",
+		"addons/acme_unknown/__manifest__.py":  "{'name': 'U', 'version': 1.0}\n",
+		"addons/acme_unknown/migrations/x.txt": "",
+	})
+	to := mapFS(map[string]string{
+		"addons/acme/__manifest__.py": "{'name': 'A', 'version': '1.3'}\n",
+		// Already there: 1.2 is in the range, and runs now.
+		"addons/acme/migrations/1.2/pre-a.py":              script,
+		"addons/acme/migrations/1.0/pre-old.py":            script,
+		"addons/acme/migrations/1.1/post-x.py":             script,
+		"addons/acme/migrations/1.3/post-b.py":             script,
+		"addons/acme/upgrades/1.3/post-a.py":               script,
+		"addons/acme/migrations/17.0.1.3/end-c.py":         script,
+		"addons/acme/migrations/1.4/pre-future.py":         script,
+		"addons/acme/migrations/16.0.1.2/pre-series.py":    script,
+		"addons/acme/migrations/1.2b/pre-bad.py":           script,
+		"addons/acme/migrations/0.0.0/pre-always.py":       script,
+		"addons/acme/migrations/0.0.0/post-always.py":      script,
+		"addons/acme/migrations/17.0.1/pre-majorless.py":   script,
+		"addons/acme/migrations/1.3/notes.py":              "# not a phase: not a script\n",
+		"addons/acme_new/__manifest__.py":                  "{'name': 'N', 'version': '1.1'}\n",
+		"addons/acme_new/migrations/1.1/pre-x.py":          script,
+		"addons/acme_late/__manifest__.py":                 "{'name': 'L', 'version': '1.1'}\n",
+		"addons/acme_late/migrations/1.0/pre-late.py":      script,
+		"addons/acme_same/__manifest__.py":                 "{'name': 'S', 'version': '1.0'}\n",
+		"addons/acme_same/migrations/1.1/pre-early.py":     script,
+		"addons/acme_unknown/__manifest__.py":              "{'name': 'U', 'version': '1.1'}\n",
+		"addons/acme_unknown/migrations/1.1/post-fix.py":   script,
+		"addons/acme_unknown/migrations/1.2/post-later.py": script,
+	})
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sorted struct {
+		Run     []string
+		Ignored []odoo.IgnoredFolder
+	}
+	got := map[string]sorted{}
+	for _, m := range d.Modules {
+		s := sorted{Ignored: m.MigrationsIgnored}
+		for _, mig := range m.MigrationsRun {
+			s.Run = append(s.Run, mig.Version+" "+mig.File)
+		}
+		got[m.Module] = s
+	}
+	want := map[string]sorted{
+		"acme": {
+			Run: []string{
+				"0.0.0 migrations/0.0.0/pre-always.py",
+				"17.0.1.2 migrations/1.2/pre-a.py",
+				"17.0.1.3 upgrades/1.3/post-a.py",
+				"17.0.1.3 migrations/1.3/post-b.py",
+				"0.0.0 migrations/0.0.0/post-always.py",
+				"17.0.1.3 migrations/17.0.1.3/end-c.py",
+			},
+			Ignored: []odoo.IgnoredFolder{
+				{Folder: "migrations/1.0", Reason: "17.0.1.0 is not above 17.0.1.1, the version before the change: an upgrade to that version ran it, or passed it by"},
+				{Folder: "migrations/1.1", Reason: "17.0.1.1 is not above 17.0.1.1, the version before the change: an upgrade to that version ran it, or passed it by"},
+				{Folder: "migrations/1.2b", Reason: `"1.2b" is not a version Odoo reads (x.y or x.y.z, after a series such as 17.0. or not): Odoo skips the folder`},
+				{Folder: "migrations/1.4", Reason: "17.0.1.4 is above 17.0.1.3, the version after the change: an upgrade to it will run it"},
+				{Folder: "migrations/16.0.1.2", Reason: "a folder of series 16.0: an upgrade within 17.0 does not reach it"},
+				{Folder: "migrations/17.0.1", Reason: "17.0.17.0.1 is above 17.0.1.3, the version after the change: an upgrade to it will run it"},
+			},
+		},
+		"acme_new": {Ignored: []odoo.IgnoredFolder{
+			{Folder: "migrations/1.1", Reason: "the change adds the module: Odoo installs it, and runs migration scripts only when it upgrades one"},
+		}},
+		"acme_late": {Ignored: []odoo.IgnoredFolder{
+			{Folder: "migrations/1.0", Reason: "17.0.1.0 is not above 17.0.1.0, the version before the change: an upgrade to that version ran it, or passed it by"},
+		}},
+		"acme_same": {Ignored: []odoo.IgnoredFolder{
+			{Folder: "migrations/1.1", Reason: "the version does not go up (17.0.1.0): Odoo runs a module's scripts only when it does"},
+		}},
+		// The version before is unknown (the manifest did not load):
+		// every folder up to the new version may run.
+		"acme_unknown": {
+			Run:     []string{"17.0.1.1 migrations/1.1/post-fix.py"},
+			Ignored: []odoo.IgnoredFolder{{Folder: "migrations/1.2", Reason: "17.0.1.2 is above 17.0.1.1, the version after the change: an upgrade to it will run it"}},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("migrations (-want +got):\n%s", diff)
+	}
+
+	// Only the scripts run make a migration: acme_late's version goes
+	// up, but its script is of the version it leaves.
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if diff := cmp.Diff([]string{"end", "post", "pre"}, im.Facts.MigrationPhases); diff != "" {
+		t.Errorf("phases (-want +got):\n%s", diff)
+	}
+	var modules []string
+	for _, e := range im.Facts.Evidence["migration"] {
+		modules = append(modules, strings.SplitN(e, "/", 2)[0])
+	}
+	if diff := cmp.Diff([]string{"acme", "acme_unknown"}, slices.Compact(modules)); diff != "" {
+		t.Errorf("modules of the migration's evidence (-want +got):\n%s", diff)
+	}
+	late := odoo.ImpactOf(&odoo.Diff{Modules: slices.DeleteFunc(slices.Clone(d.Modules), func(m odoo.ModuleDiff) bool { return m.Module != "acme_late" }), Before: d.Before, After: d.After},
+		odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if late.Facts.Migration || len(late.Facts.MigrationPhases) != 0 {
+		t.Errorf("acme_late alone: migration %v %v; want none: its script is of 1.0, the version it leaves", late.Facts.Migration, late.Facts.MigrationPhases)
 	}
 }

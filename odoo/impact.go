@@ -50,13 +50,15 @@ type Facts struct {
 	// Modules are the changed, affected, dependency and auto-installed
 	// modules.
 	Modules []string `json:"modules"`
-	// Migration is set when a changed module has migration scripts that
-	// the upgrade runs: its version went up and the change adds scripts,
-	// or the new version has scripts of its own.
+	// Migration is set when the upgrade of a changed module runs
+	// migration scripts (ModuleDiff.MigrationsRun): its version went up,
+	// and it has scripts in a version folder above the old version and up
+	// to the new one, or 0.0.0 scripts. A script in a folder outside that
+	// range, or of a module whose version does not go up, is one no
+	// upgrade runs, and counts for nothing.
 	Migration bool `json:"migration"`
-	// MigrationPhases are the phases of the scripts the change adds to
-	// the modules of Migration (pre, post, end): not those of a module
-	// whose version does not go up, which no upgrade runs.
+	// MigrationPhases are the phases (pre, post, end) of the scripts the
+	// upgrades of the modules of Migration run.
 	MigrationPhases []string `json:"migrationPhases"`
 	// SecurityChanged is set when the change adds or changes an access
 	// file.
@@ -67,8 +69,8 @@ type Facts struct {
 	// Processes are the names of the business processes touched.
 	Processes []string `json:"processes"`
 	// Evidence names the files behind each fact, as module/file:
-	// "modules" (every changed file), "migration", "securityChanged" and
-	// "publicAccessRows".
+	// "modules" (every changed file), "migration" (the manifest and the
+	// scripts run), "securityChanged" and "publicAccessRows".
 	Evidence map[string][]string `json:"evidence"`
 }
 
@@ -156,9 +158,9 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		for _, file := range m.Files {
 			cite("modules", m.Module, file)
 		}
-		if m.Status == ModuleChanged && m.Bumped && (len(m.Migrations) > 0 || m.MigratesNewVersion) {
+		if m.Status == ModuleChanged && len(m.MigrationsRun) > 0 {
 			f.Migration = true
-			for _, mig := range m.Migrations {
+			for _, mig := range m.MigrationsRun {
 				phases[mig.Phase] = true
 			}
 			manifest := ManifestFile
@@ -166,7 +168,7 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 				manifest = path.Base(cur.ManifestFile) // __openerp__.py in a legacy module
 			}
 			cite("migration", m.Module, manifest)
-			for _, mig := range m.Migrations {
+			for _, mig := range m.MigrationsRun {
 				cite("migration", m.Module, mig.File)
 			}
 		}

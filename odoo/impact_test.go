@@ -149,18 +149,11 @@ func TestImpactOfARemovedModule(t *testing.T) {
 // upgrade runs: the module says so, and its phase is not one of the
 // change's migration.
 func TestImpactOfAMigrationWithoutABump(t *testing.T) {
-	fsys := func(files map[string]string) fstest.MapFS {
-		m := fstest.MapFS{}
-		for name, content := range files {
-			m[name] = &fstest.MapFile{Data: []byte(content)}
-		}
-		return m
-	}
-	from := fsys(map[string]string{
+	from := mapFS(map[string]string{
 		"addons/acme_mrp/__manifest__.py":     "{'name': 'MRP', 'version': '17.0.1.0.0', 'depends': ['mrp']}\n",
 		"addons/acme_quality/__manifest__.py": "{'name': 'Quality', 'version': '1.0', 'depends': ['acme_mrp']}\n",
 	})
-	to := fsys(map[string]string{
+	to := mapFS(map[string]string{
 		"addons/acme_mrp/__manifest__.py":                      "{'name': 'MRP', 'version': '17.0.1.1.0', 'depends': ['mrp']}\n",
 		"addons/acme_mrp/migrations/17.0.1.1.0/pre-migrate.py": "def migrate(cr, version):\n    pass\n",
 		"addons/acme_quality/__manifest__.py":                  "{'name': 'Quality', 'version': '1.0', 'depends': ['acme_mrp']}\n",

@@ -53,9 +53,12 @@ func newOdooImpactCmd(e *env) *cobra.Command {
 		Short: "Show what a range of commits of an addons repository changes, and which modules and business processes it touches",
 		Long: `Compare two refs of a git repository of Odoo addons and show what the change
 does: the modules added, removed and changed, version bumps (with the Odoo
-series: 1.2 is 17.0.1.2), migration scripts added, access files changed
-(rows of ir.model.access.csv without a group are flagged: they open a model to
-every user, portal and public included), hooks and external dependencies
+series: 1.2 is 17.0.1.2), the migration scripts the upgrade runs (those
+of a version folder above the old version and up to the new one, and of
+0.0.0; a folder the change adds scripts to that Odoo would not run is
+named, with why), access files changed (rows of ir.model.access.csv
+without a group are flagged: they open a model to every user, portal and
+public included), hooks and external dependencies
 added, data files changed. Then its impact: the modules that depend on the
 changed ones, the modules Odoo would install with them (new dependencies
 and auto_install glue), and the business processes touched, through the
@@ -269,15 +272,11 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE: Odoo will not upgrade it)"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Status, m.Module, version, count(len(m.Files), "file"))
-		for _, mig := range m.Migrations {
+		for _, mig := range m.MigrationsRun {
 			fmt.Fprintf(w, "\tmigration %s-\t%s\n", mig.Phase, mig.File)
 		}
-		if m.MigrationsNotRun {
-			v := m.NewVersion
-			if m.OldVersion != m.NewVersion {
-				v = m.OldVersion + " -> " + m.NewVersion
-			}
-			fmt.Fprintf(w, "\tMIGRATION NOT RUN\tthe version does not go up (%s): Odoo runs a module's scripts only when it does\n", v)
+		for _, f := range m.MigrationsIgnored {
+			fmt.Fprintf(w, "\tMIGRATION NOT RUN\t%s: %s\n", f.Folder, f.Reason)
 		}
 		for _, s := range m.Security {
 			fmt.Fprintf(w, "\taccess file\t%s\n", s.File)

@@ -215,6 +215,30 @@ func TestOdooImpactMigrationWithoutBump(t *testing.T) {
 	}
 }
 
+// A script added to a version folder the upgrade does not reach is no
+// migration: the report names the folder and why Odoo skips it.
+func TestOdooImpactMigrationOutsideTheRange(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustGit(t, repo, "tag", "v1")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.1', 'depends': ['mrp']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "migrations", "1.0", "pre-migrate.py"), "def migrate(cr, version):\n    pass\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "two")
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
+	for _, want := range []string{"MIGRATION NOT RUN", "migrations/1.0: 17.0.1.0 is not above 17.0.1.0, the version before the change", "migration false -,"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	if strings.Contains(r.stdout, "migration pre-") {
+		t.Errorf("text lists the script of 1.0 as one the upgrade runs:\n%s", r.stdout)
+	}
+}
+
 // A custom module that starts depending on mrp, in a database without it,
 // brings mrp along: the report lists it, and its process.
 func TestOdooImpactNewDependencies(t *testing.T) {
