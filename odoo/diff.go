@@ -38,6 +38,10 @@ const Series = "17.0"
 type Diff struct {
 	// Modules are the modules added, removed or changed, by name.
 	Modules []ModuleDiff `json:"modules"`
+	// Renames pair the modules removed and added that look like one
+	// module under a new name, by the name of the removed one. Both stay
+	// in Modules, as removed and added: Odoo sees them so.
+	Renames []Rename `json:"renames"`
 	// Before and After are the modules of both trees.
 	Before, After *Addons `json:"-"`
 }
@@ -192,7 +196,8 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 	for _, m := range after.Modules {
 		names[m.Name] = true
 	}
-	d := &Diff{Modules: []ModuleDiff{}, Before: before, After: after}
+	d := &Diff{Modules: []ModuleDiff{}, Renames: []Rename{}, Before: before, After: after}
+	gone, came := map[string]fingerprint{}, map[string]fingerprint{}
 	for _, name := range sortedKeys(names) {
 		old, hadOld := before.Module(name)
 		cur, hasNew := after.Module(name)
@@ -249,7 +254,16 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 			md.sortMigrations(newFiles, hadOld)
 		}
 		md.MigrationsNotRun = md.Status == ModuleChanged && !md.Bumped && len(md.Migrations) > 0
+		switch md.Status {
+		case ModuleRemoved:
+			gone[name] = fingerprintOf(old, oldFiles)
+		case ModuleAdded:
+			came[name] = fingerprintOf(cur, newFiles)
+		}
 		d.Modules = append(d.Modules, md)
+	}
+	if len(gone) > 0 && len(came) > 0 {
+		d.Renames = renames(gone, came)
 	}
 	return d, nil
 }

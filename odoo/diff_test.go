@@ -1,8 +1,10 @@
 package odoo_test
 
 import (
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -509,5 +511,124 @@ func TestDiffMigrationsOdooRuns(t *testing.T) {
 		odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
 	if late.Facts.Migration || len(late.Facts.MigrationPhases) != 0 {
 		t.Errorf("acme_late alone: migration %v %v; want none: its script is of 1.0, the version it leaves", late.Facts.Migration, late.Facts.MigrationPhases)
+	}
+}
+
+// A module removed and one added that share their manifest's name, or
+// most of their files, look like a rename, which the diff pairs; both
+// stay removed and added, as Odoo sees them.
+func TestDiffRenames(t *testing.T) {
+	labels := map[string]string{
+		"__manifest__.py":    "{'name': 'Labels', 'version': '1.0', 'depends': ['stock']}\n",
+		"__init__.py":        "from . import models\n",
+		"models/__init__.py": "from . import label\n",
+		"models/label.py":    "# labels\n",
+		"views/label.xml":    "<odoo/>\n",
+	}
+	module := func(dir string, files map[string]string, changes map[string]string) map[string]string {
+		out := map[string]string{}
+		for f, c := range files {
+			if c != "" {
+				out[path.Join("addons", dir, f)] = c
+			}
+		}
+		for f, c := range changes {
+			out[path.Join("addons", dir, f)] = c
+		}
+		return out
+	}
+	join := func(trees ...map[string]string) fstest.MapFS {
+		all := map[string]string{}
+		for _, t := range trees {
+			maps.Copy(all, t)
+		}
+		return mapFS(all)
+	}
+	other := module("acme_other", map[string]string{"__manifest__.py": "{'name': 'Other'}\n", "__init__.py": "", "models/other.py": "# other\n"}, nil)
+	for _, tt := range []struct {
+		name     string
+		from, to fstest.MapFS
+		want     []odoo.Rename
+	}{
+		{
+			name: "moved as it is",
+			from: join(module("acme_label", labels, nil)),
+			to:   join(module("acme_labels", labels, nil)),
+			want: []odoo.Rename{{From: "acme_label", To: "acme_labels", Name: "Labels", SameFiles: 5, FromFiles: 5, ToFiles: 5}},
+		},
+		{
+			name: "a new name in the manifest, most files alike",
+			from: join(module("acme_label", labels, nil)),
+			to: join(module("acme_labels", labels, map[string]string{
+				"__manifest__.py": "{'name': 'Label printing', 'version': '1.1', 'depends': ['stock']}\n",
+				"views/label.xml": "<odoo><data/></odoo>\n",
+			})),
+			want: []odoo.Rename{{From: "acme_label", To: "acme_labels", SameFiles: 3, FromFiles: 5, ToFiles: 5}},
+		},
+		{
+			name: "the same name, every file rewritten",
+			from: join(module("acme_label", labels, nil)),
+			to: join(module("acme_labels", map[string]string{
+				"__manifest__.py": "{'name': 'Labels', 'version': '2.0', 'depends': ['stock', 'mrp']}\n",
+				"__init__.py":     "from . import report\n",
+				"report/label.py": "# rewritten\n",
+			}, nil)),
+			want: []odoo.Rename{{From: "acme_label", To: "acme_labels", Name: "Labels", FromFiles: 5, ToFiles: 3}},
+		},
+		{
+			name: "half the files alike is not enough",
+			from: join(module("acme_label", labels, nil)),
+			to: join(module("acme_tags", labels, map[string]string{
+				"__manifest__.py": "{'name': 'Tags'}\n",
+				"models/label.py": "# tags\n",
+				"views/label.xml": "",
+			})),
+			want: []odoo.Rename{},
+		},
+		{
+			// Empty files are alike in any two modules.
+			name: "only empty files alike",
+			from: join(module("acme_a", map[string]string{"__manifest__.py": "{'name': 'A'}\n", "__init__.py": "", "models/__init__.py": ""}, nil)),
+			to:   join(module("acme_b", map[string]string{"__manifest__.py": "{'name': 'B'}\n", "__init__.py": "", "models/__init__.py": ""}, nil)),
+			want: []odoo.Rename{},
+		},
+		{
+			name: "one removed, two added alike: which is unsure",
+			from: join(module("acme_label", labels, nil), other),
+			to:   join(module("acme_labels", labels, nil), module("acme_labels2", labels, nil), other),
+			want: []odoo.Rename{},
+		},
+		{
+			name: "two removed alike, one added",
+			from: join(module("acme_label", labels, nil), module("acme_label_old", labels, nil)),
+			to:   join(module("acme_labels", labels, nil)),
+			want: []odoo.Rename{},
+		},
+		{
+			name: "an unrelated removal and addition",
+			from: join(module("acme_label", labels, nil)),
+			to:   join(other),
+			want: []odoo.Rename{},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := odoo.DiffFS(tt.from, tt.to, "addons")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, d.Renames); diff != "" {
+				t.Errorf("renames (-want +got):\n%s", diff)
+			}
+			// A rename hides nothing: both modules are still in the diff.
+			for _, r := range d.Renames {
+				status := map[string]string{}
+				for _, m := range d.Modules {
+					status[m.Module] = m.Status
+				}
+				if status[r.From] != odoo.ModuleRemoved || status[r.To] != odoo.ModuleAdded {
+					t.Errorf("%s -> %s: statuses %v; want removed and added", r.From, r.To, status)
+				}
+			}
+		})
 	}
 }

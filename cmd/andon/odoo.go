@@ -52,7 +52,10 @@ func newOdooImpactCmd(e *env) *cobra.Command {
 		Use:   "impact --repo PATH --from REF --to REF",
 		Short: "Show what a range of commits of an addons repository changes, and which modules and business processes it touches",
 		Long: `Compare two refs of a git repository of Odoo addons and show what the change
-does: the modules added, removed and changed, version bumps (with the Odoo
+does: the modules added, removed and changed (a module removed and one
+added that share their manifest's name or most of their files are shown
+as a likely rename, which Odoo sees as an uninstall and a new module),
+version bumps (with the Odoo
 series: 1.2 is 17.0.1.2), the migration scripts the upgrade runs (those
 of a version folder above the old version and up to the new one, and of
 0.0.0; a folder the change adds scripts to that Odoo would not run is
@@ -259,6 +262,10 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 		fmt.Fprintln(w, "no module changed")
 		return
 	}
+	renamedTo, renamedFrom := map[string]odoo.Rename{}, map[string]odoo.Rename{}
+	for _, r := range rep.Diff.Renames {
+		renamedTo[r.From], renamedFrom[r.To] = r, r
+	}
 	for _, m := range rep.Diff.Modules {
 		version := m.NewVersion
 		switch {
@@ -272,6 +279,14 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE: Odoo will not upgrade it)"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Status, m.Module, version, count(len(m.Files), "file"))
+		// Odoo knows no renames: the pair is shown, and stays a removal
+		// and an addition.
+		if r, ok := renamedTo[m.Module]; ok {
+			fmt.Fprintf(w, "\tLOOKS LIKE A RENAME\tto %s (%s): Odoo sees no rename: %s is gone, its records left in the database and the modules that depend on it unable to load, and %s is a new module, which takes over none of them\n", r.To, r.Evidence(), r.From, r.To)
+		}
+		if r, ok := renamedFrom[m.Module]; ok {
+			fmt.Fprintf(w, "\tLOOKS LIKE A RENAME\tof %s (%s)\n", r.From, r.Evidence())
+		}
 		for _, mig := range m.MigrationsRun {
 			fmt.Fprintf(w, "\tmigration %s-\t%s\n", mig.Phase, mig.File)
 		}
@@ -306,7 +321,9 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 	for _, m := range slices.Sorted(maps.Keys(im.Missing)) {
 		var deps []string
 		for _, d := range im.Missing[m] {
-			if removed[d] {
+			if r, ok := renamedTo[d]; ok {
+				deps = append(deps, d+", which the change removes: it looks renamed "+r.To)
+			} else if removed[d] {
 				deps = append(deps, d+", which the change removes")
 			} else {
 				deps = append(deps, d+", which exists nowhere")

@@ -186,7 +186,9 @@ func TestOdooImpactNamesBrokenDependencies(t *testing.T) {
 	}
 	for _, want := range []string{
 		"acme_cycle_b needs quality_contrl, which exists nowhere (addons/acme_cycle_b/__manifest__.py: depends)",
-		"acme_report needs acme_label, which the change removes (addons/acme_report/__manifest__.py: depends)",
+		"acme_report needs acme_label, which the change removes: it looks renamed acme_labels (addons/acme_report/__manifest__.py: depends)",
+		"LOOKS LIKE A RENAME",
+		`to acme_labels (same manifest name "Labels"; 1 file alike, of 1 before and 1 after): Odoo sees no rename: acme_label is gone`,
 		"acme_cycle_a -> acme_cycle_b -> acme_cycle_a (depends of addons/acme_cycle_a/__manifest__.py, addons/acme_cycle_b/__manifest__.py)",
 	} {
 		if !strings.Contains(r.stdout, want) {
