@@ -1,10 +1,17 @@
 package catalogsync_test
 
 import (
+	"crypto/rand"
+	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -113,4 +120,127 @@ func TestDirHash(t *testing.T) {
 			t.Errorf("DirHash(%s) = %q; want none", dir, hash)
 		}
 	}
+}
+
+// TestGitAncestor orders two commits of a remote repository, which
+// GitFiles fetches one commit at a time: a range of a few commits, one
+// longer than the history fetched first, branches apart, refs that are
+// hashes.
+func TestGitAncestor(t *testing.T) {
+	repo := MustInitRepo(t)
+	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A'}\n")
+	base := MustCommit(t, repo, "one")
+	MustGit(t, repo, "tag", "-a", "-m", "November", "v2026.11")
+	MustGit(t, repo, "branch", "side")
+	deep := MustEmptyCommits(t, repo, 300)
+	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A', 'version': '1.1'}\n")
+	head := MustCommit(t, repo, "two")
+	MustGit(t, repo, "checkout", "-q", "side")
+	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A', 'version': '1.0.1'}\n")
+	side := MustCommit(t, repo, "a fix")
+	MustGit(t, repo, "checkout", "-q", "main")
+	url := "file://" + filepath.ToSlash(repo)
+
+	for _, tt := range []struct {
+		name         string
+		older, ref   string
+		newer        string
+		wantAncestor bool
+	}{
+		{"a short range", deep, "main", head, true},
+		{"a range longer than the history fetched first", base, "main", head, true},
+		{"the range the other way round", head, "v2026.11", base, false},
+		{"a branch apart", side, "main", head, false},
+		{"the other branch apart", head, "side", side, false},
+		{"a branch from the older", base, "side", side, true},
+		{"a commit hash", base, head, head, true},
+		{"a commit hash the other way round", head, base, base, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := catalogsync.GitAncestor(t.Context(), catalogsync.GitOptions{URL: url, Ref: tt.ref}, tt.older, tt.newer)
+			if err != nil || got != tt.wantAncestor {
+				t.Errorf("GitAncestor(%.12s, %.7s, %.7s) = %v, %v; want %v", tt.ref, tt.older, tt.newer, got, err, tt.wantAncestor)
+			}
+		})
+	}
+
+	// A server whose history is cut cannot tell that a commit is not in
+	// it: it says so, rather than no.
+	shallow := filepath.Join(t.TempDir(), "shallow.git")
+	MustGit(t, repo, "clone", "-q", "--bare", "--depth", "3", url, shallow)
+	if got, err := catalogsync.GitAncestor(t.Context(), catalogsync.GitOptions{URL: "file://" + filepath.ToSlash(shallow), Ref: "main"}, base, head); err == nil || !strings.Contains(err.Error(), "cut short") {
+		t.Errorf("a shallow server: %v, %v; want an error that says the history is cut short", got, err)
+	}
+
+	// A commit the ref no longer reaches cannot be placed.
+	if _, err := catalogsync.GitAncestor(t.Context(), catalogsync.GitOptions{URL: url, Ref: "side"}, base, head); err == nil || !strings.Contains(err.Error(), "did the ref move?") {
+		t.Errorf("a commit not on the ref: error %v, want one that says so", err)
+	}
+}
+
+// TestGitAncestorFetchesLittle serves a repository over HTTP with git's
+// own http-backend and checks that a short range is ordered from the
+// recent history alone: the history of an addons repository may be long
+// and heavy, and a range given the right way round, the usual one, needs
+// none of it.
+func TestGitAncestorFetchesLittle(t *testing.T) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := MustInitRepo(t)
+	dump := make([]byte, 4<<20)
+	rand.Read(dump) // incompressible
+	MustWrite(t, repo, "assets/dump.bin", string(dump))
+	MustCommit(t, repo, "a dump")
+	if err := os.Remove(filepath.Join(repo, "assets", "dump.bin")); err != nil {
+		t.Fatal(err)
+	}
+	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A'}\n")
+	MustCommit(t, repo, "the dump removed")
+	// The dump is further back than the history GitAncestor fetches
+	// first.
+	from := MustEmptyCommits(t, repo, 300)
+	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A', 'version': '1.1'}\n")
+	to := MustCommit(t, repo, "1.1")
+	root := t.TempDir()
+	MustGit(t, root, "clone", "-q", "--bare", repo, "addons.git")
+	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}}
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		backend.ServeHTTP(countingWriter{w, &sent}, r)
+	}))
+	defer srv.Close()
+
+	o := catalogsync.GitOptions{URL: srv.URL + "/addons.git", Ref: "main"}
+	if got, err := catalogsync.GitAncestor(t.Context(), o, from, to); err != nil || !got {
+		t.Fatalf("GitAncestor(main, from, to) = %v, %v; want true", got, err)
+	}
+	if n := sent.Load(); n > 1<<20 {
+		t.Errorf("the server sent %d bytes to order two commits next to each other: the fetch downloaded the history", n)
+	}
+}
+
+// MustEmptyCommits adds n commits that change nothing to the branch
+// checked out in repo, in one run of git fast-import, and returns the
+// hash of the last.
+func MustEmptyCommits(tb testing.TB, repo string, n int) string {
+	tb.Helper()
+	branch := MustGit(tb, repo, "symbolic-ref", "HEAD")
+	var stream strings.Builder
+	for i := range n {
+		fmt.Fprintf(&stream, "commit %s\ncommitter Andon Test <test@andon.invalid> %d +0000\ndata <<END\nstep %d\nEND\n", branch, 1767225600+i, i)
+		if i == 0 {
+			fmt.Fprintf(&stream, "from %s^0\n", branch)
+		}
+		stream.WriteString("\n")
+	}
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir = repo
+	cmd.Stdin = strings.NewReader(stream.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	return MustGit(tb, repo, "rev-parse", "HEAD")
 }

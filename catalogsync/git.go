@@ -114,7 +114,14 @@ type gitSource struct {
 	// mu serializes fetches, which share the repository.
 	mu   sync.Mutex
 	repo *git.Repository
+	// depth is how many commits of the history of a branch, tag or HEAD
+	// a fetch into memory brings, the one it names included: 1 when 0,
+	// and all of it when allHistory. A CacheDir holds all of it anyway.
+	depth int
 }
+
+// allHistory is the depth of a fetch of a whole history.
+const allHistory = -1
 
 // String describes the source as "git URL@REF:PATH", leaving out an empty
 // ref or path.
@@ -196,8 +203,8 @@ func (g *gitSource) resolve(ctx context.Context) (plumbing.Hash, error) {
 	// history, which may be long in a repository that holds more than the
 	// catalog, is not read, and so not downloaded.
 	depth := 0
-	if g.o.CacheDir == "" {
-		depth = 1
+	if g.o.CacheDir == "" && g.depth != allHistory {
+		depth = max(g.depth, 1)
 	}
 	err := g.fetchDepth(ctx, depth, config.RefSpec("+"+src+":"+sourceRef.String()))
 	if errors.Is(err, git.NoMatchingRefSpecError{}) && abbreviatedHash.MatchString(src) {

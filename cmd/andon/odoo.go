@@ -126,13 +126,13 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 			return nil, andon.Errorf(andon.EINVALID, "%s: empty; give a branch, tag or commit", f.name)
 		}
 	}
-	url := o.repo
+	url, local := o.repo, false
 	if fi, err := os.Stat(o.repo); err == nil && fi.IsDir() {
 		abs, err := filepath.Abs(o.repo)
 		if err != nil {
 			return nil, err
 		}
-		url = "file://" + filepath.ToSlash(abs)
+		url, local = "file://"+filepath.ToSlash(abs), true
 	}
 	var paths []string
 	for _, p := range o.addonsPaths {
@@ -182,10 +182,12 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		return nil, gitProblem("--to", o.repo, err)
 	}
 	// A range given the wrong way round reads as the opposite change: the
-	// modules added as removed, a migration as none. In a checkout, whose
-	// history is at hand, it is refused; elsewhere it cannot be told.
-	if from.Commit != to.Commit && strings.HasPrefix(url, "file://") {
-		if reversed, err := catalogsync.Ancestor(o.repo, to.Commit, from.Commit); err == nil && reversed {
+	// modules added as removed, a migration as none. It is refused.
+	if from.Commit != to.Commit {
+		reversed, err := rangeReversed(cmd, o, git, local, from.Commit, to.Commit)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "andon: warning: cannot tell whether --to %s is an ancestor of --from %s, which would make the range reversed and the change read the other way round: %v\n", o.to, o.from, err)
+		} else if reversed {
 			return nil, andon.Errorf(andon.EINVALID, "--from %s and --to %s: the range is reversed: %s is an ancestor of %s, so the change it describes undoes %s..%s; swap --from and --to", o.from, o.to, o.to, o.from, o.to, o.from)
 		}
 	}
@@ -226,6 +228,25 @@ func analyseAddons(cmd *cobra.Command, e *env, o *odooImpactOptions, cat *andon.
 		}
 	}
 	return rep, nil
+}
+
+// rangeReversed reports whether commit to, which o.to names, is an
+// ancestor of commit from, which o.from names. A local checkout is read
+// where it is; the history of a remote repository is fetched, which GitFiles
+// did not: first the recent history of --to, where --from is in a range
+// given the right way round, then that of --from. Each fetch stops short
+// when the commit it looks for is near, and goes on to the whole history
+// when not, which a range of branches apart needs.
+func rangeReversed(cmd *cobra.Command, o *odooImpactOptions, git catalogsync.GitOptions, local bool, from, to string) (bool, error) {
+	if local {
+		return catalogsync.Ancestor(o.repo, to, from)
+	}
+	git.Ref = o.to
+	if forward, err := catalogsync.GitAncestor(cmd.Context(), git, from, to); err != nil || forward {
+		return false, err
+	}
+	git.Ref = o.from
+	return catalogsync.GitAncestor(cmd.Context(), git, to, from)
 }
 
 // holdsModules reports whether the addons path p holds a module before or

@@ -58,6 +58,14 @@ func TestOdooImpact(t *testing.T) {
 	// in a checkout, whose history shows it, it is refused.
 	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "main", "--to", "v2026.11", "--addons-path", "addons"), 2,
 		"--from main and --to v2026.11: the range is reversed: v2026.11 is an ancestor of main")
+	// So is it in a remote repository, whose history andon fetches to
+	// tell, as the commits alone do not.
+	remote := "file://" + filepath.ToSlash(repo)
+	wantExit(t, runCLI(t, nil, "odoo", "impact", "--repo", remote, "--from", "main", "--to", "v2026.11", "--addons-path", "addons"), 2,
+		"--from main and --to v2026.11: the range is reversed: v2026.11 is an ancestor of main")
+	if r := runCLI(t, nil, "odoo", "impact", "--repo", remote, "--from", "v2026.11", "--to", "main", "--addons-path", "addons"); r.code != 0 || r.stderr != "" {
+		t.Errorf("a remote repository, the range the right way round: exit %d\n%s", r.code, r.stderr)
+	}
 	// A commit that lowers a version again is said to: Odoo will not
 	// upgrade the module.
 	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n")
@@ -115,6 +123,31 @@ func TestOdooImpact(t *testing.T) {
 
 	// --env alone takes the server's catalog; none is running here.
 	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": closedServer(t)}, "odoo", "impact", "--repo", repo, "--from", "v2026.11", "--to", "main", "--env", "prod-lyon"), 2, "server's catalog")
+}
+
+// A checkout whose history is cut, as a shallow clone's is, cannot tell
+// whether the range is given the right way round: the report is made,
+// with a warning that says so.
+func TestOdooImpactCannotTellTheOrder(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.0', 'depends': ['stock']}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.1', 'depends': ['stock']}\n")
+	mustGit(t, repo, "commit", "-q", "-am", "two")
+	shallow := filepath.Join(t.TempDir(), "shallow")
+	mustGit(t, repo, "clone", "-q", "--depth", "1", "file://"+filepath.ToSlash(repo), shallow)
+	from := mustGit(t, shallow, "rev-parse", "HEAD")
+	mustWriteFile(t, filepath.Join(shallow, "addons", "acme_stock", "__manifest__.py"), "{'name': 'ACME stock', 'version': '1.2', 'depends': ['stock']}\n")
+	mustGit(t, shallow, "commit", "-q", "-am", "three")
+	r := runCLI(t, nil, "odoo", "impact", "--repo", shallow, "--from", from, "--to", "main", "--addons-path", "addons")
+	if r.code != 0 || !strings.Contains(r.stdout, "17.0.1.1 -> 17.0.1.2") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "andon: warning: cannot tell whether --to main is an ancestor of --from " + from; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q; want %q", r.stderr, want)
+	}
 }
 
 // TestChangeFromGit opens a change whose facts come from the addons of a
