@@ -224,6 +224,17 @@ const (
 	Reject  Verdict = "reject"
 )
 
+// CheckDecisionComment checks the comment of a decision: a rejection ends
+// the change, and its requester is owed a reason. The store checks it when
+// it records the decision; the board checks it before it asks to confirm
+// a rejection that would then be refused.
+func CheckDecisionComment(verdict Verdict, comment string) error {
+	if verdict == Reject && IsBlank(comment) {
+		return Errorf(EINVALID, "comment: a rejection needs a reason")
+	}
+	return CheckText("comment", comment, true)
+}
+
 // ChangeFilter selects changes in a listing. Zero fields match everything.
 type ChangeFilter struct {
 	Environment string `json:"environment,omitempty"`

@@ -434,10 +434,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if verdict != andon.Approve && verdict != andon.Reject {
 		return nil, andon.Errorf(andon.EINVALID, "verdict: %q is not approve or reject", verdict)
 	}
-	if verdict == andon.Reject && andon.IsBlank(comment) {
-		return nil, andon.Errorf(andon.EINVALID, "comment: a rejection needs a reason")
-	}
-	if err := andon.CheckText("comment", comment, true); err != nil {
+	if err := andon.CheckDecisionComment(verdict, comment); err != nil {
 		return nil, err
 	}
 	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {

@@ -453,16 +453,26 @@ func gateOf(e *andon.Entry) gateView {
 }
 
 // changeDecide records the signed-in user's approval or rejection. A
-// refusal (segregation of duties, a filled slot) is shown on the change's
-// page with its reason.
+// rejection ends the change for good, so it first leads to the page that
+// asks to confirm it (changeConfirm), whose form posts here again with
+// confirm=yes; a comment the store would refuse (none: a rejection needs
+// a reason) is refused before it is asked. A refusal (segregation of
+// duties, a filled slot) is shown on the change's page with its reason.
 func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	verdict := andon.Verdict(r.PostFormValue("verdict"))
 	if verdict != andon.Approve && verdict != andon.Reject {
 		return andon.Errorf(andon.EINVALID, "verdict: %q is not approve or reject", verdict)
 	}
-	_, err := h.cfg.Changes.Decide(r.Context(), id, verdict, strings.TrimSpace(r.PostFormValue("comment")))
-	if err != nil {
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	if verdict == andon.Reject && r.PostFormValue("confirm") != "yes" {
+		if err := andon.CheckDecisionComment(verdict, comment); err != nil {
+			return h.refused(w, r, id, err)
+		}
+		http.Redirect(w, r, confirmPath(id, andon.StateRejected, r.PostFormValue("comment")), http.StatusSeeOther)
+		return nil
+	}
+	if _, err := h.cfg.Changes.Decide(r.Context(), id, verdict, comment); err != nil {
 		return h.refused(w, r, id, err)
 	}
 	done := "approved"
@@ -473,14 +483,36 @@ func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// endings are the transitions that end a change short of completing it,
-// which cannot be undone, and ask to be confirmed: the action, on the
+// endings are what ends a change short of completing it, which cannot be
+// undone, and asks to be confirmed: a rejection, and the transitions to
+// cancelled, failed and rolled back. Each names the action, on the
 // change's ID ("Cancel CHG-12", asked with a question mark and the label
 // of the button that confirms), and what it does after "can no longer".
 var endings = map[andon.State]struct{ action, verb string }{
+	andon.StateRejected:   {"Reject %s", "be rejected"},
 	andon.StateCancelled:  {"Cancel %s", "be cancelled"},
 	andon.StateFailed:     {"Mark %s failed", "be marked failed"},
 	andon.StateRolledBack: {"Mark %s rolled back", "be marked rolled back"},
+}
+
+// mayEnd reports whether a change in state from may still end in to: a
+// pending change may be rejected (by a decision, not a transition), and
+// the lifecycle's transitions say the rest.
+func mayEnd(from, to andon.State) bool {
+	if to == andon.StateRejected {
+		return from == andon.StatePending
+	}
+	return andon.CanTransition(from, to)
+}
+
+// confirmPath is the page that asks to confirm ending change id in to,
+// carrying the comment typed.
+func confirmPath(id string, to andon.State, comment string) string {
+	q := url.Values{"to": {string(to)}}
+	if comment != "" {
+		q.Set("comment", comment)
+	}
+	return "/changes/" + url.PathEscape(id) + "/confirm?" + q.Encode()
 }
 
 // confirmView is the data of the page that asks to confirm an ending.
@@ -490,8 +522,8 @@ type confirmView struct {
 	Question string
 	// Action names what the confirming button does: the question, said.
 	Action string
-	// Comment is what was typed in the transition's form, posted with
-	// the confirmation.
+	// Comment is what was typed in the form of the rejection or the
+	// transition, posted with the confirmation.
 	Comment string
 	// Moot says why there is nothing left to confirm: the change has
 	// moved to a state the ending cannot follow (its page was left open,
@@ -507,12 +539,8 @@ type confirmView struct {
 func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	to := andon.State(r.PostFormValue("to"))
-	if _, ending := endings[to]; ending && r.PostFormValue("confirm") != "yes" {
-		q := url.Values{"to": {string(to)}}
-		if comment := r.PostFormValue("comment"); comment != "" {
-			q.Set("comment", comment)
-		}
-		http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"/confirm?"+q.Encode(), http.StatusSeeOther)
+	if _, ending := endings[to]; ending && to != andon.StateRejected && r.PostFormValue("confirm") != "yes" {
+		http.Redirect(w, r, confirmPath(id, to, r.PostFormValue("comment")), http.StatusSeeOther)
 		return nil
 	}
 	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
@@ -523,8 +551,8 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// changeConfirm asks to confirm an ending of the change. It is a page of
-// its own, got rather than posted, so that the browser's Back and Forward
+// changeConfirm asks to confirm an ending of the change, whose form posts
+// the decision (a rejection) or the transition. It is a page of its own, got rather than posted, so that the browser's Back and Forward
 // reach it again without offering to send a form once more; reached after
 // the change has moved on, it says so and offers no Confirm. It works
 // without scripts.
@@ -533,7 +561,7 @@ func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
 	to := andon.State(q.Get("to"))
 	end, ending := endings[to]
 	if !ending {
-		return andon.Errorf(andon.EINVALID, "to: %q is not cancelled, failed or rolled-back, the transitions that ask to be confirmed", to)
+		return andon.Errorf(andon.EINVALID, "to: %q is not rejected, cancelled, failed or rolled-back, the endings that ask to be confirmed", to)
 	}
 	c, err := h.cfg.Changes.FindChangeByID(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -541,7 +569,7 @@ func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
 	}
 	action := fmt.Sprintf(end.action, c.ID)
 	v := &confirmView{Change: c, To: to, Question: action + "?", Action: action, Comment: q.Get("comment")}
-	if !andon.CanTransition(c.State, to) {
+	if !mayEnd(c.State, to) {
 		v.Moot = fmt.Sprintf("%s is now %s and can no longer %s: there is nothing to confirm.",
 			c.ID, stateLabels[c.State], end.verb)
 	}

@@ -671,7 +671,7 @@ func TestEndingAChangeAsksToConfirm(t *testing.T) {
 	}
 	alice.get("/changes/CHG-999/confirm?to=cancelled").mustStatus(t, http.StatusNotFound)
 	alice.submit(detail, "/changes/CHG-999/transition", url.Values{"confirm": {"yes"}, "to": {"cancelled"}}).mustStatus(t, http.StatusNotFound)
-	if got := alice.get(detail+"/confirm?to=completed").mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, `to: "completed" is not cancelled, failed or rolled-back`) {
+	if got := alice.get(detail+"/confirm?to=completed").mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, `to: "completed" is not rejected, cancelled, failed or rolled-back`) {
 		t.Errorf("confirm?to=completed: %q", got)
 	}
 }
@@ -701,6 +701,68 @@ func TestConfirmationAfterTheChangeMovedOn(t *testing.T) {
 	}
 	if got := p.attr("a#back", "href"); got != detail {
 		t.Errorf("back to the confirmation once confirmed: Back leads to %q", got)
+	}
+}
+
+// Rejecting ends a change for good, as cancelling does: the button leads
+// to a page that asks first, carrying the reason typed, whose button
+// says what it does and posts the rejection; a rejection without a reason
+// is refused before it is asked.
+func TestRejectingAChangeAsksToConfirm(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	detail := "/changes/" + c.ID
+	carol := s.MustSignIn(t, "carol")
+
+	p := carol.submit(detail, detail+"/decision", url.Values{"verdict": {"reject"}, "comment": {" "}}).mustStatus(t, http.StatusBadRequest)
+	if got := p.text("#error[role=alert]"); !strings.Contains(got, "a rejection needs a reason") {
+		t.Errorf("a rejection without a reason: %q", got)
+	}
+
+	typed := "Not tonight: the MRP run <needs> it"
+	p = carol.submit(detail, detail+"/decision", url.Values{"verdict": {"reject"}, "comment": {typed}}).mustStatus(t, http.StatusSeeOther)
+	if want := detail + "/confirm?"; !strings.HasPrefix(p.location, want) {
+		t.Fatalf("Reject leads to %q, want %s…", p.location, want)
+	}
+	if got, err := s.changes.FindChangeByID(t.Context(), c.ID); err != nil || got.State != andon.StatePending {
+		t.Fatalf("before the confirmation: %+v, %v; want still pending", got, err)
+	}
+	confirm := p.location
+	p = carol.get(confirm).mustStatus(t, http.StatusOK)
+	question := "Reject " + c.ID + "?"
+	if got := p.text("title"); got != question+" · andon" {
+		t.Errorf("page title %q, want %q", got, question)
+	}
+	if got := p.text("#confirm-warning"); got != "This ends the change; it cannot be reopened." {
+		t.Errorf("warning %q", got)
+	}
+	if got := p.text("#confirm-button"); got != "Reject "+c.ID {
+		t.Errorf("button %q, want %q", got, "Reject "+c.ID)
+	}
+	if p.attr("form#confirm", "action") != detail+"/decision" || p.attr("form#confirm input[name=verdict]", "value") != "reject" ||
+		p.attr("form#confirm input[name=confirm]", "value") != "yes" || p.attr("form#confirm input[name=csrf]", "value") == "" {
+		t.Errorf("the confirmation's form does not post the rejection with the CSRF token: %q", p.body)
+	}
+	if got := p.text("form#confirm textarea[name=comment][required]"); got != typed {
+		t.Errorf("the reason carried to the confirmation: %q, want %q", got, typed)
+	}
+	if got := p.attr("a#back", "href"); got != detail {
+		t.Errorf("Back leads to %q", got)
+	}
+
+	p = carol.post(detail+"/decision", url.Values{"csrf": {p.attr("form#confirm input[name=csrf]", "value")},
+		"verdict": {"reject"}, "confirm": {"yes"}, "comment": {p.text("form#confirm textarea[name=comment]")}}).mustStatus(t, http.StatusSeeOther)
+	p = carol.get(p.location).mustStatus(t, http.StatusOK)
+	if p.attr("#state", "data-state") != "rejected" || p.text("#done") != "Your rejection is recorded." || !strings.Contains(p.text("#approvals"), typed) {
+		t.Errorf("after confirming: state %q, #done %q, approvals %q", p.attr("#state", "data-state"), p.text("#done"), p.text("#approvals"))
+	}
+	// Back to the page that asked: the change has moved on.
+	p = carol.get(confirm).mustStatus(t, http.StatusOK)
+	if got := p.text("#moot"); got != c.ID+" is now Rejected and can no longer be rejected: there is nothing to confirm." {
+		t.Errorf("back to the confirmation once confirmed: #moot %q", got)
+	}
+	if len(p.all("form#confirm")) != 0 {
+		t.Error("back to the confirmation once confirmed: it still offers to confirm")
 	}
 }
 

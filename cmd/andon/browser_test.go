@@ -314,6 +314,9 @@ func TestBrowser(t *testing.T) {
 	t.Run("ConfirmCancel", func(t *testing.T) { b.testConfirmCancel(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
+	// After EveryPage, whose screenshots it would change with a change of
+	// its own.
+	t.Run("ConfirmReject", func(t *testing.T) { b.testConfirmReject(t) })
 	if t.Failed() {
 		t.Logf("server logs:\n%s", b.logs.String())
 	}
@@ -849,6 +852,66 @@ func (b *board) testConfirmCancel(t *testing.T) {
 		t.Errorf("Back after Confirm: #moot %q (page %s)", got, pageURL(alice))
 	}
 	checkAccessibility(t, alice, "change-confirm-moot")
+}
+
+// testConfirmReject rejects a change with the mouse: Reject asks first,
+// with the reason typed, Back changes nothing, and the button that says
+// "Reject" rejects it. The page that asks is checked as every page is.
+func (b *board) testConfirmReject(t *testing.T) {
+	alice := b.as(t, "alice")
+	b.fillNewChange(t, alice, "Putaway strategy for the new racks")
+	must(t, alice,
+		chromedp.SetValue(chromedp.CSS("select#environment"), "prod-lyon"),
+		chromedp.SetValue(chromedp.CSS("select#type"), "normal"),
+		chromedp.SendKeys(chromedp.CSS("textarea#artifacts"), demoImageB),
+		chromedp.SendKeys(chromedp.CSS("input#modules"), "stock"),
+	)
+	submit(t, alice, "form#create-change button#create")
+	m := idPath.FindStringSubmatch(mustRun(t, alice, chromedp.Location()))
+	if m == nil {
+		t.Fatalf("after Create change: at %s (%q)", pageURL(alice),
+			mustRun(t, alice, chromedp.Evaluate[string](`document.querySelector("#error")?.textContent ?? ""`)))
+	}
+	id := m[1]
+
+	bob := b.as(t, "bob")
+	b.open(t, bob, "/changes/"+id, "form#decide")
+	must(t, bob, chromedp.SendKeys(chromedp.CSS("textarea#comment"), "no rollback plan for the racks' locations"))
+	submit(t, bob, "form#decide button[value=reject]")
+	if got := text(t, bob, "h1"); got != "Reject "+id+"?" {
+		t.Fatalf("Reject: the page asks %q", got)
+	}
+	if got := text(t, bob, "#confirm-button"); got != "Reject "+id {
+		t.Errorf("the button that confirms says %q", got)
+	}
+	if got := mustRun(t, bob, chromedp.Value(chromedp.CSS("form#confirm textarea#comment"))); got != "no rollback plan for the racks' locations" {
+		t.Errorf("the reason carried to the confirmation: %q", got)
+	}
+	for _, width := range browserWidths {
+		must(t, bob, chromedp.EmulateViewport(width, 900))
+		name := fmt.Sprintf("change-confirm-reject-%d", width)
+		checkAccessibility(t, bob, name)
+		if wide := mustRun(t, bob, chromedp.Evaluate[[]string](overflowing)); len(wide) > 0 {
+			t.Errorf("%s: the page scrolls sideways; too wide:\n\t%s", name, strings.Join(wide, "\n\t"))
+		}
+	}
+	must(t, bob, chromedp.EmulateViewport(1280, 900))
+	submit(t, bob, "a#back")
+	if got := attr(t, bob, "#state", "data-state"); got != "pending" {
+		t.Fatalf("after Back: state %q, want still pending", got)
+	}
+	must(t, bob, chromedp.SendKeys(chromedp.CSS("textarea#comment"), "no rollback plan"))
+	submit(t, bob, "form#decide button[value=reject]")
+	submit(t, bob, "form#confirm button[type=submit]")
+	if got := text(t, bob, "#done"); got != "Your rejection is recorded." {
+		t.Errorf("after Reject: #done %q", got)
+	}
+	if got := attr(t, bob, "#state", "data-state"); got != "rejected" {
+		t.Errorf("after Reject: state %q, want rejected", got)
+	}
+	if got := text(t, bob, "ul#approvals"); !strings.Contains(got, "bob rejected") || !strings.Contains(got, "no rollback plan") {
+		t.Errorf("approvals and rejections: %q", got)
+	}
 }
 
 // overflowing lists the outermost elements that stick out of the right edge
