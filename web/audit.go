@@ -228,12 +228,17 @@ type entryView struct {
 
 // auditEntry shows one entry of the log: its whole record and its
 // inclusion proof in the tree of the latest signed checkpoint, checked
-// on the server, with how to check it offline.
+// on the server, with how to check it offline. An entry has one address:
+// another way of writing its index (01, +1, " 1") is sent there for good.
 func (h *Handler) auditEntry(w http.ResponseWriter, r *http.Request) error {
 	s := r.PathValue("index")
-	index, err := strconv.ParseInt(s, 10, 64)
+	index, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || index < 0 {
 		return andon.Errorf(andon.ENOTFOUND, "no audit entry %q: an entry is named by its index, a number from 0", s)
+	}
+	if canonical := strconv.FormatInt(index, 10); canonical != s {
+		http.Redirect(w, r, "/audit/entries/"+canonical, http.StatusMovedPermanently)
+		return nil
 	}
 	p, err := h.cfg.Audit.Proof(r.Context(), index)
 	if err != nil {

@@ -221,7 +221,19 @@ func TestAuditEntryPage(t *testing.T) {
 		t.Errorf("a record altered: #proof-result %q, facts %q", got, p.text("#entry"))
 	}
 
-	for _, path := range []string{"/audit/entries/999", "/audit/entries/-1", "/audit/entries/first"} {
+	// Another way of writing an index is sent, for good, to the entry's
+	// one address, where the page showed it under each.
+	for _, path := range []string{"/audit/entries/0" + index, "/audit/entries/+" + index, "/audit/entries/%20" + index,
+		"/audit/entries/" + index + "%0A", "/audit/entries/%2B00" + index} {
+		if got := b.get(path).mustStatus(t, http.StatusMovedPermanently).location; got != href {
+			t.Errorf("%s: to %q, want %q", path, got, href)
+		}
+	}
+	if got := b.get("/audit/entries/-0").mustStatus(t, http.StatusMovedPermanently).location; got != "/audit/entries/0" {
+		t.Errorf("/audit/entries/-0: to %q, want entry 0", got)
+	}
+	for _, path := range []string{"/audit/entries/999", "/audit/entries/-1", "/audit/entries/first", "/audit/entries/1.0",
+		"/audit/entries/0x1", "/audit/entries/1e3", "/audit/entries/%2B-1", "/audit/entries/99999999999999999999"} {
 		if got := b.get(path).mustStatus(t, http.StatusNotFound).text("#error"); !strings.Contains(got, "no audit entry") {
 			t.Errorf("%s: %q", path, got)
 		}
