@@ -273,8 +273,23 @@ func (db *DB) Checkpoint(ctx context.Context) ([]byte, error) {
 	return note, err
 }
 
-// FindEntries returns the entries matching filter in index order.
+// maxEntries bounds the entries a listing or an export holds, and is the
+// limit of one that gives none.
+const maxEntries = 1000
+
+// boundedLimit is the number of entries a listing or an export of f
+// holds.
+func boundedLimit(f andon.AuditFilter) int {
+	if f.Limit <= 0 || f.Limit > maxEntries {
+		return maxEntries
+	}
+	return f.Limit
+}
+
+// FindEntries returns the entries matching filter in index order, up to
+// its limit, and 1000 at most.
 func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]*andon.Entry, error) {
+	f.Limit = boundedLimit(f)
 	entries := []*andon.Entry{}
 	err := s.findRecords(ctx, f, -1, func(_ int64, record []byte) error {
 		e, err := auditlog.Decode(record)
@@ -287,7 +302,9 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 }
 
 // findRecords calls fn with the index and record of each entry matching f,
-// in index order, below the index below when it is 0 or more.
+// in index order, below the index below when it is 0 or more, up to
+// f.Limit of them: its callers bound it (an export reads one entry more
+// than it holds, to tell whether more follow).
 func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, below int64, fn func(index int64, record []byte) error) error {
 	where, args := []string{"idx > ?"}, []any{f.After}
 	if below >= 0 {
@@ -334,11 +351,7 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 		where = append(where, "idx "+end.cmp+" ?", s.db.dialect.recordTime+" "+end.cmp+" ?")
 		args = append(args, idx, auditlog.FormatTime(*end.t))
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, limit)...)
+	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return err
 	}
@@ -394,10 +407,7 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 	if f.Change != "" {
 		f.Change = changeID(f.Change)
 	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
+	limit := boundedLimit(f)
 	ev := &andon.Evidence{Filter: f, Checkpoint: *cp, Entries: []andon.EvidenceEntry{}}
 	ev.Filter.Limit = 0
 	// One more than the limit tells whether more entries match.

@@ -738,6 +738,45 @@ func TestEvidenceVerifiesOffline(t *testing.T) {
 	})
 }
 
+// TestEvidenceOfMoreThanItsLimit exports a log of more entries than an
+// export holds, 1000: the export says more follow, where it stopped at
+// 1000 saying none did (the store read no 1001st entry to tell), and an
+// export of every entry then failed to verify, an entry missing.
+func TestEvidenceOfMoreThanItsLimit(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if _, err := e.db.Update(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
+			for i := range 1005 {
+				tx.Record(andon.Event{Type: "test.filler", Actor: "alice", Subject: "filler", Data: map[string]int{"n": i}})
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, filter := range []andon.AuditFilter{{After: -1}, {Type: "test.filler", After: -1}} {
+			first, err := e.audit.Evidence(ctx, filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := note.NewVerifier(first.Checkpoint.VerifierKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(first.Entries) != 1000 || !first.More {
+				t.Fatalf("export of %+v: %d entries, more %v; want 1000 and more", filter, len(first.Entries), first.More)
+			}
+			if _, _, err := auditlog.CheckEvidence(first, v); err != nil {
+				t.Errorf("CheckEvidence of the first 1000 of %+v: %v", filter, err)
+			}
+			filter.After = first.Entries[999].Index
+			rest, err := e.audit.Evidence(ctx, filter)
+			if err != nil || len(rest.Entries) != 5 || rest.More {
+				t.Errorf("the export after entry %d: %v; want the last 5 and no more", filter.After, err)
+			}
+		}
+	})
+}
+
 // TestEvidenceBoundedInBytes exports changes whose records take
 // megabytes: an export stops before andon.MaxEvidenceBytes of records and
 // says more follow, so that no export is too large to verify.
