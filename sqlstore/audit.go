@@ -306,6 +306,31 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 // f.Limit of them: its callers bound it (an export reads one entry more
 // than it holds, to tell whether more follow).
 func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, below int64, fn func(index int64, record []byte) error) error {
+	where, args, err := s.where(ctx, f, below)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, f.Limit)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var record []byte
+		if err := rows.Scan(&idx, &record); err != nil {
+			return err
+		}
+		if err := fn(idx, record); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// where returns the condition, and its arguments, of the entries matching
+// f (its limit aside), below the index below when it is 0 or more.
+func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int64) (string, []any, error) {
 	where, args := []string{"idx > ?"}, []any{f.After}
 	if below >= 0 {
 		where, args = append(where, "idx < ?"), append(args, below)
@@ -325,9 +350,9 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 		id := changeID(f.Change)
 		var one int
 		if err := s.db.readRow(ctx, `SELECT 1 FROM changes WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return andon.Errorf(andon.ENOTFOUND, "change: no change %s", id)
+			return "", nil, andon.Errorf(andon.ENOTFOUND, "change: no change %s", id)
 		} else if err != nil {
-			return err
+			return "", nil, err
 		}
 		// Each side of the OR has an index of its own (subject, idx) and
 		// (change_id, idx), which both engines combine.
@@ -346,27 +371,12 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 		}
 		idx, err := s.firstAt(ctx, *end.t)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		where = append(where, "idx "+end.cmp+" ?", s.db.dialect.recordTime+" "+end.cmp+" ?")
 		args = append(args, idx, auditlog.FormatTime(*end.t))
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+strings.Join(where, " AND ")+` ORDER BY idx LIMIT ?`, append(args, f.Limit)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var idx int64
-		var record []byte
-		if err := rows.Scan(&idx, &record); err != nil {
-			return err
-		}
-		if err := fn(idx, record); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return strings.Join(where, " AND "), args, nil
 }
 
 // firstAt returns the index of the first entry recorded at or after t,
@@ -414,13 +424,13 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 	f.Limit = limit + 1
 	var records [][]byte
 	var indexes []int64
-	size := 0
+	part := exportPart{limit: limit}
 	err = s.findRecords(ctx, f, cp.Size, func(index int64, record []byte) error {
-		if len(records) == limit || (len(records) > 0 && size+len(record) > andon.MaxEvidenceBytes) {
+		if !part.add(len(record)) {
 			ev.More = true
 			return errFull
 		}
-		indexes, records, size = append(indexes, index), append(records, record), size+len(record)
+		indexes, records = append(indexes, index), append(records, record)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errFull) {
@@ -434,6 +444,60 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 		ev.Entries = append(ev.Entries, ee)
 	}
 	return ev, nil
+}
+
+// exportPart counts what one export holds, so that Evidence and
+// EvidenceParts cut a history alike: limit entries at most, and records of
+// andon.MaxEvidenceBytes at most, the first entry's whatever its size.
+type exportPart struct{ limit, entries, bytes int }
+
+// add takes an entry whose record is size bytes long into the part, or
+// reports that the part is full.
+func (p *exportPart) add(size int) bool {
+	if p.entries == p.limit || (p.entries > 0 && p.bytes+size > andon.MaxEvidenceBytes) {
+		return false
+	}
+	p.entries, p.bytes = p.entries+1, p.bytes+size
+	return true
+}
+
+// EvidenceParts returns the index of the last entry of each export that
+// the entries matching f come in, as Evidence cuts them (its limit, 1000
+// at most, and andon.MaxEvidenceBytes) in the tree of the latest
+// checkpoint: each part but the first starts after the last of the one
+// before (AuditFilter.After). One index, or none when no entry matches,
+// says one export holds them all. It reads the records' lengths, not the
+// records, for a page that offers every part.
+func (s *AuditService) EvidenceParts(ctx context.Context, f andon.AuditFilter) ([]int64, error) {
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := s.where(ctx, f, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.readQuery(ctx, `SELECT idx, octet_length(record) FROM audit_entries WHERE `+where+` ORDER BY idx`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	lasts := []int64{}
+	var part exportPart
+	for rows.Next() {
+		var idx int64
+		var size int
+		if err := rows.Scan(&idx, &size); err != nil {
+			return nil, err
+		}
+		if len(lasts) == 0 || !part.add(size) {
+			part = exportPart{limit: boundedLimit(f)}
+			part.add(size)
+			lasts = append(lasts, idx)
+		}
+		lasts[len(lasts)-1] = idx
+	}
+	return lasts, rows.Err()
 }
 
 // prove returns entry index, whose record is record, with its inclusion

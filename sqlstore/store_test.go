@@ -771,7 +771,13 @@ func TestEvidenceOfMoreThanItsLimit(t *testing.T) {
 			filter.After = first.Entries[999].Index
 			rest, err := e.audit.Evidence(ctx, filter)
 			if err != nil || len(rest.Entries) != 5 || rest.More {
-				t.Errorf("the export after entry %d: %v; want the last 5 and no more", filter.After, err)
+				t.Fatalf("the export after entry %d: %v; want the last 5 and no more", filter.After, err)
+			}
+			// The parts a page offers are those the exports cut.
+			filter.After = -1
+			parts, err := e.audit.EvidenceParts(ctx, filter)
+			if want := []int64{first.Entries[999].Index, rest.Entries[4].Index}; err != nil || !slices.Equal(parts, want) {
+				t.Errorf("EvidenceParts(%+v) = %v, %v; want %v", filter, parts, err, want)
 			}
 		}
 	})
@@ -814,7 +820,20 @@ func TestEvidenceBoundedInBytes(t *testing.T) {
 		filter.After = first.Entries[len(first.Entries)-1].Index
 		rest, err := e.audit.Evidence(ctx, filter)
 		if err != nil || len(rest.Entries) != 1 || rest.More {
-			t.Errorf("the next export: %v; want the third change and no more", err)
+			t.Fatalf("the next export: %v; want the third change and no more", err)
+		}
+		// The parts a page offers are those the exports cut, from the
+		// records' lengths alone.
+		filter.After = -1
+		parts, err := e.audit.EvidenceParts(ctx, filter)
+		if want := []int64{first.Entries[1].Index, rest.Entries[0].Index}; err != nil || !slices.Equal(parts, want) {
+			t.Errorf("EvidenceParts(%+v) = %v, %v; want %v", filter, parts, err, want)
+		}
+		if parts, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Type: andon.EventChangeReviewed, After: -1}); err != nil || len(parts) != 0 {
+			t.Errorf("EvidenceParts of no entry = %v, %v; want none", parts, err)
+		}
+		if _, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Change: "CHG-999", After: -1}); andon.ErrorCode(err) != andon.ENOTFOUND {
+			t.Errorf("EvidenceParts of a change never opened: %v; want not found", err)
 		}
 	})
 }

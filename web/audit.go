@@ -186,7 +186,11 @@ func (h *Handler) changeEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	// A change's ID is CHG- and digits: the name needs no escaping.
-	w.Header().Set("Content-Disposition", `attachment; filename="`+evidenceName(c.ID, after, ev)+`"`)
+	last := int64(-1)
+	if len(ev.Entries) > 0 {
+		last = ev.Entries[len(ev.Entries)-1].Index
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="`+evidenceName(c.ID, after, last, ev.More)+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())
@@ -198,15 +202,41 @@ func (h *Handler) changeEvidence(w http.ResponseWriter, r *http.Request) error {
 // follows (CHG-12.evidence.after-2040.json) and, when more follow, the
 // last entry it holds, from which the next part starts
 // (CHG-12.evidence.to-2040.more-follow.json).
-func evidenceName(id string, after int64, ev *andon.Evidence) string {
+func evidenceName(id string, after, last int64, more bool) string {
 	name := id + ".evidence"
 	if after >= 0 {
 		name += ".after-" + strconv.FormatInt(after, 10)
 	}
-	if ev.More && len(ev.Entries) > 0 {
-		name += ".to-" + strconv.FormatInt(ev.Entries[len(ev.Entries)-1].Index, 10) + ".more-follow"
+	if more && last >= 0 {
+		name += ".to-" + strconv.FormatInt(last, 10) + ".more-follow"
 	}
 	return name + ".json"
+}
+
+// evidencePart is one of the exports a change's history comes in.
+type evidencePart struct {
+	Number int    // from 1
+	Href   string // its download
+	File   string // the name it is downloaded as
+	// After is the entry it follows (-1 for the first part), Last the
+	// last it holds.
+	After, Last int64
+}
+
+// evidenceParts are the exports of change id's history whose parts end
+// at the entries lasts, each after the last of the one before.
+func evidenceParts(id string, lasts []int64) []evidencePart {
+	parts := make([]evidencePart, len(lasts))
+	after := int64(-1)
+	for i, last := range lasts {
+		href := "/changes/" + url.PathEscape(id) + "/evidence"
+		if after >= 0 {
+			href += "?after=" + strconv.FormatInt(after, 10)
+		}
+		parts[i] = evidencePart{Number: i + 1, Href: href, File: evidenceName(id, after, last, i < len(lasts)-1), After: after, Last: last}
+		after = last
+	}
+	return parts
 }
 
 // entryView is the data of an audit entry's page.

@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andybalholm/cascadia"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -83,9 +85,10 @@ func TestChangeEvidenceDownload(t *testing.T) {
 	}
 }
 
-// TestChangeEvidenceInParts downloads the evidence of a change whose
-// records take more than one export holds: the file's name says where it
-// stops, and the part after it holds the rest.
+// TestChangeEvidenceInParts downloads the evidence of changes whose
+// histories take more than one export holds, in bytes of records and in
+// entries, from the links of the change's page: it offers every part, each
+// file's name says where it stops, and the part after it holds the rest.
 func TestChangeEvidenceInParts(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	// Each record escapes every < as \u003c: the creation takes about 4
@@ -100,32 +103,77 @@ func TestChangeEvidenceInParts(t *testing.T) {
 		evidence[key] = paths
 	}
 	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
-	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Large",
+	large, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Large",
 		Description: strings.Repeat("<", andon.MaxText), Artifacts: []string{image}, Facts: andon.Facts{Evidence: evidence}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.changes.Transition(ctx, c.ID, andon.StateCancelled, strings.Repeat("<", andon.MaxText)); err != nil {
+	if _, err := s.changes.Transition(ctx, large.ID, andon.StateCancelled, strings.Repeat("<", andon.MaxText)); err != nil {
 		t.Fatal(err)
 	}
+	// A deployment to staging records a change, its move to implementing
+	// and the gate's decision; 8 × 126 more decisions make a history of
+	// 1011 entries, past the 1000 an export holds.
+	res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || res.Change == nil {
+		t.Fatalf("gate: %+v, %v", res, err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 126 {
+				if _, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 
 	b := s.MustSignIn(t, "frank")
-	first := b.get("/changes/"+c.ID+"/evidence").mustStatus(t, http.StatusOK)
-	part := mustCheckEvidence(t, s, first.body)
-	if len(part.Entries) != 1 || !part.More {
-		t.Fatalf("the first part: %d entries, more %v; want 1 and more", len(part.Entries), part.More)
+	for _, tt := range []struct {
+		id      string
+		entries []int // in each part
+	}{
+		{large.ID, []int{1, 1}},
+		{res.Change.ID, []int{1000, 11}},
+	} {
+		p := b.get("/changes/"+tt.id).mustStatus(t, http.StatusOK)
+		parts := p.all("#evidence-parts li")
+		if len(parts) != len(tt.entries) {
+			t.Fatalf("%s: the page offers %d parts of its evidence, want %d: %q", tt.id, len(parts), len(tt.entries), p.text("#evidence"))
+		}
+		if got, want := p.attr("a#evidence-download", "href"), "/changes/"+tt.id+"/evidence"; got != want {
+			t.Errorf("%s: the first part is %q, want %q", tt.id, got, want)
+		}
+		after := int64(-1)
+		for i, li := range parts {
+			link := cascadia.Query(li, cascadia.MustCompile("a"))
+			file := textOf(cascadia.Query(li, cascadia.MustCompile("code")))
+			d := b.get(attrOf(link, "href")).mustStatus(t, http.StatusOK)
+			if got, want := d.header.Get("Content-Disposition"), `attachment; filename="`+file+`"`; got != want {
+				t.Errorf("%s part %d: Content-Disposition %q, want the name the page gives, %q", tt.id, i+1, got, want)
+			}
+			part := mustCheckEvidence(t, s, d.body)
+			more := i < len(parts)-1
+			if len(part.Entries) != tt.entries[i] || part.More != more || part.Filter.After != after {
+				t.Fatalf("%s part %d: %d entries after %d, more %v; want %d after %d, more %v",
+					tt.id, i+1, len(part.Entries), part.Filter.After, part.More, tt.entries[i], after, more)
+			}
+			after = part.Entries[len(part.Entries)-1].Index
+			if got := attrOf(li, "data-last"); got != strconv.FormatInt(after, 10) {
+				t.Errorf("%s part %d: the page says it ends at entry %s, the file at %d", tt.id, i+1, got, after)
+			}
+		}
+		if got, want := p.text("#evidence-parts li:last-child a"), fmt.Sprintf("Download evidence, part %d of %d", len(parts), len(parts)); got != want {
+			t.Errorf("%s: the last link says %q, want %q", tt.id, got, want)
+		}
 	}
-	last := part.Entries[0].Index
-	if got, want := first.header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="%s.evidence.to-%d.more-follow.json"`, c.ID, last); got != want {
-		t.Errorf("the first part: Content-Disposition %q, want %q", got, want)
-	}
-	next := b.get(fmt.Sprintf("/changes/%s/evidence?after=%d", c.ID, last)).mustStatus(t, http.StatusOK)
-	rest := mustCheckEvidence(t, s, next.body)
-	if len(rest.Entries) != 1 || rest.More || rest.Entries[0].Index <= last || rest.Filter.After != last {
-		t.Errorf("the part after entry %d: %d entries, more %v, filter %+v; want the cancellation and no more", last, len(rest.Entries), rest.More, rest.Filter)
-	}
-	if got, want := next.header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="%s.evidence.after-%d.json"`, c.ID, last); got != want {
-		t.Errorf("the part after entry %d: Content-Disposition %q, want %q", last, got, want)
+	// A change whose history one export holds is offered one file.
+	c := createChange(t, s, "alice", "dev", "Small")
+	if p := b.get("/changes/" + c.ID); p.all("#evidence-parts") != nil || p.attr("a#evidence-download", "href") != "/changes/"+c.ID+"/evidence" {
+		t.Errorf("%s: a history of one export is offered in parts: %q", c.ID, p.text("#evidence"))
 	}
 }
 

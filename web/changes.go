@@ -302,6 +302,9 @@ type changeView struct {
 	Gate          []gateView
 	Entries       []*andon.Entry
 	Truncated     bool // more entries than maxChangeEntries
+	// EvidenceParts are the exports its history comes in when one does
+	// not hold it all, each offered for download; nil when one does.
+	EvidenceParts []evidencePart
 	Verify        *verifyResult
 	Error         string
 	Done          string
@@ -429,6 +432,15 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	for _, e := range entries {
 		if e.Type == andon.EventGateDecision {
 			v.Gate = append(v.Gate, gateOf(e))
+		}
+	}
+	if h.cfg.EvidenceParts != nil {
+		lasts, err := h.cfg.EvidenceParts(ctx, andon.AuditFilter{Change: c.ID, After: -1})
+		if err != nil {
+			return nil, err
+		}
+		if len(lasts) > 1 {
+			v.EvidenceParts = evidenceParts(c.ID, lasts)
 		}
 	}
 	return v, nil

@@ -38,6 +38,11 @@ type Config struct {
 	// Counts returns the number of changes per environment and state, for
 	// the board, in one query (sqlstore's DB.CountByEnvironment).
 	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)
+	// EvidenceParts returns the index of the last entry of each export
+	// that the entries matching a filter come in (sqlstore's
+	// AuditService.EvidenceParts), for a change's page to offer each part
+	// of a history longer than one export holds. Nil offers the first.
+	EvidenceParts func(ctx context.Context, f andon.AuditFilter) ([]int64, error)
 
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time

@@ -745,6 +745,7 @@ func (a *app) handler() http.Handler {
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
 			Counts:          a.db.CountByEnvironment,
+			EvidenceParts:   a.audit.EvidenceParts,
 			Now:             a.db.Now,
 			InsecureCookies: a.opts.insecureCookies,
 		}),
