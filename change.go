@@ -495,9 +495,22 @@ type ChangeService interface {
 	Transition(ctx context.Context, id string, to State, comment string) (*Change, error)
 	// ReviewChange records the retrospective review of an emergency change.
 	ReviewChange(ctx context.Context, id string, comment string) (*Change, error)
-	// Findings lists what needs attention, such as overdue emergency reviews.
-	Findings(ctx context.Context) ([]Finding, error)
+	// Findings lists what needs attention, such as overdue emergency
+	// reviews; given codes (FindingReviewOverdue, FindingUnapprovable),
+	// only the findings of those codes, the others not looked for.
+	Findings(ctx context.Context, codes ...string) ([]Finding, error)
 }
+
+// Finding codes.
+const (
+	// FindingReviewOverdue is an emergency change whose retrospective
+	// review is overdue.
+	FindingReviewOverdue = "REVIEW_OVERDUE"
+	// FindingUnapprovable is a pending change that the catalog in force
+	// can no longer approve: the teams give its open slots' roles to too
+	// few people.
+	FindingUnapprovable = "UNAPPROVABLE"
+)
 
 // Finding is something an auditor or a change manager must look at.
 type Finding struct {

@@ -197,7 +197,7 @@ func (s *changeService) ReviewChange(ctx context.Context, id string, comment str
 	return c, nil
 }
 
-func (s *changeService) Findings(ctx context.Context) ([]andon.Finding, error) {
+func (s *changeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
 	return nil, nil
 }
 

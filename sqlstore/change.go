@@ -585,8 +585,38 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	})
 }
 
-// Findings lists emergency changes whose retrospective review is overdue.
-func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
+// Findings lists emergency changes whose retrospective review is overdue
+// and pending changes the catalog in force can no longer approve, or,
+// given codes, only the findings of those codes: the others, such as the
+// weighing of up to 1000 pending changes against the teams, are not done.
+func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
+	for _, code := range codes {
+		if code != andon.FindingReviewOverdue && code != andon.FindingUnapprovable {
+			return nil, andon.Errorf(andon.EINVALID, "finding code %q is not %s or %s", code, andon.FindingReviewOverdue, andon.FindingUnapprovable)
+		}
+	}
+	wants := func(code string) bool { return len(codes) == 0 || slices.Contains(codes, code) }
+	findings := []andon.Finding{}
+	if wants(andon.FindingReviewOverdue) {
+		overdue, err := s.overdueReviews(ctx)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, overdue...)
+	}
+	if wants(andon.FindingUnapprovable) {
+		unapprovable, err := s.unapprovable(ctx)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, unapprovable...)
+	}
+	return findings, nil
+}
+
+// overdueReviews finds the emergency changes whose retrospective review is
+// overdue, the longest overdue first.
+func (s *ChangeService) overdueReviews(ctx context.Context) ([]andon.Finding, error) {
 	now := s.db.Now()
 	rows, err := s.db.readQuery(ctx,
 		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ? ORDER BY review_due`, micros(now))
@@ -594,7 +624,7 @@ func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	findings := []andon.Finding{}
+	var findings []andon.Finding
 	for rows.Next() {
 		var id, requester string
 		var due int64
@@ -603,18 +633,14 @@ func (s *ChangeService) Findings(ctx context.Context) ([]andon.Finding, error) {
 		}
 		t := time.UnixMicro(due).UTC()
 		findings = append(findings, andon.Finding{
-			Code:     "REVIEW_OVERDUE",
+			Code:     andon.FindingReviewOverdue,
 			ChangeID: id,
 			Due:      t,
 			Message: fmt.Sprintf("emergency change %s by %s owed its retrospective review by %s (%s overdue)",
 				id, requester, t.Format(time.RFC3339), andon.HumanDuration(now.Sub(t))),
 		})
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	unapprovable, err := s.unapprovable(ctx)
-	return append(findings, unapprovable...), err
+	return findings, rows.Err()
 }
 
 // maxPendingChecked bounds the pending changes Findings weighs against the
@@ -654,7 +680,7 @@ func (s *ChangeService) unapprovable(ctx context.Context) ([]andon.Finding, erro
 		}
 		if roles, _ := andon.Unstaffed(open, cat.Holders, excluded...); roles != nil {
 			findings = append(findings, andon.Finding{
-				Code:     "UNAPPROVABLE",
+				Code:     andon.FindingUnapprovable,
 				ChangeID: c.ID,
 				Message: fmt.Sprintf("pending change %s still needs approvals by %s, which the catalog in force gives to too few people besides its requester %s and those who approved it: add members to the teams with those roles, or cancel it",
 					c.ID, strings.Join(roles, ", "), c.Requester),

@@ -1051,6 +1051,16 @@ func TestFindingsUnapprovableChange(t *testing.T) {
 		if err != nil || len(findings) != 1 || findings[0].Code != "UNAPPROVABLE" || findings[0].ChangeID != c.ID || findings[0].Message != want {
 			t.Fatalf("findings once only alice manages changes = %+v, %v; want UNAPPROVABLE: %s", findings, err, want)
 		}
+		// Asked for findings of some codes, it gives those alone.
+		if only, err := e.changes.Findings(context.Background(), andon.FindingUnapprovable); err != nil || !slices.Equal(only, findings) {
+			t.Errorf("findings UNAPPROVABLE = %+v, %v; want %+v", only, err, findings)
+		}
+		if only, err := e.changes.Findings(context.Background(), andon.FindingReviewOverdue); err != nil || only == nil || len(only) != 0 {
+			t.Errorf("findings REVIEW_OVERDUE = %#v, %v; want none, not the UNAPPROVABLE one", only, err)
+		}
+		if _, err := e.changes.Findings(context.Background(), "OVERDUE"); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), `finding code "OVERDUE" is not REVIEW_OVERDUE or UNAPPROVABLE`) {
+			t.Errorf("findings OVERDUE: %v; want invalid, naming the codes", err)
+		}
 		e.catalog.Swap(whole)
 		if findings, err := e.changes.Findings(context.Background()); err != nil || len(findings) != 0 {
 			t.Errorf("findings with the teams whole again = %+v, %v; want none", findings, err)

@@ -58,15 +58,17 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	// The reviews owed by emergency changes are a change manager's to
-	// give; those overdue are the findings of the API (andon findings).
+	// give; those overdue are findings of the API (andon findings), the
+	// only ones asked for: the others, such as the pending changes that
+	// the teams can no longer approve, are not shown here.
 	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
-		findings, err := h.cfg.Changes.Findings(r.Context())
+		findings, err := h.cfg.Changes.Findings(r.Context(), andon.FindingReviewOverdue)
 		if err != nil {
 			return err
 		}
 		now := h.cfg.Now()
 		for _, f := range findings {
-			if f.Code != "REVIEW_OVERDUE" || f.ChangeID == "" {
+			if f.Code != andon.FindingReviewOverdue || f.ChangeID == "" {
 				continue
 			}
 			c, err := h.cfg.Changes.FindChangeByID(r.Context(), f.ChangeID)

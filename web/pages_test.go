@@ -21,6 +21,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/calendar"
 	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/web"
 	"github.com/andybalholm/cascadia"
@@ -1248,8 +1249,10 @@ func TestAuditPaging(t *testing.T) {
 	}
 }
 
-func TestEmergencyReview(t *testing.T) {
-	s := MustServe(t, nil, thursday)
+// mustImplementEmergency opens alice's emergency change in prod-lyon, has
+// erin approve it and the gate start it: it owes its review in 48 hours.
+func mustImplementEmergency(t *testing.T, s *stack) *andon.Change {
+	t.Helper()
 	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
 	// The image completed in staging first, as promotion requires.
 	staged, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
@@ -1271,6 +1274,12 @@ func TestEmergencyReview(t *testing.T) {
 	if res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "prod-lyon", Image: image}); err != nil || !res.Allow {
 		t.Fatalf("gate: %+v %v", res, err)
 	}
+	return c
+}
+
+func TestEmergencyReview(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := mustImplementEmergency(t, s)
 	detail := "/changes/" + c.ID
 
 	// The requester is told a review is owed, and may not give it.
@@ -1324,5 +1333,69 @@ func TestEmergencyReview(t *testing.T) {
 	}
 	if got := bob.get("/approvals").text("table#overdue"); !strings.Contains(got, "No review of yours is overdue.") {
 		t.Errorf("after the review, bob's inbox: %q", got)
+	}
+}
+
+// findingsAsked passes the calls of a page to the store, and records the
+// codes of the findings each asked for.
+type findingsAsked struct {
+	andon.ChangeService
+	mu    sync.Mutex
+	asked [][]string
+}
+
+func (f *findingsAsked) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
+	f.mu.Lock()
+	f.asked = append(f.asked, codes)
+	f.mu.Unlock()
+	return f.ChangeService.Findings(ctx, codes...)
+}
+
+// My approvals shows the overdue reviews among the findings: it asks for
+// those alone, rather than also weighing up to 1000 pending changes
+// against the teams for findings it does not show, and lists what it
+// listed.
+func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
+	spy := &findingsAsked{}
+	s := MustServe(t, nil, thursday, func(c *web.Config) { spy.ChangeService, c.Changes = c.Changes, spy })
+	emergency := mustImplementEmergency(t, s)
+	// A pending change that only fiona, the owner of finance, may approve
+	// besides a change manager, and then nobody: the teams can no longer
+	// approve it.
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	pending, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal,
+		Title: "Invoice layout", Artifacts: []string{image}, Facts: andon.Facts{Modules: []string{"account"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Team("finance-controllers").Members = nil
+	s.holder.Swap(cat)
+	s.now = thursday.Add(50 * time.Hour)
+	all, err := s.changes.Findings(t.Context())
+	if err != nil || len(all) != 2 {
+		t.Fatalf("findings: %+v, %v; want the overdue review and the change nobody can approve", all, err)
+	}
+
+	spy.asked = nil
+	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
+	var overdue, waiting []string
+	for _, tr := range p.all("table#overdue tr[data-change]") {
+		overdue = append(overdue, attrOf(tr, "data-change"))
+	}
+	for _, tr := range p.all("table#inbox tr[data-change]") {
+		waiting = append(waiting, attrOf(tr, "data-change"))
+	}
+	if !slices.Equal(overdue, []string{emergency.ID}) || !strings.Contains(p.text("table#overdue"), "2h overdue") {
+		t.Errorf("bob's overdue reviews: %v (%q), want %s, 2h overdue", overdue, p.text("table#overdue"), emergency.ID)
+	}
+	if !slices.Equal(waiting, []string{pending.ID}) {
+		t.Errorf("bob's inbox: %v, want %s, whose change-manager slot is open", waiting, pending.ID)
+	}
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingReviewOverdue}}, slices.Equal) {
+		t.Errorf("the page asked for findings %q, want those of REVIEW_OVERDUE alone", spy.asked)
 	}
 }
