@@ -257,6 +257,13 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 			return nil, err
 		}
 		for _, o := range mergeOccurrences(occurrences) {
+			if !o.End.Before(to) {
+				// Occurrences that prolong it start after the range: the
+				// gate's Active says when it stops being in force.
+				if o.End, err = h.inForceUntil(ctx, env.Name, o, to.Add(-time.Nanosecond)); err != nil {
+					return nil, err
+				}
+			}
 			key := o.Window + "\x00" + o.Start.UTC().String() + "\x00" + o.End.UTC().String()
 			if it := seen[key]; it != nil {
 				it.Envs = append(it.Envs, env.Name)
@@ -282,6 +289,24 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 	}
 	slices.SortStableFunc(items, func(a, b *calendarItem) int { return a.Start.Compare(b.Start) })
 	return items, nil
+}
+
+// inForceUntil returns when the window of o, in force at t, stops being
+// in force, as the board and the gate say (CalendarService.Active): at the
+// end of the last of its occurrences that overlap or touch, the ones after
+// t included; o's own end when that is later.
+func (h *Handler) inForceUntil(ctx context.Context, env string, o andon.Occurrence, t time.Time) (time.Time, error) {
+	active, err := h.cfg.Calendar.Active(ctx, env, t)
+	if err != nil {
+		return o.End, err
+	}
+	end := o.End
+	for _, a := range active {
+		if a.Window == o.Window && a.End.After(end) {
+			end = a.End
+		}
+	}
+	return end, nil
 }
 
 // mergeOccurrences joins the occurrences of one window that overlap or

@@ -868,6 +868,19 @@ func TestCalendarJoinsOverlappingOccurrences(t *testing.T) {
 			t.Errorf("%s: %q, want %q", day, got, want)
 		}
 	}
+	// A week that ends on the first day of the close shows when the whole
+	// close ends too, though the occurrence that prolongs it starts after
+	// the week, where it said the freeze ended on Tuesday. A week from
+	// the second day shows it begun on Sunday.
+	for _, tt := range []struct{ date, day, want string }{
+		{"2026-11-26", "2026-11-29", "month-end-close (freeze)00:00–Wed 2 Dec 2026 00:00"},
+		{"2026-12-01", "2026-11-30", "month-end-close (freeze), until Wed 2 Dec 2026 00:00"},
+	} {
+		p := s.MustSignIn(t, "carol").get("/calendar?env=prod-lyon&view=week&date="+tt.date).mustStatus(t, http.StatusOK)
+		if got := p.text("td[data-date=\"" + tt.day + "\"] li.occurrence[data-window=month-end-close]"); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("the week of %s, on %s: %q, want %q", tt.date, tt.day, got, tt.want)
+		}
+	}
 }
 
 func TestSuggestNextSafeWindow(t *testing.T) {
