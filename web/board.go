@@ -63,6 +63,23 @@ type tile struct {
 	Pending, Approved, Implementing int
 }
 
+// tileCount is one count of a tile's changes: those in State.
+type tileCount struct {
+	State andon.State
+	Label string // for people, as a column of the tile
+	N     int
+}
+
+// Counts are the tile's counts of changes, pending, approved and
+// implementing, each leading to the list of those it counts.
+func (t *tile) Counts() []tileCount {
+	return []tileCount{
+		{andon.StatePending, "Pending", t.Pending},
+		{andon.StateApproved, "Approved", t.Approved},
+		{andon.StateImplementing, "Implementing", t.Implementing},
+	}
+}
+
 // board renders the board: the environments of each plant with their
 // state at the plant's local time, the active and next windows, and the
 // changes pending, approved and implementing. /?kiosk=1 renders it for a

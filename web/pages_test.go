@@ -358,6 +358,17 @@ func TestBoard(t *testing.T) {
 	if got := p.text("article.tile[data-env=prod-geelong] dd[data-count=pending]"); got != "1" {
 		t.Errorf("prod-geelong pending %q, want 1", got)
 	}
+	// A count leads to the changes it counts, where only the
+	// environment's name led to all of its changes.
+	if got, want := p.attr("article.tile[data-env=prod-geelong] dd[data-count=pending] a", "href"), "/changes?environment=prod-geelong&state=pending"; got != want {
+		t.Errorf("prod-geelong's pending count links to %q, want %q", got, want)
+	}
+	if got, want := p.attr("article.tile[data-env=prod-geelong] dd[data-count=pending] a", "aria-label"), "1 pending in prod-geelong"; got != want {
+		t.Errorf("prod-geelong's pending count is named %q, want %q", got, want)
+	}
+	if n := len(p.all("article.tile[data-env=prod-lyon] dd a")); n != 0 {
+		t.Errorf("prod-lyon, with no change: %d counts link to nothing", n)
+	}
 	// The board refreshes itself, and says so for those without scripts.
 	if p.attr("#board", "hx-trigger") != "every 30s" {
 		t.Errorf("the board does not refresh itself: hx-trigger %q", p.attr("#board", "hx-trigger"))
@@ -368,7 +379,7 @@ func TestBoard(t *testing.T) {
 	}
 
 	kiosk := b.get("/?kiosk=1").mustStatus(t, http.StatusOK)
-	if kiosk.all("body.kiosk") == nil || kiosk.all("nav") != nil || kiosk.all("form") != nil {
+	if kiosk.all("body.kiosk") == nil || kiosk.all("nav") != nil || kiosk.all("form") != nil || kiosk.all("dd a") != nil {
 		t.Error("the kiosk board has controls")
 	}
 	if len(kiosk.all("article.tile")) != len(p.all("article.tile")) {
