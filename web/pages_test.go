@@ -950,6 +950,28 @@ func TestPagesRender(t *testing.T) {
 	if p.text("#error") == "" {
 		t.Error("not found: no message")
 	}
+	// A path that is no page is said to be none on the error page, as
+	// every page says it; the address a form posts to, got rather than
+	// posted, leads to the form's page.
+	for _, path := range []string{"/nothing", "/changes/" + c.ID + "/nothing", "/audit/entries/1/"} {
+		if got := b.get(path).mustStatus(t, http.StatusNotFound).text("#error[role=alert]"); got != "no page at "+path+": the pages of the board are in its menu" {
+			t.Errorf("%s: %q", path, got)
+		}
+	}
+	for path, want := range map[string]string{
+		"/changes/" + c.ID + "/decision": "/changes/" + c.ID, "/changes/" + c.ID + "/transition": "/changes/" + c.ID,
+		"/audit/verify": "/audit", "/calendar/subscription": "/calendar", "/logout": "/",
+	} {
+		if got := b.get(path).mustStatus(t, http.StatusSeeOther).location; got != want {
+			t.Errorf("GET %s: to %q, want %q", path, got, want)
+		}
+	}
+	if got := s.browser(t).get("/nothing").mustStatus(t, http.StatusNotFound); got.all("nav") != nil || got.text("#error") == "" {
+		t.Errorf("/nothing without a session: menu %v, error %q; want no menu and the error", got.all("nav") != nil, got.text("#error"))
+	}
+	if got := b.get("/nothing"); got.all("nav a[href='/approvals']") == nil {
+		t.Error("/nothing, signed in: no menu")
+	}
 	// Pages, error pages included, say their length.
 	if got, want := p.header.Get("Content-Length"), strconv.Itoa(len(p.body)); got != want {
 		t.Errorf("error page Content-Length %q, want %s", got, want)

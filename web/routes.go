@@ -1,6 +1,12 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/andon-governance/andon"
+)
 
 // access says whether a page needs a signed-in user.
 type access int
@@ -52,5 +58,41 @@ func (h *Handler) routes() []route {
 		{"POST /audit/verify", signedIn, page(h.auditVerify)},
 		{"GET /audit/entries/{index}", signedIn, page(h.auditEntry)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
+
+		// Every other path: no page, said as every page says it.
+		{"/", anyone, h.withSessionIfAny(page(h.notFound))},
 	}
+}
+
+// withSessionIfAny serves a request that carries the session cookie as a
+// signed-in page (requireSession), and one without as anyone's: a path
+// that is no page is not found for anyone, and shown with the menu to a
+// user who is signed in.
+func (h *Handler) withSessionIfAny(next http.Handler) http.Handler {
+	signed := h.requireSession(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie(h.sessionCookieName()); err == nil {
+			signed.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// notFound answers a path that is no page of the board with the error
+// page, where the bare text of net/http said "404 page not found". The
+// address a form posts to, got rather than posted (the page shown there
+// after a refusal, bookmarked, or restored by a phone's browser), leads to
+// the page the form belongs to: forms post to their page's path and an
+// action.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		post := r.Clone(r.Context())
+		post.Method = http.MethodPost
+		if _, pattern := h.mux.Handler(post); strings.HasPrefix(pattern, "POST ") {
+			http.Redirect(w, r, path.Dir(r.URL.Path), http.StatusSeeOther)
+			return nil
+		}
+	}
+	return andon.Errorf(andon.ENOTFOUND, "no page at %s: the pages of the board are in its menu", r.URL.Path)
 }
