@@ -561,6 +561,19 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		if got := page.text("#decide-hint"); !strings.Contains(got, "a rejection needs a comment") {
 			t.Errorf("%s's hint %q does not say a rejection needs a comment", user, got)
 		}
+		// A change manager may also cancel the change: each form, with
+		// its comment, is a group of its own, named, where two boxes
+		// "Comment" and "Comment on the transition" stood one above the
+		// other.
+		if user == "bob" {
+			var groups []string
+			for _, form := range []string{"decide", "transition"} {
+				groups = append(groups, page.text("form#"+form+" fieldset > legend")+": "+page.text("form#"+form+" label[for]"))
+			}
+			if want := []string{"Your decision: Comment on your decision", "Next step: Comment on the step"}; !slices.Equal(groups, want) {
+				t.Errorf("bob's forms on a pending change: %q, want %q", groups, want)
+			}
+		}
 		p := b.submit(detail, detail+"/decision", url.Values{"verdict": {"approve"}, "comment": {"ok from " + user}})
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("%s approves: %d %q", user, p.status, b.get(detail).text("#error"))
