@@ -1001,8 +1001,9 @@ func (b *board) testEveryPage(t *testing.T) {
 				// On a laptop every column is in view: a long title (a
 				// change named after its image) must not push the
 				// requester and the date out of sight. On a phone the
-				// listings of changes stack each row's cells instead.
-				if width == 1280 || p.name == "changes" || p.name == "approvals" {
+				// listings of changes, and of audit entries (a change's
+				// among them), stack each row's cells instead.
+				if width == 1280 || slices.Contains([]string{"changes", "approvals", "audit", "change"}, p.name) {
 					if wide := mustRun(t, p.ctx, chromedp.Evaluate[[]string](scrollingTables)); len(wide) > 0 {
 						t.Errorf("%s: tables scroll sideways at %dpx:\n\t%s", name, width, strings.Join(wide, "\n\t"))
 					}
