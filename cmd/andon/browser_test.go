@@ -313,6 +313,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("AuditEntry", func(t *testing.T) { b.testAuditEntry(t) })
 	t.Run("ConfirmCancel", func(t *testing.T) { b.testConfirmCancel(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
+	t.Run("MonthOnAPhone", func(t *testing.T) { b.testMonthOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	// After EveryPage, whose screenshots it would change with a change of
 	// its own.
@@ -959,6 +960,26 @@ func (b *board) testLongTitleOnAPhone(t *testing.T) {
 	}
 	if wide := mustRun(t, ctx, chromedp.Evaluate[[]string](overflowing)); len(wide) > 0 {
 		t.Errorf("CHG-1 at 360px scrolls sideways; too wide:\n\t%s", strings.Join(wide, "\n\t"))
+	}
+}
+
+// testMonthOnAPhone reads a month of the calendar on a phone, where the
+// days are listed one under the other: the list is the month's days, from
+// the 1st, where the days of the weeks before and after that fill the
+// grid came first and last (every day of the demo has its nightly peak).
+func (b *board) testMonthOnAPhone(t *testing.T) {
+	ctx := b.as(t, "bob")
+	must(t, ctx, chromedp.EmulateViewport(375, 900))
+	b.open(t, ctx, "/calendar?plant=lyon&view=month&date=2026-11-15", "table#calendar")
+	days := mustRun(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table#calendar td")]
+		.filter(td => td.getClientRects().length > 0).map(td => td.dataset.date)`))
+	if len(days) != 30 || days[0] != "2026-11-01" || days[29] != "2026-11-30" {
+		t.Errorf("November on a phone lists %d days, %v … %v; want the 30 of November", len(days), days[:min(3, len(days))], days[max(0, len(days)-3):])
+	}
+	must(t, ctx, chromedp.EmulateViewport(1280, 900))
+	b.open(t, ctx, "/calendar?plant=lyon&view=month&date=2026-11-15", "table#calendar")
+	if n := mustRun(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("table#calendar td")].filter(td => td.getClientRects().length > 0).length`)); n != 42 {
+		t.Errorf("November on a laptop: a grid of %d days, want 6 whole weeks", n)
 	}
 }
 
