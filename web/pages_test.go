@@ -587,6 +587,19 @@ func TestChangeLifecycleThroughForms(t *testing.T) {
 		t.Errorf("approvals %q lack the comment", p.text("#approvals"))
 	}
 
+	// Start asks the gate, which refuses it before its window, and says so.
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"implementing"}, "comment": {"by hand"}}).mustStatus(t, http.StatusConflict)
+	if got := p.text("#error[role=alert]"); !strings.Contains(got, "cannot start now, the gate refuses it") || !strings.Contains(got, "(OUTSIDE_CHANGE_WINDOW)") {
+		t.Errorf("start before the window: %q, want the gate's reason", got)
+	}
+	if got := p.text("form#transition textarea[name=comment]"); got != "by hand" {
+		t.Errorf("start before the window: the comment given back is %q", got)
+	}
+	p = alice.get(detail)
+	if got := p.attr("#state", "data-state"); got != "approved" {
+		t.Fatalf("after the refused start: state %q, want approved", got)
+	}
+
 	// The requester cancels it; the page offers only what the lifecycle allows.
 	var buttons []string
 	for _, n := range p.all("form#transition button[name=to]") {
