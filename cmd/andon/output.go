@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -61,7 +60,7 @@ func refuseOutput(cmd *cobra.Command, _ []string) error {
 }
 
 // print writes v as JSON or YAML when asked to, and otherwise calls human
-// with a tabwriter that aligns tab-separated cells.
+// with a table that aligns tab-separated cells.
 func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 	f, err := checkOutput(cmd)
 	if err != nil {
@@ -82,7 +81,7 @@ func (e *env) print(cmd *cobra.Command, v any, human func(w io.Writer)) error {
 		_, err = e.stdout.Write(data)
 		return err
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(e.stdout)
 	human(noControls{tw})
 	return tw.Flush()
 }
@@ -220,13 +219,22 @@ func cell(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// truncate shortens s to at most n runes, marking the cut.
+// truncate shortens s to at most n columns of a terminal, marking the
+// cut: a title in Japanese, two columns a character, is cut at the same
+// width as one in English, and a letter keeps its combining accents.
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if displayWidth(s) <= n {
 		return s
 	}
-	return string(r[:n-1]) + "…"
+	used := 0
+	for i, r := range s {
+		w := runeWidth(r)
+		if w > 0 && used+w > n-1 {
+			return s[:i] + "…"
+		}
+		used += w
+	}
+	return s
 }
 
 // kv writes one "key:<tab>value" line of a field listing, and the further
