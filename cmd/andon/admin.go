@@ -188,7 +188,15 @@ func newTokenListCmd(e *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return e.print(cmd, tokens, func(w io.Writer) { writeTokens(w, tokens, time.Now()) })
+		if tokens == nil {
+			tokens = []andon.TokenInfo{}
+		}
+		// An object, as every listing prints, so that a field can be
+		// added beside the list without breaking its readers.
+		out := struct {
+			Tokens []andon.TokenInfo `json:"tokens"`
+		}{tokens}
+		return e.print(cmd, out, func(w io.Writer) { writeTokens(w, tokens, time.Now()) })
 	}
 	return cmd
 }
@@ -246,7 +254,13 @@ long); an expired token it refuses already.`,
 		if err != nil {
 			return err
 		}
-		return e.print(cmd, revoked, func(w io.Writer) {
+		if revoked == nil {
+			revoked = []andon.TokenInfo{}
+		}
+		out := struct {
+			Revoked []andon.TokenInfo `json:"revoked"`
+		}{revoked}
+		return e.print(cmd, out, func(w io.Writer) {
 			if len(revoked) == 0 {
 				fmt.Fprintln(w, "no expired token to revoke")
 			}

@@ -841,10 +841,16 @@ func TestTokenListAndRevoke(t *testing.T) {
 		}
 		leaked, gus := mint("carol"), mint("gus")
 
+		// -o json prints an object, as every listing does.
 		r := runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
-		var carols []andon.TokenInfo
-		if err := json.Unmarshal([]byte(r.stdout), &carols); r.code != 0 || err != nil || len(carols) != 2 {
-			t.Fatalf("token list --user carol: exit %d, %v, %d tokens\n%s%s", r.code, err, len(carols), r.stdout, r.stderr)
+		var listed struct{ Tokens []andon.TokenInfo }
+		if err := json.Unmarshal([]byte(r.stdout), &listed); r.code != 0 || err != nil || len(listed.Tokens) != 2 {
+			t.Fatalf("token list --user carol: exit %d, %v, %d tokens\n%s%s", r.code, err, len(listed.Tokens), r.stdout, r.stderr)
+		}
+		carols := listed.Tokens
+		r = runCLI(t, nil, append([]string{"token", "list", "--user", "nobody", "-o", "json"}, store...)...)
+		if r.code != 0 || r.stdout != "{\n  \"tokens\": []\n}\n" {
+			t.Errorf("token list of no tokens -o json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
 		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED               EXPIRES") || strings.Contains(r.stdout, leaked) {
@@ -853,7 +859,11 @@ func TestTokenListAndRevoke(t *testing.T) {
 
 		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", leaked}, store...)...), 0,
 			"revoked token "+carols[1].ID+" (carol, api, created ")
-		wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--user", "gus"}, store...)...), 0, "(gus, api, created ")
+		r = runCLI(t, nil, append([]string{"token", "revoke", "--user", "gus", "-o", "json"}, store...)...)
+		var revoked struct{ Revoked []andon.TokenInfo }
+		if err := json.Unmarshal([]byte(r.stdout), &revoked); r.code != 0 || err != nil || len(revoked.Revoked) != 1 || revoked.Revoked[0].User != "gus" {
+			t.Errorf("token revoke --user gus -o json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
 		for _, tok := range []string{leaked, gus} {
 			wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": tok}, "whoami"), 2,
 				"the bearer token is not valid: it is unknown or was revoked")
@@ -943,12 +953,12 @@ func TestTokenExpires(t *testing.T) {
 	// The server's metrics carry the times of every token that expires,
 	// for alerts.
 	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
-	var listed []andon.TokenInfo
+	var listed struct{ Tokens []andon.TokenInfo }
 	if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
 		t.Fatal(err)
 	}
 	metrics := mustGet(t, s.url+"/metrics")
-	for _, tok := range listed {
+	for _, tok := range listed.Tokens {
 		for _, name := range []string{"andon_token_expiry_timestamp_seconds", "andon_token_created_timestamp_seconds"} {
 			line := fmt.Sprintf(`%s{id=%q,user="carol"}`, name, tok.ID)
 			if has := strings.Contains(metrics, "\n"+line+" "); has != (tok.ExpiresAt != nil) {
@@ -972,11 +982,12 @@ func TestTokenExpires(t *testing.T) {
 	wantExit(t, runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "0s"}, store...)...), 2,
 		`--expires "0s": a token must live longer than that`)
 	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol", "-o", "json"}, store...)...)
-	var tokens []andon.TokenInfo
+	var page struct{ Tokens []andon.TokenInfo }
 	// The server's own token for carol, and the three made here.
-	if err := json.Unmarshal([]byte(r.stdout), &tokens); err != nil || len(tokens) != 4 {
-		t.Errorf("after the refused expiries: %d tokens, %v; want 4", len(tokens), err)
+	if err := json.Unmarshal([]byte(r.stdout), &page); err != nil || len(page.Tokens) != 4 {
+		t.Errorf("after the refused expiries: %d tokens, %v; want 4", len(page.Tokens), err)
 	}
+	tokens := page.Tokens
 
 	wantExit(t, runCLI(t, nil, append([]string{"token", "revoke", "--expired", "--user", "carol"}, store...)...), 2,
 		"--expired revokes every expired token: give no token and no --user with it")
