@@ -457,6 +457,24 @@ past it again.`,
 	return cmd
 }
 
+// keygenRefused refuses to make a key in dir when it holds one already,
+// or the verifier key of one: a new key beside it would not match it (and
+// left there, would make every later keygen and start fail on the pair),
+// and the auditors' copy of it would verify nothing the new key signs. A
+// directory whose key file was deleted, once it was put in a Secret and
+// its backup, as docs/operations.md asks, still holds audit.pub.
+func keygenRefused(dir string) error {
+	const instead = "or give --data an empty directory to make the key of a new, empty database"
+	key, pub := auditlog.KeyPath(dir), auditlog.PubPath(dir)
+	if _, err := os.Stat(key); err == nil {
+		return andon.Errorf(andon.ECONFLICT, "%s already exists, and a signing key is never replaced: the log it signed could no longer be verified with a new one. Give the servers that key as it is, %s", key, instead)
+	}
+	if _, err := os.Stat(pub); err == nil {
+		return andon.Errorf(andon.ECONFLICT, "%s already exists, without its signing key %s: a new key would not match it, nor sign what the auditors' copy of it verifies. Give the servers the key it belongs to, from its Secret or its backup, %s", pub, key, instead)
+	}
+	return nil
+}
+
 // readSavedCheckpoint reads a checkpoint saved outside the log from file:
 // the JSON of andon audit checkpoint -o json, the JSON of a proof (andon
 // audit proof -o json), which must hold, and whose checkpoint it takes, the
@@ -510,12 +528,16 @@ func newKeygenCmd(e *env) *cobra.Command {
 verifier key, in a directory. With SQLite the server makes them on first
 start; with PostgreSQL every replica must sign with the same key, so it is
 made once with this command and given to every replica, for example as a
-Kubernetes Secret. Give audit.pub to auditors. An existing key is never
-overwritten.`,
+Kubernetes Secret. Give audit.pub to auditors.
+
+A directory that already holds audit.key, or audit.pub without its key
+(deleted once it was in a Secret), is refused with exit code 1, as a
+conflict with what exists: a key is never replaced, since the log it signed
+could no longer be verified with a new one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := os.Stat(auditlog.KeyPath(data)); err == nil {
-				return andon.Errorf(andon.ECONFLICT, "%s already exists: a signing key is never replaced, since the log it signed could no longer be verified with a new one", auditlog.KeyPath(data))
+			if err := keygenRefused(data); err != nil {
+				return err
 			}
 			if err := os.MkdirAll(data, 0o700); err != nil {
 				return err

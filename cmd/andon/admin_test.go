@@ -1,11 +1,13 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
 )
 
 // TestParseExpiry reads token create's --expires: durations from now and
@@ -42,5 +44,34 @@ func TestParseExpiry(t *testing.T) {
 		case tt.wantErr == "" && (err != nil || !got.Equal(tt.want) || (!got.IsZero() && got.Location() != time.UTC)):
 			t.Errorf("parseExpiry(%q) = %v, %v; want %v", tt.v, got, err, tt.want)
 		}
+	}
+}
+
+// TestKeygenNeverReplacesAKey: andon audit keygen on a directory that
+// holds a key, or only its verifier key (the key file deleted once it was
+// in a Secret), is a conflict, exit 1, that names the file and what to do
+// instead, and leaves the directory as it was.
+func TestKeygenNeverReplacesAKey(t *testing.T) {
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 0, auditlog.PubPath(data))
+	pub, err := os.ReadFile(auditlog.PubPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 1,
+		"andon: "+auditlog.KeyPath(data)+" already exists, and a signing key is never replaced")
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", data), 1, "Give the servers that key as it is, or give --data an empty directory")
+
+	if err := os.Remove(auditlog.KeyPath(data)); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "audit", "keygen", "--data", data)
+	wantExit(t, r, 1, "andon: "+auditlog.PubPath(data)+" already exists, without its signing key "+auditlog.KeyPath(data))
+	wantExit(t, r, 1, "from its Secret or its backup, or give --data an empty directory")
+	if _, err := os.Stat(auditlog.KeyPath(data)); err == nil {
+		t.Errorf("a refused keygen made %s, which %s does not verify", auditlog.KeyPath(data), auditlog.PubPath(data))
+	}
+	if got, _ := os.ReadFile(auditlog.PubPath(data)); string(got) != string(pub) {
+		t.Errorf("a refused keygen changed %s: %q, was %q", auditlog.PubPath(data), got, pub)
 	}
 }
