@@ -459,10 +459,33 @@ func TestServerAndToken(t *testing.T) {
 			t.Errorf("exit code %d, stderr %q; want 2 and %q…", got.code, got.stderr, want)
 		}
 	})
-	t.Run("bad server URL", func(t *testing.T) {
-		got := runCLI(t, map[string]string{"ANDON_SERVER": "andon.example.com"}, "whoami")
-		if got.code != 2 || !strings.Contains(got.stderr, `server "andon.example.com": want an http:// or https:// URL`) {
-			t.Errorf("exit code %d, stderr %q", got.code, got.stderr)
+	// A URL andon cannot use is refused, naming where it was read.
+	for _, tt := range []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		want    string
+	}{
+		{"bad server URL", map[string]string{"ANDON_SERVER": "andon.example.com"}, nil,
+			`andon: ANDON_SERVER "andon.example.com": want an http:// or https:// URL such as http://127.0.0.1:8080`},
+		{"bad server URL given as a flag", map[string]string{"ANDON_SERVER": api.URL}, []string{"--server", "localhost:8080"},
+			`andon: --server "localhost:8080": want an http:// or https:// URL`},
+		{"the API's URL", map[string]string{"ANDON_SERVER": api.URL + "/api/v1"}, nil,
+			`andon: ANDON_SERVER "` + api.URL + `/api/v1": give the server's own URL, ` + api.URL + `, to which andon adds /api/v1`},
+		{"a path of the API behind a proxy's", nil, []string{"--server", "https://tools.example.com/andon/api/v1/changes?limit=5"},
+			`andon: --server "https://tools.example.com/andon/api/v1/changes?limit=5": give the server's own URL, https://tools.example.com/andon, to which andon adds /api/v1`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runCLI(t, tt.environ, append([]string{"whoami"}, tt.args...)...)
+			if got.code != 2 || !strings.HasPrefix(got.stderr, tt.want) {
+				t.Errorf("exit code %d, stderr %q; want 2 and %q", got.code, got.stderr, tt.want)
+			}
+		})
+	}
+	t.Run("behind a proxy's path", func(t *testing.T) {
+		got := runCLI(t, map[string]string{"ANDON_SERVER": api.URL + "/andon", "ANDON_TOKEN": "t0ken"}, "whoami")
+		if s := api.last(t); s.path != "/andon/api/v1/me" {
+			t.Errorf("server saw %s, want /andon/api/v1/me (exit %d: %s)", s.path, got.code, got.stderr)
 		}
 	})
 }

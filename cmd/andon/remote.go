@@ -29,14 +29,15 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 		return nil, err
 	}
 	server, _ := cmd.Flags().GetString("server")
+	from := "--server"
 	if server == "" {
-		server = e.getenv("ANDON_SERVER")
+		server, from = e.getenv("ANDON_SERVER"), "ANDON_SERVER"
 	}
 	if server == "" {
 		server, e.defaultServer = defaultServer, true
 	}
-	if u, err := url.Parse(server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, andon.Errorf(andon.EINVALID, "server %q: want an http:// or https:// URL such as %s", server, defaultServer)
+	if err := checkServer(from, server); err != nil {
+		return nil, err
 	}
 	token, _ := cmd.Flags().GetString("token")
 	e.tokenFrom = "--token"
@@ -49,6 +50,26 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 	e.noToken = token == ""
 	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version),
 		client.WithTokenExpiry(e.warnExpiry)), nil
+}
+
+// checkServer refuses a server URL, read from from (--server or
+// ANDON_SERVER), that the client cannot use, naming where it was read: a
+// URL left in ANDON_SERVER by an earlier session is not on the command
+// line. The URL is the server's, to which the client adds /api/v1 (as the
+// examples of curl in docs/api.md add it to $ANDON_SERVER): one that holds
+// it already, copied from such an example, would ask for
+// /api/v1/api/v1/changes.
+func checkServer(from, server string) error {
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return andon.Errorf(andon.EINVALID, "%s %q: want an http:// or https:// URL such as %s", from, server, defaultServer)
+	}
+	path := strings.TrimRight(u.Path, "/")
+	if i := strings.Index(path+"/", "/api/v1/"); i >= 0 {
+		u.Path, u.RawPath, u.RawQuery, u.Fragment = path[:i], "", "", ""
+		return andon.Errorf(andon.EINVALID, "%s %q: give the server's own URL, %s, to which andon adds /api/v1", from, server, u)
+	}
+	return nil
 }
 
 // warnExpiry warns, on standard error, that the token expires at at: the
