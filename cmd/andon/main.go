@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -344,6 +345,12 @@ func argsError(c *cobra.Command, got []string, err error) error {
 		words = append(words, w)
 	}
 	if len(words) == 0 {
+		// cobra.NoArgs calls an argument an unknown command, which a
+		// command without subcommands cannot have: the argument is most
+		// likely the value of a flag, such as odoo impact's --repo.
+		if len(got) > 0 && !c.HasSubCommands() && strings.HasPrefix(err.Error(), "unknown command") {
+			return fmt.Errorf("%s takes no arguments, only flags; got %s", c.CommandPath(), quoteAll(got))
+		}
 		return err
 	}
 	names := strings.Join(words, " ")
@@ -351,6 +358,15 @@ func argsError(c *cobra.Command, got []string, err error) error {
 		return fmt.Errorf("missing %s: %s %s", names, c.CommandPath(), names)
 	}
 	return fmt.Errorf("want %s, got %d arguments (%s): %s %s", names, len(got), strings.Join(got, " "), c.CommandPath(), names)
+}
+
+// quoteAll quotes each of args, for a message: "a", "b c".
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
+	}
+	return strings.Join(q, ", ")
 }
 
 // markUsageErrors walks the tree so that argument errors are reported as
