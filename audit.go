@@ -22,6 +22,17 @@ const (
 	EventDriftChecked     = "drift.checked"
 )
 
+// EventTypes are the event types the audit log records, in the order
+// filters offer them: a change's life first. A filter naming another type
+// is refused rather than answered with no entries, which would read as
+// "nothing of that kind happened".
+var EventTypes = []string{
+	EventChangeCreated, EventChangeApproved, EventChangeRejected,
+	EventChangeTransition, EventChangeReviewed, EventReviewOverdue,
+	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
+	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
+}
+
 // Event is what a write asks the audit log to record.
 type Event struct {
 	Type    string `json:"type"`

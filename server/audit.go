@@ -3,6 +3,8 @@ package server
 import (
 	"math"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -76,8 +78,12 @@ func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
 	if limit, err = q.int("limit", limit, 1, maxLimit); err != nil {
 		return andon.AuditFilter{}, err
 	}
+	typ := q.string("type")
+	if typ != "" && !slices.Contains(andon.EventTypes, typ) {
+		return andon.AuditFilter{}, andon.Errorf(andon.EINVALID, "query parameter type: %q is not an event type of the audit log; want one of %s", typ, strings.Join(andon.EventTypes, ", "))
+	}
 	f := andon.AuditFilter{
-		Type:    q.string("type"),
+		Type:    typ,
 		Subject: q.string("subject"),
 		Actor:   q.string("actor"),
 		Change:  q.string("change"),

@@ -190,6 +190,8 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/calendar.ics", "query parameter env or plant: required"},
 		{"/api/v1/audit/entries?after=-2", "query parameter after: -2 is not between -1"},
 		{"/api/v1/audit/entries?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
+		{"/api/v1/audit/entries?type=change.aproved", `query parameter type: "change.aproved" is not an event type of the audit log; want one of change.created, change.approved,`},
+		{"/api/v1/audit/evidence?type=approved", `query parameter type: "approved" is not an event type of the audit log`},
 		{"/api/v1/audit/proof", "query parameter index: required"},
 		{"/api/v1/audit/proof?index=-1", "query parameter index: -1 is not between 0"},
 		{"/api/v1/audit/proof?index=first", `query parameter index: "first" is not a whole number`},

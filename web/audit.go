@@ -27,14 +27,6 @@ type auditView struct {
 	Latest     string
 }
 
-// auditTypes are the event types offered by the filter.
-var auditTypes = []string{
-	andon.EventChangeCreated, andon.EventChangeApproved, andon.EventChangeRejected,
-	andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventReviewOverdue,
-	andon.EventGateDecision, andon.EventCatalogLoaded, andon.EventPolicyLoaded,
-	andon.EventTokenCreated, andon.EventTokenRevoked, andon.EventDriftChecked,
-}
-
 // auditFilter reads the filter of the audit page from the query or the
 // verify form. Without a filter the page starts at the newest entries;
 // with one, at the oldest that match.
@@ -47,8 +39,8 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 		After:   -1,
 		Limit:   pageSize,
 	}
-	if f.Type != "" && !slices.Contains(auditTypes, f.Type) {
-		return f, andon.Errorf(andon.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(auditTypes, ", "))
+	if f.Type != "" && !slices.Contains(andon.EventTypes, f.Type) {
+		return f, andon.Errorf(andon.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(andon.EventTypes, ", "))
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -105,7 +97,7 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	more := len(entries) > limit
 	entries = entries[:min(len(entries), limit)]
 	f.Limit = limit
-	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: auditTypes, Last: h.last()}
+	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: andon.EventTypes, Last: h.last()}
 	link := func(after int64) string {
 		q := url.Values{}
 		for _, k := range []string{"type", "actor", "subject", "change"} {

@@ -103,11 +103,7 @@ func auditFilterFlags(cmd *cobra.Command, e *env, filter *andon.AuditFilter) {
 	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
 	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
-	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{
-		andon.EventCatalogLoaded, andon.EventTokenCreated, andon.EventTokenRevoked, andon.EventChangeCreated, andon.EventChangeApproved,
-		andon.EventChangeRejected, andon.EventChangeTransition, andon.EventChangeReviewed, andon.EventGateDecision,
-		andon.EventDriftChecked,
-	}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(andon.EventTypes, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
 }
 

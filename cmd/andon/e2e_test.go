@@ -1214,3 +1214,22 @@ func TestChangeListPages(t *testing.T) {
 		wantExit(t, s.as(t, "alice", "change", "list", "--before", "CHG-999"), 2, "andon: --before: no change CHG-999\n")
 	})
 }
+
+// TestAuditTypeMisspelt: an event type the audit log does not record is
+// refused, naming the flag and the types, where it listed no entries, as
+// if none of that kind had been recorded; every type it records completes.
+func TestAuditTypeMisspelt(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	for _, cmd := range []string{"entries", "export"} {
+		wantExit(t, s.as(t, "alice", "audit", cmd, "--type", "change.aproved"), 2,
+			`andon: --type: "change.aproved" is not an event type of the audit log; want one of change.created, change.approved, `)
+	}
+	wantExit(t, s.as(t, "alice", "audit", "entries", "--type", andon.EventCatalogLoaded), 0, andon.EventCatalogLoaded)
+
+	r := runCLI(t, nil, "__complete", "audit", "entries", "--type", "")
+	for _, typ := range andon.EventTypes {
+		if !hasLine(r.stdout, typ) {
+			t.Errorf("--type completes without %s:\n%s", typ, r.stdout)
+		}
+	}
+}
