@@ -191,6 +191,12 @@ func newTokenListCmd(e *env) *cobra.Command {
 		if tokens == nil {
 			tokens = []andon.TokenInfo{}
 		}
+		// As every listing does: a note for people, and nothing on
+		// standard output that a script would read as a token.
+		if human(cmd) && len(tokens) == 0 {
+			fmt.Fprintln(e.stderr, "no tokens")
+			return nil
+		}
 		// An object, as every listing prints, so that a field can be
 		// added beside the list without breaking its readers.
 		out := struct {
@@ -274,10 +280,6 @@ long); an expired token it refuses already.`,
 
 // writeTokens prints tokens as a table, marking those expired at now.
 func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
-	if len(tokens) == 0 {
-		fmt.Fprintln(w, "no tokens")
-		return
-	}
 	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED\tEXPIRES")
 	for _, t := range tokens {
 		expires := "never"

@@ -852,6 +852,12 @@ func TestTokenListAndRevoke(t *testing.T) {
 		if r.code != 0 || r.stdout != "{\n  \"tokens\": []\n}\n" {
 			t.Errorf("token list of no tokens -o json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
+		// For people, no token is a note on standard error, as with
+		// every listing, and nothing for a script to read as one.
+		r = runCLI(t, nil, append([]string{"token", "list", "--user", "nobody"}, store...)...)
+		if r.code != 0 || r.stdout != "" || r.stderr != "no tokens\n" {
+			t.Errorf("token list of no tokens: exit %d, stdout %q, stderr %q; want 0, nothing, \"no tokens\"", r.code, r.stdout, r.stderr)
+		}
 		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
 		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED               EXPIRES") || strings.Contains(r.stdout, leaked) {
 			t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
