@@ -459,6 +459,17 @@ past it again.`,
 	return cmd
 }
 
+// pathReason returns what went wrong with a file of err, without the
+// operation and the path that os adds (mkdir ./keys: not a directory),
+// for a message that names the path and the flag itself.
+func pathReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // keygenRefused refuses to make a key in dir when it holds one already,
 // or the verifier key of one: a new key beside it would not match it (and
 // left there, would make every later keygen and start fail on the pair),
@@ -541,11 +552,17 @@ could no longer be verified with a new one.`,
 			if err := keygenRefused(data); err != nil {
 				return err
 			}
+			if fi, err := os.Stat(data); err == nil && !fi.IsDir() {
+				return andon.Errorf(andon.EINVALID, "--data %s: a file, not a directory: give the directory to make audit.key and audit.pub in", data)
+			}
 			if err := os.MkdirAll(data, 0o700); err != nil {
-				return err
+				return andon.Errorf(andon.EINVALID, "--data %s: cannot make the directory for the keys: %v", data, pathReason(err))
 			}
 			signer, err := auditlog.LoadOrCreateKey(data, "andon")
-			if err != nil {
+			var ae *andon.Error
+			if err != nil && !errors.As(err, &ae) {
+				return andon.Errorf(andon.EINVALID, "--data %s: cannot write the keys: %v", data, pathReason(err))
+			} else if err != nil {
 				return err
 			}
 			out := map[string]string{"key": auditlog.KeyPath(data), "verifier": auditlog.PubPath(data), "verifierKey": signer.VerifierKey()}

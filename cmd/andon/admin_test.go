@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,4 +75,18 @@ func TestKeygenNeverReplacesAKey(t *testing.T) {
 	if got, _ := os.ReadFile(auditlog.PubPath(data)); string(got) != string(pub) {
 		t.Errorf("a refused keygen changed %s: %q, was %q", auditlog.PubPath(data), got, pub)
 	}
+}
+
+// TestKeygenNeedsADirectory: a --data that is a file, or under one, is
+// named with the flag and what is wrong with it, and exits 2.
+func TestKeygenNeedsADirectory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", file), 2,
+		"andon: --data "+file+": a file, not a directory: give the directory to make audit.key and audit.pub in")
+	under := filepath.Join(file, "andon")
+	wantExit(t, runCLI(t, nil, "audit", "keygen", "--data", under), 2,
+		"andon: --data "+under+": cannot make the directory for the keys: not a directory\n")
 }
