@@ -205,7 +205,13 @@ func LoadVerifier(path string) (note.Verifier, error) {
 	} else if err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "verifier key: %v", err)
 	}
-	v, err := note.NewVerifier(strings.TrimSpace(string(b)))
+	text := strings.TrimSpace(string(b))
+	// audit.key and audit.pub lie side by side, and the first is easily
+	// given for the second; its text is secret, so it is not shown.
+	if strings.HasPrefix(text, "PRIVATE+KEY+") {
+		return nil, andon.Errorf(andon.EINVALID, "%s is the signing key, which is secret, not a verifier key: give audit.pub, the verifier key made with it", path)
+	}
+	v, err := note.NewVerifier(text)
 	if err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "verifier key %s: %v", path, err)
 	}

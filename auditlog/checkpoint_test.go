@@ -268,4 +268,14 @@ func TestLoadVerifierErrors(t *testing.T) {
 	if _, err := auditlog.LoadVerifier(path); andon.ErrorCode(err) != andon.EINVALID {
 		t.Errorf("LoadVerifier of a bad key: %v, want code %s", err, andon.EINVALID)
 	}
+	// The signing key, given for the verifier key beside it, is named as
+	// such, and its secret text is not repeated.
+	if _, err := auditlog.LoadOrCreateKey(dir, "andon"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := auditlog.LoadVerifier(auditlog.KeyPath(dir))
+	want := auditlog.KeyPath(dir) + " is the signing key, which is secret, not a verifier key: give audit.pub"
+	if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.HasPrefix(msg, want) || strings.Contains(msg, "PRIVATE") {
+		t.Errorf("LoadVerifier of the signing key: %v; want code %s and %q", err, andon.EINVALID, want)
+	}
 }

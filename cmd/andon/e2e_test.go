@@ -1070,6 +1070,12 @@ func TestAuditVerifyKeyErrors(t *testing.T) {
 	name := strings.Join(strings.SplitN(string(pub), "+", 3)[:2], "+") // andon+<key hash>
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", s.data, "--key", auditlog.PubPath(other)), 1,
 		"not signed by key "+name+" (verifier key "+auditlog.PubPath(other)+")")
+
+	// The signing key given for the verifier key.
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", s.data, "--key", auditlog.KeyPath(s.data)), 2,
+		"andon: cannot use the verifier key: "+auditlog.KeyPath(s.data)+" is the signing key, which is secret, not a verifier key: give audit.pub")
+	wantExit(t, runCLI(t, nil, "audit", "verify-export", "export.json", "--key", auditlog.KeyPath(s.data)), 2,
+		"andon: --key: "+auditlog.KeyPath(s.data)+" is the signing key, which is secret, not a verifier key: give audit.pub")
 }
 
 // TestTokenCreateWarnsOfUnknownUsers: a token for a name no team of the
