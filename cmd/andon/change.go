@@ -165,7 +165,8 @@ func newChangeListCmd(e *env) *cobra.Command {
 			// nothing and list the changes of every image.
 			if cmd.Flags().Changed("image") {
 				if _, err := andon.ParseImage(filter.Image); err != nil {
-					return err
+					// Named as change create names it: --image: image "…".
+					return andon.Errorf(andon.ErrorCode(err), "--image: %s", strings.TrimPrefix(andon.ErrorMessage(err), "image: "))
 				}
 			}
 			c, err := e.remote(cmd)
