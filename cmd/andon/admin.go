@@ -132,8 +132,8 @@ func parseExpiry(v string, now time.Time) (time.Time, error) {
 		t, err = time.Parse(time.DateOnly, v)
 	}
 	if err != nil {
-		if _, err := time.Parse("2006-01-02T15:04:05", v); err == nil {
-			return time.Time{}, andon.Errorf(andon.EINVALID, "--expires %q: give the time's zone too, such as %sZ or %s+01:00", v, v, v)
+		if err := zoneless("expires", v); err != nil {
+			return time.Time{}, err
 		}
 		d, err := andon.ParseDuration(v)
 		if days, ok := strings.CutSuffix(v, "d"); err != nil && ok && days != "" && strings.Trim(days, "0123456789") == "" {

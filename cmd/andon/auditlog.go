@@ -433,6 +433,9 @@ func periodFlags(cmd *cobra.Command, filter *andon.AuditFilter) error {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
 			if t, err = time.Parse(time.RFC3339, v); err != nil {
+				if err := zoneless(end.flag, v); err != nil {
+					return err
+				}
 				return andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-10-01T00:00:00+02:00, or a date such as 2026-10-01", end.flag, v)
 			}
 		}

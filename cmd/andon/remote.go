@@ -104,12 +104,30 @@ func roughly(d time.Duration) string {
 func parseTime(flag, value string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, value)
 	if err != nil {
+		if err := zoneless(flag, value); err != nil {
+			return time.Time{}, err
+		}
 		return time.Time{}, andon.Errorf(andon.EINVALID, "--%s %q: want an RFC 3339 time such as 2026-03-08T02:00:00+01:00", flag, value)
 	}
 	if err := andon.CheckTime("--"+flag, t); err != nil {
 		return time.Time{}, err
 	}
 	return t, nil
+}
+
+// zoneless refuses value, given to --flag, when it is a wall time without
+// its zone (2026-03-08T02:00:00, or without seconds), saying so: which
+// instant it is depends on whose clock reads it, a plant's, the server's
+// or UTC, so RFC 3339 asks for the zone, and andon asks for it rather
+// than guess. Any other value is left to the caller's message.
+func zoneless(flag, value string) error {
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, value); err == nil {
+			wall := t.Format("2006-01-02T15:04:05")
+			return andon.Errorf(andon.EINVALID, "--%s %q: give the time's zone too, such as %sZ or %s+01:00", flag, value, wall, wall)
+		}
+	}
+	return nil
 }
 
 // timeFlag returns the time given by an optional RFC 3339 flag, or the
