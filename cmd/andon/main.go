@@ -286,6 +286,14 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		newKubeCmd(e),
 		newOdooCmd(e),
 	)
+	// cobra adds its completion command when the command line runs, after
+	// markUsageErrors would have seen it: added now, "andon completion
+	// fsh" is refused as every other group's unknown subcommand is, with
+	// the closest shell, rather than answered with help and exit code 0.
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Args = nil // cobra's NoArgs would say "unknown command" first, without the shell meant
+	}
 	markUsageErrors(root)
 	// Commands that never ask a server, and their subcommands, do not list
 	// the flags that name one in their help: token create takes no

@@ -208,6 +208,7 @@ func TestExitCodes(t *testing.T) {
 		{"help pointed to for an argument", []string{"findings", "overdue"}, 2, "Run 'andon findings --help' for usage."},
 		{"unknown command", []string{"chnage"}, 2, `andon: unknown command "chnage" for "andon"; did you mean "change"?`},
 		{"unknown subcommand", []string{"change", "frob"}, 2, `andon: unknown command "frob" for "andon change"`},
+		{"unknown shell to complete", []string{"completion", "bsh"}, 2, `andon: unknown command "bsh" for "andon completion"; did you mean "bash"?`},
 		{"unknown command with a flag of the one meant", []string{"-o", "json", "gat", "--env", "prod-lyon"}, 2, `andon: unknown command "gat" for "andon"; did you mean "gate"?`},
 		{"unknown subcommand with a flag of the one meant", []string{"change", "lst", "--state", "pending"}, 2, `andon: unknown command "lst" for "andon change"; did you mean "list"?`},
 		{"unknown flag of a group", []string{"change", "--bogus"}, 2, "andon: unknown flag: --bogus"},
