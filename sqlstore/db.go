@@ -732,7 +732,7 @@ func (db *DB) noteFaults(results []writeResult) {
 	var fault error
 	committed := false
 	for i := range results {
-		results[i].err = storageFault(results[i].err)
+		results[i].err = storageFault(results[i].err, db.file)
 		var f *andon.Fault
 		switch {
 		case results[i].err == nil && len(results[i].indexes) > 0:

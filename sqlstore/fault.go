@@ -28,8 +28,9 @@ var (
 )
 
 // storageFault returns err wrapped with the fault of the storage it
-// reports, or err itself when it reports none.
-func storageFault(err error) error {
+// reports, or err itself when it reports none. file is the SQLite
+// database's, nil on PostgreSQL.
+func storageFault(err error, file *fileIdentity) error {
 	if err == nil {
 		return nil
 	}
@@ -46,6 +47,15 @@ func storageFault(err error) error {
 		case sqlite3.SQLITE_READONLY:
 			return fmt.Errorf("%w: %w", ErrReadOnly, err)
 		case sqlite3.SQLITE_IOERR:
+			// SQLite says only that a write failed. A disk remounted
+			// read-only (EROFS) or a file made immutable (EPERM) fails
+			// the writes through the descriptors SQLite holds, and only
+			// the file's access tells them from a failing disk. (A
+			// chmod does not stop those writes: it is met when the
+			// server starts again, as SQLITE_READONLY.)
+			if file.readOnly() {
+				return fmt.Errorf("%w: %w", ErrReadOnly, err)
+			}
 			return fmt.Errorf("%w: %w", ErrDiskIO, err)
 		}
 		return err
@@ -133,4 +143,10 @@ func (id *fileIdentity) check() error {
 		return fmt.Errorf("%w: another file is at %s", ErrFileGone, id.path)
 	}
 	return nil
+}
+
+// readOnly reports whether the database file or its write-ahead log may
+// no longer be written, by this process or by anyone.
+func (id *fileIdentity) readOnly() bool {
+	return id != nil && (readOnlyFile(id.path) || readOnlyFile(id.path+"-wal"))
 }

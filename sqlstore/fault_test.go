@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -109,5 +112,108 @@ func TestDeletedDatabaseFileRefusesWrites(t *testing.T) {
 	}
 	if err := e.db.Ready(ctx); !errors.Is(err, sqlstore.ErrFileGone) {
 		t.Errorf("ready after the database file was moved away: %v; want ErrFileGone", err)
+	}
+}
+
+// mustMakeImmutable sets the immutable attribute (chattr +i) on the files
+// at paths until the test ends, or until the function it returns is
+// called. Every write to them then fails, through the descriptors opened
+// before too and for root as well, as on a disk the kernel remounted
+// read-only; a chmod would stop neither root nor a process that has the
+// files open. Setting the attribute takes CAP_LINUX_IMMUTABLE and a file
+// system that keeps it, which the test skips without.
+func mustMakeImmutable(t *testing.T, paths ...string) (undo func()) {
+	t.Helper()
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skip("chattr (e2fsprogs) is not installed: the test makes the database immutable with it")
+	}
+	set := func(flag string, paths []string) error {
+		for _, p := range paths {
+			if out, err := exec.Command("chattr", flag, p).CombinedOutput(); err != nil {
+				return fmt.Errorf("chattr %s %s: %v: %s", flag, p, err, bytes.TrimSpace(out))
+			}
+		}
+		return nil
+	}
+	if err := set("+i", paths); err != nil {
+		set("-i", paths)
+		t.Skipf("cannot make the database immutable, which takes root (CAP_LINUX_IMMUTABLE) and a file system with the attribute: %v", err)
+	}
+	done := false
+	undo = func() {
+		if !done {
+			done = true
+			if err := set("-i", paths); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	t.Cleanup(undo)
+	return undo
+}
+
+func TestReadOnlyDatabaseRefusesWritesClearly(t *testing.T) {
+	e := MustOpen(t, "sqlite")
+	ctx := context.Background()
+	var log syncBuffer
+	e.db.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	create := func(title string) (*andon.Change, error) {
+		return e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: title})
+	}
+	before, err := create("before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sqlstore.DataPath(e.dir)
+	writable := mustMakeImmutable(t, path, path+"-wal")
+
+	_, err = create("while read-only")
+	if !errors.Is(err, sqlstore.ErrReadOnly) {
+		t.Fatalf("create on a read-only database: %v; want ErrReadOnly", err)
+	}
+	if got, want := andon.ErrorMessage(err), "the database's disk or file is read-only: writes are refused"; got != want {
+		t.Errorf("message of the failed create: %q; want %q", got, want)
+	}
+	if err := e.db.Ready(ctx); !errors.Is(err, sqlstore.ErrReadOnly) {
+		t.Errorf("ready on a read-only database: %v; want ErrReadOnly", err)
+	}
+	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
+	if err == nil || res == nil || res.Allow || len(res.Reasons) != 1 ||
+		res.Reasons[0].Message != "the gate could not decide: the database's disk or file is read-only: writes are refused; deployment refused" {
+		t.Fatalf("gate on a read-only database: %+v, %v; want a denial that names the read-only database", res, err)
+	}
+	if got, err := e.changes.FindChangeByID(ctx, before.ID); err != nil || got.Title != "before" {
+		t.Errorf("read of %s on a read-only database: %+v, %v", before.ID, got, err)
+	}
+	if n := strings.Count(log.String(), "database writes fail"); n != 1 {
+		t.Errorf("the read-only database was logged %d times; want once:\n%s", n, log.String())
+	}
+
+	writable()
+	after, err := create("after")
+	if err != nil {
+		t.Fatalf("create once the database is writable again: %v", err)
+	}
+	if err := e.db.Ready(ctx); err != nil {
+		t.Errorf("ready once a write succeeded again: %v", err)
+	}
+	// What was acknowledged is there after a restart, and only that.
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = (&env{engine: e.engine, dir: e.dir, dsn: e.dsn}).open(t, e.now)
+	list, _, err := e.changes.FindChanges(ctx, andon.ChangeFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, c := range list {
+		titles = append(titles, c.ID+" "+c.Title)
+	}
+	if want := []string{after.ID + " after", before.ID + " before"}; !slices.Equal(titles, want) {
+		t.Errorf("changes after a restart: %q; want %q", titles, want)
+	}
+	if r := e.verify(t); !r.OK {
+		t.Errorf("audit log after the read-only database: %+v", r)
 	}
 }

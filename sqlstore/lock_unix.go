@@ -16,3 +16,14 @@ func lockFile(f *os.File) error {
 func writable(dir string) bool {
 	return syscall.Access(dir, 2 /* W_OK */) == nil
 }
+
+// readOnlyFile reports whether the file at path is there but may not be
+// written: its disk is read-only (EROFS), it is immutable (EPERM), or its
+// mode forbids this process (EACCES).
+func readOnlyFile(path string) bool {
+	switch syscall.Access(path, 2 /* W_OK */) {
+	case syscall.EROFS, syscall.EPERM, syscall.EACCES:
+		return true
+	}
+	return false
+}
