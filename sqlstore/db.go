@@ -174,7 +174,7 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	}
 	if err := db.migrate(ctx); err != nil {
 		db.closeNow()
-		return nil, err
+		return nil, db.DiskError(err)
 	}
 	go db.writer()
 	return db, nil
@@ -217,6 +217,9 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	// openPostgres says of a schema). An empty file is a new database.
 	if fi != nil && (readOnly || fi.Size() > 0) {
 		if err := checkAndonFile(ctx, path, readParams, dsn); err != nil {
+			if !readOnly {
+				err = diskError(path, err)
+			}
 			return nil, err
 		}
 	}
@@ -245,7 +248,11 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	db := newDB(w, r, sqliteDialect)
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		err = fmt.Errorf("open %s: %w", path, err)
+		if !readOnly {
+			err = diskError(path, err)
+		}
+		return nil, err
 	}
 	if !readOnly {
 		info, err := os.Stat(path)
@@ -835,11 +842,11 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	// requests: a few statements for the whole batch instead of two per
 	// request. If they cannot be written, nothing of the batch is kept.
 	if err := insertAudit(ctx, &Tx{stx: sqlTx, db: db}, entries, hashes); err != nil {
-		return fail(andon.Errorf(andon.EINTERNAL, "append audit entries: %v", err))
+		return fail(db.internalError("append audit entries", err))
 	}
 	signed, err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size)
 	if err != nil {
-		return fail(andon.Errorf(andon.EINTERNAL, "sign audit checkpoint: %v", err))
+		return fail(db.internalError("sign audit checkpoint", err))
 	}
 	// A SQLite file deleted or replaced under the server still takes
 	// writes, to an inode nobody will open again: they would be lost on
@@ -853,6 +860,23 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	db.hashes.commit()
 	db.knownNote = signed
 	return results
+}
+
+// internalError returns err, which failed what the writer was doing, as
+// an internal error whatever its code: a tree hash missing is the store's
+// fault, not the request's. A fault of the storage (a full or read-only
+// disk) is kept, for the caller to be told.
+func (db *DB) internalError(what string, err error) error {
+	if err = storageFault(err, db.file); isFault(err) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return andon.Errorf(andon.EINTERNAL, "%s: %v", what, err)
+}
+
+// isFault reports whether err is an andon.Fault.
+func isFault(err error) bool {
+	var fault *andon.Fault
+	return errors.As(err, &fault)
 }
 
 // runRequest runs one request's function and appends its audit entries,
@@ -889,7 +913,7 @@ func runRequest(batchCtx context.Context, req *writeRequest, tx *Tx) (err error)
 	if err := tx.appendAudit(ctx); err != nil {
 		// Whatever the cause, a failed append is the store's fault, not
 		// the request's: report it as internal, never as not found.
-		return andon.Errorf(andon.EINTERNAL, "append audit entry: %v", err)
+		return tx.db.internalError("append audit entry", err)
 	}
 	return nil
 }

@@ -3,9 +3,12 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -149,4 +152,86 @@ func (id *fileIdentity) check() error {
 // no longer be written, by this process or by anyone.
 func (id *fileIdentity) readOnly() bool {
 	return id != nil && (readOnlyFile(id.path) || readOnlyFile(id.path+"-wal"))
+}
+
+// DiskError returns err, a fault of the storage of a SQLite database (a
+// full or read-only disk, a failed write), as an error whose message says
+// what stops the database and names its directory, for the commands that
+// start on it: their messages may name paths, where the API's answers do
+// not. It returns err itself for any other error, and on PostgreSQL.
+func (db *DB) DiskError(err error) error {
+	if db == nil || db.file == nil {
+		return err
+	}
+	return diskError(db.file.path, err)
+}
+
+// diskError returns err, met by a writer of the SQLite database at path,
+// as DiskError does. SQLite's own error of a database it could not open,
+// "disk I/O error" when the disk has no room for the shared-memory index
+// of its write-ahead log, is turned into the fault that caused it.
+func diskError(path string, err error) error {
+	err = storageFault(err, &fileIdentity{path: path})
+	fault := (*andon.Fault)(nil)
+	var lite *sqlite.Error
+	switch {
+	case errors.As(err, &fault):
+	case errors.As(err, &lite) && lite.Code()&0xff == sqlite3.SQLITE_CANTOPEN:
+		// A file SQLite makes beside the database could not be made.
+	default:
+		return err
+	}
+	if fault == nil || fault == ErrDiskIO {
+		if found := diskFault(path); found != nil {
+			fault = found
+		}
+	}
+	dir, name := filepath.Dir(path), filepath.Base(path)
+	var msg string
+	switch fault {
+	case ErrDiskFull:
+		msg = fmt.Sprintf("the disk of %s is full: andon cannot open or write its database %s there until space is freed", dir, name)
+	case ErrReadOnly:
+		msg = fmt.Sprintf("the database %s cannot be written: the file, the directory %s or the disk under it is read-only", path, dir)
+	case ErrDiskIO:
+		msg = fmt.Sprintf("the disk of %s failed to read or write the database %s", dir, name)
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", andon.Errorf(andon.EINTERNAL, "%s", msg), err)
+}
+
+// probeSize is what diskFault writes: more than the first file SQLite
+// makes to open a database, the 32 KiB shared-memory index of its
+// write-ahead log.
+const probeSize = 64 << 10
+
+// diskFault returns the fault that stops a file from being written beside
+// the SQLite database at path, found by writing one: ErrDiskFull when no
+// space is left, ErrReadOnly when the database, the directory or the disk
+// may not be written; nil when the probe was written. It runs only once
+// a write failed, to say why.
+func diskFault(path string) *andon.Fault {
+	if readOnlyFile(path) {
+		return ErrReadOnly
+	}
+	// Named after the database, so that andon demo --reset takes a
+	// probe left behind for one of its files.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+"-probe-")
+	if err == nil {
+		_, err = f.Write(make([]byte, probeSize))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		os.Remove(f.Name())
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOSPC):
+		return ErrDiskFull
+	case errors.Is(err, syscall.EROFS), errors.Is(err, fs.ErrPermission):
+		return ErrReadOnly
+	}
+	return nil
 }

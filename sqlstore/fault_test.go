@@ -62,6 +62,10 @@ func TestFullDiskRefusesWritesClearlyAndRecovers(t *testing.T) {
 	if got, want := andon.ErrorMessage(err), "no space left on the database's disk: writes are refused until space is freed"; got != want {
 		t.Errorf("message of the failed create: %q; want %q", got, want)
 	}
+	// A command that starts on the full disk names it.
+	if got, want := andon.ErrorMessage(e.db.DiskError(err)), "the disk of "+e.dir+" is full: andon cannot open or write its database andon.db there until space is freed"; got != want {
+		t.Errorf("message of the failed create for a command: %q; want %q", got, want)
+	}
 	if _, err := create("still full"); !errors.Is(err, sqlstore.ErrDiskFull) {
 		t.Fatalf("second create on a full disk: %v; want ErrDiskFull", err)
 	}
@@ -173,6 +177,9 @@ func TestReadOnlyDatabaseRefusesWritesClearly(t *testing.T) {
 	}
 	if got, want := andon.ErrorMessage(err), "the database's disk or file is read-only: writes are refused"; got != want {
 		t.Errorf("message of the failed create: %q; want %q", got, want)
+	}
+	if got, want := andon.ErrorMessage(e.db.DiskError(err)), "the database "+path+" cannot be written: the file, the directory "+e.dir+" or the disk under it is read-only"; got != want {
+		t.Errorf("message of the failed create for a command: %q; want %q", got, want)
 	}
 	if err := e.db.Ready(ctx); !errors.Is(err, sqlstore.ErrReadOnly) {
 		t.Errorf("ready on a read-only database: %v; want ErrReadOnly", err)

@@ -92,7 +92,7 @@ andon_token_expiry_timestamp_seconds.`,
 		defer store.Close()
 		token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user, expiresAt)
 		if err != nil {
-			return err
+			return store.DiskError(err)
 		}
 		if fresh != "" {
 			made := "a new one was made"
@@ -258,7 +258,7 @@ long); an expired token it refuses already.`,
 			revoked, err = tokens.RevokeTokens(e.ctx, ref, user)
 		}
 		if err != nil {
-			return err
+			return store.DiskError(err)
 		}
 		if revoked == nil {
 			revoked = []andon.TokenInfo{}

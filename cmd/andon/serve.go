@@ -393,13 +393,15 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
 	// is the newest its operator meant.
+	// The first writes of a start are those a full or read-only disk
+	// refuses: the message names the directory.
 	if _, err := a.publish(ctx, snap); err != nil {
 		db.Close()
-		return nil, err
+		return nil, db.DiskError(err)
 	}
 	if err := a.record(ctx, a.policyLoaded(false)); err != nil {
 		db.Close()
-		return nil, err
+		return nil, db.DiskError(err)
 	}
 	dsn, _ := o.dsn()
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
