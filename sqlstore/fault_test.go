@@ -224,3 +224,36 @@ func TestReadOnlyDatabaseRefusesWritesClearly(t *testing.T) {
 		t.Errorf("audit log after the read-only database: %+v", r)
 	}
 }
+
+// TestRestartOnAReadOnlyDatabase opens a store again on a database file
+// that can no longer be written, as after a disk remounted read-only:
+// SQLite opens it to be read, and the first write, which only appends to
+// the audit log as andon serve's first does, says that it is read-only,
+// where the append said "attempt to write a readonly database" as an
+// internal error.
+func TestRestartOnAReadOnlyDatabase(t *testing.T) {
+	e := MustOpen(t, "sqlite")
+	before, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := sqlstore.DataPath(e.dir)
+	mustMakeImmutable(t, path)
+	e = (&env{engine: e.engine, dir: e.dir, dsn: e.dsn}).open(t, e.now)
+	_, err = e.db.Update(context.Background(), func(ctx context.Context, tx *sqlstore.Tx) error {
+		tx.Record(andon.Event{Type: "policy.loaded", Actor: "andon"})
+		return nil
+	})
+	if !errors.Is(err, sqlstore.ErrReadOnly) {
+		t.Fatalf("write on a database opened read-only: %v; want ErrReadOnly", err)
+	}
+	if got, want := andon.ErrorMessage(e.db.DiskError(err)), "the database "+path+" cannot be written: the file, the directory "+e.dir+" or the disk under it is read-only"; got != want {
+		t.Errorf("message of the failed write for a command: %q; want %q", got, want)
+	}
+	if got, err := e.changes.FindChangeByID(context.Background(), before.ID); err != nil || got.Title != "before" {
+		t.Errorf("read of %s on a database opened read-only: %+v, %v", before.ID, got, err)
+	}
+}
