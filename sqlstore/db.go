@@ -69,6 +69,9 @@ type DB struct {
 	// PostgreSQL; faults is what the writes last met.
 	file   *fileIdentity
 	faults writeFaults
+	// lastSigned keeps the checkpoint the writer signed last beside a
+	// SQLite database; nil on PostgreSQL.
+	lastSigned *lastSigned
 
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
@@ -246,6 +249,7 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db := newDB(w, r, sqliteDialect)
+	db.lastSigned = &lastSigned{db: path, path: LastSignedPath(path)}
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
 		err = fmt.Errorf("open %s: %w", path, err)
@@ -278,6 +282,13 @@ func checkAndonFile(ctx context.Context, path, params, dsn string) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	if !slices.Contains(tables, "audit_entries") {
+		// A database whose tables were all in its write-ahead log when
+		// that was lost still has the checkpoint andon signed beside it.
+		if kept := LastSignedPath(path); exists(kept) {
+			name := filepath.Base(path)
+			return andon.Errorf(andon.ECONFLICT, "%s has no andon tables, but the last checkpoint andon signed there is beside it (%s): everything written to it is lost. Its write-ahead log (%s-wal) was deleted or lost after andon stopped without closing the database (a crash, a kill, a power cut): put the lost file back or restore a backup of the whole data directory",
+				path, kept, name)
+		}
 		return andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
 	}
 	return nil
@@ -325,6 +336,7 @@ func SQLitePath(dsn string) (string, error) {
 
 // closeNow closes a DB whose writer never started.
 func (db *DB) closeNow() {
+	db.lastSigned.close()
 	db.writeStmts.close()
 	db.readStmts.close()
 	db.write.Close()
@@ -336,6 +348,7 @@ func (db *DB) closeNow() {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.writerDone
+	db.lastSigned.close()
 	db.writeStmts.close()
 	db.readStmts.close()
 	return errors.Join(db.write.Close(), db.read.Close())
@@ -732,10 +745,7 @@ func (db *DB) writer() {
 // of the storage with it, and remembers whether the batch met one or
 // committed (see writeFaults).
 func (db *DB) noteFaults(results []writeResult) {
-	logger := db.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
+	logger := db.logger()
 	var fault error
 	committed := false
 	for i := range results {
@@ -859,7 +869,17 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	}
 	db.hashes.commit()
 	db.knownNote = signed
+	// Once the commit is durable, never before: see lastSigned.
+	db.lastSigned.save(db.logger(), signed)
 	return results
+}
+
+// logger returns the Logger, or slog.Default() when it is nil.
+func (db *DB) logger() *slog.Logger {
+	if db.Logger == nil {
+		return slog.Default()
+	}
+	return db.Logger
 }
 
 // internalError returns err, which failed what the writer was doing, as

@@ -381,7 +381,9 @@ export of andon audit export, or the bare signed note): the log must still
 hold its entries under the root it signed. A log
 restored from an older backup, or rewritten with the signing key, verifies on
 its own; only a checkpoint saved before shows it, even once the log has grown
-past it again.`,
+past it again. On SQLite, the log is also checked against the checkpoint andon
+signed last, which it keeps beside the database (andon.db-checkpoint): a log
+that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`,
 		Example: `  andon audit verify --data ./data
   # With PostgreSQL, and the auditors' own copy of the verifier key:
   andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json
@@ -414,6 +416,16 @@ past it again.`,
 			report, err := auditlog.Verify(e.ctx, store, v, saved...)
 			if err != nil {
 				return err
+			}
+			// A log that verifies may still have lost what the last
+			// checkpoint signed beside a SQLite database covers.
+			if report.OK {
+				var lost *sqlstore.LostEntriesError
+				if err := store.CheckLastSigned(e.ctx, v); errors.As(err, &lost) {
+					report.OK, report.FirstBad, report.Problem = false, lost.FirstLost(), andon.ErrorMessage(err)
+				} else if err != nil {
+					return err
+				}
 			}
 			// The key is part of the finding: an auditor's own copy, or
 			// the data directory's.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -47,21 +45,6 @@ func mustFill(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// runWithin runs the command line args as runCLI does, but gives up on a
-// command still running after d: a server that starts where it should
-// not would otherwise serve until the test times out.
-func runWithin(t *testing.T, d time.Duration, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, append([]string{"andon"}, args...), func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
-	if ctx.Err() != nil {
-		t.Fatalf("andon %s was still running after %s\nstderr: %s", strings.Join(args, " "), d, stderr.String())
-	}
-	return result{code, stdout.String(), stderr.String()}
 }
 
 // TestRestartOnAFullDisk starts andon serve again on a data directory

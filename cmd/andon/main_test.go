@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
@@ -110,6 +111,21 @@ func runCLI(t testing.TB, environ map[string]string, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	getenv := func(k string) string { return environ[k] }
 	code := run(context.Background(), append([]string{"andon"}, args...), getenv, strings.NewReader(""), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// runWithin runs the command line args as runCLI does, but gives up on a
+// command still running after d: a server that starts where it should
+// not would otherwise serve until the test times out.
+func runWithin(t *testing.T, d time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, append([]string{"andon"}, args...), func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+	if ctx.Err() != nil {
+		t.Fatalf("andon %s was still running after %s\nstderr: %s", strings.Join(args, " "), d, stderr.String())
+	}
 	return result{code, stdout.String(), stderr.String()}
 }
 

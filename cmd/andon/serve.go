@@ -456,6 +456,10 @@ func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error)
 		db.Close()
 		return nil, err
 	}
+	if err := db.CheckLastSigned(ctx, nil); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

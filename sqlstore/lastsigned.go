@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// The writers of a SQLite database keep the checkpoint they signed last
+// in a file beside it as well (LastSignedPath), so that a log that lost
+// entries is found when andon starts, and by andon audit verify.
+//
+// SQLite commits to its write-ahead log (andon.db-wal); the database file
+// receives the log's pages only at a checkpoint of SQLite's, every few
+// thousand writes and when the last connection closes. After andon stops
+// without closing the database (a crash, a kill, a power cut), the
+// acknowledged writes since SQLite's last checkpoint live only in the
+// write-ahead log: deleted, or left behind when andon.db alone is copied,
+// they are gone, and the database that remains is whole and verifies on
+// its own, one of its earlier states.
+//
+// The file is written after every commit, once the commit is durable, by
+// one write over its first bytes and without fsync: an fsync of a second
+// file would double the cost of every write (a gate decision is one), and
+// none is needed for what the file must never be, ahead of the log. A
+// process that dies leaves the write in the kernel, which puts it on the
+// disk within seconds; only a power cut can lose the last seconds of it,
+// and then the file is behind the log, which checks nothing of those
+// seconds but raises no false alarm.
+
+// LastSignedPath returns the file beside the SQLite database at path in
+// which its writers keep the checkpoint they signed last.
+func LastSignedPath(path string) string { return path + "-checkpoint" }
+
+// lastSignedSize is the length the kept checkpoint is padded to with
+// newlines: a note of andon's (origin, size, root and one signature) is
+// about 180 bytes, so one write of one sector overwrites it whole, and a
+// shorter note, which a log never signs after a longer one, leaves no end
+// of the other behind.
+const lastSignedSize = 512
+
+// lastSigned is the file in which a writer keeps the checkpoint it signed
+// last.
+type lastSigned struct {
+	// db is the database file, path the file of the checkpoint.
+	db, path string
+
+	mu     sync.Mutex
+	f      *os.File
+	failed bool // a failed write was logged; the next that succeeds says so
+}
+
+// save writes signed over the kept checkpoint. It is called after every
+// commit, so a failure is logged once, not with every write: the writes
+// go on, only a loss of the log that follows is not found.
+func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	buf := make([]byte, max(lastSignedSize, len(signed)))
+	copy(buf, signed)
+	for i := len(signed); i < len(buf); i++ {
+		buf[i] = '\n'
+	}
+	var err error
+	if l.f == nil {
+		l.f, err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE, 0o600)
+	}
+	if err == nil {
+		_, err = l.f.WriteAt(buf, 0)
+	}
+	switch {
+	case err != nil && !l.failed:
+		l.failed = true
+		logger.Error("cannot keep the last signed checkpoint beside the database: a loss of the audit log will not be found at the next start", "file", l.path, "err", err)
+	case err == nil && l.failed:
+		l.failed = false
+		logger.Info("the last signed checkpoint is kept beside the database again", "file", l.path)
+	}
+}
+
+// close closes the file.
+func (l *lastSigned) close() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
+
+// read returns the checkpoint kept in the file, opened with v, or nil
+// when there is none: no file (a database no andon of this version has
+// written), or an empty one (made, but not yet on the disk when the power
+// was cut). A read that meets a write under way may see part of each, so
+// a note that does not open is read again before it is refused.
+func (l *lastSigned) read(v note.Verifier) (*andon.Checkpoint, error) {
+	var err error
+	for range 3 {
+		var data []byte
+		data, err = os.ReadFile(l.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("read the last signed checkpoint: %w", err)
+		}
+		data = bytes.TrimRight(data, "\n\x00")
+		if len(data) == 0 {
+			return nil, nil
+		}
+		var cp *andon.Checkpoint
+		if cp, err = auditlog.OpenCheckpoint(append(data, '\n'), v); err == nil {
+			return cp, nil
+		}
+	}
+	return nil, andon.Errorf(andon.EINVALID, "%s, the last checkpoint andon signed beside the database, does not open: %s; move it away to start without it", l.path, andon.ErrorMessage(err))
+}
+
+// LostEntriesError is the error of a SQLite database whose audit log no
+// longer holds what the checkpoint its writers signed last covers (see
+// LastSignedPath). Its code is ECONFLICT.
+type LostEntriesError struct {
+	// Path is the database file.
+	Path string
+	// Entries is the size of the log, as its stored checkpoint signs it.
+	Entries int64
+	// Signed is the checkpoint the writers signed last, kept beside the
+	// database.
+	Signed *andon.Checkpoint
+	// Root is the root of the first Signed.Size entries of the log, when
+	// it holds that many: then they are not those Signed covers.
+	Root string
+}
+
+func (e *LostEntriesError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the error as an *andon.Error, for ErrorCode and
+// ErrorMessage.
+func (e *LostEntriesError) Unwrap() error {
+	kept, name := LastSignedPath(e.Path), filepath.Base(e.Path)
+	remedy := fmt.Sprintf("put the lost file back (%s-wal beside %s) or restore a backup of the whole data directory; to go on with the log as it is, record the loss and move %s away", name, name, kept)
+	if e.Root != "" {
+		return andon.Errorf(andon.ECONFLICT, "the first %d entries of the audit log of %s are not those of the last checkpoint andon signed there (%s): their root is %s, it signs %s; the log lost entries and was written again since: %s",
+			e.Signed.Size, e.Path, kept, e.Root, e.Signed.RootHash, remedy)
+	}
+	return andon.Errorf(andon.ECONFLICT, "the audit log of %s has %d entries, but the last checkpoint andon signed there (%s) covers %d: entries %d to %d are lost, with the writes they recorded. Its write-ahead log (%s-wal) was deleted or lost after andon stopped without closing the database (a crash, a kill, a power cut), or an older copy of %s was put in its place: %s",
+		e.Path, e.Entries, kept, e.Signed.Size, e.Entries, e.Signed.Size-1, name, name, remedy)
+}
+
+// FirstLost returns the first entry of the log that is lost, or -1 when
+// the log holds as many entries as were signed, but others.
+func (e *LostEntriesError) FirstLost() int64 {
+	if e.Root != "" {
+		return -1
+	}
+	return e.Entries
+}
+
+// CheckLastSigned compares the audit log of a SQLite database with the
+// checkpoint its writers signed last, kept beside it: the log must hold
+// that checkpoint's entries under the root it signed. Otherwise it
+// returns a *LostEntriesError: acknowledged writes were lost, which the
+// log, whole and verifying on its own, does not show. v opens the kept
+// checkpoint; nil means the DB's signing key. It returns nil on
+// PostgreSQL, whose durability is the server's.
+func (db *DB) CheckLastSigned(ctx context.Context, v note.Verifier) error {
+	if db.lastSigned == nil {
+		return nil
+	}
+	if v == nil {
+		if db.Signer == nil {
+			return andon.Errorf(andon.EINTERNAL, "no audit key loaded")
+		}
+		var err error
+		if v, err = note.NewVerifier(db.Signer.VerifierKey()); err != nil {
+			return err
+		}
+	}
+	// The kept checkpoint is read first: a writer beside this process
+	// (a server while andon audit verify runs) keeps it only after its
+	// commit, so the log read next holds it whole.
+	kept, err := db.lastSigned.read(v)
+	if err != nil || kept == nil {
+		return err
+	}
+	var size int64
+	switch signed, err := db.Checkpoint(ctx); {
+	case andon.ErrorCode(err) == andon.ENOTFOUND:
+	case err != nil:
+		return err
+	default:
+		cp, err := auditlog.OpenCheckpoint(signed, v)
+		if err != nil {
+			return fmt.Errorf("stored checkpoint: %w", err)
+		}
+		size = cp.Size
+	}
+	lost := &LostEntriesError{Path: db.lastSigned.db, Entries: size, Signed: kept}
+	if size < kept.Size {
+		return lost
+	}
+	root, err := auditlog.TreeHash(kept.Size, hashReader{ctx: ctx, query: db.readQuery})
+	if err != nil {
+		return err
+	}
+	if root.String() != kept.RootHash {
+		lost.Root = root.String()
+		return lost
+	}
+	return nil
+}
