@@ -180,39 +180,8 @@ func TestOpenBesideAnExtension(t *testing.T) {
 // loses its login and its sessions, which is what the store sees of a
 // database gone away, without touching the server other tests share.
 func TestPostgresGoneAndBack(t *testing.T) {
-	dsn := sqlstoretest.Postgres(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := u.Query().Get("search_path")
-	role := schema + "_role"
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	mustExec := func(q string) {
-		t.Helper()
-		if _, err := admin.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustExec(`CREATE ROLE ` + role + ` LOGIN`)
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP OWNED BY ` + role + `; DROP ROLE ` + role); err != nil {
-			t.Errorf("drop role %s: %v", role, err)
-		}
-	})
-	mustExec(`GRANT ALL ON SCHEMA ` + schema + ` TO ` + role)
-	u.User = url.User(role)
-	e := (&env{engine: "postgres", dir: t.TempDir(), dsn: u.String()}).open(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	dsn, gone := sqlstoretest.PostgresGoing(t)
+	e := (&env{engine: "postgres", dir: t.TempDir(), dsn: dsn}).open(t, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	gate := func() (*andon.GateResult, error) {
 		return e.gate.Decide(as("alice"), andon.GateRequest{Environment: "dev", Image: imageStaged})
@@ -221,20 +190,7 @@ func TestPostgresGoneAndBack(t *testing.T) {
 		t.Fatalf("gate before: %+v, %v; want allowed", res, err)
 	}
 
-	mustExec(`ALTER ROLE ` + role + ` NOLOGIN`)
-	mustExec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`)
-	for i := 0; ; i++ {
-		var n int
-		if err := admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE usename = '` + role + `'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		} else if i == 100 {
-			t.Fatalf("%d sessions of %s still open", n, role)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	gone(true)
 	if err := e.db.Ping(ctx); andon.ErrorMessage(err) != "the database does not answer" {
 		t.Errorf("ping while the database is gone: %v; want it said that the database does not answer", err)
 	}
@@ -247,7 +203,7 @@ func TestPostgresGoneAndBack(t *testing.T) {
 		t.Errorf("gate while the database is gone: reasons (-want +got):\n%s", diff)
 	}
 
-	mustExec(`ALTER ROLE ` + role + ` LOGIN`)
+	gone(false)
 	if err := e.db.Ping(ctx); err != nil {
 		t.Errorf("ping once the database is back: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -86,4 +87,73 @@ func Postgres(tb testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// PostgresGoing returns the URL of a new schema, as Postgres does, on
+// which a role of its own connects, and a function that takes the
+// database away from that role (gone true) or gives it back: the role
+// loses its login and its sessions, which is what a store sees of a
+// database gone away, without touching the server other tests share.
+func PostgresGoing(tb testing.TB) (dsn string, gone func(bool)) {
+	tb.Helper()
+	admin := Postgres(tb)
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	role := schema + "_role"
+	exec := func(qs ...string) error {
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		for _, q := range qs {
+			if _, err := db.Exec(q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	}
+	if err := exec(`CREATE ROLE `+role+` LOGIN`, `GRANT ALL ON SCHEMA `+schema+` TO `+role); err != nil {
+		tb.Fatal(err)
+	}
+	// Registered after the schema's own cleanup, it runs before it.
+	tb.Cleanup(func() {
+		if err := exec(`DROP OWNED BY ` + role + `; DROP ROLE ` + role); err != nil {
+			tb.Errorf("drop role %s: %v", role, err)
+		}
+	})
+	gone = func(gone bool) {
+		tb.Helper()
+		if !gone {
+			if err := exec(`ALTER ROLE ` + role + ` LOGIN`); err != nil {
+				tb.Fatal(err)
+			}
+			return
+		}
+		if err := exec(`ALTER ROLE `+role+` NOLOGIN`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '`+role+`'`); err != nil {
+			tb.Fatal(err)
+		}
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer db.Close()
+		for i := 0; ; i++ {
+			var n int
+			if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE usename = '` + role + `'`).Scan(&n); err != nil {
+				tb.Fatal(err)
+			}
+			if n == 0 {
+				return
+			} else if i == 100 {
+				tb.Fatalf("%d sessions of %s still open", n, role)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	u.User = url.User(role)
+	return u.String(), gone
 }
