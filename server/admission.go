@@ -66,6 +66,7 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 	// are read at once, and the others wait their turn, within their
 	// deadline.
 	reviewing := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	ew := cfg.errorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), reviewDeadline(r))
 		defer cancel()
@@ -77,7 +78,7 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 			// server applies the webhook's failure policy, which for
 			// production refuses.
 			reviews.WithLabelValues("error").Inc()
-			writeError(cfg.Logger, w, r, andon.Errorf(andon.EINTERNAL, "too many admission reviews at once; this one waited until its deadline"))
+			ew.write(w, r, andon.Errorf(andon.EINTERNAL, "too many admission reviews at once; this one waited until its deadline"))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReviewBytes))
@@ -89,18 +90,18 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 				err = andon.Errorf(andon.EINVALID, "read the AdmissionReview: %v", err)
 			}
 			reviews.WithLabelValues("error").Inc()
-			writeError(cfg.Logger, w, r, err)
+			ew.write(w, r, err)
 			return
 		}
 		if cfg.Admission == nil {
 			reviews.WithLabelValues("error").Inc()
-			writeError(cfg.Logger, w, r, errors.New("server: no admission service configured"))
+			ew.write(w, r, errors.New("server: no admission service configured"))
 			return
 		}
 		answer, outcome, err := cfg.Admission.Admit(ctx, r.PathValue("cluster"), body)
 		if err != nil {
 			reviews.WithLabelValues("error").Inc()
-			writeError(cfg.Logger, w, r, err)
+			ew.write(w, r, err)
 			return
 		}
 		reviews.WithLabelValues(outcome).Inc()

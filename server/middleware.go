@@ -219,7 +219,7 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWri
 // and an API token is refused in the query, where URLs are logged and
 // shared. The request log records the path without the query, so the
 // token stays out of it.
-func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
+func authenticate(ew errorWriter, tokens andon.TokenService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			token string
@@ -237,7 +237,7 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			if andon.ErrorCode(err) == andon.EUNAUTHORIZED {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="andon"`)
 			}
-			writeError(logger, w, r, err)
+			ew.write(w, r, err)
 			return
 		}
 		var b andon.Bearer
@@ -251,7 +251,7 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 		case andon.ErrorCode(err) == andon.EINTERNAL:
 			// A store that cannot answer says nothing about the token:
 			// the client should retry, not get a new one.
-			writeError(logger, w, r, fmt.Errorf("authenticate: %w", err))
+			ew.write(w, r, fmt.Errorf("authenticate: %w", err))
 			return
 		case invalid && inQuery:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
@@ -259,15 +259,15 @@ func authenticate(logger *slog.Logger, tokens andon.TokenService, catalog andon.
 			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
 				why = WhyNotValid(err) + ", with the API token it was asked for with"
 			}
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: %s (get one with POST /api/v1/me/feed-token)", why))
+			ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the feed token is not valid: %s (get one with POST /api/v1/me/feed-token)", why))
 			return
 		case invalid && strings.HasPrefix(token, andon.FeedTokenPrefix):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a calendar feed token (%s…), which opens only the calendar feed, in its URL: use an API token (andon token create)", andon.FeedTokenPrefix))
+			ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a calendar feed token (%s…), which opens only the calendar feed, in its URL: use an API token (andon token create)", andon.FeedTokenPrefix))
 			return
 		case invalid:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			writeError(logger, w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
+			ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is not valid: %s", WhyNotValid(err)))
 			return
 		}
 		if b.ExpiresSoon(now()) {

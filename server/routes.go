@@ -29,7 +29,7 @@ type route struct {
 // than a sequence of mux.Handle calls so that a test can check it against
 // the OpenAPI document, and so that authentication is decided in one place.
 func routes(cfg Config, m *metrics) []route {
-	api := func(h apiFunc) http.Handler { return withErrors(cfg.Logger, h) }
+	api := cfg.errorWriter().withErrors
 	return []route{
 		{"GET /healthz", public, handleHealthz()},
 		{"GET /readyz", public, handleReadyz(cfg.Logger, cfg.Ready)},

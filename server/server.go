@@ -41,6 +41,12 @@ type Config struct {
 	// Ready reports whether the server can serve: nil means ready. A nil
 	// Ready means always ready.
 	Ready func(ctx context.Context) error
+	// Ping checks that the store answers; when it does not, its error is
+	// an andon.Fault (sqlstore's ErrNoAnswer). A request that fails with
+	// an internal error that names no fault pings it, and the client of
+	// a store that does not answer is told so, with a 503, as the gate
+	// tells it, rather than "Internal error.". Nil never pings.
+	Ping func(ctx context.Context) error
 	// Now is the clock used for query defaults and calendar exports. Nil
 	// means time.Now.
 	Now func() time.Time
@@ -73,6 +79,11 @@ type Loads struct {
 	PolicyRefused   bool
 }
 
+// errorWriter returns what writes the API's errors.
+func (c Config) errorWriter() errorWriter {
+	return errorWriter{logger: c.Logger, ping: c.Ping}
+}
+
 // withDefaults fills in the optional fields so that handlers need not check
 // them.
 func (c Config) withDefaults() Config {
@@ -100,7 +111,7 @@ func New(cfg Config) http.Handler {
 	for _, rt := range routes(cfg, m) {
 		h := rt.handler
 		if rt.access != public {
-			h = authenticate(cfg.Logger, cfg.Tokens, cfg.Catalog, cfg.Now, rt.access == feed, h)
+			h = authenticate(cfg.errorWriter(), cfg.Tokens, cfg.Catalog, cfg.Now, rt.access == feed, h)
 		}
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -239,9 +240,10 @@ func TestErrorTable(t *testing.T) {
 			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
 		{"unknown-code", &andon.Error{Code: "teapot", Message: "short and stout"}, http.StatusInternalServerError,
 			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
-		// A fault says what failed, but not its cause.
+		// A fault says what failed, but not its cause, with a 503: the
+		// request was not at fault.
 		{"fault", fmt.Errorf("%w: %w", &andon.Fault{Message: "no space left on the database's disk"}, errors.New("write /var/lib/andon/andon.db: no space left on device")),
-			http.StatusInternalServerError, andon.Error{Code: andon.EINTERNAL, Message: "no space left on the database's disk"}},
+			http.StatusServiceUnavailable, andon.Error{Code: andon.EINTERNAL, Message: "no space left on the database's disk"}},
 	}
 	f := newFixture(t)
 	for _, tt := range tests {
@@ -257,6 +259,46 @@ func TestErrorTable(t *testing.T) {
 				t.Errorf("body mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestStoreThatDoesNotAnswer: a request that fails with an internal error
+// naming no fault, a driver's error of a lost connection, is answered with
+// the fault of the store when the store, pinged, does not answer: on the
+// routes that read it and in authentication, as the gate tells it. The
+// error itself is logged. While the store answers, the error is internal.
+func TestStoreThatDoesNotAnswer(t *testing.T) {
+	var down atomic.Bool
+	noAnswer := fmt.Errorf("%w: %w", &andon.Fault{Message: "the database does not answer"}, errors.New("dial tcp 10.0.0.5:5432: connect: connection refused"))
+	f := newFixture(t, func(c *server.Config) {
+		c.Ping = func(context.Context) error {
+			if down.Load() {
+				return noAnswer
+			}
+			return nil
+		}
+	})
+	f.changes.errs["CHG-9"] = errors.New("read change CHG-9: driver: bad connection")
+	for _, tt := range []struct {
+		name, path, token string
+	}{
+		{"handler", "/api/v1/changes/CHG-9", aliceToken},
+		{"authentication", "/api/v1/changes/CHG-1", "broken"},
+		{"feed token", "/api/v1/calendar.ics?env=prod-lyon&token=broken", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			down.Store(false)
+			if msg := mustError(t, f.do(t, "GET", tt.path, tt.token, ""), http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error." {
+				t.Errorf("while the store answers: message = %q, want the generic one", msg)
+			}
+			down.Store(true)
+			if msg := mustError(t, f.do(t, "GET", tt.path, tt.token, ""), http.StatusServiceUnavailable, andon.EINTERNAL); msg != "the database does not answer" {
+				t.Errorf("while the store does not answer: message = %q, want the fault's", msg)
+			}
+		})
+	}
+	if recs := f.logs.records(t, "internal error"); len(recs) != 6 {
+		t.Errorf("got %d internal error records, want one for each failed request", len(recs))
 	}
 }
 

@@ -117,9 +117,14 @@ func (h *Handler) withErrors(f pageFunc) http.Handler {
 // renderError writes the error page for err.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	v := &errorView{Status: status, Title: http.StatusText(status), Message: andon.ErrorMessage(err)}
 	if status == http.StatusInternalServerError {
 		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path), slog.Any("err", err))
+		if fault := server.StoreFault(r.Context(), h.cfg.Ping); fault != nil {
+			err, status = fault, statusOf(fault)
+		}
+	}
+	v := &errorView{Status: status, Title: http.StatusText(status), Message: andon.ErrorMessage(err)}
+	if status == http.StatusInternalServerError {
 		v.Message = "Something went wrong on the server; the details are in its log."
 	}
 	if status == http.StatusUnauthorized {

@@ -43,6 +43,10 @@ type Config struct {
 	// AuditService.EvidenceParts), for a change's page to offer each part
 	// of a history longer than one export holds. Nil offers the first.
 	EvidenceParts func(ctx context.Context, f andon.AuditFilter) ([]int64, error)
+	// Ping checks that the store answers, as server.Config's: a page that
+	// fails with an internal error says that the database does not
+	// answer when it does not. Nil never pings.
+	Ping func(ctx context.Context) error
 
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time

@@ -738,6 +738,7 @@ func (a *app) handler() http.Handler {
 		Drift:        sqlstore.NewDriftService(a.db, a.catalogs),
 		Admission:    a.admission,
 		Ready:        a.db.Ready,
+		Ping:         a.db.Ping,
 		Now:          a.db.Now,
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
@@ -752,6 +753,7 @@ func (a *app) handler() http.Handler {
 			Tokens:          a.tokens,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
+			Ping:            a.db.Ping,
 			Now:             a.db.Now,
 			InsecureCookies: a.opts.insecureCookies,
 		}),
@@ -765,6 +767,7 @@ func (a *app) admissionHandler() http.Handler {
 		Logger:    a.logger,
 		Catalog:   a.catalogs,
 		Admission: a.admission,
+		Ping:      a.db.Ping,
 		Now:       a.db.Now,
 		Registry:  a.registry,
 	})
