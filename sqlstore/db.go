@@ -72,6 +72,10 @@ type DB struct {
 	// lastSigned keeps the checkpoint the writer signed last beside a
 	// SQLite database; nil on PostgreSQL.
 	lastSigned *lastSigned
+	// toKeep is the checkpoint of the batch just committed, which the
+	// writer keeps beside the database after answering its callers: a
+	// write of a file off the path of every write's answer.
+	toKeep []byte
 
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
@@ -737,6 +741,10 @@ func (db *DB) writer() {
 		for i, req := range batch {
 			req.done <- results[i]
 		}
+		if db.toKeep != nil {
+			db.lastSigned.save(db.logger(), db.toKeep)
+			db.toKeep = nil
+		}
 		db.writeStmts.preparePending(context.Background())
 	}
 }
@@ -869,8 +877,9 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	}
 	db.hashes.commit()
 	db.knownNote = signed
-	// Once the commit is durable, never before: see lastSigned.
-	db.lastSigned.save(db.logger(), signed)
+	// Kept once the commit is durable, never before (see lastSigned), by
+	// the writer once it has answered the batch's callers.
+	db.toKeep = signed
 	return results
 }
 
