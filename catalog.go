@@ -263,11 +263,28 @@ func (c *Catalog) Environment(name string) *Environment {
 // in the catalog: it suggests the closest names, or lists the catalog's
 // environments when there are few and none is close.
 func (c *Catalog) UnknownEnvironment(name string) string {
-	msg := fmt.Sprintf("%q is not in the catalog", name)
 	var names []string
 	for _, e := range c.Environments {
 		names = append(names, e.Name)
 	}
+	return unknownName(name, names)
+}
+
+// UnknownPlant is the message for a plant name that is not in the
+// catalog, as UnknownEnvironment is for an environment's.
+func (c *Catalog) UnknownPlant(name string) string {
+	var names []string
+	for _, p := range c.Plants {
+		names = append(names, p.Name)
+	}
+	return unknownName(name, names)
+}
+
+// unknownName is the message for name, which is none of names: it
+// suggests the closest names, or lists names when there are few and none
+// is close.
+func unknownName(name string, names []string) string {
+	msg := fmt.Sprintf("%q is not in the catalog", name)
 	close := Closest(name, names)
 	switch {
 	case len(close) > 0:

@@ -96,3 +96,16 @@ func TestUnknownEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownPlant(t *testing.T) {
+	cat := &andon.Catalog{Plants: []*andon.Plant{{Name: "lyon"}, {Name: "geelong"}}}
+	for _, tt := range []struct{ name, want string }{
+		{"Lyon", `"Lyon" is not in the catalog; did you mean lyon?`},
+		{"geelon", `"geelon" is not in the catalog; did you mean geelong?`},
+		{"paris", `"paris" is not in the catalog; it has lyon, geelong`},
+	} {
+		if got := cat.UnknownPlant(tt.name); got != tt.want {
+			t.Errorf("UnknownPlant(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

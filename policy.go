@@ -106,6 +106,9 @@ type Reason struct {
 const MaxCalendarDays = 366
 
 // CalendarService answers questions about windows for the catalog in force.
+// An environment or a plant that is not in the catalog is EINVALID, with
+// the closest names: the name is the caller's input, as a change's
+// environment is.
 type CalendarService interface {
 	// Occurrences returns the occurrences of every window applying to env
 	// that overlap [from, to), ordered by start.
@@ -120,8 +123,7 @@ type CalendarService interface {
 	// Feed returns the windows applying to the environment or the plant
 	// of scope as an iCalendar (RFC 5545) document, one VEVENT per
 	// schedule with its recurrence rule, for calendar clients to
-	// subscribe to; stamp is the time of the export. An unknown
-	// environment or plant is ENOTFOUND.
+	// subscribe to; stamp is the time of the export.
 	Feed(ctx context.Context, scope FeedScope, stamp time.Time) ([]byte, error)
 }
 

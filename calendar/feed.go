@@ -121,14 +121,14 @@ func (c *Calendar) feedOf(scope andon.FeedScope) (*feed, error) {
 	case scope.Environment != "":
 		env := c.cat.Environment(scope.Environment)
 		if env == nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "environment %s", c.cat.UnknownEnvironment(scope.Environment))
+			return nil, andon.Errorf(andon.EINVALID, "environment %s", c.cat.UnknownEnvironment(scope.Environment))
 		}
 		f.envs, f.loc = []*andon.Environment{env}, c.cat.Location(env)
 		f.label, f.uid = env.Name, "env."+env.Name
 	default:
 		p := c.cat.Plant(scope.Plant)
 		if p == nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "plant %q is not in the catalog", scope.Plant)
+			return nil, andon.Errorf(andon.EINVALID, "plant %s", c.cat.UnknownPlant(scope.Plant))
 		}
 		for _, env := range c.cat.Environments {
 			if slices.Contains(env.Plants, p.Name) {

@@ -287,11 +287,20 @@ func TestFeed(t *testing.T) {
 	}{
 		{andon.FeedScope{}, andon.EINVALID},
 		{andon.FeedScope{Environment: "prod-lyon", Plant: "lyon"}, andon.EINVALID},
-		{andon.FeedScope{Environment: "prod-paris"}, andon.ENOTFOUND},
-		{andon.FeedScope{Plant: "paris"}, andon.ENOTFOUND},
+		// Names the caller gave, as a change's environment: invalid.
+		{andon.FeedScope{Environment: "prod-paris"}, andon.EINVALID},
+		{andon.FeedScope{Plant: "paris"}, andon.EINVALID},
 	} {
 		if _, err := cal.Feed(tc.scope, feedStamp); andon.ErrorCode(err) != tc.code {
 			t.Errorf("Feed(%+v) = %v, want code %s", tc.scope, err, tc.code)
+		}
+	}
+	for scope, want := range map[andon.FeedScope]string{
+		{Environment: "prod-lyonn"}: `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`,
+		{Plant: "lyom"}:             `plant "lyom" is not in the catalog; did you mean lyon?`,
+	} {
+		if _, err := cal.Feed(scope, feedStamp); andon.ErrorMessage(err) != want {
+			t.Errorf("Feed(%+v) = %v, want %q", scope, err, want)
 		}
 	}
 }

@@ -200,9 +200,10 @@ func TestService(t *testing.T) {
 			call func() error
 			want string
 		}{
-			{"unknown environment in Active", func() error { _, err := svc.Active(ctx, "nowhere", at); return err }, andon.ENOTFOUND},
-			{"unknown environment in Occurrences", func() error { _, err := svc.Occurrences(ctx, "nowhere", at, at.Add(time.Hour)); return err }, andon.ENOTFOUND},
-			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour); return err }, andon.ENOTFOUND},
+			// A name the caller gave, as a change's environment: invalid.
+			{"unknown environment in Active", func() error { _, err := svc.Active(ctx, "nowhere", at); return err }, andon.EINVALID},
+			{"unknown environment in Occurrences", func() error { _, err := svc.Occurrences(ctx, "nowhere", at, at.Add(time.Hour)); return err }, andon.EINVALID},
+			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour); return err }, andon.EINVALID},
 			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour); return err }, andon.ENOTFOUND},
 			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0); return err }, andon.EINVALID},
 		}
@@ -214,6 +215,9 @@ func TestService(t *testing.T) {
 	})
 	t.Run("messages", func(t *testing.T) {
 		at := MustTime(t, "2026-06-13T00:00:00+02:00")
+		if _, err := svc.Occurrences(ctx, "prod-lyonn", at, at.Add(time.Hour)); andon.ErrorMessage(err) != `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?` {
+			t.Errorf("misspelt environment: %v; want the closest name suggested", err)
+		}
 		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour)
 		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)

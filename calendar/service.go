@@ -61,7 +61,9 @@ func (s *Service) calendar(env string) (*Calendar, *andon.Environment, error) {
 	}
 	e := cat.Environment(env)
 	if e == nil {
-		return nil, nil, andon.Errorf(andon.ENOTFOUND, "environment %s", cat.UnknownEnvironment(env))
+		// The name is the caller's input, like a change's environment
+		// or the gate's: invalid, not a resource that is missing.
+		return nil, nil, andon.Errorf(andon.EINVALID, "environment %s", cat.UnknownEnvironment(env))
 	}
 	return cal, e, nil
 }

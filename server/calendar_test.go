@@ -55,7 +55,7 @@ func TestCalendar(t *testing.T) {
 	}
 
 	r = f.do(t, "GET", "/api/v1/calendar?env=prod-paris", aliceToken, "")
-	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
 }
 
 func TestCalendarNext(t *testing.T) {
@@ -116,9 +116,9 @@ func TestCalendarICS(t *testing.T) {
 		{name: "unknown parameter", path: "/api/v1/calendar.ics?environment=prod-lyon", token: aliceToken,
 			wantStatus: 400, wantCode: andon.EINVALID, wantMsg: `"environment" is not known`},
 		{name: "unknown env", path: "/api/v1/calendar.ics?env=prod-paris&token=" + feedTok,
-			wantStatus: 404, wantCode: andon.ENOTFOUND},
+			wantStatus: 400, wantCode: andon.EINVALID},
 		{name: "unknown plant", path: "/api/v1/calendar.ics?plant=paris", token: aliceToken,
-			wantStatus: 404, wantCode: andon.ENOTFOUND},
+			wantStatus: 400, wantCode: andon.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -234,7 +234,7 @@ type calendarService struct {
 
 func (s *calendarService) Feed(ctx context.Context, scope andon.FeedScope, stamp time.Time) ([]byte, error) {
 	if scope.Environment != "prod-lyon" && scope.Plant != "lyon" {
-		return nil, andon.Errorf(andon.ENOTFOUND, "%+v not found", scope)
+		return nil, andon.Errorf(andon.EINVALID, "%+v is not in the catalog", scope)
 	}
 	return fmt.Appendf(nil, "BEGIN:VCALENDAR\r\nX-SCOPE:%s%s\r\nX-STAMP:%s\r\nEND:VCALENDAR\r\n",
 		scope.Environment, scope.Plant, stamp.UTC().Format(time.RFC3339)), nil
@@ -242,7 +242,7 @@ func (s *calendarService) Feed(ctx context.Context, scope andon.FeedScope, stamp
 
 func (s *calendarService) Occurrences(ctx context.Context, env string, from, to time.Time) ([]andon.Occurrence, error) {
 	if env != "prod-lyon" {
-		return nil, andon.Errorf(andon.ENOTFOUND, "environment %q not found", env)
+		return nil, andon.Errorf(andon.EINVALID, "environment %q is not in the catalog", env)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -346,11 +346,12 @@ func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int
 	}
 	if f.Change != "" {
 		// A change that was never opened has no history to list: a
-		// misspelt ID would otherwise read as an empty one.
+		// misspelt ID would otherwise read as an empty one. The ID is a
+		// filter the caller gave, as the change list's before is: invalid.
 		id := changeID(f.Change)
 		var one int
 		if err := s.db.readRow(ctx, `SELECT 1 FROM changes WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return "", nil, andon.Errorf(andon.ENOTFOUND, "change: no change %s", id)
+			return "", nil, andon.Errorf(andon.EINVALID, "change: no change %s", id)
 		} else if err != nil {
 			return "", nil, err
 		}

@@ -1396,8 +1396,8 @@ func TestFindEntriesOfChange(t *testing.T) {
 				return err
 			},
 		} {
-			if err := find(); andon.ErrorCode(err) != andon.ENOTFOUND || andon.ErrorMessage(err) != "change: no change CHG-999" {
-				t.Errorf("the history of CHG-999: %v; want not found: change: no change CHG-999", err)
+			if err := find(); andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != "change: no change CHG-999" {
+				t.Errorf("the history of CHG-999: %v; want invalid: change: no change CHG-999", err)
 			}
 		}
 	})

@@ -126,7 +126,7 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 	case v.Env != "":
 		env := cat.Environment(v.Env)
 		if env == nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "env: no environment %q in the catalog", v.Env)
+			return nil, andon.Errorf(andon.EINVALID, "env: %s", cat.UnknownEnvironment(v.Env))
 		}
 		envs, v.Loc, v.Title = []*andon.Environment{env}, cat.Location(env), env.Name
 		v.Download = "/calendar.ics?env=" + url.QueryEscape(env.Name)
@@ -139,7 +139,7 @@ func (h *Handler) calendarView(r *http.Request, q url.Values) (*calendarView, er
 		}
 		p := cat.Plant(v.Plant)
 		if p == nil {
-			return nil, andon.Errorf(andon.ENOTFOUND, "plant: no plant %q in the catalog", v.Plant)
+			return nil, andon.Errorf(andon.EINVALID, "plant: %s", cat.UnknownPlant(v.Plant))
 		}
 		for _, env := range cat.Environments {
 			if slices.Contains(env.Plants, p.Name) {

@@ -881,7 +881,19 @@ func TestCalendarShowsWindowsInPlantTime(t *testing.T) {
 			t.Errorf("%s: no subscription link", tt.query)
 		}
 	}
-	b.get("/calendar?plant=atlantis").mustStatus(t, http.StatusNotFound)
+	// A name in the query that the catalog lacks is the request's fault,
+	// as in the API, with the names it may have meant.
+	for query, want := range map[string]string{
+		"plant=lyom":     `plant: "lyom" is not in the catalog; did you mean lyon?`,
+		"env=prod-lyonn": `env: "prod-lyonn" is not in the catalog; did you mean prod-lyon?`,
+	} {
+		if got := b.get("/calendar?"+query).mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, want) {
+			t.Errorf("/calendar?%s: %q, want %q", query, got, want)
+		}
+		if got := b.get("/calendar.ics?"+query).mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, "is not in the catalog; did you mean") {
+			t.Errorf("/calendar.ics?%s: %q, want the closest name suggested", query, got)
+		}
+	}
 	b.get("/calendar?view=year").mustStatus(t, http.StatusBadRequest)
 }
 

@@ -359,6 +359,61 @@ func TestWalkthrough(t *testing.T) {
 	})
 }
 
+// TestUnknownNames checks that a query parameter or a field of the body
+// naming an environment, a plant or a change that does not exist is a 400,
+// with the closest names of the catalog, on every route, and that a path
+// naming one is a 404.
+func TestUnknownNames(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	image := `"registry.example.com/odoo/odoo-lyon@sha256:` + strings.Repeat("a", 64) + `"`
+	tests := []struct {
+		method, path, body string
+		wantStatus         int
+		wantMessage        string
+	}{
+		{"GET", "/api/v1/calendar?env=prod-lyonn", "", 400, `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"GET", "/api/v1/calendar/next?env=prod-lyonn&duration=1h", "", 400, `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"GET", "/api/v1/calendar.ics?env=prod-lyonn", "", 400, `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"GET", "/api/v1/calendar.ics?plant=lyom", "", 400, `plant "lyom" is not in the catalog; did you mean lyon?`},
+		{"POST", "/api/v1/changes", `{"environment": "prod-lyonn", "type": "normal", "title": "t"}`, 400, `environment: "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"POST", "/api/v1/gate", `{"environment": "prod-lyonn", "image": ` + image + `}`, 400, `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+		{"GET", "/api/v1/audit/entries?change=CHG-999", "", 400, `change: no change CHG-999`},
+		{"GET", "/api/v1/audit/evidence?change=CHG-999", "", 400, `change: no change CHG-999`},
+		{"GET", "/api/v1/catalog/environments/prod-lyonn", "", 404, `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, s.url+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+s.tokens["alice"])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			// An error, or the gate's refusal with its reason.
+			var got struct {
+				Message string
+				Reasons []andon.Reason
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Reasons) > 0 {
+				got.Message = got.Reasons[0].Message
+			}
+			if resp.StatusCode != tt.wantStatus || got.Message != tt.wantMessage {
+				t.Errorf("status %d, %q; want %d, %q", resp.StatusCode, got.Message, tt.wantStatus, tt.wantMessage)
+			}
+		})
+	}
+	// The CLI exits 2, could not decide, as for any bad input.
+	wantExit(t, s.as(t, "alice", "calendar", "next", "--env", "prod-lyonn", "--duration", "1h"), 2,
+		`andon: environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`)
+}
+
 // TestCalendarFeed subscribes to a calendar feed as a calendar client
 // would: with the feed token in the URL and no header.
 func TestCalendarFeed(t *testing.T) {
