@@ -381,29 +381,100 @@ func parse(srcs []source) (map[string]*ast.Module, error) {
 	return mods, nil
 }
 
-// compileError turns OPA's errors into one andon error with a line per
-// problem, each starting with file:line, as the server prints it when it
-// refuses to start.
+// Problem is one problem of a policy that does not parse or compile, at
+// the place OPA found it.
+type Problem struct {
+	// File names the module: its path, or embedded:NAME.
+	File string
+	// Line and Column are 1-based; 0 when OPA gives no place.
+	Line, Column int
+	// Message is OPA's code and message, such as "rego_parse_error:
+	// unexpected eof token: expected rule value term".
+	Message string
+	// Details are the lines OPA adds to show the place: the line of
+	// source with a caret under the column, or the types a call has
+	// and wants.
+	Details []string
+}
+
+// String formats p as OPA does: "file:line: message", then each line of
+// its details, indented by a tab.
+func (p Problem) String() string {
+	var b strings.Builder
+	switch {
+	case p.File != "":
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	case p.Line > 0:
+		fmt.Fprintf(&b, "%d:%d: ", p.Line, p.Column)
+	}
+	b.WriteString(p.Message)
+	for _, d := range p.Details {
+		b.WriteString("\n\t" + d)
+	}
+	return b.String()
+}
+
+// Errors is the error of a policy that does not parse or compile: every
+// problem, ordered by file and line. Its text has a line per problem and
+// per line of details, as the server prints it when it refuses to start;
+// a log, which keeps a record on one line, takes the problems one by one.
+type Errors struct {
+	// Dir is the policy directory; "" for the embedded bundle alone.
+	Dir      string
+	Problems []Problem
+}
+
+// Error implements the error interface: a heading that counts the
+// problems, then the problems.
+func (e *Errors) Error() string {
+	where := "policy"
+	if e.Dir != "" {
+		where = "policy " + e.Dir
+	}
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return fmt.Sprintf("%s: %d error(s):\n%s", where, len(e.Problems), strings.Join(lines, "\n"))
+}
+
+// Unwrap returns an *andon.Error with code EINVALID carrying the same
+// text, so that andon.ErrorCode and andon.ErrorMessage treat a policy that
+// does not compile as bad input.
+func (e *Errors) Unwrap() error {
+	return andon.Errorf(andon.EINVALID, "%s", e.Error())
+}
+
+// compileError turns OPA's errors into an *Errors, each problem with its
+// file and line.
 func compileError(dir string, err error) error {
 	var errs ast.Errors
 	if !errors.As(err, &errs) {
 		return andon.Errorf(andon.EINVALID, "policy %s: %v", dir, err)
 	}
 	errs.Sort()
-	lines := make([]string, 0, len(errs))
+	out := &Errors{Dir: dir, Problems: make([]Problem, 0, len(errs))}
 	for i, e := range errs {
 		// The parser reports some problems twice at one place, the second
 		// time with a hint appended; keep only the one with the hint.
 		if i+1 < len(errs) && repeated(e, errs[i+1]) {
 			continue
 		}
-		lines = append(lines, e.Error())
+		out.Problems = append(out.Problems, problemOf(e))
 	}
-	where := "policy"
-	if dir != "" {
-		where = "policy " + dir
+	return out
+}
+
+// problemOf is the Problem of one of OPA's errors.
+func problemOf(e *ast.Error) Problem {
+	p := Problem{Message: e.Code + ": " + e.Message}
+	if e.Location != nil {
+		p.File, p.Line, p.Column = e.Location.File, e.Location.Row, e.Location.Col
 	}
-	return andon.Errorf(andon.EINVALID, "%s: %d error(s):\n%s", where, len(lines), strings.Join(lines, "\n"))
+	if e.Details != nil {
+		p.Details = e.Details.Lines()
+	}
+	return p
 }
 
 // repeated reports whether b says what a says, at the same place, and more.

@@ -197,6 +197,43 @@ approvals := []
 	}
 }
 
+// TestNewListsEachProblem checks the problems of a policy that does not
+// parse one by one, with their places, as the server logs them: OPA's
+// text of a problem spans lines.
+func TestNewListsEachProblem(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"lib/roles.rego": "package acme.roles\n\nadmin := := \"platform-admin\"\n",
+		"risk.rego":      "package andon.risk\n\nreasons := [\n",
+	})
+	_, err := policy.New(context.Background(), dir)
+	var perrs *policy.Errors
+	if !errors.As(err, &perrs) {
+		t.Fatalf("New: %v; want a *policy.Errors", err)
+	}
+	want := &policy.Errors{Dir: dir, Problems: []policy.Problem{{
+		File: filepath.Join(dir, "lib", "roles.rego"), Line: 3, Column: 10,
+		Message: "rego_parse_error: unexpected assign token: expected rule value term (e.g., admin := <VALUE> { ... })",
+		Details: []string{`admin := := "platform-admin"`, "         ^"},
+	}, {
+		// At the end of the file, past its last line: no column.
+		File: filepath.Join(dir, "risk.rego"), Line: 4,
+		Message: "rego_parse_error: unexpected eof token: expected rule value term (e.g., reasons := <VALUE> { ... })",
+		Details: []string{"reasons := [", "           ^"},
+	}}}
+	if diff := cmp.Diff(want, perrs); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	// The text is the one the server prints when it refuses to start.
+	if got, want := andon.ErrorMessage(err), "policy "+dir+": 2 error(s):\n"+
+		filepath.Join(dir, "lib", "roles.rego")+":3: rego_parse_error: unexpected assign token: expected rule value term (e.g., admin := <VALUE> { ... })\n"+
+		"\tadmin := := \"platform-admin\"\n\t         ^\n"+
+		filepath.Join(dir, "risk.rego")+":4: rego_parse_error: unexpected eof token: expected rule value term (e.g., reasons := <VALUE> { ... })\n"+
+		"\treasons := [\n\t           ^"; got != want {
+		t.Errorf("message:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // blockingGate denies the images listed in data.acme.blocked.
 const blockingGate = `package andon.gate
 

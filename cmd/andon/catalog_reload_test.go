@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/client"
+	"github.com/google/go-cmp/cmp"
 )
 
 // mustGit runs git in dir and returns its output.
@@ -256,9 +258,16 @@ func grepLines(text, s string) string {
 
 // TestPolicyReloadOnSIGHUP runs andon serve as its own process with a
 // policy directory, breaks the policy and sends SIGHUP: the reload fails,
-// the policy in force stays and decides, the log says why, and the
-// metric an alert watches says so until a reload succeeds.
+// the policy in force stays and decides, the log says why, a record per
+// problem with its file and line in either log format, and the metric an
+// alert watches says so until a reload succeeds.
 func TestPolicyReloadOnSIGHUP(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) { testPolicyReload(t, format) })
+	}
+}
+
+func testPolicyReload(t *testing.T, format string) {
 	dir := t.TempDir()
 	gate := filepath.Join(dir, "gate.rego")
 	// The embedded gate, with its message reworded: which one decides shows.
@@ -267,7 +276,7 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
-	p := mustStartServer(t, "andon", "--data", data, "--policy", dir)
+	p := mustStartServer(t, "andon", "--data", data, "--policy", dir, "--log-format", format)
 	addr, logs := strings.TrimPrefix(p.url, "http://"), p.logs
 	reload := func(want string) {
 		t.Helper()
@@ -282,12 +291,29 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 		t.Errorf("at start: %q", got)
 	}
 
-	if err := os.WriteFile(gate, []byte("package andon.gate\n\nallow if {\n"), 0o644); err != nil {
-		t.Fatal(err)
+	roles := filepath.Join(dir, "lib", "roles.rego")
+	mustWriteFile(t, gate, "package andon.gate\n\nallow if {\n")
+	mustWriteFile(t, roles, "package acme.roles\n\nadmin := := \"platform-admin\"\n")
+	const refused = "policy reload failed; the policy in force stays"
+	reload(refused)
+	// OPA's problems span lines, which a record would hold escaped: each
+	// is a record of its own, the line of source without its caret.
+	var got []map[string]any
+	for _, r := range logRecords(t, format, logs.String()) {
+		if r["msg"] == refused {
+			delete(r, "time")
+			got = append(got, r)
+		}
 	}
-	reload("policy reload failed")
-	if !strings.Contains(logs.String(), "gate.rego:") {
-		t.Errorf("the failed reload does not name the file and line; logs:\n%s", logs.String())
+	want := []map[string]any{{
+		"level": "ERROR", "msg": refused, "file": gate, "line": "4",
+		"err": "rego_parse_error: unexpected eof token", "detail": "allow if {",
+	}, {
+		"level": "ERROR", "msg": refused, "file": roles, "line": "3", "column": "10",
+		"err": "rego_parse_error: unexpected assign token: expected rule value term (e.g., admin := <VALUE> { ... })", "detail": `admin := := "platform-admin"`,
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records of the failed reload (-want +got):\n%s\nlogs:\n%s", diff, logs.String())
 	}
 	if got := metric(); got != "andon_policy_last_reload_successful 0" {
 		t.Errorf("after a failed reload: %q", got)
@@ -297,13 +323,57 @@ func TestPolicyReloadOnSIGHUP(t *testing.T) {
 		"gate", "--env", "dev", "--image", imageRelease)
 	wantExit(t, res, 1, "closed by the plant's own policy")
 
-	if err := os.WriteFile(gate, []byte(good), 0o644); err != nil {
+	mustWriteFile(t, gate, good)
+	if err := os.Remove(roles); err != nil {
 		t.Fatal(err)
 	}
 	reload("policy reloaded")
 	if got := metric(); got != "andon_policy_last_reload_successful 1" {
 		t.Errorf("after a reload that succeeded: %q", got)
 	}
+}
+
+// logRecords reads the records of a log in format, text or json, as maps
+// of their attributes; a number is kept as its text, as the text format
+// writes it.
+func logRecords(t *testing.T, format, logs string) []map[string]any {
+	t.Helper()
+	var records []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(logs), "\n") {
+		r := map[string]any{}
+		if format == "json" {
+			dec := json.NewDecoder(strings.NewReader(line))
+			dec.UseNumber()
+			if err := dec.Decode(&r); err != nil {
+				t.Fatalf("not a JSON record: %v\n%s", err, line)
+			}
+			for k, v := range r {
+				if n, ok := v.(json.Number); ok {
+					r[k] = n.String()
+				}
+			}
+		} else {
+			for rest := line; rest != ""; {
+				key, value, ok := strings.Cut(rest, "=")
+				if !ok {
+					t.Fatalf("not a text record: %q", line)
+				}
+				if strings.HasPrefix(value, `"`) {
+					quoted, err := strconv.QuotedPrefix(value)
+					if err != nil {
+						t.Fatalf("not a text record: %v\n%s", err, line)
+					}
+					rest = strings.TrimPrefix(value[len(quoted):], " ")
+					value, _ = strconv.Unquote(quoted)
+				} else {
+					value, rest, _ = strings.Cut(value, " ")
+				}
+				r[key] = value
+			}
+		}
+		records = append(records, r)
+	}
+	return records
 }
 
 // metricLine returns the line of the gauge without labels name in the

@@ -52,8 +52,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// listening finds the address in the server's "listening" log line.
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+// listening finds the address in the server's "listening" log line, of
+// either log format.
+var listening = regexp.MustCompile(`(?:msg=listening addr=|"msg":"listening","addr":")([^\s"]+)`)
 
 // liveServer is an andon serve process running in-process.
 type liveServer struct {

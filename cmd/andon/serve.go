@@ -637,7 +637,7 @@ func (a *app) reload(ctx context.Context) {
 	err := a.policy.Reload(ctx)
 	a.policyRefused.Store(err != nil)
 	if err != nil {
-		a.logger.Error("policy reload failed; the policy in force stays", "err", err)
+		logPolicyError(a.logger, "policy reload failed; the policy in force stays", err)
 	} else if err := a.record(ctx, a.policyLoaded(true)); err != nil {
 		a.logger.Error("policy reload could not be recorded", "err", err)
 	} else {
@@ -645,6 +645,40 @@ func (a *app) reload(ctx context.Context) {
 		a.warnPolicy()
 	}
 	a.refreshCatalog(ctx)
+}
+
+// logPolicyError logs err, why a policy was refused, as msg. OPA's
+// problems span lines (the line of source, a caret under the place), which
+// a log record of either format keeps on one line, escaped: a policy that
+// does not compile is logged one record per problem, with its file, line
+// and column, and its details without the caret, which the column
+// replaces.
+func logPolicyError(logger *slog.Logger, msg string, err error) {
+	var perrs *policy.Errors
+	if !errors.As(err, &perrs) {
+		logger.Error(msg, "err", err)
+		return
+	}
+	for _, p := range perrs.Problems {
+		attrs := []any{slog.String("file", p.File)}
+		if p.Line > 0 {
+			attrs = append(attrs, slog.Int("line", p.Line))
+		}
+		if p.Column > 0 {
+			attrs = append(attrs, slog.Int("column", p.Column))
+		}
+		attrs = append(attrs, slog.String("err", p.Message))
+		var details []string
+		for _, d := range p.Details {
+			if d = strings.TrimSpace(d); d != "" && strings.Trim(d, "^") != "" {
+				details = append(details, d)
+			}
+		}
+		if len(details) > 0 {
+			attrs = append(attrs, slog.String("detail", strings.Join(details, "; ")))
+		}
+		logger.Error(msg, attrs...)
+	}
 }
 
 // warnPolicy logs what in the policy in force is likely a mistake, though
