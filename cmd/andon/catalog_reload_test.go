@@ -222,6 +222,47 @@ func TestCatalogEmptiedInGit(t *testing.T) {
 	}
 }
 
+// TestCatalogRefusedLogsEachProblem: a catalog with two problems is
+// logged a record per problem, with its file, line, document and field,
+// in either log format, rather than one record whose line breaks the log
+// escapes.
+func TestCatalogRefusedLogsEachProblem(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			mustCopyDir(t, exampleCatalog, dir)
+			_, logs, _ := startServe(t, "--data", t.TempDir(), "--catalog", dir, "--catalog-interval", "100ms", "--log-format", format, "--log-level", "debug")
+			plants := filepath.Join(dir, "plants.yaml")
+			b, err := os.ReadFile(plants)
+			if err != nil {
+				t.Fatal(err)
+			}
+			broken := strings.Replace(strings.Replace(string(b), "criticality: critical ", "criticality: severe ", 1), "criticality: high ", "criticality: big ", 1)
+			mustWriteFile(t, plants, broken)
+			const refused = "catalog refused; the catalog in force stays"
+			// Refused at the next read of the source, then again only at
+			// debug level.
+			waitFor(t, 15*time.Second, func() bool { return strings.Contains(logs.String(), refused) }, logs)
+			waitFor(t, 5*time.Second, func() bool { return strings.Contains(logs.String(), "catalog still refused") }, logs)
+			var got []map[string]any
+			for _, r := range logRecords(t, format, logs.String()) {
+				if r["msg"] == refused {
+					delete(r, "time")
+					got = append(got, r)
+				}
+			}
+			record := func(line, plant, value string) map[string]any {
+				return map[string]any{"level": "ERROR", "msg": refused, "source": "dir " + dir, "file": "plants.yaml", "line": line,
+					"document": "Plant/" + plant, "field": "spec.criticality", "err": `"` + value + `" is not one of critical, high, medium, low`}
+			}
+			want := []map[string]any{record("10", "lyon", "severe"), record("17", "geelong", "big")}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("records of the refusal (-want +got):\n%s\nlogs:\n%s", diff, logs.String())
+			}
+		})
+	}
+}
+
 // TestCatalogRefusedAgain: a source that fails, recovers and fails again
 // the same way (the git server down twice, a branch deleted twice) is
 // logged in full each time, not only the first: the leader reads the

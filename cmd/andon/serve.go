@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -625,10 +626,10 @@ func (a *app) catalogRefused(err error) {
 	a.lastRefused = err.Error()
 	a.refusedMu.Unlock()
 	if repeated {
-		a.logger.Debug("catalog still refused; the catalog in force stays", "source", a.source.String(), "err", err)
+		logRefusal(a.logger, slog.LevelDebug, "catalog still refused; the catalog in force stays", err, "source", a.source.String())
 		return
 	}
-	a.logger.Error("catalog refused; the catalog in force stays", "source", a.source.String(), "err", err)
+	logRefusal(a.logger, slog.LevelError, "catalog refused; the catalog in force stays", err, "source", a.source.String())
 }
 
 // reload reloads the policy and reads the catalog source; what fails to
@@ -637,7 +638,7 @@ func (a *app) reload(ctx context.Context) {
 	err := a.policy.Reload(ctx)
 	a.policyRefused.Store(err != nil)
 	if err != nil {
-		logPolicyError(a.logger, "policy reload failed; the policy in force stays", err)
+		logRefusal(a.logger, slog.LevelError, "policy reload failed; the policy in force stays", err)
 	} else if err := a.record(ctx, a.policyLoaded(true)); err != nil {
 		a.logger.Error("policy reload could not be recorded", "err", err)
 	} else {
@@ -647,38 +648,55 @@ func (a *app) reload(ctx context.Context) {
 	a.refreshCatalog(ctx)
 }
 
-// logPolicyError logs err, why a policy was refused, as msg. OPA's
-// problems span lines (the line of source, a caret under the place), which
-// a log record of either format keeps on one line, escaped: a policy that
-// does not compile is logged one record per problem, with its file, line
-// and column, and its details without the caret, which the column
-// replaces.
-func logPolicyError(logger *slog.Logger, msg string, err error) {
+// logRefusal logs err, why a catalog or a policy was refused, at level as
+// msg with attrs. An invalid catalog and a policy that does not compile
+// are logged one record per problem, with its place: several problems in
+// one record, or one of OPA's, which span lines (the line of source, a
+// caret under the place), would be one line with its line breaks escaped,
+// in either log format. A problem of OPA's keeps its details without the
+// caret, which its column replaces.
+func logRefusal(logger *slog.Logger, level slog.Level, msg string, err error, attrs ...any) {
+	ctx := context.Background()
+	var cerrs catalog.Errors
 	var perrs *policy.Errors
-	if !errors.As(err, &perrs) {
-		logger.Error(msg, "err", err)
-		return
-	}
-	for _, p := range perrs.Problems {
-		attrs := []any{slog.String("file", p.File)}
-		if p.Line > 0 {
-			attrs = append(attrs, slog.Int("line", p.Line))
+	switch {
+	case errors.As(err, &cerrs):
+		for _, p := range cerrs {
+			logger.Log(ctx, level, msg, slices.Concat(attrs, place(p.File, p.Line, 0,
+				slog.String("document", p.Document), slog.String("field", p.Field), slog.String("err", p.Message)))...)
 		}
-		if p.Column > 0 {
-			attrs = append(attrs, slog.Int("column", p.Column))
-		}
-		attrs = append(attrs, slog.String("err", p.Message))
-		var details []string
-		for _, d := range p.Details {
-			if d = strings.TrimSpace(d); d != "" && strings.Trim(d, "^") != "" {
-				details = append(details, d)
+	case errors.As(err, &perrs):
+		for _, p := range perrs.Problems {
+			var details []string
+			for _, d := range p.Details {
+				if d = strings.TrimSpace(d); strings.Trim(d, "^") != "" {
+					details = append(details, d)
+				}
 			}
+			logger.Log(ctx, level, msg, slices.Concat(attrs, place(p.File, p.Line, p.Column,
+				slog.String("err", p.Message), slog.String("detail", strings.Join(details, "; "))))...)
 		}
-		if len(details) > 0 {
-			attrs = append(attrs, slog.String("detail", strings.Join(details, "; ")))
-		}
-		logger.Error(msg, attrs...)
+	default:
+		logger.Log(ctx, level, msg, append(attrs, "err", err)...)
 	}
+}
+
+// place returns the attributes of a problem at file, line and column,
+// then rest, leaving out those that are zero or empty.
+func place(file string, line, column int, rest ...slog.Attr) []any {
+	attrs := []any{slog.String("file", file)}
+	if line > 0 {
+		attrs = append(attrs, slog.Int("line", line))
+	}
+	if column > 0 {
+		attrs = append(attrs, slog.Int("column", column))
+	}
+	for _, a := range rest {
+		if a.Value.String() != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	return attrs
 }
 
 // warnPolicy logs what in the policy in force is likely a mistake, though
