@@ -26,8 +26,9 @@ type calendarView struct {
 	Prev, Next string
 	Today      string
 	// Download is the iCalendar file of the calendar shown, for the
-	// signed-in user; Subscription is the API's feed of it with a new feed
-	// token, for calendar applications, once the user asked for one.
+	// signed-in user; Subscription is the path of the API's feed of it
+	// with a new feed token, for calendar applications, once the user
+	// asked for one.
 	Download     string
 	feed         string // the API's path of the feed
 	Subscription string
@@ -78,20 +79,13 @@ func (h *Handler) calendarSubscribe(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	v.Subscription = origin(r) + v.feed + "&token=" + url.QueryEscape(token)
+	// A path, not a URL: the server cannot tell the address people reach
+	// it by from the request, whose Host a proxy may rewrite and a client
+	// may forge. The browser resolves the path against the address it
+	// used, and the page shows that (andon.js).
+	v.Subscription = v.feed + "&token=" + url.QueryEscape(token)
 	v.SubscriptionExpires = expires
 	return h.render(w, r, http.StatusOK, "calendar", v)
-}
-
-// origin returns the scheme and host the browser used to reach the
-// server, for links that leave the browser: a TLS connection, or a proxy
-// that says it terminated TLS, means https.
-func origin(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // calendarView builds the calendar for the query in q.

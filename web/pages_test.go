@@ -1050,9 +1050,11 @@ func TestCalendarSubscription(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "carol")
 	p := b.submit("/calendar?plant=geelong", "/calendar/subscription", url.Values{"plant": {"geelong"}}).mustStatus(t, http.StatusOK)
-	link := strings.TrimPrefix(p.text("#subscription code"), s.url)
-	if !strings.HasPrefix(link, "/api/v1/calendar.ics?plant=geelong&token=andonfeed_") {
-		t.Fatalf("subscription link %q", p.text("#subscription code"))
+	// A path, which the browser resolves against the address it reached
+	// andon by, and shows (andon.js); the server cannot tell that address.
+	link := p.attr("#subscription a[data-address]", "href")
+	if !strings.HasPrefix(link, "/api/v1/calendar.ics?plant=geelong&token=andonfeed_") || p.text("#subscription a code") != link {
+		t.Fatalf("subscription link %q, showing %q", link, p.text("#subscription a code"))
 	}
 	// A calendar application has no cookie and sends no header.
 	feed := s.browser(t).get(link).mustStatus(t, http.StatusOK)
@@ -1063,6 +1065,37 @@ func TestCalendarSubscription(t *testing.T) {
 	token := link[strings.Index(link, "token=")+len("token="):]
 	if p := s.browser(t).post("/login", url.Values{"token": {token}}); p.status != http.StatusUnauthorized {
 		t.Errorf("signing in with a feed token: %d", p.status)
+	}
+}
+
+// The subscription link does not take its host from the request: a Host
+// that a proxy rewrote (to the name of the Service behind it) or that a
+// client forged would send calendar applications elsewhere.
+func TestCalendarSubscriptionIgnoresHost(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "carol")
+	csrf := b.get("/calendar?plant=geelong").attr("input[name=csrf]", "value")
+	for _, header := range []http.Header{
+		{"X-Forwarded-Proto": {"https"}},
+		{"X-Forwarded-Host": {"andon.example.com"}},
+		{},
+	} {
+		req, err := http.NewRequest(http.MethodPost, s.url+"/calendar/subscription",
+			strings.NewReader(url.Values{"plant": {"geelong"}, "csrf": {csrf}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = header
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Host = "andon.andon.svc.cluster.local:8080"
+		// The client's jar would look the session up by that Host.
+		for _, c := range b.client.Jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
+		p := b.do(req).mustStatus(t, http.StatusOK)
+		if link := p.attr("#subscription a", "href"); !strings.HasPrefix(link, "/api/v1/calendar.ics?") || strings.Contains(p.body, "andon.andon.svc") {
+			t.Errorf("with Host %s and %v: subscription link %q", req.Host, header, link)
+		}
 	}
 }
 

@@ -666,8 +666,9 @@ func (b *board) testMonthEndFreeze(t *testing.T) {
 	}
 }
 
-// testCalendarFeedLink finds the iCalendar subscription link of a plant
-// and of an environment (the feed itself is tested elsewhere).
+// testCalendarFeedLink finds the iCalendar download link of a plant and
+// of an environment, and the address of a subscription link (the feed
+// itself is tested elsewhere).
 func (b *board) testCalendarFeedLink(t *testing.T) {
 	ctx := b.as(t, "carol")
 	for path, want := range map[string]string{
@@ -683,6 +684,18 @@ func (b *board) testCalendarFeedLink(t *testing.T) {
 		if !strings.HasPrefix(feed, "BEGIN:VCALENDAR") || !strings.Contains(feed, "month-end-close") {
 			t.Errorf("%s: the download is not the calendar:\n%.300s", path, feed)
 		}
+	}
+	// The subscription link shows the whole address the browser reached
+	// andon by, which the server gives as a path, and which a calendar
+	// application opens without a session.
+	b.open(t, ctx, "/calendar?plant=geelong", "form#subscribe")
+	submit(t, ctx, "form#subscribe button[type=submit]")
+	shown := text(t, ctx, "#subscription a[data-address] code")
+	if want := b.url + "/api/v1/calendar.ics?plant=geelong&token=andonfeed_"; !strings.HasPrefix(shown, want) || shown != mustRun(t, ctx, chromedp.Evaluate[string](`document.querySelector("#subscription a").href`)) {
+		t.Errorf("subscription link shows %q, want the link's address, starting %q", shown, want)
+	}
+	if feed := mustGet(t, shown); !strings.HasPrefix(feed, "BEGIN:VCALENDAR") {
+		t.Errorf("the subscription link does not open the calendar:\n%.300s", feed)
 	}
 }
 

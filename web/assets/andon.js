@@ -1,12 +1,24 @@
 // andon's own script: small conveniences on top of pages that work without
-// it. Fills in the viewer's UTC offset where a page shows plant times, and
-// says when the board has not been refreshed for a while.
+// it. Fills in the viewer's UTC offset where a page shows plant times, shows
+// the whole address of a subscription link, and says when the board has not
+// been refreshed for a while.
 document.addEventListener("DOMContentLoaded", function () {
   var minutes = -new Date().getTimezoneOffset();
   var sign = minutes < 0 ? "-" : "+";
   var abs = Math.abs(minutes);
   var text = "UTC" + sign + String(Math.floor(abs / 60)).padStart(2, "0") + ":" + String(abs % 60).padStart(2, "0");
   document.querySelectorAll("[data-viewer-offset]").forEach(function (el) { el.textContent = text; });
+});
+
+// A link that leaves the browser, such as a calendar subscription, is
+// rendered as a path: the server cannot tell the address people reach it
+// by, while the browser resolves the path against the one it used,
+// whatever proxy lies between. Its text shows that whole address; without
+// scripts, the link's own address is copied from its menu.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("a[data-address] code").forEach(function (code) {
+    code.textContent = code.parentElement.href;
+  });
 });
 
 // The board refreshes itself (htmx). A refresh that fails, because andon
