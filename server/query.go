@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -54,29 +55,33 @@ func (q query) required(name string) (string, error) {
 }
 
 // int returns the parameter name as an integer in [lo, hi], or def when it
-// is absent.
+// is absent. Given empty (limit=), it is not a number: a client that
+// meant one would otherwise get the default silently.
 func (q query) int(name string, def, lo, hi int64) (int64, error) {
-	v := q.values.Get(name)
-	if v == "" {
+	if !q.values.Has(name) {
 		return def, nil
 	}
+	v := q.values.Get(name)
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		// A whole number all the same, beyond what int64 holds.
+		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %s is not between %d and %d", name, v, lo, hi)
+	case err != nil:
 		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %q is not a whole number", name, v)
-	}
-	if n < lo || n > hi {
+	case n < lo || n > hi:
 		return 0, andon.Errorf(andon.EINVALID, "query parameter %s: %d is not between %d and %d", name, n, lo, hi)
 	}
 	return n, nil
 }
 
 // time returns the parameter name as an RFC 3339 instant, or def when it
-// is absent.
+// is absent; given empty, it is not a time, as int's are not numbers.
 func (q query) time(name string, def time.Time) (time.Time, error) {
-	v := q.values.Get(name)
-	if v == "" {
+	if !q.values.Has(name) {
 		return def, nil
 	}
+	v := q.values.Get(name)
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
 		hint := ""
