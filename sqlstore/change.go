@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -32,14 +31,6 @@ func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy, 
 
 var _ andon.ChangeService = (*ChangeService)(nil)
 
-// logger returns the logger of the store's messages.
-func (s *ChangeService) logger() *slog.Logger {
-	if s.db.Logger == nil {
-		return slog.Default()
-	}
-	return s.db.Logger
-}
-
 // requireUser returns the authenticated user of ctx.
 func requireUser(ctx context.Context) (string, error) {
 	name := andon.UserNameFromContext(ctx)
@@ -61,7 +52,7 @@ func (s *ChangeService) CreateChange(ctx context.Context, req *andon.ChangeReque
 	if errors.As(err, &perr) && andon.ErrorCode(err) == andon.EINTERNAL && ctx.Err() == nil {
 		// Outside a write, a fault here is taken for no fault of the
 		// storage; the server logs no fault, so it is logged here.
-		s.logger().Error("change could not be classified", "environment", req.Environment, "err", err)
+		s.db.logger().Error("change could not be classified", "environment", req.Environment, "err", err)
 		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the change could not be classified, so it was not opened: " + perr.message()}, err)
 	}
 	if err != nil {
@@ -541,7 +532,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 		return ev, transition(tx, c, to)
 	})
 	if perr := (*policyError)(nil); errors.As(err, &perr) {
-		s.logger().Error("change could not start: the gate policy failed", "change", started, "err", err)
+		s.db.logger().Error("change could not start: the gate policy failed", "change", started, "err", err)
 		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the gate could not decide, so change " + started + " was not started: " + perr.message()}, err)
 	}
 	return c, err
