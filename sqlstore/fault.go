@@ -28,6 +28,12 @@ var (
 	// write to the old file is lost when the server stops, so it is not
 	// written.
 	ErrFileGone = &andon.Fault{Message: "the database file was deleted or replaced while the server ran: writes are refused; restart the server"}
+	// ErrLogGone is the fault of a SQLite database whose write-ahead log
+	// was deleted while the server ran. The writes it acknowledged are in
+	// the deleted file, which the server still holds open: a server
+	// stopped cleanly copies them into the database, a killed one loses
+	// them.
+	ErrLogGone = &andon.Fault{Message: "the database's write-ahead log (the -wal file beside it) was deleted while the server ran: writes are refused; stop the server cleanly (SIGTERM), which saves what the log held into the database, and start it again"}
 )
 
 // storageFault returns err wrapped with the fault of the storage it
@@ -133,7 +139,7 @@ type fileIdentity struct {
 }
 
 // check returns ErrFileGone when no file is at the path any more, or
-// another one.
+// another one, and ErrLogGone when the write-ahead log is not beside it.
 func (id *fileIdentity) check() error {
 	if id == nil {
 		return nil
@@ -144,6 +150,20 @@ func (id *fileIdentity) check() error {
 	}
 	if !os.SameFile(id.info, info) {
 		return fmt.Errorf("%w: another file is at %s", ErrFileGone, id.path)
+	}
+	return id.checkLog()
+}
+
+// checkLog returns ErrLogGone when the database's write-ahead log is not
+// at its path. SQLite keeps it there for as long as a connection is open,
+// and the writer's connection stays open: one missing was deleted under
+// the server, which goes on writing into the deleted file. A log deleted
+// and made anew since by a connection opened after is not told from the
+// one the writer writes; the check at the next start finds what that
+// loses (see lastSigned).
+func (id *fileIdentity) checkLog() error {
+	if _, err := os.Stat(id.path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %w", ErrLogGone, err)
 	}
 	return nil
 }

@@ -119,6 +119,42 @@ func TestDeletedDatabaseFileRefusesWrites(t *testing.T) {
 	}
 }
 
+// A write-ahead log deleted under a running server is found at the next
+// write, which is refused; the server stopped cleanly copies into the
+// database what the deleted log held, which a restart finds whole.
+func TestDeletedWriteAheadLogRefusesWrites(t *testing.T) {
+	e := MustOpen(t, "sqlite")
+	ctx := context.Background()
+	if err := e.db.Ready(ctx); err != nil {
+		t.Fatalf("ready once opened: %v", err)
+	}
+	before, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(sqlstore.DataPath(e.dir) + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "lost"})
+	if !errors.Is(err, sqlstore.ErrLogGone) {
+		t.Fatalf("create after the write-ahead log was deleted: %v; want ErrLogGone", err)
+	}
+	if err := e.db.Ready(ctx); !errors.Is(err, sqlstore.ErrLogGone) {
+		t.Errorf("ready after the write-ahead log was deleted: %v; want ErrLogGone", err)
+	}
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = (&env{engine: e.engine, dir: e.dir, dsn: e.dsn}).open(t, e.now)
+	list, _, err := e.changes.FindChanges(ctx, andon.ChangeFilter{})
+	if err != nil || len(list) != 1 || list[0].ID != before.ID {
+		t.Fatalf("changes after a clean stop and a restart: %+v, %v; want %s alone", list, err, before.ID)
+	}
+	if r := e.verify(t); !r.OK {
+		t.Errorf("audit log after the restart: %+v", r)
+	}
+}
+
 // mustMakeImmutable sets the immutable attribute (chattr +i) on the files
 // at paths until the test ends, or until the function it returns is
 // called. Every write to them then fails, through the descriptors opened
