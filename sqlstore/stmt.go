@@ -62,15 +62,30 @@ func (c *stmtCache) cached(q string) *sql.Stmt {
 }
 
 // preparePending prepares the queries noted by cached. Errors are left for
-// the next use of the query, which runs unprepared and reports them.
+// the next use of the query, which runs unprepared and reports them. The
+// lock is not held while a query is prepared, which waits for a
+// connection of the pool: a transaction holding the connection looks its
+// statements up in the cache meanwhile.
 func (c *stmtCache) preparePending(ctx context.Context) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var queries []string
 	for q := range c.pending {
+		queries = append(queries, q)
 		delete(c.pending, q)
-		if st, err := c.pool.PrepareContext(ctx, q); err == nil {
+	}
+	c.mu.Unlock()
+	for _, q := range queries {
+		st, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.m[q]; ok || len(c.m) >= maxCachedStmts {
+			st.Close()
+		} else {
 			c.m[q] = st
 		}
+		c.mu.Unlock()
 	}
 }
 
