@@ -737,13 +737,14 @@ func (db *DB) writer() {
 			}
 		}
 		results := db.commitBatch(batch)
+		keep := db.toKeep
+		db.toKeep = nil
 		db.noteFaults(results)
 		for i, req := range batch {
 			req.done <- results[i]
 		}
-		if db.toKeep != nil {
-			db.lastSigned.save(db.logger(), db.toKeep)
-			db.toKeep = nil
+		if keep != nil {
+			db.lastSigned.save(db.logger(), keep)
 		}
 		db.writeStmts.preparePending(context.Background())
 	}

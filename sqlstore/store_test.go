@@ -832,8 +832,8 @@ func TestEvidenceBoundedInBytes(t *testing.T) {
 		if parts, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Type: andon.EventChangeReviewed, After: -1}); err != nil || len(parts) != 0 {
 			t.Errorf("EvidenceParts of no entry = %v, %v; want none", parts, err)
 		}
-		if _, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Change: "CHG-999", After: -1}); andon.ErrorCode(err) != andon.ENOTFOUND {
-			t.Errorf("EvidenceParts of a change never opened: %v; want not found", err)
+		if _, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Change: "CHG-999", After: -1}); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("EvidenceParts of a change never opened: %v; want invalid", err)
 		}
 	})
 }
