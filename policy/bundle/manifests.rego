@@ -174,21 +174,27 @@ declared_replicas(w) := 2 if {
 } else := 1
 
 # containers holds every container of every workload, init containers
-# included, with the place to report it.
+# and ephemeral containers included, with the place to report it. An
+# ephemeral container is one that kubectl debug adds to a running Pod
+# (the pods/ephemeralcontainers subresource): it runs in the Pod beside
+# the others, with the Pod's volumes and security context, so the rules
+# about a container hold for it too, except where Kubernetes does not let
+# it set what they ask for.
 containers contains e if {
 	some w in workloads
-	some key in ["initContainers", "containers"]
+	some key in ["initContainers", "containers", "ephemeralContainers"]
 	some c in array_at(w.pod, key)
 	is_object(c)
 	e := {
 		"index": w.index,
 		"container": c,
 		"init": key == "initContainers",
+		"ephemeral": key == "ephemeralContainers",
 		"where": sprintf("%s: %s %s", [w.ref, container_word[key], str(object.get(c, "name", ""))]),
 	}
 }
 
-container_word := {"initContainers": "init container", "containers": "container"}
+container_word := {"initContainers": "init container", "containers": "container", "ephemeralContainers": "ephemeral container"}
 
 # mount_for returns the volume mount of a container under which path lies,
 # the deepest one when mounts nest.

@@ -170,18 +170,27 @@ container_subjects contains s if {
 		"where": e.where,
 		"cli": true,
 		"workload": e.index,
-		"owner": sprintf("container %s of %s", [str(object.get(e.container, "name", "")), w.ref]),
+		"owner": sprintf("%s %s of %s", [subject_word(e), str(object.get(e.container, "name", "")), w.ref]),
 		"container": e.container,
-		"server": serving(w, args),
+		"server": serving(e, w, args),
 		"args": args,
 		"confs": mounted_confs(w, e.container),
 		"version": odoo_version(image_of(e.container)),
 	}
 }
 
+subject_word(e) := "ephemeral container" if {
+	e.ephemeral
+} else := "container"
+
 # A server keeps serving requests; a Job, or a container that stops after
-# installing or updating modules, does not.
-serving(w, args) := false if {
+# installing or updating modules, does not. Nor does an Odoo that kubectl
+# debug starts in an ephemeral container (odoo shell, a one-off update):
+# like a Job's, its command line and data are checked, and the rules
+# about serving requests are not its.
+serving(e, w, args) := false if {
+	e.ephemeral
+} else := false if {
 	args.stop_after_init
 } else := w.kind in serving_kinds
 

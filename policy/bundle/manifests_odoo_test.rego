@@ -91,9 +91,25 @@ test_subjects if {
 }
 
 test_serving if {
-	serving({"kind": "Deployment"}, {}) == true
-	serving({"kind": "Job"}, {}) == false
-	serving({"kind": "Deployment"}, {"stop_after_init": "True"}) == false
+	serving({}, {"kind": "Deployment"}, {}) == true
+	serving({}, {"kind": "Job"}, {}) == false
+	serving({}, {"kind": "Deployment"}, {"stop_after_init": "True"}) == false
+	serving({"ephemeral": true}, {"kind": "Pod"}, {}) == false
+}
+
+# An Odoo that kubectl debug starts in an ephemeral container (odoo
+# shell) is checked as a Job's is: its command line, not the rules about
+# serving requests.
+test_odoo_in_an_ephemeral_container if {
+	shell := debugger({"image": odoo_image, "command": ["odoo", "shell"], "args": ["-d", "odoo_lyon", "--dev=all", "--log-level=debug", "--db_password=odoo"]})
+	got := {[s.where, s.owner, s.server] | some s in subjects} with input as debug_pod([shell])
+	got == {
+		["Pod odoo-prod-lyon/odoo-web-7d9c5b8f6d-x2x9z: container odoo", "container odoo of Pod odoo-prod-lyon/odoo-web-7d9c5b8f6d-x2x9z", true],
+		[debug_where, "ephemeral container debugger of Pod odoo-prod-lyon/odoo-web-7d9c5b8f6d-x2x9z", false],
+	}
+	messages("env-secret-literal", debug_pod([shell])) == {concat("", [debug_where, ": passes the database password on the command line (--db_password), readable by anyone who can read the workload or list its processes; set db_password in an odoo.conf mounted from a Secret, or take it from a Secret through the environment"])}
+	found("odoo-dev-mode", debug_pod([shell])) == set()
+	found("odoo-log-level", debug_pod([shell])) == set()
 }
 
 test_setting_command_line_overrides_file if {

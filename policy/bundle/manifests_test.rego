@@ -496,8 +496,11 @@ test_replicas if {
 
 test_containers if {
 	i := stack([patch(web, "/spec/template/spec/initContainers", [{"name": "wait"}])])
-	places := {[e.init, e.where] | some e in containers} with input as i
-	places == {[true, "Deployment odoo-prod-lyon/odoo-web: init container wait"], [false, "Deployment odoo-prod-lyon/odoo-web: container odoo"]}
+	places := {[e.init, e.ephemeral, e.where] | some e in containers} with input as i
+	places == {[true, false, "Deployment odoo-prod-lyon/odoo-web: init container wait"], [false, false, "Deployment odoo-prod-lyon/odoo-web: container odoo"]}
+	pod := stack([{"kind": "Pod", "metadata": meta("odoo-web-1"), "spec": {"containers": [{"name": "odoo"}], "ephemeralContainers": [{"name": "debugger"}, "junk"]}}])
+	debugged := {[e.init, e.ephemeral, e.where] | some e in containers} with input as pod
+	debugged == {[false, false, "Pod odoo-prod-lyon/odoo-web-1: container odoo"], [false, true, "Pod odoo-prod-lyon/odoo-web-1: ephemeral container debugger"]}
 }
 
 test_mount_for if {

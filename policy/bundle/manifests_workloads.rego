@@ -109,12 +109,14 @@ writable_paths(s) := {
 
 # container-resources. A request missing from the container may come from
 # its limit (Kubernetes copies a limit to a missing request) or from a
-# LimitRange of the namespace.
+# LimitRange of the namespace. An ephemeral container is left out: the API
+# server refuses resources on one, which shares what its Pod was given.
 
 resource_needs := [["requests", "cpu"], ["requests", "memory"], ["limits", "memory"]]
 
 findings contains finding("container-resources", e, sprintf("sets no %s: without requests the scheduler places pods blindly and a ResourceQuota refuses them, and without a memory limit one runaway process takes the node's memory; set resources.requests.cpu, resources.requests.memory and resources.limits.memory", [alternatives(missing)])) if {
 	some e in containers
+	not e.ephemeral
 	ns := workloads[e.index].ns
 	missing := [concat(".", need) |
 		some need in resource_needs

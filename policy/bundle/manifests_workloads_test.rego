@@ -117,6 +117,82 @@ test_container_resources_from_limit_range if {
 	messages("container-resources", stack(with_parts({"web": bare}, [requests_only]))) == {concat("", [web_where, ": sets no limits.memory: without requests the scheduler places pods blindly and a ResourceQuota refuses them, and without a memory limit one runaway process takes the node's memory; set resources.requests.cpu, resources.requests.memory and resources.limits.memory"])}
 }
 
+# Ephemeral containers. debug_pod is a Pod of web, as its ReplicaSet
+# creates it, with the ephemeral containers kubectl debug adds, reviewed
+# alone as the admission webhook reviews the pods/ephemeralcontainers
+# subresource.
+debug_pod(ephemeral) := {
+	"objects": [entry(0, {
+		"apiVersion": "v1",
+		"kind": "Pod",
+		"metadata": meta("odoo-web-7d9c5b8f6d-x2x9z"),
+		"spec": object.union(web.spec.template.spec, {"ephemeralContainers": ephemeral}),
+	})],
+	"settings": stack_settings,
+	"scope": "object",
+}
+
+debug_where := "Pod odoo-prod-lyon/odoo-web-7d9c5b8f6d-x2x9z: ephemeral container debugger"
+
+debug_image := concat("", ["registry.example.com/tools/debug:1.0@", digest])
+
+# restricted_debugger is the container kubectl debug --profile=restricted
+# adds.
+restricted_debugger := {
+	"name": "debugger",
+	"image": debug_image,
+	"stdin": true,
+	"tty": true,
+	"targetContainerName": "odoo",
+	"securityContext": {"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}},
+}
+
+debugger(changes) := replaced(restricted_debugger, changes)
+
+# debug_found returns the findings about the ephemeral container
+# debugger, as [rule, message]: those of the rules that a policy adds to
+# the default ones stay out of them.
+debug_found(i) := {[f.rule, f.message] | some f in all; startswith(f.message, concat("", [debug_where, ": "]))} if {
+	all := findings with input as i
+}
+
+test_ephemeral_container_as_the_restricted_profile_makes_it if {
+	found("run-as-non-root", debug_pod([])) == set()
+	found("container-resources", debug_pod([])) == set()
+
+	# Kubernetes refuses resources on an ephemeral container, so
+	# container-resources does not ask for them.
+	debug_found(debug_pod([restricted_debugger])) == {["read-only-root-filesystem", concat("", [debug_where, ": the root filesystem is writable, so a compromised process can change its own binaries; set securityContext.readOnlyRootFilesystem: true, with volumes where it must write"])]}
+	debug_found(debug_pod([debugger({"securityContext": object.union(restricted_debugger.securityContext, {"readOnlyRootFilesystem": true})})])) == set()
+}
+
+test_ephemeral_container_of_the_general_profile if {
+	# kubectl debug's default profile adds SYS_PTRACE and nothing else;
+	# the Pod's runAsNonRoot holds for it.
+	general := debugger({"image": "busybox:1.36", "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}})
+	{f[0] | some f in debug_found(debug_pod([general]))} == {"image-digest", "image-registry", "allow-privilege-escalation", "read-only-root-filesystem"}
+	messages("image-digest", debug_pod([general])) == {concat("", [debug_where, ": image busybox:1.36 is not pinned by digest, so what runs can change under the same name; pin it as busybox:1.36@sha256:…"])}
+	messages("allow-privilege-escalation", debug_pod([general])) == {concat("", [debug_where, ": allowPrivilegeEscalation is not false: a process may gain more privileges than the container started with (setuid binaries); set securityContext.allowPrivilegeEscalation: false"])}
+}
+
+test_ephemeral_container_as_root if {
+	root := debugger({"securityContext": {"privileged": true, "runAsUser": 0, "runAsNonRoot": false}})
+	messages("run-as-non-root", debug_pod([root])) == {concat("", [debug_where, ": runAsNonRoot is not true, in the container or its pod: a process that escapes the application runs as root in the container; set securityContext.runAsNonRoot: true (the Odoo image runs as user odoo, 101)"])}
+	messages("allow-privilege-escalation", debug_pod([root])) == {concat("", [debug_where, ": allowPrivilegeEscalation is not false: a process may gain more privileges than the container started with (setuid binaries); set securityContext.allowPrivilegeEscalation: false"])}
+
+	# Without the Pod's runAsNonRoot, every container is named.
+	bare := json.patch(debug_pod([debugger({"securityContext": {"allowPrivilegeEscalation": false}})]), [{"op": "remove", "path": "/objects/0/object/spec/securityContext"}])
+	messages("run-as-non-root", bare) == {
+		"Pod odoo-prod-lyon/odoo-web-7d9c5b8f6d-x2x9z: container odoo: runAsNonRoot is not true, in the container or its pod: a process that escapes the application runs as root in the container; set securityContext.runAsNonRoot: true (the Odoo image runs as user odoo, 101)",
+		concat("", [debug_where, ": runAsNonRoot is not true, in the container or its pod: a process that escapes the application runs as root in the container; set securityContext.runAsNonRoot: true (the Odoo image runs as user odoo, 101)"]),
+	}
+}
+
+test_ephemeral_container_environment if {
+	leaky := debugger({"env": [{"name": "PGPASSWORD", "value": "odoo"}]})
+	messages("env-secret-literal", debug_pod([leaky])) == {concat("", [debug_where, ": environment variable PGPASSWORD holds a literal secret, readable by anyone who can read the workload and kept in its history; take it from a Secret with valueFrom.secretKeyRef"])}
+}
+
 # odoo-filestore-volume
 
 test_filestore_volume if {
