@@ -168,8 +168,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	}
 	// Deletions and connections change no image; a subresource (status,
 	// scale) is written by controllers and carries no pod template, but
-	// for a Pod's ephemeral containers (kubectl debug), whose images go
-	// through the gate.
+	// for a Pod's ephemeral containers (kubectl debug): its review
+	// carries the whole Pod, whose new containers are checked against
+	// the object rules and whose new images go through the gate.
 	if problem := req.unlikely(); problem != "" {
 		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionDenied
 	}
@@ -219,25 +220,33 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			return ignore()
 		}
 	}
+	rulesHint := "rules: docs/manifests.md"
+	if ephemeral {
+		// Whoever runs kubectl debug is told which container of the Pod
+		// is theirs, and how kubectl makes one the rules admit.
+		if added := newEphemeralContainers(obj, old); len(added) > 0 {
+			what = fmt.Sprintf("ephemeral %s %s of %s", plural(len(added), "container", "containers"), strings.Join(added, ", "), what)
+		}
+		rulesHint += "; kubectl debug --profile=restricted adds a container that runs as non-root, without privilege escalation or capabilities"
+	}
 
-	var warnings []string
-	if !ephemeral {
-		var denials []string
-		var err error
-		if denials, warnings, err = rv.findings(ctx, cat, env, req.Namespace, obj, old); err != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				rv.logger().Warn("admission refused: the manifest policy did not answer before the webhook's deadline", "object", what, "environment", env.Name, "user", user)
-				return deny(fmt.Sprintf("andon could not check %s against the manifest policy before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", what)), andon.AdmissionDenied
-			}
-			rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
-			return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
+	// The ephemeral containers kubectl debug adds are checked with the
+	// Pod they join, which the subresource's review carries whole: as
+	// on any update, only what the new containers break anew refuses.
+	denials, warnings, err := rv.findings(ctx, cat, env, req.Namespace, obj, old)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			rv.logger().Warn("admission refused: the manifest policy did not answer before the webhook's deadline", "object", what, "environment", env.Name, "user", user)
+			return deny(fmt.Sprintf("andon could not check %s against the manifest policy before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", what)), andon.AdmissionDenied
 		}
-		if len(denials) > 0 {
-			rv.logger().Info("admission refused: manifest policy", "object", what, "environment", env.Name, "user", user, "findings", denials)
-			resp := deny(fmt.Sprintf("andon refused %s, which breaks the manifest policy of environment %s: %s (rules: docs/manifests.md)", what, env.Name, strings.Join(denials, "; ")))
-			resp.Warnings = warnings
-			return resp, andon.AdmissionDenied
-		}
+		rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
+		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
+	}
+	if len(denials) > 0 {
+		rv.logger().Info("admission refused: manifest policy", "object", what, "environment", env.Name, "user", user, "findings", denials)
+		resp := deny(fmt.Sprintf("andon refused %s, which breaks the manifest policy of environment %s: %s (%s)", what, env.Name, strings.Join(denials, "; "), rulesHint))
+		resp.Warnings = warnings
+		return resp, andon.AdmissionDenied
 	}
 
 	images := newImages(req.Kind.Kind, obj, old)
@@ -514,6 +523,32 @@ func images(kind string, obj map[string]any) []string {
 		}
 	}
 	return out
+}
+
+// newEphemeralContainers returns the names of the ephemeral containers of
+// the Pod obj that old does not have, in order.
+func newEphemeralContainers(obj, old map[string]any) []string {
+	names := func(pod map[string]any) []string {
+		v, _, _ := unstructured.NestedFieldNoCopy(pod, "spec", "ephemeralContainers")
+		list, _ := v.([]any)
+		var out []string
+		for _, c := range list {
+			m, _ := c.(map[string]any)
+			if name, _ := m["name"].(string); name != "" {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	before := names(old)
+	return slices.DeleteFunc(names(obj), func(name string) bool { return slices.Contains(before, name) })
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // newImages returns the images of obj that old does not have: all of

@@ -148,6 +148,12 @@ func TestRecordedReviews(t *testing.T) {
 		{file: "deployment-delete", allowed: true, outcome: andon.AdmissionIgnored},
 		{file: "deployment-ungoverned", allowed: true, outcome: andon.AdmissionIgnored},
 		{file: "deployment-scale-subresource", allowed: true, outcome: andon.AdmissionIgnored},
+		// kubectl debug's container, of its default profile, in a Pod a
+		// ReplicaSet owns: governed, and refused for the rule it breaks.
+		{file: "pod-ephemeralcontainers", outcome: andon.AdmissionDenied,
+			message: []string{"andon refused ephemeral container debugger-x7k2p of Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z", "environment prod-lyon",
+				"[allow-privilege-escalation] Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z: ephemeral container debugger-x7k2p: allowPrivilegeEscalation is not false", "kubectl debug --profile=restricted"},
+			warnings: []string{"andon [read-only-root-filesystem]: Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z: ephemeral container debugger-x7k2p: "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -593,36 +599,124 @@ func TestUpdatesAreRefusedOnlyForNewBreaches(t *testing.T) {
 	}
 }
 
+// debugImage is the image of the recorded debug container.
+const debugImage = "registry.example.com/tools/debug:1.4@sha256:4444444444444444444444444444444444444444444444444444444444444444"
+
+// restricted is the security context of the container that kubectl debug
+// --profile=restricted adds.
+func restricted() map[string]any {
+	return map[string]any{"runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": map[string]any{"drop": []any{"ALL"}}, "seccompProfile": map[string]any{"type": "RuntimeDefault"}}
+}
+
+// debugReview is the recorded review of kubectl debug adding the
+// ephemeral container debugger-x7k2p to a Pod that a ReplicaSet owns,
+// with image img and securityContext sc (none when nil) instead; edit,
+// when not nil, changes the Pod's spec, before and after.
+func debugReview(t *testing.T, img string, sc map[string]any, edit func(spec map[string]any)) []byte {
+	t.Helper()
+	return mutate(t, "pod-ephemeralcontainers", func(req map[string]any) {
+		spec := func(key string) map[string]any { return req[key].(map[string]any)["spec"].(map[string]any) }
+		c := spec("object")["ephemeralContainers"].([]any)[0].(map[string]any)
+		c["image"] = img
+		delete(c, "securityContext")
+		if sc != nil {
+			c["securityContext"] = sc
+		}
+		if edit != nil {
+			edit(spec("oldObject"))
+			edit(spec("object"))
+		}
+	})
+}
+
 // kubectl debug adds an ephemeral container through a subresource: its
 // image goes through the gate, even on a Pod a controller owns.
 func TestEphemeralContainersGoThroughTheGate(t *testing.T) {
-	const debug = "registry.example.com/tools/debug@sha256:1111111111111111111111111111111111111111111111111111111111111111"
-	body := mutate(t, "deployment-update-image", func(req map[string]any) {
-		pod := func(key string, ephemeral bool) map[string]any {
-			var spec map[string]any
-			b, _ := json.Marshal(req[key].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"])
-			if err := json.Unmarshal(b, &spec); err != nil {
-				t.Fatal(err)
-			}
-			p := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "odoo-web-7d9c5b8f6d-x2x9z", "namespace": "odoo-lyon",
-				"ownerReferences": []any{map[string]any{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "odoo-web-7d9c5b8f6d", "uid": "u", "controller": true}}}, "spec": spec}
-			if ephemeral {
-				spec["ephemeralContainers"] = []any{map[string]any{"name": "debugger", "image": debug}}
-			}
-			return p
-		}
-		req["oldObject"], req["object"] = pod("oldObject", false), pod("oldObject", true)
-		req["kind"] = map[string]any{"group": "", "version": "v1", "kind": "Pod"}
-		req["subResource"] = "ephemeralcontainers"
-		req["name"] = "odoo-web-7d9c5b8f6d-x2x9z"
-		req["userInfo"] = map[string]any{"username": "jdoe@example.com"}
-	})
 	gate := &recordingGate{}
+	body := debugReview(t, debugImage, restricted(), nil)
 	if resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", body); !resp.Allowed || outcome != andon.AdmissionAllowed {
 		t.Fatalf("debug container allowed by the gate: %+v, %s", resp, outcome)
 	}
-	if len(gate.calls) != 1 || gate.calls[0].req.Image != debug {
+	if len(gate.calls) != 1 || gate.calls[0].req.Image != debugImage {
 		t.Errorf("gate calls = %+v; want the debug image only", gate.calls)
+	}
+	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
+	}}
+	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), refusing), "", body)
+	if want := "andon's gate refused image " + debugImage + " of ephemeral container debugger-x7k2p of Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z in environment prod-lyon"; resp.Allowed || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v; want refused: %q", resp.Result, want)
+	}
+}
+
+// The container kubectl debug adds to a Pod is held to the object rules
+// of the manifest policy, as the Pod's own containers are: one that
+// breaks them is refused before its image goes through the gate, with a
+// message that names the rule and the ephemeral container.
+func TestEphemeralContainersAreCheckedByTheRules(t *testing.T) {
+	const where = "Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z: ephemeral container debugger-x7k2p: "
+	tests := []struct {
+		name string
+		img  string
+		sc   map[string]any
+		edit func(spec map[string]any)
+		// allowed or, when empty, refused with message.
+		message  []string
+		warnings []string
+	}{
+		{name: "restricted profile", img: debugImage, sc: restricted(),
+			warnings: []string{"andon [read-only-root-filesystem]: " + where}},
+		{name: "general profile", img: "busybox:1.36", sc: map[string]any{"capabilities": map[string]any{"add": []any{"SYS_PTRACE"}}},
+			message: []string{
+				"andon refused ephemeral container debugger-x7k2p of Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z, which breaks the manifest policy of environment prod-lyon",
+				"[image-digest] " + where + "image busybox:1.36 is not pinned by digest",
+				"[allow-privilege-escalation] " + where + "allowPrivilegeEscalation is not false",
+				"kubectl debug --profile=restricted",
+			}},
+		{name: "privileged as root", img: debugImage, sc: map[string]any{"privileged": true, "runAsUser": 0, "runAsNonRoot": false},
+			message: []string{
+				"[run-as-non-root] " + where + "runAsNonRoot is not true",
+				"[allow-privilege-escalation] " + where,
+			}},
+		// A Pod that broke a rule before (its pod runs as root) may be
+		// debugged by a container that does not break it, and not by one
+		// that breaks it too.
+		{name: "in a pod that broke the rule before", img: debugImage, sc: map[string]any{"runAsNonRoot": true, "allowPrivilegeEscalation": false},
+			edit: func(spec map[string]any) { delete(spec, "securityContext") }},
+		{name: "breaking a rule the pod broke before", img: debugImage, sc: map[string]any{"allowPrivilegeEscalation": false},
+			edit:    func(spec map[string]any) { delete(spec, "securityContext") },
+			message: []string{"[run-as-non-root] " + where}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", debugReview(t, tt.img, tt.sc, tt.edit))
+			if tt.message == nil {
+				if !resp.Allowed || outcome != andon.AdmissionAllowed || len(gate.calls) != 1 {
+					t.Fatalf("allowed %v, outcome %s, gate calls %d; want allowed through the gate: %+v", resp.Allowed, outcome, len(gate.calls), resp.Result)
+				}
+			} else {
+				if resp.Allowed || outcome != andon.AdmissionDenied {
+					t.Fatalf("allowed %v, outcome %s; want refused: %+v", resp.Allowed, outcome, resp)
+				}
+				for _, want := range tt.message {
+					if !strings.Contains(resp.Result.Message, want) {
+						t.Errorf("message lacks %q:\n%s", want, resp.Result.Message)
+					}
+				}
+				if strings.Contains(resp.Result.Message, "container odoo:") {
+					t.Errorf("message names the Pod's own container, which broke nothing new:\n%s", resp.Result.Message)
+				}
+				if len(gate.calls) != 0 {
+					t.Errorf("the gate was asked %d times; want never, as for any object that breaks a rule", len(gate.calls))
+				}
+			}
+			for _, want := range tt.warnings {
+				if !slices.ContainsFunc(resp.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+					t.Errorf("warnings lack %q: %q", want, resp.Warnings)
+				}
+			}
+		})
 	}
 }
 

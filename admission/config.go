@@ -196,10 +196,10 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 }
 
 // rules are the objects andon checks: the workloads, whose images go
-// through the gate (with the ephemeral containers kubectl debug adds to a
-// Pod), and the kinds of the object rules of the manifest policy. Secrets
-// are left out: no object rule reads them, and andon need not see their
-// values.
+// through the gate, and the kinds of the object rules of the manifest
+// policy; and the ephemeral containers kubectl debug adds to a Pod, which
+// both check, and which a rule for pods does not send. Secrets are left
+// out: no object rule reads them, and andon need not see their values.
 func rules() []admissionregistrationv1.RuleWithOperations {
 	scope := admissionregistrationv1.NamespacedScope
 	rule := func(group, version string, resources ...string) admissionregistrationv1.RuleWithOperations {
