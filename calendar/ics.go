@@ -34,8 +34,10 @@ import (
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule.
 //
-// Other components (VTIMEZONE, VALARM, VTODO, ...) and properties are
-// ignored. Every schedule returned passes ValidateSchedule; a problem is
+// A calendar's METHOD must be PUBLISH or REQUEST, when it has one: any
+// other makes the file a message about events held elsewhere (CANCEL
+// cancels them). EXRULE is refused. Other components (VTIMEZONE, VALARM,
+// VTODO, ...) and properties are ignored. Every schedule returned passes ValidateSchedule; a problem is
 // reported at the line of the property it comes from, the first of every
 // VEVENT that has one, joined (errors.Join: each is an *andon.Error).
 func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
@@ -127,6 +129,7 @@ type event struct {
 	props        map[string]*contentLine
 	exdates      []*contentLine
 	rdates       []*contentLine
+	exrule       []*contentLine
 	start        int64
 	zone         zone
 	date         bool
@@ -302,10 +305,17 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 			if len(stack) == 0 {
 				return nil, p.errorf(c.line, "%s outside a VCALENDAR", c.name)
 			}
+			if len(stack) == 1 && c.name == "METHOD" {
+				if err := p.method(c); err != nil {
+					return nil, err
+				}
+			}
 			if cur == nil || len(stack) != 2 {
 				continue // a property of the calendar or of a nested component
 			}
 			switch c.name {
+			case "EXRULE":
+				cur.exrule = append(cur.exrule, c)
 			case "EXDATE":
 				cur.exdates = append(cur.exdates, c)
 			case "RDATE":
@@ -328,11 +338,32 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 	return events, nil
 }
 
+// method checks the METHOD of a calendar (RFC 5546). A calendar that is
+// published (PUBLISH) or that invites to its events (REQUEST) lists them
+// as they are; any other method is a message about events held elsewhere:
+// CANCEL removes them, ADD adds occurrences to a series it does not
+// repeat, and the others answer an invitation. Read as a calendar, a
+// cancellation would bring back the windows it cancels.
+func (p *icsParser) method(c *contentLine) error {
+	switch m := strings.ToUpper(strings.TrimSpace(c.value)); m {
+	case "PUBLISH", "REQUEST":
+		return nil
+	case "CANCEL":
+		return p.errorf(c.line, "METHOD:CANCEL: the file is a message that cancels the events it names, not a calendar of them; export the calendar itself, where they are gone")
+	default:
+		return p.errorf(c.line, "METHOD:%s: the file is a message about events held elsewhere, not a calendar of them; export the calendar itself (METHOD:PUBLISH, or no METHOD)", m)
+	}
+}
+
 // resolve turns the properties of e into schedules.
 func (p *icsParser) resolve(e *event) error {
 	dtstart := e.props["DTSTART"]
 	if dtstart == nil {
 		return p.errorf(e.begin, "VEVENT has no DTSTART")
+	}
+	if len(e.exrule) > 0 {
+		// Ignoring it would count the occurrences it excludes.
+		return p.errorf(e.exrule[0].line, "EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE")
 	}
 	var err error
 	if e.start, e.zone, e.date, err = parseTime(dtstart, dtstart.value); err != nil {

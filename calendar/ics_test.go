@@ -191,6 +191,10 @@ func TestParseICS(t *testing.T) {
 			"END:VCALENDAR\n",
 		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2027-01-10T02:00:00"}, Duration: time.Hour}},
 	}, {
+		name: "an invitation, as Outlook sends it, lists its events",
+		data: "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20270103T020000Z\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n",
+		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", Duration: 4 * time.Hour, Timezone: "UTC"}},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -269,6 +273,15 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:7: EXDATE: "2027": want the form 20060102T150405`},
 		{"bad period", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270104T020000"),
 			`t.ics:6: RDATE: "20270104T020000" is not a period START/END or START/DURATION`},
+		{"a cancellation", "BEGIN:VCALENDAR\nVERSION:2.0\nMETHOD:CANCEL\nBEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n",
+			"t.ics:3: METHOD:CANCEL: the file is a message that cancels the events it names, not a calendar of them; export the calendar itself, where they are gone"},
+		{"a reply", "BEGIN:VCALENDAR\nMETHOD:reply\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n",
+			"t.ics:2: METHOD:REPLY: the file is a message about events held elsewhere, not a calendar of them; export the calendar itself (METHOD:PUBLISH, or no METHOD)"},
+		{"the method of a second calendar", "BEGIN:VCALENDAR\nMETHOD:PUBLISH\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n" +
+			"BEGIN:VCALENDAR\nMETHOD:ADD\nEND:VCALENDAR\n",
+			"t.ics:9: METHOD:ADD: the file is a message about events held elsewhere, not a calendar of them; export the calendar itself (METHOD:PUBLISH, or no METHOD)"},
+		{"EXRULE", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXRULE:FREQ=WEEKLY;BYDAY=SA,SU"),
+			"t.ics:7: EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE"},
 		{"this and future", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
