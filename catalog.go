@@ -189,11 +189,25 @@ type Schedule struct {
 	// means a single occurrence at Start.
 	RRule string `json:"rrule,omitempty"`
 	// ExDates are local wall times of occurrences to skip, in Start's layout.
-	ExDates  []string      `json:"exdates,omitempty"`
+	ExDates []string `json:"exdates,omitempty"`
+	// Duration is elapsed time: an occurrence lasts exactly that long,
+	// whatever the clocks do meanwhile.
 	Duration time.Duration `json:"duration"`
+	// WallDuration is a length on the wall clock, which calendar files
+	// give (an all-day event, DTEND, the days of DURATION): an occurrence
+	// ends at the wall time WallDuration after its wall start, read in
+	// the zone as its start is, and then Duration later. An all-day event
+	// thus lasts from midnight to midnight even when that day has 23 or 25
+	// hours. When it is not whole days, Duration is zero. A catalog's own
+	// schedule has none.
+	WallDuration time.Duration `json:"wallDuration,omitempty"`
 	// Timezone is an IANA name; "" means each environment's plant time zone.
 	Timezone string `json:"timezone,omitempty"`
 }
+
+// Length is how long an occurrence of s lasts on a day when clocks do
+// not change: its length on the wall clock and its elapsed duration.
+func (s Schedule) Length() time.Duration { return s.WallDuration + s.Duration }
 
 // WallLayout is the layout of Schedule.Start and Schedule.ExDates.
 const WallLayout = "2006-01-02T15:04:05"

@@ -37,7 +37,12 @@
 // Duration is exact elapsed time from the start instant: a four-hour window
 // that starts at 01:00 on the night clocks spring forward ends at 06:00
 // local time, and one that starts at 01:00 on the night they fall back ends
-// at 04:00.
+// at 04:00. A schedule read from a calendar file may also have a length on
+// the wall clock (WallDuration), as its all-day events, the days of its
+// DURATIONs and its DTENDs give it: such an occurrence ends at the wall
+// time that far after its wall start, read by the rules above, so that
+// an all-day event lasts from midnight to midnight on a day of 23 or 25
+// hours too.
 //
 // The wall times of a schedule are the same for every environment, so they
 // are expanded once and shared; each query turns those near it into
@@ -105,7 +110,7 @@ func New(cat *andon.Catalog) (*Calendar, error) {
 				return nil, andon.Errorf(andon.EINVALID, "window %q: %v", w.Name, err)
 			}
 			cw.schedules = append(cw.schedules, cs)
-			c.maxDuration = max(c.maxDuration, seconds(cs.duration))
+			c.maxDuration = max(c.maxDuration, cs.length())
 		}
 		c.windows = append(c.windows, cw)
 	}
@@ -217,9 +222,11 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []a
 				loc = envLoc
 			}
 			// An occurrence overlapping [from, to) starts at an instant
-			// in (from-duration, to); its wall start is that instant
-			// plus one of the offsets in force around then.
-			dur := seconds(s.duration)
+			// in (from-duration, to), or, with a length on the wall
+			// clock, at a wall time after that of from-length; its wall
+			// start is that instant plus one of the offsets in force
+			// around then.
+			dur := s.length()
 			minOff, maxOff := zones.offsets(loc)
 			for _, wall := range s.walls(lo-dur+minOff, hi+maxOff, entry) {
 				i := instant(wall, loc)
@@ -227,7 +234,7 @@ func (c *Calendar) collect(env *andon.Environment, from, to time.Time, types []a
 					continue
 				}
 				start := time.Unix(i, 0).In(loc)
-				end := start.Add(s.duration)
+				end := s.end(wall, start, loc)
 				if start.Before(to) && end.After(from) {
 					out = append(out, andon.Occurrence{Window: w.Name, Type: w.Type, Start: start, End: end, Allow: cw.allow})
 				}

@@ -191,7 +191,13 @@ func (f *feed) schedule(b *bytes.Buffer, w *andon.Window, i int, cs *schedule, m
 				line(timeValue("EXDATE", wall))
 			}
 		}
-		line("DURATION", formatDuration(cs.duration))
+		if cs.wall%secondsPerDay != 0 {
+			// A length on the wall clock that is not whole days is
+			// DTEND's, and has no elapsed time after it.
+			line(timeValue("DTEND", start+cs.wall))
+		} else {
+			line("DURATION", formatDuration(cs.wall/secondsPerDay, cs.duration))
+		}
 	})
 }
 
@@ -260,13 +266,21 @@ func withUntil(rule, until string) string {
 	return strings.Join(parts, ";")
 }
 
-// formatDuration writes d as an RFC 5545 duration in hours, minutes and
-// seconds. Days are avoided on purpose: "P1D" is a calendar day, 23 or 25
-// hours across a DST change, while a schedule's duration is exact.
-func formatDuration(d time.Duration) string {
+// formatDuration writes an RFC 5545 duration of days on the wall clock
+// and then d elapsed, in hours, minutes and seconds. Elapsed time is never
+// written in days: "P1D" is a calendar day, 23 or 25 hours across a DST
+// change, while a schedule's duration is exact.
+func formatDuration(days int64, d time.Duration) string {
 	n := seconds(d)
 	var b strings.Builder
-	b.WriteString("PT")
+	b.WriteString("P")
+	if days > 0 {
+		fmt.Fprintf(&b, "%dD", days)
+		if n == 0 {
+			return b.String()
+		}
+	}
+	b.WriteString("T")
 	if h := n / 3600; h > 0 {
 		fmt.Fprintf(&b, "%dH", h)
 	}

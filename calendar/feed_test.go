@@ -24,8 +24,9 @@ var feedStamp = time.Date(2026, 1, 28, 10, 0, 0, 0, time.UTC)
 // and schedules that RFC 5545 and this package read differently unless
 // the feed writes them with care: a DTSTART the rule does not produce,
 // UNTIL in local time and as a date, COUNT, wall times in DST gaps and
-// overlaps, a schedule in a zone of its own, one in UTC, and a one-off
-// span.
+// overlaps, a schedule in a zone of its own, one in UTC, lengths on the
+// wall clock (days, and a DTEND's) across the nights clocks change, and
+// a one-off span.
 func trickyCatalog(tb testing.TB) *andon.Catalog {
 	plant := func(name, zone string) *andon.Plant {
 		return &andon.Plant{Name: name, Timezone: zone, Location: MustLoadLocation(tb, zone)}
@@ -70,6 +71,12 @@ func trickyCatalog(tb testing.TB) *andon.Catalog {
 			{Name: "utc-backup", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
 				{Start: "2026-01-03T01:00:00", RRule: "FREQ=WEEKLY;BYDAY=SA", Duration: time.Hour, Timezone: "UTC", ExDates: []string{"2026-01-10T01:00:00"}},
 				{Start: "2026-06-01T12:00:00", Duration: 7 * time.Hour, Timezone: "Australia/Perth"},
+			}},
+			{Name: "shutdown", Type: andon.WindowFreeze, Schedules: []andon.Schedule{
+				// Every Sunday all day, and every Saturday night.
+				{Start: "2026-01-04T00:00:00", RRule: "FREQ=WEEKLY", WallDuration: 24 * time.Hour},
+				{Start: "2026-01-03T22:00:00", RRule: "FREQ=WEEKLY", WallDuration: 8 * time.Hour, Timezone: "Europe/Paris"},
+				{Start: "2026-03-28T12:00:00", RRule: "FREQ=YEARLY;BYMONTH=3,10;BYDAY=-1SA", WallDuration: 24 * time.Hour, Duration: 2 * time.Hour},
 			}},
 			{Name: "audit", Type: andon.WindowFreeze, Once: &andon.Span{
 				Start: time.Date(2026, 10, 24, 22, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 26, 6, 0, 0, 0, time.UTC)}},
@@ -244,6 +251,9 @@ func TestFeed(t *testing.T) {
 		"RRULE:FREQ=DAILY;INTERVAL=3;UNTIL=20261015T215959Z",
 		"RRULE:FREQ=MONTHLY;BYDAY=1MO;UNTIL=20261130T110000Z",
 		"DURATION:PT26H", "DURATION:PT1H30M",
+		// Days on the wall clock are days; a DTEND's length is DTEND.
+		"UID:shutdown.1.env.prod-lyon@andon", "DURATION:P1D", "DURATION:P1DT2H",
+		"DTSTART;TZID=Europe/Paris:20260103T220000", "DTEND;TZID=Europe/Paris:20260104T060000",
 		"DTSTART;TZID=America/New_York:20260131T170000",
 		"DTSTART:20260103T010000Z", "EXDATE:20260110T010000Z",
 		"UID:audit.once.env.prod-lyon@andon", "DTSTART:20261024T220000Z", "DTEND:20261026T060000Z",

@@ -22,6 +22,10 @@ func FuzzParseICS(f *testing.F) {
 	f.Add([]byte(ics("DTSTART;TZID=Europe/Paris:20270103T020000", "DTEND;TZID=Europe/Paris:20270103T060000", "RRULE:FREQ=WEEKLY;BYDAY=SU", "EXDATE:20270110T010000Z")))
 	f.Add([]byte(ics("DTSTART;VALUE=DATE:20270130", "DURATION:P2D", "RRULE:FREQ=MONTHLY;BYMONTHDAY=-2,-1")))
 	f.Add([]byte(ics("DTSTART:20270101T220000Z", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270201T220000Z/PT2H")))
+	// Lengths on the wall clock across the nights clocks change.
+	f.Add([]byte(ics("DTSTART;VALUE=DATE:20261024", "DTEND;VALUE=DATE:20261026", "RRULE:FREQ=YEARLY;BYMONTH=3,10;BYDAY=-1SA")))
+	f.Add([]byte(ics("DTSTART;TZID=Europe/Paris:20260329T023000", "DTEND;TZID=Europe/Paris:20260329T030000", "RRULE:FREQ=WEEKLY",
+		"RDATE;VALUE=PERIOD;TZID=Europe/Paris:20261024T220000/20261025T060000,20261031T220000/P1DT1H")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		schedules, err := calendar.ParseICS("f.ics", data)
 		if err != nil {
@@ -77,12 +81,20 @@ func FuzzOccurrences(f *testing.F) {
 		f.Add(r.start, r.rule, int64(3600), uint8(len(r.rule)), int64(1800000000), int64(24*60))
 	}
 	zones := []string{"", "UTC", "Europe/Paris", "Australia/Melbourne", "America/Sao_Paulo", "Pacific/Apia", "Asia/Kolkata", "America/St_Johns"}
+	// A zone of 128 or more makes the length one on the wall clock.
+	f.Add("2026-01-04T00:00:00", "FREQ=WEEKLY", int64(86400), uint8(128+2), int64(1774650000), int64(24*14))
+	f.Add("2026-10-24T22:00:00", "FREQ=DAILY;COUNT=3", int64(8*3600), uint8(128+3), int64(1792000000), int64(24*7))
+	f.Add("2026-03-29T02:30:00", "", int64(1800), uint8(128+2), int64(1774745000), int64(6))
 	f.Fuzz(func(t *testing.T, start, rule string, seconds int64, zone uint8, fromUnix, hours int64) {
 		// zone picks the schedule's zone and the environment, and so
-		// the plant zone when the schedule has none.
-		tz := zones[int(zone)%len(zones)]
-		env := []string{"prod-lyon", "prod-melbourne", "shared"}[int(zone)/len(zones)%3]
+		// the plant zone when the schedule has none, and whether the
+		// length is elapsed or on the wall clock.
+		tz := zones[int(zone%128)%len(zones)]
+		env := []string{"prod-lyon", "prod-melbourne", "shared"}[int(zone%128)/len(zones)%3]
 		s := andon.Schedule{Start: start, RRule: rule, Duration: time.Duration(seconds) * time.Second, Timezone: tz}
+		if zone >= 128 {
+			s.Duration, s.WallDuration = 0, s.Duration
+		}
 		if calendar.ValidateSchedule(s) != nil {
 			return
 		}
@@ -100,8 +112,14 @@ func FuzzOccurrences(f *testing.F) {
 			if !o.Start.Before(to) || !o.End.After(from) {
 				t.Fatalf("occurrence %d %s-%s does not overlap [%s, %s)", i, o.Start, o.End, from, to)
 			}
-			if !o.End.Equal(o.Start.Add(s.Duration)) {
+			if s.WallDuration == 0 && !o.End.Equal(o.Start.Add(s.Duration)) {
 				t.Fatalf("occurrence %d %s-%s does not last %s", i, o.Start, o.End, s.Duration)
+			}
+			// On the wall clock, the length differs from the elapsed
+			// time by the clock changes in between, never more than a
+			// few hours, and an occurrence never ends before it starts.
+			if d := o.End.Sub(o.Start) - s.WallDuration; s.WallDuration > 0 && (d < -3*time.Hour || d > 3*time.Hour || !o.End.After(o.Start)) {
+				t.Fatalf("occurrence %d %s-%s does not last about %s on the wall clock", i, o.Start, o.End, s.WallDuration)
 			}
 			if i > 0 && !occs[i-1].Start.Before(o.Start) {
 				t.Fatalf("occurrences %d and %d are out of order: %s, %s", i-1, i, occs[i-1].Start, o.Start)

@@ -22,10 +22,14 @@ import (
 //     which must be an IANA name (the VTIMEZONE blocks are not read); a UTC
 //     time (ending in Z) gives Timezone "UTC"; a floating time gives "", the
 //     environment's zone; a date (VALUE=DATE) starts at midnight.
-//   - DTEND, in DTSTART's value type; the duration is DTEND minus DTSTART in
-//     wall-clock terms of DTSTART's zone. Or DURATION, such as PT4H, P1D or
-//     P1W, a day counting 24 hours. An all-day event without either lasts
-//     one day.
+//   - DTEND, in DTSTART's value type. In DTSTART's zone it is a wall time:
+//     the schedule's WallDuration is DTEND minus DTSTART on the wall clock,
+//     so that every occurrence ends at the same time of day as the first,
+//     as calendar programs show it. In another zone it is an instant, and
+//     Duration is the elapsed time from DTSTART. Or DURATION, such as PT4H,
+//     P1D or P1W: its weeks and days count on the wall clock, the rest is
+//     elapsed time (RFC 5545). An all-day event without either lasts one
+//     day on the wall clock, midnight to midnight.
 //   - RRULE (at most one), EXDATE (repeatable, comma lists, any zone that
 //     can be converted to DTSTART's) and RDATE, each RDATE becoming one more
 //     single-occurrence schedule. An EXDATE or RDATE may be a date only when
@@ -377,12 +381,8 @@ func (p *icsParser) resolve(e *event) error {
 		return err
 	}
 	own := &icsSchedule{
-		Schedule: andon.Schedule{
-			Start:    formatWall(e.start),
-			Duration: dur,
-			Timezone: e.zone.name,
-		},
-		lines: map[string]int{"start": dtstart.line, "timezone": dtstart.line, "duration": durLine},
+		Schedule: dur.schedule(formatWall(e.start), e.zone),
+		lines:    map[string]int{"start": dtstart.line, "timezone": dtstart.line, "duration": durLine},
 	}
 	if r := e.props["RRULE"]; r != nil {
 		own.RRule = strings.TrimSpace(r.value)
@@ -413,11 +413,11 @@ func (p *icsParser) resolve(e *event) error {
 				continue
 			}
 			d := dur
-			if durs[i] != 0 {
+			if durs[i] != (length{}) {
 				d = durs[i]
 			}
 			e.schedules = append(e.schedules, &icsSchedule{
-				Schedule: andon.Schedule{Start: formatWall(w), Duration: d, Timezone: e.zone.name},
+				Schedule: d.schedule(formatWall(w), e.zone),
 				lines:    map[string]int{"start": r.line, "timezone": r.line, "duration": r.line},
 			})
 		}
@@ -425,39 +425,84 @@ func (p *icsParser) resolve(e *event) error {
 	return nil
 }
 
+// length is how long an occurrence lasts: wall on the wall clock, then
+// elapsed (see andon.Schedule.WallDuration).
+type length struct {
+	wall, elapsed time.Duration
+}
+
+// schedule returns a schedule of this length that starts at wall time
+// start in zone z. On UTC clocks, a length on the wall clock is elapsed
+// time.
+func (l length) schedule(start string, z zone) andon.Schedule {
+	if z.loc == time.UTC {
+		l = length{elapsed: l.wall + l.elapsed}
+	}
+	return andon.Schedule{Start: start, Duration: l.elapsed, WallDuration: l.wall, Timezone: z.name}
+}
+
 // duration returns the length of e's occurrences and the line it comes
 // from.
-func (p *icsParser) duration(e *event) (time.Duration, int, error) {
+func (p *icsParser) duration(e *event) (length, int, error) {
 	dtend, duration := e.props["DTEND"], e.props["DURATION"]
 	switch {
 	case dtend != nil && duration != nil:
-		return 0, 0, p.errorf(max(dtend.line, duration.line), "DTEND and DURATION exclude each other")
+		return length{}, 0, p.errorf(max(dtend.line, duration.line), "DTEND and DURATION exclude each other")
 	case duration != nil:
 		d, err := parseDuration(duration.value)
 		if err != nil {
-			return 0, 0, p.errorf(duration.line, "DURATION: %v", err)
+			return length{}, 0, p.errorf(duration.line, "DURATION: %v", err)
 		}
 		return d, duration.line, nil
 	case dtend != nil:
 		end, z, date, err := parseTime(dtend, dtend.value)
 		if err != nil {
-			return 0, 0, p.errorf(dtend.line, "DTEND: %v", err)
+			return length{}, 0, p.errorf(dtend.line, "DTEND: %v", err)
 		}
 		if date != e.date {
-			return 0, 0, p.errorf(dtend.line, "DTEND: a date and a date-time cannot be mixed with DTSTART's")
+			return length{}, 0, p.errorf(dtend.line, "DTEND: a date and a date-time cannot be mixed with DTSTART's")
 		}
-		if end, err = convert(end, z, e.zone); err != nil {
-			return 0, 0, p.errorf(dtend.line, "DTEND: %v", err)
+		d, err := span(e.start, e.zone, end, z)
+		if errors.Is(err, errEndsFirst) {
+			return length{}, 0, p.errorf(dtend.line, "DTEND: must be after DTSTART")
+		} else if err != nil {
+			return length{}, 0, p.errorf(dtend.line, "DTEND: %v", err)
 		}
-		if end <= e.start {
-			return 0, 0, p.errorf(dtend.line, "DTEND: must be after DTSTART")
-		}
-		return time.Duration(end-e.start) * time.Second, dtend.line, nil
+		return d, dtend.line, nil
 	case e.date:
-		return 24 * time.Hour, e.begin, nil
+		// RFC 5545: one day, from midnight to midnight.
+		return length{wall: 24 * time.Hour}, e.begin, nil
 	default:
-		return 0, 0, p.errorf(e.begin, "VEVENT has neither DTEND nor DURATION: a window needs a length")
+		return length{}, 0, p.errorf(e.begin, "VEVENT has neither DTEND nor DURATION: a window needs a length")
 	}
+}
+
+// errEndsFirst is the error of span for an end not after the start.
+var errEndsFirst = errors.New("a period must end after it starts")
+
+// span returns the length of an occurrence that starts at wall time
+// start in zone sz and ends at wall time end in zone ez, as DTEND or a
+// period gives it. In one zone, the end is a wall time: each occurrence
+// ends at the same distance on the wall clock, so that an event from
+// 22:00 to 06:00 ends at 06:00 on the nights clocks change too, as the
+// calendar programs that wrote it show it, and a one-off event ends
+// where it says. Between two zones, the end is an instant, and the
+// length is the elapsed time between the two, RFC 5545's exact duration.
+func span(start int64, sz zone, end int64, ez zone) (length, error) {
+	if sz.name == ez.name {
+		if end <= start {
+			return length{}, errEndsFirst
+		}
+		return length{wall: time.Duration(end-start) * time.Second}, nil
+	}
+	if _, err := convert(end, ez, sz); err != nil {
+		return length{}, err
+	}
+	a, b := instant(start, sz.loc), instant(end, ez.loc)
+	if b <= a {
+		return length{}, errEndsFirst
+	}
+	return length{elapsed: time.Duration(b-a) * time.Second}, nil
 }
 
 // times reads the comma-separated times of an EXDATE or RDATE as wall
@@ -466,12 +511,12 @@ func (p *icsParser) duration(e *event) (time.Duration, int, error) {
 // given in another zone, it is an instant, which may also be where a wall
 // time of e's zone skipped by the clocks occurs: with exclude set, that
 // wall time is returned too (see convertAll).
-func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []time.Duration, error) {
+func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []length, error) {
 	var walls []int64
-	var durs []time.Duration
+	var durs []length
 	period := strings.EqualFold(c.param("VALUE"), "PERIOD")
 	for v := range strings.SplitSeq(c.value, ",") {
-		var d time.Duration
+		var d length
 		if period {
 			startText, endText, ok := strings.Cut(v, "/")
 			if !ok {
@@ -487,7 +532,7 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []ti
 				var end int64
 				var ez zone
 				if end, ez, _, err = parseTime(&contentLine{params: map[string][]string{"TZID": c.params["TZID"]}}, endText); err == nil {
-					d, err = periodLength(start, z, end, ez)
+					d, err = span(start, z, end, ez)
 				}
 			}
 			if err != nil {
@@ -520,18 +565,6 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []ti
 		}
 	}
 	return walls, durs, nil
-}
-
-// periodLength returns the exact time between two times of a period.
-func periodLength(start int64, sz zone, end int64, ez zone) (time.Duration, error) {
-	end, err := convert(end, ez, sz)
-	if err != nil {
-		return 0, err
-	}
-	if end <= start {
-		return 0, fmt.Errorf("a period must end after it starts")
-	}
-	return time.Duration(end-start) * time.Second, nil
 }
 
 // applyOverrides excludes from each event the occurrences that an event
@@ -652,35 +685,38 @@ func convertAll(w int64, from, to zone) ([]int64, error) {
 }
 
 // parseDuration reads an RFC 5545 duration such as PT4H, P1DT12H or P2W.
-// A day counts 24 hours. The duration must be positive.
-func parseDuration(v string) (time.Duration, error) {
+// As RFC 5545 says, weeks and days are "nominal": they count on the wall
+// clock, so that P1D from midnight ends at midnight even on a day of 23
+// or 25 hours; hours, minutes and seconds are elapsed time. The duration
+// must be positive.
+func parseDuration(v string) (length, error) {
 	bad := fmt.Errorf("%q is not a duration such as PT4H, P1DT12H or P2W", v)
 	s := strings.TrimSpace(v)
 	if strings.HasPrefix(s, "-") {
-		return 0, fmt.Errorf("%q: must be positive", v)
+		return length{}, fmt.Errorf("%q: must be positive", v)
 	}
 	s, ok := strings.CutPrefix(strings.TrimPrefix(s, "+"), "P")
 	if !ok || s == "" {
-		return 0, bad
+		return length{}, bad
 	}
-	var total int64
+	var days, total int64
 	if weeks, ok := strings.CutSuffix(s, "W"); ok {
 		n, ok := parseDigits(weeks)
 		if !ok {
-			return 0, bad
+			return length{}, bad
 		}
-		total = n * 7 * secondsPerDay
+		days = n * 7
 	} else {
-		days, clock, hasClock := strings.Cut(s, "T")
-		if days != "" {
-			n, ok := parseDigits(strings.TrimSuffix(days, "D"))
-			if !ok || !strings.HasSuffix(days, "D") {
-				return 0, bad
+		dayText, clock, hasClock := strings.Cut(s, "T")
+		if dayText != "" {
+			n, ok := parseDigits(strings.TrimSuffix(dayText, "D"))
+			if !ok || !strings.HasSuffix(dayText, "D") {
+				return length{}, bad
 			}
-			total = n * secondsPerDay
+			days = n
 		}
 		if hasClock && clock == "" {
-			return 0, bad
+			return length{}, bad
 		}
 		// The clock part is [nH][nM][nS], in that order.
 		for _, u := range []struct {
@@ -693,22 +729,22 @@ func parseDuration(v string) (time.Duration, error) {
 			}
 			n, ok := parseDigits(clock[:i])
 			if !ok {
-				return 0, bad
+				return length{}, bad
 			}
 			total += n * u.seconds
 			clock = clock[i+1:]
 		}
 		if clock != "" {
-			return 0, bad
+			return length{}, bad
 		}
 	}
-	if total <= 0 {
-		return 0, fmt.Errorf("%q: must be positive", v)
+	if days == 0 && total <= 0 {
+		return length{}, fmt.Errorf("%q: must be positive", v)
 	}
-	if total > int64(maxDuration/time.Second) {
-		return 0, fmt.Errorf("%q is longer than %s", v, andon.ShortDuration(maxDuration))
+	if days*secondsPerDay+total > int64(maxDuration/time.Second) {
+		return length{}, fmt.Errorf("%q is longer than %s", v, andon.ShortDuration(maxDuration))
 	}
-	return time.Duration(total) * time.Second, nil
+	return length{wall: time.Duration(days*secondsPerDay) * time.Second, elapsed: time.Duration(total) * time.Second}, nil
 }
 
 // parseDigits reads a run of at most nine decimal digits, few enough that

@@ -38,21 +38,21 @@ func TestParseICSFile(t *testing.T) {
 			"2027-03-28T02:00:00", "2027-10-31T02:00:00", "2027-12-26T02:00:00",
 			"2027-01-10T02:00:00", "2027-06-06T02:00:00",
 		},
-		Duration: 4 * time.Hour, Timezone: "Europe/Paris",
+		WallDuration: 4 * time.Hour, Timezone: "Europe/Paris",
 	}, {
-		Start: "2027-06-05T22:00:00", Duration: 4 * time.Hour, Timezone: "Europe/Paris",
+		Start: "2027-06-05T22:00:00", WallDuration: 4 * time.Hour, Timezone: "Europe/Paris",
 	}, {
-		Start: "2027-01-30T00:00:00", RRule: "FREQ=MONTHLY;BYMONTHDAY=-2,-1", Duration: 48 * time.Hour,
+		Start: "2027-01-30T00:00:00", RRule: "FREQ=MONTHLY;BYMONTHDAY=-2,-1", WallDuration: 48 * time.Hour,
 	}, {
-		Start: "2027-12-24T00:00:00", Duration: 10 * 24 * time.Hour,
+		Start: "2027-12-24T00:00:00", WallDuration: 10 * 24 * time.Hour,
 	}, {
 		Start: "2027-06-08T22:00:00", RRule: "FREQ=MONTHLY;BYDAY=2TU;COUNT=6", Duration: 4 * time.Hour, Timezone: "UTC",
 	}, {
-		Start: "2027-09-20T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+		Start: "2027-09-20T08:00:00", WallDuration: 10 * time.Hour, Timezone: "Europe/Paris",
 	}, {
-		Start: "2027-09-21T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+		Start: "2027-09-21T08:00:00", WallDuration: 10 * time.Hour, Timezone: "Europe/Paris",
 	}, {
-		Start: "2027-09-22T08:00:00", Duration: 10 * time.Hour, Timezone: "Europe/Paris",
+		Start: "2027-09-22T08:00:00", WallDuration: 10 * time.Hour, Timezone: "Europe/Paris",
 	}}
 	if diff := cmp.Diff(want, schedules); diff != "" {
 		t.Fatalf("ParseICS mismatch (-want +got):\n%s", diff)
@@ -99,7 +99,8 @@ func TestParseICSFile(t *testing.T) {
 		name: "the count ends the inventory, UNTIL the Sundays; the shutdown spans the new year",
 		env:  "prod-lyon", from: "2027-11-01T00:00:00+01:00", to: "2028-01-15T00:00:00+01:00",
 		want: []string{
-			"lyon 2027-10-31T00:00:00+02:00/2027-11-01T23:00:00+01:00",
+			// Two days from midnight to midnight, 49 hours long.
+			"lyon 2027-10-31T00:00:00+02:00/2027-11-02T00:00:00+01:00",
 			"lyon 2027-11-07T02:00:00+01:00/2027-11-07T06:00:00+01:00",
 			"lyon 2027-11-09T22:00:00Z/2027-11-10T02:00:00Z",
 			"lyon 2027-11-14T02:00:00+01:00/2027-11-14T06:00:00+01:00",
@@ -125,6 +126,100 @@ func TestParseICSFile(t *testing.T) {
 	}
 }
 
+// TestParseICSLengthsOnTheWallClock: an all-day event lasts from midnight
+// to midnight, the days of DURATION count on the wall clock (RFC 5545's
+// nominal days), and DTEND in DTSTART's zone is a wall time, also on the
+// nights clocks change. An hour of freeze was missed when a day of 25
+// hours was counted as 24.
+func TestParseICSLengthsOnTheWallClock(t *testing.T) {
+	tests := []struct {
+		name     string
+		data     string
+		env      string
+		from, to string
+		want     []string
+	}{{
+		name: "a weekend freeze over the night Paris falls back",
+		data: ics("DTSTART;VALUE=DATE:20261024", "DTEND;VALUE=DATE:20261026"),
+		env:  "prod-lyon", from: "2026-10-20T00:00:00Z", to: "2026-10-30T00:00:00Z",
+		want: []string{"w 2026-10-24T00:00:00+02:00/2026-10-26T00:00:00+01:00"},
+	}, {
+		name: "every Sunday all day, when Paris springs forward and falls back",
+		data: ics("DTSTART;VALUE=DATE:20260301", "DTEND;VALUE=DATE:20260302", "RRULE:FREQ=WEEKLY;BYDAY=SU"),
+		env:  "prod-lyon", from: "2026-03-28T00:00:00Z", to: "2026-03-30T12:00:00Z",
+		want: []string{"w 2026-03-29T00:00:00+01:00/2026-03-30T00:00:00+02:00"},
+	}, {
+		name: "an all-day event without DTEND, the day Melbourne falls back",
+		data: ics("DTSTART;VALUE=DATE:20260405"),
+		env:  "prod-melbourne", from: "2026-04-01T00:00:00Z", to: "2026-04-10T00:00:00Z",
+		want: []string{"w 2026-04-05T00:00:00+11:00/2026-04-06T00:00:00+10:00"},
+	}, {
+		name: "DURATION in days and hours: the days on the wall clock, then the hours elapsed",
+		data: ics("DTSTART;TZID=Europe/Paris:20260328T120000", "DURATION:P1DT2H"),
+		env:  "prod-lyon", from: "2026-03-20T00:00:00Z", to: "2026-04-01T00:00:00Z",
+		want: []string{"w 2026-03-28T12:00:00+01:00/2026-03-29T14:00:00+02:00"},
+	}, {
+		name: "a one-off night freeze ends at its DTEND the night Paris falls back",
+		data: ics("DTSTART;TZID=Europe/Paris:20261024T220000", "DTEND;TZID=Europe/Paris:20261025T060000"),
+		env:  "prod-lyon", from: "2026-10-20T00:00:00Z", to: "2026-10-30T00:00:00Z",
+		want: []string{"w 2026-10-24T22:00:00+02:00/2026-10-25T06:00:00+01:00"},
+	}, {
+		name: "a weekly night freeze ends at 06:00 whatever the clocks do",
+		data: ics("DTSTART;TZID=Europe/Paris:20260321T220000", "DTEND;TZID=Europe/Paris:20260322T060000", "RRULE:FREQ=WEEKLY;COUNT=2",
+			"RDATE;TZID=Europe/Paris:20261024T220000"),
+		env: "prod-lyon", from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z",
+		want: []string{
+			"w 2026-03-21T22:00:00+01:00/2026-03-22T06:00:00+01:00",
+			"w 2026-03-28T22:00:00+01:00/2026-03-29T06:00:00+02:00",
+			"w 2026-10-24T22:00:00+02:00/2026-10-25T06:00:00+01:00",
+		},
+	}, {
+		name: "DTEND in another zone is an instant: the length is elapsed time",
+		data: ics("DTSTART;TZID=Europe/Paris:20261024T220000", "DTEND:20261025T050000Z", "RRULE:FREQ=WEEKLY;COUNT=2"),
+		env:  "prod-lyon", from: "2026-10-20T00:00:00Z", to: "2026-11-10T00:00:00Z",
+		want: []string{
+			"w 2026-10-24T22:00:00+02:00/2026-10-25T06:00:00+01:00",
+			"w 2026-10-31T22:00:00+01:00/2026-11-01T07:00:00+01:00",
+		},
+	}, {
+		name: "a period in one zone ends at its wall end",
+		data: ics("DTSTART;TZID=Europe/Paris:20260101T020000", "DURATION:PT1H",
+			"RDATE;VALUE=PERIOD;TZID=Europe/Paris:20261024T220000/20261025T060000"),
+		env: "prod-lyon", from: "2026-10-20T00:00:00Z", to: "2026-10-30T00:00:00Z",
+		want: []string{"w 2026-10-24T22:00:00+02:00/2026-10-25T06:00:00+01:00"},
+	}, {
+		name: "a start in the gap moves forward, past its wall end: the wall length elapses",
+		data: ics("DTSTART;TZID=Europe/Paris:20260329T023000", "DTEND;TZID=Europe/Paris:20260329T030000"),
+		env:  "prod-lyon", from: "2026-03-28T00:00:00Z", to: "2026-03-30T00:00:00Z",
+		want: []string{"w 2026-03-29T03:30:00+02:00/2026-03-29T04:00:00+02:00"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schedules, err := calendar.ParseICS("t.ics", []byte(tt.data))
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			cat := NewCatalog(t, &andon.Window{Name: "w", Type: andon.WindowFreeze, Schedules: schedules})
+			c := MustNew(t, cat)
+			env := cat.Environment(tt.env)
+			got := Spans(c.Occurrences(env, MustTime(t, tt.from), MustTime(t, tt.to)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("Occurrences mismatch (-want +got):\n%s", diff)
+			}
+			// The last second of each occurrence is frozen, and the
+			// first one after it is not.
+			for _, o := range c.Occurrences(env, MustTime(t, tt.from), MustTime(t, tt.to)) {
+				if len(c.Active(env, o.End.Add(-time.Second))) != 1 {
+					t.Errorf("Active(%s) is empty; the freeze runs until %s", o.End.Add(-time.Second), o.End)
+				}
+				if active := c.Active(env, o.End); len(active) != 0 {
+					t.Errorf("Active(%s) = %v; the freeze ended", o.End, Spans(active))
+				}
+			}
+		})
+	}
+}
+
 // ics wraps VEVENT lines into a calendar with LF line ends.
 func ics(event ...string) string {
 	return "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\n" + strings.Join(event, "\n") + "\nEND:VEVENT\nEND:VCALENDAR\n"
@@ -144,13 +239,13 @@ func TestParseICS(t *testing.T) {
 		data: ics("DTSTART:20270103T020000Z", "DTEND:20270103T023000Z"),
 		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", Duration: 30 * time.Minute, Timezone: "UTC"}},
 	}, {
-		name: "an all-day event lasts a day",
+		name: "an all-day event lasts a day on the wall clock",
 		data: ics("DTSTART;VALUE=DATE:20271224", "EXDATE;VALUE=DATE:20281224", "RRULE:FREQ=YEARLY"),
-		want: []andon.Schedule{{Start: "2027-12-24T00:00:00", RRule: "FREQ=YEARLY", ExDates: []string{"2028-12-24T00:00:00"}, Duration: 24 * time.Hour}},
+		want: []andon.Schedule{{Start: "2027-12-24T00:00:00", RRule: "FREQ=YEARLY", ExDates: []string{"2028-12-24T00:00:00"}, WallDuration: 24 * time.Hour}},
 	}, {
-		name: "DTEND is measured on the wall clock",
+		name: "DTEND in DTSTART's zone is measured on the wall clock",
 		data: ics("DTSTART;TZID=Europe/Paris:20270328T010000", "DTEND;TZID=Europe/Paris:20270328T050000"),
-		want: []andon.Schedule{{Start: "2027-03-28T01:00:00", Duration: 4 * time.Hour, Timezone: "Europe/Paris"}},
+		want: []andon.Schedule{{Start: "2027-03-28T01:00:00", WallDuration: 4 * time.Hour, Timezone: "Europe/Paris"}},
 	}, {
 		name: "DTEND in another zone",
 		data: ics("DTSTART;TZID=Europe/Paris:20270601T020000", "DTEND;TZID=Australia/Melbourne:20270601T120000"),
@@ -166,9 +261,9 @@ func TestParseICS(t *testing.T) {
 			"BEGIN:VEVENT\nDTSTART:20270101T000000\nDURATION:PT45S\nEND:VEVENT",
 		}, "\n") + "\nEND:VCALENDAR\n",
 		want: []andon.Schedule{
-			{Start: "2027-01-01T00:00:00", Duration: 24 * time.Hour},
-			{Start: "2027-01-01T00:00:00", Duration: 7 * 24 * time.Hour},
-			{Start: "2027-01-01T00:00:00", Duration: 26*time.Hour + 30*time.Minute},
+			{Start: "2027-01-01T00:00:00", WallDuration: 24 * time.Hour},
+			{Start: "2027-01-01T00:00:00", WallDuration: 7 * 24 * time.Hour},
+			{Start: "2027-01-01T00:00:00", WallDuration: 24 * time.Hour, Duration: 2*time.Hour + 30*time.Minute},
 			{Start: "2027-01-01T00:00:00", Duration: 90 * time.Minute},
 			{Start: "2027-01-01T00:00:00", Duration: time.Hour + 30*time.Minute + 15*time.Second},
 			{Start: "2027-01-01T00:00:00", Duration: 45 * time.Second},

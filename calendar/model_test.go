@@ -254,14 +254,17 @@ type modelSchedule struct {
 	rule     *modelRule
 	exdates  []time.Time // wall times, as UTC
 	duration time.Duration
-	zone     string // "" for the environment's
+	// wall is a length on the wall clock before duration, as a calendar
+	// file's DTEND or days of DURATION give it.
+	wall time.Duration
+	zone string // "" for the environment's
 	// exUTC writes the exception dates of a calendar file in UTC, the
 	// instants they stand for, which then exclude by instant.
 	exUTC bool
 }
 
 func (s *modelSchedule) schedule() andon.Schedule {
-	a := andon.Schedule{Start: s.start.Format(andon.WallLayout), Duration: s.duration, Timezone: s.zone}
+	a := andon.Schedule{Start: s.start.Format(andon.WallLayout), Duration: s.duration, WallDuration: s.wall, Timezone: s.zone}
 	if s.rule != nil {
 		a.RRule = s.rule.String()
 	}
@@ -368,10 +371,25 @@ func (s *modelSchedule) occurrences(loc *time.Location, end time.Time) []andon.S
 		// Two wall times standing for one instant make one occurrence.
 		if !seen[i.Unix()] {
 			seen[i.Unix()] = true
-			out = append(out, andon.Span{Start: i, End: i.Add(s.duration)})
+			out = append(out, andon.Span{Start: i, End: s.end(w, i, loc)})
 		}
 	}
 	return out
+}
+
+// end is the end of the occurrence of s that starts at wall time w, at
+// instant i: the wall time s.wall after w, read as a start is, unless
+// that comes first (a start moved out of a gap past it), then
+// s.duration later.
+func (s *modelSchedule) end(w, i time.Time, loc *time.Location) time.Time {
+	if s.wall == 0 {
+		return i.Add(s.duration)
+	}
+	e := modelInstant(w.Add(s.wall), loc)
+	if !e.After(i) {
+		e = i.Add(s.wall)
+	}
+	return e.Add(s.duration)
 }
 
 // modelWindow is a window as the generator builds it.
@@ -787,7 +805,8 @@ func (g *modelGen) windows(n int, environments []string) []*modelWindow {
 }
 
 // icsOf writes the schedules of w as an iCalendar file: DTSTART with TZID
-// (or floating, for the environment's zone), DURATION, RRULE and EXDATE.
+// (or floating, for the environment's zone), DURATION or DTEND, RRULE and
+// EXDATE. A length on the wall clock is DTEND, or DURATION in days.
 func icsOf(w *modelWindow) string {
 	var b strings.Builder
 	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n")
@@ -805,11 +824,16 @@ func icsOf(w *modelWindow) string {
 			return t.Format("20060102T150405")
 		}
 		fmt.Fprintf(&b, "BEGIN:VEVENT\r\nUID:%s-%d@test\r\nDTSTART%s:%s\r\n", w.name, i, tz, stamp(s.start))
-		if i%2 == 0 {
-			fmt.Fprintf(&b, "DURATION:PT%dM\r\n", int(s.duration.Minutes()))
-		} else {
-			// DTEND is as far on the wall clock as the duration.
+		switch {
+		case s.wall > 0 && s.wall%(24*time.Hour) == 0:
+			fmt.Fprintf(&b, "DURATION:P%dD\r\n", int(s.wall/(24*time.Hour)))
+		case s.wall > 0:
+			fmt.Fprintf(&b, "DTEND%s:%s\r\n", tz, stamp(s.start.Add(s.wall)))
+		case i%2 == 1:
+			// In UTC, the wall clock is elapsed time.
 			fmt.Fprintf(&b, "DTEND%s:%s\r\n", tz, stamp(s.start.Add(s.duration)))
+		default:
+			fmt.Fprintf(&b, "DURATION:PT%dM\r\n", int(s.duration.Minutes()))
 		}
 		if s.rule != nil {
 			fmt.Fprintf(&b, "RRULE:%s\r\n", s.rule)

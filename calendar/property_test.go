@@ -88,8 +88,13 @@ func TestCalendarMatchesModel(t *testing.T) {
 		windows := g.windows(1+g.pick(5), envs)
 		for _, w := range windows {
 			if len(w.schedules) > 0 && g.pick(3) == 0 {
-				for _, s := range w.schedules {
+				for i, s := range w.schedules {
 					s.exUTC = s.zone != "" && s.zone != "UTC" && g.pick(2) == 0
+					// Every other event has DTEND, and some whole
+					// days of DURATION: lengths on the wall clock.
+					if s.zone != "UTC" && (i%2 == 1 || s.duration%(24*time.Hour) == 0 && g.pick(2) == 0) {
+						s.wall, s.duration = s.duration, 0
+					}
 				}
 				w.ics = icsOf(w)
 			}

@@ -3,6 +3,7 @@ package calendar
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -122,7 +123,7 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 			errs = append(errs, &fieldError{field: "exdates", item: i + 1, err: err})
 		}
 	}
-	if err := checkDuration(s.Duration); err != nil {
+	if err := checkDuration(s.Duration, s.WallDuration); err != nil {
 		errs = append(errs, err)
 	}
 	if s.Timezone != "" {
@@ -148,7 +149,7 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 // of s must be valid; its duration and time zone need not be.
 func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
 	bare := s
-	bare.ExDates, bare.Duration = nil, time.Hour
+	bare.ExDates, bare.Duration, bare.WallDuration = nil, time.Hour, 0
 	loc, zoneErr := LoadLocation(s.Timezone)
 	if zoneErr != nil {
 		bare.Timezone, loc = "", nil
@@ -188,12 +189,30 @@ func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
 	return problems
 }
 
-func checkDuration(d time.Duration) *fieldError {
+// checkDuration checks the length of a schedule's occurrences: d elapsed,
+// after wall on the wall clock.
+func checkDuration(d, wall time.Duration) *fieldError {
 	switch {
-	case d <= 0:
+	case wall < 0:
+		return &fieldError{field: "duration", err: fmt.Errorf("the length on the wall clock must not be negative, not %s", andon.ShortDuration(wall))}
+	case wall == 0 && d <= 0:
 		return &fieldError{field: "duration", err: fmt.Errorf("must be positive, not %s", andon.ShortDuration(d))}
-	case d > maxDuration:
-		return &fieldError{field: "duration", err: fmt.Errorf("%s is longer than %s; use a one-off span instead", andon.ShortDuration(d), andon.ShortDuration(maxDuration))}
+	case d < 0:
+		return &fieldError{field: "duration", err: fmt.Errorf("must not be negative, not %s", andon.ShortDuration(d))}
+	case wall > maxDuration || d > maxDuration-wall:
+		// Compared so, the sum cannot overflow; written, it may.
+		total := wall + d
+		if total < 0 {
+			total = math.MaxInt64
+		}
+		return &fieldError{field: "duration", err: fmt.Errorf("%s is longer than %s; use a one-off span instead", andon.ShortDuration(total), andon.ShortDuration(maxDuration))}
+	case wall%time.Second != 0:
+		return &fieldError{field: "duration", err: fmt.Errorf("the length on the wall clock must be whole seconds, not %s", wall)}
+	case wall%(24*time.Hour) != 0 && d != 0:
+		// A calendar file gives either DTEND, a wall time, or
+		// DURATION, whose days count on the wall clock and the rest
+		// elapsed; the feed writes the schedule back the same way.
+		return &fieldError{field: "duration", err: fmt.Errorf("a length on the wall clock of %s, not whole days, takes no elapsed time after it, not %s", andon.ShortDuration(wall), andon.ShortDuration(d))}
 	}
 	return nil
 }
@@ -203,8 +222,11 @@ func checkDuration(d time.Duration) *fieldError {
 // query with the zone that applies.
 type schedule struct {
 	// loc is the schedule's own zone, or nil for the environment's.
-	loc      *time.Location
+	loc *time.Location
+	// duration is elapsed time after wall, the length on the wall clock
+	// in seconds (see andon.Schedule.WallDuration).
 	duration time.Duration
+	wall     int64
 	rule     *rule // nil for a single occurrence
 	exdates  map[int64]bool
 	// fixed holds every occurrence of a finite schedule (one without a
@@ -236,8 +258,8 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 	if err != nil {
 		return nil, &fieldError{field: "start", err: err}
 	}
-	c := &schedule{duration: s.Duration}
-	if err := checkDuration(s.Duration); err != nil {
+	c := &schedule{duration: s.Duration, wall: seconds(s.WallDuration)}
+	if err := checkDuration(s.Duration, s.WallDuration); err != nil {
 		return nil, err
 	}
 	if s.Timezone != "" {
@@ -271,6 +293,29 @@ func compileSchedule(s andon.Schedule) (*schedule, *fieldError) {
 		c.fixed = c.keep(walls)
 	}
 	return c, nil
+}
+
+// length returns the longest an occurrence of c lasts, in seconds, but
+// for the length of a gap on the wall clock: an occurrence starting at
+// wall time w ends before the instant of wall time w+length.
+func (c *schedule) length() int64 { return c.wall + seconds(c.duration) }
+
+// end returns the end of the occurrence of c that starts at wall time w,
+// at start in loc: its wall end, w plus the length on the wall clock,
+// read in loc by the rule of instant, then the elapsed duration. A start
+// in the gap of a spring-forward night is moved forward, and so may pass
+// a wall end just after the gap (02:30 to 03:00 on a night that skips
+// from 02:00 to 03:00); that occurrence lasts its length on the wall
+// clock instead, rather than ending before it starts.
+func (c *schedule) end(w int64, start time.Time, loc *time.Location) time.Time {
+	if c.wall == 0 {
+		return start.Add(c.duration)
+	}
+	end := time.Unix(instant(w+c.wall, loc), 0).In(loc)
+	if !end.After(start) {
+		end = start.Add(time.Duration(c.wall) * time.Second)
+	}
+	return end.Add(c.duration)
 }
 
 // keep returns walls without the exception dates, never nil.

@@ -1327,8 +1327,8 @@ func TestLoadFSICS(t *testing.T) {
 		ICS:  "calendars/shutdowns.ics",
 		Schedules: []andon.Schedule{
 			{Start: "2026-08-03T00:00:00", RRule: "FREQ=YEARLY;BYMONTH=8;BYDAY=1MO",
-				ExDates: []string{"2027-08-02T00:00:00"}, Duration: 14 * 24 * time.Hour, Timezone: "Europe/Paris"},
-			{Start: "2026-05-01T00:00:00", RRule: "FREQ=YEARLY", Duration: 24 * time.Hour, Timezone: "Europe/Paris"},
+				ExDates: []string{"2027-08-02T00:00:00"}, WallDuration: 14 * 24 * time.Hour, Timezone: "Europe/Paris"},
+			{Start: "2026-05-01T00:00:00", RRule: "FREQ=YEARLY", WallDuration: 24 * time.Hour, Timezone: "Europe/Paris"},
 		},
 	}
 	if diff := cmp.Diff(want, c.Window("shutdowns")); diff != "" {

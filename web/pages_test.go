@@ -1046,6 +1046,17 @@ func TestCatalogPageShowsOneOffWindowsAsWritten(t *testing.T) {
 	}
 }
 
+// A window read from a calendar file shows how long its occurrences
+// last: the summer shutdown, from DTSTART to DTEND, two weeks.
+func TestCatalogPageShowsTheLengthOfCalendarEvents(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	p := s.MustSignIn(t, "frank").get("/catalog").mustStatus(t, http.StatusOK)
+	when := p.text("tr[data-window=lyon-plant-shutdown] td:nth-child(3)")
+	if want := "from 2026-08-03T00:00:00, FREQ=YEARLY;BYMONTH=8;BYDAY=1MO, for 14d (Europe/Paris)"; !strings.HasPrefix(when, want) {
+		t.Errorf("lyon-plant-shutdown: %q, want it to start with %q", when, want)
+	}
+}
+
 func TestCalendarSubscription(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "carol")
