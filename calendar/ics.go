@@ -36,7 +36,10 @@ import (
 //     DTSTART is one.
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
-//     excluded there, and an event with STATUS:CANCELLED adds no schedule.
+//     excluded there, and an event with STATUS:CANCELLED adds no schedule
+//     (and needs no length). A RECURRENCE-ID that names no occurrence of
+//     its event, and two versions of one event (the same UID, without
+//     RECURRENCE-ID or with the same one), are refused.
 //
 // A calendar's METHOD must be PUBLISH or REQUEST, when it has one: any
 // other makes the file a message about events held elsewhere (CANCEL
@@ -375,6 +378,11 @@ func (p *icsParser) resolve(e *event) error {
 	}
 	e.cancelled = strings.EqualFold(strings.TrimSpace(valueOf(e.props["STATUS"])), "CANCELLED")
 	e.recurrenceID = e.props["RECURRENCE-ID"]
+	if e.cancelled {
+		// It adds no schedule, so its length does not matter: a
+		// cancelled occurrence often comes without DTEND.
+		return nil
+	}
 
 	dur, durLine, err := p.duration(e)
 	if err != nil {
@@ -568,8 +576,26 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 }
 
 // applyOverrides excludes from each event the occurrences that an event
-// with the same UID and a RECURRENCE-ID replaces.
+// with the same UID and a RECURRENCE-ID replaces. A UID is one event: two
+// VEVENTs with the same UID and no RECURRENCE-ID, or with the same
+// RECURRENCE-ID, are two versions of one, and which is in force cannot be
+// told. A RECURRENCE-ID must name an occurrence of its event: one that
+// names none, read as replacing nothing, would leave in force an
+// occurrence that was cancelled or moved. An event whose UID no other
+// event has stands alone, and so does one whose event is cancelled.
 func (p *icsParser) applyOverrides(events []*event) error {
+	masters := map[string]*event{}
+	for _, m := range events {
+		uid := valueOf(m.props["UID"])
+		if m.recurrenceID != nil || uid == "" {
+			continue
+		}
+		if prev := masters[uid]; prev != nil {
+			return p.errorf(m.begin, "VEVENT: UID %q is given to the VEVENT of line %d too, and neither has a RECURRENCE-ID: they are two versions of one event; keep one", uid, prev.begin)
+		}
+		masters[uid] = m
+	}
+	replaced := map[string]*event{} // UID and RECURRENCE-ID -> the event
 	for _, o := range events {
 		rid := o.recurrenceID
 		if rid == nil {
@@ -578,34 +604,81 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		if strings.EqualFold(rid.param("RANGE"), "THISANDFUTURE") {
 			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported")
 		}
+		w, z, date, err := parseTime(rid, rid.value)
+		if err != nil {
+			return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
+		}
 		uid := valueOf(o.props["UID"])
-		for _, m := range events {
-			if m.recurrenceID != nil || uid == "" || valueOf(m.props["UID"]) != uid {
-				continue
-			}
-			w, z, _, err := parseTime(rid, rid.value)
-			if err != nil {
-				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
-			}
-			walls, err := convertAll(w, z, m.zone)
-			if err != nil {
-				return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
-			}
-			for _, w := range walls {
-				wall := formatWall(w)
-				m.schedules = slices.DeleteFunc(m.schedules, func(s *icsSchedule) bool {
-					return s.RRule == "" && s.Start == wall
-				})
-				for _, s := range m.schedules {
-					if s.RRule != "" && !slices.Contains(s.ExDates, wall) {
-						s.ExDates = append(s.ExDates, wall)
-						s.overridden = true
-					}
-				}
-			}
+		key := uid + "\x00" + formatWall(w) + "\x00" + z.name
+		if z.loc != nil {
+			key = uid + "\x00" + fmt.Sprint(instant(w, z.loc))
+		}
+		if prev := replaced[key]; prev != nil && uid != "" {
+			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT of line %d replaces the same occurrence of UID %q: they are two versions of one; keep one", prev.begin, uid)
+		}
+		replaced[key] = o
+		m := masters[uid]
+		if m == nil || m.cancelled {
+			continue
+		}
+		if err := p.replace(m, rid, w, z, date); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// replace excludes from m the occurrence that RECURRENCE-ID rid, wall
+// time w in zone z, names.
+func (p *icsParser) replace(m *event, rid *contentLine, w int64, z zone, date bool) error {
+	switch {
+	case date && !m.date:
+		return p.errorf(rid.line, "RECURRENCE-ID: %q is a date, and the DTSTART of the VEVENT of line %d has a time of day; give the date and time the occurrence starts", strings.TrimSpace(rid.value), m.begin)
+	case !date && m.date:
+		return p.errorf(rid.line, "RECURRENCE-ID: %q has a time of day, and the DTSTART of the VEVENT of line %d is a date; give the date of the occurrence (VALUE=DATE)", strings.TrimSpace(rid.value), m.begin)
+	}
+	walls, err := convertAll(w, z, m.zone)
+	if err != nil {
+		return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
+	}
+	matched := false
+	for _, w := range walls {
+		wall := formatWall(w)
+		n := len(m.schedules)
+		m.schedules = slices.DeleteFunc(m.schedules, func(s *icsSchedule) bool {
+			return s.RRule == "" && s.Start == wall
+		})
+		matched = matched || len(m.schedules) < n
+		for _, s := range m.schedules {
+			if s.RRule == "" {
+				continue
+			}
+			o := newOccurrenceCheck(s.Schedule)
+			if o != nil && !o.occurs(w) {
+				continue // an RDATE's, say
+			}
+			matched = true
+			if !slices.Contains(s.ExDates, wall) {
+				s.ExDates = append(s.ExDates, wall)
+				s.overridden = true
+			}
+		}
+	}
+	if matched {
+		return nil
+	}
+	when := "the event has no occurrence that day"
+	if len(m.schedules) > 0 {
+		if o := newOccurrenceCheck(m.schedules[0].Schedule); o != nil {
+			when = o.sameDay(walls[0], "the event")
+		}
+	}
+	zoneName := m.zone.name
+	if zoneName == "" {
+		zoneName = "floating"
+	}
+	return p.errorf(rid.line, "RECURRENCE-ID: %s (%s) is not the start of an occurrence of the VEVENT of line %d (UID %q), so it replaces nothing: %s",
+		formatWall(walls[0]), zoneName, m.begin, valueOf(m.props["UID"]), when)
 }
 
 // parseTime reads a DATE or DATE-TIME value with the VALUE and TZID

@@ -290,6 +290,28 @@ func TestParseICS(t *testing.T) {
 		data: "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nDTSTART:20270103T020000Z\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n",
 		want: []andon.Schedule{{Start: "2027-01-03T02:00:00", Duration: 4 * time.Hour, Timezone: "UTC"}},
 	}, {
+		name: "a cancelled occurrence without DTEND, all day, and an RDATE replaced",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270104\nRRULE:FREQ=WEEKLY;BYDAY=MO\nRDATE;VALUE=DATE:20270109\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;VALUE=DATE:20270111\nSTATUS:CANCELLED\nDTSTART;VALUE=DATE:20270111\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;VALUE=DATE:20270109\nDTSTART;VALUE=DATE:20270110\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+		want: []andon.Schedule{
+			{Start: "2027-01-04T00:00:00", RRule: "FREQ=WEEKLY;BYDAY=MO", ExDates: []string{"2027-01-11T00:00:00"}, WallDuration: 24 * time.Hour},
+			{Start: "2027-01-10T00:00:00", WallDuration: 24 * time.Hour},
+		},
+	}, {
+		name: "a replacement without its event, and one of a cancelled event, stand alone",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:b\nSTATUS:CANCELLED\nDTSTART:20270103T020000\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:b\nRECURRENCE-ID:20270111T020000\nDTSTART:20270111T030000\nDURATION:PT2H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+		want: []andon.Schedule{
+			{Start: "2027-01-10T03:00:00", Duration: time.Hour},
+			{Start: "2027-01-11T03:00:00", Duration: 2 * time.Hour},
+		},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -377,6 +399,31 @@ func TestParseICSErrors(t *testing.T) {
 			"t.ics:9: METHOD:ADD: the file is a message about events held elsewhere, not a calendar of them; export the calendar itself (METHOD:PUBLISH, or no METHOD)"},
 		{"EXRULE", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXRULE:FREQ=WEEKLY;BYDAY=SA,SU"),
 			"t.ics:7: EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE"},
+		{"two versions of one event", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nSEQUENCE:0\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nSEQUENCE:1\nDTSTART:20270103T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:8: VEVENT: UID "a" is given to the VEVENT of line 2 too, and neither has a RECURRENCE-ID: they are two versions of one event; keep one`},
+		{"two versions of one occurrence", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Paris:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Paris:20270110T020000\nDTSTART;TZID=Europe/Paris:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T010000Z\nSTATUS:CANCELLED\nDTSTART:20270110T010000Z\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:16: RECURRENCE-ID: the VEVENT of line 8 replaces the same occurrence of UID "a": they are two versions of one; keep one`},
+		{"a cancelled occurrence that the event does not have", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Paris:20270103T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Paris:20270110T030000\nSTATUS:CANCELLED\nDTSTART;TZID=Europe/Paris:20270110T030000\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: 2027-01-10T03:00:00 (Europe/Paris) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: that day its occurrences start at 02:00:00`},
+		{"an occurrence on a day without one", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270111T020000\nDTSTART:20270111T050000\nDURATION:PT4H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: 2027-01-11T02:00:00 (floating) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: the event has no occurrence that day`},
+		{"a date for an occurrence with a time of day", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T000000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;VALUE=DATE:20270110\nSTATUS:CANCELLED\nDTSTART;VALUE=DATE:20270110\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: "20270110" is a date, and the DTSTART of the VEVENT of line 2 has a time of day; give the date and time the occurrence starts`},
+		{"a time of day for an all-day occurrence", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270103\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T000000\nSTATUS:CANCELLED\nDTSTART:20270110T000000\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:9: RECURRENCE-ID: "20270110T000000" has a time of day, and the DTSTART of the VEVENT of line 2 is a date; give the date of the occurrence (VALUE=DATE)`},
 		{"this and future", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +

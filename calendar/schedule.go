@@ -148,6 +148,32 @@ func checkSchedule(s andon.Schedule) []*fieldError {
 // catalog written by hand means something else. The start and the rule
 // of s must be valid; its duration and time zone need not be.
 func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
+	o := newOccurrenceCheck(s)
+	if o == nil {
+		return nil
+	}
+	var problems []ScheduleProblem
+	for i, x := range s.ExDates {
+		w, err := parseWall(x)
+		if err != nil || o.occurs(w) {
+			continue
+		}
+		problems = append(problems, ScheduleProblem{Field: "exdates", Index: i,
+			Message: fmt.Sprintf("%q is not the start of an occurrence, so it excludes nothing: %s", x, o.sameDay(w, "the schedule"))})
+	}
+	return problems
+}
+
+// occurrenceCheck tells the wall times that start an occurrence of a
+// schedule, its exception dates aside.
+type occurrenceCheck struct {
+	c   *schedule
+	loc *time.Location // the schedule's zone, or nil
+}
+
+// newOccurrenceCheck returns the check of s, or nil when the start or the
+// rule of s is not valid; its duration and time zone need not be.
+func newOccurrenceCheck(s andon.Schedule) *occurrenceCheck {
 	bare := s
 	bare.ExDates, bare.Duration, bare.WallDuration = nil, time.Hour, 0
 	loc, zoneErr := LoadLocation(s.Timezone)
@@ -158,35 +184,34 @@ func UnmatchedExDates(s andon.Schedule) []ScheduleProblem {
 	if fe != nil {
 		return nil
 	}
-	occurs := func(w int64) bool {
-		if len(c.walls(w, w+1, cacheOther)) == 0 {
-			return false
-		}
-		// An UNTIL in UTC ends the rule at an instant, which only a
-		// schedule with its own zone places among wall times.
-		return c.rule == nil || c.rule.untilUTC == nil || loc == nil || instant(w, loc) <= *c.rule.untilUTC
+	return &occurrenceCheck{c: c, loc: loc}
+}
+
+// occurs reports whether an occurrence starts at wall time w.
+func (o *occurrenceCheck) occurs(w int64) bool {
+	if len(o.c.walls(w, w+1, cacheOther)) == 0 {
+		return false
 	}
-	var problems []ScheduleProblem
-	for i, x := range s.ExDates {
-		w, err := parseWall(x)
-		if err != nil || occurs(w) {
-			continue
+	// An UNTIL in UTC ends the rule at an instant, which only a schedule
+	// with its own zone places among wall times.
+	return o.c.rule == nil || o.c.rule.untilUTC == nil || o.loc == nil || instant(w, o.loc) <= *o.c.rule.untilUTC
+}
+
+// sameDay says when the occurrences of the day of wall time w start, for
+// a message: "that day its occurrences start at 02:00:00", or, with what
+// "the event", "the event has no occurrence that day".
+func (o *occurrenceCheck) sameDay(w int64, what string) string {
+	var starts []string
+	day := floorDiv(w, secondsPerDay) * secondsPerDay
+	for _, x := range o.c.walls(day, day+secondsPerDay, cacheOther) {
+		if o.occurs(x) {
+			starts = append(starts, wallTime(x).Format(time.TimeOnly))
 		}
-		var starts []string
-		day := floorDiv(w, secondsPerDay) * secondsPerDay
-		for _, o := range c.walls(day, day+secondsPerDay, cacheOther) {
-			if occurs(o) {
-				starts = append(starts, wallTime(o).Format(time.TimeOnly))
-			}
-		}
-		when := "the schedule has no occurrence that day"
-		if len(starts) > 0 {
-			when = "that day its occurrences start at " + strings.Join(starts, ", ")
-		}
-		problems = append(problems, ScheduleProblem{Field: "exdates", Index: i,
-			Message: fmt.Sprintf("%q is not the start of an occurrence, so it excludes nothing: %s", x, when)})
 	}
-	return problems
+	if len(starts) == 0 {
+		return what + " has no occurrence that day"
+	}
+	return "that day its occurrences start at " + strings.Join(starts, ", ")
 }
 
 // checkDuration checks the length of a schedule's occurrences: d elapsed,
