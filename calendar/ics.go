@@ -30,10 +30,10 @@ import (
 //     P1D or P1W: its weeks and days count on the wall clock, the rest is
 //     elapsed time (RFC 5545). An all-day event without either lasts one
 //     day on the wall clock, midnight to midnight.
-//   - RRULE (at most one), EXDATE (repeatable, comma lists, any zone that
-//     can be converted to DTSTART's) and RDATE, each RDATE becoming one more
-//     single-occurrence schedule. An EXDATE or RDATE may be a date only when
-//     DTSTART is one.
+//   - RRULE (at most one, which must produce DTSTART), EXDATE (repeatable,
+//     comma lists, any zone that can be converted to DTSTART's) and RDATE,
+//     each RDATE becoming one more single-occurrence schedule. An EXDATE or
+//     RDATE may be a date only when DTSTART is one.
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
@@ -70,9 +70,14 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 			continue
 		}
 		for _, s := range e.schedules {
-			if _, err := compileSchedule(s.Schedule); err != nil {
+			c, err := compileSchedule(s.Schedule)
+			if err != nil {
 				problems = append(problems, p.errorf(s.lineOf(err.field), "%s", s.message(err)))
 				break // its other schedules share the rule
+			}
+			if err := p.startsRule(s, c); err != nil {
+				problems = append(problems, err)
+				break
 			}
 		}
 	}
@@ -103,6 +108,24 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 		return nil, andon.Errorf(andon.EINVALID, "%s: every VEVENT of the calendar is cancelled or replaced", name)
 	}
 	return out, nil
+}
+
+// startsRule checks that the rule of s, compiled as c, produces its
+// DTSTART. RFC 5545 leaves an event undefined when it does not, and
+// calendar programs differ: some count DTSTART as an occurrence, as RFC
+// 5545 says of COUNT, some do not, as andon does with a catalog's own
+// schedule. Either reading could miss a freeze that the planner sees.
+func (p *icsParser) startsRule(s *icsSchedule, c *schedule) error {
+	if c.rule == nil {
+		return nil
+	}
+	first, ok := c.rule.first()
+	start, _ := parseWall(s.Start) // compileSchedule read it
+	if !ok || first == start {
+		return nil
+	}
+	return p.errorf(s.lineOf("rrule"), "RRULE: does not produce DTSTART (%s, a %s), which RFC 5545 leaves undefined and calendar programs read differently; start the event at its first occurrence, %s",
+		s.Start, wallTime(start).Weekday(), formatWall(first))
 }
 
 // joinProblems returns the one problem, or several joined.

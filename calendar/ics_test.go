@@ -424,6 +424,8 @@ func TestParseICSErrors(t *testing.T) {
 			"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270103\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T000000\nSTATUS:CANCELLED\nDTSTART:20270110T000000\nEND:VEVENT\n" +
 			"END:VCALENDAR\n", `t.ics:9: RECURRENCE-ID: "20270110T000000" has a time of day, and the DTSTART of the VEVENT of line 2 is a date; give the date of the occurrence (VALUE=DATE)`},
+		{"a start the rule does not produce", ics("DTSTART;TZID=Europe/Paris:20260602T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SU"),
+			"t.ics:6: RRULE: does not produce DTSTART (2026-06-02T02:00:00, a Tuesday), which RFC 5545 leaves undefined and calendar programs read differently; start the event at its first occurrence, 2026-06-07T02:00:00"},
 		{"this and future", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +

@@ -87,7 +87,9 @@ func TestCalendarMatchesModel(t *testing.T) {
 	for n := range 30 {
 		windows := g.windows(1+g.pick(5), envs)
 		for _, w := range windows {
-			if len(w.schedules) > 0 && g.pick(3) == 0 {
+			// A calendar file's rules produce their DTSTART (ParseICS
+			// refuses the others).
+			if len(w.schedules) > 0 && g.pick(3) == 0 && startsRules(w) {
 				for i, s := range w.schedules {
 					s.exUTC = s.zone != "" && s.zone != "UTC" && g.pick(2) == 0
 					// Every other event has DTEND, and some whole
@@ -196,6 +198,20 @@ func TestCalendarMatchesModel(t *testing.T) {
 	if skipped > 10 {
 		t.Errorf("%d of 30 random catalogs were not valid: the generator makes too few", skipped)
 	}
+}
+
+// startsRules reports whether the rule of every schedule of w produces
+// its start.
+func startsRules(w *modelWindow) bool {
+	for _, s := range w.schedules {
+		if s.rule == nil {
+			continue
+		}
+		if walls := s.rule.walls(s.start, s.start.Add(time.Second)); len(walls) == 0 || !walls[0].Equal(s.start) {
+			return false
+		}
+	}
+	return true
 }
 
 func utcSpans(occs []andon.Occurrence) []string {
