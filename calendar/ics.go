@@ -18,10 +18,12 @@ import (
 // Lines may end in CRLF or LF and are unfolded first. Of each VEVENT it
 // reads:
 //
-//   - DTSTART, required. With TZID its zone becomes the schedule's Timezone,
-//     which must be an IANA name (the VTIMEZONE blocks are not read); a UTC
-//     time (ending in Z) gives Timezone "UTC"; a floating time gives "", the
-//     environment's zone; a date (VALUE=DATE) starts at midnight.
+//   - DTSTART, required. With TZID its zone becomes the schedule's Timezone:
+//     an IANA name, or a Windows one (Outlook, Exchange), read as the IANA
+//     zone CLDR gives for it once checked against the file's VTIMEZONE (see
+//     icszone.go); a UTC time (ending in Z) gives Timezone "UTC"; a
+//     floating time gives "", the environment's zone; a date (VALUE=DATE)
+//     starts at midnight.
 //   - DTEND, in DTSTART's value type. In DTSTART's zone it is a wall time:
 //     the schedule's WallDuration is DTEND minus DTSTART on the wall clock,
 //     so that every occurrence ends at the same time of day as the first,
@@ -43,10 +45,12 @@ import (
 //
 // A calendar's METHOD must be PUBLISH or REQUEST, when it has one: any
 // other makes the file a message about events held elsewhere (CANCEL
-// cancels them). EXRULE is refused. Other components (VTIMEZONE, VALARM,
-// VTODO, ...) and properties are ignored. Every schedule returned passes ValidateSchedule; a problem is
-// reported at the line of the property it comes from, the first of every
-// VEVENT that has one, joined (errors.Join: each is an *andon.Error).
+// cancels them). EXRULE is refused. Other components (VALARM, VTODO, ...),
+// VTIMEZONEs but to check a Windows zone, and other properties (TRANSP,
+// X-WR-TIMEZONE, ...) are ignored. Every schedule returned passes
+// ValidateSchedule; a problem is reported at the line of the property it
+// comes from, the first of every VEVENT that has one, joined (errors.Join:
+// each is an *andon.Error).
 func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 	p := &icsParser{name: name}
 	lines, err := p.unfold(data)
@@ -80,6 +84,9 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 				break
 			}
 		}
+	}
+	if err := p.checkWindowsZones(); err != nil {
+		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return nil, joinProblems(problems)
@@ -194,6 +201,13 @@ type zone struct {
 
 type icsParser struct {
 	name string
+	// vtimezones holds the VTIMEZONEs of the file by TZID, and windows
+	// the Windows zones its times are given in.
+	vtimezones map[string]*vtimezone
+	windows    map[string]*windowsZone
+	// exported is the latest year of the DTSTAMPs of the file's events,
+	// when they were written, or 0.
+	exported int
 }
 
 func (p *icsParser) errorf(line int, format string, args ...any) error {
@@ -307,6 +321,8 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 	var stack []open
 	var events []*event
 	var cur *event
+	var vt *vtimezone
+	var rule *tzRule
 	for _, c := range lines {
 		switch c.name {
 		case "BEGIN":
@@ -315,8 +331,14 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 				return nil, p.errorf(c.line, "BEGIN:%s outside a VCALENDAR", c.value)
 			}
 			stack = append(stack, open{v, c.line})
-			if v == "VEVENT" && len(stack) == 2 {
+			switch {
+			case v == "VEVENT" && len(stack) == 2:
 				cur = &event{begin: c.line, props: map[string]*contentLine{}}
+			case v == "VTIMEZONE" && len(stack) == 2:
+				vt = &vtimezone{line: c.line}
+			case (v == "STANDARD" || v == "DAYLIGHT") && len(stack) == 3 && vt != nil:
+				rule = &tzRule{line: c.line, props: map[string]*contentLine{}}
+				vt.rules = append(vt.rules, rule)
 			}
 		case "END":
 			v := strings.ToUpper(c.value)
@@ -327,9 +349,15 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 				return nil, p.errorf(c.line, "END:%s does not close BEGIN:%s of line %d", c.value, top.name, top.line)
 			}
 			stack = stack[:len(stack)-1]
-			if v == "VEVENT" && len(stack) == 1 {
+			switch {
+			case v == "VEVENT" && len(stack) == 1:
 				events = append(events, cur)
 				cur = nil
+			case v == "VTIMEZONE" && len(stack) == 1:
+				p.addVTimezone(vt)
+				vt = nil
+			case (v == "STANDARD" || v == "DAYLIGHT") && len(stack) == 2:
+				rule = nil
 			}
 		default:
 			if len(stack) == 0 {
@@ -340,10 +368,18 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 					return nil, err
 				}
 			}
+			if vt != nil {
+				p.vtimezoneProperty(vt, rule, len(stack), c)
+				continue
+			}
 			if cur == nil || len(stack) != 2 {
 				continue // a property of the calendar or of a nested component
 			}
 			switch c.name {
+			case "DTSTAMP":
+				if t, err := parseStrict("20060102T150405Z", strings.TrimSpace(c.value)); err == nil {
+					p.exported = max(p.exported, t.Year())
+				}
 			case "EXRULE":
 				cur.exrule = append(cur.exrule, c)
 			case "EXDATE":
@@ -396,7 +432,7 @@ func (p *icsParser) resolve(e *event) error {
 		return p.errorf(e.exrule[0].line, "EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE")
 	}
 	var err error
-	if e.start, e.zone, e.date, err = parseTime(dtstart, dtstart.value); err != nil {
+	if e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value); err != nil {
 		return p.errorf(dtstart.line, "DTSTART: %v", err)
 	}
 	e.cancelled = strings.EqualFold(strings.TrimSpace(valueOf(e.props["STATUS"])), "CANCELLED")
@@ -486,7 +522,7 @@ func (p *icsParser) duration(e *event) (length, int, error) {
 		}
 		return d, duration.line, nil
 	case dtend != nil:
-		end, z, date, err := parseTime(dtend, dtend.value)
+		end, z, date, err := p.parseTime(dtend, dtend.value)
 		if err != nil {
 			return length{}, 0, p.errorf(dtend.line, "DTEND: %v", err)
 		}
@@ -526,6 +562,7 @@ func span(start int64, sz zone, end int64, ez zone) (length, error) {
 		}
 		return length{wall: time.Duration(end-start) * time.Second}, nil
 	}
+	// Refused as convert refuses it: a floating time with a zoned one.
 	if _, err := convert(end, ez, sz); err != nil {
 		return length{}, err
 	}
@@ -537,8 +574,8 @@ func span(start int64, sz zone, end int64, ez zone) (length, error) {
 }
 
 // times reads the comma-separated times of an EXDATE or RDATE as wall
-// times in e's zone. For RDATE periods it also returns their durations
-// (0 for a plain time). An exception names an occurrence by its start;
+// times in e's zone. For RDATE periods it also returns their lengths
+// (zero for a plain time). An exception names an occurrence by its start;
 // given in another zone, it is an instant, which may also be where a wall
 // time of e's zone skipped by the clocks occurs: with exclude set, that
 // wall time is returned too (see convertAll).
@@ -553,7 +590,7 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 			if !ok {
 				return nil, nil, p.errorf(c.line, "%s: %q is not a period START/END or START/DURATION", c.name, v)
 			}
-			start, z, _, err := parseTime(&contentLine{params: map[string][]string{"TZID": c.params["TZID"]}}, startText)
+			start, z, _, err := p.parseTime(&contentLine{line: c.line, name: c.name, params: map[string][]string{"TZID": c.params["TZID"]}}, startText)
 			if err != nil {
 				return nil, nil, p.errorf(c.line, "%s: %v", c.name, err)
 			}
@@ -562,7 +599,7 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 			} else {
 				var end int64
 				var ez zone
-				if end, ez, _, err = parseTime(&contentLine{params: map[string][]string{"TZID": c.params["TZID"]}}, endText); err == nil {
+				if end, ez, _, err = p.parseTime(&contentLine{line: c.line, name: c.name, params: map[string][]string{"TZID": c.params["TZID"]}}, endText); err == nil {
 					d, err = span(start, z, end, ez)
 				}
 			}
@@ -575,7 +612,7 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 			walls, durs = append(walls, start), append(durs, d)
 			continue
 		}
-		w, z, date, err := parseTime(c, v)
+		w, z, date, err := p.parseTime(c, v)
 		if err == nil && date && !e.date {
 			// RFC 5545 does not say which occurrence of a timed event a
 			// date stands for (the one starting that day? every one
@@ -627,7 +664,7 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		if strings.EqualFold(rid.param("RANGE"), "THISANDFUTURE") {
 			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported")
 		}
-		w, z, date, err := parseTime(rid, rid.value)
+		w, z, date, err := p.parseTime(rid, rid.value)
 		if err != nil {
 			return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
 		}
@@ -657,6 +694,10 @@ func (p *icsParser) replace(m *event, rid *contentLine, w int64, z zone, date bo
 	switch {
 	case date && !m.date:
 		return p.errorf(rid.line, "RECURRENCE-ID: %q is a date, and the DTSTART of the VEVENT of line %d has a time of day; give the date and time the occurrence starts", strings.TrimSpace(rid.value), m.begin)
+	case !date && m.date && w%secondsPerDay == 0:
+		// Exchange names an occurrence of an all-day event by its
+		// midnight in the organiser's zone: its date.
+		z = m.zone
 	case !date && m.date:
 		return p.errorf(rid.line, "RECURRENCE-ID: %q has a time of day, and the DTSTART of the VEVENT of line %d is a date; give the date of the occurrence (VALUE=DATE)", strings.TrimSpace(rid.value), m.begin)
 	}
@@ -706,7 +747,7 @@ func (p *icsParser) replace(m *event, rid *contentLine, w int64, z zone, date bo
 
 // parseTime reads a DATE or DATE-TIME value with the VALUE and TZID
 // parameters of c.
-func parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err error) {
+func (p *icsParser) parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err error) {
 	v = strings.TrimSpace(v)
 	tzid := c.param("TZID")
 	if tzid == "" && len(c.params["TZID"]) > 0 {
@@ -740,11 +781,9 @@ func parseTime(c *contentLine, v string) (wall int64, z zone, date bool, err err
 		return 0, zone{}, false, fmt.Errorf("VALUE=%s is not supported here; want DATE or DATE-TIME", kind)
 	}
 	if tzid != "" {
-		loc, err := LoadLocation(tzid)
-		if err != nil {
+		if z, err = p.zone(tzid, c, wall); err != nil {
 			return 0, zone{}, false, fmt.Errorf("TZID: %v", err)
 		}
-		z = zone{tzid, loc}
 	}
 	return wall, z, date, nil
 }

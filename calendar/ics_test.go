@@ -220,6 +220,136 @@ func TestParseICSLengthsOnTheWallClock(t *testing.T) {
 	}
 }
 
+// TestParseICSOutlook reads a calendar as Outlook exports it: Windows
+// zone names (quoted or not) with their VTIMEZONE, a moved and a
+// cancelled occurrence, Exchange's all-day exception named by a midnight
+// in a Windows zone, all-day events marked free (TRANSP:TRANSPARENT),
+// lines folded inside a UTF-8 character, CRLF line ends.
+func TestParseICSOutlook(t *testing.T) {
+	schedules := MustParseICS(t, "outlook-2026.ics")
+	want := []andon.Schedule{{
+		Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;UNTIL=20261227T010000Z;INTERVAL=1;BYDAY=SU;WKST=MO",
+		ExDates:      []string{"2026-03-29T02:00:00", "2026-12-27T02:00:00", "2026-06-07T02:00:00", "2026-10-25T02:00:00"},
+		WallDuration: 4 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2026-06-06T22:00:00", WallDuration: 4 * time.Hour, Timezone: "Europe/Paris",
+	}, {
+		Start: "2026-01-01T00:00:00", RRule: "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1", ExDates: []string{"2027-01-01T00:00:00"}, WallDuration: 24 * time.Hour,
+	}, {
+		Start: "2027-01-01T00:00:00", WallDuration: 48 * time.Hour,
+	}, {
+		Start: "2026-10-24T00:00:00", WallDuration: 48 * time.Hour,
+	}, {
+		Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;COUNT=52;BYDAY=SU", WallDuration: 4 * time.Hour, Timezone: "Australia/Sydney",
+	}}
+	if diff := cmp.Diff(want, schedules); diff != "" {
+		t.Fatalf("ParseICS mismatch (-want +got):\n%s", diff)
+	}
+
+	cat := NewCatalog(t, &andon.Window{Name: "w", Type: andon.WindowFreeze, Schedules: schedules})
+	c := MustNew(t, cat)
+	tests := []struct {
+		name     string
+		env      string
+		from, to string
+		want     []string
+	}{{
+		name: "the Sunday moved to Saturday night; Geelong's Sunday, the same day",
+		env:  "prod-lyon", from: "2026-06-05T00:00:00+02:00", to: "2026-06-09T00:00:00+02:00",
+		want: []string{
+			"w 2026-06-07T02:00:00+10:00/2026-06-07T06:00:00+10:00",
+			"w 2026-06-06T22:00:00+02:00/2026-06-07T02:00:00+02:00",
+		},
+	}, {
+		name: "the Sunday clocks fall back is cancelled; the shutdown lasts to midnight",
+		env:  "prod-lyon", from: "2026-10-23T00:00:00+02:00", to: "2026-10-27T00:00:00+01:00",
+		want: []string{
+			"w 2026-10-24T00:00:00+02:00/2026-10-26T00:00:00+01:00",
+			"w 2026-10-25T02:00:00+11:00/2026-10-25T06:00:00+11:00",
+		},
+	}, {
+		name: "Exchange's exception of New Year's Day",
+		env:  "prod-lyon", from: "2026-12-31T00:00:00+01:00", to: "2027-01-04T00:00:00+01:00",
+		want: []string{"w 2027-01-01T00:00:00+01:00/2027-01-03T00:00:00+01:00"},
+	}, {
+		name: "AUS Eastern Standard Time is Sydney's, on the nights its clocks change; Lyon's Sunday too",
+		env:  "prod-melbourne", from: "2026-04-04T00:00:00+11:00", to: "2026-04-06T00:00:00+10:00",
+		want: []string{
+			"w 2026-04-05T02:00:00+11:00/2026-04-05T06:00:00+10:00",
+			"w 2026-04-05T02:00:00+02:00/2026-04-05T06:00:00+02:00",
+		},
+	}, {
+		name: "AUS Eastern Standard Time, spring forward",
+		env:  "prod-melbourne", from: "2026-10-03T00:00:00+10:00", to: "2026-10-05T00:00:00+11:00",
+		want: []string{
+			"w 2026-10-04T03:00:00+11:00/2026-10-04T06:00:00+11:00",
+			"w 2026-10-04T02:00:00+02:00/2026-10-04T06:00:00+02:00",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Spans(c.Occurrences(cat.Environment(tt.env), MustTime(t, tt.from), MustTime(t, tt.to)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Occurrences(%s, %s) mismatch (-want +got):\n%s", tt.from, tt.to, diff)
+			}
+		})
+	}
+}
+
+// TestParseICSWindowsZones: a Windows zone name is read as the IANA zone
+// CLDR gives for it, with the VTIMEZONE that Outlook writes, an empty one
+// (Outlook.com) or none; its times may be mixed with the IANA zone's.
+func TestParseICSWindowsZones(t *testing.T) {
+	vtimezone := "BEGIN:VTIMEZONE\nTZID:W. Europe Standard Time\n" +
+		"BEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+		"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\n" +
+		"END:VTIMEZONE\n"
+	event := "BEGIN:VEVENT\nUID:a\nDTSTART;TZID=W. Europe Standard Time:20260104T020000\nDTEND;TZID=Europe/Berlin:20260104T060000\n" +
+		"RRULE:FREQ=WEEKLY\nEXDATE;TZID=\"W. Europe Standard Time\":20260111T020000\nEND:VEVENT\n"
+	want := []andon.Schedule{{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2026-01-11T02:00:00"}, WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin"}}
+	for name, data := range map[string]string{
+		"with its VTIMEZONE": "BEGIN:VCALENDAR\n" + vtimezone + event + "END:VCALENDAR\n",
+		"exported in 2030":   "BEGIN:VCALENDAR\n" + vtimezone + strings.Replace(event, "UID:a\n", "UID:a\nDTSTAMP:20300101T000000Z\n", 1) + "END:VCALENDAR\n",
+		"VTIMEZONE after":    "BEGIN:VCALENDAR\n" + event + vtimezone + "END:VCALENDAR\n",
+		"an empty VTIMEZONE": "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:W. Europe Standard Time\nEND:VTIMEZONE\n" + event + "END:VCALENDAR\n",
+		"no VTIMEZONE":       "BEGIN:VCALENDAR\n" + event + "END:VCALENDAR\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := calendar.ParseICS("t.ics", []byte(data))
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ParseICS mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseICSWindowsZoneOfAnOldSeries: Outlook writes the rules of the
+// day of the export for every year, so a series begun before the zone's
+// rules changed is compared with the IANA zone at its own times and in
+// the years of the export, not in the years in between.
+func TestParseICSWindowsZoneOfAnOldSeries(t *testing.T) {
+	data := "BEGIN:VCALENDAR\nMETHOD:PUBLISH\n" +
+		// The rules of the United States since 2007.
+		"BEGIN:VTIMEZONE\nTZID:Eastern Standard Time\n" +
+		"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0400\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\nEND:STANDARD\n" +
+		"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0400\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\nEND:DAYLIGHT\n" +
+		"END:VTIMEZONE\n" +
+		"BEGIN:VEVENT\nUID:independence-day\nDTSTAMP:20260115T120000Z\n" +
+		"DTSTART;TZID=Eastern Standard Time:20050704T000000\nDTEND;TZID=Eastern Standard Time:20050705T000000\nRRULE:FREQ=YEARLY\nEND:VEVENT\n" +
+		"END:VCALENDAR\n"
+	got, err := calendar.ParseICS("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICS: %v", err)
+	}
+	want := []andon.Schedule{{Start: "2005-07-04T00:00:00", RRule: "FREQ=YEARLY", WallDuration: 24 * time.Hour, Timezone: "America/New_York"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ParseICS mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // ics wraps VEVENT lines into a calendar with LF line ends.
 func ics(event ...string) string {
 	return "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\n" + strings.Join(event, "\n") + "\nEND:VEVENT\nEND:VCALENDAR\n"
@@ -351,8 +481,34 @@ func TestParseICSErrors(t *testing.T) {
 		{"end without begin", "END:VCALENDAR\n", "t.ics:1: END:VCALENDAR without BEGIN"},
 		{"no DTSTART", ics("DURATION:PT1H"), "t.ics:3: VEVENT has no DTSTART"},
 		{"two DTSTART", ics("DTSTART:20270101T000000", "DTSTART:20270102T000000"), "t.ics:5: DTSTART is given twice in one VEVENT (first on line 4)"},
-		{"Windows zone", ics("DTSTART;TZID=W. Europe Standard Time:20270103T020000", "DURATION:PT1H"),
-			`t.ics:4: DTSTART: TZID: "W. Europe Standard Time" is not a known IANA time zone such as Europe/Paris`},
+		{"unknown zone", ics("DTSTART;TZID=Europe/Lyon:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+		{"a zone that only its VTIMEZONE defines", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:(UTC+01:00) Amsterdam\\, Berlin\nBEGIN:STANDARD\nDTSTART:16010101T000000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0100\nEND:STANDARD\nEND:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;TZID=\"(UTC+01:00) Amsterdam, Berlin\":20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:11: DTSTART: TZID: "(UTC+01:00) Amsterdam, Berlin" is neither an IANA time zone such as Europe/Paris nor a Windows one, and andon does not read the zone from the VTIMEZONE of line 2 alone; give the IANA name of the zone as TZID`},
+		{"a Windows zone whose VTIMEZONE has other rules", "BEGIN:VCALENDAR\n" +
+			// Mexico City stopped changing its clocks in 2022; this
+			// VTIMEZONE was exported before.
+			"BEGIN:VTIMEZONE\nTZID:Central Standard Time (Mexico)\n" +
+			"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+			"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\n" +
+			"END:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;TZID=Central Standard Time (Mexico):20260104T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:2: VTIMEZONE "Central Standard Time (Mexico)" gives UTC-0500 at 2026-04-05T08:00:00Z, where America/Mexico_City, the IANA zone read for this Windows zone, gives UTC-0600: the file's zone is not that one; give the IANA name of the zone as TZID`},
+		{"a VTIMEZONE rule of every day", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Romance Standard Time\n" +
+			"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0100\nRRULE:FREQ=DAILY\nEND:STANDARD\n" +
+			"END:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;TZID=Romance Standard Time:20260601T020000\nDURATION:PT4H\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:8: RRULE: a VTIMEZONE rule must be FREQ=YEARLY`},
+		{"a time whose offset the VTIMEZONE gives otherwise", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Central Standard Time (Mexico)\n" +
+			"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+			"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\n" +
+			"END:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;TZID=Central Standard Time (Mexico):20230601T020000\nDURATION:PT4H\nRRULE:FREQ=YEARLY;COUNT=2\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:18: DTSTART: TZID "Central Standard Time (Mexico)": the VTIMEZONE of line 2 gives UTC-0500 at 2023-06-01T08:00:00Z, where America/Mexico_City, the IANA zone read for this Windows zone, gives UTC-0600: the file's zone is not that one; give the IANA name of the zone as TZID`},
 		{"UTC with TZID", ics("DTSTART;TZID=Europe/Paris:20270103T020000Z", "DURATION:PT1H"),
 			`t.ics:4: DTSTART: "20270103T020000Z": a UTC time (ending in Z) takes no TZID`},
 		{"bad date-time", ics("DTSTART:2027-01-03T02:00:00", "DURATION:PT1H"),
@@ -422,8 +578,8 @@ func TestParseICSErrors(t *testing.T) {
 			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: "20270110" is a date, and the DTSTART of the VEVENT of line 2 has a time of day; give the date and time the occurrence starts`},
 		{"a time of day for an all-day occurrence", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270103\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
-			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T000000\nSTATUS:CANCELLED\nDTSTART:20270110T000000\nEND:VEVENT\n" +
-			"END:VCALENDAR\n", `t.ics:9: RECURRENCE-ID: "20270110T000000" has a time of day, and the DTSTART of the VEVENT of line 2 is a date; give the date of the occurrence (VALUE=DATE)`},
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T020000\nSTATUS:CANCELLED\nDTSTART:20270110T020000\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:9: RECURRENCE-ID: "20270110T020000" has a time of day, and the DTSTART of the VEVENT of line 2 is a date; give the date of the occurrence (VALUE=DATE)`},
 		{"a start the rule does not produce", ics("DTSTART;TZID=Europe/Paris:20260602T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SU"),
 			"t.ics:6: RRULE: does not produce DTSTART (2026-06-02T02:00:00, a Tuesday), which RFC 5545 leaves undefined and calendar programs read differently; start the event at its first occurrence, 2026-06-07T02:00:00"},
 		{"this and future", "BEGIN:VCALENDAR\n" +
