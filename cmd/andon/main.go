@@ -294,6 +294,7 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
 		c.Args = nil // cobra's NoArgs would say "unknown command" first, without the shell meant
 	}
+	refuseUnknownHelpTopics(root)
 	markUsageErrors(root)
 	// Commands that never ask a server, and their subcommands, do not list
 	// the flags that name one in their help: token create takes no
@@ -320,6 +321,43 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 		help(c, args)
 	})
 	return root
+}
+
+// refuseUnknownHelpTopics makes andon help refuse a command it does not
+// have, as andon itself does: cobra's help command prints the root's help
+// and exits 0 for "andon help nope" (or "andon help change nope"), which
+// reads as if the topic existed and hides the misspelling.
+func refuseUnknownHelpTopics(root *cobra.Command) {
+	root.InitDefaultHelpCmd()
+	help, _, err := root.Find([]string{"help"})
+	if err != nil || help == root {
+		return
+	}
+	help.Run = nil
+	help.RunE = func(_ *cobra.Command, args []string) error {
+		c := root
+		for _, name := range args {
+			sub := subcommand(c, name)
+			if sub == nil {
+				return unknownCommand(c, name)
+			}
+			c = sub
+		}
+		c.InitDefaultHelpFlag()
+		c.InitDefaultVersionFlag()
+		return c.Help()
+	}
+}
+
+// subcommand returns the subcommand of c that name or an alias names, or
+// nil.
+func subcommand(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name || slices.Contains(sub.Aliases, name) {
+			return sub
+		}
+	}
+	return nil
 }
 
 // missingFlags returns the flags that cobra's error err says are
