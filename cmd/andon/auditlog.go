@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -117,14 +119,14 @@ func writeEntries(w io.Writer, entries []*andon.Entry) {
 }
 
 func newAuditProofCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "proof INDEX",
 		Short: "Show the inclusion proof of an audit entry in the latest checkpoint",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			index, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || index < 0 {
-				return andon.Errorf(andon.EINVALID, "index %q: want an entry index, 0 or more", args[0])
+				return badIndex(args[0])
 			}
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -144,6 +146,24 @@ func newAuditProofCmd(e *env) *cobra.Command {
 			})
 		},
 	}
+	// A negative index reaches the command line's parser as a flag
+	// ("unknown shorthand flag: '1' in -1"), which says nothing of what
+	// is wrong with it: it is refused as the index it was meant as.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		var unknown *pflag.NotExistError
+		if errors.As(err, &unknown) {
+			if n := unknown.GetSpecifiedShortnames(); n != "" && strings.Trim(n, "0123456789") == "" {
+				return badIndex("-" + n)
+			}
+		}
+		return &usageError{cmd: c, err: err}
+	})
+	return cmd
+}
+
+// badIndex is the error for arg given to andon audit proof as an index.
+func badIndex(arg string) error {
+	return andon.Errorf(andon.EINVALID, "index %q: want an entry index, 0 or more", arg)
 }
 
 func writeCheckpoint(w io.Writer, cp *andon.Checkpoint) {
