@@ -67,12 +67,11 @@ andon_token_expiry_timestamp_seconds.`,
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "user the token authenticates as")
+	cmd.MarkFlagRequired("user")
 	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops working: after a duration (90d, 12h), at an RFC 3339 time, or on a date, at midnight UTC (default: never)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if user == "" {
-			return &exitError{code: 2, err: fmt.Errorf("--user: required")}
-		}
-		// Checked before the store is opened, which may create it.
+		// Checked before the store is opened, which may create it; a
+		// --user left out is cobra's to report, as a missing flag.
 		if err := andon.CheckUserName(user); err != nil {
 			return andon.Errorf(andon.EINVALID, "--user: %s", andon.ErrorMessage(err))
 		}
