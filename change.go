@@ -336,6 +336,11 @@ func (r *ChangeRequest) Validate() error {
 			}
 		}
 	}
+	for i, c := range r.Facts.Components {
+		if err := checkComponent(fmt.Sprintf("facts.components[%d]", i), c); err != nil {
+			return err
+		}
+	}
 	for i, a := range r.Artifacts {
 		if _, err := ParseImage(a); err != nil {
 			return Errorf(EINVALID, "artifacts[%d]: %s", i, ErrorMessage(err))
@@ -358,6 +363,65 @@ func (r *ChangeRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// KnownComponents are the infrastructure components that andon's default
+// risk policy weighs by name (postgres and kubernetes make a production
+// change critical) and the others its documentation names. Components are
+// open-ended (a plant may name minio or rabbitmq), but a name close to
+// one of these is refused by ChangeRequest.Validate: a policy that
+// matches names exactly would classify postgress as any other component,
+// and a misspelling would lower the tier without a word.
+var KnownComponents = []string{"postgres", "kubernetes", "redis", "traefik"}
+
+// componentAliases are other names people give the known components,
+// which the policy would not recognise either.
+var componentAliases = map[string]string{
+	"postgresql": "postgres",
+	"pg":         "postgres",
+	"pgsql":      "postgres",
+	"psql":       "postgres",
+	"k8s":        "kubernetes",
+	"kube":       "kubernetes",
+}
+
+// checkComponent refuses name, given as field, when it is not a known
+// component but almost surely means one: another name of it, or its name
+// misspelt (within the edit distance that Closest allows, or two letters
+// swapped). The message names the component meant.
+func checkComponent(field, name string) error {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if slices.Contains(KnownComponents, n) {
+		return nil
+	}
+	meant, ok := componentAliases[n]
+	if !ok {
+		for _, k := range KnownComponents {
+			if len(Closest(n, []string{k})) > 0 || swapped(n, k) {
+				meant, ok = k, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return Errorf(EINVALID, "%s: %q looks like %s, which the risk policy knows by that name only; give %s, or, for another component, a name that cannot be taken for it",
+		field, name, meant, meant)
+}
+
+// swapped reports whether a and b differ only by two adjacent bytes
+// swapped (treafik, traefik), which Levenshtein's distance counts twice.
+func swapped(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
 }
 
 // The longest texts a person types: a line (a module, a link) and a text

@@ -21,6 +21,13 @@ func TestChangeRequestValidate(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Errorf("a good request: %v", err)
 	}
+	// Components are open-ended: names of the known ones, in any case,
+	// and others far enough from them are taken.
+	r.Facts.Components = []string{"Postgres", " kubernetes", "redis", "traefik", "minio", "rabbitmq", "nginx",
+		"radius", "traffic", "postgis", "pgbouncer", "kubelet", "redpanda", "rds"}
+	if err := r.Validate(); err != nil {
+		t.Errorf("known and other components: %v", err)
+	}
 	for _, tt := range []struct {
 		edit func(*andon.ChangeRequest)
 		want string
@@ -60,6 +67,14 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "ftp://files.example.com/x"}} }, `links[0].url: the scheme "ftp" is not one of http, https, ssh, git, file`},
 		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"mrp", " "} }, "facts.modules[1]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{""} }, "facts.components[0]: empty"},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"postgress"} },
+			`facts.components[0]: "postgress" looks like postgres, which the risk policy knows by that name only; give postgres, or, for another component, a name that cannot be taken for it`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"redis", "Kubernets"} }, `facts.components[1]: "Kubernets" looks like kubernetes`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"postgresql"} }, `facts.components[0]: "postgresql" looks like postgres`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"k8s"} }, `facts.components[0]: "k8s" looks like kubernetes`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"treafik"} }, `facts.components[0]: "treafik" looks like traefik`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"reddis"} }, `facts.components[0]: "reddis" looks like redis`},
+		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{" postgre "} }, `facts.components[0]: " postgre " looks like postgres`},
 	} {
 		r := ok()
 		tt.edit(&r)

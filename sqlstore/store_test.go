@@ -1004,6 +1004,29 @@ func TestRiskAsksTheEnvironmentsOwners(t *testing.T) {
 	})
 }
 
+// A component misspelt would escape the name the risk policy matches and
+// open a production change of postgres as a medium one: it is refused,
+// naming the component meant, and nothing is stored; one of a plant's
+// own, far from every known name, is taken as any other component.
+func TestChangeMisspeltComponentIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "PostgreSQL minor upgrade",
+			Facts: andon.Facts{Components: []string{"postgress"}}}
+		_, err := e.changes.CreateChange(as("alice"), &req)
+		const want = `facts.components[0]: "postgress" looks like postgres`
+		if andon.ErrorCode(err) != andon.EINVALID || !strings.HasPrefix(andon.ErrorMessage(err), want) {
+			t.Errorf("postgress: %v; want invalid: %s…", err, want)
+		}
+		if list, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("changes after the refusal: %d, %v; want none", len(list), err)
+		}
+		req.Facts.Components = []string{"minio"}
+		if c, err := e.changes.CreateChange(as("alice"), &req); err != nil || c.Risk.Tier != andon.LevelMedium {
+			t.Errorf("minio: %v, %v; want a medium change", c, err)
+		}
+	})
+}
+
 // A change the catalog in force can never approve is refused when it is
 // opened, saying which role lacks people, rather than left pending for
 // ever: dave is the only platform-admin, and a critical change needs

@@ -56,7 +56,10 @@ the modules it touches (--module, or --from-git) and those named with
 --process. A module that no business process of the catalog lists and that
 is not an Odoo core module is warned about on standard error: misspelt, it
 would tie the change to no business process, and the risk would weigh no
-process's tier for it.`,
+process's tier for it. A --component that is not postgres, kubernetes,
+redis or traefik but almost surely means one of them (postgress, k8s) is
+refused, naming the one meant: misspelt, it would escape the policy's
+match and lower the tier; a component of your own (minio) is taken.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
     --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00 \
@@ -130,7 +133,7 @@ process's tier for it.`,
 	f.StringArrayVar(&req.Artifacts, "image", nil, "container image to deploy, pinned by digest (repeatable)")
 	f.StringSliceVar(&req.Facts.Modules, "module", nil, "Odoo module touched (repeatable or comma-separated)")
 	f.BoolVar(&req.Facts.Migration, "migration", false, "the change migrates the database")
-	f.StringSliceVar(&req.Facts.Components, "component", nil, "infrastructure component touched, such as postgres or kubernetes (repeatable)")
+	f.StringSliceVar(&req.Facts.Components, "component", nil, "infrastructure component touched, such as postgres or kubernetes (repeatable; a name close to a known one is refused)")
 	f.StringSliceVar(&req.Processes, "process", nil, "business process affected, besides those of the modules touched (repeatable)")
 	f.StringVar(&start, "start", "", "start of the requested window (RFC 3339)")
 	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
@@ -145,7 +148,7 @@ process's tier for it.`,
 	}
 	cmd.RegisterFlagCompletionFunc("type", fixed(andon.ChangeTypes))
 	cmd.RegisterFlagCompletionFunc("component", cobra.FixedCompletions(
-		[]string{"postgres", "redis", "traefik", "kubernetes"}, cobra.ShellCompDirectiveNoFileComp))
+		andon.KnownComponents, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -208,6 +208,8 @@ func TestExitCodes(t *testing.T) {
 			"andon: --limit 0: give at least 1, or leave --limit out for the server's default"},
 		{"limit 0 of changes", []string{"change", "list", "--limit", "0"}, 2,
 			"andon: --limit 0: give at least 1, or leave --limit out for the server's default"},
+		{"misspelt component", []string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "x", "--component", "redis,postgress"}, 2,
+			`andon: --component: "postgress" looks like postgres, which the risk policy knows by that name only; give postgres, or, for another component, a name that cannot be taken for it`},
 		{"invalid locally", []string{"change", "create", "--env", "e", "--type", "risky", "--title", "x"}, 2,
 			`andon: --type: "risky" is not one of standard, normal, emergency`},
 		{"bad flag", []string{"change", "list", "--bogus"}, 2, "andon: unknown flag: --bogus"},
