@@ -1301,3 +1301,50 @@ func TestAuditTypeMisspelt(t *testing.T) {
 		}
 	}
 }
+
+// With --log-format json, what stops andon serve is a record of its log,
+// level ERROR, with the message in err and the exit code it had: standard
+// error holds nothing but JSON records, which a log pipeline parses
+// whole. The text format keeps the plain line.
+func TestServeFailureInTheLogFormat(t *testing.T) {
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "plants.yaml"), []byte("apiVersion: andon/v1\nkind: Plant\nmetadata: {name: lyon}\nspec: {timezone: Europe/Lyon}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no catalog", nil, 2, "--catalog: required (the directory of catalog YAML), or --catalog-git URL"},
+		{"invalid catalog", []string{"--catalog", bad}, 1, "plants.yaml:4: Plant/lyon: spec.timezone"},
+		{"bad flag value", []string{"--catalog", exampleCatalog, "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
+		{"bad log level", []string{"--catalog", exampleCatalog, "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-format", "json"}, tt.args...)
+			r := runCLI(t, nil, args...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d; stderr:\n%s", r.code, tt.wantCode, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			var last struct{ Level, Msg, Err string }
+			for _, l := range lines {
+				if err := json.Unmarshal([]byte(l), &last); err != nil {
+					t.Fatalf("standard error has a line that is no JSON record, %q: %v", l, err)
+				}
+			}
+			if last.Level != "ERROR" || last.Msg != "andon serve stopped" || !strings.Contains(last.Err, tt.wantErr) {
+				t.Errorf("last record = %+v, want level ERROR, msg %q and err with %q", last, "andon serve stopped", tt.wantErr)
+			}
+
+			text := runCLI(t, nil, append(args, "--log-format", "text")...)
+			if text.code != tt.wantCode || !strings.HasPrefix(text.stderr, "andon: ") || !strings.Contains(text.stderr, tt.wantErr) {
+				t.Errorf("in the text format: exit %d, stderr %q; want %d and the plain message", text.code, text.stderr, tt.wantCode)
+			}
+		})
+	}
+}

@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if names, ok := missingFlags(err); ok {
 		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
 	}
+	if logged := new(loggedError); errors.As(err, &logged) {
+		return exitCode(err)
+	}
 	if msg := errorMessage(err); msg != "" {
 		msg = flagForQuery(cmd, msg)
 		unauthorized := andon.ErrorCode(err) == andon.EUNAUTHORIZED

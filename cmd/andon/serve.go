@@ -152,15 +152,25 @@ problems logged, and the version in force stays.
 The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
 Secret), where several replicas may run. SIGHUP reloads the policy and reads
-the catalog source now. SIGINT and SIGTERM shut down gracefully.`,
+the catalog source now. SIGINT and SIGTERM shut down gracefully.
+
+The log goes to standard error. With --log-format json, what stops the
+server, at start or later, is a record of it too (level ERROR, msg "andon
+serve stopped", the message in err), not a plain line.`,
 		Args:    cobra.NoArgs,
 		PreRunE: refuseOutput,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			src, err := o.catalogSource(cmd, e)
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			logger, err := newLogger(e, o)
+			if logger != nil && o.logFormat == "json" {
+				// What stops the server goes to the log, in its format,
+				// for whatever parses it: a plain line among JSON
+				// records would be dropped or misread.
+				defer func() { err = logFailure(logger, err) }()
+			}
 			if err != nil {
 				return err
 			}
-			logger, err := newLogger(e, o)
+			src, err := o.catalogSource(cmd, e)
 			if err != nil {
 				return err
 			}
@@ -235,20 +245,41 @@ func envOr(e *env, key, def string) string {
 	return def
 }
 
+// newLogger returns the server's logger, in --log-format at --log-level.
+// A --log-level it does not know is an error returned with a logger at
+// level info, in which the error can be logged.
 func newLogger(e *env, o *serveOptions) (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return nil, &exitError{code: 2, err: fmt.Errorf("--log-level: %q is not debug, info, warn or error", o.logLevel)}
+	var err error
+	if level.UnmarshalText([]byte(o.logLevel)) != nil {
+		err = &exitError{code: 2, err: fmt.Errorf("--log-level: %q is not debug, info, warn or error", o.logLevel)}
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch o.logFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), err
 	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), err
 	}
 	return nil, &exitError{code: 2, err: fmt.Errorf("--log-format: %q is not text or json", o.logFormat)}
 }
+
+// logFailure logs err, which stops andon serve, as a record at level
+// error with what run would have printed in err, and returns it marked
+// as logged, so that run prints it no more but exits with its code.
+func logFailure(logger *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	logger.Error("andon serve stopped", "err", errorMessage(err))
+	return &loggedError{err: err}
+}
+
+// loggedError is an error already written to the log.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
 
 // app is a running andon: store, policy, catalog and the services over them.
 type app struct {
