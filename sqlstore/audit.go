@@ -314,6 +314,12 @@ func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, bel
 	if err != nil {
 		return err
 	}
+	return eachRecord(rows, fn)
+}
+
+// eachRecord calls fn with each row of rows, an index and its record, and
+// closes rows.
+func eachRecord(rows *sql.Rows, fn func(index int64, record []byte) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var idx int64
@@ -550,18 +556,7 @@ func (db *DB) Records(ctx context.Context, fn func(index int64, record []byte) e
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var idx int64
-		var record []byte
-		if err := rows.Scan(&idx, &record); err != nil {
-			return err
-		}
-		if err := fn(idx, record); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRecord(rows, fn)
 }
 
 // StoredHashes returns the stored tree hashes at the given storage indexes.
