@@ -671,6 +671,7 @@ func TestEphemeralContainersAreCheckedByTheRules(t *testing.T) {
 				"andon refused ephemeral container debugger-x7k2p of Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z, which breaks the manifest policy of environment prod-lyon",
 				"[image-digest] " + where + "image busybox:1.36 is not pinned by digest",
 				"[allow-privilege-escalation] " + where + "allowPrivilegeEscalation is not false",
+				"[added-capabilities] " + where + "adds SYS_PTRACE, beyond the capabilities a container runtime grants by default",
 				"kubectl debug --profile=restricted",
 			}},
 		{name: "privileged as root", img: debugImage, sc: map[string]any{"privileged": true, "runAsUser": 0, "runAsNonRoot": false},

@@ -80,7 +80,7 @@ func TestOverrideReplacesPackage(t *testing.T) {
 var embeddedExceptRisk = []string{
 	"embedded:gate.rego", "embedded:manifests.rego", "embedded:manifests_data.rego",
 	"embedded:manifests_ingress.rego", "embedded:manifests_namespaces.rego",
-	"embedded:manifests_odoo.rego", "embedded:manifests_workloads.rego",
+	"embedded:manifests_odoo.rego", "embedded:manifests_pod_security.rego", "embedded:manifests_workloads.rego",
 }
 
 func TestModulesOfEmbeddedBundle(t *testing.T) {

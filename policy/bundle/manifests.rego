@@ -143,6 +143,7 @@ workloads[d.index] := w if {
 		"ns": namespace_of(d.object),
 		"pod": pod,
 		"labels": labels_of(object.get(template, "metadata", {})),
+		"annotations": annotations_of(template),
 	}
 }
 

@@ -167,10 +167,11 @@ test_ephemeral_container_as_the_restricted_profile_makes_it if {
 }
 
 test_ephemeral_container_of_the_general_profile if {
-	# kubectl debug's default profile adds SYS_PTRACE and nothing else;
-	# the Pod's runAsNonRoot holds for it.
+	# kubectl debug's default profile adds SYS_PTRACE, beyond the Pod
+	# Security baseline, and nothing else; the Pod's runAsNonRoot holds
+	# for it.
 	general := debugger({"image": "busybox:1.36", "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}})
-	{f[0] | some f in debug_found(debug_pod([general]))} == {"image-digest", "image-registry", "allow-privilege-escalation", "read-only-root-filesystem"}
+	{f[0] | some f in debug_found(debug_pod([general]))} == {"image-digest", "image-registry", "allow-privilege-escalation", "added-capabilities", "read-only-root-filesystem"}
 	messages("image-digest", debug_pod([general])) == {concat("", [debug_where, ": image busybox:1.36 is not pinned by digest, so what runs can change under the same name; pin it as busybox:1.36@sha256:…"])}
 	messages("allow-privilege-escalation", debug_pod([general])) == {concat("", [debug_where, ": allowPrivilegeEscalation is not false: a process may gain more privileges than the container started with (setuid binaries); set securityContext.allowPrivilegeEscalation: false"])}
 }

@@ -1,0 +1,198 @@
+# The Pod Security rules of andon.manifests: the controls of the
+# Kubernetes Pod Security Standards' baseline profile, which keep a pod
+# from reaching its node (privileged containers, the node's namespaces,
+# files, ports and kernel settings, capabilities beyond the runtime's
+# default set) and from leaving the confinement of the container runtime
+# (seccomp, AppArmor, SELinux, /proc). The restricted profile's
+# allowPrivilegeEscalation and runAsNonRoot are in manifests_workloads.rego.
+#
+# Each applies to every container, init and ephemeral containers
+# included, and to the pod they share: a setting of the pod is reported
+# on the containers that inherit it, or on the workload when it is the
+# pod's alone (its namespaces, volumes and sysctls).
+package andon.manifests
+
+catalogue["privileged-container"] := {"severity": "deny", "scope": "object", "title": "Containers must not be privileged (privileged, hostProcess)"}
+
+catalogue["host-namespaces"] := {"severity": "deny", "scope": "object", "title": "Pods must not share the node's network, PID or IPC namespace"}
+
+catalogue["host-path-volume"] := {"severity": "deny", "scope": "object", "title": "Pods must not mount hostPath volumes"}
+
+catalogue["host-port"] := {"severity": "deny", "scope": "object", "title": "Containers must not bind a port of the node (hostPort)"}
+
+catalogue["added-capabilities"] := {"severity": "deny", "scope": "object", "title": "Containers must add no capability beyond the Pod Security baseline's"}
+
+catalogue["seccomp-unconfined"] := {"severity": "deny", "scope": "object", "title": "Containers must not run without seccomp (seccompProfile Unconfined)"}
+
+catalogue["apparmor-unconfined"] := {"severity": "deny", "scope": "object", "title": "Containers must not run without AppArmor (unconfined)"}
+
+catalogue["selinux-options"] := {"severity": "deny", "scope": "object", "title": "Containers must not set an SELinux user, role or a type other than the container types"}
+
+catalogue["proc-mount"] := {"severity": "deny", "scope": "object", "title": "Containers must use the default /proc mount (procMount: Default)"}
+
+catalogue["unsafe-sysctls"] := {"severity": "deny", "scope": "object", "title": "Pods may set only the safe sysctls"}
+
+# pod_security returns the pod's security context.
+pod_security(w) := s if {
+	s := w.pod.securityContext
+	is_object(s)
+} else := {}
+
+# effective returns a security setting of a container at path, or else
+# its pod's: the container's overrides the pod's.
+effective(e, path) := v if {
+	v := object.get(security(e.container), path, null)
+	v != null
+} else := object.get(pod_security(workloads[e.index]), path, null)
+
+at_workload(w) := {"index": w.index, "where": w.ref}
+
+# privileged-container
+
+findings contains finding("privileged-container", e, "privileged is true: the container has every capability and the node's devices, and a process in it is root on the node; remove securityContext.privileged") if {
+	some e in containers
+	security(e.container).privileged == true
+}
+
+findings contains finding("privileged-container", e, "windowsOptions.hostProcess is true, in the container or its pod: the container runs as a process of the Windows node, outside any isolation; remove securityContext.windowsOptions.hostProcess") if {
+	some e in containers
+	effective(e, ["windowsOptions", "hostProcess"]) == true
+}
+
+# host-namespaces
+
+host_namespace_effect := {
+	"hostNetwork": "the pod is on the node's network: it reaches the services the node listens on (the kubelet, localhost ports) and every port it opens is open on the node, around NetworkPolicies",
+	"hostPID": "the pod sees every process of the node and can signal or trace those of its user, other pods' included",
+	"hostIPC": "the pod shares the node's shared memory and message queues with every process of the node",
+}
+
+findings contains finding("host-namespaces", at_workload(w), sprintf("%s is true: %s; remove spec.%s from the pod template", [field, effect, field])) if {
+	some w in workloads
+	some field, effect in host_namespace_effect
+	w.pod[field] == true
+}
+
+# host-path-volume
+
+findings contains finding("host-path-volume", at_workload(w), sprintf("volume %s is the node's directory %s (hostPath): the pod reads and writes the node's files, the kubelet's and other pods' included, and what it writes stays on that one node; use a PersistentVolumeClaim, a ConfigMap or Secret, or an emptyDir", [str(object.get(v, "name", "")), str(object.get(v.hostPath, "path", ""))])) if {
+	some w in workloads
+	some v in array_at(w.pod, "volumes")
+	is_object(v.hostPath)
+}
+
+# plural picks the word for one name or several.
+plural(names, one, _) := one if count(names) == 1
+
+plural(names, _, many) := many if count(names) != 1
+
+# host-port
+
+findings contains finding("host-port", e, sprintf("port %s binds port %v of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service", [port_name(p), p.hostPort])) if {
+	some e in containers
+	some p in array_at(e.container, "ports")
+	is_number(p.hostPort)
+	p.hostPort != 0
+}
+
+port_name(p) := sprintf("%s (%v)", [p.name, p.containerPort]) if {
+	is_string(p.name)
+} else := sprintf("%v", [object.get(p, "containerPort", "?")])
+
+# added-capabilities. The baseline allows the capabilities container
+# runtimes grant by default; a name may be written with CAP_ or in lower
+# case, as the runtimes accept it.
+
+baseline_capabilities := {
+	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}
+
+findings contains finding("added-capabilities", e, sprintf("adds %s, beyond the capabilities a container runtime grants by default: with %s a process reaches past the container, to the node's kernel, network or other processes; remove %s from securityContext.capabilities.add (Odoo needs none)", [phrase(added), plural(added, "it", "them"), plural(added, "it", "them")])) if {
+	some e in containers
+	added := sort({c |
+		some c in array_at(object.get(security(e.container), "capabilities", {}), "add")
+		not capability(c) in baseline_capabilities
+	})
+	count(added) > 0
+}
+
+capability(c) := trim_prefix(upper(str(c)), "CAP_")
+
+# seccomp-unconfined
+
+findings contains finding("seccomp-unconfined", e, "seccompProfile is Unconfined, in the container or its pod: every system call of the kernel is open to it, those that container escapes go through included; set securityContext.seccompProfile.type: RuntimeDefault") if {
+	some e in containers
+	effective(e, ["seccompProfile", "type"]) == "Unconfined"
+}
+
+# apparmor-unconfined: the field (Kubernetes 1.30 and later), or the
+# annotation of the pod that came before it.
+
+findings contains finding("apparmor-unconfined", e, "appArmorProfile is Unconfined, in the container or its pod: the runtime's AppArmor profile, which denies writes to /proc and /sys and mounts, does not apply; set securityContext.appArmorProfile.type: RuntimeDefault, or remove it") if {
+	some e in containers
+	effective(e, ["appArmorProfile", "type"]) == "Unconfined"
+}
+
+findings contains finding("apparmor-unconfined", e, sprintf("the pod's annotation %s is unconfined: the runtime's AppArmor profile, which denies writes to /proc and /sys and mounts, does not apply; remove the annotation, or set it to runtime/default", [key])) if {
+	some e in containers
+	key := concat("", ["container.apparmor.security.beta.kubernetes.io/", str(object.get(e.container, "name", ""))])
+	workloads[e.index].annotations[key] == "unconfined"
+}
+
+# selinux-options. The container's options override the pod's field by
+# field.
+
+selinux_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+
+findings contains finding("selinux-options", e, sprintf("seLinuxOptions set %s, in the container or its pod: a process of the container runs in another SELinux context than the runtime's, which may open the node's files to it (spc_t is unconfined); remove %s, or use type container_t", [phrase(unsafe), plural(unsafe, "it", "them")])) if {
+	some e in containers
+	options := object.union(
+		object.get(pod_security(workloads[e.index]), "seLinuxOptions", {}),
+		object.get(security(e.container), "seLinuxOptions", {}),
+	)
+	unsafe := [sprintf("%s %s", [field, options[field]]) |
+		some field in ["type", "user", "role"]
+		unsafe_selinux(field, str(object.get(options, field, "")))
+	]
+	count(unsafe) > 0
+}
+
+unsafe_selinux("type", v) if not v in selinux_types
+
+unsafe_selinux(field, v) if {
+	field in {"user", "role"}
+	v != ""
+}
+
+# proc-mount
+
+findings contains finding("proc-mount", e, sprintf("procMount is %s: /proc is mounted without the masks that hide the node's kernel settings and keys from the container; remove securityContext.procMount, or set it to Default", [mount])) if {
+	some e in containers
+	mount := security(e.container).procMount
+	is_string(mount)
+	mount != "Default"
+}
+
+# unsafe-sysctls. The safe ones are namespaced and isolated from the other
+# pods of the node.
+
+safe_sysctls := {
+	"kernel.shm_rmid_forced",
+	"net.ipv4.ip_local_port_range",
+	"net.ipv4.ip_unprivileged_port_start",
+	"net.ipv4.tcp_syncookies",
+	"net.ipv4.ping_group_range",
+	"net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time",
+	"net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes",
+}
+
+findings contains finding("unsafe-sysctls", at_workload(w), sprintf("sets the sysctl %s, which is not one of the safe ones isolated to the pod: it may change the kernel's behaviour for the other pods of the node, and the kubelet refuses the pod unless its --allowed-unsafe-sysctls lists it; remove it from spec.securityContext.sysctls, or tune the node instead", [name])) if {
+	some w in workloads
+	some s in array_at(pod_security(w), "sysctls")
+	name := str(object.get(s, "name", ""))
+	not name in safe_sysctls
+}
