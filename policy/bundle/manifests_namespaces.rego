@@ -82,9 +82,14 @@ findings contains finding("env-secret-literal", e, sprintf("environment variable
 	not contains(v, "$(")
 }
 
-findings contains finding("env-secret-literal", s, "passes the database password on the command line (--db_password), readable by anyone who can read the workload or list its processes; set db_password in an odoo.conf mounted from a Secret, or take it from a Secret through the environment") if {
-	some s in container_subjects
-	v := s.args.db_password
+# The command line of every Odoo container, init containers included:
+# they are no subjects of the Odoo rules (an init container that installs
+# or updates modules does not serve), but their command line is as
+# readable as any other.
+findings contains finding("env-secret-literal", e, "passes the database password on the command line (--db_password), readable by anyone who can read the workload or list its processes; set db_password in an odoo.conf mounted from a Secret, or take it from a Secret through the environment") if {
+	some e in containers
+	odoo_container(e.container)
+	v := cli_options(e.container).db_password
 	v != ""
 	not contains(v, "$(")
 }

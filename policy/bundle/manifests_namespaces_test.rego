@@ -88,3 +88,14 @@ test_env_secret_literal_on_the_command_line if {
 	found("env-secret-literal", changed({"web": web_container({"args": ["--db_password=odoo"]})})) == {[web_index, concat("", [web_where, ": passes the database password on the command line (--db_password), readable by anyone who can read the workload or list its processes; set db_password in an odoo.conf mounted from a Secret, or take it from a Secret through the environment"])]}
 	found("env-secret-literal", changed({"web": web_container({"args": ["-w", "$(PGPASSWORD)"]})})) == set()
 }
+
+test_env_secret_literal_on_the_command_line_of_an_init_container if {
+	# An init container that updates the modules before the server
+	# starts is no Odoo subject, but its command line is as readable.
+	update := patch(web, "/spec/template/spec/initContainers", [object.union(web_odoo_container, {"name": "update-modules", "args": ["-u", "all", "--stop-after-init", "--db_password", "odoo"]})])
+	messages("env-secret-literal", changed({"web": update})) == {"Deployment odoo-prod-lyon/odoo-web: init container update-modules: passes the database password on the command line (--db_password), readable by anyone who can read the workload or list its processes; set db_password in an odoo.conf mounted from a Secret, or take it from a Secret through the environment"}
+
+	# Not in a container that is no Odoo, where -w means something else.
+	waiter := patch(web, "/spec/template/spec/initContainers", [{"name": "wait-for-db", "image": "registry.example.com/library/busybox:1.36", "command": ["sh", "-c", "until nc -w 2 odoo-db 5432; do sleep 1; done"]}])
+	messages("env-secret-literal", changed({"web": waiter})) == set()
+}
