@@ -560,8 +560,8 @@ type ChangeService interface {
 	// ReviewChange records the retrospective review of an emergency change.
 	ReviewChange(ctx context.Context, id string, comment string) (*Change, error)
 	// Findings lists what needs attention, such as overdue emergency
-	// reviews; given codes (FindingReviewOverdue, FindingUnapprovable),
-	// only the findings of those codes, the others not looked for.
+	// reviews; given codes (FindingCodes), only the findings of those
+	// codes, the others not looked for.
 	Findings(ctx context.Context, codes ...string) ([]Finding, error)
 }
 
@@ -574,7 +574,15 @@ const (
 	// can no longer approve: the teams give its open slots' roles to too
 	// few people.
 	FindingUnapprovable = "UNAPPROVABLE"
+	// FindingWindowEnded is a pending or approved change whose window
+	// has ended: the gate and a start by hand refuse it, and an approval
+	// of it, for good.
+	FindingWindowEnded = "WINDOW_ENDED"
 )
+
+// FindingCodes are the codes of the findings, in the order they are
+// listed.
+var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded}
 
 // Finding is something an auditor or a change manager must look at.
 type Finding struct {

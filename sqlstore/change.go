@@ -582,8 +582,8 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 // weighing of up to 1000 pending changes against the teams, are not done.
 func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
 	for _, code := range codes {
-		if code != andon.FindingReviewOverdue && code != andon.FindingUnapprovable {
-			return nil, andon.Errorf(andon.EINVALID, "finding code %q is not %s or %s", code, andon.FindingReviewOverdue, andon.FindingUnapprovable)
+		if !slices.Contains(andon.FindingCodes, code) {
+			return nil, andon.Errorf(andon.EINVALID, "finding code %q is not one of %s", code, strings.Join(andon.FindingCodes, ", "))
 		}
 	}
 	wants := func(code string) bool { return len(codes) == 0 || slices.Contains(codes, code) }
@@ -602,7 +602,51 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 		}
 		findings = append(findings, unapprovable...)
 	}
+	if wants(andon.FindingWindowEnded) {
+		ended, err := s.windowsEnded(ctx)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, ended...)
+	}
 	return findings, nil
+}
+
+// windowsEnded finds the pending and approved changes whose window has
+// ended, the newest first (the maxPendingChecked newest of them weighed):
+// nothing lets them go ahead any more, and they stay on the board until
+// someone cancels them.
+func (s *ChangeService) windowsEnded(ctx context.Context) ([]andon.Finding, error) {
+	now := s.db.Now()
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (?, ?) ORDER BY seq DESC LIMIT ?`,
+		andon.StatePending, andon.StateApproved, maxPendingChecked)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var findings []andon.Finding
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, err
+		}
+		if c.Window == nil || now.Before(c.Window.End) {
+			continue
+		}
+		end := c.Window.End.UTC()
+		findings = append(findings, andon.Finding{
+			Code:     andon.FindingWindowEnded,
+			ChangeID: c.ID,
+			Due:      end,
+			Message: fmt.Sprintf("%s change %s by %s had its window end at %s (%s ago): the gate refuses it now, and so would a start by hand; cancel it, and open a new change with a window to come if it is still needed",
+				c.State, c.ID, c.Requester, end.Format(time.RFC3339), andon.HumanDuration(now.Sub(end))),
+		})
+	}
+	return findings, rows.Err()
 }
 
 // overdueReviews finds the emergency changes whose retrospective review is

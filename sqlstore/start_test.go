@@ -177,3 +177,56 @@ func TestApprovalInVainIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// A pending or approved change whose window has ended is a finding until
+// it is cancelled: nothing lets it go ahead any more.
+func TestWindowEndedIsAFinding(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		open := func(title string, window *andon.Span) *andon.Change {
+			t.Helper()
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeNormal, Title: title, Window: window})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		start := e.now
+		approved := open("Routing", &andon.Span{Start: start.Add(time.Hour), End: start.Add(2 * time.Hour)})
+		if _, err := e.changes.Decide(as("bob"), approved.ID, andon.Approve, ""); err != nil {
+			t.Fatal(err)
+		}
+		pending := open("Labels", &andon.Span{Start: start.Add(time.Hour), End: start.Add(3 * time.Hour)})
+		open("Later", &andon.Span{Start: start.Add(time.Hour), End: start.Add(48 * time.Hour)})
+		open("No window", nil)
+
+		codes := func(findings []andon.Finding) (got []string) {
+			for _, f := range findings {
+				got = append(got, f.Code+" "+f.ChangeID)
+			}
+			return got
+		}
+		if f, err := e.changes.Findings(ctx, andon.FindingWindowEnded); err != nil || len(f) != 0 {
+			t.Fatalf("findings before the windows end: %v, %v; want none", codes(f), err)
+		}
+		e.now = start.Add(5 * time.Hour)
+		f, err := e.changes.Findings(ctx, andon.FindingWindowEnded)
+		want := []string{"WINDOW_ENDED " + pending.ID, "WINDOW_ENDED " + approved.ID}
+		if err != nil || !slices.Equal(codes(f), want) {
+			t.Fatalf("findings once two windows ended: %v, %v; want %v", codes(f), err, want)
+		}
+		wantMsg := "approved change " + approved.ID + " by alice had its window end at " + start.Add(2*time.Hour).UTC().Format(time.RFC3339) + " (3h ago): the gate refuses it now, and so would a start by hand; cancel it, and open a new change with a window to come if it is still needed"
+		if f[1].Message != wantMsg || !f[1].Due.Equal(start.Add(2*time.Hour)) {
+			t.Errorf("finding %+v; want due %s and the message %q", f[1], start.Add(2*time.Hour), wantMsg)
+		}
+		if all, err := e.changes.Findings(ctx); err != nil || !slices.Equal(codes(all), want) {
+			t.Errorf("every finding: %v, %v; want %v", codes(all), err, want)
+		}
+		if _, err := e.changes.Transition(as("alice"), pending.ID, andon.StateCancelled, "too late"); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := e.changes.Findings(ctx, andon.FindingWindowEnded); err != nil || !slices.Equal(codes(f), want[1:]) {
+			t.Errorf("findings once one is cancelled: %v, %v; want %v", codes(f), err, want[1:])
+		}
+	})
+}
