@@ -618,24 +618,10 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 // someone cancels them.
 func (s *ChangeService) windowsEnded(ctx context.Context) ([]andon.Finding, error) {
 	now := s.db.Now()
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (?, ?) ORDER BY seq DESC LIMIT ?`,
-		andon.StatePending, andon.StateApproved, maxPendingChecked)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var findings []andon.Finding
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, err
-		}
+	err := s.newestChanges(ctx, func(c *andon.Change) {
 		if c.Window == nil || now.Before(c.Window.End) {
-			continue
+			return
 		}
 		end := c.Window.End.UTC()
 		findings = append(findings, andon.Finding{
@@ -645,8 +631,35 @@ func (s *ChangeService) windowsEnded(ctx context.Context) ([]andon.Finding, erro
 			Message: fmt.Sprintf("%s change %s by %s had its window end at %s (%s ago): the gate refuses it now, and so would a start by hand; cancel it, and open a new change with a window to come if it is still needed",
 				c.State, c.ID, c.Requester, end.Format(time.RFC3339), andon.HumanDuration(now.Sub(end))),
 		})
+	}, andon.StatePending, andon.StateApproved)
+	return findings, err
+}
+
+// newestChanges calls fn with the newest changes in one of states,
+// newest first, maxPendingChecked of them at most.
+func (s *ChangeService) newestChanges(ctx context.Context, fn func(*andon.Change), states ...andon.State) error {
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ")
+	args := make([]any, 0, len(states)+1)
+	for _, st := range states {
+		args = append(args, st)
 	}
-	return findings, rows.Err()
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (`+marks+`) ORDER BY seq DESC LIMIT ?`, append(args, maxPendingChecked)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return err
+		}
+		fn(c)
+	}
+	return rows.Err()
 }
 
 // overdueReviews finds the emergency changes whose retrospective review is
@@ -678,8 +691,8 @@ func (s *ChangeService) overdueReviews(ctx context.Context) ([]andon.Finding, er
 	return findings, rows.Err()
 }
 
-// maxPendingChecked bounds the pending changes Findings weighs against the
-// catalog's teams, newest first.
+// maxPendingChecked bounds the open changes each finding weighs, newest
+// first.
 const maxPendingChecked = 1000
 
 // unapprovable finds the pending changes that the catalog in force can no
@@ -688,21 +701,8 @@ const maxPendingChecked = 1000
 // besides the requester and those who approved, than hold the roles.
 func (s *ChangeService) unapprovable(ctx context.Context) ([]andon.Finding, error) {
 	cat := s.catalog.Catalog()
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state = ? ORDER BY seq DESC LIMIT ?`, andon.StatePending, maxPendingChecked)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var findings []andon.Finding
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, err
-		}
+	err := s.newestChanges(ctx, func(c *andon.Change) {
 		var open []andon.Requirement
 		for _, sl := range c.Slots() {
 			if n := sl.Count - len(sl.Approved); n > 0 {
@@ -721,8 +721,8 @@ func (s *ChangeService) unapprovable(ctx context.Context) ([]andon.Finding, erro
 					c.ID, strings.Join(roles, ", "), c.Requester),
 			})
 		}
-	}
-	return findings, rows.Err()
+	}, andon.StatePending)
+	return findings, err
 }
 
 // CountByState returns the number of changes in each state.
