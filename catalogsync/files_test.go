@@ -4,14 +4,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io/fs"
-	"net/http"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -184,10 +180,6 @@ func TestGitAncestor(t *testing.T) {
 // and heavy, and a range given the right way round, the usual one, needs
 // none of it.
 func TestGitAncestorFetchesLittle(t *testing.T) {
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		t.Fatal(err)
-	}
 	repo := MustInitRepo(t)
 	dump := make([]byte, 4<<20)
 	rand.Read(dump) // incompressible
@@ -203,17 +195,8 @@ func TestGitAncestorFetchesLittle(t *testing.T) {
 	from := MustEmptyCommits(t, repo, 300)
 	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A', 'version': '1.1'}\n")
 	to := MustCommit(t, repo, "1.1")
-	root := t.TempDir()
-	MustGit(t, root, "clone", "-q", "--bare", repo, "addons.git")
-	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}}
-	var sent atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		backend.ServeHTTP(countingWriter{w, &sent}, r)
-	}))
-	defer srv.Close()
-
-	o := catalogsync.GitOptions{URL: srv.URL + "/addons.git", Ref: "main"}
+	url, _, sent := mustServeCounting(t, repo, "addons")
+	o := catalogsync.GitOptions{URL: url, Ref: "main"}
 	if got, err := catalogsync.GitAncestor(t.Context(), o, from, to); err != nil || !got {
 		t.Fatalf("GitAncestor(main, from, to) = %v, %v; want true", got, err)
 	}

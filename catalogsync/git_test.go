@@ -233,10 +233,6 @@ func TestGitLFS(t *testing.T) {
 // a long and heavy one, which a source that keeps its objects in memory
 // would hold, and every replica download, at each start.
 func TestGitHistoryNotFetched(t *testing.T) {
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		t.Fatal(err)
-	}
 	repo := MustInitRepo(t)
 	MustCopyExample(t, repo)
 	dump := make([]byte, 4<<20)
@@ -247,18 +243,8 @@ func TestGitHistoryNotFetched(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := MustCommit(t, repo, "the dump removed")
-	root := t.TempDir()
-	MustGit(t, root, "clone", "-q", "--bare", repo, "estate.git")
-
-	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}}
-	var sent atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		backend.ServeHTTP(countingWriter{w, &sent}, r)
-	}))
-	defer srv.Close()
-
-	src := MustGitSource(t, catalogsync.GitOptions{URL: srv.URL + "/estate.git", Ref: "main"})
+	url, root, sent := mustServeCounting(t, repo, "estate")
+	src := MustGitSource(t, catalogsync.GitOptions{URL: url, Ref: "main"})
 	if s := MustFetch(t, src); s.Commit != head {
 		t.Errorf("commit %s, want %s", s.Commit, head)
 	}
@@ -469,4 +455,26 @@ func TestGitCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustServeCounting serves a bare clone of repo as NAME.git over git's
+// smart HTTP (git http-backend) until the test ends, counting the bytes
+// sent. It returns the repository's URL, the directory of the bare clone
+// and the count.
+func mustServeCounting(t *testing.T, repo, name string) (string, string, *atomic.Int64) {
+	t.Helper()
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	MustGit(t, root, "clone", "-q", "--bare", repo, name+".git")
+	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull}}
+	sent := new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		backend.ServeHTTP(countingWriter{w, sent}, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/" + name + ".git", root, sent
 }
