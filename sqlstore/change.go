@@ -53,7 +53,7 @@ func (s *ChangeService) CreateChange(ctx context.Context, req *andon.ChangeReque
 		// Outside a write, a fault here is taken for no fault of the
 		// storage; the server logs no fault, so it is logged here.
 		s.db.logger().Error("change could not be classified", "environment", req.Environment, "err", err)
-		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the change could not be classified, so it was not opened: " + perr.message()}, err)
+		return nil, perr.fault("the change could not be classified, so it was not opened", err)
 	}
 	if err != nil {
 		return nil, err
@@ -192,6 +192,12 @@ func (e *policyError) Unwrap() error { return e.err }
 
 // message says what failed, for a client.
 func (e *policyError) message() string { return "the policy failed: " + andon.ErrorMessage(e.err) }
+
+// fault returns cause, which e is part of, as the fault a client is shown:
+// what did not happen, then what the policy did wrong.
+func (e *policyError) fault(what string, cause error) error {
+	return fmt.Errorf("%w: %w", &andon.Fault{Message: what + ": " + e.message()}, cause)
+}
 
 func normaliseFacts(f andon.Facts) andon.Facts {
 	clean := func(in []string) []string {
@@ -533,7 +539,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	})
 	if perr := (*policyError)(nil); errors.As(err, &perr) {
 		s.db.logger().Error("change could not start: the gate policy failed", "change", started, "err", err)
-		return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the gate could not decide, so change " + started + " was not started: " + perr.message()}, err)
+		return nil, perr.fault("the gate could not decide, so change "+started+" was not started", err)
 	}
 	return c, err
 }
