@@ -39,7 +39,9 @@ type GitOptions struct {
 	// so that a restart fetches only what is new; a source needs a CacheDir
 	// of its own. Empty, they are kept in memory, and a branch, tag or HEAD
 	// is fetched without its history: the one commit it names, downloaded
-	// again at the first Fetch after each start.
+	// again at the first Fetch after each start. The objects of the commits
+	// fetched since are let go once they are more than twice those of one
+	// commit (see Fetch).
 	CacheDir string
 	// Username and Password authenticate over HTTP(S) with basic
 	// authentication; an access token goes in Password, with the user name
@@ -118,6 +120,9 @@ type gitSource struct {
 	// a fetch into memory brings, the one it names included: 1 when 0,
 	// and all of it when allHistory. A CacheDir holds all of it anyway.
 	depth int
+	// fresh is the size of the objects the first Fetch into a repository
+	// in memory brought: one commit's, the most it needs to hold.
+	fresh int64
 }
 
 // allHistory is the depth of a fetch of a whole history.
@@ -138,6 +143,13 @@ func (g *gitSource) String() string {
 
 // Fetch brings the repository up to date with Ref and reads the catalog at
 // the commit it names.
+//
+// Held in memory, the repository gains the objects of every new commit
+// fetched onto the last, and keeps those of the commits before, whole
+// files beside the catalog included: in a server that reads its source
+// every 30 seconds for months, without end. So once it holds more than
+// twice what its first fetch brought, and a MiB, it is let go, and the
+// next Fetch downloads the one commit again into a new one.
 func (g *gitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -149,6 +161,18 @@ func (g *gitSource) Fetch(ctx context.Context) (*Snapshot, error) {
 	cat, archive, err := load(fsys)
 	if err != nil {
 		return nil, g.errorf("commit %s: %w", h, err)
+	}
+	if mem, ok := g.repo.Storer.(*memory.Storage); ok && g.depth != allHistory {
+		var held int64
+		for _, obj := range mem.Objects {
+			held += obj.Size()
+		}
+		switch {
+		case g.fresh == 0:
+			g.fresh = held
+		case held > 2*g.fresh+1<<20:
+			g.repo, g.fresh = nil, 0
+		}
 	}
 	return &Snapshot{Catalog: cat, Revision: cat.Revision, Commit: h.String(), Source: g.String(), Archive: archive}, nil
 }

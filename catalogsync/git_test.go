@@ -3,6 +3,7 @@ package catalogsync_test
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/cgi"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -268,6 +270,39 @@ func TestGitHistoryNotFetched(t *testing.T) {
 	if s := MustFetch(t, src); s.Commit != rewritten {
 		t.Errorf("after a force-push: commit %s, want %s", s.Commit, rewritten)
 	}
+}
+
+// TestGitMemoryBounded fetches a branch held in memory after each of 24
+// commits that replace a file of 1 MiB beside the catalog, as a server
+// reading a busy repository does for months, and checks that the source
+// does not keep the file of every commit fetched.
+func TestGitMemoryBounded(t *testing.T) {
+	repo := MustInitRepo(t)
+	MustCopyExample(t, repo)
+	src := MustGitSource(t, catalogsync.GitOptions{URL: repo, Ref: "main"})
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	dump := make([]byte, 1<<20)
+	var first uint64
+	for i := range 24 {
+		rand.Read(dump) // incompressible, and another file each time
+		MustWrite(t, repo, "assets/dump.bin", string(dump))
+		head := MustCommit(t, repo, fmt.Sprint("dump ", i))
+		if s := MustFetch(t, src); s.Commit != head {
+			t.Fatalf("fetch %d: commit %s, want %s", i, s.Commit, head)
+		}
+		if i == 0 {
+			first = heap()
+		}
+	}
+	if grown := int64(heap()) - int64(first); grown > 8<<20 {
+		t.Errorf("after 23 more commits of a new 1 MiB file each, the heap grew by %.1f MiB: the source keeps the objects of every commit it fetched", float64(grown)/(1<<20))
+	}
+	runtime.KeepAlive(src)
 }
 
 // countingWriter counts the bytes of a response body.
