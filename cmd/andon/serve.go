@@ -746,9 +746,22 @@ func (a *app) background(ctx context.Context) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		// A database that does not answer fails every follow, every 2
+		// seconds by default: the first failure is logged as an error, the
+		// same again only at debug level, and the recovery once.
+		var failing string
 		every(ctx, a.opts.followInterval, func() {
-			if err := a.follow(ctx); err != nil && ctx.Err() == nil {
+			err := a.follow(ctx)
+			switch {
+			case ctx.Err() != nil:
+			case err != nil && err.Error() == failing:
+				a.logger.Debug("still cannot put the published catalog in force; the catalog in force stays", "err", err)
+			case err != nil:
+				failing = err.Error()
 				a.logger.Error("could not put the published catalog in force; the catalog in force stays", "err", err)
+			case failing != "":
+				failing = ""
+				a.logger.Info("the published catalog can be read again")
 			}
 		})
 	}()
