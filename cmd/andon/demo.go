@@ -32,11 +32,20 @@ start: they are for the demo only. The data directory is kept between runs;
 --reset starts afresh. With --db postgres://… the history is in that
 database and the data directory holds only the audit signing key, made
 beforehand with andon audit keygen --data DIR: start afresh with a new
-database instead.`,
+database instead.
+
+The log goes to standard error. With --log-format json, what stops the
+demo, at start or later, is a record of it too (level ERROR, msg "andon
+demo stopped", the message in err), not a plain line.`,
 		Args:    cobra.NoArgs,
 		PreRunE: refuseOutput,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			logger, err := newLogger(e, o)
+			if logger != nil && o.logFormat == "json" {
+				// As andon serve does: standard error holds JSON records
+				// only, what stops the demo included.
+				defer func() { err = logFailure(logger, "andon demo", err) }()
+			}
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -1302,15 +1303,20 @@ func TestAuditTypeMisspelt(t *testing.T) {
 	}
 }
 
-// With --log-format json, what stops andon serve is a record of its log,
-// level ERROR, with the message in err and the exit code it had: standard
-// error holds nothing but JSON records, which a log pipeline parses
-// whole. The text format keeps the plain line.
+// With --log-format json, what stops andon serve or andon demo is a
+// record of its log, level ERROR, with the message in err and the exit
+// code it had: standard error holds nothing but JSON records, which a log
+// pipeline parses whole. The text format keeps the plain line.
 func TestServeFailureInTheLogFormat(t *testing.T) {
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "plants.yaml"), []byte("apiVersion: andon/v1\nkind: Plant\nmetadata: {name: lyon}\nspec: {timezone: Europe/Lyon}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	data := filepath.Join(t.TempDir(), "data")
 	tests := []struct {
 		name     string
@@ -1318,32 +1324,103 @@ func TestServeFailureInTheLogFormat(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"no catalog", nil, 2, "--catalog: required (the directory of catalog YAML), or --catalog-git URL"},
-		{"invalid catalog", []string{"--catalog", bad}, 1, "plants.yaml:4: Plant/lyon: spec.timezone"},
-		{"bad flag value", []string{"--catalog", exampleCatalog, "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
-		{"bad log level", []string{"--catalog", exampleCatalog, "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`},
+		{"no catalog", []string{"serve"}, 2, "--catalog: required (the directory of catalog YAML), or --catalog-git URL"},
+		{"invalid catalog", []string{"serve", "--catalog", bad}, 1, "catalog is not valid"},
+		{"bad flag value", []string{"serve", "--catalog", exampleCatalog, "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
+		{"bad log level", []string{"serve", "--catalog", exampleCatalog, "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`},
+		{"port in use", []string{"serve", "--catalog", exampleCatalog, "--addr", busy.Addr().String()}, 2, "the address is in use"},
+		{"demo bad flag value", []string{"demo", "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
+		{"demo port in use", []string{"demo", "--addr", busy.Addr().String()}, 2, "the address is in use"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-format", "json"}, tt.args...)
+			args := append([]string{tt.args[0], "--addr", "127.0.0.1:0", "--data", data, "--log-format", "json"}, tt.args[1:]...)
 			r := runCLI(t, nil, args...)
 			if r.code != tt.wantCode {
 				t.Errorf("exit code = %d, want %d; stderr:\n%s", r.code, tt.wantCode, r.stderr)
 			}
-			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-			var last struct{ Level, Msg, Err string }
-			for _, l := range lines {
-				if err := json.Unmarshal([]byte(l), &last); err != nil {
-					t.Fatalf("standard error has a line that is no JSON record, %q: %v", l, err)
-				}
-			}
-			if last.Level != "ERROR" || last.Msg != "andon serve stopped" || !strings.Contains(last.Err, tt.wantErr) {
-				t.Errorf("last record = %+v, want level ERROR, msg %q and err with %q", last, "andon serve stopped", tt.wantErr)
+			records := mustJSONRecords(t, r.stderr)
+			last := records[len(records)-1]
+			wantMsg := "andon " + tt.args[0] + " stopped"
+			if last.Level != "ERROR" || last.Msg != wantMsg || !strings.Contains(last.Err, tt.wantErr) {
+				t.Errorf("last record = %+v, want level ERROR, msg %q and err with %q", last, wantMsg, tt.wantErr)
 			}
 
 			text := runCLI(t, nil, append(args, "--log-format", "text")...)
 			if text.code != tt.wantCode || !strings.HasPrefix(text.stderr, "andon: ") || !strings.Contains(text.stderr, tt.wantErr) {
 				t.Errorf("in the text format: exit %d, stderr %q; want %d and the plain message", text.code, text.stderr, tt.wantCode)
+			}
+		})
+	}
+}
+
+// logRecord is a record of andon's JSON log, with the attributes of a
+// problem in a catalog or a policy.
+type logRecord struct {
+	Level, Msg, Err, Source, File, Document, Field string
+	Line                                           int
+}
+
+// mustJSONRecords parses stderr as andon's JSON log, failing the test on a
+// line that is no JSON record or when there is none.
+func mustJSONRecords(t *testing.T, stderr string) []logRecord {
+	t.Helper()
+	var records []logRecord
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		var rec logRecord
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("standard error has a line that is no JSON record, %q: %v", l, err)
+		}
+		records = append(records, rec)
+	}
+	return records
+}
+
+// An invalid catalog or policy at start is logged with --log-format json
+// one record per problem, with its place, as a refused reload is, then the
+// record of the stop: all its problems in the stop's err were one line
+// with escaped line breaks, and no place a log query could select.
+func TestServeInvalidAtStartLoggedPerProblem(t *testing.T) {
+	cat := t.TempDir()
+	mustCopyDir(t, exampleCatalog, cat)
+	plants := filepath.Join(cat, "plants.yaml")
+	b, err := os.ReadFile(plants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("criticality: critical"), []byte("criticality: severe"), 1)
+	b = bytes.Replace(b, []byte("criticality: high"), []byte("criticality: big"), 1)
+	if err := os.WriteFile(plants, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pol := t.TempDir()
+	if err := os.WriteFile(filepath.Join(pol, "risk.rego"), []byte("package andon.risk\n\nimport rego.v1\n\ntier := \"low\" if {\n  input.x ==\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name       string
+		args       []string
+		want       []logRecord
+		wantFinish string
+	}{
+		{"catalog", []string{"--catalog", cat}, []logRecord{
+			{Level: "ERROR", Msg: "catalog is not valid", Source: "dir " + cat, File: "plants.yaml", Line: 10, Document: "Plant/lyon", Field: "spec.criticality", Err: `"severe" is not one of critical, high, medium, low`},
+			{Level: "ERROR", Msg: "catalog is not valid", Source: "dir " + cat, File: "plants.yaml", Line: 17, Document: "Plant/geelong", Field: "spec.criticality", Err: `"big" is not one of critical, high, medium, low`},
+		}, "catalog is not valid: 2 problems in dir " + cat + ", logged above"},
+		{"policy", []string{"--catalog", exampleCatalog, "--policy", pol}, []logRecord{
+			{Level: "ERROR", Msg: "policy is not valid", Source: "dir " + pol, File: filepath.Join(pol, "risk.rego"), Line: 7, Err: "rego_parse_error: unexpected } token"},
+		}, "policy is not valid: 1 problem in dir " + pol + ", logged above"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-format", "json"}, tt.args...)...)
+			if r.code != 1 {
+				t.Errorf("exit code = %d, want 1; stderr:\n%s", r.code, r.stderr)
+			}
+			want := append(tt.want, logRecord{Level: "ERROR", Msg: "andon serve stopped", Err: tt.wantFinish})
+			if diff := cmp.Diff(want, mustJSONRecords(t, r.stderr)); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
 	}

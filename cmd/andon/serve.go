@@ -156,7 +156,8 @@ the catalog source now. SIGINT and SIGTERM shut down gracefully.
 
 The log goes to standard error. With --log-format json, what stops the
 server, at start or later, is a record of it too (level ERROR, msg "andon
-serve stopped", the message in err), not a plain line.`,
+serve stopped", the message in err), not a plain line; a catalog or a
+policy that is not valid is logged before it one record per problem.`,
 		Args:    cobra.NoArgs,
 		PreRunE: refuseOutput,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
@@ -165,7 +166,7 @@ serve stopped", the message in err), not a plain line.`,
 				// What stops the server goes to the log, in its format,
 				// for whatever parses it: a plain line among JSON
 				// records would be dropped or misread.
-				defer func() { err = logFailure(logger, err) }()
+				defer func() { err = logFailure(logger, "andon serve", err) }()
 			}
 			if err != nil {
 				return err
@@ -264,15 +265,62 @@ func newLogger(e *env, o *serveOptions) (*slog.Logger, error) {
 	return nil, &exitError{code: 2, err: fmt.Errorf("--log-format: %q is not text or json", o.logFormat)}
 }
 
-// logFailure logs err, which stops andon serve, as a record at level
-// error with what run would have printed in err, and returns it marked
-// as logged, so that run prints it no more but exits with its code.
-func logFailure(logger *slog.Logger, err error) error {
+// logFailure logs err, which stops the command name (andon serve, andon
+// demo), as a record at level error with what run would have printed in
+// err, and returns it marked as logged, so that run prints it no more but
+// exits with its code. A catalog or a policy that is not valid is logged
+// first one record per problem, with its place, as a refused reload is:
+// its problems in one record would be one line with its line breaks
+// escaped.
+func logFailure(logger *slog.Logger, name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	logger.Error("andon serve stopped", "err", errorMessage(err))
+	msg := errorMessage(err)
+	if inv := new(invalidError); errors.As(err, &inv) {
+		logRefusal(logger, slog.LevelError, inv.what+" is not valid", inv.cause, "source", inv.source)
+		msg = inv.summary()
+	}
+	logger.Error(name+" stopped", "err", msg)
 	return &loggedError{err: err}
+}
+
+// invalidError is a catalog or a policy refused at start. Its message is
+// the one printed without --log-format json, every problem on a line of
+// its own; cause, a catalog.Errors or a *policy.Errors, stays in the chain
+// so that logFailure can log the problems one by one.
+type invalidError struct {
+	what   string // "catalog" or "policy"
+	source string // where it was read from
+	cause  error
+}
+
+func (e *invalidError) message() string {
+	return fmt.Sprintf("%s is not valid: %v", e.what, e.cause)
+}
+
+// summary is the message of the record that ends the log of the problems.
+func (e *invalidError) summary() string {
+	n := 0
+	var cerrs catalog.Errors
+	var perrs *policy.Errors
+	if errors.As(e.cause, &cerrs) {
+		n = len(cerrs)
+	} else if errors.As(e.cause, &perrs) {
+		n = len(perrs.Problems)
+	}
+	problems := "problems"
+	if n == 1 {
+		problems = "problem"
+	}
+	return fmt.Sprintf("%s is not valid: %d %s in %s, logged above", e.what, n, problems, e.source)
+}
+
+func (e *invalidError) Error() string { return e.message() }
+
+// Unwrap gives andon.ErrorMessage the message and logFailure the problems.
+func (e *invalidError) Unwrap() []error {
+	return []error{andon.Errorf(andon.EINVALID, "%s", e.message()), e.cause}
 }
 
 // loggedError is an error already written to the log.
@@ -356,7 +404,7 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	}
 	l.snap, l.fetchErr = src.Fetch(ctx)
 	if l.fetchErr != nil && errors.As(l.fetchErr, new(catalog.Errors)) {
-		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "catalog is not valid: %v", l.fetchErr)}
+		return nil, &exitError{code: 1, err: &invalidError{what: "catalog", source: src.String(), cause: l.fetchErr}}
 	}
 	if l.fetchErr != nil {
 		// Without its source, a server starts only with a version
@@ -372,6 +420,13 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	}
 	var err error
 	if l.policy, err = policy.New(ctx, o.policy); err != nil {
+		if errors.As(err, new(*policy.Errors)) {
+			source := "the embedded policy"
+			if o.policy != "" {
+				source = "dir " + o.policy
+			}
+			return nil, &exitError{code: 1, err: &invalidError{what: "policy", source: source, cause: err}}
+		}
 		return nil, &exitError{code: 1, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", andon.ErrorMessage(err))}
 	}
 	return l, nil
