@@ -804,6 +804,29 @@ func TestServeWarnsOfAnExposedKey(t *testing.T) {
 	}
 }
 
+// TestDataIsAFile: a --data that names a file is refused as such by the
+// commands that open the store, where serve and demo spoke of a lock file
+// andon had made up ("lock …/andon.db: open …/andon.db-lock: not a
+// directory") and token create of a mkdir.
+func TestDataIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(file, []byte("not a directory\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "andon: --data " + file + ": a file, not a directory: give the directory of the audit signing key and the SQLite database\n"
+	for _, args := range [][]string{
+		{"serve", "--catalog", exampleCatalog, "--addr", "127.0.0.1:0"},
+		{"demo", "--addr", "127.0.0.1:0"},
+		{"token", "create", "--user", "alice"},
+		{"token", "revoke", "--expired"},
+	} {
+		r := runWithin(t, 30*time.Second, append(args, "--data", file)...)
+		if r.code != 2 || r.stderr != want {
+			t.Errorf("andon %s: exit %d, stderr %q; want 2 and %q", strings.Join(args, " "), r.code, r.stderr, want)
+		}
+	}
+}
+
 // TestTokenCreateNeedsAStore checks that token create pointed at a
 // directory that does not exist refuses and makes nothing, and that one
 // that makes a new database says so.

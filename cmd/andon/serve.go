@@ -518,6 +518,9 @@ func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := dataIsFile(o.data); err != nil {
+		return nil, err
+	}
 	if sqlstore.IsPostgres(dsn) {
 		if _, err := os.Stat(auditlog.KeyPath(o.data)); err != nil {
 			return nil, andon.Errorf(andon.EINVALID, "--data %s holds no audit signing key (%s): with PostgreSQL every replica signs the one audit log with the same key, so it is not made at start; create it once with `andon audit keygen --data DIR` and give every replica that directory (a Kubernetes Secret)", o.data, filepath.Base(auditlog.KeyPath(o.data)))
@@ -548,6 +551,16 @@ func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error)
 		return nil, err
 	}
 	return db, nil
+}
+
+// dataIsFile refuses a --data that names a file: a slip in the flag, of
+// which making the directory, or the lock beside the database, would say
+// only "not a directory", of a path andon made up.
+func dataIsFile(data string) error {
+	if fi, err := os.Stat(data); err == nil && !fi.IsDir() {
+		return andon.Errorf(andon.EINVALID, "--data %s: a file, not a directory: give the directory of the audit signing key and the SQLite database", data)
+	}
+	return nil
 }
 
 // record appends events in one audited write.
@@ -958,6 +971,9 @@ type claimed struct {
 // claim opens the listeners o asks for and locks its database, so that a
 // port or a database in use fails the command before it changes anything.
 func claim(o *serveOptions) (*claimed, error) {
+	if err := dataIsFile(o.data); err != nil {
+		return nil, err
+	}
 	l, err := listen(o)
 	if err != nil {
 		return nil, err
