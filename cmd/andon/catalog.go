@@ -127,6 +127,12 @@ func loadCatalogDir(what, dir string) (*andon.Catalog, error) {
 // directory that is not there is a slip in what names it, not a catalog
 // with problems: the command cannot run (exit code 2).
 func unreadableCatalogDir(what, dir string) error {
+	return unreadableDir(what, dir, "the directory of the catalog's YAML files")
+}
+
+// unreadableDir says why dir, named by what, cannot be read as want, or
+// returns nil; the command cannot run (exit code 2).
+func unreadableDir(what, dir, want string) error {
 	_, err := os.ReadDir(dir)
 	var reason any = err
 	switch {
@@ -142,7 +148,7 @@ func unreadableCatalogDir(what, dir string) error {
 			reason = pathErr.Err
 		}
 	}
-	return &exitError{code: 2, err: fmt.Errorf("%s %s: %v (want the directory of the catalog's YAML files)", what, dir, reason)}
+	return &exitError{code: 2, err: fmt.Errorf("%s %s: %v (want %s)", what, dir, reason, want)}
 }
 
 // problemsUnder returns problems, which name files from the catalog

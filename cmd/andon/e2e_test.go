@@ -827,6 +827,23 @@ func TestDataIsAFile(t *testing.T) {
 	}
 }
 
+// TestPolicyDirMissing: a --policy directory that is not there is a slip
+// in the flag, refused with exit 2 as --catalog's is, where serve called
+// it a policy that is not valid, exit 1, with the stat error under it.
+func TestPolicyDirMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "polcy")
+	want := "andon: --policy " + missing + ": no such directory (want a directory of Rego files)\n"
+	for _, args := range [][]string{
+		{"serve", "--catalog", exampleCatalog, "--addr", "127.0.0.1:0", "--data", t.TempDir()},
+		{"policy", "test", "../../testdata/stacks"},
+	} {
+		r := runWithin(t, 30*time.Second, append(args, "--policy", missing)...)
+		if r.code != 2 || r.stderr != want {
+			t.Errorf("andon %s: exit %d, stderr %q; want 2 and %q", strings.Join(args, " "), r.code, r.stderr, want)
+		}
+	}
+}
+
 // TestTokenCreateNeedsAStore checks that token create pointed at a
 // directory that does not exist refuses and makes nothing, and that one
 // that makes a new database says so.

@@ -146,6 +146,11 @@ func runPolicyTest(cmd *cobra.Command, e *env, o *policyTestOptions, args []stri
 		pol *policy.Engine
 		err error
 	}
+	if o.policy != "" {
+		if err := unreadableDir("--policy", o.policy, "a directory of Rego files"); err != nil {
+			return err
+		}
+	}
 	compiling := make(chan compiled, 1)
 	go func() {
 		pol, err := policy.New(e.ctx, o.policy)

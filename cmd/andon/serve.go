@@ -418,6 +418,13 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 			}
 		}
 	}
+	// As for --catalog, a directory that is not there is a slip in the
+	// flag, not a policy with problems.
+	if o.policy != "" {
+		if err := unreadableDir("--policy", o.policy, "a directory of Rego files"); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	if l.policy, err = policy.New(ctx, o.policy); err != nil {
 		if errors.As(err, new(*policy.Errors)) {
