@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, err := root.ExecuteContextC(ctx)
 	if misspelt, ok := misspeltCommand(root, cmd, args[1:], err); ok {
 		err = misspelt
+	} else if misspelt, ok := misspeltFlag(cmd, err); ok {
+		err = misspelt
 	}
 	if names, ok := missingFlags(err); ok {
 		err = &usageError{cmd: cmd, err: fmt.Errorf("missing %s", names)}
@@ -229,6 +231,42 @@ func misspeltCommand(root, cmd *cobra.Command, args []string, err error) (error,
 		}
 	}
 	return nil, false
+}
+
+// misspeltFlag returns err, cobra's refusal of an unknown long flag of
+// cmd, with the flags of cmd it is most likely a misspelling of: "unknown
+// flag: --evn; did you mean --env?".
+func misspeltFlag(cmd *cobra.Command, err error) (error, bool) {
+	var usage *usageError
+	var unknown *pflag.NotExistError
+	if cmd == nil || !errors.As(err, &usage) || !errors.As(err, &unknown) || unknown.GetSpecifiedName() == "" {
+		return nil, false
+	}
+	name := unknown.GetSpecifiedName()
+	var close []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden && (len(andon.Closest(name, []string{f.Name})) > 0 || swapped(name, f.Name)) {
+			close = append(close, "--"+f.Name)
+		}
+	})
+	if len(close) == 0 {
+		return nil, false
+	}
+	return &usageError{cmd: usage.cmd, err: fmt.Errorf("%w; did you mean %s?", usage.err, strings.Join(close, " or "))}, true
+}
+
+// swapped reports whether a is b with two neighbouring letters swapped,
+// the typing slip that an edit distance counts twice.
+func swapped(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
 }
 
 // usageError marks a mistake in the command line, so that run can point to
