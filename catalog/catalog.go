@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -372,10 +373,16 @@ func (l *loader) refer(d *doc, kind string, it item) {
 	l.refs = append(l.refs, reference{d: d, node: it.node, field: it.field, kind: kind, name: it.value})
 }
 
-// checkReferences reports every reference to a name no document defines.
+// checkReferences reports every reference to a name no document defines,
+// with the defined names it is likely a misspelling of.
 func (l *loader) checkReferences() {
 	for _, r := range l.refs {
-		if _, ok := l.names[r.kind][r.name]; !ok {
+		if _, ok := l.names[r.kind][r.name]; ok {
+			continue
+		}
+		if close := andon.Closest(r.name, slices.Sorted(maps.Keys(l.names[r.kind]))); len(close) > 0 {
+			r.d.errorf(r.node, r.field, "unknown %s %q; did you mean %s?", r.kind, r.name, strings.Join(close, " or "))
+		} else {
 			r.d.errorf(r.node, r.field, "unknown %s %q", r.kind, r.name)
 		}
 	}

@@ -362,6 +362,23 @@ spec:
   plants: [lyon]
   promotesFrom: stagging
 `, catalog.Problem{Line: 8, Document: "Environment/prod", Field: "spec.promotesFrom"}, `unknown Environment "stagging"`, ""},
+		{"promotesFrom misspelt", `apiVersion: andon/v1
+kind: Environment
+metadata: {name: staging-lyon}
+spec:
+  stage: staging
+  hosting: dedicated
+  plants: [lyon]
+---
+apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod-lyon}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  promotesFrom: stagin-lyon
+`, catalog.Problem{Line: 16, Document: "Environment/prod-lyon", Field: "spec.promotesFrom"}, `unknown Environment "stagin-lyon"; did you mean staging-lyon?`, ""},
 		{"promotesFrom itself", `apiVersion: andon/v1
 kind: Environment
 metadata: {name: prod}
@@ -866,7 +883,7 @@ metadata: {name: w}
 		{File: "b/envs.yaml", Line: 7, Document: "Environment/prod", Field: "spec.plants[0]",
 			Message: `unknown Plant "geelong"`},
 		{File: "b/envs.yaml", Line: 8, Document: "Environment/prod", Field: "spec.promotesFrom",
-			Message: `unknown Environment "stagging"`},
+			Message: `unknown Environment "stagging"; did you mean staging?`},
 		{File: "b/envs.yaml", Line: 12, Document: "Environment/prod", Field: "metadata.name",
 			Message: `duplicate Environment "prod"; first defined at b/envs.yaml:3`},
 		{File: "c.yaml", Line: 2, Document: "document 1",
