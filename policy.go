@@ -2,6 +2,7 @@ package andon
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -69,6 +70,15 @@ type Occurrence struct {
 	Allow  []ChangeType `json:"allow"`
 }
 
+// Stops reports whether o stops a change of type t: o is a freeze, and t
+// is not among the change types it allows. No type ("") stands for a
+// deployment or a slot not tied to a change, which every freeze stops. The
+// default gate policy reads a freeze's allow the same way
+// (policy/bundle/gate.rego, FROZEN), and a test holds the two to it.
+func (o Occurrence) Stops(t ChangeType) bool {
+	return o.Type == WindowFreeze && (t == "" || !slices.Contains(o.Allow, t))
+}
+
 // Promotion is the evidence of promotion for an environment with
 // promotesFrom.
 type Promotion struct {
@@ -117,9 +127,12 @@ type CalendarService interface {
 	Active(ctx context.Context, env string, t time.Time) ([]Occurrence, error)
 	// NextSlot returns the first span of length d starting at or after
 	// after that lies inside one maintenance occurrence and overlaps no
-	// freeze applying to env. It returns ENOTFOUND when none starts within
-	// a year.
-	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*Span, error)
+	// freeze applying to env that stops a change of type change
+	// (Occurrence.Stops). An empty change is a slot not yet tied to a
+	// change, which every freeze blocks. It returns ENOTFOUND when none
+	// starts within a year, and EINVALID for a change that is not a
+	// ChangeType.
+	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change ChangeType) (*Span, error)
 	// Feed returns the windows applying to the environment or the plant
 	// of scope as an iCalendar (RFC 5545) document, one VEVENT per
 	// schedule with its recurrence rule, for calendar clients to

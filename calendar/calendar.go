@@ -293,11 +293,13 @@ func compareOccurrences(a, b andon.Occurrence) int {
 
 // NextSlot returns the first span [s, s+d) with s at or after after and at
 // most after+horizon that lies entirely inside one maintenance occurrence
-// and overlaps no freeze occurrence, both of windows applying to env. A
-// freeze blocks the slot whatever change types it allows, since the slot is
-// not yet tied to a change. NextSlot reports false when there is no such
-// span or d is not positive.
-func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon time.Duration) (andon.Span, bool) {
+// and overlaps no freeze occurrence that stops a change of type change
+// (andon.Occurrence.Stops), both of windows applying to env. A freeze that
+// allows the change's type does not block the slot, as the gate would let
+// the change through it; with no type (""), the slot is not yet tied to a
+// change and every freeze blocks it. NextSlot reports false when there is
+// no such span or d is not positive.
+func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon time.Duration, change andon.ChangeType) (andon.Span, bool) {
 	if d <= 0 || horizon < 0 {
 		return andon.Span{}, false
 	}
@@ -313,7 +315,7 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 		if hi.After(last) {
 			hi = last
 		}
-		if s, ok := c.slot(env, lo, hi, d); ok {
+		if s, ok := c.slot(env, lo, hi, d, change); ok {
 			return andon.Span{Start: s, End: s.Add(d)}, true
 		}
 		if !hi.Before(last) {
@@ -338,13 +340,15 @@ func (c *Calendar) Applies(env *andon.Environment, t andon.WindowType) bool {
 // overflowing a time.Duration.
 const maxStep = 366 * 24 * time.Hour
 
-// slot returns the earliest start s in [after, last] of a slot of length d.
-func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration) (time.Time, bool) {
+// slot returns the earliest start s in [after, last] of a slot of length d
+// for a change of type change.
+func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration, change andon.ChangeType) (time.Time, bool) {
 	var maintenance, freezes []andon.Occurrence
 	for _, o := range c.collect(env, after, last.Add(d), slotTypes, "", cacheOther) {
-		if o.Type == andon.WindowMaintenance {
+		switch {
+		case o.Type == andon.WindowMaintenance:
 			maintenance = append(maintenance, o)
-		} else {
+		case o.Stops(change):
 			freezes = append(freezes, o)
 		}
 	}

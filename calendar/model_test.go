@@ -408,6 +408,7 @@ type modelOcc struct {
 	window string
 	typ    andon.WindowType
 	span   andon.Span
+	allow  []andon.ChangeType
 }
 
 // calendarModel holds every occurrence of every window for each environment
@@ -426,7 +427,7 @@ func newCalendarModel(windows []*modelWindow, envZones map[string]*time.Location
 				continue
 			}
 			if w.once != nil {
-				occs = append(occs, modelOcc{w.name, w.typ, *w.once})
+				occs = append(occs, modelOcc{w.name, w.typ, *w.once, w.allow})
 			}
 			var spans []andon.Span
 			seen := map[[2]int64]bool{}
@@ -439,7 +440,7 @@ func newCalendarModel(windows []*modelWindow, envZones map[string]*time.Location
 				}
 			}
 			for _, sp := range spans {
-				occs = append(occs, modelOcc{w.name, w.typ, sp})
+				occs = append(occs, modelOcc{w.name, w.typ, sp, w.allow})
 			}
 		}
 		slices.SortFunc(occs, func(a, b modelOcc) int {
@@ -568,10 +569,12 @@ func (m *calendarModel) active(env string, t time.Time) []string {
 }
 
 // nextSlot returns the earliest start s in [after, after+horizon] of a
-// span [s, s+d) inside one maintenance occurrence that overlaps no freeze,
-// whatever the freeze allows. The earliest such s is after, the start of a
-// maintenance occurrence or the end of a freeze, so only those are tried.
-func (m *calendarModel) nextSlot(env string, after time.Time, d, horizon time.Duration) (time.Time, bool) {
+// span [s, s+d) inside one maintenance occurrence that overlaps no freeze
+// that stops a change of type change: every freeze when change is "", and
+// otherwise those whose allow does not list it. The earliest such s is
+// after, the start of a maintenance occurrence or the end of a freeze, so
+// only those are tried.
+func (m *calendarModel) nextSlot(env string, after time.Time, d, horizon time.Duration, change andon.ChangeType) (time.Time, bool) {
 	last := after.Add(horizon)
 	candidates := []time.Time{after}
 	for _, o := range m.occs[env] {
@@ -594,7 +597,8 @@ func (m *calendarModel) nextSlot(env string, after time.Time, d, horizon time.Du
 			case andon.WindowMaintenance:
 				inside = inside || !o.span.Start.After(s) && !o.span.End.Before(e)
 			case andon.WindowFreeze:
-				frozen = frozen || o.span.Start.Before(e) && o.span.End.After(s)
+				allowed := change != "" && slices.Contains(o.allow, change)
+				frozen = frozen || !allowed && o.span.Start.Before(e) && o.span.End.After(s)
 			}
 		}
 		if inside && !frozen {

@@ -16,8 +16,9 @@ import (
 // slotCatalog has a Sunday 02:00-06:00 maintenance window at every plant,
 // two back-to-back Wednesday windows, a freeze over the start of the
 // maintenance of 2026-06-14, a freeze over all of 2026-06-28's that allows
-// emergency changes, and a summer freeze for the environment without a
-// plant.
+// emergency changes, and, for the environment without a plant, a freeze
+// over the same days that allows standard and normal changes and a summer
+// freeze.
 func slotCatalog(tb testing.TB) *andon.Catalog {
 	paris := MustLoadLocation(tb, "Europe/Paris")
 	return NewCatalog(tb,
@@ -50,6 +51,12 @@ func slotCatalog(tb testing.TB) *andon.Catalog {
 			Selector: andon.Selector{Environments: []string{"shared"}},
 		},
 		&andon.Window{
+			Name: "shared-release", Type: andon.WindowFreeze,
+			Once:     &andon.Span{Start: time.Date(2026, 6, 27, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 6, 29, 0, 0, 0, 0, time.UTC)},
+			Selector: andon.Selector{Environments: []string{"shared"}},
+			Allow:    []andon.ChangeType{andon.ChangeStandard, andon.ChangeNormal},
+		},
+		&andon.Window{
 			Name: "peak", Type: andon.WindowPeak,
 			Schedules: []andon.Schedule{{Start: "2026-01-01T00:00:00", RRule: "FREQ=DAILY", Duration: 12 * time.Hour}},
 		},
@@ -66,7 +73,8 @@ func TestNextSlot(t *testing.T) {
 		after   string
 		d       time.Duration
 		horizon time.Duration
-		want    string // "" for none
+		change  andon.ChangeType // "" for a slot not tied to a change
+		want    string           // "" for none
 	}{{
 		name: "the next maintenance window", env: "prod-lyon",
 		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: year,
@@ -91,6 +99,30 @@ func TestNextSlot(t *testing.T) {
 		name: "a freeze that allows emergency changes still blocks", env: "prod-lyon",
 		after: "2026-06-22T00:00:00+02:00", d: 4 * time.Hour, horizon: year,
 		want: "2026-07-05T02:00:00+02:00/2026-07-05T06:00:00+02:00",
+	}, {
+		name: "a freeze that allows emergency changes lets an emergency change through", env: "prod-lyon",
+		after: "2026-06-22T00:00:00+02:00", d: 4 * time.Hour, horizon: year, change: andon.ChangeEmergency,
+		want: "2026-06-28T02:00:00+02:00/2026-06-28T06:00:00+02:00",
+	}, {
+		name: "a freeze that allows emergency changes stops a normal change", env: "prod-lyon",
+		after: "2026-06-22T00:00:00+02:00", d: 4 * time.Hour, horizon: year, change: andon.ChangeNormal,
+		want: "2026-07-05T02:00:00+02:00/2026-07-05T06:00:00+02:00",
+	}, {
+		name: "a freeze that allows emergency changes stops a standard change", env: "prod-lyon",
+		after: "2026-06-22T00:00:00+02:00", d: 4 * time.Hour, horizon: year, change: andon.ChangeStandard,
+		want: "2026-07-05T02:00:00+02:00/2026-07-05T06:00:00+02:00",
+	}, {
+		name: "a freeze that allows nothing stops an emergency change", env: "prod-lyon",
+		after: "2026-06-13T00:00:00+02:00", d: 2 * time.Hour, horizon: year, change: andon.ChangeEmergency,
+		want: "2026-06-14T03:00:00+02:00/2026-06-14T05:00:00+02:00",
+	}, {
+		name: "two freezes at once: one allowing emergency changes, one the others; an emergency change", env: "shared",
+		after: "2026-06-26T00:00:00Z", d: time.Hour, horizon: year, change: andon.ChangeEmergency,
+		want: "2026-10-04T02:00:00Z/2026-10-04T03:00:00Z",
+	}, {
+		name: "two freezes at once: one allowing emergency changes, one the others; a standard change", env: "shared",
+		after: "2026-06-26T00:00:00Z", d: time.Hour, horizon: year, change: andon.ChangeStandard,
+		want: "2026-10-04T02:00:00Z/2026-10-04T03:00:00Z",
 	}, {
 		name: "at the plant's local time", env: "prod-melbourne",
 		after: "2026-06-06T12:00:00+02:00", d: 2 * time.Hour, horizon: year,
@@ -126,13 +158,13 @@ func TestNextSlot(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			span, ok := c.NextSlot(cat.Environment(tt.env), MustTime(t, tt.after), tt.d, tt.horizon)
+			span, ok := c.NextSlot(cat.Environment(tt.env), MustTime(t, tt.after), tt.d, tt.horizon, tt.change)
 			got := ""
 			if ok {
 				got = span.Start.Format(time.RFC3339) + "/" + span.End.Format(time.RFC3339)
 			}
 			if got != tt.want {
-				t.Errorf("NextSlot(%s, %s, %s) = %q; want %q", tt.after, tt.d, tt.horizon, got, tt.want)
+				t.Errorf("NextSlot(%s, %s, %s, %q) = %q; want %q", tt.after, tt.d, tt.horizon, tt.change, got, tt.want)
 			}
 		})
 	}
@@ -184,7 +216,7 @@ func TestService(t *testing.T) {
 		}
 	})
 	t.Run("NextSlot", func(t *testing.T) {
-		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), 2*time.Hour)
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), 2*time.Hour, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,9 +235,10 @@ func TestService(t *testing.T) {
 			// A name the caller gave, as a change's environment: invalid.
 			{"unknown environment in Active", func() error { _, err := svc.Active(ctx, "nowhere", at); return err }, andon.EINVALID},
 			{"unknown environment in Occurrences", func() error { _, err := svc.Occurrences(ctx, "nowhere", at, at.Add(time.Hour)); return err }, andon.EINVALID},
-			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour); return err }, andon.EINVALID},
-			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour); return err }, andon.ENOTFOUND},
-			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0); return err }, andon.EINVALID},
+			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour, ""); return err }, andon.EINVALID},
+			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, ""); return err }, andon.ENOTFOUND},
+			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0, ""); return err }, andon.EINVALID},
+			{"unknown change type", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "urgent"); return err }, andon.EINVALID},
 		}
 		for _, tt := range tests {
 			if got := andon.ErrorCode(tt.call()); got != tt.want {
@@ -218,17 +251,25 @@ func TestService(t *testing.T) {
 		if _, err := svc.Occurrences(ctx, "prod-lyonn", at, at.Add(time.Hour)); andon.ErrorMessage(err) != `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?` {
 			t.Errorf("misspelt environment: %v; want the closest name suggested", err)
 		}
-		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour)
+		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, "")
 		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)
 		}
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, andon.ChangeEmergency)
+		if want := `no slot of 5h for a change of type emergency inside a maintenance window and outside the freezes that stop it in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
+			t.Errorf("no slot for an emergency change: %v; want %q", err, want)
+		}
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "Emergency")
+		if want := `type: "Emergency" is not one of standard, normal, emergency`; andon.ErrorMessage(err) != want {
+			t.Errorf("a change type in capitals: %v; want %q", err, want)
+		}
 		// Said in the days it was asked in, as the message below does.
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, 10*24*time.Hour)
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 10*24*time.Hour, "")
 		if want := `no slot of 10d inside a maintenance window`; !strings.HasPrefix(andon.ErrorMessage(err), want) {
 			t.Errorf("no slot of 10 days: %v; want it to begin %q", err, want)
 		}
 		// Longer than the search: not a slot that happens to be missing.
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour)
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour, "")
 		if want := `duration: 1000d is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
 			t.Errorf("a duration of 1000 days: %v; want invalid, %q", err, want)
 		}
@@ -237,7 +278,7 @@ func TestService(t *testing.T) {
 			Schedules: []andon.Schedule{{Start: "2026-01-05T18:00:00", RRule: "FREQ=DAILY", Duration: 4 * time.Hour}},
 			Selector:  andon.Selector{Environments: []string{"dev-lyon"}},
 		})})
-		_, err = devOnly.NextSlot(ctx, "prod-lyon", at, time.Hour)
+		_, err = devOnly.NextSlot(ctx, "prod-lyon", at, time.Hour, "")
 		if want := `environment "prod-lyon" has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer`; andon.ErrorCode(err) != andon.ENOTFOUND || andon.ErrorMessage(err) != want {
 			t.Errorf("no maintenance window: %v; want %q", err, want)
 		}
@@ -248,7 +289,7 @@ func TestService(t *testing.T) {
 			Schedules: []andon.Schedule{{Start: "2026-01-06T20:00:00", RRule: "FREQ=WEEKLY", Duration: 3 * time.Hour}},
 		})
 		src.cat.Store(next)
-		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"), 2*time.Hour)
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"), 2*time.Hour, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -184,10 +184,13 @@ func TestCalendarMatchesModel(t *testing.T) {
 				}
 				d := durations[(i+g.pick(3))%len(durations)]
 				horizon := []time.Duration{366 * 24 * time.Hour, 30 * 24 * time.Hour, 0, time.Duration(g.pick(60*24)) * time.Minute}[g.pick(4)]
-				want, wok := m.nextSlot(env, after, d, horizon)
-				got, gok := c.NextSlot(e, after, d, horizon)
+				// No change, or one of each type: a freeze that allows
+				// emergency changes stops the others.
+				change := []andon.ChangeType{"", andon.ChangeStandard, andon.ChangeNormal, andon.ChangeEmergency}[i%4]
+				want, wok := m.nextSlot(env, after, d, horizon, change)
+				got, gok := c.NextSlot(e, after, d, horizon, change)
 				if wok != gok || wok && (!want.Equal(got.Start) || !got.End.Equal(got.Start.Add(d))) {
-					fail("%s: NextSlot(%s, %s, %s) = %v %v, model %v %v", env, after, d, horizon, got, gok, want, wok)
+					fail("%s: NextSlot(%s, %s, %s, %q) = %v %v, model %v %v", env, after, d, horizon, change, got, gok, want, wok)
 				}
 			}
 			if failures > 5 {

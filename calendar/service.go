@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,10 +91,14 @@ func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.
 
 // NextSlot returns the first span of length d starting at or after after,
 // within a year, that lies inside one maintenance occurrence and overlaps no
-// freeze applying to env; ENOTFOUND when there is none.
-func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*andon.Span, error) {
+// freeze applying to env that stops a change of type change (every freeze,
+// when change is ""); ENOTFOUND when there is none.
+func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType) (*andon.Span, error) {
 	if d <= 0 {
 		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", andon.ShortDuration(d))
+	}
+	if change != "" && !slices.Contains(andon.ChangeTypes, change) {
+		return nil, andon.Errorf(andon.EINVALID, "type: %q is not one of standard, normal, emergency", change)
 	}
 	cal, e, err := s.calendar(env)
 	if err != nil {
@@ -103,10 +108,14 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 	if d > horizon {
 		return nil, andon.Errorf(andon.EINVALID, "duration: %s is longer than the year after %s in which a slot is looked for", andon.HumanDuration(d), after.Format(time.RFC3339))
 	}
-	span, ok := cal.NextSlot(e, after, d, horizon)
+	span, ok := cal.NextSlot(e, after, d, horizon, change)
 	if !ok {
 		if !cal.Applies(e, andon.WindowMaintenance) {
 			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
+		}
+		if change != "" {
+			return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s for a change of type %s inside a maintenance window and outside the freezes that stop it in the year after %s for environment %q",
+				andon.HumanDuration(d), change, after.Format(time.RFC3339), env)
 		}
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
 			andon.HumanDuration(d), after.Format(time.RFC3339), env)

@@ -302,11 +302,22 @@ func TestMethods(t *testing.T) {
 		{
 			name: "next slot",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
-				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, mustTime(t, "2026-03-02T12:00:00Z"))
+				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, mustTime(t, "2026-03-02T12:00:00Z"), "")
 			},
 			ans: answer{status: 200, file: "next.json"},
 			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{
 				"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "after": {"2026-03-02T12:00:00Z"},
+			}},
+			want: &andon.Span{Start: mustTime(t, "2026-03-08T01:00:00Z"), End: mustTime(t, "2026-03-08T03:00:00Z")},
+		},
+		{
+			name: "next slot for a change type",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, time.Time{}, andon.ChangeEmergency)
+			},
+			ans: answer{status: 200, file: "next.json"},
+			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{
+				"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "type": {"emergency"},
 			}},
 			want: &andon.Span{Start: mustTime(t, "2026-03-08T01:00:00Z"), End: mustTime(t, "2026-03-08T03:00:00Z")},
 		},

@@ -52,10 +52,11 @@ func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
 }
 
 // handleCalendarNext answers the next slot of the given duration that lies
-// in a maintenance window and outside every freeze, or 404.
+// in a maintenance window and outside every freeze, or 404. With a change
+// type, a freeze that allows that type does not block the slot.
 func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "env", "duration", "after")
+		q, err := parseQuery(r, "env", "duration", "after", "type")
 		if err != nil {
 			return err
 		}
@@ -71,7 +72,11 @@ func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc
 		if err != nil {
 			return err
 		}
-		span, err := cal.NextSlot(r.Context(), env, after, d)
+		change, err := oneOf(q, "type", andon.ChangeTypes)
+		if err != nil {
+			return err
+		}
+		span, err := cal.NextSlot(r.Context(), env, after, d, change)
 		if err != nil {
 			return err
 		}

@@ -65,8 +65,23 @@ func TestCalendarNext(t *testing.T) {
 	if diff := cmp.Diff(want, decode[andon.Span](t, r)); diff != "" {
 		t.Errorf("slot mismatch (-want +got):\n%s", diff)
 	}
+	if f.calendar.change != "" {
+		t.Errorf("without type, the slot was asked for a change of type %q; want none", f.calendar.change)
+	}
 	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2d", aliceToken, "")
 	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+
+	// The change type reaches the calendar, which lets the freezes that
+	// allow it through.
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&type=emergency", aliceToken, "")
+	if r.status != http.StatusOK || f.calendar.change != andon.ChangeEmergency {
+		t.Errorf("type=emergency: status %d, asked for a change of type %q; want 200 and emergency", r.status, f.calendar.change)
+	}
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&type=urgent", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+	if got, want := decode[struct{ Code, Message string }](t, r).Message, `query parameter type: "urgent" is not one of standard, normal, emergency`; got != want {
+		t.Errorf("type=urgent: %q; want %q", got, want)
+	}
 }
 
 // TestCalendarICS checks the parameters and credentials of the calendar

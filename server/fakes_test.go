@@ -224,12 +224,14 @@ func (s *gateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 }
 
 // calendarService returns fixed occurrences for the environment prod-lyon
-// and keeps the span it was asked about; its feeds of prod-lyon and of
-// the plant lyon name their scope and stamp.
+// and keeps the span it was asked about, and the change type of the last
+// slot asked for; its feeds of prod-lyon and of the plant lyon name their
+// scope and stamp.
 type calendarService struct {
 	mu          sync.Mutex
 	occurrences []andon.Occurrence
 	from, to    time.Time
+	change      andon.ChangeType
 }
 
 func (s *calendarService) Feed(ctx context.Context, scope andon.FeedScope, stamp time.Time) ([]byte, error) {
@@ -256,7 +258,10 @@ func (s *calendarService) Active(ctx context.Context, env string, t time.Time) (
 
 // NextSlot finds a slot only for durations up to a day, one day after
 // after, so that tests can reach both answers.
-func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration) (*andon.Span, error) {
+func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType) (*andon.Span, error) {
+	s.mu.Lock()
+	s.change = change
+	s.mu.Unlock()
 	if d > 24*time.Hour {
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s within a year", d)
 	}

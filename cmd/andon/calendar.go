@@ -32,16 +32,27 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 	var (
 		envName string
 		d       time.Duration
+		typ     string
 	)
 	cmd := &cobra.Command{
-		Use:   "next --env E --duration D [--after RFC3339]",
+		Use:   "next --env E --duration D [--after RFC3339] [--type T]",
 		Short: "Find the next maintenance slot outside every freeze",
+		Long: `Find the earliest slot of the given duration that lies inside one maintenance
+window of the environment and overlaps no freeze. Without --type the slot is
+not tied to a change, and every freeze blocks it. With --type, a freeze whose
+allow lists that change type does not block it, as the gate lets such a
+change through the freeze.`,
 		Example: `  andon calendar next --env prod-lyon --duration 1h
-  andon calendar next --env prod-geelong --duration 90m --after 2027-01-04T00:00:00+11:00`,
+  andon calendar next --env prod-geelong --duration 90m --after 2027-01-04T00:00:00+11:00
+  andon calendar next --env prod-lyon --duration 2h --type emergency`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if d <= 0 {
 				return andon.Errorf(andon.EINVALID, "--duration %s: want a positive duration such as 2h", andon.ShortDuration(d))
+			}
+			change := andon.ChangeType(typ)
+			if cmd.Flags().Changed("type") && !slices.Contains(andon.ChangeTypes, change) {
+				return andon.Errorf(andon.EINVALID, "--type %q: want standard, normal or emergency", typ)
 			}
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -51,7 +62,7 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			slot, err := c.NextSlot(cmd.Context(), envName, d, t)
+			slot, err := c.NextSlot(cmd.Context(), envName, d, t, change)
 			if err != nil {
 				return err
 			}
@@ -60,7 +71,11 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 				loc = e.location(cmd.Context(), c, envName)
 			}
 			return e.print(cmd, slot, func(w io.Writer) {
-				fmt.Fprintf(w, "next %s slot for %s:\n", andon.ShortDuration(d), envName)
+				if change != "" {
+					fmt.Fprintf(w, "next %s slot for a change of type %s in %s:\n", andon.ShortDuration(d), change, envName)
+				} else {
+					fmt.Fprintf(w, "next %s slot for %s:\n", andon.ShortDuration(d), envName)
+				}
 				fmt.Fprintf(w, "\tLOCAL (%s)\tUTC\n", loc)
 				fmt.Fprintf(w, "start\t%s\t%s\n", slot.Start.In(loc).Format(layoutLocal), fmtTime(slot.Start))
 				fmt.Fprintf(w, "end\t%s\t%s\n", slot.End.In(loc).Format(layoutLocal), fmtTime(slot.End))
@@ -72,6 +87,8 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	f.Var((*dayDuration)(&d), "duration", "length of the change, such as 2h, 90m or 1d (required)")
 	f.String("after", "", "earliest start, RFC 3339 (default now)")
+	f.StringVar(&typ, "type", "", "change type the slot is for: standard, normal or emergency; a freeze that allows it does not block the slot (default: none, every freeze blocks)")
+	cmd.RegisterFlagCompletionFunc("type", fixed(andon.ChangeTypes))
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("duration")
 	return cmd

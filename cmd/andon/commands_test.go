@@ -157,6 +157,11 @@ func TestRequests(t *testing.T) {
 			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"24h0m0s"}},
 		},
 		{
+			args:      []string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "emergency", "-o", "json"},
+			wantPath:  "GET /api/v1/calendar/next",
+			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "type": {"emergency"}},
+		},
+		{
 			args:     []string{"audit", "checkpoint"},
 			wantPath: "GET /api/v1/audit/checkpoint",
 		},
@@ -242,6 +247,8 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "review", "CHG-0042", "--comment", ""}, "andon: --comment: a review needs its conclusions"},
 		{[]string{"change", "approve", "CHG-0042", "CHG-0043"}, "andon: want ID, got 2 arguments (CHG-0042 CHG-0043): andon change approve ID"},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "-2h"}, "andon: --duration -2h: want a positive duration such as 2h"},
+		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "urgent"}, `andon: --type "urgent": want standard, normal or emergency`},
+		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", ""}, `andon: --type "": want standard, normal or emergency`},
 		{[]string{"calendar", "next", "--env", "prod-lyon", "--duration", "two hours"},
 			`andon: invalid argument "two hours" for "--duration" flag: invalid duration "two hours": use Go units such as 15m or 2h, or whole days such as 7d`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--to", "2026-04-01T00:00:00Z", "--days", "3"},
@@ -351,6 +358,13 @@ func TestHumanViews(t *testing.T) {
 				"LOCAL (Europe/Paris) UTC",
 				"start Sun 2026-03-08 02:00 CET 2026-03-08 01:00Z",
 				"end Sun 2026-03-08 04:00 CET 2026-03-08 03:00Z",
+			},
+		},
+		{
+			args: []string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "normal"},
+			wantStdout: []string{
+				"next 2h slot for a change of type normal in prod-lyon:",
+				"start Sun 2026-03-08 02:00 CET 2026-03-08 01:00Z",
 			},
 		},
 		{
