@@ -194,12 +194,13 @@ type Schedule struct {
 	// whatever the clocks do meanwhile.
 	Duration time.Duration `json:"duration"`
 	// WallDuration is a length on the wall clock, which calendar files
-	// give (an all-day event, DTEND, the days of DURATION): an occurrence
-	// ends at the wall time WallDuration after its wall start, read in
-	// the zone as its start is, and then Duration later. An all-day event
-	// thus lasts from midnight to midnight even when that day has 23 or 25
-	// hours. When it is not whole days, Duration is zero. A catalog's own
-	// schedule has none.
+	// give (an all-day event, DTEND, the days of DURATION) and a
+	// catalog's duration in days ("1d") does: an occurrence ends at the
+	// wall time WallDuration after its wall start, read in the zone as
+	// its start is, and then Duration later. An all-day event, or a
+	// window of 1d from midnight, thus lasts from midnight to midnight
+	// even when that day has 23 or 25 hours. When it is not whole days,
+	// Duration is zero.
 	WallDuration time.Duration `json:"wallDuration,omitempty"`
 	// Timezone is an IANA name; "" means each environment's plant time zone.
 	Timezone string `json:"timezone,omitempty"`

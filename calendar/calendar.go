@@ -37,12 +37,12 @@
 // Duration is exact elapsed time from the start instant: a four-hour window
 // that starts at 01:00 on the night clocks spring forward ends at 06:00
 // local time, and one that starts at 01:00 on the night they fall back ends
-// at 04:00. A schedule read from a calendar file may also have a length on
-// the wall clock (WallDuration), as its all-day events, the days of its
-// DURATIONs and its DTENDs give it: such an occurrence ends at the wall
-// time that far after its wall start, read by the rules above, so that
-// an all-day event lasts from midnight to midnight on a day of 23 or 25
-// hours too.
+// at 04:00. A schedule may also have a length on the wall clock
+// (WallDuration), as a catalog's duration in days and, in a calendar file,
+// all-day events, the days of DURATIONs and DTENDs give it: such an
+// occurrence ends at the wall time that far after its wall start, read by
+// the rules above, so that a day lasts from midnight to midnight on a day
+// of 23 or 25 hours too.
 //
 // The wall times of a schedule are the same for every environment, so they
 // are expanded once and shared; each query turns those near it into

@@ -106,7 +106,7 @@ func TestFeedRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		cat  *andon.Catalog
-	}{{"examples", exampleCatalog(t)}, {"tricky", trickyCatalog(t)}} {
+	}{{"examples", exampleCatalog(t)}, {"tricky", trickyCatalog(t)}, {"days", daysCatalog(t)}} {
 		cal := MustNew(t, tc.cat)
 		var scopes []andon.FeedScope
 		for _, e := range tc.cat.Environments {

@@ -1496,3 +1496,44 @@ func TestLoadDirTooLarge(t *testing.T) {
 		t.Errorf("Load error mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestLoadFSScheduleDays checks that a schedule's duration in days is a
+// length on the wall clock (calendar days, as an iCalendar P1D), and one in
+// hours or smaller units elapsed time, and that days are held to the same
+// limits.
+func TestLoadFSScheduleDays(t *testing.T) {
+	window := func(duration string) map[string]string {
+		return map[string]string{
+			"base.yaml": base,
+			"w.yaml": "apiVersion: andon/v1\nkind: Window\nmetadata: {name: w}\nspec:\n  type: freeze\n  schedule:\n" +
+				"    start: \"2026-01-03T00:00:00\"\n    rrule: FREQ=WEEKLY\n    duration: " + duration + "\n",
+		}
+	}
+	for _, tt := range []struct {
+		duration      string
+		wall, elapsed time.Duration
+	}{
+		{"1d", 24 * time.Hour, 0},
+		{"2d", 48 * time.Hour, 0},
+		{"366d", 366 * 24 * time.Hour, 0},
+		{"24h", 0, 24 * time.Hour},
+		{"48h", 0, 48 * time.Hour},
+		{"90m", 0, 90 * time.Minute},
+	} {
+		cat := MustLoadFS(t, window(tt.duration))
+		s := cat.Windows[0].Schedules[0]
+		if s.WallDuration != tt.wall || s.Duration != tt.elapsed {
+			t.Errorf("duration: %s: on the wall clock %s, elapsed %s; want %s and %s", tt.duration, s.WallDuration, s.Duration, tt.wall, tt.elapsed)
+		}
+	}
+	for _, tt := range []struct{ duration, want string }{
+		{"0d", "must be positive, not 0s"},
+		{"367d", "8808h is longer than 8784h; use a one-off span instead"},
+		{"1.5d", `invalid duration "1.5d": use Go units such as 15m or 2h, or whole days such as 7d`},
+	} {
+		errs := MustFail(t, window(tt.duration))
+		if len(errs) != 1 || errs[0].Field != "spec.schedule.duration" || errs[0].Message != tt.want {
+			t.Errorf("duration: %s: %v; want one problem, spec.schedule.duration: %s", tt.duration, errs, tt.want)
+		}
+	}
+}

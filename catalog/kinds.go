@@ -185,6 +185,14 @@ func (l *loader) decodeSchedule(d *doc, o *object) (andon.Schedule, bool) {
 		s.ExDates = values(exdates)
 	}
 	s.Duration = so.duration("duration", true)
+	if n := so.vals["duration"]; n != nil && strings.HasSuffix(n.Value, "d") {
+		// Days are days on the calendar, as a planner counts them and
+		// as an iCalendar DURATION of P1D is: an occurrence of 1d ends
+		// at the same wall time the next day, 23 or 25 hours later
+		// across a change of clocks. Hours and smaller units are
+		// elapsed time.
+		s.WallDuration, s.Duration = s.Duration, 0
+	}
 	s.Timezone, _ = so.str("timezone", false)
 	// The calendar checks every field; those the loader found at fault
 	// already (missing, not a string, a duration it cannot read) are
