@@ -662,7 +662,11 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			continue
 		}
 		if strings.EqualFold(rid.param("RANGE"), "THISANDFUTURE") {
-			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported")
+			// RFC 5545 makes such an override shift or reshape every
+			// later occurrence as well. Most calendar programs split the
+			// series instead when one edits "this and following events",
+			// and so can the file.
+			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported; end the series before this occurrence (UNTIL in the RRULE of its VEVENT) and describe this occurrence and the later ones with a VEVENT of their own, under another UID")
 		}
 		w, z, date, err := p.parseTime(rid, rid.value)
 		if err != nil {

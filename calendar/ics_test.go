@@ -585,7 +585,7 @@ func TestParseICSErrors(t *testing.T) {
 		{"this and future", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20270110T020000\nDTSTART:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
-			"END:VCALENDAR\n", "t.ics:10: RECURRENCE-ID: RANGE=THISANDFUTURE is not supported"},
+			"END:VCALENDAR\n", "t.ics:10: RECURRENCE-ID: RANGE=THISANDFUTURE is not supported; end the series before this occurrence (UNTIL in the RRULE of its VEVENT) and describe this occurrence and the later ones with a VEVENT of their own, under another UID"},
 		{"line numbers count folded lines", ics("SUMMARY:a long", " summary", " over three lines", "DTSTART:2027", "DURATION:PT1H"),
 			`t.ics:7: DTSTART: "2027": want the form 20060102T150405`},
 		{"start before year 1 in the zone", ics("DTSTART;TZID=America/New_York:00010101T000000", "DURATION:PT1H", "EXDATE:00010101T000000Z"),
