@@ -557,12 +557,29 @@ type ChangeService interface {
 	Decide(ctx context.Context, id string, verdict Verdict, comment string) (*Change, error)
 	// Transition moves a change to another state on request of the user in ctx.
 	Transition(ctx context.Context, id string, to State, comment string) (*Change, error)
+	// CheckStart says what the gate would answer now to a start of change
+	// id by hand (Transition to implementing) by the user in ctx, without
+	// starting it or recording anything. What the start itself would
+	// refuse before asking the gate is the error: ENOTFOUND, EFORBIDDEN
+	// for a user who may not move the change, ECONFLICT for a change
+	// whose state cannot start.
+	CheckStart(ctx context.Context, id string) (*StartCheck, error)
 	// ReviewChange records the retrospective review of an emergency change.
 	ReviewChange(ctx context.Context, id string, comment string) (*Change, error)
 	// Findings lists what needs attention, such as overdue emergency
 	// reviews; given codes (FindingCodes), only the findings of those
 	// codes, the others not looked for.
 	Findings(ctx context.Context, codes ...string) ([]Finding, error)
+}
+
+// StartCheck is what the gate would answer to a start of a change by
+// hand at At: the gate's allow and reasons, as a start asks them. It is a
+// preview, true when it was made: the start asks the gate again.
+type StartCheck struct {
+	Allow   bool     `json:"allow"`
+	Reasons []Reason `json:"reasons"`
+	// At is the instant the gate was asked about, in whole seconds.
+	At time.Time `json:"at"`
 }
 
 // Finding codes.

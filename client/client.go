@@ -183,6 +183,20 @@ func (c *Client) Decide(ctx context.Context, id string, verdict andon.Verdict, c
 	return &ch, nil
 }
 
+// StartCheck asks what the gate would answer now to a start of the change
+// by hand, which starts nothing and records nothing.
+func (c *Client) StartCheck(ctx context.Context, id string) (*andon.StartCheck, error) {
+	path, err := changePath(id, "/start-check")
+	if err != nil {
+		return nil, err
+	}
+	var check andon.StartCheck
+	if err := c.do(ctx, http.MethodGet, path, nil, nil, &check); err != nil {
+		return nil, err
+	}
+	return &check, nil
+}
+
 // Transition moves the change to state to.
 func (c *Client) Transition(ctx context.Context, id string, to andon.State, comment string) (*andon.Change, error) {
 	body := struct {

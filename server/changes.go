@@ -154,6 +154,21 @@ func handleChangeTransition(changes andon.ChangeService) apiFunc {
 	}
 }
 
+// handleChangeStartCheck answers what the gate would answer now to a
+// start of the change by hand, writing nothing.
+func handleChangeStartCheck(changes andon.ChangeService) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := parseQuery(r); err != nil {
+			return err
+		}
+		check, err := changes.CheckStart(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, check)
+	}
+}
+
 // reviewRequest is the body of POST /api/v1/changes/{id}/review.
 type reviewRequest struct {
 	Comment string `json:"comment"`

@@ -44,11 +44,23 @@ func TestChangeLifecycle(t *testing.T) {
 		t.Errorf("after approval: state %q, approvals %+v; want approved with bob's comment", got.State, got.Approvals)
 	}
 
+	// The preview of a start answers the gate's shape, and takes no query.
+	r = f.do(t, "GET", "/api/v1/changes/"+created.ID+"/start-check", aliceToken, "")
+	if r.status != http.StatusOK || string(r.body) != `{"allow":true,"reasons":[{"code":"ALLOWED","message":"inside its window"}],"at":"2026-01-28T10:00:00Z"}`+"\n" {
+		t.Errorf("GET start-check = %d %s; want 200 with allow, reasons and at", r.status, r.body)
+	}
+	r = f.do(t, "GET", "/api/v1/changes/"+created.ID+"/start-check?at=2026-01-29T10:00:00Z", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+	r = f.do(t, "GET", "/api/v1/changes/CHG-999/start-check", aliceToken, "")
+	mustError(t, r, http.StatusNotFound, andon.ENOTFOUND)
+
 	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/transitions", aliceToken, `{"to":"implementing"}`)
 	if got := decode[andon.Change](t, r); got.State != andon.StateImplementing {
 		t.Errorf("after transition: state %q, want implementing", got.State)
 	}
 	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/transitions", aliceToken, `{"to":"cancelled"}`)
+	mustError(t, r, http.StatusConflict, andon.ECONFLICT)
+	r = f.do(t, "GET", "/api/v1/changes/"+created.ID+"/start-check", aliceToken, "")
 	mustError(t, r, http.StatusConflict, andon.ECONFLICT)
 
 	r = f.do(t, "POST", "/api/v1/changes/"+created.ID+"/review", bobToken, `{"comment":"justified"}`)

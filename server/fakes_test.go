@@ -186,6 +186,21 @@ func (s *changeService) Transition(ctx context.Context, id string, to andon.Stat
 	return c, nil
 }
 
+// CheckStart allows an approved change to start, and refuses the others
+// as a start would.
+func (s *changeService) CheckStart(ctx context.Context, id string) (*andon.StartCheck, error) {
+	c, err := s.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !andon.CanTransition(c.State, andon.StateImplementing) {
+		return nil, andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s", id, c.State, andon.StateImplementing)
+	}
+	return &andon.StartCheck{Allow: true, Reasons: []andon.Reason{{Code: "ALLOWED", Message: "inside its window"}}, At: s.now}, nil
+}
+
 func (s *changeService) ReviewChange(ctx context.Context, id string, comment string) (*andon.Change, error) {
 	c, err := s.FindChangeByID(ctx, id)
 	if err != nil {

@@ -105,6 +105,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/Schedule":        andon.Schedule{},
 		"/components/schemas/Selector":        andon.Selector{},
 		"/components/schemas/Span":            andon.Span{},
+		"/components/schemas/StartCheck":      andon.StartCheck{},
 		"/components/schemas/Team":            andon.Team{},
 		"/components/schemas/User":            andon.User{},
 		"/components/schemas/Waiver":          andon.Waiver{},

@@ -48,6 +48,7 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/changes/{id}", authenticated, api(handleChangeGet(cfg.Changes))},
 		{"POST /api/v1/changes/{id}/approvals", authenticated, api(handleChangeDecide(cfg.Changes))},
 		{"POST /api/v1/changes/{id}/transitions", authenticated, api(handleChangeTransition(cfg.Changes))},
+		{"GET /api/v1/changes/{id}/start-check", authenticated, api(handleChangeStartCheck(cfg.Changes))},
 		{"POST /api/v1/changes/{id}/review", authenticated, api(handleChangeReview(cfg.Changes))},
 		{"GET /api/v1/findings", authenticated, api(handleFindings(cfg.Changes))},
 

@@ -524,7 +524,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 		data := map[string]any{"to": to, "comment": comment}
 		ev := andon.Event{Type: andon.EventChangeTransition, Data: data}
 		if !c.MayMove(user, roles) {
-			return ev, andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
+			return ev, mayNotMove(user, c)
 		}
 		if to == andon.StateImplementing && andon.CanTransition(c.State, to) {
 			// The record says why the gate let the change start.
@@ -544,13 +544,27 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 	return c, err
 }
 
+// mayNotMove is the refusal of a transition of c to user, who is neither
+// its requester nor a change manager or platform admin.
+func mayNotMove(user string, c *andon.Change) error {
+	return andon.Errorf(andon.EFORBIDDEN, "%s may not move change %s: only its requester, a change-manager or a platform-admin may", user, c.ID)
+}
+
+// canBecome says why c cannot be moved to state to, when it cannot.
+func canBecome(c *andon.Change, to andon.State) error {
+	if andon.CanTransition(c.State, to) {
+		return nil
+	}
+	if c.State == to {
+		return andon.Errorf(andon.ECONFLICT, "change %s is already %s", c.ID, to)
+	}
+	return andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s%s", c.ID, c.State, to, andon.NextStatesHint(c.State))
+}
+
 // transition applies the lifecycle rules to c.
 func transition(tx *Tx, c *andon.Change, to andon.State) error {
-	if !andon.CanTransition(c.State, to) {
-		if c.State == to {
-			return andon.Errorf(andon.ECONFLICT, "change %s is already %s", c.ID, to)
-		}
-		return andon.Errorf(andon.ECONFLICT, "change %s is %s and cannot become %s%s", c.ID, c.State, to, andon.NextStatesHint(c.State))
+	if err := canBecome(c, to); err != nil {
+		return err
 	}
 	c.State = to
 	if to == andon.StateImplementing && c.Type == andon.ChangeEmergency && c.ReviewDue == nil {

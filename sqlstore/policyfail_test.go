@@ -88,6 +88,12 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		if got, err := e.changes.FindChangeByID(as("alice"), c.ID); err != nil || got.State != andon.StateApproved {
 			t.Errorf("after the refused start: %+v, %v; want approved", got, err)
 		}
+		// Nor can its preview tell: it fails, rather than allow or refuse.
+		check, err := changes.CheckStart(as("alice"), c.ID)
+		want = "the gate could not decide whether change " + c.ID + " may start: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason"
+		if check != nil || !errors.As(err, &fault) || fault.Message != want {
+			t.Errorf("CheckStart = %+v, %v; want a fault saying %q", check, err, want)
+		}
 		if err := e.db.Ready(ctx); err != nil {
 			t.Errorf("after the policy failed, the store is not ready: %v", err)
 		}

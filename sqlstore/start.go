@@ -23,15 +23,37 @@ import (
 // *policyError.
 func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([]andon.Reason, error) {
 	cat := s.catalog.Catalog()
+	if cat.Environment(c.Environment) == nil {
+		return nil, andon.Errorf(andon.ECONFLICT, "change %s cannot start: its environment %s is no longer in the catalog (revision %s)", c.ID, c.Environment, cat.Revision)
+	}
+	check, err := s.startCheck(ctx, tx, cat, tx.now, c)
+	if err != nil {
+		return nil, err
+	}
+	if !check.Allow {
+		return nil, andon.Errorf(andon.ECONFLICT, "change %s cannot start now, the gate refuses it: %s", c.ID, joinReasons(check.Reasons))
+	}
+	return check.Reasons, nil
+}
+
+// startCheck asks the gate policy what it answers to a start of change c
+// by hand at now, with the windows of cat and the promotion of the
+// change's images read through q: the input askGate gives it. It writes
+// nothing. An environment no longer in cat is refused with the reason
+// UNKNOWN_ENVIRONMENT, without asking the policy; a policy that fails to
+// decide is a *policyError.
+func (s *ChangeService) startCheck(ctx context.Context, q rowQuerier, cat *andon.Catalog, now time.Time, c *andon.Change) (*andon.StartCheck, error) {
+	at := now.UTC().Truncate(time.Second)
 	env := cat.Environment(c.Environment)
 	if env == nil {
-		return nil, andon.Errorf(andon.ECONFLICT, "change %s cannot start: its environment %s is no longer in the catalog (revision %s)", c.ID, c.Environment, cat.Revision)
+		return &andon.StartCheck{At: at, Reasons: []andon.Reason{{Code: andon.ReasonUnknownEnvironment,
+			Message: fmt.Sprintf("the environment %s of change %s is no longer in the catalog (revision %s)", c.Environment, c.ID, cat.Revision)}}}, nil
 	}
 	cal, err := s.calendar.For(cat)
 	if err != nil {
 		return nil, fmt.Errorf("calendar: %w", err)
 	}
-	req := andon.GateRequest{Environment: env.Name, At: tx.now.UTC().Truncate(time.Second), Start: true}
+	req := andon.GateRequest{Environment: env.Name, At: at, Start: true}
 	in := &andon.GateInput{
 		Request:     req,
 		Environment: env,
@@ -40,7 +62,7 @@ func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([
 		Incidents:   []andon.Incident{},
 	}
 	if env.PromotesFrom != "" && len(c.Artifacts) > 0 {
-		in.Promotion, in.Request.Image, err = promotionOf(ctx, tx, env.PromotesFrom, c.Artifacts)
+		in.Promotion, in.Request.Image, err = promotionOf(ctx, q, env.PromotesFrom, c.Artifacts)
 		if err != nil {
 			return nil, err
 		}
@@ -48,13 +70,41 @@ func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([
 	decision, err := s.policy.Gate(ctx, in)
 	if err != nil {
 		// Not a fault of the storage, which a fault inside the write
-		// would claim: Transition says what failed.
+		// would claim: Transition and CheckStart say what failed.
 		return nil, &policyError{fmt.Errorf("gate policy: %w", err)}
 	}
-	if !decision.Allow {
-		return nil, andon.Errorf(andon.ECONFLICT, "change %s cannot start now, the gate refuses it: %s", c.ID, joinReasons(decision.Reasons))
+	return &andon.StartCheck{Allow: decision.Allow, Reasons: nonNil(decision.Reasons), At: at}, nil
+}
+
+// CheckStart says what the gate would answer now to a start of change id
+// by hand, as Transition asks it, reading from the read pool: nothing is
+// written, no audit entry, no decision, no state. The start's own checks
+// come first, with its errors: a user who may not move the change is
+// EFORBIDDEN, and a change whose state cannot start (pending, closed) is
+// the ECONFLICT the start would be. The answer is a preview: the start
+// asks the gate again.
+func (s *ChangeService) CheckStart(ctx context.Context, id string) (*andon.StartCheck, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nonNil(decision.Reasons), nil
+	c, err := s.FindChangeByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cat := s.catalog.Catalog()
+	if !c.MayMove(user, cat.RolesOf(user)) {
+		return nil, mayNotMove(user, c)
+	}
+	if err := canBecome(c, andon.StateImplementing); err != nil {
+		return nil, err
+	}
+	check, err := s.startCheck(ctx, readPool{s.db}, cat, s.db.Now(), c)
+	if perr := (*policyError)(nil); errors.As(err, &perr) {
+		s.db.logger().Error("start could not be checked: the gate policy failed", "change", c.ID, "err", err)
+		return nil, perr.fault("the gate could not decide whether change "+c.ID+" may start", err)
+	}
+	return check, err
 }
 
 // promotionOf returns the promotion evidence of a change's artifacts: the
@@ -62,7 +112,7 @@ func (s *ChangeService) askGate(ctx context.Context, tx *Tx, c *andon.Change) ([
 // none, the evidence is missing and that artifact is returned, for the
 // policy's message; otherwise the evidence is the completed change of the
 // first artifact.
-func promotionOf(ctx context.Context, tx *Tx, from string, artifacts []string) (*andon.Promotion, string, error) {
+func promotionOf(ctx context.Context, q rowQuerier, from string, artifacts []string) (*andon.Promotion, string, error) {
 	p := &andon.Promotion{Required: true, From: from}
 	for i, ref := range artifacts {
 		img, err := andon.ParseImage(ref)
@@ -70,7 +120,7 @@ func promotionOf(ctx context.Context, tx *Tx, from string, artifacts []string) (
 			return nil, "", fmt.Errorf("artifact %d of the change: %w", i, err)
 		}
 		var id string
-		err = tx.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
+		err = q.queryRow(ctx, `SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 			WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 			ORDER BY c.seq DESC LIMIT 1`, from, img.Digest).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -230,3 +230,122 @@ func TestWindowEndedIsAFinding(t *testing.T) {
 		}
 	})
 }
+
+// CheckStart previews a start by hand: it gives the gate's answer to the
+// input a start gives it, now, and writes nothing, neither the decision
+// nor an audit entry nor the change's state. What the start refuses
+// before it asks the gate is refused the same way.
+func TestCheckStartPreviewsTheGate(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.MustStage(t, imageStaged)
+		open := func(title string, req andon.ChangeRequest, approvers ...string) *andon.Change {
+			t.Helper()
+			req.Environment, req.Type, req.Title = "prod-geelong", andon.ChangeNormal, title
+			c, err := e.changes.CreateChange(as("alice"), &req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, approver := range approvers {
+				if c, err = e.changes.Decide(as(approver), c.ID, andon.Approve, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c
+		}
+		size := func() int64 {
+			t.Helper()
+			cp, err := e.audit.Checkpoint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cp.Size
+		}
+		check := func(user string, c *andon.Change) *andon.StartCheck {
+			t.Helper()
+			before := size()
+			got, err := e.changes.CheckStart(as(user), c.ID)
+			if err != nil {
+				t.Fatalf("CheckStart(%s) as %s: %v", c.Title, user, err)
+			}
+			if after := size(); after != before {
+				t.Errorf("CheckStart(%s): the audit log grew from %d entries to %d; want nothing written", c.Title, before, after)
+			}
+			if now, err := e.changes.FindChangeByID(ctx, c.ID); err != nil || now.State != c.State || now.UpdatedAt != c.UpdatedAt {
+				t.Errorf("CheckStart(%s): the change is now %+v, %v; want it untouched, %s", c.Title, now, err, c.State)
+			}
+			if want := e.now.UTC().Truncate(time.Second); !got.At.Equal(want) {
+				t.Errorf("CheckStart(%s): at %s; want now, %s", c.Title, got.At, want)
+			}
+			return got
+		}
+		codes := func(reasons []andon.Reason) (got []string) {
+			for _, r := range reasons {
+				got = append(got, r.Code)
+			}
+			return got
+		}
+
+		windowed := open("Routing", andon.ChangeRequest{Artifacts: []string{imageStaged},
+			Window: &andon.Span{Start: e.now.Add(2 * time.Hour), End: e.now.Add(4 * time.Hour)}}, "bob")
+		unpromoted := open("Release", andon.ChangeRequest{Artifacts: []string{imageStaged, imageNew}}, "bob")
+		pending := open("Labels", andon.ChangeRequest{Artifacts: []string{imageStaged}})
+
+		got := check("alice", windowed)
+		if got.Allow || !slices.Equal(codes(got.Reasons), []string{"OUTSIDE_CHANGE_WINDOW"}) || !strings.Contains(got.Reasons[0].Message, "is outside the window of change "+windowed.ID) {
+			t.Errorf("before its window: %+v; want refused, outside the change's window", got)
+		}
+		// The promotion of its images is read as the start reads it.
+		if got := check("bob", unpromoted); got.Allow || !slices.Equal(codes(got.Reasons), []string{"NOT_PROMOTED"}) || !strings.Contains(got.Reasons[0].Message, imageNew) {
+			t.Errorf("an image not promoted: %+v; want refused, naming %s", got, imageNew)
+		}
+		// The start agrees with the preview.
+		_, err := e.changes.Transition(as("alice"), windowed.ID, andon.StateImplementing, "")
+		if andon.ErrorCode(err) != andon.ECONFLICT || !strings.Contains(andon.ErrorMessage(err), "(OUTSIDE_CHANGE_WINDOW)") {
+			t.Errorf("start before its window: %v; want the refusal the preview gave", err)
+		}
+
+		e.now = e.now.Add(3 * time.Hour)
+		if got := check("alice", windowed); !got.Allow || !slices.Equal(codes(got.Reasons), []string{"ALLOWED"}) {
+			t.Errorf("inside its window: %+v; want allowed", got)
+		}
+		if c, err := e.changes.Transition(as("alice"), windowed.ID, andon.StateImplementing, ""); err != nil || c.State != andon.StateImplementing {
+			t.Errorf("start inside its window = %+v, %v; want implementing, as the preview said", c, err)
+		}
+
+		// What the start refuses before it asks the gate.
+		for _, tt := range []struct {
+			name, user, id string
+			code           string
+			want           string
+		}{
+			{"pending", "alice", pending.ID, andon.ECONFLICT, "change " + pending.ID + " is pending and cannot become implementing; a pending change needs its approvals before it can start, or it can be cancelled"},
+			{"implementing", "alice", windowed.ID, andon.ECONFLICT, "change " + windowed.ID + " is already implementing"},
+			{"unknown", "alice", "chg-999", andon.ENOTFOUND, "no change CHG-999"},
+			{"not theirs to move", "frank", unpromoted.ID, andon.EFORBIDDEN, "frank may not move change " + unpromoted.ID + ": only its requester, a change-manager or a platform-admin may"},
+		} {
+			before := size()
+			got, err := e.changes.CheckStart(as(tt.user), tt.id)
+			if got != nil || andon.ErrorCode(err) != tt.code || andon.ErrorMessage(err) != tt.want {
+				t.Errorf("%s: CheckStart = %+v, %v; want %s: %s", tt.name, got, err, tt.code, tt.want)
+			}
+			if after := size(); after != before {
+				t.Errorf("%s: the audit log grew from %d entries to %d", tt.name, before, after)
+			}
+		}
+
+		// A change whose environment left the catalog is refused with a
+		// reason, as the gate refuses an unknown environment.
+		cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat.Environments = slices.DeleteFunc(cat.Environments, func(env *andon.Environment) bool { return env.Name == "prod-geelong" })
+		e.catalog.Swap(cat)
+		got = check("alice", unpromoted)
+		want := "the environment prod-geelong of change " + unpromoted.ID + " is no longer in the catalog (revision " + cat.Revision + ")"
+		if got.Allow || len(got.Reasons) != 1 || got.Reasons[0] != (andon.Reason{Code: andon.ReasonUnknownEnvironment, Message: want}) {
+			t.Errorf("environment gone: %+v; want refused: %s", got, want)
+		}
+	})
+}

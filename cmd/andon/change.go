@@ -323,6 +323,7 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 
 func newChangeStartCmd(e *env) *cobra.Command {
 	cmd := newChangeTransitionCmd(e, "start", andon.StateImplementing, "Start implementing an approved change")
+	cmd.Use = "start ID [--dry-run]"
 	cmd.Long = `Start implementing an approved change by hand, when no deployment through
 the gate starts it (a configuration change, an upgrade of modules run by
 hand).
@@ -331,8 +332,60 @@ The server asks the gate policy first, as for the change's first
 deployment: the change's own window, a maintenance window for a high or
 critical change without one, the freezes in force and the promotion of its
 images apply. A refusal names every reason (exit code 1) and leaves the
-change approved.`
+change approved.
+
+--dry-run asks the gate the same question now and prints its answer,
+starting nothing and recording nothing: exit code 0 when the start would be
+allowed, 1 when it would be refused (with every reason; also for a change
+that cannot start, such as a pending one, or that is not yours to start),
+and 2 when the answer cannot be told (an unknown change, a server or policy
+that fails). The start asks the gate again: its answer may differ if the
+time, the windows or the change moved meanwhile.`
+	cmd.Example = `  # Would the gate let CHG-12 start now? Exit code 0 if so.
+  andon change start CHG-12 --dry-run
+
+  andon change start CHG-12 --comment "modules upgraded by hand"`
+	var dryRun bool
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "ask whether the gate would let the change start now; starts nothing, records nothing")
+	start := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if !dryRun {
+			return start(cmd, args)
+		}
+		if cmd.Flags().Changed("comment") {
+			return andon.Errorf(andon.EINVALID, "--comment: a dry run records nothing, so it takes no comment")
+		}
+		c, err := e.remote(cmd)
+		if err != nil {
+			return err
+		}
+		check, err := c.StartCheck(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if err := e.print(cmd, check, func(w io.Writer) { writeStartCheck(w, check) }); err != nil {
+			return err
+		}
+		if !check.Allow {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
 	return cmd
+}
+
+// writeStartCheck prints for people what the gate would answer to a
+// start.
+func writeStartCheck(w io.Writer, check *andon.StartCheck) {
+	verdict := "DENIED"
+	if check.Allow {
+		verdict = "ALLOWED"
+	}
+	fmt.Fprintf(w, "WOULD BE %s (dry run: starts nothing)\n", verdict)
+	for _, r := range check.Reasons {
+		fmt.Fprintf(w, "  %s: %s\n", r.Code, r.Message)
+	}
+	fmt.Fprintf(w, "asked about: %s\n", fmtTime(check.At))
 }
 
 func newChangeReviewCmd(e *env) *cobra.Command {
