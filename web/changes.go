@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -299,9 +300,14 @@ type changeView struct {
 	// ReviewOverdue says by how long the review an emergency change owes
 	// is overdue, or is "" when it is not.
 	ReviewOverdue string
-	Gate          []gateView
-	Entries       []*andon.Entry
-	Truncated     bool // more entries than maxChangeEntries
+	// StartCheck is what the gate would answer now to the start the
+	// user is offered, or nil when none is; StartUnknown says why the
+	// gate could not tell, when it could not.
+	StartCheck   *andon.StartCheck
+	StartUnknown string
+	Gate         []gateView
+	Entries      []*andon.Entry
+	Truncated    bool // more entries than maxChangeEntries
 	// EvidenceParts are the exports its history comes in when one does
 	// not hold it all, each offered for download; nil when one does.
 	EvidenceParts []evidencePart
@@ -421,6 +427,23 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	for _, to := range andon.States {
 		if user != nil && c.MayMove(user.Name, user.Roles) && andon.CanTransition(c.State, to) {
 			v.Transitions = append(v.Transitions, to)
+		}
+	}
+	if slices.Contains(v.Transitions, andon.StateImplementing) {
+		// Start asks the gate; the page asks it first, so that a refusal
+		// is not a surprise of the click. The click asks again.
+		check, err := h.cfg.Changes.CheckStart(ctx, c.ID)
+		var fault *andon.Fault
+		switch {
+		case err == nil:
+			v.StartCheck = check
+		case errors.As(err, &fault) || andon.ErrorCode(err) != andon.EINTERNAL:
+			// A policy that fails to decide says so, and leaves the rest
+			// of the page worth showing; so does a change that moved
+			// since it was read.
+			v.StartUnknown = andon.ErrorMessage(err)
+		default:
+			return nil, err
 		}
 	}
 	entries, err := h.cfg.Audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: -1, Limit: maxChangeEntries + 1})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -1525,5 +1526,107 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 	}
 	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingReviewOverdue}}, slices.Equal) {
 		t.Errorf("the page asked for findings %q, want those of REVIEW_OVERDUE alone", spy.asked)
+	}
+}
+
+// An approved change's page says, beside Start, whether the gate would
+// let it start now and why not, asking the gate as the start does but
+// writing nothing; Start stays, since the gate is asked again on the
+// click.
+func TestChangePageSaysWhetherTheGateWouldStartIt(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	// staging-lyon approves its changes by policy, and holds them to
+	// their own window alone.
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "staging-lyon", Type: andon.ChangeNormal,
+		Title: "Printer settings", Window: &andon.Span{Start: thursday.Add(2 * time.Hour), End: thursday.Add(4 * time.Hour)}})
+	if err != nil || c.State != andon.StateApproved {
+		t.Fatalf("create = %+v, %v; want approved", c, err)
+	}
+	pending, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Labels"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detail := "/changes/" + c.ID
+	alice := s.MustSignIn(t, "alice")
+	size := func() int64 {
+		t.Helper()
+		cp, err := s.audit.Checkpoint(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp.Size
+	}
+
+	before := size()
+	p := alice.get(detail).mustStatus(t, http.StatusOK)
+	if got := p.attr("#start-check", "data-allow"); got != "false" {
+		t.Fatalf("before its window: #start-check data-allow %q, want false; page:\n%s", got, p.text("form#transition"))
+	}
+	got := p.text("#start-check")
+	for _, want := range []string{"The gate would refuse this start now (asked at Thu 26 Nov 2026 10:00 CET)",
+		"is outside the window of change " + c.ID, "(OUTSIDE_CHANGE_WINDOW)", "Start asks the gate again"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("before its window: #start-check %q, want it to say %q", got, want)
+		}
+	}
+	if got := p.attr("#start-check li", "data-code"); got != "OUTSIDE_CHANGE_WINDOW" {
+		t.Errorf("before its window: the reason's code %q", got)
+	}
+	if got := p.attr("form#transition button[value=implementing]", "aria-describedby"); got != "start-check" {
+		t.Errorf("Start is described by %q, want the gate's answer, #start-check", got)
+	}
+	if after := size(); after != before {
+		t.Errorf("showing the page wrote %d audit entries; want none", after-before)
+	}
+	// The click asks the gate again, which agrees.
+	p = alice.submit(detail, detail+"/transition", url.Values{"to": {"implementing"}}).mustStatus(t, http.StatusConflict)
+	if got := p.text("#error"); !strings.Contains(got, "(OUTSIDE_CHANGE_WINDOW)") {
+		t.Errorf("start before its window: %q", got)
+	}
+
+	s.now = thursday.Add(3 * time.Hour)
+	p = alice.get(detail).mustStatus(t, http.StatusOK)
+	if got := p.attr("#start-check", "data-allow"); got != "true" || !strings.Contains(p.text("#start-check"), "The gate would allow this start now") {
+		t.Errorf("inside its window: #start-check %q (data-allow %q), want allowed", p.text("#start-check"), got)
+	}
+	// Only the start offered is previewed: not to someone who may not
+	// move the change, nor for a change that cannot start.
+	if p := s.MustSignIn(t, "frank").get(detail); p.all("#start-check") != nil || p.all("form#transition") != nil {
+		t.Errorf("frank, an auditor, is shown a start or its preview")
+	}
+	if p := alice.get("/changes/" + pending.ID); p.all("#start-check") != nil {
+		t.Errorf("a pending change shows a preview of its start: %q", p.text("#start-check"))
+	}
+	alice.submit(detail, detail+"/transition", url.Values{"to": {"implementing"}}).mustStatus(t, http.StatusSeeOther)
+	if p := alice.get(detail); p.attr("#state", "data-state") != "implementing" || p.all("#start-check") != nil {
+		t.Errorf("after the start: state %q, preview %q", p.attr("#state", "data-state"), p.text("#start-check"))
+	}
+}
+
+// startCheckFails answers every preview of a start as a gate policy that
+// fails to decide does, and passes the other calls to the store.
+type startCheckFails struct{ andon.ChangeService }
+
+func (f startCheckFails) CheckStart(ctx context.Context, id string) (*andon.StartCheck, error) {
+	return nil, fmt.Errorf("%w: %w", &andon.Fault{Message: "the gate could not decide whether change " + id + " may start: the policy failed: andon.gate: reasons: is empty"}, errors.New("gate policy"))
+}
+
+// A preview the gate cannot give says why, and the rest of the page, and
+// Start, are shown all the same.
+func TestChangePageWhenTheGateCannotTell(t *testing.T) {
+	s := MustServe(t, nil, thursday, func(c *web.Config) { c.Changes = startCheckFails{c.Changes} })
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "staging-lyon", Type: andon.ChangeNormal, Title: "Printer settings"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.MustSignIn(t, "alice").get("/changes/"+c.ID).mustStatus(t, http.StatusOK)
+	want := "Whether the gate would allow this start now cannot be told: the gate could not decide whether change " + c.ID + " may start: the policy failed"
+	if got := p.text("#start-check"); p.attr("#start-check", "data-allow") != "unknown" || !strings.Contains(got, want) {
+		t.Errorf("#start-check %q, want %q", got, want)
+	}
+	if p.all("form#transition button[value=implementing]") == nil {
+		t.Error("no Start once the gate could not tell")
 	}
 }

@@ -35,6 +35,7 @@ type stack struct {
 	now     time.Time
 	changes *sqlstore.ChangeService
 	gate    *sqlstore.GateService
+	audit   *sqlstore.AuditService
 	tokens  *sqlstore.TokenService
 	holder  *andon.CatalogHolder
 }
@@ -71,6 +72,7 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 	s.changes = sqlstore.NewChangeService(db, s.holder, pol, cal)
 	s.gate = sqlstore.NewGateService(db, s.changes, s.holder, pol, cal, slog.New(slog.DiscardHandler))
 	audit := sqlstore.NewAuditService(db)
+	s.audit = audit
 	tokens := sqlstore.NewTokenService(db)
 	s.tokens = tokens
 	for _, u := range cat.Users() {

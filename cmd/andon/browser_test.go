@@ -500,6 +500,27 @@ func (b *board) testApproveAsTwoOthers(t *testing.T) {
 		t.Errorf("#verify-result = %q", got)
 	}
 
+	// The requester is told beside Start whether the gate would let it
+	// start now: the window suggested is the next safe one, which has
+	// not begun unless a maintenance window is open at this moment.
+	b.open(t, alice, "/changes/"+id, "#start-check")
+	switch check := text(t, alice, "#start-check"); attr(t, alice, "#start-check", "data-allow") {
+	case "false":
+		if !strings.Contains(check, "The gate would refuse this start now") || !strings.Contains(check, "OUTSIDE_CHANGE_WINDOW") {
+			t.Errorf("#start-check = %q, want the refusal with its reason, outside the change's window", check)
+		}
+	case "true":
+		if !strings.Contains(check, "The gate would allow this start now") {
+			t.Errorf("#start-check = %q, want it to say the gate would allow the start", check)
+		}
+	default:
+		t.Errorf("#start-check = %q, data-allow %q; want the gate's answer", check, attr(t, alice, "#start-check", "data-allow"))
+	}
+	if got := attr(t, alice, "form#transition button[value=implementing]", "aria-describedby"); got != "start-check" {
+		t.Errorf("Start is described by %q, want #start-check", got)
+	}
+	checkAccessibility(t, alice, "approved change with the gate's answer to its start")
+
 	b.open(t, alice, "/", "section#board")
 	if got := countIn(t, alice, lyonTile+"dd[data-count=pending]"); got != pendingBefore {
 		t.Errorf("prod-lyon pending on the board: %d, want %d", got, pendingBefore)
