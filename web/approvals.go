@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -13,9 +14,9 @@ const inboxLimit = 1000
 // approvalsView is the data of the inbox.
 type approvalsView struct {
 	// Waiting are the pending changes the user may approve now.
-	Waiting []*andon.Change
+	Waiting []inboxRow
 	// Mine are the user's own changes waiting for others.
-	Mine []*andon.Change
+	Mine []inboxRow
 	// Looked is the number of pending changes looked through, fewer than
 	// Pending when there are more than inboxLimit.
 	Looked, Pending int
@@ -24,59 +25,117 @@ type approvalsView struct {
 	// the user may give, the longest overdue first.
 	Reviewer bool
 	Overdue  []overdueReview
+	// Ended are the pending and approved changes whose window has ended
+	// (the findings WINDOW_ENDED) that are the user's to cancel or that
+	// wait for the user's approval, which would be refused; they are not
+	// listed as waiting.
+	Ended []windowEnded
+}
+
+// inboxRow is a change of the inbox, with the time zone of its
+// environment's plant, whose times its row shows, as the change's page
+// does.
+type inboxRow struct {
+	*andon.Change
+	Loc *time.Location
 }
 
 // overdueReview is an emergency change whose retrospective review is
 // overdue.
 type overdueReview struct {
-	Change *andon.Change
-	By     string // how long overdue, for people
+	inboxRow
+	By string // how long overdue, for people
+}
+
+// windowEnded is a pending or approved change whose window has ended:
+// nothing lets it go ahead any more.
+type windowEnded struct {
+	inboxRow
+	Ago string // how long ago the window ended, for people
+	// MayCancel says the user may cancel it (its requester, a change
+	// manager or a platform admin); otherwise the user could approve it
+	// but for its window, and may reject it.
+	MayCancel bool
 }
 
 // approvals lists what waits for the signed-in user's approval: pending
 // changes with an open slot of a role the user holds, that the user did
-// not request and has not approved yet (the rules of Change.SlotFor), and,
-// for a change manager, the emergency changes whose review is overdue.
+// not request and has not approved yet (the rules of Change.SlotFor); the
+// changes whose window has ended that are the user's to cancel or to
+// reject; and, for a change manager, the emergency changes whose review
+// is overdue.
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
-	user := andon.UserFromContext(r.Context())
-	pending, total, err := h.cfg.Changes.FindChanges(r.Context(), andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
+	ctx := r.Context()
+	user := andon.UserFromContext(ctx)
+	row := func(c *andon.Change) inboxRow {
+		loc := time.UTC
+		if env := cat.Environment(c.Environment); env != nil {
+			loc = cat.Location(env)
+		}
+		return inboxRow{Change: c, Loc: loc}
+	}
+	pending, total, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
 	if err != nil {
 		return err
 	}
 	v := &approvalsView{Looked: len(pending), Pending: total}
+	// Only the findings shown here are asked for: the others, such as the
+	// pending changes that the teams can no longer approve, weigh up to
+	// 1000 changes against the teams for nothing. The reviews owed by
+	// emergency changes are a change manager's to give.
+	codes := []string{andon.FindingWindowEnded}
+	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
+		codes = []string{andon.FindingReviewOverdue, andon.FindingWindowEnded}
+	}
+	findings, err := h.cfg.Changes.Findings(ctx, codes...)
+	if err != nil {
+		return err
+	}
+	ended := map[string]andon.Finding{}
+	for _, f := range findings {
+		if f.Code == andon.FindingWindowEnded && f.ChangeID != "" {
+			ended[f.ChangeID] = f
+		}
+	}
+	now := h.cfg.Now()
+	byID := map[string]*andon.Change{}
 	for _, c := range pending {
+		byID[c.ID] = c
+		if _, ok := ended[c.ID]; ok {
+			continue // listed with the windows ended
+		}
 		if c.Requester == user.Name {
-			v.Mine = append(v.Mine, c)
+			v.Mine = append(v.Mine, row(c))
 			continue
 		}
 		if _, err := c.SlotFor(user.Name, user.Roles, cat.Holders); err == nil {
-			v.Waiting = append(v.Waiting, c)
+			v.Waiting = append(v.Waiting, row(c))
 		}
 	}
-	// The reviews owed by emergency changes are a change manager's to
-	// give; those overdue are findings of the API (andon findings), the
-	// only ones asked for: the others, such as the pending changes that
-	// the teams can no longer approve, are not shown here.
-	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
-		findings, err := h.cfg.Changes.Findings(r.Context(), andon.FindingReviewOverdue)
-		if err != nil {
-			return err
+	for _, f := range findings {
+		if f.ChangeID == "" {
+			continue
 		}
-		now := h.cfg.Now()
-		for _, f := range findings {
-			if f.Code != andon.FindingReviewOverdue || f.ChangeID == "" {
-				continue
-			}
-			c, err := h.cfg.Changes.FindChangeByID(r.Context(), f.ChangeID)
-			if err != nil {
+		c := byID[f.ChangeID]
+		if c == nil {
+			if c, err = h.cfg.Changes.FindChangeByID(ctx, f.ChangeID); err != nil {
 				return err
 			}
+		}
+		switch f.Code {
+		case andon.FindingReviewOverdue:
 			if c.CanReview(user.Name, user.Roles) == nil {
-				v.Overdue = append(v.Overdue, overdueReview{Change: c, By: andon.HumanDuration(now.Sub(f.Due))})
+				v.Overdue = append(v.Overdue, overdueReview{inboxRow: row(c), By: andon.HumanDuration(now.Sub(f.Due))})
+			}
+		case andon.FindingWindowEnded:
+			e := windowEnded{inboxRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
+			_, slotErr := c.SlotFor(user.Name, user.Roles, cat.Holders)
+			if e.MayCancel || (c.State == andon.StatePending && slotErr == nil) {
+				v.Ended = append(v.Ended, e)
 			}
 		}
 	}

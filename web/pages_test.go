@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -1443,8 +1444,8 @@ func TestEmergencyReview(t *testing.T) {
 	if got := inbox.attr("table#overdue tr[data-change]", "data-change"); got != c.ID {
 		t.Errorf("bob's inbox lists overdue review %q, want %s", got, c.ID)
 	}
-	if got := inbox.text("table#overdue tr[data-change]"); !strings.Contains(got, "2h overdue") {
-		t.Errorf("bob's inbox: %q, want it 2h overdue", got)
+	if got := inbox.text("table#overdue tr[data-change]"); !strings.Contains(got, "2h overdue") || !strings.Contains(got, "Sat 28 Nov 2026 10:00 CET") {
+		t.Errorf("bob's inbox: %q, want it due Sat 28 Nov 2026 10:00 CET, in Lyon's time as on its page, and 2h overdue", got)
 	}
 	if p := s.MustSignIn(t, "erin").get("/approvals"); p.all("table#overdue") != nil {
 		t.Error("the inbox of erin, who approved the change and is no change manager, lists reviews")
@@ -1480,10 +1481,10 @@ func (f *findingsAsked) Findings(ctx context.Context, codes ...string) ([]andon.
 	return f.ChangeService.Findings(ctx, codes...)
 }
 
-// My approvals shows the overdue reviews among the findings: it asks for
-// those alone, rather than also weighing up to 1000 pending changes
-// against the teams for findings it does not show, and lists what it
-// listed.
+// My approvals shows the overdue reviews and the windows ended among the
+// findings: it asks for those alone, rather than also weighing up to 1000
+// pending changes against the teams for findings it does not show, and
+// lists what it listed.
 func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 	spy := &findingsAsked{}
 	s := MustServe(t, nil, thursday, func(c *web.Config) { spy.ChangeService, c.Changes = c.Changes, spy })
@@ -1524,8 +1525,14 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 	if !slices.Equal(waiting, []string{pending.ID}) {
 		t.Errorf("bob's inbox: %v, want %s, whose change-manager slot is open", waiting, pending.ID)
 	}
-	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingReviewOverdue}}, slices.Equal) {
-		t.Errorf("the page asked for findings %q, want those of REVIEW_OVERDUE alone", spy.asked)
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingReviewOverdue, andon.FindingWindowEnded}}, slices.Equal) {
+		t.Errorf("the page asked for findings %q, want those of REVIEW_OVERDUE and WINDOW_ENDED alone", spy.asked)
+	}
+	// Someone who reviews nothing is asked about no review.
+	spy.asked = nil
+	s.MustSignIn(t, "carol").get("/approvals").mustStatus(t, http.StatusOK)
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded}}, slices.Equal) {
+		t.Errorf("carol's page asked for findings %q, want those of WINDOW_ENDED alone", spy.asked)
 	}
 }
 
@@ -1628,5 +1635,103 @@ func TestChangePageWhenTheGateCannotTell(t *testing.T) {
 	}
 	if p.all("form#transition button[value=implementing]") == nil {
 		t.Error("no Start once the gate could not tell")
+	}
+}
+
+// My approvals lists the changes whose window has ended (the findings
+// WINDOW_ENDED) that are the user's to cancel, or that wait for an
+// approval of theirs that would be refused, rather than among those
+// waiting; and its times are in each change's plant time zone, as on the
+// change's page.
+func TestApprovalsShowsWindowsEnded(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	open := func(env, title string, modules []string, window time.Duration) *andon.Change {
+		t.Helper()
+		c, err := s.changes.CreateChange(alice, &andon.ChangeRequest{Environment: env, Type: andon.ChangeNormal, Title: title,
+			Facts: andon.Facts{Modules: modules}, Window: &andon.Span{Start: thursday.Add(time.Hour), End: thursday.Add(window)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// Stock touches inventory, which carol's team owns: she fills its
+	// process owner's slot, and may not cancel it.
+	pending := open("prod-lyon", "Routing", []string{"stock"}, 2*time.Hour)
+	approved := open("prod-lyon", "Labels", nil, 3*time.Hour)
+	if c, err := s.changes.Decide(andon.NewContextWithUser(t.Context(), &andon.User{Name: "bob"}), approved.ID, andon.Approve, ""); err != nil || c.State != andon.StateApproved {
+		t.Fatalf("approve = %+v, %v", c, err)
+	}
+	later := open("prod-lyon", "Later", []string{"stock"}, 48*time.Hour)
+	geelong := open("prod-geelong", "Routing in Geelong", nil, 48*time.Hour)
+	s.now = thursday.Add(5 * time.Hour)
+
+	rows := func(p *page, table string) map[string]string {
+		got := map[string]string{}
+		for _, tr := range p.all("table#" + table + " tr[data-change]") {
+			got[attrOf(tr, "data-change")] = strings.Join(strings.Fields(textOf(tr)), " ")
+		}
+		return got
+	}
+	ids := func(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+
+	// The requester and a change manager may cancel them both.
+	for _, user := range []string{"alice", "bob"} {
+		p := s.MustSignIn(t, user).get("/approvals").mustStatus(t, http.StatusOK)
+		ended := rows(p, "window-ended")
+		if got, want := ids(ended), sorted(pending.ID, approved.ID); !slices.Equal(got, want) {
+			t.Errorf("%s: windows ended %v, want %v", user, got, want)
+		}
+		for id, end := range map[string][2]string{pending.ID: {"Thu 26 Nov 2026 12:00 CET", "3h ago"}, approved.ID: {"Thu 26 Nov 2026 13:00 CET", "2h ago"}} {
+			if got := ended[id]; !strings.Contains(got, end[0]) || !strings.Contains(got, end[1]) || !strings.Contains(got, "Cancel it.") {
+				t.Errorf("%s: the row of %s is %q, want its window's end, %s, %s, and to cancel it", user, id, got, end[0], end[1])
+			}
+		}
+		if got := ended[approved.ID]; !strings.Contains(got, "Approved") {
+			t.Errorf("%s: the row of %s is %q, want it said approved", user, approved.ID, got)
+		}
+		if !strings.Contains(p.text("#ended-hint"), "the gate, a start by hand and an approval all refuse them") {
+			t.Errorf("%s: the hint says %q", user, p.text("#ended-hint"))
+		}
+		// What waits is what may still go ahead.
+		table, want := "mine", sorted(later.ID, geelong.ID)
+		if user == "bob" {
+			table = "inbox"
+		}
+		if got := ids(rows(p, table)); !slices.Equal(got, want) {
+			t.Errorf("%s: table#%s lists %v, want %v", user, table, got, want)
+		}
+	}
+	// carol would fill the process owner's slot, but for the window; she
+	// may reject it, not cancel it.
+	p := s.MustSignIn(t, "carol").get("/approvals").mustStatus(t, http.StatusOK)
+	ended := rows(p, "window-ended")
+	if got := ids(ended); !slices.Equal(got, []string{pending.ID}) {
+		t.Errorf("carol: windows ended %v, want %s alone", got, pending.ID)
+	}
+	if got, want := ended[pending.ID], "Your approval would be refused: reject it, or ask alice to cancel it."; !strings.Contains(got, want) {
+		t.Errorf("carol: the row of %s is %q, want %q", pending.ID, got, want)
+	}
+	if got := ids(rows(p, "inbox")); !slices.Equal(got, []string{later.ID}) {
+		t.Errorf("carol's inbox: %v, want %s", got, later.ID)
+	}
+	// Each change's times are its plant's, with the zone's abbreviation.
+	bob := s.MustSignIn(t, "bob").get("/approvals")
+	for id, created := range map[string]string{later.ID: "Thu 26 Nov 2026 10:00 CET", geelong.ID: "Thu 26 Nov 2026 20:00 AEDT"} {
+		if got := rows(bob, "inbox")[id]; !strings.Contains(got, created) {
+			t.Errorf("bob's inbox: the row of %s is %q, want it created %s", id, got, created)
+		}
+	}
+	// Nothing is anyone else's.
+	if p := s.MustSignIn(t, "frank").get("/approvals"); p.all("table#window-ended") != nil {
+		t.Errorf("frank, an auditor, is shown windows ended: %q", p.text("table#window-ended"))
+	}
+	// Once cancelled, a change is no longer a finding.
+	if _, err := s.changes.Transition(alice, approved.ID, andon.StateCancelled, "too late"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(rows(s.MustSignIn(t, "alice").get("/approvals"), "window-ended")); !slices.Equal(got, []string{pending.ID}) {
+		t.Errorf("after the cancellation: windows ended %v, want %s", got, pending.ID)
 	}
 }
