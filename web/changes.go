@@ -123,7 +123,8 @@ const localLayout = "2006-01-02T15:04"
 // prefill it) or from the form posted by its own button. With suggest=1
 // it fills the window with the next safe slot of the environment: the
 // first span of the duration inside a maintenance window and outside
-// every freeze.
+// every freeze that stops a change of the form's type (an emergency
+// change goes through a freeze that allows it, as the gate lets it).
 func (h *Handler) changeNew(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
@@ -160,7 +161,7 @@ func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView)
 	if err != nil || d <= 0 {
 		return andon.Errorf(andon.EINVALID, "duration: %q is not a duration such as 90m or 2h", v.Form.Duration)
 	}
-	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, "")
+	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type))
 	if err != nil {
 		return err
 	}

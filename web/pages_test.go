@@ -947,6 +947,13 @@ func TestSuggestNextSafeWindow(t *testing.T) {
 	if p.attr("#title", "value") != "Kept" {
 		t.Error("the suggestion lost what was typed")
 	}
+	// The month-end close allows emergency changes, so an emergency one
+	// gets the Sunday window inside it.
+	p = b.submit("/changes/new", "/changes/new", url.Values{"suggest": {"1"}, "environment": {"prod-lyon"},
+		"duration": {"2h"}, "type": {"emergency"}}).mustStatus(t, http.StatusOK)
+	if got := p.attr("#windowStart", "value"); got != "2026-11-29T02:00" {
+		t.Errorf("suggested start of an emergency change %q, want 2026-11-29T02:00 (%s)", got, p.text("#suggestion"))
+	}
 }
 
 func TestPagesRender(t *testing.T) {
