@@ -14,9 +14,9 @@ const inboxLimit = 1000
 // approvalsView is the data of the inbox.
 type approvalsView struct {
 	// Waiting are the pending changes the user may approve now.
-	Waiting []inboxRow
+	Waiting []changeRow
 	// Mine are the user's own changes waiting for others.
-	Mine []inboxRow
+	Mine []changeRow
 	// Looked is the number of pending changes looked through, fewer than
 	// Pending when there are more than inboxLimit.
 	Looked, Pending int
@@ -32,25 +32,35 @@ type approvalsView struct {
 	Ended []windowEnded
 }
 
-// inboxRow is a change of the inbox, with the time zone of its
+// changeRow is a change in a table, with the time zone of its
 // environment's plant, whose times its row shows, as the change's page
 // does.
-type inboxRow struct {
+type changeRow struct {
 	*andon.Change
 	Loc *time.Location
+}
+
+// rowOf returns the row of c: its times in the zone of its environment's
+// plant, or in UTC when the environment has left the catalog.
+func rowOf(cat *andon.Catalog, c *andon.Change) changeRow {
+	loc := time.UTC
+	if env := cat.Environment(c.Environment); env != nil {
+		loc = cat.Location(env)
+	}
+	return changeRow{Change: c, Loc: loc}
 }
 
 // overdueReview is an emergency change whose retrospective review is
 // overdue.
 type overdueReview struct {
-	inboxRow
+	changeRow
 	By string // how long overdue, for people
 }
 
 // windowEnded is a pending or approved change whose window has ended:
 // nothing lets it go ahead any more.
 type windowEnded struct {
-	inboxRow
+	changeRow
 	Ago string // how long ago the window ended, for people
 	// MayCancel says the user may cancel it (its requester, a change
 	// manager or a platform admin); otherwise the user could approve it
@@ -71,13 +81,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	user := andon.UserFromContext(ctx)
-	row := func(c *andon.Change) inboxRow {
-		loc := time.UTC
-		if env := cat.Environment(c.Environment); env != nil {
-			loc = cat.Location(env)
-		}
-		return inboxRow{Change: c, Loc: loc}
-	}
+	row := func(c *andon.Change) changeRow { return rowOf(cat, c) }
 	pending, total, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{State: andon.StatePending, Limit: inboxLimit})
 	if err != nil {
 		return err
@@ -129,10 +133,10 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		switch f.Code {
 		case andon.FindingReviewOverdue:
 			if c.CanReview(user.Name, user.Roles) == nil {
-				v.Overdue = append(v.Overdue, overdueReview{inboxRow: row(c), By: andon.HumanDuration(now.Sub(f.Due))})
+				v.Overdue = append(v.Overdue, overdueReview{changeRow: row(c), By: andon.HumanDuration(now.Sub(f.Due))})
 			}
 		case andon.FindingWindowEnded:
-			e := windowEnded{inboxRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
+			e := windowEnded{changeRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
 			_, slotErr := c.SlotFor(user.Name, user.Roles, cat.Holders)
 			if e.MayCancel || (c.State == andon.StatePending && slotErr == nil) {
 				v.Ended = append(v.Ended, e)

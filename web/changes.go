@@ -22,7 +22,7 @@ const pageSize = 50
 // changeListView is the data of the list of changes.
 type changeListView struct {
 	Filter       andon.ChangeFilter
-	Changes      []*andon.Change
+	Changes      []changeRow
 	Total        int
 	Environments []*andon.Environment
 	States       []andon.State
@@ -75,7 +75,10 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		v.ImageError = andon.ErrorMessage(err)
 		return h.render(w, r, http.StatusBadRequest, "changes", v)
 	}
-	v.Changes, v.Total = changes, total
+	for _, c := range changes {
+		v.Changes = append(v.Changes, rowOf(cat, c))
+	}
+	v.Total = total
 	page := func(offset int) string {
 		q := url.Values{}
 		for k, vals := range r.URL.Query() {

@@ -1724,10 +1724,15 @@ func TestApprovalsShowsWindowsEnded(t *testing.T) {
 		t.Errorf("carol's inbox: %v, want %s", got, later.ID)
 	}
 	// Each change's times are its plant's, with the zone's abbreviation.
-	bob := s.MustSignIn(t, "bob").get("/approvals")
+	bobs := s.MustSignIn(t, "bob")
+	bob, list := bobs.get("/approvals"), bobs.get("/changes")
 	for id, created := range map[string]string{later.ID: "Thu 26 Nov 2026 10:00 CET", geelong.ID: "Thu 26 Nov 2026 20:00 AEDT"} {
 		if got := rows(bob, "inbox")[id]; !strings.Contains(got, created) {
 			t.Errorf("bob's inbox: the row of %s is %q, want it created %s", id, got, created)
+		}
+		// And so they are in the list of changes.
+		if got := rows(list, "changes")[id]; !strings.Contains(got, created) {
+			t.Errorf("/changes: the row of %s is %q, want it created %s", id, got, created)
 		}
 	}
 	// Nothing is anyone else's.
