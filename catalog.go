@@ -129,6 +129,9 @@ type Kubernetes struct {
 	// Registries are the image registries its workloads may pull from
 	// (host, or host/path prefix); none means any.
 	Registries []string `json:"registries,omitempty"`
+	// HostPorts are the ports of the node its containers may bind
+	// (hostPort), which the manifest policy otherwise refuses.
+	HostPorts []int `json:"hostPorts,omitempty"`
 }
 
 // MaxLabelLength is the longest DNS-1123 label, and so the longest name of

@@ -447,6 +447,36 @@ spec:
   kubernetes:
     registries: [registry.example.com, "https://harbor.lyon/"]
 `, catalog.Problem{Line: 9, Document: "Environment/prod", Field: "spec.kubernetes.registries[1]"}, `"https://harbor.lyon/" is not a registry: image references name it without a scheme; drop https://, as in "harbor.lyon"`, ""},
+		{"host port out of range", `apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  kubernetes:
+    hostPorts: [9100, 70000]
+`, catalog.Problem{Line: 9, Document: "Environment/prod", Field: "spec.kubernetes.hostPorts[1]"}, `"70000" is not a port: want a number from 1 to 65535, such as 9100`, ""},
+		{"host port not a number", `apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  kubernetes:
+    hostPorts: [http]
+`, catalog.Problem{Line: 9, Document: "Environment/prod", Field: "spec.kubernetes.hostPorts[0]"}, `"http" is not a port: want a number from 1 to 65535, such as 9100`, ""},
+		{"host port twice", `apiVersion: andon/v1
+kind: Environment
+metadata: {name: prod}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  kubernetes:
+    hostPorts: [9100, 9100]
+`, catalog.Problem{Line: 9, Document: "Environment/prod", Field: "spec.kubernetes.hostPorts[1]"}, `duplicate of spec.kubernetes.hostPorts[0]`, ""},
 		{"kubernetes unknown field", `apiVersion: andon/v1
 kind: Environment
 metadata: {name: prod}
@@ -1035,7 +1065,7 @@ spec:
   plants: [lyon, geelong]
   processes: [production, maintenance]
   promotesFrom: staging-lyon
-  kubernetes: {cluster: eu-1, namespace: odoo-lyon, registries: [registry.example.com/odoo, "harbor.lyon:5000/"]}
+  kubernetes: {cluster: eu-1, namespace: odoo-lyon, registries: [registry.example.com/odoo, "harbor.lyon:5000/"], hostPorts: [9100, "2049"]}
   odoo: {version: 17.0}
 `,
 	"waivers.yaml": `apiVersion: andon/v1
@@ -1123,7 +1153,7 @@ func TestLoadFSFull(t *testing.T) {
 				Plants: []string{"lyon", "geelong"}, Processes: []string{"production", "maintenance"},
 				PromotesFrom: "staging-lyon",
 				Kubernetes: andon.Kubernetes{Cluster: "eu-1", Namespace: "odoo-lyon",
-					Registries: []string{"registry.example.com/odoo", "harbor.lyon:5000"}},
+					Registries: []string{"registry.example.com/odoo", "harbor.lyon:5000"}, HostPorts: []int{9100, 2049}},
 				Odoo: andon.Odoo{Version: "17.0"}},
 		},
 		Windows: []*andon.Window{

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func (l *loader) decodeEnvironment(d *doc, name string, at, spec *yaml.Node) {
 		}
 	}
 
-	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace", "registries")
+	k := d.object(o.line("kubernetes"), o.vals["kubernetes"], "spec.kubernetes", "cluster", "namespace", "registries", "hostPorts")
 	e.Kubernetes.Cluster, _ = k.str("cluster", false)
 	for _, it := range k.list("registries", false) {
 		r, err := andon.ParseRegistry(it.value)
@@ -94,6 +95,16 @@ func (l *loader) decodeEnvironment(d *doc, name string, at, spec *yaml.Node) {
 			continue
 		}
 		e.Kubernetes.Registries = append(e.Kubernetes.Registries, r)
+	}
+	for _, it := range k.list("hostPorts", false) {
+		// The API server takes a hostPort from 1 to 65535, written as a
+		// number; 0 binds nothing and needs no allowance.
+		p, err := strconv.Atoi(it.value)
+		if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != it.value {
+			d.errorf(it.node, it.field, "%q is not a port: want a number from 1 to 65535, such as 9100", it.value)
+			continue
+		}
+		e.Kubernetes.HostPorts = append(e.Kubernetes.HostPorts, p)
 	}
 	var nsNode *yaml.Node
 	e.Kubernetes.Namespace, nsNode = k.str("namespace", false)

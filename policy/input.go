@@ -175,7 +175,7 @@ func (b *builder) environment(e *andon.Environment) *ast.Term {
 	if e.PromotesFrom != "" {
 		items = append(items, item("promotesFrom", b.str(e.PromotesFrom)))
 	}
-	kube := make([][2]*ast.Term, 0, 2)
+	kube := make([][2]*ast.Term, 0, 4)
 	if e.Kubernetes.Cluster != "" {
 		kube = append(kube, item("cluster", b.str(e.Kubernetes.Cluster)))
 	}
@@ -184,6 +184,9 @@ func (b *builder) environment(e *andon.Environment) *ast.Term {
 	}
 	if len(e.Kubernetes.Registries) > 0 {
 		kube = append(kube, item("registries", strs(b, e.Kubernetes.Registries)))
+	}
+	if len(e.Kubernetes.HostPorts) > 0 {
+		kube = append(kube, item("hostPorts", terms(b, e.Kubernetes.HostPorts, func(p int) *ast.Term { return ast.IntNumberTerm(p) })))
 	}
 	odoo := make([][2]*ast.Term, 0, 1)
 	if e.Odoo.Version != "" {

@@ -44,11 +44,15 @@ type ManifestNamespace struct {
 	// processes, as Go durations ("15m0s"), when it has any.
 	RPO string `json:"rpo,omitempty"`
 	RTO string `json:"rto,omitempty"`
+	// HostPorts are the ports of the node the environment's containers
+	// may bind (hostPort).
+	HostPorts []int `json:"hostPorts,omitempty"`
 }
 
 // SettingsOf returns the settings the catalog gives: its governed
-// namespaces, each with its environment's stage and the strictest RPO and
-// RTO of its processes, and the allowed registries, all of them or, when
+// namespaces, each with its environment's stage, the strictest RPO and
+// RTO of its processes and its allowed host ports, and the allowed
+// registries, all of them or, when
 // env is not "", that environment's only. TraefikMajor is left to the
 // caller.
 func SettingsOf(cat *andon.Catalog, env string) ManifestSettings {
@@ -61,7 +65,7 @@ func SettingsOf(cat *andon.Catalog, env string) ManifestSettings {
 		if e.Kubernetes.Namespace == "" {
 			continue
 		}
-		ns := ManifestNamespace{Environment: e.Name, Stage: string(e.Stage)}
+		ns := ManifestNamespace{Environment: e.Name, Stage: string(e.Stage), HostPorts: e.Kubernetes.HostPorts}
 		var rpo, rto time.Duration
 		for _, p := range e.Processes {
 			if bp := cat.Process(p); bp != nil {

@@ -59,9 +59,10 @@ weigh a Deployment against the volume it mounts or the NetworkPolicy of its
 namespace.
 
 With --catalog DIR the rules know the governed namespaces (an Environment's
-kubernetes.namespace), their stage and recovery objectives, the allowed image
-registries (kubernetes.registries), and Waiver documents excuse findings
-until they expire.
+kubernetes.namespace), their stage, recovery objectives and allowed host
+ports (kubernetes.hostPorts), the allowed image registries
+(kubernetes.registries), and Waiver documents excuse findings until they
+expire.
 
 Output (-o): text (default), json, sarif (2.1.0, for code scanning) or junit.
 Exit codes: 0 no denial; 1 a denial not waived (or a warning, with
@@ -74,7 +75,7 @@ evaluated.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.catalog, "catalog", e.getenv("ANDON_CATALOG"), "catalog directory: governed namespaces, allowed registries and waivers (env ANDON_CATALOG)")
-	f.StringVar(&o.env, "env", "", "check for this environment of the catalog: its namespace and registries only")
+	f.StringVar(&o.env, "env", "", "check for this environment of the catalog: its namespace, host ports and registries only")
 	f.StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
 	f.BoolVar(&o.failOnWarn, "fail-on-warn", false, "exit 1 on a warning too")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of the Traefik in front of Odoo (2 or 3)")

@@ -446,6 +446,61 @@ spec:
 	}
 }
 
+// An environment of the catalog lists the host ports its containers may
+// bind (a node exporter's); the others stay refused, in its namespace as
+// in any other.
+func TestPolicyTestAllowedHostPorts(t *testing.T) {
+	cat := t.TempDir()
+	mustCopyDir(t, exampleCatalog, cat)
+	envs := filepath.Join(cat, "environments.yaml")
+	b, err := os.ReadFile(envs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lyon := "kubernetes: {cluster: eu-1, namespace: odoo-lyon}"
+	if !strings.Contains(string(b), lyon) {
+		t.Fatalf("%s no longer holds %q", envs, lyon)
+	}
+	b = []byte(strings.Replace(string(b), lyon, "kubernetes: {cluster: eu-1, namespace: odoo-lyon, hostPorts: [9100]}", 1))
+	if err := os.WriteFile(envs, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deployment := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: exporter}
+spec:
+  template:
+    spec:
+      containers:
+        - name: exporter
+          image: registry.example.com/tools/exporter:1@sha256:1111111111111111111111111111111111111111111111111111111111111111
+          ports:
+            - {name: metrics, containerPort: 9100, hostPort: 9100}
+            - {name: debug, containerPort: 6060, hostPort: 6060}
+`
+	hostPorts := func(ns string) []string {
+		r := runCLIWithStdin(t, deployment, "policy", "test", "-o", "json", "--catalog", cat, "-n", ns, "-")
+		var rep policyTestReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("-n %s: %v\n%s%s", ns, err, r.stdout, r.stderr)
+		}
+		var messages []string
+		for _, f := range rep.Findings {
+			if f.Rule == "host-port" {
+				messages = append(messages, f.Message)
+			}
+		}
+		return messages
+	}
+	got := hostPorts("odoo-lyon")
+	if len(got) != 1 || !strings.Contains(got[0], "port debug (6060) binds port 6060 of the node") || !strings.Contains(got[0], "kubernetes.hostPorts of environment prod-lyon in the catalog (which allows 9100)") {
+		t.Errorf("in prod-lyon's namespace: host-port findings %q; want port 6060's alone, naming the environment's list", got)
+	}
+	if got := hostPorts("odoo-lyon-staging"); len(got) != 2 {
+		t.Errorf("in staging-lyon's namespace: host-port findings %q; want both ports, prod-lyon's list allowing nothing there", got)
+	}
+}
+
 // A rule of one's own whose message does not name its object still gets a
 // code scanning alert that does, and links to its own documentation.
 func TestPolicyTestSARIFOfOwnRules(t *testing.T) {

@@ -114,14 +114,30 @@ plural(names, one, _) := one if count(names) == 1
 
 plural(names, _, many) := many if count(names) != 1
 
-# host-port
+# host-port. The baseline allows host ports from a known list: an
+# environment of the catalog lists those its containers may bind
+# (kubernetes.hostPorts), for the namespace it governs.
 
-findings contains finding("host-port", e, sprintf("port %s binds port %v of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service", [port_name(p), p.hostPort])) if {
+findings contains finding("host-port", e, sprintf("port %s binds port %v of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service%s", [port_name(p), p.hostPort, host_port_hint(ns)])) if {
 	some e in containers
+	ns := workloads[e.index].ns
 	some p in array_at(e.container, "ports")
 	is_number(p.hostPort)
 	p.hostPort != 0
+	not p.hostPort in allowed_host_ports(ns)
 }
+
+# allowed_host_ports returns the host ports the environment governing
+# namespace ns allows.
+allowed_host_ports(ns) := {p | some p in array_at(object.get(governed_namespaces, ns, {}), "hostPorts"); is_number(p)}
+
+host_port_hint(ns) := sprintf(", or, where a node agent needs it, list it in the kubernetes.hostPorts of environment %s in the catalog%s", [governed_namespaces[ns].environment, allowed_now(allowed_host_ports(ns))]) if {
+	is_string(governed_namespaces[ns].environment)
+} else := ""
+
+allowed_now(ports) := sprintf(" (which allows %s)", [phrase([sprintf("%v", [p]) | some p in sort(ports)])]) if {
+	count(ports) > 0
+} else := ""
 
 port_name(p) := sprintf("%s (%v)", [p.name, p.containerPort]) if {
 	is_string(p.name)

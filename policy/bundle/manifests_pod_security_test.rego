@@ -89,9 +89,32 @@ test_host_path_volume if {
 test_host_port if {
 	bound := web_container({"ports": [{"name": "http", "containerPort": 8069, "hostPort": 8069}, {"containerPort": 8072, "hostPort": 80}, {"name": "metrics", "containerPort": 9090, "hostPort": 0}]})
 	found("host-port", changed({"web": bound})) == {
-		[web_index, concat("", [web_where, ": port http (8069) binds port 8069 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service"])],
-		[web_index, concat("", [web_where, ": port 8072 binds port 80 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service"])],
+		[web_index, concat("", [web_where, ": port http (8069) binds port 8069 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service, or, where a node agent needs it, list it in the kubernetes.hostPorts of environment prod-lyon in the catalog"])],
+		[web_index, concat("", [web_where, ": port 8072 binds port 80 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service, or, where a node agent needs it, list it in the kubernetes.hostPorts of environment prod-lyon in the catalog"])],
 	}
+
+	# Outside a governed namespace, no environment can allow one.
+	elsewhere := json.patch(bound, [{"op": "replace", "path": "/metadata/namespace", "value": "lab"}])
+	messages("host-port", changed({"web": elsewhere})) == {
+		"Deployment lab/odoo-web: container odoo: port http (8069) binds port 8069 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service",
+		"Deployment lab/odoo-web: container odoo: port 8072 binds port 80 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service",
+	}
+}
+
+# The environment of a namespace lists the host ports its containers may
+# bind (kubernetes.hostPorts in the catalog, settings.namespaces[].hostPorts
+# here); another environment's list allows nothing in it.
+host_exporter := web_container({"ports": [{"name": "metrics", "containerPort": 9100, "hostPort": 9100}, {"name": "http", "containerPort": 8069, "hostPort": 8069}]})
+
+# allowing is the stack with host_exporter, where the environment of
+# namespace allows ports.
+allowing(namespace, ports) := json.patch(changed({"web": host_exporter}), [{"op": "add", "path": concat("/", ["/settings/namespaces", namespace, "hostPorts"]), "value": ports}])
+
+test_host_port_allowed_by_the_environment if {
+	found("host-port", allowing("odoo-prod-lyon", [9100, 10250])) == {[web_index, concat("", [web_where, ": port http (8069) binds port 8069 of the node (hostPort): it is reachable on the node's address, around the Service, the ingress and its TLS, and two pods of the workload cannot run on one node; remove hostPort and expose the port through a Service, or, where a node agent needs it, list it in the kubernetes.hostPorts of environment prod-lyon in the catalog (which allows 9100 and 10250)"])]}
+	found("host-port", allowing("odoo-prod-lyon", [8069, 9100])) == set()
+	count(found("host-port", allowing("odoo-staging-lyon", [8069, 9100]))) == 2
+	count(found("host-port", allowing("odoo-prod-lyon", ["9100", "8069"]))) == 2
 }
 
 # added-capabilities
