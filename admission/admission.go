@@ -199,7 +199,8 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	user := req.UserInfo.Username
 	// An object a trusted controller writes for its owner (a ReplicaSet
 	// of a Deployment, a Pod of a ReplicaSet) was governed through the
-	// owner.
+	// owner; an ephemeral container was not, whoever adds it. The
+	// webhook's match condition (NotControlled) sends the same requests.
 	if controlled(obj) && trusted(rv.TrustedControllers, user) && !ephemeral {
 		return ignore()
 	}

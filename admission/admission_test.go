@@ -504,6 +504,49 @@ func TestOwnersAreTrustedOnlyFromControllers(t *testing.T) {
 	}
 }
 
+// An ephemeral container that a trusted controller adds to a Pod its
+// ReplicaSet owns is governed, as anyone's: no owner's template held it.
+// The reviewer reviews it, and the webhook's match condition, which
+// leaves out what such a controller writes for an owner, sends it.
+func TestTrustedControllersEphemeralContainersAreGoverned(t *testing.T) {
+	const controller = "system:serviceaccount:kube-system:debugger"
+	body := debugReview(t, "busybox:1.36", map[string]any{"capabilities": map[string]any{"add": []any{"SYS_PTRACE"}}}, nil)
+	var review map[string]any
+	if err := json.Unmarshal(body, &review); err != nil {
+		t.Fatal(err)
+	}
+	review["request"].(map[string]any)["userInfo"] = map[string]any{"username": controller}
+	body, err := json.Marshal(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &recordingGate{}
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", body)
+	if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "[added-capabilities]") {
+		t.Errorf("a trusted controller's ephemeral container: %+v, %s; want reviewed and refused", resp, outcome)
+	}
+	// The same Pod written by the controller is not governed.
+	pod := mutate(t, "pod-ephemeralcontainers", func(req map[string]any) {
+		delete(req, "subResource")
+		req["userInfo"] = map[string]any{"username": controller}
+	})
+	if _, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", pod); outcome != andon.AdmissionIgnored {
+		t.Errorf("the controlled Pod itself from a trusted controller: outcome %s, want ignored", outcome)
+	}
+
+	cfg, err := admission.Configuration(exampleCatalog(t), admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.Webhooks {
+		// The first alternative of the condition sends the subresource's
+		// requests before the owner and the user are weighed.
+		if len(w.MatchConditions) != 1 || !strings.HasPrefix(w.MatchConditions[0].Expression, "(has(request.subResource) && request.subResource == 'ephemeralcontainers') || !(") {
+			t.Errorf("%s match conditions = %+v; want pods/ephemeralcontainers sent whoever writes them", w.Name, w.MatchConditions)
+		}
+	}
+}
+
 func TestUpdatesAreRefusedOnlyForNewBreaches(t *testing.T) {
 	gate := &recordingGate{}
 	r := newReviewer(t, exampleCatalog(t), gate)

@@ -45,7 +45,11 @@ const Path = "/api/v1/admission"
 // trusted controller writes for an owner (the Pods of a ReplicaSet, the
 // ReplicaSets of a Deployment): their owner was admitted, and refusing them
 // when andon is down would stop pods from being rescheduled. Objects that
-// others write with an owner reference are sent all the same.
+// others write with an owner reference are sent all the same, and so are
+// the ephemeral containers added to a Pod (the pods/ephemeralcontainers
+// subresource), whoever adds them: no owner's template holds them, so
+// nothing governed them before, and the Reviewer reviews them even from a
+// trusted controller.
 func NotControlled(controllers []string) (string, error) {
 	if controllers == nil {
 		controllers = DefaultTrustedControllers
@@ -64,8 +68,13 @@ func NotControlled(controllers []string) (string, error) {
 	if len(users) == 0 {
 		return "true", nil
 	}
-	return fmt.Sprintf("!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (%s))", strings.Join(users, " || ")), nil
+	return fmt.Sprintf("%s || !(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (%s))", ephemeralContainers, strings.Join(users, " || ")), nil
 }
+
+// ephemeralContainers is the CEL condition that holds for a request of
+// the pods/ephemeralcontainers subresource (kubectl debug). The request
+// of an object leaves out an empty subResource, hence has().
+const ephemeralContainers = "(has(request.subResource) && request.subResource == 'ephemeralcontainers')"
 
 // Configuration returns the ValidatingWebhookConfiguration that sends
 // andon the objects of the catalog's governed namespaces: one webhook for

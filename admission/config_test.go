@@ -136,8 +136,10 @@ func TestNotControlled(t *testing.T) {
 		controllers []string
 		want        string
 	}{
-		{nil, "!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:kube-controller-manager' || request.userInfo.username.startsWith('system:serviceaccount:kube-system:')))"},
-		{[]string{"system:serviceaccount:cnpg-system:cnpg-manager"}, "!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:serviceaccount:cnpg-system:cnpg-manager'))"},
+		// The ephemeral containers added to a Pod are sent whoever adds
+		// them, as the Reviewer reviews them.
+		{nil, "(has(request.subResource) && request.subResource == 'ephemeralcontainers') || !(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:kube-controller-manager' || request.userInfo.username.startsWith('system:serviceaccount:kube-system:')))"},
+		{[]string{"system:serviceaccount:cnpg-system:cnpg-manager"}, "(has(request.subResource) && request.subResource == 'ephemeralcontainers') || !(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && (request.userInfo.username == 'system:serviceaccount:cnpg-system:cnpg-manager'))"},
 		// Nobody trusted: every object is sent.
 		{[]string{}, "true"},
 	} {

@@ -368,6 +368,21 @@ func TestKubeDebug(t *testing.T) {
 		t.Errorf("a container refused for the rules left %d gate decisions; want none", after-before)
 	}
 
+	// The same container added by a trusted controller (a service account
+	// of kube-system) to this Pod, which a ReplicaSet owns, is sent and
+	// refused too: the match condition leaves out what such a controller
+	// writes for an owner, but not an ephemeral container.
+	asController := rest.CopyConfig(kc.Config)
+	asController.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:kube-system:debugger", Groups: []string{"system:masters", "system:authenticated"}}
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"ephemeralContainers": []corev1.EphemeralContainer{general}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = kubernetes.NewForConfigOrDie(asController).CoreV1().Pods("odoo-lyon").Patch(ctx, pod, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "ephemeralcontainers")
+	if want := "andon refused ephemeral container debugger-g3n3r of Pod odoo-lyon/odoo-web-7d9c5b8f6d-x2x9z"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("kubectl debug as a trusted controller, in production: %v; want a refusal containing %q", err, want)
+	}
+
 	// Production, the restricted profile: the rules pass it, and the gate
 	// refuses an image no approved change carries.
 	err = debug("odoo-lyon", debugContainer("debugger-r3str", debugImage, true), false)

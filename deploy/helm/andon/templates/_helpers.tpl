@@ -151,7 +151,8 @@ A webhook's namespaceSelector: the one given, never andon's own namespace
 
 {{/*
 The CEL condition that leaves out the objects the trusted controllers write
-for an owner: the same expression as andon kube webhook-config writes.
+for an owner, but not the ephemeral containers added to a Pod: the same
+expression as andon kube webhook-config writes.
 */}}
 {{- define "andon.notControlled" -}}
 {{- $users := list -}}
@@ -166,7 +167,7 @@ for an owner: the same expression as andon kube webhook-config writes.
 {{- end -}}
 {{- end -}}
 {{- if $users -}}
-!(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && ({{ join " || " $users }}))
+(has(request.subResource) && request.subResource == 'ephemeralcontainers') || !(has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller) && ({{ join " || " $users }}))
 {{- else -}}
 true
 {{- end -}}
