@@ -464,6 +464,10 @@ func TestCatalogRefusedOnAFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 15*time.Second, func() bool { return strings.Contains(follower.logs.String(), "catalog put in force") }, follower.logs)
+	// A catalog read from a directory has no commit to log.
+	if lines := grepLines(leaderLogs.String()+follower.logs.String(), `commit=""`); lines != "" {
+		t.Errorf("records with an empty commit:\n%s", lines)
+	}
 	for name, url := range map[string]string{"leader": leaderURL, "follower": follower.url} {
 		if got := metricLine(t, url, "andon_catalog_last_read_successful"); got != "andon_catalog_last_read_successful 1" {
 			t.Errorf("%s, once the catalog is mended and in force: %q", name, got)

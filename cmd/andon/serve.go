@@ -616,7 +616,17 @@ func (a *app) putInForce(cat *andon.Catalog, source, commit string) {
 		return
 	}
 	a.catalogs.Swap(cat)
-	a.logger.Info("catalog put in force", "revision", cat.Revision, "source", source, "commit", commit)
+	a.logger.Info("catalog put in force", withCommit(commit, "revision", cat.Revision, "source", source)...)
+}
+
+// withCommit returns the attributes of a log record, with the git commit
+// of the catalog after them when it has one: one read from a directory
+// has none.
+func withCommit(commit string, attrs ...any) []any {
+	if commit == "" {
+		return attrs
+	}
+	return append(attrs, "commit", commit)
 }
 
 // publishedSnapshot returns the catalog version in force in the database.
@@ -704,7 +714,7 @@ func (a *app) catalogAccepted(snap *catalogsync.Snapshot) {
 	a.lastRefused = ""
 	a.refusedMu.Unlock()
 	if refused {
-		a.logger.Info("catalog source read again", "source", a.source.String(), "revision", snap.Revision, "commit", snap.Commit)
+		a.logger.Info("catalog source read again", withCommit(snap.Commit, "source", a.source.String(), "revision", snap.Revision)...)
 	}
 }
 
