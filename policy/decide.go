@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +85,11 @@ type decision struct {
 	pkg string
 	// where names the files of the package, " (in risk.rego)", when they
 	// are the policy directory's, for errors; "" when it is embedded.
-	where   string
+	where string
+	// defined says where each output's rules are, "risk.rego:4, 9", when
+	// the package is the policy directory's, for errors about the value
+	// of one output; missing when it is embedded.
+	defined map[string]string
 	outputs []string
 	query   rego.PreparedEvalQuery
 	// diagnose reads each output through a comprehension, which is always
@@ -108,6 +114,28 @@ func packageFiles(c *ast.Compiler, pkg string) string {
 	return " (in " + strings.Join(files, ", ") + ")"
 }
 
+// ruleLines names where rules are written, by file and line:
+// "gate.rego:17, 19 and lib/gate.rego:3".
+func ruleLines(rules []*ast.Rule) string {
+	lines := map[string][]int{}
+	for _, r := range rules {
+		if r.Location != nil {
+			lines[r.Location.File] = append(lines[r.Location.File], r.Location.Row)
+		}
+	}
+	var parts []string
+	for _, file := range slices.Sorted(maps.Keys(lines)) {
+		rows := lines[file]
+		slices.Sort(rows)
+		var nums []string
+		for _, row := range slices.Compact(rows) {
+			nums = append(nums, strconv.Itoa(row))
+		}
+		parts = append(parts, file+":"+strings.Join(nums, ", "))
+	}
+	return strings.Join(parts, " and ")
+}
+
 // prepareDecision prepares the queries of package pkg. A package that
 // defines no rule for one of the outputs is refused when it loads, rather
 // than failing every decision later.
@@ -117,10 +145,15 @@ func prepareDecision(ctx context.Context, c *ast.Compiler, pkg string, outputs .
 		d.where = ""
 	}
 	var query, diagnose string
+	d.defined = make(map[string]string, len(outputs))
 	for _, o := range outputs {
 		ref := ast.MustParseRef("data." + pkg + "." + o)
-		if len(c.GetRulesForVirtualDocument(ref)) == 0 {
+		rules := c.GetRulesForVirtualDocument(ref)
+		if len(rules) == 0 {
 			return nil, andon.Errorf(andon.EINVALID, "policy: package %s%s defines no rule %s", pkg, packageFiles(c, pkg), o)
+		}
+		if d.where != "" {
+			d.defined[o] = ruleLines(rules)
 		}
 		query += fmt.Sprintf("%s := data.%s.%s\n", o, pkg, o)
 		diagnose += fmt.Sprintf("%s := [x | x := data.%s.%s]\n", o, pkg, o)
@@ -212,6 +245,9 @@ func (d *decision) undefined(ctx context.Context, input ast.Value) error {
 		for _, o := range d.outputs {
 			if t, ok := rs[0].Bindings[o].(*ast.Term); ok {
 				if a, ok := t.Value.(*ast.Array); ok && a.Len() == 0 {
+					if at := d.defined[o]; at != "" {
+						return andon.Errorf(andon.EINTERNAL, "%s: %s: %s is undefined for this input", d.pkg, at, o)
+					}
 					return andon.Errorf(andon.EINTERNAL, "%s%s: %s is undefined for this input", d.pkg, d.where, o)
 				}
 			}
@@ -221,9 +257,13 @@ func (d *decision) undefined(ctx context.Context, input ast.Value) error {
 }
 
 // invalid is the error of output name that is not of the shape its
-// contract says, naming the files of a package of the policy directory:
-// there is no line to point at.
+// contract says. For a package of the policy directory it names the lines
+// of the rules of that output, as an evaluation error names the line that
+// failed: which of them gave the value, OPA does not say.
 func (d *decision) invalid(name string, err error) error {
+	if at := d.defined[name]; at != "" {
+		return andon.Errorf(andon.EINTERNAL, "%s: %s: %s: %v", d.pkg, at, name, err)
+	}
 	return andon.Errorf(andon.EINTERNAL, "%s%s: %s: %v", d.pkg, d.where, name, err)
 }
 

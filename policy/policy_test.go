@@ -447,6 +447,39 @@ func TestMalformedDecisions(t *testing.T) {
 	}
 }
 
+// TestMalformedDecisionNamesRules checks that an answer of the wrong shape
+// from a package of the policy directory names the file and line of every
+// rule of the output at fault, as an evaluation error names its line.
+func TestMalformedDecisionNamesRules(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"risk.rego": "package andon.risk\n\ntier := \"low\" if input.nothing\n\nreasons := [\"ok\"]\n\napprovals := []\n",
+		"gate.rego": "package andon.gate\n\ndefault allow := \"no\"\n\nallow := \"yes\" if input.nothing\n\nreasons contains {\"code\": \"ALLOWED\", \"message\": \"ok\"}\n",
+		"more.rego": "package andon.gate\n\nreasons contains {\"code\": \"lower\", \"message\": \"ok\"} if input.request.dryRun\n",
+	})
+	e := mustNew(t, dir)
+	ctx := context.Background()
+	gate, more, risk := filepath.Join(dir, "gate.rego"), filepath.Join(dir, "more.rego"), filepath.Join(dir, "risk.rego")
+
+	_, err := e.Risk(ctx, riskInput(prodLyon, andon.ChangeNormal, andon.Facts{}))
+	if got, want := andon.ErrorMessage(err), "andon.risk: "+risk+":3: tier is undefined for this input"; got != want {
+		t.Errorf("Risk error = %q, want %q", got, want)
+	}
+	_, err = e.Gate(ctx, gateInput(nil))
+	if got, want := andon.ErrorMessage(err), "andon.gate: "+gate+`:3, 5: allow: "no" is not a boolean`; got != want {
+		t.Errorf("Gate error = %q, want %q", got, want)
+	}
+
+	// Once allow is right, the reasons of two files are named by both.
+	mustWriteFiles(t, dir, map[string]string{"gate.rego": "package andon.gate\n\nallow := false\n\nreasons contains {\"code\": \"ALLOWED\", \"message\": \"ok\"}\n"})
+	in := gateInput(nil)
+	in.Request.DryRun = true
+	_, err = mustNew(t, dir).Gate(ctx, in)
+	if got, want := andon.ErrorMessage(err), "andon.gate: "+gate+":5 and "+more+":3: reasons: "; !strings.HasPrefix(got, want) {
+		t.Errorf("Gate error = %q, want it to begin %q", got, want)
+	}
+}
+
 func TestReasonsAsSet(t *testing.T) {
 	// A partial set rule is the natural way to write reasons in Rego; its
 	// value arrives in Rego's sort order.

@@ -48,10 +48,10 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		gate := sqlstore.NewGateService(e.db, changes, e.catalog, broken, e.cal, slog.New(slog.DiscardHandler))
 
 		for _, tt := range []struct{ env, want string }{
-			{"prod-lyon", "the gate could not decide: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason; deployment refused"},
+			{"prod-lyon", "the gate could not decide: the policy failed: andon.gate: " + gateFile + ":5: reasons: is empty; a decision must give at least one reason; deployment refused"},
 			// Outside production the gate classifies the standard change
 			// it would record.
-			{"dev", "the gate could not decide: the policy failed: andon.risk (in " + riskFile + `): tier: "extreme" is not one of critical, high, medium, low; deployment refused`},
+			{"dev", "the gate could not decide: the policy failed: andon.risk: " + riskFile + `:3: tier: "extreme" is not one of critical, high, medium, low; deployment refused`},
 		} {
 			res, err := gate.Decide(as("alice"), andon.GateRequest{Environment: tt.env, Image: imageNew})
 			if err == nil || res == nil || res.Allow || len(res.Reasons) != 1 || res.Reasons[0].Code != andon.ReasonInternal || res.Reasons[0].Message != tt.want {
@@ -71,7 +71,7 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		_, err := changes.CreateChange(as("alice"), &andon.ChangeRequest{
 			Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Release", Artifacts: []string{imageNew},
 		})
-		want := "the change could not be classified, so it was not opened: the policy failed: andon.risk (in " + riskFile + `): tier: "extreme" is not one of critical, high, medium, low`
+		want := "the change could not be classified, so it was not opened: the policy failed: andon.risk: " + riskFile + `:3: tier: "extreme" is not one of critical, high, medium, low`
 		var fault *andon.Fault
 		if !errors.As(err, &fault) || fault.Message != want {
 			t.Errorf("CreateChange error = %v; want a fault saying %q, for the client to see", err, want)
@@ -81,7 +81,7 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		// once the gate policy fails.
 		c := approvedInWindow(t, e)
 		_, err = changes.Transition(as("alice"), c.ID, andon.StateImplementing, "")
-		want = "the gate could not decide, so change " + c.ID + " was not started: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason"
+		want = "the gate could not decide, so change " + c.ID + " was not started: the policy failed: andon.gate: " + gateFile + ":5: reasons: is empty; a decision must give at least one reason"
 		if !errors.As(err, &fault) || fault.Message != want {
 			t.Errorf("start error = %v; want a fault saying %q", err, want)
 		}
