@@ -58,6 +58,12 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	if req.At.IsZero() || !dryRun {
 		req.At = now
 	}
+	// A refusal says whether it answers a dry run, as a decision does, so
+	// that its record does not read as the refusal of a deployment.
+	refuse := func(res *andon.GateResult, cause error) (*andon.GateResult, error) {
+		res.DryRun = dryRun
+		return s.refuse(ctx, user, req, res, cause)
+	}
 	// Whole seconds are all a deployment needs, and they keep times in
 	// reasons and records readable.
 	req.At = req.At.UTC().Truncate(time.Second)
@@ -84,14 +90,14 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		bad, badErr = deny(andon.ReasonBadTime, andon.ErrorMessage(err)), err
 	}
 	if bad != nil {
-		return s.refuse(ctx, user, req, bad, badErr)
+		return refuse(bad, badErr)
 	}
 
 	// The windows come from the same catalog as env, whatever reloads.
 	cal, err := s.calendar.For(cat)
 	if err != nil {
 		s.logger.Error("gate could not evaluate the calendar", "environment", req.Environment, "err", err)
-		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
+		return refuse(deny(andon.ReasonInternal, "the calendar could not be evaluated; deployment refused"), err)
 	}
 	active := cal.Active(env, req.At)
 	d := &decision{cat: cat, env: env, img: img, req: req, user: user, dryRun: dryRun, active: active, stamp: noStamp}
@@ -132,9 +138,18 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		// decided or recorded, and nobody is left to answer.
 		return nil, err
 	}
+	// The refusal names the change the decision was about, when it got as
+	// far as finding one that is stored, so that the change's history in
+	// the audit log holds it.
+	refuseChange := func(res *andon.GateResult, cause error) (*andon.GateResult, error) {
+		if d.change != nil && !d.auto {
+			res.Change = d.change.Change
+		}
+		return refuse(res, cause)
+	}
 	if code := andon.ErrorCode(err); code != andon.EINTERNAL {
 		// A conflict, such as a concurrent update of the change: say so.
-		return s.refuse(ctx, user, req, deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
+		return refuseChange(deny(andon.ReasonInternal, andon.ErrorMessage(err)), err)
 	}
 	// A fault of the storage (a full disk, a database that does not
 	// answer) is what the caller learns, theirs to report rather than a
@@ -156,10 +171,14 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 	case policyFailed:
 		s.logger.Error("gate could not decide: the policy failed", "environment", req.Environment, "image", req.Image, "err", err)
 		msg = "the gate could not decide: " + perr.message() + "; deployment refused"
+		// A fault, as when a change cannot be classified: the client is
+		// told what the policy did wrong, with a 503, and the error is
+		// not logged again as an unexplained one.
+		err = perr.fault("the gate could not decide", err)
 	case fault != nil:
 		msg = "the gate could not decide: " + fault.Message + "; deployment refused"
 	}
-	return s.refuse(ctx, user, req, deny(andon.ReasonInternal, msg), err)
+	return refuseChange(deny(andon.ReasonInternal, msg), err)
 }
 
 // decision is one gate decision as it is made: its facts, then its result.
@@ -229,6 +248,9 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if c != nil {
 		in.Change = c.Change
 	}
+	// Known before the policy is asked, the change is named by the
+	// refusal of a policy that fails.
+	d.change, d.auto = c, auto
 	if promotesFrom != "" {
 		in.Promotion = &andon.Promotion{Required: true, From: promotesFrom, ChangeID: facts.completed}
 	}

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/policy"
@@ -96,6 +98,51 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		}
 		if err := e.db.Ready(ctx); err != nil {
 			t.Errorf("after the policy failed, the store is not ready: %v", err)
+		}
+	})
+}
+
+// The refusal of a gate whose policy fails is recorded as the decision
+// would have been: as a dry run when the request was one, and naming the
+// change the request was about, so that the change's history in the audit
+// log holds it. The caller gets a fault, which the API answers with a 503.
+func TestPolicyFailureRefusalNamesChangeAndDryRun(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.db.Logger = slog.New(slog.DiscardHandler)
+		e.MustStage(t, imageStaged)
+		c := approvedInWindow(t, e)
+		broken := mustPolicy(t, t.TempDir(), map[string]string{"gate.rego": "package andon.gate\n\nallow := true\n\nreasons := []\n"})
+		gate := sqlstore.NewGateService(e.db, e.changes, e.catalog, broken, e.cal, slog.New(slog.DiscardHandler))
+
+		for _, tt := range []struct {
+			name   string
+			at     time.Time
+			dryRun bool
+		}{
+			{"now", time.Time{}, false},
+			{"another day", e.now.Add(24 * time.Hour), true},
+		} {
+			res, err := gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: tt.at})
+			var fault *andon.Fault
+			if !errors.As(err, &fault) || !strings.HasPrefix(fault.Message, "the gate could not decide: the policy failed: andon.gate: ") {
+				t.Errorf("%s: error = %v; want a fault naming the policy's failure", tt.name, err)
+			}
+			if res == nil || res.Allow || res.DryRun != tt.dryRun || res.Change == nil || res.Change.ID != c.ID {
+				t.Fatalf("%s: gate = %+v; want denied, dry run %v, about %s", tt.name, res, tt.dryRun, c.ID)
+			}
+			entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, After: res.AuditIndex - 1, Limit: 1})
+			if err != nil || len(entries) != 1 || entries[0].Index != res.AuditIndex {
+				t.Fatalf("%s: the history of %s after entry %d: %v, %v; want the refusal, entry %d", tt.name, c.ID, res.AuditIndex-1, entries, err, res.AuditIndex)
+			}
+			var recorded struct {
+				DryRun  bool
+				Change  string
+				Reasons []andon.Reason
+			}
+			if err := json.Unmarshal(entries[0].Data, &recorded); err != nil || recorded.DryRun != tt.dryRun || recorded.Change != c.ID || len(recorded.Reasons) != 1 || recorded.Reasons[0].Code != andon.ReasonInternal {
+				t.Errorf("%s: audit entry %d records %s; want dryRun %v, change %s and CANNOT_DECIDE", tt.name, res.AuditIndex, entries[0].Data, tt.dryRun, c.ID)
+			}
 		}
 	})
 }
