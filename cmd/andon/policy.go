@@ -23,8 +23,8 @@ import (
 // newPolicyCmd returns `andon policy`, which works on policy and
 // manifests without a server.
 func newPolicyCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "Check Kubernetes manifests against the manifest policy"}
-	cmd.AddCommand(newPolicyTestCmd(e))
+	cmd := &cobra.Command{Use: "policy", Short: "Check a policy directory and its Rego tests, and Kubernetes manifests against the manifest policy"}
+	cmd.AddCommand(newPolicyCheckCmd(e), newPolicyTestCmd(e))
 	return cmd
 }
 
