@@ -96,6 +96,10 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 		State:        andon.StatePending,
 		Approvals:    []andon.Approval{},
 	}
+	// The risk policy sees the change as opened now, not in year 1; the
+	// write that stores it sets the times again, to its own instant.
+	c.CreatedAt = s.db.Now().UTC()
+	c.UpdatedAt = c.CreatedAt
 	for i, p := range req.Processes {
 		if cat.Process(p) == nil {
 			return nil, andon.Errorf(andon.EINVALID, "processes[%d]: %q is not in the catalog", i, p)
