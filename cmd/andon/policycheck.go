@@ -13,6 +13,9 @@ import (
 
 // policyCheckReport is what andon policy check prints with -o json.
 type policyCheckReport struct {
+	// Revision is the digest of the policy, as andon serve given the same
+	// DIR logs it and records it in its policy.loaded entries.
+	Revision string            `json:"revision"`
 	Tests    []policyCheckTest `json:"tests"`
 	Passed   int               `json:"passed"`
 	Failed   int               `json:"failed"`
@@ -42,7 +45,10 @@ starting a server with DIR or sending one SIGHUP: a policy that does not
 compile here is refused there too, with the same problems.
 
 Without --policy it checks the embedded policy alone. Failing tests are
-printed with their file and line and why they failed, then a count of all;
+printed with their file and line and why they failed, then a count of all
+and the policy's revision, which a server given the same DIR (as the same
+path: the digest covers the files' names) logs at start and records in the
+audit log's policy.loaded entries;
 warnings about the policy (a package under andon that andon does not query,
 such as a misspelt andon.gates) go to standard error.
 
@@ -70,7 +76,7 @@ func runPolicyCheck(cmd *cobra.Command, e *env, dir string) error {
 	if err != nil {
 		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy is not valid: %s", errorMessage(err))}
 	}
-	rep := &policyCheckReport{Tests: []policyCheckTest{}, Warnings: pol.Warnings()}
+	rep := &policyCheckReport{Revision: pol.Revision(), Tests: []policyCheckTest{}, Warnings: pol.Warnings()}
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
@@ -118,4 +124,5 @@ func writePolicyCheck(w io.Writer, rep *policyCheckReport) {
 		}
 	}
 	fmt.Fprintf(w, "%s: %d passed, %d failed, %d skipped\n", count(len(rep.Tests), "Rego test"), rep.Passed, rep.Failed, rep.Skipped)
+	fmt.Fprintf(w, "policy revision: %s\n", rep.Revision)
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/andon-governance/andon/policy"
 )
 
 // mustPolicyDir writes files, each a name below a new directory and its
@@ -63,6 +66,13 @@ test_dedicated_is_high if {
 	var rep policyCheckReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 {
 		t.Fatalf("policy check -o json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	pol, err := policy.New(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Revision != pol.Revision() {
+		t.Errorf("policy check -o json: revision %q, want the one a server puts in force, %q", rep.Revision, pol.Revision())
 	}
 	byPackage := map[string]int{}
 	for _, tt := range rep.Tests {
