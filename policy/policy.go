@@ -140,10 +140,12 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	}
 	slices.SortFunc(p.modules, compareModuleNames)
 	// The revision digests the parsed modules, so that it names what is in
-	// force whatever the files' formatting.
+	// force whatever the files' formatting, and the files by their paths
+	// inside dir, so that it is the same wherever dir is and however its
+	// path is written (./policy, /etc/andon/policy in a pod).
 	h := sha256.New()
 	for _, name := range p.modules {
-		fmt.Fprintf(h, "%s\n%s\n", name, mods[name].String())
+		fmt.Fprintf(h, "%s\n%s\n", digestName(dir, name), mods[name].String())
 	}
 	p.revision = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if p.risk, err = prepareDecision(ctx, c, "andon.risk", "tier", "reasons", "approvals"); err != nil {
@@ -230,6 +232,19 @@ func compareModuleNames(a, b string) int {
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+// digestName is the name of module name, read in dir, in the revision's
+// digest: an embedded module's name, or the slash-separated path of the
+// file inside dir.
+func digestName(dir, name string) string {
+	if strings.HasPrefix(name, embeddedPrefix) {
+		return name
+	}
+	if rel, err := filepath.Rel(dir, name); err == nil {
+		return filepath.ToSlash(rel)
+	}
+	return name
 }
 
 // modules returns the parsed modules of the embedded bundle merged with

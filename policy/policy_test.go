@@ -90,6 +90,28 @@ func TestModulesOfEmbeddedBundle(t *testing.T) {
 	}
 }
 
+// TestRevisionWhereverTheDirectory checks that a policy's revision names
+// its files and what they say, not where the directory is: the same
+// files in two directories, one named by a relative path, are one
+// revision, as andon policy check in a checkout and andon serve in a pod
+// must agree; a file of another name is another.
+func TestRevisionWhereverTheDirectory(t *testing.T) {
+	files := map[string]string{"risk.rego": everythingCritical, "lib/roles.rego": acmeRoles}
+	one, other := t.TempDir(), t.TempDir()
+	mustWriteFiles(t, one, files)
+	mustWriteFiles(t, other, files)
+	want := mustNew(t, one).Revision()
+	t.Chdir(filepath.Dir(other))
+	if got := mustNew(t, filepath.Base(other)).Revision(); got != want {
+		t.Errorf("the same files in another directory, named by a relative path: revision %s, want %s", got, want)
+	}
+	renamed := t.TempDir()
+	mustWriteFiles(t, renamed, map[string]string{"risk.rego": everythingCritical, "roles.rego": acmeRoles})
+	if got := mustNew(t, renamed).Revision(); got == want {
+		t.Errorf("a file moved within the directory: revision unchanged, %s", got)
+	}
+}
+
 func TestSkipsHiddenDirectories(t *testing.T) {
 	// The layout of a Kubernetes ConfigMap volume: the files live in a
 	// hidden timestamped directory and appear at the top through links.
