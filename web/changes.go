@@ -309,9 +309,13 @@ type changeView struct {
 	// gate could not tell, when it could not.
 	StartCheck   *andon.StartCheck
 	StartUnknown string
-	Gate         []gateView
-	Entries      []*andon.Entry
-	Truncated    bool // more entries than maxChangeEntries
+	// Gate is the gate's decisions about the change, oldest first, each
+	// run of consecutive decisions alike as one (gateRuns); Decisions
+	// counts the decisions they hold.
+	Gate      []gateRun
+	Decisions int
+	Entries   []*andon.Entry
+	Truncated bool // more entries than maxChangeEntries
 	// EvidenceParts are the exports its history comes in when one does
 	// not hold it all, each offered for download; nil when one does.
 	EvidenceParts []evidencePart
@@ -343,6 +347,57 @@ type gateView struct {
 	Allow   bool
 	DryRun  bool
 	Reasons []andon.Reason
+}
+
+// gateRun is one gate decision about the change, or a run of consecutive
+// decisions that read alike: the same outcome, image, dry-run flag and
+// reason codes. The gate is asked about a change again and again (Argo CD
+// at every sync, CI, the admission webhook), and the page says so once,
+// with how many times and from when to when, rather than in a wall of
+// identical lines. A decision unlike the one before starts a run of its
+// own, so an allow between denies stays in view, in order.
+type gateRun struct {
+	// gateView is the run's last decision: its time is the run's end,
+	// its reasons are the run's as last worded (a message may name the
+	// time it was asked at).
+	gateView
+	First  time.Time // when the run's first decision was made
+	Count  int       // how many decisions the run holds
+	Actors []string  // who asked, each once, in the order they first did
+}
+
+// gateRuns joins consecutive decisions alike into runs, keeping their order.
+func gateRuns(decisions []gateView) []gateRun {
+	var runs []gateRun
+	for _, d := range decisions {
+		if n := len(runs); n > 0 && alike(runs[n-1].gateView, d) {
+			r := &runs[n-1]
+			r.gateView, r.Count = d, r.Count+1
+			if !slices.Contains(r.Actors, d.Actor) {
+				r.Actors = append(r.Actors, d.Actor)
+			}
+			continue
+		}
+		runs = append(runs, gateRun{gateView: d, First: d.At, Count: 1, Actors: []string{d.Actor}})
+	}
+	return runs
+}
+
+// alike reports whether two gate decisions say the same: the same
+// outcome for the same image, both dry runs or neither, with the same
+// reason codes (their messages may differ in the times they name).
+func alike(a, b gateView) bool {
+	return a.Allow == b.Allow && a.Image == b.Image && a.DryRun == b.DryRun && slices.Equal(reasonCodes(a), reasonCodes(b))
+}
+
+// reasonCodes returns the codes of d's reasons, sorted.
+func reasonCodes(d gateView) []string {
+	codes := make([]string, len(d.Reasons))
+	for i, r := range d.Reasons {
+		codes[i] = r.Code
+	}
+	slices.Sort(codes)
+	return codes
 }
 
 // maxChangeEntries bounds the audit entries a change's page shows; the
@@ -456,11 +511,13 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	}
 	v.Truncated = len(entries) > maxChangeEntries
 	v.Entries = entries[:min(len(entries), maxChangeEntries)]
-	for _, e := range entries {
+	var decisions []gateView
+	for _, e := range v.Entries {
 		if e.Type == andon.EventGateDecision {
-			v.Gate = append(v.Gate, gateOf(e))
+			decisions = append(decisions, gateOf(e))
 		}
 	}
+	v.Gate, v.Decisions = gateRuns(decisions), len(decisions)
 	if h.cfg.EvidenceParts != nil {
 		lasts, err := h.cfg.EvidenceParts(ctx, andon.AuditFilter{Change: c.ID, After: -1})
 		if err != nil {
