@@ -25,6 +25,10 @@ type auditView struct {
 	Prev, Next string
 	PrevLabel  string
 	Latest     string
+	// FilterCount is how many of the filters that keep only some
+	// entries are set; Filtered, whether one is.
+	FilterCount int
+	Filtered    bool
 }
 
 // auditFilter reads the filter of the audit page from the query or the
@@ -98,6 +102,12 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	entries = entries[:min(len(entries), limit)]
 	f.Limit = limit
 	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: andon.EventTypes, Last: h.last()}
+	for _, set := range []string{f.Type, f.Actor, f.Subject, f.Change} {
+		if set != "" {
+			v.FilterCount++
+		}
+	}
+	v.Filtered = v.FilterCount > 0
 	link := func(after int64) string {
 		q := url.Values{}
 		for _, k := range []string{"type", "actor", "subject", "change"} {

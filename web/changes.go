@@ -30,6 +30,7 @@ type changeListView struct {
 	Prev, Next   string // links to the neighbouring pages, or ""
 	First, Last  int    // the positions, from 1, of the changes shown
 	Filtered     bool   // some filter is set
+	FilterCount  int    // how many filters are set
 	MaxCount     int    // a Total this high means at least this many
 	// ImageError is the store's refusal of the image filter (a reference
 	// not pinned by digest), shown beside the form.
@@ -64,6 +65,12 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v := &changeListView{Filter: f, Environments: cat.Environments, States: andon.States, Tiers: andon.Levels, MaxCount: andon.MaxCount}
+	for _, set := range []bool{f.Environment != "", f.State != "", f.Tier != "", f.Requester != "", f.Query != "", f.Image != ""} {
+		if set {
+			v.FilterCount++
+		}
+	}
+	v.Filtered = v.FilterCount > 0
 	changes, total, err := h.cfg.Changes.FindChanges(r.Context(), f)
 	if err != nil {
 		// The image is the one filter whose form the store judges (a
@@ -94,7 +101,6 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		v.Next = page(f.Offset + pageSize)
 	}
 	v.First, v.Last = f.Offset+1, f.Offset+len(changes)
-	v.Filtered = f.Environment != "" || f.State != "" || f.Tier != "" || f.Requester != "" || f.Query != "" || f.Image != ""
 	return h.render(w, r, http.StatusOK, "changes", v)
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -314,6 +315,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("ConfirmCancel", func(t *testing.T) { b.testConfirmCancel(t) })
 	t.Run("LongTitleOnAPhone", func(t *testing.T) { b.testLongTitleOnAPhone(t) })
 	t.Run("MonthOnAPhone", func(t *testing.T) { b.testMonthOnAPhone(t) })
+	t.Run("FiltersOnAPhone", func(t *testing.T) { b.testFiltersOnAPhone(t) })
 	t.Run("EveryPage", func(t *testing.T) { b.testEveryPage(t) })
 	// After EveryPage, whose screenshots it would change with a change of
 	// its own.
@@ -1015,6 +1017,92 @@ func (b *board) testMonthOnAPhone(t *testing.T) {
 	if n := mustRun(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("table#calendar td")].filter(td => td.getClientRects().length > 0).length`)); n != 42 {
 		t.Errorf("November on a laptop: a grid of %d days, want 6 whole weeks", n)
 	}
+}
+
+// testFiltersOnAPhone reads the lists of changes and of audit entries on
+// a phone, where the filters fold away so that the list starts on the
+// first screen, opens them with the keyboard and filters, after which they
+// stay open; on a laptop they are always shown and reached with Tab.
+func (b *board) testFiltersOnAPhone(t *testing.T) {
+	ctx := b.as(t, "bob")
+	const phoneHeight = 667 // a 375 px wide phone's first screen
+	shown := func(sel string) bool {
+		return mustRun(t, ctx, chromedp.Evaluate[bool](`document.querySelector(`+strconv.Quote(sel)+`)?.checkVisibility() ?? false`))
+	}
+	top := func(sel string) float64 {
+		return mustRun(t, ctx, chromedp.Evaluate[float64](`document.querySelector(`+strconv.Quote(sel)+`).getBoundingClientRect().top`))
+	}
+	must(t, ctx, chromedp.EmulateViewport(375, phoneHeight))
+	for _, p := range []struct{ path, panel, field, list string }{
+		{"/changes", "details#filter-panel", "#f-environment", "table#changes tbody tr"},
+		{"/audit", "details#audit-filter-panel", "#a-type", "table#entries tbody tr"},
+	} {
+		b.open(t, ctx, p.path, p.list)
+		if shown(p.field) || !shown(p.panel+" > summary") {
+			t.Errorf("%s at 375px: the filters are shown (%v) or cannot be opened (summary shown: %v)", p.path, shown(p.field), shown(p.panel+" > summary"))
+		}
+		if p.path == "/changes" {
+			if y := top(p.list); y >= phoneHeight {
+				t.Errorf("%s at 375px: the list starts %.0fpx down, below the first screen of %dpx", p.path, y, phoneHeight)
+			}
+		}
+		checkAccessibility(t, ctx, strings.TrimPrefix(p.path, "/")+"-filters-closed-375")
+		// The summary opens them from the keyboard.
+		must(t, ctx, chromedp.Focus(chromedp.CSS(p.panel+" > summary")), chromedp.KeyEvent(kb.Enter))
+		if !shown(p.field) {
+			t.Errorf("%s at 375px: Enter on the summary does not show the filters", p.path)
+		}
+		checkAccessibility(t, ctx, strings.TrimPrefix(p.path, "/")+"-filters-open-375")
+	}
+	// A filter set keeps them open, saying how many are set.
+	b.open(t, ctx, "/changes", "table#changes")
+	must(t, ctx, chromedp.Focus(chromedp.CSS("details#filter-panel > summary")), chromedp.KeyEvent(kb.Enter),
+		chromedp.SetValue(chromedp.CSS("select#f-state"), "pending"))
+	submit(t, ctx, "form#filters button[type=submit]")
+	if !shown("#f-state") || !strings.Contains(text(t, ctx, "details#filter-panel > summary"), "1 set") {
+		t.Errorf("/changes?state=pending at 375px: the filters are closed, or the summary %q does not say one is set", text(t, ctx, "details#filter-panel > summary"))
+	}
+	b.open(t, ctx, "/audit?actor=bob", "table#entries")
+	if !shown("#a-actor") {
+		t.Error("/audit?actor=bob at 375px: the filters are closed")
+	}
+
+	// On a laptop they are always shown, with nothing to fold them, and
+	// Tab goes from the link before them to the first.
+	must(t, ctx, chromedp.EmulateViewport(1280, 900))
+	b.open(t, ctx, "/changes", "table#changes")
+	if !shown("#f-environment") || shown("details#filter-panel > summary") {
+		t.Errorf("/changes at 1280px: filters shown %v, summary shown %v; want the filters and no summary", shown("#f-environment"), shown("details#filter-panel > summary"))
+	}
+	// Screen readers are told of them too, although the <details> that
+	// holds them is closed.
+	if got := accessibleAs(t, ctx, "#f-environment"); got != `"combobox" "Environment"` {
+		t.Errorf("/changes at 1280px: the environment filter is %s to assistive technology, want a combobox named Environment", got)
+	}
+	must(t, ctx, chromedp.Focus(chromedp.CSS(`a.button[href="/changes/new"]`)), chromedp.KeyEvent(kb.Tab))
+	if got := focused(t, ctx); got != "select#f-environment[name=environment]" {
+		t.Errorf("/changes at 1280px: Tab after New change reaches %s, want the environment filter", got)
+	}
+	b.open(t, ctx, "/audit", "table#entries")
+	if !shown("#a-type") || shown("details#audit-filter-panel > summary") {
+		t.Errorf("/audit at 1280px: filters shown %v, summary shown %v", shown("#a-type"), shown("details#audit-filter-panel > summary"))
+	}
+}
+
+// accessibleAs says how Chromium presents the element sel to assistive
+// technology: its role and name, each as JSON, or "ignored".
+func accessibleAs(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	nodes := mustRun(t, ctx, chromedp.Nodes(chromedp.CSS(sel)))
+	relatives := false
+	res, err := chromedp.Call(ctx, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: nodes[0].BackendNodeID, FetchRelatives: &relatives})
+	if err != nil {
+		t.Fatalf("the accessibility tree of %s: %v", sel, err)
+	}
+	if len(res.Nodes) == 0 || res.Nodes[0].Ignored || res.Nodes[0].Role == nil || res.Nodes[0].Name == nil {
+		return "ignored"
+	}
+	return fmt.Sprintf("%s %s", res.Nodes[0].Role.Value, res.Nodes[0].Name.Value)
 }
 
 // testEveryPage checks every page with axe-core at each width, that no
