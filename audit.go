@@ -123,6 +123,10 @@ type AuditFilter struct {
 	Until *time.Time `json:"until,omitempty"`
 	After int64      `json:"after"` // entries with Index > After
 	Limit int        `json:"limit,omitempty"`
+	// Newest makes FindEntries return the last Limit entries matching,
+	// still in index order, rather than the first: the latest gate
+	// decisions of a busy change. Evidence ignores it.
+	Newest bool `json:"-"`
 }
 
 // AuditService reads the audit log. Writes happen only inside the

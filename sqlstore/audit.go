@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,19 +299,27 @@ func (s *AuditService) FindEntries(ctx context.Context, f andon.AuditFilter) ([]
 		}
 		return err
 	})
+	if f.Newest {
+		slices.Reverse(entries)
+	}
 	return entries, err
 }
 
 // findRecords calls fn with the index and record of each entry matching f,
 // in index order, below the index below when it is 0 or more, up to
 // f.Limit of them: its callers bound it (an export reads one entry more
-// than it holds, to tell whether more follow).
+// than it holds, to tell whether more follow). With f.Newest, it calls fn
+// with the last f.Limit of them, from the last back.
 func (s *AuditService) findRecords(ctx context.Context, f andon.AuditFilter, below int64, fn func(index int64, record []byte) error) error {
 	where, args, err := s.where(ctx, f, below)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, f.Limit)...)
+	order := "idx"
+	if f.Newest {
+		order = "idx DESC"
+	}
+	rows, err := s.db.readQuery(ctx, `SELECT idx, record FROM audit_entries WHERE `+where+` ORDER BY `+order+` LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return err
 	}
@@ -424,6 +433,7 @@ func (s *AuditService) Evidence(ctx context.Context, f andon.AuditFilter) (*ando
 	if f.Change != "" {
 		f.Change = changeID(f.Change)
 	}
+	f.Newest = false
 	limit := boundedLimit(f)
 	ev := &andon.Evidence{Filter: f, Checkpoint: *cp, Entries: []andon.EvidenceEntry{}}
 	ev.Filter.Limit = 0

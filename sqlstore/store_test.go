@@ -1393,6 +1393,12 @@ func TestFindEntriesOfChange(t *testing.T) {
 			{andon.AuditFilter{Change: c.ID, Subject: other, After: -1}, nil},
 			{andon.AuditFilter{Change: c.ID, Actor: "bob", After: -1}, []string{"change.approved " + c.ID}},
 			{andon.AuditFilter{Change: c.ID, After: first, Limit: 2}, []string{"change.approved " + c.ID, "change.transitioned " + c.ID}},
+			// The last two, in index order.
+			{andon.AuditFilter{Change: c.ID, After: -1, Limit: 2, Newest: true}, []string{"change.transitioned " + c.ID, "gate.decided prod-geelong"}},
+			{andon.AuditFilter{Change: other, Type: "change.transitioned", After: -1, Limit: 1, Newest: true}, []string{"change.transitioned " + other}},
+			{andon.AuditFilter{Change: c.ID, After: -1, Limit: 10, Newest: true}, []string{
+				"change.created " + c.ID, "change.approved " + c.ID, "change.transitioned " + c.ID, "gate.decided prod-geelong",
+			}},
 		}
 		for _, tt := range tests {
 			entries, err := e.audit.FindEntries(ctx, tt.filter)

@@ -320,8 +320,11 @@ type changeView struct {
 	// counts the decisions they hold.
 	Gate      []gateRun
 	Decisions int
-	Entries   []*andon.Entry
-	Truncated bool // more entries than maxChangeEntries
+	// GateTruncated says the change has more decisions than
+	// maxGateDecisions, the latest of which are shown.
+	GateTruncated bool
+	Entries       []*andon.Entry
+	Truncated     bool // more entries than maxChangeEntries
 	// EvidenceParts are the exports its history comes in when one does
 	// not hold it all, each offered for download; nil when one does.
 	EvidenceParts []evidencePart
@@ -409,6 +412,10 @@ func reasonCodes(d gateView) []string {
 // maxChangeEntries bounds the audit entries a change's page shows; the
 // audit page lists them all.
 const maxChangeEntries = 500
+
+// maxGateDecisions bounds the gate decisions a change's page shows, the
+// latest; the audit page lists them all.
+const maxGateDecisions = 500
 
 // doneMessages are the confirmations shown after a successful form.
 var doneMessages = map[string]string{
@@ -517,11 +524,19 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	}
 	v.Truncated = len(entries) > maxChangeEntries
 	v.Entries = entries[:min(len(entries), maxChangeEntries)]
-	var decisions []gateView
-	for _, e := range v.Entries {
-		if e.Type == andon.EventGateDecision {
-			decisions = append(decisions, gateOf(e))
-		}
+	// The gate's decisions are read on their own, the latest of them: on
+	// a busy change they are most of its entries, and the latest are
+	// what an operator looks for.
+	gates, err := h.cfg.Audit.FindEntries(ctx, andon.AuditFilter{Change: c.ID, Type: andon.EventGateDecision, After: -1, Limit: maxGateDecisions + 1, Newest: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(gates) > maxGateDecisions {
+		gates, v.GateTruncated = gates[1:], true
+	}
+	decisions := make([]gateView, len(gates))
+	for i, e := range gates {
+		decisions[i] = gateOf(e)
 	}
 	v.Gate, v.Decisions = gateRuns(decisions), len(decisions)
 	if h.cfg.EvidenceParts != nil {

@@ -196,16 +196,20 @@ func TestChangeShowsASingleGateDecisionAlone(t *testing.T) {
 	}
 }
 
-// A change with more audit entries than its page shows says that its gate
-// decisions are those among the entries shown, and links the audit page's
-// list of them all.
+// A change with more gate decisions than its page shows shows the latest,
+// says so, and links the audit page's list of them all.
 func TestChangeSaysWhenItsGateDecisionsAreCut(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "argocd"})
 	var id string
-	for i := range 501 {
+	for i := range 502 {
 		s.now = thursday.Add(time.Duration(i) * time.Second)
-		res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+		req := andon.GateRequest{Environment: "staging-lyon", Image: image}
+		if i == 501 {
+			// The last decision is a dry run: a run of its own, last.
+			req.At = s.now.Add(time.Hour)
+		}
+		res, err := s.gate.Decide(ctx, req)
 		if err != nil || !res.Allow || res.Change == nil || (id != "" && res.Change.ID != id) {
 			t.Fatalf("gate %d: %+v, %v", i, res, err)
 		}
@@ -216,12 +220,21 @@ func TestChangeSaysWhenItsGateDecisionsAreCut(t *testing.T) {
 	total := 0
 	for _, it := range items {
 		n, _ := strconv.Atoi(it.Count)
-		total += n
+		total += max(n, 1)
 	}
-	if entries := len(p.all("#audit-entries tr[data-index]")); total+2 != entries {
-		// The change's creation and its move to implementing are the
-		// entries that are no gate decision.
-		t.Errorf("%d gate decisions shown among %d entries", total, entries)
+	// The latest 500 decisions: from the third, at 09:00:02 UTC, to the
+	// dry run, the last.
+	if total != 500 || len(items) == 0 {
+		t.Fatalf("%d gate decisions shown in %d items, want the latest 500", total, len(items))
+	}
+	if first := items[0].Times[0]; first != "2026-11-26T09:00:02Z" {
+		t.Errorf("the first decision shown was made at %s, want 2026-11-26T09:00:02Z, the third of 502", first)
+	}
+	if last := items[len(items)-1]; !strings.Contains(last.Line, "dry run") {
+		t.Errorf("the last item is %q, want the dry run, the latest decision", last.Line)
+	}
+	if got := p.text("#gate-truncated"); !strings.Contains(got, "The latest 500 decisions") {
+		t.Errorf("#gate-truncated says %q", got)
 	}
 	href := p.attr("#gate-truncated a", "href")
 	if want := "/audit?change=" + id + "&type=gate.decided"; href != want {
