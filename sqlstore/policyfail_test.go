@@ -92,7 +92,7 @@ func TestPolicyFailureIsNamed(t *testing.T) {
 		}
 		// Nor can its preview tell: it fails, rather than allow or refuse.
 		check, err := changes.CheckStart(as("alice"), c.ID)
-		want = "the gate could not decide whether change " + c.ID + " may start: the policy failed: andon.gate (in " + gateFile + "): reasons: is empty; a decision must give at least one reason"
+		want = "the gate could not decide whether change " + c.ID + " may start: the policy failed: andon.gate: " + gateFile + ":5: reasons: is empty; a decision must give at least one reason"
 		if check != nil || !errors.As(err, &fault) || fault.Message != want {
 			t.Errorf("CheckStart = %+v, %v; want a fault saying %q", check, err, want)
 		}
