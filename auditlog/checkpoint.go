@@ -199,23 +199,31 @@ func (s *Signer) Sign(size int64, root tlog.Hash) (*andon.Checkpoint, error) {
 
 // LoadVerifier reads a note verifier key file such as audit.pub.
 func LoadVerifier(path string) (note.Verifier, error) {
+	_, v, err := LoadVerifierKey(path)
+	return v, err
+}
+
+// LoadVerifierKey reads a note verifier key file such as audit.pub, and
+// returns its text, as a checkpoint's VerifierKey shows it, with the
+// verifier.
+func LoadVerifierKey(path string) (string, note.Verifier, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, andon.Errorf(andon.ENOTFOUND, "no verifier key at %s", path)
+		return "", nil, andon.Errorf(andon.ENOTFOUND, "no verifier key at %s", path)
 	} else if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "verifier key: %v", err)
+		return "", nil, andon.Errorf(andon.EINVALID, "verifier key: %v", err)
 	}
 	text := strings.TrimSpace(string(b))
 	// audit.key and audit.pub lie side by side, and the first is easily
 	// given for the second; its text is secret, so it is not shown.
 	if strings.HasPrefix(text, "PRIVATE+KEY+") {
-		return nil, andon.Errorf(andon.EINVALID, "%s is the signing key, which is secret, not a verifier key: give audit.pub, the verifier key made with it", path)
+		return "", nil, andon.Errorf(andon.EINVALID, "%s is the signing key, which is secret, not a verifier key: give audit.pub, the verifier key made with it", path)
 	}
 	v, err := note.NewVerifier(text)
 	if err != nil {
-		return nil, andon.Errorf(andon.EINVALID, "verifier key %s: %v", path, err)
+		return "", nil, andon.Errorf(andon.EINVALID, "verifier key %s: %v", path, err)
 	}
-	return v, nil
+	return text, v, nil
 }
 
 // OpenCheckpoint checks the signature of a checkpoint note with v and

@@ -233,10 +233,22 @@ func signCheckpoint(ctx context.Context, tx *Tx, size int64) ([]byte, error) {
 // AuditService reads the audit log; it implements andon.AuditService.
 type AuditService struct {
 	db *DB
+	// verifierKey checks the stored checkpoint; "" for the key of the
+	// DB's Signer.
+	verifierKey string
 }
 
 // NewAuditService returns an AuditService over db.
 func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
+
+// NewAuditReader returns an AuditService over db, a store opened without
+// its signing key (OpenReadOnly), that checks the stored checkpoint with
+// verifierKey, the text of a verifier key file such as audit.pub: what an
+// auditor reads offline from a copy of the store. Its checkpoints, proofs
+// and exports are those a server of the store would give.
+func NewAuditReader(db *DB, verifierKey string) *AuditService {
+	return &AuditService{db: db, verifierKey: verifierKey}
+}
 
 var _ andon.AuditService = (*AuditService)(nil)
 
@@ -246,10 +258,14 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 	if err != nil {
 		return nil, err
 	}
-	if s.db.Signer == nil {
-		return nil, andon.Errorf(andon.EINTERNAL, "no audit key loaded")
+	key := s.verifierKey
+	if key == "" {
+		if s.db.Signer == nil {
+			return nil, andon.Errorf(andon.EINTERNAL, "no audit key loaded")
+		}
+		key = s.db.Signer.VerifierKey()
 	}
-	v, err := note.NewVerifier(s.db.Signer.VerifierKey())
+	v, err := note.NewVerifier(key)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +275,7 @@ func (s *AuditService) Checkpoint(ctx context.Context) (*andon.Checkpoint, error
 	}
 	// A note.Verifier does not expose its key text; evidence carries it so
 	// that an auditor can compare it with their own copy.
-	cp.VerifierKey = s.db.Signer.VerifierKey()
+	cp.VerifierKey = key
 	return cp, nil
 }
 

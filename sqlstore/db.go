@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -72,6 +73,10 @@ type DB struct {
 	// lastSigned keeps the checkpoint the writer signed last beside a
 	// SQLite database; nil on PostgreSQL.
 	lastSigned *lastSigned
+	// private is the temporary directory of the copy of a SQLite
+	// database and its write-ahead log that a read-only DB reads, when
+	// the log came without its index; "" otherwise.
+	private string
 	// toKeep is the checkpoint of the batch just committed, which the
 	// writer keeps beside the database after answering its callers: a
 	// write of a file off the path of every write's answer.
@@ -208,22 +213,47 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		}
 	}
 	// Opened to be read only, the file is evidence: not a byte of it
-	// changes, not even its journal mode. SQLite still makes the
-	// write-ahead log and its index beside it, to see what a running
-	// server has written. Where it cannot, a copy on read-only media, the
-	// file is read as immutable, which is safe only when no process has
-	// it open, so only without those files, which the last connection to
-	// close deletes.
+	// changes, not even its journal mode, and nothing is made beside it.
+	// Without a write-ahead log beside it, no process has the database
+	// open (a server keeps andon.db-wal while it runs), and the file holds
+	// everything: it is read as immutable, which takes no lock and makes
+	// no andon.db-wal or andon.db-shm. With one, what it holds is read
+	// too, through the index (andon.db-shm) opened read only, which
+	// SQLite then never writes: it reads the write-ahead log into memory
+	// when no server keeps the index. A write-ahead log without its index
+	// (a copy that left it out) is read from a private copy of the two
+	// files, since SQLite would make the index beside them.
+	readPath := path
+	var private string
 	readParams := "mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
-	if !exists(path+"-wal") && !exists(path+"-shm") && !writable(filepath.Dir(path)) {
+	switch {
+	case !readOnly:
+		// The look a server takes before it opens the file to write.
+		if !exists(path+"-wal") && !exists(path+"-shm") && !writable(filepath.Dir(path)) {
+			readParams += "&immutable=1"
+		}
+	case !exists(path + "-wal"):
 		readParams += "&immutable=1"
+	case exists(path + "-shm"):
+		readParams += "&readonly_shm=1"
+	default:
+		if private, err = privateCopy(path); err != nil {
+			return nil, err
+		}
+		readPath = filepath.Join(private, filepath.Base(path))
+	}
+	removePrivate := func() {
+		if private != "" {
+			os.RemoveAll(private)
+		}
 	}
 	// A file that is there is looked at read only first: another
 	// program's database is refused rather than turned to WAL and given
 	// andon's tables, and one without them is none to read (as
 	// openPostgres says of a schema). An empty file is a new database.
 	if fi != nil && (readOnly || fi.Size() > 0) {
-		if err := checkAndonFile(ctx, path, readParams, dsn); err != nil {
+		if err := checkAndonFile(ctx, path, readPath, readParams, dsn); err != nil {
+			removePrivate()
 			if !readOnly {
 				err = diskError(path, err)
 			}
@@ -238,21 +268,24 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	if readOnly {
 		params = readParams
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?"+params)
+	w, err := sql.Open("sqlite", "file:"+readPath+"?"+params)
 	if err != nil {
+		removePrivate()
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	if !readOnly {
 		params += "&_pragma=query_only(1)"
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+params)
+	r, err := sql.Open("sqlite", "file:"+readPath+"?"+params)
 	if err != nil {
 		w.Close()
+		removePrivate()
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
 	db := newDB(w, r, sqliteDialect)
+	db.private = private
 	db.lastSigned = &lastSigned{db: path, path: LastSignedPath(path)}
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()
@@ -273,10 +306,11 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	return db, nil
 }
 
-// checkAndonFile opens the SQLite file at path with params, read only,
-// and refuses it unless it holds andon's tables.
-func checkAndonFile(ctx context.Context, path, params, dsn string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?"+params)
+// checkAndonFile opens the SQLite file at path, read from readPath (path
+// itself or a private copy) with params, read only, and refuses it unless
+// it holds andon's tables.
+func checkAndonFile(ctx context.Context, path, readPath, params, dsn string) error {
+	db, err := sql.Open("sqlite", "file:"+readPath+"?"+params)
 	if err != nil {
 		return err
 	}
@@ -296,6 +330,43 @@ func checkAndonFile(ctx context.Context, path, params, dsn string) error {
 		return andon.Errorf(andon.EINVALID, "%s is not an andon database: it has no andon tables", RedactDSN(dsn))
 	}
 	return nil
+}
+
+// privateCopy copies the SQLite database at path and its write-ahead log
+// into a new temporary directory, which it returns, for reading them
+// without making their index beside the originals. The database is
+// copied first: a log copied after it holds at least what was written
+// to it, which SQLite reads over the database's pages.
+func privateCopy(path string) (string, error) {
+	dir, err := os.MkdirTemp("", "andon-read-")
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(path+suffix, filepath.Join(dir, filepath.Base(path)+suffix)); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return dir, nil
+}
+
+// copyFile copies the file src to the new file dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // exists reports whether a file is at path; one that cannot be looked at
@@ -345,6 +416,14 @@ func (db *DB) closeNow() {
 	db.readStmts.close()
 	db.write.Close()
 	db.read.Close()
+	db.removePrivate()
+}
+
+// removePrivate removes the private copy a read-only DB was read from.
+func (db *DB) removePrivate() {
+	if db.private != "" {
+		os.RemoveAll(db.private)
+	}
 }
 
 // Close stops the writer, after the batch it is committing, and closes the
@@ -355,7 +434,9 @@ func (db *DB) Close() error {
 	db.lastSigned.close()
 	db.writeStmts.close()
 	db.readStmts.close()
-	return errors.Join(db.write.Close(), db.read.Close())
+	err := errors.Join(db.write.Close(), db.read.Close())
+	db.removePrivate()
+	return err
 }
 
 // Ready checks that the database answers and, for a store that writes,

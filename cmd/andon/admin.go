@@ -390,14 +390,9 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
   andon audit verify --data ./data --key ./audit.pub --checkpoint checkpoints/20261126T1000Z.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if key == "" {
-				key = auditlog.PubPath(o.data)
-			}
-			v, err := auditlog.LoadVerifier(key)
-			if andon.ErrorCode(err) == andon.ENOTFOUND {
-				return andon.Errorf(andon.EINVALID, "%s: give the data directory the server's key was made in (--data) or the verifier key itself (--key FILE)", andon.ErrorMessage(err))
-			} else if err != nil {
-				return andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
+			key, _, v, err := auditKey(key, o)
+			if err != nil {
+				return err
 			}
 			var saved []*andon.Checkpoint
 			for _, f := range savedFiles {

@@ -6,16 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/sqlstore"
 )
 
 // addAuditClientCmds adds the subcommands of `andon audit` that read the
@@ -50,21 +54,49 @@ const defaultAuditLimit = 100
 
 func newAuditEntriesCmd(e *env) *cobra.Command {
 	var filter andon.AuditFilter
+	var o *serveOptions // the store's flags, set below
 	cmd := &cobra.Command{
-		Use:   "entries",
-		Short: "List audit log entries",
-		Args:  cobra.NoArgs,
+		Use:   "entries [--data DIR | --db URL] [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
+		Short: "List audit log entries, through a server or offline from a copy of its store",
+		Long: `List the audit entries matching the filters, in index order, from a server
+(--server or ANDON_SERVER, with a token), or offline (--data, --db or --db-file,
+as andon audit verify takes them) from the store itself, with no server and no
+token: a copy of a data directory, or a PostgreSQL database restored from a
+dump, handed to an auditor. Offline, the store is read without writing a byte
+of it: a copy stays what was handed over. The filters, the defaults (100
+entries, at most 1000) and the output are the same either way.`,
+		Example: `  andon audit entries --change CHG-2
+  # Offline, from a copy of a server's data directory:
+  andon audit entries --data ./copy --change CHG-2
+  andon audit entries --db postgres://auditor@db:5432/andon --type change.approved -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := periodFlags(cmd, &filter); err != nil {
 				return err
 			}
-			c, err := e.remote(cmd)
-			if err != nil {
+			var entries []*andon.Entry
+			if local, err := offline(cmd); err != nil {
 				return err
-			}
-			entries, err := c.Entries(cmd.Context(), filter)
-			if err != nil {
-				return err
+			} else if local {
+				if err := checkAuditFilter(&filter, defaultAuditLimit); err != nil {
+					return err
+				}
+				store, err := openAuditStore(e, cmd, o)
+				if err != nil {
+					return err
+				}
+				defer store.Close()
+				if entries, err = sqlstore.NewAuditReader(store, "").FindEntries(e.ctx, filter); err != nil {
+					return err
+				}
+			} else {
+				c, err := e.remote(cmd)
+				if err != nil {
+					return err
+				}
+				if entries, err = c.Entries(cmd.Context(), filter); err != nil {
+					return err
+				}
 			}
 			if entries == nil {
 				entries = []*andon.Entry{}
@@ -89,9 +121,108 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 		},
 	}
 	auditFilterFlags(cmd, e, &filter)
-	cmd.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many entries (default: the server's)")
+	cmd.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many entries (default 100, at most 1000)")
+	o = auditStoreFlags(cmd, e)
 	cmd.PreRunE = refuseZeroLimit
 	return cmd
+}
+
+// maxAuditLimit is the most audit entries a listing or an export holds
+// (docs/api.md).
+const maxAuditLimit = 1000
+
+// auditStoreFlags gives andon audit entries and export the flags of andon
+// audit verify that name a store (--data, --db, --db-file), which they read
+// offline when one is given on the command line.
+func auditStoreFlags(cmd *cobra.Command, e *env) *serveOptions {
+	o := storeFlags(cmd, e)
+	f := cmd.Flags()
+	f.Lookup("data").Usage = "data directory to read offline, with no server (env ANDON_DATA)"
+	f.Lookup("db").Usage = "database to read offline, with no server: postgres://… or sqlite://PATH (default: andon.db in the data directory; env ANDON_DB)"
+	f.Lookup("db-file").Usage = "file holding the URL of the database to read offline (env ANDON_DB_FILE)"
+	return o
+}
+
+// offline reports whether cmd reads a store itself, given --data, --db or
+// --db-file on its command line, rather than asking a server. (The
+// variables that give those flags their defaults, which a server's own
+// machine may set, do not make a command read offline.) A server or a
+// token given too is refused: one of the two would be ignored.
+func offline(cmd *cobra.Command) (bool, error) {
+	store := ""
+	for _, name := range []string{"data", "db", "db-file"} {
+		if cmd.Flags().Changed(name) {
+			store = name
+			break
+		}
+	}
+	if store == "" {
+		return false, nil
+	}
+	for _, name := range []string{"server", "token"} {
+		if cmd.Flags().Changed(name) {
+			return false, &usageError{cmd: cmd, err: fmt.Errorf("--%s and --%s: give one: --%s reads the store offline, with no server and no token; --server asks a running server, with a token", name, store, store)}
+		}
+	}
+	return true, nil
+}
+
+// openAuditStore opens the store o names for andon audit entries or
+// export to read offline: read only, so that nothing is written to a copy
+// handed to an auditor (no migration, no entry, no write-ahead log), and
+// checked to be migrated to this andon, whose queries read what the
+// migrations add: one that is not is refused, not migrated.
+func openAuditStore(e *env, cmd *cobra.Command, o *serveOptions) (*sqlstore.DB, error) {
+	if _, err := checkOutput(cmd); err != nil {
+		return nil, err
+	}
+	store, err := o.openReadOnly(e.ctx)
+	if err != nil {
+		return nil, err
+	}
+	missing, err := store.Unmigrated(e.ctx)
+	if err == nil && len(missing) > 0 {
+		err = andon.Errorf(andon.EINVALID, "%s: the store is not migrated to this andon %s yet (it lacks %s): read it with the andon that wrote it; this one reads a store as it is, and never migrates it", o.where(), andon.Version, strings.Join(missing, ", "))
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// checkAuditFilter checks the filter of andon audit entries or export as
+// the server checks the same query, with the same messages, for a store
+// read offline; a limit not given becomes def, the server's default.
+func checkAuditFilter(f *andon.AuditFilter, def int) error {
+	if f.After < -1 {
+		return andon.Errorf(andon.EINVALID, "--after: %d is not between -1 and %d", f.After, int64(math.MaxInt64))
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = def
+	case f.Limit < 1 || f.Limit > maxAuditLimit:
+		return andon.Errorf(andon.EINVALID, "--limit: %d is not between 1 and %d", f.Limit, maxAuditLimit)
+	}
+	if f.Type != "" && !slices.Contains(andon.EventTypes, f.Type) {
+		return andon.Errorf(andon.EINVALID, "--type: %q is not an event type of the audit log; want one of %s", f.Type, strings.Join(andon.EventTypes, ", "))
+	}
+	return nil
+}
+
+// auditKey loads the verifier key file of andon audit verify and export:
+// key, or audit.pub in the data directory of o.
+func auditKey(key string, o *serveOptions) (path, text string, v note.Verifier, err error) {
+	if key == "" {
+		key = auditlog.PubPath(o.data)
+	}
+	text, v, err = auditlog.LoadVerifierKey(key)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		return "", "", nil, andon.Errorf(andon.EINVALID, "%s: give the data directory the server's key was made in (--data) or the verifier key itself (--key FILE)", andon.ErrorMessage(err))
+	} else if err != nil {
+		return "", "", nil, andon.Errorf(andon.EINVALID, "cannot use the verifier key: %s", andon.ErrorMessage(err))
+	}
+	return key, text, v, nil
 }
 
 // auditFilterFlags adds the flags of filter that andon audit entries and
@@ -185,14 +316,24 @@ func writeCheckpoint(w io.Writer, cp *andon.Checkpoint) {
 // checks offline with the verifier key alone.
 func newAuditExportCmd(e *env) *cobra.Command {
 	var filter andon.AuditFilter
+	var key string
+	var o *serveOptions // the store's flags, set below
 	cmd := &cobra.Command{
-		Use:   "export [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
+		Use:   "export [--data DIR | --db URL] [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
 		Short: "Export audit entries with their inclusion proofs, as evidence to check offline",
 		Long: `Export the audit entries matching the filters, as andon audit entries selects
 them, each with its inclusion proof in the tree of the latest signed
 checkpoint, as one JSON document on standard output: evidence that an auditor
 checks offline, without the server or its database, with andon audit
 verify-export and the log's verifier key (audit.pub).
+
+The entries come from a server (--server or ANDON_SERVER, with a token), or
+offline (--data, --db or --db-file, as andon audit verify takes them) from the
+store itself, with no server and no token: a copy of a data directory, or a
+PostgreSQL database restored from a dump. Offline, the store is read without
+writing a byte of it, its checkpoint is checked with the verifier key (--key,
+by default audit.pub in the data directory), and the export is the one a
+server of the store would give, byte for byte.
 
 An export holds at most 1000 entries (--limit) and 4 MiB of records; when
 more match, standard error names the --after of the next export. It proves that each entry it
@@ -203,6 +344,9 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 		Example: `  # The history of a change: its creation, approvals, gate decisions and transitions.
   andon audit export --change CHG-2 > CHG-2.evidence.json
   andon audit verify-export CHG-2.evidence.json --key audit.pub
+
+  # The same, offline, from a copy of the server's data directory.
+  andon audit export --data ./copy --key audit.pub --change CHG-2 > CHG-2.evidence.json
 
   # Every approval, from entry 1000 on.
   andon audit export --type change.approved --after 999 > approvals.evidence.json`,
@@ -217,13 +361,26 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 			if err := periodFlags(cmd, &filter); err != nil {
 				return err
 			}
-			c, err := e.remote(cmd)
+			local, err := offline(cmd)
 			if err != nil {
 				return err
 			}
-			ev, err := c.Evidence(cmd.Context(), filter)
-			if err != nil {
-				return err
+			var ev *andon.Evidence
+			if local {
+				if ev, err = exportOffline(e, cmd, o, key, filter); err != nil {
+					return err
+				}
+			} else {
+				if cmd.Flags().Changed("key") {
+					return &usageError{cmd: cmd, err: errors.New("--key: checks the checkpoint of a store read offline (--data, --db or --db-file); check a server's export with andon audit verify-export --key")}
+				}
+				c, err := e.remote(cmd)
+				if err != nil {
+					return err
+				}
+				if ev, err = c.Evidence(cmd.Context(), filter); err != nil {
+					return err
+				}
 			}
 			if err := auditlog.WriteEvidence(e.stdout, ev); err != nil {
 				return err
@@ -243,7 +400,37 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 	}
 	auditFilterFlags(cmd, e, &filter)
 	cmd.Flags().IntVar(&filter.Limit, "limit", 0, "at most this many entries (default and most: 1000)")
+	o = auditStoreFlags(cmd, e)
+	cmd.Flags().StringVar(&key, "key", "", "offline: the verifier key file that checks the stored checkpoint (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	return cmd
+}
+
+// exportOffline exports the entries matching filter from the store o
+// names, read offline, with their proofs in the tree of its checkpoint,
+// which the verifier key file key (or the data directory's audit.pub)
+// must verify.
+func exportOffline(e *env, cmd *cobra.Command, o *serveOptions, key string, filter andon.AuditFilter) (*andon.Evidence, error) {
+	if err := checkAuditFilter(&filter, maxAuditLimit); err != nil {
+		return nil, err
+	}
+	key, text, _, err := auditKey(key, o)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openAuditStore(e, cmd, o)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	audit := sqlstore.NewAuditReader(store, text)
+	// A checkpoint that does not verify is named before anything is
+	// exported with it.
+	if _, err := audit.Checkpoint(e.ctx); andon.ErrorCode(err) == andon.EINVALID {
+		return nil, andon.Errorf(andon.EINVALID, "%s: the stored checkpoint does not verify with %s: %s; andon audit verify tells what is wrong", o.where(), key, andon.ErrorMessage(err))
+	} else if err != nil {
+		return nil, err
+	}
+	return audit.Evidence(e.ctx, filter)
 }
 
 // newVerifyExportCmd returns andon audit verify-export, which checks an
