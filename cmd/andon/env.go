@@ -29,6 +29,10 @@ type env struct {
 type exitError struct {
 	code int
 	err  error
+	// shown says that the command printed err's message with its
+	// output already (the gate's reasons): run adds only what follows it,
+	// such as where the token was read from.
+	shown bool
 }
 
 func (e *exitError) Error() string {

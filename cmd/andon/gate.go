@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,18 +36,20 @@ The first real allowed call moves an approved change to implementing.`,
   andon gate --env prod-lyon --image registry.example.com/odoo/odoo-lyon@sha256:9a1e… --at 2026-11-29T02:30:00+01:00`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := gate(cmd, e, &req, at)
+			res, asked, err := gate(cmd, e, &req, at)
 			if res == nil {
 				// Even when there is no answer, -o json prints a denial,
 				// so that a parser that only reads "allow" fails closed.
 				res = &andon.GateResult{}
 			}
-			if err != nil && len(res.Reasons) == 0 {
-				msg := andon.ErrorMessage(err)
-				if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
-					msg = noTokenMessage
-				}
-				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: msg}}
+			// Why the gate could not decide is said once. An error the
+			// server gave no reasons for (no answer, a token refused) is
+			// the reason, which a pipeline's log shows first, under the
+			// verdict. For people, input refused before the server was
+			// asked is an error on standard error, as every command
+			// prints it; JSON, for programs, holds it as the reason too.
+			if err != nil && len(res.Reasons) == 0 && (asked || !human(cmd)) {
+				res.Reasons = []andon.Reason{{Code: andon.ReasonInternal, Message: shownMessage(err, e)}}
 			}
 			undecided := err != nil
 			if perr := e.print(cmd, res, func(w io.Writer) { writeGateResult(w, res, undecided) }); perr != nil && err == nil {
@@ -54,7 +57,7 @@ The first real allowed call moves an approved change to implementing.`,
 			}
 			switch {
 			case err != nil:
-				return &exitError{code: 2, err: err}
+				return &exitError{code: 2, err: err, shown: human(cmd) && shownReason(res, err, e)}
 			case !res.Allow:
 				return &exitError{code: 1}
 			}
@@ -72,21 +75,48 @@ The first real allowed call moves an approved change to implementing.`,
 	return cmd
 }
 
+// shownMessage is the message run prints for err, a client command's
+// error.
+func shownMessage(err error, e *env) string {
+	if e.noToken && andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+		return noTokenMessage
+	}
+	return andon.ErrorMessage(err)
+}
+
+// shownReason reports whether the message run would print for err, the
+// gate's error, says nothing that the reasons of res do not: it is one of
+// them, or all of them, as the client makes the message of an answer that
+// could not decide ("CODE: message; CODE: message").
+func shownReason(res *andon.GateResult, err error, e *env) bool {
+	msg := shownMessage(err, e)
+	parts := make([]string, 0, len(res.Reasons))
+	for _, r := range res.Reasons {
+		if r.Message == msg {
+			return true
+		}
+		parts = append(parts, r.Code+": "+r.Message)
+	}
+	return len(parts) > 0 && msg == strings.Join(parts, "; ")
+}
+
 // gate asks the server. The result is nil only when there is no answer
-// to print; the error is non-nil whenever the gate did not decide.
-func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (*andon.GateResult, error) {
+// to print; the error is non-nil whenever the gate did not decide. asked
+// says whether the server was asked: input refused before is not.
+func gate(cmd *cobra.Command, e *env, req *andon.GateRequest, at string) (res *andon.GateResult, asked bool, err error) {
 	c, err := e.remote(cmd)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if at != "" {
 		// parseTime bounds the time, so that the zero time, sent as no
 		// time at all (now), is never asked about.
 		if req.At, err = parseTime("at", at); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return c.Gate(cmd.Context(), *req)
+	res, err = c.Gate(cmd.Context(), *req)
+	return res, true, err
 }
 
 // writeGateResult prints res for people; undecided says that the gate

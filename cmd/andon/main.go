@@ -76,7 +76,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if unauthorized && e.noToken {
 			msg = noTokenMessage
 		}
-		fmt.Fprintf(stderr, "andon: %s\n", msg)
+		if xe := new(exitError); !errors.As(err, &xe) || !xe.shown {
+			fmt.Fprintf(stderr, "andon: %s\n", msg)
+		}
 		if unauthorized && !e.noToken && e.tokenFrom != "" {
 			fmt.Fprintf(stderr, "The token was read from %s; andon token create makes a new one (andon demo prints its own).\n", e.tokenFrom)
 		}

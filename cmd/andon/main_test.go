@@ -372,10 +372,25 @@ func TestGate(t *testing.T) {
 				if got.code != tt.wantCode {
 					t.Errorf("-o %s: exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", format, got.code, tt.wantCode, got.stdout, got.stderr)
 				}
-				if (got.stderr != "") != (tt.wantCode == 2) {
+				if format == "json" && (got.stderr != "") != (tt.wantCode == 2) {
 					t.Errorf("-o %s: stderr = %q; want a message exactly when the gate could not decide", format, got.stderr)
 				}
 				if format == "text" {
+					// Why the gate could not decide is said once: the
+					// server's reasons with the verdict, or else the
+					// message on standard error.
+					reasons := 0
+					for _, line := range strings.Split(got.stdout, "\n") {
+						if _, msg, ok := strings.Cut(strings.TrimPrefix(line, "  "), ": "); ok && strings.HasPrefix(line, "  ") {
+							reasons++
+							if strings.Contains(got.stderr, msg) {
+								t.Errorf("stderr repeats the reason %q printed on stdout:\n%s", msg, got.stderr)
+							}
+						}
+					}
+					if tt.wantCode == 2 && (reasons > 0) == (got.stderr != "") {
+						t.Errorf("%d reasons on stdout, stderr %q; want either, once\nstdout:\n%s", reasons, got.stderr, got.stdout)
+					}
 					if !containsInOrder(got.stdout, tt.wantStdout) {
 						t.Errorf("stdout lacks, in order, %q:\n%s", tt.wantStdout, got.stdout)
 					}
