@@ -138,9 +138,11 @@ func TestPostgresOutage(t *testing.T) {
 		t.Errorf("/readyz during the outage: %d %s", code, body)
 	}
 	time.Sleep(time.Second) // twenty intervals of the loop that follows the catalog
+	// Once on the connection the cut closed, maybe once more as a new
+	// one is refused: not at each of the twenty.
 	const failed = "could not put the published catalog in force"
-	if n := strings.Count(srv.logs.String(), failed); n != 1 {
-		t.Errorf("the follow loop logged %q %d times in a second of outage, want once:\n%s", failed, n, srv.logs)
+	if n := strings.Count(srv.logs.String(), failed); n == 0 || n > 2 {
+		t.Errorf("the follow loop logged %q %d times in a second of outage, want once or twice:\n%s", failed, n, srv.logs)
 	}
 
 	proxy.mend(t)
