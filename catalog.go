@@ -313,6 +313,27 @@ func unknownName(name string, names []string) string {
 	return msg
 }
 
+// Resembles reports whether name is likely candidate misspelt: Closest
+// would offer it, or name is it with two neighbouring letters swapped
+// (treafik, traefik), which an edit distance counts twice.
+func Resembles(name, candidate string) bool {
+	return len(Closest(name, []string{candidate})) > 0 || swapped(name, candidate)
+}
+
+// swapped reports whether a and b differ only by two neighbouring bytes
+// swapped.
+func swapped(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i+1 < len(a); i++ {
+		if a[i] != b[i] {
+			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+		}
+	}
+	return false
+}
+
 // Closest returns the names among candidates that name is most likely a
 // misspelling of: those within an edit distance of a quarter of its
 // length (at least 1), ignoring case, in the order given.

@@ -397,7 +397,7 @@ func checkComponent(field, name string) error {
 	meant, ok := componentAliases[n]
 	if !ok {
 		for _, k := range KnownComponents {
-			if len(Closest(n, []string{k})) > 0 || swapped(n, k) {
+			if Resembles(n, k) {
 				meant, ok = k, true
 				break
 			}
@@ -408,20 +408,6 @@ func checkComponent(field, name string) error {
 	}
 	return Errorf(EINVALID, "%s: %q looks like %s, which the risk policy knows by that name only; give %s, or, for another component, a name that cannot be taken for it",
 		field, name, meant, meant)
-}
-
-// swapped reports whether a and b differ only by two adjacent bytes
-// swapped (treafik, traefik), which Levenshtein's distance counts twice.
-func swapped(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i+1 < len(a); i++ {
-		if a[i] != b[i] {
-			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
-		}
-	}
-	return false
 }
 
 // The longest texts a person types: a line (a module, a link) and a text

@@ -247,7 +247,7 @@ func misspeltFlag(cmd *cobra.Command, err error) (error, bool) {
 	name := unknown.GetSpecifiedName()
 	var close []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if !f.Hidden && (len(andon.Closest(name, []string{f.Name})) > 0 || swapped(name, f.Name)) {
+		if !f.Hidden && andon.Resembles(name, f.Name) {
 			close = append(close, "--"+f.Name)
 		}
 	})
@@ -255,20 +255,6 @@ func misspeltFlag(cmd *cobra.Command, err error) (error, bool) {
 		return nil, false
 	}
 	return &usageError{cmd: usage.cmd, err: fmt.Errorf("%w; did you mean %s?", usage.err, strings.Join(close, " or "))}, true
-}
-
-// swapped reports whether a is b with two neighbouring letters swapped,
-// the typing slip that an edit distance counts twice.
-func swapped(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i+1 < len(a); i++ {
-		if a[i] != b[i] {
-			return a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
-		}
-	}
-	return false
 }
 
 // usageError marks a mistake in the command line, so that run can point to
