@@ -3,41 +3,22 @@ package web_test
 import (
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/andon-governance/andon"
-	"github.com/andon-governance/andon/catalog"
-	"github.com/andon-governance/andon/examples"
 )
 
 // MustLargeCatalog returns the example manufacturer with environments
 // added until it has n, spread over its two plants.
 func MustLargeCatalog(tb testing.TB, n int) *andon.Catalog {
 	tb.Helper()
-	fsys := fstest.MapFS{}
-	err := fs.WalkDir(examples.Catalog, "catalog", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(examples.Catalog, path)
-		fsys[path] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	base, err := catalog.LoadFS(fsys, "catalog")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	base := mustCatalogWith(tb, "")
 	var b strings.Builder
 	for i := len(base.Environments); i < n; i++ {
 		plant, stage := "lyon", "production"
@@ -49,12 +30,7 @@ func MustLargeCatalog(tb testing.TB, n int) *andon.Catalog {
 		}
 		fmt.Fprintf(&b, "apiVersion: andon/v1\nkind: Environment\nmetadata: {name: line-%02d}\nspec:\n  stage: %s\n  hosting: dedicated\n  plants: [%s]\n  processes: [production, inventory, finance]\n---\n", i, stage, plant)
 	}
-	fsys["catalog/generated.yaml"] = &fstest.MapFile{Data: []byte(b.String())}
-	cat, err := catalog.LoadFS(fsys, "catalog")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cat
+	return mustCatalogWith(tb, b.String())
 }
 
 // BenchmarkBoard measures the server time of the board with 50
