@@ -40,7 +40,7 @@ type TokenService interface {
 	// CreateFeedToken issues a new feed token for user and returns it in
 	// clear, with when it expires; only its hash is kept. It expires when
 	// the API token of the user of ctx does, if that one expires, and
-	// never (nil) otherwise.
+	// never (nil) otherwise; revoking that API token revokes it too.
 	CreateFeedToken(ctx context.Context, user string) (token string, expires *time.Time, err error)
 	// AuthenticateFeed returns the user name a feed token was issued to.
 	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
@@ -50,6 +50,9 @@ type TokenService interface {
 // Bearer is the holder of an authenticated API token.
 type Bearer struct {
 	User string
+	// ID identifies the token: the hexadecimal SHA-256 hash of it, whose
+	// first digits are its TokenInfo.ID. It reveals nothing of the token.
+	ID string
 	// CreatedAt is when the token was issued.
 	CreatedAt time.Time
 	// ExpiresAt is when the token stops authenticating; the zero time

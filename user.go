@@ -17,6 +17,10 @@ type User struct {
 	// TokenExpiresAt is when the API token the user signed in with stops
 	// authenticating; nil for never.
 	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
+	// TokenID is the Bearer.ID of the API token the user signed in with,
+	// or "" for none: the feed tokens asked for with it are revoked with
+	// it.
+	TokenID string `json:"-"`
 }
 
 // The actors the audit log records for what no user did: andon itself

@@ -300,7 +300,7 @@ func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) 
 		roles = append(roles, c.RolesOf(b.User)...)
 	}
 	infoFrom(ctx).user = b.User
-	u := &andon.User{Name: b.User, Roles: roles}
+	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID}
 	if !b.ExpiresAt.IsZero() {
 		at := b.ExpiresAt.UTC()
 		u.TokenExpiresAt = &at

@@ -21,6 +21,7 @@ import (
 	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/policy"
+	"github.com/andon-governance/andon/server"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/mod/sumdb/note"
@@ -416,7 +417,9 @@ func TestTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(andon.Bearer{User: "bob", CreatedAt: e.now.UTC()}, b); diff != "" {
+		// The ID is the hash the store keeps, which names the token.
+		sum := sha256.Sum256([]byte(tok))
+		if diff := cmp.Diff(andon.Bearer{User: "bob", ID: hex.EncodeToString(sum[:]), CreatedAt: e.now.UTC()}, b); diff != "" {
 			t.Errorf("Authenticate: bob's, never expiring (-want +got):\n%s", diff)
 		}
 		if _, err := e.tokens.Authenticate(context.Background(), tok+"x"); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
@@ -481,7 +484,8 @@ func TestTokenExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatalf("five seconds before its expiry: %v", err)
 		}
-		if diff := cmp.Diff(andon.Bearer{User: "bob", CreatedAt: created, ExpiresAt: expires}, b); diff != "" {
+		sum := sha256.Sum256([]byte(tok))
+		if diff := cmp.Diff(andon.Bearer{User: "bob", ID: hex.EncodeToString(sum[:]), CreatedAt: created, ExpiresAt: expires}, b); diff != "" {
 			t.Fatalf("five seconds before its expiry (-want +got):\n%s", diff)
 		}
 		// Remembered: the cache keeps the expiry too.
@@ -644,6 +648,96 @@ func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
 		}
 		if want := `{"expiresAt":"` + expires.Format(time.RFC3339Nano) + `","scope":"feed"}`; string(entries[0].Data) != want {
 			t.Errorf("token.created data %s, want %s", entries[0].Data, want)
+		}
+	})
+}
+
+// TestFeedTokenRevokedWithItsAPIToken checks that revoking an API token
+// revokes the feed tokens asked for with it, as a request signed in with
+// it asks (server.SignedIn), each revocation recorded, and leaves alone
+// the feed tokens of the user's other tokens.
+func TestFeedTokenRevokedWithItsAPIToken(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		signedIn := func(token string) context.Context {
+			t.Helper()
+			b, err := e.tokens.Authenticate(ctx, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return server.SignedIn(ctx, e.catalog, b)
+		}
+		leaked, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Apart in time, so that ListTokens, oldest first, lists them in
+		// this order.
+		e.now = e.now.Add(time.Second)
+		kept, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(time.Second)
+		feed, _, err := e.tokens.CreateFeedToken(signedIn(leaked), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(time.Second)
+		other, _, err := e.tokens.CreateFeedToken(signedIn(kept), "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.tokens.AuthenticateFeed(ctx, feed); err != nil {
+			t.Fatal(err)
+		}
+		all, err := e.tokens.ListTokens(ctx, "")
+		if err != nil || len(all) != 4 {
+			t.Fatalf("ListTokens = %+v, %v; want 4 tokens", all, err)
+		}
+		leakedID, feedID := all[0].ID, all[2].ID
+
+		got, err := e.tokens.RevokeTokens(as("root"), leakedID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]andon.TokenInfo{all[0], all[2]}, got); diff != "" {
+			t.Errorf("revoked (-want +got):\n%s", diff)
+		}
+		if _, err := e.tokens.AuthenticateFeed(ctx, feed); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("the feed token of a revoked API token still opens the feed: %v", err)
+		}
+		if user, err := e.tokens.AuthenticateFeed(ctx, other); err != nil || user != "alice" {
+			t.Errorf("the feed token of the token kept: %q, %v; want alice", user, err)
+		}
+		if b, err := e.tokens.Authenticate(ctx, kept); err != nil || b.User != "alice" {
+			t.Errorf("the token kept: %+v, %v; want alice", b, err)
+		}
+
+		created, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(created) != 4 {
+			t.Fatalf("token.created entries = %+v, %v", created, err)
+		}
+		if want := `{"parent":"` + leakedID + `","scope":"feed"}`; string(created[2].Data) != want {
+			t.Errorf("token.created data of the feed token %s, want %s", created[2].Data, want)
+		}
+		revoked, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var records []string
+		for _, en := range revoked {
+			records = append(records, en.Actor+" "+en.Subject+" "+string(en.Data))
+		}
+		want := []string{
+			`root alice {"id":"` + leakedID + `","scope":"api"}`,
+			`root alice {"id":"` + feedID + `","parent":"` + leakedID + `","scope":"feed"}`,
+		}
+		if diff := cmp.Diff(want, records); diff != "" {
+			t.Errorf("token.revoked entries (-want +got):\n%s", diff)
+		}
+		if r := e.verify(t); !r.OK {
+			t.Errorf("audit log after the revocation: %s", r.Problem)
 		}
 	})
 }

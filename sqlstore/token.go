@@ -62,25 +62,31 @@ func (s *TokenService) CreateToken(ctx context.Context, user string, expires tim
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeAPI, expires)
+	return token, s.add(ctx, user, token, scopeAPI, expires, "")
 }
 
 // CreateFeedToken issues a new feed token for user, which opens only the
 // calendar feed. The audit entry is token.created with data
-// {"scope": "feed"}. A feed token asked for with an API token that
-// expires (the user of ctx) expires with it: a token made to work for a
-// day must not leave behind a credential that works for ever.
+// {"scope": "feed"}. A feed token asked for with an API token (the user
+// of ctx, andon.User.TokenID) lives no longer than it: it expires with it,
+// if it expires, and it is revoked with it (the entry's data then names
+// it in parent). A token made to work for a day, or revoked because it
+// leaked, must not leave behind a credential that works for ever.
 func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, *time.Time, error) {
 	token, err := newToken(feedTokenPrefix)
 	if err != nil {
 		return "", nil, err
 	}
 	u := andon.UserFromContext(ctx)
+	var parent string
+	if u != nil {
+		parent = u.TokenID
+	}
 	if u == nil || u.TokenExpiresAt == nil {
-		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{})
+		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent)
 	}
 	expires := *u.TokenExpiresAt
-	return token, &expires, s.add(ctx, user, token, scopeFeed, expires)
+	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent)
 }
 
 func newToken(prefix string) (string, error) {
@@ -94,10 +100,12 @@ func newToken(prefix string) (string, error) {
 // AddToken registers an API token chosen by the caller; the demo uses it
 // for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{})
+	return s.add(ctx, user, token, scopeAPI, time.Time{}, "")
 }
 
-func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time) error {
+// add stores token, and records its token.created entry. parent is the
+// hash of the API token a feed token was asked for with, or "".
+func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string) error {
 	if err := andon.CheckUserName(user); err != nil {
 		return andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
 	}
@@ -106,6 +114,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 	}
 	actor := tokenActor(ctx)
 	var expiresAt sql.NullInt64
+	parentHash := sql.NullString{String: parent, Valid: parent != ""}
 	if !expires.IsZero() {
 		expires = expires.UTC().Truncate(time.Microsecond)
 		expiresAt = sql.NullInt64{Int64: micros(expires), Valid: true}
@@ -114,7 +123,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		if expiresAt.Valid && !expires.After(tx.now) {
 			return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", expires.Format(time.RFC3339))
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at) VALUES (?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, parent) VALUES (?, ?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt, parentHash); err != nil {
 			return err
 		}
 		// The token itself is never recorded, only who got one. API
@@ -126,6 +135,9 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		}
 		if expiresAt.Valid {
 			data["expiresAt"] = expires
+		}
+		if parentHash.Valid {
+			data["parent"] = tokenID(parent)
 		}
 		if len(data) > 0 {
 			ev.Data = data
@@ -165,7 +177,7 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 	if err != nil {
 		return andon.Bearer{}, err
 	}
-	b.CreatedAt = time.UnixMicro(created).UTC()
+	b.ID, b.CreatedAt = hash, time.UnixMicro(created).UTC()
 	until := now.Add(tokenCacheTTL)
 	if expiresAt.Valid {
 		b.ExpiresAt = time.UnixMicro(expiresAt.Int64).UTC()
@@ -195,15 +207,17 @@ func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.Tok
 	if err != nil {
 		return nil, err
 	}
-	return scanTokens(rows)
+	tokens, _, err := scanTokens(rows)
+	return tokens, err
 }
 
 // RevokeTokens deletes the token that ref names, or with an empty ref
 // every token of user, and records a token.revoked entry for each, in one
 // write. ref is a token's ID as ListTokens gives it (or at least its
-// first 8 digits), or the token itself. A ref that names no token or
-// several, and a user who has none, are refused and change nothing.
-// Servers that authenticated a revoked token in the last tokenCacheTTL
+// first 8 digits), or the token itself. The feed tokens asked for with
+// an API token revoked are revoked with it, after it in the answer. A ref
+// that names no token or several, and a user who has none, are refused
+// and change nothing. Servers that authenticated a revoked token in the last tokenCacheTTL
 // may accept it until then.
 func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]andon.TokenInfo, error) {
 	// A reference of hexadecimal digits is an ID; anything else is a
@@ -257,8 +271,9 @@ func (s *TokenService) RevokeExpiredTokens(ctx context.Context) ([]andon.TokenIn
 var errNoTokens = errors.New("no token to revoke")
 
 // revoke deletes the tokens that the condition where, with arg, selects,
-// once check has accepted them, and records a token.revoked entry for
-// each, in one write.
+// once check has accepted them, and the feed tokens asked for with them,
+// and records a token.revoked entry for each, in one write. It returns
+// them, those where selects first.
 func (s *TokenService) revoke(ctx context.Context, where string, arg any, check func([]andon.TokenInfo) error) ([]andon.TokenInfo, error) {
 	actor := tokenActor(ctx)
 	var revoked []andon.TokenInfo
@@ -267,7 +282,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 		if err != nil {
 			return err
 		}
-		if revoked, err = scanTokens(rows); err != nil {
+		if revoked, _, err = scanTokens(rows); err != nil {
 			return err
 		}
 		if err := check(revoked); err != nil {
@@ -276,16 +291,36 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 		if len(revoked) == 0 {
 			return errNoTokens // a write must record something
 		}
+		// A feed token asked for with a token revoked goes with it: a
+		// leaked API token must not leave behind a feed that its
+		// holder opened with it.
+		selected := `SELECT hash FROM tokens WHERE ` + where
+		rows, err = tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens
+			WHERE parent IN (`+selected+`) AND hash NOT IN (`+selected+`) ORDER BY created_at, hash`, arg, arg)
+		if err != nil {
+			return err
+		}
+		feeds, parents, err := scanTokens(rows)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE parent IN (`+selected+`)`, arg); err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, arg); err != nil {
 			return err
 		}
-		for _, t := range revoked {
+		for i, t := range append(revoked, feeds...) {
 			data := map[string]any{"id": t.ID, "scope": t.Scope}
 			if t.ExpiresAt != nil {
 				data["expiresAt"] = *t.ExpiresAt
 			}
+			if i >= len(revoked) {
+				data["parent"] = parents[i-len(revoked)]
+			}
 			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actor, Subject: t.User, Data: data})
 		}
+		revoked = append(revoked, feeds...)
 		return nil
 	})
 	if errors.Is(err, errNoTokens) {
@@ -298,15 +333,27 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 	return revoked, nil
 }
 
-func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, error) {
+// scanTokens reads rows of the columns hash, username, scope, created_at,
+// expires_at and, optionally, parent. It returns the tokens, and the ID
+// of the parent of each ("" for none) when parent was read.
+func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 	defer rows.Close()
-	tokens := []andon.TokenInfo{}
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, err
+	}
+	tokens, parents := []andon.TokenInfo{}, []string{}
 	for rows.Next() {
 		var t andon.TokenInfo
 		var created int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires); err != nil {
-			return nil, err
+		var parent sql.NullString
+		dest := []any{&t.ID, &t.User, &t.Scope, &created, &expires}
+		if len(cols) > len(dest) {
+			dest = append(dest, &parent)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
 		}
 		t.ID, t.CreatedAt = t.ID[:tokenIDLength], time.UnixMicro(created).UTC()
 		if expires.Valid {
@@ -314,9 +361,14 @@ func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, error) {
 			t.ExpiresAt = &at
 		}
 		tokens = append(tokens, t)
+		parents = append(parents, tokenID(parent.String))
 	}
-	return tokens, rows.Err()
+	return tokens, parents, rows.Err()
 }
+
+// tokenID is the ID of the token of the given hash, as listings show it,
+// or "" for none.
+func tokenID(hash string) string { return hash[:min(len(hash), tokenIDLength)] }
 
 // Bounds of the cache of authenticated tokens. Every request authenticates,
 // and on PostgreSQL the lookup is a round trip to the database: the gate's

@@ -186,7 +186,8 @@ func newCalendarFeedTokenCmd(e *env) *cobra.Command {
 calendar feeds (iCalendar, RFC 5545) of every environment and plant, to
 subscribe to in Outlook, Google Calendar or any calendar client. Calendar
 clients cannot send headers, so the token is in the URL; it opens the
-calendar feed and nothing else. Each run issues a new token.`,
+calendar feed and nothing else. Each run issues a new token, which expires
+when the API token does, if that one expires, and is revoked with it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := e.remote(cmd)
