@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -160,6 +159,9 @@ func (r *DriftReport) Validate() error {
 	if err := r.Desired.validate(); err != nil {
 		return err
 	}
+	if holdsCredentials(r.Server) {
+		return Errorf(EINVALID, "server: holds credentials; send the URL without them")
+	}
 	c := r.Counts
 	if c.Added < 0 || c.Missing < 0 || c.Changed < 0 || c.Unchanged < 0 || c.Skipped < 0 {
 		return Errorf(EINVALID, "counts: negative")
@@ -210,15 +212,35 @@ func (s DriftSource) validate() error {
 	case s.URL != "" && !commitPattern.MatchString(s.Commit):
 		return Errorf(EINVALID, "desired.commit: %q is not a git commit hash", s.Commit)
 	}
-	// The URL goes into the audit log for good: no password, and over
-	// http(s) no user either, which may be a token (https://TOKEN@host).
-	if u, err := url.Parse(s.URL); err == nil && u.User != nil {
-		_, password := u.User.Password()
-		if password || u.Scheme == "https" || u.Scheme == "http" {
-			return Errorf(EINVALID, "desired.url: holds credentials; send the URL without them")
-		}
+	// The URL goes into the audit log for good.
+	if holdsCredentials(s.URL) {
+		return Errorf(EINVALID, "desired.url: holds credentials; send the URL without them")
 	}
 	return nil
+}
+
+// holdsCredentials reports whether the URL raw, which goes into the audit
+// log for good, names credentials in its user information: a password,
+// or over http(s) any user, which may be a token (https://TOKEN@host). It
+// reads the authority itself rather than what net/url makes of the URL,
+// so that a URL net/url refuses (an escape it does not take) is not let
+// through unread. An scp-like git address (git@host:path) names a user
+// but no password.
+func holdsCredentials(raw string) bool {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return false
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return false
+	}
+	scheme = strings.ToLower(scheme)
+	return strings.Contains(authority[:at], ":") || scheme == "http" || scheme == "https"
 }
 
 func (o *DriftObject) validate(at string, skipped bool) error {

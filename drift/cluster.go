@@ -133,10 +133,23 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return &Cluster{host: cfg.Host, base: base, http: hc, dynamic: dyn}, nil
+	return &Cluster{host: withoutUser(cfg.Host), base: base, http: hc, dynamic: dyn}, nil
 }
 
-// Host returns the URL of the API server.
+// withoutUser returns the URL host without its user information, which
+// a kubeconfig's server may hold (https://admin:PASSWORD@host): the host
+// is shown in errors and sent in the report, which the audit log keeps
+// for good, and the server refuses one with credentials.
+func withoutUser(host string) string {
+	u, err := url.Parse(host)
+	if err != nil || u.User == nil {
+		return host
+	}
+	u.User = nil
+	return u.String()
+}
+
+// Host returns the URL of the API server, without credentials.
 func (c *Cluster) Host() string { return c.host }
 
 // mapping is what discovery says of a kind in one version.

@@ -43,6 +43,25 @@ const coreDiscovery = `{"kind": "APIGroupDiscoveryList", "apiVersion": "apidisco
 	{"metadata": {"name": ""}, "versions": [{"version": "v1", "freshness": "Current", "resources": [
 		{"resource": "configmaps", "responseKind": {"group": "", "version": "v1", "kind": "ConfigMap"}, "scope": "Namespaced"}]}]}]}`
 
+// TestHostWithoutCredentials checks that the API server's URL, which the
+// report sends to be kept in the audit log and errors show, leaves out
+// the credentials a kubeconfig's server may hold.
+func TestHostWithoutCredentials(t *testing.T) {
+	for host, want := range map[string]string{
+		"https://admin:s3cret@k8s.example.com:6443/prefix": "https://k8s.example.com:6443/prefix",
+		"https://t0ken@k8s.example.com:6443":               "https://k8s.example.com:6443",
+		"https://k8s.example.com:6443":                     "https://k8s.example.com:6443",
+	} {
+		c, err := drift.NewCluster(&rest.Config{Host: host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Host(); got != want {
+			t.Errorf("Host of %s = %s, want %s", host, got, want)
+		}
+	}
+}
+
 func TestCheckStaleGroup(t *testing.T) {
 	// metrics.k8s.io is served by an aggregated API server that did not
 	// answer: a desired object of it cannot be said to be missing. The
