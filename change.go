@@ -254,6 +254,12 @@ type ChangeFilter struct {
 	Limit  int    `json:"limit,omitempty"`
 }
 
+// MaxSearchWords bounds the words of a search of changes
+// (ChangeFilter.Query), each of which a change must contain: each is a
+// condition on every change, and many would make one listing a long scan
+// that the database may refuse.
+const MaxSearchWords = 16
+
 // MaxCount caps the total a listing of changes reports: counting every
 // match of a loose filter among millions of changes would cost more than
 // the listing itself. A total of MaxCount means at least that many.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/calendar"
@@ -344,6 +345,15 @@ func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.C
 	return c, json.Unmarshal(body, c)
 }
 
+// searchWords counts the words of a search as the engine that splits it
+// more finely would: SQLite's search takes the text between spaces as a
+// word, PostgreSQL's the letters and digits between anything else.
+func searchWords(q string) int {
+	return max(len(strings.Fields(q)), len(strings.FieldsFunc(q, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})))
+}
+
 // FindChanges lists changes, newest first.
 func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) ([]*andon.Change, int, error) {
 	where, args := []string{"1 = 1"}, []any{}
@@ -369,6 +379,9 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		args = append(args, img.Digest, img.Repository)
 	}
 	if f.Query != "" {
+		if n := searchWords(f.Query); n > andon.MaxSearchWords {
+			return nil, 0, andon.Errorf(andon.EINVALID, "q: %d words; a search takes at most %d, each of which a change must contain", n, andon.MaxSearchWords)
+		}
 		cond, condArgs := s.db.dialect.textMatch(f.Query)
 		where, args = append(where, cond), append(args, condArgs...)
 	}

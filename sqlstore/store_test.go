@@ -373,6 +373,30 @@ func TestFindChangesFilters(t *testing.T) {
 	})
 }
 
+// TestFindChangesSearchWords takes a search of up to andon.MaxSearchWords
+// words, however they are separated, and refuses a longer one as bad
+// input, where thousands of words failed in the database as an internal
+// error.
+func TestFindChangesSearchWords(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Invoice layout"}); err != nil {
+			t.Fatal(err)
+		}
+		words := func(n int, sep string) string { return strings.Repeat("invoice"+sep, n-1) + "layout" }
+		got, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Query: words(andon.MaxSearchWords, " ")})
+		if err != nil || len(got) != 1 {
+			t.Errorf("a search of %d words = %d changes, %v; want the one", andon.MaxSearchWords, len(got), err)
+		}
+		for _, q := range []string{words(andon.MaxSearchWords+1, " "), words(andon.MaxSearchWords+1, "-"), words(5000, " ")} {
+			n := strings.Count(q, "invoice") + 1
+			_, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Query: q})
+			if want := fmt.Sprintf("q: %d words; a search takes at most %d", n, andon.MaxSearchWords); andon.ErrorCode(err) != andon.EINVALID || !strings.HasPrefix(andon.ErrorMessage(err), want) {
+				t.Errorf("a search of %d words = %v; want invalid: %s", n, err, want)
+			}
+		}
+	})
+}
+
 // TestFindChangesTextAnyScript searches titles in German and French, whose
 // capitals are not ASCII, and by several words in any order, on both
 // engines alike.

@@ -230,7 +230,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
 	f.StringVar(&filter.Image, "image", "", "only changes that carry this image (REPOSITORY@sha256:…; the tag is ignored)")
-	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contain each word of this text, in any order")
+	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contain each word of this text, in any order (at most 16 words)")
 	f.StringVar(&filter.Before, "before", "", "only changes opened before this one: the last ID of a page, for the next page")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
 	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
