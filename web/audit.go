@@ -22,6 +22,8 @@ type auditView struct {
 	Entries    []*andon.Entry
 	Types      []string
 	Last       *verifyResult
+	// Failed is the last verification that failed, when it is not Last.
+	Failed     *verifyResult
 	Prev, Next string
 	PrevLabel  string
 	Latest     string
@@ -101,7 +103,12 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	more := len(entries) > limit
 	entries = entries[:min(len(entries), limit)]
 	f.Limit = limit
-	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: andon.EventTypes, Last: h.last()}
+	v := &auditView{Checkpoint: cp, Filter: f, Entries: entries, Types: andon.EventTypes}
+	if last, failed := h.last(); failed != last {
+		v.Last, v.Failed = last, failed
+	} else {
+		v.Last = last
+	}
 	for _, set := range []string{f.Type, f.Actor, f.Subject, f.Change} {
 		if set != "" {
 			v.FilterCount++
@@ -146,7 +153,7 @@ func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.verifyEntries(r.Context(), v.Entries)
+	res, err := h.verifyEntries(r.Context(), auditScope(v.Filter), v.Entries)
 	if err != nil {
 		return err
 	}
@@ -157,7 +164,26 @@ func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
 		h.remember(res)
 	}
 	v.Last = res
+	if _, failed := h.last(); failed != res {
+		v.Failed = failed
+	}
 	return h.render(w, r, http.StatusOK, "audit", v)
+}
+
+// auditScope says which entries a verification from the audit page
+// checked: those of its page, with its filter.
+func auditScope(f andon.AuditFilter) string {
+	var parts []string
+	for _, p := range []struct{ name, value string }{{"type", f.Type}, {"actor", f.Actor}, {"subject", f.Subject}, {"change", f.Change}} {
+		if p.value != "" {
+			parts = append(parts, p.name+" "+p.value)
+		}
+	}
+	of := "the entries of a page of the audit log"
+	if len(parts) > 0 {
+		of += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return of
 }
 
 // changeEvidence serves the export of a change's history, its audit

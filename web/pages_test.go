@@ -831,8 +831,8 @@ func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 	if got, want := p.text("#verify-result"), fmt.Sprintf("All %d entries are in the signed log", rows); rows < 2 || !strings.Contains(got, want) {
 		t.Errorf("verify: %q, want %q", got, want)
 	}
-	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") {
-		t.Errorf("the audit page's last verification: %q", got)
+	if got := b.get("/audit").text("#last-verify"); !strings.Contains(got, "by frank") || !strings.Contains(got, "the entries of change "+res.Change.ID) {
+		t.Errorf("the audit page's last verification: %q, want frank's of the entries of %s", got, res.Change.ID)
 	}
 	// Another's check of no entry does not replace it, and a type that
 	// is none is refused.
@@ -856,6 +856,15 @@ func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 	p = b.submit("/changes/"+res.Change.ID, "/changes/"+res.Change.ID+"/verify", url.Values{}).mustStatus(t, http.StatusOK)
 	if got := p.text("#verify-result"); !strings.Contains(got, "Verification failed") || !strings.Contains(got, "entry "+idx) {
 		t.Errorf("verify after tampering with entry %s: %q", idx, got)
+	}
+	// A later check of other entries that succeeds does not hide the
+	// failure from the audit page.
+	p = alice.submit("/audit", "/audit/verify", url.Values{"change": {other.ID}}).mustStatus(t, http.StatusOK)
+	if got := p.text("#last-verify"); !strings.Contains(got, "verified") || !strings.Contains(got, "change "+other.ID) {
+		t.Errorf("alice's check of the entries of %s: %q", other.ID, got)
+	}
+	if got := b.get("/audit").text("#last-failed"); !strings.Contains(got, "entry "+idx) || !strings.Contains(got, "by frank") {
+		t.Errorf("the audit page after a later check that succeeded: #last-failed %q, want frank's failure of entry %s", got, idx)
 	}
 }
 

@@ -14,8 +14,11 @@ import (
 // verifyResult is the outcome of checking entries against the signed
 // checkpoint.
 type verifyResult struct {
-	At       time.Time
-	By       string
+	At time.Time
+	By string
+	// Of says which entries were checked, for the audit page: "the
+	// entries of change CHG-12", "the entries of actor argocd".
+	Of       string
 	Size     int64 // the checkpoint's tree size
 	Checked  int
 	Failures []string
@@ -29,12 +32,12 @@ func (v *verifyResult) OK() bool { return len(v.Failures) == 0 }
 // public key, then each entry's inclusion proof up to its signed root
 // (auditlog.CheckProof). andon audit verify does the same for the whole
 // log, offline.
-func (h *Handler) verifyEntries(ctx context.Context, entries []*andon.Entry) (*verifyResult, error) {
+func (h *Handler) verifyEntries(ctx context.Context, of string, entries []*andon.Entry) (*verifyResult, error) {
 	cp, err := h.cfg.Audit.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res := &verifyResult{At: h.cfg.Now(), By: andon.UserNameFromContext(ctx), Size: cp.Size}
+	res := &verifyResult{At: h.cfg.Now(), By: andon.UserNameFromContext(ctx), Of: of, Size: cp.Size}
 	v, err := note.NewVerifier(cp.VerifierKey)
 	if err != nil {
 		res.Failures = append(res.Failures, fmt.Sprintf("the checkpoint's public key cannot be read: %v", err))
@@ -67,23 +70,30 @@ func (h *Handler) changeVerify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v.Verify, err = h.verifyEntries(r.Context(), v.Entries); err != nil {
+	if v.Verify, err = h.verifyEntries(r.Context(), "the entries of change "+v.Change.ID, v.Entries); err != nil {
 		return err
 	}
 	h.remember(v.Verify)
 	return h.render(w, r, http.StatusOK, "change", v)
 }
 
-// remember keeps res as the last verification, shown on the audit page.
+// remember keeps res as the last verification, shown on the audit page,
+// and as the last that failed when it failed.
 func (h *Handler) remember(res *verifyResult) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.lastVerify = res
+	if !res.OK() {
+		h.lastFailed = res
+	}
 }
 
-// last returns the last verification, or nil.
-func (h *Handler) last() *verifyResult {
+// last returns the last verification and the last that failed, or nil
+// for each there has not been. A failure stays in view however many
+// checks succeed after it: one of other entries says nothing of those
+// that failed.
+func (h *Handler) last() (last, failed *verifyResult) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.lastVerify
+	return h.lastVerify, h.lastFailed
 }

@@ -67,6 +67,9 @@ type Handler struct {
 	// audit page, on this replica.
 	mu         sync.Mutex
 	lastVerify *verifyResult
+	// lastFailed is the last verification that failed, kept in view
+	// on the audit page once others succeed.
+	lastFailed *verifyResult
 }
 
 // New returns the handler of every page of routes.go.
