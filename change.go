@@ -3,6 +3,7 @@ package andon
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -504,9 +505,16 @@ func (l Link) check(field string) error {
 		return Errorf(EINVALID, "%s.url: a %s: link runs code where it is followed", field, scheme)
 	case strings.HasPrefix(rest, "//") && !slices.Contains(linkSchemes, scheme):
 		return Errorf(EINVALID, "%s.url: the scheme %q is not one of %s", field, scheme, strings.Join(linkSchemes, ", "))
+	case holdsCredentials(gitRange.ReplaceAllString(l.URL, "")):
+		return Errorf(EINVALID, "%s.url: holds credentials (a user or password before the host), which the change's audit entry would keep for good; give the link without them", field)
 	}
 	return nil
 }
+
+// gitRange is the range of commits that andon change create --from-git
+// writes after a repository's URL in its link (URL@FROM..TO), which is no
+// user information.
+var gitRange = regexp.MustCompile(`@[0-9a-f]{7,64}\.\.[0-9a-f]{7,64}$`)
 
 // EvidenceKeys are the facts whose evidence a change may carry.
 var EvidenceKeys = []string{"modules", "migration", "securityChanged", "publicAccessRows"}

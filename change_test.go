@@ -65,6 +65,11 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "ticket"}} }, "links[0].url: required"},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "JavaScript:alert(1)"}} }, `links[0].url: a javascript: link runs code where it is followed`},
 		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "x", URL: "ftp://files.example.com/x"}} }, `links[0].url: the scheme "ftp" is not one of http, https, ssh, git, file`},
+		{func(r *andon.ChangeRequest) {
+			r.Links = []andon.Link{{Kind: "ticket", URL: "https://jira.example.com/OPS-1"}, {Kind: "ticket", URL: "https://bot:s3cret@jira.example.com/OPS-1"}}
+		}, "links[1].url: holds credentials (a user or password before the host)"},
+		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "pr", URL: "https://ghp_TOKEN@git.example.com/plant/addons/pull/7"}} }, "links[0].url: holds credentials"},
+		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "git", URL: "ssh://git:pw@git.example.com/addons.git@0123abcd..4567def0"}} }, "links[0].url: holds credentials"},
 		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"mrp", " "} }, "facts.modules[1]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{""} }, "facts.components[0]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"postgress"} },
@@ -80,6 +85,26 @@ func TestChangeRequestValidate(t *testing.T) {
 		tt.edit(&r)
 		if err := r.Validate(); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
 			t.Errorf("error = %v, want invalid with %q", err, tt.want)
+		}
+	}
+}
+
+// TestLinksWithoutCredentials checks the links a change may hold that
+// name no credentials, the git range that andon change create --from-git
+// writes after a repository's URL included.
+func TestLinksWithoutCredentials(t *testing.T) {
+	for _, url := range []string{
+		"https://jira.example.com/browse/OPS-1",
+		"jira:OPS-1",
+		"https://git.example.com/plant/addons.git@0123abcd..4567def0",
+		"https://git.example.com@0123abcd..4567def0",
+		"git@git.example.com:plant/addons.git@0123abcd..4567def0",
+		"ssh://git@git.example.com/plant/addons.git",
+		"../addons@0123abcd..4567def0",
+	} {
+		r := andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Links", Links: []andon.Link{{Kind: "git", URL: url}}}
+		if err := r.Validate(); err != nil {
+			t.Errorf("link %q: %v", url, err)
 		}
 	}
 }

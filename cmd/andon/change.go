@@ -138,7 +138,7 @@ match and lower the tier; a component of your own (minio) is taken.`,
 	f.StringVar(&start, "start", "", "start of the requested window (RFC 3339)")
 	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
 	f.StringVar(&rollbackPlan, "rollback-plan", "", "how the change is undone")
-	f.StringArrayVar(&links, "link", nil, "related ticket, pull request or pipeline as KIND=URL (repeatable)")
+	f.StringArrayVar(&links, "link", nil, "related ticket, pull request or pipeline as KIND=URL, without credentials in the URL (repeatable)")
 	f.StringVar(&git.repo, "from-git", "", "git repository of the Odoo addons the change deploys: fill the facts from its commits between --from and --to (see andon odoo impact)")
 	f.StringVar(&git.from, "from", "", "with --from-git: the ref before the change")
 	f.StringVar(&git.to, "to", "", "with --from-git: the ref after the change")
