@@ -24,9 +24,11 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// Error implements the error interface.
+// Error implements the error interface with the message alone: it is
+// what a log record or a wrapping error shows, and the code is the
+// error's kind, which ErrorCode reads.
 func (e *Error) Error() string {
-	return fmt.Sprintf("andon error: code=%s message=%s", e.Code, e.Message)
+	return e.Message
 }
 
 // Errorf returns an *Error with the given code and a formatted message.
