@@ -71,16 +71,20 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Filtered = v.FilterCount > 0
+	// The image is the one filter whose form the store judges (a
+	// reference pinned by digest): its refusal is shown beside the form,
+	// with what was typed, rather than instead of the page. It is judged
+	// here, as the store does, so that another refusal of the store (a
+	// search of too many words) is not shown as the image's.
+	if f.Image != "" {
+		if _, err := andon.ParseImage(f.Image); err != nil {
+			v.ImageError = andon.ErrorMessage(err)
+			return h.render(w, r, http.StatusBadRequest, "changes", v)
+		}
+	}
 	changes, total, err := h.cfg.Changes.FindChanges(r.Context(), f)
 	if err != nil {
-		// The image is the one filter whose form the store judges (a
-		// reference pinned by digest): its refusal is shown beside the
-		// form, with what was typed, rather than instead of the page.
-		if f.Image == "" || andon.ErrorCode(err) != andon.EINVALID {
-			return err
-		}
-		v.ImageError = andon.ErrorMessage(err)
-		return h.render(w, r, http.StatusBadRequest, "changes", v)
+		return err
 	}
 	for _, c := range changes {
 		v.Changes = append(v.Changes, rowOf(cat, c))

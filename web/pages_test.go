@@ -478,6 +478,21 @@ func TestChangeListByImage(t *testing.T) {
 	if p.all("table#changes") != nil {
 		t.Error("bad image: a listing is shown as if the filter held")
 	}
+
+	// A search the store refuses beside a good image is refused for what
+	// it is: the image is not marked at fault, nor the search's message
+	// shown as the image's.
+	words := strings.TrimSpace(strings.Repeat("invoice ", andon.MaxSearchWords+1))
+	p = b.get("/changes?image="+url.QueryEscape(image)+"&q="+url.QueryEscape(words)).mustStatus(t, http.StatusBadRequest)
+	if got := p.attr("input#f-image", "aria-invalid"); got == "true" {
+		t.Errorf("too long a search beside a good image: the image field is marked invalid")
+	}
+	if got := p.text("form#filters + #error[role=alert]"); got != "" {
+		t.Errorf("too long a search beside a good image: shown as the image's error: %q", got)
+	}
+	if got, want := p.text("main"), fmt.Sprintf("q: %d words", andon.MaxSearchWords+1); !strings.Contains(got, want) {
+		t.Errorf("too long a search beside a good image: the page says %q, want it to say %q", got, want)
+	}
 }
 
 // createChange creates a change in env as user through the service.
