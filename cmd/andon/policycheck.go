@@ -46,9 +46,9 @@ compile here is refused there too, with the same problems.
 
 Without --policy it checks the embedded policy alone. Failing tests are
 printed with their file and line and why they failed, then a count of all
-and the policy's revision, which a server given the same DIR (as the same
-path: the digest covers the files' names) logs at start and records in the
-audit log's policy.loaded entries;
+and the policy's revision, which a server given the same files logs at start
+and records in the audit log's policy.loaded entries, wherever their
+directory is (the digest covers the files' paths inside DIR, not DIR's own);
 warnings about the policy (a package under andon that andon does not query,
 such as a misspelt andon.gates) go to standard error.
 
