@@ -68,8 +68,12 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) {
 			r.Links = []andon.Link{{Kind: "ticket", URL: "https://jira.example.com/OPS-1"}, {Kind: "ticket", URL: "https://bot:s3cret@jira.example.com/OPS-1"}}
 		}, "links[1].url: holds credentials (a user or password before the host)"},
-		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "pr", URL: "https://ghp_TOKEN@git.example.com/plant/addons/pull/7"}} }, "links[0].url: holds credentials"},
-		{func(r *andon.ChangeRequest) { r.Links = []andon.Link{{Kind: "git", URL: "ssh://git:pw@git.example.com/addons.git@0123abcd..4567def0"}} }, "links[0].url: holds credentials"},
+		{func(r *andon.ChangeRequest) {
+			r.Links = []andon.Link{{Kind: "pr", URL: "https://ghp_TOKEN@git.example.com/plant/addons/pull/7"}}
+		}, "links[0].url: holds credentials"},
+		{func(r *andon.ChangeRequest) {
+			r.Links = []andon.Link{{Kind: "git", URL: "ssh://git:pw@git.example.com/addons.git@0123abcd..4567def0"}}
+		}, "links[0].url: holds credentials"},
 		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"mrp", " "} }, "facts.modules[1]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{""} }, "facts.components[0]: empty"},
 		{func(r *andon.ChangeRequest) { r.Facts.Components = []string{"postgress"} },
