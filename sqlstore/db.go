@@ -506,6 +506,15 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// AuditMigrations are the migrations, on either engine, that make what
+// the readers of the audit log read (AuditService's FindEntries,
+// Evidence, Proof and Checkpoint, and the change a filter names): the
+// entries, their hashes, the signed checkpoint, and the change an entry
+// names. A store that records them is read whole by a later andon, so an
+// auditor handed an older store reads it with the newest andon. A
+// migration that adds to what those read goes here too.
+var AuditMigrations = []string{"0001_init.sql", "0004_audit_change.sql"}
+
 // Unmigrated returns the names of the embedded migrations that the
 // database does not record, in order: those that andon serve of this
 // version would apply. A store opened read-only is not migrated, so a
