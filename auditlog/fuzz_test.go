@@ -95,3 +95,38 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCanonical checks the canonical form Encode reads in place against
+// the one decoding by encoding/json gives, byte for byte: the audit log's
+// records, and so its hashes, must not change with how they are made.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `[]`, `null`, `true`, `-0.50e+10`, `""`, ` {"b":1, "a" : [ 2 , {"d":null,"c":false} ] } `,
+		`{"a":1,"a":2}`, `{"b":1,"a":2,"b":3}`, `{"a":1,"\u0061":2}`, `{"\u00e9":1,"é":2,"e":3}`,
+		`"<a&b>\u2028\u2029"`, `{"k\u003c":"\u00e9\u007f/"}`, `"\ud83d\ude00 \ud800 \\ \/ \b\f\n\r\t"`,
+		"\"\xff\xfe\"", "{\"\xc0\":\"\xed\xa0\x80\"}", `[[[[1]]],[],{}]`, `{"":{"":[""]}}`,
+		strings.Repeat("[", 300) + strings.Repeat("]", 300),
+		strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		want, err := auditlog.DecodedCanonical(b)
+		if err != nil {
+			return
+		}
+		got, ok := auditlog.AppendCanonical([]byte("prefix"), b)
+		if !ok {
+			if string(got) != "prefix" {
+				t.Fatalf("AppendCanonical(%q) refused, and appended %q", b, got[len("prefix"):])
+			}
+			return
+		}
+		if string(got) != "prefix"+string(want) {
+			t.Fatalf("AppendCanonical(%q) = %q, decoding gives %q", b, got[len("prefix"):], want)
+		}
+	})
+}

@@ -62,25 +62,30 @@ func Encode(index int64, t time.Time, ev andon.Event) ([]byte, error) {
 			return nil, fmt.Errorf("auditlog: encode entry %d: invalid UTF-8 in %q", index, s)
 		}
 	}
-	var data any
+	var raw []byte
 	if ev.Data != nil {
-		raw, err := json.Marshal(ev.Data)
-		if err != nil {
-			return nil, fmt.Errorf("auditlog: encode entry %d: data: %w", index, err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&data); err != nil {
-			return nil, fmt.Errorf("auditlog: encode entry %d: data: %w", index, err)
+		// A json.RawMessage, as sqlstore records every event's data, is
+		// used as it is when valid: marshalling it again would only
+		// compact it, which the canonical form does anyway.
+		if r, ok := ev.Data.(json.RawMessage); ok && validJSON(r) {
+			raw = r
+		} else {
+			var err error
+			if raw, err = json.Marshal(ev.Data); err != nil {
+				return nil, fmt.Errorf("auditlog: encode entry %d: data: %w", index, err)
+			}
 		}
 	}
-
-	b := make([]byte, 0, 160)
+	// The record is the data and a few short members: one allocation,
+	// as a rule.
+	b := make([]byte, 0, len(raw)+len(ev.Actor)+len(ev.Subject)+len(ev.Type)+128)
 	b = append(b, `{"actor":`...)
 	b = appendString(b, ev.Actor)
-	if data != nil {
-		b = append(b, `,"data":`...)
-		b = appendValue(b, data)
+	if raw != nil {
+		var err error
+		if b, err = appendData(b, raw); err != nil {
+			return nil, fmt.Errorf("auditlog: encode entry %d: data: %w", index, err)
+		}
 	}
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, index, 10)
@@ -94,6 +99,33 @@ func Encode(index int64, t time.Time, ev andon.Event) ([]byte, error) {
 	b = appendString(b, ev.Type)
 	b = append(b, '}')
 	return b, nil
+}
+
+// appendData appends the member "data" holding the canonical form of raw,
+// one JSON value, or nothing when raw is null.
+func appendData(b, raw []byte) ([]byte, error) {
+	i := skipSpace(raw, 0)
+	if validLiteral(raw, i, "null") > 0 && skipSpace(raw, i+len("null")) == len(raw) {
+		return b, nil
+	}
+	if validJSON(raw) {
+		if out, ok := appendCanonical(append(b, `,"data":`...), raw); ok {
+			return out, nil
+		}
+	}
+	// What the reading in place leaves, encoding/json decodes, and
+	// refuses with its own error.
+	var data any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&data); err != nil {
+		return b, err
+	}
+	if data == nil {
+		return b, nil
+	}
+	b = append(b, `,"data":`...)
+	return appendValue(b, data), nil
 }
 
 // appendValue appends the canonical form of a value decoded by
@@ -138,7 +170,7 @@ func appendValue(b []byte, v any) []byte {
 // U+2029: encoding/json escapes those five whenever it writes a
 // json.RawMessage, so a record carried inside an evidence export keeps its
 // exact bytes, and its hash, through json.Marshal.
-func appendString(b []byte, s string) []byte {
+func appendString[S string | []byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
@@ -165,7 +197,9 @@ func appendString(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		// At most four bytes make a rune: converting them costs no
+		// allocation whether s is a string or a slice.
+		r, size := utf8.DecodeRune([]byte(s[i:min(i+utf8.UTFMax, len(s))]))
 		switch {
 		case r == utf8.RuneError && size == 1:
 			// Callers validate their strings; this keeps the output valid
