@@ -423,15 +423,21 @@ type gateFacts struct {
 // from (or ""), in one statement: one round trip, and on either engine
 // one snapshot, so that stamp counts the writes the rest saw.
 func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Image) (*gateFacts, error) {
-	var body []byte
+	var body changeColumn
 	var version sql.NullInt64
-	var completed, state sql.NullString
-	var pick sql.NullInt64
+	var completed sql.NullString
 	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
+	// The change is the implementing or approved one for the image as
+	// named (pick 0 or 1). Without one, the image's digest under any
+	// name decides: its newest change pending, rejected or completed
+	// (pick 2) is the one the decision is about when pending or
+	// rejected, and only a later completed change lifts that; a
+	// cancelled, failed or rolled-back change vouches for nothing. The
+	// body of any other is not read.
 	err := q.queryRow(ctx, `SELECT cp.changes_seq,
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
-			d.body, d.version, d.state, d.pick,
+			CASE WHEN d.pick < 2 OR d.state IN ('pending', 'rejected') THEN d.body END, d.version,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1)
@@ -447,25 +453,48 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 		) d ON 1 = 1
 		WHERE cp.id = 1`,
 		env, from, from, img.Digest, img.Repository, img.Repository, env, img.Digest).Scan(
-		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &state, &pick, &completed)
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {
 		return nil, err
 	}
+	if body.err != nil {
+		return nil, fmt.Errorf("decode a change of %s: %w", env, body.err)
+	}
 	f.completed = completed.String
-	// The change is the implementing or approved one for the image as
-	// named (pick 0 or 1). Without one, the image's digest under any
-	// name decides: its newest change pending, rejected or completed
-	// (pick 2) is the one the decision is about when pending or
-	// rejected, and only a later completed change lifts that; a
-	// cancelled, failed or rolled-back change vouches for nothing.
-	if pick.Valid && (pick.Int64 < 2 || andon.State(state.String) == andon.StatePending || andon.State(state.String) == andon.StateRejected) {
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, fmt.Errorf("decode a change of %s: %w", env, err)
-		}
-		f.change = &lockedChange{Change: c, version: version.Int64}
+	if body.change != nil {
+		f.change = &lockedChange{Change: body.change, version: version.Int64}
 	}
 	return f, nil
+}
+
+// changeColumn decodes a change's stored body as its row is scanned,
+// from the driver's own bytes: scanning into a []byte would copy them
+// first, for every gate decision. A NULL leaves it empty; a body that
+// does not decode is kept in err, for the caller to name the change.
+type changeColumn struct {
+	change *andon.Change
+	err    error
+}
+
+// Scan implements sql.Scanner. src is valid only until Scan returns;
+// json.Unmarshal keeps none of it.
+func (col *changeColumn) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("a change's body is %T, not text", src)
+	}
+	c := &andon.Change{}
+	if col.err = json.Unmarshal(b, c); col.err == nil {
+		col.change = c
+	}
+	return nil
 }

@@ -58,6 +58,9 @@ type lastSigned struct {
 	mu     sync.Mutex
 	f      *os.File
 	failed bool // a failed write was logged; the next that succeeds says so
+	// buf holds the padded note between writes, made once rather than
+	// with every commit; it is used under mu only.
+	buf []byte
 }
 
 // save writes signed over the kept checkpoint. It is called after every
@@ -69,7 +72,12 @@ func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	buf := make([]byte, max(lastSignedSize, len(signed)))
+	if n := max(lastSignedSize, len(signed)); cap(l.buf) < n {
+		l.buf = make([]byte, n)
+	} else {
+		l.buf = l.buf[:n]
+	}
+	buf := l.buf
 	copy(buf, signed)
 	for i := len(signed); i < len(buf); i++ {
 		buf[i] = '\n'
