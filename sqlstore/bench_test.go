@@ -53,6 +53,33 @@ func BenchmarkGateDecision(b *testing.B) {
 	})
 }
 
+// BenchmarkGateDecisionAllowed measures an allowed gate decision on
+// SQLite that reads its change, an emergency change being implemented, as
+// every deployment of an approved change after its first does; its
+// -benchmem figures are what such a decision allocates.
+func BenchmarkGateDecisionAllowed(b *testing.B) {
+	e := MustOpen(b, "sqlite")
+	e.MustStage(b, imageStaged)
+	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+		Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels",
+		Artifacts: []string{imageStaged}, Facts: andon.Facts{Modules: []string{"delivery"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+		b.Fatal(err)
+	}
+	ctx := as("alice")
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := e.gate.Decide(ctx, andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || !res.Allow || res.Change == nil || res.Change.ID != c.ID {
+			b.Fatalf("gate = %+v, %v; want allowed for %s", res, err, c.ID)
+		}
+	}
+}
+
 // BenchmarkGateDecisionConcurrent measures gate decisions from 32
 // concurrent callers, which group commit lets share transactions.
 func BenchmarkGateDecisionConcurrent(b *testing.B) {
