@@ -27,7 +27,10 @@ type CatalogSource interface {
 // TokenService issues and resolves tokens. An API token opens the whole
 // API. A feed token opens only the calendar feed: calendar clients cannot
 // send headers, so it travels in the feed's URL, where it is more likely
-// to leak, and it is therefore worth less.
+// to leak, and it is therefore worth less. A session token opens only the
+// board: signing in with an API token issues one, for the board's cookie,
+// so that a cookie copied from a browser is not the API token and stops
+// working at sign-out or after a few hours.
 type TokenService interface {
 	// CreateToken issues a new API token for user and returns it in
 	// clear; only its hash is kept. It stops authenticating at expires,
@@ -45,7 +48,40 @@ type TokenService interface {
 	// AuthenticateFeed returns the user name a feed token was issued to.
 	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
 	AuthenticateFeed(ctx context.Context, token string) (string, error)
+	// CreateSession issues a session token for the user of ctx, who
+	// signed in with the API token that User.TokenID names, and returns
+	// it in clear with when it expires; only its hash is kept. It expires
+	// lifetime from now, or with that API token if that is sooner, and
+	// revoking that API token revokes it too.
+	CreateSession(ctx context.Context, lifetime time.Duration) (token string, expires time.Time, err error)
+	// AuthenticateSession returns the session of a session token. An API
+	// or feed token is refused, as an unknown one is (EUNAUTHORIZED); an
+	// expired session is refused with an *ExpiredTokenError.
+	AuthenticateSession(ctx context.Context, token string) (Session, error)
+	// EndSession revokes a session token: signing out. A token that is
+	// no session token, or no longer exists, is left alone and is not an
+	// error: signing out never revokes an API token.
+	EndSession(ctx context.Context, token string) error
 }
+
+// Session is a signed-in session of the board, which a session token
+// opens.
+type Session struct {
+	// ID identifies the session token as Bearer.ID does an API token.
+	ID string
+	// ExpiresAt is when the session ends, unless it is ended before.
+	ExpiresAt time.Time
+	// Token is the API token the user signed in with: the user, and when
+	// that token expires (of which the board warns, as the command line
+	// does).
+	Token Bearer
+}
+
+// DefaultSessionLifetime is how long a session of the board lasts, unless
+// the API token signed in with expires sooner: a plant's shift. A wall
+// screen signed in at the start of a shift shows the sign-in page at the
+// end of it; andon serve --session-lifetime changes it.
+const DefaultSessionLifetime = 12 * time.Hour
 
 // Bearer is the holder of an authenticated API token.
 type Bearer struct {
@@ -87,7 +123,7 @@ type TokenInfo struct {
 	// it names the token and reveals nothing of it.
 	ID        string    `json:"id"`
 	User      string    `json:"user"`
-	Scope     string    `json:"scope"` // "api" or "feed"
+	Scope     string    `json:"scope"` // "api", "feed" or "session"
 	CreatedAt time.Time `json:"createdAt"`
 	// ExpiresAt is when the token stops authenticating; nil for never.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
@@ -96,6 +132,10 @@ type TokenInfo struct {
 // FeedTokenPrefix begins every feed token, so that people and secret
 // scanners can tell them from API tokens.
 const FeedTokenPrefix = "andonfeed_"
+
+// SessionTokenPrefix begins every session token, the value of the board's
+// cookie.
+const SessionTokenPrefix = "andonsession_"
 
 // FeedToken is a new feed token with the paths of the calendar feeds it
 // opens, relative to the server's base URL, by environment and by plant,

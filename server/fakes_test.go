@@ -43,6 +43,18 @@ func (s tokenService) AuthenticateFeed(ctx context.Context, token string) (strin
 	return "", andon.Errorf(andon.EUNAUTHORIZED, "unknown token")
 }
 
+func (s tokenService) CreateSession(ctx context.Context, lifetime time.Duration) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("not needed by these tests")
+}
+
+func (s tokenService) AuthenticateSession(ctx context.Context, token string) (andon.Session, error) {
+	return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "unknown session")
+}
+
+func (s tokenService) EndSession(ctx context.Context, token string) error {
+	return errors.New("not needed by these tests")
+}
+
 func (s tokenService) CreateToken(ctx context.Context, user string, expires time.Time) (string, error) {
 	return "", errors.New("not needed by these tests")
 }

@@ -246,8 +246,10 @@ func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *s
 			}
 			for _, t := range tokens {
 				// A feed token that expires does so with the API token it
-				// was asked for with, whose series already says when.
-				if t.ExpiresAt != nil && t.Scope != "feed" {
+				// was asked for with, whose series already says when; a
+				// session of the board lasts hours by design, and one
+				// series each would warn of every sign-in.
+				if t.ExpiresAt != nil && t.Scope == "api" {
 					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
 					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID, t.User)
 				}

@@ -26,6 +26,9 @@ func TestMetrics(t *testing.T) {
 				// A feed token expires with the API token it was asked
 				// for with, whose own series warns of it.
 				{ID: "5d4c3b2a1f0e", User: "ci-lyon", Scope: "feed", CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
+				// A session of the board expires within hours of every
+				// sign-in: not a token to warn of.
+				{ID: "0a1b2c3d4e5f", User: "alice", Scope: "session", CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
 			}, nil
 		}
 	})
@@ -66,7 +69,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// A token that never expires has no expiry to export, and a feed
-	// token is not an API token.
+	// or session token is not an API token.
 	for _, name := range []string{"andon_token_expiry_timestamp_seconds", "andon_token_created_timestamp_seconds"} {
 		if n := strings.Count(text, "\n"+name+"{"); n != 1 {
 			t.Errorf("%d series of %s, want 1", n, name)

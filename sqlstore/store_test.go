@@ -1911,3 +1911,170 @@ func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
 		t.Errorf("opening changed the directory (-before +after):\n%s", diff)
 	}
 }
+
+// TestSessionTokens checks the sessions of the board: a session token,
+// opened with an API token, opens only what AuthenticateSession guards,
+// ends at its lifetime or with its API token, whichever comes first, is
+// ended by EndSession (which never revokes an API token), and goes with
+// its API token when that is revoked, every step recorded.
+func TestSessionTokens(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		signedIn := func(token string) context.Context {
+			t.Helper()
+			b, err := e.tokens.Authenticate(ctx, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return server.SignedIn(ctx, e.catalog, b)
+		}
+		apiExpires := e.now.Add(30 * 24 * time.Hour).UTC()
+		api, err := e.tokens.CreateToken(ctx, "alice", apiExpires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.tokens.CreateSession(ctx, 12*time.Hour); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("a session without an API token: %v, want unauthorized", err)
+		}
+		if _, _, err := e.tokens.CreateSession(signedIn(api), -time.Hour); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("a session of a negative lifetime: %v, want invalid", err)
+		}
+		e.now = e.now.Add(time.Second)
+		sess, expires, err := e.tokens.CreateSession(signedIn(api), 12*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(sess, "andonsession_") || !expires.Equal(e.now.Add(12*time.Hour)) {
+			t.Errorf("session %q expiring %s, want the prefix andonsession_ and %s", sess, expires, e.now.Add(12*time.Hour))
+		}
+		got, err := e.tokens.AuthenticateSession(ctx, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apiBearer, err := e.tokens.Authenticate(ctx, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.ExpiresAt.Equal(expires) || got.Token != apiBearer || got.ID == apiBearer.ID {
+			t.Errorf("AuthenticateSession = %+v, want its own ID, expiring %s, with the API token %+v", got, expires, apiBearer)
+		}
+		// A session token opens neither the API nor the feed, and an API
+		// token is no session.
+		for name, err := range map[string]error{
+			"Authenticate(session token)":        second(e.tokens.Authenticate(ctx, sess)),
+			"AuthenticateFeed(session token)":    second(e.tokens.AuthenticateFeed(ctx, sess)),
+			"AuthenticateSession(API token)":     second(e.tokens.AuthenticateSession(ctx, api)),
+			"AuthenticateSession(unknown token)": second(e.tokens.AuthenticateSession(ctx, sess+"x")),
+		} {
+			if andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+				t.Errorf("%s: %v, want unauthorized", name, err)
+			}
+		}
+		list, err := e.tokens.ListTokens(ctx, "alice")
+		if err != nil || len(list) != 2 || list[1].Scope != "session" || !list[1].ExpiresAt.Equal(expires) {
+			t.Fatalf("ListTokens = %+v, %v; want the API token, then the session", list, err)
+		}
+		apiID, sessID := list[0].ID, list[1].ID
+
+		// It expires at the end of its lifetime.
+		e.now = expires
+		_, err = e.tokens.AuthenticateSession(ctx, sess)
+		if expired := (*andon.ExpiredTokenError)(nil); !errors.As(err, &expired) || !expired.At.Equal(expires) {
+			t.Errorf("at the end of the session: %v, want it expired at %s", err, expires)
+		}
+
+		// A session lives no longer than its API token.
+		e.now = apiExpires.Add(-time.Hour)
+		short, shortExpires, err := e.tokens.CreateSession(signedIn(api), 12*time.Hour)
+		if err != nil || !shortExpires.Equal(apiExpires) {
+			t.Fatalf("a session of a token expiring in an hour: expires %s, %v; want %s", shortExpires, err, apiExpires)
+		}
+
+		// Signing out with the API token revokes nothing; with the
+		// session, the session only; a second time, nothing.
+		if err := e.tokens.EndSession(as("alice"), api); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.tokens.Authenticate(ctx, api); err != nil {
+			t.Errorf("EndSession(API token) revoked it: %v", err)
+		}
+		e.now = apiExpires.Add(-30 * time.Minute)
+		if err := e.tokens.EndSession(ctx, short); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.tokens.EndSession(ctx, short); err != nil {
+			t.Errorf("ending an ended session: %v, want nothing", err)
+		}
+		if _, err := e.tokens.AuthenticateSession(ctx, short); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("a session signed out of: %v, want unauthorized", err)
+		}
+		if _, err := e.tokens.Authenticate(ctx, api); err != nil {
+			t.Errorf("signing out revoked the API token: %v", err)
+		}
+
+		// Revoking the API token revokes its sessions.
+		third, _, err := e.tokens.CreateSession(signedIn(api), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revoked, err := e.tokens.RevokeTokens(as("root"), apiID, "")
+		if err != nil || len(revoked) != 3 || revoked[1].ID != sessID || revoked[2].Scope != "session" {
+			t.Fatalf("revoking the API token: %+v, %v; want it and its two sessions", revoked, err)
+		}
+		if _, err := e.tokens.AuthenticateSession(ctx, third); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("the session of a revoked API token: %v, want unauthorized", err)
+		}
+
+		created, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenCreated, After: -1})
+		if err != nil || len(created) != 4 {
+			t.Fatalf("token.created entries = %+v, %v", created, err)
+		}
+		if got, want := string(created[1].Data), `{"expiresAt":"`+expires.Format(time.RFC3339Nano)+`","parent":"`+apiID+`","scope":"session"}`; created[1].Actor != "alice" || got != want {
+			t.Errorf("token.created of the session: by %s, %s; want by alice, %s", created[1].Actor, got, want)
+		}
+		ended, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked, After: -1})
+		if err != nil || len(ended) != 4 {
+			t.Fatalf("token.revoked entries = %+v, %v; want the sign-out and the three of the API token's revocation", ended, err)
+		}
+		if got := ended[0]; got.Actor != "alice" || got.Subject != "alice" || !strings.Contains(string(got.Data), `"scope":"session"`) {
+			t.Errorf("token.revoked of the sign-out = %+v, want by alice, of a session", got)
+		}
+		if got, want := string(ended[2].Data), `{"expiresAt":"`+expires.Format(time.RFC3339Nano)+`","id":"`+sessID+`","parent":"`+apiID+`","scope":"session"}`; ended[2].Actor != "root" || got != want {
+			t.Errorf("token.revoked of the session with its API token: by %s, %s; want by root, %s", ended[2].Actor, got, want)
+		}
+		for _, en := range append(created, ended...) {
+			for _, tok := range []string{sess, short, third} {
+				if strings.Contains(string(en.Data), tok) {
+					t.Error("the audit log holds a session token in clear")
+				}
+			}
+		}
+	})
+}
+
+// TestRevokeUserEndsSessions checks that revoking every token of a user
+// ends their sessions of the board.
+func TestRevokeUserEndsSessions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		api, err := e.tokens.CreateToken(ctx, "bob", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.tokens.Authenticate(ctx, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, expires, err := e.tokens.CreateSession(server.SignedIn(ctx, e.catalog, b), 12*time.Hour)
+		if err != nil || !expires.Equal(e.now.Add(12*time.Hour)) {
+			t.Fatalf("a session of a token that never expires: %s, %v; want it to expire in 12 hours", expires, err)
+		}
+		revoked, err := e.tokens.RevokeTokens(ctx, "", "bob")
+		if err != nil || len(revoked) != 2 {
+			t.Fatalf("RevokeTokens(--user bob) = %+v, %v; want the API token and the session", revoked, err)
+		}
+		if _, err := e.tokens.AuthenticateSession(ctx, sess); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("a session of a user whose tokens were revoked: %v, want unauthorized", err)
+		}
+	})
+}

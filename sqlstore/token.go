@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +17,7 @@ import (
 )
 
 // TokenService implements andon.TokenService. Tokens are random and kept
-// only as SHA-256 hashes, with their scope: "api" or "feed".
+// only as SHA-256 hashes, with their scope: "api", "feed" or "session".
 type TokenService struct {
 	db    *DB
 	cache tokenCache
@@ -27,17 +28,19 @@ func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
 
 var _ andon.TokenService = (*TokenService)(nil)
 
-// Prefixes of andon's API and feed tokens, so that secret scanners can
-// find them and people can tell them apart.
+// Prefixes of andon's API, feed and session tokens, so that secret
+// scanners can find them and people can tell them apart.
 const (
-	tokenPrefix     = "andon_"
-	feedTokenPrefix = andon.FeedTokenPrefix
+	tokenPrefix        = "andon_"
+	feedTokenPrefix    = andon.FeedTokenPrefix
+	sessionTokenPrefix = andon.SessionTokenPrefix
 )
 
 // Scopes of tokens, as stored.
 const (
-	scopeAPI  = "api"
-	scopeFeed = "feed"
+	scopeAPI     = "api"
+	scopeFeed    = "feed"
+	scopeSession = "session"
 )
 
 // tokenActor is who issues or revokes a token, for the audit log: the
@@ -87,6 +90,84 @@ func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string
 	}
 	expires := *u.TokenExpiresAt
 	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent)
+}
+
+// CreateSession issues a session token for the user of ctx, for the
+// board's cookie. The audit entry is token.created with data {"scope":
+// "session", "expiresAt", "parent"}: the session is linked to the API
+// token signed in with (andon.User.TokenID), expires with it if it
+// expires sooner, and is revoked with it. If that API token is revoked
+// between the sign-in's check and this write, the session is made but
+// opens nothing: AuthenticateSession finds no API token behind it.
+func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration) (string, time.Time, error) {
+	u := andon.UserFromContext(ctx)
+	if u == nil || u.TokenID == "" {
+		return "", time.Time{}, andon.Errorf(andon.EUNAUTHORIZED, "a session is opened by signing in with an API token")
+	}
+	if lifetime <= 0 {
+		return "", time.Time{}, andon.Errorf(andon.EINVALID, "session lifetime %s: want more than 0", lifetime)
+	}
+	token, err := newToken(sessionTokenPrefix)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	expires := s.db.Now().Add(lifetime)
+	if u.TokenExpiresAt != nil && u.TokenExpiresAt.Before(expires) {
+		expires = *u.TokenExpiresAt
+	}
+	expires = expires.UTC().Truncate(time.Microsecond)
+	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID)
+}
+
+// AuthenticateSession returns the session of a session token, with the
+// API token it was opened with. Sessions are not cached, as API tokens
+// are: a page of the board makes many queries already, and so signing
+// out, or revoking the API token, ends a session at once on every
+// replica rather than within tokenCacheTTL.
+func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (andon.Session, error) {
+	var sess andon.Session
+	var user, apiUser string
+	var created, apiCreated int64
+	var expires, apiExpires sql.NullInt64
+	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, a.hash, a.username, a.created_at, a.expires_at
+		FROM tokens s JOIN tokens a ON a.hash = s.parent AND a.scope = ?
+		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hashToken(token), scopeSession).
+		Scan(&user, &created, &expires, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
+	}
+	if err != nil {
+		return andon.Session{}, err
+	}
+	// Every session expires, and is its API token's user's; one that
+	// would not is refused rather than trusted.
+	if !expires.Valid || user != apiUser {
+		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
+	}
+	sess.ID, sess.ExpiresAt = hashToken(token), time.UnixMicro(expires.Int64).UTC()
+	sess.Token.User, sess.Token.CreatedAt = user, time.UnixMicro(apiCreated).UTC()
+	if apiExpires.Valid {
+		sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
+	}
+	now := s.db.Now()
+	if !now.Before(sess.ExpiresAt) {
+		return andon.Session{}, &andon.ExpiredTokenError{At: sess.ExpiresAt}
+	}
+	if !sess.Token.ExpiresAt.IsZero() && !now.Before(sess.Token.ExpiresAt) {
+		return andon.Session{}, &andon.ExpiredTokenError{At: sess.Token.ExpiresAt}
+	}
+	return sess, nil
+}
+
+// EndSession revokes a session token, recording its token.revoked entry
+// with the session's user as the actor: they signed out. An API or feed
+// token is left alone, and one that no longer exists (signed out in
+// another tab, revoked) changes nothing: neither is an error.
+func (s *TokenService) EndSession(ctx context.Context, token string) error {
+	_, err := s.revoke(ctx, `hash = ? AND scope = ?`, []any{hashToken(token), scopeSession},
+		func([]andon.TokenInfo) error { return nil },
+		func(t andon.TokenInfo) string { return t.User })
+	return err
 }
 
 func newToken(prefix string) (string, error) {
@@ -149,7 +230,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 }
 
 // Authenticate returns whom an API token was issued to, and when it
-// expires; a feed token is refused.
+// expires; a feed or session token is refused.
 func (s *TokenService) Authenticate(ctx context.Context, token string) (andon.Bearer, error) {
 	return s.authenticate(ctx, token, scopeAPI)
 }
@@ -243,7 +324,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 	default:
 		return nil, andon.Errorf(andon.EINVALID, "give the token to revoke (its ID, or the token itself) or a user")
 	}
-	return s.revoke(ctx, where, arg, func(found []andon.TokenInfo) error {
+	return s.revoke(ctx, where, []any{arg}, func(found []andon.TokenInfo) error {
 		switch {
 		case len(found) == 0 && user != "":
 			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
@@ -256,7 +337,7 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(found))
 		}
 		return nil
-	})
+	}, nil)
 }
 
 // RevokeExpiredTokens deletes the tokens that have expired, recording a
@@ -264,21 +345,25 @@ func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]an
 // not an error. Expired tokens open nothing; this keeps the list of
 // credentials to what still works.
 func (s *TokenService) RevokeExpiredTokens(ctx context.Context) ([]andon.TokenInfo, error) {
-	return s.revoke(ctx, `expires_at <= ?`, micros(s.db.Now()), func([]andon.TokenInfo) error { return nil })
+	return s.revoke(ctx, `expires_at <= ?`, []any{micros(s.db.Now())}, func([]andon.TokenInfo) error { return nil }, nil)
 }
 
 // errNoTokens ends a revocation that found nothing to revoke.
 var errNoTokens = errors.New("no token to revoke")
 
-// revoke deletes the tokens that the condition where, with arg, selects,
-// once check has accepted them, and the feed tokens asked for with them,
-// and records a token.revoked entry for each, in one write. It returns
-// them, those where selects first.
-func (s *TokenService) revoke(ctx context.Context, where string, arg any, check func([]andon.TokenInfo) error) ([]andon.TokenInfo, error) {
-	actor := tokenActor(ctx)
+// revoke deletes the tokens that the condition where, with args, selects,
+// once check has accepted them, and the feed and session tokens asked for
+// with them, and records a token.revoked entry for each, in one write.
+// It returns them, those where selects first. The actor of the entries is
+// actorOf each token, or with a nil actorOf the user of ctx (or "admin").
+func (s *TokenService) revoke(ctx context.Context, where string, args []any, check func([]andon.TokenInfo) error, actorOf func(andon.TokenInfo) string) ([]andon.TokenInfo, error) {
+	if actorOf == nil {
+		actor := tokenActor(ctx)
+		actorOf = func(andon.TokenInfo) string { return actor }
+	}
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, arg)
+		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
 		if err != nil {
 			return err
 		}
@@ -291,12 +376,12 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 		if len(revoked) == 0 {
 			return errNoTokens // a write must record something
 		}
-		// A feed token asked for with a token revoked goes with it: a
-		// leaked API token must not leave behind a feed that its
-		// holder opened with it.
+		// A feed or session token asked for with a token revoked goes
+		// with it: a leaked API token must not leave behind a feed, or
+		// a board's session, that its holder opened with it.
 		selected := `SELECT hash FROM tokens WHERE ` + where
 		rows, err = tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens
-			WHERE parent IN (`+selected+`) AND hash NOT IN (`+selected+`) ORDER BY created_at, hash`, arg, arg)
+			WHERE parent IN (`+selected+`) AND hash NOT IN (`+selected+`) ORDER BY created_at, hash`, append(slices.Clone(args), args...)...)
 		if err != nil {
 			return err
 		}
@@ -304,10 +389,10 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE parent IN (`+selected+`)`, arg); err != nil {
+		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE parent IN (`+selected+`)`, args...); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, arg); err != nil {
+		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, args...); err != nil {
 			return err
 		}
 		for i, t := range append(revoked, feeds...) {
@@ -318,7 +403,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, arg any, check 
 			if i >= len(revoked) {
 				data["parent"] = parents[i-len(revoked)]
 			}
-			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actor, Subject: t.User, Data: data})
+			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actorOf(t), Subject: t.User, Data: data})
 		}
 		revoked = append(revoked, feeds...)
 		return nil
