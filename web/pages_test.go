@@ -226,10 +226,11 @@ func TestSessionCookieAttributes(t *testing.T) {
 	s := MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = false })
 	p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
 	cookie := p.header.Get("Set-Cookie")
+	session := sessionOf(t, p, "__Host-andon_session")
 	// The __Host- prefix makes browsers take the cookie only from this
 	// host, over HTTPS, for the whole site: another host of the domain
 	// cannot set one.
-	for _, want := range []string{"__Host-andon_session=demo-bob", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
+	for _, want := range []string{"__Host-andon_session=" + session, "HttpOnly", "Secure", "SameSite=Lax", "Path=/"} {
 		if !strings.Contains(cookie, want) {
 			t.Errorf("Set-Cookie %q lacks %s", cookie, want)
 		}
@@ -241,12 +242,12 @@ func TestSessionCookieAttributes(t *testing.T) {
 	// A cookie without the prefix, which a browser takes from any host of
 	// the domain, is no session.
 	req, _ := http.NewRequest(http.MethodGet, s.url+"/", nil)
-	req.Header.Set("Cookie", "andon_session=demo-bob")
+	req.Header.Set("Cookie", "andon_session="+session)
 	if p := s.browser(t).do(req); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/login") {
 		t.Errorf("with a cookie andon_session: %d to %q, want 303 to the sign-in page", p.status, p.location)
 	}
 	req, _ = http.NewRequest(http.MethodGet, s.url+"/", nil)
-	req.Header.Set("Cookie", "__Host-andon_session=demo-bob")
+	req.Header.Set("Cookie", "__Host-andon_session="+session)
 	if p := s.browser(t).do(req); p.status != http.StatusOK {
 		t.Errorf("with the session cookie: %d, want 200", p.status)
 	}
@@ -254,14 +255,28 @@ func TestSessionCookieAttributes(t *testing.T) {
 	// Without Secure, browsers refuse the prefix: the cookie goes without.
 	s = MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = true })
 	p = s.browser(t).post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
-	if cookie := p.header.Get("Set-Cookie"); !strings.HasPrefix(cookie, "andon_session=demo-bob;") || strings.Contains(cookie, "Secure") {
+	session = sessionOf(t, p, "andon_session")
+	if cookie := p.header.Get("Set-Cookie"); !strings.HasPrefix(cookie, "andon_session="+session+";") || strings.Contains(cookie, "Secure") {
 		t.Errorf("with insecure cookies: Set-Cookie %q, want andon_session without Secure", cookie)
 	}
 	req, _ = http.NewRequest(http.MethodGet, s.url+"/", nil)
-	req.Header.Set("Cookie", "__Host-andon_session=demo-bob")
+	req.Header.Set("Cookie", "__Host-andon_session="+session)
 	if p := s.browser(t).do(req); p.status != http.StatusSeeOther {
 		t.Errorf("with insecure cookies, a __Host- cookie: %d, want 303 to the sign-in page", p.status)
 	}
+}
+
+// sessionOf returns the value of the cookie name that p sets, a session
+// token.
+func sessionOf(t *testing.T, p *page, name string) string {
+	t.Helper()
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == name && strings.HasPrefix(c.Value, andon.SessionTokenPrefix) {
+			return c.Value
+		}
+	}
+	t.Fatalf("no session token in a cookie %s: Set-Cookie %q", name, p.header.Values("Set-Cookie"))
+	return ""
 }
 
 // TestSignOutClearsEverySessionCookie: signing out clears the session
@@ -1455,7 +1470,9 @@ func TestEmergencyReview(t *testing.T) {
 	// Two hours after it was due, the page says the review is overdue, and
 	// by how long; its times name their zone, as the audit entries are in
 	// UTC beside them.
+	// (A session lasts 12 hours: bob signs in again.)
 	s.now = thursday.Add(50 * time.Hour)
+	bob = s.MustSignIn(t, "bob")
 	p := bob.get(detail).mustStatus(t, http.StatusOK)
 	if got, want := p.text("#review-overdue"), "overdue by 2h"; !strings.Contains(got, want) {
 		t.Errorf("two hours after the review was due: #review-overdue %q, want %q", got, want)
@@ -1769,5 +1786,119 @@ func TestApprovalsShowsWindowsEnded(t *testing.T) {
 	}
 	if got := ids(rows(s.MustSignIn(t, "alice").get("/approvals"), "window-ended")); !slices.Equal(got, []string{pending.ID}) {
 		t.Errorf("after the cancellation: windows ended %v, want %s", got, pending.ID)
+	}
+}
+
+// TestSessionIsNotTheAPIToken: signing in opens a session of its own,
+// whose token alone the cookie holds: the API refuses it, signing out
+// ends it (a copy of the cookie then opens nothing), and so do revoking
+// the API token signed in with and the end of the session's lifetime,
+// each sending to the sign-in page, which says why.
+func TestSessionIsNotTheAPIToken(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.browser(t)
+	p := b.post("/login", url.Values{"token": {"demo-bob"}}).mustStatus(t, http.StatusSeeOther)
+	session := sessionOf(t, p, "andon_session")
+	if strings.Contains(session, "demo-bob") {
+		t.Fatalf("the cookie holds the API token: %q", session)
+	}
+	copied := func(path string) *page {
+		req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+		req.Header.Set("Cookie", "andon_session="+session)
+		return s.browser(t).do(req)
+	}
+	if p := copied("/"); p.status != http.StatusOK {
+		t.Fatalf("the board with the session's cookie: %d, want 200", p.status)
+	}
+
+	// The API takes API tokens only.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+session)
+	if p := b.do(req); p.status != http.StatusUnauthorized {
+		t.Errorf("the API with the session token: %d, want 401", p.status)
+	}
+
+	// Signing out ends the session, not only the browser's cookie.
+	b.submit("/", "/logout", url.Values{}).mustStatus(t, http.StatusSeeOther)
+	if p := copied("/changes"); p.status != http.StatusSeeOther || p.location != "/login?next=%2Fchanges&ended=revoked" {
+		t.Errorf("a copy of the cookie after signing out: %d to %q, want 303 to the sign-in page", p.status, p.location)
+	}
+	if got := b.get("/login?next=%2Fchanges&ended=revoked").text("#ended[role=status]"); !strings.Contains(got, "Your session has ended") {
+		t.Errorf("the sign-in page after the session ended says %q", got)
+	}
+	// The API token signed out with still works: pipelines use it.
+	req, _ = http.NewRequest(http.MethodGet, s.url+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer demo-bob")
+	if p := b.do(req); p.status != http.StatusOK {
+		t.Errorf("the API token after signing out: %d, want 200", p.status)
+	}
+
+	// Revoking the API token ends the sessions opened with it.
+	token := mustToken(t, s, time.Time{})
+	rb := s.browser(t)
+	rb.post("/login", url.Values{"token": {token}}).mustStatus(t, http.StatusSeeOther)
+	rb.get("/").mustStatus(t, http.StatusOK)
+	if _, err := s.tokens.RevokeTokens(t.Context(), token, ""); err != nil {
+		t.Fatal(err)
+	}
+	if p := rb.get("/"); p.status != http.StatusSeeOther || p.location != "/login?next=%2F&ended=revoked" {
+		t.Errorf("after its API token was revoked: %d to %q, want 303 to the sign-in page", p.status, p.location)
+	}
+}
+
+// TestSessionExpires: a session lasts Config.SessionLifetime (12 hours by
+// default), then sends to the sign-in page, which says it expired and for
+// how long sessions last; a form posted then is refused saying so.
+func TestSessionExpires(t *testing.T) {
+	for _, tc := range []struct {
+		lifetime time.Duration
+		want     string
+	}{{0, "12 hours"}, {90 * time.Minute, "1h30m0s"}} {
+		s := MustServe(t, nil, thursday, func(c *web.Config) { c.SessionLifetime = tc.lifetime })
+		b := s.MustSignIn(t, "bob")
+		end := andon.DefaultSessionLifetime
+		if tc.lifetime != 0 {
+			end = tc.lifetime
+		}
+		s.now = thursday.Add(end - time.Second)
+		csrf := b.get("/").mustStatus(t, http.StatusOK).attr("input[name=csrf]", "value")
+		s.now = thursday.Add(end)
+		p := b.get("/changes")
+		if p.status != http.StatusSeeOther || p.location != "/login?next=%2Fchanges&ended=expired" {
+			t.Fatalf("lifetime %s: at its end: %d to %q, want 303 to the sign-in page saying the session expired", tc.lifetime, p.status, p.location)
+		}
+		if got, want := b.get(p.location).text("#ended[role=status]"), "Your session expired: a session of the board lasts "+tc.want; !strings.HasPrefix(got, want) {
+			t.Errorf("lifetime %s: the sign-in page says %q, want %q", tc.lifetime, got, want)
+		}
+		p = b.post("/changes", url.Values{"csrf": {csrf}, "environment": {"staging-lyon"}, "type": {"normal"}, "title": {"Late"}}).mustStatus(t, http.StatusUnauthorized)
+		if !strings.Contains(p.text("#error"), "Your session expired") {
+			t.Errorf("lifetime %s: a form after the end: %q", tc.lifetime, p.text("#error"))
+		}
+		// A new sign-in opens a new session.
+		b = s.MustSignIn(t, "bob")
+		b.get("/").mustStatus(t, http.StatusOK)
+	}
+}
+
+// TestCookieOfAnAPIToken: a cookie that holds an API token, as the board
+// kept before it had sessions, opens nothing: its holder is asked to sign
+// in again, and signing out does not revoke that API token.
+func TestCookieOfAnAPIToken(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/approvals", nil)
+	req.Header.Set("Cookie", "andon_session=demo-bob")
+	b := s.browser(t)
+	p := b.do(req)
+	if p.status != http.StatusSeeOther || p.location != "/login?next=%2Fapprovals&ended=upgrade" {
+		t.Fatalf("a cookie of an API token: %d to %q, want 303 to the sign-in page", p.status, p.location)
+	}
+	if got := b.get(p.location).text("#ended"); !strings.Contains(got, "sign in again") {
+		t.Errorf("the sign-in page says %q, want to sign in again", got)
+	}
+	req, _ = http.NewRequest(http.MethodPost, s.url+"/logout", nil)
+	req.Header.Set("Cookie", "andon_session=demo-bob")
+	b.do(req).mustStatus(t, http.StatusSeeOther)
+	if _, err := s.tokens.Authenticate(t.Context(), "demo-bob"); err != nil {
+		t.Errorf("signing out with a cookie of an API token revoked it: %v", err)
 	}
 }

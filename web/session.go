@@ -4,18 +4,27 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/server"
 )
 
-// sessionCookie holds the API token the user signed in with. The server
-// keeps no session of its own, so that every replica recognises it and
-// revoking the token ends the session.
+// sessionCookie holds a session token (andon.SessionTokenPrefix), which
+// signing in with an API token issues: it opens the board only, never the
+// API, ends at sign-out, after Config.SessionLifetime, or when the API
+// token is revoked, and is kept in the store, so that every replica
+// recognises it. A cookie copied from a browser is therefore neither the
+// user's API token nor a credential for ever. A cookie that holds
+// anything else, such as the API token itself that the board kept there
+// before it had sessions, opens nothing: its holder is asked to sign in
+// again.
 //
 // Sent Secure, its name has the __Host- prefix: browsers then take it only
 // from this host, over HTTPS, for the whole site and without a Domain.
@@ -40,8 +49,8 @@ func (h *Handler) sessionCookieName() string {
 // csrfField is the name of the hidden field of every form.
 const csrfField = "csrf"
 
-// csrfToken derives the CSRF token of a session from its API token. Only
-// someone who knows the token, which the HttpOnly cookie hides from
+// csrfToken derives the CSRF token of a session from its session token.
+// Only someone who knows the token, which the HttpOnly cookie hides from
 // scripts and other sites, can compute it.
 func csrfToken(token string) string {
 	mac := hmac.New(sha256.New, []byte(token))
@@ -53,7 +62,7 @@ func csrfToken(token string) string {
 type session struct {
 	user *andon.User
 	csrf string
-	// expiresSoon is set when the session's token expires soon
+	// expiresSoon is set when the API token signed in with expires soon
 	// (andon.Bearer.ExpiresSoon): every page says when.
 	expiresSoon bool
 }
@@ -74,15 +83,27 @@ func sessionOf(r *http.Request) *session {
 func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
 		c, err := r.Cookie(h.sessionCookieName())
-		var b andon.Bearer
-		if err == nil && c.Value != "" {
-			b, err = h.cfg.Tokens.Authenticate(r.Context(), c.Value)
+		var sess andon.Session
+		why := ""
+		switch {
+		case err != nil || c.Value == "":
+		case !strings.HasPrefix(c.Value, andon.SessionTokenPrefix):
+			why = endedUpgrade
+		default:
+			sess, err = h.cfg.Tokens.AuthenticateSession(r.Context(), c.Value)
 			if andon.ErrorCode(err) == andon.EINTERNAL {
 				return err
 			}
+			why = endedRevoked
+			if expired := (*andon.ExpiredTokenError)(nil); errors.As(err, &expired) {
+				why = endedExpired
+			}
 		}
-		if err != nil || b.User == "" {
+		if err != nil || sess.Token.User == "" {
 			signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
+			if why != "" {
+				signIn += "&ended=" + why
+			}
 			switch {
 			case r.Header.Get("HX-Request") != "":
 				// The board's refresh: htmx swaps no 4xx answer and
@@ -94,10 +115,13 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 				http.Redirect(w, r, signIn, http.StatusSeeOther)
 				return nil
 			}
-			return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in, or your token was revoked or expired: sign in again")
+			if why == "" {
+				return andon.Errorf(andon.EUNAUTHORIZED, "you are not signed in: sign in")
+			}
+			return andon.Errorf(andon.EUNAUTHORIZED, "%s", h.endedMessage(why))
 		}
-		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, b)
-		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), expiresSoon: b.ExpiresSoon(h.cfg.Now())}
+		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, sess.Token)
+		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), expiresSoon: sess.Token.ExpiresSoon(h.cfg.Now())}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
 			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
 		}
@@ -107,18 +131,60 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 	})
 }
 
-// loginPage shows the sign-in form.
+// Why a session cookie opened nothing, as the sign-in page's ended
+// parameter says it, and what the page then tells the user. The page
+// shows only these fixed messages, never text from its address.
+const (
+	endedExpired = "expired"
+	endedRevoked = "revoked"
+	endedUpgrade = "upgrade"
+)
+
+// endedMessage returns what the sign-in page says for an ended
+// parameter, or "" for none or one it does not know.
+func (h *Handler) endedMessage(why string) string {
+	switch why {
+	case endedExpired:
+		return "Your session expired: a session of the board lasts " + hoursOf(h.cfg.SessionLifetime) +
+			", or less when your API token expires sooner. Sign in again."
+	case endedRevoked:
+		return "Your session has ended: you signed out, or it or your API token was revoked. Sign in again."
+	case endedUpgrade:
+		return "The board's sign-in changed with an upgrade of andon: sign in again with your API token."
+	}
+	return ""
+}
+
+// hoursOf says a duration for people: in hours when it is whole hours.
+func hoursOf(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Hour == 0:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+	return d.String()
+}
+
+// loginPage shows the sign-in form, saying why when the session the
+// browser had ended.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
-	return h.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(r.URL.Query().Get("next"))})
+	q := r.URL.Query()
+	return h.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(q.Get("next")), Ended: h.endedMessage(q.Get("ended"))})
 }
 
 // loginView is the data of the sign-in page.
 type loginView struct {
 	Next  string
 	Error string
+	// Ended says why the session the browser had no longer opens the
+	// board, or is "".
+	Ended string
 }
 
-// login checks the token and sets the session cookie.
+// login checks the API token, opens a session with it (a session token
+// of its own, recorded as token.created) and puts the session token in
+// the cookie.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
@@ -140,9 +206,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
 			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}
+	session, _, err := h.cfg.Tokens.CreateSession(server.SignedIn(r.Context(), h.cfg.Catalog, b), h.cfg.SessionLifetime)
+	if err != nil {
+		return err
+	}
+	// No Expires: the browser sends the cookie until it is closed, and
+	// the server, which knows when the session ends, says so then.
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.sessionCookieName(),
-		Value:    token,
+		Value:    session,
 		Path:     "/",
 		HttpOnly: true,
 		Secure:   !h.cfg.InsecureCookies,
@@ -152,14 +224,24 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// logout clears the session cookie. It needs no session: signing out of a
-// revoked one must work too. Both names are cleared: a browser may still
+// logout revokes the session token of the cookie, if it holds one, and
+// clears the cookie. It needs no valid session: signing out of a revoked
+// or expired one must work too. An API token in the cookie (from before
+// the board had sessions) is not revoked: the user's pipelines may use
+// it. If the revocation fails, the cookie is kept and the error shown:
+// the user must not believe a session ended that still opens the board.
+// Both names are cleared: a browser may still
 // hold a token under the name this server does not read, from before an
 // upgrade (the name had no prefix) or a change of --insecure-cookies,
 // which signing out must not leave behind. A browser takes the clearing
 // of the __Host- name only as Secure, which it drops over plain HTTP
 // elsewhere than on localhost, where it could not have been set either.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(h.sessionCookieName()); err == nil && strings.HasPrefix(c.Value, andon.SessionTokenPrefix) {
+		if err := h.cfg.Tokens.EndSession(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
 	for _, c := range []struct {
 		name   string
 		secure bool

@@ -1,14 +1,16 @@
 // Package web is the andon board: the server-rendered pages for the people
 // who approve, plan and audit changes. It is served by andon serve beside
-// the JSON API and uses the same services; it adds no state of its own
-// beyond the session cookie, so any replica serves any page.
+// the JSON API and uses the same services; its only state is the sessions,
+// kept in the store as tokens, so any replica serves any page.
 //
 // Pages are html/template files and a stylesheet embedded in the binary,
 // with htmx (vendored from the npm registry, embedded) for the board's
 // refresh and a few conveniences. Every page works without JavaScript.
-// Sign-in takes an API token, kept in a Secure, HttpOnly, SameSite cookie;
-// every form carries a CSRF token derived from it, and cross-origin
-// requests are refused before any handler runs.
+// Sign-in takes an API token and opens a session with it: a session token
+// of the store, which opens the board only and ends at sign-out, after
+// Config.SessionLifetime or with the API token, kept in a Secure,
+// HttpOnly, SameSite cookie; every form carries a CSRF token derived from
+// it, and cross-origin requests are refused before any handler runs.
 package web
 
 import (
@@ -55,6 +57,10 @@ type Config struct {
 	// reached over plain HTTP by another name than localhost (browsers
 	// keep Secure cookies of http://localhost).
 	InsecureCookies bool
+	// SessionLifetime is how long a session of the board lasts, unless
+	// the API token signed in with expires sooner. 0 means
+	// andon.DefaultSessionLifetime.
+	SessionLifetime time.Duration
 }
 
 // Handler serves the pages. It implements http.Handler.
@@ -79,6 +85,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = andon.DefaultSessionLifetime
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: mustParsePages()}
 	for _, rt := range h.routes() {

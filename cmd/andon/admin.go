@@ -165,7 +165,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 	var user string
 	cmd := &cobra.Command{
 		Use:   "list --data DIR [--user NAME]",
-		Short: "List the tokens issued: ID, user, scope, creation and expiry times, never the token",
+		Short: "List the tokens issued (API, calendar feed and board sessions): ID, user, scope, creation and expiry times, never the token",
 		Args:  cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
@@ -217,10 +217,13 @@ func newTokenRevokeCmd(e *env) *cobra.Command {
 		Short: "Revoke a token, by its ID or the token itself, every token of a user, or the expired ones",
 		Long: `Revoke a token: by the ID andon token list shows, by the token itself (one
 that leaked), every token of a user with --user, or every token that has
-expired with --expired. Each revocation is recorded in the audit log as
-token.revoked, with the token's ID. A running server stops accepting the
-token within 10 seconds (it remembers tokens it has just checked for that
-long); an expired token it refuses already.`,
+expired with --expired. The calendar feed tokens asked for with an API
+token, and the board's sessions signed in with it, are revoked with it;
+--user ends the user's board sessions too. Each revocation is recorded in
+the audit log as token.revoked, with the token's ID. A running server
+stops accepting an API or feed token within 10 seconds (it remembers
+tokens it has just checked for that long), and a session at once; an
+expired token it refuses already.`,
 		Args: cobra.MaximumNArgs(1),
 	}
 	o := storeFlags(cmd, e)

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/chromedp/cdproto/accessibility"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -378,10 +380,42 @@ func (b *board) testSignInAndBoard(t *testing.T) {
 		t.Errorf("kiosk board has %d navigation elements, want none", n)
 	}
 
+	// The browser's cookie holds a session token, not the API token.
+	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.url + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies := got.Cookies
+	var session *network.Cookie
+	for _, c := range cookies {
+		if strings.HasSuffix(c.Name, "andon_session") {
+			session = c
+		}
+	}
+	if session == nil || !strings.HasPrefix(session.Value, andon.SessionTokenPrefix) || !session.HTTPOnly {
+		t.Fatalf("the browser's cookies %+v: want an HttpOnly session cookie holding a session token", cookies)
+	}
+
 	b.open(t, ctx, "/", "section#board")
 	submit(t, ctx, "form#logout button[type=submit]")
 	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#login")))
 	b.open(t, ctx, "/", "form#login")
+
+	// Signing out ended the session: a copy of the cookie opens nothing.
+	req, err := http.NewRequest(http.MethodGet, b.url+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "ended=revoked") {
+		t.Errorf("a copy of the cookie after signing out: %d to %q, want 303 to the sign-in page", res.StatusCode, loc)
+	}
 }
 
 // idPath matches the address of a change's page.

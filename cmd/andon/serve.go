@@ -59,6 +59,9 @@ type serveOptions struct {
 	followInterval time.Duration
 	// jobInterval is how often the leader scans for overdue reviews.
 	jobInterval time.Duration
+	// sessionLifetime is how long a session of the board lasts; 0 means
+	// andon.DefaultSessionLifetime.
+	sessionLifetime time.Duration
 
 	// The admission webhook's listener, off when admissionAddr is "".
 	admissionAddr     string
@@ -224,6 +227,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringSliceVar(&o.trustedControllers, "admission-trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller the webhook lets through as governed by their owner; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+" (list them too to keep them)")
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
 	f.BoolVar(&o.insecureCookies, "insecure-cookies", e.getenv("ANDON_INSECURE_COOKIES") == "true", "send the web UI's session cookie without Secure, for a server reached over plain HTTP by another name than localhost; never in production (env ANDON_INSECURE_COOKIES=true)")
+	f.DurationVar(&o.sessionLifetime, "session-lifetime", andon.DefaultSessionLifetime, "how long a session of the web UI lasts after signing in, unless the API token signed in with expires sooner; then the board asks to sign in again (0: the default)")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -391,6 +395,9 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	// 0, the zero value of options built in code, means the default.
 	if o.traefikMajor != 0 && o.traefikMajor != 2 && o.traefikMajor != 3 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--traefik-major %d: want 2 or 3", o.traefikMajor)}
+	}
+	if o.sessionLifetime < 0 {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--session-lifetime %s: want a positive duration, such as 12h", o.sessionLifetime)}
 	}
 	if o.catalogInterval < 0 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-interval %s: want 0 (read at start and on SIGHUP only) or more", o.catalogInterval)}
@@ -937,6 +944,7 @@ func (a *app) handler() http.Handler {
 			Ping:            a.db.Ping,
 			Now:             a.db.Now,
 			InsecureCookies: a.opts.insecureCookies,
+			SessionLifetime: a.opts.sessionLifetime,
 		}),
 	})
 }
