@@ -1368,6 +1368,7 @@ func TestServeFailureInTheLogFormat(t *testing.T) {
 		{"invalid catalog", []string{"serve", "--catalog", bad}, 1, "catalog is not valid"},
 		{"bad flag value", []string{"serve", "--catalog", exampleCatalog, "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
 		{"bad log level", []string{"serve", "--catalog", exampleCatalog, "--log-level", "loud"}, 2, `--log-level: "loud" is not debug, info, warn or error`},
+		{"negative session lifetime", []string{"serve", "--catalog", exampleCatalog, "--session-lifetime", "-1h"}, 2, "--session-lifetime -1h0m0s: want a positive duration, such as 12h"},
 		{"port in use", []string{"serve", "--catalog", exampleCatalog, "--addr", busy.Addr().String()}, 2, "the address is in use"},
 		{"demo bad flag value", []string{"demo", "--traefik-major", "4"}, 2, "--traefik-major 4: want 2 or 3"},
 		{"demo port in use", []string{"demo", "--addr", busy.Addr().String()}, 2, "the address is in use"},
