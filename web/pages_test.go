@@ -1880,6 +1880,25 @@ func TestSessionExpires(t *testing.T) {
 	}
 }
 
+// TestWallScreenSession: a user who holds no role, a wall screen's, is
+// signed in for 30 days, not a shift, and can still approve nothing.
+func TestWallScreenSession(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	if err := s.tokens.AddToken(t.Context(), "wall-lyon", "demo-wall-lyon"); err != nil {
+		t.Fatal(err)
+	}
+	wall, bob := s.MustSignIn(t, "wall-lyon"), s.MustSignIn(t, "bob")
+	s.now = thursday.Add(29 * 24 * time.Hour)
+	wall.get("/?kiosk=1").mustStatus(t, http.StatusOK)
+	if p := bob.get("/"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
+		t.Errorf("bob, who holds roles, after 29 days: %d to %q, want sent to sign in again", p.status, p.location)
+	}
+	s.now = thursday.Add(30 * 24 * time.Hour)
+	if p := wall.get("/?kiosk=1"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
+		t.Errorf("the wall screen after 30 days: %d to %q, want sent to sign in again", p.status, p.location)
+	}
+}
+
 // TestCookieOfAnAPIToken: a cookie that holds an API token, as the board
 // kept before it had sessions, opens nothing: its holder is asked to sign
 // in again, and signing out does not revoke that API token.

@@ -146,7 +146,7 @@ func (h *Handler) endedMessage(why string) string {
 	switch why {
 	case endedExpired:
 		return "Your session expired: a session of the board lasts " + hoursOf(h.cfg.SessionLifetime) +
-			", or less when your API token expires sooner. Sign in again."
+			" (30 days for a user who holds no role, a wall screen's), or less when your API token expires sooner. Sign in again."
 	case endedRevoked:
 		return "Your session has ended: you signed out, or it or your API token was revoked. Sign in again."
 	case endedUpgrade:
@@ -182,6 +182,11 @@ type loginView struct {
 	Ended string
 }
 
+// wallSessionLifetime is how long the session of a user who holds no
+// role lasts, at the least: a wall screen's (/?kiosk=1), which nobody
+// signs in again each shift. Its API token's expiry still ends it first.
+const wallSessionLifetime = 30 * 24 * time.Hour
+
 // login checks the API token, opens a session with it (a session token
 // of its own, recorded as token.created) and puts the session token in
 // the cookie.
@@ -206,7 +211,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
 			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
 	}
-	session, _, err := h.cfg.Tokens.CreateSession(server.SignedIn(r.Context(), h.cfg.Catalog, b), h.cfg.SessionLifetime)
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	lifetime := h.cfg.SessionLifetime
+	if len(cat.RolesOf(b.User)) == 0 {
+		// A user who holds no role can approve, start or review nothing:
+		// a wall screen's, signed in once and left on the board.
+		lifetime = max(lifetime, wallSessionLifetime)
+	}
+	session, _, err := h.cfg.Tokens.CreateSession(server.SignedIn(r.Context(), h.cfg.Catalog, b), lifetime)
 	if err != nil {
 		return err
 	}
