@@ -83,6 +83,15 @@ type Session struct {
 // end of it; andon serve --session-lifetime changes it.
 const DefaultSessionLifetime = 12 * time.Hour
 
+// SessionCount counts the sessions of the board kept in the store.
+type SessionCount struct {
+	// Open is the number of sessions that have not expired.
+	Open int `json:"open"`
+	// Expired is the number of sessions that have expired and are not
+	// deleted yet.
+	Expired int `json:"expired"`
+}
+
 // Bearer is the holder of an authenticated API token.
 type Bearer struct {
 	User string

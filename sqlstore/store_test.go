@@ -2078,3 +2078,71 @@ func TestRevokeUserEndsSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestListTokensByScope checks that ListTokens lists the scopes asked
+// for only, and refuses a scope that does not exist, and that
+// CountSessions counts the sessions open and expired.
+func TestListTokensByScope(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		api, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.tokens.Authenticate(ctx, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedIn := server.SignedIn(ctx, e.catalog, b)
+		// Apart in time, so that the listings, oldest first, list them
+		// in this order.
+		e.now = e.now.Add(time.Second)
+		if _, _, err := e.tokens.CreateFeedToken(signedIn, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(time.Second)
+		if _, _, err := e.tokens.CreateSession(signedIn, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(time.Second)
+		if _, err := e.tokens.CreateToken(ctx, "bob", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			user   string
+			scopes []string
+			want   []string
+		}{
+			{"", nil, []string{"alice api", "alice feed", "alice session", "bob api"}},
+			{"", []string{"api", "feed"}, []string{"alice api", "alice feed", "bob api"}},
+			{"", []string{"session"}, []string{"alice session"}},
+			{"bob", []string{"session"}, []string{}},
+			{"bob", []string{"api"}, []string{"bob api"}},
+		} {
+			list, err := e.tokens.ListTokens(ctx, tc.user, tc.scopes...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{}
+			for _, tok := range list {
+				got = append(got, tok.User+" "+tok.Scope)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("ListTokens(%q, %v) (-want +got):\n%s", tc.user, tc.scopes, diff)
+			}
+		}
+		for user, want := range map[string]andon.SessionCount{"": {Open: 1}, "bob": {}} {
+			if got, err := e.tokens.CountSessions(ctx, user); err != nil || got != want {
+				t.Errorf("CountSessions(%q) = %+v, %v; want %+v", user, got, err, want)
+			}
+		}
+		e.now = e.now.Add(time.Hour)
+		if got, err := e.tokens.CountSessions(ctx, "alice"); err != nil || got != (andon.SessionCount{Expired: 1}) {
+			t.Errorf("CountSessions(alice) an hour later = %+v, %v; want 1 expired", got, err)
+		}
+		_, err = e.tokens.ListTokens(ctx, "", "sessions")
+		if want := `scope "sessions": want api, feed, session`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
+			t.Errorf("an unknown scope: %v; want invalid, %q", err, want)
+		}
+	})
+}

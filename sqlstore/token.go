@@ -277,12 +277,28 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 // in listings (andon.TokenInfo.ID).
 const tokenIDLength = 12
 
-// ListTokens returns the tokens issued, only those of user when it is not
-// empty, oldest first.
-func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.TokenInfo, error) {
-	q, args := `SELECT hash, username, scope, created_at, expires_at FROM tokens`, []any{}
+// ListTokens returns the tokens issued, oldest first: only those of user
+// when it is not empty, and only those of the given scopes ("api", "feed",
+// "session") when any is given. An unknown scope is refused (EINVALID).
+func (s *TokenService) ListTokens(ctx context.Context, user string, scopes ...string) ([]andon.TokenInfo, error) {
+	var conds []string
+	var args []any
 	if user != "" {
-		q, args = q+` WHERE username = ?`, append(args, user)
+		conds, args = append(conds, `username = ?`), append(args, user)
+	}
+	if len(scopes) > 0 {
+		marks := make([]string, 0, len(scopes))
+		for _, scope := range scopes {
+			if !slices.Contains(tokenScopes, scope) {
+				return nil, andon.Errorf(andon.EINVALID, "scope %q: want %s", scope, strings.Join(tokenScopes, ", "))
+			}
+			marks, args = append(marks, "?"), append(args, scope)
+		}
+		conds = append(conds, `scope IN (`+strings.Join(marks, ", ")+`)`)
+	}
+	q := `SELECT hash, username, scope, created_at, expires_at FROM tokens`
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
 	rows, err := s.db.readQuery(ctx, q+` ORDER BY created_at, hash`, args...)
 	if err != nil {
@@ -290,6 +306,25 @@ func (s *TokenService) ListTokens(ctx context.Context, user string) ([]andon.Tok
 	}
 	tokens, _, err := scanTokens(rows)
 	return tokens, err
+}
+
+// tokenScopes are the scopes a token may have, as ListTokens takes them.
+var tokenScopes = []string{scopeAPI, scopeFeed, scopeSession}
+
+// CountSessions counts the session tokens of user, or of every user when
+// user is empty: those open and those expired at the store's clock. A
+// listing that leaves the sessions out says how many there are with it.
+func (s *TokenService) CountSessions(ctx context.Context, user string) (andon.SessionCount, error) {
+	q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN expires_at <= ? THEN 1 ELSE 0 END), 0) FROM tokens WHERE scope = ?`
+	args := []any{micros(s.db.Now()), scopeSession}
+	if user != "" {
+		q, args = q+` AND username = ?`, append(args, user)
+	}
+	var all, expired int
+	if err := s.db.readRow(ctx, q, args...).Scan(&all, &expired); err != nil {
+		return andon.SessionCount{}, err
+	}
+	return andon.SessionCount{Open: all - expired, Expired: expired}, nil
 }
 
 // RevokeTokens deletes the token that ref names, or with an empty ref

@@ -163,14 +163,40 @@ func fmtSecond(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z
 
 func newTokenListCmd(e *env) *cobra.Command {
 	var user string
+	var scopes []string
 	cmd := &cobra.Command{
-		Use:   "list --data DIR [--user NAME]",
-		Short: "List the tokens issued (API, calendar feed and board sessions): ID, user, scope, creation and expiry times, never the token",
-		Args:  cobra.NoArgs,
+		Use:   "list --data DIR [--user NAME] [--scope api|feed|session]",
+		Short: "List the tokens issued: ID, user, scope, creation and expiry times, never the token",
+		Long: `List the tokens issued: ID, user, scope, creation and expiry times, never
+the token itself. Without --scope it lists the API tokens and the calendar
+feed tokens, and counts the board's sessions rather than listing them:
+every sign-in to the board opens one, and a plant where many people sign
+in every shift has hundreds. --scope session lists them, with those that
+expired and are not deleted yet; --scope takes api, feed and session, several separated by commas or
+given again.
+
+-o json prints {"tokens": [...], "sessions": {"open": N, "expired": M}}:
+the tokens listed, each with id, user, scope, createdAt and, when it has
+one, expiresAt, and the count of the sessions (of --user, when given)
+whatever --scope lists.`,
+		Example: `  andon token list --data ./data
+  andon token list --data ./data --scope session --user alice
+  andon token list --data ./data --scope api,feed,session -o json`,
+		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "only the tokens of this user")
+	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "only the tokens of these scopes: api, feed, session (default api,feed; sessions are counted)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		for i, scope := range scopes {
+			scopes[i] = strings.TrimSpace(scope)
+			if !slices.Contains(tokenScopes, scopes[i]) {
+				return andon.Errorf(andon.EINVALID, "--scope %q: want %s", scope, strings.Join(tokenScopes, ", "))
+			}
+		}
+		if len(scopes) == 0 {
+			scopes = []string{"api", "feed"}
+		}
 		store, err := o.openReadOnly(e.ctx)
 		if err != nil {
 			return err
@@ -183,27 +209,60 @@ func newTokenListCmd(e *env) *cobra.Command {
 		} else if len(missing) > 0 {
 			return andon.Errorf(andon.EINVALID, "%s: the store is not migrated to this andon %s yet (it lacks %s): list its tokens with the andon its server runs, or start andon serve of this version on it once", o.where(), andon.Version, strings.Join(missing, ", "))
 		}
-		tokens, err := sqlstore.NewTokenService(store).ListTokens(e.ctx, user)
+		service := sqlstore.NewTokenService(store)
+		tokens, err := service.ListTokens(e.ctx, user, scopes...)
 		if err != nil {
 			return err
 		}
 		if tokens == nil {
 			tokens = []andon.TokenInfo{}
 		}
-		// As every listing does: a note for people, and nothing on
-		// standard output that a script would read as a token.
-		if human(cmd) && len(tokens) == 0 {
-			fmt.Fprintln(e.stderr, "no tokens")
-			return nil
+		sessions, err := service.CountSessions(e.ctx, user)
+		if err != nil {
+			return err
+		}
+		if human(cmd) {
+			// As every listing does: notes for people on standard error,
+			// and nothing on standard output that a script would read
+			// as a token.
+			if len(tokens) == 0 {
+				fmt.Fprintln(e.stderr, "no tokens")
+			}
+			if !slices.Contains(scopes, "session") && sessions != (andon.SessionCount{}) {
+				defer fmt.Fprintln(e.stderr, sessionSummary(sessions))
+			}
+			if len(tokens) == 0 {
+				return nil
+			}
 		}
 		// An object, as every listing prints, so that a field can be
 		// added beside the list without breaking its readers.
 		out := struct {
-			Tokens []andon.TokenInfo `json:"tokens"`
-		}{tokens}
+			Tokens   []andon.TokenInfo  `json:"tokens"`
+			Sessions andon.SessionCount `json:"sessions"`
+		}{tokens, sessions}
 		return e.print(cmd, out, func(w io.Writer) { writeTokens(w, tokens, time.Now()) })
 	}
 	return cmd
+}
+
+// tokenScopes are the scopes token list --scope takes.
+var tokenScopes = []string{"api", "feed", "session"}
+
+// sessionSummary says how many sessions of the board a listing that left
+// them out did not show, and how to list them.
+func sessionSummary(c andon.SessionCount) string {
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return fmt.Sprintf("%d %ss", n, what)
+	}
+	msg := plural(c.Open, "board session") + " open"
+	if c.Expired > 0 {
+		msg += fmt.Sprintf(", %d expired", c.Expired)
+	}
+	return msg + ", not listed: --scope session lists them"
 }
 
 func newTokenRevokeCmd(e *env) *cobra.Command {

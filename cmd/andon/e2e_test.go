@@ -946,7 +946,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 		}
 		carols := listed.Tokens
 		r = runCLI(t, nil, append([]string{"token", "list", "--user", "nobody", "-o", "json"}, store...)...)
-		if r.code != 0 || r.stdout != "{\n  \"tokens\": []\n}\n" {
+		if r.code != 0 || r.stdout != "{\n  \"tokens\": [],\n  \"sessions\": {\n    \"open\": 0,\n    \"expired\": 0\n  }\n}\n" {
 			t.Errorf("token list of no tokens -o json: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		// For people, no token is a note on standard error, as with

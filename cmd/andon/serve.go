@@ -930,7 +930,7 @@ func (a *app) handler() http.Handler {
 		Now:          a.db.Now,
 		Registry:     a.registry,
 		ChangeCounts: a.db.CountByState,
-		ListTokens:   func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "") },
+		ListTokens:   func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "", "api") },
 		Loads:        a.loads,
 		UI: web.New(web.Config{
 			Logger:          a.logger,
