@@ -83,12 +83,21 @@ type Session struct {
 // end of it; andon serve --session-lifetime changes it.
 const DefaultSessionLifetime = 12 * time.Hour
 
+// ExpiredSessionRetention is how long a session token stays in the store
+// once it has expired, listed as expired (andon token list --scope
+// session), before the leading server deletes it. Every sign-in to the
+// board opens a session: without this, a plant where dozens of people
+// sign in every shift would keep thousands of sessions that open nothing.
+// A week leaves time to see who was signed in, and when, after a shift or
+// a weekend; the audit log keeps it for good.
+const ExpiredSessionRetention = 7 * 24 * time.Hour
+
 // SessionCount counts the sessions of the board kept in the store.
 type SessionCount struct {
 	// Open is the number of sessions that have not expired.
 	Open int `json:"open"`
 	// Expired is the number of sessions that have expired and are not
-	// deleted yet.
+	// deleted yet (see ExpiredSessionRetention).
 	Expired int `json:"expired"`
 }
 

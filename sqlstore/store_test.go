@@ -2079,6 +2079,119 @@ func TestRevokeUserEndsSessions(t *testing.T) {
 	})
 }
 
+// TestDeleteExpiredSessions checks that the sessions of the board expired
+// for the retention are deleted, those that expired first first and at
+// most the limit in one write, each with its token.revoked entry by
+// andon, while sessions expired more recently, open sessions and API
+// tokens, expired or not, stay.
+func TestDeleteExpiredSessions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		const retention = 7 * 24 * time.Hour
+		start := e.now
+		api, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// bob's API token expires within the hour: deleting sessions
+		// leaves it for token revoke --expired.
+		e.now = start.Add(time.Second)
+		if _, err := e.tokens.CreateToken(ctx, "bob", start.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.tokens.Authenticate(ctx, api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedIn := server.SignedIn(ctx, e.catalog, b)
+		open := func(at time.Time, lifetime time.Duration) {
+			t.Helper()
+			e.now = at
+			if _, _, err := e.tokens.CreateSession(signedIn, lifetime); err != nil {
+				t.Fatal(err)
+			}
+		}
+		open(start, time.Hour)                        // expires at start+1h
+		open(start.Add(2*time.Hour), time.Hour)       // start+3h
+		open(start.Add(90*time.Minute), 2*time.Hour)  // start+3h30
+		open(start.Add(3*time.Hour), 30*24*time.Hour) // open for 30 days
+		sessions, err := e.tokens.ListTokens(ctx, "", "session")
+		if err != nil || len(sessions) != 4 {
+			t.Fatalf("ListTokens(session) = %+v, %v; want the 4 sessions", sessions, err)
+		}
+		first, second, third, long := sessions[0], sessions[2], sessions[1], sessions[3] // oldest first
+
+		deleteExpired := func(at time.Time, limit int) []string {
+			t.Helper()
+			e.now = at
+			deleted, err := e.tokens.DeleteExpiredSessions(ctx, retention, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := []string{}
+			for _, d := range deleted {
+				ids = append(ids, d.ID)
+			}
+			return ids
+		}
+		// A second short of a week after the first expired: nothing.
+		if got := deleteExpired(start.Add(time.Hour+retention-time.Second), 500); len(got) != 0 {
+			t.Errorf("before the retention: deleted %v, want none", got)
+		}
+		count, err := e.tokens.CountSessions(ctx, "")
+		if want := (andon.SessionCount{Open: 1, Expired: 3}); err != nil || count != want {
+			t.Errorf("CountSessions = %+v, %v; want %+v", count, err, want)
+		}
+		// A week after: the first, alone.
+		if diff := cmp.Diff([]string{first.ID}, deleteExpired(start.Add(time.Hour+retention), 500)); diff != "" {
+			t.Errorf("a week after the first expired (-want +got):\n%s", diff)
+		}
+		// Long after the other two expired, with a limit of one: the one
+		// that expired first, then the other, then none.
+		later := start.Add(4*time.Hour + retention)
+		for i, want := range [][]string{{second.ID}, {third.ID}, {}} {
+			if diff := cmp.Diff(want, deleteExpired(later, 1)); diff != "" {
+				t.Errorf("call %d with a limit of one (-want +got):\n%s", i+1, diff)
+			}
+		}
+		if _, err := e.tokens.DeleteExpiredSessions(ctx, retention, 0); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("a limit of 0: %v, want invalid", err)
+		}
+
+		left, err := e.tokens.ListTokens(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tok := range left {
+			got = append(got, tok.User+" "+tok.Scope)
+		}
+		if diff := cmp.Diff([]string{"alice api", "bob api", "alice session"}, got); diff != "" {
+			t.Errorf("tokens left (-want +got):\n%s", diff)
+		}
+		if left[2].ID != long.ID {
+			t.Errorf("the session left is %s, want the open one %s", left[2].ID, long.ID)
+		}
+		count, err = e.tokens.CountSessions(ctx, "alice")
+		if want := (andon.SessionCount{Open: 1}); err != nil || count != want {
+			t.Errorf("CountSessions(alice) = %+v, %v; want %+v", count, err, want)
+		}
+
+		// One token.revoked entry each, by andon, as token revoke
+		// --expired records them.
+		entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRevoked, After: -1})
+		if err != nil || len(entries) != 3 {
+			t.Fatalf("token.revoked entries = %+v, %v; want 3", entries, err)
+		}
+		for i, tok := range []andon.TokenInfo{first, second, third} {
+			want := `{"expiresAt":"` + tok.ExpiresAt.Format(time.RFC3339Nano) + `","id":"` + tok.ID + `","scope":"session"}`
+			if en := entries[i]; en.Actor != andon.ActorAndon || en.Subject != "alice" || string(en.Data) != want {
+				t.Errorf("entry %d: by %s of %s, %s; want by andon of alice, %s", i, en.Actor, en.Subject, en.Data, want)
+			}
+		}
+	})
+}
+
 // TestListTokensByScope checks that ListTokens lists the scopes asked
 // for only, and refuses a scope that does not exist, and that
 // CountSessions counts the sessions open and expired.

@@ -383,6 +383,26 @@ func (s *TokenService) RevokeExpiredTokens(ctx context.Context) ([]andon.TokenIn
 	return s.revoke(ctx, `expires_at <= ?`, []any{micros(s.db.Now())}, func([]andon.TokenInfo) error { return nil }, nil)
 }
 
+// DeleteExpiredSessions deletes the session tokens that expired at least
+// retention ago, at most limit of them, those that expired first, and
+// records a token.revoked entry for each with the actor andon, as token
+// revoke --expired does, in one write. It returns them: none is not an
+// error. The leading server calls it in its background work, so that the
+// sessions every sign-in opens do not pile up in the store; limit keeps
+// each write, and its audit entries, to a bounded size, the next call
+// taking the rest.
+func (s *TokenService) DeleteExpiredSessions(ctx context.Context, retention time.Duration, limit int) ([]andon.TokenInfo, error) {
+	if retention < 0 || limit <= 0 {
+		return nil, andon.Errorf(andon.EINVALID, "deleting expired sessions: retention %s and limit %d: want a retention of 0 or more and a limit of 1 or more", retention, limit)
+	}
+	// ORDER BY ends with the hash, unique, so that the subquery selects
+	// the same tokens each time the revocation evaluates it.
+	where := `hash IN (SELECT hash FROM tokens WHERE scope = ? AND expires_at <= ? ORDER BY expires_at, hash LIMIT ?)`
+	return s.revoke(ctx, where, []any{scopeSession, micros(s.db.Now().Add(-retention)), limit},
+		func([]andon.TokenInfo) error { return nil },
+		func(andon.TokenInfo) string { return andon.ActorAndon })
+}
+
 // errNoTokens ends a revocation that found nothing to revoke.
 var errNoTokens = errors.New("no token to revoke")
 

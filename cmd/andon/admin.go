@@ -172,7 +172,8 @@ the token itself. Without --scope it lists the API tokens and the calendar
 feed tokens, and counts the board's sessions rather than listing them:
 every sign-in to the board opens one, and a plant where many people sign
 in every shift has hundreds. --scope session lists them, with those that
-expired and are not deleted yet; --scope takes api, feed and session, several separated by commas or
+expired in the last week (the leading server deletes them after that);
+--scope takes api, feed and session, several separated by commas or
 given again.
 
 -o json prints {"tokens": [...], "sessions": {"open": N, "expired": M}}:

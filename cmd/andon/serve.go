@@ -150,7 +150,9 @@ ANDON_CATALOG_GIT_USERNAME and ANDON_CATALOG_GIT_PASSWORD). One replica, the
 leader, reads it every --catalog-interval and publishes a valid new version
 through the database, recorded in the audit log with its git commit; every
 replica puts it in force. An invalid version is refused with all its
-problems logged, and the version in force stays.
+problems logged, and the version in force stays. The leader also records
+the emergency reviews that fall overdue, and deletes the sessions of the
+board that expired a week ago or more.
 
 The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
@@ -219,7 +221,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.dbFile, "db-file", e.getenv("ANDON_DB_FILE"), "file holding the database URL, such as a mounted Secret (env ANDON_DB_FILE)")
 	redactDefault(cmd, "db")
 	f.DurationVar(&o.followInterval, "catalog-follow-interval", 2*time.Second, "how often a replica looks for a catalog version published by another")
-	f.DurationVar(&o.jobInterval, "job-interval", time.Minute, "how often the leader scans for overdue emergency reviews")
+	f.DurationVar(&o.jobInterval, "job-interval", time.Minute, "how often the leader scans for overdue emergency reviews, and for sessions of the board expired for 7 days, which it deletes")
 	f.StringVar(&o.admissionAddr, "admission-addr", e.getenv("ANDON_ADMISSION_ADDR"), "listen address of the Kubernetes admission webhook, served over TLS, such as :8443; off when empty (env ANDON_ADMISSION_ADDR)")
 	f.StringVar(&o.tlsCert, "tls-cert", e.getenv("ANDON_TLS_CERT"), "PEM certificate of the admission listener, read again when it changes (env ANDON_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tls-key", e.getenv("ANDON_TLS_KEY"), "PEM private key of --tls-cert (env ANDON_TLS_KEY)")
@@ -831,8 +833,10 @@ func (a *app) warnPolicy() {
 }
 
 // background runs until ctx ends: every replica follows the published
-// catalog; the leader alone watches the catalog source and records overdue
-// reviews, so that each happens once however many replicas run.
+// catalog; the leader alone watches the catalog source, records overdue
+// reviews and deletes the sessions of the board expired for
+// andon.ExpiredSessionRetention, so that each happens once however many
+// replicas run.
 func (a *app) background(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -864,6 +868,13 @@ func (a *app) background(ctx context.Context) {
 	wg.Wait()
 }
 
+// sessionsDeletedPerScan bounds the expired sessions one scan of the
+// leader deletes, each with its audit entry, in one write: the first scan
+// after an upgrade may find weeks of them, and a write of thousands of
+// entries would hold up every other write meanwhile. The next scans take
+// the rest.
+const sessionsDeletedPerScan = 500
+
 // lead is the background work of the leader.
 func (a *app) lead(ctx context.Context) {
 	a.leading.Store(true)
@@ -884,6 +895,12 @@ func (a *app) lead(ctx context.Context) {
 			a.logger.Error("overdue review scan failed", "err", err)
 		} else if n > 0 {
 			a.logger.Warn("emergency change reviews overdue", "recorded", n)
+		}
+		deleted, err := a.tokens.DeleteExpiredSessions(ctx, andon.ExpiredSessionRetention, sessionsDeletedPerScan)
+		if err != nil && ctx.Err() == nil {
+			a.logger.Error("deleting expired sessions of the board failed", "err", err)
+		} else if len(deleted) > 0 {
+			a.logger.Info("deleted expired sessions of the board", "deleted", len(deleted), "expiredFor", roughly(andon.ExpiredSessionRetention))
 		}
 	}
 	// At once, so that a review that fell due while no replica led is

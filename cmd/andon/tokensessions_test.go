@@ -112,3 +112,29 @@ func TestTokenListCountsSessions(t *testing.T) {
 	}
 	wantExit(t, runCLI(t, nil, "token", "list", "--data", data, "--scope", "sessions"), 2, `--scope "sessions": want api, feed, session`)
 }
+
+// TestLeaderDeletesExpiredSessions: the leading server deletes the
+// sessions of the board that expired a week ago or more, and records each
+// deletion; those expired since stay listed, and open ones stay open.
+func TestLeaderDeletesExpiredSessions(t *testing.T) {
+	data := t.TempDir()
+	mustSeedSessions(t, data, time.Hour, 9*24*time.Hour, 8*24*time.Hour, 2*time.Hour, 10*time.Minute)
+	if l := mustListTokens(t, "--data", data); l.Sessions != (andon.SessionCount{Open: 1, Expired: 3}) {
+		t.Fatalf("before the server: sessions %+v, want 1 open and 3 expired", l.Sessions)
+	}
+	s := MustServe(t, data, "--job-interval", "100ms")
+	waitFor(t, 10*time.Second, func() bool {
+		return mustListTokens(t, "--data", data).Sessions == andon.SessionCount{Open: 1, Expired: 1}
+	}, s.logs)
+	if !strings.Contains(s.logs.String(), `deleted expired sessions of the board`) {
+		t.Errorf("the log does not say the sessions were deleted:\n%s", s.logs.String())
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("server exit code %d", code)
+	}
+	r := runCLI(t, nil, "audit", "entries", "--data", data, "--type", "token.revoked", "-o", "json")
+	if r.code != 0 || strings.Count(r.stdout, `"actor": "andon"`) != 2 || strings.Count(r.stdout, `"type": "token.revoked"`) != 2 {
+		t.Errorf("audit entries --type token.revoked: exit %d, want two entries by andon\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data), 0, "audit log OK")
+}
