@@ -100,6 +100,23 @@ func (e *Engine) Reload(ctx context.Context) error {
 	return nil
 }
 
+// Swap puts the policy in force in next in force in e, at once and as a
+// whole, as Reload does, and makes Reload read next's directory from then
+// on. The services that hold e decide under next's policy from their next
+// decision; next is not changed, nor compiled again. Compiling next first
+// lets a policy be checked before anything is decided under it, and put
+// in force later: andon demo seeds its history under the embedded policy,
+// then swaps in the one it was given.
+func (e *Engine) Swap(next *Engine) {
+	next.reload.Lock()
+	dir, p := next.dir, next.state.Load()
+	next.reload.Unlock()
+	e.reload.Lock()
+	defer e.reload.Unlock()
+	e.dir = dir
+	e.state.Store(p)
+}
+
 // Revision returns a digest of the policy in force, recorded in the audit
 // log at start and on every reload.
 func (e *Engine) Revision() string { return e.state.Load().revision }

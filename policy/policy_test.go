@@ -334,6 +334,59 @@ func TestReloadKeepsOldPolicyOnError(t *testing.T) {
 	}
 }
 
+// TestSwap puts a policy compiled beforehand in force in an engine that
+// held the embedded one: the engine decides under it, names its revision
+// and modules, and reloads from its directory from then on.
+func TestSwap(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"risk.rego": everythingCritical, "roles.rego": acmeRoles})
+	ctx := context.Background()
+	e := mustNew(t, "")
+	next := mustNew(t, dir)
+	in := riskInput(prodLyon, andon.ChangeNormal, andon.Facts{Components: []string{"redis"}})
+	tierOf := func() andon.Level {
+		t.Helper()
+		d, err := e.Risk(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Tier
+	}
+	if got := tierOf(); got != andon.LevelMedium {
+		t.Fatalf("tier = %s before the swap, want medium from the embedded policy", got)
+	}
+	embedded := e.Revision()
+
+	e.Swap(next)
+	if got := tierOf(); got != andon.LevelCritical {
+		t.Errorf("tier = %s after the swap, want critical from %s", got, dir)
+	}
+	if e.Revision() != next.Revision() || e.Revision() == embedded {
+		t.Errorf("revision after the swap = %s, want %s (embedded %s)", e.Revision(), next.Revision(), embedded)
+	}
+	if diff := cmp.Diff(next.Modules(), e.Modules()); diff != "" {
+		t.Errorf("modules after the swap (-want +got):\n%s", diff)
+	}
+
+	// Reload reads the directory of the policy swapped in, not the
+	// embedded bundle alone that e was made with.
+	mustWriteFiles(t, dir, map[string]string{"risk.rego": strings.Replace(everythingCritical, `tier := "critical"`, `tier := "high"`, 1)})
+	if err := e.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := tierOf(); got != andon.LevelHigh {
+		t.Errorf("tier = %s after a reload, want high from the changed %s", got, dir)
+	}
+	// next itself is left as it was compiled.
+	d, err := next.Risk(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Tier != andon.LevelCritical {
+		t.Errorf("tier of the engine swapped in = %s after e reloaded, want critical", d.Tier)
+	}
+}
+
 // TestReloadDuringEvaluation reloads between two policies while decisions
 // are made; every decision must come whole from one policy or the other.
 func TestReloadDuringEvaluation(t *testing.T) {
