@@ -46,12 +46,18 @@ type serverProcess struct {
 // waits until it is ready.
 func mustStartServer(t *testing.T, name string, args ...string) *serverProcess {
 	t.Helper()
+	return mustStartProcess(t, name, append([]string{"serve", "--addr", "127.0.0.1:0", "--catalog", exampleCatalog}, args...)...)
+}
+
+// mustStartProcess starts andon with argv, serve or demo listening on port
+// 0, in a new process and waits until it is ready.
+func mustStartProcess(t *testing.T, name string, argv ...string) *serverProcess {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &serverProcess{name: name, logs: &syncBuffer{}, exited: make(chan struct{})}
-	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--catalog", exampleCatalog}, args...)
 	p.cmd = exec.Command(exe, argv...)
 	// The server gets its settings from its flags alone, as the servers
 	// of the other tests do from run.

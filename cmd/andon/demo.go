@@ -15,6 +15,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -34,6 +35,15 @@ database and the data directory holds only the audit signing key, made
 beforehand with andon audit keygen --data DIR: start afresh with a new
 database instead.
 
+--policy DIR tries a policy against the example manufacturer: Rego files
+that add to or replace the default packages, as andon serve --policy
+takes them, compiled and checked at start (a policy that does not compile
+is refused, exit code 1, before anything is written). A fresh demo seeds
+its history under the embedded policy, from before DIR, then puts DIR in
+force, recorded in the audit log as policy.loaded as a reload is; a demo
+seeded before starts with DIR at once. The banner says which policy is in
+force, and SIGHUP reloads DIR.
+
 The log goes to standard error. With --log-format json, what stops the
 demo, at start or later, is a record of it too (level ERROR, msg "andon
 demo stopped", the message in err), not a plain line.`,
@@ -49,7 +59,29 @@ demo stopped", the message in err), not a plain line.`,
 			if err != nil {
 				return err
 			}
-			// The port and the data first: a demo already running on
+			// A SIGHUP while the demo starts waits for it to serve,
+			// rather than ending it.
+			hup := notifyHUP()
+			defer signal.Stop(hup)
+			// The flags and the policy are checked first, as andon serve
+			// checks them: a policy that does not compile is refused
+			// before the demo claims or writes anything.
+			o.catalog = "(built-in example)"
+			l, err := load(e.ctx, logger, o, catalogsync.FS(examples.Catalog, "catalog", "built-in example catalog"))
+			if err != nil {
+				return err
+			}
+			if o.policy != "" {
+				// The seeded history is from before the policy given:
+				// it is decided under the embedded one, which a strict
+				// policy would not let through, and the policy given is
+				// put in force once it is seeded (prepareDemo).
+				l.demoPolicy = l.policy
+				if l.policy, err = policy.New(e.ctx, ""); err != nil {
+					return err
+				}
+			}
+			// Then the port and the data: a demo already running on
 			// them must not lose its data to --reset.
 			cl, err := claim(o)
 			if err != nil {
@@ -74,10 +106,7 @@ demo stopped", the message in err), not a plain line.`,
 					return err
 				}
 			}
-			hup := notifyHUP()
-			defer signal.Stop(hup)
-			o.catalog = "(built-in example)"
-			a, err := startApp(e.ctx, logger, o, catalogsync.FS(examples.Catalog, "catalog", "built-in example catalog"))
+			a, err := l.start(e.ctx)
 			if err != nil {
 				return err
 			}
@@ -97,6 +126,9 @@ demo stopped", the message in err), not a plain line.`,
 		cmd.Flags().Lookup(flag).DefValue = def
 		_ = cmd.Flags().Set(flag, def)
 	}
+	// Not from ANDON_POLICY, as serve takes it: the demo's decisions change
+	// only when asked on its command line.
+	cmd.Flags().StringVar(&o.policy, "policy", "", "directory of Rego files that add to or replace the default policy packages, checked at start as andon serve does and put in force once the history is seeded; SIGHUP reloads it")
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo data directory first and seed new history (SQLite only)")
 	return cmd
 }
@@ -138,10 +170,29 @@ func (a *app) prepareDemo(ctx context.Context, now time.Time) (fresh bool, err e
 			return err
 		}
 		if fresh {
+			if a.demoPolicy != nil {
+				// The embedded policy decides the history: the log says
+				// so before its first decision.
+				if err := a.record(ctx, a.policyLoaded(false)); err != nil {
+					return err
+				}
+			}
 			if err := a.seedDemo(ctx, now); err != nil {
 				return fmt.Errorf("seed demo history: %w", err)
 			}
 		}
+		if a.demoPolicy == nil {
+			return nil
+		}
+		// The policy given is put in force as a reload puts it, after a
+		// seeded history; a demo seeded before just starts with it.
+		a.policy.Swap(a.demoPolicy)
+		a.demoPolicy = nil
+		if err := a.record(ctx, a.policyLoaded(fresh)); err != nil {
+			return err
+		}
+		a.logger.Info("policy put in force", "dir", a.opts.policy, "revision", a.policy.Revision(), "policy", strings.Join(a.policy.Modules(), ","))
+		a.warnPolicy()
 		return nil
 	})
 	return fresh, err
@@ -185,6 +236,14 @@ func (a *app) printDemoBanner(e *env, fresh bool, ln net.Listener) {
 		fmt.Fprintf(w, "seeded history into %s\n", store)
 	} else {
 		fmt.Fprintf(w, "using the existing demo data in %s (%s)\n", store, again)
+	}
+	if a.opts.policy == "" {
+		fmt.Fprintf(w, "policy in force: the embedded default policy (%s)\n", a.policy.Revision())
+	} else {
+		fmt.Fprintf(w, "policy in force: %s over the embedded default policy (%s); SIGHUP reloads it\n", a.opts.policy, a.policy.Revision())
+		if fresh {
+			fmt.Fprintf(w, "the seeded history was decided under the embedded default policy, before %s was put in force\n", a.opts.policy)
+		}
 	}
 	fmt.Fprintf(w, "\nDemo tokens (for this demo only):\n")
 	for _, user := range cat.Users() {

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/andon-governance/andon/examples"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestDemoSeedsOnAnyDay seeds the demo history as if the demo started on
@@ -237,4 +241,232 @@ func TestDemoDataInUse(t *testing.T) {
 	// --reset deletes the directory, not a database elsewhere: refused.
 	wantExit(t, runCLI(t, nil, "demo", "--reset", "--data", t.TempDir(), "--db", elsewhere, "--addr", "127.0.0.1:0"), 2,
 		"but --db keeps the history elsewhere")
+}
+
+// demoCriticalRisk replaces andon.risk: every change is critical, so that a
+// standard change in staging, which the embedded policy pre-approves, waits
+// for approvals and the gate denies it.
+const demoCriticalRisk = `package andon.risk
+
+tier := "critical"
+
+reasons := ["every change is critical at this plant"]
+
+approvals := [{"role": "change-manager", "count": 1}, {"role": "platform-admin", "count": 1}]
+`
+
+// startDemo runs andon demo with args on port 0 and waits until it serves
+// the demo's users. It returns the server's URL, the banner and the log,
+// and stop, which ends the demo and returns its exit code.
+func startDemo(t *testing.T, args ...string) (url string, banner, logs *syncBuffer, stop func() int) {
+	t.Helper()
+	url = closedServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	banner, logs = &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	argv := append([]string{"andon", "demo", "--addr", strings.TrimPrefix(url, "http://")}, args...)
+	go func() { done <- run(ctx, argv, func(string) string { return "" }, nil, banner, logs) }()
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	env := map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-frank"}
+	deadline := time.Now().Add(30 * time.Second)
+	for runCLI(t, env, "whoami").code != 0 {
+		select {
+		case code := <-done:
+			stopped = true
+			t.Fatalf("demo exited with %d; logs:\n%s", code, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo not serving after 30s; logs:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return url, banner, logs, stop
+}
+
+// policyLoadedEntries returns the policy.loaded entries of the audit log
+// in data, read offline.
+func policyLoadedEntries(t *testing.T, data string) []map[string]any {
+	t.Helper()
+	r := runCLI(t, nil, "audit", "entries", "--data", data, "--type", andon.EventPolicyLoaded, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("audit entries: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var out struct{ Entries []andon.Entry }
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("audit entries: %v\n%s", err, r.stdout)
+	}
+	var loaded []map[string]any
+	for _, e := range out.Entries {
+		var d map[string]any
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		loaded = append(loaded, d)
+	}
+	return loaded
+}
+
+// TestDemoPolicy runs andon demo with a policy that makes every change
+// critical: the history is seeded under the embedded policy, where the
+// seeded standard change in staging used to be denied by the gate and
+// stop the demo, then the policy given decides, recorded as a reload is.
+// A demo seeded before starts with the policy given at once.
+func TestDemoPolicy(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFile(t, filepath.Join(dir, "risk.rego"), demoCriticalRisk)
+	data := t.TempDir()
+	url, banner, _, stop := startDemo(t, "--data", data, "--policy", dir)
+
+	alice := map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-alice"}
+	if list := runCLI(t, alice, "change", "list", "-o", "json"); list.code != 0 || !containsAll(list.stdout, `"total": 8`, "CHG-8") {
+		t.Errorf("the seeded history: change list: exit %d\n%s%s", list.code, list.stdout, list.stderr)
+	}
+	r := runCLI(t, alice, "change", "create", "--env", "staging-lyon", "--type", "standard", "--title", "Label layout", "--image", imageUnseen, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("change create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var c andon.Change
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Risk.Tier != andon.LevelCritical || c.State != andon.StatePending {
+		t.Errorf("a standard change in staging-lyon is %s and %s, want critical and pending under %s", c.Risk.Tier, c.State, dir)
+	}
+	if !containsAll(banner.String(), "seeded history into "+data, "policy in force: "+dir+" over the embedded default policy",
+		"the seeded history was decided under the embedded default policy") {
+		t.Errorf("the banner does not say which policy is in force:\n%s", banner.String())
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("demo exit code %d", code)
+	}
+
+	// The embedded policy is recorded before the history it decided, the
+	// policy given after it, as a reload.
+	check := runCLI(t, nil, "policy", "check", "--policy", dir, "-o", "json")
+	var rev struct{ Revision string }
+	if err := json.Unmarshal([]byte(check.stdout), &rev); err != nil || rev.Revision == "" {
+		t.Fatalf("policy check: %v\n%s%s", err, check.stdout, check.stderr)
+	}
+	entries := policyLoadedEntries(t, data)
+	if len(entries) != 2 || entries[0]["reload"] != false || entries[0]["revision"] == rev.Revision ||
+		entries[1]["reload"] != true || entries[1]["revision"] != rev.Revision {
+		t.Errorf("policy.loaded entries = %v, want the embedded policy at start, then %s as a reload", entries, rev.Revision)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data), 0, "audit log OK")
+
+	// Seeded before, the demo starts with the policy given: one entry more,
+	// at start.
+	_, banner, _, stop = startDemo(t, "--data", data, "--policy", dir)
+	if !containsAll(banner.String(), "using the existing demo data", "policy in force: "+dir) || strings.Contains(banner.String(), "seeded history was decided") {
+		t.Errorf("banner of a demo seeded before:\n%s", banner.String())
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("demo exit code %d", code)
+	}
+	entries = policyLoadedEntries(t, data)
+	if len(entries) != 3 || entries[2]["reload"] != false || entries[2]["revision"] != rev.Revision {
+		t.Errorf("policy.loaded entries = %v, want a third, of %s at start", entries, rev.Revision)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data), 0, "audit log OK")
+}
+
+// TestDemoPolicyRefused gives andon demo a policy that does not compile,
+// and one that is not there: the demo is refused as andon serve refuses
+// them, with the same messages and exit codes, before it writes anything.
+func TestDemoPolicyRefused(t *testing.T) {
+	broken := t.TempDir()
+	mustWriteFile(t, filepath.Join(broken, "risk.rego"), "package andon.risk\n\ntier := \"low\" if {\n")
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, tt := range []struct {
+		name   string
+		policy string
+		code   int
+		want   string
+	}{
+		{"does not compile", broken, 1, "policy is not valid: policy " + broken + ": 1 error(s):\n" + filepath.Join(broken, "risk.rego") + ":4: rego_parse_error"},
+		{"missing", missing, 2, "--policy " + missing + ": no such directory (want a directory of Rego files)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "demo-data")
+			serve := runCLI(t, nil, "serve", "--catalog", exampleCatalog, "--data", data, "--addr", "127.0.0.1:0", "--policy", tt.policy)
+			wantExit(t, serve, tt.code, tt.want)
+			demo := runWithin(t, 30*time.Second, "demo", "--data", data, "--addr", "127.0.0.1:0", "--policy", tt.policy)
+			wantExit(t, demo, tt.code, tt.want)
+			if demo.stderr != serve.stderr {
+				t.Errorf("demo says\n%s\nwhere serve says\n%s", demo.stderr, serve.stderr)
+			}
+			if demo.stdout != "" {
+				t.Errorf("the refused demo announced itself:\n%s", demo.stdout)
+			}
+			if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the refused demo made its data directory: %v", err)
+			}
+		})
+	}
+
+	// With --log-format json, standard error holds JSON records only: one
+	// per problem, then what stopped the demo.
+	data := filepath.Join(t.TempDir(), "demo-data")
+	r := runWithin(t, 30*time.Second, "demo", "--data", data, "--addr", "127.0.0.1:0", "--policy", broken, "--log-format", "json")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	var got []map[string]any
+	for _, rec := range logRecords(t, "json", r.stderr) {
+		delete(rec, "time")
+		got = append(got, rec)
+	}
+	want := []map[string]any{{
+		"level": "ERROR", "msg": "policy is not valid", "source": "dir " + broken, "file": filepath.Join(broken, "risk.rego"), "line": "4",
+		"err": "rego_parse_error: unexpected eof token", "detail": `tier := "low" if {`,
+	}, {
+		"level": "ERROR", "msg": "andon demo stopped", "err": "policy is not valid: 1 problem in dir " + broken + ", logged above",
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s\n%s", diff, r.stderr)
+	}
+	if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused demo made its data directory: %v", err)
+	}
+}
+
+// TestDemoPolicyReloadOnSIGHUP runs andon demo with a policy as its own
+// process, changes the policy and sends SIGHUP: the demo reloads the
+// policy given, not the embedded one it seeded its history under.
+func TestDemoPolicyReloadOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	risk := filepath.Join(dir, "risk.rego")
+	mustWriteFile(t, risk, demoCriticalRisk)
+	p := mustStartProcess(t, "andon demo", "demo", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--policy", dir)
+	alice := map[string]string{"ANDON_SERVER": p.url, "ANDON_TOKEN": "demo-alice"}
+	tierOf := func() andon.Level {
+		t.Helper()
+		r := runCLI(t, alice, "change", "create", "--env", "staging-lyon", "--type", "standard", "--title", "Label layout", "--image", imageUnseen, "-o", "json")
+		var c andon.Change
+		if err := json.Unmarshal([]byte(r.stdout), &c); r.code != 0 || err != nil {
+			t.Fatalf("change create: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		return c.Risk.Tier
+	}
+	if got := tierOf(); got != andon.LevelCritical {
+		t.Errorf("tier = %s before the reload, want critical", got)
+	}
+	mustWriteFile(t, risk, strings.Replace(demoCriticalRisk, `tier := "critical"`, `tier := "high"`, 1))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return strings.Contains(p.logs.String(), "policy reloaded") }, p.logs)
+	if got := tierOf(); got != andon.LevelHigh {
+		t.Errorf("tier = %s after the reload, want high from the changed %s", got, risk)
+	}
 }

@@ -365,6 +365,8 @@ type app struct {
 	leading atomic.Bool
 	// policyRefused is set while the last policy reload failed.
 	policyRefused atomic.Bool
+	// demoPolicy is loaded.demoPolicy, until prepareDemo puts it in force.
+	demoPolicy *policy.Engine
 }
 
 // startApp loads everything the server needs and refuses to start on the
@@ -390,6 +392,11 @@ type loaded struct {
 	fetchErr     error
 	policy       *policy.Engine
 	admissionTLS *tls.Config
+	// demoPolicy is the policy given to andon demo with --policy. policy
+	// is then the embedded one, under which a fresh demo seeds its
+	// history; start records neither, and prepareDemo puts demoPolicy in
+	// force and records what was in force.
+	demoPolicy *policy.Engine
 }
 
 // load checks the flags, reads the catalog and compiles the policy.
@@ -479,7 +486,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		logger.Error("catalog source cannot be read; starting with the version in force", "source", src.String(), "revision", snap.Revision, "err", fetchErr)
 	}
 	cat := snap.Catalog
-	a := &app{logger: logger, opts: o, source: src, db: db, policy: pol, catalogs: andon.NewCatalogHolder(cat)}
+	a := &app{logger: logger, opts: o, source: src, db: db, policy: pol, demoPolicy: l.demoPolicy, catalogs: andon.NewCatalogHolder(cat)}
 	a.calendar = calendar.NewService(a.catalogs)
 	// Compile the windows now rather than in the first gate decision.
 	if _, err := a.calendar.For(cat); err != nil {
@@ -502,9 +509,11 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		db.Close()
 		return nil, db.DiskError(err)
 	}
-	if err := a.record(ctx, a.policyLoaded(false)); err != nil {
-		db.Close()
-		return nil, db.DiskError(err)
+	if a.demoPolicy == nil {
+		if err := a.record(ctx, a.policyLoaded(false)); err != nil {
+			db.Close()
+			return nil, db.DiskError(err)
+		}
 	}
 	dsn, _ := o.dsn()
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
