@@ -293,14 +293,7 @@ func TestReloadKeepsOldPolicyOnError(t *testing.T) {
 	e := mustNew(t, dir)
 	ctx := context.Background()
 	in := riskInput(prodLyon, andon.ChangeNormal, andon.Facts{Components: []string{"redis"}})
-	tierOf := func() andon.Level {
-		t.Helper()
-		d, err := e.Risk(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d.Tier
-	}
+	tierOf := func() andon.Level { t.Helper(); return mustTier(t, e, in) }
 	if got := tierOf(); got != andon.LevelCritical {
 		t.Fatalf("tier = %s before reload, want critical", got)
 	}
@@ -344,14 +337,7 @@ func TestSwap(t *testing.T) {
 	e := mustNew(t, "")
 	next := mustNew(t, dir)
 	in := riskInput(prodLyon, andon.ChangeNormal, andon.Facts{Components: []string{"redis"}})
-	tierOf := func() andon.Level {
-		t.Helper()
-		d, err := e.Risk(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d.Tier
-	}
+	tierOf := func() andon.Level { t.Helper(); return mustTier(t, e, in) }
 	if got := tierOf(); got != andon.LevelMedium {
 		t.Fatalf("tier = %s before the swap, want medium from the embedded policy", got)
 	}
@@ -643,4 +629,14 @@ func TestWarningsNameAMisspeltPackage(t *testing.T) {
 	if w := mustNew(t, "").Warnings(); len(w) != 0 {
 		t.Errorf("the embedded policy warns: %v", w)
 	}
+}
+
+// mustTier returns the tier e gives the change of in.
+func mustTier(t *testing.T, e *policy.Engine, in *andon.RiskInput) andon.Level {
+	t.Helper()
+	d, err := e.Risk(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Tier
 }
