@@ -78,9 +78,9 @@ type Session struct {
 }
 
 // DefaultSessionLifetime is how long a session of the board lasts, unless
-// the API token signed in with expires sooner: a plant's shift. A wall
-// screen signed in at the start of a shift shows the sign-in page at the
-// end of it; andon serve --session-lifetime changes it.
+// the API token signed in with expires sooner: a plant's shift; andon
+// serve --session-lifetime changes it. A wall screen's user, whom no Team
+// names, is signed in for longer (the web package's wallSessionLifetime).
 const DefaultSessionLifetime = 12 * time.Hour
 
 // ExpiredSessionRetention is how long a session token stays in the store

@@ -1880,22 +1880,34 @@ func TestSessionExpires(t *testing.T) {
 	}
 }
 
-// TestWallScreenSession: a user who holds no role, a wall screen's, is
-// signed in for 30 days, not a shift, and can still approve nothing.
+// TestWallScreenSession: a wall screen's user, whom no Team names, is
+// signed in for 30 days, not a shift; a team member with no role is not;
+// and once a Team names the wall screen's user, the long session ends.
 func TestWallScreenSession(t *testing.T) {
 	s := MustServe(t, nil, thursday)
-	if err := s.tokens.AddToken(t.Context(), "wall-lyon", "demo-wall-lyon"); err != nil {
-		t.Fatal(err)
+	for _, u := range []string{"wall-lyon", "wall-geelong"} {
+		if err := s.tokens.AddToken(t.Context(), u, "demo-"+u); err != nil {
+			t.Fatal(err)
+		}
 	}
-	wall, bob := s.MustSignIn(t, "wall-lyon"), s.MustSignIn(t, "bob")
+	// alice is a release engineer: her team holds no role.
+	wall, geelong, alice := s.MustSignIn(t, "wall-lyon"), s.MustSignIn(t, "wall-geelong"), s.MustSignIn(t, "alice")
 	s.now = thursday.Add(29 * 24 * time.Hour)
 	wall.get("/?kiosk=1").mustStatus(t, http.StatusOK)
-	if p := bob.get("/"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
-		t.Errorf("bob, who holds roles, after 29 days: %d to %q, want sent to sign in again", p.status, p.location)
+	if p := alice.get("/"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
+		t.Errorf("alice, a team member of no role, after 29 days: %d to %q, want sent to sign in again", p.status, p.location)
 	}
 	s.now = thursday.Add(30 * 24 * time.Hour)
 	if p := wall.get("/?kiosk=1"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
 		t.Errorf("the wall screen after 30 days: %d to %q, want sent to sign in again", p.status, p.location)
+	}
+
+	// A Team that names the other wall screen's user ends its session.
+	s.now = thursday.Add(24 * time.Hour)
+	geelong.get("/?kiosk=1").mustStatus(t, http.StatusOK)
+	s.holder.Swap(mustCatalogWith(t, "apiVersion: andon/v1\nkind: Team\nmetadata: {name: night-shift}\nspec:\n  roles: [change-manager]\n  members: [wall-geelong]\n"))
+	if p := geelong.get("/?kiosk=1"); p.status != http.StatusSeeOther || !strings.Contains(p.location, "ended=expired") {
+		t.Errorf("the wall screen's user named by a Team since: %d to %q, want sent to sign in again", p.status, p.location)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,17 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 				why = endedExpired
 			}
 		}
+		if err == nil && sess.Token.User != "" && sess.ExpiresAt.Sub(h.cfg.Now()) > h.cfg.SessionLifetime {
+			// A wall screen's long session, whose user a Team has named
+			// since: a team member's session lasts a shift.
+			cat, cerr := h.catalog()
+			if cerr != nil {
+				return cerr
+			}
+			if !wallScreen(cat, sess.Token.User) {
+				err, why = andon.Errorf(andon.EUNAUTHORIZED, "a wall screen's session of a team member"), endedExpired
+			}
+		}
 		if err != nil || sess.Token.User == "" {
 			signIn := "/login?next=" + url.QueryEscape(r.URL.RequestURI())
 			if why != "" {
@@ -146,7 +158,7 @@ func (h *Handler) endedMessage(why string) string {
 	switch why {
 	case endedExpired:
 		return "Your session expired: a session of the board lasts " + hoursOf(h.cfg.SessionLifetime) +
-			" (30 days for a user who holds no role, a wall screen's), or less when your API token expires sooner. Sign in again."
+			" (30 days for a wall screen's user, whom no Team names), or less when your API token expires sooner. Sign in again."
 	case endedRevoked:
 		return "Your session has ended: you signed out, or it or your API token was revoked. Sign in again."
 	case endedUpgrade:
@@ -182,10 +194,18 @@ type loginView struct {
 	Ended string
 }
 
-// wallSessionLifetime is how long the session of a user who holds no
-// role lasts, at the least: a wall screen's (/?kiosk=1), which nobody
+// wallSessionLifetime is how long the session of a user whom no Team
+// names lasts, at the least: a wall screen's (/?kiosk=1), which nobody
 // signs in again each shift. Its API token's expiry still ends it first.
 const wallSessionLifetime = 30 * 24 * time.Hour
+
+// wallScreen reports whether user is one whom no Team of cat names, as
+// a wall screen's user is made (docs/ui.md): one who holds no role and
+// approves, reviews and moves no change but its own. A member of a team,
+// even one of no role (a release engineer, who starts changes), is not.
+func wallScreen(cat *andon.Catalog, user string) bool {
+	return !slices.Contains(cat.Users(), user)
+}
 
 // login checks the API token, opens a session with it (a session token
 // of its own, recorded as token.created) and puts the session token in
@@ -216,9 +236,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	lifetime := h.cfg.SessionLifetime
-	if len(cat.RolesOf(b.User)) == 0 {
-		// A user who holds no role can approve, start or review nothing:
-		// a wall screen's, signed in once and left on the board.
+	if wallScreen(cat, b.User) {
 		lifetime = max(lifetime, wallSessionLifetime)
 	}
 	session, _, err := h.cfg.Tokens.CreateSession(server.SignedIn(r.Context(), h.cfg.Catalog, b), lifetime)
