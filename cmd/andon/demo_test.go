@@ -255,41 +255,13 @@ reasons := ["every change is critical at this plant"]
 approvals := [{"role": "change-manager", "count": 1}, {"role": "platform-admin", "count": 1}]
 `
 
-// startDemo runs andon demo with args on port 0 and waits until it serves
-// the demo's users. It returns the server's URL, the banner and the log,
-// and stop, which ends the demo and returns its exit code.
+// startDemo runs andon demo with args on port 0 and waits until it is
+// ready. It returns the server's URL, the banner and the log, and stop,
+// which ends the demo and returns its exit code.
 func startDemo(t *testing.T, args ...string) (url string, banner, logs *syncBuffer, stop func() int) {
 	t.Helper()
-	url = closedServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	banner, logs = &syncBuffer{}, &syncBuffer{}
-	done := make(chan int, 1)
-	argv := append([]string{"andon", "demo", "--addr", strings.TrimPrefix(url, "http://")}, args...)
-	go func() { done <- run(ctx, argv, func(string) string { return "" }, nil, banner, logs) }()
-	stopped := false
-	stop = func() int {
-		if stopped {
-			return 0
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { stop() })
-	env := map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-frank"}
-	deadline := time.Now().Add(30 * time.Second)
-	for runCLI(t, env, "whoami").code != 0 {
-		select {
-		case code := <-done:
-			stopped = true
-			t.Fatalf("demo exited with %d; logs:\n%s", code, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo not serving after 30s; logs:\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	banner = &syncBuffer{}
+	url, logs, stop = startCommandTo(t, banner, append([]string{"andon", "demo", "--addr", "127.0.0.1:0"}, args...)...)
 	return url, banner, logs, stop
 }
 

@@ -141,11 +141,18 @@ func startServe(t testing.TB, args ...string) (url string, logs *syncBuffer, sto
 // as startServe does.
 func startCommand(t testing.TB, argv ...string) (url string, logs *syncBuffer, stop func() int) {
 	t.Helper()
+	return startCommandTo(t, io.Discard, argv...)
+}
+
+// startCommandTo runs argv as startCommand does, its standard output
+// written to stdout (andon demo's banner).
+func startCommandTo(t testing.TB, stdout io.Writer, argv ...string) (url string, logs *syncBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), io.Discard, logs)
+		done <- run(ctx, argv, func(string) string { return "" }, strings.NewReader(""), stdout, logs)
 	}()
 	stopped := false
 	stop = func() int {
