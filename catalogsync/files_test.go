@@ -1,7 +1,6 @@
 package catalogsync_test
 
 import (
-	"crypto/rand"
 	"fmt"
 	"io/fs"
 	"os"
@@ -181,13 +180,7 @@ func TestGitAncestor(t *testing.T) {
 // none of it.
 func TestGitAncestorFetchesLittle(t *testing.T) {
 	repo := MustInitRepo(t)
-	dump := make([]byte, 4<<20)
-	rand.Read(dump) // incompressible
-	MustWrite(t, repo, "assets/dump.bin", string(dump))
-	MustCommit(t, repo, "a dump")
-	if err := os.Remove(filepath.Join(repo, "assets", "dump.bin")); err != nil {
-		t.Fatal(err)
-	}
+	mustDumpInHistory(t, repo)
 	MustWrite(t, repo, "addons/acme/__manifest__.py", "{'name': 'A'}\n")
 	MustCommit(t, repo, "the dump removed")
 	// The dump is further back than the history GitAncestor fetches

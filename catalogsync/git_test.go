@@ -237,13 +237,7 @@ func TestGitLFS(t *testing.T) {
 func TestGitHistoryNotFetched(t *testing.T) {
 	repo := MustInitRepo(t)
 	MustCopyExample(t, repo)
-	dump := make([]byte, 4<<20)
-	rand.Read(dump) // incompressible
-	MustWrite(t, repo, "assets/dump.bin", string(dump))
-	MustCommit(t, repo, "a dump")
-	if err := os.Remove(filepath.Join(repo, "assets", "dump.bin")); err != nil {
-		t.Fatal(err)
-	}
+	mustDumpInHistory(t, repo)
 	head := MustCommit(t, repo, "the dump removed")
 	url, root, sent := mustServeCounting(t, repo, "estate")
 	src := MustGitSource(t, catalogsync.GitOptions{URL: url, Ref: "main"})
@@ -303,6 +297,20 @@ func TestGitMemoryBounded(t *testing.T) {
 		t.Errorf("after 23 more commits of a new 1 MiB file each, the heap grew by %.1f MiB: the source keeps the objects of every commit it fetched", float64(grown)/(1<<20))
 	}
 	runtime.KeepAlive(src)
+}
+
+// mustDumpInHistory commits a file of 4 MiB to repo with what its work
+// tree holds, and removes it from the work tree: the next commit leaves it
+// in the history alone, where a fetch of that commit must not go.
+func mustDumpInHistory(t *testing.T, repo string) {
+	t.Helper()
+	dump := make([]byte, 4<<20)
+	rand.Read(dump) // incompressible
+	MustWrite(t, repo, "assets/dump.bin", string(dump))
+	MustCommit(t, repo, "a dump")
+	if err := os.Remove(filepath.Join(repo, "assets", "dump.bin")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // countingWriter counts the bytes of a response body.

@@ -74,20 +74,7 @@ func TestKubeAdmissionAndDrift(t *testing.T) {
 		}
 	}
 
-	certs := mustWebhookTLS(t)
-	s := MustServe(t, t.TempDir(), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile)
-	base := strings.TrimSuffix(s.admissionURL(t), "/api/v1/admission")
-	r := runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", base, "--ca-bundle", certs.caFile, "--cluster", "eu-1", "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("webhook-config: exit %d: %s", r.code, r.stderr)
-	}
-	var cfg admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, &cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("the API server refuses the configuration andon prints: %v", err)
-	}
+	s := mustServeWebhook(t, cs)
 
 	// A ConfigMap that holds odoo.conf with the master password breaks a
 	// deny rule. The API server takes a moment to use a new webhook
@@ -285,20 +272,7 @@ func TestKubeDebug(t *testing.T) {
 		}
 	}
 
-	certs := mustWebhookTLS(t)
-	s := MustServe(t, t.TempDir(), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile)
-	base := strings.TrimSuffix(s.admissionURL(t), "/api/v1/admission")
-	r := runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", base, "--ca-bundle", certs.caFile, "--cluster", "eu-1", "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("webhook-config: exit %d: %s", r.code, r.stderr)
-	}
-	var cfg admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, &cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("the API server refuses the configuration andon prints: %v", err)
-	}
+	s := mustServeWebhook(t, cs)
 
 	seen := &warningRecorder{}
 	rc := rest.CopyConfig(kc.Config)
@@ -425,4 +399,26 @@ func TestKubeDebug(t *testing.T) {
 	} else if got := ephemeral("odoo-lyon"); !slices.Equal(got, []string{"debugger-r3str"}) {
 		t.Errorf("the production Pod's ephemeral containers are %v, want [debugger-r3str]", got)
 	}
+}
+
+// mustServeWebhook starts andon serve with its admission webhook over TLS
+// and registers it with the API server of cs, as andon kube
+// webhook-config prints its configuration for cluster eu-1.
+func mustServeWebhook(t *testing.T, cs kubernetes.Interface) *liveServer {
+	t.Helper()
+	certs := mustWebhookTLS(t)
+	s := MustServe(t, t.TempDir(), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile)
+	base := strings.TrimSuffix(s.admissionURL(t), "/api/v1/admission")
+	r := runCLI(t, nil, "kube", "webhook-config", "--catalog", exampleCatalog, "--url", base, "--ca-bundle", certs.caFile, "--cluster", "eu-1", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("webhook-config: exit %d: %s", r.code, r.stderr)
+	}
+	var cfg admissionregistrationv1.ValidatingWebhookConfiguration
+	if err := json.Unmarshal([]byte(r.stdout), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(context.Background(), &cfg, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("the API server refuses the configuration andon prints: %v", err)
+	}
+	return s
 }
