@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
 )
@@ -208,21 +211,28 @@ const maxWalkDepth = 32
 // firstProblem reads the JSON value in data, which decodes into t, and
 // returns its first member problem, or none. Unless strict, only unknown
 // members and times that do not decode are problems, as for
-// encoding/json.
+// encoding/json. Every caller has had data through encoding/json's
+// decoder, which reads the whole value before it fills a Go value, so
+// data starts with a well-formed JSON value; what follows it is not read.
 func firstProblem(data []byte, t reflect.Type, strict bool) (memberProblem, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	w := &walk{dec: dec, strict: strict}
+	w := &walk{data: data, strict: strict}
 	return w.value(t)
 }
 
-// walk reads a JSON value for firstProblem; path holds the members and
+// walk reads a JSON value for firstProblem, byte by byte: every gate
+// request's body is walked, and a tokenizer's allocations would cost the
+// gate more than the rest of its decoding. path holds the members and
 // indexes down to the value being read, joined only for a problem.
 type walk struct {
-	dec    *json.Decoder
+	data   []byte
+	pos    int
 	strict bool
 	path   []string
 }
+
+// errWalk is what a walk returns for data that is not the well-formed
+// JSON it expects; no caller gets that far with such data.
+var errWalk = errors.New("malformed JSON")
 
 func (w *walk) problem(kind problemKind) memberProblem {
 	var b strings.Builder
@@ -235,33 +245,92 @@ func (w *walk) problem(kind problemKind) memberProblem {
 	return memberProblem{path: b.String(), kind: kind}
 }
 
+// peek skips white space and returns the byte after it, or 0 at the end.
+func (w *walk) peek() byte {
+	for w.pos < len(w.data) {
+		switch c := w.data[w.pos]; c {
+		case ' ', '\t', '\n', '\r':
+			w.pos++
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// expect consumes the byte c after white space.
+func (w *walk) expect(c byte) error {
+	if w.peek() != c {
+		return errWalk
+	}
+	w.pos++
+	return nil
+}
+
+// rawString consumes the string that starts at the cursor and returns it
+// as it is written, quotes included.
+func (w *walk) rawString() ([]byte, error) {
+	start := w.pos
+	for i := start + 1; i < len(w.data); i++ {
+		switch w.data[i] {
+		case '\\':
+			i++
+		case '"':
+			w.pos = i + 1
+			return w.data[start:w.pos], nil
+		}
+	}
+	return nil, errWalk
+}
+
+// str consumes a string and returns its value, read as encoding/json
+// reads it (escapes undone, invalid UTF-8 replaced), so that two names
+// that decode alike compare equal.
+func (w *walk) str() (string, error) {
+	raw, err := w.rawString()
+	if err != nil {
+		return "", err
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
+	}
+	var s string
+	err = json.Unmarshal(raw, &s)
+	return s, err
+}
+
+// scalar consumes a number, true, false or null and returns it as written.
+func (w *walk) scalar() ([]byte, error) {
+	start := w.pos
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return w.data[start:w.pos], nil
+		}
+		w.pos++
+	}
+	if w.pos == start {
+		return nil, errWalk
+	}
+	return w.data[start:w.pos], nil
+}
+
 // value reads one value, which decodes into t, and returns the first
 // problem of its members. A nil t takes anything: the value is read, and
 // only checked for members given twice.
 func (w *walk) value(t reflect.Type) (memberProblem, error) {
-	tok, err := w.dec.Token()
-	if err != nil {
-		return memberProblem{}, err
-	}
+	c := w.peek()
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	// A time that does not decode is named where encoding/json does
 	// not; a strict reading follows a body that decoded, whose times did.
-	if !w.strict && tok != nil && t == reflect.TypeFor[time.Time]() {
-		if s, ok := tok.(string); !ok || !isRFC3339(s) {
-			p := w.problem(memberTime)
-			switch tok {
-			case json.Delim('{'):
-				p.value = "a JSON object"
-			case json.Delim('['):
-				p.value = "a JSON array"
-			default:
-				b, _ := json.Marshal(tok)
-				p.value = string(b)
-			}
-			return p, nil
+	if !w.strict && t == reflect.TypeFor[time.Time]() {
+		if p, err := w.timeProblem(c); p.kind != 0 || err != nil {
+			return p, err
 		}
+		c = w.peek()
 	}
 	// A type that decodes itself (time.Time) takes what it is given, as
 	// does an interface.
@@ -269,85 +338,196 @@ func (w *walk) value(t reflect.Type) (memberProblem, error) {
 		reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]())) {
 		t = nil
 	}
-	if _, ok := tok.(json.Delim); ok && len(w.path) >= maxWalkDepth {
+	if (c == '{' || c == '[') && len(w.path) >= maxWalkDepth {
 		return memberProblem{}, w.skip()
 	}
-	switch tok {
-	case json.Delim('{'):
-		// encoding/json matches a struct's fields without regard to
-		// case, so two members that differ only in case fill one field.
-		fold := t != nil && t.Kind() == reflect.Struct
-		seen := map[string]bool{}
-		for w.dec.More() {
-			key, err := w.dec.Token()
-			if err != nil {
-				return memberProblem{}, err
-			}
-			name, _ := key.(string)
-			w.path = append(w.path, name)
-			k := name
-			if fold {
-				k = strings.ToLower(name)
-			}
-			if w.strict && seen[k] {
-				return w.problem(memberTwice), nil
-			}
-			seen[k] = true
-			var ft reflect.Type
-			switch {
-			case t == nil:
-			case t.Kind() == reflect.Map:
-				ft = t.Elem()
-			case t.Kind() == reflect.Struct:
-				var want string
-				var ok bool
-				if ft, want, ok = jsonField(t, name); !ok {
-					return w.problem(memberUnknown), nil
-				} else if w.strict && want != name {
-					p := w.problem(memberCase)
-					p.want = want
-					return p, nil
-				}
-			}
-			if p, err := w.value(ft); p.kind != 0 || err != nil {
-				return p, err
-			}
-			w.path = w.path[:len(w.path)-1]
-		}
-	case json.Delim('['):
+	switch c {
+	case '{':
+		return w.object(t)
+	case '[':
 		var et reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 			et = t.Elem()
 		}
-		for i := 0; w.dec.More(); i++ {
+		w.pos++
+		if w.peek() == ']' {
+			w.pos++
+			return memberProblem{}, nil
+		}
+		for i := 0; ; i++ {
 			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
 			if p, err := w.value(et); p.kind != 0 || err != nil {
 				return p, err
 			}
 			w.path = w.path[:len(w.path)-1]
+			switch w.peek() {
+			case ',':
+				w.pos++
+			case ']':
+				w.pos++
+				return memberProblem{}, nil
+			default:
+				return memberProblem{}, errWalk
+			}
 		}
-	default:
-		return memberProblem{}, nil
+	case '"':
+		_, err := w.rawString()
+		return memberProblem{}, err
+	case 0:
+		return memberProblem{}, errWalk
 	}
-	_, err = w.dec.Token() // the closing delimiter
+	_, err := w.scalar()
 	return memberProblem{}, err
 }
 
-// skip reads the rest of the object or array just opened, unchecked.
-func (w *walk) skip() error {
-	for depth := 1; depth > 0; {
-		tok, err := w.dec.Token()
-		if err != nil {
-			return err
+// timeProblem names the value at the cursor, which a time.Time is to
+// take, when it is not an RFC 3339 time; the cursor stays where it is.
+// null is no problem: it leaves the time empty.
+func (w *walk) timeProblem(c byte) (memberProblem, error) {
+	var value string
+	switch c {
+	case '{':
+		value = "a JSON object"
+	case '[':
+		value = "a JSON array"
+	case '"':
+		start := w.pos
+		s, err := w.str()
+		w.pos = start
+		if err != nil || isRFC3339(s) {
+			return memberProblem{}, err
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
+		b, _ := json.Marshal(s)
+		value = string(b)
+	default:
+		start := w.pos
+		raw, err := w.scalar()
+		w.pos = start
+		if err != nil || string(raw) == "null" {
+			return memberProblem{}, err
+		}
+		value = string(raw)
+	}
+	p := w.problem(memberTime)
+	p.value = value
+	return p, nil
+}
+
+// object reads the object at the cursor, which decodes into t.
+func (w *walk) object(t reflect.Type) (memberProblem, error) {
+	w.pos++
+	if w.peek() == '}' {
+		w.pos++
+		return memberProblem{}, nil
+	}
+	// encoding/json matches a struct's fields without regard to case, so
+	// two members that differ only in case fill one field.
+	var fields *structFields
+	if t != nil && t.Kind() == reflect.Struct {
+		fields = fieldsOf(t)
+	}
+	var seen memberSet
+	for {
+		if w.peek() != '"' {
+			return memberProblem{}, errWalk
+		}
+		name, err := w.str()
+		if err != nil {
+			return memberProblem{}, err
+		}
+		if err := w.expect(':'); err != nil {
+			return memberProblem{}, err
+		}
+		w.path = append(w.path, name)
+		k := name
+		if fields != nil {
+			k = strings.ToLower(name)
+		}
+		if w.strict && seen.has(k) {
+			return w.problem(memberTwice), nil
+		}
+		seen.add(k)
+		var ft reflect.Type
+		switch {
+		case t == nil:
+		case t.Kind() == reflect.Map:
+			ft = t.Elem()
+		case fields != nil:
+			var want string
+			var ok bool
+			if ft, want, ok = fields.lookup(name); !ok {
+				return w.problem(memberUnknown), nil
+			} else if w.strict && want != name {
+				p := w.problem(memberCase)
+				p.want = want
+				return p, nil
+			}
+		}
+		if p, err := w.value(ft); p.kind != 0 || err != nil {
+			return p, err
+		}
+		w.path = w.path[:len(w.path)-1]
+		switch w.peek() {
+		case ',':
+			w.pos++
+		case '}':
+			w.pos++
+			return memberProblem{}, nil
+		default:
+			return memberProblem{}, errWalk
 		}
 	}
-	return nil
+}
+
+// skip reads the object or array at the cursor, unchecked.
+func (w *walk) skip() error {
+	for depth := 0; w.pos < len(w.data); {
+		switch w.data[w.pos] {
+		case '"':
+			if _, err := w.rawString(); err != nil {
+				return err
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		w.pos++
+		if depth == 0 {
+			return nil
+		}
+	}
+	return errWalk
+}
+
+// memberSet holds the names of an object's members read so far: a list,
+// as objects are small, and a map once one is not.
+type memberSet struct {
+	list []string
+	m    map[string]bool
+}
+
+func (s *memberSet) has(name string) bool {
+	if s.m != nil {
+		return s.m[name]
+	}
+	return slices.Contains(s.list, name)
+}
+
+func (s *memberSet) add(name string) {
+	switch {
+	case s.m != nil:
+		s.m[name] = true
+	case len(s.list) < 16:
+		s.list = append(s.list, name)
+	default:
+		s.m = make(map[string]bool, 2*len(s.list))
+		for _, n := range s.list {
+			s.m[n] = true
+		}
+		s.m[name] = true
+	}
 }
 
 // isRFC3339 reports whether s is a time time.Time takes from JSON.
@@ -356,17 +536,34 @@ func isRFC3339(s string) bool {
 	return err == nil
 }
 
-// jsonField returns the type and the JSON name of the field of struct
-// type t that encoding/json decodes the member name into: the field whose
-// JSON name is name, or failing that equal to it without regard to case.
-func jsonField(t reflect.Type, name string) (reflect.Type, string, bool) {
-	var fold reflect.Type
-	var foldName string
-	// visit looks through the fields of struct type t, and those an
-	// untagged embedded struct promotes; a tagged one is a field like
-	// any other, as encoding/json has it.
-	var visit func(t reflect.Type) (reflect.Type, bool)
-	visit = func(t reflect.Type) (reflect.Type, bool) {
+// structFields are the fields encoding/json decodes members of a struct
+// type into, by JSON name, as fieldsOf reads them once per type.
+type structFields struct {
+	exact map[string]reflect.Type
+	// order lists them as encoding/json looks through them for a name
+	// that matches only without regard to case.
+	order []namedField
+}
+
+type namedField struct {
+	name string
+	typ  reflect.Type
+}
+
+// fields caches fieldsOf's answers: a body's members are looked up for
+// every request, against the few types of the API.
+var fields sync.Map // reflect.Type → *structFields
+
+// fieldsOf returns the fields of struct type t: its own, and those an
+// untagged embedded struct promotes; a tagged one is a field like any
+// other, as encoding/json has it.
+func fieldsOf(t reflect.Type) *structFields {
+	if sf, ok := fields.Load(t); ok {
+		return sf.(*structFields)
+	}
+	sf := &structFields{exact: map[string]reflect.Type{}}
+	var visit func(t reflect.Type)
+	visit = func(t reflect.Type) {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			tag := f.Tag.Get("json")
@@ -379,9 +576,7 @@ func jsonField(t reflect.Type, name string) (reflect.Type, string, bool) {
 				ft = ft.Elem()
 			}
 			if f.Anonymous && key == "" && ft.Kind() == reflect.Struct {
-				if got, ok := visit(ft); ok {
-					return got, true
-				}
+				visit(ft)
 				continue
 			}
 			if !f.IsExported() {
@@ -390,17 +585,28 @@ func jsonField(t reflect.Type, name string) (reflect.Type, string, bool) {
 			if key == "" {
 				key = f.Name
 			}
-			if key == name {
-				return f.Type, true
+			if _, ok := sf.exact[key]; !ok {
+				sf.exact[key] = f.Type
 			}
-			if fold == nil && strings.EqualFold(key, name) {
-				fold, foldName = f.Type, key
-			}
+			sf.order = append(sf.order, namedField{key, f.Type})
 		}
-		return nil, false
 	}
-	if ft, ok := visit(t); ok {
+	visit(t)
+	got, _ := fields.LoadOrStore(t, sf)
+	return got.(*structFields)
+}
+
+// lookup returns the type and the JSON name of the field that
+// encoding/json decodes the member name into: the field whose JSON name
+// is name, or failing that the first equal to it without regard to case.
+func (sf *structFields) lookup(name string) (reflect.Type, string, bool) {
+	if ft, ok := sf.exact[name]; ok {
 		return ft, name, true
 	}
-	return fold, foldName, fold != nil
+	for _, f := range sf.order {
+		if strings.EqualFold(f.name, name) {
+			return f.typ, f.name, true
+		}
+	}
+	return nil, "", false
 }

@@ -1,12 +1,19 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/andon-governance/andon"
 )
 
 // TestUnknownField checks the path unknownField gives against the member
@@ -85,6 +92,16 @@ func TestAmbiguousMember(t *testing.T) {
 		{`{"any":{"x":1,"x":2}}`, `field "any.x" given twice`},
 		{`{"items":[{"DEPTH":1}]}`, `unknown field "items[0].DEPTH" (names are case-sensitive: "depth")`},
 		{`{"at":null,"environment":"a","environment":"b"}`, `field "environment" given twice`},
+		// A name is compared as encoding/json reads it: escapes undone,
+		// invalid UTF-8 replaced.
+		{`{"environment":"a","env\u0069ronment":"b"}`, `field "environment" given twice`},
+		{"{\"any\":{\"\xff\":1,\"\xfe\":2}}", "field \"any.\ufffd\" given twice"},
+		// White space anywhere, and strings that hold what delimits
+		// JSON, are read as JSON has them.
+		{" { \"items\" :\n[ { \"depth\" : 1 } ,\t{ \"depth\":1 , \"depth\" : 2 } ] } ", `field "items[1].depth" given twice`},
+		{`{"any":{"a\"}":1,"a\"}":2}}`, `field "any.a\"}" given twice`},
+		{`{"any":["}]\\",{"x":[],"y":{}},{"x":1,"x":2}]}`, `field "any[2].x" given twice`},
+		{`{"environment":"a","items":[],"labels":{},"any":[{},[],"",0,-1.5e3,true,false,null]}`, ""},
 	}
 	for _, tt := range tests {
 		var v body
@@ -122,5 +139,109 @@ func TestWalkDeepBody(t *testing.T) {
 	shallow := `{"any":[[{"x":1,"x":2}]]}`
 	if got := ambiguousMember([]byte(shallow), reflect.TypeFor[body]()); got != `field "any[0][0].x" given twice` {
 		t.Errorf("ambiguousMember = %q, want the member given twice, with its path", got)
+	}
+}
+
+// BenchmarkDecode reads a gate request's body as the gate's handler does,
+// strict checks included: every gate decision pays for it.
+func BenchmarkDecode(b *testing.B) {
+	body := []byte(`{"environment":"prod-lyon","image":"registry.example.com/odoo@sha256:` + strings.Repeat("ab", 32) + `","at":"2026-01-28T11:00:00Z"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/gate", bytes.NewReader(body))
+		if _, err := decode[andon.GateRequest](httptest.NewRecorder(), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzWalk reads bodies that encoding/json decodes with the strict walk,
+// against what encoding/json's own tokenizer finds: an object with a
+// member given twice is refused, and an unknown member is named by its
+// path.
+func FuzzWalk(f *testing.F) {
+	type Inner struct {
+		Depth int `json:"depth"`
+	}
+	type body struct {
+		At          time.Time        `json:"at"`
+		Environment string           `json:"environment"`
+		Items       []Inner          `json:"items"`
+		Labels      map[string]Inner `json:"labels"`
+		Any         any              `json:"any"`
+	}
+	for _, seed := range []string{
+		`{"environment":"prod-lyon","items":[{"depth":1}],"labels":{"a":{"depth":1}},"any":{"x":[1,{"y":"}"}]}}`,
+		`{"any":{"x":1,"x":2}}`,
+		`{"environment":"a","env\u0069ronment":"b"}`,
+		`{"items":[{"depth":1,"dept":2}]}`,
+		`{"at":"2026-01-01T00:00:00Z","any":[[[]]]}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var v body
+		err := dec.Decode(&v)
+		if quoted, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
+			name, _ := strconv.Unquote(quoted)
+			if path, ok := unknownField(data, reflect.TypeFor[body]()); !ok || (path != name && !strings.HasSuffix(path, "."+name)) {
+				t.Errorf("%q: unknownField = %q, %v; encoding/json: %v", s, path, ok, err)
+			}
+		}
+		if err != nil {
+			return
+		}
+		if twice(t, data) && ambiguousMember(data, reflect.TypeFor[body]()) == "" {
+			t.Errorf("%q: a member given twice is let through", s)
+		}
+	})
+}
+
+// twice reports whether an object of the first JSON value in data, no
+// deeper than a walk checks, has two members of one name, as
+// encoding/json's tokenizer reads them.
+func twice(t *testing.T, data []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type level struct {
+		object bool
+		names  map[string]bool
+		key    bool // the next string is a member's name
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%q: %v", data, err)
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.object && top.key {
+			if top.names[s] && len(stack) <= maxWalkDepth {
+				return true
+			}
+			top.names[s], top.key = true, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{object: true, names: map[string]bool{}, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &level{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 {
+			return false
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.key = true
+		}
 	}
 }
