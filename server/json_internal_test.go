@@ -66,20 +66,24 @@ func TestUnknownField(t *testing.T) {
 	}
 }
 
+// strictBody is a type of body for the strict reading's tests: a time,
+// and members of each shape a walk follows.
+type strictBody struct {
+	At          time.Time              `json:"at"`
+	Environment string                 `json:"environment"`
+	Items       []strictInner          `json:"items"`
+	Labels      map[string]strictInner `json:"labels"`
+	Any         any                    `json:"any"`
+}
+
+type strictInner struct {
+	Depth int `json:"depth"`
+}
+
 // TestAmbiguousMember checks what encoding/json takes and a strict reader
 // refuses: a member given twice, even in another case, and a member
 // named in another case than its field's.
 func TestAmbiguousMember(t *testing.T) {
-	type Inner struct {
-		Depth int `json:"depth"`
-	}
-	type body struct {
-		At          time.Time        `json:"at"`
-		Environment string           `json:"environment"`
-		Items       []Inner          `json:"items"`
-		Labels      map[string]Inner `json:"labels"`
-		Any         any              `json:"any"`
-	}
 	tests := []struct {
 		body, want string // want "" when the body is unambiguous
 	}{
@@ -104,11 +108,11 @@ func TestAmbiguousMember(t *testing.T) {
 		{`{"environment":"a","items":[],"labels":{},"any":[{},[],"",0,-1.5e3,true,false,null]}`, ""},
 	}
 	for _, tt := range tests {
-		var v body
+		var v strictBody
 		if err := json.Unmarshal([]byte(tt.body), &v); err != nil {
 			t.Fatalf("%s: encoding/json refuses it: %v", tt.body, err)
 		}
-		if got := ambiguousMember([]byte(tt.body), reflect.TypeFor[body]()); got != tt.want {
+		if got := ambiguousMember([]byte(tt.body), reflect.TypeFor[strictBody]()); got != tt.want {
 			t.Errorf("%s: ambiguousMember = %q, want %q", tt.body, got, tt.want)
 		}
 	}
@@ -160,16 +164,6 @@ func BenchmarkDecode(b *testing.B) {
 // member given twice is refused, and an unknown member is named by its
 // path.
 func FuzzWalk(f *testing.F) {
-	type Inner struct {
-		Depth int `json:"depth"`
-	}
-	type body struct {
-		At          time.Time        `json:"at"`
-		Environment string           `json:"environment"`
-		Items       []Inner          `json:"items"`
-		Labels      map[string]Inner `json:"labels"`
-		Any         any              `json:"any"`
-	}
 	for _, seed := range []string{
 		`{"environment":"prod-lyon","items":[{"depth":1}],"labels":{"a":{"depth":1}},"any":{"x":[1,{"y":"}"}]}}`,
 		`{"any":{"x":1,"x":2}}`,
@@ -183,18 +177,18 @@ func FuzzWalk(f *testing.F) {
 		data := []byte(s)
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
-		var v body
+		var v strictBody
 		err := dec.Decode(&v)
 		if quoted, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
 			name, _ := strconv.Unquote(quoted)
-			if path, ok := unknownField(data, reflect.TypeFor[body]()); !ok || (path != name && !strings.HasSuffix(path, "."+name)) {
+			if path, ok := unknownField(data, reflect.TypeFor[strictBody]()); !ok || (path != name && !strings.HasSuffix(path, "."+name)) {
 				t.Errorf("%q: unknownField = %q, %v; encoding/json: %v", s, path, ok, err)
 			}
 		}
 		if err != nil {
 			return
 		}
-		if twice(t, data) && ambiguousMember(data, reflect.TypeFor[body]()) == "" {
+		if twice(t, data) && ambiguousMember(data, reflect.TypeFor[strictBody]()) == "" {
 			t.Errorf("%q: a member given twice is let through", s)
 		}
 	})
