@@ -35,7 +35,9 @@ import (
 //   - RRULE (at most one, which must produce DTSTART), EXDATE (repeatable,
 //     comma lists, any zone that can be converted to DTSTART's) and RDATE,
 //     each RDATE becoming one more single-occurrence schedule. An EXDATE or
-//     RDATE may be a date only when DTSTART is one.
+//     RDATE may be a date only when DTSTART is one; when DTSTART is a date,
+//     an EXDATE at midnight in any zone is that date (Exchange writes them
+//     so), and one at another time of day is refused.
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
@@ -613,11 +615,21 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 			continue
 		}
 		w, z, date, err := p.parseTime(c, v)
-		if err == nil && date && !e.date {
+		switch {
+		case err != nil:
+		case date && !e.date:
 			// RFC 5545 does not say which occurrence of a timed event a
 			// date stands for (the one starting that day? every one
 			// that day?): refused rather than guessed.
 			err = fmt.Errorf("%q is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does", strings.TrimSpace(v))
+		case exclude && e.date && w%secondsPerDay == 0:
+			// Exchange excludes a day of an all-day series by its
+			// midnight in the organiser's zone, as it names one in a
+			// RECURRENCE-ID: that is the date.
+			z = e.zone
+		case exclude && e.date:
+			// Read as a time, it would exclude no day at all.
+			err = fmt.Errorf("%q has a time of day, and DTSTART is a date; give the date of the occurrence (VALUE=DATE)", strings.TrimSpace(v))
 		}
 		ws := []int64{w}
 		if err == nil && exclude {

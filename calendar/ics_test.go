@@ -373,6 +373,17 @@ func TestParseICS(t *testing.T) {
 		data: ics("DTSTART;VALUE=DATE:20271224", "EXDATE;VALUE=DATE:20281224", "RRULE:FREQ=YEARLY"),
 		want: []andon.Schedule{{Start: "2027-12-24T00:00:00", RRule: "FREQ=YEARLY", ExDates: []string{"2028-12-24T00:00:00"}, WallDuration: 24 * time.Hour}},
 	}, {
+		// Exchange and Outlook.com write the excluded days of an
+		// all-day series as midnights in the organiser's zone.
+		name: "an all-day event's exception as a midnight in a zone, as Exchange writes it, is that date",
+		data: ics("DTSTART;VALUE=DATE:20260105", "DTEND;VALUE=DATE:20260106", "RRULE:FREQ=WEEKLY;BYDAY=MO",
+			"EXDATE;TZID=W. Europe Standard Time:20260112T000000,20260119T000000", "EXDATE:20260126T000000Z", "EXDATE:20260202T000000"),
+		want: []andon.Schedule{{
+			Start: "2026-01-05T00:00:00", RRule: "FREQ=WEEKLY;BYDAY=MO",
+			ExDates:      []string{"2026-01-12T00:00:00", "2026-01-19T00:00:00", "2026-01-26T00:00:00", "2026-02-02T00:00:00"},
+			WallDuration: 24 * time.Hour,
+		}},
+	}, {
 		name: "DTEND in DTSTART's zone is measured on the wall clock",
 		data: ics("DTSTART;TZID=Europe/Paris:20270328T010000", "DTEND;TZID=Europe/Paris:20270328T050000"),
 		want: []andon.Schedule{{Start: "2027-03-28T01:00:00", WallDuration: 4 * time.Hour, Timezone: "Europe/Paris"}},
@@ -538,6 +549,8 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:7: EXDATE: "20260105" is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does`},
 		{"date exception for a floating start", ics("DTSTART:20260101T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20260103T020000,20260105"),
 			`t.ics:7: EXDATE: "20260105" is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does`},
+		{"an exception with a time of day for an all-day event", ics("DTSTART;VALUE=DATE:20260105", "RRULE:FREQ=WEEKLY", "EXDATE;TZID=Europe/Paris:20260112T000000,20260119T100000"),
+			`t.ics:6: EXDATE: "20260119T100000" has a time of day, and DTSTART is a date; give the date of the occurrence (VALUE=DATE)`},
 		{"date added to a timed event", ics("DTSTART;TZID=Europe/Paris:20260101T020000", "DURATION:PT1H", "RDATE;VALUE=DATE:20260105"),
 			`t.ics:6: RDATE: "20260105" is a date, which is not supported with a DTSTART that has a time of day; give the date and time the occurrence starts, as DTSTART does`},
 		{"start after the last year", ics("DTSTART;TZID=Europe/Paris:22000101T000000", "DURATION:PT1H"),
