@@ -83,6 +83,14 @@ func (s *ChangeService) newChange(ctx context.Context, cat *andon.Catalog, user 
 	if env == nil {
 		return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
 	}
+	// A window that has ended could never let the change go ahead (the
+	// gate, a start by hand and an approval refuse it for good): stored,
+	// it would only wait to be cancelled, and a pipeline that finds it
+	// open would wait on it for ever.
+	if now := s.db.Now().UTC(); req.Window != nil && !req.Window.End.After(now) {
+		return nil, andon.Errorf(andon.EINVALID, "window.end: %s has passed (the server's time is %s): a change whose window has ended can never be deployed; give a window to come",
+			req.Window.End.Format(time.RFC3339), now.Format(time.RFC3339))
+	}
 	c := &andon.Change{
 		Environment:  env.Name,
 		Type:         req.Type,

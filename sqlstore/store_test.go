@@ -1145,6 +1145,30 @@ func TestChangeMisspeltComponentIsRefused(t *testing.T) {
 	})
 }
 
+// A change whose window has already ended could never be deployed: the
+// gate, a start by hand and an approval all refuse it for good. It is
+// refused when it is opened, naming when it ended, rather than stored as
+// a finding to cancel; a window that is still open, or to come, is taken.
+func TestChangeWindowEndedIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Labels",
+			Window: &andon.Span{Start: e.now.Add(-3 * time.Hour), End: e.now.Add(-time.Hour)}}
+		_, err := e.changes.CreateChange(as("alice"), &req)
+		want := "window.end: " + e.now.Add(-time.Hour).Format(time.RFC3339) + " has passed (the server's time is " +
+			e.now.Format(time.RFC3339) + "): a change whose window has ended can never be deployed; give a window to come"
+		if andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
+			t.Errorf("a window that ended: %v; want invalid: %s", err, want)
+		}
+		if list, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("changes after the refusal: %d, %v; want none", len(list), err)
+		}
+		req.Window.End = e.now.Add(time.Hour)
+		if c, err := e.changes.CreateChange(as("alice"), &req); err != nil || c.State != andon.StateApproved {
+			t.Errorf("a window open now: %v, %v; want an approved change", c, err)
+		}
+	})
+}
+
 // A change the catalog in force can never approve is refused when it is
 // opened, saying which role lacks people, rather than left pending for
 // ever: dave is the only platform-admin, and a critical change needs

@@ -62,7 +62,7 @@ refused, naming the one meant: misspelt, it would escape the policy's
 match and lower the tier; a component of your own (minio) is taken.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
-    --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00 \
+    --start 2027-03-07T02:00:00+01:00 --end 2027-03-07T04:00:00+01:00 \
     --rollback-plan "redeploy the previous digest" --link ticket=https://tickets.example.com/OPS-17`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -536,6 +536,7 @@ var requestFlags = []struct{ field, flag string }{
 	{"title:", "--title"},
 	{"rollbackPlan:", "--rollback-plan"},
 	{"window:", "--start and --end"},
+	{"window.end:", "--end"},
 	{"links[", "--link"},
 }
 

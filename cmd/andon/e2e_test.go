@@ -1473,3 +1473,21 @@ func TestServeInvalidAtStartLoggedPerProblem(t *testing.T) {
 		})
 	}
 }
+
+// A change whose window has already ended is refused when it is opened,
+// exit code 2, naming --end: a pipeline that passes a stale time gets an
+// error, not a change that could never be deployed and that its next run
+// would find open and wait on.
+func TestChangeCreateWindowEnded(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	end := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	r := s.as(t, "alice", "change", "create", "--env", "staging-lyon", "--type", "normal", "--title", "Labels",
+		"--image", imageRelease, "--start", end.Add(-2*time.Hour).Format(time.RFC3339), "--end", end.Format(time.RFC3339), "-o", "json")
+	wantExit(t, r, 2, "andon: --end: "+end.Format(time.RFC3339)+" has passed (the server's time is ")
+	if r.stdout != "" {
+		t.Errorf("stdout of the refusal: %q, want nothing", r.stdout)
+	}
+	if list := mustJSON[struct{ Changes []andon.Change }](t, s, "alice", 0, "change", "list", "--image", imageRelease); len(list.Changes) != 0 {
+		t.Errorf("changes after the refusal: %+v; want none", list.Changes)
+	}
+}
