@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -266,7 +267,7 @@ func (c *Client) Gate(ctx context.Context, req andon.GateRequest) (*andon.GateRe
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	if err != nil {
-		return nil, c.unreachable(err)
+		return nil, c.unreachable(ctx, err)
 	}
 
 	// A GateResult is recognised by its "allow" field; an error body
@@ -408,7 +409,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	head, _ := body.Peek(512)
 	if err := json.NewDecoder(body).Decode(out); err != nil {
 		if isTransport(err) {
-			return c.unreachable(err)
+			return c.unreachable(ctx, err)
 		}
 		if kind := notJSON(resp, head); kind != "" {
 			return andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.shownURL(), method, path, kind)
@@ -462,7 +463,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.unreachable(err)
+		return nil, c.unreachable(ctx, err)
 	}
 	if h := resp.Header.Get(andon.TokenExpiresHeader); h != "" && c.onExpiry != nil {
 		if at, err := time.Parse(time.RFC3339, h); err == nil {
@@ -472,9 +473,16 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	return resp, nil
 }
 
-// unreachable reports a transport failure as EINTERNAL: andon could not
-// decide, which the CLI turns into exit code 2.
-func (c *Client) unreachable(err error) error {
+// unreachable reports a transport failure of a request made with ctx as
+// EINTERNAL: andon could not decide, which the CLI turns into exit code 2.
+// A server that took longer than the client's timeout was reached, and is
+// said to be slow, with the time waited, rather than unreachable: the
+// reader of a pipeline's log then looks at the server, not the network.
+func (c *Client) unreachable(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil && c.http.Timeout > 0 {
+		return andon.Errorf(andon.EINTERNAL, "andon server at %s did not answer within %s", c.shownURL(), c.http.Timeout)
+	}
 	return andon.Errorf(andon.EINTERNAL, "cannot reach andon server at %s: %v", c.shownURL(), unwrapURLError(err))
 }
 

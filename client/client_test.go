@@ -544,6 +544,61 @@ func TestUnreachable(t *testing.T) {
 	assertUnreachable(t, err, base)
 }
 
+// A server that accepts the request but does not answer within the
+// client's timeout is said to be slow, with the time waited, not
+// unreachable: a pipeline's log then points at the server rather than
+// the network. The gate fails closed, and a caller's own deadline or
+// cancellation stays the error it was.
+func TestServerTooSlow(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	want := &andon.Error{Code: andon.EINTERNAL, Message: "andon server at " + srv.URL + " did not answer within 50ms"}
+
+	c := client.New(srv.URL, "tok", client.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+	_, err := c.Me(context.Background())
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Me (-want +got):\n%s", diff)
+	}
+	res, err := c.Gate(context.Background(), andon.GateRequest{Environment: "prod-lyon", Image: "x"})
+	if res != nil {
+		t.Errorf("Gate returned %+v for a server that did not answer", res)
+	}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("Gate (-want +got):\n%s", diff)
+	}
+
+	// Headers in time, the body not.
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(`{"allow": true,`))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer stalled.Close()
+	c = client.New(stalled.URL, "tok", client.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+	res, err = c.Gate(context.Background(), andon.GateRequest{Environment: "prod-lyon", Image: "x"})
+	want.Message = "andon server at " + stalled.URL + " did not answer within 50ms"
+	if res != nil || cmp.Diff(want, err) != "" {
+		t.Errorf("Gate of a body that stalls = %+v, %v; want %v", res, err, want)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = client.New(srv.URL, "tok").Me(ctx)
+	assertUnreachable(t, err, srv.URL)
+}
+
 func TestCancelled(t *testing.T) {
 	srv := newServer(t, answer{status: 200, file: "me.json"})
 	ctx, cancel := context.WithCancel(context.Background())
