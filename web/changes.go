@@ -460,7 +460,9 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	}
 	user := andon.UserFromContext(ctx)
 	// Who could still approve: everyone but the requester and those who
-	// already did, with their roles, looked up once for every slot.
+	// already did, with their roles, looked up once for every slot; and
+	// nobody once the change is no longer pending (rejected, cancelled),
+	// whose open slots stay open for good.
 	type candidate struct {
 		name  string
 		roles []string
@@ -473,7 +475,7 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	}
 	for _, slot := range c.Slots() {
 		s := slotView{Role: slot.Role, Filled: slot.Approved, Open: max(0, slot.Count-len(slot.Approved))}
-		if s.Open > 0 {
+		if s.Open > 0 && c.State == andon.StatePending {
 			for _, u := range candidates {
 				if slices.Contains(u.roles, slot.Role) {
 					s.Eligible = append(s.Eligible, u.name)

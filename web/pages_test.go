@@ -836,6 +836,28 @@ func TestRejectingAChangeAsksToConfirm(t *testing.T) {
 	}
 }
 
+func TestEndedChangeOffersNoApprover(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	detail := "/changes/" + c.ID
+	carol := s.MustSignIn(t, "carol")
+	p := carol.submit(detail, detail+"/decision", url.Values{"verdict": {"reject"}, "confirm": {"yes"},
+		"comment": {"Not during the inventory count"}}).mustStatus(t, http.StatusSeeOther)
+	p = s.MustSignIn(t, "bob").get(p.location).mustStatus(t, http.StatusOK)
+	if p.attr("#state", "data-state") != "rejected" {
+		t.Fatalf("state %q, want rejected", p.attr("#state", "data-state"))
+	}
+	// Nobody may approve a rejected change: its open slots say so, and
+	// name nobody who "may approve".
+	row := p.text(`#slots tr[data-role="change-manager"]`)
+	if want := "change-manager 1 not filled —"; row != want {
+		t.Errorf("the change manager's slot of a rejected change reads %q, want %q", row, want)
+	}
+	if got := p.all("#slots .slot-open"); len(got) != 0 {
+		t.Errorf("a rejected change shows %d slots as open", len(got))
+	}
+}
+
 func TestChangeShowsItsGateDecisionsAndVerifiesItsEntries(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	// A deployment to staging outside a change records a standard change.
