@@ -13,7 +13,7 @@ import (
 var funcs = template.FuncMap{
 	"local":    local,
 	"zoned":    zoned,
-	"hhmm":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
+	"hhmm":     hhmm,
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"offset":   offset,
 	"duration": andon.HumanDuration,
@@ -57,9 +57,33 @@ func selectorText(s andon.Selector) string {
 	return strings.Join(parts, "; ")
 }
 
-// local formats t in loc for people: weekday, date and time.
+// local formats t in loc for people: weekday, date and time, and the
+// zone's abbreviation on a day the clocks change (clockChangeDay).
 func local(t time.Time, loc *time.Location) string {
+	if clockChangeDay(t, loc) {
+		return zoned(t, loc)
+	}
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+}
+
+// hhmm formats the time of day of t in loc, for a page that names the
+// day and the zone, and with the zone's abbreviation on a day the clocks
+// change: "01:00 AEST–04:00 AEDT" is the two hours that "01:00–04:00"
+// would not say, and "02:00 CEST" the first of the two 02:00s.
+func hhmm(t time.Time, loc *time.Location) string {
+	if clockChangeDay(t, loc) {
+		return t.In(loc).Format("15:04 MST")
+	}
+	return t.In(loc).Format("15:04")
+}
+
+// clockChangeDay says whether loc's offset from UTC changes during the
+// local day of t, so that its wall times need their zone to be read.
+func clockChangeDay(t time.Time, loc *time.Location) bool {
+	y, m, d := t.In(loc).Date()
+	_, from := time.Date(y, m, d, 0, 0, 0, 0, loc).Zone()
+	_, to := time.Date(y, m, d+1, 0, 0, 0, 0, loc).Zone()
+	return from != to
 }
 
 // zoned formats t in loc with the zone's abbreviation, for a page whose

@@ -1382,6 +1382,31 @@ spec: {roles: [change-manager], members: [ana]}
 	}
 }
 
+func TestCalendarTimesOnTheDayTheClocksChange(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "carol")
+	for _, tt := range []struct {
+		query, date, window, want string
+	}{
+		// nightly-mrp lasts two hours from 01:00: on the day the clocks
+		// go forward at Geelong it ends at 04:00, and on the day they go
+		// back at Lyon at 02:00, each time in its own zone.
+		{"plant=geelong&view=week&date=2026-10-04", "2026-10-04", "nightly-mrp", "01:00 AEST–04:00 AEDT"},
+		{"plant=lyon&view=week&date=2026-10-25", "2026-10-25", "nightly-mrp", "01:00 CEST–02:00 CET"},
+		// The Sunday maintenance starts at 02:00, which happens twice
+		// at Lyon that day: the first, in summer time.
+		{"plant=lyon&view=week&date=2026-10-25", "2026-10-25", "sunday-maintenance", "02:00 CEST–05:00 CET"},
+		// The day before, one zone: the page's header names it.
+		{"plant=lyon&view=week&date=2026-10-25", "2026-10-24", "nightly-mrp", "01:00–03:00"},
+	} {
+		p := b.get("/calendar?"+tt.query).mustStatus(t, http.StatusOK)
+		got := p.text(fmt.Sprintf(`td[data-date="%s"] li[data-window="%s"]`, tt.date, tt.window))
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %s on %s reads %q, want it to say %q", tt.query, tt.window, tt.date, got, tt.want)
+		}
+	}
+}
+
 func TestWindowTimesAtClockChanges(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	alice := s.MustSignIn(t, "alice")
