@@ -1301,6 +1301,37 @@ func TestRefusedFormKeepsTheComment(t *testing.T) {
 	}
 }
 
+func TestRefusalIsSaidBesideItsForm(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	detail := "/changes/" + c.ID
+	// A rejection without a reason: on a phone the alert at the top of
+	// the page is far above the comment to write it in.
+	p := s.MustSignIn(t, "carol").submit(detail, detail+"/decision", url.Values{"verdict": {"reject"}}).mustStatus(t, http.StatusBadRequest)
+	if got, want := p.text("form#decide #decide-refusal"), "Refused: comment: a rejection needs a reason"; !strings.Contains(got, want) {
+		t.Errorf("the decision form says %q, want it to say %q", got, want)
+	}
+	comment := "form#decide textarea#comment"
+	if len(p.all(comment+"[autofocus]")) != 1 || !strings.Contains(p.attr(comment, "aria-describedby"), "decide-refusal") {
+		t.Errorf("the comment to correct has not the focus, or is not described by the refusal (aria-describedby %q)", p.attr(comment, "aria-describedby"))
+	}
+	if len(p.all("form#transition .in-form, form#transition [autofocus]")) != 0 {
+		t.Error("the refusal of the decision is said in the transition's form too")
+	}
+	// A transition the state does not allow: in the form of the step.
+	p = s.MustSignIn(t, "alice").submit(detail, detail+"/transition", url.Values{"to": {"completed"}}).mustStatus(t, http.StatusConflict)
+	if got := p.text("form#transition #transition-refusal"); !strings.HasPrefix(got, "✖ Refused: ") || !strings.Contains(p.text("#error"), strings.TrimPrefix(got, "✖ Refused: ")) {
+		t.Errorf("the transition's form says %q; the page's alert %q", got, p.text("#error"))
+	}
+	if len(p.all("form#transition textarea#transition-comment[autofocus]")) != 1 {
+		t.Error("the transition's comment has not the focus")
+	}
+	// A page that refused nothing puts the focus nowhere.
+	if p := s.MustSignIn(t, "bob").get(detail).mustStatus(t, http.StatusOK); len(p.all("[autofocus], .in-form")) != 0 {
+		t.Error("the change's page, refusing nothing, says a refusal or takes the focus")
+	}
+}
+
 func TestCalendarDownloadAndSelector(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	b := s.MustSignIn(t, "alice")

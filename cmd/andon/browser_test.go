@@ -947,6 +947,19 @@ func (b *board) testConfirmReject(t *testing.T) {
 
 	bob := b.as(t, "bob")
 	b.open(t, bob, "/changes/"+id, "form#decide")
+	// Reject with no reason, on a phone: the refusal is said again
+	// beside the comment to write it in, which has the focus, in view.
+	must(t, bob, chromedp.EmulateViewport(375, 900))
+	submit(t, bob, "form#decide button[value=reject]")
+	if got := focused(t, bob); got != "textarea#comment[name=comment]" {
+		t.Errorf("after Reject with no reason: the focus is on %s, want the comment", got)
+	}
+	inView := `(() => { const r = document.querySelector("form#decide #decide-refusal").getBoundingClientRect();
+		return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight; })()`
+	if !mustRun(t, bob, chromedp.Evaluate[bool](inView)) {
+		t.Errorf("after Reject with no reason: the refusal beside the comment is not in view")
+	}
+	must(t, bob, chromedp.EmulateViewport(1280, 900))
 	must(t, bob, chromedp.SendKeys(chromedp.CSS("textarea#comment"), "no rollback plan for the racks' locations"))
 	submit(t, bob, "form#decide button[value=reject]")
 	if got := text(t, bob, "h1"); got != "Reject "+id+"?" {
