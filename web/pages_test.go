@@ -1039,6 +1039,17 @@ func TestPagesRender(t *testing.T) {
 		if p.all(selector) == nil {
 			t.Errorf("%s: nothing matches %s", path, selector)
 		}
+		// Every box the keyboard stops at, to scroll a table, is named,
+		// so that a screen reader says what the stop is.
+		for _, box := range p.all("[tabindex='0']") {
+			name := attrOf(box, "aria-label")
+			if id := attrOf(box, "aria-labelledby"); id != "" {
+				name = p.text("#" + id)
+			}
+			if attrOf(box, "role") != "region" || name == "" {
+				t.Errorf("%s: a stop of the keyboard with no name: <%s class=%q role=%q>", path, box.Data, attrOf(box, "class"), attrOf(box, "role"))
+			}
+		}
 		// Every control is labelled.
 		for _, in := range p.all("input:not([type=hidden]), select, textarea") {
 			if id := attrOf(in, "id"); id == "" || p.all("label[for="+id+"]") == nil {
