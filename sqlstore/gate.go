@@ -164,7 +164,11 @@ func (s *GateService) Decide(ctx context.Context, req andon.GateRequest) (*andon
 		s.logger.Error("gate could not decide", "environment", req.Environment, "image", req.Image, "err", err)
 		pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		errors.As(s.db.Ping(pingCtx), &fault)
+		if errors.As(s.db.Ping(pingCtx), &fault) {
+			// The caller learns the fault with its status (503), not
+			// that of an error of andon's own.
+			err = fmt.Errorf("%w: %w", fault, err)
+		}
 	}
 	msg := "the gate could not decide; deployment refused"
 	switch {

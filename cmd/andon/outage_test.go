@@ -83,6 +83,26 @@ func (p *tcpProxy) cut() {
 	}
 }
 
+// gateStatus asks srv's gate, as alice, about image in staging-lyon, and
+// returns the HTTP status and body of its answer.
+func gateStatus(t *testing.T, srv *liveServer, image string) (int, string) {
+	t.Helper()
+	body := `{"environment": "staging-lyon", "image": "` + image + `"}`
+	req, err := http.NewRequest(http.MethodPost, srv.url+"/api/v1/gate", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+srv.tokens["alice"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // TestPostgresOutage cuts a running server off its PostgreSQL database
 // and mends the connection: while it is cut, the gate refuses to decide
 // (exit 2, nothing allowed), /readyz says why, and the replica's loop
@@ -133,6 +153,13 @@ func TestPostgresOutage(t *testing.T) {
 	r = gate()
 	if r.code != 2 || !strings.Contains(r.stdout+r.stderr, "the database does not answer") {
 		t.Errorf("gate during the outage: exit %d, want 2 naming the database\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Another image than the one before: no decision of the read pool's
+	// to confirm, the write itself finds the database gone. The status
+	// is that of a part andon depends on failing, as docs/api.md says,
+	// not of a fault of andon's own.
+	if code, body := gateStatus(t, srv, "registry.example.com/odoo@sha256:"+strings.Repeat("b", 64)); code != http.StatusServiceUnavailable || !strings.Contains(body, "the database does not answer") {
+		t.Errorf("POST /api/v1/gate during the outage: %d %s, want 503 naming the database", code, body)
 	}
 	if code, body := ready(); code != http.StatusServiceUnavailable || !strings.Contains(body, "the database does not answer") {
 		t.Errorf("/readyz during the outage: %d %s", code, body)
