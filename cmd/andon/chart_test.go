@@ -117,7 +117,7 @@ func TestChartPassesPolicy(t *testing.T) {
 			name: "one replica",
 			set: []string{
 				"replicaCount=1", "podDisruptionBudget.enabled=false",
-				"logFormat=text", "logLevel=DEBUG", "catalogInterval=0", "preStopSleepSeconds=0", "terminationGracePeriodSeconds=0",
+				"logFormat=text", "logLevel=DEBUG", "catalogInterval=0", "preStopSleepSeconds=0", "terminationGracePeriodSeconds=15",
 			},
 			absent: []string{"PodDisruptionBudget"},
 		},
@@ -436,7 +436,10 @@ func TestChartRefuses(t *testing.T) {
 		{"log level", []string{"logLevel=verbose"}, `logLevel "verbose": want debug, info, warn or error`},
 		{"catalog interval without a unit", []string{"catalogInterval=30"}, `catalogInterval "30": want a duration`},
 		{"negative catalog interval", []string{"catalogInterval=-5m"}, `catalogInterval "-5m": want a duration`},
-		{"preStop sleep as long as the grace period", []string{"preStopSleepSeconds=30"}, "preStopSleepSeconds 30: want less than terminationGracePeriodSeconds (30)"},
+		{"preStop sleep as long as the grace period", []string{"preStopSleepSeconds=30"}, "terminationGracePeriodSeconds 30: want at least 45, preStopSleepSeconds (30)"},
+		// The sleep fits, but the server's drain after it would be cut short.
+		{"no time left to drain", []string{"preStopSleepSeconds=20"}, "terminationGracePeriodSeconds 30: want at least 35, preStopSleepSeconds (20) and the 15 seconds"},
+		{"grace period shorter than the drain", []string{"preStopSleepSeconds=0", "terminationGracePeriodSeconds=10"}, "terminationGracePeriodSeconds 10: want at least 15"},
 		{"Traefik 1", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.traefikMajor=1"}, "webhook.traefikMajor 1: want 2 or 3"},
 		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},
 		{"every replica kept", []string{"podDisruptionBudget.minAvailable=100%"}, "podDisruptionBudget.minAvailable 100%"},

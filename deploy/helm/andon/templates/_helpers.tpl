@@ -84,8 +84,12 @@ would otherwise show only as pods that never become ready.
 {{- if and .Values.webhook.enabled (not (has (toString .Values.webhook.traefikMajor) (list "2" "3"))) -}}
 {{- fail (printf "webhook.traefikMajor %v: want 2 or 3" .Values.webhook.traefikMajor) -}}
 {{- end -}}
-{{- if and .Values.preStopSleepSeconds (ge (int .Values.preStopSleepSeconds) (int .Values.terminationGracePeriodSeconds)) -}}
-{{- fail (printf "preStopSleepSeconds %v: want less than terminationGracePeriodSeconds (%v), or the pod is killed before andon has finished its requests" .Values.preStopSleepSeconds .Values.terminationGracePeriodSeconds) -}}
+{{- /* After the preStop sleep, andon serve drains its requests for up to
+15 seconds once SIGTERM comes: the grace period must hold both, or the
+pod is killed while it still answers gate calls. */ -}}
+{{- $drain := add (int .Values.preStopSleepSeconds) 15 -}}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (int $drain) -}}
+{{- fail (printf "terminationGracePeriodSeconds %v: want at least %d, preStopSleepSeconds (%v) and the 15 seconds andon takes to finish its requests after SIGTERM, or the pod is killed before it has answered them" .Values.terminationGracePeriodSeconds $drain .Values.preStopSleepSeconds) -}}
 {{- end -}}
 {{- end -}}
 
