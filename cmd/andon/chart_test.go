@@ -117,7 +117,7 @@ func TestChartPassesPolicy(t *testing.T) {
 			name: "one replica",
 			set: []string{
 				"replicaCount=1", "podDisruptionBudget.enabled=false",
-				"logFormat=text", "logLevel=DEBUG", "catalogInterval=0", "preStopSleepSeconds=0", "terminationGracePeriodSeconds=15",
+				"logFormat=text", "logLevel=DEBUG", "catalogInterval=0", "preStopSleepSeconds=0", "shutdownTimeoutSeconds=10", "terminationGracePeriodSeconds=10",
 			},
 			absent: []string{"PodDisruptionBudget"},
 		},
@@ -438,7 +438,10 @@ func TestChartRefuses(t *testing.T) {
 		{"negative catalog interval", []string{"catalogInterval=-5m"}, `catalogInterval "-5m": want a duration`},
 		{"preStop sleep as long as the grace period", []string{"preStopSleepSeconds=30"}, "terminationGracePeriodSeconds 30: want at least 45, preStopSleepSeconds (30)"},
 		// The sleep fits, but the server's drain after it would be cut short.
-		{"no time left to drain", []string{"preStopSleepSeconds=20"}, "terminationGracePeriodSeconds 30: want at least 35, preStopSleepSeconds (20) and the 15 seconds"},
+		{"no time left to drain", []string{"preStopSleepSeconds=20"}, "terminationGracePeriodSeconds 30: want at least 35, preStopSleepSeconds (20) and shutdownTimeoutSeconds (15), the seconds"},
+		{"requests drained for longer than the grace period", []string{"shutdownTimeoutSeconds=40"}, "terminationGracePeriodSeconds 30: want at least 45, preStopSleepSeconds (5) and shutdownTimeoutSeconds (40)"},
+		{"no time to drain", []string{"shutdownTimeoutSeconds=0"}, "shutdownTimeoutSeconds 0: want a whole number of seconds, 1 or more"},
+		{"drain time not a number", []string{"shutdownTimeoutSeconds=15s"}, `shutdownTimeoutSeconds 15s: want a whole number of seconds, 1 or more`},
 		{"grace period shorter than the drain", []string{"preStopSleepSeconds=0", "terminationGracePeriodSeconds=10"}, "terminationGracePeriodSeconds 10: want at least 15"},
 		{"Traefik 1", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.traefikMajor=1"}, "webhook.traefikMajor 1: want 2 or 3"},
 		{"one replica that no drain may evict", []string{"replicaCount=1"}, "podDisruptionBudget.minAvailable 1 with replicaCount 1: no pod could ever be evicted"},

@@ -62,6 +62,9 @@ type serveOptions struct {
 	// sessionLifetime is how long a session of the board lasts; 0 means
 	// andon.DefaultSessionLifetime.
 	sessionLifetime time.Duration
+	// shutdownTimeout is how long the server finishes the requests in
+	// flight after SIGTERM; 0 means defaultShutdownTimeout.
+	shutdownTimeout time.Duration
 
 	// The admission webhook's listener, off when admissionAddr is "".
 	admissionAddr     string
@@ -230,6 +233,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
 	f.BoolVar(&o.insecureCookies, "insecure-cookies", e.getenv("ANDON_INSECURE_COOKIES") == "true", "send the web UI's session cookie without Secure, for a server reached over plain HTTP by another name than localhost; never in production (env ANDON_INSECURE_COOKIES=true)")
 	f.DurationVar(&o.sessionLifetime, "session-lifetime", andon.DefaultSessionLifetime, "how long a session of the web UI lasts after signing in, unless the API token signed in with expires sooner; then the board asks to sign in again (0: the default)")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long the server, once told to stop (SIGTERM, SIGINT), finishes the requests in flight before it closes their connections; a Pod's terminationGracePeriodSeconds must hold it (0: the default)")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -407,6 +411,9 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	}
 	if o.sessionLifetime < 0 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--session-lifetime %s: want a positive duration, such as 12h", o.sessionLifetime)}
+	}
+	if o.shutdownTimeout < 0 {
+		return nil, &exitError{code: 2, err: fmt.Errorf("--shutdown-timeout %s: want a positive duration, such as 15s", o.shutdownTimeout)}
 	}
 	if o.catalogInterval < 0 {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-interval %s: want 0 (read at start and on SIGHUP only) or more", o.catalogInterval)}
@@ -1080,7 +1087,12 @@ func listenError(flag, addr string, err error) error {
 	return fmt.Errorf("listen on %s (%s): %w", addr, flag, err)
 }
 
-// serve serves on l until ctx ends, then drains requests for up to 15 s.
+// defaultShutdownTimeout is how long a server told to stop finishes its
+// requests in flight, unless --shutdown-timeout says otherwise.
+const defaultShutdownTimeout = 15 * time.Second
+
+// serve serves on l until ctx ends, then drains requests for up to
+// --shutdown-timeout.
 // hup delivers SIGHUP, which reloads the catalog and the policy; the
 // caller registers it before starting, since SIGHUP's default action is
 // to exit.
@@ -1133,7 +1145,11 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal, l *listeners) err
 		case <-ctx.Done():
 			a.logger.Info("shutting down")
 			// Both listeners drain at once, within one deadline.
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			timeout := a.opts.shutdownTimeout
+			if timeout == 0 {
+				timeout = defaultShutdownTimeout
+			}
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			errs := make([]error, len(servers))
 			var wg sync.WaitGroup
@@ -1141,7 +1157,17 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal, l *listeners) err
 				wg.Go(func() { errs[i] = s.Shutdown(shutdownCtx) })
 			}
 			wg.Wait()
-			return errors.Join(errs...)
+			if err := errors.Join(errs...); errors.Is(err, context.DeadlineExceeded) {
+				// What is still in flight is cut off: its callers see
+				// the connection close, and a gate call's caller denies.
+				for _, s := range servers {
+					s.Close()
+				}
+				return fmt.Errorf("requests still in flight %s after the server was told to stop were cut off (--shutdown-timeout)", timeout)
+			} else if err != nil {
+				return err
+			}
+			return nil
 		}
 	}
 }

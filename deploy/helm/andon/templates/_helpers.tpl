@@ -84,12 +84,15 @@ would otherwise show only as pods that never become ready.
 {{- if and .Values.webhook.enabled (not (has (toString .Values.webhook.traefikMajor) (list "2" "3"))) -}}
 {{- fail (printf "webhook.traefikMajor %v: want 2 or 3" .Values.webhook.traefikMajor) -}}
 {{- end -}}
-{{- /* After the preStop sleep, andon serve drains its requests for up to
-15 seconds once SIGTERM comes: the grace period must hold both, or the
-pod is killed while it still answers gate calls. */ -}}
-{{- $drain := add (int .Values.preStopSleepSeconds) 15 -}}
+{{- /* After the preStop sleep, andon serve finishes its requests for up
+to shutdownTimeoutSeconds once SIGTERM comes: the grace period must hold
+both, or the pod is killed while it still answers gate calls. */ -}}
+{{- if not (regexMatch `^[1-9][0-9]*$` (toString .Values.shutdownTimeoutSeconds)) -}}
+{{- fail (printf "shutdownTimeoutSeconds %v: want a whole number of seconds, 1 or more" .Values.shutdownTimeoutSeconds) -}}
+{{- end -}}
+{{- $drain := add (int .Values.preStopSleepSeconds) (int .Values.shutdownTimeoutSeconds) -}}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (int $drain) -}}
-{{- fail (printf "terminationGracePeriodSeconds %v: want at least %d, preStopSleepSeconds (%v) and the 15 seconds andon takes to finish its requests after SIGTERM, or the pod is killed before it has answered them" .Values.terminationGracePeriodSeconds $drain .Values.preStopSleepSeconds) -}}
+{{- fail (printf "terminationGracePeriodSeconds %v: want at least %d, preStopSleepSeconds (%v) and shutdownTimeoutSeconds (%v), the seconds andon takes to finish its requests after SIGTERM, or the pod is killed before it has answered them" .Values.terminationGracePeriodSeconds $drain .Values.preStopSleepSeconds .Values.shutdownTimeoutSeconds) -}}
 {{- end -}}
 {{- end -}}
 
