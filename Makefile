@@ -17,8 +17,12 @@ demo:
 
 # Every test: Go unit and end-to-end tests, the Rego unit tests of the
 # default policy (run by the policy package's tests) and the fuzz seeds.
+# cmd/andon's tests, the longest, take about two minutes on an idle
+# machine of two cores, and seven on its first run (helm is built, modules
+# downloaded); Go's default limit of ten minutes a package was reached on
+# a busy machine, so the limit leaves room for one.
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 test-short:
 	$(GO) test -short ./...
@@ -40,9 +44,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzOccurrences -fuzztime=30s ./calendar
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./auditlog
 	$(GO) test -run='^$$' -fuzz=FuzzValidJSON -fuzztime=30s ./auditlog
+	$(GO) test -run='^$$' -fuzz=FuzzCanonical -fuzztime=30s ./auditlog
 	$(GO) test -run='^$$' -fuzz=FuzzGateBody -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzDriftBody -fuzztime=30s ./server
-	$(GO) test -run='^$$' -fuzz=FuzzICSWindowName -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzWalk -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzFeedWindowName -fuzztime=30s ./calendar
 	$(GO) test -run='^$$' -fuzz=FuzzParseImage -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParseRegistry -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest

@@ -338,3 +338,55 @@ func TestDocsServiceURL(t *testing.T) {
 		t.Error("no document names http://andon.andon.svc")
 	}
 }
+
+// TestMakeFuzzRunsEveryTarget checks that make fuzz, the short run of
+// every fuzz target, names each fuzz function of the repository in its
+// package, and nothing else: a renamed target would leave the Makefile
+// fuzzing nothing under the old name.
+func TestMakeFuzzRunsEveryTarget(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile(`-fuzz=(\w+) \S+ (\./\S*|\.)\n`).FindAllStringSubmatch(string(makefile), -1) {
+		listed = append(listed, filepath.Clean(m[2])+" "+m[1])
+	}
+	var defined []string
+	fuzzFunc := regexp.MustCompile(`(?m)^func (Fuzz\w+)\(`)
+	err = filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel("../..", filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		for _, m := range fuzzFunc.FindAllStringSubmatch(string(src), -1) {
+			defined = append(defined, rel+" "+m[1])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(listed)
+	slices.Sort(defined)
+	if len(defined) == 0 {
+		t.Fatal("no fuzz function found")
+	}
+	for _, f := range defined {
+		if !slices.Contains(listed, f) {
+			t.Errorf("make fuzz does not run %s", f)
+		}
+	}
+	for _, f := range listed {
+		if !slices.Contains(defined, f) {
+			t.Errorf("make fuzz runs %s, which is not a fuzz function of that package", f)
+		}
+	}
+}
