@@ -592,8 +592,10 @@ func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 		if err := andon.CheckDecisionComment(verdict, comment); err != nil {
 			return h.refused(w, r, id, err)
 		}
-		http.Redirect(w, r, confirmPath(id, andon.StateRejected, r.PostFormValue("comment")), http.StatusSeeOther)
-		return nil
+		return h.askToConfirm(w, r, id, andon.StateRejected, r.PostFormValue("comment"))
+	}
+	if verdict == andon.Reject {
+		h.clearDraft(w, id)
 	}
 	if _, err := h.cfg.Changes.Decide(r.Context(), id, verdict, comment); err != nil {
 		return h.refused(w, r, id, err)
@@ -628,16 +630,6 @@ func mayEnd(from, to andon.State) bool {
 	return andon.CanTransition(from, to)
 }
 
-// confirmPath is the page that asks to confirm ending change id in to,
-// carrying the comment typed.
-func confirmPath(id string, to andon.State, comment string) string {
-	q := url.Values{"to": {string(to)}}
-	if comment != "" {
-		q.Set("comment", comment)
-	}
-	return "/changes/" + url.PathEscape(id) + "/confirm?" + q.Encode()
-}
-
 // confirmView is the data of the page that asks to confirm an ending.
 type confirmView struct {
 	Change   *andon.Change
@@ -662,9 +654,11 @@ type confirmView struct {
 func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	to := andon.State(r.PostFormValue("to"))
-	if _, ending := endings[to]; ending && to != andon.StateRejected && r.PostFormValue("confirm") != "yes" {
-		http.Redirect(w, r, confirmPath(id, to, r.PostFormValue("comment")), http.StatusSeeOther)
-		return nil
+	if _, ending := endings[to]; ending && to != andon.StateRejected {
+		if r.PostFormValue("confirm") != "yes" {
+			return h.askToConfirm(w, r, id, to, r.PostFormValue("comment"))
+		}
+		h.clearDraft(w, id)
 	}
 	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
 	if err != nil {
@@ -675,23 +669,30 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 }
 
 // changeConfirm asks to confirm an ending of the change, whose form posts
-// the decision (a rejection) or the transition. It is a page of its own, got rather than posted, so that the browser's Back and Forward
-// reach it again without offering to send a form once more; reached after
-// the change has moved on, it says so and offers no Confirm. It works
+// the decision (a rejection) or the transition. It is a page of its own,
+// got rather than posted, so that the browser's Back and Forward reach it
+// again without offering to send a form once more; reached after the
+// change has moved on, it says so and offers no Confirm. The comment typed
+// comes in the draft cookie (askToConfirm), never in the address. It works
 // without scripts.
 func (h *Handler) changeConfirm(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	to := andon.State(q.Get("to"))
+	id, to := r.PathValue("id"), andon.State(r.URL.Query().Get("to"))
+	return h.confirmPage(w, r, id, to, h.draft(r, id, to))
+}
+
+// confirmPage shows the page that asks to confirm ending change id in to,
+// its form carrying comment.
+func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request, id string, to andon.State, comment string) error {
 	end, ending := endings[to]
 	if !ending {
 		return andon.Errorf(andon.EINVALID, "to: %q is not rejected, cancelled, failed or rolled-back, the endings that ask to be confirmed", to)
 	}
-	c, err := h.cfg.Changes.FindChangeByID(r.Context(), r.PathValue("id"))
+	c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	action := fmt.Sprintf(end.action, c.ID)
-	v := &confirmView{Change: c, To: to, Question: action + "?", Action: action, Comment: q.Get("comment")}
+	v := &confirmView{Change: c, To: to, Question: action + "?", Action: action, Comment: comment}
 	if !mayEnd(c.State, to) {
 		v.Moot = fmt.Sprintf("%s is now %s and can no longer %s: there is nothing to confirm.",
 			c.ID, stateLabels[c.State], end.verb)

@@ -836,6 +836,84 @@ func TestRejectingAChangeAsksToConfirm(t *testing.T) {
 	}
 }
 
+// The comment typed in a form that asks to be confirmed reaches the
+// confirmation page without going in an address, which the browser keeps
+// in its history and proxies write in their logs: a rejection's reason,
+// a cancellation's comment. Only the session that typed it reads it there.
+func TestConfirmationKeepsTheCommentOutOfAddresses(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	pending := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	approved := createChange(t, s, "alice", "dev", "Label translations")
+	if approved.State != andon.StateApproved {
+		t.Fatalf("%s: state %q, want approved", approved.ID, approved.State)
+	}
+	for _, tt := range []struct {
+		user, id, action string
+		form             url.Values
+	}{
+		{"carol", pending.ID, "decision", url.Values{"verdict": {"reject"}}},
+		{"alice", approved.ID, "transition", url.Values{"to": {"cancelled"}}},
+	} {
+		detail := "/changes/" + tt.id
+		typed := "Not tonight: the inventory count of hall 3"
+		tt.form.Set("comment", typed)
+		b := s.MustSignIn(t, tt.user)
+		p := b.submit(detail, detail+"/"+tt.action, tt.form).mustStatus(t, http.StatusSeeOther)
+		confirm := p.location
+		cookie := p.header.Get("Set-Cookie")
+		for _, want := range []string{"andon_draft=", "Path=" + detail + "/confirm;", "Max-Age=3600", "HttpOnly", "SameSite=Lax"} {
+			if !strings.Contains(cookie, want) {
+				t.Errorf("%s: Set-Cookie %q lacks %s", tt.action, cookie, want)
+			}
+		}
+		for _, a := range []string{confirm, cookie} {
+			if u, _ := url.QueryUnescape(a); strings.Contains(u, "inventory") {
+				t.Errorf("%s: the comment is in %q", tt.action, a)
+			}
+		}
+		if got := b.get(confirm).mustStatus(t, http.StatusOK).text("form#confirm textarea[name=comment]"); got != typed {
+			t.Errorf("%s: the comment carried to the confirmation: %q, want %q", tt.action, got, typed)
+		}
+		// Another session of the same user, given the browser's cookies
+		// for the page, reads nothing: the comment is sealed for the
+		// session that typed it.
+		u, _ := url.Parse(s.url + confirm)
+		other := s.MustSignIn(t, tt.user)
+		for _, c := range b.client.Jar.Cookies(u) {
+			if c.Name != "andon_session" {
+				other.client.Jar.SetCookies(u, []*http.Cookie{c})
+			}
+		}
+		if got := other.get(confirm).mustStatus(t, http.StatusOK).text("form#confirm textarea[name=comment]"); got != "" {
+			t.Errorf("%s: another session reads the comment %q", tt.action, got)
+		}
+		// An address cannot fill the comment in either.
+		if got := b.get(confirm + "&comment=planted").text("form#confirm textarea[name=comment]"); got != typed {
+			t.Errorf("%s: confirm?comment=planted shows %q, want %q", tt.action, got, typed)
+		}
+		// A comment too long for a cookie comes in the confirmation page
+		// answered to the POST.
+		long := strings.Repeat("the racks' locations, ", 200) + "and more"
+		tt.form.Set("comment", long)
+		p = b.submit(detail, detail+"/"+tt.action, tt.form).mustStatus(t, http.StatusOK)
+		if p.location != "" || p.text("form#confirm textarea[name=comment]") != long || p.text("h1") == "" {
+			t.Errorf("%s with a long comment: %d to %q, comment %d bytes long, want the confirmation with the %d bytes",
+				tt.action, p.status, p.location, len(p.text("form#confirm textarea[name=comment]")), len(long))
+		}
+		// Confirming clears what the cookie kept.
+		tt.form.Set("comment", typed)
+		b.submit(detail, detail+"/"+tt.action, tt.form).mustStatus(t, http.StatusSeeOther)
+		tt.form.Set("confirm", "yes")
+		b.submit(confirm, detail+"/"+tt.action, tt.form).mustStatus(t, http.StatusSeeOther)
+		if got := b.get(confirm).mustStatus(t, http.StatusOK); strings.Contains(got.body, "inventory") || got.text("#moot") == "" {
+			t.Errorf("%s: after confirming, the confirmation shows %q, #moot %q", tt.action, got.text("form#confirm textarea"), got.text("#moot"))
+		}
+		if n := len(b.client.Jar.Cookies(u)); n != 1 {
+			t.Errorf("%s: after confirming, the browser keeps %d cookies for the confirmation, want the session's alone", tt.action, n)
+		}
+	}
+}
+
 func TestEndedChangeOffersNoApprover(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")

@@ -63,6 +63,9 @@ func csrfToken(token string) string {
 type session struct {
 	user *andon.User
 	csrf string
+	// draftKey seals what the board keeps in the browser for this
+	// session alone (sealDraft).
+	draftKey []byte
 	// expiresSoon is set when the API token signed in with expires soon
 	// (andon.Bearer.ExpiresSoon): every page says when.
 	expiresSoon bool
@@ -133,7 +136,7 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 			return andon.Errorf(andon.EUNAUTHORIZED, "%s", h.endedMessage(why))
 		}
 		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, sess.Token)
-		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), expiresSoon: sess.Token.ExpiresSoon(h.cfg.Now())}
+		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), draftKey: draftKey(c.Value), expiresSoon: sess.Token.ExpiresSoon(h.cfg.Now())}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
 			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
 		}
