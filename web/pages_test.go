@@ -301,25 +301,53 @@ func TestSignOutClearsEverySessionCookie(t *testing.T) {
 	}
 }
 
+// A form refused for where it came from (no CSRF token, one not the
+// session's, another site) says so in words for the people of a plant,
+// and what went wrong technically goes to the log.
 func TestFormsNeedTheCSRFToken(t *testing.T) {
-	s := MustServe(t, nil, thursday)
+	var logs lockedBuffer
+	s := MustServe(t, nil, thursday, func(c *web.Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
 	b := s.MustSignIn(t, "alice")
 	form := url.Values{"environment": {"staging-lyon"}, "type": {"normal"}, "title": {"No token"}}
 
+	const said = "this form was not accepted: it was open too long, or it was sent from another page or site. Reload the page and send the form again"
 	p := b.post("/changes", form).mustStatus(t, http.StatusForbidden)
-	if !strings.Contains(p.text("#error"), "CSRF") {
-		t.Errorf("without the token: %q", p.text("#error"))
+	if got := p.text("#error"); got != said {
+		t.Errorf("without the token: %q, want %q", got, said)
 	}
 	form.Set("csrf", "forged")
-	b.post("/changes", form).mustStatus(t, http.StatusForbidden)
+	if got := b.post("/changes", form).mustStatus(t, http.StatusForbidden).text("#error"); got != said {
+		t.Errorf("with a forged token: %q, want %q", got, said)
+	}
 
 	// A form posted from another site is refused before anything else.
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/logout", nil)
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	b.do(req).mustStatus(t, http.StatusForbidden)
+	if got := b.do(req).mustStatus(t, http.StatusForbidden).text("#error"); got != said {
+		t.Errorf("from another site: %q, want %q", got, said)
+	}
 
 	if _, n, _ := s.changes.FindChanges(t.Context(), andon.ChangeFilter{}); n != 0 {
 		t.Errorf("%d changes were created by refused forms", n)
+	}
+	var reasons []string
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if id, _ := rec["request_id"].(string); rec["msg"] == "form refused" && rec["level"] == "WARN" && id != "" {
+			reason, _ := rec["reason"].(string)
+			reasons = append(reasons, fmt.Sprintf("%s %s %s: %s", rec["method"], rec["path"], rec["user"], reason))
+		}
+	}
+	want := []string{
+		"POST /changes alice: the form carries no CSRF token",
+		"POST /changes alice: the form's CSRF token is not the session's (a page of an earlier session, or a forgery)",
+		"POST /logout : cross-origin request: cross-origin request detected from Sec-Fetch-Site header",
+	}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("forms refused in the log:\n%s\nwant\n%s\nlog:\n%s", strings.Join(reasons, "\n"), strings.Join(want, "\n"), logs.String())
 	}
 }
 

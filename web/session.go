@@ -138,12 +138,36 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 		ctx := server.SignedIn(r.Context(), h.cfg.Catalog, sess.Token)
 		s := &session{user: andon.UserFromContext(ctx), csrf: csrfToken(c.Value), draftKey: draftKey(c.Value), expiresSoon: sess.Token.ExpiresSoon(h.cfg.Now())}
 		if r.Method == http.MethodPost && !hmac.Equal([]byte(r.PostForm.Get(csrfField)), []byte(s.csrf)) {
-			return andon.Errorf(andon.EFORBIDDEN, "the form's CSRF token is missing or stale: reload the page and submit again")
+			reason := "the form carries no CSRF token"
+			if r.PostForm.Get(csrfField) != "" {
+				reason = "the form's CSRF token is not the session's (a page of an earlier session, or a forgery)"
+			}
+			h.refuseForm(w, r, reason, s.user.Name)
+			return errFormRefused
 		}
 		ctx = contextWithSession(ctx, s)
 		next.ServeHTTP(w, r.WithContext(ctx))
 		return nil
 	})
+}
+
+// errFormRefused is what the board says of a form it refuses for where it
+// came from (its CSRF token, or another origin), in words for the people
+// of a plant: what went wrong technically is in the log (refuseForm).
+var errFormRefused = andon.Errorf(andon.EFORBIDDEN,
+	"this form was not accepted: it was open too long, or it was sent from another page or site. Reload the page and send the form again")
+
+// refuseForm logs why a form was refused for where it came from, at
+// level WARN, kept above the request log's level: one now and then is a
+// page left open across sessions, many are someone forging forms.
+func (h *Handler) refuseForm(w http.ResponseWriter, r *http.Request, reason, user string) {
+	h.cfg.Logger.WarnContext(r.Context(), "form refused",
+		slog.String("reason", reason),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("user", user),
+		slog.String("remote", r.RemoteAddr),
+		slog.String("request_id", w.Header().Get("X-Request-Id")))
 }
 
 // Why a session cookie opened nothing, as the sign-in page's ended

@@ -28,8 +28,9 @@ import (
 
 // Config holds the dependencies of the pages.
 type Config struct {
-	// Logger receives the details of internal errors, and the sign-ins
-	// refused. Nil discards them.
+	// Logger receives the details of internal errors, of the sign-ins
+	// refused and of the forms refused for where they came from. Nil
+	// discards them.
 	Logger *slog.Logger
 
 	Changes  andon.ChangeService
@@ -115,7 +116,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 	}
 	if err := crossOrigin.Check(r); err != nil {
-		h.renderError(w, r, andon.Errorf(andon.EFORBIDDEN, "cross-origin request refused: %v", err))
+		h.refuseForm(w, r, "cross-origin request: "+err.Error(), "")
+		h.renderError(w, r, errFormRefused)
 		return
 	}
 	// Forms are read once, here, with their size bounded, so that the
