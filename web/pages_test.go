@@ -283,6 +283,22 @@ func sessionOf(t *testing.T, p *page, name string) string {
 // cookie under both of its names, so that a token kept under the name
 // this server does not read (from before an upgrade, or from before
 // --insecure-cookies changed) does not outlive the sign-out.
+// Signing out leads to the sign-in page, which says it was done.
+func TestSignOutSaysSo(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "bob")
+	p := b.submit("/", "/logout", url.Values{}).mustStatus(t, http.StatusSeeOther)
+	p = b.get(p.location).mustStatus(t, http.StatusOK)
+	want := "You have signed out: your session has ended, on this browser and in any copy of its cookie. Sign in again to use the board."
+	if got := p.text("#ended[role=status]"); got != want || len(p.all("form#login")) != 1 {
+		t.Errorf("after signing out: #ended %q, want %q on the sign-in page", got, want)
+	}
+	// The sign-in page says it only after a sign-out.
+	if got := b.get("/login").text("#ended"); got != "" {
+		t.Errorf("/login: #ended %q, want none", got)
+	}
+}
+
 func TestSignOutClearsEverySessionCookie(t *testing.T) {
 	for _, insecure := range []bool{false, true} {
 		s := MustServe(t, nil, thursday, func(c *web.Config) { c.InsecureCookies = insecure })

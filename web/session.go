@@ -177,6 +177,8 @@ const (
 	endedExpired = "expired"
 	endedRevoked = "revoked"
 	endedUpgrade = "upgrade"
+	// endedSignedOut is the sign-out's own: the page says it was done.
+	endedSignedOut = "signed-out"
 )
 
 // endedMessage returns what the sign-in page says for an ended
@@ -190,6 +192,8 @@ func (h *Handler) endedMessage(why string) string {
 		return "Your session has ended: you signed out, or it or your API token was revoked. Sign in again."
 	case endedUpgrade:
 		return "The board's sign-in changed with an upgrade of andon: sign in again with your API token."
+	case endedSignedOut:
+		return "You have signed out: your session has ended, on this browser and in any copy of its cookie. Sign in again to use the board."
 	}
 	return ""
 }
@@ -285,7 +289,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 // logout revokes the session token of the cookie, if it holds one, and
-// clears the cookie. It needs no valid session: signing out of a revoked
+// clears the cookie, then shows the sign-in page, which says the user
+// signed out. It needs no valid session: signing out of a revoked
 // or expired one must work too. An API token in the cookie (from before
 // the board had sessions) is not revoked: the user's pipelines may use
 // it. If the revocation fails, the cookie is kept and the error shown:
@@ -316,7 +321,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 			SameSite: http.SameSiteLaxMode,
 		})
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, "/login?ended="+endedSignedOut, http.StatusSeeOther)
 	return nil
 }
 

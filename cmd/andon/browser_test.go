@@ -399,6 +399,9 @@ func (b *board) testSignInAndBoard(t *testing.T) {
 	b.open(t, ctx, "/", "section#board")
 	submit(t, ctx, "form#logout button[type=submit]")
 	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#login")))
+	if got := text(t, ctx, "#ended"); !strings.HasPrefix(got, "You have signed out") {
+		t.Errorf("after signing out, the sign-in page says %q, want that the user signed out", got)
+	}
 	b.open(t, ctx, "/", "form#login")
 
 	// Signing out ended the session: a copy of the cookie opens nothing.
