@@ -47,7 +47,10 @@ const feedYearsAhead = 10
 // DTSTART the rule does not produce is moved to the rule's first
 // occurrence (RFC 5545 always counts DTSTART as an occurrence), and an
 // UNTIL in local time or as a date is given in UTC, which RFC 5545
-// requires with a TZID.
+// requires with a TZID. Where ical.js, which reads the nights clocks
+// change otherwise than RFC 5545, would misplace an occurrence, the
+// occurrence gets an override in UTC, which RFC 5545 clients place where
+// they placed the occurrence (see overridden).
 func (c *Calendar) Feed(scope andon.FeedScope, stamp time.Time) ([]byte, error) {
 	f, err := c.feedOf(scope)
 	if err != nil {
@@ -181,7 +184,16 @@ func (f *feed) schedule(b *bytes.Buffer, w *andon.Window, i int, cs *schedule, m
 		}
 		z.firstYear = min(z.firstYear, wallTime(start).Year())
 	}
-	f.event(b, w, fmt.Sprint(i+1), matched, stamp, func(line func(string, string)) {
+	part := fmt.Sprint(i + 1)
+	if cs.rule == nil && !utc && clocksChange(cs, start, loc) {
+		// A single occurrence that ical.js would misplace needs no
+		// wall time: its instants in UTC read the same everywhere.
+		f.event(b, w, part, matched, stamp, func(line func(string, string)) {
+			utcTimes(line, cs, start, loc)
+		})
+		return
+	}
+	f.event(b, w, part, matched, stamp, func(line func(string, string)) {
 		line(timeValue("DTSTART", start))
 		if rrule != "" {
 			line("RRULE", rrule)
@@ -199,6 +211,107 @@ func (f *feed) schedule(b *bytes.Buffer, w *andon.Window, i int, cs *schedule, m
 			line("DURATION", formatDuration(cs.wall/secondsPerDay, cs.duration))
 		}
 	})
+	if cs.rule == nil || utc {
+		return
+	}
+	// ical.js, which Thunderbird and other clients are built on, reads
+	// a wall time the clocks skip with the offset after the change and
+	// one they show twice as its second instance, and adds PT… lengths
+	// on the wall clock. Each occurrence it would misplace gets an
+	// override: the same UID, a RECURRENCE-ID naming it as the RRULE
+	// produces it, which ical.js matches by its wall time, and its
+	// instants in UTC. A client that follows RFC 5545 places the
+	// occurrence and its override at the same instants, and so shows
+	// what it showed without the override.
+	last := time.Date(stamp.Year()+feedYearsAhead+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	for _, wall := range overridden(cs, start, last, loc) {
+		f.event(b, w, part, matched, stamp, func(line func(string, string)) {
+			line(timeValue("RECURRENCE-ID", wall))
+			utcTimes(line, cs, wall, loc)
+		})
+	}
+}
+
+// overridden returns the occurrences of cs's rule, as wall times from
+// first and before last, that start or end at a wall time the clocks of
+// loc skip or show twice, or whose elapsed length spans a change of
+// clocks: those ical.js misplaces. Only the occurrences near a change of
+// clocks are expanded, so that an hourly rule costs a few per change.
+func overridden(cs *schedule, first, last int64, loc *time.Location) []int64 {
+	var walls []int64
+	length := cs.length()
+	t := time.Unix(instant(first, loc)-secondsPerDay, 0).In(loc)
+	for range 100000 {
+		_, next := t.ZoneBounds()
+		if next.IsZero() || !next.After(t) || next.Unix()-secondsPerDay > last {
+			break
+		}
+		t = next
+		// The occurrences that start within two days of the change,
+		// or earlier and last until then.
+		lo := max(wallAt(t.Unix(), loc)-length-2*secondsPerDay, first)
+		hi := min(wallAt(t.Unix(), loc)+2*secondsPerDay, last)
+		if n := len(walls); n > 0 {
+			// Two changes of clocks close together: an occurrence
+			// near both is overridden once.
+			lo = max(lo, walls[n-1]+1)
+		}
+		if lo >= hi {
+			continue
+		}
+		for _, w := range cs.expand(lo, hi).walls {
+			if cs.rule.untilUTC != nil && instant(w, loc) > *cs.rule.untilUTC {
+				break
+			}
+			if clocksChange(cs, w, loc) {
+				walls = append(walls, w)
+			}
+		}
+	}
+	return walls
+}
+
+// clocksChange reports whether ical.js would misplace the occurrence of
+// cs starting at wall time w in loc: its start, or its end on the wall
+// clock, is a wall time that the clocks skip or show twice, or its
+// elapsed time spans a change of clocks.
+func clocksChange(cs *schedule, w int64, loc *time.Location) bool {
+	if !singleWall(w, loc) {
+		return true
+	}
+	i := instant(w, loc)
+	if cs.wall > 0 {
+		if !singleWall(w+cs.wall, loc) {
+			return true
+		}
+		i = instant(w+cs.wall, loc)
+	}
+	return cs.duration > 0 && offsetAt(i, loc) != offsetAt(i+seconds(cs.duration), loc)
+}
+
+// singleWall reports whether the clocks of loc show wall time w exactly
+// once.
+func singleWall(w int64, loc *time.Location) bool {
+	before := offsetAt(w-secondsPerDay, loc)
+	after := offsetAt(w+secondsPerDay, loc)
+	if before == after {
+		return offsetAt(w-before, loc) == before
+	}
+	n := 0
+	for _, off := range []int64{before, after} {
+		if offsetAt(w-off, loc) == off {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// utcTimes writes the DTSTART and DTEND, in UTC, of the occurrence of cs
+// that starts at wall time w in loc, as this package places it.
+func utcTimes(line func(string, string), cs *schedule, w int64, loc *time.Location) {
+	start := time.Unix(instant(w, loc), 0).In(loc)
+	line("DTSTART", start.UTC().Format(icsUTC))
+	line("DTEND", cs.end(w, start, loc).UTC().Format(icsUTC))
 }
 
 // event writes one VEVENT of window w: its identity, its times (written

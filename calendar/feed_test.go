@@ -1,6 +1,7 @@
 package calendar_test
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,7 +279,7 @@ func TestFeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines = unfold(data)
-	if got := properties(data, "UID"); len(got) != len(slices.Compact(slices.Sorted(slices.Values(got)))) {
+	if got := masterUIDs(data); len(got) != len(slices.Compact(slices.Sorted(slices.Values(got)))) {
 		t.Errorf("UIDs repeat: %v", got)
 	}
 	for _, want := range []string{
@@ -534,4 +535,156 @@ func icsEscape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// feedEvent is a VEVENT of a feed: its content lines by name, each name
+// with its parameters ("RECURRENCE-ID;TZID=Europe/Paris").
+type feedEvent map[string]string
+
+// feedEvents splits a feed into its VEVENTs.
+func feedEvents(data []byte) []feedEvent {
+	var out []feedEvent
+	var cur feedEvent
+	for _, l := range unfold(data) {
+		switch {
+		case l == "BEGIN:VEVENT":
+			cur = feedEvent{}
+		case l == "END:VEVENT":
+			out = append(out, cur)
+			cur = nil
+		case cur != nil:
+			name, value, _ := strings.Cut(l, ":")
+			cur[name] = value
+		}
+	}
+	return out
+}
+
+// masterUIDs returns the UIDs of the events that are not an override of
+// one occurrence.
+func masterUIDs(data []byte) []string {
+	var out []string
+	for _, ev := range feedEvents(data) {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(ev)), func(k string) bool { return strings.HasPrefix(k, "RECURRENCE-ID") }) {
+			out = append(out, ev["UID"])
+		}
+	}
+	return out
+}
+
+// overrides lists the overrides of a feed as "UID RECURRENCE-ID
+// DTSTART/DTEND", the RECURRENCE-ID with its parameters.
+func overrides(tb testing.TB, data []byte) []string {
+	tb.Helper()
+	var out []string
+	for _, ev := range feedEvents(data) {
+		for k, v := range ev {
+			if strings.HasPrefix(k, "RECURRENCE-ID") {
+				out = append(out, ev["UID"]+" "+k+":"+v+" "+ev["DTSTART"]+"/"+ev["DTEND"])
+			}
+		}
+	}
+	return out
+}
+
+// TestFeedOverrides checks the overrides the feed adds for ical.js, which
+// reads a wall time the clocks skip an hour early, one they show twice as
+// its second instance, and adds PT… lengths on the wall clock: every
+// occurrence that starts or ends inside a change of clocks, or lasts
+// across one, has one, naming it by its wall time and giving its instants
+// in UTC, and no other occurrence has one.
+func TestFeedOverrides(t *testing.T) {
+	cal := MustNew(t, exampleCatalog(t))
+	inYear := func(list []string, year string) []string {
+		var out []string
+		for _, o := range list {
+			if strings.Contains(o, ":"+year) {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		env  string
+		want []string
+	}{{"prod-lyon", []string{
+		// Spring forward: 01:00 CET for 2 h ends at 04:00 CEST, and
+		// 02:00 does not exist: the maintenance opens at 03:00 CEST.
+		"nightly-mrp.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20260329T010000 20260329T000000Z/20260329T020000Z",
+		"sunday-maintenance.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20260329T020000 20260329T010000Z/20260329T050000Z",
+		// Fall back: 01:00 CEST for 2 h ends at 02:00 CET, and the
+		// maintenance opens at the first 02:00, on summer time.
+		"nightly-mrp.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20261025T010000 20261024T230000Z/20261025T010000Z",
+		"sunday-maintenance.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20261025T020000 20261025T000000Z/20261025T040000Z",
+	}}, {"prod-geelong", []string{
+		"nightly-mrp.1.env.prod-geelong@andon RECURRENCE-ID;TZID=Australia/Melbourne:20260405T010000 20260404T140000Z/20260404T160000Z",
+		"sunday-maintenance.1.env.prod-geelong@andon RECURRENCE-ID;TZID=Australia/Melbourne:20260405T020000 20260404T150000Z/20260404T190000Z",
+		"nightly-mrp.1.env.prod-geelong@andon RECURRENCE-ID;TZID=Australia/Melbourne:20261004T010000 20261003T150000Z/20261003T170000Z",
+		"sunday-maintenance.1.env.prod-geelong@andon RECURRENCE-ID;TZID=Australia/Melbourne:20261004T020000 20261003T160000Z/20261003T200000Z",
+	}}} {
+		data, err := cal.Feed(andon.FeedScope{Environment: tc.env}, feedStamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := overrides(t, data)
+		slices.Sort(got)
+		want := slices.Clone(tc.want)
+		slices.Sort(want)
+		if diff := cmp.Diff(want, inYear(got, "2026")); diff != "" {
+			t.Errorf("%s: overrides in 2026 (-want +got):\n%s", tc.env, diff)
+		}
+		// Every year up to ten after the export, and none after.
+		if len(inYear(got, "2036")) == 0 || len(inYear(got, "2037")) != 0 {
+			t.Errorf("%s: overrides in 2036: %d, in 2037: %d; want some, then none", tc.env, len(inYear(got, "2036")), len(inYear(got, "2037")))
+		}
+	}
+
+	// A schedule of one occurrence has no RRULE to override: the
+	// occurrence is written in UTC, in the gap as in the overlap, and
+	// one away from the nights clocks change keeps its zone.
+	once := NewCatalog(t, &andon.Window{Name: "once", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
+		{Start: "2026-03-29T02:30:00", Duration: time.Hour},
+		{Start: "2026-10-25T02:30:00", Duration: time.Hour},
+		{Start: "2026-06-07T02:30:00", Duration: time.Hour},
+	}})
+	data, err := MustNew(t, once).Feed(andon.FeedScope{Environment: "prod-lyon"}, feedStamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range feedEvents(data) {
+		got = append(got, ev["DTSTART"]+ev["DTSTART;TZID=Europe/Paris"]+"/"+ev["DTEND"]+ev["DURATION"])
+	}
+	want := []string{"20260329T013000Z/20260329T023000Z", "20261025T003000Z/20261025T013000Z", "20260607T023000/PT1H"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("single occurrences (-want +got):\n%s", diff)
+	}
+
+	// In every feed, an override names an occurrence by the wall time
+	// whose instant, read as RFC 5545 reads it, is the override's start:
+	// a client that follows RFC 5545 finds the occurrence where it was.
+	// (TestFeedRoundTrip checks that the feeds still yield the
+	// calendar's occurrences.)
+	for _, cat := range []*andon.Catalog{exampleCatalog(t), trickyCatalog(t), daysCatalog(t)} {
+		cal := MustNew(t, cat)
+		for _, e := range cat.Environments {
+			data, err := cal.Feed(andon.FeedScope{Environment: e.Name}, feedStamp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range overrides(t, data) {
+				f := strings.Fields(o)
+				rid, span := f[1], f[2]
+				zone, wall, _ := strings.Cut(strings.TrimPrefix(rid, "RECURRENCE-ID;TZID="), ":")
+				w, err := time.Parse("20060102T150405", wall)
+				if err != nil {
+					t.Fatalf("%s: %v", o, err)
+				}
+				at := calendar.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), MustLoadLocation(t, zone))
+				if start, _, _ := strings.Cut(span, "/"); start != at.UTC().Format("20060102T150405Z") {
+					t.Errorf("%s: %s: the occurrence named is at %s", e.Name, o, at.UTC().Format(time.RFC3339))
+				}
+			}
+		}
+	}
 }
