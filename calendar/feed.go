@@ -259,7 +259,11 @@ func overridden(cs *schedule, first, last int64, loc *time.Location) []int64 {
 		if lo >= hi {
 			continue
 		}
-		for _, w := range cs.expand(lo, hi).walls {
+		near := between(cs.fixed, lo, hi) // a rule with COUNT
+		if cs.fixed == nil {
+			near = cs.expand(lo, hi).walls
+		}
+		for _, w := range near {
 			if cs.rule.untilUTC != nil && instant(w, loc) > *cs.rule.untilUTC {
 				break
 			}

@@ -646,13 +646,27 @@ func TestFeedOverrides(t *testing.T) {
 		{Start: "2026-03-29T02:30:00", Duration: time.Hour},
 		{Start: "2026-10-25T02:30:00", Duration: time.Hour},
 		{Start: "2026-06-07T02:30:00", Duration: time.Hour},
+	}}, &andon.Window{Name: "twice", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
+		// Both occurrences of a rule with COUNT are overridden, and no
+		// later one, which the rule does not produce.
+		{Start: "2026-03-29T02:30:00", RRule: "FREQ=YEARLY;BYMONTH=3,10;BYDAY=-1SU;COUNT=2", Duration: time.Hour},
 	}})
 	data, err := MustNew(t, once).Feed(andon.FeedScope{Environment: "prod-lyon"}, feedStamp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantOverrides := []string{
+		"twice.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20260329T023000 20260329T013000Z/20260329T023000Z",
+		"twice.1.env.prod-lyon@andon RECURRENCE-ID;TZID=Europe/Paris:20261025T023000 20261025T003000Z/20261025T013000Z",
+	}
+	if diff := cmp.Diff(wantOverrides, overrides(t, data)); diff != "" {
+		t.Errorf("overrides of a rule with COUNT (-want +got):\n%s", diff)
+	}
 	var got []string
 	for _, ev := range feedEvents(data) {
+		if ev["X-ANDON-WINDOW"] != "once" {
+			continue
+		}
 		got = append(got, ev["DTSTART"]+ev["DTSTART;TZID=Europe/Paris"]+"/"+ev["DTEND"]+ev["DURATION"])
 	}
 	want := []string{"20260329T013000Z/20260329T023000Z", "20261025T003000Z/20261025T013000Z", "20260607T023000/PT1H"}
