@@ -164,6 +164,9 @@ func (f *feed) schedule(b *bytes.Buffer, w *andon.Window, i int, cs *schedule, m
 		return name + ";TZID=" + paramValue(zoneName), wallTime(wall).Format(icsLocal)
 	}
 	start, _ := parseWall(s.Start) // compileSchedule checked it
+	if cs.rule == nil && len(cs.fixed) == 0 {
+		return // its one occurrence is an exception date
+	}
 	rrule := ""
 	if cs.rule != nil {
 		first, ok := cs.rule.first()

@@ -702,3 +702,26 @@ func TestFeedOverrides(t *testing.T) {
 		}
 	}
 }
+
+// A schedule of one occurrence that its exception date excludes has no
+// occurrence, and the feed shows none, on a night the clocks change as
+// on any other: its event in UTC, which carries no EXDATE, would show it.
+func TestFeedExcludedSingleOccurrence(t *testing.T) {
+	for _, start := range []string{"2026-03-29T02:30:00", "2026-10-25T02:30:00", "2026-06-07T02:30:00"} {
+		cat := NewCatalog(t, &andon.Window{Name: "called-off", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
+			{Start: start, Duration: time.Hour, ExDates: []string{start}},
+		}})
+		cal := MustNew(t, cat)
+		data, err := cal.Feed(andon.FeedScope{Environment: "prod-lyon"}, feedStamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, to := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		env := cat.Environment("prod-lyon")
+		want := instants(cal.Occurrences(env, from, to))
+		got := instants(MustNew(t, parseFeed(t, cat, data)).Occurrences(env, from, to))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s excluded: occurrences of the feed differ from the catalog's (-catalog +feed):\n%s", start, diff)
+		}
+	}
+}
