@@ -30,10 +30,14 @@ const (
 	insecureDraftCookie = "andon_draft"
 	draftLifetime       = time.Hour
 	// maxDraftValue bounds a draft cookie's value: browsers keep cookies
-	// of 4096 bytes, name and attributes included. A comment too long
-	// for it (some 2,800 bytes) is carried by the confirmation page
-	// answered to the form's POST itself (confirmAnswered).
-	maxDraftValue = 3800
+	// of 4096 bytes, name and attributes included, and nginx, in front of
+	// many a server, takes an upstream's answer whose header fits in
+	// 4 KiB only (ingress-nginx's default proxy-buffer-size), answering
+	// 502 Bad Gateway for more; the answer that sets the cookie carries
+	// some 500 bytes of other headers. A comment too long for it (some
+	// 2,000 bytes) is carried by the confirmation page answered to the
+	// form's POST itself (askToConfirm).
+	maxDraftValue = 2800
 )
 
 // draftCookieName is the name of the draft cookie as this server sends it:

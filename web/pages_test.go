@@ -958,6 +958,45 @@ func TestConfirmationKeepsTheCommentOutOfAddresses(t *testing.T) {
 	}
 }
 
+// The answer that keeps a comment in the draft cookie has a header of
+// less than 4 KiB, the most nginx takes of an upstream's answer by
+// default (ingress-nginx's proxy-buffer-size), which answers 502 Bad
+// Gateway for more: a comment too long for that comes in the
+// confirmation answered to the POST.
+func TestDraftCookieFitsAProxysBuffer(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	detail := "/changes/" + c.ID
+	b := s.MustSignIn(t, "carol")
+	reject := func(n int) *page {
+		return b.submit(detail, detail+"/decision", url.Values{"verdict": {"reject"}, "comment": {strings.Repeat("x", n)}})
+	}
+	// The longest comment kept in the cookie: the answers turn from a
+	// redirection to the confirmation itself past it.
+	lo, hi := 1, 8000
+	reject(lo).mustStatus(t, http.StatusSeeOther)
+	reject(hi).mustStatus(t, http.StatusOK)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if p := reject(mid); p.status == http.StatusSeeOther {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	p := reject(lo).mustStatus(t, http.StatusSeeOther)
+	var header bytes.Buffer
+	header.WriteString("HTTP/1.1 303 See Other\r\n")
+	if err := p.header.Write(&header); err != nil {
+		t.Fatal(err)
+	}
+	header.WriteString("\r\n")
+	if !strings.Contains(p.header.Get("Set-Cookie"), "andon_draft=") || header.Len() >= 4096 {
+		t.Errorf("a comment of %d bytes: an answer with a header of %d bytes, Set-Cookie of %d; want the draft cookie in less than 4096",
+			lo, header.Len(), len(p.header.Get("Set-Cookie")))
+	}
+}
+
 func TestEndedChangeOffersNoApprover(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
