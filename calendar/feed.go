@@ -226,14 +226,22 @@ func (f *feed) schedule(b *bytes.Buffer, w *andon.Window, i int, cs *schedule, m
 	// instants in UTC. A client that follows RFC 5545 places the
 	// occurrence and its override at the same instants, and so shows
 	// what it showed without the override.
+	// From a year before the export: an occurrence further back is past,
+	// and a schedule that began decades ago would otherwise bring an
+	// override for every change of clocks since.
+	first := max(start, wallAt(stamp.AddDate(-overrideYearsBack, 0, 0).Unix(), loc))
 	last := time.Date(stamp.Year()+feedYearsAhead+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	for _, wall := range overridden(cs, start, last, loc) {
+	for _, wall := range overridden(cs, first, last, loc) {
 		f.event(b, w, part, matched, stamp, func(line func(string, string)) {
 			line(timeValue("RECURRENCE-ID", wall))
 			utcTimes(line, cs, wall, loc)
 		})
 	}
 }
+
+// overrideYearsBack is how far before the export's stamp the feed
+// overrides occurrences that ical.js would misplace.
+const overrideYearsBack = 1
 
 // overridden returns the occurrences of cs's rule, as wall times from
 // first and before last, that start or end at a wall time the clocks of

@@ -725,3 +725,27 @@ func TestFeedExcludedSingleOccurrence(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedOverridesFromAYearBack: a schedule that began decades before
+// the export gets overrides from a year before it, not one for every
+// change of clocks since it began.
+func TestFeedOverridesFromAYearBack(t *testing.T) {
+	old := NewCatalog(t, &andon.Window{Name: "nightly", Type: andon.WindowMaintenance, Schedules: []andon.Schedule{
+		{Start: "1990-01-01T02:30:00", RRule: "FREQ=DAILY", Duration: time.Hour},
+	}})
+	data, err := MustNew(t, old).Feed(andon.FeedScope{Environment: "prod-lyon"}, feedStamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := overrides(t, data)
+	slices.Sort(got)
+	// feedStamp is 28 January 2026: the changes of clocks of March and
+	// October 2025 are the first within a year of it.
+	if len(got) == 0 || !strings.Contains(got[0], ":20250330T") {
+		first := ""
+		if len(got) > 0 {
+			first = got[0]
+		}
+		t.Errorf("%d overrides, the first %q; want the first on 30 March 2025", len(got), first)
+	}
+}
