@@ -96,7 +96,7 @@ func TestDocsPolicyOverride(t *testing.T) {
 		t.Errorf("docs/policy.md does not show the modules in force as the server logs them: %s", logged)
 	}
 
-	results, err := policy.RunTests(ctx, dir)
+	results, err := policy.RunTests(ctx, dir, testTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestDocsManifestRuleExample(t *testing.T) {
 	copied["acme.rego"] = example
 	mustWriteFiles(t, dir, copied)
 
-	results, err := policy.RunTests(context.Background(), dir)
+	results, err := policy.RunTests(context.Background(), dir, testTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,16 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // TestResult is the outcome of one Rego unit test, a rule named test_*.
@@ -31,12 +34,19 @@ type TestResult struct {
 // package they declare, like policies, so the tests of a replaced package
 // go with it. Results are ordered by location. The error reports a policy
 // or test that does not compile.
-func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
+//
+// Each test may run for timeout, or DefaultTestTimeout when it is 0; one
+// that runs longer fails, and its message says so.
+func RunTests(ctx context.Context, dir string, timeout time.Duration) ([]TestResult, error) {
 	mods, err := modules(dir, true)
 	if err != nil {
 		return nil, err
 	}
+	if timeout <= 0 {
+		timeout = DefaultTestTimeout
+	}
 	runner := tester.NewRunner().
+		SetTimeout(timeout).
 		SetDefaultRegoVersion(ast.RegoV1).
 		SetModules(mods).
 		// As in evaluation, a failing built-in fails the test rather than
@@ -62,8 +72,22 @@ func RunTests(ctx context.Context, dir string) ([]TestResult, error) {
 	results := make([]TestResult, len(raw))
 	for i, r := range raw {
 		results[i] = testResult(r)
+		if r.Error != nil && isCancel(r.Error) {
+			results[i].Message = fmt.Sprintf("did not finish within %s, the time a test may take (andon policy check --timeout)", timeout)
+		}
 	}
 	return results, nil
+}
+
+// DefaultTestTimeout is how long one Rego unit test may run, as for opa
+// test.
+const DefaultTestTimeout = 5 * time.Second
+
+// isCancel reports whether err is OPA's error for an evaluation stopped
+// by its context.
+func isCancel(err error) bool {
+	var topErr *topdown.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &topErr) && topErr.Code == topdown.CancelErr)
 }
 
 func testResult(r *tester.Result) TestResult {

@@ -15,10 +15,14 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 )
 
+// testTimeout bounds each Rego test the tests run: OPA's default of five
+// seconds was outrun on a machine busy with other work.
+const testTimeout = 2 * time.Minute
+
 // TestRegoBundle runs the Rego unit tests of the embedded bundle, so that
 // go test and make test run them.
 func TestRegoBundle(t *testing.T) {
-	results, err := policy.RunTests(context.Background(), "")
+	results, err := policy.RunTests(context.Background(), "", testTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +59,7 @@ func TestRegoBundleCoverage(t *testing.T) {
 	// Tracing every expression makes a test several times slower than
 	// policy test runs it: OPA's 5 seconds a test are not enough on a
 	// loaded machine, where a test timing out reads as a failing rule.
-	ch, err := tester.NewRunner().SetModules(mods).SetCoverageQueryTracer(cov).SetTimeout(2*time.Minute).RunTests(context.Background(), nil)
+	ch, err := tester.NewRunner().SetModules(mods).SetCoverageQueryTracer(cov).SetTimeout(testTimeout).RunTests(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +100,7 @@ test_two_admins if {
 }
 `,
 	})
-	results, err := policy.RunTests(context.Background(), dir)
+	results, err := policy.RunTests(context.Background(), dir, testTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +132,42 @@ test_two_admins if {
 	}
 }
 
+// TestRunTestsTimeout: a test that runs longer than the time given fails,
+// and says why, and the others still run.
+func TestRunTestsTimeout(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"slow_test.rego": `package acme.slow
+
+test_slow if {
+	count([x | some x in numbers.range(1, 100000000); x % 7 == 0]) > 0
+}
+
+test_quick if {
+	1 == 1
+}
+`})
+	results, err := policy.RunTests(context.Background(), dir, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]policy.TestResult{}
+	for _, r := range results {
+		if r.Package == "data.acme.slow" {
+			got[r.Name] = r
+		}
+	}
+	if r := got["test_slow"]; r.Passed || r.Message != "did not finish within 100ms, the time a test may take (andon policy check --timeout)" {
+		t.Errorf("test_slow: passed %v, %q; want it failed for its time", r.Passed, r.Message)
+	}
+	if !got["test_quick"].Passed {
+		t.Errorf("test_quick: %+v; want it passed", got["test_quick"])
+	}
+}
+
 func TestRunTestsCompileError(t *testing.T) {
 	dir := t.TempDir()
 	mustWriteFiles(t, dir, map[string]string{"gate_test.rego": "package andon.gate\n\ntest_x if {\n\tundefined_rule\n}\n"})
-	_, err := policy.RunTests(context.Background(), dir)
+	_, err := policy.RunTests(context.Background(), dir, testTimeout)
 	if err == nil || !strings.Contains(err.Error(), "gate_test.rego:4") {
 		t.Errorf("RunTests = %v, want an error naming gate_test.rego:4", err)
 	}
@@ -151,7 +187,7 @@ test_no_change_is_denied if {
 	}
 }
 `})
-	results, err := policy.RunTests(context.Background(), dir)
+	results, err := policy.RunTests(context.Background(), dir, testTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}

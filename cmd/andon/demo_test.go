@@ -324,7 +324,7 @@ func TestDemoPolicy(t *testing.T) {
 
 	// The embedded policy is recorded before the history it decided, the
 	// policy given after it, as a reload.
-	check := runCLI(t, nil, "policy", "check", "--policy", dir, "-o", "json")
+	check := runCLI(t, nil, "policy", "check", "--timeout", "2m", "--policy", dir, "-o", "json")
 	var rev struct{ Revision string }
 	if err := json.Unmarshal([]byte(check.stdout), &rev); err != nil || rev.Revision == "" {
 		t.Fatalf("policy check: %v\n%s%s", err, check.stdout, check.stderr)

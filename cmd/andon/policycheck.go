@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,7 @@ type policyCheckTest struct {
 
 func newPolicyCheckCmd(e *env) *cobra.Command {
 	var dir string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "check [--policy DIR]",
 		Short: "Compile the policy as the server would and run its Rego unit tests",
@@ -59,16 +61,20 @@ file and line), or DIR cannot be read.`,
   andon policy check --policy ./policy && kill -HUP "$(pidof andon)"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPolicyCheck(cmd, e, dir)
+			return runPolicyCheck(cmd, e, dir, timeout)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages, and their tests (env ANDON_POLICY)")
+	cmd.Flags().DurationVar(&timeout, "timeout", policy.DefaultTestTimeout, "how long one test may run; a test that runs longer fails (as opa test --timeout)")
 	return cmd
 }
 
-func runPolicyCheck(cmd *cobra.Command, e *env, dir string) error {
+func runPolicyCheck(cmd *cobra.Command, e *env, dir string, timeout time.Duration) error {
 	if _, err := checkOutput(cmd); err != nil {
 		return err
+	}
+	if timeout <= 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--timeout %s: want a positive duration, such as 30s", timeout)}
 	}
 	// policy.New is what the server runs: besides compiling, it checks
 	// that the packages andon queries define the rules it reads.
@@ -83,7 +89,7 @@ func runPolicyCheck(cmd *cobra.Command, e *env, dir string) error {
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(e.stderr, "andon: warning: %s\n", w)
 	}
-	results, err := policy.RunTests(e.ctx, dir)
+	results, err := policy.RunTests(e.ctx, dir, timeout)
 	if err != nil {
 		return &exitError{code: 2, err: andon.Errorf(andon.EINVALID, "policy tests are not valid: %s", errorMessage(err))}
 	}

@@ -55,14 +55,14 @@ test_dedicated_is_high if {
 }
 `,
 	})
-	r := runCLI(t, nil, "policy", "check", "--policy", dir)
+	r := runCLI(t, nil, "policy", "check", "--timeout", "2m", "--policy", dir)
 	test := filepath.Join(dir, "risk_test.rego")
 	want := "FAIL " + test + ":7: andon.risk.test_dedicated_is_high\n    the test's body is false or undefined\n"
 	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, " passed, 1 failed, 0 skipped\n") {
 		t.Errorf("policy check: exit %d\n%s%s\nwant exit 1 and output beginning\n%s", r.code, r.stdout, r.stderr, want)
 	}
 
-	r = runCLI(t, nil, "policy", "check", "--policy", dir, "-o", "json")
+	r = runCLI(t, nil, "policy", "check", "--timeout", "2m", "--policy", dir, "-o", "json")
 	var rep policyCheckReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 {
 		t.Fatalf("policy check -o json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
@@ -109,11 +109,25 @@ func TestPolicyCheckProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := mustPolicyDir(t, tt.files)
-			r := runCLI(t, nil, "policy", "check", "--policy", dir)
+			r := runCLI(t, nil, "policy", "check", "--timeout", "2m", "--policy", dir)
 			want := strings.ReplaceAll(tt.stderr, "DIR", dir)
 			if r.code != tt.code || !strings.HasPrefix(r.stderr, want) {
 				t.Errorf("policy check: exit %d, stderr\n%s\nwant exit %d, stderr beginning\n%s", r.code, r.stderr, tt.code, want)
 			}
 		})
+	}
+}
+
+// TestPolicyCheckTimeout: a test that outruns --timeout fails, saying so,
+// and a --timeout that gives no time is a slip in the flag.
+func TestPolicyCheckTimeout(t *testing.T) {
+	dir := mustPolicyDir(t, map[string]string{"slow_test.rego": "package acme.slow\n\ntest_slow if {\n\tcount([x | some x in numbers.range(1, 100000000); x % 7 == 0]) > 0\n}\n"})
+	r := runCLI(t, nil, "policy", "check", "--timeout", "100ms", "--policy", dir)
+	if r.code != 1 || !strings.Contains(r.stdout, "did not finish within 100ms, the time a test may take (andon policy check --timeout)") {
+		t.Errorf("policy check --timeout 100ms: exit %d\nstdout: %s\nstderr: %s\nwant exit 1 and test_slow failed for its time", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, "policy", "check", "--timeout", "0s", "--policy", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "--timeout 0s: want a positive duration") {
+		t.Errorf("policy check --timeout 0s: exit %d, stderr %s; want 2 and the flag named", r.code, r.stderr)
 	}
 }
