@@ -328,6 +328,9 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 
 	const said = "this form was not accepted: it was open too long, or it was sent from another page or site. Reload the page and send the form again"
 	p := b.post("/changes", form).mustStatus(t, http.StatusForbidden)
+	if got := p.text("h1"); got != "Not allowed" {
+		t.Errorf("without the token, the page is headed %q; want \"Not allowed\", not HTTP's word", got)
+	}
 	if got := p.text("#error"); got != said {
 		t.Errorf("without the token: %q, want %q", got, said)
 	}

@@ -123,7 +123,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 			err, status = fault, statusOf(fault)
 		}
 	}
-	v := &errorView{Status: status, Title: http.StatusText(status), Message: andon.ErrorMessage(err)}
+	v := &errorView{Status: status, Title: errorTitle(status), Message: andon.ErrorMessage(err)}
 	if status == http.StatusInternalServerError {
 		v.Message = "Something went wrong on the server; the details are in its log."
 	}
@@ -134,6 +134,28 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 		h.cfg.Logger.ErrorContext(r.Context(), "error page", slog.Any("err", rerr))
 		http.Error(w, v.Message, status)
 	}
+}
+
+// errorTitle heads the error page of status in the words of the people
+// who use the board, not HTTP's ("Forbidden", "Conflict").
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "Not accepted"
+	case http.StatusUnauthorized:
+		return "Sign in again"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusNotFound:
+		return "Not found"
+	case http.StatusConflict:
+		return "Not possible now"
+	case http.StatusServiceUnavailable:
+		return "The server cannot answer now"
+	case http.StatusInternalServerError:
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
 }
 
 // returnTo is the page to come back to after signing in again: the page
