@@ -304,23 +304,6 @@ func clocksChange(cs *schedule, w int64, loc *time.Location) bool {
 	return cs.duration > 0 && offsetAt(i, loc) != offsetAt(i+seconds(cs.duration), loc)
 }
 
-// singleWall reports whether the clocks of loc show wall time w exactly
-// once.
-func singleWall(w int64, loc *time.Location) bool {
-	before := offsetAt(w-secondsPerDay, loc)
-	after := offsetAt(w+secondsPerDay, loc)
-	if before == after {
-		return offsetAt(w-before, loc) == before
-	}
-	n := 0
-	for _, off := range []int64{before, after} {
-		if offsetAt(w-off, loc) == off {
-			n++
-		}
-	}
-	return n == 1
-}
-
 // utcTimes writes the DTSTART and DTEND, in UTC, of the occurrence of cs
 // that starts at wall time w in loc, as this package places it.
 func utcTimes(line func(string, string), cs *schedule, w int64, loc *time.Location) {

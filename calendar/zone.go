@@ -42,25 +42,44 @@ func instant(w int64, loc *time.Location) int64 {
 	if loc == time.UTC {
 		return w
 	}
-	before := offsetAt(w-secondsPerDay, loc)
-	after := offsetAt(w+secondsPerDay, loc)
-	if before == after && offsetAt(w-before, loc) == before {
-		return w - before
-	}
-	// Near a change: each offset is a candidate, valid when it is in
-	// force at the instant it yields.
-	best, found := int64(0), false
-	for _, off := range []int64{before, after} {
-		if i := w - off; offsetAt(i, loc) == off && (!found || i < best) {
-			best, found = i, true
-		}
-	}
-	if found {
-		return best
+	is, n, before := wallInstants(w, loc)
+	if n > 0 {
+		return is[0]
 	}
 	// In the gap: read w with the offset from before the change, which
 	// lands after the change, moved forward by the gap's length.
 	return w - before
+}
+
+// wallInstants returns the n instants, earliest first, at which the
+// clocks of loc show wall time w (none in a gap, two in an overlap), and
+// the offset in force a day before w. Near a change, each of the offsets
+// before and after it is a candidate, valid when it is in force at the
+// instant it yields.
+func wallInstants(w int64, loc *time.Location) (is [2]int64, n int, before int64) {
+	before = offsetAt(w-secondsPerDay, loc)
+	after := offsetAt(w+secondsPerDay, loc)
+	offsets := []int64{before, after}
+	if before == after {
+		offsets = offsets[:1]
+	}
+	for _, off := range offsets {
+		if i := w - off; offsetAt(i, loc) == off {
+			is[n] = i
+			n++
+		}
+	}
+	if n == 2 && is[1] < is[0] {
+		is[0], is[1] = is[1], is[0]
+	}
+	return is, n, before
+}
+
+// singleWall reports whether the clocks of loc show wall time w exactly
+// once.
+func singleWall(w int64, loc *time.Location) bool {
+	_, n, _ := wallInstants(w, loc)
+	return n == 1
 }
 
 // offsetRange returns the least and the greatest offset of loc in force
