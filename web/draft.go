@@ -102,7 +102,13 @@ func (s *session) openDraft(value, id string, to andon.State) string {
 
 // confirmPath is the page that asks to confirm ending change id in to.
 func confirmPath(id string, to andon.State) string {
-	return "/changes/" + url.PathEscape(id) + "/confirm?" + url.Values{"to": {string(to)}}.Encode()
+	return confirmBase(id) + "?" + url.Values{"to": {string(to)}}.Encode()
+}
+
+// confirmBase is the path of change id's confirmation page, whatever the
+// ending: the draft cookie's Path.
+func confirmBase(id string) string {
+	return "/changes/" + url.PathEscape(id) + "/confirm"
 }
 
 // askToConfirm answers a form that ends change id in to, with the comment
@@ -146,7 +152,7 @@ func (h *Handler) setDraft(w http.ResponseWriter, id, value string, maxAge int) 
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.draftCookieName(),
 		Value:    value,
-		Path:     "/changes/" + url.PathEscape(id) + "/confirm",
+		Path:     confirmBase(id),
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   !h.cfg.InsecureCookies,
