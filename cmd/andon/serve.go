@@ -1157,17 +1157,16 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal, l *listeners) err
 				wg.Go(func() { errs[i] = s.Shutdown(shutdownCtx) })
 			}
 			wg.Wait()
-			if err := errors.Join(errs...); errors.Is(err, context.DeadlineExceeded) {
+			err := errors.Join(errs...)
+			if errors.Is(err, context.DeadlineExceeded) {
 				// What is still in flight is cut off: its callers see
 				// the connection close, and a gate call's caller denies.
 				for _, s := range servers {
 					s.Close()
 				}
 				return fmt.Errorf("requests still in flight %s after the server was told to stop were cut off (--shutdown-timeout)", timeout)
-			} else if err != nil {
-				return err
 			}
-			return nil
+			return err
 		}
 	}
 }
