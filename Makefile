@@ -17,7 +17,7 @@ demo:
 
 # Every test: Go unit and end-to-end tests, the Rego unit tests of the
 # default policy (run by the policy package's tests) and the fuzz seeds.
-# cmd/andon's tests, the longest, take about two minutes on an idle
+# cmd/andon's tests, the longest, take two to five minutes on an idle
 # machine of two cores, and seven on its first run (helm is built, modules
 # downloaded); Go's default limit of ten minutes a package was reached on
 # a busy machine, so the limit leaves room for one.
