@@ -102,27 +102,23 @@ func Encode(index int64, t time.Time, ev andon.Event) ([]byte, error) {
 }
 
 // appendData appends the member "data" holding the canonical form of raw,
-// one JSON value, or nothing when raw is null.
+// one valid JSON value (Encode checks a json.RawMessage, and json.Marshal
+// makes no other), or nothing when raw is null.
 func appendData(b, raw []byte) ([]byte, error) {
 	i := skipSpace(raw, 0)
 	if validLiteral(raw, i, "null") > 0 && skipSpace(raw, i+len("null")) == len(raw) {
 		return b, nil
 	}
-	if validJSON(raw) {
-		if out, ok := appendCanonical(append(b, `,"data":`...), raw); ok {
-			return out, nil
-		}
+	if out, ok := appendCanonical(append(b, `,"data":`...), raw); ok {
+		return out, nil
 	}
-	// What the reading in place leaves, encoding/json decodes, and
-	// refuses with its own error.
+	// A value nested deeper than the reading in place goes, encoding/json
+	// decodes, and refuses with its own error.
 	var data any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&data); err != nil {
 		return b, err
-	}
-	if data == nil {
-		return b, nil
 	}
 	b = append(b, `,"data":`...)
 	return appendValue(b, data), nil
