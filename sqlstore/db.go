@@ -301,7 +301,7 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 			db.closeNow()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		db.file = &fileIdentity{path: path, wal: path + "-wal", info: info}
+		db.file = &fileIdentity{path: path, info: info}
 	}
 	return db, nil
 }

@@ -135,9 +135,6 @@ func (f *writeFaults) current(now time.Time) error {
 // fileIdentity is the file a SQLite database was opened from.
 type fileIdentity struct {
 	path string
-	// wal is the path of the write-ahead log, made once: checkLog runs
-	// with every commit.
-	wal  string
 	info os.FileInfo
 }
 
@@ -165,7 +162,7 @@ func (id *fileIdentity) check() error {
 // one the writer writes; the check at the next start finds what that
 // loses (see lastSigned).
 func (id *fileIdentity) checkLog() error {
-	if _, err := os.Stat(id.wal); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(id.path + "-wal"); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %w", ErrLogGone, err)
 	}
 	return nil
@@ -174,7 +171,7 @@ func (id *fileIdentity) checkLog() error {
 // readOnly reports whether the database file or its write-ahead log may
 // no longer be written, by this process or by anyone.
 func (id *fileIdentity) readOnly() bool {
-	return id != nil && (readOnlyFile(id.path) || readOnlyFile(id.wal))
+	return id != nil && (readOnlyFile(id.path) || readOnlyFile(id.path+"-wal"))
 }
 
 // DiskError returns err, a fault of the storage of a SQLite database (a
@@ -194,7 +191,7 @@ func (db *DB) DiskError(err error) error {
 // "disk I/O error" when the disk has no room for the shared-memory index
 // of its write-ahead log, is turned into the fault that caused it.
 func diskError(path string, err error) error {
-	err = storageFault(err, &fileIdentity{path: path, wal: path + "-wal"})
+	err = storageFault(err, &fileIdentity{path: path})
 	fault := (*andon.Fault)(nil)
 	var lite *sqlite.Error
 	switch {
