@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/calendar"
@@ -357,9 +356,7 @@ func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.C
 // more finely would: SQLite's search takes the text between spaces as a
 // word, PostgreSQL's the letters and digits between anything else.
 func searchWords(q string) int {
-	return max(len(strings.Fields(q)), len(strings.FieldsFunc(q, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})))
+	return max(len(strings.Fields(q)), len(searchTerms(q)))
 }
 
 // FindChanges lists changes, newest first.

@@ -31,15 +31,21 @@ var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate:
 // reduced to its letters and digits, so it cannot inject query syntax.
 func wordMatch(text string) (string, []any) {
 	var terms []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
+	for _, w := range searchTerms(strings.ToLower(text)) {
 		terms = append(terms, w+":*")
 	}
 	if len(terms) == 0 {
 		return "FALSE", nil
 	}
 	return "words @@ to_tsquery('simple', ?)", []any{strings.Join(terms, " & ")}
+}
+
+// searchTerms splits text into the words wordMatch searches for: its runs
+// of letters and digits.
+func searchTerms(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
 }
 
 // advisoryKey is the SQL of an advisory lock key named by the query's one
