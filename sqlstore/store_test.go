@@ -572,6 +572,17 @@ func TestTokenExpiry(t *testing.T) {
 	})
 }
 
+// mustSignIn returns the context of a request signed in with the API
+// token (server.SignedIn), as the server makes it.
+func (e *env) mustSignIn(tb testing.TB, token string) context.Context {
+	tb.Helper()
+	b, err := e.tokens.Authenticate(context.Background(), token)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return server.SignedIn(context.Background(), e.catalog, b)
+}
+
 // mustRaw opens a connection to e's database of its own, behind the
 // store's back, closed when the test ends.
 func (e *env) mustRaw(tb testing.TB) *sql.DB {
@@ -683,14 +694,6 @@ func TestFeedTokenExpiresWithItsAPIToken(t *testing.T) {
 func TestFeedTokenRevokedWithItsAPIToken(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		signedIn := func(token string) context.Context {
-			t.Helper()
-			b, err := e.tokens.Authenticate(ctx, token)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return server.SignedIn(ctx, e.catalog, b)
-		}
 		leaked, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
 		if err != nil {
 			t.Fatal(err)
@@ -703,12 +706,12 @@ func TestFeedTokenRevokedWithItsAPIToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.now = e.now.Add(time.Second)
-		feed, _, err := e.tokens.CreateFeedToken(signedIn(leaked), "alice")
+		feed, _, err := e.tokens.CreateFeedToken(e.mustSignIn(t, leaked), "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.now = e.now.Add(time.Second)
-		other, _, err := e.tokens.CreateFeedToken(signedIn(kept), "alice")
+		other, _, err := e.tokens.CreateFeedToken(e.mustSignIn(t, kept), "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1944,14 +1947,6 @@ func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
 func TestSessionTokens(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		signedIn := func(token string) context.Context {
-			t.Helper()
-			b, err := e.tokens.Authenticate(ctx, token)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return server.SignedIn(ctx, e.catalog, b)
-		}
 		apiExpires := e.now.Add(30 * 24 * time.Hour).UTC()
 		api, err := e.tokens.CreateToken(ctx, "alice", apiExpires)
 		if err != nil {
@@ -1960,11 +1955,11 @@ func TestSessionTokens(t *testing.T) {
 		if _, _, err := e.tokens.CreateSession(ctx, 12*time.Hour); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
 			t.Errorf("a session without an API token: %v, want unauthorized", err)
 		}
-		if _, _, err := e.tokens.CreateSession(signedIn(api), -time.Hour); andon.ErrorCode(err) != andon.EINVALID {
+		if _, _, err := e.tokens.CreateSession(e.mustSignIn(t, api), -time.Hour); andon.ErrorCode(err) != andon.EINVALID {
 			t.Errorf("a session of a negative lifetime: %v, want invalid", err)
 		}
 		e.now = e.now.Add(time.Second)
-		sess, expires, err := e.tokens.CreateSession(signedIn(api), 12*time.Hour)
+		sess, expires, err := e.tokens.CreateSession(e.mustSignIn(t, api), 12*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -2009,7 +2004,7 @@ func TestSessionTokens(t *testing.T) {
 
 		// A session lives no longer than its API token.
 		e.now = apiExpires.Add(-time.Hour)
-		short, shortExpires, err := e.tokens.CreateSession(signedIn(api), 12*time.Hour)
+		short, shortExpires, err := e.tokens.CreateSession(e.mustSignIn(t, api), 12*time.Hour)
 		if err != nil || !shortExpires.Equal(apiExpires) {
 			t.Fatalf("a session of a token expiring in an hour: expires %s, %v; want %s", shortExpires, err, apiExpires)
 		}
@@ -2037,7 +2032,7 @@ func TestSessionTokens(t *testing.T) {
 		}
 
 		// Revoking the API token revokes its sessions.
-		third, _, err := e.tokens.CreateSession(signedIn(api), time.Minute)
+		third, _, err := e.tokens.CreateSession(e.mustSignIn(t, api), time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -2085,11 +2080,7 @@ func TestRevokeUserEndsSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := e.tokens.Authenticate(ctx, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, expires, err := e.tokens.CreateSession(server.SignedIn(ctx, e.catalog, b), 12*time.Hour)
+		sess, expires, err := e.tokens.CreateSession(e.mustSignIn(t, api), 12*time.Hour)
 		if err != nil || !expires.Equal(e.now.Add(12*time.Hour)) {
 			t.Fatalf("a session of a token that never expires: %s, %v; want it to expire in 12 hours", expires, err)
 		}
@@ -2123,11 +2114,7 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		if _, err := e.tokens.CreateToken(ctx, "bob", start.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		b, err := e.tokens.Authenticate(ctx, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signedIn := server.SignedIn(ctx, e.catalog, b)
+		signedIn := e.mustSignIn(t, api)
 		open := func(at time.Time, lifetime time.Duration) {
 			t.Helper()
 			e.now = at
@@ -2226,11 +2213,7 @@ func TestListTokensByScope(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := e.tokens.Authenticate(ctx, api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		signedIn := server.SignedIn(ctx, e.catalog, b)
+		signedIn := e.mustSignIn(t, api)
 		// Apart in time, so that the listings, oldest first, list them
 		// in this order.
 		e.now = e.now.Add(time.Second)
