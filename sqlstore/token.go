@@ -296,7 +296,7 @@ func (s *TokenService) ListTokens(ctx context.Context, user string, scopes ...st
 		}
 		conds = append(conds, `scope IN (`+strings.Join(marks, ", ")+`)`)
 	}
-	q := `SELECT hash, username, scope, created_at, expires_at FROM tokens`
+	q := `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
@@ -418,7 +418,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 	}
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
+		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
 		if err != nil {
 			return err
 		}
@@ -474,28 +474,20 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 }
 
 // scanTokens reads rows of the columns hash, username, scope, created_at,
-// expires_at and, optionally, parent. It returns the tokens, and the ID
-// of the parent of each ("" for none) when parent was read.
+// expires_at and parent. It returns the tokens, and the ID of the parent
+// of each ("" for none).
 func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, nil, err
-	}
 	tokens, parents := []andon.TokenInfo{}, []string{}
 	for rows.Next() {
 		var t andon.TokenInfo
 		var created int64
 		var expires sql.NullInt64
 		var parent sql.NullString
-		dest := []any{&t.ID, &t.User, &t.Scope, &created, &expires}
-		if len(cols) > len(dest) {
-			dest = append(dest, &parent)
-		}
-		if err := rows.Scan(dest...); err != nil {
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent); err != nil {
 			return nil, nil, err
 		}
-		t.ID, t.CreatedAt = t.ID[:tokenIDLength], time.UnixMicro(created).UTC()
+		t.ID, t.CreatedAt = tokenID(t.ID), time.UnixMicro(created).UTC()
 		if expires.Valid {
 			at := time.UnixMicro(expires.Int64).UTC()
 			t.ExpiresAt = &at
