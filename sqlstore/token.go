@@ -440,7 +440,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 		if err != nil {
 			return err
 		}
-		feeds, parents, err := scanTokens(rows)
+		children, parents, err := scanTokens(rows)
 		if err != nil {
 			return err
 		}
@@ -450,17 +450,18 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, args...); err != nil {
 			return err
 		}
-		for i, t := range append(revoked, feeds...) {
+		selectedCount := len(revoked)
+		revoked = append(revoked, children...)
+		for i, t := range revoked {
 			data := map[string]any{"id": t.ID, "scope": t.Scope}
 			if t.ExpiresAt != nil {
 				data["expiresAt"] = *t.ExpiresAt
 			}
-			if i >= len(revoked) {
-				data["parent"] = parents[i-len(revoked)]
+			if i >= selectedCount {
+				data["parent"] = parents[i-selectedCount]
 			}
 			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actorOf(t), Subject: t.User, Data: data})
 		}
-		revoked = append(revoked, feeds...)
 		return nil
 	})
 	if errors.Is(err, errNoTokens) {
