@@ -330,11 +330,12 @@ func (s *TokenService) CountSessions(ctx context.Context, user string) (andon.Se
 // RevokeTokens deletes the token that ref names, or with an empty ref
 // every token of user, and records a token.revoked entry for each, in one
 // write. ref is a token's ID as ListTokens gives it (or at least its
-// first 8 digits), or the token itself. The feed tokens asked for with
-// an API token revoked are revoked with it, after it in the answer. A ref
-// that names no token or several, and a user who has none, are refused
-// and change nothing. Servers that authenticated a revoked token in the last tokenCacheTTL
-// may accept it until then.
+// first 8 digits), or the token itself. The feed and session tokens
+// asked for with an API token revoked are revoked with it, after the
+// tokens ref or user names in the answer. A ref that names no token or
+// several, and a user who has none, are refused and change nothing.
+// Servers that authenticated a revoked API or feed token in the last
+// tokenCacheTTL may accept it until then; a session ends at once.
 func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]andon.TokenInfo, error) {
 	// A reference of hexadecimal digits is an ID; anything else is a
 	// token (andon's own begin with andon_ or andonfeed_, the demo's do
