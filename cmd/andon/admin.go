@@ -226,13 +226,11 @@ whatever --scope lists.`,
 			// As every listing does: notes for people on standard error,
 			// and nothing on standard output that a script would read
 			// as a token.
-			if len(tokens) == 0 {
-				fmt.Fprintln(e.stderr, "no tokens")
-			}
 			if !slices.Contains(scopes, "session") && sessions != (andon.SessionCount{}) {
 				defer fmt.Fprintln(e.stderr, sessionSummary(sessions))
 			}
 			if len(tokens) == 0 {
+				fmt.Fprintln(e.stderr, "no tokens")
 				return nil
 			}
 		}
