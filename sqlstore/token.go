@@ -129,9 +129,10 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	var user, apiUser string
 	var created, apiCreated int64
 	var expires, apiExpires sql.NullInt64
+	hash := hashToken(token)
 	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, a.hash, a.username, a.created_at, a.expires_at
 		FROM tokens s JOIN tokens a ON a.hash = s.parent AND a.scope = ?
-		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hashToken(token), scopeSession).
+		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hash, scopeSession).
 		Scan(&user, &created, &expires, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
@@ -144,7 +145,7 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	if !expires.Valid || user != apiUser {
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
 	}
-	sess.ID, sess.ExpiresAt = hashToken(token), time.UnixMicro(expires.Int64).UTC()
+	sess.ID, sess.ExpiresAt = hash, time.UnixMicro(expires.Int64).UTC()
 	sess.Token.User, sess.Token.CreatedAt = user, time.UnixMicro(apiCreated).UTC()
 	if apiExpires.Valid {
 		sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
