@@ -136,7 +136,34 @@ func (l *lastSigned) read(v note.Verifier) (*andon.Checkpoint, error) {
 			return cp, nil
 		}
 	}
-	return nil, andon.Errorf(andon.EINVALID, "%s, the last checkpoint andon signed beside the database, does not open: %s; move it away to start without it", l.path, andon.ErrorMessage(err))
+	return nil, &BadLastSignedError{Path: l.path, Err: err}
+}
+
+// BadLastSignedError is the error of a checkpoint kept beside a SQLite
+// database (LastSignedPath) that does not open with the verifier key: it
+// was altered, or signed with another key than the log's. Its code is
+// EINVALID.
+type BadLastSignedError struct {
+	// Path is the file of the kept checkpoint.
+	Path string
+	// Err says why it does not open.
+	Err error
+}
+
+func (e *BadLastSignedError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the error as an *andon.Error, for ErrorCode and
+// ErrorMessage, with the remedy of a server that refuses to start.
+func (e *BadLastSignedError) Unwrap() error {
+	return andon.Errorf(andon.EINVALID, "%s, the last checkpoint andon signed beside the database, does not open: %s; move it away to start without it", e.Path, andon.ErrorMessage(e.Err))
+}
+
+// Problem says what is wrong as a verification of the log finds it, once
+// the log's own checkpoint verified with the same key: andon writes the
+// file only with a checkpoint the log's key signed, so one that does not
+// open was altered or put there by someone else.
+func (e *BadLastSignedError) Problem() string {
+	return fmt.Sprintf("%s, the last checkpoint andon signed beside the database, does not open with the key that verifies the log's checkpoint: %s; it was altered, or replaced by one signed with another key", e.Path, andon.ErrorMessage(e.Err))
 }
 
 // LostEntriesError is the error of a SQLite database whose audit log no

@@ -476,8 +476,13 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 			// checkpoint signed beside a SQLite database covers.
 			if report.OK {
 				var lost *sqlstore.LostEntriesError
+				var bad *sqlstore.BadLastSignedError
 				if err := store.CheckLastSigned(e.ctx, v); errors.As(err, &lost) {
 					report.OK, report.FirstBad, report.Problem = false, lost.FirstLost(), andon.ErrorMessage(err)
+				} else if errors.As(err, &bad) {
+					// Not a file to move away, as a server's start says:
+					// evidence that the data directory was tampered with.
+					report.OK, report.FirstBad, report.Problem = false, -1, bad.Problem()
 				} else if err != nil {
 					return err
 				}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/andon-governance/andon/auditlog"
 	"github.com/andon-governance/andon/client"
 	"github.com/andon-governance/andon/sqlstore"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // TestLostWriteAheadLogIsFound kills a server on SQLite, as a crash or
@@ -99,4 +101,58 @@ func TestWriteAheadLogLostOnFirstRun(t *testing.T) {
 		path, sqlstore.LastSignedPath(path))
 	wantExit(t, runWithin(t, 30*time.Second, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog), 1, want)
 	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data), 1, want)
+}
+
+// TestAlteredLastSignedFailsVerify alters the checkpoint andon keeps
+// beside a SQLite database, as someone covering up a rollback might:
+// edited, or replaced by one signed with a key of their own. andon audit
+// verify, whose key opens the log's own checkpoint, fails on it (exit 1,
+// in text and in JSON) as evidence of tampering, and does not tell the
+// auditor to move the file away, as a server refusing to start does.
+func TestAlteredLastSignedFailsVerify(t *testing.T) {
+	data := t.TempDir()
+	_, _, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+	if code := stop(); code != 0 {
+		t.Fatalf("serve: exit %d", code)
+	}
+	kept := sqlstore.LastSignedPath(sqlstore.DataPath(data))
+	note, err := os.ReadFile(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := auditlog.LoadOrCreateKey(t.TempDir(), "andon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := other.Sign(1000, tlog.Hash{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, note, why string
+	}{
+		{"edited", strings.Replace(string(note), "\n", "\n1", 1), "the checkpoint signature does not verify with key andon+"},
+		{"signed with another key", forged.Note, "the checkpoint is not signed by key andon+"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(kept, []byte(tt.note), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want := kept + ", the last checkpoint andon signed beside the database, does not open with the key that verifies the log's checkpoint: " + tt.why
+			r := runCLI(t, nil, "audit", "verify", "--data", data)
+			wantExit(t, r, 1, "audit log FAILED verification: "+want)
+			if strings.Contains(r.stdout+r.stderr, "move it away") {
+				t.Errorf("audit verify tells the auditor to move the evidence away:\n%s%s", r.stdout, r.stderr)
+			}
+			r = runCLI(t, nil, "audit", "verify", "--data", data, "-o", "json")
+			var rep auditlog.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 1 || rep.OK || rep.FirstBad != -1 || !strings.HasPrefix(rep.Problem, want) {
+				t.Errorf("audit verify -o json: exit %d, %+v, %v; want exit 1, not OK, first bad -1, problem %q\n%s", r.code, rep, err, want, r.stderr)
+			}
+			// A server still refuses to start on it, with its remedy.
+			r = runWithin(t, 30*time.Second, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog)
+			wantExit(t, r, 2, "does not open: "+tt.why)
+			wantExit(t, r, 2, "move it away to start without it")
+		})
+	}
 }
