@@ -51,7 +51,8 @@ type Client struct {
 type Option func(*Client)
 
 // WithHTTPClient makes the Client send its requests through hc, for custom
-// transports, TLS settings or timeouts.
+// transports, TLS settings or timeouts. Redirects are not followed, as
+// with the Client's own, unless hc has a CheckRedirect of its own.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) { c.http = hc }
 }
@@ -83,8 +84,19 @@ func New(baseURL, token string, opts ...Option) *Client {
 	for _, opt := range opts {
 		opt(c)
 	}
+	if c.http.CheckRedirect == nil {
+		hc := *c.http
+		hc.CheckRedirect = refuseRedirect
+		c.http = &hc
+	}
 	return c
 }
+
+// refuseRedirect stops a client at the first redirect. andon's API never
+// redirects, and net/http would send the bearer token on to another port
+// of the same host, to a subdomain, or from https to plain http: a
+// redirect is answered as an error instead (send).
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Me returns the authenticated user and the roles the catalog gives them.
 func (c *Client) Me(ctx context.Context) (*andon.User, error) {
@@ -464,6 +476,14 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, c.unreachable(ctx, err)
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode <= 399 && loc != "" {
+		resp.Body.Close()
+		// The Location is shown without the credentials it may carry.
+		if u, err := resp.Request.URL.Parse(loc); err == nil {
+			loc = u.Redacted()
+		}
+		return nil, andon.Errorf(andon.EINTERNAL, "andon server at %s answered %s %s with %s to %.200s, which andon's API never does: the request was not sent there, with its token; give the address of the andon server itself", c.shownURL(), method, path, resp.Status, loc)
 	}
 	if h := resp.Header.Get(andon.TokenExpiresHeader); h != "" && c.onExpiry != nil {
 		if at, err := time.Parse(time.RFC3339, h); err == nil {

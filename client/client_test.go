@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -715,5 +716,42 @@ func TestErrorsHideThePassword(t *testing.T) {
 		if msg := andon.ErrorMessage(err); err == nil || strings.Contains(msg, "s3cret") || !strings.Contains(msg, "andon:xxxxx@") {
 			t.Errorf("server %s: error %q; want one naming the URL without its password", u.Redacted(), msg)
 		}
+	}
+}
+
+// TestRedirectsAreNotFollowed checks that a redirect, which andon's API
+// never sends, takes the token nowhere: net/http would send it on to
+// another port of the same host, as here, or from https to http.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		auth []string
+	)
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"allow": true, "reasons": [{"code": "ALLOWED", "message": "ok"}]}`)
+	}))
+	defer elsewhere.Close()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+r.URL.Path, status)
+		}))
+		c := client.New(front.URL, "andon_s3cret")
+		_, err := c.Gate(context.Background(), andon.GateRequest{Environment: "prod-lyon", Image: "registry.example.com/odoo@sha256:" + strings.Repeat("a", 64)})
+		if code, msg := andon.ErrorCode(err), andon.ErrorMessage(err); code != andon.EINTERNAL || !strings.Contains(msg, "answered POST /api/v1/gate with "+strconv.Itoa(status)) || !strings.Contains(msg, elsewhere.URL) {
+			t.Errorf("gate redirected with %d: error %v; want an internal error naming the redirect and where it led", status, err)
+		}
+		if _, err := c.Me(context.Background()); andon.ErrorCode(err) != andon.EINTERNAL {
+			t.Errorf("me redirected with %d: error %v; want an internal error", status, err)
+		}
+		front.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) > 0 {
+		t.Errorf("the server redirected to got %d requests, with Authorization %q; want none", len(auth), auth)
 	}
 }
