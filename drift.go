@@ -269,6 +269,11 @@ func (o *DriftObject) validate(at string, skipped bool) error {
 			return Errorf(EINVALID, "%s: desired and live are both absent", fat)
 		case strings.EqualFold(o.Kind, "Secret") && IsSecretDataPath(f.Path) && !f.Redacted:
 			return Errorf(EINVALID, "%s: the values of a Secret's data must be redacted", fat)
+		case !f.Redacted && IsSecretFieldPath(f.Path) && (isJSONString(f.Desired) || isJSONString(f.Live)):
+			// The audit log keeps what it records for ever, and shows it
+			// to every user: a password that andon drift would have
+			// hidden, sent by another client, must not get there.
+			return Errorf(EINVALID, "%s: %s names a secret by its name (a password, token or key): its text values must be redacted, as andon drift redacts them", fat, lastName(f.Path))
 		}
 		if f.Redacted {
 			for _, v := range []json.RawMessage{f.Desired, f.Live} {
@@ -286,6 +291,37 @@ const redactedJSON = `"` + Redacted + `"`
 
 // RedactedValue is Redacted as the JSON value of a DriftField.
 func RedactedValue() json.RawMessage { return json.RawMessage(redactedJSON) }
+
+// secretName matches the names of fields and variables that hold
+// secrets, by how they end (DB_PASSWORD, clientSecret, GITHUB_TOKEN, but
+// not secretName).
+var secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key)$`)
+
+// IsSecretFieldPath reports whether a field path names a field or an
+// environment variable that holds a secret by its name: its last key, or
+// the name of the list item it ends in (env[name=DB_PASSWORD].value is
+// DB_PASSWORD). A report compares their text values but never shows them.
+func IsSecretFieldPath(path string) bool {
+	return secretName.MatchString(lastName(path))
+}
+
+// lastName is the name a field path ends with: its last key, or the name
+// of the list item it ends in.
+func lastName(p string) string {
+	if i := strings.LastIndex(p, "[name="); i >= 0 && strings.HasSuffix(p, "].value") {
+		return strings.TrimSuffix(p[i+len("[name="):], "].value")
+	}
+	if i := strings.LastIndexAny(p, ".]"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// isJSONString reports whether v is a JSON string.
+func isJSONString(v json.RawMessage) bool {
+	t := strings.TrimLeft(string(v), " \t\r\n")
+	return strings.HasPrefix(t, `"`)
+}
 
 // IsSecretDataPath reports whether a field path of a Secret names its
 // data or stringData, whose values a report never shows.

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -245,9 +244,11 @@ func decodeData(v any) []byte {
 func (d *differ) add(p string, want, got any) {
 	ws, wok := want.(string)
 	gs, gok := got.(string)
-	if (wok || gok) && secretName.MatchString(lastName(p)) {
+	if andon.IsSecretFieldPath(p) && (wok || gok || isText(render(want)) || isText(render(got))) {
 		// DB_PASSWORD's value, an apiToken: compared, never shown, as a
-		// Secret's data.
+		// Secret's data. So is any text shown for one, such as the
+		// summary of a long map, which the server refuses as it would
+		// a password.
 		f := andon.DriftField{Path: p, Redacted: true}
 		if want != absent {
 			f.Desired = andon.RedactedValue()
@@ -273,27 +274,13 @@ func (d *differ) add(p string, want, got any) {
 	d.fields = append(d.fields, andon.DriftField{Path: p, Desired: render(want), Live: render(got)})
 }
 
-// secretName matches the names of fields and variables that hold
-// secrets, by how they end (DB_PASSWORD, clientSecret, GITHUB_TOKEN, but
-// not secretName): their text values are compared but never shown.
-var secretName = regexp.MustCompile(`(?i)(passw(or)?d|secret|token|api_?key|private_?key)$`)
-
 // secretAssignment matches a line of a configuration file that sets a
 // secret (admin_passwd = …, db_password: …, in the odoo.conf of a
 // ConfigMap): the report keeps the line and shows no value.
 var secretAssignment = regexp.MustCompile(`(?im)^([ \t]*[\w.-]*(?:passw(?:or)?d|secret|token|api_?key)[\w.-]*[ \t]*[=:][ \t]*)\S.*$`)
 
-// lastName is the name a field path ends with: its last key, or the name
-// of the list item it ends in (env[name=DB_PASSWORD].value is DB_PASSWORD).
-func lastName(p string) string {
-	if i := strings.LastIndex(p, "[name="); i >= 0 && strings.HasSuffix(p, "].value") {
-		return strings.TrimSuffix(p[i+len("[name="):], "].value")
-	}
-	if i := strings.LastIndexAny(p, ".]"); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
+// isText reports whether a rendered value is a JSON string.
+func isText(b json.RawMessage) bool { return len(b) > 0 && b[0] == '"' }
 
 // render returns v as JSON for a report, nil for an absent value, and a
 // short description instead of a long map or list.

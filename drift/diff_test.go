@@ -423,3 +423,40 @@ func TestDiffShortensLongValues(t *testing.T) {
 		t.Errorf("shortened values = %s, %s; want both around the difference, marked as cut", got[0].Desired, got[0].Live)
 	}
 }
+
+// A field named as a secret whose value is too long to show is summed up
+// in text ("{…3 fields}"), which the server refuses for such a field as it
+// would a password: the report hides it, and the server takes the report.
+func TestDiffSecretNamedSummaryIsRedacted(t *testing.T) {
+	live := `{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "odoo", "namespace": "odoo-lyon"},
+	  "spec": {"template": {"spec": {"volumes": [{"name": "conf", "configMap": {"name": "odoo-conf"}}]}}}}`
+	desired := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odoo}
+spec:
+  template:
+    spec:
+      volumes:
+        - name: conf
+          secret:
+            secretName: odoo-configuration-of-the-lyon-plant
+            defaultMode: 0400
+            items: [{key: odoo.conf, path: odoo.conf}, {key: odoo-workers.conf, path: conf.d/workers.conf}, {key: odoo-mail.conf, path: conf.d/mail.conf}]
+`
+	got := drift.Diff(MustDesired(t, desired)[0].Doc, MustLive(t, live))
+	var secret *andon.DriftField
+	for i := range got {
+		if strings.HasSuffix(got[i].Path, ".secret") {
+			secret = &got[i]
+		}
+	}
+	if secret == nil || !secret.Redacted || string(secret.Desired) != `"(redacted)"` {
+		t.Fatalf("fields %+v; want the volume's secret redacted", fields(got))
+	}
+	r := andon.DriftReport{Environment: "prod-lyon", Namespace: "odoo-lyon", Desired: andon.DriftSource{Path: "."},
+		Counts:  andon.DriftCounts{Changed: 1},
+		Objects: []andon.DriftObject{{Drift: andon.DriftChanged, APIVersion: "apps/v1", Kind: "Deployment", Name: "odoo", Fields: got}}}
+	if err := r.Validate(); err != nil {
+		t.Errorf("the report of the diff is refused: %v", err)
+	}
+}

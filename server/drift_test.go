@@ -107,6 +107,12 @@ func TestDriftRefusesBadReports(t *testing.T) {
 		{"counts that do not add up", strings.Replace(driftBody, `"changed": 1`, `"changed": 3`, 1), 400, andon.EINVALID, "counts.changed is 3 but 1 are listed"},
 		{"a Secret's data", strings.NewReplacer(`"kind": "Deployment"`, `"kind": "Secret"`, `spec.template.spec.containers[name=odoo].image`, `data.password`).Replace(driftBody),
 			400, andon.EINVALID, "the values of a Secret's data must be redacted"},
+		// andon drift hides these; a report from another client that
+		// shows one would put a password in the audit log for good.
+		{"a password in an environment variable", strings.Replace(driftBody, `spec.template.spec.containers[name=odoo].image`, `spec.template.spec.containers[name=odoo].env[name=DB_PASSWORD].value`, 1),
+			400, andon.EINVALID, "objects[1].fields[0]: DB_PASSWORD names a secret by its name (a password, token or key): its text values must be redacted"},
+		{"a token in a field", strings.Replace(driftBody, `spec.template.spec.containers[name=odoo].image`, `spec.template.metadata.annotations.apiToken`, 1),
+			400, andon.EINVALID, "apiToken names a secret by its name"},
 		{"unknown environment", strings.Replace(driftBody, `"prod-lyon"`, `"prod-mars"`, 1), 400, andon.EINVALID, `environment: "prod-mars" is not in the catalog`},
 	}
 	for _, tt := range tests {
