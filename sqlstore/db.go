@@ -211,6 +211,19 @@ func openSQLite(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
+		// A new database is made readable by its owner alone: it holds
+		// every change and the whole audit log. SQLite would make it
+		// 0644, and its write-ahead log and index with the mode of the
+		// database file, whatever the mode of a data directory that
+		// existed before (a volume, a directory made by hand).
+		if errors.Is(statErr, fs.ErrNotExist) {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("create the database file: %w", err)
+			} else if err == nil {
+				f.Close()
+			}
+		}
 	}
 	// Opened to be read only, the file is evidence: not a byte of it
 	// changes, not even its journal mode, and nothing is made beside it.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/sqlstore"
@@ -116,5 +117,33 @@ func TestCheckLastSigned(t *testing.T) {
 	}
 	if b, err := os.ReadFile(kept); err != nil || len(b) != 512 {
 		t.Errorf("kept checkpoint after a write: %d bytes, %v; want 512", len(b), err)
+	}
+}
+
+// TestNewDatabaseIsPrivate makes a SQLite database in a data directory
+// that others may read (made by hand, or a volume): the database, its
+// write-ahead log and its index hold every change and the audit log, and
+// are readable by their owner alone.
+func TestNewDatabaseIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	e := (&env{engine: "sqlite", dir: dir, dsn: sqlstoretest.DSN(t, "sqlite", dir)}).open(t, time.Now())
+	if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "written"}); err != nil {
+		t.Fatal(err)
+	}
+	db := sqlstore.DataPath(dir)
+	for _, name := range []string{db, db + "-wal", db + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %v; want -rw------- (0600)", filepath.Base(name), mode)
+		}
 	}
 }
