@@ -51,7 +51,9 @@ type ModuleDiff struct {
 	Module string `json:"module"`
 	Status string `json:"status"`
 	// OldVersion and NewVersion are the versions with their series, as
-	// Odoo reads them ("17.0.1.2"); empty where the module is not.
+	// Odoo reads them ("17.0.1.2"), or as written for a module not
+	// installable whose version Odoo does not read ("16.0.1.0.0"); empty
+	// where the module is not.
 	OldVersion string `json:"oldVersion,omitempty"`
 	NewVersion string `json:"newVersion,omitempty"`
 	// Bumped is set when NewVersion is above OldVersion, which is what
@@ -63,7 +65,8 @@ type ModuleDiff struct {
 	// NewVersion runs, whether the change touches them or not, in the
 	// order Odoo runs them: those of the version folders above OldVersion
 	// and up to NewVersion, and the 0.0.0 ones. A module the change adds
-	// is installed, which runs none.
+	// is installed, which runs none; so is one not installable before the
+	// change, and one not installable after it is not upgraded.
 	MigrationsRun []Migration `json:"migrationsRun,omitempty"`
 	// MigrationsIgnored are the version folders of the scripts the change
 	// adds or changes that the upgrade does not run, each with the reason.
@@ -218,7 +221,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		var oldFiles, newFiles map[string][]byte
 		oldDir := unreadable[name]
 		if hadOld {
-			md.OldVersion = FullVersion(Series, old.Version)
+			md.OldVersion = moduleVersion(old)
 			oldDir = old.Path
 		}
 		switch {
@@ -232,7 +235,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 			oldFiles, _ = readTree(from, oldDir)
 		}
 		if hasNew {
-			md.NewVersion = FullVersion(Series, cur.Version)
+			md.NewVersion = moduleVersion(cur)
 			if newFiles, err = readTree(to, cur.Path); err != nil {
 				return nil, err
 			}
@@ -251,7 +254,7 @@ func DiffFS(from, to fs.FS, paths ...string) (*Diff, error) {
 		}
 		if hasNew {
 			md.describe(old, cur, oldFiles, newFiles)
-			md.sortMigrations(newFiles, hadOld)
+			md.sortMigrations(newFiles, hadOld, old, cur)
 		}
 		md.MigrationsNotRun = md.Status == ModuleChanged && !md.Bumped && len(md.Migrations) > 0
 		switch md.Status {
@@ -396,16 +399,29 @@ func migrationRuns(name, installed, current string) (bool, string) {
 // sortMigrations sorts the migration scripts of a module that exists
 // after the change, whose files are newFiles, into those the upgrade runs
 // and the folders of those the change touches that it does not. hadOld
-// says whether the version before the change is known.
-func (md *ModuleDiff) sortMigrations(newFiles map[string][]byte, hadOld bool) {
+// says whether the version before the change is known; old and cur are
+// the module before (nil when it was not read) and after.
+func (md *ModuleDiff) sortMigrations(newFiles map[string][]byte, hadOld bool, old, cur *Module) {
 	ignore := func(folder, reason string) {
 		if !slices.ContainsFunc(md.MigrationsIgnored, func(f IgnoredFolder) bool { return f.Folder == folder }) {
 			md.MigrationsIgnored = append(md.MigrationsIgnored, IgnoredFolder{Folder: folder, Reason: reason})
 		}
 	}
-	if md.Status == ModuleAdded {
+	// Odoo upgrades only a module installed in the database, and installs
+	// only one installable: a module not installable before the change was
+	// not installed, and one not installable after it is not upgraded.
+	var none string
+	switch {
+	case md.Status == ModuleAdded:
+		none = "the change adds the module: Odoo installs it, and runs migration scripts only when it upgrades one"
+	case !cur.Installable:
+		none = "the module is not installable after the change (installable False): Odoo does not upgrade it"
+	case hadOld && !old.Installable:
+		none = "the module was not installable before the change (installable False), so not installed: Odoo installs it, and runs migration scripts only when it upgrades one"
+	}
+	if none != "" {
 		for _, mig := range md.Migrations {
-			ignore(path.Dir(mig.File), "the change adds the module: Odoo installs it, and runs migration scripts only when it upgrades one")
+			ignore(path.Dir(mig.File), none)
 		}
 		return
 	}
@@ -636,9 +652,19 @@ func FullVersion(series, version string) string {
 	return series + "." + version
 }
 
-// moduleVersion is the form Odoo gives a module's own version, after the
+// moduleVersion returns the version of m as Odoo keeps it: with the
+// series (FullVersion), or as written when Odoo does not read it as a
+// version, which it accepts of a module not installable.
+func moduleVersion(m *Module) string {
+	if !ValidVersion(Series, m.Version) {
+		return m.Version
+	}
+	return FullVersion(Series, m.Version)
+}
+
+// ownVersion is the form Odoo gives a module's own version, after the
 // series: two or three numbers.
-var moduleVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+var ownVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
 
 // ValidVersion reports whether Odoo of series loads a module of a
 // manifest's version: x.y or x.y.z, with or without the series in front
@@ -649,7 +675,7 @@ func ValidVersion(series, version string) bool {
 	if version == "" {
 		return true
 	}
-	return moduleVersion.MatchString(strings.TrimPrefix(FullVersion(series, version), series+"."))
+	return ownVersion.MatchString(strings.TrimPrefix(FullVersion(series, version), series+"."))
 }
 
 // CompareVersions compares two module versions as Odoo does

@@ -514,6 +514,51 @@ func TestDiffMigrationsOdooRuns(t *testing.T) {
 	}
 }
 
+// Odoo upgrades only a module installed in the database: a module not
+// installable before the change (one not yet ported, its version of the
+// series before) was not installed, and is installed now; one made not
+// installable is not upgraded. Neither runs a script, and a version Odoo
+// does not read is shown as written.
+func TestDiffMigrationsOfAModuleNotInstallable(t *testing.T) {
+	script := "def migrate(cr, version):\n    pass\n"
+	from := mapFS(map[string]string{
+		"addons/acme_ported/__manifest__.py":  "{'name': 'P', 'version': '16.0.1.0.0', 'installable': False}\n",
+		"addons/acme_retired/__manifest__.py": "{'name': 'R', 'version': '1.0'}\n",
+	})
+	to := mapFS(map[string]string{
+		"addons/acme_ported/__manifest__.py":                  "{'name': 'P', 'version': '17.0.1.0.0'}\n",
+		"addons/acme_ported/migrations/17.0.1.0.0/pre-fix.py": script,
+		"addons/acme_retired/__manifest__.py":                 "{'name': 'R', 'version': '1.1', 'installable': False}\n",
+		"addons/acme_retired/migrations/1.1/post-fix.py":      script,
+	})
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type sorted struct {
+		Old, New string
+		Run      []odoo.Migration
+		Ignored  []odoo.IgnoredFolder
+	}
+	got := map[string]sorted{}
+	for _, m := range d.Modules {
+		got[m.Module] = sorted{Old: m.OldVersion, New: m.NewVersion, Run: m.MigrationsRun, Ignored: m.MigrationsIgnored}
+	}
+	want := map[string]sorted{
+		"acme_ported": {Old: "16.0.1.0.0", New: "17.0.1.0.0", Ignored: []odoo.IgnoredFolder{{Folder: "migrations/17.0.1.0.0",
+			Reason: "the module was not installable before the change (installable False), so not installed: Odoo installs it, and runs migration scripts only when it upgrades one"}}},
+		"acme_retired": {Old: "17.0.1.0", New: "17.0.1.1", Ignored: []odoo.IgnoredFolder{{Folder: "migrations/1.1",
+			Reason: "the module is not installable after the change (installable False): Odoo does not upgrade it"}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("modules (-want +got):\n%s", diff)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if im.Facts.Migration {
+		t.Errorf("migration %v %v; want none: no module the change touches is upgraded", im.Facts.Migration, im.Facts.MigrationPhases)
+	}
+}
+
 // A module removed and one added that share their manifest's name, or
 // most of their files, look like a rename, which the diff pairs; both
 // stay removed and added, as Odoo sees them.

@@ -96,8 +96,8 @@ func (m *Module) AutoInstallTriggers() ([]string, bool) {
 // module's name is the name of the directory holding file. Errors are
 // *Error values naming file, line and column: a manifest that is not a
 // Python literal, that is not a dict, whose known keys have values of the
-// wrong type, or whose version Odoo 17 refuses (see ValidVersion). Unknown
-// keys are ignored.
+// wrong type, or whose version Odoo 17 refuses (see ValidVersion) while
+// it is installable. Unknown keys are ignored.
 func ParseManifest(file string, src []byte) (*Module, error) {
 	root, err := parseLiteral(file, src)
 	if err != nil {
@@ -109,7 +109,7 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 	dir := filepath.Dir(file)
 	m := &Module{Name: filepath.Base(dir), Path: dir, ManifestFile: file, Installable: true}
 	d := decoder{file: file}
-	var autoInstall *node
+	var autoInstall, version *node
 	// A key given twice keeps its last value, as in Python.
 	for i, k := range root.keys {
 		v := root.items[i]
@@ -117,10 +117,7 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 		case "name":
 			m.Title = d.str(k, v)
 		case "version":
-			m.Version = d.str(k, v)
-			if d.err == nil && !ValidVersion(Series, m.Version) {
-				d.err = d.errAt(v, fmt.Sprintf("version %q is not one Odoo %s loads: want x.y, x.y.z, %s.x.y or %s.x.y.z, in numbers", m.Version, Series, Series, Series))
-			}
+			m.Version, version = d.str(k, v), v
 		case "category":
 			m.Category = d.optionalStr(k, v)
 		case "depends":
@@ -157,6 +154,12 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 		if d.err != nil {
 			return nil, d.err
 		}
+	}
+	// Odoo refuses the version of a module it may install, and keeps that
+	// of one not installable as written: a module not yet ported keeps
+	// its 16.0 version, and installable False, in a repository of 17.0.
+	if version != nil && m.Installable && !ValidVersion(Series, m.Version) {
+		return nil, d.errAt(version, fmt.Sprintf("version %q is not one Odoo %s loads: want x.y, x.y.z, %s.x.y or %s.x.y.z, in numbers (or installable False, for a module not yet ported)", m.Version, Series, Series, Series))
 	}
 	// Odoo refuses to load a module whose auto_install list names a
 	// module outside its depends.

@@ -144,6 +144,19 @@ func TestParseManifestForms(t *testing.T) {
 			want: &odoo.Module{Depends: []string{"base"}, Application: true},
 		},
 		{
+			// Odoo 17 keeps the version of a module it will not install
+			// as written, whatever it is, and the key's place does not
+			// matter: a module not yet ported stays in the repository.
+			name: "not installable, of another series",
+			src:  `{'version': '16.0.1.0.0', 'depends': ['mrp'], 'installable': False}`,
+			want: &odoo.Module{Version: "16.0.1.0.0", Depends: []string{"mrp"}},
+		},
+		{
+			name: "not installable, with a word in its version",
+			src:  `{'installable': False, 'version': '1.0b1'}`,
+			want: &odoo.Module{Version: "1.0b1"},
+		},
+		{
 			name: "empty auto_install list",
 			src:  `{'depends': ['base'], 'auto_install': []}`,
 			want: &odoo.Module{Depends: []string{"base"}, AutoInstall: true, AutoInstallWith: []string{}, Installable: true},
@@ -204,8 +217,9 @@ func TestParseManifestErrors(t *testing.T) {
 		{"version is None", "{'version': None}", file + ":1:13: version is None, want a string"},
 		// Odoo 17 refuses to load these: a module not yet ported keeps
 		// 16.0 in front, and a pre-release word is not a version it reads.
-		{"version of another series", "{'name': 'M',\n 'version': '16.0.1.0.0'}", file + `:2:13: version "16.0.1.0.0" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers`},
-		{"version with a word", "{'version': '1.0b1'}", file + `:1:13: version "1.0b1" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers`},
+		{"version of another series", "{'name': 'M',\n 'version': '16.0.1.0.0'}", file + `:2:13: version "16.0.1.0.0" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers (or installable False, for a module not yet ported)`},
+		{"version with a word", "{'version': '1.0b1'}", file + `:1:13: version "1.0b1" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers (or installable False, for a module not yet ported)`},
+		{"version of another series, installable", "{'version': '16.0.1.0.0',\n 'installable': True}", file + `:1:13: version "16.0.1.0.0" is not one Odoo 17.0 loads: want x.y, x.y.z, 17.0.x.y or 17.0.x.y.z, in numbers (or installable False, for a module not yet ported)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
