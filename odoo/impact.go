@@ -203,11 +203,13 @@ func installedWith(g *Graph) map[string]bool {
 	return set
 }
 
-// addons returns the names of the modules of g read from addons paths.
+// addons returns the names of the modules of g read from addons paths
+// that Odoo may install: one whose manifest says installable False is in
+// no database, and neither are the modules it alone would need.
 func addons(g *Graph) []string {
 	var out []string
 	for _, n := range g.Names() {
-		if m, _ := g.Module(n); m.Path != "" {
+		if m, _ := g.Module(n); m.Path != "" && m.Installable {
 			out = append(out, n)
 		}
 	}

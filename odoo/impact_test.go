@@ -212,3 +212,30 @@ func TestImpactEvidenceOfALegacyManifest(t *testing.T) {
 		t.Errorf("evidence of the migration (-want +got):\n%s", diff)
 	}
 }
+
+// A module not installable, such as one not yet ported and kept in the
+// repository with its old version, is in no database: what it depends on
+// is not installed for it, so a module that starts needing the same is
+// what brings it, with its auto_install glue.
+func TestImpactOfAModuleNotInstallable(t *testing.T) {
+	unported := "{'name': 'Unported', 'version': '16.0.1.0.0', 'depends': ['purchase'], 'installable': False}\n"
+	from := fstest.MapFS{
+		"addons/acme_unported/__manifest__.py": {Data: []byte(unported)},
+		"addons/acme_mrp/__manifest__.py":      {Data: []byte("{'name': 'MRP', 'version': '1.0', 'depends': ['mrp', 'account']}\n")},
+	}
+	to := fstest.MapFS{
+		"addons/acme_unported/__manifest__.py": {Data: []byte(unported)},
+		"addons/acme_mrp/__manifest__.py":      {Data: []byte("{'name': 'MRP', 'version': '1.0', 'depends': ['mrp', 'account', 'purchase']}\n")},
+	}
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if diff := cmp.Diff([]string{"purchase"}, im.Dependencies); diff != "" {
+		t.Errorf("installed as dependencies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"purchase_mrp", "purchase_stock"}, im.AutoInstalled); diff != "" {
+		t.Errorf("installed with them (-want +got):\n%s", diff)
+	}
+}
