@@ -561,13 +561,25 @@ func publicRows(content []byte) []string {
 		}
 		var rights []string
 		for _, p := range []string{"read", "write", "create", "unlink"} {
-			if field(rec, "perm_"+p) == "1" {
+			if granted(field(rec, "perm_"+p)) {
 				rights = append(rights, p)
 			}
 		}
 		out = append(out, fmt.Sprintf("%s (model %s: %s)", field(rec, "id"), field(rec, "model_id:id"), strings.Join(rights, ", ")))
 	}
 	return out
+}
+
+// granted reads a boolean column of a CSV data file as Odoo's import
+// does (ir.fields.converter's _str_to_boolean): empty, 0, false and no,
+// in any case, are False; 1, true, yes and any other value are True, the
+// last with a warning in Odoo's log.
+func granted(v string) bool {
+	switch strings.ToLower(v) {
+	case "", "0", "false", "no":
+		return false
+	}
+	return true
 }
 
 // readTree returns the files below dir of fsys by their paths relative to

@@ -312,6 +312,36 @@ func TestDiffAccessFileNamedWithASuffix(t *testing.T) {
 	}
 }
 
+// The rights of an access row are read as Odoo imports a boolean column:
+// True and yes grant as 1 does, False and no do not, in any case.
+func TestDiffAccessRightsAsOdooReadsThem(t *testing.T) {
+	header := "id,name,model_id:id,group_id:id,perm_read,perm_write,perm_create,perm_unlink\n"
+	from := mapFS(map[string]string{
+		"addons/acme/__manifest__.py":              "{'name': 'A', 'version': '1.0'}\n",
+		"addons/acme/security/ir.model.access.csv": header,
+	})
+	to := mapFS(map[string]string{
+		"addons/acme/__manifest__.py": "{'name': 'A', 'version': '1.0'}\n",
+		"addons/acme/security/ir.model.access.csv": header +
+			"access_a,a,model_stock_quant,,True,yes,False,no\n" +
+			"access_b,b,model_stock_move,,TRUE,0,1,FALSE\n",
+	})
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []odoo.SecurityFile{{File: "security/ir.model.access.csv", PublicRows: []string{
+		"access_a (model model_stock_quant: read, write)",
+		"access_b (model model_stock_move: read, create)",
+	}}}
+	if len(d.Modules) != 1 {
+		t.Fatalf("modules: %+v", d.Modules)
+	}
+	if diff := cmp.Diff(want, d.Modules[0].Security); diff != "" {
+		t.Errorf("security files (-want +got):\n%s", diff)
+	}
+}
+
 // Versions compare as Odoo's parse_version compares them, which decides
 // whether a module is upgraded and its migrations run.
 func TestCompareVersionsAsOdoo(t *testing.T) {
