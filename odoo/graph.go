@@ -178,13 +178,15 @@ func allFunc(names []string, f func(string) bool) bool {
 }
 
 // Missing returns, by module, the depends that name no module of the
-// graph: what Odoo would refuse to install. Modules known only by name
-// have no recorded depends and so miss nothing.
+// graph, and those of an installable module that name a module not
+// installable: what Odoo would refuse to install, or leave unloaded for
+// its unmet dependencies. Modules known only by name have no recorded
+// depends and so miss nothing.
 func (g *Graph) Missing() map[string][]string {
 	missing := map[string][]string{}
 	for _, n := range g.names {
 		for _, d := range g.deps[n] {
-			if _, ok := g.modules[d]; !ok {
+			if dm, ok := g.modules[d]; !ok || (g.modules[n].Installable && !dm.Installable) {
 				missing[n] = append(missing[n], d)
 			}
 		}

@@ -180,10 +180,14 @@ func TestGraphMissing(t *testing.T) {
 		module("acme_shop", "website_sale", "stock", "acme_theme"),
 		module("acme_theme", "website"),
 		module("acme_ok", "mrp_workorder"), // enterprise, known by name
+		module("acme_needs_off", "stock", "acme_off"),
+		{Name: "acme_off", Depends: []string{"stock"}},                 // installable False
+		{Name: "acme_off_too", Depends: []string{"acme_off", "stock"}}, // not installable itself: Odoo skips it
 	})
 	want := map[string][]string{
-		"acme_shop":  {"website_sale"},
-		"acme_theme": {"website"},
+		"acme_shop":      {"website_sale"},
+		"acme_theme":     {"website"},
+		"acme_needs_off": {"acme_off"},
 	}
 	if diff := cmp.Diff(want, g.Missing()); diff != "" {
 		t.Errorf("Missing() mismatch (-want +got):\n%s", diff)

@@ -30,8 +30,10 @@ type Impact struct {
 	// through which.
 	Processes []ProcessImpact `json:"processes"`
 	// Missing are the dependencies that exist nowhere after the change,
-	// by module: of changed modules, and of every module that needs one
-	// the change removes. Odoo cannot install or upgrade them.
+	// or are not installable while the module needing them is, by
+	// module: of changed modules, and of every module that needs one the
+	// change removes or makes not installable. Odoo cannot install or
+	// upgrade them.
 	Missing map[string][]string `json:"missing"`
 	// Cycles are the cycles of dependencies that hold a changed module.
 	Cycles [][]string `json:"cycles"`
@@ -96,10 +98,10 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 		im.Affected = []string{}
 	}
 	// A module is broken by the change when it changed, or when it needs
-	// a module the change removes (or renames) though it did not change
-	// itself.
+	// a module the change removes (or renames), or makes not installable,
+	// though it did not change itself.
 	for m, deps := range g.Missing() {
-		removed := slices.ContainsFunc(deps, func(d string) bool { _, had := before.Module(d); return had })
+		removed := slices.ContainsFunc(deps, before.installable)
 		if changed[m] || removed {
 			im.Missing[m] = deps
 		}
@@ -205,11 +207,23 @@ func installedWith(g *Graph) map[string]bool {
 
 // addons returns the names of the modules of g read from addons paths
 // that Odoo may install: one whose manifest says installable False is in
-// no database, and neither are the modules it alone would need.
+// no database, nor is one that needs it, directly or through others,
+// which Odoo leaves unloaded; neither brings its dependencies.
 func addons(g *Graph) []string {
+	var off []string
+	for _, n := range g.Names() {
+		if m, _ := g.Module(n); !m.Installable {
+			off = append(off, n)
+		}
+	}
+	// Their dependents, in one walk of the graph.
+	blocked := map[string]bool{}
+	for _, n := range g.closure(off, g.rdeps, "") {
+		blocked[n] = true
+	}
 	var out []string
 	for _, n := range g.Names() {
-		if m, _ := g.Module(n); m.Path != "" && m.Installable {
+		if m, _ := g.Module(n); m.Path != "" && m.Installable && !blocked[n] {
 			out = append(out, n)
 		}
 	}

@@ -227,6 +227,10 @@ func TestImpactOfAModuleNotInstallable(t *testing.T) {
 		"addons/acme_unported/__manifest__.py": {Data: []byte(unported)},
 		"addons/acme_mrp/__manifest__.py":      {Data: []byte("{'name': 'MRP', 'version': '1.0', 'depends': ['mrp', 'account', 'purchase']}\n")},
 	}
+	// A module that needs the unported one was broken before the change
+	// as after it: the change breaks nothing.
+	from["addons/acme_report/__manifest__.py"] = &fstest.MapFile{Data: []byte("{'name': 'Report', 'depends': ['acme_unported']}\n")}
+	to["addons/acme_report/__manifest__.py"] = from["addons/acme_report/__manifest__.py"]
 	d, err := odoo.DiffFS(from, to, "addons")
 	if err != nil {
 		t.Fatal(err)
@@ -237,5 +241,8 @@ func TestImpactOfAModuleNotInstallable(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"purchase_mrp", "purchase_stock"}, im.AutoInstalled); diff != "" {
 		t.Errorf("installed with them (-want +got):\n%s", diff)
+	}
+	if len(im.Missing) != 0 {
+		t.Errorf("missing %v; want none: acme_report's dependency was not installable before the change either", im.Missing)
 	}
 }

@@ -346,6 +346,8 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 				deps = append(deps, d+", which the change removes: it looks renamed "+r.To)
 			} else if removed[d] {
 				deps = append(deps, d+", which the change removes")
+			} else if notInstallable(rep, d) {
+				deps = append(deps, d+", which is not installable (installable False)")
 			} else {
 				deps = append(deps, d+", which exists nowhere")
 			}
@@ -390,6 +392,16 @@ func manifestOf(rep *odooImpactReport, name string) string {
 		return m.ManifestFile
 	}
 	return ""
+}
+
+// notInstallable reports whether the module called name is of the addons
+// paths after the change and its manifest says installable False.
+func notInstallable(rep *odooImpactReport, name string) bool {
+	if rep.Diff.After == nil {
+		return false
+	}
+	m, ok := rep.Diff.After.Module(name)
+	return ok && !m.Installable
 }
 
 func list(s []string) string { return orDash(strings.Join(s, ", ")) }

@@ -230,6 +230,35 @@ func TestOdooImpactNamesBrokenDependencies(t *testing.T) {
 	}
 }
 
+// A module made not installable is skipped by Odoo, and so is every
+// module that needs it: the report names the dependency it breaks, of a
+// module the change does not touch.
+func TestOdooImpactNamesADependencyMadeNotInstallable(t *testing.T) {
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_account", "__manifest__.py"), "{'name': 'Accounting', 'depends': ['account']}\n")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_glue", "__manifest__.py"), "{'name': 'Glue', 'depends': ['mrp', 'acme_account'], 'auto_install': True}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "one")
+	mustGit(t, repo, "tag", "v1")
+	mustWriteFile(t, filepath.Join(repo, "addons", "acme_account", "__manifest__.py"), "{'name': 'Accounting', 'depends': ['account'], 'installable': False}\n")
+	mustGit(t, repo, "add", "-A")
+	mustGit(t, repo, "commit", "-q", "-m", "two")
+
+	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"MISSING DEPENDENCY",
+		"acme_glue needs acme_account, which is not installable (installable False) (addons/acme_glue/__manifest__.py: depends)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
 // A migration script added to a module whose version stays is one no
 // upgrade runs: the report says so.
 func TestOdooImpactMigrationWithoutBump(t *testing.T) {
