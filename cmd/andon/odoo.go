@@ -295,11 +295,16 @@ func writeOdooImpact(w io.Writer, rep *odooImpactReport) {
 		case m.Bumped:
 			version = m.OldVersion + " -> " + m.NewVersion
 		case m.OldVersion != "" && m.NewVersion != "" && odoo.CompareVersions(m.NewVersion, m.OldVersion) < 0:
-			// Odoo does not upgrade a module to a lower version: the range
-			// is reversed, or the change reverts a release.
-			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE: Odoo will not upgrade it)"
+			// The change reverts a release. Odoo upgrades the module all
+			// the same, reloading its data, and records the lower version
+			// in the database, running no script: the next upgrade above
+			// it runs again the scripts the database already ran.
+			version = m.OldVersion + " -> " + m.NewVersion + " (DOWNGRADE)"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Status, m.Module, version, count(len(m.Files), "file"))
+		if strings.HasSuffix(version, " (DOWNGRADE)") {
+			fmt.Fprintf(w, "\tDOWNGRADE\tOdoo reloads it all the same and records %s, running no script: a later upgrade runs again those above %s\n", m.NewVersion, m.NewVersion)
+		}
 		// Odoo knows no renames: the pair is shown, and stays a removal
 		// and an addition.
 		if r, ok := renamedTo[m.Module]; ok {
