@@ -195,9 +195,10 @@ func ImpactOf(d *Diff, before, g *Graph, processes map[string][]string) *Impact 
 
 // installedWith returns the modules installed in a database holding
 // every module of g's addons paths: those, their dependencies and the
-// auto_install modules that come with them.
+// auto_install modules that come with them; and base, with which Odoo
+// creates every database, whether a module names it or not.
 func installedWith(g *Graph) map[string]bool {
-	repo := addons(g)
+	repo := append(addons(g), "base")
 	set := map[string]bool{}
 	for _, n := range slices.Concat(repo, g.closure(repo, g.deps, ""), g.AutoInstall(repo)) {
 		set[n] = true

@@ -246,3 +246,19 @@ func TestImpactOfAModuleNotInstallable(t *testing.T) {
 		t.Errorf("missing %v; want none: acme_report's dependency was not installable before the change either", im.Missing)
 	}
 }
+
+// Every database has base, which Odoo creates it with: a module that had
+// no depends and starts needing mrp brings mrp and what it needs, never
+// base.
+func TestImpactBaseIsAlwaysInstalled(t *testing.T) {
+	from := fstest.MapFS{"addons/acme/__manifest__.py": {Data: []byte("{'name': 'A'}\n")}}
+	to := fstest.MapFS{"addons/acme/__manifest__.py": {Data: []byte("{'name': 'A', 'depends': ['mrp']}\n")}}
+	d, err := odoo.DiffFS(from, to, "addons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := odoo.ImpactOf(d, odoo.NewGraph(odoo.Odoo17(), d.Before.Modules), odoo.NewGraph(odoo.Odoo17(), d.After.Modules), odoo.CoreProcesses())
+	if slices.Contains(im.Dependencies, "base") || !slices.Contains(im.Dependencies, "mrp") {
+		t.Errorf("installed as dependencies %v; want mrp and what it needs, without base", im.Dependencies)
+	}
+}
