@@ -77,7 +77,10 @@ func (e *Error) Unwrap() error {
 // not), the prefixes r, u, b and rb/br in either case, escape sequences, and implicit concatenation of
 // adjacent strings. Numbers may carry one sign, underscores between digits
 // and a 0x, 0o or 0b prefix. Comments, trailing commas, line breaks inside
-// brackets and backslash line continuations are allowed.
+// brackets and backslash line continuations are allowed; so are spaces
+// and tabs before the literal on the first line, which literal_eval
+// strips, but not before it on a later line, nor a byte order mark,
+// which Python refuses in the text Odoo gives it.
 //
 // Anything else is an *Error naming file, line and column: a name, a call
 // such as dict(...), an operator expression such as 1+2, an f-string, a
@@ -176,15 +179,33 @@ func parseLiteral(file string, src []byte) (*node, error) {
 	if err := p.lx.checkUTF8(); err != nil {
 		return nil, err
 	}
-	// Python accepts a UTF-8 byte order mark at the start of a file.
+	// Odoo reads a manifest as UTF-8 text and hands it to
+	// ast.literal_eval, which refuses the character a byte order mark
+	// decodes to: Odoo cannot load such a manifest.
 	if strings.HasPrefix(string(src), "\uFEFF") {
-		p.lx.off = 3
+		return nil, &Error{File: file, Line: 1, Col: 1, Message: "the file starts with a byte order mark (U+FEFF), which Odoo's ast.literal_eval refuses: save it as UTF-8 without one"}
 	}
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
 	if p.tok.kind == tokEOF {
 		return nil, p.errAt(p.tok, "empty file: want a Python literal such as a dict")
+	}
+	// ast.literal_eval strips the spaces and tabs before the first line
+	// only: a literal that starts indented on a later line, after a
+	// comment or a blank line, is an IndentationError. A form feed sets
+	// the indentation back to none, as in Python's tokenizer.
+	if p.tok.line > 1 {
+		indent := 0
+		for i := p.tok.off - 1; i >= 0 && src[i] != '\n' && src[i] != '\r'; i-- {
+			if src[i] == '\f' {
+				break
+			}
+			indent++
+		}
+		if indent > 0 {
+			return nil, p.errAt(p.tok, "unexpected indent: the literal starts after spaces or tabs on a line after the first, which Python refuses (IndentationError): start it at the beginning of its line")
+		}
 	}
 	n, err := p.value()
 	if err != nil {
@@ -214,6 +235,7 @@ type token struct {
 	// newline is set when a line break separates the token from the one
 	// before; outside brackets Python ends the expression there.
 	newline bool
+	off     int    // the offset of the token's first byte in the source
 	punct   byte   // tokPunct
 	text    string // tokName: the name; tokNumber: the source text
 	str     string // tokString: the decoded text
@@ -583,7 +605,7 @@ func (lx *lexer) next() (token, error) {
 		}
 		break
 	}
-	t := token{line: lx.line, col: lx.col, newline: newline}
+	t := token{line: lx.line, col: lx.col, newline: newline, off: lx.off}
 	r, _ := lx.peek()
 	switch {
 	case r == -1:

@@ -77,7 +77,9 @@ func TestParseLiteral(t *testing.T) {
 		{"comments", "# -*- coding: utf-8 -*-\n# Part of Odoo.\n{'a': 1,  # one\n # nothing\n}\n# end", map[string]any{"a": int64(1)}},
 		{"line continuation", "[1, \\\n 2]", []any{int64(1), int64(2)}},
 		{"CRLF line breaks", "{\r\n'a': '''x\r\ny''',\r\n}\r\n", map[string]any{"a": "x\ny"}},
-		{"byte order mark", "\uFEFF{'a': 1}", map[string]any{"a": int64(1)}},
+		{"indented on the first line", "  \t{'a': 1}", map[string]any{"a": int64(1)}},
+		{"a form feed before it on a later line", "# c\n \f{'a': 1}", map[string]any{"a": int64(1)}},
+		{"indented line after it", "{'a':\n    1}\n  # c", map[string]any{"a": int64(1)}},
 		{"tabs and form feeds", "\t{\f'a'\t:\t1}", map[string]any{"a": int64(1)}},
 		{"non-ASCII text", `{'name': 'Fabrication — 製造'}`, map[string]any{"name": "Fabrication — 製造"}},
 	}
@@ -101,6 +103,10 @@ func TestParseLiteralErrors(t *testing.T) {
 		want string // the whole message, position included
 	}{
 		{"empty", "  \n# nothing\n", "x.py:3:1: empty file: want a Python literal such as a dict"},
+		// Odoo hands the text to ast.literal_eval, which refuses both.
+		{"byte order mark", "\uFEFF{'a': 1}", "x.py:1:1: the file starts with a byte order mark (U+FEFF), which Odoo's ast.literal_eval refuses: save it as UTF-8 without one"},
+		{"indented after a comment", "# -*- coding: utf-8 -*-\n    {'a': 1}", "x.py:2:5: unexpected indent: the literal starts after spaces or tabs on a line after the first, which Python refuses (IndentationError): start it at the beginning of its line"},
+		{"indented after a blank line", "\n\t{'a': 1}", "x.py:2:2: unexpected indent: the literal starts after spaces or tabs on a line after the first, which Python refuses (IndentationError): start it at the beginning of its line"},
 		{"name", "{'a': foo}", "x.py:1:7: name foo is not a literal: want a string, number, True, False, None, dict, list or tuple"},
 		{"lower-case true", "true", "x.py:1:1: name true is not a literal: want a string, number, True, False, None, dict, list or tuple"},
 		{"call", "dict(a=1)", "x.py:1:1: call of dict(...) is not a literal"},
