@@ -112,6 +112,11 @@ type Bearer struct {
 	// ExpiresAt is when the token stops authenticating; the zero time
 	// for never.
 	ExpiresAt time.Time
+	// ReadOnly is set for a token issued to read and never write
+	// (andon token create --read-only): an auditor's, a wall screen's,
+	// an archiver's. The API refuses it every request but a read, and
+	// the board every action.
+	ReadOnly bool
 }
 
 // TokenExpiryNotice is how long before its token expires its holder is
@@ -145,6 +150,10 @@ type TokenInfo struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// ExpiresAt is when the token stops authenticating; nil for never.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// ReadOnly is set for an API token that may read and never write
+	// (Bearer.ReadOnly), and for the sessions of the board opened with
+	// one.
+	ReadOnly bool `json:"readOnly"`
 }
 
 // FeedTokenPrefix begins every feed token, so that people and secret

@@ -17,6 +17,9 @@ type User struct {
 	// TokenExpiresAt is when the API token the user signed in with stops
 	// authenticating; nil for never.
 	TokenExpiresAt *time.Time `json:"tokenExpiresAt,omitempty"`
+	// ReadOnly is set when the user signed in with a read-only API token
+	// (Bearer.ReadOnly): every request that would write is refused.
+	ReadOnly bool `json:"readOnly"`
 	// TokenID is the Bearer.ID of the API token the user signed in with,
 	// or "" for none: the feed tokens asked for with it are revoked with
 	// it.
@@ -95,4 +98,12 @@ func UserNameFromContext(ctx context.Context) string {
 		return u.Name
 	}
 	return ""
+}
+
+// ReadOnlyRefusal is the refusal of a request that would write, made by
+// user with a read-only API token (Bearer.ReadOnly), or in a session of
+// the board opened with one: EFORBIDDEN, as every refusal of what the
+// actor may not do.
+func ReadOnlyRefusal(user string) *Error {
+	return Errorf(EFORBIDDEN, "%s signed in with a read-only API token, which may read and never write: use a token made without --read-only (andon token create)", user)
 }

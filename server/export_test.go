@@ -25,6 +25,17 @@ func Routes() []Route {
 	return list
 }
 
+// OpenToReadOnly reports whether the route of pattern serves read-only
+// tokens, as New decides it.
+func OpenToReadOnly(pattern string) bool {
+	for _, rt := range routes(Config{}.withDefaults(), newMetrics(Config{Registry: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler)})) {
+		if rt.pattern == pattern {
+			return rt.openToReadOnly()
+		}
+	}
+	panic("no route " + pattern)
+}
+
 // RequestBodies are the types the handlers decode request bodies into,
 // by the name of their schema in the OpenAPI document.
 var RequestBodies = map[string]any{

@@ -23,7 +23,8 @@ import (
 // token "broken" makes it fail as a store that cannot answer would;
 // "expired" expired at expiry; "expiring" is alice's, made 90 days before
 // it expires, eight days after testNow, and "short" is alice's, made for
-// twelve days that end at the same time. Feed tokens are "feed-" and the
+// twelve days that end at the same time; "read-only" is dave's, who
+// may read and never write. Feed tokens are "feed-" and the
 // name of a user who has an API token.
 type tokenService map[string]string
 
@@ -76,6 +77,8 @@ func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bea
 		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-90 * 24 * time.Hour), ExpiresAt: soon}, nil
 	case "short":
 		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-12 * 24 * time.Hour), ExpiresAt: soon}, nil
+	case readOnlyToken:
+		return andon.Bearer{User: "dave", ReadOnly: true}, nil
 	}
 	if name, ok := s[token]; ok {
 		return andon.Bearer{User: name}, nil

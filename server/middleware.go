@@ -279,6 +279,20 @@ func authenticate(ew errorWriter, tokens andon.TokenService, catalog andon.Catal
 	})
 }
 
+// refuseReadOnly refuses the request of a user signed in with a
+// read-only token (andon.User.ReadOnly) with a 403, before next runs, so
+// that nothing is written; others pass. It wraps every authenticated
+// route but those that only read (route.openToReadOnly).
+func refuseReadOnly(ew errorWriter, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := andon.UserFromContext(r.Context()); u != nil && u.ReadOnly {
+			ew.write(w, r, andon.Errorf(andon.EFORBIDDEN, "%s %s is refused: %s", r.Method, r.URL.Path, andon.ErrorMessage(andon.ReadOnlyRefusal(u.Name))))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // WhyNotValid says why an API token was refused, by the error
 // TokenService.Authenticate gave: when it expired, or that it is unknown
 // or was revoked. Bearer authentication and the web UI's sign-in both
@@ -300,7 +314,7 @@ func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) 
 		roles = append(roles, c.RolesOf(b.User)...)
 	}
 	infoFrom(ctx).user = b.User
-	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID}
+	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID, ReadOnly: b.ReadOnly}
 	if !b.ExpiresAt.IsZero() {
 		at := b.ExpiresAt.UTC()
 		u.TokenExpiresAt = &at

@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // access says what credentials a route takes.
 type access int
@@ -19,6 +22,12 @@ const (
 
 // route is one entry of the route table: a ServeMux pattern, the
 // credentials it takes, and its handler.
+//
+// What a read-only token (andon.Bearer.ReadOnly) may do follows from the
+// pattern's method: a GET (and so a HEAD) reads, and every other method
+// is refused to it (refuseReadOnly), unless the handler is marked
+// openToReadOnly. A route added later is therefore refused to read-only
+// tokens until someone decides otherwise.
 type route struct {
 	pattern string
 	access  access
@@ -37,7 +46,9 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/openapi.json", public, handleOpenAPI()},
 
 		{"GET /api/v1/me", authenticated, api(handleMe())},
-		{"POST /api/v1/me/feed-token", authenticated, api(handleFeedToken(cfg.Tokens, cfg.Catalog))},
+		// A read-only token may ask for a feed token: it opens less than
+		// the token it is asked with, and is revoked with it.
+		{"POST /api/v1/me/feed-token", authenticated, openToReadOnly{api(handleFeedToken(cfg.Tokens, cfg.Catalog))}},
 
 		{"GET /api/v1/catalog", authenticated, api(handleCatalog(cfg.Catalog))},
 		{"GET /api/v1/catalog/{kind}", authenticated, api(handleCatalogKind(cfg.Catalog))},
@@ -67,4 +78,22 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/audit/proof", authenticated, api(handleAuditProof(cfg.Audit))},
 		{"GET /api/v1/audit/evidence", authenticated, api(handleAuditEvidence(cfg.Audit))},
 	}
+}
+
+// openToReadOnly marks the handler of a route whose method is not GET but
+// that read-only tokens may call too: it writes nothing of the product's
+// state, and nothing that gives its caller more than reading.
+type openToReadOnly struct{ http.Handler }
+
+// reads reports whether the method of a route's pattern only reads: GET,
+// which ServeMux also routes HEAD to, or HEAD.
+func reads(pattern string) bool {
+	method, _, _ := strings.Cut(pattern, " ")
+	return method == http.MethodGet || method == http.MethodHead
+}
+
+// openToReadOnly reports whether read-only tokens may call the route rt.
+func (rt route) openToReadOnly() bool {
+	_, open := rt.handler.(openToReadOnly)
+	return reads(rt.pattern) || open
 }

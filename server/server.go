@@ -111,6 +111,9 @@ func New(cfg Config) http.Handler {
 	for _, rt := range routes(cfg, m) {
 		h := rt.handler
 		if rt.access != public {
+			if !rt.openToReadOnly() {
+				h = refuseReadOnly(cfg.errorWriter(), h)
+			}
 			h = authenticate(cfg.errorWriter(), cfg.Tokens, cfg.Catalog, cfg.Now, rt.access == feed, h)
 		}
 		_, route, _ := strings.Cut(rt.pattern, " ")

@@ -61,11 +61,24 @@ func hashToken(token string) string {
 // expires unless that is the zero time. The actor recorded in the audit
 // log is the user of ctx, or "admin" for the offline command.
 func (s *TokenService) CreateToken(ctx context.Context, user string, expires time.Time) (string, error) {
+	return s.createAPIToken(ctx, user, expires, false)
+}
+
+// CreateReadOnlyToken issues a new API token for user, as CreateToken
+// does, that may read and never write (andon.Bearer.ReadOnly): the
+// server refuses it every request that would write, and the sessions of
+// the board opened with it are read-only too. Its token.created entry
+// has the data {"readOnly": true}.
+func (s *TokenService) CreateReadOnlyToken(ctx context.Context, user string, expires time.Time) (string, error) {
+	return s.createAPIToken(ctx, user, expires, true)
+}
+
+func (s *TokenService) createAPIToken(ctx context.Context, user string, expires time.Time, readOnly bool) (string, error) {
 	token, err := newToken(tokenPrefix)
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeAPI, expires, "")
+	return token, s.add(ctx, user, token, scopeAPI, expires, "", readOnly)
 }
 
 // CreateFeedToken issues a new feed token for user, which opens only the
@@ -86,17 +99,18 @@ func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string
 		parent = u.TokenID
 	}
 	if u == nil || u.TokenExpiresAt == nil {
-		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent)
+		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent, false)
 	}
 	expires := *u.TokenExpiresAt
-	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent)
+	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent, false)
 }
 
 // CreateSession issues a session token for the user of ctx, for the
 // board's cookie. The audit entry is token.created with data {"scope":
-// "session", "expiresAt", "parent"}: the session is linked to the API
-// token signed in with (andon.User.TokenID), expires with it if it
-// expires sooner, and is revoked with it. If that API token is revoked
+// "session", "expiresAt", "parent"} (and "readOnly": true for a session
+// opened with a read-only token, which is read-only too): the session is
+// linked to the API token signed in with (andon.User.TokenID), expires
+// with it if it expires sooner, and is revoked with it. If that API token is revoked
 // between the sign-in's check and this write, the session is made but
 // opens nothing: AuthenticateSession finds no API token behind it.
 func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration) (string, time.Time, error) {
@@ -116,7 +130,7 @@ func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration
 		expires = *u.TokenExpiresAt
 	}
 	expires = expires.UTC().Truncate(time.Microsecond)
-	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID)
+	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID, u.ReadOnly)
 }
 
 // AuthenticateSession returns the session of a session token, with the
@@ -129,11 +143,12 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	var user, apiUser string
 	var created, apiCreated int64
 	var expires, apiExpires sql.NullInt64
+	var readOnly, apiReadOnly bool
 	hash := hashToken(token)
-	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, a.hash, a.username, a.created_at, a.expires_at
+	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, s.read_only, a.hash, a.username, a.created_at, a.expires_at, a.read_only
 		FROM tokens s JOIN tokens a ON a.hash = s.parent AND a.scope = ?
 		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hash, scopeSession).
-		Scan(&user, &created, &expires, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires)
+		Scan(&user, &created, &expires, &readOnly, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires, &apiReadOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
 	}
@@ -147,6 +162,9 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	}
 	sess.ID, sess.ExpiresAt = hash, time.UnixMicro(expires.Int64).UTC()
 	sess.Token.User, sess.Token.CreatedAt = user, time.UnixMicro(apiCreated).UTC()
+	// Either says it: a session is read-only if it was opened so, or if
+	// its token is.
+	sess.Token.ReadOnly = readOnly || apiReadOnly
 	if apiExpires.Valid {
 		sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
 	}
@@ -182,12 +200,13 @@ func newToken(prefix string) (string, error) {
 // AddToken registers an API token chosen by the caller; the demo uses it
 // for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{}, "")
+	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", false)
 }
 
 // add stores token, and records its token.created entry. parent is the
-// hash of the API token a feed token was asked for with, or "".
-func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string) error {
+// hash of the API token a feed token or session was asked for with, or
+// "". readOnly marks an API token, or a session, that may not write.
+func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string, readOnly bool) error {
 	if err := andon.CheckUserName(user); err != nil {
 		return andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
 	}
@@ -205,7 +224,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		if expiresAt.Valid && !expires.After(tx.now) {
 			return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", expires.Format(time.RFC3339))
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, parent) VALUES (?, ?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt, parentHash); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, parent, read_only) VALUES (?, ?, ?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt, parentHash, readOnly); err != nil {
 			return err
 		}
 		// The token itself is never recorded, only who got one. API
@@ -220,6 +239,9 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		}
 		if parentHash.Valid {
 			data["parent"] = tokenID(parent)
+		}
+		if readOnly {
+			data["readOnly"] = true
 		}
 		if len(data) > 0 {
 			ev.Data = data
@@ -252,7 +274,7 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 	var b andon.Bearer
 	var created int64
 	var expiresAt sql.NullInt64
-	err := s.db.readRow(ctx, `SELECT username, created_at, expires_at FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &created, &expiresAt)
+	err := s.db.readRow(ctx, `SELECT username, created_at, expires_at, read_only FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &created, &expiresAt, &b.ReadOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
 	}
@@ -297,7 +319,7 @@ func (s *TokenService) ListTokens(ctx context.Context, user string, scopes ...st
 		}
 		conds = append(conds, `scope IN (`+strings.Join(marks, ", ")+`)`)
 	}
-	q := `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens`
+	q := `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
@@ -420,7 +442,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 	}
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
+		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
 		if err != nil {
 			return err
 		}
@@ -437,7 +459,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 		// with it: a leaked API token must not leave behind a feed, or
 		// a board's session, that its holder opened with it.
 		selected := `SELECT hash FROM tokens WHERE ` + where
-		rows, err = tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent FROM tokens
+		rows, err = tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens
 			WHERE parent IN (`+selected+`) AND hash NOT IN (`+selected+`) ORDER BY created_at, hash`, append(slices.Clone(args), args...)...)
 		if err != nil {
 			return err
@@ -477,7 +499,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 }
 
 // scanTokens reads rows of the columns hash, username, scope, created_at,
-// expires_at and parent. It returns the tokens, and the ID of the parent
+// expires_at, parent and read_only. It returns the tokens, and the ID of the parent
 // of each ("" for none).
 func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 	defer rows.Close()
@@ -487,7 +509,7 @@ func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 		var created int64
 		var expires sql.NullInt64
 		var parent sql.NullString
-		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent); err != nil {
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent, &t.ReadOnly); err != nil {
 			return nil, nil, err
 		}
 		t.ID, t.CreatedAt = tokenID(t.ID), time.UnixMicro(created).UTC()

@@ -45,8 +45,9 @@ func storeFlags(cmd *cobra.Command, e *env) *serveOptions {
 
 func newTokenCreateCmd(e *env) *cobra.Command {
 	var user, expires string
+	var readOnly bool
 	cmd := &cobra.Command{
-		Use:   "create --data DIR --user NAME [--expires 90d]",
+		Use:   "create --data DIR --user NAME [--expires 90d] [--read-only]",
 		Short: "Create an API token for a user and print it once",
 		Long: `Create an API token for a user and print it once. Only its hash is stored;
 the user's roles come from the catalog's Team documents, which name the user
@@ -60,15 +61,22 @@ at that time (RFC 3339) or at the start of that day in UTC (2027-03-01);
 without it, it works until it is revoked. A token made for longer than two
 weeks is warned of in the two weeks before it expires: by every command
 run with it (on standard error), the web UI, token list and the metric
-andon_token_expiry_timestamp_seconds.`,
+andon_token_expiry_timestamp_seconds.
+
+With --read-only the token may read and never write: the server refuses it
+every request but a read (the gate included), and the board opened with it
+offers no action. Give one to an auditor, a wall screen or the job that
+archives the signed checkpoints.`,
 		Example: `  andon token create --data ./data --user alice
-  andon token create --data ./data --user ci-lyon --expires 90d`,
+  andon token create --data ./data --user ci-lyon --expires 90d
+  andon token create --data ./data --user auditor-kpmg --read-only --expires 30d`,
 		Args: cobra.NoArgs,
 	}
 	o := storeFlags(cmd, e)
 	cmd.Flags().StringVar(&user, "user", "", "user the token authenticates as")
 	cmd.MarkFlagRequired("user")
 	cmd.Flags().StringVar(&expires, "expires", "", "when the token stops working: after a duration (90d, 12h), at an RFC 3339 time, or on a date, at midnight UTC (default: never)")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "the token may read and never write (an auditor's, a wall screen's, an archiver's)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		// Checked before the store is opened, which may create it; a
 		// --user left out is cobra's to report, as a missing flag.
@@ -89,7 +97,11 @@ andon_token_expiry_timestamp_seconds.`,
 			return err
 		}
 		defer store.Close()
-		token, err := sqlstore.NewTokenService(store).CreateToken(e.ctx, user, expiresAt)
+		create := sqlstore.NewTokenService(store).CreateToken
+		if readOnly {
+			create = sqlstore.NewTokenService(store).CreateReadOnlyToken
+		}
+		token, err := create(e.ctx, user, expiresAt)
 		if err != nil {
 			return store.DiskError(err)
 		}
@@ -103,10 +115,14 @@ andon_token_expiry_timestamp_seconds.`,
 		if warning := unknownUser(e.ctx, store, user); warning != "" {
 			fmt.Fprintln(e.stderr, warning)
 		}
-		out := map[string]string{"user": user, "token": token}
+		out := map[string]any{"user": user, "token": token}
 		if !expiresAt.IsZero() {
 			out["expiresAt"] = expiresAt.UTC().Format(time.RFC3339)
 			fmt.Fprintf(e.stderr, "the token expires at %s\n", fmtSecond(expiresAt))
+		}
+		if readOnly {
+			out["readOnly"] = true
+			fmt.Fprintln(e.stderr, "the token is read-only: it may read and never write")
 		}
 		return e.print(cmd, out, func(w io.Writer) {
 			fmt.Fprintln(w, token)
@@ -166,7 +182,7 @@ func newTokenListCmd(e *env) *cobra.Command {
 	var scopes []string
 	cmd := &cobra.Command{
 		Use:   "list --data DIR [--user NAME] [--scope api|feed|session]",
-		Short: "List the tokens issued: ID, user, scope, creation and expiry times, never the token",
+		Short: "List the tokens issued: ID, user, scope, creation and expiry times, access, never the token",
 		Long: `List the tokens issued: ID, user, scope, creation and expiry times, never
 the token itself. Without --scope it lists the API tokens and the calendar
 feed tokens, and counts the board's sessions rather than listing them:
@@ -176,9 +192,13 @@ expired in the last week (the leading server deletes them after that);
 --scope takes api, feed and session, several separated by commas or
 given again.
 
+The column ACCESS says read-only for a token made with --read-only and the
+sessions opened with it, read-write for the other API tokens and sessions,
+and feed for a calendar feed token, which opens only the calendar feeds.
+
 -o json prints {"tokens": [...], "sessions": {"open": N, "expired": M}}:
-the tokens listed, each with id, user, scope, createdAt and, when it has
-one, expiresAt, and the count of the sessions (of --user, when given)
+the tokens listed, each with id, user, scope, createdAt, readOnly and, when
+it has one, expiresAt, and the count of the sessions (of --user, when given)
 whatever --scope lists.`,
 		Example: `  andon token list --data ./data
   andon token list --data ./data --scope session --user alice
@@ -340,7 +360,7 @@ expired token it refuses already.`,
 
 // writeTokens prints tokens as a table, marking those expired at now.
 func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
-	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED\tEXPIRES")
+	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED\tEXPIRES\tACCESS")
 	for _, t := range tokens {
 		expires := "never"
 		if t.ExpiresAt != nil {
@@ -353,7 +373,14 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 				expires += " (in " + roughly(t.ExpiresAt.Sub(now)) + ")"
 			}
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtSecond(t.CreatedAt), expires)
+		access := "read-write"
+		switch {
+		case t.Scope == "feed":
+			access = "feed"
+		case t.ReadOnly:
+			access = "read-only"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, fmtSecond(t.CreatedAt), expires, access)
 	}
 }
 

@@ -263,7 +263,7 @@ func TestAuditOfflineUnmigrated(t *testing.T) {
 	db := mustOpenSQLite(t, dir)
 	// A store older than this andon only in what the audit log's readers
 	// do not read is read.
-	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE name IN ('0007_token_expiry.sql', '0008_feed_token_parent.sql', '0009_audit_time.sql')`); err != nil {
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE name IN ('0007_token_expiry.sql', '0008_feed_token_parent.sql', '0009_audit_time.sql', '0010_token_read_only.sql')`); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range []string{"entries", "export"} {

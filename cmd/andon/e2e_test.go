@@ -963,7 +963,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 			t.Errorf("token list of no tokens: exit %d, stdout %q, stderr %q; want 0, nothing, \"no tokens\"", r.code, r.stdout, r.stderr)
 		}
 		r = runCLI(t, nil, append([]string{"token", "list"}, store...)...)
-		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED               EXPIRES") || strings.Contains(r.stdout, leaked) {
+		if r.code != 0 || !hasLine(r.stdout, "ID            USER      SCOPE  CREATED               EXPIRES  ACCESS") || strings.Contains(r.stdout, leaked) {
 			t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
 		}
 
@@ -1081,7 +1081,7 @@ func TestTokenExpires(t *testing.T) {
 	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": made.Token}, "whoami"), 2,
 		"the bearer token is not valid: it expired at "+expires.Format(time.RFC3339))
 	r = runCLI(t, nil, append([]string{"token", "list", "--user", "carol"}, store...)...)
-	if r.code != 0 || !hasLine(r.stdout, "ID            USER   SCOPE  CREATED               EXPIRES") || !strings.Contains(r.stdout, fmtSecond(expires)+" (expired)") {
+	if r.code != 0 || strings.Join(strings.Fields(strings.SplitN(r.stdout, "\n", 2)[0]), " ") != "ID USER SCOPE CREATED EXPIRES ACCESS" || !strings.Contains(r.stdout, fmtSecond(expires)+" (expired)") {
 		t.Errorf("token list: exit %d\n%s", r.code, r.stdout)
 	}
 

@@ -31,6 +31,11 @@ func newWhoamiCmd(e *env) *cobra.Command {
 					expires = fmtSecond(*u.TokenExpiresAt)
 				}
 				kv(w, "token expires", expires)
+				access := "read-write"
+				if u.ReadOnly {
+					access = "read-only: it may read and never write"
+				}
+				kv(w, "token access", access)
 			})
 		},
 	}
