@@ -303,6 +303,10 @@ type changeView struct {
 	Slots       []slotView
 	Transitions []andon.State
 	CanDecide   bool
+	// ReadOnly is set when the user signed in with a read-only token:
+	// the page offers no action (CanDecide, CanReview and Transitions
+	// are left empty) and says why.
+	ReadOnly bool
 	// DecideRefusal says why the user may not decide, when they may not.
 	DecideRefusal string
 	// ApproveRefusal says why a user who may decide may only reject:
@@ -483,6 +487,11 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 			}
 		}
 		v.Slots = append(v.Slots, s)
+	}
+	if user != nil && user.ReadOnly {
+		// What the user's roles would allow, a read-only token does not:
+		// the page offers nothing that the form's POST would refuse.
+		v.ReadOnly, user = true, nil
 	}
 	if user != nil {
 		// Whoever may approve may reject (a slot's role, open or not),

@@ -8,12 +8,25 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// access says whether a page needs a signed-in user.
+// access says whether a page needs a signed-in user, and what a user
+// signed in with a read-only token (andon.User.ReadOnly) may do there.
 type access int
 
 const (
+	// signedIn pages need a session. A read-only session may get them
+	// and post to none: every form of the board but those below acts,
+	// and so a form added later is refused to it too (refuseReadOnly).
 	signedIn access = iota
 	anyone
+	// readsByPost pages take a form that writes nothing of the product's
+	// state, which a read-only session may post too: a verification of
+	// the audit log, and the calendar's subscription link, whose feed
+	// token opens less than the token signed in with and is revoked
+	// with it.
+	readsByPost
+	// acting pages exist only to act (a new change, the confirmation of
+	// its end): a read-only session may not even get them.
+	acting
 )
 
 // route is one entry of the route table.
@@ -40,22 +53,22 @@ func (h *Handler) routes() []route {
 
 		{"GET /{$}", signedIn, page(h.board)},
 		{"GET /changes", signedIn, page(h.changeList)},
-		{"GET /changes/new", signedIn, page(h.changeNew)},
-		{"POST /changes/new", signedIn, page(h.changeNew)}, // the "next safe window" button
+		{"GET /changes/new", acting, page(h.changeNew)},
+		{"POST /changes/new", acting, page(h.changeNew)}, // the "next safe window" button
 		{"POST /changes", signedIn, page(h.changeCreate)},
 		{"GET /changes/{id}", signedIn, page(h.changeDetail)},
 		{"POST /changes/{id}/decision", signedIn, page(h.changeDecide)},
 		{"POST /changes/{id}/transition", signedIn, page(h.changeTransition)},
-		{"GET /changes/{id}/confirm", signedIn, page(h.changeConfirm)},
+		{"GET /changes/{id}/confirm", acting, page(h.changeConfirm)},
 		{"POST /changes/{id}/review", signedIn, page(h.changeReview)},
-		{"POST /changes/{id}/verify", signedIn, page(h.changeVerify)},
+		{"POST /changes/{id}/verify", readsByPost, page(h.changeVerify)},
 		{"GET /changes/{id}/evidence", signedIn, page(h.changeEvidence)},
 		{"GET /approvals", signedIn, page(h.approvals)},
 		{"GET /calendar", signedIn, page(h.calendar)},
 		{"GET /calendar.ics", signedIn, page(h.calendarFile)},
-		{"POST /calendar/subscription", signedIn, page(h.calendarSubscribe)},
+		{"POST /calendar/subscription", readsByPost, page(h.calendarSubscribe)},
 		{"GET /audit", signedIn, page(h.auditPage)},
-		{"POST /audit/verify", signedIn, page(h.auditVerify)},
+		{"POST /audit/verify", readsByPost, page(h.auditVerify)},
 		{"GET /audit/entries/{index}", signedIn, page(h.auditEntry)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
 
@@ -63,6 +76,38 @@ func (h *Handler) routes() []route {
 		{"/", anyone, h.withSessionIfAny(page(h.notFound))},
 	}
 }
+
+// openToReadOnly reports whether a session opened with a read-only token
+// may use the route of pattern and access: get a page that does not only
+// act, and post a form that only reads.
+func openToReadOnly(pattern string, a access) bool {
+	method, _, _ := strings.Cut(pattern, " ")
+	switch a {
+	case acting:
+		return false
+	case readsByPost:
+		return true
+	}
+	return method == http.MethodGet || method == http.MethodHead
+}
+
+// refuseReadOnly refuses the request of a session opened with a
+// read-only token with a 403 page, before next runs, so that nothing is
+// written. It wraps every route that openToReadOnly closes to it.
+func (h *Handler) refuseReadOnly(next http.Handler) http.Handler {
+	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
+		if u := andon.UserFromContext(r.Context()); u != nil && u.ReadOnly {
+			return errReadOnly
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// errReadOnly is what the board says to a user signed in with a
+// read-only token who asks it to act.
+var errReadOnly = andon.Errorf(andon.EFORBIDDEN,
+	"you signed in with a read-only token: you may look at everything on the board, but not change anything. Sign in with a token made without --read-only to act")
 
 // withSessionIfAny serves a request that carries the session cookie as a
 // signed-in page (requireSession), and one without as anyone's: a path

@@ -93,7 +93,10 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: mustParsePages()}
 	for _, rt := range h.routes() {
 		handler := rt.handler
-		if rt.access == signedIn {
+		if rt.access != anyone {
+			if !openToReadOnly(rt.pattern, rt.access) {
+				handler = h.refuseReadOnly(handler)
+			}
 			handler = h.requireSession(handler)
 		}
 		h.mux.Handle(rt.pattern, handler)
