@@ -203,6 +203,12 @@ func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
 	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", false)
 }
 
+// AddReadOnlyToken registers a read-only API token chosen by the caller,
+// as AddToken does; the demo uses it for its wall screen's.
+func (s *TokenService) AddReadOnlyToken(ctx context.Context, user, token string) error {
+	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", true)
+}
+
 // add stores token, and records its token.created entry. parent is the
 // hash of the API token a feed token or session was asked for with, or
 // "". readOnly marks an API token, or a session, that may not write.

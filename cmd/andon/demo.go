@@ -201,12 +201,20 @@ func (a *app) prepareDemo(ctx context.Context, now time.Time) (fresh bool, err e
 // demoToken is the well-known token of a demo user.
 func demoToken(user string) string { return "demo-" + user }
 
+// wallUser is the demo's wall screen: a user no Team names, whose token
+// is read-only, as docs/ui.md advises for a screen anyone may walk up to.
+const wallUser = "wall"
+
 func (a *app) demoTokens(ctx context.Context) error {
-	for _, user := range a.catalogs.Catalog().Users() {
+	for _, user := range append(a.catalogs.Catalog().Users(), wallUser) {
 		if _, err := a.tokens.Authenticate(ctx, demoToken(user)); err == nil {
 			continue
 		}
-		if err := a.tokens.AddToken(ctx, user, demoToken(user)); err != nil {
+		add := a.tokens.AddToken
+		if user == wallUser {
+			add = a.tokens.AddReadOnlyToken
+		}
+		if err := add(ctx, user, demoToken(user)); err != nil {
 			return err
 		}
 	}
@@ -253,6 +261,7 @@ func (a *app) printDemoBanner(e *env, fresh bool, ln net.Listener) {
 		}
 		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
 	}
+	fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # read-only: the board on a wall screen, http://%s/?kiosk=1\n", wallUser, demoToken(wallUser), browserAddr(addr))
 	fmt.Fprintf(w, "\nThe board: open http://%s/ in a browser and sign in with one of the tokens above.\n", browserAddr(addr))
 	fmt.Fprintf(w, "\nIn another terminal, with andon on the PATH (make build puts it in bin/):\n  export ANDON_SERVER=http://%s ANDON_TOKEN=demo-alice\n  andon change list\n\n", addr)
 }

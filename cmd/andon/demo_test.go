@@ -166,6 +166,19 @@ func TestDemoCommand(t *testing.T) {
 	if !containsAll(out.String(), "export ANDON_TOKEN=demo-alice", "seeded history") {
 		t.Errorf("banner lacks the demo tokens:\n%s", out.String())
 	}
+
+	// The wall screen's token reads and never writes.
+	if !containsAll(out.String(), "export ANDON_TOKEN=demo-wall", "read-only: the board on a wall screen", "/?kiosk=1") {
+		t.Errorf("banner lacks the wall screen's token:\n%s", out.String())
+	}
+	wall := map[string]string{"ANDON_SERVER": addr, "ANDON_TOKEN": "demo-wall"}
+	if r := runCLI(t, wall, "whoami", "-o", "json"); r.code != 0 || !containsAll(r.stdout, `"name": "wall"`, `"readOnly": true`) {
+		t.Errorf("whoami as the wall screen: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, wall, "change", "list"); r.code != 0 {
+		t.Errorf("change list as the wall screen: exit %d\n%s", r.code, r.stderr)
+	}
+	wantExit(t, runCLI(t, wall, "change", "create", "--env", "dev", "--type", "normal", "--title", "from the wall"), 1, "read-only")
 }
 
 func containsAll(s string, parts ...string) bool {
