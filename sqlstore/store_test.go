@@ -982,15 +982,7 @@ func TestAuditPeriod(t *testing.T) {
 			{andon.AuditFilter{Since: &since, Until: &until, After: 1}, []int64{2}},
 			{andon.AuditFilter{Since: &until, Until: &since, After: -1}, nil},
 		} {
-			entries, err := e.audit.FindEntries(context.Background(), tt.f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []int64
-			for _, en := range entries {
-				got = append(got, en.Index)
-			}
-			if !slices.Equal(got, tt.want) {
+			if got := mustFindIndexes(t, e, tt.f); !slices.Equal(got, tt.want) {
 				t.Errorf("FindEntries(since %v, until %v, after %d) = %v, want %v", tt.f.Since, tt.f.Until, tt.f.After, got, tt.want)
 			}
 		}
@@ -1015,6 +1007,21 @@ func TestAuditPeriod(t *testing.T) {
 			t.Errorf("CheckEvidence with an entry before the period: %v", err)
 		}
 	})
+}
+
+// mustFindIndexes returns the indexes of the entries FindEntries lists
+// for f.
+func mustFindIndexes(t *testing.T, e *env, f andon.AuditFilter) []int64 {
+	t.Helper()
+	entries, err := e.audit.FindEntries(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, en := range entries {
+		got = append(got, en.Index)
+	}
+	return got
 }
 
 // TestAuditPeriodOutOfTimeOrder lists the entries of a period in a log
@@ -1049,15 +1056,7 @@ func TestAuditPeriodOutOfTimeOrder(t *testing.T) {
 			{andon.AuditFilter{Since: &today, After: -1}, []int64{0, 1, 2, 3}},
 			{andon.AuditFilter{Since: &since, Until: &until, After: 4}, []int64{5, 6}},
 		} {
-			entries, err := e.audit.FindEntries(context.Background(), tt.f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []int64
-			for _, en := range entries {
-				got = append(got, en.Index)
-			}
-			if !slices.Equal(got, tt.want) {
+			if got := mustFindIndexes(t, e, tt.f); !slices.Equal(got, tt.want) {
 				t.Errorf("FindEntries(since %v, until %v, after %d) = %v, want %v", tt.f.Since, tt.f.Until, tt.f.After, got, tt.want)
 			}
 		}
