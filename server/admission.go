@@ -33,11 +33,14 @@ func NewAdmission(cfg Config) http.Handler {
 	for _, o := range []string{andon.AdmissionAllowed, andon.AdmissionDenied, andon.AdmissionIgnored, "error"} {
 		reviews.WithLabelValues(o)
 	}
+	// One handler serves both paths, so that the reviews of every
+	// cluster share one bound on the reviews read at once.
+	admit := handleAdmission(cfg, reviews)
 	mux := http.NewServeMux()
 	for _, rt := range []route{
 		{"GET /healthz", public, handleHealthz()},
-		{"POST /api/v1/admission", public, handleAdmission(cfg, reviews)},
-		{"POST /api/v1/admission/{cluster}", public, handleAdmission(cfg, reviews)},
+		{"POST /api/v1/admission", public, admit},
+		{"POST /api/v1/admission/{cluster}", public, admit},
 		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
 	} {
 		_, path, _ := strings.Cut(rt.pattern, " ")

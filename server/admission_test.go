@@ -112,18 +112,23 @@ type blockingAdmission struct {
 
 func (b *blockingAdmission) Admit(ctx context.Context, _ string, _ []byte) ([]byte, string, error) {
 	b.held <- struct{}{}
-	<-b.release
-	return []byte(`{"answer":true}`), andon.AdmissionAllowed, nil
+	select {
+	case <-b.release:
+		return []byte(`{"answer":true}`), andon.AdmissionAllowed, nil
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
 }
 
 // Only so many reviews are read at once, each taking many times its size
-// in memory: one more waits its turn, and is refused at its deadline.
+// in memory, whichever cluster's path they come by: one more waits its
+// turn, and is refused at its deadline.
 func TestAdmissionReviewsAtOnce(t *testing.T) {
 	svc := &blockingAdmission{held: make(chan struct{}, 64), release: make(chan struct{})}
 	srv := httptest.NewServer(server.NewAdmission(server.Config{Admission: svc, Registry: prometheus.NewRegistry()}))
 	defer srv.Close()
-	post := func() (int, string) {
-		resp, err := http.Post(srv.URL+"/api/v1/admission?timeout=1s", "application/json", strings.NewReader(`{}`))
+	post := func(path, timeout string) (int, string) {
+		resp, err := http.Post(srv.URL+path+"?timeout="+timeout, "application/json", strings.NewReader(`{}`))
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -131,20 +136,28 @@ func TestAdmissionReviewsAtOnce(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	paths := []string{"/api/v1/admission", "/api/v1/admission/eu-1"}
 	limit := 2 * runtime.GOMAXPROCS(0)
 	done := make(chan int, limit)
-	for range limit {
-		go func() { code, _ := post(); done <- code }()
+	for i := range limit {
+		go func() { code, _ := post(paths[i%2], "30s"); done <- code }()
 	}
 	for range limit {
 		<-svc.held
 	}
 	// The API server applies the webhook's failure policy to an error:
 	// production's refuses.
-	start := time.Now()
-	code, body := post()
-	if code != http.StatusInternalServerError || time.Since(start) < 400*time.Millisecond {
-		t.Errorf("review %d: %d %s after %v; want an error at its deadline", limit+1, code, body, time.Since(start))
+	for _, path := range paths {
+		start := time.Now()
+		code, body := post(path, "1s")
+		if code != http.StatusInternalServerError || time.Since(start) < 400*time.Millisecond {
+			t.Errorf("review %d, at %s: %d %s after %v; want an error at its deadline", limit+1, path, code, body, time.Since(start))
+		}
+		select {
+		case <-svc.held:
+			t.Errorf("review %d, at %s, was read while %d others were", limit+1, path, limit)
+		default:
+		}
 	}
 	close(svc.release)
 	for range limit {
