@@ -250,7 +250,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return resp, andon.AdmissionDenied
 	}
 
-	images := newImages(req.Kind.Kind, obj, old)
+	images := newImages(req.Kind, obj, old)
 	if len(images) > maxImagesPerReview {
 		// Each new image is a gate decision, and outside production a
 		// standard change recorded: a pod of hundreds of images is a
@@ -503,11 +503,30 @@ var podSpecPaths = map[string][]string{
 	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
 }
 
-// images returns the images of the containers of a workload, in order,
-// each once.
-func images(kind string, obj map[string]any) []string {
-	path, ok := podSpecPaths[kind]
-	if !ok || obj == nil {
+// operatorImages locates the image that an operator runs for an object
+// of its own: a CloudNativePG Cluster's PostgreSQL, whose change of
+// spec.imageName (a new minor or major version) the operator rolls out
+// to every instance. Its pods are written by the operator, whose service
+// account is trusted to keep them out of the webhook's way, so the
+// Cluster is where the image is asked about.
+var operatorImages = map[metav1.GroupKind][]string{
+	{Group: "postgresql.cnpg.io", Kind: "Cluster"}: {"spec", "imageName"},
+}
+
+// images returns the images of the containers of a workload, or the
+// image an operator runs for an object of its own, in order, each once.
+func images(kind metav1.GroupVersionKind, obj map[string]any) []string {
+	if obj == nil {
+		return nil
+	}
+	if path, ok := operatorImages[metav1.GroupKind{Group: kind.Group, Kind: kind.Kind}]; ok {
+		if img, _, _ := unstructured.NestedString(obj, path...); img != "" {
+			return []string{img}
+		}
+		return nil
+	}
+	path, ok := podSpecPaths[kind.Kind]
+	if !ok {
 		return nil
 	}
 	v, _, _ := unstructured.NestedFieldNoCopy(obj, path...)
@@ -554,7 +573,7 @@ func plural(n int, one, many string) string {
 
 // newImages returns the images of obj that old does not have: all of
 // them on a create.
-func newImages(kind string, obj, old map[string]any) []string {
+func newImages(kind metav1.GroupVersionKind, obj, old map[string]any) []string {
 	before := images(kind, old)
 	return slices.DeleteFunc(images(kind, obj), func(img string) bool { return slices.Contains(before, img) })
 }

@@ -17,6 +17,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/admission"
 	"github.com/andon-governance/andon/catalog"
@@ -840,5 +842,90 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 				t.Errorf("the gate was asked %d times; want never", len(gate.calls))
 			}
 		})
+	}
+}
+
+// cnpgReview returns a review of a CloudNativePG Cluster of production,
+// backed up as the rules require, running image (from an ImageCatalog
+// when ""), created, or updated from one running oldImage.
+func cnpgReview(t *testing.T, image, oldImage string, update bool) []byte {
+	cluster := func(image string) map[string]any {
+		spec := map[string]any{
+			"instances": 3,
+			"storage":   map[string]any{"size": "50Gi"},
+			"backup": map[string]any{
+				"retentionPolicy": "30d",
+				"barmanObjectStore": map[string]any{
+					"destinationPath": "s3://backups/odoo-lyon",
+					"wal":             map[string]any{"compression": "gzip"},
+				},
+			},
+			"postgresql": map[string]any{"parameters": map[string]any{"archive_timeout": "5min"}},
+		}
+		if image != "" {
+			spec["imageName"] = image
+		} else {
+			spec["imageCatalogRef"] = map[string]any{"apiGroup": "postgresql.cnpg.io", "kind": "ImageCatalog", "name": "postgresql", "major": 16}
+		}
+		return map[string]any{
+			"apiVersion": "postgresql.cnpg.io/v1",
+			"kind":       "Cluster",
+			"metadata":   map[string]any{"name": "odoo-db", "namespace": "odoo-lyon"},
+			"spec":       spec,
+		}
+	}
+	return mutate(t, "deployment-create", func(req map[string]any) {
+		gvk := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": "Cluster"}
+		gvr := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "resource": "clusters"}
+		req["kind"], req["requestKind"], req["resource"], req["requestResource"] = gvk, gvk, gvr, gvr
+		req["name"] = "odoo-db"
+		req["object"] = cluster(image)
+		if update {
+			req["operation"] = "UPDATE"
+			req["oldObject"] = cluster(oldImage)
+		}
+	})
+}
+
+// The PostgreSQL image of a CloudNativePG Cluster is deployed by the
+// operator, whose pods the webhook does not see when its service account
+// is trusted: a new spec.imageName is asked about as a new image of a
+// workload is, and the gate's refusal names the Cluster.
+func TestOperatorImagesGoThroughTheGate(t *testing.T) {
+	const (
+		pg16 = "ghcr.io/cloudnative-pg/postgresql:16.4@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+		pg17 = "ghcr.io/cloudnative-pg/postgresql:17.2@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	)
+	for _, tt := range []struct {
+		name       string
+		body       []byte
+		wantImages []string
+	}{
+		{"create", cnpgReview(t, pg16, "", false), []string{pg16}},
+		{"new major version", cnpgReview(t, pg17, pg16, true), []string{pg17}},
+		{"same image", cnpgReview(t, pg16, pg16, true), nil},
+		{"an image from an ImageCatalog", cnpgReview(t, "", "", false), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			if resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", tt.body); !resp.Allowed {
+				t.Fatalf("response = %+v; want allowed", resp.Result)
+			}
+			var got []string
+			for _, c := range gate.calls {
+				got = append(got, c.req.Image)
+			}
+			if diff := cmp.Diff(tt.wantImages, got); diff != "" {
+				t.Errorf("images asked about (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
+	}}
+	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), refusing), "", cnpgReview(t, pg17, pg16, true))
+	if want := "andon's gate refused image " + pg17 + " of Cluster odoo-lyon/odoo-db in environment prod-lyon: NO_APPROVED_CHANGE"; resp.Allowed || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v; want refused: %q", resp.Result, want)
 	}
 }
