@@ -98,6 +98,14 @@ func TestChartPassesPolicy(t *testing.T) {
 			check: checkServerTrustsAsSent,
 		},
 		{
+			// A release in one of several clusters names it in the
+			// webhooks' path, as andon kube webhook-config --cluster does.
+			name:  "webhook for one cluster",
+			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.cluster=au-1"},
+			kinds: []string{"ValidatingWebhookConfiguration"},
+			check: checkWebhookCluster("au-1"),
+		},
+		{
 			name:  "webhook with cert-manager",
 			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook"},
 			kinds: []string{"ValidatingWebhookConfiguration"},
@@ -339,6 +347,32 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	}
 }
 
+// checkWebhookCluster returns a check that both webhooks call the path
+// that andon kube webhook-config --cluster gives for cluster.
+func checkWebhookCluster(cluster string) func(t *testing.T, objs []*manifest.Object) {
+	return func(t *testing.T, objs []*manifest.Object) {
+		t.Helper()
+		cat, err := catalog.Load(exampleCatalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := admission.Configuration(cat, admission.ConfigOptions{Service: "andon/andon", Cluster: cluster, CABundle: []byte("-----BEGIN CERTIFICATE-----\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *ref.Webhooks[0].ClientConfig.Service.Path
+		if want != "/api/v1/admission/"+cluster {
+			t.Fatalf("andon kube webhook-config --cluster %s: path %s", cluster, want)
+		}
+		v := objectOf(t, objs, "ValidatingWebhookConfiguration")
+		for _, w := range dig(v.Doc, "webhooks").([]any) {
+			if p := dig(w, "clientConfig", "service", "path"); p != want {
+				t.Errorf("webhook %v: path %v, want %s", dig(w, "name"), p, want)
+			}
+		}
+	}
+}
+
 // checkServerTrustsAsSent checks that the controllers whose owned objects
 // the API server does not send are those the server lets through: the
 // Deployment's arguments are parsed as andon serve parses them, and the
@@ -457,6 +491,10 @@ func TestChartRefuses(t *testing.T) {
 		{"webhook on the HTTP port", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.port=8080"}, "webhook.port 8080: that is andon's HTTP port"},
 		{"trusted controller with a quote", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.trustedControllers={o'brien}"}, "webhook.trustedControllers: \"o'brien\""},
 		{"trusted controller with a comma", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", `webhook.trustedControllers={a\,b}`}, "webhook.trustedControllers: \"a,b\""},
+		{"webhook cluster of two path segments", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.cluster=eu/2"}, "webhook.cluster \"eu/2\": want the catalog's kubernetes.cluster"},
+		// The API server refuses a webhook path whose segment is not a
+		// DNS-1123 subdomain.
+		{"webhook cluster in upper case", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.cluster=EU-2"}, "webhook.cluster \"EU-2\": want the catalog's kubernetes.cluster of this cluster as a lowercase DNS-1123 subdomain"},
 		{"cert-manager Certificate without namespace", []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon-webhook"}, "webhook.certManagerCertificate \"andon-webhook\": want namespace/name"},
 	}
 	for _, tt := range tests {

@@ -143,6 +143,10 @@ at install, or that would stop andon from starting, naming the value.
 {{- if eq $port "8080" -}}
 {{- fail "webhook.port 8080: that is andon's HTTP port; choose another, such as 8443" -}}
 {{- end -}}
+{{- $cluster := toString (.Values.webhook.cluster | default "") -}}
+{{- if and $cluster (or (gt (len $cluster) 253) (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" $cluster))) -}}
+{{- fail (printf "webhook.cluster %q: want the catalog's kubernetes.cluster of this cluster as a lowercase DNS-1123 subdomain (a-z, 0-9, '-' and '.'), which is all the API server takes as a segment of a webhook's path" $cluster) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
