@@ -7,6 +7,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/andon-governance/andon"
 )
@@ -110,6 +111,14 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 	}
 	if timeout < 1 || timeout > 30 {
 		problems = append(problems, fmt.Sprintf("timeout %d s: the API server accepts 1 to 30", timeout))
+	}
+	if opts.Cluster != "" && len(validation.IsDNS1123Subdomain(opts.Cluster)) > 0 {
+		// The catalog names clusters freely, but andon reads the cluster
+		// from one segment of the webhook's path, and the API server takes
+		// nothing but a DNS-1123 subdomain there: a path it refused, or
+		// one that reached no route of andon, would leave production
+		// refusing every object.
+		problems = append(problems, fmt.Sprintf("cluster %.80q: the webhook's path names it, and the API server takes only a lowercase DNS-1123 subdomain (a-z, 0-9, '-' and '.', at most 253 characters) as a segment of a webhook's path; rename the cluster so in the catalog's kubernetes.cluster", opts.Cluster))
 	}
 	path := Path
 	if opts.Cluster != "" {

@@ -1,6 +1,7 @@
 package admission_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,33 @@ func TestNotControlled(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("NotControlled(%q) = %s, %v\nwant %s", tt.controllers, got, err, tt.want)
 		}
+	}
+}
+
+// TestConfigurationRefusesAClusterThePathCannotName checks that a cluster
+// the catalog names freely, but that cannot be one segment of a webhook's
+// path, is refused: the API server refuses a Service path whose segment is
+// not a DNS-1123 subdomain, and a URL path of several segments reaches no
+// route of andon, so production would refuse every object.
+func TestConfigurationRefusesAClusterThePathCannotName(t *testing.T) {
+	for _, cluster := range []string{"EU-1", "eu_1", "eu 1/prod", "eu-1/", strings.Repeat("a", 254)} {
+		for _, opts := range []admission.ConfigOptions{
+			{Service: "andon/andon", CABundle: []byte(testCA), Cluster: cluster},
+			{URL: "https://andon.example.com:8443", CABundle: []byte(testCA), Cluster: cluster},
+		} {
+			cat := exampleCatalog(t)
+			cat.Environment("prod-lyon").Kubernetes.Cluster = cluster
+			_, err := admission.Configuration(cat, opts)
+			want := fmt.Sprintf("cluster %.80q: ", cluster)
+			if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), want) || !strings.Contains(andon.ErrorMessage(err), "DNS-1123 subdomain") {
+				t.Errorf("cluster %.40q, %s%s: error %v, want invalid with %q", cluster, opts.Service, opts.URL, err, want)
+			}
+		}
+	}
+	// A dotted name is one segment too.
+	cat := exampleCatalog(t)
+	cat.Environment("prod-lyon").Kubernetes.Cluster = "eu-1.example.com"
+	if _, err := admission.Configuration(cat, admission.ConfigOptions{Service: "andon/andon", CABundle: []byte(testCA), Cluster: "eu-1.example.com"}); err != nil {
+		t.Errorf("cluster eu-1.example.com: %v", err)
 	}
 }

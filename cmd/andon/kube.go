@@ -44,7 +44,8 @@ Namespaces are listed by name from the catalog (--catalog DIR, or the
 server's): apply the output again when the catalog's namespaces change.
 With --cluster, only that cluster's environments are listed and the URL
 names the cluster, so that one andon can serve several clusters whose
-namespaces share names.`,
+namespaces share names; the API server takes only a lowercase DNS-1123
+subdomain there, so such a cluster must be named so in the catalog.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, _ := cmd.Flags().GetString("output")
