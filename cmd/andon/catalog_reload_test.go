@@ -319,13 +319,16 @@ func testPolicyReload(t *testing.T, format string) {
 	data := t.TempDir()
 	p := mustStartServer(t, "andon", "--data", data, "--policy", dir, "--log-format", format)
 	addr, logs := strings.TrimPrefix(p.url, "http://"), p.logs
-	reload := func(want string) {
+	// reload sends SIGHUP and waits for that many more records saying
+	// want: a failed reload logs one record for each problem, one after
+	// the other, and the log must not be read after the first only.
+	reload := func(want string, records int) {
 		t.Helper()
 		before := strings.Count(logs.String(), want)
 		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 15*time.Second, func() bool { return strings.Count(logs.String(), want) > before }, logs)
+		waitFor(t, 15*time.Second, func() bool { return strings.Count(logs.String(), want) >= before+records }, logs)
 	}
 	metric := func() string { return metricLine(t, p.url, "andon_policy_last_reload_successful") }
 	if got := metric(); got != "andon_policy_last_reload_successful 1" {
@@ -336,7 +339,7 @@ func testPolicyReload(t *testing.T, format string) {
 	mustWriteFile(t, gate, "package andon.gate\n\nallow if {\n")
 	mustWriteFile(t, roles, "package acme.roles\n\nadmin := := \"platform-admin\"\n")
 	const refused = "policy reload failed; the policy in force stays"
-	reload(refused)
+	reload(refused, 2)
 	// OPA's problems span lines, which a record would hold escaped: each
 	// is a record of its own, the line of source without its caret.
 	var got []map[string]any
@@ -368,7 +371,7 @@ func testPolicyReload(t *testing.T, format string) {
 	if err := os.Remove(roles); err != nil {
 		t.Fatal(err)
 	}
-	reload("policy reloaded")
+	reload("policy reloaded", 1)
 	if got := metric(); got != "andon_policy_last_reload_successful 1" {
 		t.Errorf("after a reload that succeeded: %q", got)
 	}
