@@ -457,8 +457,13 @@ func namesCluster(cat *andon.Catalog, cluster string) bool {
 
 // environmentOf returns the environment whose namespace is ns, in cluster
 // when the webhook names one, or nil when no environment governs ns. An
-// environment that names no cluster matches any.
+// environment that names no cluster matches any. An object of no
+// namespace (cluster-scoped) is in no environment, not in those that run
+// outside Kubernetes and so name no namespace either.
 func environmentOf(cat *andon.Catalog, cluster, ns string) (*andon.Environment, error) {
+	if ns == "" {
+		return nil, nil
+	}
 	var found []*andon.Environment
 	for _, e := range cat.Environments {
 		k := e.Kubernetes

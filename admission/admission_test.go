@@ -929,3 +929,38 @@ func TestOperatorImagesGoThroughTheGate(t *testing.T) {
 		t.Errorf("response = %+v; want refused: %q", resp.Result, want)
 	}
 }
+
+// An object of no namespace (a cluster-scoped resource, which a webhook
+// configuration extended by hand may send) is in no environment's
+// namespace, not in that of the environments that name none: andon
+// governs it not.
+func TestClusterScopedObjectsAreNotGoverned(t *testing.T) {
+	// Two environments run outside Kubernetes, so name no namespace.
+	cat := mustCatalog(t, `apiVersion: andon/v1
+kind: Environment
+metadata: {name: legacy-prod}
+spec:
+  stage: production
+  hosting: dedicated
+  plants: [lyon]
+  processes: [production]
+---
+apiVersion: andon/v1
+kind: Environment
+metadata: {name: legacy-test}
+spec:
+  stage: test
+  hosting: dedicated
+  plants: [lyon]
+  processes: [production]
+`)
+	gate := &recordingGate{}
+	body := mutate(t, "deployment-create", func(req map[string]any) {
+		req["namespace"] = ""
+		delete(meta(req["object"]), "namespace")
+	})
+	resp, outcome := admit(t, newReviewer(t, cat, gate), "", body)
+	if !resp.Allowed || outcome != andon.AdmissionIgnored || len(gate.calls) != 0 {
+		t.Errorf("object of no namespace: %+v, outcome %s, gate calls %+v; want ignored", resp.Result, outcome, gate.calls)
+	}
+}
