@@ -214,6 +214,11 @@ func (c *Change) CanReview(user string, roles []string) error {
 	switch {
 	case c.Type != ChangeEmergency:
 		return Errorf(ECONFLICT, "change %s is a %s change: only emergency changes take a retrospective review", c.ID, c.Type)
+	case c.ReviewDue == nil && (c.State == StateRejected || c.State == StateCancelled):
+		// A change closed before it started was never implemented, and
+		// never will be: it owes no review, and "once it has" would send
+		// its reviewer back for ever.
+		return Errorf(ECONFLICT, "change %s was %s before it was implemented: it owes no retrospective review", c.ID, c.State)
 	case c.ReviewDue == nil:
 		return Errorf(ECONFLICT, "change %s has not been implemented yet: review it once it has", c.ID)
 	case c.Review != nil:

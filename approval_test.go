@@ -265,6 +265,29 @@ func TestCanReview(t *testing.T) {
 	}
 }
 
+// TestCanReviewSaysWhy holds the refusals of a review to what the person
+// can do next: a change that is still to be implemented will owe a review,
+// one closed before it started never will.
+func TestCanReviewSaysWhy(t *testing.T) {
+	cm := []string{andon.RoleChangeManager}
+	tests := []struct {
+		state andon.State
+		want  string
+	}{
+		{andon.StatePending, "change CHG-5 has not been implemented yet: review it once it has"},
+		{andon.StateApproved, "change CHG-5 has not been implemented yet: review it once it has"},
+		{andon.StateRejected, "change CHG-5 was rejected before it was implemented: it owes no retrospective review"},
+		{andon.StateCancelled, "change CHG-5 was cancelled before it was implemented: it owes no retrospective review"},
+	}
+	for _, tt := range tests {
+		c := &andon.Change{ID: "CHG-5", Type: andon.ChangeEmergency, Requester: "alice", State: tt.state}
+		err := c.CanReview("bob", cm)
+		if andon.ErrorCode(err) != andon.ECONFLICT || andon.ErrorMessage(err) != tt.want {
+			t.Errorf("%s: CanReview = %q (%s), want %q (%s)", tt.state, andon.ErrorMessage(err), andon.ErrorCode(err), tt.want, andon.ECONFLICT)
+		}
+	}
+}
+
 func TestMayMove(t *testing.T) {
 	c := &andon.Change{ID: "CHG-1", Requester: "alice"}
 	tests := []struct {
