@@ -204,6 +204,13 @@ func TestEmergencyReviewOverdue(t *testing.T) {
 		if err != nil || len(findings) != 1 || findings[0].ChangeID != c.ID || findings[0].Code != "REVIEW_OVERDUE" {
 			t.Fatalf("findings after the deadline = %+v, %v; want REVIEW_OVERDUE for %s", findings, err, c.ID)
 		}
+		// A later deployment is recorded with where the review stands,
+		// not with the 48 h the first one was given.
+		due := res.Change.ReviewDue.UTC().Format(time.RFC3339)
+		later, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || !later.Allow || len(later.Reasons) != 1 || !strings.HasSuffix(later.Reasons[0].Message, "its retrospective review was due at "+due+" and is overdue") {
+			t.Errorf("gate after the deadline: %v %+v; want allowed, saying the review due at %s is overdue", err, later, due)
+		}
 
 		if _, err := e.changes.ReviewChange(as("alice"), c.ID, "looks fine"); andon.ErrorCode(err) != andon.EFORBIDDEN {
 			t.Errorf("requester reviewing own change: %v, want forbidden", err)
@@ -217,6 +224,10 @@ func TestEmergencyReviewOverdue(t *testing.T) {
 		findings, _ = e.changes.Findings(context.Background())
 		if len(findings) != 0 {
 			t.Errorf("findings after the review = %+v, want none", findings)
+		}
+		reviewed, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || !reviewed.Allow || len(reviewed.Reasons) != 1 || !strings.HasSuffix(reviewed.Reasons[0].Message, "its retrospective review was given by bob") {
+			t.Errorf("gate after the review: %v %+v; want allowed, saying bob gave the review", err, reviewed)
 		}
 		if r := e.verify(t); !r.OK {
 			t.Errorf("audit verify: %+v", r)

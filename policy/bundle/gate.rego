@@ -144,12 +144,27 @@ change_name := sprintf("change %s", [input.change.id]) if {
 
 allowed_message := sprintf("%s is %s and %s is inside its window, from %s to %s%s", [change_name, input.change.state, input.request.at, input.change.window.start, input.change.window.end, allowed_freezes]) if {
 	has_window
-} else := sprintf("%s is %s; as an emergency change it needs no window, and a retrospective review is owed within 48 h%s", [change_name, input.change.state, allowed_freezes]) if {
+} else := sprintf("%s is %s; as an emergency change it needs no window, and %s%s", [change_name, input.change.state, review_said, allowed_freezes]) if {
 	emergency
 } else := sprintf("%s is %s and runs inside maintenance window %s, until %s%s", [change_name, input.change.state, first[0], first[1], allowed_freezes]) if {
 	input.change.risk.tier in maintenance_tiers
 	first := sort([[o.window, o.end] | some o in input.calendar.active; o.type == "maintenance"])[0]
 } else := sprintf("%s is %s and, as a %s risk change, needs no window%s", [change_name, input.change.state, input.change.risk.tier, allowed_freezes])
+
+# review_said is what the ALLOWED message of an emergency change says of
+# its retrospective review. Every deployment of the change is recorded with
+# it, and a record made days after the first one must not say a review is
+# still owed within 48 h when it is overdue, or was given.
+review_said := sprintf("its retrospective review was given by %s", [input.change.review.approver]) if {
+	is_object(input.change.review)
+} else := sprintf("its retrospective review was due at %s and is overdue", [review_due_text]) if {
+	at >= time.parse_rfc3339_ns(input.change.reviewDue)
+} else := sprintf("its retrospective review is due at %s", [review_due_text]) if {
+	is_string(input.change.reviewDue)
+} else := "a retrospective review is owed within 48 h"
+
+# The due time arrives with nanoseconds; to the second is enough to read.
+review_due_text := time.format([time.parse_rfc3339_ns(input.change.reviewDue), "UTC", "2006-01-02T15:04:05Z07:00"])
 
 # A freeze that lets the change through is named, so that the record shows
 # the change went ahead inside it on purpose.

@@ -177,6 +177,17 @@ test_allow_emergency_without_maintenance_window if {
 	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h"}] with input as gate_input with input.change as c
 }
 
+# An emergency change owes its review from its first deployment; the
+# deployments after it say when the review is due, that it is overdue, or
+# who gave it.
+test_allow_emergency_says_where_its_review_stands if {
+	owed := object.union(approved_change, {"type": "emergency", "state": "implementing", "reviewDue": "2026-11-30T02:00:00.123456789Z"})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is implementing; as an emergency change it needs no window, and its retrospective review is due at 2026-11-30T02:00:00Z"}] with input as gate_input with input.change as owed
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is implementing; as an emergency change it needs no window, and its retrospective review was due at 2026-11-30T02:00:00Z and is overdue"}] with input as gate_input with input.change as owed with input.request.at as "2026-12-01T09:00:00+01:00"
+	reviewed := object.union(owed, {"review": {"approver": "user-b", "role": "change-manager", "verdict": "approve", "comment": "root cause fixed", "at": "2026-11-30T08:00:00Z"}})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is implementing; as an emergency change it needs no window, and its retrospective review was given by user-b"}] with input as gate_input with input.change as reviewed with input.request.at as "2026-12-01T09:00:00+01:00"
+}
+
 test_in_maintenance if {
 	in_maintenance with input as gate_input with input.calendar.active as [black_friday, sunday_maintenance]
 	not in_maintenance with input as gate_input with input.calendar.active as [black_friday]
