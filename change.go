@@ -238,11 +238,12 @@ func CheckDecisionComment(verdict Verdict, comment string) error {
 
 // ChangeFilter selects changes in a listing. Zero fields match everything.
 type ChangeFilter struct {
-	Environment string `json:"environment,omitempty"`
-	State       State  `json:"state,omitempty"`
-	Tier        Level  `json:"tier,omitempty"`
-	Requester   string `json:"requester,omitempty"`
-	Query       string `json:"q,omitempty"` // words of the ID, title or description
+	Environment string     `json:"environment,omitempty"`
+	Type        ChangeType `json:"type,omitempty"`
+	State       State      `json:"state,omitempty"`
+	Tier        Level      `json:"tier,omitempty"`
+	Requester   string     `json:"requester,omitempty"`
+	Query       string     `json:"q,omitempty"` // words of the ID, title or description
 	// Image, a reference pinned by digest, keeps the changes that carry
 	// that image: its repository and digest, whatever the tag, as the
 	// gate matches an approved change.

@@ -161,6 +161,7 @@ func changePath(id, sub string) (string, error) {
 func (c *Client) Changes(ctx context.Context, filter andon.ChangeFilter) ([]*andon.Change, int, error) {
 	q := url.Values{}
 	setString(q, "environment", filter.Environment)
+	setString(q, "type", string(filter.Type))
 	setString(q, "state", string(filter.State))
 	setString(q, "tier", string(filter.Tier))
 	setString(q, "requester", filter.Requester)

@@ -43,7 +43,7 @@ func handleChangeCreate(changes andon.ChangeService) apiFunc {
 // with the number that match in all.
 func handleChangeList(changes andon.ChangeService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "state", "tier", "requester", "image", "q", "before", "offset", "limit")
+		q, err := parseQuery(r, "environment", "type", "state", "tier", "requester", "image", "q", "before", "offset", "limit")
 		if err != nil {
 			return err
 		}
@@ -53,6 +53,9 @@ func handleChangeList(changes andon.ChangeService) apiFunc {
 			Image:       q.string("image"),
 			Query:       q.string("q"),
 			Before:      q.string("before"),
+		}
+		if filter.Type, err = oneOf(q, "type", andon.ChangeTypes); err != nil {
+			return err
 		}
 		if filter.State, err = oneOf(q, "state", andon.States); err != nil {
 			return err

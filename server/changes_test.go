@@ -155,6 +155,7 @@ func TestChangeListFilter(t *testing.T) {
 			andon.ChangeFilter{Environment: "prod-lyon", State: andon.StateRolledBack, Tier: andon.LevelHigh,
 				Requester: "alice", Query: "odoo 17", Offset: 10, Limit: 5}},
 		{"?limit=1000", andon.ChangeFilter{Limit: 1000}},
+		{"?type=emergency&state=completed", andon.ChangeFilter{Type: andon.ChangeEmergency, State: andon.StateCompleted, Limit: 100}},
 		{"?before=CHG-7&limit=20", andon.ChangeFilter{Before: "CHG-7", Limit: 20}},
 		{"?image=registry.example.com%2Fodoo%2Fodoo%40sha256%3Aab", andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@sha256:ab", Limit: 100}},
 	}
@@ -178,12 +179,13 @@ func TestQueryValidation(t *testing.T) {
 		wantMessage string
 	}{
 		{"/api/v1/changes?state=open", `query parameter state: "open" is not one of pending, approved, rejected, implementing, completed, failed, rolled-back, cancelled`},
+		{"/api/v1/changes?type=urgent", `query parameter type: "urgent" is not one of standard, normal, emergency`},
 		{"/api/v1/changes?tier=urgent", `query parameter tier: "urgent" is not one of critical, high, medium, low`},
 		{"/api/v1/changes?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=5000", "query parameter limit: 5000 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=ten", `query parameter limit: "ten" is not a whole number`},
 		{"/api/v1/changes?offset=-1", "query parameter offset: -1 is not between 0"},
-		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, state, tier, requester, image, q, before, offset, limit`},
+		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, type, state, tier, requester, image, q, before, offset, limit`},
 		{"/api/v1/changes?state=pending&state=approved", "query parameter state: given 2 times"},
 		{"/api/v1/changes?q=%zz", "query: invalid URL escape"},
 		{"/api/v1/me?verbose=1", `query parameter "verbose" is not known: this route takes none`},

@@ -366,6 +366,9 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if f.Environment != "" {
 		add("environment = ?", f.Environment)
 	}
+	if f.Type != "" {
+		add("type = ?", f.Type)
+	}
 	if f.State != "" {
 		add("state = ?", f.State)
 	}

@@ -154,13 +154,14 @@ match and lower the tier; a component of your own (minio) is taken.`,
 
 func newChangeListCmd(e *env) *cobra.Command {
 	var (
-		filter      andon.ChangeFilter
-		state, tier string
+		filter           andon.ChangeFilter
+		typ, state, tier string
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List changes, newest first",
 		Example: `  andon change list --env prod-lyon --state pending
+  andon change list --type emergency --state completed
   andon change list -q release --limit 20 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -176,7 +177,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			filter.State, filter.Tier = andon.State(state), andon.Level(tier)
+			filter.Type, filter.State, filter.Tier = andon.ChangeType(typ), andon.State(state), andon.Level(tier)
 			changes, total, err := c.Changes(cmd.Context(), filter)
 			if err != nil {
 				return err
@@ -226,6 +227,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&filter.Environment, "env", "", "only changes to this environment")
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
+	f.StringVar(&typ, "type", "", "only changes of this type: standard, normal or emergency")
 	f.StringVar(&state, "state", "", "only changes in this state")
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
@@ -235,6 +237,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")
 	f.IntVar(&filter.Offset, "offset", 0, "skip this many changes")
 	cmd.PreRunE = refuseZeroLimit
+	cmd.RegisterFlagCompletionFunc("type", fixed(andon.ChangeTypes))
 	cmd.RegisterFlagCompletionFunc("state", fixed(andon.States))
 	cmd.RegisterFlagCompletionFunc("tier", fixed(andon.Levels))
 	return cmd

@@ -68,9 +68,9 @@ func TestRequests(t *testing.T) {
 				"facts": map[string]any{"modules": nil, "migration": false, "components": nil}},
 		},
 		{
-			args:     []string{"change", "list", "--env", "prod-lyon", "--state", "pending", "--tier", "high", "--requester", "rachel", "-q", "mrp", "--limit", "5"},
+			args:     []string{"change", "list", "--env", "prod-lyon", "--type", "normal", "--state", "pending", "--tier", "high", "--requester", "rachel", "-q", "mrp", "--limit", "5"},
 			wantPath: "GET /api/v1/changes",
-			wantQuery: url.Values{"environment": {"prod-lyon"}, "state": {"pending"}, "tier": {"high"},
+			wantQuery: url.Values{"environment": {"prod-lyon"}, "type": {"normal"}, "state": {"pending"}, "tier": {"high"},
 				"requester": {"rachel"}, "q": {"mrp"}, "limit": {"5"}},
 		},
 		{
@@ -646,6 +646,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"ch"}, []string{"change"}},
 		{[]string{"change", "list", "--state", ""}, []string{"pending", "approved", "rejected", "implementing", "completed", "failed", "rolled-back", "cancelled"}},
 		{[]string{"change", "create", "--type", ""}, []string{"standard", "normal", "emergency"}},
+		{[]string{"change", "list", "--type", ""}, []string{"standard", "normal", "emergency"}},
 		{[]string{"gate", "-o", ""}, []string{"table", "text", "json", "yaml"}},
 	}
 	for _, tt := range tests {
