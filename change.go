@@ -248,6 +248,11 @@ type ChangeFilter struct {
 	// that image: its repository and digest, whatever the tag, as the
 	// gate matches an approved change.
 	Image string `json:"image,omitempty"`
+	// ReviewOwed keeps the emergency changes that owe their retrospective
+	// review: implemented, and not reviewed yet, whether the review is
+	// due or overdue. The board's inbox lists them; the API does not take
+	// it.
+	ReviewOwed bool `json:"reviewOwed,omitempty"`
 	// Before, a change ID, keeps the changes opened before that one: the
 	// cursor of a listing's next page, which changes opened meanwhile do
 	// not shift as they shift Offset.

@@ -372,6 +372,10 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if f.State != "" {
 		add("state = ?", f.State)
 	}
+	if f.ReviewOwed {
+		// The condition of the partial index changes_review_due.
+		where = append(where, "review_due IS NOT NULL AND reviewed = 0")
+	}
 	if f.Tier != "" {
 		add("tier = ?", f.Tier)
 	}

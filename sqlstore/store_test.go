@@ -199,10 +199,29 @@ func TestEmergencyReviewOverdue(t *testing.T) {
 		if err != nil || len(findings) != 0 {
 			t.Fatalf("findings before the deadline = %+v, %v; want none", findings, err)
 		}
+		// The review is owed before it is due, and stays owed until given.
+		owed := func() []string {
+			t.Helper()
+			list, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{ReviewOwed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range list {
+				ids = append(ids, c.ID)
+			}
+			return ids
+		}
+		if got := owed(); !slices.Equal(got, []string{c.ID}) {
+			t.Errorf("reviews owed before the deadline: %v, want %s", got, c.ID)
+		}
 		e.now = e.now.Add(49 * time.Hour)
 		findings, err = e.changes.Findings(context.Background())
 		if err != nil || len(findings) != 1 || findings[0].ChangeID != c.ID || findings[0].Code != "REVIEW_OVERDUE" {
 			t.Fatalf("findings after the deadline = %+v, %v; want REVIEW_OVERDUE for %s", findings, err, c.ID)
+		}
+		if got := owed(); !slices.Equal(got, []string{c.ID}) {
+			t.Errorf("reviews owed after the deadline: %v, want %s", got, c.ID)
 		}
 		// A later deployment is recorded with where the review stands,
 		// not with the 48 h the first one was given.
@@ -224,6 +243,9 @@ func TestEmergencyReviewOverdue(t *testing.T) {
 		findings, _ = e.changes.Findings(context.Background())
 		if len(findings) != 0 {
 			t.Errorf("findings after the review = %+v, want none", findings)
+		}
+		if got := owed(); got != nil {
+			t.Errorf("reviews owed after the review: %v, want none", got)
 		}
 		reviewed, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
 		if err != nil || !reviewed.Allow || len(reviewed.Reasons) != 1 || !strings.HasSuffix(reviewed.Reasons[0].Message, "its retrospective review was given by bob") {
@@ -335,6 +357,7 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Type: andon.ChangeStandard}, []string{"Routine restart"}},
 			{andon.ChangeFilter{Type: andon.ChangeNormal, Environment: "prod-lyon"}, []string{"Invoice layout"}},
 			{andon.ChangeFilter{Type: andon.ChangeEmergency}, nil},
+			{andon.ChangeFilter{ReviewOwed: true}, nil},
 			{andon.ChangeFilter{Query: "INVOICE"}, []string{"Invoice layout"}},
 			{andon.ChangeFilter{Query: "inv"}, []string{"Invoice layout"}},
 			{andon.ChangeFilter{Query: "scanner"}, []string{"Barcode scanner tweak"}},

@@ -21,10 +21,12 @@ type approvalsView struct {
 	// Pending when there are more than inboxLimit.
 	Looked, Pending int
 	// Reviewer is set for a change manager, who reviews emergency changes;
-	// Overdue are the emergency changes whose review is overdue and that
-	// the user may give, the longest overdue first.
+	// Reviews are the emergency changes whose retrospective review the
+	// user may give (the rule of Change.CanReview, as the review itself
+	// follows): the overdue ones first, the longest overdue first, then
+	// the others, the soonest due first.
 	Reviewer bool
-	Overdue  []overdueReview
+	Reviews  []reviewOwed
 	// Ended are the pending and approved changes whose window has ended
 	// (the findings WINDOW_ENDED) that are the user's to cancel or that
 	// wait for the user's approval, which would be refused; they are not
@@ -50,11 +52,13 @@ func rowOf(cat *andon.Catalog, c *andon.Change) changeRow {
 	return changeRow{Change: c, Loc: loc}
 }
 
-// overdueReview is an emergency change whose retrospective review is
-// overdue.
-type overdueReview struct {
+// reviewOwed is an emergency change that owes its retrospective review.
+type reviewOwed struct {
 	changeRow
-	By string // how long overdue, for people
+	Overdue bool
+	// In is how long overdue the review is, or, when it is not, how long
+	// until it is due, for people.
+	In string
 }
 
 // windowEnded is a pending or approved change whose window has ended:
@@ -73,7 +77,8 @@ type windowEnded struct {
 // not request and has not approved yet (the rules of Change.SlotFor); the
 // changes whose window has ended that are the user's to cancel or to
 // reject; and, for a change manager, the emergency changes whose review
-// is overdue.
+// the user may give, due or overdue: a review listed only once overdue
+// would always be late.
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	cat, err := h.catalog()
 	if err != nil {
@@ -133,7 +138,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		switch f.Code {
 		case andon.FindingReviewOverdue:
 			if c.CanReview(user.Name, user.Roles) == nil {
-				v.Overdue = append(v.Overdue, overdueReview{changeRow: row(c), By: andon.HumanDuration(now.Sub(f.Due))})
+				v.Reviews = append(v.Reviews, reviewOwed{changeRow: row(c), Overdue: true, In: andon.HumanDuration(now.Sub(f.Due))})
 			}
 		case andon.FindingWindowEnded:
 			e := windowEnded{changeRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
@@ -142,6 +147,34 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 				v.Ended = append(v.Ended, e)
 			}
 		}
+	}
+	if v.Reviewer {
+		// The findings list the overdue reviews, however many; the
+		// reviews not due yet are those of the changes implemented in the
+		// last 48 hours, far fewer than inboxLimit.
+		owed, _, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Type: andon.ChangeEmergency, ReviewOwed: true, Limit: inboxLimit})
+		if err != nil {
+			return err
+		}
+		listed := map[string]bool{}
+		for _, o := range v.Reviews {
+			listed[o.ID] = true
+		}
+		var due []reviewOwed
+		for _, c := range owed {
+			if listed[c.ID] || c.ReviewDue == nil || c.CanReview(user.Name, user.Roles) != nil {
+				continue
+			}
+			// One that fell due between the findings and now is overdue
+			// all the same, not left out.
+			o := reviewOwed{changeRow: row(c), Overdue: c.ReviewDue.Before(now), In: andon.HumanDuration(c.ReviewDue.Sub(now))}
+			if o.Overdue {
+				o.In = andon.HumanDuration(now.Sub(*c.ReviewDue))
+			}
+			due = append(due, o)
+		}
+		slices.SortStableFunc(due, func(a, b reviewOwed) int { return a.ReviewDue.Compare(*b.ReviewDue) })
+		v.Reviews = append(v.Reviews, due...)
 	}
 	return h.render(w, r, http.StatusOK, "approvals", v)
 }

@@ -1719,6 +1719,19 @@ func TestEmergencyReview(t *testing.T) {
 	if bob.get(detail).all("form#review textarea[name=comment]") == nil {
 		t.Fatal("a change manager is offered no review")
 	}
+	// A change manager's inbox lists the review as soon as it is owed,
+	// with when it is due, in Lyon's time as on its page: not only once
+	// it is late.
+	inbox := bob.get("/approvals").mustStatus(t, http.StatusOK)
+	if got := inbox.attr("table#reviews tr[data-change]", "data-change"); got != c.ID {
+		t.Errorf("bob's inbox lists review %q before it is due, want %s", got, c.ID)
+	}
+	if got := inbox.text("table#reviews tr[data-change]"); !strings.Contains(got, "Sat 28 Nov 2026 10:00 CET") || !strings.Contains(got, "due in 2d") || strings.Contains(got, "overdue") {
+		t.Errorf("bob's inbox before the review is due: %q, want it due Sat 28 Nov 2026 10:00 CET, in 2d, and not overdue", got)
+	}
+	if inbox.all("table#reviews tr[data-overdue]") != nil {
+		t.Error("bob's inbox marks overdue a review not due yet")
+	}
 
 	// Two hours after it was due, the page says the review is overdue, and
 	// by how long; its times name their zone, as the audit entries are in
@@ -1739,16 +1752,16 @@ func TestEmergencyReview(t *testing.T) {
 	if got, want := p.text("dl.facts"), "Thu 26 Nov 2026 10:00 CET"; !strings.Contains(got, want) {
 		t.Errorf("summary %q lacks the creation time with its zone, %q", got, want)
 	}
-	// A change manager's inbox lists it, with how long it is overdue; it
+	// A change manager's inbox lists it, marked overdue, with how long; it
 	// is nobody else's to give.
-	inbox := bob.get("/approvals").mustStatus(t, http.StatusOK)
-	if got := inbox.attr("table#overdue tr[data-change]", "data-change"); got != c.ID {
+	inbox = bob.get("/approvals").mustStatus(t, http.StatusOK)
+	if got := inbox.attr("table#reviews tr[data-overdue]", "data-change"); got != c.ID {
 		t.Errorf("bob's inbox lists overdue review %q, want %s", got, c.ID)
 	}
-	if got := inbox.text("table#overdue tr[data-change]"); !strings.Contains(got, "2h overdue") || !strings.Contains(got, "Sat 28 Nov 2026 10:00 CET") {
+	if got := inbox.text("table#reviews tr[data-change]"); !strings.Contains(got, "2h overdue") || !strings.Contains(got, "Sat 28 Nov 2026 10:00 CET") {
 		t.Errorf("bob's inbox: %q, want it due Sat 28 Nov 2026 10:00 CET, in Lyon's time as on its page, and 2h overdue", got)
 	}
-	if p := s.MustSignIn(t, "erin").get("/approvals"); p.all("table#overdue") != nil {
+	if p := s.MustSignIn(t, "erin").get("/approvals"); p.all("table#reviews") != nil {
 		t.Error("the inbox of erin, who approved the change and is no change manager, lists reviews")
 	}
 	bob.submit(detail, detail+"/review", url.Values{"comment": {"root cause: printer driver"}}).mustStatus(t, http.StatusSeeOther)
@@ -1762,8 +1775,67 @@ func TestEmergencyReview(t *testing.T) {
 	if p.all("#review-overdue") != nil {
 		t.Error("a review given is still overdue")
 	}
-	if got := bob.get("/approvals").text("table#overdue"); !strings.Contains(got, "No review of yours is overdue.") {
+	if got := bob.get("/approvals").text("table#reviews"); !strings.Contains(got, "No emergency change owes you a review.") {
 		t.Errorf("after the review, bob's inbox: %q", got)
+	}
+}
+
+// A change manager's inbox lists every emergency review the manager may
+// give: the overdue ones first, marked, then those not due yet, the
+// soonest due first; not a review of the manager's own change.
+func TestApprovalsListReviewsOwed(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	late := mustImplementEmergency(t, s)
+	// implement opens an emergency change of requester's, has erin
+	// approve it and its requester start it by hand.
+	implement := func(requester, title string) *andon.Change {
+		t.Helper()
+		ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: requester})
+		c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency,
+			Title: title, Artifacts: []string{image}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin", Roles: []string{andon.RoleEmergencyApprover}})
+		if _, err := s.changes.Decide(erin, c.ID, andon.Approve, "go"); err != nil {
+			t.Fatal(err)
+		}
+		if c, err = s.changes.Transition(ctx, c.ID, andon.StateImplementing, ""); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	s.now = thursday.Add(20 * time.Hour)
+	later := implement("alice", "Scale fix")
+	s.now = thursday.Add(10 * time.Hour)
+	sooner := implement("alice", "Printer queue")
+	bobs := implement("bob", "Bob's own hotfix")
+	// Two hours after the first was due: Sat 28 Nov 2026 12:00 CET.
+	s.now = thursday.Add(50 * time.Hour)
+
+	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
+	var rows, overdue []string
+	for _, tr := range p.all("table#reviews tr[data-change]") {
+		rows = append(rows, attrOf(tr, "data-change"))
+	}
+	for _, tr := range p.all("table#reviews tr[data-overdue]") {
+		overdue = append(overdue, attrOf(tr, "data-change"))
+	}
+	if want := []string{late.ID, sooner.ID, later.ID}; !slices.Equal(rows, want) {
+		t.Errorf("bob's reviews: %v, want %v (overdue first, then the soonest due; not %s, his own)", rows, want, bobs.ID)
+	}
+	if !slices.Equal(overdue, []string{late.ID}) {
+		t.Errorf("bob's reviews marked overdue: %v, want %s alone", overdue, late.ID)
+	}
+	if got := p.text(`table#reviews tr[data-change="` + sooner.ID + `"]`); !strings.Contains(got, "Sat 28 Nov 2026 20:00 CET") || !strings.Contains(got, "due in 8h") {
+		t.Errorf("review of %s: %q, want it due Sat 28 Nov 2026 20:00 CET, in Lyon's time, in 8h", sooner.ID, got)
+	}
+	// Carol, who manages no change, is shown no review; alice, who
+	// requested them, may give none of them.
+	for _, user := range []string{"carol", "alice"} {
+		if p := s.MustSignIn(t, user).get("/approvals"); p.all("table#reviews tr[data-change]") != nil {
+			t.Errorf("%s's inbox lists reviews: %q", user, p.text("table#reviews"))
+		}
 	}
 }
 
@@ -1814,14 +1886,14 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 	spy.asked = nil
 	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
 	var overdue, waiting []string
-	for _, tr := range p.all("table#overdue tr[data-change]") {
+	for _, tr := range p.all("table#reviews tr[data-overdue]") {
 		overdue = append(overdue, attrOf(tr, "data-change"))
 	}
 	for _, tr := range p.all("table#inbox tr[data-change]") {
 		waiting = append(waiting, attrOf(tr, "data-change"))
 	}
-	if !slices.Equal(overdue, []string{emergency.ID}) || !strings.Contains(p.text("table#overdue"), "2h overdue") {
-		t.Errorf("bob's overdue reviews: %v (%q), want %s, 2h overdue", overdue, p.text("table#overdue"), emergency.ID)
+	if !slices.Equal(overdue, []string{emergency.ID}) || !strings.Contains(p.text("table#reviews"), "2h overdue") {
+		t.Errorf("bob's overdue reviews: %v (%q), want %s, 2h overdue", overdue, p.text("table#reviews"), emergency.ID)
 	}
 	if !slices.Equal(waiting, []string{pending.ID}) {
 		t.Errorf("bob's inbox: %v, want %s, whose change-manager slot is open", waiting, pending.ID)
