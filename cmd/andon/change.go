@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -116,7 +117,7 @@ match and lower the tier; a component of your own (minio) is taken.`,
 			if err != nil {
 				return flagNamed(err)
 			}
-			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) }); err != nil {
 				return err
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
@@ -258,7 +259,7 @@ func newChangeShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, time.Now()) })
 		},
 	}
 }
@@ -283,7 +284,7 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) })
 		},
 	}
 	help := "why you approve"
@@ -317,7 +318,7 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
@@ -412,7 +413,7 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, time.Now()) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "conclusions of the review (required)")
@@ -421,8 +422,9 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 }
 
 // writeChange writes the human view of a change: what was decided about it
-// always, and with full, everything it records.
-func writeChange(w io.Writer, ch *andon.Change, full bool) {
+// always, and with full, everything it records. now tells a review still
+// owed whether it is overdue.
+func writeChange(w io.Writer, ch *andon.Change, full bool, now time.Time) {
 	kv(w, "id", ch.ID)
 	kv(w, "title", ch.Title)
 	kv(w, "environment", ch.Environment)
@@ -477,7 +479,7 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 		}
 		kvList(w, "decisions", decisions)
 		if ch.ReviewDue != nil {
-			kv(w, "review due", fmtTime(*ch.ReviewDue))
+			kv(w, "review due", reviewDue(ch, now))
 		}
 		if ch.Review != nil {
 			kv(w, "review", decisionLine(*ch.Review, "reviewed it"))
@@ -485,8 +487,22 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 		kv(w, "created", fmtTime(ch.CreatedAt))
 		kv(w, "updated", fmtTime(ch.UpdatedAt))
 	} else if ch.ReviewDue != nil && ch.Review == nil {
-		kv(w, "review due", fmtTime(*ch.ReviewDue))
+		kv(w, "review due", reviewDue(ch, now))
 	}
+}
+
+// reviewDue says when the retrospective review of ch, which owes one, is
+// due and, until it is given, whether that has passed: "overdue by 2h",
+// or "in 46h", as the findings and the board say it.
+func reviewDue(ch *andon.Change, now time.Time) string {
+	due := fmtTime(*ch.ReviewDue)
+	switch {
+	case ch.Review != nil:
+		return due
+	case ch.ReviewDue.Before(now):
+		return due + " (overdue by " + andon.HumanDuration(now.Sub(*ch.ReviewDue)) + ")"
+	}
+	return due + " (in " + andon.HumanDuration(ch.ReviewDue.Sub(now)) + ")"
 }
 
 // slotLines describes each required approval as "role n/m by a, b".

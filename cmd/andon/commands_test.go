@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -663,6 +664,40 @@ func TestCompletion(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, cands); diff != "" {
 			t.Errorf("__complete %q mismatch (-want +got):\n%s", tt.args, diff)
+		}
+	}
+}
+
+// TestChangeShowReviewDue says of a retrospective review still owed
+// whether its time has passed, and by how long, where it printed the due
+// time alone; -o json keeps the change as the API sends it.
+func TestChangeShowReviewDue(t *testing.T) {
+	change := func(id, due string) string {
+		return `{"id": "` + id + `", "environment": "prod-lyon", "type": "emergency", "title": "Labels do not print",
+			"state": "completed", "requester": "alice", "facts": {"modules": null, "migration": false, "components": null},
+			"risk": {"tier": "high"}, "reviewDue": "` + due + `",
+			"createdAt": "2026-03-02T08:00:00Z", "updatedAt": "2026-03-02T09:00:00Z"}`
+	}
+	api := newAPI(t, map[string]route{
+		"GET /api/v1/changes/CHG-0050": {status: 200, body: change("CHG-0050", "2026-03-04T10:00:00Z")},
+		"GET /api/v1/changes/CHG-0051": {status: 200, body: change("CHG-0051", "2199-03-04T10:00:00Z")},
+	})
+	tests := []struct {
+		id, due string
+		want    *regexp.Regexp
+	}{
+		{"CHG-0050", "2026-03-04T10:00:00Z", regexp.MustCompile(`(?m)^review due: +2026-03-04 10:00Z \(overdue by \d+d( \d+h)?\)$`)},
+		{"CHG-0051", "2199-03-04T10:00:00Z", regexp.MustCompile(`(?m)^review due: +2199-03-04 10:00Z \(in \d+d( \d+h)?\)$`)},
+	}
+	for _, tt := range tests {
+		got := runAPI(t, api, "change", "show", tt.id)
+		if got.code != 0 || !tt.want.MatchString(got.stdout) {
+			t.Errorf("change show %s: exit code %d, stdout:\n%s\nwant a line matching %s", tt.id, got.code, got.stdout, tt.want)
+		}
+		js := runAPI(t, api, "change", "show", tt.id, "-o", "json")
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil || doc["reviewDue"] != tt.due {
+			t.Errorf("change show %s -o json: reviewDue %v (%v), want it as the API sent it", tt.id, doc["reviewDue"], err)
 		}
 	}
 }
