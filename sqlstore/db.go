@@ -108,10 +108,19 @@ type dialect struct {
 	// recordTime is the expression of an audit record's time, as text
 	// (auditlog.FormatTime).
 	recordTime string
+	// windowBound returns the expression of a bound ("start" or "end")
+	// of the window of the change c, read from its body, in seconds since
+	// the Unix epoch; NULL when the change has no window.
+	windowBound func(bound string) string
 }
 
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch,
-	recordTime: `json_extract(record, '$.time')`}
+	recordTime: `json_extract(record, '$.time')`,
+	// SQLite's dates are exact to the millisecond: a window bound a
+	// fraction of one past a second is read as that second.
+	windowBound: func(bound string) string {
+		return `unixepoch(json_extract(c.body, '$.window.` + bound + `'), 'subsec')`
+	}}
 
 // likeMatch finds each word of the text anywhere in a change's ID, title
 // or description, ignoring case in every script (andon_lower, since

@@ -26,6 +26,8 @@ type GateService struct {
 	policy   andon.Policy
 	calendar *calendar.Service
 	logger   *slog.Logger
+	// facts is the statement of readFacts in the database's dialect.
+	facts string
 	// readFirst, set by tests, reads every decision before its write;
 	// beforeWrite, when set (by tests), runs between that read and the
 	// write.
@@ -35,7 +37,8 @@ type GateService struct {
 
 // NewGateService returns a GateService.
 func NewGateService(db *DB, changes *ChangeService, catalog andon.CatalogSource, policy andon.Policy, cal *calendar.Service, logger *slog.Logger) *GateService {
-	return &GateService{db: db, changes: changes, catalog: catalog, policy: policy, calendar: cal, logger: logger}
+	return &GateService{db: db, changes: changes, catalog: catalog, policy: policy, calendar: cal, logger: logger,
+		facts: factsStatement(db.dialect)}
 }
 
 var _ andon.GateService = (*GateService)(nil)
@@ -233,7 +236,7 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 		Incidents:   []andon.Incident{},
 	}
 	promotesFrom := d.env.PromotesFrom
-	facts, err := readFacts(ctx, q, d.env.Name, promotesFrom, d.img)
+	facts, err := readFacts(ctx, q, s.facts, d.env.Name, promotesFrom, d.img, d.req.At)
 	if err != nil {
 		return err
 	}
@@ -411,34 +414,34 @@ type gateFacts struct {
 	// stamp holds the counts of change writes the facts were read at.
 	stamp changeStamp
 	// change is the change of the environment carrying the image that
-	// the decision is about: the implementing one first, then the most
-	// recently approved, then, when the newest change of the digest
-	// pending, rejected or completed is pending or rejected, that one
-	// (which the policy refuses, and which outside production stops the
-	// gate from recording a standard change in its place); nil when there
-	// is none.
+	// the decision is about: the implementing one first, then an
+	// approved one, newest first among those whose window contains the
+	// decision's instant or that have none, and only then among the
+	// others, then, when the newest change of the digest pending,
+	// rejected or completed is pending or rejected, that one (which the
+	// policy refuses, and which outside production stops the gate from
+	// recording a standard change in its place); nil when there is none.
 	change *lockedChange
 	// completed is the ID of the newest completed change of the
 	// environment promoted from that carried the image's digest, or "".
 	completed string
 }
 
-// readFacts reads the facts of a deployment of img to env, promoted from
-// from (or ""), in one statement: one round trip, and on either engine
-// one snapshot, so that stamp counts the writes the rest saw.
-func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Image) (*gateFacts, error) {
-	var body changeColumn
-	var version sql.NullInt64
-	var completed sql.NullString
-	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
-	// The change is the implementing or approved one for the image as
-	// named (pick 0 or 1). Without one, the image's digest under any
-	// name decides: its newest change pending, rejected or completed
-	// (pick 2) is the one the decision is about when pending or
-	// rejected, and only a later completed change lifts that; a
-	// cancelled, failed or rolled-back change vouches for nothing. The
-	// body of any other is not read.
-	err := q.queryRow(ctx, `SELECT cp.changes_seq,
+// factsStatement returns the statement of readFacts in dialect d.
+//
+// The change is the implementing or approved one for the image as named
+// (pick 0 or 1). An approved change whose window the instant is outside
+// of comes after one that may deploy now: a newer change scheduled for
+// tonight does not hide an emergency change approved for now. Without
+// one, the image's digest under any name decides: its newest change
+// pending, rejected or completed (pick 2) is the one the decision is
+// about when pending or rejected, and only a later completed change
+// lifts that; a cancelled, failed or rolled-back change vouches for
+// nothing. The body of any other is not read, nor the window of any
+// change but an approved one.
+func factsStatement(d dialect) string {
+	start, end := d.windowBound("start"), d.windowBound("end")
+	return `SELECT cp.changes_seq,
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			COALESCE((SELECT seq FROM change_counts WHERE environment = ?), 0),
 			CASE WHEN d.pick < 2 OR d.state IN ('pending', 'rejected') THEN d.body END, d.version,
@@ -450,13 +453,33 @@ func readFacts(ctx context.Context, q rowQuerier, env, from string, img andon.Im
 				CASE WHEN a.repository = ? AND c.state = 'implementing' THEN 0
 					WHEN a.repository = ? AND c.state = 'approved' THEN 1
 					WHEN c.state IN ('pending', 'rejected', 'completed') THEN 2
-					ELSE 3 END AS pick
+					ELSE 3 END AS pick,
+				CASE WHEN a.repository = ? AND c.state = 'approved' THEN
+					CASE WHEN ` + start + ` IS NULL THEN 0
+						WHEN ` + start + ` <= ? AND ? < ` + end + ` THEN 0
+						ELSE 1 END
+					ELSE 0 END AS closed
 			FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 			WHERE c.environment = ? AND a.digest = ?
-			ORDER BY pick, c.seq DESC LIMIT 1
+			ORDER BY pick, closed, c.seq DESC LIMIT 1
 		) d ON 1 = 1
-		WHERE cp.id = 1`,
-		env, from, from, img.Digest, img.Repository, img.Repository, env, img.Digest).Scan(
+		WHERE cp.id = 1`
+}
+
+// readFacts reads the facts of a deployment of img to env at the instant
+// at, promoted from from (or ""), with the statement of factsStatement,
+// in one statement: one round trip, and on either engine one snapshot,
+// so that stamp counts the writes the rest saw.
+func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, img andon.Image, at time.Time) (*gateFacts, error) {
+	var body changeColumn
+	var version sql.NullInt64
+	var completed sql.NullString
+	f := &gateFacts{stamp: changeStamp{env: env, from: from}}
+	// The decision's instant is in whole seconds (Decide truncates it),
+	// which both engines compare exactly with a window's bounds.
+	sec := at.Unix()
+	err := q.queryRow(ctx, statement,
+		env, from, from, img.Digest, img.Repository, img.Repository, img.Repository, sec, sec, env, img.Digest).Scan(
 		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")

@@ -23,7 +23,10 @@ import (
 // several replicas write to one PostgreSQL, so the database, not a Go
 // mutex, serialises them.
 var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
-	recordTime: `(record::json ->> 'time')`}
+	recordTime: `(record::json ->> 'time')`,
+	windowBound: func(bound string) string {
+		return `EXTRACT(EPOCH FROM (c.body::json #>> '{window,` + bound + `}')::timestamptz)`
+	}}
 
 // wordMatch finds changes whose words start with each word of the text,
 // ignoring case, through the changes_words index: a substring search

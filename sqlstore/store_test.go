@@ -2364,3 +2364,76 @@ func TestListTokensByScope(t *testing.T) {
 		}
 	})
 }
+
+// A newer approved change whose window opens later does not hide an
+// older approved change of the same image that may deploy now: the gate
+// decides with the one whose window contains the instant, or that has
+// none, and starts that one. Alone, the later change is refused as
+// outside its window.
+func TestGatePrefersAnApprovedChangeThatMayDeployNow(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for i, tt := range []struct {
+			name      string
+			window    func(now time.Time) *andon.Span
+			readFirst bool
+		}{
+			{"no window", func(time.Time) *andon.Span { return nil }, false},
+			// In Geelong's time, as a person there would give it.
+			{"a window from now", func(now time.Time) *andon.Span {
+				now = now.In(time.FixedZone("AEDT", 11*60*60))
+				return &andon.Span{Start: now, End: now.Add(2 * time.Hour)}
+			}, true},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				if i > 0 {
+					e = MustOpen(t, e.engine)
+				}
+				e.gate.SetReadBeforeWrite(tt.readFirst)
+				e.MustStage(t, imageStaged)
+				older, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+					Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels",
+					Artifacts: []string{imageStaged}, Window: tt.window(e.now),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tonight := &andon.Span{Start: e.now.Add(6 * time.Hour), End: e.now.Add(8 * time.Hour)}
+				newer, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+					Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged}, Window: tonight,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.changes.Decide(as("bob"), newer.ID, andon.Approve, ""); err != nil {
+					t.Fatal(err)
+				}
+				gate := func() *andon.GateResult {
+					t.Helper()
+					res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return res
+				}
+				// The emergency change still waits for its approval: the
+				// approved change of tonight is the one the gate weighs.
+				res := gate()
+				if res.Allow || res.Change == nil || res.Change.ID != newer.ID || len(res.Reasons) != 1 || res.Reasons[0].Code != "OUTSIDE_CHANGE_WINDOW" {
+					t.Fatalf("gate with only %s approved = %+v; want OUTSIDE_CHANGE_WINDOW naming it", newer.ID, res)
+				}
+				if _, err := e.changes.Decide(as("erin"), older.ID, andon.Approve, "outage"); err != nil {
+					t.Fatal(err)
+				}
+				res = gate()
+				if !res.Allow || res.Change == nil || res.Change.ID != older.ID || res.Change.State != andon.StateImplementing {
+					t.Fatalf("gate with %s approved for now and %s for tonight = %+v; want an allow moving %s to implementing", older.ID, newer.ID, res, older.ID)
+				}
+				for id, want := range map[string]andon.State{older.ID: andon.StateImplementing, newer.ID: andon.StateApproved} {
+					if got, err := e.changes.FindChangeByID(context.Background(), id); err != nil || got.State != want {
+						t.Errorf("after the gate %s is %v, %v; want %s", id, got, err, want)
+					}
+				}
+			})
+		}
+	})
+}
