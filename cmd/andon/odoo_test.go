@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -237,16 +238,12 @@ func TestOdooImpactNamesBrokenDependencies(t *testing.T) {
 // module that needs it: the report names the dependency it breaks, of a
 // module the change does not touch.
 func TestOdooImpactNamesADependencyMadeNotInstallable(t *testing.T) {
-	repo := t.TempDir()
-	mustGit(t, repo, "init", "-q", "-b", "main")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_account", "__manifest__.py"), "{'name': 'Accounting', 'depends': ['account']}\n")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_glue", "__manifest__.py"), "{'name': 'Glue', 'depends': ['mrp', 'acme_account'], 'auto_install': True}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "one")
-	mustGit(t, repo, "tag", "v1")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_account", "__manifest__.py"), "{'name': 'Accounting', 'depends': ['account'], 'installable': False}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "two")
+	repo := mustAddonsRange(t, map[string]string{
+		"acme_account/__manifest__.py": "{'name': 'Accounting', 'depends': ['account']}\n",
+		"acme_glue/__manifest__.py":    "{'name': 'Glue', 'depends': ['mrp', 'acme_account'], 'auto_install': True}\n",
+	}, map[string]string{
+		"acme_account/__manifest__.py": "{'name': 'Accounting', 'depends': ['account'], 'installable': False}\n",
+	})
 
 	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
 	if r.code != 0 {
@@ -265,15 +262,11 @@ func TestOdooImpactNamesADependencyMadeNotInstallable(t *testing.T) {
 // A migration script added to a module whose version stays is one no
 // upgrade runs: the report says so.
 func TestOdooImpactMigrationWithoutBump(t *testing.T) {
-	repo := t.TempDir()
-	mustGit(t, repo, "init", "-q", "-b", "main")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "one")
-	mustGit(t, repo, "tag", "v1")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "migrations", "1.1", "post-migrate.py"), "def migrate(cr, version):\n    pass\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "two")
+	repo := mustAddonsRange(t, map[string]string{
+		"acme_quality/__manifest__.py": "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n",
+	}, map[string]string{
+		"acme_quality/migrations/1.1/post-migrate.py": "def migrate(cr, version):\n    pass\n",
+	})
 	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
 	for _, want := range []string{"MIGRATION NOT RUN", "the version does not go up (17.0.1.0)", "facts:", "migration false -,"} {
 		if !strings.Contains(r.stdout, want) {
@@ -285,16 +278,12 @@ func TestOdooImpactMigrationWithoutBump(t *testing.T) {
 // A script added to a version folder the upgrade does not reach is no
 // migration: the report names the folder and why Odoo skips it.
 func TestOdooImpactMigrationOutsideTheRange(t *testing.T) {
-	repo := t.TempDir()
-	mustGit(t, repo, "init", "-q", "-b", "main")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "one")
-	mustGit(t, repo, "tag", "v1")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "__manifest__.py"), "{'name': 'Quality', 'version': '1.1', 'depends': ['mrp']}\n")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_quality", "migrations", "1.0", "pre-migrate.py"), "def migrate(cr, version):\n    pass\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "two")
+	repo := mustAddonsRange(t, map[string]string{
+		"acme_quality/__manifest__.py": "{'name': 'Quality', 'version': '1.0', 'depends': ['mrp']}\n",
+	}, map[string]string{
+		"acme_quality/__manifest__.py":               "{'name': 'Quality', 'version': '1.1', 'depends': ['mrp']}\n",
+		"acme_quality/migrations/1.0/pre-migrate.py": "def migrate(cr, version):\n    pass\n",
+	})
 	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
 	for _, want := range []string{"MIGRATION NOT RUN", "migrations/1.0: 17.0.1.0 is not above 17.0.1.0, the version before the change", "migration false -,"} {
 		if !strings.Contains(r.stdout, want) {
@@ -309,17 +298,33 @@ func TestOdooImpactMigrationOutsideTheRange(t *testing.T) {
 // A custom module that starts depending on mrp, in a database without it,
 // brings mrp along: the report lists it, and its process.
 func TestOdooImpactNewDependencies(t *testing.T) {
-	repo := t.TempDir()
-	mustGit(t, repo, "init", "-q", "-b", "main")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'Stock', 'version': '1.0', 'depends': ['stock']}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "one")
-	mustGit(t, repo, "tag", "v1")
-	mustWriteFile(t, filepath.Join(repo, "addons", "acme_stock", "__manifest__.py"), "{'name': 'Stock', 'version': '1.1', 'depends': ['stock', 'mrp']}\n")
-	mustGit(t, repo, "add", "-A")
-	mustGit(t, repo, "commit", "-q", "-m", "two")
+	repo := mustAddonsRange(t, map[string]string{
+		"acme_stock/__manifest__.py": "{'name': 'Stock', 'version': '1.0', 'depends': ['stock']}\n",
+	}, map[string]string{
+		"acme_stock/__manifest__.py": "{'name': 'Stock', 'version': '1.1', 'depends': ['stock', 'mrp']}\n",
+	})
 	r := runCLI(t, nil, "odoo", "impact", "--repo", repo, "--from", "v1", "--to", "main", "--addons-path", "addons")
 	if !strings.Contains(r.stdout, "installed as dependencies:") || !strings.Contains(r.stdout, "mrp, resource") {
 		t.Errorf("text lacks mrp and resource installed as dependencies:\n%s%s", r.stdout, r.stderr)
 	}
+}
+
+// mustAddonsRange returns a git repository whose tag v1 holds the files
+// of before under addons/, and whose branch main, one commit later, holds
+// those files written over with after's: the range of an odoo impact.
+func mustAddonsRange(t *testing.T, before, after map[string]string) string {
+	t.Helper()
+	repo := t.TempDir()
+	mustGit(t, repo, "init", "-q", "-b", "main")
+	for i, files := range []map[string]string{before, after} {
+		for name, text := range files {
+			mustWriteFile(t, filepath.Join(repo, "addons", filepath.FromSlash(name)), text)
+		}
+		mustGit(t, repo, "add", "-A")
+		mustGit(t, repo, "commit", "-q", "-m", fmt.Sprintf("commit %d", i+1))
+		if i == 0 {
+			mustGit(t, repo, "tag", "v1")
+		}
+	}
+	return repo
 }
