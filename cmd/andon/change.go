@@ -117,7 +117,7 @@ match and lower the tier; a component of your own (minio) is taken.`,
 			if err != nil {
 				return flagNamed(err)
 			}
-			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) }); err != nil {
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
 				return err
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
@@ -259,7 +259,7 @@ func newChangeShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, time.Now()) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
 		},
 	}
 }
@@ -284,7 +284,7 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
 		},
 	}
 	help := "why you approve"
@@ -318,7 +318,7 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, time.Now()) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
@@ -413,7 +413,7 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, time.Now()) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "conclusions of the review (required)")
@@ -422,9 +422,8 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 }
 
 // writeChange writes the human view of a change: what was decided about it
-// always, and with full, everything it records. now tells a review still
-// owed whether it is overdue.
-func writeChange(w io.Writer, ch *andon.Change, full bool, now time.Time) {
+// always, and with full, everything it records.
+func writeChange(w io.Writer, ch *andon.Change, full bool) {
 	kv(w, "id", ch.ID)
 	kv(w, "title", ch.Title)
 	kv(w, "environment", ch.Environment)
@@ -479,7 +478,7 @@ func writeChange(w io.Writer, ch *andon.Change, full bool, now time.Time) {
 		}
 		kvList(w, "decisions", decisions)
 		if ch.ReviewDue != nil {
-			kv(w, "review due", reviewDue(ch, now))
+			kv(w, "review due", reviewDue(ch, time.Now()))
 		}
 		if ch.Review != nil {
 			kv(w, "review", decisionLine(*ch.Review, "reviewed it"))
@@ -487,7 +486,7 @@ func writeChange(w io.Writer, ch *andon.Change, full bool, now time.Time) {
 		kv(w, "created", fmtTime(ch.CreatedAt))
 		kv(w, "updated", fmtTime(ch.UpdatedAt))
 	} else if ch.ReviewDue != nil && ch.Review == nil {
-		kv(w, "review due", reviewDue(ch, now))
+		kv(w, "review due", reviewDue(ch, time.Now()))
 	}
 }
 
