@@ -143,12 +143,13 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	var user, apiUser string
 	var created, apiCreated int64
 	var expires, apiExpires sql.NullInt64
-	var readOnly, apiReadOnly bool
 	hash := hashToken(token)
-	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, s.read_only, a.hash, a.username, a.created_at, a.expires_at, a.read_only
+	// A session is read-only when the API token it was opened with is:
+	// the session's own mark, made from that token's, is for its record.
+	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, a.hash, a.username, a.created_at, a.expires_at, a.read_only
 		FROM tokens s JOIN tokens a ON a.hash = s.parent AND a.scope = ?
 		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hash, scopeSession).
-		Scan(&user, &created, &expires, &readOnly, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires, &apiReadOnly)
+		Scan(&user, &created, &expires, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires, &sess.Token.ReadOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
 	}
@@ -162,9 +163,6 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	}
 	sess.ID, sess.ExpiresAt = hash, time.UnixMicro(expires.Int64).UTC()
 	sess.Token.User, sess.Token.CreatedAt = user, time.UnixMicro(apiCreated).UTC()
-	// Either says it: a session is read-only if it was opened so, or if
-	// its token is.
-	sess.Token.ReadOnly = readOnly || apiReadOnly
 	if apiExpires.Valid {
 		sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
 	}
