@@ -85,9 +85,10 @@ func routes(cfg Config, m *metrics) []route {
 // state, and nothing that gives its caller more than reading.
 type openToReadOnly struct{ http.Handler }
 
-// reads reports whether the method of a route's pattern only reads: GET,
-// which ServeMux also routes HEAD to, or HEAD.
-func reads(pattern string) bool {
+// Reads reports whether the method of a ServeMux pattern only reads: GET,
+// which ServeMux also routes HEAD to, or HEAD. What a read-only token may
+// do follows from it, on the API and on the board.
+func Reads(pattern string) bool {
 	method, _, _ := strings.Cut(pattern, " ")
 	return method == http.MethodGet || method == http.MethodHead
 }
@@ -95,5 +96,5 @@ func reads(pattern string) bool {
 // openToReadOnly reports whether read-only tokens may call the route rt.
 func (rt route) openToReadOnly() bool {
 	_, open := rt.handler.(openToReadOnly)
-	return reads(rt.pattern) || open
+	return Reads(rt.pattern) || open
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
 )
 
 // access says whether a page needs a signed-in user, and what a user
@@ -81,14 +82,13 @@ func (h *Handler) routes() []route {
 // may use the route of pattern and access: get a page that does not only
 // act, and post a form that only reads.
 func openToReadOnly(pattern string, a access) bool {
-	method, _, _ := strings.Cut(pattern, " ")
 	switch a {
 	case acting:
 		return false
 	case readsByPost:
 		return true
 	}
-	return method == http.MethodGet || method == http.MethodHead
+	return server.Reads(pattern)
 }
 
 // refuseReadOnly refuses the request of a session opened with a
