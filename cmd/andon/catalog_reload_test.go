@@ -269,6 +269,12 @@ func TestCatalogRefusedLogsEachProblem(t *testing.T) {
 // version in force in between, which ends the first refusal.
 func TestCatalogRefusedAgain(t *testing.T) {
 	repo := mustCatalogRepo(t)
+	// git renames a branch by deleting the old ref before writing the new
+	// one: with main the only ref, a read in between finds a repository
+	// with no refs at all, a refusal of another kind. A tag keeps one ref
+	// there throughout, so every read of the renamed branch finds main
+	// missing, as a deleted branch is.
+	mustGit(t, repo, "tag", "kept")
 	_, logs, stop := mustServeGit(t, t.TempDir(), repo)
 	defer stop()
 
