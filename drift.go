@@ -275,6 +275,18 @@ func (o *DriftObject) validate(at string, skipped bool) error {
 			// hidden, sent by another client, must not get there.
 			return Errorf(EINVALID, "%s: %s names a secret by its name (a password, token or key): its text values must be redacted, as andon drift redacts them", fat, lastName(f.Path))
 		}
+		for _, v := range []struct {
+			name  string
+			value json.RawMessage
+		}{{"desired", f.Desired}, {"live", f.Live}} {
+			var text string
+			if !isJSONString(v.value) || json.Unmarshal(v.value, &text) != nil {
+				continue
+			}
+			if line, key := shownAssignment(text); line > 0 {
+				return Errorf(EINVALID, "%s.%s: line %d sets %s: the value of a line that sets a secret must be redacted, as andon drift redacts it (%s = %s)", fat, v.name, line, key, key, Redacted)
+			}
+		}
 		if f.Redacted {
 			for _, v := range []json.RawMessage{f.Desired, f.Live} {
 				if v != nil && string(v) != redactedJSON {
@@ -315,6 +327,33 @@ func lastName(p string) string {
 		return p[i+1:]
 	}
 	return p
+}
+
+// secretAssignment matches a line of a configuration file that sets a
+// secret (admin_passwd = …, db_password: …, in the odoo.conf of a
+// ConfigMap): the key with its separator, then the value.
+var secretAssignment = regexp.MustCompile(`(?im)^([ \t]*([\w.-]*(?:passw(?:or)?d|secret|token|api_?key)[\w.-]*)[ \t]*[=:][ \t]*)(\S.*)$`)
+
+// RedactAssignments returns text with the value of every line that sets
+// a secret replaced by Redacted, its key kept: a report shows that
+// admin_passwd changed in odoo.conf, never what it is.
+func RedactAssignments(text string) string {
+	return secretAssignment.ReplaceAllString(text, "${1}"+Redacted)
+}
+
+// shownAssignment returns the number and key of the first line of text
+// that sets a secret to a value other than Redacted, or 0. A value
+// shortened in the middle of Redacted, as a long value is, is redacted.
+func shownAssignment(text string) (line int, key string) {
+	for _, m := range secretAssignment.FindAllStringSubmatchIndex(text, -1) {
+		value := strings.TrimRight(text[m[6]:m[7]], " \t\r")
+		cut, shortened := strings.CutSuffix(value, "…")
+		if value == Redacted || shortened && strings.HasPrefix(Redacted, cut) {
+			continue
+		}
+		return 1 + strings.Count(text[:m[0]], "\n"), text[m[4]:m[5]]
+	}
+	return 0, ""
 }
 
 // isJSONString reports whether v is a JSON string.

@@ -72,6 +72,19 @@ func TestDriftReportValidate(t *testing.T) {
 		}, "must be redacted"},
 		{"a redacted field with a value", func(r *andon.DriftReport) { r.Objects[2].Fields[0].Live = json.RawMessage(`"czNjcmV0"`) },
 			"objects[2].fields[0]: a redacted field holds a value"},
+		// andon drift keeps such a line of odoo.conf and hides its value;
+		// another client's report that shows it is refused.
+		{"a password set in a configuration file", func(r *andon.DriftReport) {
+			r.Objects[1].Fields[0] = andon.DriftField{Path: `data["odoo.conf"]`, Desired: json.RawMessage(`"[options]\nadmin_passwd = (redacted)\nworkers = 2\n"`),
+				Live: json.RawMessage(`"[options]\r\n  Admin_Passwd: hunter2\r\nworkers = 3\r\n"`)}
+		}, "objects[1].fields[0].live: line 2 sets Admin_Passwd: the value of a line that sets a secret must be redacted"},
+		{"a token set in a configuration file, its value cut short", func(r *andon.DriftReport) {
+			r.Objects[1].Fields[0] = andon.DriftField{Path: "data.env", Desired: json.RawMessage(`"…x\nAPI_TOKEN=ghp_12…"`), Live: json.RawMessage(`"y"`)}
+		}, "objects[1].fields[0].desired: line 2 sets API_TOKEN"},
+		{"configuration lines that set secrets, redacted", func(r *andon.DriftReport) {
+			r.Objects[1].Fields[0] = andon.DriftField{Path: `data["odoo.conf"]`, Desired: json.RawMessage(`"admin_passwd = (redacted)\r\ndb_password: (redacted)\nworkers = 2"`),
+				Live: json.RawMessage(`"workers = 3\nsmtp_password = (reda…"`)}
+		}, ""},
 		{"skipped without reason", func(r *andon.DriftReport) { r.Skipped[0].Reason = "" }, "skipped[0].reason: required"},
 		{"skipped as drift", func(r *andon.DriftReport) { r.Skipped[0].Drift = andon.DriftMissing }, `skipped[0].drift: "missing", want skipped`},
 	}

@@ -261,11 +261,11 @@ func (d *differ) add(p string, want, got any) {
 	}
 	// A line of a configuration file that sets a secret keeps its key.
 	if wok {
-		ws = secretAssignment.ReplaceAllString(ws, "${1}"+andon.Redacted)
+		ws = andon.RedactAssignments(ws)
 		want = ws
 	}
 	if gok {
-		gs = secretAssignment.ReplaceAllString(gs, "${1}"+andon.Redacted)
+		gs = andon.RedactAssignments(gs)
 		got = gs
 	}
 	if wok && gok {
@@ -273,11 +273,6 @@ func (d *differ) add(p string, want, got any) {
 	}
 	d.fields = append(d.fields, andon.DriftField{Path: p, Desired: render(want), Live: render(got)})
 }
-
-// secretAssignment matches a line of a configuration file that sets a
-// secret (admin_passwd = …, db_password: …, in the odoo.conf of a
-// ConfigMap): the report keeps the line and shows no value.
-var secretAssignment = regexp.MustCompile(`(?im)^([ \t]*[\w.-]*(?:passw(?:or)?d|secret|token|api_?key)[\w.-]*[ \t]*[=:][ \t]*)\S.*$`)
 
 // isText reports whether a rendered value is a JSON string.
 func isText(b json.RawMessage) bool { return len(b) > 0 && b[0] == '"' }

@@ -404,6 +404,34 @@ spec:
 	}
 }
 
+// Whatever part of a long odoo.conf a report shows, the line that sets
+// admin_passwd shows no value, and the server takes the report: its check
+// of such lines and the differ's redaction agree, also where the value is
+// cut short in the middle of the redaction.
+func TestDiffRedactedConfigurationIsAccepted(t *testing.T) {
+	for pad := 0; pad < 2*maxShownForTest; pad += 3 {
+		conf := func(workers, pw string) string {
+			return "workers = " + workers + "\n" + strings.Repeat("#", pad) + "\nadmin_passwd = " + pw + "\n"
+		}
+		desired := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odoo-conf}\ndata:\n  odoo.conf: " + strconv.Quote(conf("2", "DESIRED-s3cret")) + "\n"
+		live := `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "odoo-conf", "namespace": "odoo-lyon"},
+		  "data": {"odoo.conf": ` + strconv.Quote(conf("3", "LIVE-s3cret")) + `}}`
+		got := drift.Diff(MustDesired(t, desired)[0].Doc, MustLive(t, live))
+		if b, _ := json.Marshal(got); strings.Contains(string(b), "s3cret") {
+			t.Fatalf("padding %d: the fields show the password: %s", pad, b)
+		}
+		r := andon.DriftReport{Environment: "prod-lyon", Namespace: "odoo-lyon", Desired: andon.DriftSource{Path: "deploy"},
+			Counts:  andon.DriftCounts{Changed: 1},
+			Objects: []andon.DriftObject{{Drift: andon.DriftChanged, APIVersion: "v1", Kind: "ConfigMap", Name: "odoo-conf", Fields: got}}}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("padding %d: the server refuses the report: %v; fields %v", pad, err, fields(got))
+		}
+	}
+}
+
+// maxShownForTest is about the length of a value a report shows in full.
+const maxShownForTest = 200
+
 func TestDiffShortensLongValues(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	desired := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {script: " + long + "a" + long + "}\n"

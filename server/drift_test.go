@@ -113,6 +113,8 @@ func TestDriftRefusesBadReports(t *testing.T) {
 			400, andon.EINVALID, "objects[1].fields[0]: DB_PASSWORD names a secret by its name (a password, token or key): its text values must be redacted"},
 		{"a token in a field", strings.Replace(driftBody, `spec.template.spec.containers[name=odoo].image`, `spec.template.metadata.annotations.apiToken`, 1),
 			400, andon.EINVALID, "apiToken names a secret by its name"},
+		{"a password set in a configuration file", strings.Replace(driftBody, `"live": "odoo:17.0-2026.11"`, `"live": "[options]\nadmin_passwd = hunter2\n"`, 1),
+			400, andon.EINVALID, "objects[1].fields[0].live: line 2 sets admin_passwd"},
 		{"unknown environment", strings.Replace(driftBody, `"prod-lyon"`, `"prod-mars"`, 1), 400, andon.EINVALID, `environment: "prod-mars" is not in the catalog`},
 	}
 	for _, tt := range tests {
