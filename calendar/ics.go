@@ -49,7 +49,7 @@ import (
 // other makes the file a message about events held elsewhere (CANCEL
 // cancels them). EXRULE is refused. Other components (VALARM, VTODO, ...),
 // VTIMEZONEs but to check a Windows zone, and other properties (TRANSP,
-// X-WR-TIMEZONE, ...) are ignored. Every schedule returned passes
+// X-WR-CALNAME, ...) are ignored. Every schedule returned passes
 // ValidateSchedule; a problem is reported at the line of the property it
 // comes from, the first of every VEVENT that has one, joined (errors.Join:
 // each is an *andon.Error).
@@ -175,6 +175,15 @@ type event struct {
 	cancelled    bool
 	schedules    []*icsSchedule
 	recurrenceID *contentLine
+	// calendar is the VCALENDAR the event is in.
+	calendar *icsCalendar
+}
+
+// icsCalendar holds the properties of one VCALENDAR that its events
+// depend on.
+type icsCalendar struct {
+	// tz is its X-WR-TIMEZONE, the zone of its floating date-times.
+	tz *contentLine
 }
 
 // icsSchedule is a schedule with the lines it was read from.
@@ -210,6 +219,9 @@ type icsParser struct {
 	// exported is the latest year of the DTSTAMPs of the file's events,
 	// when they were written, or 0.
 	exported int
+	// floating is the X-WR-TIMEZONE of the calendar whose event is
+	// being read, or nil.
+	floating *contentLine
 }
 
 func (p *icsParser) errorf(line int, format string, args ...any) error {
@@ -323,6 +335,7 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 	var stack []open
 	var events []*event
 	var cur *event
+	var cal *icsCalendar
 	var vt *vtimezone
 	var rule *tzRule
 	for _, c := range lines {
@@ -334,8 +347,10 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 			}
 			stack = append(stack, open{v, c.line})
 			switch {
+			case len(stack) == 1:
+				cal = &icsCalendar{}
 			case v == "VEVENT" && len(stack) == 2:
-				cur = &event{begin: c.line, props: map[string]*contentLine{}}
+				cur = &event{begin: c.line, props: map[string]*contentLine{}, calendar: cal}
 			case v == "VTIMEZONE" && len(stack) == 2:
 				vt = &vtimezone{line: c.line}
 			case (v == "STANDARD" || v == "DAYLIGHT") && len(stack) == 3 && vt != nil:
@@ -369,6 +384,9 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 				if err := p.method(c); err != nil {
 					return nil, err
 				}
+			}
+			if len(stack) == 1 && c.name == "X-WR-TIMEZONE" && cal.tz == nil {
+				cal.tz = c
 			}
 			if vt != nil {
 				p.vtimezoneProperty(vt, rule, len(stack), c)
@@ -433,6 +451,7 @@ func (p *icsParser) resolve(e *event) error {
 		// Ignoring it would count the occurrences it excludes.
 		return p.errorf(e.exrule[0].line, "EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE")
 	}
+	p.floating = e.calendar.tz
 	var err error
 	if e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value); err != nil {
 		return p.errorf(dtstart.line, "DTSTART: %v", err)
@@ -680,6 +699,7 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			// and so can the file.
 			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported; end the series before this occurrence (UNTIL in the RRULE of its VEVENT) and describe this occurrence and the later ones with a VEVENT of their own, under another UID")
 		}
+		p.floating = o.calendar.tz
 		w, z, date, err := p.parseTime(rid, rid.value)
 		if err != nil {
 			return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
@@ -796,9 +816,20 @@ func (p *icsParser) parseTime(c *contentLine, v string) (wall int64, z zone, dat
 	default:
 		return 0, zone{}, false, fmt.Errorf("VALUE=%s is not supported here; want DATE or DATE-TIME", kind)
 	}
-	if tzid != "" {
+	switch {
+	case tzid != "":
 		if z, err = p.zone(tzid, c, wall); err != nil {
 			return 0, zone{}, false, fmt.Errorf("TZID: %v", err)
+		}
+	case z.loc == nil && !date && p.floating != nil:
+		// Google Calendar and Apple Calendar read a floating time in
+		// the zone the calendar names; read in each environment's zone
+		// instead, a freeze kept in Berlin would move by hours at a
+		// plant in California. A date is a day wherever it is read, as
+		// they read it too.
+		name := unescapeText(strings.Trim(strings.TrimSpace(p.floating.value), `"`))
+		if z, err = p.zone(name, c, wall); err != nil {
+			return 0, zone{}, false, fmt.Errorf("a floating time is read in the calendar's X-WR-TIMEZONE (line %d): %v", p.floating.line, err)
 		}
 	}
 	return wall, z, date, nil

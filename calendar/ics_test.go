@@ -453,6 +453,26 @@ func TestParseICS(t *testing.T) {
 			{Start: "2027-01-11T03:00:00", Duration: 2 * time.Hour},
 		},
 	}, {
+		// Google Calendar and Apple Calendar read floating times in the
+		// calendar's X-WR-TIMEZONE; dates stay days of each plant. The
+		// property may follow the events, and applies to its calendar
+		// only.
+		name: "floating date-times are read in the calendar's X-WR-TIMEZONE",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20260104T020000\nDTEND:20260104T060000\nRRULE:FREQ=WEEKLY;UNTIL=20260329T020000\nEXDATE:20260111T020000\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20260118T020000\nDTSTART:20260118T030000\nDURATION:PT4H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:b\nDTSTART;VALUE=DATE:20260803\nDTEND;VALUE=DATE:20260815\nEND:VEVENT\n" +
+			"X-WR-TIMEZONE:Europe/Berlin\nEND:VCALENDAR\n" +
+			"BEGIN:VCALENDAR\nX-WR-TIMEZONE:W. Europe Standard Time\nBEGIN:VEVENT\nUID:c\nDTSTART:20261224T000000\nDURATION:P1D\nEND:VEVENT\nEND:VCALENDAR\n" +
+			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:d\nDTSTART:20261231T000000\nDURATION:P1D\nEND:VEVENT\nEND:VCALENDAR\n",
+		want: []andon.Schedule{
+			{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;UNTIL=20260329T020000", ExDates: []string{"2026-01-11T02:00:00", "2026-01-18T02:00:00"}, WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin"},
+			{Start: "2026-01-18T03:00:00", Duration: 4 * time.Hour, Timezone: "Europe/Berlin"},
+			{Start: "2026-08-03T00:00:00", WallDuration: 12 * 24 * time.Hour},
+			{Start: "2026-12-24T00:00:00", WallDuration: 24 * time.Hour, Timezone: "Europe/Berlin"},
+			{Start: "2026-12-31T00:00:00", WallDuration: 24 * time.Hour},
+		},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -492,6 +512,8 @@ func TestParseICSErrors(t *testing.T) {
 		{"end without begin", "END:VCALENDAR\n", "t.ics:1: END:VCALENDAR without BEGIN"},
 		{"no DTSTART", ics("DURATION:PT1H"), "t.ics:3: VEVENT has no DTSTART"},
 		{"two DTSTART", ics("DTSTART:20270101T000000", "DTSTART:20270102T000000"), "t.ics:5: DTSTART is given twice in one VEVENT (first on line 4)"},
+		{"unknown X-WR-TIMEZONE for a floating time", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:4: DTSTART: a floating time is read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
 		{"unknown zone", ics("DTSTART;TZID=Europe/Lyon:20270103T020000", "DURATION:PT1H"),
 			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
 		{"a zone that only its VTIMEZONE defines", "BEGIN:VCALENDAR\n" +
