@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/andon-governance/andon"
 )
@@ -15,7 +16,9 @@ import (
 // schedules, in the order of the file. name is used in error messages,
 // which are *andon.Error with code EINVALID and read "name:LINE: ...".
 //
-// Lines may end in CRLF or LF and are unfolded first. Of each VEVENT it
+// The file is UTF-8, or UTF-16 with a byte-order mark (as Windows
+// PowerShell 5 writes a redirected export). Lines may end in CRLF or LF
+// and are unfolded first. Of each VEVENT it
 // reads:
 //
 //   - DTSTART, required. With TZID its zone becomes the schedule's Timezone:
@@ -234,6 +237,7 @@ func (p *icsParser) errorf(line int, format string, args ...any) error {
 // unfold splits data into content lines, joining the continuation lines
 // (those starting with a space or a tab) to the line before them.
 func (p *icsParser) unfold(data []byte) ([]*contentLine, error) {
+	data = fromUTF16(data)
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	type raw struct {
 		line int
@@ -267,6 +271,27 @@ func (p *icsParser) unfold(data []byte) ([]*contentLine, error) {
 		lines = append(lines, c)
 	}
 	return lines, nil
+}
+
+// fromUTF16 returns data as UTF-8 when it is UTF-16 with a byte-order
+// mark, which makes the encoding and its byte order certain; otherwise
+// data as it is. Read as UTF-8, every other byte would be a NUL, and the
+// first line would be reported as not a content line.
+func fromUTF16(data []byte) []byte {
+	var order func(b []byte) uint16
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		order = func(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order = func(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+	default:
+		return data
+	}
+	units := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		units = append(units, order(data[i:i+2]))
+	}
+	return []byte(string(utf16.Decode(units)))
 }
 
 // parseContentLine splits NAME *(";" PARAM "=" VALUE *("," VALUE)) ":" value.

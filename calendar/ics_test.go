@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -485,6 +486,37 @@ func TestParseICS(t *testing.T) {
 				t.Fatalf("ParseICS: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParseICS mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseICSUTF16 reads a calendar saved as UTF-16 with a byte-order
+// mark, in either byte order, as Windows PowerShell 5 writes a redirected
+// export, with a character outside the Basic Multilingual Plane.
+func TestParseICSUTF16(t *testing.T) {
+	text := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Stillstand 🔧 Größe\r\nDTSTART;TZID=\"W. Europe Standard Time\":20260104T020000\r\nDTEND;TZID=\"W. Europe Standard Time\":20260104T060000\r\nRRULE:FREQ=WEEKLY;BYDAY=SU\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	units := utf16.Encode([]rune(text))
+	want := []andon.Schedule{{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SU", WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin"}}
+	for _, order := range []string{"little-endian", "big-endian"} {
+		t.Run(order, func(t *testing.T) {
+			data := []byte{0xFF, 0xFE}
+			if order == "big-endian" {
+				data = []byte{0xFE, 0xFF}
+			}
+			for _, u := range units {
+				if order == "big-endian" {
+					data = append(data, byte(u>>8), byte(u))
+				} else {
+					data = append(data, byte(u), byte(u>>8))
+				}
+			}
+			got, err := calendar.ParseICS("t.ics", data)
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("ParseICS mismatch (-want +got):\n%s", diff)
 			}
 		})
