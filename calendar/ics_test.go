@@ -545,9 +545,15 @@ func TestParseICSErrors(t *testing.T) {
 		{"no DTSTART", ics("DURATION:PT1H"), "t.ics:3: VEVENT has no DTSTART"},
 		{"two DTSTART", ics("DTSTART:20270101T000000", "DTSTART:20270102T000000"), "t.ics:5: DTSTART is given twice in one VEVENT (first on line 4)"},
 		{"unknown X-WR-TIMEZONE for a floating time", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
-			`t.ics:4: DTSTART: a floating time is read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+			`t.ics:4: DTSTART: a floating time is read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"unknown zone", ics("DTSTART;TZID=Europe/Lyon:20270103T020000", "DURATION:PT1H"),
-			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a zone as Outlook names it, without a VTIMEZONE", ics(`DTSTART;TZID="(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna":20270103T020000`, "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a Windows zone CLDR does not list", ics("DTSTART;TZID=Mid-Atlantic Standard Time:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "Mid-Atlantic Standard Time" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"the machine's zone", ics("DTSTART;TZID=Local:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "Local" depends on the machine; name an IANA time zone such as Europe/Paris`},
 		{"a zone that only its VTIMEZONE defines", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VTIMEZONE\nTZID:(UTC+01:00) Amsterdam\\, Berlin\nBEGIN:STANDARD\nDTSTART:16010101T000000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0100\nEND:STANDARD\nEND:VTIMEZONE\n" +
 			"BEGIN:VEVENT\nDTSTART;TZID=\"(UTC+01:00) Amsterdam, Berlin\":20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",

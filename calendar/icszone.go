@@ -98,7 +98,13 @@ func (p *icsParser) zone(tzid string, c *contentLine, wall int64) (zone, error) 
 	if vt := p.vtimezones[tzid]; vt != nil {
 		return zone{}, fmt.Errorf("%q is neither an IANA time zone such as Europe/Paris nor a Windows one, and andon does not read the zone from the VTIMEZONE of line %d alone; give the IANA name of the zone as TZID", tzid, vt.line)
 	}
-	return zone{}, err
+	if machineZone(tzid) || tzid == "" {
+		return zone{}, err
+	}
+	// A name Outlook writes, such as "(UTC+01:00) Amsterdam, Berlin",
+	// or a Windows zone that CLDR does not list: the file may only name
+	// an IANA zone when its author knew that Windows names are read too.
+	return zone{}, fmt.Errorf("%q is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name", tzid)
 }
 
 // checkWindowsZones checks the VTIMEZONE of each Windows zone that the
