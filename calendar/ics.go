@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -278,18 +279,18 @@ func (p *icsParser) unfold(data []byte) ([]*contentLine, error) {
 // data as it is. Read as UTF-8, every other byte would be a NUL, and the
 // first line would be reported as not a content line.
 func fromUTF16(data []byte) []byte {
-	var order func(b []byte) uint16
+	var order binary.ByteOrder
 	switch {
 	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		order = func(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+		order = binary.LittleEndian
 	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		order = func(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+		order = binary.BigEndian
 	default:
 		return data
 	}
 	units := make([]uint16, 0, len(data)/2)
 	for i := 2; i+1 < len(data); i += 2 {
-		units = append(units, order(data[i:i+2]))
+		units = append(units, order.Uint16(data[i:]))
 	}
 	return []byte(string(utf16.Decode(units)))
 }
