@@ -37,16 +37,22 @@ func NewAdmission(cfg Config) http.Handler {
 	// cluster share one bound on the reviews read at once.
 	admit := handleAdmission(cfg, reviews)
 	mux := http.NewServeMux()
-	for _, rt := range []route{
-		{"GET /healthz", public, handleHealthz()},
+	routes := []route{
 		{"POST /api/v1/admission", public, admit},
 		{"POST /api/v1/admission/{cluster}", public, admit},
+		{"GET /healthz", public, handleHealthz()},
 		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
-	} {
+	}
+	patterns := make([]string, len(routes))
+	for i, rt := range routes {
 		_, path, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(path, rt.handler))
+		patterns[i] = rt.pattern
 	}
-	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
+	// The API, and the OpenAPI document that describes it, are served on
+	// the other listener only: a 404 here says what this one serves.
+	serves := "the admission listener serves only " + andList(patterns) + "; the API is served on andon serve's --addr"
+	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux, serves) })
 	return instrument(cfg.Logger, m, mux)
 }
 

@@ -81,9 +81,12 @@ func TestAdmissionEndpoint(t *testing.T) {
 	if status, body := post("/api/v1/admission", strings.Repeat("x", 9<<20)); status != http.StatusBadRequest || !strings.Contains(body, "larger than") {
 		t.Errorf("huge review: %d %.200s", status, body)
 	}
-	// Nothing of the API is served here.
-	if status, _ := post("/api/v1/gate", `{}`); status != http.StatusNotFound {
-		t.Errorf("POST /api/v1/gate on the admission handler: %d, want 404", status)
+	// Nothing of the API is served here, nor its OpenAPI document: a 404
+	// says what the listener serves.
+	if status, body := post("/api/v1/gate", `{}`); status != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) ||
+		!strings.Contains(body, "no route for POST /api/v1/gate; the admission listener serves only POST /api/v1/admission, POST /api/v1/admission/{cluster}, GET /healthz and GET /metrics; the API is served on andon serve's --addr") ||
+		strings.Contains(body, "openapi") {
+		t.Errorf("POST /api/v1/gate on the admission handler: %d %s; want a 404 that says what the listener serves", status, body)
 	}
 
 	m, err := reg.Gather()

@@ -145,15 +145,19 @@ const uiRoute = "/ (ui)"
 // another method (405) from one that does not exist (404).
 var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
+// apiServes is what the 404 of the API's listener says it serves.
+const apiServes = "the API is described at /api/v1/openapi.json"
+
 // notRouted answers a request that matches no route with a JSON error
-// instead of ServeMux's plain-text one. A path that exists under other
-// methods gets 405 with an Allow header, as HTTP requires; its body uses
-// the code invalid because the request, not the path, is wrong.
-func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+// instead of ServeMux's plain-text one; a 404 says what the listener
+// serves instead, in serves. A path that exists under other methods gets
+// 405 with an Allow header, as HTTP requires; its body uses the code
+// invalid because the request, not the path, is wrong.
+func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux, serves string) {
 	allowed := allowedMethods(r, mux)
 	if len(allowed) == 0 {
 		_ = encode(w, http.StatusNotFound, andon.Errorf(andon.ENOTFOUND,
-			"no route for %s %s; the API is described at /api/v1/openapi.json", r.Method, r.URL.Path))
+			"no route for %s %s; %s", r.Method, r.URL.Path, serves))
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
@@ -162,11 +166,16 @@ func notRouted(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 }
 
 // orList joins items as a sentence does: "GET, HEAD or POST".
-func orList(items []string) string {
+func orList(items []string) string { return sentence(items, "or") }
+
+// andList joins items as a sentence does: "GET, HEAD and POST".
+func andList(items []string) string { return sentence(items, "and") }
+
+func sentence(items []string, conjunction string) string {
 	if len(items) < 2 {
 		return strings.Join(items, "")
 	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " " + conjunction + " " + items[len(items)-1]
 }
 
 // allowedMethods returns the methods of the routes of mux, other than the

@@ -119,7 +119,7 @@ func New(cfg Config) http.Handler {
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))
 	}
-	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux) })
+	unrouted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notRouted(w, r, mux, apiServes) })
 	mux.Handle(apiCatchAll, unrouted)
 	if cfg.UI != nil {
 		// The pages have routes of their own; one label keeps the
@@ -128,7 +128,7 @@ func New(cfg Config) http.Handler {
 		// answered 405 here, not taken for a page.
 		ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if len(allowedMethods(r, mux)) > 0 {
-				notRouted(w, r, mux)
+				notRouted(w, r, mux, apiServes)
 				return
 			}
 			cfg.UI.ServeHTTP(w, r)
