@@ -19,7 +19,9 @@ type GateRequest struct {
 	// run that is not recorded either: the admission webhook's answer to
 	// a dry-run request (kubectl apply --dry-run=server, Argo CD's diff),
 	// which Kubernetes requires to leave no trace (sideEffects:
-	// NoneOnDryRun). The result's AuditIndex is then 0.
+	// NoneOnDryRun), and its first look at each image of an object that
+	// brings several, which are decided for real only when every one
+	// would be allowed. The result's AuditIndex is then 0.
 	Preview bool `json:"-"`
 	// Start is set when a person starts a change by hand (andon change
 	// start): the gate policy is asked whether the change may be carried

@@ -258,8 +258,8 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return deny(fmt.Sprintf("andon refused %s: it brings %d new images, and andon gates at most %d in one object", what, len(images), maxImagesPerReview)), andon.AdmissionDenied
 	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
-	for _, img := range images {
-		res, err := rv.decide(gctx, what, andon.GateRequest{
+	request := func(img string) andon.GateRequest {
+		return andon.GateRequest{
 			Environment: env.Name,
 			Image:       img,
 			// A dry run must leave no trace: the webhook declares
@@ -274,19 +274,171 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 				Operation: string(req.Operation),
 				User:      user,
 			},
-		})
-		if err == nil && res != nil && res.Allow {
-			continue
 		}
-		if err != nil && andon.ErrorCode(err) == andon.EINTERNAL {
-			rv.logger().Error("admission: the gate could not decide", "object", what, "image", img, "err", err)
-		}
-		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "image", img)
-		resp := deny(gateMessage(ctx, what, env.Name, img, res, err))
+	}
+	if refused, message := rv.gate(gctx, what, env.Name, images, request); message != "" {
+		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "images", refused)
+		resp := deny(message)
 		resp.Warnings = warnings
 		return resp, andon.AdmissionDenied
 	}
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
+}
+
+// imageDecision is the gate's answer about one image of an object.
+type imageDecision struct {
+	image string
+	res   *andon.GateResult
+	err   error
+}
+
+// allowed reports whether the gate allowed the image, without an error.
+func (d imageDecision) allowed() bool { return d.err == nil && d.res != nil && d.res.Allow }
+
+// gate asks the gate about the new images of the object what, in
+// environment env, each with the request that request makes, and returns
+// the images it refused with the message that refuses the object, or no
+// message when the gate allowed every image.
+//
+// An object is admitted whole or not at all, while the first allowed
+// deployment of an approved change moves it to implementing. So the
+// images of an object that brings several are first decided as previews,
+// which write nothing, and only when every preview allows are they
+// decided for real, in turn. When a preview refuses, the images it
+// refused are decided for real, so that each refusal is recorded as any
+// other, and the images it would allow are decided as dry runs, recorded
+// but moving no change. The real decisions are made afresh and are what
+// counts: a change written between a preview and its decision (approved,
+// cancelled, its window closing) is seen by the decision. That leaves one
+// race, which the message and the log name: when every preview allowed,
+// an image decided for real before another that is then refused has
+// moved its change to implementing, although the object is refused.
+func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message string) {
+	ask := func(req andon.GateRequest) imageDecision {
+		res, err := rv.decide(ctx, what, req)
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// However the gate put it, it failed for want of time.
+			err = ctx.Err()
+		}
+		if err != nil && andon.ErrorCode(err) == andon.EINTERNAL {
+			rv.logger().Error("admission: the gate could not decide", "object", what, "image", req.Image, "err", err)
+		}
+		return imageDecision{image: req.Image, res: res, err: err}
+	}
+	var refusals, dryRuns, deployed []imageDecision
+	refuse := func() ([]string, string) {
+		return rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
+	}
+	if len(images) == 1 || len(images) > 1 && request(images[0]).Preview {
+		// One image has no other to wait for, and a dry-run review asks
+		// previews, which move nothing: each image is decided as asked,
+		// and every refusal is named.
+		for _, img := range images {
+			if d := ask(request(img)); !d.allowed() {
+				refusals = append(refusals, d)
+				if ctx.Err() != nil {
+					break
+				}
+			}
+		}
+		return refuse()
+	}
+
+	var wouldAllow, wouldRefuse []string
+	for _, img := range images {
+		req := request(img)
+		req.Preview = true
+		d := ask(req)
+		if ctx.Err() != nil {
+			refusals = append(refusals, d)
+			return refuse()
+		}
+		if d.allowed() {
+			wouldAllow = append(wouldAllow, img)
+		} else {
+			wouldRefuse = append(wouldRefuse, img)
+		}
+	}
+	for _, img := range wouldRefuse {
+		if d := ask(request(img)); d.allowed() {
+			// Allowed since its preview: its change may have moved.
+			deployed = append(deployed, d)
+		} else {
+			refusals = append(refusals, d)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if len(refusals) > 0 {
+		for _, img := range wouldAllow {
+			if ctx.Err() != nil {
+				break
+			}
+			req := request(img)
+			req.DryRun = true
+			dryRuns = append(dryRuns, ask(req))
+		}
+		return refuse()
+	}
+	for _, img := range wouldAllow {
+		d := ask(request(img))
+		if !d.allowed() {
+			refusals = append(refusals, d)
+			return refuse()
+		}
+		deployed = append(deployed, d)
+	}
+	return nil, ""
+}
+
+// refusal returns the images of refusals and the message that refuses an
+// object of total new images for them, or no message when refusals is
+// empty. dryRuns are the decisions recorded as dry runs for the images
+// the gate would have allowed; deployed are those it allowed for real
+// before the refusal, whose changes it may have moved to implementing.
+func (rv *Reviewer) refusal(what, env string, total int, refusals, dryRuns, deployed []imageDecision) ([]string, string) {
+	if len(refusals) == 0 {
+		return nil, ""
+	}
+	refused := make([]string, len(refusals))
+	parts := make([]string, len(refusals))
+	for i, d := range refusals {
+		refused[i] = d.image
+		parts[i] = "image " + d.image + ": " + gateReasons(d.res, d.err)
+	}
+	var msg string
+	switch {
+	case len(refusals) == 1 && errors.Is(refusals[0].err, context.DeadlineExceeded):
+		msg = fmt.Sprintf("andon could not decide on image %s of %s in environment %s before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", refusals[0].image, what, env)
+	case len(refusals) == 1:
+		msg = fmt.Sprintf("andon's gate refused image %s of %s in environment %s: %s", refusals[0].image, what, env, gateReasons(refusals[0].res, refusals[0].err))
+	default:
+		msg = fmt.Sprintf("andon's gate refused %d of the %d new images of %s in environment %s: %s", len(refusals), total, what, env, strings.Join(parts, "; "))
+	}
+	if len(dryRuns) > 0 {
+		names := make([]string, len(dryRuns))
+		for i, d := range dryRuns {
+			names[i] = d.image
+			if d.err == nil && d.res != nil && d.res.AuditIndex > 0 {
+				names[i] += fmt.Sprintf(" (audit entry %d)", d.res.AuditIndex)
+			}
+		}
+		if len(dryRuns) == 1 {
+			msg += fmt.Sprintf(". An object is admitted only when the gate allows all its images: the decision on its other image, %s, was recorded as a dry run and moved no change", names[0])
+		} else {
+			msg += fmt.Sprintf(". An object is admitted only when the gate allows all its images: the decisions on its other images, %s, were recorded as dry runs and moved no change", strings.Join(names, ", "))
+		}
+	}
+	for _, d := range deployed {
+		moved := ""
+		if d.res.Change != nil {
+			moved = fmt.Sprintf(" and change %s that carries it is %s", d.res.Change.ID, d.res.Change.State)
+		}
+		rv.logger().Warn("admission: the gate allowed an image of an object it then refused, since a change was written while it decided", "object", what, "image", d.image, "environment", env, "audit_entry", d.res.AuditIndex)
+		msg += fmt.Sprintf(". Image %s was allowed before that refusal (audit entry %d)%s, although the object is refused: a change was written while andon decided; apply the object again once the gate allows every image", d.image, d.res.AuditIndex, moved)
+	}
+	return refused, msg
 }
 
 // decide asks the gate about one image, and gives up at ctx's deadline.
@@ -312,7 +464,7 @@ func (rv *Reviewer) decide(ctx context.Context, what string, req andon.GateReque
 		return d.res, d.err
 	case <-ctx.Done():
 		go func() {
-			if d := <-done; d.err == nil && d.res != nil && d.res.Allow {
+			if d := <-done; d.err == nil && d.res != nil && d.res.Allow && !d.res.DryRun {
 				rv.logger().Warn("admission: the gate allowed an image after the webhook's deadline, and the object was refused; the decision stays recorded", "object", what, "image", req.Image, "environment", req.Environment, "audit_entry", d.res.AuditIndex)
 			}
 		}()
@@ -608,10 +760,11 @@ func warning(f andon.ManifestFinding) string {
 	return w
 }
 
-// gateMessage says why the gate did not allow img.
-func gateMessage(ctx context.Context, what, env, img string, res *andon.GateResult, err error) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Sprintf("andon could not decide on image %s of %s in environment %s before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", img, what, env)
+// gateReasons says why the gate did not allow an image, and names the
+// audit entry that records the refusal.
+func gateReasons(res *andon.GateResult, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "andon could not decide on it before the webhook's deadline"
 	}
 	var reasons []string
 	if res != nil {
@@ -625,7 +778,7 @@ func gateMessage(ctx context.Context, what, env, img string, res *andon.GateResu
 	if len(reasons) == 0 {
 		reasons = append(reasons, "the gate gave no reason")
 	}
-	msg := fmt.Sprintf("andon's gate refused image %s of %s in environment %s: %s", img, what, env, strings.Join(reasons, "; "))
+	msg := strings.Join(reasons, "; ")
 	if res != nil && res.AuditIndex > 0 {
 		msg += fmt.Sprintf(" (audit entry %d)", res.AuditIndex)
 	}

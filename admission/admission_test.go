@@ -219,35 +219,151 @@ func TestGateRefusalIsTheAnswer(t *testing.T) {
 	}
 }
 
-// A workload with several new images asks the gate about each in turn,
-// and the first refusal ends the review.
-func TestEveryNewImageGoesThroughTheGate(t *testing.T) {
-	var review map[string]any
-	if err := json.Unmarshal(mustRead(t, "deployment-create"), &review); err != nil {
-		t.Fatal(err)
+// twoImageReview is the recorded create of the Deployment with an init
+// container of image imageB added before its container of image imageA;
+// dryRun makes it the recorded dry run.
+func twoImageReview(t *testing.T, dryRun bool) []byte {
+	t.Helper()
+	file := "deployment-create"
+	if dryRun {
+		file = "deployment-create-dry-run"
 	}
-	spec := review["request"].(map[string]any)["object"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-	odoo := spec["containers"].([]any)[0].(map[string]any)
-	init := map[string]any{}
-	for k, v := range odoo {
-		init[k] = v
-	}
-	init["name"], init["image"] = "migrate", imageB
-	spec["initContainers"] = []any{init}
-	body, _ := json.Marshal(review)
+	return mutate(t, file, func(req map[string]any) {
+		spec := req["object"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+		init := maps.Clone(spec["containers"].([]any)[0].(map[string]any))
+		init["name"], init["image"] = "migrate", imageB
+		spec["initContainers"] = []any{init}
+	})
+}
 
-	gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
-		if req.Image == imageB {
-			return &andon.GateResult{Allow: true}, nil
-		}
-		return &andon.GateResult{Reasons: []andon.Reason{{Code: "FROZEN", Message: "month-end close"}}}, nil
-	}}
-	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", body)
-	if resp.Allowed || !strings.Contains(resp.Result.Message, "FROZEN: month-end close") {
-		t.Fatalf("response = %+v; want refused by the second image", resp)
+// mode names how the gate was asked: a preview, which writes nothing, a
+// recorded dry run, or a real decision.
+func mode(req andon.GateRequest) string {
+	switch {
+	case req.Preview:
+		return "preview"
+	case req.DryRun:
+		return "dry run"
 	}
-	if len(gate.calls) != 2 || gate.calls[0].req.Image != imageB || gate.calls[1].req.Image != imageA {
-		t.Errorf("gate calls = %+v; want the init container's image, then the container's", gate.calls)
+	return "decide"
+}
+
+// The images of a workload are admitted together or not at all: they are
+// first decided as previews, which write nothing, and decided for real
+// only when every preview allows, so that an approved change does not
+// move to implementing for an object that is refused. A refused image is
+// decided for real, to record its refusal; the others are recorded as dry
+// runs. The real decisions are the ones that count.
+func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
+	refusal := func(code string) *andon.GateResult {
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: code, Message: "for the test"}}, AuditIndex: 41}
+	}
+	allow := func(mode string) *andon.GateResult {
+		res := &andon.GateResult{Allow: true, DryRun: mode != "decide"}
+		if mode != "preview" {
+			res.AuditIndex = 42
+		}
+		if mode == "decide" {
+			res.Change = &andon.Change{ID: "CHG-7", State: andon.StateImplementing}
+		}
+		return res
+	}
+	for _, tt := range []struct {
+		name   string
+		dryRun bool
+		// answer answers a question about img, asked so.
+		answer func(mode, img string) (*andon.GateResult, error)
+		// calls are the questions, each "mode image".
+		calls   []string
+		allowed bool
+		message []string
+	}{{
+		name:    "every image allowed",
+		answer:  func(mode, _ string) (*andon.GateResult, error) { return allow(mode), nil },
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		allowed: true,
+	}, {
+		name: "one image refused",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return refusal("NO_APPROVED_CHANGE"), nil
+			}
+			return allow(mode), nil
+		},
+		calls: []string{"preview B", "preview A", "decide A", "dry run B"},
+		message: []string{"andon's gate refused image " + imageA + " of Deployment odoo-lyon/odoo-web in environment prod-lyon: NO_APPROVED_CHANGE: for the test (audit entry 41)",
+			"the decision on its other image, " + imageB + " (audit entry 42), was recorded as a dry run and moved no change"},
+	}, {
+		name:    "every image refused",
+		answer:  func(_, _ string) (*andon.GateResult, error) { return refusal("FROZEN"), nil },
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		message: []string{"andon's gate refused 2 of the 2 new images of Deployment odoo-lyon/odoo-web in environment prod-lyon: image " + imageB + ": FROZEN: for the test (audit entry 41); image " + imageA + ": FROZEN"},
+	}, {
+		// A's change was cancelled after the previews: B's change has
+		// moved, and the message says so.
+		name: "refused after the previews",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA && mode == "decide" {
+				return refusal("NO_APPROVED_CHANGE"), nil
+			}
+			return allow(mode), nil
+		},
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		message: []string{"andon's gate refused image " + imageA, "Image " + imageB + " was allowed before that refusal (audit entry 42) and change CHG-7 that carries it is implementing, although the object is refused"},
+	}, {
+		// A's change was approved after the previews.
+		name: "allowed after the previews",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA && mode == "preview" {
+				return refusal("NO_APPROVED_CHANGE"), nil
+			}
+			return allow(mode), nil
+		},
+		calls:   []string{"preview B", "preview A", "decide A", "decide B"},
+		allowed: true,
+	}, {
+		// Any error refuses, and the real decision records the refusal.
+		name: "an error",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "the store did not answer"}}}, errors.New("store unreachable")
+			}
+			return allow(mode), nil
+		},
+		calls:   []string{"preview B", "preview A", "decide A", "dry run B"},
+		message: []string{"andon's gate refused image " + imageA, "CANNOT_DECIDE: the store did not answer"},
+	}, {
+		// A dry-run review previews each image, and names each refusal.
+		name:    "a dry-run review",
+		dryRun:  true,
+		answer:  func(_, _ string) (*andon.GateResult, error) { return refusal("FROZEN"), nil },
+		calls:   []string{"preview B", "preview A"},
+		message: []string{"andon's gate refused 2 of the 2 new images", "image " + imageB + ": FROZEN", "image " + imageA + ": FROZEN"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{decide: func(_ context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+				return tt.answer(mode(req), req.Image)
+			}}
+			resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", twoImageReview(t, tt.dryRun))
+			var calls []string
+			for _, c := range gate.calls {
+				calls = append(calls, mode(c.req)+" "+map[string]string{imageA: "A", imageB: "B"}[c.req.Image])
+				if c.req.Admission == nil || c.user == "" {
+					t.Errorf("gate request %+v as %q: want the Kubernetes request and user", c.req, c.user)
+				}
+			}
+			if diff := cmp.Diff(tt.calls, calls); diff != "" {
+				t.Errorf("gate calls (-want +got):\n%s", diff)
+			}
+			if resp.Allowed != tt.allowed || (outcome == andon.AdmissionAllowed) != tt.allowed {
+				t.Fatalf("allowed %v, outcome %s; want allowed %v: %+v", resp.Allowed, outcome, tt.allowed, resp.Result)
+			}
+			for _, want := range tt.message {
+				if !strings.Contains(resp.Result.Message, want) {
+					t.Errorf("message lacks %q:\n%s", want, resp.Result.Message)
+				}
+			}
+		})
 	}
 }
 

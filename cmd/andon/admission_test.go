@@ -24,6 +24,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/andon-governance/andon"
 )
 
@@ -395,4 +397,146 @@ func TestWebhookConfig(t *testing.T) {
 	s := MustServe(t, t.TempDir())
 	wantExit(t, runCLI(t, nil, "kube", "webhook-config", "--server", s.url, "--url", "https://10.0.0.5:8443", "--ca-bundle", certs.caFile), 2,
 		"andon: the catalog's namespaces come from the server, which needs an API token: give --catalog DIR, the catalog directory, or set ANDON_TOKEN or --token")
+}
+
+// mustUnfrozenCatalog copies the example catalog without its freezes, so
+// that production deploys at any time inside a change's window.
+func mustUnfrozenCatalog(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	mustCopyDir(t, exampleCatalog, dir)
+	file := filepath.Join(dir, "windows.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(b), "\n---\n")
+	docs = slices.DeleteFunc(docs, func(d string) bool { return strings.Contains(d, "type: freeze") })
+	if err := os.WriteFile(file, []byte(strings.Join(docs, "\n---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// twoImageReview is the recorded create of Deployment odoo-web in
+// namespace (the recorded one when "") with an init container of image
+// first, asked about first, and its container of image second.
+func twoImageReview(t *testing.T, namespace, first, second string) []byte {
+	t.Helper()
+	var review map[string]any
+	if err := json.Unmarshal(reviewBody(t, "deployment-create", namespace, second), &review); err != nil {
+		t.Fatal(err)
+	}
+	spec := review["request"].(map[string]any)["object"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	init := map[string]any{}
+	for k, v := range spec["containers"].([]any)[0].(map[string]any) {
+		init[k] = v
+	}
+	init["name"], init["image"] = "migrate", first
+	spec["initContainers"] = []any{init}
+	body, err := json.Marshal(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// postReview sends an AdmissionReview to url and returns its response.
+func postReview(t *testing.T, c *http.Client, url string, body []byte) *admissionv1.AdmissionResponse {
+	t.Helper()
+	resp, err := c.Post(url+"?timeout=10s", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	var out admissionv1.AdmissionReview
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(answer, &out) != nil || out.Response == nil {
+		t.Fatalf("status %d, answer %s", resp.StatusCode, answer)
+	}
+	return out.Response
+}
+
+// A Deployment whose images are not all allowed moves no change: the
+// image carried by an approved change in its window is recorded as a dry
+// run, its change stays approved, and the refusal names the other image.
+// Once both are allowed, both changes move to implementing.
+func TestAdmissionDecidesAWorkloadsImagesTogether(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		certs := mustWebhookTLS(t)
+		s := MustServeOn(t, engine, t.TempDir(), "--catalog", mustUnfrozenCatalog(t), "--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile)
+		hook, c := s.admissionURL(t), certs.httpClient(false)
+
+		// Staging records a standard change for each image; completed,
+		// they are the promotion production asks for.
+		if r := postReview(t, c, hook, twoImageReview(t, "odoo-lyon-staging", imageRelease, imageUnseen)); !r.Allowed {
+			t.Fatalf("staging: refused: %s", message(r))
+		}
+		staged := mustJSON[struct{ Changes []andon.Change }](t, s, "alice", 0, "change", "list", "--env", "staging-lyon", "--state", "implementing").Changes
+		if len(staged) != 2 {
+			t.Fatalf("staging changes implementing = %+v; want one per image", staged)
+		}
+		for _, ch := range staged {
+			if r := s.as(t, "dave", "change", "complete", ch.ID); r.code != 0 {
+				t.Fatalf("complete staging change %s: %s", ch.ID, r.stderr)
+			}
+		}
+
+		first := mustApprovedNow(t, s, imageRelease)
+		before := len(gateEntries(t, s))
+		r := postReview(t, c, hook, twoImageReview(t, "", imageRelease, imageUnseen))
+		if want := "andon's gate refused image " + imageUnseen + " of Deployment odoo-lyon/odoo-web in environment prod-lyon: NO_APPROVED_CHANGE"; r.Allowed || !strings.Contains(message(r), want) || !strings.Contains(message(r), "was recorded as a dry run and moved no change") {
+			t.Errorf("second image without a change: allowed %v: %s; want %q", r.Allowed, message(r), want)
+		}
+		if got := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", first.ID); got.State != andon.StateApproved {
+			t.Errorf("after the refusal change %s is %s, want approved", first.ID, got.State)
+		}
+		// The log holds the refusal and, for the image that would have
+		// been allowed, a dry run; no transition of the change.
+		type decision struct {
+			Request andon.GateRequest
+			Allow   bool
+			DryRun  bool
+			Change  string
+		}
+		var got []decision
+		for _, e := range gateEntries(t, s)[before:] {
+			var d decision
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Request.Admission == nil || d.Request.Admission.Name != "odoo-web" {
+				t.Errorf("gate entry %d: admission %+v", e.Index, d.Request.Admission)
+			}
+			d.Request = andon.GateRequest{Image: d.Request.Image}
+			got = append(got, d)
+		}
+		want := []decision{
+			{Request: andon.GateRequest{Image: imageUnseen}},
+			{Request: andon.GateRequest{Image: imageRelease}, Allow: true, DryRun: true, Change: first.ID},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("gate decisions of the refusal (-want +got):\n%s", diff)
+		}
+		history := mustJSON[struct{ Entries []andon.Entry }](t, s, "frank", 0, "audit", "entries", "--change", first.ID).Entries
+		for _, e := range history {
+			if e.Type == andon.EventChangeTransition {
+				t.Errorf("change %s has a transition after the refusal: %s", first.ID, e.Data)
+			}
+		}
+
+		// With a change for the second image, both are allowed and move.
+		second := mustApprovedNow(t, s, imageUnseen)
+		if r := postReview(t, c, hook, twoImageReview(t, "", imageRelease, imageUnseen)); !r.Allowed {
+			t.Fatalf("both images with their changes: refused: %s", message(r))
+		}
+		for _, ch := range []andon.Change{first, second} {
+			if got := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", ch.ID); got.State != andon.StateImplementing {
+				t.Errorf("after admission change %s is %s, want implementing", ch.ID, got.State)
+			}
+		}
+		if r := runCLI(t, nil, append([]string{"audit", "verify"}, s.storeFlags()...)...); r.code != 0 {
+			t.Errorf("audit verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
 }
