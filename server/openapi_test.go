@@ -14,8 +14,11 @@ import (
 )
 
 // TestOpenAPIMatchesRoutes fails when a route is served but not
-// described, described but not served, or described with the wrong need
-// for a token.
+// described, described but not served, described with the wrong need
+// for a token, or described without the answers that the middleware
+// gives before its handler runs: 401 and 503 to a token that is missing,
+// bad or cannot be checked, and 403 to a read-only token on a route that
+// is not open to one.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/openapi.json", "", "")
@@ -26,7 +29,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			// Security is absent for the document's default (a bearer
 			// token), [] for a public route, and a bearer or a feed
 			// token for the feed.
-			Security *[]map[string][]string `json:"security"`
+			Security  *[]map[string][]string `json:"security"`
+			Responses map[string]any         `json:"responses"`
 		} `json:"paths"`
 	}
 	if err := json.Unmarshal(r.body, &doc); err != nil {
@@ -40,6 +44,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 
 	var described []server.Route
+	responses := map[string]map[string]any{}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
 			access := "authenticated"
@@ -52,7 +57,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			default:
 				access = fmt.Sprintf("unexpected security %v", *op.Security)
 			}
-			described = append(described, server.Route{Pattern: strings.ToUpper(method) + " " + path, Access: access})
+			pattern := strings.ToUpper(method) + " " + path
+			described = append(described, server.Route{Pattern: pattern, Access: access})
+			responses[pattern] = op.Responses
 		}
 	}
 	served := server.Routes()
@@ -61,6 +68,22 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.SortFunc(served, byPattern)
 	if diff := cmp.Diff(served, described); diff != "" {
 		t.Errorf("routes.go and openapi.json disagree (-served +described):\n%s", diff)
+	}
+
+	for _, rt := range served {
+		answers, ok := responses[rt.Pattern]
+		if rt.Access == "public" || !ok { // an undescribed route is reported above
+			continue
+		}
+		want := []string{"401", "503"}
+		if !server.OpenToReadOnly(rt.Pattern) {
+			want = append(want, "403")
+		}
+		for _, status := range want {
+			if _, ok := answers[status]; !ok {
+				t.Errorf("openapi.json: %s: no %s answer, which the route gives before its handler runs", rt.Pattern, status)
+			}
+		}
 	}
 }
 
