@@ -3,7 +3,11 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -265,4 +269,132 @@ func jsonFields(typ reflect.Type) map[string]reflect.Type {
 		fields[name] = f.Type
 	}
 	return fields
+}
+
+// TestQueryParametersAreDescribed fails when the query parameters a route
+// takes, as its answer to an unknown one lists them, differ from those
+// openapi.json describes or those the endpoint table of docs/api.md
+// writes: a parameter described but refused, or taken but described
+// nowhere. It also fails when that table and the route table disagree.
+func TestQueryParametersAreDescribed(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Ref  string `json:"$ref"`
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+			Security *[]map[string][]string `json:"security"`
+		} `json:"paths"`
+		Components struct {
+			Parameters map[string]struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	documented := apiDocQueryParameters(t)
+	var served, written []string
+	for _, rt := range server.Routes() {
+		served = append(served, rt.Pattern)
+	}
+	for pattern := range documented {
+		written = append(written, pattern)
+	}
+	slices.Sort(served)
+	slices.Sort(written)
+	if diff := cmp.Diff(served, written); diff != "" {
+		t.Errorf("routes.go and the endpoint table of docs/api.md disagree (-served +written):\n%s", diff)
+	}
+
+	for _, rt := range server.Routes() {
+		if rt.Access == "public" {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		t.Run(rt.Pattern, func(t *testing.T) {
+			r := f.do(t, method, strings.NewReplacer("{id}", "CHG-1", "{kind}", "plants", "{name}", "lyon").Replace(path)+"?unknown=1", aliceToken, bodies[rt.Pattern])
+			var msg string
+			if rt.Pattern == "POST /api/v1/gate" {
+				res := decode[andon.GateResult](t, r)
+				if len(res.Reasons) > 0 {
+					msg = res.Reasons[0].Message
+				}
+			} else {
+				msg = mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+			}
+			taken := []string{}
+			if list, ok := strings.CutPrefix(msg, `query parameter "unknown" is not known: want `); ok {
+				taken = strings.Split(list, ", ")
+			} else if msg != `query parameter "unknown" is not known: this route takes none` {
+				t.Fatalf("answer to an unknown query parameter: %q", msg)
+			}
+			slices.Sort(taken)
+
+			described := []string{}
+			op := doc.Paths[path][strings.ToLower(method)]
+			for _, p := range op.Parameters {
+				if p.Ref != "" {
+					shared := doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+					p.Name, p.In = shared.Name, shared.In
+				}
+				if p.In == "query" {
+					described = append(described, p.Name)
+				}
+			}
+			if rt.Access == "feed" {
+				described = append(described, "token") // the feed token's apiKey
+			}
+			slices.Sort(described)
+			if diff := cmp.Diff(taken, described); diff != "" {
+				t.Errorf("the route and openapi.json disagree on its query parameters (-taken +described):\n%s", diff)
+			}
+
+			if written, ok := documented[rt.Pattern]; ok {
+				if diff := cmp.Diff(taken, written); diff != "" {
+					t.Errorf("the route and docs/api.md disagree on its query parameters (-taken +written):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// apiDocQueryParameters reads the endpoint table of docs/api.md: by route
+// pattern, the query parameters its first column writes (`GET
+// /api/v1/calendar?env=E&from=T`, `?plant=P`), sorted.
+func apiDocQueryParameters(t *testing.T) map[string][]string {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join("..", "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(page), "\n## Endpoints\n")
+	if !ok {
+		t.Fatal("docs/api.md has no section Endpoints")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	rows := map[string][]string{}
+	for line := range strings.Lines(section) {
+		cell, ok := strings.CutPrefix(line, "| `")
+		if !ok {
+			continue
+		}
+		cell, _, _ = strings.Cut(cell, " |")
+		pattern, _, _ := strings.Cut(strings.Trim(cell, "`"), "`")
+		pattern, _, _ = strings.Cut(pattern, "?")
+		params := []string{}
+		for _, m := range regexp.MustCompile(`[?&]([a-zA-Z]+)=`).FindAllStringSubmatch(cell, -1) {
+			params = append(params, m[1])
+		}
+		slices.Sort(params)
+		rows[pattern] = params
+	}
+	if len(rows) == 0 {
+		t.Fatal("docs/api.md: no rows in the endpoint table")
+	}
+	return rows
 }
