@@ -78,17 +78,12 @@ func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
 	if limit, err = q.int("limit", limit, 1, maxLimit); err != nil {
 		return andon.AuditFilter{}, err
 	}
-	typ := q.string("type")
-	if typ != "" && !slices.Contains(andon.EventTypes, typ) {
-		return andon.AuditFilter{}, andon.Errorf(andon.EINVALID, "query parameter type: %q is not an event type of the audit log; want one of %s", typ, strings.Join(andon.EventTypes, ", "))
+	f := andon.AuditFilter{After: after, Limit: int(limit)}
+	if err := q.strings(textParam{"type", &f.Type}, textParam{"subject", &f.Subject}, textParam{"actor", &f.Actor}, textParam{"change", &f.Change}); err != nil {
+		return andon.AuditFilter{}, err
 	}
-	f := andon.AuditFilter{
-		Type:    typ,
-		Subject: q.string("subject"),
-		Actor:   q.string("actor"),
-		Change:  q.string("change"),
-		After:   after,
-		Limit:   int(limit),
+	if f.Type != "" && !slices.Contains(andon.EventTypes, f.Type) {
+		return andon.AuditFilter{}, andon.Errorf(andon.EINVALID, "query parameter type: %q is not an event type of the audit log; want one of %s", f.Type, strings.Join(andon.EventTypes, ", "))
 	}
 	// In this order, so that the first wrong one is named.
 	for _, end := range []struct {

@@ -47,12 +47,10 @@ func handleChangeList(changes andon.ChangeService) apiFunc {
 		if err != nil {
 			return err
 		}
-		filter := andon.ChangeFilter{
-			Environment: q.string("environment"),
-			Requester:   q.string("requester"),
-			Image:       q.string("image"),
-			Query:       q.string("q"),
-			Before:      q.string("before"),
+		var filter andon.ChangeFilter
+		if err := q.strings(textParam{"environment", &filter.Environment}, textParam{"requester", &filter.Requester},
+			textParam{"image", &filter.Image}, textParam{"q", &filter.Query}, textParam{"before", &filter.Before}); err != nil {
+			return err
 		}
 		if filter.Type, err = oneOf(q, "type", andon.ChangeTypes); err != nil {
 			return err

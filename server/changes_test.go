@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +172,60 @@ func TestChangeListFilter(t *testing.T) {
 				t.Errorf("filter mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestEmptyQueryParameter gives every query parameter of every route
+// empty, as a script whose variable is unset sends it (image=): the answer
+// is a 400 that names the parameter, never an answer that filters by
+// nothing, such as every change of an environment or an export of every
+// audit entry where one change's were meant.
+func TestEmptyQueryParameter(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Ref  string `json:"$ref"`
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	// The parameters a route requires, so that the one given empty is
+	// the only thing wrong.
+	required := map[string]url.Values{
+		"/api/v1/calendar":      {"env": {"prod-lyon"}},
+		"/api/v1/calendar/next": {"env": {"prod-lyon"}, "duration": {"1h"}},
+		"/api/v1/audit/proof":   {"index": {"1"}},
+	}
+	tested := 0
+	for path, ops := range doc.Paths {
+		for _, p := range ops["get"].Parameters {
+			if p.Ref == "#/components/parameters/Env" {
+				p.Name, p.In = "env", "query"
+			}
+			if p.In != "query" {
+				continue
+			}
+			q := url.Values{}
+			for k, v := range required[path] {
+				q[k] = v
+			}
+			q.Set(p.Name, "")
+			tested++
+			t.Run(path+"?"+p.Name+"=", func(t *testing.T) {
+				r := f.do(t, "GET", path+"?"+q.Encode(), aliceToken, "")
+				if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); !strings.HasPrefix(msg, "query parameter "+p.Name+": ") {
+					t.Errorf("message = %q, want it to name query parameter %s", msg, p.Name)
+				}
+			})
+		}
+	}
+	if tested < 20 {
+		t.Errorf("%d query parameters tested, want the 20 or more of openapi.json", tested)
 	}
 }
 

@@ -23,7 +23,10 @@ func handleCalendarICS(cal andon.CalendarService, now func() time.Time) apiFunc 
 		if err != nil {
 			return err
 		}
-		scope := andon.FeedScope{Environment: q.string("env"), Plant: q.string("plant")}
+		var scope andon.FeedScope
+		if err := q.strings(textParam{"env", &scope.Environment}, textParam{"plant", &scope.Plant}); err != nil {
+			return err
+		}
 		switch {
 		case scope.Environment != "" && scope.Plant != "":
 			return andon.Errorf(andon.EINVALID, "query parameters env and plant: give one, not both; a feed covers an environment or a plant")

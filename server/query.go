@@ -42,8 +42,37 @@ func parseQuery(r *http.Request, known ...string) (query, error) {
 	return query{values: values}, nil
 }
 
-// string returns the parameter name, or "" when it is absent.
-func (q query) string(name string) string { return q.values.Get(name) }
+// string returns the parameter name, or "" when it is absent. Given
+// empty (image=), it is an error, as an empty number or time is: a filter
+// left empty would filter nothing and widen the answer to everything,
+// such as every change of an environment where a script whose image
+// variable was unset meant the changes of one image.
+func (q query) string(name string) (string, error) {
+	v := q.values.Get(name)
+	if v == "" && q.values.Has(name) {
+		return "", andon.Errorf(andon.EINVALID, "query parameter %s: given empty; give a value, or leave the parameter out", name)
+	}
+	return v, nil
+}
+
+// textParam names a parameter that strings reads into *to.
+type textParam struct {
+	name string
+	to   *string
+}
+
+// strings reads the parameters params names, in order, as string does,
+// and returns the error of the first that is given empty.
+func (q query) strings(params ...textParam) error {
+	for _, p := range params {
+		v, err := q.string(p.name)
+		if err != nil {
+			return err
+		}
+		*p.to = v
+	}
+	return nil
+}
 
 // required returns the parameter name, which must be given and not empty.
 func (q query) required(name string) (string, error) {
@@ -113,11 +142,11 @@ func (q query) duration(name string) (time.Duration, error) {
 // oneOf returns the parameter name, which must be one of valid when given,
 // or "" when it is absent.
 func oneOf[T ~string](q query, name string, valid []T) (T, error) {
-	v := T(q.values.Get(name))
-	if v == "" || slices.Contains(valid, v) {
-		return v, nil
+	s, err := q.string(name)
+	if v := T(s); err != nil || v == "" || slices.Contains(valid, v) {
+		return v, err
 	}
-	return "", andon.Errorf(andon.EINVALID, "query parameter %s: %q is not one of %s", name, v, joinValues(valid))
+	return "", andon.Errorf(andon.EINVALID, "query parameter %s: %q is not one of %s", name, s, joinValues(valid))
 }
 
 // joinValues lists values for an error message.
