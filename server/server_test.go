@@ -538,6 +538,31 @@ func TestNotRouted(t *testing.T) {
 	}
 }
 
+// TestPathsOutsideTheAPI: with the board mounted, a path that is no
+// route is the board's to answer, but under /api/, which answers in JSON,
+// and a path of the server's own asked with another method, a 405.
+func TestPathsOutsideTheAPI(t *testing.T) {
+	f := newFixture(t, func(cfg *server.Config) {
+		cfg.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, "the board's error page")
+		})
+	})
+	r := f.do(t, "GET", "/nope", "", "")
+	if r.status != http.StatusNotFound || string(r.body) != "the board's error page" {
+		t.Errorf("GET /nope: %d %q, want the board's 404", r.status, r.body)
+	}
+	if msg := mustError(t, f.do(t, "GET", "/api/v1/nope", aliceToken, ""), http.StatusNotFound, andon.ENOTFOUND); !strings.HasPrefix(msg, "no route for GET /api/v1/nope") {
+		t.Errorf("GET /api/v1/nope: message %q", msg)
+	}
+	r = f.do(t, "POST", "/healthz", "", "")
+	mustError(t, r, http.StatusMethodNotAllowed, andon.EINVALID)
+	if got := r.header.Get("Allow"); got != "GET, HEAD" {
+		t.Errorf("POST /healthz: Allow = %q, want GET, HEAD", got)
+	}
+}
+
 func TestPanicRecovery(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/changes/panic", aliceToken, "")
