@@ -205,6 +205,14 @@ func TestFeedToken(t *testing.T) {
 	if r := f.do(t, "GET", got.Plants["lyon"], "", ""); r.status != http.StatusOK {
 		t.Errorf("GET %s = %d, want 200 (body %s)", got.Plants["lyon"], r.status, r.body)
 	}
+	// It takes no body but an empty object: a field would not be read.
+	if r := f.do(t, "POST", "/api/v1/me/feed-token", aliceToken, "{}"); r.status != http.StatusCreated {
+		t.Errorf("with {}: status = %d, want 201 (body %s)", r.status, r.body)
+	}
+	r = f.do(t, "POST", "/api/v1/me/feed-token", aliceToken, `{"environments": ["prod-lyon"]}`)
+	if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); msg != `request body: unknown field "environments"` {
+		t.Errorf("with a field: message = %q", msg)
+	}
 	// Only an API token gets a feed token.
 	r = f.do(t, "POST", "/api/v1/me/feed-token", "feed-alice", "")
 	mustError(t, r, http.StatusUnauthorized, andon.EUNAUTHORIZED)

@@ -55,6 +55,9 @@ func handleFeedToken(tokens andon.TokenService, catalog andon.CatalogSource) api
 		if _, err := parseQuery(r); err != nil {
 			return err
 		}
+		if err := noBody(w, r); err != nil {
+			return err
+		}
 		token, expires, err := tokens.CreateFeedToken(r.Context(), andon.UserNameFromContext(r.Context()))
 		if err != nil {
 			return err

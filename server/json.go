@@ -92,6 +92,24 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	return v, nil
 }
 
+// noBody reads the body of a route that takes none: empty, or an empty
+// JSON object ({}, which many clients send with every POST). A field is
+// refused as decode refuses an unknown one: a client that sends one (the
+// environments a feed token should open) expects it to be read, and must
+// not get an answer that ignored it.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return decodeError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	_, err = decode[struct{}](w, r)
+	return err
+}
+
 // decodeError turns an error of encoding/json into a message for the
 // client that says what was wrong and where.
 func decodeError(err error) error {
