@@ -606,15 +606,56 @@ func (h *Handler) changeDecide(w http.ResponseWriter, r *http.Request) error {
 	if verdict == andon.Reject {
 		h.clearDraft(w, id)
 	}
-	if _, err := h.cfg.Changes.Decide(r.Context(), id, verdict, comment); err != nil {
-		return h.refused(w, r, id, err)
-	}
 	done := "approved"
 	if verdict == andon.Reject {
 		done = "rejected"
 	}
+	if _, err := h.cfg.Changes.Decide(r.Context(), id, verdict, comment); err != nil {
+		if !h.decidedAlready(r, id, verdict, comment) {
+			return h.refused(w, r, id, err)
+		}
+	}
 	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
 	return nil
+}
+
+// decidedAlready reports whether the signed-in user's decision on change
+// id, refused, is one they already recorded: the same verdict with the
+// same comment. A double tap on Approve posts the form twice, and the
+// browser shows the answer to the second, which the store refuses (one
+// person fills one slot): that answer says the decision is recorded, as
+// the first's did, rather than show a refusal of what was done.
+func (h *Handler) decidedAlready(r *http.Request, id string, verdict andon.Verdict, comment string) bool {
+	user := andon.UserFromContext(r.Context())
+	c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
+	if err != nil || user == nil {
+		return false
+	}
+	return slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool {
+		return a.Approver == user.Name && a.Verdict == verdict && a.Comment == comment
+	})
+}
+
+// movedAlready reports whether change id is in state to because the
+// signed-in user moved it there with comment, in its latest transition:
+// the same form posted twice (a double tap on Start, or on Confirm), whose
+// second post the lifecycle refuses. That answer says where the change
+// is, as the first's did.
+func (h *Handler) movedAlready(r *http.Request, id string, to andon.State, comment string) bool {
+	user := andon.UserFromContext(r.Context())
+	c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
+	if err != nil || user == nil || c.State != to {
+		return false
+	}
+	last, err := h.cfg.Audit.FindEntries(r.Context(), andon.AuditFilter{Change: c.ID, Type: andon.EventChangeTransition, After: -1, Limit: 1, Newest: true})
+	if err != nil || len(last) != 1 || last[0].Actor != user.Name {
+		return false
+	}
+	var data struct {
+		To      andon.State `json:"to"`
+		Comment string      `json:"comment"`
+	}
+	return json.Unmarshal(last[0].Data, &data) == nil && data.To == to && data.Comment == comment
 }
 
 // endings are what ends a change short of completing it, which cannot be
@@ -669,9 +710,11 @@ func (h *Handler) changeTransition(w http.ResponseWriter, r *http.Request) error
 		}
 		h.clearDraft(w, id)
 	}
-	_, err := h.cfg.Changes.Transition(r.Context(), id, to, strings.TrimSpace(r.PostFormValue("comment")))
-	if err != nil {
-		return h.refused(w, r, id, err)
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	if _, err := h.cfg.Changes.Transition(r.Context(), id, to, comment); err != nil {
+		if !h.movedAlready(r, id, to, comment) {
+			return h.refused(w, r, id, err)
+		}
 	}
 	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=transition", http.StatusSeeOther)
 	return nil
@@ -713,11 +756,23 @@ func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request, id string,
 // emergency change.
 func (h *Handler) changeReview(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if _, err := h.cfg.Changes.ReviewChange(r.Context(), id, strings.TrimSpace(r.PostFormValue("comment"))); err != nil {
-		return h.refused(w, r, id, err)
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	if _, err := h.cfg.Changes.ReviewChange(r.Context(), id, comment); err != nil {
+		if !h.reviewedAlready(r, id, comment) {
+			return h.refused(w, r, id, err)
+		}
 	}
 	http.Redirect(w, r, "/changes/"+url.PathEscape(id)+"?done=reviewed", http.StatusSeeOther)
 	return nil
+}
+
+// reviewedAlready reports whether the signed-in user already gave the
+// retrospective review of change id with comment: the review's form
+// posted twice.
+func (h *Handler) reviewedAlready(r *http.Request, id, comment string) bool {
+	user := andon.UserFromContext(r.Context())
+	c, err := h.cfg.Changes.FindChangeByID(r.Context(), id)
+	return err == nil && user != nil && c.Review != nil && c.Review.Approver == user.Name && c.Review.Comment == comment
 }
 
 // refused shows the change's page again with the reason a form was

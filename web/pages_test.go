@@ -2258,3 +2258,69 @@ func TestCookieOfAnAPIToken(t *testing.T) {
 		t.Errorf("signing out with a cookie of an API token revoked it: %v", err)
 	}
 }
+
+// A double tap on a button posts its form twice, and the browser shows
+// the answer to the second post: a decision, a transition or a review
+// already recorded by the same person with the same comment is answered
+// as the first post was, and recorded once; the same button on a page
+// left open after someone else acted is still refused, saying why.
+func TestFormPostedTwice(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	c := createChange(t, s, "alice", "prod-lyon", "Replenishment rules")
+	detail := "/changes/" + c.ID
+	bob := s.MustSignIn(t, "bob")
+	form := bob.get(detail).mustStatus(t, http.StatusOK)
+	approve := url.Values{"csrf": {form.attr("form#decide input[name=csrf]", "value")}, "verdict": {"approve"}, "comment": {"tested in staging"}}
+	for i := range 2 {
+		p := bob.post(detail+"/decision", approve)
+		if p.status != http.StatusSeeOther || p.location != detail+"?done=approved" {
+			t.Fatalf("approval posted %d times: %d to %q, error %q; want 303 to %s?done=approved", i+1, p.status, p.location, p.text("#error"), detail)
+		}
+	}
+	got, err := s.changes.FindChangeByID(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Approvals) != 1 {
+		t.Errorf("approval posted twice: %d approvals recorded, want 1: %+v", len(got.Approvals), got.Approvals)
+	}
+	// Another comment is another decision, which one person may not give.
+	approve.Set("comment", "and in production")
+	if p := bob.post(detail+"/decision", approve).mustStatus(t, http.StatusForbidden); !strings.Contains(p.text("#error"), "one slot") {
+		t.Errorf("a second approval with another comment: %q, want the refusal", p.text("#error"))
+	}
+
+	// A cancellation confirmed twice.
+	alice := s.MustSignIn(t, "alice")
+	cancel := url.Values{"csrf": {alice.get(detail).attr("input[name=csrf]", "value")}, "to": {"cancelled"}, "confirm": {"yes"}, "comment": {"planning moved"}}
+	for i := range 2 {
+		p := alice.post(detail+"/transition", cancel)
+		if p.status != http.StatusSeeOther || p.location != detail+"?done=transition" {
+			t.Fatalf("cancellation posted %d times: %d to %q, error %q; want 303 to %s?done=transition", i+1, p.status, p.location, p.text("#error"), detail)
+		}
+	}
+	// Bob's page, left open before alice cancelled: his cancellation is
+	// refused, as the change moved on without him.
+	cancel.Set("csrf", form.attr("form#decide input[name=csrf]", "value"))
+	if p := bob.post(detail+"/transition", cancel).mustStatus(t, http.StatusConflict); !strings.Contains(p.text("#error"), "already cancelled") {
+		t.Errorf("bob's cancellation after alice's: %q, want the refusal", p.text("#error"))
+	}
+	entries, err := s.audit.FindEntries(t.Context(), andon.AuditFilter{Change: c.ID, Type: andon.EventChangeTransition, After: -1, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("cancellation posted twice: %d transitions recorded, want 1", len(entries))
+	}
+
+	// A retrospective review posted twice.
+	e := mustImplementEmergency(t, s)
+	detail = "/changes/" + e.ID
+	review := url.Values{"csrf": {bob.get(detail).attr("form#review input[name=csrf]", "value")}, "comment": {"the hotfix was right"}}
+	for i := range 2 {
+		p := bob.post(detail+"/review", review)
+		if p.status != http.StatusSeeOther || p.location != detail+"?done=reviewed" {
+			t.Fatalf("review posted %d times: %d to %q, error %q; want 303 to %s?done=reviewed", i+1, p.status, p.location, p.text("#error"), detail)
+		}
+	}
+}
