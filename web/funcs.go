@@ -12,6 +12,7 @@ import (
 // funcs are the template functions of every page.
 var funcs = template.FuncMap{
 	"local":    local,
+	"localAt":  localAt,
 	"zoned":    zoned,
 	"hhmm":     hhmm,
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -64,6 +65,19 @@ func local(t time.Time, loc *time.Location) string {
 		return zoned(t, loc)
 	}
 	return t.In(loc).Format("Mon 2 Jan 2006 15:04")
+}
+
+// localAt formats t in loc as local does, for a page that gives loc's
+// UTC offset at the instant at (the board's plant headings): with the
+// zone's abbreviation, too, when loc's offset at t is another, after the
+// clocks change, so that t is not read at the offset the page gives.
+func localAt(t time.Time, loc *time.Location, at time.Time) string {
+	_, then := t.In(loc).Zone()
+	_, now := at.In(loc).Zone()
+	if then != now {
+		return zoned(t, loc)
+	}
+	return local(t, loc)
 }
 
 // hhmm formats the time of day of t in loc, for a page that names the

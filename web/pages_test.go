@@ -2324,3 +2324,28 @@ func TestFormPostedTwice(t *testing.T) {
 		}
 	}
 }
+
+// The board's plant heading gives the plant's UTC offset now; a time of a
+// tile at another offset, after the clocks change, carries its zone's
+// abbreviation, so that it is not read at the heading's offset. Saturday
+// 30 October 2027, noon in Lyon (CEST): the month-end close is in force
+// until 1 November, after the clocks went back on the 31st.
+func TestBoardTimesAcrossTheClockChange(t *testing.T) {
+	s := MustServe(t, nil, time.Date(2027, 10, 30, 10, 0, 0, 0, time.UTC))
+	p := s.MustSignIn(t, "alice").get("/").mustStatus(t, http.StatusOK)
+	if got := p.text("section.plant[data-plant=lyon] h2 .tz"); got != "Europe/Paris (UTC+02:00)" {
+		t.Errorf("Lyon's heading: %q, want Europe/Paris (UTC+02:00)", got)
+	}
+	tests := []struct{ sel, want string }{
+		{"article.tile[data-env=prod-lyon] .state .label", "Frozen: month-end-close until Mon 1 Nov 2027 23:00 CET"},
+		// On the day the clocks change, as before.
+		{"article.tile[data-env=prod-subsidiaries] .next", "Next: sunday-maintenance (maintenance) Sun 31 Oct 2027 02:00 CEST,"},
+		// Geelong's clocks changed on 3 October: its times need no zone.
+		{"article.tile[data-env=prod-geelong] .state .label", "Frozen: month-end-close until Tue 2 Nov 2027 00:00"},
+	}
+	for _, tt := range tests {
+		if got := p.text(tt.sel); !strings.HasPrefix(got, tt.want) || strings.HasSuffix(tt.sel, ".label") && got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.sel, got, tt.want)
+		}
+	}
+}
