@@ -1214,6 +1214,24 @@ func TestPagesRender(t *testing.T) {
 				t.Errorf("%s: a stop of the keyboard with no name: <%s class=%q role=%q>", path, box.Data, attrOf(box, "class"), attrOf(box, "role"))
 			}
 		}
+		// Every landmark has a name of its own among those of its role,
+		// so that a screen reader's list of them tells each apart: a
+		// table's scroll box, named by the heading of its section, and
+		// that section are not two regions of one name.
+		landmarks := map[string]int{}
+		for _, n := range p.all("section[aria-labelledby], section[aria-label], [role=region], nav") {
+			name := attrOf(n, "aria-label")
+			if id := attrOf(n, "aria-labelledby"); id != "" {
+				name = p.text("#" + id)
+			}
+			role := "region"
+			if n.Data == "nav" {
+				role = "navigation"
+			}
+			if landmarks[role+" "+name]++; landmarks[role+" "+name] == 2 {
+				t.Errorf("%s: two %s landmarks named %q", path, role, name)
+			}
+		}
 		// Every control is labelled.
 		for _, in := range p.all("input:not([type=hidden]), select, textarea") {
 			if id := attrOf(in, "id"); id == "" || p.all("label[for="+id+"]") == nil {
