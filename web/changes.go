@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"path"
@@ -127,6 +128,63 @@ type changeNewView struct {
 	Error        string
 	Suggestion   string // what the "next safe window" button found
 	TimezoneNote string
+}
+
+// formControls are the controls of the create form by the field that
+// an error names, as the API names it ("artifacts[0]: …",
+// "window.start: …") or the form reads it ("window start: …"): the
+// error is said again beside the control, which has the focus.
+var formControls = map[string]string{
+	"environment":      "environment",
+	"type":             "type",
+	"title":            "title",
+	"description":      "description",
+	"artifacts":        "artifacts",
+	"facts.modules":    "modules",
+	"facts.components": "components",
+	"processes":        "processes",
+	"duration":         "duration",
+	"window.start":     "windowStart",
+	"window start":     "windowStart",
+	"window.end":       "windowEnd",
+	"window end":       "windowEnd",
+	"window":           "windowEnd", // "end … is not after start …"
+	"rollbackPlan":     "rollbackPlan",
+}
+
+// Invalid is the id of the control of the create form that the error
+// names, or "" when it names none (a refusal of the policy).
+func (v *changeNewView) Invalid() string {
+	field, _, ok := strings.Cut(v.Error, ":")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		field = field[:i]
+	}
+	return formControls[field]
+}
+
+// ControlAttrs are the attributes of the control id that say it was
+// refused, when it was, and what describes it: the refusal beside it
+// (id-refusal) and hint, its hint's id, or "".
+func (v *changeNewView) ControlAttrs(id, hint string) template.HTMLAttr {
+	var described []string
+	invalid := v.Invalid() == id
+	if invalid {
+		described = append(described, id+"-refusal")
+	}
+	if hint != "" {
+		described = append(described, hint)
+	}
+	var b strings.Builder
+	if len(described) > 0 {
+		fmt.Fprintf(&b, `aria-describedby="%s"`, template.HTMLEscapeString(strings.Join(described, " ")))
+	}
+	if invalid {
+		b.WriteString(` aria-invalid="true" autofocus`)
+	}
+	return template.HTMLAttr(b.String())
 }
 
 // localLayout is the layout of datetime-local inputs.

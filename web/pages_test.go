@@ -2367,3 +2367,70 @@ func TestBoardTimesAcrossTheClockChange(t *testing.T) {
 		}
 	}
 }
+
+// A refused field of the new change's form is said beside it, as well as
+// at the top of the page, and is marked invalid and has the focus, so that
+// on a tablet or a phone the field to correct is in view; a refusal that
+// names no field is said at the top alone.
+func TestNewChangeRefusalBesideItsField(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+	base := url.Values{"environment": {"prod-lyon"}, "type": {"normal"}, "title": {"Replenishment rules"}, "artifacts": {image}}
+	tests := []struct {
+		name    string
+		set     url.Values
+		control string
+		want    string
+	}{
+		{"no environment", url.Values{"environment": {""}}, "environment", "environment: required"},
+		{"no title", url.Values{"title": {" "}}, "title", "title: required"},
+		{"an image not pinned", url.Values{"artifacts": {image + "\nodoo:latest"}}, "artifacts", "artifacts[1]: image"},
+		{"an unknown process", url.Values{"processes": {"nope"}}, "processes", `processes[0]: "nope" is not in the catalog`},
+		{"a start the clocks skip", url.Values{"windowStart": {"2027-03-28T02:30"}, "windowEnd": {"2027-03-28T05:00"}}, "windowStart", "window start: 2027-03-28 02:30 does not exist"},
+		{"an end before the start", url.Values{"windowStart": {"2026-12-01T10:00"}, "windowEnd": {"2026-12-01T09:00"}}, "windowEnd", "window: end"},
+	}
+	for _, tt := range tests {
+		form := url.Values{}
+		for k, v := range base {
+			form[k] = v
+		}
+		for k, v := range tt.set {
+			form[k] = v
+		}
+		p := alice.submit("/changes/new", "/changes", form).mustStatus(t, http.StatusBadRequest)
+		if !strings.HasPrefix(p.text("#error[role=alert]"), tt.want) {
+			t.Errorf("%s: the page's alert %q, want it to start %q", tt.name, p.text("#error"), tt.want)
+		}
+		refusal := "#" + tt.control + "-refusal"
+		if got := p.text(refusal); !strings.HasPrefix(got, "✖ Refused: "+tt.want) {
+			t.Errorf("%s: beside #%s %q, want %q", tt.name, tt.control, got, "✖ Refused: "+tt.want)
+		}
+		control := "#create-change #" + tt.control
+		if got := p.attr(control, "aria-invalid"); got != "true" {
+			t.Errorf("%s: #%s aria-invalid %q, want true", tt.name, tt.control, got)
+		}
+		if got := p.attr(control, "aria-describedby"); !slices.Contains(strings.Fields(got), tt.control+"-refusal") {
+			t.Errorf("%s: #%s is described by %q, not by its refusal", tt.name, tt.control, got)
+		}
+		if p.all(control+"[autofocus]") == nil || len(p.all("[autofocus]")) != 1 {
+			t.Errorf("%s: the focus is not on #%s alone", tt.name, tt.control)
+		}
+		if n := len(p.all(".in-form")); n != 1 {
+			t.Errorf("%s: the refusal is said beside %d controls, want 1", tt.name, n)
+		}
+	}
+	// The hint of a control stays among what describes it.
+	p := alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
+		"title": {"Replenishment rules"}, "artifacts": {"odoo:latest"}}).mustStatus(t, http.StatusBadRequest)
+	if got := p.attr("#artifacts", "aria-describedby"); got != "artifacts-refusal artifacts-hint" {
+		t.Errorf("#artifacts is described by %q, want its refusal and its hint", got)
+	}
+	// A form that is not refused marks nothing.
+	p = alice.get("/changes/new").mustStatus(t, http.StatusOK)
+	if p.all("[aria-invalid]") != nil || p.all(".in-form") != nil || p.all("[autofocus]") != nil {
+		t.Error("the form before it is sent marks a control refused")
+	}
+	if got := p.attr("#modules", "aria-describedby"); got != "modules-hint" {
+		t.Errorf("#modules is described by %q, want modules-hint", got)
+	}
+}
