@@ -55,6 +55,13 @@ func TestSignIn(t *testing.T) {
 	if got := p.text("title"); got != "Refused: Sign in · andon" {
 		t.Errorf("bad token: page title %q", got)
 	}
+	// The field says it was refused, and why, to a screen reader on it.
+	if p.attr("#token", "aria-invalid") != "true" || p.attr("#token", "aria-describedby") != "error" {
+		t.Errorf("bad token: the token field's aria-invalid %q, aria-describedby %q; want true and error", p.attr("#token", "aria-invalid"), p.attr("#token", "aria-describedby"))
+	}
+	if p := b.get("/login"); p.all("#token[aria-invalid]") != nil {
+		t.Error("the sign-in page marks its token field refused before it is sent")
+	}
 
 	// Tokens made 80 days ago for 80 days and an hour, and for 95 days,
 	// and one made this morning for the day.
