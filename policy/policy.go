@@ -151,6 +151,9 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	if c.Compile(mods); c.Failed() {
 		return nil, compileError(dir, c.Errors)
 	}
+	if errs := undefinedData(c); len(errs) > 0 {
+		return nil, compileError(dir, errs)
+	}
 	p := &prepared{modules: make([]string, 0, len(mods))}
 	for name := range mods {
 		p.modules = append(p.modules, name)
@@ -189,6 +192,51 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// undefinedData reports every reference to data that no rule of the
+// policy defines. OPA takes such a reference for a document loaded from a
+// data file or pushed into its store, and evaluates it as undefined
+// without a word when there is none; andon has neither, so it is always
+// undefined, and a rule that denies what such a list names denies nothing.
+// A misspelt rule of a helper package (data.acme.roles.admn) is caught
+// the same way. The target of a with keyword is left alone: it replaces a
+// document for one expression, whether or not a rule defines it.
+func undefinedData(c *ast.Compiler) ast.Errors {
+	var errs ast.Errors
+	seen := map[string]bool{}
+	for _, m := range c.Modules {
+		var check func(x any) bool
+		check = func(x any) bool {
+			switch x := x.(type) {
+			case *ast.With:
+				ast.NewGenericVisitor(check).Walk(x.Value)
+				return true
+			case ast.Ref:
+				if !x.HasPrefix(ast.DefaultRootRef) || len(x.ConstantPrefix()) < 2 {
+					return false
+				}
+				if len(c.GetRulesDynamicWithOpts(x, ast.RulesOptions{})) > 0 {
+					return false
+				}
+				prefix := x.ConstantPrefix().String()
+				key := prefix
+				if loc := x[0].Location; loc != nil {
+					key = fmt.Sprintf("%s:%d:%s", loc.File, loc.Row, prefix)
+				}
+				if !seen[key] {
+					seen[key] = true
+					errs = append(errs, ast.NewError("undefined_data_error", x[0].Location,
+						"%s is defined by no rule, so it is always undefined: andon reads no data files (JSON or YAML) and has no other data; "+
+							"write the data as a rule of a package of yours (package acme.lists, then blocked := followed by the JSON document: JSON is Rego too), or correct the name",
+						prefix))
+				}
+			}
+			return false
+		}
+		ast.NewGenericVisitor(check).Walk(m)
+	}
+	return errs
 }
 
 // queried are the packages andon evaluates.

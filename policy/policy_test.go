@@ -197,6 +197,27 @@ approvals := []
 		name:  "data file in YAML",
 		files: map[string]string{"gate.rego": blockingGate, "data.yaml": "acme:\n  blocked: []\n"},
 		want:  []string{"data.yaml: andon loads only Rego files"},
+	}, {
+		// Nothing defines data.acme.blocked: the gate would block nothing.
+		name:  "data no rule defines",
+		files: map[string]string{"gate.rego": blockingGate},
+		want:  []string{"gate.rego:3: undefined_data_error: data.acme.blocked is defined by no rule, so it is always undefined"},
+	}, {
+		// opa test ./policy loads acme/blocked.json as data.acme; andon
+		// does not.
+		name: "data file of another name",
+		files: map[string]string{
+			"gate.rego":         blockingGate,
+			"acme/blocked.json": `{"blocked": ["registry.example.com/odoo/odoo@sha256:` + strings.Repeat("a", 64) + `"]}`,
+		},
+		want: []string{"gate.rego:3: undefined_data_error: data.acme.blocked is defined by no rule", "andon reads no data files"},
+	}, {
+		name: "misspelt rule of a helper package",
+		files: map[string]string{
+			"risk.rego":      strings.Replace(everythingCritical, "roles.admin", "roles.admn", 1),
+			"lib/roles.rego": acmeRoles,
+		},
+		want: []string{"risk.rego:9: undefined_data_error: data.acme.roles.admn is defined by no rule"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,6 +274,28 @@ func TestNewListsEachProblem(t *testing.T) {
 		filepath.Join(dir, "risk.rego")+":4: rego_parse_error: unexpected eof token: expected rule value term (e.g., reasons := <VALUE> { ... })\n"+
 		"\treasons := [\n\t           ^"; got != want {
 		t.Errorf("message:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestDataDefinedByRules checks that a policy reading data that a rule
+// defines loads, and that the target of a with keyword, which replaces a
+// document whether a rule defines it or not, need not be defined.
+func TestDataDefinedByRules(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"gate.rego": blockingGate + `
+blocked_elsewhere if "x" in data.acme.blocked with data.acme.unset as ["x"]
+`,
+		"lib/lists.rego": "package acme\n\nblocked := [\"registry.example.com/odoo/odoo@sha256:" + strings.Repeat("a", 64) + "\"]\n"})
+	e := mustNew(t, dir)
+	in := gateInput(nil)
+	in.Request.Image = "registry.example.com/odoo/odoo@sha256:" + strings.Repeat("a", 64)
+	d, err := e.Gate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allow || d.Reasons[0].Code != "BLOCKED" {
+		t.Errorf("Gate = %+v, want BLOCKED", d)
 	}
 }
 
