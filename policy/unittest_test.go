@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/policy"
 	"github.com/google/go-cmp/cmp"
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -205,5 +206,46 @@ test_no_change_is_denied if {
 	}
 	if own != 1 || embedded == 0 {
 		t.Errorf("andon.gate ran %d tests of the directory and %d embedded ones; want 1 and the embedded ones", own, embedded)
+	}
+}
+
+// TestPrintOutput checks where print goes, as docs/policy.md says: under
+// a failing test's message, the prints of the rules it evaluates
+// included; nowhere for a passing test; and nowhere in a decision, which
+// it does not fail.
+func TestPrintOutput(t *testing.T) {
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{
+		"risk.rego": "package andon.risk\n\ntier := \"low\" if print(\"classifying\", input.change.type)\n\nreasons := [\"r\"]\n\napprovals := []\n",
+		"risk_test.rego": "package andon.risk\n\ntest_fails if {\n\tprint(\"tier is\", tier)\n\tfalse\n}\n\n" +
+			"test_passes if {\n\tprint(\"not shown\")\n\ttier == \"low\"\n}\n",
+	})
+	results, err := policy.RunTests(context.Background(), dir, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages := map[string]string{}
+	for _, r := range results {
+		if r.Package == "data.andon.risk" {
+			messages[r.Name] = r.Message
+		}
+	}
+	want := map[string]string{
+		// The rule's print runs too; an input the test does not give
+		// prints as <undefined>.
+		"test_fails":  "the test's body is false or undefined\nclassifying <undefined>\ntier is low",
+		"test_passes": "",
+	}
+	if diff := cmp.Diff(want, messages); diff != "" {
+		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+
+	e := mustNew(t, dir)
+	d, err := e.Risk(context.Background(), riskInput(stagingLyon, "normal", andon.Facts{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Tier != "low" {
+		t.Errorf("tier = %q, want low", d.Tier)
 	}
 }
