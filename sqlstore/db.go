@@ -500,7 +500,9 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // migrate applies the embedded migrations not yet recorded, each in its own
-// transaction. On PostgreSQL each transaction first takes an advisory lock,
+// transaction, which a failure or a killed process rolls back whole: both
+// engines' DDL is transactional, and no migration builds an index
+// concurrently. On PostgreSQL each transaction first takes an advisory lock,
 // so that replicas starting together apply every migration once: the others
 // wait, then find it recorded. A database that records a migration this
 // binary does not know was migrated by a newer andon, and is refused.
@@ -513,7 +515,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	for _, name := range names {
 		known[filepath.Base(name)] = true
 		if err := db.migrateFile(ctx, name); err != nil {
-			return fmt.Errorf("migration %s: %w", filepath.Base(name), err)
+			return fmt.Errorf("migration %s did not complete and was rolled back (the migrations before it stay applied): %w; remove its cause and start andon again, which applies it again", filepath.Base(name), err)
 		}
 	}
 	applied, err := recordedMigrations(ctx, db.write)

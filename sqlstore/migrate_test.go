@@ -1,0 +1,98 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+)
+
+// mustOpenRaw opens the database of engine at dsn (a SQLite one in dir)
+// with database/sql alone, to put it in a state andon would not.
+func mustOpenRaw(t *testing.T, engine, dir, dsn string) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite", "file:"+sqlstore.DataPath(dir)
+	if engine == "postgres" {
+		driver, name = "pgx", dsn
+	}
+	raw, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// A migration that fails leaves nothing of itself, keeps the ones before
+// it, and says so and what to do; the next start applies it.
+func TestFailedMigrationIsRolledBackAndNamed(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := sqlstoretest.DSN(t, engine, dir)
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			raw := mustOpenRaw(t, engine, dir, dsn)
+			// The database as if 0009 and 0010 were to apply, but with the
+			// column 0010 adds already there, which fails it.
+			for _, stmt := range []string{
+				`DROP INDEX audit_entries_time`,
+				`DELETE FROM schema_migrations WHERE name IN ('0009_audit_time.sql', '0010_token_read_only.sql')`,
+			} {
+				if _, err := raw.Exec(stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			_, err = sqlstore.Open(ctx, dsn)
+			for _, want := range []string{"migration 0010_token_read_only.sql did not complete and was rolled back", "start andon again"} {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("open with a migration that fails: %v; want it to say %q", err, want)
+				}
+			}
+			applied := mustMigrations(t, raw)
+			if !slices.Contains(applied, "0009_audit_time.sql") || slices.Contains(applied, "0010_token_read_only.sql") {
+				t.Errorf("migrations recorded after 0010 failed: %v; want 0009 and not 0010", applied)
+			}
+			if _, err := raw.Exec(`ALTER TABLE tokens DROP COLUMN read_only`); err != nil {
+				t.Fatal(err)
+			}
+			db, err = sqlstore.Open(ctx, dsn)
+			if err != nil {
+				t.Fatalf("open once the cause is removed: %v", err)
+			}
+			db.Close()
+			if applied := mustMigrations(t, raw); !slices.Contains(applied, "0010_token_read_only.sql") {
+				t.Errorf("migrations recorded after a start without the cause: %v; want 0010", applied)
+			}
+		})
+	}
+}
+
+func mustMigrations(t *testing.T, raw *sql.DB) []string {
+	t.Helper()
+	rows, err := raw.Query(`SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
