@@ -169,16 +169,23 @@ func IsPostgres(dsn string) bool {
 // "sqlite:///abs/path/andon.db", "sqlite://relative/path.db" or a plain
 // file path (embedded SQLite, one process).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	return open(ctx, dsn, false)
+	return open(ctx, dsn, false, nil)
+}
+
+// OpenLogged is Open that tells logger of each migration it applies, and
+// of a wait for another replica that applies one: on a large database a
+// migration may hold a replica's start for minutes.
+func OpenLogged(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+	return open(ctx, dsn, false, logger)
 }
 
 // OpenReadOnly opens an existing database without migrating or writing it,
 // for offline verification.
 func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
-	return open(ctx, dsn, true)
+	return open(ctx, dsn, true, nil)
 }
 
-func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+func open(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger) (*DB, error) {
 	var db *DB
 	var err error
 	if IsPostgres(dsn) {
@@ -193,6 +200,7 @@ func open(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		close(db.writerDone)
 		return db, nil
 	}
+	db.Logger = logger
 	if err := db.migrate(ctx); err != nil {
 		db.closeNow()
 		return nil, db.DiskError(err)
@@ -512,9 +520,10 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	known := map[string]bool{}
+	waited := false
 	for _, name := range names {
 		known[filepath.Base(name)] = true
-		if err := db.migrateFile(ctx, name); err != nil {
+		if err := db.migrateFile(ctx, name, &waited); err != nil {
 			return fmt.Errorf("migration %s did not complete and was rolled back (the migrations before it stay applied): %w; remove its cause and start andon again, which applies it again", filepath.Base(name), err)
 		}
 	}
@@ -597,15 +606,29 @@ func queryStrings(ctx context.Context, q *sql.DB, query string) ([]string, error
 	return names, rows.Err()
 }
 
-func (db *DB) migrateFile(ctx context.Context, name string) error {
+// migrateFile applies the migration name unless the database records it.
+// On PostgreSQL, a wait for another replica's lock is logged once per
+// start, which *waited records: the replicas take it in turn for every
+// migration, even one they only find recorded.
+func (db *DB) migrateFile(ctx context.Context, name string, waited *bool) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	if db.dialect.name == "postgres" {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+advisoryKey+`)`, "migrate"); err != nil {
+		var free bool
+		if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock(`+advisoryKey+`)`, "migrate").Scan(&free); err != nil {
 			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		if !free {
+			if db.Logger != nil && !*waited {
+				*waited = true
+				db.Logger.Info("waiting for another andon that migrates the database", "migration", filepath.Base(name))
+			}
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+advisoryKey+`)`, "migrate"); err != nil {
+				return fmt.Errorf("take the migration lock: %w", err)
+			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
@@ -621,13 +644,20 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, db.dialect.rebind(`INSERT INTO schema_migrations (name) VALUES (?)`), filepath.Base(name)); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if db.Logger != nil {
+		db.Logger.Info("applied migration", "migration", filepath.Base(name), "version", andon.Version, "duration", time.Since(start).Round(time.Millisecond).String())
+	}
+	return nil
 }
 
 // Tx is one request's part of a write transaction. It collects the audit

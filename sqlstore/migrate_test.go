@@ -3,9 +3,12 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
@@ -95,4 +98,103 @@ func mustMigrations(t *testing.T, raw *sql.DB) []string {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// recordHandler hands each log record to a channel.
+type recordHandler chan slog.Record
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h <- r.Clone()
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+// attr returns the value of the attribute key of r, "" when it has none.
+func attr(r slog.Record, key string) string {
+	var v string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == key {
+			v = a.Value.String()
+			return false
+		}
+		return true
+	})
+	return v
+}
+
+// A start logs each migration it applies, and on PostgreSQL that it waits
+// for another replica holding the migration lock, once.
+func TestMigrationsAreLogged(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := sqlstoretest.DSN(t, engine, dir)
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			raw := mustOpenRaw(t, engine, dir, dsn)
+			for _, stmt := range []string{
+				`ALTER TABLE tokens DROP COLUMN read_only`,
+				`DELETE FROM schema_migrations WHERE name = '0010_token_read_only.sql'`,
+			} {
+				if _, err := raw.Exec(stmt); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			release := func() {}
+			if engine == "postgres" {
+				// Another replica, migrating.
+				other, err := raw.BeginTx(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer other.Rollback()
+				// Released, should the wait go unlogged, for the test to
+				// fail rather than hang.
+				release = sync.OnceFunc(func() { other.Rollback() })
+				defer time.AfterFunc(time.Minute, release).Stop()
+				if _, err := other.Exec(`SELECT pg_advisory_xact_lock(hashtext('andon'), hashtext(current_schema() || '.migrate'))`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			records := make(recordHandler, 100)
+			opened := make(chan error, 1)
+			go func() {
+				db, err := sqlstore.OpenLogged(ctx, dsn, slog.New(records))
+				if err == nil {
+					db.Close()
+				}
+				opened <- err
+				close(records)
+			}()
+			var waits, applied []string
+			for r := range records {
+				switch r.Message {
+				case "waiting for another andon that migrates the database":
+					waits = append(waits, attr(r, "migration"))
+					release()
+				case "applied migration":
+					applied = append(applied, attr(r, "migration"))
+				}
+			}
+			if err := <-opened; err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"0010_token_read_only.sql"}; !slices.Equal(applied, want) {
+				t.Errorf("migrations logged as applied: %q; want %q", applied, want)
+			}
+			want := []string(nil)
+			if engine == "postgres" {
+				want = []string{"0001_init.sql"}
+			}
+			if !slices.Equal(waits, want) {
+				t.Errorf("waits logged: %q; want %q", waits, want)
+			}
+		})
+	}
 }

@@ -92,7 +92,7 @@ archives the signed checkpoints.`,
 			return err
 		}
 		_, keyErr := os.Stat(auditlog.KeyPath(o.data))
-		store, err := openSignedStore(e.ctx, o)
+		store, err := openSignedStore(e.ctx, o, nil)
 		if err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ expired token it refuses already.`,
 		if fresh != "" {
 			return andon.Errorf(andon.EINVALID, "%s: no andon database at %s: give the data directory (or --db) of the server the token is for", o.where(), fresh)
 		}
-		store, err := openSignedStore(e.ctx, o)
+		store, err := openSignedStore(e.ctx, o, nil)
 		if err != nil {
 			return err
 		}

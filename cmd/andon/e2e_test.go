@@ -1116,7 +1116,7 @@ func TestTokenExpires(t *testing.T) {
 // made, expiring at expires, and returns it.
 func mustTokenMadeAt(t *testing.T, s *liveServer, user string, made, expires time.Time) string {
 	t.Helper()
-	db, err := openSignedStore(context.Background(), &serveOptions{data: s.data, db: s.db})
+	db, err := openSignedStore(context.Background(), &serveOptions{data: s.data, db: s.db}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

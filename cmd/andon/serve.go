@@ -466,11 +466,10 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 func (l *loaded) start(ctx context.Context) (*app, error) {
 	logger, o, src, snap, fetchErr, pol := l.logger, l.opts, l.source, l.snap, l.fetchErr, l.policy
 	_, keyErr := os.Stat(auditlog.KeyPath(o.data))
-	db, err := openSignedStore(ctx, o)
+	db, err := openSignedStore(ctx, o, logger)
 	if err != nil {
 		return nil, err
 	}
-	db.Logger = logger
 	if errors.Is(keyErr, fs.ErrNotExist) {
 		// The key's only copy is in the data directory now: whoever runs
 		// the server must learn of it to back it up, and auditors need
@@ -545,7 +544,8 @@ func readableByOthers(path string) (fs.FileMode, bool) {
 // sign the log is refused, so that nothing re-signs the log with a new
 // key. Replicas sharing PostgreSQL must share one key, so for PostgreSQL
 // the key is never created here: andon audit keygen makes it once.
-func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error) {
+// logger, when not nil, is told of the migrations applied at opening.
+func openSignedStore(ctx context.Context, o *serveOptions, logger *slog.Logger) (*sqlstore.DB, error) {
 	dsn, err := o.dsn()
 	if err != nil {
 		return nil, err
@@ -560,7 +560,7 @@ func openSignedStore(ctx context.Context, o *serveOptions) (*sqlstore.DB, error)
 	} else if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlstore.Open(ctx, dsn)
+	db, err := sqlstore.OpenLogged(ctx, dsn, logger)
 	if err != nil {
 		return nil, err
 	}
