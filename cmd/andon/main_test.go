@@ -689,6 +689,17 @@ func TestHelpHidesPasswords(t *testing.T) {
 	}
 }
 
+// The operator who upgrades reads in andon serve --help that it migrates
+// at start, that nothing migrates back, and what an older andon does.
+func TestServeHelpSaysHowItMigrates(t *testing.T) {
+	r := runCLI(t, nil, "serve", "--help")
+	for _, want := range []string{"migrates the database", "rolls back", "no down migrations", "back up the database before an upgrade", "migrated by a newer andon is refused"} {
+		if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), want) {
+			t.Errorf("andon serve --help does not say %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
 // allCommands returns every command of the tree below root, root included.
 func allCommands(root *cobra.Command) []*cobra.Command {
 	cmds := []*cobra.Command{root}

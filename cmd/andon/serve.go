@@ -162,6 +162,14 @@ The database is embedded SQLite in --data by default, or PostgreSQL with
 Secret), where several replicas may run. SIGHUP reloads the policy and reads
 the catalog source now. SIGINT and SIGTERM shut down gracefully.
 
+Before it serves, andon migrates the database to its version: it applies
+the migrations the database does not record, each in one transaction that
+a failure rolls back, and logs each it applies; on PostgreSQL one replica
+applies each while the others wait. There are no down migrations: back up
+the database before an upgrade, and restore that backup to go back. A
+database migrated by a newer andon is refused, naming the migration this
+version does not know, and is left as it is.
+
 The log goes to standard error. With --log-format json, what stops the
 server, at start or later, is a record of it too (level ERROR, msg "andon
 serve stopped", the message in err), not a plain line; a catalog or a
