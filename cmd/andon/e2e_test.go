@@ -811,6 +811,41 @@ func TestServeWarnsOfAnExposedKey(t *testing.T) {
 	}
 }
 
+// TestServeWarnsOfAnExposedDatabase: a SQLite database that every user
+// of the machine can read, as an earlier andon made it (0644) in a data
+// directory they may enter (a volume), is warned of at start, naming the
+// file and its mode; one in a directory of andon's alone, or made 0600,
+// is not.
+func TestServeWarnsOfAnExposedDatabase(t *testing.T) {
+	data := t.TempDir()
+	_, logs, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+	if code := stop(); code != 0 {
+		t.Fatalf("first start: exit %d; logs:\n%s", code, logs)
+	}
+	db := sqlstore.DataPath(data)
+	const warning = "the database can be read by every user of this machine"
+	for _, tt := range []struct {
+		file, dir os.FileMode
+		want      bool
+	}{{0o600, 0o755, false}, {0o644, 0o700, false}, {0o644, 0o755, true}, {0o604, 0o711, true}} {
+		if err := os.Chmod(db, tt.file); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(data, tt.dir); err != nil {
+			t.Fatal(err)
+		}
+		_, logs, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+		if code := stop(); code != 0 {
+			t.Fatalf("database %04o in a directory %04o: exit %d; logs:\n%s", tt.file, tt.dir, code, logs)
+		}
+		got := logs.String()
+		want := fmt.Sprintf("db=%s mode=%04o", db, tt.file)
+		if strings.Contains(got, warning) != tt.want || tt.want && !strings.Contains(got, want) {
+			t.Errorf("database %04o in a directory %04o: logs warn %v, want %v (with %q); logs:\n%s", tt.file, tt.dir, strings.Contains(got, warning), tt.want, want, got)
+		}
+	}
+}
+
 // TestDataIsAFile: a --data that names a file is refused as such by the
 // commands that open the store, where serve and demo spoke of a lock file
 // andon had made up ("lock …/andon.db: open …/andon.db-lock: not a

@@ -489,6 +489,11 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		logger.Warn("the audit signing key can be read by every user of this machine: whoever can read it and write the database can rewrite the audit log and sign it; make it readable by andon only (chmod 600, or a Secret's defaultMode 0440)",
 			"key", auditlog.KeyPath(o.data), "mode", fmt.Sprintf("%04o", mode))
 	}
+	if path, ok := exposedDatabase(o); ok {
+		mode, _ := readableByOthers(path)
+		logger.Warn("the database can be read by every user of this machine, through a data directory they may enter: it holds every change and the whole audit log; make it readable by andon only (chmod 600 the database and its -wal and -shm files)",
+			"db", path, "mode", fmt.Sprintf("%04o", mode))
+	}
 	if fetchErr != nil {
 		// The source cannot be read (a git server down, say): a replica
 		// of a running installation starts with the version in force,
@@ -534,6 +539,27 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", sqlstore.RedactDSN(dsn))
 	a.warnPolicy()
 	return a, nil
+}
+
+// exposedDatabase returns the SQLite database o names when every user of
+// the machine may read it: the file lets others read it, and its
+// directory lets them in. andon makes a new database 0600 in a directory
+// of 0700, but an earlier andon made it 0644, which an upgrade keeps, and
+// a volume's directory may let everyone in.
+func exposedDatabase(o *serveOptions) (string, bool) {
+	dsn, err := o.dsn()
+	if err != nil || sqlstore.IsPostgres(dsn) {
+		return "", false
+	}
+	path, err := sqlstore.SQLitePath(dsn)
+	if err != nil {
+		return "", false
+	}
+	dir, err := os.Stat(filepath.Dir(path))
+	if _, readable := readableByOthers(path); !readable || err != nil || dir.Mode().Perm()&0o001 == 0 {
+		return "", false
+	}
+	return path, true
 }
 
 // readableByOthers reports whether users other than the file's owner and
