@@ -524,6 +524,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	for _, name := range names {
 		known[filepath.Base(name)] = true
 		if err := db.migrateFile(ctx, name, &waited); err != nil {
+			if ctx.Err() != nil {
+				// Told to stop (SIGTERM, a failed startup probe): there
+				// is no cause to remove.
+				return fmt.Errorf("migration %s was stopped before it completed, and rolled back (the migrations before it stay applied): %w; start andon again, which applies it again", filepath.Base(name), err)
+			}
 			return fmt.Errorf("migration %s did not complete and was rolled back (the migrations before it stay applied): %w; remove its cause and start andon again, which applies it again", filepath.Base(name), err)
 		}
 	}

@@ -198,3 +198,42 @@ func TestMigrationsAreLogged(t *testing.T) {
 		})
 	}
 }
+
+// A start stopped while it migrates, here as it waits for another
+// replica's migration lock, says so, and not that a cause is to remove.
+func TestStoppedMigrationSaysStartAgain(t *testing.T) {
+	dsn := sqlstoretest.Postgres(t)
+	raw := mustOpenRaw(t, "postgres", "", dsn)
+	other, err := raw.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.Exec(`SELECT pg_advisory_xact_lock(hashtext('andon'), hashtext(current_schema() || '.migrate'))`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	// Stopped anyway, should the wait go unlogged, rather than hang.
+	defer time.AfterFunc(time.Minute, stop).Stop()
+	records := make(recordHandler, 100)
+	opened := make(chan error, 1)
+	go func() {
+		db, err := sqlstore.OpenLogged(ctx, dsn, slog.New(records))
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+		close(records)
+	}()
+	for r := range records {
+		if r.Message == "waiting for another andon that migrates the database" {
+			stop()
+		}
+	}
+	err = <-opened
+	want := "migration 0001_init.sql was stopped before it completed, and rolled back"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), "; start andon again, which applies it again") {
+		t.Errorf("open stopped during a migration: %v; want %q, and to start again", err, want)
+	}
+}
