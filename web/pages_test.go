@@ -222,9 +222,18 @@ func TestSignInRedirectsOnlyWithinTheSite(t *testing.T) {
 		"/changes?state=pending": "/changes?state=pending",
 		// An escaped slash is a path of this site, not a host.
 		"/%2F/evil.example": "/%2F/evil.example",
+		// Beside a character that must be escaped, the escaped slash
+		// would come back unescaped: "///evil.example%7C", a host.
+		"/%2F/evil.example|":   "/",
+		"/%2f%2Fevil.example{": "/",
 	} {
 		if p := s.browser(t).post("/login", url.Values{"token": {"demo-bob"}, "next": {next}}); p.location != want {
 			t.Errorf("next=%q: redirected to %q, want %q", next, p.location, want)
+		}
+		// The sign-in page carries next in its form: only a path of
+		// this site.
+		if got := s.browser(t).get("/login?next="+url.QueryEscape(next)).attr("input[name=next]", "value"); got != want {
+			t.Errorf("next=%q: the sign-in form carries next %q, want %q", next, got, want)
 		}
 	}
 }

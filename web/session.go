@@ -328,12 +328,19 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 // safeNext returns next when it is a path of this site, and "/" otherwise,
 // so that the sign-in page cannot be made to redirect elsewhere. Browsers
 // drop tabs and new lines from URLs and read a backslash as a slash, so a
-// path that would start with two slashes after that is refused too.
+// path that would start with two slashes after that is refused too. The
+// path given back is checked as well: where next escapes a slash beside a
+// character that must be escaped ("/%2F/evil.example|"), net/url escapes
+// the path afresh, with the slash unescaped ("///evil.example%7C"), which
+// a browser reads as the host evil.example.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
 		!strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\\t\r\n") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
-	return u.RequestURI()
+	if uri := u.RequestURI(); !strings.HasPrefix(uri, "//") {
+		return uri
+	}
+	return "/"
 }
