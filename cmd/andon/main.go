@@ -77,7 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			msg = noTokenMessage
 		}
 		if xe := new(exitError); !errors.As(err, &xe) || !xe.shown {
-			fmt.Fprintf(stderr, "andon: %s\n", msg)
+			// The message may come from the server, or from whatever
+			// answered in its place: it reaches the terminal as a
+			// change's text does.
+			fmt.Fprintf(noControls{stderr}, "andon: %s\n", msg)
 		}
 		if unauthorized && !e.noToken && e.tokenFrom != "" {
 			fmt.Fprintf(stderr, "The token was read from %s; andon token create makes a new one (andon demo prints its own).\n", e.tokenFrom)

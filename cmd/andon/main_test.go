@@ -441,16 +441,53 @@ func TestAnotherHTTPService(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", tt.ctype)
-				w.WriteHeader(tt.status)
-				io.WriteString(w, tt.body)
-			}))
-			t.Cleanup(srv.Close)
-			got := runCLI(t, map[string]string{"ANDON_SERVER": srv.URL, "ANDON_TOKEN": "t0ken"}, tt.args...)
-			want := strings.ReplaceAll(tt.want, "SERVER", srv.URL)
+			got := runAgainst(t, tt.status, tt.ctype, tt.body, tt.args...)
+			want := strings.ReplaceAll(tt.want, "SERVER", got.server)
 			if got.code != 2 || got.stdout != "" || got.stderr != want {
 				t.Errorf("exit code %d, stdout %q, stderr %q; want 2, nothing and %q", got.code, got.stdout, got.stderr, want)
+			}
+		})
+	}
+}
+
+// runAgainst runs andon with args against a service that answers every
+// request with status, a Content-Type of ctype and body, and returns what
+// it printed with the service's URL.
+func runAgainst(t *testing.T, status int, ctype, body string, args ...string) (got struct {
+	result
+	server string
+}) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	got.result = runCLI(t, map[string]string{"ANDON_SERVER": srv.URL, "ANDON_TOKEN": "t0ken"}, args...)
+	got.server = srv.URL
+	return got
+}
+
+// TestErrorsReachNoTerminalControls: an error message a server sends, or
+// the text of a page that is not andon's, is printed with its terminal
+// escapes and other control characters replaced, as a change's text is:
+// a server set as ANDON_SERVER that is not the one meant cannot clear
+// the screen or rewrite a line of the reader's terminal.
+func TestErrorsReachNoTerminalControls(t *testing.T) {
+	tests := []struct {
+		name, ctype, body string
+		status, code      int
+		want              string
+	}{
+		{"andon's JSON", "application/json", `{"code": "invalid", "message": "bad\u001b[2J\u001b[1Achange\u202e"}`, 400, 2, "andon: bad\uFFFD[2J\uFFFD[1Achange\uFFFD\n"},
+		{"a text answer", "text/plain", "down\x1b]0;owned\x07 for maintenance", 500, 2, "andon: server answered 500 Internal Server Error: down\uFFFD]0;owned\uFFFD for maintenance\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := runAgainst(t, tt.status, tt.ctype, tt.body, "change", "show", "CHG-1")
+			if got.code != tt.code || got.stderr != tt.want {
+				t.Errorf("exit code %d, stderr %q; want %d and %q", got.code, got.stderr, tt.code, tt.want)
 			}
 		})
 	}
