@@ -278,25 +278,7 @@ func jsonFields(typ reflect.Type) map[string]reflect.Type {
 // nowhere. It also fails when that table and the route table disagree.
 func TestQueryParametersAreDescribed(t *testing.T) {
 	f := newFixture(t)
-	var doc struct {
-		Paths map[string]map[string]struct {
-			Parameters []struct {
-				Ref  string `json:"$ref"`
-				Name string `json:"name"`
-				In   string `json:"in"`
-			} `json:"parameters"`
-			Security *[]map[string][]string `json:"security"`
-		} `json:"paths"`
-		Components struct {
-			Parameters map[string]struct {
-				Name string `json:"name"`
-				In   string `json:"in"`
-			} `json:"parameters"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
+	described := describedQueryParameters(t, f)
 	documented := apiDocQueryParameters(t)
 	var served, written []string
 	for _, rt := range server.Routes() {
@@ -335,17 +317,7 @@ func TestQueryParametersAreDescribed(t *testing.T) {
 			}
 			slices.Sort(taken)
 
-			described := []string{}
-			op := doc.Paths[path][strings.ToLower(method)]
-			for _, p := range op.Parameters {
-				if p.Ref != "" {
-					shared := doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
-					p.Name, p.In = shared.Name, shared.In
-				}
-				if p.In == "query" {
-					described = append(described, p.Name)
-				}
-			}
+			described := append([]string{}, described[path][strings.ToLower(method)]...)
 			if rt.Access == "feed" {
 				described = append(described, "token") // the feed token's apiKey
 			}
@@ -361,6 +333,44 @@ func TestQueryParametersAreDescribed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// describedQueryParameters returns the names of the query parameters
+// that openapi.json, as f serves it, describes for each operation, by path
+// and lower-case method, the shared parameters it refers to included.
+func describedQueryParameters(t *testing.T, f *fixture) map[string]map[string][]string {
+	t.Helper()
+	type parameter struct {
+		Ref  string `json:"$ref"`
+		Name string `json:"name"`
+		In   string `json:"in"`
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []parameter `json:"parameters"`
+		} `json:"paths"`
+		Components struct {
+			Parameters map[string]parameter `json:"parameters"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	described := map[string]map[string][]string{}
+	for path, ops := range doc.Paths {
+		described[path] = map[string][]string{}
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				if p.Ref != "" {
+					p = doc.Components.Parameters[strings.TrimPrefix(p.Ref, "#/components/parameters/")]
+				}
+				if p.In == "query" {
+					described[path][method] = append(described[path][method], p.Name)
+				}
+			}
+		}
+	}
+	return described
 }
 
 // apiDocQueryParameters reads the endpoint table of docs/api.md: by route
