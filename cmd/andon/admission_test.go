@@ -126,25 +126,19 @@ func (s *liveServer) admissionURL(t *testing.T) string {
 func mustReview(t *testing.T, c *http.Client, url, file, namespace, image string) *admissionv1.AdmissionResponse {
 	t.Helper()
 	body := reviewBody(t, file, namespace, image)
-	var review map[string]any
+	var review struct {
+		Request struct {
+			UID string `json:"uid"`
+		} `json:"request"`
+	}
 	if err := json.Unmarshal(body, &review); err != nil {
 		t.Fatal(err)
 	}
-	req := review["request"].(map[string]any)
-	resp, err := c.Post(url+"?timeout=10s", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	r := postReview(t, c, url, body)
+	if string(r.UID) != review.Request.UID {
+		t.Errorf("%s: uid %q, want %q", file, r.UID, review.Request.UID)
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	var out admissionv1.AdmissionReview
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(answer, &out) != nil || out.Response == nil {
-		t.Fatalf("%s: status %d, answer %s", file, resp.StatusCode, answer)
-	}
-	if string(out.Response.UID) != req["uid"].(string) {
-		t.Errorf("%s: uid %q, want %q", file, out.Response.UID, req["uid"])
-	}
-	return out.Response
+	return r
 }
 
 func message(r *admissionv1.AdmissionResponse) string {
