@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -388,5 +389,73 @@ func TestMakeFuzzRunsEveryTarget(t *testing.T) {
 		if !slices.Contains(defined, f) {
 			t.Errorf("make fuzz runs %s, which is not a fuzz function of that package", f)
 		}
+	}
+}
+
+// TestDocsAuditExamplesMatchDemo checks the numbers of the offline
+// verification walkthrough of docs/audit.md, and of the README's, against
+// the log of a demo just started, which is what they are taken from: the
+// entry the page alters with sqlite3 is one its UPDATE changes (a gate
+// decision that allowed), so that audit verify names it, and the sizes
+// and ranges it prints are those a reader gets.
+func TestDocsAuditExamplesMatchDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	data := t.TempDir()
+	url, _, _, stop := startDemo(t, "--data", data)
+	// The review the demo finds overdue is recorded once it serves.
+	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-frank"}, "findings"), 0, "REVIEW_OVERDUE")
+	if code := stop(); code != 0 {
+		t.Fatalf("demo exit code %d", code)
+	}
+	var log struct {
+		Entries []struct {
+			Index int            `json:"index"`
+			Type  string         `json:"type"`
+			Data  map[string]any `json:"data"`
+		} `json:"entries"`
+	}
+	r := runCLI(t, nil, "audit", "entries", "--data", data, "--limit", "1000", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatalf("audit entries: exit %d, %v\n%s", r.code, err, r.stderr)
+	}
+	size := len(log.Entries)
+	export := runCLI(t, nil, "audit", "export", "--data", data, "--change", "CHG-2")
+	if export.code != 0 {
+		t.Fatalf("audit export --change CHG-2: exit %d\n%s", export.code, export.stderr)
+	}
+
+	page, err := os.ReadFile("../../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(page)
+	m := regexp.MustCompile(`replace\(CAST\(record AS TEXT\), '\\"allow\\":true'.* WHERE idx = (\d+);`).FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/audit.md: no sqlite3 UPDATE of an allowed gate decision")
+	}
+	idx, _ := strconv.Atoi(m[1])
+	if idx >= size || log.Entries[idx].Type != andon.EventGateDecision || log.Entries[idx].Data["allow"] != true {
+		t.Errorf("docs/audit.md alters entry %d with sqlite3, which is not an allowed gate decision of the demo's log: the UPDATE changes nothing and audit verify passes", idx)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("audit log OK: %d entries,", size),
+		fmt.Sprintf("entry %d does not match its stored leaf hash", idx),
+		fmt.Sprintf("the signed log holds entries 0 to %d", size-1),
+		strings.TrimSpace(export.stderr) + "\n",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("docs/audit.md does not say %q, as the demo's log of %d entries does", strings.TrimSpace(want), size)
+		}
+	}
+
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The walkthrough's change is the next entry, and its gate call the one after.
+	if want := fmt.Sprintf("audit entry: %d\n", size+1); !strings.Contains(string(readme), want) {
+		t.Errorf("README.md: the walkthrough's first gate call is not %q: a demo just started holds %d entries", strings.TrimSpace(want), size)
 	}
 }
