@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -457,5 +459,127 @@ func TestDocsAuditExamplesMatchDemo(t *testing.T) {
 	// The walkthrough's change is the next entry, and its gate call the one after.
 	if want := fmt.Sprintf("audit entry: %d\n", size+1); !strings.Contains(string(readme), want) {
 		t.Errorf("README.md: the walkthrough's first gate call is not %q: a demo just started holds %d entries", strings.TrimSpace(want), size)
+	}
+}
+
+// docCommand is an andon command line a document shows, and where.
+type docCommand struct {
+	where string // file:line
+	args  []string
+	whole bool // a line to run as it stands, rather than words in the text
+}
+
+// docCommands returns the andon command lines of the documents: those of
+// their sh blocks, and of their console blocks the lines after the $
+// prompt (with the lines they continue), each whole; and the code spans
+// of their text that begin with andon, which may leave out a flag's value
+// or an argument.
+func docCommands(t *testing.T) []docCommand {
+	t.Helper()
+	docs, err := filepath.Glob("../../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := regexp.MustCompile("`(andon [^`]+)`")
+	var cmds []docCommand
+	for _, doc := range append(docs, "../../README.md", "../../ARCHITECTURE.md") {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimPrefix(doc, "../../")
+		for _, lang := range []string{"sh", "console"} {
+			for _, blk := range fencedBlocks(string(b), lang) {
+				text := blk.text
+				if lang == "console" {
+					var typed []string
+					more := false
+					for _, line := range strings.Split(text, "\n") {
+						if cmd, ok := strings.CutPrefix(line, "$ "); ok || more {
+							if !ok {
+								cmd = line
+							}
+							typed = append(typed, cmd)
+							more = strings.HasSuffix(cmd, "\\")
+						}
+					}
+					text = strings.Join(typed, "\n")
+				}
+				for _, args := range exampleCommands(text) {
+					cmds = append(cmds, docCommand{fmt.Sprintf("%s:%d", name, blk.line), args, true})
+				}
+			}
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, m := range span.FindAllStringSubmatch(line, -1) {
+				// A | in a table cell is written \|.
+				for _, args := range exampleCommands(strings.ReplaceAll(m[1], `\|`, "|")) {
+					cmds = append(cmds, docCommand{fmt.Sprintf("%s:%d", name, i+1), args, false})
+				}
+			}
+		}
+	}
+	return cmds
+}
+
+// TestDocsCommands: every andon command line the documents show names a
+// command and flags that exist; one shown whole in a shell or console
+// block also gives each flag a valid value and the command the arguments
+// it takes. A reader who copies one gets andon's answer, not a usage
+// error.
+func TestDocsCommands(t *testing.T) {
+	e := &env{ctx: context.Background(), getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	whole := 0
+	for _, c := range docCommands(t) {
+		// A tree of its own for each line, so that no flag set by one
+		// line is seen by the next.
+		root := newRootCmd(e)
+		root.InitDefaultVersionFlag()
+		cmd, rest, err := root.Find(c.args)
+		if err != nil {
+			t.Errorf("%s: andon %s: %v", c.where, strings.Join(c.args, " "), err)
+			continue
+		}
+		if !c.whole {
+			// Words in the text: a flag named without its value, a
+			// placeholder (…, [--server URL2]) for what follows.
+			for _, w := range rest {
+				name, _, _ := strings.Cut(strings.TrimLeft(w, "["), "=")
+				switch {
+				case strings.HasPrefix(name, "--") && len(name) > 2:
+					if cmd.Flags().Lookup(name[2:]) == nil && cmd.InheritedFlags().Lookup(name[2:]) == nil {
+						t.Errorf("%s: andon %s: %s has no flag %s", c.where, strings.Join(c.args, " "), cmd.CommandPath(), name)
+					}
+				case strings.HasPrefix(name, "-") && len(name) == 2:
+					if cmd.Flags().ShorthandLookup(name[1:]) == nil && cmd.InheritedFlags().ShorthandLookup(name[1:]) == nil {
+						t.Errorf("%s: andon %s: %s has no flag %s", c.where, strings.Join(c.args, " "), cmd.CommandPath(), name)
+					}
+				}
+			}
+			// A word that is no command is prose (the andon started log
+			// line), unless it is close to one: a misspelt command.
+			if cmd.HasSubCommands() && len(rest) > 0 {
+				cmd.SuggestionsMinimumDistance = 2 // as andon's own suggestions
+				if near := cmd.SuggestionsFor(rest[0]); len(near) > 0 {
+					t.Errorf("%s: andon %s: %s has no command %s (%s?)", c.where, strings.Join(c.args, " "), cmd.CommandPath(), rest[0], strings.Join(near, ", "))
+				}
+			}
+			continue
+		}
+		whole++
+		if !cmd.Runnable() {
+			t.Errorf("%s: andon %s: names no command that runs", c.where, strings.Join(c.args, " "))
+			continue
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Errorf("%s: andon %s: %v", c.where, strings.Join(c.args, " "), err)
+			continue
+		}
+		if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+			t.Errorf("%s: andon %s: %v", c.where, strings.Join(c.args, " "), err)
+		}
+	}
+	if whole < 60 {
+		t.Errorf("%d whole command lines found in the documents, want at least 60: is the parser of their blocks broken?", whole)
 	}
 }

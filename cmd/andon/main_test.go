@@ -746,9 +746,10 @@ func allCommands(root *cobra.Command) []*cobra.Command {
 	return cmds
 }
 
-// exampleCommands returns the andon command lines of an Example: lines
-// joined where they end in a backslash, comments and the words of other
-// programs (after |, &&, & or ;) left out, environment variables set
+// exampleCommands returns the andon command lines of an Example (or of
+// a shell block of the documents): lines joined where they end in a
+// backslash, comments and the words of other programs (after |, &&, & or
+// ;) left out, environment variables set
 // before the command dropped.
 func exampleCommands(example string) [][]string {
 	var lines [][]string
@@ -782,6 +783,11 @@ func exampleCommands(example string) [][]string {
 				word.WriteRune(r)
 			case (r == ' ' || r == '\t') && depth == 0:
 				flush()
+			case r == ';' && depth == 0:
+				// A command ends at ; even without a space before it,
+				// as in andon gate …; echo "exit $?".
+				flush()
+				break scan
 			case (r == '#' || r == '|' || r == '&' || r == ';' || r == '>') && depth == 0 && !inWord:
 				break scan
 			default:
