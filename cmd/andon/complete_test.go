@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,5 +105,67 @@ func TestCompletionAsksTheServer(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 10*time.Second {
 		t.Errorf("no server: %s to give up", elapsed)
+	}
+}
+
+// TestCompletionBashScript sources andon completion bash in bash, as the
+// README says to, and presses Tab after --env: with the bash-completion
+// package loaded, the script offers the server's environments; without
+// it, the script's helper is missing, which bash says on every Tab, and
+// bash offers file names, as the README warns.
+func TestCompletionBashScript(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash on the PATH")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(bin, "andon")); err != nil {
+		t.Fatal(err)
+	}
+	s := MustServe(t, t.TempDir())
+	// Tab after "andon gate --env ": COMP_* as bash sets them, then the
+	// function the script registered for andon.
+	const tab = `source <(andon completion bash)
+complete -p andon
+COMP_WORDS=(andon gate --env ""); COMP_CWORD=3; COMP_LINE="andon gate --env "; COMP_POINT=${#COMP_LINE}
+compopt() { :; } # bash allows it only while it completes
+__start_andon
+echo "offered: ${COMPREPLY[*]}"
+`
+	press := func(prelude string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prelude+tab)
+		cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"ANDON_SERVER="+s.url, "ANDON_TOKEN="+s.tokens["alice"])
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run() // the Tab without bash-completion fails; its output says how
+		return stdout.String(), stderr.String()
+	}
+
+	out, stderr := press("")
+	if !strings.Contains(out, "complete -o default -F __start_andon andon") || !strings.Contains(out, "offered: \n") ||
+		!strings.Contains(stderr, "_get_comp_words_by_ref: command not found") {
+		t.Errorf("Tab without bash-completion: want bash to say _get_comp_words_by_ref: command not found and fall back to file names (-o default)\nstdout:\n%s\nstderr:\n%s", out, stderr)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), "every Tab says `_get_comp_words_by_ref: command not found`") {
+		t.Error("README.md does not warn what bash says on every Tab without bash-completion")
+	}
+
+	const pkg = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(pkg); err != nil {
+		t.Skipf("no bash-completion package (%s): apt-get install bash-completion", pkg)
+	}
+	out, stderr = press("source " + pkg + "\n")
+	if !strings.Contains(out, "offered: dev staging-lyon prod-lyon staging-geelong prod-geelong prod-subsidiaries\n") {
+		t.Errorf("Tab with bash-completion: want the catalog's environments\nstdout:\n%s\nstderr:\n%s", out, stderr)
 	}
 }
