@@ -510,6 +510,11 @@ func docCommands(t *testing.T) []docCommand {
 				}
 			}
 		}
+		for _, blk := range fencedBlocks(string(b), "yaml") {
+			for _, args := range yamlCommands(t, blk.text) {
+				cmds = append(cmds, docCommand{fmt.Sprintf("%s:%d", name, blk.line), args, true})
+			}
+		}
 		for i, line := range strings.Split(string(b), "\n") {
 			for _, m := range span.FindAllStringSubmatch(line, -1) {
 				// A | in a table cell is written \|.
@@ -518,6 +523,76 @@ func docCommands(t *testing.T) []docCommand {
 				}
 			}
 		}
+	}
+	return cmds
+}
+
+// yamlCommands returns the andon command lines of a YAML document of the
+// documents: the args of a container or a GitHub Actions step that runs
+// andon's image, and the lines of a script (GitLab's script, GitHub's
+// run) that run andon; other strings, such as an alert's summary, are
+// text.
+func yamlCommands(t *testing.T, doc string) [][]string {
+	t.Helper()
+	// GitHub Actions puts the value of ${{ … }} in before a shell sees it.
+	expression := regexp.MustCompile(`\$\{\{[^}]*\}\}`)
+	var cmds [][]string
+	var walk, script func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			image, _ := v["image"].(string)
+			if uses, ok := v["uses"].(string); ok {
+				image = uses
+			}
+			if strings.Contains(image, "/andon:") {
+				switch args := v["args"].(type) {
+				case []any:
+					var words []string
+					for _, a := range args {
+						words = append(words, fmt.Sprint(a))
+					}
+					cmds = append(cmds, words)
+				case nil:
+				default:
+					t.Errorf("args of %s: %v is not a list", image, args)
+				}
+				if with, ok := v["with"].(map[string]any); ok {
+					if args, ok := with["args"].(string); ok {
+						cmds = append(cmds, exampleCommands("andon "+expression.ReplaceAllString(args, "X"))...)
+					}
+				}
+			}
+			for k, e := range v {
+				if slices.Contains([]string{"script", "before_script", "after_script", "run"}, k) {
+					script(e)
+				} else {
+					walk(e)
+				}
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	script = func(v any) {
+		switch v := v.(type) {
+		case string:
+			cmds = append(cmds, exampleCommands(expression.ReplaceAllString(v, "X"))...)
+		case []any:
+			for _, e := range v {
+				script(e)
+			}
+		}
+	}
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	for {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			break // the end, or a fragment that is not a whole document
+		}
+		walk(v)
 	}
 	return cmds
 }
@@ -573,6 +648,11 @@ func TestDocsCommands(t *testing.T) {
 		}
 		if err := cmd.ParseFlags(rest); err != nil {
 			t.Errorf("%s: andon %s: %v", c.where, strings.Join(c.args, " "), err)
+			continue
+		}
+		// A group runs, to say that a command is unknown.
+		if args := cmd.Flags().Args(); cmd.HasSubCommands() && len(args) > 0 {
+			t.Errorf("%s: andon %s: %s has no command %s", c.where, strings.Join(c.args, " "), cmd.CommandPath(), args[0])
 			continue
 		}
 		if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {

@@ -825,6 +825,11 @@ func TestHelpExamples(t *testing.T) {
 				t.Errorf("%s example %q: %v", c.CommandPath(), args, err)
 				continue
 			}
+			// A group runs, to say that a command is unknown.
+			if rest := cmd.Flags().Args(); cmd.HasSubCommands() && len(rest) > 0 {
+				t.Errorf("%s example %q: %s has no command %s", c.CommandPath(), args, cmd.CommandPath(), rest[0])
+				continue
+			}
 			if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
 				t.Errorf("%s example %q: %v", c.CommandPath(), args, err)
 			}
