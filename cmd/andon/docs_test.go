@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -406,8 +407,19 @@ func TestDocsAuditExamplesMatchDemo(t *testing.T) {
 	}
 	data := t.TempDir()
 	url, _, _, stop := startDemo(t, "--data", data)
-	// The review the demo finds overdue is recorded once it serves.
-	wantExit(t, runCLI(t, map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-frank"}, "findings"), 0, "REVIEW_OVERDUE")
+	// The review the demo finds overdue is recorded by the leader's first
+	// scan, once it serves, and before a reader who follows the README
+	// opens a change.
+	asFrank := map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-frank"}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r := runCLI(t, asFrank, "audit", "entries", "--type", andon.EventReviewOverdue, "-o", "json")
+		if r.code == 0 && strings.Contains(r.stdout, `"CHG-5"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo recorded no overdue review of CHG-5 within 30s: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
 	if code := stop(); code != 0 {
 		t.Fatalf("demo exit code %d", code)
 	}
