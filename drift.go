@@ -156,6 +156,10 @@ func (r *DriftReport) Validate() error {
 	case r.Namespace == "":
 		return Errorf(EINVALID, "namespace: required")
 	}
+	if err := checkLines([]string{"environment", r.Environment, "cluster", r.Cluster, "namespace", r.Namespace, "server", r.Server,
+		"desired.path", r.Desired.Path, "desired.url", r.Desired.URL, "desired.ref", r.Desired.Ref}); err != nil {
+		return err
+	}
 	if err := r.Desired.validate(); err != nil {
 		return err
 	}
@@ -244,6 +248,14 @@ func holdsCredentials(raw string) bool {
 }
 
 func (o *DriftObject) validate(at string, skipped bool) error {
+	texts := []string{at + ".apiVersion", o.APIVersion, at + ".kind", o.Kind, at + ".namespace", o.Namespace, at + ".name", o.Name,
+		at + ".file", o.File, at + ".reason", o.Reason}
+	for j, f := range o.Fields {
+		texts = append(texts, fmtPath(at+".fields", j)+".path", f.Path)
+	}
+	if err := checkLines(texts); err != nil {
+		return err
+	}
 	switch {
 	case skipped && o.Drift != DriftSkipped:
 		return Errorf(EINVALID, "%s.drift: %q, want %s", at, o.Drift, DriftSkipped)
@@ -293,6 +305,19 @@ func (o *DriftObject) validate(at string, skipped bool) error {
 					return Errorf(EINVALID, "%s: a redacted field holds a value", fat)
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// checkLines checks the texts of a report, given as pairs of a field's
+// name and its text, as CheckText checks a line a person typed: the
+// command line and the board show them again, and a control character
+// in a kind or a name could rewrite what they show.
+func checkLines(texts []string) error {
+	for i := 0; i+1 < len(texts); i += 2 {
+		if err := CheckText(texts[i], texts[i+1], false); err != nil {
+			return err
 		}
 	}
 	return nil

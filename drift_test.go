@@ -85,6 +85,14 @@ func TestDriftReportValidate(t *testing.T) {
 			r.Objects[1].Fields[0] = andon.DriftField{Path: `data["odoo.conf"]`, Desired: json.RawMessage(`"admin_passwd = (redacted)\r\ndb_password: (redacted)\nworkers = 2"`),
 				Live: json.RawMessage(`"workers = 3\nsmtp_password = (reda…"`)}
 		}, ""},
+		// Shown again by the command line and the board.
+		{"a terminal escape in a name", func(r *andon.DriftReport) { r.Objects[1].Name = "odoo\x1b[2K" },
+			"objects[1].name: holds the control character U+001B at byte 4"},
+		{"a line break in a field's path", func(r *andon.DriftReport) { r.Objects[1].Fields[0].Path = "spec.replicas\nlevel=ERROR" },
+			"objects[1].fields[0].path: holds the control character U+000A at byte 13"},
+		{"a reordering control in a skipped object's reason", func(r *andon.DriftReport) { r.Skipped[0].Reason = "cluster\u202escoped" },
+			"skipped[0].reason: holds the bidirectional control U+202E"},
+		{"a control character in the ref", func(r *andon.DriftReport) { r.Desired.Ref = "main\r" }, "desired.ref: holds the control character U+000D"},
 		{"skipped without reason", func(r *andon.DriftReport) { r.Skipped[0].Reason = "" }, "skipped[0].reason: required"},
 		{"skipped as drift", func(r *andon.DriftReport) { r.Skipped[0].Drift = andon.DriftMissing }, `skipped[0].drift: "missing", want skipped`},
 	}
