@@ -14,8 +14,30 @@ import (
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
 
+// mustMigratedRaw makes a database of engine that andon migrated, runs
+// stmts on it with database/sql alone, to put it in a state andon would
+// not (as an older andon left it, or one a migration fails on), and
+// returns its DSN and that handle.
+func mustMigratedRaw(t *testing.T, engine string, stmts ...string) (string, *sql.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	dsn := sqlstoretest.DSN(t, engine, dir)
+	db, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw := mustOpenRaw(t, engine, dir, dsn)
+	for _, stmt := range stmts {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return dsn, raw
+}
+
 // mustOpenRaw opens the database of engine at dsn (a SQLite one in dir)
-// with database/sql alone, to put it in a state andon would not.
+// with database/sql alone.
 func mustOpenRaw(t *testing.T, engine, dir, dsn string) *sql.DB {
 	t.Helper()
 	driver, name := "sqlite", "file:"+sqlstore.DataPath(dir)
@@ -30,31 +52,52 @@ func mustOpenRaw(t *testing.T, engine, dir, dsn string) *sql.DB {
 	return raw
 }
 
+// holdMigrationLock takes the migration lock of the PostgreSQL database
+// raw opens, as another replica that migrates it holds it, until release
+// or the end of the test.
+func holdMigrationLock(t *testing.T, raw *sql.DB) (release func()) {
+	t.Helper()
+	other, err := raw.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() { other.Rollback() })
+	t.Cleanup(release)
+	if _, err := other.Exec(`SELECT pg_advisory_xact_lock(hashtext('andon'), hashtext(current_schema() || '.migrate'))`); err != nil {
+		t.Fatal(err)
+	}
+	return release
+}
+
+// openLogged opens dsn in the background, with a logger that hands its
+// records to the channel it returns; the channel is closed once the open
+// has returned, its error on opened.
+func openLogged(ctx context.Context, dsn string) (records recordHandler, opened <-chan error) {
+	records = make(recordHandler, 100)
+	done := make(chan error, 1)
+	go func() {
+		db, err := sqlstore.OpenLogged(ctx, dsn, slog.New(records))
+		if err == nil {
+			db.Close()
+		}
+		done <- err
+		close(records)
+	}()
+	return records, done
+}
+
 // A migration that fails leaves nothing of itself, keeps the ones before
 // it, and says so and what to do; the next start applies it.
 func TestFailedMigrationIsRolledBackAndNamed(t *testing.T) {
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dir := t.TempDir()
-			dsn := sqlstoretest.DSN(t, engine, dir)
 			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-			raw := mustOpenRaw(t, engine, dir, dsn)
 			// The database as if 0009 and 0010 were to apply, but with the
 			// column 0010 adds already there, which fails it.
-			for _, stmt := range []string{
+			dsn, raw := mustMigratedRaw(t, engine,
 				`DROP INDEX audit_entries_time`,
-				`DELETE FROM schema_migrations WHERE name IN ('0009_audit_time.sql', '0010_token_read_only.sql')`,
-			} {
-				if _, err := raw.Exec(stmt); err != nil {
-					t.Fatalf("%s: %v", stmt, err)
-				}
-			}
-			_, err = sqlstore.Open(ctx, dsn)
+				`DELETE FROM schema_migrations WHERE name IN ('0009_audit_time.sql', '0010_token_read_only.sql')`)
+			_, err := sqlstore.Open(ctx, dsn)
 			for _, want := range []string{"migration 0010_token_read_only.sql did not complete and was rolled back", "start andon again"} {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("open with a migration that fails: %v; want it to say %q", err, want)
@@ -67,7 +110,7 @@ func TestFailedMigrationIsRolledBackAndNamed(t *testing.T) {
 			if _, err := raw.Exec(`ALTER TABLE tokens DROP COLUMN read_only`); err != nil {
 				t.Fatal(err)
 			}
-			db, err = sqlstore.Open(ctx, dsn)
+			db, err := sqlstore.Open(ctx, dsn)
 			if err != nil {
 				t.Fatalf("open once the cause is removed: %v", err)
 			}
@@ -129,49 +172,18 @@ func attr(r slog.Record, key string) string {
 func TestMigrationsAreLogged(t *testing.T) {
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dir := t.TempDir()
-			dsn := sqlstoretest.DSN(t, engine, dir)
-			ctx := context.Background()
-			db, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-			raw := mustOpenRaw(t, engine, dir, dsn)
-			for _, stmt := range []string{
+			dsn, raw := mustMigratedRaw(t, engine,
 				`ALTER TABLE tokens DROP COLUMN read_only`,
-				`DELETE FROM schema_migrations WHERE name = '0010_token_read_only.sql'`,
-			} {
-				if _, err := raw.Exec(stmt); err != nil {
-					t.Fatalf("%s: %v", stmt, err)
-				}
-			}
+				`DELETE FROM schema_migrations WHERE name = '0010_token_read_only.sql'`)
 			release := func() {}
 			if engine == "postgres" {
-				// Another replica, migrating.
-				other, err := raw.BeginTx(ctx, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer other.Rollback()
-				// Released, should the wait go unlogged, for the test to
-				// fail rather than hang.
-				release = sync.OnceFunc(func() { other.Rollback() })
+				// Another replica, migrating: released once the wait is
+				// logged, or after a minute, for the test to fail rather
+				// than hang should it go unlogged.
+				release = holdMigrationLock(t, raw)
 				defer time.AfterFunc(time.Minute, release).Stop()
-				if _, err := other.Exec(`SELECT pg_advisory_xact_lock(hashtext('andon'), hashtext(current_schema() || '.migrate'))`); err != nil {
-					t.Fatal(err)
-				}
 			}
-			records := make(recordHandler, 100)
-			opened := make(chan error, 1)
-			go func() {
-				db, err := sqlstore.OpenLogged(ctx, dsn, slog.New(records))
-				if err == nil {
-					db.Close()
-				}
-				opened <- err
-				close(records)
-			}()
+			records, opened := openLogged(context.Background(), dsn)
 			var waits, applied []string
 			for r := range records {
 				switch r.Message {
@@ -203,35 +215,18 @@ func TestMigrationsAreLogged(t *testing.T) {
 // replica's migration lock, says so, and not that a cause is to remove.
 func TestStoppedMigrationSaysStartAgain(t *testing.T) {
 	dsn := sqlstoretest.Postgres(t)
-	raw := mustOpenRaw(t, "postgres", "", dsn)
-	other, err := raw.BeginTx(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Rollback()
-	if _, err := other.Exec(`SELECT pg_advisory_xact_lock(hashtext('andon'), hashtext(current_schema() || '.migrate'))`); err != nil {
-		t.Fatal(err)
-	}
+	holdMigrationLock(t, mustOpenRaw(t, "postgres", "", dsn))
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	// Stopped anyway, should the wait go unlogged, rather than hang.
 	defer time.AfterFunc(time.Minute, stop).Stop()
-	records := make(recordHandler, 100)
-	opened := make(chan error, 1)
-	go func() {
-		db, err := sqlstore.OpenLogged(ctx, dsn, slog.New(records))
-		if err == nil {
-			db.Close()
-		}
-		opened <- err
-		close(records)
-	}()
+	records, opened := openLogged(ctx, dsn)
 	for r := range records {
 		if r.Message == "waiting for another andon that migrates the database" {
 			stop()
 		}
 	}
-	err = <-opened
+	err := <-opened
 	want := "migration 0001_init.sql was stopped before it completed, and rolled back"
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), "; start andon again, which applies it again") {
 		t.Errorf("open stopped during a migration: %v; want %q, and to start again", err, want)

@@ -183,26 +183,8 @@ func TestMigrationsRunOnceWhenReplicasStartTogether(t *testing.T) {
 func TestNewerSchemaIsRefused(t *testing.T) {
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dir := t.TempDir()
-			dsn := sqlstoretest.DSN(t, engine, dir)
-			db, err := sqlstore.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
-			driver, name := "sqlite", "file:"+sqlstore.DataPath(dir)
-			if engine == "postgres" {
-				driver, name = "pgx", dsn
-			}
-			raw, err := sql.Open(driver, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			if _, err := raw.Exec(`INSERT INTO schema_migrations (name) VALUES ('9999_future.sql')`); err != nil {
-				t.Fatal(err)
-			}
-			_, err = sqlstore.Open(context.Background(), dsn)
+			dsn, _ := mustMigratedRaw(t, engine, `INSERT INTO schema_migrations (name) VALUES ('9999_future.sql')`)
+			_, err := sqlstore.Open(context.Background(), dsn)
 			if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), "9999_future.sql") {
 				t.Errorf("open a database migrated by a newer version: %v; want invalid naming the unknown migration", err)
 			}
