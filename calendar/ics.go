@@ -41,7 +41,9 @@ import (
 //     each RDATE becoming one more single-occurrence schedule. An EXDATE or
 //     RDATE may be a date only when DTSTART is one; when DTSTART is a date,
 //     an EXDATE at midnight in any zone is that date (Exchange writes them
-//     so), and one at another time of day is refused.
+//     so), and one at another time of day is refused. When DTSTART is a
+//     date, an UNTIL in UTC (Outlook's and Exchange's) is the date it falls
+//     on in the zone the file names (see ruleText).
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
@@ -499,7 +501,9 @@ func (p *icsParser) resolve(e *event) error {
 		lines:    map[string]int{"start": dtstart.line, "timezone": dtstart.line, "duration": durLine},
 	}
 	if r := e.props["RRULE"]; r != nil {
-		own.RRule = strings.TrimSpace(r.value)
+		if own.RRule, err = p.ruleText(e, r); err != nil {
+			return err
+		}
 		own.lines["rrule"] = r.line
 	}
 	excluded := map[int64]bool{}
@@ -537,6 +541,56 @@ func (p *icsParser) resolve(e *event) error {
 		}
 	}
 	return nil
+}
+
+// ruleText returns the RRULE r of e as the schedule keeps it. RFC 5545
+// gives UNTIL the value type of DTSTART, but Outlook, Exchange and other
+// programs end an all-day series (DTSTART a date) with a UTC time: the
+// organiser's midnight starting the last day, 20261230T230000Z for a
+// series kept in Berlin whose last day is 31 December. Compared with the
+// midnights of a plant west of Berlin, that instant would drop the last
+// day. So UNTIL's time is read in the organiser's zone, as the series was
+// written there: X-WR-TIMEZONE, or the file's VTIMEZONE when it has one
+// only, and the date it falls on there is the last day (any time of that
+// day, midnight or 23:59:59, gives the same day). Without a zone to read
+// it in, the last day is one of two, and the rule is refused rather than
+// guessed.
+func (p *icsParser) ruleText(e *event, r *contentLine) (string, error) {
+	text := strings.TrimSpace(r.value)
+	if !e.date {
+		return text, nil
+	}
+	parts := strings.Split(text, ";")
+	for i, part := range parts {
+		key, v, _ := strings.Cut(part, "=")
+		if !strings.EqualFold(key, "UNTIL") || !strings.HasSuffix(strings.ToUpper(v), "Z") {
+			continue
+		}
+		t, err := parseStrict("20060102T150405Z", strings.ToUpper(v))
+		if err != nil {
+			// Reported by the rule's own check, as for any rule.
+			return text, nil
+		}
+		var name, where string
+		switch {
+		case p.floating != nil:
+			name = unescapeText(strings.Trim(strings.TrimSpace(p.floating.value), `"`))
+			where = fmt.Sprintf("the calendar's X-WR-TIMEZONE (line %d)", p.floating.line)
+		case len(p.vtimezones) == 1:
+			for tzid, vt := range p.vtimezones {
+				name, where = tzid, fmt.Sprintf("the file's VTIMEZONE (line %d)", vt.line)
+			}
+		default:
+			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, and the file names no zone of its own (an X-WR-TIMEZONE, or a single VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires", v)
+		}
+		z, err := p.zone(name, r, t.Unix())
+		if err != nil {
+			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, read in %s: %v", v, where, err)
+		}
+		parts[i] = key + "=" + t.In(z.loc).Format("20060102")
+		return strings.Join(parts, ";"), nil
+	}
+	return text, nil
 }
 
 // length is how long an occurrence lasts: wall on the wall clock, then

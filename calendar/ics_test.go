@@ -546,6 +546,10 @@ func TestParseICSErrors(t *testing.T) {
 		{"two DTSTART", ics("DTSTART:20270101T000000", "DTSTART:20270102T000000"), "t.ics:5: DTSTART is given twice in one VEVENT (first on line 4)"},
 		{"unknown X-WR-TIMEZONE for a floating time", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
 			`t.ics:4: DTSTART: a floating time is read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"an all-day series ending at a UTC time, and no zone to read it in", ics("DTSTART;VALUE=DATE:20261228", "RRULE:FREQ=DAILY;UNTIL=20261230T230000Z"),
+			"t.ics:5: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, and the file names no zone of its own (an X-WR-TIMEZONE, or a single VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires"},
+		{"an all-day series ending at a UTC time, and an unknown X-WR-TIMEZONE", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261228\nRRULE:FREQ=DAILY;UNTIL=20261230T230000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+			`t.ics:5: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"unknown zone", ics("DTSTART;TZID=Europe/Lyon:20270103T020000", "DURATION:PT1H"),
 			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"a zone as Outlook names it, without a VTIMEZONE", ics(`DTSTART;TZID="(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna":20270103T020000`, "DURATION:PT1H"),
@@ -772,6 +776,73 @@ func TestParseICSExcludesByInstant(t *testing.T) {
 			got := Spans(c.Occurrences(cat.Environment(tt.env), MustTime(t, tt.from), MustTime(t, tt.to)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Occurrences mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseICSAllDayUntilInUTC: Outlook and Exchange end an all-day series
+// with the organiser's midnight in UTC rather than a date. Compared with a
+// plant's own midnights, that instant dropped the series' last day at a
+// plant west of the organiser; it is the last day in the zone the file
+// names, at plants on either side and in both hemispheres.
+func TestParseICSAllDayUntilInUTC(t *testing.T) {
+	const outlookZone = "BEGIN:VTIMEZONE\nTZID:W. Europe Standard Time\nBEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\n"
+	calendarOf := func(head, until string) string {
+		return "BEGIN:VCALENDAR\nVERSION:2.0\n" + head +
+			"BEGIN:VEVENT\nUID:shutdown\nDTSTART;VALUE=DATE:20261228\nDTEND;VALUE=DATE:20261229\nRRULE:FREQ=DAILY;UNTIL=" + until + "\nEND:VEVENT\nEND:VCALENDAR\n"
+	}
+	cat := &andon.Catalog{
+		Plants: []*andon.Plant{
+			{Name: "fresno", Timezone: "America/Los_Angeles", Location: MustLoadLocation(t, "America/Los_Angeles")},
+			{Name: "berlin", Timezone: "Europe/Berlin", Location: MustLoadLocation(t, "Europe/Berlin")},
+			{Name: "auckland", Timezone: "Pacific/Auckland", Location: MustLoadLocation(t, "Pacific/Auckland")},
+			{Name: "santiago", Timezone: "America/Santiago", Location: MustLoadLocation(t, "America/Santiago")},
+		},
+		Environments: []*andon.Environment{
+			{Name: "prod-fresno", Stage: andon.StageProduction, Plants: []string{"fresno"}},
+			{Name: "prod-berlin", Stage: andon.StageProduction, Plants: []string{"berlin"}},
+			{Name: "prod-auckland", Stage: andon.StageProduction, Plants: []string{"auckland"}},
+			{Name: "prod-santiago", Stage: andon.StageProduction, Plants: []string{"santiago"}},
+		},
+	}
+	envs := []string{"prod-fresno", "prod-berlin", "prod-auckland", "prod-santiago"}
+	tests := []struct {
+		name string
+		data string
+		// wantRule is the rule read; the days are 28 to 31 December at
+		// every plant.
+		wantRule string
+	}{
+		{"Berlin in X-WR-TIMEZONE", calendarOf("X-WR-TIMEZONE:Europe/Berlin\n", "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"Berlin as Outlook's single VTIMEZONE", calendarOf(outlookZone, "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"the end of the last day in Berlin", calendarOf("X-WR-TIMEZONE:Europe/Berlin\n", "20261231T225959Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"Auckland in summer, 13 hours ahead", calendarOf("X-WR-TIMEZONE:Pacific/Auckland\n", "20261230T110000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"Los Angeles, behind UTC", calendarOf("X-WR-TIMEZONE:America/Los_Angeles\n", "20261231T080000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"Santiago in summer, behind UTC in the south", calendarOf("X-WR-TIMEZONE:America/Santiago\n", "20261231T030000Z"), "FREQ=DAILY;UNTIL=20261231"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			schedules, err := calendar.ParseICS("shutdown.ics", []byte(tt.data))
+			if err != nil {
+				t.Fatalf("ParseICS: %v", err)
+			}
+			if len(schedules) != 1 || schedules[0].RRule != tt.wantRule {
+				t.Fatalf("ParseICS = %+v, want one schedule with RRULE %s", schedules, tt.wantRule)
+			}
+			cat.Windows = []*andon.Window{{Name: "shutdown", Type: andon.WindowFreeze, Schedules: schedules, ICS: "shutdown.ics"}}
+			c := MustNew(t, cat)
+			for _, env := range envs {
+				e := cat.Environment(env)
+				loc := cat.Plant(e.Plants[0]).Location
+				var got []string
+				for _, o := range c.Occurrences(e, time.Date(2026, 12, 20, 0, 0, 0, 0, loc), time.Date(2027, 1, 10, 0, 0, 0, 0, loc)) {
+					got = append(got, o.Start.In(loc).Format(time.DateOnly))
+				}
+				want := []string{"2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31"}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s: days mismatch (-want +got):\n%s", env, diff)
+				}
 			}
 		})
 	}
