@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
 )
 
 // Risk evaluates andon.risk for a change. It fails when the policy errs or
@@ -24,7 +26,11 @@ func (e *Engine) Risk(ctx context.Context, in *andon.RiskInput) (*andon.RiskDeci
 		return nil, andon.Errorf(andon.EINVALID, "andon.risk: the input needs a change and its environment")
 	}
 	q := e.state.Load().risk
-	out, err := q.eval(ctx, riskInput(in), DecisionTimeout)
+	var hook print.Hook
+	if q.print != nil {
+		hook = q.print.hook("risk", slog.String("environment", in.Environment.Name))
+	}
+	out, err := q.eval(ctx, riskInput(in), DecisionTimeout, hook)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +59,11 @@ func (e *Engine) Gate(ctx context.Context, in *andon.GateInput) (*andon.GateDeci
 		return nil, andon.Errorf(andon.EINVALID, "andon.gate: request.at is required")
 	}
 	p := e.state.Load()
-	out, err := p.gate.eval(ctx, gateInput(in), DecisionTimeout)
+	var hook print.Hook
+	if p.gate.print != nil {
+		hook = p.gate.print.hook("gate", slog.String("environment", in.Request.Environment), slog.String("image", in.Request.Image))
+	}
+	out, err := p.gate.eval(ctx, gateInput(in), DecisionTimeout, hook)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +106,45 @@ type decision struct {
 	// defined. It runs only when query has no result, to name the output
 	// the policy left undefined.
 	diagnose rego.PreparedEvalQuery
+	// print is where the output of print calls goes; nil when they are
+	// compiled out.
+	print *printOutput
+}
+
+// printOutput logs what the print calls of a policy print.
+type printOutput struct {
+	logger *slog.Logger
+	// packages maps the name of each module, the File of a print call's
+	// location, to its package.
+	packages map[string]string
+}
+
+// hook is the print hook of one decision of kind, whose records carry
+// attrs besides the place of the call.
+func (o *printOutput) hook(kind string, attrs ...slog.Attr) print.Hook {
+	return &printHook{out: o, attrs: append([]slog.Attr{slog.String("decision", kind)}, attrs...)}
+}
+
+// printHook logs each line printed in one decision at DEBUG level.
+type printHook struct {
+	out   *printOutput
+	attrs []slog.Attr
+}
+
+// Print implements print.Hook.
+func (h *printHook) Print(pctx print.Context, msg string) error {
+	attrs := make([]slog.Attr, 0, len(h.attrs)+4)
+	if loc := pctx.Location; loc != nil {
+		if strings.HasPrefix(loc.File, embeddedPrefix) {
+			// The embedded bundle prints nothing, whatever it says.
+			return nil
+		}
+		attrs = append(attrs, slog.String("package", h.out.packages[loc.File]), slog.String("file", loc.File), slog.Int("line", loc.Row))
+	}
+	attrs = append(attrs, h.attrs...)
+	attrs = append(attrs, slog.String("text", msg))
+	h.out.logger.LogAttrs(pctx.Context, slog.LevelDebug, "policy print", attrs...)
+	return nil
 }
 
 // packageFiles names the files that declare package pkg, for a message:
@@ -186,8 +235,8 @@ func prepare(ctx context.Context, c *ast.Compiler, query string) (rego.PreparedE
 
 // eval runs the query on input and returns the value of each output. An
 // evaluation that runs longer than limit, unless limit is 0, is stopped
-// and fails.
-func (d *decision) eval(ctx context.Context, input ast.Value, limit time.Duration) (map[string]*ast.Term, error) {
+// and fails. What the policy prints goes to hook; nil discards it.
+func (d *decision) eval(ctx context.Context, input ast.Value, limit time.Duration, hook print.Hook) (map[string]*ast.Term, error) {
 	// OPA notices a context that has ended only after a while, and a small
 	// evaluation may finish first: a caller past its deadline is answered
 	// as such every time, not by a race.
@@ -200,12 +249,19 @@ func (d *decision) eval(ctx context.Context, input ast.Value, limit time.Duratio
 		evalCtx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
-	rs, err := d.query.Eval(evalCtx,
+	opts := [...]rego.EvalOption{
 		rego.EvalParsedInput(input),
 		// Nobody reads the metrics of a single decision; collecting them
 		// costs allocations on every call.
 		rego.EvalMetrics(metrics.NoOp()),
-	)
+		nil,
+	}
+	n := 2
+	if hook != nil {
+		opts[n] = rego.EvalPrintHook(hook)
+		n++
+	}
+	rs, err := d.query.Eval(evalCtx, opts[:n]...)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		// The caller gave up, or its own deadline passed: no failure of

@@ -13,6 +13,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
 )
 
 // ManifestObject is one Kubernetes object as the manifest policy sees it.
@@ -211,7 +212,11 @@ func (p *prepared) manifestFindings(ctx context.Context, objs []ManifestObject, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := p.manifests.eval(ctx, input, 0)
+	var hook print.Hook
+	if p.manifests.print != nil {
+		hook = p.manifests.print.hook("manifests")
+	}
+	out, err := p.manifests.eval(ctx, input, 0, hook)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +278,7 @@ func manifestRules(ctx context.Context, d *decision) (map[string]andon.ManifestR
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.eval(ctx, input, 0)
+	out, err := d.eval(ctx, input, 0, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -44,9 +45,26 @@ const embeddedPrefix = "embedded:"
 // Engine evaluates the policy in force. Risk and Gate may be called from
 // many goroutines, also while Reload swaps in a new policy.
 type Engine struct {
-	dir    string
+	dir string
+	// logger receives the output of the policy directory's print calls;
+	// nil discards it.
+	logger *slog.Logger
 	reload sync.Mutex // serialises Reload; evaluation never waits for it
 	state  atomic.Pointer[prepared]
+}
+
+// An Option configures an Engine made by New.
+type Option func(*Engine)
+
+// WithLogger sends what the print calls of the policy directory's modules
+// print in a decision to logger, at DEBUG level, one record a line with
+// the package, file and line of the call and the kind of decision. The
+// print calls are compiled in only when logger is enabled at DEBUG level
+// when the policy loads, at start and on every reload: otherwise OPA
+// erases them, so that they cost a decision nothing. The embedded bundle
+// prints nothing. Without this option print calls are always erased.
+func WithLogger(logger *slog.Logger) Option {
+	return func(e *Engine) { e.logger = logger }
 }
 
 // prepared is one compiled policy with its queries ready to evaluate. It is
@@ -76,9 +94,12 @@ var _ andon.Policy = (*Engine)(nil)
 //
 // The error of a policy that does not parse or compile names the file and
 // line of every problem.
-func New(ctx context.Context, dir string) (*Engine, error) {
+func New(ctx context.Context, dir string, opts ...Option) (*Engine, error) {
 	e := &Engine{dir: dir}
-	p, err := load(ctx, dir)
+	for _, o := range opts {
+		o(e)
+	}
+	p, err := load(ctx, dir, e.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +113,7 @@ func New(ctx context.Context, dir string) (*Engine, error) {
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reload.Lock()
 	defer e.reload.Unlock()
-	p, err := load(ctx, e.dir)
+	p, err := load(ctx, e.dir, e.logger)
 	if err != nil {
 		return err
 	}
@@ -101,19 +122,19 @@ func (e *Engine) Reload(ctx context.Context) error {
 }
 
 // Swap puts the policy in force in next in force in e, at once and as a
-// whole, as Reload does, and makes Reload read next's directory from then
-// on. The services that hold e decide under next's policy from their next
+// whole, as Reload does, and makes Reload read next's directory, and
+// send what it prints to next's logger, from then on. The services that hold e decide under next's policy from their next
 // decision; next is not changed, nor compiled again. Compiling next first
 // lets a policy be checked before anything is decided under it, and put
 // in force later: andon demo seeds its history under the embedded policy,
 // then swaps in the one it was given.
 func (e *Engine) Swap(next *Engine) {
 	next.reload.Lock()
-	dir, p := next.dir, next.state.Load()
+	dir, logger, p := next.dir, next.logger, next.state.Load()
 	next.reload.Unlock()
 	e.reload.Lock()
 	defer e.reload.Unlock()
-	e.dir = dir
+	e.dir, e.logger = dir, logger
 	e.state.Store(p)
 }
 
@@ -141,13 +162,25 @@ type source struct {
 	text string
 }
 
-// load reads, parses, merges, compiles and prepares a policy.
-func load(ctx context.Context, dir string) (*prepared, error) {
+// load reads, parses, merges, compiles and prepares a policy. Print calls
+// are compiled in only when a module of dir has one and logger takes
+// DEBUG records (see WithLogger).
+func load(ctx context.Context, dir string, logger *slog.Logger) (*prepared, error) {
 	mods, err := modules(dir, false)
 	if err != nil {
 		return nil, err
 	}
-	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1)
+	var out *printOutput
+	if logger != nil && logger.Enabled(ctx, slog.LevelDebug) && printing(mods) {
+		out = &printOutput{logger: logger, packages: make(map[string]string, len(mods))}
+		for name, m := range mods {
+			out.packages[name] = strings.TrimPrefix(m.Package.Path.String(), "data.")
+		}
+	}
+	// OPA's compiler erases print calls unless told to keep them; kept,
+	// it rewrites only the bodies that have one, so that the rules of a
+	// module without print compile as they do erased.
+	c := ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1).WithEnablePrintStatements(out != nil)
 	if c.Compile(mods); c.Failed() {
 		return nil, compileError(dir, c.Errors)
 	}
@@ -171,9 +204,11 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	if p.risk, err = prepareDecision(ctx, c, "andon.risk", "tier", "reasons", "approvals"); err != nil {
 		return nil, err
 	}
+	p.risk.print = out
 	if p.gate, err = prepareDecision(ctx, c, "andon.gate", "allow", "reasons"); err != nil {
 		return nil, err
 	}
+	p.gate.print = out
 	p.warnings = unused(mods)
 	p.embeddedManifests = true
 	for name, m := range mods {
@@ -191,7 +226,28 @@ func load(ctx context.Context, dir string) (*prepared, error) {
 	if p.manifests, err = prepareDecision(ctx, c, "andon.manifests", "findings"); err != nil {
 		return nil, err
 	}
+	p.manifests.print = out
 	return p, nil
+}
+
+// printing reports whether a module of the policy directory calls print.
+// Those of the embedded bundle are not looked at, and what they would
+// print is dropped (printOutput.Print): the bundle prints nothing.
+func printing(mods map[string]*ast.Module) bool {
+	for name, m := range mods {
+		if strings.HasPrefix(name, embeddedPrefix) {
+			continue
+		}
+		found := false
+		ast.WalkExprs(m, func(x *ast.Expr) bool {
+			found = found || x.IsCall() && x.Operator().Equal(ast.Print.Ref())
+			return found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // undefinedData reports every reference to data that no rule of the

@@ -18,7 +18,7 @@ func TestSetRulesStartWithWholeSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := load(context.Background(), "")
+	p, err := load(context.Background(), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ demo stopped", the message in err), not a plain line.`,
 				// policy would not let through, and the policy given is
 				// put in force once it is seeded (prepareDemo).
 				l.demoPolicy = l.policy
-				if l.policy, err = policy.New(e.ctx, ""); err != nil {
+				if l.policy, err = policy.New(e.ctx, "", policy.WithLogger(logger)); err != nil {
 					return err
 				}
 			}

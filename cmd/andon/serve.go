@@ -173,7 +173,10 @@ version does not know, and is left as it is.
 The log goes to standard error. With --log-format json, what stops the
 server, at start or later, is a record of it too (level ERROR, msg "andon
 serve stopped", the message in err), not a plain line; a catalog or a
-policy that is not valid is logged before it one record per problem.`,
+policy that is not valid is logged before it one record per problem. At
+--log-level debug, what the print calls of the --policy files print in a
+decision is logged too (msg "policy print"); at other levels they are
+compiled out.`,
 		Args:    cobra.NoArgs,
 		PreRunE: refuseOutput,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
@@ -457,7 +460,9 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 		}
 	}
 	var err error
-	if l.policy, err = policy.New(ctx, o.policy); err != nil {
+	// What the policy's print calls print goes to the log at DEBUG
+	// level; at another level they are compiled out.
+	if l.policy, err = policy.New(ctx, o.policy, policy.WithLogger(logger)); err != nil {
 		if errors.As(err, new(*policy.Errors)) {
 			source := "the embedded policy"
 			if o.policy != "" {
