@@ -435,3 +435,109 @@ func TestCompleteRacingFail(t *testing.T) {
 		}
 	})
 }
+
+func TestGateRacingCancel(t *testing.T) {
+	eachEngine(t, func(t *testing.T, a *env) {
+		b := a.MustOpenReplica(t)
+		apis := []*api{a.MustServeAPI(t), b.MustServeAPI(t)}
+		a.MustStage(t, imageStaged)
+		for round := range 6 {
+			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+				Environment: "prod-geelong", Type: andon.ChangeNormal, Title: fmt.Sprintf("Routing %d", round), Artifacts: []string{imageStaged},
+				Window: &andon.Span{Start: a.now.Add(-time.Hour), End: a.now.Add(time.Hour)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
+				t.Fatal(err)
+			}
+			// Gate calls on both replicas, some decided from the read pool
+			// while the writer is busy, race the requester's cancel: a
+			// decision read before the cancel must not start the change
+			// after it.
+			const n = 6
+			calls := []func() answer{func() answer {
+				return apis[round%2].post(t, "alice", "/api/v1/changes/"+c.ID+"/transitions", map[string]string{"to": "cancelled", "comment": "superseded"})
+			}}
+			for i := range n {
+				calls = append(calls, func() answer {
+					return apis[i%2].post(t, "alice", "/api/v1/gate", andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+				})
+			}
+			got := together(calls...)
+			cancel := got[0]
+			var allowed int
+			for i, r := range got[1:] {
+				var res andon.GateResult
+				if err := json.Unmarshal(r.body, &res); err != nil || r.status != http.StatusOK {
+					t.Fatalf("round %d: gate call %d: %d %s", round, i, r.status, r.body)
+				}
+				if res.Allow {
+					allowed++
+					if res.Change == nil || res.Change.ID != c.ID {
+						t.Errorf("round %d: gate call %d allowed %+v; want %s", round, i, res.Change, c.ID)
+					}
+				}
+			}
+			after := b.mustChange(t, c.ID)
+			switch {
+			case cancel.status == http.StatusOK:
+				if after.State != andon.StateCancelled {
+					t.Fatalf("round %d: cancel answered 200 and %s is %s", round, c.ID, after.State)
+				}
+			default:
+				e := cancel.apiError(t)
+				if cancel.status != http.StatusConflict || !strings.Contains(e.Message, c.ID+" is implementing and cannot become cancelled") {
+					t.Errorf("round %d: cancel that lost to the gate = %d %+v; want 409 conflict saying the change is implementing", round, cancel.status, e)
+				}
+				if after.State != andon.StateImplementing || allowed == 0 {
+					t.Fatalf("round %d: cancel refused, %d gate calls allowed, %s is %s; want it implementing", round, allowed, c.ID, after.State)
+				}
+			}
+			// In the log, the change is started at most once, never after
+			// its cancel, and no decision after the cancel allows it.
+			var cancelled bool
+			var started int
+			for _, en := range b.changeEntries(t, c.ID) {
+				switch en.Type {
+				case andon.EventChangeTransition:
+					var data struct{ To andon.State }
+					if err := json.Unmarshal(en.Data, &data); err != nil {
+						t.Fatal(err)
+					}
+					switch data.To {
+					case andon.StateCancelled:
+						cancelled = true
+					case andon.StateImplementing:
+						started++
+						if cancelled {
+							t.Errorf("round %d: entry %d starts %s after its cancel", round, en.Index, c.ID)
+						}
+					}
+				case andon.EventGateDecision:
+					var data struct{ Allow bool }
+					if err := json.Unmarshal(en.Data, &data); err != nil {
+						t.Fatal(err)
+					}
+					if data.Allow && cancelled {
+						t.Errorf("round %d: entry %d allows a deployment of %s after its cancel", round, en.Index, c.ID)
+					}
+				}
+			}
+			if started > 1 || (started == 1) != (after.State == andon.StateImplementing) {
+				t.Errorf("round %d: %s started %d times and is %s", round, c.ID, started, after.State)
+			}
+			if after.State == andon.StateImplementing {
+				// Close it, so that the next round's change is the one the
+				// gate finds.
+				if _, err := a.changes.Transition(as("alice"), c.ID, andon.StateCompleted, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if r := a.verify(t); !r.OK {
+			t.Errorf("audit verify: %+v", r)
+		}
+	})
+}
