@@ -161,9 +161,22 @@ func (e *env) mustChange(t *testing.T, id string) *andon.Change {
 	return c
 }
 
-// mustImplementing creates a change of image in prod-geelong, its window
-// around the clock, has bob approve it and deploys it through the gate.
-func (e *env) mustImplementing(t *testing.T, title, image string) *andon.Change {
+// mustCreate has alice open a normal change in environment with title
+// and the modules given.
+func (e *env) mustCreate(t *testing.T, environment, title string, modules ...string) *andon.Change {
+	t.Helper()
+	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+		Environment: environment, Type: andon.ChangeNormal, Title: title, Facts: andon.Facts{Modules: modules},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// mustApproved creates a change of image in prod-geelong, its window
+// around the clock, and has bob approve it.
+func (e *env) mustApproved(t *testing.T, title, image string) *andon.Change {
 	t.Helper()
 	c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
 		Environment: "prod-geelong", Type: andon.ChangeNormal, Title: title, Artifacts: []string{image},
@@ -172,9 +185,17 @@ func (e *env) mustImplementing(t *testing.T, title, image string) *andon.Change 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
+	if c, err = e.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// mustImplementing creates a change of image as mustApproved does and
+// deploys it through the gate.
+func (e *env) mustImplementing(t *testing.T, title, image string) *andon.Change {
+	t.Helper()
+	c := e.mustApproved(t, title, image)
 	res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: image})
 	if err != nil || !res.Allow || res.Change.ID != c.ID || res.Change.State != andon.StateImplementing {
 		t.Fatalf("gate of %s = %+v, %v; want it allowed and implementing", c.ID, res, err)
@@ -187,16 +208,7 @@ func TestConcurrentGateCallsStartTheChangeOnce(t *testing.T) {
 		b := a.MustOpenReplica(t)
 		apis := []*api{a.MustServeAPI(t), b.MustServeAPI(t)}
 		a.MustStage(t, imageStaged)
-		c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-			Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
-			Window: &andon.Span{Start: a.now.Add(-time.Hour), End: a.now.Add(time.Hour)},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
-			t.Fatal(err)
-		}
+		c := a.mustApproved(t, "Routing", imageStaged)
 
 		// Every replica of the deployment's pods, and every enforcement
 		// point, asks at once; half of them through the other replica.
@@ -253,13 +265,7 @@ func TestConcurrentApprovalsOfTwoSlots(t *testing.T) {
 		for round := range 4 {
 			// A module of the critical production process: the change
 			// needs a change manager and the process's owner.
-			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-				Environment: "prod-lyon", Type: andon.ChangeNormal, Title: fmt.Sprintf("work orders %d", round),
-				Facts: andon.Facts{Modules: []string{"mrp_workorder"}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := a.mustCreate(t, "prod-lyon", fmt.Sprintf("work orders %d", round), "mrp_workorder")
 			if len(c.Risk.Approvals) != 2 {
 				t.Fatalf("%s asks for %+v; want two slots", c.ID, c.Risk.Approvals)
 			}
@@ -295,13 +301,7 @@ func TestOnePersonApprovingTwiceAtOnce(t *testing.T) {
 		b := a.MustOpenReplica(t)
 		apiA, apiB := a.MustServeAPI(t), b.MustServeAPI(t)
 		for round := range 4 {
-			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-				Environment: "prod-lyon", Type: andon.ChangeNormal, Title: fmt.Sprintf("work orders %d", round),
-				Facts: andon.Facts{Modules: []string{"mrp_workorder"}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := a.mustCreate(t, "prod-lyon", fmt.Sprintf("work orders %d", round), "mrp_workorder")
 			// brigitte is a change manager and one of the process's
 			// owners: she could fill either slot, and a double click on
 			// two replicas must not let her fill both.
@@ -340,13 +340,7 @@ func TestApprovalRacingCancel(t *testing.T) {
 		for round := range 6 {
 			// One change-manager slot: an approval that comes first
 			// approves the change, which may still be cancelled.
-			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-				Environment: "prod-lyon", Type: andon.ChangeNormal, Title: fmt.Sprintf("report tweak %d", round),
-				Facts: andon.Facts{Modules: []string{"account"}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := a.mustCreate(t, "prod-lyon", fmt.Sprintf("report tweak %d", round), "account")
 			got := together(
 				func() answer {
 					return apiA.post(t, "bob", "/api/v1/changes/"+c.ID+"/approvals", map[string]string{"verdict": "approve"})
@@ -442,16 +436,7 @@ func TestGateRacingCancel(t *testing.T) {
 		apis := []*api{a.MustServeAPI(t), b.MustServeAPI(t)}
 		a.MustStage(t, imageStaged)
 		for round := range 6 {
-			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-				Environment: "prod-geelong", Type: andon.ChangeNormal, Title: fmt.Sprintf("Routing %d", round), Artifacts: []string{imageStaged},
-				Window: &andon.Span{Start: a.now.Add(-time.Hour), End: a.now.Add(time.Hour)},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := a.changes.Decide(as("bob"), c.ID, andon.Approve, ""); err != nil {
-				t.Fatal(err)
-			}
+			c := a.mustApproved(t, fmt.Sprintf("Routing %d", round), imageStaged)
 			// Gate calls on both replicas, some decided from the read pool
 			// while the writer is busy, race the requester's cancel: a
 			// decision read before the cancel must not start the change

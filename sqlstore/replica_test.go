@@ -70,13 +70,7 @@ func TestRacingApprovalsOnTwoReplicas(t *testing.T) {
 	eachEngine(t, func(t *testing.T, a *env) {
 		b := a.MustOpenReplica(t)
 		for round := range 5 {
-			c, err := a.changes.CreateChange(as("alice"), &andon.ChangeRequest{
-				Environment: "prod-lyon", Type: andon.ChangeNormal, Title: fmt.Sprintf("report tweak %d", round),
-				Facts: andon.Facts{Modules: []string{"account"}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := a.mustCreate(t, "prod-lyon", fmt.Sprintf("report tweak %d", round), "account")
 			// bob and brigitte both hold change-manager and race for its
 			// one slot, each through another replica.
 			errs := make(chan error, 2)
