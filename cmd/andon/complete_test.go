@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -118,14 +117,7 @@ func TestCompletionBashScript(t *testing.T) {
 	if err != nil {
 		t.Skip("no bash on the PATH")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	if err := os.Symlink(self, filepath.Join(bin, "andon")); err != nil {
-		t.Fatal(err)
-	}
+	environ := andonOnPath(t)
 	s := MustServe(t, t.TempDir())
 	// Tab after "andon gate --env ": COMP_* as bash sets them, then the
 	// function the script registered for andon.
@@ -139,7 +131,7 @@ echo "offered: ${COMPREPLY[*]}"
 	press := func(prelude string) (string, string) {
 		t.Helper()
 		cmd := exec.Command(bash, "--norc", "--noprofile", "-c", prelude+tab)
-		cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		cmd.Env = append(environ,
 			"ANDON_SERVER="+s.url, "ANDON_TOKEN="+s.tokens["alice"])
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

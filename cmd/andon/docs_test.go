@@ -188,20 +188,12 @@ func TestDocsPipelineScript(t *testing.T) {
 	if script == "" {
 		t.Fatal("docs/pipelines.md shows no script that opens a change")
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	if err := os.Symlink(self, filepath.Join(bin, "andon")); err != nil {
-		t.Fatal(err)
-	}
+	environ := andonOnPath(t)
 	s := MustServe(t, t.TempDir())
 	const pipeline = "https://ci.example.com/odoo/pipelines/812"
 	run := func(server, env, image string) (string, string, error) {
 		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = append(os.Environ(), "ANDON_RUN_AS_COMMAND=1",
-			"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		cmd.Env = append(environ,
 			"ANDON_SERVER="+server, "ANDON_TOKEN="+s.tokens["alice"],
 			"ENVIRONMENT="+env, "IMAGE="+image, "TITLE=Release 2026.11.3", "PIPELINE_URL="+pipeline)
 		var stderr strings.Builder
