@@ -52,6 +52,13 @@ func handleChangeList(changes andon.ChangeService) apiFunc {
 			textParam{"image", &filter.Image}, textParam{"q", &filter.Query}, textParam{"before", &filter.Before}); err != nil {
 			return err
 		}
+		if filter.Image != "" {
+			// Named as a parameter, as every other is, so that the
+			// command line can say --image.
+			if _, err := andon.ParseImage(filter.Image); err != nil {
+				return andon.Errorf(andon.EINVALID, "query parameter image: %s", andon.ErrorMessage(err))
+			}
+		}
 		if filter.Type, err = oneOf(q, "type", andon.ChangeTypes); err != nil {
 			return err
 		}

@@ -158,7 +158,7 @@ func TestChangeListFilter(t *testing.T) {
 		{"?limit=1000", andon.ChangeFilter{Limit: 1000}},
 		{"?type=emergency&state=completed", andon.ChangeFilter{Type: andon.ChangeEmergency, State: andon.StateCompleted, Limit: 100}},
 		{"?before=CHG-7&limit=20", andon.ChangeFilter{Before: "CHG-7", Limit: 20}},
-		{"?image=registry.example.com%2Fodoo%2Fodoo%40sha256%3Aab", andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@sha256:ab", Limit: 100}},
+		{"?image=registry.example.com%2Fodoo%2Fodoo%40sha256%3Aabababababababababababababababababababababababababababababababab", andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@sha256:abababababababababababababababababababababababababababababababab", Limit: 100}},
 	}
 	f := newFixture(t)
 	for _, tt := range tests {
@@ -225,6 +225,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, type, state, tier, requester, image, q, before, offset, limit`},
 		{"/api/v1/changes?state=pending&state=approved", "query parameter state: given 2 times"},
 		{"/api/v1/changes?q=%zz", "query: invalid URL escape"},
+		{"/api/v1/changes?image=odoo:17.0", `query parameter image: image "odoo:17.0" is not pinned by digest`},
 		{"/api/v1/me?verbose=1", `query parameter "verbose" is not known: this route takes none`},
 		{"/api/v1/calendar", "query parameter env: required"},
 		{"/api/v1/calendar?env=prod-lyon&from=yesterday", `query parameter from: "yesterday" is not an RFC 3339 time`},
