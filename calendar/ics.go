@@ -574,7 +574,7 @@ func (p *icsParser) ruleText(e *event, r *contentLine) (string, error) {
 		var name, where string
 		switch {
 		case p.floating != nil:
-			name = unescapeText(strings.Trim(strings.TrimSpace(p.floating.value), `"`))
+			name = zoneName(p.floating)
 			where = fmt.Sprintf("the calendar's X-WR-TIMEZONE (line %d)", p.floating.line)
 		case len(p.vtimezones) == 1:
 			for tzid, vt := range p.vtimezones {
@@ -907,7 +907,7 @@ func (p *icsParser) parseTime(c *contentLine, v string) (wall int64, z zone, dat
 		// instead, a freeze kept in Berlin would move by hours at a
 		// plant in California. A date is a day wherever it is read, as
 		// they read it too.
-		name := unescapeText(strings.Trim(strings.TrimSpace(p.floating.value), `"`))
+		name := zoneName(p.floating)
 		if z, err = p.zone(name, c, wall); err != nil {
 			return 0, zone{}, false, fmt.Errorf("a floating time is read in the calendar's X-WR-TIMEZONE (line %d): %v", p.floating.line, err)
 		}

@@ -58,12 +58,18 @@ func (p *icsParser) vtimezoneProperty(vt *vtimezone, rule *tzRule, depth int, c 
 	}
 }
 
+// zoneName is the zone a property names as its value (a VTIMEZONE's
+// TZID, X-WR-TIMEZONE), unquoted and unescaped.
+func zoneName(c *contentLine) string {
+	return unescapeText(strings.Trim(strings.TrimSpace(c.value), `"`))
+}
+
 // addVTimezone keeps vt, the first VTIMEZONE of its TZID.
 func (p *icsParser) addVTimezone(vt *vtimezone) {
 	if vt.tzid == nil {
 		return
 	}
-	name := unescapeText(strings.Trim(strings.TrimSpace(vt.tzid.value), `"`))
+	name := zoneName(vt.tzid)
 	if p.vtimezones == nil {
 		p.vtimezones = map[string]*vtimezone{}
 	}
