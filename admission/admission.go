@@ -329,7 +329,7 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 	refuse := func() ([]string, string) {
 		return rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
 	}
-	if len(images) == 1 || len(images) > 1 && request(images[0]).Preview {
+	if len(images) < 2 || request(images[0]).Preview {
 		// One image has no other to wait for, and a dry-run review asks
 		// previews, which move nothing: each image is decided as asked,
 		// and every refusal is named.
