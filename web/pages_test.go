@@ -512,13 +512,7 @@ func TestChangeListByImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := s.MustSignIn(t, "bob")
-	ids := func(p *page) []string {
-		var got []string
-		for _, row := range p.all("table#changes tr[data-change]") {
-			got = append(got, attrOf(row, "data-change"))
-		}
-		return got
-	}
+	ids := func(p *page) []string { return p.changes("table#changes tr[data-change]") }
 	// The same repository and digest under another tag is the same image.
 	retagged := strings.Replace(image, ":17.0@", ":release-2026-11@", 1)
 	for _, ref := range []string{image, retagged} {
@@ -1848,13 +1842,7 @@ func TestApprovalsListReviewsOwed(t *testing.T) {
 	s.now = thursday.Add(50 * time.Hour)
 
 	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
-	var rows, overdue []string
-	for _, tr := range p.all("table#reviews tr[data-change]") {
-		rows = append(rows, attrOf(tr, "data-change"))
-	}
-	for _, tr := range p.all("table#reviews tr[data-overdue]") {
-		overdue = append(overdue, attrOf(tr, "data-change"))
-	}
+	rows, overdue := p.changes("table#reviews tr[data-change]"), p.changes("table#reviews tr[data-overdue]")
 	if want := []string{late.ID, sooner.ID, later.ID}; !slices.Equal(rows, want) {
 		t.Errorf("bob's reviews: %v, want %v (overdue first, then the soonest due; not %s, his own)", rows, want, bobs.ID)
 	}
@@ -1919,13 +1907,7 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 
 	spy.asked = nil
 	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
-	var overdue, waiting []string
-	for _, tr := range p.all("table#reviews tr[data-overdue]") {
-		overdue = append(overdue, attrOf(tr, "data-change"))
-	}
-	for _, tr := range p.all("table#inbox tr[data-change]") {
-		waiting = append(waiting, attrOf(tr, "data-change"))
-	}
+	overdue, waiting := p.changes("table#reviews tr[data-overdue]"), p.changes("table#inbox tr[data-change]")
 	if !slices.Equal(overdue, []string{emergency.ID}) || !strings.Contains(p.text("table#reviews"), "2h overdue") {
 		t.Errorf("bob's overdue reviews: %v (%q), want %s, 2h overdue", overdue, p.text("table#reviews"), emergency.ID)
 	}

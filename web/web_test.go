@@ -191,6 +191,16 @@ func (p *page) all(selector string) []*html.Node {
 	return cascadia.QueryAll(p.doc, cascadia.MustCompile(selector))
 }
 
+// changes returns the data-change attribute of the nodes matching a CSS
+// selector, in their order: the IDs of a table's rows of changes.
+func (p *page) changes(selector string) []string {
+	var ids []string
+	for _, n := range p.all(selector) {
+		ids = append(ids, attrOf(n, "data-change"))
+	}
+	return ids
+}
+
 // text returns the text of the first node matching selector, with spaces
 // collapsed, or "" when none does.
 func (p *page) text(selector string) string {
