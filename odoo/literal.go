@@ -170,6 +170,22 @@ func (n *node) plain() any {
 	return nil
 }
 
+// truth returns n's truth as Python reads it, for a bool, None or a
+// number; ok is false for a string, bytes or a container.
+func (n *node) truth() (truth, ok bool) {
+	switch n.kind {
+	case nodeBool:
+		return n.bool, true
+	case nodeNone:
+		return false, true
+	case nodeInt:
+		return n.num != 0, true
+	case nodeFloat:
+		return n.float != 0, true
+	}
+	return false, false
+}
+
 // parseLiteral parses src into a node tree.
 func parseLiteral(file string, src []byte) (*node, error) {
 	if len(src) > MaxLiteralSize {

@@ -124,8 +124,8 @@ func ParseManifest(file string, src []byte) (*Module, error) {
 			m.Depends = d.strs(k, v)
 		case "auto_install":
 			autoInstall = v
-			if v.kind == nodeBool {
-				m.AutoInstall, m.AutoInstallWith = v.bool, nil
+			if truth, ok := v.truth(); ok {
+				m.AutoInstall, m.AutoInstallWith = truth, nil
 			} else {
 				m.AutoInstall, m.AutoInstallWith = true, d.strs(k, v)
 				if m.AutoInstallWith == nil {
@@ -204,12 +204,16 @@ func (d *decoder) optionalStr(k, v *node) string {
 	return d.str(k, v)
 }
 
+// bool reads a flag as Odoo does, by Python's truth: False, None and a
+// zero number are false, True and any other number true. A string or a
+// container is refused, though Python reads one as true: 'False' would
+// be.
 func (d *decoder) bool(k, v *node) bool {
-	if v.kind != nodeBool {
+	truth, ok := v.truth()
+	if !ok {
 		d.fail(k, v, "True or False")
-		return false
 	}
-	return v.bool
+	return truth
 }
 
 // strs reads a list or tuple of strings; nil for an empty one.

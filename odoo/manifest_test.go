@@ -178,6 +178,18 @@ func TestParseManifestForms(t *testing.T) {
 			want: &odoo.Module{Installable: true},
 		},
 		{
+			// Odoo reads its flags by Python's truth: 0 and None are
+			// false, and any other number true.
+			name: "flags as numbers and None",
+			src:  `{'depends': ['a'], 'installable': 0, 'application': 1, 'auto_install': 1, 'version': '16.0.1.0.0'}`,
+			want: &odoo.Module{Depends: []string{"a"}, Application: true, AutoInstall: true, Version: "16.0.1.0.0"},
+		},
+		{
+			name: "flags as None and a float",
+			src:  `{'installable': 1.0, 'application': None, 'auto_install': None}`,
+			want: &odoo.Module{Installable: true},
+		},
+		{
 			name: "unknown keys of any type",
 			src:  `{'assets': {'web.assets_backend': ['x/**/*']}, 'sequence': 16, 'price': 9.5, 'images': None}`,
 			want: &odoo.Module{Installable: true},
@@ -209,7 +221,10 @@ func TestParseManifestErrors(t *testing.T) {
 		{"depends is a string", "{\n  'depends': 'mrp',\n}", file + ":2:14: depends is a str, want a list of strings"},
 		{"depends holds a number", "{'depends': [\n  'mrp',\n  3,\n]}", file + ":3:3: depends holds an int, want only strings"},
 		{"version is a float", "{'version': 1.0}", file + ":1:13: version is a float, want a string"},
-		{"installable is an int", "{'installable': 1}", file + ":1:17: installable is an int, want True or False"},
+		// Python reads a non-empty string as true, so 'False' would be
+		// installable: a mistake, refused.
+		{"installable is a string", "{'installable': 'False'}", file + ":1:17: installable is a str, want True or False"},
+		{"application is a list", "{'application': []}", file + ":1:17: application is a list, want True or False"},
 		{"auto_install is a string", "{'auto_install': 'yes'}", file + ":1:18: auto_install is a str, want a list of strings"},
 		{"auto_install names a non-dependency", "{'depends': ['sale'],\n 'auto_install': ['sale', 'stock']}", file + `:2:18: auto_install names "stock", which is not in depends`},
 		{"external dependencies not a dict", "{'external_dependencies': ['lxml']}", file + ":1:27: external_dependencies is a list, want a dict"},
