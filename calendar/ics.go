@@ -555,8 +555,16 @@ func (p *icsParser) resolve(e *event) error {
 // day, midnight or 23:59:59, gives the same day). Without a zone to read
 // it in, the last day is one of two, and the rule is refused rather than
 // guessed.
+//
+// One empty part at the end, as in FREQ=WEEKLY;BYDAY=SA; (which some
+// generators write), is dropped: it stands for nothing. An empty part
+// elsewhere (FREQ=WEEKLY;;BYDAY=SA) is left to be refused, as a part may
+// have been lost there.
 func (p *icsParser) ruleText(e *event, r *contentLine) (string, error) {
 	text := strings.TrimSpace(r.value)
+	if rest, ok := strings.CutSuffix(text, ";"); ok && !strings.HasSuffix(rest, ";") {
+		text = rest
+	}
 	if !e.date {
 		return text, nil
 	}

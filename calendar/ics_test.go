@@ -474,6 +474,11 @@ func TestParseICS(t *testing.T) {
 			{Start: "2026-12-31T00:00:00", WallDuration: 24 * time.Hour},
 		},
 	}, {
+		// Some generators end every rule with a semicolon.
+		name: "an RRULE ending in a semicolon",
+		data: ics("DTSTART;TZID=Europe/Paris:20270102T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SA;"),
+		want: []andon.Schedule{{Start: "2027-01-02T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SA", Duration: 4 * time.Hour, Timezone: "Europe/Paris"}},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -601,6 +606,10 @@ func TestParseICSErrors(t *testing.T) {
 		{"long duration", ics("DTSTART:20270103T020000", "DURATION:P367D"), `t.ics:5: DURATION: "P367D" is longer than 8784h`},
 		{"bad rule", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=SOMETIMES"),
 			"t.ics:6: RRULE: FREQ=SOMETIMES: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY"},
+		{"an empty part inside a rule", ics("DTSTART:20270102T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;;BYDAY=SA"),
+			`t.ics:6: RRULE: "" is not a KEY=VALUE part`},
+		{"two empty parts at the end of a rule", ics("DTSTART:20270102T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=SA;;"),
+			`t.ics:6: RRULE: "" is not a KEY=VALUE part`},
 		{"rule without occurrence", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
 			"t.ics:6: RRULE: produces no occurrence within 400 years of the start"},
 		{"floating exception for a zoned start", ics("DTSTART;TZID=Europe/Paris:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20270104T020000"),
