@@ -24,8 +24,9 @@ import (
 //
 //   - DTSTART, required. With TZID its zone becomes the schedule's Timezone:
 //     an IANA name, or a Windows one (Outlook, Exchange), read as the IANA
-//     zone CLDR gives for it once checked against the file's VTIMEZONE (see
-//     icszone.go); a UTC time (ending in Z) gives Timezone "UTC"; a
+//     zone CLDR gives for it once checked against the file's VTIMEZONE, or
+//     one that prefixes an IANA name, as Thunderbird's
+//     /mozilla.org/20070129_1/Europe/Berlin (see icszone.go); a UTC time (ending in Z) gives Timezone "UTC"; a
 //     floating time gives "", the environment's zone; a date (VALUE=DATE)
 //     starts at midnight.
 //   - DTEND, in DTSTART's value type. In DTSTART's zone it is a wall time:

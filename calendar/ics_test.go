@@ -479,6 +479,25 @@ func TestParseICS(t *testing.T) {
 		data: ics("DTSTART;TZID=Europe/Paris:20270102T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SA;"),
 		want: []andon.Schedule{{Start: "2027-01-02T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SA", Duration: 4 * time.Hour, Timezone: "Europe/Paris"}},
 	}, {
+		// Thunderbird and Lightning prefix the IANA name, with a
+		// VTIMEZONE of the rules of their day; Citadel alike, here
+		// without one.
+		name: "a TZID that prefixes an IANA name, as Thunderbird and Citadel write it",
+		data: "BEGIN:VCALENDAR\nPRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN\n" +
+			"BEGIN:VTIMEZONE\nTZID:/mozilla.org/20070129_1/Europe/Berlin\nX-LIC-LOCATION:Europe/Berlin\n" +
+			"BEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+			"BEGIN:DAYLIGHT\nDTSTART:19700329T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=/mozilla.org/20070129_1/Europe/Berlin:20270103T020000\nDTEND;TZID=/mozilla.org/20070129_1/Europe/Berlin:20270103T060000\n" +
+			"RRULE:FREQ=WEEKLY\nEXDATE;TZID=/mozilla.org/20070129_1/Europe/Berlin:20270110T020000\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:b\nDTSTART;TZID=/citadel.org/20190914_1/America/Argentina/Buenos_Aires:20270105T220000\nDURATION:PT2H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:c\nDTSTART;TZID=/freeassociation.sourceforge.net/Europe/Paris:20270106T220000\nDURATION:PT2H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+		want: []andon.Schedule{
+			{Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2027-01-10T02:00:00"}, WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin"},
+			{Start: "2027-01-05T22:00:00", Duration: 2 * time.Hour, Timezone: "America/Argentina/Buenos_Aires"},
+			{Start: "2027-01-06T22:00:00", Duration: 2 * time.Hour, Timezone: "Europe/Paris"},
+		},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -559,6 +578,10 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:4: DTSTART: TZID: "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"a zone as Outlook names it, without a VTIMEZONE", ics(`DTSTART;TZID="(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna":20270103T020000`, "DURATION:PT1H"),
 			`t.ics:4: DTSTART: TZID: "(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a prefixed TZID that ends in no IANA zone", ics("DTSTART;TZID=/mozilla.org/20070129_1/Europe/Lyon:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "/mozilla.org/20070129_1/Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a prefixed TZID that ends in a single word", ics("DTSTART;TZID=/example.com/2019_1/EST:20270103T020000", "DURATION:PT1H"),
+			`t.ics:4: DTSTART: TZID: "/example.com/2019_1/EST" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"a Windows zone CLDR does not list", ics("DTSTART;TZID=Mid-Atlantic Standard Time:20270103T020000", "DURATION:PT1H"),
 			`t.ics:4: DTSTART: TZID: "Mid-Atlantic Standard Time" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"the machine's zone", ics("DTSTART;TZID=Local:20270103T020000", "DURATION:PT1H"),

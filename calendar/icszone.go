@@ -16,7 +16,8 @@ import (
 // andon takes from the IANA database, or a Windows zone, as Outlook and
 // Exchange write them, which andon reads as the IANA zone that CLDR gives
 // for it after checking it against the VTIMEZONE of the file, when that
-// has rules. Any other name is refused: the only definition of the zone
+// has rules, or a globally unique TZID ("/" and a prefix of the program
+// that wrote it) that ends in an IANA name. Any other name is refused: the only definition of the zone
 // would be the file's VTIMEZONE, which andon does not evaluate on its own.
 
 // vtimezone is a VTIMEZONE of a calendar file.
@@ -85,6 +86,9 @@ func (p *icsParser) zone(tzid string, c *contentLine, wall int64) (zone, error) 
 	if err == nil {
 		return zone{tzid, loc}, nil
 	}
+	if name, loc, ok := prefixedZone(tzid); ok {
+		return zone{name, loc}, nil
+	}
 	wz := p.windows[tzid]
 	if iana, ok := windowsZones[tzid]; ok && wz == nil {
 		loc, err := LoadLocation(iana)
@@ -111,6 +115,28 @@ func (p *icsParser) zone(tzid string, c *contentLine, wall int64) (zone, error) 
 	// or a Windows zone that CLDR does not list: the file may only name
 	// an IANA zone when its author knew that Windows names are read too.
 	return zone{}, fmt.Errorf("%q is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name", tzid)
+}
+
+// prefixedZone returns the IANA zone that a TZID with a leading slash
+// ends with. RFC 5545 (3.2.19) makes such a TZID a globally unique one,
+// and the programs that write them put the IANA name after a prefix of
+// their own: /mozilla.org/20070129_1/Europe/Berlin (Thunderbird and
+// Lightning), /citadel.org/20190914_1/Europe/Berlin (Citadel),
+// /freeassociation.sourceforge.net/Europe/Berlin (libical, Evolution).
+// The longest ending that is a zone wins, so that a name of three parts
+// (America/Argentina/Buenos_Aires) is not taken for a shorter one. The
+// ending must be an Area/Location name: a single word after a prefix
+// (EST, Japan) could as well be the program's own name for a zone of its
+// own rules, which andon does not read.
+func prefixedZone(tzid string) (string, *time.Location, bool) {
+	rest, ok := strings.CutPrefix(tzid, "/")
+	for ok && strings.Contains(rest, "/") {
+		if loc, err := LoadLocation(rest); err == nil {
+			return rest, loc, true
+		}
+		_, rest, ok = strings.Cut(rest, "/")
+	}
+	return "", nil, false
 }
 
 // checkWindowsZones checks the VTIMEZONE of each Windows zone that the
