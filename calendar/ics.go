@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ import (
 //     an EXDATE at midnight in any zone is that date (Exchange writes them
 //     so), and one at another time of day is refused. When DTSTART is a
 //     date, an UNTIL in UTC (Outlook's and Exchange's) is the date it falls
-//     on in the zone the file names (see ruleText).
+//     on in the zone the file names (see untilDay).
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
@@ -551,11 +552,10 @@ func (p *icsParser) resolve(e *event) error {
 // series kept in Berlin whose last day is 31 December. Compared with the
 // midnights of a plant west of Berlin, that instant would drop the last
 // day. So UNTIL's time is read in the organiser's zone, as the series was
-// written there: X-WR-TIMEZONE, or the file's VTIMEZONE when it has one
-// only, and the date it falls on there is the last day (any time of that
-// day, midnight or 23:59:59, gives the same day). Without a zone to read
-// it in, the last day is one of two, and the rule is refused rather than
-// guessed.
+// written there (see untilDay), and the date it falls on there is the
+// last day (any time of that day, midnight or 23:59:59, gives the same
+// day). Without a zone to read it in, the last day is one of two, and the
+// rule is refused rather than guessed.
 //
 // One empty part at the end, as in FREQ=WEEKLY;BYDAY=SA; (which some
 // generators write), is dropped: it stands for nothing. An empty part
@@ -580,26 +580,55 @@ func (p *icsParser) ruleText(e *event, r *contentLine) (string, error) {
 			// Reported by the rule's own check, as for any rule.
 			return text, nil
 		}
-		var name, where string
-		switch {
-		case p.floating != nil:
-			name = zoneName(p.floating)
-			where = fmt.Sprintf("the calendar's X-WR-TIMEZONE (line %d)", p.floating.line)
-		case len(p.vtimezones) == 1:
-			for tzid, vt := range p.vtimezones {
-				name, where = tzid, fmt.Sprintf("the file's VTIMEZONE (line %d)", vt.line)
-			}
-		default:
-			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, and the file names no zone of its own (an X-WR-TIMEZONE, or a single VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires", v)
-		}
-		z, err := p.zone(name, r, t.Unix())
+		day, err := p.untilDay(e, r, v, t)
 		if err != nil {
-			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, read in %s: %v", v, where, err)
+			return "", err
 		}
-		parts[i] = key + "=" + t.In(z.loc).Format("20060102")
+		parts[i] = key + "=" + day
 		return strings.Join(parts, ";"), nil
 	}
 	return text, nil
+}
+
+// untilDay returns the date, YYYYMMDD, that UNTIL=v, instant t, of the
+// RRULE r of the all-day event e falls on in the zone the series was
+// written in: DTSTART's own TZID, when it has one; else the calendar's
+// X-WR-TIMEZONE; else the file's VTIMEZONEs, when t falls on the same day
+// in every one of them (one zone, or zones a few hours apart, as Paris
+// and Berlin). Where they disagree, or the file names no zone, the last
+// day is one of two, and it is refused rather than guessed.
+func (p *icsParser) untilDay(e *event, r *contentLine, v string, t time.Time) (string, error) {
+	switch {
+	case e.zone.loc != nil:
+		return t.In(e.zone.loc).Format("20060102"), nil
+	case p.floating != nil:
+		z, err := p.zone(zoneName(p.floating), r, t.Unix())
+		if err != nil {
+			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, read in the calendar's X-WR-TIMEZONE (line %d): %v", v, p.floating.line, err)
+		}
+		return t.In(z.loc).Format("20060102"), nil
+	case len(p.vtimezones) == 0:
+		return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, and the file names no zone of its own (a TZID on DTSTART, an X-WR-TIMEZONE, or a VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires", v)
+	}
+	tzids := slices.Sorted(maps.Keys(p.vtimezones))
+	days := make([]string, len(tzids))
+	for i, tzid := range tzids {
+		vt := p.vtimezones[tzid]
+		z, err := p.zone(tzid, r, t.Unix())
+		if err != nil {
+			return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, read in the file's VTIMEZONE (line %d): %v", v, vt.line, err)
+		}
+		days[i] = t.In(z.loc).Format("20060102")
+	}
+	if len(slices.Compact(slices.Clone(days))) == 1 {
+		return days[0], nil
+	}
+	var on []string
+	for i, tzid := range tzids {
+		d, _ := parseStrict("20060102", days[i])
+		on = append(on, fmt.Sprintf("%s in %s, line %d", d.Format(time.DateOnly), tzid, p.vtimezones[tzid].line))
+	}
+	return "", p.errorf(r.line, "RRULE: UNTIL=%s is a UTC time and DTSTART is a date, and the file's VTIMEZONEs disagree on the day it falls on (%s), with no TZID on DTSTART nor X-WR-TIMEZONE to tell which is the series'; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires", v, strings.Join(on, "; "))
 }
 
 // length is how long an occurrence lasts: wall on the wall clock, then

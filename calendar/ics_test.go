@@ -498,6 +498,14 @@ func TestParseICS(t *testing.T) {
 			{Start: "2027-01-06T22:00:00", Duration: 2 * time.Hour, Timezone: "Europe/Paris"},
 		},
 	}, {
+		// The series' own zone tells the last day, whatever other
+		// zones the file has.
+		name: "an all-day series ending at a UTC time, with a TZID on DTSTART among VTIMEZONEs that disagree",
+		data: "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Europe/Berlin\nEND:VTIMEZONE\nBEGIN:VTIMEZONE\nTZID:America/New_York\nEND:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;VALUE=DATE;TZID=Europe/Berlin:20261228\nRRULE:FREQ=DAILY;UNTIL=20261230T230000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+		want: []andon.Schedule{{Start: "2026-12-28T00:00:00", RRule: "FREQ=DAILY;UNTIL=20261231", WallDuration: 24 * time.Hour, Timezone: "Europe/Berlin"}},
+	}, {
 		name: "two calendars, unknown components and parameters",
 		data: "BEGIN:VCALENDAR\nBEGIN:VTODO\nDTSTART:20270101T000000\nEND:VTODO\nEND:VCALENDAR\n" +
 			"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;X-FOO=\"a;b:c\",d;TZID=UTC:20270101T000000\nDURATION:PT1H\nX-CUSTOM;P=1:x\nEND:VEVENT\nEND:VCALENDAR",
@@ -571,7 +579,12 @@ func TestParseICSErrors(t *testing.T) {
 		{"unknown X-WR-TIMEZONE for a floating time", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART:20270103T020000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
 			`t.ics:4: DTSTART: a floating time is read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"an all-day series ending at a UTC time, and no zone to read it in", ics("DTSTART;VALUE=DATE:20261228", "RRULE:FREQ=DAILY;UNTIL=20261230T230000Z"),
-			"t.ics:5: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, and the file names no zone of its own (an X-WR-TIMEZONE, or a single VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires"},
+			"t.ics:5: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, and the file names no zone of its own (a TZID on DTSTART, an X-WR-TIMEZONE, or a VTIMEZONE) to tell which day it is the midnight of; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires"},
+		{"an all-day series ending at a UTC time, and VTIMEZONEs on either side of that midnight", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Europe/Berlin\nEND:VTIMEZONE\nBEGIN:VTIMEZONE\nTZID:America/New_York\nEND:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nDTSTART;VALUE=DATE:20261228\nRRULE:FREQ=DAILY;UNTIL=20261230T230000Z\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nDTSTART;TZID=America/New_York:20261228T100000\nDURATION:PT1H\nEND:VEVENT\nEND:VCALENDAR\n",
+			"t.ics:10: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, and the file's VTIMEZONEs disagree on the day it falls on (2026-12-30 in America/New_York, line 5; 2026-12-31 in Europe/Berlin, line 2), with no TZID on DTSTART nor X-WR-TIMEZONE to tell which is the series'; export UNTIL as the date of the series' last day (UNTIL=YYYYMMDD), as RFC 5545 requires"},
 		{"an all-day series ending at a UTC time, and an unknown X-WR-TIMEZONE", "BEGIN:VCALENDAR\nX-WR-TIMEZONE:Europe/Lyon\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261228\nRRULE:FREQ=DAILY;UNTIL=20261230T230000Z\nEND:VEVENT\nEND:VCALENDAR\n",
 			`t.ics:5: RRULE: UNTIL=20261230T230000Z is a UTC time and DTSTART is a date, read in the calendar's X-WR-TIMEZONE (line 2): "Europe/Lyon" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
 		{"unknown zone", ics("DTSTART;TZID=Europe/Lyon:20270103T020000", "DURATION:PT1H"),
@@ -848,6 +861,10 @@ func TestParseICSAllDayUntilInUTC(t *testing.T) {
 	}{
 		{"Berlin in X-WR-TIMEZONE", calendarOf("X-WR-TIMEZONE:Europe/Berlin\n", "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
 		{"Berlin as Outlook's single VTIMEZONE", calendarOf(outlookZone, "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		// A file of several zones: that midnight in Berlin is the same
+		// day in Paris and in Helsinki, so the last day is certain.
+		{"Berlin among VTIMEZONEs that agree on the day", calendarOf(outlookZone+"BEGIN:VTIMEZONE\nTZID:Europe/Paris\nEND:VTIMEZONE\nBEGIN:VTIMEZONE\nTZID:Europe/Helsinki\nEND:VTIMEZONE\n", "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
+		{"Berlin in X-WR-TIMEZONE among VTIMEZONEs that disagree", calendarOf("X-WR-TIMEZONE:Europe/Berlin\nBEGIN:VTIMEZONE\nTZID:Europe/Berlin\nEND:VTIMEZONE\nBEGIN:VTIMEZONE\nTZID:America/Los_Angeles\nEND:VTIMEZONE\n", "20261230T230000Z"), "FREQ=DAILY;UNTIL=20261231"},
 		{"the end of the last day in Berlin", calendarOf("X-WR-TIMEZONE:Europe/Berlin\n", "20261231T225959Z"), "FREQ=DAILY;UNTIL=20261231"},
 		{"Auckland in summer, 13 hours ahead", calendarOf("X-WR-TIMEZONE:Pacific/Auckland\n", "20261230T110000Z"), "FREQ=DAILY;UNTIL=20261231"},
 		{"Los Angeles, behind UTC", calendarOf("X-WR-TIMEZONE:America/Los_Angeles\n", "20261231T080000Z"), "FREQ=DAILY;UNTIL=20261231"},
