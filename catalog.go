@@ -87,6 +87,12 @@ type Catalog struct {
 	// Revision identifies the content: "sha256:" and a digest of the
 	// files read, in path order.
 	Revision string `json:"revision"`
+
+	// Warnings says what the loader skipped of a valid catalog, as
+	// "file:line: Kind/name: field: message" with the file named from
+	// the catalog directory: an event of a window's calendar file that
+	// lasts no time, say. Nothing skipped changes what the gate decides.
+	Warnings []string `json:"-"`
 }
 
 // Plant is a factory site with its own local time.

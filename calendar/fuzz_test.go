@@ -47,8 +47,18 @@ func FuzzParseICS(f *testing.F) {
 	f.Add([]byte(ics("DTSTART;VALUE=DATE:20261024", "DTEND;VALUE=DATE:20261026", "RRULE:FREQ=YEARLY;BYMONTH=3,10;BYDAY=-1SA")))
 	f.Add([]byte(ics("DTSTART;TZID=Europe/Paris:20260329T023000", "DTEND;TZID=Europe/Paris:20260329T030000", "RRULE:FREQ=WEEKLY",
 		"RDATE;VALUE=PERIOD;TZID=Europe/Paris:20261024T220000/20261025T060000,20261031T220000/P1DT1H")))
+	// Events of no length, skipped; a prefixed TZID; a rule ending in ';'.
+	f.Add([]byte("BEGIN:VCALENDAR\n" +
+		"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=/mozilla.org/20070129_1/Europe/Berlin:20270103T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU;\nEND:VEVENT\n" +
+		"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=/mozilla.org/20070129_1/Europe/Berlin:20270110T020000\nDTSTART:20270110T010000Z\nEND:VEVENT\n" +
+		"BEGIN:VEVENT\nUID:b\nDTSTART:20270115T080000Z\nDTEND:20270115T080000Z\nRDATE;VALUE=PERIOD:20270116T080000Z/PT1H\nEND:VEVENT\nEND:VCALENDAR\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		schedules, err := calendar.ParseICS("f.ics", data)
+		schedules, warnings, err := calendar.ParseICSWithWarnings("f.ics", data)
+		for _, w := range warnings {
+			if !strings.HasPrefix(w, "f.ics:") {
+				t.Fatalf("ParseICSWithWarnings: warning %q does not start with the file name", w)
+			}
+		}
 		if err != nil {
 			if code := andon.ErrorCode(err); code != andon.EINVALID {
 				t.Fatalf("ParseICS: code %q (%v); want %q", code, err, andon.EINVALID)

@@ -37,7 +37,9 @@ import (
 //     Duration is the elapsed time from DTSTART. Or DURATION, such as PT4H,
 //     P1D or P1W: its weeks and days count on the wall clock, the rest is
 //     elapsed time (RFC 5545). An all-day event without either lasts one
-//     day on the wall clock, midnight to midnight.
+//     day on the wall clock, midnight to midnight; an event with a time
+//     of day that ends where it starts is skipped (see
+//     ParseICSWithWarnings).
 //   - RRULE (at most one, which must produce DTSTART), EXDATE (repeatable,
 //     comma lists, any zone that can be converted to DTSTART's) and RDATE,
 //     each RDATE becoming one more single-occurrence schedule. An EXDATE or
@@ -62,17 +64,28 @@ import (
 // comes from, the first of every VEVENT that has one, joined (errors.Join:
 // each is an *andon.Error).
 func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
+	schedules, _, err := ParseICSWithWarnings(name, data)
+	return schedules, err
+}
+
+// ParseICSWithWarnings is ParseICS that also returns what of the file it
+// skipped, each as "name:LINE: ...": an event with a time of day that
+// lasts no time (DTEND equal to DTSTART, DURATION:PT0S, or neither, which
+// RFC 5545 reads as no length, as Outlook writes a milestone). Such an
+// event covers no instant, so it can neither freeze nor open a window;
+// refusing the file for it would keep a whole plant's calendar out.
+func ParseICSWithWarnings(name string, data []byte) ([]andon.Schedule, []string, error) {
 	p := &icsParser{name: name}
 	lines, err := p.unfold(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	events, err := p.components(lines)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(events) == 0 {
-		return nil, andon.Errorf(andon.EINVALID, "%s: the calendar has no VEVENT", name)
+		return nil, nil, andon.Errorf(andon.EINVALID, "%s: the calendar has no VEVENT", name)
 	}
 	// Each event's problems are its own: every event is checked, and the
 	// first problem of each is reported, in the order of the file, as the
@@ -99,10 +112,10 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
-		return nil, joinProblems(problems)
+		return nil, nil, joinProblems(problems)
 	}
 	if err := p.applyOverrides(events); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []andon.Schedule
 	for _, e := range events {
@@ -114,7 +127,7 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 			// rest, as they may pass a limit.
 			if s.overridden {
 				if _, err := compileSchedule(s.Schedule); err != nil {
-					return nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
+					return nil, nil, p.errorf(s.lineOf(err.field), "%s", s.message(err))
 				}
 			}
 			out = append(out, s.Schedule)
@@ -122,9 +135,9 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 	}
 	if len(out) == 0 {
 		// A window needs at least one schedule to mean anything.
-		return nil, andon.Errorf(andon.EINVALID, "%s: every VEVENT of the calendar is cancelled or replaced", name)
+		return nil, nil, andon.Errorf(andon.EINVALID, "%s: every VEVENT of the calendar is cancelled, replaced or lasts no time", name)
 	}
-	return out, nil
+	return out, p.warnings, nil
 }
 
 // startsRule checks that the rule of s, compiled as c, produces its
@@ -181,6 +194,7 @@ type event struct {
 	zone         zone
 	date         bool
 	cancelled    bool
+	summary      *contentLine
 	schedules    []*icsSchedule
 	recurrenceID *contentLine
 	// calendar is the VCALENDAR the event is in.
@@ -230,6 +244,9 @@ type icsParser struct {
 	// floating is the X-WR-TIMEZONE of the calendar whose event is
 	// being read, or nil.
 	floating *contentLine
+	// warnings says what of the file was skipped (see
+	// ParseICSWithWarnings).
+	warnings []string
 }
 
 func (p *icsParser) errorf(line int, format string, args ...any) error {
@@ -430,6 +447,10 @@ func (p *icsParser) components(lines []*contentLine) ([]*event, error) {
 				if t, err := parseStrict("20060102T150405Z", strings.TrimSpace(c.value)); err == nil {
 					p.exported = max(p.exported, t.Year())
 				}
+			case "SUMMARY":
+				if cur.summary == nil {
+					cur.summary = c
+				}
 			case "EXRULE":
 				cur.exrule = append(cur.exrule, c)
 			case "EXDATE":
@@ -494,9 +515,20 @@ func (p *icsParser) resolve(e *event) error {
 		return nil
 	}
 
-	dur, durLine, err := p.duration(e)
+	dur, durLine, none, err := p.duration(e)
 	if err != nil {
 		return err
+	}
+	if none != "" {
+		// Every occurrence would be an empty span [t, t), which no
+		// instant is in: it neither freezes nor opens a window. The
+		// RRULE and EXDATE are still read, and an RDATE period with
+		// a length of its own still counts.
+		what := "VEVENT"
+		if e.summary != nil {
+			what += fmt.Sprintf(" %q", shorten(unescapeText(strings.TrimSpace(e.summary.value))))
+		}
+		p.warnings = append(p.warnings, fmt.Sprintf("%s:%d: %s skipped: %s, so it lasts no time and covers no instant of the window", p.name, durLine, what, none))
 	}
 	own := &icsSchedule{
 		Schedule: dur.schedule(formatWall(e.start), e.zone),
@@ -522,7 +554,9 @@ func (p *icsParser) resolve(e *event) error {
 			own.lines["exdates"] = x.line
 		}
 	}
-	e.schedules = append(e.schedules, own)
+	if none == "" {
+		e.schedules = append(e.schedules, own)
+	}
 	for _, r := range e.rdates {
 		walls, durs, err := p.times(e, r, false)
 		if err != nil {
@@ -535,6 +569,9 @@ func (p *icsParser) resolve(e *event) error {
 			d := dur
 			if durs[i] != (length{}) {
 				d = durs[i]
+			}
+			if d == (length{}) {
+				continue
 			}
 			e.schedules = append(e.schedules, &icsSchedule{
 				Schedule: d.schedule(formatWall(w), e.zone),
@@ -648,42 +685,54 @@ func (l length) schedule(start string, z zone) andon.Schedule {
 }
 
 // duration returns the length of e's occurrences and the line it comes
-// from.
-func (p *icsParser) duration(e *event) (length, int, error) {
+// from. An event with a time of day may last no time: none then says why,
+// and the length is zero. An all-day event always lasts a day or more:
+// one whose DTEND is its DTSTART, or with DURATION:P0D, was most likely
+// meant as that day, and is refused rather than either skipped or read so.
+func (p *icsParser) duration(e *event) (d length, line int, none string, err error) {
 	dtend, duration := e.props["DTEND"], e.props["DURATION"]
 	switch {
 	case dtend != nil && duration != nil:
-		return length{}, 0, p.errorf(max(dtend.line, duration.line), "DTEND and DURATION exclude each other")
+		return length{}, 0, "", p.errorf(max(dtend.line, duration.line), "DTEND and DURATION exclude each other")
 	case duration != nil:
 		d, err := parseDuration(duration.value)
-		if err != nil {
-			return length{}, 0, p.errorf(duration.line, "DURATION: %v", err)
+		if errors.Is(err, errZeroDuration) && !e.date {
+			return length{}, duration.line, fmt.Sprintf("its DURATION is %s", strings.TrimSpace(duration.value)), nil
+		} else if err != nil {
+			return length{}, 0, "", p.errorf(duration.line, "DURATION: %v", err)
 		}
-		return d, duration.line, nil
+		return d, duration.line, "", nil
 	case dtend != nil:
 		end, z, date, err := p.parseTime(dtend, dtend.value)
 		if err != nil {
-			return length{}, 0, p.errorf(dtend.line, "DTEND: %v", err)
+			return length{}, 0, "", p.errorf(dtend.line, "DTEND: %v", err)
 		}
 		if date != e.date {
-			return length{}, 0, p.errorf(dtend.line, "DTEND: a date and a date-time cannot be mixed with DTSTART's")
+			return length{}, 0, "", p.errorf(dtend.line, "DTEND: a date and a date-time cannot be mixed with DTSTART's")
 		}
 		d, err := span(e.start, e.zone, end, z)
-		if errors.Is(err, errEndsFirst) {
-			return length{}, 0, p.errorf(dtend.line, "DTEND: must be after DTSTART")
-		} else if err != nil {
-			return length{}, 0, p.errorf(dtend.line, "DTEND: %v", err)
+		switch {
+		case errors.Is(err, errEndsFirst):
+			return length{}, 0, "", p.errorf(dtend.line, "DTEND: must be after DTSTART")
+		case err != nil:
+			return length{}, 0, "", p.errorf(dtend.line, "DTEND: %v", err)
+		case d == length{} && e.date:
+			return length{}, 0, "", p.errorf(dtend.line, "DTEND: must be after DTSTART; an all-day event ends on the day after its last day (DTEND;VALUE=DATE:%s for a single day)", wallTime(e.start+secondsPerDay).Format("20060102"))
+		case d == length{}:
+			return length{}, dtend.line, "its DTEND is its DTSTART", nil
 		}
-		return d, dtend.line, nil
+		return d, dtend.line, "", nil
 	case e.date:
 		// RFC 5545: one day, from midnight to midnight.
-		return length{wall: 24 * time.Hour}, e.begin, nil
+		return length{wall: 24 * time.Hour}, e.begin, "", nil
 	default:
-		return length{}, 0, p.errorf(e.begin, "VEVENT has neither DTEND nor DURATION: a window needs a length")
+		// RFC 5545 (3.6.1): an event whose DTSTART has a time of day
+		// and that has neither ends where it starts.
+		return length{}, e.props["DTSTART"].line, "it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART", nil
 	}
 }
 
-// errEndsFirst is the error of span for an end not after the start.
+// errEndsFirst is the error of span for an end before the start.
 var errEndsFirst = errors.New("a period must end after it starts")
 
 // span returns the length of an occurrence that starts at wall time
@@ -696,7 +745,7 @@ var errEndsFirst = errors.New("a period must end after it starts")
 // length is the elapsed time between the two, RFC 5545's exact duration.
 func span(start int64, sz zone, end int64, ez zone) (length, error) {
 	if sz.name == ez.name {
-		if end <= start {
+		if end < start {
 			return length{}, errEndsFirst
 		}
 		return length{wall: time.Duration(end-start) * time.Second}, nil
@@ -706,7 +755,7 @@ func span(start int64, sz zone, end int64, ez zone) (length, error) {
 		return length{}, err
 	}
 	a, b := instant(start, sz.loc), instant(end, ez.loc)
-	if b <= a {
+	if b < a {
 		return length{}, errEndsFirst
 	}
 	return length{elapsed: time.Duration(b-a) * time.Second}, nil
@@ -740,6 +789,9 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 				var ez zone
 				if end, ez, _, err = p.parseTime(&contentLine{line: c.line, name: c.name, params: map[string][]string{"TZID": c.params["TZID"]}}, endText); err == nil {
 					d, err = span(start, z, end, ez)
+				}
+				if err == nil && d == (length{}) {
+					err = errEndsFirst
 				}
 			}
 			if err != nil {
@@ -832,8 +884,8 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		}
 		replaced[key] = o
 		m := masters[uid]
-		if m == nil || m.cancelled {
-			continue
+		if m == nil || m.cancelled || len(m.schedules) == 0 {
+			continue // it stands alone
 		}
 		if err := p.replace(m, rid, w, z, date); err != nil {
 			return err
@@ -1038,14 +1090,17 @@ func parseDuration(v string) (length, error) {
 			return length{}, bad
 		}
 	}
-	if days == 0 && total <= 0 {
-		return length{}, fmt.Errorf("%q: must be positive", v)
+	if days == 0 && total == 0 {
+		return length{}, fmt.Errorf("%q: %w", v, errZeroDuration)
 	}
 	if days*secondsPerDay+total > int64(maxDuration/time.Second) {
 		return length{}, fmt.Errorf("%q is longer than %s", v, andon.ShortDuration(maxDuration))
 	}
 	return length{wall: time.Duration(days*secondsPerDay) * time.Second, elapsed: time.Duration(total) * time.Second}, nil
 }
+
+// errZeroDuration is the error of parseDuration for a duration of zero.
+var errZeroDuration = errors.New("must be positive")
 
 // parseDigits reads a run of at most nine decimal digits, few enough that
 // no duration built from them overflows.

@@ -524,6 +524,55 @@ func TestParseICS(t *testing.T) {
 	}
 }
 
+// TestParseICSSkipsEventsOfNoLength: an event with a time of day that
+// ends where it starts (an Outlook milestone, a DTSTART alone, which RFC
+// 5545 reads so, DURATION:PT0S) covers no instant, so it is skipped with
+// a warning, and the rest of the file is read. An all-day event without
+// DTEND is still a day.
+func TestParseICSSkipsEventsOfNoLength(t *testing.T) {
+	data := "BEGIN:VCALENDAR\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nMETHOD:PUBLISH\r\n" +
+		// 4: a weekly freeze, with an occurrence moved to a milestone
+		"BEGIN:VEVENT\r\nUID:freeze\r\nSUMMARY:Stillstand\r\nDTSTART;TZID=Europe/Berlin:20270103T020000\r\nDTEND;TZID=Europe/Berlin:20270103T060000\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n" +
+		// 11
+		"BEGIN:VEVENT\r\nUID:freeze\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270110T020000\r\nDTSTART;TZID=Europe/Berlin:20270110T020000\r\nDTEND;TZID=Europe/Berlin:20270110T020000\r\nEND:VEVENT\r\n" +
+		// 17: a milestone
+		"BEGIN:VEVENT\r\nUID:go-live\r\nSUMMARY:Go-live MES\\, Halle 3\r\nDTSTART;TZID=Europe/Berlin:20270115T080000\r\nDTEND;TZID=Europe/Berlin:20270115T080000\r\nX-MICROSOFT-CDO-BUSYSTATUS:FREE\r\nEND:VEVENT\r\n" +
+		// 24: DTSTART alone, repeated, with a moved occurrence that lasts
+		"BEGIN:VEVENT\r\nUID:reminder\r\nDTSTART:20270104T070000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:reminder\r\nRECURRENCE-ID:20270111T070000Z\r\nDTSTART:20270111T080000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n" +
+		// 35: no duration, and a DTEND in UTC at DTSTART's instant
+		"BEGIN:VEVENT\r\nUID:zero\r\nDTSTART;TZID=Europe/Berlin:20270120T120000\r\nDURATION:PT0S\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:utc\r\nDTSTART;TZID=Europe/Berlin:20270121T120000\r\nDTEND:20270121T110000Z\r\nEND:VEVENT\r\n" +
+		// 45: an all-day event without DTEND is one day
+		"BEGIN:VEVENT\r\nUID:holiday\r\nDTSTART;VALUE=DATE:20270106\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	got, warnings, err := calendar.ParseICSWithWarnings("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICSWithWarnings: %v", err)
+	}
+	want := []andon.Schedule{
+		{Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY;COUNT=3", ExDates: []string{"2027-01-10T02:00:00"}, WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin"},
+		{Start: "2027-01-11T08:00:00", Duration: time.Hour, Timezone: "UTC"},
+		{Start: "2027-01-06T00:00:00", WallDuration: 24 * time.Hour},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedules mismatch (-want +got):\n%s", diff)
+	}
+	wantWarnings := []string{
+		"t.ics:15: VEVENT skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window",
+		`t.ics:21: VEVENT "Go-live MES, Halle 3" skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window`,
+		"t.ics:26: VEVENT skipped: it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART, so it lasts no time and covers no instant of the window",
+		"t.ics:38: VEVENT skipped: its DURATION is PT0S, so it lasts no time and covers no instant of the window",
+		"t.ics:43: VEVENT skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window",
+	}
+	if diff := cmp.Diff(wantWarnings, warnings); diff != "" {
+		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := calendar.ParseICS("t.ics", []byte(data)); err != nil {
+		t.Errorf("ParseICS: %v", err)
+	}
+}
+
 // TestParseICSUTF16 reads a calendar saved as UTF-16 with a byte-order
 // mark, in either byte order, as Windows PowerShell 5 writes a redirected
 // export, with a character outside the Basic Multilingual Plane.
@@ -563,7 +612,7 @@ func TestParseICSErrors(t *testing.T) {
 	}{
 		{"empty", "", "t.ics:1: not an iCalendar file: want BEGIN:VCALENDAR"},
 		{"no event", "BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "t.ics: the calendar has no VEVENT"},
-		{"all cancelled", ics("STATUS:CANCELLED", "DTSTART:20270101T000000", "DURATION:PT1H"), "t.ics: every VEVENT of the calendar is cancelled or replaced"},
+		{"all cancelled", ics("STATUS:CANCELLED", "DTSTART:20270101T000000", "DURATION:PT1H"), "t.ics: every VEVENT of the calendar is cancelled, replaced or lasts no time"},
 		{"property outside", "VERSION:2.0\nBEGIN:VCALENDAR\n", "t.ics:1: VERSION outside a VCALENDAR"},
 		{"component outside", "BEGIN:VEVENT\n", "t.ics:1: BEGIN:VEVENT outside a VCALENDAR"},
 		{"continuation first", " BEGIN:VCALENDAR\n", "t.ics:1: a continuation line with no line before it"},
@@ -631,14 +680,20 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:4: DTSTART: "2027-01-03T02:00:00": want the form 20060102T150405`},
 		{"period start", ics("DTSTART;VALUE=PERIOD:20270103T020000/PT1H"),
 			"t.ics:4: DTSTART: VALUE=PERIOD is not supported here; want DATE or DATE-TIME"},
-		{"no length", ics("DTSTART:20270103T020000"), "t.ics:3: VEVENT has neither DTEND nor DURATION: a window needs a length"},
+		{"only an event of no length", ics("DTSTART:20270103T020000"), "t.ics: every VEVENT of the calendar is cancelled, replaced or lasts no time"},
+		{"an all-day event that ends where it starts", ics("DTSTART;VALUE=DATE:20270103", "DTEND;VALUE=DATE:20270103"),
+			"t.ics:5: DTEND: must be after DTSTART; an all-day event ends on the day after its last day (DTEND;VALUE=DATE:20270104 for a single day)"},
+		{"an all-day event of no duration", ics("DTSTART;VALUE=DATE:20270103", "DURATION:P0D"), `t.ics:5: DURATION: "P0D": must be positive`},
+		{"an RDATE period of no length", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270104T020000/20270104T020000"),
+			"t.ics:6: RDATE: a period must end after it starts"},
 		{"end before start", ics("DTSTART:20270103T020000", "DTEND:20270103T010000"), "t.ics:5: DTEND: must be after DTSTART"},
 		{"end and duration", ics("DTSTART:20270103T020000", "DTEND:20270103T030000", "DURATION:PT1H"), "t.ics:6: DTEND and DURATION exclude each other"},
 		{"date end for a date-time", ics("DTSTART:20270103T020000", "DTEND;VALUE=DATE:20270104"),
 			"t.ics:5: DTEND: a date and a date-time cannot be mixed with DTSTART's"},
 		{"bad duration", ics("DTSTART:20270103T020000", "DURATION:PT1H2X"), `t.ics:5: DURATION: "PT1H2X" is not a duration such as PT4H, P1DT12H or P2W`},
 		{"negative duration", ics("DTSTART:20270103T020000", "DURATION:-PT1H"), `t.ics:5: DURATION: "-PT1H": must be positive`},
-		{"zero duration", ics("DTSTART:20270103T020000", "DURATION:PT0S"), `t.ics:5: DURATION: "PT0S": must be positive`},
+		{"an RDATE period of no duration", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE;VALUE=PERIOD:20270104T020000/PT0S"),
+			`t.ics:6: RDATE: "PT0S": must be positive`},
 		{"long duration", ics("DTSTART:20270103T020000", "DURATION:P367D"), `t.ics:5: DURATION: "P367D" is longer than 8784h`},
 		{"bad rule", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=SOMETIMES"),
 			"t.ics:6: RRULE: FREQ=SOMETIMES: want YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY"},

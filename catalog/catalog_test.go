@@ -1388,6 +1388,29 @@ func TestLoadFSICS(t *testing.T) {
 	}
 }
 
+// TestLoadFSICSWarnings: a calendar file with a milestone (an event that
+// lasts no time) loads, and the catalog says that the event is skipped,
+// naming the window and the calendar's line.
+func TestLoadFSICSWarnings(t *testing.T) {
+	milestone := strings.Replace(shutdowns, "END:VCALENDAR\r\n",
+		"BEGIN:VEVENT\r\nUID:go-live@example.com\r\nSUMMARY:Go-live\r\nDTSTART;TZID=Europe/Paris:20260915T080000\r\nDTEND;TZID=Europe/Paris:20260915T080000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", 1)
+	c := MustLoadFS(t, map[string]string{
+		"base.yaml":               base,
+		"windows/plant.yaml":      icsWindow,
+		"calendars/shutdowns.ics": milestone,
+	})
+	if got := len(c.Window("shutdowns").Schedules); got != 2 {
+		t.Errorf("%d schedules, want the 2 of the events that last", got)
+	}
+	want := []string{`windows/plant.yaml:6: Window/shutdowns: spec.ics: calendars/shutdowns.ics:23: VEVENT "Go-live" skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window`}
+	if diff := cmp.Diff(want, c.Warnings); diff != "" {
+		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
+	}
+	if got := MustLoadFS(t, map[string]string{"base.yaml": base, "windows/plant.yaml": icsWindow, "calendars/shutdowns.ics": shutdowns}).Warnings; got != nil {
+		t.Errorf("warnings %q for a calendar with nothing to skip", got)
+	}
+}
+
 // TestLoadDirICSOutside checks that a symbolic link cannot lead an ics
 // path out of the catalog directory.
 func TestLoadDirICSOutside(t *testing.T) {

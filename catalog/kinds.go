@@ -309,7 +309,7 @@ func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
 		return name, nil
 	}
 	l.files[rel] = data
-	schedules, err := calendar.ParseICS(rel, data)
+	schedules, warnings, err := calendar.ParseICSWithWarnings(rel, data)
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range joined.Unwrap() {
 			d.errorf(n, "spec.ics", "%s", naming(rel, message(e)))
@@ -319,8 +319,12 @@ func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
 		d.errorf(n, "spec.ics", "%s", naming(rel, message(err)))
 		return name, nil
 	}
-	// ParseICS returns only schedules that pass ValidateSchedule, and
-	// refuses a calendar without events.
+	// ParseICSWithWarnings returns only schedules that pass
+	// ValidateSchedule, and refuses a calendar without events. What it
+	// skipped is said, without making the catalog invalid.
+	for _, w := range warnings {
+		l.cat.Warnings = append(l.cat.Warnings, Problem{File: d.file, Line: n.Line, Document: d.id, Field: "spec.ics", Message: w}.String())
+	}
 	return name, schedules
 }
 

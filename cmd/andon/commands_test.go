@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -623,6 +624,50 @@ func TestCatalogValidate(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+
+	// A calendar file with a milestone, an event that lasts no time: the
+	// catalog is valid, and the event it skips is a warning.
+	t.Run("warnings", func(t *testing.T) {
+		dir := t.TempDir()
+		estate, err := os.ReadFile(filepath.Join(good, "estate.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" +
+			"BEGIN:VEVENT\r\nUID:a\r\nDTSTART;TZID=Europe/Paris:20260803T000000\r\nDTEND;TZID=Europe/Paris:20260817T000000\r\nEND:VEVENT\r\n" +
+			"BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:Go-live\r\nDTSTART;TZID=Europe/Paris:20260915T080000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		for name, data := range map[string]string{
+			"estate.yaml":             string(estate),
+			"shutdowns.yaml":          "apiVersion: andon/v1\nkind: Window\nmetadata: {name: shutdowns}\nspec:\n  type: freeze\n  ics: calendars/shutdowns.ics\n",
+			"calendars/shutdowns.ics": ics,
+		} {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		warning := `shutdowns.yaml:6: Window/shutdowns: spec.ics: calendars/shutdowns.ics:11: VEVENT "Go-live" skipped: it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART, so it lasts no time and covers no instant of the window`
+		got := runCLI(t, nil, "catalog", "validate", dir)
+		if want := dir + ": ok (1 plant, 1 process, 1 environment, 2 windows, 1 team)\n"; got.code != 0 || got.stdout != want {
+			t.Errorf("exit code %d, stdout %q; want 0, %q", got.code, got.stdout, want)
+		}
+		if want := "andon: warning: " + dir + ": " + warning + "\n"; got.stderr != want {
+			t.Errorf("stderr mismatch (-want +got):\n%s", cmp.Diff(want, got.stderr))
+		}
+		got = runCLI(t, nil, "catalog", "validate", dir, "-o", "json")
+		var v struct {
+			Valid    bool     `json:"valid"`
+			Warnings []string `json:"warnings"`
+		}
+		if err := json.Unmarshal([]byte(got.stdout), &v); err != nil {
+			t.Fatalf("%v: %q", err, got.stdout)
+		}
+		if got.code != 0 || !v.Valid || !cmp.Equal(v.Warnings, []string{warning}) {
+			t.Errorf("-o json: exit code %d, output %s; want 0, valid, the warning", got.code, got.stdout)
 		}
 	})
 }

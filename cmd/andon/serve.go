@@ -543,6 +543,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	logger.Info("andon started", "version", andon.Version, "catalog", cat.Revision, "source", src.String(),
 		"environments", len(cat.Environments), "policy", strings.Join(pol.Modules(), ","), "db", sqlstore.RedactDSN(dsn))
 	a.warnPolicy()
+	a.warnCatalog(cat)
 	return a, nil
 }
 
@@ -681,6 +682,15 @@ func (a *app) putInForce(cat *andon.Catalog, source, commit string) {
 	}
 	a.catalogs.Swap(cat)
 	a.logger.Info("catalog put in force", withCommit(commit, "revision", cat.Revision, "source", source)...)
+	a.warnCatalog(cat)
+}
+
+// warnCatalog logs what the catalog in force skipped (andon.Catalog.Warnings),
+// as andon catalog validate prints it.
+func (a *app) warnCatalog(cat *andon.Catalog) {
+	for _, w := range cat.Warnings {
+		a.logger.Warn("catalog skips part of a file", "warning", w, "revision", cat.Revision)
+	}
 }
 
 // withCommit returns the attributes of a log record, with the git commit
