@@ -80,3 +80,11 @@ func (db *DB) LimitPages(ctx context.Context, on bool) error {
 	_, err := db.write.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", limit))
 	return err
 }
+
+// EntriesQuery returns the statement, in the engine's placeholders, and
+// the arguments with which FindEntries lists the entries matching f.
+func (s *AuditService) EntriesQuery(ctx context.Context, f andon.AuditFilter) (string, []any, error) {
+	f.Limit = boundedLimit(f)
+	q, args, err := s.recordsQuery(ctx, f, -1)
+	return s.db.dialect.rebind(q), args, err
+}

@@ -1,0 +1,99 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+)
+
+// TestAuditEntriesFilterThroughIndex checks that each filter of the audit
+// entries is read through an index of its own: in a log of a year, mostly
+// gate decisions, the entries of a rare type or of one actor were a scan of
+// the whole log. When a narrower filter is asked too, its index is the one
+// read, not the type's, which would walk every gate decision. SQLite says
+// which index it would use however small the table; PostgreSQL is asked
+// with sequential scans off, since it would rightly scan a table this small.
+func TestAuditEntriesFilterThroughIndex(t *testing.T) {
+	cases := []struct {
+		name   string
+		filter andon.AuditFilter
+		index  string
+	}{
+		{"type", andon.AuditFilter{Type: andon.EventChangeApproved}, "audit_entries_type"},
+		{"actor", andon.AuditFilter{Actor: "bob"}, "audit_entries_actor"},
+		{"newest of a type", andon.AuditFilter{Type: andon.EventChangeApproved, Newest: true}, "audit_entries_type"},
+		{"type and actor", andon.AuditFilter{Type: andon.EventGateDecision, Actor: "argocd"}, "audit_entries_actor"},
+		{"type and subject", andon.AuditFilter{Type: andon.EventGateDecision, Subject: "prod-lyon", Newest: true}, "audit_entries_subject"},
+		{"actor and subject", andon.AuditFilter{Actor: "argocd", Subject: "prod-lyon"}, "audit_entries_subject"},
+	}
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dsn, raw := mustMigratedRaw(t, engine)
+			db, err := sqlstore.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			audit := sqlstore.NewAuditService(db)
+			for _, c := range cases {
+				c.filter.After, c.filter.Limit = -1, 100
+				q, args, err := audit.EntriesQuery(t.Context(), c.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan := mustExplain(t, engine, raw, q, args)
+				if !strings.Contains(plan, c.index) {
+					t.Errorf("%s: the entries are read without the index %s:\n%s\n%s", c.name, c.index, q, plan)
+				}
+			}
+		})
+	}
+}
+
+// mustExplain returns the plan engine gives the statement q with args, in
+// the database raw opens.
+func mustExplain(t *testing.T, engine string, raw *sql.DB, q string, args []any) string {
+	t.Helper()
+	tx, err := raw.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	explain := "EXPLAIN QUERY PLAN "
+	if engine == "postgres" {
+		explain = "EXPLAIN "
+		if _, err := tx.Exec(`SET LOCAL enable_seqscan = off`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := tx.Query(explain+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan strings.Builder
+	for rows.Next() {
+		cells := make([]any, len(cols))
+		for i := range cells {
+			cells[i] = new(any)
+		}
+		if err := rows.Scan(cells...); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cells {
+			fmt.Fprint(&plan, *c.(*any), " ")
+		}
+		plan.WriteString("\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
+}
