@@ -377,14 +377,17 @@ func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int
 	// Each filter has an index in the order of the log, and the engine
 	// follows one of them. Most of a log is gate decisions by a few
 	// pipelines, so a type or an actor narrows less than a subject or a
-	// change: when one of those is asked too, the type and the actor are
-	// compared as expressions no index holds (SQLite, which keeps no
-	// statistics, would otherwise as soon follow the type's index through
-	// a million gate decisions as the subject's), and the actor is
-	// preferred to the type.
-	narrower := f.Subject != "" || f.Change != ""
+	// change. PostgreSQL knows it from its statistics. SQLite keeps none,
+	// and would as soon follow the type's index through a million gate
+	// decisions as the subject's: there, when a subject or a change is
+	// asked too, the type and the actor are compared as expressions no
+	// index holds, and the actor is preferred to the type. (On
+	// PostgreSQL such an expression would hide the type's frequency from
+	// the planner, which would then read every entry of the subject to
+	// sort them.)
+	narrower := s.db.dialect.guessesPlans && (f.Subject != "" || f.Change != "")
 	if f.Type != "" {
-		where, args = append(where, unindexedIf(narrower || f.Actor != "", "type")+" = ?"), append(args, f.Type)
+		where, args = append(where, unindexedIf(narrower || (s.db.dialect.guessesPlans && f.Actor != ""), "type")+" = ?"), append(args, f.Type)
 	}
 	if f.Subject != "" {
 		where, args = append(where, "subject = ?"), append(args, f.Subject)

@@ -15,22 +15,25 @@ import (
 // TestAuditEntriesFilterThroughIndex checks that each filter of the audit
 // entries is read through an index of its own: in a log of a year, mostly
 // gate decisions, the entries of a rare type or of one actor were a scan of
-// the whole log. When a narrower filter is asked too, its index is the one
-// read, not the type's, which would walk every gate decision. SQLite says
-// which index it would use however small the table; PostgreSQL is asked
-// with sequential scans off, since it would rightly scan a table this small.
+// the whole log. SQLite says which index it would use however small the
+// table; PostgreSQL is asked with sequential scans off, since it would
+// rightly scan a table this small. On SQLite, which keeps no statistics,
+// when a narrower filter is asked too its index is the one read, not the
+// type's, which would walk every gate decision; PostgreSQL chooses by the
+// statistics of the log, which an empty one lacks.
 func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 	cases := []struct {
 		name   string
 		filter andon.AuditFilter
 		index  string
+		sqlite bool // the plan of SQLite alone
 	}{
-		{"type", andon.AuditFilter{Type: andon.EventChangeApproved}, "audit_entries_type"},
-		{"actor", andon.AuditFilter{Actor: "bob"}, "audit_entries_actor"},
-		{"newest of a type", andon.AuditFilter{Type: andon.EventChangeApproved, Newest: true}, "audit_entries_type"},
-		{"type and actor", andon.AuditFilter{Type: andon.EventGateDecision, Actor: "argocd"}, "audit_entries_actor"},
-		{"type and subject", andon.AuditFilter{Type: andon.EventGateDecision, Subject: "prod-lyon", Newest: true}, "audit_entries_subject"},
-		{"actor and subject", andon.AuditFilter{Actor: "argocd", Subject: "prod-lyon"}, "audit_entries_subject"},
+		{"type", andon.AuditFilter{Type: andon.EventChangeApproved}, "audit_entries_type", false},
+		{"actor", andon.AuditFilter{Actor: "bob"}, "audit_entries_actor", false},
+		{"newest of a type", andon.AuditFilter{Type: andon.EventChangeApproved, Newest: true}, "audit_entries_type", false},
+		{"type and actor", andon.AuditFilter{Type: andon.EventGateDecision, Actor: "argocd"}, "audit_entries_actor", true},
+		{"type and subject", andon.AuditFilter{Type: andon.EventGateDecision, Subject: "prod-lyon", Newest: true}, "audit_entries_subject", true},
+		{"actor and subject", andon.AuditFilter{Actor: "argocd", Subject: "prod-lyon"}, "audit_entries_subject", true},
 	}
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -42,6 +45,9 @@ func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 			defer db.Close()
 			audit := sqlstore.NewAuditService(db)
 			for _, c := range cases {
+				if c.sqlite && engine != "sqlite" {
+					continue
+				}
 				c.filter.After, c.filter.Limit = -1, 100
 				q, args, err := audit.EntriesQuery(t.Context(), c.filter)
 				if err != nil {

@@ -112,9 +112,14 @@ type dialect struct {
 	// of the window of the change c, read from its body, in seconds since
 	// the Unix epoch; NULL when the change has no window.
 	windowBound func(bound string) string
+	// guessesPlans says that the engine keeps no statistics of the
+	// tables (SQLite, which andon does not ANALYZE): it picks an index by
+	// the shape of the condition alone, and a condition must keep it off
+	// an index that narrows less than another (see AuditService.where).
+	guessesPlans bool
 }
 
-var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch,
+var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch, guessesPlans: true,
 	recordTime: `json_extract(record, '$.time')`,
 	// SQLite's dates are exact to the millisecond: a window bound a
 	// fraction of one past a second is read as that second.
