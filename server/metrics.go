@@ -232,12 +232,16 @@ func changesByState(counts func(context.Context) (map[andon.State]int, error), l
 // expires, so that an alert can ask for a new one in time (a pipeline
 // whose token expires can no longer deploy), and leave alone the tokens
 // made to live only a short while.
+//
+// The series are labelled by token ID only. /metrics needs no token, and
+// a user label would name people to whoever reaches it; andon token list
+// says whose a token is.
 func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *slog.Logger) *storeCollector {
-	labels := []string{"id", "user"}
+	labels := []string{"id"}
 	expiry := prometheus.NewDesc("andon_token_expiry_timestamp_seconds",
-		"Unix time at which an API token stops authenticating, for each token that expires (expired ones included, until revoked), by token ID and user.", labels, nil)
+		"Unix time at which an API token stops authenticating, for each token that expires (expired ones included, until revoked), by token ID.", labels, nil)
 	created := prometheus.NewDesc("andon_token_created_timestamp_seconds",
-		"Unix time at which an API token that expires was issued, by token ID and user.", labels, nil)
+		"Unix time at which an API token that expires was issued, by token ID.", labels, nil)
 	return &storeCollector{descs: []*prometheus.Desc{expiry, created}, what: "list tokens", logger: logger,
 		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
 			tokens, err := list(ctx)
@@ -250,8 +254,8 @@ func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *s
 				// session of the board lasts hours by design, and one
 				// series each would warn of every sign-in.
 				if t.ExpiresAt != nil && t.Scope == "api" {
-					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID, t.User)
-					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID, t.User)
+					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID)
+					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID)
 				}
 			}
 			return nil

@@ -252,12 +252,33 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			r := r.(map[string]any)
 			alerts = append(alerts, r["alert"].(string))
 			expr := r["expr"].(string)
-			for _, name := range regexp.MustCompile(`andon_[a-z_]+`).FindAllString(expr, -1) {
+			names := regexp.MustCompile(`andon_[a-z_]+`).FindAllString(expr, -1)
+			for _, name := range names {
 				if !strings.Contains(exported, "\n# TYPE "+name+" ") {
 					t.Errorf("alert %s: the server exports no metric %s", r["alert"], name)
 				}
 				if !strings.Contains(expr, name+`{namespace="andon"`) {
 					t.Errorf("alert %s: %s is not limited to the release's namespace: %s", r["alert"], name, expr)
+				}
+			}
+			// The labels an alert groups, matches and speaks by are
+			// labels of the metrics it asks about, or the namespace
+			// Prometheus adds: any other is empty in every alert.
+			var labels []string
+			for _, m := range regexp.MustCompile(`\b(?:by|on) \(([^)]*)\)`).FindAllStringSubmatch(expr, -1) {
+				labels = append(labels, strings.Split(m[1], ", ")...)
+			}
+			annotations, _ := r["annotations"].(map[string]any)
+			for _, text := range annotations {
+				for _, m := range regexp.MustCompile(`\$labels\.([a-z_]+)`).FindAllStringSubmatch(text.(string), -1) {
+					labels = append(labels, m[1])
+				}
+			}
+			for _, label := range labels {
+				if label != "namespace" && !slices.ContainsFunc(names, func(name string) bool {
+					return regexp.MustCompile(`\n` + name + `\{[^}]*\b` + label + `="`).MatchString(exported)
+				}) {
+					t.Errorf("alert %s: no metric of %q has the label %s", r["alert"], names, label)
 				}
 			}
 		}
