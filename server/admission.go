@@ -40,8 +40,8 @@ func NewAdmission(cfg Config) http.Handler {
 	routes := []route{
 		{"POST /api/v1/admission", public, admit},
 		{"POST /api/v1/admission/{cluster}", public, admit},
-		{"GET /healthz", public, handleHealthz()},
-		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
+		{"GET /healthz", public, takesNoQuery(cfg.errorWriter(), handleHealthz())},
+		{"GET /metrics", public, takesNoQuery(cfg.errorWriter(), handleMetrics(cfg.Registry, cfg.Logger))},
 	}
 	patterns := make([]string, len(routes))
 	for i, rt := range routes {

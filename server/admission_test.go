@@ -89,6 +89,20 @@ func TestAdmissionEndpoint(t *testing.T) {
 		t.Errorf("POST /api/v1/gate on the admission handler: %d %s; want a 404 that says what the listener serves", status, body)
 	}
 
+	// The probe and the scrape take no query parameter, as on the API's
+	// listener.
+	for _, path := range []string{"/healthz", "/metrics"} {
+		resp, err := http.Get(srv.URL + path + "?verbose=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `query parameter \"verbose\" is not known: this route takes none`) {
+			t.Errorf("GET %s?verbose=1 on the admission handler: %d %s; want 400 naming the parameter", path, resp.StatusCode, body)
+		}
+	}
+
 	m, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -40,10 +40,10 @@ type route struct {
 func routes(cfg Config, m *metrics) []route {
 	api := cfg.errorWriter().withErrors
 	return []route{
-		{"GET /healthz", public, handleHealthz()},
-		{"GET /readyz", public, handleReadyz(cfg.Logger, cfg.Ready)},
-		{"GET /metrics", public, handleMetrics(cfg.Registry, cfg.Logger)},
-		{"GET /api/v1/openapi.json", public, handleOpenAPI()},
+		{"GET /healthz", public, takesNoQuery(cfg.errorWriter(), handleHealthz())},
+		{"GET /readyz", public, takesNoQuery(cfg.errorWriter(), handleReadyz(cfg.Logger, cfg.Ready))},
+		{"GET /metrics", public, takesNoQuery(cfg.errorWriter(), handleMetrics(cfg.Registry, cfg.Logger))},
+		{"GET /api/v1/openapi.json", public, takesNoQuery(cfg.errorWriter(), handleOpenAPI())},
 
 		{"GET /api/v1/me", authenticated, api(handleMe())},
 		// A read-only token may ask for a feed token: it opens less than
@@ -78,6 +78,20 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/audit/proof", authenticated, api(handleAuditProof(cfg.Audit))},
 		{"GET /api/v1/audit/evidence", authenticated, api(handleAuditEvidence(cfg.Audit))},
 	}
+}
+
+// takesNoQuery refuses a request with any query parameter before h, as
+// the API's routes that take none refuse one, so that a probe or a scrape
+// misconfigured with parameters is told so rather than answered as if
+// they meant something.
+func takesNoQuery(ew errorWriter, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := parseQuery(r); err != nil {
+			ew.write(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // openToReadOnly marks the handler of a route whose method is not GET but

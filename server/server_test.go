@@ -493,6 +493,21 @@ func TestPublicRoutesNeedNoToken(t *testing.T) {
 	}
 }
 
+// TestPublicRoutesRefuseQueries checks that the routes that need no token
+// refuse query parameters, as every route of the API that takes none
+// does: a probe or a scrape sends none.
+func TestPublicRoutesRefuseQueries(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"} {
+		t.Run(path, func(t *testing.T) {
+			r := f.do(t, "GET", path+"?verbose=1", "", "")
+			if msg := mustError(t, r, http.StatusBadRequest, andon.EINVALID); msg != `query parameter "verbose" is not known: this route takes none` {
+				t.Errorf("GET %s?verbose=1: message %q", path, msg)
+			}
+		})
+	}
+}
+
 // TestEveryAnswerForbidsSniffing checks that no answer, whatever its
 // type, may be read by a browser as another: the UI's Content-Security-
 // Policy allows scripts of the same origin, and a feed or a plain-text
