@@ -5,6 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +202,61 @@ func awaitInfo(t *testing.T, f *fixture, msg string) []map[string]any {
 		}
 	}
 	return logged
+}
+
+// notMetrics are the words of the documents that begin as andon's metrics
+// do and are something else: a cookie, a browser's storage key, a
+// database of the benchmarks, and the family of the token gauges.
+var notMetrics = []string{"andon_session", "andon_draft", "andon_bench_large", "andon_token_"}
+
+// TestDocumentedMetrics checks that the documents name every metric both
+// listeners serve, and that every metric they name is served: an
+// operator writes alerts and dashboards from them.
+func TestDocumentedMetrics(t *testing.T) {
+	f := newFixture(t, func(c *server.Config) {
+		c.Drift = &driftService{}
+		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) { return nil, nil }
+		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
+			return []andon.TokenInfo{{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: testNow, ExpiresAt: new(testNow.AddDate(0, 3, 0))}}, nil
+		}
+		c.Loads = func() server.Loads { return server.Loads{Catalog: "v1", Policy: "p1"} }
+	})
+	server.NewAdmission(server.Config{Admission: &admissionService{}, Registry: f.registry})
+	// The drift gauges have a series once a report was recorded.
+	if r := f.do(t, "POST", "/api/v1/drift", aliceToken, driftBody); r.status != http.StatusOK {
+		t.Fatalf("POST /api/v1/drift = %d %s", r.status, r.body)
+	}
+	served := map[string]bool{}
+	for line := range strings.Lines(string(f.do(t, "GET", "/metrics", "", "").body)) {
+		if fields := strings.Fields(line); len(fields) == 4 && fields[1] == "TYPE" && strings.HasPrefix(fields[2], "andon_") {
+			served[fields[2]] = true
+		}
+	}
+
+	documented := map[string][]string{}
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(docs, "../README.md", "../ARCHITECTURE.md") {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range regexp.MustCompile(`\bandon_[a-z_]+`).FindAllString(string(text), -1) {
+			if !slices.Contains(notMetrics, name) && !slices.Contains(documented[name], path) {
+				documented[name] = append(documented[name], path)
+			}
+		}
+	}
+	for name, paths := range documented {
+		if !served[name] {
+			t.Errorf("%s names the metric %s, which is not served", strings.Join(paths, ", "), name)
+		}
+	}
+	for name := range served {
+		if documented[name] == nil {
+			t.Errorf("the metric %s is served and named in no document", name)
+		}
+	}
 }
