@@ -26,6 +26,13 @@ var statusOf = map[string]int{
 // go to the log only.
 const internalMessage = "Internal error."
 
+// internalMessageOf is the message of an internal error of r: the generic
+// one with the request id, which the client quotes to whoever reads the
+// log, where the details are logged under it.
+func internalMessageOf(r *http.Request) string {
+	return "Internal error (request id " + infoFrom(r.Context()).id + ")."
+}
+
 // apiFunc is a handler that returns its error instead of writing it, so
 // that every handler renders errors the same way: through withErrors.
 type apiFunc func(w http.ResponseWriter, r *http.Request) error
@@ -88,6 +95,7 @@ func (ew errorWriter) write(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := errorOf(err)
 	if status == http.StatusInternalServerError {
 		logInternal(ew.logger, r, "internal error", err)
+		body.Message = internalMessageOf(r)
 		if fault := StoreFault(r.Context(), ew.ping); fault != nil {
 			status, body = errorOf(fault)
 		}

@@ -56,7 +56,7 @@ func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Ha
 		if encErr := encode(w, status, &denied); encErr != nil {
 			// The service's result itself cannot be encoded: fall back to
 			// a body that surely can, still denying.
-			_ = encode(w, status, &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: internalMessage}}})
+			_ = encode(w, status, &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: internalMessageOf(r)}}})
 		}
 	})
 }

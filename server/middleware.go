@@ -83,7 +83,7 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 				// body; nothing better can be done.
 				if rec.status == 0 {
 					_ = encode(rec, http.StatusInternalServerError,
-						&andon.Error{Code: andon.EINTERNAL, Message: internalMessage})
+						&andon.Error{Code: andon.EINTERNAL, Message: internalMessageOf(r)})
 				}
 			}
 			status := rec.status

@@ -233,13 +233,14 @@ func TestErrorTable(t *testing.T) {
 			andon.Error{Code: andon.ECONFLICT, Message: "already approved"}},
 		{"wrapped", fmt.Errorf("find: %w", andon.Errorf(andon.ENOTFOUND, "gone")), http.StatusNotFound,
 			andon.Error{Code: andon.ENOTFOUND, Message: "gone"}},
-		// Internal errors never show their details.
+		// Internal errors never show their details, but the request id
+		// they are logged under, for the client to quote.
 		{"internal", andon.Errorf(andon.EINTERNAL, "password=hunter2"), http.StatusInternalServerError,
-			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error (request id req-internal)."}},
 		{"plain", errors.New("dial tcp 10.0.0.5:5432: connection refused"), http.StatusInternalServerError,
-			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error (request id req-plain)."}},
 		{"unknown-code", &andon.Error{Code: "teapot", Message: "short and stout"}, http.StatusInternalServerError,
-			andon.Error{Code: andon.EINTERNAL, Message: "Internal error."}},
+			andon.Error{Code: andon.EINTERNAL, Message: "Internal error (request id req-unknown-code)."}},
 		// A fault says what failed, but not its cause, with a 503: the
 		// request was not at fault.
 		{"fault", fmt.Errorf("%w: %w", &andon.Fault{Message: "no space left on the database's disk"}, errors.New("write /var/lib/andon/andon.db: no space left on device")),
@@ -251,7 +252,7 @@ func TestErrorTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := f.do(t, "GET", "/api/v1/changes/"+tt.name, aliceToken, "")
+			r := f.do(t, "GET", "/api/v1/changes/"+tt.name, aliceToken, "", "X-Request-Id", "req-"+tt.name)
 			if r.status != tt.wantStatus {
 				t.Errorf("status = %d, want %d", r.status, tt.wantStatus)
 			}
@@ -288,7 +289,7 @@ func TestStoreThatDoesNotAnswer(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			down.Store(false)
-			if msg := mustError(t, f.do(t, "GET", tt.path, tt.token, ""), http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error." {
+			if msg := mustError(t, f.do(t, "GET", tt.path, tt.token, "", "X-Request-Id", "req-1"), http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error (request id req-1)." {
 				t.Errorf("while the store answers: message = %q, want the generic one", msg)
 			}
 			down.Store(true)
@@ -581,7 +582,7 @@ func TestPathsOutsideTheAPI(t *testing.T) {
 func TestPanicRecovery(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/changes/panic", aliceToken, "")
-	if msg := mustError(t, r, http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error." {
+	if msg := mustError(t, r, http.StatusInternalServerError, andon.EINTERNAL); msg != "Internal error (request id "+r.header.Get("X-Request-Id")+")." {
 		t.Errorf("message = %q, want the generic one", msg)
 	}
 	recs := f.logs.records(t, "panic")
