@@ -2432,3 +2432,37 @@ func TestNewChangeRefusalBesideItsField(t *testing.T) {
 		t.Errorf("#modules is described by %q, want modules-hint", got)
 	}
 }
+
+// findFails answers every read of a change as a store that fails without
+// a fault it can name does, and passes the other calls on.
+type findFails struct{ andon.ChangeService }
+
+func (f findFails) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
+	return nil, errors.New("read change " + id + ": driver: bad connection")
+}
+
+// A page that fails on the server says under which request id its
+// details are logged, and the log says it too, so that a user's report
+// leads to the log record.
+func TestInternalErrorPageQuotesRequestID(t *testing.T) {
+	var logs lockedBuffer
+	s := MustServe(t, nil, thursday, func(c *web.Config) {
+		c.Changes = findFails{c.Changes}
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	})
+	p := s.MustSignIn(t, "alice").get("/changes/CHG-1").mustStatus(t, http.StatusInternalServerError)
+	id := p.header.Get("X-Request-Id")
+	if want := "under request id " + id + "."; id == "" || !strings.Contains(p.text("#error"), want) {
+		t.Errorf("error page %q (X-Request-Id %q), want it to say %q", p.text("#error"), id, want)
+	}
+	var logged []string
+	for line := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "page" {
+			logged = append(logged, fmt.Sprint(rec["request_id"]))
+		}
+	}
+	if len(logged) != 1 || logged[0] != id {
+		t.Errorf("page error records with request ids %q, want one with %q", logged, id)
+	}
+}

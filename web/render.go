@@ -117,15 +117,18 @@ func (h *Handler) withErrors(f pageFunc) http.Handler {
 // renderError writes the error page for err.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
+	// The server's middleware gave the request its id.
+	id := w.Header().Get("X-Request-Id")
 	if status == http.StatusInternalServerError {
-		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path), slog.Any("err", err))
+		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path),
+			slog.String("request_id", id), slog.Any("err", err))
 		if fault := server.StoreFault(r.Context(), h.cfg.Ping); fault != nil {
 			err, status = fault, statusOf(fault)
 		}
 	}
 	v := &errorView{Status: status, Title: errorTitle(status), Message: andon.ErrorMessage(err)}
 	if status == http.StatusInternalServerError {
-		v.Message = "Something went wrong on the server; the details are in its log."
+		v.Message = "Something went wrong on the server; the details are in its log, under request id " + id + "."
 	}
 	if status == http.StatusUnauthorized {
 		v.SignIn = "/login?next=" + url.QueryEscape(returnTo(r))
