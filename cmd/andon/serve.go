@@ -1207,6 +1207,13 @@ func (a *app) serve(ctx context.Context, hup <-chan os.Signal, l *listeners) err
 			}
 			wg.Wait()
 			err := errors.Join(errs...)
+			if err == nil {
+				// The last word of a replica that stopped cleanly: its
+				// log would otherwise end at "shutting down" whether it
+				// drained its requests or was killed at the end of its
+				// grace period.
+				a.logger.Info("stopped serving: every request in flight was answered")
+			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				// What is still in flight is cut off: its callers see
 				// the connection close, and a gate call's caller denies.

@@ -47,3 +47,23 @@ func TestShutdownTimeout(t *testing.T) {
 		t.Errorf("read from the connection cut off: %v; want it closed", err)
 	}
 }
+
+// TestCleanShutdownIsLogged stops a server that has answered a gate
+// request: it exits 0, and its log says it stopped once every request in
+// flight was answered, after it said it was shutting down, so that a log
+// that ends at "shutting down" tells of a process killed before it drained.
+func TestCleanShutdownIsLogged(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	if status, body := gateStatus(t, s, "registry.example.com/odoo@sha256:"+strings.Repeat("ab", 32)); status != 200 && status != 403 {
+		t.Fatalf("gate: %d %s", status, body)
+	}
+	if code := s.stop(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM; logs:\n%s", code, s.logs.String())
+	}
+	logs := s.logs.String()
+	shutting := strings.Index(logs, "shutting down")
+	stopped := strings.Index(logs, "stopped serving: every request in flight was answered")
+	if shutting < 0 || stopped < shutting {
+		t.Errorf("the log does not say it stopped serving after it said it was shutting down:\n%s", logs)
+	}
+}
