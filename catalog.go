@@ -88,11 +88,48 @@ type Catalog struct {
 	// files read, in path order.
 	Revision string `json:"revision"`
 
-	// Warnings says what the loader skipped of a valid catalog, as
-	// "file:line: Kind/name: field: message" with the file named from
-	// the catalog directory: an event of a window's calendar file that
+	// Warnings says what the loader skipped of a valid catalog, located
+	// as a problem would be: an event of a window's calendar file that
 	// lasts no time, say. Nothing skipped changes what the gate decides.
-	Warnings []string `json:"-"`
+	Warnings []CatalogProblem `json:"-"`
+}
+
+// CatalogProblem is one thing wrong with a catalog, or skipped of it,
+// located precisely enough for the author to fix it without searching.
+type CatalogProblem struct {
+	// File is the path of the YAML file, relative to the catalog directory
+	// and slash-separated.
+	File string `json:"file"`
+	// Line is the 1-based line in File, or 0 when the problem has no line
+	// (an unreadable file, a YAML error without a position).
+	Line int `json:"line"`
+	// Document names the document as "Kind/name", or "document N" (1-based
+	// within File) when its kind or name is unknown or invalid.
+	Document string `json:"document"`
+	// Field is the path of the offending field inside the document, such as
+	// "spec.promotesFrom" or "spec.plants[1]"; "" for the document as a
+	// whole.
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// String formats p as "file:line: Kind/name: field: message", leaving out
+// the parts p does not have.
+func (p CatalogProblem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	for _, s := range []string{p.Document, p.Field, p.Message} {
+		if s != "" {
+			if b.Len() > 0 {
+				b.WriteString(": ")
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
 }
 
 // Plant is a factory site with its own local time.

@@ -1402,12 +1402,13 @@ func TestLoadFSICSWarnings(t *testing.T) {
 	if got := len(c.Window("shutdowns").Schedules); got != 2 {
 		t.Errorf("%d schedules, want the 2 of the events that last", got)
 	}
-	want := []string{`windows/plant.yaml:6: Window/shutdowns: spec.ics: calendars/shutdowns.ics:23: VEVENT "Go-live" skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window`}
+	want := []catalog.Problem{{File: "windows/plant.yaml", Line: 6, Document: "Window/shutdowns", Field: "spec.ics",
+		Message: `calendars/shutdowns.ics:23: VEVENT "Go-live" skipped: its DTEND is its DTSTART, so it lasts no time and covers no instant of the window`}}
 	if diff := cmp.Diff(want, c.Warnings); diff != "" {
 		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
 	}
 	if got := MustLoadFS(t, map[string]string{"base.yaml": base, "windows/plant.yaml": icsWindow, "calendars/shutdowns.ics": shutdowns}).Warnings; got != nil {
-		t.Errorf("warnings %q for a calendar with nothing to skip", got)
+		t.Errorf("warnings %v for a calendar with nothing to skip", got)
 	}
 }
 

@@ -323,7 +323,7 @@ func (l *loader) decodeICS(d *doc, o *object) (string, []andon.Schedule) {
 	// ValidateSchedule, and refuses a calendar without events. What it
 	// skipped is said, without making the catalog invalid.
 	for _, w := range warnings {
-		l.cat.Warnings = append(l.cat.Warnings, Problem{File: d.file, Line: n.Line, Document: d.id, Field: "spec.ics", Message: w}.String())
+		l.cat.Warnings = append(l.cat.Warnings, Problem{File: d.file, Line: n.Line, Document: d.id, Field: "spec.ics", Message: w})
 	}
 	return name, schedules
 }

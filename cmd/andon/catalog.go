@@ -168,8 +168,9 @@ func problemsUnder(dir string, problems catalog.Errors) []catalog.Problem {
 type validation struct {
 	Valid    bool              `json:"valid"`
 	Problems []catalog.Problem `json:"problems"`
-	// Warnings says what a valid catalog skipped (andon.Catalog.Warnings).
-	Warnings []string `json:"warnings"`
+	// Warnings says what a valid catalog skipped (andon.Catalog.Warnings),
+	// located as problems are.
+	Warnings []catalog.Problem `json:"warnings"`
 }
 
 func newCatalogValidateCmd(e *env) *cobra.Command {
@@ -181,8 +182,8 @@ func newCatalogValidateCmd(e *env) *cobra.Command {
 schedule and time zone. Prints every problem as "file:line: Kind/name: field:
 message" (files named from the working directory) and exits 1 when there is
 any, 2 when DIR cannot be read. What a valid catalog skips (an event of a
-calendar file that lasts no time) is a warning on stderr, named from DIR,
-and does not change the exit code.`,
+calendar file that lasts no time) is a warning on stderr, located as problems
+are, and does not change the exit code.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: dirCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -202,14 +203,14 @@ and does not change the exit code.`,
 			}
 			// Problems name files from DIR; from the working directory
 			// they open in an editor and annotate files in CI.
-			out := validation{Valid: err == nil, Problems: problemsUnder(dir, problems), Warnings: []string{}}
-			if cat != nil && len(cat.Warnings) > 0 {
-				out.Warnings = cat.Warnings
+			out := validation{Valid: err == nil, Problems: problemsUnder(dir, problems), Warnings: []catalog.Problem{}}
+			if cat != nil {
+				out.Warnings = problemsUnder(dir, cat.Warnings)
 			}
 			perr := e.print(cmd, out, func(w io.Writer) {
 				if out.Valid {
 					for _, w := range out.Warnings {
-						fmt.Fprintf(e.stderr, "andon: warning: %s: %s\n", dir, w)
+						fmt.Fprintf(e.stderr, "andon: warning: %s\n", w)
 					}
 					fmt.Fprintf(w, "%s: ok (%s, %s, %s, %s, %s)\n", dir,
 						count(len(cat.Plants), "plant"), count(len(cat.Processes), "process"),

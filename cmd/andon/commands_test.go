@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/andon-governance/andon/catalog"
 )
 
 // allRoutes answers every read of the API with its recorded body, and
@@ -650,23 +652,26 @@ func TestCatalogValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		warning := `shutdowns.yaml:6: Window/shutdowns: spec.ics: calendars/shutdowns.ics:11: VEVENT "Go-live" skipped: it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART, so it lasts no time and covers no instant of the window`
+		// A warning names the file from the working directory, as a
+		// problem does.
+		warning := catalog.Problem{File: filepath.Join(dir, "shutdowns.yaml"), Line: 6, Document: "Window/shutdowns", Field: "spec.ics",
+			Message: `calendars/shutdowns.ics:11: VEVENT "Go-live" skipped: it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART, so it lasts no time and covers no instant of the window`}
 		got := runCLI(t, nil, "catalog", "validate", dir)
 		if want := dir + ": ok (1 plant, 1 process, 1 environment, 2 windows, 1 team)\n"; got.code != 0 || got.stdout != want {
 			t.Errorf("exit code %d, stdout %q; want 0, %q", got.code, got.stdout, want)
 		}
-		if want := "andon: warning: " + dir + ": " + warning + "\n"; got.stderr != want {
+		if want := "andon: warning: " + warning.String() + "\n"; got.stderr != want {
 			t.Errorf("stderr mismatch (-want +got):\n%s", cmp.Diff(want, got.stderr))
 		}
 		got = runCLI(t, nil, "catalog", "validate", dir, "-o", "json")
 		var v struct {
-			Valid    bool     `json:"valid"`
-			Warnings []string `json:"warnings"`
+			Valid    bool              `json:"valid"`
+			Warnings []catalog.Problem `json:"warnings"`
 		}
 		if err := json.Unmarshal([]byte(got.stdout), &v); err != nil {
 			t.Fatalf("%v: %q", err, got.stdout)
 		}
-		if got.code != 0 || !v.Valid || !cmp.Equal(v.Warnings, []string{warning}) {
+		if got.code != 0 || !v.Valid || !cmp.Equal(v.Warnings, []catalog.Problem{warning}) {
 			t.Errorf("-o json: exit code %d, output %s; want 0, valid, the warning", got.code, got.stdout)
 		}
 	})

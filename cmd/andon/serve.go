@@ -689,7 +689,7 @@ func (a *app) putInForce(cat *andon.Catalog, source, commit string) {
 // as andon catalog validate prints it.
 func (a *app) warnCatalog(cat *andon.Catalog) {
 	for _, w := range cat.Warnings {
-		a.logger.Warn("catalog skips part of a file", "warning", w, "revision", cat.Revision)
+		a.logger.Warn("catalog skips part of a file", "warning", w.String(), "revision", cat.Revision)
 	}
 }
 
