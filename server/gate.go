@@ -37,8 +37,12 @@ func handleGate(logger *slog.Logger, gate andon.GateService, m *metrics) http.Ha
 			writeAbandoned(logger, w, r, "gate request abandoned by its client")
 			return
 		}
-		m.observeGate(gateError)
 		status, body := errorOf(err)
+		if status >= http.StatusInternalServerError {
+			m.observeGate(gateError)
+		} else {
+			m.observeGate(gateClientError)
+		}
 		if status == http.StatusInternalServerError {
 			logInternal(logger, r, "gate could not decide", err)
 		}

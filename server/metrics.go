@@ -21,7 +21,13 @@ import (
 const (
 	gateAllow = "allow"
 	gateDeny  = "deny"
-	gateError = "error" // the gate answered with a status other than 200
+	// gateClientError: the gate refused the request with a 4xx and no
+	// decision, for the client to mend (an unknown environment, an image
+	// not pinned by digest, a malformed body) or retry (a conflict).
+	gateClientError = "client_error"
+	// gateError: the gate could not decide for reasons of its own (its
+	// store, its policy, an internal error) and failed closed with a 5xx.
+	gateError = "error"
 )
 
 // metrics holds the collectors the handlers update.
@@ -54,7 +60,7 @@ func newMetrics(cfg Config) *metrics {
 		}, []string{"route"})),
 		gate: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "andon_gate_decisions_total",
-			Help: "Gate answers: allow, deny, or error when the gate could not decide or the request was bad.",
+			Help: "Gate answers: allow, deny, client_error when the request was refused with a 4xx (the client's to mend), or error when the gate could not decide for reasons of its own and failed closed with a 5xx.",
 		}, []string{"result"})),
 		driftObjects: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "andon_drift_objects",
@@ -67,7 +73,7 @@ func newMetrics(cfg Config) *metrics {
 	}
 	// Every result is exported from the start, so that a rate over a
 	// result that has not happened yet is zero rather than absent.
-	for _, result := range []string{gateAllow, gateDeny, gateError} {
+	for _, result := range []string{gateAllow, gateDeny, gateClientError, gateError} {
 		m.gate.WithLabelValues(result)
 	}
 	register(reg, collectors.NewGoCollector())
@@ -81,7 +87,29 @@ func newMetrics(cfg Config) *metrics {
 	if cfg.Loads != nil {
 		register(reg, loadsCollector(cfg.Loads))
 	}
+	if cfg.AuditFailures != nil {
+		register(reg, auditFailuresCollector(cfg.AuditFailures))
+	}
 	return m
+}
+
+// auditFailuresCollector exports the store's count of the writes refused
+// because their audit entries could not be appended: each such write
+// failed whole, and only the log said why.
+type auditFailuresCollector func() map[string]uint64
+
+var auditFailures = prometheus.NewDesc("andon_audit_append_failures_total",
+	"Writes this replica refused because their audit entries could not be appended, by cause: write (the entries or the checkpoint signed over them could not be made or stored), key (the stored checkpoint was signed with another key than this replica's).", []string{"cause"}, nil)
+
+// Describe implements prometheus.Collector.
+func (c auditFailuresCollector) Describe(ch chan<- *prometheus.Desc) { ch <- auditFailures }
+
+// Collect implements prometheus.Collector. The causes are the store's,
+// a fixed set that it reports whole, zero included.
+func (c auditFailuresCollector) Collect(ch chan<- prometheus.Metric) {
+	for cause, n := range c() {
+		ch <- prometheus.MustNewConstMetric(auditFailures, prometheus.CounterValue, float64(n), cause)
+	}
 }
 
 // loadsCollector exports what the replica has in force and whether its

@@ -35,6 +35,7 @@ func TestMetrics(t *testing.T) {
 				{ID: "0a1b2c3d4e5f", User: "alice", Scope: "session", CreatedAt: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
 			}, nil
 		}
+		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 3, "key": 0} }
 	})
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
@@ -44,6 +45,18 @@ func TestMetrics(t *testing.T) {
 	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) { return &andon.GateResult{}, nil }
 	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`)
 	f.do(t, "POST", "/api/v1/gate", aliceToken, `{}{}`)
+	// A request the client must mend is not the gate failing: only the
+	// gate's own failures, which fail closed with a 5xx, are errors.
+	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) {
+		return nil, andon.Errorf(andon.EINVALID, "environment prod-lyn: not in the catalog")
+	}
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyn","image":"x"}`)
+	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) { return nil, errors.New("tree hash 12 missing") }
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`)
+	f.gate.decide = func(andon.GateRequest) (*andon.GateResult, error) {
+		return nil, &andon.Fault{Message: "the database does not answer"}
+	}
+	f.do(t, "POST", "/api/v1/gate", aliceToken, `{"environment":"prod-lyon","image":"x"}`)
 
 	r := f.do(t, "GET", "/metrics", "", "")
 	if r.status != 200 {
@@ -54,12 +67,17 @@ func TestMetrics(t *testing.T) {
 		`andon_http_requests_total{code="200",method="GET",route="/api/v1/me"} 2`,
 		`andon_http_requests_total{code="401",method="GET",route="/api/v1/me"} 1`,
 		`andon_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
-		`andon_http_requests_total{code="400",method="POST",route="/api/v1/gate"} 1`,
 		`andon_http_request_duration_seconds_count{route="/api/v1/me"} 3`,
-		`andon_http_request_duration_seconds_bucket{route="/api/v1/gate",le="+Inf"} 3`,
+		`andon_http_requests_total{code="400",method="POST",route="/api/v1/gate"} 2`,
+		`andon_http_requests_total{code="500",method="POST",route="/api/v1/gate"} 1`,
+		`andon_http_requests_total{code="503",method="POST",route="/api/v1/gate"} 1`,
+		`andon_http_request_duration_seconds_bucket{route="/api/v1/gate",le="+Inf"} 6`,
 		`andon_gate_decisions_total{result="allow"} 1`,
 		`andon_gate_decisions_total{result="deny"} 1`,
-		`andon_gate_decisions_total{result="error"} 1`,
+		`andon_gate_decisions_total{result="client_error"} 2`,
+		`andon_gate_decisions_total{result="error"} 2`,
+		`andon_audit_append_failures_total{cause="write"} 3`,
+		`andon_audit_append_failures_total{cause="key"} 0`,
 		`andon_changes{state="pending"} 3`,
 		`andon_changes{state="approved"} 1`,
 		`andon_changes{state="rolled-back"} 0`,
@@ -220,6 +238,7 @@ func TestDocumentedMetrics(t *testing.T) {
 			return []andon.TokenInfo{{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: testNow, ExpiresAt: new(testNow.AddDate(0, 3, 0))}}, nil
 		}
 		c.Loads = func() server.Loads { return server.Loads{Catalog: "v1", Policy: "p1"} }
+		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 0, "key": 0} }
 	})
 	server.NewAdmission(server.Config{Admission: &admissionService{}, Registry: f.registry})
 	// The drift gauges have a series once a report was recorded.

@@ -67,6 +67,11 @@ type Config struct {
 	// andon_catalog_* and andon_policy_* gauges. A collector calls it at
 	// scrape time. Nil leaves the gauges out.
 	Loads func() Loads
+	// AuditFailures returns how many writes the store refused because
+	// their audit entries could not be appended, by cause (sqlstore's
+	// AuditFailures), for andon_audit_append_failures_total. A collector
+	// calls it at scrape time. Nil leaves the counter out.
+	AuditFailures func() map[string]uint64
 }
 
 // Loads is what a replica has in force: the revisions of its catalog and

@@ -94,27 +94,23 @@ func consecutive(args []any) (lo, hi int64, ok bool) {
 	return lo, hi, len(args) > 0
 }
 
-// auditSize returns the size of the audit log as of the last checkpoint
-// and the count of writes to changes (see changeStamp), once the stored
-// checkpoint is known to be signed by the writer's key (see
-// checkStoredSigner).
-func auditSize(ctx context.Context, tx *Tx) (size, changesSeq int64, err error) {
+// auditSize returns the size of the audit log as of the last checkpoint,
+// the count of writes to changes (see changeStamp) and the stored
+// checkpoint's note, which the writer checks is signed by its key (see
+// checkStoredSigner) before it appends.
+func auditSize(ctx context.Context, tx *Tx) (size, changesSeq int64, signed []byte, err error) {
 	// Locking the checkpoint row serialises the audit appends of every
 	// process sharing the database (PostgreSQL replicas): a second writer
 	// waits here until the first commits, then appends after its entries.
-	var signed []byte
 	err = tx.queryRow(ctx, `SELECT size, changes_seq, note FROM audit_checkpoint WHERE id = 1`+tx.db.dialect.forUpdate).Scan(&size, &changesSeq, &signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The row is created by the migrations; without it, no read can
 		// be confirmed: -1 matches no stamp.
-		return 0, -1, nil
+		return 0, -1, nil, nil
 	} else if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
-	if err := tx.db.checkStoredSigner(signed); err != nil {
-		return 0, 0, err
-	}
-	return size, changesSeq, nil
+	return size, changesSeq, signed, nil
 }
 
 // checkStoredSigner refuses to extend a log whose stored checkpoint the

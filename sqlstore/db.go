@@ -84,6 +84,9 @@ type DB struct {
 
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
+	// auditWrite and auditKey count the writes refused because their
+	// audit entries could not be appended (see AuditFailures).
+	auditWrite, auditKey atomic.Uint64
 
 	writes     chan *writeRequest
 	closing    chan struct{}
@@ -950,8 +953,12 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 		return fail(fmt.Errorf("begin: %w", err))
 	}
 	defer sqlTx.Rollback()
-	size, changesSeq, err := auditSize(ctx, &Tx{stx: sqlTx, db: db})
+	size, changesSeq, signed, err := auditSize(ctx, &Tx{stx: sqlTx, db: db})
 	if err != nil {
+		return fail(fmt.Errorf("read audit checkpoint: %w", err))
+	}
+	if err := db.checkStoredSigner(signed); err != nil {
+		db.auditKey.Add(uint64(len(batch)))
 		return fail(fmt.Errorf("read audit checkpoint: %w", err))
 	}
 	start := size
@@ -1015,10 +1022,12 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	// requests: a few statements for the whole batch instead of two per
 	// request. If they cannot be written, nothing of the batch is kept.
 	if err := insertAudit(ctx, &Tx{stx: sqlTx, db: db}, entries, hashes); err != nil {
+		db.countAuditWriteFailures(results)
 		return fail(db.internalError("append audit entries", err))
 	}
-	signed, err := signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size)
+	signed, err = signCheckpoint(ctx, &Tx{stx: sqlTx, db: db, batchStart: start}, size)
 	if err != nil {
+		db.countAuditWriteFailures(results)
 		return fail(db.internalError("sign audit checkpoint", err))
 	}
 	// A SQLite file deleted or replaced under the server still takes
@@ -1036,6 +1045,39 @@ func (db *DB) commitBatch(batch []*writeRequest) []writeResult {
 	// the writer once it has answered the batch's callers.
 	db.toKeep = signed
 	return results
+}
+
+// countAuditWriteFailures counts, as writes whose audit entries could not
+// be written, the requests of a batch that had not failed on their own
+// when the batch's entries or checkpoint failed, failing them all.
+func (db *DB) countAuditWriteFailures(results []writeResult) {
+	var n uint64
+	for _, r := range results {
+		if r.err == nil {
+			n++
+		}
+	}
+	db.auditWrite.Add(n)
+}
+
+// Causes of the writes refused because their audit entries could not be
+// appended: the keys of AuditFailures, and the values of the cause label
+// of andon_audit_append_failures_total.
+const (
+	// AuditFailedWrite: the entries, their tree hashes or the checkpoint
+	// signed over them could not be made or stored.
+	AuditFailedWrite = "write"
+	// AuditFailedKey: the stored checkpoint was signed with another key
+	// than this process's (see checkStoredSigner).
+	AuditFailedKey = "key"
+)
+
+// AuditFailures returns how many writes this process refused because
+// their audit entries could not be appended, by cause (AuditFailedWrite,
+// AuditFailedKey), since it opened the DB. Every cause is present, zero
+// included. Such a write fails whole: nothing of it is kept.
+func (db *DB) AuditFailures() map[string]uint64 {
+	return map[string]uint64{AuditFailedWrite: db.auditWrite.Load(), AuditFailedKey: db.auditKey.Load()}
 }
 
 // logger returns the Logger, or slog.Default() when it is nil.
@@ -1086,6 +1128,7 @@ func runRequest(batchCtx context.Context, req *writeRequest, tx *Tx) (err error)
 		return err
 	}
 	if tx.recordErr != nil {
+		tx.db.auditWrite.Add(1)
 		return tx.recordErr
 	}
 	if len(tx.events) == 0 {
@@ -1097,6 +1140,7 @@ func runRequest(batchCtx context.Context, req *writeRequest, tx *Tx) (err error)
 	if err := tx.appendAudit(ctx); err != nil {
 		// Whatever the cause, a failed append is the store's fault, not
 		// the request's: report it as internal, never as not found.
+		tx.db.auditWrite.Add(1)
 		return tx.db.internalError("append audit entry", err)
 	}
 	return nil

@@ -210,6 +210,12 @@ func TestReplicaWithAnotherKeyWritesNothing(t *testing.T) {
 		if andon.ErrorCode(err) != andon.EINTERNAL || !strings.Contains(andon.ErrorMessage(err), "with another key than this one's "+b.db.Signer.VerifierKey()) {
 			t.Errorf("a write with another key: %v; want it refused, naming the key", err)
 		}
+		if got := b.db.AuditFailures(); got[sqlstore.AuditFailedKey] != 1 || got[sqlstore.AuditFailedWrite] != 0 {
+			t.Errorf("audit failures of the replica with another key: %v; want its write counted under key", got)
+		}
+		if got := a.db.AuditFailures(); got[sqlstore.AuditFailedKey] != 0 || got[sqlstore.AuditFailedWrite] != 0 {
+			t.Errorf("audit failures of the replica whose key signed the log: %v; want none", got)
+		}
 		res, err := b.gate.Decide(as("alice"), andon.GateRequest{Environment: "dev", Image: imageStaged})
 		if err == nil || res.Allow {
 			t.Errorf("the gate with another key: %+v, %v; want it closed", res, err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -269,9 +270,16 @@ func TestAuditFailureChangesNothing(t *testing.T) {
 		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "second"}); err == nil {
 			t.Fatal("create succeeded although its audit entry could not be written")
 		}
+		// Each write refused is counted, for an alert to say so.
+		if got := e.db.AuditFailures(); got[sqlstore.AuditFailedWrite] != 1 || got[sqlstore.AuditFailedKey] != 0 {
+			t.Errorf("audit failures after a create refused: %v; want 1 write", got)
+		}
 		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew})
 		if err == nil || res.Allow {
 			t.Fatalf("gate with a failing audit log: allow=%v err=%v; want a denial and an error", res.Allow, err)
+		}
+		if got := e.db.AuditFailures()[sqlstore.AuditFailedWrite]; got < 2 {
+			t.Errorf("audit write failures after a gate decision refused: %d; want it counted", got)
 		}
 		changes, total, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{})
 		if err != nil || total != 1 || changes[0].Title != "first" {
@@ -282,6 +290,13 @@ func TestAuditFailureChangesNothing(t *testing.T) {
 		after := e.verify(t)
 		if !after.OK || after.Entries != before.Entries {
 			t.Errorf("audit log after failed writes: %+v; want OK with %d entries", after, before.Entries)
+		}
+		failed := e.db.AuditFailures()
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "third"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.db.AuditFailures(); !maps.Equal(got, failed) {
+			t.Errorf("audit failures after a write that succeeded: %v; want them as they were, %v", got, failed)
 		}
 	})
 }

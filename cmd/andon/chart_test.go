@@ -261,6 +261,11 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 					t.Errorf("alert %s: %s is not limited to the release's namespace: %s", r["alert"], name, expr)
 				}
 			}
+			// A gate request the client must mend is no failure of the
+			// gate: alerts on the gate's answers watch its own errors.
+			if strings.Contains(expr, "andon_gate_decisions_total") && !strings.Contains(expr, `result="error"`) {
+				t.Errorf("alert %s: asks about gate answers other than the gate's own errors: %s", r["alert"], expr)
+			}
 			// The labels an alert groups, matches and speaks by are
 			// labels of the metrics it asks about, or the namespace
 			// Prometheus adds: any other is empty in every alert.
@@ -283,7 +288,7 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			}
 		}
 	}
-	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
+	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonAuditAppendFailures", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
 		t.Errorf("alerts %q, want %q", alerts, want)
 	}
 	if expr := fmt.Sprint(dig(dig(rule.Doc, "spec", "groups").([]any)[0], "rules").([]any)[0].(map[string]any)["expr"]); !strings.Contains(expr, "- time() < 21 * 86400") || !strings.HasSuffix(expr, ") > 21 * 86400") {

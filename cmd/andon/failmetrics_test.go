@@ -1,0 +1,85 @@
+package main
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestGateAndAuditFailuresAreCounted: a gate request the client must
+// mend (an environment not in the catalog) is a client_error, not an
+// error of the gate; a decision that cannot be recorded because the audit
+// log refuses its entry is both an error of the gate, which failed
+// closed, and a write refused for its audit entry. The chart's alerts
+// watch the last two only.
+func TestGateAndAuditFailuresAreCounted(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		s := MustServeOn(t, engine, t.TempDir())
+		image := `"registry.example.com/odoo/odoo-lyon@sha256:` + strings.Repeat("a", 64) + `"`
+		gate := func(env string) int {
+			t.Helper()
+			req, err := http.NewRequest("POST", s.url+"/api/v1/gate", strings.NewReader(`{"environment": "`+env+`", "image": `+image+`}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+s.tokens["alice"])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := gate("prod-lyonn"); code != http.StatusBadRequest {
+			t.Fatalf("gate for an unknown environment: %d, want 400", code)
+		}
+
+		raw := mustOpenRaw(t, s)
+		breakSQL := []string{`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit table broken'); END`}
+		if engine == "postgres" {
+			breakSQL = []string{
+				`CREATE FUNCTION audit_fails() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit table broken'; END $$`,
+				`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION audit_fails()`,
+			}
+		}
+		for _, q := range breakSQL {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code := gate("dev"); code < 500 {
+			t.Fatalf("gate with a broken audit log: %d, want a 5xx", code)
+		}
+
+		metrics := mustGet(t, s.url+"/metrics")
+		for _, want := range []string{
+			`andon_gate_decisions_total{result="client_error"} 1`,
+			`andon_gate_decisions_total{result="error"} 1`,
+			`andon_audit_append_failures_total{cause="key"} 0`,
+		} {
+			if !strings.Contains(metrics, "\n"+want+"\n") {
+				t.Errorf("metrics lack %s:\n%s", want, grepMetrics(metrics, "andon_gate_decisions_total", "andon_audit_append_failures_total"))
+			}
+		}
+		// The gate's refusal is recorded too, and fails alike: at least one.
+		if !regexp.MustCompile(`\nandon_audit_append_failures_total\{cause="write"\} [1-9]`).MatchString(metrics) {
+			t.Errorf("a gate decision refused for its audit entry is not counted:\n%s", grepMetrics(metrics, "andon_audit_append_failures_total"))
+		}
+	})
+}
+
+// grepMetrics returns the lines of the metrics text that name one of
+// names.
+func grepMetrics(text string, names ...string) string {
+	var b strings.Builder
+	for line := range strings.Lines(text) {
+		for _, name := range names {
+			if strings.HasPrefix(line, name) {
+				b.WriteString(line)
+				break
+			}
+		}
+	}
+	return b.String()
+}
