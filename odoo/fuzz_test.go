@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/odoo"
 )
 
@@ -273,4 +274,67 @@ func pythonCanon(t *testing.T, srcs [][]byte) []string {
 		t.Fatalf("python3 printed %.200s: %v", out, err)
 	}
 	return canon
+}
+
+// FuzzParseManifest parses arbitrary bytes as a module's manifest, which
+// comes from an addons repository andon does not control. ParseManifest
+// must not panic; an error must be an *odoo.Error naming the file and a
+// position within the source, which andon.ErrorCode reads as EINVALID; a
+// module it accepts must keep the rules ParseManifest enforces: its
+// source is a dict, an installable module's version is one Odoo loads,
+// and auto_install names only modules of depends.
+func FuzzParseManifest(f *testing.F) {
+	files, err := filepath.Glob("testdata/addons/*/*/__manifest__.py")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		`{'name': 'M', 'version': '17.0.1.0.0', 'depends': ['base', 'sale'], 'auto_install': ['sale'], 'external_dependencies': {'python': ['x'], 'bin': ['y']}}`,
+		`{'version': '16.0.1', 'installable': False, 'pre_init_hook': None, 'license': 'LGPL-3'}`,
+		`{'auto_install': ['mrp'], 'depends': []}`,
+		`{'data': ('a.xml', 1)}`,
+		"\n\n[]",
+	} {
+		f.Add([]byte(s))
+	}
+	const file = "addons/mod/__manifest__.py"
+	f.Fuzz(func(t *testing.T, src []byte) {
+		m, err := odoo.ParseManifest(file, src)
+		if err != nil {
+			var e *odoo.Error
+			if !errors.As(err, &e) || e.File != file || e.Message == "" || e.Err != nil {
+				t.Fatalf("error %v (%T): want an *odoo.Error naming %s with a message", err, err, file)
+			}
+			if lines := bytes.Count(src, []byte("\n")) + 1; e.Line < 1 || e.Line > lines || e.Col < 1 {
+				t.Fatalf("error %v: position %d:%d is not within the source's %d lines", err, e.Line, e.Col, lines)
+			}
+			if andon.ErrorCode(err) != andon.EINVALID {
+				t.Fatalf("error %v: code %s, want %s", err, andon.ErrorCode(err), andon.EINVALID)
+			}
+			return
+		}
+		if m.Name != "mod" || m.ManifestFile != file {
+			t.Fatalf("module %q from %q, want mod from %s", m.Name, m.ManifestFile, file)
+		}
+		if v, err := odoo.ParseLiteral(file, src); err != nil {
+			t.Fatalf("ParseManifest accepts what ParseLiteral refuses: %v", err)
+		} else if _, ok := v.(map[string]any); !ok {
+			t.Fatalf("ParseManifest accepts a %T", v)
+		}
+		if m.Installable && m.Version != "" && !odoo.ValidVersion(odoo.Series, m.Version) {
+			t.Fatalf("installable module with version %q that Odoo %s refuses", m.Version, odoo.Series)
+		}
+		for _, w := range m.AutoInstallWith {
+			if !slices.Contains(m.Depends, w) {
+				t.Fatalf("auto_install names %q, not in depends %q", w, m.Depends)
+			}
+		}
+	})
 }
