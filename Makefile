@@ -65,6 +65,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest
 	$(GO) test -run='^$$' -fuzz=FuzzFromArchive -fuzztime=30s ./catalogsync
 	$(GO) test -run='^$$' -fuzz=FuzzParseLiteral -fuzztime=30s ./odoo
+	$(GO) test -run='^$$' -fuzz=FuzzParseManifest -fuzztime=30s ./odoo
+	$(GO) test -run='^$$' -fuzz=FuzzAdmit -fuzztime=30s ./admission
+	$(GO) test -run='^$$' -fuzz=FuzzQuery -fuzztime=30s ./server
+	$(GO) test -run='^$$' -fuzz=FuzzDiff -fuzztime=30s ./drift
 
 clean:
 	rm -rf bin demo-data
