@@ -312,7 +312,9 @@ func FuzzParseManifest(f *testing.F) {
 			if !errors.As(err, &e) || e.File != file || e.Message == "" || e.Err != nil {
 				t.Fatalf("error %v (%T): want an *odoo.Error naming %s with a message", err, err, file)
 			}
-			if lines := bytes.Count(src, []byte("\n")) + 1; e.Line < 1 || e.Line > lines || e.Col < 1 {
+			// Lines break at \n, \r\n and a lone \r, as in Python.
+			lines := bytes.Count(bytes.ReplaceAll(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n")), []byte("\n")) + 1
+			if e.Line < 1 || e.Line > lines || e.Col < 1 {
 				t.Fatalf("error %v: position %d:%d is not within the source's %d lines", err, e.Line, e.Col, lines)
 			}
 			if andon.ErrorCode(err) != andon.EINVALID {
