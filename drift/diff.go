@@ -157,7 +157,11 @@ func (d *differ) list(p, key, parent string, want, got []any) {
 				v, ok := byName[n]
 				d.compare(p+"[name="+n+"]", key, parent, want[i], v, ok)
 			}
-			extra := slices.DeleteFunc(slices.Clone(gotNames), func(n string) bool { return slices.Contains(wantNames, n) })
+			wanted := make(map[string]bool, len(wantNames))
+			for _, n := range wantNames {
+				wanted[n] = true
+			}
+			extra := slices.DeleteFunc(slices.Clone(gotNames), func(n string) bool { return wanted[n] })
 			slices.Sort(extra)
 			for _, n := range extra {
 				d.add(p+"[name="+n+"]", absent, byName[n])
@@ -178,18 +182,22 @@ func (d *differ) list(p, key, parent string, want, got []any) {
 }
 
 // names returns the names of the items of a list when every item is a
-// map with a name of its own.
+// map with a name of its own. The names are checked with a set: a live
+// object may hold thousands of env entries, and looking each up in the
+// names before it would take time growing with the square of them.
 func names(items []any) ([]string, bool) {
 	out := make([]string, 0, len(items))
+	seen := make(map[string]bool, len(items))
 	for _, it := range items {
 		m, ok := it.(map[string]any)
 		if !ok {
 			return nil, false
 		}
 		n, _ := m["name"].(string)
-		if n == "" || slices.Contains(out, n) {
+		if n == "" || seen[n] {
 			return nil, false
 		}
+		seen[n] = true
 		out = append(out, n)
 	}
 	return out, true
