@@ -250,8 +250,9 @@ type ChangeFilter struct {
 	Image string `json:"image,omitempty"`
 	// ReviewOwed keeps the emergency changes that owe their retrospective
 	// review: implemented, and not reviewed yet, whether the review is
-	// due or overdue. The board's inbox lists them; the API does not take
-	// it.
+	// due or overdue. They are listed the soonest due (the longest
+	// overdue) first, not the newest first. The board's inbox lists them;
+	// the API does not take it.
 	ReviewOwed bool `json:"reviewOwed,omitempty"`
 	// Before, a change ID, keeps the changes opened before that one: the
 	// cursor of a listing's next page, which changes opened meanwhile do

@@ -359,8 +359,78 @@ func searchWords(q string) int {
 	return max(len(strings.Fields(q)), len(searchTerms(q)))
 }
 
-// FindChanges lists changes, newest first.
+// FindChanges lists changes, newest first, or, those owing their review
+// (ReviewOwed), the soonest due first.
 func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) ([]*andon.Change, int, error) {
+	cond, args, err := s.changesWhere(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	// The count stops at MaxCount: a loose filter over a million changes
+	// would otherwise read them all.
+	var total int
+	if err := s.db.readRow(ctx, changesCount(cond), append(slices.Clone(args), andon.MaxCount)...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.db.readQuery(ctx, changesList(cond, changesOrder(f, total)), append(args, limit, max(f.Offset, 0))...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	changes := []*andon.Change{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, 0, err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, 0, err
+		}
+		changes = append(changes, c)
+	}
+	return changes, total, rows.Err()
+}
+
+// changesCount is the statement that counts the changes matching cond, up
+// to a bound, its last argument.
+func changesCount(cond string) string {
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE ` + cond + ` LIMIT ?) AS matches`
+}
+
+// changesList is the statement that lists the changes matching cond in
+// order, its last arguments the limit and the offset.
+func changesList(cond, order string) string {
+	return `SELECT body FROM changes WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+}
+
+// changesOrder is the order of the listing of f, total changes matching.
+func changesOrder(f andon.ChangeFilter, total int) string {
+	switch {
+	case f.ReviewOwed:
+		// The reviews owed, the soonest due (the longest overdue) first,
+		// are read in the order of the partial index changes_review_due:
+		// newest first, SQLite would walk every change backwards looking
+		// for the few that owe a review.
+		return "review_due, seq"
+	case f.Query != "" && total < andon.MaxCount:
+		// A text search whose matches are few must not walk the changes
+		// backwards looking for them (which a planner that cannot
+		// estimate word matches would choose): "seq + 0" sorts the
+		// matches found through the word index instead. Many matches are
+		// found soon walking backwards.
+		return "seq + 0 DESC"
+	}
+	return "seq DESC"
+}
+
+// changesWhere returns the condition on the changes that f keeps, and its
+// arguments.
+func (s *ChangeService) changesWhere(ctx context.Context, f andon.ChangeFilter) (string, []any, error) {
 	where, args := []string{"1 = 1"}, []any{}
 	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
 	if f.Environment != "" {
@@ -385,14 +455,14 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if f.Image != "" {
 		img, err := andon.ParseImage(f.Image)
 		if err != nil {
-			return nil, 0, err
+			return "", nil, err
 		}
 		where = append(where, "seq IN (SELECT change_seq FROM change_artifacts WHERE digest = ? AND repository = ?)")
 		args = append(args, img.Digest, img.Repository)
 	}
 	if f.Query != "" {
 		if n := searchWords(f.Query); n > andon.MaxSearchWords {
-			return nil, 0, andon.Errorf(andon.EINVALID, "q: %d words; a search takes at most %d, each of which a change must contain", n, andon.MaxSearchWords)
+			return "", nil, andon.Errorf(andon.EINVALID, "q: %d words; a search takes at most %d, each of which a change must contain", n, andon.MaxSearchWords)
 		}
 		cond, condArgs := s.db.dialect.textMatch(f.Query)
 		where, args = append(where, cond), append(args, condArgs...)
@@ -403,51 +473,13 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		var seq int64
 		err := s.db.readRow(ctx, `SELECT seq FROM changes WHERE id = ?`, changeID(f.Before)).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, 0, andon.Errorf(andon.EINVALID, "before: no change %s", changeID(f.Before))
+			return "", nil, andon.Errorf(andon.EINVALID, "before: no change %s", changeID(f.Before))
 		} else if err != nil {
-			return nil, 0, err
+			return "", nil, err
 		}
 		add("seq < ?", seq)
 	}
-	cond := strings.Join(where, " AND ")
-	// The count stops at MaxCount: a loose filter over a million changes
-	// would otherwise read them all.
-	var total int
-	if err := s.db.readRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE `+cond+` LIMIT ?) AS matches`,
-		append(slices.Clone(args), andon.MaxCount)...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	// Newest first. A text search whose matches are few must not walk the
-	// changes backwards looking for them (which a planner that cannot
-	// estimate word matches would choose): "seq + 0" sorts the matches
-	// found through the word index instead. Many matches are found soon
-	// walking backwards.
-	order := "seq DESC"
-	if f.Query != "" && total < andon.MaxCount {
-		order = "seq + 0 DESC"
-	}
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	changes := []*andon.Change{}
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, 0, err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, 0, err
-		}
-		changes = append(changes, c)
-	}
-	return changes, total, rows.Err()
+	return strings.Join(where, " AND "), args, nil
 }
 
 // Decide records an approval or a rejection, enforcing segregation of

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -87,4 +88,17 @@ func (s *AuditService) EntriesQuery(ctx context.Context, f andon.AuditFilter) (s
 	f.Limit = boundedLimit(f)
 	q, args, err := s.recordsQuery(ctx, f, -1)
 	return s.db.dialect.rebind(q), args, err
+}
+
+// ChangesQuery returns the statements, in the engine's placeholders, with
+// which FindChanges counts and lists the changes f keeps, total of them,
+// and the arguments of each.
+func (s *ChangeService) ChangesQuery(ctx context.Context, f andon.ChangeFilter, total int) (count string, countArgs []any, list string, listArgs []any, err error) {
+	cond, args, err := s.changesWhere(ctx, f)
+	if err != nil {
+		return "", nil, "", nil, err
+	}
+	count, countArgs = s.db.dialect.rebind(changesCount(cond)), append(slices.Clone(args), andon.MaxCount)
+	list, listArgs = s.db.dialect.rebind(changesList(cond, changesOrder(f, total))), append(args, 100, 0)
+	return count, countArgs, list, listArgs, nil
 }
