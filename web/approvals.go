@@ -8,7 +8,8 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// inboxLimit bounds the pending changes the inbox looks through.
+// inboxLimit bounds the pending changes the inbox looks through, and the
+// reviews owed it lists.
 const inboxLimit = 1000
 
 // approvalsView is the data of the inbox.
@@ -27,6 +28,10 @@ type approvalsView struct {
 	// the others, the soonest due first.
 	Reviewer bool
 	Reviews  []reviewOwed
+	// ReviewsLooked is the number of reviews owed looked through, the
+	// soonest due first, fewer than ReviewsOwed when there are more than
+	// inboxLimit.
+	ReviewsLooked, ReviewsOwed int
 	// Ended are the pending and approved changes whose window has ended
 	// (the findings WINDOW_ENDED) that are the user's to cancel or that
 	// wait for the user's approval, which would be refused; they are not
@@ -94,13 +99,9 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	v := &approvalsView{Looked: len(pending), Pending: total}
 	// Only the findings shown here are asked for: the others, such as the
 	// pending changes that the teams can no longer approve, weigh up to
-	// 1000 changes against the teams for nothing. The reviews owed by
-	// emergency changes are a change manager's to give.
-	codes := []string{andon.FindingWindowEnded}
-	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
-		codes = []string{andon.FindingReviewOverdue, andon.FindingWindowEnded}
-	}
-	findings, err := h.cfg.Changes.Findings(ctx, codes...)
+	// 1000 changes against the teams for nothing. The reviews owed,
+	// overdue or not, are read with the changes that owe them, below.
+	findings, err := h.cfg.Changes.Findings(ctx, andon.FindingWindowEnded)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, f := range findings {
-		if f.ChangeID == "" {
+		if f.Code != andon.FindingWindowEnded || f.ChangeID == "" {
 			continue
 		}
 		c := byID[f.ChangeID]
@@ -135,46 +136,32 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 		}
-		switch f.Code {
-		case andon.FindingReviewOverdue:
-			if c.CanReview(user.Name, user.Roles) == nil {
-				v.Reviews = append(v.Reviews, reviewOwed{changeRow: row(c), Overdue: true, In: andon.HumanDuration(now.Sub(f.Due))})
-			}
-		case andon.FindingWindowEnded:
-			e := windowEnded{changeRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
-			_, slotErr := c.SlotFor(user.Name, user.Roles, cat.Holders)
-			if e.MayCancel || (c.State == andon.StatePending && slotErr == nil) {
-				v.Ended = append(v.Ended, e)
-			}
+		e := windowEnded{changeRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
+		_, slotErr := c.SlotFor(user.Name, user.Roles, cat.Holders)
+		if e.MayCancel || (c.State == andon.StatePending && slotErr == nil) {
+			v.Ended = append(v.Ended, e)
 		}
 	}
-	if v.Reviewer {
-		// The findings list the overdue reviews, however many; the
-		// reviews not due yet are those of the changes implemented in the
-		// last 48 hours, far fewer than inboxLimit.
-		owed, _, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Type: andon.ChangeEmergency, ReviewOwed: true, Limit: inboxLimit})
+	// The reviews owed by emergency changes are a change manager's to
+	// give: read in one listing, the soonest due first, so that the
+	// longest overdue are those shown when there are more than
+	// inboxLimit.
+	if v.Reviewer = slices.Contains(user.Roles, andon.RoleChangeManager); v.Reviewer {
+		owed, total, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{Type: andon.ChangeEmergency, ReviewOwed: true, Limit: inboxLimit})
 		if err != nil {
 			return err
 		}
-		listed := map[string]bool{}
-		for _, o := range v.Reviews {
-			listed[o.ID] = true
-		}
-		var due []reviewOwed
+		v.ReviewsLooked, v.ReviewsOwed = len(owed), total
 		for _, c := range owed {
-			if listed[c.ID] || c.ReviewDue == nil || c.CanReview(user.Name, user.Roles) != nil {
+			if c.ReviewDue == nil || c.CanReview(user.Name, user.Roles) != nil {
 				continue
 			}
-			// One that fell due between the findings and now is overdue
-			// all the same, not left out.
 			o := reviewOwed{changeRow: row(c), Overdue: c.ReviewDue.Before(now), In: andon.HumanDuration(c.ReviewDue.Sub(now))}
 			if o.Overdue {
 				o.In = andon.HumanDuration(now.Sub(*c.ReviewDue))
 			}
-			due = append(due, o)
+			v.Reviews = append(v.Reviews, o)
 		}
-		slices.SortStableFunc(due, func(a, b reviewOwed) int { return a.ReviewDue.Compare(*b.ReviewDue) })
-		v.Reviews = append(v.Reviews, due...)
 	}
 	return h.render(w, r, http.StatusOK, "approvals", v)
 }

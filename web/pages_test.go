@@ -1814,30 +1814,11 @@ func TestEmergencyReview(t *testing.T) {
 func TestApprovalsListReviewsOwed(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	late := mustImplementEmergency(t, s)
-	// implement opens an emergency change of requester's, has erin
-	// approve it and its requester start it by hand.
-	implement := func(requester, title string) *andon.Change {
-		t.Helper()
-		ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: requester})
-		c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency,
-			Title: title, Artifacts: []string{image}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin", Roles: []string{andon.RoleEmergencyApprover}})
-		if _, err := s.changes.Decide(erin, c.ID, andon.Approve, "go"); err != nil {
-			t.Fatal(err)
-		}
-		if c, err = s.changes.Transition(ctx, c.ID, andon.StateImplementing, ""); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
 	s.now = thursday.Add(20 * time.Hour)
-	later := implement("alice", "Scale fix")
+	later := mustStartEmergency(t, s, "alice", "Scale fix")
 	s.now = thursday.Add(10 * time.Hour)
-	sooner := implement("alice", "Printer queue")
-	bobs := implement("bob", "Bob's own hotfix")
+	sooner := mustStartEmergency(t, s, "alice", "Printer queue")
+	bobs := mustStartEmergency(t, s, "bob", "Bob's own hotfix")
 	// Two hours after the first was due: Sat 28 Nov 2026 12:00 CET.
 	s.now = thursday.Add(50 * time.Hour)
 
@@ -1858,6 +1839,82 @@ func TestApprovalsListReviewsOwed(t *testing.T) {
 		if p := s.MustSignIn(t, user).get("/approvals"); p.all("table#reviews tr[data-change]") != nil {
 			t.Errorf("%s's inbox lists reviews: %q", user, p.text("table#reviews"))
 		}
+	}
+}
+
+// mustStartEmergency opens an emergency change of requester's, has erin
+// approve it and its requester start it by hand: it owes its review in 48
+// hours.
+func mustStartEmergency(t *testing.T, s *stack, requester, title string) *andon.Change {
+	t.Helper()
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: requester})
+	c, err := s.changes.CreateChange(ctx, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency,
+		Title: title, Artifacts: []string{image}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin", Roles: []string{andon.RoleEmergencyApprover}})
+	if _, err := s.changes.Decide(erin, c.ID, andon.Approve, "go"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.changes.Transition(ctx, c.ID, andon.StateImplementing, ""); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// reviewsRead passes the calls of a page to the store, counting the
+// changes it reads one by one, and lists at most limit of the changes
+// owing their review, as the store would list inboxLimit of more.
+type reviewsRead struct {
+	andon.ChangeService
+	limit int
+	mu    sync.Mutex
+	byID  int
+}
+
+func (r *reviewsRead) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
+	r.mu.Lock()
+	r.byID++
+	r.mu.Unlock()
+	return r.ChangeService.FindChangeByID(ctx, id)
+}
+
+func (r *reviewsRead) FindChanges(ctx context.Context, f andon.ChangeFilter) ([]*andon.Change, int, error) {
+	if f.ReviewOwed {
+		f.Limit = min(f.Limit, r.limit)
+	}
+	return r.ChangeService.FindChanges(ctx, f)
+}
+
+// A change manager's inbox reads the reviews owed, overdue or not, in one
+// bounded listing, the longest overdue first, rather than each overdue
+// one by itself; when there are more than it lists, it says so.
+func TestApprovalsReadReviewsOwedInOneListing(t *testing.T) {
+	spy := &reviewsRead{limit: 2}
+	s := MustServe(t, nil, thursday, func(c *web.Config) { spy.ChangeService, c.Changes = c.Changes, spy })
+	first := mustImplementEmergency(t, s)
+	s.now = thursday.Add(20 * time.Hour)
+	latest := mustStartEmergency(t, s, "alice", "Scale fix")
+	s.now = thursday.Add(10 * time.Hour)
+	middle := mustStartEmergency(t, s, "alice", "Printer queue")
+	// All three are overdue.
+	s.now = thursday.Add(80 * time.Hour)
+
+	p := s.MustSignIn(t, "bob").get("/approvals").mustStatus(t, http.StatusOK)
+	if got, want := p.changes("table#reviews tr[data-overdue]"), []string{first.ID, middle.ID}; !slices.Equal(got, want) {
+		t.Errorf("bob's overdue reviews: %v, want %v, the longest overdue of the three", got, want)
+	}
+	if spy.byID != 0 {
+		t.Errorf("the page read %d changes one by one, want none", spy.byID)
+	}
+	if got, want := p.text("#reviews-truncated"), "Only the 2 reviews due soonest of 3 owed"; !strings.Contains(got, want) {
+		t.Errorf("#reviews-truncated %q, want %q (%s is not listed)", got, want, latest.ID)
+	}
+	// When all are listed, the page says nothing of it.
+	spy.limit = 1000
+	if p := s.MustSignIn(t, "bob").get("/approvals"); p.all("#reviews-truncated") != nil || len(p.changes("table#reviews tr[data-overdue]")) != 3 {
+		t.Errorf("all three listed: %q", p.text("table#reviews"))
 	}
 }
 
@@ -1914,8 +1971,9 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 	if !slices.Equal(waiting, []string{pending.ID}) {
 		t.Errorf("bob's inbox: %v, want %s, whose change-manager slot is open", waiting, pending.ID)
 	}
-	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingReviewOverdue, andon.FindingWindowEnded}}, slices.Equal) {
-		t.Errorf("the page asked for findings %q, want those of REVIEW_OVERDUE and WINDOW_ENDED alone", spy.asked)
+	// The reviews owed are read with the changes that owe them.
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded}}, slices.Equal) {
+		t.Errorf("the page asked for findings %q, want those of WINDOW_ENDED alone", spy.asked)
 	}
 	// Someone who reviews nothing is asked about no review.
 	spy.asked = nil
