@@ -45,3 +45,51 @@ func TestChangesOwingReviewThroughIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestChangesOfATypeThroughIndex checks that the changes of one type are
+// counted and listed through the index of the type, and, on SQLite, which
+// keeps no statistics, that a narrower filter asked with it is read
+// through its own index instead: type=normal, most changes, in one
+// environment walked them all.
+func TestChangesOfATypeThroughIndex(t *testing.T) {
+	cases := []struct {
+		name   string
+		filter andon.ChangeFilter
+		index  string
+		sqlite bool // the plan of SQLite alone
+	}{
+		{"type", andon.ChangeFilter{Type: andon.ChangeEmergency}, "changes_type", false},
+		{"type and environment", andon.ChangeFilter{Type: andon.ChangeNormal, Environment: "prod-lyon"}, "changes_env_state", true},
+		{"type and state", andon.ChangeFilter{Type: andon.ChangeNormal, State: andon.StatePending}, "changes_state", true},
+		{"type and requester", andon.ChangeFilter{Type: andon.ChangeNormal, Requester: "bob"}, "changes_requester", true},
+		{"review owed", andon.ChangeFilter{Type: andon.ChangeEmergency, ReviewOwed: true}, "changes_review_due", true},
+	}
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dsn, raw := mustMigratedRaw(t, engine)
+			db, err := sqlstore.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			changes := sqlstore.NewChangeService(db, nil, nil, nil)
+			for _, c := range cases {
+				if c.sqlite && engine != "sqlite" {
+					continue
+				}
+				count, countArgs, list, listArgs, err := changes.ChangesQuery(t.Context(), c.filter, andon.MaxCount)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, q := range []struct {
+					stmt string
+					args []any
+				}{{count, countArgs}, {list, listArgs}} {
+					if plan := mustExplain(t, engine, raw, q.stmt, q.args); !strings.Contains(plan, c.index) {
+						t.Errorf("%s: the changes are read without the index %s:\n%s\n%s", c.name, c.index, q.stmt, plan)
+					}
+				}
+			}
+		})
+	}
+}
