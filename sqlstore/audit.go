@@ -339,7 +339,7 @@ func (s *AuditService) recordsQuery(ctx context.Context, f andon.AuditFilter, be
 	if err != nil {
 		return "", nil, err
 	}
-	order := "idx"
+	order := s.logOrder(f)
 	if f.Newest {
 		order = "idx DESC"
 	}
@@ -363,12 +363,30 @@ func eachRecord(rows *sql.Rows, fn func(index int64, record []byte) error) error
 	return rows.Err()
 }
 
+// logOrder is the expression of the index of an entry with which the
+// entries matching f, in the order of the log, are selected and sorted.
+// SQLite, which keeps no statistics, would read a period given by its
+// start alone by walking the log from its beginning, reading each
+// record's time, when the entries of the last day are at its end (11 to
+// 16 s in a log of 1.5 million entries): there the index is then an
+// expression no index holds, so that the entries are found through the
+// index of their times, and sorted (a second for a period of the whole
+// log). Newest first, walking the log backwards finds them soon; a type,
+// an actor, a subject or a change has an index in the order of the log.
+func (s *AuditService) logOrder(f andon.AuditFilter) string {
+	if s.db.dialect.guessesPlans && f.Since != nil && !f.Newest && f.Type == "" && f.Actor == "" && f.Subject == "" && f.Change == "" {
+		return "(idx + 0)"
+	}
+	return "idx"
+}
+
 // where returns the condition, and its arguments, of the entries matching
 // f (its limit aside), below the index below when it is 0 or more.
 func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int64) (string, []any, error) {
-	where, args := []string{"idx > ?"}, []any{f.After}
+	idx := s.logOrder(f)
+	where, args := []string{idx + " > ?"}, []any{f.After}
 	if below >= 0 {
-		where, args = append(where, "idx < ?"), append(args, below)
+		where, args = append(where, idx+" < ?"), append(args, below)
 	}
 	// Each filter has an index in the order of the log, and the engine
 	// follows one of them. Most of a log is gate decisions by a few
@@ -494,7 +512,7 @@ func (s *AuditService) EvidenceParts(ctx context.Context, f andon.AuditFilter) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT idx, octet_length(record) FROM audit_entries WHERE `+where+` ORDER BY idx`, args...)
+	rows, err := s.db.readQuery(ctx, `SELECT idx, octet_length(record) FROM audit_entries WHERE `+where+` ORDER BY `+s.logOrder(f), args...)
 	if err != nil {
 		return nil, err
 	}
