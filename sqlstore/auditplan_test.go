@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -42,12 +41,7 @@ func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 	}
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dsn, raw := mustMigratedRaw(t, engine)
-			db, err := sqlstore.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db, raw := mustPlanned(t, engine)
 			audit := sqlstore.NewAuditService(db)
 			for _, c := range cases {
 				if c.sqlite && engine != "sqlite" {
@@ -65,6 +59,19 @@ func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustPlanned opens a store of engine, migrated, for a test of the plans
+// of its statements, with the raw connection that explains them.
+func mustPlanned(t *testing.T, engine string) (*sqlstore.DB, *sql.DB) {
+	t.Helper()
+	dsn, raw := mustMigratedRaw(t, engine)
+	db, err := sqlstore.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, raw
 }
 
 // mustExplain returns the plan engine gives the statement q with args, in

@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -18,12 +17,7 @@ import (
 func TestChangesOwingReviewThroughIndex(t *testing.T) {
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dsn, raw := mustMigratedRaw(t, engine)
-			db, err := sqlstore.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db, raw := mustPlanned(t, engine)
 			changes := sqlstore.NewChangeService(db, nil, nil, nil)
 			for _, f := range []andon.ChangeFilter{
 				{ReviewOwed: true},
@@ -66,12 +60,7 @@ func TestChangesOfATypeThroughIndex(t *testing.T) {
 	}
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
-			dsn, raw := mustMigratedRaw(t, engine)
-			db, err := sqlstore.Open(context.Background(), dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db, raw := mustPlanned(t, engine)
 			changes := sqlstore.NewChangeService(db, nil, nil, nil)
 			for _, c := range cases {
 				if c.sqlite && engine != "sqlite" {
