@@ -69,6 +69,25 @@ type liveServer struct {
 	stop   func() int
 }
 
+// do sends method path with body to the server as user, with no token
+// when user is "", and returns the answer, its body closed with the test.
+func (s *liveServer) do(t testing.TB, method, path, user, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+s.tokens[user])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 // storeFlags are the flags that name the server's store to the offline
 // commands, such as andon audit verify.
 func (s *liveServer) storeFlags() []string {
@@ -392,16 +411,7 @@ func TestUnknownNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, s.url+tt.path, strings.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+s.tokens["alice"])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp := s.do(t, tt.method, tt.path, "alice", tt.body)
 			// An error, or the gate's refusal with its reason.
 			var got struct {
 				Message string

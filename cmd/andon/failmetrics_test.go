@@ -19,17 +19,7 @@ func TestGateAndAuditFailuresAreCounted(t *testing.T) {
 		image := `"registry.example.com/odoo/odoo-lyon@sha256:` + strings.Repeat("a", 64) + `"`
 		gate := func(env string) int {
 			t.Helper()
-			req, err := http.NewRequest("POST", s.url+"/api/v1/gate", strings.NewReader(`{"environment": "`+env+`", "image": `+image+`}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+s.tokens["alice"])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
+			return s.do(t, "POST", "/api/v1/gate", "alice", `{"environment": "`+env+`", "image": `+image+`}`).StatusCode
 		}
 		if code := gate("prod-lyonn"); code != http.StatusBadRequest {
 			t.Fatalf("gate for an unknown environment: %d, want 400", code)

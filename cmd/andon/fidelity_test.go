@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,16 +37,7 @@ func TestRecordedBodiesMatchTheServer(t *testing.T) {
 
 	get := func(method, path, user, body string) []byte {
 		t.Helper()
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		if user != "" {
-			req.Header.Set("Authorization", "Bearer "+s.tokens[user])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		b, _ := io.ReadAll(s.do(t, method, path, user, body).Body)
 		return b
 	}
 	gate := `{"environment":"prod-lyon","image":"` + imageRelease + `"}`

@@ -35,16 +35,7 @@ func TestStartCheck(t *testing.T) {
 
 		get := func(path, user string) (int, []byte) {
 			t.Helper()
-			req, err := http.NewRequest("GET", s.url+path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+s.tokens[user])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp := s.do(t, "GET", path, user, "")
 			body, err := io.ReadAll(resp.Body)
 			if err != nil {
 				t.Fatal(err)
