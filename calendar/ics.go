@@ -657,7 +657,7 @@ func (p *icsParser) untilDay(e *event, r *contentLine, v string, t time.Time) (s
 		}
 		days[i] = t.In(z.loc).Format("20060102")
 	}
-	if len(slices.Compact(slices.Clone(days))) == 1 {
+	if !slices.ContainsFunc(days, func(d string) bool { return d != days[0] }) {
 		return days[0], nil
 	}
 	var on []string
