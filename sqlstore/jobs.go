@@ -139,11 +139,13 @@ func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
 // PostgreSQL the leader holds a session advisory lock named by name on a
 // connection of its own: when the process dies, its connection closes,
 // the lock is released and another replica, trying every retry, takes
-// over. work's context ends when leadership is lost or ctx ends. A leader
-// cut off from the database learns it at its next check, one retry later,
-// so for that long two may work: the jobs must be idempotent, as
-// publishing a catalog version and recording overdue reviews are. SQLite
-// has one process, which always leads. Lead returns when ctx ends.
+// over. work's context ends when leadership is lost or ctx ends. The
+// leader checks its lock's connection every retry; a check that fails, or
+// gets no answer within retry, ends its lead. A leader cut off from the
+// database learns it at its next check, so for that long two may work:
+// the jobs must be idempotent, as publishing a catalog version and
+// recording overdue reviews are. SQLite has one process, which always
+// leads. Lead returns when ctx ends.
 func (db *DB) Lead(ctx context.Context, name string, retry time.Duration, logger *slog.Logger, work func(ctx context.Context)) {
 	if db.dialect.name != "postgres" {
 		work(ctx)
