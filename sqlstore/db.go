@@ -82,6 +82,10 @@ type DB struct {
 	// write of a file off the path of every write's answer.
 	toKeep []byte
 
+	// checkLead, when set, replaces the leader's check of its lock's
+	// connection (a ping); tests use it to hold a check back.
+	checkLead func(ctx context.Context, conn *sql.Conn) error
+
 	// inflight counts the calls of Update under way.
 	inflight atomic.Int64
 	// auditWrite and auditKey count the writes refused because their

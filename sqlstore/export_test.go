@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -101,4 +102,9 @@ func (s *ChangeService) ChangesQuery(ctx context.Context, f andon.ChangeFilter, 
 	count, countArgs = s.db.dialect.rebind(changesCount(cond)), append(slices.Clone(args), andon.MaxCount)
 	list, listArgs = s.db.dialect.rebind(changesList(cond, changesOrder(f, total))), append(args, 100, 0)
 	return count, countArgs, list, listArgs, nil
+}
+
+// SetLeadCheck replaces the leader's check of its lock's connection.
+func (db *DB) SetLeadCheck(check func(ctx context.Context, conn *sql.Conn) error) {
+	db.checkLead = check
 }

@@ -145,7 +145,8 @@ func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
 // database learns it at its next check, so for that long two may work:
 // the jobs must be idempotent, as publishing a catalog version and
 // recording overdue reviews are. SQLite has one process, which always
-// leads. Lead returns when ctx ends.
+// leads. When ctx ends, Lead lets a check under way answer, ends work's
+// context, releases the lock and returns.
 func (db *DB) Lead(ctx context.Context, name string, retry time.Duration, logger *slog.Logger, work func(ctx context.Context)) {
 	if db.dialect.name != "postgres" {
 		work(ctx)
@@ -189,14 +190,21 @@ func (db *DB) holdLock(ctx context.Context, name string, check time.Duration, lo
 	ticker := time.NewTicker(check)
 	defer ticker.Stop()
 	var lost error
-	for lost == nil && ctx.Err() == nil {
+	for lost == nil {
 		select {
 		case <-ctx.Done():
 		case <-ticker.C:
-			pingCtx, cancelPing := context.WithTimeout(ctx, check)
-			lost = conn.PingContext(pingCtx)
-			cancelPing()
 		}
+		// A tick and the end of ctx may come together: the end wins.
+		// A check under way when ctx ends runs to its answer, so that
+		// a shutdown releases the lock rather than being taken for its
+		// loss.
+		if ctx.Err() != nil {
+			break
+		}
+		checkCtx, cancelCheck := context.WithTimeout(context.WithoutCancel(ctx), check)
+		lost = db.checkLeadConn(checkCtx, conn)
+		cancelCheck()
 	}
 	cancel()
 	wg.Wait()
@@ -214,6 +222,15 @@ func (db *DB) holdLock(ctx context.Context, name string, check time.Duration, lo
 	}
 	logger.Info("stopped leading background work", "job", name)
 	return nil
+}
+
+// checkLeadConn checks that the connection holding the leader's lock
+// still answers.
+func (db *DB) checkLeadConn(ctx context.Context, conn *sql.Conn) error {
+	if db.checkLead != nil {
+		return db.checkLead(ctx, conn)
+	}
+	return conn.PingContext(ctx)
 }
 
 // Exclusively runs fn while no other process sharing the database runs a

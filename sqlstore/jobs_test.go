@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -223,6 +224,49 @@ func TestLeadMovesToASurvivor(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+// TestLeadShutdownDuringACheck ends a leader's context while it checks
+// its lock: the leader finishes the check, stops its work and releases
+// the lock, rather than taking its own shutdown for the loss of the lead.
+func TestLeadShutdownDuringACheck(t *testing.T) {
+	dsn := sqlstoretest.Postgres(t)
+	db, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checking, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db.SetLeadCheck(func(ctx context.Context, conn *sql.Conn) error {
+		once.Do(func() { close(checking) })
+		<-release
+		return conn.PingContext(ctx)
+	})
+	var logged bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.Lead(ctx, "test-job", 10*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)), func(ctx context.Context) { <-ctx.Done() })
+	}()
+	<-checking
+	cancel()
+	close(release)
+	<-done
+	if log := logged.String(); strings.Contains(log, "lost the lead") || !strings.Contains(log, "stopped leading background work") {
+		t.Errorf("log of a leader shut down during a check:\n%s\nwant it to stop leading, not to lose the lead", log)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if held, err := queryNames(raw, `SELECT l.pid::text FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+		AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`); err != nil || len(held) != 0 {
+		t.Errorf("sessions holding the lock after Lead returned: %v, %v; want none", held, err)
+	}
 }
 
 // queryNames returns the one column of q's rows.
