@@ -41,7 +41,8 @@ import (
 //     of day that ends where it starts is skipped (see
 //     ParseICSWithWarnings).
 //   - RRULE (at most one, which must produce DTSTART), EXDATE (repeatable,
-//     comma lists, any zone that can be converted to DTSTART's) and RDATE,
+//     comma lists, which may end in one comma, any zone that can be
+//     converted to DTSTART's) and RDATE,
 //     each RDATE becoming one more single-occurrence schedule. An EXDATE or
 //     RDATE may be a date only when DTSTART is one; when DTSTART is a date,
 //     an EXDATE at midnight in any zone is that date (Exchange writes them
@@ -767,11 +768,24 @@ func span(start int64, sz zone, end int64, ez zone) (length, error) {
 // given in another zone, it is an instant, which may also be where a wall
 // time of e's zone skipped by the clocks occurs: with exclude set, that
 // wall time is returned too (see convertAll).
+//
+// A list may end in one comma (EXDATE:20261201T020000, as some
+// generators follow every item with one), which is dropped: it stands for
+// nothing, as one ';' at the end of an RRULE. An empty item
+// elsewhere (a,,b, or ",," at the end) is refused, as a time may have been
+// lost there.
 func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []length, error) {
 	var walls []int64
 	var durs []length
 	period := strings.EqualFold(c.param("VALUE"), "PERIOD")
-	for v := range strings.SplitSeq(c.value, ",") {
+	list := strings.TrimSpace(c.value)
+	if rest, ok := strings.CutSuffix(list, ","); ok && !strings.HasSuffix(strings.TrimSpace(rest), ",") {
+		list = rest
+	}
+	for v := range strings.SplitSeq(list, ",") {
+		if strings.TrimSpace(v) == "" {
+			return nil, nil, p.errorf(c.line, "%s: %q has an empty item, where a time may have been lost; list the times separated by single commas", c.name, shorten(strings.TrimSpace(c.value)))
+		}
 		var d length
 		if period {
 			startText, endText, ok := strings.Cut(v, "/")

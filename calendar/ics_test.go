@@ -479,6 +479,22 @@ func TestParseICS(t *testing.T) {
 		data: ics("DTSTART;TZID=Europe/Paris:20270102T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SA;"),
 		want: []andon.Schedule{{Start: "2027-01-02T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SA", Duration: 4 * time.Hour, Timezone: "Europe/Paris"}},
 	}, {
+		// Some generators follow every item of a list with a comma.
+		name: "an EXDATE list ending in a comma",
+		data: ics("DTSTART;TZID=Europe/Berlin:20261124T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY",
+			"EXDATE;TZID=Europe/Berlin:20261201T020000,", "EXDATE;TZID=Europe/Berlin:20261208T020000,20261215T020000, "),
+		want: []andon.Schedule{{
+			Start: "2026-11-24T02:00:00", RRule: "FREQ=WEEKLY", Duration: 4 * time.Hour, Timezone: "Europe/Berlin",
+			ExDates: []string{"2026-12-01T02:00:00", "2026-12-08T02:00:00", "2026-12-15T02:00:00"},
+		}},
+	}, {
+		name: "an RDATE list ending in a comma",
+		data: ics("DTSTART:20270103T020000Z", "DURATION:PT1H", "RDATE:20270104T020000Z,"),
+		want: []andon.Schedule{
+			{Start: "2027-01-03T02:00:00", Duration: time.Hour, Timezone: "UTC"},
+			{Start: "2027-01-04T02:00:00", Duration: time.Hour, Timezone: "UTC"},
+		},
+	}, {
 		// Thunderbird and Lightning prefix the IANA name, with a
 		// VTIMEZONE of the rules of their day; Citadel alike, here
 		// without one.
@@ -701,6 +717,14 @@ func TestParseICSErrors(t *testing.T) {
 			`t.ics:6: RRULE: "" is not a KEY=VALUE part`},
 		{"two empty parts at the end of a rule", ics("DTSTART:20270102T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=SA;;"),
 			`t.ics:6: RRULE: "" is not a KEY=VALUE part`},
+		{"an empty item inside an EXDATE list", ics("DTSTART;TZID=Europe/Berlin:20261124T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "EXDATE;TZID=Europe/Berlin:20261201T020000,,20261208T020000"),
+			`t.ics:7: EXDATE: "20261201T020000,,20261208T020000" has an empty item, where a time may have been lost; list the times separated by single commas`},
+		{"two commas at the end of an EXDATE list", ics("DTSTART;TZID=Europe/Berlin:20261124T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "EXDATE;TZID=Europe/Berlin:20261201T020000,,"),
+			`t.ics:7: EXDATE: "20261201T020000,," has an empty item, where a time may have been lost; list the times separated by single commas`},
+		{"an EXDATE list starting with a comma", ics("DTSTART;TZID=Europe/Berlin:20261124T020000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "EXDATE;TZID=Europe/Berlin:,20261201T020000"),
+			`t.ics:7: EXDATE: ",20261201T020000" has an empty item, where a time may have been lost; list the times separated by single commas`},
+		{"an empty item inside an RDATE list", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RDATE:20270104T020000, ,20270105T020000"),
+			`t.ics:6: RDATE: "20270104T020000, ,20270105T020000" has an empty item, where a time may have been lost; list the times separated by single commas`},
 		{"rule without occurrence", ics("DTSTART:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"),
 			"t.ics:6: RRULE: produces no occurrence within 400 years of the start"},
 		{"floating exception for a zoned start", ics("DTSTART;TZID=Europe/Paris:20270103T020000", "DURATION:PT1H", "RRULE:FREQ=DAILY", "EXDATE:20270104T020000"),
