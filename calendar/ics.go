@@ -52,9 +52,13 @@ import (
 //   - UID, RECURRENCE-ID and STATUS: an event with RECURRENCE-ID replaces
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
-//     (and needs no length). A RECURRENCE-ID that names no occurrence of
-//     its event, and two versions of one event (the same UID, without
-//     RECURRENCE-ID or with the same one), are refused.
+//     (and needs no length, nor a zone andon reads for its DTSTART). A
+//     cancelled RECURRENCE-ID in a zone andon does not read is skipped
+//     when its UID has no other event in force, and refused otherwise,
+//     as the occurrence it cancels cannot be told. A RECURRENCE-ID that
+//     names no occurrence of its event, and two versions of one event
+//     (the same UID, without RECURRENCE-ID or with the same one), are
+//     refused.
 //
 // A calendar's METHOD must be PUBLISH or REQUEST, when it has one: any
 // other makes the file a message about events held elsewhere (CANCEL
@@ -504,12 +508,20 @@ func (p *icsParser) resolve(e *event) error {
 		return p.errorf(e.exrule[0].line, "EXRULE is not supported (RFC 5545 dropped it); list the occurrences to exclude with EXDATE")
 	}
 	p.floating = e.calendar.tz
-	var err error
-	if e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value); err != nil {
-		return p.errorf(dtstart.line, "DTSTART: %v", err)
-	}
 	e.cancelled = strings.EqualFold(strings.TrimSpace(valueOf(e.props["STATUS"])), "CANCELLED")
 	e.recurrenceID = e.props["RECURRENCE-ID"]
+	var err error
+	if e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value); err != nil {
+		if e.cancelled && isUnreadZone(err) {
+			// A cancelled event adds no window, so where its DTSTART
+			// is does not matter: a cancelled series' other events
+			// stand alone, and a cancelled occurrence is found by its
+			// RECURRENCE-ID (see applyOverrides). Exchange keeps an
+			// organiser's own zone name on a cancelled meeting.
+			return nil
+		}
+		return p.errorf(dtstart.line, "DTSTART: %v", err)
+	}
 	if e.cancelled {
 		// It adds no schedule, so its length does not matter: a
 		// cancelled occurrence often comes without DTEND.
@@ -884,11 +896,23 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			return p.errorf(rid.line, "RECURRENCE-ID: RANGE=THISANDFUTURE is not supported; end the series before this occurrence (UNTIL in the RRULE of its VEVENT) and describe this occurrence and the later ones with a VEVENT of their own, under another UID")
 		}
 		p.floating = o.calendar.tz
+		uid := valueOf(o.props["UID"])
+		m := masters[uid]
+		standsAlone := m == nil || m.cancelled || len(m.schedules) == 0
 		w, z, date, err := p.parseTime(rid, rid.value)
-		if err != nil {
+		switch {
+		case err != nil && o.cancelled && standsAlone && isUnreadZone(err):
+			// It cancels no occurrence of another event, and adds
+			// none of its own.
+			continue
+		case err != nil && o.cancelled && !standsAlone && isUnreadZone(err):
+			// Read in another zone, or skipped, the cancellation
+			// would remove another occurrence, or none, and leave the
+			// one cancelled in force.
+			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT cancels an occurrence of the VEVENT of line %d (UID %q), which cannot be told without its zone: %v", m.begin, uid, err)
+		case err != nil:
 			return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
 		}
-		uid := valueOf(o.props["UID"])
 		key := uid + "\x00" + formatWall(w) + "\x00" + z.name
 		if z.loc != nil {
 			key = uid + "\x00" + fmt.Sprint(instant(w, z.loc))
@@ -897,9 +921,8 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT of line %d replaces the same occurrence of UID %q: they are two versions of one; keep one", prev.begin, uid)
 		}
 		replaced[key] = o
-		m := masters[uid]
-		if m == nil || m.cancelled || len(m.schedules) == 0 {
-			continue // it stands alone
+		if standsAlone {
+			continue
 		}
 		if err := p.replace(m, rid, w, z, date); err != nil {
 			return err
@@ -1003,7 +1026,7 @@ func (p *icsParser) parseTime(c *contentLine, v string) (wall int64, z zone, dat
 	switch {
 	case tzid != "":
 		if z, err = p.zone(tzid, c, wall); err != nil {
-			return 0, zone{}, false, fmt.Errorf("TZID: %v", err)
+			return 0, zone{}, false, fmt.Errorf("TZID: %w", err)
 		}
 	case z.loc == nil && !date && p.floating != nil:
 		// Google Calendar and Apple Calendar read a floating time in
@@ -1013,7 +1036,7 @@ func (p *icsParser) parseTime(c *contentLine, v string) (wall int64, z zone, dat
 		// they read it too.
 		name := zoneName(p.floating)
 		if z, err = p.zone(name, c, wall); err != nil {
-			return 0, zone{}, false, fmt.Errorf("a floating time is read in the calendar's X-WR-TIMEZONE (line %d): %v", p.floating.line, err)
+			return 0, zone{}, false, fmt.Errorf("a floating time is read in the calendar's X-WR-TIMEZONE (line %d): %w", p.floating.line, err)
 		}
 	}
 	return wall, z, date, nil

@@ -589,6 +589,42 @@ func TestParseICSSkipsEventsOfNoLength(t *testing.T) {
 	}
 }
 
+// TestParseICSCancelledInAnUnknownZone: a cancelled event adds no window,
+// so a DTSTART in a zone andon does not read does not refuse the file; a
+// cancelled occurrence is found by its RECURRENCE-ID, and one that cannot
+// be placed is skipped only when it cancels no occurrence of another
+// event.
+func TestParseICSCancelledInAnUnknownZone(t *testing.T) {
+	data := "BEGIN:VCALENDAR\r\nPRODID:Microsoft Exchange Server 2010\r\nMETHOD:PUBLISH\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\nBEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n" +
+		"RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+		// a weekly freeze
+		"BEGIN:VEVENT\r\nUID:freeze\r\nDTSTART;TZID=Europe/Berlin:20270103T020000\r\nDTEND;TZID=Europe/Berlin:20270103T060000\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nEND:VEVENT\r\n" +
+		// two of its occurrences cancelled, named in its zone and in UTC
+		"BEGIN:VEVENT\r\nUID:freeze\r\nRECURRENCE-ID;TZID=Europe/Berlin:20270110T020000\r\nDTSTART;TZID=Customized Time Zone:20270110T020000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:freeze\r\nRECURRENCE-ID:20270117T010000Z\r\nDTSTART;TZID=\"(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna\":20270117T020000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		// a cancelled series, with a cancelled occurrence of its own
+		"BEGIN:VEVENT\r\nUID:old\r\nDTSTART;TZID=Customized Time Zone:20270105T020000\r\nDTEND;TZID=Customized Time Zone:20270105T040000\r\nRRULE:FREQ=WEEKLY\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:old\r\nRECURRENCE-ID;TZID=Customized Time Zone:20270112T020000\r\nDTSTART;TZID=Customized Time Zone:20270112T020000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		// a cancelled occurrence of an event the file does not hold
+		"BEGIN:VEVENT\r\nUID:elsewhere\r\nRECURRENCE-ID;TZID=Mid-Atlantic Standard Time:20270113T020000\r\nDTSTART;TZID=Mid-Atlantic Standard Time:20270113T020000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	got, warnings, err := calendar.ParseICSWithWarnings("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICSWithWarnings: %v", err)
+	}
+	want := []andon.Schedule{{
+		Start: "2027-01-03T02:00:00", RRule: "FREQ=WEEKLY;COUNT=4", ExDates: []string{"2027-01-10T02:00:00", "2027-01-17T02:00:00"},
+		WallDuration: 4 * time.Hour, Timezone: "Europe/Berlin",
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedules mismatch (-want +got):\n%s", diff)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings = %q; want none", warnings)
+	}
+}
+
 // TestParseICSUTF16 reads a calendar saved as UTF-16 with a byte-order
 // mark, in either byte order, as Windows PowerShell 5 writes a redirected
 // export, with a character outside the Basic Multilingual Plane.
@@ -781,6 +817,18 @@ func TestParseICSErrors(t *testing.T) {
 			"BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20270103\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T020000\nSTATUS:CANCELLED\nDTSTART:20270110T020000\nEND:VEVENT\n" +
 			"END:VCALENDAR\n", `t.ics:9: RECURRENCE-ID: "20270110T020000" has a time of day, and the DTSTART of the VEVENT of line 2 is a date; give the date of the occurrence (VALUE=DATE)`},
+		{"a cancelled occurrence in an unknown zone", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Customized Time Zone:20270110T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:10: RECURRENCE-ID: the VEVENT cancels an occurrence of the VEVENT of line 2 (UID "a"), which cannot be told without its zone: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a moved occurrence in an unknown zone", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T010000Z\nDTSTART;TZID=Customized Time Zone:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:11: DTSTART: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a cancelled event with a malformed DTSTART", ics("DTSTART;TZID=Europe/Berlin:2027", "STATUS:CANCELLED"),
+			`t.ics:4: DTSTART: "2027": want the form 20060102T150405`},
 		{"a start the rule does not produce", ics("DTSTART;TZID=Europe/Paris:20260602T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SU"),
 			"t.ics:6: RRULE: does not produce DTSTART (2026-06-02T02:00:00, a Tuesday), which RFC 5545 leaves undefined and calendar programs read differently; start the event at its first occurrence, 2026-06-07T02:00:00"},
 		{"this and future", "BEGIN:VCALENDAR\n" +

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -79,9 +80,31 @@ func (p *icsParser) addVTimezone(vt *vtimezone) {
 	}
 }
 
+// unreadZoneError is the error of zone: the TZID names no zone that andon
+// reads. An event that adds no window (a cancelled one) needs no zone, and
+// is not refused for it (see resolve).
+type unreadZoneError struct{ err error }
+
+func (e unreadZoneError) Error() string { return e.err.Error() }
+func (e unreadZoneError) Unwrap() error { return e.err }
+
+// isUnreadZone reports whether err is, or wraps, an unreadZoneError.
+func isUnreadZone(err error) bool {
+	var u unreadZoneError
+	return errors.As(err, &u)
+}
+
 // zone returns the zone a TZID names, and notes the year of a wall time
-// given in it.
+// given in it. Its errors are unreadZoneErrors.
 func (p *icsParser) zone(tzid string, c *contentLine, wall int64) (zone, error) {
+	z, err := p.readZone(tzid, c, wall)
+	if err != nil {
+		return zone{}, unreadZoneError{err}
+	}
+	return z, nil
+}
+
+func (p *icsParser) readZone(tzid string, c *contentLine, wall int64) (zone, error) {
 	loc, err := LoadLocation(tzid)
 	if err == nil {
 		return zone{tzid, loc}, nil
