@@ -78,7 +78,9 @@ func ParseICS(name string, data []byte) ([]andon.Schedule, error) {
 // lasts no time (DTEND equal to DTSTART, DURATION:PT0S, or neither, which
 // RFC 5545 reads as no length, as Outlook writes a milestone). Such an
 // event covers no instant, so it can neither freeze nor open a window;
-// refusing the file for it would keep a whole plant's calendar out.
+// refusing the file for it would keep a whole plant's calendar out. A
+// RECURRENCE-ID that names an occurrence so skipped replaces nothing, and
+// is a warning too: its event stands alone.
 func ParseICSWithWarnings(name string, data []byte) ([]andon.Schedule, []string, error) {
 	p := &icsParser{name: name}
 	lines, err := p.unfold(data)
@@ -202,6 +204,9 @@ type event struct {
 	summary      *contentLine
 	schedules    []*icsSchedule
 	recurrenceID *contentLine
+	// skipped holds the schedules of no length that were left out of
+	// schedules: a RECURRENCE-ID may still name their occurrences.
+	skipped []*icsSchedule
 	// calendar is the VCALENDAR the event is in.
 	calendar *icsCalendar
 }
@@ -569,6 +574,8 @@ func (p *icsParser) resolve(e *event) error {
 	}
 	if none == "" {
 		e.schedules = append(e.schedules, own)
+	} else {
+		e.skipped = append(e.skipped, own)
 	}
 	for _, r := range e.rdates {
 		walls, durs, err := p.times(e, r, false)
@@ -584,6 +591,8 @@ func (p *icsParser) resolve(e *event) error {
 				d = durs[i]
 			}
 			if d == (length{}) {
+				// An RDATE of the event's own length, none.
+				e.skipped = append(e.skipped, &icsSchedule{Schedule: d.schedule(formatWall(w), e.zone)})
 				continue
 			}
 			e.schedules = append(e.schedules, &icsSchedule{
@@ -974,18 +983,47 @@ func (p *icsParser) replace(m *event, rid *contentLine, w int64, z zone, date bo
 	if matched {
 		return nil
 	}
+	if slices.ContainsFunc(walls, func(w int64) bool { return startsSkipped(m, w) }) {
+		// The occurrence lasts no time and was skipped: there is
+		// nothing to replace, and the replacement stands alone, as
+		// one of an event that is skipped whole does.
+		p.warnings = append(p.warnings, fmt.Sprintf("%s:%d: RECURRENCE-ID %s (%s) replaces nothing: it names an occurrence of the VEVENT of line %d (UID %q) that lasts no time and was skipped, so this VEVENT stands alone",
+			p.name, rid.line, formatWall(walls[0]), displayZone(m.zone), m.begin, valueOf(m.props["UID"])))
+		return nil
+	}
 	when := "the event has no occurrence that day"
 	if len(m.schedules) > 0 {
 		if o := newOccurrenceCheck(m.schedules[0].Schedule); o != nil {
 			when = o.sameDay(walls[0], "the event")
 		}
 	}
-	zoneName := m.zone.name
-	if zoneName == "" {
-		zoneName = "floating"
-	}
 	return p.errorf(rid.line, "RECURRENCE-ID: %s (%s) is not the start of an occurrence of the VEVENT of line %d (UID %q), so it replaces nothing: %s",
-		formatWall(walls[0]), zoneName, m.begin, valueOf(m.props["UID"]), when)
+		formatWall(walls[0]), displayZone(m.zone), m.begin, valueOf(m.props["UID"]), when)
+}
+
+// startsSkipped reports whether an occurrence of one of the skipped
+// schedules of m starts at wall time w.
+func startsSkipped(m *event, w int64) bool {
+	for _, s := range m.skipped {
+		if s.RRule == "" {
+			if s.Start == formatWall(w) {
+				return true
+			}
+			continue
+		}
+		if o := newOccurrenceCheck(s.Schedule); o != nil && o.occurs(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// displayZone names z in a message: its name, or "floating".
+func displayZone(z zone) string {
+	if z.name == "" {
+		return "floating"
+	}
+	return z.name
 }
 
 // parseTime reads a DATE or DATE-TIME value with the VALUE and TZID

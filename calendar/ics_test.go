@@ -625,6 +625,41 @@ func TestParseICSCancelledInAnUnknownZone(t *testing.T) {
 	}
 }
 
+// TestParseICSReplacesSkippedOccurrences: a RECURRENCE-ID that names an
+// occurrence of no length, skipped with its event, replaces nothing; it is
+// a warning, not a problem, and the replacement stands alone.
+func TestParseICSReplacesSkippedOccurrences(t *testing.T) {
+	data := "BEGIN:VCALENDAR\n" +
+		// 2: a weekly milestone, with an RDATE period that lasts and an
+		// RDATE of the milestone's own length, none
+		"BEGIN:VEVENT\nUID:m\nDTSTART;TZID=Europe/Berlin:20270103T080000\nRRULE:FREQ=WEEKLY;COUNT=2\n" +
+		"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H\nRDATE;TZID=Europe/Berlin:20270105T080000\nEND:VEVENT\n" +
+		// 9: the RDATE of no length moved to a meeting of an hour
+		"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20270105T080000\nDTSTART;TZID=Europe/Berlin:20270106T080000\nDURATION:PT1H\nEND:VEVENT\n" +
+		// 15: the rule's second occurrence cancelled, named in UTC
+		"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID:20270110T070000Z\nDTSTART:20270110T070000Z\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+		"END:VCALENDAR\n"
+	got, warnings, err := calendar.ParseICSWithWarnings("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICSWithWarnings: %v", err)
+	}
+	want := []andon.Schedule{
+		{Start: "2027-01-04T08:00:00", Duration: 2 * time.Hour, Timezone: "Europe/Berlin"},
+		{Start: "2027-01-06T08:00:00", Duration: time.Hour, Timezone: "Europe/Berlin"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedules mismatch (-want +got):\n%s", diff)
+	}
+	wantWarnings := []string{
+		"t.ics:4: VEVENT skipped: it has neither DTEND nor DURATION, which RFC 5545 reads as ending at DTSTART, so it lasts no time and covers no instant of the window",
+		`t.ics:11: RECURRENCE-ID 2027-01-05T08:00:00 (Europe/Berlin) replaces nothing: it names an occurrence of the VEVENT of line 2 (UID "m") that lasts no time and was skipped, so this VEVENT stands alone`,
+		`t.ics:17: RECURRENCE-ID 2027-01-10T08:00:00 (Europe/Berlin) replaces nothing: it names an occurrence of the VEVENT of line 2 (UID "m") that lasts no time and was skipped, so this VEVENT stands alone`,
+	}
+	if diff := cmp.Diff(wantWarnings, warnings); diff != "" {
+		t.Errorf("warnings mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // TestParseICSUTF16 reads a calendar saved as UTF-16 with a byte-order
 // mark, in either byte order, as Windows PowerShell 5 writes a redirected
 // export, with a character outside the Basic Multilingual Plane.
@@ -827,6 +862,12 @@ func TestParseICSErrors(t *testing.T) {
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T010000Z\nDTSTART;TZID=Customized Time Zone:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
 			"END:VCALENDAR\n",
 			`t.ics:11: DTSTART: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a replacement of no occurrence of an event with occurrences of no length", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:m\nDTSTART;TZID=Europe/Berlin:20270103T080000\nRRULE:FREQ=WEEKLY;COUNT=2\n" +
+			"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H\nRDATE;TZID=Europe/Berlin:20270105T080000\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20270105T090000\nDTSTART;TZID=Europe/Berlin:20270106T080000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:11: RECURRENCE-ID: 2027-01-05T09:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "m"), so it replaces nothing: the event has no occurrence that day`},
 		{"a cancelled event with a malformed DTSTART", ics("DTSTART;TZID=Europe/Berlin:2027", "STATUS:CANCELLED"),
 			`t.ics:4: DTSTART: "2027": want the form 20060102T150405`},
 		{"a start the rule does not produce", ics("DTSTART;TZID=Europe/Paris:20260602T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SU"),
