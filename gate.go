@@ -103,14 +103,30 @@ func CheckTime(field string, t time.Time) error {
 }
 
 // Outcomes of an admission review, the values of the outcome label of
-// andon_admission_reviews_total.
+// andon_admission_reviews_total. They follow the results of
+// andon_gate_decisions_total: a refusal on the object's merits is told
+// apart from a review the API server (or whoever called) got wrong, and
+// both from andon failing to decide.
 const (
 	AdmissionAllowed = "allowed"
-	AdmissionDenied  = "denied"
+	// AdmissionDenied is an object refused on its merits: it breaks a
+	// deny rule of the manifest policy, the gate refused one of its
+	// images, or the catalog cannot tell which environment it belongs to.
+	AdmissionDenied = "denied"
 	// AdmissionIgnored is an object andon does not govern: not in a
 	// governed namespace, deleted, owned by a controller, or a
 	// subresource. It is allowed and nothing is recorded.
 	AdmissionIgnored = "ignored"
+	// AdmissionClientError is a review that could not be read, or that
+	// no API server would send (no object, a user without a name): the
+	// caller's to mend. It is refused, or answered with a 4xx and no
+	// decision.
+	AdmissionClientError = "client_error"
+	// AdmissionError is a review andon could not decide for reasons of
+	// its own: its store or its policy failed, or the webhook's deadline
+	// came first. It fails closed, refused, or answered with a 5xx and
+	// no decision.
+	AdmissionError = "error"
 )
 
 // AdmissionService answers the admission reviews of the Kubernetes API
@@ -118,9 +134,11 @@ const (
 type AdmissionService interface {
 	// Admit answers review, an AdmissionReview of admission.k8s.io/v1 in
 	// JSON, sent for cluster ("" when the webhook's URL names none). It
-	// returns the AdmissionReview to send back and its outcome. An error
-	// means that review could not be read; every failure to decide is an
-	// answer that denies.
+	// returns the AdmissionReview to send back and its outcome, one of
+	// the Admission constants. An error means that review could not be
+	// read; every failure to decide is an answer that denies, whose
+	// outcome says whose failure it was (AdmissionClientError,
+	// AdmissionError).
 	Admit(ctx context.Context, cluster string, review []byte) (answer []byte, outcome string, err error)
 }
 

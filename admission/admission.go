@@ -172,7 +172,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	// carries the whole Pod, whose new containers are checked against
 	// the object rules and whose new images go through the gate.
 	if problem := req.unlikely(); problem != "" {
-		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionDenied
+		return deny("andon refused a review no API server would send, and recorded nothing of it: " + problem), andon.AdmissionClientError
 	}
 	ephemeral := req.SubResource == "ephemeralcontainers" && req.Kind.Kind == "Pod"
 	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || (req.SubResource != "" && !ephemeral) {
@@ -194,7 +194,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	}
 	obj := req.Object
 	if obj == nil {
-		return deny(fmt.Sprintf("andon could not read the %s %s/%s: request.object: missing", req.Kind.Kind, req.Namespace, req.Name)), andon.AdmissionDenied
+		return deny(fmt.Sprintf("andon could not read the %s %s/%s: request.object: missing", req.Kind.Kind, req.Namespace, req.Name)), andon.AdmissionClientError
 	}
 	user := req.UserInfo.Username
 	// An object a trusted controller writes for its owner (a ReplicaSet
@@ -213,7 +213,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	old := req.OldObject
 	if req.Operation == admissionv1.Update {
 		if old == nil {
-			return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionDenied
+			return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionClientError
 		}
 		// An object being deleted is only losing its finalizers; refusing
 		// that would keep it terminating for ever.
@@ -238,10 +238,17 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			rv.logger().Warn("admission refused: the manifest policy did not answer before the webhook's deadline", "object", what, "environment", env.Name, "user", user)
-			return deny(fmt.Sprintf("andon could not check %s against the manifest policy before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", what)), andon.AdmissionDenied
+			return deny(fmt.Sprintf("andon could not check %s against the manifest policy before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", what)), andon.AdmissionError
 		}
 		rv.logger().Error("admission could not check the manifest policy", "object", what, "err", err)
-		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), andon.AdmissionDenied
+		// An object the review carries that is not one (a field of the
+		// wrong type) is the review's fault; anything else is the
+		// policy's.
+		outcome := andon.AdmissionError
+		if andon.ErrorCode(err) != andon.EINTERNAL {
+			outcome = andon.AdmissionClientError
+		}
+		return deny(fmt.Sprintf("andon could not check %s against the manifest policy, so it is refused: %v", what, andon.ErrorMessage(err))), outcome
 	}
 	if len(denials) > 0 {
 		rv.logger().Info("admission refused: manifest policy", "object", what, "environment", env.Name, "user", user, "findings", denials)
@@ -276,10 +283,15 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			},
 		}
 	}
-	if refused, message := rv.gate(gctx, what, env.Name, images, request); message != "" {
+	if refused, message, failed := rv.gate(gctx, what, env.Name, images, request); message != "" {
 		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "images", refused)
 		resp := deny(message)
 		resp.Warnings = warnings
+		if failed {
+			// The gate failed closed on an image: however the others
+			// were decided, andon could not decide on the object.
+			return resp, andon.AdmissionError
+		}
 		return resp, andon.AdmissionDenied
 	}
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
@@ -295,10 +307,16 @@ type imageDecision struct {
 // allowed reports whether the gate allowed the image, without an error.
 func (d imageDecision) allowed() bool { return d.err == nil && d.res != nil && d.res.Allow }
 
+// failed reports whether the gate could not decide on the image for
+// reasons of its own (its store, its policy, the deadline), rather than
+// refusing it on its merits.
+func (d imageDecision) failed() bool { return andon.ErrorCode(d.err) == andon.EINTERNAL }
+
 // gate asks the gate about the new images of the object what, in
 // environment env, each with the request that request makes, and returns
 // the images it refused with the message that refuses the object, or no
-// message when the gate allowed every image.
+// message when the gate allowed every image, and whether the gate failed
+// to decide on any image it refused.
 //
 // An object is admitted whole or not at all, while the first allowed
 // deployment of an approved change moves it to implementing. So the
@@ -313,7 +331,7 @@ func (d imageDecision) allowed() bool { return d.err == nil && d.res != nil && d
 // race, which the message and the log name: when every preview allowed,
 // an image decided for real before another that is then refused has
 // moved its change to implementing, although the object is refused.
-func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message string) {
+func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message string, failed bool) {
 	ask := func(req andon.GateRequest) imageDecision {
 		res, err := rv.decide(ctx, what, req)
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -326,8 +344,9 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		return imageDecision{image: req.Image, res: res, err: err}
 	}
 	var refusals, dryRuns, deployed []imageDecision
-	refuse := func() ([]string, string) {
-		return rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
+	refuse := func() ([]string, string, bool) {
+		refused, message := rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
+		return refused, message, slices.ContainsFunc(refusals, imageDecision.failed)
 	}
 	if len(images) < 2 || request(images[0]).Preview {
 		// One image has no other to wait for, and a dry-run review asks
@@ -389,7 +408,7 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		}
 		deployed = append(deployed, d)
 	}
-	return nil, ""
+	return nil, "", false
 }
 
 // refusal returns the images of refusals and the message that refuses an

@@ -276,6 +276,8 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 		// calls are the questions, each "mode image".
 		calls   []string
 		allowed bool
+		// failed: the gate could not decide on an image it refused.
+		failed  bool
 		message []string
 	}{{
 		name:    "every image allowed",
@@ -331,6 +333,7 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 			return allow(mode), nil
 		},
 		calls:   []string{"preview B", "preview A", "decide A", "dry run B"},
+		failed:  true,
 		message: []string{"andon's gate refused image " + imageA, "CANNOT_DECIDE: the store did not answer"},
 	}, {
 		// A dry-run review previews each image, and names each refusal.
@@ -355,8 +358,15 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 			if diff := cmp.Diff(tt.calls, calls); diff != "" {
 				t.Errorf("gate calls (-want +got):\n%s", diff)
 			}
-			if resp.Allowed != tt.allowed || (outcome == andon.AdmissionAllowed) != tt.allowed {
-				t.Fatalf("allowed %v, outcome %s; want allowed %v: %+v", resp.Allowed, outcome, tt.allowed, resp.Result)
+			want := andon.AdmissionDenied
+			switch {
+			case tt.allowed:
+				want = andon.AdmissionAllowed
+			case tt.failed:
+				want = andon.AdmissionError
+			}
+			if resp.Allowed != tt.allowed || outcome != want {
+				t.Fatalf("allowed %v, outcome %s; want allowed %v, %s: %+v", resp.Allowed, outcome, tt.allowed, want, resp.Result)
 			}
 			for _, want := range tt.message {
 				if !strings.Contains(resp.Result.Message, want) {
@@ -373,17 +383,17 @@ func TestFailuresDeny(t *testing.T) {
 			return nil, errors.New("store unreachable")
 		}}
 		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
-		if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "CANNOT_DECIDE") {
-			t.Errorf("response = %+v, %s; want a refusal that says why", resp, outcome)
+		if resp.Allowed || outcome != andon.AdmissionError || !strings.Contains(resp.Result.Message, "CANNOT_DECIDE") {
+			t.Errorf("response = %+v, %s; want a refusal that says why, counted as andon's error", resp, outcome)
 		}
 	})
 	t.Run("an allow with an error", func(t *testing.T) {
 		gate := &recordingGate{decide: func(context.Context, andon.GateRequest) (*andon.GateResult, error) {
 			return &andon.GateResult{Allow: true}, errors.New("record the decision: disk full")
 		}}
-		resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
-		if resp.Allowed {
-			t.Error("allowed although the gate reported an error")
+		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
+		if resp.Allowed || outcome != andon.AdmissionError {
+			t.Errorf("allowed %v, outcome %s although the gate reported an error; want refused, %s", resp.Allowed, outcome, andon.AdmissionError)
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {
@@ -402,8 +412,8 @@ func TestFailuresDeny(t *testing.T) {
 		if err := json.Unmarshal(answer, &out); err != nil {
 			t.Fatal(err)
 		}
-		if out.Response.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
-			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
+		if out.Response.Allowed || outcome != andon.AdmissionError || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
+			t.Errorf("response = %+v, %s; want a refusal naming the deadline, counted as andon's error", out.Response, outcome)
 		}
 	})
 	// A store that holds the decision's write past the deadline (another
@@ -436,8 +446,8 @@ func TestFailuresDeny(t *testing.T) {
 			if a.err != nil || json.Unmarshal(a.body, &out) != nil || out.Response == nil {
 				t.Fatalf("Admit: %v, %s", a.err, a.body)
 			}
-			if out.Response.Allowed || a.outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
-				t.Errorf("response = %+v; want a refusal naming the deadline", out.Response)
+			if out.Response.Allowed || a.outcome != andon.AdmissionError || !strings.Contains(out.Response.Result.Message, "before the webhook's deadline") {
+				t.Errorf("response = %+v, %s; want a refusal naming the deadline, counted as andon's error", out.Response, a.outcome)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no answer 5 s after the deadline: the API server's timeout would decide")
@@ -453,8 +463,8 @@ func TestFailuresDeny(t *testing.T) {
 		if err != nil || json.Unmarshal(answer, &out) != nil || out.Response == nil {
 			t.Fatalf("Admit: %v, %s", err, answer)
 		}
-		if out.Response.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(out.Response.Result.Message, "against the manifest policy before the webhook's deadline") {
-			t.Errorf("response = %+v; want a refusal naming the deadline", out.Response.Result)
+		if out.Response.Allowed || outcome != andon.AdmissionError || !strings.Contains(out.Response.Result.Message, "against the manifest policy before the webhook's deadline") {
+			t.Errorf("response = %+v, %s; want a refusal naming the deadline, counted as andon's error", out.Response.Result, outcome)
 		}
 	})
 	t.Run("no object", func(t *testing.T) {
@@ -465,8 +475,8 @@ func TestFailuresDeny(t *testing.T) {
 		review["request"].(map[string]any)["object"] = nil
 		body, _ := json.Marshal(review)
 		resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
-		if resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, "request.object: missing") {
-			t.Errorf("response = %+v; want refused", resp)
+		if resp.Allowed || outcome != andon.AdmissionClientError || !strings.Contains(resp.Result.Message, "request.object: missing") {
+			t.Errorf("response = %+v, %s; want refused as the review's fault", resp, outcome)
 		}
 	})
 }
@@ -891,9 +901,12 @@ func TestUnreadableObjectIsNamed(t *testing.T) {
 	}
 	review["request"].(map[string]any)["object"] = map[string]any{"spec": map[string]any{}}
 	body, _ := json.Marshal(review)
-	resp, _ := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), &recordingGate{}), "", body)
 	if resp.Allowed || resp.Result == nil || !strings.Contains(resp.Result.Message, "request.object: not a Kubernetes object: apiVersion and kind are required") {
 		t.Errorf("response = %+v; want refused, naming request.object", resp)
+	}
+	if outcome != andon.AdmissionClientError {
+		t.Errorf("outcome %s, want %s: the review's fault", outcome, andon.AdmissionClientError)
 	}
 }
 
@@ -907,17 +920,20 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 		name   string
 		change func(req, podSpec map[string]any)
 		want   string
+		// outcome: a review no API server would send is the caller's
+		// fault; an object of too many images is refused on its merits.
+		outcome string
 	}{
-		{"long uid", func(req, _ map[string]any) { req["uid"] = strings.Repeat("u", 200) }, "request.uid is 200 bytes long"},
-		{"long name", func(req, _ map[string]any) { req["name"] = strings.Repeat("n", 300) }, "request.name is 300 bytes long"},
-		{"no user", func(req, _ map[string]any) { req["userInfo"] = map[string]any{} }, "request.userInfo.username is empty"},
+		{"long uid", func(req, _ map[string]any) { req["uid"] = strings.Repeat("u", 200) }, "request.uid is 200 bytes long", andon.AdmissionClientError},
+		{"long name", func(req, _ map[string]any) { req["name"] = strings.Repeat("n", 300) }, "request.name is 300 bytes long", andon.AdmissionClientError},
+		{"no user", func(req, _ map[string]any) { req["userInfo"] = map[string]any{} }, "request.userInfo.username is empty", andon.AdmissionClientError},
 		{"user with a bidi control", func(req, _ map[string]any) {
 			req["userInfo"] = map[string]any{"username": "evil\u202etxt.exe"}
-		}, "request.userInfo.username: holds the bidirectional control U+202E"},
-		{"an operation in lower case", func(req, _ map[string]any) { req["operation"] = "create" }, `request.operation "create" is not CREATE`},
+		}, "request.userInfo.username: holds the bidirectional control U+202E", andon.AdmissionClientError},
+		{"an operation in lower case", func(req, _ map[string]any) { req["operation"] = "create" }, `request.operation "create" is not CREATE`, andon.AdmissionClientError},
 		{"a kind that is not the object's", func(req, _ map[string]any) {
 			req["kind"] = map[string]any{"group": "", "version": "v1", "kind": "ConfigMap"}
-		}, `request.kind "ConfigMap" is not the object's kind "Deployment"`},
+		}, `request.kind "ConfigMap" is not the object's kind "Deployment"`, andon.AdmissionClientError},
 		{"hundreds of images", func(_, spec map[string]any) {
 			odoo := spec["containers"].([]any)[0].(map[string]any)
 			var containers []any
@@ -930,7 +946,7 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 				containers = append(containers, c)
 			}
 			spec["containers"] = containers
-		}, "brings 100 new images, and andon gates at most 64"},
+		}, "brings 100 new images, and andon gates at most 64", andon.AdmissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -943,7 +959,7 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 			tt.change(req, spec)
 			body, _ := json.Marshal(review)
 			gate := &recordingGate{}
-			answer, _, err := newReviewer(t, exampleCatalog(t), gate).Admit(context.Background(), "", body)
+			answer, outcome, err := newReviewer(t, exampleCatalog(t), gate).Admit(context.Background(), "", body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -953,6 +969,9 @@ func TestImplausibleReviewsAreRefusedUnrecorded(t *testing.T) {
 			}
 			if out.Response.Allowed || !strings.Contains(out.Response.Result.Message, tt.want) {
 				t.Errorf("response = %+v; want refused, %q", out.Response.Result, tt.want)
+			}
+			if outcome != tt.outcome {
+				t.Errorf("outcome %s, want %s", outcome, tt.outcome)
 			}
 			if len(gate.calls) != 0 {
 				t.Errorf("the gate was asked %d times; want never", len(gate.calls))

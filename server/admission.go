@@ -28,9 +28,11 @@ func NewAdmission(cfg Config) http.Handler {
 	m := newMetrics(Config{Registry: cfg.Registry, Logger: cfg.Logger})
 	reviews := register(cfg.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "andon_admission_reviews_total",
-		Help: "Admission reviews answered, by outcome: allowed, denied, ignored (not governed by andon), or error when answered with no decision (the review could not be read, or it waited for its turn until its deadline), to which the API server applies the webhook's failure policy.",
+		Help: "Admission reviews answered, by outcome: allowed, denied (refused on its merits by the manifest policy or the gate), ignored (not governed by andon), client_error when the review could not be read or no API server would send it (refused, or answered with a 4xx and no decision), or error when andon could not decide for reasons of its own, its store, its policy or the deadline, and failed closed (refused, or answered with a 5xx and no decision). The API server applies the webhook's failure policy to an answer with no decision.",
 	}, []string{"outcome"}))
-	for _, o := range []string{andon.AdmissionAllowed, andon.AdmissionDenied, andon.AdmissionIgnored, "error"} {
+	// Every outcome is exported from the start, so that a rate over an
+	// outcome that has not happened yet is zero rather than absent.
+	for _, o := range []string{andon.AdmissionAllowed, andon.AdmissionDenied, andon.AdmissionIgnored, andon.AdmissionClientError, andon.AdmissionError} {
 		reviews.WithLabelValues(o)
 	}
 	// One handler serves both paths, so that the reviews of every
@@ -86,7 +88,7 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 			// No uid to answer with before the body is read: the API
 			// server applies the webhook's failure policy, which for
 			// production refuses.
-			reviews.WithLabelValues("error").Inc()
+			reviews.WithLabelValues(andon.AdmissionError).Inc()
 			ew.write(w, r, andon.Errorf(andon.EINTERNAL, "too many admission reviews at once; this one waited until its deadline"))
 			return
 		}
@@ -98,18 +100,24 @@ func handleAdmission(cfg Config, reviews *prometheus.CounterVec) http.Handler {
 			} else {
 				err = andon.Errorf(andon.EINVALID, "read the AdmissionReview: %v", err)
 			}
-			reviews.WithLabelValues("error").Inc()
+			reviews.WithLabelValues(andon.AdmissionClientError).Inc()
 			ew.write(w, r, err)
 			return
 		}
 		if cfg.Admission == nil {
-			reviews.WithLabelValues("error").Inc()
+			reviews.WithLabelValues(andon.AdmissionError).Inc()
 			ew.write(w, r, errors.New("server: no admission service configured"))
 			return
 		}
 		answer, outcome, err := cfg.Admission.Admit(ctx, r.PathValue("cluster"), body)
 		if err != nil {
-			reviews.WithLabelValues("error").Inc()
+			// As for the gate: a 4xx is the review's fault, a 5xx
+			// andon's own.
+			if status, _ := errorOf(err); status < http.StatusInternalServerError {
+				reviews.WithLabelValues(andon.AdmissionClientError).Inc()
+			} else {
+				reviews.WithLabelValues(andon.AdmissionError).Inc()
+			}
 			ew.write(w, r, err)
 			return
 		}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/andon-governance/andon"
@@ -81,6 +83,12 @@ func TestAdmissionEndpoint(t *testing.T) {
 	if status, body := post("/api/v1/admission", strings.Repeat("x", 9<<20)); status != http.StatusBadRequest || !strings.Contains(body, "larger than") {
 		t.Errorf("huge review: %d %.200s", status, body)
 	}
+	// An answer the service could not make is andon's failure, not the
+	// review's.
+	svc.err = errors.New("encode the admission response: broken")
+	if status, _ := post("/api/v1/admission", `{}`); status != http.StatusInternalServerError {
+		t.Errorf("a service that fails: %d, want 500", status)
+	}
 	// Nothing of the API is served here, nor its OpenAPI document: a 404
 	// says what the listener serves.
 	if status, body := post("/api/v1/gate", `{}`); status != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) ||
@@ -115,8 +123,9 @@ func TestAdmissionEndpoint(t *testing.T) {
 			}
 		}
 	}
-	if counts[andon.AdmissionDenied] != 6 || counts["error"] != 2 || counts[andon.AdmissionAllowed] != 0 {
-		t.Errorf("andon_admission_reviews_total = %v", counts)
+	want := map[string]float64{andon.AdmissionAllowed: 0, andon.AdmissionDenied: 6, andon.AdmissionIgnored: 0, andon.AdmissionClientError: 2, andon.AdmissionError: 1}
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Errorf("andon_admission_reviews_total (-want +got):\n%s", diff)
 	}
 }
 

@@ -294,7 +294,7 @@ func TestAdmissionWebhook(t *testing.T) {
 		}
 
 		metrics := mustGet(t, s.url+"/metrics")
-		for _, want := range []string{`andon_admission_reviews_total{outcome="allowed"}`, `andon_admission_reviews_total{outcome="ignored"} 1`, `andon_admission_reviews_total{outcome="error"} 1`} {
+		for _, want := range []string{`andon_admission_reviews_total{outcome="allowed"}`, `andon_admission_reviews_total{outcome="ignored"} 1`, `andon_admission_reviews_total{outcome="client_error"} 1`, `andon_admission_reviews_total{outcome="error"} 0`} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %s", want)
 			}
