@@ -90,6 +90,15 @@ func newMetrics(cfg Config) *metrics {
 	if cfg.AuditFailures != nil {
 		register(reg, auditFailuresCollector(cfg.AuditFailures))
 	}
+	if cfg.CheckpointCopyFailures != nil {
+		// Not a cause of andon_audit_append_failures_total: the write
+		// whose copy failed was kept, and refused nothing.
+		copyFailures := cfg.CheckpointCopyFailures
+		register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "andon_audit_checkpoint_copy_failures_total",
+			Help: "Writes after which this replica could not keep a copy of the checkpoint it signed last beside its SQLite database (andon.db-checkpoint): the writes were kept, but a loss of the audit log's last entries (a write-ahead log deleted) is not found at the next start or by andon audit verify until a copy is written again. Always 0 on PostgreSQL, where no copy is kept.",
+		}, func() float64 { return float64(copyFailures()) }))
+	}
 	return m
 }
 

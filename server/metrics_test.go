@@ -36,6 +36,7 @@ func TestMetrics(t *testing.T) {
 			}, nil
 		}
 		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 3, "key": 0} }
+		c.CheckpointCopyFailures = func() uint64 { return 5 }
 	})
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
 	f.do(t, "GET", "/api/v1/me", aliceToken, "")
@@ -78,6 +79,7 @@ func TestMetrics(t *testing.T) {
 		`andon_gate_decisions_total{result="error"} 2`,
 		`andon_audit_append_failures_total{cause="write"} 3`,
 		`andon_audit_append_failures_total{cause="key"} 0`,
+		`andon_audit_checkpoint_copy_failures_total 5`,
 		`andon_changes{state="pending"} 3`,
 		`andon_changes{state="approved"} 1`,
 		`andon_changes{state="rolled-back"} 0`,
@@ -239,6 +241,7 @@ func TestDocumentedMetrics(t *testing.T) {
 		}
 		c.Loads = func() server.Loads { return server.Loads{Catalog: "v1", Policy: "p1"} }
 		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 0, "key": 0} }
+		c.CheckpointCopyFailures = func() uint64 { return 0 }
 	})
 	server.NewAdmission(server.Config{Admission: &admissionService{}, Registry: f.registry})
 	// The drift gauges have a series once a report was recorded.

@@ -72,6 +72,12 @@ type Config struct {
 	// AuditFailures), for andon_audit_append_failures_total. A collector
 	// calls it at scrape time. Nil leaves the counter out.
 	AuditFailures func() map[string]uint64
+	// CheckpointCopyFailures returns how many times the store could not
+	// write the checkpoint it signed last beside its SQLite database
+	// (sqlstore's CheckpointCopyFailures), for
+	// andon_audit_checkpoint_copy_failures_total. A collector calls it at
+	// scrape time. Nil leaves the counter out.
+	CheckpointCopyFailures func() uint64
 }
 
 // Loads is what a replica has in force: the revisions of its catalog and

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -58,14 +59,18 @@ type lastSigned struct {
 	mu     sync.Mutex
 	f      *os.File
 	failed bool // a failed write was logged; the next that succeeds says so
+	// failures counts the writes that failed, logged or not (see
+	// DB.CheckpointCopyFailures).
+	failures atomic.Uint64
 	// buf holds the padded note between writes, made once rather than
 	// with every commit; it is used under mu only.
 	buf []byte
 }
 
 // save writes signed over the kept checkpoint. It is called after every
-// commit, so a failure is logged once, not with every write: the writes
-// go on, only a loss of the log that follows is not found.
+// commit, so a failure is logged once, not with every write, and counted
+// with every write: the writes go on, only a loss of the log that follows
+// is not found.
 func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
 	if l == nil {
 		return
@@ -89,6 +94,9 @@ func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
 	if err == nil {
 		_, err = l.f.WriteAt(buf, 0)
 	}
+	if err != nil {
+		l.failures.Add(1)
+	}
 	switch {
 	case err != nil && !l.failed:
 		l.failed = true
@@ -97,6 +105,19 @@ func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
 		l.failed = false
 		logger.Info("the last signed checkpoint is kept beside the database again", "file", l.path)
 	}
+}
+
+// CheckpointCopyFailures returns how many times this process could not
+// write the checkpoint it signed last to the file beside a SQLite
+// database (LastSignedPath) since it opened the DB: one for each commit
+// whose copy failed. The writes themselves were kept; only a loss of the
+// audit log's entries after the last copy written would go unfound. It is
+// 0 on PostgreSQL, where no copy is kept.
+func (db *DB) CheckpointCopyFailures() uint64 {
+	if db.lastSigned == nil {
+		return 0
+	}
+	return db.lastSigned.failures.Load()
 }
 
 // close closes the file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,29 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 		if mode := fi.Mode().Perm(); mode != 0o600 {
 			t.Errorf("%s has mode %v; want -rw------- (0600)", filepath.Base(name), mode)
 		}
+	}
+}
+
+// TestCheckpointCopyFailuresAreCounted: a write whose checkpoint cannot
+// be kept beside the database (a directory where the file goes) is kept
+// all the same, and counted, once for every such write.
+func TestCheckpointCopyFailuresAreCounted(t *testing.T) {
+	e := MustOpen(t, "sqlite")
+	kept := sqlstore.LastSignedPath(sqlstore.DataPath(e.dir))
+	if _, err := os.Stat(kept); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s before the first write: %v; want none", kept, err)
+	}
+	if err := os.Mkdir(kept, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: fmt.Sprintf("not kept %d", i)}); err != nil {
+			t.Fatalf("a write whose checkpoint cannot be kept: %v; want it kept", err)
+		}
+	}
+	// The writer keeps the copy after answering: closing waits for it.
+	e.db.Close()
+	if got := e.db.CheckpointCopyFailures(); got != 2 {
+		t.Errorf("CheckpointCopyFailures = %d, want 2", got)
 	}
 }

@@ -288,7 +288,7 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			}
 		}
 	}
-	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonAuditAppendFailures", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
+	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonAuditAppendFailures", "AndonCheckpointCopyFailures", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
 		t.Errorf("alerts %q, want %q", alerts, want)
 	}
 	if expr := fmt.Sprint(dig(dig(rule.Doc, "spec", "groups").([]any)[0], "rules").([]any)[0].(map[string]any)["expr"]); !strings.Contains(expr, "- time() < 21 * 86400") || !strings.HasSuffix(expr, ") > 21 * 86400") {
