@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 const stacks = "../../testdata/stacks"
@@ -353,31 +351,6 @@ func TestPolicyTestRefusesTerminal(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr.String(), "read no Kubernetes object from standard input") {
 		t.Errorf("stdin from %s: exit %d, stderr %q; want 2, nothing read", os.DevNull, code, stderr.String())
 	}
-}
-
-// openTerminal opens the terminal side of a new pseudo-terminal, closed
-// when the test ends.
-func openTerminal(t *testing.T) *os.File {
-	t.Helper()
-	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	t.Cleanup(func() { ptmx.Close() })
-	fd := int(ptmx.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tty.Close() })
-	return tty
 }
 
 // Paths that overlap read each file once: read twice, every object of the
