@@ -135,6 +135,12 @@ func TestChartPassesPolicy(t *testing.T) {
 			kinds: []string{"PrometheusRule"},
 			check: checkAlerts,
 		},
+		{
+			name:  "alerts with the webhook",
+			set:   []string{"prometheusRule.enabled=true", "prometheusRule.tokenExpiryDays=21", "webhook.enabled=true", "webhook.caBundle=" + caBundle},
+			kinds: []string{"PrometheusRule", "ValidatingWebhookConfiguration"},
+			check: checkAlerts,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,15 +242,31 @@ func checkDefaults(t *testing.T, objs []*manifest.Object) {
 }
 
 // checkAlerts checks that the alerts of the PrometheusRule ask about
-// metrics an andon server exports, in the release's namespace, with the
-// lead time given.
+// metrics, and label values, that an andon server exports, in the
+// release's namespace, with the lead time given. With the webhook, the
+// server runs its admission listener as the chart's does, and the alert
+// on the webhook's own failures is rendered too.
 func checkAlerts(t *testing.T, objs []*manifest.Object) {
 	t.Helper()
-	s := MustServe(t, t.TempDir())
+	webhook := slices.ContainsFunc(objs, func(o *manifest.Object) bool { return o.Kind == "ValidatingWebhookConfiguration" })
+	var args []string
+	var certs *webhookTLS
+	if webhook {
+		certs = mustWebhookTLS(t)
+		args = []string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile}
+	}
+	s := MustServe(t, t.TempDir(), args...)
 	if r := runCLI(t, nil, append([]string{"token", "create", "--user", "carol", "--expires", "30d"}, s.storeFlags()...)...); r.code != 0 {
 		t.Fatalf("token create: exit %d\n%s", r.code, r.stderr)
 	}
-	exported := mustGet(t, s.url+"/metrics")
+	// The chart's ServiceMonitor scrapes the API's listener, which serves
+	// the admission webhook's metrics too; so does the admission
+	// listener's /metrics, for a scrape of that port.
+	scrapes := map[string]string{"the API listener": mustGet(t, s.url+"/metrics")}
+	if webhook {
+		scrapes["the admission listener"] = mustGetWith(t, certs.httpClient(false), strings.TrimSuffix(s.admissionURL(t), "/api/v1/admission")+"/metrics")
+	}
+	exported := scrapes["the API listener"]
 	rule := objectOf(t, objs, "PrometheusRule")
 	var alerts []string
 	for _, g := range dig(rule.Doc, "spec", "groups").([]any) {
@@ -254,17 +276,34 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			expr := r["expr"].(string)
 			names := regexp.MustCompile(`andon_[a-z_]+`).FindAllString(expr, -1)
 			for _, name := range names {
-				if !strings.Contains(exported, "\n# TYPE "+name+" ") {
-					t.Errorf("alert %s: the server exports no metric %s", r["alert"], name)
+				for where, metrics := range scrapes {
+					if !strings.Contains(metrics, "\n# TYPE "+name+" ") {
+						t.Errorf("alert %s: the server exports no metric %s on %s", r["alert"], name, where)
+					}
 				}
 				if !strings.Contains(expr, name+`{namespace="andon"`) {
 					t.Errorf("alert %s: %s is not limited to the release's namespace: %s", r["alert"], name, expr)
 				}
 			}
+			// Every label value a selector matches is one the metric
+			// has: a misspelt label or value matches nothing, and the
+			// alert would never fire.
+			for _, sel := range regexp.MustCompile(`(andon_[a-z_]+)\{([^}]*)\}`).FindAllStringSubmatch(expr, -1) {
+				for _, m := range regexp.MustCompile(`([a-z_]+)="([^"]*)"`).FindAllStringSubmatch(sel[2], -1) {
+					if m[1] != "namespace" && !regexp.MustCompile(`\n`+sel[1]+`\{[^}]*\b`+m[1]+`="`+regexp.QuoteMeta(m[2])+`"`).MatchString(exported) {
+						t.Errorf("alert %s: the server exports no %s with %s=%q", r["alert"], sel[1], m[1], m[2])
+					}
+				}
+			}
 			// A gate request the client must mend is no failure of the
-			// gate: alerts on the gate's answers watch its own errors.
+			// gate, nor is a review refused on its merits or sent wrong
+			// a failure of the webhook: alerts on their answers watch
+			// andon's own errors.
 			if strings.Contains(expr, "andon_gate_decisions_total") && !strings.Contains(expr, `result="error"`) {
 				t.Errorf("alert %s: asks about gate answers other than the gate's own errors: %s", r["alert"], expr)
+			}
+			if strings.Contains(expr, "andon_admission_reviews_total") && !strings.Contains(expr, `outcome="error"`) {
+				t.Errorf("alert %s: asks about admission reviews other than the webhook's own errors: %s", r["alert"], expr)
 			}
 			// The labels an alert groups, matches and speaks by are
 			// labels of the metrics it asks about, or the namespace
@@ -288,7 +327,12 @@ func checkAlerts(t *testing.T, objs []*manifest.Object) {
 			}
 		}
 	}
-	if want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonAuditAppendFailures", "AndonCheckpointCopyFailures", "AndonCatalogRefused", "AndonPolicyReloadFailed"}; !slices.Equal(alerts, want) {
+	want := []string{"AndonTokenExpiresSoon", "AndonGateErrors", "AndonAuditAppendFailures", "AndonCheckpointCopyFailures", "AndonCatalogRefused", "AndonPolicyReloadFailed"}
+	if webhook {
+		// Only a release that serves the webhook alerts on it.
+		want = slices.Insert(want, 2, "AndonAdmissionErrors")
+	}
+	if !slices.Equal(alerts, want) {
 		t.Errorf("alerts %q, want %q", alerts, want)
 	}
 	if expr := fmt.Sprint(dig(dig(rule.Doc, "spec", "groups").([]any)[0], "rules").([]any)[0].(map[string]any)["expr"]); !strings.Contains(expr, "- time() < 21 * 86400") || !strings.HasSuffix(expr, ") > 21 * 86400") {

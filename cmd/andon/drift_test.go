@@ -112,7 +112,13 @@ func TestDriftRecorded(t *testing.T) {
 
 func mustGet(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	return mustGetWith(t, http.DefaultClient, url)
+}
+
+// mustGetWith returns the body of a GET of url made with c.
+func mustGetWith(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
