@@ -283,16 +283,11 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			},
 		}
 	}
-	if refused, message, failed := rv.gate(gctx, what, env.Name, images, request); message != "" {
+	if refused, message, outcome := rv.gate(gctx, what, env.Name, images, request); message != "" {
 		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "images", refused)
 		resp := deny(message)
 		resp.Warnings = warnings
-		if failed {
-			// The gate failed closed on an image: however the others
-			// were decided, andon could not decide on the object.
-			return resp, andon.AdmissionError
-		}
-		return resp, andon.AdmissionDenied
+		return resp, outcome
 	}
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
 }
@@ -312,11 +307,34 @@ func (d imageDecision) allowed() bool { return d.err == nil && d.res != nil && d
 // refusing it on its merits.
 func (d imageDecision) failed() bool { return andon.ErrorCode(d.err) == andon.EINTERNAL }
 
+// conflicted reports whether the gate refused the image because another
+// decision or write moved its change meanwhile (a conflict, to retry):
+// neither the object's fault nor andon's failure. The HTTP gate answers
+// it with a 409, counted as a client_error.
+func (d imageDecision) conflicted() bool { return andon.ErrorCode(d.err) == andon.ECONFLICT }
+
+// refusalOutcome is the outcome of a review refused for refusals: error
+// when the gate failed closed on any image (andon could not decide on
+// the object, whatever it decided on the others); otherwise denied when
+// it refused any image on its merits, which a retry would not change;
+// and client_error when every refusal was a conflict, which the client
+// may retry.
+func refusalOutcome(refusals []imageDecision) string {
+	switch {
+	case slices.ContainsFunc(refusals, imageDecision.failed):
+		return andon.AdmissionError
+	case slices.ContainsFunc(refusals, func(d imageDecision) bool { return !d.conflicted() }):
+		return andon.AdmissionDenied
+	default:
+		return andon.AdmissionClientError
+	}
+}
+
 // gate asks the gate about the new images of the object what, in
 // environment env, each with the request that request makes, and returns
 // the images it refused with the message that refuses the object, or no
-// message when the gate allowed every image, and whether the gate failed
-// to decide on any image it refused.
+// message when the gate allowed every image, and the outcome of the
+// refusal (refusalOutcome).
 //
 // An object is admitted whole or not at all, while the first allowed
 // deployment of an approved change moves it to implementing. So the
@@ -331,7 +349,7 @@ func (d imageDecision) failed() bool { return andon.ErrorCode(d.err) == andon.EI
 // race, which the message and the log name: when every preview allowed,
 // an image decided for real before another that is then refused has
 // moved its change to implementing, although the object is refused.
-func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message string, failed bool) {
+func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message, outcome string) {
 	ask := func(req andon.GateRequest) imageDecision {
 		res, err := rv.decide(ctx, what, req)
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -344,9 +362,9 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		return imageDecision{image: req.Image, res: res, err: err}
 	}
 	var refusals, dryRuns, deployed []imageDecision
-	refuse := func() ([]string, string, bool) {
+	refuse := func() ([]string, string, string) {
 		refused, message := rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
-		return refused, message, slices.ContainsFunc(refusals, imageDecision.failed)
+		return refused, message, refusalOutcome(refusals)
 	}
 	if len(images) < 2 || request(images[0]).Preview {
 		// One image has no other to wait for, and a dry-run review asks
@@ -408,7 +426,7 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		}
 		deployed = append(deployed, d)
 	}
-	return nil, "", false
+	return nil, "", ""
 }
 
 // refusal returns the images of refusals and the message that refuses an

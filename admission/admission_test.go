@@ -277,8 +277,10 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 		calls   []string
 		allowed bool
 		// failed: the gate could not decide on an image it refused.
-		failed  bool
-		message []string
+		failed bool
+		// conflict: every refusal was a conflict, to retry.
+		conflict bool
+		message  []string
 	}{{
 		name:    "every image allowed",
 		answer:  func(mode, _ string) (*andon.GateResult, error) { return allow(mode), nil },
@@ -336,6 +338,44 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 		failed:  true,
 		message: []string{"andon's gate refused image " + imageA, "CANNOT_DECIDE: the store did not answer"},
 	}, {
+		// A concurrent write moved the change the image's decision was
+		// about: a conflict, to retry, neither the object's fault nor
+		// andon's failure.
+		name: "a conflict",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA && mode == "decide" {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "change CHG-7 was modified concurrently; retry"}}}, andon.Errorf(andon.ECONFLICT, "change CHG-7 was modified concurrently; retry")
+			}
+			return allow(mode), nil
+		},
+		calls:    []string{"preview B", "preview A", "decide B", "decide A"},
+		conflict: true,
+		message:  []string{"andon's gate refused image " + imageA, "modified concurrently; retry"},
+	}, {
+		// An image refused on its merits beside one in conflict: a
+		// retry would be refused all the same.
+		name: "a conflict and a refusal",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "change CHG-7 was modified concurrently; retry"}}}, andon.Errorf(andon.ECONFLICT, "change CHG-7 was modified concurrently; retry")
+			}
+			return refusal("FROZEN"), nil
+		},
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		message: []string{"andon's gate refused 2 of the 2 new images", "image " + imageB + ": FROZEN", "modified concurrently; retry"},
+	}, {
+		// A conflict beside a failure: andon could not decide.
+		name: "a conflict and an error",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "change CHG-7 was modified concurrently; retry"}}}, andon.Errorf(andon.ECONFLICT, "change CHG-7 was modified concurrently; retry")
+			}
+			return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "the store did not answer"}}}, errors.New("store unreachable")
+		},
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		failed:  true,
+		message: []string{"andon's gate refused 2 of the 2 new images", "CANNOT_DECIDE: the store did not answer"},
+	}, {
 		// A dry-run review previews each image, and names each refusal.
 		name:    "a dry-run review",
 		dryRun:  true,
@@ -364,6 +404,8 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 				want = andon.AdmissionAllowed
 			case tt.failed:
 				want = andon.AdmissionError
+			case tt.conflict:
+				want = andon.AdmissionClientError
 			}
 			if resp.Allowed != tt.allowed || outcome != want {
 				t.Fatalf("allowed %v, outcome %s; want allowed %v, %s: %+v", resp.Allowed, outcome, tt.allowed, want, resp.Result)
