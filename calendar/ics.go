@@ -991,14 +991,63 @@ func (p *icsParser) replace(m *event, rid *contentLine, w int64, z zone, date bo
 			p.name, rid.line, formatWall(walls[0]), displayZone(m.zone), m.begin, valueOf(m.props["UID"])))
 		return nil
 	}
-	when := "the event has no occurrence that day"
-	if len(m.schedules) > 0 {
-		if o := newOccurrenceCheck(m.schedules[0].Schedule); o != nil {
-			when = o.sameDay(walls[0], "the event")
+	return p.errorf(rid.line, "RECURRENCE-ID: %s (%s) is not the start of an occurrence of the VEVENT of line %d (UID %q), so it replaces nothing: %s",
+		formatWall(walls[0]), displayZone(m.zone), m.begin, valueOf(m.props["UID"]), nearOccurrences(m, walls[0]))
+}
+
+// nearOccurrences says, for a RECURRENCE-ID at wall time w that names no
+// occurrence of m, where m's occurrences are: those that start that day,
+// of every schedule of m, with those of no length, skipped, told apart;
+// or, when it has none that day, the next one.
+func nearOccurrences(m *event, w int64) string {
+	var kept, skipped []int64
+	var next int64
+	hasNext, nextSkipped := false, false
+	for i, s := range slices.Concat(m.schedules, m.skipped) {
+		o := newOccurrenceCheck(s.Schedule)
+		if o == nil {
+			continue
+		}
+		isSkipped := i >= len(m.schedules)
+		if isSkipped {
+			skipped = append(skipped, o.starts(w)...)
+		} else {
+			kept = append(kept, o.starts(w)...)
+		}
+		day := floorDiv(w, secondsPerDay) * secondsPerDay
+		if x, ok := o.next(day + secondsPerDay); ok && (!hasNext || x < next || x == next && nextSkipped && !isSkipped) {
+			next, hasNext, nextSkipped = x, true, isSkipped
 		}
 	}
-	return p.errorf(rid.line, "RECURRENCE-ID: %s (%s) is not the start of an occurrence of the VEVENT of line %d (UID %q), so it replaces nothing: %s",
-		formatWall(walls[0]), displayZone(m.zone), m.begin, valueOf(m.props["UID"]), when)
+	slices.Sort(kept)
+	slices.Sort(skipped)
+	kept, skipped = slices.Compact(kept), slices.Compact(skipped)
+	clock := func(ws []int64) string {
+		texts := make([]string, len(ws))
+		for i, x := range ws {
+			texts[i] = wallTime(x).Format(time.TimeOnly)
+		}
+		return strings.Join(texts, ", ")
+	}
+	one := len(skipped) == 1
+	switch {
+	case len(kept) > 0 && len(skipped) > 0 && one:
+		return "that day its occurrences start at " + clock(kept) + ", and the one at " + clock(skipped) + " lasts no time and was skipped"
+	case len(kept) > 0 && len(skipped) > 0:
+		return "that day its occurrences start at " + clock(kept) + ", and those at " + clock(skipped) + " last no time and were skipped"
+	case len(kept) > 0:
+		return "that day its occurrences start at " + clock(kept)
+	case len(skipped) > 0 && one:
+		return "that day its only occurrence, at " + clock(skipped) + ", lasts no time and was skipped"
+	case len(skipped) > 0:
+		return "that day its only occurrences, at " + clock(skipped) + ", last no time and were skipped"
+	case !hasNext:
+		return "the event has no occurrence that day, nor after it"
+	case nextSkipped:
+		return "the event has no occurrence that day; the next, at " + formatWall(next) + ", lasts no time and was skipped"
+	default:
+		return "the event has no occurrence that day; the next starts at " + formatWall(next)
+	}
 }
 
 // startsSkipped reports whether an occurrence of one of the skipped

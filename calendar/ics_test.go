@@ -843,7 +843,11 @@ func TestParseICSErrors(t *testing.T) {
 		{"an occurrence on a day without one", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270111T020000\nDTSTART:20270111T050000\nDURATION:PT4H\nEND:VEVENT\n" +
-			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: 2027-01-11T02:00:00 (floating) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: the event has no occurrence that day`},
+			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: 2027-01-11T02:00:00 (floating) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: the event has no occurrence that day; the next starts at 2027-01-17T02:00:00`},
+		{"an occurrence after the last one", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;COUNT=2\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270117T020000\nDTSTART:20270117T050000\nDURATION:PT4H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n", `t.ics:10: RECURRENCE-ID: 2027-01-17T02:00:00 (floating) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: the event has no occurrence that day, nor after it`},
 		{"a date for an occurrence with a time of day", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART:20270103T000000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;BYDAY=SU\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;VALUE=DATE:20270110\nSTATUS:CANCELLED\nDTSTART;VALUE=DATE:20270110\nEND:VEVENT\n" +
@@ -867,7 +871,19 @@ func TestParseICSErrors(t *testing.T) {
 			"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H\nRDATE;TZID=Europe/Berlin:20270105T080000\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20270105T090000\nDTSTART;TZID=Europe/Berlin:20270106T080000\nDURATION:PT1H\nEND:VEVENT\n" +
 			"END:VCALENDAR\n",
-			`t.ics:11: RECURRENCE-ID: 2027-01-05T09:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "m"), so it replaces nothing: the event has no occurrence that day`},
+			`t.ics:11: RECURRENCE-ID: 2027-01-05T09:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "m"), so it replaces nothing: that day its only occurrence, at 08:00:00, lasts no time and was skipped`},
+		{"a replacement of no occurrence on a day with occurrences of no length and others", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:m\nDTSTART;TZID=Europe/Berlin:20270103T080000\nRRULE:FREQ=WEEKLY;COUNT=3\n" +
+			"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H,20270110T100000/PT2H\nRDATE;TZID=Europe/Berlin:20270110T070000\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20270110T090000\nDTSTART;TZID=Europe/Berlin:20270111T080000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:11: RECURRENCE-ID: 2027-01-10T09:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "m"), so it replaces nothing: that day its occurrences start at 10:00:00, and those at 07:00:00, 08:00:00 last no time and were skipped`},
+		{"a replacement of no occurrence on a day before one of no length", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:m\nDTSTART;TZID=Europe/Berlin:20270103T080000\nRRULE:FREQ=WEEKLY\n" +
+			"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H,20270120T100000/PT2H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:m\nRECURRENCE-ID;TZID=Europe/Berlin:20270105T080000\nDTSTART;TZID=Europe/Berlin:20270106T080000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:10: RECURRENCE-ID: 2027-01-05T08:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "m"), so it replaces nothing: the event has no occurrence that day; the next, at 2027-01-10T08:00:00, lasts no time and was skipped`},
 		{"a cancelled event with a malformed DTSTART", ics("DTSTART;TZID=Europe/Berlin:2027", "STATUS:CANCELLED"),
 			`t.ics:4: DTSTART: "2027": want the form 20060102T150405`},
 		{"a start the rule does not produce", ics("DTSTART;TZID=Europe/Paris:20260602T020000", "DURATION:PT4H", "RRULE:FREQ=WEEKLY;BYDAY=SU"),

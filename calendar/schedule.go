@@ -199,19 +199,55 @@ func (o *occurrenceCheck) occurs(w int64) bool {
 
 // sameDay says when the occurrences of the day of wall time w start, for
 // a message: "that day its occurrences start at 02:00:00", or, with what
-// "the event", "the event has no occurrence that day".
+// "the schedule", "the schedule has no occurrence that day".
 func (o *occurrenceCheck) sameDay(w int64, what string) string {
 	var starts []string
-	day := floorDiv(w, secondsPerDay) * secondsPerDay
-	for _, x := range o.c.walls(day, day+secondsPerDay, cacheOther) {
-		if o.occurs(x) {
-			starts = append(starts, wallTime(x).Format(time.TimeOnly))
-		}
+	for _, x := range o.starts(w) {
+		starts = append(starts, wallTime(x).Format(time.TimeOnly))
 	}
 	if len(starts) == 0 {
 		return what + " has no occurrence that day"
 	}
 	return "that day its occurrences start at " + strings.Join(starts, ", ")
+}
+
+// starts returns the wall times of the occurrences that start on the day
+// of wall time w, in order.
+func (o *occurrenceCheck) starts(w int64) []int64 {
+	var out []int64
+	day := floorDiv(w, secondsPerDay) * secondsPerDay
+	for _, x := range o.c.walls(day, day+secondsPerDay, cacheOther) {
+		if o.occurs(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// next returns the first occurrence that starts at or after wall time w,
+// searched up to 400 years ahead, as rule.first searches.
+func (o *occurrenceCheck) next(w int64) (int64, bool) {
+	if o.c.rule == nil || o.c.fixed != nil {
+		i, _ := slices.BinarySearch(o.c.fixed, w)
+		for _, x := range o.c.fixed[i:] {
+			if o.occurs(x) {
+				return x, true
+			}
+		}
+		return 0, false
+	}
+	r := o.c.rule
+	var found int64
+	ok := false
+	r.expand(r.periodStart(w), min(r.until+1, max(w, r.start)+secondsPer400Years, endWall), func(x int64) bool {
+		if x < w {
+			return true
+		}
+		// Past UNTIL's instant, every later one is too.
+		found, ok = x, o.occurs(x)
+		return false
+	})
+	return found, ok
 }
 
 // checkDuration checks the length of a schedule's occurrences: d elapsed,
