@@ -53,9 +53,11 @@ import (
 //     that occurrence of the event with the same UID, which is therefore
 //     excluded there, and an event with STATUS:CANCELLED adds no schedule
 //     (and needs no length, nor a zone andon reads for its DTSTART). A
-//     cancelled RECURRENCE-ID in a zone andon does not read is skipped
-//     when its UID has no other event in force, and refused otherwise,
-//     as the occurrence it cancels cannot be told. A RECURRENCE-ID that
+//     RECURRENCE-ID in a zone andon does not read is refused when its
+//     UID has another event in force, as the occurrence it cancels or
+//     moves cannot be told; otherwise the event stands alone, and only
+//     its own DTSTART, which must then be readable unless it is
+//     cancelled, places it. A RECURRENCE-ID that
 //     names no occurrence of its event, and two versions of one event
 //     (the same UID, without RECURRENCE-ID or with the same one), are
 //     refused.
@@ -909,22 +911,30 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		m := masters[uid]
 		standsAlone := m == nil || m.cancelled || len(m.schedules) == 0
 		w, z, date, err := p.parseTime(rid, rid.value)
+		var key string
 		switch {
-		case err != nil && o.cancelled && standsAlone && isUnreadZone(err):
-			// It cancels no occurrence of another event, and adds
-			// none of its own.
-			continue
-		case err != nil && o.cancelled && !standsAlone && isUnreadZone(err):
-			// Read in another zone, or skipped, the cancellation
-			// would remove another occurrence, or none, and leave the
-			// one cancelled in force.
-			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT cancels an occurrence of the VEVENT of line %d (UID %q), which cannot be told without its zone: %v", m.begin, uid, err)
+		case err != nil && standsAlone && isUnreadZone(err):
+			// It replaces no occurrence of another event: a
+			// cancellation adds nothing, and a replacement in force
+			// is placed by its own DTSTART, which resolve read. Its
+			// value only tells two versions of one occurrence apart,
+			// which it still does when both are written alike.
+			key = uid + "\x00TZID=" + rid.param("TZID") + "\x00" + strings.TrimSpace(rid.value)
+		case err != nil && !standsAlone && isUnreadZone(err):
+			// Read in another zone, or skipped, the override would
+			// remove another occurrence, or none, and leave the one
+			// it cancels or moves in force.
+			what := "moves"
+			if o.cancelled {
+				what = "cancels"
+			}
+			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT %s an occurrence of the VEVENT of line %d (UID %q), which cannot be told without its zone: %v", what, m.begin, uid, err)
 		case err != nil:
 			return p.errorf(rid.line, "RECURRENCE-ID: %v", err)
-		}
-		key := uid + "\x00" + formatWall(w) + "\x00" + z.name
-		if z.loc != nil {
+		case z.loc != nil:
 			key = uid + "\x00" + fmt.Sprint(instant(w, z.loc))
+		default:
+			key = uid + "\x00" + formatWall(w) + "\x00" + z.name
 		}
 		if prev := replaced[key]; prev != nil && uid != "" {
 			return p.errorf(rid.line, "RECURRENCE-ID: the VEVENT of line %d replaces the same occurrence of UID %q: they are two versions of one; keep one", prev.begin, uid)

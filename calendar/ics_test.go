@@ -625,6 +625,36 @@ func TestParseICSCancelledInAnUnknownZone(t *testing.T) {
 	}
 }
 
+// TestParseICSReplacementInAnUnknownZoneStandsAlone: an occurrence moved
+// by a VEVENT whose RECURRENCE-ID is in a zone andon does not read, and
+// whose UID has no event in force, replaces nothing: its own DTSTART, in
+// a zone andon reads, gives its window.
+func TestParseICSReplacementInAnUnknownZoneStandsAlone(t *testing.T) {
+	data := "BEGIN:VCALENDAR\r\nPRODID:Microsoft Exchange Server 2010\r\n" +
+		// an occurrence of a series the file does not hold, moved
+		"BEGIN:VEVENT\r\nUID:elsewhere\r\nRECURRENCE-ID;TZID=Customized Time Zone:20270113T020000\r\n" +
+		"DTSTART;TZID=Europe/Berlin:20270113T040000\r\nDTEND;TZID=Europe/Berlin:20270113T060000\r\nEND:VEVENT\r\n" +
+		// a cancelled series, one of whose occurrences was moved
+		"BEGIN:VEVENT\r\nUID:old\r\nDTSTART;TZID=Customized Time Zone:20270105T020000\r\nRRULE:FREQ=WEEKLY\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:old\r\nRECURRENCE-ID;TZID=Customized Time Zone:20270112T020000\r\n" +
+		"DTSTART:20270112T020000Z\r\nDURATION:PT1H\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	got, warnings, err := calendar.ParseICSWithWarnings("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICSWithWarnings: %v", err)
+	}
+	want := []andon.Schedule{
+		{Start: "2027-01-13T04:00:00", WallDuration: 2 * time.Hour, Timezone: "Europe/Berlin"},
+		{Start: "2027-01-12T02:00:00", Duration: time.Hour, Timezone: "UTC"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedules mismatch (-want +got):\n%s", diff)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings = %q; want none", warnings)
+	}
+}
+
 // TestParseICSReplacesSkippedOccurrences: a RECURRENCE-ID that names an
 // occurrence of no length, skipped with its event, replaces nothing; it is
 // a warning, not a problem, and the replacement stands alone.
@@ -861,6 +891,21 @@ func TestParseICSErrors(t *testing.T) {
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Customized Time Zone:20270110T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
 			"END:VCALENDAR\n",
 			`t.ics:10: RECURRENCE-ID: the VEVENT cancels an occurrence of the VEVENT of line 2 (UID "a"), which cannot be told without its zone: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"an occurrence moved by a RECURRENCE-ID in an unknown zone", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:10: RECURRENCE-ID: the VEVENT moves an occurrence of the VEVENT of line 2 (UID "a"), which cannot be told without its zone: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"two versions of an occurrence in an unknown zone", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T050000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:10: RECURRENCE-ID: the VEVENT of line 2 replaces the same occurrence of UID "a": they are two versions of one; keep one`},
+		{"a cancelled and a moved version of an occurrence in an unknown zone", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Customized Time Zone:20270110T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T050000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:10: RECURRENCE-ID: the VEVENT of line 2 replaces the same occurrence of UID "a": they are two versions of one; keep one`},
 		{"a moved occurrence in an unknown zone", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270103T020000\nDURATION:PT1H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T010000Z\nDTSTART;TZID=Customized Time Zone:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
