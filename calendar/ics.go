@@ -123,7 +123,18 @@ func ParseICSWithWarnings(name string, data []byte) ([]andon.Schedule, []string,
 	if len(problems) > 0 {
 		return nil, nil, joinProblems(problems)
 	}
-	if err := p.applyOverrides(events); err != nil {
+	checked := p.windowTimes
+	err = p.applyOverrides(events)
+	if p.windowTimes > checked {
+		// A RECURRENCE-ID in a Windows zone places the occurrence it
+		// replaces by that zone's rules, which must be the file's: when
+		// they are not, that is what is wrong, rather than the
+		// occurrence it was then found not to name.
+		if zoneErr := p.checkWindowsZones(); zoneErr != nil {
+			err = zoneErr
+		}
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []andon.Schedule
@@ -259,6 +270,15 @@ type icsParser struct {
 	// warnings says what of the file was skipped (see
 	// ParseICSWithWarnings).
 	warnings []string
+	// unchecked is set while reading a time that places nothing: the
+	// DTSTART of a cancelled event, or the RECURRENCE-ID of an event
+	// that stands alone. A Windows zone it is given in is read, but the
+	// time is not added to the zone's check against its VTIMEZONE (see
+	// checkWindowsZones), so that such a VTIMEZONE cannot refuse the
+	// file for an event that adds no window.
+	unchecked bool
+	// windowTimes counts the times added to the check of a Windows zone.
+	windowTimes int
 }
 
 func (p *icsParser) errorf(line int, format string, args ...any) error {
@@ -518,7 +538,10 @@ func (p *icsParser) resolve(e *event) error {
 	e.cancelled = strings.EqualFold(strings.TrimSpace(valueOf(e.props["STATUS"])), "CANCELLED")
 	e.recurrenceID = e.props["RECURRENCE-ID"]
 	var err error
-	if e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value); err != nil {
+	p.unchecked = e.cancelled
+	e.start, e.zone, e.date, err = p.parseTime(dtstart, dtstart.value)
+	p.unchecked = false
+	if err != nil {
 		if e.cancelled && isUnreadZone(err) {
 			// A cancelled event adds no window, so where its DTSTART
 			// is does not matter: a cancelled series' other events
@@ -910,7 +933,9 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		uid := valueOf(o.props["UID"])
 		m := masters[uid]
 		standsAlone := m == nil || m.cancelled || len(m.schedules) == 0
+		p.unchecked = standsAlone
 		w, z, date, err := p.parseTime(rid, rid.value)
+		p.unchecked = false
 		var key string
 		switch {
 		case err != nil && standsAlone && isUnreadZone(err):

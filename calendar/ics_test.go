@@ -625,6 +625,44 @@ func TestParseICSCancelledInAnUnknownZone(t *testing.T) {
 	}
 }
 
+// TestParseICSCancelledInAWindowsZone: a cancelled event adds no window,
+// so a Windows zone that its DTSTART, or the RECURRENCE-ID of a
+// cancellation that stands alone, is given in is not checked against the
+// file's VTIMEZONE for it, and a VTIMEZONE of other rules does not refuse
+// the file.
+func TestParseICSCancelledInAWindowsZone(t *testing.T) {
+	data := "BEGIN:VCALENDAR\n" +
+		// Mexico City stopped changing its clocks in 2022; this
+		// VTIMEZONE was exported before.
+		"BEGIN:VTIMEZONE\nTZID:Central Standard Time (Mexico)\n" +
+		"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+		"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\n" +
+		"END:VTIMEZONE\n" +
+		"BEGIN:VEVENT\nUID:freeze\nDTSTART;TZID=America/Mexico_City:20260104T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY;COUNT=3\nEND:VEVENT\n" +
+		// an occurrence cancelled, named in UTC
+		"BEGIN:VEVENT\nUID:freeze\nRECURRENCE-ID:20260111T080000Z\nDTSTART;TZID=Central Standard Time (Mexico):20260111T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+		// a cancelled series
+		"BEGIN:VEVENT\nUID:old\nDTSTART;TZID=Central Standard Time (Mexico):20260601T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+		// a cancelled occurrence of an event the file does not hold
+		"BEGIN:VEVENT\nUID:elsewhere\nRECURRENCE-ID;TZID=Central Standard Time (Mexico):20260602T020000\n" +
+		"DTSTART;TZID=Central Standard Time (Mexico):20260602T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+		"END:VCALENDAR\n"
+	got, warnings, err := calendar.ParseICSWithWarnings("t.ics", []byte(data))
+	if err != nil {
+		t.Fatalf("ParseICSWithWarnings: %v", err)
+	}
+	want := []andon.Schedule{{
+		Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;COUNT=3", ExDates: []string{"2026-01-11T02:00:00"},
+		Duration: 4 * time.Hour, Timezone: "America/Mexico_City",
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedules mismatch (-want +got):\n%s", diff)
+	}
+	if len(warnings) > 0 {
+		t.Errorf("warnings = %q; want none", warnings)
+	}
+}
+
 // TestParseICSReplacementInAnUnknownZoneStandsAlone: an occurrence moved
 // by a VEVENT whose RECURRENCE-ID is in a zone andon does not read, and
 // whose UID has no event in force, replaces nothing: its own DTSTART, in
@@ -791,6 +829,24 @@ func TestParseICSErrors(t *testing.T) {
 			"END:VTIMEZONE\n" +
 			"BEGIN:VEVENT\nDTSTART;TZID=Central Standard Time (Mexico):20230601T020000\nDURATION:PT4H\nRRULE:FREQ=YEARLY;COUNT=2\nEND:VEVENT\nEND:VCALENDAR\n",
 			`t.ics:18: DTSTART: TZID "Central Standard Time (Mexico)": the VTIMEZONE of line 2 gives UTC-0500 at 2023-06-01T08:00:00Z, where America/Mexico_City, the IANA zone read for this Windows zone, gives UTC-0600: the file's zone is not that one; give the IANA name of the zone as TZID`},
+		{"a cancellation in a Windows zone whose VTIMEZONE has other rules", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Central Standard Time (Mexico)\n" +
+			"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+			"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\n" +
+			"END:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=America/Mexico_City:20260607T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Central Standard Time (Mexico):20260614T020000\nDTSTART:20260614T080000Z\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:25: RECURRENCE-ID: TZID "Central Standard Time (Mexico)": the VTIMEZONE of line 2 gives UTC-0500 at 2026-06-14T08:00:00Z, where America/Mexico_City, the IANA zone read for this Windows zone, gives UTC-0600: the file's zone is not that one; give the IANA name of the zone as TZID`},
+		{"a cancellation in a Windows zone whose VTIMEZONE has other rules, naming no occurrence", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VTIMEZONE\nTZID:Central Standard Time (Mexico)\n" +
+			"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0600\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\n" +
+			"BEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:-0600\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\n" +
+			"END:VTIMEZONE\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=America/Mexico_City:20260607T020000\nDURATION:PT4H\nRRULE:FREQ=WEEKLY\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Central Standard Time (Mexico):20260614T030000\nDTSTART:20260614T080000Z\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:25: RECURRENCE-ID: TZID "Central Standard Time (Mexico)": the VTIMEZONE of line 2 gives UTC-0500 at 2026-06-14T09:00:00Z, where America/Mexico_City, the IANA zone read for this Windows zone, gives UTC-0600: the file's zone is not that one; give the IANA name of the zone as TZID`},
 		{"UTC with TZID", ics("DTSTART;TZID=Europe/Paris:20270103T020000Z", "DURATION:PT1H"),
 			`t.ics:4: DTSTART: "20270103T020000Z": a UTC time (ending in Z) takes no TZID`},
 		{"bad date-time", ics("DTSTART:2027-01-03T02:00:00", "DURATION:PT1H"),

@@ -118,6 +118,9 @@ func (p *icsParser) readZone(tzid string, c *contentLine, wall int64) (zone, err
 		if err != nil {
 			return zone{}, err
 		}
+		if p.unchecked {
+			return zone{iana, loc}, nil
+		}
 		if p.windows == nil {
 			p.windows = map[string]*windowsZone{}
 		}
@@ -125,7 +128,10 @@ func (p *icsParser) readZone(tzid string, c *contentLine, wall int64) (zone, err
 		p.windows[tzid] = wz
 	}
 	if wz != nil {
-		wz.times, wz.at = append(wz.times, wall), append(wz.at, c)
+		if !p.unchecked {
+			wz.times, wz.at = append(wz.times, wall), append(wz.at, c)
+			p.windowTimes++
+		}
 		return zone{wz.iana, wz.loc}, nil
 	}
 	if vt := p.vtimezones[tzid]; vt != nil {
@@ -172,7 +178,11 @@ func prefixedZone(tzid string) (string, *time.Location, bool) {
 // the events by the difference. Earlier years are not compared: Outlook
 // writes the rules of today for every year, and an old series would be
 // refused for the rules of its first years. A Windows zone without a
-// VTIMEZONE, or with an empty one, is the IANA zone.
+// VTIMEZONE, or with an empty one, is the IANA zone. The times that place
+// nothing (see icsParser.unchecked) are not compared: a cancelled event
+// adds no window, and should not refuse the file through its zone. It
+// is called again once the RECURRENCE-IDs are read, for those that place
+// an occurrence of another event.
 func (p *icsParser) checkWindowsZones() error {
 	names := make([]string, 0, len(p.windows))
 	for name := range p.windows {
