@@ -144,7 +144,7 @@ func TestLeadMovesToASurvivor(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	l := &leaders{running: map[string]int{}}
-	var logged lockedBuffer
+	var logged syncBuffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			running, starts, most := l.state()
@@ -285,22 +285,4 @@ func queryNames(db *sql.DB, q string) ([]string, error) {
 		names = append(names, n)
 	}
 	return names, rows.Err()
-}
-
-// lockedBuffer is a buffer that goroutines may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
