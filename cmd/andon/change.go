@@ -60,7 +60,11 @@ would tie the change to no business process, and the risk would weigh no
 process's tier for it. A --component that is not postgres, kubernetes,
 redis or traefik but almost surely means one of them (postgress, k8s) is
 refused, naming the one meant: misspelt, it would escape the policy's
-match and lower the tier; a component of your own (minio) is taken.`,
+match and lower the tier; a component of your own (minio) is taken. A
+window (--start, --end) that runs into a freeze which does not allow the
+change's type is warned about too, naming the freeze: the gate refuses the
+change during it, and andon calendar next --type T finds a window outside
+every freeze.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
     --start 2027-03-07T02:00:00+01:00 --end 2027-03-07T04:00:00+01:00 \
@@ -122,6 +126,7 @@ match and lower the tier; a component of your own (minio) is taken.`,
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
 			warnUnknownModules(cmd, e, c, ch.ID, typed)
+			warnFrozenWindow(cmd, e, c, ch)
 			return nil
 		},
 	}
@@ -606,6 +611,51 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string,
 			fmt.Fprintf(e.stderr, "andon: warning: module %s is not an Odoo 17 core module and no business process of the catalog lists it, so the risk of %s ties it to no business process; if it is misspelt%s, cancel the change and open it again, and if it is yours, add it to the modules of the processes it serves\n", m, id, guess)
 		}
 	}
+}
+
+// warnFrozenWindow warns when the window requested for ch overlaps a
+// freeze that does not allow its type: the gate refuses the change during
+// the freeze, so a window inside one can never let it go ahead, and one
+// that runs into one is shorter than it looks. The change is opened all
+// the same, as a freeze may still be moved in the catalog; the warning
+// names the freeze and the command that finds a window outside it.
+func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
+	if ch.Window == nil {
+		return
+	}
+	occs, err := c.Occurrences(cmd.Context(), ch.Environment, ch.Window.Start, ch.Window.End)
+	if err != nil {
+		return
+	}
+	// A freeze of two occurrences that overlap one another (the month-end
+	// close, 48 h on each of the last two days) is named once.
+	warned := map[string]bool{}
+	for _, o := range occs {
+		if !o.Stops(ch.Type) || !o.Start.Before(ch.Window.End) || !ch.Window.Start.Before(o.End) || warned[o.Window] {
+			continue
+		}
+		warned[o.Window] = true
+		within := "overlaps"
+		if !ch.Window.Start.Before(o.Start) && !o.End.Before(ch.Window.End) {
+			within = "lies inside"
+		}
+		fmt.Fprintf(e.stderr, "andon: warning: the window of %s, %s to %s, %s the freeze %s, %s to %s, which %s: the gate refuses %s (a %s change) during it; to find a window outside every freeze, run andon calendar next --env %s --duration %s --type %s, then cancel %s and open it again with that window\n",
+			ch.ID, ch.Window.Start.Format(time.RFC3339), ch.Window.End.Format(time.RFC3339), within,
+			o.Window, o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), freezeAllows(o.Allow),
+			ch.ID, ch.Type, ch.Environment, andon.ShortDuration(ch.Window.End.Sub(ch.Window.Start)), ch.Type, ch.ID)
+	}
+}
+
+// freezeAllows says which change types a freeze lets through, as the
+// default gate policy's FROZEN reason does.
+func freezeAllows(types []andon.ChangeType) string {
+	switch len(types) {
+	case 0:
+		return "allows no change"
+	case 1:
+		return "allows only " + string(types[0]) + " changes"
+	}
+	return "allows only " + strings.Join(strs(types[:len(types)-1]), ", ") + " and " + string(types[len(types)-1]) + " changes"
 }
 
 // factsFromGit fills the facts of req from the addons of a range of

@@ -1305,6 +1305,70 @@ func TestCreateWarnsOfUnknownModules(t *testing.T) {
 	}
 }
 
+// A window that a freeze covers would have the gate refuse the change
+// then: the change is opened, with a warning naming the freeze and how to
+// find a window outside it. A change that the freeze allows, or whose
+// window lies outside every freeze, is opened without one.
+func TestCreateWarnsOfAWindowInAFreeze(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	cal := mustJSON[struct{ Occurrences []andon.Occurrence }](t, s, "alice", 0, "calendar", "show", "--env", "prod-lyon", "--days", "70")
+	frozen := func(at time.Time) bool {
+		for _, o := range cal.Occurrences {
+			if o.Type == andon.WindowFreeze && !at.Before(o.Start) && at.Before(o.End) {
+				return true
+			}
+		}
+		return false
+	}
+	// The first month-end close ahead that no other freeze runs into,
+	// so that the hour before it is open.
+	var freeze *andon.Occurrence
+	for i, o := range cal.Occurrences {
+		if o.Window == "month-end-close" && o.Start.After(time.Now().Add(2*time.Hour)) && !frozen(o.Start.Add(-time.Minute)) {
+			freeze = &cal.Occurrences[i]
+			break
+		}
+	}
+	if freeze == nil {
+		t.Fatalf("no month-end close ahead in the calendar of prod-lyon:\n%+v", cal.Occurrences)
+	}
+	start, end := freeze.Start.Add(time.Hour), freeze.Start.Add(3*time.Hour)
+	create := func(typ string, start, end time.Time) result {
+		t.Helper()
+		r := s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", typ, "--title", "Stock release",
+			"--image", "registry.example.com/odoo/odoo-lyon@sha256:"+strings.Repeat("ab", 32),
+			"--start", start.Format(time.RFC3339), "--end", end.Format(time.RFC3339))
+		if r.code != 0 {
+			t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
+	r := create("normal", start, end)
+	for _, want := range []string{
+		"warning: the window of CHG-", "lies inside the freeze month-end-close, " + freeze.Start.Format(time.RFC3339),
+		"which allows only emergency changes: the gate refuses", "(a normal change) during it",
+		"andon calendar next --env prod-lyon --duration 2h --type normal",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("create with a window in the month-end close: stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Count(r.stderr, "warning:") != 1 {
+		t.Errorf("create with a window in the month-end close: want one warning:\n%s", r.stderr)
+	}
+	// A window that runs into the freeze overlaps it.
+	if r := create("normal", freeze.Start.Add(-time.Hour), freeze.Start.Add(time.Hour)); !strings.Contains(r.stderr, "overlaps the freeze month-end-close") {
+		t.Errorf("create with a window running into the month-end close: no warning:\n%s", r.stderr)
+	}
+	if r := create("emergency", start, end); strings.Contains(r.stderr, "warning:") {
+		t.Errorf("an emergency change, which the freeze allows, is warned about:\n%s", r.stderr)
+	}
+	open := mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "normal")
+	if r := create("normal", open.Start, open.End); strings.Contains(r.stderr, "warning:") {
+		t.Errorf("a window outside every freeze is warned about:\n%s", r.stderr)
+	}
+}
+
 // catalog show lists what the server has in force, or a directory read
 // offline: the same catalog gives the same tables.
 func TestCatalogShow(t *testing.T) {
