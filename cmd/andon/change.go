@@ -51,13 +51,13 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --env E --type T --title TITLE [flags]",
 		Short: "Open a change and show how policy classified it",
-		Long: `Open a change and show how policy classified it: its risk tier, the reasons
-and the approvals it needs. The business processes it affects are those of
-the modules it touches (--module, or --from-git) and those named with
---process. A module that no business process of the catalog lists and that
-is not an Odoo core module is warned about on standard error: misspelt, it
-would tie the change to no business process, and the risk would weigh no
-process's tier for it. A --component that is not postgres, kubernetes,
+		Long: `Open a change and show how policy classified it: the business processes it
+affects, its risk tier, the reasons and the approvals it needs. The
+processes are those of the modules it touches (--module, or --from-git)
+and those named with --process. A module that no business process of the
+catalog lists and that is not an Odoo core module is warned about on
+standard error: misspelt, it would tie the change to no business process,
+and the risk would weigh no process's tier for it. A --component that is not postgres, kubernetes,
 redis or traefik but almost surely means one of them (postgress, k8s) is
 refused, naming the one meant: misspelt, it would escape the policy's
 match and lower the tier; a component of your own (minio) is taken. A
@@ -468,6 +468,11 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 			links = append(links, l.Kind+": "+l.URL)
 		}
 		kvList(w, "links", links)
+	}
+	if !full {
+		// The processes the policy weighed, those of the modules among
+		// them: a module that ties the change to none shows here.
+		kvList(w, "processes", ch.Processes)
 	}
 	kv(w, "tier", orDash(string(ch.Risk.Tier)))
 	kvList(w, "reasons", ch.Risk.Reasons)

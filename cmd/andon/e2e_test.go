@@ -1305,6 +1305,21 @@ func TestCreateWarnsOfUnknownModules(t *testing.T) {
 	}
 }
 
+// change create shows the business processes the change affects, those
+// of the modules it touches, next to the tier the policy weighed them
+// for.
+func TestCreateShowsProcesses(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	r := s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Stock and MRP",
+		"--module", "stock,mrp", "--migration", "--rollback-plan", "restore the backup")
+	if r.code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "processes:         inventory\n                   production\ntier:"; !strings.Contains(r.stdout, want) {
+		t.Errorf("create does not show the processes of stock and mrp; want %q in:\n%s", want, r.stdout)
+	}
+}
+
 // A window that a freeze covers would have the gate refuse the change
 // then: the change is opened, with a warning naming the freeze and how to
 // find a window outside it. A change that the freeze allows, or whose
