@@ -41,7 +41,8 @@ func newCalendarNextCmd(e *env) *cobra.Command {
 window of the environment and overlaps no freeze. Without --type the slot is
 not tied to a change, and every freeze blocks it. With --type, a freeze whose
 allow lists that change type does not block it, as the gate lets such a
-change through the freeze.`,
+change through the freeze. The last line gives the slot as the --start and
+--end of andon change create, in RFC 3339 at the plant's offset.`,
 		Example: `  andon calendar next --env prod-lyon --duration 1h
   andon calendar next --env prod-geelong --duration 90m --after 2027-01-04T00:00:00+11:00
   andon calendar next --env prod-lyon --duration 2h --type emergency`,
@@ -79,6 +80,9 @@ change through the freeze.`,
 				fmt.Fprintf(w, "\tLOCAL (%s)\tUTC\n", loc)
 				fmt.Fprintf(w, "start\t%s\t%s\n", slot.Start.In(loc).Format(layoutLocal), fmtTime(slot.Start))
 				fmt.Fprintf(w, "end\t%s\t%s\n", slot.End.In(loc).Format(layoutLocal), fmtTime(slot.End))
+				// Neither column is a time that --start takes: the flags of
+				// change create that request the slot, in the plant's time.
+				fmt.Fprintf(w, "to request it: --start %s --end %s\n", slot.Start.In(loc).Format(time.RFC3339), slot.End.In(loc).Format(time.RFC3339))
 			})
 		},
 	}

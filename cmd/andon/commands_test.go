@@ -362,6 +362,7 @@ func TestHumanViews(t *testing.T) {
 				"LOCAL (Europe/Paris) UTC",
 				"start Sun 2026-03-08 02:00 CET 2026-03-08 01:00Z",
 				"end Sun 2026-03-08 04:00 CET 2026-03-08 03:00Z",
+				"to request it: --start 2026-03-08T02:00:00+01:00 --end 2026-03-08T04:00:00+01:00",
 			},
 		},
 		{

@@ -1320,6 +1320,26 @@ func TestCreateShowsProcesses(t *testing.T) {
 	}
 }
 
+// The slot that calendar next finds is printed as the flags that request
+// it, which change create takes as they are.
+func TestCalendarNextGivesFlagsOfCreate(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	r := s.as(t, "alice", "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "normal")
+	if r.code != 0 {
+		t.Fatalf("calendar next: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	_, flags, ok := strings.Cut(strings.TrimSpace(r.stdout), "\nto request it: ")
+	if !ok {
+		t.Fatalf("calendar next gives no flags to request the slot:\n%s", r.stdout)
+	}
+	slot := mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--type", "normal")
+	ch := mustJSON[andon.Change](t, s, "alice", 0, append([]string{"change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "Stock release"}, strings.Fields(flags)...)...)
+	if ch.Window == nil || !ch.Window.Start.Equal(slot.Start) || !ch.Window.End.Equal(slot.End) {
+		t.Errorf("change create %s: window %+v, want the slot %+v", flags, ch.Window, slot)
+	}
+}
+
 // A window that a freeze covers would have the gate refuse the change
 // then: the change is opened, with a warning naming the freeze and how to
 // find a window outside it. A change that the freeze allows, or whose
