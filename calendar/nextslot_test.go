@@ -252,11 +252,11 @@ func TestService(t *testing.T) {
 			t.Errorf("misspelt environment: %v; want the closest name suggested", err)
 		}
 		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, "")
-		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
+		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon": its longest maintenance window in that year, sunday from 2026-06-14T02:00:00+02:00, lasts 4h, less than the change`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)
 		}
 		_, err = svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, andon.ChangeEmergency)
-		if want := `no slot of 5h for a change of type emergency inside a maintenance window and outside the freezes that stop it in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
+		if want := `no slot of 5h for a change of type emergency inside a maintenance window and outside the freezes that stop it in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon": its longest maintenance window in that year, sunday from 2026-06-14T02:00:00+02:00, lasts 4h, less than the change`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot for an emergency change: %v; want %q", err, want)
 		}
 		_, err = svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "Emergency")
@@ -272,6 +272,19 @@ func TestService(t *testing.T) {
 		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour, "")
 		if want := `duration: 1000d is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
 			t.Errorf("a duration of 1000 days: %v; want invalid, %q", err, want)
+		}
+		// A change that fits the maintenance windows but that a freeze
+		// keeps out of all of them is not said to be too long.
+		frozen := calendar.NewService(staticSource{NewCatalog(t, &andon.Window{
+			Name: "nights", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-05T22:00:00", RRule: "FREQ=DAILY", Duration: 4 * time.Hour}},
+		}, &andon.Window{
+			Name: "audit-year", Type: andon.WindowFreeze,
+			Once: &andon.Span{Start: at.Add(-time.Hour), End: at.AddDate(2, 0, 0)},
+		})})
+		_, err = frozen.NextSlot(ctx, "prod-lyon", at, time.Hour, "")
+		if want := `no slot of 1h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
+			t.Errorf("no slot for a freeze of the whole year: %v; want %q", err, want)
 		}
 		devOnly := calendar.NewService(staticSource{NewCatalog(t, &andon.Window{
 			Name: "dev-evenings", Type: andon.WindowMaintenance,

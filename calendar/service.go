@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -113,12 +114,26 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 		if !cal.Applies(e, andon.WindowMaintenance) {
 			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
 		}
-		if change != "" {
-			return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s for a change of type %s inside a maintenance window and outside the freezes that stop it in the year after %s for environment %q",
-				andon.HumanDuration(d), change, after.Format(time.RFC3339), env)
+		// A change longer than every maintenance window fits none of
+		// them, whatever the freezes: said so, it is not looked for in
+		// vain at another time.
+		why := ""
+		var longest *andon.Occurrence
+		for _, o := range cal.Occurrences(e, after, after.Add(horizon)) {
+			if o.Type == andon.WindowMaintenance && (longest == nil || o.End.Sub(o.Start) > longest.End.Sub(longest.Start)) {
+				longest = &o
+			}
 		}
-		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q",
-			andon.HumanDuration(d), after.Format(time.RFC3339), env)
+		if longest != nil && longest.End.Sub(longest.Start) < d {
+			why = fmt.Sprintf(": its longest maintenance window in that year, %s from %s, lasts %s, less than the change",
+				longest.Window, longest.Start.Format(time.RFC3339), andon.HumanDuration(longest.End.Sub(longest.Start)))
+		}
+		if change != "" {
+			return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s for a change of type %s inside a maintenance window and outside the freezes that stop it in the year after %s for environment %q%s",
+				andon.HumanDuration(d), change, after.Format(time.RFC3339), env, why)
+		}
+		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q%s",
+			andon.HumanDuration(d), after.Format(time.RFC3339), env, why)
 	}
 	return &span, nil
 }
