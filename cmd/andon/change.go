@@ -64,7 +64,8 @@ match and lower the tier; a component of your own (minio) is taken. A
 window (--start, --end) that runs into a freeze which does not allow the
 change's type is warned about too, naming the freeze: the gate refuses the
 change during it, and andon calendar next --type T finds a window outside
-every freeze.`,
+every freeze. So is a migration (--migration, or one found by --from-git)
+without --rollback-plan.`,
 		Example: `  andon change create --env prod-lyon --type normal --title "Upgrade MRP" \
     --image registry.example.com/odoo/odoo@sha256:… --module mrp_workorder --migration \
     --start 2027-03-07T02:00:00+01:00 --end 2027-03-07T04:00:00+01:00 \
@@ -127,6 +128,11 @@ every freeze.`,
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
 			warnUnknownModules(cmd, e, c, ch.ID, typed)
 			warnFrozenWindow(cmd, e, c, ch)
+			if ch.Facts.Migration && andon.IsBlank(ch.RollbackPlan) {
+				// Redeploying the previous image does not undo a
+				// migration: whoever has to roll it back needs the plan.
+				fmt.Fprintf(e.stderr, "andon: warning: %s migrates the database and has no rollback plan, and redeploying the previous image does not undo a migration; cancel %s and open it again with --rollback-plan saying how it is undone (such as restoring the backup taken before it)\n", ch.ID, ch.ID)
+			}
 			return nil
 		},
 	}

@@ -1320,6 +1320,30 @@ func TestCreateShowsProcesses(t *testing.T) {
 	}
 }
 
+// A migration opened without a rollback plan is warned about; with one,
+// or without a migration, it is not.
+func TestCreateWarnsOfAMigrationWithoutRollbackPlan(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	create := func(args ...string) result {
+		t.Helper()
+		r := s.as(t, "alice", append([]string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Stock release", "--module", "stock"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
+	r := create("--migration")
+	if want := "migrates the database and has no rollback plan"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--rollback-plan") {
+		t.Errorf("create --migration without a rollback plan: stderr lacks %q and the flag:\n%s", want, r.stderr)
+	}
+	if r := create("--migration", "--rollback-plan", "restore the backup taken before it"); strings.Contains(r.stderr, "warning:") {
+		t.Errorf("create --migration with a rollback plan is warned about:\n%s", r.stderr)
+	}
+	if r := create(); strings.Contains(r.stderr, "warning:") {
+		t.Errorf("create without a migration is warned about:\n%s", r.stderr)
+	}
+}
+
 // The slot that calendar next finds is printed as the flags that request
 // it, which change create takes as they are.
 func TestCalendarNextGivesFlagsOfCreate(t *testing.T) {
