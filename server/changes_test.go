@@ -115,6 +115,8 @@ func TestChangeBodies(t *testing.T) {
 		{"null", "/api/v1/changes", `null`, "request body: want a JSON object, got null"},
 		{"time of the wrong type", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":1,"end":2}}`,
 			`request body: field "window.start": 1 is not an RFC 3339 time (such as "2026-01-30T14:00:00Z")`},
+		{"time without its zone", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"2026-12-06T02:00:00","end":"2026-12-06T04:00:00+01:00"}}`,
+			`request body: field "window.start": "2026-12-06T02:00:00" is not an RFC 3339 time (such as "2026-01-30T14:00:00Z"); give the time's zone too, such as 2026-12-06T02:00:00Z or 2026-12-06T02:00:00+01:00`},
 		{"time not RFC 3339, named", "/api/v1/changes", `{"environment":"prod-lyon","type":"normal","title":"t","window":{"start":"2026-02-01T00:00:00Z","end":"tomorrow"}}`,
 			`request body: field "window.end": "tomorrow" is not an RFC 3339 time (such as "2026-01-30T14:00:00Z")`},
 		// encoding/json keeps the last of two, and takes a name in any
@@ -239,6 +241,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/calendar/next?env=prod-lyon&duration=-2h", `query parameter duration: "-2h" is not a positive duration`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=soon", `query parameter duration: "soon" is not a positive duration`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=2h&after=now", `query parameter after: "now" is not an RFC 3339 time`},
+		{"/api/v1/calendar/next?env=prod-lyon&duration=2h&after=2026-12-01T10:00", `query parameter after: "2026-12-01T10:00" is not an RFC 3339 time (such as 2026-01-30T14:00:00Z); give the time's zone too, such as 2026-12-01T10:00:00Z or 2026-12-01T10:00:00+01:00`},
 		{"/api/v1/calendar.ics", "query parameter env or plant: required"},
 		{"/api/v1/audit/entries?after=-2", "query parameter after: -2 is not between -1"},
 		{"/api/v1/audit/entries?limit=0", "query parameter limit: 0 is not between 1 and 1000"},

@@ -73,7 +73,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 		// time.Time's own errors name no field.
 		if isTimeError(err) {
 			if p, perr := firstProblem(body, reflect.TypeFor[T](), false); perr == nil && p.kind == memberTime {
-				return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")", p.path, p.value)
+				hint := ""
+				if s, err := strconv.Unquote(p.value); err == nil {
+					hint = zoneHint(s)
+				}
+				return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")%s", p.path, p.value, hint)
 			}
 		}
 		return v, decodeError(err)
