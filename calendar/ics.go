@@ -906,6 +906,12 @@ func (p *icsParser) times(e *event, c *contentLine, exclude bool) ([]int64, []le
 // event has stands alone, and so does one whose event is cancelled.
 func (p *icsParser) applyOverrides(events []*event) error {
 	masters := map[string]*event{}
+	// inForce holds the events that add a schedule, as read: a
+	// replacement removes the occurrence of no rule it names from its
+	// event's schedules, and the next one of its UID must name an
+	// occurrence of that event all the same, whatever the order of the
+	// VEVENTs.
+	inForce := map[*event]bool{}
 	for _, m := range events {
 		uid := valueOf(m.props["UID"])
 		if m.recurrenceID != nil || uid == "" {
@@ -915,6 +921,7 @@ func (p *icsParser) applyOverrides(events []*event) error {
 			return p.errorf(m.begin, "VEVENT: UID %q is given to the VEVENT of line %d too, and neither has a RECURRENCE-ID: they are two versions of one event; keep one", uid, prev.begin)
 		}
 		masters[uid] = m
+		inForce[m] = !m.cancelled && len(m.schedules) > 0
 	}
 	replaced := map[string]*event{} // UID and RECURRENCE-ID -> the event
 	for _, o := range events {
@@ -932,7 +939,7 @@ func (p *icsParser) applyOverrides(events []*event) error {
 		p.floating = o.calendar.tz
 		uid := valueOf(o.props["UID"])
 		m := masters[uid]
-		standsAlone := m == nil || m.cancelled || len(m.schedules) == 0
+		standsAlone := m == nil || !inForce[m]
 		p.unchecked = standsAlone
 		w, z, date, err := p.parseTime(rid, rid.value)
 		p.unchecked = false

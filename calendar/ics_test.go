@@ -967,6 +967,21 @@ func TestParseICSErrors(t *testing.T) {
 			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID:20270110T010000Z\nDTSTART;TZID=Customized Time Zone:20270110T030000\nDURATION:PT1H\nEND:VEVENT\n" +
 			"END:VCALENDAR\n",
 			`t.ics:11: DTSTART: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		// An event without a rule whose one occurrence was moved is still
+		// in force: a later RECURRENCE-ID of its UID must name an
+		// occurrence of it too, whatever the order of the VEVENTs.
+		{"a second version, in an unknown zone, of the moved occurrence of an event without a rule", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270110T020000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Berlin:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Customized Time Zone:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270111T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:15: RECURRENCE-ID: the VEVENT moves an occurrence of the VEVENT of line 2 (UID "a"), which cannot be told without its zone: TZID: "Customized Time Zone" is neither an IANA time zone such as Europe/Paris nor a Windows one such as W. Europe Standard Time; name the zone by its IANA name`},
+		{"a RECURRENCE-ID that names no occurrence of an event without a rule, whose one occurrence was cancelled", "BEGIN:VCALENDAR\n" +
+			"BEGIN:VEVENT\nUID:a\nDTSTART;TZID=Europe/Berlin:20270110T020000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Berlin:20270110T020000\nDTSTART;TZID=Europe/Berlin:20270110T020000\nSTATUS:CANCELLED\nEND:VEVENT\n" +
+			"BEGIN:VEVENT\nUID:a\nRECURRENCE-ID;TZID=Europe/Berlin:20270117T020000\nDTSTART;TZID=Europe/Berlin:20270117T040000\nDURATION:PT1H\nEND:VEVENT\n" +
+			"END:VCALENDAR\n",
+			`t.ics:15: RECURRENCE-ID: 2027-01-17T02:00:00 (Europe/Berlin) is not the start of an occurrence of the VEVENT of line 2 (UID "a"), so it replaces nothing: the event has no occurrence that day, nor after it`},
 		{"a replacement of no occurrence of an event with occurrences of no length", "BEGIN:VCALENDAR\n" +
 			"BEGIN:VEVENT\nUID:m\nDTSTART;TZID=Europe/Berlin:20270103T080000\nRRULE:FREQ=WEEKLY;COUNT=2\n" +
 			"RDATE;TZID=Europe/Berlin;VALUE=PERIOD:20270104T080000/PT2H\nRDATE;TZID=Europe/Berlin:20270105T080000\nEND:VEVENT\n" +
