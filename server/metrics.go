@@ -96,7 +96,7 @@ func newMetrics(cfg Config) *metrics {
 		copyFailures := cfg.CheckpointCopyFailures
 		register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "andon_audit_checkpoint_copy_failures_total",
-			Help: "Writes after which this replica could not keep a copy of the checkpoint it signed last beside its SQLite database (andon.db-checkpoint): the writes were kept, but a loss of the audit log's last entries (a write-ahead log deleted) is not found at the next start or by andon audit verify until a copy is written again. Always 0 on PostgreSQL, where no copy is kept.",
+			Help: "Commits (one write, or a batch of writes under load) after which this replica could not keep a copy of the checkpoint it signed last beside its SQLite database (andon.db-checkpoint): the writes were kept, but a loss of the audit log's last entries (a write-ahead log deleted) is not found at the next start or by andon audit verify until a copy is written again. Always 0 on PostgreSQL, where no copy is kept.",
 		}, func() float64 { return float64(copyFailures()) }))
 	}
 	return m

@@ -68,8 +68,8 @@ type lastSigned struct {
 }
 
 // save writes signed over the kept checkpoint. It is called after every
-// commit, so a failure is logged once, not with every write, and counted
-// with every write: the writes go on, only a loss of the log that follows
+// commit, so a failure is logged once, not with every commit, and counted
+// with every commit (one write, or a batch of them): the writes go on, only a loss of the log that follows
 // is not found.
 func (l *lastSigned) save(logger *slog.Logger, signed []byte) {
 	if l == nil {
