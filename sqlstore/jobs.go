@@ -219,6 +219,9 @@ func (db *DB) holdLock(ctx context.Context, name string, check time.Duration, lo
 	defer cancelUnlock()
 	if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock(`+advisoryKey+`)`, name); err != nil {
 		logger.Warn("could not release the lead of background work", "job", name, "err", err)
+		// The session may still hold the lock: keep the connection out
+		// of the pool, so that closing it releases the lock.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	logger.Info("stopped leading background work", "job", name)
 	return nil

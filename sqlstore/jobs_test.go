@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -267,6 +268,67 @@ func TestLeadShutdownDuringACheck(t *testing.T) {
 		AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`); err != nil || len(held) != 0 {
 		t.Errorf("sessions holding the lock after Lead returned: %v, %v; want none", held, err)
 	}
+}
+
+// TestLeadReleasesALockItCouldNotUnlock ends a leader whose unlock fails
+// while its session lives on (here a failed transaction left open on the
+// lock's connection): the connection is closed rather than put back in
+// the pool, which would keep the lock, and no other replica could lead
+// until it was closed.
+func TestLeadReleasesALockItCouldNotUnlock(t *testing.T) {
+	dsn := sqlstoretest.Postgres(t)
+	db, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	checking, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	db.SetLeadCheck(func(ctx context.Context, conn *sql.Conn) error {
+		var err error
+		once.Do(func() {
+			close(checking)
+			<-release
+			// Every statement of the session fails until the
+			// transaction ends, the unlock included; the lock is the
+			// session's, and stays.
+			if _, err = conn.ExecContext(ctx, `BEGIN`); err == nil {
+				if _, failed := conn.ExecContext(ctx, `SELECT 1/0`); failed == nil {
+					err = errors.New("SELECT 1/0 did not fail")
+				}
+			}
+		})
+		return err
+	})
+	var logged lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.Lead(ctx, "test-job", 10*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)), func(ctx context.Context) { <-ctx.Done() })
+	}()
+	<-checking
+	cancel()
+	close(release)
+	<-done
+	if log := logged.String(); !strings.Contains(log, "could not release the lead of background work") {
+		t.Fatalf("log of a leader whose unlock failed:\n%s\nwant it to say it could not release the lead", log)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// The server ends the session once its connection is closed.
+	settles(t, "the lock to be released", func() bool {
+		held, err := queryNames(raw, `SELECT l.pid::text FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+			AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(held) == 0
+	})
 }
 
 // queryNames returns the one column of q's rows.
