@@ -300,7 +300,7 @@ func TestLeadReleasesALockItCouldNotUnlock(t *testing.T) {
 		})
 		return err
 	})
-	var logged lockedBuffer
+	var logged syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
