@@ -232,41 +232,14 @@ func TestLeadMovesToASurvivor(t *testing.T) {
 // the lock, rather than taking its own shutdown for the loss of the lead.
 func TestLeadShutdownDuringACheck(t *testing.T) {
 	dsn := sqlstoretest.Postgres(t)
-	db, err := sqlstore.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	checking, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	db.SetLeadCheck(func(ctx context.Context, conn *sql.Conn) error {
-		once.Do(func() { close(checking) })
-		<-release
+	log := leadShutDuringCheck(t, dsn, func(ctx context.Context, conn *sql.Conn) error {
 		return conn.PingContext(ctx)
 	})
-	var logged bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		db.Lead(ctx, "test-job", 10*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)), func(ctx context.Context) { <-ctx.Done() })
-	}()
-	<-checking
-	cancel()
-	close(release)
-	<-done
-	if log := logged.String(); strings.Contains(log, "lost the lead") || !strings.Contains(log, "stopped leading background work") {
+	if strings.Contains(log, "lost the lead") || !strings.Contains(log, "stopped leading background work") {
 		t.Errorf("log of a leader shut down during a check:\n%s\nwant it to stop leading, not to lose the lead", log)
 	}
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if held, err := queryNames(raw, `SELECT l.pid::text FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-		AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`); err != nil || len(held) != 0 {
-		t.Errorf("sessions holding the lock after Lead returned: %v, %v; want none", held, err)
+	if held := lockHolders(t, dsn); len(held) != 0 {
+		t.Errorf("sessions holding the lock after Lead returned: %v; want none", held)
 	}
 }
 
@@ -277,28 +250,49 @@ func TestLeadShutdownDuringACheck(t *testing.T) {
 // until it was closed.
 func TestLeadReleasesALockItCouldNotUnlock(t *testing.T) {
 	dsn := sqlstoretest.Postgres(t)
+	log := leadShutDuringCheck(t, dsn, func(ctx context.Context, conn *sql.Conn) error {
+		// Every statement of the session fails until the transaction
+		// ends, the unlock included; the lock is the session's, and
+		// stays.
+		if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+			return err
+		}
+		if _, failed := conn.ExecContext(ctx, `SELECT 1/0`); failed == nil {
+			return errors.New("SELECT 1/0 did not fail")
+		}
+		return nil
+	})
+	if !strings.Contains(log, "could not release the lead of background work") {
+		t.Fatalf("log of a leader whose unlock failed:\n%s\nwant it to say it could not release the lead", log)
+	}
+	// The server ends the session once its connection is closed.
+	settles(t, "the lock to be released", func() bool { return len(lockHolders(t, dsn)) == 0 })
+}
+
+// leadShutDuringCheck runs one replica leading test-job on dsn, ends its
+// context while its first check of the lock is held back, then lets the
+// check run as check does, and returns the replica's log once Lead has
+// returned.
+func leadShutDuringCheck(t *testing.T, dsn string, check func(ctx context.Context, conn *sql.Conn) error) string {
+	t.Helper()
 	db, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	// Open until the test ends: closing it closes the connections of
+	// its pool, which would release a lock one of them kept.
+	t.Cleanup(func() { db.Close() })
 	checking, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	db.SetLeadCheck(func(ctx context.Context, conn *sql.Conn) error {
-		var err error
-		once.Do(func() {
-			close(checking)
-			<-release
-			// Every statement of the session fails until the
-			// transaction ends, the unlock included; the lock is the
-			// session's, and stays.
-			if _, err = conn.ExecContext(ctx, `BEGIN`); err == nil {
-				if _, failed := conn.ExecContext(ctx, `SELECT 1/0`); failed == nil {
-					err = errors.New("SELECT 1/0 did not fail")
-				}
-			}
-		})
-		return err
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			return conn.PingContext(ctx)
+		}
+		close(checking)
+		<-release
+		return check(ctx, conn)
 	})
 	var logged syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -312,23 +306,23 @@ func TestLeadReleasesALockItCouldNotUnlock(t *testing.T) {
 	cancel()
 	close(release)
 	<-done
-	if log := logged.String(); !strings.Contains(log, "could not release the lead of background work") {
-		t.Fatalf("log of a leader whose unlock failed:\n%s\nwant it to say it could not release the lead", log)
-	}
+	return logged.String()
+}
+
+// lockHolders returns the sessions that hold test-job's lock.
+func lockHolders(t *testing.T, dsn string) []string {
+	t.Helper()
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	// The server ends the session once its connection is closed.
-	settles(t, "the lock to be released", func() bool {
-		held, err := queryNames(raw, `SELECT l.pid::text FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
-			AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(held) == 0
-	})
+	held, err := queryNames(raw, `SELECT l.pid::text FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+		AND l.classid::int = hashtext('andon') AND l.objid::int = hashtext(current_schema() || '.test-job')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return held
 }
 
 // queryNames returns the one column of q's rows.
