@@ -66,8 +66,13 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 		// decoder refused.
 		if quoted, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			name, _ := strconv.Unquote(quoted)
-			if path, ok := unknownField(body, reflect.TypeFor[T]()); ok && (path == name || strings.HasSuffix(path, "."+name)) {
-				return v, andon.Errorf(andon.EINVALID, "request body: unknown field %q", path)
+			if p, ok := unknownField(body, reflect.TypeFor[T]()); ok && (p.path == name || strings.HasSuffix(p.path, "."+name)) {
+				if len(p.close) > 0 {
+					// A name in another case style (rollback_plan)
+					// or misspelt: the API's names are camelCase.
+					return v, andon.Errorf(andon.EINVALID, "request body: unknown field %q; did you mean %s?", p.path, quoteAll(p.close, " or "))
+				}
+				return v, andon.Errorf(andon.EINVALID, "request body: unknown field %q", p.path)
 			}
 		}
 		// time.Time's own errors name no field.
@@ -178,13 +183,14 @@ func jsonKind(t reflect.Type) string {
 	return t.String()
 }
 
-// unknownField returns the path, such as facts.db or links[0].title, of
-// the first member of the JSON value in data that no field of t takes.
-// encoding/json names only the member itself, which in a nested object
-// does not tell the client where to look.
-func unknownField(data []byte, t reflect.Type) (string, bool) {
+// unknownField returns the first member of the JSON value in data that
+// no field of t takes, with its path, such as facts.db or links[0].title,
+// and the names it is likely a misspelling of. encoding/json names only
+// the member itself, which in a nested object does not tell the client
+// where to look.
+func unknownField(data []byte, t reflect.Type) (memberProblem, bool) {
 	p, err := firstProblem(data, t, false)
-	return p.path, err == nil && p.kind == memberUnknown
+	return p, err == nil && p.kind == memberUnknown
 }
 
 // ambiguousMember returns what encoding/json lets through but a strict
@@ -214,6 +220,9 @@ type memberProblem struct {
 	// want is the name of the field, for memberCase; value is the JSON
 	// value, for memberTime.
 	want, value string
+	// close are the names of the fields the member's name is most likely
+	// a misspelling of (andon.Closest), for memberUnknown.
+	close []string
 }
 
 type problemKind int
@@ -478,7 +487,9 @@ func (w *walk) object(t reflect.Type) (memberProblem, error) {
 			var want string
 			var ok bool
 			if ft, want, ok = fields.lookup(name); !ok {
-				return w.problem(memberUnknown), nil
+				p := w.problem(memberUnknown)
+				p.close = andon.Closest(strings.NewReplacer("_", "", "-", "").Replace(name), fields.names())
+				return p, nil
 			} else if w.strict && want != name {
 				p := w.problem(memberCase)
 				p.want = want
@@ -565,6 +576,24 @@ type structFields struct {
 	// order lists them as encoding/json looks through them for a name
 	// that matches only without regard to case.
 	order []namedField
+}
+
+// names returns the JSON names of the fields, in order.
+func (f *structFields) names() []string {
+	names := make([]string, len(f.order))
+	for i, nf := range f.order {
+		names[i] = nf.name
+	}
+	return names
+}
+
+// quoteAll quotes each of names and joins them with sep.
+func quoteAll(names []string, sep string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	return strings.Join(quoted, sep)
 }
 
 type namedField struct {

@@ -56,7 +56,8 @@ func TestUnknownField(t *testing.T) {
 		if (err == nil) != (tt.want == "") {
 			t.Fatalf("%s: encoding/json says %v", tt.body, err)
 		}
-		got, ok := unknownField([]byte(tt.body), reflect.TypeFor[body]())
+		p, ok := unknownField([]byte(tt.body), reflect.TypeFor[body]())
+		got := p.path
 		if tt.want == "" && ok {
 			t.Errorf("%s: unknownField = %q for a body that decodes", tt.body, got)
 		}
@@ -181,8 +182,8 @@ func FuzzWalk(f *testing.F) {
 		err := dec.Decode(&v)
 		if quoted, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
 			name, _ := strconv.Unquote(quoted)
-			if path, ok := unknownField(data, reflect.TypeFor[strictBody]()); !ok || (path != name && !strings.HasSuffix(path, "."+name)) {
-				t.Errorf("%q: unknownField = %q, %v; encoding/json: %v", s, path, ok, err)
+			if p, ok := unknownField(data, reflect.TypeFor[strictBody]()); !ok || (p.path != name && !strings.HasSuffix(p.path, "."+name)) {
+				t.Errorf("%q: unknownField = %q, %v; encoding/json: %v", s, p.path, ok, err)
 			}
 		}
 		if err != nil {
