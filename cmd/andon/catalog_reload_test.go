@@ -79,6 +79,11 @@ func TestCatalogFromGit(t *testing.T) {
 	addr, logs, stop := mustServeGit(t, data, repo)
 	defer stop()
 	c := client.New("http://"+addr, token)
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := cat.Revision
 
 	// loaded returns the commits of the catalog.loaded entries so far.
 	loaded := func() []string {
@@ -111,11 +116,17 @@ func TestCatalogFromGit(t *testing.T) {
 	mustGit(t, repo, "commit", "-q", "-am", "review")
 	second := mustGit(t, repo, "rev-parse", "HEAD")
 	waitFor(t, 15*time.Second, func() bool { got := loaded(); return len(got) == 2 && got[1] == second }, logs)
-	cat, err := c.Catalog(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inForce := cat.Revision
+	// The version is recorded, then put in force: wait for the catalog
+	// the API serves to follow the record.
+	var inForce string
+	waitFor(t, 15*time.Second, func() bool {
+		cat, err := c.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inForce = cat.Revision
+		return inForce != started
+	}, logs)
 
 	if err := os.WriteFile(plants, append(b, []byte("\nkind: Plant\n")...), 0o644); err != nil {
 		t.Fatal(err)
