@@ -2,6 +2,7 @@ package andon
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -92,6 +93,24 @@ var (
 	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
 )
+
+// TimeHint says what a value that is not an RFC 3339 time lacks, when it
+// is one but for its zone (2026-12-06T02:00:00, or without seconds) or
+// its seconds (2026-12-06T02:00+01:00), and "" otherwise. A wall time
+// names an instant only with the clock that reads it, a plant's or UTC's,
+// so andon asks for the zone rather than guess it.
+func TimeHint(value string) string {
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.Parse(layout, value); err == nil {
+			wall := t.Format("2006-01-02T15:04:05")
+			return fmt.Sprintf("give the time's zone too, such as %sZ or %s+01:00", wall, wall)
+		}
+	}
+	if t, err := time.Parse("2006-01-02T15:04Z07:00", value); err == nil {
+		return "give the seconds too, such as " + t.Format(time.RFC3339)
+	}
+	return ""
+}
 
 // CheckTime checks an instant that a request names at field: the time of
 // a gate request, a calendar's range, a change's window.

@@ -79,8 +79,8 @@ func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 		if isTimeError(err) {
 			if p, perr := firstProblem(body, reflect.TypeFor[T](), false); perr == nil && p.kind == memberTime {
 				hint := ""
-				if s, err := strconv.Unquote(p.value); err == nil {
-					hint = zoneHint(s)
+				if s, err := strconv.Unquote(p.value); err == nil && andon.TimeHint(s) != "" {
+					hint = "; " + andon.TimeHint(s)
 				}
 				return v, andon.Errorf(andon.EINVALID, "request body: field %q: %s is not an RFC 3339 time (such as \"2026-01-30T14:00:00Z\")%s", p.path, p.value, hint)
 			}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -105,20 +104,6 @@ func (q query) int(name string, def, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
-// zoneHint says, of a value that is not an RFC 3339 time, that it lacks
-// only its zone, when it is a wall time (2026-12-06T02:00:00, or without
-// seconds): which instant it names depends on whose clock reads it, a
-// plant's or UTC, so andon asks for the zone rather than guess it.
-func zoneHint(v string) string {
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			wall := t.Format("2006-01-02T15:04:05")
-			return fmt.Sprintf("; give the time's zone too, such as %sZ or %s+01:00", wall, wall)
-		}
-	}
-	return ""
-}
-
 // time returns the parameter name as an RFC 3339 instant, or def when it
 // is absent; given empty, it is not a time, as int's are not numbers.
 func (q query) time(name string, def time.Time) (time.Time, error) {
@@ -128,7 +113,10 @@ func (q query) time(name string, def time.Time) (time.Time, error) {
 	v := q.values.Get(name)
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		hint := zoneHint(v)
+		hint := ""
+		if h := andon.TimeHint(v); h != "" {
+			hint = "; " + h
+		}
 		if strings.Contains(v, " ") {
 			hint = "; a + in a URL's query reads as a space: write it %2B"
 		}

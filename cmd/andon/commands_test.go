@@ -233,6 +233,8 @@ func TestRefusedLocally(t *testing.T) {
 			`andon: --end "soon": want an RFC 3339 time such as 2026-03-08T02:00:00+01:00`},
 		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--start", "2026-03-08T02:00:00", "--end", "2026-03-08T04:00:00"},
 			`andon: --start "2026-03-08T02:00:00": give the time's zone too, such as 2026-03-08T02:00:00Z or 2026-03-08T02:00:00+01:00`},
+		{[]string{"change", "create", "--env", "e", "--type", "normal", "--title", "t", "--start", "2026-12-06T02:00+01:00", "--end", "2026-12-06T04:00:00+01:00"},
+			`andon: --start "2026-12-06T02:00+01:00": give the seconds too, such as 2026-12-06T02:00:00+01:00`},
 		{[]string{"gate", "--env", "prod-lyon", "--image", image, "--at", "2026-03-08T02:00"},
 			`andon: --at "2026-03-08T02:00": give the time's zone too, such as 2026-03-08T02:00:00Z or 2026-03-08T02:00:00+01:00`},
 		{[]string{"calendar", "show", "--env", "prod-lyon", "--from", "2026-03-08T02:00:00"},

@@ -115,17 +115,12 @@ func parseTime(flag, value string) (time.Time, error) {
 	return t, nil
 }
 
-// zoneless refuses value, given to --flag, when it is a wall time without
-// its zone (2026-03-08T02:00:00, or without seconds), saying so: which
-// instant it is depends on whose clock reads it, a plant's, the server's
-// or UTC, so RFC 3339 asks for the zone, and andon asks for it rather
-// than guess. Any other value is left to the caller's message.
+// zoneless refuses value, given to --flag, when it is an RFC 3339 time
+// but for its zone or its seconds (andon.TimeHint), saying so. Any other
+// value is left to the caller's message.
 func zoneless(flag, value string) error {
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
-		if t, err := time.Parse(layout, value); err == nil {
-			wall := t.Format("2006-01-02T15:04:05")
-			return andon.Errorf(andon.EINVALID, "--%s %q: give the time's zone too, such as %sZ or %s+01:00", flag, value, wall, wall)
-		}
+	if hint := andon.TimeHint(value); hint != "" {
+		return andon.Errorf(andon.EINVALID, "--%s %q: %s", flag, value, hint)
 	}
 	return nil
 }
