@@ -1,6 +1,8 @@
 package sqlstore_test
 
 import (
+	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -23,18 +25,7 @@ func TestChangesOwingReviewThroughIndex(t *testing.T) {
 				{ReviewOwed: true},
 				{Type: andon.ChangeEmergency, ReviewOwed: true, Limit: 1000},
 			} {
-				count, countArgs, list, listArgs, err := changes.ChangesQuery(t.Context(), f, 600)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, q := range []struct {
-					stmt string
-					args []any
-				}{{count, countArgs}, {list, listArgs}} {
-					if plan := mustExplain(t, engine, raw, q.stmt, q.args); !strings.Contains(plan, "changes_review_due") {
-						t.Errorf("%+v: the changes are read without the index changes_review_due:\n%s\n%s", f, q.stmt, plan)
-					}
-				}
+				mustChangesThrough(t, engine, raw, changes, f, 600, "changes_review_due", fmt.Sprintf("%+v", f))
 			}
 		})
 	}
@@ -66,19 +57,27 @@ func TestChangesOfATypeThroughIndex(t *testing.T) {
 				if c.sqlite && engine != "sqlite" {
 					continue
 				}
-				count, countArgs, list, listArgs, err := changes.ChangesQuery(t.Context(), c.filter, andon.MaxCount)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, q := range []struct {
-					stmt string
-					args []any
-				}{{count, countArgs}, {list, listArgs}} {
-					if plan := mustExplain(t, engine, raw, q.stmt, q.args); !strings.Contains(plan, c.index) {
-						t.Errorf("%s: the changes are read without the index %s:\n%s\n%s", c.name, c.index, q.stmt, plan)
-					}
-				}
+				mustChangesThrough(t, engine, raw, changes, c.filter, andon.MaxCount, c.index, c.name)
 			}
 		})
+	}
+}
+
+// mustChangesThrough fails the test, named name, when the count or the
+// listing of the changes f keeps, counted up to total, is not read
+// through index.
+func mustChangesThrough(t *testing.T, engine string, raw *sql.DB, changes *sqlstore.ChangeService, f andon.ChangeFilter, total int, index, name string) {
+	t.Helper()
+	count, countArgs, list, listArgs, err := changes.ChangesQuery(t.Context(), f, total)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		stmt string
+		args []any
+	}{{count, countArgs}, {list, listArgs}} {
+		if plan := mustExplain(t, engine, raw, q.stmt, q.args); !strings.Contains(plan, index) {
+			t.Errorf("%s: the changes are read without the index %s:\n%s\n%s", name, index, q.stmt, plan)
+		}
 	}
 }
