@@ -157,6 +157,16 @@ func TestGate(t *testing.T) {
 		}),
 		want: allowed("change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h; freeze month-end-close allows emergency changes"),
 	}, {
+		name: "emergency change approved 48 h ago and never deployed",
+		in: gateInput(func(in *andon.GateInput) {
+			in.Change.Type = andon.ChangeEmergency
+			in.Change.Risk.Tier = andon.LevelCritical
+			in.Calendar.Active = []andon.Occurrence{monthEndClose}
+			in.Request.At = at("2026-11-29 10:00")
+		}),
+		want: denied(andon.Reason{Code: "EMERGENCY_EXPIRED",
+			Message: "emergency change CHG-42 was approved at 2026-11-27T09:00:00Z and never deployed; without a window of its own it could go ahead only until 2026-11-29T09:00:00Z, 48h after its approval: cancel it, and open a new change if it is still needed"}),
+	}, {
 		name: "no change carries the image",
 		in:   gateInput(func(in *andon.GateInput) { in.Change = nil }),
 		want: denied(andon.Reason{Code: "NO_APPROVED_CHANGE",

@@ -90,6 +90,32 @@ deny contains {
 	not in_maintenance
 }
 
+# An emergency change without a window of its own is for the outage at
+# hand: once approved, its first deployment must come within
+# emergency_validity of the approval (of its creation when the policy
+# asked for none). A break-glass approval left unused does not stay a way
+# through every later freeze; a change already implementing is bounded by
+# its retrospective review instead.
+emergency_validity := "48h"
+
+deny contains {
+	"code": "EMERGENCY_EXPIRED",
+	"message": sprintf("emergency change %s was approved at %s and never deployed; without a window of its own it could go ahead only until %s, %s after its approval: cancel it, and open a new change if it is still needed", [input.change.id, time.format([approved_ns, "UTC", "2006-01-02T15:04:05Z07:00"]), time.format([expires_ns, "UTC", "2006-01-02T15:04:05Z07:00"]), emergency_validity]),
+} if {
+	emergency
+	not has_window
+	input.change.state == "approved"
+	expires_ns := approved_ns + time.parse_duration_ns(emergency_validity)
+	at >= expires_ns
+}
+
+# approved_ns is when the change was approved: its last approval, or its
+# creation when the policy pre-approved it.
+approved_ns := max(times) if {
+	times := [time.parse_rfc3339_ns(a.at) | some a in input.change.approvals; a.verdict == "approve"]
+	count(times) > 0
+} else := time.parse_rfc3339_ns(input.change.createdAt)
+
 # Without a change there is no type to allow, so every freeze applies.
 deny contains {
 	"code": "FROZEN",

@@ -188,6 +188,27 @@ test_allow_emergency_says_where_its_review_stands if {
 	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is implementing; as an emergency change it needs no window, and its retrospective review was given by user-b"}] with input as gate_input with input.change as reviewed with input.request.at as "2026-12-01T09:00:00+01:00"
 }
 
+# An approved emergency change without a window goes ahead only within
+# 48 h of its approval; implementing, or with a window, it is not bound so.
+test_deny_emergency_expired if {
+	c := object.union(approved_change, {"type": "emergency", "approvals": [
+		{"approver": "user-e", "role": "emergency-approver", "verdict": "approve", "at": "2026-11-27T10:00:00+01:00"},
+	]})
+	codes == ["ALLOWED"] with input as gate_input with input.change as c with input.request.at as "2026-11-29T08:59:59Z"
+	reasons == [{"code": "EMERGENCY_EXPIRED", "message": "emergency change CHG-42 was approved at 2026-11-27T09:00:00Z and never deployed; without a window of its own it could go ahead only until 2026-11-29T09:00:00Z, 48h after its approval: cancel it, and open a new change if it is still needed"}] with input as gate_input with input.change as c with input.request.at as "2026-11-29T10:00:00+01:00"
+	codes == ["ALLOWED"] with input as gate_input with input.change as object.union(c, {"state": "implementing", "reviewDue": "2026-11-29T09:00:00Z"}) with input.request.at as "2026-12-05T10:00:00Z"
+	codes == ["ALLOWED"] with input as gate_input with input.change as object.union(c, {"window": {"start": "2026-12-05T00:00:00Z", "end": "2026-12-06T00:00:00Z"}}) with input.request.at as "2026-12-05T10:00:00Z"
+	codes == ["ALLOWED"] with input as gate_input with input.change as object.union(approved_change, {"risk": {"tier": "low"}}) with input.request.at as "2027-01-05T10:00:00Z"
+}
+
+# Pre-approved by a policy of its own, an emergency change counts from its
+# creation.
+test_deny_emergency_expired_from_creation if {
+	c := object.union(approved_change, {"type": "emergency", "approvals": []})
+	codes == ["ALLOWED"] with input as gate_input with input.change as c with input.request.at as "2026-11-29T07:59:59Z"
+	codes == ["EMERGENCY_EXPIRED"] with input as gate_input with input.change as c with input.request.at as "2026-11-29T08:00:00Z"
+}
+
 test_in_maintenance if {
 	in_maintenance with input as gate_input with input.calendar.active as [black_friday, sunday_maintenance]
 	not in_maintenance with input as gate_input with input.calendar.active as [black_friday]
