@@ -351,6 +351,50 @@ func TestParseICSWindowsZoneOfAnOldSeries(t *testing.T) {
 	}
 }
 
+// TestParseICSWindowsZoneOfMovingRules: Morocco changes its clocks
+// around Ramadan, on other days every year, so Outlook writes the rule of
+// one year for Morocco Standard Time. Such a VTIMEZONE is compared with
+// the IANA zone in that year and at the file's own times, not in the next
+// year, which no yearly rule can match; a time it gives a wrong offset is
+// still refused.
+func TestParseICSWindowsZoneOfMovingRules(t *testing.T) {
+	// Outlook's export in 2026: +00 from the third Sunday of February at
+	// 03:00 to the fourth Sunday of March at 02:00, which are 15 February
+	// and 22 March in 2026, and 21 and 28 in 2027 (Casablanca: 7 February
+	// and 14 March).
+	vtimezone := "BEGIN:VTIMEZONE\nTZID:Morocco Standard Time\n" +
+		"BEGIN:STANDARD\nDTSTART:16010101T020000\nTZOFFSETFROM:+0000\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=4SU;BYMONTH=3\nEND:STANDARD\n" +
+		"BEGIN:DAYLIGHT\nDTSTART:16010101T030000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0000\nRRULE:FREQ=YEARLY;BYDAY=3SU;BYMONTH=2\nEND:DAYLIGHT\n" +
+		"END:VTIMEZONE\n"
+	file := func(start, end string) string {
+		return "BEGIN:VCALENDAR\nMETHOD:PUBLISH\n" + vtimezone +
+			"BEGIN:VEVENT\nUID:stocktake\nDTSTAMP:20260102T090000Z\n" +
+			"DTSTART;TZID=Morocco Standard Time:" + start + "\nDTEND;TZID=Morocco Standard Time:" + end + "\nEND:VEVENT\nEND:VCALENDAR\n"
+	}
+
+	// 02:30 on 15 February 2026 is in the hour clocks repeat.
+	schedules, err := calendar.ParseICS("t.ics", []byte(file("20260215T023000", "20260215T040000")))
+	if err != nil {
+		t.Fatalf("ParseICS: %v", err)
+	}
+	want := []andon.Schedule{{Start: "2026-02-15T02:30:00", WallDuration: 90 * time.Minute, Timezone: "Africa/Casablanca"}}
+	if diff := cmp.Diff(want, schedules); diff != "" {
+		t.Fatalf("ParseICS mismatch (-want +got):\n%s", diff)
+	}
+	cat := NewCatalog(t, &andon.Window{Name: "w", Type: andon.WindowFreeze, Schedules: schedules})
+	got := Spans(MustNew(t, cat).Occurrences(cat.Environment("prod-lyon"), MustTime(t, "2026-02-14T00:00:00Z"), MustTime(t, "2026-02-16T00:00:00Z")))
+	if diff := cmp.Diff([]string{"w 2026-02-15T02:30:00+01:00/2026-02-15T04:00:00Z"}, got); diff != "" {
+		t.Errorf("Occurrences mismatch (-want +got):\n%s", diff)
+	}
+
+	// On 10 February 2027 the rule of 2026 says +01, Casablanca +00.
+	_, err = calendar.ParseICS("t.ics", []byte(file("20270210T120000", "20270210T140000")))
+	wantErr := `t.ics:21: DTSTART: TZID "Morocco Standard Time": the VTIMEZONE of line 3 gives UTC+0100 at 2027-02-10T12:00:00Z, where Africa/Casablanca, the IANA zone read for this Windows zone, gives UTC+0000: the file's zone is not that one; give the IANA name of the zone as TZID`
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("ParseICS of a time the VTIMEZONE places wrongly: got error %v, want %s", err, wantErr)
+	}
+}
+
 // ics wraps VEVENT lines into a calendar with LF line ends.
 func ics(event ...string) string {
 	return "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\n" + strings.Join(event, "\n") + "\nEND:VEVENT\nEND:VCALENDAR\n"

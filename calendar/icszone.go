@@ -177,7 +177,8 @@ func prefixedZone(tzid string) (string, *time.Location, bool) {
 // or one exported before the zone's rules changed would otherwise move
 // the events by the difference. Earlier years are not compared: Outlook
 // writes the rules of today for every year, and an old series would be
-// refused for the rules of its first years. A Windows zone without a
+// refused for the rules of its first years. Nor is the next year where
+// no yearly rule can describe both (see movingRules). A Windows zone without a
 // VTIMEZONE, or with an empty one, is the IANA zone. The times that place
 // nothing (see icsParser.unchecked) are not compared: a cancelled event
 // adds no window, and should not refuse the file through its zone. It
@@ -213,6 +214,11 @@ func (p *icsParser) compareZone(name string, vt *vtimezone, wz *windowsZone) err
 	year := min(max(wallTime(last).Year(), p.exported), andon.MaxYear)
 	yearStart := func(y int) int64 { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix() }
 	from, to := yearStart(year)-secondsPerDay, yearStart(year+2)
+	if movingRules(wz.loc, year) {
+		// Outlook writes the rule of one year for such a zone, which
+		// cannot agree with the next.
+		to = yearStart(year + 1)
+	}
 	onsets, err := p.onsets(vt, min(first, from)-366*secondsPerDay, to)
 	if err != nil {
 		return err
@@ -265,6 +271,32 @@ func (p *icsParser) compareZone(name string, vt *vtimezone, wz *windowsZone) err
 		}
 	}
 	return nil
+}
+
+// movingRules says whether loc changes its clocks in year+1 between the
+// same offsets as in year, as often, but not as one yearly rule would:
+// on other days, as Morocco's clocks around Ramadan, which comes eleven
+// days earlier every year. No VTIMEZONE of yearly rules describes both
+// years; Windows keeps a rule per year for such a zone, and Outlook writes
+// the rule of one. A zone whose offsets change in year+1 (one that ends
+// its DST, or whose standard offset moves) is not such a zone.
+func movingRules(loc *time.Location, year int) bool {
+	yearStart := func(y int) int64 { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).Unix() }
+	this := transitions(loc, yearStart(year), yearStart(year+1))
+	next := transitions(loc, yearStart(year+1), yearStart(year+2))
+	if len(this) == 0 || len(this) != len(next) {
+		return false
+	}
+	moved := false
+	for k := range this {
+		if this[k].from != next[k].from || this[k].to != next[k].to {
+			return false
+		}
+		a, _ := keyOf(this[k])
+		b, _ := keyOf(next[k])
+		moved = moved || a != b
+	}
+	return moved
 }
 
 // onsets returns every onset of vt's rules: DTSTART and RDATE, and those
