@@ -22,6 +22,10 @@ func TestOccurrencesDST(t *testing.T) {
 	daily := func(at string, d time.Duration) andon.Schedule {
 		return andon.Schedule{Start: "2026-01-01T" + at, RRule: "FREQ=DAILY", Duration: d, Timezone: "Europe/Paris"}
 	}
+	// sunday is an hour every Sunday at a time of day in zone tz.
+	sunday := func(tz, at string) andon.Schedule {
+		return andon.Schedule{Start: "2026-01-04T" + at, RRule: "FREQ=WEEKLY;BYDAY=SU", Duration: time.Hour, Timezone: tz}
+	}
 	tests := []struct {
 		name     string
 		schedule andon.Schedule
@@ -122,6 +126,69 @@ func TestOccurrencesDST(t *testing.T) {
 			"w 2026-03-29T03:30:00+02:00/2026-03-29T04:00:00+02:00",
 			"w 2026-03-29T04:30:00+02:00/2026-03-29T05:00:00+02:00",
 		},
+	}, {
+		// Zones whose gaps and offsets are not whole hours, whose
+		// database marks winter as DST, or whose clocks change around
+		// Ramadan: the same two rules, the gap's own length.
+		name:     "Lord Howe skips half an hour: 02:15 moves to 02:45",
+		schedule: sunday("Australia/Lord_Howe", "02:15:00"),
+		from:     "2026-10-03T12:00:00+10:30", to: "2026-10-04T12:00:00+11:00",
+		want: []string{"w 2026-10-04T02:45:00+11:00/2026-10-04T03:45:00+11:00"},
+	}, {
+		name:     "Lord Howe repeats half an hour: the first 01:45",
+		schedule: sunday("Australia/Lord_Howe", "01:45:00"),
+		from:     "2026-04-04T12:00:00+11:00", to: "2026-04-05T12:00:00+10:30",
+		want: []string{"w 2026-04-05T01:45:00+11:00/2026-04-05T02:15:00+10:30"},
+	}, {
+		name:     "St John's springs forward at -03:30: 02:30 moves to 03:30",
+		schedule: sunday("America/St_Johns", "02:30:00"),
+		from:     "2026-03-07T12:00:00-03:30", to: "2026-03-08T12:00:00-02:30",
+		want: []string{"w 2026-03-08T03:30:00-02:30/2026-03-08T04:30:00-02:30"},
+	}, {
+		name:     "St John's falls back: the first 01:30",
+		schedule: sunday("America/St_Johns", "01:30:00"),
+		from:     "2026-10-31T12:00:00-02:30", to: "2026-11-01T12:00:00-03:30",
+		want: []string{"w 2026-11-01T01:30:00-02:30/2026-11-01T01:30:00-03:30"},
+	}, {
+		name:     "Chatham skips 02:45 to 03:45: 03:00 moves to 04:00",
+		schedule: sunday("Pacific/Chatham", "03:00:00"),
+		from:     "2026-09-26T12:00:00+12:45", to: "2026-09-27T12:00:00+13:45",
+		want: []string{"w 2026-09-27T04:00:00+13:45/2026-09-27T05:00:00+13:45"},
+	}, {
+		name:     "Chatham repeats 02:45 to 03:45: the first 03:00",
+		schedule: sunday("Pacific/Chatham", "03:00:00"),
+		from:     "2026-04-04T12:00:00+13:45", to: "2026-04-05T12:00:00+12:45",
+		want: []string{"w 2026-04-05T03:00:00+13:45/2026-04-05T03:00:00+12:45"},
+	}, {
+		name:     "Dublin, whose winter is DST in the database, springs forward: 01:30 moves to 02:30",
+		schedule: sunday("Europe/Dublin", "01:30:00"),
+		from:     "2026-03-28T12:00:00Z", to: "2026-03-29T12:00:00+01:00",
+		want: []string{"w 2026-03-29T02:30:00+01:00/2026-03-29T03:30:00+01:00"},
+	}, {
+		name:     "Dublin falls back: the first 01:30",
+		schedule: sunday("Europe/Dublin", "01:30:00"),
+		from:     "2026-10-24T12:00:00+01:00", to: "2026-10-25T12:00:00Z",
+		want: []string{"w 2026-10-25T01:30:00+01:00/2026-10-25T01:30:00Z"},
+	}, {
+		name:     "Casablanca falls back for Ramadan: the first 02:30",
+		schedule: sunday("Africa/Casablanca", "02:30:00"),
+		from:     "2026-02-14T12:00:00+01:00", to: "2026-02-15T12:00:00Z",
+		want: []string{"w 2026-02-15T02:30:00+01:00/2026-02-15T02:30:00Z"},
+	}, {
+		name:     "Casablanca springs forward after Ramadan: 02:30 moves to 03:30",
+		schedule: sunday("Africa/Casablanca", "02:30:00"),
+		from:     "2026-03-21T12:00:00Z", to: "2026-03-22T12:00:00+01:00",
+		want: []string{"w 2026-03-22T03:30:00+01:00/2026-03-22T04:30:00+01:00"},
+	}, {
+		name:     "Sao Paulo, without DST since 2019, keeps midnight of the first Sunday of November",
+		schedule: sunday("America/Sao_Paulo", "00:00:00"),
+		from:     "2026-10-31T12:00:00-03:00", to: "2026-11-01T12:00:00-03:00",
+		want: []string{"w 2026-11-01T00:00:00-03:00/2026-11-01T01:00:00-03:00"},
+	}, {
+		name:     "Sao Paulo in 2018 skipped that midnight",
+		schedule: andon.Schedule{Start: "2018-11-04T00:00:00", Duration: time.Hour, Timezone: "America/Sao_Paulo"},
+		from:     "2018-11-03T12:00:00-03:00", to: "2018-11-04T12:00:00-02:00",
+		want: []string{"w 2018-11-04T01:00:00-02:00/2018-11-04T02:00:00-02:00"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
