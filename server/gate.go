@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -75,22 +76,34 @@ func cannotDecide(r *http.Request, status int, body *andon.Error) string {
 	return body.Message
 }
 
+// gateBody is the body of a gate request. The members start and
+// admission, which only the server and its admission webhook set, are
+// read whatever their value, so that the body is refused when it has
+// them at all: "start": false or "admission": null would otherwise be
+// read as their absence, and a gate does not guess what a body that
+// names them meant.
+type gateBody struct {
+	andon.GateRequest
+	Start     json.RawMessage `json:"start"`
+	Admission json.RawMessage `json:"admission"`
+}
+
 // decideGate decodes the request and asks the gate.
 func decideGate(w http.ResponseWriter, r *http.Request, gate andon.GateService) (*andon.GateResult, error) {
 	if _, err := parseQuery(r); err != nil {
 		return nil, err
 	}
-	req, err := decode[andon.GateRequest](w, r)
+	body, err := decode[gateBody](w, r)
 	if err != nil {
 		return nil, err
 	}
-	if req.Start {
+	if body.Start != nil {
 		// A change started by hand asks the gate through its transition.
 		return nil, andon.Errorf(andon.EINVALID, "start: set only when a change is started (POST /api/v1/changes/{id}/transitions), not in a gate request")
 	}
-	if req.Admission != nil {
+	if body.Admission != nil {
 		// Only the admission webhook speaks for the API server.
 		return nil, andon.Errorf(andon.EINVALID, "admission: set only by the admission webhook, not in a gate request")
 	}
-	return gate.Decide(r.Context(), req)
+	return gate.Decide(r.Context(), body.GateRequest)
 }

@@ -12,6 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
+const (
+	startRefused     = "start: set only when a change is started (POST /api/v1/changes/{id}/transitions), not in a gate request"
+	admissionRefused = "admission: set only by the admission webhook, not in a gate request"
+)
+
 func TestGate(t *testing.T) {
 	change := &andon.Change{ID: "CHG-1", Environment: "prod-lyon", State: andon.StateApproved}
 	noChange := []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries this image"}}
@@ -75,7 +80,28 @@ func TestGate(t *testing.T) {
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: field "environment" given twice`}}}},
 		{name: "admission from a client", body: `{"environment":"prod-lyon","image":"x","admission":{"uid":"u","namespace":"odoo-lyon","kind":"Deployment","name":"odoo","operation":"CREATE","user":"argocd"}}`,
 			wantStatus: http.StatusBadRequest,
-			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "admission: set only by the admission webhook, not in a gate request"}}}},
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: admissionRefused}}}},
+		// Only the server and the webhook set start and admission: a body
+		// that names them is refused whatever their value, false and null
+		// included, rather than read as if it did not.
+		{name: "start from a client", body: `{"environment":"prod-lyon","image":"x","start":true}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: startRefused}}}},
+		{name: "start false", body: `{"environment":"prod-lyon","image":"x","start":false}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: startRefused}}}},
+		{name: "start null", body: `{"environment":"prod-lyon","image":"x","start":null}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: startRefused}}}},
+		{name: "admission null", body: `{"environment":"prod-lyon","image":"x","admission":null}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: admissionRefused}}}},
+		{name: "admission empty", body: `{"environment":"prod-lyon","image":"x","admission":{}}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: admissionRefused}}}},
+		{name: "admission of the wrong shape", body: `{"environment":"prod-lyon","image":"x","admission":false}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: admissionRefused}}}},
 		{name: "empty body",
 			wantStatus: http.StatusBadRequest,
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: "request body: empty; want a JSON object"}}}},

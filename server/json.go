@@ -607,14 +607,17 @@ var fields sync.Map // reflect.Type → *structFields
 
 // fieldsOf returns the fields of struct type t: its own, and those an
 // untagged embedded struct promotes; a tagged one is a field like any
-// other, as encoding/json has it.
+// other, as encoding/json has it. A field of a name that a promoted one
+// also has hides it, as in encoding/json (the gate's body shadows the
+// members of andon.GateRequest that it refuses).
 func fieldsOf(t reflect.Type) *structFields {
 	if sf, ok := fields.Load(t); ok {
 		return sf.(*structFields)
 	}
 	sf := &structFields{exact: map[string]reflect.Type{}}
-	var visit func(t reflect.Type)
-	visit = func(t reflect.Type) {
+	depths := map[string]int{}
+	var visit func(t reflect.Type, depth int)
+	visit = func(t reflect.Type, depth int) {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			tag := f.Tag.Get("json")
@@ -627,7 +630,7 @@ func fieldsOf(t reflect.Type) *structFields {
 				ft = ft.Elem()
 			}
 			if f.Anonymous && key == "" && ft.Kind() == reflect.Struct {
-				visit(ft)
+				visit(ft, depth+1)
 				continue
 			}
 			if !f.IsExported() {
@@ -636,13 +639,17 @@ func fieldsOf(t reflect.Type) *structFields {
 			if key == "" {
 				key = f.Name
 			}
-			if _, ok := sf.exact[key]; !ok {
-				sf.exact[key] = f.Type
+			if d, ok := depths[key]; ok && d <= depth {
+				continue
+			} else if ok {
+				sf.order = slices.DeleteFunc(sf.order, func(nf namedField) bool { return nf.name == key })
 			}
+			depths[key] = depth
+			sf.exact[key] = f.Type
 			sf.order = append(sf.order, namedField{key, f.Type})
 		}
 	}
-	visit(t)
+	visit(t, 0)
 	got, _ := fields.LoadOrStore(t, sf)
 	return got.(*structFields)
 }

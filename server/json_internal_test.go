@@ -27,15 +27,20 @@ func TestUnknownField(t *testing.T) {
 	type Tagged struct {
 		Size int `json:"size"`
 	}
+	type Shadowed struct {
+		Spec Inner `json:"spec"`
+	}
 	type body struct {
-		Inner                   // promoted: depth is a member of body
-		Tagged  `json:"tagged"` // not promoted: size is a member of tagged
-		Skipped string          `json:"-"`
-		Items   []*Inner        `json:"items"`
-		Labels  map[string]Inner
-		Raw     json.RawMessage `json:"raw"`
-		At      time.Time       `json:"at"`
-		Any     any             `json:"any"`
+		Inner                    // promoted: depth is a member of body
+		Tagged   `json:"tagged"` // not promoted: size is a member of tagged
+		Shadowed                 // its spec is hidden by body's own
+		Spec     json.RawMessage `json:"spec"`
+		Skipped  string          `json:"-"`
+		Items    []*Inner        `json:"items"`
+		Labels   map[string]Inner
+		Raw      json.RawMessage `json:"raw"`
+		At       time.Time       `json:"at"`
+		Any      any             `json:"any"`
 	}
 	tests := []struct {
 		body, want string // want "" when the body decodes
@@ -47,6 +52,7 @@ func TestUnknownField(t *testing.T) {
 		{`{"items":[{"depth":1},{"dept":2}]}`, "items[1].dept"},
 		{`{"Labels":{"a":{"depth":1},"b":{"deep":1}}}`, "Labels.b.deep"},
 		{`{"ITEMS":[{"DEPTH":1}],"extra":true}`, "extra"},
+		{`{"spec":{"deep":1},"extra":true}`, "extra"},
 	}
 	for _, tt := range tests {
 		dec := json.NewDecoder(strings.NewReader(tt.body))
