@@ -43,7 +43,10 @@ func (c *Change) FullyApproved() bool {
 // fills, enforcing segregation of duties: nobody approves their own change,
 // one person fills at most one slot, and the approver must hold the slot's
 // role. It returns the role of the slot, or an EFORBIDDEN or ECONFLICT
-// error that says why the approval is refused.
+// error that says why the approval is refused: EFORBIDDEN for what the
+// user may not do at all, ECONFLICT for what the change's state refuses,
+// a second approval by the same person included, as a repeated
+// transition is.
 //
 // holders returns the people who hold a role. A person holding the roles
 // of several open slots fills one that leaves the other open slots to
@@ -60,7 +63,7 @@ func (c *Change) SlotFor(user string, roles []string, holders func(role string) 
 	}
 	for _, a := range c.Approvals {
 		if a.Approver == user {
-			return "", Errorf(EFORBIDDEN, "%s already approved change %s as %s: one person fills at most one slot", user, c.ID, a.Role)
+			return "", Errorf(ECONFLICT, "%s already approved change %s as %s: one person fills at most one slot", user, c.ID, a.Role)
 		}
 	}
 	var open, eligible []string

@@ -39,11 +39,13 @@ func TestSlotFor(t *testing.T) {
 		{name: "requester cannot approve", user: "alice", roles: both, wantCode: andon.EFORBIDDEN},
 		{name: "no matching role", user: "frank", roles: []string{andon.RoleAuditor}, wantCode: andon.EFORBIDDEN},
 		{
+			// Approving again repeats what was done: a conflict with
+			// the change's state, as a repeated transition is.
 			name:     "one person one slot",
 			prior:    []andon.Approval{{Approver: "brigitte", Role: andon.RoleChangeManager, Verdict: andon.Approve}},
 			user:     "brigitte",
 			roles:    both,
-			wantCode: andon.EFORBIDDEN,
+			wantCode: andon.ECONFLICT,
 		},
 		{
 			name:     "filled slot is skipped for the next open one",

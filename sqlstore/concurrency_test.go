@@ -318,8 +318,8 @@ func TestOnePersonApprovingTwiceAtOnce(t *testing.T) {
 					continue
 				}
 				e := r.apiError(t)
-				if r.status != http.StatusForbidden || e.Code != andon.EFORBIDDEN || !strings.Contains(e.Message, "brigitte already approved change "+c.ID) {
-					t.Errorf("round %d: second approval by brigitte = %d %+v; want 403 forbidden saying she already approved it", round, r.status, e)
+				if r.status != http.StatusConflict || e.Code != andon.ECONFLICT || !strings.Contains(e.Message, "brigitte already approved change "+c.ID) {
+					t.Errorf("round %d: second approval by brigitte = %d %+v; want 409 conflict saying she already approved it", round, r.status, e)
 				}
 			}
 			after := b.mustChange(t, c.ID)

@@ -2360,7 +2360,7 @@ func TestFormPostedTwice(t *testing.T) {
 	}
 	// Another comment is another decision, which one person may not give.
 	approve.Set("comment", "and in production")
-	if p := bob.post(detail+"/decision", approve).mustStatus(t, http.StatusForbidden); !strings.Contains(p.text("#error"), "one slot") {
+	if p := bob.post(detail+"/decision", approve).mustStatus(t, http.StatusConflict); !strings.Contains(p.text("#error"), "one slot") {
 		t.Errorf("a second approval with another comment: %q, want the refusal", p.text("#error"))
 	}
 
