@@ -100,7 +100,7 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 			m.observeRequest(r.Method, info.route, status, elapsed)
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", LogPath(r.URL.Path)),
 				slog.String("route", info.route),
 				slog.Int("status", status),
 				slog.Duration("duration", elapsed),
@@ -119,6 +119,29 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 
 		mux.ServeHTTP(rec, r)
 	})
+}
+
+// tokenInPath finds what a request log must not keep of a path: an
+// andon token (API, feed or session, told by its prefix) and the value of
+// a token parameter, which a path holds when a client escaped the ? of
+// a feed URL (calendar.ics%3Fenv=prod-lyon%26token=…) or put a token
+// where an id goes. Tokens are URL-safe base64 after their prefix.
+var tokenInPath = regexp.MustCompile(`(andon_|andonfeed_|andonsession_)[A-Za-z0-9_-]+|((?i:token)=)[^/&;]*`)
+
+// redacted stands for a secret a log leaves out.
+const redacted = "[redacted]"
+
+// LogPath returns the path p as a log may record it: every token in it
+// replaced by [redacted], its prefix kept to say which kind it was. The
+// request log records a path without its query, which holds the feed's
+// token; a token in the path itself comes from a client that misplaced
+// it, and a log must not keep a secret whatever the client did. The web
+// UI's logs record their paths through it too.
+func LogPath(p string) string {
+	if !strings.Contains(p, "andon") && !strings.Contains(strings.ToLower(p), "token=") {
+		return p
+	}
+	return tokenInPath.ReplaceAllString(p, "${1}${2}"+redacted)
 }
 
 // labelled sets the route label of the request before h runs; route is

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -346,6 +347,44 @@ func TestRequestLog(t *testing.T) {
 		"route": "/api/v1/me", "status": float64(200), "user": "bob", "request_id": "req-7"}
 	if diff := cmp.Diff(want, rec); diff != "" {
 		t.Errorf("request record mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestRequestLogRedactsTokens checks that a token a client put in the
+// path of a request, rather than in its header or the feed's query,
+// does not reach the request log: the path is logged with the token
+// replaced, its kind kept.
+func TestRequestLogRedactsTokens(t *testing.T) {
+	f := newFixture(t)
+	secret := "s3CRET-t0ken_value"
+	tests := []struct{ path, want string }{
+		// The ? of a feed URL escaped: the query is in the path.
+		{"/api/v1/calendar.ics%3Fenv=prod-lyon%26token=andonfeed_" + secret, "/api/v1/calendar.ics?env=prod-lyon&token=[redacted]"},
+		{"/api/v1/calendar.ics;TOKEN=" + secret, "/api/v1/calendar.ics;TOKEN=[redacted]"},
+		{"/api/v1/calendar.ics/andonfeed_" + secret, "/api/v1/calendar.ics/andonfeed_[redacted]"},
+		// Where an id goes, on a route that matches.
+		{"/api/v1/changes/andon_" + secret, "/api/v1/changes/andon_[redacted]"},
+		{"/api/v1/changes/andonsession_" + secret + "/approvals", "/api/v1/changes/andonsession_[redacted]/approvals"},
+		// Nothing else is touched.
+		{"/api/v1/changes/CHG-7", "/api/v1/changes/CHG-7"},
+	}
+	for i, tt := range tests {
+		f.do(t, "GET", tt.path, aliceToken, "", "X-Request-Id", "path-"+strconv.Itoa(i))
+	}
+	recs := f.logs.awaitRecords(t, "request", len(tests))
+	if strings.Contains(f.logs.String(), secret) {
+		t.Errorf("the log holds the token:\n%s", f.logs.String())
+	}
+	for i, tt := range tests {
+		var got []any
+		for _, rec := range recs {
+			if rec["request_id"] == "path-"+strconv.Itoa(i) {
+				got = append(got, rec["path"])
+			}
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("GET %s: request log path = %v, want %q", tt.path, got, tt.want)
+		}
 	}
 }
 

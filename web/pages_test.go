@@ -362,6 +362,13 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 		t.Errorf("from another site: %q, want %q", got, said)
 	}
 
+	// A token where the change's id goes stays out of the log.
+	const secret = "s3CRET-t0ken_value"
+	b.post("/changes/andon_"+secret+"/decision", url.Values{"verdict": {"approve"}}).mustStatus(t, http.StatusForbidden)
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("the log holds the token in the path:\n%s", logs.String())
+	}
+
 	if _, n, _ := s.changes.FindChanges(t.Context(), andon.ChangeFilter{}); n != 0 {
 		t.Errorf("%d changes were created by refused forms", n)
 	}
@@ -380,6 +387,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 		"POST /changes alice: the form carries no CSRF token",
 		"POST /changes alice: the form's CSRF token is not the session's (a page of an earlier session, or a forgery)",
 		"POST /logout : cross-origin request: cross-origin request detected from Sec-Fetch-Site header",
+		"POST /changes/andon_[redacted]/decision alice: the form carries no CSRF token",
 	}
 	if !slices.Equal(reasons, want) {
 		t.Errorf("forms refused in the log:\n%s\nwant\n%s\nlog:\n%s", strings.Join(reasons, "\n"), strings.Join(want, "\n"), logs.String())

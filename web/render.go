@@ -120,7 +120,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	// The server's middleware gave the request its id.
 	id := w.Header().Get("X-Request-Id")
 	if status == http.StatusInternalServerError {
-		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", r.URL.Path),
+		h.cfg.Logger.ErrorContext(r.Context(), "page", slog.String("path", server.LogPath(r.URL.Path)),
 			slog.String("request_id", id), slog.Any("err", err))
 		if fault := server.StoreFault(r.Context(), h.cfg.Ping); fault != nil {
 			err, status = fault, statusOf(fault)

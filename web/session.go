@@ -164,7 +164,7 @@ func (h *Handler) refuseForm(w http.ResponseWriter, r *http.Request, reason, use
 	h.cfg.Logger.WarnContext(r.Context(), "form refused",
 		slog.String("reason", reason),
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", server.LogPath(r.URL.Path)),
 		slog.String("user", user),
 		slog.String("remote", r.RemoteAddr),
 		slog.String("request_id", w.Header().Get("X-Request-Id")))
