@@ -1,6 +1,7 @@
 package andon_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,23 @@ func TestCheckUserName(t *testing.T) {
 		err := andon.CheckUserName(tt.name)
 		if andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.want) {
 			t.Errorf("CheckUserName(%q) = %v; want invalid, %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestLogDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want float64
+	}{
+		{1843220 * time.Nanosecond, 1.843},
+		{2 * time.Second, 2000},
+		{999 * time.Nanosecond, 0},
+	}
+	for _, tt := range tests {
+		a := andon.LogDuration(tt.d)
+		if a.Key != "duration_ms" || a.Value.Kind() != slog.KindFloat64 || a.Value.Float64() != tt.want {
+			t.Errorf("LogDuration(%v) = %v %v, want duration_ms=%v, a number", tt.d, a.Key, a.Value, tt.want)
 		}
 	}
 }

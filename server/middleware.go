@@ -103,7 +103,7 @@ func instrument(logger *slog.Logger, m *metrics, mux *http.ServeMux) http.Handle
 				slog.String("path", LogPath(r.URL.Path)),
 				slog.String("route", info.route),
 				slog.Int("status", status),
-				slog.Duration("duration", elapsed),
+				andon.LogDuration(elapsed),
 				slog.String("user", info.user),
 				// Who asked: a token refused again and again, or a
 				// sign-in that fails, is traced to where it came from.

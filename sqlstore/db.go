@@ -672,7 +672,7 @@ func (db *DB) migrateFile(ctx context.Context, name string, waited *bool) error 
 		return err
 	}
 	if db.Logger != nil {
-		db.Logger.Info("applied migration", "migration", filepath.Base(name), "version", andon.Version, "duration", time.Since(start).Round(time.Millisecond).String())
+		db.Logger.Info("applied migration", "migration", filepath.Base(name), "version", andon.Version, andon.LogDuration(time.Since(start)))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
 )
@@ -156,15 +157,27 @@ func (h recordHandler) WithGroup(string) slog.Handler      { return h }
 
 // attr returns the value of the attribute key of r, "" when it has none.
 func attr(r slog.Record, key string) string {
-	var v string
+	if v, ok := attrValue(r, key); ok {
+		return v.String()
+	}
+	return ""
+}
+
+// attrValue returns the value of the attribute key of r, and whether r
+// has it.
+func attrValue(r slog.Record, key string) (slog.Value, bool) {
+	var (
+		v  slog.Value
+		ok bool
+	)
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == key {
-			v = a.Value.String()
+			v, ok = a.Value, true
 			return false
 		}
 		return true
 	})
-	return v
+	return v, ok
 }
 
 // A start logs each migration it applies, and on PostgreSQL that it waits
@@ -192,6 +205,11 @@ func TestMigrationsAreLogged(t *testing.T) {
 					release()
 				case "applied migration":
 					applied = append(applied, attr(r, "migration"))
+					// The time it took in milliseconds, a number, as
+					// every log record that reports one has it.
+					if d, ok := attrValue(r, andon.DurationKey); !ok || d.Kind() != slog.KindFloat64 || d.Float64() < 0 {
+						t.Errorf("applied migration: %s = %v, want a number of milliseconds", andon.DurationKey, d)
+					}
 				}
 			}
 			if err := <-opened; err != nil {
