@@ -434,10 +434,12 @@ const (
 
 // CheckText refuses, in text a person typed, which is printed back as it
 // is: control characters, of which tabs and line breaks are taken only
-// when lines is set; the controls that reorder text (an override or an
-// isolate, which make a text read otherwise than it was written, the
-// state andon prints after it included); and more than MaxLineText bytes,
-// or MaxText with lines.
+// when lines is set; Unicode's line and paragraph separators (U+2028,
+// U+2029) in a text of one line, which a terminal, the board, a log or a
+// CSV export may break the line at, as they are line breaks of their own;
+// the controls that reorder text (an override or an isolate, which make a
+// text read otherwise than it was written, the state andon prints after
+// it included); and more than MaxLineText bytes, or MaxText with lines.
 func CheckText(field, text string, lines bool) error {
 	limit := MaxLineText
 	if lines {
@@ -447,15 +449,21 @@ func CheckText(field, text string, lines bool) error {
 		return Errorf(EINVALID, "%s: %d bytes long, longer than %d", field, len(text), limit)
 	}
 	i := strings.IndexFunc(text, func(r rune) bool {
-		if lines && (r == '\n' || r == '\r' || r == '\t') {
+		if lines && (r == '\n' || r == '\r' || r == '\t' || IsLineSeparator(r)) {
 			return false
 		}
-		return IsControl(r) || IsBidiControl(r)
+		return IsControl(r) || IsBidiControl(r) || IsLineSeparator(r)
 	})
 	if i < 0 {
 		return nil
 	}
 	r, _ := utf8.DecodeRuneInString(text[i:])
+	switch {
+	case r == '\u2028':
+		return Errorf(EINVALID, "%s: holds the line separator %U at byte %d, a line break: it takes one line", field, r, i)
+	case r == '\u2029':
+		return Errorf(EINVALID, "%s: holds the paragraph separator %U at byte %d, a line break: it takes one line", field, r, i)
+	}
 	if IsBidiControl(r) {
 		return Errorf(EINVALID, "%s: holds the bidirectional control %U at byte %d, which shows text in another order than it was written", field, r, i)
 	}
@@ -468,6 +476,11 @@ func CheckText(field, text string, lines bool) error {
 func IsBidiControl(r rune) bool {
 	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
+
+// IsLineSeparator reports whether r is Unicode's line separator (U+2028)
+// or paragraph separator (U+2029), which break a line as a line feed does
+// in the browsers, editors and spreadsheets that show a text.
+func IsLineSeparator(r rune) bool { return r == '\u2028' || r == '\u2029' }
 
 // IsBlank reports whether s shows nothing: white space and invisible
 // format characters (a zero-width space) only. A text that must be given

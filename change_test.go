@@ -28,6 +28,12 @@ func TestChangeRequestValidate(t *testing.T) {
 	if err := r.Validate(); err != nil {
 		t.Errorf("known and other components: %v", err)
 	}
+	// The longer texts are text of lines, whichever line breaks end them.
+	r.Description = "first\u2028second\u2029third\r\n\tfourth"
+	r.RollbackPlan = "redeploy\u2028the previous image"
+	if err := r.Validate(); err != nil {
+		t.Errorf("a description and a rollback plan of lines: %v", err)
+	}
 	for _, tt := range []struct {
 		edit func(*andon.ChangeRequest)
 		want string
@@ -45,6 +51,14 @@ func TestChangeRequestValidate(t *testing.T) {
 		{func(r *andon.ChangeRequest) { r.Title = " \t " }, "title: required"},
 		{func(r *andon.ChangeRequest) { r.Title = "ok\x1b[31mRED" }, "title: holds the control character U+001B at byte 2"},
 		{func(r *andon.ChangeRequest) { r.Title = "two\nlines" }, "title: holds the control character U+000A"},
+		// Unicode's own line breaks are no more one line than \n is.
+		{func(r *andon.ChangeRequest) { r.Title = "two\u2028lines" }, "title: holds the line separator U+2028 at byte 3, a line break: it takes one line"},
+		{func(r *andon.ChangeRequest) { r.Title = "Upgrade\u2029MRP" }, "title: holds the paragraph separator U+2029 at byte 7, a line break: it takes one line"},
+		{func(r *andon.ChangeRequest) { r.Title = "MRP\u0085upgrade" }, "title: holds the control character U+0085 at byte 3"},
+		{func(r *andon.ChangeRequest) { r.Title = "MRP\vupgrade" }, "title: holds the control character U+000B at byte 3"},
+		{func(r *andon.ChangeRequest) { r.Facts.Modules = []string{"mrp\u2028"} }, "facts.modules[0]: holds the line separator U+2028 at byte 3"},
+		{func(r *andon.ChangeRequest) { r.Description = "one\ntwo\x07" }, "description: holds the control character U+0007 at byte 7"},
+		{func(r *andon.ChangeRequest) { r.Description = "one\u2028two\x1f" }, "description: holds the control character U+001F at byte 9"},
 		{func(r *andon.ChangeRequest) { r.Description = "fine\n\x00" }, "description: holds the control character U+0000 at byte 5"},
 		{func(r *andon.ChangeRequest) { r.RollbackPlan = "redeploy\u009b" }, "rollbackPlan: holds the control character U+009B"},
 		{func(r *andon.ChangeRequest) { r.Window = &andon.Span{Start: time.Now()} }, "window.end: required"},
