@@ -140,8 +140,9 @@ const (
 	// no API server would send (no object, a user without a name): the
 	// caller's to mend. It is refused, or answered with a 4xx and no
 	// decision. So is an object whose every image the gate refused with
-	// a conflict (a concurrent write moved the change it deploys), to
-	// retry, as the HTTP gate counts its 409.
+	// an error of the request's (EINVALID, an image reference it cannot
+	// parse) or a conflict (a concurrent write moved the change it
+	// deploys, to retry), as the HTTP gate counts its 400 and 409.
 	AdmissionClientError = "client_error"
 	// AdmissionError is a review andon could not decide for reasons of
 	// its own: its store or its policy failed, or the webhook's deadline

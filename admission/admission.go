@@ -307,23 +307,29 @@ func (d imageDecision) allowed() bool { return d.err == nil && d.res != nil && d
 // refusing it on its merits.
 func (d imageDecision) failed() bool { return andon.ErrorCode(d.err) == andon.EINTERNAL }
 
-// conflicted reports whether the gate refused the image because another
-// decision or write moved its change meanwhile (a conflict, to retry):
-// neither the object's fault nor andon's failure. The HTTP gate answers
-// it with a 409, counted as a client_error.
-func (d imageDecision) conflicted() bool { return andon.ErrorCode(d.err) == andon.ECONFLICT }
+// requestFault reports whether the gate refused the image with an error
+// that is the request's, not andon's: a request it could not take
+// (EINVALID: an image reference it cannot parse, an environment it does
+// not know), or a conflict (another decision or write moved the image's
+// change meanwhile, to retry). Neither is a decision on the object's
+// merits, nor andon's failure. The HTTP gate answers either with a 4xx,
+// counted as a client_error.
+func (d imageDecision) requestFault() bool {
+	return d.err != nil && andon.ErrorCode(d.err) != andon.EINTERNAL
+}
 
 // refusalOutcome is the outcome of a review refused for refusals: error
 // when the gate failed closed on any image (andon could not decide on
 // the object, whatever it decided on the others); otherwise denied when
-// it refused any image on its merits, which a retry would not change;
-// and client_error when every refusal was a conflict, which the client
-// may retry.
+// it refused any image on its merits, which neither a retry nor a
+// mended request would change; and client_error when every refusal was
+// the request's fault (requestFault), as the HTTP gate counts it. The
+// object is refused in every case.
 func refusalOutcome(refusals []imageDecision) string {
 	switch {
 	case slices.ContainsFunc(refusals, imageDecision.failed):
 		return andon.AdmissionError
-	case slices.ContainsFunc(refusals, func(d imageDecision) bool { return !d.conflicted() }):
+	case slices.ContainsFunc(refusals, func(d imageDecision) bool { return !d.requestFault() }):
 		return andon.AdmissionDenied
 	default:
 		return andon.AdmissionClientError

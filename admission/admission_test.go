@@ -219,6 +219,25 @@ func TestGateRefusalIsTheAnswer(t *testing.T) {
 	}
 }
 
+// An image the gate cannot take (EINVALID) is the request's fault, as the
+// HTTP gate counts it: a client_error, and the object is still refused
+// with the gate's reason.
+func TestGateInvalidRequestIsAClientError(t *testing.T) {
+	gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		msg := "image " + req.Image + ": repository is not a valid name"
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonBadImage, Message: msg}}, AuditIndex: 43}, andon.Errorf(andon.EINVALID, "%s", msg)
+	}}
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", mustRead(t, "deployment-create"))
+	if resp.Allowed || outcome != andon.AdmissionClientError {
+		t.Fatalf("allowed %v, outcome %s; want refused, counted %s", resp.Allowed, outcome, andon.AdmissionClientError)
+	}
+	for _, want := range []string{"andon's gate refused image " + imageA, andon.ReasonBadImage + ": image " + imageA + ": repository is not a valid name", "(audit entry 43)"} {
+		if !strings.Contains(resp.Result.Message, want) {
+			t.Errorf("message lacks %q:\n%s", want, resp.Result.Message)
+		}
+	}
+}
+
 // twoImageReview is the recorded create of the Deployment with an init
 // container of image imageB added before its container of image imageA;
 // dryRun makes it the recorded dry run.
@@ -278,9 +297,10 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 		allowed bool
 		// failed: the gate could not decide on an image it refused.
 		failed bool
-		// conflict: every refusal was a conflict, to retry.
-		conflict bool
-		message  []string
+		// clientError: every refusal was the request's fault, a
+		// conflict to retry or a request the gate could not take.
+		clientError bool
+		message     []string
 	}{{
 		name:    "every image allowed",
 		answer:  func(mode, _ string) (*andon.GateResult, error) { return allow(mode), nil },
@@ -348,9 +368,34 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 			}
 			return allow(mode), nil
 		},
-		calls:    []string{"preview B", "preview A", "decide B", "decide A"},
-		conflict: true,
-		message:  []string{"andon's gate refused image " + imageA, "modified concurrently; retry"},
+		calls:       []string{"preview B", "preview A", "decide B", "decide A"},
+		clientError: true,
+		message:     []string{"andon's gate refused image " + imageA, "modified concurrently; retry"},
+	}, {
+		// An image the gate cannot take: the request's fault, as the
+		// HTTP gate counts its 400, not a refusal on the object's
+		// merits. The object is refused all the same.
+		name: "an image the gate cannot take",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonBadImage, Message: "image: not pinned"}}}, andon.Errorf(andon.EINVALID, "image: not pinned")
+			}
+			return allow(mode), nil
+		},
+		calls:       []string{"preview B", "preview A", "decide A", "dry run B"},
+		clientError: true,
+		message:     []string{"andon's gate refused image " + imageA, "image: not pinned"},
+	}, {
+		// Beside an image refused on its merits, it is a denial.
+		name: "an image the gate cannot take and a refusal",
+		answer: func(mode, img string) (*andon.GateResult, error) {
+			if img == imageA {
+				return &andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonBadImage, Message: "image: not pinned"}}}, andon.Errorf(andon.EINVALID, "image: not pinned")
+			}
+			return refusal("FROZEN"), nil
+		},
+		calls:   []string{"preview B", "preview A", "decide B", "decide A"},
+		message: []string{"andon's gate refused 2 of the 2 new images", "image " + imageB + ": FROZEN", "image: not pinned"},
 	}, {
 		// An image refused on its merits beside one in conflict: a
 		// retry would be refused all the same.
@@ -404,7 +449,7 @@ func TestImagesOfAWorkloadAreDecidedTogether(t *testing.T) {
 				want = andon.AdmissionAllowed
 			case tt.failed:
 				want = andon.AdmissionError
-			case tt.conflict:
+			case tt.clientError:
 				want = andon.AdmissionClientError
 			}
 			if resp.Allowed != tt.allowed || outcome != want {

@@ -28,7 +28,7 @@ func NewAdmission(cfg Config) http.Handler {
 	m := newMetrics(Config{Registry: cfg.Registry, Logger: cfg.Logger})
 	reviews := register(cfg.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "andon_admission_reviews_total",
-		Help: "Admission reviews answered, by outcome: allowed, denied (refused on its merits by the manifest policy or the gate), ignored (not governed by andon), client_error when the review could not be read or no API server would send it (refused, or answered with a 4xx and no decision) or the gate refused its images with a conflict to retry, or error when andon could not decide for reasons of its own, its store, its policy or the deadline, and failed closed (refused, or answered with a 5xx and no decision). The API server applies the webhook's failure policy to an answer with no decision.",
+		Help: "Admission reviews answered, by outcome: allowed, denied (refused on its merits by the manifest policy or the gate), ignored (not governed by andon), client_error when the review could not be read or no API server would send it (refused, or answered with a 4xx and no decision) or the gate refused its images for the request's fault (an image reference it cannot parse) or with a conflict to retry, or error when andon could not decide for reasons of its own, its store, its policy or the deadline, and failed closed (refused, or answered with a 5xx and no decision). The API server applies the webhook's failure policy to an answer with no decision.",
 	}, []string{"outcome"}))
 	// Every outcome is exported from the start, so that a rate over an
 	// outcome that has not happened yet is zero rather than absent.
