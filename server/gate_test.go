@@ -78,6 +78,14 @@ func TestGate(t *testing.T) {
 		{name: "environment given twice", body: `{"environment":"prod-lyon","image":"x","environment":"dev"}`,
 			wantStatus: http.StatusBadRequest,
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: field "environment" given twice`}}}},
+		// A null where a value goes would be read as its absence: a
+		// "dryRun": null as a real decision.
+		{name: "dryRun null", body: `{"environment":"prod-lyon","image":"x","dryRun":null}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: field "dryRun" is null: give true or false, or leave the field out for its default`}}}},
+		{name: "at null", body: `{"environment":"prod-lyon","image":"x","at":null}`,
+			wantStatus: http.StatusBadRequest,
+			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: `request body: field "at" is null: give an RFC 3339 time, or leave the field out for its default`}}}},
 		{name: "admission from a client", body: `{"environment":"prod-lyon","image":"x","admission":{"uid":"u","namespace":"odoo-lyon","kind":"Deployment","name":"odoo","operation":"CREATE","user":"argocd"}}`,
 			wantStatus: http.StatusBadRequest,
 			want:       andon.GateResult{Reasons: []andon.Reason{{Code: andon.ReasonInternal, Message: admissionRefused}}}},

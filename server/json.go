@@ -208,6 +208,8 @@ func ambiguousMember(data []byte, t reflect.Type) string {
 		return fmt.Sprintf("field %q given twice", p.path)
 	case p.kind == memberCase:
 		return fmt.Sprintf("unknown field %q (names are case-sensitive: %q)", p.path, p.want)
+	case p.kind == memberNull:
+		return fmt.Sprintf("field %q is null: give %s, or leave the field out for its default", p.path, p.want)
 	}
 	return ""
 }
@@ -217,8 +219,8 @@ func ambiguousMember(data []byte, t reflect.Type) string {
 type memberProblem struct {
 	path string
 	kind problemKind
-	// want is the name of the field, for memberCase; value is the JSON
-	// value, for memberTime.
+	// want is the name of the field, for memberCase, and what the member
+	// takes, for memberNull; value is the JSON value, for memberTime.
 	want, value string
 	// close are the names of the fields the member's name is most likely
 	// a misspelling of (andon.Closest), for memberUnknown.
@@ -232,6 +234,11 @@ const (
 	memberTwice
 	memberCase
 	memberTime
+	// memberNull is a null where a value that cannot be null goes (a
+	// boolean, a string, a number, a time, an object): encoding/json
+	// leaves such a value as it was, so that "dryRun": null would ask for
+	// a real gate decision. A strict reading refuses it rather than guess.
+	memberNull
 )
 
 // maxWalkDepth bounds how deep a walk checks a body: deeper values are
@@ -352,6 +359,13 @@ func (w *walk) scalar() ([]byte, error) {
 // only checked for members given twice.
 func (w *walk) value(t reflect.Type) (memberProblem, error) {
 	c := w.peek()
+	if w.strict && c == 'n' && t != nil {
+		if want := notNull(t); want != "" {
+			p := w.problem(memberNull)
+			p.want = want
+			return p, nil
+		}
+	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -409,6 +423,24 @@ func (w *walk) value(t reflect.Type) (memberProblem, error) {
 	}
 	_, err := w.scalar()
 	return memberProblem{}, err
+}
+
+// notNull says what a value of type t takes when t cannot be null, and
+// "" when it can (a pointer, a slice, a map, an interface).
+func notNull(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return "an RFC 3339 time"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Struct:
+		return "an object"
+	}
+	return ""
 }
 
 // timeProblem names the value at the cursor, which a time.Time is to

@@ -102,7 +102,14 @@ func TestAmbiguousMember(t *testing.T) {
 		{`{"labels":{"a":{"depth":1},"a":{"depth":2}}}`, `field "labels.a" given twice`},
 		{`{"any":{"x":1,"x":2}}`, `field "any.x" given twice`},
 		{`{"items":[{"DEPTH":1}]}`, `unknown field "items[0].DEPTH" (names are case-sensitive: "depth")`},
-		{`{"at":null,"environment":"a","environment":"b"}`, `field "environment" given twice`},
+		{`{"at":"2026-01-30T14:00:00Z","environment":"a","environment":"b"}`, `field "environment" given twice`},
+		// A null is the absence of a value only where a Go value can be
+		// nil; elsewhere encoding/json leaves the value as it was.
+		{`{"at":null}`, `field "at" is null: give an RFC 3339 time, or leave the field out for its default`},
+		{`{"environment":null}`, `field "environment" is null: give a string, or leave the field out for its default`},
+		{`{"items":[{"depth":null}]}`, `field "items[0].depth" is null: give a number, or leave the field out for its default`},
+		{`{"items":null,"labels":null,"any":null}`, ""},
+		{`{"labels":{"a":null}}`, `field "labels.a" is null: give an object, or leave the field out for its default`},
 		// A name is compared as encoding/json reads it: escapes undone,
 		// invalid UTF-8 replaced.
 		{`{"environment":"a","env\u0069ronment":"b"}`, `field "environment" given twice`},
