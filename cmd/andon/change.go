@@ -122,7 +122,7 @@ without --rollback-plan.`,
 			if err != nil {
 				return flagNamed(err)
 			}
-			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) }); err != nil {
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) }); err != nil {
 				return err
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
@@ -270,7 +270,8 @@ func newChangeShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+			loc := e.windowLocation(cmd, c, ch)
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, loc) })
 		},
 	}
 }
@@ -295,7 +296,7 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) })
 		},
 	}
 	help := "why you approve"
@@ -329,7 +330,7 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false) })
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
@@ -424,7 +425,8 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true) })
+			loc := e.windowLocation(cmd, c, ch)
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, loc) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "conclusions of the review (required)")
@@ -433,8 +435,10 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 }
 
 // writeChange writes the human view of a change: what was decided about it
-// always, and with full, everything it records.
-func writeChange(w io.Writer, ch *andon.Change, full bool) {
+// always, and with full, everything it records. The requested window is
+// shown in loc, the plant's time zone, as well as in UTC; a nil loc, or
+// UTC, shows it in UTC alone.
+func writeChange(w io.Writer, ch *andon.Change, full bool, loc *time.Location) {
 	kv(w, "id", ch.ID)
 	kv(w, "title", ch.Title)
 	kv(w, "environment", ch.Environment)
@@ -464,7 +468,7 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 		}
 		kvList(w, "processes", ch.Processes)
 		if ch.Window != nil {
-			kv(w, "window", fmtTime(ch.Window.Start)+" to "+fmtTime(ch.Window.End))
+			kvList(w, "window", windowLines(*ch.Window, loc))
 		} else {
 			kv(w, "window", "-")
 		}
@@ -504,6 +508,27 @@ func writeChange(w io.Writer, ch *andon.Change, full bool) {
 	} else if ch.ReviewDue != nil && ch.Review == nil {
 		kv(w, "review due", reviewDue(ch, time.Now()))
 	}
+}
+
+// windowLines is a change's window as people read it: in the plant's
+// local time, which is how the plant plans, as calendar next and calendar
+// show print it, then in UTC; in UTC alone when loc is nil or UTC.
+func windowLines(s andon.Span, loc *time.Location) []string {
+	utc := fmtTime(s.Start) + " to " + fmtTime(s.End)
+	if loc == nil || loc == time.UTC {
+		return []string{utc}
+	}
+	return []string{s.Start.In(loc).Format(layoutLocal) + " to " + s.End.In(loc).Format(layoutLocal) + " (" + loc.String() + ")", utc}
+}
+
+// windowLocation returns the time zone of the plant of ch's environment,
+// in which the human view shows its window; nil when ch has no window or
+// the output is for programs, which need no second call to the server.
+func (e *env) windowLocation(cmd *cobra.Command, c *client.Client, ch *andon.Change) *time.Location {
+	if ch.Window == nil || !human(cmd) {
+		return nil
+	}
+	return e.location(cmd.Context(), c, ch.Environment)
 }
 
 // reviewDue says when the retrospective review of ch, which owes one, is

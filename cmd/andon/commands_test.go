@@ -322,7 +322,9 @@ func TestHumanViews(t *testing.T) {
 				"id: CHG-0042", "title: Upgrade MRP work orders", "environment: prod-lyon", "type: normal", "state: pending",
 				"requester: rachel", "description: Fixes the routing bug in work orders.",
 				"artifacts: " + image, "modules: mrp_workorder", "migration: true", "components: -", "processes: production",
-				"window: 2026-03-08 01:00Z to 2026-03-08 03:00Z",
+				// In the plant's time zone first, as the plant plans.
+				"window: Sun 2026-03-08 02:00 CET to Sun 2026-03-08 04:00 CET (Europe/Paris)",
+				"2026-03-08 01:00Z to 2026-03-08 03:00Z",
 				"rollback plan: Redeploy the previous digest and restore the pre-change backup.",
 				"links: ticket: https://tickets.example.com/OPS-17",
 				"tier: critical", "reasons: migration touching critical process production",
@@ -502,6 +504,17 @@ func TestCatalogUnavailable(t *testing.T) {
 	}
 	if want := "start Sun 2026-03-08 01:00 UTC 2026-03-08 01:00Z"; !hasLine(squeeze(got.stdout), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, got.stdout)
+	}
+	// A change's window is then shown in UTC alone.
+	got = runAPI(t, api, "change", "show", "CHG-0042")
+	if got.code != 0 {
+		t.Fatalf("change show: exit code %d: %s", got.code, got.stderr)
+	}
+	if want := "andon: warning: cannot read the time zone of prod-lyon, showing UTC: auditors only\n"; got.stderr != want {
+		t.Errorf("change show: stderr = %q, want %q", got.stderr, want)
+	}
+	if want := "window: 2026-03-08 01:00Z to 2026-03-08 03:00Z"; !hasLine(squeeze(got.stdout), want) || strings.Contains(got.stdout, "CET") {
+		t.Errorf("change show: stdout lacks %q, or shows a local time:\n%s", want, got.stdout)
 	}
 }
 

@@ -165,6 +165,7 @@ const image = "registry.example.com/odoo/odoo@sha256:2c26b46b68ffc68ff99b453c1d3
 func TestExitCodes(t *testing.T) {
 	api := newAPI(t, map[string]route{
 		"GET /api/v1/me":                          {status: 401, file: "error-unauthorized.json"},
+		"GET /api/v1/catalog":                     {status: 200, file: "catalog.json"},
 		"GET /api/v1/changes/CHG-0042":            {status: 200, file: "change.json"},
 		"POST /api/v1/changes/CHG-0042/approvals": {status: 403, file: "error-forbidden.json"},
 		"POST /api/v1/changes/CHG-0042/transitions": {status: 409,
