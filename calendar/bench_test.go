@@ -67,7 +67,7 @@ func BenchmarkNextSlot(b *testing.B) {
 	after := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := c.NextSlot(env, after, 2*time.Hour, 365*24*time.Hour, ""); !ok {
+		if _, ok := c.NextSlot(env, after, 2*time.Hour, 365*24*time.Hour, "", false); !ok {
 			b.Fatal("no slot")
 		}
 	}
@@ -82,7 +82,7 @@ func BenchmarkNextSlotNone(b *testing.B) {
 	after := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := c.NextSlot(env, after, 15*24*time.Hour, 365*24*time.Hour, ""); ok {
+		if _, ok := c.NextSlot(env, after, 15*24*time.Hour, 365*24*time.Hour, "", false); ok {
 			b.Fatal("a slot")
 		}
 	}

@@ -36,7 +36,7 @@ func TestFarSearchesKeepTheGatesRange(t *testing.T) {
 		before = append(before, s.schedules[0].cache[cacheActive].Load())
 	}
 	// A slot longer than any window: the search runs the whole year.
-	if _, ok := c.NextSlot(env, now, 5*time.Hour, 365*24*time.Hour, ""); ok {
+	if _, ok := c.NextSlot(env, now, 5*time.Hour, 365*24*time.Hour, "", false); ok {
 		t.Fatal("found a 5h slot in 4h windows")
 	}
 	c.Occurrences(env, now.AddDate(0, 6, 0), now.AddDate(0, 7, 0))

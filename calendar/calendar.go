@@ -297,9 +297,11 @@ func compareOccurrences(a, b andon.Occurrence) int {
 // (andon.Occurrence.Stops), both of windows applying to env. A freeze that
 // allows the change's type does not block the slot, as the gate would let
 // the change through it; with no type (""), the slot is not yet tied to a
-// change and every freeze blocks it. NextSlot reports false when there is
-// no such span or d is not positive.
-func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon time.Duration, change andon.ChangeType) (andon.Span, bool) {
+// change and every freeze blocks it. Peaks do not block a slot unless
+// outsidePeaks is set: the plant would rather see no change then, but the
+// gate lets one through. NextSlot reports false when there is no such span
+// or d is not positive.
+func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon time.Duration, change andon.ChangeType, outsidePeaks bool) (andon.Span, bool) {
 	if d <= 0 || horizon < 0 {
 		return andon.Span{}, false
 	}
@@ -315,7 +317,7 @@ func (c *Calendar) NextSlot(env *andon.Environment, after time.Time, d, horizon 
 		if hi.After(last) {
 			hi = last
 		}
-		if s, ok := c.slot(env, lo, hi, d, change); ok {
+		if s, ok := c.slot(env, lo, hi, d, change, outsidePeaks); ok {
 			return andon.Span{Start: s, End: s.Add(d)}, true
 		}
 		if !hi.Before(last) {
@@ -341,15 +343,20 @@ func (c *Calendar) Applies(env *andon.Environment, t andon.WindowType) bool {
 const maxStep = 366 * 24 * time.Hour
 
 // slot returns the earliest start s in [after, last] of a slot of length d
-// for a change of type change.
-func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration, change andon.ChangeType) (time.Time, bool) {
-	var maintenance, freezes []andon.Occurrence
-	for _, o := range c.collect(env, after, last.Add(d), slotTypes, "", cacheOther) {
+// for a change of type change, and with outsidePeaks, overlapping no peak.
+func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (time.Time, bool) {
+	types := slotTypes
+	if outsidePeaks {
+		types = slotTypesOutsidePeaks
+	}
+	// A peak to stay out of blocks a slot as a freeze does.
+	var maintenance, blocking []andon.Occurrence
+	for _, o := range c.collect(env, after, last.Add(d), types, "", cacheOther) {
 		switch {
 		case o.Type == andon.WindowMaintenance:
 			maintenance = append(maintenance, o)
-		case o.Stops(change):
-			freezes = append(freezes, o)
+		case o.Type == andon.WindowPeak || o.Stops(change):
+			blocking = append(blocking, o)
 		}
 	}
 	var best time.Time
@@ -360,7 +367,7 @@ func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Du
 		if found && !m.Start.Before(best) {
 			break
 		}
-		if s, ok := slotIn(m, freezes, after, d, last); ok && (!found || s.Before(best)) {
+		if s, ok := slotIn(m, blocking, after, d, last); ok && (!found || s.Before(best)) {
 			best, found = s, true
 		}
 	}
@@ -368,12 +375,16 @@ func (c *Calendar) slot(env *andon.Environment, after, last time.Time, d time.Du
 }
 
 // slotTypes are the windows that decide where a slot may go.
-var slotTypes = []andon.WindowType{andon.WindowMaintenance, andon.WindowFreeze}
+var (
+	slotTypes             = []andon.WindowType{andon.WindowMaintenance, andon.WindowFreeze}
+	slotTypesOutsidePeaks = []andon.WindowType{andon.WindowMaintenance, andon.WindowFreeze, andon.WindowPeak}
+)
 
 // slotIn returns the earliest start s in [max(after, m.Start), last] such
-// that [s, s+d) lies inside m and overlaps none of freezes. Every slot that
-// overlaps a freeze cannot start before that freeze ends, so the search
-// jumps to the latest end among the freezes in the way.
+// that [s, s+d) lies inside m and overlaps none of freezes (the
+// occurrences that block a slot). Every slot that overlaps one cannot
+// start before it ends, so the search jumps to the latest end among those
+// in the way.
 func slotIn(m andon.Occurrence, freezes []andon.Occurrence, after time.Time, d time.Duration, last time.Time) (time.Time, bool) {
 	s := m.Start
 	if after.After(s) {

@@ -683,7 +683,7 @@ func TestConcurrentQueries(t *testing.T) {
 			for i := range 200 {
 				at := base.Add(time.Duration(g*1000+i*97) * time.Hour)
 				c.Active(cat.Environment("prod-melbourne"), at)
-				c.NextSlot(cat.Environment("prod-lyon"), at, time.Hour, 90*24*time.Hour, "")
+				c.NextSlot(cat.Environment("prod-lyon"), at, time.Hour, 90*24*time.Hour, "", false)
 			}
 			done <- Spans(c.Occurrences(cat.Environment("prod-lyon"), base, base.AddDate(0, 2, 0)))
 		}()

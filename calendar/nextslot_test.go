@@ -158,7 +158,7 @@ func TestNextSlot(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			span, ok := c.NextSlot(cat.Environment(tt.env), MustTime(t, tt.after), tt.d, tt.horizon, tt.change)
+			span, ok := c.NextSlot(cat.Environment(tt.env), MustTime(t, tt.after), tt.d, tt.horizon, tt.change, false)
 			got := ""
 			if ok {
 				got = span.Start.Format(time.RFC3339) + "/" + span.End.Format(time.RFC3339)
@@ -167,6 +167,62 @@ func TestNextSlot(t *testing.T) {
 				t.Errorf("NextSlot(%s, %s, %s, %q) = %q; want %q", tt.after, tt.d, tt.horizon, tt.change, got, tt.want)
 			}
 		})
+	}
+}
+
+// A peak does not block a slot unless the slot is asked for outside
+// peaks, and then it blocks it as a freeze does: the demo's Sunday
+// maintenance from 02:00 and nightly peak until 03:00.
+func TestNextSlotOutsidePeaks(t *testing.T) {
+	paris := MustLoadLocation(t, "Europe/Paris")
+	cat := NewCatalog(t,
+		&andon.Window{
+			Name: "sunday", Type: andon.WindowMaintenance,
+			Schedules: []andon.Schedule{{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY;BYDAY=SU", Duration: 4 * time.Hour}},
+		},
+		&andon.Window{
+			Name: "nightly", Type: andon.WindowPeak,
+			Schedules: []andon.Schedule{{Start: "2026-01-01T01:00:00", RRule: "FREQ=DAILY", Duration: 2 * time.Hour}},
+		},
+		&andon.Window{
+			Name: "audit", Type: andon.WindowFreeze,
+			Once: &andon.Span{Start: time.Date(2026, 6, 14, 2, 0, 0, 0, paris), End: time.Date(2026, 6, 14, 3, 30, 0, 0, paris)},
+		},
+	)
+	c := MustNew(t, cat)
+	year := 366 * 24 * time.Hour
+	tests := []struct {
+		name         string
+		after        string
+		d            time.Duration
+		outsidePeaks bool
+		want         string // "" for none
+	}{
+		{"a peak does not block by default", "2026-06-06T12:00:00+02:00", 2 * time.Hour, false, "2026-06-07T02:00:00+02:00/2026-06-07T04:00:00+02:00"},
+		{"outside peaks, from the end of the peak", "2026-06-06T12:00:00+02:00", 2 * time.Hour, true, "2026-06-07T03:00:00+02:00/2026-06-07T05:00:00+02:00"},
+		{"outside peaks, the whole rest of the window", "2026-06-06T12:00:00+02:00", 3 * time.Hour, true, "2026-06-07T03:00:00+02:00/2026-06-07T06:00:00+02:00"},
+		{"outside peaks, longer than the rest of any window", "2026-06-06T12:00:00+02:00", 4 * time.Hour, true, ""},
+		{"a freeze that ends after the peak", "2026-06-13T12:00:00+02:00", 2 * time.Hour, true, "2026-06-14T03:30:00+02:00/2026-06-14T05:30:00+02:00"},
+		{"a freeze alone, by default", "2026-06-13T12:00:00+02:00", 2 * time.Hour, false, "2026-06-14T03:30:00+02:00/2026-06-14T05:30:00+02:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			span, ok := c.NextSlot(cat.Environment("prod-lyon"), MustTime(t, tt.after), tt.d, year, "", tt.outsidePeaks)
+			got := ""
+			if ok {
+				got = span.Start.Format(time.RFC3339) + "/" + span.End.Format(time.RFC3339)
+			}
+			if got != tt.want {
+				t.Errorf("NextSlot(%s, %s, outsidePeaks %v) = %q; want %q", tt.after, tt.d, tt.outsidePeaks, got, tt.want)
+			}
+		})
+	}
+	// The service says why none was found.
+	var src source
+	src.cat.Store(cat)
+	_, err := calendar.NewService(&src).NextSlot(context.Background(), "prod-lyon", MustTime(t, "2026-06-06T12:00:00+02:00"), 4*time.Hour, "", true)
+	if want := "no slot of 4h inside a maintenance window and outside freezes and peaks"; andon.ErrorCode(err) != andon.ENOTFOUND || !strings.Contains(andon.ErrorMessage(err), want) {
+		t.Errorf("no slot outside peaks: %v; want not found, saying %q", err, want)
 	}
 }
 
@@ -216,7 +272,7 @@ func TestService(t *testing.T) {
 		}
 	})
 	t.Run("NextSlot", func(t *testing.T) {
-		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), 2*time.Hour, "")
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-13T00:00:00+02:00"), 2*time.Hour, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,10 +291,10 @@ func TestService(t *testing.T) {
 			// A name the caller gave, as a change's environment: invalid.
 			{"unknown environment in Active", func() error { _, err := svc.Active(ctx, "nowhere", at); return err }, andon.EINVALID},
 			{"unknown environment in Occurrences", func() error { _, err := svc.Occurrences(ctx, "nowhere", at, at.Add(time.Hour)); return err }, andon.EINVALID},
-			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour, ""); return err }, andon.EINVALID},
-			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, ""); return err }, andon.ENOTFOUND},
-			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0, ""); return err }, andon.EINVALID},
-			{"unknown change type", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "urgent"); return err }, andon.EINVALID},
+			{"unknown environment in NextSlot", func() error { _, err := svc.NextSlot(ctx, "nowhere", at, time.Hour, "", false); return err }, andon.EINVALID},
+			{"no slot within a year", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, "", false); return err }, andon.ENOTFOUND},
+			{"no duration", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, 0, "", false); return err }, andon.EINVALID},
+			{"unknown change type", func() error { _, err := svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "urgent", false); return err }, andon.EINVALID},
 		}
 		for _, tt := range tests {
 			if got := andon.ErrorCode(tt.call()); got != tt.want {
@@ -251,25 +307,25 @@ func TestService(t *testing.T) {
 		if _, err := svc.Occurrences(ctx, "prod-lyonn", at, at.Add(time.Hour)); andon.ErrorMessage(err) != `environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?` {
 			t.Errorf("misspelt environment: %v; want the closest name suggested", err)
 		}
-		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, "")
+		_, err := svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, "", false)
 		if want := `no slot of 5h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon": its longest maintenance window in that year, sunday from 2026-06-14T02:00:00+02:00, lasts 4h, less than the change`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot: %v; want %q", err, want)
 		}
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, andon.ChangeEmergency)
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 5*time.Hour, andon.ChangeEmergency, false)
 		if want := `no slot of 5h for a change of type emergency inside a maintenance window and outside the freezes that stop it in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon": its longest maintenance window in that year, sunday from 2026-06-14T02:00:00+02:00, lasts 4h, less than the change`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot for an emergency change: %v; want %q", err, want)
 		}
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "Emergency")
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, time.Hour, "Emergency", false)
 		if want := `type: "Emergency" is not one of standard, normal, emergency`; andon.ErrorMessage(err) != want {
 			t.Errorf("a change type in capitals: %v; want %q", err, want)
 		}
 		// Said in the days it was asked in, as the message below does.
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, 10*24*time.Hour, "")
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 10*24*time.Hour, "", false)
 		if want := `no slot of 10d inside a maintenance window`; !strings.HasPrefix(andon.ErrorMessage(err), want) {
 			t.Errorf("no slot of 10 days: %v; want it to begin %q", err, want)
 		}
 		// Longer than the search: not a slot that happens to be missing.
-		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour, "")
+		_, err = svc.NextSlot(ctx, "prod-lyon", at, 1000*24*time.Hour, "", false)
 		if want := `duration: 1000d is longer than the year after 2026-06-13T00:00:00+02:00 in which a slot is looked for`; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
 			t.Errorf("a duration of 1000 days: %v; want invalid, %q", err, want)
 		}
@@ -282,7 +338,7 @@ func TestService(t *testing.T) {
 			Name: "audit-year", Type: andon.WindowFreeze,
 			Once: &andon.Span{Start: at.Add(-time.Hour), End: at.AddDate(2, 0, 0)},
 		})})
-		_, err = frozen.NextSlot(ctx, "prod-lyon", at, time.Hour, "")
+		_, err = frozen.NextSlot(ctx, "prod-lyon", at, time.Hour, "", false)
 		if want := `no slot of 1h inside a maintenance window and outside freezes in the year after 2026-06-13T00:00:00+02:00 for environment "prod-lyon"`; andon.ErrorMessage(err) != want {
 			t.Errorf("no slot for a freeze of the whole year: %v; want %q", err, want)
 		}
@@ -291,7 +347,7 @@ func TestService(t *testing.T) {
 			Schedules: []andon.Schedule{{Start: "2026-01-05T18:00:00", RRule: "FREQ=DAILY", Duration: 4 * time.Hour}},
 			Selector:  andon.Selector{Environments: []string{"dev-lyon"}},
 		})})
-		_, err = devOnly.NextSlot(ctx, "prod-lyon", at, time.Hour, "")
+		_, err = devOnly.NextSlot(ctx, "prod-lyon", at, time.Hour, "", false)
 		if want := `environment "prod-lyon" has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer`; andon.ErrorCode(err) != andon.ENOTFOUND || andon.ErrorMessage(err) != want {
 			t.Errorf("no maintenance window: %v; want %q", err, want)
 		}
@@ -302,7 +358,7 @@ func TestService(t *testing.T) {
 			Schedules: []andon.Schedule{{Start: "2026-01-06T20:00:00", RRule: "FREQ=WEEKLY", Duration: 3 * time.Hour}},
 		})
 		src.cat.Store(next)
-		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"), 2*time.Hour, "")
+		span, err := svc.NextSlot(ctx, "prod-lyon", MustTime(t, "2026-06-06T00:00:00+02:00"), 2*time.Hour, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -188,7 +188,7 @@ func TestCalendarMatchesModel(t *testing.T) {
 				// emergency changes stops the others.
 				change := []andon.ChangeType{"", andon.ChangeStandard, andon.ChangeNormal, andon.ChangeEmergency}[i%4]
 				want, wok := m.nextSlot(env, after, d, horizon, change)
-				got, gok := c.NextSlot(e, after, d, horizon, change)
+				got, gok := c.NextSlot(e, after, d, horizon, change, false)
 				if wok != gok || wok && (!want.Equal(got.Start) || !got.End.Equal(got.Start.Add(d))) {
 					fail("%s: NextSlot(%s, %s, %s, %q) = %v %v, model %v %v", env, after, d, horizon, change, got, gok, want, wok)
 				}

@@ -93,8 +93,9 @@ func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.
 // NextSlot returns the first span of length d starting at or after after,
 // within a year, that lies inside one maintenance occurrence and overlaps no
 // freeze applying to env that stops a change of type change (every freeze,
-// when change is ""); ENOTFOUND when there is none.
-func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType) (*andon.Span, error) {
+// when change is ""), and with outsidePeaks, no peak; ENOTFOUND when there
+// is none.
+func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
 	if d <= 0 {
 		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", andon.ShortDuration(d))
 	}
@@ -109,7 +110,7 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 	if d > horizon {
 		return nil, andon.Errorf(andon.EINVALID, "duration: %s is longer than the year after %s in which a slot is looked for", andon.HumanDuration(d), after.Format(time.RFC3339))
 	}
-	span, ok := cal.NextSlot(e, after, d, horizon, change)
+	span, ok := cal.NextSlot(e, after, d, horizon, change, outsidePeaks)
 	if !ok {
 		if !cal.Applies(e, andon.WindowMaintenance) {
 			return nil, andon.Errorf(andon.ENOTFOUND, "environment %q has no maintenance window: no Window of type maintenance in the catalog selects it, so it has no slot to offer", env)
@@ -128,12 +129,16 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 			why = fmt.Sprintf(": its longest maintenance window in that year, %s from %s, lasts %s, less than the change",
 				longest.Window, longest.Start.Format(time.RFC3339), andon.HumanDuration(longest.End.Sub(longest.Start)))
 		}
-		if change != "" {
-			return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s for a change of type %s inside a maintenance window and outside the freezes that stop it in the year after %s for environment %q%s",
-				andon.HumanDuration(d), change, after.Format(time.RFC3339), env, why)
+		peaks := ""
+		if outsidePeaks {
+			peaks = " and peaks"
 		}
-		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes in the year after %s for environment %q%s",
-			andon.HumanDuration(d), after.Format(time.RFC3339), env, why)
+		if change != "" {
+			return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s for a change of type %s inside a maintenance window and outside the freezes that stop it%s in the year after %s for environment %q%s",
+				andon.HumanDuration(d), change, peaks, after.Format(time.RFC3339), env, why)
+		}
+		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes%s in the year after %s for environment %q%s",
+			andon.HumanDuration(d), peaks, after.Format(time.RFC3339), env, why)
 	}
 	return &span, nil
 }

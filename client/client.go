@@ -329,12 +329,16 @@ func (c *Client) Occurrences(ctx context.Context, env string, from, to time.Time
 // NextSlot returns the first span of length d, starting at or after after
 // (now when zero), inside a maintenance window of env and outside every
 // freeze that stops a change of type change; with change "", outside every
-// freeze. It returns ENOTFOUND when there is none within a year.
-func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, after time.Time, change andon.ChangeType) (*andon.Span, error) {
+// freeze; with outsidePeaks, also overlapping no peak. It returns ENOTFOUND
+// when there is none within a year.
+func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, after time.Time, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
 	q := url.Values{"env": {env}, "duration": {d.String()}}
 	setTime(q, "after", after)
 	if change != "" {
 		q.Set("type", string(change))
+	}
+	if outsidePeaks {
+		q.Set("outsidePeaks", "true")
 	}
 	var s andon.Span
 	if err := c.do(ctx, http.MethodGet, "/api/v1/calendar/next", q, nil, &s); err != nil {

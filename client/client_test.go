@@ -303,7 +303,7 @@ func TestMethods(t *testing.T) {
 		{
 			name: "next slot",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
-				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, mustTime(t, "2026-03-02T12:00:00Z"), "")
+				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, mustTime(t, "2026-03-02T12:00:00Z"), "", false)
 			},
 			ans: answer{status: 200, file: "next.json"},
 			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{
@@ -314,7 +314,7 @@ func TestMethods(t *testing.T) {
 		{
 			name: "next slot for a change type",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
-				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, time.Time{}, andon.ChangeEmergency)
+				return c.NextSlot(ctx, "prod-lyon", 2*time.Hour, time.Time{}, andon.ChangeEmergency, false)
 			},
 			ans: answer{status: 200, file: "next.json"},
 			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{

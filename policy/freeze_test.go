@@ -55,7 +55,7 @@ func TestFreezeAllowAgrees(t *testing.T) {
 					t.Fatalf("Gate: %v", err)
 				}
 				frozen := slices.ContainsFunc(d.Reasons, func(r andon.Reason) bool { return r.Code == "FROZEN" })
-				_, slot := cal.NextSlot(prodLyon, maintenance.Start, time.Hour, 0, change)
+				_, slot := cal.NextSlot(prodLyon, maintenance.Start, time.Hour, 0, change, false)
 				stops := freeze.Stops(change)
 				if frozen != stops || slot == stops {
 					t.Errorf("gate FROZEN %v, slot found %v, Stops %v; want FROZEN and Stops alike, and a slot exactly when the freeze does not stop the change", frozen, slot, stops)

@@ -53,10 +53,11 @@ func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
 
 // handleCalendarNext answers the next slot of the given duration that lies
 // in a maintenance window and outside every freeze, or 404. With a change
-// type, a freeze that allows that type does not block the slot.
+// type, a freeze that allows that type does not block the slot; with
+// outsidePeaks=true, the slot overlaps no peak either.
 func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "env", "duration", "after", "type")
+		q, err := parseQuery(r, "env", "duration", "after", "type", "outsidePeaks")
 		if err != nil {
 			return err
 		}
@@ -76,7 +77,11 @@ func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc
 		if err != nil {
 			return err
 		}
-		span, err := cal.NextSlot(r.Context(), env, after, d, change)
+		outsidePeaks, err := q.bool("outsidePeaks")
+		if err != nil {
+			return err
+		}
+		span, err := cal.NextSlot(r.Context(), env, after, d, change, outsidePeaks)
 		if err != nil {
 			return err
 		}

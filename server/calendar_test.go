@@ -82,6 +82,22 @@ func TestCalendarNext(t *testing.T) {
 	if got, want := decode[struct{ Code, Message string }](t, r).Message, `query parameter type: "urgent" is not one of standard, normal, emergency`; got != want {
 		t.Errorf("type=urgent: %q; want %q", got, want)
 	}
+
+	// outsidePeaks=true reaches the calendar, which then keeps the slot
+	// clear of peaks; without it, peaks do not block a slot.
+	f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h", aliceToken, "")
+	if f.calendar.peaks {
+		t.Errorf("without outsidePeaks, the slot was asked for outside peaks")
+	}
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&outsidePeaks=true", aliceToken, "")
+	if r.status != http.StatusOK || !f.calendar.peaks {
+		t.Errorf("outsidePeaks=true: status %d, asked outside peaks %v; want 200 and true", r.status, f.calendar.peaks)
+	}
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&outsidePeaks=yes", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+	if got, want := decode[struct{ Code, Message string }](t, r).Message, `query parameter outsidePeaks: "yes" is neither true nor false`; got != want {
+		t.Errorf("outsidePeaks=yes: %q; want %q", got, want)
+	}
 }
 
 // TestCalendarICS checks the parameters and credentials of the calendar

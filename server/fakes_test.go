@@ -262,6 +262,7 @@ type calendarService struct {
 	occurrences []andon.Occurrence
 	from, to    time.Time
 	change      andon.ChangeType
+	peaks       bool // outsidePeaks of the last slot asked for
 }
 
 func (s *calendarService) Feed(ctx context.Context, scope andon.FeedScope, stamp time.Time) ([]byte, error) {
@@ -288,9 +289,9 @@ func (s *calendarService) Active(ctx context.Context, env string, t time.Time) (
 
 // NextSlot finds a slot only for durations up to a day, one day after
 // after, so that tests can reach both answers.
-func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType) (*andon.Span, error) {
+func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
 	s.mu.Lock()
-	s.change = change
+	s.change, s.peaks = change, outsidePeaks
 	s.mu.Unlock()
 	if d > 24*time.Hour {
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s within a year", d)

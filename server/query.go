@@ -128,6 +128,23 @@ func (q query) time(name string, def time.Time) (time.Time, error) {
 	return t, nil
 }
 
+// bool returns the parameter name, true or false, or false when it is
+// absent. Nothing else is taken, not even 1 or yes: a flag misread as
+// false would widen the answer silently.
+func (q query) bool(name string) (bool, error) {
+	if !q.values.Has(name) {
+		return false, nil
+	}
+	switch v := q.values.Get(name); v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, andon.Errorf(andon.EINVALID, "query parameter %s: %q is neither true nor false", name, v)
+	}
+}
+
 // duration returns the parameter name, which must be given, as a positive
 // Go duration such as 2h or 90m.
 func (q query) duration(name string) (time.Duration, error) {

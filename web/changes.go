@@ -232,7 +232,7 @@ func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView)
 	if err != nil || d <= 0 {
 		return andon.Errorf(andon.EINVALID, "duration: %q is not a duration such as 90m or 2h", v.Form.Duration)
 	}
-	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type))
+	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type), false)
 	if err != nil {
 		return err
 	}

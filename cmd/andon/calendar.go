@@ -30,22 +30,27 @@ func newCalendarCmd(e *env) *cobra.Command {
 
 func newCalendarNextCmd(e *env) *cobra.Command {
 	var (
-		envName string
-		d       time.Duration
-		typ     string
+		envName      string
+		d            time.Duration
+		typ          string
+		outsidePeaks bool
 	)
 	cmd := &cobra.Command{
-		Use:   "next --env E --duration D [--after RFC3339] [--type T]",
+		Use:   "next --env E --duration D [--after RFC3339] [--type T] [--outside-peaks]",
 		Short: "Find the next maintenance slot outside every freeze",
 		Long: `Find the earliest slot of the given duration that lies inside one maintenance
 window of the environment and overlaps no freeze. Without --type the slot is
 not tied to a change, and every freeze blocks it. With --type, a freeze whose
 allow lists that change type does not block it, as the gate lets such a
-change through the freeze. The last line gives the slot as the --start and
---end of andon change create, in RFC 3339 at the plant's offset.`,
+change through the freeze. Peaks do not block a slot, as the gate does not
+refuse a change during one: a slot that overlaps a peak is offered, and
+the peak is named. With --outside-peaks, the slot overlaps no peak either.
+The last line gives the slot as the --start and --end of andon change
+create, in RFC 3339 at the plant's offset.`,
 		Example: `  andon calendar next --env prod-lyon --duration 1h
   andon calendar next --env prod-geelong --duration 90m --after 2027-01-04T00:00:00+11:00
-  andon calendar next --env prod-lyon --duration 2h --type emergency`,
+  andon calendar next --env prod-lyon --duration 2h --type emergency
+  andon calendar next --env prod-lyon --duration 2h --outside-peaks`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if d <= 0 {
@@ -63,13 +68,19 @@ change through the freeze. The last line gives the slot as the --start and
 			if err != nil {
 				return err
 			}
-			slot, err := c.NextSlot(cmd.Context(), envName, d, t, change)
+			slot, err := c.NextSlot(cmd.Context(), envName, d, t, change, outsidePeaks)
 			if err != nil {
 				return err
 			}
-			var loc *time.Location
+			var (
+				loc   *time.Location
+				peaks []andon.Occurrence
+			)
 			if human(cmd) {
 				loc = e.location(cmd.Context(), c, envName)
+				if !outsidePeaks {
+					peaks = e.peaksDuring(cmd.Context(), c, envName, *slot)
+				}
 			}
 			return e.print(cmd, slot, func(w io.Writer) {
 				if change != "" {
@@ -80,6 +91,16 @@ change through the freeze. The last line gives the slot as the --start and
 				fmt.Fprintf(w, "\tLOCAL (%s)\tUTC\n", loc)
 				fmt.Fprintf(w, "start\t%s\t%s\n", slot.Start.In(loc).Format(layoutLocal), fmtTime(slot.Start))
 				fmt.Fprintf(w, "end\t%s\t%s\n", slot.End.In(loc).Format(layoutLocal), fmtTime(slot.End))
+				// The gate does not refuse a change during a peak, but
+				// the plant would rather see none then: said, the
+				// engineer chooses.
+				for _, p := range peaks {
+					fmt.Fprintf(w, "overlaps the peak %s: %s to %s (%s to %s)\n",
+						p.Window, p.Start.In(loc).Format(layoutLocal), p.End.In(loc).Format(layoutLocal), fmtTime(p.Start), fmtTime(p.End))
+				}
+				if len(peaks) > 0 {
+					fmt.Fprintf(w, "to skip the slots that overlap a peak: add --outside-peaks\n")
+				}
 				// Neither column is a time that --start takes: the flags of
 				// change create that request the slot, in the plant's time.
 				fmt.Fprintf(w, "to request it: --start %s --end %s\n", slot.Start.In(loc).Format(time.RFC3339), slot.End.In(loc).Format(time.RFC3339))
@@ -93,9 +114,22 @@ change through the freeze. The last line gives the slot as the --start and
 	f.String("after", "", "earliest start, RFC 3339 (default now)")
 	f.StringVar(&typ, "type", "", "change type the slot is for: standard, normal or emergency; a freeze that allows it does not block the slot (default: none, every freeze blocks)")
 	cmd.RegisterFlagCompletionFunc("type", fixed(andon.ChangeTypes))
+	f.BoolVar(&outsidePeaks, "outside-peaks", false, "skip the slots that overlap a peak (default: a peak does not block a slot, and is named)")
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("duration")
 	return cmd
+}
+
+// peaksDuring returns the peak occurrences that overlap the slot s of the
+// environment. They are a note beside the slot, so a failure to list them
+// is a warning, and none are named.
+func (e *env) peaksDuring(ctx context.Context, c *client.Client, envName string, s andon.Span) []andon.Occurrence {
+	occs, err := c.Occurrences(ctx, envName, s.Start, s.End)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "andon: warning: cannot tell whether the slot overlaps a peak: %s\n", andon.ErrorMessage(err))
+		return nil
+	}
+	return slices.DeleteFunc(occs, func(o andon.Occurrence) bool { return o.Type != andon.WindowPeak })
 }
 
 func newCalendarShowCmd(e *env) *cobra.Command {

@@ -166,6 +166,11 @@ func TestRequests(t *testing.T) {
 			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "type": {"emergency"}},
 		},
 		{
+			args:      []string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--outside-peaks", "-o", "json"},
+			wantPath:  "GET /api/v1/calendar/next",
+			wantQuery: url.Values{"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "outsidePeaks": {"true"}},
+		},
+		{
 			args:     []string{"audit", "checkpoint"},
 			wantPath: "GET /api/v1/audit/checkpoint",
 		},

@@ -311,7 +311,7 @@ func (a *app) seedDemo(ctx context.Context, now time.Time) error {
 	deploy := func(user, env, image string, after time.Time, c *andon.Change) error {
 		at := after
 		if cat := a.catalogs.Catalog(); cat.Environment(env).Stage == andon.StageProduction && c.Type != andon.ChangeEmergency {
-			slot, err := a.calendar.NextSlot(ctx, env, after, time.Hour, "")
+			slot, err := a.calendar.NextSlot(ctx, env, after, time.Hour, "", false)
 			if err != nil {
 				return err
 			}

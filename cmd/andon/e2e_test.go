@@ -1364,6 +1364,40 @@ func TestCalendarNextGivesFlagsOfCreate(t *testing.T) {
 	}
 }
 
+// A slot that overlaps a peak is offered, as the gate lets a change through
+// a peak, with the peak named; --outside-peaks finds one that overlaps
+// none. In the example catalog, the Sunday maintenance of Lyon opens at
+// 02:00, an hour before the nightly MRP peak ends.
+func TestCalendarNextPeaks(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	next := func(extra ...string) result {
+		t.Helper()
+		r := s.as(t, "alice", append([]string{"calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--after", "2026-12-05T12:00:00+01:00"}, extra...)...)
+		if r.code != 0 {
+			t.Fatalf("calendar next %s: exit %d\n%s%s", extra, r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
+	r := next()
+	for _, want := range []string{
+		"start Sun 2026-12-06 02:00 CET 2026-12-06 01:00Z",
+		"overlaps the peak nightly-mrp: Sun 2026-12-06 01:00 CET to Sun 2026-12-06 03:00 CET (2026-12-06 00:00Z to 2026-12-06 02:00Z)",
+		"to skip the slots that overlap a peak: add --outside-peaks",
+	} {
+		if !hasLine(squeeze(r.stdout), want) {
+			t.Errorf("calendar next: stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = next("--outside-peaks")
+	if want := "start Sun 2026-12-06 03:00 CET 2026-12-06 02:00Z"; !hasLine(squeeze(r.stdout), want) || strings.Contains(r.stdout, "peak") {
+		t.Errorf("calendar next --outside-peaks: stdout lacks %q, or names a peak:\n%s", want, r.stdout)
+	}
+	slot := mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--after", "2026-12-05T12:00:00+01:00", "--outside-peaks")
+	if want := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC); !slot.Start.Equal(want) || !slot.End.Equal(want.Add(2*time.Hour)) {
+		t.Errorf("calendar next --outside-peaks -o json = %+v; want 2h from %s", slot, want)
+	}
+}
+
 // A window that a freeze covers would have the gate refuse the change
 // then: the change is opened, with a warning naming the freeze and how to
 // find a window outside it. A change that the freeze allows, or whose
