@@ -326,6 +326,21 @@ func (c *Client) Occurrences(ctx context.Context, env string, from, to time.Time
 	return out.Occurrences, nil
 }
 
+// Active returns the occurrences of the windows applying to env in force
+// at instant at (now when zero), as the gate sees them: those of one
+// window that overlap or touch are one, until the last of them ends.
+func (c *Client) Active(ctx context.Context, env string, at time.Time) ([]andon.Occurrence, error) {
+	q := url.Values{"env": {env}}
+	setTime(q, "at", at)
+	var out struct {
+		Occurrences []andon.Occurrence `json:"occurrences"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/calendar/active", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Occurrences, nil
+}
+
 // NextSlot returns the first span of length d, starting at or after after
 // (now when zero), inside a maintenance window of env and outside every
 // freeze that stops a change of type change; with change "", outside every

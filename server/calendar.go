@@ -51,6 +51,37 @@ func handleCalendar(cal andon.CalendarService, now func() time.Time) apiFunc {
 	}
 }
 
+// handleCalendarActive answers the windows in force for an environment at
+// an instant as the gate sees them: the occurrences of one window that
+// overlap or touch are one, until the last of them ends, which is when
+// the gate's FROZEN reason says a freeze is over. Who plans a change asks
+// so that what they are told matches what the gate will say.
+func handleCalendarActive(cal andon.CalendarService, now func() time.Time) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "env", "at")
+		if err != nil {
+			return err
+		}
+		env, err := q.required("env")
+		if err != nil {
+			return err
+		}
+		at, err := q.time("at", now())
+		if err != nil {
+			return err
+		}
+		active, err := cal.Active(r.Context(), env, at)
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, struct {
+			Environment string             `json:"environment"`
+			At          time.Time          `json:"at"`
+			Occurrences []andon.Occurrence `json:"occurrences"`
+		}{env, at, nonNil(active)})
+	}
+}
+
 // handleCalendarNext answers the next slot of the given duration that lies
 // in a maintenance window and outside every freeze, or 404. With a change
 // type, a freeze that allows that type does not block the slot; with

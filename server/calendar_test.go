@@ -58,6 +58,36 @@ func TestCalendar(t *testing.T) {
 	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
 }
 
+// TestCalendarActive checks the parameters of the windows in force at an
+// instant; how occurrences merge is the calendar package's (see its
+// TestActive).
+func TestCalendarActive(t *testing.T) {
+	f := newFixture(t)
+	f.calendar.occurrences = testOccurrences[:2]
+	type answer struct {
+		Environment string             `json:"environment"`
+		At          time.Time          `json:"at"`
+		Occurrences []andon.Occurrence `json:"occurrences"`
+	}
+	r := f.do(t, "GET", "/api/v1/calendar/active?env=prod-lyon&at=2026-01-31T12:00:00%2B01:00", aliceToken, "")
+	got := decode[answer](t, r)
+	at := time.Date(2026, 1, 31, 12, 0, 0, 0, paris)
+	if got.Environment != "prod-lyon" || !got.At.Equal(at) || len(got.Occurrences) != 1 || got.Occurrences[0].Window != "month-end-close" {
+		t.Errorf("active at %s = %+v; want month-end-close", at, got)
+	}
+	// at defaults to now; nothing in force is an empty list.
+	r = f.do(t, "GET", "/api/v1/calendar/active?env=prod-lyon", aliceToken, "")
+	if got := decode[answer](t, r); !f.calendar.from.Equal(testNow) || got.Occurrences == nil || len(got.Occurrences) != 0 {
+		t.Errorf("active now: asked at %s, answer %+v; want now and an empty list", f.calendar.from, got)
+	}
+	r = f.do(t, "GET", "/api/v1/calendar/active?env=prod-lyon&at=tomorrow", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+	r = f.do(t, "GET", "/api/v1/calendar/active?at=2026-01-31T12:00:00Z", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+	r = f.do(t, "GET", "/api/v1/calendar/active?env=prod-paris", aliceToken, "")
+	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
+}
+
 func TestCalendarNext(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&after=2026-02-01T00:00:00Z", aliceToken, "")

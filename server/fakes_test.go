@@ -283,8 +283,21 @@ func (s *calendarService) Occurrences(ctx context.Context, env string, from, to 
 	return s.occurrences, nil
 }
 
+// Active returns the occurrences that contain t, and keeps t as from.
 func (s *calendarService) Active(ctx context.Context, env string, t time.Time) ([]andon.Occurrence, error) {
-	return nil, errors.New("not needed by these tests")
+	if env != "prod-lyon" {
+		return nil, andon.Errorf(andon.EINVALID, "environment %q is not in the catalog", env)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.from = t
+	var in []andon.Occurrence
+	for _, o := range s.occurrences {
+		if !t.Before(o.Start) && t.Before(o.End) {
+			in = append(in, o)
+		}
+	}
+	return in, nil
 }
 
 // NextSlot finds a slot only for durations up to a day, one day after

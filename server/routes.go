@@ -71,6 +71,7 @@ func routes(cfg Config, m *metrics) []route {
 
 		{"GET /api/v1/calendar", authenticated, api(handleCalendar(cfg.Calendar, cfg.Now))},
 		{"GET /api/v1/calendar/next", authenticated, api(handleCalendarNext(cfg.Calendar, cfg.Now))},
+		{"GET /api/v1/calendar/active", authenticated, api(handleCalendarActive(cfg.Calendar, cfg.Now))},
 		{"GET " + feedPath, feed, api(handleCalendarICS(cfg.Calendar, cfg.Now))},
 
 		{"GET /api/v1/audit/checkpoint", authenticated, api(handleAuditCheckpoint(cfg.Audit))},

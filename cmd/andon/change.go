@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -664,13 +665,17 @@ func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Ch
 		return
 	}
 	// A freeze of two occurrences that overlap one another (the month-end
-	// close, 48 h on each of the last two days) is named once.
+	// close, 48 h on each of the last two days) is named once, as the span
+	// the gate names in its FROZEN reason: in force from the first
+	// instant of the window it holds, until the last of the occurrences
+	// that overlap or touch ends.
 	warned := map[string]bool{}
 	for _, o := range occs {
 		if !o.Stops(ch.Type) || !o.Start.Before(ch.Window.End) || !ch.Window.Start.Before(o.End) || warned[o.Window] {
 			continue
 		}
 		warned[o.Window] = true
+		o = inForce(cmd.Context(), c, ch.Environment, o, ch.Window.Start)
 		within := "overlaps"
 		if !ch.Window.Start.Before(o.Start) && !o.End.Before(ch.Window.End) {
 			within = "lies inside"
@@ -680,6 +685,27 @@ func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Ch
 			o.Window, o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), freezeAllows(o.Allow),
 			ch.ID, ch.Type, ch.Environment, andon.ShortDuration(ch.Window.End.Sub(ch.Window.Start)), ch.Type, ch.ID)
 	}
+}
+
+// inForce returns occurrence o of a window as the gate sees it at the
+// first instant it holds from start on: merged with the occurrences of
+// the window that overlap or touch it, as the server's calendar merges
+// them. o itself stands in when the server cannot say.
+func inForce(ctx context.Context, c *client.Client, env string, o andon.Occurrence, start time.Time) andon.Occurrence {
+	at := o.Start
+	if start.After(at) {
+		at = start
+	}
+	active, err := c.Active(ctx, env, at)
+	if err != nil {
+		return o
+	}
+	for _, a := range active {
+		if a.Window == o.Window && a.Type == o.Type {
+			return a
+		}
+	}
+	return o
 }
 
 // freezeAllows says which change types a freeze lets through, as the

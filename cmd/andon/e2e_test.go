@@ -1436,9 +1436,19 @@ func TestCreateWarnsOfAWindowInAFreeze(t *testing.T) {
 		}
 		return r
 	}
+	// The freeze is named as the gate names it: its occurrences of two
+	// consecutive days, which overlap, are one freeze until the later
+	// ends.
+	img := "registry.example.com/odoo/odoo-lyon@sha256:" + strings.Repeat("ab", 32)
+	gate := s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", img, "--at", start.Format(time.RFC3339))
+	_, until, _ := strings.Cut(gate.stdout, "FROZEN: frozen by month-end-close until ")
+	until, _, _ = strings.Cut(until, ";")
+	if until == "" || until == freeze.End.Format(time.RFC3339) {
+		t.Fatalf("gate during the month-end close: want FROZEN until after the first occurrence ends, %s:\n%s%s", freeze.End.Format(time.RFC3339), gate.stdout, gate.stderr)
+	}
 	r := create("normal", start, end)
 	for _, want := range []string{
-		"warning: the window of CHG-", "lies inside the freeze month-end-close, " + freeze.Start.Format(time.RFC3339),
+		"warning: the window of CHG-", "lies inside the freeze month-end-close, " + freeze.Start.Format(time.RFC3339) + " to " + until + ",",
 		"which allows only emergency changes: the gate refuses", "(a normal change) during it",
 		"andon calendar next --env prod-lyon --duration 2h --type normal",
 	} {
