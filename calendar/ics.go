@@ -1056,8 +1056,7 @@ func nearOccurrences(m *event, w int64) string {
 		} else {
 			kept = append(kept, o.starts(w)...)
 		}
-		day := floorDiv(w, secondsPerDay) * secondsPerDay
-		if x, ok := o.next(day + secondsPerDay); ok && (!hasNext || x < next || x == next && nextSkipped && !isSkipped) {
+		if x, ok := o.afterDay(w); ok && (!hasNext || x < next || x == next && nextSkipped && !isSkipped) {
 			next, hasNext, nextSkipped = x, true, isSkipped
 		}
 	}
@@ -1083,12 +1082,8 @@ func nearOccurrences(m *event, w int64) string {
 		return "that day its only occurrence, at " + clock(skipped) + ", lasts no time and was skipped"
 	case len(skipped) > 0:
 		return "that day its only occurrences, at " + clock(skipped) + ", last no time and were skipped"
-	case !hasNext:
-		return "the event has no occurrence that day, nor after it"
-	case nextSkipped:
-		return "the event has no occurrence that day; the next, at " + formatWall(next) + ", lasts no time and was skipped"
 	default:
-		return "the event has no occurrence that day; the next starts at " + formatWall(next)
+		return noneThatDay("the event", next, hasNext, nextSkipped)
 	}
 }
 

@@ -199,16 +199,39 @@ func (o *occurrenceCheck) occurs(w int64) bool {
 
 // sameDay says when the occurrences of the day of wall time w start, for
 // a message: "that day its occurrences start at 02:00:00", or, with what
-// "the schedule", "the schedule has no occurrence that day".
+// "the schedule", "the schedule has no occurrence that day; the next
+// starts at 2026-03-15T02:00:00" (see noneThatDay).
 func (o *occurrenceCheck) sameDay(w int64, what string) string {
 	var starts []string
 	for _, x := range o.starts(w) {
 		starts = append(starts, wallTime(x).Format(time.TimeOnly))
 	}
 	if len(starts) == 0 {
-		return what + " has no occurrence that day"
+		next, ok := o.afterDay(w)
+		return noneThatDay(what, next, ok, false)
 	}
 	return "that day its occurrences start at " + strings.Join(starts, ", ")
+}
+
+// afterDay returns the first occurrence that starts after the day of wall
+// time w.
+func (o *occurrenceCheck) afterDay(w int64) (int64, bool) {
+	return o.next(floorDiv(w, secondsPerDay)*secondsPerDay + secondsPerDay)
+}
+
+// noneThatDay says, for a message about a day on which what ("the
+// schedule", "the event") has no occurrence, where the next one is: at
+// wall time next, when there is one (ok), which was skipped for lasting
+// no time when skipped is set; the catalog's messages and the calendar
+// files' say it alike.
+func noneThatDay(what string, next int64, ok, skipped bool) string {
+	switch {
+	case !ok:
+		return what + " has no occurrence that day, nor after it"
+	case skipped:
+		return what + " has no occurrence that day; the next, at " + formatWall(next) + ", lasts no time and was skipped"
+	}
+	return what + " has no occurrence that day; the next starts at " + formatWall(next)
 }
 
 // starts returns the wall times of the occurrences that start on the day

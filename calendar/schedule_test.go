@@ -231,10 +231,13 @@ func TestUnmatchedExDates(t *testing.T) {
 			[]string{`0: "2026-03-29T02:00:00" is not the start of an occurrence, so it excludes nothing: that day its occurrences start at 01:30:00, 02:30:00, 03:30:00`}},
 		{"after an UNTIL in UTC, in the schedule's zone", andon.Schedule{Start: "2026-03-01T02:00:00", RRule: "FREQ=DAILY;UNTIL=20260310T000000Z",
 			ExDates: []string{"2026-03-09T02:00:00", "2026-03-10T02:00:00"}, Duration: time.Hour, Timezone: "Europe/Paris"},
-			[]string{`1: "2026-03-10T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day`}},
+			[]string{`1: "2026-03-10T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day, nor after it`}},
 		{"the start of a single occurrence", andon.Schedule{Start: "2026-03-01T02:00:00", ExDates: []string{"2026-03-01T02:00:00"}, Duration: time.Hour}, nil},
 		{"whatever the duration", andon.Schedule{Start: "2026-01-04T02:00:00", RRule: "FREQ=WEEKLY", ExDates: []string{"2026-01-05T02:00:00"}},
-			[]string{`0: "2026-01-05T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day`}},
+			[]string{`0: "2026-01-05T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day; the next starts at 2026-01-11T02:00:00`}},
+		{"a day without an occurrence names the next, months ahead", andon.Schedule{Start: "2026-01-30T00:00:00", RRule: "FREQ=YEARLY;BYMONTH=1,7;BYMONTHDAY=-1",
+			ExDates: []string{"2026-06-30T00:00:00"}, Duration: 24 * time.Hour, Timezone: "Europe/Paris"},
+			[]string{`0: "2026-06-30T00:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day; the next starts at 2026-07-31T00:00:00`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string

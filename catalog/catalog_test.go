@@ -652,6 +652,19 @@ spec:
     - "2026-01-18"
     duration: 4h
 `, catalog.Problem{Line: 11, Document: "Window/w", Field: "spec.schedule.exdates[1]"}, "", ""},
+		{"schedule exdate on a day without an occurrence", `apiVersion: andon/v1
+kind: Window
+metadata: {name: w}
+spec:
+  type: maintenance
+  schedule:
+    start: "2026-01-04T02:00:00"
+    rrule: FREQ=WEEKLY;BYDAY=SU
+    exdates:
+    - "2026-01-11T02:00:00"
+    - "2026-01-13T02:00:00"
+    duration: 4h
+`, catalog.Problem{Line: 11, Document: "Window/w", Field: "spec.schedule.exdates[1]"}, `"2026-01-13T02:00:00" is not the start of an occurrence, so it excludes nothing: the schedule has no occurrence that day; the next starts at 2026-01-18T02:00:00`, ""},
 		{"schedule duration not positive", `apiVersion: andon/v1
 kind: Window
 metadata: {name: w}
