@@ -198,9 +198,10 @@ func TestEmptyQueryParameter(t *testing.T) {
 	// The parameters a route requires, so that the one given empty is
 	// the only thing wrong.
 	required := map[string]url.Values{
-		"/api/v1/calendar":      {"env": {"prod-lyon"}},
-		"/api/v1/calendar/next": {"env": {"prod-lyon"}, "duration": {"1h"}},
-		"/api/v1/audit/proof":   {"index": {"1"}},
+		"/api/v1/calendar":        {"env": {"prod-lyon"}},
+		"/api/v1/calendar/next":   {"env": {"prod-lyon"}, "duration": {"1h"}},
+		"/api/v1/calendar/active": {"env": {"prod-lyon"}},
+		"/api/v1/audit/proof":     {"index": {"1"}},
 	}
 	tested := 0
 	for path, ops := range describedQueryParameters(t, f) {
