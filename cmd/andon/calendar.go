@@ -160,6 +160,7 @@ to an environment, in the plant's local time and in UTC. The range starts
 			if cmd.Flags().Changed("days") && cmd.Flags().Changed("to") {
 				return andon.Errorf(andon.EINVALID, "--to and --days: give one, not both")
 			}
+			var loc *time.Location
 			if cmd.Flags().Changed("days") {
 				if days <= 0 || days > andon.MaxCalendarDays {
 					return andon.Errorf(andon.EINVALID, "--days %d: want a number of days from 1 to %d", days, andon.MaxCalendarDays)
@@ -169,7 +170,14 @@ to an environment, in the plant's local time and in UTC. The range starts
 					// computed from the same start.
 					start = time.Now()
 				}
-				end = start.AddDate(0, 0, days)
+				// Days on the plant's calendar: across a change of
+				// clocks the range still ends at the plant's time of
+				// --from, which a day of 24 hours would miss by one.
+				loc = e.location(cmd.Context(), c, envName)
+				end = start.In(loc).AddDate(0, 0, days)
+				if limit := start.Add(andon.MaxCalendarDays * 24 * time.Hour); end.After(limit) {
+					end = limit
+				}
 			} else if !start.IsZero() && end.Sub(start) > andon.MaxCalendarDays*24*time.Hour {
 				return andon.Errorf(andon.EINVALID, "--to %s: more than %d days after --from %s", end.Format(time.RFC3339), andon.MaxCalendarDays, start.Format(time.RFC3339))
 			}
@@ -188,8 +196,7 @@ to an environment, in the plant's local time and in UTC. The range starts
 				fmt.Fprintf(e.stderr, "no windows apply to %s in this range\n", envName)
 				return nil
 			}
-			var loc *time.Location
-			if human(cmd) {
+			if human(cmd) && loc == nil {
 				loc = e.location(cmd.Context(), c, envName)
 			}
 			return e.print(cmd, out, func(w io.Writer) {

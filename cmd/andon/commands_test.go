@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,9 +141,11 @@ func TestRequests(t *testing.T) {
 			wantQuery: url.Values{"env": {"prod-lyon"}, "from": {"2026-03-01T00:00:00+01:00"}, "to": {"2026-04-01T00:00:00+02:00"}},
 		},
 		{
+			// Days on the plant's calendar (Europe/Paris): the range
+			// ends at midnight there, after the clocks went forward.
 			args:      []string{"calendar", "show", "--env", "prod-lyon", "--from", "2026-03-25T00:00:00+01:00", "--days", "14", "-o", "json"},
 			wantPath:  "GET /api/v1/calendar",
-			wantQuery: url.Values{"env": {"prod-lyon"}, "from": {"2026-03-25T00:00:00+01:00"}, "to": {"2026-04-08T00:00:00+01:00"}},
+			wantQuery: url.Values{"env": {"prod-lyon"}, "from": {"2026-03-25T00:00:00+01:00"}, "to": {"2026-04-08T00:00:00+02:00"}},
 		},
 		{
 			args:      []string{"calendar", "show", "--env", "prod-lyon", "-o", "json"},
@@ -197,9 +200,13 @@ func TestRequests(t *testing.T) {
 			if got.code != 0 {
 				t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", got.code, got.stdout, got.stderr)
 			}
-			// Only the first request is the command's; a human view may
-			// fetch the catalog afterwards for time zones.
-			s := api.requests()[0]
+			// The command's request is the first but for the catalog,
+			// which a command may fetch for the plant's time zone.
+			reqs := api.requests()
+			s := reqs[0]
+			if i := slices.IndexFunc(reqs, func(r seen) bool { return r.path != "/api/v1/catalog" }); i > 0 {
+				s = reqs[i]
+			}
 			if p := s.method + " " + s.path; p != tt.wantPath {
 				t.Errorf("request = %s, want %s", p, tt.wantPath)
 			}
