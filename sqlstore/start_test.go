@@ -98,13 +98,17 @@ func TestStartAsksTheGate(t *testing.T) {
 
 		frozen := approve(andon.ChangeRequest{Type: andon.ChangeNormal, Title: "Labels", Artifacts: []string{imageStaged},
 			Window: &andon.Span{Start: e.now.Add(76 * time.Hour), End: e.now.Add(78 * time.Hour)}}, "bob")
-		emergency := approve(andon.ChangeRequest{Type: andon.ChangeEmergency, Title: "Hotfix", Artifacts: []string{imageStaged}}, "erin")
+		stale := approve(andon.ChangeRequest{Type: andon.ChangeEmergency, Title: "Hotfix", Artifacts: []string{imageStaged}}, "erin")
 
 		e.now = e.now.Add(3 * time.Hour)
 		started(windowed, "ALLOWED")
 
 		e.now = e.now.Add(74 * time.Hour) // 29 November, 14:00 UTC
 		refused(frozen, "frozen by month-end-close until", "(FROZEN)")
+		// A break-glass approval of 77 hours ago no longer opens the
+		// freeze; one given now does.
+		refused(stale, "and never deployed", "(EMERGENCY_EXPIRED)")
+		emergency := approve(andon.ChangeRequest{Type: andon.ChangeEmergency, Title: "Hotfix, again", Artifacts: []string{imageStaged}}, "erin")
 		if got := started(emergency, "ALLOWED"); got.ReviewDue == nil {
 			t.Errorf("emergency started by hand: no review due")
 		}
