@@ -141,6 +141,16 @@ type CalendarService interface {
 	Feed(ctx context.Context, scope FeedScope, stamp time.Time) ([]byte, error)
 }
 
+// FreeSlot is the answer of the next-slot search: the span found, and the
+// peaks it overlaps, which the default gate does not refuse a change
+// during but a plant would rather see no change in.
+type FreeSlot struct {
+	Span
+	// Peaks are the peak occurrences that overlap the span, ordered by
+	// start; empty when it overlaps none.
+	Peaks []Occurrence `json:"peaks"`
+}
+
 // FeedScope is what a calendar feed covers: the windows of one
 // environment, or those of every environment of one plant. Exactly one of
 // the two is set.

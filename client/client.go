@@ -344,9 +344,10 @@ func (c *Client) Active(ctx context.Context, env string, at time.Time) ([]andon.
 // NextSlot returns the first span of length d, starting at or after after
 // (now when zero), inside a maintenance window of env and outside every
 // freeze that stops a change of type change; with change "", outside every
-// freeze; with outsidePeaks, also overlapping no peak. It returns ENOTFOUND
-// when there is none within a year.
-func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, after time.Time, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
+// freeze; with outsidePeaks, also overlapping no peak. The slot names the
+// peaks it overlaps. It returns ENOTFOUND when there is none within a
+// year.
+func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, after time.Time, change andon.ChangeType, outsidePeaks bool) (*andon.FreeSlot, error) {
 	q := url.Values{"env": {env}, "duration": {d.String()}}
 	setTime(q, "after", after)
 	if change != "" {
@@ -355,7 +356,7 @@ func (c *Client) NextSlot(ctx context.Context, env string, d time.Duration, afte
 	if outsidePeaks {
 		q.Set("outsidePeaks", "true")
 	}
-	var s andon.Span
+	var s andon.FreeSlot
 	if err := c.do(ctx, http.MethodGet, "/api/v1/calendar/next", q, nil, &s); err != nil {
 		return nil, err
 	}

@@ -309,7 +309,7 @@ func TestMethods(t *testing.T) {
 			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{
 				"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "after": {"2026-03-02T12:00:00Z"},
 			}},
-			want: &andon.Span{Start: mustTime(t, "2026-03-08T01:00:00Z"), End: mustTime(t, "2026-03-08T03:00:00Z")},
+			want: nextSlot(t),
 		},
 		{
 			name: "next slot for a change type",
@@ -320,7 +320,7 @@ func TestMethods(t *testing.T) {
 			req: request{Method: "GET", Path: "/api/v1/calendar/next", Query: url.Values{
 				"env": {"prod-lyon"}, "duration": {"2h0m0s"}, "type": {"emergency"},
 			}},
-			want: &andon.Span{Start: mustTime(t, "2026-03-08T01:00:00Z"), End: mustTime(t, "2026-03-08T03:00:00Z")},
+			want: nextSlot(t),
 		},
 		{
 			name: "catalog",
@@ -753,5 +753,15 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	defer mu.Unlock()
 	if len(auth) > 0 {
 		t.Errorf("the server redirected to got %d requests, with Authorization %q; want none", len(auth), auth)
+	}
+}
+
+// nextSlot is the slot of next.json: Sunday 02:00 to 04:00 in Lyon, which
+// overlaps the nightly MRP run.
+func nextSlot(t *testing.T) *andon.FreeSlot {
+	return &andon.FreeSlot{
+		Span: andon.Span{Start: mustTime(t, "2026-03-08T02:00:00+01:00"), End: mustTime(t, "2026-03-08T04:00:00+01:00")},
+		Peaks: []andon.Occurrence{{Window: "nightly-mrp", Type: andon.WindowPeak,
+			Start: mustTime(t, "2026-03-08T01:00:00+01:00"), End: mustTime(t, "2026-03-08T03:00:00+01:00"), Allow: []andon.ChangeType{}}},
 	}
 }

@@ -83,7 +83,8 @@ func handleCalendarActive(cal andon.CalendarService, now func() time.Time) apiFu
 }
 
 // handleCalendarNext answers the next slot of the given duration that lies
-// in a maintenance window and outside every freeze, or 404. With a change
+// in a maintenance window and outside every freeze, with the peaks it
+// overlaps, or 404. With a change
 // type, a freeze that allows that type does not block the slot; with
 // outsidePeaks=true, the slot overlaps no peak either.
 func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc {
@@ -116,6 +117,18 @@ func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc
 		if err != nil {
 			return err
 		}
-		return encode(w, http.StatusOK, span)
+		// The peaks the slot overlaps are named, so that a pipeline
+		// sees them as a person does.
+		occs, err := cal.Occurrences(r.Context(), env, span.Start, span.End)
+		if err != nil {
+			return err
+		}
+		slot := andon.FreeSlot{Span: *span, Peaks: []andon.Occurrence{}}
+		for _, o := range occs {
+			if o.Type == andon.WindowPeak {
+				slot.Peaks = append(slot.Peaks, o)
+			}
+		}
+		return encode(w, http.StatusOK, slot)
 	}
 }

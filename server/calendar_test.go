@@ -8,6 +8,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // paris is the time zone of the lyon plant.
@@ -91,10 +92,25 @@ func TestCalendarActive(t *testing.T) {
 func TestCalendarNext(t *testing.T) {
 	f := newFixture(t)
 	r := f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&after=2026-02-01T00:00:00Z", aliceToken, "")
-	want := andon.Span{Start: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 2, 2, 2, 0, 0, 0, time.UTC)}
-	if diff := cmp.Diff(want, decode[andon.Span](t, r)); diff != "" {
+	want := andon.FreeSlot{Span: andon.Span{Start: time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 2, 2, 2, 0, 0, 0, time.UTC)}}
+	if diff := cmp.Diff(want, decode[andon.FreeSlot](t, r), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("slot mismatch (-want +got):\n%s", diff)
 	}
+	if !strings.Contains(string(r.body), `"peaks":[]`) {
+		t.Errorf("a slot that overlaps no peak: %s; want \"peaks\":[]", r.body)
+	}
+	// The peaks among the occurrences of the slot's span are named; the
+	// other windows are not.
+	f.calendar.occurrences = testOccurrences
+	r = f.do(t, "GET", "/api/v1/calendar/next?env=prod-lyon&duration=2h&after=2026-02-28T12:00:00Z", aliceToken, "")
+	got := decode[andon.FreeSlot](t, r)
+	if diff := cmp.Diff(testOccurrences[2:], got.Peaks); diff != "" {
+		t.Errorf("peaks mismatch (-want +got):\n%s", diff)
+	}
+	if !f.calendar.from.Equal(got.Start) || !f.calendar.to.Equal(got.End) {
+		t.Errorf("occurrences asked for [%s, %s); want the slot's span %+v", f.calendar.from, f.calendar.to, got.Span)
+	}
+	f.calendar.occurrences = nil
 	if f.calendar.change != "" {
 		t.Errorf("without type, the slot was asked for a change of type %q; want none", f.calendar.change)
 	}

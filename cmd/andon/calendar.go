@@ -72,15 +72,9 @@ create, in RFC 3339 at the plant's offset.`,
 			if err != nil {
 				return err
 			}
-			var (
-				loc   *time.Location
-				peaks []andon.Occurrence
-			)
+			var loc *time.Location
 			if human(cmd) {
 				loc = e.location(cmd.Context(), c, envName)
-				if !outsidePeaks {
-					peaks = e.peaksDuring(cmd.Context(), c, envName, *slot)
-				}
 			}
 			return e.print(cmd, slot, func(w io.Writer) {
 				if change != "" {
@@ -94,11 +88,11 @@ create, in RFC 3339 at the plant's offset.`,
 				// The gate does not refuse a change during a peak, but
 				// the plant would rather see none then: said, the
 				// engineer chooses.
-				for _, p := range peaks {
+				for _, p := range slot.Peaks {
 					fmt.Fprintf(w, "overlaps the peak %s: %s to %s (%s to %s)\n",
 						p.Window, p.Start.In(loc).Format(layoutLocal), p.End.In(loc).Format(layoutLocal), fmtTime(p.Start), fmtTime(p.End))
 				}
-				if len(peaks) > 0 {
+				if len(slot.Peaks) > 0 {
 					fmt.Fprintf(w, "to skip the slots that overlap a peak: add --outside-peaks\n")
 				}
 				// Neither column is a time that --start takes: the flags of
@@ -118,18 +112,6 @@ create, in RFC 3339 at the plant's offset.`,
 	cmd.MarkFlagRequired("env")
 	cmd.MarkFlagRequired("duration")
 	return cmd
-}
-
-// peaksDuring returns the peak occurrences that overlap the slot s of the
-// environment. They are a note beside the slot, so a failure to list them
-// is a warning, and none are named.
-func (e *env) peaksDuring(ctx context.Context, c *client.Client, envName string, s andon.Span) []andon.Occurrence {
-	occs, err := c.Occurrences(ctx, envName, s.Start, s.End)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "andon: warning: cannot tell whether the slot overlaps a peak: %s\n", andon.ErrorMessage(err))
-		return nil
-	}
-	return slices.DeleteFunc(occs, func(o andon.Occurrence) bool { return o.Type != andon.WindowPeak })
 }
 
 func newCalendarShowCmd(e *env) *cobra.Command {

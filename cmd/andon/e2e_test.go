@@ -1392,9 +1392,14 @@ func TestCalendarNextPeaks(t *testing.T) {
 	if want := "start Sun 2026-12-06 03:00 CET 2026-12-06 02:00Z"; !hasLine(squeeze(r.stdout), want) || strings.Contains(r.stdout, "peak") {
 		t.Errorf("calendar next --outside-peaks: stdout lacks %q, or names a peak:\n%s", want, r.stdout)
 	}
-	slot := mustJSON[andon.Span](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--after", "2026-12-05T12:00:00+01:00", "--outside-peaks")
-	if want := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC); !slot.Start.Equal(want) || !slot.End.Equal(want.Add(2*time.Hour)) {
-		t.Errorf("calendar next --outside-peaks -o json = %+v; want 2h from %s", slot, want)
+	slot := mustJSON[andon.FreeSlot](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--after", "2026-12-05T12:00:00+01:00", "--outside-peaks")
+	if want := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC); !slot.Start.Equal(want) || !slot.End.Equal(want.Add(2*time.Hour)) || len(slot.Peaks) != 0 {
+		t.Errorf("calendar next --outside-peaks -o json = %+v; want 2h from %s, overlapping no peak", slot, want)
+	}
+	// A pipeline reads the peaks the slot overlaps as a person does.
+	slot = mustJSON[andon.FreeSlot](t, s, "alice", 0, "calendar", "next", "--env", "prod-lyon", "--duration", "2h", "--after", "2026-12-05T12:00:00+01:00")
+	if len(slot.Peaks) != 1 || slot.Peaks[0].Window != "nightly-mrp" || !slot.Peaks[0].Start.Equal(time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("calendar next -o json: peaks %+v; want nightly-mrp from 2026-12-06T00:00:00Z", slot.Peaks)
 	}
 }
 
