@@ -20,6 +20,10 @@ const (
 	EventReviewOverdue    = "change.review_overdue"
 	EventGateDecision     = "gate.decided"
 	EventDriftChecked     = "drift.checked"
+	// EventAuditRolledBack records that the log was restored to an
+	// earlier point, with the signed checkpoints it no longer holds
+	// (RolledBack): andon audit record-rollback writes it.
+	EventAuditRolledBack = "audit.rolled_back"
 )
 
 // EventTypes are the event types the audit log records, in the order
@@ -31,6 +35,37 @@ var EventTypes = []string{
 	EventChangeTransition, EventChangeReviewed, EventReviewOverdue,
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
 	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
+	EventAuditRolledBack,
+}
+
+// RolledBack is the data of an EventAuditRolledBack entry: the log was
+// restored to an earlier point (a backup, or the database without its
+// lost write-ahead log), and an operator recorded it knowingly. The entry
+// is the first after the restored log, so its index is Size.
+type RolledBack struct {
+	// Reason says why, in the operator's words.
+	Reason string `json:"reason"`
+	// Size and RootHash are the restored log's, before this entry.
+	Size     int64  `json:"size"`
+	RootHash string `json:"rootHash"`
+	// Checkpoints are the signed checkpoints of the log before the
+	// restore that the restored log does not hold: entries lost, or
+	// written again since. A saved copy of one of them no longer fails
+	// a verification of the log (andon audit verify --checkpoint), which
+	// names this entry instead.
+	Checkpoints []RolledBackCheckpoint `json:"checkpoints"`
+}
+
+// RolledBackCheckpoint is a checkpoint a rollback lost, and where the
+// operator found it.
+type RolledBackCheckpoint struct {
+	Size     int64  `json:"size"`
+	RootHash string `json:"rootHash"`
+	// Note is the signed note, which proves what the log held.
+	Note string `json:"note"`
+	// Source is the file it was read from: the copy kept beside a
+	// SQLite database, or a checkpoint saved outside.
+	Source string `json:"source"`
 }
 
 // Event is what a write asks the audit log to record.

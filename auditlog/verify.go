@@ -1,8 +1,10 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"maps"
@@ -66,6 +68,25 @@ type Report struct {
 	// Saved is the number of checkpoints kept outside the log that
 	// Verify was given; when OK, the log extends each of them.
 	Saved int `json:"savedCheckpoints,omitempty"`
+	// RolledBack are the saved checkpoints that the log does not hold,
+	// but whose rollback an entry of the log records (an entry
+	// andon.EventAuditRolledBack, written by andon audit record-rollback):
+	// a restore to an earlier point that was made knowingly. They are
+	// not faults; a report names them.
+	RolledBack []RecordedRollback `json:"rolledBack,omitempty"`
+}
+
+// RecordedRollback is a saved checkpoint that the log no longer holds,
+// and the entry that records its rollback.
+type RecordedRollback struct {
+	// Size and RootHash are the saved checkpoint's.
+	Size     int64  `json:"size"`
+	RootHash string `json:"rootHash"`
+	// Entry is the index of the entry that records the rollback, which
+	// is the size of the log as it was restored.
+	Entry int64 `json:"entry"`
+	// Reason is the entry's.
+	Reason string `json:"reason"`
 }
 
 // Verify reads a whole log from src and recomputes everything a signed
@@ -83,6 +104,10 @@ type Report struct {
 // Verify also checks that the log holds at least each one's entries and
 // that the root of those entries is the one it signed. A saved
 // checkpoint that v does not verify is an error, not a fault of the log.
+// A saved checkpoint that an entry of the log records as rolled back
+// (andon.EventAuditRolledBack) is no fault either: Report.RolledBack
+// names it, with the entry. Such an entry must state the log it follows,
+// its size and root, or it is one.
 //
 // Verify streams: it keeps the O(log n) hashes of the tree's complete
 // subtrees and a fixed-size batch of hashes to compare, never the log.
@@ -227,6 +252,7 @@ func Verify(ctx context.Context, src Source, v note.Verifier, saved ...*andon.Ch
 		rep.FirstBad, rep.Problem = w.extends(savedRoots)
 	}
 	rep.OK = rep.Problem == ""
+	rep.RolledBack = w.explained
 	return rep, nil
 }
 
@@ -267,6 +293,11 @@ func (w *walker) extends(saved map[int64]tlog.Hash) (int64, string) {
 	sizes := slices.Sorted(maps.Keys(saved))
 	slices.Reverse(sizes)
 	for _, size := range sizes {
+		held := size <= w.rows && w.roots[size] == saved[size]
+		if r, ok := w.recorded[savedCheckpoint{size, saved[size].String()}]; ok && !held {
+			w.explained = append(w.explained, RecordedRollback{Size: size, RootHash: saved[size].String(), Entry: r.entry, Reason: r.reason})
+			continue
+		}
 		if size > w.rows {
 			return w.rows, fmt.Sprintf("the log was rolled back: it holds %d entries, but a checkpoint saved earlier signs %d (root %s): entries %d to %d are gone, as after a restore of an older backup", w.rows, size, saved[size], w.rows, size-1)
 		}
@@ -311,6 +342,11 @@ type walker struct {
 	sha hash.Hash
 	sum []byte
 
+	// recorded are the checkpoints whose rollback an entry records, and
+	// explained those of them that were saved and the log does not hold.
+	recorded  map[savedCheckpoint]rollbackEntry
+	explained []RecordedRollback
+
 	bad      bool // a fault was found; the rest is only counted
 	firstBad int64
 	problem  string
@@ -345,6 +381,12 @@ func (w *walker) add(index int64, record []byte) error {
 		return w.fail(index, fmt.Sprintf("entry %d holds the record of entry %d", index, f.index))
 	}
 
+	if bytes.Equal(f.typ, rolledBackType) {
+		if problem := w.recordRollback(index, f.data); problem != "" {
+			return w.fail(index, problem)
+		}
+	}
+
 	// The hashes of record index, in the order tlog.StoredHashes stores
 	// them: the leaf, then one hash per subtree that the leaf completes.
 	h := w.leafHash(record)
@@ -369,6 +411,43 @@ func (w *walker) add(index int64, record []byte) error {
 		return w.flush()
 	}
 	return nil
+}
+
+// rolledBackType is the type of an entry that records a rollback, as a
+// record holds it.
+var rolledBackType = []byte(`"` + andon.EventAuditRolledBack + `"`)
+
+// savedCheckpoint is a checkpoint's size and root.
+type savedCheckpoint struct {
+	size int64
+	root string
+}
+
+// rollbackEntry is an entry that records a rollback.
+type rollbackEntry struct {
+	entry  int64
+	reason string
+}
+
+// recordRollback takes the data of entry index, which records that the
+// log was restored to its first index entries, before they are hashed:
+// the entry must state the log it follows, or it recorded another
+// rollback than this log's. It returns the problem, or "".
+func (w *walker) recordRollback(index int64, data []byte) string {
+	var rb andon.RolledBack
+	if err := json.Unmarshal(data, &rb); err != nil {
+		return fmt.Sprintf("entry %d records a rollback whose data does not decode: %v", index, err)
+	}
+	if root := w.root().String(); rb.Size != index || rb.RootHash != root {
+		return fmt.Sprintf("entry %d records a rollback to a log of %d entries with root %s, but it follows %d entries with root %s", index, rb.Size, rb.RootHash, index, root)
+	}
+	if w.recorded == nil {
+		w.recorded = make(map[savedCheckpoint]rollbackEntry)
+	}
+	for _, c := range rb.Checkpoints {
+		w.recorded[savedCheckpoint{c.Size, c.RootHash}] = rollbackEntry{index, rb.Reason}
+	}
+	return ""
 }
 
 // fail records a fault of entry n, unless the stored hashes still pending

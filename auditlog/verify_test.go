@@ -534,3 +534,66 @@ func checkReport(t *testing.T, got *auditlog.Report, want auditlog.Report, probl
 		t.Errorf("Problem %q, want none", got.Problem)
 	}
 }
+
+// TestVerifyRecordedRollback restores a log of 100 entries to its first
+// 60 and records the rollback in the next entry, as andon audit
+// record-rollback does: the checkpoint it names no longer fails a
+// verification, which names the entry; one it does not name still fails,
+// and an entry that misstates the log it follows is a fault.
+func TestVerifyRecordedRollback(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	ctx := context.Background()
+	early := mustLog(t, 80, s).mustSign(t, s)
+	saved := mustLog(t, 100, s).mustSign(t, s)
+	restored := func(size int64, root string) *memLog {
+		l := mustLog(t, 60, nil)
+		if root == "" {
+			h, err := auditlog.TreeHash(60, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root = h.String()
+		}
+		l.mustAppend(t, andon.Event{Type: andon.EventAuditRolledBack, Actor: andon.ActorAdmin, Data: &andon.RolledBack{
+			Reason: "CHG-9: restored the 02:00 backup", Size: size, RootHash: root,
+			Checkpoints: []andon.RolledBackCheckpoint{{Size: saved.Size, RootHash: saved.RootHash, Note: saved.Note, Source: "andon.db-checkpoint"}},
+		}})
+		for i := int64(61); i < 120; i++ {
+			l.mustAppend(t, testEvent(i))
+		}
+		l.mustSign(t, s)
+		return l
+	}
+
+	rep, err := auditlog.Verify(ctx, restored(60, ""), v, saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []auditlog.RecordedRollback{{Size: 100, RootHash: saved.RootHash, Entry: 60, Reason: "CHG-9: restored the 02:00 backup"}}
+	if !rep.OK || !cmp.Equal(rep.RolledBack, want) {
+		t.Errorf("a recorded rollback: OK %v, %q; rolled back %s", rep.OK, rep.Problem, cmp.Diff(want, rep.RolledBack))
+	}
+
+	// A checkpoint the entry does not name still fails.
+	rep, err = auditlog.Verify(ctx, restored(60, ""), v, saved, early)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || !strings.Contains(rep.Problem, "the first 80 entries are not those of the checkpoint saved earlier") {
+		t.Errorf("a checkpoint the rollback does not name: OK %v, %q", rep.OK, rep.Problem)
+	}
+
+	// An entry that misstates the log it follows.
+	for _, tc := range []struct {
+		size int64
+		root string
+	}{{59, ""}, {60, saved.RootHash}} {
+		rep, err = auditlog.Verify(ctx, restored(tc.size, tc.root), v, saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK || rep.FirstBad != 60 || !strings.Contains(rep.Problem, "entry 60 records a rollback to a log of") {
+			t.Errorf("a rollback entry stating %d entries, root %q: OK %v, first bad %d, %q", tc.size, tc.root, rep.OK, rep.FirstBad, rep.Problem)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // The writers of a SQLite database keep the checkpoint they signed last
@@ -209,7 +210,7 @@ func (e *LostEntriesError) Error() string { return e.Unwrap().Error() }
 // ErrorMessage.
 func (e *LostEntriesError) Unwrap() error {
 	kept, name := LastSignedPath(e.Path), filepath.Base(e.Path)
-	remedy := fmt.Sprintf("put the lost file back (%s-wal beside %s) or restore a backup of the whole data directory; to go on with the log as it is, record the loss and move %s away", name, name, kept)
+	remedy := fmt.Sprintf("put the lost file back (%s-wal beside %s) or restore a backup of the whole data directory; to go on with the log as it is, record it in the log with `andon audit record-rollback --data %s --reason TEXT`", name, name, filepath.Dir(e.Path))
 	if e.Root != "" {
 		return andon.Errorf(andon.ECONFLICT, "the first %d entries of the audit log of %s are not those of the last checkpoint andon signed there (%s): their root is %s, it signs %s; the log lost entries and was written again since: %s",
 			e.Signed.Size, e.Path, kept, e.Root, e.Signed.RootHash, remedy)
@@ -254,29 +255,82 @@ func (db *DB) CheckLastSigned(ctx context.Context, v note.Verifier) error {
 	if err != nil || kept == nil {
 		return err
 	}
-	var size int64
-	switch signed, err := db.Checkpoint(ctx); {
-	case andon.ErrorCode(err) == andon.ENOTFOUND:
-	case err != nil:
+	size, root, err := db.holds(ctx, v, kept)
+	if err != nil || root == kept.RootHash {
 		return err
-	default:
-		cp, err := auditlog.OpenCheckpoint(signed, v)
-		if err != nil {
-			return fmt.Errorf("stored checkpoint: %w", err)
-		}
-		size = cp.Size
 	}
 	lost := &LostEntriesError{Path: db.lastSigned.db, Entries: size, Signed: kept}
-	if size < kept.Size {
-		return lost
+	if size >= kept.Size {
+		lost.Root = root
 	}
-	root, err := auditlog.TreeHash(kept.Size, hashReader{ctx: ctx, query: db.readQuery})
+	return lost
+}
+
+// KeptCheckpoint returns the checkpoint the writers of a SQLite database
+// signed last, kept beside it (LastSignedPath), opened with v, and the
+// file; nil and "" on PostgreSQL, or when no checkpoint is kept there. A
+// kept checkpoint that does not open is a *BadLastSignedError.
+func (db *DB) KeptCheckpoint(v note.Verifier) (*andon.Checkpoint, string, error) {
+	if db.lastSigned == nil {
+		return nil, "", nil
+	}
+	kept, err := db.lastSigned.read(v)
+	if err != nil || kept == nil {
+		return nil, "", err
+	}
+	return kept, db.lastSigned.path, nil
+}
+
+// Holds reports whether the audit log holds the first cp.Size entries
+// under the root cp signs. It returns too the size of the log and its
+// root, as its stored checkpoint, opened with v, signs them.
+func (db *DB) Holds(ctx context.Context, v note.Verifier, cp *andon.Checkpoint) (held bool, size int64, root string, err error) {
+	if size, root, err = db.signedSize(ctx, v); err != nil {
+		return false, 0, "", err
+	}
+	prefix, err := db.prefixRoot(ctx, size, cp)
+	return err == nil && prefix == cp.RootHash, size, root, err
+}
+
+// holds returns the size of the log, as its stored checkpoint opened
+// with v signs it, and the root of its first cp.Size entries when it has
+// that many (else "").
+func (db *DB) holds(ctx context.Context, v note.Verifier, cp *andon.Checkpoint) (int64, string, error) {
+	size, _, err := db.signedSize(ctx, v)
 	if err != nil {
-		return err
+		return 0, "", err
 	}
-	if root.String() != kept.RootHash {
-		lost.Root = root.String()
-		return lost
+	root, err := db.prefixRoot(ctx, size, cp)
+	return size, root, err
+}
+
+// signedSize returns the size and the root of the log, as its stored
+// checkpoint, opened with v, signs them: 0 and the empty tree's root
+// when there is none.
+func (db *DB) signedSize(ctx context.Context, v note.Verifier) (int64, string, error) {
+	signed, err := db.Checkpoint(ctx)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		empty, _ := tlog.TreeHash(0, nil) // the empty tree reads no hashes
+		return 0, empty.String(), nil
+	} else if err != nil {
+		return 0, "", err
 	}
-	return nil
+	stored, err := auditlog.OpenCheckpoint(signed, v)
+	if err != nil {
+		return 0, "", fmt.Errorf("stored checkpoint: %w", err)
+	}
+	return stored.Size, stored.RootHash, nil
+}
+
+// prefixRoot returns the root of the first cp.Size entries of a log of
+// size entries, or "" when it has fewer.
+func (db *DB) prefixRoot(ctx context.Context, size int64, cp *andon.Checkpoint) (string, error) {
+	if size < cp.Size {
+		return "", nil
+	}
+	root, err := auditlog.TreeHash(cp.Size, hashReader{ctx: ctx, query: db.readQuery})
+	if err != nil {
+		return "", err
+	}
+	return root.String(), nil
 }

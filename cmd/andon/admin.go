@@ -531,8 +531,11 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 				}
 				fmt.Fprintf(w, "audit log OK: %s, root %s, signed checkpoint of %s verified with %s\n",
 					count(report.Entries, "entry"), report.Root, count(report.CheckpointSize, "entry"), key)
-				if report.Saved > 0 {
-					fmt.Fprintf(w, "the log extends the %s given\n", count(int64(report.Saved), "saved checkpoint"))
+				if n := report.Saved - len(report.RolledBack); n > 0 {
+					fmt.Fprintf(w, "the log extends the %s given\n", count(int64(n), "saved checkpoint"))
+				}
+				for _, rb := range report.RolledBack {
+					fmt.Fprintf(w, "rolled back: the log no longer holds the saved checkpoint of %s, root %s, as entry %d records: %s\n", count(rb.Size, "entry"), rb.RootHash, rb.Entry, rb.Reason)
 				}
 				if report.Unsigned > 0 {
 					were := "were"
@@ -554,7 +557,7 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json, or a proof or an export holding one) that the log must still extend; repeatable")
-	cmd.AddCommand(verify, newVerifyExportCmd(e), newKeygenCmd(e))
+	cmd.AddCommand(verify, newVerifyExportCmd(e), newKeygenCmd(e), newRecordRollbackCmd(e))
 	return cmd
 }
 

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/sqlstore"
+)
+
+// TestRecordRollback restores an older andon.db into a data directory
+// whose kept checkpoint is ahead of it, as a restore of the database
+// alone does: andon serve refuses it, andon audit record-rollback records
+// the rollback in the log, with the reason and the checkpoint lost, and
+// then the server starts and a verification against the checkpoint saved
+// before the restore names the entry instead of failing.
+func TestRecordRollback(t *testing.T) {
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "token", "create", "--user", "alice", "--data", data), 0, "")
+	path := sqlstore.DataPath(data)
+	backup, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"gus", "fiona"} {
+		wantExit(t, runCLI(t, nil, "token", "create", "--user", user, "--data", data), 0, "")
+	}
+	// The checkpoint an auditor saved, as the bare note.
+	kept, err := os.ReadFile(sqlstore.LastSignedPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := filepath.Join(t.TempDir(), "late.note")
+	if err := os.WriteFile(late, append(bytes.TrimRight(kept, "\n"), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The older database restored alone, beside the newer checkpoint.
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runWithin(t, 30*time.Second, "serve", "--addr", "127.0.0.1:0", "--data", data, "--catalog", exampleCatalog)
+	wantExit(t, r, 1, "record it in the log with `andon audit record-rollback --data "+data+" --reason TEXT`")
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late), 1, "the log was rolled back")
+
+	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data), 2, "missing --reason")
+	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", " "), 2, "--reason: empty")
+	r = runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "CHG-9: disk lost, restored the 02:00 backup", "-o", "json")
+	var rec struct {
+		Entry int64 `json:"entry"`
+		andon.RolledBack
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &rec) != nil {
+		t.Fatalf("record-rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if rec.Entry != rec.Size || len(rec.Checkpoints) != 1 || rec.Checkpoints[0].Source != sqlstore.LastSignedPath(path) || rec.Checkpoints[0].Size <= rec.Size {
+		t.Errorf("record-rollback recorded %+v; want the entry after the restored log, and the kept checkpoint, ahead of it", rec)
+	}
+
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late), 0,
+		"rolled back: the log no longer holds the saved checkpoint of "+count(rec.Checkpoints[0].Size, "entry"))
+	r = runCLI(t, nil, "audit", "entries", "--data", data, "--type", andon.EventAuditRolledBack, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, "CHG-9: disk lost") {
+		t.Errorf("audit entries --type %s: exit %d\n%s%s", andon.EventAuditRolledBack, r.code, r.stdout, r.stderr)
+	}
+	_, _, stop := startServe(t, "--data", data, "--catalog", exampleCatalog)
+	if code := stop(); code != 0 {
+		t.Errorf("start once the rollback was recorded: exit %d", code)
+	}
+	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "again", "--checkpoint", late), 2, "or records its rollback already")
+	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "again"), 2, "nothing to record")
+}
