@@ -806,6 +806,11 @@ var ErrNoChange = errors.New("nothing to change")
 // without an audit entry.
 func (tx *Tx) NoChange() { tx.noChange = true }
 
+// AuditSize returns the size of the audit log before this request's
+// entries: the index its first entry takes. Read under the log's lock, no
+// other writer can change it before the transaction commits.
+func (tx *Tx) AuditSize() int64 { return tx.size }
+
 // Record queues an audit event; it is appended in this transaction. The
 // event's data is captured now, so that the record shows the state at the
 // moment of the event even if the caller changes the value afterwards.

@@ -142,6 +142,12 @@ rollback and this entry instead of failing.`,
 		}
 		data := &andon.RolledBack{Reason: reason, Size: size, RootHash: root, Checkpoints: lost}
 		indexes, err := store.Update(e.ctx, func(_ context.Context, tx *sqlstore.Tx) error {
+			// The entry states the log it follows: a replica that wrote
+			// since it was read (PostgreSQL's are the operator's to
+			// stop) would make it a fault of the log.
+			if n := tx.AuditSize(); n != size {
+				return andon.Errorf(andon.ECONFLICT, "the audit log grew from %s to %s while the rollback was being recorded: stop every andon server writing to this store, and run this again", count(size, "entry"), count(n, "entry"))
+			}
 			tx.Record(andon.Event{Type: andon.EventAuditRolledBack, Actor: andon.ActorAdmin, Data: data})
 			return nil
 		})
