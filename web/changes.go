@@ -118,6 +118,9 @@ type changeForm struct {
 	Migration                             bool
 	WindowStart, WindowEnd, Duration      string
 	RollbackPlan                          string
+	// OutsidePeaks asks the suggestion for a slot that overlaps no
+	// peak, as andon calendar next --outside-peaks does.
+	OutsidePeaks bool
 }
 
 // changeNewView is the data of the create form.
@@ -126,8 +129,17 @@ type changeNewView struct {
 	Catalog      *andon.Catalog
 	Types        []andon.ChangeType
 	Error        string
-	Suggestion   string // what the "next safe window" button found
+	Suggestion   *suggestion // what the "next safe window" button found, or nil
 	TimezoneNote string
+}
+
+// suggestion is the slot the "next safe window" button found, with the
+// peaks it overlaps, and the time zone of the environment's plant, in
+// which the page shows them.
+type suggestion struct {
+	andon.FreeSlot
+	Loc          *time.Location
+	OutsidePeaks bool // the slot was asked to overlap no peak
 }
 
 // formControls are the controls of the create form by the field that
@@ -222,7 +234,10 @@ func (h *Handler) changeNew(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, r, status, "change-new", v)
 }
 
-// suggest fills v's window with the next safe slot.
+// suggest fills v's window with the next safe slot, outside peaks when
+// the form asks so, and names the peaks it overlaps: the gate does not
+// refuse a change during one, but the plant would rather see none then,
+// so the user is told and chooses, as with andon calendar next.
 func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView) error {
 	env := cat.Environment(v.Form.Environment)
 	if env == nil {
@@ -232,14 +247,24 @@ func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView)
 	if err != nil || d <= 0 {
 		return andon.Errorf(andon.EINVALID, "duration: %q is not a duration such as 90m or 2h", v.Form.Duration)
 	}
-	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type), false)
+	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type), v.Form.OutsidePeaks)
+	if err != nil {
+		return err
+	}
+	occs, err := h.cfg.Calendar.Occurrences(r.Context(), env.Name, span.Start, span.End)
 	if err != nil {
 		return err
 	}
 	loc := cat.Location(env)
+	s := &suggestion{FreeSlot: andon.FreeSlot{Span: *span}, Loc: loc, OutsidePeaks: v.Form.OutsidePeaks}
+	for _, o := range occs {
+		if o.Type == andon.WindowPeak {
+			s.Peaks = append(s.Peaks, o)
+		}
+	}
 	v.Form.WindowStart = span.Start.In(loc).Format(localLayout)
 	v.Form.WindowEnd = span.End.In(loc).Format(localLayout)
-	v.Suggestion = "Next safe window: " + local(span.Start, loc) + " to " + local(span.End, loc) + " (" + loc.String() + ")."
+	v.Suggestion = s
 	return nil
 }
 
@@ -266,6 +291,7 @@ func formOf(v url.Values) changeForm {
 		WindowStart:  v.Get("windowStart"),
 		WindowEnd:    v.Get("windowEnd"),
 		Duration:     v.Get("duration"),
+		OutsidePeaks: v.Get("outsidePeaks") != "",
 		RollbackPlan: v.Get("rollbackPlan"),
 	}
 }

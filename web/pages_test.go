@@ -1199,6 +1199,68 @@ func TestSuggestNextSafeWindow(t *testing.T) {
 	}
 }
 
+// The suggestion names the peaks its slot overlaps, in the plant's time
+// as the board gives times, as andon calendar next does, and the form
+// offers to skip them, without scripts.
+func TestSuggestNamesPeaks(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	form := b.get("/changes/new").mustStatus(t, http.StatusOK)
+	if form.all("form#create-change input#outsidePeaks[type=checkbox][name=outsidePeaks]") == nil || form.all("label[for=outsidePeaks]") == nil {
+		t.Fatal("the form offers no labelled choice of a window outside peaks")
+	}
+	if form.all("#outsidePeaks[checked]") != nil {
+		t.Error("the form asks for a window outside peaks before it is told to")
+	}
+
+	// Sunday 6 December, 02:00 to 04:00 in Lyon, overlaps the nightly
+	// MRP run, 01:00 to 03:00.
+	p := b.submit("/changes/new", "/changes/new", url.Values{"suggest": {"1"}, "environment": {"prod-lyon"},
+		"duration": {"2h"}}).mustStatus(t, http.StatusOK)
+	if got, want := p.text("#suggestion p"), "Next safe window: Sun 6 Dec 2026 02:00 to Sun 6 Dec 2026 04:00 (Europe/Paris)."; got != want {
+		t.Errorf("suggestion %q, want %q", got, want)
+	}
+	peaks := p.all("#suggestion-peaks li")
+	if len(peaks) != 1 {
+		t.Fatalf("%d peaks named, want nightly-mrp: %q", len(peaks), p.text("#suggestion"))
+	}
+	if got, want := textOf(peaks[0]), "⚑ Overlaps the peak nightly-mrp: Sun 6 Dec 2026 01:00 to Sun 6 Dec 2026 03:00"; got != want {
+		t.Errorf("peak %q, want %q", got, want)
+	}
+	if got := p.attr("#suggestion-peaks li[data-window=nightly-mrp] time", "datetime"); got != "2026-12-06T00:00:00Z" {
+		t.Errorf("the peak starts at %s, want 2026-12-06T00:00:00Z", got)
+	}
+	if !strings.Contains(p.text("#suggestion-hint"), "tick “Outside peaks”") {
+		t.Errorf("the suggestion does not say how to skip the peak: %q", p.text("#suggestion"))
+	}
+
+	// Outside peaks, the slot starts when the run ends; the choice stays
+	// ticked, and no peak is named.
+	p = b.submit("/changes/new", "/changes/new", url.Values{"suggest": {"1"}, "environment": {"prod-lyon"},
+		"duration": {"2h"}, "outsidePeaks": {"1"}}).mustStatus(t, http.StatusOK)
+	if got := p.attr("#windowStart", "value") + " " + p.attr("#windowEnd", "value"); got != "2026-12-06T03:00 2026-12-06T05:00" {
+		t.Errorf("window outside peaks %q, want 2026-12-06T03:00 2026-12-06T05:00 (%s)", got, p.text("#suggestion"))
+	}
+	if got, want := p.text("#suggestion p"), "Next safe window outside peaks: Sun 6 Dec 2026 03:00 to Sun 6 Dec 2026 05:00 (Europe/Paris)."; got != want {
+		t.Errorf("suggestion %q, want %q", got, want)
+	}
+	if p.all("#suggestion-peaks, #suggestion-hint") != nil {
+		t.Errorf("a slot outside peaks names one: %q", p.text("#suggestion"))
+	}
+	if p.all("#outsidePeaks[checked]") == nil {
+		t.Error("the choice of a window outside peaks was lost")
+	}
+
+	// The night Lyon springs forward, the peak runs from 01:00 CET to
+	// 04:00 CEST: its times carry their zones, as the calendar's do.
+	s.now = time.Date(2027, 3, 27, 12, 0, 0, 0, time.UTC)
+	p = s.MustSignIn(t, "alice").submit("/changes/new", "/changes/new", url.Values{"suggest": {"1"}, "environment": {"prod-lyon"},
+		"duration": {"1h"}}).mustStatus(t, http.StatusOK)
+	if got, want := p.text("#suggestion-peaks li[data-window=nightly-mrp]"), "⚑ Overlaps the peak nightly-mrp: Sun 28 Mar 2027 01:00 CET to Sun 28 Mar 2027 04:00 CEST"; got != want {
+		t.Errorf("peak the night the clocks change %q, want %q (%s)", got, want, p.text("#suggestion"))
+	}
+}
+
 func TestPagesRender(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	c := createChange(t, s, "alice", "prod-lyon", "Replenishment")
