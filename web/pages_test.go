@@ -1729,6 +1729,39 @@ func TestWindowTimesAtClockChanges(t *testing.T) {
 	if got := p.attr("dl.facts time", "datetime"); got != "2027-10-31T00:30:00Z" {
 		t.Errorf("repeated wall time: starts %s, want 2027-10-31T00:30:00Z (02:30 CEST)", got)
 	}
+	// The page says which 02:30 it is, in the plant's time with its zone
+	// and in UTC, as andon change show does.
+	if got, want := p.text("#window"), "Sun 31 Oct 2027 02:30 CEST to Sun 31 Oct 2027 05:00 CET (Europe/Paris)"; !strings.HasPrefix(got, want) {
+		t.Errorf("repeated wall time: window %q, want it to start %q", got, want)
+	}
+	if got, want := p.text("#window-utc"), "In UTC: 2027-10-31 00:30 to 2027-10-31 04:00"; got != want {
+		t.Errorf("repeated wall time: window in UTC %q, want %q", got, want)
+	}
+}
+
+// A change's page gives its window in the plant's time, with the zone,
+// and in UTC, as andon change show does: the plant plans in its own time,
+// and pipelines and logs speak UTC.
+func TestChangeWindowLocalAndUTC(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	for _, tt := range []struct{ env, start, end, local, utc string }{
+		{"prod-lyon", "2026-12-06T02:00", "2026-12-06T04:00",
+			"Sun 6 Dec 2026 02:00 CET to Sun 6 Dec 2026 04:00 CET (Europe/Paris)", "In UTC: 2026-12-06 01:00 to 2026-12-06 03:00"},
+		{"prod-geelong", "2026-12-06T02:00", "2026-12-06T04:00",
+			"Sun 6 Dec 2026 02:00 AEDT to Sun 6 Dec 2026 04:00 AEDT (Australia/Melbourne)", "In UTC: 2026-12-05 15:00 to 2026-12-05 17:00"},
+	} {
+		alice := s.MustSignIn(t, "alice")
+		p := alice.submit("/changes/new", "/changes", url.Values{"environment": {tt.env}, "type": {"normal"},
+			"title": {"Window in " + tt.env}, "windowStart": {tt.start}, "windowEnd": {tt.end}}).mustStatus(t, http.StatusSeeOther)
+		p = alice.get(p.location).mustStatus(t, http.StatusOK)
+		// The local line, then the UTC one.
+		if got, want := p.text("#window"), tt.local+tt.utc; got != want {
+			t.Errorf("%s: window %q, want %q", tt.env, got, want)
+		}
+		if got := p.text("#window-utc"); got != tt.utc {
+			t.Errorf("%s: window in UTC %q, want %q", tt.env, got, tt.utc)
+		}
+	}
 }
 
 func TestAuditPaging(t *testing.T) {
