@@ -130,10 +130,10 @@ type CalendarService interface {
 	// freeze applying to env that stops a change of type change
 	// (Occurrence.Stops). An empty change is a slot not yet tied to a
 	// change, which every freeze blocks. Peaks play no part unless
-	// outsidePeaks is set, and then the span overlaps none. It returns
-	// ENOTFOUND when none starts within a year, and EINVALID for a change
-	// that is not a ChangeType.
-	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change ChangeType, outsidePeaks bool) (*Span, error)
+	// outsidePeaks is set, and then the span overlaps none; the slot names
+	// the peaks it overlaps. It returns ENOTFOUND when none starts within
+	// a year, and EINVALID for a change that is not a ChangeType.
+	NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change ChangeType, outsidePeaks bool) (*FreeSlot, error)
 	// Feed returns the windows applying to the environment or the plant
 	// of scope as an iCalendar (RFC 5545) document, one VEVENT per
 	// schedule with its recurrence rule, for calendar clients to

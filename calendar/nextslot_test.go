@@ -217,9 +217,20 @@ func TestNextSlotOutsidePeaks(t *testing.T) {
 			}
 		})
 	}
-	// The service says why none was found.
+	// The service names the peaks a slot overlaps: none outside them.
 	var src source
 	src.cat.Store(cat)
+	for _, outside := range []bool{false, true} {
+		slot, err := calendar.NewService(&src).NextSlot(context.Background(), "prod-lyon", MustTime(t, "2026-06-06T12:00:00+02:00"), 2*time.Hour, "", outside)
+		want := []string{"nightly 2026-06-07T01:00:00+02:00/2026-06-07T03:00:00+02:00"}
+		if outside {
+			want = []string{}
+		}
+		if err != nil || !cmp.Equal(want, Spans(slot.Peaks)) {
+			t.Errorf("NextSlot(outsidePeaks %v): %v, peaks %q; want %q", outside, err, Spans(slot.Peaks), want)
+		}
+	}
+	// The service says why none was found.
 	_, err := calendar.NewService(&src).NextSlot(context.Background(), "prod-lyon", MustTime(t, "2026-06-06T12:00:00+02:00"), 4*time.Hour, "", true)
 	if want := "no slot of 4h inside a maintenance window and outside freezes and peaks"; andon.ErrorCode(err) != andon.ENOTFOUND || !strings.Contains(andon.ErrorMessage(err), want) {
 		t.Errorf("no slot outside peaks: %v; want not found, saying %q", err, want)
@@ -276,9 +287,13 @@ func TestService(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &andon.Span{Start: MustTime(t, "2026-06-14T03:00:00+02:00"), End: MustTime(t, "2026-06-14T05:00:00+02:00")}
-		if diff := cmp.Diff(want, span); diff != "" {
+		want := andon.Span{Start: MustTime(t, "2026-06-14T03:00:00+02:00"), End: MustTime(t, "2026-06-14T05:00:00+02:00")}
+		if diff := cmp.Diff(want, span.Span); diff != "" {
 			t.Errorf("NextSlot mismatch (-want +got):\n%s", diff)
+		}
+		// The slot names the peak it overlaps, and no other window.
+		if diff := cmp.Diff([]string{"peak 2026-06-14T00:00:00+02:00/2026-06-14T12:00:00+02:00"}, Spans(span.Peaks)); diff != "" {
+			t.Errorf("NextSlot peaks mismatch (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("errors", func(t *testing.T) {

@@ -94,8 +94,9 @@ func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.
 // within a year, that lies inside one maintenance occurrence and overlaps no
 // freeze applying to env that stops a change of type change (every freeze,
 // when change is ""), and with outsidePeaks, no peak; ENOTFOUND when there
-// is none.
-func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
+// is none. The slot names the peaks it overlaps, which the default gate
+// does not refuse a change during but a plant would rather see none in.
+func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.FreeSlot, error) {
 	if d <= 0 {
 		return nil, andon.Errorf(andon.EINVALID, "duration: must be positive, not %s", andon.ShortDuration(d))
 	}
@@ -140,7 +141,13 @@ func (s *Service) NextSlot(ctx context.Context, env string, after time.Time, d t
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s inside a maintenance window and outside freezes%s in the year after %s for environment %q%s",
 			andon.HumanDuration(d), peaks, after.Format(time.RFC3339), env, why)
 	}
-	return &span, nil
+	slot := &andon.FreeSlot{Span: span, Peaks: []andon.Occurrence{}}
+	for _, o := range cal.Occurrences(e, span.Start, span.End) {
+		if o.Type == andon.WindowPeak {
+			slot.Peaks = append(slot.Peaks, o)
+		}
+	}
+	return slot, nil
 }
 
 // Feed returns the windows applying to the environment or the plant of

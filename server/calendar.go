@@ -113,22 +113,13 @@ func handleCalendarNext(cal andon.CalendarService, now func() time.Time) apiFunc
 		if err != nil {
 			return err
 		}
-		span, err := cal.NextSlot(r.Context(), env, after, d, change, outsidePeaks)
+		slot, err := cal.NextSlot(r.Context(), env, after, d, change, outsidePeaks)
 		if err != nil {
 			return err
 		}
 		// The peaks the slot overlaps are named, so that a pipeline
 		// sees them as a person does.
-		occs, err := cal.Occurrences(r.Context(), env, span.Start, span.End)
-		if err != nil {
-			return err
-		}
-		slot := andon.FreeSlot{Span: *span, Peaks: []andon.Occurrence{}}
-		for _, o := range occs {
-			if o.Type == andon.WindowPeak {
-				slot.Peaks = append(slot.Peaks, o)
-			}
-		}
+		slot.Peaks = nonNil(slot.Peaks)
 		return encode(w, http.StatusOK, slot)
 	}
 }

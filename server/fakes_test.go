@@ -301,16 +301,23 @@ func (s *calendarService) Active(ctx context.Context, env string, t time.Time) (
 }
 
 // NextSlot finds a slot only for durations up to a day, one day after
-// after, so that tests can reach both answers.
-func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.Span, error) {
+// after, so that tests can reach both answers; it names the peaks among
+// the fixed occurrences, whenever they are, and none with outsidePeaks.
+func (s *calendarService) NextSlot(ctx context.Context, env string, after time.Time, d time.Duration, change andon.ChangeType, outsidePeaks bool) (*andon.FreeSlot, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.change, s.peaks = change, outsidePeaks
-	s.mu.Unlock()
 	if d > 24*time.Hour {
 		return nil, andon.Errorf(andon.ENOTFOUND, "no slot of %s within a year", d)
 	}
 	start := after.Add(24 * time.Hour)
-	return &andon.Span{Start: start, End: start.Add(d)}, nil
+	slot := &andon.FreeSlot{Span: andon.Span{Start: start, End: start.Add(d)}}
+	for _, o := range s.occurrences {
+		if o.Type == andon.WindowPeak && !outsidePeaks {
+			slot.Peaks = append(slot.Peaks, o)
+		}
+	}
+	return slot, nil
 }
 
 // auditService holds a few entries and keeps the last filter.

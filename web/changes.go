@@ -247,24 +247,15 @@ func (h *Handler) suggest(r *http.Request, cat *andon.Catalog, v *changeNewView)
 	if err != nil || d <= 0 {
 		return andon.Errorf(andon.EINVALID, "duration: %q is not a duration such as 90m or 2h", v.Form.Duration)
 	}
-	span, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type), v.Form.OutsidePeaks)
+	slot, err := h.cfg.Calendar.NextSlot(r.Context(), env.Name, h.cfg.Now(), d, andon.ChangeType(v.Form.Type), v.Form.OutsidePeaks)
 	if err != nil {
 		return err
 	}
-	occs, err := h.cfg.Calendar.Occurrences(r.Context(), env.Name, span.Start, span.End)
-	if err != nil {
-		return err
-	}
+	span := slot.Span
 	loc := cat.Location(env)
-	s := &suggestion{FreeSlot: andon.FreeSlot{Span: *span}, Loc: loc, OutsidePeaks: v.Form.OutsidePeaks}
-	for _, o := range occs {
-		if o.Type == andon.WindowPeak {
-			s.Peaks = append(s.Peaks, o)
-		}
-	}
 	v.Form.WindowStart = span.Start.In(loc).Format(localLayout)
 	v.Form.WindowEnd = span.End.In(loc).Format(localLayout)
-	v.Suggestion = s
+	v.Suggestion = &suggestion{FreeSlot: *slot, Loc: loc, OutsidePeaks: v.Form.OutsidePeaks}
 	return nil
 }
 
