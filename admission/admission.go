@@ -2,8 +2,9 @@
 // (admission.k8s.io/v1) for the namespaces of governed environments: an
 // object that breaks a deny rule of the manifest policy is refused, and a
 // workload whose images change is admitted only when the gate allows each
-// new image. It also writes the ValidatingWebhookConfiguration that sends
-// those reviews to andon.
+// new image, as is a CloudNativePG Cluster or ImageCatalog whose
+// PostgreSQL images change. It also writes the
+// ValidatingWebhookConfiguration that sends those reviews to andon.
 //
 // Only this package and drift import the Kubernetes API types.
 package admission
@@ -43,6 +44,15 @@ type Reviewer struct {
 	// a controller are not governed, since their owner was: a name, or a
 	// prefix ending in *. Nil means DefaultTrustedControllers.
 	TrustedControllers []string
+	// Objects reads the image catalogs from which CloudNativePG Clusters
+	// take their PostgreSQL image; nil means andon cannot read them, and
+	// refuses such a Cluster.
+	Objects Objects
+	// ObjectsCluster is the cluster whose API server Objects reads, as
+	// the catalog and the webhook's path name it: a review whose path
+	// names another cluster cannot have its catalogs read, and a Cluster
+	// of it that takes its image from one is refused.
+	ObjectsCluster string
 	// Now is the clock that decides whether a waiver has expired; nil
 	// means time.Now.
 	Now    func() time.Time
@@ -257,7 +267,21 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return resp, andon.AdmissionDenied
 	}
 
-	images := newImages(req.Kind, obj, old)
+	var images []string
+	if isKind(req.Kind, "Cluster") {
+		// The operator runs the image a Cluster takes from its image
+		// catalog as it runs spec.imageName: it is asked about the same
+		// way, and a Cluster whose image andon cannot tell is refused.
+		var u *unresolved
+		if images, u = rv.clusterImages(ctx, env, what, cluster, req.Namespace, req.Kind, obj, old); u != nil {
+			rv.logger().Info("admission refused: image catalog", "object", what, "environment", env.Name, "user", user, "reason", u.message)
+			resp := deny(u.message)
+			resp.Warnings = warnings
+			return resp, u.outcome
+		}
+	} else {
+		images = newImages(req.Kind, obj, old)
+	}
 	if len(images) > maxImagesPerReview {
 		// Each new image is a gate decision, and outside production a
 		// standard change recorded: a pod of hundreds of images is a
@@ -708,7 +732,8 @@ var podSpecPaths = map[string][]string{
 // spec.imageName (a new minor or major version) the operator rolls out
 // to every instance. Its pods are written by the operator, whose service
 // account is trusted to keep them out of the webhook's way, so the
-// Cluster is where the image is asked about.
+// Cluster is where the image is asked about. A Cluster may take it from
+// an image catalog instead (clusterImages).
 var operatorImages = map[metav1.GroupKind][]string{
 	{Group: "postgresql.cnpg.io", Kind: "Cluster"}: {"spec", "imageName"},
 }
@@ -774,6 +799,11 @@ func plural(n int, one, many string) string {
 // newImages returns the images of obj that old does not have: all of
 // them on a create.
 func newImages(kind metav1.GroupVersionKind, obj, old map[string]any) []string {
+	if isKind(kind, "ImageCatalog") {
+		// The operator rolls each entry of an image catalog out to the
+		// Clusters of the namespace that use it.
+		return newCatalogImages(obj, old)
+	}
 	before := images(kind, old)
 	return slices.DeleteFunc(images(kind, obj), func(img string) bool { return slices.Contains(before, img) })
 }

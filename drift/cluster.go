@@ -398,3 +398,24 @@ func (c *Cluster) list(ctx context.Context, m mapping, namespace string) ([]map[
 		opts.Continue = next
 	}
 }
+
+// Get returns one object of resource, in namespace ("" for a
+// cluster-scoped resource). Its error has code ENOTFOUND when there is no
+// such object, or no such resource (the CRD is not installed), and
+// EFORBIDDEN when the configuration's user may not get it.
+func (c *Cluster) Get(ctx context.Context, resource schema.GroupVersionResource, namespace, name string) (map[string]any, error) {
+	what := resource.GroupResource().String() + " " + name
+	if namespace != "" {
+		what = resource.GroupResource().String() + " " + namespace + "/" + name
+	}
+	obj, err := c.dynamic.Resource(resource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, andon.Errorf(andon.ENOTFOUND, "get %s at %s: not found", what, c.host)
+	case apierrors.IsForbidden(err):
+		return nil, andon.Errorf(andon.EFORBIDDEN, "get %s at %s: forbidden: andon needs get on %s", what, c.host, resource.GroupResource())
+	case err != nil:
+		return nil, fmt.Errorf("get %s at %s: %w", what, c.host, err)
+	}
+	return obj.Object, nil
+}

@@ -331,6 +331,8 @@ func TestAdmissionFlags(t *testing.T) {
 		{[]string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.caFile}, "--tls-cert"},
 		{[]string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--admission-client-ca", certs.keyFile}, "no PEM certificate"},
 		{[]string{"--traefik-major", "4"}, "want 2 or 3"},
+		// The webhook reads image catalogs through the kubeconfig given.
+		{[]string{"--admission-addr", "127.0.0.1:0", "--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--admission-kubeconfig", filepath.Join(data, "none")}, "--admission-kubeconfig " + filepath.Join(data, "none")},
 	} {
 		r := runCLI(t, nil, append([]string{"serve", "--data", data, "--catalog", exampleCatalog, "--addr", "127.0.0.1:0"}, tt.args...)...)
 		wantExit(t, r, 2, tt.want)

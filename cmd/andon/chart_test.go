@@ -86,7 +86,7 @@ func TestChartPassesPolicy(t *testing.T) {
 		{
 			name:  "webhook",
 			set:   []string{"webhook.enabled=true", "webhook.caBundle=" + caBundle},
-			kinds: []string{"ValidatingWebhookConfiguration"},
+			kinds: []string{"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"},
 			check: checkWebhook,
 		},
 		{
@@ -94,7 +94,7 @@ func TestChartPassesPolicy(t *testing.T) {
 			// through the controllers' objects that the API server sends.
 			name:  "webhook trusting no controller",
 			set:   []string{"webhook.enabled=true", "webhook.caBundle=" + caBundle, "webhook.trustedControllers=null"},
-			kinds: []string{"ValidatingWebhookConfiguration"},
+			kinds: []string{"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"},
 			check: checkServerTrustsAsSent,
 		},
 		{
@@ -102,13 +102,13 @@ func TestChartPassesPolicy(t *testing.T) {
 			// webhooks' path, as andon kube webhook-config --cluster does.
 			name:  "webhook for one cluster",
 			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook", "webhook.cluster=au-1"},
-			kinds: []string{"ValidatingWebhookConfiguration"},
+			kinds: []string{"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"},
 			check: checkWebhookCluster("au-1"),
 		},
 		{
 			name:  "webhook with cert-manager",
 			set:   []string{"webhook.enabled=true", "webhook.certManagerCertificate=andon/andon-webhook"},
-			kinds: []string{"ValidatingWebhookConfiguration"},
+			kinds: []string{"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration"},
 		},
 		{
 			name: "catalog from git",
@@ -138,7 +138,7 @@ func TestChartPassesPolicy(t *testing.T) {
 		{
 			name:  "alerts with the webhook",
 			set:   []string{"prometheusRule.enabled=true", "prometheusRule.tokenExpiryDays=21", "webhook.enabled=true", "webhook.caBundle=" + caBundle},
-			kinds: []string{"PrometheusRule", "ValidatingWebhookConfiguration"},
+			kinds: []string{"ClusterRole", "ClusterRoleBinding", "PrometheusRule", "ValidatingWebhookConfiguration"},
 			check: checkAlerts,
 		},
 	}
@@ -212,6 +212,10 @@ func checkDefaults(t *testing.T, objs []*manifest.Object) {
 	t.Helper()
 	d := objectOf(t, objs, "Deployment")
 	spec := dig(d.Doc, "spec", "template", "spec").(map[string]any)
+	if spec["automountServiceAccountToken"] != false {
+		// Without the webhook andon talks to no Kubernetes API.
+		t.Errorf("automountServiceAccountToken = %v, want false without the webhook", spec["automountServiceAccountToken"])
+	}
 	c := dig(spec, "containers").([]any)[0].(map[string]any)
 	env := map[string]string{}
 	for _, e := range dig(c, "env").([]any) {
@@ -378,6 +382,7 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failure policies (-want +got):\n%s", diff)
 	}
+	checkReadsImageCatalogs(t, objs)
 
 	// What is sent, and what is left out, are those of andon kube
 	// webhook-config.
@@ -440,6 +445,40 @@ func checkWebhookCluster(cluster string) func(t *testing.T, objs []*manifest.Obj
 				t.Errorf("webhook %v: path %v, want %s", dig(w, "name"), p, want)
 			}
 		}
+		// The image catalogs the server reads are that cluster's.
+		if got, _ := serveFlags(t, objs).GetString("admission-cluster"); got != cluster {
+			t.Errorf("andon serve --admission-cluster %q, want %q", got, cluster)
+		}
+	}
+}
+
+// checkReadsImageCatalogs checks that the server may read the image
+// catalogs of CloudNativePG, and nothing else, with its pod's service
+// account: its token is mounted, and a ClusterRole bound to it grants get
+// on them.
+func checkReadsImageCatalogs(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	d := objectOf(t, objs, "Deployment")
+	if got := dig(d.Doc, "spec", "template", "spec", "automountServiceAccountToken"); got != true {
+		t.Errorf("the pod's automountServiceAccountToken = %v, want true: the webhook reads image catalogs", got)
+	}
+	role := objectOf(t, objs, "ClusterRole")
+	wantRules := []any{map[string]any{
+		"apiGroups": []any{"postgresql.cnpg.io"},
+		"resources": []any{"imagecatalogs", "clusterimagecatalogs"},
+		"verbs":     []any{"get"},
+	}}
+	if diff := cmp.Diff(wantRules, dig(role.Doc, "rules")); diff != "" {
+		t.Errorf("ClusterRole rules (-want +got):\n%s", diff)
+	}
+	binding := objectOf(t, objs, "ClusterRoleBinding")
+	if got := dig(binding.Doc, "roleRef", "name"); got != role.Name {
+		t.Errorf("ClusterRoleBinding binds %v, want %s", got, role.Name)
+	}
+	sa := dig(d.Doc, "spec", "template", "spec", "serviceAccountName")
+	subjects, _ := dig(binding.Doc, "subjects").([]any)
+	if len(subjects) != 1 || dig(subjects[0], "kind") != "ServiceAccount" || dig(subjects[0], "name") != sa || dig(subjects[0], "namespace") != d.Namespace {
+		t.Errorf("ClusterRoleBinding subjects = %v, want the ServiceAccount %v of namespace %s", subjects, sa, d.Namespace)
 	}
 }
 

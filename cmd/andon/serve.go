@@ -28,6 +28,7 @@ import (
 	"github.com/andon-governance/andon/calendar"
 	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
+	"github.com/andon-governance/andon/drift"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
 	"github.com/andon-governance/andon/sqlstore"
@@ -78,6 +79,15 @@ type serveOptions struct {
 	// trustedControllers, when set, replaces the default list of
 	// admission.DefaultTrustedControllers.
 	trustedControllers []string
+	// admissionKubeconfig is the kubeconfig through which the webhook
+	// reads CloudNativePG's image catalogs; inside a pod without one, the
+	// pod's service account.
+	admissionKubeconfig string
+	// admissionCluster is the catalog's name of the cluster that
+	// admissionKubeconfig (or the pod) reaches.
+	admissionCluster string
+	// getenv reads the environment, for the Kubernetes configuration.
+	getenv func(string) string
 
 	// insecureCookies leaves Secure off the web UI's session cookie.
 	insecureCookies bool
@@ -245,6 +255,9 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.tlsKey, "tls-key", e.getenv("ANDON_TLS_KEY"), "PEM private key of --tls-cert (env ANDON_TLS_KEY)")
 	f.StringVar(&o.admissionClientCA, "admission-client-ca", e.getenv("ANDON_ADMISSION_CLIENT_CA"), "PEM CA bundle: the admission listener then requires a client certificate it signed (env ANDON_ADMISSION_CLIENT_CA)")
 	f.StringSliceVar(&o.trustedControllers, "admission-trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller the webhook lets through as governed by their owner; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+" (list them too to keep them)")
+	f.StringVar(&o.admissionKubeconfig, "admission-kubeconfig", e.getenv("ANDON_ADMISSION_KUBECONFIG"), "kubeconfig through which the admission webhook reads the image catalogs of CloudNativePG Clusters; inside a pod without it, the pod's service account (env ANDON_ADMISSION_KUBECONFIG)")
+	f.StringVar(&o.admissionCluster, "admission-cluster", e.getenv("ANDON_ADMISSION_CLUSTER"), "the catalog's kubernetes.cluster of the cluster whose image catalogs the admission webhook reads: a review whose path names another cluster cannot have them read (env ANDON_ADMISSION_CLUSTER)")
+	o.getenv = e.getenv
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
 	f.BoolVar(&o.insecureCookies, "insecure-cookies", e.getenv("ANDON_INSECURE_COOKIES") == "true", "send the web UI's session cookie without Secure, for a server reached over plain HTTP by another name than localhost; never in production (env ANDON_INSECURE_COOKIES=true)")
 	f.DurationVar(&o.sessionLifetime, "session-lifetime", andon.DefaultSessionLifetime, "how long a session of the web UI lasts after signing in, unless the API token signed in with expires sooner; then the board asks to sign in again (0: the default)")
@@ -388,6 +401,37 @@ type app struct {
 	demoPolicy *policy.Engine
 }
 
+// admissionObjects returns the client through which the webhook reads
+// the image catalogs of CloudNativePG Clusters: that of
+// --admission-kubeconfig, or inside a pod the pod's service account. It
+// returns nil, and the webhook then refuses the Clusters that take their
+// image from a catalog, outside a pod without a kubeconfig, or inside one
+// whose service account's token is not mounted.
+func admissionObjects(logger *slog.Logger, o *serveOptions) (admission.Objects, error) {
+	getenv := o.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	cannot := "the admission webhook cannot read CloudNativePG's image catalogs, and refuses the Clusters that take their image from one (docs/kubernetes.md, Image catalogs)"
+	if o.admissionKubeconfig == "" && getenv("KUBERNETES_SERVICE_HOST") == "" {
+		logger.Warn(cannot + ": give --admission-kubeconfig")
+		return nil, nil
+	}
+	cfg, err := drift.RESTConfig(o.admissionKubeconfig, "", getenv)
+	if err != nil {
+		if o.admissionKubeconfig != "" {
+			return nil, fmt.Errorf("--admission-kubeconfig %s: %w", o.admissionKubeconfig, err)
+		}
+		logger.Warn(cannot+": the pod's service account has no token mounted (automountServiceAccountToken)", "err", err)
+		return nil, nil
+	}
+	c, err := drift.NewCluster(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the admission webhook's Kubernetes client: %w", err)
+	}
+	return c, nil
+}
+
 // startApp loads everything the server needs and refuses to start on the
 // first problem, saying what it is.
 func startApp(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalogsync.Source) (*app, error) {
@@ -411,6 +455,9 @@ type loaded struct {
 	fetchErr     error
 	policy       *policy.Engine
 	admissionTLS *tls.Config
+	// objects reads the image catalogs of CloudNativePG for the webhook;
+	// nil when andon has no access to the Kubernetes API.
+	objects admission.Objects
 	// demoPolicy is the policy given to andon demo with --policy. policy
 	// is then the embedded one, under which a fresh demo seeds its
 	// history; start records neither, and prepareDemo puts demoPolicy in
@@ -437,6 +484,9 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 	if o.admissionAddr != "" {
 		var err error
 		if l.admissionTLS, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		if l.objects, err = admissionObjects(logger, o); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
 	}
@@ -526,7 +576,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
-		TrustedControllers: o.trustedControllers, Now: db.Now, Logger: logger}
+		TrustedControllers: o.trustedControllers, Objects: l.objects, ObjectsCluster: o.admissionCluster, Now: db.Now, Logger: logger}
 	a.admissionTLS = l.admissionTLS
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given

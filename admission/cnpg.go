@@ -1,0 +1,211 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/andon-governance/andon"
+)
+
+// Objects reads one object from the API server of the cluster whose
+// reviews andon answers. Its error has code ENOTFOUND when there is no
+// such object; any other error (EFORBIDDEN when andon may not read it)
+// is andon's own failure to decide.
+type Objects interface {
+	Get(ctx context.Context, resource schema.GroupVersionResource, namespace, name string) (map[string]any, error)
+}
+
+// cnpgGroup is CloudNativePG's API group.
+const cnpgGroup = "postgresql.cnpg.io"
+
+// The image catalogs of CloudNativePG, from which a Cluster with
+// spec.imageCatalogRef takes its PostgreSQL image: the entry of the
+// catalog's spec.images whose major is the ref's.
+var catalogResources = map[string]schema.GroupVersionResource{
+	"ImageCatalog":        {Group: cnpgGroup, Version: "v1", Resource: "imagecatalogs"},
+	"ClusterImageCatalog": {Group: cnpgGroup, Version: "v1", Resource: "clusterimagecatalogs"},
+}
+
+// isKind reports whether kind is CloudNativePG's kind k.
+func isKind(kind metav1.GroupVersionKind, k string) bool {
+	return kind.Group == cnpgGroup && kind.Kind == k
+}
+
+// catalogRef is a Cluster's spec.imageCatalogRef.
+type catalogRef struct {
+	apiGroup, kind, name string
+	major                int64
+}
+
+func (r catalogRef) String() string {
+	return fmt.Sprintf("%s %s, major %d", r.kind, r.name, r.major)
+}
+
+// imageCatalogRef returns the spec.imageCatalogRef of the Cluster obj,
+// and whether it has one.
+func imageCatalogRef(obj map[string]any) (catalogRef, bool) {
+	v, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "imageCatalogRef")
+	m, _ := v.(map[string]any)
+	if !ok || m == nil {
+		return catalogRef{}, false
+	}
+	var ref catalogRef
+	ref.apiGroup, _ = m["apiGroup"].(string)
+	ref.kind, _ = m["kind"].(string)
+	ref.name, _ = m["name"].(string)
+	ref.major, _ = wholeNumber(m["major"])
+	return ref, true
+}
+
+// wholeNumber returns v as an integer when it is one: JSON decodes
+// numbers as float64.
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+			return int64(n), true
+		}
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// catalogEntry is one entry of an image catalog's spec.images.
+type catalogEntry struct {
+	major int64
+	image string
+}
+
+// catalogEntries returns the entries of the image catalog obj that name
+// an image.
+func catalogEntries(obj map[string]any) []catalogEntry {
+	v, _, _ := unstructured.NestedFieldNoCopy(obj, "spec", "images")
+	list, _ := v.([]any)
+	var out []catalogEntry
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		img, _ := m["image"].(string)
+		if img == "" {
+			continue
+		}
+		major, _ := wholeNumber(m["major"])
+		out = append(out, catalogEntry{major, img})
+	}
+	return out
+}
+
+// newCatalogImages returns the images of the image catalog obj that
+// old does not have for the same major, each once: every image on a
+// create. The operator rolls an entry that changes out to every Cluster
+// of that major, so an image that another major had before is new for
+// this one.
+func newCatalogImages(obj, old map[string]any) []string {
+	before := catalogEntries(old)
+	var out []string
+	for _, e := range catalogEntries(obj) {
+		if !slices.Contains(before, e) && !slices.Contains(out, e.image) {
+			out = append(out, e.image)
+		}
+	}
+	return out
+}
+
+// unresolved is why andon cannot tell which image a Cluster takes from
+// its image catalog. Its outcome is denied when the catalog is the
+// object's to mend (no such catalog, no entry for the major) and error
+// when andon could not read it.
+type unresolved struct {
+	message, outcome string
+}
+
+// catalogImage returns the image that the Cluster in namespace takes
+// from the image catalog ref names, read through rv.Objects.
+func (rv *Reviewer) catalogImage(ctx context.Context, cluster, namespace string, ref catalogRef) (string, *unresolved) {
+	fix := "name the image with spec.imageName (pinned by digest), or mend the catalog"
+	res, ok := catalogResources[ref.kind]
+	switch {
+	case ref.apiGroup != "" && ref.apiGroup != cnpgGroup || !ok:
+		return "", &unresolved{fmt.Sprintf("its spec.imageCatalogRef names a %s of API group %q, which is not one of CloudNativePG's image catalogs (ImageCatalog, ClusterImageCatalog of %s); %s", ref.kind, ref.apiGroup, cnpgGroup, fix), andon.AdmissionDenied}
+	case ref.name == "":
+		return "", &unresolved{"its spec.imageCatalogRef names no catalog; " + fix, andon.AdmissionDenied}
+	case rv.Objects == nil:
+		return "", &unresolved{fmt.Sprintf("andon cannot read image catalogs: it has no access to the Kubernetes API (see docs/kubernetes.md, Image catalogs); %s", fix), andon.AdmissionError}
+	case cluster != "" && cluster != rv.ObjectsCluster:
+		// Another cluster's catalog of the same name may hold another
+		// image: reading it would ask the gate about the wrong one.
+		reaches := "no cluster is named (andon serve --admission-cluster)"
+		if rv.ObjectsCluster != "" {
+			reaches = "they are read from cluster " + rv.ObjectsCluster
+		}
+		return "", &unresolved{fmt.Sprintf("andon cannot read the image catalogs of cluster %s: %s; %s", cluster, reaches, fix), andon.AdmissionError}
+	}
+	ns := namespace
+	where := fmt.Sprintf("%s %s/%s", ref.kind, namespace, ref.name)
+	if ref.kind == "ClusterImageCatalog" {
+		ns, where = "", "ClusterImageCatalog "+ref.name
+	}
+	obj, err := rv.Objects.Get(ctx, res, ns, ref.name)
+	if andon.ErrorCode(err) == andon.ENOTFOUND {
+		return "", &unresolved{fmt.Sprintf("there is no %s; %s", where, fix), andon.AdmissionDenied}
+	}
+	if err != nil {
+		rv.logger().Error("admission could not read an image catalog", "catalog", where, "err", err)
+		return "", &unresolved{fmt.Sprintf("andon could not read %s: %s; %s", where, andon.ErrorMessage(err), fix), andon.AdmissionError}
+	}
+	for _, e := range catalogEntries(obj) {
+		if e.major == ref.major {
+			return e.image, nil
+		}
+	}
+	return "", &unresolved{fmt.Sprintf("%s has no image for major %d; %s", where, ref.major, fix), andon.AdmissionDenied}
+}
+
+// clusterImages returns the new images of the CloudNativePG Cluster
+// obj: its spec.imageName, and the image it takes from an image catalog,
+// on a create and on an update that changes its spec.imageCatalogRef,
+// unless the Cluster ran that image before (by its spec.imageName or
+// its previous catalog). A catalog's own changes are asked about when
+// the catalog is written. It refuses the Cluster, with the message and
+// outcome of the refusal, when the image cannot be resolved, and in a
+// production environment when the catalog is a ClusterImageCatalog,
+// which belongs to no environment and whose changes andon does not see.
+func (rv *Reviewer) clusterImages(ctx context.Context, env *andon.Environment, what, cluster, namespace string, kind metav1.GroupVersionKind, obj, old map[string]any) ([]string, *unresolved) {
+	candidates := images(kind, obj)
+	ref, hasRef := imageCatalogRef(obj)
+	oldRef, hadRef := imageCatalogRef(old)
+	if hasRef && (old == nil || !hadRef || oldRef != ref) {
+		refuse := func(u *unresolved) *unresolved {
+			u.message = fmt.Sprintf("andon refused %s in environment %s: it takes its PostgreSQL image from %s, and %s", what, env.Name, ref, u.message)
+			return u
+		}
+		if ref.kind == "ClusterImageCatalog" && env.Stage == andon.StageProduction {
+			return nil, refuse(&unresolved{"a ClusterImageCatalog belongs to no environment: its images can change, and the operator rolls them out to this database, without an approved change; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace, whose changes andon governs", andon.AdmissionDenied})
+		}
+		img, u := rv.catalogImage(ctx, cluster, namespace, ref)
+		if u != nil {
+			return nil, refuse(u)
+		}
+		if !slices.Contains(candidates, img) {
+			candidates = append(candidates, img)
+		}
+	}
+	before := images(kind, old)
+	candidates = slices.DeleteFunc(candidates, func(img string) bool { return slices.Contains(before, img) })
+	if len(candidates) > 0 && hadRef && (!hasRef || oldRef != ref) {
+		// The image the Cluster ran from its previous catalog is not new
+		// to it; one that cannot be read any more is taken as new.
+		if prev, u := rv.catalogImage(ctx, cluster, namespace, oldRef); u == nil {
+			candidates = slices.DeleteFunc(candidates, func(img string) bool { return img == prev })
+		}
+	}
+	return candidates, nil
+}

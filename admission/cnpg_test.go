@@ -1,0 +1,275 @@
+package admission_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/andon-governance/andon"
+)
+
+const (
+	pg16 = "ghcr.io/cloudnative-pg/postgresql:16.4@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	pg17 = "ghcr.io/cloudnative-pg/postgresql:17.2@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	pg18 = "ghcr.io/cloudnative-pg/postgresql:18.1@sha256:3333333333333333333333333333333333333333333333333333333333333333"
+)
+
+// storedObjects stands in for the API server that the reviewer reads
+// image catalogs from; drift's tests read them from a real one. It
+// answers err when set, and ENOTFOUND for an object it does not hold.
+type storedObjects struct {
+	objects map[string]map[string]any // by resource/namespace/name
+	err     error
+	reads   []string
+}
+
+func (s *storedObjects) Get(ctx context.Context, res schema.GroupVersionResource, namespace, name string) (map[string]any, error) {
+	key := res.Resource + "/" + namespace + "/" + name
+	s.reads = append(s.reads, key)
+	if s.err != nil {
+		return nil, s.err
+	}
+	if res.Group != "postgresql.cnpg.io" || res.Version != "v1" {
+		return nil, andon.Errorf(andon.ENOTFOUND, "no resource %s", res)
+	}
+	obj, ok := s.objects[key]
+	if !ok {
+		return nil, andon.Errorf(andon.ENOTFOUND, "%s not found", key)
+	}
+	return obj, nil
+}
+
+// imageCatalog returns an image catalog of kind, with images by major.
+func imageCatalog(kind, namespace, name string, images map[int]string) map[string]any {
+	var list []any
+	for _, major := range slices.Sorted(maps.Keys(images)) {
+		list = append(list, map[string]any{"major": float64(major), "image": images[major]})
+	}
+	md := map[string]any{"name": name}
+	if namespace != "" {
+		md["namespace"] = namespace
+	}
+	return map[string]any{"apiVersion": "postgresql.cnpg.io/v1", "kind": kind, "metadata": md, "spec": map[string]any{"images": list}}
+}
+
+// catalogs holds an ImageCatalog postgresql in odoo-lyon and odoo-dev,
+// and a ClusterImageCatalog postgresql-global, each with images of the
+// majors 16 and 17.
+func catalogs() *storedObjects {
+	images := map[int]string{16: pg16, 17: pg17}
+	return &storedObjects{objects: map[string]map[string]any{
+		"imagecatalogs/odoo-lyon/postgresql":      imageCatalog("ImageCatalog", "odoo-lyon", "postgresql", images),
+		"imagecatalogs/odoo-dev/postgresql":       imageCatalog("ImageCatalog", "odoo-dev", "postgresql", images),
+		"clusterimagecatalogs//postgresql-global": imageCatalog("ClusterImageCatalog", "", "postgresql-global", images),
+	}}
+}
+
+// ref is a Cluster's spec.imageCatalogRef.
+func ref(kind, name string, major int) map[string]any {
+	return map[string]any{"imageCatalogRef": map[string]any{"apiGroup": "postgresql.cnpg.io", "kind": kind, "name": name, "major": float64(major)}}
+}
+
+func imageName(img string) map[string]any { return map[string]any{"imageName": img} }
+
+// cnpgObjectReview returns the review of a create (old nil) or update of
+// the CloudNativePG object obj of kind in namespace.
+func cnpgObjectReview(t *testing.T, kind, namespace string, obj, old map[string]any) []byte {
+	t.Helper()
+	resource := map[string]string{"Cluster": "clusters", "ImageCatalog": "imagecatalogs"}[kind]
+	return mutate(t, "deployment-create", func(req map[string]any) {
+		gvk := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": kind}
+		gvr := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "resource": resource}
+		req["kind"], req["requestKind"], req["resource"], req["requestResource"] = gvk, gvk, gvr, gvr
+		req["name"] = "odoo-db"
+		req["namespace"] = namespace
+		req["object"] = obj
+		if old != nil {
+			req["operation"] = "UPDATE"
+			req["oldObject"] = old
+		}
+	})
+}
+
+// cnpgCluster returns a Cluster of namespace, backed up as the rules
+// require, whose spec takes the fields of image: its imageName or its
+// imageCatalogRef.
+func cnpgCluster(namespace string, image map[string]any) map[string]any {
+	spec := map[string]any{
+		"instances": 3,
+		"storage":   map[string]any{"size": "50Gi"},
+		"backup": map[string]any{
+			"retentionPolicy": "30d",
+			"barmanObjectStore": map[string]any{
+				"destinationPath": "s3://backups/odoo-lyon",
+				"wal":             map[string]any{"compression": "gzip"},
+			},
+		},
+		"postgresql": map[string]any{"parameters": map[string]any{"archive_timeout": "5min"}},
+	}
+	for k, v := range image {
+		spec[k] = v
+	}
+	return map[string]any{
+		"apiVersion": "postgresql.cnpg.io/v1",
+		"kind":       "Cluster",
+		"metadata":   map[string]any{"name": "odoo-db", "namespace": namespace},
+		"spec":       spec,
+	}
+}
+
+// A Cluster that takes its PostgreSQL image from an image catalog has
+// that image asked about, as one that names it with spec.imageName, on a
+// create and when its catalog or major changes; one whose image andon
+// cannot tell is refused, with a message that says what is missing.
+func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		cluster     string // in the webhook's path
+		objectsIn   string // Reviewer.ObjectsCluster
+		namespace   string
+		obj, old    map[string]any
+		objects     *storedObjects
+		wantImages  []string
+		wantRefusal string
+		wantOutcome string
+	}{
+		{name: "create", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantImages: []string{pg16}, wantOutcome: andon.AdmissionAllowed},
+		{name: "major upgrade", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 17), old: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantImages: []string{pg17}, wantOutcome: andon.AdmissionAllowed},
+		{name: "same ref, catalog not read", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), old: ref("ImageCatalog", "postgresql", 16),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "from imageName to the same image in a catalog", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), old: imageName(pg16), objects: catalogs(),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "from a catalog to the same image by name", namespace: "odoo-lyon", obj: imageName(pg16), old: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "another catalog with the same image", namespace: "odoo-dev", obj: ref("ClusterImageCatalog", "postgresql-global", 16), old: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "a ClusterImageCatalog outside production", namespace: "odoo-dev", obj: ref("ClusterImageCatalog", "postgresql-global", 17), objects: catalogs(),
+			wantImages: []string{pg17}, wantOutcome: andon.AdmissionAllowed},
+		{name: "no access to the API", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16),
+			wantRefusal: "andon refused Cluster odoo-lyon/odoo-db in environment prod-lyon: it takes its PostgreSQL image from ImageCatalog postgresql, major 16, and andon cannot read image catalogs: it has no access to the Kubernetes API (see docs/kubernetes.md, Image catalogs); name the image with spec.imageName (pinned by digest), or mend the catalog",
+			wantOutcome: andon.AdmissionError},
+		{name: "no such catalog", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgres", 16), objects: catalogs(),
+			wantRefusal: "ImageCatalog postgres, major 16, and there is no ImageCatalog odoo-lyon/postgres; name the image with spec.imageName", wantOutcome: andon.AdmissionDenied},
+		{name: "no image for the major", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 18), old: ref("ImageCatalog", "postgresql", 17), objects: catalogs(),
+			wantRefusal: "ImageCatalog odoo-lyon/postgresql has no image for major 18; name the image with spec.imageName", wantOutcome: andon.AdmissionDenied},
+		{name: "not allowed to read", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: &storedObjects{err: andon.Errorf(andon.EFORBIDDEN, `imagecatalogs.postgresql.cnpg.io "postgresql" is forbidden`)},
+			wantRefusal: `andon could not read ImageCatalog odoo-lyon/postgresql: imagecatalogs.postgresql.cnpg.io "postgresql" is forbidden; name the image with spec.imageName`, wantOutcome: andon.AdmissionError},
+		{name: "another kind of catalog", namespace: "odoo-lyon", obj: ref("Catalog", "postgresql", 16), objects: catalogs(),
+			wantRefusal: "which is not one of CloudNativePG's image catalogs", wantOutcome: andon.AdmissionDenied},
+		{name: "the cluster andon reads", cluster: "eu-1", objectsIn: "eu-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantImages: []string{pg16}, wantOutcome: andon.AdmissionAllowed},
+		{name: "another cluster than andon reads", cluster: "eu-1", objectsIn: "au-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: they are read from cluster au-1; name the image with spec.imageName", wantOutcome: andon.AdmissionError},
+		{name: "a cluster when andon names none", cluster: "eu-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: no cluster is named (andon serve --admission-cluster)", wantOutcome: andon.AdmissionError},
+		{name: "a ClusterImageCatalog in production", namespace: "odoo-lyon", obj: ref("ClusterImageCatalog", "postgresql-global", 16), objects: catalogs(),
+			wantRefusal: "from ClusterImageCatalog postgresql-global, major 16, and a ClusterImageCatalog belongs to no environment: its images can change, and the operator rolls them out to this database, without an approved change; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace",
+			wantOutcome: andon.AdmissionDenied},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			rv := newReviewer(t, exampleCatalog(t), gate)
+			if tt.objects != nil {
+				rv.Objects = tt.objects
+			}
+			rv.ObjectsCluster = tt.objectsIn
+			var old map[string]any
+			if tt.old != nil {
+				old = cnpgCluster(tt.namespace, tt.old)
+			}
+			resp, outcome := admit(t, rv, tt.cluster, cnpgObjectReview(t, "Cluster", tt.namespace, cnpgCluster(tt.namespace, tt.obj), old))
+			if outcome != tt.wantOutcome {
+				t.Errorf("outcome = %s, want %s", outcome, tt.wantOutcome)
+			}
+			if tt.wantRefusal != "" {
+				if resp.Allowed || !strings.Contains(resp.Result.Message, tt.wantRefusal) {
+					t.Fatalf("response = %+v; want refused: %q", resp.Result, tt.wantRefusal)
+				}
+			} else if !resp.Allowed {
+				t.Fatalf("response = %+v; want allowed", resp.Result)
+			}
+			var got []string
+			for _, c := range gate.calls {
+				got = append(got, c.req.Image)
+				if c.req.Environment != map[string]string{"odoo-lyon": "prod-lyon", "odoo-dev": "dev"}[tt.namespace] || c.req.Admission.Kind != "Cluster" {
+					t.Errorf("gate request = %+v; want the Cluster in its environment", c.req)
+				}
+			}
+			if diff := cmp.Diff(tt.wantImages, got); diff != "" {
+				t.Errorf("images asked about (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// The gate's refusal of the catalog's image refuses the Cluster.
+	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
+	}}
+	rv := newReviewer(t, exampleCatalog(t), refusing)
+	rv.Objects = catalogs()
+	body := cnpgObjectReview(t, "Cluster", "odoo-lyon", cnpgCluster("odoo-lyon", ref("ImageCatalog", "postgresql", 17)), cnpgCluster("odoo-lyon", ref("ImageCatalog", "postgresql", 16)))
+	resp, outcome := admit(t, rv, "", body)
+	if want := "andon's gate refused image " + pg17 + " of Cluster odoo-lyon/odoo-db in environment prod-lyon: NO_APPROVED_CHANGE"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
+	}
+}
+
+// The operator rolls an entry of an ImageCatalog out to every Cluster of
+// the namespace that uses it: each image the catalog adds, or gives to
+// another major, is asked about as a deployment to the namespace's
+// environment, all together.
+func TestImageCatalogImagesGoThroughTheGate(t *testing.T) {
+	catalog := func(images map[int]string) map[string]any {
+		return imageCatalog("ImageCatalog", "odoo-lyon", "postgresql", images)
+	}
+	for _, tt := range []struct {
+		name       string
+		obj, old   map[string]any
+		wantImages []string
+	}{
+		{"create", catalog(map[int]string{16: pg16, 17: pg17}), nil, []string{pg16, pg17}},
+		{"a new major", catalog(map[int]string{16: pg16, 17: pg17, 18: pg18}), catalog(map[int]string{16: pg16, 17: pg17}), []string{pg18}},
+		{"a major's image changed to another's", catalog(map[int]string{16: pg17, 17: pg17}), catalog(map[int]string{16: pg16, 17: pg17}), []string{pg17}},
+		{"an entry removed", catalog(map[int]string{17: pg17}), catalog(map[int]string{16: pg16, 17: pg17}), nil},
+		{"unchanged", catalog(map[int]string{16: pg16}), catalog(map[int]string{16: pg16}), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			resp, _ := admit(t, newReviewer(t, exampleCatalog(t), gate), "", cnpgObjectReview(t, "ImageCatalog", "odoo-lyon", tt.obj, tt.old))
+			if !resp.Allowed {
+				t.Fatalf("response = %+v; want allowed", resp.Result)
+			}
+			var got []string
+			for _, c := range gate.calls {
+				if c.req.Environment != "prod-lyon" {
+					t.Errorf("gate request in environment %s, want prod-lyon", c.req.Environment)
+				}
+				if !slices.Contains(got, c.req.Image) {
+					got = append(got, c.req.Image)
+				}
+			}
+			if diff := cmp.Diff(tt.wantImages, got); diff != "" {
+				t.Errorf("images asked about (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		if req.Image == pg18 {
+			return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
+		}
+		return &andon.GateResult{Allow: true}, nil
+	}}
+	body := cnpgObjectReview(t, "ImageCatalog", "odoo-lyon", catalog(map[int]string{17: pg17, 18: pg18}), nil)
+	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), refusing), "", body)
+	if want := "andon's gate refused image " + pg18 + " of ImageCatalog odoo-lyon/odoo-db in environment prod-lyon: NO_APPROVED_CHANGE"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
+	}
+}
