@@ -54,6 +54,13 @@ type RolledBack struct {
 	// a verification of the log (andon audit verify --checkpoint), which
 	// names this entry instead.
 	Checkpoints []RolledBackCheckpoint `json:"checkpoints"`
+	// Signature is a note signed with the audit key over the rest
+	// (auditlog.Signer.SignRollback). A server signs a checkpoint over
+	// whatever tree its database holds, so that without it, whoever can
+	// write the database could append an entry of this type that names
+	// the auditors' saved checkpoints and passes off a rewritten log as
+	// one restored knowingly. The database does not hold the key.
+	Signature string `json:"signature"`
 }
 
 // RolledBackCheckpoint is a checkpoint a rollback lost, and where the

@@ -3,6 +3,7 @@ package auditlog
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -195,6 +196,53 @@ func (s *Signer) Sign(size int64, root tlog.Hash) (*andon.Checkpoint, error) {
 		Note:        string(signed),
 		VerifierKey: s.vkey,
 	}, nil
+}
+
+// rollbackHeader is the first line of a signed rollback statement. It has
+// spaces, which the name of a key cannot, so that a statement is never
+// read as a checkpoint, nor a checkpoint as a statement.
+const rollbackHeader = "andon audit rolled back"
+
+// rollbackText is the text of the statement that rb records for the log
+// of origin: the header, the origin, the restored log's size and root,
+// the SHA-256 of the reason, then the size and root of each checkpoint
+// lost, one a line.
+func rollbackText(origin string, rb *andon.RolledBack) string {
+	reason := sha256.Sum256([]byte(rb.Reason))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\n%d\n%s\n%s\n", rollbackHeader, origin, rb.Size, rb.RootHash, base64.StdEncoding.EncodeToString(reason[:]))
+	for _, c := range rb.Checkpoints {
+		fmt.Fprintf(&b, "%d %s\n", c.Size, c.RootHash)
+	}
+	return b.String()
+}
+
+// SignRollback returns the statement of rb signed with s's key, for
+// rb.Signature: what an audit.rolled_back entry records, vouched for by
+// the holder of the key rather than by whoever could write the database.
+func (s *Signer) SignRollback(rb *andon.RolledBack) (string, error) {
+	signed, err := note.Sign(&note.Note{Text: rollbackText(s.origin, rb)}, s.signer)
+	if err != nil {
+		return "", fmt.Errorf("auditlog: sign rollback: %w", err)
+	}
+	return string(signed), nil
+}
+
+// CheckRollback checks that rb.Signature is the statement of rb (see
+// SignRollback) signed with the key v verifies, and returns an EINVALID
+// error that says why not.
+func CheckRollback(rb *andon.RolledBack, v note.Verifier) error {
+	if rb.Signature == "" {
+		return andon.Errorf(andon.EINVALID, "it is not signed")
+	}
+	n, err := note.Open([]byte(rb.Signature), note.VerifierList(v))
+	if err != nil {
+		return andon.Errorf(andon.EINVALID, "its signature does not verify with key %s+%08x", v.Name(), v.KeyHash())
+	}
+	if n.Text != rollbackText(v.Name(), rb) {
+		return andon.Errorf(andon.EINVALID, "its signature is for another statement than the entry's")
+	}
+	return nil
 }
 
 // LoadVerifier reads a note verifier key file such as audit.pub.

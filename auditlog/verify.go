@@ -107,7 +107,7 @@ type RecordedRollback struct {
 // A saved checkpoint that an entry of the log records as rolled back
 // (andon.EventAuditRolledBack) is no fault either: Report.RolledBack
 // names it, with the entry. Such an entry must state the log it follows,
-// its size and root, or it is one.
+// its size and root, and be signed with the key v checks, or it is one.
 //
 // Verify streams: it keeps the O(log n) hashes of the tree's complete
 // subtrees and a fixed-size batch of hashes to compare, never the log.
@@ -157,6 +157,7 @@ func Verify(ctx context.Context, src Source, v note.Verifier, saved ...*andon.Ch
 	w := &walker{
 		ctx:    ctx,
 		src:    src,
+		v:      v,
 		cpSize: -1,
 		sha:    sha256.New(),
 		// A record adds at most 64 hashes to a batch before it is flushed.
@@ -317,6 +318,8 @@ const compareBatch = 1024
 type walker struct {
 	ctx context.Context
 	src Source
+	// v checks the signatures of the entries that record a rollback.
+	v note.Verifier
 
 	rows int64 // records seen
 	next int64 // entry expected next, while the sequence holds
@@ -432,7 +435,8 @@ type rollbackEntry struct {
 // recordRollback takes the data of entry index, which records that the
 // log was restored to its first index entries, before they are hashed:
 // the entry must state the log it follows, or it recorded another
-// rollback than this log's. It returns the problem, or "".
+// rollback than this log's, and be signed with the audit key
+// (CheckRollback). It returns the problem, or "".
 func (w *walker) recordRollback(index int64, data []byte) string {
 	var rb andon.RolledBack
 	if err := json.Unmarshal(data, &rb); err != nil {
@@ -440,6 +444,12 @@ func (w *walker) recordRollback(index int64, data []byte) string {
 	}
 	if root := w.root().String(); rb.Size != index || rb.RootHash != root {
 		return fmt.Sprintf("entry %d records a rollback to a log of %d entries with root %s, but it follows %d entries with root %s", index, rb.Size, rb.RootHash, index, root)
+	}
+	// Only the holder of the key records a rollback: a server signs any
+	// tree its database holds, so the entry alone proves nothing of who
+	// wrote it.
+	if err := CheckRollback(&rb, w.v); err != nil {
+		return fmt.Sprintf("entry %d records a rollback that the audit key did not vouch for: %s; andon audit record-rollback signs what it records", index, andon.ErrorMessage(err))
 	}
 	if w.recorded == nil {
 		w.recorded = make(map[savedCheckpoint]rollbackEntry)

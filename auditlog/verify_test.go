@@ -554,10 +554,12 @@ func TestVerifyRecordedRollback(t *testing.T) {
 			}
 			root = h.String()
 		}
-		l.mustAppend(t, andon.Event{Type: andon.EventAuditRolledBack, Actor: andon.ActorAdmin, Data: &andon.RolledBack{
+		rb := &andon.RolledBack{
 			Reason: "CHG-9: restored the 02:00 backup", Size: size, RootHash: root,
 			Checkpoints: []andon.RolledBackCheckpoint{{Size: saved.Size, RootHash: saved.RootHash, Note: saved.Note, Source: "andon.db-checkpoint"}},
-		}})
+		}
+		mustSignRollback(t, s, rb)
+		l.mustAppend(t, andon.Event{Type: andon.EventAuditRolledBack, Actor: andon.ActorAdmin, Data: rb})
 		for i := int64(61); i < 120; i++ {
 			l.mustAppend(t, testEvent(i))
 		}
@@ -595,5 +597,74 @@ func TestVerifyRecordedRollback(t *testing.T) {
 		if rep.OK || rep.FirstBad != 60 || !strings.Contains(rep.Problem, "entry 60 records a rollback to a log of") {
 			t.Errorf("a rollback entry stating %d entries, root %q: OK %v, first bad %d, %q", tc.size, tc.root, rep.OK, rep.FirstBad, rep.Problem)
 		}
+	}
+}
+
+// mustSignRollback signs rb with s, as andon audit record-rollback does.
+func mustSignRollback(tb testing.TB, s *auditlog.Signer, rb *andon.RolledBack) {
+	tb.Helper()
+	sig, err := s.SignRollback(rb)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rb.Signature = sig
+}
+
+// TestVerifyForgedRollback rewrites a log of 100 entries from its entry 5
+// on, as whoever can write the database but not read audit.key can: a
+// server signs a checkpoint over whatever tree its database holds at its
+// next write. An audit.rolled_back entry appended to name the checkpoint
+// an auditor saved must not pass the rewrite off as a restore: only what
+// the audit key signed is a recorded rollback.
+func TestVerifyForgedRollback(t *testing.T) {
+	s, v := mustSigner(t, "andon")
+	other, _ := mustSigner(t, "andon") // another key of the same name
+	saved := mustLog(t, 100, s).mustSign(t, s)
+	forged := func(sign func(*andon.RolledBack)) *memLog {
+		l := mustLog(t, 5, nil)
+		for i := int64(5); i < 100; i++ {
+			ev := testEvent(i)
+			ev.Actor = "mallory"
+			l.mustAppend(t, ev)
+		}
+		root, err := auditlog.TreeHash(100, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := &andon.RolledBack{Reason: "restored the 02:00 backup", Size: 100, RootHash: root.String(),
+			Checkpoints: []andon.RolledBackCheckpoint{{Size: saved.Size, RootHash: saved.RootHash, Note: saved.Note}}}
+		sign(rb)
+		l.mustAppend(t, andon.Event{Type: andon.EventAuditRolledBack, Actor: andon.ActorAdmin, Data: rb})
+		l.mustAppend(t, testEvent(101))
+		l.mustSign(t, s) // the server's next write
+		return l
+	}
+	tests := []struct {
+		name, want string
+		sign       func(*andon.RolledBack)
+	}{
+		{"unsigned", "it is not signed", func(*andon.RolledBack) {}},
+		{"signed with another key", "its signature does not verify with key andon+", func(rb *andon.RolledBack) { mustSignRollback(t, other, rb) }},
+		{"a signature of another rollback", "its signature is for another statement than the entry's", func(rb *andon.RolledBack) {
+			genuine := *rb
+			genuine.Checkpoints = nil
+			mustSignRollback(t, s, &genuine)
+			rb.Signature = genuine.Signature
+		}},
+		{"a checkpoint's note as the signature", "its signature is for another statement than the entry's", func(rb *andon.RolledBack) {
+			rb.Signature = saved.Note
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := auditlog.Verify(context.Background(), forged(tt.sign), v, saved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK || rep.FirstBad != 100 || len(rep.RolledBack) != 0 ||
+				!strings.Contains(rep.Problem, "entry 100 records a rollback that the audit key did not vouch for: "+tt.want) {
+				t.Errorf("OK %v, first bad %d, rolled back %v, %q; want entry 100 refused: %s", rep.OK, rep.FirstBad, rep.RolledBack, rep.Problem, tt.want)
+			}
+		})
 	}
 }

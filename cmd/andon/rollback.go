@@ -39,7 +39,8 @@ own, and at least one checkpoint must be ahead of it, or nothing is written.
 
 The entry (audit.rolled_back, by admin) holds the reason, the restored
 log's size and root and each lost checkpoint's signed note: proof of what
-the log held. It replaces the kept checkpoint, so andon serve starts, and
+the log held; the audit key signs it all, so that the database alone
+cannot record a rollback. It replaces the kept checkpoint, so andon serve starts, and
 andon audit verify --checkpoint with a checkpoint it names reports the
 rollback and this entry instead of failing.`,
 		Example: `  andon audit verify --data /var/lib/andon --key andon-audit/audit.pub
@@ -141,6 +142,11 @@ rollback and this entry instead of failing.`,
 				count(rep.Entries, "entry"), keptToo(kept))
 		}
 		data := &andon.RolledBack{Reason: reason, Size: size, RootHash: root, Checkpoints: lost}
+		// Signed with the audit key: the database alone cannot record a
+		// rollback that audit verify accepts.
+		if data.Signature, err = store.Signer.SignRollback(data); err != nil {
+			return err
+		}
 		indexes, err := store.Update(e.ctx, func(_ context.Context, tx *sqlstore.Tx) error {
 			// The entry states the log it follows: a replica that wrote
 			// since it was read (PostgreSQL's are the operator's to
