@@ -94,8 +94,10 @@ deny contains {
 # hand: once approved, its first deployment must come within
 # emergency_validity of the approval (of its creation when the policy
 # asked for none). A break-glass approval left unused does not stay a way
-# through every later freeze; a change already implementing is bounded by
-# its retrospective review instead.
+# through every later freeze. A change already implementing is not bound
+# so: the gate lets it through while it implements, and its retrospective
+# review, once overdue, is a finding (REVIEW_OVERDUE) that the ALLOWED
+# message names, not a refusal.
 emergency_validity := "48h"
 
 deny contains {
