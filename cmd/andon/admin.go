@@ -453,6 +453,7 @@ func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read and verify the audit log"}
 	var key string
 	var savedFiles []string
+	var accepted []int64
 	var o *serveOptions // the store's flags, set below
 	verify := &cobra.Command{
 		Use:   "verify --data DIR",
@@ -470,7 +471,14 @@ restored from an older backup, or rewritten with the signing key, verifies on
 its own; only a checkpoint saved before shows it, even once the log has grown
 past it again. On SQLite, the log is also checked against the checkpoint andon
 signed last, which it keeps beside the database (andon.db-checkpoint): a log
-that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`,
+that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.
+
+A saved checkpoint that the log no longer holds because it was restored
+to an earlier point, as an entry of andon audit record-rollback records
+(signed with the audit key), fails the verification too until it is
+accepted by that entry's index with --accept-rollback: whoever holds the
+key can record a rollback, so only a person who checked the entry's reason
+against the incident or change record should let it through.`,
 		Example: `  andon audit verify --data ./data
   # With PostgreSQL, and the auditors' own copy of the verifier key:
   andon audit verify --db postgres://auditor@db:5432/andon --key ./audit.pub -o json
@@ -514,6 +522,16 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 					return err
 				}
 			}
+			if report.OK {
+				for _, rb := range report.RolledBack {
+					if !slices.Contains(accepted, rb.Entry) {
+						report.OK, report.FirstBad = false, rb.Entry
+						report.Problem = fmt.Sprintf("the log no longer holds the saved checkpoint of %s, root %s: entry %d records that it was restored to an earlier point (%s); check that against the incident or change record, and accept it with --accept-rollback %d",
+							count(rb.Size, "entry"), rb.RootHash, rb.Entry, rb.Reason, rb.Entry)
+						break
+					}
+				}
+			}
 			// The key is part of the finding: an auditor's own copy, or
 			// the data directory's.
 			out := struct {
@@ -535,7 +553,7 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 					fmt.Fprintf(w, "the log extends the %s given\n", count(int64(n), "saved checkpoint"))
 				}
 				for _, rb := range report.RolledBack {
-					fmt.Fprintf(w, "rolled back: the log no longer holds the saved checkpoint of %s, root %s, as entry %d records: %s\n", count(rb.Size, "entry"), rb.RootHash, rb.Entry, rb.Reason)
+					fmt.Fprintf(w, "rolled back, accepted: the log no longer holds the saved checkpoint of %s, root %s, as entry %d records: %s\n", count(rb.Size, "entry"), rb.RootHash, rb.Entry, rb.Reason)
 				}
 				if report.Unsigned > 0 {
 					were := "were"
@@ -557,6 +575,7 @@ that lost its write-ahead log (andon.db-wal) after a crash verifies on its own.`
 	o = storeFlags(verify, e)
 	verify.Flags().StringVar(&key, "key", "", "verifier key file (default: audit.pub in the data directory); give an auditor's own copy to not trust the data directory")
 	verify.Flags().StringArrayVar(&savedFiles, "checkpoint", nil, "a checkpoint saved earlier (andon audit checkpoint -o json, or a proof or an export holding one) that the log must still extend; repeatable")
+	verify.Flags().Int64SliceVar(&accepted, "accept-rollback", nil, "the index of an audit.rolled_back entry whose rollback you checked and accept: the saved checkpoints it names no longer fail the verification; repeatable")
 	cmd.AddCommand(verify, newVerifyExportCmd(e), newKeygenCmd(e), newRecordRollbackCmd(e))
 	return cmd
 }

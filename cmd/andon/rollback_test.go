@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,8 +68,13 @@ func TestRecordRollback(t *testing.T) {
 		t.Errorf("record-rollback recorded %+v; want the entry after the restored log, and the kept checkpoint, ahead of it", rec)
 	}
 
-	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late), 0,
-		"rolled back: the log no longer holds the saved checkpoint of "+count(rec.Checkpoints[0].Size, "entry"))
+	// Whoever holds the key can record a rollback: the verification
+	// fails until a person accepts it by the entry's index.
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late), 1,
+		fmt.Sprintf("entry %d records that it was restored to an earlier point (CHG-9: disk lost, restored the 02:00 backup); check that against the incident or change record, and accept it with --accept-rollback %d", rec.Entry, rec.Entry))
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late, "--accept-rollback", fmt.Sprint(rec.Entry+1)), 1, "--accept-rollback")
+	wantExit(t, runCLI(t, nil, "audit", "verify", "--data", data, "--checkpoint", late, "--accept-rollback", fmt.Sprint(rec.Entry)), 0,
+		"rolled back, accepted: the log no longer holds the saved checkpoint of "+count(rec.Checkpoints[0].Size, "entry"))
 	r = runCLI(t, nil, "audit", "entries", "--data", data, "--type", andon.EventAuditRolledBack, "-o", "json")
 	if r.code != 0 || !strings.Contains(r.stdout, "CHG-9: disk lost") {
 		t.Errorf("audit entries --type %s: exit %d\n%s%s", andon.EventAuditRolledBack, r.code, r.stdout, r.stderr)
