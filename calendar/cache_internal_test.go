@@ -7,8 +7,9 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// TestFarSearchesKeepTheGatesRange checks that a search a year ahead
-// leaves the occurrences the gate keeps asking about in their cache entry.
+// TestFarSearchesKeepTheGatesRange checks that a search a year ahead, and
+// the windows in force at instants far from the gate's, leave the
+// occurrences the gate keeps asking about in their cache entry.
 func TestFarSearchesKeepTheGatesRange(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
@@ -40,6 +41,11 @@ func TestFarSearchesKeepTheGatesRange(t *testing.T) {
 		t.Fatal("found a 5h slot in 4h windows")
 	}
 	c.Occurrences(env, now.AddDate(0, 6, 0), now.AddDate(0, 7, 0))
+	// Instants a person asks about, months apart, as the API's
+	// /calendar/active and the board's calendar take them.
+	for m := range 12 {
+		c.ActiveAt(env, now.AddDate(0, m+1, 0))
+	}
 	for i, s := range c.windows {
 		if got := s.schedules[0].cache[cacheActive].Load(); got != before[i] {
 			t.Errorf("window %s: the gate's cache entry was replaced by a far search", s.w.Name)

@@ -135,9 +135,23 @@ func (c *Calendar) Occurrences(env *andon.Environment, from, to time.Time) []and
 // ends where the window stops being in force, following the occurrences
 // that overlap or touch it: a 48-hour freeze on the last two days of
 // every month is in force until the end of the month's last, and Active
-// says so, once.
+// says so, once. It is the gate's query, which keeps its own cache entry
+// (see schedule.cache); ask ActiveAt for an instant a person chose.
 func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrence {
-	active := c.collect(env, t, t.Add(1), nil, "", cacheActive)
+	return c.active(env, t, cacheActive)
+}
+
+// ActiveAt answers as Active for an instant that a person or a client
+// asks about (the API's /calendar/active, the board's calendar), from the
+// cache entry of every other query: instants chosen at will, even asked
+// in a loop, leave the gate's entry to the gate.
+func (c *Calendar) ActiveAt(env *andon.Environment, t time.Time) []andon.Occurrence {
+	return c.active(env, t, cacheOther)
+}
+
+// active answers Active from the cache entry entry.
+func (c *Calendar) active(env *andon.Environment, t time.Time, entry int) []andon.Occurrence {
+	active := c.collect(env, t, t.Add(1), nil, "", entry)
 	merged := active[:0]
 	dense := map[string]int{}
 	for _, o := range active {
@@ -156,7 +170,7 @@ func (c *Calendar) Active(env *andon.Environment, t time.Time) []andon.Occurrenc
 		if dense[merged[i].Window] > maxMergeOverlap {
 			continue
 		}
-		merged[i].End = c.extend(env, merged[i].Window, t, merged[i].End)
+		merged[i].End = c.extend(env, merged[i].Window, t, merged[i].End, entry)
 	}
 	return merged
 }
@@ -177,12 +191,12 @@ const (
 // t up to end, stops being in force, following its occurrences that
 // overlap or touch one another. The lookups fall within the range the
 // gate's cache entry keeps, ahead of t.
-func (c *Calendar) extend(env *andon.Environment, name string, t, end time.Time) time.Time {
+func (c *Calendar) extend(env *andon.Environment, name string, t, end time.Time, entry int) time.Time {
 	for range maxMergeSteps {
 		if end.Sub(t) > mergeHorizon {
 			break
 		}
-		next := c.collect(env, end, end.Add(time.Second), nil, name, cacheActive)
+		next := c.collect(env, end, end.Add(time.Second), nil, name, entry)
 		moved := false
 		for _, p := range next {
 			if p.End.After(end) {

@@ -87,7 +87,7 @@ func (s *Service) Active(ctx context.Context, env string, t time.Time) ([]andon.
 	if err != nil {
 		return nil, err
 	}
-	return cal.Active(e, t), nil
+	return cal.ActiveAt(e, t), nil
 }
 
 // NextSlot returns the first span of length d starting at or after after,
