@@ -3,6 +3,7 @@ package andon
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,24 @@ type Occurrence struct {
 // (policy/bundle/gate.rego, FROZEN), and a test holds the two to it.
 func (o Occurrence) Stops(t ChangeType) bool {
 	return o.Type == WindowFreeze && (t == "" || !slices.Contains(o.Allow, t))
+}
+
+// FreezeAllows says which change types a freeze lets through, in the
+// words of the default gate policy's FROZEN reason: "allows no change",
+// "allows only emergency changes", "allows only standard and emergency
+// changes".
+func FreezeAllows(types []ChangeType) string {
+	switch len(types) {
+	case 0:
+		return "allows no change"
+	case 1:
+		return "allows only " + string(types[0]) + " changes"
+	}
+	names := make([]string, len(types)-1)
+	for i, t := range types[:len(types)-1] {
+		names[i] = string(t)
+	}
+	return "allows only " + strings.Join(names, ", ") + " and " + string(types[len(types)-1]) + " changes"
 }
 
 // Promotion is the evidence of promotion for an environment with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // next-slot search and andon.Occurrence.Stops to one reading of a freeze's
 // allow: for every allow list and every change type (and for no change),
 // the gate denies FROZEN exactly when a slot for that change type cannot
-// go through the freeze, and exactly when Stops says so.
+// go through the freeze, and exactly when Stops says so; and the FROZEN
+// reason says what the freeze allows as andon.FreezeAllows does.
 func TestFreezeAllowAgrees(t *testing.T) {
 	e := mustNew(t, "")
 	allows := [][]andon.ChangeType{
@@ -55,6 +57,13 @@ func TestFreezeAllowAgrees(t *testing.T) {
 					t.Fatalf("Gate: %v", err)
 				}
 				frozen := slices.ContainsFunc(d.Reasons, func(r andon.Reason) bool { return r.Code == "FROZEN" })
+				// The board and the CLI say what a freeze allows in the
+				// gate's own words.
+				for _, r := range d.Reasons {
+					if want := "it " + andon.FreezeAllows(allow); r.Code == "FROZEN" && !strings.Contains(r.Message, want) {
+						t.Errorf("FROZEN says %q, want it to say %q, as andon.FreezeAllows words it", r.Message, want)
+					}
+				}
 				_, slot := cal.NextSlot(prodLyon, maintenance.Start, time.Hour, 0, change, false)
 				stops := freeze.Stops(change)
 				if frozen != stops || slot == stops {

@@ -54,6 +54,11 @@ type calendarItem struct {
 	Continues  bool     // started on an earlier day
 	Envs       []string // the environments it applies to
 	ChangeID   string
+	// Allow is what a freeze allows.
+	Allow []andon.ChangeType
+	// Frozen are the freezes that stop a pending or approved change
+	// during its window (freezesOver), which the gate refuses it in.
+	Frozen []freezeOver
 }
 
 // calendar shows a plant's or an environment's windows and scheduled
@@ -263,7 +268,7 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 				it.Envs = append(it.Envs, env.Name)
 				continue
 			}
-			it := &calendarItem{Kind: "window", Name: o.Window, Type: string(o.Type), Start: o.Start, End: o.End, Envs: []string{env.Name}}
+			it := &calendarItem{Kind: "window", Name: o.Window, Type: string(o.Type), Start: o.Start, End: o.End, Envs: []string{env.Name}, Allow: o.Allow}
 			seen[key] = it
 			items = append(items, it)
 		}
@@ -276,8 +281,14 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 				if c.Window == nil || !c.Window.Start.Before(to) || !c.Window.End.After(from) {
 					continue
 				}
-				items = append(items, &calendarItem{Kind: "change", Name: c.Title, Type: string(c.State),
-					Start: c.Window.Start, End: c.Window.End, Envs: []string{env.Name}, ChangeID: c.ID})
+				it := &calendarItem{Kind: "change", Name: c.Title, Type: string(c.State),
+					Start: c.Window.Start, End: c.Window.End, Envs: []string{env.Name}, ChangeID: c.ID}
+				if state != andon.StateImplementing {
+					if it.Frozen, err = h.freezesOver(ctx, c); err != nil {
+						return nil, err
+					}
+				}
+				items = append(items, it)
 			}
 		}
 	}
@@ -301,6 +312,77 @@ func (h *Handler) inForceUntil(ctx context.Context, env string, o andon.Occurren
 		}
 	}
 	return end, nil
+}
+
+// freezeOver is a freeze that stops a change during its window: the
+// freeze as the gate names it in force, and whether the window lies
+// inside it rather than running into it.
+type freezeOver struct {
+	andon.Occurrence
+	Inside bool
+}
+
+// freezesOver returns the freezes applying to c's environment that stop a
+// change of c's type (Occurrence.Stops) during its window, in the order
+// they start: the gate refuses the change during each. Each is the whole
+// freeze, as the calendar shows it: joined with the occurrences of its
+// window that overlap or touch it (the month-end close's two 48-hour
+// occurrences are one freeze of three days), whichever of them the
+// change's window overlaps. None when c has no window.
+func (h *Handler) freezesOver(ctx context.Context, c *andon.Change) ([]freezeOver, error) {
+	if c.Window == nil {
+		return nil, nil
+	}
+	occurrences, err := h.cfg.Calendar.Occurrences(ctx, c.Environment, c.Window.Start, c.Window.End)
+	if err != nil {
+		return nil, err
+	}
+	var frozen []freezeOver
+	for _, o := range mergeOccurrences(occurrences) {
+		if !o.Stops(c.Type) || !o.Start.Before(c.Window.End) || !c.Window.Start.Before(o.End) {
+			continue
+		}
+		if o, err = h.joined(ctx, c.Environment, o); err != nil {
+			return nil, err
+		}
+		frozen = append(frozen, freezeOver{Occurrence: o,
+			Inside: !c.Window.Start.Before(o.Start) && !o.End.Before(c.Window.End)})
+	}
+	return frozen, nil
+}
+
+// maxJoined bounds the rounds of joined: a window whose occurrences
+// never stop overlapping (a daily freeze of two days) is named over
+// that many of them either side, not looked through for ever.
+const maxJoined = 16
+
+// joined returns occurrence o of a window joined with the occurrences of
+// the same window that overlap or touch it, before and after it, and
+// those that overlap or touch them in turn.
+func (h *Handler) joined(ctx context.Context, env string, o andon.Occurrence) (andon.Occurrence, error) {
+	for range maxJoined {
+		// A nanosecond either side takes in the occurrences that touch o.
+		occurrences, err := h.cfg.Calendar.Occurrences(ctx, env, o.Start.Add(-time.Nanosecond), o.End.Add(time.Nanosecond))
+		if err != nil {
+			return o, err
+		}
+		grown := o
+		for _, m := range mergeOccurrences(occurrences) {
+			if m.Window == o.Window && !m.Start.After(o.End) && !o.Start.After(m.End) {
+				if m.Start.Before(grown.Start) {
+					grown.Start = m.Start
+				}
+				if m.End.After(grown.End) {
+					grown.End = m.End
+				}
+			}
+		}
+		if grown.Start.Equal(o.Start) && grown.End.Equal(o.End) {
+			break
+		}
+		o = grown
+	}
+	return o, nil
 }
 
 // mergeOccurrences joins the occurrences of one window that overlap or

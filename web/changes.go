@@ -398,6 +398,10 @@ type changeView struct {
 	// gate could not tell, when it could not.
 	StartCheck   *andon.StartCheck
 	StartUnknown string
+	// Frozen are the freezes that stop a pending or approved change
+	// during its window, which the gate refuses it in: an approver sees
+	// that before approving a change that could not go ahead then.
+	Frozen []freezeOver
 	// Gate is the gate's decisions about the change, oldest first, each
 	// run of consecutive decisions alike as one (gateRuns); Decisions
 	// counts the decisions they hold.
@@ -589,6 +593,11 @@ func (h *Handler) changeView(r *http.Request, id string) (*changeView, error) {
 	for _, to := range andon.States {
 		if user != nil && c.MayMove(user.Name, user.Roles) && andon.CanTransition(c.State, to) {
 			v.Transitions = append(v.Transitions, to)
+		}
+	}
+	if (c.State == andon.StatePending || c.State == andon.StateApproved) && cat.Environment(c.Environment) != nil {
+		if v.Frozen, err = h.freezesOver(ctx, c); err != nil {
+			return nil, err
 		}
 	}
 	if slices.Contains(v.Transitions, andon.StateImplementing) {

@@ -27,6 +27,7 @@ var funcs = template.FuncMap{
 	},
 	"tierIcon": func(l andon.Level) string { return tierIcons[l] },
 	"selector": selectorText,
+	"allows":   andon.FreezeAllows,
 	"types": func(ts []andon.ChangeType) string {
 		s := make([]string, len(ts))
 		for i, t := range ts {

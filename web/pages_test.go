@@ -27,6 +27,7 @@ import (
 	"github.com/andon-governance/andon/sqlstore"
 	"github.com/andon-governance/andon/web"
 	"github.com/andybalholm/cascadia"
+	"github.com/google/go-cmp/cmp"
 )
 
 // thursday is a quiet morning: no window is active in either plant.
@@ -1149,9 +1150,9 @@ func TestCalendarJoinsOverlappingOccurrences(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	p := s.MustSignIn(t, "carol").get("/calendar?env=prod-lyon&view=month&date=2026-11-01").mustStatus(t, http.StatusOK)
 	for day, want := range map[string]string{
-		"2026-11-29": "month-end-close (freeze)00:00–Wed 2 Dec 2026 00:00",
-		"2026-11-30": "month-end-close (freeze), until Wed 2 Dec 2026 00:00",
-		"2026-12-01": "month-end-close (freeze), until Wed 2 Dec 2026 00:00",
+		"2026-11-29": "month-end-close (freeze, allows only emergency changes)00:00–Wed 2 Dec 2026 00:00",
+		"2026-11-30": "month-end-close (freeze, allows only emergency changes), until Wed 2 Dec 2026 00:00",
+		"2026-12-01": "month-end-close (freeze, allows only emergency changes), until Wed 2 Dec 2026 00:00",
 	} {
 		items := p.all("td[data-date=\"" + day + "\"] li.occurrence[data-window=month-end-close]")
 		if len(items) != 1 {
@@ -1167,8 +1168,8 @@ func TestCalendarJoinsOverlappingOccurrences(t *testing.T) {
 	// the week, where it said the freeze ended on Tuesday. A week from
 	// the second day shows it begun on Sunday.
 	for _, tt := range []struct{ date, day, want string }{
-		{"2026-11-26", "2026-11-29", "month-end-close (freeze)00:00–Wed 2 Dec 2026 00:00"},
-		{"2026-12-01", "2026-11-30", "month-end-close (freeze), until Wed 2 Dec 2026 00:00"},
+		{"2026-11-26", "2026-11-29", "month-end-close (freeze, allows only emergency changes)00:00–Wed 2 Dec 2026 00:00"},
+		{"2026-12-01", "2026-11-30", "month-end-close (freeze, allows only emergency changes), until Wed 2 Dec 2026 00:00"},
 	} {
 		p := s.MustSignIn(t, "carol").get("/calendar?env=prod-lyon&view=week&date="+tt.date).mustStatus(t, http.StatusOK)
 		if got := p.text("td[data-date=\"" + tt.day + "\"] li.occurrence[data-window=month-end-close]"); !strings.HasPrefix(got, tt.want) {
@@ -2625,5 +2626,83 @@ func TestInternalErrorPageQuotesRequestID(t *testing.T) {
 	}
 	if len(logged) != 1 || logged[0] != id {
 		t.Errorf("page error records with request ids %q, want one with %q", logged, id)
+	}
+}
+
+// A pending change whose window runs into a freeze that does not allow its
+// type says so on its page, the freeze named with what it allows, as the
+// gate will refuse it then: its approver sees it before approving. A freeze
+// that allows the change's type, or a window clear of freezes, says
+// nothing.
+func TestChangePageNamesTheFreezeItsWindowRunsInto(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+	fiona := s.MustSignIn(t, "fiona")
+	const close = "the freeze month-end-close, Sun 29 Nov 2026 00:00 CET to Wed 2 Dec 2026 00:00 CET, which allows only emergency changes"
+	for _, tt := range []struct {
+		name, typ, start, end string
+		want                  []string
+	}{
+		{"inside the close", "normal", "2026-11-30T10:00", "2026-11-30T11:00",
+			[]string{"✖ Its window lies inside " + close + ": the gate refuses this normal change during it."}},
+		{"on its last day", "normal", "2026-12-01T10:00", "2026-12-01T11:00",
+			[]string{"✖ Its window lies inside " + close + ": the gate refuses this normal change during it."}},
+		{"into the close", "normal", "2026-11-28T22:00", "2026-11-29T02:00",
+			[]string{"✖ Its window runs into " + close + ": the gate refuses this normal change during it."}},
+		{"an emergency in the close", "emergency", "2026-11-30T10:00", "2026-11-30T11:00", nil},
+		{"after the close", "normal", "2026-12-03T10:00", "2026-12-03T11:00", nil},
+	} {
+		p := alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {tt.typ},
+			"title": {tt.name}, "modules": {"account"}, "windowStart": {tt.start}, "windowEnd": {tt.end}}).mustStatus(t, http.StatusSeeOther)
+		p = fiona.get(p.location).mustStatus(t, http.StatusOK)
+		var got []string
+		for _, n := range p.all(".window-frozen") {
+			got = append(got, textOf(n))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: the freezes its page names (-want +got):\n%s", tt.name, diff)
+		}
+		if tt.want != nil && p.attr(".window-frozen time", "datetime") != "2026-11-28T23:00:00Z" {
+			t.Errorf("%s: the freeze starts at %q, want 2026-11-28T23:00:00Z", tt.name, p.attr(".window-frozen time", "datetime"))
+		}
+	}
+}
+
+// The calendar says what a freeze allows, and marks a scheduled change
+// whose window a freeze that refuses it runs into, naming the freeze: a
+// finance controller sees at a glance which changes the month-end close
+// would hold back. An emergency change in the close is not marked.
+func TestCalendarMarksChangesAFreezeRefuses(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+	ids := map[string]string{}
+	for _, tt := range []struct{ name, typ, start, end string }{
+		{"in the close", "normal", "2026-11-30T10:00", "2026-11-30T11:00"},
+		{"emergency in the close", "emergency", "2026-11-30T12:00", "2026-11-30T13:00"},
+		{"before the close", "normal", "2026-11-28T10:00", "2026-11-28T11:00"},
+	} {
+		p := alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {tt.typ},
+			"title": {tt.name}, "modules": {"account"}, "windowStart": {tt.start}, "windowEnd": {tt.end}}).mustStatus(t, http.StatusSeeOther)
+		ids[tt.name] = strings.TrimPrefix(strings.Split(p.location, "?")[0], "/changes/")
+	}
+	p := s.MustSignIn(t, "fiona").get("/calendar?plant=lyon&view=month&date=2026-11-01").mustStatus(t, http.StatusOK)
+	if got, want := p.text(`td[data-date="2026-11-29"] li.occurrence[data-window=month-end-close] .allows`), "allows only emergency changes"; got != want {
+		t.Errorf("the month-end close: %q, want %q", got, want)
+	}
+	for name, want := range map[string]string{
+		"in the close":           "✖ in the freeze month-end-close, which allows only emergency changes",
+		"emergency in the close": "",
+		"before the close":       "",
+	} {
+		li := `li.scheduled[data-change="` + ids[name] + `"]`
+		if len(p.all(li)) == 0 {
+			t.Errorf("%s: %s is not on the calendar", name, ids[name])
+		}
+		if got := p.text(li + " .frozen"); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if got := p.text(`td[data-date="2026-11-28"] li.occurrence[data-window=nightly-mrp] .allows`); got != "" {
+		t.Errorf("a peak says %q of what it allows, want nothing", got)
 	}
 }
