@@ -45,6 +45,9 @@ type approvalsView struct {
 type changeRow struct {
 	*andon.Change
 	Loc *time.Location
+	// Frozen are the freezes that stop the change during its window
+	// (freezesOver), for the changes waiting for the user's approval.
+	Frozen []freezeOver
 }
 
 // rowOf returns the row of c: its times in the zone of its environment's
@@ -123,7 +126,15 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if _, err := c.SlotFor(user.Name, user.Roles, cat.Holders); err == nil {
-			v.Waiting = append(v.Waiting, row(c))
+			// An approver sees which of them a freeze would hold back
+			// in their window, before opening each.
+			waiting := row(c)
+			if cat.Environment(c.Environment) != nil {
+				if waiting.Frozen, err = h.freezesOver(ctx, c); err != nil {
+					return err
+				}
+			}
+			v.Waiting = append(v.Waiting, waiting)
 		}
 	}
 	for _, f := range findings {

@@ -2706,3 +2706,33 @@ func TestCalendarMarksChangesAFreezeRefuses(t *testing.T) {
 		t.Errorf("a peak says %q of what it allows, want nothing", got)
 	}
 }
+
+// My approvals gives each change waiting for the user its window, in its
+// plant's time, and marks those that a freeze refusing their type would
+// hold back then, naming the freeze: in the week before the close, the
+// finance process owner sees which of them the month-end close stops
+// without opening each.
+func TestApprovalsShowsWindowsAndFreezes(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := s.MustSignIn(t, "alice")
+	ids := map[string]string{}
+	for _, tt := range []struct{ name, start, end string }{
+		{"in the close", "2026-11-30T10:00", "2026-11-30T11:00"},
+		{"before the close", "2026-11-28T10:00", "2026-11-28T11:00"},
+		{"no window", "", ""},
+	} {
+		p := alice.submit("/changes/new", "/changes", url.Values{"environment": {"prod-lyon"}, "type": {"normal"},
+			"title": {tt.name}, "modules": {"account"}, "windowStart": {tt.start}, "windowEnd": {tt.end}}).mustStatus(t, http.StatusSeeOther)
+		ids[tt.name] = strings.TrimPrefix(strings.Split(p.location, "?")[0], "/changes/")
+	}
+	p := s.MustSignIn(t, "fiona").get("/approvals").mustStatus(t, http.StatusOK)
+	for name, want := range map[string]string{
+		"in the close":     "Mon 30 Nov 2026 10:00 CET to Mon 30 Nov 2026 11:00 CET✖ in the freeze month-end-close, which allows only emergency changes",
+		"before the close": "Sat 28 Nov 2026 10:00 CET to Sat 28 Nov 2026 11:00 CET",
+		"no window":        "none",
+	} {
+		if got := p.text(`table#inbox tr[data-change="` + ids[name] + `"] td.window`); got != want {
+			t.Errorf("%s: window %q, want %q", name, got, want)
+		}
+	}
+}
