@@ -128,7 +128,7 @@ without --rollback-plan.`,
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
 			warnUnknownModules(cmd, e, c, ch.ID, typed)
-			warnFrozenWindow(cmd, e, c, ch)
+			warnFrozenWindow(cmd, e, c, ch, true)
 			if ch.Facts.Migration && andon.IsBlank(ch.RollbackPlan) {
 				// Redeploying the previous image does not undo a
 				// migration: whoever has to roll it back needs the plan.
@@ -272,7 +272,16 @@ func newChangeShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			loc := e.windowLocation(cmd, c, ch)
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, loc) })
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, true, loc) }); err != nil {
+				return err
+			}
+			// Whoever is asked to approve it, or to start it, is told
+			// that the gate would refuse it in its window, as its
+			// requester was when it was opened.
+			if ch.State == andon.StatePending || ch.State == andon.StateApproved {
+				warnFrozenWindow(cmd, e, c, ch, false)
+			}
+			return nil
 		},
 	}
 }
@@ -655,8 +664,9 @@ func warnUnknownModules(cmd *cobra.Command, e *env, c *client.Client, id string,
 // the freeze, so a window inside one can never let it go ahead, and one
 // that runs into one is shorter than it looks. The change is opened all
 // the same, as a freeze may still be moved in the catalog; the warning
-// names the freeze and the command that finds a window outside it.
-func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
+// names the freeze and, to the requester who just opened it (opened),
+// the command that finds a window outside it.
+func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change, opened bool) {
 	if ch.Window == nil {
 		return
 	}
@@ -680,10 +690,15 @@ func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Ch
 		if !ch.Window.Start.Before(o.Start) && !o.End.Before(ch.Window.End) {
 			within = "lies inside"
 		}
-		fmt.Fprintf(e.stderr, "andon: warning: the window of %s, %s to %s, %s the freeze %s, %s to %s, which %s: the gate refuses %s (a %s change) during it; to find a window outside every freeze, run andon calendar next --env %s --duration %s --type %s, then cancel %s and open it again with that window\n",
+		fmt.Fprintf(e.stderr, "andon: warning: the window of %s, %s to %s, %s the freeze %s, %s to %s, which %s: the gate refuses %s (a %s change) during it",
 			ch.ID, ch.Window.Start.Format(time.RFC3339), ch.Window.End.Format(time.RFC3339), within,
-			o.Window, o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), freezeAllows(o.Allow),
-			ch.ID, ch.Type, ch.Environment, andon.ShortDuration(ch.Window.End.Sub(ch.Window.Start)), ch.Type, ch.ID)
+			o.Window, o.Start.Format(time.RFC3339), o.End.Format(time.RFC3339), andon.FreezeAllows(o.Allow),
+			ch.ID, ch.Type)
+		if opened {
+			fmt.Fprintf(e.stderr, "; to find a window outside every freeze, run andon calendar next --env %s --duration %s --type %s, then cancel %s and open it again with that window",
+				ch.Environment, andon.ShortDuration(ch.Window.End.Sub(ch.Window.Start)), ch.Type, ch.ID)
+		}
+		fmt.Fprintln(e.stderr)
 	}
 }
 
@@ -706,18 +721,6 @@ func inForce(ctx context.Context, c *client.Client, env string, o andon.Occurren
 		}
 	}
 	return o
-}
-
-// freezeAllows says which change types a freeze lets through, as the
-// default gate policy's FROZEN reason does.
-func freezeAllows(types []andon.ChangeType) string {
-	switch len(types) {
-	case 0:
-		return "allows no change"
-	case 1:
-		return "allows only " + string(types[0]) + " changes"
-	}
-	return "allows only " + strings.Join(strs(types[:len(types)-1]), ", ") + " and " + string(types[len(types)-1]) + " changes"
 }
 
 // factsFromGit fills the facts of req from the addons of a range of

@@ -1464,6 +1464,20 @@ func TestCreateWarnsOfAWindowInAFreeze(t *testing.T) {
 	if strings.Count(r.stderr, "warning:") != 1 {
 		t.Errorf("create with a window in the month-end close: want one warning:\n%s", r.stderr)
 	}
+	// Its approver, shown the change, is told too, without the advice
+	// to its requester; once it has ended, nobody is.
+	id := strings.Fields(strings.TrimPrefix(r.stdout, "id:"))[0]
+	show := s.as(t, "bob", "change", "show", id)
+	if !strings.Contains(show.stderr, "warning: the window of "+id+",") || !strings.Contains(show.stderr, "which allows only emergency changes: the gate refuses "+id+" (a normal change) during it\n") ||
+		strings.Contains(show.stderr, "calendar next") || strings.Count(show.stderr, "warning:") != 1 || show.code != 0 {
+		t.Errorf("change show %s by its approver: exit %d, want one warning of the freeze, without the advice to its requester:\n%s", id, show.code, show.stderr)
+	}
+	if r := s.as(t, "bob", "change", "reject", id, "--comment", "not in the close"); r.code != 0 {
+		t.Fatalf("reject: exit %d\n%s", r.code, r.stderr)
+	}
+	if show := s.as(t, "bob", "change", "show", id); strings.Contains(show.stderr, "warning:") {
+		t.Errorf("change show of a rejected change warns of its window:\n%s", show.stderr)
+	}
 	// A window that runs into the freeze overlaps it.
 	if r := create("normal", freeze.Start.Add(-time.Hour), freeze.Start.Add(time.Hour)); !strings.Contains(r.stderr, "overlaps the freeze month-end-close") {
 		t.Errorf("create with a window running into the month-end close: no warning:\n%s", r.stderr)
