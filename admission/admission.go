@@ -50,8 +50,9 @@ type Reviewer struct {
 	Objects Objects
 	// ObjectsCluster is the cluster whose API server Objects reads, as
 	// the catalog and the webhook's path name it: a review whose path
-	// names another cluster cannot have its catalogs read, and a Cluster
-	// of it that takes its image from one is refused.
+	// names another cluster, or whose path names none and whose
+	// environment is of another cluster, cannot have its catalogs read,
+	// and a Cluster of it that takes its image from one is refused.
 	ObjectsCluster string
 	// Now is the clock that decides whether a waiver has expired; nil
 	// means time.Now.

@@ -128,7 +128,8 @@ type unresolved struct {
 }
 
 // catalogImage returns the image that the Cluster in namespace takes
-// from the image catalog ref names, read through rv.Objects.
+// from the image catalog ref names, read through rv.Objects. cluster is
+// the cluster the Cluster is in, as far as andon can tell.
 func (rv *Reviewer) catalogImage(ctx context.Context, cluster, namespace string, ref catalogRef) (string, *unresolved) {
 	fix := "name the image with spec.imageName (pinned by digest), or mend the catalog"
 	res, ok := catalogResources[ref.kind]
@@ -182,6 +183,13 @@ func (rv *Reviewer) clusterImages(ctx context.Context, env *andon.Environment, w
 	candidates := images(kind, obj)
 	ref, hasRef := imageCatalogRef(obj)
 	oldRef, hadRef := imageCatalogRef(old)
+	if cluster == "" && rv.ObjectsCluster != "" {
+		// A webhook whose path names no cluster (andon kube
+		// webhook-config without --cluster) may be another cluster's than
+		// the one andon reads: the environment says which cluster its
+		// namespace is in.
+		cluster = env.Kubernetes.Cluster
+	}
 	if hasRef && (old == nil || !hadRef || oldRef != ref) {
 		refuse := func(u *unresolved) *unresolved {
 			u.message = fmt.Sprintf("andon refused %s in environment %s: it takes its PostgreSQL image from %s, and %s", what, env.Name, ref, u.message)

@@ -167,6 +167,12 @@ func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
 			wantImages: []string{pg16}, wantOutcome: andon.AdmissionAllowed},
 		{name: "another cluster than andon reads", cluster: "eu-1", objectsIn: "au-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
 			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: they are read from cluster au-1; name the image with spec.imageName", wantOutcome: andon.AdmissionError},
+		{name: "a path without a cluster, in the cluster andon reads", objectsIn: "eu-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantImages: []string{pg16}, wantOutcome: andon.AdmissionAllowed},
+		// A webhook configured without --cluster in another cluster: the
+		// environment's kubernetes.cluster (eu-1) is not the one andon reads.
+		{name: "a path without a cluster, another cluster than andon reads", objectsIn: "au-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 17), old: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
+			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: they are read from cluster au-1; name the image with spec.imageName", wantOutcome: andon.AdmissionError},
 		{name: "a cluster when andon names none", cluster: "eu-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
 			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: no cluster is named (andon serve --admission-cluster)", wantOutcome: andon.AdmissionError},
 		{name: "a ClusterImageCatalog in production", namespace: "odoo-lyon", obj: ref("ClusterImageCatalog", "postgresql-global", 16), objects: catalogs(),
