@@ -248,6 +248,9 @@ type ChangeFilter struct {
 	// that image: its repository and digest, whatever the tag, as the
 	// gate matches an approved change.
 	Image string `json:"image,omitempty"`
+	// Process, a business process, keeps the changes that affect it: those
+	// that name it, or touch a module that implements it, when opened.
+	Process string `json:"process,omitempty"`
 	// ReviewOwed keeps the emergency changes that owe their retrospective
 	// review: implemented, and not reviewed yet, whether the review is
 	// due or overdue. They are listed the soonest due (the longest

@@ -273,6 +273,13 @@ func insertChange(ctx context.Context, tx *Tx, c *andon.Change) error {
 			return fmt.Errorf("insert artifact: %w", err)
 		}
 	}
+	// The processes are fixed from now on: no later write of the change
+	// touches them, so these rows stay those of its body.
+	for _, p := range c.Processes {
+		if _, err := tx.exec(ctx, `INSERT INTO change_processes (change_seq, process) VALUES (?, ?) ON CONFLICT DO NOTHING`, seq, p); err != nil {
+			return fmt.Errorf("insert process: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -442,7 +449,7 @@ func (s *ChangeService) changesWhere(ctx context.Context, f andon.ChangeFilter) 
 		// for type=normal in one environment: the type is then written so
 		// as not to be read through its index.
 		narrower := s.db.dialect.guessesPlans && (f.Environment != "" || f.State != "" || f.Tier != "" ||
-			f.Requester != "" || f.Image != "" || f.ReviewOwed)
+			f.Requester != "" || f.Image != "" || f.Process != "" || f.ReviewOwed)
 		add(unindexedIf(narrower, "type")+" = ?", f.Type)
 	}
 	if f.State != "" {
@@ -465,6 +472,9 @@ func (s *ChangeService) changesWhere(ctx context.Context, f andon.ChangeFilter) 
 		}
 		where = append(where, "seq IN (SELECT change_seq FROM change_artifacts WHERE digest = ? AND repository = ?)")
 		args = append(args, img.Digest, img.Repository)
+	}
+	if f.Process != "" {
+		add("seq IN (SELECT change_seq FROM change_processes WHERE process = ?)", f.Process)
 	}
 	if f.Query != "" {
 		if n := searchWords(f.Query); n > andon.MaxSearchWords {

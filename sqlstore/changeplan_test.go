@@ -48,6 +48,7 @@ func TestChangesOfATypeThroughIndex(t *testing.T) {
 		{"type and state", andon.ChangeFilter{Type: andon.ChangeNormal, State: andon.StatePending}, "changes_state", true},
 		{"type and requester", andon.ChangeFilter{Type: andon.ChangeNormal, Requester: "bob"}, "changes_requester", true},
 		{"review owed", andon.ChangeFilter{Type: andon.ChangeEmergency, ReviewOwed: true}, "changes_review_due", true},
+		{"type and process", andon.ChangeFilter{Type: andon.ChangeNormal, Process: "finance"}, "change_processes_process", true},
 	}
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -79,5 +80,19 @@ func mustChangesThrough(t *testing.T, engine string, raw *sql.DB, changes *sqlst
 		if plan := mustExplain(t, engine, raw, q.stmt, q.args); !strings.Contains(plan, index) {
 			t.Errorf("%s: the changes are read without the index %s:\n%s\n%s", name, index, q.stmt, plan)
 		}
+	}
+}
+
+// TestChangesOfAProcessThroughIndex checks that the changes that affected
+// one business process, as its owner or an auditor asks for them
+// (?process=finance), are counted and listed through the index of the
+// changes' processes, not by reading every change's body.
+func TestChangesOfAProcessThroughIndex(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			db, raw := mustPlanned(t, engine)
+			changes := sqlstore.NewChangeService(db, nil, nil, nil)
+			mustChangesThrough(t, engine, raw, changes, andon.ChangeFilter{Process: "finance"}, andon.MaxCount, "change_processes_process", "process")
+		})
 	}
 }

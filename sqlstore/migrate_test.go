@@ -250,3 +250,51 @@ func TestStoppedMigrationSaysStartAgain(t *testing.T) {
 		t.Errorf("open stopped during a migration: %v; want %q, and to start again", err, want)
 	}
 }
+
+// TestChangeProcessesMigrationBackfills checks that the migration that
+// indexes the changes' processes fills the index from the bodies of the
+// changes stored before it, so that the changes opened before an upgrade
+// are listed by process too; a body whose processes are null, as none
+// is written, adds none and does not stop the migration.
+func TestChangeProcessesMigrationBackfills(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, req := range []andon.ChangeRequest{
+			{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+			{Environment: "dev", Type: andon.ChangeNormal, Title: "Inspection sheet", Processes: []string{"quality", "finance"}},
+			{Environment: "dev", Type: andon.ChangeNormal, Title: "Barcode scanner tweak"},
+			{Environment: "dev", Type: andon.ChangeNormal, Title: "Old body", Facts: andon.Facts{Modules: []string{"purchase"}}},
+		} {
+			if _, err := e.changes.CreateChange(as("alice"), &req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		raw := e.mustRaw(t)
+		for _, stmt := range []string{
+			`UPDATE changes SET body = replace(body, '"processes":["procurement"]', '"processes":null') WHERE title = 'Old body'`,
+			`DROP TABLE change_processes`,
+			`DELETE FROM schema_migrations WHERE name = '0013_change_processes.sql'`,
+		} {
+			if _, err := raw.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		migrated := e.MustOpenReplica(t)
+		for process, want := range map[string][]string{
+			"finance":     {"Inspection sheet", "Invoice layout"},
+			"quality":     {"Inspection sheet"},
+			"procurement": nil,
+		} {
+			got, total, err := migrated.changes.FindChanges(context.Background(), andon.ChangeFilter{Process: process})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var titles []string
+			for _, c := range got {
+				titles = append(titles, c.Title)
+			}
+			if !slices.Equal(titles, want) || total != len(want) {
+				t.Errorf("after the migration, the changes of %s = %q (total %d), want %q", process, titles, total, want)
+			}
+		}
+	})
+}

@@ -395,6 +395,12 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo-mirror@" + digestA}, []string{"Routine restart"}},
 			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@" + digestB}, nil},
 			{andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@" + digestA, Environment: "dev"}, nil},
+			// A process is affected through the modules that implement it.
+			{andon.ChangeFilter{Process: "finance"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Process: "finance", Type: andon.ChangeNormal, Environment: "prod-lyon"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{Process: "finance", Environment: "dev"}, nil},
+			{andon.ChangeFilter{Process: "production"}, nil},
+			{andon.ChangeFilter{Process: "nowhere"}, nil},
 		}
 		for _, tt := range tests {
 			got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
