@@ -341,6 +341,16 @@ func (c *Catalog) UnknownPlant(name string) string {
 	return unknownName(name, names)
 }
 
+// UnknownProcess is the message for a business process name that is not
+// in the catalog, as UnknownEnvironment is for an environment's.
+func (c *Catalog) UnknownProcess(name string) string {
+	var names []string
+	for _, p := range c.Processes {
+		names = append(names, p.Name)
+	}
+	return unknownName(name, names)
+}
+
 // unknownName is the message for name, which is none of names: it
 // suggests the closest names, or lists names when there are few and none
 // is close.

@@ -109,3 +109,15 @@ func TestUnknownPlant(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownProcess(t *testing.T) {
+	cat := &andon.Catalog{Processes: []*andon.BusinessProcess{{Name: "production"}, {Name: "finance"}}}
+	for _, tt := range []struct{ name, want string }{
+		{"Finance", `"Finance" is not in the catalog; did you mean finance?`},
+		{"payroll", `"payroll" is not in the catalog; it has production, finance`},
+	} {
+		if got := cat.UnknownProcess(tt.name); got != tt.want {
+			t.Errorf("UnknownProcess(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -166,6 +166,7 @@ func (c *Client) Changes(ctx context.Context, filter andon.ChangeFilter) ([]*and
 	setString(q, "tier", string(filter.Tier))
 	setString(q, "requester", filter.Requester)
 	setString(q, "image", filter.Image)
+	setString(q, "process", filter.Process)
 	setString(q, "q", filter.Query)
 	setString(q, "before", filter.Before)
 	setInt(q, "offset", int64(filter.Offset))

@@ -188,7 +188,7 @@ func TestMethods(t *testing.T) {
 			call: func(ctx context.Context, c *client.Client) (any, error) {
 				changes, total, err := c.Changes(ctx, andon.ChangeFilter{
 					Environment: "prod-lyon", State: andon.StatePending, Tier: andon.LevelHigh,
-					Requester: "rachel", Query: "mrp", Offset: 10, Limit: 2,
+					Requester: "rachel", Process: "finance", Query: "mrp", Offset: 10, Limit: 2,
 				})
 				var ids []string
 				for _, ch := range changes {
@@ -202,7 +202,7 @@ func TestMethods(t *testing.T) {
 			ans: answer{status: 200, file: "changes.json"},
 			req: request{Method: "GET", Path: "/api/v1/changes", Query: url.Values{
 				"environment": {"prod-lyon"}, "state": {"pending"}, "tier": {"high"},
-				"requester": {"rachel"}, "q": {"mrp"}, "offset": {"10"}, "limit": {"2"},
+				"requester": {"rachel"}, "process": {"finance"}, "q": {"mrp"}, "offset": {"10"}, "limit": {"2"},
 			}},
 			want: struct {
 				IDs   []string

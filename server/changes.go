@@ -43,13 +43,13 @@ func handleChangeCreate(changes andon.ChangeService) apiFunc {
 // with the number that match in all.
 func handleChangeList(changes andon.ChangeService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "type", "state", "tier", "requester", "image", "q", "before", "offset", "limit")
+		q, err := parseQuery(r, "environment", "type", "state", "tier", "requester", "image", "process", "q", "before", "offset", "limit")
 		if err != nil {
 			return err
 		}
 		var filter andon.ChangeFilter
 		if err := q.strings(textParam{"environment", &filter.Environment}, textParam{"requester", &filter.Requester},
-			textParam{"image", &filter.Image}, textParam{"q", &filter.Query}, textParam{"before", &filter.Before}); err != nil {
+			textParam{"image", &filter.Image}, textParam{"process", &filter.Process}, textParam{"q", &filter.Query}, textParam{"before", &filter.Before}); err != nil {
 			return err
 		}
 		if filter.Image != "" {

@@ -172,6 +172,9 @@ func TestChangeListFilter(t *testing.T) {
 		{"?limit=1000", andon.ChangeFilter{Limit: 1000}},
 		{"?type=emergency&state=completed", andon.ChangeFilter{Type: andon.ChangeEmergency, State: andon.StateCompleted, Limit: 100}},
 		{"?before=CHG-7&limit=20", andon.ChangeFilter{Before: "CHG-7", Limit: 20}},
+		{"?process=finance&environment=prod-lyon", andon.ChangeFilter{Process: "finance", Environment: "prod-lyon", Limit: 100}},
+		// A process the catalog no longer holds may still have changes.
+		{"?process=payroll", andon.ChangeFilter{Process: "payroll", Limit: 100}},
 		{"?image=registry.example.com%2Fodoo%2Fodoo%40sha256%3Aabababababababababababababababababababababababababababababababab", andon.ChangeFilter{Image: "registry.example.com/odoo/odoo@sha256:abababababababababababababababababababababababababababababababab", Limit: 100}},
 	}
 	f := newFixture(t)
@@ -237,7 +240,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/changes?limit=5000", "query parameter limit: 5000 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=ten", `query parameter limit: "ten" is not a whole number`},
 		{"/api/v1/changes?offset=-1", "query parameter offset: -1 is not between 0"},
-		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, type, state, tier, requester, image, q, before, offset, limit`},
+		{"/api/v1/changes?stat=pending", `query parameter "stat" is not known: want environment, type, state, tier, requester, image, process, q, before, offset, limit`},
 		{"/api/v1/changes?state=pending&state=approved", "query parameter state: given 2 times"},
 		{"/api/v1/changes?q=%zz", "query: invalid URL escape"},
 		{"/api/v1/changes?image=odoo:17.0", `query parameter image: image "odoo:17.0" is not pinned by digest`},

@@ -148,6 +148,7 @@ without --rollback-plan.`,
 	f.BoolVar(&req.Facts.Migration, "migration", false, "the change migrates the database")
 	f.StringSliceVar(&req.Facts.Components, "component", nil, "infrastructure component touched, such as postgres or kubernetes (repeatable; a name close to a known one is refused)")
 	f.StringSliceVar(&req.Processes, "process", nil, "business process affected, besides those of the modules touched (repeatable)")
+	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
 	f.StringVar(&start, "start", "", "start of the requested window (RFC 3339)")
 	f.StringVar(&end, "end", "", "end of the requested window (RFC 3339)")
 	f.StringVar(&rollbackPlan, "rollback-plan", "", "how the change is undone")
@@ -175,6 +176,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 		Short: "List changes, newest first",
 		Example: `  andon change list --env prod-lyon --state pending
   andon change list --type emergency --state completed
+  andon change list --process finance --limit 1000
   andon change list -q release --limit 20 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -185,6 +187,10 @@ func newChangeListCmd(e *env) *cobra.Command {
 					// Named as change create names it: --image: image "…".
 					return andon.Errorf(andon.ErrorCode(err), "--image: %s", strings.TrimPrefix(andon.ErrorMessage(err), "image: "))
 				}
+			}
+			// Nor would --process "": the changes of every process.
+			if cmd.Flags().Changed("process") && andon.IsBlank(filter.Process) {
+				return andon.Errorf(andon.EINVALID, "--process: required, a business process of the catalog (andon catalog show lists them)")
 			}
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -208,9 +214,14 @@ func newChangeListCmd(e *env) *cobra.Command {
 					fmt.Fprintln(e.stderr, "no changes")
 					// An environment no longer in the catalog may have
 					// changes; one that never was is most likely misspelt.
-					if filter.Environment != "" {
-						if cat, err := c.Catalog(cmd.Context()); err == nil && cat.Environment(filter.Environment) == nil {
-							fmt.Fprintf(e.stderr, "note: --env: %s\n", cat.UnknownEnvironment(filter.Environment))
+					if filter.Environment != "" || filter.Process != "" {
+						if cat, err := c.Catalog(cmd.Context()); err == nil {
+							if filter.Environment != "" && cat.Environment(filter.Environment) == nil {
+								fmt.Fprintf(e.stderr, "note: --env: %s\n", cat.UnknownEnvironment(filter.Environment))
+							}
+							if filter.Process != "" && cat.Process(filter.Process) == nil {
+								fmt.Fprintf(e.stderr, "note: --process: %s\n", cat.UnknownProcess(filter.Process))
+							}
 						}
 					}
 					return nil
@@ -245,6 +256,8 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
 	f.StringVar(&filter.Image, "image", "", "only changes that carry this image (REPOSITORY@sha256:…; the tag is ignored)")
+	f.StringVar(&filter.Process, "process", "", "only changes that affect this business process (named, or through the modules they touch)")
+	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
 	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contain each word of this text, in any order (at most 16 words)")
 	f.StringVar(&filter.Before, "before", "", "only changes opened before this one: the last ID of a page, for the next page")
 	f.IntVar(&filter.Limit, "limit", 0, "at most this many changes (default: the server's)")

@@ -73,10 +73,10 @@ func TestRequests(t *testing.T) {
 				"facts": map[string]any{"modules": nil, "migration": false, "components": nil}},
 		},
 		{
-			args:     []string{"change", "list", "--env", "prod-lyon", "--type", "normal", "--state", "pending", "--tier", "high", "--requester", "rachel", "-q", "mrp", "--limit", "5"},
+			args:     []string{"change", "list", "--env", "prod-lyon", "--type", "normal", "--state", "pending", "--tier", "high", "--requester", "rachel", "--process", "finance", "-q", "mrp", "--limit", "5"},
 			wantPath: "GET /api/v1/changes",
 			wantQuery: url.Values{"environment": {"prod-lyon"}, "type": {"normal"}, "state": {"pending"}, "tier": {"high"},
-				"requester": {"rachel"}, "q": {"mrp"}, "limit": {"5"}},
+				"requester": {"rachel"}, "process": {"finance"}, "q": {"mrp"}, "limit": {"5"}},
 		},
 		{
 			args:     []string{"change", "show", "CHG-0042"},
@@ -260,6 +260,7 @@ func TestRefusedLocally(t *testing.T) {
 		{[]string{"change", "list", "--image", "odoo:17"},
 			`andon: --image: image "odoo:17" is not pinned by digest (want REPOSITORY@sha256:<64 hex digits>)`},
 		{[]string{"change", "list", "--image", ""}, `andon: --image: required, a reference pinned by digest (REPOSITORY@sha256:<64 hex digits>)`},
+		{[]string{"change", "list", "--process", " "}, `andon: --process: required, a business process of the catalog (andon catalog show lists them)`},
 		{[]string{"change", "create", "--env", "e", "--title", "t"}, `andon: missing --type`},
 		{[]string{"change", "reject", "CHG-0042"}, `andon: missing --comment`},
 		{[]string{"change", "review", "CHG-0042", "--comment", ""}, "andon: --comment: a review needs its conclusions"},

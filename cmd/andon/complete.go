@@ -50,6 +50,31 @@ func (e *env) environmentCompletion(cmd *cobra.Command, _ []string, _ string) ([
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
+// processCompletion completes the --process flag of a client command
+// with the business processes of the server's catalog, each described by
+// its tier and modules. Without a server to ask, it offers nothing.
+func (e *env) processCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	c, err := e.remote(cmd)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := completionContext(cmd)
+	defer cancel()
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, p := range cat.Processes {
+		desc := string(p.Tier)
+		if len(p.Modules) > 0 {
+			desc += ", " + strings.Join(p.Modules, " ")
+		}
+		out = append(out, cobra.CompletionWithDesc(p.Name, oneLine(desc)))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
 // changeCompletion completes the change ID of a command with the newest
 // changes of the server (at most completedChanges of each state) that the
 // command can act on: those in one of states (any state when there is

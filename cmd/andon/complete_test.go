@@ -54,6 +54,14 @@ func TestCompletionAsksTheServer(t *testing.T) {
 		}
 	}
 
+	for _, args := range [][]string{{"change", "list", "--process", ""}, {"change", "create", "--process", ""}} {
+		got, _ := complete(asAlice, args...)
+		if !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "finance\tcritical, account ") }) ||
+			!slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "production\tcritical, mrp ") }) {
+			t.Errorf("%q: %q; want the catalog's processes with their tier and modules", args, got)
+		}
+	}
+
 	show, directive := complete(asAlice, "change", "show", "")
 	if want := []string{cancelled.ID + "\tcancelled: Abandoned", pending.ID + "\tpending: November release of the MRP"}; !slices.Equal(show[:2], want) {
 		t.Errorf("change show: %q; want the newest changes first, each on one line: %q", show, want)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -431,6 +432,37 @@ func TestUnknownNames(t *testing.T) {
 	// The CLI exits 2, could not decide, as for any bad input.
 	wantExit(t, s.as(t, "alice", "calendar", "next", "--env", "prod-lyonn", "--duration", "1h"), 2,
 		`andon: environment "prod-lyonn" is not in the catalog; did you mean prod-lyon?`)
+}
+
+// TestChangeListByProcess lists the changes that affected one business
+// process, as its owner or an auditor asks for them: those that named it
+// and those that touched a module that implements it, and no others. A
+// process the catalog does not hold lists nothing, with a note that names
+// the closest one, as --env does.
+func TestChangeListByProcess(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	invoices := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Invoice layout", "--module", "account")
+	closing := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Closing checklist", "--process", "finance")
+	mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Work order screen", "--module", "mrp")
+
+	listed := mustJSON[struct {
+		Changes []andon.Change
+		Total   int
+	}](t, s, "alice", 0, "change", "list", "--process", "finance")
+	var ids []string
+	for _, c := range listed.Changes {
+		ids = append(ids, c.ID)
+	}
+	if want := []string{closing.ID, invoices.ID}; !slices.Equal(ids, want) || listed.Total != 2 {
+		t.Errorf("change list --process finance: %q (total %d); want %q", ids, listed.Total, want)
+	}
+	r := s.as(t, "alice", "change", "list", "--process", "Finance")
+	wantExit(t, r, 0, "no changes\nnote: --process: \"Finance\" is not in the catalog; did you mean finance?\n")
+	wantExit(t, s.as(t, "alice", "change", "list", "--process", ""), 2,
+		"andon: --process: required, a business process of the catalog (andon catalog show lists them)")
 }
 
 // TestCalendarFeed subscribes to a calendar feed as a calendar client
