@@ -26,13 +26,17 @@ type changeListView struct {
 	Changes      []changeRow
 	Total        int
 	Environments []*andon.Environment
-	States       []andon.State
-	Tiers        []andon.Level
-	Prev, Next   string // links to the neighbouring pages, or ""
-	First, Last  int    // the positions, from 1, of the changes shown
-	Filtered     bool   // some filter is set
-	FilterCount  int    // how many filters are set
-	MaxCount     int    // a Total this high means at least this many
+	// Processes are the names of the business processes to filter by:
+	// the catalog's, and the one asked for when the catalog no longer
+	// holds it, whose changes stay.
+	Processes   []string
+	States      []andon.State
+	Tiers       []andon.Level
+	Prev, Next  string // links to the neighbouring pages, or ""
+	First, Last int    // the positions, from 1, of the changes shown
+	Filtered    bool   // some filter is set
+	FilterCount int    // how many filters are set
+	MaxCount    int    // a Total this high means at least this many
 	// ImageError is the store's refusal of the image filter (a reference
 	// not pinned by digest), shown beside the form.
 	ImageError string
@@ -52,6 +56,7 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		Requester:   strings.TrimSpace(q.Get("requester")),
 		Query:       strings.TrimSpace(q.Get("q")),
 		Image:       strings.TrimSpace(q.Get("image")),
+		Process:     q.Get("process"),
 		Limit:       pageSize,
 	}
 	if f.State != "" && !slices.Contains(andon.States, f.State) {
@@ -66,7 +71,13 @@ func (h *Handler) changeList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v := &changeListView{Filter: f, Environments: cat.Environments, States: andon.States, Tiers: andon.Levels, MaxCount: andon.MaxCount}
-	for _, set := range []bool{f.Environment != "", f.State != "", f.Tier != "", f.Requester != "", f.Query != "", f.Image != ""} {
+	for _, p := range cat.Processes {
+		v.Processes = append(v.Processes, p.Name)
+	}
+	if f.Process != "" && !slices.Contains(v.Processes, f.Process) {
+		v.Processes = append(v.Processes, f.Process)
+	}
+	for _, set := range []bool{f.Environment != "", f.State != "", f.Tier != "", f.Requester != "", f.Query != "", f.Image != "", f.Process != ""} {
 		if set {
 			v.FilterCount++
 		}

@@ -511,6 +511,46 @@ func TestChangeListPages(t *testing.T) {
 	}
 }
 
+// TestChangeListByProcess lists the changes that affected one business
+// process, named or through the modules they touch, from a choice of the
+// catalog's processes; its pages keep the filter.
+func TestChangeListByProcess(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	var finance []string
+	for _, req := range []andon.ChangeRequest{
+		{Environment: "dev", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+		{Environment: "dev", Type: andon.ChangeNormal, Title: "Closing checklist", Processes: []string{"finance"}},
+	} {
+		c, err := s.changes.CreateChange(ctx, &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finance = append([]string{c.ID}, finance...)
+	}
+	createChange(t, s, "alice", "dev", "Unrelated")
+	b := s.MustSignIn(t, "bob")
+	p := b.get("/changes?process=finance").mustStatus(t, http.StatusOK)
+	if got := p.changes("table#changes tr[data-change]"); !slices.Equal(got, finance) {
+		t.Errorf("process finance: changes %v, want %v", got, finance)
+	}
+	if got := p.attr("select#f-process option[selected]", "value"); got != "finance" {
+		t.Errorf("process finance: the choice holds %q", got)
+	}
+	if got := p.text("details#filter-panel > summary"); got != "Filters (1 set)" {
+		t.Errorf("process finance: summary %q", got)
+	}
+	// A process the catalog no longer holds is still a choice, and lists
+	// its changes: here none.
+	p = b.get("/changes?process=payroll").mustStatus(t, http.StatusOK)
+	if got := p.attr("select#f-process option[selected]", "value"); got != "payroll" {
+		t.Errorf("process payroll: the choice holds %q", got)
+	}
+	if got := p.text("table#changes td"); got != "No change matches." {
+		t.Errorf("process payroll: %q", got)
+	}
+}
+
 func TestChangeListByImage(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	carrying := createChange(t, s, "alice", "dev", "Carries the image")
