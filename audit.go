@@ -159,6 +159,12 @@ type AuditFilter struct {
 	// subject is its ID and those whose data names it as "change", such
 	// as the gate's decisions, whose subject is the environment.
 	Change string `json:"change,omitempty"`
+	// Process selects the entries that concern the changes of one
+	// business process (ChangeFilter.Process), as Change selects those of
+	// one change: the evidence of every change that touched finance in a
+	// period. A process no change affects selects none, whether or not
+	// the catalog holds it.
+	Process string `json:"process,omitempty"`
 	// Since and Until, when set, keep the entries recorded at or after
 	// Since and before Until: a period, such as a month under audit.
 	Since *time.Time `json:"since,omitempty"`

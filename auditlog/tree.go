@@ -92,9 +92,12 @@ func CheckProof(p *andon.Proof, v note.Verifier) error {
 // proof: the checkpoint is signed by v, and every entry's record, in
 // increasing index order, leads with its proof to the signed root and
 // matches the export's filter. An export whose filter selects every entry
-// after an index (no type, subject, actor or change) must also hold each
-// of them in turn, up to the signed log's last unless it says more
-// follow: there, an entry left out is seen. It returns the checkpoint and
+// after an index (no type, subject, actor, change, process or period)
+// must also hold each of them in turn, up to the signed log's last unless
+// it says more follow: there, an entry left out is seen. A process is not
+// checked: no record names the processes of the change a gate decision
+// concerns, so an entry of the export is checked to be in the log, not to
+// concern the process. It returns the checkpoint and
 // the entries decoded from their records.
 func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*andon.Entry, error) {
 	if ev == nil {
@@ -105,7 +108,7 @@ func CheckEvidence(ev *andon.Evidence, v note.Verifier) (*andon.Checkpoint, []*a
 		return nil, nil, err
 	}
 	f := ev.Filter
-	every := f.Type == "" && f.Subject == "" && f.Actor == "" && f.Change == "" && f.Since == nil && f.Until == nil
+	every := f.Type == "" && f.Subject == "" && f.Actor == "" && f.Change == "" && f.Process == "" && f.Since == nil && f.Until == nil
 	next := max(f.After, -1) + 1 // the index an export of every entry holds next
 	for i := 1; i < len(ev.Entries); i++ {
 		if prev, ee := ev.Entries[i-1], ev.Entries[i]; ee.Index <= prev.Index {

@@ -374,7 +374,7 @@ func eachRecord(rows *sql.Rows, fn func(index int64, record []byte) error) error
 // log). Newest first, walking the log backwards finds them soon; a type,
 // an actor, a subject or a change has an index in the order of the log.
 func (s *AuditService) logOrder(f andon.AuditFilter) string {
-	if s.db.dialect.guessesPlans && f.Since != nil && !f.Newest && f.Type == "" && f.Actor == "" && f.Subject == "" && f.Change == "" {
+	if s.db.dialect.guessesPlans && f.Since != nil && !f.Newest && f.Type == "" && f.Actor == "" && f.Subject == "" && f.Change == "" && f.Process == "" {
 		return "(idx + 0)"
 	}
 	return "idx"
@@ -399,7 +399,7 @@ func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int
 	// PostgreSQL such an expression would hide the type's frequency from
 	// the planner, which would then read every entry of the subject to
 	// sort them.)
-	narrower := s.db.dialect.guessesPlans && (f.Subject != "" || f.Change != "")
+	narrower := s.db.dialect.guessesPlans && (f.Subject != "" || f.Change != "" || f.Process != "")
 	if f.Type != "" {
 		where, args = append(where, unindexedIf(narrower || (s.db.dialect.guessesPlans && f.Actor != ""), "type")+" = ?"), append(args, f.Type)
 	}
@@ -423,6 +423,16 @@ func (s *AuditService) where(ctx context.Context, f andon.AuditFilter, below int
 		// Each side of the OR has an index of its own (subject, idx) and
 		// (change_id, idx), which both engines combine.
 		where, args = append(where, "(subject = ? OR change_id = ?)"), append(args, id, id)
+	}
+	if f.Process != "" {
+		// The entries of each change of the process, found as the Change
+		// filter finds one change's: by subject and by change_id, each
+		// through its index, from the index of the changes' processes. A
+		// union of the two, rather than an OR of two subqueries, which
+		// PostgreSQL would answer by reading the whole log.
+		where = append(where, `idx IN (SELECT e.idx FROM change_processes p JOIN changes c ON c.seq = p.change_seq JOIN audit_entries e ON e.subject = c.id WHERE p.process = ?
+			UNION SELECT e.idx FROM change_processes p JOIN changes c ON c.seq = p.change_seq JOIN audit_entries e ON e.change_id = c.id WHERE p.process = ?)`)
+		args = append(args, f.Process, f.Process)
 	}
 	// A period is every entry whose time lies in it, wherever it is in the
 	// log: times need not increase with the index (the demo seeds its

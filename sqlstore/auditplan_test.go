@@ -38,6 +38,13 @@ func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 		// Walking the log from its start, SQLite would read every
 		// record's time to find a period at its end.
 		{"since", andon.AuditFilter{Since: &since}, "audit_entries_time", true},
+		// The entries of a process's changes are found from the index of
+		// the changes' processes, then by each change's subject and ID.
+		{"process", andon.AuditFilter{Process: "finance"}, "change_processes_process", false},
+		{"process by subject", andon.AuditFilter{Process: "finance"}, "audit_entries_subject", false},
+		{"process by change", andon.AuditFilter{Process: "finance"}, "audit_entries_change", false},
+		{"process in a period", andon.AuditFilter{Process: "finance", Since: &since}, "change_processes_process", false},
+		{"type of a process", andon.AuditFilter{Type: andon.EventGateDecision, Process: "finance"}, "change_processes_process", false},
 	}
 	for _, engine := range sqlstoretest.Engines {
 		t.Run(engine, func(t *testing.T) {

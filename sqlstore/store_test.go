@@ -2458,3 +2458,95 @@ func TestGatePrefersAnApprovedChangeThatMayDeployNow(t *testing.T) {
 		}
 	})
 }
+
+// TestFindEntriesOfProcess checks that the entries of a business process
+// are those of each change that affects it, named or through the modules
+// it touches, its gate decisions included, as the entries of one change
+// are; and that an export of them, in a period, verifies offline.
+func TestFindEntriesOfProcess(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		var ids []string
+		for _, req := range []andon.ChangeRequest{
+			{Environment: "staging-lyon", Type: andon.ChangeNormal, Title: "Invoice layout", Facts: andon.Facts{Modules: []string{"account"}}},
+			{Environment: "staging-lyon", Type: andon.ChangeNormal, Title: "Inspection sheet", Processes: []string{"quality"}},
+			{Environment: "staging-lyon", Type: andon.ChangeNormal, Title: "Closing", Processes: []string{"finance"}, Artifacts: []string{imageNew}},
+		} {
+			c, err := e.changes.CreateChange(as("alice"), &req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		e.now = e.now.Add(time.Hour)
+		since := e.now
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "staging-lyon", Image: imageNew}); err != nil || !res.Allow || res.Change.ID != ids[2] {
+			t.Fatalf("gate = %+v, %v; want %s allowed", res, err, ids[2])
+		}
+		until := e.now.Add(time.Second)
+		tests := []struct {
+			filter andon.AuditFilter
+			want   []string // type and subject of each entry
+		}{
+			{andon.AuditFilter{Process: "finance", After: -1}, []string{
+				"change.created " + ids[0], "change.created " + ids[2], "change.transitioned " + ids[2], "gate.decided staging-lyon",
+			}},
+			{andon.AuditFilter{Process: "quality", After: -1}, []string{"change.created " + ids[1]}},
+			{andon.AuditFilter{Process: "finance", Type: andon.EventGateDecision, After: -1}, []string{"gate.decided staging-lyon"}},
+			{andon.AuditFilter{Process: "finance", Change: ids[0], After: -1}, []string{"change.created " + ids[0]}},
+			{andon.AuditFilter{Process: "quality", Change: ids[0], After: -1}, nil},
+			{andon.AuditFilter{Process: "finance", Since: &since, Until: &until, After: -1}, []string{
+				"change.transitioned " + ids[2], "gate.decided staging-lyon",
+			}},
+			{andon.AuditFilter{Process: "finance", After: -1, Limit: 1, Newest: true}, []string{"gate.decided staging-lyon"}},
+			// A process no change affects has no entries, and is no error:
+			// one the catalog no longer holds may still have some.
+			{andon.AuditFilter{Process: "payroll", After: -1}, nil},
+		}
+		for _, tt := range tests {
+			entries, err := e.audit.FindEntries(ctx, tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, en := range entries {
+				got = append(got, en.Type+" "+en.Subject)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("FindEntries(%+v) (-want +got):\n%s", tt.filter, diff)
+			}
+		}
+
+		ev, err := e.audit.Evidence(ctx, andon.AuditFilter{Process: "finance", Since: &since, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, entries, err := auditlog.CheckEvidence(ev, v)
+		if err != nil {
+			t.Fatalf("CheckEvidence: %v", err)
+		}
+		var types []string
+		for _, en := range entries {
+			types = append(types, en.Type)
+		}
+		if want := []string{andon.EventChangeTransition, andon.EventGateDecision}; !slices.Equal(types, want) || ev.More || ev.Filter.Process != "finance" {
+			t.Errorf("export of finance since %s: %v (more %v, filter %+v); want %v, no more, its process named", since, types, ev.More, ev.Filter, want)
+		}
+		// An export of a process, with no other filter, leaves out the
+		// entries of other processes: it is not one of every entry.
+		whole, err := e.audit.Evidence(ctx, andon.AuditFilter{Process: "finance", After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, entries, err := auditlog.CheckEvidence(whole, v); err != nil || len(entries) != 4 {
+			t.Errorf("CheckEvidence of every entry of finance: %d entries, %v; want 4, verified", len(entries), err)
+		}
+		if parts, err := e.audit.EvidenceParts(ctx, andon.AuditFilter{Process: "finance", After: -1}); err != nil || len(parts) != 1 || parts[0] != ev.Entries[len(ev.Entries)-1].Index {
+			t.Errorf("EvidenceParts(finance) = %v, %v; want one part ending at its gate decision", parts, err)
+		}
+	})
+}
