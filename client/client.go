@@ -628,6 +628,7 @@ func auditQuery(filter andon.AuditFilter) url.Values {
 	setString(q, "subject", filter.Subject)
 	setString(q, "actor", filter.Actor)
 	setString(q, "change", filter.Change)
+	setString(q, "process", filter.Process)
 	for key, t := range map[string]*time.Time{"since": filter.Since, "until": filter.Until} {
 		if t != nil {
 			setTime(q, key, *t)

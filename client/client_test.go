@@ -339,11 +339,11 @@ func TestMethods(t *testing.T) {
 		{
 			name: "entries",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
-				return c.Entries(ctx, andon.AuditFilter{Type: "change.approved", Subject: "CHG-0042", Actor: "carol", Change: "CHG-0042", After: -1, Limit: 5})
+				return c.Entries(ctx, andon.AuditFilter{Type: "change.approved", Subject: "CHG-0042", Actor: "carol", Change: "CHG-0042", Process: "finance", After: -1, Limit: 5})
 			},
 			ans: answer{status: 200, file: "entries.json"},
 			req: request{Method: "GET", Path: "/api/v1/audit/entries", Query: url.Values{
-				"type": {"change.approved"}, "subject": {"CHG-0042"}, "actor": {"carol"}, "change": {"CHG-0042"}, "after": {"-1"}, "limit": {"5"},
+				"type": {"change.approved"}, "subject": {"CHG-0042"}, "actor": {"carol"}, "change": {"CHG-0042"}, "process": {"finance"}, "after": {"-1"}, "limit": {"5"},
 			}},
 			want: mustDecode[struct{ Entries []*andon.Entry }](t, "entries.json").Entries,
 		},

@@ -27,7 +27,8 @@ func handleAuditCheckpoint(audit andon.AuditService) apiFunc {
 
 // handleAuditEntries answers the audit entries matching the query, in
 // index order, after the index given; change selects the entries that
-// concern one change, its gate decisions included.
+// concern one change, its gate decisions included, and process those of
+// every change of one business process.
 func handleAuditEntries(audit andon.AuditService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		filter, err := auditFilter(r, defaultLimit)
@@ -64,7 +65,7 @@ func handleAuditEvidence(audit andon.AuditService) apiFunc {
 // auditFilter reads the query of the entries and evidence routes, whose
 // limit is limit when the query gives none.
 func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
-	q, err := parseQuery(r, "type", "subject", "actor", "change", "since", "until", "after", "limit")
+	q, err := parseQuery(r, "type", "subject", "actor", "change", "process", "since", "until", "after", "limit")
 	if err != nil {
 		return andon.AuditFilter{}, err
 	}
@@ -79,7 +80,7 @@ func auditFilter(r *http.Request, limit int64) (andon.AuditFilter, error) {
 		return andon.AuditFilter{}, err
 	}
 	f := andon.AuditFilter{After: after, Limit: int(limit)}
-	if err := q.strings(textParam{"type", &f.Type}, textParam{"subject", &f.Subject}, textParam{"actor", &f.Actor}, textParam{"change", &f.Change}); err != nil {
+	if err := q.strings(textParam{"type", &f.Type}, textParam{"subject", &f.Subject}, textParam{"actor", &f.Actor}, textParam{"change", &f.Change}, textParam{"process", &f.Process}); err != nil {
 		return andon.AuditFilter{}, err
 	}
 	if f.Type != "" && !slices.Contains(andon.EventTypes, f.Type) {

@@ -296,6 +296,9 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/audit/evidence?after=-2", "query parameter after: -2 is not between -1"},
 		{"/api/v1/audit/evidence?after=x", `query parameter after: "x" is not a whole number`},
 		{"/api/v1/audit/evidence?after=-1&after=-1", "query parameter after: given 2 times"},
+		// An empty process would widen an export to every process.
+		{"/api/v1/audit/entries?process=", "query parameter process: given empty"},
+		{"/api/v1/audit/evidence?process=&since=2026-10-01T00:00:00Z", "query parameter process: given empty"},
 		{"/api/v1/audit/proof?index=99999999999999999999", "query parameter index: 99999999999999999999 is not between 0 and 9223372036854775807"},
 		{"/api/v1/calendar?env=prod-lyon&from=", `query parameter from: "" is not an RFC 3339 time`},
 		{"/api/v1/calendar/next?env=prod-lyon&duration=1h&after=", `query parameter after: "" is not an RFC 3339 time`},
@@ -394,6 +397,16 @@ func TestAudit(t *testing.T) {
 	want = andon.AuditFilter{Change: "CHG-1", After: 4, Limit: 1000}
 	if diff := cmp.Diff(want, f.audit.filter); diff != "" {
 		t.Errorf("evidence filter mismatch (-want +got):\n%s", diff)
+	}
+	// The evidence of every change of one business process in a period.
+	r = f.do(t, "GET", "/api/v1/audit/evidence?process=finance&since=2026-10-01T00:00:00Z", aliceToken, "")
+	if r.status != http.StatusOK || f.audit.filter.Process != "finance" || f.audit.filter.Since == nil {
+		t.Errorf("evidence of a process = %d %s, filter %+v; want 200 and the process's", r.status, r.body, f.audit.filter)
+	}
+	r = f.do(t, "GET", "/api/v1/audit/entries?process=finance&type=gate.decided", aliceToken, "")
+	want = andon.AuditFilter{Type: "gate.decided", Process: "finance", After: -1, Limit: 100}
+	if diff := cmp.Diff(want, f.audit.filter); r.status != http.StatusOK || diff != "" {
+		t.Errorf("entries of a process = %d, filter mismatch (-want +got):\n%s", r.status, diff)
 	}
 	r = f.do(t, "GET", "/api/v1/audit/evidence?limit=1001", aliceToken, "")
 	mustError(t, r, http.StatusBadRequest, andon.EINVALID)
