@@ -565,6 +565,12 @@ func (db *DB) migrate(ctx context.Context) error {
 // migration that adds to what those read goes here too.
 var AuditMigrations = []string{"0001_init.sql", "0004_audit_change.sql"}
 
+// ProcessMigration is the migration, on either engine, that indexes the
+// changes' business processes, which AuditFilter.Process reads. It is not
+// one of AuditMigrations: a store an older andon left without it is read
+// whole by a later andon, only not by process.
+const ProcessMigration = "0013_change_processes.sql"
+
 // Unmigrated returns the names of the embedded migrations that the
 // database does not record, in order: those that andon serve of this
 // version would apply. A store opened read-only is not migrated, so a

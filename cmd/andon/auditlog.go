@@ -56,7 +56,7 @@ func newAuditEntriesCmd(e *env) *cobra.Command {
 	var filter andon.AuditFilter
 	var o *serveOptions // the store's flags, set below
 	cmd := &cobra.Command{
-		Use:   "entries [--data DIR | --db URL] [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
+		Use:   "entries [--data DIR | --db URL] [--change ID] [--process P] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
 		Short: "List audit log entries, through a server or offline from a copy of its store",
 		Long: `List the audit entries matching the filters, in index order, from a server
 (--server or ANDON_SERVER, with a token), or offline (--data, --db or --db-file,
@@ -71,7 +71,7 @@ entries, at most 1000) and the output are the same either way.`,
   andon audit entries --db postgres://auditor@db:5432/andon --type change.approved -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := periodFlags(cmd, &filter); err != nil {
+			if err := auditFlags(cmd, &filter); err != nil {
 				return err
 			}
 			var entries []*andon.Entry
@@ -81,7 +81,7 @@ entries, at most 1000) and the output are the same either way.`,
 				if err := checkAuditFilter(&filter, defaultAuditLimit); err != nil {
 					return err
 				}
-				store, err := openAuditStore(e, cmd, o)
+				store, err := openAuditStore(e, cmd, o, filter)
 				if err != nil {
 					return err
 				}
@@ -172,8 +172,11 @@ func offline(cmd *cobra.Command) (bool, error) {
 // handed to an auditor (no migration, no entry, no write-ahead log), and
 // checked to hold what the audit log's readers read
 // (sqlstore.AuditMigrations): one that does not is refused, not
-// migrated; one older than this andon in other ways is read.
-func openAuditStore(e *env, cmd *cobra.Command, o *serveOptions) (*sqlstore.DB, error) {
+// migrated; one older than this andon in other ways is read, but not by
+// business process (filter.Process) without the index of the changes'
+// processes, which the store would otherwise be asked for as a table it
+// does not have.
+func openAuditStore(e *env, cmd *cobra.Command, o *serveOptions, filter andon.AuditFilter) (*sqlstore.DB, error) {
 	if _, err := checkOutput(cmd); err != nil {
 		return nil, err
 	}
@@ -181,10 +184,14 @@ func openAuditStore(e *env, cmd *cobra.Command, o *serveOptions) (*sqlstore.DB, 
 	if err != nil {
 		return nil, err
 	}
-	missing, err := store.Unmigrated(e.ctx)
-	missing = slices.DeleteFunc(missing, func(name string) bool { return !slices.Contains(sqlstore.AuditMigrations, name) })
-	if err == nil && len(missing) > 0 {
+	unmigrated, err := store.Unmigrated(e.ctx)
+	missing := slices.DeleteFunc(slices.Clone(unmigrated), func(name string) bool { return !slices.Contains(sqlstore.AuditMigrations, name) })
+	switch {
+	case err != nil:
+	case len(missing) > 0:
 		err = andon.Errorf(andon.EINVALID, "%s: the store is not migrated to this andon %s yet (it lacks %s): read it with the andon that wrote it; this one reads a store as it is, and never migrates it", o.where(), andon.Version, strings.Join(missing, ", "))
+	case filter.Process != "" && slices.Contains(unmigrated, sqlstore.ProcessMigration):
+		err = andon.Errorf(andon.EINVALID, "--process: %s: the store was left by an andon older than the index of the changes' processes (it lacks %s), so its entries cannot be read by process; read them by change (--change), or by process once andon serve of this version has migrated the store (or a copy of it); this one reads a store as it is, and never migrates it", o.where(), sqlstore.ProcessMigration)
 	}
 	if err != nil {
 		store.Close()
@@ -235,11 +242,27 @@ func auditFilterFlags(cmd *cobra.Command, e *env, filter *andon.AuditFilter) {
 	f.StringVar(&filter.Subject, "subject", "", "only entries about this change, environment or user")
 	f.StringVar(&filter.Actor, "actor", "", "only entries by this user")
 	f.StringVar(&filter.Change, "change", "", "only entries about this change, its gate decisions included")
+	f.StringVar(&filter.Process, "process", "", "only entries about the changes of this business process (named, or through the modules they touch), their gate decisions included")
 	f.String("since", "", "only entries recorded at or after this time (RFC 3339, or a date: its midnight UTC)")
 	f.String("until", "", "only entries recorded before this time (RFC 3339, or a date: its midnight UTC)")
 	f.Int64Var(&filter.After, "after", -1, "only entries with an index above N (-1: from the first entry)")
 	cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions(andon.EventTypes, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("change", e.changeCompletion(nil, nil))
+	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
+}
+
+// auditFlags reads the flags of filter that andon audit entries and export
+// check before they read: the period (periodFlags), and --process, which
+// given empty would select the entries of every process, as the server
+// refuses process= given empty.
+func auditFlags(cmd *cobra.Command, filter *andon.AuditFilter) error {
+	if err := periodFlags(cmd, filter); err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("process") && andon.IsBlank(filter.Process) {
+		return andon.Errorf(andon.EINVALID, "--process: required, a business process of the catalog (andon catalog show lists them)")
+	}
+	return nil
 }
 
 // writeEntries writes entries as a table, their data shortened.
@@ -321,7 +344,7 @@ func newAuditExportCmd(e *env) *cobra.Command {
 	var key string
 	var o *serveOptions // the store's flags, set below
 	cmd := &cobra.Command{
-		Use:   "export [--data DIR | --db URL] [--change ID] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
+		Use:   "export [--data DIR | --db URL] [--change ID] [--process P] [--type T] [--subject S] [--actor A] [--since T] [--until T] [--after N] [--limit N]",
 		Short: "Export audit entries with their inclusion proofs, as evidence to check offline",
 		Long: `Export the audit entries matching the filters, as andon audit entries selects
 them, each with its inclusion proof in the tree of the latest signed
@@ -342,13 +365,18 @@ more match, standard error names the --after of the next export. It proves that 
 holds is in the signed log, not that the log holds no other entry matching
 the filters (but an export of every entry after --after, with no other
 filter, must hold each of them); andon audit verify --checkpoint FILE
-checks, against the whole log, that it holds the export's checkpoint.`,
+checks, against the whole log, that it holds the export's checkpoint. An export
+of a business process (--process) holds the entries of its changes, which
+verify-export checks are in the signed log, not that they concern the process.`,
 		Example: `  # The history of a change: its creation, approvals, gate decisions and transitions.
   andon audit export --change CHG-2 > CHG-2.evidence.json
   andon audit verify-export CHG-2.evidence.json --key audit.pub
 
   # The same, offline, from a copy of the server's data directory.
   andon audit export --data ./copy --key audit.pub --change CHG-2 > CHG-2.evidence.json
+
+  # Every entry about the changes of finance in October (UTC).
+  andon audit export --process finance --since 2026-10-01 --until 2026-11-01 > finance-2026-10.evidence.json
 
   # Every approval, from entry 1000 on.
   andon audit export --type change.approved --after 999 > approvals.evidence.json`,
@@ -360,7 +388,7 @@ checks, against the whole log, that it holds the export's checkpoint.`,
 			return refuseZeroLimit(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := periodFlags(cmd, &filter); err != nil {
+			if err := auditFlags(cmd, &filter); err != nil {
 				return err
 			}
 			local, err := offline(cmd)
@@ -419,7 +447,7 @@ func exportOffline(e *env, cmd *cobra.Command, o *serveOptions, key string, filt
 	if err != nil {
 		return nil, err
 	}
-	store, err := openAuditStore(e, cmd, o)
+	store, err := openAuditStore(e, cmd, o, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +485,10 @@ Give your own copy of the log's verifier key (audit.pub), not one that came
 with the export. An export proves that its entries are in the signed log, not
 that the log holds no other entry matching its filters; but an export of every
 entry after an index (no filter other than --after) must hold each of them,
-and one left out is named.`,
+and one left out is named. The process of an export of a business process
+(--process) is not checked, and a note says so: no record names the processes
+of the change a gate decision concerns; andon audit entries --process on a
+copy of the store lists them.`,
 		Example: `  andon audit verify-export CHG-2.evidence.json --key audit.pub
   andon audit proof 19 -o json | andon audit verify-export - --key audit.pub -o json`,
 		Args: cobra.ExactArgs(1),
@@ -513,6 +544,11 @@ and one left out is named.`,
 				}
 				if ev.More && !proof {
 					fmt.Fprintln(w, "note: more entries matched the export's filters than it holds; the next export starts after its last entry")
+				}
+				// No record names the processes of the change a gate
+				// decision concerns: the process is the file's claim alone.
+				if ev.Filter.Process != "" {
+					fmt.Fprintf(w, "note: process %q is not checked: each entry is in the signed log and matches the other filters, but that it concerns a change of the process, and that no entry of the process was left out, can only be checked against the store (andon audit entries --data COPY --process %s)\n", ev.Filter.Process, ev.Filter.Process)
 				}
 			})
 			if err != nil {
@@ -577,7 +613,7 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 			dec := json.NewDecoder(bytes.NewReader(doc.Filter))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&filter); err != nil {
-				return nil, false, andon.Errorf(andon.EINVALID, "%s: filter: %v; an export's filter has type, subject, actor, change, since, until and after", file, err)
+				return nil, false, andon.Errorf(andon.EINVALID, "%s: filter: %v; an export's filter has type, subject, actor, change, process, since, until and after", file, err)
 			}
 		}
 		return &andon.Evidence{Filter: filter, Checkpoint: doc.Checkpoint, Entries: doc.Entries, More: doc.More}, false, nil
@@ -599,7 +635,7 @@ func readEvidence(e *env, file string) (ev *andon.Evidence, proof bool, err erro
 func describeFilter(f andon.AuditFilter) string {
 	var parts []string
 	for _, p := range []struct{ name, value string }{
-		{"change", f.Change}, {"type", f.Type}, {"subject", f.Subject}, {"actor", f.Actor},
+		{"change", f.Change}, {"process", f.Process}, {"type", f.Type}, {"subject", f.Subject}, {"actor", f.Actor},
 	} {
 		if p.value != "" {
 			parts = append(parts, fmt.Sprintf("%s %q", p.name, p.value))

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +83,7 @@ func TestAuditOffline(t *testing.T) {
 		for _, title := range []string{"first", "second", "third"} {
 			mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", title)
 		}
+		mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal", "--title", "Invoice layout", "--module", "account")
 		queries := [][]string{
 			{"audit", "entries"},
 			{"audit", "entries", "--change", "CHG-2", "-o", "json"},
@@ -90,6 +92,8 @@ func TestAuditOffline(t *testing.T) {
 			{"audit", "export", "--change", "CHG-2"},
 			{"audit", "export", "--limit", "2", "--after", "1"},
 			{"audit", "export", "--type", "token.created", "--since", "2000-01-01T00:00:00+02:00"},
+			{"audit", "entries", "--process", "finance"},
+			{"audit", "export", "--process", "finance", "--since", "2000-01-01"},
 		}
 		online := map[string]result{}
 		for _, q := range queries {
@@ -170,6 +174,7 @@ func TestAuditOffline(t *testing.T) {
 			{[]string{"--limit", "5000"}, "--limit: 5000 is not between 1 and 1000"},
 			{[]string{"--after", "-2"}, "--after: -2 is not between -1 and"},
 			{[]string{"--change", "CHG-99"}, "--change: no change CHG-99"},
+			{[]string{"--process", ""}, "--process: required, a business process of the catalog"},
 		} {
 			for _, cmd := range []string{"entries", "export"} {
 				wantExit(t, runCLI(t, nil, append(append([]string{"audit", cmd}, store...), bad.args...)...), 2, bad.want)
@@ -271,6 +276,20 @@ func TestAuditOfflineUnmigrated(t *testing.T) {
 			t.Errorf("audit %s of a store without the tokens' latest migrations: exit %d\n%s", cmd, r.code, r.stderr)
 		}
 	}
+	// A store older than the index of the changes' processes is read, but
+	// not by process: it has no such index to read.
+	for _, stmt := range []string{`DROP TABLE change_processes`, `DELETE FROM schema_migrations WHERE name = '0013_change_processes.sql'`} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cmd := range []string{"entries", "export"} {
+		if r := runCLI(t, nil, "audit", cmd, "--data", dir, "--since", "2000-01-01"); r.code != 0 {
+			t.Errorf("audit %s of a store without the index of processes: exit %d\n%s", cmd, r.code, r.stderr)
+		}
+		wantExit(t, runCLI(t, nil, "audit", cmd, "--data", dir, "--process", "finance"), 2,
+			"andon: --process: --data "+dir+": the store was left by an andon older than the index of the changes' processes (it lacks 0013_change_processes.sql), so its entries cannot be read by process; read them by change (--change)")
+	}
 	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE name = '0004_audit_change.sql'`); err != nil {
 		t.Fatal(err)
 	}
@@ -282,5 +301,48 @@ func TestAuditOfflineUnmigrated(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, mustChecksums(t, dir)); diff != "" {
 		t.Errorf("a refused read changed the files (-before +after):\n%s", diff)
+	}
+}
+
+// TestAuditByProcess lists and exports the audit entries of the changes of
+// one business process, as an auditor of finance asks for them: those of
+// the changes that named it or touched a module that implements it, and
+// no others; and verify-export says what it could not check of such an
+// export.
+func TestAuditByProcess(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	invoices := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Invoice layout", "--module", "account")
+	mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Work order screen", "--module", "mrp")
+	closing := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Closing checklist", "--process", "finance")
+
+	listed := mustJSON[struct{ Entries []andon.Entry }](t, s, "alice", 0, "audit", "entries", "--process", "finance")
+	var got []string
+	for _, en := range listed.Entries {
+		got = append(got, en.Type+" "+en.Subject)
+	}
+	if want := []string{"change.created " + invoices.ID, "change.created " + closing.ID}; !slices.Equal(got, want) {
+		t.Errorf("audit entries --process finance: %q; want %q", got, want)
+	}
+	wantExit(t, s.as(t, "alice", "audit", "export", "--process", ""), 2,
+		"andon: --process: required, a business process of the catalog (andon catalog show lists them)")
+
+	r := s.as(t, "alice", "audit", "export", "--process", "finance")
+	if r.code != 0 {
+		t.Fatalf("audit export --process finance: exit %d\n%s", r.code, r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "finance.evidence.json")
+	if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Not an export of every entry, whose entries left out would fail it.
+	v := runCLI(t, nil, "audit", "verify-export", file, "--key", auditlog.PubPath(s.data))
+	wantExit(t, v, 0, "evidence OK: 2 entries")
+	for _, want := range []string{"filter: process \"finance\"\n", "note: process \"finance\" is not checked"} {
+		if !strings.Contains(v.stdout, want) {
+			t.Errorf("verify-export of an export of finance: want %q in:\n%s", want, v.stdout)
+		}
 	}
 }
