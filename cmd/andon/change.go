@@ -192,6 +192,14 @@ func newChangeListCmd(e *env) *cobra.Command {
 			if cmd.Flags().Changed("process") && andon.IsBlank(filter.Process) {
 				return andon.Errorf(andon.EINVALID, "--process: required, a business process of the catalog (andon catalog show lists them)")
 			}
+			// Nor would any other filter given empty, as a script's
+			// variable left unset gives it: --env "" lists the changes of
+			// every environment, where those of one were meant.
+			for _, name := range []string{"env", "type", "state", "tier", "requester", "query", "before"} {
+				if fl := cmd.Flags().Lookup(name); fl.Changed && andon.IsBlank(fl.Value.String()) {
+					return andon.Errorf(andon.EINVALID, "--%s: empty, which would filter nothing and list the changes of every one; leave the flag out to mean that", name)
+				}
+			}
 			c, err := e.remote(cmd)
 			if err != nil {
 				return err
