@@ -254,13 +254,20 @@ func auditFilterFlags(cmd *cobra.Command, e *env, filter *andon.AuditFilter) {
 // auditFlags reads the flags of filter that andon audit entries and export
 // check before they read: the period (periodFlags), and --process, which
 // given empty would select the entries of every process, as the server
-// refuses process= given empty.
+// refuses process= given empty. So would the other filters given empty,
+// as a script's variable left unset gives them: --change "" would export
+// every entry of the log where one change's were meant.
 func auditFlags(cmd *cobra.Command, filter *andon.AuditFilter) error {
 	if err := periodFlags(cmd, filter); err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("process") && andon.IsBlank(filter.Process) {
 		return andon.Errorf(andon.EINVALID, "--process: required, a business process of the catalog (andon catalog show lists them)")
+	}
+	for _, name := range []string{"type", "subject", "actor", "change"} {
+		if fl := cmd.Flags().Lookup(name); fl.Changed && andon.IsBlank(fl.Value.String()) {
+			return andon.Errorf(andon.EINVALID, "--%s: empty, which would filter nothing and select the entries of every one; leave the flag out to mean that", name)
+		}
 	}
 	return nil
 }

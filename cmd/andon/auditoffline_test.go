@@ -175,6 +175,8 @@ func TestAuditOffline(t *testing.T) {
 			{[]string{"--after", "-2"}, "--after: -2 is not between -1 and"},
 			{[]string{"--change", "CHG-99"}, "--change: no change CHG-99"},
 			{[]string{"--process", ""}, "--process: required, a business process of the catalog"},
+			{[]string{"--change", ""}, "--change: empty, which would filter nothing and select the entries of every one"},
+			{[]string{"--actor", " "}, "--actor: empty, which would filter nothing"},
 		} {
 			for _, cmd := range []string{"entries", "export"} {
 				wantExit(t, runCLI(t, nil, append(append([]string{"audit", cmd}, store...), bad.args...)...), 2, bad.want)
