@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -31,22 +32,53 @@ type auditView struct {
 	// entries are set; Filtered, whether one is.
 	FilterCount int
 	Filtered    bool
+	// Processes are the names of the business processes to filter by:
+	// the catalog's, and the one asked for when the catalog no longer
+	// holds it, whose changes' entries stay.
+	Processes []string
+	// Since and Until are the period's days as the form shows them
+	// (YYYY-MM-DD), or "".
+	Since, Until string
+	// Evidence is the download of the export of the entries the filter
+	// keeps, from the first, or "" without a filter.
+	Evidence string
 }
 
+// dateLayout is how the audit page's period is given: a day, which
+// stands for its midnight UTC, as andon audit entries --since takes it.
+const dateLayout = "2006-01-02"
+
 // auditFilter reads the filter of the audit page from the query or the
-// verify form. Without a filter the page starts at the newest entries;
-// with one, at the oldest that match.
-func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
+// verify form, from the first entry unless after is given.
+func auditFilter(v url.Values) (andon.AuditFilter, error) {
 	f := andon.AuditFilter{
 		Type:    v.Get("type"),
 		Actor:   strings.TrimSpace(v.Get("actor")),
 		Subject: strings.TrimSpace(v.Get("subject")),
 		Change:  strings.TrimSpace(v.Get("change")),
+		Process: strings.TrimSpace(v.Get("process")),
 		After:   -1,
 		Limit:   pageSize,
 	}
 	if f.Type != "" && !slices.Contains(andon.EventTypes, f.Type) {
 		return f, andon.Errorf(andon.EINVALID, "type: %q is not one of %s", f.Type, strings.Join(andon.EventTypes, ", "))
+	}
+	for _, end := range []struct {
+		name string
+		t    **time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		s := strings.TrimSpace(v.Get(end.name))
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(dateLayout, s)
+		if err != nil {
+			return f, andon.Errorf(andon.EINVALID, "%s: %q is not a day (YYYY-MM-DD)", end.name, s)
+		}
+		*end.t = &t
+	}
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
+		return f, andon.Errorf(andon.EINVALID, "since and until: %s is not before %s", f.Since.Format(dateLayout), f.Until.Format(dateLayout))
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -61,8 +93,6 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 			return f, andon.Errorf(andon.EINVALID, "after: %q is not an entry index", s)
 		}
 		f.After = after
-	} else if !filtered(f) {
-		f.After = max(-1, size-int64(f.Limit)-1)
 	}
 	return f, nil
 }
@@ -70,7 +100,37 @@ func auditFilter(v url.Values, size int64) (andon.AuditFilter, error) {
 // filtered reports whether f keeps only some entries, rather than
 // setting where the page starts and how long it is.
 func filtered(f andon.AuditFilter) bool {
-	return f.Type != "" || f.Actor != "" || f.Subject != "" || f.Change != ""
+	return filterCount(f) > 0
+}
+
+// filterCount is how many of the filters that keep only some entries
+// f sets.
+func filterCount(f andon.AuditFilter) int {
+	n := 0
+	for _, set := range []bool{f.Type != "", f.Actor != "", f.Subject != "", f.Change != "", f.Process != "", f.Since != nil, f.Until != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// filterQuery is the query that asks for the entries f keeps, from the
+// first: the page's links and its evidence download carry it.
+func filterQuery(f andon.AuditFilter) url.Values {
+	q := url.Values{}
+	for _, p := range []struct{ name, value string }{{"type", f.Type}, {"actor", f.Actor}, {"subject", f.Subject}, {"change", f.Change}, {"process", f.Process}} {
+		if p.value != "" {
+			q.Set(p.name, p.value)
+		}
+	}
+	if f.Since != nil {
+		q.Set("since", f.Since.Format(dateLayout))
+	}
+	if f.Until != nil {
+		q.Set("until", f.Until.Format(dateLayout))
+	}
+	return q
 }
 
 // auditPage shows the signed checkpoint, the last verification and the
@@ -85,13 +145,22 @@ func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request) error {
 
 // auditView reads the page's data for the filter in values.
 func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, error) {
+	cat, err := h.catalog()
+	if err != nil {
+		return nil, err
+	}
 	cp, err := h.cfg.Audit.Checkpoint(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	f, err := auditFilter(values, cp.Size)
+	f, err := auditFilter(values)
 	if err != nil {
 		return nil, err
+	}
+	// Without a filter the page starts at the newest entries; with one,
+	// at the oldest that match.
+	if values.Get("after") == "" && !filtered(f) {
+		f.After = max(-1, cp.Size-int64(f.Limit)-1)
 	}
 	// One more than asked tells whether there is a next page.
 	limit := f.Limit
@@ -109,19 +178,25 @@ func (h *Handler) auditView(r *http.Request, values url.Values) (*auditView, err
 	} else {
 		v.Last = last
 	}
-	for _, set := range []string{f.Type, f.Actor, f.Subject, f.Change} {
-		if set != "" {
-			v.FilterCount++
-		}
+	for _, p := range cat.Processes {
+		v.Processes = append(v.Processes, p.Name)
 	}
+	if f.Process != "" && !slices.Contains(v.Processes, f.Process) {
+		v.Processes = append(v.Processes, f.Process)
+	}
+	if f.Since != nil {
+		v.Since = f.Since.Format(dateLayout)
+	}
+	if f.Until != nil {
+		v.Until = f.Until.Format(dateLayout)
+	}
+	v.FilterCount = filterCount(f)
 	v.Filtered = v.FilterCount > 0
+	if v.Filtered {
+		v.Evidence = "/audit/evidence?" + filterQuery(f).Encode()
+	}
 	link := func(after int64) string {
-		q := url.Values{}
-		for _, k := range []string{"type", "actor", "subject", "change"} {
-			if s := values.Get(k); s != "" {
-				q.Set(k, s)
-			}
-		}
+		q := filterQuery(f)
 		q.Set("after", strconv.FormatInt(after, 10))
 		return "/audit?" + q.Encode()
 	}
@@ -174,10 +249,16 @@ func (h *Handler) auditVerify(w http.ResponseWriter, r *http.Request) error {
 // checked: those of its page, with its filter.
 func auditScope(f andon.AuditFilter) string {
 	var parts []string
-	for _, p := range []struct{ name, value string }{{"type", f.Type}, {"actor", f.Actor}, {"subject", f.Subject}, {"change", f.Change}} {
+	for _, p := range []struct{ name, value string }{{"type", f.Type}, {"actor", f.Actor}, {"subject", f.Subject}, {"change", f.Change}, {"process", f.Process}} {
 		if p.value != "" {
 			parts = append(parts, p.name+" "+p.value)
 		}
+	}
+	if f.Since != nil {
+		parts = append(parts, "since "+f.Since.Format(dateLayout))
+	}
+	if f.Until != nil {
+		parts = append(parts, "until "+f.Until.Format(dateLayout))
 	}
 	of := "the entries of a page of the audit log"
 	if len(parts) > 0 {
@@ -219,6 +300,42 @@ func (h *Handler) changeEvidence(w http.ResponseWriter, r *http.Request) error {
 		last = ev.Entries[len(ev.Entries)-1].Index
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+evidenceName(c.ID, after, last, ev.More)+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
+	return nil
+}
+
+// auditEvidence serves the export of the entries the audit page's filter
+// keeps (its query, as the page's evidence link carries it), as the file
+// andon audit export writes with the same filter, byte for byte: the
+// evidence of the changes of one business process in a period. An export
+// holds 1000 entries at most; the file's name says when more follow, and
+// after, an entry index, asks for the part that follows it.
+func (h *Handler) auditEvidence(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := auditFilter(q)
+	if err != nil {
+		return err
+	}
+	if !filtered(f) {
+		return andon.Errorf(andon.EINVALID, "the evidence of the audit page is that of a filter: give a type, actor, subject, change, process or period (andon audit export exports every entry)")
+	}
+	f.Limit = 0
+	ev, err := h.cfg.Audit.Evidence(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := auditlog.WriteEvidence(&b, ev); err != nil {
+		return err
+	}
+	last := int64(-1)
+	if len(ev.Entries) > 0 {
+		last = ev.Entries[len(ev.Entries)-1].Index
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+evidenceName("audit", f.After, last, ev.More)+`"`)
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/auditlog"
@@ -286,4 +288,132 @@ func TestAuditEntryPage(t *testing.T) {
 			t.Errorf("%s: %q", path, got)
 		}
 	}
+}
+
+// TestAuditByProcess filters the audit page by business process and
+// period, chosen among the catalog's processes, and downloads the
+// evidence of the changes that touched finance in a period: the pages and
+// the download keep the filter, and the export verifies offline.
+func TestAuditByProcess(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	newChange := func(req andon.ChangeRequest) string {
+		t.Helper()
+		c, err := s.changes.CreateChange(ctx, &req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	// A finance change of the day before, out of the period.
+	s.now = thursday.Add(-24 * time.Hour)
+	before := newChange(andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "Last month's close", Processes: []string{"finance"}})
+	s.now = thursday
+	// More finance changes than a page holds: named, or through the
+	// modules that implement it.
+	var finance []string
+	for i := range 51 {
+		req := andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: fmt.Sprintf("Invoice layout %d", i), Facts: andon.Facts{Modules: []string{"account"}}}
+		if i%2 == 0 {
+			req = andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: fmt.Sprintf("Closing checklist %d", i), Processes: []string{"finance"}}
+		}
+		finance = append(finance, newChange(req))
+	}
+	createChange(t, s, "alice", "dev", "Unrelated")
+
+	b := s.MustSignIn(t, "frank")
+	subjects := func(p *page) []string {
+		var got []string
+		for _, row := range p.all("#entries tr[data-index] td[data-label=Subject]") {
+			got = append(got, textOf(row))
+		}
+		return got
+	}
+	p := b.get("/audit?process=finance&since=2026-11-26&until=2026-11-27").mustStatus(t, http.StatusOK)
+	if got := p.attr("select#a-process option[selected]", "value"); got != "finance" {
+		t.Errorf("process finance: the choice holds %q", got)
+	}
+	if got := p.attr("input#a-since", "value") + " " + p.attr("input#a-until", "value"); got != "2026-11-26 2026-11-27" {
+		t.Errorf("the period: %q", got)
+	}
+	if got := p.text("details#audit-filter-panel > summary"); got != "Filters (3 set)" {
+		t.Errorf("summary %q", got)
+	}
+	got := subjects(p)
+	next := p.attr("a[rel=next]", "href")
+	if next == "" {
+		t.Fatalf("no next page after %d entries", len(got))
+	}
+	p = b.get(next).mustStatus(t, http.StatusOK)
+	if got := p.attr("select#a-process option[selected]", "value"); got != "finance" {
+		t.Errorf("the next page's choice holds %q", got)
+	}
+	got = append(got, subjects(p)...)
+	if !slices.Equal(got, finance) {
+		t.Errorf("the entries of finance in the period: %v, want %v", got, finance)
+	}
+	if first := p.attr("a[rel=prev]", "href"); first != "/audit?after=-1&process=finance&since=2026-11-26&until=2026-11-27" {
+		t.Errorf("the first page: %q", first)
+	}
+
+	// The evidence of the filter, from the first entry, whichever page
+	// links it.
+	href := p.attr("a#audit-evidence-download", "href")
+	if href != "/audit/evidence?process=finance&since=2026-11-26&until=2026-11-27" {
+		t.Fatalf("the evidence link: %q", href)
+	}
+	d := b.get(href).mustStatus(t, http.StatusOK)
+	if got, want := d.header.Get("Content-Disposition"), `attachment; filename="audit.evidence.json"`; got != want {
+		t.Errorf("Content-Disposition %q, want %q", got, want)
+	}
+	ev := mustCheckEvidence(t, s, d.body)
+	since, until := thursday.Truncate(24*time.Hour), thursday.Truncate(24*time.Hour).Add(24*time.Hour)
+	if diff := cmp.Diff(andon.AuditFilter{Process: "finance", Since: &since, Until: &until, After: -1}, ev.Filter); diff != "" {
+		t.Errorf("the export's filter (-want +got):\n%s", diff)
+	}
+	var exported []string
+	for _, e := range ev.Entries {
+		entry, err := auditlog.Decode(e.Record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exported = append(exported, entry.Subject)
+	}
+	if !slices.Equal(exported, finance) || ev.More {
+		t.Errorf("the export holds %v (more %v), want %v", exported, ev.More, finance)
+	}
+
+	// Without the period, the change of the day before is in.
+	p = b.get("/audit?process=finance").mustStatus(t, http.StatusOK)
+	if got := subjects(p); len(got) == 0 || got[0] != before {
+		t.Errorf("finance at any time starts with %v, want %s", got, before)
+	}
+	// Verifying the entries shown keeps the filter.
+	form := url.Values{}
+	for _, in := range p.all("form#verify input[type=hidden]") {
+		if name := attrOf(in, "name"); name != "csrf" {
+			form.Set(name, attrOf(in, "value"))
+		}
+	}
+	p = b.submit("/audit?process=finance", "/audit/verify", form).mustStatus(t, http.StatusOK)
+	if got := p.attr("select#a-process option[selected]", "value"); got != "finance" {
+		t.Errorf("after verifying, the choice holds %q", got)
+	}
+	if got := p.text("#last-verify"); !strings.Contains(got, "(process finance)") {
+		t.Errorf("the verification: %q", got)
+	}
+
+	// A process the catalog no longer holds is still a choice, and keeps
+	// its entries: here none.
+	p = b.get("/audit?process=payroll").mustStatus(t, http.StatusOK)
+	if got := p.attr("select#a-process option[selected]", "value"); got != "payroll" {
+		t.Errorf("process payroll: the choice holds %q", got)
+	}
+	if got := p.text("table#entries td"); got != "No entry matches." {
+		t.Errorf("process payroll: %q", got)
+	}
+
+	b.get("/audit?since=26/11/2026").mustStatus(t, http.StatusBadRequest)
+	b.get("/audit?since=2026-11-27&until=2026-11-26").mustStatus(t, http.StatusBadRequest)
+	b.get("/audit/evidence").mustStatus(t, http.StatusBadRequest)
 }

@@ -71,6 +71,7 @@ func (h *Handler) routes() []route {
 		{"GET /audit", signedIn, page(h.auditPage)},
 		{"POST /audit/verify", readsByPost, page(h.auditVerify)},
 		{"GET /audit/entries/{index}", signedIn, page(h.auditEntry)},
+		{"GET /audit/evidence", signedIn, page(h.auditEvidence)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
 
 		// Every other path: no page, said as every page says it.
