@@ -75,6 +75,10 @@ entries, at most 1000) and the output are the same either way.`,
 				return err
 			}
 			var entries []*andon.Entry
+			// catalog reads the catalog a process not listed is looked up
+			// in: the server's, or the one in force in the store read
+			// offline; nil when there is none.
+			var catalog func() *andon.Catalog
 			if local, err := offline(cmd); err != nil {
 				return err
 			} else if local {
@@ -89,6 +93,13 @@ entries, at most 1000) and the output are the same either way.`,
 				if entries, err = sqlstore.NewAuditReader(store, "").FindEntries(e.ctx, filter); err != nil {
 					return err
 				}
+				catalog = func() *andon.Catalog {
+					snap, err := publishedSnapshot(e.ctx, store)
+					if err != nil {
+						return nil
+					}
+					return snap.Catalog
+				}
 			} else {
 				c, err := e.remote(cmd)
 				if err != nil {
@@ -97,12 +108,26 @@ entries, at most 1000) and the output are the same either way.`,
 				if entries, err = c.Entries(cmd.Context(), filter); err != nil {
 					return err
 				}
+				catalog = func() *andon.Catalog {
+					cat, err := c.Catalog(cmd.Context())
+					if err != nil {
+						return nil
+					}
+					return cat
+				}
 			}
 			if entries == nil {
 				entries = []*andon.Entry{}
 			}
 			if human(cmd) && len(entries) == 0 {
 				fmt.Fprintln(e.stderr, "no entries")
+				// A process no longer in the catalog may have entries; one
+				// that never was is most likely misspelt.
+				if filter.Process != "" {
+					if cat := catalog(); cat != nil && cat.Process(filter.Process) == nil {
+						fmt.Fprintf(e.stderr, "note: --process: %s\n", cat.UnknownProcess(filter.Process))
+					}
+				}
 				return nil
 			}
 			// A full page may be followed by more, which the listing, oldest

@@ -94,6 +94,10 @@ func TestAuditOffline(t *testing.T) {
 			{"audit", "export", "--type", "token.created", "--since", "2000-01-01T00:00:00+02:00"},
 			{"audit", "entries", "--process", "finance"},
 			{"audit", "export", "--process", "finance", "--since", "2000-01-01"},
+			// A misspelt process lists none, and a note names the closest
+			// of the catalog: the server's, or the one in force in the
+			// store read offline.
+			{"audit", "entries", "--process", "Finance"},
 		}
 		online := map[string]result{}
 		for _, q := range queries {
@@ -102,6 +106,9 @@ func TestAuditOffline(t *testing.T) {
 				t.Fatalf("andon %s: exit %d\n%s%s", strings.Join(q, " "), r.code, r.stdout, r.stderr)
 			}
 			online[strings.Join(q, " ")] = r
+		}
+		if got, want := online["audit entries --process Finance"].stderr, "no entries\nnote: --process: \"Finance\" is not in the catalog; did you mean finance?\n"; got != want {
+			t.Errorf("audit entries --process Finance: standard error %q, want %q", got, want)
 		}
 		if code := s.stop(); code != 0 {
 			t.Fatalf("server exit code %d", code)
