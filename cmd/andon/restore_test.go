@@ -272,7 +272,8 @@ func TestAuditExportFromTheBoard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range res.Cookies() {
+	cookies := res.Cookies()
+	for _, c := range cookies {
 		req.AddCookie(c)
 	}
 	res, err = client.Do(req)
@@ -302,5 +303,33 @@ func TestAuditExportFromTheBoard(t *testing.T) {
 	ok := runCLI(t, nil, "audit", "verify-export", file, "--key", auditlog.PubPath(data))
 	if ok.code != 0 || !strings.Contains(ok.stdout, "evidence OK: 3 entries") || !strings.Contains(ok.stdout, "\nfilter: change \""+created.ID+"\"\n") {
 		t.Errorf("verify-export of the downloaded evidence: exit %d\n%s%s", ok.code, ok.stdout, ok.stderr)
+	}
+
+	// The audit page's download is the export of its filter: the
+	// changes of a business process in a period.
+	mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
+		"--title", "Closing checklist", "--process", "finance")
+	req, err = http.NewRequest(http.MethodGet, s.url+"/audit/evidence?process=finance&since=2000-01-01&until=2100-01-01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloaded, err = io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("download the evidence of finance: status %d, %v\n%.300s", res.StatusCode, err, downloaded)
+	}
+	exported = s.as(t, "frank", "audit", "export", "--process", "finance", "--since", "2000-01-01", "--until", "2100-01-01")
+	if exported.code != 0 {
+		t.Fatalf("audit export --process finance: exit %d\n%s", exported.code, exported.stderr)
+	}
+	if string(downloaded) != exported.stdout || !strings.Contains(exported.stdout, "Closing checklist") {
+		t.Errorf("the evidence of finance downloaded from the audit page is not what andon audit export writes:\nboard:\n%s\nCLI:\n%s", downloaded, exported.stdout)
 	}
 }
