@@ -29,31 +29,38 @@ func completionContext(cmd *cobra.Command) (context.Context, context.CancelFunc)
 // the environments of the server's catalog, each described by its stage
 // and plant. Without a server to ask, it offers nothing.
 func (e *env) environmentCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	c, err := e.remote(cmd)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	ctx, cancel := completionContext(cmd)
-	defer cancel()
-	cat, err := c.Catalog(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var out []cobra.Completion
-	for _, env := range cat.Environments {
-		desc := string(env.Stage)
-		if len(env.Plants) > 0 {
-			desc += ", " + strings.Join(env.Plants, " ")
+	return e.catalogCompletion(cmd, func(cat *andon.Catalog) (out []cobra.Completion) {
+		for _, env := range cat.Environments {
+			desc := string(env.Stage)
+			if len(env.Plants) > 0 {
+				desc += ", " + strings.Join(env.Plants, " ")
+			}
+			out = append(out, cobra.CompletionWithDesc(env.Name, oneLine(desc)))
 		}
-		out = append(out, cobra.CompletionWithDesc(env.Name, oneLine(desc)))
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+		return out
+	})
 }
 
 // processCompletion completes the --process flag of a client command
 // with the business processes of the server's catalog, each described by
 // its tier and modules. Without a server to ask, it offers nothing.
 func (e *env) processCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return e.catalogCompletion(cmd, func(cat *andon.Catalog) (out []cobra.Completion) {
+		for _, p := range cat.Processes {
+			desc := string(p.Tier)
+			if len(p.Modules) > 0 {
+				desc += ", " + strings.Join(p.Modules, " ")
+			}
+			out = append(out, cobra.CompletionWithDesc(p.Name, oneLine(desc)))
+		}
+		return out
+	})
+}
+
+// catalogCompletion completes a flag with what names reads from the
+// server's catalog; without a server to ask, or when it does not answer
+// within completionTimeout, it offers nothing.
+func (e *env) catalogCompletion(cmd *cobra.Command, names func(*andon.Catalog) []cobra.Completion) ([]cobra.Completion, cobra.ShellCompDirective) {
 	c, err := e.remote(cmd)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
@@ -64,15 +71,7 @@ func (e *env) processCompletion(cmd *cobra.Command, _ []string, _ string) ([]cob
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	var out []cobra.Completion
-	for _, p := range cat.Processes {
-		desc := string(p.Tier)
-		if len(p.Modules) > 0 {
-			desc += ", " + strings.Join(p.Modules, " ")
-		}
-		out = append(out, cobra.CompletionWithDesc(p.Name, oneLine(desc)))
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return names(cat), cobra.ShellCompDirectiveNoFileComp
 }
 
 // changeCompletion completes the change ID of a command with the newest
