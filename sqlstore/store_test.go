@@ -875,22 +875,7 @@ func TestEvidenceVerifiesOffline(t *testing.T) {
 		if err != nil || !res.Allow || res.Change.ID != ids[2] {
 			t.Fatalf("gate = %+v, %v; want %s allowed", res, err, ids[2])
 		}
-		ev, err := e.audit.Evidence(context.Background(), andon.AuditFilter{Change: strings.ToLower(ids[2]), After: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cp, entries, err := auditlog.CheckEvidence(ev, v)
-		if err != nil {
-			t.Fatalf("CheckEvidence: %v", err)
-		}
-		var types []string
-		for _, en := range entries {
-			types = append(types, en.Type)
-		}
+		ev, v, cp, types := mustEvidenceTypes(t, e, andon.AuditFilter{Change: strings.ToLower(ids[2]), After: -1})
 		// Created, then the move to implementing that the gate made and
 		// its decision, in the order of the log.
 		if want := []string{andon.EventChangeCreated, andon.EventChangeTransition, andon.EventGateDecision}; !slices.Equal(types, want) || ev.More || cp.Size != 5 {
@@ -2517,22 +2502,7 @@ func TestFindEntriesOfProcess(t *testing.T) {
 			}
 		}
 
-		ev, err := e.audit.Evidence(ctx, andon.AuditFilter{Process: "finance", Since: &since, After: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, entries, err := auditlog.CheckEvidence(ev, v)
-		if err != nil {
-			t.Fatalf("CheckEvidence: %v", err)
-		}
-		var types []string
-		for _, en := range entries {
-			types = append(types, en.Type)
-		}
+		ev, v, _, types := mustEvidenceTypes(t, e, andon.AuditFilter{Process: "finance", Since: &since, After: -1})
 		if want := []string{andon.EventChangeTransition, andon.EventGateDecision}; !slices.Equal(types, want) || ev.More || ev.Filter.Process != "finance" {
 			t.Errorf("export of finance since %s: %v (more %v, filter %+v); want %v, no more, its process named", since, types, ev.More, ev.Filter, want)
 		}
@@ -2549,4 +2519,28 @@ func TestFindEntriesOfProcess(t *testing.T) {
 			t.Errorf("EvidenceParts(finance) = %v, %v; want one part ending at its gate decision", parts, err)
 		}
 	})
+}
+
+// mustEvidenceTypes exports the entries of filter, checks the export as an
+// auditor does, offline with the key it names, and returns it, that key's
+// verifier, its checkpoint and the types of its entries in order.
+func mustEvidenceTypes(t *testing.T, e *env, filter andon.AuditFilter) (*andon.Evidence, note.Verifier, *andon.Checkpoint, []string) {
+	t.Helper()
+	ev, err := e.audit.Evidence(context.Background(), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(ev.Checkpoint.VerifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, entries, err := auditlog.CheckEvidence(ev, v)
+	if err != nil {
+		t.Fatalf("CheckEvidence: %v", err)
+	}
+	var types []string
+	for _, en := range entries {
+		types = append(types, en.Type)
+	}
+	return ev, v, cp, types
 }
