@@ -280,6 +280,9 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			resp.Warnings = warnings
 			return resp, u.outcome
 		}
+		if w := clusterCatalogWarning(env, what, obj); w != "" {
+			warnings = append(warnings, w)
+		}
 	} else {
 		images = newImages(req.Kind, obj, old)
 	}

@@ -170,6 +170,20 @@ func (rv *Reviewer) catalogImage(ctx context.Context, cluster, namespace string,
 	return "", &unresolved{fmt.Sprintf("%s has no image for major %d; %s", where, ref.major, fix), andon.AdmissionDenied}
 }
 
+// clusterCatalogWarning warns of a production Cluster that keeps taking
+// its image from a ClusterImageCatalog: one created so before andon
+// governed it, which clusterImages refuses only on a create or a change
+// of the ref. The catalog's changes reach the database without an
+// approved change, and every update says so to whoever applies it; "" for
+// any other Cluster.
+func clusterCatalogWarning(env *andon.Environment, what string, obj map[string]any) string {
+	ref, ok := imageCatalogRef(obj)
+	if !ok || ref.kind != "ClusterImageCatalog" || env.Stage != andon.StageProduction {
+		return ""
+	}
+	return fmt.Sprintf("andon [cluster-image-catalog]: %s takes its PostgreSQL image from ClusterImageCatalog %s, whose changes andon does not govern: the operator rolls them out to this production database without an approved change; name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace", what, ref.name)
+}
+
 // clusterImages returns the new images of the CloudNativePG Cluster
 // obj: its spec.imageName, and the image it takes from an image catalog,
 // on a create and on an update that changes its spec.imageCatalogRef,

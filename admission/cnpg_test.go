@@ -214,6 +214,29 @@ func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
 		})
 	}
 
+	// A production Cluster that kept a ClusterImageCatalog from before is
+	// let through an update that keeps it, with a warning; outside
+	// production, or from an ImageCatalog, with none.
+	for _, tc := range []struct {
+		namespace, kind, catalog string
+		warn                     bool
+	}{
+		{"odoo-lyon", "ClusterImageCatalog", "postgresql-global", true},
+		{"odoo-dev", "ClusterImageCatalog", "postgresql-global", false},
+		{"odoo-lyon", "ImageCatalog", "postgresql", false},
+	} {
+		rv := newReviewer(t, exampleCatalog(t), &recordingGate{})
+		rv.Objects = catalogs()
+		kept := cnpgCluster(tc.namespace, ref(tc.kind, tc.catalog, 16))
+		resp, outcome := admit(t, rv, "", cnpgObjectReview(t, "Cluster", tc.namespace, kept, kept))
+		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
+			return strings.HasPrefix(w, "andon [cluster-image-catalog]: Cluster "+tc.namespace+"/odoo-db takes its PostgreSQL image from ClusterImageCatalog postgresql-global, whose changes andon does not govern")
+		})
+		if !resp.Allowed || outcome != andon.AdmissionAllowed || warned != tc.warn {
+			t.Errorf("update of a Cluster of %s keeping %s: allowed %v (%s), warnings %q; want allowed, warned %v", tc.namespace, tc.kind, resp.Allowed, outcome, resp.Warnings, tc.warn)
+		}
+	}
+
 	// The gate's refusal of the catalog's image refuses the Cluster.
 	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
 		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
