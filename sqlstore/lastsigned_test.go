@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,21 +54,32 @@ func TestCheckLastSigned(t *testing.T) {
 	}
 	other := (&env{engine: "sqlite", dir: otherDir, dsn: sqlstoretest.DSN(t, "sqlite", otherDir)}).open(t, e.now)
 	otherKept := sqlstore.LastSignedPath(sqlstore.DataPath(otherDir))
-	keep := func() []byte {
+	// The writer keeps the copy after it answers: it is read once it
+	// covers the entries written.
+	keep := func(size int) []byte {
 		t.Helper()
-		b, err := os.ReadFile(otherKept)
-		if err != nil {
-			t.Fatal(err)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b, err := os.ReadFile(otherKept)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lines := strings.SplitN(string(b), "\n", 3); len(lines) == 3 && lines[1] == strconv.Itoa(size) {
+				return b
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the checkpoint kept beside the database, %q, does not cover %d entries", b, size)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		return b
 	}
 	create(other, "other 0")
 	create(other, "other 1")
-	ofTwo := keep()
+	ofTwo := keep(2)
 	for i := 2; i < 6; i++ {
 		create(other, fmt.Sprintf("other %d", i))
 	}
-	ofSix := keep()
+	ofSix := keep(6)
 
 	tests := []struct {
 		name      string
