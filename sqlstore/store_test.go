@@ -1650,15 +1650,7 @@ func TestFindEntriesOfChange(t *testing.T) {
 			}},
 		}
 		for _, tt := range tests {
-			entries, err := e.audit.FindEntries(ctx, tt.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, en := range entries {
-				got = append(got, en.Type+" "+en.Subject)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, mustEntryNames(t, e, tt.filter)); diff != "" {
 				t.Errorf("FindEntries(%+v) (-want +got):\n%s", tt.filter, diff)
 			}
 		}
@@ -2489,15 +2481,7 @@ func TestFindEntriesOfProcess(t *testing.T) {
 			{andon.AuditFilter{Process: "payroll", After: -1}, nil},
 		}
 		for _, tt := range tests {
-			entries, err := e.audit.FindEntries(ctx, tt.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, en := range entries {
-				got = append(got, en.Type+" "+en.Subject)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, mustEntryNames(t, e, tt.filter)); diff != "" {
 				t.Errorf("FindEntries(%+v) (-want +got):\n%s", tt.filter, diff)
 			}
 		}
@@ -2543,4 +2527,19 @@ func mustEvidenceTypes(t *testing.T, e *env, filter andon.AuditFilter) (*andon.E
 		types = append(types, en.Type)
 	}
 	return ev, v, cp, types
+}
+
+// mustEntryNames finds the entries of filter and names each by its type
+// and subject, in the order found.
+func mustEntryNames(t *testing.T, e *env, filter andon.AuditFilter) []string {
+	t.Helper()
+	entries, err := e.audit.FindEntries(context.Background(), filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, en := range entries {
+		got = append(got, en.Type+" "+en.Subject)
+	}
+	return got
 }
