@@ -259,9 +259,11 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 			if !o.End.Before(to) {
 				// Occurrences that prolong it start after the range: the
 				// gate's Active says when it stops being in force.
-				if o.End, err = h.inForceUntil(ctx, env.Name, o, to.Add(-time.Nanosecond)); err != nil {
+				w, err := h.inForce(ctx, env.Name, o, to.Add(-time.Nanosecond))
+				if err != nil {
 					return nil, err
 				}
+				o.End = w.End
 			}
 			key := o.Window + "\x00" + o.Start.UTC().String() + "\x00" + o.End.UTC().String()
 			if it := seen[key]; it != nil {
@@ -296,22 +298,27 @@ func (h *Handler) calendarItems(ctx context.Context, envs []*andon.Environment, 
 	return items, nil
 }
 
-// inForceUntil returns when the window of o, in force at t, stops being
-// in force, as the board and the gate say (CalendarService.Active): at the
-// end of the last of its occurrences that overlap or touch, the ones after
-// t included; o's own end when that is later.
-func (h *Handler) inForceUntil(ctx context.Context, env string, o andon.Occurrence, t time.Time) (time.Time, error) {
+// inForce returns occurrence o widened to its window as in force at t,
+// as the board and the gate say (CalendarService.Active): from the first
+// of its occurrences in force then, to the end of the last of those that
+// overlap or touch, the ones after t included; o's own bounds where they
+// reach further.
+func (h *Handler) inForce(ctx context.Context, env string, o andon.Occurrence, t time.Time) (andon.Occurrence, error) {
 	active, err := h.cfg.Calendar.Active(ctx, env, t)
 	if err != nil {
-		return o.End, err
+		return o, err
 	}
-	end := o.End
 	for _, a := range active {
-		if a.Window == o.Window && a.End.After(end) {
-			end = a.End
+		if a.Window == o.Window {
+			if a.Start.Before(o.Start) {
+				o.Start = a.Start
+			}
+			if a.End.After(o.End) {
+				o.End = a.End
+			}
 		}
 	}
-	return end, nil
+	return o, nil
 }
 
 // freezeOver is a freeze that stops a change during its window: the
@@ -342,47 +349,15 @@ func (h *Handler) freezesOver(ctx context.Context, c *andon.Change) ([]freezeOve
 		if !o.Stops(c.Type) || !o.Start.Before(c.Window.End) || !c.Window.Start.Before(o.End) {
 			continue
 		}
-		if o, err = h.joined(ctx, c.Environment, o); err != nil {
+		// The whole freeze, as the calendar shows it: as in force at
+		// its start.
+		if o, err = h.inForce(ctx, c.Environment, o, o.Start); err != nil {
 			return nil, err
 		}
 		frozen = append(frozen, freezeOver{Occurrence: o,
 			Inside: !c.Window.Start.Before(o.Start) && !o.End.Before(c.Window.End)})
 	}
 	return frozen, nil
-}
-
-// maxJoined bounds the rounds of joined: a window whose occurrences
-// never stop overlapping (a daily freeze of two days) is named over
-// that many of them either side, not looked through for ever.
-const maxJoined = 16
-
-// joined returns occurrence o of a window joined with the occurrences of
-// the same window that overlap or touch it, before and after it, and
-// those that overlap or touch them in turn.
-func (h *Handler) joined(ctx context.Context, env string, o andon.Occurrence) (andon.Occurrence, error) {
-	for range maxJoined {
-		// A nanosecond either side takes in the occurrences that touch o.
-		occurrences, err := h.cfg.Calendar.Occurrences(ctx, env, o.Start.Add(-time.Nanosecond), o.End.Add(time.Nanosecond))
-		if err != nil {
-			return o, err
-		}
-		grown := o
-		for _, m := range mergeOccurrences(occurrences) {
-			if m.Window == o.Window && !m.Start.After(o.End) && !o.Start.After(m.End) {
-				if m.Start.Before(grown.Start) {
-					grown.Start = m.Start
-				}
-				if m.End.After(grown.End) {
-					grown.End = m.End
-				}
-			}
-		}
-		if grown.Start.Equal(o.Start) && grown.End.Equal(o.End) {
-			break
-		}
-		o = grown
-	}
-	return o, nil
 }
 
 // mergeOccurrences joins the occurrences of one window that overlap or
