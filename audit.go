@@ -20,6 +20,11 @@ const (
 	EventReviewOverdue    = "change.review_overdue"
 	EventGateDecision     = "gate.decided"
 	EventDriftChecked     = "drift.checked"
+	// Incidents: opened (or opened again), updated by a later alert, and
+	// resolved. The subject is the incident's ID.
+	EventIncidentOpened   = "incident.opened"
+	EventIncidentUpdated  = "incident.updated"
+	EventIncidentResolved = "incident.resolved"
 	// EventAuditRolledBack records that the log was restored to an
 	// earlier point, with the signed checkpoints it no longer holds
 	// (RolledBack): andon audit record-rollback writes it.
@@ -34,6 +39,7 @@ var EventTypes = []string{
 	EventChangeCreated, EventChangeApproved, EventChangeRejected,
 	EventChangeTransition, EventChangeReviewed, EventReviewOverdue,
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
+	EventIncidentOpened, EventIncidentUpdated, EventIncidentResolved,
 	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }

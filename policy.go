@@ -108,13 +108,6 @@ type Promotion struct {
 	ChangeID string `json:"changeId"`
 }
 
-// Incident is an open incident that may block changes.
-type Incident struct {
-	ID       string `json:"id"`
-	Severity Level  `json:"severity"`
-	Title    string `json:"title"`
-}
-
 // GateDecision is the output of andon.gate.
 type GateDecision struct {
 	Allow   bool     `json:"allow"`

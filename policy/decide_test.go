@@ -209,7 +209,7 @@ func TestGate(t *testing.T) {
 				{ID: "INC-8", Severity: andon.LevelMedium, Title: "slow stock reports"},
 			}
 		}),
-		want: denied(andon.Reason{Code: "INCIDENT_OPEN", Message: "critical incident INC-7 is open: MRP scheduler down"}),
+		want: denied(andon.Reason{Code: "INCIDENT_OPEN", Message: "critical incident INC-7 is open: MRP scheduler down; until it is resolved only emergency changes may go ahead"}),
 	}, {
 		name: "every failing rule is reported",
 		in: gateInput(func(in *andon.GateInput) {
@@ -220,7 +220,7 @@ func TestGate(t *testing.T) {
 		}),
 		want: denied(
 			andon.Reason{Code: "FROZEN", Message: "frozen by month-end-close until 2026-12-01T00:00:00+01:00; it allows only emergency changes"},
-			andon.Reason{Code: "INCIDENT_OPEN", Message: "critical incident INC-7 is open: MRP scheduler down"},
+			andon.Reason{Code: "INCIDENT_OPEN", Message: "critical incident INC-7 is open: MRP scheduler down; until it is resolved only emergency changes may go ahead"},
 			andon.Reason{Code: "NOT_PROMOTED", Message: "image " + image + " has no completed change in staging-lyon, which environment prod-lyon promotes from"},
 			andon.Reason{Code: "NO_APPROVED_CHANGE", Message: "no approved change in environment prod-lyon carries image " + image},
 		),

@@ -299,11 +299,50 @@ func (b *builder) promotion(p *andon.Promotion) *ast.Term {
 }
 
 func (b *builder) incident(i andon.Incident) *ast.Term {
-	return b.object(
+	items := make([][2]*ast.Term, 0, 13)
+	items = append(items,
 		item("id", b.str(i.ID)),
 		item("severity", b.enum(string(i.Severity))),
 		item("title", b.str(i.Title)),
+		item("state", b.str(i.State)),
+		item("scope", b.incidentScope(i.Scope)),
 	)
+	if i.Link != "" {
+		items = append(items, item("link", b.str(i.Link)))
+	}
+	items = append(items,
+		item("source", b.str(i.Source)),
+		item("openedBy", b.str(i.OpenedBy)),
+		item("openedAt", b.time(i.OpenedAt)),
+	)
+	if i.ResolvedBy != "" {
+		items = append(items, item("resolvedBy", b.str(i.ResolvedBy)))
+	}
+	if i.ResolvedAt != nil {
+		items = append(items, item("resolvedAt", b.time(*i.ResolvedAt)))
+	}
+	if i.Comment != "" {
+		items = append(items, item("comment", b.str(i.Comment)))
+	}
+	return b.object(items...)
+}
+
+// incidentScope writes the lists of a scope that name something, as
+// encoding/json leaves the empty ones out.
+func (b *builder) incidentScope(s andon.IncidentScope) *ast.Term {
+	items := make([][2]*ast.Term, 0, 5)
+	if s.Global {
+		items = append(items, item("global", b.bool(true)))
+	}
+	for _, l := range []struct {
+		name  string
+		names []string
+	}{{"plants", s.Plants}, {"processes", s.Processes}, {"environments", s.Environments}, {"namespaces", s.Namespaces}} {
+		if len(l.names) > 0 {
+			items = append(items, item(l.name, strs(b, l.names)))
+		}
+	}
+	return b.object(items...)
 }
 
 func (b *builder) span(s andon.Span) *ast.Term {
@@ -360,6 +399,7 @@ var names = func() map[string]*ast.Term {
 		"promotesFrom", "promotion", "reasons", "request", "required", "requester",
 		"review", "reviewDue", "risk", "role", "rollbackPlan", "rpo", "rto",
 		"severity", "stage", "start", "state", "tier", "timezone", "title", "type",
+		"scope", "global", "environments", "namespaces", "link", "source", "openedBy", "openedAt",
 		"updatedAt", "url", "verdict", "version", "window")
 	add("", string(andon.HostingDedicated), string(andon.HostingShared),
 		string(andon.Approve), string(andon.Reject),

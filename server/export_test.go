@@ -42,4 +42,5 @@ var RequestBodies = map[string]any{
 	"DecisionRequest":   decisionRequest{},
 	"TransitionRequest": transitionRequest{},
 	"ReviewRequest":     reviewRequest{},
+	"ResolveRequest":    resolveRequest{},
 }

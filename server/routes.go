@@ -63,6 +63,12 @@ func routes(cfg Config, m *metrics) []route {
 		{"POST /api/v1/changes/{id}/review", authenticated, api(handleChangeReview(cfg.Changes))},
 		{"GET /api/v1/findings", authenticated, api(handleFindings(cfg.Changes))},
 
+		{"POST /api/v1/incidents", authenticated, api(handleIncidentOpen(cfg.Incidents))},
+		{"GET /api/v1/incidents", authenticated, api(handleIncidentList(cfg.Incidents))},
+		{"GET /api/v1/incidents/{id}", authenticated, api(handleIncidentGet(cfg.Incidents))},
+		{"POST /api/v1/incidents/{id}/resolve", authenticated, api(handleIncidentResolve(cfg.Incidents))},
+		{"POST /api/v1/incidents/alertmanager", authenticated, api(handleAlertmanager(cfg.Incidents))},
+
 		// The gate renders its own errors: it always answers with a
 		// GateResult, never with a bare error body.
 		{"POST /api/v1/gate", authenticated, handleGate(cfg.Logger, cfg.Gate, m)},

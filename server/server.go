@@ -33,6 +33,7 @@ type Config struct {
 	// Admission answers the admission reviews served by NewAdmission.
 	Admission andon.AdmissionService
 	Drift     andon.DriftService
+	Incidents andon.IncidentService
 
 	// UI serves every path the API does not (package web: the andon
 	// board). Nil answers them with JSON errors, as the API does.

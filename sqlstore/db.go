@@ -119,6 +119,10 @@ type dialect struct {
 	// of the window of the change c, read from its body, in seconds since
 	// the Unix epoch; NULL when the change has no window.
 	windowBound func(bound string) string
+	// openIncidents is the expression of the open incidents' bodies as
+	// one JSON array, oldest first ([] when none is open), read through
+	// the partial index of open incidents.
+	openIncidents string
 	// guessesPlans says that the engine keeps no statistics of the
 	// tables (SQLite, which andon does not ANALYZE): it picks an index by
 	// the shape of the condition alone, and a condition must keep it off
@@ -127,7 +131,8 @@ type dialect struct {
 }
 
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch, guessesPlans: true,
-	recordTime: `json_extract(record, '$.time')`,
+	recordTime:    `json_extract(record, '$.time')`,
+	openIncidents: `(SELECT json_group_array(json(body)) FROM (SELECT body FROM incidents WHERE state = 'open' ORDER BY seq))`,
 	// SQLite's dates are exact to the millisecond: a window bound a
 	// fraction of one past a second is read as that second.
 	windowBound: func(bound string) string {
@@ -745,6 +750,10 @@ type changeStamp struct {
 	total           int64
 	env, from       string
 	envSeq, fromSeq int64
+	// incidents is the count of incident writes
+	// (audit_checkpoint.incidents_seq): an incident opened or resolved
+	// changes every environment's decisions.
+	incidents int64
 }
 
 // noStamp is the stamp of no read.
@@ -757,8 +766,10 @@ type changeCounts struct {
 	total int64
 	wrote bool
 	// byEnv holds the counts of each environment as of now in the
-	// transaction, read when first needed and again after a write.
-	byEnv map[string]int64
+	// transaction, read when first needed and again after a write, and
+	// incidents the count of incident writes, read with them.
+	byEnv     map[string]int64
+	incidents int64
 }
 
 // unchangedSince reports whether the changes and artifacts of the
@@ -795,11 +806,15 @@ func (tx *Tx) unchangedSince(ctx context.Context, stamp changeStamp) (bool, erro
 		if err := rows.Err(); err != nil {
 			return false, err
 		}
+		if err := tx.queryRow(ctx, `SELECT incidents_seq FROM audit_checkpoint WHERE id = 1`).Scan(&c.incidents); err != nil {
+			return false, fmt.Errorf("read the count of incident writes: %w", err)
+		}
 		c.byEnv = byEnv
 	}
 	// An environment nobody wrote a change of has no row: 0, as the read
 	// saw it.
-	return c.byEnv[stamp.env] == stamp.envSeq && (stamp.from == "" || c.byEnv[stamp.from] == stamp.fromSeq), nil
+	return c.byEnv[stamp.env] == stamp.envSeq && (stamp.from == "" || c.byEnv[stamp.from] == stamp.fromSeq) &&
+		c.incidents == stamp.incidents, nil
 }
 
 // ErrNoChange is returned by Update when its function called NoChange and

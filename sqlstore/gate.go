@@ -233,11 +233,13 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 		Request:     req,
 		Environment: d.env,
 		Calendar:    andon.CalendarState{Active: nonNil(d.active)},
-		Incidents:   []andon.Incident{},
 	}
 	promotesFrom := d.env.PromotesFrom
 	facts, err := readFacts(ctx, q, s.facts, d.env.Name, promotesFrom, d.img, d.req.At)
 	if err != nil {
+		return err
+	}
+	if in.Incidents, err = openIncidents(facts.incidents, d.env); err != nil {
 		return err
 	}
 	c := facts.change
@@ -425,6 +427,9 @@ type gateFacts struct {
 	// completed is the ID of the newest completed change of the
 	// environment promoted from that carried the image's digest, or "".
 	completed string
+	// incidents are the open incidents, as a JSON array of their bodies:
+	// openIncidents picks those of the environment.
+	incidents []byte
 }
 
 // factsStatement returns the statement of readFacts in dialect d.
@@ -447,7 +452,8 @@ func factsStatement(d dialect) string {
 			CASE WHEN d.pick < 2 OR d.state IN ('pending', 'rejected') THEN d.body END, d.version,
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
-				ORDER BY c.seq DESC LIMIT 1)
+				ORDER BY c.seq DESC LIMIT 1),
+			cp.incidents_seq, ` + d.openIncidents + `
 		FROM audit_checkpoint cp LEFT JOIN (
 			SELECT c.body, c.version, c.state,
 				CASE WHEN a.repository = ? AND c.state = 'implementing' THEN 0
@@ -480,7 +486,7 @@ func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, i
 	sec := at.Unix()
 	err := q.queryRow(ctx, statement,
 		env, from, from, img.Digest, img.Repository, img.Repository, img.Repository, sec, sec, env, img.Digest).Scan(
-		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed)
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed, &f.stamp.incidents, &f.incidents)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {

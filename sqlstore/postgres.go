@@ -23,7 +23,8 @@ import (
 // several replicas write to one PostgreSQL, so the database, not a Go
 // mutex, serialises them.
 var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
-	recordTime: `(record::json ->> 'time')`,
+	recordTime:    `(record::json ->> 'time')`,
+	openIncidents: `(SELECT COALESCE(json_agg(body::json ORDER BY seq), '[]')::text FROM incidents WHERE state = 'open')`,
 	windowBound: func(bound string) string {
 		return `EXTRACT(EPOCH FROM (c.body::json #>> '{window,` + bound + `}')::timestamptz)`
 	}}

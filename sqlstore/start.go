@@ -59,7 +59,9 @@ func (s *ChangeService) startCheck(ctx context.Context, q rowQuerier, cat *andon
 		Environment: env,
 		Change:      c,
 		Calendar:    andon.CalendarState{Active: nonNil(cal.Active(env, req.At))},
-		Incidents:   []andon.Incident{},
+	}
+	if in.Incidents, err = readOpenIncidents(ctx, q, s.db.dialect, env); err != nil {
+		return nil, err
 	}
 	if env.PromotesFrom != "" && len(c.Artifacts) > 0 {
 		in.Promotion, in.Request.Image, err = promotionOf(ctx, q, env.PromotesFrom, c.Artifacts)

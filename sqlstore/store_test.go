@@ -33,18 +33,19 @@ import (
 // env is a store with the services over it, the example catalog, the
 // default policy and a clock the test moves.
 type env struct {
-	engine  string
-	dsn     string
-	db      *sqlstore.DB
-	dir     string
-	now     time.Time
-	changes *sqlstore.ChangeService
-	gate    *sqlstore.GateService
-	audit   *sqlstore.AuditService
-	tokens  *sqlstore.TokenService
-	cal     *calendar.Service
-	catalog *andon.CatalogHolder
-	policy  *policy.Engine
+	engine    string
+	dsn       string
+	db        *sqlstore.DB
+	dir       string
+	now       time.Time
+	changes   *sqlstore.ChangeService
+	gate      *sqlstore.GateService
+	audit     *sqlstore.AuditService
+	tokens    *sqlstore.TokenService
+	incidents *sqlstore.IncidentService
+	cal       *calendar.Service
+	catalog   *andon.CatalogHolder
+	policy    *policy.Engine
 }
 
 // eachEngine runs test against a new store on SQLite, and on PostgreSQL
@@ -103,6 +104,7 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 	e.gate = sqlstore.NewGateService(db, e.changes, holder, pol, e.cal, slog.New(slog.DiscardHandler))
 	e.audit = sqlstore.NewAuditService(db)
 	e.tokens = sqlstore.NewTokenService(db)
+	e.incidents = sqlstore.NewIncidentService(db, holder)
 	return e
 }
 

@@ -57,6 +57,17 @@ func (e *env) processCompletion(cmd *cobra.Command, _ []string, _ string) ([]cob
 	})
 }
 
+// plantCompletion completes the --plant flag of a client command with the
+// plants of the server's catalog, each described by its time zone.
+func (e *env) plantCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return e.catalogCompletion(cmd, func(cat *andon.Catalog) (out []cobra.Completion) {
+		for _, p := range cat.Plants {
+			out = append(out, cobra.CompletionWithDesc(p.Name, oneLine(p.Timezone)))
+		}
+		return out
+	})
+}
+
 // catalogCompletion completes a flag with what names reads from the
 // server's catalog; without a server to ask, or when it does not answer
 // within completionTimeout, it offers nothing.

@@ -1062,6 +1062,7 @@ func (a *app) handler() http.Handler {
 		Catalog:                a.catalogs,
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
+		Incidents:              sqlstore.NewIncidentService(a.db, a.catalogs),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,

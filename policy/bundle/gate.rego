@@ -141,12 +141,18 @@ deny contains {
 	input.promotion.changeId == ""
 }
 
+# An open critical incident stops every change to production but an
+# emergency one, as a freeze that allows emergencies does: the fix of the
+# incident is one. Outside production, where the fix is tried first,
+# changes go on.
 deny contains {
 	"code": "INCIDENT_OPEN",
-	"message": sprintf("critical incident %s is open: %s", [incident.id, incident.title]),
+	"message": sprintf("critical incident %s is open: %s; until it is resolved only emergency changes may go ahead", [incident.id, incident.title]),
 } if {
+	input.environment.stage == "production"
 	some incident in input.incidents
 	incident.severity == "critical"
+	not emergency
 }
 
 freeze_allows(types) := "it allows no change" if {
@@ -172,7 +178,7 @@ change_name := sprintf("change %s", [input.change.id]) if {
 
 allowed_message := sprintf("%s is %s and %s is inside its window, from %s to %s%s", [change_name, input.change.state, input.request.at, input.change.window.start, input.change.window.end, allowed_freezes]) if {
 	has_window
-} else := sprintf("%s is %s; as an emergency change it needs no window, and %s%s", [change_name, input.change.state, review_said, allowed_freezes]) if {
+} else := sprintf("%s is %s; as an emergency change it needs no window, and %s%s%s", [change_name, input.change.state, review_said, allowed_freezes, allowed_incidents]) if {
 	emergency
 } else := sprintf("%s is %s and runs inside maintenance window %s, until %s%s", [change_name, input.change.state, first[0], first[1], allowed_freezes]) if {
 	input.change.risk.tier in maintenance_tiers
@@ -193,6 +199,14 @@ review_said := sprintf("its retrospective review was given by %s", [input.change
 
 # The due time arrives with nanoseconds; to the second is enough to read.
 review_due_text := time.format([time.parse_rfc3339_ns(input.change.reviewDue), "UTC", "2006-01-02T15:04:05Z07:00"])
+
+# An open critical incident that an emergency change goes through is
+# named, as a freeze is.
+allowed_incidents := concat("", [sprintf("; critical incident %s is open, and lets emergency changes through", [incident.id]) |
+	input.environment.stage == "production"
+	some incident in input.incidents
+	incident.severity == "critical"
+])
 
 # A freeze that lets the change through is named, so that the record shows
 # the change went ahead inside it on purpose.

@@ -91,7 +91,7 @@ test_deny_lists_every_failing_rule_sorted if {
 	not allow with input as i
 	reasons == [
 		{"code": "FROZEN", "message": "frozen by month-end-close until 2026-12-01T00:00:00+01:00; it allows only emergency changes"},
-		{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down"},
+		{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down; until it is resolved only emergency changes may go ahead"},
 		{"code": "NOT_PROMOTED", "message": concat("", ["image ", image, " has no completed change in staging-lyon, which environment prod-lyon promotes from"])},
 		{"code": "OUTSIDE_CHANGE_WINDOW", "message": "2026-11-29T03:00:00+01:00 is outside the window of change CHG-42, from 2026-11-29T04:00:00+01:00 to 2026-11-29T06:00:00+01:00"},
 	] with input as i
@@ -254,7 +254,20 @@ test_deny_incident_open if {
 		{"id": "INC-7", "severity": "critical", "title": "MRP scheduler down"},
 		{"id": "INC-8", "severity": "high", "title": "slow reports"},
 	]
-	deny == {{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down"}} with input as gate_input with input.incidents as incidents
+	deny == {{"code": "INCIDENT_OPEN", "message": "critical incident INC-7 is open: MRP scheduler down; until it is resolved only emergency changes may go ahead"}} with input as gate_input with input.incidents as incidents
+	count(deny) == 0 with input as gate_input with input.incidents as incidents with input.environment.stage as "staging" with input.promotion as null
+}
+
+# The fix of an incident is an emergency change: it goes through, and the
+# record names the incident it went through.
+test_allow_emergency_through_incident if {
+	incidents := [
+		{"id": "INC-7", "severity": "critical", "title": "MRP scheduler down"},
+		{"id": "INC-8", "severity": "high", "title": "slow reports"},
+	]
+	c := object.union(approved_change, {"type": "emergency"})
+	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h; freeze month-end-close allows emergency changes; critical incident INC-7 is open, and lets emergency changes through"}] with input as gate_input with input.change as c with input.incidents as incidents with input.calendar.active as [month_end_close]
+	codes == ["INCIDENT_OPEN", "NO_APPROVED_CHANGE"] with input as gate_input with input.change as null with input.incidents as incidents
 }
 
 # The parts of the ALLOWED message.

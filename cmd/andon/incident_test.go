@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+)
+
+// TestIncidentStopsProduction pulls the andon cord from the command line
+// and from Alertmanager: an open critical incident of a plant stops its
+// production at the gate, not its staging, until it is resolved.
+func TestIncidentStopsProduction(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	wantExit(t, s.as(t, "alice", "incident", "open", "--title", "MRP down", "--plant", "lyom"), 2, `--plant: "lyom" is not in the catalog; did you mean lyon?`)
+	wantExit(t, s.as(t, "alice", "incident", "open", "--title", "MRP down"), 2, "say what the incident stops")
+	inc := mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "MRP scheduler down", "--plant", "lyon")
+	if inc.ID != "INC-1" || inc.Severity != andon.LevelCritical || inc.State != andon.IncidentOpen {
+		t.Fatalf("incident = %+v; want INC-1, critical and open", inc)
+	}
+	res := mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
+	if !strings.Contains(strings.Join(reasonCodes(res), ","), "INCIDENT_OPEN") {
+		t.Fatalf("production gate = %+v; want INCIDENT_OPEN", res)
+	}
+	if res := mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "staging-lyon", "--image", imageRelease, "--dry-run"); !res.Allow {
+		t.Fatalf("staging gate = %+v; want allowed", res)
+	}
+	wantExit(t, s.as(t, "frank", "incident", "resolve", "INC-1", "--comment", "fine"), 1, "frank may not resolve incident INC-1")
+	if r := s.as(t, "bob", "incident", "resolve", "inc-1", "--comment", "scheduler restarted"); r.code != 0 || !strings.Contains(r.stdout, "resolved:") {
+		t.Fatalf("resolve: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
+	if strings.Contains(strings.Join(reasonCodes(res), ","), "INCIDENT_OPEN") {
+		t.Fatalf("production gate once resolved = %+v; want no INCIDENT_OPEN", res)
+	}
+
+	// Alertmanager's notification, with the members andon does not read.
+	firing := `{"version": "4", "groupKey": "{}:{alertname=\"OdooDown\"}", "truncatedAlerts": 0, "status": "firing", "receiver": "andon",
+		"groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+		"alerts": [{"status": "firing", "labels": {"alertname": "OdooDown", "severity": "critical", "namespace": "odoo-lyon", "cluster": "eu-1"},
+			"annotations": {"summary": "Odoo answers no request"}, "startsAt": "2026-11-28T10:30:00Z", "endsAt": "0001-01-01T00:00:00Z",
+			"generatorURL": "http://prometheus:9090/graph", "fingerprint": "1f2e3d4c5b6a7980"}]}`
+	resp := s.do(t, "POST", "/api/v1/incidents/alertmanager", "dave", firing)
+	body, _ := io.ReadAll(resp.Body)
+	var got andon.AlertsReceived
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &got) != nil || strings.Join(got.Opened, ",") != "am-1f2e3d4c5b6a7980" {
+		t.Fatalf("alertmanager: %d %s; want am-1f2e3d4c5b6a7980 opened", resp.StatusCode, body)
+	}
+	list := mustJSON[struct{ Incidents []andon.Incident }](t, s, "alice", 0, "incident", "list", "--state", "open")
+	if len(list.Incidents) != 1 || list.Incidents[0].Source != andon.SourceAlertmanager || list.Incidents[0].Title != "OdooDown: Odoo answers no request" {
+		t.Fatalf("open incidents = %+v", list.Incidents)
+	}
+	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
+	if !strings.Contains(res.Reasons[0].Message+res.Reasons[1].Message, "am-1f2e3d4c5b6a7980") {
+		t.Fatalf("gate = %+v; want the alert's incident named", res)
+	}
+	resp = s.do(t, "POST", "/api/v1/incidents/alertmanager", "dave", strings.ReplaceAll(firing, `"status": "firing"`, `"status": "resolved"`))
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"resolved":["am-1f2e3d4c5b6a7980"]`) {
+		t.Fatalf("alertmanager resolved: %d %s", resp.StatusCode, body)
+	}
+	resp = s.do(t, "POST", "/api/v1/incidents/alertmanager", "dave", strings.Replace(firing, `"version": "4"`, `"version": "3"`, 1))
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `version: \"3\"`) {
+		t.Fatalf("alertmanager version 3: %d %s; want a 400 naming the version", resp.StatusCode, body)
+	}
+}

@@ -1,0 +1,109 @@
+package andon_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+)
+
+func TestIncidentScopeAffects(t *testing.T) {
+	shared := &andon.Environment{Name: "prod-subsidiaries", Plants: []string{"lyon", "geelong"}, Processes: []string{"finance"},
+		Kubernetes: andon.Kubernetes{Cluster: "eu-1", Namespace: "odoo-subsidiaries"}}
+	for _, tt := range []struct {
+		scope andon.IncidentScope
+		want  bool
+	}{
+		{andon.IncidentScope{Global: true}, true},
+		{andon.IncidentScope{Plants: []string{"geelong"}}, true},
+		{andon.IncidentScope{Plants: []string{"osaka"}}, false},
+		{andon.IncidentScope{Processes: []string{"finance"}}, true},
+		{andon.IncidentScope{Processes: []string{"production"}}, false},
+		{andon.IncidentScope{Environments: []string{"prod-subsidiaries"}}, true},
+		{andon.IncidentScope{Environments: []string{"prod-lyon"}}, false},
+		{andon.IncidentScope{Namespaces: []string{"odoo-subsidiaries"}}, true},
+		{andon.IncidentScope{Namespaces: []string{"eu-1/odoo-subsidiaries"}}, true},
+		{andon.IncidentScope{Namespaces: []string{"au-1/odoo-subsidiaries"}}, false},
+		{andon.IncidentScope{Namespaces: []string{"odoo-lyon"}}, false},
+		{andon.IncidentScope{}, false},
+	} {
+		if got := tt.scope.Affects(shared); got != tt.want {
+			t.Errorf("%+v affects %s = %v, want %v", tt.scope, shared.Name, got, tt.want)
+		}
+	}
+}
+
+// notification returns a notification of one firing alert with labels.
+func notification(labels map[string]string, summary string) *andon.AlertNotification {
+	return &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{{Status: "firing", Fingerprint: "0f1e2d3c4b5a6978",
+		Labels: labels, Annotations: map[string]string{"summary": summary}}}}
+}
+
+func TestAlertIncident(t *testing.T) {
+	cat := testCatalog()
+	cat.Environments[0].Kubernetes = andon.Kubernetes{Cluster: "eu-1", Namespace: "odoo-lyon"}
+	for _, tt := range []struct {
+		name    string
+		labels  map[string]string
+		summary string
+		want    string // the request as "severity title scope", or the error's message, or "ignored: reason"
+	}{
+		{"plant and the alert's severity", map[string]string{"alertname": "MRPDown", "severity": "page", "plant": "lyon"}, "MRP\nscheduler  down",
+			"critical MRPDown: MRP scheduler down plants lyon"},
+		{"andon's labels win", map[string]string{"alertname": "Slow", "severity": "critical", "andon_severity": "warning", "plant": "osaka", "andon_plant": "lyon, geelong"}, "",
+			"medium Slow plants lyon, geelong"},
+		{"summary naming the alert", map[string]string{"alertname": "OdooDown", "severity": "critical", "namespace": "odoo-lyon", "cluster": "eu-1"}, "OdooDown in Lyon",
+			"critical OdooDown in Lyon namespaces eu-1/odoo-lyon"},
+		{"global", map[string]string{"alertname": "ClusterDown", "severity": "critical", "andon_global": "true"}, "",
+			"critical ClusterDown every environment"},
+		{"ungoverned namespace", map[string]string{"alertname": "PrometheusDown", "severity": "critical", "namespace": "monitoring"}, "",
+			"ignored: no environment of the catalog runs in namespace monitoring"},
+		{"ungoverned namespace beside a plant", map[string]string{"alertname": "Slow", "severity": "high", "namespace": "monitoring", "plant": "geelong"}, "",
+			"high Slow plants geelong"},
+		{"no severity", map[string]string{"alertname": "X", "plant": "lyon"}, "",
+			"alerts[0].labels: has no label severity (or andon_severity)"},
+		{"unknown severity", map[string]string{"alertname": "X", "severity": "sev1", "plant": "lyon"}, "",
+			`alerts[0].labels.severity: "sev1" is not a severity andon reads`},
+		{"no scope", map[string]string{"alertname": "X", "severity": "critical"}, "",
+			"alerts[0].labels: name nothing andon could stop"},
+		{"unknown plant", map[string]string{"alertname": "X", "severity": "critical", "plant": "lyom"}, "",
+			`alerts[0].labels.plant: "lyom" is not in the catalog; did you mean lyon?`},
+		{"no title", map[string]string{"severity": "critical", "plant": "lyon"}, "",
+			"alerts[0]: has neither the label alertname nor the annotation summary"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, ignored, err := andon.AlertIncident(notification(tt.labels, tt.summary), 0, cat)
+			var got string
+			switch {
+			case err != nil:
+				got = andon.ErrorMessage(err)
+				if andon.ErrorCode(err) != andon.EINVALID {
+					t.Errorf("code %s, want invalid", andon.ErrorCode(err))
+				}
+			case req == nil:
+				got = "ignored: " + ignored
+			default:
+				got = string(req.Severity) + " " + req.Title + " " + req.Scope.String()
+				if req.ID != "am-0f1e2d3c4b5a6978" {
+					t.Errorf("ID %q", req.ID)
+				}
+			}
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckIncidentID(t *testing.T) {
+	for _, id := range []string{"INC-7", "INC0012345", "OPS-1234", "am-1f2e3d4c5b6a7980", "jira:OPS.1_2"} {
+		if err := andon.CheckIncidentID(id); err != nil {
+			t.Errorf("%q: %v", id, err)
+		}
+	}
+	for _, id := range []string{"", "INC 7", "INC/7", "..", "ÉCHEC", strings.Repeat("x", 65)} {
+		if err := andon.CheckIncidentID(id); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("%q: %v; want invalid", id, err)
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package sqlstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/andon-governance/andon"
+)
+
+// geelongDown is an open critical incident of the Geelong plant.
+var geelongDown = andon.IncidentRequest{Title: "MRP scheduler down", Severity: andon.LevelCritical,
+	Scope: andon.IncidentScope{Plants: []string{"geelong"}}}
+
+// An open critical incident stops the changes of its plant's production
+// at the gate, and at a start by hand, until it is resolved; an incident
+// of another plant stops nothing there.
+func TestIncidentStopsTheGate(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.MustStage(t, imageStaged)
+		c := approvedInWindow(t, e)
+		lyon := geelongDown
+		lyon.Scope = andon.IncidentScope{Plants: []string{"lyon"}}
+		if _, err := e.incidents.OpenIncident(as("alice"), &lyon); err != nil {
+			t.Fatal(err)
+		}
+		inc, err := e.incidents.OpenIncident(as("alice"), &geelongDown)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.ID != "INC-2" || inc.State != andon.IncidentOpen || inc.OpenedBy != "alice" || inc.Source != andon.SourceAPI {
+			t.Fatalf("incident = %+v", inc)
+		}
+		check, err := e.changes.CheckStart(as("alice"), c.ID)
+		if err != nil || check.Allow || !hasReason(check.Reasons, "INCIDENT_OPEN", "INC-2") {
+			t.Fatalf("start check with the incident open = %+v, %v; want INCIDENT_OPEN naming INC-2", check, err)
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || res.Allow || len(res.Reasons) != 1 || !hasReason(res.Reasons, "INCIDENT_OPEN", "critical incident INC-2 is open: MRP scheduler down") {
+			t.Fatalf("gate with the incident open = %+v, %v; want INCIDENT_OPEN alone", res, err)
+		}
+		if got, _ := e.changes.FindChangeByID(context.Background(), c.ID); got.State != andon.StateApproved {
+			t.Errorf("change is %s after a refusal, want approved", got.State)
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), inc.ID, "scheduler restarted"); err != nil {
+			t.Fatal(err)
+		}
+		res, err = e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || !res.Allow {
+			t.Fatalf("gate once the incident is resolved = %+v, %v; want allowed", res, err)
+		}
+	})
+}
+
+// hasReason reports whether reasons hold one of code whose message holds
+// text.
+func hasReason(reasons []andon.Reason, code, text string) bool {
+	for _, r := range reasons {
+		if r.Code == code && strings.Contains(r.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// A decision read before an incident opened is read again inside its
+// write: the incident stops it.
+func TestIncidentOpenedBetweenTheGateReadAndItsWrite(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.gate.SetReadBeforeWrite(true)
+		e.MustStage(t, imageStaged)
+		approvedInWindow(t, e)
+		e.gate.SetBeforeWrite(func() {
+			e.gate.SetBeforeWrite(nil)
+			if _, err := e.incidents.OpenIncident(as("frank"), &geelongDown); err != nil {
+				t.Error(err)
+			}
+		})
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged})
+		if err != nil || res.Allow || !hasReason(res.Reasons, "INCIDENT_OPEN", "INC-1") {
+			t.Fatalf("gate = %+v, %v; want INCIDENT_OPEN", res, err)
+		}
+	})
+}
+
+// Opening, resolving and opening again are each one audit entry, and
+// each refuses what does not fit: an incident open already, a resolution
+// by someone who may not, a scope outside the catalog.
+func TestIncidentLifecycle(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := geelongDown
+		req.ID = "INC0012345"
+		if _, err := e.incidents.OpenIncident(as("alice"), &req); err != nil {
+			t.Fatal(err)
+		}
+		size := e.verify(t).Entries
+		for _, tt := range []struct {
+			name string
+			err  func() error
+			code string
+			msg  string
+		}{
+			{"open twice", func() error { _, err := e.incidents.OpenIncident(as("dave"), &req); return err }, andon.ECONFLICT, "incident INC0012345 is already open"},
+			{"resolved by another requester", func() error { _, err := e.incidents.ResolveIncident(as("frank"), req.ID, "fine"); return err }, andon.EFORBIDDEN, "whoever opened it (alice)"},
+			{"resolved without a comment", func() error { _, err := e.incidents.ResolveIncident(as("alice"), req.ID, " "); return err }, andon.EINVALID, "comment:"},
+			{"unknown", func() error { _, err := e.incidents.ResolveIncident(as("alice"), "INC-404", "x"); return err }, andon.ENOTFOUND, "no incident INC-404"},
+			{"an ID of andon's form", func() error {
+				r := geelongDown
+				r.ID = "inc-7"
+				_, err := e.incidents.OpenIncident(as("alice"), &r)
+				return err
+			}, andon.EINVALID, "the form andon gives"},
+			{"unknown plant", func() error {
+				r := geelongDown
+				r.Scope.Plants = []string{"geelonq"}
+				_, err := e.incidents.OpenIncident(as("alice"), &r)
+				return err
+			}, andon.EINVALID, `scope.plants: "geelonq" is not in the catalog`},
+			{"no scope", func() error {
+				r := geelongDown
+				r.Scope = andon.IncidentScope{}
+				_, err := e.incidents.OpenIncident(as("alice"), &r)
+				return err
+			}, andon.EINVALID, "names no plant"},
+			{"ungoverned namespace", func() error {
+				r := geelongDown
+				r.Scope = andon.IncidentScope{Namespaces: []string{"au-1/monitoring"}}
+				_, err := e.incidents.OpenIncident(as("alice"), &r)
+				return err
+			}, andon.EINVALID, `no environment of the catalog runs in namespace "au-1/monitoring"`},
+		} {
+			err := tt.err()
+			if andon.ErrorCode(err) != tt.code || !strings.Contains(andon.ErrorMessage(err), tt.msg) {
+				t.Errorf("%s: %v; want %s with %q", tt.name, err, tt.code, tt.msg)
+			}
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("refusals wrote %d audit entries", got-size)
+		}
+		inc, err := e.incidents.ResolveIncident(as("bob"), req.ID, "labels reprinted")
+		if err != nil || inc.State != andon.IncidentResolved || inc.ResolvedBy != "bob" || inc.Comment != "labels reprinted" {
+			t.Fatalf("resolve = %+v, %v", inc, err)
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), req.ID, "again"); andon.ErrorCode(err) != andon.ECONFLICT {
+			t.Errorf("resolve twice = %v; want a conflict", err)
+		}
+		if inc, err = e.incidents.OpenIncident(as("dave"), &req); err != nil || inc.State != andon.IncidentOpen || inc.OpenedBy != "dave" || inc.ResolvedAt != nil {
+			t.Fatalf("open again = %+v, %v", inc, err)
+		}
+		list, err := e.incidents.FindIncidents(context.Background(), andon.IncidentFilter{State: andon.IncidentOpen})
+		if err != nil || len(list) != 1 || list[0].ID != req.ID {
+			t.Fatalf("open incidents = %+v, %v", list, err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Subject: req.ID, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, en := range entries {
+			types = append(types, en.Type+" by "+en.Actor)
+		}
+		want := "incident.opened by alice, incident.resolved by bob, incident.opened by dave"
+		if got := strings.Join(types, ", "); got != want {
+			t.Errorf("audit entries of the incident: %s; want %s", got, want)
+		}
+	})
+}
+
+// alert returns a firing alert of Alertmanager with labels, as its
+// webhook sends it.
+func alert(fingerprint string, labels map[string]string) andon.Alert {
+	return andon.Alert{Status: "firing", Fingerprint: fingerprint, Labels: labels,
+		Annotations: map[string]string{"summary": "Odoo answers no request"}, GeneratorURL: "http://prometheus:9090/graph"}
+}
+
+// An Alertmanager notification opens, updates and resolves its alerts'
+// incidents in one write; one bad alert refuses the whole notification.
+func TestReceiveAlerts(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		down := alert("aaaa1111", map[string]string{"alertname": "OdooDown", "severity": "critical", "namespace": "odoo-geelong", "cluster": "au-1"})
+		monitoring := alert("bbbb2222", map[string]string{"alertname": "PrometheusDown", "severity": "critical", "namespace": "monitoring"})
+		bad := alert("cccc3333", map[string]string{"alertname": "DiskFull", "severity": "sev1", "plant": "lyon"})
+		n := &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{down, monitoring, bad}}
+		size := e.verify(t).Entries
+		if _, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); andon.ErrorCode(err) != andon.EINVALID ||
+			!strings.Contains(andon.ErrorMessage(err), `alerts[2].labels.severity: "sev1" is not a severity andon reads`) {
+			t.Fatalf("a notification with a bad alert = %v; want it refused, naming the alert's label", err)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Fatalf("a refused notification wrote %d audit entries", got-size)
+		}
+		n.Alerts = n.Alerts[:2]
+		got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got.Opened, ",") != "am-aaaa1111" || len(got.Ignored) != 1 || got.Ignored[0].ID != "am-bbbb2222" {
+			t.Fatalf("received = %+v; want am-aaaa1111 opened and am-bbbb2222 ignored", got)
+		}
+		inc, err := e.incidents.FindIncidentByID(context.Background(), "am-aaaa1111")
+		if err != nil || inc.Title != "OdooDown: Odoo answers no request" || inc.Source != andon.SourceAlertmanager ||
+			strings.Join(inc.Scope.Namespaces, ",") != "au-1/odoo-geelong" {
+			t.Fatalf("incident = %+v, %v", inc, err)
+		}
+		res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, DryRun: true})
+		if err != nil || !hasReason(res.Reasons, "INCIDENT_OPEN", "am-aaaa1111") {
+			t.Fatalf("gate = %+v, %v; want INCIDENT_OPEN", res, err)
+		}
+		// Alertmanager repeats a firing alert: nothing to write.
+		size = e.verify(t).Entries
+		if got, err = e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Unchanged, ",") != "am-aaaa1111" {
+			t.Fatalf("repeated = %+v, %v", got, err)
+		}
+		if s := e.verify(t).Entries; s != size {
+			t.Errorf("a repeated notification wrote %d audit entries", s-size)
+		}
+		n.Alerts[0].Labels["severity"] = "warning"
+		if got, err = e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Updated, ",") != "am-aaaa1111" {
+			t.Fatalf("updated = %+v, %v", got, err)
+		}
+		if res, _ := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, DryRun: true}); hasReason(res.Reasons, "INCIDENT_OPEN", "") {
+			t.Errorf("gate with the incident down to medium = %+v; want no INCIDENT_OPEN", res)
+		}
+		n.Alerts[0].Status = "resolved"
+		if got, err = e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Resolved, ",") != "am-aaaa1111" {
+			t.Fatalf("resolved = %+v, %v", got, err)
+		}
+		if inc, _ := e.incidents.FindIncidentByID(context.Background(), "am-aaaa1111"); inc.State != andon.IncidentResolved || inc.ResolvedBy != "alertmanager" {
+			t.Errorf("incident = %+v; want resolved by alertmanager", inc)
+		}
+	})
+}
