@@ -29,7 +29,10 @@ func newRecordRollbackCmd(e *env) *cobra.Command {
 restored, or a SQLite database that lost its write-ahead log), with the
 signed checkpoints of the log before that it no longer holds, and go on
 from the restored log. Run it with andon stopped, after andon audit verify,
-on the store the servers will use (--data, or --db).
+on the store the servers will use (--data, or --db). It never migrates
+the store: one that this andon's migrations are not all applied to is
+refused, to be recorded with the andon that wrote the backup, or once
+andon serve of this version has migrated it.
 
 On SQLite the checkpoint andon signed last is kept beside the database
 (andon.db-checkpoint), and andon serve refuses a log that lost its entries;
@@ -73,6 +76,12 @@ rollback and this entry instead of failing.`,
 			return err
 		}
 		defer unlock()
+		// The store is the one restored, as it was: a command that records
+		// what was restored does not migrate it behind the operator's back,
+		// as opening it to write would.
+		if err := restoredMigrated(e.ctx, o); err != nil {
+			return err
+		}
 		o.rollingBack = true
 		store, err := openSignedStore(e.ctx, o, nil)
 		if err != nil {
@@ -172,6 +181,25 @@ rollback and this entry instead of failing.`,
 		})
 	}
 	return cmd
+}
+
+// restoredMigrated refuses the store o names when this andon's migrations
+// are not all applied to it, reading it without a write. A store migrated
+// by a newer andon is refused by sqlstore.Open, which then applies nothing.
+func restoredMigrated(ctx context.Context, o *serveOptions) error {
+	store, err := o.openReadOnly(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	missing, err := store.Unmigrated(ctx)
+	if err != nil {
+		return err
+	} else if len(missing) > 0 {
+		return andon.Errorf(andon.EINVALID, "%s: the restored store is not migrated to this andon %s (it lacks %s), and recording its rollback must not change its schema: record it with the andon that wrote the backup, or start andon serve of this version on it once, which migrates it (and then refuses a SQLite log behind its kept checkpoint), and run this again; nothing was written",
+			o.where(), andon.Version, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // keptToo says that the checkpoint kept beside a SQLite database was

@@ -12,6 +12,7 @@ import (
 
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/sqlstore"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestRecordRollback restores an older andon.db into a data directory
@@ -85,4 +86,42 @@ func TestRecordRollback(t *testing.T) {
 	}
 	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "again", "--checkpoint", late), 2, "or records its rollback already")
 	wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "again"), 2, "nothing to record")
+}
+
+// TestRecordRollbackUnmigrated refuses to record the rollback of a store
+// that an older andon left, which opening it to write would migrate, and
+// leaves it as it was; and one that a newer andon migrated.
+func TestRecordRollbackUnmigrated(t *testing.T) {
+	data := t.TempDir()
+	wantExit(t, runCLI(t, nil, "token", "create", "--user", "alice", "--data", data), 0, "")
+	for _, c := range []struct {
+		name  string
+		stmts []string
+		want  string
+	}{{
+		"older",
+		[]string{`DROP TABLE change_processes`, `DELETE FROM schema_migrations WHERE name = '0013_change_processes.sql'`},
+		"andon: --data " + data + ": the restored store is not migrated to this andon " + andon.Version + " (it lacks 0013_change_processes.sql), and recording its rollback must not change its schema: record it with the andon that wrote the backup, or start andon serve of this version on it once",
+	}, {
+		"newer",
+		[]string{`CREATE TABLE change_processes (x TEXT)`, `INSERT INTO schema_migrations (name) VALUES ('0013_change_processes.sql'), ('9999_later.sql')`},
+		"the database was migrated by a newer andon (it records migration 9999_later.sql",
+	}} {
+		db := mustOpenSQLite(t, data)
+		for _, stmt := range c.stmts {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		before := mustChecksums(t, data)
+		wantExit(t, runCLI(t, nil, "audit", "record-rollback", "--data", data, "--reason", "CHG-9: restored the 02:00 backup"), 2, c.want)
+		after := mustChecksums(t, data)
+		// The lock it takes, empty, is the only file it may leave.
+		delete(before, "andon.db-lock")
+		delete(after, "andon.db-lock")
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("%s: a refused record-rollback changed the files (-before +after):\n%s", c.name, diff)
+		}
+	}
 }
