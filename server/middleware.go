@@ -136,7 +136,10 @@ const redacted = "[redacted]"
 // request log records a path without its query, which holds the feed's
 // token; a token in the path itself comes from a client that misplaced
 // it, and a log must not keep a secret whatever the client did. The web
-// UI's logs record their paths through it too.
+// UI's logs record their paths through it too. p is the path as the
+// router decoded it (r.URL.Path), once, whatever the case of the hex
+// digits: a token escaped once is found there, and one escaped twice
+// (%2561ndon_…) reaches every handler as that text, never as a token.
 func LogPath(p string) string {
 	if !strings.Contains(p, "andon") && !strings.Contains(strings.ToLower(p), "token=") {
 		return p

@@ -366,6 +366,15 @@ func TestRequestLogRedactsTokens(t *testing.T) {
 		// Where an id goes, on a route that matches.
 		{"/api/v1/changes/andon_" + secret, "/api/v1/changes/andon_[redacted]"},
 		{"/api/v1/changes/andonsession_" + secret + "/approvals", "/api/v1/changes/andonsession_[redacted]/approvals"},
+		// Escaped once, in either case of hex digits: the router
+		// decodes it, and the path logged is the one decoded.
+		{"/api/v1/changes/%61%6E%64%6fn_" + secret, "/api/v1/changes/andon_[redacted]"},
+		{"/api/v1/calendar.ics%3fenv=prod-lyon%26%54o%6BEN%3dandonfeed_" + secret, "/api/v1/calendar.ics?env=prod-lyon&TokEN=[redacted]"},
+		{"/api/v1/calendar.ics%3Fenv=prod-lyon%26to%6ben%3D" + secret, "/api/v1/calendar.ics?env=prod-lyon&token=[redacted]"},
+		// Escaped twice, it is decoded once, and reaches the handler as
+		// the id %61ndon_…, which nothing takes for a token: a token is
+		// matched whole, its prefix as it was issued.
+		{"/api/v1/changes/%2561ndon_CHG-7", "/api/v1/changes/%61ndon_CHG-7"},
 		// Nothing else is touched.
 		{"/api/v1/changes/CHG-7", "/api/v1/changes/CHG-7"},
 	}
