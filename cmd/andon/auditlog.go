@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,7 +65,12 @@ as andon audit verify takes them) from the store itself, with no server and no
 token: a copy of a data directory, or a PostgreSQL database restored from a
 dump, handed to an auditor. Offline, the store is read without writing a byte
 of it: a copy stays what was handed over. The filters, the defaults (100
-entries, at most 1000) and the output are the same either way.`,
+entries, at most 1000) and the output are the same either way.
+
+--process is looked up in the catalog, the server's or the one in force in
+the store read: a process it does not hold that selects no entry is refused
+(most likely misspelt), naming the closest of its processes; one it no
+longer holds is read, with a note on standard error.`,
 		Example: `  andon audit entries --change CHG-2
   # Offline, from a copy of a server's data directory:
   andon audit entries --data ./copy --change CHG-2
@@ -75,9 +81,9 @@ entries, at most 1000) and the output are the same either way.`,
 				return err
 			}
 			var entries []*andon.Entry
-			// catalog reads the catalog a process not listed is looked up
-			// in: the server's, or the one in force in the store read
-			// offline; nil when there is none.
+			// catalog reads the catalog --process is looked up in: the
+			// server's, or the one in force in the store read offline;
+			// nil when there is none.
 			var catalog func() *andon.Catalog
 			if local, err := offline(cmd); err != nil {
 				return err
@@ -93,13 +99,7 @@ entries, at most 1000) and the output are the same either way.`,
 				if entries, err = sqlstore.NewAuditReader(store, "").FindEntries(e.ctx, filter); err != nil {
 					return err
 				}
-				catalog = func() *andon.Catalog {
-					snap, err := publishedSnapshot(e.ctx, store)
-					if err != nil {
-						return nil
-					}
-					return snap.Catalog
-				}
+				catalog = func() *andon.Catalog { return storeCatalog(e.ctx, store) }
 			} else {
 				c, err := e.remote(cmd)
 				if err != nil {
@@ -116,18 +116,16 @@ entries, at most 1000) and the output are the same either way.`,
 					return cat
 				}
 			}
+			if filter.Process != "" {
+				if err := checkProcess(e, filter.Process, catalog(), len(entries), "entry"); err != nil {
+					return err
+				}
+			}
 			if entries == nil {
 				entries = []*andon.Entry{}
 			}
 			if human(cmd) && len(entries) == 0 {
 				fmt.Fprintln(e.stderr, "no entries")
-				// A process no longer in the catalog may have entries; one
-				// that never was is most likely misspelt.
-				if filter.Process != "" {
-					if cat := catalog(); cat != nil && cat.Process(filter.Process) == nil {
-						fmt.Fprintf(e.stderr, "note: --process: %s\n", cat.UnknownProcess(filter.Process))
-					}
-				}
 				return nil
 			}
 			// A full page may be followed by more, which the listing, oldest
@@ -399,7 +397,10 @@ the filters (but an export of every entry after --after, with no other
 filter, must hold each of them); andon audit verify --checkpoint FILE
 checks, against the whole log, that it holds the export's checkpoint. An export
 of a business process (--process) holds the entries of its changes, which
-verify-export checks are in the signed log, not that they concern the process.`,
+verify-export checks are in the signed log, not that they concern the process;
+a process that the catalog (the server's, or the one in force in the store
+read) does not hold and that selects no entry is refused, with nothing
+written, as andon audit entries refuses it.`,
 		Example: `  # The history of a change: its creation, approvals, gate decisions and transitions.
   andon audit export --change CHG-2 > CHG-2.evidence.json
   andon audit verify-export CHG-2.evidence.json --key audit.pub
@@ -428,8 +429,9 @@ verify-export checks are in the signed log, not that they concern the process.`,
 				return err
 			}
 			var ev *andon.Evidence
+			var cat *andon.Catalog // the one --process is looked up in
 			if local {
-				if ev, err = exportOffline(e, cmd, o, key, filter); err != nil {
+				if ev, cat, err = exportOffline(e, cmd, o, key, filter); err != nil {
 					return err
 				}
 			} else {
@@ -441,6 +443,18 @@ verify-export checks are in the signed log, not that they concern the process.`,
 					return err
 				}
 				if ev, err = c.Evidence(cmd.Context(), filter); err != nil {
+					return err
+				}
+				if filter.Process != "" {
+					if cat, err = c.Catalog(cmd.Context()); err != nil {
+						return err
+					}
+				}
+			}
+			// An export of a misspelt process would be evidence that it
+			// has no entries: it is refused before a byte is written.
+			if filter.Process != "" {
+				if err := checkProcess(e, filter.Process, cat, len(ev.Entries), "entry"); err != nil {
 					return err
 				}
 			}
@@ -471,28 +485,69 @@ verify-export checks are in the signed log, not that they concern the process.`,
 // names, read offline, with their proofs in the tree of its checkpoint,
 // which the verifier key file key (or the data directory's audit.pub)
 // must verify.
-func exportOffline(e *env, cmd *cobra.Command, o *serveOptions, key string, filter andon.AuditFilter) (*andon.Evidence, error) {
+func exportOffline(e *env, cmd *cobra.Command, o *serveOptions, key string, filter andon.AuditFilter) (*andon.Evidence, *andon.Catalog, error) {
 	if err := checkAuditFilter(&filter, maxAuditLimit); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key, text, _, err := auditKey(key, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store, err := openAuditStore(e, cmd, o, filter)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer store.Close()
 	audit := sqlstore.NewAuditReader(store, text)
 	// A checkpoint that does not verify is named before anything is
 	// exported with it.
 	if _, err := audit.Checkpoint(e.ctx); andon.ErrorCode(err) == andon.EINVALID {
-		return nil, andon.Errorf(andon.EINVALID, "%s: the stored checkpoint does not verify with %s: %s; andon audit verify tells what is wrong", o.where(), key, andon.ErrorMessage(err))
+		return nil, nil, andon.Errorf(andon.EINVALID, "%s: the stored checkpoint does not verify with %s: %s; andon audit verify tells what is wrong", o.where(), key, andon.ErrorMessage(err))
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return audit.Evidence(e.ctx, filter)
+	ev, err := audit.Evidence(e.ctx, filter)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cat *andon.Catalog
+	if filter.Process != "" {
+		cat = storeCatalog(e.ctx, store)
+	}
+	return ev, cat, nil
+}
+
+// storeCatalog returns the catalog in force in store, which a server
+// published there, or nil when none did.
+func storeCatalog(ctx context.Context, store *sqlstore.DB) *andon.Catalog {
+	snap, err := publishedSnapshot(ctx, store)
+	if err != nil {
+		return nil
+	}
+	return snap.Catalog
+}
+
+// checkProcess checks the business process of --process, which selected
+// matched items (an entry, a change), against the catalog cat: the
+// server's, or offline the one in force in the store read. A process the
+// catalog does not hold that selects nothing is most likely misspelt: it
+// is refused, naming the closest of the catalog's processes, or them all,
+// rather than answered with an empty list that looks like one of a process
+// without any. One that selects some is a process the catalog no longer
+// holds, whose history stays readable: a note says so. Without a catalog
+// (a store no server published one in) a note says that the process was
+// not checked.
+func checkProcess(e *env, process string, cat *andon.Catalog, matched int, item string) error {
+	switch {
+	case cat == nil:
+		fmt.Fprintf(e.stderr, "note: --process: the store read holds no catalog (no server published one there), so whether %q is a business process was not checked\n", process)
+	case cat.Process(process) != nil:
+	case matched == 0:
+		return andon.Errorf(andon.ENOTFOUND, "--process %s: no %s matches, and %s", process, item, cat.UnknownProcess(process))
+	default:
+		fmt.Fprintf(e.stderr, "note: --process: %q is not in the catalog in force; what matches it is from when a catalog held it\n", process)
+	}
+	return nil
 }
 
 // newVerifyExportCmd returns andon audit verify-export, which checks an

@@ -209,6 +209,15 @@ func newChangeListCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if filter.Process != "" {
+				cat, err := c.Catalog(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if err := checkProcess(e, filter.Process, cat, total, "change"); err != nil {
+					return err
+				}
+			}
 			if changes == nil {
 				changes = []*andon.Change{}
 			}
@@ -222,14 +231,9 @@ func newChangeListCmd(e *env) *cobra.Command {
 					fmt.Fprintln(e.stderr, "no changes")
 					// An environment no longer in the catalog may have
 					// changes; one that never was is most likely misspelt.
-					if filter.Environment != "" || filter.Process != "" {
-						if cat, err := c.Catalog(cmd.Context()); err == nil {
-							if filter.Environment != "" && cat.Environment(filter.Environment) == nil {
-								fmt.Fprintf(e.stderr, "note: --env: %s\n", cat.UnknownEnvironment(filter.Environment))
-							}
-							if filter.Process != "" && cat.Process(filter.Process) == nil {
-								fmt.Fprintf(e.stderr, "note: --process: %s\n", cat.UnknownProcess(filter.Process))
-							}
+					if filter.Environment != "" {
+						if cat, err := c.Catalog(cmd.Context()); err == nil && cat.Environment(filter.Environment) == nil {
+							fmt.Fprintf(e.stderr, "note: --env: %s\n", cat.UnknownEnvironment(filter.Environment))
 						}
 					}
 					return nil
@@ -264,7 +268,7 @@ func newChangeListCmd(e *env) *cobra.Command {
 	f.StringVar(&tier, "tier", "", "only changes of this risk tier")
 	f.StringVar(&filter.Requester, "requester", "", "only changes requested by this user")
 	f.StringVar(&filter.Image, "image", "", "only changes that carry this image (REPOSITORY@sha256:…; the tag is ignored)")
-	f.StringVar(&filter.Process, "process", "", "only changes that affect this business process (named, or through the modules they touch)")
+	f.StringVar(&filter.Process, "process", "", "only changes that affect this business process (named, or through the modules they touch); one the catalog does not hold that none affects is refused")
 	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
 	f.StringVarP(&filter.Query, "query", "q", "", "only changes whose ID, title or description contain each word of this text, in any order (at most 16 words)")
 	f.StringVar(&filter.Before, "before", "", "only changes opened before this one: the last ID of a page, for the next page")

@@ -437,8 +437,8 @@ func TestUnknownNames(t *testing.T) {
 // TestChangeListByProcess lists the changes that affected one business
 // process, as its owner or an auditor asks for them: those that named it
 // and those that touched a module that implements it, and no others. A
-// process the catalog does not hold lists nothing, with a note that names
-// the closest one, as --env does.
+// process the catalog does not hold that no change affects is refused,
+// naming the closest one (TestProcessNotInCatalog).
 func TestChangeListByProcess(t *testing.T) {
 	s := MustServe(t, t.TempDir())
 	invoices := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "dev", "--type", "normal",
@@ -460,7 +460,7 @@ func TestChangeListByProcess(t *testing.T) {
 		t.Errorf("change list --process finance: %q (total %d); want %q", ids, listed.Total, want)
 	}
 	r := s.as(t, "alice", "change", "list", "--process", "Finance")
-	wantExit(t, r, 0, "no changes\nnote: --process: \"Finance\" is not in the catalog; did you mean finance?\n")
+	wantExit(t, r, 2, "andon: --process Finance: no change matches, and \"Finance\" is not in the catalog; did you mean finance?\n")
 	wantExit(t, s.as(t, "alice", "change", "list", "--process", ""), 2,
 		"andon: --process: required, a business process of the catalog (andon catalog show lists them)")
 }
