@@ -53,7 +53,8 @@ func newChangeCreateCmd(e *env) *cobra.Command {
 		Use:   "create --env E --type T --title TITLE [flags]",
 		Short: "Open a change and show how policy classified it",
 		Long: `Open a change and show how policy classified it: the business processes it
-affects, its risk tier, the reasons and the approvals it needs. The
+affects, its window (in the plant's time, then in UTC, as change show gives
+it), its risk tier, the reasons and the approvals it needs. The
 processes are those of the modules it touches (--module, or --from-git)
 and those named with --process. A module that no business process of the
 catalog lists and that is not an Odoo core module is warned about on
@@ -123,7 +124,8 @@ without --rollback-plan.`,
 			if err != nil {
 				return flagNamed(err)
 			}
-			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) }); err != nil {
+			loc := e.windowLocation(cmd, c, ch)
+			if err := e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, loc) }); err != nil {
 				return err
 			}
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
@@ -331,7 +333,8 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) })
+			loc := e.windowLocation(cmd, c, ch)
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, loc) })
 		},
 	}
 	help := "why you approve"
@@ -365,7 +368,8 @@ func newChangeTransitionCmd(e *env, use string, to andon.State, short string) *c
 			if err != nil {
 				return err
 			}
-			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, nil) })
+			loc := e.windowLocation(cmd, c, ch)
+			return e.print(cmd, ch, func(w io.Writer) { writeChange(w, ch, false, loc) })
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "a note for the audit log")
@@ -470,9 +474,9 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 }
 
 // writeChange writes the human view of a change: what was decided about it
-// always, and with full, everything it records. The requested window is
-// shown in loc, the plant's time zone, as well as in UTC; a nil loc, or
-// UTC, shows it in UTC alone.
+// and its requested window always, and with full, everything it records.
+// The window is shown in loc, the plant's time zone, as well as in UTC; a
+// nil loc, or UTC, shows it in UTC alone.
 func writeChange(w io.Writer, ch *andon.Change, full bool, loc *time.Location) {
 	kv(w, "id", ch.ID)
 	kv(w, "title", ch.Title)
@@ -518,6 +522,11 @@ func writeChange(w io.Writer, ch *andon.Change, full bool, loc *time.Location) {
 		// The processes the policy weighed, those of the modules among
 		// them: a module that ties the change to none shows here.
 		kvList(w, "processes", ch.Processes)
+		// When it may go ahead, as whoever opened or approved it
+		// expects it.
+		if ch.Window != nil {
+			kvList(w, "window", windowLines(*ch.Window, loc))
+		}
 	}
 	kv(w, "tier", orDash(string(ch.Risk.Tier)))
 	kvList(w, "reasons", ch.Risk.Reasons)

@@ -325,11 +325,25 @@ func TestHumanViews(t *testing.T) {
 			wantStderr: "2 of 7 changes; the next page: --before CHG-0041\n",
 		},
 		{
+			// The window as change show gives it: in the plant's time
+			// zone first, then in UTC.
 			args: []string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Upgrade MRP work orders"},
 			wantStdout: []string{
-				"id: CHG-0042", "state: pending", "tier: critical",
+				"id: CHG-0042", "state: pending", "processes: production",
+				"window: Sun 2026-03-08 02:00 CET to Sun 2026-03-08 04:00 CET (Europe/Paris)",
+				"2026-03-08 01:00Z to 2026-03-08 03:00Z",
+				"tier: critical",
 				"reasons: migration touching critical process production",
 				"approvals needed: change-manager 1/1 by carol", "process-owner:production 0/1", "platform-admin 0/1",
+			},
+		},
+		{
+			args: []string{"change", "approve", "CHG-0042", "--comment", "ok for Sunday"},
+			wantStdout: []string{
+				"id: CHG-0042", "state: pending", "processes: production",
+				"window: Sun 2026-03-08 02:00 CET to Sun 2026-03-08 04:00 CET (Europe/Paris)",
+				"2026-03-08 01:00Z to 2026-03-08 03:00Z",
+				"tier: critical", "approvals needed: change-manager 1/1 by carol",
 			},
 		},
 		{

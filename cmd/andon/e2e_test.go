@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -1752,5 +1753,44 @@ func TestChangeCreateWindowEnded(t *testing.T) {
 	}
 	if list := mustJSON[struct{ Changes []andon.Change }](t, s, "alice", 0, "change", "list", "--image", imageRelease); len(list.Changes) != 0 {
 		t.Errorf("changes after the refusal: %+v; want none", list.Changes)
+	}
+}
+
+// TestChangeWindowAfterCreateAndApprove shows the window of a change once
+// it is opened and once it is approved, as change show shows it (in the
+// plant's time, then in UTC), in the table view alone: the JSON is the
+// change, as before.
+func TestChangeWindowAfterCreateAndApprove(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	start := time.Date(2031, 3, 9, 1, 0, 0, 0, time.UTC)
+	create := []string{"change", "create", "--env", "prod-lyon", "--type", "normal", "--title", "Work-order tablet layout", "--module", "mrp_workorder",
+		"--start", start.Format(time.RFC3339), "--end", start.Add(2 * time.Hour).Format(time.RFC3339)}
+	want := []string{"window: Sun 2031-03-09 02:00 CET to Sun 2031-03-09 04:00 CET (Europe/Paris)", "2031-03-09 01:00Z to 2031-03-09 03:00Z"}
+	created := s.as(t, "alice", create...)
+	if created.code != 0 {
+		t.Fatalf("change create: exit %d\n%s%s", created.code, created.stdout, created.stderr)
+	}
+	if shown := s.as(t, "alice", "change", "show", "CHG-1"); !containsInOrder(squeeze(shown.stdout), want) {
+		t.Fatalf("change show CHG-1 lacks %q:\n%s", want, shown.stdout)
+	}
+	if !containsInOrder(squeeze(created.stdout), want) {
+		t.Errorf("change create lacks the window as change show gives it, %q:\n%s", want, created.stdout)
+	}
+	if approved := s.as(t, "bob", "change", "approve", "CHG-1"); approved.code != 0 || !containsInOrder(squeeze(approved.stdout), want) {
+		t.Errorf("change approve: exit %d; want 0 and the window as change show gives it, %q:\n%s%s", approved.code, want, approved.stdout, approved.stderr)
+	}
+	// Programs get the change alone, its window in UTC as stored.
+	for _, c := range []struct {
+		user string
+		args []string
+	}{{"alice", create}, {"bob", []string{"change", "approve", "CHG-2"}}} {
+		r := s.as(t, c.user, append(c.args, "-o", "json")...)
+		var ch map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &ch); r.code != 0 || err != nil || strings.Contains(r.stdout, "Europe/Paris") {
+			t.Errorf("andon %s -o json: exit %d, %v; want the change alone:\n%s%s", strings.Join(c.args, " "), r.code, err, r.stdout, r.stderr)
+		}
+		if got := ch["window"]; !reflect.DeepEqual(got, map[string]any{"start": "2031-03-09T01:00:00Z", "end": "2031-03-09T03:00:00Z"}) {
+			t.Errorf("andon %s -o json: window %v", strings.Join(c.args, " "), got)
+		}
 	}
 }
