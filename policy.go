@@ -15,6 +15,14 @@ type Policy interface {
 	Gate(ctx context.Context, in *GateInput) (*GateDecision, error)
 	// Revision names the policy in force, as GateDecision.Policy does.
 	Revision() string
+	// EmergencyValidity is how long after its approval (its creation
+	// when it was pre-approved) an approved emergency change without a
+	// window of its own may still go ahead, as the policy in force
+	// defines it (andon.gate's emergency_validity); 0 when it defines
+	// none. The gate does not decide with it: it only puts such a change
+	// past its validity, which the policy refuses, after the changes
+	// that may deploy now when it picks the one a decision is about.
+	EmergencyValidity() time.Duration
 }
 
 // RiskInput is the input document of the andon.risk package.

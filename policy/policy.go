@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,9 +29,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 )
 
 // bundle holds the default policy and its Rego unit tests.
@@ -83,6 +86,9 @@ type prepared struct {
 	// warnings are what is likely a mistake in the directory, though it
 	// compiles.
 	warnings []string
+	// emergencyValidity is andon.gate's emergency_validity, read once
+	// when the policy is prepared; 0 when the policy defines none.
+	emergencyValidity time.Duration
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -141,6 +147,40 @@ func (e *Engine) Swap(next *Engine) {
 // Revision returns a digest of the policy in force, recorded in the audit
 // log at start and on every reload.
 func (e *Engine) Revision() string { return e.state.Load().revision }
+
+// EmergencyValidity returns the emergency_validity of the andon.gate in
+// force (the embedded policy's is 48h), or 0 when that package defines
+// none, or one that depends on the input.
+func (e *Engine) EmergencyValidity() time.Duration { return e.state.Load().emergencyValidity }
+
+// emergencyValidity reads data.andon.gate.emergency_validity of the
+// compiled policy c, without input: how long an approved emergency change
+// without a window may wait for its first deployment, which the store
+// orders the gate's changes and lists its findings by (see
+// andon.Policy.EmergencyValidity). A policy that defines none, or one
+// that depends on the input, gives 0; one that is not a positive duration
+// is refused, as the gate's time.parse_duration_ns would fail on it.
+func emergencyValidity(ctx context.Context, c *ast.Compiler) (time.Duration, error) {
+	const rule = "data.andon.gate.emergency_validity"
+	if len(c.GetRulesForVirtualDocument(ast.MustParseRef(rule))) == 0 {
+		return 0, nil
+	}
+	rs, err := rego.New(rego.Compiler(c), rego.Query("v := "+rule), rego.StrictBuiltinErrors(true)).Eval(ctx)
+	if err != nil {
+		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: emergency_validity: %v", packageFiles(c, "andon.gate"), err)
+	}
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	v := rs[0].Bindings["v"]
+	s, ok := v.(string)
+	d, err := time.ParseDuration(s)
+	if !ok || err != nil || d <= 0 {
+		b, _ := json.Marshal(v)
+		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: emergency_validity is %s, not a positive duration such as \"48h\"", packageFiles(c, "andon.gate"), b)
+	}
+	return d, nil
+}
 
 // Warnings returns what in the policy directory in force is likely a
 // mistake though it compiles, such as a package named like andon's that
@@ -209,6 +249,9 @@ func load(ctx context.Context, dir string, logger *slog.Logger) (*prepared, erro
 		return nil, err
 	}
 	p.gate.print = out
+	if p.emergencyValidity, err = emergencyValidity(ctx, c); err != nil {
+		return nil, err
+	}
 	p.warnings = unused(mods)
 	p.embeddedManifests = true
 	for name, m := range mods {

@@ -683,3 +683,58 @@ func mustTier(t *testing.T, e *policy.Engine, in *andon.RiskInput) andon.Level {
 	}
 	return d.Tier
 }
+
+// EmergencyValidity is the emergency_validity of the andon.gate in force,
+// read when it is prepared, reloaded or swapped in: 0 when the package
+// defines none, or one that depends on the input, and a policy whose value
+// is not a positive duration is refused.
+func TestEmergencyValidity(t *testing.T) {
+	const gate = `package andon.gate
+
+allow := true
+
+reasons := [{"code": "ALLOWED", "message": "anything goes"}]
+`
+	ctx := context.Background()
+	e := mustNew(t, "")
+	if got := e.EmergencyValidity(); got != 48*time.Hour {
+		t.Errorf("embedded policy: EmergencyValidity() = %s, want 48h", got)
+	}
+	for _, tt := range []struct {
+		name, rule string
+		want       time.Duration
+	}{
+		{"none", "", 0},
+		{"a day", `emergency_validity := "24h"`, 24 * time.Hour},
+		{"from the input", `emergency_validity := "1h" if input.change.type == "emergency"`, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mustWriteFiles(t, dir, map[string]string{"gate.rego": gate + tt.rule + "\n"})
+			next := mustNew(t, dir)
+			if got := next.EmergencyValidity(); got != tt.want {
+				t.Errorf("EmergencyValidity() = %s, want %s", got, tt.want)
+			}
+			swapped := mustNew(t, "")
+			swapped.Swap(next)
+			if got := swapped.EmergencyValidity(); got != tt.want {
+				t.Errorf("EmergencyValidity() after a swap = %s, want %s", got, tt.want)
+			}
+			mustWriteFiles(t, dir, map[string]string{"gate.rego": gate + `emergency_validity := "90m"` + "\n"})
+			if err := swapped.Reload(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := swapped.EmergencyValidity(); got != 90*time.Minute {
+				t.Errorf("EmergencyValidity() after a reload = %s, want 1h30m", got)
+			}
+		})
+	}
+	for _, rule := range []string{`emergency_validity := "two days"`, `emergency_validity := 48`, `emergency_validity := "-1h"`} {
+		dir := t.TempDir()
+		mustWriteFiles(t, dir, map[string]string{"gate.rego": gate + rule + "\n"})
+		_, err := policy.New(ctx, dir)
+		if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(msg, "gate.rego): emergency_validity is ") || !strings.Contains(msg, `not a positive duration such as "48h"`) {
+			t.Errorf("%s: New = %v; want invalid, naming emergency_validity", rule, err)
+		}
+	}
+}

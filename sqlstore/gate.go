@@ -235,7 +235,7 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 		Calendar:    andon.CalendarState{Active: nonNil(d.active)},
 	}
 	promotesFrom := d.env.PromotesFrom
-	facts, err := readFacts(ctx, q, s.facts, d.env.Name, promotesFrom, d.img, d.req.At)
+	facts, err := readFacts(ctx, q, s.facts, d.env.Name, promotesFrom, d.img, d.req.At, s.policy.EmergencyValidity())
 	if err != nil {
 		return err
 	}
@@ -418,8 +418,8 @@ type gateFacts struct {
 	// change is the change of the environment carrying the image that
 	// the decision is about: the implementing one first, then an
 	// approved one, newest first among those whose window contains the
-	// decision's instant or that have none, and only then among the
-	// others, then, when the newest change of the digest pending,
+	// decision's instant or that have none (but an emergency change past
+	// the policy's validity), and only then among the others, then, when the newest change of the digest pending,
 	// rejected or completed is pending or rejected, that one (which the
 	// policy refuses, and which outside production stops the gate from
 	// recording a standard change in its place); nil when there is none.
@@ -442,7 +442,15 @@ type gateFacts struct {
 // pending, rejected or completed (pick 2) is the one the decision is
 // about when pending or rejected, and only a later completed change
 // lifts that; a cancelled, failed or rolled-back change vouches for
-// nothing. The body of any other is not read, nor the window of any
+// nothing. An approved emergency change without a window counts as
+// closed too once it became approved the policy's emergency validity or
+// more before the instant (the bound readFacts passes, NULL when the
+// policy defines none): the policy refuses it as EMERGENCY_EXPIRED, and
+// being newer it would hide an older change that may deploy. The store
+// only orders by it; the policy still decides. An approved change is
+// written again only when it leaves that state, so its updated_at is
+// when it became approved: its last approval, or its creation when the
+// policy asked for none, as the policy's approved_ns reads its body. The body of any other is not read, nor the window of any
 // change but an approved one.
 func factsStatement(d dialect) string {
 	start, end := d.windowBound("start"), d.windowBound("end")
@@ -461,7 +469,8 @@ func factsStatement(d dialect) string {
 					WHEN c.state IN ('pending', 'rejected', 'completed') THEN 2
 					ELSE 3 END AS pick,
 				CASE WHEN a.repository = ? AND c.state = 'approved' THEN
-					CASE WHEN ` + start + ` IS NULL THEN 0
+					CASE WHEN ` + start + ` IS NULL THEN
+							CASE WHEN c.type = 'emergency' AND c.updated_at <= ? THEN 1 ELSE 0 END
 						WHEN ` + start + ` <= ? AND ? < ` + end + ` THEN 0
 						ELSE 1 END
 					ELSE 0 END AS closed
@@ -476,7 +485,9 @@ func factsStatement(d dialect) string {
 // at, promoted from from (or ""), with the statement of factsStatement,
 // in one statement: one round trip, and on either engine one snapshot,
 // so that stamp counts the writes the rest saw.
-func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, img andon.Image, at time.Time) (*gateFacts, error) {
+//
+// validity is the emergency validity of the policy in force, 0 for none.
+func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, img andon.Image, at time.Time, validity time.Duration) (*gateFacts, error) {
 	var body changeColumn
 	var version sql.NullInt64
 	var completed sql.NullString
@@ -484,8 +495,13 @@ func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, i
 	// The decision's instant is in whole seconds (Decide truncates it),
 	// which both engines compare exactly with a window's bounds.
 	sec := at.Unix()
+	// An emergency change approved at this bound or before has expired.
+	var expiredBy any
+	if validity > 0 {
+		expiredBy = micros(at.Add(-validity))
+	}
 	err := q.queryRow(ctx, statement,
-		env, from, from, img.Digest, img.Repository, img.Repository, img.Repository, sec, sec, env, img.Digest).Scan(
+		env, from, from, img.Digest, img.Repository, img.Repository, img.Repository, expiredBy, sec, sec, env, img.Digest).Scan(
 		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed, &f.stamp.incidents, &f.incidents)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")

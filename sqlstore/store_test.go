@@ -2438,6 +2438,68 @@ func TestGatePrefersAnApprovedChangeThatMayDeployNow(t *testing.T) {
 	})
 }
 
+// An approved emergency change without a window whose validity has
+// passed (EMERGENCY_EXPIRED, 48h after its approval in the default
+// policy) does not hide an older approved change of the same image that
+// may deploy now; until then, being newer, it is the one the gate weighs.
+func TestGatePassesOverAnExpiredEmergencyChange(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for i, readFirst := range []bool{false, true} {
+			t.Run(fmt.Sprintf("read first %v", readFirst), func(t *testing.T) {
+				if i > 0 {
+					e = MustOpen(t, e.engine)
+				}
+				e.gate.SetReadBeforeWrite(readFirst)
+				e.MustStage(t, imageStaged)
+				approved := e.now
+				normal, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+					Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Routing", Artifacts: []string{imageStaged},
+					Window: &andon.Span{Start: approved.Add(47 * time.Hour), End: approved.Add(49 * time.Hour)},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.changes.Decide(as("bob"), normal.ID, andon.Approve, ""); err != nil {
+					t.Fatal(err)
+				}
+				emergency, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+					Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels", Artifacts: []string{imageStaged},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.changes.Decide(as("erin"), emergency.ID, andon.Approve, "outage"); err != nil {
+					t.Fatal(err)
+				}
+				gate := func(preview bool) *andon.GateResult {
+					t.Helper()
+					res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, Preview: preview})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return res
+				}
+				// A second before its validity ends, the emergency change,
+				// newer, is the one that goes ahead.
+				e.now = approved.Add(48*time.Hour - time.Second)
+				if res := gate(true); !res.Allow || res.Change == nil || res.Change.ID != emergency.ID {
+					t.Fatalf("gate 1s before %s expires = %+v; want an allow naming it", emergency.ID, res)
+				}
+				e.now = approved.Add(48 * time.Hour)
+				res := gate(false)
+				if !res.Allow || res.Change == nil || res.Change.ID != normal.ID || res.Change.State != andon.StateImplementing {
+					t.Fatalf("gate once %s expired, with %s in its window = %+v; want an allow moving %s to implementing", emergency.ID, normal.ID, res, normal.ID)
+				}
+				for id, want := range map[string]andon.State{normal.ID: andon.StateImplementing, emergency.ID: andon.StateApproved} {
+					if got, err := e.changes.FindChangeByID(context.Background(), id); err != nil || got.State != want {
+						t.Errorf("after the gate %s is %v, %v; want %s", id, got, err, want)
+					}
+				}
+			})
+		}
+	})
+}
+
 // TestFindEntriesOfProcess checks that the entries of a business process
 // are those of each change that affects it, named or through the modules
 // it touches, its gate decisions included, as the entries of one change
