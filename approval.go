@@ -1,6 +1,9 @@
 package andon
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Slot is one required approval: a role, the number of distinct people
 // needed, and who has filled it so far.
@@ -37,6 +40,22 @@ func (c *Change) FullyApproved() bool {
 		}
 	}
 	return true
+}
+
+// ApprovedAt returns when c was approved, as the default gate policy
+// reads it (approved_ns): its last approval, or its creation when it has
+// none, as when the policy asked for none.
+func (c *Change) ApprovedAt() time.Time {
+	at := time.Time{}
+	for _, a := range c.Approvals {
+		if a.Verdict == Approve && a.At.After(at) {
+			at = a.At
+		}
+	}
+	if at.IsZero() {
+		return c.CreatedAt
+	}
+	return at
 }
 
 // SlotFor decides which open slot an approval by user, who holds roles,

@@ -309,3 +309,25 @@ func TestMayMove(t *testing.T) {
 		}
 	}
 }
+
+// ApprovedAt is when a change was approved, as the default gate policy
+// reads it: its last approval, or its creation when it has none.
+func TestApprovedAt(t *testing.T) {
+	created := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	at := func(h time.Duration) time.Time { return created.Add(h * time.Hour) }
+	for _, tt := range []struct {
+		name      string
+		approvals []andon.Approval
+		want      time.Time
+	}{
+		{"pre-approved", nil, created},
+		{"one approval", []andon.Approval{{Approver: "erin", Verdict: andon.Approve, At: at(2)}}, at(2)},
+		{"the last of two", []andon.Approval{{Approver: "carol", Verdict: andon.Approve, At: at(5)}, {Approver: "bob", Verdict: andon.Approve, At: at(3)}}, at(5)},
+		{"a rejection is no approval", []andon.Approval{{Approver: "bob", Verdict: andon.Approve, At: at(1)}, {Approver: "carol", Verdict: andon.Reject, At: at(4)}}, at(1)},
+	} {
+		c := &andon.Change{CreatedAt: created, Approvals: tt.approvals}
+		if got := c.ApprovedAt(); !got.Equal(tt.want) {
+			t.Errorf("%s: ApprovedAt() = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

@@ -618,11 +618,16 @@ const (
 	// has ended: the gate and a start by hand refuse it, and an approval
 	// of it, for good.
 	FindingWindowEnded = "WINDOW_ENDED"
+	// FindingEmergencyExpired is an approved emergency change without a
+	// window of its own, never deployed, whose approval is older than the
+	// emergency validity of the policy in force: the gate refuses it
+	// (EMERGENCY_EXPIRED), and so would a start by hand, for good.
+	FindingEmergencyExpired = "EMERGENCY_EXPIRED"
 )
 
 // FindingCodes are the codes of the findings, in the order they are
 // listed.
-var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded}
+var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded, FindingEmergencyExpired}
 
 // Finding is something an auditor or a change manager must look at.
 type Finding struct {

@@ -21,7 +21,8 @@ type Policy interface {
 	// defines it (andon.gate's emergency_validity); 0 when it defines
 	// none. The gate does not decide with it: it only puts such a change
 	// past its validity, which the policy refuses, after the changes
-	// that may deploy now when it picks the one a decision is about.
+	// that may deploy now when it picks the one a decision is about, and
+	// the findings name it (EMERGENCY_EXPIRED).
 	EmergencyValidity() time.Duration
 }
 

@@ -673,8 +673,10 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	})
 }
 
-// Findings lists emergency changes whose retrospective review is overdue
-// and pending changes the catalog in force can no longer approve, or,
+// Findings lists emergency changes whose retrospective review is overdue,
+// pending changes the catalog in force can no longer approve, changes
+// whose window ended and approved emergency changes past the policy's
+// emergency validity, or,
 // given codes, only the findings of those codes: the others, such as the
 // weighing of up to 1000 pending changes against the teams, are not done.
 func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
@@ -706,7 +708,66 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 		}
 		findings = append(findings, ended...)
 	}
+	if wants(andon.FindingEmergencyExpired) {
+		expired, err := s.emergenciesExpired(ctx)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, expired...)
+	}
 	return findings, nil
+}
+
+// emergenciesExpired finds the approved emergency changes without a
+// window of their own approved the emergency validity of the policy in
+// force or more ago, the newest first (the maxPendingChecked newest of
+// them weighed): the policy refuses them, and they stay on the board
+// until someone cancels them. A policy that defines no validity has none.
+// An approved change is written again only when it leaves that state, so
+// its updated_at is when it became approved (see factsStatement); its
+// body then says when, as the policy reads it.
+func (s *ChangeService) emergenciesExpired(ctx context.Context) ([]andon.Finding, error) {
+	validity := s.policy.EmergencyValidity()
+	if validity <= 0 {
+		return nil, nil
+	}
+	now := s.db.Now()
+	// In days, hours and minutes, unless a policy's validity is finer.
+	span := andon.HumanDuration(validity)
+	if validity%time.Minute != 0 {
+		span = validity.String()
+	}
+	rows, err := s.db.readQuery(ctx, `SELECT c.body FROM changes c
+		WHERE c.state = 'approved' AND c.type = 'emergency' AND c.updated_at <= ? AND `+s.db.dialect.windowBound("start")+` IS NULL
+		ORDER BY c.seq DESC LIMIT ?`, micros(now.Add(-validity)), maxPendingChecked)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var findings []andon.Finding
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		c := &andon.Change{}
+		if err := json.Unmarshal(body, c); err != nil {
+			return nil, err
+		}
+		approved := c.ApprovedAt().UTC()
+		until := approved.Add(validity)
+		if c.Window != nil || now.Before(until) {
+			continue
+		}
+		findings = append(findings, andon.Finding{
+			Code:     andon.FindingEmergencyExpired,
+			ChangeID: c.ID,
+			Due:      until,
+			Message: fmt.Sprintf("approved emergency change %s by %s was approved at %s and never deployed; without a window of its own it could go ahead only until %s (%s ago), %s after its approval: the gate refuses it now, and so would a start by hand; cancel it, and open a new change if it is still needed",
+				c.ID, c.Requester, approved.Format(time.RFC3339), until.Format(time.RFC3339), andon.HumanDuration(now.Sub(until)), span),
+		})
+	}
+	return findings, rows.Err()
 }
 
 // windowsEnded finds the pending and approved changes whose window has

@@ -11,6 +11,7 @@ import (
 	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/sqlstore"
 )
 
 // A change started by hand is held to the rules of its first deployment:
@@ -234,6 +235,87 @@ func TestWindowEndedIsAFinding(t *testing.T) {
 		}
 	})
 }
+
+// An approved emergency change without a window of its own, never
+// deployed, is a finding once its approval is as old as the policy's
+// emergency validity (48h in the default policy), until it is cancelled:
+// the gate refuses it (EMERGENCY_EXPIRED). A policy that defines no
+// validity has no such finding.
+func TestEmergencyExpiredIsAFinding(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		open := func(title string, window *andon.Span, approve bool) *andon.Change {
+			t.Helper()
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: title, Window: window})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if approve {
+				if c, err = e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c
+		}
+		codes := func(findings []andon.Finding) (got []string) {
+			for _, f := range findings {
+				got = append(got, f.Code+" "+f.ChangeID)
+			}
+			return got
+		}
+		start := e.now
+		expired := open("Hotfix labels", nil, true)
+		windowed := open("Hotfix routing", &andon.Span{Start: start.Add(time.Hour), End: start.Add(2 * time.Hour)}, true)
+		deployed := open("Hotfix MRP", nil, true)
+		if _, err := e.changes.Transition(as("alice"), deployed.ID, andon.StateImplementing, "at once"); err != nil {
+			t.Fatal(err)
+		}
+		open("Hotfix stock", nil, false)
+		e.now = start.Add(time.Hour)
+		fresh := open("Hotfix invoices", nil, true)
+
+		e.now = start.Add(48*time.Hour - time.Second)
+		if f, err := e.changes.Findings(ctx, andon.FindingEmergencyExpired); err != nil || len(f) != 0 {
+			t.Fatalf("findings a second before %s expires: %v, %v; want none", expired.ID, codes(f), err)
+		}
+		e.now = start.Add(48*time.Hour + 30*time.Minute)
+		f, err := e.changes.Findings(ctx, andon.FindingEmergencyExpired)
+		want := []string{"EMERGENCY_EXPIRED " + expired.ID}
+		if err != nil || !slices.Equal(codes(f), want) {
+			t.Fatalf("findings 48h30m after: %v, %v; want %v", codes(f), err, want)
+		}
+		until := start.Add(48 * time.Hour).UTC()
+		wantMsg := "approved emergency change " + expired.ID + " by alice was approved at " + start.UTC().Format(time.RFC3339) + " and never deployed; without a window of its own it could go ahead only until " + until.Format(time.RFC3339) + " (30m ago), 2d after its approval: the gate refuses it now, and so would a start by hand; cancel it, and open a new change if it is still needed"
+		if f[0].Message != wantMsg || !f[0].Due.Equal(until) {
+			t.Errorf("finding %+v; want due %s and the message %q", f[0], until, wantMsg)
+		}
+		wantAll := []string{"WINDOW_ENDED " + windowed.ID, "EMERGENCY_EXPIRED " + expired.ID, "EMERGENCY_EXPIRED " + fresh.ID}
+		e.now = start.Add(49*time.Hour - time.Second)
+		if all, err := e.changes.Findings(ctx, andon.FindingWindowEnded, andon.FindingEmergencyExpired); err != nil || !slices.Equal(codes(all), wantAll[:2]) {
+			t.Errorf("findings a second before %s expires: %v, %v; want %v", fresh.ID, codes(all), err, wantAll[:2])
+		}
+		// The gate refuses what the finding names, for the reason it gives.
+		if _, err := e.changes.Transition(as("alice"), expired.ID, andon.StateImplementing, "late"); err == nil || !strings.Contains(err.Error(), "EMERGENCY_EXPIRED") {
+			t.Errorf("start of %s once it is a finding: %v; want EMERGENCY_EXPIRED", expired.ID, err)
+		}
+		noValidity := sqlstore.NewChangeService(e.db, e.catalog, withoutValidity{e.policy}, e.cal)
+		if f, err := noValidity.Findings(ctx, andon.FindingWindowEnded, andon.FindingEmergencyExpired); err != nil || !slices.Equal(codes(f), wantAll[:1]) {
+			t.Errorf("findings under a policy without emergency_validity: %v, %v; want %v", codes(f), err, wantAll[:1])
+		}
+		e.now = start.Add(49 * time.Hour)
+		if _, err := e.changes.Transition(as("alice"), expired.ID, andon.StateCancelled, "too late"); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := e.changes.Findings(ctx, andon.FindingEmergencyExpired); err != nil || !slices.Equal(codes(f), wantAll[2:]) {
+			t.Errorf("findings once %s is cancelled, as %s expires: %v, %v; want %v", expired.ID, fresh.ID, codes(f), err, wantAll[2:])
+		}
+	})
+}
+
+// withoutValidity is a policy that defines no emergency validity.
+type withoutValidity struct{ andon.Policy }
+
+func (withoutValidity) EmergencyValidity() time.Duration { return 0 }
 
 // CheckStart previews a start by hand: it gives the gate's answer to the
 // input a start gives it, now, and writes nothing, neither the decision

@@ -1332,7 +1332,7 @@ func TestFindingsUnapprovableChange(t *testing.T) {
 		if only, err := e.changes.Findings(context.Background(), andon.FindingReviewOverdue); err != nil || only == nil || len(only) != 0 {
 			t.Errorf("findings REVIEW_OVERDUE = %#v, %v; want none, not the UNAPPROVABLE one", only, err)
 		}
-		if _, err := e.changes.Findings(context.Background(), "OVERDUE"); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), `finding code "OVERDUE" is not one of REVIEW_OVERDUE, UNAPPROVABLE, WINDOW_ENDED`) {
+		if _, err := e.changes.Findings(context.Background(), "OVERDUE"); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), `finding code "OVERDUE" is not one of REVIEW_OVERDUE, UNAPPROVABLE, WINDOW_ENDED, EMERGENCY_EXPIRED`) {
 			t.Errorf("findings OVERDUE: %v; want invalid, naming the codes", err)
 		}
 		e.catalog.Swap(whole)

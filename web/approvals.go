@@ -37,6 +37,10 @@ type approvalsView struct {
 	// wait for the user's approval, which would be refused; they are not
 	// listed as waiting.
 	Ended []windowEnded
+	// Expired are the approved emergency changes, never deployed, past
+	// the emergency validity of the policy in force (the findings
+	// EMERGENCY_EXPIRED) that the user may cancel or approved.
+	Expired []emergencyExpired
 }
 
 // changeRow is a change in a table, with the time zone of its
@@ -80,11 +84,25 @@ type windowEnded struct {
 	MayCancel bool
 }
 
+// emergencyExpired is an approved emergency change without a window of
+// its own, never deployed, that the gate refuses now: its approval is
+// older than the policy's emergency validity.
+type emergencyExpired struct {
+	changeRow
+	Until time.Time // until when it could have gone ahead
+	Ago   string    // how long ago that was, for people
+	// MayCancel says the user may cancel it (its requester, a change
+	// manager or a platform admin); otherwise the user approved it, and
+	// is told to ask its requester.
+	MayCancel bool
+}
+
 // approvals lists what waits for the signed-in user's approval: pending
 // changes with an open slot of a role the user holds, that the user did
 // not request and has not approved yet (the rules of Change.SlotFor); the
 // changes whose window has ended that are the user's to cancel or to
-// reject; and, for a change manager, the emergency changes whose review
+// reject; the emergency changes approved too long ago to go ahead that
+// the user may cancel or approved; and, for a change manager, the emergency changes whose review
 // the user may give, due or overdue: a review listed only once overdue
 // would always be late.
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
@@ -104,7 +122,7 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 	// pending changes that the teams can no longer approve, weigh up to
 	// 1000 changes against the teams for nothing. The reviews owed,
 	// overdue or not, are read with the changes that owe them, below.
-	findings, err := h.cfg.Changes.Findings(ctx, andon.FindingWindowEnded)
+	findings, err := h.cfg.Changes.Findings(ctx, andon.FindingWindowEnded, andon.FindingEmergencyExpired)
 	if err != nil {
 		return err
 	}
@@ -138,6 +156,18 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, f := range findings {
+		if f.Code == andon.FindingEmergencyExpired && f.ChangeID != "" {
+			c, err := h.cfg.Changes.FindChangeByID(ctx, f.ChangeID)
+			if err != nil {
+				return err
+			}
+			e := emergencyExpired{changeRow: row(c), Until: f.Due, Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
+			approved := slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool { return a.Approver == user.Name })
+			if e.MayCancel || approved {
+				v.Expired = append(v.Expired, e)
+			}
+			continue
+		}
 		if f.Code != andon.FindingWindowEnded || f.ChangeID == "" {
 			continue
 		}

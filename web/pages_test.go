@@ -2116,14 +2116,14 @@ func TestApprovalsAsksOnlyForTheFindingsItShows(t *testing.T) {
 		t.Errorf("bob's inbox: %v, want %s, whose change-manager slot is open", waiting, pending.ID)
 	}
 	// The reviews owed are read with the changes that owe them.
-	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded}}, slices.Equal) {
-		t.Errorf("the page asked for findings %q, want those of WINDOW_ENDED alone", spy.asked)
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded, andon.FindingEmergencyExpired}}, slices.Equal) {
+		t.Errorf("the page asked for findings %q, want those of WINDOW_ENDED and EMERGENCY_EXPIRED alone", spy.asked)
 	}
 	// Someone who reviews nothing is asked about no review.
 	spy.asked = nil
 	s.MustSignIn(t, "carol").get("/approvals").mustStatus(t, http.StatusOK)
-	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded}}, slices.Equal) {
-		t.Errorf("carol's page asked for findings %q, want those of WINDOW_ENDED alone", spy.asked)
+	if !slices.EqualFunc(spy.asked, [][]string{{andon.FindingWindowEnded, andon.FindingEmergencyExpired}}, slices.Equal) {
+		t.Errorf("carol's page asked for findings %q, want those of WINDOW_ENDED and EMERGENCY_EXPIRED alone", spy.asked)
 	}
 }
 
@@ -2329,6 +2329,54 @@ func TestApprovalsShowsWindowsEnded(t *testing.T) {
 	}
 	if got := ids(rows(s.MustSignIn(t, "alice").get("/approvals"), "window-ended")); !slices.Equal(got, []string{pending.ID}) {
 		t.Errorf("after the cancellation: windows ended %v, want %s", got, pending.ID)
+	}
+}
+
+// My approvals lists the approved emergency changes never deployed whose
+// validity has passed (the findings EMERGENCY_EXPIRED) to those who may
+// cancel them, and to those who approved them, to ask their requester.
+func TestApprovalsShowsEmergenciesExpired(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	alice := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin"})
+	open := func(title string) *andon.Change {
+		t.Helper()
+		c, err := s.changes.CreateChange(alice, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency, Title: title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err = s.changes.Decide(erin, c.ID, andon.Approve, "outage"); err != nil || c.State != andon.StateApproved {
+			t.Fatalf("approve = %+v, %v", c, err)
+		}
+		return c
+	}
+	expired := open("Hotfix labels")
+	s.now = thursday.Add(47 * time.Hour)
+	fresh := open("Hotfix routing")
+	s.now = thursday.Add(50 * time.Hour)
+
+	rows := func(user string) map[string]string {
+		p := s.MustSignIn(t, user).get("/approvals").mustStatus(t, http.StatusOK)
+		got := map[string]string{}
+		for _, tr := range p.all("table#emergency-expired tr[data-change]") {
+			got[attrOf(tr, "data-change")] = strings.Join(strings.Fields(textOf(tr)), " ")
+		}
+		return got
+	}
+	for user, todo := range map[string]string{"alice": "Cancel it.", "bob": "Cancel it.", "erin": "Ask alice to cancel it."} {
+		got := rows(user)
+		if len(got) != 1 || !strings.Contains(got[expired.ID], "Sat 28 Nov 2026 10:00 CET") || !strings.Contains(got[expired.ID], "2h ago") || !strings.Contains(got[expired.ID], todo) {
+			t.Errorf("%s: emergency changes expired %q, want %s alone, until Sat 28 Nov 2026 10:00 CET, 2h ago, %q (not %s)", user, got, expired.ID, todo, fresh.ID)
+		}
+	}
+	if got := rows("frank"); len(got) != 0 {
+		t.Errorf("frank, an auditor, is shown emergency changes expired: %q", got)
+	}
+	if _, err := s.changes.Transition(alice, expired.ID, andon.StateCancelled, "too late"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows("alice"); len(got) != 0 {
+		t.Errorf("after the cancellation: emergency changes expired %q, want none", got)
 	}
 }
 
