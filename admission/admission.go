@@ -3,7 +3,8 @@
 // object that breaks a deny rule of the manifest policy is refused, and a
 // workload whose images change is admitted only when the gate allows each
 // new image, as is a CloudNativePG Cluster or ImageCatalog whose
-// PostgreSQL images change. It also writes the
+// PostgreSQL images change, or a Pooler whose PgBouncer pod template
+// brings new images. It also writes the
 // ValidatingWebhookConfiguration that sends those reviews to andon.
 //
 // Only this package and drift import the Kubernetes API types.
@@ -742,19 +743,33 @@ var operatorImages = map[metav1.GroupKind][]string{
 	{Group: "postgresql.cnpg.io", Kind: "Cluster"}: {"spec", "imageName"},
 }
 
+// operatorPodSpecs locates the pod template that an operator runs for an
+// object of its own as a workload's controller runs its template: a
+// CloudNativePG Pooler's spec.template, from which the operator makes the
+// PgBouncer pods. Its containers' images are asked about as a workload's
+// are. A Pooler without a template, or whose containers name no image,
+// runs the operator's default image, which is not in the object.
+var operatorPodSpecs = map[metav1.GroupKind][]string{
+	{Group: cnpgGroup, Kind: "Pooler"}: {"spec", "template", "spec"},
+}
+
 // images returns the images of the containers of a workload, or the
 // image an operator runs for an object of its own, in order, each once.
 func images(kind metav1.GroupVersionKind, obj map[string]any) []string {
 	if obj == nil {
 		return nil
 	}
-	if path, ok := operatorImages[metav1.GroupKind{Group: kind.Group, Kind: kind.Kind}]; ok {
+	gk := metav1.GroupKind{Group: kind.Group, Kind: kind.Kind}
+	if path, ok := operatorImages[gk]; ok {
 		if img, _, _ := unstructured.NestedString(obj, path...); img != "" {
 			return []string{img}
 		}
 		return nil
 	}
-	path, ok := podSpecPaths[kind.Kind]
+	path, ok := operatorPodSpecs[gk]
+	if !ok {
+		path, ok = podSpecPaths[kind.Kind]
+	}
 	if !ok {
 		return nil
 	}

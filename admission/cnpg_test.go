@@ -2,6 +2,7 @@ package admission_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -80,7 +81,7 @@ func imageName(img string) map[string]any { return map[string]any{"imageName": i
 // the CloudNativePG object obj of kind in namespace.
 func cnpgObjectReview(t *testing.T, kind, namespace string, obj, old map[string]any) []byte {
 	t.Helper()
-	resource := map[string]string{"Cluster": "clusters", "ImageCatalog": "imagecatalogs"}[kind]
+	resource := map[string]string{"Cluster": "clusters", "ImageCatalog": "imagecatalogs", "Pooler": "poolers"}[kind]
 	return mutate(t, "deployment-create", func(req map[string]any) {
 		gvk := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": kind}
 		gvr := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "resource": resource}
@@ -300,5 +301,100 @@ func TestImageCatalogImagesGoThroughTheGate(t *testing.T) {
 	resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), refusing), "", body)
 	if want := "andon's gate refused image " + pg18 + " of ImageCatalog odoo-lyon/odoo-db in environment prod-lyon: NO_APPROVED_CHANGE"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
 		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
+	}
+}
+
+const (
+	pgbouncer1 = "ghcr.io/cloudnative-pg/pgbouncer:1.23.0@sha256:4444444444444444444444444444444444444444444444444444444444444444"
+	pgbouncer2 = "ghcr.io/cloudnative-pg/pgbouncer:1.24.0@sha256:5555555555555555555555555555555555555555555555555555555555555555"
+	exporter   = "registry.example.com/pgbouncer-exporter:0.9@sha256:6666666666666666666666666666666666666666666666666666666666666666"
+)
+
+// pooler returns a Pooler of odoo-lyon for the Cluster odoo-db, with
+// instances pods whose template runs the images given, the first in the
+// pgbouncer container and any other in an init container, or no template
+// without images.
+func pooler(instances int, images ...string) map[string]any {
+	spec := map[string]any{
+		"cluster":   map[string]any{"name": "odoo-db"},
+		"instances": float64(instances),
+		"type":      "rw",
+		"pgbouncer": map[string]any{"poolMode": "transaction"},
+	}
+	if len(images) > 0 {
+		pod := map[string]any{"containers": []any{map[string]any{"name": "pgbouncer", "image": images[0]}}}
+		var inits []any
+		for i, img := range images[1:] {
+			inits = append(inits, map[string]any{"name": fmt.Sprintf("init-%d", i), "image": img})
+		}
+		if inits != nil {
+			pod["initContainers"] = inits
+		}
+		spec["template"] = map[string]any{"spec": pod}
+	}
+	return map[string]any{
+		"apiVersion": "postgresql.cnpg.io/v1",
+		"kind":       "Pooler",
+		"metadata":   map[string]any{"name": "odoo-db-rw", "namespace": "odoo-lyon"},
+		"spec":       spec,
+	}
+}
+
+// The operator runs a Pooler's spec.template as PgBouncer pods, which its
+// trusted service account writes: the images of the template's
+// containers and init containers are asked about as a workload's are, on
+// a create and when they change. A Pooler without a template runs the
+// operator's default image, which is not in the object, and asks nothing.
+func TestPoolerImagesGoThroughTheGate(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		obj, old   map[string]any
+		wantImages []string
+	}{
+		{"create", pooler(2, pgbouncer1), nil, []string{pgbouncer1}},
+		{"create with an init container", pooler(2, pgbouncer1, exporter), nil, []string{exporter, pgbouncer1}},
+		{"new image", pooler(2, pgbouncer2), pooler(2, pgbouncer1), []string{pgbouncer2}},
+		{"scaled, same image", pooler(3, pgbouncer1), pooler(2, pgbouncer1), nil},
+		{"no template", pooler(2), nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			resp, outcome := admit(t, newReviewer(t, exampleCatalog(t), gate), "", cnpgObjectReview(t, "Pooler", "odoo-lyon", tt.obj, tt.old))
+			if !resp.Allowed || outcome != andon.AdmissionAllowed {
+				t.Fatalf("response = %+v, outcome %s; want allowed", resp.Result, outcome)
+			}
+			var got []string
+			for _, c := range gate.calls {
+				if c.req.Environment != "prod-lyon" || c.req.Admission.Kind != "Pooler" {
+					t.Errorf("gate request = %+v; want the Pooler in prod-lyon", c.req)
+				}
+				if !slices.Contains(got, c.req.Image) {
+					got = append(got, c.req.Image)
+				}
+			}
+			if diff := cmp.Diff(tt.wantImages, got); diff != "" {
+				t.Errorf("images asked about (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// Without an approved change for the new image, the gate refuses it,
+	// and the Pooler with it; with one, it is allowed.
+	approved := map[string]bool{pgbouncer1: true}
+	gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		if approved[req.Image] {
+			return &andon.GateResult{Allow: true, AuditIndex: 7}, nil
+		}
+		return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}}, nil
+	}}
+	rv := newReviewer(t, exampleCatalog(t), gate)
+	body := cnpgObjectReview(t, "Pooler", "odoo-lyon", pooler(2, pgbouncer2), pooler(2, pgbouncer1))
+	resp, outcome := admit(t, rv, "", body)
+	if want := "andon's gate refused image " + pgbouncer2 + " of Pooler odoo-lyon/odoo-db in environment prod-lyon: NO_APPROVED_CHANGE"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
+	}
+	approved[pgbouncer2] = true
+	if resp, outcome := admit(t, rv, "", body); !resp.Allowed || outcome != andon.AdmissionAllowed {
+		t.Errorf("with an approved change: response = %+v, outcome %s; want allowed", resp.Result, outcome)
 	}
 }

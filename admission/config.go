@@ -214,8 +214,8 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 }
 
 // rules are the objects andon checks: the workloads, whose images go
-// through the gate (with CloudNativePG's Clusters and ImageCatalogs,
-// whose images its operator runs), and the kinds of the object rules of the manifest
+// through the gate (with CloudNativePG's Clusters, ImageCatalogs and
+// Poolers, whose images its operator runs), and the kinds of the object rules of the manifest
 // policy; and the ephemeral containers kubectl debug adds to a Pod, which
 // both check, and which a rule for pods does not send. Secrets are left
 // out: no object rule reads them, and andon need not see their values.
@@ -236,7 +236,7 @@ func rules() []admissionregistrationv1.RuleWithOperations {
 		rule("networking.k8s.io", "v1", "ingresses"),
 		rule("traefik.io", "*", "ingressroutes", "middlewares", "tlsoptions"),
 		rule("traefik.containo.us", "*", "ingressroutes", "middlewares", "tlsoptions"),
-		rule("postgresql.cnpg.io", "v1", "clusters", "scheduledbackups", "imagecatalogs"),
+		rule("postgresql.cnpg.io", "v1", "clusters", "scheduledbackups", "imagecatalogs", "poolers"),
 	}
 }
 

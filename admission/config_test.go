@@ -63,7 +63,7 @@ func TestConfiguration(t *testing.T) {
 		}
 		// pods/ephemeralcontainers: the containers kubectl debug adds to
 		// a Pod, which a rule for pods does not match.
-		for _, res := range []string{"deployments", "statefulsets", "cronjobs", "pods", "pods/ephemeralcontainers", "configmaps", "ingressroutes", "clusters"} {
+		for _, res := range []string{"deployments", "statefulsets", "cronjobs", "pods", "pods/ephemeralcontainers", "configmaps", "ingressroutes", "clusters", "poolers"} {
 			if !slices.Contains(resources, res) {
 				t.Errorf("%s does not send %s", w.Name, res)
 			}

@@ -27,7 +27,7 @@ func newWebhookConfigCmd(e *env) *cobra.Command {
 		Short: "Print the ValidatingWebhookConfiguration that sends a cluster's governed namespaces to andon",
 		Long: `Print the ValidatingWebhookConfiguration that makes the API server ask andon
 before it stores a workload, Service, ConfigMap, Ingress, Traefik route or
-CloudNativePG cluster in a namespace of a governed environment (an
+CloudNativePG Cluster, ImageCatalog or Pooler in a namespace of a governed environment (an
 Environment's kubernetes.namespace). Apply it with kubectl apply -f -.
 
 andon serves the reviews over TLS on andon serve --admission-addr; the API
