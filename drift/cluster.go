@@ -98,6 +98,33 @@ func RESTConfig(kubeconfig, context string, getenv func(string) string) (*rest.C
 	return cfg, nil
 }
 
+// WebhookQPS and WebhookBurst are the rate limit of the admission
+// webhook's reads of the Kubernetes API (the image catalog of each
+// CloudNativePG Cluster admitted). client-go's default, 5 requests a
+// second with bursts of 10, would hold a burst of Clusters applied
+// together (a restore, a rollout across plants) in the client's own queue
+// until the webhook's deadline refused them, failing closed. At 50 a
+// second with bursts of 100, a hundred Clusters' catalogs are read at
+// once and hundreds within the default deadline of 10 seconds, a load
+// that the API server's own fairness queues bear.
+const (
+	WebhookQPS   = 50
+	WebhookBurst = 100
+)
+
+// WebhookRESTConfig returns the configuration through which the admission
+// webhook reads the Kubernetes API: RESTConfig's for kubeconfig (or,
+// inside a pod without one, the pod's service account), limited to
+// WebhookQPS and WebhookBurst.
+func WebhookRESTConfig(kubeconfig string, getenv func(string) string) (*rest.Config, error) {
+	cfg, err := RESTConfig(kubeconfig, "", getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = WebhookQPS, WebhookBurst
+	return cfg, nil
+}
+
 // Cluster reads the live objects of a Kubernetes cluster through the
 // dynamic client, with the kinds it serves learnt from aggregated
 // discovery.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -168,5 +169,34 @@ func TestCheckEndlessPages(t *testing.T) {
 	_, err = c.Check(context.Background(), "odoo-lyon", nil)
 	if err == nil || !strings.Contains(err.Error(), "the server's pages do not end") || lists != 2 {
 		t.Errorf("Check = %v after %d lists; want the endless pages named after the second", err, lists)
+	}
+}
+
+// The admission webhook reads the API server at a rate that a burst of
+// Clusters admitted together does not exhaust, unlike client-go's
+// default of 5 requests a second.
+func TestWebhookRESTConfigRateLimit(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: eu-1
+  cluster: {server: "https://eu-1.example.com:6443"}
+users:
+- name: andon
+  user: {token: not-a-secret}
+contexts:
+- name: eu-1
+  context: {cluster: eu-1, user: andon}
+current-context: eu-1
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := drift.WebhookRESTConfig(kubeconfig, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != "https://eu-1.example.com:6443" || cfg.QPS != 50 || cfg.Burst != 100 {
+		t.Errorf("host %s, QPS %v, burst %d; want https://eu-1.example.com:6443, 50, 100", cfg.Host, cfg.QPS, cfg.Burst)
 	}
 }

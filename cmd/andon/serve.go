@@ -417,7 +417,7 @@ func admissionObjects(logger *slog.Logger, o *serveOptions) (admission.Objects, 
 		logger.Warn(cannot + ": give --admission-kubeconfig")
 		return nil, nil
 	}
-	cfg, err := drift.RESTConfig(o.admissionKubeconfig, "", getenv)
+	cfg, err := drift.WebhookRESTConfig(o.admissionKubeconfig, getenv)
 	if err != nil {
 		if o.admissionKubeconfig != "" {
 			return nil, fmt.Errorf("--admission-kubeconfig %s: %w", o.admissionKubeconfig, err)
