@@ -25,6 +25,9 @@ const (
 	EventIncidentOpened   = "incident.opened"
 	EventIncidentUpdated  = "incident.updated"
 	EventIncidentResolved = "incident.resolved"
+	// EventBackupRecorded records that a backup of an environment
+	// completed; the subject is the environment.
+	EventBackupRecorded = "backup.recorded"
 	// EventAuditRolledBack records that the log was restored to an
 	// earlier point, with the signed checkpoints it no longer holds
 	// (RolledBack): andon audit record-rollback writes it.
@@ -40,6 +43,7 @@ var EventTypes = []string{
 	EventChangeTransition, EventChangeReviewed, EventReviewOverdue,
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
 	EventIncidentOpened, EventIncidentUpdated, EventIncidentResolved,
+	EventBackupRecorded,
 	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }

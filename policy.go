@@ -64,6 +64,9 @@ type GateInput struct {
 	Promotion *Promotion `json:"promotion"`
 	// Incidents lists open incidents affecting the environment.
 	Incidents []Incident `json:"incidents"`
+	// Backup is the environment's latest backup completed at or before
+	// the request's instant; nil when none is recorded.
+	Backup *Backup `json:"backup"`
 }
 
 // CalendarState lists the windows in force at the request's instant.

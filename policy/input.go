@@ -38,6 +38,7 @@ func gateInput(in *andon.GateInput) ast.Value {
 		)),
 		item("promotion", b.promotion(in.Promotion)),
 		item("incidents", terms(b, in.Incidents, b.incident)),
+		item("backup", b.backup(in.Backup)),
 	)
 }
 
@@ -327,6 +328,29 @@ func (b *builder) incident(i andon.Incident) *ast.Term {
 	return b.object(items...)
 }
 
+func (b *builder) backup(k *andon.Backup) *ast.Term {
+	if k == nil {
+		return b.null()
+	}
+	items := make([][2]*ast.Term, 0, 7)
+	items = append(items,
+		item("id", b.str(k.ID)),
+		item("environment", b.str(k.Environment)),
+	)
+	if k.Method != "" {
+		items = append(items, item("method", b.str(k.Method)))
+	}
+	items = append(items, item("completedAt", b.time(k.CompletedAt)))
+	if k.Link != "" {
+		items = append(items, item("link", b.str(k.Link)))
+	}
+	items = append(items,
+		item("recordedBy", b.str(k.RecordedBy)),
+		item("recordedAt", b.time(k.RecordedAt)),
+	)
+	return b.object(items...)
+}
+
 // incidentScope writes the lists of a scope that name something, as
 // encoding/json leaves the empty ones out.
 func (b *builder) incidentScope(s andon.IncidentScope) *ast.Term {
@@ -400,6 +424,7 @@ var names = func() map[string]*ast.Term {
 		"review", "reviewDue", "risk", "role", "rollbackPlan", "rpo", "rto",
 		"severity", "stage", "start", "state", "tier", "timezone", "title", "type",
 		"scope", "global", "environments", "namespaces", "link", "source", "openedBy", "openedAt",
+		"backup", "method", "completedAt", "recordedBy", "recordedAt",
 		"updatedAt", "url", "verdict", "version", "window")
 	add("", string(andon.HostingDedicated), string(andon.HostingShared),
 		string(andon.Approve), string(andon.Reject),

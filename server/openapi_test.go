@@ -118,6 +118,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/FeedToken":                                             andon.FeedToken{},
 		"/components/schemas/Finding":                                               andon.Finding{},
 		"/components/schemas/Incident":                                              andon.Incident{},
+		"/components/schemas/Backup":                                                andon.Backup{},
+		"/components/schemas/BackupRequest":                                         andon.BackupRequest{},
 		"/components/schemas/IncidentRequest":                                       andon.IncidentRequest{},
 		"/components/schemas/AlertNotification":                                     andon.AlertNotification{},
 		"/components/schemas/AlertsReceived":                                        andon.AlertsReceived{},

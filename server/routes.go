@@ -69,6 +69,9 @@ func routes(cfg Config, m *metrics) []route {
 		{"POST /api/v1/incidents/{id}/resolve", authenticated, api(handleIncidentResolve(cfg.Incidents))},
 		{"POST /api/v1/incidents/alertmanager", authenticated, api(handleAlertmanager(cfg.Incidents))},
 
+		{"POST /api/v1/backups", authenticated, api(handleBackupRecord(cfg.Backups))},
+		{"GET /api/v1/backups", authenticated, api(handleBackupList(cfg.Backups))},
+
 		// The gate renders its own errors: it always answers with a
 		// GateResult, never with a bare error body.
 		{"POST /api/v1/gate", authenticated, handleGate(cfg.Logger, cfg.Gate, m)},

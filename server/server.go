@@ -34,6 +34,7 @@ type Config struct {
 	Admission andon.AdmissionService
 	Drift     andon.DriftService
 	Incidents andon.IncidentService
+	Backups   andon.BackupService
 
 	// UI serves every path the API does not (package web: the andon
 	// board). Nil answers them with JSON errors, as the API does.

@@ -242,6 +242,7 @@ func (s *GateService) evaluate(ctx context.Context, q rowQuerier, d *decision) e
 	if in.Incidents, err = openIncidents(facts.incidents, d.env); err != nil {
 		return err
 	}
+	in.Backup = facts.backup
 	c := facts.change
 	auto := false
 	if c == nil && d.env.Stage != andon.StageProduction {
@@ -430,6 +431,9 @@ type gateFacts struct {
 	// incidents are the open incidents, as a JSON array of their bodies:
 	// openIncidents picks those of the environment.
 	incidents []byte
+	// backup is the environment's latest backup completed at or before
+	// the decision's instant, or nil.
+	backup *andon.Backup
 }
 
 // factsStatement returns the statement of readFacts in dialect d.
@@ -461,7 +465,8 @@ func factsStatement(d dialect) string {
 			(SELECT c.id FROM changes c JOIN change_artifacts a ON a.change_seq = c.seq
 				WHERE c.environment = ? AND a.digest = ? AND c.state = 'completed'
 				ORDER BY c.seq DESC LIMIT 1),
-			cp.incidents_seq, ` + d.openIncidents + `
+			cp.incidents_seq, ` + d.openIncidents + `,
+			(` + latestBackupStatement + `)
 		FROM audit_checkpoint cp LEFT JOIN (
 			SELECT c.body, c.version, c.state,
 				CASE WHEN a.repository = ? AND c.state = 'implementing' THEN 0
@@ -500,9 +505,10 @@ func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, i
 	if validity > 0 {
 		expiredBy = micros(at.Add(-validity))
 	}
+	var backup []byte
 	err := q.queryRow(ctx, statement,
-		env, from, from, img.Digest, img.Repository, img.Repository, img.Repository, expiredBy, sec, sec, env, img.Digest).Scan(
-		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed, &f.stamp.incidents, &f.incidents)
+		env, from, from, img.Digest, env, micros(at), img.Repository, img.Repository, img.Repository, expiredBy, sec, sec, env, img.Digest).Scan(
+		&f.stamp.total, &f.stamp.envSeq, &f.stamp.fromSeq, &body, &version, &completed, &f.stamp.incidents, &f.incidents, &backup)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, andon.Errorf(andon.EINTERNAL, "the audit checkpoint row is missing: the database was not migrated by andon")
 	} else if err != nil {
@@ -512,6 +518,9 @@ func readFacts(ctx context.Context, q rowQuerier, statement, env, from string, i
 		return nil, fmt.Errorf("decode a change of %s: %w", env, body.err)
 	}
 	f.completed = completed.String
+	if f.backup, err = decodeBackup(backup); err != nil {
+		return nil, err
+	}
 	if body.change != nil {
 		f.change = &lockedChange{Change: body.change, version: version.Int64}
 	}

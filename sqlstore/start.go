@@ -63,6 +63,9 @@ func (s *ChangeService) startCheck(ctx context.Context, q rowQuerier, cat *andon
 	if in.Incidents, err = readOpenIncidents(ctx, q, s.db.dialect, env); err != nil {
 		return nil, err
 	}
+	if in.Backup, err = readLatestBackup(ctx, q, env.Name, at); err != nil {
+		return nil, err
+	}
 	if env.PromotesFrom != "" && len(c.Artifacts) > 0 {
 		in.Promotion, in.Request.Image, err = promotionOf(ctx, q, env.PromotesFrom, c.Artifacts)
 		if err != nil {

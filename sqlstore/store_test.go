@@ -43,6 +43,7 @@ type env struct {
 	audit     *sqlstore.AuditService
 	tokens    *sqlstore.TokenService
 	incidents *sqlstore.IncidentService
+	backups   *sqlstore.BackupService
 	cal       *calendar.Service
 	catalog   *andon.CatalogHolder
 	policy    *policy.Engine
@@ -105,6 +106,7 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 	e.audit = sqlstore.NewAuditService(db)
 	e.tokens = sqlstore.NewTokenService(db)
 	e.incidents = sqlstore.NewIncidentService(db, holder)
+	e.backups = sqlstore.NewBackupService(db, holder)
 	return e
 }
 

@@ -629,7 +629,7 @@ func fixed[T ~string](values []T) cobra.CompletionFunc {
 
 // requestFlags are the flags of change create by the fields of
 // andon.ChangeRequest that the server's messages start with.
-var requestFlags = []struct{ field, flag string }{
+var requestFlags = []fieldFlag{
 	{"artifacts[", "--image"},
 	{"facts.modules[", "--module"},
 	{"facts.components[", "--component"},
@@ -646,9 +646,17 @@ var requestFlags = []struct{ field, flag string }{
 // flagNamed returns err with the field of the request it starts with
 // ("artifacts[0]: image … is not pinned by digest") named as the flag
 // that set it ("--image: image …").
-func flagNamed(err error) error {
+func flagNamed(err error) error { return namedFlag(err, requestFlags) }
+
+// fieldFlag is the flag of a command that sets a field of the request it
+// sends: the start of the field's errors, and the flag.
+type fieldFlag struct{ field, flag string }
+
+// namedFlag returns err with the field of the request it starts with
+// named as the flag of flags that set it.
+func namedFlag(err error, flags []fieldFlag) error {
 	msg := andon.ErrorMessage(err)
-	for _, rf := range requestFlags {
+	for _, rf := range flags {
 		if !strings.HasPrefix(msg, rf.field) {
 			continue
 		}

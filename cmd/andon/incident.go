@@ -42,7 +42,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req.Severity = andon.Level(severity)
 			if err := req.Validate(); err != nil {
-				return flagError(err)
+				return namedFlag(err, incidentFlags)
 			}
 			if req.Scope.Empty() {
 				return andon.Errorf(andon.EINVALID, "say what the incident stops: --plant, --process, --env or --namespace (repeatable), or --global for every environment")
@@ -53,7 +53,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 			}
 			inc, err := c.OpenIncident(cmd.Context(), &req)
 			if err != nil {
-				return flagError(err)
+				return namedFlag(err, incidentFlags)
 			}
 			return e.print(cmd, inc, func(w io.Writer) { writeIncident(w, inc) })
 		},
@@ -76,19 +76,11 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// flagError names the flag of a field of an incident request in err.
-func flagError(err error) error {
-	if andon.ErrorCode(err) != andon.EINVALID {
-		return err
-	}
-	msg := andon.ErrorMessage(err)
-	for field, flag := range map[string]string{"title:": "--title:", "severity:": "--severity:", "id:": "--id:", "link:": "--link:",
-		"scope.plants:": "--plant:", "scope.processes:": "--process:", "scope.environments:": "--env:", "scope.namespaces:": "--namespace:"} {
-		if rest, ok := strings.CutPrefix(msg, field); ok {
-			return andon.Errorf(andon.EINVALID, "%s%s", flag, rest)
-		}
-	}
-	return err
+// incidentFlags are the flags of andon incident open, by the fields of
+// the request they set.
+var incidentFlags = []fieldFlag{
+	{"title:", "--title"}, {"severity:", "--severity"}, {"id:", "--id"}, {"link:", "--link"},
+	{"scope.plants:", "--plant"}, {"scope.processes:", "--process"}, {"scope.environments:", "--env"}, {"scope.namespaces:", "--namespace"},
 }
 
 func newIncidentListCmd(e *env) *cobra.Command {

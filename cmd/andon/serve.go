@@ -1063,6 +1063,7 @@ func (a *app) handler() http.Handler {
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              sqlstore.NewIncidentService(a.db, a.catalogs),
+		Backups:                sqlstore.NewBackupService(a.db, a.catalogs),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,

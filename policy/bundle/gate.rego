@@ -157,6 +157,30 @@ deny contains {
 	not emergency
 }
 
+# A change that migrates a production database goes ahead only after a
+# backup of it completed within backup_freshness: the rollback of a
+# migration is a restore. The backups are those recorded with andon backup
+# record; input.backup is the latest completed at or before the instant.
+backup_freshness := "24h"
+
+deny contains {
+	"code": "NO_FRESH_BACKUP",
+	"message": no_backup_message,
+} if {
+	input.environment.stage == "production"
+	input.change.facts.migration == true
+	not backup_fresh
+}
+
+backup_fresh if {
+	completed := time.parse_rfc3339_ns(input.backup.completedAt)
+	at - completed <= time.parse_duration_ns(backup_freshness)
+}
+
+no_backup_message := sprintf("change %s migrates the database of %s, whose latest backup, %s, completed at %s, more than %s before %s: take a backup, record it (andon backup record), and deploy again", [input.change.id, input.request.environment, input.backup.id, time.format([time.parse_rfc3339_ns(input.backup.completedAt), "UTC", "2006-01-02T15:04:05Z07:00"]), backup_freshness, input.request.at]) if {
+	is_object(input.backup)
+} else := sprintf("change %s migrates the database of %s, of which no backup is recorded: take one, record it (andon backup record), and deploy again", [input.change.id, input.request.environment])
+
 freeze_allows(types) := "it allows no change" if {
 	count(types) == 0
 } else := sprintf("it allows only %s changes", [types[0]]) if {

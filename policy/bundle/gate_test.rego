@@ -35,6 +35,7 @@ gate_input := {
 	"calendar": {"active": []},
 	"promotion": {"required": true, "from": "staging-lyon", "changeId": "CHG-40"},
 	"incidents": [],
+	"backup": null,
 }
 
 window_from_2_to_4 := {"start": "2026-11-29T02:00:00+01:00", "end": "2026-11-29T04:00:00+01:00"}
@@ -268,6 +269,21 @@ test_allow_emergency_through_incident if {
 	c := object.union(approved_change, {"type": "emergency"})
 	reasons == [{"code": "ALLOWED", "message": "change CHG-42 is approved; as an emergency change it needs no window, and a retrospective review is owed within 48 h; freeze month-end-close allows emergency changes; critical incident INC-7 is open, and lets emergency changes through"}] with input as gate_input with input.change as c with input.incidents as incidents with input.calendar.active as [month_end_close]
 	codes == ["INCIDENT_OPEN", "NO_APPROVED_CHANGE"] with input as gate_input with input.change as null with input.incidents as incidents
+}
+
+# A migration of a production database waits for a backup completed
+# within 24 hours; without a migration, or outside production, none is
+# asked for.
+test_deny_no_fresh_backup if {
+	migration := object.union(approved_change, {"facts": {"migration": true}})
+	codes == ["NO_FRESH_BACKUP"] with input as gate_input with input.change as migration
+	reasons == [{"code": "NO_FRESH_BACKUP", "message": "change CHG-42 migrates the database of prod-lyon, of which no backup is recorded: take one, record it (andon backup record), and deploy again"}] with input as gate_input with input.change as migration
+	stale := {"id": "odoo-lyon-20261127", "environment": "prod-lyon", "completedAt": "2026-11-28T01:59:59Z", "recordedBy": "dave", "recordedAt": "2026-11-28T02:00:00Z"}
+	reasons == [{"code": "NO_FRESH_BACKUP", "message": "change CHG-42 migrates the database of prod-lyon, whose latest backup, odoo-lyon-20261127, completed at 2026-11-28T01:59:59Z, more than 24h before 2026-11-29T03:00:00+01:00: take a backup, record it (andon backup record), and deploy again"}] with input as gate_input with input.change as migration with input.backup as stale
+	fresh := object.union(stale, {"completedAt": "2026-11-28T02:00:00Z"})
+	codes == ["ALLOWED"] with input as gate_input with input.change as migration with input.backup as fresh
+	codes == ["ALLOWED"] with input as gate_input
+	count(deny) == 0 with input as gate_input with input.change as migration with input.environment.stage as "staging" with input.promotion as null
 }
 
 # The parts of the ALLOWED message.

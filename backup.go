@@ -1,0 +1,77 @@
+package andon
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Backup is the evidence that a backup of an environment's database
+// completed: recorded by whoever runs the backups (a CloudNativePG
+// Backup's completion, a pgBackRest job), it is what the gate's
+// precondition of a fresh backup before a migration reads.
+type Backup struct {
+	ID          string `json:"id"`
+	Environment string `json:"environment"`
+	// Method says how it was taken: barman-cloud, volumeSnapshot,
+	// pgbackrest, pg_dump, ...
+	Method      string    `json:"method,omitempty"`
+	CompletedAt time.Time `json:"completedAt"`
+	// Link points to the backup or its job.
+	Link       string    `json:"link,omitempty"`
+	RecordedBy string    `json:"recordedBy"`
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
+// BackupRequest records a backup that completed.
+type BackupRequest struct {
+	// ID is the backup's name where it was taken (a CloudNativePG Backup's
+	// name, a pgBackRest label); empty, andon gives one (BKP-1, ...).
+	ID          string `json:"id,omitempty"`
+	Environment string `json:"environment"`
+	Method      string `json:"method,omitempty"`
+	// CompletedAt is when it completed; zero means now.
+	CompletedAt time.Time `json:"completedAt,omitzero"`
+	Link        string    `json:"link,omitempty"`
+}
+
+// MaxBackupClockSkew is how far in the future of the server's clock a
+// backup's completion may be and still be taken as now: the clocks of the
+// job that records it and of the server differ by a little.
+const MaxBackupClockSkew = time.Minute
+
+// Validate checks what can be checked without the catalog and the clock.
+func (r *BackupRequest) Validate() error {
+	if r.Environment == "" {
+		return Errorf(EINVALID, "environment: required")
+	}
+	if r.ID != "" {
+		if err := CheckIncidentID(r.ID); err != nil {
+			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "an incident ID", "a backup ID", 1))
+		}
+	}
+	if err := CheckText("method", r.Method, false); err != nil {
+		return err
+	}
+	if r.Link != "" {
+		if err := (Link{Kind: "backup", URL: r.Link}).check("link"); err != nil {
+			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
+		}
+	}
+	return nil
+}
+
+// BackupFilter selects backups: those of Environment when it is set, the
+// latest completed first.
+type BackupFilter struct {
+	Environment string
+	Limit       int
+}
+
+// BackupService records and lists the backups of environments. Recording
+// one is an audit entry (backup.recorded) and needs the platform-admin
+// role: a backup vouches for a migration at the gate.
+type BackupService interface {
+	RecordBackup(ctx context.Context, req *BackupRequest) (*Backup, error)
+	FindBackups(ctx context.Context, f BackupFilter) ([]*Backup, error)
+}

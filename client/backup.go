@@ -1,0 +1,36 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/andon-governance/andon"
+)
+
+// RecordBackup records a backup of an environment's database that
+// completed.
+func (c *Client) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, error) {
+	var b andon.Backup
+	if err := c.do(ctx, http.MethodPost, "/api/v1/backups", nil, req, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// Backups lists the backups recorded, the latest completed first.
+func (c *Client) Backups(ctx context.Context, f andon.BackupFilter) ([]*andon.Backup, error) {
+	q := url.Values{}
+	setString(q, "environment", f.Environment)
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	var out struct {
+		Backups []*andon.Backup `json:"backups"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/backups", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Backups, nil
+}

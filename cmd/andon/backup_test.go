@@ -1,0 +1,36 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// TestBackupBeforeMigration records a backup from the command line: a
+// change that migrates production's database waits for one.
+func TestBackupBeforeMigration(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "Add columns", "--image", imageRelease, "--module", "stock", "--migration", "--rollback-plan", "restore the backup")
+	res := mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
+	if !strings.Contains(strings.Join(reasonCodes(res), ","), "NO_FRESH_BACKUP") {
+		t.Fatalf("gate = %+v; want NO_FRESH_BACKUP", res)
+	}
+	wantExit(t, s.as(t, "alice", "backup", "record", "--env", "prod-lyon"), 1, "only a platform admin records one")
+	wantExit(t, s.as(t, "dave", "backup", "record", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
+	completed := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--method", "barman-cloud", "--completed", completed.Format(time.RFC3339))
+	if r.code != 0 || !strings.Contains(r.stdout, "odoo-lyon-1") {
+		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	list := mustJSON[struct{ Backups []andon.Backup }](t, s, "alice", 0, "backup", "list", "--env", "prod-lyon")
+	if len(list.Backups) != 1 || !list.Backups[0].CompletedAt.Equal(completed) || list.Backups[0].RecordedBy != "dave" {
+		t.Fatalf("backups = %+v", list.Backups)
+	}
+	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
+	if strings.Contains(strings.Join(reasonCodes(res), ","), "NO_FRESH_BACKUP") {
+		t.Fatalf("gate after the backup = %+v; want no NO_FRESH_BACKUP", res)
+	}
+}

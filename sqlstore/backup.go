@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// BackupService implements andon.BackupService.
+type BackupService struct {
+	db      *DB
+	catalog andon.CatalogSource
+}
+
+// NewBackupService returns a BackupService that checks environments
+// against the catalog in force.
+func NewBackupService(db *DB, catalog andon.CatalogSource) *BackupService {
+	return &BackupService{db: db, catalog: catalog}
+}
+
+// RecordBackup records a backup that completed, for a platform admin.
+func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	cat := s.catalog.Catalog()
+	if cat.Environment(req.Environment) == nil {
+		return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
+	}
+	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
+		return nil, andon.Errorf(andon.EFORBIDDEN, "%s may not record a backup: a backup vouches for a migration at the gate, and only a platform admin records one", user)
+	}
+	var b *andon.Backup
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		completed := req.CompletedAt
+		switch {
+		case completed.IsZero():
+			completed = tx.now
+		case completed.After(tx.now.Add(andon.MaxBackupClockSkew)):
+			return andon.Errorf(andon.EINVALID, "completedAt: %s is in the future of the server's clock (%s): a backup is recorded once it completed",
+				completed.UTC().Format(time.RFC3339), tx.now.UTC().Format(time.RFC3339))
+		case completed.After(tx.now):
+			completed = tx.now
+		}
+		b = &andon.Backup{ID: req.ID, Environment: req.Environment, Method: req.Method, CompletedAt: completed.UTC(),
+			Link: req.Link, RecordedBy: user, RecordedAt: tx.now}
+		if b.ID != "" {
+			var exists bool
+			if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backups WHERE id = ?)`, b.ID).Scan(&exists); err != nil {
+				return err
+			} else if exists {
+				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already", b.ID)
+			}
+		}
+		var seq int64
+		if err := tx.queryRow(ctx, `INSERT INTO backups (id, environment, completed_at, body) VALUES (?, ?, ?, '{}') RETURNING seq`,
+			"new backup "+b.Environment, b.Environment, micros(b.CompletedAt)).Scan(&seq); err != nil {
+			return fmt.Errorf("insert backup: %w", err)
+		}
+		if b.ID == "" {
+			b.ID = fmt.Sprintf("BKP-%d", seq)
+		}
+		body, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE backups SET id = ?, body = ? WHERE seq = ?`, b.ID, body, seq); err != nil {
+			return fmt.Errorf("insert backup %s: %w", b.ID, err)
+		}
+		tx.Record(andon.Event{Type: andon.EventBackupRecorded, Actor: user, Subject: b.Environment, Data: b})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// FindBackups lists backups, the latest completed first.
+func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) ([]*andon.Backup, error) {
+	q, args := `SELECT body FROM backups`, []any{}
+	if f.Environment != "" {
+		q, args = q+` WHERE environment = ?`, append(args, f.Environment)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.readQuery(ctx, q+` ORDER BY completed_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*andon.Backup
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		b := &andon.Backup{}
+		if err := json.Unmarshal(body, b); err != nil {
+			return nil, fmt.Errorf("decode a backup: %w", err)
+		}
+		list = append(list, b)
+	}
+	return list, rows.Err()
+}
+
+// latestBackupStatement is the statement of the latest backup of an
+// environment completed at or before an instant: the gate's facts read
+// it as a column, a start by hand alone.
+const latestBackupStatement = `SELECT body FROM backups WHERE environment = ? AND completed_at <= ? ORDER BY completed_at DESC LIMIT 1`
+
+// decodeBackup decodes a backup's body as the gate reads it; nil for
+// none.
+func decodeBackup(body []byte) (*andon.Backup, error) {
+	if body == nil {
+		return nil, nil
+	}
+	b := &andon.Backup{}
+	if err := json.Unmarshal(body, b); err != nil {
+		return nil, fmt.Errorf("decode the latest backup: %w", err)
+	}
+	return b, nil
+}
+
+// readLatestBackup reads the latest backup of env completed at or before
+// at.
+func readLatestBackup(ctx context.Context, q rowQuerier, env string, at time.Time) (*andon.Backup, error) {
+	var body []byte
+	err := q.queryRow(ctx, latestBackupStatement, env, micros(at)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read the latest backup of %s: %w", env, err)
+	}
+	return decodeBackup(body)
+}

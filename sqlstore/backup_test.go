@@ -1,0 +1,90 @@
+package sqlstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+)
+
+// A change that migrates a production database is refused at the gate
+// until a backup of it completed within a day before the deployment is
+// recorded; a backup completed after the deployment's instant is not
+// the one it had.
+func TestBackupBeforeMigration(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-geelong", Type: andon.ChangeNormal, Title: "Add columns", Artifacts: []string{imageStaged},
+			Facts: andon.Facts{Migration: true}, RollbackPlan: "restore the backup",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ask := func(at time.Time) *andon.GateResult {
+			t.Helper()
+			res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged, At: at, DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		if res := ask(e.now); !hasReason(res.Reasons, "NO_FRESH_BACKUP", "of which no backup is recorded") {
+			t.Fatalf("gate without a backup = %+v; want NO_FRESH_BACKUP", res)
+		}
+		completed := e.now.Add(-time.Hour)
+		b, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-geelong-1", Environment: "prod-geelong",
+			Method: "barman-cloud", CompletedAt: completed})
+		if err != nil || b.RecordedBy != "dave" || !b.CompletedAt.Equal(completed) {
+			t.Fatalf("record = %+v, %v", b, err)
+		}
+		if res := ask(e.now); hasReason(res.Reasons, "NO_FRESH_BACKUP", "") {
+			t.Errorf("gate an hour after the backup = %+v; want no NO_FRESH_BACKUP", res)
+		}
+		if res := ask(completed.Add(-time.Minute)); !hasReason(res.Reasons, "NO_FRESH_BACKUP", "of which no backup is recorded") {
+			t.Errorf("gate before the backup completed = %+v; want NO_FRESH_BACKUP", res)
+		}
+		if res := ask(completed.Add(24*time.Hour + time.Second)); !hasReason(res.Reasons, "NO_FRESH_BACKUP", "whose latest backup, odoo-geelong-1, completed at") {
+			t.Errorf("gate a day after the backup = %+v; want NO_FRESH_BACKUP naming it", res)
+		}
+		list, err := e.backups.FindBackups(context.Background(), andon.BackupFilter{Environment: "prod-geelong"})
+		if err != nil || len(list) != 1 || list[0].ID != "odoo-geelong-1" {
+			t.Fatalf("backups = %+v, %v", list, err)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventBackupRecorded, After: -1})
+		if err != nil || len(entries) != 1 || entries[0].Subject != "prod-geelong" || entries[0].Actor != "dave" {
+			t.Fatalf("audit entries = %+v, %v", entries, err)
+		}
+	})
+}
+
+// Only a platform admin records a backup, of an environment of the
+// catalog, that completed; nothing refused is written.
+func TestRecordBackupRefusals(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		if _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "b1", Environment: "prod-lyon"}); err != nil {
+			t.Fatal(err)
+		}
+		size := e.verify(t).Entries
+		for _, tt := range []struct {
+			user string
+			req  andon.BackupRequest
+			code string
+			msg  string
+		}{
+			{"alice", andon.BackupRequest{Environment: "prod-lyon"}, andon.EFORBIDDEN, "only a platform admin"},
+			{"dave", andon.BackupRequest{Environment: "prod-lyom"}, andon.EINVALID, `environment: "prod-lyom" is not in the catalog`},
+			{"dave", andon.BackupRequest{Environment: "prod-lyon", CompletedAt: e.now.Add(time.Hour)}, andon.EINVALID, "completedAt: 2026-11-26T10:00:00Z is in the future"},
+			{"dave", andon.BackupRequest{ID: "b1", Environment: "prod-lyon"}, andon.ECONFLICT, "backup b1 is recorded already"},
+			{"dave", andon.BackupRequest{ID: "b 2", Environment: "prod-lyon"}, andon.EINVALID, "a backup ID is letters"},
+		} {
+			_, err := e.backups.RecordBackup(as(tt.user), &tt.req)
+			if andon.ErrorCode(err) != tt.code || !strings.Contains(andon.ErrorMessage(err), tt.msg) {
+				t.Errorf("%s records %+v: %v; want %s with %q", tt.user, tt.req, err, tt.code, tt.msg)
+			}
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("refusals wrote %d audit entries", got-size)
+		}
+	})
+}
