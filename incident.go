@@ -351,8 +351,16 @@ func AlertIncident(n *AlertNotification, i int, cat *Catalog) (req *IncidentRequ
 	if IsBlank(req.Title) {
 		return nil, "", Errorf(EINVALID, "%s: has neither the label alertname nor the annotation summary, one of which names an incident", field)
 	}
-	// A title is one line; a summary of several is joined.
-	req.Title = strings.Join(strings.Fields(req.Title), " ")
+	// A title is one line of text; a summary of several is joined, and the
+	// control characters (a terminal's colours, a bidirectional override)
+	// that an alert's template let through are spaces: the alert is not
+	// refused for its rule's wording, which andon cannot correct.
+	req.Title = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if IsControl(r) || IsBidiControl(r) || IsLineSeparator(r) {
+			return ' '
+		}
+		return r
+	}, req.Title)), " ")
 	if len(req.Title) > MaxLineText {
 		req.Title = truncate(req.Title, MaxLineText)
 	}

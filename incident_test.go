@@ -60,6 +60,10 @@ func TestAlertIncident(t *testing.T) {
 			"ignored: no environment of the catalog runs in namespace monitoring"},
 		{"ungoverned namespace beside a plant", map[string]string{"alertname": "Slow", "severity": "high", "namespace": "monitoring", "plant": "geelong"}, "",
 			"high Slow plants geelong"},
+		{"control characters in the summary", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "lyon"}, "Odoo\x1b[31m down\u202e in\x00 Lyon\u2028again",
+			"critical OdooDown: Odoo [31m down in Lyon again plants lyon"},
+		{"long summary", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "lyon"}, strings.Repeat("é", andon.MaxLineText),
+			"critical OdooDown: éé"},
 		{"no severity", map[string]string{"alertname": "X", "plant": "lyon"}, "",
 			"alerts[0].labels: has no label severity (or andon_severity)"},
 		{"unknown severity", map[string]string{"alertname": "X", "severity": "sev1", "plant": "lyon"}, "",
@@ -84,6 +88,9 @@ func TestAlertIncident(t *testing.T) {
 				got = "ignored: " + ignored
 			default:
 				got = string(req.Severity) + " " + req.Title + " " + req.Scope.String()
+				if err := andon.CheckText("title", req.Title, false); err != nil {
+					t.Errorf("title %q: %v", req.Title, err)
+				}
 				if req.ID != "am-0f1e2d3c4b5a6978" {
 					t.Errorf("ID %q", req.ID)
 				}
