@@ -248,7 +248,14 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 	cat := s.catalog.Catalog()
 	reqs := make([]*andon.IncidentRequest, len(n.Alerts))
 	ignored := make([]string, len(n.Alerts))
+	// An alert is in a notification once: two of one fingerprint would
+	// say two things of one incident, and the last would win.
+	seen := make(map[string]int, len(n.Alerts))
 	for i, a := range n.Alerts {
+		if j, ok := seen[a.Fingerprint]; ok && a.Fingerprint != "" {
+			return nil, andon.Errorf(andon.EINVALID, "alerts[%d].fingerprint: %q is alerts[%d]'s too; an alert is given once in a notification", i, a.Fingerprint, j)
+		}
+		seen[a.Fingerprint] = i
 		switch a.Status {
 		case "firing":
 			if reqs[i], ignored[i], err = andon.AlertIncident(n, i, cat); err != nil {

@@ -230,3 +230,25 @@ func TestReceiveAlerts(t *testing.T) {
 		}
 	})
 }
+
+// Two alerts of one fingerprint in a notification say two things of one
+// incident: the notification is refused, naming both, and nothing is
+// written.
+func TestReceiveAlertsOfOneFingerprint(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		critical := alert("dddd4444", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		warning := alert("dddd4444", map[string]string{"alertname": "OdooDown", "severity": "warning", "plant": "geelong"})
+		size := e.verify(t).Entries
+		n := &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{critical, warning}}
+		if got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); andon.ErrorCode(err) != andon.EINVALID ||
+			!strings.Contains(andon.ErrorMessage(err), `alerts[1].fingerprint: "dddd4444" is alerts[0]'s too`) {
+			t.Fatalf("a notification giving one alert twice = %+v, %v; want it refused, naming both", got, err)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("a refused notification wrote %d audit entries", got-size)
+		}
+		if _, err := e.incidents.FindIncidentByID(context.Background(), "am-dddd4444"); andon.ErrorCode(err) != andon.ENOTFOUND {
+			t.Errorf("incident of the refused notification: %v; want none", err)
+		}
+	})
+}
