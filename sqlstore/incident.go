@@ -237,7 +237,8 @@ func (s *IncidentService) FindIncidents(ctx context.Context, f andon.IncidentFil
 // ReceiveAlerts applies a notification of Alertmanager's webhook: a
 // firing alert opens its incident (am- and its fingerprint), opens it
 // again once resolved, or updates the open one if its title, severity,
-// scope or link changed; a resolved alert resolves its open incident. The
+// scope or link changed; a resolved alert resolves its open incident. An
+// incident a person opened again is left as it is. The
 // whole notification is checked first: one bad alert refuses it all, and
 // nothing is written.
 func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotification) (*andon.AlertsReceived, error) {
@@ -285,6 +286,10 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 			}
 			req := reqs[i]
 			switch {
+			case old != nil && old.State == andon.IncidentOpen && old.Source != andon.SourceAlertmanager:
+				// A person opened it again after it was resolved: it is
+				// theirs to resolve, whatever the alert says since.
+				got.Unchanged = append(got.Unchanged, id)
 			case req == nil && (old == nil || old.State != andon.IncidentOpen):
 				got.Unchanged = append(got.Unchanged, id)
 			case req == nil:

@@ -252,3 +252,40 @@ func TestReceiveAlertsOfOneFingerprint(t *testing.T) {
 		}
 	})
 }
+
+// An incident of an alert that a person resolved and opened again is
+// theirs: the alert's resolution, or a change of its labels, leaves it
+// open as they opened it.
+func TestReceiveAlertsLeaveAnIncidentOpenedAgainByAPerson(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		down := alert("eeee5555", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		n := &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{down}}
+		if _, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), "am-eeee5555", "false alarm"); err != nil {
+			t.Fatal(err)
+		}
+		again := geelongDown
+		again.ID = "am-eeee5555"
+		if _, err := e.incidents.OpenIncident(as("alice"), &again); err != nil {
+			t.Fatal(err)
+		}
+		size := e.verify(t).Entries
+		n.Alerts[0].Labels["severity"] = "warning"
+		if got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Unchanged, ",") != "am-eeee5555" {
+			t.Fatalf("firing again with another severity = %+v, %v; want the incident unchanged", got, err)
+		}
+		n.Alerts[0].Status = "resolved"
+		if got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Unchanged, ",") != "am-eeee5555" {
+			t.Fatalf("resolved = %+v, %v; want the incident unchanged", got, err)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("the alert wrote %d audit entries", got-size)
+		}
+		inc, err := e.incidents.FindIncidentByID(context.Background(), "am-eeee5555")
+		if err != nil || inc.State != andon.IncidentOpen || inc.OpenedBy != "alice" || inc.Severity != andon.LevelCritical || inc.Title != "MRP scheduler down" {
+			t.Fatalf("incident = %+v, %v; want open as alice opened it again", inc, err)
+		}
+	})
+}
