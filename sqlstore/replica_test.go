@@ -235,3 +235,51 @@ func TestReplicaWithAnotherKeyWritesNothing(t *testing.T) {
 		}
 	})
 }
+
+// Two replicas opening one incident ID at once: one opens it, the other
+// is told it is open already (a conflict, not a unique violation); two
+// opening incidents without an ID get two IDs.
+func TestRacingIncidentsOnTwoReplicas(t *testing.T) {
+	eachEngine(t, func(t *testing.T, a *env) {
+		b := a.MustOpenReplica(t)
+		for round := range 5 {
+			errs := make(chan error, 4)
+			ids := make(chan string, 2)
+			start := make(chan struct{})
+			for user, r := range map[string]*env{"alice": a, "bob": b} {
+				go func() {
+					<-start
+					req := geelongDown
+					req.ID = fmt.Sprintf("OPS-%d", round)
+					_, err := r.incidents.OpenIncident(as(user), &req)
+					errs <- err
+				}()
+				go func() {
+					<-start
+					inc, err := r.incidents.OpenIncident(as(user), &geelongDown)
+					if err == nil {
+						ids <- inc.ID
+					}
+					errs <- err
+				}()
+			}
+			close(start)
+			var conflicts int
+			for range 4 {
+				switch err := <-errs; {
+				case err == nil:
+				case andon.ErrorCode(err) == andon.ECONFLICT && strings.Contains(andon.ErrorMessage(err), "is already open"):
+					conflicts++
+				default:
+					t.Fatalf("racing incidents: %v; want success or a conflict saying the incident is open", err)
+				}
+			}
+			if id1, id2 := <-ids, <-ids; conflicts != 1 || id1 == id2 {
+				t.Fatalf("round %d: %d conflicts, incidents without an ID opened as %s and %s; want 1 conflict and two IDs", round, conflicts, id1, id2)
+			}
+		}
+		if r := a.verify(t); !r.OK {
+			t.Errorf("audit verify: %+v", r)
+		}
+	})
+}
