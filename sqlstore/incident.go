@@ -247,6 +247,7 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 		return nil, err
 	}
 	cat := s.catalog.Catalog()
+	roles := cat.RolesOf(user)
 	reqs := make([]*andon.IncidentRequest, len(n.Alerts))
 	ignored := make([]string, len(n.Alerts))
 	// An alert is in a notification once: two of one fingerprint would
@@ -293,6 +294,9 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 			case req == nil && (old == nil || old.State != andon.IncidentOpen):
 				got.Unchanged = append(got.Unchanged, id)
 			case req == nil:
+				if err := mayChange(user, roles, old, i); err != nil {
+					return err
+				}
 				comment := "resolved in Alertmanager"
 				if !a.EndsAt.IsZero() {
 					comment += ", the alert ended at " + a.EndsAt.UTC().Format(time.RFC3339)
@@ -310,6 +314,9 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 			case old.Title == req.Title && old.Severity == req.Severity && old.Link == req.Link && scopeEqual(old.Scope, req.Scope):
 				got.Unchanged = append(got.Unchanged, id)
 			default:
+				if err := mayChange(user, roles, old, i); err != nil {
+					return err
+				}
 				old.Title, old.Severity, old.Link, old.Scope = req.Title, req.Severity, req.Link, req.Scope
 				if err := s.write(ctx, tx, old, true, andon.EventIncidentUpdated, user); err != nil {
 					return err
@@ -326,6 +333,17 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 		return nil, err
 	}
 	return got, nil
+}
+
+// mayChange refuses alert i of a notification sent by user, holding
+// roles, that would resolve or update the open incident inc unless user
+// may resolve it: lowering an incident's severity or scope lifts its stop
+// as resolving it does, and a notification is posted with any token.
+func mayChange(user string, roles []string, inc *andon.Incident, i int) error {
+	if err := mayResolve(user, roles, inc); err != nil {
+		return andon.Errorf(andon.EFORBIDDEN, "alerts[%d]: %s; its alert's notifications are Alertmanager's, sent with the token of the user that opened it", i, andon.ErrorMessage(err))
+	}
+	return nil
 }
 
 func scopeEqual(a, b andon.IncidentScope) bool {

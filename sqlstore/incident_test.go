@@ -289,3 +289,40 @@ func TestReceiveAlertsLeaveAnIncidentOpenedAgainByAPerson(t *testing.T) {
 		}
 	})
 }
+
+// A notification resolves or updates an open incident only when it comes
+// from whoever may resolve it: the user whose token opened it, a change
+// manager or a platform admin. Anyone else's is refused, and the incident
+// stays as it was; anyone may still open an incident from an alert.
+func TestReceiveAlertsFromAnotherUser(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		down := alert("ffff6666", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		n := &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{down}}
+		if _, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil {
+			t.Fatal(err)
+		}
+		size := e.verify(t).Entries
+		n.Alerts[0].Labels["severity"] = "info"
+		if got, err := e.incidents.ReceiveAlerts(as("frank"), n); andon.ErrorCode(err) != andon.EFORBIDDEN ||
+			!strings.Contains(andon.ErrorMessage(err), "alerts[0]: frank may not resolve incident am-ffff6666") {
+			t.Fatalf("frank lowering the severity = %+v, %v; want it forbidden", got, err)
+		}
+		n.Alerts[0].Status = "resolved"
+		if got, err := e.incidents.ReceiveAlerts(as("frank"), n); andon.ErrorCode(err) != andon.EFORBIDDEN {
+			t.Fatalf("frank resolving = %+v, %v; want it forbidden", got, err)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("refused notifications wrote %d audit entries", got-size)
+		}
+		if inc, err := e.incidents.FindIncidentByID(context.Background(), "am-ffff6666"); err != nil || inc.State != andon.IncidentOpen || inc.Severity != andon.LevelCritical {
+			t.Fatalf("incident = %+v, %v; want it open and critical", inc, err)
+		}
+		if got, err := e.incidents.ReceiveAlerts(as("bob"), n); err != nil || strings.Join(got.Resolved, ",") != "am-ffff6666" {
+			t.Fatalf("bob, a change manager, resolving = %+v, %v", got, err)
+		}
+		n.Alerts[0].Status = "firing"
+		if got, err := e.incidents.ReceiveAlerts(as("frank"), n); err != nil || strings.Join(got.Opened, ",") != "am-ffff6666" {
+			t.Fatalf("frank opening it again = %+v, %v", got, err)
+		}
+	})
+}
