@@ -18,8 +18,8 @@ func incidentPath(id, sub string) (string, error) {
 }
 
 // OpenIncident opens an incident: while it is open, the gate refuses
-// every change but an emergency one in its scope (under the default
-// policy, when it is critical).
+// every change to production but an emergency one in its scope (under the
+// default policy, when it is critical).
 func (c *Client) OpenIncident(ctx context.Context, req *andon.IncidentRequest) (*andon.Incident, error) {
 	var inc andon.Incident
 	if err := c.do(ctx, http.MethodPost, "/api/v1/incidents", nil, req, &inc); err != nil {

@@ -19,8 +19,9 @@ func newIncidentCmd(e *env) *cobra.Command {
 		Short: "Open, list and resolve incidents, which stop changes at the gate while open",
 		Long: `An incident is something going wrong at a plant: while it is open, the gate
 gives it to the policy for every environment in its scope, and the default
-policy refuses every change but an emergency one while a critical incident
-is open. Anyone may open one, as anyone may pull an andon cord; whoever
+policy refuses every change to production but an emergency one while a
+critical incident is open; outside production, where the fix is tried
+first, an incident stops nothing. Anyone may open one, as anyone may pull an andon cord; whoever
 opened it, a change manager or a platform admin resolves it. Alertmanager
 opens and resolves incidents itself through POST /api/v1/incidents/alertmanager
 (see docs/incidents.md).`,
@@ -35,7 +36,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 	var severity string
 	cmd := &cobra.Command{
 		Use:   "open --title TEXT (--plant P | --process P | --env E | --namespace NS | --global)...",
-		Short: "Open an incident: stop the changes of the plants, processes or environments it names",
+		Short: "Open an incident: stop the changes to production of the plants, processes or environments it names",
 		Example: `  andon incident open --title "MRP scheduler down" --plant lyon
   andon incident open --id INC0012345 --title "label printers offline" --env prod-lyon --severity high`,
 		Args: cobra.NoArgs,

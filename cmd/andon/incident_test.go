@@ -66,3 +66,13 @@ func TestIncidentStopsProduction(t *testing.T) {
 		t.Fatalf("alertmanager version 3: %d %s; want a 400 naming the version", resp.StatusCode, body)
 	}
 }
+
+// The help of incident says what the default policy stops: changes to
+// production, not those of staging, where the fix is tried first.
+func TestIncidentHelpSaysProduction(t *testing.T) {
+	r := runCLI(t, nil, "incident", "--help")
+	if r.code != 0 || !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), "refuses every change to production but an emergency one") ||
+		!strings.Contains(r.stdout, "an incident stops nothing") {
+		t.Fatalf("incident --help: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
