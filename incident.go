@@ -184,8 +184,12 @@ type IncidentRequest struct {
 	Link     string        `json:"link,omitempty"`
 }
 
-// Validate checks what can be checked without the catalog.
+// Validate checks what can be checked without the catalog, and drops
+// the names its scope repeats.
 func (r *IncidentRequest) Validate() error {
+	for _, names := range []*[]string{&r.Scope.Plants, &r.Scope.Processes, &r.Scope.Environments, &r.Scope.Namespaces} {
+		*names = uniq(*names)
+	}
 	if r.ID != "" {
 		if err := CheckIncidentID(r.ID); err != nil {
 			return err
@@ -206,6 +210,17 @@ func (r *IncidentRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// uniq returns names without the repeats, in their first order.
+func uniq(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func joinLevels() string {

@@ -293,6 +293,12 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 				got.Unchanged = append(got.Unchanged, id)
 			case req == nil && (old == nil || old.State != andon.IncidentOpen):
 				got.Unchanged = append(got.Unchanged, id)
+			case req != nil && old != nil && old.State == andon.IncidentResolved && old.ResolvedAt != nil &&
+				!a.StartsAt.IsZero() && !a.StartsAt.After(*old.ResolvedAt):
+				// Resolved while this firing of the alert went on (by a
+				// person, say): Alertmanager repeating it does not open
+				// it again; the alert firing anew, after it ends, does.
+				got.Unchanged = append(got.Unchanged, id)
 			case req == nil:
 				if err := mayChange(user, roles, old, i); err != nil {
 					return err

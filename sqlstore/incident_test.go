@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -323,6 +324,43 @@ func TestReceiveAlertsFromAnotherUser(t *testing.T) {
 		n.Alerts[0].Status = "firing"
 		if got, err := e.incidents.ReceiveAlerts(as("frank"), n); err != nil || strings.Join(got.Opened, ",") != "am-ffff6666" {
 			t.Fatalf("frank opening it again = %+v, %v", got, err)
+		}
+	})
+}
+
+// An alert's incident that a person resolved while the alert went on
+// firing stays resolved when Alertmanager repeats the alert; the alert
+// firing anew, after it ended, opens it again.
+func TestReceiveAlertsRepeatedAfterAPersonResolved(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		down := alert("abab1212", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		down.StartsAt = e.now.Add(-time.Hour)
+		n := &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{down}}
+		if _, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), "am-abab1212", "a flapping probe; the plant runs"); err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(4 * time.Hour)
+		if got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Unchanged, ",") != "am-abab1212" {
+			t.Fatalf("the alert repeated = %+v, %v; want the incident left resolved", got, err)
+		}
+		n.Alerts[0].StartsAt = e.now.Add(-time.Minute)
+		if got, err := e.incidents.ReceiveAlerts(as("alertmanager"), n); err != nil || strings.Join(got.Opened, ",") != "am-abab1212" {
+			t.Fatalf("the alert firing anew = %+v, %v; want the incident opened again", got, err)
+		}
+	})
+}
+
+// A scope that names a plant twice keeps it once.
+func TestIncidentScopeRepeats(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := geelongDown
+		req.Scope.Plants = []string{"geelong", "lyon", "geelong"}
+		inc, err := e.incidents.OpenIncident(as("alice"), &req)
+		if err != nil || strings.Join(inc.Scope.Plants, ",") != "geelong,lyon" {
+			t.Fatalf("incident = %+v, %v; want plants geelong, lyon", inc, err)
 		}
 	})
 }
