@@ -361,6 +361,10 @@ func scopeEqual(a, b andon.IncidentScope) bool {
 // openIncidents expression gives them (a JSON array of their bodies), and
 // returns those that stop changes to env, oldest first.
 func openIncidents(list []byte, env *andon.Environment) ([]andon.Incident, error) {
+	if string(list) == "[]" {
+		// None open, as nearly always: nothing to decode.
+		return []andon.Incident{}, nil
+	}
 	var all []andon.Incident
 	if err := json.Unmarshal(list, &all); err != nil {
 		return nil, fmt.Errorf("decode the open incidents: %w", err)
