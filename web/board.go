@@ -32,8 +32,14 @@ const (
 	stateOpen        = "open"
 )
 
+// boardIncidents is the most open incidents the board reads: far more
+// than are ever open at once.
+const boardIncidents = 100
+
 // boardView is the data of the board.
 type boardView struct {
+	// Incidents are the open incidents, shown above the plants.
+	Incidents  []*andon.Incident
 	Plants     []*plantTiles
 	Refresh    int
 	StaleAfter int // seconds without a refresh after which the board says it is stale
@@ -61,6 +67,13 @@ type tile struct {
 	// Next is the next window to start.
 	Next                            *andon.Occurrence
 	Pending, Approved, Implementing int
+	// Incidents are the open incidents whose scope takes in the
+	// environment.
+	Incidents []*andon.Incident
+	// StoppedBy are those of Incidents that stop every change to it but
+	// an emergency one, as the default policy does: the critical ones,
+	// of a production environment.
+	StoppedBy []*andon.Incident
 }
 
 // tileCount is one count of a tile's changes: those in State.
@@ -104,6 +117,14 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 		return nil, err
 	}
 	v := &boardView{Refresh: boardRefresh, StaleAfter: boardStaleAfter, At: now}
+	if h.cfg.Incidents != nil {
+		// One read for the whole board; each tile keeps those of its
+		// environment.
+		v.Incidents, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Limit: boardIncidents})
+		if err != nil {
+			return nil, err
+		}
+	}
 	byPlant := map[string]*plantTiles{}
 	for _, p := range cat.Plants {
 		pt := &plantTiles{Name: p.Name, Timezone: p.Timezone, Local: now.In(p.Location)}
@@ -117,6 +138,15 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 		}
 		c := counts[env.Name]
 		t.Pending, t.Approved, t.Implementing = c[andon.StatePending], c[andon.StateApproved], c[andon.StateImplementing]
+		for _, inc := range v.Incidents {
+			if !inc.Scope.Affects(env) {
+				continue
+			}
+			t.Incidents = append(t.Incidents, inc)
+			if env.Stage == andon.StageProduction && inc.Severity == andon.LevelCritical {
+				t.StoppedBy = append(t.StoppedBy, inc)
+			}
+		}
 		// An environment serving several plants is shown with its first,
 		// whose time zone its windows follow.
 		home := "—"

@@ -127,6 +127,9 @@ var stateIcons = map[string]string{
 	stateOpen:        "●",
 	stateMaintenance: "▲",
 	stateFrozen:      "■",
+	// Not a state of the calendar's: a production environment that an
+	// open critical incident stops, whatever its windows say.
+	"stopped": "✖",
 }
 
 // tierIcons do the same for risk tiers.

@@ -2824,3 +2824,90 @@ func TestApprovalsShowsWindowsAndFreezes(t *testing.T) {
 		}
 	}
 }
+
+// TestBoardIncidents shows the open incidents above the plants, and on
+// each tile those whose scope takes in its environment: a production
+// tile that an open critical incident affects is stopped, as the default
+// gate refuses its changes; one of staging, or a lesser incident, stops
+// nothing.
+func TestBoardIncidents(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	if _, err := s.incidents.OpenIncident(ctx, &andon.IncidentRequest{Title: "MRP scheduler down <b>since 8:40</b>", Severity: andon.LevelCritical,
+		Scope: andon.IncidentScope{Plants: []string{"lyon"}}, Link: "https://tracker.example.com/browse/OPS-7?view=full&tab=log"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.incidents.OpenIncident(ctx, &andon.IncidentRequest{ID: "OPS-8", Title: "Slow label printing", Severity: andon.LevelHigh,
+		Scope: andon.IncidentScope{Environments: []string{"prod-geelong"}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := s.MustSignIn(t, "frank")
+	for _, path := range []string{"/", "/?kiosk=1"} {
+		p := b.get(path).mustStatus(t, http.StatusOK)
+		if p.attr("#board #incidents", "role") != "alert" {
+			t.Fatalf("%s: no alert of the open incidents in the board", path)
+		}
+		if got := p.text("#incidents h2"); got != "✖ 2 open incidents" {
+			t.Errorf("%s: incidents headed %q", path, got)
+		}
+		got := p.text("#incidents li[data-incident=INC-1]")
+		want := "INC-1 ✖ critical MRP scheduler down <b>since 8:40</b> Stops every change to production but an emergency one in plants lyon. Opened Thu 26 Nov 2026 09:00 UTC by alice."
+		if path == "/" {
+			want += " INC-1 where it is tracked"
+		}
+		if got != want {
+			t.Errorf("%s: INC-1 reads\n%q, want\n%q", path, got, want)
+		}
+		if strings.Contains(p.body, "<b>since") {
+			t.Errorf("%s: the incident's title is not escaped", path)
+		}
+		if got := p.text("#incidents li[data-incident=OPS-8] .scope"); got != "Concerns environments prod-geelong." {
+			t.Errorf("%s: OPS-8's scope %q", path, got)
+		}
+		if link := p.attr("#incidents li[data-incident=INC-1] a", "href"); path == "/" && link != "https://tracker.example.com/browse/OPS-7?view=full&tab=log" || path != "/" && link != "" {
+			t.Errorf("%s: INC-1 links to %q", path, link)
+		}
+		tests := []struct {
+			env       string
+			incidents []string
+			stopped   string
+		}{
+			{"prod-lyon", []string{"INC-1"}, "✖ Stopped: critical incident INC-1 open; only emergency changes may go ahead"},
+			{"prod-subsidiaries", []string{"INC-1"}, "✖ Stopped: critical incident INC-1 open; only emergency changes may go ahead"},
+			{"staging-lyon", []string{"INC-1"}, ""},
+			{"dev", []string{"INC-1"}, ""},
+			{"prod-geelong", []string{"OPS-8"}, ""},
+			{"staging-geelong", nil, ""},
+		}
+		for _, tt := range tests {
+			tile := "article.tile[data-env=" + tt.env + "]"
+			var ids []string
+			for _, n := range p.all(tile + " .tile-incidents li") {
+				ids = append(ids, attrOf(n, "data-incident"))
+			}
+			if !slices.Equal(ids, tt.incidents) {
+				t.Errorf("%s: %s lists the incidents %v, want %v", path, tt.env, ids, tt.incidents)
+			}
+			if got := p.text(tile + " .stop"); got != tt.stopped {
+				t.Errorf("%s: %s says %q, want %q", path, tt.env, got, tt.stopped)
+			}
+			if stopped := len(p.all(tile+".stopped")) == 1; stopped != (tt.stopped != "") {
+				t.Errorf("%s: %s has the class stopped: %v", path, tt.env, stopped)
+			}
+		}
+	}
+
+	// Resolved, it is gone from the board.
+	bob := andon.NewContextWithUser(t.Context(), &andon.User{Name: "bob", Roles: []string{andon.RoleChangeManager}})
+	if _, err := s.incidents.ResolveIncident(bob, "INC-1", "scheduler restarted"); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/").mustStatus(t, http.StatusOK)
+	if p.all("#incidents li[data-incident=INC-1]") != nil || p.all("article.tile.stopped") != nil || p.all("article.tile[data-env=prod-lyon] .tile-incidents") != nil {
+		t.Error("the resolved incident INC-1 is still on the board")
+	}
+	if p.all("#incidents li[data-incident=OPS-8]") == nil {
+		t.Error("OPS-8, still open, is no longer on the board")
+	}
+}

@@ -38,6 +38,9 @@ type Config struct {
 	Calendar andon.CalendarService
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
+	// Incidents lists the open incidents the board shows, once per
+	// board. Nil shows none.
+	Incidents andon.IncidentService
 	// Counts returns the number of changes per environment and state, for
 	// the board, in one query (sqlstore's DB.CountByEnvironment).
 	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)

@@ -30,14 +30,15 @@ import (
 // example catalog, the default policy and a clock the test sets, served
 // over HTTP on loopback.
 type stack struct {
-	url     string
-	dir     string // the data directory: andon.db and the signing key
-	now     time.Time
-	changes *sqlstore.ChangeService
-	gate    *sqlstore.GateService
-	audit   *sqlstore.AuditService
-	tokens  *sqlstore.TokenService
-	holder  *andon.CatalogHolder
+	url       string
+	dir       string // the data directory: andon.db and the signing key
+	now       time.Time
+	changes   *sqlstore.ChangeService
+	gate      *sqlstore.GateService
+	audit     *sqlstore.AuditService
+	tokens    *sqlstore.TokenService
+	incidents *sqlstore.IncidentService
+	holder    *andon.CatalogHolder
 }
 
 // MustServe starts a stack on a catalog (nil: the example manufacturer)
@@ -75,18 +76,19 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 	s.audit = audit
 	tokens := sqlstore.NewTokenService(db)
 	s.tokens = tokens
+	s.incidents = sqlstore.NewIncidentService(db, s.holder)
 	for _, u := range cat.Users() {
 		if err := tokens.AddToken(ctx, u, "demo-"+u); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens,
+	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents,
 		Counts: db.CountByEnvironment, EvidenceParts: audit.EvidenceParts, Now: db.Now, InsecureCookies: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	srv := httptest.NewServer(server.New(server.Config{Changes: s.changes, Gate: s.gate, Audit: audit, Calendar: cal,
-		Catalog: s.holder, Tokens: tokens, Now: db.Now, UI: web.New(cfg)}))
+		Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Now: db.Now, UI: web.New(cfg)}))
 	tb.Cleanup(srv.Close)
 	s.url = srv.URL
 	return s

@@ -1053,6 +1053,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 func (a *app) close() { a.db.Close() }
 
 func (a *app) handler() http.Handler {
+	incidents := sqlstore.NewIncidentService(a.db, a.catalogs)
 	return server.New(server.Config{
 		Logger:                 a.logger,
 		Changes:                a.changes,
@@ -1062,7 +1063,7 @@ func (a *app) handler() http.Handler {
 		Catalog:                a.catalogs,
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
-		Incidents:              sqlstore.NewIncidentService(a.db, a.catalogs),
+		Incidents:              incidents,
 		Backups:                sqlstore.NewBackupService(a.db, a.catalogs),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
@@ -1081,6 +1082,7 @@ func (a *app) handler() http.Handler {
 			Calendar:        a.calendar,
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
+			Incidents:       incidents,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
 			Ping:            a.db.Ping,
