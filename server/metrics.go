@@ -43,9 +43,9 @@ type metrics struct {
 
 // newMetrics creates andon's collectors and registers them, the Go and
 // process collectors and, when cfg has the functions they need, the
-// andon_changes and andon_token_*_timestamp_seconds gauges in
-// cfg.Registry. Collectors already registered by an earlier call are
-// reused, so that several handlers may share one registry.
+// andon_changes, andon_incidents_open and andon_token_*_timestamp_seconds
+// gauges in cfg.Registry. Collectors already registered by an earlier
+// call are reused, so that several handlers may share one registry.
 func newMetrics(cfg Config) *metrics {
 	reg := cfg.Registry
 	m := &metrics{
@@ -80,6 +80,9 @@ func newMetrics(cfg Config) *metrics {
 	register(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.ChangeCounts != nil {
 		register(reg, changesByState(cfg.ChangeCounts, cfg.Logger))
+	}
+	if cfg.IncidentCounts != nil {
+		register(reg, incidentsBySeverity(cfg.IncidentCounts, cfg.Logger))
 	}
 	if cfg.ListTokens != nil {
 		register(reg, tokenTimes(cfg.ListTokens, cfg.Logger))
@@ -260,6 +263,31 @@ func changesByState(counts func(context.Context) (map[andon.State]int, error), l
 			}
 			for _, s := range states {
 				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[s]), string(s))
+			}
+			return nil
+		}}
+}
+
+// incidentsBySeverity exports the open incidents per severity, counted at
+// scrape time. Every severity is exported, zero included, so that an
+// alert on open critical incidents does not see its series vanish once
+// the last is resolved.
+func incidentsBySeverity(counts func(context.Context) (map[andon.Level]int, error), logger *slog.Logger) *storeCollector {
+	desc := prometheus.NewDesc("andon_incidents_open", "Open incidents, by severity: while a critical one is open the default gate refuses every change to production in its scope but an emergency one.", []string{"severity"}, nil)
+	return &storeCollector{descs: []*prometheus.Desc{desc}, what: "count open incidents", logger: logger,
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			n, err := counts(ctx)
+			if err != nil {
+				return err
+			}
+			levels := slices.Clone(andon.Levels)
+			for l := range n {
+				if !slices.Contains(levels, l) {
+					levels = append(levels, l)
+				}
+			}
+			for _, l := range levels {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[l]), string(l))
 			}
 			return nil
 		}}

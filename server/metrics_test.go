@@ -22,6 +22,9 @@ func TestMetrics(t *testing.T) {
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
 			return map[andon.State]int{andon.StatePending: 3, andon.StateApproved: 1}, nil
 		}
+		c.IncidentCounts = func(ctx context.Context) (map[andon.Level]int, error) {
+			return map[andon.Level]int{andon.LevelCritical: 1}, nil
+		}
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return []andon.TokenInfo{
 				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
@@ -83,6 +86,8 @@ func TestMetrics(t *testing.T) {
 		`andon_changes{state="pending"} 3`,
 		`andon_changes{state="approved"} 1`,
 		`andon_changes{state="rolled-back"} 0`,
+		`andon_incidents_open{severity="critical"} 1`,
+		`andon_incidents_open{severity="low"} 0`,
 		`andon_token_expiry_timestamp_seconds{id="3f2a9c1b7d4e"} 1.803546e+09`,
 		`andon_token_created_timestamp_seconds{id="3f2a9c1b7d4e"} 1.79577e+09`,
 		`go_goroutines `,
@@ -123,16 +128,19 @@ func TestMetricsSurviveFailingCounts(t *testing.T) {
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) {
 			return nil, errors.New("database is closed")
 		}
+		c.IncidentCounts = func(ctx context.Context) (map[andon.Level]int, error) {
+			return nil, errors.New("database is closed")
+		}
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return nil, errors.New("database is closed")
 		}
 	})
 	r := f.do(t, "GET", "/metrics", "", "")
-	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") ||
+	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") || strings.Contains(string(r.body), "andon_incidents_open{") ||
 		strings.Contains(string(r.body), "andon_token_expiry_timestamp_seconds{") {
-		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes and the token expiries:\n%.500s", r.status, r.body)
+		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes, andon_incidents_open and the token expiries:\n%.500s", r.status, r.body)
 	}
-	for _, msg := range []string{"count changes for metrics", "list tokens for metrics"} {
+	for _, msg := range []string{"count changes for metrics", "count open incidents for metrics", "list tokens for metrics"} {
 		if recs := f.logs.records(t, msg); len(recs) != 1 {
 			t.Errorf("got %d log records %q, want 1", len(recs), msg)
 		}
@@ -238,6 +246,7 @@ func TestDocumentedMetrics(t *testing.T) {
 	f := newFixture(t, func(c *server.Config) {
 		c.Drift = &driftService{}
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) { return nil, nil }
+		c.IncidentCounts = func(ctx context.Context) (map[andon.Level]int, error) { return nil, nil }
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return []andon.TokenInfo{{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: testNow, ExpiresAt: new(testNow.AddDate(0, 3, 0))}}, nil
 		}

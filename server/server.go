@@ -60,6 +60,10 @@ type Config struct {
 	// andon_changes gauge. A collector calls it at scrape time so that the
 	// gauge never drifts from the store. Nil leaves the gauge out.
 	ChangeCounts func(ctx context.Context) (map[andon.State]int, error)
+	// IncidentCounts returns the number of open incidents per severity,
+	// for the andon_incidents_open gauge, at scrape time as ChangeCounts
+	// (sqlstore's IncidentService.CountOpen). Nil leaves the gauge out.
+	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
 	// ListTokens lists the tokens issued, for the
 	// andon_token_expiry_timestamp_seconds gauge of those that expire. A
 	// collector calls it at scrape time. Nil leaves the gauge out.

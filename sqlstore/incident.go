@@ -234,6 +234,32 @@ func (s *IncidentService) FindIncidents(ctx context.Context, f andon.IncidentFil
 	return list, rows.Err()
 }
 
+// CountOpen returns the number of open incidents by severity, for the
+// andon_incidents_open gauge: all of them, through the index of the open
+// ones, however many there are.
+func (s *IncidentService) CountOpen(ctx context.Context) (map[andon.Level]int, error) {
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM incidents WHERE state = 'open'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[andon.Level]int{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var inc struct {
+			Severity andon.Level `json:"severity"`
+		}
+		if err := json.Unmarshal(body, &inc); err != nil {
+			return nil, fmt.Errorf("decode an incident: %w", err)
+		}
+		counts[inc.Severity]++
+	}
+	return counts, rows.Err()
+}
+
 // ReceiveAlerts applies a notification of Alertmanager's webhook: a
 // firing alert opens its incident (am- and its fingerprint), opens it
 // again once resolved, or updates the open one if its title, severity,

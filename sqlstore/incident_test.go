@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -362,5 +363,33 @@ func TestIncidentScopeRepeats(t *testing.T) {
 		if err != nil || strings.Join(inc.Scope.Plants, ",") != "geelong,lyon" {
 			t.Fatalf("incident = %+v, %v; want plants geelong, lyon", inc, err)
 		}
+	})
+}
+
+// CountOpen counts the open incidents by severity, and no resolved one.
+func TestIncidentCountOpen(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		mustCount := func(want map[andon.Level]int) {
+			t.Helper()
+			got, err := e.incidents.CountOpen(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("open incidents %v, want %v", got, want)
+			}
+		}
+		mustCount(map[andon.Level]int{})
+		high := geelongDown
+		high.Severity = andon.LevelHigh
+		for _, req := range []andon.IncidentRequest{geelongDown, geelongDown, high} {
+			if _, err := e.incidents.OpenIncident(as("alice"), &req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), "INC-1", "restarted"); err != nil {
+			t.Fatal(err)
+		}
+		mustCount(map[andon.Level]int{andon.LevelCritical: 1, andon.LevelHigh: 1})
 	})
 }

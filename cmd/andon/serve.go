@@ -1071,6 +1071,7 @@ func (a *app) handler() http.Handler {
 		Now:                    a.db.Now,
 		Registry:               a.registry,
 		ChangeCounts:           a.db.CountByState,
+		IncidentCounts:         incidents.CountOpen,
 		ListTokens:             func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "", "api") },
 		Loads:                  a.loads,
 		AuditFailures:          a.db.AuditFailures,
