@@ -367,9 +367,20 @@ func (a *app) seedDemo(ctx context.Context, now time.Time) error {
 		return err
 	}
 
-	// Five days ago: a label printer outage in Geelong, fixed by an
-	// emergency change whose retrospective review is now overdue.
+	// Five days ago: a label printer outage in Geelong. Gus, on duty
+	// there, pulled the cord, which stopped every change to Geelong's
+	// production but the fix: an emergency change, whose retrospective
+	// review is now overdue. A change manager resolved the incident once
+	// labels printed again.
 	t = now.Add(-5 * day)
+	clock = t.Add(-30 * time.Minute)
+	inc, err := a.incidents.OpenIncident(as("gus"), &andon.IncidentRequest{
+		Title: "Shipping labels fail to print for the Melbourne carrier", Severity: andon.LevelCritical,
+		Scope: andon.IncidentScope{Plants: []string{"geelong"}},
+	})
+	if err != nil {
+		return err
+	}
 	if err := deploy("alice", "staging-geelong", demoImageC, t, &andon.Change{}); err != nil {
 		return err
 	}
@@ -387,6 +398,10 @@ func (a *app) seedDemo(ctx context.Context, now time.Time) error {
 		return err
 	}
 	if err := deploy("alice", "prod-geelong", demoImageC, t.Add(2*time.Hour), c); err != nil {
+		return err
+	}
+	clock = t.Add(3 * time.Hour)
+	if _, err := a.incidents.ResolveIncident(as("bob"), inc.ID, "labels print again since the hotfix; carrier confirmed"); err != nil {
 		return err
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -129,6 +130,20 @@ func wantSeeded(t *testing.T, a *app) {
 			t.Errorf("%s changes = %d, want %d (all: %v)", state, counts[state], n, counts)
 		}
 	}
+	// The label printer outage in Geelong was an incident, opened and
+	// resolved: none is left open to stop the README's walkthrough.
+	incidents, err := a.incidents.FindIncidents(context.Background(), andon.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incidents) != 1 || incidents[0].ID != "INC-1" || incidents[0].State != andon.IncidentResolved ||
+		incidents[0].OpenedBy != "gus" || incidents[0].ResolvedBy != "bob" || !incidents[0].Scope.Affects(a.catalogs.Catalog().Environment("prod-geelong")) {
+		var got []string
+		for _, inc := range incidents {
+			got = append(got, fmt.Sprintf("%s %s by %s, %s by %s", inc.ID, inc.Scope, inc.OpenedBy, inc.State, inc.ResolvedBy))
+		}
+		t.Errorf("seeded incidents %q, want INC-1 of the Geelong plant opened by gus and resolved by bob", got)
+	}
 }
 
 // TestDemoCommand runs andon demo as a newcomer would and looks at what it
@@ -159,6 +174,12 @@ func TestDemoCommand(t *testing.T) {
 	list := runCLI(t, env, "change", "list", "-o", "json")
 	if list.code != 0 || !containsAll(list.stdout, `"total": 8`, "CHG-8") {
 		t.Errorf("change list: exit %d\n%s", list.code, list.stdout)
+	}
+	if r := runCLI(t, env, "incident", "list"); r.code != 0 || !containsAll(r.stdout, "INC-1  resolved  critical  plants geelong", "gus", "Shipping labels fail to print") {
+		t.Errorf("incident list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "audit", "entries", "--subject", "INC-1"); r.code != 0 || !containsAll(r.stdout, "incident.opened    gus", "incident.resolved  bob") {
+		t.Errorf("audit entries --subject INC-1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if f := runCLI(t, env, "findings"); f.code != 0 || !containsAll(f.stdout, "REVIEW_OVERDUE", "CHG-5") {
 		t.Errorf("findings: exit %d\n%s", f.code, f.stdout)

@@ -369,17 +369,18 @@ func (e *loggedError) Unwrap() error { return e.err }
 
 // app is a running andon: store, policy, catalog and the services over them.
 type app struct {
-	logger   *slog.Logger
-	opts     *serveOptions
-	source   catalogsync.Source
-	db       *sqlstore.DB
-	catalogs *andon.CatalogHolder
-	policy   *policy.Engine
-	calendar *calendar.Service
-	changes  *sqlstore.ChangeService
-	gate     *sqlstore.GateService
-	tokens   *sqlstore.TokenService
-	audit    *sqlstore.AuditService
+	logger    *slog.Logger
+	opts      *serveOptions
+	source    catalogsync.Source
+	db        *sqlstore.DB
+	catalogs  *andon.CatalogHolder
+	policy    *policy.Engine
+	calendar  *calendar.Service
+	changes   *sqlstore.ChangeService
+	gate      *sqlstore.GateService
+	tokens    *sqlstore.TokenService
+	audit     *sqlstore.AuditService
+	incidents *sqlstore.IncidentService
 
 	admission    *admission.Reviewer
 	admissionTLS *tls.Config
@@ -575,6 +576,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.gate = sqlstore.NewGateService(db, a.changes, a.catalogs, pol, a.calendar, logger)
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
+	a.incidents = sqlstore.NewIncidentService(db, a.catalogs)
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
 		TrustedControllers: o.trustedControllers, Objects: l.objects, ObjectsCluster: o.admissionCluster, Now: db.Now, Logger: logger}
 	a.admissionTLS = l.admissionTLS
@@ -1053,7 +1055,6 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 func (a *app) close() { a.db.Close() }
 
 func (a *app) handler() http.Handler {
-	incidents := sqlstore.NewIncidentService(a.db, a.catalogs)
 	return server.New(server.Config{
 		Logger:                 a.logger,
 		Changes:                a.changes,
@@ -1063,7 +1064,7 @@ func (a *app) handler() http.Handler {
 		Catalog:                a.catalogs,
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
-		Incidents:              incidents,
+		Incidents:              a.incidents,
 		Backups:                sqlstore.NewBackupService(a.db, a.catalogs),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
@@ -1071,7 +1072,7 @@ func (a *app) handler() http.Handler {
 		Now:                    a.db.Now,
 		Registry:               a.registry,
 		ChangeCounts:           a.db.CountByState,
-		IncidentCounts:         incidents.CountOpen,
+		IncidentCounts:         a.incidents.CountOpen,
 		ListTokens:             func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "", "api") },
 		Loads:                  a.loads,
 		AuditFailures:          a.db.AuditFailures,
@@ -1083,7 +1084,7 @@ func (a *app) handler() http.Handler {
 			Calendar:        a.calendar,
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
-			Incidents:       incidents,
+			Incidents:       a.incidents,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
 			Ping:            a.db.Ping,
