@@ -420,8 +420,8 @@ type gateFacts struct {
 	// the decision is about: the implementing one first, then an
 	// approved one, newest first among those whose window contains the
 	// decision's instant or that have none (but an emergency change past
-	// the policy's validity), and only then among the others, then, when the newest change of the digest pending,
-	// rejected or completed is pending or rejected, that one (which the
+	// the policy's validity), and only then among the others, then, when
+	// the newest change of the digest pending, rejected or completed is pending or rejected, that one (which the
 	// policy refuses, and which outside production stops the gate from
 	// recording a standard change in its place); nil when there is none.
 	change *lockedChange
@@ -454,8 +454,10 @@ type gateFacts struct {
 // only orders by it; the policy still decides. An approved change is
 // written again only when it leaves that state, so its updated_at is
 // when it became approved: its last approval, or its creation when the
-// policy asked for none, as the policy's approved_ns reads its body. The body of any other is not read, nor the window of any
-// change but an approved one.
+// policy asked for none, as the policy's approved_ns reads its body. The
+// body of any other is not read, nor the window of any change but an
+// approved one. The same statement reads the open incidents and the
+// environment's latest backup completed at or before the instant.
 func factsStatement(d dialect) string {
 	start, end := d.windowBound("start"), d.windowBound("end")
 	return `SELECT cp.changes_seq,
