@@ -421,9 +421,10 @@ type gateFacts struct {
 	// approved one, newest first among those whose window contains the
 	// decision's instant or that have none (but an emergency change past
 	// the policy's validity), and only then among the others, then, when
-	// the newest change of the digest pending, rejected or completed is pending or rejected, that one (which the
-	// policy refuses, and which outside production stops the gate from
-	// recording a standard change in its place); nil when there is none.
+	// the newest change of the digest pending, rejected or completed is
+	// pending or rejected, that one (which the policy refuses, and which
+	// outside production stops the gate from recording a standard change
+	// in its place); nil when there is none.
 	change *lockedChange
 	// completed is the ID of the newest completed change of the
 	// environment promoted from that carried the image's digest, or "".
