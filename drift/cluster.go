@@ -16,6 +16,7 @@ import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -393,34 +394,69 @@ func snippet(b []byte) string {
 func (c *Cluster) list(ctx context.Context, m mapping, namespace string) ([]map[string]any, error) {
 	apiVersion, kind := m.kind.ToAPIVersionAndKind()
 	var out []map[string]any
+	err := c.pages(ctx, m.resource, namespace, func(it *unstructured.Unstructured) {
+		// List items may come without their kind; the version listed
+		// is the one they are in.
+		it.SetAPIVersion(apiVersion)
+		it.SetKind(kind)
+		out = append(out, it.Object)
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		// The kind went away since discovery, a CRD deleted say:
+		// nothing of it is live.
+		return out, nil
+	case apierrors.IsForbidden(err):
+		return nil, fmt.Errorf("list %s in namespace %s: forbidden: drift needs get and list on %s: %w", m.resource.Resource, namespace, m.resource.GroupResource(), err)
+	case err != nil:
+		return nil, fmt.Errorf("list %s in namespace %s at %s: %w", m.resource.Resource, namespace, c.host, err)
+	}
+	return out, nil
+}
+
+// List returns every object of resource in namespace, or in every
+// namespace when namespace is "", page by page. A resource the server
+// does not serve (the CRD is not installed) has no objects. Its error has
+// code EFORBIDDEN when the configuration's user may not list them.
+func (c *Cluster) List(ctx context.Context, resource schema.GroupVersionResource, namespace string) ([]map[string]any, error) {
+	where := "in every namespace"
+	if namespace != "" {
+		where = "in namespace " + namespace
+	}
+	var out []map[string]any
+	err := c.pages(ctx, resource, namespace, func(it *unstructured.Unstructured) { out = append(out, it.Object) })
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case apierrors.IsForbidden(err):
+		return nil, andon.Errorf(andon.EFORBIDDEN, "list %s %s at %s: forbidden: andon needs list on %s", resource.GroupResource(), where, c.host, resource.GroupResource())
+	case err != nil:
+		return nil, fmt.Errorf("list %s %s at %s: %w", resource.GroupResource(), where, c.host, err)
+	}
+	return out, nil
+}
+
+// pages lists resource in namespace page by page, giving each item to
+// add. Its error is the API server's, or one of its own when the
+// server's pages do not end.
+func (c *Cluster) pages(ctx context.Context, resource schema.GroupVersionResource, namespace string, add func(*unstructured.Unstructured)) error {
 	opts := metav1.ListOptions{Limit: listPage}
 	for page := 1; ; page++ {
-		l, err := c.dynamic.Resource(m.resource).Namespace(namespace).List(ctx, opts)
-		switch {
-		case apierrors.IsNotFound(err):
-			// The kind went away since discovery, a CRD deleted say:
-			// nothing of it is live.
-			return out, nil
-		case apierrors.IsForbidden(err):
-			return nil, fmt.Errorf("list %s in namespace %s: forbidden: drift needs get and list on %s: %w", m.resource.Resource, namespace, m.resource.GroupResource(), err)
-		case err != nil:
-			return nil, fmt.Errorf("list %s in namespace %s at %s: %w", m.resource.Resource, namespace, c.host, err)
+		l, err := c.dynamic.Resource(resource).Namespace(namespace).List(ctx, opts)
+		if err != nil {
+			return err
 		}
-		for _, it := range l.Items {
-			// List items may come without their kind; the version listed
-			// is the one they are in.
-			it.SetAPIVersion(apiVersion)
-			it.SetKind(kind)
-			out = append(out, it.Object)
+		for i := range l.Items {
+			add(&l.Items[i])
 		}
 		next := l.GetContinue()
 		switch {
 		case next == "":
-			return out, nil
+			return nil
 		case next == opts.Continue || page == maxListPages:
 			// A server that hands back the token it was given, or pages
 			// without end, would be listed for ever.
-			return nil, fmt.Errorf("list %s in namespace %s at %s: the server's pages do not end (%d read, continue token %.40q)", m.resource.Resource, namespace, c.host, page, next)
+			return fmt.Errorf("the server's pages do not end (%d read, continue token %.40q)", page, next)
 		}
 		opts.Continue = next
 	}

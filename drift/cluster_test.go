@@ -6,11 +6,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
+	"github.com/andon-governance/andon"
 	"github.com/andon-governance/andon/drift"
 )
 
@@ -198,5 +201,57 @@ current-context: eu-1
 	}
 	if cfg.Host != "https://eu-1.example.com:6443" || cfg.QPS != 50 || cfg.Burst != 100 {
 		t.Errorf("host %s, QPS %v, burst %d; want https://eu-1.example.com:6443, 50, 100", cfg.Host, cfg.QPS, cfg.Burst)
+	}
+}
+
+// List reads every page of a resource in every namespace; one the server
+// does not serve has no objects, and a refusal says which permission is
+// missing, as EFORBIDDEN.
+func TestList(t *testing.T) {
+	clusters := "/apis/postgresql.cnpg.io/v1/clusters"
+	var forbidden bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == clusters && forbidden:
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403, "message": "clusters.postgresql.cnpg.io is forbidden"}`))
+		case r.URL.Path == clusters && r.URL.Query().Get("continue") == "":
+			w.Write([]byte(`{"kind": "ClusterList", "apiVersion": "postgresql.cnpg.io/v1", "metadata": {"continue": "page-2"}, "items": [
+				{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "odoo-db", "namespace": "odoo-lyon"}}]}`))
+		case r.URL.Path == clusters:
+			w.Write([]byte(`{"kind": "ClusterList", "apiVersion": "postgresql.cnpg.io/v1", "metadata": {}, "items": [
+				{"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "odoo-db", "namespace": "odoo-dev"}}]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := drift.NewCluster(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource := schema.GroupVersionResource{Group: "postgresql.cnpg.io", Version: "v1", Resource: "clusters"}
+	objs, err := c.List(context.Background(), resource, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		md := o["metadata"].(map[string]any)
+		got = append(got, md["namespace"].(string)+"/"+md["name"].(string))
+	}
+	if want := []string{"odoo-lyon/odoo-db", "odoo-dev/odoo-db"}; !slices.Equal(got, want) {
+		t.Errorf("List = %q, want %q", got, want)
+	}
+
+	if objs, err := c.List(context.Background(), schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}, ""); err != nil || objs != nil {
+		t.Errorf("List of a resource not served = %v, %v; want none", objs, err)
+	}
+
+	forbidden = true
+	_, err = c.List(context.Background(), resource, "")
+	if andon.ErrorCode(err) != andon.EFORBIDDEN || !strings.Contains(err.Error(), "andon needs list on clusters.postgresql.cnpg.io") {
+		t.Errorf("List when forbidden = %v; want EFORBIDDEN naming the permission", err)
 	}
 }
