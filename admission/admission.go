@@ -4,7 +4,9 @@
 // workload whose images change is admitted only when the gate allows each
 // new image, as is a CloudNativePG Cluster or ImageCatalog whose
 // PostgreSQL images change, or a Pooler whose PgBouncer pod template
-// brings new images. It also writes the
+// brings new images; a ClusterImageCatalog, of no namespace, has its new
+// images asked about in the environment of each governed Cluster that
+// uses it. It also writes the
 // ValidatingWebhookConfiguration that sends those reviews to andon.
 //
 // Only this package and drift import the Kubernetes API types.
@@ -190,6 +192,11 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	if (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) || (req.SubResource != "" && !ephemeral) {
 		return ignore()
 	}
+	if isKind(req.Kind, "ClusterImageCatalog") {
+		// Of no namespace, so of no environment: its images reach the
+		// Clusters that use it, in theirs.
+		return rv.reviewClusterCatalog(ctx, cluster, req)
+	}
 	cat := rv.Catalog.Catalog()
 	env, err := environmentOf(cat, cluster, req.Namespace)
 	if err != nil {
@@ -294,10 +301,10 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return deny(fmt.Sprintf("andon refused %s: it brings %d new images, and andon gates at most %d in one object", what, len(images), maxImagesPerReview)), andon.AdmissionDenied
 	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
-	request := func(img string) andon.GateRequest {
+	request := func(q question) andon.GateRequest {
 		return andon.GateRequest{
-			Environment: env.Name,
-			Image:       img,
+			Environment: q.env,
+			Image:       q.image,
 			// A dry run must leave no trace: the webhook declares
 			// sideEffects NoneOnDryRun.
 			Preview: req.DryRun != nil && *req.DryRun,
@@ -312,7 +319,11 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 			},
 		}
 	}
-	if refused, message, outcome := rv.gate(gctx, what, env.Name, images, request); message != "" {
+	questions := make([]question, len(images))
+	for i, img := range images {
+		questions[i] = question{env: env.Name, image: img}
+	}
+	if refused, message, outcome := rv.gate(gctx, what, questions, request); message != "" {
 		rv.logger().Info("admission refused: gate", "object", what, "environment", env.Name, "user", user, "images", refused)
 		resp := deny(message)
 		resp.Warnings = warnings
@@ -321,11 +332,19 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}, andon.AdmissionAllowed
 }
 
-// imageDecision is the gate's answer about one image of an object.
+// question is one new image of an object to ask the gate about, in one
+// environment. users names what runs it there when the object is not
+// itself deployed (the Clusters that use a ClusterImageCatalog), or is "".
+type question struct {
+	env, image, users string
+}
+
+// imageDecision is the gate's answer about one image of an object, in one
+// environment.
 type imageDecision struct {
-	image string
-	res   *andon.GateResult
-	err   error
+	question
+	res *andon.GateResult
+	err error
 }
 
 // allowed reports whether the gate allowed the image, without an error.
@@ -365,15 +384,16 @@ func refusalOutcome(refusals []imageDecision) string {
 	}
 }
 
-// gate asks the gate about the new images of the object what, in
-// environment env, each with the request that request makes, and returns
-// the images it refused with the message that refuses the object, or no
-// message when the gate allowed every image, and the outcome of the
-// refusal (refusalOutcome).
+// gate asks the gate about the new images of the object what, each in
+// the environment of its question, with the request that request makes,
+// and returns the images it refused with the message that refuses the
+// object, or no message when the gate allowed every image, and the
+// outcome of the refusal (refusalOutcome).
 //
 // An object is admitted whole or not at all, while the first allowed
 // deployment of an approved change moves it to implementing. So the
-// images of an object that brings several are first decided as previews,
+// images of an object that brings several (or one in several
+// environments) are first decided as previews,
 // which write nothing, and only when every preview allows are they
 // decided for real, in turn. When a preview refuses, the images it
 // refused are decided for real, so that each refusal is recorded as any
@@ -384,29 +404,29 @@ func refusalOutcome(refusals []imageDecision) string {
 // race, which the message and the log name: when every preview allowed,
 // an image decided for real before another that is then refused has
 // moved its change to implementing, although the object is refused.
-func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string, request func(img string) andon.GateRequest) (refused []string, message, outcome string) {
-	ask := func(req andon.GateRequest) imageDecision {
+func (rv *Reviewer) gate(ctx context.Context, what string, questions []question, request func(question) andon.GateRequest) (refused []string, message, outcome string) {
+	ask := func(q question, req andon.GateRequest) imageDecision {
 		res, err := rv.decide(ctx, what, req)
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			// However the gate put it, it failed for want of time.
 			err = ctx.Err()
 		}
 		if err != nil && andon.ErrorCode(err) == andon.EINTERNAL {
-			rv.logger().Error("admission: the gate could not decide", "object", what, "image", req.Image, "err", err)
+			rv.logger().Error("admission: the gate could not decide", "object", what, "image", req.Image, "environment", req.Environment, "err", err)
 		}
-		return imageDecision{image: req.Image, res: res, err: err}
+		return imageDecision{question: q, res: res, err: err}
 	}
 	var refusals, dryRuns, deployed []imageDecision
 	refuse := func() ([]string, string, string) {
-		refused, message := rv.refusal(what, env, len(images), refusals, dryRuns, deployed)
+		refused, message := rv.refusal(what, len(questions), refusals, dryRuns, deployed)
 		return refused, message, refusalOutcome(refusals)
 	}
-	if len(images) < 2 || request(images[0]).Preview {
+	if len(questions) < 2 || request(questions[0]).Preview {
 		// One image has no other to wait for, and a dry-run review asks
 		// previews, which move nothing: each image is decided as asked,
 		// and every refusal is named.
-		for _, img := range images {
-			if d := ask(request(img)); !d.allowed() {
+		for _, q := range questions {
+			if d := ask(q, request(q)); !d.allowed() {
 				refusals = append(refusals, d)
 				if ctx.Err() != nil {
 					break
@@ -416,23 +436,23 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		return refuse()
 	}
 
-	var wouldAllow, wouldRefuse []string
-	for _, img := range images {
-		req := request(img)
+	var wouldAllow, wouldRefuse []question
+	for _, q := range questions {
+		req := request(q)
 		req.Preview = true
-		d := ask(req)
+		d := ask(q, req)
 		if ctx.Err() != nil {
 			refusals = append(refusals, d)
 			return refuse()
 		}
 		if d.allowed() {
-			wouldAllow = append(wouldAllow, img)
+			wouldAllow = append(wouldAllow, q)
 		} else {
-			wouldRefuse = append(wouldRefuse, img)
+			wouldRefuse = append(wouldRefuse, q)
 		}
 	}
-	for _, img := range wouldRefuse {
-		if d := ask(request(img)); d.allowed() {
+	for _, q := range wouldRefuse {
+		if d := ask(q, request(q)); d.allowed() {
 			// Allowed since its preview: its change may have moved.
 			deployed = append(deployed, d)
 		} else {
@@ -443,18 +463,18 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 		}
 	}
 	if len(refusals) > 0 {
-		for _, img := range wouldAllow {
+		for _, q := range wouldAllow {
 			if ctx.Err() != nil {
 				break
 			}
-			req := request(img)
+			req := request(q)
 			req.DryRun = true
-			dryRuns = append(dryRuns, ask(req))
+			dryRuns = append(dryRuns, ask(q, req))
 		}
 		return refuse()
 	}
-	for _, img := range wouldAllow {
-		d := ask(request(img))
+	for _, q := range wouldAllow {
+		d := ask(q, request(q))
 		if !d.allowed() {
 			refusals = append(refusals, d)
 			return refuse()
@@ -465,33 +485,52 @@ func (rv *Reviewer) gate(ctx context.Context, what, env string, images []string,
 }
 
 // refusal returns the images of refusals and the message that refuses an
-// object of total new images for them, or no message when refusals is
+// object of total questions for them, or no message when refusals is
 // empty. dryRuns are the decisions recorded as dry runs for the images
 // the gate would have allowed; deployed are those it allowed for real
 // before the refusal, whose changes it may have moved to implementing.
-func (rv *Reviewer) refusal(what, env string, total int, refusals, dryRuns, deployed []imageDecision) ([]string, string) {
+// The message names the environment of each image, once when they share
+// one, and what each was asked for (question.users).
+func (rv *Reviewer) refusal(what string, total int, refusals, dryRuns, deployed []imageDecision) ([]string, string) {
 	if len(refusals) == 0 {
 		return nil, ""
+	}
+	env := refusals[0].env
+	oneEnv := !slices.ContainsFunc(slices.Concat(refusals, dryRuns, deployed), func(d imageDecision) bool { return d.env != env || d.users != "" })
+	inEnv := func(d imageDecision) string {
+		w := " in environment " + d.env
+		if d.users != "" {
+			w += " for " + d.users
+		}
+		return w
+	}
+	where := func(d imageDecision) string {
+		if oneEnv {
+			return ""
+		}
+		return inEnv(d)
 	}
 	refused := make([]string, len(refusals))
 	parts := make([]string, len(refusals))
 	for i, d := range refusals {
 		refused[i] = d.image
-		parts[i] = "image " + d.image + ": " + gateReasons(d.res, d.err)
+		parts[i] = "image " + d.image + where(d) + ": " + gateReasons(d.res, d.err)
 	}
 	var msg string
 	switch {
 	case len(refusals) == 1 && errors.Is(refusals[0].err, context.DeadlineExceeded):
-		msg = fmt.Sprintf("andon could not decide on image %s of %s in environment %s before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", refusals[0].image, what, env)
+		msg = fmt.Sprintf("andon could not decide on image %s of %s%s before the webhook's deadline, so it is refused; try again, and tell the platform team if it persists", refusals[0].image, what, inEnv(refusals[0]))
 	case len(refusals) == 1:
-		msg = fmt.Sprintf("andon's gate refused image %s of %s in environment %s: %s", refusals[0].image, what, env, gateReasons(refusals[0].res, refusals[0].err))
-	default:
+		msg = fmt.Sprintf("andon's gate refused image %s of %s%s: %s", refusals[0].image, what, inEnv(refusals[0]), gateReasons(refusals[0].res, refusals[0].err))
+	case oneEnv:
 		msg = fmt.Sprintf("andon's gate refused %d of the %d new images of %s in environment %s: %s", len(refusals), total, what, env, strings.Join(parts, "; "))
+	default:
+		msg = fmt.Sprintf("andon's gate refused %d of its %d decisions on the new images of %s: %s", len(refusals), total, what, strings.Join(parts, "; "))
 	}
 	if len(dryRuns) > 0 {
 		names := make([]string, len(dryRuns))
 		for i, d := range dryRuns {
-			names[i] = d.image
+			names[i] = d.image + where(d)
 			if d.err == nil && d.res != nil && d.res.AuditIndex > 0 {
 				names[i] += fmt.Sprintf(" (audit entry %d)", d.res.AuditIndex)
 			}
@@ -507,8 +546,8 @@ func (rv *Reviewer) refusal(what, env string, total int, refusals, dryRuns, depl
 		if d.res.Change != nil {
 			moved = fmt.Sprintf(" and change %s that carries it is %s", d.res.Change.ID, d.res.Change.State)
 		}
-		rv.logger().Warn("admission: the gate allowed an image of an object it then refused, since a change was written while it decided", "object", what, "image", d.image, "environment", env, "audit_entry", d.res.AuditIndex)
-		msg += fmt.Sprintf(". Image %s was allowed before that refusal (audit entry %d)%s, although the object is refused: a change was written while andon decided; apply the object again once the gate allows every image", d.image, d.res.AuditIndex, moved)
+		rv.logger().Warn("admission: the gate allowed an image of an object it then refused, since a change was written while it decided", "object", what, "image", d.image, "environment", d.env, "audit_entry", d.res.AuditIndex)
+		msg += fmt.Sprintf(". Image %s%s was allowed before that refusal (audit entry %d)%s, although the object is refused: a change was written while andon decided; apply the object again once the gate allows every image", d.image, where(d), d.res.AuditIndex, moved)
 	}
 	return refused, msg
 }

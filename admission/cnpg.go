@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -13,12 +15,15 @@ import (
 	"github.com/andon-governance/andon"
 )
 
-// Objects reads one object from the API server of the cluster whose
-// reviews andon answers. Its error has code ENOTFOUND when there is no
-// such object; any other error (EFORBIDDEN when andon may not read it)
+// Objects reads the API server of the cluster whose reviews andon
+// answers. Get reads one object; its error has code ENOTFOUND when there
+// is no such object. List reads every object of a resource in namespace,
+// or in every namespace when namespace is "": none when the resource is
+// not served. Any other error (EFORBIDDEN when andon may not read them)
 // is andon's own failure to decide.
 type Objects interface {
 	Get(ctx context.Context, resource schema.GroupVersionResource, namespace, name string) (map[string]any, error)
+	List(ctx context.Context, resource schema.GroupVersionResource, namespace string) ([]map[string]any, error)
 }
 
 // cnpgGroup is CloudNativePG's API group.
@@ -31,6 +36,11 @@ var catalogResources = map[string]schema.GroupVersionResource{
 	"ImageCatalog":        {Group: cnpgGroup, Version: "v1", Resource: "imagecatalogs"},
 	"ClusterImageCatalog": {Group: cnpgGroup, Version: "v1", Resource: "clusterimagecatalogs"},
 }
+
+// clustersResource is where CloudNativePG's Clusters are listed. It
+// declares no selectable field for spec.imageCatalogRef, so the Clusters
+// that use a catalog are found by listing them all.
+var clustersResource = schema.GroupVersionResource{Group: cnpgGroup, Version: "v1", Resource: "clusters"}
 
 // isKind reports whether kind is CloudNativePG's kind k.
 func isKind(kind metav1.GroupVersionKind, k string) bool {
@@ -173,15 +183,19 @@ func (rv *Reviewer) catalogImage(ctx context.Context, cluster, namespace string,
 // clusterCatalogWarning warns of a production Cluster that keeps taking
 // its image from a ClusterImageCatalog: one created so before andon
 // governed it, which clusterImages refuses only on a create or a change
-// of the ref. The catalog's changes reach the database without an
-// approved change, and every update says so to whoever applies it; "" for
-// any other Cluster.
+// of the ref. A change of the catalog's images is asked about in this
+// environment too (reviewClusterCatalog), but it is one change for every
+// environment whose Clusters use the catalog, refused as a whole when
+// any of them has no approved change for it, and it reaches the database
+// unasked wherever the webhook for cluster-scoped catalogs is not
+// configured. Every update says so to whoever applies it; "" for any
+// other Cluster.
 func clusterCatalogWarning(env *andon.Environment, what string, obj map[string]any) string {
 	ref, ok := imageCatalogRef(obj)
 	if !ok || ref.kind != "ClusterImageCatalog" || env.Stage != andon.StageProduction {
 		return ""
 	}
-	return fmt.Sprintf("andon [cluster-image-catalog]: %s takes its PostgreSQL image from ClusterImageCatalog %s, whose changes andon does not govern: the operator rolls them out to this production database without an approved change; name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace", what, ref.name)
+	return fmt.Sprintf("andon [cluster-image-catalog]: %s takes its PostgreSQL image from ClusterImageCatalog %s, which andon refuses to a new production Cluster: a change of its images needs an approved change in every environment whose Clusters use it, this one included; name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace", what, ref.name)
 }
 
 // clusterImages returns the new images of the CloudNativePG Cluster
@@ -192,7 +206,8 @@ func clusterCatalogWarning(env *andon.Environment, what string, obj map[string]a
 // the catalog is written. It refuses the Cluster, with the message and
 // outcome of the refusal, when the image cannot be resolved, and in a
 // production environment when the catalog is a ClusterImageCatalog,
-// which belongs to no environment and whose changes andon does not see.
+// which belongs to no environment: a change of its images is one change
+// for every environment whose Clusters use it (reviewClusterCatalog).
 func (rv *Reviewer) clusterImages(ctx context.Context, env *andon.Environment, what, cluster, namespace string, kind metav1.GroupVersionKind, obj, old map[string]any) ([]string, *unresolved) {
 	candidates := images(kind, obj)
 	ref, hasRef := imageCatalogRef(obj)
@@ -210,7 +225,7 @@ func (rv *Reviewer) clusterImages(ctx context.Context, env *andon.Environment, w
 			return u
 		}
 		if ref.kind == "ClusterImageCatalog" && env.Stage == andon.StageProduction {
-			return nil, refuse(&unresolved{"a ClusterImageCatalog belongs to no environment: its images can change, and the operator rolls them out to this database, without an approved change; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace, whose changes andon governs", andon.AdmissionDenied})
+			return nil, refuse(&unresolved{"a ClusterImageCatalog belongs to no environment: a change of its images is one change for every environment whose Clusters use it, which the operator rolls out to all of them at once; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace, whose changes are this environment's alone", andon.AdmissionDenied})
 		}
 		img, u := rv.catalogImage(ctx, cluster, namespace, ref)
 		if u != nil {
@@ -230,4 +245,150 @@ func (rv *Reviewer) clusterImages(ctx context.Context, env *andon.Environment, w
 		}
 	}
 	return candidates, nil
+}
+
+// catalogUser is a CloudNativePG Cluster that takes its image from a
+// ClusterImageCatalog, in the governed environment of its namespace.
+type catalogUser struct {
+	name  string // namespace/name
+	env   string
+	major int64
+}
+
+// reviewClusterCatalog decides on a create or update of the
+// ClusterImageCatalog the request carries. The operator rolls each entry
+// that changes out to every Cluster that uses the catalog with that
+// major, in whichever namespace: so each new image of an entry is asked
+// about in the environment of each governed namespace where a Cluster
+// uses it, all together (Reviewer.gate), and the catalog is admitted only
+// when the gate allows every one. A catalog that no governed Cluster
+// uses, or whose entries do not change, is admitted without a question;
+// a create counts every entry as new, since a Cluster may name a
+// catalog that is deleted and created again. When andon cannot list the
+// Clusters the catalog is refused: the webhook that sends it fails
+// closed.
+func (rv *Reviewer) reviewClusterCatalog(ctx context.Context, cluster string, req *admissionRequest) (*admissionv1.AdmissionResponse, string) {
+	what := "ClusterImageCatalog " + req.Name
+	obj, old := req.Object, req.OldObject
+	if obj == nil {
+		return deny(fmt.Sprintf("andon could not read the %s: request.object: missing", what)), andon.AdmissionClientError
+	}
+	if req.Operation == admissionv1.Update {
+		if old == nil {
+			return deny(fmt.Sprintf("andon could not read the %s before the update: request.oldObject: missing", what)), andon.AdmissionClientError
+		}
+		if ts, _, _ := unstructured.NestedFieldNoCopy(obj, "metadata", "deletionTimestamp"); ts != nil {
+			return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionIgnored
+		}
+	}
+	user := req.UserInfo.Username
+	if controlled(obj) && trusted(rv.TrustedControllers, user) {
+		return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionIgnored
+	}
+	before := catalogEntries(old)
+	var changed []catalogEntry
+	for _, e := range catalogEntries(obj) {
+		if !slices.Contains(before, e) {
+			changed = append(changed, e)
+		}
+	}
+	if len(changed) == 0 {
+		return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionAllowed
+	}
+	cat := rv.Catalog.Catalog()
+	users, u := rv.catalogUsers(ctx, cat, cluster, req.Name)
+	if u != nil {
+		rv.logger().Info("admission refused: the Clusters of a ClusterImageCatalog", "object", what, "user", user, "reason", u.message)
+		return deny(fmt.Sprintf("andon refused %s, whose images change: %s", what, u.message)), u.outcome
+	}
+	var questions []question
+	for _, e := range changed {
+		for _, c := range users {
+			if c.major != e.major {
+				continue
+			}
+			i := slices.IndexFunc(questions, func(q question) bool { return q.env == c.env && q.image == e.image })
+			if i < 0 {
+				questions = append(questions, question{env: c.env, image: e.image, users: "Cluster " + c.name})
+				continue
+			}
+			questions[i].users = strings.Replace(questions[i].users, "Cluster ", "Clusters ", 1) + ", " + c.name
+		}
+	}
+	if len(questions) > maxImagesPerReview {
+		return deny(fmt.Sprintf("andon refused %s: its new images would be asked about %d times in the environments of the Clusters that use it, and andon gates at most %d in one object", what, len(questions), maxImagesPerReview)), andon.AdmissionDenied
+	}
+	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
+	request := func(q question) andon.GateRequest {
+		return andon.GateRequest{
+			Environment: q.env,
+			Image:       q.image,
+			Preview:     req.DryRun != nil && *req.DryRun,
+			Admission: &andon.AdmissionRequest{
+				UID:       string(req.UID),
+				Cluster:   cluster,
+				Kind:      req.Kind.Kind,
+				Name:      req.Name,
+				Operation: string(req.Operation),
+				User:      user,
+			},
+		}
+	}
+	if refused, message, outcome := rv.gate(gctx, what, questions, request); message != "" {
+		rv.logger().Info("admission refused: gate", "object", what, "user", user, "images", refused)
+		return deny(message), outcome
+	}
+	return &admissionv1.AdmissionResponse{Allowed: true}, andon.AdmissionAllowed
+}
+
+// catalogUsers returns the Clusters that take their image from the
+// ClusterImageCatalog name, of the governed namespaces of the cluster
+// whose review it is, read through rv.Objects. cluster is the one the
+// webhook's path names: when it names none, the catalog is taken to be
+// in the cluster andon reads, which holds only when every environment
+// that names a cluster names that one.
+func (rv *Reviewer) catalogUsers(ctx context.Context, cat *andon.Catalog, cluster, name string) ([]catalogUser, *unresolved) {
+	fix := "andon serve reads them with --admission-kubeconfig, or in a pod with its service account, which needs list on clusters.postgresql.cnpg.io (see docs/kubernetes.md, Image catalogs)"
+	in := cluster
+	switch {
+	case rv.Objects == nil:
+		return nil, &unresolved{"andon cannot list the CloudNativePG Clusters that use it: it has no access to the Kubernetes API; " + fix, andon.AdmissionError}
+	case cluster != "" && cluster != rv.ObjectsCluster:
+		reaches := "no cluster is named (andon serve --admission-cluster)"
+		if rv.ObjectsCluster != "" {
+			reaches = "they are read from cluster " + rv.ObjectsCluster
+		}
+		return nil, &unresolved{fmt.Sprintf("andon cannot list the CloudNativePG Clusters of cluster %s that use it: %s", cluster, reaches), andon.AdmissionError}
+	case cluster == "" && rv.ObjectsCluster != "":
+		in = rv.ObjectsCluster
+		for _, e := range cat.Environments {
+			if k := e.Kubernetes; k.Namespace != "" && k.Cluster != "" && k.Cluster != in {
+				// A webhook whose path names no cluster may be another
+				// cluster's: its Clusters are not those andon lists.
+				return nil, &unresolved{fmt.Sprintf("andon cannot tell which cluster it is in: the webhook's path names none, andon lists the Clusters of cluster %s, and environment %s is in cluster %s; name the cluster in the webhook's path (andon kube webhook-config --cluster, or the chart's webhook.cluster)", in, e.Name, k.Cluster), andon.AdmissionError}
+			}
+		}
+	}
+	list, err := rv.Objects.List(ctx, clustersResource, "")
+	if err != nil {
+		rv.logger().Error("admission could not list the CloudNativePG Clusters", "err", err)
+		return nil, &unresolved{fmt.Sprintf("andon could not list the CloudNativePG Clusters that use it: %s; %s", andon.ErrorMessage(err), fix), andon.AdmissionError}
+	}
+	var users []catalogUser
+	for _, obj := range list {
+		ref, ok := imageCatalogRef(obj)
+		if !ok || ref.kind != "ClusterImageCatalog" || ref.name != name || ref.apiGroup != "" && ref.apiGroup != cnpgGroup {
+			continue
+		}
+		ns, _, _ := unstructured.NestedString(obj, "metadata", "namespace")
+		n, _, _ := unstructured.NestedString(obj, "metadata", "name")
+		env, err := environmentOf(cat, in, ns)
+		if err != nil {
+			return nil, &unresolved{fmt.Sprintf("Cluster %s/%s uses it, and %s", ns, n, err.Error()), andon.AdmissionDenied}
+		}
+		if env != nil {
+			users = append(users, catalogUser{name: ns + "/" + n, env: env.Name, major: ref.major})
+		}
+	}
+	return users, nil
 }

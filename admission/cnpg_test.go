@@ -45,6 +45,26 @@ func (s *storedObjects) Get(ctx context.Context, res schema.GroupVersionResource
 	return obj, nil
 }
 
+// List returns the objects of res in namespace, or in every namespace
+// when it is "", in the order of their keys.
+func (s *storedObjects) List(ctx context.Context, res schema.GroupVersionResource, namespace string) ([]map[string]any, error) {
+	s.reads = append(s.reads, "list "+res.Resource+"/"+namespace)
+	if s.err != nil {
+		return nil, s.err
+	}
+	prefix := res.Resource + "/"
+	if namespace != "" {
+		prefix += namespace + "/"
+	}
+	var out []map[string]any
+	for _, key := range slices.Sorted(maps.Keys(s.objects)) {
+		if strings.HasPrefix(key, prefix) && res.Group == "postgresql.cnpg.io" {
+			out = append(out, s.objects[key])
+		}
+	}
+	return out, nil
+}
+
 // imageCatalog returns an image catalog of kind, with images by major.
 func imageCatalog(kind, namespace, name string, images map[int]string) map[string]any {
 	var list []any
@@ -177,7 +197,7 @@ func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
 		{name: "a cluster when andon names none", cluster: "eu-1", namespace: "odoo-lyon", obj: ref("ImageCatalog", "postgresql", 16), objects: catalogs(),
 			wantRefusal: "andon cannot read the image catalogs of cluster eu-1: no cluster is named (andon serve --admission-cluster)", wantOutcome: andon.AdmissionError},
 		{name: "a ClusterImageCatalog in production", namespace: "odoo-lyon", obj: ref("ClusterImageCatalog", "postgresql-global", 16), objects: catalogs(),
-			wantRefusal: "from ClusterImageCatalog postgresql-global, major 16, and a ClusterImageCatalog belongs to no environment: its images can change, and the operator rolls them out to this database, without an approved change; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace",
+			wantRefusal: "from ClusterImageCatalog postgresql-global, major 16, and a ClusterImageCatalog belongs to no environment: a change of its images is one change for every environment whose Clusters use it, which the operator rolls out to all of them at once; in production name the image with spec.imageName (pinned by digest), or use an ImageCatalog in the namespace",
 			wantOutcome: andon.AdmissionDenied},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,7 +251,7 @@ func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
 		kept := cnpgCluster(tc.namespace, ref(tc.kind, tc.catalog, 16))
 		resp, outcome := admit(t, rv, "", cnpgObjectReview(t, "Cluster", tc.namespace, kept, kept))
 		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
-			return strings.HasPrefix(w, "andon [cluster-image-catalog]: Cluster "+tc.namespace+"/odoo-db takes its PostgreSQL image from ClusterImageCatalog postgresql-global, whose changes andon does not govern")
+			return strings.HasPrefix(w, "andon [cluster-image-catalog]: Cluster "+tc.namespace+"/odoo-db takes its PostgreSQL image from ClusterImageCatalog postgresql-global, which andon refuses to a new production Cluster: a change of its images needs an approved change in every environment whose Clusters use it, this one included")
 		})
 		if !resp.Allowed || outcome != andon.AdmissionAllowed || warned != tc.warn {
 			t.Errorf("update of a Cluster of %s keeping %s: allowed %v (%s), warnings %q; want allowed, warned %v", tc.namespace, tc.kind, resp.Allowed, outcome, resp.Warnings, tc.warn)
@@ -396,5 +416,196 @@ func TestPoolerImagesGoThroughTheGate(t *testing.T) {
 	approved[pgbouncer2] = true
 	if resp, outcome := admit(t, rv, "", body); !resp.Allowed || outcome != andon.AdmissionAllowed {
 		t.Errorf("with an approved change: response = %+v, outcome %s; want allowed", resp.Result, outcome)
+	}
+}
+
+// clusterCatalogReview returns the review of a create (old nil) or update
+// of the ClusterImageCatalog postgresql-global, obj.
+func clusterCatalogReview(t *testing.T, obj, old map[string]any) []byte {
+	t.Helper()
+	return mutate(t, "deployment-create", func(req map[string]any) {
+		gvk := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": "ClusterImageCatalog"}
+		gvr := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "resource": "clusterimagecatalogs"}
+		req["kind"], req["requestKind"], req["resource"], req["requestResource"] = gvk, gvk, gvr, gvr
+		req["name"] = "postgresql-global"
+		delete(req, "namespace")
+		req["object"] = obj
+		if old != nil {
+			req["operation"] = "UPDATE"
+			req["oldObject"] = old
+		}
+	})
+}
+
+// catalogUsers holds, besides catalogs(), Clusters that take their image
+// from the ClusterImageCatalog postgresql-global: with major 16 in
+// odoo-lyon-staging (staging-lyon, eu-1), odoo-lyon (prod-lyon, eu-1, kept
+// from before andon governed it), odoo-geelong-staging (staging-geelong,
+// au-1) and a namespace no environment governs; with major 17 in
+// odoo-dev (dev, eu-1). Another Cluster of odoo-dev takes its image from
+// another ClusterImageCatalog.
+func catalogUsers() *storedObjects {
+	s := catalogs()
+	for ns, r := range map[string]map[string]any{
+		"odoo-lyon-staging":    ref("ClusterImageCatalog", "postgresql-global", 16),
+		"odoo-lyon":            ref("ClusterImageCatalog", "postgresql-global", 16),
+		"odoo-geelong-staging": ref("ClusterImageCatalog", "postgresql-global", 16),
+		"ungoverned":           ref("ClusterImageCatalog", "postgresql-global", 16),
+		"odoo-dev":             ref("ClusterImageCatalog", "postgresql-global", 17),
+	} {
+		s.objects["clusters/"+ns+"/odoo-db"] = cnpgCluster(ns, r)
+	}
+	other := cnpgCluster("odoo-dev", ref("ClusterImageCatalog", "postgresql-other", 16))
+	meta(other)["name"] = "other-db"
+	s.objects["clusters/odoo-dev/other-db"] = other
+	return s
+}
+
+// The operator rolls a changed entry of a ClusterImageCatalog out to
+// every Cluster that uses the catalog with that major, in whichever
+// namespace: the new image is asked about in the environment of each
+// governed namespace where one does, in the cluster andon reads, and the
+// catalog is refused when andon cannot tell which those are.
+func TestClusterImageCatalogChangesGoThroughTheGate(t *testing.T) {
+	global := func(images map[int]string) map[string]any {
+		return imageCatalog("ClusterImageCatalog", "", "postgresql-global", images)
+	}
+	before := global(map[int]string{16: pg16, 17: pg17})
+	for _, tt := range []struct {
+		name        string
+		cluster     string // in the webhook's path
+		objectsIn   string // Reviewer.ObjectsCluster
+		obj, old    map[string]any
+		objects     *storedObjects
+		want        []string // environment image, as asked
+		wantRefusal string
+		wantOutcome string
+	}{
+		{name: "major 16 changes", obj: global(map[int]string{16: pg18, 17: pg17}), old: before, objects: catalogUsers(),
+			want:        []string{"prod-lyon " + pg18, "staging-geelong " + pg18, "staging-lyon " + pg18},
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "major 16 changes, in the cluster andon reads", cluster: "eu-1", objectsIn: "eu-1", obj: global(map[int]string{16: pg18, 17: pg17}), old: before, objects: catalogUsers(),
+			want:        []string{"prod-lyon " + pg18, "staging-lyon " + pg18},
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "major 17 changes", cluster: "eu-1", objectsIn: "eu-1", obj: global(map[int]string{16: pg16, 17: pg18}), old: before, objects: catalogUsers(),
+			want:        []string{"dev " + pg18},
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "a major no Cluster uses", obj: global(map[int]string{16: pg16, 17: pg17, 18: pg18}), old: before, objects: catalogUsers(),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "unchanged", obj: before, old: before,
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "create", cluster: "eu-1", objectsIn: "eu-1", obj: before, objects: catalogUsers(),
+			want:        []string{"dev " + pg17, "prod-lyon " + pg16, "staging-lyon " + pg16},
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "used by no governed Cluster", obj: global(map[int]string{16: pg18, 17: pg17}), old: before, objects: catalogs(),
+			wantOutcome: andon.AdmissionAllowed},
+		{name: "no access to the API", obj: global(map[int]string{16: pg18, 17: pg17}), old: before,
+			wantRefusal: "andon refused ClusterImageCatalog postgresql-global, whose images change: andon cannot list the CloudNativePG Clusters that use it: it has no access to the Kubernetes API; andon serve reads them with --admission-kubeconfig, or in a pod with its service account, which needs list on clusters.postgresql.cnpg.io",
+			wantOutcome: andon.AdmissionError},
+		{name: "not allowed to list", obj: global(map[int]string{16: pg18, 17: pg17}), old: before,
+			objects:     &storedObjects{err: andon.Errorf(andon.EFORBIDDEN, "list clusters.postgresql.cnpg.io in every namespace: forbidden: andon needs list on clusters.postgresql.cnpg.io")},
+			wantRefusal: "andon could not list the CloudNativePG Clusters that use it: list clusters.postgresql.cnpg.io in every namespace: forbidden: andon needs list on clusters.postgresql.cnpg.io; andon serve reads them with --admission-kubeconfig",
+			wantOutcome: andon.AdmissionError},
+		{name: "another cluster than andon reads", cluster: "au-1", objectsIn: "eu-1", obj: global(map[int]string{16: pg18, 17: pg17}), old: before, objects: catalogUsers(),
+			wantRefusal: "andon cannot list the CloudNativePG Clusters of cluster au-1 that use it: they are read from cluster eu-1",
+			wantOutcome: andon.AdmissionError},
+		{name: "a path without a cluster, environments in several", objectsIn: "eu-1", obj: global(map[int]string{16: pg18, 17: pg17}), old: before, objects: catalogUsers(),
+			wantRefusal: "andon cannot tell which cluster it is in: the webhook's path names none, andon lists the Clusters of cluster eu-1, and environment staging-geelong is in cluster au-1; name the cluster in the webhook's path",
+			wantOutcome: andon.AdmissionError},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := &recordingGate{}
+			rv := newReviewer(t, exampleCatalog(t), gate)
+			if tt.objects != nil {
+				rv.Objects = tt.objects
+			}
+			rv.ObjectsCluster = tt.objectsIn
+			resp, outcome := admit(t, rv, tt.cluster, clusterCatalogReview(t, tt.obj, tt.old))
+			if outcome != tt.wantOutcome {
+				t.Errorf("outcome = %s, want %s", outcome, tt.wantOutcome)
+			}
+			if tt.wantRefusal != "" {
+				if resp.Allowed || !strings.Contains(resp.Result.Message, tt.wantRefusal) {
+					t.Fatalf("response = %+v; want refused: %q", resp.Result, tt.wantRefusal)
+				}
+			} else if !resp.Allowed {
+				t.Fatalf("response = %+v; want allowed", resp.Result)
+			}
+			var got []string
+			for _, c := range gate.calls {
+				if c.req.Admission.Kind != "ClusterImageCatalog" || c.req.Admission.Name != "postgresql-global" || c.user != "kubernetes:"+c.req.Admission.User {
+					t.Errorf("gate request = %+v by %s; want the ClusterImageCatalog's, by its user", c.req, c.user)
+				}
+				if !c.req.Preview && !c.req.DryRun {
+					got = append(got, c.req.Environment+" "+c.req.Image)
+				}
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("images decided, by environment (-want +got):\n%s", diff)
+			}
+			// Several are all previewed before any is decided for real.
+			if len(tt.want) > 1 {
+				for i, c := range gate.calls {
+					if c.req.Preview != (i < len(tt.want)) {
+						t.Errorf("gate call %d: preview %v; want the %d previews first", i, c.req.Preview, len(tt.want))
+					}
+				}
+			}
+		})
+	}
+
+	// No approved change for the new image in staging-lyon refuses the
+	// catalog, naming the environment and the Cluster; the environments
+	// that would allow it have their decisions recorded as dry runs.
+	refusing := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+		if req.Environment == "staging-lyon" {
+			return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}, AuditIndex: 9}, nil
+		}
+		return &andon.GateResult{Allow: true, AuditIndex: 8}, nil
+	}}
+	rv := newReviewer(t, exampleCatalog(t), refusing)
+	rv.Objects, rv.ObjectsCluster = catalogUsers(), "eu-1"
+	resp, outcome := admit(t, rv, "eu-1", clusterCatalogReview(t, global(map[int]string{16: pg18, 17: pg17}), before))
+	if want := "andon's gate refused image " + pg18 + " of ClusterImageCatalog postgresql-global in environment staging-lyon for Cluster odoo-lyon-staging/odoo-db: NO_APPROVED_CHANGE: no approved change carries it (audit entry 9)"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
+	}
+	for _, c := range refusing.calls {
+		if c.req.Environment != "staging-lyon" && !c.req.Preview && !c.req.DryRun {
+			t.Errorf("gate request %+v decided for real; want only previews and dry runs besides the refusal", c.req)
+		}
+	}
+
+	// With one governed Cluster, its environment's answer decides.
+	only := &storedObjects{objects: map[string]map[string]any{
+		"clusters/odoo-lyon-staging/odoo-db": cnpgCluster("odoo-lyon-staging", ref("ClusterImageCatalog", "postgresql-global", 16)),
+	}}
+	for _, approved := range []bool{false, true} {
+		gate := &recordingGate{decide: func(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
+			if approved {
+				return &andon.GateResult{Allow: true, AuditIndex: 10}, nil
+			}
+			return &andon.GateResult{Reasons: []andon.Reason{{Code: "NO_APPROVED_CHANGE", Message: "no approved change carries it"}}, AuditIndex: 11}, nil
+		}}
+		rv := newReviewer(t, exampleCatalog(t), gate)
+		rv.Objects = only
+		resp, _ := admit(t, rv, "", clusterCatalogReview(t, global(map[int]string{16: pg18, 17: pg17}), before))
+		if resp.Allowed != approved || len(gate.calls) != 1 || gate.calls[0].req.Environment != "staging-lyon" || gate.calls[0].req.Preview {
+			t.Errorf("approved %v: allowed %v (%+v) after %d gate calls; want the one decision in staging-lyon to decide", approved, resp.Allowed, resp.Result, len(gate.calls))
+		}
+	}
+
+	// A deletion changes no Cluster's image until a Cluster names the
+	// catalog again, which is then asked about as a Cluster.
+	body := mutate(t, "deployment-create", func(req map[string]any) {
+		gvk := map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": "ClusterImageCatalog"}
+		req["kind"], req["requestKind"] = gvk, gvk
+		req["name"], req["operation"], req["object"], req["oldObject"] = "postgresql-global", "DELETE", nil, before
+		delete(req, "namespace")
+	})
+	gate := &recordingGate{}
+	rv = newReviewer(t, exampleCatalog(t), gate)
+	if resp, outcome := admit(t, rv, "", body); !resp.Allowed || outcome != andon.AdmissionIgnored || len(gate.calls) > 0 {
+		t.Errorf("delete: allowed %v, outcome %s, %d gate calls; want ignored", resp.Allowed, outcome, len(gate.calls))
 	}
 }

@@ -80,7 +80,10 @@ const ephemeralContainers = "(has(request.subResource) && request.subResource ==
 // Configuration returns the ValidatingWebhookConfiguration that sends
 // andon the objects of the catalog's governed namespaces: one webhook for
 // the namespaces of production environments, which fails closed, and one
-// for the others, whose failure policy is opts.OtherFailurePolicy.
+// for the others, whose failure policy is opts.OtherFailurePolicy; and a
+// third, which fails closed, for CloudNativePG's ClusterImageCatalogs,
+// which are of no namespace but whose images reach the Clusters of
+// governed ones.
 // Namespaces are selected by name (the kubernetes.io/metadata.name label
 // the API server sets), so the configuration must be applied again when
 // the catalog's namespaces change.
@@ -210,7 +213,43 @@ func Configuration(cat *andon.Catalog, opts ConfigOptions) (*admissionregistrati
 	}
 	add("production", prod, admissionregistrationv1.Fail)
 	add("other", others, other)
+	// The API server sends a cluster-scoped object to every webhook whose
+	// rules match it, whatever their namespaceSelector: in the two above a
+	// ClusterImageCatalog would be reviewed twice. It has a webhook of its
+	// own, which fails closed: a change of its images reaches production
+	// databases that kept it from before andon governed them.
+	sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
+	match := admissionregistrationv1.Equivalent
+	fail := admissionregistrationv1.Fail
+	cfg.Webhooks = append(cfg.Webhooks, admissionregistrationv1.ValidatingWebhook{
+		Name:                    ClusterImageCatalogWebhook,
+		AdmissionReviewVersions: []string{"v1"},
+		ClientConfig:            client,
+		SideEffects:             &sideEffects,
+		TimeoutSeconds:          &timeout,
+		FailurePolicy:           &fail,
+		MatchPolicy:             &match,
+		Rules:                   clusterRules(),
+		MatchConditions:         []admissionregistrationv1.MatchCondition{{Name: "not-written-by-a-trusted-controller", Expression: notControlled}},
+	})
 	return cfg, nil
+}
+
+// ClusterImageCatalogWebhook is the name of the webhook that sends andon
+// CloudNativePG's ClusterImageCatalogs.
+const ClusterImageCatalogWebhook = "cluster-image-catalogs.gate.andon.io"
+
+// clusterRules are the cluster-scoped objects andon checks: CloudNativePG's
+// ClusterImageCatalogs, whose changed images are asked about in the
+// environments of the Clusters that use them.
+func clusterRules() []admissionregistrationv1.RuleWithOperations {
+	scope := admissionregistrationv1.ClusterScope
+	return []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+		Rule: admissionregistrationv1.Rule{
+			APIGroups: []string{cnpgGroup}, APIVersions: []string{"v1"}, Resources: []string{"clusterimagecatalogs"}, Scope: &scope,
+		},
+	}}
 }
 
 // rules are the objects andon checks: the workloads, whose images go

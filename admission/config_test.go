@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 
 	"github.com/andon-governance/andon"
@@ -23,8 +24,8 @@ func TestConfiguration(t *testing.T) {
 	if cfg.APIVersion != "admissionregistration.k8s.io/v1" || cfg.Kind != "ValidatingWebhookConfiguration" || cfg.Name != "andon" {
 		t.Errorf("header = %s %s %s", cfg.APIVersion, cfg.Kind, cfg.Name)
 	}
-	if len(cfg.Webhooks) != 2 {
-		t.Fatalf("webhooks = %d, want production and other", len(cfg.Webhooks))
+	if len(cfg.Webhooks) != 3 {
+		t.Fatalf("webhooks = %d, want production, other and cluster image catalogs", len(cfg.Webhooks))
 	}
 	want := map[string]struct {
 		namespaces []string
@@ -34,6 +35,10 @@ func TestConfiguration(t *testing.T) {
 		"other.gate.andon.io":      {[]string{"odoo-dev", "odoo-geelong-staging", "odoo-lyon-staging"}, admissionregistrationv1.Ignore},
 	}
 	for _, w := range cfg.Webhooks {
+		if w.Name == admission.ClusterImageCatalogWebhook {
+			checkClusterCatalogWebhook(t, w)
+			continue
+		}
 		exp, ok := want[w.Name]
 		if !ok {
 			t.Fatalf("unexpected webhook %s", w.Name)
@@ -71,6 +76,9 @@ func TestConfiguration(t *testing.T) {
 		if slices.Contains(resources, "secrets") {
 			t.Errorf("%s sends Secrets, whose values andon need not see", w.Name)
 		}
+		if slices.Contains(resources, "clusterimagecatalogs") {
+			t.Errorf("%s sends ClusterImageCatalogs, which the API server would then send to each webhook", w.Name)
+		}
 	}
 
 	// One cluster, by URL, failing closed everywhere.
@@ -82,9 +90,34 @@ func TestConfiguration(t *testing.T) {
 		if *w.ClientConfig.URL != "https://andon.example.com:8443/api/v1/admission/au-1" || *w.FailurePolicy != admissionregistrationv1.Fail || *w.TimeoutSeconds != 5 {
 			t.Errorf("%s: url %s, failure %s, timeout %d", w.Name, *w.ClientConfig.URL, *w.FailurePolicy, *w.TimeoutSeconds)
 		}
+		if w.Name == admission.ClusterImageCatalogWebhook {
+			continue
+		}
 		if v := w.NamespaceSelector.MatchExpressions[0].Values; slices.Contains(v, "odoo-lyon") || !(slices.Contains(v, "odoo-geelong") || slices.Contains(v, "odoo-geelong-staging")) {
 			t.Errorf("%s selects %v, want au-1's namespaces only", w.Name, v)
 		}
+	}
+}
+
+// checkClusterCatalogWebhook checks the webhook of ClusterImageCatalogs:
+// cluster-scoped, which no other webhook sends and whose reviews a
+// namespaceSelector would not hold back, it fails closed, as production
+// does, with the same match condition.
+func checkClusterCatalogWebhook(t *testing.T, w admissionregistrationv1.ValidatingWebhook) {
+	t.Helper()
+	if *w.FailurePolicy != admissionregistrationv1.Fail || *w.SideEffects != admissionregistrationv1.SideEffectClassNoneOnDryRun || w.NamespaceSelector != nil {
+		t.Errorf("%s: failure %s, side effects %s, namespace selector %+v; want Fail, NoneOnDryRun, none", w.Name, *w.FailurePolicy, *w.SideEffects, w.NamespaceSelector)
+	}
+	scope := admissionregistrationv1.ClusterScope
+	want := []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+		Rule:       admissionregistrationv1.Rule{APIGroups: []string{"postgresql.cnpg.io"}, APIVersions: []string{"v1"}, Resources: []string{"clusterimagecatalogs"}, Scope: &scope},
+	}}
+	if diff := cmp.Diff(want, w.Rules); diff != "" {
+		t.Errorf("%s rules (-want +got):\n%s", w.Name, diff)
+	}
+	if len(w.MatchConditions) != 1 || !strings.Contains(w.MatchConditions[0].Expression, "ownerReferences") {
+		t.Errorf("%s match conditions = %+v; want objects of Kubernetes' controllers left out", w.Name, w.MatchConditions)
 	}
 }
 

@@ -364,7 +364,9 @@ func TestWebhookConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca, _ := os.ReadFile(certs.caFile)
-	if cfg.Kind != "ValidatingWebhookConfiguration" || len(cfg.Webhooks) != 2 {
+	// Production, the other environments, and CloudNativePG's
+	// cluster-scoped ClusterImageCatalogs.
+	if cfg.Kind != "ValidatingWebhookConfiguration" || len(cfg.Webhooks) != 3 {
 		t.Fatalf("config = %s", r.stdout)
 	}
 	for _, w := range cfg.Webhooks {
@@ -374,6 +376,9 @@ func TestWebhookConfig(t *testing.T) {
 		}
 		if w.Name == "production.gate.andon.io" && (w.FailurePolicy != "Fail" || !slices.Equal(w.NamespaceSelector.MatchExpressions[0].Values, []string{"odoo-lyon", "odoo-subsidiaries"})) {
 			t.Errorf("production webhook: %+v", w)
+		}
+		if w.Name == "cluster-image-catalogs.gate.andon.io" && w.FailurePolicy != "Fail" {
+			t.Errorf("ClusterImageCatalog webhook: %+v", w)
 		}
 	}
 	// YAML by default, for kubectl apply -f -.

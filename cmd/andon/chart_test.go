@@ -361,6 +361,10 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 		if p := dig(w, "clientConfig", "service", "path"); p != "/api/v1/admission" {
 			t.Errorf("webhook %s: path %v, want /api/v1/admission", w["name"], p)
 		}
+		if w["name"] == admission.ClusterImageCatalogWebhook {
+			// Cluster-scoped: no namespace to leave out.
+			continue
+		}
 		excluded := false
 		for _, e := range dig(w, "namespaceSelector", "matchExpressions").([]any) {
 			e := e.(map[string]any)
@@ -378,7 +382,7 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 			t.Errorf("webhook %s: caBundle %v is not a base64-encoded PEM certificate (%v)", dig(w, "name"), dig(w, "clientConfig", "caBundle"), err)
 		}
 	}
-	want := map[string]string{"production.gate.andon.io": "Fail", "other.gate.andon.io": "Ignore"}
+	want := map[string]string{"production.gate.andon.io": "Fail", "other.gate.andon.io": "Ignore", admission.ClusterImageCatalogWebhook: "Fail"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failure policies (-want +got):\n%s", diff)
 	}
@@ -394,10 +398,14 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wantHook map[string]any
-	b, _ := json.Marshal(ref.Webhooks[0])
-	if err := json.Unmarshal(b, &wantHook); err != nil {
-		t.Fatal(err)
+	wantHooks := map[string]map[string]any{}
+	for _, w := range ref.Webhooks {
+		var hook map[string]any
+		b, _ := json.Marshal(w)
+		if err := json.Unmarshal(b, &hook); err != nil {
+			t.Fatal(err)
+		}
+		wantHooks[w.Name] = hook
 	}
 	resources := func(rules any) []string {
 		var out []string
@@ -405,14 +413,22 @@ func checkWebhook(t *testing.T, objs []*manifest.Object) {
 			r := r.(map[string]any)
 			for _, g := range r["apiGroups"].([]any) {
 				for _, res := range r["resources"].([]any) {
-					out = append(out, fmt.Sprintf("%s/%s %v", g, res, r["operations"]))
+					out = append(out, fmt.Sprintf("%s/%s %v %v", g, res, r["operations"], r["scope"]))
 				}
 			}
 		}
 		slices.Sort(out)
 		return out
 	}
+	if len(wantHooks) != len(dig(v.Doc, "webhooks").([]any)) {
+		t.Errorf("the chart has %d webhooks, andon kube webhook-config %d", len(dig(v.Doc, "webhooks").([]any)), len(wantHooks))
+	}
 	for _, w := range dig(v.Doc, "webhooks").([]any) {
+		wantHook, ok := wantHooks[fmt.Sprint(dig(w, "name"))]
+		if !ok {
+			t.Errorf("the chart's webhook %v is not one of andon kube webhook-config's", dig(w, "name"))
+			continue
+		}
 		if diff := cmp.Diff(resources(wantHook["rules"]), resources(dig(w, "rules"))); diff != "" {
 			t.Errorf("the chart's rules differ from andon kube webhook-config's (-webhook-config +chart):\n%s", diff)
 		}
@@ -453,9 +469,9 @@ func checkWebhookCluster(cluster string) func(t *testing.T, objs []*manifest.Obj
 }
 
 // checkReadsImageCatalogs checks that the server may read the image
-// catalogs of CloudNativePG, and nothing else, with its pod's service
-// account: its token is mounted, and a ClusterRole bound to it grants get
-// on them.
+// catalogs of CloudNativePG and list its Clusters, and nothing else, with
+// its pod's service account: its token is mounted, and a ClusterRole
+// bound to it grants get on the catalogs and list on the Clusters.
 func checkReadsImageCatalogs(t *testing.T, objs []*manifest.Object) {
 	t.Helper()
 	d := objectOf(t, objs, "Deployment")
@@ -467,6 +483,11 @@ func checkReadsImageCatalogs(t *testing.T, objs []*manifest.Object) {
 		"apiGroups": []any{"postgresql.cnpg.io"},
 		"resources": []any{"imagecatalogs", "clusterimagecatalogs"},
 		"verbs":     []any{"get"},
+	}, map[string]any{
+		// The Clusters that use a ClusterImageCatalog whose images change.
+		"apiGroups": []any{"postgresql.cnpg.io"},
+		"resources": []any{"clusters"},
+		"verbs":     []any{"list"},
 	}}
 	if diff := cmp.Diff(wantRules, dig(role.Doc, "rules")); diff != "" {
 		t.Errorf("ClusterRole rules (-want +got):\n%s", diff)

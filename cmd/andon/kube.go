@@ -40,6 +40,10 @@ when andon does not answer, nothing is deployed there. The others fail open
 by default (Ignore), so that an andon outage does not stop work in test
 environments; --other-failure-policy Fail makes them fail closed too.
 
+A third webhook sends CloudNativePG's ClusterImageCatalogs, which are of no
+namespace: a change of their images is asked about in the environment of
+each governed namespace whose Clusters use them. It fails closed.
+
 Namespaces are listed by name from the catalog (--catalog DIR, or the
 server's): apply the output again when the catalog's namespaces change.
 With --cluster, only that cluster's environments are listed and the URL

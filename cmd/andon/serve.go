@@ -255,7 +255,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.StringVar(&o.tlsKey, "tls-key", e.getenv("ANDON_TLS_KEY"), "PEM private key of --tls-cert (env ANDON_TLS_KEY)")
 	f.StringVar(&o.admissionClientCA, "admission-client-ca", e.getenv("ANDON_ADMISSION_CLIENT_CA"), "PEM CA bundle: the admission listener then requires a client certificate it signed (env ANDON_ADMISSION_CLIENT_CA)")
 	f.StringSliceVar(&o.trustedControllers, "admission-trusted-controller", nil, "a Kubernetes user, or a prefix ending in *, whose objects owned by a controller the webhook lets through as governed by their owner; repeatable, replaces the default "+strings.Join(admission.DefaultTrustedControllers, ", ")+" (list them too to keep them)")
-	f.StringVar(&o.admissionKubeconfig, "admission-kubeconfig", e.getenv("ANDON_ADMISSION_KUBECONFIG"), "kubeconfig through which the admission webhook reads the image catalogs of CloudNativePG Clusters; inside a pod without it, the pod's service account (env ANDON_ADMISSION_KUBECONFIG)")
+	f.StringVar(&o.admissionKubeconfig, "admission-kubeconfig", e.getenv("ANDON_ADMISSION_KUBECONFIG"), "kubeconfig through which the admission webhook reads the image catalogs of CloudNativePG Clusters, and lists the Clusters that use a ClusterImageCatalog; inside a pod without it, the pod's service account (env ANDON_ADMISSION_KUBECONFIG)")
 	f.StringVar(&o.admissionCluster, "admission-cluster", e.getenv("ANDON_ADMISSION_CLUSTER"), "the catalog's kubernetes.cluster of the cluster whose image catalogs the admission webhook reads: a review whose path names another cluster cannot have them read (env ANDON_ADMISSION_CLUSTER)")
 	o.getenv = e.getenv
 	f.IntVar(&o.traefikMajor, "traefik-major", 3, "major version of Traefik in the clusters, for the admission webhook's Traefik rules: 2 or 3")
@@ -403,17 +403,18 @@ type app struct {
 }
 
 // admissionObjects returns the client through which the webhook reads
-// the image catalogs of CloudNativePG Clusters: that of
+// the image catalogs of CloudNativePG Clusters, and lists the Clusters
+// that use a ClusterImageCatalog: that of
 // --admission-kubeconfig, or inside a pod the pod's service account. It
 // returns nil, and the webhook then refuses the Clusters that take their
-// image from a catalog, outside a pod without a kubeconfig, or inside one
+// image from a catalog, and the changes of ClusterImageCatalogs, outside a pod without a kubeconfig, or inside one
 // whose service account's token is not mounted.
 func admissionObjects(logger *slog.Logger, o *serveOptions) (admission.Objects, error) {
 	getenv := o.getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	cannot := "the admission webhook cannot read CloudNativePG's image catalogs, and refuses the Clusters that take their image from one (docs/kubernetes.md, Image catalogs)"
+	cannot := "the admission webhook cannot read CloudNativePG's image catalogs and Clusters, and refuses the Clusters that take their image from a catalog and every change of a ClusterImageCatalog's images (docs/kubernetes.md, Image catalogs)"
 	if o.admissionKubeconfig == "" && getenv("KUBERNETES_SERVICE_HOST") == "" {
 		logger.Warn(cannot + ": give --admission-kubeconfig")
 		return nil, nil
