@@ -3,6 +3,7 @@ package drift_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ import (
 var (
 	imageCatalogs        = schema.GroupVersionResource{Group: "postgresql.cnpg.io", Version: "v1", Resource: "imagecatalogs"}
 	clusterImageCatalogs = schema.GroupVersionResource{Group: "postgresql.cnpg.io", Version: "v1", Resource: "clusterimagecatalogs"}
+	cnpgClusters         = schema.GroupVersionResource{Group: "postgresql.cnpg.io", Version: "v1", Resource: "clusters"}
 )
 
 // imageGate stands in for the gate: it allows, and records the images
@@ -34,17 +36,20 @@ var (
 type imageGate struct {
 	mu     sync.Mutex
 	images []string
+	envs   []string
 }
 
 func (g *imageGate) Decide(ctx context.Context, req andon.GateRequest) (*andon.GateResult, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.images = append(g.images, req.Image)
+	g.envs = append(g.envs, req.Environment)
 	return &andon.GateResult{Allow: true}, nil
 }
 
-// mustImageCatalogCRDs installs CloudNativePG's two image catalog kinds,
-// their spec unchecked, and waits until the API server serves them.
+// mustImageCatalogCRDs installs CloudNativePG's two image catalog kinds
+// and its Clusters, their spec unchecked, and waits until the API server
+// serves them.
 func mustImageCatalogCRDs(t *testing.T, kc *kubetest.Cluster) {
 	t.Helper()
 	ctx := t.Context()
@@ -53,6 +58,7 @@ func mustImageCatalogCRDs(t *testing.T, kc *kubetest.Cluster) {
 	for _, k := range []struct{ kind, plural, scope string }{
 		{"ImageCatalog", "imagecatalogs", "Namespaced"},
 		{"ClusterImageCatalog", "clusterimagecatalogs", "Cluster"},
+		{"Cluster", "clusters", "Namespaced"},
 	} {
 		crd := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "apiextensions.k8s.io/v1",
@@ -79,7 +85,7 @@ func mustImageCatalogCRDs(t *testing.T, kc *kubetest.Cluster) {
 	}
 	// A CRD is served a moment after it is created.
 	deadline := time.Now().Add(time.Minute)
-	for _, res := range []schema.GroupVersionResource{imageCatalogs, clusterImageCatalogs} {
+	for _, res := range []schema.GroupVersionResource{imageCatalogs, clusterImageCatalogs, cnpgClusters} {
 		for {
 			_, err := dyn.Resource(res).List(ctx, metav1.ListOptions{})
 			if err == nil {
@@ -202,5 +208,130 @@ func TestKubeImageCatalogs(t *testing.T) {
 	}
 	if outcome != andon.AdmissionAllowed || len(gate.images) != 1 || gate.images[0] != pg16 {
 		t.Errorf("outcome %s, images asked about %q; want allowed, %s\n%s", outcome, gate.images, pg16, answer)
+	}
+}
+
+// The admission webhook lists the CloudNativePG Clusters of every
+// namespace that use a ClusterImageCatalog, with list on clusters (as the
+// Helm chart's ClusterRole grants, and without it EFORBIDDEN), and asks
+// the gate about an image the catalog changes in the environment of each
+// governed one.
+func TestKubeClusterImageCatalogUsers(t *testing.T) {
+	kc := kubetest.Start(t)
+	ctx := t.Context()
+	cs := kc.Clientset(t)
+	mustImageCatalogCRDs(t, kc)
+	const (
+		pg16 = "ghcr.io/cloudnative-pg/postgresql:16.4@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+		pg17 = "ghcr.io/cloudnative-pg/postgresql:17.2@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+	)
+	for _, ns := range []string{"odoo-lyon-staging", "odoo-dev", "ungoverned"} {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		major := int64(16)
+		if ns == "odoo-dev" {
+			major = 17
+		}
+		cluster := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "postgresql.cnpg.io/v1",
+			"kind":       "Cluster",
+			"metadata":   map[string]any{"name": "odoo-db", "namespace": ns},
+			"spec": map[string]any{"instances": int64(1), "imageCatalogRef": map[string]any{
+				"apiGroup": "postgresql.cnpg.io", "kind": "ClusterImageCatalog", "name": "postgresql-global", "major": major}},
+		}}
+		if _, err := kc.Dynamic(t).Resource(cnpgClusters).Namespace(ns).Create(ctx, cluster, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cfg := rest.CopyConfig(kc.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:andon:andon"}
+	c, err := drift.NewCluster(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(ctx, cnpgClusters, ""); andon.ErrorCode(err) != andon.EFORBIDDEN {
+		t.Errorf("list without a role: %v (code %s), want EFORBIDDEN", err, andon.ErrorCode(err))
+	}
+	role := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "andon-image-catalogs"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"postgresql.cnpg.io"}, Resources: []string{"imagecatalogs", "clusterimagecatalogs"}, Verbs: []string{"get"}},
+			{APIGroups: []string{"postgresql.cnpg.io"}, Resources: []string{"clusters"}, Verbs: []string{"list"}},
+		},
+	}
+	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "andon-image-catalogs"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "andon", Namespace: "andon"}},
+	}
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The API server's authorizer sees a new binding a moment later.
+	var clusters []map[string]any
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		clusters, err = c.List(ctx, cnpgClusters, "")
+		if andon.ErrorCode(err) == andon.EFORBIDDEN && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil || len(clusters) != 3 {
+			t.Fatalf("list of the Clusters of every namespace: %d, %v; want 3", len(clusters), err)
+		}
+		break
+	}
+
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &imageGate{}
+	rv := &admission.Reviewer{Catalog: andon.NewCatalogHolder(cat), Gate: gate, Policy: pol, Objects: c}
+	entries := func(images ...string) map[string]any {
+		var list []any
+		for i, img := range images {
+			list = append(list, map[string]any{"major": 16 + i, "image": img})
+		}
+		return map[string]any{
+			"apiVersion": "postgresql.cnpg.io/v1",
+			"kind":       "ClusterImageCatalog",
+			"metadata":   map[string]any{"name": "postgresql-global"},
+			"spec":       map[string]any{"images": list},
+		}
+	}
+	body, err := json.Marshal(map[string]any{
+		"apiVersion": "admission.k8s.io/v1",
+		"kind":       "AdmissionReview",
+		"request": map[string]any{
+			"uid":       "b7a1e0c2-0000-4000-8000-000000000002",
+			"kind":      map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "kind": "ClusterImageCatalog"},
+			"resource":  map[string]any{"group": "postgresql.cnpg.io", "version": "v1", "resource": "clusterimagecatalogs"},
+			"name":      "postgresql-global",
+			"operation": "UPDATE",
+			"userInfo":  map[string]any{"username": "platform-admin"},
+			"object":    entries(pg17, pg17),
+			"oldObject": entries(pg16, pg17),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, outcome, err := rv.Admit(ctx, "", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One question: the major 16 of staging-lyon's Cluster changed; the
+	// Cluster of an ungoverned namespace, and dev's of major 17, ask
+	// nothing.
+	if outcome != andon.AdmissionAllowed || !slices.Equal(gate.images, []string{pg17}) || !slices.Equal(gate.envs, []string{"staging-lyon"}) {
+		t.Errorf("outcome %s, images asked about %q in %q; want allowed, %s in staging-lyon\n%s", outcome, gate.images, gate.envs, pg17, answer)
 	}
 }
