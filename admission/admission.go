@@ -535,9 +535,14 @@ func (rv *Reviewer) refusal(what string, total int, refusals, dryRuns, deployed 
 				names[i] += fmt.Sprintf(" (audit entry %d)", d.res.AuditIndex)
 			}
 		}
-		if len(dryRuns) == 1 {
+		switch {
+		case !oneEnv && len(dryRuns) == 1:
+			msg += fmt.Sprintf(". An object is admitted only when the gate allows each of its images in each environment: the decision on image %s was recorded as a dry run and moved no change", names[0])
+		case !oneEnv:
+			msg += fmt.Sprintf(". An object is admitted only when the gate allows each of its images in each environment: the decisions on images %s were recorded as dry runs and moved no change", strings.Join(names, "; "))
+		case len(dryRuns) == 1:
 			msg += fmt.Sprintf(". An object is admitted only when the gate allows all its images: the decision on its other image, %s, was recorded as a dry run and moved no change", names[0])
-		} else {
+		default:
 			msg += fmt.Sprintf(". An object is admitted only when the gate allows all its images: the decisions on its other images, %s, were recorded as dry runs and moved no change", strings.Join(names, ", "))
 		}
 	}

@@ -570,6 +570,9 @@ func TestClusterImageCatalogChangesGoThroughTheGate(t *testing.T) {
 	if want := "andon's gate refused image " + pg18 + " of ClusterImageCatalog postgresql-global in environment staging-lyon for Cluster odoo-lyon-staging/odoo-db: NO_APPROVED_CHANGE: no approved change carries it (audit entry 9)"; resp.Allowed || outcome != andon.AdmissionDenied || !strings.Contains(resp.Result.Message, want) {
 		t.Errorf("response = %+v, outcome %s; want denied: %q", resp.Result, outcome, want)
 	}
+	if want := ". An object is admitted only when the gate allows each of its images in each environment: the decision on image " + pg18 + " in environment prod-lyon for Cluster odoo-lyon/odoo-db (audit entry 8) was recorded as a dry run and moved no change"; !strings.HasSuffix(resp.Result.Message, want) {
+		t.Errorf("refusal %q; want it to end with the dry run: %q", resp.Result.Message, want)
+	}
 	for _, c := range refusing.calls {
 		if c.req.Environment != "staging-lyon" && !c.req.Preview && !c.req.DryRun {
 			t.Errorf("gate request %+v decided for real; want only previews and dry runs besides the refusal", c.req)
