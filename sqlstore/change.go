@@ -20,13 +20,16 @@ type ChangeService struct {
 	catalog  andon.CatalogSource
 	policy   andon.Policy
 	calendar *calendar.Service
+	// checked bounds what each finding reads (maxPendingChecked; lower
+	// in tests).
+	checked int
 }
 
 // NewChangeService returns a ChangeService that classifies changes with
 // policy against the catalog in force, and asks the gate policy, with the
 // windows of cal, before a change is started by hand.
 func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy, cal *calendar.Service) *ChangeService {
-	return &ChangeService{db: db, catalog: catalog, policy: policy, calendar: cal}
+	return &ChangeService{db: db, catalog: catalog, policy: policy, calendar: cal, checked: maxPendingChecked}
 }
 
 var _ andon.ChangeService = (*ChangeService)(nil)
@@ -673,10 +676,11 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	})
 }
 
-// Findings lists emergency changes whose retrospective review is overdue,
-// pending changes the catalog in force can no longer approve, changes
-// whose window ended and approved emergency changes past the policy's
-// emergency validity, or,
+// Findings lists emergency changes whose retrospective review is overdue
+// (the 1000 longest overdue), pending changes the catalog in force can no
+// longer approve, changes whose window ended and approved emergency
+// changes past the policy's emergency validity (each of the 1000 newest
+// changes it may concern weighed), or,
 // given codes, only the findings of those codes: the others, such as the
 // weighing of up to 1000 pending changes against the teams, are not done.
 func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
@@ -739,7 +743,7 @@ func (s *ChangeService) emergenciesExpired(ctx context.Context) ([]andon.Finding
 	}
 	rows, err := s.db.readQuery(ctx, `SELECT c.body FROM changes c
 		WHERE c.state = 'approved' AND c.type = 'emergency' AND c.updated_at <= ? AND `+s.db.dialect.windowBound("start")+` IS NULL
-		ORDER BY c.seq DESC LIMIT ?`, micros(now.Add(-validity)), maxPendingChecked)
+		ORDER BY c.seq DESC LIMIT ?`, micros(now.Add(-validity)), s.checked)
 	if err != nil {
 		return nil, err
 	}
@@ -794,14 +798,14 @@ func (s *ChangeService) windowsEnded(ctx context.Context) ([]andon.Finding, erro
 }
 
 // newestChanges calls fn with the newest changes in one of states,
-// newest first, maxPendingChecked of them at most.
+// newest first, s.checked (maxPendingChecked) of them at most.
 func (s *ChangeService) newestChanges(ctx context.Context, fn func(*andon.Change), states ...andon.State) error {
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ")
 	args := make([]any, 0, len(states)+1)
 	for _, st := range states {
 		args = append(args, st)
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (`+marks+`) ORDER BY seq DESC LIMIT ?`, append(args, maxPendingChecked)...)
+	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (`+marks+`) ORDER BY seq DESC LIMIT ?`, append(args, s.checked)...)
 	if err != nil {
 		return err
 	}
@@ -821,11 +825,17 @@ func (s *ChangeService) newestChanges(ctx context.Context, fn func(*andon.Change
 }
 
 // overdueReviews finds the emergency changes whose retrospective review is
-// overdue, the longest overdue first.
+// overdue, the longest overdue first, maxPendingChecked of them at most:
+// a store that has gathered years of reviews never given must not be read
+// whole on every look at the findings, and the longest overdue are those
+// an auditor asks about first. They are read in the order of the partial
+// index changes_review_due, the soonest due first, as the board's inbox
+// reads the reviews owed.
 func (s *ChangeService) overdueReviews(ctx context.Context) ([]andon.Finding, error) {
 	now := s.db.Now()
 	rows, err := s.db.readQuery(ctx,
-		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ? ORDER BY review_due`, micros(now))
+		`SELECT id, requester, review_due FROM changes WHERE review_due IS NOT NULL AND reviewed = 0 AND review_due < ?
+		ORDER BY review_due, seq LIMIT ?`, micros(now), s.checked)
 	if err != nil {
 		return nil, err
 	}
@@ -849,8 +859,8 @@ func (s *ChangeService) overdueReviews(ctx context.Context) ([]andon.Finding, er
 	return findings, rows.Err()
 }
 
-// maxPendingChecked bounds the open changes each finding weighs, newest
-// first.
+// maxPendingChecked bounds the changes each finding weighs: the newest
+// open changes, or the longest overdue reviews.
 const maxPendingChecked = 1000
 
 // unapprovable finds the pending changes that the catalog in force can no

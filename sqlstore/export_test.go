@@ -108,3 +108,7 @@ func (s *ChangeService) ChangesQuery(ctx context.Context, f andon.ChangeFilter, 
 func (db *DB) SetLeadCheck(check func(ctx context.Context, conn *sql.Conn) error) {
 	db.checkLead = check
 }
+
+// SetFindingsBound sets how many changes each finding reads, in place of
+// maxPendingChecked.
+func (s *ChangeService) SetFindingsBound(n int) { s.checked = n }

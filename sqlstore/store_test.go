@@ -262,6 +262,70 @@ func TestEmergencyReviewOverdue(t *testing.T) {
 	})
 }
 
+// The overdue reviews a look at the findings lists are bounded, as the
+// other findings are: the longest overdue first, whatever the order in
+// which the changes were opened, and only those; a review given or not
+// yet due takes no place among them. A store with years of reviews never
+// given listed them all.
+func TestOverdueReviewsAreBounded(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		start := e.now
+		// implement opens an emergency change at the time of the test and
+		// starts it at, so that its review is due 48h after.
+		implement := func(title string, at time.Time) *andon.Change {
+			t.Helper()
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: title})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+				t.Fatal(err)
+			}
+			now := e.now
+			e.now = at
+			defer func() { e.now = now }()
+			if c, err = e.changes.Transition(as("alice"), c.ID, andon.StateImplementing, "at once"); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		// Opened in one order, due in another.
+		latest := implement("Hotfix labels", start.Add(10*time.Hour))
+		e.now = start.Add(time.Minute)
+		first := implement("Hotfix routing", start.Add(time.Hour))
+		reviewed := implement("Hotfix MRP", start.Add(time.Minute))
+		middle := implement("Hotfix stock", start.Add(5*time.Hour))
+		notYet := implement("Hotfix invoices", start.Add(40*time.Hour))
+		if _, err := e.changes.ReviewChange(as("bob"), reviewed.ID, "root cause understood"); err != nil {
+			t.Fatal(err)
+		}
+		e.now = start.Add(80 * time.Hour)
+
+		overdue := func() (got []string) {
+			t.Helper()
+			findings, err := e.changes.Findings(context.Background(), andon.FindingReviewOverdue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range findings {
+				got = append(got, f.ChangeID)
+			}
+			return got
+		}
+		if got, want := overdue(), []string{first.ID, middle.ID, latest.ID}; !slices.Equal(got, want) {
+			t.Fatalf("overdue reviews: %v, want %v, the longest overdue first (%s was reviewed, %s is not due)", got, want, reviewed.ID, notYet.ID)
+		}
+		e.changes.SetFindingsBound(2)
+		if got, want := overdue(), []string{first.ID, middle.ID}; !slices.Equal(got, want) {
+			t.Errorf("overdue reviews, two at most: %v, want %v, the two longest overdue", got, want)
+		}
+		all, err := e.changes.Findings(context.Background())
+		if err != nil || len(all) != 2 || all[0].ChangeID != first.ID || all[1].ChangeID != middle.ID {
+			t.Errorf("every finding, two of each at most: %+v, %v; want the reviews of %s and %s", all, err, first.ID, middle.ID)
+		}
+	})
+}
+
 func TestAuditFailureChangesNothing(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "dev", Type: andon.ChangeNormal, Title: "first"}); err != nil {
