@@ -257,6 +257,10 @@ type ChangeFilter struct {
 	// overdue) first, not the newest first. The board's inbox lists them;
 	// the API does not take it.
 	ReviewOwed bool `json:"reviewOwed,omitempty"`
+	// IDs, when not nil, keeps the changes of those IDs alone, at most
+	// 1000 of them: the board's inbox reads in one listing the changes
+	// its findings name. The API does not take it.
+	IDs []string `json:"ids,omitempty"`
 	// Before, a change ID, keeps the changes opened before that one: the
 	// cursor of a listing's next page, which changes opened meanwhile do
 	// not shift as they shift Offset.

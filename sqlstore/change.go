@@ -383,7 +383,7 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 		return nil, 0, err
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
+	if limit <= 0 || limit > maxListed {
 		limit = 100
 	}
 	rows, err := s.db.readQuery(ctx, changesList(cond, changesOrder(f, total)), append(args, limit, max(f.Offset, 0))...)
@@ -405,6 +405,9 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	}
 	return changes, total, rows.Err()
 }
+
+// maxListed is the most changes one listing returns.
+const maxListed = 1000
 
 // changesCount is the statement that counts the changes matching cond, up
 // to a bound, its last argument.
@@ -461,6 +464,21 @@ func (s *ChangeService) changesWhere(ctx context.Context, f andon.ChangeFilter) 
 	if f.ReviewOwed {
 		// The condition of the partial index changes_review_due.
 		where = append(where, "review_due IS NOT NULL AND reviewed = 0")
+	}
+	if f.IDs != nil {
+		// Each ID is a placeholder: as many as a listing holds at most,
+		// well within what either engine takes in one statement.
+		if len(f.IDs) > maxListed {
+			return "", nil, andon.Errorf(andon.EINVALID, "ids: %d changes; a listing takes at most %d", len(f.IDs), maxListed)
+		}
+		if len(f.IDs) == 0 {
+			where = append(where, "1 = 0")
+		} else {
+			where = append(where, "id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.IDs)), ", ")+")")
+			for _, id := range f.IDs {
+				args = append(args, changeID(id))
+			}
+		}
 	}
 	if f.Tier != "" {
 		add("tier = ?", f.Tier)

@@ -469,6 +469,12 @@ func TestFindChangesFilters(t *testing.T) {
 			{andon.ChangeFilter{Process: "finance", Environment: "dev"}, nil},
 			{andon.ChangeFilter{Process: "production"}, nil},
 			{andon.ChangeFilter{Process: "nowhere"}, nil},
+			// IDs keeps those changes alone, newest first, whatever the
+			// case of the prefix; an unknown one keeps nothing, and no
+			// ID at all keeps no change.
+			{andon.ChangeFilter{IDs: []string{ids[0], strings.ToLower(ids[2]), "CHG-999"}}, []string{"Routine restart", "Barcode scanner tweak"}},
+			{andon.ChangeFilter{IDs: []string{ids[0], ids[1]}, Environment: "prod-lyon"}, []string{"Invoice layout"}},
+			{andon.ChangeFilter{IDs: []string{}}, nil},
 		}
 		for _, tt := range tests {
 			got, _, err := e.changes.FindChanges(context.Background(), tt.filter)
@@ -495,6 +501,10 @@ func TestFindChangesFilters(t *testing.T) {
 		if _, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Image: "registry.example.com/odoo/odoo:17.0"}); andon.ErrorCode(err) != andon.EINVALID ||
 			!strings.Contains(andon.ErrorMessage(err), "not pinned by digest") {
 			t.Errorf("FindChanges(an image by tag) = %v; want invalid: not pinned by digest", err)
+		}
+		if _, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{IDs: make([]string, 1001)}); andon.ErrorCode(err) != andon.EINVALID ||
+			andon.ErrorMessage(err) != "ids: 1001 changes; a listing takes at most 1000" {
+			t.Errorf("FindChanges(1001 IDs) = %v; want invalid: ids: 1001 changes; a listing takes at most 1000", err)
 		}
 	})
 }
