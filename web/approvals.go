@@ -155,12 +155,31 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 			v.Waiting = append(v.Waiting, waiting)
 		}
 	}
+	// The changes the findings name that are not among the pending ones
+	// read above are read together, in one listing a thousand, rather
+	// than one by one: a store may hold a thousand of each finding, and
+	// the page read each of them by itself.
+	var missing []string
 	for _, f := range findings {
-		if f.Code == andon.FindingEmergencyExpired && f.ChangeID != "" {
-			c, err := h.cfg.Changes.FindChangeByID(ctx, f.ChangeID)
-			if err != nil {
-				return err
-			}
+		if f.ChangeID != "" && byID[f.ChangeID] == nil && (f.Code == andon.FindingEmergencyExpired || f.Code == andon.FindingWindowEnded) {
+			missing = append(missing, f.ChangeID)
+		}
+	}
+	for chunk := range slices.Chunk(missing, inboxLimit) {
+		found, _, err := h.cfg.Changes.FindChanges(ctx, andon.ChangeFilter{IDs: chunk, Limit: inboxLimit})
+		if err != nil {
+			return err
+		}
+		for _, c := range found {
+			byID[c.ID] = c
+		}
+	}
+	for _, f := range findings {
+		c := byID[f.ChangeID]
+		if c == nil {
+			continue // a finding of no change, or of none shown here
+		}
+		if f.Code == andon.FindingEmergencyExpired {
 			e := emergencyExpired{changeRow: row(c), Until: f.Due, Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
 			approved := slices.ContainsFunc(c.Approvals, func(a andon.Approval) bool { return a.Approver == user.Name })
 			if e.MayCancel || approved {
@@ -168,14 +187,8 @@ func (h *Handler) approvals(w http.ResponseWriter, r *http.Request) error {
 			}
 			continue
 		}
-		if f.Code != andon.FindingWindowEnded || f.ChangeID == "" {
+		if f.Code != andon.FindingWindowEnded {
 			continue
-		}
-		c := byID[f.ChangeID]
-		if c == nil {
-			if c, err = h.cfg.Changes.FindChangeByID(ctx, f.ChangeID); err != nil {
-				return err
-			}
 		}
 		e := windowEnded{changeRow: row(c), Ago: andon.HumanDuration(now.Sub(f.Due)), MayCancel: c.MayMove(user.Name, user.Roles)}
 		_, slotErr := c.SlotFor(user.Name, user.Roles, cat.Holders)

@@ -2012,9 +2012,10 @@ func mustStartEmergency(t *testing.T, s *stack, requester, title string) *andon.
 // owing their review, as the store would list inboxLimit of more.
 type reviewsRead struct {
 	andon.ChangeService
-	limit int
-	mu    sync.Mutex
-	byID  int
+	limit  int
+	mu     sync.Mutex
+	byID   int
+	listed int // the listings it read
 }
 
 func (r *reviewsRead) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
@@ -2025,6 +2026,9 @@ func (r *reviewsRead) FindChangeByID(ctx context.Context, id string) (*andon.Cha
 }
 
 func (r *reviewsRead) FindChanges(ctx context.Context, f andon.ChangeFilter) ([]*andon.Change, int, error) {
+	r.mu.Lock()
+	r.listed++
+	r.mu.Unlock()
 	if f.ReviewOwed {
 		f.Limit = min(f.Limit, r.limit)
 	}
@@ -2377,6 +2381,64 @@ func TestApprovalsShowsEmergenciesExpired(t *testing.T) {
 	}
 	if got := rows("alice"); len(got) != 0 {
 		t.Errorf("after the cancellation: emergency changes expired %q, want none", got)
+	}
+}
+
+// My approvals reads the changes that its findings name, windows ended
+// and emergency changes expired, in one listing rather than each by
+// itself, however many there are, and shows them as it did.
+func TestApprovalsReadsTheChangesOfFindingsInOneListing(t *testing.T) {
+	spy := &reviewsRead{limit: 1000}
+	s := MustServe(t, nil, thursday, func(c *web.Config) { spy.ChangeService, c.Changes = c.Changes, spy })
+	alice := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	erin := andon.NewContextWithUser(t.Context(), &andon.User{Name: "erin"})
+	var expired []string
+	for _, title := range []string{"Hotfix labels", "Hotfix routing", "Hotfix stock"} {
+		c, err := s.changes.CreateChange(alice, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeEmergency, Title: title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.changes.Decide(erin, c.ID, andon.Approve, "outage"); err != nil {
+			t.Fatal(err)
+		}
+		expired = append(expired, c.ID)
+	}
+	// An approved change whose window ended is not among the pending
+	// changes the page reads first; a pending one is.
+	var ended []string
+	for _, title := range []string{"Labels", "Routing"} {
+		c, err := s.changes.CreateChange(alice, &andon.ChangeRequest{Environment: "prod-lyon", Type: andon.ChangeNormal, Title: title,
+			Window: &andon.Span{Start: thursday.Add(time.Hour), End: thursday.Add(3 * time.Hour)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended = append(ended, c.ID)
+	}
+	if c, err := s.changes.Decide(andon.NewContextWithUser(t.Context(), &andon.User{Name: "bob"}), ended[0], andon.Approve, ""); err != nil || c.State != andon.StateApproved {
+		t.Fatalf("approve = %+v, %v", c, err)
+	}
+	s.now = thursday.Add(50 * time.Hour)
+	findings, err := s.changes.Findings(t.Context(), andon.FindingWindowEnded, andon.FindingEmergencyExpired)
+	if err != nil || len(findings) != 5 {
+		t.Fatalf("findings: %+v, %v; want two windows ended and three emergency changes expired", findings, err)
+	}
+
+	spy.byID, spy.listed = 0, 0
+	p := s.MustSignIn(t, "alice").get("/approvals").mustStatus(t, http.StatusOK)
+	sorted := func(ids []string) []string { return slices.Sorted(slices.Values(ids)) }
+	if got, want := sorted(p.changes("table#emergency-expired tr[data-change]")), sorted(expired); !slices.Equal(got, want) {
+		t.Errorf("emergency changes expired: %v, want %v", got, want)
+	}
+	if got, want := sorted(p.changes("table#window-ended tr[data-change]")), sorted(ended); !slices.Equal(got, want) {
+		t.Errorf("windows ended: %v, want %v", got, want)
+	}
+	if got := p.text("table#window-ended"); !strings.Contains(got, "Approved") || !strings.Contains(got, "Cancel it.") {
+		t.Errorf("windows ended: %q, want the approved one, to cancel", got)
+	}
+	// alice reviews nothing: the pending changes and those the findings
+	// name besides.
+	if spy.byID != 0 || spy.listed != 2 {
+		t.Errorf("the page read %d changes one by one and %d listings, want none and 2", spy.byID, spy.listed)
 	}
 }
 
