@@ -180,7 +180,9 @@ func writeIncident(w io.Writer, inc *andon.Incident) {
 	kv(w, "title", inc.Title)
 	kv(w, "severity", string(inc.Severity))
 	kv(w, "state", inc.State)
-	kv(w, "stops", inc.Scope.String())
+	// The scope, not what it stops: a resolved incident stops nothing,
+	// nor does one below critical under the default policy.
+	kv(w, "scope", inc.Scope.String())
 	kv(w, "source", inc.Source)
 	if inc.Link != "" {
 		kv(w, "link", inc.Link)

@@ -29,7 +29,9 @@ func TestIncidentStopsProduction(t *testing.T) {
 		t.Fatalf("staging gate = %+v; want allowed", res)
 	}
 	wantExit(t, s.as(t, "frank", "incident", "resolve", "INC-1", "--comment", "fine"), 1, "frank may not resolve incident INC-1")
-	if r := s.as(t, "bob", "incident", "resolve", "inc-1", "--comment", "scheduler restarted"); r.code != 0 || !strings.Contains(r.stdout, "resolved:") {
+	// A resolved incident stops nothing: its view says its scope.
+	if r := s.as(t, "bob", "incident", "resolve", "inc-1", "--comment", "scheduler restarted"); r.code != 0 || !strings.Contains(r.stdout, "resolved:") ||
+		!strings.Contains(r.stdout, "scope:     plants lyon") || strings.Contains(r.stdout, "stops:") {
 		t.Fatalf("resolve: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
