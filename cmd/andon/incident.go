@@ -21,10 +21,10 @@ func newIncidentCmd(e *env) *cobra.Command {
 gives it to the policy for every environment in its scope, and the default
 policy refuses every change to production but an emergency one while a
 critical incident is open; outside production, where the fix is tried
-first, an incident stops nothing. Anyone may open one, as anyone may pull an andon cord; whoever
-opened it, a change manager or a platform admin resolves it. Alertmanager
-opens and resolves incidents itself through POST /api/v1/incidents/alertmanager
-(see docs/incidents.md).`,
+first, an incident stops nothing. Anyone may open one, as anyone may
+pull an andon cord; whoever opened it, a change manager or a platform
+admin resolves it. Alertmanager opens and resolves incidents itself
+through POST /api/v1/incidents/alertmanager (see docs/incidents.md).`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newIncidentOpenCmd(e), newIncidentListCmd(e), newIncidentShowCmd(e), newIncidentResolveCmd(e))
@@ -36,7 +36,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 	var severity string
 	cmd := &cobra.Command{
 		Use:   "open --title TEXT (--plant P | --process P | --env E | --namespace NS | --global)...",
-		Short: "Open an incident: stop the changes to production of the plants, processes or environments it names",
+		Short: "Open an incident: a critical one stops the changes to production in its scope, emergency changes excepted",
 		Example: `  andon incident open --title "MRP scheduler down" --plant lyon
   andon incident open --id INC0012345 --title "label printers offline" --env prod-lyon --severity high`,
 		Args: cobra.NoArgs,
@@ -62,7 +62,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&req.ID, "id", "", "the incident's ID in the tool that tracks it (default: andon gives one, INC-1, INC-2, ...)")
 	f.StringVar(&req.Title, "title", "", "what is wrong (required)")
-	f.StringVar(&severity, "severity", string(andon.LevelCritical), "one of "+strings.Join(strs(andon.Levels), ", ")+"; the default policy stops changes for a critical one")
+	f.StringVar(&severity, "severity", string(andon.LevelCritical), "one of "+strings.Join(strs(andon.Levels), ", ")+"; the default policy stops the changes to production for a critical one only")
 	f.StringSliceVar(&req.Scope.Plants, "plant", nil, "plant whose environments it stops (repeatable)")
 	f.StringSliceVar(&req.Scope.Processes, "process", nil, "business process whose environments it stops (repeatable)")
 	f.StringSliceVar(&req.Scope.Environments, "env", nil, "environment it stops (repeatable)")

@@ -77,4 +77,10 @@ func TestIncidentHelpSaysProduction(t *testing.T) {
 		!strings.Contains(r.stdout, "an incident stops nothing") {
 		t.Fatalf("incident --help: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// Below critical, an incident stops nothing under the default policy.
+	r = runCLI(t, nil, "incident", "open", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "a critical one stops the changes to production in its scope") ||
+		!strings.Contains(r.stdout, "stops the changes to production for a critical one only") {
+		t.Fatalf("incident open --help: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
