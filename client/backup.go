@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/andon-governance/andon"
 )
@@ -23,9 +22,7 @@ func (c *Client) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*a
 func (c *Client) Backups(ctx context.Context, f andon.BackupFilter) ([]*andon.Backup, error) {
 	q := url.Values{}
 	setString(q, "environment", f.Environment)
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
+	setInt(q, "limit", int64(f.Limit))
 	var out struct {
 		Backups []*andon.Backup `json:"backups"`
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/andon-governance/andon"
 )
@@ -61,9 +60,7 @@ func (c *Client) Incident(ctx context.Context, id string) (*andon.Incident, erro
 func (c *Client) Incidents(ctx context.Context, f andon.IncidentFilter) ([]*andon.Incident, error) {
 	q := url.Values{}
 	setString(q, "state", f.State)
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
+	setInt(q, "limit", int64(f.Limit))
 	var out struct {
 		Incidents []*andon.Incident `json:"incidents"`
 	}

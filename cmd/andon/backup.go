@@ -111,6 +111,7 @@ func newBackupListCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.Environment, "env", "", "only the backups of this environment")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
+	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	return cmd
 }

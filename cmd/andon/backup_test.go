@@ -19,6 +19,9 @@ func TestBackupBeforeMigration(t *testing.T) {
 		t.Fatalf("gate = %+v; want NO_FRESH_BACKUP", res)
 	}
 	wantExit(t, s.as(t, "alice", "backup", "record", "--env", "prod-lyon"), 1, "only a platform admin records one")
+	// A limit the server would not take is refused, not read as its default.
+	wantExit(t, s.as(t, "alice", "backup", "list", "--limit", "0"), 2, "--limit 0: give at least 1")
+	wantExit(t, s.as(t, "alice", "backup", "list", "--limit", "-1"), 2, "--limit: -1 is not between 1 and 1000")
 	wantExit(t, s.as(t, "dave", "backup", "record", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
 	completed := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--method", "barman-cloud", "--completed", completed.Format(time.RFC3339))

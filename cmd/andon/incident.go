@@ -123,6 +123,7 @@ func newIncidentListCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.State, "state", "", "open or resolved (default: both)")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
+	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions([]string{andon.IncidentOpen, andon.IncidentResolved}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
