@@ -40,14 +40,18 @@ type BackupRequest struct {
 // job that records it and of the server differ by a little.
 const MaxBackupClockSkew = time.Minute
 
+// MaxBackupID is the longest ID a backup may be given: the longest name
+// of a Kubernetes object, such as a CloudNativePG Backup's.
+const MaxBackupID = 253
+
 // Validate checks what can be checked without the catalog and the clock.
 func (r *BackupRequest) Validate() error {
 	if r.Environment == "" {
 		return Errorf(EINVALID, "environment: required")
 	}
 	if r.ID != "" {
-		if err := CheckIncidentID(r.ID); err != nil {
-			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "an incident ID", "a backup ID", 1))
+		if err := checkID("a backup ID", r.ID, MaxBackupID); err != nil {
+			return err
 		}
 	}
 	if err := CheckText("method", r.Method, false); err != nil {

@@ -235,14 +235,18 @@ func joinLevels() string {
 // to MaxIncidentID letters, digits and . _ - : (INC-7, INC0012345,
 // am-1f2e3d4c5b6a7980), so that it reads in a URL path, a table and a
 // message as it was given.
-func CheckIncidentID(id string) error {
-	if id == "" || len(id) > MaxIncidentID {
-		return Errorf(EINVALID, "id: %q must be 1 to %d characters long", id, MaxIncidentID)
+func CheckIncidentID(id string) error { return checkID("an incident ID", id, MaxIncidentID) }
+
+// checkID checks the ID of what, given by a person or a tool: one to max
+// letters, digits and . _ - :.
+func checkID(what, id string, max int) error {
+	if id == "" || len(id) > max {
+		return Errorf(EINVALID, "id: %q must be 1 to %d characters long", id, max)
 	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return Errorf(EINVALID, "id: %q holds %q at byte %d; an incident ID is letters, digits and . _ - :", id, rune(c), i)
+			return Errorf(EINVALID, "id: %q holds %q at byte %d; %s is letters, digits and . _ - :", id, rune(c), i, what)
 		}
 	}
 	if id == "." || id == ".." {

@@ -87,7 +87,16 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 }
 
 // FindBackups lists backups, the latest completed first.
-func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) ([]*andon.Backup, error) {
+func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) (list []*andon.Backup, err error) {
+	if f.Environment != "" {
+		// An environment the catalog does not hold is most likely
+		// misspelt, unless it held it once and its backups stay.
+		defer func() {
+			if cat := s.catalog.Catalog(); err == nil && len(list) == 0 && cat.Environment(f.Environment) == nil {
+				err = andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
+			}
+		}()
+	}
 	q, args := `SELECT body FROM backups`, []any{}
 	if f.Environment != "" {
 		q, args = q+` WHERE environment = ?`, append(args, f.Environment)
@@ -101,7 +110,6 @@ func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) (
 		return nil, err
 	}
 	defer rows.Close()
-	var list []*andon.Backup
 	for rows.Next() {
 		var body []byte
 		if err := rows.Scan(&body); err != nil {

@@ -88,3 +88,24 @@ func TestRecordBackupRefusals(t *testing.T) {
 		}
 	})
 }
+
+// A backup takes the name it has in Kubernetes as its ID, however long;
+// a listing of an environment the catalog lacks names it.
+func TestBackupIDsAndListing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		long := "odoo-lyon-nightly-" + strings.Repeat("x", 200)
+		if b, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long, Environment: "prod-lyon"}); err != nil || b.ID != long {
+			t.Fatalf("record a backup of a %d-character name = %+v, %v", len(long), b, err)
+		}
+		if _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long + strings.Repeat("y", 40), Environment: "prod-lyon"}); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("a name longer than Kubernetes takes = %v; want invalid", err)
+		}
+		if _, err := e.backups.FindBackups(context.Background(), andon.BackupFilter{Environment: "prod-lyom"}); andon.ErrorCode(err) != andon.EINVALID ||
+			!strings.Contains(andon.ErrorMessage(err), `environment: "prod-lyom" is not in the catalog`) {
+			t.Errorf("backups of prod-lyom = %v; want the environment named", err)
+		}
+		if list, err := e.backups.FindBackups(context.Background(), andon.BackupFilter{Environment: "prod-geelong"}); err != nil || len(list) != 0 {
+			t.Errorf("backups of prod-geelong = %+v, %v; want none", list, err)
+		}
+	})
+}
