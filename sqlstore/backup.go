@@ -105,23 +105,7 @@ func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) (
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.readQuery(ctx, q+` ORDER BY completed_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		b := &andon.Backup{}
-		if err := json.Unmarshal(body, b); err != nil {
-			return nil, fmt.Errorf("decode a backup: %w", err)
-		}
-		list = append(list, b)
-	}
-	return list, rows.Err()
+	return readBodies[andon.Backup](ctx, s.db, "a backup", q+` ORDER BY completed_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
 }
 
 // latestBackupStatement is the statement of the latest backup of an

@@ -351,15 +351,7 @@ func saveChange(ctx context.Context, tx *Tx, c *lockedChange) error {
 // FindChangeByID returns one change.
 func (s *ChangeService) FindChangeByID(ctx context.Context, id string) (*andon.Change, error) {
 	id = changeID(id)
-	var body []byte
-	err := s.db.readRow(ctx, `SELECT body FROM changes WHERE id = ?`, id).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, andon.Errorf(andon.ENOTFOUND, "no change %s", id)
-	} else if err != nil {
-		return nil, err
-	}
-	c := &andon.Change{}
-	return c, json.Unmarshal(body, c)
+	return readBody[andon.Change](ctx, s.db, "no change "+id, `SELECT body FROM changes WHERE id = ?`, id)
 }
 
 // searchWords counts the words of a search as the engine that splits it
@@ -386,24 +378,11 @@ func (s *ChangeService) FindChanges(ctx context.Context, f andon.ChangeFilter) (
 	if limit <= 0 || limit > maxListed {
 		limit = 100
 	}
-	rows, err := s.db.readQuery(ctx, changesList(cond, changesOrder(f, total)), append(args, limit, max(f.Offset, 0))...)
+	changes, err := readBodies[andon.Change](ctx, s.db, "a change", changesList(cond, changesOrder(f, total)), append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	changes := []*andon.Change{}
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, 0, err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, 0, err
-		}
-		changes = append(changes, c)
-	}
-	return changes, total, rows.Err()
+	return changes, total, nil
 }
 
 // maxListed is the most changes one listing returns.
@@ -759,23 +738,14 @@ func (s *ChangeService) emergenciesExpired(ctx context.Context) ([]andon.Finding
 	if validity%time.Minute != 0 {
 		span = validity.String()
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT c.body FROM changes c
+	changes, err := readBodies[andon.Change](ctx, s.db, "a change", `SELECT c.body FROM changes c
 		WHERE c.state = 'approved' AND c.type = 'emergency' AND c.updated_at <= ? AND `+s.db.dialect.windowBound("start")+` IS NULL
 		ORDER BY c.seq DESC LIMIT ?`, micros(now.Add(-validity)), s.checked)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var findings []andon.Finding
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return nil, err
-		}
+	for _, c := range changes {
 		approved := c.ApprovedAt().UTC()
 		until := approved.Add(validity)
 		if c.Window != nil || now.Before(until) {
@@ -789,7 +759,7 @@ func (s *ChangeService) emergenciesExpired(ctx context.Context) ([]andon.Finding
 				c.ID, c.Requester, approved.Format(time.RFC3339), until.Format(time.RFC3339), andon.HumanDuration(now.Sub(until)), span),
 		})
 	}
-	return findings, rows.Err()
+	return findings, nil
 }
 
 // windowsEnded finds the pending and approved changes whose window has
@@ -823,23 +793,11 @@ func (s *ChangeService) newestChanges(ctx context.Context, fn func(*andon.Change
 	for _, st := range states {
 		args = append(args, st)
 	}
-	rows, err := s.db.readQuery(ctx, `SELECT body FROM changes WHERE state IN (`+marks+`) ORDER BY seq DESC LIMIT ?`, append(args, s.checked)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return err
-		}
-		c := &andon.Change{}
-		if err := json.Unmarshal(body, c); err != nil {
-			return err
-		}
+	changes, err := readBodies[andon.Change](ctx, s.db, "a change", `SELECT body FROM changes WHERE state IN (`+marks+`) ORDER BY seq DESC LIMIT ?`, append(args, s.checked)...)
+	for _, c := range changes {
 		fn(c)
 	}
-	return rows.Err()
+	return err
 }
 
 // overdueReviews finds the emergency changes whose retrospective review is

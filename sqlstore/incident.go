@@ -191,15 +191,7 @@ func resolve(inc *andon.Incident, user, comment string, now time.Time) {
 // FindIncidentByID returns one incident.
 func (s *IncidentService) FindIncidentByID(ctx context.Context, id string) (*andon.Incident, error) {
 	id = incidentID(id)
-	var body []byte
-	err := s.db.readRow(ctx, `SELECT body FROM incidents WHERE id = ?`, id).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, andon.Errorf(andon.ENOTFOUND, "no incident %s", id)
-	} else if err != nil {
-		return nil, err
-	}
-	inc := &andon.Incident{}
-	return inc, json.Unmarshal(body, inc)
+	return readBody[andon.Incident](ctx, s.db, "no incident "+id, `SELECT body FROM incidents WHERE id = ?`, id)
 }
 
 // FindIncidents lists incidents, the open ones first, then newest first.
@@ -214,24 +206,7 @@ func (s *IncidentService) FindIncidents(ctx context.Context, f andon.IncidentFil
 		limit = 100
 	}
 	q, args = q+` ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, updated_at DESC, seq DESC LIMIT ?`, append(args, limit)
-	rows, err := s.db.readQuery(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []*andon.Incident
-	for rows.Next() {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		inc := &andon.Incident{}
-		if err := json.Unmarshal(body, inc); err != nil {
-			return nil, fmt.Errorf("decode an incident: %w", err)
-		}
-		list = append(list, inc)
-	}
-	return list, rows.Err()
+	return readBodies[andon.Incident](ctx, s.db, "an incident", q, args...)
 }
 
 // CountOpen returns the number of open incidents by severity, for the
