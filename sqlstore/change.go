@@ -23,13 +23,17 @@ type ChangeService struct {
 	// checked bounds what each finding reads (maxPendingChecked; lower
 	// in tests).
 	checked int
+	// overdueBound bounds the overdue reviews one write records
+	// (overdueRecordedPerWrite; lower in tests).
+	overdueBound int
 }
 
 // NewChangeService returns a ChangeService that classifies changes with
 // policy against the catalog in force, and asks the gate policy, with the
 // windows of cal, before a change is started by hand.
 func NewChangeService(db *DB, catalog andon.CatalogSource, policy andon.Policy, cal *calendar.Service) *ChangeService {
-	return &ChangeService{db: db, catalog: catalog, policy: policy, calendar: cal, checked: maxPendingChecked}
+	return &ChangeService{db: db, catalog: catalog, policy: policy, calendar: cal, checked: maxPendingChecked,
+		overdueBound: overdueRecordedPerWrite}
 }
 
 var _ andon.ChangeService = (*ChangeService)(nil)

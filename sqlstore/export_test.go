@@ -112,3 +112,7 @@ func (db *DB) SetLeadCheck(check func(ctx context.Context, conn *sql.Conn) error
 // SetFindingsBound sets how many changes each finding reads, in place of
 // maxPendingChecked.
 func (s *ChangeService) SetFindingsBound(n int) { s.checked = n }
+
+// SetOverdueBound sets how many overdue reviews each write of
+// RecordOverdueReviews records, in place of overdueRecordedPerWrite.
+func (s *ChangeService) SetOverdueBound(n int) { s.overdueBound = n }

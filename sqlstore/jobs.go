@@ -84,15 +84,46 @@ func (db *DB) CatalogVersion(ctx context.Context, revision string) (*CatalogVers
 	return v, err
 }
 
+// overdueRecordedPerWrite bounds the change.review_overdue entries one
+// write records, so that a backlog of overdue reviews (after an outage,
+// or on a store upgraded with years of them) never holds the writer, and
+// on PostgreSQL the audit checkpoint every replica's writes wait for, for
+// long: gate decisions go through between the writes.
+const overdueRecordedPerWrite = 100
+
 // RecordOverdueReviews records change.review_overdue once for every
-// emergency change whose retrospective review is overdue, and returns how
-// many it recorded.
+// emergency change whose retrospective review is overdue, the longest
+// overdue first, and returns how many it recorded. Each write records
+// s.overdueBound (overdueRecordedPerWrite) at most; it writes again
+// while a write records that many and ctx has not ended. A review is
+// marked recorded in the write of its entry, so a review is recorded
+// once whatever write, or run, it falls in. When ctx ends between writes
+// it returns what it recorded and ctx's error.
 func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.recordOverdueReviews(ctx)
+		total += n
+		if err != nil || n < s.overdueBound {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+// recordOverdueReviews records change.review_overdue for the
+// s.overdueBound reviews overdue longest and not yet recorded, in one
+// write, and returns how many it recorded.
+func (s *ChangeService) recordOverdueReviews(ctx context.Context) (int, error) {
 	var n int
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		n = 0
+		// In the order of the partial index changes_review_due.
 		rows, err := tx.query(ctx, `SELECT id, requester, review_due FROM changes
-			WHERE review_due IS NOT NULL AND reviewed = 0 AND overdue_recorded = 0 AND review_due < ? ORDER BY review_due`, micros(tx.now))
+			WHERE review_due IS NOT NULL AND reviewed = 0 AND overdue_recorded = 0 AND review_due < ?
+			ORDER BY review_due, seq LIMIT ?`, micros(tx.now), s.overdueBound)
 		if err != nil {
 			return err
 		}
@@ -128,10 +159,14 @@ func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
 		n = len(found)
 		return nil
 	})
-	if errors.Is(err, ErrNoChange) {
+	switch {
+	case errors.Is(err, ErrNoChange):
 		return 0, nil
+	case err != nil:
+		// Nothing of the write was kept.
+		return 0, err
 	}
-	return n, err
+	return n, nil
 }
 
 // Lead runs work while this process leads the processes sharing the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -83,6 +84,79 @@ func TestRecordOverdueReviews(t *testing.T) {
 		entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventReviewOverdue, After: -1})
 		if err != nil || len(entries) != 1 || entries[0].Subject != c.ID {
 			t.Fatalf("review_overdue entries = %+v, %v; want one for %s", entries, err, c.ID)
+		}
+	})
+}
+
+// TestRecordOverdueReviewsInBoundedWrites records a backlog of overdue
+// reviews larger than one write may hold: each write records the bound
+// at most, the longest overdue first, and every review is recorded once.
+func TestRecordOverdueReviewsInBoundedWrites(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.changes.SetOverdueBound(2)
+		e.MustStage(t, imageStaged)
+		var ids []string
+		for i := range 5 {
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+				Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: fmt.Sprintf("Hotfix %d", i),
+				Artifacts: []string{imageStaged},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		// Implemented out of the order of their creation, so that the
+		// order they fall due in is not that of the changes.
+		var due []string
+		for _, i := range []int{3, 0, 4, 1, 2} {
+			e.now = e.now.Add(time.Minute)
+			if _, err := e.changes.Transition(as("alice"), ids[i], andon.StateImplementing, ""); err != nil {
+				t.Fatal(err)
+			}
+			due = append(due, ids[i])
+		}
+		// A clock a second on at each reading: the entries of one write
+		// share its time, those of two writes do not.
+		var mu sync.Mutex
+		now := e.now.Add(andon.ReviewPeriod + time.Hour)
+		e.db.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			now = now.Add(time.Second)
+			return now
+		}
+		if n, err := e.changes.RecordOverdueReviews(ctx); err != nil || n != len(due) {
+			t.Fatalf("scan of %d overdue reviews = %d, %v; want %d", len(due), n, err, len(due))
+		}
+		if n, err := e.changes.RecordOverdueReviews(ctx); err != nil || n != 0 {
+			t.Fatalf("scan after all were recorded = %d, %v; want 0", n, err)
+		}
+		entries, err := e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventReviewOverdue, After: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subjects []string
+		var writes []int // entries of each write, in the order written
+		for i, en := range entries {
+			subjects = append(subjects, en.Subject)
+			if i == 0 || !en.Time.Equal(entries[i-1].Time) {
+				writes = append(writes, 0)
+			}
+			writes[len(writes)-1]++
+		}
+		if !slices.Equal(subjects, due) {
+			t.Errorf("review_overdue entries for %v, want one for each of %v, the longest overdue first", subjects, due)
+		}
+		if !slices.Equal(writes, []int{2, 2, 1}) {
+			t.Errorf("review_overdue entries written %v in each write, want [2 2 1] (2 at most a write)", writes)
+		}
+		if r := e.verify(t); !r.OK {
+			t.Errorf("audit verify: %+v", r)
 		}
 	})
 }
