@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
 )
 
 // completionTimeout bounds how long a shell completion waits for the
@@ -91,16 +92,7 @@ func (e *env) catalogCompletion(cmd *cobra.Command, names func(*andon.Catalog) [
 // none) that applies keeps (every one when it is nil), each described by
 // its state and title.
 func (e *env) changeCompletion(states []andon.State, applies func(*andon.Change) bool) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		c, err := e.remote(cmd)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := completionContext(cmd)
-		defer cancel()
+	return e.argCompletion(func(ctx context.Context, c *client.Client) ([]cobra.Completion, error) {
 		filters := []andon.ChangeFilter{{Limit: completedChanges}}
 		if len(states) > 0 {
 			filters = nil
@@ -112,7 +104,7 @@ func (e *env) changeCompletion(states []andon.State, applies func(*andon.Change)
 		for _, f := range filters {
 			page, _, err := c.Changes(ctx, f)
 			if err != nil {
-				return nil, cobra.ShellCompDirectiveNoFileComp
+				return nil, err
 			}
 			changes = append(changes, page...)
 		}
@@ -123,6 +115,28 @@ func (e *env) changeCompletion(states []andon.State, applies func(*andon.Change)
 			if applies == nil || applies(ch) {
 				out = append(out, cobra.CompletionWithDesc(ch.ID, oneLine(string(ch.State)+": "+ch.Title)))
 			}
+		}
+		return out, nil
+	})
+}
+
+// argCompletion completes the one argument of a command with what list
+// reads from the server, in its order; without a server to ask, or when
+// it does not answer within completionTimeout, it offers nothing.
+func (e *env) argCompletion(list func(ctx context.Context, c *client.Client) ([]cobra.Completion, error)) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := e.remote(cmd)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := completionContext(cmd)
+		defer cancel()
+		out, err := list(ctx, c)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
 	}

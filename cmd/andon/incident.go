@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/client"
 )
 
 // newIncidentCmd returns `andon incident`: the andon cord. An open
@@ -198,24 +200,12 @@ func writeIncident(w io.Writer, inc *andon.Incident) {
 // incidentCompletion completes an incident ID with the server's
 // incidents in state (any when ""), each described by its title.
 func (e *env) incidentCompletion(state string) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		c, err := e.remote(cmd)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ctx, cancel := completionContext(cmd)
-		defer cancel()
+	return e.argCompletion(func(ctx context.Context, c *client.Client) ([]cobra.Completion, error) {
 		list, err := c.Incidents(ctx, andon.IncidentFilter{State: state, Limit: completedChanges})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
 		var out []cobra.Completion
 		for _, inc := range list {
 			out = append(out, cobra.CompletionWithDesc(inc.ID, oneLine(inc.State+", "+inc.Title)))
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
+		return out, err
+	})
 }
