@@ -301,24 +301,7 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 		return deny(fmt.Sprintf("andon refused %s: it brings %d new images, and andon gates at most %d in one object", what, len(images), maxImagesPerReview)), andon.AdmissionDenied
 	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
-	request := func(q question) andon.GateRequest {
-		return andon.GateRequest{
-			Environment: q.env,
-			Image:       q.image,
-			// A dry run must leave no trace: the webhook declares
-			// sideEffects NoneOnDryRun.
-			Preview: req.DryRun != nil && *req.DryRun,
-			Admission: &andon.AdmissionRequest{
-				UID:       string(req.UID),
-				Cluster:   cluster,
-				Namespace: req.Namespace,
-				Kind:      req.Kind.Kind,
-				Name:      name,
-				Operation: string(req.Operation),
-				User:      user,
-			},
-		}
-	}
+	request := req.gateRequest(cluster, name)
 	questions := make([]question, len(images))
 	for i, img := range images {
 		questions[i] = question{env: env.Name, image: img}
@@ -337,6 +320,30 @@ func (rv *Reviewer) review(ctx context.Context, cluster string, req *admissionRe
 // itself deployed (the Clusters that use a ClusterImageCatalog), or is "".
 type question struct {
 	env, image, users string
+}
+
+// gateRequest returns the gate's request about each question of the
+// review req of the object name (its generateName before the API server
+// names it), made by the webhook of cluster.
+func (req *admissionRequest) gateRequest(cluster, name string) func(question) andon.GateRequest {
+	return func(q question) andon.GateRequest {
+		return andon.GateRequest{
+			Environment: q.env,
+			Image:       q.image,
+			// A dry run must leave no trace: the webhook declares
+			// sideEffects NoneOnDryRun.
+			Preview: req.DryRun != nil && *req.DryRun,
+			Admission: &andon.AdmissionRequest{
+				UID:       string(req.UID),
+				Cluster:   cluster,
+				Namespace: req.Namespace,
+				Kind:      req.Kind.Kind,
+				Name:      name,
+				Operation: string(req.Operation),
+				User:      req.UserInfo.Username,
+			},
+		}
+	}
 }
 
 // imageDecision is the gate's answer about one image of an object, in one

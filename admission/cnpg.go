@@ -319,21 +319,7 @@ func (rv *Reviewer) reviewClusterCatalog(ctx context.Context, cluster string, re
 		return deny(fmt.Sprintf("andon refused %s: its new images would be asked about %d times in the environments of the Clusters that use it, and andon gates at most %d in one object", what, len(questions), maxImagesPerReview)), andon.AdmissionDenied
 	}
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "kubernetes:" + user})
-	request := func(q question) andon.GateRequest {
-		return andon.GateRequest{
-			Environment: q.env,
-			Image:       q.image,
-			Preview:     req.DryRun != nil && *req.DryRun,
-			Admission: &andon.AdmissionRequest{
-				UID:       string(req.UID),
-				Cluster:   cluster,
-				Kind:      req.Kind.Kind,
-				Name:      req.Name,
-				Operation: string(req.Operation),
-				User:      user,
-			},
-		}
-	}
+	request := req.gateRequest(cluster, req.Name)
 	if refused, message, outcome := rv.gate(gctx, what, questions, request); message != "" {
 		rv.logger().Info("admission refused: gate", "object", what, "user", user, "images", refused)
 		return deny(message), outcome
