@@ -131,6 +131,9 @@ without --rollback-plan.`,
 			typed := slices.DeleteFunc(slices.Clone(ch.Facts.Modules), func(m string) bool { return slices.Contains(fromGit, m) })
 			warnUnknownModules(cmd, e, c, ch.ID, typed)
 			warnFrozenWindow(cmd, e, c, ch, true)
+			if human(cmd) {
+				warnOpenIncidents(cmd, e, c, ch)
+			}
 			if ch.Facts.Migration && andon.IsBlank(ch.RollbackPlan) {
 				// Redeploying the previous image does not undo a
 				// migration: whoever has to roll it back needs the plan.
@@ -742,6 +745,26 @@ func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Ch
 		}
 		fmt.Fprintln(e.stderr)
 	}
+}
+
+// warnOpenIncidents warns when ch, not an emergency change, is to a
+// production environment that an open critical incident stops: the gate
+// refuses it until every such incident is resolved. The change is opened
+// all the same, as it may wait for the fix.
+func warnOpenIncidents(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
+	if ch.Type == andon.ChangeEmergency {
+		return
+	}
+	stop := stoppingIncidents(cmd.Context(), c, ch.Environment)
+	if len(stop) == 0 {
+		return
+	}
+	incidents, it := "incident", "it is"
+	if len(stop) > 1 {
+		incidents, it = "incidents", "they are"
+	}
+	fmt.Fprintf(e.stderr, "andon: warning: %s is stopped by the open critical %s %s: the gate refuses %s (a %s change) until %s resolved; only an emergency change goes through meanwhile\n",
+		ch.Environment, incidents, incidentNames(stop), ch.ID, ch.Type, it)
 }
 
 // inForce returns occurrence o of a window as the gate sees it at the

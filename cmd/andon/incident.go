@@ -209,3 +209,40 @@ func (e *env) incidentCompletion(state string) cobra.CompletionFunc {
 		return out, err
 	})
 }
+
+// stoppingIncidents returns the open critical incidents whose scope takes
+// in environment envName when it is a production one: those for which the
+// default gate refuses every change to it but an emergency one
+// (INCIDENT_OPEN). It returns none when the server cannot say, as these
+// are notes for people and the gate decides all the same.
+func stoppingIncidents(ctx context.Context, c *client.Client, envName string) []*andon.Incident {
+	cat, err := c.Catalog(ctx)
+	if err != nil {
+		return nil
+	}
+	env := cat.Environment(envName)
+	if env == nil || env.Stage != andon.StageProduction {
+		return nil
+	}
+	open, err := c.Incidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen})
+	if err != nil {
+		return nil
+	}
+	var out []*andon.Incident
+	for _, inc := range open {
+		if inc.State == andon.IncidentOpen && inc.Severity == andon.LevelCritical && inc.Scope.Affects(env) {
+			out = append(out, inc)
+		}
+	}
+	return out
+}
+
+// incidentNames names incidents as "INC-1 (MRP scheduler down)", joined
+// with commas.
+func incidentNames(list []*andon.Incident) string {
+	names := make([]string, len(list))
+	for i, inc := range list {
+		names[i] = inc.ID + " (" + oneLine(inc.Title) + ")"
+	}
+	return strings.Join(names, ", ")
+}

@@ -87,3 +87,53 @@ func TestIncidentHelpSaysProduction(t *testing.T) {
 		t.Fatalf("incident open --help: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// change create warns that the gate refuses a change to production while
+// an open critical incident stops it, naming the incidents; not an
+// emergency change, nor one to staging, nor once they are resolved, and
+// the JSON output's standard error says nothing.
+func TestIncidentWarnsChangeCreate(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	create := func(env, typ string, more ...string) result {
+		t.Helper()
+		r := s.as(t, "alice", append([]string{"change", "create", "--env", env, "--type", typ, "--title", "Stock release",
+			"--image", "registry.example.com/odoo/odoo-lyon@sha256:" + strings.Repeat("ab", 32)}, more...)...)
+		if r.code != 0 {
+			t.Fatalf("create: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
+	if r := create("prod-lyon", "normal"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("create with no incident open warns of one:\n%s", r.stderr)
+	}
+	mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "MRP scheduler down", "--plant", "lyon")
+	mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "slow reports", "--plant", "lyon", "--severity", "high")
+	r := create("prod-lyon", "normal")
+	id := strings.Fields(strings.TrimPrefix(r.stdout, "id:"))[0]
+	if want := "andon: warning: prod-lyon is stopped by the open critical incident INC-1 (MRP scheduler down): the gate refuses " + id +
+		" (a normal change) until it is resolved; only an emergency change goes through meanwhile\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("create during a critical incident: stderr lacks %q:\n%s", want, r.stderr)
+	}
+	mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "Odoo down", "--namespace", "odoo-lyon")
+	if r := create("prod-lyon", "standard"); !strings.Contains(r.stderr, "the open critical incidents INC-3 (Odoo down), INC-1 (MRP scheduler down): the gate refuses") ||
+		!strings.Contains(r.stderr, "until they are resolved") {
+		t.Errorf("create during two critical incidents: want both named:\n%s", r.stderr)
+	}
+	if r := create("prod-lyon", "emergency", "--rollback-plan", "redeploy the previous image"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("an emergency change, which the gate lets through, is warned about:\n%s", r.stderr)
+	}
+	if r := create("staging-lyon", "normal"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("a change to staging, which an incident does not stop, is warned about:\n%s", r.stderr)
+	}
+	if r := create("prod-lyon", "normal", "-o", "json"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("create -o json warns on stderr:\n%s", r.stderr)
+	}
+	for _, id := range []string{"INC-1", "INC-3"} {
+		if r := s.as(t, "bob", "incident", "resolve", id, "--comment", "fixed"); r.code != 0 {
+			t.Fatalf("resolve %s: exit %d\n%s", id, r.code, r.stderr)
+		}
+	}
+	if r := create("prod-lyon", "normal"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("create once the incidents are resolved warns of one:\n%s", r.stderr)
+	}
+}
