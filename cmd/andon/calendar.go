@@ -45,6 +45,10 @@ allow lists that change type does not block it, as the gate lets such a
 change through the freeze. Peaks do not block a slot, as the gate does not
 refuse a change during one: a slot that overlaps a peak is offered, and
 the peak is named. With --outside-peaks, the slot overlaps no peak either.
+An open critical incident that stops a production environment has no end
+to plan around: the slot is given all the same, and a note on standard
+error names the incidents, until whose resolution the gate refuses every
+change to it but an emergency one.
 The last line gives the slot as the --start and --end of andon change
 create, in RFC 3339 at the plant's offset.`,
 		Example: `  andon calendar next --env prod-lyon --duration 1h
@@ -76,7 +80,7 @@ create, in RFC 3339 at the plant's offset.`,
 			if human(cmd) {
 				loc = e.location(cmd.Context(), c, envName)
 			}
-			return e.print(cmd, slot, func(w io.Writer) {
+			err = e.print(cmd, slot, func(w io.Writer) {
 				if change != "" {
 					fmt.Fprintf(w, "next %s slot for a change of type %s in %s:\n", andon.ShortDuration(d), change, envName)
 				} else {
@@ -99,6 +103,13 @@ create, in RFC 3339 at the plant's offset.`,
 				// change create that request the slot, in the plant's time.
 				fmt.Fprintf(w, "to request it: --start %s --end %s\n", slot.Start.In(loc).Format(time.RFC3339), slot.End.In(loc).Format(time.RFC3339))
 			})
+			// The slot is outside every freeze, but an incident is no
+			// window and has no end to plan around: the slot is given,
+			// and the incidents that stop the environment now are named.
+			if err == nil && human(cmd) && change != andon.ChangeEmergency {
+				noteOpenIncidents(cmd, e, c, envName)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -242,6 +253,22 @@ when the API token does, if that one expires, and is revoked with it.`,
 			})
 		},
 	}
+}
+
+// noteOpenIncidents notes the open critical incidents that stop
+// production environment envName now: the gate refuses every change to it
+// but an emergency one until they are resolved.
+func noteOpenIncidents(cmd *cobra.Command, e *env, c *client.Client, envName string) {
+	stop := stoppingIncidents(cmd.Context(), c, envName)
+	if len(stop) == 0 {
+		return
+	}
+	incidents, it := "incident", "it is"
+	if len(stop) > 1 {
+		incidents, it = "incidents", "they are"
+	}
+	fmt.Fprintf(e.stderr, "note: %s is stopped now by the open critical %s %s: the gate refuses every change to it but an emergency one until %s resolved, so the slot is usable only then\n",
+		envName, incidents, incidentNames(stop), it)
 }
 
 // location returns the time zone of the environment's first plant, as the

@@ -137,3 +137,33 @@ func TestIncidentWarnsChangeCreate(t *testing.T) {
 		t.Errorf("create once the incidents are resolved warns of one:\n%s", r.stderr)
 	}
 }
+
+// calendar next gives a slot while an open critical incident stops the
+// environment, and notes on standard error the incidents that stop it
+// now; not for an emergency change, nor another plant's, nor in JSON.
+func TestIncidentNotedByCalendarNext(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	next := func(env string, more ...string) result {
+		t.Helper()
+		r := s.as(t, "alice", append([]string{"calendar", "next", "--env", env, "--duration", "1h"}, more...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "to request it: --start") && !strings.Contains(r.stdout, `"start"`) {
+			t.Fatalf("calendar next: exit %d, want a slot\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		return r
+	}
+	if r := next("prod-lyon"); strings.Contains(r.stderr, "incident") {
+		t.Errorf("calendar next with no incident open notes one:\n%s", r.stderr)
+	}
+	mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "MRP scheduler down", "--plant", "lyon")
+	want := "note: prod-lyon is stopped now by the open critical incident INC-1 (MRP scheduler down): the gate refuses every change to it but an emergency one until it is resolved, so the slot is usable only then\n"
+	for _, typ := range [][]string{nil, {"--type", "normal"}} {
+		if r := next("prod-lyon", typ...); !strings.Contains(r.stderr, want) {
+			t.Errorf("calendar next %v during a critical incident: stderr lacks %q:\n%s", typ, want, r.stderr)
+		}
+	}
+	for _, args := range [][]string{{"prod-lyon", "--type", "emergency"}, {"prod-geelong"}, {"prod-lyon", "-o", "json"}} {
+		if r := next(args[0], args[1:]...); strings.Contains(r.stderr, "incident") {
+			t.Errorf("calendar next --env %v notes an incident:\n%s", args, r.stderr)
+		}
+	}
+}
