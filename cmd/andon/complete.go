@@ -69,6 +69,38 @@ func (e *env) plantCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra
 	})
 }
 
+// namespaceCompletion completes the --namespace flag of a client command
+// with the Kubernetes namespaces of the server's catalog's environments,
+// as cluster/namespace and as namespace alone, each described by the
+// environments it takes in: a namespace alone takes in those of that name
+// in every cluster.
+func (e *env) namespaceCompletion(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return e.catalogCompletion(cmd, func(cat *andon.Catalog) (out []cobra.Completion) {
+		var names []string
+		envs := map[string][]string{}
+		add := func(name, env string) {
+			if _, ok := envs[name]; !ok {
+				names = append(names, name)
+			}
+			envs[name] = append(envs[name], env)
+		}
+		for _, env := range cat.Environments {
+			k := env.Kubernetes
+			if k.Namespace == "" {
+				continue
+			}
+			if k.Cluster != "" {
+				add(k.Cluster+"/"+k.Namespace, env.Name)
+			}
+			add(k.Namespace, env.Name)
+		}
+		for _, n := range names {
+			out = append(out, cobra.CompletionWithDesc(n, oneLine(strings.Join(envs[n], " "))))
+		}
+		return out
+	})
+}
+
 // catalogCompletion completes a flag with what names reads from the
 // server's catalog; without a server to ask, or when it does not answer
 // within completionTimeout, it offers nothing.

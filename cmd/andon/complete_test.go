@@ -115,6 +115,26 @@ func TestCompletionAsksTheServer(t *testing.T) {
 	}
 }
 
+// TestCompletionIncidentNamespace: incident open --namespace completes
+// with the namespaces of the catalog's environments, with their cluster
+// and alone, each described by the environments it takes in.
+func TestCompletionIncidentNamespace(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	r := runCLI(t, map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["alice"]}, "__complete", "incident", "open", "--namespace", "")
+	if r.code != 0 {
+		t.Fatalf("__complete incident open --namespace: exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	for _, want := range []string{"eu-1/odoo-lyon\tprod-lyon", "odoo-lyon\tprod-lyon", "au-1/odoo-geelong-staging\tstaging-geelong", "odoo-geelong-staging\tstaging-geelong"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("incident open --namespace: %q; want %q among them", lines, want)
+		}
+	}
+	if directive := lines[len(lines)-1]; directive != fmt.Sprintf(":%d", cobra.ShellCompDirectiveNoFileComp) {
+		t.Errorf("incident open --namespace: directive %s; want no files", directive)
+	}
+}
+
 // TestCompletionBashScript sources andon completion bash in bash, as the
 // README says to, and presses Tab after --env: with the bash-completion
 // package loaded, the script offers the server's environments; without

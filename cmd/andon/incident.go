@@ -75,6 +75,7 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
 	cmd.RegisterFlagCompletionFunc("plant", e.plantCompletion)
+	cmd.RegisterFlagCompletionFunc("namespace", e.namespaceCompletion)
 	cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions(strs(andon.Levels), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
