@@ -102,6 +102,14 @@ func (s IncidentScope) Affects(env *Environment) bool {
 	return false
 }
 
+// Stops reports whether i stops every change to env but an emergency
+// one, as the default gate policy's INCIDENT_OPEN reads it: an open
+// critical incident whose scope takes in a production environment. The
+// board and the command line say so with it; the policy decides.
+func (i *Incident) Stops(env *Environment) bool {
+	return i.State == IncidentOpen && i.Severity == LevelCritical && env.Stage == StageProduction && i.Scope.Affects(env)
+}
+
 // String says what s stops, for messages and tables.
 func (s IncidentScope) String() string {
 	if s.Global {

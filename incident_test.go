@@ -114,3 +114,24 @@ func TestCheckIncidentID(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentStops(t *testing.T) {
+	prod := &andon.Environment{Name: "prod-lyon", Stage: andon.StageProduction, Plants: []string{"lyon"}}
+	staging := &andon.Environment{Name: "staging-lyon", Stage: andon.StageStaging, Plants: []string{"lyon"}}
+	open := andon.Incident{ID: "INC-1", Severity: andon.LevelCritical, State: andon.IncidentOpen, Scope: andon.IncidentScope{Plants: []string{"lyon"}}}
+	high, resolved, elsewhere := open, open, open
+	high.Severity = andon.LevelHigh
+	resolved.State = andon.IncidentResolved
+	elsewhere.Scope = andon.IncidentScope{Plants: []string{"geelong"}}
+	for _, tt := range []struct {
+		inc  andon.Incident
+		env  *andon.Environment
+		want bool
+	}{
+		{open, prod, true}, {open, staging, false}, {high, prod, false}, {resolved, prod, false}, {elsewhere, prod, false},
+	} {
+		if got := tt.inc.Stops(tt.env); got != tt.want {
+			t.Errorf("%+v stops %s = %v, want %v", tt.inc, tt.env.Name, got, tt.want)
+		}
+	}
+}

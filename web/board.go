@@ -143,7 +143,7 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 				continue
 			}
 			t.Incidents = append(t.Incidents, inc)
-			if env.Stage == andon.StageProduction && inc.Severity == andon.LevelCritical {
+			if inc.Stops(env) {
 				t.StoppedBy = append(t.StoppedBy, inc)
 			}
 		}

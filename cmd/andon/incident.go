@@ -231,7 +231,7 @@ func stoppingIncidents(ctx context.Context, c *client.Client, envName string) []
 	}
 	var out []*andon.Incident
 	for _, inc := range open {
-		if inc.State == andon.IncidentOpen && inc.Severity == andon.LevelCritical && inc.Scope.Affects(env) {
+		if inc.Stops(env) {
 			out = append(out, inc)
 		}
 	}
