@@ -310,6 +310,9 @@ func newChangeShowCmd(e *env) *cobra.Command {
 			// requester was when it was opened.
 			if ch.State == andon.StatePending || ch.State == andon.StateApproved {
 				warnFrozenWindow(cmd, e, c, ch, false)
+				if human(cmd) {
+					warnOpenIncidents(cmd, e, c, ch)
+				}
 			}
 			return nil
 		},
@@ -749,8 +752,8 @@ func warnFrozenWindow(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Ch
 
 // warnOpenIncidents warns when ch, not an emergency change, is to a
 // production environment that an open critical incident stops: the gate
-// refuses it until every such incident is resolved. The change is opened
-// all the same, as it may wait for the fix.
+// refuses it until every such incident is resolved. The change is opened,
+// and approved, all the same, as it may wait for the fix.
 func warnOpenIncidents(cmd *cobra.Command, e *env, c *client.Client, ch *andon.Change) {
 	if ch.Type == andon.ChangeEmergency {
 		return

@@ -114,6 +114,10 @@ func TestIncidentWarnsChangeCreate(t *testing.T) {
 		" (a normal change) until it is resolved; only an emergency change goes through meanwhile\n"; !strings.Contains(r.stderr, want) {
 		t.Errorf("create during a critical incident: stderr lacks %q:\n%s", want, r.stderr)
 	}
+	// Whoever is asked to approve it is told too.
+	if r := s.as(t, "bob", "change", "show", id); r.code != 0 || !strings.Contains(r.stderr, "is stopped by the open critical incident INC-1") {
+		t.Errorf("change show during a critical incident: exit %d, no warning:\n%s", r.code, r.stderr)
+	}
 	mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--title", "Odoo down", "--namespace", "odoo-lyon")
 	if r := create("prod-lyon", "standard"); !strings.Contains(r.stderr, "the open critical incidents INC-3 (Odoo down), INC-1 (MRP scheduler down): the gate refuses") ||
 		!strings.Contains(r.stderr, "until they are resolved") {
