@@ -74,8 +74,12 @@ type BackupFilter struct {
 
 // BackupService records and lists the backups of environments. Recording
 // one is an audit entry (backup.recorded) and needs the platform-admin
-// role: a backup vouches for a migration at the gate.
+// role: a backup vouches for a migration at the gate. Recording the same
+// backup again (its ID, environment and completion time) answers the one
+// recorded, with created false, and writes nothing, so that a job run
+// twice succeeds; the same ID with another environment or completion
+// time is a conflict.
 type BackupService interface {
-	RecordBackup(ctx context.Context, req *BackupRequest) (*Backup, error)
+	RecordBackup(ctx context.Context, req *BackupRequest) (b *Backup, created bool, err error)
 	FindBackups(ctx context.Context, f BackupFilter) ([]*Backup, error)
 }

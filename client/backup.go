@@ -9,13 +9,15 @@ import (
 )
 
 // RecordBackup records a backup of an environment's database that
-// completed.
-func (c *Client) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, error) {
-	var b andon.Backup
-	if err := c.do(ctx, http.MethodPost, "/api/v1/backups", nil, req, &b); err != nil {
-		return nil, err
+// completed; created is false when the same backup was recorded already
+// and the server answered it as it was.
+func (c *Client) RecordBackup(ctx context.Context, req *andon.BackupRequest) (b *andon.Backup, created bool, err error) {
+	b = &andon.Backup{}
+	status, err := c.doStatus(ctx, http.MethodPost, "/api/v1/backups", nil, req, b)
+	if err != nil {
+		return nil, false, err
 	}
-	return &b, nil
+	return b, status == http.StatusCreated, nil
 }
 
 // Backups lists the backups recorded, the latest completed first.

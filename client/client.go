@@ -428,14 +428,22 @@ func (c *Client) Evidence(ctx context.Context, filter andon.AuditFilter) (*andon
 
 // do sends a request and decodes a 2xx answer into out.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	_, err := c.doStatus(ctx, method, path, query, in, out)
+	return err
+}
+
+// doStatus is do, answering the 2xx status too, for a request whose
+// answer differs by it (201 for what it created, 200 for what was
+// there).
+func (c *Client) doStatus(ctx context.Context, method, path string, query url.Values, in, out any) (int, error) {
 	resp, err := c.send(ctx, method, path, query, in)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return c.statusError(resp, data)
+		return 0, c.statusError(resp, data)
 	}
 	// The first bytes tell, when the answer does not decode, whether it
 	// was JSON at all: another HTTP service answers with a page of its own.
@@ -443,14 +451,14 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	head, _ := body.Peek(512)
 	if err := json.NewDecoder(body).Decode(out); err != nil {
 		if isTransport(err) {
-			return c.unreachable(ctx, err)
+			return 0, c.unreachable(ctx, err)
 		}
 		if kind := notJSON(resp, head); kind != "" {
-			return andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.shownURL(), method, path, kind)
+			return 0, andon.Errorf(andon.EINTERNAL, "%s answered %s %s with %s, not andon's JSON: is it an andon server?", c.shownURL(), method, path, kind)
 		}
-		return andon.Errorf(andon.EINTERNAL, "cannot decode the answer of %s %s: %v", method, path, err)
+		return 0, andon.Errorf(andon.EINTERNAL, "cannot decode the answer of %s %s: %v", method, path, err)
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 // notJSON says what an answer is when it is not JSON, from its first

@@ -20,9 +20,13 @@ func handleBackupRecord(backups andon.BackupService) apiFunc {
 		if err := req.Validate(); err != nil {
 			return err
 		}
-		b, err := backups.RecordBackup(r.Context(), &req)
+		b, created, err := backups.RecordBackup(r.Context(), &req)
 		if err != nil {
 			return err
+		}
+		if !created {
+			// The same backup recorded already, by a job run twice.
+			return encode(w, http.StatusOK, b)
 		}
 		return encode(w, http.StatusCreated, b)
 	}

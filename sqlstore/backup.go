@@ -25,20 +25,21 @@ func NewBackupService(db *DB, catalog andon.CatalogSource) *BackupService {
 }
 
 // RecordBackup records a backup that completed, for a platform admin.
-func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, error) {
+// The same backup recorded already is answered as it was, created false.
+func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, bool, error) {
 	user, err := requireUser(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := req.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	cat := s.catalog.Catalog()
 	if cat.Environment(req.Environment) == nil {
-		return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
+		return nil, false, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
 	}
 	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
-		return nil, andon.Errorf(andon.EFORBIDDEN, "%s may not record a backup: a backup vouches for a migration at the gate, and only a platform admin records one", user)
+		return nil, false, andon.Errorf(andon.EFORBIDDEN, "%s may not record a backup: a backup vouches for a migration at the gate, and only a platform admin records one", user)
 	}
 	var b *andon.Backup
 	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -55,11 +56,27 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 		b = &andon.Backup{ID: req.ID, Environment: req.Environment, Method: req.Method, CompletedAt: completed.UTC(),
 			Link: req.Link, RecordedBy: user, RecordedAt: tx.now}
 		if b.ID != "" {
-			var exists bool
-			if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM backups WHERE id = ?)`, b.ID).Scan(&exists); err != nil {
-				return err
-			} else if exists {
-				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already", b.ID)
+			var body []byte
+			err := tx.queryRow(ctx, `SELECT body FROM backups WHERE id = ?`, b.ID).Scan(&body)
+			old := &andon.Backup{}
+			if err == nil {
+				err = json.Unmarshal(body, old)
+			}
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("read backup %s: %w", b.ID, err)
+			case old.Environment != b.Environment:
+				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already, of %s, not %s", b.ID, old.Environment, b.Environment)
+			case !old.CompletedAt.Equal(b.CompletedAt):
+				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already, completed at %s, not %s", b.ID,
+					old.CompletedAt.Format(time.RFC3339Nano), b.CompletedAt.Format(time.RFC3339Nano))
+			default:
+				// The same backup, recorded by a job run twice: it stands
+				// as it was recorded.
+				b = old
+				tx.NoChange()
+				return nil
 			}
 		}
 		var seq int64
@@ -80,10 +97,12 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 		tx.Record(andon.Event{Type: andon.EventBackupRecorded, Actor: user, Subject: b.Environment, Data: b})
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if errors.Is(err, ErrNoChange) {
+		return b, false, nil
+	} else if err != nil {
+		return nil, false, err
 	}
-	return b, nil
+	return b, true, nil
 }
 
 // FindBackups lists backups, the latest completed first.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/google/go-cmp/cmp"
 )
 
 // A change that migrates a production database is refused at the gate
@@ -33,7 +34,7 @@ func TestBackupBeforeMigration(t *testing.T) {
 			t.Fatalf("gate without a backup = %+v; want NO_FRESH_BACKUP", res)
 		}
 		completed := e.now.Add(-time.Hour)
-		b, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-geelong-1", Environment: "prod-geelong",
+		b, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-geelong-1", Environment: "prod-geelong",
 			Method: "barman-cloud", CompletedAt: completed})
 		if err != nil || b.RecordedBy != "dave" || !b.CompletedAt.Equal(completed) {
 			t.Fatalf("record = %+v, %v", b, err)
@@ -62,7 +63,7 @@ func TestBackupBeforeMigration(t *testing.T) {
 // catalog, that completed; nothing refused is written.
 func TestRecordBackupRefusals(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		if _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "b1", Environment: "prod-lyon"}); err != nil {
+		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "b1", Environment: "prod-lyon"}); err != nil {
 			t.Fatal(err)
 		}
 		size := e.verify(t).Entries
@@ -75,10 +76,12 @@ func TestRecordBackupRefusals(t *testing.T) {
 			{"alice", andon.BackupRequest{Environment: "prod-lyon"}, andon.EFORBIDDEN, "only a platform admin"},
 			{"dave", andon.BackupRequest{Environment: "prod-lyom"}, andon.EINVALID, `environment: "prod-lyom" is not in the catalog`},
 			{"dave", andon.BackupRequest{Environment: "prod-lyon", CompletedAt: e.now.Add(time.Hour)}, andon.EINVALID, "completedAt: 2026-11-26T10:00:00Z is in the future"},
-			{"dave", andon.BackupRequest{ID: "b1", Environment: "prod-lyon"}, andon.ECONFLICT, "backup b1 is recorded already"},
+			{"dave", andon.BackupRequest{ID: "b1", Environment: "prod-geelong"}, andon.ECONFLICT, "backup b1 is recorded already, of prod-lyon, not prod-geelong"},
+			{"dave", andon.BackupRequest{ID: "b1", Environment: "prod-lyon", CompletedAt: e.now.Add(-time.Hour)}, andon.ECONFLICT,
+				"backup b1 is recorded already, completed at 2026-11-26T09:00:00Z, not 2026-11-26T08:00:00Z"},
 			{"dave", andon.BackupRequest{ID: "b 2", Environment: "prod-lyon"}, andon.EINVALID, "a backup ID is letters"},
 		} {
-			_, err := e.backups.RecordBackup(as(tt.user), &tt.req)
+			_, _, err := e.backups.RecordBackup(as(tt.user), &tt.req)
 			if andon.ErrorCode(err) != tt.code || !strings.Contains(andon.ErrorMessage(err), tt.msg) {
 				t.Errorf("%s records %+v: %v; want %s with %q", tt.user, tt.req, err, tt.code, tt.msg)
 			}
@@ -89,15 +92,45 @@ func TestRecordBackupRefusals(t *testing.T) {
 	})
 }
 
+// The same backup recorded again, by a job run twice, is answered as it
+// was recorded, not created, and writes nothing: no audit entry, no
+// second backup.
+func TestRecordBackupAgain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-lyon", Method: "barman-cloud", CompletedAt: e.now.Add(-time.Hour)}
+		first, created, err := e.backups.RecordBackup(as("dave"), &req)
+		if err != nil || !created {
+			t.Fatalf("record = %+v, %v, %v; want created", first, created, err)
+		}
+		size := e.verify(t).Entries
+		again := req
+		again.Method = "volumeSnapshot"
+		b, created, err := e.backups.RecordBackup(as("dave"), &again)
+		if err != nil || created {
+			t.Fatalf("record again = %+v, %v, %v; want the backup recorded, not created", b, created, err)
+		}
+		if diff := cmp.Diff(first, b); diff != "" {
+			t.Errorf("record again answered another backup (-first +again):\n%s", diff)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("recording again wrote %d audit entries", got-size)
+		}
+		list, err := e.backups.FindBackups(context.Background(), andon.BackupFilter{Environment: "prod-lyon"})
+		if err != nil || len(list) != 1 || list[0].Method != "barman-cloud" {
+			t.Errorf("backups = %+v, %v; want the one recorded first", list, err)
+		}
+	})
+}
+
 // A backup takes the name it has in Kubernetes as its ID, however long;
 // a listing of an environment the catalog lacks names it.
 func TestBackupIDsAndListing(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		long := "odoo-lyon-nightly-" + strings.Repeat("x", 200)
-		if b, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long, Environment: "prod-lyon"}); err != nil || b.ID != long {
+		if b, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long, Environment: "prod-lyon"}); err != nil || b.ID != long {
 			t.Fatalf("record a backup of a %d-character name = %+v, %v", len(long), b, err)
 		}
-		if _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long + strings.Repeat("y", 40), Environment: "prod-lyon"}); andon.ErrorCode(err) != andon.EINVALID {
+		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: long + strings.Repeat("y", 40), Environment: "prod-lyon"}); andon.ErrorCode(err) != andon.EINVALID {
 			t.Errorf("a name longer than Kubernetes takes = %v; want invalid", err)
 		}
 		if _, err := e.backups.FindBackups(context.Background(), andon.BackupFilter{Environment: "prod-lyom"}); andon.ErrorCode(err) != andon.EINVALID ||

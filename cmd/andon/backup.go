@@ -37,6 +37,10 @@ func newBackupRecordCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record --env E [--id NAME] [--completed T] [--method M] [--link URL]",
 		Short: "Record a backup of an environment's database that completed",
+		Long: `Record a backup of an environment's database that completed. Recording
+the same backup again, its ID, environment and completion, prints it as it
+was recorded and writes nothing, so that a job run twice succeeds; an ID
+recorded already with another environment or completion is refused.`,
 		Example: `  # After the nightly CloudNativePG backup of Lyon's production:
   andon backup record --env prod-lyon --id odoo-lyon-20261128020000 --method barman-cloud --completed 2026-11-28T02:14:09Z`,
 		Args: cobra.NoArgs,
@@ -49,9 +53,12 @@ func newBackupRecordCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := c.RecordBackup(cmd.Context(), &req)
+			b, created, err := c.RecordBackup(cmd.Context(), &req)
 			if err != nil {
 				return namedFlag(err, backupFlags)
+			}
+			if !created {
+				fmt.Fprintf(e.stderr, "backup %s recorded already\n", b.ID)
 			}
 			return e.print(cmd, b, func(w io.Writer) {
 				kv(w, "id", b.ID)

@@ -28,6 +28,14 @@ func TestBackupBeforeMigration(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "odoo-lyon-1") {
 		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// The job run twice records the same backup again: it is printed as
+	// it was recorded; another completion under its name is refused.
+	r = s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--method", "barman-cloud", "--completed", completed.Format(time.RFC3339))
+	if r.code != 0 || !strings.Contains(r.stdout, "odoo-lyon-1") || !strings.Contains(r.stderr, "backup odoo-lyon-1 recorded already") {
+		t.Fatalf("record again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	wantExit(t, s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--completed", completed.Add(time.Minute).Format(time.RFC3339)), 1,
+		"backup odoo-lyon-1 is recorded already, completed at "+completed.Format(time.RFC3339))
 	list := mustJSON[struct{ Backups []andon.Backup }](t, s, "alice", 0, "backup", "list", "--env", "prod-lyon")
 	if len(list.Backups) != 1 || !list.Backups[0].CompletedAt.Equal(completed) || list.Backups[0].RecordedBy != "dave" {
 		t.Fatalf("backups = %+v", list.Backups)
