@@ -31,6 +31,27 @@ func TestChangesOwingReviewThroughIndex(t *testing.T) {
 	}
 }
 
+// TestOverdueReviewsThroughIndex checks that the overdue review scan
+// reads the reviews not recorded overdue yet through their own partial
+// index, not through changes_review_due, which holds those recorded
+// already too: each batch of a hundred read them all before keeping its
+// hundred; in the order of the index, which the scan asks for.
+func TestOverdueReviewsThroughIndex(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			db, raw := mustPlanned(t, engine)
+			plan := mustExplain(t, engine, raw, db.OverdueReviewsStatement(), []any{int64(1) << 52, 100})
+			if !strings.Contains(plan, "changes_review_overdue") {
+				t.Errorf("the overdue review scan is not read through changes_review_overdue:\n%s", plan)
+			}
+			// In the index's order, the longest overdue first, not sorted.
+			if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+				t.Errorf("the overdue review scan sorts what it reads:\n%s", plan)
+			}
+		})
+	}
+}
+
 // TestChangesOfATypeThroughIndex checks that the changes of one type are
 // counted and listed through the index of the type, and, on SQLite, which
 // keeps no statistics, that a narrower filter asked with it is read

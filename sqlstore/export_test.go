@@ -116,3 +116,7 @@ func (s *ChangeService) SetFindingsBound(n int) { s.checked = n }
 // SetOverdueBound sets how many overdue reviews each write of
 // RecordOverdueReviews records, in place of overdueRecordedPerWrite.
 func (s *ChangeService) SetOverdueBound(n int) { s.overdueBound = n }
+
+// OverdueReviewsStatement is the statement of the overdue review scan, as
+// db's engine runs it.
+func (db *DB) OverdueReviewsStatement() string { return db.dialect.rebind(overdueReviewsStatement) }

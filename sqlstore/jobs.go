@@ -113,6 +113,14 @@ func (s *ChangeService) RecordOverdueReviews(ctx context.Context) (int, error) {
 	}
 }
 
+// overdueReviewsStatement is the statement of the reviews overdue before
+// an instant and not recorded yet, up to a limit, the longest overdue
+// first: read through the partial index changes_review_overdue, whose
+// condition and order it has, it skips those recorded already.
+const overdueReviewsStatement = `SELECT id, requester, review_due FROM changes
+	WHERE review_due IS NOT NULL AND reviewed = 0 AND overdue_recorded = 0 AND review_due < ?
+	ORDER BY review_due, seq LIMIT ?`
+
 // recordOverdueReviews records change.review_overdue for the
 // s.overdueBound reviews overdue longest and not yet recorded, in one
 // write, and returns how many it recorded.
@@ -120,10 +128,7 @@ func (s *ChangeService) recordOverdueReviews(ctx context.Context) (int, error) {
 	var n int
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		n = 0
-		// In the order of the partial index changes_review_due.
-		rows, err := tx.query(ctx, `SELECT id, requester, review_due FROM changes
-			WHERE review_due IS NOT NULL AND reviewed = 0 AND overdue_recorded = 0 AND review_due < ?
-			ORDER BY review_due, seq LIMIT ?`, micros(tx.now), s.overdueBound)
+		rows, err := tx.query(ctx, overdueReviewsStatement, micros(tx.now), s.overdueBound)
 		if err != nil {
 			return err
 		}
