@@ -263,12 +263,9 @@ func noteOpenIncidents(cmd *cobra.Command, e *env, c *client.Client, envName str
 	if len(stop) == 0 {
 		return
 	}
-	incidents, it := "incident", "it is"
-	if len(stop) > 1 {
-		incidents, it = "incidents", "they are"
-	}
-	fmt.Fprintf(e.stderr, "note: %s is stopped now by the open critical %s %s: the gate refuses every change to it but an emergency one until %s resolved, so the slot is usable only then\n",
-		envName, incidents, incidentNames(stop), it)
+	who, it := stoppedBy(stop)
+	fmt.Fprintf(e.stderr, "note: %s is stopped now by %s: the gate refuses every change to it but an emergency one until %s resolved, so the slot is usable only then\n",
+		envName, who, it)
 }
 
 // location returns the time zone of the environment's first plant, as the

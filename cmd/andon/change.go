@@ -762,12 +762,9 @@ func warnOpenIncidents(cmd *cobra.Command, e *env, c *client.Client, ch *andon.C
 	if len(stop) == 0 {
 		return
 	}
-	incidents, it := "incident", "it is"
-	if len(stop) > 1 {
-		incidents, it = "incidents", "they are"
-	}
-	fmt.Fprintf(e.stderr, "andon: warning: %s is stopped by the open critical %s %s: the gate refuses %s (a %s change) until %s resolved; only an emergency change goes through meanwhile\n",
-		ch.Environment, incidents, incidentNames(stop), ch.ID, ch.Type, it)
+	who, it := stoppedBy(stop)
+	fmt.Fprintf(e.stderr, "andon: warning: %s is stopped by %s: the gate refuses %s (a %s change) until %s resolved; only an emergency change goes through meanwhile\n",
+		ch.Environment, who, ch.ID, ch.Type, it)
 }
 
 // inForce returns occurrence o of a window as the gate sees it at the

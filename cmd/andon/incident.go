@@ -238,12 +238,17 @@ func stoppingIncidents(ctx context.Context, c *client.Client, envName string) []
 	return out
 }
 
-// incidentNames names incidents as "INC-1 (MRP scheduler down)", joined
-// with commas.
-func incidentNames(list []*andon.Incident) string {
+// stoppedBy names the open critical incidents of list, "the open
+// critical incident INC-1 (MRP scheduler down)" or "the open critical
+// incidents INC-3 (Odoo down), INC-1 (…)", with the words that say they
+// are open: "it is" or "they are".
+func stoppedBy(list []*andon.Incident) (who, it string) {
 	names := make([]string, len(list))
 	for i, inc := range list {
 		names[i] = inc.ID + " (" + oneLine(inc.Title) + ")"
 	}
-	return strings.Join(names, ", ")
+	if len(list) == 1 {
+		return "the open critical incident " + names[0], "it is"
+	}
+	return "the open critical incidents " + strings.Join(names, ", "), "they are"
 }
