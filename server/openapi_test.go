@@ -414,3 +414,22 @@ func apiDocQueryParameters(t *testing.T) map[string][]string {
 	}
 	return rows
 }
+
+// The OpenAPI document lists the codes of the findings that the store
+// gives, so that a client can tell them all.
+func TestOpenAPIFindingCodes(t *testing.T) {
+	f := newFixture(t)
+	var doc map[string]any
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	var got []string
+	enum, _ := pointer(doc, "/components/schemas/Finding/properties/code/enum").([]any)
+	for _, v := range enum {
+		s, _ := v.(string)
+		got = append(got, s)
+	}
+	if !slices.Equal(got, andon.FindingCodes) {
+		t.Errorf("openapi.json lists the finding codes %v; the store gives %v", got, andon.FindingCodes)
+	}
+}
