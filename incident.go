@@ -315,11 +315,11 @@ type AlertsReceived struct {
 	Updated  []string `json:"updated"`
 	Resolved []string `json:"resolved"`
 	// Unchanged are the firing alerts whose incident was open already as
-	// the alert says, the resolved alerts of no open incident, and the
+	// the alert says, the resolved alerts of a resolved incident, and the
 	// alerts whose incident a person opened again (theirs to resolve).
 	Unchanged []string `json:"unchanged"`
 	// Ignored are the firing alerts that concern no environment of the
-	// catalog, each with why.
+	// catalog, and the resolved alerts of no incident, each with why.
 	Ignored []IgnoredAlert `json:"ignored"`
 }
 

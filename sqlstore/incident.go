@@ -292,7 +292,11 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 				// A person opened it again after it was resolved: it is
 				// theirs to resolve, whatever the alert says since.
 				got.Unchanged = append(got.Unchanged, id)
-			case req == nil && (old == nil || old.State != andon.IncidentOpen):
+			case req == nil && old == nil:
+				// Resolved before andon saw it fire (its firing went to
+				// another receiver, or came before andon had this route).
+				got.Ignored = append(got.Ignored, andon.IgnoredAlert{ID: id, Reason: "andon opened no incident for it"})
+			case req == nil && old.State != andon.IncidentOpen:
 				got.Unchanged = append(got.Unchanged, id)
 			case req != nil && old != nil && old.State == andon.IncidentResolved && old.ResolvedAt != nil &&
 				!a.StartsAt.IsZero() && !a.StartsAt.After(*old.ResolvedAt):

@@ -393,3 +393,16 @@ func TestIncidentCountOpen(t *testing.T) {
 		mustCount(map[andon.Level]int{andon.LevelCritical: 1, andon.LevelHigh: 1})
 	})
 }
+
+// A resolved alert of which andon opened no incident is ignored, saying
+// so; one of an incident resolved already is unchanged.
+func TestReceiveAlertsResolvedOfNoIncident(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		gone := alert("cdcd3434", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		gone.Status = "resolved"
+		got, err := e.incidents.ReceiveAlerts(as("alertmanager"), &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{gone}})
+		if err != nil || len(got.Ignored) != 1 || got.Ignored[0].ID != "am-cdcd3434" || got.Ignored[0].Reason != "andon opened no incident for it" || len(got.Unchanged) != 0 {
+			t.Fatalf("resolved alert of no incident = %+v, %v; want it ignored, saying why", got, err)
+		}
+	})
+}
