@@ -160,16 +160,7 @@ func TestKubeImageCatalogs(t *testing.T) {
 		break
 	}
 
-	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.New(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate := &imageGate{}
-	rv := &admission.Reviewer{Catalog: andon.NewCatalogHolder(cat), Gate: gate, Policy: pol, Objects: c}
+	rv, gate := exampleReviewer(t, ctx, c)
 	review := map[string]any{
 		"apiVersion": "admission.k8s.io/v1",
 		"kind":       "AdmissionReview",
@@ -285,16 +276,7 @@ func TestKubeClusterImageCatalogUsers(t *testing.T) {
 		break
 	}
 
-	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.New(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate := &imageGate{}
-	rv := &admission.Reviewer{Catalog: andon.NewCatalogHolder(cat), Gate: gate, Policy: pol, Objects: c}
+	rv, gate := exampleReviewer(t, ctx, c)
 	entries := func(images ...string) map[string]any {
 		var list []any
 		for i, img := range images {
@@ -334,4 +316,21 @@ func TestKubeClusterImageCatalogUsers(t *testing.T) {
 	if outcome != andon.AdmissionAllowed || !slices.Equal(gate.images, []string{pg17}) || !slices.Equal(gate.envs, []string{"staging-lyon"}) {
 		t.Errorf("outcome %s, images asked about %q in %q; want allowed, %s in staging-lyon\n%s", outcome, gate.images, gate.envs, pg17, answer)
 	}
+}
+
+// exampleReviewer returns a webhook's reviewer of the example catalog and
+// the default policy that reads the cluster through objects, with a gate
+// that records what it is asked.
+func exampleReviewer(t *testing.T, ctx context.Context, objects admission.Objects) (*admission.Reviewer, *imageGate) {
+	t.Helper()
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &imageGate{}
+	return &admission.Reviewer{Catalog: andon.NewCatalogHolder(cat), Gate: gate, Policy: pol, Objects: objects}, gate
 }
