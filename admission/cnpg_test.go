@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/andon-governance/andon"
@@ -212,16 +213,7 @@ func TestImageCatalogsOfClustersGoThroughTheGate(t *testing.T) {
 				old = cnpgCluster(tt.namespace, tt.old)
 			}
 			resp, outcome := admit(t, rv, tt.cluster, cnpgObjectReview(t, "Cluster", tt.namespace, cnpgCluster(tt.namespace, tt.obj), old))
-			if outcome != tt.wantOutcome {
-				t.Errorf("outcome = %s, want %s", outcome, tt.wantOutcome)
-			}
-			if tt.wantRefusal != "" {
-				if resp.Allowed || !strings.Contains(resp.Result.Message, tt.wantRefusal) {
-					t.Fatalf("response = %+v; want refused: %q", resp.Result, tt.wantRefusal)
-				}
-			} else if !resp.Allowed {
-				t.Fatalf("response = %+v; want allowed", resp.Result)
-			}
+			mustAnswer(t, resp, outcome, tt.wantOutcome, tt.wantRefusal)
 			var got []string
 			for _, c := range gate.calls {
 				got = append(got, c.req.Image)
@@ -521,16 +513,7 @@ func TestClusterImageCatalogChangesGoThroughTheGate(t *testing.T) {
 			}
 			rv.ObjectsCluster = tt.objectsIn
 			resp, outcome := admit(t, rv, tt.cluster, clusterCatalogReview(t, tt.obj, tt.old))
-			if outcome != tt.wantOutcome {
-				t.Errorf("outcome = %s, want %s", outcome, tt.wantOutcome)
-			}
-			if tt.wantRefusal != "" {
-				if resp.Allowed || !strings.Contains(resp.Result.Message, tt.wantRefusal) {
-					t.Fatalf("response = %+v; want refused: %q", resp.Result, tt.wantRefusal)
-				}
-			} else if !resp.Allowed {
-				t.Fatalf("response = %+v; want allowed", resp.Result)
-			}
+			mustAnswer(t, resp, outcome, tt.wantOutcome, tt.wantRefusal)
 			var got []string
 			for _, c := range gate.calls {
 				if c.req.Admission.Kind != "ClusterImageCatalog" || c.req.Admission.Name != "postgresql-global" || c.user != "kubernetes:"+c.req.Admission.User {
@@ -610,5 +593,21 @@ func TestClusterImageCatalogChangesGoThroughTheGate(t *testing.T) {
 	rv = newReviewer(t, exampleCatalog(t), gate)
 	if resp, outcome := admit(t, rv, "", body); !resp.Allowed || outcome != andon.AdmissionIgnored || len(gate.calls) > 0 {
 		t.Errorf("delete: allowed %v, outcome %s, %d gate calls; want ignored", resp.Allowed, outcome, len(gate.calls))
+	}
+}
+
+// mustAnswer checks a review's answer: its outcome, and refused with a
+// message holding wantRefusal, or allowed when wantRefusal is "".
+func mustAnswer(t *testing.T, resp *admissionv1.AdmissionResponse, outcome, wantOutcome, wantRefusal string) {
+	t.Helper()
+	if outcome != wantOutcome {
+		t.Errorf("outcome = %s, want %s", outcome, wantOutcome)
+	}
+	if wantRefusal != "" {
+		if resp.Allowed || !strings.Contains(resp.Result.Message, wantRefusal) {
+			t.Fatalf("response = %+v; want refused: %q", resp.Result, wantRefusal)
+		}
+	} else if !resp.Allowed {
+		t.Fatalf("response = %+v; want allowed", resp.Result)
 	}
 }
