@@ -30,7 +30,8 @@ type BackupRequest struct {
 	ID          string `json:"id,omitempty"`
 	Environment string `json:"environment"`
 	Method      string `json:"method,omitempty"`
-	// CompletedAt is when it completed; zero means now.
+	// CompletedAt is when it completed; zero means now, or, for an ID
+	// recorded already of the same environment, when that one completed.
 	CompletedAt time.Time `json:"completedAt,omitzero"`
 	Link        string    `json:"link,omitempty"`
 }
@@ -75,10 +76,10 @@ type BackupFilter struct {
 // BackupService records and lists the backups of environments. Recording
 // one is an audit entry (backup.recorded) and needs the platform-admin
 // role: a backup vouches for a migration at the gate. Recording the same
-// backup again (its ID, environment and completion time) answers the one
-// recorded, with created false, and writes nothing, so that a job run
-// twice succeeds; the same ID with another environment or completion
-// time is a conflict.
+// backup again (its ID, environment and completion time, or its ID and
+// environment with no completion time) answers the one recorded, with
+// created false, and writes nothing, so that a job run twice succeeds;
+// the same ID with another environment or completion time is a conflict.
 type BackupService interface {
 	RecordBackup(ctx context.Context, req *BackupRequest) (b *Backup, created bool, err error)
 	FindBackups(ctx context.Context, f BackupFilter) ([]*Backup, error)

@@ -25,7 +25,8 @@ func handleBackupRecord(backups andon.BackupService) apiFunc {
 			return err
 		}
 		if !created {
-			// The same backup recorded already, by a job run twice.
+			// The same backup recorded already, by a job run twice (or by
+			// its ID alone, again later).
 			return encode(w, http.StatusOK, b)
 		}
 		return encode(w, http.StatusCreated, b)

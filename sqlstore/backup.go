@@ -25,7 +25,10 @@ func NewBackupService(db *DB, catalog andon.CatalogSource) *BackupService {
 }
 
 // RecordBackup records a backup that completed, for a platform admin.
-// The same backup recorded already is answered as it was, created false.
+// The same backup recorded already is answered as it was, created false;
+// so is a backup recorded already of the same environment under the ID of
+// a request that gives no completion, as a job that records by ID alone
+// runs again later, when now is another instant.
 func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, bool, error) {
 	user, err := requireUser(ctx)
 	if err != nil {
@@ -68,7 +71,7 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 				return fmt.Errorf("read backup %s: %w", b.ID, err)
 			case old.Environment != b.Environment:
 				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already, of %s, not %s", b.ID, old.Environment, b.Environment)
-			case !old.CompletedAt.Equal(b.CompletedAt):
+			case !req.CompletedAt.IsZero() && !old.CompletedAt.Equal(b.CompletedAt):
 				return andon.Errorf(andon.ECONFLICT, "backup %s is recorded already, completed at %s, not %s", b.ID,
 					old.CompletedAt.Format(time.RFC3339Nano), b.CompletedAt.Format(time.RFC3339Nano))
 			default:

@@ -122,6 +122,36 @@ func TestRecordBackupAgain(t *testing.T) {
 	})
 }
 
+// A job that records a backup by its ID alone, its completion taken as
+// now, runs again later, when now is another instant: the backup recorded
+// already under the ID, of the same environment, is answered as it was,
+// and nothing is written; of another environment, it is a conflict still.
+func TestRecordBackupAgainWithoutCompletion(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		req := andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-lyon"}
+		first, created, err := e.backups.RecordBackup(as("dave"), &req)
+		if err != nil || !created || !first.CompletedAt.Equal(e.now) {
+			t.Fatalf("record = %+v, %v, %v; want created, completed now", first, created, err)
+		}
+		size := e.verify(t).Entries
+		e.now = e.now.Add(10 * time.Minute)
+		b, created, err := e.backups.RecordBackup(as("dave"), &req)
+		if err != nil || created {
+			t.Fatalf("record again ten minutes later = %+v, %v, %v; want the backup recorded, not created", b, created, err)
+		}
+		if diff := cmp.Diff(first, b); diff != "" {
+			t.Errorf("record again answered another backup (-first +again):\n%s", diff)
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("recording again wrote %d audit entries", got-size)
+		}
+		_, _, err = e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-geelong"})
+		if andon.ErrorCode(err) != andon.ECONFLICT || !strings.Contains(andon.ErrorMessage(err), "backup odoo-lyon-1 is recorded already, of prod-lyon, not prod-geelong") {
+			t.Errorf("record under its ID for prod-geelong = %v; want a conflict naming it", err)
+		}
+	})
+}
+
 // A backup takes the name it has in Kubernetes as its ID, however long;
 // a listing of an environment the catalog lacks names it.
 func TestBackupIDsAndListing(t *testing.T) {

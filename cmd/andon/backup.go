@@ -39,8 +39,10 @@ func newBackupRecordCmd(e *env) *cobra.Command {
 		Short: "Record a backup of an environment's database that completed",
 		Long: `Record a backup of an environment's database that completed. Recording
 the same backup again, its ID, environment and completion, prints it as it
-was recorded and writes nothing, so that a job run twice succeeds; an ID
-recorded already with another environment or completion is refused.`,
+was recorded and writes nothing, so that a job run twice succeeds; so
+does its ID and environment again without --completed, which then stands
+for the completion recorded, not now. An ID recorded already with another
+environment, or another completion given, is refused.`,
 		Example: `  # After the nightly CloudNativePG backup of Lyon's production:
   andon backup record --env prod-lyon --id odoo-lyon-20261128020000 --method barman-cloud --completed 2026-11-28T02:14:09Z`,
 		Args: cobra.NoArgs,
@@ -75,7 +77,7 @@ recorded already with another environment or completion is refused.`,
 	f := cmd.Flags()
 	f.StringVar(&req.Environment, "env", "", "environment whose database was backed up (required)")
 	f.StringVar(&req.ID, "id", "", "the backup's name where it was taken, such as a CloudNativePG Backup's (default: andon gives one, BKP-1, ...)")
-	f.String("completed", "", "when it completed, RFC 3339 (default: now)")
+	f.String("completed", "", "when it completed, RFC 3339 (default: now, or the completion recorded already under --id)")
 	f.StringVar(&req.Method, "method", "", "how it was taken: barman-cloud, volumeSnapshot, pgbackrest, pg_dump, ...")
 	f.StringVar(&req.Link, "link", "", "URL of the backup or of its job")
 	cmd.MarkFlagRequired("env")

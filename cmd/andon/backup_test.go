@@ -34,6 +34,12 @@ func TestBackupBeforeMigration(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "odoo-lyon-1") || !strings.Contains(r.stderr, "backup odoo-lyon-1 recorded already") {
 		t.Fatalf("record again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A job that records by ID alone, giving no completion, gets the
+	// backup recorded under it, as it was completed.
+	again := mustJSON[andon.Backup](t, s, "dave", 0, "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1")
+	if again.ID != "odoo-lyon-1" || !again.CompletedAt.Equal(completed) || again.Method != "barman-cloud" {
+		t.Fatalf("record again without --completed = %+v; want the backup recorded, completed at %s", again, completed)
+	}
 	wantExit(t, s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--completed", completed.Add(time.Minute).Format(time.RFC3339)), 1,
 		"backup odoo-lyon-1 is recorded already, completed at "+completed.Format(time.RFC3339))
 	list := mustJSON[struct{ Backups []andon.Backup }](t, s, "alice", 0, "backup", "list", "--env", "prod-lyon")
