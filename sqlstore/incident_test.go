@@ -14,6 +14,32 @@ import (
 var geelongDown = andon.IncidentRequest{Title: "MRP scheduler down", Severity: andon.LevelCritical,
 	Scope: andon.IncidentScope{Plants: []string{"geelong"}}}
 
+// The IDs andon gives its incidents are upper case, so one typed in
+// another case (inc-1) names the incident, to read and to resolve; an ID
+// given by the tool that tracks it, such as Alertmanager's am-<fingerprint>,
+// is taken as it is.
+func TestIncidentIDInAnyCase(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		inc, err := e.incidents.OpenIncident(as("alice"), &geelongDown)
+		if err != nil || inc.ID != "INC-1" {
+			t.Fatalf("open = %+v, %v; want INC-1", inc, err)
+		}
+		if got, err := e.incidents.FindIncidentByID(context.Background(), "inc-1"); err != nil || got.ID != "INC-1" {
+			t.Fatalf("find inc-1 = %+v, %v; want INC-1", got, err)
+		}
+		if got, err := e.incidents.ResolveIncident(as("alice"), "Inc-1", "scheduler restarted"); err != nil || got.ID != "INC-1" || got.State != andon.IncidentResolved {
+			t.Fatalf("resolve Inc-1 = %+v, %v; want INC-1 resolved", got, err)
+		}
+		down := alert("a1b2c3d4", map[string]string{"alertname": "OdooDown", "severity": "critical", "plant": "geelong"})
+		if _, err := e.incidents.ReceiveAlerts(as("alertmanager"), &andon.AlertNotification{Version: "4", Alerts: []andon.Alert{down}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.incidents.FindIncidentByID(context.Background(), "am-a1b2c3d4"); err != nil || got.ID != "am-a1b2c3d4" {
+			t.Fatalf("find am-a1b2c3d4 = %+v, %v", got, err)
+		}
+	})
+}
+
 // An open critical incident stops the changes of its plant's production
 // at the gate, and at a start by hand, until it is resolved; an incident
 // of another plant stops nothing there.
