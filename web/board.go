@@ -32,18 +32,26 @@ const (
 	stateOpen        = "open"
 )
 
-// boardIncidents is the most open incidents the board reads: far more
-// than are ever open at once.
+// boardIncidents is the most open incidents the board shows: far more
+// than are ever open at once. Beyond them, it says how many more are open
+// and where they are listed.
 const boardIncidents = 100
 
 // boardView is the data of the board.
 type boardView struct {
-	// Incidents are the open incidents, shown above the plants.
-	Incidents  []*andon.Incident
-	Plants     []*plantTiles
-	Refresh    int
-	StaleAfter int // seconds without a refresh after which the board says it is stale
-	At         time.Time
+	// Incidents are the open incidents, shown above the plants: the
+	// boardIncidents most recently updated.
+	Incidents []*andon.Incident
+	// MoreIncidents says whether more incidents are open than Incidents
+	// holds, OpenIncidents how many are open in all then, and
+	// HiddenIncidents how many of them it does not show (both 0 when
+	// that cannot be told, without Config.IncidentCounts).
+	MoreIncidents                  bool
+	OpenIncidents, HiddenIncidents int
+	Plants                         []*plantTiles
+	Refresh                        int
+	StaleAfter                     int // seconds without a refresh after which the board says it is stale
+	At                             time.Time
 }
 
 // plantTiles is one plant and the tiles of the environments it runs.
@@ -120,9 +128,26 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 	if h.cfg.Incidents != nil {
 		// One read for the whole board; each tile keeps those of its
 		// environment.
-		v.Incidents, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Limit: boardIncidents})
+		// One more than it shows tells whether there are more.
+		v.Incidents, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Limit: boardIncidents + 1})
 		if err != nil {
 			return nil, err
+		}
+		if len(v.Incidents) > boardIncidents {
+			v.Incidents, v.MoreIncidents = v.Incidents[:boardIncidents], true
+			if h.cfg.IncidentCounts != nil {
+				counts, err := h.cfg.IncidentCounts(ctx)
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range counts {
+					v.OpenIncidents += n
+				}
+				// Counted after the listing, which saw one more than it
+				// shows, while some may have been resolved meanwhile.
+				v.OpenIncidents = max(v.OpenIncidents, boardIncidents+1)
+				v.HiddenIncidents = v.OpenIncidents - boardIncidents
+			}
 		}
 	}
 	byPlant := map[string]*plantTiles{}

@@ -2887,6 +2887,53 @@ func TestApprovalsShowsWindowsAndFreezes(t *testing.T) {
 	}
 }
 
+// TestBoardManyIncidents: the board shows the 100 open incidents updated
+// last, and says how many more are open and where they are all listed,
+// rather than leaving them out unsaid; without the count, that there are
+// more.
+func TestBoardManyIncidents(t *testing.T) {
+	for _, counted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("counted=%v", counted), func(t *testing.T) {
+			s := MustServe(t, nil, thursday, func(c *web.Config) {
+				if !counted {
+					c.IncidentCounts = nil
+				}
+			})
+			n := &andon.AlertNotification{Version: "4"}
+			for i := range 103 {
+				n.Alerts = append(n.Alerts, andon.Alert{Status: "firing", Fingerprint: fmt.Sprintf("f%03d", i),
+					Labels:      map[string]string{"alertname": fmt.Sprintf("Down%03d", i), "severity": "high", "plant": "lyon"},
+					Annotations: map[string]string{"summary": "Odoo answers no request"}})
+			}
+			if _, err := s.incidents.ReceiveAlerts(andon.NewContextWithUser(t.Context(), &andon.User{Name: "alertmanager"}), n); err != nil {
+				t.Fatal(err)
+			}
+			b := s.MustSignIn(t, "frank")
+			for _, path := range []string{"/", "/?kiosk=1"} {
+				p := b.get(path).mustStatus(t, http.StatusOK)
+				heading, more := "✖ 103 open incidents", "The 100 updated last are shown; 3 more are open."
+				if !counted {
+					heading, more = "✖ More than 100 open incidents", "The 100 updated last are shown; more are open."
+				}
+				more += " The API lists them all, with an API token (GET /api/v1/incidents?state=open&limit=1000), as does andon incident list --state open --limit 1000."
+				if got := p.text("#incidents h2"); got != heading {
+					t.Errorf("%s: incidents headed %q, want %q", path, got, heading)
+				}
+				if got := len(p.all("#incidents li.incident")); got != 100 {
+					t.Errorf("%s: %d incidents listed, want 100", path, got)
+				}
+				if got := p.text("#incidents p.more"); got != more {
+					t.Errorf("%s: the incidents not shown are told as\n%q, want\n%q", path, got, more)
+				}
+				link := p.attr("#incidents p.more a", "href")
+				if path == "/" && link != "/api/v1/incidents?state=open&limit=1000" || path != "/" && link != "" {
+					t.Errorf("%s: the incidents not shown link to %q", path, link)
+				}
+			}
+		})
+	}
+}
+
 // TestBoardIncidents shows the open incidents above the plants, and on
 // each tile those whose scope takes in its environment: a production
 // tile that an open critical incident affects is stopped, as the default

@@ -41,6 +41,11 @@ type Config struct {
 	// Incidents lists the open incidents the board shows, once per
 	// board. Nil shows none.
 	Incidents andon.IncidentService
+	// IncidentCounts returns the number of open incidents per severity
+	// (sqlstore's IncidentService.CountOpen), for the board to say how
+	// many are open beyond those it shows. Nil says only that there are
+	// more.
+	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
 	// Counts returns the number of changes per environment and state, for
 	// the board, in one query (sqlstore's DB.CountByEnvironment).
 	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)

@@ -1086,6 +1086,7 @@ func (a *app) handler() http.Handler {
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
 			Incidents:       a.incidents,
+			IncidentCounts:  a.incidents.CountOpen,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
 			Ping:            a.db.Ping,
