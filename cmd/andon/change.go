@@ -353,7 +353,7 @@ func newChangeDecideCmd(e *env, use string, verdict andon.Verdict) *cobra.Comman
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", help)
 	if verdict == andon.Reject {
-		cmd.MarkFlagRequired("comment")
+		requireFlag(cmd, "comment")
 	}
 	return cmd
 }
@@ -475,7 +475,7 @@ func newChangeReviewCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "conclusions of the review (required)")
-	cmd.MarkFlagRequired("comment")
+	requireFlag(cmd, "comment")
 	return cmd
 }
 

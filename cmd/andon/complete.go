@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -171,6 +172,25 @@ func (e *env) argCompletion(list func(ctx context.Context, c *client.Client) ([]
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	}
+}
+
+// requireFlag makes flag name of cmd, a command whose argument completes
+// with IDs, required. Cobra's MarkFlagRequired would have the completion
+// of the argument offer the flag before the IDs, so the flag is checked
+// before the command runs instead, with the error of cobra's check
+// (andon: missing --comment); it is offered once a "-" is typed, as any
+// flag is.
+func requireFlag(cmd *cobra.Command, name string) {
+	pre := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if !c.Flags().Changed(name) {
+			return fmt.Errorf("required flag(s) %q not set", name)
+		}
+		if pre != nil {
+			return pre(c, args)
+		}
+		return nil
 	}
 }
 

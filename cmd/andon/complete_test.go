@@ -115,6 +115,48 @@ func TestCompletionAsksTheServer(t *testing.T) {
 	}
 }
 
+// TestCompletionIDBeforeRequiredComment: the ID of incident resolve and
+// of change reject, whose --comment is required, completes with the IDs,
+// not with --comment before them; --comment is offered once "-" is typed,
+// and is still required to run.
+func TestCompletionIDBeforeRequiredComment(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	inc := mustJSON[andon.Incident](t, s, "alice", 0, "incident", "open", "--plant", "lyon", "--title", "MRP scheduler down")
+	pending := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "prod-lyon", "--type", "normal",
+		"--title", "November release", "--image", imageRelease, "--rollback-plan", "redeploy the previous image")
+	asAlice := map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": s.tokens["alice"]}
+	complete := func(args ...string) []string {
+		t.Helper()
+		r := runCLI(t, asAlice, append([]string{"__complete"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("__complete %q: exit %d: %s", args, r.code, r.stderr)
+		}
+		return strings.Split(strings.TrimSpace(r.stdout), "\n")
+	}
+	for _, tt := range []struct {
+		args  []string
+		first string
+	}{
+		{[]string{"incident", "resolve", ""}, inc.ID + "\topen, MRP scheduler down"},
+		{[]string{"change", "reject", ""}, pending.ID + "\tpending: November release"},
+	} {
+		got := complete(tt.args...)
+		if got[0] != tt.first || slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "-") }) {
+			t.Errorf("%q: %q; want the IDs, %q first, and no flags", tt.args, got, tt.first)
+		}
+		flags := complete(append(tt.args[:len(tt.args)-1:len(tt.args)-1], "-")...)
+		if !slices.ContainsFunc(flags, func(l string) bool { return strings.HasPrefix(l, "--comment\t") }) {
+			t.Errorf("%q -: %q; want --comment among the flags", tt.args[:len(tt.args)-1], flags)
+		}
+	}
+	wantExit(t, s.as(t, "bob", "incident", "resolve", inc.ID), 2, "andon: missing --comment")
+	wantExit(t, s.as(t, "bob", "change", "reject", pending.ID), 2, "andon: missing --comment")
+	wantExit(t, s.as(t, "bob", "change", "review", pending.ID), 2, "andon: missing --comment")
+	if got := mustJSON[andon.Incident](t, s, "alice", 0, "incident", "show", inc.ID); got.State != andon.IncidentOpen {
+		t.Errorf("%s after a resolve without --comment: %s; want it open", inc.ID, got.State)
+	}
+}
+
 // TestCompletionIncidentNamespace: incident open --namespace completes
 // with the namespaces of the catalog's environments, with their cluster
 // and alone, each described by the environments it takes in.

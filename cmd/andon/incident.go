@@ -174,7 +174,7 @@ func newIncidentResolveCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&comment, "comment", "", "what was done (required)")
-	cmd.MarkFlagRequired("comment")
+	requireFlag(cmd, "comment")
 	return cmd
 }
 
