@@ -266,7 +266,9 @@ func checkID(what, id string, max int) error {
 // IncidentFilter selects incidents: State "" means both.
 type IncidentFilter struct {
 	State string
-	Limit int
+	// Severity keeps the incidents of this severity only; "" keeps all.
+	Severity Level
+	Limit    int
 }
 
 // IncidentService opens, resolves and lists incidents. Every opening and

@@ -60,6 +60,7 @@ func (c *Client) Incident(ctx context.Context, id string) (*andon.Incident, erro
 func (c *Client) Incidents(ctx context.Context, f andon.IncidentFilter) ([]*andon.Incident, error) {
 	q := url.Values{}
 	setString(q, "state", f.State)
+	setString(q, "severity", string(f.Severity))
 	setInt(q, "limit", int64(f.Limit))
 	var out struct {
 		Incidents []*andon.Incident `json:"incidents"`

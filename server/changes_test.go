@@ -236,6 +236,7 @@ func TestQueryValidation(t *testing.T) {
 		{"/api/v1/changes?state=open", `query parameter state: "open" is not one of pending, approved, rejected, implementing, completed, failed, rolled-back, cancelled`},
 		{"/api/v1/changes?type=urgent", `query parameter type: "urgent" is not one of standard, normal, emergency`},
 		{"/api/v1/changes?tier=urgent", `query parameter tier: "urgent" is not one of critical, high, medium, low`},
+		{"/api/v1/incidents?severity=urgent", `query parameter severity: "urgent" is not one of critical, high, medium, low`},
 		{"/api/v1/changes?limit=0", "query parameter limit: 0 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=5000", "query parameter limit: 5000 is not between 1 and 1000"},
 		{"/api/v1/changes?limit=ten", `query parameter limit: "ten" is not a whole number`},

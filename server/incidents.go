@@ -39,12 +39,15 @@ func handleIncidentOpen(incidents andon.IncidentService) apiFunc {
 // handleIncidentList answers the incidents, the open ones first.
 func handleIncidentList(incidents andon.IncidentService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "state", "limit")
+		q, err := parseQuery(r, "state", "severity", "limit")
 		if err != nil {
 			return err
 		}
 		var f andon.IncidentFilter
 		if f.State, err = oneOf(q, "state", incidentStates); err != nil {
+			return err
+		}
+		if f.Severity, err = oneOf(q, "severity", andon.Levels); err != nil {
 			return err
 		}
 		limit, err := q.int("limit", defaultLimit, 1, maxLimit)

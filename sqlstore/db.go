@@ -119,6 +119,9 @@ type dialect struct {
 	// of the window of the change c, read from its body, in seconds since
 	// the Unix epoch; NULL when the change has no window.
 	windowBound func(bound string) string
+	// bodyText returns the expression of the top-level member field of
+	// a row's body, as text.
+	bodyText func(field string) string
 	// openIncidents is the expression of the open incidents' bodies as
 	// one JSON array, oldest first ([] when none is open), read through
 	// the partial index of open incidents.
@@ -132,6 +135,7 @@ type dialect struct {
 
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch, guessesPlans: true,
 	recordTime:    `json_extract(record, '$.time')`,
+	bodyText:      func(field string) string { return `json_extract(body, '$.` + field + `')` },
 	openIncidents: `(SELECT json_group_array(json(body)) FROM (SELECT body FROM incidents WHERE state = 'open' ORDER BY seq))`,
 	// SQLite's dates are exact to the millisecond: a window bound a
 	// fraction of one past a second is read as that second.

@@ -196,10 +196,13 @@ func (s *IncidentService) FindIncidentByID(ctx context.Context, id string) (*and
 
 // FindIncidents lists incidents, the open ones first, then newest first.
 func (s *IncidentService) FindIncidents(ctx context.Context, f andon.IncidentFilter) ([]*andon.Incident, error) {
-	q := `SELECT body FROM incidents`
+	q := `SELECT body FROM incidents WHERE TRUE`
 	var args []any
 	if f.State != "" {
-		q, args = q+` WHERE state = ?`, append(args, f.State)
+		q, args = q+` AND state = ?`, append(args, f.State)
+	}
+	if f.Severity != "" {
+		q, args = q+` AND `+s.db.dialect.bodyText("severity")+` = ?`, append(args, string(f.Severity))
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -420,6 +420,49 @@ func TestIncidentCountOpen(t *testing.T) {
 	})
 }
 
+// A listing of one severity keeps the incidents of that severity only,
+// with the state's and the limit's bounds applied to those.
+func TestFindIncidentsBySeverity(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		high := geelongDown
+		high.Severity = andon.LevelHigh
+		for _, req := range []andon.IncidentRequest{geelongDown, high, geelongDown, high, high} {
+			if _, err := e.incidents.OpenIncident(as("alice"), &req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.incidents.ResolveIncident(as("bob"), "INC-3", "restarted"); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f andon.IncidentFilter) string {
+			t.Helper()
+			list, err := e.incidents.FindIncidents(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, inc := range list {
+				ids = append(ids, inc.ID)
+			}
+			return strings.Join(ids, " ")
+		}
+		for _, c := range []struct {
+			f    andon.IncidentFilter
+			want string
+		}{
+			{andon.IncidentFilter{Severity: andon.LevelCritical}, "INC-1 INC-3"},
+			{andon.IncidentFilter{Severity: andon.LevelCritical, State: andon.IncidentOpen}, "INC-1"},
+			{andon.IncidentFilter{Severity: andon.LevelHigh, Limit: 2}, "INC-5 INC-4"},
+			{andon.IncidentFilter{Severity: andon.LevelLow}, ""},
+			{andon.IncidentFilter{State: andon.IncidentOpen}, "INC-5 INC-4 INC-2 INC-1"},
+		} {
+			if got := ids(c.f); got != c.want {
+				t.Errorf("FindIncidents(%+v) = %q, want %q", c.f, got, c.want)
+			}
+		}
+	})
+}
+
 // A resolved alert of which andon opened no incident is ignored, saying
 // so; one of an incident resolved already is unchanged.
 func TestReceiveAlertsResolvedOfNoIncident(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,7 @@ var incidentFlags = []fieldFlag{
 
 func newIncidentListCmd(e *env) *cobra.Command {
 	var f andon.IncidentFilter
+	var severity string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List incidents, the open ones first",
@@ -96,6 +98,9 @@ func newIncidentListCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("state") && f.State != andon.IncidentOpen && f.State != andon.IncidentResolved {
 				return andon.Errorf(andon.EINVALID, "--state: %q is neither open nor resolved", f.State)
+			}
+			if f.Severity = andon.Level(severity); severity != "" && !slices.Contains(andon.Levels, f.Severity) {
+				return andon.Errorf(andon.EINVALID, "--severity: %q is not one of %s", severity, strings.Join(strs(andon.Levels), ", "))
 			}
 			c, err := e.remote(cmd)
 			if err != nil {
@@ -125,9 +130,11 @@ func newIncidentListCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.State, "state", "", "open or resolved (default: both)")
+	cmd.Flags().StringVar(&severity, "severity", "", "only the incidents of this severity: "+strings.Join(strs(andon.Levels), ", ")+" (default: all)")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
 	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions([]string{andon.IncidentOpen, andon.IncidentResolved}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions(strs(andon.Levels), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

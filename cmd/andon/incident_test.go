@@ -58,6 +58,14 @@ func TestIncidentStopsProduction(t *testing.T) {
 	if len(list.Incidents) != 1 || list.Incidents[0].Source != andon.SourceAlertmanager || list.Incidents[0].Title != "OdooDown: Odoo answers no request" {
 		t.Fatalf("open incidents = %+v", list.Incidents)
 	}
+	// A listing of one severity: the alert's incident is critical.
+	wantExit(t, s.as(t, "alice", "incident", "list", "--severity", "urgent"), 2, `--severity: "urgent" is not one of critical, high, medium, low`)
+	if list := mustJSON[struct{ Incidents []andon.Incident }](t, s, "alice", 0, "incident", "list", "--state", "open", "--severity", "critical"); len(list.Incidents) != 1 {
+		t.Fatalf("open critical incidents = %+v, want the alert's", list.Incidents)
+	}
+	if r := s.as(t, "alice", "incident", "list", "--severity", "high"); r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "no incidents") {
+		t.Fatalf("high incidents: exit %d\n%s%s; want none", r.code, r.stdout, r.stderr)
+	}
 	res = mustJSON[andon.GateResult](t, s, "alice", 1, "gate", "--env", "prod-lyon", "--image", imageRelease, "--dry-run")
 	if !strings.Contains(res.Reasons[0].Message+res.Reasons[1].Message, "am-1f2e3d4c5b6a7980") {
 		t.Fatalf("gate = %+v; want the alert's incident named", res)
