@@ -37,6 +37,11 @@ const (
 // and where they are listed.
 const boardIncidents = 100
 
+// boardStoppers is the most open critical incidents the board weighs
+// when more incidents are open than it shows, so that a tile is marked
+// stopped by one it does not list.
+const boardStoppers = 10_000
+
 // boardView is the data of the board.
 type boardView struct {
 	// Incidents are the open incidents, shown above the plants: the
@@ -125,10 +130,11 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 		return nil, err
 	}
 	v := &boardView{Refresh: boardRefresh, StaleAfter: boardStaleAfter, At: now}
+	var stoppers []*andon.Incident // the open incidents each tile is weighed against
 	if h.cfg.Incidents != nil {
-		// One read for the whole board; each tile keeps those of its
-		// environment.
-		// One more than it shows tells whether there are more.
+		// One read for the whole board, each tile keeping those of its
+		// environment; one more than it shows tells whether there are
+		// more.
 		v.Incidents, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Limit: boardIncidents + 1})
 		if err != nil {
 			return nil, err
@@ -148,6 +154,13 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 				v.OpenIncidents = max(v.OpenIncidents, boardIncidents+1)
 				v.HiddenIncidents = v.OpenIncidents - boardIncidents
 			}
+			// Every open critical incident may stop a tile, shown or not.
+			stoppers, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Severity: andon.LevelCritical, Limit: boardStoppers})
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			stoppers = v.Incidents
 		}
 	}
 	byPlant := map[string]*plantTiles{}
@@ -164,10 +177,11 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 		c := counts[env.Name]
 		t.Pending, t.Approved, t.Implementing = c[andon.StatePending], c[andon.StateApproved], c[andon.StateImplementing]
 		for _, inc := range v.Incidents {
-			if !inc.Scope.Affects(env) {
-				continue
+			if inc.Scope.Affects(env) {
+				t.Incidents = append(t.Incidents, inc)
 			}
-			t.Incidents = append(t.Incidents, inc)
+		}
+		for _, inc := range stoppers {
 			if inc.Stops(env) {
 				t.StoppedBy = append(t.StoppedBy, inc)
 			}

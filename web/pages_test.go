@@ -2899,6 +2899,12 @@ func TestBoardManyIncidents(t *testing.T) {
 					c.IncidentCounts = nil
 				}
 			})
+			// The oldest, which the board does not list, stops Geelong's
+			// production all the same.
+			if _, err := s.incidents.OpenIncident(andon.NewContextWithUser(t.Context(), &andon.User{Name: "gus"}), &andon.IncidentRequest{
+				Title: "Label printers down", Severity: andon.LevelCritical, Scope: andon.IncidentScope{Plants: []string{"geelong"}}}); err != nil {
+				t.Fatal(err)
+			}
 			n := &andon.AlertNotification{Version: "4"}
 			for i := range 103 {
 				n.Alerts = append(n.Alerts, andon.Alert{Status: "firing", Fingerprint: fmt.Sprintf("f%03d", i),
@@ -2911,7 +2917,7 @@ func TestBoardManyIncidents(t *testing.T) {
 			b := s.MustSignIn(t, "frank")
 			for _, path := range []string{"/", "/?kiosk=1"} {
 				p := b.get(path).mustStatus(t, http.StatusOK)
-				heading, more := "✖ 103 open incidents", "The 100 updated last are shown; 3 more are open."
+				heading, more := "✖ 104 open incidents", "The 100 updated last are shown; 4 more are open."
 				if !counted {
 					heading, more = "✖ More than 100 open incidents", "The 100 updated last are shown; more are open."
 				}
@@ -2924,6 +2930,16 @@ func TestBoardManyIncidents(t *testing.T) {
 				}
 				if got := p.text("#incidents p.more"); got != more {
 					t.Errorf("%s: the incidents not shown are told as\n%q, want\n%q", path, got, more)
+				}
+				if got := p.text(`article[data-env="prod-geelong"] p.stop`); !strings.Contains(got, "Stopped: critical incident INC-1 open") {
+					t.Errorf("%s: prod-geelong's stop reads %q, want INC-1 named", path, got)
+				}
+				var stopped []string
+				for _, tile := range p.all(`article.stopped`) {
+					stopped = append(stopped, attrOf(tile, "data-env"))
+				}
+				if want := []string{"prod-subsidiaries", "prod-geelong"}; !slices.Equal(stopped, want) {
+					t.Errorf("%s: tiles %v stopped, want %v, the production of Geelong", path, stopped, want)
 				}
 				link := p.attr("#incidents p.more a", "href")
 				if path == "/" && link != "/api/v1/incidents?state=open&limit=1000" || path != "/" && link != "" {
