@@ -134,6 +134,9 @@ func (s IncidentScope) Check(field string, cat *Catalog) error {
 	if s.Empty() {
 		return Errorf(EINVALID, "%s: names no plant, process, environment or namespace; an incident that stops every environment says global", field)
 	}
+	if s.Global && !(IncidentScope{Plants: s.Plants, Processes: s.Processes, Environments: s.Environments, Namespaces: s.Namespaces}).Empty() {
+		return Errorf(EINVALID, "%s: global takes in every environment, and names %s besides: give either", field, IncidentScope{Plants: s.Plants, Processes: s.Processes, Environments: s.Environments, Namespaces: s.Namespaces})
+	}
 	for _, p := range s.Plants {
 		if cat.Plant(p) == nil {
 			return Errorf(EINVALID, "%s.plants: %s", field, cat.UnknownPlant(p))
@@ -417,6 +420,11 @@ func AlertIncident(n *AlertNotification, i int, cat *Catalog) (req *IncidentRequ
 			ns = cluster + "/" + ns
 		}
 		req.Scope.Namespaces = []string{ns}
+	}
+	if req.Scope.Global {
+		// Every environment, whatever else the labels name: an alert
+		// carries the labels of its target as well.
+		req.Scope = IncidentScope{Global: true}
 	}
 	if ns := req.Scope.Namespaces; len(ns) == 1 && !namespaceGoverned(cat, ns[0]) {
 		req.Scope.Namespaces = nil

@@ -56,6 +56,8 @@ func TestAlertIncident(t *testing.T) {
 			"critical OdooDown in Lyon namespaces eu-1/odoo-lyon"},
 		{"global", map[string]string{"alertname": "ClusterDown", "severity": "critical", "andon_global": "true"}, "",
 			"critical ClusterDown every environment"},
+		{"global beside its target's labels", map[string]string{"alertname": "ClusterDown", "severity": "critical", "andon_global": "true", "namespace": "odoo-lyon", "cluster": "eu-1", "plant": "lyon"}, "",
+			"critical ClusterDown every environment"},
 		{"ungoverned namespace", map[string]string{"alertname": "PrometheusDown", "severity": "critical", "namespace": "monitoring"}, "",
 			"ignored: no environment of the catalog runs in namespace monitoring"},
 		{"ungoverned namespace beside a plant", map[string]string{"alertname": "Slow", "severity": "high", "namespace": "monitoring", "plant": "geelong"}, "",
@@ -99,6 +101,19 @@ func TestAlertIncident(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A scope that is global and names what it stops besides is refused: it
+// would stop every environment, not those it names.
+func TestIncidentScopeCheckGlobal(t *testing.T) {
+	cat := testCatalog()
+	if err := (andon.IncidentScope{Global: true}).Check("scope", cat); err != nil {
+		t.Errorf("global: %v", err)
+	}
+	err := andon.IncidentScope{Global: true, Plants: []string{"lyon"}}.Check("scope", cat)
+	if want := "scope: global takes in every environment, and names plants lyon besides: give either"; andon.ErrorCode(err) != andon.EINVALID || andon.ErrorMessage(err) != want {
+		t.Errorf("global and a plant: %v, want %q", err, want)
 	}
 }
 

@@ -51,6 +51,11 @@ func newIncidentOpenCmd(e *env) *cobra.Command {
 			if req.Scope.Empty() {
 				return andon.Errorf(andon.EINVALID, "say what the incident stops: --plant, --process, --env or --namespace (repeatable), or --global for every environment")
 			}
+			if named := req.Scope; named.Global {
+				if named.Global = false; !named.Empty() {
+					return andon.Errorf(andon.EINVALID, "--global stops every environment: give it without --plant, --process, --env and --namespace, or give those without it")
+				}
+			}
 			c, err := e.remote(cmd)
 			if err != nil {
 				return err

@@ -17,6 +17,7 @@ func TestIncidentStopsProduction(t *testing.T) {
 	s := MustServe(t, t.TempDir())
 	wantExit(t, s.as(t, "alice", "incident", "open", "--title", "MRP down", "--plant", "lyom"), 2, `--plant: "lyom" is not in the catalog; did you mean lyon?`)
 	wantExit(t, s.as(t, "alice", "incident", "open", "--title", "MRP down"), 2, "say what the incident stops")
+	wantExit(t, s.as(t, "alice", "incident", "open", "--title", "MRP down", "--global", "--plant", "lyon"), 2, "--global stops every environment: give it without --plant")
 	// A limit the server would not take is refused, not read as its default.
 	wantExit(t, s.as(t, "alice", "incident", "list", "--limit", "0"), 2, "--limit 0: give at least 1")
 	wantExit(t, s.as(t, "alice", "incident", "list", "--limit", "-1"), 2, "--limit: -1 is not between 1 and 1000")
