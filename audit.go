@@ -28,6 +28,9 @@ const (
 	// EventBackupRecorded records that a backup of an environment
 	// completed; the subject is the environment.
 	EventBackupRecorded = "backup.recorded"
+	// EventRestoreTested records a restore test of a backup of an
+	// environment's database; the subject is the environment.
+	EventRestoreTested = "backup.restore_tested"
 	// EventAuditRolledBack records that the log was restored to an
 	// earlier point, with the signed checkpoints it no longer holds
 	// (RolledBack): andon audit record-rollback writes it.
@@ -43,7 +46,7 @@ var EventTypes = []string{
 	EventChangeTransition, EventChangeReviewed, EventReviewOverdue,
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
 	EventIncidentOpened, EventIncidentUpdated, EventIncidentResolved,
-	EventBackupRecorded,
+	EventBackupRecorded, EventRestoreTested,
 	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }

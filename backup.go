@@ -80,7 +80,97 @@ type BackupFilter struct {
 // environment with no completion time) answers the one recorded, with
 // created false, and writes nothing, so that a job run twice succeeds;
 // the same ID with another environment or completion time is a conflict.
+//
+// A restore test is recorded the same way (backup.restore_tested), by a
+// platform admin, of a backup recorded for its environment; the same test
+// again (its environment, backup and start) answers the one recorded,
+// created false, and another finish or result for it is a conflict.
 type BackupService interface {
 	RecordBackup(ctx context.Context, req *BackupRequest) (b *Backup, created bool, err error)
 	FindBackups(ctx context.Context, f BackupFilter) ([]*Backup, error)
+	RecordRestoreTest(ctx context.Context, req *RestoreTestRequest) (t *RestoreTest, created bool, err error)
+	FindRestoreTests(ctx context.Context, f RestoreTestFilter) ([]*RestoreTest, error)
+}
+
+// RestoreResult is the outcome of a restore test.
+type RestoreResult string
+
+// Restore test results.
+const (
+	RestorePassed RestoreResult = "passed"
+	RestoreFailed RestoreResult = "failed"
+)
+
+// RestoreTest is the evidence that a backup of an environment's database
+// was restored, as a test: a CloudNativePG Cluster bootstrapped from it,
+// a pgBackRest restore into a scratch instance. How long it took is what
+// a recovery takes, which the processes' RTO bounds.
+type RestoreTest struct {
+	// ID is andon's (RST-1, ...).
+	ID          string `json:"id"`
+	Environment string `json:"environment"`
+	// Backup is the ID of the backup restored, recorded for the
+	// environment (andon backup record).
+	Backup     string        `json:"backup"`
+	StartedAt  time.Time     `json:"startedAt"`
+	FinishedAt time.Time     `json:"finishedAt"`
+	Result     RestoreResult `json:"result"`
+	// Link points to the test's job, cluster or report.
+	Link       string    `json:"link,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	RecordedBy string    `json:"recordedBy"`
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
+// Duration is how long the restore took: FinishedAt - StartedAt.
+func (t *RestoreTest) Duration() time.Duration { return t.FinishedAt.Sub(t.StartedAt) }
+
+// RestoreTestRequest records a restore test that ran. A test is known by
+// its environment, backup and start: the same three again are the same
+// test.
+type RestoreTestRequest struct {
+	Environment string        `json:"environment"`
+	Backup      string        `json:"backup"`
+	StartedAt   time.Time     `json:"startedAt"`
+	FinishedAt  time.Time     `json:"finishedAt"`
+	Result      RestoreResult `json:"result"`
+	Link        string        `json:"link,omitempty"`
+	Note        string        `json:"note,omitempty"`
+}
+
+// Validate checks what can be checked without the store and the clock.
+func (r *RestoreTestRequest) Validate() error {
+	switch {
+	case r.Environment == "":
+		return Errorf(EINVALID, "environment: required")
+	case r.Backup == "":
+		return Errorf(EINVALID, "backup: required: the ID of the backup restored, as recorded with andon backup record")
+	case r.StartedAt.IsZero():
+		return Errorf(EINVALID, "startedAt: required")
+	case r.FinishedAt.IsZero():
+		return Errorf(EINVALID, "finishedAt: required")
+	case r.Result != RestorePassed && r.Result != RestoreFailed:
+		return Errorf(EINVALID, "result: %q is not passed or failed", r.Result)
+	case r.FinishedAt.Before(r.StartedAt):
+		return Errorf(EINVALID, "finishedAt: %s is before startedAt, %s", r.FinishedAt.UTC().Format(time.RFC3339), r.StartedAt.UTC().Format(time.RFC3339))
+	}
+	if err := checkID("a backup ID", r.Backup, MaxBackupID); err != nil {
+		return Errorf(EINVALID, "backup%s", strings.TrimPrefix(ErrorMessage(err), "id"))
+	}
+	if err := CheckText("note", r.Note, true); err != nil {
+		return err
+	}
+	if r.Link != "" {
+		if err := (Link{Kind: "restore test", URL: r.Link}).check("link"); err != nil {
+			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
+		}
+	}
+	return nil
+}
+
+// RestoreTestFilter selects restore tests: those of Environment when it
+// is set, the latest started first.
+type RestoreTestFilter struct {
+	Environment string
+	Limit       int
 }

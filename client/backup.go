@@ -33,3 +33,30 @@ func (c *Client) Backups(ctx context.Context, f andon.BackupFilter) ([]*andon.Ba
 	}
 	return out.Backups, nil
 }
+
+// RecordRestoreTest records a restore test of a backup that ran; created
+// is false when the same test was recorded already and the server
+// answered it as it was.
+func (c *Client) RecordRestoreTest(ctx context.Context, req *andon.RestoreTestRequest) (t *andon.RestoreTest, created bool, err error) {
+	t = &andon.RestoreTest{}
+	status, err := c.doStatus(ctx, http.MethodPost, "/api/v1/restore-tests", nil, req, t)
+	if err != nil {
+		return nil, false, err
+	}
+	return t, status == http.StatusCreated, nil
+}
+
+// RestoreTests lists the restore tests recorded, the latest started
+// first.
+func (c *Client) RestoreTests(ctx context.Context, f andon.RestoreTestFilter) ([]*andon.RestoreTest, error) {
+	q := url.Values{}
+	setString(q, "environment", f.Environment)
+	setInt(q, "limit", int64(f.Limit))
+	var out struct {
+		RestoreTests []*andon.RestoreTest `json:"restoreTests"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/restore-tests", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.RestoreTests, nil
+}

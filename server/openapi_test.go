@@ -120,6 +120,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/Incident":                                              andon.Incident{},
 		"/components/schemas/Backup":                                                andon.Backup{},
 		"/components/schemas/BackupRequest":                                         andon.BackupRequest{},
+		"/components/schemas/RestoreTest":                                           andon.RestoreTest{},
+		"/components/schemas/RestoreTestRequest":                                    andon.RestoreTestRequest{},
 		"/components/schemas/IncidentRequest":                                       andon.IncidentRequest{},
 		"/components/schemas/AlertNotification":                                     andon.AlertNotification{},
 		"/components/schemas/AlertsReceived":                                        andon.AlertsReceived{},

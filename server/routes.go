@@ -71,6 +71,8 @@ func routes(cfg Config, m *metrics) []route {
 
 		{"POST /api/v1/backups", authenticated, api(handleBackupRecord(cfg.Backups))},
 		{"GET /api/v1/backups", authenticated, api(handleBackupList(cfg.Backups))},
+		{"POST /api/v1/restore-tests", authenticated, api(handleRestoreTestRecord(cfg.Backups))},
+		{"GET /api/v1/restore-tests", authenticated, api(handleRestoreTestList(cfg.Backups))},
 
 		// The gate renders its own errors: it always answers with a
 		// GateResult, never with a bare error body.

@@ -160,3 +160,120 @@ func readLatestBackup(ctx context.Context, q rowQuerier, env string, at time.Tim
 	}
 	return decodeBackup(body)
 }
+
+// RecordRestoreTest records a restore test that ran, for a platform
+// admin, of a backup recorded for its environment. The same test
+// recorded already (its environment, backup and start) is answered as it
+// was, created false.
+func (s *BackupService) RecordRestoreTest(ctx context.Context, req *andon.RestoreTestRequest) (*andon.RestoreTest, bool, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, false, err
+	}
+	cat := s.catalog.Catalog()
+	if cat.Environment(req.Environment) == nil {
+		return nil, false, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
+	}
+	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
+		return nil, false, andon.Errorf(andon.EFORBIDDEN, "%s may not record a restore test: it vouches for the recovery of an environment, and only a platform admin records one", user)
+	}
+	var rt *andon.RestoreTest
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if req.FinishedAt.After(tx.now.Add(andon.MaxBackupClockSkew)) {
+			return andon.Errorf(andon.EINVALID, "finishedAt: %s is in the future of the server's clock (%s): a restore test is recorded once it finished",
+				req.FinishedAt.UTC().Format(time.RFC3339), tx.now.UTC().Format(time.RFC3339))
+		}
+		var body []byte
+		err := tx.queryRow(ctx, `SELECT body FROM backups WHERE id = ?`, req.Backup).Scan(&body)
+		b := &andon.Backup{}
+		if err == nil {
+			err = json.Unmarshal(body, b)
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return andon.Errorf(andon.EINVALID, "backup: %s is not recorded: record it first (andon backup record --env %s --id %s)", req.Backup, req.Environment, req.Backup)
+		case err != nil:
+			return fmt.Errorf("read backup %s: %w", req.Backup, err)
+		case b.Environment != req.Environment:
+			return andon.Errorf(andon.EINVALID, "backup: %s is a backup of %s, not of %s", b.ID, b.Environment, req.Environment)
+		case req.StartedAt.Before(b.CompletedAt):
+			return andon.Errorf(andon.EINVALID, "startedAt: %s is before backup %s completed, at %s", req.StartedAt.UTC().Format(time.RFC3339),
+				b.ID, b.CompletedAt.Format(time.RFC3339))
+		}
+		rt = &andon.RestoreTest{Environment: req.Environment, Backup: req.Backup, StartedAt: req.StartedAt.UTC(), FinishedAt: req.FinishedAt.UTC(),
+			Result: req.Result, Link: req.Link, Note: req.Note, RecordedBy: user, RecordedAt: tx.now}
+		err = tx.queryRow(ctx, `SELECT body FROM restore_tests WHERE environment = ? AND backup = ? AND started_at = ?`,
+			rt.Environment, rt.Backup, micros(rt.StartedAt)).Scan(&body)
+		old := &andon.RestoreTest{}
+		if err == nil {
+			err = json.Unmarshal(body, old)
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read the restore test of backup %s: %w", rt.Backup, err)
+		case !old.FinishedAt.Equal(rt.FinishedAt):
+			return andon.Errorf(andon.ECONFLICT, "restore test %s of backup %s, started at %s, is recorded already, finished at %s, not %s", old.ID, old.Backup,
+				old.StartedAt.Format(time.RFC3339Nano), old.FinishedAt.Format(time.RFC3339Nano), rt.FinishedAt.Format(time.RFC3339Nano))
+		case old.Result != rt.Result:
+			return andon.Errorf(andon.ECONFLICT, "restore test %s of backup %s, started at %s, is recorded already, %s, not %s", old.ID, old.Backup,
+				old.StartedAt.Format(time.RFC3339Nano), old.Result, rt.Result)
+		default:
+			// The same test, recorded by a job run twice: it stands as
+			// it was recorded.
+			rt = old
+			tx.NoChange()
+			return nil
+		}
+		passed := 0
+		if rt.Result == andon.RestorePassed {
+			passed = 1
+		}
+		var seq int64
+		if err := tx.queryRow(ctx, `INSERT INTO restore_tests (id, environment, backup, started_at, passed, body) VALUES (?, ?, ?, ?, ?, '{}') RETURNING seq`,
+			"new restore test "+rt.Environment, rt.Environment, rt.Backup, micros(rt.StartedAt), passed).Scan(&seq); err != nil {
+			return fmt.Errorf("insert restore test: %w", err)
+		}
+		rt.ID = fmt.Sprintf("RST-%d", seq)
+		body, err = json.Marshal(rt)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE restore_tests SET id = ?, body = ? WHERE seq = ?`, rt.ID, body, seq); err != nil {
+			return fmt.Errorf("insert restore test %s: %w", rt.ID, err)
+		}
+		tx.Record(andon.Event{Type: andon.EventRestoreTested, Actor: user, Subject: rt.Environment, Data: rt})
+		return nil
+	})
+	if errors.Is(err, ErrNoChange) {
+		return rt, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	return rt, true, nil
+}
+
+// FindRestoreTests lists restore tests, the latest started first.
+func (s *BackupService) FindRestoreTests(ctx context.Context, f andon.RestoreTestFilter) (list []*andon.RestoreTest, err error) {
+	if f.Environment != "" {
+		// As FindBackups: an environment the catalog does not hold is
+		// most likely misspelt, unless its tests stay.
+		defer func() {
+			if cat := s.catalog.Catalog(); err == nil && len(list) == 0 && cat.Environment(f.Environment) == nil {
+				err = andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
+			}
+		}()
+	}
+	q, args := `SELECT body FROM restore_tests`, []any{}
+	if f.Environment != "" {
+		q, args = q+` WHERE environment = ?`, append(args, f.Environment)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	return readBodies[andon.RestoreTest](ctx, s.db, "a restore test", q+` ORDER BY started_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
+}

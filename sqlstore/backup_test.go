@@ -172,3 +172,118 @@ func TestBackupIDsAndListing(t *testing.T) {
 		}
 	})
 }
+
+// A platform admin records a restore test of a backup recorded for the
+// environment, with its audit entry; the same test again is answered as
+// it was recorded and writes nothing.
+func TestRecordRestoreTest(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		completed := e.now.Add(-6 * time.Hour)
+		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-lyon", CompletedAt: completed}); err != nil {
+			t.Fatal(err)
+		}
+		req := andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "odoo-lyon-1", StartedAt: e.now.Add(-3 * time.Hour),
+			FinishedAt: e.now.Add(-3*time.Hour + 47*time.Minute), Result: andon.RestorePassed, Link: "https://ci.example.com/restore/7", Note: "odoo-lyon-restore ready"}
+		rt, created, err := e.backups.RecordRestoreTest(as("dave"), &req)
+		if err != nil || !created {
+			t.Fatalf("record = %+v, %v, %v; want created", rt, created, err)
+		}
+		want := &andon.RestoreTest{ID: "RST-1", Environment: "prod-lyon", Backup: "odoo-lyon-1", StartedAt: req.StartedAt, FinishedAt: req.FinishedAt,
+			Result: andon.RestorePassed, Link: req.Link, Note: req.Note, RecordedBy: "dave", RecordedAt: e.now}
+		if diff := cmp.Diff(want, rt); diff != "" {
+			t.Errorf("restore test (-want +got):\n%s", diff)
+		}
+		if rt.Duration() != 47*time.Minute {
+			t.Errorf("duration = %s, want 47m", rt.Duration())
+		}
+		size := e.verify(t).Entries
+		again := req
+		again.Note = "run twice"
+		got, created, err := e.backups.RecordRestoreTest(as("dave"), &again)
+		if err != nil || created {
+			t.Fatalf("record again = %+v, %v, %v; want the test recorded, not created", got, created, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("record again answered another test (-first +again):\n%s", diff)
+		}
+		if n := e.verify(t).Entries; n != size {
+			t.Errorf("recording again wrote %d audit entries", n-size)
+		}
+		list, err := e.backups.FindRestoreTests(context.Background(), andon.RestoreTestFilter{Environment: "prod-lyon"})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("restore tests = %+v, %v; want one", list, err)
+		}
+		if diff := cmp.Diff(want, list[0]); diff != "" {
+			t.Errorf("listed restore test (-want +got):\n%s", diff)
+		}
+		entries, err := e.audit.FindEntries(context.Background(), andon.AuditFilter{Type: andon.EventRestoreTested, After: -1})
+		if err != nil || len(entries) != 1 || entries[0].Subject != "prod-lyon" || entries[0].Actor != "dave" {
+			t.Fatalf("audit entries = %+v, %v", entries, err)
+		}
+	})
+}
+
+// A restore test is refused, naming what and where, for anyone but a
+// platform admin, of an environment the catalog lacks, of a backup not
+// recorded or recorded for another environment, that finished before it
+// started or in the future, or that started before its backup completed;
+// the same test with another finish or result is a conflict. Nothing
+// refused is written.
+func TestRecordRestoreTestRefusals(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "b1", Environment: "prod-lyon", CompletedAt: e.now.Add(-5 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		started, finished := e.now.Add(-2*time.Hour), e.now.Add(-time.Hour)
+		if _, _, err := e.backups.RecordRestoreTest(as("dave"), &andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "b1",
+			StartedAt: started, FinishedAt: finished, Result: andon.RestorePassed}); err != nil {
+			t.Fatal(err)
+		}
+		size := e.verify(t).Entries
+		ok := andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "b1", StartedAt: e.now.Add(-4 * time.Hour), FinishedAt: e.now.Add(-3 * time.Hour), Result: andon.RestorePassed}
+		with := func(f func(r *andon.RestoreTestRequest)) andon.RestoreTestRequest {
+			r := ok
+			f(&r)
+			return r
+		}
+		for _, tt := range []struct {
+			user string
+			req  andon.RestoreTestRequest
+			code string
+			msg  string
+		}{
+			{"alice", ok, andon.EFORBIDDEN, "only a platform admin"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Environment = "prod-lyom" }), andon.EINVALID, `environment: "prod-lyom" is not in the catalog`},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Backup = "b9" }), andon.EINVALID, "backup: b9 is not recorded"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Environment = "prod-geelong" }), andon.EINVALID, "backup: b1 is a backup of prod-lyon, not of prod-geelong"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Backup = "" }), andon.EINVALID, "backup: required"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Backup = "b 1" }), andon.EINVALID, `backup: "b 1" holds`},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.Result = "ok" }), andon.EINVALID, `result: "ok" is not passed or failed`},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.FinishedAt = r.StartedAt.Add(-time.Minute) }), andon.EINVALID,
+				"finishedAt: 2026-11-26T04:59:00Z is before startedAt, 2026-11-26T05:00:00Z"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.FinishedAt = e.now.Add(time.Hour) }), andon.EINVALID, "finishedAt: 2026-11-26T10:00:00Z is in the future"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.StartedAt = e.now.Add(-6 * time.Hour) }), andon.EINVALID,
+				"startedAt: 2026-11-26T03:00:00Z is before backup b1 completed, at 2026-11-26T04:00:00Z"},
+			{"dave", with(func(r *andon.RestoreTestRequest) { r.StartedAt, r.FinishedAt = started, finished.Add(time.Minute) }), andon.ECONFLICT,
+				"restore test RST-1 of backup b1, started at 2026-11-26T07:00:00Z, is recorded already, finished at 2026-11-26T08:00:00Z, not 2026-11-26T08:01:00Z"},
+			{"dave", with(func(r *andon.RestoreTestRequest) {
+				r.StartedAt, r.FinishedAt, r.Result = started, finished, andon.RestoreFailed
+			}), andon.ECONFLICT,
+				"is recorded already, passed, not failed"},
+		} {
+			_, _, err := e.backups.RecordRestoreTest(as(tt.user), &tt.req)
+			if andon.ErrorCode(err) != tt.code || !strings.Contains(andon.ErrorMessage(err), tt.msg) {
+				t.Errorf("%s records %+v: %v; want %s with %q", tt.user, tt.req, err, tt.code, tt.msg)
+			}
+		}
+		if got := e.verify(t).Entries; got != size {
+			t.Errorf("refusals wrote %d audit entries", got-size)
+		}
+		if list, err := e.backups.FindRestoreTests(context.Background(), andon.RestoreTestFilter{}); err != nil || len(list) != 1 {
+			t.Errorf("restore tests = %+v, %v; want the one recorded", list, err)
+		}
+		if _, err := e.backups.FindRestoreTests(context.Background(), andon.RestoreTestFilter{Environment: "prod-lyom"}); andon.ErrorCode(err) != andon.EINVALID {
+			t.Errorf("restore tests of prod-lyom = %v; want the environment named", err)
+		}
+	})
+}

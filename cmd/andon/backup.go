@@ -14,15 +14,18 @@ import (
 func newBackupCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backup",
-		Short: "Record and list the backups of environments' databases, which the gate asks for before a migration",
+		Short: "Record and list the backups of environments' databases, which the gate asks for before a migration, and their restore tests",
 		Long: `The default gate refuses a change that migrates a production database
 (--migration) unless a backup of that database completed within 24 hours
 before the deployment (NO_FRESH_BACKUP): the rollback of a migration is a
 restore. Whoever runs the backups records each that completed, with
-andon backup record or POST /api/v1/backups; a platform admin may.`,
+andon backup record or POST /api/v1/backups; a platform admin may.
+
+A restore test of a recorded backup is evidence that it restores, and in
+how long: record each with andon backup restore-test.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBackupRecordCmd(e), newBackupListCmd(e))
+	cmd.AddCommand(newBackupRecordCmd(e), newBackupListCmd(e), newRestoreTestCmd(e), newRestoreTestListCmd(e))
 	return cmd
 }
 
@@ -119,6 +122,133 @@ func newBackupListCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.Environment, "env", "", "only the backups of this environment")
+	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
+	cmd.PreRunE = refuseZeroLimit
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
+	return cmd
+}
+
+// restoreTestFlags are the flags of andon backup restore-test, by the
+// fields of the request they set.
+var restoreTestFlags = []fieldFlag{
+	{"environment:", "--env"}, {"backup:", "--backup"}, {"startedAt:", "--started"}, {"finishedAt:", "--finished"},
+	{"link:", "--link"}, {"note:", "--note"},
+}
+
+func newRestoreTestCmd(e *env) *cobra.Command {
+	var req andon.RestoreTestRequest
+	var passed, failed bool
+	cmd := &cobra.Command{
+		Use:   "restore-test --env E --backup ID --started T --finished T --passed|--failed [--link URL] [--note TEXT]",
+		Short: "Record a restore test of a backup of an environment's database that ran",
+		Long: `Record a restore test of a backup recorded for the environment (andon
+backup record): when the restore started and finished, and whether it
+passed. How long it took is what a recovery takes, which andon backup
+status weighs against the strictest RTO of the environment's processes.
+Recording the same test again, its environment, backup and start, prints
+it as it was recorded and writes nothing, so that a job run twice
+succeeds; another finish or result for it is refused.`,
+		Example: `  # After a CloudNativePG Cluster recovered from the nightly backup became ready:
+  andon backup restore-test --env prod-lyon --backup odoo-lyon-20261128020000 \
+    --started 2026-11-28T06:00:04Z --finished 2026-11-28T06:47:31Z --passed`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if req.StartedAt, err = timeFlag(cmd, "started"); err != nil {
+				return err
+			}
+			if req.FinishedAt, err = timeFlag(cmd, "finished"); err != nil {
+				return err
+			}
+			switch {
+			case passed == failed:
+				return andon.Errorf(andon.EINVALID, "give --passed or --failed: the result of the restore test")
+			case passed:
+				req.Result = andon.RestorePassed
+			default:
+				req.Result = andon.RestoreFailed
+			}
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			t, created, err := c.RecordRestoreTest(cmd.Context(), &req)
+			if err != nil {
+				return namedFlag(err, restoreTestFlags)
+			}
+			if !created {
+				fmt.Fprintf(e.stderr, "restore test %s recorded already\n", t.ID)
+			}
+			return e.print(cmd, t, func(w io.Writer) {
+				kv(w, "id", t.ID)
+				kv(w, "environment", t.Environment)
+				kv(w, "backup", t.Backup)
+				kv(w, "result", string(t.Result))
+				kv(w, "started", fmtTime(t.StartedAt))
+				kv(w, "finished", fmtTime(t.FinishedAt))
+				kv(w, "duration", andon.HumanDuration(t.Duration()))
+				if t.Link != "" {
+					kv(w, "link", t.Link)
+				}
+				if t.Note != "" {
+					kv(w, "note", t.Note)
+				}
+				kv(w, "recorded", fmtTime(t.RecordedAt)+" by "+t.RecordedBy)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Environment, "env", "", "environment whose backup was restored (required)")
+	f.StringVar(&req.Backup, "backup", "", "ID of the backup restored, as recorded with andon backup record (required)")
+	f.String("started", "", "when the restore started, RFC 3339 (required)")
+	f.String("finished", "", "when the restored database was ready, or the test failed, RFC 3339 (required)")
+	f.BoolVar(&passed, "passed", false, "the restored database was ready and checked")
+	f.BoolVar(&failed, "failed", false, "the restore failed")
+	f.StringVar(&req.Link, "link", "", "URL of the test's job, cluster or report")
+	f.StringVar(&req.Note, "note", "", "what was checked, or why it failed")
+	cmd.MarkFlagRequired("env")
+	cmd.MarkFlagRequired("backup")
+	cmd.MarkFlagRequired("started")
+	cmd.MarkFlagRequired("finished")
+	cmd.MarkFlagsMutuallyExclusive("passed", "failed")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
+	return cmd
+}
+
+func newRestoreTestListCmd(e *env) *cobra.Command {
+	var f andon.RestoreTestFilter
+	cmd := &cobra.Command{
+		Use:   "restore-tests [--env E]",
+		Short: "List the restore tests recorded, the latest started first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			list, err := c.RestoreTests(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if list == nil {
+				list = []*andon.RestoreTest{}
+			}
+			if human(cmd) && len(list) == 0 {
+				fmt.Fprintln(e.stderr, "no restore tests")
+				return nil
+			}
+			out := struct {
+				RestoreTests []*andon.RestoreTest `json:"restoreTests"`
+			}{list}
+			return e.print(cmd, out, func(w io.Writer) {
+				fmt.Fprintln(w, "ID\tENVIRONMENT\tBACKUP\tRESULT\tSTARTED\tDURATION\tRECORDED BY")
+				for _, t := range list {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Environment, t.Backup, t.Result, fmtTime(t.StartedAt), andon.HumanDuration(t.Duration()), t.RecordedBy)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&f.Environment, "env", "", "only the restore tests of this environment")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
 	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +54,96 @@ func TestBackupBeforeMigration(t *testing.T) {
 	if strings.Contains(strings.Join(reasonCodes(res), ","), "NO_FRESH_BACKUP") {
 		t.Fatalf("gate after the backup = %+v; want no NO_FRESH_BACKUP", res)
 	}
+}
+
+// TestRestoreTest records a restore test of a recorded backup from the
+// command line: refused for a backup not recorded, printed as recorded
+// when the job runs twice, and listed.
+func TestRestoreTest(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	completed := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	started, finished := completed.Add(time.Hour), completed.Add(time.Hour+47*time.Minute)
+	if r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--completed", completed.Format(time.RFC3339)); r.code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	args := []string{"backup", "restore-test", "--env", "prod-lyon", "--backup", "odoo-lyon-1",
+		"--started", started.Format(time.RFC3339), "--finished", finished.Format(time.RFC3339), "--passed", "--link", "https://ci.example.com/restore/7"}
+	wantExit(t, s.as(t, "alice", args...), 1, "only a platform admin records one")
+	wantExit(t, s.as(t, "dave", "backup", "restore-test", "--env", "prod-lyon", "--backup", "odoo-lyon-9",
+		"--started", started.Format(time.RFC3339), "--finished", finished.Format(time.RFC3339), "--passed"), 2, "--backup: odoo-lyon-9 is not recorded")
+	wantExit(t, s.as(t, "dave", "backup", "restore-test", "--env", "prod-lyon", "--backup", "odoo-lyon-1",
+		"--started", finished.Format(time.RFC3339), "--finished", started.Format(time.RFC3339), "--failed"), 2, "--finished: "+started.Format(time.RFC3339)+" is before startedAt")
+	wantExit(t, s.as(t, "dave", "backup", "restore-test", "--env", "prod-lyon", "--backup", "odoo-lyon-1",
+		"--started", started.Format(time.RFC3339), "--finished", finished.Format(time.RFC3339)), 2, "give --passed or --failed")
+	rt := mustJSON[andon.RestoreTest](t, s, "dave", 0, args...)
+	if rt.ID != "RST-1" || rt.Result != andon.RestorePassed || rt.Duration() != 47*time.Minute || rt.RecordedBy != "dave" {
+		t.Fatalf("restore test = %+v", rt)
+	}
+	r := s.as(t, "dave", args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "duration:") || !strings.Contains(r.stdout, "47m") || !strings.Contains(r.stderr, "restore test RST-1 recorded already") {
+		t.Fatalf("record again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	list := mustJSON[struct{ RestoreTests []andon.RestoreTest }](t, s, "alice", 0, "backup", "restore-tests", "--env", "prod-lyon")
+	if len(list.RestoreTests) != 1 || list.RestoreTests[0].ID != "RST-1" || !list.RestoreTests[0].StartedAt.Equal(started) {
+		t.Fatalf("restore tests = %+v", list.RestoreTests)
+	}
+	wantExit(t, s.as(t, "alice", "backup", "restore-tests", "--env", "prod-lyom"), 2, `"prod-lyom" is not in the catalog`)
+}
+
+// TestRestoreTestAPI records restore tests through the API: 201 and 200
+// for the same test again, and a JSON error naming the field for what it
+// refuses.
+func TestRestoreTestAPI(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	completed := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	if r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--completed", completed.Format(time.RFC3339)); r.code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	body := func(env, backup string, started, finished time.Time, result string) string {
+		return fmt.Sprintf(`{"environment": %q, "backup": %q, "startedAt": %q, "finishedAt": %q, "result": %q}`,
+			env, backup, started.Format(time.RFC3339), finished.Format(time.RFC3339), result)
+	}
+	started, finished := completed.Add(time.Hour), completed.Add(2*time.Hour)
+	for _, tt := range []struct {
+		user, body string
+		status     int
+		code, msg  string
+	}{
+		{"dave", body("prod-lyon", "odoo-lyon-1", started, finished, "passed"), http.StatusCreated, "", ""},
+		{"dave", body("prod-lyon", "odoo-lyon-1", started, finished, "passed"), http.StatusOK, "", ""},
+		{"dave", body("prod-lyon", "odoo-lyon-1", started, finished, "failed"), http.StatusConflict, "conflict", "is recorded already, passed, not failed"},
+		{"alice", body("prod-lyon", "odoo-lyon-1", started, finished, "passed"), http.StatusForbidden, "forbidden", "only a platform admin"},
+		{"dave", body("prod-lyom", "odoo-lyon-1", started, finished, "passed"), http.StatusBadRequest, "invalid", `environment: "prod-lyom" is not in the catalog`},
+		{"dave", body("prod-geelong", "odoo-lyon-1", started, finished, "passed"), http.StatusBadRequest, "invalid", "backup: odoo-lyon-1 is a backup of prod-lyon, not of prod-geelong"},
+		{"dave", body("prod-lyon", "odoo-lyon-1", finished, started, "passed"), http.StatusBadRequest, "invalid", "finishedAt: " + started.Format(time.RFC3339) + " is before startedAt"},
+		{"dave", body("prod-lyon", "odoo-lyon-1", started, time.Now().Add(time.Hour), "passed"), http.StatusBadRequest, "invalid", "is in the future of the server's clock"},
+		{"dave", body("prod-lyon", "odoo-lyon-1", started, finished, "maybe"), http.StatusBadRequest, "invalid", `result: "maybe" is not passed or failed`},
+	} {
+		resp := s.do(t, http.MethodPost, "/api/v1/restore-tests", tt.user, tt.body)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("POST %s as %s = %d %s; want %d", tt.body, tt.user, resp.StatusCode, b, tt.status)
+			continue
+		}
+		if tt.code == "" {
+			var rt andon.RestoreTest
+			if err := json.Unmarshal(b, &rt); err != nil || rt.ID != "RST-1" {
+				t.Errorf("POST %s = %s, %v; want RST-1", tt.body, b, err)
+			}
+			continue
+		}
+		var e struct{ Code, Message string }
+		if err := json.Unmarshal(b, &e); err != nil || e.Code != tt.code || !strings.Contains(e.Message, tt.msg) {
+			t.Errorf("POST %s as %s = %s; want %s with %q", tt.body, tt.user, b, tt.code, tt.msg)
+		}
+	}
+	resp := s.do(t, http.MethodGet, "/api/v1/restore-tests?environment=prod-lyon", "alice", "")
+	var list struct {
+		RestoreTests []andon.RestoreTest `json:"restoreTests"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK || len(list.RestoreTests) != 1 {
+		t.Errorf("GET /api/v1/restore-tests = %d %+v, %v; want the one test", resp.StatusCode, list, err)
+	}
+	resp.Body.Close()
 }
