@@ -90,6 +90,10 @@ type BackupService interface {
 	FindBackups(ctx context.Context, f BackupFilter) ([]*Backup, error)
 	RecordRestoreTest(ctx context.Context, req *RestoreTestRequest) (t *RestoreTest, created bool, err error)
 	FindRestoreTests(ctx context.Context, f RestoreTestFilter) ([]*RestoreTest, error)
+	// RecoveryStatus returns the recovery posture of env, or of every
+	// environment of the catalog in force when env is "", production
+	// first (SortPostures).
+	RecoveryStatus(ctx context.Context, env string) (*RecoveryStatus, error)
 }
 
 // RestoreResult is the outcome of a restore test.

@@ -24,6 +24,12 @@ type Policy interface {
 	// that may deploy now when it picks the one a decision is about, and
 	// the findings name it (EMERGENCY_EXPIRED).
 	EmergencyValidity() time.Duration
+	// BackupFreshness is how old a backup may be for a change that
+	// migrates a production database, as the policy in force defines it
+	// (andon.gate's backup_freshness); 0 when it defines none. The gate
+	// does not decide with it: the recovery posture weighs each
+	// environment's latest backup against it.
+	BackupFreshness() time.Duration
 }
 
 // RiskInput is the input document of the andon.risk package.

@@ -60,3 +60,15 @@ func (c *Client) RestoreTests(ctx context.Context, f andon.RestoreTestFilter) ([
 	}
 	return out.RestoreTests, nil
 }
+
+// RecoveryStatus returns the recovery posture of env, or of every
+// environment when env is "".
+func (c *Client) RecoveryStatus(ctx context.Context, env string) (*andon.RecoveryStatus, error) {
+	q := url.Values{}
+	setString(q, "environment", env)
+	status := &andon.RecoveryStatus{}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/backups/status", q, nil, status); err != nil {
+		return nil, err
+	}
+	return status, nil
+}

@@ -89,6 +89,9 @@ type prepared struct {
 	// emergencyValidity is andon.gate's emergency_validity, read once
 	// when the policy is prepared; 0 when the policy defines none.
 	emergencyValidity time.Duration
+	// backupFreshness is andon.gate's backup_freshness, read as
+	// emergencyValidity is.
+	backupFreshness time.Duration
 }
 
 var _ andon.Policy = (*Engine)(nil)
@@ -153,6 +156,11 @@ func (e *Engine) Revision() string { return e.state.Load().revision }
 // none, or one that depends on the input.
 func (e *Engine) EmergencyValidity() time.Duration { return e.state.Load().emergencyValidity }
 
+// BackupFreshness returns the backup_freshness of the andon.gate in
+// force (the embedded policy's is 24h), or 0 when that package defines
+// none, or one that depends on the input.
+func (e *Engine) BackupFreshness() time.Duration { return e.state.Load().backupFreshness }
+
 // emergencyValidity reads data.andon.gate.emergency_validity of the
 // compiled policy c, without input: how long an approved emergency change
 // without a window may wait for its first deployment, which the store
@@ -161,13 +169,21 @@ func (e *Engine) EmergencyValidity() time.Duration { return e.state.Load().emerg
 // that depends on the input, gives 0; one that is not a positive duration
 // is refused, as the gate's time.parse_duration_ns would fail on it.
 func emergencyValidity(ctx context.Context, c *ast.Compiler) (time.Duration, error) {
-	const rule = "data.andon.gate.emergency_validity"
+	return gateDuration(ctx, c, "emergency_validity")
+}
+
+// gateDuration reads the duration data.andon.gate.<name> of the compiled
+// policy c, without input, as emergencyValidity does: backup_freshness,
+// which the recovery posture weighs each environment's latest backup
+// against (andon.Policy.BackupFreshness), is read the same way.
+func gateDuration(ctx context.Context, c *ast.Compiler, name string) (time.Duration, error) {
+	rule := "data.andon.gate." + name
 	if len(c.GetRulesForVirtualDocument(ast.MustParseRef(rule))) == 0 {
 		return 0, nil
 	}
 	rs, err := rego.New(rego.Compiler(c), rego.Query("v := "+rule), rego.StrictBuiltinErrors(true)).Eval(ctx)
 	if err != nil {
-		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: emergency_validity: %v", packageFiles(c, "andon.gate"), err)
+		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: %s: %v", packageFiles(c, "andon.gate"), name, err)
 	}
 	if len(rs) == 0 {
 		return 0, nil
@@ -177,7 +193,7 @@ func emergencyValidity(ctx context.Context, c *ast.Compiler) (time.Duration, err
 	d, err := time.ParseDuration(s)
 	if !ok || err != nil || d <= 0 {
 		b, _ := json.Marshal(v)
-		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: emergency_validity is %s, not a positive duration such as \"48h\"", packageFiles(c, "andon.gate"), b)
+		return 0, andon.Errorf(andon.EINVALID, "policy: andon.gate%s: %s is %s, not a positive duration such as \"48h\"", packageFiles(c, "andon.gate"), name, b)
 	}
 	return d, nil
 }
@@ -250,6 +266,9 @@ func load(ctx context.Context, dir string, logger *slog.Logger) (*prepared, erro
 	}
 	p.gate.print = out
 	if p.emergencyValidity, err = emergencyValidity(ctx, c); err != nil {
+		return nil, err
+	}
+	if p.backupFreshness, err = gateDuration(ctx, c, "backup_freshness"); err != nil {
 		return nil, err
 	}
 	p.warnings = unused(mods)

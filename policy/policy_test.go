@@ -738,3 +738,38 @@ reasons := [{"code": "ALLOWED", "message": "anything goes"}]
 		}
 	}
 }
+
+// BackupFreshness is the backup_freshness of the andon.gate in force,
+// read as emergency_validity is: 0 when the package defines none, and a
+// policy whose value is not a positive duration is refused.
+func TestBackupFreshness(t *testing.T) {
+	const gate = `package andon.gate
+
+allow := true
+
+reasons := [{"code": "ALLOWED", "message": "anything goes"}]
+`
+	ctx := context.Background()
+	if got := mustNew(t, "").BackupFreshness(); got != 24*time.Hour {
+		t.Errorf("embedded policy: BackupFreshness() = %s, want 24h", got)
+	}
+	for _, tt := range []struct {
+		name, rule string
+		want       time.Duration
+	}{
+		{"none", "", 0},
+		{"six hours", `backup_freshness := "6h"`, 6 * time.Hour},
+	} {
+		dir := t.TempDir()
+		mustWriteFiles(t, dir, map[string]string{"gate.rego": gate + tt.rule + "\n"})
+		if got := mustNew(t, dir).BackupFreshness(); got != tt.want {
+			t.Errorf("%s: BackupFreshness() = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	dir := t.TempDir()
+	mustWriteFiles(t, dir, map[string]string{"gate.rego": gate + `backup_freshness := "a day"` + "\n"})
+	_, err := policy.New(ctx, dir)
+	if msg := andon.ErrorMessage(err); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(msg, "gate.rego): backup_freshness is ") {
+		t.Errorf("New = %v; want invalid, naming backup_freshness", err)
+	}
+}

@@ -112,3 +112,23 @@ func handleRestoreTestList(backups andon.BackupService) apiFunc {
 		}{nonNil(list)})
 	}
 }
+
+// handleRecoveryStatus answers the recovery posture of every environment,
+// or of one.
+func handleRecoveryStatus(backups andon.BackupService) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseQuery(r, "environment")
+		if err != nil {
+			return err
+		}
+		var env string
+		if err := q.strings(textParam{"environment", &env}); err != nil {
+			return err
+		}
+		status, err := backups.RecoveryStatus(r.Context(), env)
+		if err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, status)
+	}
+}

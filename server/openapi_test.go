@@ -121,6 +121,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/Backup":                                                andon.Backup{},
 		"/components/schemas/BackupRequest":                                         andon.BackupRequest{},
 		"/components/schemas/RestoreTest":                                           andon.RestoreTest{},
+		"/components/schemas/RecoveryStatus":                                        andon.RecoveryStatus{},
 		"/components/schemas/RestoreTestRequest":                                    andon.RestoreTestRequest{},
 		"/components/schemas/IncidentRequest":                                       andon.IncidentRequest{},
 		"/components/schemas/AlertNotification":                                     andon.AlertNotification{},

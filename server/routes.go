@@ -71,6 +71,7 @@ func routes(cfg Config, m *metrics) []route {
 
 		{"POST /api/v1/backups", authenticated, api(handleBackupRecord(cfg.Backups))},
 		{"GET /api/v1/backups", authenticated, api(handleBackupList(cfg.Backups))},
+		{"GET /api/v1/backups/status", authenticated, api(handleRecoveryStatus(cfg.Backups))},
 		{"POST /api/v1/restore-tests", authenticated, api(handleRestoreTestRecord(cfg.Backups))},
 		{"GET /api/v1/restore-tests", authenticated, api(handleRestoreTestList(cfg.Backups))},
 

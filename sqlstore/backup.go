@@ -16,12 +16,14 @@ import (
 type BackupService struct {
 	db      *DB
 	catalog andon.CatalogSource
+	policy  andon.Policy
 }
 
 // NewBackupService returns a BackupService that checks environments
-// against the catalog in force.
-func NewBackupService(db *DB, catalog andon.CatalogSource) *BackupService {
-	return &BackupService{db: db, catalog: catalog}
+// against the catalog in force, and weighs their recovery posture by the
+// backup_freshness of the policy in force.
+func NewBackupService(db *DB, catalog andon.CatalogSource, policy andon.Policy) *BackupService {
+	return &BackupService{db: db, catalog: catalog, policy: policy}
 }
 
 // RecordBackup records a backup that completed, for a platform admin.
@@ -276,4 +278,64 @@ func (s *BackupService) FindRestoreTests(ctx context.Context, f andon.RestoreTes
 		limit = 100
 	}
 	return readBodies[andon.RestoreTest](ctx, s.db, "a restore test", q+` ORDER BY started_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
+}
+
+// RecoveryStatus returns the recovery posture of env, or of every
+// environment of the catalog in force when env is "", at the store's
+// clock: each weighed from its latest backup completed, its latest
+// restore test and its latest passed one.
+func (s *BackupService) RecoveryStatus(ctx context.Context, env string) (*andon.RecoveryStatus, error) {
+	cat := s.catalog.Catalog()
+	envs := cat.Environments
+	if env != "" {
+		e := cat.Environment(env)
+		if e == nil {
+			return nil, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(env))
+		}
+		envs = []*andon.Environment{e}
+	}
+	status := &andon.RecoveryStatus{At: s.db.Now().UTC(), BackupFreshness: s.policy.BackupFreshness(), RestoreTestPeriod: andon.RestoreTestPeriod,
+		Environments: make([]andon.RecoveryPosture, 0, len(envs))}
+	if status.BackupFreshness <= 0 {
+		status.BackupFreshness = andon.DefaultBackupFreshness
+	}
+	for _, e := range envs {
+		facts, err := s.recoveryFacts(ctx, e.Name)
+		if err != nil {
+			return nil, err
+		}
+		status.Environments = append(status.Environments, cat.Posture(e, facts, status.At, status.BackupFreshness))
+	}
+	andon.SortPostures(status.Environments)
+	return status, nil
+}
+
+// recoveryFacts reads the latest backup completed of env, its latest
+// restore test and its latest passed one.
+func (s *BackupService) recoveryFacts(ctx context.Context, env string) (andon.RecoveryFacts, error) {
+	var f andon.RecoveryFacts
+	var err error
+	if f.Backup, err = latestBody[andon.Backup](ctx, s.db, `SELECT body FROM backups WHERE environment = ? ORDER BY completed_at DESC, seq DESC LIMIT 1`, env); err != nil {
+		return f, fmt.Errorf("read the latest backup of %s: %w", env, err)
+	}
+	if f.RestoreTest, err = latestBody[andon.RestoreTest](ctx, s.db, `SELECT body FROM restore_tests WHERE environment = ? ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
+		return f, fmt.Errorf("read the latest restore test of %s: %w", env, err)
+	}
+	if f.PassedRestoreTest, err = latestBody[andon.RestoreTest](ctx, s.db, `SELECT body FROM restore_tests WHERE environment = ? AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
+		return f, fmt.Errorf("read the latest passed restore test of %s: %w", env, err)
+	}
+	return f, nil
+}
+
+// latestBody reads the body of the one row q selects, nil for none.
+func latestBody[T any](ctx context.Context, db *DB, q string, args ...any) (*T, error) {
+	var body []byte
+	err := db.readRow(ctx, q, args...).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	v := new(T)
+	return v, json.Unmarshal(body, v)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/sqlstore"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -287,3 +288,91 @@ func TestRecordRestoreTestRefusals(t *testing.T) {
 		}
 	})
 }
+
+// The recovery posture of each environment, production first, is weighed
+// from its latest backup, its latest restore test and its latest passed
+// one, by the backup_freshness of the policy in force.
+func TestRecoveryStatus(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		for _, b := range []andon.BackupRequest{
+			{ID: "lyon-old", Environment: "prod-lyon", CompletedAt: e.now.Add(-30 * time.Hour)},
+			{ID: "lyon-new", Environment: "prod-lyon", CompletedAt: e.now.Add(-2 * time.Hour)},
+			{ID: "geelong-1", Environment: "prod-geelong", CompletedAt: e.now.Add(-26 * time.Hour)},
+		} {
+			if _, _, err := e.backups.RecordBackup(as("dave"), &b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range []andon.RestoreTestRequest{
+			{Environment: "prod-lyon", Backup: "lyon-old", StartedAt: e.now.Add(-29 * time.Hour), FinishedAt: e.now.Add(-29*time.Hour + 50*time.Minute), Result: andon.RestorePassed},
+			{Environment: "prod-lyon", Backup: "lyon-new", StartedAt: e.now.Add(-time.Hour), FinishedAt: e.now.Add(-30 * time.Minute), Result: andon.RestoreFailed},
+			{Environment: "prod-geelong", Backup: "geelong-1", StartedAt: e.now.Add(-25 * time.Hour), FinishedAt: e.now.Add(-22 * time.Hour), Result: andon.RestorePassed},
+		} {
+			if _, _, err := e.backups.RecordRestoreTest(as("dave"), &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		status, err := e.backups.RecoveryStatus(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !status.At.Equal(e.now) || status.BackupFreshness != 24*time.Hour || status.RestoreTestPeriod != andon.RestoreTestPeriod {
+			t.Errorf("status at %s, freshness %s, period %s", status.At, status.BackupFreshness, status.RestoreTestPeriod)
+		}
+		var order []string
+		byName := map[string]andon.RecoveryPosture{}
+		for _, p := range status.Environments {
+			order = append(order, p.Environment)
+			byName[p.Environment] = p
+		}
+		if want := []string{"prod-geelong", "prod-lyon", "prod-subsidiaries", "staging-geelong", "staging-lyon", "dev"}; !cmp.Equal(order, want) {
+			t.Errorf("environments %q, want %q", order, want)
+		}
+		lyon := byName["prod-lyon"]
+		if lyon.Backup == nil || lyon.Backup.ID != "lyon-new" || !lyon.BackupFresh || lyon.BackupAge != 2*time.Hour {
+			t.Errorf("prod-lyon's backup = %+v, fresh %v, age %s; want lyon-new, fresh, 2h", lyon.Backup, lyon.BackupFresh, lyon.BackupAge)
+		}
+		if lyon.RestoreTest == nil || lyon.RestoreTest.Result != andon.RestoreFailed || lyon.PassedRestoreTest == nil || lyon.PassedRestoreTest.Backup != "lyon-old" {
+			t.Errorf("prod-lyon's restore tests = %+v, passed %+v; want the failed one, and the one of lyon-old passed", lyon.RestoreTest, lyon.PassedRestoreTest)
+		}
+		if lyon.RTO == nil || lyon.RTO.Duration != 2*time.Hour || lyon.RTO.Process != "production" || lyon.WithinRTO == nil || !*lyon.WithinRTO || !lyon.RestoreTestRecent {
+			t.Errorf("prod-lyon: RTO %+v, within %v, recent %v; want 2h of production, within, recent", lyon.RTO, lyon.WithinRTO, lyon.RestoreTestRecent)
+		}
+		geelong := byName["prod-geelong"]
+		if geelong.BackupFresh || geelong.WithinRTO == nil || *geelong.WithinRTO {
+			t.Errorf("prod-geelong: fresh %v, within RTO %v; want a stale backup and a test longer than its RTO", geelong.BackupFresh, geelong.WithinRTO)
+		}
+		if dev := byName["dev"]; dev.Backup != nil || dev.PassedRestoreTest != nil || dev.WithinRTO != nil {
+			t.Errorf("dev = %+v; want nothing recorded", dev)
+		}
+		one, err := e.backups.RecoveryStatus(ctx, "prod-geelong")
+		if err != nil || len(one.Environments) != 1 || one.Environments[0].Environment != "prod-geelong" {
+			t.Errorf("status of prod-geelong = %+v, %v", one, err)
+		}
+		// A policy's backup_freshness weighs the backups; one that
+		// defines none, the default gate's 24h.
+		for _, tt := range []struct {
+			freshness, want time.Duration
+			fresh           bool
+		}{{time.Hour, time.Hour, false}, {0, 24 * time.Hour, true}} {
+			s := sqlstore.NewBackupService(e.db, e.catalog, withFreshness{e.policy, tt.freshness})
+			got, err := s.RecoveryStatus(ctx, "prod-lyon")
+			if err != nil || got.BackupFreshness != tt.want || got.Environments[0].BackupFresh != tt.fresh {
+				t.Errorf("under backup_freshness %s: %+v, %v; want weighed by %s, fresh %v", tt.freshness, got, err, tt.want, tt.fresh)
+			}
+		}
+		if _, err := e.backups.RecoveryStatus(ctx, "prod-lyom"); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), `environment: "prod-lyom" is not in the catalog`) {
+			t.Errorf("status of prod-lyom = %v; want the environment named", err)
+		}
+	})
+}
+
+// withFreshness is a policy whose backup_freshness is freshness, none for
+// 0.
+type withFreshness struct {
+	andon.Policy
+	freshness time.Duration
+}
+
+func (p withFreshness) BackupFreshness() time.Duration { return p.freshness }

@@ -106,7 +106,7 @@ func (e *env) open(tb testing.TB, now time.Time) *env {
 	e.audit = sqlstore.NewAuditService(db)
 	e.tokens = sqlstore.NewTokenService(db)
 	e.incidents = sqlstore.NewIncidentService(db, holder)
-	e.backups = sqlstore.NewBackupService(db, holder)
+	e.backups = sqlstore.NewBackupService(db, holder, pol)
 	return e
 }
 

@@ -25,7 +25,7 @@ A restore test of a recorded backup is evidence that it restores, and in
 how long: record each with andon backup restore-test.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBackupRecordCmd(e), newBackupListCmd(e), newRestoreTestCmd(e), newRestoreTestListCmd(e))
+	cmd.AddCommand(newBackupRecordCmd(e), newBackupListCmd(e), newRestoreTestCmd(e), newRestoreTestListCmd(e), newBackupStatusCmd(e))
 	return cmd
 }
 
@@ -253,4 +253,110 @@ func newRestoreTestListCmd(e *env) *cobra.Command {
 	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	return cmd
+}
+
+func newBackupStatusCmd(e *env) *cobra.Command {
+	var envName string
+	cmd := &cobra.Command{
+		Use:   "status [--env E]",
+		Short: "Show the recovery posture of each environment: strictest RPO and RTO, latest backup and restore test, and verdicts",
+		Long: `Show the recovery posture of each environment, production first: the
+strictest RPO and RTO of its processes (and the process that sets each),
+its latest completed backup and its age, its latest passed restore test
+and how long it took, and the verdicts: is the latest backup within the
+gate's backup freshness (the policy's backup_freshness, 24h by default),
+did the latest passed restore test take no longer than the strictest RTO,
+and did it finish within the last 90 days.
+
+The RPO is met by continuous WAL archiving, which andon does not observe:
+the RPO is shown beside the age of the latest base backup for reference
+only. With --env, the posture of one environment and its verdicts in
+words.`,
+		Example: `  andon backup status
+  andon backup status --env prod-lyon -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := e.remote(cmd)
+			if err != nil {
+				return err
+			}
+			status, err := c.RecoveryStatus(cmd.Context(), envName)
+			if err != nil {
+				return namedFlag(err, []fieldFlag{{"environment:", "--env"}})
+			}
+			return e.print(cmd, status, func(w io.Writer) {
+				if envName != "" && len(status.Environments) == 1 {
+					printPosture(w, status, &status.Environments[0])
+					return
+				}
+				fmt.Fprintln(w, "ENVIRONMENT\tSTAGE\tRPO\tRTO\tBACKUP AGE\tFRESH\tPASSED RESTORE TEST\tTOOK\tWITHIN RTO\tRECENT")
+				for i := range status.Environments {
+					p := &status.Environments[i]
+					age, test, took := "-", "-", "-"
+					if p.Backup != nil {
+						age = andon.HumanDuration(p.BackupAge)
+					}
+					if t := p.PassedRestoreTest; t != nil {
+						test, took = t.ID+" "+fmtTime(t.FinishedAt), andon.HumanDuration(t.Duration())
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Environment, p.Stage, objective(p.RPO), objective(p.RTO),
+						age, yesNo(p.BackupFresh), test, took, withinRTO(p.WithinRTO), yesNo(p.RestoreTestRecent))
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&envName, "env", "", "only this environment, with its verdicts in words")
+	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
+	return cmd
+}
+
+// printPosture writes the posture of one environment, field by field,
+// and its verdicts.
+func printPosture(w io.Writer, status *andon.RecoveryStatus, p *andon.RecoveryPosture) {
+	kv(w, "environment", p.Environment)
+	kv(w, "stage", string(p.Stage))
+	kv(w, "rpo", objective(p.RPO))
+	kv(w, "rto", objective(p.RTO))
+	if b := p.Backup; b != nil {
+		kv(w, "latest backup", fmt.Sprintf("%s, completed %s (%s ago)", b.ID, fmtTime(b.CompletedAt), andon.HumanDuration(p.BackupAge)))
+	} else {
+		kv(w, "latest backup", "-")
+	}
+	kv(w, "backup fresh", fmt.Sprintf("%s (within %s)", yesNo(p.BackupFresh), andon.HumanDuration(status.BackupFreshness)))
+	restoreTest := func(t *andon.RestoreTest) string {
+		if t == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%s of %s, %s, finished %s, took %s", t.ID, t.Backup, t.Result, fmtTime(t.FinishedAt), andon.HumanDuration(t.Duration()))
+	}
+	kv(w, "latest restore test", restoreTest(p.RestoreTest))
+	kv(w, "latest passed", restoreTest(p.PassedRestoreTest))
+	kv(w, "within rto", withinRTO(p.WithinRTO))
+	kv(w, "recent", fmt.Sprintf("%s (within %s)", yesNo(p.RestoreTestRecent), andon.HumanDuration(status.RestoreTestPeriod)))
+	kvList(w, "verdicts", p.Verdicts)
+}
+
+// objective renders a strictest objective and the process that sets it,
+// or "-" for none.
+func objective(o *andon.Objective) string {
+	if o == nil {
+		return "-"
+	}
+	return andon.HumanDuration(o.Duration) + " (" + o.Process + ")"
+}
+
+// yesNo renders a verdict.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// withinRTO renders the RTO verdict, "-" when there is none to weigh.
+func withinRTO(b *bool) string {
+	if b == nil {
+		return "-"
+	}
+	return yesNo(*b)
 }

@@ -147,3 +147,46 @@ func TestRestoreTestAPI(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// TestBackupStatus shows the recovery posture from the command line and
+// the API: every environment, production first, and one with its
+// verdicts in words.
+func TestBackupStatus(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	completed := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	if r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--completed", completed.Format(time.RFC3339)); r.code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.as(t, "dave", "backup", "restore-test", "--env", "prod-lyon", "--backup", "odoo-lyon-1", "--started", completed.Add(time.Hour).Format(time.RFC3339),
+		"--finished", completed.Add(time.Hour+47*time.Minute).Format(time.RFC3339), "--passed"); r.code != 0 {
+		t.Fatalf("restore-test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	status := mustJSON[andon.RecoveryStatus](t, s, "alice", 0, "backup", "status")
+	if len(status.Environments) != 6 || status.Environments[0].Stage != andon.StageProduction || status.BackupFreshness != 24*time.Hour {
+		t.Fatalf("status = %+v; want six environments, production first, weighed by 24h", status)
+	}
+	var lyon *andon.RecoveryPosture
+	for i := range status.Environments {
+		if status.Environments[i].Environment == "prod-lyon" {
+			lyon = &status.Environments[i]
+		}
+	}
+	if lyon == nil || !lyon.BackupFresh || lyon.WithinRTO == nil || !*lyon.WithinRTO || !lyon.RestoreTestRecent || lyon.RPO == nil || lyon.RPO.Process != "finance" {
+		t.Fatalf("prod-lyon = %+v; want its posture met, its RPO set by finance", lyon)
+	}
+	r := s.as(t, "alice", "backup", "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "5m (finance)") || !strings.Contains(r.stdout, "RST-1") {
+		t.Errorf("backup status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.as(t, "alice", "backup", "status", "--env", "prod-geelong")
+	if r.code != 0 || !strings.Contains(r.stdout, "no backup of prod-geelong is recorded") || !strings.Contains(r.stdout, "no restore test of prod-geelong passed") ||
+		!strings.Contains(r.stdout, "continuous WAL archiving") {
+		t.Errorf("backup status --env prod-geelong: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	wantExit(t, s.as(t, "alice", "backup", "status", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
+	resp := s.do(t, http.MethodGet, "/api/v1/backups/status?environment=prod-lyon", "alice", "")
+	var one andon.RecoveryStatus
+	if err := json.NewDecoder(resp.Body).Decode(&one); err != nil || resp.StatusCode != http.StatusOK || len(one.Environments) != 1 || one.Environments[0].PassedRestoreTest == nil {
+		t.Errorf("GET /api/v1/backups/status?environment=prod-lyon = %d %+v, %v", resp.StatusCode, one, err)
+	}
+}

@@ -1066,7 +1066,7 @@ func (a *app) handler() http.Handler {
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
-		Backups:                sqlstore.NewBackupService(a.db, a.catalogs),
+		Backups:                sqlstore.NewBackupService(a.db, a.catalogs, a.policy),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,
