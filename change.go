@@ -627,16 +627,28 @@ const (
 	// emergency validity of the policy in force: the gate refuses it
 	// (EMERGENCY_EXPIRED), and so would a start by hand, for good.
 	FindingEmergencyExpired = "EMERGENCY_EXPIRED"
+	// FindingRestoreTestOverdue is a production environment with a
+	// backup recorded and no restore test that passed within
+	// RestoreTestPeriod: nothing shows its backups restore.
+	FindingRestoreTestOverdue = "RESTORE_TEST_OVERDUE"
+	// FindingRTOExceeded is a production environment whose latest passed
+	// restore test took longer than the strictest RTO of its processes:
+	// a recovery would leave a process down longer than it may be.
+	FindingRTOExceeded = "RTO_EXCEEDED"
 )
 
 // FindingCodes are the codes of the findings, in the order they are
 // listed.
-var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded, FindingEmergencyExpired}
+var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded, FindingEmergencyExpired,
+	FindingRestoreTestOverdue, FindingRTOExceeded}
 
 // Finding is something an auditor or a change manager must look at.
 type Finding struct {
-	Code     string    `json:"code"`
-	Message  string    `json:"message"`
-	ChangeID string    `json:"changeId,omitempty"`
-	Due      time.Time `json:"due,omitzero"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	ChangeID string `json:"changeId,omitempty"`
+	// Environment is the environment a finding of no change is about
+	// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED).
+	Environment string    `json:"environment,omitempty"`
+	Due         time.Time `json:"due,omitzero"`
 }

@@ -300,7 +300,7 @@ func (s *BackupService) RecoveryStatus(ctx context.Context, env string) (*andon.
 		status.BackupFreshness = andon.DefaultBackupFreshness
 	}
 	for _, e := range envs {
-		facts, err := s.recoveryFacts(ctx, e.Name)
+		facts, err := readRecoveryFacts(ctx, s.db, e.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -310,18 +310,19 @@ func (s *BackupService) RecoveryStatus(ctx context.Context, env string) (*andon.
 	return status, nil
 }
 
-// recoveryFacts reads the latest backup completed of env, its latest
-// restore test and its latest passed one.
-func (s *BackupService) recoveryFacts(ctx context.Context, env string) (andon.RecoveryFacts, error) {
+// readRecoveryFacts reads the latest backup completed of env, its latest
+// restore test and its latest passed one: the recovery posture and the
+// findings of restore tests weigh them.
+func readRecoveryFacts(ctx context.Context, db *DB, env string) (andon.RecoveryFacts, error) {
 	var f andon.RecoveryFacts
 	var err error
-	if f.Backup, err = latestBody[andon.Backup](ctx, s.db, `SELECT body FROM backups WHERE environment = ? ORDER BY completed_at DESC, seq DESC LIMIT 1`, env); err != nil {
+	if f.Backup, err = latestBody[andon.Backup](ctx, db, `SELECT body FROM backups WHERE environment = ? ORDER BY completed_at DESC, seq DESC LIMIT 1`, env); err != nil {
 		return f, fmt.Errorf("read the latest backup of %s: %w", env, err)
 	}
-	if f.RestoreTest, err = latestBody[andon.RestoreTest](ctx, s.db, `SELECT body FROM restore_tests WHERE environment = ? ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
+	if f.RestoreTest, err = latestBody[andon.RestoreTest](ctx, db, `SELECT body FROM restore_tests WHERE environment = ? ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
 		return f, fmt.Errorf("read the latest restore test of %s: %w", env, err)
 	}
-	if f.PassedRestoreTest, err = latestBody[andon.RestoreTest](ctx, s.db, `SELECT body FROM restore_tests WHERE environment = ? AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
+	if f.PassedRestoreTest, err = latestBody[andon.RestoreTest](ctx, db, `SELECT body FROM restore_tests WHERE environment = ? AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
 		return f, fmt.Errorf("read the latest passed restore test of %s: %w", env, err)
 	}
 	return f, nil

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,3 +377,66 @@ type withFreshness struct {
 }
 
 func (p withFreshness) BackupFreshness() time.Duration { return p.freshness }
+
+// A production environment with a backup recorded and no restore test
+// that passed within the period is RESTORE_TEST_OVERDUE; one whose latest
+// passed test took longer than its strictest RTO is RTO_EXCEEDED. An
+// environment of which no backup is recorded, or that is not production,
+// is not weighed.
+func TestRecoveryFindings(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		start := e.now
+		recovery := func() (got []string) {
+			t.Helper()
+			findings, err := e.changes.Findings(ctx, andon.FindingRestoreTestOverdue, andon.FindingRTOExceeded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range findings {
+				got = append(got, f.Code+" "+f.Environment)
+			}
+			return got
+		}
+		if got := recovery(); len(got) != 0 {
+			t.Errorf("findings with no backup recorded: %q; want none", got)
+		}
+		for _, b := range []andon.BackupRequest{
+			{ID: "lyon-1", Environment: "prod-lyon", CompletedAt: start.Add(-10 * time.Hour)},
+			{ID: "geelong-1", Environment: "prod-geelong", CompletedAt: start.Add(-10 * time.Hour)},
+			{ID: "staging-1", Environment: "staging-lyon", CompletedAt: start.Add(-10 * time.Hour)},
+		} {
+			if _, _, err := e.backups.RecordBackup(as("dave"), &b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{"RESTORE_TEST_OVERDUE prod-lyon", "RESTORE_TEST_OVERDUE prod-geelong"}
+		if got := recovery(); !slices.Equal(got, want) {
+			t.Errorf("findings with backups and no restore test: %q; want %q", got, want)
+		}
+		// Lyon restores within its RTO of 2h, Geelong in 2h 30m.
+		for _, r := range []andon.RestoreTestRequest{
+			{Environment: "prod-lyon", Backup: "lyon-1", StartedAt: start.Add(-8 * time.Hour), FinishedAt: start.Add(-7 * time.Hour), Result: andon.RestorePassed},
+			{Environment: "prod-geelong", Backup: "geelong-1", StartedAt: start.Add(-8 * time.Hour), FinishedAt: start.Add(-5*time.Hour - 30*time.Minute), Result: andon.RestorePassed},
+		} {
+			if _, _, err := e.backups.RecordRestoreTest(as("dave"), &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		findings, err := e.changes.Findings(ctx)
+		if err != nil || len(findings) != 1 || findings[0].Code != andon.FindingRTOExceeded || findings[0].Environment != "prod-geelong" ||
+			findings[0].Message != "production environment prod-geelong took 2h 30m to restore in its latest passed restore test, RST-2 of backup geelong-1, longer than the RTO of 2h that production sets: a recovery would leave it down too long; make the restore faster, or agree a longer RTO with the process's owners" {
+			t.Errorf("findings once tested = %+v, %v; want RTO_EXCEEDED of prod-geelong", findings, err)
+		}
+		// 90 days after Lyon's test finished, it is overdue again.
+		e.now = start.Add(-7*time.Hour + andon.RestoreTestPeriod + time.Hour)
+		want = []string{"RESTORE_TEST_OVERDUE prod-lyon", "RTO_EXCEEDED prod-geelong"}
+		if got := recovery(); !slices.Equal(got, want) {
+			t.Errorf("findings 90 days on: %q; want %q", got, want)
+		}
+		f, err := e.changes.Findings(ctx, andon.FindingRestoreTestOverdue)
+		if err != nil || len(f) != 1 || !f[0].Due.Equal(start.Add(-7*time.Hour+andon.RestoreTestPeriod)) || !strings.Contains(f[0].Message, "overdue since 2027-02-24T02:00:00Z, 1h ago") {
+			t.Errorf("RESTORE_TEST_OVERDUE alone = %+v, %v; want prod-lyon's, due 90 days after its test", f, err)
+		}
+	})
+}

@@ -681,7 +681,8 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 // (the 1000 longest overdue), pending changes the catalog in force can no
 // longer approve, changes whose window ended and approved emergency
 // changes past the policy's emergency validity (each of the 1000 newest
-// changes it may concern weighed), or,
+// changes it may concern weighed), and production environments whose
+// restore tests are overdue or took longer than their RTO, or,
 // given codes, only the findings of those codes: the others, such as the
 // weighing of up to 1000 pending changes against the teams, are not done.
 func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.Finding, error) {
@@ -720,7 +721,72 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 		}
 		findings = append(findings, expired...)
 	}
+	if wants(andon.FindingRestoreTestOverdue) || wants(andon.FindingRTOExceeded) {
+		recovery, err := s.recoveryFindings(ctx, wants)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, recovery...)
+	}
 	return findings, nil
+}
+
+// recoveryFindings weighs the restore tests of each production
+// environment of the catalog in force with a backup recorded: without a
+// restore test that passed within andon.RestoreTestPeriod, it is
+// RESTORE_TEST_OVERDUE (due when its latest passed test was a period
+// old, none when no test ever passed), and when its latest passed test
+// took longer than the strictest RTO of its processes, RTO_EXCEEDED. An
+// environment of which no backup is recorded is not weighed: andon knows
+// of nothing to restore (andon backup status says so). The overdue tests
+// are listed before the slow ones, each in the catalog's order.
+func (s *ChangeService) recoveryFindings(ctx context.Context, wants func(string) bool) ([]andon.Finding, error) {
+	cat := s.catalog.Catalog()
+	now := s.db.Now()
+	var overdue, slow []andon.Finding
+	for _, env := range cat.Environments {
+		if env.Stage != andon.StageProduction {
+			continue
+		}
+		facts, err := readRecoveryFacts(ctx, s.db, env.Name)
+		if err != nil {
+			return nil, err
+		}
+		if facts.Backup == nil {
+			continue
+		}
+		p := cat.Posture(env, facts, now, andon.DefaultBackupFreshness)
+		t := p.PassedRestoreTest
+		period := andon.HumanDuration(andon.RestoreTestPeriod)
+		switch {
+		case !wants(andon.FindingRestoreTestOverdue) || p.RestoreTestRecent:
+		case t == nil:
+			overdue = append(overdue, andon.Finding{
+				Code:        andon.FindingRestoreTestOverdue,
+				Environment: env.Name,
+				Message: fmt.Sprintf("production environment %s has backups recorded, the latest %s, and no restore test of them that passed: restore one, check it, and record the test (andon backup restore-test)",
+					env.Name, facts.Backup.ID),
+			})
+		default:
+			due := t.FinishedAt.Add(andon.RestoreTestPeriod).UTC()
+			overdue = append(overdue, andon.Finding{
+				Code:        andon.FindingRestoreTestOverdue,
+				Environment: env.Name,
+				Due:         due,
+				Message: fmt.Sprintf("production environment %s had its latest passed restore test, %s, finish at %s, more than %s ago (overdue since %s, %s ago): restore a recent backup, check it, and record the test (andon backup restore-test)",
+					env.Name, t.ID, t.FinishedAt.UTC().Format(time.RFC3339), period, due.Format(time.RFC3339), andon.HumanDuration(now.Sub(due))),
+			})
+		}
+		if wants(andon.FindingRTOExceeded) && p.WithinRTO != nil && !*p.WithinRTO {
+			slow = append(slow, andon.Finding{
+				Code:        andon.FindingRTOExceeded,
+				Environment: env.Name,
+				Message: fmt.Sprintf("production environment %s took %s to restore in its latest passed restore test, %s of backup %s, longer than the RTO of %s that %s sets: a recovery would leave it down too long; make the restore faster, or agree a longer RTO with the process's owners",
+					env.Name, andon.HumanDuration(t.Duration()), t.ID, t.Backup, andon.HumanDuration(p.RTO.Duration), p.RTO.Process),
+			})
+		}
+	}
+	return append(overdue, slow...), nil
 }
 
 // emergenciesExpired finds the approved emergency changes without a

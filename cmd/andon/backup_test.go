@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,34 @@ func TestBackupStatus(t *testing.T) {
 	var one andon.RecoveryStatus
 	if err := json.NewDecoder(resp.Body).Decode(&one); err != nil || resp.StatusCode != http.StatusOK || len(one.Environments) != 1 || one.Environments[0].PassedRestoreTest == nil {
 		t.Errorf("GET /api/v1/backups/status?environment=prod-lyon = %d %+v, %v", resp.StatusCode, one, err)
+	}
+}
+
+// TestRecoveryFindings lists the findings of the recovery posture with
+// andon findings: a production environment backed up and never restored,
+// and one whose restore took longer than its RTO.
+func TestRecoveryFindings(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	completed := time.Now().Add(-5 * time.Hour).UTC().Truncate(time.Second)
+	for _, env := range []string{"prod-lyon", "prod-geelong"} {
+		if r := s.as(t, "dave", "backup", "record", "--env", env, "--id", env+"-1", "--completed", completed.Format(time.RFC3339)); r.code != 0 {
+			t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := s.as(t, "dave", "backup", "restore-test", "--env", "prod-lyon", "--backup", "prod-lyon-1", "--started", completed.Add(time.Hour).Format(time.RFC3339),
+		"--finished", completed.Add(4*time.Hour).Format(time.RFC3339), "--passed"); r.code != 0 {
+		t.Fatalf("restore-test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out := mustJSON[struct{ Findings []andon.Finding }](t, s, "alice", 0, "findings")
+	var got []string
+	for _, f := range out.Findings {
+		got = append(got, f.Code+" "+f.Environment)
+	}
+	if want := []string{"RESTORE_TEST_OVERDUE prod-geelong", "RTO_EXCEEDED prod-lyon"}; !slices.Equal(got, want) {
+		t.Errorf("findings %q; want %q", got, want)
+	}
+	r := s.as(t, "alice", "findings")
+	if r.code != 0 || !strings.Contains(r.stdout, "production environment prod-lyon took 3h to restore") {
+		t.Errorf("findings: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func newFindingsCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "findings",
-		Short: "List what needs attention: overdue emergency reviews, pending changes nobody can approve, changes whose window ended, emergency changes approved too long ago",
+		Short: "List what needs attention: overdue emergency reviews, pending changes nobody can approve, changes whose window ended, emergency changes approved too long ago, production restore tests overdue or slower than the RTO",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := e.remote(cmd)
