@@ -438,5 +438,24 @@ func (a *app) seedDemo(ctx context.Context, now time.Time) error {
 	}); err != nil {
 		return err
 	}
+
+	// Last night: the nightly backup of Lyon's production completed, and
+	// the morning's restore test of it brought a copy up within the RTO
+	// of its production process, so that andon backup status shows Lyon's
+	// recovery posture met beside the others, of which nothing is
+	// recorded.
+	completed := now.Add(-9 * time.Hour).Truncate(time.Second)
+	clock = completed.Add(5 * time.Minute)
+	if _, _, err := a.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-lyon-" + completed.UTC().Format("20060102150405"),
+		Environment: "prod-lyon", Method: "barman-cloud", CompletedAt: completed}); err != nil {
+		return err
+	}
+	started := completed.Add(2 * time.Hour)
+	clock = started.Add(time.Hour)
+	if _, _, err := a.backups.RecordRestoreTest(as("dave"), &andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "odoo-lyon-" + completed.UTC().Format("20060102150405"),
+		StartedAt: started, FinishedAt: started.Add(47*time.Minute + 27*time.Second), Result: andon.RestorePassed,
+		Note: "Cluster odoo-lyon-restore recovered from the backup and ready; work orders of the day before checked"}); err != nil {
+		return err
+	}
 	return nil
 }

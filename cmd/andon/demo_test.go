@@ -184,6 +184,23 @@ func TestDemoCommand(t *testing.T) {
 	if f := runCLI(t, env, "findings"); f.code != 0 || !containsAll(f.stdout, "REVIEW_OVERDUE", "CHG-5") {
 		t.Errorf("findings: exit %d\n%s", f.code, f.stdout)
 	}
+	// Lyon's production has its backup and a restore test within its RTO;
+	// Geelong's has neither.
+	if r := runCLI(t, env, "backup", "status", "-o", "json"); r.code != 0 {
+		t.Errorf("backup status: exit %d\n%s", r.code, r.stderr)
+	} else {
+		var status andon.RecoveryStatus
+		if err := json.Unmarshal([]byte(r.stdout), &status); err != nil {
+			t.Fatal(err)
+		}
+		met := map[string]bool{}
+		for _, p := range status.Environments {
+			met[p.Environment] = p.BackupFresh && p.WithinRTO != nil && *p.WithinRTO && p.RestoreTestRecent
+		}
+		if !met["prod-lyon"] || met["prod-geelong"] {
+			t.Errorf("backup status: recovery posture met %v; want prod-lyon's alone\n%s", met, r.stdout)
+		}
+	}
 	if !containsAll(out.String(), "export ANDON_TOKEN=demo-alice", "seeded history") {
 		t.Errorf("banner lacks the demo tokens:\n%s", out.String())
 	}

@@ -381,6 +381,7 @@ type app struct {
 	tokens    *sqlstore.TokenService
 	audit     *sqlstore.AuditService
 	incidents *sqlstore.IncidentService
+	backups   *sqlstore.BackupService
 
 	admission    *admission.Reviewer
 	admissionTLS *tls.Config
@@ -578,6 +579,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
 	a.incidents = sqlstore.NewIncidentService(db, a.catalogs)
+	a.backups = sqlstore.NewBackupService(db, a.catalogs, pol)
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
 		TrustedControllers: o.trustedControllers, Objects: l.objects, ObjectsCluster: o.admissionCluster, Now: db.Now, Logger: logger}
 	a.admissionTLS = l.admissionTLS
@@ -1066,7 +1068,7 @@ func (a *app) handler() http.Handler {
 		Tokens:                 a.tokens,
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
-		Backups:                sqlstore.NewBackupService(a.db, a.catalogs, a.policy),
+		Backups:                a.backups,
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,
