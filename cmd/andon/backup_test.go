@@ -119,6 +119,7 @@ func TestRestoreTestAPI(t *testing.T) {
 		{"dave", body("prod-lyon", "odoo-lyon-1", finished, started, "passed"), http.StatusBadRequest, "invalid", "finishedAt: " + started.Format(time.RFC3339) + " is before startedAt"},
 		{"dave", body("prod-lyon", "odoo-lyon-1", started, time.Now().Add(time.Hour), "passed"), http.StatusBadRequest, "invalid", "is in the future of the server's clock"},
 		{"dave", body("prod-lyon", "odoo-lyon-1", started, finished, "maybe"), http.StatusBadRequest, "invalid", `result: "maybe" is not passed or failed`},
+		{"dave", `{"environment": "prod-lyon", "backup": "odoo-lyon-1", "started": "2026-11-28T06:00:00Z"}`, http.StatusBadRequest, "invalid", `unknown field "started"`},
 	} {
 		resp := s.do(t, http.MethodPost, "/api/v1/restore-tests", tt.user, tt.body)
 		b, _ := io.ReadAll(resp.Body)
@@ -137,6 +138,13 @@ func TestRestoreTestAPI(t *testing.T) {
 		var e struct{ Code, Message string }
 		if err := json.Unmarshal(b, &e); err != nil || e.Code != tt.code || !strings.Contains(e.Message, tt.msg) {
 			t.Errorf("POST %s as %s = %s; want %s with %q", tt.body, tt.user, b, tt.code, tt.msg)
+		}
+	}
+	for _, path := range []string{"/api/v1/restore-tests?environment=", "/api/v1/backups/status?environment=", "/api/v1/backups/status?env=prod-lyon"} {
+		resp := s.do(t, http.MethodGet, path, "alice", "")
+		var e struct{ Code, Message string }
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Message, "query parameter") {
+			t.Errorf("GET %s = %d %+v, %v; want 400 naming the query parameter", path, resp.StatusCode, e, err)
 		}
 	}
 	resp := s.do(t, http.MethodGet, "/api/v1/restore-tests?environment=prod-lyon", "alice", "")
