@@ -115,6 +115,9 @@ type dialect struct {
 	// recordTime is the expression of an audit record's time, as text
 	// (auditlog.FormatTime).
 	recordTime string
+	// recordData returns the expression of the text of the field key of
+	// an audit record's data; NULL when it has none.
+	recordData func(key string) string
 	// windowBound returns the expression of a bound ("start" or "end")
 	// of the window of the change c, read from its body, in seconds since
 	// the Unix epoch; NULL when the change has no window.
@@ -136,6 +139,7 @@ type dialect struct {
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch, guessesPlans: true,
 	recordTime:    `json_extract(record, '$.time')`,
 	bodyText:      func(field string) string { return `json_extract(body, '$.` + field + `')` },
+	recordData:    func(key string) string { return `json_extract(record, '$.data.` + key + `')` },
 	openIncidents: `(SELECT json_group_array(json(body)) FROM (SELECT body FROM incidents WHERE state = 'open' ORDER BY seq))`,
 	// SQLite's dates are exact to the millisecond: a window bound a
 	// fraction of one past a second is read as that second.

@@ -120,3 +120,9 @@ func (s *ChangeService) SetOverdueBound(n int) { s.overdueBound = n }
 // OverdueReviewsStatement is the statement of the overdue review scan, as
 // db's engine runs it.
 func (db *DB) OverdueReviewsStatement() string { return db.dialect.rebind(overdueReviewsStatement) }
+
+// ReportStatements returns the statements of a DORA report of f's period,
+// with their arguments.
+func (db *DB) ReportStatements(f andon.DORAFilter) (moves string, mArgs []any, resolved string, rArgs []any) {
+	return db.dialect.rebind(db.movesStatement()), movesArgs(f), db.dialect.rebind(db.resolvedStatement()), resolvedArgs(f)
+}

@@ -25,6 +25,7 @@ import (
 var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
 	recordTime:    `(record::json ->> 'time')`,
 	bodyText:      func(field string) string { return `(body::json ->> '` + field + `')` },
+	recordData:    func(key string) string { return `(record::json #>> '{data,` + key + `}')` },
 	openIncidents: `(SELECT COALESCE(json_agg(body::json ORDER BY seq), '[]')::text FROM incidents WHERE state = 'open')`,
 	windowBound: func(bound string) string {
 		return `EXTRACT(EPOCH FROM (c.body::json #>> '{window,` + bound + `}')::timestamptz)`
