@@ -58,13 +58,13 @@ func (f DORAFilter) Environments(cat *Catalog) ([]string, error) {
 		}
 	}
 	if given > 1 {
-		return nil, Errorf(EINVALID, "environment, plant and process: give one of them at most")
+		return nil, Errorf(EINVALID, "env, plant and process: give one of them at most")
 	}
 	var keep func(*Environment) bool
 	switch {
 	case f.Environment != "":
 		if cat.Environment(f.Environment) == nil {
-			return nil, Errorf(EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
+			return nil, Errorf(EINVALID, "env: %s", cat.UnknownEnvironment(f.Environment))
 		}
 		return []string{f.Environment}, nil
 	case f.Plant != "":

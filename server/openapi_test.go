@@ -119,6 +119,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/Finding":                                               andon.Finding{},
 		"/components/schemas/Incident":                                              andon.Incident{},
 		"/components/schemas/Backup":                                                andon.Backup{},
+		"/components/schemas/DORAReport":                                            andon.DORAReport{},
 		"/components/schemas/BackupRequest":                                         andon.BackupRequest{},
 		"/components/schemas/RestoreTest":                                           andon.RestoreTest{},
 		"/components/schemas/RecoveryStatus":                                        andon.RecoveryStatus{},

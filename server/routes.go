@@ -90,6 +90,8 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/audit/entries", authenticated, api(handleAuditEntries(cfg.Audit))},
 		{"GET /api/v1/audit/proof", authenticated, api(handleAuditProof(cfg.Audit))},
 		{"GET /api/v1/audit/evidence", authenticated, api(handleAuditEvidence(cfg.Audit))},
+
+		{"GET /api/v1/reports/dora", authenticated, api(handleReportDORA(cfg.Reports, cfg.Now))},
 	}
 }
 

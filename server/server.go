@@ -35,6 +35,8 @@ type Config struct {
 	Drift     andon.DriftService
 	Incidents andon.IncidentService
 	Backups   andon.BackupService
+	// Reports answers the reports (GET /api/v1/reports/…).
+	Reports andon.ReportService
 
 	// UI serves every path the API does not (package web: the andon
 	// board). Nil answers them with JSON errors, as the API does.

@@ -204,7 +204,7 @@ func TestDORAReportRefusesBadFilters(t *testing.T) {
 			filter andon.DORAFilter
 			want   string
 		}{
-			{andon.DORAFilter{Since: since, Until: until, Environment: "prod-paris"}, "environment: "},
+			{andon.DORAFilter{Since: since, Until: until, Environment: "prod-paris"}, "env: "},
 			{andon.DORAFilter{Since: since, Until: until, Plant: "paris"}, "plant: "},
 			{andon.DORAFilter{Since: since, Until: until, Process: "payroll"}, "process: "},
 			{andon.DORAFilter{Since: since, Until: until, Plant: "lyon", Environment: "prod-lyon"}, "give one of them at most"},

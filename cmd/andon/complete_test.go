@@ -48,13 +48,13 @@ func TestCompletionAsksTheServer(t *testing.T) {
 	if !slices.Contains(envs, "prod-lyon\tproduction, lyon") || !slices.Contains(envs, "staging-lyon\tstaging, lyon") {
 		t.Errorf("gate --env: %q; want the catalog's environments with their stage and plants", envs)
 	}
-	for _, args := range [][]string{{"change", "create", "--env", ""}, {"change", "list", "--env", ""}, {"calendar", "next", "--env", ""}, {"calendar", "show", "--env", ""}, {"drift", "--env", ""}} {
+	for _, args := range [][]string{{"change", "create", "--env", ""}, {"change", "list", "--env", ""}, {"calendar", "next", "--env", ""}, {"calendar", "show", "--env", ""}, {"drift", "--env", ""}, {"report", "dora", "--env", ""}} {
 		if got, _ := complete(asAlice, args...); !slices.Equal(got, envs) {
 			t.Errorf("%q: %q; want the environments, as gate --env", args, got)
 		}
 	}
 
-	for _, args := range [][]string{{"change", "list", "--process", ""}, {"change", "create", "--process", ""}} {
+	for _, args := range [][]string{{"change", "list", "--process", ""}, {"change", "create", "--process", ""}, {"report", "dora", "--process", ""}} {
 		got, _ := complete(asAlice, args...)
 		if !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "finance\tcritical, account ") }) ||
 			!slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "production\tcritical, mrp ") }) {

@@ -1069,6 +1069,7 @@ func (a *app) handler() http.Handler {
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
 		Backups:                a.backups,
+		Reports:                sqlstore.NewReportService(a.db, a.catalogs),
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,

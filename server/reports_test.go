@@ -1,0 +1,65 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/server"
+)
+
+// reportService checks the filter as the store does, against the test
+// catalog, and reports no history; it keeps the last filter asked for.
+type reportService struct {
+	mu   sync.Mutex
+	last andon.DORAFilter
+}
+
+func (s *reportService) DORA(ctx context.Context, f andon.DORAFilter) (*andon.DORAReport, error) {
+	s.mu.Lock()
+	s.last = f
+	s.mu.Unlock()
+	selected, err := f.Environments(testCatalog())
+	if err != nil {
+		return nil, err
+	}
+	return andon.NewDORAReport(f, selected, nil, nil), nil
+}
+
+// The DORA report's period defaults to the 30 days before now, and a
+// parameter the report cannot take is a 400 that names it.
+func TestReportDORA(t *testing.T) {
+	reports := &reportService{}
+	f := newFixture(t, func(c *server.Config) { c.Reports = reports })
+	r := f.do(t, "GET", "/api/v1/reports/dora", aliceToken, "")
+	got := decode[andon.DORAReport](t, r)
+	if r.status != http.StatusOK || !got.Until.Equal(testNow) || !got.Since.Equal(testNow.Add(-30*24*time.Hour)) || got.Total.ChangeFailureRate != nil {
+		t.Errorf("report without a period: %d %+v; want the 30 days before now, no failure rate", r.status, got)
+	}
+	r = f.do(t, "GET", "/api/v1/reports/dora?until=2026-11-01T00:00:00Z&env=prod-lyon", aliceToken, "")
+	got = decode[andon.DORAReport](t, r)
+	if want := time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC); !got.Since.Equal(want) || got.Environment != "prod-lyon" {
+		t.Errorf("report until the first of November: since %s, environment %q; want %s, prod-lyon", got.Since, got.Environment, want)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"since=yesterday", `query parameter since: "yesterday" is not an RFC 3339 time`},
+		{"until=2026-13-01T00:00:00Z", "query parameter until: "},
+		{"since=2026-11-02T00:00:00Z&until=2026-11-01T00:00:00Z", "query parameter since: 2026-11-02T00:00:00Z is not before until 2026-11-01T00:00:00Z"},
+		{"since=2025-01-01T00:00:00Z&until=2026-11-01T00:00:00Z", "query parameter since: the period from 2025-01-01T00:00:00Z to 2026-11-01T00:00:00Z is longer than 366 days"},
+		{"env=prod-paris", "query parameter env: "},
+		{"plant=paris", "query parameter plant: "},
+		{"process=payroll", "query parameter process: "},
+		{"env=prod-lyon&plant=lyon", "query parameter env, plant and process: give one of them at most"},
+		{"env=", "query parameter env"},
+		{"environment=prod-lyon", `query parameter "environment" is not known: want since, until, env, plant, process`},
+	} {
+		msg := mustError(t, f.do(t, "GET", "/api/v1/reports/dora?"+c.query, aliceToken, ""), http.StatusBadRequest, andon.EINVALID)
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("?%s: %q, want it to say %q", c.query, msg, c.want)
+		}
+	}
+}
