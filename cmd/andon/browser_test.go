@@ -344,8 +344,8 @@ func (b *board) testSignInAndBoard(t *testing.T) {
 	if got := text(t, ctx, "#user"); got != "frank" {
 		t.Errorf("signed in as %q, want frank", got)
 	}
-	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("table#changes tr[data-change]")))); n != 8 {
-		t.Errorf("changes list: %d changes, want the demo's 8", n)
+	if n := len(mustRun(t, ctx, chromedp.Nodes(chromedp.CSSAll("table#changes tr[data-change]")))); n != 10 {
+		t.Errorf("changes list: %d changes, want the demo's 10", n)
 	}
 
 	b.open(t, ctx, "/", "section#board")

@@ -282,6 +282,10 @@ const (
 	demoImageA = "registry.example.com/odoo/odoo-lyon:17.0-2026.10@sha256:6d0f3c0a8a31f1a8f4f8d5c1b5d4d0a1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7"
 	demoImageB = "registry.example.com/odoo/odoo-lyon:17.0-2026.11@sha256:9a1e5f7c3b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
 	demoImageC = "registry.example.com/odoo/odoo-geelong:17.0-2026.11@sha256:0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c"
+	// demoImageRC was rolled back in staging-lyon, and demoImageD failed
+	// in staging-geelong: the report of the demo's month has failures.
+	demoImageRC = "registry.example.com/odoo/odoo-lyon:17.0-2026.11-rc1@sha256:7c3e9a1f5b2d8c4e6a0f9b3d7e1c5a8f2b6d0e4c8a1f5b9d3e7c0a4f8b2d6e1c"
+	demoImageD  = "registry.example.com/odoo/odoo-geelong:17.0-2026.11-rc1@sha256:4e8a2c6f0b3d7e1a5c9f2b6d0e4a8c1f5b9d3e7a0c4f8b2d6e1a5c9f3b7d0e4a"
 )
 
 // seedDemo writes a few weeks of history through the services, as the
@@ -456,6 +460,29 @@ func (a *app) seedDemo(ctx context.Context, now time.Time) error {
 		StartedAt: started, FinishedAt: started.Add(47*time.Minute + 27*time.Second), Result: andon.RestorePassed,
 		Note: "Cluster odoo-lyon-restore recovered from the backup and ready; work orders of the day before checked"}); err != nil {
 		return err
+	}
+	// Earlier, recorded last so that the IDs above stay those the README
+	// names: a release candidate that staging-lyon rolled back after its
+	// smoke tests, 16 days ago, and a Geelong build that failed in
+	// staging-geelong six days ago, the day before the build that
+	// completed there.
+	for _, f := range []struct {
+		env, image string
+		at         time.Time
+		to         andon.State
+		comment    string
+	}{
+		{"staging-lyon", demoImageRC, now.Add(-16 * day), andon.StateRolledBack, "smoke tests failed: work orders lost their routing; redeployed the October image"},
+		{"staging-geelong", demoImageD, now.Add(-6 * day), andon.StateFailed, "the upgrade of the delivery module stopped on a missing column"},
+	} {
+		res, err := gateIn("alice", f.env, f.image, f.at)
+		if err != nil {
+			return err
+		}
+		clock = f.at.Add(25 * time.Minute)
+		if _, err := a.changes.Transition(as("alice"), res.Change.ID, f.to, f.comment); err != nil {
+			return err
+		}
 	}
 	return nil
 }

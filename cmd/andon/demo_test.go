@@ -172,7 +172,7 @@ func TestDemoCommand(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	list := runCLI(t, env, "change", "list", "-o", "json")
-	if list.code != 0 || !containsAll(list.stdout, `"total": 8`, "CHG-8") {
+	if list.code != 0 || !containsAll(list.stdout, `"total": 10`, "CHG-10") {
 		t.Errorf("change list: exit %d\n%s", list.code, list.stdout)
 	}
 	if r := runCLI(t, env, "incident", "list"); r.code != 0 || !containsAll(r.stdout, "INC-1  resolved  critical  plants geelong", "gus", "Shipping labels fail to print") {
@@ -200,6 +200,16 @@ func TestDemoCommand(t *testing.T) {
 		if !met["prod-lyon"] || met["prod-geelong"] {
 			t.Errorf("backup status: recovery posture met %v; want prod-lyon's alone\n%s", met, r.stdout)
 		}
+	}
+	// The month's report has something in each measure: a rollback, a
+	// failure and its fix, an emergency deployment and an incident.
+	var dora andon.DORAReport
+	if r := runCLI(t, env, "report", "dora", "-o", "json"); r.code != 0 || json.Unmarshal([]byte(r.stdout), &dora) != nil {
+		t.Errorf("report dora: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if tot := dora.Total; tot.Deployments != 7 || tot.EmergencyDeployments != 1 || tot.Completed != 5 || tot.Failed != 1 || tot.RolledBack != 1 ||
+		tot.Restore.Count != 2 || tot.LeadTime.Count != 7 || dora.Incidents.Resolved != 1 {
+		t.Errorf("report dora of the demo: %+v, incidents %+v; want 7 deployments, 1 an emergency, 5 completed, 1 failed and restored, 1 rolled back, 1 incident resolved", tot, dora.Incidents)
 	}
 	if !containsAll(out.String(), "export ANDON_TOKEN=demo-alice", "seeded history") {
 		t.Errorf("banner lacks the demo tokens:\n%s", out.String())
@@ -351,7 +361,7 @@ func TestDemoPolicy(t *testing.T) {
 	url, banner, _, stop := startDemo(t, "--data", data, "--policy", dir)
 
 	alice := map[string]string{"ANDON_SERVER": url, "ANDON_TOKEN": "demo-alice"}
-	if list := runCLI(t, alice, "change", "list", "-o", "json"); list.code != 0 || !containsAll(list.stdout, `"total": 8`, "CHG-8") {
+	if list := runCLI(t, alice, "change", "list", "-o", "json"); list.code != 0 || !containsAll(list.stdout, `"total": 10`, "CHG-10") {
 		t.Errorf("the seeded history: change list: exit %d\n%s%s", list.code, list.stdout, list.stderr)
 	}
 	r := runCLI(t, alice, "change", "create", "--env", "staging-lyon", "--type", "standard", "--title", "Label layout", "--image", imageUnseen, "-o", "json")
