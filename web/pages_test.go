@@ -1319,6 +1319,7 @@ func TestPagesRender(t *testing.T) {
 		"/audit/entries/0":        "pre#record",
 		"/catalog":                "#teams tr[data-team]",
 		"/calendar?env=prod-lyon": "li.occurrence",
+		"/reports":                "#dora tfoot tr[data-env=All]",
 	} {
 		p := b.get(path).mustStatus(t, http.StatusOK)
 		if p.all(selector) == nil {

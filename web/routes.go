@@ -73,6 +73,7 @@ func (h *Handler) routes() []route {
 		{"GET /audit/entries/{index}", signedIn, page(h.auditEntry)},
 		{"GET /audit/evidence", signedIn, page(h.auditEvidence)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
+		{"GET /reports", signedIn, page(h.reports)},
 
 		// Every other path: no page, said as every page says it.
 		{"/", anyone, h.withSessionIfAny(page(h.notFound))},

@@ -46,6 +46,8 @@ type Config struct {
 	// many are open beyond those it shows. Nil says only that there are
 	// more.
 	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
+	// Reports computes the report of the reports page.
+	Reports andon.ReportService
 	// Counts returns the number of changes per environment and state, for
 	// the board, in one query (sqlstore's DB.CountByEnvironment).
 	Counts func(ctx context.Context) (map[string]map[andon.State]int, error)

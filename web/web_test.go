@@ -82,7 +82,7 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 			tb.Fatal(err)
 		}
 	}
-	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents,
+	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Reports: sqlstore.NewReportService(db, s.holder),
 		IncidentCounts: s.incidents.CountOpen, Counts: db.CountByEnvironment, EvidenceParts: audit.EvidenceParts, Now: db.Now, InsecureCookies: true}
 	for _, o := range opts {
 		o(&cfg)

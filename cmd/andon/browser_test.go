@@ -1177,6 +1177,7 @@ func (b *board) testEveryPage(t *testing.T) {
 		{"audit", "/audit", "table#entries", bob},
 		{"audit-entry", "/audit/entries/3", "pre#record", bob},
 		{"catalog", "/catalog", "section#teams", bob},
+		{"reports", "/reports", "table#dora", bob},
 		{"not-found", "/changes/CHG-999", "#error", bob},
 	}
 	for _, width := range browserWidths {

@@ -1058,6 +1058,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 func (a *app) close() { a.db.Close() }
 
 func (a *app) handler() http.Handler {
+	reports := sqlstore.NewReportService(a.db, a.catalogs)
 	return server.New(server.Config{
 		Logger:                 a.logger,
 		Changes:                a.changes,
@@ -1069,7 +1070,7 @@ func (a *app) handler() http.Handler {
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
 		Backups:                a.backups,
-		Reports:                sqlstore.NewReportService(a.db, a.catalogs),
+		Reports:                reports,
 		Admission:              a.admission,
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,
@@ -1090,6 +1091,7 @@ func (a *app) handler() http.Handler {
 			Tokens:          a.tokens,
 			Incidents:       a.incidents,
 			IncidentCounts:  a.incidents.CountOpen,
+			Reports:         reports,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
 			Ping:            a.db.Ping,
