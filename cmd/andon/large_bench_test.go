@@ -122,6 +122,25 @@ func BenchmarkLargeStore(b *testing.B) {
 		}
 		reportLatencies(b, lat)
 	})
+	// The DORA report of a month and of a year, in a log whose entries
+	// are nearly all gate decisions of the period: it reads the moves of
+	// changes and the incidents resolved through the index of the
+	// entries' type and time, not the decisions.
+	reports := sqlstore.NewReportService(db, andon.NewCatalogHolder(&andon.Catalog{}))
+	b.Run("dora", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			for _, days := range []int{30, 365} {
+				until := time.Now()
+				start := time.Now()
+				if _, err := reports.DORA(ctx, andon.DORAFilter{Since: until.AddDate(0, 0, -days), Until: until}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+		}
+		reportLatencies(b, lat)
+	})
 	b.Run("verify", func(b *testing.B) {
 		for b.Loop() {
 			cmd := exec.Command(os.Args[0], "audit", "verify", "--db", dsn, "--data", dir, "-o", "json")
