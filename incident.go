@@ -110,6 +110,16 @@ func (i *Incident) Stops(env *Environment) bool {
 	return i.State == IncidentOpen && i.Severity == LevelCritical && env.Stage == StageProduction && i.Scope.Affects(env)
 }
 
+// CanResolve reports whether user, holding roles, may resolve i: whoever
+// opened it, a change manager or a platform admin. The store refuses the
+// others; the board offers them no form.
+func (i *Incident) CanResolve(user string, roles []string) error {
+	if user == i.OpenedBy || slices.Contains(roles, RoleChangeManager) || slices.Contains(roles, RolePlatformAdmin) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "%s may not resolve incident %s: whoever opened it (%s), a change manager or a platform admin may", user, i.ID, i.OpenedBy)
+}
+
 // String says what s stops, for messages and tables.
 func (s IncidentScope) String() string {
 	if s.Global {

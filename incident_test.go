@@ -150,3 +150,28 @@ func TestIncidentStops(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentCanResolve(t *testing.T) {
+	inc := &andon.Incident{ID: "INC-2", OpenedBy: "alice", State: andon.IncidentOpen}
+	for _, tt := range []struct {
+		user  string
+		roles []string
+		want  string
+	}{
+		{"alice", nil, ""},
+		{"bob", []string{andon.RoleChangeManager}, ""},
+		{"dave", []string{andon.RolePlatformAdmin}, ""},
+		{"gus", []string{andon.RoleEmergencyApprover}, andon.EFORBIDDEN},
+		{"frank", []string{andon.RoleAuditor}, andon.EFORBIDDEN},
+		{"carol", nil, andon.EFORBIDDEN},
+	} {
+		err := inc.CanResolve(tt.user, tt.roles)
+		if got := andon.ErrorCode(err); got != tt.want {
+			t.Errorf("%s %v resolves: %v, want %q", tt.user, tt.roles, err, tt.want)
+		}
+	}
+	want := "carol may not resolve incident INC-2: whoever opened it (alice), a change manager or a platform admin may"
+	if got := andon.ErrorMessage(inc.CanResolve("carol", nil)); got != want {
+		t.Errorf("refusal %q, want %q", got, want)
+	}
+}

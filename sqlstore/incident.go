@@ -141,15 +141,6 @@ func loadIncident(ctx context.Context, tx *Tx, id string) (*andon.Incident, erro
 	return inc, nil
 }
 
-// mayResolve reports whether user, holding roles, may resolve inc:
-// whoever opened it, a change manager or a platform admin.
-func mayResolve(user string, roles []string, inc *andon.Incident) error {
-	if user == inc.OpenedBy || slices.Contains(roles, andon.RoleChangeManager) || slices.Contains(roles, andon.RolePlatformAdmin) {
-		return nil
-	}
-	return andon.Errorf(andon.EFORBIDDEN, "%s may not resolve incident %s: whoever opened it (%s), a change manager or a platform admin may", user, inc.ID, inc.OpenedBy)
-}
-
 // ResolveIncident resolves an open incident.
 func (s *IncidentService) ResolveIncident(ctx context.Context, id, comment string) (*andon.Incident, error) {
 	user, err := requireUser(ctx)
@@ -169,7 +160,7 @@ func (s *IncidentService) ResolveIncident(ctx context.Context, id, comment strin
 		if err != nil {
 			return err
 		}
-		if err := mayResolve(user, roles, inc); err != nil {
+		if err := inc.CanResolve(user, roles); err != nil {
 			return err
 		}
 		if inc.State != andon.IncidentOpen {
@@ -354,7 +345,7 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 // may resolve it: lowering an incident's severity or scope lifts its stop
 // as resolving it does, and a notification is posted with any token.
 func mayChange(user string, roles []string, inc *andon.Incident, i int) error {
-	if err := mayResolve(user, roles, inc); err != nil {
+	if err := inc.CanResolve(user, roles); err != nil {
 		return andon.Errorf(andon.EFORBIDDEN, "alerts[%d]: %s; its alert's notifications are Alertmanager's, sent with the token of the user that opened it", i, andon.ErrorMessage(err))
 	}
 	return nil
