@@ -177,23 +177,34 @@ var formControls = map[string]string{
 
 // Invalid is the id of the control of the create form that the error
 // names, or "" when it names none (a refusal of the policy).
-func (v *changeNewView) Invalid() string {
-	field, _, ok := strings.Cut(v.Error, ":")
+func (v *changeNewView) Invalid() string { return invalidControl(v.Error, formControls) }
+
+// ControlAttrs are the attributes of the control id that say it was
+// refused, when it was, and what describes it: the refusal beside it
+// (id-refusal) and hint, its hint's id, or "".
+func (v *changeNewView) ControlAttrs(id, hint string) template.HTMLAttr {
+	return controlAttrs(v.Invalid() == id, id, hint)
+}
+
+// invalidControl is the id of the control of a form that a refusal names
+// by its field, in controls, or "" when it names none.
+func invalidControl(refusal string, controls map[string]string) string {
+	field, _, ok := strings.Cut(refusal, ":")
 	if !ok {
 		return ""
 	}
 	if i := strings.IndexByte(field, '['); i >= 0 {
 		field = field[:i]
 	}
-	return formControls[field]
+	return controls[field]
 }
 
-// ControlAttrs are the attributes of the control id that say it was
-// refused, when it was, and what describes it: the refusal beside it
-// (id-refusal) and hint, its hint's id, or "".
-func (v *changeNewView) ControlAttrs(id, hint string) template.HTMLAttr {
+// controlAttrs are the attributes of the control id that say it was
+// refused (invalid) and what describes it: the refusal beside it
+// (id-refusal) and hint, its hint's id, or "". The refused control has
+// the focus, so that on a phone it is in view.
+func controlAttrs(invalid bool, id, hint string) template.HTMLAttr {
 	var described []string
-	invalid := v.Invalid() == id
 	if invalid {
 		described = append(described, id+"-refusal")
 	}

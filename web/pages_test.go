@@ -1305,9 +1305,15 @@ func TestSuggestNamesPeaks(t *testing.T) {
 func TestPagesRender(t *testing.T) {
 	s := MustServe(t, nil, thursday)
 	c := createChange(t, s, "alice", "prod-lyon", "Replenishment")
+	if _, err := s.incidents.OpenIncident(andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"}), &andon.IncidentRequest{
+		Title: "MRP scheduler down", Severity: andon.LevelCritical, Scope: andon.IncidentScope{Plants: []string{"lyon"}}}); err != nil {
+		t.Fatal(err)
+	}
 	b := s.MustSignIn(t, "frank")
 	for path, selector := range map[string]string{
 		"/":                       "article.tile",
+		"/incidents":              "#incidents tr[data-incident=INC-1]",
+		"/incidents/INC-1":        "#audit-entries tr[data-index]",
 		"/changes":                "#changes tr[data-change=" + c.ID + "]",
 		"/changes?q=Replenish":    "#changes tr[data-change=" + c.ID + "]",
 		"/changes/new":            "form#create-change select#environment",
@@ -2922,7 +2928,7 @@ func TestBoardManyIncidents(t *testing.T) {
 				if !counted {
 					heading, more = "✖ More than 100 open incidents", "The 100 updated last are shown; more are open."
 				}
-				more += " The API lists them all, with an API token (GET /api/v1/incidents?state=open&limit=1000), as does andon incident list --state open --limit 1000."
+				more += " The board’s Incidents page lists them all, as does andon incident list --state open --limit 1000."
 				if got := p.text("#incidents h2"); got != heading {
 					t.Errorf("%s: incidents headed %q, want %q", path, got, heading)
 				}
@@ -2943,7 +2949,7 @@ func TestBoardManyIncidents(t *testing.T) {
 					t.Errorf("%s: tiles %v stopped, want %v, the production of Geelong", path, stopped, want)
 				}
 				link := p.attr("#incidents p.more a", "href")
-				if path == "/" && link != "/api/v1/incidents?state=open&limit=1000" || path != "/" && link != "" {
+				if path == "/" && link != "/incidents?state=open" || path != "/" && link != "" {
 					t.Errorf("%s: the incidents not shown link to %q", path, link)
 				}
 			}
@@ -2993,8 +2999,12 @@ func TestBoardIncidents(t *testing.T) {
 		if got := p.text("#incidents li[data-incident=OPS-8] .scope"); got != "Concerns environments prod-geelong." {
 			t.Errorf("%s: OPS-8's scope %q", path, got)
 		}
-		if link := p.attr("#incidents li[data-incident=INC-1] a", "href"); path == "/" && link != "https://tracker.example.com/browse/OPS-7?view=full&tab=log" || path != "/" && link != "" {
+		if link := p.attr("#incidents li[data-incident=INC-1] a.link", "href"); path == "/" && link != "https://tracker.example.com/browse/OPS-7?view=full&tab=log" || path != "/" && link != "" {
 			t.Errorf("%s: INC-1 links to %q", path, link)
+		}
+		// Its ID leads to its page, but on a wall screen.
+		if link := p.attr("#incidents li[data-incident=INC-1] .id a", "href"); path == "/" && link != "/incidents/INC-1" || path != "/" && link != "" {
+			t.Errorf("%s: INC-1's ID links to %q", path, link)
 		}
 		tests := []struct {
 			env       string

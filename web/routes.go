@@ -74,6 +74,10 @@ func (h *Handler) routes() []route {
 		{"GET /audit/evidence", signedIn, page(h.auditEvidence)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
 		{"GET /reports", signedIn, page(h.reports)},
+		{"GET /incidents", signedIn, page(h.incidents)},
+		{"POST /incidents", signedIn, page(h.incidentOpen)},
+		{"GET /incidents/{id}", signedIn, page(h.incidentDetail)},
+		{"POST /incidents/{id}/resolve", signedIn, page(h.incidentResolve)},
 
 		// Every other path: no page, said as every page says it.
 		{"/", anyone, h.withSessionIfAny(page(h.notFound))},

@@ -152,9 +152,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// listFields are the form fields that hold lists: the processes of the
-// create form, a select of several.
-var listFields = map[string]bool{"processes": true}
+// listFields are the form fields that hold lists, selects of several: the
+// processes of a new change, and the plants, processes and environments
+// an incident stops.
+var listFields = map[string]bool{"processes": true, "plants": true, "environments": true}
 
 // maxFormBytes bounds the body of every form.
 const maxFormBytes = 1 << 20
