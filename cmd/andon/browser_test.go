@@ -322,6 +322,9 @@ func TestBrowser(t *testing.T) {
 	// After EveryPage, whose screenshots it would change with a change of
 	// its own.
 	t.Run("ConfirmReject", func(t *testing.T) { b.testConfirmReject(t) })
+	// Last: while its incident is open, the changes to Lyon's production
+	// that the others start are refused.
+	t.Run("PullTheCord", func(t *testing.T) { b.testPullTheCord(t) })
 	if t.Failed() {
 		t.Logf("server logs:\n%s", b.logs.String())
 	}
@@ -1178,6 +1181,8 @@ func (b *board) testEveryPage(t *testing.T) {
 		{"audit-entry", "/audit/entries/3", "pre#record", bob},
 		{"catalog", "/catalog", "section#teams", bob},
 		{"reports", "/reports", "table#dora", bob},
+		{"incidents", "/incidents", "table#incidents", bob},
+		{"incident", "/incidents/INC-1", "#state", bob},
 		{"not-found", "/changes/CHG-999", "#error", bob},
 	}
 	for _, width := range browserWidths {
@@ -1197,7 +1202,7 @@ func (b *board) testEveryPage(t *testing.T) {
 				// requester and the date out of sight. On a phone the
 				// listings of changes, and of audit entries (a change's
 				// among them), stack each row's cells instead.
-				if width == 1280 || slices.Contains([]string{"changes", "approvals", "audit", "change"}, p.name) {
+				if width == 1280 || slices.Contains([]string{"changes", "approvals", "audit", "change", "incidents", "incident"}, p.name) {
 					if wide := mustRun(t, p.ctx, chromedp.Evaluate[[]string](scrollingTables)); len(wide) > 0 {
 						t.Errorf("%s: tables scroll sideways at %dpx:\n\t%s", name, width, strings.Join(wide, "\n\t"))
 					}
@@ -1207,5 +1212,70 @@ func (b *board) testEveryPage(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// testPullTheCord opens an incident from the board as a member of the
+// Lyon plant's operations, who holds no role: a form that names nothing
+// it stops comes back with what was typed, the plants' list marked and
+// focused; opened, the incident stops Lyon's production on the board,
+// and a change manager resolves it from its page, with the keyboard.
+func (b *board) testPullTheCord(t *testing.T) {
+	carol := b.as(t, "carol")
+	b.open(t, carol, "/", "section#board")
+	submit(t, carol, `nav a[href="/incidents"]`)
+	must(t, carol,
+		chromedp.Click(chromedp.CSS(`a[href="#open-incident"]`)),
+		chromedp.SendKeys(chromedp.CSS("form#open #title"), "MRP scheduler down"),
+	)
+	submit(t, carol, "form#open button#open-button")
+	if got := text(t, carol, "#plants-refusal"); !strings.Contains(got, "choose the plants, business processes or environments") {
+		t.Fatalf("opened with nothing it stops: beside the plants %q", got)
+	}
+	if got := focused(t, carol); got != "select#plants[name=plants]" {
+		t.Errorf("after the refusal the focus is on %s, want the plants", got)
+	}
+	if got := mustRun(t, carol, chromedp.Value(chromedp.CSS("#title"))); got != "MRP scheduler down" {
+		t.Errorf("the title given back: %q", got)
+	}
+	checkAccessibility(t, carol, "incidents-refused")
+	must(t, carol, chromedp.SetAttributeValue(chromedp.CSS(`#plants option[value="lyon"]`), "selected", ""))
+	submit(t, carol, "form#open button#open-button")
+	m := regexp.MustCompile(`/incidents/(INC-\d+)\?done=opened$`).FindStringSubmatch(mustRun(t, carol, chromedp.Location()))
+	if m == nil {
+		t.Fatalf("after Open the incident: at %s, error %q", pageURL(carol), text(t, carol, "h1"))
+	}
+	id := m[1]
+	if got := text(t, carol, "#done"); got != "The incident is open." {
+		t.Errorf("opened: #done %q", got)
+	}
+	b.open(t, carol, "/", "section#board")
+	if got := text(t, carol, `article[data-env="prod-lyon"] p.stop`); !strings.Contains(got, "Stopped: critical incident "+id+" open") {
+		t.Errorf("the board's prod-lyon after the cord was pulled: %q", got)
+	}
+
+	bob := b.as(t, "bob")
+	b.open(t, bob, "/", "section#board")
+	submit(t, bob, `#incidents li[data-incident="`+id+`"] .id a`)
+	checkAccessibility(t, bob, "incident-open")
+	// With the keyboard: the comment, then Tab to the button and Enter.
+	must(t, bob,
+		chromedp.Focus(chromedp.CSS("form#resolve #comment")),
+		chromedp.SendKeys(chromedp.CSS("form#resolve #comment"), "scheduler restarted"),
+		chromedp.KeyEvent(kb.Tab),
+	)
+	if got := focused(t, bob); got != "button#resolve-button" {
+		t.Fatalf("Tab from the comment reaches %s, want Resolve", got)
+	}
+	pressKeyAndWait(t, bob, kb.Enter)
+	if got := text(t, bob, "#done"); got != "The incident is resolved." {
+		t.Errorf("resolved: #done %q", got)
+	}
+	if got := text(t, bob, "#resolved"); !strings.Contains(got, "by bob: “scheduler restarted”") {
+		t.Errorf("resolved: %q", got)
+	}
+	b.open(t, bob, "/", "section#board")
+	if n := mustRun(t, bob, chromedp.Evaluate[int](`document.querySelectorAll("article.tile.stopped").length`)); n != 0 {
+		t.Errorf("after the resolution, %d tiles are stopped", n)
 	}
 }
