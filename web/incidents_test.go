@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -422,5 +423,34 @@ func TestIncidentPagesOfferNothingToReadOnlyOrKiosk(t *testing.T) {
 	kiosk := s.MustSignIn(t, "bob").get("/incidents?kiosk=1").mustStatus(t, http.StatusOK)
 	if kiosk.all("form#open") != nil || kiosk.all("nav") != nil {
 		t.Error("the wall screen's incidents offer a form or the menu")
+	}
+}
+
+// TestIncidentsPageSaysWhenMoreMatch: the page lists 1000 incidents, the
+// API's most, and says when more match rather than leave them out unsaid.
+func TestIncidentsPageSaysWhenMoreMatch(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	n := &andon.AlertNotification{Version: "4"}
+	for i := range 1001 {
+		n.Alerts = append(n.Alerts, andon.Alert{Status: "firing", Fingerprint: fmt.Sprintf("f%04d", i),
+			Labels: map[string]string{"alertname": fmt.Sprintf("Down%04d", i), "severity": "low", "plant": "lyon"}})
+	}
+	if _, err := s.incidents.ReceiveAlerts(andon.NewContextWithUser(t.Context(), &andon.User{Name: "alertmanager"}), n); err != nil {
+		t.Fatal(err)
+	}
+	b := s.MustSignIn(t, "frank")
+	p := b.get("/incidents?state=open").mustStatus(t, http.StatusOK)
+	if got := len(p.all("#incidents tbody tr[data-incident]")); got != 1000 {
+		t.Errorf("%d incidents listed, want 1000", got)
+	}
+	if got, want := p.text("#count"), "The first 1000 incidents that match, the open ones first, the latest updated first; more match, which this page does not list: choose a state or a severity to see fewer."; got != want {
+		t.Errorf("count %q, want %q", got, want)
+	}
+	// One fewer is every one of them.
+	if _, err := s.incidents.ResolveIncident(andon.NewContextWithUser(t.Context(), &andon.User{Name: "alertmanager"}), "am-f0000", "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get("/incidents?state=open").mustStatus(t, http.StatusOK).text("#count"); got != "1000 incidents, the open ones first." {
+		t.Errorf("1000 open: count %q", got)
 	}
 }
