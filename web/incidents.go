@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -179,6 +180,9 @@ type incidentView struct {
 	Environments []incidentEnvironment
 	Entries      []*andon.Entry
 	Truncated    bool // more entries than maxIncidentEntries
+	// CanReopen says whether the user may open it again, once it is
+	// resolved: anyone whose session writes, as anyone may open one.
+	CanReopen bool
 	// CanResolve says whether the user may resolve it, MayNotResolve
 	// that it is open and they may not (the store would refuse them);
 	// ReadOnly that the session was opened with a read-only token.
@@ -187,8 +191,10 @@ type incidentView struct {
 	ReadOnly      bool
 	Error         string
 	Done          string
-	// Comment is the comment of a refused resolution, given back.
-	Comment string
+	// Form is the form a refusal answers (resolve or reopen), beside
+	// which it is said again; Comment is the comment of a refused
+	// resolution, given back.
+	Form, Comment string
 }
 
 // incidentEnvironment is an environment in an incident's scope.
@@ -202,6 +208,7 @@ type incidentEnvironment struct {
 var incidentDone = map[string]string{
 	"opened":   "The incident is open.",
 	"resolved": "The incident is resolved.",
+	"reopened": "The incident is open again.",
 }
 
 // incidentDetail shows an incident.
@@ -234,7 +241,9 @@ func (h *Handler) incidentView(r *http.Request, id string) (*incidentView, error
 			v.Environments = append(v.Environments, incidentEnvironment{Name: env.Name, Stage: env.Stage, Stopped: inc.Stops(env)})
 		}
 	}
-	if user := andon.UserFromContext(ctx); user != nil && inc.State == andon.IncidentOpen {
+	if user := andon.UserFromContext(ctx); user != nil && inc.State == andon.IncidentResolved {
+		v.ReadOnly, v.CanReopen = user.ReadOnly, !user.ReadOnly
+	} else if user != nil && inc.State == andon.IncidentOpen {
 		switch err := inc.CanResolve(user.Name, user.Roles); {
 		case user.ReadOnly:
 			v.ReadOnly = true
@@ -263,8 +272,8 @@ func (h *Handler) incidentView(r *http.Request, id string) (*incidentView, error
 
 // incidentResolve resolves the incident with the comment of the form. It
 // asks for no confirmation, unlike the endings of a change: a resolved
-// incident is opened again under its ID (andon incident open --id), and
-// the comment it needs, saying what was done, is the deliberate act a
+// incident is opened again from its page (incidentReopen), and the
+// comment it needs, saying what was done, is the deliberate act a
 // confirmation would ask for. A refusal is shown on its page with its
 // reason, the comment given back.
 func (h *Handler) incidentResolve(w http.ResponseWriter, r *http.Request) error {
@@ -306,6 +315,34 @@ func (h *Handler) incidentRefused(w http.ResponseWriter, r *http.Request, id str
 	if err != nil {
 		return err
 	}
-	v.Error, v.Comment = andon.ErrorMessage(refusal), r.PostFormValue("comment")
+	v.Error, v.Form, v.Comment = andon.ErrorMessage(refusal), path.Base(r.URL.Path), r.PostFormValue("comment")
 	return h.render(w, r, statusOf(refusal), "incident", v)
+}
+
+// incidentReopen opens a resolved incident again, as it was: its title,
+// severity, scope and link, for the signed-in user, as andon incident
+// open --id does. Anyone may, as anyone may open one; it stops again
+// what it stopped, which needs no confirmation. The same form posted
+// twice is answered as the first was.
+func (h *Handler) incidentReopen(w http.ResponseWriter, r *http.Request) error {
+	if h.cfg.Incidents == nil {
+		return andon.Errorf(andon.ENOTFOUND, "this server keeps no incidents")
+	}
+	ctx := r.Context()
+	inc, err := h.cfg.Incidents.FindIncidentByID(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	user := andon.UserFromContext(ctx)
+	if inc.State == andon.IncidentOpen && user != nil && inc.OpenedBy == user.Name {
+		// Opened again by this user, a moment ago: a double tap.
+		http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.ID)+"?done=reopened", http.StatusSeeOther)
+		return nil
+	}
+	req := &andon.IncidentRequest{ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Scope: inc.Scope, Link: inc.Link}
+	if inc, err = h.cfg.Incidents.OpenIncident(ctx, req); err != nil {
+		return h.incidentRefused(w, r, req.ID, err)
+	}
+	http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.ID)+"?done=reopened", http.StatusSeeOther)
+	return nil
 }

@@ -454,3 +454,86 @@ func TestIncidentsPageSaysWhenMoreMatch(t *testing.T) {
 		t.Errorf("1000 open: count %q", got)
 	}
 }
+
+// TestReopenIncidentThroughTheForm: a resolved incident's page opens it
+// again as it was, for anyone whose session writes, the opener then
+// being who pressed it; posted twice it is answered as it was the first
+// time, and on an incident open already it is refused, saying why.
+func TestReopenIncidentThroughTheForm(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	first := mustOpenIncident(t, s, "carol", &andon.IncidentRequest{Title: "MRP scheduler down", Severity: andon.LevelCritical,
+		Scope: andon.IncidentScope{Plants: []string{"lyon"}, Environments: []string{"prod-geelong"}}, Link: "https://tracker.example.com/OPS-7"})
+	bobCtx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "bob", Roles: []string{andon.RoleChangeManager}})
+	if _, err := s.incidents.ResolveIncident(bobCtx, "INC-1", "scheduler restarted"); err != nil {
+		t.Fatal(err)
+	}
+	detail := "/incidents/INC-1"
+
+	alice := s.MustSignIn(t, "alice") // no role: anyone may pull the cord again
+	p := alice.get(detail).mustStatus(t, http.StatusOK)
+	if p.all("form#resolve") != nil || p.text("#reopen-button") != "Open INC-1 again" {
+		t.Fatalf("a resolved incident's page offers: resolve %v, reopen %q", p.all("form#resolve") != nil, p.text("#reopen-button"))
+	}
+	before := auditSize(t, s)
+	form := url.Values{"csrf": {p.attr("form#reopen input[name=csrf]", "value")}}
+	s.now = thursday.Add(2 * time.Hour)
+	for i := range 2 {
+		p := alice.post(detail+"/reopen", form)
+		if p.status != http.StatusSeeOther || p.location != detail+"?done=reopened" {
+			t.Fatalf("reopened %d times: %d to %q, error %q", i+1, p.status, p.location, p.text("#error"))
+		}
+	}
+	if after := auditSize(t, s); after != before+1 {
+		t.Errorf("reopened twice: %d entries written, want 1", after-before)
+	}
+	inc, err := s.incidents.FindIncidentByID(t.Context(), "INC-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.State != andon.IncidentOpen || inc.OpenedBy != "alice" || !inc.OpenedAt.Equal(s.now) || inc.Title != first.Title || inc.Severity != first.Severity ||
+		inc.Link != first.Link || !slices.Equal(inc.Scope.Plants, first.Scope.Plants) || !slices.Equal(inc.Scope.Environments, first.Scope.Environments) {
+		t.Errorf("opened again as %+v, want %+v by alice", inc, first)
+	}
+	p = alice.get(detail+"?done=reopened").mustStatus(t, http.StatusOK)
+	if got := p.text("#done"); got != "The incident is open again." {
+		t.Errorf("done %q", got)
+	}
+	if p.all("form#reopen") != nil || p.all("form#resolve") == nil {
+		t.Error("opened again, its page offers to open it again, or not its opener to resolve it")
+	}
+	var events []string
+	for _, tr := range p.all("#audit-entries tbody tr[data-index]") {
+		events = append(events, textOf(tr.FirstChild.NextSibling.NextSibling))
+	}
+	if want := []string{"incident.opened", "incident.resolved", "incident.opened"}; !slices.Equal(events, want) {
+		t.Errorf("audit entries %v, want %v", events, want)
+	}
+
+	// From a page left open on the resolved incident, another user's
+	// press is refused: it is open already, and said so at the top only.
+	bob := s.MustSignIn(t, "bob")
+	p = bob.post(detail+"/reopen", url.Values{"csrf": {bob.get(detail).attr("input[name=csrf]", "value")}}).mustStatus(t, http.StatusConflict)
+	if got := p.text("#error"); !strings.HasPrefix(got, "incident INC-1 is already open, since") {
+		t.Errorf("reopening an open incident: %q", got)
+	}
+	if p.all("#resolve-refusal") != nil || p.all("form#resolve") == nil {
+		t.Error("the refusal of reopening is said in the resolution's form, or that form is not offered")
+	}
+
+	// A read-only session, and a wall screen, are offered nothing.
+	if _, err := s.incidents.ResolveIncident(bobCtx, "INC-1", "again"); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := s.tokens.CreateReadOnlyToken(context.Background(), "alice", thursday.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := s.browser(t)
+	rb.post("/login", url.Values{"token": {ro}}).mustStatus(t, http.StatusSeeOther)
+	if p := rb.get(detail).mustStatus(t, http.StatusOK); p.all("form#reopen") != nil || p.text("#read-only") == "" {
+		t.Error("a read-only session is offered to open the incident again, or not told why not")
+	}
+	if p := alice.get(detail+"?kiosk=1").mustStatus(t, http.StatusOK); p.all("form") != nil {
+		t.Error("a wall screen is offered a form")
+	}
+}

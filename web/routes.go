@@ -78,6 +78,7 @@ func (h *Handler) routes() []route {
 		{"POST /incidents", signedIn, page(h.incidentOpen)},
 		{"GET /incidents/{id}", signedIn, page(h.incidentDetail)},
 		{"POST /incidents/{id}/resolve", signedIn, page(h.incidentResolve)},
+		{"POST /incidents/{id}/reopen", signedIn, page(h.incidentReopen)},
 
 		// Every other path: no page, said as every page says it.
 		{"/", anyone, h.withSessionIfAny(page(h.notFound))},
