@@ -149,11 +149,16 @@ func (h *Handler) incidentOpen(w http.ResponseWriter, r *http.Request) error {
 	req := &andon.IncidentRequest{Title: strings.TrimSpace(form.Title), Severity: andon.Level(form.Severity), Link: form.Link,
 		Scope: andon.IncidentScope{Global: form.Global, Plants: form.Plants, Processes: form.Processes, Environments: form.Environments}}
 	var err error
-	if req.Scope.Empty() {
-		// The store's words are the API's ("says global"); the form's
-		// are its own controls.
+	named := req.Scope
+	named.Global = false
+	switch {
+	// The store's words are the API's ("says global"); the form's are
+	// its own controls.
+	case req.Scope.Empty():
 		err = andon.Errorf(andon.EINVALID, "scope: choose the plants, business processes or environments the incident stops, or tick “Every environment”")
-	} else {
+	case req.Scope.Global && !named.Empty():
+		err = andon.Errorf(andon.EINVALID, "scope: “Every environment” stops them all, and %s are chosen besides: untick it, or choose none", named)
+	default:
 		var inc *andon.Incident
 		if inc, err = h.cfg.Incidents.OpenIncident(r.Context(), req); err == nil {
 			http.Redirect(w, r, "/incidents/"+url.PathEscape(inc.ID)+"?done=opened", http.StatusSeeOther)

@@ -216,6 +216,8 @@ func TestOpenIncidentThroughTheForm(t *testing.T) {
 	}{
 		{"no scope", url.Values{"title": {"MRP down"}, "severity": {"critical"}}, "plants", http.StatusBadRequest,
 			"scope: choose the plants, business processes or environments the incident stops, or tick “Every environment”"},
+		{"every environment and a plant", url.Values{"title": {"MRP down"}, "severity": {"critical"}, "global": {"on"}, "plants": {"lyon"}}, "plants", http.StatusBadRequest,
+			"scope: “Every environment” stops them all, and plants lyon are chosen besides: untick it, or choose none"},
 		{"no title", url.Values{"title": {"  "}, "severity": {"critical"}, "plants": {"lyon"}}, "title", http.StatusBadRequest,
 			"title: required: say what is wrong"},
 		{"a plant the catalog lacks", url.Values{"title": {"MRP down"}, "severity": {"critical"}, "plants": {"lyon", "paris"}}, "plants", http.StatusBadRequest, ""},
