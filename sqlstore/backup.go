@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/andon-governance/andon"
@@ -283,7 +284,8 @@ func (s *BackupService) FindRestoreTests(ctx context.Context, f andon.RestoreTes
 // RecoveryStatus returns the recovery posture of env, or of every
 // environment of the catalog in force when env is "", at the store's
 // clock: each weighed from its latest backup completed, its latest
-// restore test and its latest passed one.
+// restore test and its latest passed one, read for every environment in
+// one statement, which the board and each scrape of the metrics run.
 func (s *BackupService) RecoveryStatus(ctx context.Context, env string) (*andon.RecoveryStatus, error) {
 	cat := s.catalog.Catalog()
 	envs := cat.Environments
@@ -299,43 +301,78 @@ func (s *BackupService) RecoveryStatus(ctx context.Context, env string) (*andon.
 	if status.BackupFreshness <= 0 {
 		status.BackupFreshness = andon.DefaultBackupFreshness
 	}
+	facts, err := readRecoveryFacts(ctx, s.db, envs)
+	if err != nil {
+		return nil, err
+	}
 	for _, e := range envs {
-		facts, err := readRecoveryFacts(ctx, s.db, e.Name)
-		if err != nil {
-			return nil, err
-		}
-		status.Environments = append(status.Environments, cat.Posture(e, facts, status.At, status.BackupFreshness))
+		status.Environments = append(status.Environments, cat.Posture(e, facts[e.Name], status.At, status.BackupFreshness))
 	}
 	andon.SortPostures(status.Environments)
 	return status, nil
 }
 
-// readRecoveryFacts reads the latest backup completed of env, its latest
-// restore test and its latest passed one: the recovery posture and the
-// findings of restore tests weigh them.
-func readRecoveryFacts(ctx context.Context, db *DB, env string) (andon.RecoveryFacts, error) {
-	var f andon.RecoveryFacts
-	var err error
-	if f.Backup, err = latestBody[andon.Backup](ctx, db, `SELECT body FROM backups WHERE environment = ? ORDER BY completed_at DESC, seq DESC LIMIT 1`, env); err != nil {
-		return f, fmt.Errorf("read the latest backup of %s: %w", env, err)
+// readRecoveryFacts reads, in one statement, the latest backup completed
+// of each of envs, its latest restore test and its latest passed one: the
+// recovery posture and the findings of restore tests weigh them. The
+// environments are the catalog's, given as values rather than read from
+// the tables, so that each is found through the indexes of its
+// environment and time, and an environment the catalog no longer holds
+// is not read. An environment with nothing recorded has no facts.
+func readRecoveryFacts(ctx context.Context, db *DB, envs []*andon.Environment) (map[string]andon.RecoveryFacts, error) {
+	facts := make(map[string]andon.RecoveryFacts, len(envs))
+	if len(envs) == 0 {
+		return facts, nil
 	}
-	if f.RestoreTest, err = latestBody[andon.RestoreTest](ctx, db, `SELECT body FROM restore_tests WHERE environment = ? ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
-		return f, fmt.Errorf("read the latest restore test of %s: %w", env, err)
+	var q strings.Builder
+	q.WriteString(`WITH envs (name) AS (VALUES `)
+	args := make([]any, len(envs))
+	for i, e := range envs {
+		if i > 0 {
+			q.WriteString(`, `)
+		}
+		q.WriteString(`(CAST(? AS TEXT))`)
+		args[i] = e.Name
 	}
-	if f.PassedRestoreTest, err = latestBody[andon.RestoreTest](ctx, db, `SELECT body FROM restore_tests WHERE environment = ? AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1`, env); err != nil {
-		return f, fmt.Errorf("read the latest passed restore test of %s: %w", env, err)
+	q.WriteString(`)
+SELECT envs.name,
+	(SELECT body FROM backups WHERE environment = envs.name ORDER BY completed_at DESC, seq DESC LIMIT 1),
+	(SELECT body FROM restore_tests WHERE environment = envs.name ORDER BY started_at DESC, seq DESC LIMIT 1),
+	(SELECT body FROM restore_tests WHERE environment = envs.name AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1)
+FROM envs`)
+	rows, err := db.readQuery(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the latest backups and restore tests: %w", err)
 	}
-	return f, nil
+	defer rows.Close()
+	for rows.Next() {
+		var env string
+		var backup, test, passed []byte
+		if err := rows.Scan(&env, &backup, &test, &passed); err != nil {
+			return nil, fmt.Errorf("read the latest backups and restore tests: %w", err)
+		}
+		var f andon.RecoveryFacts
+		if f.Backup, err = bodyOrNil[andon.Backup](backup); err != nil {
+			return nil, fmt.Errorf("read the latest backup of %s: %w", env, err)
+		}
+		if f.RestoreTest, err = bodyOrNil[andon.RestoreTest](test); err != nil {
+			return nil, fmt.Errorf("read the latest restore test of %s: %w", env, err)
+		}
+		if f.PassedRestoreTest, err = bodyOrNil[andon.RestoreTest](passed); err != nil {
+			return nil, fmt.Errorf("read the latest passed restore test of %s: %w", env, err)
+		}
+		facts[env] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the latest backups and restore tests: %w", err)
+	}
+	return facts, nil
 }
 
-// latestBody reads the body of the one row q selects, nil for none.
-func latestBody[T any](ctx context.Context, db *DB, q string, args ...any) (*T, error) {
-	var body []byte
-	err := db.readRow(ctx, q, args...).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
+// bodyOrNil decodes body, nil for none (NULL).
+func bodyOrNil[T any](body []byte) (*T, error) {
+	if body == nil {
 		return nil, nil
-	} else if err != nil {
-		return nil, err
 	}
 	v := new(T)
 	return v, json.Unmarshal(body, v)

@@ -744,14 +744,18 @@ func (s *ChangeService) recoveryFindings(ctx context.Context, wants func(string)
 	cat := s.catalog.Catalog()
 	now := s.db.Now()
 	var overdue, slow []andon.Finding
+	var production []*andon.Environment
 	for _, env := range cat.Environments {
-		if env.Stage != andon.StageProduction {
-			continue
+		if env.Stage == andon.StageProduction {
+			production = append(production, env)
 		}
-		facts, err := readRecoveryFacts(ctx, s.db, env.Name)
-		if err != nil {
-			return nil, err
-		}
+	}
+	all, err := readRecoveryFacts(ctx, s.db, production)
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range production {
+		facts := all[env.Name]
 		if facts.Backup == nil {
 			continue
 		}
