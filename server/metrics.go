@@ -43,8 +43,8 @@ type metrics struct {
 
 // newMetrics creates andon's collectors and registers them, the Go and
 // process collectors and, when cfg has the functions they need, the
-// andon_changes, andon_incidents_open and andon_token_*_timestamp_seconds
-// gauges in cfg.Registry. Collectors already registered by an earlier
+// andon_changes, andon_incidents_open, recovery and
+// andon_token_*_timestamp_seconds gauges in cfg.Registry. Collectors already registered by an earlier
 // call are reused, so that several handlers may share one registry.
 func newMetrics(cfg Config) *metrics {
 	reg := cfg.Registry
@@ -83,6 +83,9 @@ func newMetrics(cfg Config) *metrics {
 	}
 	if cfg.IncidentCounts != nil {
 		register(reg, incidentsBySeverity(cfg.IncidentCounts, cfg.Logger))
+	}
+	if cfg.Recovery != nil {
+		register(reg, recoveryTimes(cfg.Recovery, cfg.Logger))
 	}
 	if cfg.ListTokens != nil {
 		register(reg, tokenTimes(cfg.ListTokens, cfg.Logger))
@@ -292,6 +295,52 @@ func incidentsBySeverity(counts func(context.Context) (map[andon.Level]int, erro
 			return nil
 		}}
 }
+
+// recoveryTimes exports, for each environment of the catalog in force,
+// when its latest backup completed, when its latest passed restore test
+// finished and how long that took, and the strictest RPO and RTO of its
+// processes, so that an alert compares ages and durations against the
+// objectives without restating them. An environment without a backup, a
+// passed test or an objective has no series of it; the environment label
+// takes only the catalog's names, whatever the store holds.
+func recoveryTimes(status func(context.Context) (*andon.RecoveryStatus, error), logger *slog.Logger) *storeCollector {
+	labels := []string{"environment"}
+	backup := prometheus.NewDesc("andon_backup_last_completed_timestamp_seconds",
+		"Unix time at which the latest backup recorded of an environment completed (andon backup record), by environment, for those with one.", labels, nil)
+	passed := prometheus.NewDesc("andon_restore_test_last_passed_timestamp_seconds",
+		"Unix time at which the latest passed restore test of an environment finished (andon backup restore-test), by environment, for those with one.", labels, nil)
+	took := prometheus.NewDesc("andon_restore_test_last_duration_seconds",
+		"How long the latest passed restore test of an environment took, from the start of its restore to the database ready, by environment, for those with one.", labels, nil)
+	objective := prometheus.NewDesc("andon_recovery_objective_seconds",
+		"The strictest recovery objective of an environment's business processes in the catalog, by environment and objective (rpo: the data a recovery may lose; rto: the time it may take), for those whose processes state one.", []string{"environment", "objective"}, nil)
+	return &storeCollector{descs: []*prometheus.Desc{backup, passed, took, objective}, what: "read the recovery posture", logger: logger,
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			s, err := status(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range s.Environments {
+				if b := p.Backup; b != nil {
+					ch <- prometheus.MustNewConstMetric(backup, prometheus.GaugeValue, seconds(b.CompletedAt), p.Environment)
+				}
+				if t := p.PassedRestoreTest; t != nil {
+					ch <- prometheus.MustNewConstMetric(passed, prometheus.GaugeValue, seconds(t.FinishedAt), p.Environment)
+					ch <- prometheus.MustNewConstMetric(took, prometheus.GaugeValue, t.Duration().Seconds(), p.Environment)
+				}
+				if o := p.RPO; o != nil {
+					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), p.Environment, "rpo")
+				}
+				if o := p.RTO; o != nil {
+					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), p.Environment, "rto")
+				}
+			}
+			return nil
+		}}
+}
+
+// seconds is t as Unix time in seconds, as the *_timestamp_seconds
+// gauges give it.
+func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // tokenTimes exports when each API token that expires was issued and
 // expires, so that an alert can ask for a new one in time (a pipeline

@@ -9,12 +9,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMetrics(t *testing.T) {
@@ -134,13 +142,16 @@ func TestMetricsSurviveFailingCounts(t *testing.T) {
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return nil, errors.New("database is closed")
 		}
+		c.Recovery = func(ctx context.Context) (*andon.RecoveryStatus, error) {
+			return nil, errors.New("database is closed")
+		}
 	})
 	r := f.do(t, "GET", "/metrics", "", "")
 	if r.status != 200 || !strings.Contains(string(r.body), "andon_gate_decisions_total") || strings.Contains(string(r.body), "andon_changes{") || strings.Contains(string(r.body), "andon_incidents_open{") ||
-		strings.Contains(string(r.body), "andon_token_expiry_timestamp_seconds{") {
-		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes, andon_incidents_open and the token expiries:\n%.500s", r.status, r.body)
+		strings.Contains(string(r.body), "andon_token_expiry_timestamp_seconds{") || strings.Contains(string(r.body), "andon_recovery_objective_seconds{") {
+		t.Errorf("GET /metrics = %d, want 200 with the other metrics and without andon_changes, andon_incidents_open, the token expiries and the recovery gauges:\n%.500s", r.status, r.body)
 	}
-	for _, msg := range []string{"count changes for metrics", "count open incidents for metrics", "list tokens for metrics"} {
+	for _, msg := range []string{"count changes for metrics", "count open incidents for metrics", "list tokens for metrics", "read the recovery posture for metrics"} {
 		if recs := f.logs.records(t, msg); len(recs) != 1 {
 			t.Errorf("got %d log records %q, want 1", len(recs), msg)
 		}
@@ -253,6 +264,11 @@ func TestDocumentedMetrics(t *testing.T) {
 		c.Loads = func() server.Loads { return server.Loads{Catalog: "v1", Policy: "p1"} }
 		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 0, "key": 0} }
 		c.CheckpointCopyFailures = func() uint64 { return 0 }
+		c.Recovery = func(ctx context.Context) (*andon.RecoveryStatus, error) {
+			test := &andon.RestoreTest{StartedAt: testNow.Add(-time.Hour), FinishedAt: testNow}
+			return &andon.RecoveryStatus{Environments: []andon.RecoveryPosture{{Environment: "prod-lyon",
+				RPO: &andon.Objective{Duration: 5 * time.Minute}, Backup: &andon.Backup{CompletedAt: testNow}, PassedRestoreTest: test}}}, nil
+		}
 	})
 	server.NewAdmission(server.Config{Admission: &admissionService{}, Registry: f.registry})
 	// The drift gauges have a series once a report was recorded.
@@ -291,5 +307,100 @@ func TestDocumentedMetrics(t *testing.T) {
 		if documented[name] == nil {
 			t.Errorf("the metric %s is served and named in no document", name)
 		}
+	}
+}
+
+// TestRecoveryMetrics scrapes the recovery gauges from a real store on
+// each engine: the latest backup and the latest passed restore test of
+// each environment that has them, and the strictest objectives of the
+// catalog, labelled by the environments of the catalog in force only.
+func TestRecoveryMetrics(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+			cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol, err := policy.New(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			db, err := sqlstore.Open(ctx, sqlstoretest.DSN(t, engine, dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if db.Signer, err = auditlog.LoadOrCreateKey(dir, "andon"); err != nil {
+				t.Fatal(err)
+			}
+			db.Now = func() time.Time { return now }
+			holder := andon.NewCatalogHolder(cat)
+			backups := sqlstore.NewBackupService(db, holder, pol)
+			dave := andon.NewContextWithUser(ctx, &andon.User{Name: "dave"})
+			for _, b := range []andon.BackupRequest{
+				{ID: "lyon-old", Environment: "prod-lyon", CompletedAt: now.Add(-30 * time.Hour)},
+				{ID: "lyon-new", Environment: "prod-lyon", CompletedAt: now.Add(-2 * time.Hour)},
+				{ID: "geelong-1", Environment: "prod-geelong", CompletedAt: now.Add(-26 * time.Hour)},
+				{ID: "subsidiaries-1", Environment: "prod-subsidiaries", CompletedAt: now.Add(-5 * time.Hour)},
+			} {
+				if _, _, err := backups.RecordBackup(dave, &b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, r := range []andon.RestoreTestRequest{
+				{Environment: "prod-lyon", Backup: "lyon-old", StartedAt: now.Add(-29 * time.Hour), FinishedAt: now.Add(-29*time.Hour + 50*time.Minute), Result: andon.RestorePassed},
+				// A failed test, later, is not the latest passed one.
+				{Environment: "prod-lyon", Backup: "lyon-new", StartedAt: now.Add(-time.Hour), FinishedAt: now.Add(-30 * time.Minute), Result: andon.RestoreFailed},
+				{Environment: "prod-subsidiaries", Backup: "subsidiaries-1", StartedAt: now.Add(-4 * time.Hour), FinishedAt: now.Add(-4*time.Hour + 90*time.Second), Result: andon.RestorePassed},
+			} {
+				if _, _, err := backups.RecordRestoreTest(dave, &r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// prod-subsidiaries leaves the catalog: its backups stay in the
+			// store, and its series go.
+			smaller := *cat
+			smaller.Environments = slices.DeleteFunc(slices.Clone(cat.Environments), func(e *andon.Environment) bool { return e.Name == "prod-subsidiaries" })
+			holder.Swap(&smaller)
+
+			f := newFixture(t, func(c *server.Config) {
+				c.Recovery = func(ctx context.Context) (*andon.RecoveryStatus, error) { return backups.RecoveryStatus(ctx, "") }
+			})
+			r := f.do(t, "GET", "/metrics", "", "")
+			if r.status != 200 {
+				t.Fatalf("GET /metrics = %d, want 200", r.status)
+			}
+			got := map[string]float64{}
+			for line := range strings.Lines(string(r.body)) {
+				for _, name := range []string{"andon_backup_", "andon_restore_test_", "andon_recovery_"} {
+					if fields := strings.Fields(line); strings.HasPrefix(line, name) && len(fields) == 2 {
+						v, err := strconv.ParseFloat(fields[1], 64)
+						if err != nil {
+							t.Fatalf("%s: %v", line, err)
+						}
+						got[fields[0]] = v
+					}
+				}
+			}
+			want := map[string]float64{
+				`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon"}`:    float64(now.Add(-2 * time.Hour).Unix()),
+				`andon_backup_last_completed_timestamp_seconds{environment="prod-geelong"}`: float64(now.Add(-26 * time.Hour).Unix()),
+				`andon_restore_test_last_passed_timestamp_seconds{environment="prod-lyon"}`: float64(now.Add(-29*time.Hour + 50*time.Minute).Unix()),
+				`andon_restore_test_last_duration_seconds{environment="prod-lyon"}`:         3000,
+			}
+			// The example catalog's processes: finance's RPO of 5m and
+			// production's RTO of 2h are the strictest of every environment
+			// left.
+			for _, e := range smaller.Environments {
+				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rpo"}`] = 300
+				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rto"}`] = 7200
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("recovery metrics (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -66,6 +66,12 @@ type Config struct {
 	// for the andon_incidents_open gauge, at scrape time as ChangeCounts
 	// (sqlstore's IncidentService.CountOpen). Nil leaves the gauge out.
 	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
+	// Recovery returns the recovery posture of every environment of the
+	// catalog in force (sqlstore's BackupService.RecoveryStatus of ""), for
+	// the andon_backup_last_completed_timestamp_seconds,
+	// andon_restore_test_last_* and andon_recovery_objective_seconds
+	// gauges. A collector calls it at scrape time. Nil leaves them out.
+	Recovery func(ctx context.Context) (*andon.RecoveryStatus, error)
 	// ListTokens lists the tokens issued, for the
 	// andon_token_expiry_timestamp_seconds gauge of those that expire. A
 	// collector calls it at scrape time. Nil leaves the gauge out.

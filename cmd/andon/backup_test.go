@@ -170,6 +170,21 @@ func TestBackupStatus(t *testing.T) {
 		"--finished", completed.Add(time.Hour+47*time.Minute).Format(time.RFC3339), "--passed"); r.code != 0 {
 		t.Fatalf("restore-test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// andon serve exports the same posture to Prometheus, read from its
+	// store at each scrape.
+	metrics := mustGet(t, s.url+"/metrics")
+	for _, want := range []string{
+		`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon"} `,
+		`andon_restore_test_last_duration_seconds{environment="prod-lyon"} 2820`,
+		`andon_recovery_objective_seconds{environment="prod-subsidiaries",objective="rto"} 14400`,
+	} {
+		if !strings.Contains(metrics, "\n"+want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "andon_re"))
+		}
+	}
+	if strings.Contains(metrics, `andon_backup_last_completed_timestamp_seconds{environment="prod-geelong"}`) {
+		t.Errorf("metrics give a backup of prod-geelong, of which none is recorded")
+	}
 	status := mustJSON[andon.RecoveryStatus](t, s, "alice", 0, "backup", "status")
 	if len(status.Environments) != 6 || status.Environments[0].Stage != andon.StageProduction || status.BackupFreshness != 24*time.Hour {
 		t.Fatalf("status = %+v; want six environments, production first, weighed by 24h", status)

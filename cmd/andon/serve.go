@@ -1078,6 +1078,7 @@ func (a *app) handler() http.Handler {
 		Registry:               a.registry,
 		ChangeCounts:           a.db.CountByState,
 		IncidentCounts:         a.incidents.CountOpen,
+		Recovery:               func(ctx context.Context) (*andon.RecoveryStatus, error) { return a.backups.RecoveryStatus(ctx, "") },
 		ListTokens:             func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "", "api") },
 		Loads:                  a.loads,
 		AuditFailures:          a.db.AuditFailures,
