@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -87,6 +88,12 @@ type tile struct {
 	// an emergency one, as the default policy does: the critical ones,
 	// of a production environment.
 	StoppedBy []*andon.Incident
+	// Recovery says, in phrases, what is amiss with the recovery of a
+	// production environment with a backup recorded: its latest backup
+	// older than the gate's backup freshness, no restore test passed
+	// within andon.RestoreTestPeriod. Empty when nothing is, and for
+	// the other tiles.
+	Recovery []string
 }
 
 // tileCount is one count of a tile's changes: those in State.
@@ -163,6 +170,15 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 			stoppers = v.Incidents
 		}
 	}
+	var recovery map[string][]string
+	if h.cfg.Backups != nil {
+		// One read for the whole board, as the incidents'.
+		status, err := h.cfg.Backups.RecoveryStatus(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		recovery = recoveryNotes(status)
+	}
 	byPlant := map[string]*plantTiles{}
 	for _, p := range cat.Plants {
 		pt := &plantTiles{Name: p.Name, Timezone: p.Timezone, Local: now.In(p.Location)}
@@ -186,6 +202,7 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 				t.StoppedBy = append(t.StoppedBy, inc)
 			}
 		}
+		t.Recovery = recovery[env.Name]
 		// An environment serving several plants is shown with its first,
 		// whose time zone its windows follow.
 		home := "—"
@@ -202,6 +219,36 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 	}
 	v.Plants = slices.DeleteFunc(v.Plants, func(p *plantTiles) bool { return len(p.Tiles) == 0 })
 	return v, nil
+}
+
+// recoveryNotes says what is amiss with the recovery of each production
+// environment of status with a backup recorded, as the findings weigh
+// them: its latest backup older than the backup freshness the gate asks
+// of a migration, and no restore test passed within the period. An
+// environment of which no backup is recorded has no note: andon knows of
+// nothing to restore, and andon backup status says so.
+func recoveryNotes(status *andon.RecoveryStatus) map[string][]string {
+	notes := map[string][]string{}
+	for _, p := range status.Environments {
+		if p.Stage != andon.StageProduction || p.Backup == nil {
+			continue
+		}
+		var say []string
+		if !p.BackupFresh {
+			say = append(say, fmt.Sprintf("latest backup %s old, past the backup freshness of %s", andon.HumanDuration(p.BackupAge), andon.HumanDuration(status.BackupFreshness)))
+		}
+		if !p.RestoreTestRecent {
+			if t := p.PassedRestoreTest; t != nil {
+				say = append(say, fmt.Sprintf("no restore test passed in %s (the latest %s ago)", andon.HumanDuration(status.RestoreTestPeriod), andon.HumanDuration(max(status.At.Sub(t.FinishedAt), 0))))
+			} else {
+				say = append(say, "no restore test passed")
+			}
+		}
+		if say != nil {
+			notes[p.Environment] = say
+		}
+	}
+	return notes
 }
 
 // tile computes the state of env at now. The state and the window in

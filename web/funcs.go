@@ -130,6 +130,9 @@ var stateIcons = map[string]string{
 	// Not a state of the calendar's: a production environment that an
 	// open critical incident stops, whatever its windows say.
 	"stopped": "✖",
+	// Not a state either: a production environment whose latest backup
+	// is stale, or whose restores are not tested (recoveryNotes).
+	"recovery": "◆",
 }
 
 // tierIcons do the same for risk tiers.

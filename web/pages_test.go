@@ -3049,3 +3049,64 @@ func TestBoardIncidents(t *testing.T) {
 		t.Error("OPS-8, still open, is no longer on the board")
 	}
 }
+
+// TestBoardRecoveryNote: a production tile with a backup recorded says,
+// in words beside a shape, that its latest backup is older than the
+// gate's backup freshness or that no restore test of it passed within
+// the period; a tile whose backups are fresh and tested, a production
+// one of which no backup is recorded, and one not in production, say
+// nothing of it.
+func TestBoardRecoveryNote(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	b := s.MustSignIn(t, "alice")
+	if p := b.get("/").mustStatus(t, http.StatusOK); p.all(".tile .recovery") != nil {
+		t.Fatalf("with no backup recorded, the board says %q", p.text(".tile .recovery"))
+	}
+	dave := andon.NewContextWithUser(t.Context(), &andon.User{Name: "dave"})
+	for _, r := range []andon.BackupRequest{
+		{ID: "lyon-1", Environment: "prod-lyon", CompletedAt: thursday.Add(-30 * time.Hour)},
+		{ID: "geelong-1", Environment: "prod-geelong", CompletedAt: thursday.Add(-100 * 24 * time.Hour)},
+		{ID: "geelong-2", Environment: "prod-geelong", CompletedAt: thursday.Add(-2 * time.Hour)},
+		{ID: "subsidiaries-1", Environment: "prod-subsidiaries", CompletedAt: thursday.Add(-3 * time.Hour)},
+		{ID: "staging-lyon-1", Environment: "staging-lyon", CompletedAt: thursday.Add(-72 * time.Hour)},
+	} {
+		if _, _, err := s.backups.RecordBackup(dave, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []andon.RestoreTestRequest{
+		{Environment: "prod-lyon", Backup: "lyon-1", StartedAt: thursday.Add(-29 * time.Hour), FinishedAt: thursday.Add(-28 * time.Hour), Result: andon.RestorePassed},
+		// Passed 99 days ago, and failed since: none passed in 90 days.
+		{Environment: "prod-geelong", Backup: "geelong-1", StartedAt: thursday.Add(-99*24*time.Hour - time.Hour), FinishedAt: thursday.Add(-99 * 24 * time.Hour), Result: andon.RestorePassed},
+		{Environment: "prod-geelong", Backup: "geelong-2", StartedAt: thursday.Add(-time.Hour), FinishedAt: thursday.Add(-30 * time.Minute), Result: andon.RestoreFailed},
+		{Environment: "prod-subsidiaries", Backup: "subsidiaries-1", StartedAt: thursday.Add(-2 * time.Hour), FinishedAt: thursday.Add(-time.Hour), Result: andon.RestorePassed},
+	} {
+		if _, _, err := s.backups.RecordRestoreTest(dave, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{"/", "/?kiosk=1"} {
+		p := b.get(path).mustStatus(t, http.StatusOK)
+		for _, tt := range []struct{ env, want string }{
+			{"prod-lyon", "◆ Recovery: latest backup 1d 6h old, past the backup freshness of 1d"},
+			{"prod-geelong", "◆ Recovery: no restore test passed in 90d (the latest 99d ago)"},
+			{"prod-subsidiaries", ""},
+			{"staging-lyon", ""},
+		} {
+			tile := "article.tile[data-env=" + tt.env + "]"
+			if got := p.text(tile + " .recovery"); got != tt.want {
+				t.Errorf("%s: %s says %q, want %q", path, tt.env, got, tt.want)
+			}
+		}
+		// The shape is for the eye alone; the word is what is read out.
+		if got := p.attr("article.tile[data-env=prod-lyon] .recovery .icon", "aria-hidden"); got != "true" {
+			t.Errorf("%s: the recovery note's shape is aria-hidden=%q", path, got)
+		}
+	}
+	// A day on, Geelong's latest backup is stale too: the note says both.
+	s.now = thursday.Add(24 * time.Hour)
+	p := s.MustSignIn(t, "alice").get("/").mustStatus(t, http.StatusOK)
+	if got, want := p.text("article.tile[data-env=prod-geelong] .recovery"), "◆ Recovery: latest backup 1d 2h old, past the backup freshness of 1d; no restore test passed in 90d (the latest 100d ago)"; got != want {
+		t.Errorf("prod-geelong says %q, want %q", got, want)
+	}
+}

@@ -46,6 +46,10 @@ type Config struct {
 	// many are open beyond those it shows. Nil says only that there are
 	// more.
 	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
+	// Backups reads the recovery posture of every environment, once per
+	// board (RecoveryStatus of "", one statement in sqlstore), for the
+	// recovery note of the production tiles. Nil shows none.
+	Backups andon.BackupService
 	// Reports computes the report of the reports page.
 	Reports andon.ReportService
 	// Counts returns the number of changes per environment and state, for

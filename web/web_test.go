@@ -38,6 +38,7 @@ type stack struct {
 	audit     *sqlstore.AuditService
 	tokens    *sqlstore.TokenService
 	incidents *sqlstore.IncidentService
+	backups   *sqlstore.BackupService
 	holder    *andon.CatalogHolder
 }
 
@@ -77,12 +78,13 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 	tokens := sqlstore.NewTokenService(db)
 	s.tokens = tokens
 	s.incidents = sqlstore.NewIncidentService(db, s.holder)
+	s.backups = sqlstore.NewBackupService(db, s.holder, pol)
 	for _, u := range cat.Users() {
 		if err := tokens.AddToken(ctx, u, "demo-"+u); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Reports: sqlstore.NewReportService(db, s.holder),
+	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Backups: s.backups, Reports: sqlstore.NewReportService(db, s.holder),
 		IncidentCounts: s.incidents.CountOpen, Counts: db.CountByEnvironment, EvidenceParts: audit.EvidenceParts, Now: db.Now, InsecureCookies: true}
 	for _, o := range opts {
 		o(&cfg)

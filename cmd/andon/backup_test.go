@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -212,6 +214,43 @@ func TestBackupStatus(t *testing.T) {
 	var one andon.RecoveryStatus
 	if err := json.NewDecoder(resp.Body).Decode(&one); err != nil || resp.StatusCode != http.StatusOK || len(one.Environments) != 1 || one.Environments[0].PassedRestoreTest == nil {
 		t.Errorf("GET /api/v1/backups/status?environment=prod-lyon = %d %+v, %v", resp.StatusCode, one, err)
+	}
+
+	// The board marks the production tile of a stale backup, never
+	// restored, and not prod-lyon's.
+	stale := time.Now().Add(-30 * time.Hour).UTC().Truncate(time.Second)
+	if r := s.as(t, "dave", "backup", "record", "--env", "prod-subsidiaries", "--id", "odoo-subsidiaries-1", "--completed", stale.Format(time.RFC3339)); r.code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["alice"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	req, err := http.NewRequest(http.MethodGet, s.url+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	if res, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d, %v", res.StatusCode, err)
+	}
+	for _, tt := range []struct {
+		env  string
+		want bool
+	}{{"prod-subsidiaries", true}, {"prod-lyon", false}} {
+		tile := regexp.MustCompile(`(?s)<article [^>]*data-env="` + tt.env + `".*?</article>`).Find(body)
+		if got := strings.Contains(string(tile), "Recovery: latest backup 1d 6h old, past the backup freshness of 1d; no restore test passed"); got != tt.want {
+			t.Errorf("the board's tile of %s has the recovery note: %v, want %v\n%s", tt.env, got, tt.want, tile)
+		}
 	}
 }
 

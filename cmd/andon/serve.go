@@ -1092,6 +1092,7 @@ func (a *app) handler() http.Handler {
 			Tokens:          a.tokens,
 			Incidents:       a.incidents,
 			IncidentCounts:  a.incidents.CountOpen,
+			Backups:         a.backups,
 			Reports:         reports,
 			Counts:          a.db.CountByEnvironment,
 			EvidenceParts:   a.audit.EvidenceParts,
