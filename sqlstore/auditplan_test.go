@@ -68,6 +68,34 @@ func TestAuditEntriesFilterThroughIndex(t *testing.T) {
 	}
 }
 
+// TestRecoveryFactsThroughIndexes checks that the one statement that
+// reads the latest backups and restore tests of the catalog's
+// environments, for the recovery posture, the board and each scrape of
+// the metrics, finds each environment's through the indexes of its
+// environment and time, rather than reading every backup recorded, a
+// few a day for years, at each scrape.
+func TestRecoveryFactsThroughIndexes(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			db, raw := mustPlanned(t, engine)
+			plan := mustExplain(t, engine, raw, db.RecoveryFactsStatement(3), []any{"prod-lyon", "prod-geelong", "dev"})
+			for _, index := range []string{"backups_environment", "restore_tests_environment"} {
+				if !strings.Contains(plan, index) {
+					t.Errorf("the latest backups and restore tests are read without the index %s:\n%s", index, plan)
+				}
+			}
+			// Each of the three reads seeks its environment.
+			seeks := strings.Count(plan, "Index Cond: (environment =")
+			if engine == "sqlite" {
+				seeks = strings.Count(plan, "_environment (environment=?)")
+			}
+			if seeks != 3 {
+				t.Errorf("%d reads seek an environment in an index, want 3:\n%s", seeks, plan)
+			}
+		})
+	}
+}
+
 // mustPlanned opens a store of engine, migrated, for a test of the plans
 // of its statements, with the raw connection that explains them.
 func mustPlanned(t *testing.T, engine string) (*sqlstore.DB, *sql.DB) {

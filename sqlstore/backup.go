@@ -324,23 +324,11 @@ func readRecoveryFacts(ctx context.Context, db *DB, envs []*andon.Environment) (
 	if len(envs) == 0 {
 		return facts, nil
 	}
-	var q strings.Builder
-	q.WriteString(`WITH envs (name) AS (VALUES `)
 	args := make([]any, len(envs))
 	for i, e := range envs {
-		if i > 0 {
-			q.WriteString(`, `)
-		}
-		q.WriteString(`(CAST(? AS TEXT))`)
 		args[i] = e.Name
 	}
-	q.WriteString(`)
-SELECT envs.name,
-	(SELECT body FROM backups WHERE environment = envs.name ORDER BY completed_at DESC, seq DESC LIMIT 1),
-	(SELECT body FROM restore_tests WHERE environment = envs.name ORDER BY started_at DESC, seq DESC LIMIT 1),
-	(SELECT body FROM restore_tests WHERE environment = envs.name AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1)
-FROM envs`)
-	rows, err := db.readQuery(ctx, q.String(), args...)
+	rows, err := db.readQuery(ctx, recoveryFactsStatement(len(envs)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the latest backups and restore tests: %w", err)
 	}
@@ -367,6 +355,27 @@ FROM envs`)
 		return nil, fmt.Errorf("read the latest backups and restore tests: %w", err)
 	}
 	return facts, nil
+}
+
+// recoveryFactsStatement is the statement of readRecoveryFacts for n
+// environments, each a placeholder: its text is the same for every
+// catalog of n environments, so that it is prepared once.
+func recoveryFactsStatement(n int) string {
+	var q strings.Builder
+	q.WriteString(`WITH envs (name) AS (VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteString(`, `)
+		}
+		q.WriteString(`(CAST(? AS TEXT))`)
+	}
+	q.WriteString(`)
+SELECT envs.name,
+	(SELECT body FROM backups WHERE environment = envs.name ORDER BY completed_at DESC, seq DESC LIMIT 1),
+	(SELECT body FROM restore_tests WHERE environment = envs.name ORDER BY started_at DESC, seq DESC LIMIT 1),
+	(SELECT body FROM restore_tests WHERE environment = envs.name AND passed = 1 ORDER BY started_at DESC, seq DESC LIMIT 1)
+FROM envs`)
+	return q.String()
 }
 
 // bodyOrNil decodes body, nil for none (NULL).

@@ -126,3 +126,9 @@ func (db *DB) OverdueReviewsStatement() string { return db.dialect.rebind(overdu
 func (db *DB) ReportStatements(f andon.DORAFilter) (moves string, mArgs []any, resolved string, rArgs []any) {
 	return db.dialect.rebind(db.movesStatement()), movesArgs(f), db.dialect.rebind(db.resolvedStatement()), resolvedArgs(f)
 }
+
+// RecoveryFactsStatement is the statement that reads the latest backups
+// and restore tests of n environments, as db's engine runs it.
+func (db *DB) RecoveryFactsStatement(n int) string {
+	return db.dialect.rebind(recoveryFactsStatement(n))
+}
