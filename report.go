@@ -21,6 +21,9 @@ type ReportService interface {
 	// DORA reports the four DORA measures of the changes and incidents
 	// of a period (docs/reports.md).
 	DORA(ctx context.Context, f DORAFilter) (*DORAReport, error)
+	// Review reports the monthly operational review of a month
+	// (docs/reports.md).
+	Review(ctx context.Context, f ReviewFilter) (*Review, error)
 }
 
 // DORAFilter selects the period and the environments of a DORA report.

@@ -30,6 +30,15 @@ func (s *reportService) DORA(ctx context.Context, f andon.DORAFilter) (*andon.DO
 	return andon.NewDORAReport(f, selected, nil, nil), nil
 }
 
+func (s *reportService) Review(ctx context.Context, f andon.ReviewFilter) (*andon.Review, error) {
+	period, selected, err := f.Period(testCatalog())
+	if err != nil {
+		return nil, err
+	}
+	return &andon.Review{Month: f.Month, Since: period.Since, Until: period.Until, Environment: f.Environment, Plant: f.Plant, Process: f.Process,
+		Selected: selected, Delivery: andon.NewDORAReport(period, selected, nil, nil)}, nil
+}
+
 // The DORA report's period defaults to the 30 days before now, and a
 // parameter the report cannot take is a 400 that names it.
 func TestReportDORA(t *testing.T) {

@@ -132,3 +132,9 @@ func (db *DB) ReportStatements(f andon.DORAFilter) (moves string, mArgs []any, r
 func (db *DB) RecoveryFactsStatement(n int) string {
 	return db.dialect.rebind(recoveryFactsStatement(n))
 }
+
+// ReviewGateStatement returns the statement that counts the gate
+// decisions of a review of f's period, with its arguments.
+func (db *DB) ReviewGateStatement(f andon.DORAFilter) (string, []any) {
+	return db.dialect.rebind(db.reviewGateStatement()), reviewGateArgs(f)
+}

@@ -97,7 +97,7 @@ func doraHistory(t *testing.T, e *env) (start time.Time) {
 func TestDORAReport(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		start := doraHistory(t, e)
-		reports := sqlstore.NewReportService(e.db, e.catalog)
+		reports := sqlstore.NewReportService(e.db, e.catalog, e.changes, e.backups)
 		report := func(f andon.DORAFilter) *andon.DORAReport {
 			t.Helper()
 			r, err := reports.DORA(as("frank"), f)
@@ -198,7 +198,7 @@ func TestDORAReport(t *testing.T) {
 // refused naming what is wrong.
 func TestDORAReportRefusesBadFilters(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		reports := sqlstore.NewReportService(e.db, e.catalog)
+		reports := sqlstore.NewReportService(e.db, e.catalog, e.changes, e.backups)
 		since, until := e.now.Add(-24*time.Hour), e.now
 		for _, c := range []struct {
 			filter andon.DORAFilter

@@ -84,7 +84,7 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 			tb.Fatal(err)
 		}
 	}
-	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Backups: s.backups, Reports: sqlstore.NewReportService(db, s.holder),
+	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Backups: s.backups, Reports: sqlstore.NewReportService(db, s.holder, s.changes, s.backups),
 		IncidentCounts: s.incidents.CountOpen, Counts: db.CountByEnvironment, EvidenceParts: audit.EvidenceParts, Now: db.Now, InsecureCookies: true}
 	for _, o := range opts {
 		o(&cfg)

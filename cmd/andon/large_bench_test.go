@@ -126,7 +126,7 @@ func BenchmarkLargeStore(b *testing.B) {
 	// are nearly all gate decisions of the period: it reads the moves of
 	// changes and the incidents resolved through the index of the
 	// entries' type and time, not the decisions.
-	reports := sqlstore.NewReportService(db, andon.NewCatalogHolder(&andon.Catalog{}))
+	reports := sqlstore.NewReportService(db, andon.NewCatalogHolder(&andon.Catalog{}), nil, nil)
 	b.Run("dora", func(b *testing.B) {
 		var lat []time.Duration
 		for b.Loop() {

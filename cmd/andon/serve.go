@@ -1058,7 +1058,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 func (a *app) close() { a.db.Close() }
 
 func (a *app) handler() http.Handler {
-	reports := sqlstore.NewReportService(a.db, a.catalogs)
+	reports := sqlstore.NewReportService(a.db, a.catalogs, a.changes, a.backups)
 	return server.New(server.Config{
 		Logger:                 a.logger,
 		Changes:                a.changes,
