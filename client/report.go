@@ -28,3 +28,17 @@ func (c *Client) DORA(ctx context.Context, f andon.DORAFilter) (*andon.DORARepor
 	}
 	return &r, nil
 }
+
+// MonthlyReview returns the monthly operational review of f's month.
+func (c *Client) MonthlyReview(ctx context.Context, f andon.ReviewFilter) (*andon.Review, error) {
+	q := url.Values{}
+	q.Set("month", f.Month)
+	setString(q, "env", f.Environment)
+	setString(q, "plant", f.Plant)
+	setString(q, "process", f.Process)
+	var r andon.Review
+	if err := c.do(ctx, http.MethodGet, "/api/v1/reports/review", q, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

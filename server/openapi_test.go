@@ -120,6 +120,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"/components/schemas/Incident":                                              andon.Incident{},
 		"/components/schemas/Backup":                                                andon.Backup{},
 		"/components/schemas/DORAReport":                                            andon.DORAReport{},
+		"/components/schemas/Review":                                                andon.Review{},
 		"/components/schemas/BackupRequest":                                         andon.BackupRequest{},
 		"/components/schemas/RestoreTest":                                           andon.RestoreTest{},
 		"/components/schemas/RecoveryStatus":                                        andon.RecoveryStatus{},

@@ -39,6 +39,33 @@ func (s *reportService) Review(ctx context.Context, f andon.ReviewFilter) (*ando
 		Selected: selected, Delivery: andon.NewDORAReport(period, selected, nil, nil)}, nil
 }
 
+// The monthly review is of the calendar month the month parameter names,
+// which is required; a parameter the review cannot take is a 400 that
+// names it.
+func TestReportReview(t *testing.T) {
+	f := newFixture(t, func(c *server.Config) { c.Reports = &reportService{} })
+	r := f.do(t, "GET", "/api/v1/reports/review?month=2026-11&plant=lyon", aliceToken, "")
+	got := decode[andon.Review](t, r)
+	if want := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC); r.status != http.StatusOK || !got.Since.Equal(want) || !got.Until.Equal(want.AddDate(0, 1, 0)) || got.Plant != "lyon" {
+		t.Errorf("review of November: %d %+v; want November in UTC, plant lyon", r.status, got)
+	}
+	for _, c := range []struct{ query, want string }{
+		{"", "query parameter month: required"},
+		{"month=", "query parameter month: required"},
+		{"month=2026-13", `query parameter month: "2026-13" is not a month; want YYYY-MM`},
+		{"month=November", `query parameter month: "November" is not a month`},
+		{"month=2026-11&env=prod-paris", "query parameter env: "},
+		{"month=2026-11&env=prod-lyon&plant=lyon", "query parameter env, plant and process: give one of them at most"},
+		{"month=2026-11&since=2026-11-01T00:00:00Z", `query parameter "since" is not known: want month, env, plant, process`},
+	} {
+		msg := mustError(t, f.do(t, "GET", "/api/v1/reports/review?"+c.query, aliceToken, ""), http.StatusBadRequest, andon.EINVALID)
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("?%s: %q, want it to say %q", c.query, msg, c.want)
+		}
+	}
+	mustError(t, f.do(t, "GET", "/api/v1/reports/review?month=2026-11", "", ""), http.StatusUnauthorized, andon.EUNAUTHORIZED)
+}
+
 // The DORA report's period defaults to the 30 days before now, and a
 // parameter the report cannot take is a 400 that names it.
 func TestReportDORA(t *testing.T) {

@@ -92,6 +92,7 @@ func routes(cfg Config, m *metrics) []route {
 		{"GET /api/v1/audit/evidence", authenticated, api(handleAuditEvidence(cfg.Audit))},
 
 		{"GET /api/v1/reports/dora", authenticated, api(handleReportDORA(cfg.Reports, cfg.Now))},
+		{"GET /api/v1/reports/review", authenticated, api(handleReportReview(cfg.Reports))},
 	}
 }
 

@@ -20,7 +20,7 @@ func newReportCmd(e *env) *cobra.Command {
 		Short: "Report measures computed from the history of changes and incidents",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newReportDORACmd(e))
+	cmd.AddCommand(newReportDORACmd(e), newReportReviewCmd(e))
 	return cmd
 }
 
@@ -30,6 +30,7 @@ var reportFlags = []fieldFlag{
 	{"query parameter env, plant and process:", "--env, --plant and --process"},
 	{"query parameter env:", "--env"}, {"query parameter plant:", "--plant"}, {"query parameter process:", "--process"},
 	{"query parameter since:", "--since"}, {"query parameter until:", "--until"},
+	{"query parameter month:", "--month"},
 }
 
 func newReportDORACmd(e *env) *cobra.Command {

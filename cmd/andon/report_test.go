@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andon-governance/andon"
 )
@@ -60,5 +61,54 @@ func TestReportDORA(t *testing.T) {
 		{[]string{"--since", "0d"}, `--since "0d": a period lasts some time`},
 	} {
 		wantExit(t, s.as(t, "frank", append([]string{"report", "dora"}, c.args...)...), 2, c.want)
+	}
+}
+
+// TestReportReview reviews the month of the deployments made through the
+// gate, for people, as JSON and as Markdown, and names the flag of a
+// month or a filter that is refused.
+func TestReportReview(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	res := mustJSON[andon.GateResult](t, s, "alice", 0, "gate", "--env", "staging-lyon", "--image", imageRelease)
+	wantExit(t, s.as(t, "alice", "change", "complete", res.Change.ID, "--comment", "done"), 0, "")
+	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageUnseen), 1, "")
+	month := time.Now().UTC().Format("2006-01")
+
+	r := mustJSON[andon.Review](t, s, "frank", 0, "report", "review", "--month", month)
+	if r.Month != month || r.Changes.Total.Opened != 1 || r.Changes.Total.Completed != 1 || r.Gate.Allowed != 1 || r.Gate.Denied != 1 ||
+		len(r.Gate.DeniedBy) == 0 || r.Delivery == nil || r.Delivery.Total.Deployments != 1 {
+		t.Errorf("review of %s: %+v; want the change completed in staging-lyon, a decision allowed and one denied", month, r)
+	}
+
+	table := s.as(t, "frank", "report", "review", "--month", month)
+	for _, want := range []string{"CHANGES", "staging-lyon  1       1 standard", "gate decisions:  2: 1 allowed, 1 denied (and 0 dry runs)", "DELIVERY", "OPEN FINDINGS"} {
+		if table.code != 0 || !strings.Contains(table.stdout, want) {
+			t.Errorf("report review: exit %d, want %q\n%s%s", table.code, want, table.stdout, table.stderr)
+		}
+	}
+	md := s.as(t, "frank", "report", "review", "--month", month, "-o", "markdown")
+	for _, want := range []string{"# Monthly operational review, " + month + "\n", "## Changes\n", "| Environment | Opened | By type |", "| staging-lyon | 1 | 1 standard |",
+		"## Emergency changes\n\nNo emergency change was opened in the month.", "## Gate\n", "| Reason | Denials |\n| --- | --- |\n| " + r.Gate.DeniedBy[0].Code + " | 1 |",
+		"## Delivery\n", "## Incidents\n", "## Recovery\n", "## Open findings\n"} {
+		if md.code != 0 || !strings.Contains(md.stdout, want) {
+			t.Errorf("report review -o markdown: exit %d, want %q\n%s%s", md.code, want, md.stdout, md.stderr)
+		}
+	}
+	if strings.ContainsAny(md.stdout, "\x1b\t") {
+		t.Errorf("report review -o markdown holds a tab or an escape:\n%q", md.stdout)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `--month: "" is not a month; want YYYY-MM`},
+		{[]string{"--month", "2026-13"}, `--month: "2026-13" is not a month; want YYYY-MM`},
+		{[]string{"--month", "11/2026"}, `--month: "11/2026" is not a month`},
+		{[]string{"--month", month, "--env", "prod-lyom"}, `--env: "prod-lyom" is not in the catalog`},
+		{[]string{"--month", month, "--plant", "lyon", "--process", "finance"}, "--env, --plant and --process: give one of them at most"},
+		{[]string{"--month", month, "-o", "pdf"}, `--output "pdf": want one of table, text, json, yaml, markdown`},
+	} {
+		wantExit(t, s.as(t, "frank", append([]string{"report", "review"}, c.args...)...), 2, c.want)
 	}
 }
