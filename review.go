@@ -22,7 +22,7 @@ type ReviewFilter struct {
 // name the field month.
 func ParseMonth(m string) (since, until time.Time, err error) {
 	t, perr := time.Parse("2006-01", m)
-	if perr != nil || len(m) != len("2006-01") {
+	if perr != nil {
 		return since, until, Errorf(EINVALID, "month: %q is not a month; want YYYY-MM, such as 2026-11", m)
 	}
 	if err := CheckTime("month", t); err != nil {

@@ -32,6 +32,10 @@ func TestReview(t *testing.T) {
 		if err != nil || denied.Allow || len(denied.Reasons) == 0 {
 			t.Fatalf("gate without a change in prod-lyon: %v %+v", err, denied)
 		}
+		// A decision asked for an hour ahead is a dry run, counted apart.
+		if dry, err := e.gate.Decide(as("argocd"), andon.GateRequest{Environment: "prod-lyon", Image: imageFix, At: e.now.Add(time.Hour)}); err != nil || !dry.DryRun {
+			t.Fatalf("gate an hour ahead: %v %+v", err, dry)
+		}
 		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-lyon", CompletedAt: start.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +82,7 @@ func TestReview(t *testing.T) {
 		if want := deployed.Add(48 * time.Hour); emergency.ReviewDue == nil || !emergency.ReviewDue.Equal(want) {
 			t.Errorf("review due %v, want %s", emergency.ReviewDue, want)
 		}
-		wantGate := andon.ReviewGate{Decisions: 6, Allowed: 5, Denied: 1, DeniedBy: []andon.ReasonCount{}}
+		wantGate := andon.ReviewGate{Decisions: 6, Allowed: 5, Denied: 1, DryRuns: 1, DeniedBy: []andon.ReasonCount{}}
 		for _, reason := range denied.Reasons {
 			wantGate.DeniedBy = append(wantGate.DeniedBy, andon.ReasonCount{Code: reason.Code, Count: 1})
 		}
