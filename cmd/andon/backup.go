@@ -101,7 +101,7 @@ func newBackupListCmd(e *env) *cobra.Command {
 			}
 			list, err := c.Backups(cmd.Context(), f)
 			if err != nil {
-				return err
+				return namedFlag(err, envFlag)
 			}
 			if list == nil {
 				list = []*andon.Backup{}
@@ -127,6 +127,10 @@ func newBackupListCmd(e *env) *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	return cmd
 }
+
+// envFlag names --env in the errors of the listings and the status, which
+// the server gives by the field of their filter.
+var envFlag = []fieldFlag{{"environment:", "--env"}}
 
 // restoreTestFlags are the flags of andon backup restore-test, by the
 // fields of the request they set.
@@ -228,7 +232,7 @@ func newRestoreTestListCmd(e *env) *cobra.Command {
 			}
 			list, err := c.RestoreTests(cmd.Context(), f)
 			if err != nil {
-				return err
+				return namedFlag(err, envFlag)
 			}
 			if list == nil {
 				list = []*andon.RestoreTest{}
@@ -282,7 +286,7 @@ words.`,
 			}
 			status, err := c.RecoveryStatus(cmd.Context(), envName)
 			if err != nil {
-				return namedFlag(err, []fieldFlag{{"environment:", "--env"}})
+				return namedFlag(err, envFlag)
 			}
 			return e.print(cmd, status, func(w io.Writer) {
 				if envName != "" && len(status.Environments) == 1 {

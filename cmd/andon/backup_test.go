@@ -30,6 +30,7 @@ func TestBackupBeforeMigration(t *testing.T) {
 	wantExit(t, s.as(t, "alice", "backup", "list", "--limit", "0"), 2, "--limit 0: give at least 1")
 	wantExit(t, s.as(t, "alice", "backup", "list", "--limit", "-1"), 2, "--limit: -1 is not between 1 and 1000")
 	wantExit(t, s.as(t, "dave", "backup", "record", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
+	wantExit(t, s.as(t, "alice", "backup", "list", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
 	completed := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	r := s.as(t, "dave", "backup", "record", "--env", "prod-lyon", "--id", "odoo-lyon-1", "--method", "barman-cloud", "--completed", completed.Format(time.RFC3339))
 	if r.code != 0 || !strings.Contains(r.stdout, "odoo-lyon-1") {
@@ -90,7 +91,7 @@ func TestRestoreTest(t *testing.T) {
 	if len(list.RestoreTests) != 1 || list.RestoreTests[0].ID != "RST-1" || !list.RestoreTests[0].StartedAt.Equal(started) {
 		t.Fatalf("restore tests = %+v", list.RestoreTests)
 	}
-	wantExit(t, s.as(t, "alice", "backup", "restore-tests", "--env", "prod-lyom"), 2, `"prod-lyom" is not in the catalog`)
+	wantExit(t, s.as(t, "alice", "backup", "restore-tests", "--env", "prod-lyom"), 2, `--env: "prod-lyom" is not in the catalog`)
 }
 
 // TestRestoreTestAPI records restore tests through the API: 201 and 200
