@@ -59,7 +59,7 @@ func (r *BackupRequest) Validate() error {
 		return err
 	}
 	if r.Link != "" {
-		if err := (Link{Kind: "backup", URL: r.Link}).check("link"); err != nil {
+		if err := (Link{Kind: "backup", URL: r.Link}).checkOf("backup", "link"); err != nil {
 			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
 		}
 	}
@@ -165,7 +165,7 @@ func (r *RestoreTestRequest) Validate() error {
 		return err
 	}
 	if r.Link != "" {
-		if err := (Link{Kind: "restore test", URL: r.Link}).check("link"); err != nil {
+		if err := (Link{Kind: "restore test", URL: r.Link}).checkOf("restore test", "link"); err != nil {
 			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
 		}
 	}

@@ -509,7 +509,11 @@ var linkSchemes = []string{"http", "https", "ssh", "git", "file"}
 var scriptSchemes = []string{"javascript", "vbscript", "data"}
 
 // check checks a link of a change request, at field.
-func (l Link) check(field string) error {
+func (l Link) check(field string) error { return l.checkOf("change", field) }
+
+// checkOf checks a link at field of a request to record what (a change,
+// an incident, a backup), whose audit entry keeps the link.
+func (l Link) checkOf(what, field string) error {
 	switch {
 	case IsBlank(l.Kind):
 		return Errorf(EINVALID, "%s.kind: required (such as ticket or pr)", field)
@@ -533,7 +537,7 @@ func (l Link) check(field string) error {
 	case strings.HasPrefix(rest, "//") && !slices.Contains(linkSchemes, scheme):
 		return Errorf(EINVALID, "%s.url: the scheme %q is not one of %s", field, scheme, strings.Join(linkSchemes, ", "))
 	case holdsCredentials(gitRange.ReplaceAllString(l.URL, "")):
-		return Errorf(EINVALID, "%s.url: holds credentials (a user or password before the host), which the change's audit entry would keep for good; give the link without them", field)
+		return Errorf(EINVALID, "%s.url: holds credentials (a user or password before the host), which the audit entry of the %s would keep for good; give the link without them", field, what)
 	}
 	return nil
 }

@@ -226,7 +226,7 @@ func (r *IncidentRequest) Validate() error {
 		return Errorf(EINVALID, "severity: %q is not one of %s", r.Severity, joinLevels())
 	}
 	if r.Link != "" {
-		if err := (Link{Kind: "incident", URL: r.Link}).check("link"); err != nil {
+		if err := (Link{Kind: "incident", URL: r.Link}).checkOf("incident", "link"); err != nil {
 			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
 		}
 	}

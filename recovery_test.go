@@ -129,3 +129,25 @@ func TestSortPostures(t *testing.T) {
 		t.Errorf("order %q, want %q", got, want)
 	}
 }
+
+// A link that holds credentials is refused saying whose audit entry would
+// keep it: an incident's, a backup's or a restore test's, not a change's.
+func TestLinkCredentialsNameTheirEntry(t *testing.T) {
+	const link = "https://ci:t0ken@ci.example.com/job/7"
+	at := time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		what string
+		err  error
+	}{
+		{"incident", (&andon.IncidentRequest{Title: "Labels fail", Severity: andon.LevelCritical,
+			Scope: andon.IncidentScope{Global: true}, Link: link}).Validate()},
+		{"backup", (&andon.BackupRequest{ID: "odoo-lyon-1", Environment: "prod-lyon", Link: link}).Validate()},
+		{"restore test", (&andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "odoo-lyon-1", StartedAt: at,
+			FinishedAt: at.Add(time.Hour), Result: andon.RestorePassed, Link: link}).Validate()},
+	} {
+		want := "link: holds credentials (a user or password before the host), which the audit entry of the " + tt.what + " would keep for good"
+		if got := andon.ErrorMessage(tt.err); !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want it to start with %q", tt.what, got, want)
+		}
+	}
+}
