@@ -172,6 +172,16 @@ func TestDORAReport(t *testing.T) {
 					LeadTime:  andon.Spread{Count: 2, P50Seconds: secs(0), P90Seconds: secs(0)},
 					Completed: 1, Failed: 1, ChangeFailureRate: rate(0.5), Unrestored: 1}},
 			}},
+			// The rollback is in the period and the deployment before it:
+			// the rollback ends a change and restores after the
+			// deployment, which the period does not count.
+			{"after the deployment", andon.DORAFilter{Since: start.Add(270 * time.Minute), Until: start.Add(330 * time.Minute), Environment: "prod-geelong"}, andon.DORAReport{
+				Environment: "prod-geelong",
+				Total: andon.DORAFigures{RolledBack: 1, ChangeFailureRate: rate(1),
+					Restore: andon.Spread{Count: 1, P50Seconds: secs(time.Hour), P90Seconds: secs(time.Hour)}},
+				Environments: []andon.DORAFigures{{Environment: "prod-geelong", RolledBack: 1, ChangeFailureRate: rate(1),
+					Restore: andon.Spread{Count: 1, P50Seconds: secs(time.Hour), P90Seconds: secs(time.Hour)}}},
+			}},
 			{"empty", andon.DORAFilter{Since: start.Add(-48 * time.Hour), Until: start.Add(-24 * time.Hour)}, andon.DORAReport{
 				Environments: []andon.DORAFigures{},
 			}},
