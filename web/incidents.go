@@ -345,6 +345,12 @@ func (h *Handler) incidentReopen(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	req := &andon.IncidentRequest{ID: inc.ID, Title: inc.Title, Severity: inc.Severity, Scope: inc.Scope, Link: inc.Link}
+	if req.Scope.Global {
+		// Recorded global with more named besides, as andon took such a
+		// scope before refusing it: it stopped every environment, and is
+		// opened again as it stopped.
+		req.Scope = andon.IncidentScope{Global: true}
+	}
 	if inc, err = h.cfg.Incidents.OpenIncident(ctx, req); err != nil {
 		return h.incidentRefused(w, r, req.ID, err)
 	}

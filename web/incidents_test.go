@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/google/go-cmp/cmp"
 )
 
 // mustOpenIncident opens an incident as user through the store.
@@ -537,5 +540,44 @@ func TestReopenIncidentThroughTheForm(t *testing.T) {
 	}
 	if p := alice.get(detail+"?kiosk=1").mustStatus(t, http.StatusOK); p.all("form") != nil {
 		t.Error("a wall screen is offered a form")
+	}
+}
+
+// TestReopenGlobalIncidentThatNamesMore: an incident recorded global with
+// plants besides, as andon took it before such a scope was refused, stops
+// every environment; its page opens it again as it stopped, global,
+// rather than refusing the scope it was recorded with.
+func TestReopenGlobalIncidentThatNamesMore(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	mustOpenIncident(t, s, "carol", &andon.IncidentRequest{Title: "Network down", Severity: andon.LevelCritical,
+		Scope: andon.IncidentScope{Global: true}})
+	bobCtx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "bob", Roles: []string{andon.RoleChangeManager}})
+	if _, err := s.incidents.ResolveIncident(bobCtx, "INC-1", "switch replaced"); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", sqlstore.DataPath(s.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE incidents SET body = replace(body, '"global":true', '"global":true,"plants":["lyon"]') WHERE id = 'INC-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if inc, err := s.incidents.FindIncidentByID(t.Context(), "INC-1"); err != nil || !inc.Scope.Global || !slices.Equal(inc.Scope.Plants, []string{"lyon"}) {
+		t.Fatalf("the incident as recorded before: %+v, %v", inc, err)
+	}
+
+	alice := s.MustSignIn(t, "alice")
+	detail := "/incidents/INC-1"
+	p := alice.post(detail+"/reopen", url.Values{"csrf": {alice.get(detail).attr("form#reopen input[name=csrf]", "value")}})
+	if p.status != http.StatusSeeOther || p.location != detail+"?done=reopened" {
+		t.Fatalf("reopened: %d to %q, error %q", p.status, p.location, p.text("#error"))
+	}
+	inc, err := s.incidents.FindIncidentByID(t.Context(), "INC-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (andon.IncidentScope{Global: true}); inc.State != andon.IncidentOpen || !cmp.Equal(inc.Scope, want) {
+		t.Errorf("opened again %s with scope %+v, want open with %+v", inc.State, inc.Scope, want)
 	}
 }
