@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/andon-governance/andon"
@@ -9,27 +10,39 @@ import (
 // handleBackupRecord records a backup that completed, for a platform
 // admin.
 func handleBackupRecord(backups andon.BackupService) apiFunc {
+	return handleRecord(func(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, bool, error) {
+		return backups.RecordBackup(ctx, req)
+	})
+}
+
+// handleRecord answers a POST that records evidence (a backup, a restore
+// test) through record: 201 with what it recorded, or 200 with the same
+// evidence recorded already, by a job run twice, for which record wrote
+// nothing. record is a closure rather than a method value, which a server
+// built without the service could not take.
+func handleRecord[R any, PR interface {
+	*R
+	Validate() error
+}, T any](record func(context.Context, *R) (T, bool, error)) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if _, err := parseQuery(r); err != nil {
 			return err
 		}
-		req, err := decode[andon.BackupRequest](w, r)
+		req, err := decode[R](w, r)
 		if err != nil {
 			return err
 		}
-		if err := req.Validate(); err != nil {
+		if err := PR(&req).Validate(); err != nil {
 			return err
 		}
-		b, created, err := backups.RecordBackup(r.Context(), &req)
+		v, created, err := record(r.Context(), &req)
 		if err != nil {
 			return err
 		}
 		if !created {
-			// The same backup recorded already, by a job run twice (or by
-			// its ID alone, again later).
-			return encode(w, http.StatusOK, b)
+			return encode(w, http.StatusOK, v)
 		}
-		return encode(w, http.StatusCreated, b)
+		return encode(w, http.StatusCreated, v)
 	}
 }
 
@@ -63,27 +76,9 @@ func handleBackupList(backups andon.BackupService) apiFunc {
 // handleRestoreTestRecord records a restore test that ran, for a platform
 // admin.
 func handleRestoreTestRecord(backups andon.BackupService) apiFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if _, err := parseQuery(r); err != nil {
-			return err
-		}
-		req, err := decode[andon.RestoreTestRequest](w, r)
-		if err != nil {
-			return err
-		}
-		if err := req.Validate(); err != nil {
-			return err
-		}
-		t, created, err := backups.RecordRestoreTest(r.Context(), &req)
-		if err != nil {
-			return err
-		}
-		if !created {
-			// The same test recorded already, by a job run twice.
-			return encode(w, http.StatusOK, t)
-		}
-		return encode(w, http.StatusCreated, t)
-	}
+	return handleRecord(func(ctx context.Context, req *andon.RestoreTestRequest) (*andon.RestoreTest, bool, error) {
+		return backups.RecordRestoreTest(ctx, req)
+	})
 }
 
 // handleRestoreTestList answers the restore tests recorded, the latest
