@@ -112,25 +112,29 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 }
 
 // FindBackups lists backups, the latest completed first.
-func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) (list []*andon.Backup, err error) {
-	if f.Environment != "" {
-		// An environment the catalog does not hold is most likely
-		// misspelt, unless it held it once and its backups stay.
+func (s *BackupService) FindBackups(ctx context.Context, f andon.BackupFilter) ([]*andon.Backup, error) {
+	return findByEnvironment[andon.Backup](ctx, s, "a backup", `SELECT body FROM backups`, "completed_at", f.Environment, f.Limit)
+}
+
+// findByEnvironment reads the bodies q selects, of env's rows when env is
+// not "", the latest by the column latest first, at most limit of them
+// (100 when not given). An environment the catalog does not hold, of which
+// nothing is recorded, is refused: it is most likely misspelt, unless the
+// catalog held it once and what was recorded of it stays.
+func findByEnvironment[T any](ctx context.Context, s *BackupService, what, q, latest, env string, limit int) (list []*T, err error) {
+	var args []any
+	if env != "" {
 		defer func() {
-			if cat := s.catalog.Catalog(); err == nil && len(list) == 0 && cat.Environment(f.Environment) == nil {
-				err = andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
+			if cat := s.catalog.Catalog(); err == nil && len(list) == 0 && cat.Environment(env) == nil {
+				err = andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(env))
 			}
 		}()
+		q, args = q+` WHERE environment = ?`, append(args, env)
 	}
-	q, args := `SELECT body FROM backups`, []any{}
-	if f.Environment != "" {
-		q, args = q+` WHERE environment = ?`, append(args, f.Environment)
-	}
-	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	return readBodies[andon.Backup](ctx, s.db, "a backup", q+` ORDER BY completed_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
+	return readBodies[T](ctx, s.db, what, q+` ORDER BY `+latest+` DESC, seq DESC LIMIT ?`, append(args, limit)...)
 }
 
 // latestBackupStatement is the statement of the latest backup of an
@@ -260,25 +264,8 @@ func (s *BackupService) RecordRestoreTest(ctx context.Context, req *andon.Restor
 }
 
 // FindRestoreTests lists restore tests, the latest started first.
-func (s *BackupService) FindRestoreTests(ctx context.Context, f andon.RestoreTestFilter) (list []*andon.RestoreTest, err error) {
-	if f.Environment != "" {
-		// As FindBackups: an environment the catalog does not hold is
-		// most likely misspelt, unless its tests stay.
-		defer func() {
-			if cat := s.catalog.Catalog(); err == nil && len(list) == 0 && cat.Environment(f.Environment) == nil {
-				err = andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(f.Environment))
-			}
-		}()
-	}
-	q, args := `SELECT body FROM restore_tests`, []any{}
-	if f.Environment != "" {
-		q, args = q+` WHERE environment = ?`, append(args, f.Environment)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	return readBodies[andon.RestoreTest](ctx, s.db, "a restore test", q+` ORDER BY started_at DESC, seq DESC LIMIT ?`, append(args, limit)...)
+func (s *BackupService) FindRestoreTests(ctx context.Context, f andon.RestoreTestFilter) ([]*andon.RestoreTest, error) {
+	return findByEnvironment[andon.RestoreTest](ctx, s, "a restore test", `SELECT body FROM restore_tests`, "started_at", f.Environment, f.Limit)
 }
 
 // RecoveryStatus returns the recovery posture of env, or of every
