@@ -131,8 +131,12 @@ func dateOrTime(flag, v string) (time.Time, error) {
 // printDORA writes the report for people: the period, a table of the
 // measures of each environment and of them all, and the incidents.
 func printDORA(w io.Writer, r *andon.DORAReport) {
-	days := r.Until.Sub(r.Since).Hours() / 24
-	kv(w, "period", fmt.Sprintf("%s to %s (%s days)", fmtTime(r.Since), fmtTime(r.Until), strings.TrimSuffix(fmt.Sprintf("%.1f", days), ".0")))
+	days := strings.TrimSuffix(fmt.Sprintf("%.1f", r.Until.Sub(r.Since).Hours()/24), ".0")
+	unit := "days"
+	if days == "1" {
+		unit = "day"
+	}
+	kv(w, "period", fmt.Sprintf("%s to %s (%s %s)", fmtTime(r.Since), fmtTime(r.Until), days, unit))
 	switch {
 	case r.Environment != "":
 		kv(w, "environments", r.Environment)

@@ -47,6 +47,10 @@ func TestReportDORA(t *testing.T) {
 		}
 	}
 
+	if day := s.as(t, "frank", "report", "dora", "--since", "1d"); day.code != 0 || !strings.Contains(day.stdout, "(1 day)\n") {
+		t.Errorf("report dora --since 1d: exit %d, want the period of 1 day\n%s%s", day.code, day.stdout, day.stderr)
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
