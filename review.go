@@ -7,35 +7,102 @@ import (
 )
 
 // ReviewFilter selects the month and the environments of a monthly
-// operational review. Month is a calendar month in UTC, "2026-11"; at most
-// one of Environment, Plant and Process narrows the environments, as a
-// DORA report's do.
+// operational review. Month is a calendar month, "2026-11"; at most one of
+// Environment, Plant and Process narrows the environments, as a DORA
+// report's do. The month is that of Timezone, an IANA time zone, when it
+// is given; otherwise that of the plant, or of the environment's time zone
+// (its first plant's), and in UTC for a process or every environment.
 type ReviewFilter struct {
 	Month       string `json:"month"`
 	Environment string `json:"environment,omitempty"`
 	Plant       string `json:"plant,omitempty"`
 	Process     string `json:"process,omitempty"`
+	Timezone    string `json:"timezone,omitempty"`
 }
 
 // ParseMonth returns the first instant of the calendar month m, given as
 // YYYY-MM, in UTC, and the first instant of the month after it. Errors
 // name the field month.
 func ParseMonth(m string) (since, until time.Time, err error) {
-	t, perr := time.Parse("2006-01", m)
+	return ParseMonthIn(m, time.UTC)
+}
+
+// ParseMonthIn returns the first instant of the calendar month m, given
+// as YYYY-MM, in loc: its local midnight of the 1st, and that of the 1st
+// of the month after it. A month across a change of daylight saving time
+// is an hour shorter or longer than its days. Errors name the field month.
+func ParseMonthIn(m string, loc *time.Location) (since, until time.Time, err error) {
+	t, perr := time.ParseInLocation("2006-01", m, loc)
 	if perr != nil {
 		return since, until, Errorf(EINVALID, "month: %q is not a month; want YYYY-MM, such as 2026-11", m)
 	}
 	if err := CheckTime("month", t); err != nil {
 		return since, until, err
 	}
-	return t, t.AddDate(0, 1, 0), nil
+	return t, time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc), nil
 }
 
-// Period returns the period of f's month and checks its filter against
-// cat, as DORAFilter.Environments does: the environments it selects, or
-// nil for every one.
+// LoadTimezone loads the IANA time zone name, given in field. Names that
+// mean the zone of the machine (see MachineZone) are refused: a month read
+// on one server must be the same month on another.
+func LoadTimezone(field, name string) (*time.Location, error) {
+	if MachineZone(name) {
+		return nil, Errorf(EINVALID, "%s: %q depends on the machine; name an IANA time zone such as Europe/Paris", field, name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		return nil, Errorf(EINVALID, "%s: %q is not a known IANA time zone such as Europe/Paris", field, name)
+	}
+	return loc, nil
+}
+
+// MachineZone reports whether time.LoadLocation reads name from the
+// machine's own configuration or files rather than from the IANA
+// database: "Local" is Go's name for the machine's zone; localtime is a
+// file of the zone directory that links to /etc/localtime, and posixrules
+// the one a system links to the zone of its choice. The posix/ and right/
+// directories are copies of the database that some systems install and
+// Go's embedded one lacks, so a name in them would load on one machine and
+// not on another (and a right/ zone counts leap seconds, which Go ignores:
+// its clocks would change 27 seconds late).
+func MachineZone(name string) bool {
+	return name == "Local" || name == "localtime" || name == "posixrules" ||
+		strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/")
+}
+
+// Location returns the time zone of f's month: Timezone when it is given;
+// otherwise the plant's, or the environment's (see Catalog.Location), and
+// UTC for a process or every environment, or a plant or an environment
+// cat does not hold (which Period refuses).
+func (f ReviewFilter) Location(cat *Catalog) (*time.Location, error) {
+	switch {
+	case f.Timezone != "":
+		return LoadTimezone("timezone", f.Timezone)
+	case f.Plant != "":
+		if p := cat.Plant(f.Plant); p != nil && p.Location != nil {
+			return p.Location, nil
+		}
+	case f.Environment != "":
+		if e := cat.Environment(f.Environment); e != nil {
+			return cat.Location(e), nil
+		}
+	}
+	return time.UTC, nil
+}
+
+// Period returns the period of f's month, in the time zone of
+// f.Location, and checks its filter against cat, as
+// DORAFilter.Environments does: the environments it selects, or nil for
+// every one.
 func (f ReviewFilter) Period(cat *Catalog) (DORAFilter, []string, error) {
-	since, until, err := ParseMonth(f.Month)
+	if _, _, err := ParseMonth(f.Month); err != nil {
+		return DORAFilter{}, nil, err
+	}
+	loc, err := f.Location(cat)
+	if err != nil {
+		return DORAFilter{}, nil, err
+	}
+	since, until, err := ParseMonthIn(f.Month, loc)
 	if err != nil {
 		return DORAFilter{}, nil, err
 	}
@@ -47,9 +114,13 @@ func (f ReviewFilter) Period(cat *Catalog) (DORAFilter, []string, error) {
 // Review is the monthly operational review of a plant's changes, gate,
 // delivery, incidents and recovery, which its IT manager and the auditor
 // go through once a month (docs/reports.md). The month is a calendar month
-// in UTC; Recovery and Findings are as they stand when it is read (At).
+// in Timezone, from Since to Until, both in that zone; Recovery and
+// Findings are as they stand when it is read (At).
 type Review struct {
-	Month       string    `json:"month"`
+	Month string `json:"month"`
+	// Timezone is the IANA name of the time zone of the month, "UTC"
+	// unless a plant, an environment or the filter gave one.
+	Timezone    string    `json:"timezone"`
 	Since       time.Time `json:"since"`
 	Until       time.Time `json:"until"`
 	At          time.Time `json:"at"`

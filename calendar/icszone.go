@@ -137,7 +137,7 @@ func (p *icsParser) readZone(tzid string, c *contentLine, wall int64) (zone, err
 	if vt := p.vtimezones[tzid]; vt != nil {
 		return zone{}, fmt.Errorf("%q is neither an IANA time zone such as Europe/Paris nor a Windows one, and andon does not read the zone from the VTIMEZONE of line %d alone; give the IANA name of the zone as TZID", tzid, vt.line)
 	}
-	if machineZone(tzid) || tzid == "" {
+	if andon.MachineZone(tzid) || tzid == "" {
 		return zone{}, err
 	}
 	// A name Outlook writes, such as "(UTC+01:00) Amsterdam, Berlin",

@@ -494,14 +494,14 @@ func formatWall(w int64) string { return wallTime(w).Format(andon.WallLayout) }
 var locations sync.Map // string -> *time.Location
 
 // LoadLocation loads an IANA time zone, once. time.LoadLocation also
-// takes names that mean the zone of the machine, which no catalog may
-// depend on: they are refused.
+// takes names that mean the zone of the machine (andon.MachineZone),
+// which no catalog may depend on: they are refused.
 func LoadLocation(name string) (*time.Location, error) {
 	if loc, ok := locations.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
 	switch {
-	case machineZone(name):
+	case andon.MachineZone(name):
 		return nil, fmt.Errorf(`%q depends on the machine; name an IANA time zone such as Europe/Paris`, name)
 	case name == "":
 		return nil, fmt.Errorf(`"" is not a known IANA time zone such as Europe/Paris`)
@@ -512,18 +512,4 @@ func LoadLocation(name string) (*time.Location, error) {
 	}
 	locations.Store(name, loc)
 	return loc, nil
-}
-
-// machineZone reports whether time.LoadLocation reads name from the
-// machine's own configuration or files rather than from the IANA
-// database: "Local" is Go's name for the machine's zone; localtime is a
-// file of the zone directory that links to /etc/localtime, and posixrules
-// the one a system links to the zone of its choice. The posix/ and right/
-// directories are copies of the database that some systems install and
-// Go's embedded one lacks, so a name in them would load on one machine and
-// not on another (and a right/ zone counts leap seconds, which Go ignores:
-// its clocks would change 27 seconds late).
-func machineZone(name string) bool {
-	return name == "Local" || name == "localtime" || name == "posixrules" ||
-		strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/")
 }

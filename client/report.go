@@ -36,6 +36,7 @@ func (c *Client) MonthlyReview(ctx context.Context, f andon.ReviewFilter) (*ando
 	setString(q, "env", f.Environment)
 	setString(q, "plant", f.Plant)
 	setString(q, "process", f.Process)
+	setString(q, "timezone", f.Timezone)
 	var r andon.Review
 	if err := c.do(ctx, http.MethodGet, "/api/v1/reports/review", q, nil, &r); err != nil {
 		return nil, err

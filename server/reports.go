@@ -38,15 +38,17 @@ func handleReportDORA(reports andon.ReportService, now func() time.Time) apiFunc
 }
 
 // handleReportReview answers the monthly operational review of month, for
-// every environment or those env, plant or process selects.
+// every environment or those env, plant or process selects, in the time
+// zone of the plant or environment unless timezone says otherwise.
 func handleReportReview(reports andon.ReportService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "month", "env", "plant", "process")
+		q, err := parseQuery(r, "month", "env", "plant", "process", "timezone")
 		if err != nil {
 			return err
 		}
 		var f andon.ReviewFilter
-		if err := q.strings(textParam{"env", &f.Environment}, textParam{"plant", &f.Plant}, textParam{"process", &f.Process}); err != nil {
+		if err := q.strings(textParam{"env", &f.Environment}, textParam{"plant", &f.Plant}, textParam{"process", &f.Process},
+			textParam{"timezone", &f.Timezone}); err != nil {
 			return err
 		}
 		if f.Month, err = q.required("month"); err != nil {

@@ -35,7 +35,7 @@ func (s *reportService) Review(ctx context.Context, f andon.ReviewFilter) (*ando
 	if err != nil {
 		return nil, err
 	}
-	return &andon.Review{Month: f.Month, Since: period.Since, Until: period.Until, Environment: f.Environment, Plant: f.Plant, Process: f.Process,
+	return &andon.Review{Month: f.Month, Timezone: period.Since.Location().String(), Since: period.Since, Until: period.Until, Environment: f.Environment, Plant: f.Plant, Process: f.Process,
 		Selected: selected, Delivery: andon.NewDORAReport(period, selected, nil, nil)}, nil
 }
 
@@ -49,6 +49,14 @@ func TestReportReview(t *testing.T) {
 	if want := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC); r.status != http.StatusOK || !got.Since.Equal(want) || !got.Until.Equal(want.AddDate(0, 1, 0)) || got.Plant != "lyon" {
 		t.Errorf("review of November: %d %+v; want November in UTC, plant lyon", r.status, got)
 	}
+	// The time zone given is that of the month, and its offset that of
+	// the period's ends.
+	r = f.do(t, "GET", "/api/v1/reports/review?month=2026-11&plant=lyon&timezone=Australia/Melbourne", aliceToken, "")
+	got = decode[andon.Review](t, r)
+	if want := time.Date(2026, 10, 31, 13, 0, 0, 0, time.UTC); r.status != http.StatusOK || got.Timezone != "Australia/Melbourne" || !got.Since.Equal(want) ||
+		!strings.Contains(string(r.body), `"since":"2026-11-01T00:00:00+11:00"`) {
+		t.Errorf("review of Melbourne's November: %d %s; want it from %s, in Australia/Melbourne", r.status, r.body, want)
+	}
 	for _, c := range []struct{ query, want string }{
 		{"", "query parameter month: required"},
 		{"month=", "query parameter month: required"},
@@ -56,7 +64,10 @@ func TestReportReview(t *testing.T) {
 		{"month=November", `query parameter month: "November" is not a month`},
 		{"month=2026-11&env=prod-paris", "query parameter env: "},
 		{"month=2026-11&env=prod-lyon&plant=lyon", "query parameter env, plant and process: give one of them at most"},
-		{"month=2026-11&since=2026-11-01T00:00:00Z", `query parameter "since" is not known: want month, env, plant, process`},
+		{"month=2026-11&since=2026-11-01T00:00:00Z", `query parameter "since" is not known: want month, env, plant, process, timezone`},
+		{"month=2026-11&timezone=Europe/Lyon", `query parameter timezone: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+		{"month=2026-11&timezone=Local", `query parameter timezone: "Local" depends on the machine`},
+		{"month=2026-11&timezone=", "query parameter timezone"},
 	} {
 		msg := mustError(t, f.do(t, "GET", "/api/v1/reports/review?"+c.query, aliceToken, ""), http.StatusBadRequest, andon.EINVALID)
 		if !strings.Contains(msg, c.want) {

@@ -158,11 +158,12 @@ func (s *ReportService) incidentEntries(ctx context.Context, q string, args ...a
 	return incidents, rows.Err()
 }
 
-// Review reports the monthly operational review of f's month: the
-// changes opened in it and how they stand, its emergency changes and their
-// reviews, its gate decisions, its DORA report, its incidents, the restore
-// tests started in it, and, as they are now, the recovery posture and the
-// open findings, of the environments f selects. It writes nothing.
+// Review reports the monthly operational review of f's month, in the
+// time zone f.Location gives: the changes opened in it and how they
+// stand, its emergency changes and their reviews, its gate decisions, its
+// DORA report, its incidents, the restore tests started in it, and, as
+// they are now, the recovery posture and the open findings, of the
+// environments f selects. It writes nothing.
 func (s *ReportService) Review(ctx context.Context, f andon.ReviewFilter) (*andon.Review, error) {
 	if s.changes == nil || s.backups == nil {
 		return nil, andon.Errorf(andon.EINTERNAL, "the review needs the changes and backups services")
@@ -173,7 +174,7 @@ func (s *ReportService) Review(ctx context.Context, f andon.ReviewFilter) (*ando
 		return nil, err
 	}
 	keep := func(env string) bool { return selected == nil || slices.Contains(selected, env) }
-	r := &andon.Review{Month: f.Month, Since: period.Since, Until: period.Until, At: s.db.Now().UTC(),
+	r := &andon.Review{Month: f.Month, Timezone: period.Since.Location().String(), Since: period.Since, Until: period.Until, At: s.db.Now().UTC(),
 		Environment: f.Environment, Plant: f.Plant, Process: f.Process, Emergencies: []andon.ReviewEmergency{}, Findings: []andon.Finding{}}
 	if f.Plant != "" || f.Process != "" {
 		r.Selected = selected

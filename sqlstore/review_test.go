@@ -107,12 +107,13 @@ func TestReview(t *testing.T) {
 		}
 
 		// Lyon's review holds none of Geelong's changes, decisions,
-		// emergencies or findings, nor its incident.
+		// emergencies or findings, nor its incident; its November is
+		// Lyon's, which holds the change opened at 00:30 on its 1st.
 		lyon, err := reports.Review(as("frank"), andon.ReviewFilter{Month: "2026-11", Plant: "lyon"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lyon.Changes.Total.Opened != 2 || len(lyon.Emergencies) != 0 || lyon.Gate.Allowed != 1 || lyon.Gate.Denied != 1 ||
+		if lyon.Changes.Total.Opened != 3 || len(lyon.Emergencies) != 0 || lyon.Gate.Allowed != 1 || lyon.Gate.Denied != 1 ||
 			len(lyon.Incidents.Resolved) != 1 || len(lyon.Incidents.Opened) != 2 || hasFinding(lyon.Findings, andon.FindingReviewOverdue, emergency.ID) {
 			t.Errorf("Lyon's review: %d changes, %d emergencies, gate %+v, incidents %d opened %d resolved, findings %+v",
 				lyon.Changes.Total.Opened, len(lyon.Emergencies), lyon.Gate, len(lyon.Incidents.Opened), len(lyon.Incidents.Resolved), lyon.Findings)
@@ -124,6 +125,61 @@ func TestReview(t *testing.T) {
 		}
 		if oct.Changes.Total.Opened != 1 || oct.Gate.Decisions != 0 || len(oct.Incidents.Opened) != 0 || len(oct.Recovery.RestoreTests) != 0 {
 			t.Errorf("October: %+v", oct)
+		}
+	})
+}
+
+// A plant's month, and an environment's, is its calendar month in its own
+// time zone: a change opened at 00:30 on the 1st in Lyon or in Geelong
+// counts in that plant's November and not in its October, while the month
+// of every environment, or of a process, is UTC's, unless a time zone is
+// given, which also overrides the plant's.
+func TestReviewPlantMonth(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		for _, c := range []struct {
+			env string
+			at  time.Time
+		}{
+			{"prod-lyon", time.Date(2026, 10, 31, 23, 30, 0, 0, time.UTC)},    // 00:30 on 1 November in Lyon (UTC+1)
+			{"prod-geelong", time.Date(2026, 10, 31, 13, 30, 0, 0, time.UTC)}, // 00:30 on 1 November in Geelong (UTC+11)
+		} {
+			e.now = c.at
+			if _, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+				Environment: c.env, Type: andon.ChangeNormal, Title: "Just after midnight", Artifacts: []string{imageStaged},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.now = time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+		reports := sqlstore.NewReportService(e.db, e.catalog, e.changes, e.backups)
+		paris, _ := time.LoadLocation("Europe/Paris")
+		melbourne, _ := time.LoadLocation("Australia/Melbourne")
+		for _, c := range []struct {
+			filter andon.ReviewFilter
+			zone   string
+			since  time.Time
+			opened int
+		}{
+			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon"}, "Europe/Paris", time.Date(2026, 11, 1, 0, 0, 0, 0, paris), 1},
+			{andon.ReviewFilter{Month: "2026-10", Plant: "lyon"}, "Europe/Paris", time.Date(2026, 10, 1, 0, 0, 0, 0, paris), 0},
+			{andon.ReviewFilter{Month: "2026-11", Plant: "geelong"}, "Australia/Melbourne", time.Date(2026, 11, 1, 0, 0, 0, 0, melbourne), 1},
+			{andon.ReviewFilter{Month: "2026-10", Plant: "geelong"}, "Australia/Melbourne", time.Date(2026, 10, 1, 0, 0, 0, 0, melbourne), 0},
+			{andon.ReviewFilter{Month: "2026-11", Environment: "prod-geelong"}, "Australia/Melbourne", time.Date(2026, 11, 1, 0, 0, 0, 0, melbourne), 1},
+			// Supplied by both plants, prod-subsidiaries is Lyon's first.
+			{andon.ReviewFilter{Month: "2026-11", Environment: "prod-subsidiaries"}, "Europe/Paris", time.Date(2026, 11, 1, 0, 0, 0, 0, paris), 0},
+			{andon.ReviewFilter{Month: "2026-11"}, "UTC", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), 0},
+			{andon.ReviewFilter{Month: "2026-10"}, "UTC", time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), 2},
+			{andon.ReviewFilter{Month: "2026-11", Process: "production"}, "UTC", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), 0},
+			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon", Timezone: "UTC"}, "UTC", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), 0},
+			{andon.ReviewFilter{Month: "2026-11", Timezone: "Australia/Melbourne"}, "Australia/Melbourne", time.Date(2026, 11, 1, 0, 0, 0, 0, melbourne), 2},
+		} {
+			r, err := reports.Review(as("frank"), c.filter)
+			if err != nil {
+				t.Fatalf("Review(%+v): %v", c.filter, err)
+			}
+			if r.Timezone != c.zone || !r.Since.Equal(c.since) || r.Since.Location().String() != c.zone || r.Changes.Total.Opened != c.opened {
+				t.Errorf("Review(%+v): %s from %s, %d changes opened; want %s from %s, %d", c.filter, r.Timezone, r.Since, r.Changes.Total.Opened, c.zone, c.since, c.opened)
+			}
 		}
 	})
 }
@@ -143,6 +199,8 @@ func TestReviewRefusesBadFilters(t *testing.T) {
 			{andon.ReviewFilter{Month: "1200-01"}, "month: "},
 			{andon.ReviewFilter{Month: "2026-11", Plant: "paris"}, "plant: "},
 			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon", Process: "finance"}, "give one of them at most"},
+			{andon.ReviewFilter{Month: "2026-11", Timezone: "Mars/Olympus"}, `timezone: "Mars/Olympus" is not a known IANA time zone`},
+			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon", Timezone: "Local"}, `timezone: "Local" depends on the machine`},
 		} {
 			_, err := reports.Review(as("frank"), c.filter)
 			if andon.ErrorCode(err) != andon.EINVALID || !strings.HasPrefix(andon.ErrorMessage(err), c.want) && !strings.Contains(andon.ErrorMessage(err), c.want) {

@@ -30,7 +30,7 @@ var reportFlags = []fieldFlag{
 	{"query parameter env, plant and process:", "--env, --plant and --process"},
 	{"query parameter env:", "--env"}, {"query parameter plant:", "--plant"}, {"query parameter process:", "--process"},
 	{"query parameter since:", "--since"}, {"query parameter until:", "--until"},
-	{"query parameter month:", "--month"},
+	{"query parameter month:", "--month"}, {"query parameter timezone:", "--timezone"},
 }
 
 func newReportDORACmd(e *env) *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestReportReview(t *testing.T) {
 		}
 	}
 	md := s.as(t, "frank", "report", "review", "--month", month, "-o", "markdown")
-	for _, want := range []string{"# Monthly operational review, " + month + "\n", "## Changes\n", "| Environment | Opened | By type |", "| staging-lyon | 1 | 1 standard |",
+	for _, want := range []string{"# Monthly operational review, " + month + " (UTC)\n", "## Changes\n", "| Environment | Opened | By type |", "| staging-lyon | 1 | 1 standard |",
 		"## Emergency changes\n\nNo emergency change was opened in the month.", "## Gate\n", "| Reason | Denials |\n| --- | --- |\n| " + r.Gate.DeniedBy[0].Code + " | 1 |",
 		"## Delivery\n", "## Incidents\n", "## Recovery\n", "## Open findings\n"} {
 		if md.code != 0 || !strings.Contains(md.stdout, want) {
@@ -100,6 +101,24 @@ func TestReportReview(t *testing.T) {
 	}
 	if strings.ContainsAny(md.stdout, "\x1b\t") {
 		t.Errorf("report review -o markdown holds a tab or an escape:\n%q", md.stdout)
+	}
+	// A plant's month is in its time zone, which the review names
+	// wherever it shows the period; --timezone gives another.
+	paris, _ := time.LoadLocation("Europe/Paris")
+	first, _ := time.ParseInLocation("2006-01", month, paris)
+	lyon := mustJSON[andon.Review](t, s, "frank", 0, "report", "review", "--month", month, "--plant", "lyon")
+	if lyon.Timezone != "Europe/Paris" || !lyon.Since.Equal(first) {
+		t.Errorf("Lyon's review of %s: %s from %s, want Europe/Paris from %s", month, lyon.Timezone, lyon.Since, first)
+	}
+	period := fmt.Sprintf("%s, %s to %s (Europe/Paris)", month, first.Format("2006-01-02 15:04Z07:00"), first.AddDate(0, 1, 0).Format("2006-01-02 15:04Z07:00"))
+	table = s.as(t, "frank", "report", "review", "--month", month, "--plant", "lyon")
+	md = s.as(t, "frank", "report", "review", "--month", month, "--plant", "lyon", "-o", "markdown")
+	if !strings.Contains(table.stdout, "month:         "+period+"\n") || !strings.HasPrefix(md.stdout, "# Monthly operational review, "+month+" (Europe/Paris)\n\n- Month: "+period+"\n") {
+		t.Errorf("Lyon's review, want the month %s:\n%s\n%s%s", period, table.stdout, md.stdout, md.stderr)
+	}
+	firstUTC, _ := time.Parse("2006-01", month)
+	if utc := mustJSON[andon.Review](t, s, "frank", 0, "report", "review", "--month", month, "--plant", "lyon", "--timezone", "UTC"); utc.Timezone != "UTC" || !utc.Since.Equal(firstUTC) {
+		t.Errorf("Lyon's review of %s in UTC: %s from %s, want UTC from %s", month, utc.Timezone, utc.Since, firstUTC)
 	}
 
 	for _, c := range []struct {
@@ -112,6 +131,8 @@ func TestReportReview(t *testing.T) {
 		{[]string{"--month", month, "--env", "prod-lyom"}, `--env: "prod-lyom" is not in the catalog`},
 		{[]string{"--month", month, "--plant", "lyon", "--process", "finance"}, "--env, --plant and --process: give one of them at most"},
 		{[]string{"--month", month, "-o", "pdf"}, `--output "pdf": want one of table, text, json, yaml, markdown`},
+		{[]string{"--month", month, "--timezone", "Europe/Lyon"}, `--timezone: "Europe/Lyon" is not a known IANA time zone such as Europe/Paris`},
+		{[]string{"--month", month, "--plant", "lyon", "--timezone", "Local"}, `--timezone: "Local" depends on the machine`},
 	} {
 		wantExit(t, s.as(t, "frank", append([]string{"report", "review"}, c.args...)...), 2, c.want)
 	}

@@ -20,7 +20,7 @@ const outputMarkdown = "markdown"
 func newReportReviewCmd(e *env) *cobra.Command {
 	var f andon.ReviewFilter
 	cmd := &cobra.Command{
-		Use:   "review --month YYYY-MM [--env E | --plant P | --process P] [-o table|json|yaml|markdown]",
+		Use:   "review --month YYYY-MM [--env E | --plant P | --process P] [--timezone ZONE] [-o table|json|yaml|markdown]",
 		Short: "Report the monthly operational review: changes, emergencies, gate, delivery, incidents, recovery and findings",
 		Long: `Report the monthly operational review that the IT manager and the
 auditor go through once a month: the changes opened in the month by
@@ -28,16 +28,25 @@ environment, type, risk tier and how they ended; each emergency change and
 its retrospective review; the gate's decisions and its denials by reason;
 the month's DORA measures; the incidents opened and resolved in it; the
 recovery posture now and the restore tests of the month; and the findings
-open now. The month is a calendar month in UTC.
+open now. The month is a calendar month in the time zone of --plant, or of
+--env (its first plant's), from local midnight of its 1st to that of the
+next month's; in UTC for --process or every environment. --timezone, an
+IANA time zone, gives the zone of the month instead.
 
 -o markdown writes it as a Markdown document, headings and tables, to paste
 into the minutes of the review. Any signed-in user may read it.`,
 		Example: `  andon report review --month 2026-11
-  andon report review --month 2026-11 --plant lyon -o markdown > review-lyon-2026-11.md`,
+  andon report review --month 2026-11 --plant lyon -o markdown > review-lyon-2026-11.md
+  andon report review --month 2026-11 --process finance --timezone Europe/Paris`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, _, err := andon.ParseMonth(f.Month); err != nil {
 				return andon.Errorf(andon.EINVALID, "--%s", andon.ErrorMessage(err))
+			}
+			if f.Timezone != "" {
+				if _, err := andon.LoadTimezone("--timezone", f.Timezone); err != nil {
+					return err
+				}
 			}
 			out, _ := cmd.Flags().GetString("output")
 			if out == outputMarkdown {
@@ -65,14 +74,16 @@ into the minutes of the review. Any signed-in user may read it.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.Month, "month", "", "the calendar month, in UTC, as YYYY-MM (required)")
+	fl.StringVar(&f.Month, "month", "", "the calendar month, as YYYY-MM (required): the plant's or the environment's, else in UTC")
 	fl.StringVar(&f.Environment, "env", "", "only this environment")
 	fl.StringVar(&f.Plant, "plant", "", "only the environments that serve this plant")
 	fl.StringVar(&f.Process, "process", "", "only the environments that run this business process")
+	fl.StringVar(&f.Timezone, "timezone", "", "the IANA time zone of the month, such as Europe/Paris, rather than the plant's or UTC")
 	cmd.RegisterFlagCompletionFunc("env", e.environmentCompletion)
 	cmd.RegisterFlagCompletionFunc("plant", e.plantCompletion)
 	cmd.RegisterFlagCompletionFunc("process", e.processCompletion)
 	cmd.RegisterFlagCompletionFunc("month", cobra.NoFileCompletions)
+	cmd.RegisterFlagCompletionFunc("timezone", cobra.NoFileCompletions)
 	return cmd
 }
 
@@ -87,6 +98,15 @@ func reviewScope(r *andon.Review) string {
 		return fmt.Sprintf("process %s: %s", r.Process, orDash(strings.Join(r.Selected, ", ")))
 	}
 	return "all"
+}
+
+// reviewZone is the time zone of r's month: UTC when a server that
+// reviewed every month in UTC did not say.
+func reviewZone(r *andon.Review) string {
+	if r.Timezone == "" {
+		return "UTC"
+	}
+	return r.Timezone
 }
 
 // reviewTables are the tables of a review, each a title, its header and
@@ -194,7 +214,7 @@ func reviewTables(r *andon.Review) []reviewTable {
 // reviewFacts are the lines said before the tables of a review's sections
 // that have them: the period, the gate's counts, delivery and incidents.
 func reviewFacts(r *andon.Review) (head, gate, delivery, incidents [][2]string) {
-	head = [][2]string{{"month", fmt.Sprintf("%s, %s to %s (UTC)", r.Month, fmtTime(r.Since), fmtTime(r.Until))}, {"environments", reviewScope(r)},
+	head = [][2]string{{"month", fmt.Sprintf("%s, %s to %s (%s)", r.Month, r.Since.Format(layoutUTC), r.Until.Format(layoutUTC), reviewZone(r))}, {"environments", reviewScope(r)},
 		{"as of", fmtTime(r.At) + " (the recovery posture and the findings)"}}
 	gate = [][2]string{{"gate decisions", fmt.Sprintf("%d: %d allowed, %d denied (and %d dry runs)", r.Gate.Decisions, r.Gate.Allowed, r.Gate.Denied, r.Gate.DryRuns)}}
 	d := r.Delivery.Total
@@ -299,7 +319,7 @@ func writeReviewMarkdown(w io.Writer, r *andon.Review) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "# Monthly operational review, %s\n\n", r.Month)
+	fmt.Fprintf(w, "# Monthly operational review, %s (%s)\n\n", r.Month, reviewZone(r))
 	facts(head)
 	table(tables[0], true)
 	table(tables[1], true)
