@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/reviewdoc"
 )
 
 // The reports page shows the DORA report of the 30 days before now, or of
@@ -66,6 +67,101 @@ func TestReportsPage(t *testing.T) {
 		p := b.get("/reports?"+c.query).mustStatus(t, http.StatusBadRequest)
 		if got := p.text("#error"); !strings.Contains(got, c.want) {
 			t.Errorf("?%s: %q, want it to say %q", c.query, got, c.want)
+		}
+	}
+}
+
+// The reports page asks for the monthly review of the month before now's;
+// the review's page shows its sections as tables with captions, in the
+// plant's month, keeps its filter in its form, and serves the Markdown
+// document andon report review -o markdown writes; a month that is not
+// one is a 400 that says why.
+func TestReviewPage(t *testing.T) {
+	s := MustServe(t, nil, thursday)
+	ctx := andon.NewContextWithUser(t.Context(), &andon.User{Name: "alice"})
+	res, err := s.gate.Decide(ctx, andon.GateRequest{Environment: "staging-lyon", Image: image})
+	if err != nil || !res.Allow || res.Change == nil {
+		t.Fatalf("gate: %+v, %v", res, err)
+	}
+	s.now = s.now.Add(time.Hour)
+
+	b := s.MustSignIn(t, "frank")
+	p := b.get("/reports").mustStatus(t, http.StatusOK)
+	if got := p.attr("form#review-filters", "action"); got != "/reports/review" || p.attr("#m-month", "value") != "2026-10" || p.attr("#m-month", "type") != "month" {
+		t.Errorf("the reports page asks for the review at %q of month %q, want /reports/review, 2026-10", got, p.attr("#m-month", "value"))
+	}
+
+	p = b.get("/reports/review?month=2026-11&plant=lyon").mustStatus(t, http.StatusOK)
+	if got := p.attr("nav a[aria-current=page]", "href"); got != "/reports" {
+		t.Errorf("the navigation marks %q as the page, want /reports", got)
+	}
+	if got, want := p.text("h1"), "Monthly operational review, 2026-11 (Europe/Paris)"; got != want {
+		t.Errorf("heading %q, want %q", got, want)
+	}
+	if got, want := p.text("#review-head dd"), "2026-11, 2026-11-01 00:00+01:00 to 2026-12-01 00:00+01:00 (Europe/Paris)"; !strings.HasPrefix(got, want) {
+		t.Errorf("the review's month %q, want %q", got, want)
+	}
+	if got, want := p.text("#review-changes caption"), "Changes opened in the month, by environment, and how they stand now"; got != want {
+		t.Errorf("caption %q, want %q", got, want)
+	}
+	var header []string
+	for _, n := range p.all("#review-changes thead th[scope=col]") {
+		header = append(header, textOf(n))
+	}
+	if got, want := strings.Join(header, " | "), "Environment | Opened | By type | By risk tier | Completed | Failed | Rolled back | Cancelled | Rejected | Still open"; got != want {
+		t.Errorf("header %q, want %q", got, want)
+	}
+	var cells []string
+	for _, n := range p.all("#review-changes tbody tr:first-child > *") {
+		cells = append(cells, textOf(n))
+	}
+	if got, want := strings.Join(cells, " | "), "staging-lyon | 1 | 1 standard | 1 low | 0 | 0 | 0 | 0 | 0 | 1"; got != want {
+		t.Errorf("staging-lyon's changes %q, want %q", got, want)
+	}
+	if got, want := p.text("p#review-emergencies"), "Emergency changes opened in the month and their retrospective reviews: No emergency change was opened in the month."; got != want {
+		t.Errorf("emergencies %q, want %q", got, want)
+	}
+	if p.attr("#m-plant option[selected]", "value") != "lyon" || p.attr("#m-month", "value") != "2026-11" {
+		t.Errorf("the form does not keep the filter: plant %q, month %q", p.attr("#m-plant option[selected]", "value"), p.attr("#m-month", "value"))
+	}
+
+	href := p.attr("a#review-markdown", "href")
+	if href != "/reports/review.md?month=2026-11&plant=lyon" {
+		t.Fatalf("the review links to %q, want its Markdown document", href)
+	}
+	d := b.get(href).mustStatus(t, http.StatusOK)
+	if got, want := d.header.Get("Content-Disposition"), `attachment; filename=review-lyon-2026-11.md`; got != want {
+		t.Errorf("Content-Disposition %q, want %q", got, want)
+	}
+	if got := d.header.Get("Content-Type"); got != "text/markdown; charset=utf-8" {
+		t.Errorf("Content-Type %q", got)
+	}
+	// The document andon report review -o markdown writes (cmd/andon's
+	// TestReportReviewFromTheBoard compares the two byte for byte).
+	review, err := s.reports.Review(ctx, andon.ReviewFilter{Month: "2026-11", Plant: "lyon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(reviewdoc.Markdown(review)); d.body != want || !strings.HasPrefix(d.body, "# Monthly operational review, 2026-11 (Europe/Paris)\n") {
+		t.Errorf("the document:\n%s\nwant:\n%s", d.body, want)
+	}
+	if got := b.get("/reports/review.md?month=2026-11").mustStatus(t, http.StatusOK).header.Get("Content-Disposition"); got != "attachment; filename=review-2026-11.md" {
+		t.Errorf("every environment's document: Content-Disposition %q", got)
+	}
+
+	if got := b.get("/reports/review").mustStatus(t, http.StatusOK).text("h1"); got != "Monthly operational review, 2026-10 (UTC)" {
+		t.Errorf("the review without a month: %q, want October's, in UTC", got)
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/reports/review?month=2026-13", `month: "2026-13" is not a month; want YYYY-MM, such as 2026-11`},
+		{"/reports/review?month=", `month: "" is not a month`},
+		{"/reports/review?month=2026-11&plant=paris", "plant: "},
+		{"/reports/review?month=2026-11&plant=lyon&process=finance", "give one of them at most"},
+		{"/reports/review.md?month=November", `month: "November" is not a month`},
+	} {
+		p := b.get(c.path).mustStatus(t, http.StatusBadRequest)
+		if got := p.text("#error"); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want it to say %q", c.path, got, c.want)
 		}
 	}
 }

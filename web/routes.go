@@ -74,6 +74,8 @@ func (h *Handler) routes() []route {
 		{"GET /audit/evidence", signedIn, page(h.auditEvidence)},
 		{"GET /catalog", signedIn, page(h.catalogPage)},
 		{"GET /reports", signedIn, page(h.reports)},
+		{"GET /reports/review", signedIn, page(h.review)},
+		{"GET /reports/review.md", signedIn, page(h.reviewMarkdown)},
 		{"GET /incidents", signedIn, page(h.incidents)},
 		{"POST /incidents", signedIn, page(h.incidentOpen)},
 		{"GET /incidents/{id}", signedIn, page(h.incidentDetail)},

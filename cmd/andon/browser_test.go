@@ -1181,6 +1181,7 @@ func (b *board) testEveryPage(t *testing.T) {
 		{"audit-entry", "/audit/entries/3", "pre#record", bob},
 		{"catalog", "/catalog", "section#teams", bob},
 		{"reports", "/reports", "table#dora", bob},
+		{"review", "/reports/review?month=" + time.Now().UTC().Format("2006-01"), "table#review-changes", bob},
 		{"incidents", "/incidents", "table#incidents", bob},
 		{"incident", "/incidents/INC-1", "#state", bob},
 		{"not-found", "/changes/CHG-999", "#error", bob},

@@ -2,6 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +139,61 @@ func TestReportReview(t *testing.T) {
 		{[]string{"--month", month, "--plant", "lyon", "--timezone", "Local"}, `--timezone: "Local" depends on the machine`},
 	} {
 		wantExit(t, s.as(t, "frank", append([]string{"report", "review"}, c.args...)...), 2, c.want)
+	}
+}
+
+// TestReportReviewFromTheBoard downloads the monthly review's Markdown
+// document from the board and finds it the same, byte for byte, as what
+// andon report review -o markdown writes, but for the minute it was read
+// at, which may have turned between the two.
+func TestReportReviewFromTheBoard(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "emergency",
+		"--title", "Label printer | <fix> & more", "--image", imageRelease), 0, "")
+	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageUnseen), 1, "")
+	month := time.Now().UTC().Format("2006-01")
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["frank"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Fatalf("sign in on the board: status %d, cookies %v", res.StatusCode, res.Cookies())
+	}
+	cookies := res.Cookies()
+	for _, filter := range [][]string{nil, {"plant", "geelong"}, {"env", "prod-lyon"}, {"process", "finance"}} {
+		q := url.Values{"month": {month}}
+		args := []string{"report", "review", "--month", month, "-o", "markdown"}
+		if filter != nil {
+			q.Set(filter[0], filter[1])
+			args = append(args, "--"+filter[0], filter[1])
+		}
+		req, err := http.NewRequest(http.MethodGet, s.url+"/reports/review.md?"+q.Encode(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		downloaded, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("download the review %v: status %d, %v\n%.300s", filter, res.StatusCode, err, downloaded)
+		}
+		printed := s.as(t, "frank", args...)
+		if printed.code != 0 {
+			t.Fatalf("report review %v: exit %d\n%s", filter, printed.code, printed.stderr)
+		}
+		asOf := regexp.MustCompile(`(?m)^- As of: \d{4}-\d\d-\d\d \d\d:\d\dZ `)
+		board, cli := asOf.ReplaceAllString(string(downloaded), "- As of: (when) "), asOf.ReplaceAllString(printed.stdout, "- As of: (when) ")
+		if board != cli || !strings.Contains(cli, "- As of: (when) ") || filter == nil && !strings.Contains(cli, "Label printer \\| <fix> & more") {
+			t.Errorf("the review %v downloaded from the board is not what andon report review -o markdown writes:\nboard:\n%s\nCLI:\n%s", filter, downloaded, printed.stdout)
+		}
 	}
 }
