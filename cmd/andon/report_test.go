@@ -192,8 +192,23 @@ func TestReportReviewFromTheBoard(t *testing.T) {
 		}
 		asOf := regexp.MustCompile(`(?m)^- As of: \d{4}-\d\d-\d\d \d\d:\d\dZ `)
 		board, cli := asOf.ReplaceAllString(string(downloaded), "- As of: (when) "), asOf.ReplaceAllString(printed.stdout, "- As of: (when) ")
-		if board != cli || !strings.Contains(cli, "- As of: (when) ") || filter == nil && !strings.Contains(cli, "Label printer \\| <fix> & more") {
+		if board != cli || !strings.Contains(cli, "- As of: (when) ") || filter == nil && !strings.Contains(cli, "Label printer \\| \\<fix> \\& more") {
 			t.Errorf("the review %v downloaded from the board is not what andon report review -o markdown writes:\nboard:\n%s\nCLI:\n%s", filter, downloaded, printed.stdout)
 		}
+	}
+}
+
+// A title is shown in the Markdown review as it was written: its HTML-like
+// words, backticks, backslashes and pipes are escaped, so that a renderer
+// neither drops "<odoo-cron>" as a tag, nor opens a code span in which the
+// escapes of the rest of the cell would show, nor splits the cell.
+func TestReportReviewMarkdownCells(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	title := "Cron <odoo-cron> stuck | see `C:\\odoo` & <!-- the log"
+	wantExit(t, s.as(t, "alice", "change", "create", "--env", "prod-lyon", "--type", "emergency", "--title", title, "--image", imageRelease), 0, "")
+	md := s.as(t, "frank", "report", "review", "--month", time.Now().UTC().Format("2006-01"), "-o", "markdown")
+	want := "Cron \\<odoo-cron> stuck \\| see \\`C:\\\\odoo\\` \\& \\<!-- the log |"
+	if md.code != 0 || !strings.Contains(md.stdout, want) {
+		t.Errorf("report review -o markdown: exit %d, want the cell %q\n%s%s", md.code, want, md.stdout, md.stderr)
 	}
 }

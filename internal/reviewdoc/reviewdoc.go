@@ -194,10 +194,19 @@ func Markdown(r *andon.Review) []byte {
 func writeMarkdown(w io.Writer, r *andon.Review) {
 	head, gate, delivery, incidents := Facts(r)
 	tables := Tables(r)
+	// A cell is one line shown as it was written: a backslash escapes
+	// the pipe that would end the cell, the < that a renderer would take
+	// for an HTML tag or comment and drop, the & of an entity, and the
+	// backtick of a code span, inside which no escape would be read.
 	cell := func(s string) string {
-		s = strings.ReplaceAll(s, "\\", "\\\\")
-		s = strings.ReplaceAll(s, "|", "\\|")
-		return strings.Join(strings.Fields(s), " ")
+		var b strings.Builder
+		for _, r := range strings.Join(strings.Fields(s), " ") {
+			if strings.ContainsRune("\\|<&`", r) {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
 	}
 	facts := func(kvs [][2]string) {
 		for _, f := range kvs {
