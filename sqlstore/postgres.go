@@ -23,9 +23,14 @@ import (
 // several replicas write to one PostgreSQL, so the database, not a Go
 // mutex, serialises them.
 var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
-	recordTime:    `(record::json ->> 'time')`,
-	bodyText:      func(field string) string { return `(body::json ->> '` + field + `')` },
-	recordData:    func(key string) string { return `(record::json #>> '{data,` + key + `}')` },
+	recordTime: `(record::json ->> 'time')`,
+	bodyText:   func(field string) string { return `(body::json ->> '` + field + `')` },
+	recordData: func(key string) string { return `(record::json #>> '{data,` + key + `}')` },
+	// A json value is text, parsed again by every field read from it; a
+	// jsonb one is parsed once, into a tree its fields are read from.
+	recordDoc:     `(record::jsonb -> 'data')`,
+	docText:       func(key string) string { return `(d ->> '` + key + `')` },
+	docFence:      ` OFFSET 0`,
 	openIncidents: `(SELECT COALESCE(json_agg(body::json ORDER BY seq), '[]')::text FROM incidents WHERE state = 'open')`,
 	windowBound: func(bound string) string {
 		return `EXTRACT(EPOCH FROM (c.body::json #>> '{window,` + bound + `}')::timestamptz)`

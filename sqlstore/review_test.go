@@ -255,3 +255,23 @@ func TestReviewGateThroughIndex(t *testing.T) {
 		})
 	}
 }
+
+// The review parses the data of each gate decision of its month once, not
+// once for each of the verdict, the dry run and the reasons it reads: a
+// month holds a hundred thousand decisions and more, and PostgreSQL parses
+// a json value again for every field read from it. SQLite's plan does not
+// show the expressions its steps compute, so PostgreSQL alone is asked.
+func TestReviewGateParsesEachRecordOnce(t *testing.T) {
+	db, raw := mustPlanned(t, "postgres")
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	q, args := db.ReviewGateStatement(andon.DORAFilter{Since: since, Until: since.AddDate(0, 1, 0)})
+	plan := mustExplain(t, "postgres", raw, "(VERBOSE) "+q, args)
+	if !strings.Contains(plan, "audit_entries_time") {
+		t.Errorf("read without the index audit_entries_time:\n%s", plan)
+	}
+	for _, line := range strings.Split(plan, "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "Output:") && strings.Count(line, "record)::json") > 1 {
+			t.Errorf("a step parses each record more than once: %s\n%s", line, plan)
+		}
+	}
+}
