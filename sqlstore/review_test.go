@@ -275,3 +275,46 @@ func TestReviewGateParsesEachRecordOnce(t *testing.T) {
 		}
 	}
 }
+
+// An emergency change is listed in the review of the month it was opened
+// in, with its deployment in the month after and its review as it stands
+// when read; the month of its deployment counts it among its emergency
+// deployments (Delivery) but does not list it again.
+func TestReviewEmergencyAcrossMonths(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		e.now = time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC)
+		e.MustStage(t, imageStaged)
+		e.now = time.Date(2026, 10, 31, 23, 50, 0, 0, time.UTC)
+		c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{
+			Environment: "prod-geelong", Type: andon.ChangeEmergency, Title: "Hotfix labels", Artifacts: []string{imageStaged},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.changes.Decide(as("erin"), c.ID, andon.Approve, "outage"); err != nil {
+			t.Fatal(err)
+		}
+		deployed := time.Date(2026, 11, 1, 0, 10, 0, 0, time.UTC)
+		e.now = deployed
+		if res, err := e.gate.Decide(as("alice"), andon.GateRequest{Environment: "prod-geelong", Image: imageStaged}); err != nil || !res.Allow {
+			t.Fatalf("gate of the emergency change: %v %+v", err, res)
+		}
+		e.now = time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+		reports := sqlstore.NewReportService(e.db, e.catalog, e.changes, e.backups)
+		oct, err := reports.Review(as("frank"), andon.ReviewFilter{Month: "2026-10"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(oct.Emergencies) != 1 || oct.Emergencies[0].Change != c.ID || oct.Emergencies[0].DeployedAt == nil ||
+			!oct.Emergencies[0].DeployedAt.Equal(deployed) || oct.Emergencies[0].Review != andon.ReviewOwed {
+			t.Errorf("October's emergencies %+v, want %s deployed %s, its review owed", oct.Emergencies, c.ID, deployed)
+		}
+		nov, err := reports.Review(as("frank"), andon.ReviewFilter{Month: "2026-11"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nov.Emergencies) != 0 || nov.Delivery.Total.EmergencyDeployments != 1 {
+			t.Errorf("November: emergencies %+v, %d emergency deployments; want none listed, one deployment", nov.Emergencies, nov.Delivery.Total.EmergencyDeployments)
+		}
+	})
+}
