@@ -93,8 +93,10 @@ func (f ReviewFilter) Location(cat *Catalog) (*time.Location, error) {
 // Period returns the period of f's month, in the time zone of
 // f.Location, and checks its filter against cat, as
 // DORAFilter.Environments does: the environments it selects, or nil for
-// every one.
-func (f ReviewFilter) Period(cat *Catalog) (DORAFilter, []string, error) {
+// every one. A month that has not begun at now, in its time zone, is
+// refused: it holds nothing to review, and is most often the year
+// mistyped, which an empty review would hide.
+func (f ReviewFilter) Period(cat *Catalog, now time.Time) (DORAFilter, []string, error) {
 	if _, _, err := ParseMonth(f.Month); err != nil {
 		return DORAFilter{}, nil, err
 	}
@@ -105,6 +107,9 @@ func (f ReviewFilter) Period(cat *Catalog) (DORAFilter, []string, error) {
 	since, until, err := ParseMonthIn(f.Month, loc)
 	if err != nil {
 		return DORAFilter{}, nil, err
+	}
+	if since.After(now) {
+		return DORAFilter{}, nil, Errorf(EINVALID, "month: %s has not begun; it is %s now, in %s", f.Month, now.In(loc).Format("2006-01"), loc)
 	}
 	d := DORAFilter{Since: since, Until: until, Environment: f.Environment, Plant: f.Plant, Process: f.Process}
 	selected, err := d.Environments(cat)

@@ -169,12 +169,13 @@ func (s *ReportService) Review(ctx context.Context, f andon.ReviewFilter) (*ando
 		return nil, andon.Errorf(andon.EINTERNAL, "the review needs the changes and backups services")
 	}
 	cat := s.catalog.Catalog()
-	period, selected, err := f.Period(cat)
+	now := s.db.Now().UTC()
+	period, selected, err := f.Period(cat, now)
 	if err != nil {
 		return nil, err
 	}
 	keep := func(env string) bool { return selected == nil || slices.Contains(selected, env) }
-	r := &andon.Review{Month: f.Month, Timezone: period.Since.Location().String(), Since: period.Since, Until: period.Until, At: s.db.Now().UTC(),
+	r := &andon.Review{Month: f.Month, Timezone: period.Since.Location().String(), Since: period.Since, Until: period.Until, At: now,
 		Environment: f.Environment, Plant: f.Plant, Process: f.Process, Emergencies: []andon.ReviewEmergency{}, Findings: []andon.Finding{}}
 	if f.Plant != "" || f.Process != "" {
 		r.Selected = selected

@@ -201,6 +201,8 @@ func TestReviewRefusesBadFilters(t *testing.T) {
 			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon", Process: "finance"}, "give one of them at most"},
 			{andon.ReviewFilter{Month: "2026-11", Timezone: "Mars/Olympus"}, `timezone: "Mars/Olympus" is not a known IANA time zone`},
 			{andon.ReviewFilter{Month: "2026-11", Plant: "lyon", Timezone: "Local"}, `timezone: "Local" depends on the machine`},
+			// A month that has not begun is most often the year mistyped.
+			{andon.ReviewFilter{Month: e.now.AddDate(1, 0, 0).UTC().Format("2006-01")}, "month: " + e.now.AddDate(1, 0, 0).UTC().Format("2006-01") + " has not begun; it is " + e.now.UTC().Format("2006-01") + " now, in UTC"},
 		} {
 			_, err := reports.Review(as("frank"), c.filter)
 			if andon.ErrorCode(err) != andon.EINVALID || !strings.HasPrefix(andon.ErrorMessage(err), c.want) && !strings.Contains(andon.ErrorMessage(err), c.want) {

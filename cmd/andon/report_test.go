@@ -131,6 +131,7 @@ func TestReportReview(t *testing.T) {
 	}{
 		{nil, `--month: "" is not a month; want YYYY-MM`},
 		{[]string{"--month", "2026-13"}, `--month: "2026-13" is not a month; want YYYY-MM`},
+		{[]string{"--month", "2099-01"}, `--month: 2099-01 has not begun; it is ` + time.Now().UTC().Format("2006-01") + ` now, in UTC`},
 		{[]string{"--month", "11/2026"}, `--month: "11/2026" is not a month`},
 		{[]string{"--month", month, "--env", "prod-lyom"}, `--env: "prod-lyom" is not in the catalog`},
 		{[]string{"--month", month, "--plant", "lyon", "--process", "finance"}, "--env, --plant and --process: give one of them at most"},
