@@ -85,20 +85,14 @@ func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupReque
 				return nil
 			}
 		}
-		var seq int64
-		if err := tx.queryRow(ctx, `INSERT INTO backups (id, environment, completed_at, body) VALUES (?, ?, ?, '{}') RETURNING seq`,
-			"new backup "+b.Environment, b.Environment, micros(b.CompletedAt)).Scan(&seq); err != nil {
-			return fmt.Errorf("insert backup: %w", err)
-		}
-		if b.ID == "" {
-			b.ID = fmt.Sprintf("BKP-%d", seq)
-		}
-		body, err := json.Marshal(b)
-		if err != nil {
+		if _, err := insertNamed(ctx, tx, "backups", `INSERT INTO backups (id, environment, completed_at, body) VALUES (?, ?, ?, '{}') RETURNING seq`,
+			[]any{"new backup " + b.Environment, b.Environment, micros(b.CompletedAt)}, b, func(seq int64) string {
+				if b.ID == "" {
+					b.ID = fmt.Sprintf("BKP-%d", seq)
+				}
+				return b.ID
+			}); err != nil {
 			return err
-		}
-		if _, err := tx.exec(ctx, `UPDATE backups SET id = ?, body = ? WHERE seq = ?`, b.ID, body, seq); err != nil {
-			return fmt.Errorf("insert backup %s: %w", b.ID, err)
 		}
 		tx.Record(andon.Event{Type: andon.EventBackupRecorded, Actor: user, Subject: b.Environment, Data: b})
 		return nil
@@ -239,18 +233,10 @@ func (s *BackupService) RecordRestoreTest(ctx context.Context, req *andon.Restor
 		if rt.Result == andon.RestorePassed {
 			passed = 1
 		}
-		var seq int64
-		if err := tx.queryRow(ctx, `INSERT INTO restore_tests (id, environment, backup, started_at, passed, body) VALUES (?, ?, ?, ?, ?, '{}') RETURNING seq`,
-			"new restore test "+rt.Environment, rt.Environment, rt.Backup, micros(rt.StartedAt), passed).Scan(&seq); err != nil {
-			return fmt.Errorf("insert restore test: %w", err)
-		}
-		rt.ID = fmt.Sprintf("RST-%d", seq)
-		body, err = json.Marshal(rt)
-		if err != nil {
+		if _, err := insertNamed(ctx, tx, "restore_tests", `INSERT INTO restore_tests (id, environment, backup, started_at, passed, body) VALUES (?, ?, ?, ?, ?, '{}') RETURNING seq`,
+			[]any{"new restore test " + rt.Environment, rt.Environment, rt.Backup, micros(rt.StartedAt), passed}, rt,
+			func(seq int64) string { rt.ID = fmt.Sprintf("RST-%d", seq); return rt.ID }); err != nil {
 			return err
-		}
-		if _, err := tx.exec(ctx, `UPDATE restore_tests SET id = ?, body = ? WHERE seq = ?`, rt.ID, body, seq); err != nil {
-			return fmt.Errorf("insert restore test %s: %w", rt.ID, err)
 		}
 		tx.Record(andon.Event{Type: andon.EventRestoreTested, Actor: user, Subject: rt.Environment, Data: rt})
 		return nil

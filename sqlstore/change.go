@@ -253,22 +253,34 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// insertNamed inserts a row of table with insert, a statement that
+// returns the row's seq and leaves its id and body to be written; name
+// gives v its ID from the seq (CHG-12, INC-3) and returns it, and v's
+// JSON becomes the row's body. It returns the seq.
+func insertNamed(ctx context.Context, tx *Tx, table, insert string, args []any, v any, name func(seq int64) string) (int64, error) {
+	var seq int64
+	if err := tx.queryRow(ctx, insert, args...).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("insert into %s: %w", table, err)
+	}
+	id := name(seq)
+	body, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.exec(ctx, `UPDATE `+table+` SET id = ?, body = ? WHERE seq = ?`, id, body, seq); err != nil {
+		return 0, fmt.Errorf("insert %s into %s: %w", id, table, err)
+	}
+	return seq, nil
+}
+
 // insertChange stores a new change and gives it its ID.
 func insertChange(ctx context.Context, tx *Tx, c *andon.Change) error {
-	var seq int64
-	err := tx.queryRow(ctx, `INSERT INTO changes (id, environment, type, state, tier, requester, title, description, version, created_at, updated_at, body)
+	seq, err := insertNamed(ctx, tx, "changes", `INSERT INTO changes (id, environment, type, state, tier, requester, title, description, version, created_at, updated_at, body)
 		VALUES ('', ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, '{}') RETURNING seq`,
-		c.Environment, c.Type, c.State, c.Risk.Tier, c.Requester, c.Title, c.Description, micros(c.CreatedAt), micros(c.UpdatedAt)).Scan(&seq)
-	if err != nil {
-		return fmt.Errorf("insert change: %w", err)
-	}
-	c.ID = fmt.Sprintf("CHG-%d", seq)
-	body, err := json.Marshal(c)
+		[]any{c.Environment, c.Type, c.State, c.Risk.Tier, c.Requester, c.Title, c.Description, micros(c.CreatedAt), micros(c.UpdatedAt)},
+		c, func(seq int64) string { c.ID = fmt.Sprintf("CHG-%d", seq); return c.ID })
 	if err != nil {
 		return err
-	}
-	if _, err := tx.exec(ctx, `UPDATE changes SET id = ?, body = ? WHERE seq = ?`, c.ID, body, seq); err != nil {
-		return fmt.Errorf("insert change: %w", err)
 	}
 	for _, a := range c.Artifacts {
 		img, err := andon.ParseImage(a)

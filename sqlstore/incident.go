@@ -92,16 +92,8 @@ func (s *IncidentService) write(ctx context.Context, tx *Tx, inc *andon.Incident
 	case inc.ID != "":
 		_, err = tx.exec(ctx, `INSERT INTO incidents (id, state, updated_at, body) VALUES (?, ?, ?, ?)`, inc.ID, inc.State, micros(tx.now), body)
 	default:
-		var seq int64
-		if err := tx.queryRow(ctx, `INSERT INTO incidents (id, state, updated_at, body) VALUES ('', ?, ?, '{}') RETURNING seq`,
-			inc.State, micros(tx.now)).Scan(&seq); err != nil {
-			return fmt.Errorf("insert incident: %w", err)
-		}
-		inc.ID = fmt.Sprintf("INC-%d", seq)
-		if body, err = json.Marshal(inc); err != nil {
-			return err
-		}
-		_, err = tx.exec(ctx, `UPDATE incidents SET id = ?, body = ? WHERE seq = ?`, inc.ID, body, seq)
+		_, err = insertNamed(ctx, tx, "incidents", `INSERT INTO incidents (id, state, updated_at, body) VALUES ('', ?, ?, '{}') RETURNING seq`,
+			[]any{inc.State, micros(tx.now)}, inc, func(seq int64) string { inc.ID = fmt.Sprintf("INC-%d", seq); return inc.ID })
 	}
 	if err != nil {
 		return fmt.Errorf("write incident %s: %w", inc.ID, err)
