@@ -50,20 +50,11 @@ func handleRecord[R any, PR interface {
 // first.
 func handleBackupList(backups andon.BackupService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "limit")
+		env, limit, err := environmentListing(r)
 		if err != nil {
 			return err
 		}
-		var f andon.BackupFilter
-		if err := q.strings(textParam{"environment", &f.Environment}); err != nil {
-			return err
-		}
-		limit, err := q.int("limit", defaultLimit, 1, maxLimit)
-		if err != nil {
-			return err
-		}
-		f.Limit = int(limit)
-		list, err := backups.FindBackups(r.Context(), f)
+		list, err := backups.FindBackups(r.Context(), andon.BackupFilter{Environment: env, Limit: limit})
 		if err != nil {
 			return err
 		}
@@ -71,6 +62,20 @@ func handleBackupList(backups andon.BackupService) apiFunc {
 			Backups []*andon.Backup `json:"backups"`
 		}{nonNil(list)})
 	}
+}
+
+// environmentListing reads the query of a listing of what is recorded of
+// an environment, or of all: its environment and limit.
+func environmentListing(r *http.Request) (env string, limit int, err error) {
+	q, err := parseQuery(r, "environment", "limit")
+	if err != nil {
+		return "", 0, err
+	}
+	if err := q.strings(textParam{"environment", &env}); err != nil {
+		return "", 0, err
+	}
+	n, err := q.int("limit", defaultLimit, 1, maxLimit)
+	return env, int(n), err
 }
 
 // handleRestoreTestRecord records a restore test that ran, for a platform
@@ -85,20 +90,11 @@ func handleRestoreTestRecord(backups andon.BackupService) apiFunc {
 // started first.
 func handleRestoreTestList(backups andon.BackupService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "environment", "limit")
+		env, limit, err := environmentListing(r)
 		if err != nil {
 			return err
 		}
-		var f andon.RestoreTestFilter
-		if err := q.strings(textParam{"environment", &f.Environment}); err != nil {
-			return err
-		}
-		limit, err := q.int("limit", defaultLimit, 1, maxLimit)
-		if err != nil {
-			return err
-		}
-		f.Limit = int(limit)
-		list, err := backups.FindRestoreTests(r.Context(), f)
+		list, err := backups.FindRestoreTests(r.Context(), andon.RestoreTestFilter{Environment: env, Limit: limit})
 		if err != nil {
 			return err
 		}
