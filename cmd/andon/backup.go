@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/reviewdoc"
 )
 
 // newBackupCmd returns `andon backup`: the evidence of the backups of
@@ -303,8 +304,8 @@ words.`,
 					if t := p.PassedRestoreTest; t != nil {
 						test, took = t.ID+" "+fmtTime(t.FinishedAt), andon.HumanDuration(t.Duration())
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Environment, p.Stage, objective(p.RPO), objective(p.RTO),
-						age, yesNo(p.BackupFresh), test, took, withinRTO(p.WithinRTO), yesNo(p.RestoreTestRecent))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Environment, p.Stage, reviewdoc.Objective(p.RPO), reviewdoc.Objective(p.RTO),
+						age, reviewdoc.YesNo(p.BackupFresh), test, took, reviewdoc.WithinRTO(p.WithinRTO), reviewdoc.YesNo(p.RestoreTestRecent))
 				}
 			})
 		},
@@ -319,14 +320,14 @@ words.`,
 func printPosture(w io.Writer, status *andon.RecoveryStatus, p *andon.RecoveryPosture) {
 	kv(w, "environment", p.Environment)
 	kv(w, "stage", string(p.Stage))
-	kv(w, "rpo", objective(p.RPO))
-	kv(w, "rto", objective(p.RTO))
+	kv(w, "rpo", reviewdoc.Objective(p.RPO))
+	kv(w, "rto", reviewdoc.Objective(p.RTO))
 	if b := p.Backup; b != nil {
 		kv(w, "latest backup", fmt.Sprintf("%s, completed %s (%s ago)", b.ID, fmtTime(b.CompletedAt), andon.HumanDuration(p.BackupAge)))
 	} else {
 		kv(w, "latest backup", "-")
 	}
-	kv(w, "backup fresh", fmt.Sprintf("%s (within %s)", yesNo(p.BackupFresh), andon.HumanDuration(status.BackupFreshness)))
+	kv(w, "backup fresh", fmt.Sprintf("%s (within %s)", reviewdoc.YesNo(p.BackupFresh), andon.HumanDuration(status.BackupFreshness)))
 	restoreTest := func(t *andon.RestoreTest) string {
 		if t == nil {
 			return "-"
@@ -335,32 +336,7 @@ func printPosture(w io.Writer, status *andon.RecoveryStatus, p *andon.RecoveryPo
 	}
 	kv(w, "latest restore test", restoreTest(p.RestoreTest))
 	kv(w, "latest passed", restoreTest(p.PassedRestoreTest))
-	kv(w, "within rto", withinRTO(p.WithinRTO))
-	kv(w, "recent", fmt.Sprintf("%s (within %s)", yesNo(p.RestoreTestRecent), andon.HumanDuration(status.RestoreTestPeriod)))
+	kv(w, "within rto", reviewdoc.WithinRTO(p.WithinRTO))
+	kv(w, "recent", fmt.Sprintf("%s (within %s)", reviewdoc.YesNo(p.RestoreTestRecent), andon.HumanDuration(status.RestoreTestPeriod)))
 	kvList(w, "verdicts", p.Verdicts)
-}
-
-// objective renders a strictest objective and the process that sets it,
-// or "-" for none.
-func objective(o *andon.Objective) string {
-	if o == nil {
-		return "-"
-	}
-	return andon.HumanDuration(o.Duration) + " (" + o.Process + ")"
-}
-
-// yesNo renders a verdict.
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// withinRTO renders the RTO verdict, "-" when there is none to weigh.
-func withinRTO(b *bool) string {
-	if b == nil {
-		return "-"
-	}
-	return yesNo(*b)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/internal/reviewdoc"
 )
 
 // newReportCmd returns `andon report`: measures computed from the history
@@ -158,30 +159,18 @@ func printDORA(w io.Writer, r *andon.DORAReport) {
 		if f.ChangeFailureRate != nil {
 			rate = fmt.Sprintf("%g%%", math.Round(*f.ChangeFailureRate*1000)/10)
 		}
-		restoreP90 := spreadP90(f.Restore)
+		restoreP90 := reviewdoc.SpreadP90(f.Restore)
 		if f.Unrestored > 0 {
 			restoreP90 += fmt.Sprintf(" (%d unrestored)", f.Unrestored)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%g\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", name, deployments, f.DeploymentsPerWeek,
-			spreadP50(f.LeadTime), spreadP90(f.LeadTime), f.Completed+f.Failed+f.RolledBack, f.Failed, f.RolledBack, rate,
-			spreadP50(f.Restore), restoreP90)
+			reviewdoc.SpreadP50(f.LeadTime), reviewdoc.SpreadP90(f.LeadTime), f.Completed+f.Failed+f.RolledBack, f.Failed, f.RolledBack, rate,
+			reviewdoc.SpreadP50(f.Restore), restoreP90)
 	}
 	for _, f := range r.Environments {
 		row(f.Environment, f)
 	}
 	row("total", r.Total)
 	fmt.Fprintln(w)
-	kv(w, "incidents resolved", fmt.Sprintf("%d, time to restore p50 %s, p90 %s", r.Incidents.Resolved, spreadP50(r.Incidents.Restore), spreadP90(r.Incidents.Restore)))
-}
-
-func spreadP50(s andon.Spread) string { return spreadDuration(s.P50()) }
-func spreadP90(s andon.Spread) string { return spreadDuration(s.P90()) }
-
-// spreadDuration is a percentile for people, to the minute, or a dash when
-// there is none.
-func spreadDuration(d time.Duration, ok bool) string {
-	if !ok {
-		return "-"
-	}
-	return andon.HumanDuration(d)
+	kv(w, "incidents resolved", fmt.Sprintf("%d, time to restore p50 %s, p90 %s", r.Incidents.Resolved, reviewdoc.SpreadP50(r.Incidents.Restore), reviewdoc.SpreadP90(r.Incidents.Restore)))
 }

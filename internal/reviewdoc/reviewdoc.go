@@ -1,7 +1,9 @@
 // Package reviewdoc words the monthly operational review for people: its
 // facts and its tables, which andon report review prints and the board
 // shows, and the Markdown document of the minutes, which andon report
-// review -o markdown writes and the board serves, byte for byte.
+// review -o markdown writes and the board serves, byte for byte; and the
+// recovery objectives, verdicts and spreads, which andon backup status
+// and report dora word the same way.
 package reviewdoc
 
 import (
@@ -130,8 +132,8 @@ func Tables(r *andon.Review) []Table {
 		if t := p.PassedRestoreTest; t != nil {
 			test, took = t.ID+" "+fmtTime(t.FinishedAt), andon.HumanDuration(t.Duration())
 		}
-		posture.Rows = append(posture.Rows, []string{p.Environment, string(p.Stage), objective(p.RPO), objective(p.RTO),
-			age, yesNo(p.BackupFresh), test, took, withinRTO(p.WithinRTO), yesNo(p.RestoreTestRecent)})
+		posture.Rows = append(posture.Rows, []string{p.Environment, string(p.Stage), Objective(p.RPO), Objective(p.RTO),
+			age, YesNo(p.BackupFresh), test, took, WithinRTO(p.WithinRTO), YesNo(p.RestoreTestRecent)})
 	}
 	tests := Table{Title: "Restore tests of the month", Header: []string{"TEST", "ENVIRONMENT", "BACKUP", "STARTED", "TOOK", "RESULT"},
 		None: "No restore test was started in the month."}
@@ -164,12 +166,12 @@ func Facts(r *andon.Review) (head, gate, delivery, incidents [][2]string) {
 	}
 	delivery = [][2]string{
 		{"deployments", deployments},
-		{"lead time", fmt.Sprintf("p50 %s, p90 %s", spreadP50(d.LeadTime), spreadP90(d.LeadTime))},
+		{"lead time", fmt.Sprintf("p50 %s, p90 %s", SpreadP50(d.LeadTime), SpreadP90(d.LeadTime))},
 		{"change failure rate", fmt.Sprintf("%s (%d completed, %d failed, %d rolled back)", rate, d.Completed, d.Failed, d.RolledBack)},
-		{"time to restore after a failed change", fmt.Sprintf("p50 %s, p90 %s", spreadP50(d.Restore), spreadP90(d.Restore))},
+		{"time to restore after a failed change", fmt.Sprintf("p50 %s, p90 %s", SpreadP50(d.Restore), SpreadP90(d.Restore))},
 	}
 	incidents = [][2]string{{"incidents", fmt.Sprintf("%d opened, %d resolved, time to restore p50 %s, p90 %s", len(r.Incidents.Opened), len(r.Incidents.Resolved),
-		spreadP50(r.Incidents.Restore), spreadP90(r.Incidents.Restore))}}
+		SpreadP50(r.Incidents.Restore), SpreadP90(r.Incidents.Restore))}}
 	return head, gate, delivery, incidents
 }
 
@@ -295,31 +297,35 @@ func orDash(s string) string {
 	return s
 }
 
-// objective is a recovery objective and the process that sets it.
-func objective(o *andon.Objective) string {
+// Objective words a recovery objective and the process that sets it, or
+// a dash for none.
+func Objective(o *andon.Objective) string {
 	if o == nil {
 		return "-"
 	}
 	return andon.HumanDuration(o.Duration) + " (" + o.Process + ")"
 }
 
-func yesNo(b bool) string {
+// YesNo words a verdict.
+func YesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
 }
 
-// withinRTO is the RTO verdict, a dash when there is none to weigh.
-func withinRTO(b *bool) string {
+// WithinRTO words the RTO verdict, a dash when there is none to weigh.
+func WithinRTO(b *bool) string {
 	if b == nil {
 		return "-"
 	}
-	return yesNo(*b)
+	return YesNo(*b)
 }
 
-func spreadP50(s andon.Spread) string { return spreadDuration(s.P50()) }
-func spreadP90(s andon.Spread) string { return spreadDuration(s.P90()) }
+// SpreadP50 and SpreadP90 word a spread's median and 90th percentile to
+// the minute, or a dash when it has none.
+func SpreadP50(s andon.Spread) string { return spreadDuration(s.P50()) }
+func SpreadP90(s andon.Spread) string { return spreadDuration(s.P90()) }
 
 // spreadDuration is a percentile to the minute, or a dash for none.
 func spreadDuration(d time.Duration, ok bool) string {
