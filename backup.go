@@ -58,10 +58,17 @@ func (r *BackupRequest) Validate() error {
 	if err := CheckText("method", r.Method, false); err != nil {
 		return err
 	}
-	if r.Link != "" {
-		if err := (Link{Kind: "backup", URL: r.Link}).checkOf("backup", "link"); err != nil {
-			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
-		}
+	return checkEvidenceLink("backup", r.Link)
+}
+
+// checkEvidenceLink checks the link of a backup or a restore test (kind),
+// if any: the field is link, not a change's link.url.
+func checkEvidenceLink(kind, link string) error {
+	if link == "" {
+		return nil
+	}
+	if err := (Link{Kind: kind, URL: link}).checkOf(kind, "link"); err != nil {
+		return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
 	}
 	return nil
 }
@@ -164,12 +171,7 @@ func (r *RestoreTestRequest) Validate() error {
 	if err := CheckText("note", r.Note, true); err != nil {
 		return err
 	}
-	if r.Link != "" {
-		if err := (Link{Kind: "restore test", URL: r.Link}).checkOf("restore test", "link"); err != nil {
-			return Errorf(EINVALID, "%s", strings.Replace(ErrorMessage(err), "link.url", "link", 1))
-		}
-	}
-	return nil
+	return checkEvidenceLink("restore test", r.Link)
 }
 
 // RestoreTestFilter selects restore tests: those of Environment when it

@@ -27,25 +27,36 @@ func NewBackupService(db *DB, catalog andon.CatalogSource, policy andon.Policy) 
 	return &BackupService{db: db, catalog: catalog, policy: policy}
 }
 
+// recorder returns the user of ctx, who records what (a backup, a restore
+// test) of env: a platform admin, as what vouches for something
+// (vouches), of an environment the catalog holds.
+func (s *BackupService) recorder(ctx context.Context, env, what, vouches string) (string, error) {
+	user, err := requireUser(ctx)
+	if err != nil {
+		return "", err
+	}
+	cat := s.catalog.Catalog()
+	if cat.Environment(env) == nil {
+		return "", andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(env))
+	}
+	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
+		return "", andon.Errorf(andon.EFORBIDDEN, "%s may not record %s: %s, and only a platform admin records one", user, what, vouches)
+	}
+	return user, nil
+}
+
 // RecordBackup records a backup that completed, for a platform admin.
 // The same backup recorded already is answered as it was, created false;
 // so is a backup recorded already of the same environment under the ID of
 // a request that gives no completion, as a job that records by ID alone
 // runs again later, when now is another instant.
 func (s *BackupService) RecordBackup(ctx context.Context, req *andon.BackupRequest) (*andon.Backup, bool, error) {
-	user, err := requireUser(ctx)
-	if err != nil {
-		return nil, false, err
-	}
 	if err := req.Validate(); err != nil {
 		return nil, false, err
 	}
-	cat := s.catalog.Catalog()
-	if cat.Environment(req.Environment) == nil {
-		return nil, false, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
-	}
-	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
-		return nil, false, andon.Errorf(andon.EFORBIDDEN, "%s may not record a backup: a backup vouches for a migration at the gate, and only a platform admin records one", user)
+	user, err := s.recorder(ctx, req.Environment, "a backup", "a backup vouches for a migration at the gate")
+	if err != nil {
+		return nil, false, err
 	}
 	var b *andon.Backup
 	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
@@ -167,19 +178,12 @@ func readLatestBackup(ctx context.Context, q rowQuerier, env string, at time.Tim
 // recorded already (its environment, backup and start) is answered as it
 // was, created false.
 func (s *BackupService) RecordRestoreTest(ctx context.Context, req *andon.RestoreTestRequest) (*andon.RestoreTest, bool, error) {
-	user, err := requireUser(ctx)
-	if err != nil {
-		return nil, false, err
-	}
 	if err := req.Validate(); err != nil {
 		return nil, false, err
 	}
-	cat := s.catalog.Catalog()
-	if cat.Environment(req.Environment) == nil {
-		return nil, false, andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(req.Environment))
-	}
-	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
-		return nil, false, andon.Errorf(andon.EFORBIDDEN, "%s may not record a restore test: it vouches for the recovery of an environment, and only a platform admin records one", user)
+	user, err := s.recorder(ctx, req.Environment, "a restore test", "it vouches for the recovery of an environment")
+	if err != nil {
+		return nil, false, err
 	}
 	var rt *andon.RestoreTest
 	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
