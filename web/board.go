@@ -161,11 +161,15 @@ func (h *Handler) boardView(ctx context.Context) (*boardView, error) {
 				v.OpenIncidents = max(v.OpenIncidents, boardIncidents+1)
 				v.HiddenIncidents = v.OpenIncidents - boardIncidents
 			}
-			// Every open critical incident may stop a tile, shown or not.
+			// Every open critical incident may stop a tile, shown or not;
+			// those the section lists come first, then the others
+			// updated last.
 			stoppers, err = h.cfg.Incidents.FindIncidents(ctx, andon.IncidentFilter{State: andon.IncidentOpen, Severity: andon.LevelCritical, Limit: boardStoppers})
 			if err != nil {
 				return nil, err
 			}
+			others := slices.DeleteFunc(v.Incidents, func(inc *andon.Incident) bool { return inc.Severity == andon.LevelCritical })
+			v.Incidents = append(slices.Clone(stoppers[:min(len(stoppers), boardIncidents)]), others...)[:boardIncidents]
 		} else {
 			stoppers = v.Incidents
 		}

@@ -2894,10 +2894,10 @@ func TestApprovalsShowsWindowsAndFreezes(t *testing.T) {
 	}
 }
 
-// TestBoardManyIncidents: the board shows the 100 open incidents updated
-// last, and says how many more are open and where they are all listed,
-// rather than leaving them out unsaid; without the count, that there are
-// more.
+// TestBoardManyIncidents: the board shows 100 open incidents, the critical
+// ones first, then those updated last, and says how many more are open and
+// where they are all listed, rather than leaving them out unsaid; without
+// the count, that there are more.
 func TestBoardManyIncidents(t *testing.T) {
 	for _, counted := range []bool{true, false} {
 		t.Run(fmt.Sprintf("counted=%v", counted), func(t *testing.T) {
@@ -2924,9 +2924,9 @@ func TestBoardManyIncidents(t *testing.T) {
 			b := s.MustSignIn(t, "frank")
 			for _, path := range []string{"/", "/?kiosk=1"} {
 				p := b.get(path).mustStatus(t, http.StatusOK)
-				heading, more := "✖ 104 open incidents", "The 100 updated last are shown; 4 more are open."
+				heading, more := "✖ 104 open incidents", "100 are shown, the critical ones first, then those updated last; 4 more are open."
 				if !counted {
-					heading, more = "✖ More than 100 open incidents", "The 100 updated last are shown; more are open."
+					heading, more = "✖ More than 100 open incidents", "100 are shown, the critical ones first, then those updated last; more are open."
 				}
 				more += " The board’s Incidents page lists them all, as does andon incident list --state open --limit 1000."
 				if got := p.text("#incidents h2"); got != heading {
@@ -2934,6 +2934,11 @@ func TestBoardManyIncidents(t *testing.T) {
 				}
 				if got := len(p.all("#incidents li.incident")); got != 100 {
 					t.Errorf("%s: %d incidents listed, want 100", path, got)
+				}
+				// The critical one, updated before all the others, is
+				// listed first.
+				if got := p.attr("#incidents li.incident", "data-incident"); got != "INC-1" {
+					t.Errorf("%s: %s listed first, want the critical INC-1", path, got)
 				}
 				if got := p.text("#incidents p.more"); got != more {
 					t.Errorf("%s: the incidents not shown are told as\n%q, want\n%q", path, got, more)
