@@ -279,7 +279,7 @@ func TestRecoveryFindings(t *testing.T) {
 		t.Errorf("findings %q; want %q", got, want)
 	}
 	r := s.as(t, "alice", "findings")
-	if r.code != 0 || !strings.Contains(r.stdout, "production environment prod-lyon took 3h to restore") {
+	if r.code != 0 || !strings.Contains(r.stdout, "production environment prod-lyon took 3h to restore") || !regexp.MustCompile(`(?m)^RTO_EXCEEDED +prod-lyon +- `).MatchString(r.stdout) {
 		t.Errorf("findings: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

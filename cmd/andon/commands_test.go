@@ -375,7 +375,7 @@ func TestHumanViews(t *testing.T) {
 		{
 			args: []string{"findings"},
 			wantStdout: []string{
-				"CODE CHANGE DUE MESSAGE",
+				"CODE SUBJECT DUE MESSAGE",
 				"REVIEW_OVERDUE CHG-0039 2026-03-05 10:00Z emergency change CHG-0039 has no retrospective review",
 			},
 		},

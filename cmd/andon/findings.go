@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 
@@ -36,9 +37,11 @@ func newFindingsCmd(e *env) *cobra.Command {
 				Findings []andon.Finding `json:"findings"`
 			}{findings}
 			return e.print(cmd, out, func(w io.Writer) {
-				fmt.Fprintln(w, "CODE\tCHANGE\tDUE\tMESSAGE")
+				// A finding is about a change, or about an environment
+				// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED).
+				fmt.Fprintln(w, "CODE\tSUBJECT\tDUE\tMESSAGE")
 				for _, f := range findings {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Code, orDash(f.ChangeID), fmtTime(f.Due), cell(f.Message))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Code, orDash(cmp.Or(f.ChangeID, f.Environment)), fmtTime(f.Due), cell(f.Message))
 				}
 			})
 		},
