@@ -639,12 +639,16 @@ const (
 	// restore test took longer than the strictest RTO of its processes:
 	// a recovery would leave a process down longer than it may be.
 	FindingRTOExceeded = "RTO_EXCEEDED"
+	// FindingRestoreTestFailed is a production environment whose latest
+	// restore test failed: whatever passed before it, its backups may
+	// not restore now.
+	FindingRestoreTestFailed = "RESTORE_TEST_FAILED"
 )
 
 // FindingCodes are the codes of the findings, in the order they are
 // listed.
 var FindingCodes = []string{FindingReviewOverdue, FindingUnapprovable, FindingWindowEnded, FindingEmergencyExpired,
-	FindingRestoreTestOverdue, FindingRTOExceeded}
+	FindingRestoreTestOverdue, FindingRTOExceeded, FindingRestoreTestFailed}
 
 // Finding is something an auditor or a change manager must look at.
 type Finding struct {
@@ -652,7 +656,7 @@ type Finding struct {
 	Message  string `json:"message"`
 	ChangeID string `json:"changeId,omitempty"`
 	// Environment is the environment a finding of no change is about
-	// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED).
+	// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED, RESTORE_TEST_FAILED).
 	Environment string    `json:"environment,omitempty"`
 	Due         time.Time `json:"due,omitzero"`
 }

@@ -440,3 +440,50 @@ func TestRecoveryFindings(t *testing.T) {
 		}
 	})
 }
+
+// A production environment whose latest restore test failed is
+// RESTORE_TEST_FAILED, though a test of it passed within the period; a
+// test that passes after it ends the finding.
+func TestRestoreTestFailedFinding(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		start := e.now
+		failed := func() (got []string) {
+			t.Helper()
+			findings, err := e.changes.Findings(ctx, andon.FindingRestoreTestFailed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range findings {
+				got = append(got, f.Code+" "+f.Environment+": "+f.Message)
+			}
+			return got
+		}
+		if _, _, err := e.backups.RecordBackup(as("dave"), &andon.BackupRequest{ID: "lyon-1", Environment: "prod-lyon", CompletedAt: start.Add(-10 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []andon.RestoreTestRequest{
+			{Environment: "prod-lyon", Backup: "lyon-1", StartedAt: start.Add(-9 * time.Hour), FinishedAt: start.Add(-8 * time.Hour), Result: andon.RestorePassed},
+			{Environment: "prod-lyon", Backup: "lyon-1", StartedAt: start.Add(-4 * time.Hour), FinishedAt: start.Add(-3 * time.Hour), Result: andon.RestoreFailed},
+		} {
+			if _, _, err := e.backups.RecordRestoreTest(as("dave"), &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{"RESTORE_TEST_FAILED prod-lyon: production environment prod-lyon failed its latest restore test, RST-2 of backup lyon-1, which finished at " +
+			start.Add(-3*time.Hour).UTC().Format(time.RFC3339) + ": whatever passed before it, its backups may not restore now; find out why, restore a backup that passes, and record the test (andon backup restore-test)"}
+		if got := failed(); !slices.Equal(got, want) {
+			t.Errorf("findings after a failed restore test:\n%q\nwant\n%q", got, want)
+		}
+		if all, err := e.changes.Findings(ctx); err != nil || len(all) != 1 || all[0].Code != andon.FindingRestoreTestFailed {
+			t.Errorf("every finding = %+v, %v; want RESTORE_TEST_FAILED alone, the passed test being recent and within the RTO", all, err)
+		}
+		if _, _, err := e.backups.RecordRestoreTest(as("dave"), &andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "lyon-1",
+			StartedAt: start.Add(-2 * time.Hour), FinishedAt: start.Add(-time.Hour), Result: andon.RestorePassed}); err != nil {
+			t.Fatal(err)
+		}
+		if got := failed(); len(got) != 0 {
+			t.Errorf("findings once a test passed again: %q; want none", got)
+		}
+	})
+}

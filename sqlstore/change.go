@@ -733,7 +733,7 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 		}
 		findings = append(findings, expired...)
 	}
-	if wants(andon.FindingRestoreTestOverdue) || wants(andon.FindingRTOExceeded) {
+	if wants(andon.FindingRestoreTestOverdue) || wants(andon.FindingRTOExceeded) || wants(andon.FindingRestoreTestFailed) {
 		recovery, err := s.recoveryFindings(ctx, wants)
 		if err != nil {
 			return nil, err
@@ -748,14 +748,16 @@ func (s *ChangeService) Findings(ctx context.Context, codes ...string) ([]andon.
 // restore test that passed within andon.RestoreTestPeriod, it is
 // RESTORE_TEST_OVERDUE (due when its latest passed test was a period
 // old, none when no test ever passed), and when its latest passed test
-// took longer than the strictest RTO of its processes, RTO_EXCEEDED. An
+// took longer than the strictest RTO of its processes, RTO_EXCEEDED; when
+// its latest test failed, whatever passed before, RESTORE_TEST_FAILED. An
 // environment of which no backup is recorded is not weighed: andon knows
 // of nothing to restore (andon backup status says so). The overdue tests
-// are listed before the slow ones, each in the catalog's order.
+// are listed first, then the slow ones and the failed ones, each in the
+// catalog's order.
 func (s *ChangeService) recoveryFindings(ctx context.Context, wants func(string) bool) ([]andon.Finding, error) {
 	cat := s.catalog.Catalog()
 	now := s.db.Now()
-	var overdue, slow []andon.Finding
+	var overdue, slow, failed []andon.Finding
 	var production []*andon.Environment
 	for _, env := range cat.Environments {
 		if env.Stage == andon.StageProduction {
@@ -793,6 +795,14 @@ func (s *ChangeService) recoveryFindings(ctx context.Context, wants func(string)
 					env.Name, t.ID, t.FinishedAt.UTC().Format(time.RFC3339), period, due.Format(time.RFC3339), andon.HumanDuration(now.Sub(due))),
 			})
 		}
+		if last := p.RestoreTest; wants(andon.FindingRestoreTestFailed) && last != nil && last.Result == andon.RestoreFailed {
+			failed = append(failed, andon.Finding{
+				Code:        andon.FindingRestoreTestFailed,
+				Environment: env.Name,
+				Message: fmt.Sprintf("production environment %s failed its latest restore test, %s of backup %s, which finished at %s: whatever passed before it, its backups may not restore now; find out why, restore a backup that passes, and record the test (andon backup restore-test)",
+					env.Name, last.ID, last.Backup, last.FinishedAt.UTC().Format(time.RFC3339)),
+			})
+		}
 		if wants(andon.FindingRTOExceeded) && p.WithinRTO != nil && !*p.WithinRTO {
 			slow = append(slow, andon.Finding{
 				Code:        andon.FindingRTOExceeded,
@@ -802,7 +812,7 @@ func (s *ChangeService) recoveryFindings(ctx context.Context, wants func(string)
 			})
 		}
 	}
-	return append(overdue, slow...), nil
+	return slices.Concat(overdue, slow, failed), nil
 }
 
 // emergenciesExpired finds the approved emergency changes without a

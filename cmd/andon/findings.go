@@ -38,7 +38,7 @@ func newFindingsCmd(e *env) *cobra.Command {
 			}{findings}
 			return e.print(cmd, out, func(w io.Writer) {
 				// A finding is about a change, or about an environment
-				// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED).
+				// (RESTORE_TEST_OVERDUE, RTO_EXCEEDED, RESTORE_TEST_FAILED).
 				fmt.Fprintln(w, "CODE\tSUBJECT\tDUE\tMESSAGE")
 				for _, f := range findings {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.Code, orDash(cmp.Or(f.ChangeID, f.Environment)), fmtTime(f.Due), cell(f.Message))
