@@ -20,11 +20,9 @@ type reportsView struct {
 	// Since and Until are the period's days as the form shows them
 	// (YYYY-MM-DD), or "" for the default.
 	Since, Until string
-	// Environments, Plants and Processes are the catalog's names, to
-	// choose one from.
-	Environments, Plants, Processes []string
-	Rows                            []doraRow
-	Total                           doraRow
+	catalogChoices
+	Rows  []doraRow
+	Total doraRow
 	// Incidents is the time to restore after an incident, for people.
 	Incidents doraRow
 	// Review asks for the monthly review of the month before now's, of
@@ -62,15 +60,7 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request) error {
 	if v.Report, err = h.cfg.Reports.DORA(r.Context(), f); err != nil {
 		return err
 	}
-	for _, e := range cat.Environments {
-		v.Environments = append(v.Environments, e.Name)
-	}
-	for _, p := range cat.Plants {
-		v.Plants = append(v.Plants, p.Name)
-	}
-	for _, p := range cat.Processes {
-		v.Processes = append(v.Processes, p.Name)
-	}
+	v.catalogChoices = choicesOf(cat)
 	for _, e := range v.Report.Environments {
 		v.Rows = append(v.Rows, newDORARow(e.Environment, e))
 	}
@@ -125,23 +115,34 @@ type reviewView struct {
 // Plant and Process are its filter as the form shows it, Environments,
 // Plants and Processes the catalog's names, to choose one from.
 type reviewForm struct {
-	Month, Env, Plant, Process      string
-	Environments, Plants, Processes []string
+	Month, Env, Plant, Process string
+	catalogChoices
 }
 
 // newReviewForm returns the form of f, its choices those of cat.
 func newReviewForm(cat *andon.Catalog, f andon.ReviewFilter) reviewForm {
-	form := reviewForm{Month: f.Month, Env: f.Environment, Plant: f.Plant, Process: f.Process}
+	return reviewForm{Month: f.Month, Env: f.Environment, Plant: f.Plant, Process: f.Process, catalogChoices: choicesOf(cat)}
+}
+
+// catalogChoices are the names of the catalog's environments, plants and
+// processes, for a report's form to choose one from.
+type catalogChoices struct {
+	Environments, Plants, Processes []string
+}
+
+// choicesOf returns the choices of cat.
+func choicesOf(cat *andon.Catalog) catalogChoices {
+	var c catalogChoices
 	for _, e := range cat.Environments {
-		form.Environments = append(form.Environments, e.Name)
+		c.Environments = append(c.Environments, e.Name)
 	}
 	for _, p := range cat.Plants {
-		form.Plants = append(form.Plants, p.Name)
+		c.Plants = append(c.Plants, p.Name)
 	}
 	for _, p := range cat.Processes {
-		form.Processes = append(form.Processes, p.Name)
+		c.Processes = append(c.Processes, p.Name)
 	}
-	return form
+	return c
 }
 
 // reviewFact is a fact of the review, such as its month, and its value.
