@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -223,20 +222,16 @@ func TestBackupStatus(t *testing.T) {
 	if r := s.as(t, "dave", "backup", "record", "--env", "prod-subsidiaries", "--id", "odoo-subsidiaries-1", "--completed", stale.Format(time.RFC3339)); r.code != 0 {
 		t.Fatalf("record: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["alice"]}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	client, cookies := boardSession(t, s, "alice")
 	req, err := http.NewRequest(http.MethodGet, s.url+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range res.Cookies() {
+	for _, c := range cookies {
 		req.AddCookie(c)
 	}
-	if res, err = client.Do(req); err != nil {
+	res, err := client.Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	body, err := io.ReadAll(res.Body)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -880,4 +881,20 @@ func TestDefaultServerIsNamed(t *testing.T) {
 	if r.code != 2 || strings.Contains(r.stderr, "default") {
 		t.Errorf("a server given: exit %d, want 2 and no word of the default:\n%s", r.code, r.stderr)
 	}
+}
+
+// boardSession signs user in on the board of s and returns a client that
+// follows no redirect and the session's cookies.
+func boardSession(t *testing.T, s *liveServer, user string) (*http.Client, []*http.Cookie) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens[user]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
+		t.Fatalf("sign in on the board as %s: status %d, cookies %v", user, res.StatusCode, res.Cookies())
+	}
+	return client, res.Cookies()
 }

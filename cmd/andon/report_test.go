@@ -154,16 +154,7 @@ func TestReportReviewFromTheBoard(t *testing.T) {
 	wantExit(t, s.as(t, "alice", "gate", "--env", "prod-lyon", "--image", imageUnseen), 1, "")
 	month := time.Now().UTC().Format("2006-01")
 
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["frank"]}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
-		t.Fatalf("sign in on the board: status %d, cookies %v", res.StatusCode, res.Cookies())
-	}
-	cookies := res.Cookies()
+	client, cookies := boardSession(t, s, "frank")
 	for _, filter := range [][]string{nil, {"plant", "geelong"}, {"env", "prod-lyon"}, {"process", "finance"}} {
 		q := url.Values{"month": {month}}
 		args := []string{"report", "review", "--month", month, "-o", "markdown"}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -259,24 +258,15 @@ func TestAuditExportFromTheBoard(t *testing.T) {
 	wantExit(t, s.as(t, "alice", "gate", "--env", "staging-lyon", "--image", imageRelease), 0, "ALLOWED")
 
 	// Signed in on the board as frank, who may read the audit log.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := client.PostForm(s.url+"/login", url.Values{"token": {s.tokens["frank"]}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther || len(res.Cookies()) == 0 {
-		t.Fatalf("sign in on the board: status %d, cookies %v", res.StatusCode, res.Cookies())
-	}
+	client, cookies := boardSession(t, s, "frank")
 	req, err := http.NewRequest(http.MethodGet, s.url+"/changes/"+created.ID+"/evidence", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookies := res.Cookies()
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
-	res, err = client.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
