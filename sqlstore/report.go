@@ -29,10 +29,10 @@ func NewReportService(db *DB, catalog andon.CatalogSource, changes andon.ChangeS
 	return &ReportService{db: db, catalog: catalog, changes: changes, backups: backups}
 }
 
-// DORA reports the DORA measures of f's period. It reads the
-// change.transitioned and incident.resolved entries of the period through
-// the index of each type's times (migration 0018), whatever the size of
-// the log, and writes nothing. Each index holds the entries of its type
+// DORA reports the DORA measures of f's period, up to now if it ends
+// later. It reads the change.transitioned and incident.resolved entries
+// of the period through the index of each type's times (migration 0018),
+// whatever the size of the log, and writes nothing. Each index holds the entries of its type
 // alone, so that a gate decision, which is neither, writes no page of
 // them; the statements name the types as constants, which is how an
 // engine knows that they may read such a partial index.
@@ -41,6 +41,12 @@ func (s *ReportService) DORA(ctx context.Context, f andon.DORAFilter) (*andon.DO
 	selected, err := f.Environments(cat)
 	if err != nil {
 		return nil, err
+	}
+	// A period that ends after now, such as the month in progress, is
+	// reported up to now: its rates are of the days that have passed,
+	// not diluted by those to come, and its end says so.
+	if now := s.db.Now(); f.Until.After(now) && f.Since.Before(now) {
+		f.Until = now
 	}
 	moves, err := s.moves(ctx, f)
 	if err != nil {
