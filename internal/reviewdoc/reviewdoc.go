@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/andon-governance/andon"
@@ -198,12 +199,17 @@ func writeMarkdown(w io.Writer, r *andon.Review) {
 	tables := Tables(r)
 	// A cell is one line shown as it was written: a backslash escapes
 	// the pipe that would end the cell, the < that a renderer would take
-	// for an HTML tag or comment and drop, the & of an entity, and the
-	// backtick of a code span, inside which no escape would be read.
+	// for an HTML tag or comment and drop, the & of an entity, the
+	// backtick of a code span, inside which no escape would be read, the
+	// asterisks, tildes and brackets of emphasis, strike-through and
+	// links, and an underscore that is not inside a word (stock_account
+	// is never emphasis, and stays as a module is named).
 	cell := func(s string) string {
 		var b strings.Builder
-		for _, r := range strings.Join(strings.Fields(s), " ") {
-			if strings.ContainsRune("\\|<&`", r) {
+		runes := []rune(strings.Join(strings.Fields(s), " "))
+		for i, r := range runes {
+			inWord := r == '_' && i > 0 && i < len(runes)-1 && isWordRune(runes[i-1]) && isWordRune(runes[i+1])
+			if strings.ContainsRune("\\|<&`*~[]", r) || r == '_' && !inWord {
 				b.WriteByte('\\')
 			}
 			b.WriteRune(r)
@@ -261,6 +267,10 @@ func writeMarkdown(w io.Writer, r *andon.Review) {
 	table(tables[5], false)
 	table(tables[6], true)
 }
+
+// isWordRune reports whether r is a letter or a digit, between two of
+// which an underscore is part of a word in Markdown.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // Heading words a header of a table, in capitals, for a document: in
 // sentence case, but for the objectives' abbreviations (RPO, RTO).
