@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +66,9 @@ func (h *Handler) reports(w http.ResponseWriter, r *http.Request) error {
 		v.Rows = append(v.Rows, newDORARow(e.Environment, e))
 	}
 	v.Total = newDORARow("All", v.Report.Total)
-	v.Review = newReviewForm(cat, andon.ReviewFilter{Month: h.lastMonth(), Environment: f.Environment, Plant: f.Plant, Process: f.Process})
+	review := andon.ReviewFilter{Environment: f.Environment, Plant: f.Plant, Process: f.Process}
+	review.Month = h.lastMonth(cat, review)
+	v.Review = newReviewForm(cat, review)
 	v.Incidents = doraRow{Name: fmt.Sprint(v.Report.Incidents.Resolved),
 		RestoreP50: percentile(v.Report.Incidents.Restore.P50()), RestoreP90: percentile(v.Report.Incidents.Restore.P90())}
 	return h.render(w, r, http.StatusOK, "reports", v)
@@ -112,16 +115,25 @@ type reviewView struct {
 }
 
 // reviewForm is the form that asks for a monthly review: Month, Env,
-// Plant and Process are its filter as the form shows it, Environments,
-// Plants and Processes the catalog's names, to choose one from.
+// Plant, Process and Timezone are its filter as the form shows it,
+// Environments, Plants and Processes the catalog's names, to choose one
+// from, and Timezones the plants' time zones and UTC, to suggest.
 type reviewForm struct {
-	Month, Env, Plant, Process string
+	Month, Env, Plant, Process, Timezone string
 	catalogChoices
+	Timezones []string
 }
 
 // newReviewForm returns the form of f, its choices those of cat.
 func newReviewForm(cat *andon.Catalog, f andon.ReviewFilter) reviewForm {
-	return reviewForm{Month: f.Month, Env: f.Environment, Plant: f.Plant, Process: f.Process, catalogChoices: choicesOf(cat)}
+	form := reviewForm{Month: f.Month, Env: f.Environment, Plant: f.Plant, Process: f.Process, Timezone: f.Timezone,
+		catalogChoices: choicesOf(cat), Timezones: []string{"UTC"}}
+	for _, p := range cat.Plants {
+		if p.Location != nil && !slices.Contains(form.Timezones, p.Location.String()) {
+			form.Timezones = append(form.Timezones, p.Location.String())
+		}
+	}
+	return form
 }
 
 // catalogChoices are the names of the catalog's environments, plants and
@@ -158,22 +170,31 @@ type reviewTable struct {
 	None        string
 }
 
-// reviewFilter reads the month and the environments of the review from
-// the query: the month before now's (UTC) when none is given, the month a
-// review is read in the first days of the next.
-func (h *Handler) reviewFilter(r *http.Request) andon.ReviewFilter {
+// reviewFilter reads the month, the environments and the time zone of
+// the review from the query: when no month is given, the month before
+// now's in the review's time zone, the month a review is read in the
+// first days of the next.
+func (h *Handler) reviewFilter(r *http.Request, cat *andon.Catalog) andon.ReviewFilter {
 	q := r.URL.Query()
-	f := andon.ReviewFilter{Month: strings.TrimSpace(q.Get("month")), Environment: q.Get("env"), Plant: q.Get("plant"), Process: q.Get("process")}
+	f := andon.ReviewFilter{Month: strings.TrimSpace(q.Get("month")), Environment: q.Get("env"), Plant: q.Get("plant"), Process: q.Get("process"),
+		Timezone: strings.TrimSpace(q.Get("timezone"))}
 	if !q.Has("month") {
-		f.Month = h.lastMonth()
+		f.Month = h.lastMonth(cat, f)
 	}
 	return f
 }
 
-// lastMonth is the month before now's, in UTC, as YYYY-MM.
-func (h *Handler) lastMonth() string {
-	now := h.cfg.Now().UTC()
-	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
+// lastMonth is the month before now's, as YYYY-MM, in the time zone of
+// f's review: on the first of December in Geelong, it is still November
+// in UTC, and the review Geelong reads is November's. A time zone that is
+// not one counts in UTC here; the review refuses it, naming it.
+func (h *Handler) lastMonth(cat *andon.Catalog, f andon.ReviewFilter) string {
+	loc, err := f.Location(cat)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := h.cfg.Now().In(loc)
+	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, loc).Format("2006-01")
 }
 
 // review shows the monthly operational review of a month, for every
@@ -184,7 +205,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := h.reviewFilter(r)
+	f := h.reviewFilter(r, cat)
 	v := &reviewView{Form: newReviewForm(cat, f)}
 	if v.Review, err = h.cfg.Reports.Review(r.Context(), f); err != nil {
 		return err
@@ -207,7 +228,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request) error {
 	v.RestoreTests = table(5, "review-restore-tests", "Restore tests of the month")
 	v.Findings = table(6, "review-findings", "Findings open now")
 	q := url.Values{"month": {f.Month}}
-	for k, s := range map[string]string{"env": f.Environment, "plant": f.Plant, "process": f.Process} {
+	for k, s := range map[string]string{"env": f.Environment, "plant": f.Plant, "process": f.Process, "timezone": f.Timezone} {
 		if s != "" {
 			q.Set(k, s)
 		}
@@ -229,7 +250,11 @@ func reviewFacts(kvs [][2]string) []reviewFact {
 // byte what andon report review -o markdown writes with the same month
 // and filter, named after them: review-2026-11.md, review-lyon-2026-11.md.
 func (h *Handler) reviewMarkdown(w http.ResponseWriter, r *http.Request) error {
-	f := h.reviewFilter(r)
+	cat, err := h.catalog()
+	if err != nil {
+		return err
+	}
+	f := h.reviewFilter(r, cat)
 	review, err := h.cfg.Reports.Review(r.Context(), f)
 	if err != nil {
 		return err

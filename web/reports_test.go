@@ -166,3 +166,47 @@ func TestReviewPage(t *testing.T) {
 		}
 	}
 }
+
+// The review's month, when none is asked for, is the month before now's
+// in the review's time zone: on the first of December in Geelong, still
+// November in UTC, Geelong's review is November's and every
+// environment's, in UTC, October's. A time zone asked for is kept in the
+// form and the document's address; one that is not is a 400 naming it.
+func TestReviewPageTimezone(t *testing.T) {
+	geelongDecember := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC) // 01:00 AEDT on 1 December
+	s := MustServe(t, nil, geelongDecember)
+	b := s.MustSignIn(t, "frank")
+
+	if got := b.get("/reports?plant=geelong").mustStatus(t, http.StatusOK).attr("#m-month", "value"); got != "2026-11" {
+		t.Errorf("the reports page of Geelong asks for the review of %q, want 2026-11", got)
+	}
+	if got := b.get("/reports").mustStatus(t, http.StatusOK).attr("#m-month", "value"); got != "2026-10" {
+		t.Errorf("the reports page asks for the review of %q, want 2026-10", got)
+	}
+	if got := b.get("/reports/review?plant=geelong").mustStatus(t, http.StatusOK).text("h1"); got != "Monthly operational review, 2026-11 (Australia/Melbourne)" {
+		t.Errorf("Geelong's review without a month: %q, want November's", got)
+	}
+
+	p := b.get("/reports/review?month=2026-11&plant=lyon&timezone=UTC").mustStatus(t, http.StatusOK)
+	if got := p.text("h1"); got != "Monthly operational review, 2026-11 (UTC)" {
+		t.Errorf("Lyon's review in UTC: %q", got)
+	}
+	if got := p.attr("#m-timezone", "value"); got != "UTC" {
+		t.Errorf("the form keeps the time zone %q, want UTC", got)
+	}
+	var zones []string
+	for _, n := range p.all("#m-timezones option") {
+		zones = append(zones, attrOf(n, "value"))
+	}
+	if got := strings.Join(zones, " "); !strings.Contains(got, "Europe/Paris") || !strings.Contains(got, "Australia/Melbourne") {
+		t.Errorf("the form suggests the time zones %q, want the plants'", got)
+	}
+	if got, want := p.attr("a#review-markdown", "href"), "/reports/review.md?month=2026-11&plant=lyon&timezone=UTC"; got != want {
+		t.Errorf("the review links to %q, want %q", got, want)
+	}
+
+	p = b.get("/reports/review?month=2026-11&timezone=Mars/Olympus").mustStatus(t, http.StatusBadRequest)
+	if got := p.text("#error"); !strings.Contains(got, "timezone") || !strings.Contains(got, "Mars/Olympus") {
+		t.Errorf("an unknown time zone: %q, want it named", got)
+	}
+}
