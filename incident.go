@@ -281,7 +281,10 @@ type IncidentFilter struct {
 	State string
 	// Severity keeps the incidents of this severity only; "" keeps all.
 	Severity Level
-	Limit    int
+	// Offset skips that many of the incidents that match, in their
+	// order, for the next page; Limit keeps at most that many.
+	Offset int
+	Limit  int
 }
 
 // IncidentService opens, resolves and lists incidents. Every opening and

@@ -61,6 +61,7 @@ func (c *Client) Incidents(ctx context.Context, f andon.IncidentFilter) ([]*ando
 	q := url.Values{}
 	setString(q, "state", f.State)
 	setString(q, "severity", string(f.Severity))
+	setInt(q, "offset", int64(f.Offset))
 	setInt(q, "limit", int64(f.Limit))
 	var out struct {
 		Incidents []*andon.Incident `json:"incidents"`

@@ -39,7 +39,7 @@ func handleIncidentOpen(incidents andon.IncidentService) apiFunc {
 // handleIncidentList answers the incidents, the open ones first.
 func handleIncidentList(incidents andon.IncidentService) apiFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseQuery(r, "state", "severity", "limit")
+		q, err := parseQuery(r, "state", "severity", "offset", "limit")
 		if err != nil {
 			return err
 		}
@@ -50,11 +50,15 @@ func handleIncidentList(incidents andon.IncidentService) apiFunc {
 		if f.Severity, err = oneOf(q, "severity", andon.Levels); err != nil {
 			return err
 		}
+		offset, err := q.int("offset", 0, 0, 1<<31-1)
+		if err != nil {
+			return err
+		}
 		limit, err := q.int("limit", defaultLimit, 1, maxLimit)
 		if err != nil {
 			return err
 		}
-		f.Limit = int(limit)
+		f.Offset, f.Limit = int(offset), int(limit)
 		list, err := incidents.FindIncidents(r.Context(), f)
 		if err != nil {
 			return err

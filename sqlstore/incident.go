@@ -191,7 +191,7 @@ func (s *IncidentService) FindIncidents(ctx context.Context, f andon.IncidentFil
 	if limit <= 0 {
 		limit = 100
 	}
-	q, args = q+` ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, updated_at DESC, seq DESC LIMIT ?`, append(args, limit)
+	q, args = q+` ORDER BY CASE state WHEN 'open' THEN 0 ELSE 1 END, updated_at DESC, seq DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))
 	return readBodies[andon.Incident](ctx, s.db, "an incident", q, args...)
 }
 

@@ -421,7 +421,7 @@ func TestIncidentCountOpen(t *testing.T) {
 }
 
 // A listing of one severity keeps the incidents of that severity only,
-// with the state's and the limit's bounds applied to those.
+// with the state's, the offset's and the limit's bounds applied to those.
 func TestFindIncidentsBySeverity(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		high := geelongDown
@@ -455,6 +455,10 @@ func TestFindIncidentsBySeverity(t *testing.T) {
 			{andon.IncidentFilter{Severity: andon.LevelHigh, Limit: 2}, "INC-5 INC-4"},
 			{andon.IncidentFilter{Severity: andon.LevelLow}, ""},
 			{andon.IncidentFilter{State: andon.IncidentOpen}, "INC-5 INC-4 INC-2 INC-1"},
+			// Pages follow the same order, the resolved one last.
+			{andon.IncidentFilter{Offset: 2, Limit: 2}, "INC-2 INC-1"},
+			{andon.IncidentFilter{Offset: 4}, "INC-3"},
+			{andon.IncidentFilter{Severity: andon.LevelHigh, Offset: 1}, "INC-4 INC-2"},
 		} {
 			if got := ids(c.f); got != c.want {
 				t.Errorf("FindIncidents(%+v) = %q, want %q", c.f, got, c.want)

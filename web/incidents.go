@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/andon-governance/andon"
@@ -31,9 +32,14 @@ type incidentListView struct {
 	Severities  []andon.Level
 	Incidents   []incidentRow
 	// More says that more incidents match than are listed.
-	More    bool
-	Limit   int
-	Catalog *andon.Catalog
+	More  bool
+	Limit int
+	// First and Last number the incidents listed among those that
+	// match, from 1; Next and Previous are the addresses of the pages
+	// after and before, or "" for none.
+	First, Last    int
+	Next, Previous string
+	Catalog        *andon.Catalog
 	// Form is the form that opens an incident, as typed when it was
 	// refused; Error is the refusal.
 	Form  incidentForm
@@ -98,6 +104,11 @@ func (h *Handler) incidentList(r *http.Request) (*incidentListView, error) {
 	if f.Severity != "" && !slices.Contains(andon.Levels, f.Severity) {
 		return nil, andon.Errorf(andon.EINVALID, "severity: %q is not one of critical, high, medium, low", f.Severity)
 	}
+	if s := q.Get("offset"); s != "" {
+		if f.Offset, err = strconv.Atoi(s); err != nil || f.Offset < 0 {
+			return nil, andon.Errorf(andon.EINVALID, "offset: %q is not a number of incidents to skip", s)
+		}
+	}
 	v := &incidentListView{Filter: f, States: incidentStates, Severities: andon.Levels, Limit: maxIncidentList, Catalog: cat}
 	for _, set := range []bool{f.State != "", f.Severity != ""} {
 		if set {
@@ -111,6 +122,28 @@ func (h *Handler) incidentList(r *http.Request) (*incidentListView, error) {
 	if len(list) > maxIncidentList {
 		list, v.More = list[:maxIncidentList], true
 	}
+	page := func(offset int) string {
+		p := url.Values{}
+		for k, s := range map[string]string{"state": f.State, "severity": string(f.Severity)} {
+			if s != "" {
+				p.Set(k, s)
+			}
+		}
+		if offset > 0 {
+			p.Set("offset", strconv.Itoa(offset))
+		}
+		if len(p) == 0 {
+			return "/incidents"
+		}
+		return "/incidents?" + p.Encode()
+	}
+	if v.More {
+		v.Next = page(f.Offset + maxIncidentList)
+	}
+	if f.Offset > 0 {
+		v.Previous = page(max(f.Offset-maxIncidentList, 0))
+	}
+	v.First, v.Last = f.Offset+1, f.Offset+len(list)
 	for _, inc := range list {
 		row := incidentRow{Incident: inc}
 		for _, env := range cat.Environments {

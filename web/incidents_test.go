@@ -448,8 +448,29 @@ func TestIncidentsPageSaysWhenMoreMatch(t *testing.T) {
 	if got := len(p.all("#incidents tbody tr[data-incident]")); got != 1000 {
 		t.Errorf("%d incidents listed, want 1000", got)
 	}
-	if got, want := p.text("#count"), "The first 1000 incidents that match, the open ones first, the latest updated first; more match, which this page does not list: choose a state or a severity to see fewer."; got != want {
+	if got, want := p.text("#count"), "The first 1000 incidents that match, the open ones first, the latest updated first; more match, on the next page, or choose a state or a severity to see fewer."; got != want {
 		t.Errorf("count %q, want %q", got, want)
+	}
+	// The next page lists the one more, and links back.
+	next := p.attr("a#next-page", "href")
+	if next != "/incidents?offset=1000&state=open" || p.all("a#previous-page") != nil {
+		t.Fatalf("the first page links to the next %q and to a previous one: %v", next, p.all("a#previous-page") != nil)
+	}
+	p = b.get(next).mustStatus(t, http.StatusOK)
+	if got := p.all("#incidents tbody tr[data-incident]"); len(got) != 1 || attrOf(got[0], "data-incident") != "am-f0000" {
+		t.Errorf("the next page lists %d incidents, want the oldest, am-f0000", len(got))
+	}
+	if got, want := p.text("#count"), "Incidents 1001 to 1001 of those that match, the open ones first, the latest updated first."; got != want {
+		t.Errorf("the next page's count %q, want %q", got, want)
+	}
+	if got := p.attr("a#previous-page", "href"); got != "/incidents?state=open" || p.all("a#next-page") != nil {
+		t.Errorf("the next page links back to %q, want /incidents?state=open and no next page", got)
+	}
+	if got := b.get("/incidents?offset=5000").mustStatus(t, http.StatusOK).text("#count"); got != "No incident matches past the first 5000." {
+		t.Errorf("past the end: %q", got)
+	}
+	if got := b.get("/incidents?offset=-1").mustStatus(t, http.StatusBadRequest).text("#error"); !strings.Contains(got, "offset") {
+		t.Errorf("a negative offset: %q, want it named", got)
 	}
 	// One fewer is every one of them.
 	if _, err := s.incidents.ResolveIncident(andon.NewContextWithUser(t.Context(), &andon.User{Name: "alertmanager"}), "am-f0000", "fixed"); err != nil {

@@ -136,6 +136,7 @@ func newIncidentListCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.State, "state", "", "open or resolved (default: both)")
 	cmd.Flags().StringVar(&severity, "severity", "", "only the incidents of this severity: "+strings.Join(strs(andon.Levels), ", ")+" (default: all)")
+	cmd.Flags().IntVar(&f.Offset, "offset", 0, "skip this many incidents, for the next page")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many")
 	cmd.PreRunE = refuseZeroLimit
 	cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions([]string{andon.IncidentOpen, andon.IncidentResolved}, cobra.ShellCompDirectiveNoFileComp))

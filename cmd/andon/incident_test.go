@@ -81,6 +81,34 @@ func TestIncidentStopsProduction(t *testing.T) {
 	}
 }
 
+// incident list pages through the incidents with --offset, in the order
+// it lists them: the open ones first, the latest updated first.
+func TestIncidentListPages(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	for _, title := range []string{"MRP down", "Scanner down", "Labels down"} {
+		wantExit(t, s.as(t, "alice", "incident", "open", "--title", title, "--plant", "lyon", "--severity", "low"), 0, "")
+	}
+	ids := func(args ...string) string {
+		t.Helper()
+		list := mustJSON[struct{ Incidents []andon.Incident }](t, s, "alice", 0, append([]string{"incident", "list"}, args...)...)
+		var got []string
+		for _, inc := range list.Incidents {
+			got = append(got, inc.ID)
+		}
+		return strings.Join(got, ",")
+	}
+	if got := ids("--limit", "2"); got != "INC-3,INC-2" {
+		t.Errorf("first page: %s, want INC-3,INC-2", got)
+	}
+	if got := ids("--limit", "2", "--offset", "2"); got != "INC-1" {
+		t.Errorf("second page: %s, want INC-1", got)
+	}
+	if got := ids("--offset", "3"); got != "" {
+		t.Errorf("past the end: %s, want none", got)
+	}
+	wantExit(t, s.as(t, "alice", "incident", "list", "--offset", "-1"), 2, "--offset: -1 is not between 0")
+}
+
 // The help of incident says what the default policy stops: changes to
 // production, not those of staging, where the fix is tried first.
 func TestIncidentHelpSaysProduction(t *testing.T) {
