@@ -302,9 +302,11 @@ func incidentsBySeverity(counts func(context.Context) (map[andon.Level]int, erro
 // processes, so that an alert compares ages and durations against the
 // objectives without restating them. An environment without a backup, a
 // passed test or an objective has no series of it; the environment label
-// takes only the catalog's names, whatever the store holds.
+// takes only the catalog's names, whatever the store holds, and the stage
+// label the environment's stage, so that an alert selects production
+// whatever its environments are named.
 func recoveryTimes(status func(context.Context) (*andon.RecoveryStatus, error), logger *slog.Logger) *storeCollector {
-	labels := []string{"environment"}
+	labels := []string{"environment", "stage"}
 	backup := prometheus.NewDesc("andon_backup_last_completed_timestamp_seconds",
 		"Unix time at which the latest backup recorded of an environment completed (andon backup record), by environment, for those with one.", labels, nil)
 	passed := prometheus.NewDesc("andon_restore_test_last_passed_timestamp_seconds",
@@ -312,7 +314,7 @@ func recoveryTimes(status func(context.Context) (*andon.RecoveryStatus, error), 
 	took := prometheus.NewDesc("andon_restore_test_last_duration_seconds",
 		"How long the latest passed restore test of an environment took, from the start of its restore to the database ready, by environment, for those with one.", labels, nil)
 	objective := prometheus.NewDesc("andon_recovery_objective_seconds",
-		"The strictest recovery objective of an environment's business processes in the catalog, by environment and objective (rpo: the data a recovery may lose; rto: the time it may take), for those whose processes state one.", []string{"environment", "objective"}, nil)
+		"The strictest recovery objective of an environment's business processes in the catalog, by environment, its stage and objective (rpo: the data a recovery may lose; rto: the time it may take), for those whose processes state one.", []string{"environment", "stage", "objective"}, nil)
 	return &storeCollector{descs: []*prometheus.Desc{backup, passed, took, objective}, what: "read the recovery posture", logger: logger,
 		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
 			s, err := status(ctx)
@@ -320,18 +322,19 @@ func recoveryTimes(status func(context.Context) (*andon.RecoveryStatus, error), 
 				return err
 			}
 			for _, p := range s.Environments {
+				env, stage := p.Environment, string(p.Stage)
 				if b := p.Backup; b != nil {
-					ch <- prometheus.MustNewConstMetric(backup, prometheus.GaugeValue, seconds(b.CompletedAt), p.Environment)
+					ch <- prometheus.MustNewConstMetric(backup, prometheus.GaugeValue, seconds(b.CompletedAt), env, stage)
 				}
 				if t := p.PassedRestoreTest; t != nil {
-					ch <- prometheus.MustNewConstMetric(passed, prometheus.GaugeValue, seconds(t.FinishedAt), p.Environment)
-					ch <- prometheus.MustNewConstMetric(took, prometheus.GaugeValue, t.Duration().Seconds(), p.Environment)
+					ch <- prometheus.MustNewConstMetric(passed, prometheus.GaugeValue, seconds(t.FinishedAt), env, stage)
+					ch <- prometheus.MustNewConstMetric(took, prometheus.GaugeValue, t.Duration().Seconds(), env, stage)
 				}
 				if o := p.RPO; o != nil {
-					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), p.Environment, "rpo")
+					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), env, stage, "rpo")
 				}
 				if o := p.RTO; o != nil {
-					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), p.Environment, "rto")
+					ch <- prometheus.MustNewConstMetric(objective, prometheus.GaugeValue, o.Duration.Seconds(), env, stage, "rto")
 				}
 			}
 			return nil

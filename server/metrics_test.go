@@ -386,17 +386,17 @@ func TestRecoveryMetrics(t *testing.T) {
 				}
 			}
 			want := map[string]float64{
-				`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon"}`:    float64(now.Add(-2 * time.Hour).Unix()),
-				`andon_backup_last_completed_timestamp_seconds{environment="prod-geelong"}`: float64(now.Add(-26 * time.Hour).Unix()),
-				`andon_restore_test_last_passed_timestamp_seconds{environment="prod-lyon"}`: float64(now.Add(-29*time.Hour + 50*time.Minute).Unix()),
-				`andon_restore_test_last_duration_seconds{environment="prod-lyon"}`:         3000,
+				`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon",stage="production"}`:    float64(now.Add(-2 * time.Hour).Unix()),
+				`andon_backup_last_completed_timestamp_seconds{environment="prod-geelong",stage="production"}`: float64(now.Add(-26 * time.Hour).Unix()),
+				`andon_restore_test_last_passed_timestamp_seconds{environment="prod-lyon",stage="production"}`: float64(now.Add(-29*time.Hour + 50*time.Minute).Unix()),
+				`andon_restore_test_last_duration_seconds{environment="prod-lyon",stage="production"}`:         3000,
 			}
 			// The example catalog's processes: finance's RPO of 5m and
 			// production's RTO of 2h are the strictest of every environment
 			// left.
 			for _, e := range smaller.Environments {
-				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rpo"}`] = 300
-				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rto"}`] = 7200
+				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rpo",stage="`+string(e.Stage)+`"}`] = 300
+				want[`andon_recovery_objective_seconds{environment="`+e.Name+`",objective="rto",stage="`+string(e.Stage)+`"}`] = 7200
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("recovery metrics (-want +got):\n%s", diff)

@@ -176,9 +176,9 @@ func TestBackupStatus(t *testing.T) {
 	// store at each scrape.
 	metrics := mustGet(t, s.url+"/metrics")
 	for _, want := range []string{
-		`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon"} `,
-		`andon_restore_test_last_duration_seconds{environment="prod-lyon"} 2820`,
-		`andon_recovery_objective_seconds{environment="prod-subsidiaries",objective="rto"} 14400`,
+		`andon_backup_last_completed_timestamp_seconds{environment="prod-lyon",stage="production"} `,
+		`andon_restore_test_last_duration_seconds{environment="prod-lyon",stage="production"} 2820`,
+		`andon_recovery_objective_seconds{environment="prod-subsidiaries",objective="rto",stage="production"} 14400`,
 	} {
 		if !strings.Contains(metrics, "\n"+want) {
 			t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "andon_re"))
