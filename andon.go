@@ -11,6 +11,7 @@ package andon
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -62,6 +63,75 @@ type TokenService interface {
 	// no session token, or no longer exists, is left alone and is not an
 	// error: signing out never revokes an API token.
 	EndSession(ctx context.Context, token string) error
+	// RotateToken issues a new API token in place of the one ref names
+	// (its ID, or the token itself), for the same user, read-only if it
+	// was, and returns it in clear; the old one goes on working for
+	// overlap (CheckTokenOverlap), never longer than it would have, and
+	// is revoked at once for an overlap of 0. The new token expires at
+	// expires, or with the zero time after as long as the old one was
+	// made to live (never, for one that never expires). A feed or session
+	// token, and one that has expired, are refused (EINVALID).
+	RotateToken(ctx context.Context, ref string, overlap time.Duration, expires time.Time) (RotatedToken, error)
+}
+
+// DefaultTokenOverlap is how long an API token rotated goes on working
+// beside the new one, unless told otherwise: a day, for a pipeline's
+// secret to be updated and its runs in flight to end.
+const DefaultTokenOverlap = 24 * time.Hour
+
+// MaxTokenOverlap is the longest overlap of a rotation: a rotation is a
+// replacement, and two tokens that both work for months are two
+// credentials to guard.
+const MaxTokenOverlap = 30 * 24 * time.Hour
+
+// CheckTokenOverlap checks the overlap of a rotation: 0 (the old token is
+// revoked at once) up to MaxTokenOverlap. Its message names the problem;
+// the caller names the field.
+func CheckTokenOverlap(d time.Duration) error {
+	switch {
+	case d < 0:
+		return Errorf(EINVALID, "%s is negative: give how long the old token goes on working, or 0 to revoke it at once", d)
+	case d > MaxTokenOverlap:
+		return Errorf(EINVALID, "%s is longer than the %s a rotated token may go on working (30 days)", d, MaxTokenOverlap)
+	}
+	return nil
+}
+
+// ParseTokenOverlap reads the overlap of a rotation: a duration in Go
+// units or whole days (24h, 2d), or 0, checked by CheckTokenOverlap. Its
+// message names the problem; the caller names the field.
+func ParseTokenOverlap(s string) (time.Duration, error) {
+	d, err := ParseDuration(strings.TrimPrefix(s, "-"))
+	if err != nil {
+		return 0, Errorf(EINVALID, "%q: want a duration such as 24h or 2d, or 0 to revoke the old token at once", s)
+	}
+	if strings.HasPrefix(s, "-") {
+		d = -d
+	}
+	return d, CheckTokenOverlap(d)
+}
+
+// RotatedToken is a new API token issued in place of another
+// (TokenService.RotateToken), shown once.
+type RotatedToken struct {
+	// Token is the new token, in clear.
+	Token string `json:"token"`
+	// ID is the new token's TokenInfo.ID.
+	ID   string `json:"id"`
+	User string `json:"user"`
+	// ExpiresAt is when the new token stops authenticating; nil for
+	// never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	ReadOnly  bool       `json:"readOnly"`
+	// OldID is the TokenInfo.ID of the token replaced.
+	OldID string `json:"oldId"`
+	// OldExpiresAt is when the token replaced stops authenticating: the
+	// end of the overlap, or of its own lifetime if that comes first,
+	// or the time of the rotation when it was revoked at once.
+	OldExpiresAt time.Time `json:"oldExpiresAt"`
+	// OldRevoked is set when the token replaced was revoked at once, with
+	// the feed tokens and sessions asked for with it (an overlap of 0).
+	OldRevoked bool `json:"oldRevoked,omitempty"`
 }
 
 // Session is a signed-in session of the board, which a session token
@@ -154,6 +224,10 @@ type TokenInfo struct {
 	// (Bearer.ReadOnly), and for the sessions of the board opened with
 	// one.
 	ReadOnly bool `json:"readOnly"`
+	// RotatedTo is the ID of the API token issued in place of this one
+	// (TokenService.RotateToken), which goes on working until ExpiresAt;
+	// "" for a token not rotated.
+	RotatedTo string `json:"rotatedTo,omitempty"`
 }
 
 // FeedTokenPrefix begins every feed token, so that people and secret

@@ -79,3 +79,29 @@ func TestLogDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTokenOverlap(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		message string
+	}{
+		{"24h", 24 * time.Hour, ""},
+		{"2d", 48 * time.Hour, ""},
+		{"0", 0, ""},
+		{"30d", 30 * 24 * time.Hour, ""},
+		{"-1h", 0, "-1h0m0s is negative"},
+		{"31d", 0, "744h0m0s is longer than the 720h0m0s a rotated token may go on working"},
+		{"soon", 0, `"soon": want a duration such as 24h or 2d`},
+		{"", 0, `"": want a duration`},
+	}
+	for _, tt := range tests {
+		got, err := andon.ParseTokenOverlap(tt.in)
+		switch {
+		case tt.message == "" && (err != nil || got != tt.want):
+			t.Errorf("ParseTokenOverlap(%q) = %s, %v; want %s", tt.in, got, err, tt.want)
+		case tt.message != "" && (andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(andon.ErrorMessage(err), tt.message)):
+			t.Errorf("ParseTokenOverlap(%q): %v; want invalid, %q", tt.in, err, tt.message)
+		}
+	}
+}

@@ -12,6 +12,7 @@ const (
 	EventPolicyLoaded     = "policy.loaded"
 	EventTokenCreated     = "token.created"
 	EventTokenRevoked     = "token.revoked"
+	EventTokenRotated     = "token.rotated" // an API token replaced by another, the subject its user
 	EventChangeCreated    = "change.created"
 	EventChangeApproved   = "change.approved"
 	EventChangeRejected   = "change.rejected"
@@ -47,7 +48,7 @@ var EventTypes = []string{
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
 	EventIncidentOpened, EventIncidentUpdated, EventIncidentResolved,
 	EventBackupRecorded, EventRestoreTested,
-	EventTokenCreated, EventTokenRevoked, EventDriftChecked,
+	EventTokenCreated, EventTokenRotated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }
 

@@ -124,6 +124,23 @@ func (c *Client) CreateFeedToken(ctx context.Context) (*andon.FeedToken, error) 
 	return &t, nil
 }
 
+// RotateToken asks for a new API token in place of the client's own,
+// which goes on working for overlap (a duration such as 24h or 2d, or
+// "0" to revoke it at once; the server's default, a day, when empty).
+// The client goes on sending its own token: the caller puts the new one
+// where it reads its token.
+func (c *Client) RotateToken(ctx context.Context, overlap string) (*andon.RotatedToken, error) {
+	var in any
+	if overlap != "" {
+		in = map[string]string{"overlap": overlap}
+	}
+	var t andon.RotatedToken
+	if err := c.do(ctx, http.MethodPost, "/api/v1/me/token/rotate", nil, in, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // CreateChange opens a change and returns it as classified by the policy.
 func (c *Client) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
 	var ch andon.Change

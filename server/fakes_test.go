@@ -60,6 +60,12 @@ func (s tokenService) CreateToken(ctx context.Context, user string, expires time
 	return "", errors.New("not needed by these tests")
 }
 
+// RotateToken answers a rotation of a token that has an ID; TestTokenRotate
+// rotates on a real store.
+func (s tokenService) RotateToken(ctx context.Context, ref string, overlap time.Duration, expires time.Time) (andon.RotatedToken, error) {
+	return andon.RotatedToken{Token: "rotated", User: andon.UserNameFromContext(ctx), OldID: ref}, nil
+}
+
 // expiry is when the fake token "expired" expired, and soon when
 // "expiring" and "short" expire.
 var (
@@ -78,7 +84,7 @@ func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bea
 	case "short":
 		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-12 * 24 * time.Hour), ExpiresAt: soon}, nil
 	case readOnlyToken:
-		return andon.Bearer{User: "dave", ReadOnly: true}, nil
+		return andon.Bearer{User: "dave", ID: readOnlyToken, ReadOnly: true}, nil
 	}
 	if name, ok := s[token]; ok {
 		return andon.Bearer{User: name}, nil

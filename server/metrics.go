@@ -370,7 +370,9 @@ func tokenTimes(list func(context.Context) ([]andon.TokenInfo, error), logger *s
 				// was asked for with, whose series already says when; a
 				// session of the board lasts hours by design, and one
 				// series each would warn of every sign-in.
-				if t.ExpiresAt != nil && t.Scope == "api" {
+				// A token rotated has been replaced: its expiry ends the
+				// overlap, and is nothing to alert on.
+				if t.ExpiresAt != nil && t.Scope == "api" && t.RotatedTo == "" {
 					ch <- prometheus.MustNewConstMetric(expiry, prometheus.GaugeValue, float64(t.ExpiresAt.Unix()), t.ID)
 					ch <- prometheus.MustNewConstMetric(created, prometheus.GaugeValue, float64(t.CreatedAt.Unix()), t.ID)
 				}

@@ -49,6 +49,9 @@ func routes(cfg Config, m *metrics) []route {
 		// A read-only token may ask for a feed token: it opens less than
 		// the token it is asked with, and is revoked with it.
 		{"POST /api/v1/me/feed-token", authenticated, openToReadOnly{api(handleFeedToken(cfg.Tokens, cfg.Catalog))}},
+		// A read-only token may rotate itself: the new one is read-only
+		// too, and lives no longer than it was made to.
+		{"POST /api/v1/me/token/rotate", authenticated, openToReadOnly{api(handleTokenRotate(cfg.Tokens))}},
 
 		{"GET /api/v1/catalog", authenticated, api(handleCatalog(cfg.Catalog))},
 		{"GET /api/v1/catalog/{kind}", authenticated, api(handleCatalogKind(cfg.Catalog))},

@@ -323,7 +323,7 @@ func (s *TokenService) ListTokens(ctx context.Context, user string, scopes ...st
 		}
 		conds = append(conds, `scope IN (`+strings.Join(marks, ", ")+`)`)
 	}
-	q := `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens`
+	q := `SELECT ` + tokenColumns + ` FROM tokens`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
@@ -364,43 +364,63 @@ func (s *TokenService) CountSessions(ctx context.Context, user string) (andon.Se
 // Servers that authenticated a revoked API or feed token in the last
 // tokenCacheTTL may accept it until then; a session ends at once.
 func (s *TokenService) RevokeTokens(ctx context.Context, ref, user string) ([]andon.TokenInfo, error) {
-	// A reference of hexadecimal digits is an ID; anything else is a
-	// token (andon's own begin with andon_ or andonfeed_, the demo's do
-	// not).
 	user = strings.TrimSpace(user)
-	id := strings.ToLower(ref)
-	_, notHex := hex.DecodeString(id)
-	byToken := ref != "" && (notHex != nil || len(id) > sha256.Size*2)
 	var where string
 	var arg any
 	switch {
 	case ref != "" && user != "":
 		return nil, andon.Errorf(andon.EINVALID, "give a token or a user, not both")
-	case byToken:
-		where, arg = `hash = ?`, hashToken(ref)
-	case ref != "" && len(id) < 8:
-		return nil, andon.Errorf(andon.EINVALID, "token ID %q: give at least 8 of the %d hexadecimal digits andon token list shows", ref, tokenIDLength)
 	case ref != "":
-		where, arg = `hash LIKE ?`, id+"%"
+		var err error
+		if where, arg, err = tokenRef(ref); err != nil {
+			return nil, err
+		}
 	case user != "":
 		where, arg = `username = ?`, user
 	default:
 		return nil, andon.Errorf(andon.EINVALID, "give the token to revoke (its ID, or the token itself) or a user")
 	}
 	return s.revoke(ctx, where, []any{arg}, func(found []andon.TokenInfo) error {
-		switch {
-		case len(found) == 0 && user != "":
+		if len(found) == 0 && user != "" {
 			return andon.Errorf(andon.ENOTFOUND, "user %s has no token", user)
-		case len(found) == 0 && !byToken:
-			return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s: none was issued by this store, or it was revoked (revoking deletes a token; the audit log's token.revoked entries name the IDs)", ref)
-		case len(found) == 0:
-			// The token itself is not repeated: it may be a secret.
-			return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)
-		case len(found) > 1 && user == "":
-			return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(found))
+		}
+		if user == "" {
+			return oneToken(ref, found)
 		}
 		return nil
 	}, nil)
+}
+
+// tokenRef returns the condition on tokens, with its argument, that
+// selects the token ref names: its ID as ListTokens gives it (or at least
+// its first 8 digits), or the token itself.
+func tokenRef(ref string) (where string, arg any, err error) {
+	// A reference of hexadecimal digits is an ID; anything else is a
+	// token (andon's own begin with andon_ or andonfeed_, the demo's do
+	// not).
+	id := strings.ToLower(ref)
+	if _, notHex := hex.DecodeString(id); notHex != nil || len(id) > sha256.Size*2 {
+		return `hash = ?`, hashToken(ref), nil
+	}
+	if len(id) < 8 {
+		return "", nil, andon.Errorf(andon.EINVALID, "token ID %q: give at least 8 of the %d hexadecimal digits andon token list shows", ref, tokenIDLength)
+	}
+	return `hash LIKE ?`, id + "%", nil
+}
+
+// oneToken checks that the tokens found for ref (tokenRef) are one.
+func oneToken(ref string, found []andon.TokenInfo) error {
+	where, _, _ := tokenRef(ref)
+	switch {
+	case len(found) == 0 && where != `hash = ?`:
+		return andon.Errorf(andon.ENOTFOUND, "no token has the ID %s: none was issued by this store, or it was revoked (revoking deletes a token; the audit log's token.revoked entries name the IDs)", ref)
+	case len(found) == 0:
+		// The token itself is not repeated: it may be a secret.
+		return andon.Errorf(andon.ENOTFOUND, "no token matches: what was given is not a token ID (the %d hexadecimal digits andon token list shows), nor a token issued by this store and not yet revoked", tokenIDLength)
+	case len(found) > 1:
+		return andon.Errorf(andon.EINVALID, "token ID %s names %d tokens: give more of its digits", ref, len(found))
+	}
+	return nil
 }
 
 // RevokeExpiredTokens deletes the tokens that have expired, recording a
@@ -446,7 +466,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 	}
 	var revoked []andon.TokenInfo
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
+		rows, err := tx.query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+where+` ORDER BY created_at, hash`, args...)
 		if err != nil {
 			return err
 		}
@@ -459,38 +479,8 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 		if len(revoked) == 0 {
 			return errNoTokens // a write must record something
 		}
-		// A feed or session token asked for with a token revoked goes
-		// with it: a leaked API token must not leave behind a feed, or
-		// a board's session, that its holder opened with it.
-		selected := `SELECT hash FROM tokens WHERE ` + where
-		rows, err = tx.query(ctx, `SELECT hash, username, scope, created_at, expires_at, parent, read_only FROM tokens
-			WHERE parent IN (`+selected+`) AND hash NOT IN (`+selected+`) ORDER BY created_at, hash`, append(slices.Clone(args), args...)...)
-		if err != nil {
-			return err
-		}
-		children, parents, err := scanTokens(rows)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE parent IN (`+selected+`)`, args...); err != nil {
-			return err
-		}
-		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, args...); err != nil {
-			return err
-		}
-		selectedCount := len(revoked)
-		revoked = append(revoked, children...)
-		for i, t := range revoked {
-			data := map[string]any{"id": t.ID, "scope": t.Scope}
-			if t.ExpiresAt != nil {
-				data["expiresAt"] = *t.ExpiresAt
-			}
-			if i >= selectedCount {
-				data["parent"] = parents[i-selectedCount]
-			}
-			tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actorOf(t), Subject: t.User, Data: data})
-		}
-		return nil
+		revoked, err = deleteTokens(ctx, tx, revoked, where, args, actorOf)
+		return err
 	})
 	if errors.Is(err, errNoTokens) {
 		return []andon.TokenInfo{}, nil
@@ -502,9 +492,49 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 	return revoked, nil
 }
 
-// scanTokens reads rows of the columns hash, username, scope, created_at,
-// expires_at, parent and read_only. It returns the tokens, and the ID of the parent
-// of each ("" for none).
+// tokenColumns are the columns of tokens that scanTokens reads.
+const tokenColumns = `hash, username, scope, created_at, expires_at, parent, read_only, rotated_to`
+
+// deleteTokens deletes, in tx, the tokens selected (those that where,
+// with args, selects), and the feed and session tokens asked for with
+// them, and records a token.revoked entry for each. It returns them all,
+// those selected first.
+func deleteTokens(ctx context.Context, tx *Tx, selected []andon.TokenInfo, where string, args []any, actorOf func(andon.TokenInfo) string) ([]andon.TokenInfo, error) {
+	// A feed or session token asked for with a token revoked goes with
+	// it: a leaked API token must not leave behind a feed, or a board's
+	// session, that its holder opened with it.
+	hashes := `SELECT hash FROM tokens WHERE ` + where
+	rows, err := tx.query(ctx, `SELECT `+tokenColumns+` FROM tokens
+		WHERE parent IN (`+hashes+`) AND hash NOT IN (`+hashes+`) ORDER BY created_at, hash`, append(slices.Clone(args), args...)...)
+	if err != nil {
+		return nil, err
+	}
+	children, parents, err := scanTokens(rows)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE parent IN (`+hashes+`)`, args...); err != nil {
+		return nil, err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE `+where, args...); err != nil {
+		return nil, err
+	}
+	revoked := append(slices.Clone(selected), children...)
+	for i, t := range revoked {
+		data := map[string]any{"id": t.ID, "scope": t.Scope}
+		if t.ExpiresAt != nil {
+			data["expiresAt"] = *t.ExpiresAt
+		}
+		if i >= len(selected) {
+			data["parent"] = parents[i-len(selected)]
+		}
+		tx.Record(andon.Event{Type: andon.EventTokenRevoked, Actor: actorOf(t), Subject: t.User, Data: data})
+	}
+	return revoked, nil
+}
+
+// scanTokens reads rows of the columns tokenColumns. It returns the
+// tokens, and the ID of the parent of each ("" for none).
 func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 	defer rows.Close()
 	tokens, parents := []andon.TokenInfo{}, []string{}
@@ -512,11 +542,12 @@ func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 		var t andon.TokenInfo
 		var created int64
 		var expires sql.NullInt64
-		var parent sql.NullString
-		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent, &t.ReadOnly); err != nil {
+		var parent, rotatedTo sql.NullString
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent, &t.ReadOnly, &rotatedTo); err != nil {
 			return nil, nil, err
 		}
 		t.ID, t.CreatedAt = tokenID(t.ID), time.UnixMicro(created).UTC()
+		t.RotatedTo = tokenID(rotatedTo.String)
 		if expires.Valid {
 			at := time.UnixMicro(expires.Int64).UTC()
 			t.ExpiresAt = &at
@@ -582,4 +613,118 @@ func (c *tokenCache) put(hash, scope string, b andon.Bearer, until time.Time) {
 		c.entries = map[tokenKey]cachedBearer{}
 	}
 	c.entries[tokenKey{hash, scope}] = cachedBearer{bearer: b, until: until}
+}
+
+// RotateToken issues a new API token in place of the one ref names (its
+// ID, or the token itself, as RevokeTokens takes them), for the same
+// user and read-only if it was, and records one token.rotated entry
+// naming both IDs. The new token expires at expires, or with the zero
+// time after as long as the old one was made to live, from now (never,
+// for one that never expires). The old one goes on working for overlap,
+// never longer than it would have: its expiry, and that of the feed
+// tokens and sessions asked for with it, which end with it rather than
+// pass to the new token (a leaked token's holder may have asked for
+// them). An overlap of 0 revokes it, and them, at once, each with its
+// token.revoked entry. A feed or session token, an expired one, and an
+// overlap outside andon.CheckTokenOverlap are refused (EINVALID), a ref
+// that names no token ENOTFOUND; nothing is changed then.
+func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time.Duration, expires time.Time) (andon.RotatedToken, error) {
+	if err := andon.CheckTokenOverlap(overlap); err != nil {
+		return andon.RotatedToken{}, andon.Errorf(andon.EINVALID, "overlap: %s", andon.ErrorMessage(err))
+	}
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return andon.RotatedToken{}, andon.Errorf(andon.EINVALID, "give the token to rotate: its ID, or the token itself")
+	}
+	where, arg, err := tokenRef(ref)
+	if err != nil {
+		return andon.RotatedToken{}, err
+	}
+	token, err := newToken(tokenPrefix)
+	if err != nil {
+		return andon.RotatedToken{}, err
+	}
+	newHash := hashToken(token)
+	actor := tokenActor(ctx)
+	var out andon.RotatedToken
+	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE `+where, arg)
+		if err != nil {
+			return err
+		}
+		found, _, err := scanTokens(rows)
+		if err != nil {
+			return err
+		}
+		if err := oneToken(ref, found); err != nil {
+			return err
+		}
+		old := found[0]
+		switch {
+		case old.Scope == scopeFeed:
+			return andon.Errorf(andon.EINVALID, "token %s is a calendar feed token: only API tokens rotate; ask for a new feed link with the API token", old.ID)
+		case old.Scope != scopeAPI:
+			return andon.Errorf(andon.EINVALID, "token %s is a session of the board: only API tokens rotate; sign in again to open a new session", old.ID)
+		case old.ExpiresAt != nil && !tx.now.Before(*old.ExpiresAt):
+			return andon.Errorf(andon.EINVALID, "token %s expired at %s: an expired token does not rotate; issue a new one (andon token create)", old.ID, old.ExpiresAt.Format(time.RFC3339))
+		}
+		newExpires := expires
+		if newExpires.IsZero() && old.ExpiresAt != nil {
+			newExpires = tx.now.Add(old.ExpiresAt.Sub(old.CreatedAt))
+		}
+		var newExpiresAt sql.NullInt64
+		if !newExpires.IsZero() {
+			newExpires = newExpires.UTC().Truncate(time.Microsecond)
+			if !newExpires.After(tx.now) {
+				return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", newExpires.Format(time.RFC3339))
+			}
+			newExpiresAt = sql.NullInt64{Int64: micros(newExpires), Valid: true}
+			out.ExpiresAt = &newExpires
+		}
+		oldEnd := tx.now.Add(overlap).UTC().Truncate(time.Microsecond)
+		if old.ExpiresAt != nil && old.ExpiresAt.Before(oldEnd) {
+			oldEnd = *old.ExpiresAt
+		}
+		// The old token is named by its full hash from here on: ref may be
+		// a prefix, which the new token's hash could share.
+		var oldHash string
+		if err := tx.queryRow(ctx, `SELECT hash FROM tokens WHERE `+where, arg).Scan(&oldHash); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, read_only) VALUES (?, ?, ?, ?, ?, ?)`,
+			newHash, old.User, micros(tx.now), scopeAPI, newExpiresAt, old.ReadOnly); err != nil {
+			return err
+		}
+		out.Token, out.ID, out.User, out.ReadOnly = token, tokenID(newHash), old.User, old.ReadOnly
+		out.OldID, out.OldExpiresAt = old.ID, oldEnd
+		// The token itself is never recorded; the IDs are.
+		data := map[string]any{"id": out.ID, "from": old.ID, "fromExpiresAt": oldEnd}
+		if out.ExpiresAt != nil {
+			data["expiresAt"] = newExpires
+		}
+		if old.ReadOnly {
+			data["readOnly"] = true
+		}
+		if overlap == 0 {
+			data["fromRevoked"] = true
+		}
+		tx.Record(andon.Event{Type: andon.EventTokenRotated, Actor: actor, Subject: old.User, Data: data})
+		if overlap == 0 {
+			out.OldExpiresAt, out.OldRevoked = tx.now.UTC(), true
+			_, err := deleteTokens(ctx, tx, found, `hash = ?`, []any{oldHash}, func(andon.TokenInfo) string { return actor })
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE tokens SET expires_at = ?, rotated_to = ? WHERE hash = ?`, micros(oldEnd), newHash, oldHash); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE tokens SET expires_at = ? WHERE parent = ? AND (expires_at IS NULL OR expires_at > ?)`, micros(oldEnd), oldHash, micros(oldEnd))
+		return err
+	})
+	if err != nil {
+		return andon.RotatedToken{}, err
+	}
+	// This process sees the nearer expiry at once; other servers within
+	// the TTL.
+	s.cache.clear()
+	return out, nil
 }

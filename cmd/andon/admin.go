@@ -26,8 +26,8 @@ import (
 // a server, like an administrator or an auditor would.
 
 func newTokenCmd(e *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (works on the data directory)"}
-	cmd.AddCommand(newTokenCreateCmd(e), newTokenListCmd(e), newTokenRevokeCmd(e))
+	cmd := &cobra.Command{Use: "token", Short: "Manage API tokens (works on the data directory; token rotate --self asks the server)"}
+	cmd.AddCommand(newTokenCreateCmd(e), newTokenListCmd(e), newTokenRotateCmd(e), newTokenRevokeCmd(e))
 	return cmd
 }
 
@@ -358,6 +358,141 @@ expired token it refuses already.`,
 	return cmd
 }
 
+func newTokenRotateCmd(e *env) *cobra.Command {
+	var overlap, expires string
+	var self bool
+	cmd := &cobra.Command{
+		Use:   "rotate (--data DIR (ID | TOKEN) [--expires 90d] | --self) [--overlap 24h]",
+		Short: "Issue a new API token in place of another, which goes on working for an overlap",
+		Long: `Issue a new API token in place of another and print it once: for the same
+user, read-only if the old one is, and made to live as long as the old one
+was (from now; a token that never expires rotates into one that never
+expires), unless --expires says otherwise. The old token goes on working
+for --overlap (24h by default, at most 30d; never longer than it would
+have), time to put the new one where the pipelines read it and for the
+runs in flight to end; --overlap 0 revokes it at once. The calendar feed
+tokens and the board's sessions asked for with the old token end with it:
+they are not handed to the new one. A feed or session token, and one that
+has expired, do not rotate.
+
+Give the old token by the ID andon token list shows, or the token itself,
+with the server's --data (or --db, --db-file), as the other token
+commands take them.
+
+With --self, a pipeline rotates its own token through the server
+(--server or ANDON_SERVER, the token in ANDON_TOKEN): no administrator and
+no access to the database. The new token's lifetime is the old one's:
+--expires is refused with --self.
+
+The rotation is recorded in the audit log as token.rotated, with both
+IDs. -o json prints {"token", "id", "user", "expiresAt", "readOnly",
+"oldId", "oldExpiresAt"}.`,
+		Example: `  andon token rotate --data ./data 2a21b1d45b76
+  andon token rotate --data ./data 2a21b1d45b76 --overlap 0 --expires 90d
+  ANDON_TOKEN=$OLD andon token rotate --self --overlap 2h -o json`,
+		Args: cobra.MaximumNArgs(1),
+	}
+	o := storeFlags(cmd, e)
+	cmd.Flags().StringVar(&overlap, "overlap", "24h", "how long the old token goes on working: a duration (24h, 2d), at most 30d, or 0 to revoke it at once")
+	cmd.Flags().StringVar(&expires, "expires", "", "when the new token stops working: after a duration (90d, 12h), at an RFC 3339 time, or on a date, at midnight UTC (default: as long as the old one was made to live)")
+	cmd.Flags().BoolVar(&self, "self", false, "rotate the token of ANDON_TOKEN through the server (--server or ANDON_SERVER)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		// Checked before anything is written: the new token is shown
+		// once, and an output that cannot be printed would lose it.
+		if _, err := checkOutput(cmd); err != nil {
+			return err
+		}
+		d, err := andon.ParseTokenOverlap(overlap)
+		if err != nil {
+			return andon.Errorf(andon.EINVALID, "--overlap %s", andon.ErrorMessage(err))
+		}
+		var rotated *andon.RotatedToken
+		if self {
+			rotated, err = rotateSelf(cmd, e, args, overlap)
+		} else {
+			rotated, err = rotateOffline(cmd, e, o, args, d, expires)
+		}
+		if err != nil {
+			return err
+		}
+		if rotated.ExpiresAt != nil {
+			fmt.Fprintf(e.stderr, "the new token expires at %s\n", fmtSecond(*rotated.ExpiresAt))
+		}
+		if rotated.ReadOnly {
+			fmt.Fprintln(e.stderr, "the new token is read-only: it may read and never write")
+		}
+		if rotated.OldRevoked {
+			fmt.Fprintf(e.stderr, "token %s is revoked, with the feed tokens and board sessions asked for with it\n", rotated.OldID)
+		} else {
+			fmt.Fprintf(e.stderr, "token %s goes on working until %s, then stops, with the feed tokens and board sessions asked for with it\n", rotated.OldID, fmtSecond(rotated.OldExpiresAt))
+		}
+		return e.print(cmd, rotated, func(w io.Writer) {
+			fmt.Fprintln(w, rotated.Token)
+		})
+	}
+	return cmd
+}
+
+// rotateSelf rotates the token of the client through the server: token
+// rotate --self.
+func rotateSelf(cmd *cobra.Command, e *env, args []string, overlap string) (*andon.RotatedToken, error) {
+	switch {
+	case len(args) > 0:
+		return nil, &usageError{cmd: cmd, err: errors.New("--self rotates the token of ANDON_TOKEN (or --token): give no other token with it")}
+	case cmd.Flags().Changed("expires"):
+		return nil, &usageError{cmd: cmd, err: errors.New("--expires and --self: a token rotating itself keeps the lifetime it was made with; an administrator gives another with andon token rotate --data DIR ID --expires")}
+	}
+	for _, name := range []string{"data", "db", "db-file"} {
+		if cmd.Flags().Changed(name) {
+			return nil, &usageError{cmd: cmd, err: fmt.Errorf("--%s and --self: give one: --self asks the server (--server or ANDON_SERVER) with its token; --%s rotates a token in the store, by its ID", name, name)}
+		}
+	}
+	c, err := e.remote(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if e.noToken {
+		return nil, andon.Errorf(andon.EINVALID, "--self rotates the token the command is run with: set ANDON_TOKEN (or --token)")
+	}
+	if !cmd.Flags().Changed("overlap") {
+		overlap = ""
+	}
+	return c.RotateToken(cmd.Context(), overlap)
+}
+
+// rotateOffline rotates the token args name in the store o names.
+func rotateOffline(cmd *cobra.Command, e *env, o *serveOptions, args []string, overlap time.Duration, expires string) (*andon.RotatedToken, error) {
+	for _, name := range []string{"server", "token"} {
+		if cmd.Flags().Changed(name) {
+			return nil, &usageError{cmd: cmd, err: fmt.Errorf("--%s asks a server: give --self to rotate the token of ANDON_TOKEN through it, or the ID of the token to rotate with --data", name)}
+		}
+	}
+	if len(args) == 0 || strings.TrimSpace(args[0]) == "" {
+		return nil, &usageError{cmd: cmd, err: errors.New("missing the token: give its ID (andon token list) or the token itself, or --self")}
+	}
+	expiresAt, err := parseExpiry(expires, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := newStoreFor(o)
+	if err != nil {
+		return nil, err
+	}
+	if fresh != "" {
+		return nil, andon.Errorf(andon.EINVALID, "%s: no andon database at %s: give the data directory (or --db) of the server the token is for", o.where(), fresh)
+	}
+	store, err := openSignedStore(e.ctx, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	rotated, err := sqlstore.NewTokenService(store).RotateToken(e.ctx, args[0], overlap, expiresAt)
+	if err != nil {
+		return nil, store.DiskError(err)
+	}
+	return &rotated, nil
+}
+
 // writeTokens prints tokens as a table, marking those expired at now.
 func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 	fmt.Fprintln(w, "ID\tUSER\tSCOPE\tCREATED\tEXPIRES\tACCESS")
@@ -368,6 +503,9 @@ func writeTokens(w io.Writer, tokens []andon.TokenInfo, now time.Time) {
 			switch {
 			case !now.Before(*t.ExpiresAt):
 				expires += " (expired)"
+			case t.RotatedTo != "":
+				// Replaced already: it ends the overlap.
+				expires += " (rotated to " + t.RotatedTo + ")"
 			case andon.Bearer{CreatedAt: t.CreatedAt, ExpiresAt: *t.ExpiresAt}.ExpiresSoon(now):
 				// Its holder is being warned: time to issue the next one.
 				expires += " (in " + roughly(t.ExpiresAt.Sub(now)) + ")"

@@ -335,6 +335,9 @@ by policy or when validation failed, and 2 when andon could not decide.`,
 	// the flags that name one in their help: token create takes no
 	// --server. andon bench asks servers, but as the demo's users.
 	hidden := func(path string) []string {
+		if path == "andon token rotate" {
+			return nil // --self asks the server
+		}
 		for _, offline := range []string{"andon serve", "andon demo", "andon token", "andon audit verify",
 			"andon audit keygen", "andon catalog validate", "andon policy"} {
 			if path == offline || strings.HasPrefix(path, offline+" ") {
