@@ -225,10 +225,16 @@ func OpenReadOnly(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func open(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger) (*DB, error) {
+	return openWith(ctx, dsn, readOnly, logger, nil)
+}
+
+// openWith opens the store of dsn; reread, when not nil, gives the URL
+// again for each new PostgreSQL connection (OpenRotating).
+func openWith(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger, reread func() (string, error)) (*DB, error) {
 	var db *DB
 	var err error
 	if IsPostgres(dsn) {
-		db, err = openPostgres(ctx, dsn, readOnly)
+		db, err = openPostgres(ctx, dsn, readOnly, reread, logger)
 	} else {
 		db, err = openSQLite(ctx, dsn, readOnly)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -65,7 +66,7 @@ func searchTerms(text string) []string {
 // not block each other.
 const advisoryKey = `hashtext('andon'), hashtext(current_schema() || '.' || $1)`
 
-func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
+func openPostgres(ctx context.Context, dsn string, readOnly bool, reread func() (string, error), logger *slog.Logger) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "--db: %s", RedactDSN(err.Error()))
@@ -94,7 +95,11 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 		Enable: true, Idle: 10 * time.Second, Interval: 5 * time.Second, Count: 3,
 	}}
 	cfg.DialFunc = dialer.DialContext
-	w := stdlib.OpenDB(*cfg)
+	var options []stdlib.OptionOpenDB
+	if reread != nil {
+		options = append(options, stdlib.OptionBeforeConnect(newCredentials(cfg, dsn, reread, logger).beforeConnect))
+	}
+	w := stdlib.OpenDB(*cfg, options...)
 	// The writer holds one connection; the others serve migrations, the
 	// leader lock and background jobs.
 	w.SetMaxOpenConns(4)
@@ -102,7 +107,7 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool) (*DB, error) {
 	readCfg := cfg.Copy()
 	// Reads never write: the database enforces it.
 	readCfg.RuntimeParams["default_transaction_read_only"] = "on"
-	r := stdlib.OpenDB(*readCfg)
+	r := stdlib.OpenDB(*readCfg, options...)
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := newDB(w, r, postgresDialect)

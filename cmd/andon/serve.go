@@ -173,7 +173,9 @@ board that expired a week ago or more.
 
 The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
-Secret), where several replicas may run. SIGHUP reloads the policy and reads
+Secret, read again for every new connection to PostgreSQL, so that a
+rotated password applies without a restart), where several replicas may
+run. SIGHUP reloads the policy and reads
 the catalog source now. SIGINT and SIGTERM shut down gracefully.
 
 Before it serves, andon migrates the database to its version: it applies
@@ -659,7 +661,15 @@ func openSignedStore(ctx context.Context, o *serveOptions, logger *slog.Logger) 
 	} else if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlstore.OpenLogged(ctx, dsn, logger)
+	open := sqlstore.OpenLogged
+	if o.dbFile != "" {
+		// A password rotated in the file (a mounted Secret) applies to
+		// the connections opened from then on, without a restart.
+		open = func(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.DB, error) {
+			return sqlstore.OpenRotating(ctx, dsn, o.dsn, logger)
+		}
+	}
+	db, err := open(ctx, dsn, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -1160,9 +1170,13 @@ func claim(o *serveOptions) (*claimed, error) {
 	}
 	dsn, err := o.dsn()
 	if err == nil {
-		// The database as named now, read from --db-file once: the
-		// start that follows opens the very one locked.
-		o.db, o.dbFile = dsn, ""
+		// The SQLite database as named now, read from --db-file once:
+		// the start that follows opens the very one locked. PostgreSQL
+		// takes no lock, and its --db-file is read again for every new
+		// connection (sqlstore.OpenRotating).
+		if !sqlstore.IsPostgres(dsn) {
+			o.db, o.dbFile = dsn, ""
+		}
 		var unlock func()
 		if unlock, err = sqlstore.Lock(dsn, o.data); err == nil {
 			return &claimed{listeners: l, dsn: dsn, data: o.data, unlock: unlock}, nil
