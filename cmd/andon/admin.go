@@ -447,6 +447,7 @@ func rotateSelf(cmd *cobra.Command, e *env, args []string, overlap string) (*and
 			return nil, &usageError{cmd: cmd, err: fmt.Errorf("--%s and --self: give one: --self asks the server (--server or ANDON_SERVER) with its token; --%s rotates a token in the store, by its ID", name, name)}
 		}
 	}
+	e.replacingToken = true
 	c, err := e.remote(cmd)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,9 @@ type env struct {
 	// defaultServer is set when a command asked the default server, for
 	// want of --server and ANDON_SERVER.
 	defaultServer bool
+	// replacingToken is set by token rotate --self, which replaces the
+	// token the server warns of: its warning would tell of what is done.
+	replacingToken bool
 }
 
 // exitError makes run exit with code after printing err (when err is not

@@ -78,10 +78,10 @@ func checkServer(from, server string) error {
 // ANDON_NO_EXPIRY_WARNING=1 silences it, for a pipeline that fails on any
 // output on standard error.
 func (e *env) warnExpiry(at time.Time) {
-	if e.getenv("ANDON_NO_EXPIRY_WARNING") != "" {
+	if e.getenv("ANDON_NO_EXPIRY_WARNING") != "" || e.replacingToken {
 		return
 	}
-	fmt.Fprintf(e.stderr, "andon: warning: the API token (%s) expires at %s, in %s: ask your platform team for a new one (andon token create --expires) before then\n",
+	fmt.Fprintf(e.stderr, "andon: warning: the API token (%s) expires at %s, in %s: ask your platform team for a new one (andon token create --expires) before then, or replace it with andon token rotate --self\n",
 		e.tokenFrom, at.UTC().Format(time.RFC3339), roughly(time.Until(at)))
 }
 

@@ -21,7 +21,9 @@ func TestTokenRotate(t *testing.T) {
 		now := time.Now().UTC()
 		// A pipeline's token, made for 90 days, 10 days before it expires.
 		pipeline := mustTokenMadeAt(t, s, "carol", now.Add(-80*24*time.Hour), now.Add(10*24*time.Hour))
-		asPipeline := map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": pipeline, "ANDON_NO_EXPIRY_WARNING": "1"}
+		asPipeline := map[string]string{"ANDON_SERVER": s.url, "ANDON_TOKEN": pipeline}
+		// Warned of its expiry, a pipeline is told how to replace it.
+		wantExit(t, runCLI(t, asPipeline, "whoami"), 0, "ask your platform team for a new one (andon token create --expires) before then, or replace it with andon token rotate --self")
 
 		r := runCLI(t, asPipeline, "token", "rotate", "--self", "--overlap", "2h", "-o", "json")
 		var got andon.RotatedToken
@@ -32,8 +34,8 @@ func TestTokenRotate(t *testing.T) {
 			got.OldExpiresAt.Sub(now.Add(2*time.Hour)).Abs() > time.Minute || got.Token == pipeline {
 			t.Errorf("token rotate --self: %s; want carol's new token for 90 days, the old one for 2 hours", r.stdout)
 		}
-		if !strings.Contains(r.stderr, "token "+got.OldID+" goes on working until ") {
-			t.Errorf("token rotate --self: stderr %q; want when the old token stops", r.stderr)
+		if !strings.Contains(r.stderr, "token "+got.OldID+" goes on working until ") || strings.Contains(r.stderr, "warning") {
+			t.Errorf("token rotate --self: stderr %q; want when the old token stops, and no warning of the expiry of the token it replaced", r.stderr)
 		}
 		// The new token works, and the old one in the overlap.
 		for _, token := range []string{got.Token, pipeline} {
