@@ -86,13 +86,13 @@ const MaxTokenOverlap = 30 * 24 * time.Hour
 
 // CheckTokenOverlap checks the overlap of a rotation: 0 (the old token is
 // revoked at once) up to MaxTokenOverlap. Its message names the problem;
-// the caller names the field.
+// the caller names the field and its value.
 func CheckTokenOverlap(d time.Duration) error {
 	switch {
 	case d < 0:
-		return Errorf(EINVALID, "%s is negative: give how long the old token goes on working, or 0 to revoke it at once", d)
+		return Errorf(EINVALID, "negative: give how long the old token goes on working, or 0 to revoke it at once")
 	case d > MaxTokenOverlap:
-		return Errorf(EINVALID, "%s is longer than the %s a rotated token may go on working (30 days)", d, MaxTokenOverlap)
+		return Errorf(EINVALID, "longer than the 30 days a rotated token may go on working")
 	}
 	return nil
 }
@@ -108,7 +108,10 @@ func ParseTokenOverlap(s string) (time.Duration, error) {
 	if strings.HasPrefix(s, "-") {
 		d = -d
 	}
-	return d, CheckTokenOverlap(d)
+	if err := CheckTokenOverlap(d); err != nil {
+		return 0, Errorf(EINVALID, "%q: %s", s, ErrorMessage(err))
+	}
+	return d, nil
 }
 
 // RotatedToken is a new API token issued in place of another

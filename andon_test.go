@@ -90,8 +90,8 @@ func TestParseTokenOverlap(t *testing.T) {
 		{"2d", 48 * time.Hour, ""},
 		{"0", 0, ""},
 		{"30d", 30 * 24 * time.Hour, ""},
-		{"-1h", 0, "-1h0m0s is negative"},
-		{"31d", 0, "744h0m0s is longer than the 720h0m0s a rotated token may go on working"},
+		{"-1h", 0, `"-1h": negative`},
+		{"31d", 0, `"31d": longer than the 30 days a rotated token may go on working`},
 		{"soon", 0, `"soon": want a duration such as 24h or 2d`},
 		{"", 0, `"": want a duration`},
 	}

@@ -67,8 +67,8 @@ func TestTokenRotate(t *testing.T) {
 			}{
 				{"feed token", feed, "", 401, ""},
 				{"session token", session, "", 401, ""},
-				{"negative overlap", pipeline, `{"overlap": "-1h"}`, 400, `request body: field "overlap": -1h0m0s is negative`},
-				{"overlap too long", pipeline, `{"overlap": "31d"}`, 400, `request body: field "overlap": 744h0m0s is longer than`},
+				{"negative overlap", pipeline, `{"overlap": "-1h"}`, 400, `request body: field "overlap": "-1h": negative`},
+				{"overlap too long", pipeline, `{"overlap": "31d"}`, 400, `request body: field "overlap": "31d": longer than the 30 days`},
 				{"overlap not a duration", pipeline, `{"overlap": "a day"}`, 400, `request body: field "overlap": "a day": want a duration`},
 				{"unknown field", pipeline, `{"expires": "1y"}`, 400, `request body: unknown field "expires"`},
 			} {

@@ -86,6 +86,14 @@ func TestRotateToken(t *testing.T) {
 			t.Error("the audit log holds a token in clear")
 		}
 
+		// Rotated again, as by a pipeline whose first answer was lost, the
+		// old token gives a new one for as long as the first, and ends no
+		// later than it was to.
+		again, err := e.tokens.RotateToken(ctx, oldID, 48*time.Hour, time.Time{})
+		if err != nil || again.ExpiresAt == nil || !again.ExpiresAt.Equal(newExpires) || !again.OldExpiresAt.Equal(oldEnd) {
+			t.Errorf("rotated again: %+v, %v; want a token expiring at %s, the old one still at %s", again, err, newExpires, oldEnd)
+		}
+
 		// When the overlap ends, the old token and what was asked for
 		// with it stop; the new one works on.
 		e.now = oldEnd
@@ -193,8 +201,8 @@ func TestRotateTokenRefused(t *testing.T) {
 			{"expired", expired, time.Hour, andon.EINVALID, "expired at "},
 			{"unknown", "andon_nothing", time.Hour, andon.ENOTFOUND, "no token matches"},
 			{"unknown ID", "0123456789ab", time.Hour, andon.ENOTFOUND, "no token has the ID 0123456789ab"},
-			{"negative", api, -time.Hour, andon.EINVALID, "overlap: -1h0m0s is negative"},
-			{"too long", api, 31 * 24 * time.Hour, andon.EINVALID, "overlap: 744h0m0s is longer than"},
+			{"negative", api, -time.Hour, andon.EINVALID, "overlap -1h0m0s: negative"},
+			{"too long", api, 31 * 24 * time.Hour, andon.EINVALID, "overlap 744h0m0s: longer than the 30 days"},
 			{"empty", "", time.Hour, andon.EINVALID, "give the token to rotate"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -630,7 +630,7 @@ func (c *tokenCache) put(hash, scope string, b andon.Bearer, until time.Time) {
 // that names no token ENOTFOUND; nothing is changed then.
 func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time.Duration, expires time.Time) (andon.RotatedToken, error) {
 	if err := andon.CheckTokenOverlap(overlap); err != nil {
-		return andon.RotatedToken{}, andon.Errorf(andon.EINVALID, "overlap: %s", andon.ErrorMessage(err))
+		return andon.RotatedToken{}, andon.Errorf(andon.EINVALID, "overlap %s: %s", overlap, andon.ErrorMessage(err))
 	}
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
@@ -668,9 +668,13 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		case old.ExpiresAt != nil && !tx.now.Before(*old.ExpiresAt):
 			return andon.Errorf(andon.EINVALID, "token %s expired at %s: an expired token does not rotate; issue a new one (andon token create)", old.ID, old.ExpiresAt.Format(time.RFC3339))
 		}
+		lifetime, err := madeFor(ctx, tx, old, where, arg)
+		if err != nil {
+			return err
+		}
 		newExpires := expires
-		if newExpires.IsZero() && old.ExpiresAt != nil {
-			newExpires = tx.now.Add(old.ExpiresAt.Sub(old.CreatedAt))
+		if newExpires.IsZero() && lifetime > 0 {
+			newExpires = tx.now.Add(lifetime)
 		}
 		var newExpiresAt sql.NullInt64
 		if !newExpires.IsZero() {
@@ -710,7 +714,7 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		}
 		tx.Record(andon.Event{Type: andon.EventTokenRotated, Actor: actor, Subject: old.User, Data: data})
 		if overlap == 0 {
-			out.OldExpiresAt, out.OldRevoked = tx.now.UTC(), true
+			out.OldExpiresAt, out.OldRevoked = tx.now.UTC().Truncate(time.Microsecond), true
 			_, err := deleteTokens(ctx, tx, found, `hash = ?`, []any{oldHash}, func(andon.TokenInfo) string { return actor })
 			return err
 		}
@@ -727,4 +731,30 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 	// the TTL.
 	s.cache.clear()
 	return out, nil
+}
+
+// madeFor returns how long the API token old, which where with arg
+// selects, was made to live, 0 for ever. A token rotated already has had
+// its expiry brought forward to the end of the overlap: it was made to
+// live as long as the token that replaced it, while that one is kept (a
+// pipeline rotating again, its first answer lost, gets a token for as
+// long as the first), and otherwise, never longer, until its new expiry.
+func madeFor(ctx context.Context, tx *Tx, old andon.TokenInfo, where string, arg any) (time.Duration, error) {
+	if old.RotatedTo != "" {
+		var created int64
+		var expires sql.NullInt64
+		err := tx.queryRow(ctx, `SELECT created_at, expires_at FROM tokens WHERE hash = (SELECT rotated_to FROM tokens WHERE `+where+`)`, arg).Scan(&created, &expires)
+		switch {
+		case err == nil && !expires.Valid:
+			return 0, nil
+		case err == nil:
+			return time.Duration(expires.Int64-created) * time.Microsecond, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, err
+		}
+	}
+	if old.ExpiresAt == nil {
+		return 0, nil
+	}
+	return old.ExpiresAt.Sub(old.CreatedAt), nil
 }
