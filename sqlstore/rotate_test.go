@@ -230,3 +230,32 @@ func (e *env) mustAuditSize(tb testing.TB) int {
 	}
 	return len(entries)
 }
+
+// TestRotateTokenWholeSeconds checks that the expiries a rotation sets,
+// the new token's and the end of the old one's overlap, are whole
+// seconds, rounded up, as token create keeps them, whatever the clock's
+// fraction of a second.
+func TestRotateTokenWholeSeconds(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if _, err := e.tokens.CreateToken(ctx, "alice", e.now.Add(30*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		list, err := e.tokens.ListTokens(ctx, "")
+		if err != nil || len(list) != 1 {
+			t.Fatalf("ListTokens = %+v, %v", list, err)
+		}
+		e.now = e.now.Add(1500 * time.Millisecond)
+		got, err := e.tokens.RotateToken(ctx, list[0].ID, time.Hour, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := e.now.Truncate(time.Second).Add(time.Second)
+		if want := start.Add(30 * 24 * time.Hour); got.ExpiresAt == nil || !got.ExpiresAt.Equal(want) {
+			t.Errorf("new token expires %v, want %s", got.ExpiresAt, want)
+		}
+		if want := start.Add(time.Hour); !got.OldExpiresAt.Equal(want) {
+			t.Errorf("old token expires %s, want %s", got.OldExpiresAt, want)
+		}
+	})
+}

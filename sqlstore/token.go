@@ -674,7 +674,7 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		}
 		newExpires := expires
 		if newExpires.IsZero() && lifetime > 0 {
-			newExpires = tx.now.Add(lifetime)
+			newExpires = wholeSecond(tx.now.Add(lifetime))
 		}
 		var newExpiresAt sql.NullInt64
 		if !newExpires.IsZero() {
@@ -685,7 +685,7 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 			newExpiresAt = sql.NullInt64{Int64: micros(newExpires), Valid: true}
 			out.ExpiresAt = &newExpires
 		}
-		oldEnd := tx.now.Add(overlap).UTC().Truncate(time.Microsecond)
+		oldEnd := wholeSecond(tx.now.Add(overlap)).UTC()
 		if old.ExpiresAt != nil && old.ExpiresAt.Before(oldEnd) {
 			oldEnd = *old.ExpiresAt
 		}
@@ -757,4 +757,13 @@ func madeFor(ctx context.Context, tx *Tx, old andon.TokenInfo, where string, arg
 		return 0, nil
 	}
 	return old.ExpiresAt.Sub(old.CreatedAt), nil
+}
+
+// wholeSecond is t rounded up to the whole second: expiries are kept so,
+// as andon token create keeps them, and shown and named to the second.
+func wholeSecond(t time.Time) time.Time {
+	if whole := t.Truncate(time.Second); whole.Before(t) {
+		return whole.Add(time.Second)
+	}
+	return t
 }
