@@ -198,8 +198,10 @@ and feed for a calendar feed token, which opens only the calendar feeds.
 
 -o json prints {"tokens": [...], "sessions": {"open": N, "expired": M}}:
 the tokens listed, each with id, user, scope, createdAt, readOnly and, when
-it has one, expiresAt, and the count of the sessions (of --user, when given)
-whatever --scope lists.`,
+it has one, expiresAt (and rotatedTo, the ID of the token that replaced a
+token rotated, in its overlap), and the count of the sessions (of --user,
+when given) whatever --scope lists. The EXPIRES column marks a token
+rotated "(rotated to ID)".`,
 		Example: `  andon token list --data ./data
   andon token list --data ./data --scope session --user alice
   andon token list --data ./data --scope api,feed,session -o json`,
