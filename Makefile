@@ -68,6 +68,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseRegistry -fuzztime=30s .
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=30s ./manifest
 	$(GO) test -run='^$$' -fuzz=FuzzFromArchive -fuzztime=30s ./catalogsync
+	$(GO) test -run='^$$' -fuzz=FuzzLoadConfig -fuzztime=30s ./identity
+	$(GO) test -run='^$$' -fuzz=FuzzVerify -fuzztime=30s ./identity
 	$(GO) test -run='^$$' -fuzz=FuzzParseLiteral -fuzztime=30s ./odoo
 	$(GO) test -run='^$$' -fuzz=FuzzParseManifest -fuzztime=30s ./odoo
 	$(GO) test -run='^$$' -fuzz=FuzzAdmit -fuzztime=30s ./admission

@@ -50,8 +50,9 @@ type TokenService interface {
 	// An API token is refused, as an unknown one is (EUNAUTHORIZED).
 	AuthenticateFeed(ctx context.Context, token string) (string, error)
 	// CreateSession issues a session token for the user of ctx, who
-	// signed in with the API token that User.TokenID names, and returns
-	// it in clear with when it expires; only its hash is kept. It expires
+	// signed in with the API token that User.TokenID names, or through
+	// the OpenID Connect issuer that User.Issuer names, and returns it in
+	// clear with when it expires; only its hash is kept. It expires
 	// lifetime from now, or with that API token if that is sooner, and
 	// revoking that API token revokes it too.
 	CreateSession(ctx context.Context, lifetime time.Duration) (token string, expires time.Time, err error)
@@ -146,7 +147,9 @@ type Session struct {
 	ExpiresAt time.Time
 	// Token is the API token the user signed in with: the user, and when
 	// that token expires (of which the board warns, as the command line
-	// does).
+	// does). For a sign-in through an OpenID Connect provider, it has
+	// the user and the Issuer, and neither ID nor expiry: the session
+	// ends at its own.
 	Token Bearer
 }
 
@@ -190,6 +193,11 @@ type Bearer struct {
 	// an archiver's. The API refuses it every request but a read, and
 	// the board every action.
 	ReadOnly bool
+	// Issuer is the OpenID Connect issuer whose token (or sign-in to the
+	// board) authenticated the holder, or "" for an andon API token. A
+	// holder of an issuer's token has no ID: nothing is kept of the
+	// token.
+	Issuer string
 }
 
 // TokenExpiryNotice is how long before its token expires its holder is

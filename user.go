@@ -20,6 +20,9 @@ type User struct {
 	// ReadOnly is set when the user signed in with a read-only API token
 	// (Bearer.ReadOnly): every request that would write is refused.
 	ReadOnly bool `json:"readOnly"`
+	// Issuer is the OpenID Connect issuer whose token authenticated the
+	// user (Bearer.Issuer), or "" for an andon API token.
+	Issuer string `json:"issuer,omitempty"`
 	// TokenID is the Bearer.ID of the API token the user signed in with,
 	// or "" for none: the feed tokens asked for with it are revoked with
 	// it.
@@ -102,8 +105,12 @@ func UserNameFromContext(ctx context.Context) string {
 
 // ReadOnlyRefusal is the refusal of a request that would write, made by
 // user with a read-only API token (Bearer.ReadOnly), or in a session of
-// the board opened with one: EFORBIDDEN, as every refusal of what the
-// actor may not do.
-func ReadOnlyRefusal(user string) *Error {
-	return Errorf(EFORBIDDEN, "%s signed in with a read-only API token, which may read and never write: use a token made without --read-only (andon token create)", user)
+// the board opened with one, or through an OpenID Connect issuer whose
+// users are read-only: EFORBIDDEN, as every refusal of what the actor
+// may not do.
+func ReadOnlyRefusal(user *User) *Error {
+	if user.Issuer != "" {
+		return Errorf(EFORBIDDEN, "%s signed in through the OpenID Connect issuer %s, whose users may read and never write (readOnly in andon serve --auth-config)", user.Name, user.Issuer)
+	}
+	return Errorf(EFORBIDDEN, "%s signed in with a read-only API token, which may read and never write: use a token made without --read-only (andon token create)", user.Name)
 }

@@ -246,7 +246,7 @@ func awaitInfo(t *testing.T, f *fixture, msg string) []map[string]any {
 // notMetrics are the words of the documents that begin as andon's metrics
 // do and are something else: a cookie, a browser's storage key, a
 // database of the benchmarks, and the family of the token gauges.
-var notMetrics = []string{"andon_session", "andon_draft", "andon_bench_large", "andon_token_",
+var notMetrics = []string{"andon_session", "andon_draft", "andon_signin", "andon_bench_large", "andon_token_",
 	// The labels of an Alertmanager alert that andon reads (docs/incidents.md).
 	"andon_severity", "andon_plant", "andon_process", "andon_environment", "andon_global"}
 

@@ -254,7 +254,12 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWri
 // and an API token is refused in the query, where URLs are logged and
 // shared. The request log records the path without the query, so the
 // token stays out of it.
-func authenticate(ew errorWriter, tokens andon.TokenService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
+//
+// A bearer token that is a JWT (andon.LooksLikeJWT) is verified by
+// identity, with its issuer, and never looked up among andon's tokens: one
+// of an issuer that is not configured is refused saying so. A JWT of an
+// issuer that cannot be reached is a fault, a 503: the client tries again.
+func authenticate(ew errorWriter, tokens andon.TokenService, identity andon.IdentityService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
 			token string
@@ -276,9 +281,23 @@ func authenticate(ew errorWriter, tokens andon.TokenService, catalog andon.Catal
 			return
 		}
 		var b andon.Bearer
-		if inQuery {
+		switch {
+		case inQuery:
 			b.User, err = tokens.AuthenticateFeed(r.Context(), token)
-		} else {
+		case andon.LooksLikeJWT(token) && identity == nil:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+			ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a JWT, and this server verifies the tokens of no OpenID Connect issuer (andon serve --auth-config): use an API token (andon token create)"))
+			return
+		case andon.LooksLikeJWT(token):
+			b, err = identity.Verify(r.Context(), token)
+			if andon.ErrorCode(err) == andon.EUNAUTHORIZED {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+			}
+			if err != nil {
+				ew.write(w, r, err)
+				return
+			}
+		default:
 			b, err = tokens.Authenticate(r.Context(), token)
 		}
 		invalid := err != nil || b.User == ""
@@ -321,7 +340,7 @@ func authenticate(ew errorWriter, tokens andon.TokenService, catalog andon.Catal
 func refuseReadOnly(ew errorWriter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u := andon.UserFromContext(r.Context()); u != nil && u.ReadOnly {
-			ew.write(w, r, andon.Errorf(andon.EFORBIDDEN, "%s %s is refused: %s", r.Method, r.URL.Path, andon.ErrorMessage(andon.ReadOnlyRefusal(u.Name))))
+			ew.write(w, r, andon.Errorf(andon.EFORBIDDEN, "%s %s is refused: %s", r.Method, r.URL.Path, andon.ErrorMessage(andon.ReadOnlyRefusal(u))))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -349,7 +368,7 @@ func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) 
 		roles = append(roles, c.RolesOf(b.User)...)
 	}
 	infoFrom(ctx).user = b.User
-	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID, ReadOnly: b.ReadOnly}
+	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID, ReadOnly: b.ReadOnly, Issuer: b.Issuer}
 	if !b.ExpiresAt.IsZero() {
 		at := b.ExpiresAt.UTC()
 		u.TokenExpiresAt = &at

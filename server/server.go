@@ -30,6 +30,10 @@ type Config struct {
 	Calendar andon.CalendarService
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
+	// Identity verifies the bearer tokens that are JWTs of the OpenID
+	// Connect issuers of andon serve --auth-config; nil refuses every
+	// JWT.
+	Identity andon.IdentityService
 	// Admission answers the admission reviews served by NewAdmission.
 	Admission andon.AdmissionService
 	Drift     andon.DriftService
@@ -139,7 +143,7 @@ func New(cfg Config) http.Handler {
 			if !rt.openToReadOnly() {
 				h = refuseReadOnly(cfg.errorWriter(), h)
 			}
-			h = authenticate(cfg.errorWriter(), cfg.Tokens, cfg.Catalog, cfg.Now, rt.access == feed, h)
+			h = authenticate(cfg.errorWriter(), cfg.Tokens, cfg.Identity, cfg.Catalog, cfg.Now, rt.access == feed, h)
 		}
 		_, route, _ := strings.Cut(rt.pattern, " ")
 		mux.Handle(rt.pattern, labelled(route, h))

@@ -78,7 +78,7 @@ func (s *TokenService) createAPIToken(ctx context.Context, user string, expires 
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeAPI, expires, "", readOnly)
+	return token, s.add(ctx, user, token, scopeAPI, expires, "", readOnly, "")
 }
 
 // CreateFeedToken issues a new feed token for user, which opens only the
@@ -87,22 +87,35 @@ func (s *TokenService) createAPIToken(ctx context.Context, user string, expires 
 // of ctx, andon.User.TokenID) lives no longer than it: it expires with it,
 // if it expires, and it is revoked with it (the entry's data then names
 // it in parent). A token made to work for a day, or revoked because it
-// leaked, must not leave behind a credential that works for ever.
+// leaked, must not leave behind a credential that works for ever. A user
+// who signed in through an OpenID Connect issuer is refused
+// (feedTokenRefusal): there is no API token to tie the feed token to.
 func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string, *time.Time, error) {
 	token, err := newToken(feedTokenPrefix)
 	if err != nil {
 		return "", nil, err
 	}
 	u := andon.UserFromContext(ctx)
+	if u != nil && u.TokenID == "" && u.Issuer != "" {
+		return "", nil, feedTokenRefusal(u)
+	}
 	var parent string
 	if u != nil {
 		parent = u.TokenID
 	}
 	if u == nil || u.TokenExpiresAt == nil {
-		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent, false)
+		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent, false, "")
 	}
 	expires := *u.TokenExpiresAt
-	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent, false)
+	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent, false, "")
+}
+
+// feedTokenRefusal is the refusal of a feed token to user, who signed in
+// through an OpenID Connect issuer: a feed token lives until its API
+// token is revoked, and theirs has none, only a token that lives
+// minutes, or a session of the board.
+func feedTokenRefusal(u *andon.User) error {
+	return andon.Errorf(andon.EFORBIDDEN, "a calendar feed token is issued only with an andon API token: %s signed in through the OpenID Connect issuer %s, and a feed token, which lives until its API token is revoked, would outlive that sign-in; sign in with an API token to get one (andon token create)", u.Name, u.Issuer)
 }
 
 // CreateSession issues a session token for the user of ctx, for the
@@ -112,11 +125,14 @@ func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string
 // linked to the API token signed in with (andon.User.TokenID), expires
 // with it if it expires sooner, and is revoked with it. If that API token is revoked
 // between the sign-in's check and this write, the session is made but
-// opens nothing: AuthenticateSession finds no API token behind it.
+// opens nothing: AuthenticateSession finds no API token behind it. A
+// user who signed in through an OpenID Connect provider
+// (andon.User.Issuer) has no API token: the session names the issuer
+// instead of a parent (data "issuer"), and lasts lifetime.
 func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration) (string, time.Time, error) {
 	u := andon.UserFromContext(ctx)
-	if u == nil || u.TokenID == "" {
-		return "", time.Time{}, andon.Errorf(andon.EUNAUTHORIZED, "a session is opened by signing in with an API token")
+	if u == nil || (u.TokenID == "" && u.Issuer == "") {
+		return "", time.Time{}, andon.Errorf(andon.EUNAUTHORIZED, "a session is opened by signing in with an API token or an identity provider")
 	}
 	if lifetime <= 0 {
 		return "", time.Time{}, andon.Errorf(andon.EINVALID, "session lifetime %s: want more than 0", lifetime)
@@ -126,46 +142,62 @@ func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration
 		return "", time.Time{}, err
 	}
 	expires := s.db.Now().Add(lifetime)
-	if u.TokenExpiresAt != nil && u.TokenExpiresAt.Before(expires) {
+	if u.TokenID != "" && u.TokenExpiresAt != nil && u.TokenExpiresAt.Before(expires) {
 		expires = *u.TokenExpiresAt
 	}
 	expires = expires.UTC().Truncate(time.Microsecond)
-	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID, u.ReadOnly)
+	issuer := ""
+	if u.TokenID == "" {
+		issuer = u.Issuer
+	}
+	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID, u.ReadOnly, issuer)
 }
 
 // AuthenticateSession returns the session of a session token, with the
-// API token it was opened with. Sessions are not cached, as API tokens
+// API token it was opened with, or the OpenID Connect issuer it was
+// opened through. Sessions are not cached, as API tokens
 // are: a page of the board makes many queries already, and so signing
 // out, or revoking the API token, ends a session at once on every
 // replica rather than within tokenCacheTTL.
 func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (andon.Session, error) {
 	var sess andon.Session
-	var user, apiUser string
-	var created, apiCreated int64
-	var expires, apiExpires sql.NullInt64
+	var user string
+	var created int64
+	var expires, apiCreated, apiExpires sql.NullInt64
+	var parent, issuer, apiHash, apiUser sql.NullString
+	var readOnly, apiReadOnly sql.NullBool
 	hash := hashToken(token)
 	// A session is read-only when the API token it was opened with is:
 	// the session's own mark, made from that token's, is for its record.
-	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, a.hash, a.username, a.created_at, a.expires_at, a.read_only
-		FROM tokens s JOIN tokens a ON a.hash = s.parent AND a.scope = ?
+	// A session opened through an identity provider has no API token,
+	// and its own mark, from the issuer's configuration, is the one.
+	err := s.db.readRow(ctx, `SELECT s.username, s.created_at, s.expires_at, s.parent, s.issuer, s.read_only, a.hash, a.username, a.created_at, a.expires_at, a.read_only
+		FROM tokens s LEFT JOIN tokens a ON a.hash = s.parent AND a.scope = ?
 		WHERE s.hash = ? AND s.scope = ?`, scopeAPI, hash, scopeSession).
-		Scan(&user, &created, &expires, &sess.Token.ID, &apiUser, &apiCreated, &apiExpires, &sess.Token.ReadOnly)
+		Scan(&user, &created, &expires, &parent, &issuer, &readOnly, &apiHash, &apiUser, &apiCreated, &apiExpires, &apiReadOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
 	}
 	if err != nil {
 		return andon.Session{}, err
 	}
-	// Every session expires, and is its API token's user's; one that
-	// would not is refused rather than trusted.
-	if !expires.Valid || user != apiUser {
+	// Every session expires, and is its API token's user's, or was
+	// opened through an issuer with no API token at all; one that would
+	// not is refused rather than trusted.
+	switch {
+	case !expires.Valid:
+		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
+	case apiHash.Valid && apiUser.String == user:
+		sess.Token = andon.Bearer{ID: apiHash.String, User: user, CreatedAt: time.UnixMicro(apiCreated.Int64).UTC(), ReadOnly: apiReadOnly.Bool}
+		if apiExpires.Valid {
+			sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
+		}
+	case !parent.Valid && issuer.Valid && issuer.String != "":
+		sess.Token = andon.Bearer{User: user, Issuer: issuer.String, CreatedAt: time.UnixMicro(created).UTC(), ReadOnly: readOnly.Bool}
+	default:
 		return andon.Session{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid session")
 	}
 	sess.ID, sess.ExpiresAt = hash, time.UnixMicro(expires.Int64).UTC()
-	sess.Token.User, sess.Token.CreatedAt = user, time.UnixMicro(apiCreated).UTC()
-	if apiExpires.Valid {
-		sess.Token.ExpiresAt = time.UnixMicro(apiExpires.Int64).UTC()
-	}
 	now := s.db.Now()
 	if !now.Before(sess.ExpiresAt) {
 		return andon.Session{}, &andon.ExpiredTokenError{At: sess.ExpiresAt}
@@ -198,19 +230,20 @@ func newToken(prefix string) (string, error) {
 // AddToken registers an API token chosen by the caller; the demo uses it
 // for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", false)
+	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", false, "")
 }
 
 // AddReadOnlyToken registers a read-only API token chosen by the caller,
 // as AddToken does; the demo uses it for its wall screen's.
 func (s *TokenService) AddReadOnlyToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", true)
+	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", true, "")
 }
 
 // add stores token, and records its token.created entry. parent is the
 // hash of the API token a feed token or session was asked for with, or
 // "". readOnly marks an API token, or a session, that may not write.
-func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string, readOnly bool) error {
+// issuer is the OpenID Connect issuer a session was opened through, or "".
+func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string, readOnly bool, issuer string) error {
 	if err := andon.CheckUserName(user); err != nil {
 		return andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
 	}
@@ -220,6 +253,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 	actor := tokenActor(ctx)
 	var expiresAt sql.NullInt64
 	parentHash := sql.NullString{String: parent, Valid: parent != ""}
+	issuerURL := sql.NullString{String: issuer, Valid: issuer != ""}
 	if !expires.IsZero() {
 		expires = expires.UTC().Truncate(time.Microsecond)
 		expiresAt = sql.NullInt64{Int64: micros(expires), Valid: true}
@@ -228,7 +262,7 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		if expiresAt.Valid && !expires.After(tx.now) {
 			return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", expires.Format(time.RFC3339))
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, parent, read_only) VALUES (?, ?, ?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt, parentHash, readOnly); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO tokens (hash, username, created_at, scope, expires_at, parent, read_only, issuer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, hashToken(token), user, micros(tx.now), scope, expiresAt, parentHash, readOnly, issuerURL); err != nil {
 			return err
 		}
 		// The token itself is never recorded, only who got one. API
@@ -246,6 +280,9 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		}
 		if readOnly {
 			data["readOnly"] = true
+		}
+		if issuerURL.Valid {
+			data["issuer"] = issuer
 		}
 		if len(data) > 0 {
 			ev.Data = data

@@ -51,6 +51,8 @@ func (h *Handler) routes() []route {
 		{"GET /login", anyone, page(h.loginPage)},
 		{"POST /login", anyone, page(h.login)},
 		{"POST /logout", anyone, page(h.logout)},
+		{"GET /login/oidc/callback", anyone, page(h.signInCallback)},
+		{"GET /login/oidc/{provider}", anyone, page(h.signInStart)},
 
 		{"GET /{$}", signedIn, page(h.board)},
 		{"GET /changes", signedIn, page(h.changeList)},

@@ -213,7 +213,9 @@ func hoursOf(d time.Duration) string {
 // browser had ended.
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	return h.render(w, r, http.StatusOK, "login", &loginView{Next: safeNext(q.Get("next")), Ended: h.endedMessage(q.Get("ended"))})
+	v := h.loginView(safeNext(q.Get("next")), "")
+	v.Ended = h.endedMessage(q.Get("ended"))
+	return h.render(w, r, http.StatusOK, "login", v)
 }
 
 // loginView is the data of the sign-in page.
@@ -223,6 +225,15 @@ type loginView struct {
 	// Ended says why the session the browser had no longer opens the
 	// board, or is "".
 	Ended string
+	// Providers are the identity providers offered beside the API
+	// token's form: "Sign in with …".
+	Providers []andon.IdentityProvider
+}
+
+// loginView returns the data of the sign-in page that goes back to next,
+// saying message as its error.
+func (h *Handler) loginView(next, message string) *loginView {
+	return &loginView{Next: next, Error: message, Providers: h.providers()}
 }
 
 // wallSessionLifetime is how long the session of a user whom no Team
@@ -245,7 +256,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	if token == "" {
-		return h.render(w, r, http.StatusBadRequest, "login", &loginView{Next: next, Error: "Enter your API token."})
+		return h.render(w, r, http.StatusBadRequest, "login", h.loginView(next, "Enter your API token."))
 	}
 	b, err := h.cfg.Tokens.Authenticate(r.Context(), token)
 	switch {
@@ -259,8 +270,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			slog.String("reason", server.WhyNotValid(err)),
 			slog.String("remote", r.RemoteAddr),
 			slog.String("request_id", w.Header().Get("X-Request-Id")))
-		return h.render(w, r, http.StatusUnauthorized, "login", &loginView{Next: next,
-			Error: "This token is not valid: " + server.WhyNotValid(err) + ". Ask your platform team for a new one (andon token create)."})
+		return h.render(w, r, http.StatusUnauthorized, "login", h.loginView(next,
+			"This token is not valid: "+server.WhyNotValid(err)+". Ask your platform team for a new one (andon token create)."))
 	}
 	cat, err := h.catalog()
 	if err != nil {
@@ -270,6 +281,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if wallScreen(cat, b.User) {
 		lifetime = max(lifetime, wallSessionLifetime)
 	}
+	return h.openSession(w, r, b, lifetime, next)
+}
+
+// openSession opens a session of lifetime for b, who signed in with an
+// API token or through an identity provider, puts its token in the
+// session cookie and sends the browser to next.
+func (h *Handler) openSession(w http.ResponseWriter, r *http.Request, b andon.Bearer, lifetime time.Duration, next string) error {
 	session, _, err := h.cfg.Tokens.CreateSession(server.SignedIn(r.Context(), h.cfg.Catalog, b), lifetime)
 	if err != nil {
 		return err

@@ -38,6 +38,10 @@ type Config struct {
 	Calendar andon.CalendarService
 	Catalog  andon.CatalogSource
 	Tokens   andon.TokenService
+	// Identity signs people in through the identity providers of andon
+	// serve --auth-config that have a board, which the sign-in page
+	// offers beside the API token's form. Nil offers none.
+	Identity andon.IdentityService
 	// Incidents lists the open incidents the board shows, once per
 	// board. Nil shows none.
 	Incidents andon.IncidentService

@@ -19,6 +19,9 @@ type env struct {
 	// tokenFrom names where the token it sent came from otherwise.
 	noToken   bool
 	tokenFrom string
+	// jwt is set when the token sent is a JWT, an OpenID Connect
+	// issuer's, which andon token create does not replace.
+	jwt bool
 	// defaultServer is set when a command asked the default server, for
 	// want of --server and ANDON_SERVER.
 	defaultServer bool

@@ -82,7 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			// change's text does.
 			fmt.Fprintf(noControls{stderr}, "andon: %s\n", msg)
 		}
-		if unauthorized && !e.noToken && e.tokenFrom != "" {
+		switch {
+		case unauthorized && !e.noToken && e.tokenFrom != "" && e.jwt:
+			fmt.Fprintf(stderr, "The token was read from %s: a JWT of an OpenID Connect issuer, which the server verifies with its issuer (docs/identity.md).\n", e.tokenFrom)
+		case unauthorized && !e.noToken && e.tokenFrom != "":
 			fmt.Fprintf(stderr, "The token was read from %s; andon token create makes a new one (andon demo prints its own).\n", e.tokenFrom)
 		}
 		// Not reached, refused, or not andon at all: the server asked may

@@ -530,7 +530,7 @@ func TestServerAndToken(t *testing.T) {
 			if s := api.last(t); s.auth != tt.wantAuth || s.path != "/api/v1/me" {
 				t.Errorf("server saw %s with Authorization %q, want /api/v1/me with %q", s.path, s.auth, tt.wantAuth)
 			}
-			if want := "name:           carol\nroles:          change-manager\n                process-owner:finance\ntoken expires:  never\ntoken access:   read-write\n"; got.stdout != want {
+			if want := "name:           carol\nroles:          change-manager\n                process-owner:finance\nauthenticated:  by an API token\ntoken expires:  never\ntoken access:   read-write\n"; got.stdout != want {
 				t.Errorf("stdout = %q, want %q", got.stdout, want)
 			}
 		})

@@ -48,6 +48,7 @@ func (e *env) remote(cmd *cobra.Command) (*client.Client, error) {
 	// white space of its own.
 	token = strings.TrimSpace(token)
 	e.noToken = token == ""
+	e.jwt = andon.LooksLikeJWT(token)
 	return client.New(server, token, client.WithUserAgent("andon-cli/"+andon.Version),
 		client.WithTokenExpiry(e.warnExpiry)), nil
 }

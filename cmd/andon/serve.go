@@ -29,6 +29,7 @@ import (
 	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/drift"
+	"github.com/andon-governance/andon/identity"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
 	"github.com/andon-governance/andon/sqlstore"
@@ -91,6 +92,13 @@ type serveOptions struct {
 
 	// insecureCookies leaves Secure off the web UI's session cookie.
 	insecureCookies bool
+
+	// authConfig is the file of the OpenID Connect issuers whose tokens
+	// authenticate users (andon serve only); "" for none.
+	authConfig string
+	// publicURL is the server's external address, to which the board's
+	// identity providers send browsers back.
+	publicURL string
 }
 
 // dsn returns the database URL: --db, else the content of --db-file (a
@@ -240,6 +248,8 @@ compiled out.`,
 	redactDefault(cmd, "catalog-git")
 	f.DurationVar(&o.catalogInterval, "catalog-interval", 30*time.Second, "how often the catalog source is read for a new version; 0 reads it at start and on SIGHUP only")
 	cmd.Flags().StringVar(&o.policy, "policy", e.getenv("ANDON_POLICY"), "directory of Rego files that add to or replace the default policy packages (env ANDON_POLICY)")
+	f.StringVar(&o.authConfig, "auth-config", e.getenv("ANDON_AUTH_CONFIG"), "YAML file of the OpenID Connect issuers whose tokens authenticate pipelines and people, beside andon's API tokens (docs/identity.md; env ANDON_AUTH_CONFIG)")
+	f.StringVar(&o.publicURL, "public-url", e.getenv("ANDON_PUBLIC_URL"), "the server's external address, such as https://andon.example.com, to which the board's identity providers send browsers back; required when --auth-config offers one (env ANDON_PUBLIC_URL)")
 	return cmd
 }
 
@@ -384,6 +394,9 @@ type app struct {
 	audit     *sqlstore.AuditService
 	incidents *sqlstore.IncidentService
 	backups   *sqlstore.BackupService
+	// identity verifies the tokens of the issuers of --auth-config; nil
+	// without it.
+	identity *identity.Service
 
 	admission    *admission.Reviewer
 	admissionTLS *tls.Config
@@ -463,6 +476,8 @@ type loaded struct {
 	// objects reads the image catalogs of CloudNativePG for the webhook;
 	// nil when andon has no access to the Kubernetes API.
 	objects admission.Objects
+	// auth is the authentication configuration of --auth-config, or nil.
+	auth *identity.Config
 	// demoPolicy is the policy given to andon demo with --policy. policy
 	// is then the embedded one, under which a fresh demo seeds its
 	// history; start records neither, and prepareDemo puts demoPolicy in
@@ -486,6 +501,17 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 		return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-interval %s: want 0 (read at start and on SIGHUP only) or more", o.catalogInterval)}
 	}
 	l := &loaded{logger: logger, opts: o, source: src}
+	if o.authConfig != "" {
+		var err error
+		if l.auth, err = identity.LoadConfig(o.authConfig); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		if l.auth.HasBoard() {
+			if err := identity.CheckPublicURL(o.publicURL); err != nil {
+				return nil, &exitError{code: 2, err: err}
+			}
+		}
+	}
 	if o.admissionAddr != "" {
 		var err error
 		if l.admissionTLS, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
@@ -585,6 +611,14 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
 		TrustedControllers: o.trustedControllers, Objects: l.objects, ObjectsCluster: o.admissionCluster, Now: db.Now, Logger: logger}
 	a.admissionTLS = l.admissionTLS
+	if l.auth != nil {
+		// Nothing is fetched from the issuers yet: a server whose issuer
+		// is down starts, and serves its API tokens.
+		if a.identity, err = identity.New(l.auth, o.publicURL, db.Now); err != nil {
+			db.Close()
+			return nil, &exitError{code: 2, err: err}
+		}
+	}
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
 	// is the newest its operator meant.
@@ -1077,6 +1111,7 @@ func (a *app) handler() http.Handler {
 		Calendar:               a.calendar,
 		Catalog:                a.catalogs,
 		Tokens:                 a.tokens,
+		Identity:               a.identityService(),
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
 		Backups:                a.backups,
@@ -1100,6 +1135,7 @@ func (a *app) handler() http.Handler {
 			Calendar:        a.calendar,
 			Catalog:         a.catalogs,
 			Tokens:          a.tokens,
+			Identity:        a.identityService(),
 			Incidents:       a.incidents,
 			IncidentCounts:  a.incidents.CountOpen,
 			Backups:         a.backups,
@@ -1112,6 +1148,15 @@ func (a *app) handler() http.Handler {
 			SessionLifetime: a.opts.sessionLifetime,
 		}),
 	})
+}
+
+// identityService returns the identity service of --auth-config, or a
+// nil interface without it.
+func (a *app) identityService() andon.IdentityService {
+	if a.identity == nil {
+		return nil
+	}
+	return a.identity
 }
 
 // admissionHandler serves the admission reviews of the Kubernetes API

@@ -6,9 +6,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newWhoamiCmd returns `andon whoami`, which shows who the token belongs to
-// and the roles the catalog gives them: the first thing to check when an
-// approval is refused.
+// newWhoamiCmd returns `andon whoami`, which shows who the token belongs to,
+// the roles the catalog gives them and how they authenticated (an API
+// token, or an OpenID Connect issuer's token): the first thing to check
+// when an approval is refused.
 func newWhoamiCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
@@ -26,13 +27,21 @@ func newWhoamiCmd(e *env) *cobra.Command {
 			return e.print(cmd, u, func(w io.Writer) {
 				kv(w, "name", u.Name)
 				kvList(w, "roles", u.Roles)
+				with := "by an API token"
+				if u.Issuer != "" {
+					with = "by a token of the OpenID Connect issuer " + u.Issuer
+				}
+				kv(w, "authenticated", with)
 				expires := "never"
 				if u.TokenExpiresAt != nil {
 					expires = fmtSecond(*u.TokenExpiresAt)
 				}
 				kv(w, "token expires", expires)
 				access := "read-write"
-				if u.ReadOnly {
+				switch {
+				case u.ReadOnly && u.Issuer != "":
+					access = "read-only: the issuer's users may read and never write"
+				case u.ReadOnly:
 					access = "read-only: it may read and never write"
 				}
 				kv(w, "token access", access)
