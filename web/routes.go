@@ -108,7 +108,7 @@ func openToReadOnly(pattern string, a access) bool {
 func (h *Handler) refuseReadOnly(next http.Handler) http.Handler {
 	return h.withErrors(func(w http.ResponseWriter, r *http.Request) error {
 		if u := andon.UserFromContext(r.Context()); u != nil && u.ReadOnly {
-			return errReadOnly
+			return readOnlyRefusal(u)
 		}
 		next.ServeHTTP(w, r)
 		return nil
@@ -119,6 +119,21 @@ func (h *Handler) refuseReadOnly(next http.Handler) http.Handler {
 // read-only token who asks it to act.
 var errReadOnly = andon.Errorf(andon.EFORBIDDEN,
 	"you signed in with a read-only token: you may look at everything on the board, but not change anything. Sign in with a token made without --read-only to act")
+
+// errReadOnlyIssuer is what the board says to a user signed in through
+// an identity provider whose users are read-only (andon serve
+// --auth-config) who asks it to act.
+var errReadOnlyIssuer = andon.Errorf(andon.EFORBIDDEN,
+	"you signed in through an identity provider whose users are read-only: you may look at everything on the board, but not change anything. Sign in with an API token to act")
+
+// readOnlyRefusal is the refusal of what u, a read-only user, asks the
+// board to do.
+func readOnlyRefusal(u *andon.User) error {
+	if u.Issuer != "" {
+		return errReadOnlyIssuer
+	}
+	return errReadOnly
+}
 
 // withSessionIfAny serves a request that carries the session cookie as a
 // signed-in page (requireSession), and one without as anyone's: a path

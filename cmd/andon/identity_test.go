@@ -48,6 +48,9 @@ func authConfig(t *testing.T, dir string, is issuers) string {
     audiences: [andon]
     username: {claim: email}
     readOnly: true
+    board:
+      clientID: ` + is.auditors.ClientID + `
+      clientSecretFile: ` + secret + `
 `
 	path := filepath.Join(dir, "auth.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -317,6 +320,33 @@ func TestBoardSignInThroughAProvider(t *testing.T) {
 			t.Errorf("a user of no Team: %d, want 403 and the sign-in page saying so:\n%s", p.status, p.body)
 		}
 	})
+}
+
+// TestBoardThroughAProvider: a session opened through a provider offers
+// no calendar subscription, whose feed token would be tied to an API
+// token; one opened through a provider whose users are read-only is
+// read-only, and says why.
+func TestBoardThroughAProvider(t *testing.T) {
+	is := newIssuers(t)
+	s := MustServeWithIssuers(t, "sqlite", is)
+	alice := newBrowser(t)
+	if p := alice.get(t, s.url+"/login/oidc/0?next=/calendar"); p.url != s.url+"/calendar" {
+		t.Fatalf("sign-in through ACME sign-in: at %s (%d), want the calendar", p.url, p.status)
+	}
+	p := alice.get(t, s.url+"/calendar")
+	if !strings.Contains(p.body, `id="no-subscription"`) || strings.Contains(p.body, `id="subscribe"`) {
+		t.Errorf("the calendar of a session opened through a provider offers a subscription link:\n%s", p.body)
+	}
+	is.auditors.SignIn(map[string]any{"sub": "7", "email": "bob"})
+	bob := newBrowser(t)
+	if p := bob.get(t, s.url+"/login/oidc/2?next=/approvals"); p.url != s.url+"/approvals" ||
+		!strings.Contains(p.body, "You signed in through an identity provider whose users are read-only: this page shows what waits for you") {
+		t.Fatalf("the approvals of a read-only provider's user: at %s (%d):\n%s", p.url, p.status, p.body)
+	}
+	if p := bob.get(t, s.url+"/changes/new"); p.status != http.StatusForbidden ||
+		!strings.Contains(p.body, "you signed in through an identity provider whose users are read-only: you may look at everything on the board, but not change anything") {
+		t.Errorf("a new change by a read-only provider's user: %d, want 403 saying why:\n%s", p.status, p.body)
+	}
 }
 
 // browser is an HTTP client with a cookie jar.
