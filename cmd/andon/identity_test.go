@@ -229,6 +229,18 @@ func TestIssuerDownAtStart(t *testing.T) {
 	}
 }
 
+// TestJWTWithoutAuthConfig: a server given no --auth-config refuses a JWT
+// saying that it verifies no issuer's tokens, rather than as an andon
+// token that is unknown.
+func TestJWTWithoutAuthConfig(t *testing.T) {
+	s := MustServe(t, t.TempDir())
+	token := oidctest.New(t).Mint(t, pipelineClaims(nil))
+	status, body := bearer(t, s, http.MethodGet, "/api/v1/me", token, "")
+	if want := "the bearer token is a JWT, and this server verifies the tokens of no OpenID Connect issuer (andon serve --auth-config)"; status != http.StatusUnauthorized || !strings.Contains(body, want) {
+		t.Errorf("GET /api/v1/me with a JWT: %d %s; want 401 saying %q", status, body, want)
+	}
+}
+
 // TestAuthConfigRefused: a configuration that is not valid stops andon
 // serve with exit code 2 and every problem, naming the file and the
 // field; so does a board provider without --public-url.
