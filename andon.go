@@ -239,6 +239,10 @@ type TokenInfo struct {
 	// (TokenService.RotateToken), which goes on working until ExpiresAt;
 	// "" for a token not rotated.
 	RotatedTo string `json:"rotatedTo,omitempty"`
+	// Issuer is the OpenID Connect issuer a session of the board was
+	// opened through, or "" for one opened with an API token and for
+	// every other token.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // FeedTokenPrefix begins every feed token, so that people and secret

@@ -55,6 +55,14 @@ func TestSessionThroughAnIssuer(t *testing.T) {
 			t.Errorf("the session of a read-only issuer's user: %+v, %v; want read-only", got, err)
 		}
 
+		// The listing of sessions names the issuer.
+		for user, readOnly := range map[string]bool{"alice": false, "bob": true} {
+			listed, err := e.tokens.ListTokens(ctx, user, "session")
+			if err != nil || len(listed) != 1 || listed[0].Issuer != issuer || listed[0].ReadOnly != readOnly {
+				t.Errorf("ListTokens(%s, session) = %+v, %v; want one session naming the issuer, read-only %t", user, listed, err, readOnly)
+			}
+		}
+
 		// No feed token: it would live until revoked.
 		if _, _, err := e.tokens.CreateFeedToken(signedIn, "alice"); andon.ErrorCode(err) != andon.EFORBIDDEN ||
 			!strings.Contains(andon.ErrorMessage(err), "alice signed in through the OpenID Connect issuer "+issuer) {

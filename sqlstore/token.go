@@ -530,7 +530,7 @@ func (s *TokenService) revoke(ctx context.Context, where string, args []any, che
 }
 
 // tokenColumns are the columns of tokens that scanTokens reads.
-const tokenColumns = `hash, username, scope, created_at, expires_at, parent, read_only, rotated_to`
+const tokenColumns = `hash, username, scope, created_at, expires_at, parent, read_only, rotated_to, issuer`
 
 // deleteTokens deletes, in tx, the tokens selected (those that where,
 // with args, selects), and the feed and session tokens asked for with
@@ -579,10 +579,11 @@ func scanTokens(rows *sql.Rows) ([]andon.TokenInfo, []string, error) {
 		var t andon.TokenInfo
 		var created int64
 		var expires sql.NullInt64
-		var parent, rotatedTo sql.NullString
-		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent, &t.ReadOnly, &rotatedTo); err != nil {
+		var parent, rotatedTo, issuer sql.NullString
+		if err := rows.Scan(&t.ID, &t.User, &t.Scope, &created, &expires, &parent, &t.ReadOnly, &rotatedTo, &issuer); err != nil {
 			return nil, nil, err
 		}
+		t.Issuer = issuer.String
 		t.ID, t.CreatedAt = tokenID(t.ID), time.UnixMicro(created).UTC()
 		t.RotatedTo = tokenID(rotatedTo.String)
 		if expires.Valid {
