@@ -99,11 +99,13 @@ func LoadConfig(path string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		if te := (*yaml.TypeError)(nil); errors.As(err, &te) {
+			// yaml.v3 decodes the rest of the file around the fields it
+			// refuses: its problems are given too, all at once.
 			var errs Errors
 			for _, e := range te.Errors {
 				errs = append(errs, name+": "+unknownField.ReplaceAllString(e, "field $1 is not known"))
 			}
-			return nil, errs
+			return nil, append(errs, c.check(name)...)
 		}
 		line, problem := yamlerr.Parse(err, src)
 		return nil, Errors{fmt.Sprintf("%s: line %d: %s", name, line, problem)}

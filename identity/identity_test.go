@@ -46,7 +46,11 @@ func TestLoadConfigRefusesEveryProblemAtOnce(t *testing.T) {
 		want       []string
 	}{
 		{"empty", "oidc: []\n", []string{"auth.yaml: oidc: required: give at least one issuer"}},
-		{"unknown field", "oidc:\n  - issuer: https://a.example\n    audience: [x]\n", []string{"auth.yaml: line 3: field audience is not known"}},
+		{"unknown field", "oidc:\n  - issuer: https://a.example\n    audience: [x]\n", []string{
+			"auth.yaml: line 3: field audience is not known",
+			"auth.yaml: oidc[0].audiences: required",
+			"auth.yaml: oidc[0].username.claim: required: the claim that names the user, such as email or repository",
+		}},
 		{"syntax", "oidc: [\n", []string{"auth.yaml: line 1: did not find expected node content"}},
 		{"everything", `oidc:
   - issuer: http://login.example
