@@ -261,6 +261,12 @@ func (s *Service) bearer(iss *issuer, idt *oidc.IDToken) (andon.Bearer, error) {
 	if !ok {
 		return andon.Bearer{}, refusal(iss, "claim `%s`, which names the user, is `%v`, not a string", claim, v)
 	}
+	// An address the provider has not verified names whoever typed it,
+	// perhaps a colleague's; as Kubernetes does, a token that says so is
+	// refused, and one that says nothing is taken.
+	if verified, ok := claims["email_verified"]; ok && claim == "email" && verified != true {
+		return andon.Bearer{}, refusal(iss, "claim `email`, which names the user, is not verified (email_verified is %v)", verified)
+	}
 	name := iss.cfg.Username.Prefix + value
 	if err := andon.CheckUserName(name); err != nil {
 		return andon.Bearer{}, refusal(iss, "the user name %q (claim `%s`%s) is not valid: %s", name, claim, prefixed(iss), andon.ErrorMessage(err))

@@ -179,6 +179,25 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestVerifyUnverifiedEmail: a user named by their address is refused
+// when the token says the provider has not verified it.
+func TestVerifyUnverifiedEmail(t *testing.T) {
+	iss := oidctest.New(t)
+	s := newService(t, iss, "    username: {claim: email}\n", time.Now)
+	for _, tc := range []struct {
+		verified any
+		ok       bool
+	}{{true, true}, {nil, true}, {false, false}, {"false", false}} {
+		b, err := s.Verify(context.Background(), iss.Mint(t, map[string]any{"aud": "andon", "email": "anne@acme.example", "email_verified": tc.verified}))
+		switch {
+		case tc.ok && (err != nil || b.User != "anne@acme.example"):
+			t.Errorf("email_verified %v: %+v, %v; want anne@acme.example", tc.verified, b, err)
+		case !tc.ok && !strings.Contains(andon.ErrorMessage(err), "claim `email`, which names the user, is not verified (email_verified is "):
+			t.Errorf("email_verified %v: %+v, %v; want refused as not verified", tc.verified, b, err)
+		}
+	}
+}
+
 func TestVerifyReadOnly(t *testing.T) {
 	iss := oidctest.New(t)
 	s := newService(t, iss, "    username: {claim: email}\n    readOnly: true\n", time.Now)
