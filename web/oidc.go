@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -43,7 +44,19 @@ const (
 	signInDenied   = "Your identity provider did not sign you in: you cancelled, or it refused. Sign in again, or with your API token."
 	signInRefused  = "Your identity provider's answer could not be verified, so you are not signed in. Sign in again; if it fails again, tell your platform team (the server's log says why)."
 	signInNotFound = "There is no such identity provider to sign in with."
+	signInDown     = "Your identity provider cannot be reached from andon just now. Try again in a few minutes, or sign in with your API token."
 )
+
+// providerDown answers a sign-in whose provider could not be reached
+// (an andon.Fault of the IdentityService): the sign-in page, with a 503
+// and a fixed sentence, the details in the log.
+func (h *Handler) providerDown(w http.ResponseWriter, r *http.Request, next string, err error) error {
+	h.cfg.Logger.WarnContext(r.Context(), "sign-in failed",
+		slog.String("reason", err.Error()),
+		slog.String("remote", r.RemoteAddr),
+		slog.String("request_id", w.Header().Get("X-Request-Id")))
+	return h.render(w, r, http.StatusServiceUnavailable, "login", h.loginView(next, signInDown))
+}
 
 // signInCookieName is the name of the sign-in cookie as this server
 // sends it.
@@ -87,7 +100,9 @@ func (h *Handler) signInStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	s := signIn{Provider: id, State: rand.Text(), Nonce: rand.Text(), Verifier: pkceVerifier(), Next: next}
 	to, err := h.cfg.Identity.SignInURL(r.Context(), id, s.State, s.Nonce, s.Verifier)
-	if err != nil {
+	if fault := (*andon.Fault)(nil); errors.As(err, &fault) {
+		return h.providerDown(w, r, next, err)
+	} else if err != nil {
 		return err
 	}
 	b, err := json.Marshal(s)
@@ -138,9 +153,11 @@ func (h *Handler) signInCallback(w http.ResponseWriter, r *http.Request) error {
 		return refuse(http.StatusUnauthorized, "the identity provider answered "+e, signInDenied)
 	}
 	b, err := h.cfg.Identity.Exchange(r.Context(), s.Provider, q.Get("code"), s.Verifier, s.Nonce)
-	switch {
+	switch fault := (*andon.Fault)(nil); {
 	case andon.ErrorCode(err) == andon.EUNAUTHORIZED:
 		return refuse(http.StatusUnauthorized, andon.ErrorMessage(err), signInRefused)
+	case errors.As(err, &fault):
+		return h.providerDown(w, r, next, err)
 	case err != nil:
 		return err
 	}

@@ -208,7 +208,8 @@ func TestOIDCUsersHaveNoFeedTokenAndMayBeReadOnly(t *testing.T) {
 // TestIssuerDownAtStart: a server whose issuer does not answer starts and
 // serves its API tokens; a token of that issuer is refused with a 503,
 // which the gate's command line takes as "cannot decide" (exit 2), until
-// the issuer answers, without a restart.
+// the issuer answers, without a restart; a sign-in to the board through a
+// provider that does not answer shows the sign-in page saying so.
 func TestIssuerDownAtStart(t *testing.T) {
 	is := newIssuers(t)
 	is.pipelines.SetDown(true)
@@ -223,6 +224,11 @@ func TestIssuerDownAtStart(t *testing.T) {
 		t.Errorf("GET /api/v1/me while the issuer is down: %d %s; want 503 saying %q", status, body, want)
 	}
 	wantExit(t, s.withToken(t, token, "gate", "--env", "staging-lyon", "--image", imageRelease), 2, "cannot be reached to verify the token")
+	// The board's sign-in through it says so in words for people.
+	p := newBrowser(t).get(t, s.url+"/login/oidc/0")
+	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "Your identity provider cannot be reached from andon just now") {
+		t.Errorf("a sign-in while the provider is down: %d, want 503 and the sign-in page saying so:\n%s", p.status, p.body)
+	}
 	is.pipelines.SetDown(false)
 	if res := mustJSONWith[andon.GateResult](t, s, token, 0, "gate", "--env", "staging-lyon", "--image", imageRelease); !res.Allow {
 		t.Errorf("gate once the issuer answers = %+v; want allowed", res)
