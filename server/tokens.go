@@ -45,6 +45,9 @@ func handleTokenRotate(tokens andon.TokenService) apiFunc {
 			}
 		}
 		user := andon.UserFromContext(r.Context())
+		if user != nil && user.Issuer != "" {
+			return andon.Errorf(andon.EFORBIDDEN, "%s signed in with a token of the OpenID Connect issuer %s, which that issuer renews, not andon: ask it for a new one (a pipeline gets one at every run)", user.Name, user.Issuer)
+		}
 		if user == nil || user.TokenID == "" {
 			return andon.Errorf(andon.EUNAUTHORIZED, "only an API token rotates itself: send it in the Authorization header")
 		}

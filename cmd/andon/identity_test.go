@@ -191,6 +191,10 @@ func TestOIDCUsersHaveNoFeedTokenAndMayBeReadOnly(t *testing.T) {
 	if status != http.StatusForbidden || !strings.Contains(body, "a calendar feed token is issued only with an andon API token: alice signed in through the OpenID Connect issuer "+is.people.URL) {
 		t.Errorf("POST /api/v1/me/feed-token with a token of an issuer: %d %s; want 403 saying why", status, body)
 	}
+	status, body = bearer(t, s, http.MethodPost, "/api/v1/me/token/rotate", alice, "")
+	if status != http.StatusForbidden || !strings.Contains(body, "alice signed in with a token of the OpenID Connect issuer "+is.people.URL+", which that issuer renews, not andon") {
+		t.Errorf("POST /api/v1/me/token/rotate with a token of an issuer: %d %s; want 403 saying why", status, body)
+	}
 	auditor := is.auditors.Mint(t, map[string]any{"aud": "andon", "email": "kpmg-audit"})
 	if status, body := bearer(t, s, http.MethodGet, "/api/v1/changes", auditor, ""); status != http.StatusOK {
 		t.Errorf("GET /api/v1/changes as a read-only issuer's user: %d %s; want 200", status, body)
