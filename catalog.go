@@ -303,6 +303,28 @@ type Team struct {
 	Name    string   `json:"name"`
 	Roles   []string `json:"roles"`
 	Members []string `json:"members"`
+	// Eligible are the people who may ask for the team's roles for a
+	// while (just-in-time access); a standing member approves.
+	Eligible []string `json:"eligible"`
+	// MaxElevation is the longest such a grant lasts; 0 for
+	// DefaultMaxElevation.
+	MaxElevation time.Duration `json:"maxElevation"`
+}
+
+// Bounds of Team.MaxElevation, the longest a grant of a team's roles
+// lasts: a few hours by default, a day at most; a need that lasts longer
+// is a membership.
+const (
+	DefaultMaxElevation = 4 * time.Hour
+	MaxElevationLimit   = 24 * time.Hour
+)
+
+// MaxElevationOf returns the longest grant of t's roles.
+func (t *Team) MaxElevationOf() time.Duration {
+	if t.MaxElevation == 0 {
+		return DefaultMaxElevation
+	}
+	return t.MaxElevation
 }
 
 // Plant returns the plant named name, or nil.

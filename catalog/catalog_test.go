@@ -837,6 +837,58 @@ spec:
   members:
   - {name: bob}
 `, catalog.Problem{Line: 6, Document: "Team/t", Field: "spec.members[0]"}, "must be a string", ""},
+		{"eligible also a member", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  eligible: [dave, bob]
+`, catalog.Problem{Line: 6, Document: "Team/t", Field: "spec.eligible[1]"}, `"bob" is a member, who holds the team's roles standing; list a person in members or in eligible, not both`, ""},
+		{"eligible named as andon", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  eligible: [Andon]
+`, catalog.Problem{Line: 6, Document: "Team/t", Field: "spec.eligible[0]"}, `"Andon" is the name the audit log records andon's own actions under`, ""},
+		{"eligible without members", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  roles: [platform-admin]
+  eligible: [dave]
+`, catalog.Problem{Line: 4, Document: "Team/t", Field: "spec.members"}, "required", ""},
+		{"maxElevation too long", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  eligible: [dave]
+  maxElevation: 25h
+`, catalog.Problem{Line: 7, Document: "Team/t", Field: "spec.maxElevation"}, `"25h" is longer than 1d`, ""},
+		{"maxElevation zero", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  eligible: [dave]
+  maxElevation: 0s
+`, catalog.Problem{Line: 7, Document: "Team/t", Field: "spec.maxElevation"}, `"0s": a grant lasts some time`, ""},
+		{"maxElevation not a duration", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  eligible: [dave]
+  maxElevation: four hours
+`, catalog.Problem{Line: 7, Document: "Team/t", Field: "spec.maxElevation"}, `invalid duration "four hours"`, ""},
+		{"maxElevation without eligible", `apiVersion: andon/v1
+kind: Team
+metadata: {name: t}
+spec:
+  members: [bob]
+  maxElevation: 2h
+`, catalog.Problem{Line: 6, Document: "Team/t", Field: "spec.maxElevation"}, "nobody in eligible", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1139,6 +1191,8 @@ metadata: {name: production}   # a name may be reused across kinds
 spec:
   roles: [change-manager, auditor]
   members: [bob]
+  eligible: [dave]
+  maxElevation: 2h
 `,
 }
 
@@ -1187,8 +1241,9 @@ func TestLoadFSFull(t *testing.T) {
 				Allow: []andon.ChangeType{andon.ChangeEmergency, andon.ChangeStandard}},
 		},
 		Teams: []*andon.Team{
-			{Name: "lyon-ops", Roles: []string{}, Members: []string{"carol", "brigitte"}},
-			{Name: "production", Roles: []string{"change-manager", "auditor"}, Members: []string{"bob"}},
+			{Name: "lyon-ops", Roles: []string{}, Members: []string{"carol", "brigitte"}, Eligible: []string{}},
+			{Name: "production", Roles: []string{"change-manager", "auditor"}, Members: []string{"bob"},
+				Eligible: []string{"dave"}, MaxElevation: 2 * time.Hour},
 		},
 		Waivers: []*andon.Waiver{
 			{Name: "lyon-rwo-filestore", Rule: "odoo-filestore-shared",

@@ -337,7 +337,7 @@ func naming(file, msg string) string {
 }
 
 func (l *loader) decodeTeam(d *doc, name string, at, spec *yaml.Node) {
-	o := d.object(at, spec, "spec", "roles", "members")
+	o := d.object(at, spec, "spec", "roles", "members", "eligible", "maxElevation")
 	t := &andon.Team{Name: name, Roles: []string{}}
 	for _, it := range o.list("roles", false) {
 		if !slices.Contains(andon.TeamRoles, it.value) {
@@ -361,6 +361,36 @@ func (l *loader) decodeTeam(d *doc, name string, at, spec *yaml.Node) {
 		}
 	}
 	t.Members = values(members)
+	// The eligible ask for the team's roles for a while, and a standing
+	// member approves: a team without members is refused above, as
+	// nobody could approve a request.
+	for _, it := range o.list("eligible", false) {
+		switch err := andon.CheckUserName(it.value); {
+		case err != nil:
+			d.errorf(it.node, it.field, "%s", andon.ErrorMessage(err))
+		case slices.Contains(t.Members, it.value):
+			d.errorf(it.node, it.field, "%q is a member, who holds the team's roles standing; list a person in members or in eligible, not both", it.value)
+		}
+		t.Eligible = append(t.Eligible, it.value)
+	}
+	if t.Eligible == nil {
+		t.Eligible = []string{}
+	}
+	if v, n := o.str("maxElevation", false); n != nil {
+		d2, err := andon.ParseDuration(v)
+		switch {
+		case err != nil:
+			d.errorf(n, "spec.maxElevation", "%v", err)
+		case d2 <= 0:
+			d.errorf(n, "spec.maxElevation", "%q: a grant lasts some time; give at most %s", v, andon.HumanDuration(andon.MaxElevationLimit))
+		case d2 > andon.MaxElevationLimit:
+			d.errorf(n, "spec.maxElevation", "%q is longer than %s; a need that lasts is a membership of the team", v, andon.HumanDuration(andon.MaxElevationLimit))
+		case len(t.Eligible) == 0:
+			d.errorf(n, "spec.maxElevation", "the team lists nobody in eligible, whose grants it would bound")
+		default:
+			t.MaxElevation = d2
+		}
+	}
 	if name != "" {
 		l.cat.Teams = append(l.cat.Teams, t)
 	}
