@@ -198,6 +198,9 @@ type Bearer struct {
 	// holder of an issuer's token has no ID: nothing is kept of the
 	// token.
 	Issuer string
+	// Grants are the grants of just-in-time access of User active when
+	// the token was read (docs/access.md), the first to end first.
+	Grants []Grant
 }
 
 // TokenExpiryNotice is how long before its token expires its holder is

@@ -48,6 +48,8 @@ var EventTypes = []string{
 	EventGateDecision, EventCatalogLoaded, EventPolicyLoaded,
 	EventIncidentOpened, EventIncidentUpdated, EventIncidentResolved,
 	EventBackupRecorded, EventRestoreTested,
+	EventAccessRequested, EventAccessGranted, EventAccessRejected,
+	EventAccessCancelled, EventAccessRevoked,
 	EventTokenCreated, EventTokenRotated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }

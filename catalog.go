@@ -304,7 +304,8 @@ type Team struct {
 	Roles   []string `json:"roles"`
 	Members []string `json:"members"`
 	// Eligible are the people who may ask for the team's roles for a
-	// while (just-in-time access); a standing member approves.
+	// while (just-in-time access, docs/access.md); a standing member
+	// approves.
 	Eligible []string `json:"eligible"`
 	// MaxElevation is the longest such a grant lasts; 0 for
 	// DefaultMaxElevation.
@@ -467,10 +468,17 @@ func (c *Catalog) Location(env *Environment) *time.Location {
 // the user as a member, and process-owner:P for every process P owned by
 // one of those teams.
 func (c *Catalog) RolesOf(user string) []string {
+	return c.rolesOfTeams(user, nil)
+}
+
+// rolesOfTeams returns the sorted roles of the teams listing user as a
+// member and of the teams named in extra, with the process-owner roles of
+// the processes those teams own.
+func (c *Catalog) rolesOfTeams(user string, extra []string) []string {
 	var roles []string
 	teams := map[string]bool{}
 	for _, t := range c.Teams {
-		if slices.Contains(t.Members, user) {
+		if slices.Contains(t.Members, user) || slices.Contains(extra, t.Name) {
 			teams[t.Name] = true
 			roles = append(roles, t.Roles...)
 		}
@@ -498,11 +506,13 @@ func (c *Catalog) Holders(role string) []string {
 	return holders
 }
 
-// Users returns the sorted names of everyone listed in a team.
+// Users returns the sorted names of everyone listed in a team, as a
+// member or as eligible for its roles.
 func (c *Catalog) Users() []string {
 	var users []string
 	for _, t := range c.Teams {
 		users = append(users, t.Members...)
+		users = append(users, t.Eligible...)
 	}
 	slices.Sort(users)
 	return slices.Compact(users)

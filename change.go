@@ -214,6 +214,9 @@ type Approval struct {
 	Verdict  Verdict   `json:"verdict"`
 	Comment  string    `json:"comment,omitempty"`
 	At       time.Time `json:"at"`
+	// Grant is the ID of the grant of just-in-time access through which
+	// the approver held Role, or "" for a role held standing.
+	Grant string `json:"grant,omitempty"`
 }
 
 // Verdict is an approver's answer.

@@ -27,6 +27,9 @@ type User struct {
 	// or "" for none: the feed tokens asked for with it are revoked with
 	// it.
 	TokenID string `json:"-"`
+	// Grants are the user's active grants of just-in-time access, whose
+	// teams' roles Roles holds (docs/access.md).
+	Grants []Grant `json:"grants"`
 }
 
 // The actors the audit log records for what no user did: andon itself

@@ -85,6 +85,13 @@ func (s tokenService) Authenticate(ctx context.Context, token string) (andon.Bea
 		return andon.Bearer{User: "alice", CreatedAt: soon.Add(-12 * 24 * time.Hour), ExpiresAt: soon}, nil
 	case readOnlyToken:
 		return andon.Bearer{User: "dave", ID: readOnlyToken, ReadOnly: true}, nil
+	case "granted":
+		// Erin's grant of change-managers counts; that of lyon-ops,
+		// which does not list her as eligible, does not.
+		return andon.Bearer{User: "erin", Grants: []andon.Grant{
+			{ID: "ACC-1", Team: "change-managers", EndsAt: soon},
+			{ID: "ACC-2", Team: "lyon-ops", EndsAt: soon},
+		}}, nil
 	}
 	if name, ok := s[token]; ok {
 		return andon.Bearer{User: name}, nil

@@ -84,6 +84,9 @@ func newMetrics(cfg Config) *metrics {
 	if cfg.IncidentCounts != nil {
 		register(reg, incidentsBySeverity(cfg.IncidentCounts, cfg.Logger))
 	}
+	if cfg.AccessCounts != nil {
+		register(reg, grantsByTeam(cfg.AccessCounts, cfg.Catalog, cfg.Logger))
+	}
 	if cfg.Recovery != nil {
 		register(reg, recoveryTimes(cfg.Recovery, cfg.Logger))
 	}
@@ -291,6 +294,39 @@ func incidentsBySeverity(counts func(context.Context) (map[andon.Level]int, erro
 			}
 			for _, l := range levels {
 				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[l]), string(l))
+			}
+			return nil
+		}}
+}
+
+// grantsByTeam exports the number of active grants of just-in-time
+// access by team: every team of the catalog in force that lists someone
+// as eligible, 0 when none is active, and any other team that has one
+// (removed from the catalog since), so that an alert can watch a team's
+// grants without waiting for its first.
+func grantsByTeam(counts func(context.Context) (map[string]int, error), catalog andon.CatalogSource, logger *slog.Logger) *storeCollector {
+	desc := prometheus.NewDesc("andon_access_grants_active", "Active grants of just-in-time access to a team's roles (andon access), by team.", []string{"team"}, nil)
+	return &storeCollector{descs: []*prometheus.Desc{desc}, what: "count active grants", logger: logger,
+		collect: func(ctx context.Context, ch chan<- prometheus.Metric) error {
+			n, err := counts(ctx)
+			if err != nil {
+				return err
+			}
+			var teams []string
+			if c := catalog.Catalog(); c != nil {
+				for _, t := range c.Teams {
+					if len(t.Eligible) > 0 {
+						teams = append(teams, t.Name)
+					}
+				}
+			}
+			for t := range n {
+				if !slices.Contains(teams, t) {
+					teams = append(teams, t)
+				}
+			}
+			for _, t := range teams {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n[t]), t)
 			}
 			return nil
 		}}

@@ -33,6 +33,11 @@ func TestMetrics(t *testing.T) {
 		c.IncidentCounts = func(ctx context.Context) (map[andon.Level]int, error) {
 			return map[andon.Level]int{andon.LevelCritical: 1}, nil
 		}
+		// change-managers lists someone as eligible; a grant of a team
+		// removed from the catalog since is counted too.
+		c.AccessCounts = func(ctx context.Context) (map[string]int, error) {
+			return map[string]int{"old-admins": 1}, nil
+		}
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return []andon.TokenInfo{
 				{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), ExpiresAt: new(expiry)},
@@ -96,6 +101,8 @@ func TestMetrics(t *testing.T) {
 		`andon_changes{state="rolled-back"} 0`,
 		`andon_incidents_open{severity="critical"} 1`,
 		`andon_incidents_open{severity="low"} 0`,
+		`andon_access_grants_active{team="change-managers"} 0`,
+		`andon_access_grants_active{team="old-admins"} 1`,
 		`andon_token_expiry_timestamp_seconds{id="3f2a9c1b7d4e"} 1.803546e+09`,
 		`andon_token_created_timestamp_seconds{id="3f2a9c1b7d4e"} 1.79577e+09`,
 		`go_goroutines `,
@@ -258,6 +265,7 @@ func TestDocumentedMetrics(t *testing.T) {
 		c.Drift = &driftService{}
 		c.ChangeCounts = func(ctx context.Context) (map[andon.State]int, error) { return nil, nil }
 		c.IncidentCounts = func(ctx context.Context) (map[andon.Level]int, error) { return nil, nil }
+		c.AccessCounts = func(ctx context.Context) (map[string]int, error) { return nil, nil }
 		c.ListTokens = func(ctx context.Context) ([]andon.TokenInfo, error) {
 			return []andon.TokenInfo{{ID: "3f2a9c1b7d4e", User: "ci-lyon", Scope: "api", CreatedAt: testNow, ExpiresAt: new(testNow.AddDate(0, 3, 0))}}, nil
 		}

@@ -359,16 +359,24 @@ func WhyNotValid(err error) string {
 }
 
 // SignedIn returns ctx carrying the authenticated user, with the roles the
-// catalog in force grants and the expiry of their token, and names the
+// catalog in force grants, standing and by the active grants of b
+// (andon.Catalog.RolesWith), and the expiry of their token, and names the
 // user in the request log. Bearer authentication and the web UI's session
 // both end here.
 func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) context.Context {
 	roles := []string{}
+	grants := []andon.Grant{}
 	if c := catalog.Catalog(); c != nil {
-		roles = append(roles, c.RolesOf(b.User)...)
+		roles = append(roles, c.RolesWith(b.User, b.Grants)...)
+		// A grant counts while its team lists the user as eligible.
+		for _, g := range b.Grants {
+			if len(c.GrantedTeams(b.User, []andon.Grant{g})) > 0 {
+				grants = append(grants, g)
+			}
+		}
 	}
 	infoFrom(ctx).user = b.User
-	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID, ReadOnly: b.ReadOnly, Issuer: b.Issuer}
+	u := &andon.User{Name: b.User, Roles: roles, TokenID: b.ID, ReadOnly: b.ReadOnly, Issuer: b.Issuer, Grants: grants}
 	if !b.ExpiresAt.IsZero() {
 		at := b.ExpiresAt.UTC()
 		u.TokenExpiresAt = &at

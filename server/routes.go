@@ -72,6 +72,14 @@ func routes(cfg Config, m *metrics) []route {
 		{"POST /api/v1/incidents/{id}/resolve", authenticated, api(handleIncidentResolve(cfg.Incidents))},
 		{"POST /api/v1/incidents/alertmanager", authenticated, api(handleAlertmanager(cfg.Incidents))},
 
+		{"POST /api/v1/access-requests", authenticated, api(handleAccessRequest(cfg.Access))},
+		{"GET /api/v1/access-requests", authenticated, api(handleAccessList(cfg.Access))},
+		{"GET /api/v1/access-requests/{id}", authenticated, api(handleAccessGet(cfg.Access))},
+		{"POST /api/v1/access-requests/{id}/approve", authenticated, api(approveAccess(cfg.Access))},
+		{"POST /api/v1/access-requests/{id}/reject", authenticated, api(rejectAccess(cfg.Access))},
+		{"POST /api/v1/access-requests/{id}/cancel", authenticated, api(cancelAccess(cfg.Access))},
+		{"POST /api/v1/access-requests/{id}/revoke", authenticated, api(revokeAccess(cfg.Access))},
+
 		{"POST /api/v1/backups", authenticated, api(handleBackupRecord(cfg.Backups))},
 		{"GET /api/v1/backups", authenticated, api(handleBackupList(cfg.Backups))},
 		{"GET /api/v1/backups/status", authenticated, api(handleRecoveryStatus(cfg.Backups))},

@@ -38,7 +38,10 @@ type Config struct {
 	Admission andon.AdmissionService
 	Drift     andon.DriftService
 	Incidents andon.IncidentService
-	Backups   andon.BackupService
+	// Access answers the requests for just-in-time access
+	// (/api/v1/access-requests).
+	Access  andon.AccessService
+	Backups andon.BackupService
 	// Reports answers the reports (GET /api/v1/reports/…).
 	Reports andon.ReportService
 
@@ -70,6 +73,10 @@ type Config struct {
 	// for the andon_incidents_open gauge, at scrape time as ChangeCounts
 	// (sqlstore's IncidentService.CountOpen). Nil leaves the gauge out.
 	IncidentCounts func(ctx context.Context) (map[andon.Level]int, error)
+	// AccessCounts returns the number of active grants of just-in-time
+	// access by team, for the andon_access_grants_active gauge, at scrape
+	// time (sqlstore's AccessService.CountActive). Nil leaves it out.
+	AccessCounts func(ctx context.Context) (map[string]int, error)
 	// Recovery returns the recovery posture of every environment of the
 	// catalog in force (sqlstore's BackupService.RecoveryStatus of ""), for
 	// the andon_backup_last_completed_timestamp_seconds,

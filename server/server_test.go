@@ -44,7 +44,7 @@ func testCatalog() *andon.Catalog {
 			Plants: []string{"lyon"}, Processes: []string{"production"}}},
 		Windows: []*andon.Window{{Name: "month-end-close", Type: andon.WindowFreeze, Allow: []andon.ChangeType{andon.ChangeEmergency}}},
 		Teams: []*andon.Team{
-			{Name: "change-managers", Roles: []string{andon.RoleChangeManager}, Members: []string{"bob"}},
+			{Name: "change-managers", Roles: []string{andon.RoleChangeManager}, Members: []string{"bob"}, Eligible: []string{"erin"}},
 			{Name: "lyon-ops", Roles: []string{andon.RolePlatformAdmin}, Members: []string{"carol"}},
 		},
 		Revision: "3f2c1a0",
@@ -494,17 +494,21 @@ func TestAuthentication(t *testing.T) {
 			wantMsg: "the bearer token is not valid: it expired at 2027-02-25T09:00:00Z"},
 		{name: "store down", authorization: "Bearer broken", wantStatus: 500},
 		{name: "no roles", authorization: "Bearer " + aliceToken, wantStatus: 200,
-			wantUser: &andon.User{Name: "alice", Roles: []string{}}},
+			wantUser: &andon.User{Name: "alice", Roles: []string{}, Grants: []andon.Grant{}}},
 		{name: "a token that expires soon", authorization: "Bearer expiring", wantStatus: 200,
-			wantUser:    &andon.User{Name: "alice", Roles: []string{}, TokenExpiresAt: new(soon)},
+			wantUser:    &andon.User{Name: "alice", Roles: []string{}, TokenExpiresAt: new(soon), Grants: []andon.Grant{}},
 			wantExpires: "2026-02-05T10:00:00Z"},
 		// Made for less than the notice: its holder knows.
 		{name: "a short-lived token", authorization: "Bearer short", wantStatus: 200,
-			wantUser: &andon.User{Name: "alice", Roles: []string{}, TokenExpiresAt: new(soon)}},
+			wantUser: &andon.User{Name: "alice", Roles: []string{}, TokenExpiresAt: new(soon), Grants: []andon.Grant{}}},
 		{name: "team role", authorization: "Bearer " + bobToken, wantStatus: 200,
-			wantUser: &andon.User{Name: "bob", Roles: []string{"change-manager"}}},
+			wantUser: &andon.User{Name: "bob", Roles: []string{"change-manager"}, Grants: []andon.Grant{}}},
+		// A grant gives its team's roles while the team lists its
+		// holder as eligible.
+		{name: "grant", authorization: "Bearer granted", wantStatus: 200,
+			wantUser: &andon.User{Name: "erin", Roles: []string{"change-manager"}, Grants: []andon.Grant{{ID: "ACC-1", Team: "change-managers", EndsAt: soon}}}},
 		{name: "process owner", authorization: "bearer " + carolToken, wantStatus: 200,
-			wantUser: &andon.User{Name: "carol", Roles: []string{"platform-admin", "process-owner:production"}}},
+			wantUser: &andon.User{Name: "carol", Roles: []string{"platform-admin", "process-owner:production"}, Grants: []andon.Grant{}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

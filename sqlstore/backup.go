@@ -39,7 +39,11 @@ func (s *BackupService) recorder(ctx context.Context, env, what, vouches string)
 	if cat.Environment(env) == nil {
 		return "", andon.Errorf(andon.EINVALID, "environment: %s", cat.UnknownEnvironment(env))
 	}
-	if !slices.Contains(cat.RolesOf(user), andon.RolePlatformAdmin) {
+	roles, _, err := rolesRead(ctx, s.db, cat, user)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(roles, andon.RolePlatformAdmin) {
 		return "", andon.Errorf(andon.EFORBIDDEN, "%s may not record %s: %s, and only a platform admin records one", user, what, vouches)
 	}
 	return user, nil

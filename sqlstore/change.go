@@ -527,7 +527,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 	if err := andon.CheckDecisionComment(verdict, comment); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string, grants []andon.Grant) (andon.Event, error) {
 		a := andon.Approval{Approver: user, Verdict: verdict, Comment: comment, At: tx.now}
 		ev := andon.Event{Type: andon.EventChangeApproved}
 		if verdict == andon.Approve {
@@ -539,6 +539,7 @@ func (s *ChangeService) Decide(ctx context.Context, id string, verdict andon.Ver
 			if a.Role, err = c.SlotFor(user, roles, cat.Holders); err != nil {
 				return ev, err
 			}
+			a.Grant = cat.GrantFor(user, a.Role, grants)
 			c.Approvals = append(c.Approvals, a)
 			if c.FullyApproved() {
 				c.State = andon.StateApproved
@@ -574,17 +575,21 @@ func approvalInVain(cat *andon.Catalog, c *andon.Change, now time.Time) error {
 }
 
 // modify reads change id in a write transaction, lets apply check and
-// change it with the roles the catalog in force gives user, saves it and
+// change it with the roles user holds, standing in the catalog in force
+// and by the grants active in the transaction (rolesIn), saves it and
 // records the event apply returns.
-func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error)) (*andon.Change, error) {
-	roles := s.catalog.Catalog().RolesOf(user)
+func (s *ChangeService) modify(ctx context.Context, id, user string, apply func(ctx context.Context, tx *Tx, c *andon.Change, roles []string, grants []andon.Grant) (andon.Event, error)) (*andon.Change, error) {
 	var out *andon.Change
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		c, err := loadChange(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		ev, err := apply(ctx, tx, c.Change, roles)
+		roles, grants, err := rolesIn(ctx, tx, s.catalog.Catalog(), user)
+		if err != nil {
+			return err
+		}
+		ev, err := apply(ctx, tx, c.Change, roles, grants)
 		if err != nil {
 			return err
 		}
@@ -613,7 +618,7 @@ func (s *ChangeService) Transition(ctx context.Context, id string, to andon.Stat
 		return nil, err
 	}
 	var started string
-	c, err := s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	c, err := s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string, grants []andon.Grant) (andon.Event, error) {
 		data := map[string]any{"to": to, "comment": comment}
 		ev := andon.Event{Type: andon.EventChangeTransition, Data: data}
 		if !c.MayMove(user, roles) {
@@ -680,11 +685,12 @@ func (s *ChangeService) ReviewChange(ctx context.Context, id string, comment str
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string) (andon.Event, error) {
+	return s.modify(ctx, id, user, func(ctx context.Context, tx *Tx, c *andon.Change, roles []string, grants []andon.Grant) (andon.Event, error) {
 		if err := c.CanReview(user, roles); err != nil {
 			return andon.Event{}, err
 		}
-		c.Review = &andon.Approval{Approver: user, Role: andon.RoleChangeManager, Verdict: andon.Approve, Comment: comment, At: tx.now}
+		c.Review = &andon.Approval{Approver: user, Role: andon.RoleChangeManager, Verdict: andon.Approve, Comment: comment, At: tx.now,
+			Grant: s.catalog.Catalog().GrantFor(user, andon.RoleChangeManager, grants)}
 		return andon.Event{Type: andon.EventChangeReviewed, Data: c.Review}, nil
 	})
 }

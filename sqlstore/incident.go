@@ -145,10 +145,13 @@ func (s *IncidentService) ResolveIncident(ctx context.Context, id, comment strin
 	if err := andon.CheckText("comment", comment, true); err != nil {
 		return nil, err
 	}
-	roles := s.catalog.Catalog().RolesOf(user)
 	var inc *andon.Incident
 	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		inc, err = loadIncident(ctx, tx, incidentID(id))
+		if err != nil {
+			return err
+		}
+		roles, _, err := rolesIn(ctx, tx, s.catalog.Catalog(), user)
 		if err != nil {
 			return err
 		}
@@ -234,7 +237,6 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 		return nil, err
 	}
 	cat := s.catalog.Catalog()
-	roles := cat.RolesOf(user)
 	reqs := make([]*andon.IncidentRequest, len(n.Alerts))
 	ignored := make([]string, len(n.Alerts))
 	// An alert is in a notification once: two of one fingerprint would
@@ -261,6 +263,10 @@ func (s *IncidentService) ReceiveAlerts(ctx context.Context, n *andon.AlertNotif
 	}
 	var got *andon.AlertsReceived
 	_, err = s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		roles, _, err := rolesIn(ctx, tx, cat, user)
+		if err != nil {
+			return err
+		}
 		got = &andon.AlertsReceived{Opened: []string{}, Updated: []string{}, Resolved: []string{}, Unchanged: []string{}, Ignored: []andon.IgnoredAlert{}}
 		for i, a := range n.Alerts {
 			id := "am-" + a.Fingerprint

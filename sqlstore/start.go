@@ -98,7 +98,11 @@ func (s *ChangeService) CheckStart(ctx context.Context, id string) (*andon.Start
 		return nil, err
 	}
 	cat := s.catalog.Catalog()
-	if !c.MayMove(user, cat.RolesOf(user)) {
+	roles, _, err := rolesRead(ctx, s.db, cat, user)
+	if err != nil {
+		return nil, err
+	}
+	if !c.MayMove(user, roles) {
 		return nil, mayNotMove(user, c)
 	}
 	if err := canBecome(c, andon.StateImplementing); err != nil {

@@ -2148,7 +2148,7 @@ func TestSessionTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.ExpiresAt.Equal(expires) || got.Token != apiBearer || got.ID == apiBearer.ID {
+		if !got.ExpiresAt.Equal(expires) || !cmp.Equal(got.Token, apiBearer) || got.ID == apiBearer.ID {
 			t.Errorf("AuthenticateSession = %+v, want its own ID, expiring %s, with the API token %+v", got, expires, apiBearer)
 		}
 		// A session token opens neither the API nor the feed, and an API

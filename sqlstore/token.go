@@ -205,8 +205,22 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	if !sess.Token.ExpiresAt.IsZero() && !now.Before(sess.Token.ExpiresAt) {
 		return andon.Session{}, &andon.ExpiredTokenError{At: sess.Token.ExpiresAt}
 	}
+	// The board acts with the grants active now, read through the index
+	// of the active ones, as it reads the session: uncached.
+	rows, err := s.db.readQuery(ctx, activeGrantsQuery, user, micros(now))
+	if err != nil {
+		return andon.Session{}, err
+	}
+	if sess.Token.Grants, err = scanGrants(rows); err != nil {
+		return andon.Session{}, err
+	}
 	return sess, nil
 }
+
+// Forget drops what authentication remembers of tokens, so that the next
+// request of each reads its user's grants again: a grant begun or ended
+// on this replica counts at once.
+func (s *TokenService) Forget() { s.cache.clear() }
 
 // EndSession revokes a session token, recording its token.revoked entry
 // with the session's user as the actor: they signed out. An API or feed
@@ -315,15 +329,41 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 	var b andon.Bearer
 	var created int64
 	var expiresAt sql.NullInt64
-	err := s.db.readRow(ctx, `SELECT username, created_at, expires_at, read_only FROM tokens WHERE hash = ? AND scope = ?`, hash, scope).Scan(&b.User, &created, &expiresAt, &b.ReadOnly)
-	if errors.Is(err, sql.ErrNoRows) {
-		return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
-	}
+	// The user's active grants come in the same statement, a row each
+	// (through the index of the active ones), or one row of NULLs.
+	rows, err := s.db.readQuery(ctx, `SELECT t.username, t.created_at, t.expires_at, t.read_only, g.id, g.team, g.ends_at
+		FROM tokens t LEFT JOIN access_requests g ON g.username = t.username AND g.state = 'active' AND g.ends_at > ?
+		WHERE t.hash = ? AND t.scope = ? ORDER BY g.ends_at`, micros(now), hash, scope)
 	if err != nil {
 		return andon.Bearer{}, err
 	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var id, team sql.NullString
+		var ends sql.NullInt64
+		if err := rows.Scan(&b.User, &created, &expiresAt, &b.ReadOnly, &id, &team, &ends); err != nil {
+			return andon.Bearer{}, err
+		}
+		found = true
+		if id.Valid {
+			b.Grants = append(b.Grants, andon.Grant{ID: id.String, Team: team.String, EndsAt: time.UnixMicro(ends.Int64).UTC()})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return andon.Bearer{}, err
+	}
+	if !found {
+		return andon.Bearer{}, andon.Errorf(andon.EUNAUTHORIZED, "invalid token")
+	}
 	b.ID, b.CreatedAt = hash, time.UnixMicro(created).UTC()
 	until := now.Add(tokenCacheTTL)
+	// A grant ends for this replica when it ends: the cache keeps the
+	// token no longer. One revoked or begun elsewhere is seen within
+	// tokenCacheTTL; the writes decide by the grants of the database.
+	if len(b.Grants) > 0 && b.Grants[0].EndsAt.Before(until) {
+		until = b.Grants[0].EndsAt
+	}
 	if expiresAt.Valid {
 		b.ExpiresAt = time.UnixMicro(expiresAt.Int64).UTC()
 		if !now.Before(b.ExpiresAt) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,6 +259,11 @@ func (a *app) printDemoBanner(e *env, fresh bool, ln net.Listener) {
 		roles := strings.Join(cat.RolesOf(user), ", ")
 		if roles == "" {
 			roles = "requests changes"
+		}
+		for _, t := range cat.Teams {
+			if slices.Contains(t.Eligible, user) {
+				roles += "; may ask for " + t.Name + " (andon access request)"
+			}
 		}
 		fmt.Fprintf(w, "  %-9s export ANDON_TOKEN=%-16s # %s\n", user, demoToken(user), roles)
 	}

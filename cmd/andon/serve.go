@@ -393,6 +393,7 @@ type app struct {
 	tokens    *sqlstore.TokenService
 	audit     *sqlstore.AuditService
 	incidents *sqlstore.IncidentService
+	access    *sqlstore.AccessService
 	backups   *sqlstore.BackupService
 	// identity verifies the tokens of the issuers of --auth-config; nil
 	// without it.
@@ -607,6 +608,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 	a.tokens = sqlstore.NewTokenService(db)
 	a.audit = sqlstore.NewAuditService(db)
 	a.incidents = sqlstore.NewIncidentService(db, a.catalogs)
+	a.access = sqlstore.NewAccessService(db, a.catalogs, a.tokens.Forget)
 	a.backups = sqlstore.NewBackupService(db, a.catalogs, pol)
 	a.admission = &admission.Reviewer{Catalog: a.catalogs, Gate: a.gate, Policy: pol, TraefikMajor: o.traefikMajor,
 		TrustedControllers: o.trustedControllers, Objects: l.objects, ObjectsCluster: o.admissionCluster, Now: db.Now, Logger: logger}
@@ -1114,6 +1116,7 @@ func (a *app) handler() http.Handler {
 		Identity:               a.identityService(),
 		Drift:                  sqlstore.NewDriftService(a.db, a.catalogs),
 		Incidents:              a.incidents,
+		Access:                 a.access,
 		Backups:                a.backups,
 		Reports:                reports,
 		Admission:              a.admission,
@@ -1123,6 +1126,7 @@ func (a *app) handler() http.Handler {
 		Registry:               a.registry,
 		ChangeCounts:           a.db.CountByState,
 		IncidentCounts:         a.incidents.CountOpen,
+		AccessCounts:           a.access.CountActive,
 		Recovery:               func(ctx context.Context) (*andon.RecoveryStatus, error) { return a.backups.RecoveryStatus(ctx, "") },
 		ListTokens:             func(ctx context.Context) ([]andon.TokenInfo, error) { return a.tokens.ListTokens(ctx, "", "api") },
 		Loads:                  a.loads,

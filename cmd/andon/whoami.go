@@ -7,9 +7,10 @@ import (
 )
 
 // newWhoamiCmd returns `andon whoami`, which shows who the token belongs to,
-// the roles the catalog gives them and how they authenticated (an API
-// token, or an OpenID Connect issuer's token): the first thing to check
-// when an approval is refused.
+// the roles the catalog gives them, with the active grants of just-in-time
+// access and when they end, and how they authenticated (an API token, or
+// an OpenID Connect issuer's token): the first thing to check when an
+// approval is refused.
 func newWhoamiCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
@@ -32,6 +33,9 @@ func newWhoamiCmd(e *env) *cobra.Command {
 					with = "by a token of the OpenID Connect issuer " + u.Issuer
 				}
 				kv(w, "authenticated", with)
+				for _, g := range u.Grants {
+					kv(w, "grant", g.ID+" of team "+g.Team+", until "+fmtSecond(g.EndsAt))
+				}
 				expires := "never"
 				if u.TokenExpiresAt != nil {
 					expires = fmtSecond(*u.TokenExpiresAt)
