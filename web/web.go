@@ -54,6 +54,9 @@ type Config struct {
 	// board (RecoveryStatus of "", one statement in sqlstore), for the
 	// recovery note of the production tiles. Nil shows none.
 	Backups andon.BackupService
+	// Access keeps the requests for just-in-time access that the page
+	// /access lists and decides. Nil serves no such page.
+	Access andon.AccessService
 	// Reports computes the report of the reports page.
 	Reports andon.ReportService
 	// Counts returns the number of changes per environment and state, for

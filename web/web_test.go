@@ -40,6 +40,7 @@ type stack struct {
 	incidents *sqlstore.IncidentService
 	backups   *sqlstore.BackupService
 	reports   *sqlstore.ReportService
+	access    *sqlstore.AccessService
 	holder    *andon.CatalogHolder
 }
 
@@ -81,12 +82,13 @@ func MustServe(tb testing.TB, cat *andon.Catalog, now time.Time, opts ...func(*w
 	s.incidents = sqlstore.NewIncidentService(db, s.holder)
 	s.backups = sqlstore.NewBackupService(db, s.holder, pol)
 	s.reports = sqlstore.NewReportService(db, s.holder, s.changes, s.backups)
+	s.access = sqlstore.NewAccessService(db, s.holder, tokens.Forget)
 	for _, u := range cat.Users() {
 		if err := tokens.AddToken(ctx, u, "demo-"+u); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Backups: s.backups, Reports: s.reports,
+	cfg := web.Config{Changes: s.changes, Audit: audit, Calendar: cal, Catalog: s.holder, Tokens: tokens, Incidents: s.incidents, Backups: s.backups, Reports: s.reports, Access: s.access,
 		IncidentCounts: s.incidents.CountOpen, Counts: db.CountByEnvironment, EvidenceParts: audit.EvidenceParts, Now: db.Now, InsecureCookies: true}
 	for _, o := range opts {
 		o(&cfg)

@@ -1184,7 +1184,19 @@ func (b *board) testEveryPage(t *testing.T) {
 		{"review", "/reports/review?month=" + time.Now().UTC().Format("2006-01"), "table#review-changes", bob},
 		{"incidents", "/incidents", "table#incidents", bob},
 		{"incident", "/incidents/INC-1", "#state", bob},
+		{"access", "/access", "table#pending form.decide", bob},
 		{"not-found", "/changes/CHG-999", "#error", bob},
+	}
+	// A request for bob to decide, so that its form is checked too.
+	req, err := http.NewRequest("POST", b.url+"/api/v1/access-requests", strings.NewReader(`{"team": "change-managers", "duration": "2h", "reason": "cover"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer demo-carol")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("access request: %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 	for _, width := range browserWidths {
 		for _, ctx := range []context.Context{anonymous, bob} {

@@ -1142,6 +1142,7 @@ func (a *app) handler() http.Handler {
 			Identity:        a.identityService(),
 			Incidents:       a.incidents,
 			IncidentCounts:  a.incidents.CountOpen,
+			Access:          a.access,
 			Backups:         a.backups,
 			Reports:         reports,
 			Counts:          a.db.CountByEnvironment,
