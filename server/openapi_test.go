@@ -438,3 +438,37 @@ func TestOpenAPIFindingCodes(t *testing.T) {
 		t.Errorf("openapi.json lists the finding codes %v; the store gives %v", got, andon.FindingCodes)
 	}
 }
+
+// TestOpenAPIAuditTypes: the audit log's type filter, which the server
+// refuses for any other type, is described with every type it takes.
+func TestOpenAPIAuditTypes(t *testing.T) {
+	f := newFixture(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string `json:"name"`
+				Schema struct {
+					Enum []string `json:"enum"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(f.do(t, "GET", "/api/v1/openapi.json", "", "").body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(andon.EventTypes))
+	for _, path := range []string{"/api/v1/audit/entries", "/api/v1/audit/evidence"} {
+		found := false
+		for _, p := range doc.Paths[path]["get"].Parameters {
+			if p.Name == "type" {
+				found = true
+				if diff := cmp.Diff(want, slices.Sorted(slices.Values(p.Schema.Enum))); diff != "" {
+					t.Errorf("%s: the types of its type parameter (-taken +described):\n%s", path, diff)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s describes no type parameter", path)
+		}
+	}
+}
