@@ -254,6 +254,10 @@ type ChangeFilter struct {
 	// Process, a business process, keeps the changes that affect it: those
 	// that name it, or touch a module that implements it, when opened.
 	Process string `json:"process,omitempty"`
+	// Link, a URL, keeps the changes one of whose links has exactly that
+	// URL: the change a pipeline's run opened, which GitHub's deployment
+	// protection requests name by the run. The API does not take it.
+	Link string `json:"link,omitempty"`
 	// ReviewOwed keeps the emergency changes that owe their retrospective
 	// review: implemented, and not reviewed yet, whether the review is
 	// due or overdue. They are listed the soonest due (the longest

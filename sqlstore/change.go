@@ -492,6 +492,16 @@ func (s *ChangeService) changesWhere(ctx context.Context, f andon.ChangeFilter) 
 	if f.Process != "" {
 		add("seq IN (SELECT change_seq FROM change_processes WHERE process = ?)", f.Process)
 	}
+	if f.Link != "" {
+		// The link as the body holds it, found as text: a change's links
+		// have no table of their own, and only an environment's changes
+		// are searched so (the caller names the environment).
+		url, err := json.Marshal(f.Link)
+		if err != nil {
+			return "", nil, err
+		}
+		add(s.db.dialect.contains("body"), `"url":`+string(url))
+	}
 	if f.Query != "" {
 		if n := searchWords(f.Query); n > andon.MaxSearchWords {
 			return "", nil, andon.Errorf(andon.EINVALID, "q: %d words; a search takes at most %d, each of which a change must contain", n, andon.MaxSearchWords)

@@ -132,6 +132,9 @@ type dialect struct {
 	// of the window of the change c, read from its body, in seconds since
 	// the Unix epoch; NULL when the change has no window.
 	windowBound func(bound string) string
+	// contains returns the condition that the text of column holds the
+	// text of one placeholder, as it is, case and all.
+	contains func(column string) string
 	// bodyText returns the expression of the top-level member field of
 	// a row's body, as text.
 	bodyText func(field string) string
@@ -149,6 +152,7 @@ type dialect struct {
 var sqliteDialect = dialect{name: "sqlite", rebind: func(q string) string { return q }, cacheStmts: true, textMatch: likeMatch, guessesPlans: true,
 	recordTime: `json_extract(record, '$.time')`,
 	bodyText:   func(field string) string { return `json_extract(body, '$.` + field + `')` },
+	contains:   func(column string) string { return `instr(` + column + `, ?) > 0` },
 	recordData: func(key string) string { return `json_extract(record, '$.data.` + key + `')` },
 	// SQLite's data is the text json_extract reads each field from, as
 	// recordData reads them from the record's.

@@ -26,6 +26,7 @@ import (
 var postgresDialect = dialect{name: "postgres", rebind: rebindDollar, forUpdate: " FOR UPDATE", textMatch: wordMatch,
 	recordTime: `(record::json ->> 'time')`,
 	bodyText:   func(field string) string { return `(body::json ->> '` + field + `')` },
+	contains:   func(column string) string { return `strpos(` + column + `, ?) > 0` },
 	recordData: func(key string) string { return `(record::json #>> '{data,` + key + `}')` },
 	// A json value is text, parsed again by every field read from it; a
 	// jsonb one is parsed once, into a tree its fields are read from.

@@ -2683,3 +2683,41 @@ func mustEntryNames(t *testing.T, e *env, filter andon.AuditFilter) []string {
 	}
 	return got
 }
+
+// A change is found by the URL of one of its links, exactly: not by a
+// URL it begins with, nor one in another case.
+func TestFindChangesByLink(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		run := "https://github.com/odoo-lyon/erp/actions/runs/12"
+		var ids []string
+		for _, url := range []string{run, run + "3", "https://github.com/Odoo-Lyon/erp/actions/runs/12"} {
+			c, err := e.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: "staging-geelong", Type: andon.ChangeStandard,
+				Title: "Release", Artifacts: []string{imageNew}, Links: []andon.Link{{Kind: "pipeline", URL: url}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, c.ID)
+		}
+		for _, tt := range []struct {
+			env, link string
+			want      []string
+		}{
+			{"staging-geelong", run, []string{ids[0]}},
+			{"staging-geelong", run + "3", []string{ids[1]}},
+			{"staging-geelong", run + "4", nil},
+			{"staging-lyon", run, nil},
+		} {
+			list, _, err := e.changes.FindChanges(context.Background(), andon.ChangeFilter{Environment: tt.env, Link: tt.link})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range list {
+				got = append(got, c.ID)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("changes of %s linked to %s (-want +got):\n%s", tt.env, tt.link, diff)
+			}
+		}
+	})
+}
