@@ -36,6 +36,12 @@ const (
 	// earlier point, with the signed checkpoints it no longer holds
 	// (RolledBack): andon audit record-rollback writes it.
 	EventAuditRolledBack = "audit.rolled_back"
+	// A GitHub deployment protection request: recorded as GitHub sent
+	// it, decided (approved or rejected), and answered, once GitHub took
+	// the answer. The subject is the request's ID.
+	EventGitHubRequested = "github.deployment_requested"
+	EventGitHubDecided   = "github.deployment_decided"
+	EventGitHubAnswered  = "github.deployment_answered"
 )
 
 // EventTypes are the event types the audit log records, in the order
@@ -50,6 +56,7 @@ var EventTypes = []string{
 	EventBackupRecorded, EventRestoreTested,
 	EventAccessRequested, EventAccessGranted, EventAccessRejected,
 	EventAccessCancelled, EventAccessRevoked,
+	EventGitHubRequested, EventGitHubDecided, EventGitHubAnswered,
 	EventTokenCreated, EventTokenRotated, EventTokenRevoked, EventDriftChecked,
 	EventAuditRolledBack,
 }

@@ -90,6 +90,11 @@ func routes(cfg Config, m *metrics) []route {
 		// GateResult, never with a bare error body.
 		{"POST /api/v1/gate", authenticated, handleGate(cfg.Logger, cfg.Gate, m)},
 
+		// GitHub's deliveries carry no token: the signature of their body
+		// with the App's webhook secret authenticates them.
+		{"POST /api/v1/integrations/github/webhook", public, api(handleGitHubWebhook(cfg.GitHub))},
+		{"GET /api/v1/integrations/github/deployments", authenticated, api(handleGitHubDeployments(cfg.GitHub))},
+
 		{"POST /api/v1/drift", authenticated, api(handleDrift(cfg.Drift, m))},
 
 		{"GET /api/v1/calendar", authenticated, api(handleCalendar(cfg.Calendar, cfg.Now))},

@@ -42,6 +42,9 @@ type Config struct {
 	// (/api/v1/access-requests).
 	Access  andon.AccessService
 	Backups andon.BackupService
+	// GitHub receives the GitHub App's webhook and lists its deployment
+	// protection requests; nil answers their routes 404.
+	GitHub andon.GitHubService
 	// Reports answers the reports (GET /api/v1/reports/…).
 	Reports andon.ReportService
 

@@ -29,6 +29,7 @@ import (
 	"github.com/andon-governance/andon/catalog"
 	"github.com/andon-governance/andon/catalogsync"
 	"github.com/andon-governance/andon/drift"
+	"github.com/andon-governance/andon/github"
 	"github.com/andon-governance/andon/identity"
 	"github.com/andon-governance/andon/policy"
 	"github.com/andon-governance/andon/server"
@@ -89,6 +90,9 @@ type serveOptions struct {
 	admissionCluster string
 	// getenv reads the environment, for the Kubernetes configuration.
 	getenv func(string) string
+
+	// github holds the flags of andon's GitHub App.
+	github githubOptions
 
 	// insecureCookies leaves Secure off the web UI's session cookie.
 	insecureCookies bool
@@ -177,7 +181,10 @@ through the database, recorded in the audit log with its git commit; every
 replica puts it in force. An invalid version is refused with all its
 problems logged, and the version in force stays. The leader also records
 the emergency reviews that fall overdue, and deletes the sessions of the
-board that expired a week ago or more.
+board that expired a week ago or more. With andon's GitHub App
+(--github-app-id, --github-app-key-file, --github-webhook-secret-file), it
+also answers GitHub's deployment protection requests once the gate allows
+their change (docs/pipelines.md).
 
 The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
@@ -276,6 +283,7 @@ func addServeFlags(cmd *cobra.Command, e *env, o *serveOptions) {
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "how long the server, once told to stop (SIGTERM, SIGINT), finishes the requests in flight before it closes their connections; a Pod's terminationGracePeriodSeconds must hold it (0: the default)")
 	_ = f.MarkHidden("catalog-follow-interval")
 	_ = f.MarkHidden("job-interval")
+	addGitHubFlags(f, e, &o.github)
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -401,6 +409,11 @@ type app struct {
 
 	admission    *admission.Reviewer
 	admissionTLS *tls.Config
+	// github answers the GitHub App's webhook; nil when it is off. The
+	// leader checks its requests again at once when githubKick is
+	// signalled.
+	github     *github.Protector
+	githubKick chan struct{}
 	// registry holds the metrics of both listeners; the API's /metrics
 	// serves it.
 	registry *prometheus.Registry
@@ -479,6 +492,8 @@ type loaded struct {
 	objects admission.Objects
 	// auth is the authentication configuration of --auth-config, or nil.
 	auth *identity.Config
+	// github is the GitHub App, read from its flags; nil when off.
+	github *githubLoaded
 	// demoPolicy is the policy given to andon demo with --policy. policy
 	// is then the embedded one, under which a fresh demo seeds its
 	// history; start records neither, and prepareDemo puts demoPolicy in
@@ -502,8 +517,8 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 		return nil, &exitError{code: 2, err: fmt.Errorf("--catalog-interval %s: want 0 (read at start and on SIGHUP only) or more", o.catalogInterval)}
 	}
 	l := &loaded{logger: logger, opts: o, source: src}
+	var err error
 	if o.authConfig != "" {
-		var err error
 		if l.auth, err = identity.LoadConfig(o.authConfig); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
@@ -513,8 +528,10 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 			}
 		}
 	}
+	if l.github, err = loadGitHub(&o.github); err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
 	if o.admissionAddr != "" {
-		var err error
 		if l.admissionTLS, err = admissionTLS(logger, o.tlsCert, o.tlsKey, o.admissionClientCA); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
@@ -545,7 +562,6 @@ func load(ctx context.Context, logger *slog.Logger, o *serveOptions, src catalog
 			return nil, err
 		}
 	}
-	var err error
 	// What the policy's print calls print goes to the log at DEBUG
 	// level; at another level they are compiled out.
 	if l.policy, err = policy.New(ctx, o.policy, policy.WithLogger(logger)); err != nil {
@@ -620,6 +636,17 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 			db.Close()
 			return nil, &exitError{code: 2, err: err}
 		}
+	}
+	if l.github != nil {
+		a.githubKick = make(chan struct{}, 1)
+		a.github = github.New(github.Config{AppID: o.github.appID, Key: l.github.key, Secret: l.github.secret.get, APIURL: o.github.apiURL,
+			Environments: l.github.envs, MaxWait: o.github.maxWait, Store: sqlstore.NewGitHubStore(db), Changes: a.changes, Gate: a.gate,
+			Catalog: a.catalogs, Now: db.Now, Logger: logger, Recorded: func() {
+				select {
+				case a.githubKick <- struct{}{}:
+				default:
+				}
+			}})
 	}
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
@@ -1061,6 +1088,13 @@ func (a *app) lead(ctx context.Context) {
 				a.catalogRefused)
 		}()
 	}
+	if a.github != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.checkGitHub(ctx)
+		}()
+	}
 	scan := func() {
 		n, err := a.changes.RecordOverdueReviews(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -1103,6 +1137,15 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 
 func (a *app) close() { a.db.Close() }
 
+// githubService is the GitHub App, or nil (not a nil *Protector) when it
+// is off.
+func (a *app) githubService() andon.GitHubService {
+	if a.github == nil {
+		return nil
+	}
+	return a.github
+}
+
 func (a *app) handler() http.Handler {
 	reports := sqlstore.NewReportService(a.db, a.catalogs, a.changes, a.backups)
 	return server.New(server.Config{
@@ -1120,6 +1163,7 @@ func (a *app) handler() http.Handler {
 		Backups:                a.backups,
 		Reports:                reports,
 		Admission:              a.admission,
+		GitHub:                 a.githubService(),
 		Ready:                  a.db.Ready,
 		Ping:                   a.db.Ping,
 		Now:                    a.db.Now,

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/github/githubtest"
+)
+
+const githubSecret = "a webhook secret"
+
+// mustGitHubApp writes a new private key of the GitHub App and its webhook
+// secret to files, starts a stand-in for GitHub's API that knows the key,
+// and returns them with the flags of andon serve that name them.
+func mustGitHubApp(t *testing.T) (*githubtest.GitHub, []string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile, secretFile := filepath.Join(dir, "app.pem"), filepath.Join(dir, "webhook-secret")
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secretFile, []byte(githubSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(t, 4242, &key.PublicKey, time.Now)
+	return gh, []string{"--github-app-id", "4242", "--github-app-key-file", keyFile, "--github-webhook-secret-file", secretFile,
+		"--github-api-url", gh.URL, "--github-environment", "staging=staging-geelong"}
+}
+
+// deliver posts a webhook delivery of event with body, signed as sig.
+func (s *liveServer) deliver(t *testing.T, event, sig, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.url+"/api/v1/integrations/github/webhook", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	if sig != "" {
+		req.Header.Set("X-Hub-Signature-256", sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// A GitHub Actions job held by andon's App: a bad signature is refused
+// and recorded nowhere; a request for the run of an approved change is
+// approved as soon as it is recorded, and the change is implementing.
+func TestGitHubDeploymentProtection(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		gh, flags := mustGitHubApp(t)
+		s := MustServeOn(t, engine, t.TempDir(), flags...)
+		const run = 9912
+		runURL := "https://github.com/odoo-lyon/erp/actions/runs/9912"
+		body := githubtest.Request(gh.URL, "odoo-lyon/erp", run, "staging")
+
+		resp := s.deliver(t, "deployment_protection_rule", githubtest.Sign("another secret", body), body)
+		var e struct{ Code, Message string }
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusUnauthorized || e.Code != andon.EUNAUTHORIZED ||
+			!strings.Contains(e.Message, "X-Hub-Signature-256") {
+			t.Errorf("a bad signature: %d %+v, %v; want 401 naming X-Hub-Signature-256", resp.StatusCode, e, err)
+		}
+		if resp := s.deliver(t, "deployment_protection_rule", "", body); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("no signature: %d; want 401", resp.StatusCode)
+		}
+		if list := mustJSON[struct{ Deployments []andon.GitHubDeployment }](t, s, "alice", 0, "github", "deployments"); len(list.Deployments) != 0 {
+			t.Errorf("recorded %+v after bad signatures; want nothing", list.Deployments)
+		}
+		ping := `{"zen":"Keep it logically awesome.","hook_id":1}`
+		if resp := s.deliver(t, "ping", githubtest.Sign(githubSecret, ping), ping); resp.StatusCode != http.StatusOK {
+			t.Errorf("ping: %d; want 200", resp.StatusCode)
+		}
+
+		c := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "staging-geelong", "--type", "standard",
+			"--title", "Release 4f2a6c8e", "--image", imageRelease, "--link", "pipeline="+runURL)
+		resp = s.deliver(t, "deployment_protection_rule", githubtest.Sign(githubSecret, body), body)
+		var d andon.GitHubDeployment
+		if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || resp.StatusCode != http.StatusAccepted || d.RunURL != runURL ||
+			d.Environment != "staging-geelong" || d.State != andon.GitHubWaiting {
+			t.Fatalf("the request: %d %+v, %v; want 202, waiting, of %s in staging-geelong", resp.StatusCode, d, err, runURL)
+		}
+		// The leader checks a request as soon as it is recorded.
+		deadline := time.Now().Add(20 * time.Second)
+		for len(gh.Callbacks()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		got := gh.Callbacks()
+		if len(got) != 1 || got[0].State != "approved" || got[0].Env != "staging" || !strings.Contains(got[0].Note, c.ID) {
+			t.Fatalf("callbacks %+v; want one approving the job in staging, naming %s\nlogs:\n%s", got, c.ID, s.logs)
+		}
+		if c := mustJSON[andon.Change](t, s, "alice", 0, "change", "show", c.ID); c.State != andon.StateImplementing {
+			t.Errorf("%s is %s; want it implementing", c.ID, c.State)
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			list := mustJSON[struct{ Deployments []andon.GitHubDeployment }](t, s, "alice", 0, "github", "deployments", "--state", "approved")
+			if len(list.Deployments) == 1 && list.Deployments[0].AnsweredAt != nil {
+				if list.Deployments[0].Change != c.ID {
+					t.Errorf("request %+v; want it of %s", list.Deployments[0], c.ID)
+				}
+				break
+			} else if !time.Now().Before(deadline) {
+				t.Errorf("andon github deployments --state approved: %+v; want one request, answered", list.Deployments)
+			}
+		}
+		r := s.as(t, "alice", "github", "deployments")
+		if r.code != 0 || !strings.Contains(r.stdout, "approved") || !strings.Contains(r.stdout, runURL) {
+			t.Errorf("andon github deployments: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		wantExit(t, s.as(t, "alice", "github", "deployments", "--state", "done"), 2, `--state: "done"`)
+
+		// A rotated secret is read again: the old one no longer signs.
+		if err := os.WriteFile(flags[5], []byte("the rotated webhook secret"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if resp := s.deliver(t, "ping", githubtest.Sign(githubSecret, ping), ping); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("ping signed with the old secret: %d; want 401", resp.StatusCode)
+		}
+		if resp := s.deliver(t, "ping", githubtest.Sign("the rotated webhook secret", ping), ping); resp.StatusCode != http.StatusOK {
+			t.Errorf("ping signed with the rotated secret: %d; want 200", resp.StatusCode)
+		}
+	})
+}
+
+func TestGitHubFlagsAreChecked(t *testing.T) {
+	_, flags := mustGitHubApp(t)
+	keyFile, secretFile := flags[3], flags[5]
+	bogus := filepath.Join(t.TempDir(), "bogus.pem")
+	if err := os.WriteFile(bogus, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unmade := filepath.Join(t.TempDir(), "data")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--github-app-id", "4242"}, "--github-app-key-file: required"},
+		{[]string{"--github-app-id", "4242", "--github-app-key-file", keyFile}, "--github-webhook-secret-file: required"},
+		{[]string{"--github-app-key-file", keyFile, "--github-webhook-secret-file", secretFile}, "--github-app-id: required"},
+		{[]string{"--github-app-id", "4242", "--github-app-key-file", bogus, "--github-webhook-secret-file", secretFile}, "--github-app-key-file " + bogus + ": no PEM block"},
+		{[]string{"--github-app-id", "4242", "--github-app-key-file", keyFile, "--github-webhook-secret-file", bogus + "x"}, "--github-webhook-secret-file:"},
+		{[]string{"--github-environment", "production=prod-lyon"}, "--github-environment: given without the GitHub App"},
+		{append(flags[:6:6], "--github-environment", "production"), `--github-environment "production": want GITHUB=ANDON`},
+		{append(flags[:6:6], "--github-api-url", "api.github.com"), `--github-api-url "api.github.com"`},
+		{append(flags[:6:6], "--github-max-wait", "800h"), "--github-max-wait 800h0m0s"},
+	} {
+		r := runCLI(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", unmade, "--catalog", exampleCatalog}, tt.args...)...)
+		wantExit(t, r, 2, tt.want)
+		if _, err := os.Stat(unmade); err == nil {
+			t.Fatalf("serve %v made %s", tt.args, unmade)
+		}
+	}
+}

@@ -1,0 +1,344 @@
+package github_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andon-governance/andon"
+	"github.com/andon-governance/andon/auditlog"
+	"github.com/andon-governance/andon/calendar"
+	"github.com/andon-governance/andon/catalog"
+	"github.com/andon-governance/andon/examples"
+	"github.com/andon-governance/andon/github"
+	"github.com/andon-governance/andon/github/githubtest"
+	"github.com/andon-governance/andon/policy"
+	"github.com/andon-governance/andon/sqlstore"
+	"github.com/andon-governance/andon/sqlstore/sqlstoretest"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+const (
+	appID  = 4242
+	secret = "it's a secret to everybody"
+	image  = "registry.example.com/odoo/odoo:17.1@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+// stack is a store with the services over it, the example catalog, the
+// default policy, a clock the test moves, a fake GitHub and the App.
+type stack struct {
+	now     time.Time
+	db      *sqlstore.DB
+	changes *sqlstore.ChangeService
+	audit   *sqlstore.AuditService
+	github  *githubtest.GitHub
+	app     *github.Protector
+}
+
+func eachEngine(t *testing.T, test func(t *testing.T, s *stack)) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) { test(t, mustStack(t, engine, nil)) })
+	}
+}
+
+func mustStack(t *testing.T, engine string, envs map[string]string) *stack {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := auditlog.LoadOrCreateKey(dir, "andon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, sqlstoretest.DSN(t, engine, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &stack{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), db: db}
+	db.Signer = signer
+	db.Now = func() time.Time { return s.now }
+	holder := andon.NewCatalogHolder(cat)
+	cal := calendar.NewService(holder)
+	s.changes = sqlstore.NewChangeService(db, holder, pol, cal)
+	s.audit = sqlstore.NewAuditService(db)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.github = githubtest.New(t, appID, &key.PublicKey, db.Now)
+	s.app = github.New(github.Config{AppID: appID, Key: key, Secret: func() ([]byte, error) { return []byte(secret), nil },
+		APIURL: s.github.URL, Environments: envs, Store: sqlstore.NewGitHubStore(db), Changes: s.changes,
+		Gate: sqlstore.NewGateService(db, s.changes, holder, pol, cal, slog.New(slog.DiscardHandler)), Catalog: holder, Now: db.Now})
+	return s
+}
+
+func as(user string) context.Context {
+	return andon.NewContextWithUser(context.Background(), &andon.User{Name: user})
+}
+
+// runURL is the page of run of the test's repository.
+func runURL(run int) string {
+	return fmt.Sprintf("https://github.com/odoo-lyon/erp/actions/runs/%d", run)
+}
+
+// request is a deployment_protection_rule delivery of run for a GitHub
+// environment, signed with the secret.
+func (s *stack) request(run int, env string) andon.GitHubDelivery {
+	body := githubtest.Request(s.github.URL, "odoo-lyon/erp", run, env)
+	return andon.GitHubDelivery{Event: "deployment_protection_rule", ID: fmt.Sprint("delivery-", run), Signature: githubtest.Sign(secret, body), Body: []byte(body)}
+}
+
+// mustDeliver delivers d and wants it recorded, waiting.
+func (s *stack) mustDeliver(t *testing.T, d andon.GitHubDelivery) *andon.GitHubDeployment {
+	t.Helper()
+	rec, err := s.app.Deliver(context.Background(), d)
+	if err != nil || rec == nil || rec.State != andon.GitHubWaiting {
+		t.Fatalf("Deliver = %+v, %v; want a waiting request", rec, err)
+	}
+	return rec
+}
+
+// mustChange opens a change of env with image, linked to run.
+func (s *stack) mustChange(t *testing.T, env string, typ andon.ChangeType, run int) *andon.Change {
+	t.Helper()
+	c, err := s.changes.CreateChange(as("alice"), &andon.ChangeRequest{Environment: env, Type: typ, Title: "Release 4f2a6c8e",
+		Artifacts: []string{image}, Links: []andon.Link{{Kind: "ticket", URL: runURL(run) + "0"}, {Kind: "pipeline", URL: runURL(run)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (s *stack) mustCheck(t *testing.T) {
+	t.Helper()
+	if err := s.app.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *stack) wantCallbacks(t *testing.T, want ...githubtest.Callback) {
+	t.Helper()
+	got := s.github.Callbacks()
+	for i := range got {
+		if i < len(want) && strings.Contains(got[i].Note, want[i].Note) {
+			got[i].Note = want[i].Note
+		}
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(githubtest.Callback{}, "Path"), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("callbacks (-want +got):\n%s", diff)
+	}
+}
+
+func (s *stack) mustFind(t *testing.T, id string) *andon.GitHubDeployment {
+	t.Helper()
+	list, err := s.app.FindGitHubDeployments(context.Background(), andon.GitHubDeploymentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range list {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no GitHub deployment %s in %+v", id, list)
+	return nil
+}
+
+func (s *stack) mustEntries(t *testing.T, typ string) []*andon.Entry {
+	t.Helper()
+	entries, err := s.audit.FindEntries(context.Background(), andon.AuditFilter{Type: typ, After: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+func TestBadSignatureRecordsNothing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		good := s.request(1, "staging-geelong")
+		for name, sig := range map[string]string{
+			"missing":        "",
+			"another secret": "sha256=" + strings.Repeat("ab", 32),
+			"not hex":        "sha256=zz",
+			"sha1":           "sha1=" + strings.Repeat("ab", 20),
+		} {
+			d := good
+			d.Signature = sig
+			rec, err := s.app.Deliver(context.Background(), d)
+			if andon.ErrorCode(err) != andon.EUNAUTHORIZED || rec != nil {
+				t.Errorf("%s signature: Deliver = %+v, %v; want unauthorized", name, rec, err)
+			}
+		}
+		d := good
+		d.Body = append([]byte(nil), d.Body...)
+		d.Body[len(d.Body)-3] = '8' // the installation, 78: the signature no longer matches
+		if _, err := s.app.Deliver(context.Background(), d); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("altered body: Deliver = %v; want unauthorized", err)
+		}
+		if list, err := s.app.FindGitHubDeployments(context.Background(), andon.GitHubDeploymentFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("recorded %+v, %v; want nothing", list, err)
+		}
+		if got := s.mustEntries(t, andon.EventGitHubRequested); len(got) != 0 {
+			t.Errorf("audit entries %+v; want none", got)
+		}
+	})
+}
+
+func TestApprovedChangeIsApprovedAndImplementing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		c := s.mustChange(t, "staging-geelong", andon.ChangeStandard, 12)
+		if c.State != andon.StateApproved {
+			t.Fatalf("change %s is %s; want it approved at once", c.ID, c.State)
+		}
+		rec := s.mustDeliver(t, s.request(12, "staging-geelong"))
+		if again := s.mustDeliver(t, s.request(12, "staging-geelong")); again.ID != rec.ID {
+			t.Errorf("the same delivery again recorded %s; want %s", again.ID, rec.ID)
+		}
+		if rec.RunURL != runURL(12) || rec.Environment != "staging-geelong" || rec.InstallationID != 77 || rec.SHA != "4f2a6c8e" {
+			t.Errorf("recorded %+v", rec)
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved", Note: c.ID + " (Release 4f2a6c8e) allowed to staging-geelong"})
+		got, err := s.changes.FindChangeByID(context.Background(), c.ID)
+		if err != nil || got.State != andon.StateImplementing {
+			t.Errorf("change after the answer = %+v, %v; want it implementing", got, err)
+		}
+		d := s.mustFind(t, rec.ID)
+		if d.State != andon.GitHubApproved || d.Change != c.ID || d.AnsweredAt == nil {
+			t.Errorf("request after the answer = %+v; want it approved, of %s, answered", d, c.ID)
+		}
+		for _, typ := range []string{andon.EventGitHubRequested, andon.EventGitHubDecided, andon.EventGitHubAnswered} {
+			if entries := s.mustEntries(t, typ); len(entries) != 1 || entries[0].Subject != rec.ID {
+				t.Errorf("%s entries %+v; want one of %s", typ, entries, rec.ID)
+			}
+		}
+		gate := s.mustEntries(t, andon.EventGateDecision)
+		if len(gate) != 1 || gate[0].Actor != "github:odoo-lyon/erp" {
+			t.Errorf("gate decisions %+v; want one, by github:odoo-lyon/erp", gate)
+		}
+		// Answered, it is asked about no more.
+		s.mustCheck(t)
+		if n := len(s.github.Callbacks()); n != 1 {
+			t.Errorf("%d callbacks after another check; want 1", n)
+		}
+	})
+}
+
+func TestPendingChangeWaitsForItsApprovals(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		c := s.mustChange(t, "staging-geelong", andon.ChangeEmergency, 13)
+		if c.State != andon.StatePending {
+			t.Fatalf("change %s is %s; want it pending", c.ID, c.State)
+		}
+		rec := s.mustDeliver(t, s.request(13, "staging-geelong"))
+		for range 3 {
+			s.mustCheck(t)
+			s.now = s.now.Add(time.Minute)
+		}
+		s.wantCallbacks(t)
+		if d := s.mustFind(t, rec.ID); d.State != andon.GitHubWaiting || d.Change != "" {
+			t.Errorf("request = %+v; want it waiting", d)
+		}
+		if _, err := s.changes.Decide(as("erin"), c.ID, andon.Approve, "go"); err != nil {
+			t.Fatal(err)
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved", Note: c.ID})
+	})
+}
+
+func TestRejectedChangeIsRejectedWithTheGatesReasons(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		c := s.mustChange(t, "staging-geelong", andon.ChangeEmergency, 14)
+		s.mustDeliver(t, s.request(14, "staging-geelong"))
+		s.mustCheck(t)
+		if _, err := s.changes.Decide(as("erin"), c.ID, andon.Reject, "the image is broken"); err != nil {
+			t.Fatal(err)
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "rejected",
+			Note: fmt.Sprintf("andon: %s is rejected: NO_APPROVED_CHANGE: change %s is rejected, not approved", c.ID, c.ID)})
+	})
+}
+
+func TestCallbackFailingIsTriedAgain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 15)
+		rec := s.mustDeliver(t, s.request(15, "staging-geelong"))
+		s.github.FailNext(2)
+		if err := s.app.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "502") {
+			t.Errorf("Check with GitHub failing = %v; want its 502", err)
+		}
+		d := s.mustFind(t, rec.ID)
+		if d.State != andon.GitHubApproved || d.AnsweredAt != nil {
+			t.Errorf("request = %+v; want it approved, not answered", d)
+		}
+		// Not before its backoff: 30 seconds, then a minute.
+		s.mustCheck(t)
+		s.now = s.now.Add(30 * time.Second)
+		if err := s.app.Check(context.Background()); err == nil {
+			t.Error("Check with GitHub failing again = nil; want its 502")
+		}
+		s.now = s.now.Add(59 * time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t)
+		s.now = s.now.Add(time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved"})
+		if d := s.mustFind(t, rec.ID); d.AnsweredAt == nil {
+			t.Errorf("request = %+v; want it answered", d)
+		}
+		if n := len(s.mustEntries(t, andon.EventGitHubDecided)); n != 1 {
+			t.Errorf("%d decisions recorded; want 1", n)
+		}
+	})
+}
+
+func TestUnmappedEnvironmentIsRejected(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			s := mustStack(t, engine, map[string]string{"production": "prod-lyon", "qa": "qa-lyon"})
+			prod := s.mustDeliver(t, s.request(16, "production"))
+			unmapped := s.mustDeliver(t, s.request(17, "preview"))
+			gone := s.mustDeliver(t, s.request(18, "qa"))
+			if prod.Environment != "prod-lyon" || unmapped.Environment != "" || gone.Environment != "qa-lyon" {
+				t.Errorf("environments %q, %q, %q; want prod-lyon, none, qa-lyon", prod.Environment, unmapped.Environment, gone.Environment)
+			}
+			s.mustCheck(t)
+			s.wantCallbacks(t,
+				githubtest.Callback{Env: "preview", State: "rejected", Note: "the GitHub environment preview maps to no andon environment"},
+				githubtest.Callback{Env: "qa", State: "rejected", Note: "the GitHub environment qa maps to qa-lyon, which andon's catalog does not hold"})
+			if d := s.mustFind(t, prod.ID); d.State != andon.GitHubWaiting {
+				t.Errorf("request of production = %+v; want it waiting for a change", d)
+			}
+		})
+	}
+}
+
+func TestNoLinkedChangeIsRejectedAfterAWhile(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		// A change of another run does not count.
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 1)
+		s.mustDeliver(t, s.request(19, "staging-geelong"))
+		s.now = s.now.Add(github.DefaultLinkWait - time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t)
+		s.now = s.now.Add(time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "rejected", Note: "no change of staging-geelong links to this run after 15m"})
+	})
+}
