@@ -75,6 +75,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzAdmit -fuzztime=30s ./admission
 	$(GO) test -run='^$$' -fuzz=FuzzQuery -fuzztime=30s ./server
 	$(GO) test -run='^$$' -fuzz=FuzzDiff -fuzztime=30s ./drift
+	$(GO) test -run='^$$' -fuzz=FuzzParseRequest -fuzztime=30s ./github
 
 clean:
 	rm -rf bin demo-data

@@ -149,8 +149,27 @@ func (p *Protector) Deliver(ctx context.Context, d andon.GitHubDelivery) (*andon
 	if d.Event != "deployment_protection_rule" {
 		return nil, nil
 	}
+	rec, err := parseRequest(d.Body, p.cfg.APIURL)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	rec.Environment, rec.Delivery = p.environment(rec.GitHubEnvironment), d.ID
+	rec, _, err = p.cfg.Store.RecordRequest(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if p.cfg.Recorded != nil {
+		p.cfg.Recorded()
+	}
+	return rec, nil
+}
+
+// parseRequest reads the request of a deployment_protection_rule event
+// whose callback is under api: nil for another action than requested.
+// Its environment and delivery are left for the caller.
+func parseRequest(body []byte, api string) (*andon.GitHubDeployment, error) {
 	var ev protectionRule
-	if err := json.Unmarshal(d.Body, &ev); err != nil {
+	if err := json.Unmarshal(body, &ev); err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "body: not a deployment_protection_rule event: %v", err)
 	}
 	if ev.Action != "requested" {
@@ -166,30 +185,21 @@ func (p *Protector) Deliver(ctx context.Context, d andon.GitHubDelivery) (*andon
 		return nil, andon.Errorf(andon.EINVALID, "installation.id: required: the App answers with a token of its installation")
 	case m == nil:
 		return nil, andon.Errorf(andon.EINVALID, "deployment_callback_url: %q does not end in /actions/runs/RUN_ID/deployment_protection_rule", ev.CallbackURL)
-	case !strings.HasPrefix(ev.CallbackURL, p.cfg.APIURL+"/"):
+	case !strings.HasPrefix(ev.CallbackURL, api+"/"):
 		// The answer carries an installation token: it goes to the
 		// API andon was given, nowhere else.
-		return nil, andon.Errorf(andon.EINVALID, "deployment_callback_url: %q is not under --github-api-url %s", ev.CallbackURL, p.cfg.APIURL)
+		return nil, andon.Errorf(andon.EINVALID, "deployment_callback_url: %q is not under --github-api-url %s", ev.CallbackURL, api)
 	}
 	rec := &andon.GitHubDeployment{
 		Repository:        ev.Repository.FullName,
 		RunURL:            strings.TrimSuffix(ev.Repository.HTMLURL, "/") + "/actions/runs/" + m[1],
 		GitHubEnvironment: ev.Environment,
-		Environment:       p.environment(ev.Environment),
 		Event:             ev.Event,
 		CallbackURL:       ev.CallbackURL,
 		InstallationID:    ev.Installation.ID,
-		Delivery:          d.ID,
 	}
 	if ev.Deployment != nil {
 		rec.SHA, rec.Ref = ev.Deployment.SHA, ev.Deployment.Ref
-	}
-	rec, _, err := p.cfg.Store.RecordRequest(ctx, rec)
-	if err != nil {
-		return nil, err
-	}
-	if p.cfg.Recorded != nil {
-		p.cfg.Recorded()
 	}
 	return rec, nil
 }

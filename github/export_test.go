@@ -1,0 +1,4 @@
+package github
+
+// ParseRequest exposes parseRequest to the fuzz test.
+var ParseRequest = parseRequest
