@@ -313,33 +313,24 @@ func (p *Protector) decide(ctx context.Context, d *andon.GitHubDeployment) (*and
 	over := waited >= p.cfg.MaxWait
 	ended := !slices.Contains([]andon.State{andon.StatePending, andon.StateApproved, andon.StateImplementing}, c.State) ||
 		(c.Window != nil && !now.Before(c.Window.End))
-	switch {
-	case len(c.Artifacts) == 0:
+	if len(c.Artifacts) == 0 {
 		return reject(c.ID, "andon: %s carries no image for the gate to decide about", c.ID)
-	case !ended && c.State == andon.StatePending:
-		// The gate would deny it: asking every minute would only fill
-		// the audit log with its refusals.
-		if over {
-			return reject(c.ID, "andon: waited %s, and %s is still pending: it waits for approvals", andon.HumanDuration(p.cfg.MaxWait), c.ID)
-		}
-		return d, nil
-	case !ended && c.Window != nil && now.Before(c.Window.Start) && !over:
-		return d, nil
 	}
+	// The gate is asked first without a record (a preview), as a
+	// request that waits is asked every minute, for days of a freeze:
+	// its refusals, recorded each time, would fill the audit log and the
+	// monthly review's count of refusals. An answer for good, allowed or
+	// refused, is then asked on the gate's real path, recorded as every
+	// decision is, the first allowed moving the change to implementing.
 	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "github:" + d.Repository})
-	var reasons []string
-	for _, img := range c.Artifacts {
-		res, err := p.cfg.Gate.Decide(gctx, andon.GateRequest{Environment: d.Environment, Image: img})
-		if err != nil && (res == nil || andon.ErrorCode(err) == andon.EINTERNAL) {
-			// The gate could not decide: it fails closed, and the
-			// request waits for the next check.
-			return d, fmt.Errorf("the gate could not decide about %s: %w", img, err)
-		}
-		if !res.Allow {
-			for _, r := range res.Reasons {
-				reasons = append(reasons, r.Code+": "+r.Message)
-			}
-		}
+	reasons, err := p.ask(gctx, d.Environment, c.Artifacts, true)
+	if err == nil && (len(reasons) == 0 || ended || over) {
+		reasons, err = p.ask(gctx, d.Environment, c.Artifacts, false)
+	}
+	if err != nil {
+		// The gate could not decide: it fails closed, and the request
+		// waits for the next check.
+		return d, err
 	}
 	switch {
 	case len(reasons) == 0:
@@ -351,6 +342,25 @@ func (p *Protector) decide(ctx context.Context, d *andon.GitHubDeployment) (*and
 	}
 	p.cfg.Logger.Debug("GitHub deployment waits", "id", d.ID, "change", c.ID, "reasons", strings.Join(reasons, "; "))
 	return d, nil
+}
+
+// ask asks the gate about each image in env, as a preview or for real,
+// and returns the reasons of its refusals, none when it allows them all.
+// An error is a gate that could not decide.
+func (p *Protector) ask(ctx context.Context, env string, images []string, preview bool) ([]string, error) {
+	var reasons []string
+	for _, img := range images {
+		res, err := p.cfg.Gate.Decide(ctx, andon.GateRequest{Environment: env, Image: img, Preview: preview})
+		if err != nil && (res == nil || andon.ErrorCode(err) == andon.EINTERNAL) {
+			return nil, fmt.Errorf("the gate could not decide about %s: %w", img, err)
+		}
+		if !res.Allow {
+			for _, r := range res.Reasons {
+				reasons = append(reasons, r.Code+": "+r.Message)
+			}
+		}
+	}
+	return reasons, nil
 }
 
 // linkedChange returns the change of d's environment linked to d's run,

@@ -253,11 +253,36 @@ func TestPendingChangeWaitsForItsApprovals(t *testing.T) {
 		if d := s.mustFind(t, rec.ID); d.State != andon.GitHubWaiting || d.Change != "" {
 			t.Errorf("request = %+v; want it waiting", d)
 		}
+		// Asked every minute while it waits, the gate records nothing:
+		// only an answer for good is a decision of the audit log.
+		if gate := s.mustEntries(t, andon.EventGateDecision); len(gate) != 0 {
+			t.Errorf("gate decisions while it waits: %+v; want none", gate)
+		}
 		if _, err := s.changes.Decide(as("erin"), c.ID, andon.Approve, "go"); err != nil {
 			t.Fatal(err)
 		}
 		s.mustCheck(t)
 		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved", Note: c.ID})
+		if gate := s.mustEntries(t, andon.EventGateDecision); len(gate) != 1 || !strings.Contains(string(gate[0].Data), `"allow":true`) {
+			t.Errorf("gate decisions: %+v; want the one that allowed it", gate)
+		}
+	})
+}
+
+func TestWaitingTooLongIsRejected(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		c := s.mustChange(t, "staging-geelong", andon.ChangeEmergency, 20)
+		s.mustDeliver(t, s.request(20, "staging-geelong"))
+		s.now = s.now.Add(github.DefaultMaxWait - time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t)
+		s.now = s.now.Add(time.Second)
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "rejected",
+			Note: fmt.Sprintf("andon: waited 1d, and the gate still denies %s: NO_APPROVED_CHANGE: change %s is pending, not approved", c.ID, c.ID)})
+		if gate := s.mustEntries(t, andon.EventGateDecision); len(gate) != 1 || !strings.Contains(string(gate[0].Data), `"allow":false`) {
+			t.Errorf("gate decisions: %+v; want the refusal it was rejected for", gate)
+		}
 	})
 }
 
@@ -272,6 +297,9 @@ func TestRejectedChangeIsRejectedWithTheGatesReasons(t *testing.T) {
 		s.mustCheck(t)
 		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "rejected",
 			Note: fmt.Sprintf("andon: %s is rejected: NO_APPROVED_CHANGE: change %s is rejected, not approved", c.ID, c.ID)})
+		if gate := s.mustEntries(t, andon.EventGateDecision); len(gate) != 1 {
+			t.Errorf("gate decisions: %+v; want the refusal it was rejected for", gate)
+		}
 	})
 }
 
