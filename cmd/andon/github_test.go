@@ -68,7 +68,8 @@ func (s *liveServer) deliver(t *testing.T, event, sig, body string) *http.Respon
 func TestGitHubDeploymentProtection(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		gh, flags := mustGitHubApp(t)
-		s := MustServeOn(t, engine, t.TempDir(), flags...)
+		// At debug level the leader logs the requests that wait.
+		s := MustServeOn(t, engine, t.TempDir(), append(flags, "--log-level", "debug")...)
 		const run = 9912
 		runURL := "https://github.com/odoo-lyon/erp/actions/runs/9912"
 		body := githubtest.Request(gh.URL, "odoo-lyon/erp", run, "staging")
@@ -126,6 +127,30 @@ func TestGitHubDeploymentProtection(t *testing.T) {
 			t.Errorf("andon github deployments: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		wantExit(t, s.as(t, "alice", "github", "deployments", "--state", "done"), 2, `--state: "done"`)
+
+		// A request for a pending change waits; the approval that leaves it
+		// approved has the leader check at once, not at its next minute.
+		pending := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "staging-geelong", "--type", "emergency",
+			"--title", "Hot fix", "--image", imageUnseen, "--link", "pipeline=https://github.com/odoo-lyon/erp/actions/runs/9913")
+		next := githubtest.Request(gh.URL, "odoo-lyon/erp", 9913, "staging")
+		if resp := s.deliver(t, "deployment_protection_rule", githubtest.Sign(githubSecret, next), next); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("the request of %s: %d; want 202", pending.ID, resp.StatusCode)
+		}
+		// The check the request asked for has found the change pending.
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(s.logs.String(), `msg="GitHub deployment waits" id=GHD-2`); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("GHD-2 was not checked; logs:\n%s", s.logs)
+			}
+		}
+		if r := s.as(t, "erin", "change", "approve", pending.ID, "--comment", "go"); r.code != 0 {
+			t.Fatalf("erin approves %s: exit %d\n%s", pending.ID, r.code, r.stderr)
+		}
+		for deadline := time.Now().Add(20 * time.Second); len(gh.Callbacks()) < 2 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := gh.Callbacks(); len(got) != 2 || got[1].State != "approved" || !strings.Contains(got[1].Note, pending.ID) {
+			t.Errorf("callbacks %+v; want the second approving the job of %s\nlogs:\n%s", got, pending.ID, s.logs)
+		}
 
 		// A rotated secret is read again: the old one no longer signs.
 		if err := os.WriteFile(flags[5], []byte("the rotated webhook secret"), 0o600); err != nil {

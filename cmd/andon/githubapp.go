@@ -159,3 +159,30 @@ func (a *app) checkGitHub(ctx context.Context) {
 		}
 	}
 }
+
+// kickGitHub has the leader check the GitHub deployments at once, if this
+// replica leads; a check already asked for is not asked again.
+func (a *app) kickGitHub() {
+	select {
+	case a.githubKick <- struct{}{}:
+	default:
+	}
+}
+
+// approvalKick is the ChangeService of the API and the board when the
+// GitHub App is on: an approval that leaves its change approved has the
+// leader check the GitHub deployments at once, so that a job GitHub holds
+// for that change starts without waiting for the next minute. An approval
+// given on a replica that does not lead waits for the leader's minute.
+type approvalKick struct {
+	andon.ChangeService
+	kick func()
+}
+
+func (k approvalKick) Decide(ctx context.Context, id string, verdict andon.Verdict, comment string) (*andon.Change, error) {
+	c, err := k.ChangeService.Decide(ctx, id, verdict, comment)
+	if err == nil && c.State == andon.StateApproved {
+		k.kick()
+	}
+	return c, err
+}

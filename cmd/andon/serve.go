@@ -641,12 +641,7 @@ func (l *loaded) start(ctx context.Context) (*app, error) {
 		a.githubKick = make(chan struct{}, 1)
 		a.github = github.New(github.Config{AppID: o.github.appID, Key: l.github.key, Secret: l.github.secret.get, APIURL: o.github.apiURL,
 			Environments: l.github.envs, MaxWait: o.github.maxWait, Store: sqlstore.NewGitHubStore(db), Changes: a.changes, Gate: a.gate,
-			Catalog: a.catalogs, Now: db.Now, Logger: logger, Recorded: func() {
-				select {
-				case a.githubKick <- struct{}{}:
-				default:
-				}
-			}})
+			Catalog: a.catalogs, Now: db.Now, Logger: logger, Recorded: a.kickGitHub})
 	}
 	a.registry = prometheus.NewRegistry()
 	// A starting replica publishes its catalog: the version it was given
@@ -1148,9 +1143,13 @@ func (a *app) githubService() andon.GitHubService {
 
 func (a *app) handler() http.Handler {
 	reports := sqlstore.NewReportService(a.db, a.catalogs, a.changes, a.backups)
+	var changes andon.ChangeService = a.changes
+	if a.github != nil {
+		changes = approvalKick{ChangeService: a.changes, kick: a.kickGitHub}
+	}
 	return server.New(server.Config{
 		Logger:                 a.logger,
-		Changes:                a.changes,
+		Changes:                changes,
 		Gate:                   a.gate,
 		Audit:                  a.audit,
 		Calendar:               a.calendar,
@@ -1178,7 +1177,7 @@ func (a *app) handler() http.Handler {
 		CheckpointCopyFailures: a.db.CheckpointCopyFailures,
 		UI: web.New(web.Config{
 			Logger:          a.logger,
-			Changes:         a.changes,
+			Changes:         changes,
 			Audit:           a.audit,
 			Calendar:        a.calendar,
 			Catalog:         a.catalogs,
