@@ -130,6 +130,15 @@ func TestChartPassesPolicy(t *testing.T) {
 			absent: []string{"PodDisruptionBudget"},
 		},
 		{
+			name: "identity providers and the GitHub App",
+			set: []string{
+				"identity.configMap=andon-auth", "identity.clientSecret=andon-oidc", "identity.publicURL=https://andon.example.com",
+				"github.appID=2871234", "github.existingSecret=andon-github", "github.apiURL=https://ghe.example.com/api/v3",
+				"github.environments.production=prod-lyon", "github.environments.staging=staging-lyon", "github.maxWait=12h",
+			},
+			check: checkIdentityAndGitHub,
+		},
+		{
 			name:  "alerts",
 			set:   []string{"prometheusRule.enabled=true", "prometheusRule.tokenExpiryDays=21"},
 			kinds: []string{"PrometheusRule"},
@@ -243,6 +252,81 @@ func checkDefaults(t *testing.T, objs []*manifest.Object) {
 	if got := dig(d.Doc, "spec", "replicas"); got != 2 {
 		t.Errorf("replicas = %v, want 2", got)
 	}
+	if egressHTTPS(objectOf(t, objs, "NetworkPolicy")) {
+		t.Error("the NetworkPolicy lets andon open HTTPS connections with no identity provider, GitHub App nor catalog in git to reach")
+	}
+}
+
+// checkIdentityAndGitHub checks that andon serve is given the
+// authentication configuration, the public address and the GitHub App's
+// flags, with the files they name mounted read-only where the flags say,
+// and that the NetworkPolicy lets it reach the providers and GitHub over
+// HTTPS, which it does not without them.
+func checkIdentityAndGitHub(t *testing.T, objs []*manifest.Object) {
+	t.Helper()
+	flags := serveFlags(t, objs)
+	for name, want := range map[string]string{
+		"github-app-id":              "2871234",
+		"github-app-key-file":        "/etc/andon/github/private-key.pem",
+		"github-webhook-secret-file": "/etc/andon/github/webhook-secret",
+		"github-api-url":             "https://ghe.example.com/api/v3",
+		"github-environment":         "[production=prod-lyon,staging=staging-lyon]",
+		"github-max-wait":            "12h0m0s",
+	} {
+		if got := flags.Lookup(name).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", name, got, want)
+		}
+	}
+	d := objectOf(t, objs, "Deployment")
+	c := dig(d.Doc, "spec", "template", "spec", "containers").([]any)[0]
+	env := map[string]string{}
+	for _, e := range dig(c, "env").([]any) {
+		if v, ok := dig(e, "value").(string); ok {
+			env[dig(e, "name").(string)] = v
+		}
+	}
+	if env["ANDON_AUTH_CONFIG"] != "/etc/andon/auth/auth.yaml" || env["ANDON_PUBLIC_URL"] != "https://andon.example.com" {
+		t.Errorf("ANDON_AUTH_CONFIG %q, ANDON_PUBLIC_URL %q", env["ANDON_AUTH_CONFIG"], env["ANDON_PUBLIC_URL"])
+	}
+	mounts := map[string]string{}
+	for _, m := range dig(c, "volumeMounts").([]any) {
+		if dig(m, "readOnly") != true {
+			t.Errorf("volume %v is writable", dig(m, "name"))
+		}
+		mounts[dig(m, "name").(string)] = dig(m, "mountPath").(string)
+	}
+	sources := map[string]string{}
+	for _, v := range dig(d.Doc, "spec", "template", "spec", "volumes").([]any) {
+		name := dig(v, "name").(string)
+		if s, ok := dig(v, "secret", "secretName").(string); ok {
+			sources[name] = s
+		}
+		if s, ok := dig(v, "configMap", "name").(string); ok {
+			sources[name] = s
+		}
+	}
+	for name, want := range map[string][2]string{"auth": {"/etc/andon/auth", "andon-auth"}, "oidc": {"/etc/andon/oidc", "andon-oidc"}, "github": {"/etc/andon/github", "andon-github"}} {
+		if mounts[name] != want[0] || sources[name] != want[1] {
+			t.Errorf("volume %s: %s mounted at %q, want %s at %q", name, sources[name], mounts[name], want[1], want[0])
+		}
+	}
+	if !egressHTTPS(objectOf(t, objs, "NetworkPolicy")) {
+		t.Error("the NetworkPolicy lets andon reach no identity provider nor GitHub on port 443")
+	}
+}
+
+// egressHTTPS reports whether a NetworkPolicy lets its pods open HTTPS
+// connections, on port 443.
+func egressHTTPS(np *manifest.Object) bool {
+	for _, rule := range dig(np.Doc, "spec", "egress").([]any) {
+		ports, _ := dig(rule, "ports").([]any)
+		for _, p := range ports {
+			if fmt.Sprint(dig(p, "port")) == "443" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkAlerts checks that the alerts of the PrometheusRule ask about
@@ -596,6 +680,7 @@ func TestChartRefuses(t *testing.T) {
 		{"two catalogs", []string{"catalog.git.url=https://git.example.com/estate.git"}, "not both"},
 		{"bad digest", []string{"image.digest=sha256:abc"}, "image.digest"},
 		{"no database", []string{"database.existingSecret="}, "database.existingSecret"},
+		{"GitHub App without its Secret", []string{"github.appID=2871234"}, "github.existingSecret: the GitHub App needs its private key and webhook secret"},
 		{"log format", []string{"logFormat=logfmt"}, `logFormat "logfmt": want text or json`},
 		{"log level", []string{"logLevel=verbose"}, `logLevel "verbose": want debug, info, warn or error`},
 		{"catalog interval without a unit", []string{"catalogInterval=30"}, `catalogInterval "30": want a duration`},
