@@ -391,7 +391,7 @@ func (b *builder) requirement(r andon.Requirement) *ast.Term {
 }
 
 func (b *builder) approval(a andon.Approval) *ast.Term {
-	items := make([][2]*ast.Term, 0, 5)
+	items := make([][2]*ast.Term, 0, 6)
 	items = append(items, item("approver", b.str(a.Approver)))
 	if a.Role != "" {
 		items = append(items, item("role", b.enum(a.Role)))
@@ -401,6 +401,9 @@ func (b *builder) approval(a andon.Approval) *ast.Term {
 		items = append(items, item("comment", b.str(a.Comment)))
 	}
 	items = append(items, item("at", b.time(a.At)))
+	if a.Grant != "" {
+		items = append(items, item("grant", b.str(a.Grant)))
+	}
 	return b.object(items...)
 }
 
@@ -417,7 +420,7 @@ var names = func() map[string]*ast.Term {
 	}
 	add("active", "allow", "approvals", "approver", "artifacts", "at", "calendar",
 		"change", "changeId", "cluster", "comment", "components", "count", "createdAt",
-		"criticality", "description", "end", "environment", "facts", "from", "hosting",
+		"criticality", "description", "end", "environment", "facts", "from", "grant", "hosting",
 		"id", "image", "incidents", "kind", "kubernetes", "links", "migration",
 		"modules", "name", "namespace", "odoo", "owners", "plants", "processes",
 		"promotesFrom", "promotion", "reasons", "request", "required", "requester",
