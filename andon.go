@@ -201,6 +201,10 @@ type Bearer struct {
 	// Grants are the grants of just-in-time access of User active when
 	// the token was read (docs/access.md), the first to end first.
 	Grants []Grant
+	// Rotated is set for an API token replaced already (andon token
+	// rotate), which works on only for the overlap: its holder is not
+	// warned of its expiry (ExpiresSoon), since the new token is issued.
+	Rotated bool
 }
 
 // TokenExpiryNotice is how long before its token expires its holder is
@@ -213,9 +217,12 @@ type Bearer struct {
 const TokenExpiryNotice = 14 * 24 * time.Hour
 
 // ExpiresSoon reports whether b's holder is warned at now that the token
-// expires: within TokenExpiryNotice, having been made to live longer.
+// expires: within TokenExpiryNotice, having been made to live longer, and
+// not rotated already. A token rotated ends with its overlap, and the
+// warning, which says to rotate it, would have the jobs still running
+// with it issue one new token each, beside the one already in use.
 func (b Bearer) ExpiresSoon(now time.Time) bool {
-	return !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > TokenExpiryNotice && b.ExpiresAt.Sub(now) < TokenExpiryNotice
+	return !b.Rotated && !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > TokenExpiryNotice && b.ExpiresAt.Sub(now) < TokenExpiryNotice
 }
 
 // TokenExpiresHeader is the HTTP header of the API's answers to a request

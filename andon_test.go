@@ -15,19 +15,21 @@ func TestBearerExpiresSoon(t *testing.T) {
 	tests := []struct {
 		name             string
 		created, expires time.Time
+		rotated          bool
 		want             bool
 	}{
-		{"never expires", now.Add(-100 * day), time.Time{}, false},
-		{"90 days, 20 left", now.Add(-70 * day), now.Add(20 * day), false},
-		{"90 days, 13 left", now.Add(-77 * day), now.Add(13 * day), true},
-		{"90 days, an hour left", now.Add(-90*day + time.Hour), now.Add(time.Hour), true},
-		{"90 days, just under two weeks left", now.Add(-76 * day), now.Add(14*day - time.Second), true},
-		{"90 days, two weeks left", now.Add(-76 * day), now.Add(14 * day), false},
-		{"made for 14 days exactly", now, now.Add(14 * day), false},
-		{"made for 12 hours, an hour left", now.Add(-11 * time.Hour), now.Add(time.Hour), false},
+		{"never expires", now.Add(-100 * day), time.Time{}, false, false},
+		{"90 days, 20 left", now.Add(-70 * day), now.Add(20 * day), false, false},
+		{"90 days, 13 left", now.Add(-77 * day), now.Add(13 * day), false, true},
+		{"90 days, an hour left", now.Add(-90*day + time.Hour), now.Add(time.Hour), false, true},
+		{"90 days, just under two weeks left", now.Add(-76 * day), now.Add(14*day - time.Second), false, true},
+		{"90 days, two weeks left", now.Add(-76 * day), now.Add(14 * day), false, false},
+		{"made for 14 days exactly", now, now.Add(14 * day), false, false},
+		{"made for 12 hours, an hour left", now.Add(-11 * time.Hour), now.Add(time.Hour), false, false},
+		{"90 days, rotated, its overlap ends in a day", now.Add(-77 * day), now.Add(day), true, false},
 	}
 	for _, tt := range tests {
-		b := andon.Bearer{User: "ci-lyon", CreatedAt: tt.created, ExpiresAt: tt.expires}
+		b := andon.Bearer{User: "ci-lyon", CreatedAt: tt.created, ExpiresAt: tt.expires, Rotated: tt.rotated}
 		if got := b.ExpiresSoon(now); got != tt.want {
 			t.Errorf("%s: ExpiresSoon = %v, want %v", tt.name, got, tt.want)
 		}

@@ -117,3 +117,62 @@ func TestTokenRotate(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenRotatedNotWarned rotates, on a real store of each engine, a
+// pipeline's token that expires soon: the answers to the old token, in
+// its overlap, no longer carry Andon-Token-Expires, whose warning says to
+// rotate it and would have every job still running with it issue a new
+// token of its own; the new token's are not warned of either, and a token
+// that expires soon and was not rotated still is.
+func TestTokenRotatedNotWarned(t *testing.T) {
+	for _, engine := range sqlstoretest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			db, err := sqlstore.Open(ctx, sqlstoretest.DSN(t, engine, dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if db.Signer, err = auditlog.LoadOrCreateKey(dir, "andon"); err != nil {
+				t.Fatal(err)
+			}
+			// Both tokens were made 80 days ago for 90: 10 days are left.
+			now := testNow.Add(-80 * 24 * time.Hour)
+			db.Now = func() time.Time { return now }
+			tokens := sqlstore.NewTokenService(db)
+			f := newFixture(t, func(c *server.Config) { c.Tokens = tokens })
+			pipeline, err := tokens.CreateToken(ctx, "bob", testNow.Add(10*24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := tokens.CreateToken(ctx, "carol", testNow.Add(10*24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = testNow
+			if r := f.do(t, "GET", "/api/v1/me", pipeline, ""); r.header.Get(andon.TokenExpiresHeader) == "" {
+				t.Fatalf("before the rotation: no %s header; want the warning", andon.TokenExpiresHeader)
+			}
+
+			r := f.do(t, "POST", "/api/v1/me/token/rotate", pipeline, `{"overlap": "1d"}`)
+			var rotated andon.RotatedToken
+			if err := json.Unmarshal(r.body, &rotated); err != nil || r.status != 201 {
+				t.Fatalf("rotate: %d %s; want 201", r.status, r.body)
+			}
+			for _, tc := range []struct {
+				name, token string
+				warned      bool
+			}{
+				{"the old token, in its overlap", pipeline, false},
+				{"the new token", rotated.Token, false},
+				{"a token not rotated", other, true},
+			} {
+				r := f.do(t, "GET", "/api/v1/me", tc.token, "")
+				if got := r.header.Get(andon.TokenExpiresHeader); r.status != 200 || (got != "") != tc.warned {
+					t.Errorf("%s: %d, %s %q; want 200, warned %v", tc.name, r.status, andon.TokenExpiresHeader, got, tc.warned)
+				}
+			}
+		})
+	}
+}

@@ -331,7 +331,7 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 	var expiresAt sql.NullInt64
 	// The user's active grants come in the same statement, a row each
 	// (through the index of the active ones), or one row of NULLs.
-	rows, err := s.db.readQuery(ctx, `SELECT t.username, t.created_at, t.expires_at, t.read_only, g.id, g.team, g.ends_at
+	rows, err := s.db.readQuery(ctx, `SELECT t.username, t.created_at, t.expires_at, t.read_only, t.rotated_to, g.id, g.team, g.ends_at
 		FROM tokens t LEFT JOIN access_requests g ON g.username = t.username AND g.state = 'active' AND g.ends_at > ?
 		WHERE t.hash = ? AND t.scope = ? ORDER BY g.ends_at`, micros(now), hash, scope)
 	if err != nil {
@@ -340,12 +340,12 @@ func (s *TokenService) authenticate(ctx context.Context, token, scope string) (a
 	defer rows.Close()
 	found := false
 	for rows.Next() {
-		var id, team sql.NullString
+		var id, team, rotatedTo sql.NullString
 		var ends sql.NullInt64
-		if err := rows.Scan(&b.User, &created, &expiresAt, &b.ReadOnly, &id, &team, &ends); err != nil {
+		if err := rows.Scan(&b.User, &created, &expiresAt, &b.ReadOnly, &rotatedTo, &id, &team, &ends); err != nil {
 			return andon.Bearer{}, err
 		}
-		found = true
+		found, b.Rotated = true, rotatedTo.Valid
 		if id.Valid {
 			b.Grants = append(b.Grants, andon.Grant{ID: id.String, Team: team.String, EndsAt: time.UnixMicro(ends.Int64).UTC()})
 		}
