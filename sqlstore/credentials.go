@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/andon-governance/andon"
 	"github.com/jackc/pgx/v5"
@@ -14,16 +15,34 @@ import (
 // (andon serve --db-file: a mounted Secret whose password a CloudNativePG
 // cluster or Vault rotates). Every new PostgreSQL connection reads it
 // again and takes the user and password of the URL read, so that a
-// rotated password applies to new connections without a restart; the
-// connections open keep theirs. The rest of the URL is the one of dsn, as
-// andon started with it: a URL read that names another engine, host, port
-// or database is refused, as one that cannot be read or parsed is, and
-// new connections keep the last user and password read that were good.
-// Each refusal is logged to logger once, not at every connection, until
-// the URL read changes again. SQLite ignores reread: its file is named
-// once.
-func OpenRotating(ctx context.Context, dsn string, reread func() (string, error), logger *slog.Logger) (*DB, error) {
-	return openWith(ctx, dsn, false, logger, reread)
+// rotated password applies to new connections without a restart. A
+// connection is closed once it has been open for lifetime
+// (ConnLifetime, for andon serve), when it is next idle, so that the
+// connections logged in with the old credentials are all replaced within
+// it, rather than kept until they fail: PostgreSQL ends no session when
+// its password changes, and one whose role lost its rights fails every
+// query without the connection failing. The rest of the URL is the one of
+// dsn, as andon started with it: a URL read that names another engine,
+// host, port or database is refused, as one that cannot be read or parsed
+// is, and new connections keep the last user and password read that were
+// good. Each refusal is logged to logger once, not at every connection,
+// until the URL read changes again. SQLite ignores reread and lifetime:
+// its file is named once.
+func OpenRotating(ctx context.Context, dsn string, reread func() (string, error), lifetime time.Duration, logger *slog.Logger) (*DB, error) {
+	return openWith(ctx, dsn, false, logger, &rotation{reread: reread, lifetime: lifetime})
+}
+
+// ConnLifetime is how long a PostgreSQL connection of a store opened with
+// OpenRotating is used, at most, by andon serve --db-file: the longest
+// the old credentials are used after the file changes. Reconnecting the
+// dozen connections of a replica every few minutes costs nothing.
+const ConnLifetime = 5 * time.Minute
+
+// rotation is how OpenRotating opens PostgreSQL: reread gives the URL
+// again for each new connection, used for lifetime at most.
+type rotation struct {
+	reread   func() (string, error)
+	lifetime time.Duration
 }
 
 // credentials are the user and password of new PostgreSQL connections,

@@ -232,13 +232,13 @@ func open(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger) (
 	return openWith(ctx, dsn, readOnly, logger, nil)
 }
 
-// openWith opens the store of dsn; reread, when not nil, gives the URL
+// openWith opens the store of dsn; rotating, when not nil, gives the URL
 // again for each new PostgreSQL connection (OpenRotating).
-func openWith(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger, reread func() (string, error)) (*DB, error) {
+func openWith(ctx context.Context, dsn string, readOnly bool, logger *slog.Logger, rotating *rotation) (*DB, error) {
 	var db *DB
 	var err error
 	if IsPostgres(dsn) {
-		db, err = openPostgres(ctx, dsn, readOnly, reread, logger)
+		db, err = openPostgres(ctx, dsn, readOnly, rotating, logger)
 	} else {
 		db, err = openSQLite(ctx, dsn, readOnly)
 	}

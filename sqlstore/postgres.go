@@ -67,7 +67,7 @@ func searchTerms(text string) []string {
 // not block each other.
 const advisoryKey = `hashtext('andon'), hashtext(current_schema() || '.' || $1)`
 
-func openPostgres(ctx context.Context, dsn string, readOnly bool, reread func() (string, error), logger *slog.Logger) (*DB, error) {
+func openPostgres(ctx context.Context, dsn string, readOnly bool, rotating *rotation, logger *slog.Logger) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, andon.Errorf(andon.EINVALID, "--db: %s", RedactDSN(err.Error()))
@@ -97,8 +97,8 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool, reread func() 
 	}}
 	cfg.DialFunc = dialer.DialContext
 	var options []stdlib.OptionOpenDB
-	if reread != nil {
-		options = append(options, stdlib.OptionBeforeConnect(newCredentials(cfg, dsn, reread, logger).beforeConnect))
+	if rotating != nil {
+		options = append(options, stdlib.OptionBeforeConnect(newCredentials(cfg, dsn, rotating.reread, logger).beforeConnect))
 	}
 	w := stdlib.OpenDB(*cfg, options...)
 	// The writer holds one connection; the others serve migrations, the
@@ -111,6 +111,12 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool, reread func() 
 	r := stdlib.OpenDB(*readCfg, options...)
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
+	if rotating != nil && rotating.lifetime > 0 {
+		// Connections idle for ever would keep the credentials they
+		// logged in with: a rotation would never reach them.
+		w.SetConnMaxLifetime(rotating.lifetime)
+		r.SetConnMaxLifetime(rotating.lifetime)
+	}
 	db := newDB(w, r, postgresDialect)
 	if err := w.PingContext(ctx); err != nil {
 		db.closeNow()

@@ -724,7 +724,7 @@ func openSignedStore(ctx context.Context, o *serveOptions, logger *slog.Logger) 
 		// A password rotated in the file (a mounted Secret) applies to
 		// the connections opened from then on, without a restart.
 		open = func(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.DB, error) {
-			return sqlstore.OpenRotating(ctx, dsn, o.dsn, logger)
+			return sqlstore.OpenRotating(ctx, dsn, o.dsn, sqlstore.ConnLifetime, logger)
 		}
 	}
 	db, err := open(ctx, dsn, logger)
