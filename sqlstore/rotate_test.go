@@ -128,6 +128,9 @@ func TestRotateTokenAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Between two seconds: the old token is revoked now, and the
+		// audit log says so, not that it worked on to the next second.
+		e.now = e.now.Add(250 * time.Millisecond)
 		got, err := e.tokens.RotateToken(ctx, old, 0, time.Time{})
 		if err != nil {
 			t.Fatal(err)
@@ -154,8 +157,9 @@ func TestRotateTokenAtOnce(t *testing.T) {
 			}
 		}
 		if len(types) != 5 || !strings.HasPrefix(types[2], "token.rotated ") || !strings.Contains(types[2], `"fromRevoked":true`) ||
+			!strings.Contains(types[2], `"fromExpiresAt":"`+e.now.UTC().Format(time.RFC3339Nano)+`"`) ||
 			!strings.HasPrefix(types[3], `token.revoked {"id":"`+got.OldID) || !strings.HasPrefix(types[4], "token.revoked ") || !strings.Contains(types[4], `"parent":"`+got.OldID) {
-			t.Errorf("token entries:\n%s\nwant the two created, the rotation, and the revocations of the old token and its feed token", strings.Join(types, "\n"))
+			t.Errorf("token entries:\n%s\nwant the two created, the rotation (the old token ending at %s), and the revocations of the old token and its feed token", strings.Join(types, "\n"), e.now.UTC().Format(time.RFC3339Nano))
 		}
 
 		// Told when, a rotation sets the new token's expiry.

@@ -764,6 +764,11 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 			out.ExpiresAt = &newExpires
 		}
 		oldEnd := wholeSecond(tx.now.Add(overlap)).UTC()
+		if overlap == 0 {
+			// Revoked now: the answer and the audit log say so, not that
+			// it worked on to the next whole second.
+			oldEnd = tx.now.UTC().Truncate(time.Microsecond)
+		}
 		if old.ExpiresAt != nil && old.ExpiresAt.Before(oldEnd) {
 			oldEnd = *old.ExpiresAt
 		}
@@ -792,7 +797,7 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		}
 		tx.Record(andon.Event{Type: andon.EventTokenRotated, Actor: actor, Subject: old.User, Data: data})
 		if overlap == 0 {
-			out.OldExpiresAt, out.OldRevoked = tx.now.UTC().Truncate(time.Microsecond), true
+			out.OldRevoked = true
 			_, err := deleteTokens(ctx, tx, found, `hash = ?`, []any{oldHash}, func(andon.TokenInfo) string { return actor })
 			return err
 		}
