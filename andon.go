@@ -136,6 +136,11 @@ type RotatedToken struct {
 	// OldRevoked is set when the token replaced was revoked at once, with
 	// the feed tokens and sessions asked for with it (an overlap of 0).
 	OldRevoked bool `json:"oldRevoked,omitempty"`
+	// EarlierID is set when the token replaced had been rotated already:
+	// the TokenInfo.ID of the token that replaced it then, which goes on
+	// working, and is to be revoked unless it is in use (two jobs that
+	// rotated at once each have one).
+	EarlierID string `json:"earlierId,omitempty"`
 }
 
 // Session is a signed-in session of the board, which a session token

@@ -93,6 +93,19 @@ func TestRotateToken(t *testing.T) {
 		if err != nil || again.ExpiresAt == nil || !again.ExpiresAt.Equal(newExpires) || !again.OldExpiresAt.Equal(oldEnd) {
 			t.Errorf("rotated again: %+v, %v; want a token expiring at %s, the old one still at %s", again, err, newExpires, oldEnd)
 		}
+		// The token that replaced it first works on: the answer and the
+		// audit log name it.
+		if again.EarlierID != got.ID {
+			t.Errorf("rotated again: earlier %q; want %s, the token that replaced it first", again.EarlierID, got.ID)
+		}
+		entries, err = e.audit.FindEntries(ctx, andon.AuditFilter{Type: andon.EventTokenRotated, After: -1})
+		var data []string
+		for _, en := range entries {
+			data = append(data, string(en.Data))
+		}
+		if err != nil || len(data) != 2 || !strings.Contains(data[1], `"earlier":"`+got.ID+`"`) || strings.Contains(data[0], `"earlier"`) {
+			t.Errorf("token.rotated entries:\n%s\n%v; want the second to name %s as earlier, the first none", strings.Join(data, "\n"), err, got.ID)
+		}
 
 		// When the overlap ends, the old token and what was asked for
 		// with it stop; the new one works on.

@@ -746,7 +746,7 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		case old.ExpiresAt != nil && !tx.now.Before(*old.ExpiresAt):
 			return andon.Errorf(andon.EINVALID, "token %s expired at %s: an expired token does not rotate; issue a new one (andon token create)", old.ID, old.ExpiresAt.Format(time.RFC3339))
 		}
-		lifetime, err := madeFor(ctx, tx, old, where, arg)
+		lifetime, earlier, err := madeFor(ctx, tx, old, where, arg)
 		if err != nil {
 			return err
 		}
@@ -795,6 +795,11 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 		if overlap == 0 {
 			data["fromRevoked"] = true
 		}
+		if earlier != "" {
+			// The token that replaced it before works on: named, so that
+			// it is not forgotten.
+			out.EarlierID, data["earlier"] = earlier, earlier
+		}
 		tx.Record(andon.Event{Type: andon.EventTokenRotated, Actor: actor, Subject: old.User, Data: data})
 		if overlap == 0 {
 			out.OldRevoked = true
@@ -817,29 +822,31 @@ func (s *TokenService) RotateToken(ctx context.Context, ref string, overlap time
 }
 
 // madeFor returns how long the API token old, which where with arg
-// selects, was made to live, 0 for ever. A token rotated already has had
+// selects, was made to live, 0 for ever, and the ID of the token that
+// replaced it already, if any is kept. A token rotated already has had
 // its expiry brought forward to the end of the overlap: it was made to
 // live as long as the token that replaced it, while that one is kept (a
 // pipeline rotating again, its first answer lost, gets a token for as
 // long as the first), and otherwise, never longer, until its new expiry.
-func madeFor(ctx context.Context, tx *Tx, old andon.TokenInfo, where string, arg any) (time.Duration, error) {
+func madeFor(ctx context.Context, tx *Tx, old andon.TokenInfo, where string, arg any) (time.Duration, string, error) {
 	if old.RotatedTo != "" {
+		var hash string
 		var created int64
 		var expires sql.NullInt64
-		err := tx.queryRow(ctx, `SELECT created_at, expires_at FROM tokens WHERE hash = (SELECT rotated_to FROM tokens WHERE `+where+`)`, arg).Scan(&created, &expires)
+		err := tx.queryRow(ctx, `SELECT hash, created_at, expires_at FROM tokens WHERE hash = (SELECT rotated_to FROM tokens WHERE `+where+`)`, arg).Scan(&hash, &created, &expires)
 		switch {
 		case err == nil && !expires.Valid:
-			return 0, nil
+			return 0, tokenID(hash), nil
 		case err == nil:
-			return time.Duration(expires.Int64-created) * time.Microsecond, nil
+			return time.Duration(expires.Int64-created) * time.Microsecond, tokenID(hash), nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return 0, err
+			return 0, "", err
 		}
 	}
 	if old.ExpiresAt == nil {
-		return 0, nil
+		return 0, "", nil
 	}
-	return old.ExpiresAt.Sub(old.CreatedAt), nil
+	return old.ExpiresAt.Sub(old.CreatedAt), "", nil
 }
 
 // wholeSecond is t rounded up to the whole second: expiries are kept so,

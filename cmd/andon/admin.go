@@ -388,7 +388,9 @@ no access to the database. The new token's lifetime is the old one's:
 
 The rotation is recorded in the audit log as token.rotated, with both
 IDs. -o json prints {"token", "id", "user", "expiresAt", "readOnly",
-"oldId", "oldExpiresAt"}.`,
+"oldId", "oldExpiresAt"}, with "oldRevoked": true for --overlap 0, and
+"earlierId" for a token rotated already: the token that replaced it
+then, which goes on working, and is to be revoked unless it is in use.`,
 		Example: `  andon token rotate --data ./data 2a21b1d45b76
   andon token rotate --data ./data 2a21b1d45b76 --overlap 0 --expires 90d
   ANDON_TOKEN=$OLD andon token rotate --self --overlap 2h -o json`,
@@ -422,6 +424,9 @@ IDs. -o json prints {"token", "id", "user", "expiresAt", "readOnly",
 		}
 		if rotated.ReadOnly {
 			fmt.Fprintln(e.stderr, "the new token is read-only: it may read and never write")
+		}
+		if rotated.EarlierID != "" {
+			fmt.Fprintf(e.stderr, "token %s had been rotated already, to token %s, which goes on working: revoke it (andon token revoke %s) unless it is in use\n", rotated.OldID, rotated.EarlierID, rotated.EarlierID)
 		}
 		if rotated.OldRevoked {
 			fmt.Fprintf(e.stderr, "token %s is revoked, with the feed tokens and board sessions asked for with it\n", rotated.OldID)

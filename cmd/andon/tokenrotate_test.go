@@ -97,5 +97,15 @@ func TestTokenRotate(t *testing.T) {
 		if page.Entries[1].Actor != "admin" || page.Entries[1].Subject != "gus" {
 			t.Errorf("the offline rotation's entry: by %s about %s; want by admin about gus", page.Entries[1].Actor, page.Entries[1].Subject)
 		}
+
+		// Rotated again in its overlap, as by a second job at once, the
+		// old token gives another; the one it gave first works on, and is
+		// named, to be revoked unless it is in use.
+		r = runCLI(t, asPipeline, "token", "rotate", "--self", "-o", "json")
+		var again andon.RotatedToken
+		if err := json.Unmarshal([]byte(r.stdout), &again); r.code != 0 || err != nil || again.EarlierID != got.ID ||
+			!strings.Contains(r.stderr, "token "+got.OldID+" had been rotated already, to token "+got.ID+", which goes on working: revoke it (andon token revoke "+got.ID+")") {
+			t.Errorf("token rotate --self again: exit %d, %v; want earlierId %s and the advice to revoke it\n%s%s", r.code, err, got.ID, r.stdout, r.stderr)
+		}
 	})
 }
