@@ -276,3 +276,54 @@ func TestRotateTokenWholeSeconds(t *testing.T) {
 		}
 	})
 }
+
+// TestFeedTokenAskedWithATokenRotatedMeanwhile checks that a feed token
+// or a session asked for with an API token signed in before that token
+// was rotated (a request in flight, or another replica's cache) ends with
+// it when its overlap ends, rather than with the expiry read at sign-in,
+// and that one asked for with a token revoked meanwhile is refused: the
+// API token's row, read in the write, decides.
+func TestFeedTokenAskedWithATokenRotatedMeanwhile(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		old, err := e.tokens.CreateToken(ctx, "alice", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedIn := e.mustSignIn(t, old)
+		rotated, err := e.tokens.RotateToken(ctx, old, time.Hour, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed, feedExpires, err := e.tokens.CreateFeedToken(signedIn, "alice")
+		if err != nil || feedExpires == nil || !feedExpires.Equal(rotated.OldExpiresAt) {
+			t.Errorf("feed token asked for in the overlap: expires %v, %v; want at %s, with the token rotated", feedExpires, err, rotated.OldExpiresAt)
+		}
+		_, sessionExpires, err := e.tokens.CreateSession(signedIn, 48*time.Hour)
+		if err != nil || !sessionExpires.Equal(rotated.OldExpiresAt) {
+			t.Errorf("session opened in the overlap: expires %v, %v; want at %s, with the token rotated", sessionExpires, err, rotated.OldExpiresAt)
+		}
+		e.now = rotated.OldExpiresAt
+		if _, err := e.tokens.AuthenticateFeed(ctx, feed); andon.ErrorCode(err) != andon.EUNAUTHORIZED {
+			t.Errorf("the feed token once the overlap is over: %v; want unauthorized", err)
+		}
+
+		revoked, err := e.tokens.CreateToken(ctx, "bob", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signedIn = e.mustSignIn(t, revoked)
+		if _, err := e.tokens.RevokeTokens(ctx, revoked, ""); err != nil {
+			t.Fatal(err)
+		}
+		feed, _, err = e.tokens.CreateFeedToken(signedIn, "bob")
+		if andon.ErrorCode(err) != andon.EUNAUTHORIZED || !strings.Contains(andon.ErrorMessage(err), "revoked") {
+			t.Errorf("a feed token asked for with a token revoked meanwhile: %v; want it refused, unauthorized", err)
+		}
+		if err == nil {
+			if _, err := e.tokens.AuthenticateFeed(ctx, feed); err == nil {
+				t.Error("the feed token asked for with a token revoked meanwhile works")
+			}
+		}
+	})
+}

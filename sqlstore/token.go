@@ -78,7 +78,8 @@ func (s *TokenService) createAPIToken(ctx context.Context, user string, expires 
 	if err != nil {
 		return "", err
 	}
-	return token, s.add(ctx, user, token, scopeAPI, expires, "", readOnly, "")
+	_, err = s.add(ctx, user, token, scopeAPI, expires, "", readOnly, "")
+	return token, err
 }
 
 // CreateFeedToken issues a new feed token for user, which opens only the
@@ -103,11 +104,14 @@ func (s *TokenService) CreateFeedToken(ctx context.Context, user string) (string
 	if u != nil {
 		parent = u.TokenID
 	}
-	if u == nil || u.TokenExpiresAt == nil {
-		return token, nil, s.add(ctx, user, token, scopeFeed, time.Time{}, parent, false, "")
+	var expires time.Time
+	if u != nil && u.TokenExpiresAt != nil {
+		expires = *u.TokenExpiresAt
 	}
-	expires := *u.TokenExpiresAt
-	return token, &expires, s.add(ctx, user, token, scopeFeed, expires, parent, false, "")
+	if expires, err = s.add(ctx, user, token, scopeFeed, expires, parent, false, ""); err != nil || expires.IsZero() {
+		return token, nil, err
+	}
+	return token, &expires, nil
 }
 
 // feedTokenRefusal is the refusal of a feed token to user, who signed in
@@ -124,9 +128,9 @@ func feedTokenRefusal(u *andon.User) error {
 // opened with a read-only token, which is read-only too): the session is
 // linked to the API token signed in with (andon.User.TokenID), expires
 // with it if it expires sooner, and is revoked with it. If that API token is revoked
-// between the sign-in's check and this write, the session is made but
-// opens nothing: AuthenticateSession finds no API token behind it. A
-// user who signed in through an OpenID Connect provider
+// between the sign-in's check and this write, the session is refused
+// (add), as AuthenticateSession would find no API token behind it.
+// A user who signed in through an OpenID Connect provider
 // (andon.User.Issuer) has no API token: the session names the issuer
 // instead of a parent (data "issuer"), and lasts lifetime.
 func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration) (string, time.Time, error) {
@@ -150,7 +154,8 @@ func (s *TokenService) CreateSession(ctx context.Context, lifetime time.Duration
 	if u.TokenID == "" {
 		issuer = u.Issuer
 	}
-	return token, expires, s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID, u.ReadOnly, issuer)
+	expires, err = s.add(ctx, u.Name, token, scopeSession, expires, u.TokenID, u.ReadOnly, issuer)
+	return token, expires, err
 }
 
 // AuthenticateSession returns the session of a session token, with the
@@ -244,25 +249,33 @@ func newToken(prefix string) (string, error) {
 // AddToken registers an API token chosen by the caller; the demo uses it
 // for its well-known tokens.
 func (s *TokenService) AddToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", false, "")
+	_, err := s.add(ctx, user, token, scopeAPI, time.Time{}, "", false, "")
+	return err
 }
 
 // AddReadOnlyToken registers a read-only API token chosen by the caller,
 // as AddToken does; the demo uses it for its wall screen's.
 func (s *TokenService) AddReadOnlyToken(ctx context.Context, user, token string) error {
-	return s.add(ctx, user, token, scopeAPI, time.Time{}, "", true, "")
+	_, err := s.add(ctx, user, token, scopeAPI, time.Time{}, "", true, "")
+	return err
 }
 
-// add stores token, and records its token.created entry. parent is the
-// hash of the API token a feed token or session was asked for with, or
-// "". readOnly marks an API token, or a session, that may not write.
-// issuer is the OpenID Connect issuer a session was opened through, or "".
-func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string, readOnly bool, issuer string) error {
+// add stores token, and records its token.created entry, and returns
+// the expiry kept (the zero time for none). parent is the hash of the API
+// token a feed token or session was asked for with, or "": the token
+// expires no later than that one does as the write reads it, and is
+// refused (EUNAUTHORIZED) if it was revoked. The request was signed in
+// earlier, perhaps with an expiry cached by another replica: the parent
+// may have been rotated, its expiry brought forward, or revoked since,
+// and a feed token outliving it would work on for ever. readOnly marks an
+// API token, or a session, that may not write. issuer is the OpenID
+// Connect issuer a session was opened through, or "".
+func (s *TokenService) add(ctx context.Context, user, token, scope string, expires time.Time, parent string, readOnly bool, issuer string) (time.Time, error) {
 	if err := andon.CheckUserName(user); err != nil {
-		return andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
+		return time.Time{}, andon.Errorf(andon.EINVALID, "user: %s", andon.ErrorMessage(err))
 	}
 	if len(token) < 8 {
-		return andon.Errorf(andon.EINVALID, "token: too short")
+		return time.Time{}, andon.Errorf(andon.EINVALID, "token: too short")
 	}
 	actor := tokenActor(ctx)
 	var expiresAt sql.NullInt64
@@ -273,6 +286,21 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		expiresAt = sql.NullInt64{Int64: micros(expires), Valid: true}
 	}
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
+		if parentHash.Valid {
+			var parentExpires sql.NullInt64
+			err := tx.queryRow(ctx, `SELECT expires_at FROM tokens WHERE hash = ? AND scope = ?`, parent, scopeAPI).Scan(&parentExpires)
+			if errors.Is(err, sql.ErrNoRows) {
+				return andon.Errorf(andon.EUNAUTHORIZED, "the API token this %s token is asked for with was revoked meanwhile", scope)
+			} else if err != nil {
+				return err
+			}
+			if parentExpires.Valid && (!expiresAt.Valid || parentExpires.Int64 < expiresAt.Int64) {
+				expiresAt, expires = parentExpires, time.UnixMicro(parentExpires.Int64).UTC()
+				if !expires.After(tx.now) {
+					return andon.Errorf(andon.EUNAUTHORIZED, "the API token this %s token is asked for with expired at %s", scope, expires.Format(time.RFC3339))
+				}
+			}
+		}
 		if expiresAt.Valid && !expires.After(tx.now) {
 			return andon.Errorf(andon.EINVALID, "expiry %s is not in the future", expires.Format(time.RFC3339))
 		}
@@ -304,7 +332,10 @@ func (s *TokenService) add(ctx context.Context, user, token, scope string, expir
 		tx.Record(ev)
 		return nil
 	})
-	return err
+	if err != nil {
+		return time.Time{}, err
+	}
+	return expires, nil
 }
 
 // Authenticate returns whom an API token was issued to, and when it
