@@ -188,10 +188,10 @@ their change (docs/pipelines.md).
 
 The database is embedded SQLite in --data by default, or PostgreSQL with
 --db postgres://… or --db-file (a file holding the URL, such as a mounted
-Secret, read again for every new connection to PostgreSQL, so that a
-rotated password applies without a restart), where several replicas may
-run. SIGHUP reloads the policy and reads
-the catalog source now. SIGINT and SIGTERM shut down gracefully.
+Secret, read again for every new connection to PostgreSQL, each used for
+five minutes at most, so that a rotated password applies without a
+restart), where several replicas may run. SIGHUP reloads the policy and
+reads the catalog source now. SIGINT and SIGTERM shut down gracefully.
 
 Before it serves, andon migrates the database to its version: it applies
 the migrations the database does not record, each in one transaction that
