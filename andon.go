@@ -60,6 +60,11 @@ type TokenService interface {
 	// or feed token is refused, as an unknown one is (EUNAUTHORIZED); an
 	// expired session is refused with an *ExpiredTokenError.
 	AuthenticateSession(ctx context.Context, token string) (Session, error)
+	// ActiveGrants returns the grants of just-in-time access of user
+	// active now, the first to end first: authentication gives them to
+	// the holder of an OpenID Connect issuer's token, of which andon
+	// keeps nothing to read them with.
+	ActiveGrants(ctx context.Context, user string) ([]Grant, error)
 	// EndSession revokes a session token: signing out. A token that is
 	// no session token, or no longer exists, is left alone and is not an
 	// error: signing out never revokes an API token.

@@ -259,6 +259,8 @@ func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWri
 // identity, with its issuer, and never looked up among andon's tokens: one
 // of an issuer that is not configured is refused saying so. A JWT of an
 // issuer that cannot be reached is a fault, a 503: the client tries again.
+// The active grants of a JWT's user are read at each request, as a
+// session's are.
 func authenticate(ew errorWriter, tokens andon.TokenService, identity andon.IdentityService, catalog andon.CatalogSource, now func() time.Time, feed bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var (
@@ -297,6 +299,11 @@ func authenticate(ew errorWriter, tokens andon.TokenService, identity andon.Iden
 				ew.write(w, r, err)
 				return
 			}
+			// The holder of an issuer's token holds the grants of its
+			// user as the holder of an API token or a session does, so
+			// that /api/v1/me and the roles of the request say what the
+			// writes, which read them again, decide by.
+			b.Grants, err = tokens.ActiveGrants(r.Context(), b.User)
 		default:
 			b, err = tokens.Authenticate(r.Context(), token)
 		}

@@ -212,14 +212,26 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	}
 	// The board acts with the grants active now, read through the index
 	// of the active ones, as it reads the session: uncached.
-	rows, err := s.db.readQuery(ctx, activeGrantsQuery, user, micros(now))
-	if err != nil {
-		return andon.Session{}, err
-	}
-	if sess.Token.Grants, err = scanGrants(rows); err != nil {
+	if sess.Token.Grants, err = s.activeGrants(ctx, user, now); err != nil {
 		return andon.Session{}, err
 	}
 	return sess, nil
+}
+
+// ActiveGrants returns the grants of user active now, read through the
+// index of the active ones, uncached: an issuer's token is verified at
+// every request, and its grants are read with it, so that one revoked
+// or ended opens nothing from then on.
+func (s *TokenService) ActiveGrants(ctx context.Context, user string) ([]andon.Grant, error) {
+	return s.activeGrants(ctx, user, s.db.Now())
+}
+
+func (s *TokenService) activeGrants(ctx context.Context, user string, now time.Time) ([]andon.Grant, error) {
+	rows, err := s.db.readQuery(ctx, activeGrantsQuery, user, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	return scanGrants(rows)
 }
 
 // Forget drops what authentication remembers of tokens, so that the next

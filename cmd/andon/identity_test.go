@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -460,4 +461,36 @@ func mustBody(t *testing.T, s *liveServer, path, token string) string {
 func jsonText(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
+}
+
+// TestOIDCTokenHoldsItsGrants: the holder of an issuer's token holds the
+// active grants of its user, as an API token's holder does: /api/v1/me and
+// whoami show the grant and its roles, and a revoked grant is gone from
+// the next request.
+func TestOIDCTokenHoldsItsGrants(t *testing.T) {
+	is := newIssuers(t)
+	s := MustServeWithIssuers(t, "sqlite", is)
+	carol := is.people.Mint(t, map[string]any{"aud": "andon", "email": "carol"})
+
+	status, body := bearer(t, s, "POST", "/api/v1/access-requests", carol, `{"team": "change-managers", "duration": "2h", "reason": "cover"}`)
+	if status != http.StatusCreated || !strings.Contains(body, `"id":"ACC-1"`) {
+		t.Fatalf("request with the issuer's token: %d %s", status, body)
+	}
+	if r := s.as(t, "bob", "access", "approve", "ACC-1"); r.code != 0 {
+		t.Fatalf("approve: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	me := mustJSONWith[andon.User](t, s, carol, 0, "whoami")
+	if me.Issuer != is.people.URL || len(me.Grants) != 1 || me.Grants[0].ID != "ACC-1" || !slices.Contains(me.Roles, andon.RoleChangeManager) {
+		t.Fatalf("whoami with the issuer's token = %+v; want the grant ACC-1 and the role change-manager", me)
+	}
+	if r := s.withToken(t, carol, "whoami"); r.code != 0 || !strings.Contains(r.stdout, "ACC-1 of team change-managers, until ") {
+		t.Errorf("whoami with the issuer's token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := s.as(t, "bob", "access", "revoke", "ACC-1"); r.code != 0 {
+		t.Fatalf("revoke: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	status, body = bearer(t, s, "GET", "/api/v1/me", carol, "")
+	if status != http.StatusOK || strings.Contains(body, "ACC-1") || strings.Contains(body, andon.RoleChangeManager) {
+		t.Errorf("/api/v1/me after the revocation: %d %s; want no grant and no role", status, body)
+	}
 }
