@@ -370,6 +370,10 @@ func TestBoardThroughAProvider(t *testing.T) {
 		!strings.Contains(p.body, "you signed in through an identity provider whose users are read-only: you may look at everything on the board, but not change anything") {
 		t.Errorf("a new change by a read-only provider's user: %d, want 403 saying why:\n%s", p.status, p.body)
 	}
+	if p := bob.get(t, s.url+"/access"); p.status != http.StatusOK ||
+		!strings.Contains(p.body, "You signed in through an identity provider whose users are read-only: the board shows the requests, but decides none.") {
+		t.Errorf("the access page of a read-only provider's user: %d, want it to say why it decides nothing:\n%s", p.status, p.body)
+	}
 }
 
 // browser is an HTTP client with a cookie jar.
