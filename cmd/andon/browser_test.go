@@ -308,6 +308,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("KeyboardApproval", func(t *testing.T) { b.testKeyboardApproval(t) })
 	t.Run("StaleBoard", func(t *testing.T) { b.testStaleBoard(t) })
 	t.Run("EnterKey", func(t *testing.T) { b.testEnterKey(t) })
+	t.Run("AccessWithTheKeyboard", func(t *testing.T) { b.testAccessWithTheKeyboard(t) })
 	t.Run("MonthEndFreeze", func(t *testing.T) { b.testMonthEndFreeze(t) })
 	t.Run("CalendarFeedLink", func(t *testing.T) { b.testCalendarFeedLink(t) })
 	t.Run("AuditVerify", func(t *testing.T) { b.testAuditVerify(t) })
@@ -665,6 +666,49 @@ func (b *board) testEnterKey(t *testing.T) {
 	}
 	if got := attr(t, alice, "#state", "data-state"); got != "approved" {
 		t.Errorf("Enter in the comment of a transition: the change is %s, want still approved", got)
+	}
+}
+
+// testAccessWithTheKeyboard decides a request for access on the Access
+// page with the keyboard: Enter in the comment, which a person types the
+// reason of a rejection in, approves nothing, and each button and field
+// names its request to a screen reader, which lists them out of their
+// rows.
+func (b *board) testAccessWithTheKeyboard(t *testing.T) {
+	req, err := http.NewRequest("POST", b.url+"/api/v1/access-requests", strings.NewReader(`{"team": "platform-admins", "duration": "1h", "reason": "the backup of Geelong"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer demo-gus")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("access request: %v %v", res, err)
+	}
+	var acc andon.AccessRequest
+	err = json.NewDecoder(res.Body).Decode(&acc)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave := b.as(t, "dave")
+	b.open(t, dave, "/access", "table#pending form.decide")
+	page := mustRun(t, dave, chromedp.Location())
+	comment := "#comment-" + acc.ID
+	if got := accessibleAs(t, dave, comment); !strings.HasSuffix(got, `"Comment on `+acc.ID+`"`) {
+		t.Errorf("the comment of %s is %s to assistive technology, want it named for the request", acc.ID, got)
+	}
+	if got := accessibleAs(t, dave, "#reject-"+acc.ID); got != `"button" "Reject `+acc.ID+`"` {
+		t.Errorf("the rejection of %s is %s to assistive technology, want a button named for the request", acc.ID, got)
+	}
+	must(t, dave, chromedp.Focus(chromedp.CSS(comment)), chromedp.KeyEvent("not tonight"+kb.Enter))
+	time.Sleep(500 * time.Millisecond) // a submission would have begun
+	if got := mustRun(t, dave, chromedp.Location()); got != page {
+		t.Errorf("Enter in the comment of %s: at %s, want still %s", acc.ID, got, page)
+	}
+	must(t, dave, chromedp.Focus(chromedp.CSS("#reject-"+acc.ID)))
+	pressKeyAndWait(t, dave, kb.Enter)
+	if got := text(t, dave, "#done"); got != "The request is rejected." {
+		t.Errorf("Enter on Reject %s: #done = %q", acc.ID, got)
 	}
 }
 
