@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -153,6 +154,9 @@ func (c *Config) check(name string) Errors {
 				add(at+".username.prefix", "%s", andon.ErrorMessage(err))
 			}
 		}
+		if pins, ok := sharedIssuers[strings.TrimSuffix(iss.Issuer, "/")]; ok && !slices.ContainsFunc(pins.claims, func(c string) bool { return iss.Require[c] != "" }) {
+			add(at+".require", "%s gives tokens to the pipelines of every %s, for whatever audience they ask: require one of %s, as {%s: acme}, or anyone's pipeline signs in", iss.Issuer, pins.what, orList(pins.claims), pins.claims[0])
+		}
 		for claim, want := range iss.Require {
 			if claim == "" {
 				add(at+".require", "a claim without a name")
@@ -177,6 +181,29 @@ func (c *Config) check(name string) Errors {
 		}
 	}
 	return errs
+}
+
+// sharedIssuers are the issuers that give tokens to anyone's pipelines:
+// a workflow of any repository on GitHub, a job of any project on
+// gitlab.com, asks for a token with the audience it likes. Such an
+// issuer's tokens name its users only if require pins the owner, with
+// one of claims; a token of another owner is then refused.
+var sharedIssuers = map[string]sharedIssuer{
+	"https://token.actions.githubusercontent.com": {what: "repository on GitHub", claims: []string{"repository_owner", "repository_owner_id", "repository", "repository_id"}},
+	"https://gitlab.com":                          {what: "project on gitlab.com", claims: []string{"namespace_path", "namespace_id", "project_path", "project_id"}},
+}
+
+type sharedIssuer struct {
+	what   string
+	claims []string
+}
+
+// orList joins items as a sentence does: "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // checkIssuerURL says what is wrong with an issuer's URL, or "".

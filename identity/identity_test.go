@@ -51,6 +51,20 @@ func TestLoadConfigRefusesEveryProblemAtOnce(t *testing.T) {
 			"auth.yaml: oidc[0].audiences: required",
 			"auth.yaml: oidc[0].username.claim: required: the claim that names the user, such as email or repository",
 		}},
+		{"shared issuers unpinned", `oidc:
+  - issuer: https://token.actions.githubusercontent.com
+    audiences: [https://andon.acme.example]
+    username: {claim: repository, prefix: "github:"}
+    require: {ref: refs/heads/main}
+  - issuer: https://gitlab.com/
+    audiences: [https://andon.acme.example]
+    username: {claim: project_path, prefix: "gitlab:"}
+    require: {project_path: ""}
+`, []string{
+			"auth.yaml: oidc[0].require: https://token.actions.githubusercontent.com gives tokens to the pipelines of every repository on GitHub, for whatever audience they ask: require one of repository_owner, repository_owner_id, repository or repository_id, as {repository_owner: acme}, or anyone's pipeline signs in",
+			"auth.yaml: oidc[1].require: https://gitlab.com/ gives tokens to the pipelines of every project on gitlab.com, for whatever audience they ask: require one of namespace_path, namespace_id, project_path or project_id, as {namespace_path: acme}, or anyone's pipeline signs in",
+			"auth.yaml: oidc[1].require.project_path: empty: give the value the claim must have",
+		}},
 		{"syntax", "oidc: [\n", []string{"auth.yaml: line 1: did not find expected node content"}},
 		{"everything", `oidc:
   - issuer: http://login.example
@@ -92,6 +106,21 @@ func TestLoadConfigRefusesEveryProblemAtOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoadConfigTakesSharedIssuersPinned: GitHub's and gitlab.com's
+// issuers are taken when require pins the owner of the pipelines.
+func TestLoadConfigTakesSharedIssuersPinned(t *testing.T) {
+	MustConfig(t, `oidc:
+  - issuer: https://token.actions.githubusercontent.com
+    audiences: [https://andon.acme.example]
+    username: {claim: repository, prefix: "github:"}
+    require: {repository_owner: acme, ref: refs/heads/main}
+  - issuer: https://gitlab.com
+    audiences: [https://andon.acme.example]
+    username: {claim: project_path, prefix: "gitlab:"}
+    require: {namespace_id: "4242"}
+`)
 }
 
 func TestLoadConfigTakesLoopbackHTTP(t *testing.T) {
