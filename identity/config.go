@@ -127,6 +127,7 @@ func (c *Config) check(name string) Errors {
 		add("oidc", "required: give at least one issuer")
 	}
 	seen := map[string]int{}
+	var prefixes []string // the prefixes given, each issuer's at its index
 	for i, iss := range c.OIDC {
 		at := fmt.Sprintf("oidc[%d]", i)
 		if msg := checkIssuerURL(iss.Issuer); msg != "" {
@@ -153,10 +154,20 @@ func (c *Config) check(name string) Errors {
 			if err := andon.CheckUserName(p + "x"); err != nil {
 				add(at+".username.prefix", "%s", andon.ErrorMessage(err))
 			}
+			// Two issuers whose prefixes could start the same name
+			// would name two pipelines, or two organizations', alike:
+			// one would hold the other's Teams and changes.
+			for j, q := range prefixes {
+				if q != "" && (strings.HasPrefix(p, q) || strings.HasPrefix(q, p)) {
+					add(at+".username.prefix", "%q and the prefix %q of oidc[%d] could start the same user name: give each issuer a prefix of its own, such as github: and gitlab:", p, q, j)
+					break
+				}
+			}
 		}
 		if pins, ok := sharedIssuers[strings.TrimSuffix(iss.Issuer, "/")]; ok && !slices.ContainsFunc(pins.claims, func(c string) bool { return iss.Require[c] != "" }) {
 			add(at+".require", "%s gives tokens to the pipelines of every %s, for whatever audience they ask: require one of %s, as {%s: acme}, or anyone's pipeline signs in", iss.Issuer, pins.what, orList(pins.claims), pins.claims[0])
 		}
+		prefixes = append(prefixes, iss.Username.Prefix)
 		for claim, want := range iss.Require {
 			if claim == "" {
 				add(at+".require", "a claim without a name")

@@ -65,6 +65,21 @@ func TestLoadConfigRefusesEveryProblemAtOnce(t *testing.T) {
 			"auth.yaml: oidc[1].require: https://gitlab.com/ gives tokens to the pipelines of every project on gitlab.com, for whatever audience they ask: require one of namespace_path, namespace_id, project_path or project_id, as {namespace_path: acme}, or anyone's pipeline signs in",
 			"auth.yaml: oidc[1].require.project_path: empty: give the value the claim must have",
 		}},
+		{"prefixes that overlap", `oidc:
+  - issuer: https://token.actions.githubusercontent.com
+    audiences: [https://andon.acme.example]
+    username: {claim: repository, prefix: "github:"}
+    require: {repository_owner: acme}
+  - issuer: https://github.acme.example/_services/token
+    audiences: [https://andon.acme.example]
+    username: {claim: repository, prefix: "github:"}
+  - issuer: https://ci.acme.example
+    audiences: [https://andon.acme.example]
+    username: {claim: sub, prefix: "git"}
+`, []string{
+			`auth.yaml: oidc[1].username.prefix: "github:" and the prefix "github:" of oidc[0] could start the same user name: give each issuer a prefix of its own, such as github: and gitlab:`,
+			`auth.yaml: oidc[2].username.prefix: "git" and the prefix "github:" of oidc[0] could start the same user name: give each issuer a prefix of its own, such as github: and gitlab:`,
+		}},
 		{"syntax", "oidc: [\n", []string{"auth.yaml: line 1: did not find expected node content"}},
 		{"everything", `oidc:
   - issuer: http://login.example
