@@ -222,6 +222,10 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 type loginView struct {
 	Next  string
 	Error string
+	// TokenError says that Error is about the API token typed, whose
+	// field is then marked invalid; a sign-in through a provider that
+	// failed is no fault of that field.
+	TokenError bool
 	// Ended says why the session the browser had no longer opens the
 	// board, or is "".
 	Ended string
@@ -234,6 +238,14 @@ type loginView struct {
 // saying message as its error.
 func (h *Handler) loginView(next, message string) *loginView {
 	return &loginView{Next: next, Error: message, Providers: h.providers()}
+}
+
+// tokenRefused returns the data of the sign-in page that refuses the API
+// token typed, saying message beside its field.
+func (h *Handler) tokenRefused(next, message string) *loginView {
+	v := h.loginView(next, message)
+	v.TokenError = true
+	return v
 }
 
 // wallSessionLifetime is how long the session of a user whom no Team
@@ -256,7 +268,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	if token == "" {
-		return h.render(w, r, http.StatusBadRequest, "login", h.loginView(next, "Enter your API token."))
+		return h.render(w, r, http.StatusBadRequest, "login", h.tokenRefused(next, "Enter your API token."))
 	}
 	b, err := h.cfg.Tokens.Authenticate(r.Context(), token)
 	switch {
@@ -270,7 +282,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			slog.String("reason", server.WhyNotValid(err)),
 			slog.String("remote", r.RemoteAddr),
 			slog.String("request_id", w.Header().Get("X-Request-Id")))
-		return h.render(w, r, http.StatusUnauthorized, "login", h.loginView(next,
+		return h.render(w, r, http.StatusUnauthorized, "login", h.tokenRefused(next,
 			"This token is not valid: "+server.WhyNotValid(err)+". Ask your platform team for a new one (andon token create)."))
 	}
 	cat, err := h.catalog()

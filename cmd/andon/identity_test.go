@@ -334,6 +334,12 @@ func TestBoardSignInThroughAProvider(t *testing.T) {
 		if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Your identity provider did not sign you in") {
 			t.Errorf("a sign-in denied: %d, want 401 and the sign-in page saying so:\n%s", p.status, p.body)
 		}
+		// The refusal is the provider's, not the token field's: a screen
+		// reader, on the field that has the focus, must not hear that
+		// the token typed was wrong.
+		if strings.Contains(p.body, `aria-invalid`) {
+			t.Errorf("a sign-in denied marks the API token's field invalid:\n%s", p.body)
+		}
 		is.people.Deny("")
 
 		// A user whom no Team lists.
