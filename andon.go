@@ -230,9 +230,12 @@ const TokenExpiryNotice = 14 * 24 * time.Hour
 // expires: within TokenExpiryNotice, having been made to live longer, and
 // not rotated already. A token rotated ends with its overlap, and the
 // warning, which says to rotate it, would have the jobs still running
-// with it issue one new token each, beside the one already in use.
+// with it issue one new token each, beside the one already in use. The
+// token of an OpenID Connect issuer (b.Issuer) is not warned of either:
+// the issuer renews it, andon token rotate refuses it, and one may say
+// nothing of when it was issued.
 func (b Bearer) ExpiresSoon(now time.Time) bool {
-	return !b.Rotated && !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > TokenExpiryNotice && b.ExpiresAt.Sub(now) < TokenExpiryNotice
+	return !b.Rotated && b.Issuer == "" && !b.ExpiresAt.IsZero() && b.ExpiresAt.Sub(b.CreatedAt) > TokenExpiryNotice && b.ExpiresAt.Sub(now) < TokenExpiryNotice
 }
 
 // TokenExpiresHeader is the HTTP header of the API's answers to a request

@@ -504,3 +504,19 @@ func TestOIDCTokenHoldsItsGrants(t *testing.T) {
 		t.Errorf("/api/v1/me after the revocation: %d %s; want no grant and no role", status, body)
 	}
 }
+
+// TestOIDCTokenIsNotWarnedOfItsExpiry: an issuer's token, which the
+// issuer renews, is never warned of as an API token is, whatever its
+// lifetime says, or when it says nothing of when it was issued.
+func TestOIDCTokenIsNotWarnedOfItsExpiry(t *testing.T) {
+	is := newIssuers(t)
+	s := MustServeWithIssuers(t, "sqlite", is)
+	token := is.pipelines.Mint(t, pipelineClaims(map[string]any{"iat": nil, "exp": time.Now().Add(10 * 24 * time.Hour).Unix()}))
+	r := s.withToken(t, token, "whoami")
+	if r.code != 0 || !strings.Contains(r.stdout, "github:acme/odoo") {
+		t.Fatalf("whoami with a token without iat: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("whoami with an issuer's token warns of its expiry:\n%s", r.stderr)
+	}
+}
