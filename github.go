@@ -51,8 +51,13 @@ type GitHubDeployment struct {
 	// Comment is the answer's comment, as GitHub shows it.
 	Comment   string     `json:"comment,omitempty"`
 	DecidedAt *time.Time `json:"decidedAt,omitempty"`
-	// AnsweredAt is when GitHub took the answer; nil while it has not.
+	// AnsweredAt is when GitHub took the answer, or refused it for good
+	// (Refused); nil while it has not.
 	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
+	// Refused is GitHub's refusal of the answer, one no later try
+	// changes (the run gone, its rule answered already): the answer is
+	// not sent again. "" when GitHub took it.
+	Refused string `json:"refused,omitempty"`
 }
 
 // GitHubDeploymentFilter selects GitHub deployment protection requests,

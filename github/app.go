@@ -124,13 +124,54 @@ func (c *client) token(ctx context.Context, installation int64) (string, error) 
 }
 
 // review posts a deployment protection request's answer to its callback
-// URL, with a token of its installation.
-func (c *client) review(ctx context.Context, callback string, installation int64, environment, state, comment string) error {
+// URL, with a token of its installation. forGood is GitHub refusing the
+// answer itself in a way no later try changes (refusedForGood); a token
+// GitHub does not give is never for good, as the App's settings or
+// --github-api-url may be what is wrong.
+func (c *client) review(ctx context.Context, callback string, installation int64, environment, state, comment string) (forGood bool, err error) {
 	token, err := c.token(ctx, installation)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return c.post(ctx, callback, token, map[string]string{"environment_name": environment, "state": state, "comment": comment}, nil)
+	err = c.post(ctx, callback, token, map[string]string{"environment_name": environment, "state": state, "comment": comment}, nil)
+	if ae, ok := errors.AsType[*apiError](err); ok && ae.status == http.StatusUnauthorized {
+		// The token was revoked or expired early: the next try gets a
+		// new one.
+		c.mu.Lock()
+		delete(c.tokens, installation)
+		c.mu.Unlock()
+	}
+	return refusedForGood(err), err
+}
+
+// apiError is an answer of GitHub's API other than 2xx.
+type apiError struct {
+	url    string
+	status int
+	text   string
+	msg    string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("POST %s answered %s: %s", e.url, e.text, e.msg)
+}
+
+// refusedForGood reports whether err is GitHub refusing an answer of a
+// deployment protection request in a way no later try changes: the
+// request is malformed (400), its run or rule is gone or already answered
+// (404, 410), or it cannot be processed (422). A token refused (401), a
+// permission missing (403, which the App's settings fix), a rate limit
+// (403, 429) and GitHub failing (5xx) may pass.
+func refusedForGood(err error) bool {
+	ae, ok := errors.AsType[*apiError](err)
+	if !ok {
+		return false
+	}
+	switch ae.status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // post sends body as JSON to url with the bearer credential, and decodes
@@ -165,7 +206,7 @@ func (c *client) post(ctx context.Context, url, credential string, body, answer 
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"
 		}
-		return fmt.Errorf("POST %s answered %s: %s", url, resp.Status, msg)
+		return &apiError{url: url, status: resp.StatusCode, text: resp.Status, msg: msg}
 	}
 	if answer != nil {
 		if err := json.Unmarshal(data, answer); err != nil {

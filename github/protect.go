@@ -395,7 +395,19 @@ func (p *Protector) answer(ctx context.Context, d *andon.GitHubDeployment) error
 	if now.Before(r.next) {
 		return nil
 	}
-	err := p.client.review(ctx, d.CallbackURL, d.InstallationID, d.GitHubEnvironment, string(d.State), d.Comment)
+	forGood, err := p.client.review(ctx, d.CallbackURL, d.InstallationID, d.GitHubEnvironment, string(d.State), d.Comment)
+	if forGood {
+		// Sent again, it would be refused again, every 30 minutes for
+		// ever: the refusal is recorded, and the request closed.
+		p.mu.Lock()
+		delete(p.retries, d.ID)
+		p.mu.Unlock()
+		if _, err := p.cfg.Store.Answered(ctx, d.ID, err.Error()); err != nil {
+			return fmt.Errorf("record the answer GitHub refused: %w", err)
+		}
+		p.cfg.Logger.Warn("GitHub deployment refused for good: not tried again", "id", d.ID, "state", d.State, "run", d.RunURL, "err", err)
+		return nil
+	}
 	if err != nil {
 		r.failures++
 		backoff := min(30*time.Second<<min(r.failures-1, 10), 30*time.Minute)
@@ -408,7 +420,7 @@ func (p *Protector) answer(ctx context.Context, d *andon.GitHubDeployment) error
 	p.mu.Lock()
 	delete(p.retries, d.ID)
 	p.mu.Unlock()
-	if _, err := p.cfg.Store.Answered(ctx, d.ID); err != nil {
+	if _, err := p.cfg.Store.Answered(ctx, d.ID, ""); err != nil {
 		return fmt.Errorf("record the answer GitHub took: %w", err)
 	}
 	p.cfg.Logger.Info("GitHub deployment answered", "id", d.ID, "state", d.State, "run", d.RunURL)

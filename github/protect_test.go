@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -368,5 +369,55 @@ func TestNoLinkedChangeIsRejectedAfterAWhile(t *testing.T) {
 		s.now = s.now.Add(time.Second)
 		s.mustCheck(t)
 		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "rejected", Note: "no change of staging-geelong links to this run after 15m"})
+	})
+}
+
+func TestAnswerRefusedForGoodIsNotSentAgain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 21)
+		rec := s.mustDeliver(t, s.request(21, "staging-geelong"))
+		// The run's rule answered already, or the run gone: GitHub says
+		// so with a 422 however often it is asked.
+		s.github.RefuseNext(100, http.StatusUnprocessableEntity)
+		s.mustCheck(t)
+		d := s.mustFind(t, rec.ID)
+		if d.State != andon.GitHubApproved || d.AnsweredAt == nil || !strings.Contains(d.Refused, "422") {
+			t.Errorf("request = %+v; want it approved, closed, GitHub's 422 recorded", d)
+		}
+		s.now = s.now.Add(time.Hour)
+		s.mustCheck(t)
+		s.github.RefuseNext(0, 0)
+		s.mustCheck(t)
+		s.wantCallbacks(t)
+		entries := s.mustEntries(t, andon.EventGitHubAnswered)
+		if len(entries) != 1 || !strings.Contains(string(entries[0].Data), `"refused":"POST `) {
+			t.Errorf("answered entries %+v; want one naming GitHub's refusal", entries)
+		}
+		// A delivery of the run again, as for an attempt run again, is a
+		// new request, answered.
+		again := s.mustDeliver(t, s.request(21, "staging-geelong"))
+		if again.ID == rec.ID {
+			t.Errorf("a request after the refusal is %s; want a new one", again.ID)
+		}
+	})
+}
+
+func TestAnswerRefusedForAWhileIsTriedAgain(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 22)
+		rec := s.mustDeliver(t, s.request(22, "staging-geelong"))
+		for _, status := range []int{http.StatusForbidden, http.StatusTooManyRequests, http.StatusUnauthorized} {
+			s.github.RefuseNext(1, status)
+			if err := s.app.Check(context.Background()); err == nil || !strings.Contains(err.Error(), fmt.Sprint(status)) {
+				t.Errorf("Check with GitHub answering %d = %v; want its %d", status, err, status)
+			}
+			if d := s.mustFind(t, rec.ID); d.AnsweredAt != nil || d.Refused != "" {
+				t.Errorf("after a %d, request = %+v; want it open", status, d)
+			}
+			// Past its backoff, within the token's hour.
+			s.now = s.now.Add(5 * time.Minute)
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved"})
 	})
 }

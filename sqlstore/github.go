@@ -96,8 +96,10 @@ func (s *GitHubStore) Decide(ctx context.Context, id string, state andon.GitHubS
 	})
 }
 
-// Answered records that GitHub took the answer of a decided request.
-func (s *GitHubStore) Answered(ctx context.Context, id string) (*andon.GitHubDeployment, error) {
+// Answered records that GitHub took the answer of a decided request, or,
+// with refused, GitHub's refusal of it for good: either way the request
+// is closed, and its answer not sent again.
+func (s *GitHubStore) Answered(ctx context.Context, id, refused string) (*andon.GitHubDeployment, error) {
 	return s.update(ctx, id, func(tx *Tx, d *andon.GitHubDeployment) (andon.Event, error) {
 		switch {
 		case d.State == andon.GitHubWaiting:
@@ -106,9 +108,12 @@ func (s *GitHubStore) Answered(ctx context.Context, id string) (*andon.GitHubDep
 			return andon.Event{}, andon.Errorf(andon.ECONFLICT, "GitHub deployment %s was answered already", d.ID)
 		}
 		at := tx.now.UTC()
-		d.AnsweredAt = &at
-		return andon.Event{Type: andon.EventGitHubAnswered, Actor: andon.ActorAndon, Subject: d.ID, Data: map[string]any{
-			"state": d.State, "runUrl": d.RunURL}}, nil
+		d.AnsweredAt, d.Refused = &at, refused
+		data := map[string]any{"state": d.State, "runUrl": d.RunURL}
+		if refused != "" {
+			data["refused"] = refused
+		}
+		return andon.Event{Type: andon.EventGitHubAnswered, Actor: andon.ActorAndon, Subject: d.ID, Data: data}, nil
 	})
 }
 

@@ -25,7 +25,7 @@ func TestGitHubRequestsRecordedOnce(t *testing.T) {
 		if again, created, err := store.RecordRequest(ctx, req); err != nil || created || again.ID != first.ID {
 			t.Errorf("RecordRequest again = %+v, %v, %v; want %s, not created", again, created, err, first.ID)
 		}
-		if _, err := store.Answered(ctx, first.ID); andon.ErrorCode(err) != andon.ECONFLICT {
+		if _, err := store.Answered(ctx, first.ID, ""); andon.ErrorCode(err) != andon.ECONFLICT {
 			t.Errorf("Answered before a decision = %v; want a conflict", err)
 		}
 		if _, err := store.Decide(ctx, first.ID, andon.GitHubApproved, "CHG-1", "allowed"); err != nil {
@@ -37,7 +37,7 @@ func TestGitHubRequestsRecordedOnce(t *testing.T) {
 		if again, created, err := store.RecordRequest(ctx, req); err != nil || created || again.ID != first.ID || again.State != andon.GitHubApproved {
 			t.Errorf("RecordRequest once decided = %+v, %v, %v; want %s as it stands", again, created, err, first.ID)
 		}
-		if d, err := store.Answered(ctx, first.ID); err != nil || d.AnsweredAt == nil {
+		if d, err := store.Answered(ctx, first.ID, ""); err != nil || d.AnsweredAt == nil {
 			t.Fatalf("Answered = %+v, %v", d, err)
 		}
 		if next, created, err := store.RecordRequest(ctx, req); err != nil || !created || next.ID != "GHD-2" {

@@ -57,7 +57,9 @@ func newGitHubDeploymentsCmd(e *env) *cobra.Command {
 				fmt.Fprintln(w, "ID\tSTATE\tANSWERED\tENVIRONMENT\tCHANGE\tREQUESTED\tRUN")
 				for _, d := range list {
 					answered := "-"
-					if d.AnsweredAt != nil {
+					if d.Refused != "" {
+						answered = "refused by GitHub"
+					} else if d.AnsweredAt != nil {
 						answered = fmtTime(*d.AnsweredAt)
 					} else if d.State != andon.GitHubWaiting {
 						answered = "not yet"

@@ -152,6 +152,22 @@ func TestGitHubDeploymentProtection(t *testing.T) {
 			t.Errorf("callbacks %+v; want the second approving the job of %s\nlogs:\n%s", got, pending.ID, s.logs)
 		}
 
+		// An answer GitHub refuses for good is not sent again, and the
+		// listing says so.
+		gh.RefuseNext(1, http.StatusUnprocessableEntity)
+		third := githubtest.Request(gh.URL, "odoo-lyon/erp", 9912, "staging")
+		if resp := s.deliver(t, "deployment_protection_rule", githubtest.Sign(githubSecret, third), third); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("the request of run 9912 again: %d; want 202", resp.StatusCode)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			r := s.as(t, "alice", "github", "deployments", "--limit", "1")
+			if strings.Contains(r.stdout, "refused by GitHub") {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("andon github deployments: exit %d\n%s%s; want the answer refused by GitHub\nlogs:\n%s", r.code, r.stdout, r.stderr, s.logs)
+			}
+		}
+
 		// A rotated secret is read again: the old one no longer signs.
 		if err := os.WriteFile(flags[5], []byte("the rotated webhook secret"), 0o600); err != nil {
 			t.Fatal(err)

@@ -35,9 +35,10 @@ type GitHub struct {
 	mu        sync.Mutex
 	tokens    map[string]bool
 	callbacks []Callback
-	// failing is how many callbacks to refuse, with a 502, before taking
-	// them.
-	failing int
+	// failing is how many callbacks to refuse, with the status failWith,
+	// before taking them.
+	failing  int
+	failWith int
 }
 
 // Callback is an answer GitHub took.
@@ -78,7 +79,11 @@ func New(t testing.TB, appID int64, key *rsa.PublicKey, now func() time.Time) *G
 		}
 		if f.failing > 0 {
 			f.failing--
-			http.Error(w, "unicorn", http.StatusBadGateway)
+			if f.failWith == http.StatusUnauthorized {
+				// The token is revoked: the App must get another.
+				delete(f.tokens, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+			}
+			http.Error(w, fmt.Sprintf(`{"message":%q}`, http.StatusText(f.failWith)), f.failWith)
 			return
 		}
 		var c Callback
@@ -145,9 +150,13 @@ func (f *GitHub) Callbacks() []Callback {
 }
 
 // FailNext refuses the next n answers with a 502.
-func (f *GitHub) FailNext(n int) {
+func (f *GitHub) FailNext(n int) { f.RefuseNext(n, http.StatusBadGateway) }
+
+// RefuseNext refuses the next n answers with status; a 401 revokes the
+// token it was sent with.
+func (f *GitHub) RefuseNext(n, status int) {
 	f.mu.Lock()
-	f.failing = n
+	f.failing, f.failWith = n, status
 	f.mu.Unlock()
 }
 
