@@ -189,6 +189,15 @@ func parseRequest(body []byte, api string) (*andon.GitHubDeployment, error) {
 		// The answer carries an installation token: it goes to the
 		// API andon was given, nowhere else.
 		return nil, andon.Errorf(andon.EINVALID, "deployment_callback_url: %q is not under --github-api-url %s", ev.CallbackURL, api)
+	case !strings.EqualFold(strings.TrimSuffix(ev.CallbackURL, m[0]), api+"/repos/"+ev.Repository.FullName):
+		// The change is found by the run of the repository, and the
+		// answer goes to the callback: both name the same run, or an
+		// approval meant for one repository's run would let another's
+		// job deploy.
+		return nil, andon.Errorf(andon.EINVALID, "deployment_callback_url: %q is not a run of the repository %s", ev.CallbackURL, ev.Repository.FullName)
+	case !strings.HasSuffix(strings.ToLower(strings.TrimSuffix(ev.Repository.HTMLURL, "/")), "/"+strings.ToLower(ev.Repository.FullName)),
+		!strings.HasPrefix(ev.Repository.HTMLURL, "https://") && !strings.HasPrefix(ev.Repository.HTMLURL, "http://"):
+		return nil, andon.Errorf(andon.EINVALID, "repository.html_url: %q is not the page of %s", ev.Repository.HTMLURL, ev.Repository.FullName)
 	}
 	rec := &andon.GitHubDeployment{
 		Repository:        ev.Repository.FullName,

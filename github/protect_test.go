@@ -421,3 +421,30 @@ func TestAnswerRefusedForAWhileIsTriedAgain(t *testing.T) {
 		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved"})
 	})
 }
+
+func TestRequestOfAnotherRepositorysRunIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		// A change of odoo-lyon/erp's run 23, approved.
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 23)
+		own := githubtest.Request(s.github.URL, "odoo-lyon/erp", 23, "staging-geelong")
+		for name, body := range map[string]string{
+			// The answer would approve the job of another repository's
+			// run 23, for odoo-lyon/erp's change.
+			"callback of another repository": strings.Replace(own, "/repos/odoo-lyon/erp/", "/repos/odoo-lyon/scratch/", 1),
+			// The page names odoo-lyon/erp's run, the callback another's.
+			"another repository": strings.NewReplacer(`"full_name":"odoo-lyon/erp"`, `"full_name":"odoo-lyon/scratch"`,
+				"/repos/odoo-lyon/erp/", "/repos/odoo-lyon/scratch/").Replace(own),
+		} {
+			d := andon.GitHubDelivery{Event: "deployment_protection_rule", ID: "delivery-" + name, Signature: githubtest.Sign(secret, body), Body: []byte(body)}
+			rec, err := s.app.Deliver(context.Background(), d)
+			if andon.ErrorCode(err) != andon.EINVALID || rec != nil {
+				t.Errorf("%s: Deliver = %+v, %v; want it refused as invalid", name, rec, err)
+			}
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t)
+		if got := s.mustEntries(t, andon.EventGitHubRequested); len(got) != 0 {
+			t.Errorf("audit entries %+v; want none", got)
+		}
+	})
+}
