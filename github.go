@@ -48,6 +48,10 @@ type GitHubDeployment struct {
 	State GitHubState `json:"state"`
 	// Change is the change linked to the run, once found.
 	Change string `json:"change,omitempty"`
+	// Waiting, in a listing, says why a waiting request waits, as the
+	// gate answers at the listing (no change linked to the run yet, the
+	// gate's reasons): it is not recorded.
+	Waiting string `json:"waiting,omitempty"`
 	// Comment is the answer's comment, as GitHub shows it.
 	Comment   string     `json:"comment,omitempty"`
 	DecidedAt *time.Time `json:"decidedAt,omitempty"`

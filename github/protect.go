@@ -254,7 +254,46 @@ func (p *Protector) FindGitHubDeployments(ctx context.Context, f andon.GitHubDep
 	default:
 		return nil, andon.Errorf(andon.EINVALID, "state: %q; one of %s, %s, %s", f.State, andon.GitHubWaiting, andon.GitHubApproved, andon.GitHubRejected)
 	}
-	return p.cfg.Store.Find(ctx, f)
+	list, err := p.cfg.Store.Find(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range list {
+		if d.State == andon.GitHubWaiting {
+			d.Waiting = p.waitingFor(ctx, d)
+		}
+	}
+	return list, nil
+}
+
+// waitingFor says why the waiting request d waits, as the leader's next
+// check would find it: the gate is asked as a preview, which records
+// nothing.
+func (p *Protector) waitingFor(ctx context.Context, d *andon.GitHubDeployment) string {
+	if d.Environment == "" || p.cfg.Catalog.Catalog().Environment(d.Environment) == nil {
+		return "its GitHub environment maps to no andon environment: rejected at the next check"
+	}
+	c, err := p.linkedChange(ctx, d)
+	if err != nil {
+		return "unknown: " + err.Error()
+	}
+	if c == nil {
+		return fmt.Sprintf("no change of %s links to the run yet (--link pipeline=%s); rejected from %s if none does",
+			d.Environment, d.RunURL, d.RequestedAt.Add(p.cfg.LinkWait).UTC().Format(time.RFC3339))
+	}
+	if len(c.Artifacts) == 0 {
+		return fmt.Sprintf("%s carries no image: rejected at the next check", c.ID)
+	}
+	gctx := andon.NewContextWithUser(ctx, &andon.User{Name: "github:" + d.Repository})
+	reasons, err := p.ask(gctx, d.Environment, c.Artifacts, true)
+	switch {
+	case err != nil:
+		return err.Error()
+	case len(reasons) == 0:
+		return fmt.Sprintf("the gate allows %s: approved at the next check", c.ID)
+	}
+	return fmt.Sprintf("the gate denies %s: %s; rejected from %s if it still does",
+		c.ID, strings.Join(reasons, "; "), d.RequestedAt.Add(p.cfg.MaxWait).UTC().Format(time.RFC3339))
 }
 
 // Check decides each waiting request the gate now answers for good, and

@@ -448,3 +448,33 @@ func TestRequestOfAnotherRepositorysRunIsRefused(t *testing.T) {
 		}
 	})
 }
+
+func TestListingSaysWhyARequestWaits(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		rec := s.mustDeliver(t, s.request(24, "staging-geelong"))
+		if d := s.mustFind(t, rec.ID); !strings.Contains(d.Waiting, "no change of staging-geelong links to the run yet") ||
+			!strings.Contains(d.Waiting, "2026-11-26T09:15:00Z") {
+			t.Errorf("waiting for %q; want no change linked, rejected from 09:15", d.Waiting)
+		}
+		c := s.mustChange(t, "staging-geelong", andon.ChangeEmergency, 24)
+		s.mustCheck(t)
+		if d := s.mustFind(t, rec.ID); !strings.Contains(d.Waiting, "the gate denies "+c.ID+": NO_APPROVED_CHANGE") ||
+			!strings.Contains(d.Waiting, "2026-11-27T09:00:00Z") {
+			t.Errorf("waiting for %q; want the gate's reason, rejected from the next day", d.Waiting)
+		}
+		if _, err := s.changes.Decide(as("erin"), c.ID, andon.Approve, "go"); err != nil {
+			t.Fatal(err)
+		}
+		if d := s.mustFind(t, rec.ID); !strings.Contains(d.Waiting, "the gate allows "+c.ID) {
+			t.Errorf("waiting for %q; want the gate allowing it", d.Waiting)
+		}
+		// The listing asks the gate as a preview: it records nothing.
+		if gate := s.mustEntries(t, andon.EventGateDecision); len(gate) != 0 {
+			t.Errorf("gate decisions: %+v; want none", gate)
+		}
+		s.mustCheck(t)
+		if d := s.mustFind(t, rec.ID); d.State != andon.GitHubApproved || d.Waiting != "" {
+			t.Errorf("request = %+v; want it approved, waiting for nothing", d)
+		}
+	})
+}

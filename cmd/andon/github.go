@@ -54,7 +54,7 @@ func newGitHubDeploymentsCmd(e *env) *cobra.Command {
 				Deployments []*andon.GitHubDeployment `json:"deployments"`
 			}{list}
 			return e.print(cmd, out, func(w io.Writer) {
-				fmt.Fprintln(w, "ID\tSTATE\tANSWERED\tENVIRONMENT\tCHANGE\tREQUESTED\tRUN")
+				fmt.Fprintln(w, "ID\tSTATE\tANSWERED\tENVIRONMENT\tCHANGE\tREQUESTED\tRUN\tWAITING FOR")
 				for _, d := range list {
 					answered := "-"
 					if d.Refused != "" {
@@ -64,7 +64,7 @@ func newGitHubDeploymentsCmd(e *env) *cobra.Command {
 					} else if d.State != andon.GitHubWaiting {
 						answered = "not yet"
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.State, answered, orDash(d.Environment), orDash(d.Change), fmtTime(d.RequestedAt), d.RunURL)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.State, answered, orDash(d.Environment), orDash(d.Change), fmtTime(d.RequestedAt), d.RunURL, orDash(d.Waiting))
 				}
 			})
 		},

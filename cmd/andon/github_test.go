@@ -142,6 +142,11 @@ func TestGitHubDeploymentProtection(t *testing.T) {
 				t.Fatalf("GHD-2 was not checked; logs:\n%s", s.logs)
 			}
 		}
+		// The listing says why it waits.
+		if r := s.as(t, "alice", "github", "deployments", "--state", "waiting"); r.code != 0 || !strings.Contains(r.stdout, "WAITING FOR") ||
+			!strings.Contains(r.stdout, "the gate denies "+pending.ID+": NO_APPROVED_CHANGE") {
+			t.Errorf("andon github deployments --state waiting: exit %d\n%s%s; want the gate's reason", r.code, r.stdout, r.stderr)
+		}
 		if r := s.as(t, "erin", "change", "approve", pending.ID, "--comment", "go"); r.code != 0 {
 			t.Fatalf("erin approves %s: exit %d\n%s", pending.ID, r.code, r.stderr)
 		}
