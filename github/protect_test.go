@@ -40,6 +40,8 @@ type stack struct {
 	audit   *sqlstore.AuditService
 	github  *githubtest.GitHub
 	app     *github.Protector
+	// deliveries counts the deliveries made, each its own ID.
+	deliveries int
 }
 
 func eachEngine(t *testing.T, test func(t *testing.T, s *stack)) {
@@ -97,10 +99,11 @@ func runURL(run int) string {
 }
 
 // request is a deployment_protection_rule delivery of run for a GitHub
-// environment, signed with the secret.
+// environment, signed with the secret, a new delivery each time.
 func (s *stack) request(run int, env string) andon.GitHubDelivery {
 	body := githubtest.Request(s.github.URL, "odoo-lyon/erp", run, env)
-	return andon.GitHubDelivery{Event: "deployment_protection_rule", ID: fmt.Sprint("delivery-", run), Signature: githubtest.Sign(secret, body), Body: []byte(body)}
+	s.deliveries++
+	return andon.GitHubDelivery{Event: "deployment_protection_rule", ID: fmt.Sprint("delivery-", s.deliveries), Signature: githubtest.Sign(secret, body), Body: []byte(body)}
 }
 
 // mustDeliver delivers d and wants it recorded, waiting.
@@ -475,6 +478,37 @@ func TestListingSaysWhyARequestWaits(t *testing.T) {
 		s.mustCheck(t)
 		if d := s.mustFind(t, rec.ID); d.State != andon.GitHubApproved || d.Waiting != "" {
 			t.Errorf("request = %+v; want it approved, waiting for nothing", d)
+		}
+	})
+}
+
+func TestDeliveryReplayedRecordsNothing(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 25)
+		d := s.request(25, "staging-geelong")
+		rec := s.mustDeliver(t, d)
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved"})
+		// The same signed delivery, sent again once answered (by whoever
+		// kept it), is the request it recorded: no new request, no second
+		// gate decision, no second answer.
+		s.now = s.now.Add(time.Hour)
+		again, err := s.app.Deliver(context.Background(), d)
+		if err != nil || again == nil || again.ID != rec.ID || again.AnsweredAt == nil {
+			t.Fatalf("Deliver again = %+v, %v; want %s as it stands, answered", again, err, rec.ID)
+		}
+		s.mustCheck(t)
+		s.wantCallbacks(t, githubtest.Callback{Env: "staging-geelong", State: "approved"})
+		if n := len(s.mustEntries(t, andon.EventGitHubRequested)); n != 1 {
+			t.Errorf("%d requests recorded; want 1", n)
+		}
+		if n := len(s.mustEntries(t, andon.EventGateDecision)); n != 1 {
+			t.Errorf("%d gate decisions recorded; want 1", n)
+		}
+		// A delivery without its X-GitHub-Delivery is refused.
+		d.ID = ""
+		if _, err := s.app.Deliver(context.Background(), d); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(err.Error(), "X-GitHub-Delivery") {
+			t.Errorf("Deliver without X-GitHub-Delivery = %v; want it invalid, naming the header", err)
 		}
 	})
 }

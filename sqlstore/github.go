@@ -21,16 +21,20 @@ type GitHubStore struct {
 func NewGitHubStore(db *DB) *GitHubStore { return &GitHubStore{db: db} }
 
 // RecordRequest records a request as GitHub sent it, waiting, in the name
-// of its repository (github:OWNER/REPO). A request of the same callback
-// URL and GitHub environment that GitHub has not been answered yet (a
-// delivery sent again) is returned as it stands, created false, and
-// nothing is written.
+// of its repository (github:OWNER/REPO). A request of the same delivery
+// (X-GitHub-Delivery: a delivery sent again, or replayed, even once it is
+// answered), or of the same callback URL and GitHub environment that
+// GitHub has not been answered yet, is returned as it stands, created
+// false, and nothing is written.
 func (s *GitHubStore) RecordRequest(ctx context.Context, d *andon.GitHubDeployment) (*andon.GitHubDeployment, bool, error) {
+	if d.Delivery == "" {
+		return nil, false, andon.Errorf(andon.EINVALID, "X-GitHub-Delivery: required: GitHub names each delivery")
+	}
 	var rec *andon.GitHubDeployment
 	_, err := s.db.Update(ctx, func(ctx context.Context, tx *Tx) error {
 		var body []byte
-		err := tx.queryRow(ctx, `SELECT body FROM github_deployments WHERE callback_url = ? AND github_environment = ? AND answered = 0`,
-			d.CallbackURL, d.GitHubEnvironment).Scan(&body)
+		err := tx.queryRow(ctx, `SELECT body FROM github_deployments WHERE delivery = ? OR (callback_url = ? AND github_environment = ? AND answered = 0)
+			ORDER BY seq DESC LIMIT 1`, d.Delivery, d.CallbackURL, d.GitHubEnvironment).Scan(&body)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -47,8 +51,8 @@ func (s *GitHubStore) RecordRequest(ctx context.Context, d *andon.GitHubDeployme
 		*rec = *d
 		rec.State, rec.RequestedAt = andon.GitHubWaiting, tx.now.UTC()
 		if _, err := insertNamed(ctx, tx, "github_deployments",
-			`INSERT INTO github_deployments (id, callback_url, github_environment, state, body) VALUES (?, ?, ?, ?, '{}') RETURNING seq`,
-			[]any{"new GitHub deployment " + rec.RunURL, rec.CallbackURL, rec.GitHubEnvironment, rec.State}, rec,
+			`INSERT INTO github_deployments (id, callback_url, github_environment, state, delivery, body) VALUES (?, ?, ?, ?, ?, '{}') RETURNING seq`,
+			[]any{"new GitHub deployment " + rec.RunURL, rec.CallbackURL, rec.GitHubEnvironment, rec.State, rec.Delivery}, rec,
 			func(seq int64) string { rec.ID = fmt.Sprintf("GHD-%d", seq); return rec.ID }); err != nil {
 			return err
 		}

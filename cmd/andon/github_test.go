@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,10 @@ import (
 )
 
 const githubSecret = "a webhook secret"
+
+// deliveries numbers the webhook deliveries of the tests, each its own
+// X-GitHub-Delivery as GitHub gives them.
+var deliveries atomic.Int64
 
 // mustGitHubApp writes a new private key of the GitHub App and its webhook
 // secret to files, starts a stand-in for GitHub's API that knows the key,
@@ -50,7 +56,7 @@ func (s *liveServer) deliver(t *testing.T, event, sig, body string) *http.Respon
 		t.Fatal(err)
 	}
 	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("72d3162e-cc78-11e3-81ab-%012d", deliveries.Add(1)))
 	if sig != "" {
 		req.Header.Set("X-Hub-Signature-256", sig)
 	}
