@@ -109,7 +109,10 @@ func (c *client) token(ctx context.Context, installation int64) (string, error) 
 	}
 	url := fmt.Sprintf("%s/app/installations/%d/access_tokens", c.api, installation)
 	if err := c.post(ctx, url, jwt, nil, &answer); err != nil {
-		return "", fmt.Errorf("an installation token of the App: %w", err)
+		// A GitHub that cannot be reached, or answers 404 at this path,
+		// is most often --github-api-url given wrong (GitHub Enterprise
+		// Server's ends in /api/v3), or the App's ID or key (401).
+		return "", fmt.Errorf("an installation token of the App from --github-api-url %s (check it, --github-app-id and --github-app-key-file): %w", c.api, err)
 	}
 	if answer.Token == "" {
 		return "", fmt.Errorf("an installation token of the App: POST %s answered no token", url)

@@ -38,6 +38,7 @@ type stack struct {
 	db      *sqlstore.DB
 	changes *sqlstore.ChangeService
 	audit   *sqlstore.AuditService
+	gate    *sqlstore.GateService
 	github  *githubtest.GitHub
 	app     *github.Protector
 	// deliveries counts the deliveries made, each its own ID.
@@ -54,10 +55,7 @@ func mustStack(t *testing.T, engine string, envs map[string]string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := mustCatalog(t)
 	pol, err := policy.New(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +80,21 @@ func mustStack(t *testing.T, engine string, envs map[string]string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.gate = sqlstore.NewGateService(db, s.changes, holder, pol, cal, slog.New(slog.DiscardHandler))
 	s.github = githubtest.New(t, appID, &key.PublicKey, db.Now)
 	s.app = github.New(github.Config{AppID: appID, Key: key, Secret: func() ([]byte, error) { return []byte(secret), nil },
 		APIURL: s.github.URL, Environments: envs, Store: sqlstore.NewGitHubStore(db), Changes: s.changes,
-		Gate: sqlstore.NewGateService(db, s.changes, holder, pol, cal, slog.New(slog.DiscardHandler)), Catalog: holder, Now: db.Now})
+		Gate: s.gate, Catalog: holder, Now: db.Now})
 	return s
+}
+
+func mustCatalog(t *testing.T) *andon.Catalog {
+	t.Helper()
+	cat, err := catalog.LoadFS(examples.Catalog, "catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }
 
 func as(user string) context.Context {
@@ -509,6 +517,30 @@ func TestDeliveryReplayedRecordsNothing(t *testing.T) {
 		d.ID = ""
 		if _, err := s.app.Deliver(context.Background(), d); andon.ErrorCode(err) != andon.EINVALID || !strings.Contains(err.Error(), "X-GitHub-Delivery") {
 			t.Errorf("Deliver without X-GitHub-Delivery = %v; want it invalid, naming the header", err)
+		}
+	})
+}
+
+func TestGitHubUnreachableNamesTheFlag(t *testing.T) {
+	eachEngine(t, func(t *testing.T, s *stack) {
+		// A port nothing listens on: the API that GitHub's callback names
+		// and andon was given, but closed.
+		closed := "http://127.0.0.1:1"
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holder := andon.NewCatalogHolder(mustCatalog(t))
+		app := github.New(github.Config{AppID: appID, Key: key, Secret: func() ([]byte, error) { return []byte(secret), nil },
+			APIURL: closed, Store: sqlstore.NewGitHubStore(s.db), Changes: s.changes, Gate: s.gate, Catalog: holder, Now: s.db.Now})
+		s.mustChange(t, "staging-geelong", andon.ChangeStandard, 26)
+		body := githubtest.Request(closed, "odoo-lyon/erp", 26, "staging-geelong")
+		if _, err := app.Deliver(context.Background(), andon.GitHubDelivery{Event: "deployment_protection_rule", ID: "closed-26",
+			Signature: githubtest.Sign(secret, body), Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "--github-api-url "+closed) {
+			t.Errorf("Check with GitHub closed = %v; want it to name --github-api-url %s", err, closed)
 		}
 	})
 }
