@@ -179,6 +179,24 @@ func TestGitHubDeploymentProtection(t *testing.T) {
 			}
 		}
 
+		// A request that waits for its change, opened pre-approved after
+		// it, is answered at once, not at the leader's next minute.
+		early := githubtest.Request(gh.URL, "odoo-lyon/erp", 9914, "staging")
+		if resp := s.deliver(t, "deployment_protection_rule", githubtest.Sign(githubSecret, early), early); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("the request of run 9914: %d; want 202", resp.StatusCode)
+		}
+		// The check the request asked for finds no change linked yet.
+		time.Sleep(500 * time.Millisecond)
+		before := len(gh.Callbacks())
+		late := mustJSON[andon.Change](t, s, "alice", 0, "change", "create", "--env", "staging-geelong", "--type", "standard",
+			"--title", "Release 9914", "--image", imageRelease, "--link", "pipeline=https://github.com/odoo-lyon/erp/actions/runs/9914")
+		for deadline := time.Now().Add(20 * time.Second); len(gh.Callbacks()) == before && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := gh.Callbacks(); len(got) != before+1 || got[before].State != "approved" || !strings.Contains(got[before].Note, late.ID) {
+			t.Errorf("callbacks %+v; want the last approving the job of %s at once\nlogs:\n%s", got, late.ID, s.logs)
+		}
+
 		// A rotated secret is read again: the old one no longer signs.
 		if err := os.WriteFile(flags[5], []byte("the rotated webhook secret"), 0o600); err != nil {
 			t.Fatal(err)

@@ -170,13 +170,22 @@ func (a *app) kickGitHub() {
 }
 
 // approvalKick is the ChangeService of the API and the board when the
-// GitHub App is on: an approval that leaves its change approved has the
-// leader check the GitHub deployments at once, so that a job GitHub holds
-// for that change starts without waiting for the next minute. An approval
-// given on a replica that does not lead waits for the leader's minute.
+// GitHub App is on: an approval that leaves its change approved, or a
+// change approved as it is opened (pre-approved by policy), has the leader
+// check the GitHub deployments at once, so that a job GitHub holds for
+// that change starts without waiting for the next minute. One on a
+// replica that does not lead waits for the leader's minute.
 type approvalKick struct {
 	andon.ChangeService
 	kick func()
+}
+
+func (k approvalKick) CreateChange(ctx context.Context, req *andon.ChangeRequest) (*andon.Change, error) {
+	c, err := k.ChangeService.CreateChange(ctx, req)
+	if err == nil && c.State == andon.StateApproved {
+		k.kick()
+	}
+	return c, err
 }
 
 func (k approvalKick) Decide(ctx context.Context, id string, verdict andon.Verdict, comment string) (*andon.Change, error) {
