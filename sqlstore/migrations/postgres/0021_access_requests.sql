@@ -1,4 +1,4 @@
--- The schema of sqlite/0019_access_requests.sql in PostgreSQL's types.
+-- The schema of sqlite/0021_access_requests.sql in PostgreSQL's types.
 -- Requests for just-in-time access to the roles of a team, and their
 -- grants once approved (docs/access.md). state is what was written:
 -- pending, active (approved), rejected, cancelled or revoked; a pending
