@@ -89,7 +89,8 @@ func handleAccessGet(access andon.AccessService) apiFunc {
 }
 
 // accessCommentBody is the body of the approval, rejection, cancellation
-// and revocation of a request for access; cancel takes an empty one.
+// and revocation of a request for access, which may be left out where
+// the comment is optional (all but a rejection).
 type accessCommentBody struct {
 	Comment string `json:"comment"`
 }
@@ -102,7 +103,7 @@ func handleAccessMove(move func(r *http.Request, id, comment string) (*andon.Acc
 		if _, err := parseQuery(r); err != nil {
 			return err
 		}
-		body, err := decode[accessCommentBody](w, r)
+		body, err := decodeOptional[accessCommentBody](w, r)
 		if err != nil {
 			return err
 		}

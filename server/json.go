@@ -47,6 +47,22 @@ func encode(w http.ResponseWriter, status int, v any) error {
 // maxBodyBytes, empty bodies, unknown fields (names are case-sensitive),
 // fields given twice, values of the wrong type and trailing data are
 // EINVALID errors whose message names the problem.
+// decodeOptional is decode for a body that may be left out, as that of
+// a request whose every field is optional: an empty body is the zero
+// value, as {} is.
+func decodeOptional[T any](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return v, decodeError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return v, nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decode[T](w, r)
+}
+
 func decode[T any](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
 	// The body is read whole, as the decoder would buffer it anyway, so

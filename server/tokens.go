@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"time"
 
@@ -27,21 +25,14 @@ func handleTokenRotate(tokens andon.TokenService) apiFunc {
 		if _, err := parseQuery(r); err != nil {
 			return err
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		req, err := decodeOptional[rotateRequest](w, r)
 		if err != nil {
-			return decodeError(err)
+			return err
 		}
 		overlap := andon.DefaultTokenOverlap
-		if len(bytes.TrimSpace(body)) > 0 {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			req, err := decode[rotateRequest](w, r)
-			if err != nil {
-				return err
-			}
-			if req.Overlap != nil {
-				if overlap, err = andon.ParseTokenOverlap(*req.Overlap); err != nil {
-					return andon.Errorf(andon.EINVALID, "request body: field \"overlap\": %s", andon.ErrorMessage(err))
-				}
+		if req.Overlap != nil {
+			if overlap, err = andon.ParseTokenOverlap(*req.Overlap); err != nil {
+				return andon.Errorf(andon.EINVALID, "request body: field \"overlap\": %s", andon.ErrorMessage(err))
 			}
 		}
 		user := andon.UserFromContext(r.Context())
