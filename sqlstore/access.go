@@ -329,11 +329,7 @@ func (s *AccessService) CountActive(ctx context.Context) (map[string]int, error)
 // returns too. A write decides by these, never by what a replica's
 // authentication remembers.
 func rolesIn(ctx context.Context, tx *Tx, cat *andon.Catalog, user string) ([]string, []andon.Grant, error) {
-	rows, err := tx.query(ctx, activeGrantsQuery, user, micros(tx.now))
-	if err != nil {
-		return nil, nil, err
-	}
-	grants, err := scanGrants(rows)
+	grants, err := readGrants(ctx, tx.query, user, tx.now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -343,15 +339,21 @@ func rolesIn(ctx context.Context, tx *Tx, cat *andon.Catalog, user string) ([]st
 // rolesRead returns the roles user holds now, as rolesIn does, read
 // from the read pool: for the checks made before a write, or without one.
 func rolesRead(ctx context.Context, db *DB, cat *andon.Catalog, user string) ([]string, []andon.Grant, error) {
-	rows, err := db.readQuery(ctx, activeGrantsQuery, user, micros(db.Now()))
-	if err != nil {
-		return nil, nil, err
-	}
-	grants, err := scanGrants(rows)
+	grants, err := readGrants(ctx, db.readQuery, user, db.Now())
 	if err != nil {
 		return nil, nil, err
 	}
 	return cat.RolesWith(user, grants), grants, nil
+}
+
+// readGrants reads the grants of user active at now with query: a
+// transaction's, or the read pool's.
+func readGrants(ctx context.Context, query func(context.Context, string, ...any) (*sql.Rows, error), user string, now time.Time) ([]andon.Grant, error) {
+	rows, err := query(ctx, activeGrantsQuery, user, micros(now))
+	if err != nil {
+		return nil, err
+	}
+	return scanGrants(rows)
 }
 
 // activeGrantsQuery reads the grants of a user active at a time, the

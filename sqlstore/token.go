@@ -212,7 +212,7 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 	}
 	// The board acts with the grants active now, read through the index
 	// of the active ones, as it reads the session: uncached.
-	if sess.Token.Grants, err = s.activeGrants(ctx, user, now); err != nil {
+	if sess.Token.Grants, err = readGrants(ctx, s.db.readQuery, user, now); err != nil {
 		return andon.Session{}, err
 	}
 	return sess, nil
@@ -223,15 +223,7 @@ func (s *TokenService) AuthenticateSession(ctx context.Context, token string) (a
 // every request, and its grants are read with it, so that one revoked
 // or ended opens nothing from then on.
 func (s *TokenService) ActiveGrants(ctx context.Context, user string) ([]andon.Grant, error) {
-	return s.activeGrants(ctx, user, s.db.Now())
-}
-
-func (s *TokenService) activeGrants(ctx context.Context, user string, now time.Time) ([]andon.Grant, error) {
-	rows, err := s.db.readQuery(ctx, activeGrantsQuery, user, micros(now))
-	if err != nil {
-		return nil, err
-	}
-	return scanGrants(rows)
+	return readGrants(ctx, s.db.readQuery, user, s.db.Now())
 }
 
 // Forget drops what authentication remembers of tokens, so that the next
