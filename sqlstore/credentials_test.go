@@ -2,9 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,52 +24,9 @@ import (
 // or names another engine or database, keeps the last good credentials,
 // and each problem is logged once however many connections are opened.
 func TestOpenRotating(t *testing.T) {
-	admin := sqlstoretest.Postgres(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := u.Query().Get("search_path")
-	raw, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	exec := func(qs ...string) {
-		t.Helper()
-		for _, q := range qs {
-			if _, err := raw.Exec(q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
-	// Two roles, as a rotation of Vault's issues a new one; the second
-	// is a member of the first, which owns the tables andon makes.
-	oldRole, newRole := schema+"_old", schema+"_new"
-	exec(`CREATE ROLE `+oldRole+` LOGIN PASSWORD 'old-secret'`, `CREATE ROLE `+newRole+` LOGIN PASSWORD 'first-secret'`,
-		`GRANT ALL ON SCHEMA `+schema+` TO `+oldRole, `GRANT `+oldRole+` TO `+newRole)
-	// Registered after the schema's own cleanup, it runs before it.
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		for _, q := range []string{
-			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename IN ('` + oldRole + `', '` + newRole + `')`,
-			`DROP OWNED BY ` + oldRole + `, ` + newRole, `DROP ROLE ` + newRole, `DROP ROLE ` + oldRole,
-		} {
-			if _, err := db.Exec(q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	as := func(role, password string) string {
-		v := *u
-		v.User = url.UserPassword(role, password)
-		return v.String()
-	}
+	roles := sqlstoretest.PostgresRoles(t)
+	exec, as := roles.Exec, roles.URL
+	oldRole, newRole := roles.Old, roles.New
 	dir := t.TempDir()
 	file := filepath.Join(dir, "uri")
 	write := func(dsn string) {
@@ -113,18 +68,8 @@ func TestOpenRotating(t *testing.T) {
 		}
 		t.Fatalf("%s: %v", what, err)
 	}
-	sessionsOf := func(role string) int {
-		t.Helper()
-		var n int
-		if err := raw.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE usename = $1`, role).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	endSessions := func(role string) {
-		t.Helper()
-		exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`)
-	}
+	sessionsOf := roles.Sessions
+	endSessions := func(role string) { exec(roles.Ended(role)) }
 	mustWrite("a write with the first credentials")
 
 	// The Secret is rotated: a new role, whose password is changed as

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"database/sql"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,44 +15,10 @@ import (
 // (a new role and password, the old role's login taken away and its
 // sessions ended) the server writes on without a restart.
 func TestServeRereadsDBFile(t *testing.T) {
-	admin := sqlstoretest.Postgres(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := u.Query().Get("search_path")
-	raw, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	exec := func(qs ...string) {
-		t.Helper()
-		for _, q := range qs {
-			if _, err := raw.Exec(q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
-	oldRole, newRole := schema+"_old", schema+"_new"
-	exec(`CREATE ROLE `+oldRole+` LOGIN PASSWORD 'old-secret'`, `CREATE ROLE `+newRole+` LOGIN PASSWORD 'first-secret'`,
-		`GRANT ALL ON SCHEMA `+schema+` TO `+oldRole, `GRANT `+oldRole+` TO `+newRole)
-	ended := func(role string) string {
-		return `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`
-	}
-	// Registered before the server starts, it runs after it stops.
-	t.Cleanup(func() {
-		for _, q := range []string{ended(oldRole), ended(newRole), `DROP OWNED BY ` + oldRole + `, ` + newRole, `DROP ROLE ` + newRole, `DROP ROLE ` + oldRole} {
-			if _, err := raw.Exec(q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	as := func(role, password string) string {
-		v := *u
-		v.User = url.UserPassword(role, password)
-		return v.String()
-	}
+	// Made before the server starts, the roles are dropped after it stops.
+	roles := sqlstoretest.PostgresRoles(t)
+	exec, as, ended := roles.Exec, roles.URL, roles.Ended
+	oldRole, newRole := roles.Old, roles.New
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "uri")
 	write := func(dsn string) {

@@ -157,3 +157,75 @@ func PostgresGoing(tb testing.TB) (dsn string, gone func(bool)) {
 	u.User = url.User(role)
 	return u.String(), gone
 }
+
+// Roles are two roles that log in with a password to a new schema of
+// their own, as a rotation of Vault's or of CloudNativePG's issues them:
+// Old (password old-secret), which owns what andon makes there, and New
+// (password first-secret), a member of Old. Both are dropped at the end
+// of the test, their sessions ended first.
+type Roles struct {
+	Schema, Old, New string
+	tb               testing.TB
+	admin            *url.URL
+	db               *sql.DB
+}
+
+// PostgresRoles returns the Roles of a new schema, as Postgres makes it.
+func PostgresRoles(tb testing.TB) *Roles {
+	tb.Helper()
+	dsn := Postgres(tb)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &Roles{Schema: u.Query().Get("search_path"), tb: tb, admin: u, db: db}
+	r.Old, r.New = r.Schema+"_old", r.Schema+"_new"
+	r.Exec(`CREATE ROLE `+r.Old+` LOGIN PASSWORD 'old-secret'`, `CREATE ROLE `+r.New+` LOGIN PASSWORD 'first-secret'`,
+		`GRANT ALL ON SCHEMA `+r.Schema+` TO `+r.Old, `GRANT `+r.Old+` TO `+r.New)
+	// Registered after the schema's own cleanup, it runs before it.
+	tb.Cleanup(func() {
+		defer db.Close()
+		for _, q := range []string{r.Ended(r.Old), r.Ended(r.New), `DROP OWNED BY ` + r.Old + `, ` + r.New, `DROP ROLE ` + r.New, `DROP ROLE ` + r.Old} {
+			if _, err := db.Exec(q); err != nil {
+				tb.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+	return r
+}
+
+// Exec runs statements as the administrator of ANDON_TEST_POSTGRES.
+func (r *Roles) Exec(qs ...string) {
+	r.tb.Helper()
+	for _, q := range qs {
+		if _, err := r.db.Exec(q); err != nil {
+			r.tb.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// URL returns the URL of the schema as role, with password.
+func (r *Roles) URL(role, password string) string {
+	u := *r.admin
+	u.User = url.UserPassword(role, password)
+	return u.String()
+}
+
+// Ended is the statement that ends the sessions of role.
+func (r *Roles) Ended(role string) string {
+	return `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '` + role + `'`
+}
+
+// Sessions counts the sessions of role.
+func (r *Roles) Sessions(role string) int {
+	r.tb.Helper()
+	var n int
+	if err := r.db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE usename = $1`, role).Scan(&n); err != nil {
+		r.tb.Fatal(err)
+	}
+	return n
+}
