@@ -242,6 +242,19 @@ func focused(t *testing.T, ctx context.Context) string {
 	})()`))
 }
 
+// autofocused waits, for two seconds at most, for the focus to reach
+// want, as a page's autofocus puts it there: the browser does so at a
+// rendering of the page, which may come after its load event on a busy
+// machine. It returns where the focus is then.
+func autofocused(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	got := focused(t, ctx)
+	for deadline := time.Now().Add(2 * time.Second); got != want && time.Now().Before(deadline); got = focused(t, ctx) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return got
+}
+
 // axeViolation is one failed rule of axe-core, with the elements that fail.
 type axeViolation struct {
 	ID      string `json:"id"`
@@ -1001,7 +1014,7 @@ func (b *board) testConfirmReject(t *testing.T) {
 	// beside the comment to write it in, which has the focus, in view.
 	must(t, bob, chromedp.EmulateViewport(375, 900))
 	submit(t, bob, "form#decide button[value=reject]")
-	if got := focused(t, bob); got != "textarea#comment[name=comment]" {
+	if got := autofocused(t, bob, "textarea#comment[name=comment]"); got != "textarea#comment[name=comment]" {
 		t.Errorf("after Reject with no reason: the focus is on %s, want the comment", got)
 	}
 	inView := `(() => { const r = document.querySelector("form#decide #decide-refusal").getBoundingClientRect();
@@ -1177,7 +1190,7 @@ func (b *board) testFiltersOnAPhone(t *testing.T) {
 		t.Errorf("/changes at 1280px: the environment filter is %s to assistive technology, want a combobox named Environment", got)
 	}
 	must(t, ctx, chromedp.Focus(chromedp.CSS(`a.button[href="/changes/new"]`)), chromedp.KeyEvent(kb.Tab))
-	if got := focused(t, ctx); got != "select#f-environment[name=environment]" {
+	if got := autofocused(t, ctx, "select#f-environment[name=environment]"); got != "select#f-environment[name=environment]" {
 		t.Errorf("/changes at 1280px: Tab after New change reaches %s, want the environment filter", got)
 	}
 	b.open(t, ctx, "/audit", "table#entries")
@@ -1289,7 +1302,7 @@ func (b *board) testPullTheCord(t *testing.T) {
 	if got := text(t, carol, "#plants-refusal"); !strings.Contains(got, "choose the plants, business processes or environments") {
 		t.Fatalf("opened with nothing it stops: beside the plants %q", got)
 	}
-	if got := focused(t, carol); got != "select#plants[name=plants]" {
+	if got := autofocused(t, carol, "select#plants[name=plants]"); got != "select#plants[name=plants]" {
 		t.Errorf("after the refusal the focus is on %s, want the plants", got)
 	}
 	if got := mustRun(t, carol, chromedp.Value(chromedp.CSS("#title"))); got != "MRP scheduler down" {
@@ -1321,7 +1334,7 @@ func (b *board) testPullTheCord(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("form#resolve #comment"), "scheduler restarted"),
 		chromedp.KeyEvent(kb.Tab),
 	)
-	if got := focused(t, bob); got != "button#resolve-button" {
+	if got := autofocused(t, bob, "button#resolve-button"); got != "button#resolve-button" {
 		t.Fatalf("Tab from the comment reaches %s, want Resolve", got)
 	}
 	pressKeyAndWait(t, bob, kb.Enter)
