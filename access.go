@@ -121,11 +121,18 @@ type AccessService interface {
 func (c *Catalog) GrantedTeams(user string, grants []Grant) []string {
 	var teams []string
 	for _, g := range grants {
-		if t := c.Team(g.Team); t != nil && slices.Contains(t.Eligible, user) {
-			teams = append(teams, t.Name)
+		if c.GrantCounts(user, g) {
+			teams = append(teams, g.Team)
 		}
 	}
 	return teams
+}
+
+// GrantCounts reports whether the catalog still lets user hold g: its
+// team is in the catalog and lists user as eligible.
+func (c *Catalog) GrantCounts(user string, g Grant) bool {
+	t := c.Team(g.Team)
+	return t != nil && slices.Contains(t.Eligible, user)
 }
 
 // RolesWith returns the sorted roles user holds with grants: the standing
@@ -153,7 +160,7 @@ func (c *Catalog) GrantFor(user, role string, grants []Grant) string {
 		return ""
 	}
 	for _, g := range grants {
-		if slices.Contains(c.GrantedTeams(user, []Grant{g}), g.Team) && slices.Contains(c.TeamGrants(g.Team), role) {
+		if c.GrantCounts(user, g) && slices.Contains(c.TeamGrants(g.Team), role) {
 			return g.ID
 		}
 	}

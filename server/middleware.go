@@ -377,7 +377,7 @@ func SignedIn(ctx context.Context, catalog andon.CatalogSource, b andon.Bearer) 
 		roles = append(roles, c.RolesWith(b.User, b.Grants)...)
 		// A grant counts while its team lists the user as eligible.
 		for _, g := range b.Grants {
-			if len(c.GrantedTeams(b.User, []andon.Grant{g})) > 0 {
+			if c.GrantCounts(b.User, g) {
 				grants = append(grants, g)
 			}
 		}
