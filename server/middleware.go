@@ -286,11 +286,12 @@ func authenticate(ew errorWriter, tokens andon.TokenService, identity andon.Iden
 		switch {
 		case inQuery:
 			b.User, err = tokens.AuthenticateFeed(r.Context(), token)
-		case andon.LooksLikeJWT(token) && identity == nil:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
-			ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a JWT, and this server verifies the tokens of no OpenID Connect issuer (andon serve --auth-config): use an API token (andon token create)"))
-			return
 		case andon.LooksLikeJWT(token):
+			if identity == nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
+				ew.write(w, r, andon.Errorf(andon.EUNAUTHORIZED, "the bearer token is a JWT, and this server verifies the tokens of no OpenID Connect issuer (andon serve --auth-config): use an API token (andon token create)"))
+				return
+			}
 			b, err = identity.Verify(r.Context(), token)
 			if andon.ErrorCode(err) == andon.EUNAUTHORIZED {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="andon", error="invalid_token"`)
