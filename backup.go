@@ -118,17 +118,10 @@ const (
 // a recovery takes, which the processes' RTO bounds.
 type RestoreTest struct {
 	// ID is andon's (RST-1, ...).
-	ID          string `json:"id"`
-	Environment string `json:"environment"`
-	// Backup is the ID of the backup restored, recorded for the
-	// environment (andon backup record).
-	Backup     string        `json:"backup"`
-	StartedAt  time.Time     `json:"startedAt"`
-	FinishedAt time.Time     `json:"finishedAt"`
-	Result     RestoreResult `json:"result"`
-	// Link points to the test's job, cluster or report.
-	Link       string    `json:"link,omitempty"`
-	Note       string    `json:"note,omitempty"`
+	ID string `json:"id"`
+	// RestoreTestRequest is the test as it was recorded; its fields are
+	// the record's own in JSON.
+	RestoreTestRequest
 	RecordedBy string    `json:"recordedBy"`
 	RecordedAt time.Time `json:"recordedAt"`
 }
@@ -140,13 +133,16 @@ func (t *RestoreTest) Duration() time.Duration { return t.FinishedAt.Sub(t.Start
 // its environment, backup and start: the same three again are the same
 // test.
 type RestoreTestRequest struct {
-	Environment string        `json:"environment"`
-	Backup      string        `json:"backup"`
-	StartedAt   time.Time     `json:"startedAt"`
-	FinishedAt  time.Time     `json:"finishedAt"`
-	Result      RestoreResult `json:"result"`
-	Link        string        `json:"link,omitempty"`
-	Note        string        `json:"note,omitempty"`
+	Environment string `json:"environment"`
+	// Backup is the ID of the backup restored, recorded for the
+	// environment (andon backup record).
+	Backup     string        `json:"backup"`
+	StartedAt  time.Time     `json:"startedAt"`
+	FinishedAt time.Time     `json:"finishedAt"`
+	Result     RestoreResult `json:"result"`
+	// Link points to the test's job, cluster or report.
+	Link string `json:"link,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 // Validate checks what can be checked without the store and the clock.

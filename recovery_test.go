@@ -61,7 +61,7 @@ func TestPosture(t *testing.T) {
 		return &andon.Backup{ID: "b1", Environment: "prod-lyon", CompletedAt: now.Add(-age)}
 	}
 	test := func(id string, ago, took time.Duration, result andon.RestoreResult) *andon.RestoreTest {
-		return &andon.RestoreTest{ID: id, Backup: "b1", StartedAt: now.Add(-ago - took), FinishedAt: now.Add(-ago), Result: result}
+		return &andon.RestoreTest{ID: id, RestoreTestRequest: andon.RestoreTestRequest{Backup: "b1", StartedAt: now.Add(-ago - took), FinishedAt: now.Add(-ago), Result: result}}
 	}
 	yes, no := true, false
 	for _, tt := range []struct {

@@ -273,7 +273,7 @@ func TestDocumentedMetrics(t *testing.T) {
 		c.AuditFailures = func() map[string]uint64 { return map[string]uint64{"write": 0, "key": 0} }
 		c.CheckpointCopyFailures = func() uint64 { return 0 }
 		c.Recovery = func(ctx context.Context) (*andon.RecoveryStatus, error) {
-			test := &andon.RestoreTest{StartedAt: testNow.Add(-time.Hour), FinishedAt: testNow}
+			test := &andon.RestoreTest{RestoreTestRequest: andon.RestoreTestRequest{StartedAt: testNow.Add(-time.Hour), FinishedAt: testNow}}
 			return &andon.RecoveryStatus{Environments: []andon.RecoveryPosture{{Environment: "prod-lyon",
 				RPO: &andon.Objective{Duration: 5 * time.Minute}, Backup: &andon.Backup{CompletedAt: testNow}, PassedRestoreTest: test}}}, nil
 		}

@@ -212,8 +212,8 @@ func (s *BackupService) RecordRestoreTest(ctx context.Context, req *andon.Restor
 			return andon.Errorf(andon.EINVALID, "startedAt: %s is before backup %s completed, at %s", req.StartedAt.UTC().Format(time.RFC3339),
 				b.ID, b.CompletedAt.Format(time.RFC3339))
 		}
-		rt = &andon.RestoreTest{Environment: req.Environment, Backup: req.Backup, StartedAt: req.StartedAt.UTC(), FinishedAt: req.FinishedAt.UTC(),
-			Result: req.Result, Link: req.Link, Note: req.Note, RecordedBy: user, RecordedAt: tx.now}
+		rt = &andon.RestoreTest{RestoreTestRequest: *req, RecordedBy: user, RecordedAt: tx.now}
+		rt.StartedAt, rt.FinishedAt = req.StartedAt.UTC(), req.FinishedAt.UTC()
 		err = tx.queryRow(ctx, `SELECT body FROM restore_tests WHERE environment = ? AND backup = ? AND started_at = ?`,
 			rt.Environment, rt.Backup, micros(rt.StartedAt)).Scan(&body)
 		old := &andon.RestoreTest{}

@@ -190,8 +190,8 @@ func TestRecordRestoreTest(t *testing.T) {
 		if err != nil || !created {
 			t.Fatalf("record = %+v, %v, %v; want created", rt, created, err)
 		}
-		want := &andon.RestoreTest{ID: "RST-1", Environment: "prod-lyon", Backup: "odoo-lyon-1", StartedAt: req.StartedAt, FinishedAt: req.FinishedAt,
-			Result: andon.RestorePassed, Link: req.Link, Note: req.Note, RecordedBy: "dave", RecordedAt: e.now}
+		want := &andon.RestoreTest{ID: "RST-1", RestoreTestRequest: andon.RestoreTestRequest{Environment: "prod-lyon", Backup: "odoo-lyon-1",
+			StartedAt: req.StartedAt, FinishedAt: req.FinishedAt, Result: andon.RestorePassed, Link: req.Link, Note: req.Note}, RecordedBy: "dave", RecordedAt: e.now}
 		if diff := cmp.Diff(want, rt); diff != "" {
 			t.Errorf("restore test (-want +got):\n%s", diff)
 		}
