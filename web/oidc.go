@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/andon-governance/andon"
+	"golang.org/x/oauth2"
 )
 
 // signInCookie carries, from the start of a sign-in through an identity
@@ -98,7 +99,7 @@ func (h *Handler) signInStart(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(h.providers(), func(p andon.IdentityProvider) bool { return p.ID == id }) {
 		return h.render(w, r, http.StatusNotFound, "login", h.loginView(next, signInNotFound))
 	}
-	s := signIn{Provider: id, State: rand.Text(), Nonce: rand.Text(), Verifier: pkceVerifier(), Next: next}
+	s := signIn{Provider: id, State: rand.Text(), Nonce: rand.Text(), Verifier: oauth2.GenerateVerifier(), Next: next}
 	to, err := h.cfg.Identity.SignInURL(r.Context(), id, s.State, s.Nonce, s.Verifier)
 	if fault := (*andon.Fault)(nil); errors.As(err, &fault) {
 		return h.providerDown(w, r, next, err)
@@ -170,12 +171,4 @@ func (h *Handler) signInCallback(w http.ResponseWriter, r *http.Request) error {
 			"You are signed in at your identity provider as "+b.User+", whom no Team of the catalog lists: ask your platform team to add you to your Team, then sign in again.")
 	}
 	return h.openSession(w, r, b, h.cfg.SessionLifetime, next)
-}
-
-// pkceVerifier returns a new PKCE code verifier (RFC 7636): 32 random
-// bytes, 43 characters of base64url.
-func pkceVerifier() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return base64.RawURLEncoding.EncodeToString(b)
 }
